@@ -1,0 +1,173 @@
+//! The kustomize layout: `base/` holds the description as written (no
+//! environment applied); `overlays/ENV/` holds, per environment, exactly the
+//! differences: RFC 6902 patches computed from the base object to the
+//! environment's object, resources that exist only there, deletions, and the
+//! secret generators. Computing patches (rather than writing them by hand)
+//! makes each overlay build to precisely what the generator produced for it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::files::Tree;
+use super::{header, object_file, to_yaml};
+use crate::generate::{Object, SecretSource, Stack};
+
+const ROOT: &str = "kustomize";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    secret_generator: Vec<SecretGenerator>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    patches: Vec<PatchRef>,
+}
+
+impl Kustomization {
+    fn new(resources: Vec<String>) -> Self {
+        Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources,
+            secret_generator: Vec::new(),
+            patches: Vec::new(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SecretGenerator {
+    name: String,
+    namespace: String,
+    envs: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PatchRef {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<String>,
+    target: Target,
+}
+
+#[derive(Serialize)]
+struct Target {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    group: String,
+    version: String,
+    kind: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+}
+
+impl Target {
+    fn of(o: &Object) -> Target {
+        let (group, version) = match o.api_version.split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), o.api_version.clone()),
+        };
+        Target { group, version, kind: o.kind.clone(), name: o.name.clone(), namespace: o.namespace.clone() }
+    }
+}
+
+/// File name of an object: `NAMESPACE/KIND-NAME.yaml` (cluster objects at the top).
+fn object_path(o: &Object) -> String {
+    let file = format!("{}-{}.yaml", o.kind.to_ascii_lowercase(), o.name);
+    match &o.namespace {
+        Some(ns) => format!("{ns}/{file}"),
+        None => file,
+    }
+}
+
+/// Writes base and overlays into `tree` under `kustomize/`.
+/// `envs` pairs each environment name with its stack.
+pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+    let mut resources = Vec::new();
+    for o in &base.objects {
+        let path = object_path(o);
+        tree.insert(format!("{ROOT}/base/{path}"), object_file(o, source)?);
+        resources.push(path);
+    }
+    let k = Kustomization::new(resources);
+    tree.insert(format!("{ROOT}/base/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+
+    let by_id: BTreeMap<String, &Object> = base.objects.iter().map(|o| (o.id(), o)).collect();
+    for (env, stack) in envs {
+        let dir = format!("{ROOT}/overlays/{env}");
+        let mut k = Kustomization::new(vec!["../../base".into()]);
+        let env_ids: BTreeMap<String, &Object> = stack.objects.iter().map(|o| (o.id(), o)).collect();
+        for o in &stack.objects {
+            match by_id.get(&o.id()) {
+                None => {
+                    let path = format!("resources/{}", object_path(o));
+                    tree.insert(format!("{dir}/{path}"), object_file(o, source)?);
+                    k.resources.push(path);
+                }
+                Some(b) if b.value != o.value => {
+                    let patch = json_patch::diff(&b.value, &o.value);
+                    let path = format!("patches/{}", object_path(o));
+                    tree.insert(format!("{dir}/{path}"), format!("{}{}", header(source), to_yaml(&patch)?));
+                    k.patches.push(PatchRef { path: Some(path), patch: None, target: Target::of(o) });
+                }
+                Some(_) => {}
+            }
+        }
+        for b in &base.objects {
+            if !env_ids.contains_key(&b.id()) {
+                let mut del = serde_json::Map::new();
+                del.insert("$patch".into(), Value::from("delete"));
+                del.insert("apiVersion".into(), Value::from(b.api_version.clone()));
+                del.insert("kind".into(), Value::from(b.kind.clone()));
+                let mut m = serde_json::Map::new();
+                m.insert("name".into(), Value::from(b.name.clone()));
+                if let Some(ns) = &b.namespace {
+                    m.insert("namespace".into(), Value::from(ns.clone()));
+                }
+                del.insert("metadata".into(), Value::Object(m));
+                k.patches.push(PatchRef {
+                    path: None,
+                    patch: Some(to_yaml(&Value::Object(del))?),
+                    target: Target::of(b),
+                });
+            }
+        }
+        secrets(&stack.secrets, &dir, source, &mut k, tree);
+        tree.insert(format!("{dir}/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+    }
+    Ok(())
+}
+
+/// Secret generators read `secrets/NAME.env`, which a `.gitignore` keeps out
+/// of version control; `NAME.env.example` lists the keys to fill in.
+fn secrets(list: &[SecretSource], dir: &str, source: &str, k: &mut Kustomization, tree: &mut Tree) {
+    if list.is_empty() {
+        return;
+    }
+    tree.insert(
+        format!("{dir}/secrets/.gitignore"),
+        "# Secret values never go into version control.\n*.env\n".to_string(),
+    );
+    for s in list {
+        let mut example = format!(
+            "# Keys of the Secret `{}`. Copy to {} (git-ignored) and fill in the values.\n# Generated by kubeproof from {source}.\n",
+            s.name, s.file
+        );
+        for key in &s.keys {
+            example.push_str(key);
+            example.push_str("=\n");
+        }
+        tree.insert(format!("{dir}/secrets/{}.example", s.file), example);
+        k.secret_generator.push(SecretGenerator {
+            name: s.name.clone(),
+            namespace: s.namespace.clone(),
+            envs: vec![format!("secrets/{}", s.file)],
+        });
+    }
+}

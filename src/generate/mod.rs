@@ -1,0 +1,263 @@
+//! From a resolved description to Kubernetes objects, one module per area.
+//!
+//! Generators build typed k8s-openapi objects and turn them into [`Object`]s
+//! (JSON values with their identity), which the emitters write. Secrets are
+//! never objects here: they are [`SecretSource`]s, which the kustomize emitter
+//! turns into generators reading git-ignored env files.
+
+pub mod datastores;
+pub mod network;
+pub mod workloads;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::{Metadata, Resource};
+use serde_json::Value;
+
+use crate::spec::resolve::{LimitsR, Requests, Resolved};
+
+/// A generated Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub value: Value,
+}
+
+impl Object {
+    /// Serializes a typed object; k8s-openapi writes `apiVersion` and `kind`.
+    pub fn from_typed<T>(obj: &T) -> Object
+    where
+        T: Resource + Metadata<Ty = ObjectMeta> + serde::Serialize,
+    {
+        let meta = obj.metadata();
+        Object {
+            api_version: T::API_VERSION.to_string(),
+            kind: T::KIND.to_string(),
+            name: meta.name.clone().unwrap_or_default(),
+            namespace: meta.namespace.clone(),
+            // Serializing these plain data types cannot fail; Null would make
+            // the schema check fail loudly rather than pass silently.
+            value: serde_json::to_value(obj).unwrap_or(Value::Null),
+        }
+    }
+
+    /// `Kind/namespace/name`, for messages and patch file names.
+    pub fn id(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+
+    /// Sort key: namespaces first, then by kind order, namespace and name.
+    pub fn sort_key(&self) -> (usize, String, String, String) {
+        (kind_rank(&self.kind), self.namespace.clone().unwrap_or_default(), self.kind.clone(), self.name.clone())
+    }
+}
+
+/// Order in which kinds appear in output (dependencies first).
+fn kind_rank(kind: &str) -> usize {
+    const ORDER: [&str; 13] = [
+        "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "PersistentVolumeClaim",
+        "Service",
+        "Deployment",
+        "StatefulSet",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Ingress",
+        "NetworkPolicy",
+    ];
+    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+}
+
+/// A Secret that the output references but never contains: kustomize builds
+/// it from `secrets/<file>` (git-ignored); `secrets/<file>.example` lists the keys.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SecretSource {
+    pub name: String,
+    pub namespace: String,
+    /// File name under `secrets/`, shared by every namespace that needs the secret.
+    pub file: String,
+    pub keys: Vec<String>,
+}
+
+/// Everything generated for one environment.
+#[derive(Debug, Clone, Default)]
+pub struct Stack {
+    pub objects: Vec<Object>,
+    pub secrets: Vec<SecretSource>,
+}
+
+impl Stack {
+    pub fn push<T>(&mut self, obj: &T)
+    where
+        T: Resource + Metadata<Ty = ObjectMeta> + serde::Serialize,
+    {
+        self.objects.push(Object::from_typed(obj));
+    }
+
+    /// Objects per kind, for the summary.
+    pub fn count_by_kind(&self) -> BTreeMap<&str, usize> {
+        let mut m = BTreeMap::new();
+        for o in &self.objects {
+            *m.entry(o.kind.as_str()).or_default() += 1;
+        }
+        m
+    }
+}
+
+/// Generates every object of a resolved platform, in a stable order.
+pub fn generate(r: &Resolved) -> Stack {
+    let mut stack = Stack::default();
+    workloads::namespaces(r, &mut stack);
+    for svc in &r.services {
+        workloads::service(r, svc, &mut stack);
+    }
+    for store in &r.datastores {
+        datastores::datastore(r, store, &mut stack);
+    }
+    network::ingresses(r, &mut stack);
+    stack.objects.sort_by_key(|o| o.sort_key());
+    stack.secrets.sort();
+    stack.secrets.dedup();
+    stack
+}
+
+// ---- shared pieces -------------------------------------------------------
+
+pub const MANAGED_BY: &str = "kubeproof";
+
+/// The labels every object of a component carries.
+pub fn labels(platform: &str, name: &str, component: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), name.to_string()),
+        ("app.kubernetes.io/component".to_string(), component.to_string()),
+        ("app.kubernetes.io/part-of".to_string(), platform.to_string()),
+        ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
+    ])
+}
+
+/// The stable subset of labels used in selectors (selectors are immutable).
+pub fn selector_labels(platform: &str, name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), name.to_string()),
+        ("app.kubernetes.io/part-of".to_string(), platform.to_string()),
+    ])
+}
+
+pub fn selector(platform: &str, name: &str) -> LabelSelector {
+    LabelSelector { match_labels: Some(selector_labels(platform, name)), ..Default::default() }
+}
+
+pub fn meta(name: &str, namespace: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(namespace.to_string()),
+        labels: Some(labels.clone()),
+        ..Default::default()
+    }
+}
+
+pub fn quantity(s: impl ToString) -> k8s_openapi::apimachinery::pkg::api::resource::Quantity {
+    k8s_openapi::apimachinery::pkg::api::resource::Quantity(s.to_string())
+}
+
+pub fn resources(req: &Requests, lim: &LimitsR) -> core::ResourceRequirements {
+    let mut limits = BTreeMap::from([("memory".to_string(), quantity(lim.memory))]);
+    if let Some(cpu) = lim.cpu {
+        limits.insert("cpu".to_string(), quantity(cpu));
+    }
+    core::ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), quantity(req.cpu)),
+            ("memory".to_string(), quantity(req.memory)),
+        ])),
+        limits: Some(limits),
+        ..Default::default()
+    }
+}
+
+/// Pod-level security: non-root, a fixed UID/GID, seccomp RuntimeDefault —
+/// what Pod Security "restricted" requires, and no more.
+pub fn pod_security(uid: u32) -> core::PodSecurityContext {
+    core::PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid.into()),
+        run_as_group: Some(uid.into()),
+        fs_group: Some(uid.into()),
+        fs_group_change_policy: Some("OnRootMismatch".into()),
+        seccomp_profile: Some(core::SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// Container-level security: read-only root, no privilege escalation, no
+/// capabilities.
+pub fn container_security() -> core::SecurityContext {
+    core::SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        capabilities: Some(core::Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+        seccomp_profile: Some(core::SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// An emptyDir volume and its mount (for /tmp and other scratch paths).
+pub fn scratch(name: &str, path: &str) -> (core::Volume, core::VolumeMount) {
+    (
+        core::Volume {
+            name: name.into(),
+            empty_dir: Some(core::EmptyDirVolumeSource::default()),
+            ..Default::default()
+        },
+        core::VolumeMount { name: name.into(), mount_path: path.into(), ..Default::default() },
+    )
+}
+
+pub fn env_secret(name: &str, secret: &str, key: &str) -> core::EnvVar {
+    core::EnvVar {
+        name: name.into(),
+        value_from: Some(core::EnvVarSource {
+            secret_key_ref: Some(core::SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn env_value(name: &str, value: &str) -> core::EnvVar {
+    core::EnvVar { name: name.into(), value: Some(value.into()), ..Default::default() }
+}
+
+/// `health-db` → `HEALTH_DB`: the prefix of connection variables.
+pub fn env_prefix(name: &str) -> String {
+    name.to_ascii_uppercase().replace(['-', '.'], "_")
+}
+
+/// In-cluster DNS name of a Service.
+pub fn fqdn(name: &str, namespace: &str) -> String {
+    format!("{name}.{namespace}.svc.cluster.local")
+}
+
+/// A short content hash for pod-template annotations: pods roll when the
+/// configuration they read changes.
+pub fn short_hash<T: serde::Serialize>(v: &T) -> String {
+    let bytes = serde_json::to_vec(v).unwrap_or_default();
+    crate::emit::files::sha256_hex(&bytes)[..16].to_string()
+}

@@ -1,0 +1,524 @@
+//! Namespaces and services: Deployment, Service, ServiceAccount, ConfigMap,
+//! HorizontalPodAutoscaler, PodDisruptionBudget, PVCs and RBAC.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::autoscaling::v2 as hpa;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::rbac::v1 as rbac;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::*;
+use crate::spec::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
+use crate::spec::{Engine, ExternalProtocol, Mesh, Protocol};
+
+/// One Namespace per namespace in use, enforcing Pod Security "restricted".
+pub fn namespaces(r: &Resolved, stack: &mut Stack) {
+    let version = format!("v{}", r.kube);
+    for ns in r.namespaces() {
+        let mut labels = BTreeMap::from([
+            ("app.kubernetes.io/part-of".to_string(), r.platform.clone()),
+            ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
+        ]);
+        for mode in ["enforce", "audit", "warn"] {
+            labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
+            labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
+        }
+        if r.mesh == Mesh::Istio {
+            labels.insert("istio-injection".into(), "enabled".into());
+        }
+        stack.push(&core::Namespace {
+            metadata: ObjectMeta { name: Some(ns.to_string()), labels: Some(labels), ..Default::default() },
+            ..Default::default()
+        });
+    }
+}
+
+/// Everything for one service.
+pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let labels = labels(&r.platform, &svc.name, "service");
+    let ns = svc.namespace.as_str();
+    let config_name = format!("{}-config", svc.name);
+    let secret_name = format!("{}-secrets", svc.name);
+
+    // Non-secret settings live in a ConfigMap; secret ones are references.
+    let (wired_config, wired_env) = wiring(r, svc, stack);
+    let mut data = BTreeMap::from([("LOG_LEVEL".to_string(), svc.log_level.as_str().to_string())]);
+    data.extend(wired_config);
+    data.extend(svc.env.clone());
+    let config_hash = short_hash(&data);
+    stack.push(&core::ConfigMap { metadata: meta(&config_name, ns, &labels), data: Some(data), ..Default::default() });
+
+    let mut env: Vec<core::EnvVar> = Vec::new();
+    if !svc.secrets.is_empty() {
+        stack.secrets.push(SecretSource {
+            name: secret_name.clone(),
+            namespace: ns.to_string(),
+            file: format!("{}.env", svc.name),
+            keys: svc.secrets.clone(),
+        });
+        env.extend(svc.secrets.iter().map(|k| env_secret(k, &secret_name, k)));
+    }
+    env.extend(wired_env);
+
+    stack.push(&core::ServiceAccount {
+        metadata: meta(&svc.name, ns, &labels),
+        automount_service_account_token: Some(svc.read_own_config),
+        ..Default::default()
+    });
+    if svc.read_own_config {
+        rbac_read_own(svc, &labels, &config_name, (!svc.secrets.is_empty()).then_some(secret_name.as_str()), stack);
+    }
+
+    // Volumes: /tmp is always writable scratch, as the root filesystem is not.
+    let (tmp, tmp_mount) = scratch("tmp", "/tmp");
+    let mut volumes = vec![tmp];
+    let mut mounts = vec![tmp_mount];
+    for v in &svc.volumes {
+        let source = match &v.kind {
+            VolKind::Claim { size, access_mode, storage_class } => {
+                let claim = format!("{}-{}", svc.name, v.name);
+                stack.push(&core::PersistentVolumeClaim {
+                    metadata: meta(&claim, ns, &labels),
+                    spec: Some(core::PersistentVolumeClaimSpec {
+                        access_modes: Some(vec![access_mode.as_str().into()]),
+                        storage_class_name: storage_class.clone().or_else(|| r.storage_class.clone()),
+                        resources: Some(core::VolumeResourceRequirements {
+                            requests: Some(BTreeMap::from([("storage".into(), quantity(size))])),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+                core::Volume {
+                    name: v.name.clone(),
+                    persistent_volume_claim: Some(core::PersistentVolumeClaimVolumeSource {
+                        claim_name: claim,
+                        read_only: None,
+                    }),
+                    ..Default::default()
+                }
+            }
+            VolKind::Empty { size_limit } => core::Volume {
+                name: v.name.clone(),
+                empty_dir: Some(core::EmptyDirVolumeSource {
+                    size_limit: size_limit.map(quantity),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        };
+        volumes.push(source);
+        mounts.push(core::VolumeMount {
+            name: v.name.clone(),
+            mount_path: v.path.clone(),
+            read_only: v.read_only.then_some(true),
+            ..Default::default()
+        });
+    }
+
+    let container = core::Container {
+        name: svc.name.clone(),
+        image: Some(svc.image.clone()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: svc.command.clone(),
+        args: svc.args.clone(),
+        ports: Some(
+            svc.ports
+                .iter()
+                .map(|p| core::ContainerPort {
+                    name: Some(p.name.clone()),
+                    container_port: p.port.into(),
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        env_from: Some(vec![core::EnvFromSource {
+            config_map_ref: Some(core::ConfigMapEnvSource { name: config_name.clone(), optional: Some(false) }),
+            ..Default::default()
+        }]),
+        env: (!env.is_empty()).then_some(env),
+        resources: Some(resources(&svc.requests, &svc.limits)),
+        liveness_probe: Some(probe(&svc.live)),
+        readiness_probe: Some(probe(&svc.ready)),
+        startup_probe: Some(probe(&svc.startup)),
+        lifecycle: Some(pre_stop_drain(r, svc.drain_seconds)),
+        security_context: Some(container_security()),
+        volume_mounts: Some(mounts),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    };
+
+    let pod = core::PodSpec {
+        service_account_name: Some(svc.name.clone()),
+        automount_service_account_token: Some(svc.read_own_config),
+        security_context: Some(pod_security(svc.run_as_user)),
+        termination_grace_period_seconds: Some(svc.grace_seconds.into()),
+        topology_spread_constraints: Some(spread(&r.platform, &svc.name)),
+        affinity: Some(anti_affinity(&r.platform, &svc.name)),
+        containers: vec![container],
+        volumes: Some(volumes),
+        enable_service_links: Some(false),
+        ..Default::default()
+    };
+
+    stack.push(&apps::Deployment {
+        metadata: meta(&svc.name, ns, &labels),
+        spec: Some(apps::DeploymentSpec {
+            // With an HPA the Deployment must not set replicas: every apply
+            // would reset the autoscaler's choice back to this number.
+            replicas: (!svc.autoscaled()).then_some(svc.min_replicas as i32),
+            revision_history_limit: Some(5),
+            selector: selector(&r.platform, &svc.name),
+            strategy: Some(apps::DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(apps::RollingUpdateDeployment {
+                    max_unavailable: Some(IntOrString::Int(0)),
+                    max_surge: Some(IntOrString::Int(1)),
+                }),
+            }),
+            template: core::PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels.clone()),
+                    annotations: Some(BTreeMap::from([("kubeproof.dev/config-hash".to_string(), config_hash)])),
+                    ..Default::default()
+                }),
+                spec: Some(pod),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+
+    let websocket = svc.has_protocol(Protocol::Websocket);
+    stack.push(&core::Service {
+        metadata: meta(&svc.name, ns, &labels),
+        spec: Some(core::ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector_labels(&r.platform, &svc.name)),
+            ports: Some(
+                svc.ports
+                    .iter()
+                    .map(|p| core::ServicePort {
+                        name: Some(p.name.clone()),
+                        port: p.service_port.into(),
+                        target_port: Some(IntOrString::String(p.name.clone())),
+                        protocol: Some("TCP".into()),
+                        app_protocol: app_protocol(p.protocol).map(str::to_string),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            // Websocket clients reconnect to the pod that holds their session.
+            session_affinity: Some(if websocket { "ClientIP" } else { "None" }.into()),
+            session_affinity_config: websocket.then_some(core::SessionAffinityConfig {
+                client_ip: Some(core::ClientIPConfig { timeout_seconds: Some(10800) }),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+
+    if svc.autoscaled() {
+        stack.push(&autoscaler(svc, &labels));
+    }
+    stack.push(&disruption_budget(r, svc, &labels));
+}
+
+fn app_protocol(p: Protocol) -> Option<&'static str> {
+    match p {
+        Protocol::Http => Some("http"),
+        Protocol::Grpc => Some("grpc"),
+        Protocol::Websocket => Some("kubernetes.io/ws"),
+        Protocol::Tcp => None,
+    }
+}
+
+/// Connection settings for each `uses` edge: host and port in the ConfigMap,
+/// credentials as secret references, URLs composed from both by Kubernetes'
+/// `$(VAR)` expansion so the password is never written down.
+fn wiring(r: &Resolved, svc: &Svc, stack: &mut Stack) -> (BTreeMap<String, String>, Vec<core::EnvVar>) {
+    let mut config = BTreeMap::new();
+    let mut env = Vec::new();
+    for target in &svc.uses {
+        let p = env_prefix(target);
+        if let Some(store) = r.datastore(target) {
+            let secret = format!("{}-credentials", store.name);
+            let host = fqdn(&store.name, &store.namespace);
+            let port = super::datastores::client_port(store.engine);
+            config.insert(format!("{p}_HOST"), host);
+            config.insert(format!("{p}_PORT"), port.to_string());
+            // Secrets cannot be read across namespaces: the client's namespace
+            // gets its own copy, built from the same git-ignored file.
+            stack.secrets.push(super::datastores::credentials(store, &svc.namespace));
+            let keys = super::datastores::credential_keys(store.engine);
+            match store.engine {
+                Engine::Postgres => {
+                    config.insert(format!("{p}_DATABASE"), store.database.clone());
+                    env.push(env_secret(&format!("{p}_USER"), &secret, keys[0]));
+                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[1]));
+                    env.push(env_value(
+                        &format!("{p}_URL"),
+                        &format!("postgresql://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/$({p}_DATABASE)"),
+                    ));
+                }
+                Engine::Redis => {
+                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[0]));
+                    env.push(env_value(
+                        &format!("{p}_URL"),
+                        &format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0"),
+                    ));
+                }
+                Engine::Neo4j => {
+                    config.insert(format!("{p}_USER"), "neo4j".into());
+                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[0]));
+                    env.push(env_value(&format!("{p}_URI"), &format!("bolt://$({p}_HOST):$({p}_PORT)")));
+                }
+                Engine::Minio => {
+                    env.push(env_secret(&format!("{p}_ACCESS_KEY"), &secret, keys[0]));
+                    env.push(env_secret(&format!("{p}_SECRET_KEY"), &secret, keys[1]));
+                    env.push(env_value(&format!("{p}_ENDPOINT"), &format!("http://$({p}_HOST):$({p}_PORT)")));
+                }
+                Engine::Rabbitmq => {
+                    env.push(env_secret(&format!("{p}_USER"), &secret, keys[0]));
+                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[1]));
+                    env.push(env_value(
+                        &format!("{p}_URL"),
+                        &format!("amqp://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/"),
+                    ));
+                }
+            }
+        } else if let Some(other) = r.service(target) {
+            if let Some(port) = other.ports.first() {
+                let host = fqdn(&other.name, &other.namespace);
+                let scheme = match port.protocol {
+                    Protocol::Http => Some("http"),
+                    Protocol::Websocket => Some("ws"),
+                    Protocol::Grpc | Protocol::Tcp => None,
+                };
+                if let Some(scheme) = scheme {
+                    config.insert(format!("{p}_URL"), format!("{scheme}://{host}:{}", port.service_port));
+                }
+                config.insert(format!("{p}_HOST"), host);
+                config.insert(format!("{p}_PORT"), port.service_port.to_string());
+            }
+        } else if let Some(ext) = r.external(target) {
+            config.insert(format!("{p}_HOST"), ext.host.clone());
+            config.insert(format!("{p}_PORT"), ext.port.to_string());
+            if ext.protocol == ExternalProtocol::Https {
+                let url = if ext.port == 443 {
+                    format!("https://{}", ext.host)
+                } else {
+                    format!("https://{}:{}", ext.host, ext.port)
+                };
+                config.insert(format!("{p}_URL"), url);
+            }
+        }
+    }
+    (config, env)
+}
+
+pub fn probe(p: &ProbeR) -> core::Probe {
+    let mut out = core::Probe {
+        initial_delay_seconds: (p.initial_delay > 0).then_some(p.initial_delay as i32),
+        period_seconds: Some(p.period as i32),
+        timeout_seconds: Some(p.timeout as i32),
+        failure_threshold: Some(p.failure_threshold as i32),
+        success_threshold: Some(1),
+        ..Default::default()
+    };
+    match &p.handler {
+        Handler::Http { path, port } => {
+            out.http_get = Some(core::HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::String(port.clone()),
+                scheme: Some("HTTP".into()),
+                ..Default::default()
+            })
+        }
+        Handler::Grpc { port } => out.grpc = Some(core::GRPCAction { port: (*port).into(), service: None }),
+        Handler::Tcp { port } => {
+            out.tcp_socket = Some(core::TCPSocketAction { port: IntOrString::String(port.clone()), host: None })
+        }
+        Handler::Exec(cmd) => out.exec = Some(core::ExecAction { command: Some(cmd.clone()) }),
+    }
+    out
+}
+
+/// Keep serving while endpoints are removed (load balancers and kube-proxy
+/// lag behind), then let the app stop. The `sleep` action needs no shell in
+/// the image; it is on by default from Kubernetes 1.30.
+pub fn pre_stop_drain(r: &Resolved, seconds: u32) -> core::Lifecycle {
+    let handler = if r.kube.minor >= 30 {
+        core::LifecycleHandler { sleep: Some(core::SleepAction { seconds: seconds.into() }), ..Default::default() }
+    } else {
+        core::LifecycleHandler {
+            exec: Some(core::ExecAction { command: Some(vec!["sleep".into(), seconds.to_string()]) }),
+            ..Default::default()
+        }
+    };
+    core::Lifecycle { pre_stop: Some(handler), ..Default::default() }
+}
+
+/// Spread replicas across zones and nodes. `ScheduleAnyway` so that small or
+/// single-zone clusters still schedule; `pod-template-hash` so a rollout's new
+/// pods are spread among themselves.
+pub fn spread(platform: &str, name: &str) -> Vec<core::TopologySpreadConstraint> {
+    ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+        .into_iter()
+        .map(|key| core::TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: key.into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(selector(platform, name)),
+            match_label_keys: Some(vec!["pod-template-hash".into()]),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Prefer nodes that run no other replica of the same workload.
+pub fn anti_affinity(platform: &str, name: &str) -> core::Affinity {
+    core::Affinity {
+        pod_anti_affinity: Some(core::PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![core::WeightedPodAffinityTerm {
+                weight: 100,
+                pod_affinity_term: core::PodAffinityTerm {
+                    label_selector: Some(selector(platform, name)),
+                    topology_key: "kubernetes.io/hostname".into(),
+                    ..Default::default()
+                },
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn autoscaler(svc: &Svc, labels: &BTreeMap<String, String>) -> hpa::HorizontalPodAutoscaler {
+    let resource = |name: &str, pct: u8| hpa::MetricSpec {
+        type_: "Resource".into(),
+        resource: Some(hpa::ResourceMetricSource {
+            name: name.into(),
+            target: hpa::MetricTarget {
+                type_: "Utilization".into(),
+                average_utilization: Some(pct.into()),
+                ..Default::default()
+            },
+        }),
+        ..Default::default()
+    };
+    let mut metrics = Vec::new();
+    if let Some(c) = svc.autoscale.cpu {
+        metrics.push(resource("cpu", c));
+    }
+    if let Some(m) = svc.autoscale.memory {
+        metrics.push(resource("memory", m));
+    }
+    for (name, value) in &svc.autoscale.metrics {
+        metrics.push(hpa::MetricSpec {
+            type_: "Pods".into(),
+            pods: Some(hpa::PodsMetricSource {
+                metric: hpa::MetricIdentifier { name: name.clone(), selector: None },
+                target: hpa::MetricTarget {
+                    type_: "AverageValue".into(),
+                    average_value: Some(quantity(value)),
+                    ..Default::default()
+                },
+            }),
+            ..Default::default()
+        });
+    }
+    let policy = |type_: &str, value: i32, period: i32| hpa::HPAScalingPolicy {
+        type_: type_.into(),
+        value,
+        period_seconds: period,
+    };
+    hpa::HorizontalPodAutoscaler {
+        metadata: meta(&svc.name, &svc.namespace, labels),
+        spec: Some(hpa::HorizontalPodAutoscalerSpec {
+            scale_target_ref: hpa::CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: svc.name.clone(),
+            },
+            min_replicas: Some(svc.min_replicas as i32),
+            max_replicas: svc.max_replicas as i32,
+            metrics: Some(metrics),
+            // React to load within 15–30s; shed capacity slowly.
+            behavior: Some(hpa::HorizontalPodAutoscalerBehavior {
+                scale_up: Some(hpa::HPAScalingRules {
+                    stabilization_window_seconds: Some(0),
+                    select_policy: Some("Max".into()),
+                    policies: Some(vec![policy("Percent", 100, 15), policy("Pods", 4, 15)]),
+                    ..Default::default()
+                }),
+                scale_down: Some(hpa::HPAScalingRules {
+                    stabilization_window_seconds: Some(300),
+                    select_policy: Some("Max".into()),
+                    policies: Some(vec![policy("Percent", 10, 60)]),
+                    ..Default::default()
+                }),
+            }),
+        }),
+        ..Default::default()
+    }
+}
+
+fn disruption_budget(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>) -> policy::PodDisruptionBudget {
+    let (min_available, max_unavailable) = match svc.pdb {
+        PdbR::MinAvailable(n) => (Some(IntOrString::Int(n as i32)), None),
+        PdbR::MaxUnavailable(n) => (None, Some(IntOrString::Int(n as i32))),
+    };
+    policy::PodDisruptionBudget {
+        metadata: meta(&svc.name, &svc.namespace, labels),
+        spec: Some(policy::PodDisruptionBudgetSpec {
+            selector: Some(selector(&r.platform, &svc.name)),
+            min_available,
+            max_unavailable,
+            // Pods that are not ready anyway must not block a node drain.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Read access to the service's own ConfigMap (and Secret), nothing else.
+fn rbac_read_own(svc: &Svc, labels: &BTreeMap<String, String>, config: &str, secret: Option<&str>, stack: &mut Stack) {
+    let mut rules = vec![rbac::PolicyRule {
+        api_groups: Some(vec![String::new()]),
+        resources: Some(vec!["configmaps".into()]),
+        resource_names: Some(vec![config.into()]),
+        verbs: vec!["get".into(), "watch".into()],
+        ..Default::default()
+    }];
+    if let Some(secret) = secret {
+        rules.push(rbac::PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["secrets".into()]),
+            resource_names: Some(vec![secret.into()]),
+            verbs: vec!["get".into()],
+            ..Default::default()
+        });
+    }
+    stack.push(&rbac::Role { metadata: meta(&svc.name, &svc.namespace, labels), rules: Some(rules) });
+    stack.push(&rbac::RoleBinding {
+        metadata: meta(&svc.name, &svc.namespace, labels),
+        role_ref: rbac::RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "Role".into(),
+            name: svc.name.clone(),
+        },
+        subjects: Some(vec![rbac::Subject {
+            kind: "ServiceAccount".into(),
+            name: svc.name.clone(),
+            namespace: Some(svc.namespace.clone()),
+            ..Default::default()
+        }]),
+    });
+}

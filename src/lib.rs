@@ -1,0 +1,28 @@
+//! kubeproof: one platform description in, a proven Kubernetes stack out.
+//!
+//! - [`spec`]: the description (`platform.yaml`), typed, with positions.
+//! - [`generate`]: objects per area (workloads, datastores, network).
+//! - [`emit`]: kustomize layout, YAML, atomic files on disk.
+//! - [`build`]: the `gen` pipeline tying them together.
+//! - [`cli`]: the command line, a thin layer over the above.
+
+pub mod build;
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod generate;
+pub mod render;
+pub mod spec;
+
+/// Errors that end a command. Input errors carry diagnostics with positions.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the description has {} error(s)", .0.len())]
+    Description(Vec<diag::Diagnostic>),
+    #[error(transparent)]
+    Write(#[from] emit::files::WriteError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,379 @@
+//! Rendering [`Diagnostic`]s as rustc-style reports with a source snippet.
+//!
+//! The layout is whatever `annotate-snippets` (the renderer rustc uses)
+//! produces:
+//!
+//! ```text
+//! error[KP101]: unknown field `replicsa`
+//!  --> examples/x.yaml:4:5
+//!   |
+//! 3 |     image: x
+//! 4 |     replicsa: 3
+//!   |     ^^^^^^^^ unknown field `replicsa`
+//!   |
+//!   = help: did you mean `replicas`?
+//! ```
+//!
+//! When the position is unknown or does not fall inside the source (or the
+//! source is not available), only the title, a `--> file[:line[:col]]` line
+//! and the help line are shown (annotate-snippets draws these with no
+//! line-number gutter, so they start in the first column):
+//!
+//! ```text
+//! error: unknown field `replicsa`
+//! --> examples/x.yaml:4:5
+//!  = help: did you mean `replicas`?
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
+
+use crate::diag::{Diagnostic, Severity};
+
+/// Render one diagnostic as a rustc-style report.
+///
+/// `source` is the full text of `diag.file`, if it could be read. With
+/// `color` the report carries ANSI styles; without, it is plain text.
+pub fn render(diag: &Diagnostic, source: Option<&str>, color: bool) -> String {
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+
+    let path = diag.file.display().to_string();
+    let level = level(diag.severity);
+    let mut title = level.primary_title(diag.message.as_str());
+    if let Some(code) = &diag.code {
+        title = title.id(code.as_str());
+    }
+
+    let excerpt = source.and_then(|src| excerpt(src, diag.pos.line, diag.pos.column));
+    let mut group = match &excerpt {
+        Some(ex) => title.element(
+            Snippet::source(ex.text.as_str())
+                .line_start(ex.line_start)
+                .path(path.as_str())
+                .fold(false)
+                .annotation(AnnotationKind::Primary.span(ex.span.clone()).label(diag.message.as_str())),
+        ),
+        None => {
+            let mut origin = Origin::path(path.as_str());
+            if diag.pos.is_known() {
+                origin = origin.line(to_usize(diag.pos.line));
+                if diag.pos.column > 0 {
+                    origin = origin.char_column(to_usize(diag.pos.column));
+                }
+            }
+            title.element(origin)
+        }
+    };
+    if let Some(help) = &diag.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+
+    renderer.render(&[group])
+}
+
+/// Render several diagnostics, separated by blank lines.
+///
+/// `sources` returns the text of a file (or `None` if it cannot be read); it
+/// is called at most once per distinct file.
+pub fn render_all(diags: &[Diagnostic], sources: &dyn Fn(&Path) -> Option<String>, color: bool) -> String {
+    let mut cache: HashMap<&Path, Option<String>> = HashMap::new();
+    let mut out = Vec::with_capacity(diags.len());
+    for diag in diags {
+        let file: &Path = &diag.file;
+        let source = cache.entry(file).or_insert_with(|| sources(file));
+        out.push(render(diag, source.as_deref(), color));
+    }
+    out.join("\n\n")
+}
+
+/// The annotate-snippets level for a severity.
+fn level(severity: Severity) -> Level<'static> {
+    match severity {
+        Severity::Info => Level::INFO,
+        Severity::Warning => Level::WARNING,
+        Severity::Error => Level::ERROR,
+    }
+}
+
+fn to_usize(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The lines shown for a diagnostic and the primary span within them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Excerpt {
+    /// The line before the primary line (if any) and the primary line,
+    /// each ended by `\n` (any `\r` removed).
+    text: String,
+    /// The 1-based line number of the first line of `text`.
+    line_start: usize,
+    /// Byte range of the primary span in `text`.
+    span: std::ops::Range<usize>,
+}
+
+/// Cut the primary line (and the one before it) out of `source` and locate
+/// the token at the 1-based `line` / `column` (columns count characters).
+///
+/// Returns `None` when the line is unknown (0) or past the end of `source`.
+/// A column past the end of the line is clamped to the end of the line.
+fn excerpt(source: &str, line: u32, column: u32) -> Option<Excerpt> {
+    let line = to_usize(line);
+    if line == 0 {
+        return None;
+    }
+    let mut lines = source.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).skip(line.saturating_sub(2));
+    let prev = if line >= 2 { lines.next() } else { None };
+    let current = lines.next()?;
+
+    let col = to_usize(column).saturating_sub(1);
+    let start = current.char_indices().nth(col).map_or(current.len(), |(i, _)| i);
+    let end = start + token_len(&current[start..]);
+
+    // The trailing newline keeps annotate-snippets from dropping an empty
+    // primary line (it trims one final line terminator).
+    let (text, offset, line_start) = match prev {
+        Some(prev) => (format!("{prev}\n{current}\n"), prev.len() + 1, line - 1),
+        None => (format!("{current}\n"), 0, line),
+    };
+    Some(Excerpt { text, line_start, span: offset + start..offset + end })
+}
+
+/// Byte length of the token at the start of `rest`: up to the next
+/// whitespace, `:`, `,`, `]` or `}`, but at least one character (zero only
+/// when `rest` is empty). A span starting on such a delimiter covers just it.
+fn token_len(rest: &str) -> usize {
+    let is_delimiter = |c: char| c.is_whitespace() || matches!(c, ':' | ',' | ']' | '}');
+    let Some(first) = rest.chars().next() else {
+        return 0;
+    };
+    let first_len = first.len_utf8();
+    if is_delimiter(first) {
+        return first_len;
+    }
+    rest[first_len..].find(is_delimiter).map_or(rest.len(), |i| first_len + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::diag::Pos;
+
+    const SRC: &str = "app:\n  web:\n    image: x\n    replicsa: 3\n";
+
+    fn typo(pos: Pos) -> Diagnostic {
+        Diagnostic::error("examples/x.yaml", pos, "unknown field `replicsa`").with_help("did you mean `replicas`?")
+    }
+
+    #[test]
+    fn known_position_plain() {
+        let out = render(&typo(Pos::new(4, 5)), Some(SRC), false);
+        assert_eq!(
+            out,
+            "\
+error: unknown field `replicsa`
+ --> examples/x.yaml:4:5
+  |
+3 |     image: x
+4 |     replicsa: 3
+  |     ^^^^^^^^ unknown field `replicsa`
+  |
+  = help: did you mean `replicas`?"
+        );
+    }
+
+    #[test]
+    fn code_shows_in_title() {
+        let out = render(&typo(Pos::new(4, 5)).with_code("KP101"), Some(SRC), false);
+        assert!(out.starts_with("error[KP101]: unknown field `replicsa`\n"), "{out}");
+    }
+
+    #[test]
+    fn multi_byte_chars_before_token() {
+        // `é`, `ö` are two bytes and `漢` three, but one column each
+        // (`漢` is two cells wide on a terminal).
+        let src = "# ünïcode\nnämé: \"漢\" wörld, x\n";
+        let d = Diagnostic::error("m.yaml", Pos::new(2, 11), "bad word");
+        let out = render(&d, Some(src), false);
+        assert_eq!(
+            out,
+            "\
+error: bad word
+ --> m.yaml:2:11
+  |
+1 | # ünïcode
+2 | nämé: \"漢\" wörld, x
+  |            ^^^^^ bad word"
+        );
+    }
+
+    #[test]
+    fn first_line_has_no_context_line() {
+        let d = Diagnostic::error("a.yaml", Pos::new(1, 1), "bad key");
+        let out = render(&d, Some("kind: X\nb: 2\n"), false);
+        assert_eq!(
+            out,
+            "\
+error: bad key
+ --> a.yaml:1:1
+  |
+1 | kind: X
+  | ^^^^ bad key"
+        );
+    }
+
+    #[test]
+    fn column_past_end_of_line_is_clamped() {
+        let d = Diagnostic::error("x.yaml", Pos::new(2, 99), "expected a value");
+        let out = render(&d, Some("a: 1\nname:\n"), false);
+        assert_eq!(
+            out,
+            "\
+error: expected a value
+ --> x.yaml:2:6
+  |
+1 | a: 1
+2 | name:
+  |      ^ expected a value"
+        );
+    }
+
+    #[test]
+    fn column_zero_is_first_column() {
+        let d = Diagnostic::error("x.yaml", Pos::new(1, 0), "bad");
+        let out = render(&d, Some("name: x"), false);
+        assert!(out.contains(" --> x.yaml:1:1\n"), "{out}");
+        assert!(out.contains("  | ^^^^ bad"), "{out}");
+    }
+
+    #[test]
+    fn empty_line_and_end_of_file() {
+        let d = Diagnostic::error("x.yaml", Pos::new(3, 1), "unexpected end of file");
+        let out = render(&d, Some("a: 1\nb: 2\n"), false);
+        assert_eq!(
+            out,
+            "\
+error: unexpected end of file
+ --> x.yaml:3:1
+  |
+2 | b: 2
+3 |
+  | ^ unexpected end of file"
+        );
+        let d = Diagnostic::error("x.yaml", Pos::new(1, 1), "empty file");
+        let out = render(&d, Some(""), false);
+        assert!(out.contains(" --> x.yaml:1:1\n"), "{out}");
+    }
+
+    #[test]
+    fn crlf_and_tabs() {
+        let d = Diagnostic::error("w.yaml", Pos::new(2, 3), "bad");
+        let out = render(&d, Some("a: 1\r\n\tname: {x,y}\r\n"), false);
+        // The tab shows as four spaces and the caret follows it.
+        assert_eq!(
+            out,
+            "\
+error: bad
+ --> w.yaml:2:3
+  |
+1 | a: 1
+2 |     name: {x,y}
+  |      ^^^ bad"
+        );
+    }
+
+    #[test]
+    fn unknown_position() {
+        let out = render(&typo(Pos::UNKNOWN), Some(SRC), false);
+        assert_eq!(
+            out,
+            "\
+error: unknown field `replicsa`
+--> examples/x.yaml
+ = help: did you mean `replicas`?"
+        );
+    }
+
+    #[test]
+    fn missing_source() {
+        let out = render(&typo(Pos::new(4, 5)), None, false);
+        assert_eq!(
+            out,
+            "\
+error: unknown field `replicsa`
+--> examples/x.yaml:4:5
+ = help: did you mean `replicas`?"
+        );
+        let d = Diagnostic::error("x.yaml", Pos::new(4, 0), "bad");
+        assert_eq!(render(&d, None, false), "error: bad\n--> x.yaml:4");
+    }
+
+    #[test]
+    fn line_past_end_of_source() {
+        let out = render(&typo(Pos::new(40, 2)), Some(SRC), false);
+        assert_eq!(
+            out,
+            "\
+error: unknown field `replicsa`
+--> examples/x.yaml:40:2
+ = help: did you mean `replicas`?"
+        );
+        let huge = typo(Pos::new(u32::MAX, u32::MAX));
+        assert!(render(&huge, Some(SRC), false).contains(":4294967295:4294967295"));
+    }
+
+    #[test]
+    fn severities() {
+        let mut d = Diagnostic::error("x.yaml", Pos::new(1, 1), "m");
+        d.severity = Severity::Warning;
+        assert!(render(&d, Some("k: v"), false).starts_with("warning: m\n"));
+        d.severity = Severity::Info;
+        assert!(render(&d, Some("k: v"), false).starts_with("info: m\n"));
+    }
+
+    #[test]
+    fn color() {
+        let plain = render(&typo(Pos::new(4, 5)), Some(SRC), false);
+        let styled = render(&typo(Pos::new(4, 5)), Some(SRC), true);
+        assert!(!plain.contains('\x1b'));
+        assert!(styled.contains('\x1b'));
+        assert!(styled.contains("replicsa: 3"));
+    }
+
+    #[test]
+    fn token_extent() {
+        assert_eq!(token_len("replicsa: 3"), 8);
+        assert_eq!(token_len("a,b"), 1);
+        assert_eq!(token_len("x]"), 1);
+        assert_eq!(token_len("x}"), 1);
+        assert_eq!(token_len("wörld"), "wörld".len());
+        assert_eq!(token_len(": x"), 1);
+        assert_eq!(token_len(" x"), 1);
+        assert_eq!(token_len("]x"), 1);
+        assert_eq!(token_len("a\tb"), 1);
+        assert_eq!(token_len("漢"), 3);
+        assert_eq!(token_len(""), 0);
+    }
+
+    #[test]
+    fn render_all_joins_with_blank_lines_and_reads_each_file_once() {
+        let reads = RefCell::new(Vec::<PathBuf>::new());
+        let sources = |p: &Path| {
+            reads.borrow_mut().push(p.to_path_buf());
+            (p == Path::new("examples/x.yaml")).then(|| SRC.to_owned())
+        };
+        let diags =
+            [typo(Pos::new(4, 5)), Diagnostic::error("gone.yaml", Pos::new(1, 1), "cannot read"), typo(Pos::new(3, 5))];
+        let out = render_all(&diags, &sources, false);
+        let expected =
+            [render(&diags[0], Some(SRC), false), render(&diags[1], None, false), render(&diags[2], Some(SRC), false)]
+                .join("\n\n");
+        assert_eq!(out, expected);
+        assert_eq!(*reads.borrow(), [PathBuf::from("examples/x.yaml"), PathBuf::from("gone.yaml")]);
+        assert_eq!(render_all(&[], &sources, false), "");
+    }
+}

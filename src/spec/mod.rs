@@ -1,0 +1,452 @@
+//! The platform description (`platform.yaml`): typed, with source positions.
+//!
+//! Every field a person can write is declared here, so that unknown fields are
+//! rejected (`deny_unknown_fields`) and `kubeproof schema` can print the JSON
+//! Schema. Fields that an environment may override are `Option`s: the same
+//! struct serves as a service and as an environment's patch to it (see
+//! [`merge`]). Defaults are applied later, in [`resolve`].
+
+pub mod duration;
+mod load;
+pub mod merge;
+pub mod quantity;
+pub mod resolve;
+pub mod starter;
+mod validate;
+mod value;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub use duration::Seconds;
+pub use load::{load, parse};
+pub use quantity::{Bytes, Cpu};
+pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
+
+/// The only `apiVersion` this release reads.
+pub const API_VERSION: &str = "kubeproof.dev/v1alpha1";
+
+/// A platform: the services, datastores and external dependencies of one
+/// product, the cluster it runs on, and its environments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "kubeproof platform description")]
+pub struct Platform {
+    /// Must be `kubeproof.dev/v1alpha1`.
+    #[schemars(with = "String")]
+    pub api_version: Spanned<String>,
+    /// The platform's name (a DNS label); also the default namespace.
+    pub name: Name,
+    /// The platform's public domain, for documentation and defaults.
+    pub domain: Option<String>,
+    /// The namespace for services and datastores that do not name one
+    /// (default: the platform's name).
+    pub namespace: Option<Name>,
+    /// The cluster the platform runs on.
+    pub cluster: Cluster,
+    /// Environments, each written as a kustomize overlay.
+    #[serde(default)]
+    pub environments: BTreeMap<Name, Environment>,
+    /// Stateless services, each a Deployment.
+    #[serde(default)]
+    pub services: BTreeMap<Name, Service>,
+    /// Stateful datastores, each a StatefulSet with persistent volumes.
+    #[serde(default)]
+    pub datastores: BTreeMap<Name, Datastore>,
+    /// Hosts outside the cluster that services call.
+    #[serde(default)]
+    pub external: BTreeMap<Name, External>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    /// Kubernetes minor version, as a string: `"1.30"`.
+    #[schemars(with = "KubeVersion")]
+    pub kubernetes: Spanned<KubeVersion>,
+    /// What the cluster can hold, for budgets.
+    pub capacity: Option<Capacity>,
+    /// Service mesh: `none` (default) or `istio`.
+    pub mesh: Option<Mesh>,
+    /// IngressClass for exposed services (default `nginx`).
+    pub ingress_class: Option<String>,
+    /// cert-manager ClusterIssuer for TLS certificates (default `letsencrypt-prod`).
+    pub issuer: Option<String>,
+    /// StorageClass for volumes (default: the cluster's default class).
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Capacity {
+    pub nodes: Option<u32>,
+    /// Allocatable CPU of all nodes together.
+    pub cpu: Cpu,
+    /// Allocatable memory of all nodes together.
+    pub memory: Bytes,
+    /// Block storage available for volumes.
+    pub storage: Option<Bytes>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mesh {
+    None,
+    Istio,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// An environment: a scale factor, a log level and overrides of any field of
+/// any service or datastore.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Environment {
+    /// Multiplies service replicas and all requests and limits (e.g. 0.5).
+    #[schemars(with = "Option<f64>")]
+    pub scale: Option<Spanned<f64>>,
+    /// Log level of every service in this environment.
+    pub log_level: Option<LogLevel>,
+    /// Mesh override for this environment (e.g. `none` in dev).
+    pub mesh: Option<Mesh>,
+    /// Per-service overrides: any service field.
+    #[serde(default)]
+    pub services: BTreeMap<Name, Service>,
+    /// Per-datastore overrides: any datastore field.
+    #[serde(default)]
+    pub datastores: BTreeMap<Name, Datastore>,
+}
+
+/// The protocol a port speaks; decides probes, Service appProtocol and
+/// ingress settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Http,
+    Grpc,
+    Websocket,
+    Tcp,
+}
+
+/// A stateless service. Every field is optional here because the same type is
+/// an environment's override; required fields are checked after merging.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Service {
+    /// Container image with a pinned tag or digest.
+    #[schemars(with = "Option<String>")]
+    pub image: Option<Spanned<String>>,
+    /// Namespace (default: the platform's namespace).
+    pub namespace: Option<Name>,
+    /// Shorthand for a single port: the container port.
+    #[schemars(with = "Option<u16>")]
+    pub port: Option<Spanned<u16>>,
+    /// Shorthand: the Service port in front of `port` (default: the same).
+    pub service_port: Option<u16>,
+    /// Shorthand: the protocol of `port` (default `http`).
+    pub protocol: Option<Protocol>,
+    /// Several ports; use instead of `port`.
+    pub ports: Option<Vec<PortSpec>>,
+    /// Publish the service through the ingress controller.
+    pub expose: Option<Expose>,
+    /// Replica count, or `{min, max}` for autoscaling.
+    #[schemars(with = "Option<Replicas>")]
+    pub replicas: Option<Spanned<Replicas>>,
+    /// HorizontalPodAutoscaler targets (used when min < max).
+    pub autoscale: Option<Autoscale>,
+    /// Requests (`cpu`, `memory`) and `limits`.
+    pub resources: Option<Resources>,
+    /// Liveness, readiness and startup probes.
+    pub probes: Option<Probes>,
+    /// Where the service exports Prometheus metrics.
+    #[serde(default, deserialize_with = "value::path_or_map")]
+    #[schemars(with = "Option<value::PathOr<Metrics>>")]
+    pub metrics: Option<Metrics>,
+    /// Datastores, services and external hosts this service calls.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub uses: Option<Vec<Name>>,
+    /// Plain environment variables (non-secret).
+    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// Names of secret environment variables; values come from a git-ignored file.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub secrets: Option<Vec<Spanned<String>>>,
+    /// Volumes: with `size` a PersistentVolumeClaim, otherwise an emptyDir.
+    pub volumes: Option<Vec<Volume>>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    /// Log level (default: the environment's, else `info`).
+    pub log_level: Option<LogLevel>,
+    /// UID the container runs as (default 10001).
+    pub run_as_user: Option<u32>,
+    /// PodDisruptionBudget (default: maxUnavailable 1).
+    #[schemars(with = "Option<Pdb>")]
+    pub pdb: Option<Spanned<Pdb>>,
+    /// Graceful shutdown: how long to drain before SIGTERM, and the grace period.
+    pub shutdown: Option<Shutdown>,
+    /// Kubernetes API access the service needs.
+    pub rbac: Option<Rbac>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PortSpec {
+    /// Port name (default: from the protocol, e.g. `http`, `grpc`).
+    pub name: Option<String>,
+    #[schemars(with = "u16")]
+    pub port: Spanned<u16>,
+    pub service_port: Option<u16>,
+    pub protocol: Option<Protocol>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Expose {
+    /// Public host name.
+    #[schemars(with = "Option<String>")]
+    pub host: Option<Spanned<String>>,
+    /// Path prefix (default `/`).
+    pub path: Option<String>,
+    /// Which port to publish, by name or number (default: the first port).
+    pub port: Option<PortRef>,
+    /// Requests per second per client IP at the ingress.
+    pub rate_limit: Option<u32>,
+    /// Proxy read/send timeout at the ingress (default 60s; 1h for websockets).
+    pub timeout: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Autoscale {
+    /// Target average CPU utilisation in percent of requests (default 70).
+    pub cpu: Option<u8>,
+    /// Target average memory utilisation in percent of requests.
+    pub memory: Option<u8>,
+    /// Custom per-pod metrics (from a metrics adapter).
+    pub metrics: Option<Vec<CustomMetric>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomMetric {
+    /// Metric name as served by the custom metrics API.
+    pub name: String,
+    /// Target average value per pod, a quantity string (e.g. "100").
+    pub average_value: EnvValue,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    /// CPU request.
+    pub cpu: Option<Cpu>,
+    /// Memory request.
+    pub memory: Option<Bytes>,
+    pub limits: Option<Limits>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    /// CPU limit (default: none, to avoid throttling).
+    pub cpu: Option<Cpu>,
+    /// Memory limit (default: the memory request).
+    pub memory: Option<Bytes>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probes {
+    #[serde(default, deserialize_with = "value::path_or_map")]
+    #[schemars(with = "Option<value::PathOr<Probe>>")]
+    pub live: Option<Probe>,
+    #[serde(default, deserialize_with = "value::path_or_map")]
+    #[schemars(with = "Option<value::PathOr<Probe>>")]
+    pub ready: Option<Probe>,
+    #[serde(default, deserialize_with = "value::path_or_map")]
+    #[schemars(with = "Option<value::PathOr<Probe>>")]
+    pub startup: Option<Probe>,
+}
+
+/// A probe: a path (`/health/live`) or the full form with timings.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probe {
+    /// HTTP path; without it the probe is gRPC (grpc ports) or TCP.
+    pub path: Option<String>,
+    /// Port by name or number (default: the first port).
+    pub port: Option<PortRef>,
+    /// A command to run instead of an HTTP/gRPC/TCP check.
+    pub exec: Option<Vec<String>>,
+    pub initial_delay: Option<Seconds>,
+    pub period: Option<Seconds>,
+    pub timeout: Option<Seconds>,
+    pub failure_threshold: Option<u32>,
+}
+
+/// Prometheus metrics: a path (`/metrics`) or the full form.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metrics {
+    pub path: Option<String>,
+    /// A separate metrics port (default: the first port).
+    pub port: Option<u16>,
+    /// Scrape interval (default 30s).
+    pub interval: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Volume {
+    pub name: Name,
+    /// Mount path in the container.
+    pub path: String,
+    /// With a size the volume is a PersistentVolumeClaim; without, an emptyDir.
+    pub size: Option<Bytes>,
+    /// PVC access mode (default ReadWriteOnce).
+    pub access_mode: Option<AccessMode>,
+    pub storage_class: Option<String>,
+    /// Size limit of an emptyDir.
+    pub size_limit: Option<Bytes>,
+    pub read_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum AccessMode {
+    ReadWriteOnce,
+    ReadWriteMany,
+    ReadOnlyMany,
+    ReadWriteOncePod,
+}
+
+impl AccessMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+            AccessMode::ReadOnlyMany => "ReadOnlyMany",
+            AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
+        }
+    }
+}
+
+/// A PodDisruptionBudget: one of the two fields.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Pdb {
+    pub min_available: Option<u32>,
+    pub max_unavailable: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Shutdown {
+    /// How long the pod keeps serving after it is removed from endpoints
+    /// (preStop), so in-flight requests and connections drain.
+    pub drain: Option<Seconds>,
+    /// terminationGracePeriodSeconds: drain plus the app's own shutdown.
+    pub grace: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rbac {
+    /// Read access to the service's own ConfigMap and Secret, and nothing else.
+    pub read_own_config: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Postgres,
+    Redis,
+    Neo4j,
+    Minio,
+    Rabbitmq,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 5] = [Engine::Postgres, Engine::Redis, Engine::Neo4j, Engine::Minio, Engine::Rabbitmq];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Redis => "redis",
+            Engine::Neo4j => "neo4j",
+            Engine::Minio => "minio",
+            Engine::Rabbitmq => "rabbitmq",
+        }
+    }
+}
+
+/// A datastore. Optional fields for the same reason as [`Service`].
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Datastore {
+    #[schemars(with = "Option<Engine>")]
+    pub engine: Option<Spanned<Engine>>,
+    /// Engine version (image tag); default: a pinned recent release.
+    pub version: Option<EnvValue>,
+    /// Full image reference, overriding engine and version.
+    pub image: Option<String>,
+    /// Persistent volume size per replica.
+    pub storage: Option<Bytes>,
+    pub storage_class: Option<String>,
+    pub replicas: Option<u32>,
+    pub namespace: Option<Name>,
+    pub resources: Option<Resources>,
+    /// Database name (postgres; default: the datastore's name).
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct External {
+    #[schemars(with = "String")]
+    pub host: Spanned<String>,
+    /// Default 443.
+    pub port: Option<u16>,
+    /// `https` (default) or `tcp`.
+    pub protocol: Option<ExternalProtocol>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExternalProtocol {
+    Https,
+    Tcp,
+}
+
+impl value::FromPath for Probe {
+    fn from_path(path: String) -> Self {
+        Probe { path: Some(path), ..Probe::default() }
+    }
+}
+
+impl value::FromPath for Metrics {
+    fn from_path(path: String) -> Self {
+        Metrics { path: Some(path), ..Metrics::default() }
+    }
+}

@@ -1,0 +1,855 @@
+//! The description for one environment, with every default filled in.
+//!
+//! `resolve(platform, env)` applies the environment's scale to the base
+//! values, merges the environment's overrides on top (explicit values win over
+//! scaling), checks each value, and returns plain structs the generators use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::merge::Merge;
+use super::value::pos_of;
+use super::*;
+use crate::diag::{Diagnostic, Pos, did_you_mean};
+
+/// A platform resolved for one environment (`env: None` is the base).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub platform: String,
+    pub env: Option<String>,
+    pub kube: KubeVersion,
+    pub mesh: Mesh,
+    pub ingress_class: String,
+    pub issuer: String,
+    pub storage_class: Option<String>,
+    pub services: Vec<Svc>,
+    pub datastores: Vec<Store>,
+    pub external: Vec<Ext>,
+}
+
+impl Resolved {
+    /// Every namespace that holds something, sorted.
+    pub fn namespaces(&self) -> BTreeSet<&str> {
+        self.services
+            .iter()
+            .map(|s| s.namespace.as_str())
+            .chain(self.datastores.iter().map(|d| d.namespace.as_str()))
+            .collect()
+    }
+
+    pub fn datastore(&self, name: &str) -> Option<&Store> {
+        self.datastores.iter().find(|d| d.name == name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Svc> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    pub fn external(&self, name: &str) -> Option<&Ext> {
+        self.external.iter().find(|e| e.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Svc {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub ports: Vec<Port>,
+    pub expose: Option<Exposure>,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub autoscale: Scaling,
+    pub requests: Requests,
+    pub limits: LimitsR,
+    pub live: ProbeR,
+    pub ready: ProbeR,
+    pub startup: ProbeR,
+    pub metrics: Option<MetricsR>,
+    pub uses: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
+    pub volumes: Vec<Vol>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub log_level: LogLevel,
+    pub run_as_user: u32,
+    pub pdb: PdbR,
+    pub drain_seconds: u32,
+    pub grace_seconds: u32,
+    pub read_own_config: bool,
+}
+
+impl Svc {
+    pub fn autoscaled(&self) -> bool {
+        self.min_replicas < self.max_replicas
+    }
+
+    pub fn has_protocol(&self, p: Protocol) -> bool {
+        self.ports.iter().any(|x| x.protocol == p)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub port: u16,
+    pub service_port: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exposure {
+    pub host: String,
+    pub path: String,
+    /// The Service port name to route to.
+    pub port_name: String,
+    pub rate_limit: Option<u32>,
+    pub timeout_seconds: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Scaling {
+    pub cpu: Option<u8>,
+    pub memory: Option<u8>,
+    pub metrics: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Requests {
+    pub cpu: Cpu,
+    pub memory: Bytes,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LimitsR {
+    pub cpu: Option<Cpu>,
+    pub memory: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handler {
+    Http { path: String, port: String },
+    Grpc { port: u16 },
+    Tcp { port: String },
+    Exec(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbeR {
+    pub handler: Handler,
+    pub initial_delay: u32,
+    pub period: u32,
+    pub timeout: u32,
+    pub failure_threshold: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsR {
+    pub path: String,
+    pub port_name: String,
+    pub interval: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vol {
+    pub name: String,
+    pub path: String,
+    pub kind: VolKind,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum VolKind {
+    Claim { size: Bytes, access_mode: AccessMode, storage_class: Option<String> },
+    Empty { size_limit: Option<Bytes> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdbR {
+    MinAvailable(u32),
+    MaxUnavailable(u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub name: String,
+    pub namespace: String,
+    pub engine: Engine,
+    pub image: String,
+    pub storage: Bytes,
+    pub storage_class: Option<String>,
+    pub replicas: u32,
+    pub requests: Requests,
+    pub limits: LimitsR,
+    pub database: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ext {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub protocol: ExternalProtocol,
+}
+
+/// Defaults, in one place so docs and code agree.
+pub mod defaults {
+    pub const REPLICAS: u32 = 2;
+    pub const CPU_MILLIS: u64 = 100;
+    pub const MEMORY: u64 = 128 * 1024 * 1024;
+    pub const RUN_AS_USER: u32 = 10001;
+    pub const HPA_CPU: u8 = 70;
+    pub const INGRESS_CLASS: &str = "nginx";
+    pub const ISSUER: &str = "letsencrypt-prod";
+    pub const DRAIN: u32 = 5;
+    pub const GRACE: u32 = 30;
+    /// Websockets: connections live long; give them time to move.
+    pub const WS_DRAIN: u32 = 30;
+    pub const WS_GRACE: u32 = 120;
+    pub const WS_TIMEOUT: u32 = 3600;
+    pub const HTTP_TIMEOUT: u32 = 60;
+    pub const METRICS_INTERVAL: u32 = 30;
+}
+
+/// Resolves `p` for environment `env` (`None`: the base). Errors name the line
+/// that set the offending value.
+pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let environment = match env {
+        None => None,
+        Some(e) => match p.environments.get(e) {
+            Some(x) => Some(x),
+            None => {
+                let d = Diagnostic::error(file, Pos::UNKNOWN, format!("no environment `{e}` in the description"));
+                let d = match did_you_mean(e, p.environments.keys().map(|k| k.as_str())) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d,
+                };
+                return Err(vec![d]);
+            }
+        },
+    };
+    let scale = environment.and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value);
+    let env_log = environment.and_then(|e| e.log_level);
+    let default_ns = p.namespace.as_ref().map_or(p.name.to_string(), |n| n.to_string());
+
+    let mut services = Vec::new();
+    for (name, base) in &p.services {
+        let mut svc = base.clone();
+        scale_service(&mut svc, scale);
+        if let Some(o) = environment.and_then(|e| e.services.get(name.as_str())) {
+            svc.merge(o.clone());
+        }
+        let mut cx = Cx { file, errors: &mut errors, name };
+        if let Some(s) = cx.service(&svc, &default_ns, env_log) {
+            services.push(s);
+        }
+    }
+    let mut datastores = Vec::new();
+    for (name, base) in &p.datastores {
+        let mut ds = base.clone();
+        if let Some(r) = &mut ds.resources {
+            scale_resources(r, scale);
+        }
+        if let Some(o) = environment.and_then(|e| e.datastores.get(name.as_str())) {
+            ds.merge(o.clone());
+        }
+        let mut cx = Cx { file, errors: &mut errors, name };
+        if let Some(s) = cx.datastore(&ds, &default_ns) {
+            datastores.push(s);
+        }
+    }
+    let external = p
+        .external
+        .iter()
+        .map(|(name, e)| Ext {
+            name: name.to_string(),
+            host: e.host.value.clone(),
+            port: e.port.unwrap_or(443),
+            protocol: e.protocol.unwrap_or(ExternalProtocol::Https),
+        })
+        .collect();
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Resolved {
+        platform: p.name.to_string(),
+        env: env.map(str::to_string),
+        kube: p.cluster.kubernetes.value,
+        mesh: environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None),
+        ingress_class: p.cluster.ingress_class.clone().unwrap_or_else(|| defaults::INGRESS_CLASS.into()),
+        issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
+        storage_class: p.cluster.storage_class.clone(),
+        services,
+        datastores,
+        external,
+    })
+}
+
+/// Scale applies to what the base declares (and to defaults); an
+/// environment's explicit values are merged afterwards and are not scaled.
+fn scale_service(svc: &mut Service, factor: f64) {
+    if factor == 1.0 {
+        return;
+    }
+    let r = svc.replicas.get_or_insert_with(|| serde_saphyr::Spanned {
+        value: Replicas::default(),
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    });
+    let scale_count = |n: u32| ((n as f64 * factor).ceil() as u32).max(1);
+    let min = r.value.min.unwrap_or(defaults::REPLICAS);
+    let max = r.value.max.unwrap_or(min);
+    r.value.min = Some(scale_count(min));
+    r.value.max = Some(scale_count(max));
+    scale_resources(svc.resources.get_or_insert_with(Resources::default), factor);
+}
+
+fn scale_resources(r: &mut Resources, factor: f64) {
+    if factor == 1.0 {
+        return;
+    }
+    r.cpu = Some(r.cpu.unwrap_or(Cpu::from_millis(defaults::CPU_MILLIS)).scale(factor));
+    r.memory = Some(r.memory.unwrap_or(Bytes(defaults::MEMORY)).scale(factor));
+    if let Some(l) = &mut r.limits {
+        l.cpu = l.cpu.map(|c| c.scale(factor));
+        l.memory = l.memory.map(|m| m.scale(factor));
+    }
+}
+
+/// Resolution context for one service or datastore: collects errors.
+struct Cx<'a> {
+    file: &'a Path,
+    errors: &'a mut Vec<Diagnostic>,
+    name: &'a Name,
+}
+
+impl Cx<'_> {
+    fn err(&mut self, pos: Pos, msg: impl Into<String>, help: Option<String>) {
+        let pos = if pos.is_known() { pos } else { self.name.pos() };
+        let mut d = Diagnostic::error(self.file, pos, msg);
+        d.help = help;
+        self.errors.push(d);
+    }
+
+    fn service(&mut self, s: &Service, default_ns: &str, env_log: Option<LogLevel>) -> Option<Svc> {
+        let name = self.name.to_string();
+        let before = self.errors.len();
+        let image = match &s.image {
+            Some(i) => {
+                if let Err(m) = check_image(&i.value) {
+                    let help = "pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`";
+                    self.err(pos_of(&i.referenced), m, Some(help.into()));
+                }
+                i.value.clone()
+            }
+            None => {
+                self.err(Pos::UNKNOWN, format!("service `{name}` has no `image`"), None);
+                String::new()
+            }
+        };
+        let mut ports = self.ports(s);
+        if let Some(n) = s.metrics.as_ref().and_then(|m| m.port)
+            && !ports.iter().any(|p| p.port == n)
+        {
+            ports.push(Port { name: "metrics".into(), port: n, service_port: n, protocol: Protocol::Http });
+        }
+        let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+
+        let (min, max, rpos) = match &s.replicas {
+            Some(r) => {
+                let min = r.value.min.unwrap_or(defaults::REPLICAS);
+                (min, r.value.max.unwrap_or(min), pos_of(&r.referenced))
+            }
+            None => (defaults::REPLICAS, defaults::REPLICAS, Pos::UNKNOWN),
+        };
+        if min == 0 {
+            self.err(rpos, "replicas must be at least 1", None);
+        }
+        if min > max {
+            self.err(
+                rpos,
+                format!("replicas min {min} is greater than max {max}"),
+                Some("make `min` at most `max`".into()),
+            );
+        }
+
+        let res = s.resources.clone().unwrap_or_default();
+        let requests = Requests {
+            cpu: res.cpu.unwrap_or(Cpu::from_millis(defaults::CPU_MILLIS)),
+            memory: res.memory.unwrap_or(Bytes(defaults::MEMORY)),
+        };
+        let lim = res.limits.unwrap_or_default();
+        let limits = LimitsR { cpu: lim.cpu, memory: lim.memory.unwrap_or(requests.memory) };
+        self.check_limits(&requests, &limits);
+
+        let first = ports.first().cloned();
+        let find_port = |r: &Option<PortRef>| -> Result<Option<Port>, String> {
+            match r {
+                None => Ok(first.clone()),
+                Some(PortRef::Name(n)) => ports
+                    .iter()
+                    .find(|p| &p.name == n)
+                    .cloned()
+                    .map(Some)
+                    .ok_or_else(|| format!("no port named `{n}` (ports: {})", names.join(", "))),
+                Some(PortRef::Number(n)) => ports
+                    .iter()
+                    .find(|p| p.port == *n || p.service_port == *n)
+                    .cloned()
+                    .map(Some)
+                    .ok_or_else(|| format!("no port {n} on the service")),
+            }
+        };
+
+        let expose = match &s.expose {
+            None => None,
+            Some(e) => {
+                let port = match find_port(&e.port) {
+                    Ok(p) => p,
+                    Err(m) => {
+                        self.err(Pos::UNKNOWN, format!("expose: {m}"), None);
+                        None
+                    }
+                };
+                let host = match &e.host {
+                    Some(h) if is_hostname(&h.value) => h.value.clone(),
+                    Some(h) => {
+                        self.err(pos_of(&h.referenced), format!("invalid host name `{}`", h.value), None);
+                        String::new()
+                    }
+                    None => {
+                        self.err(Pos::UNKNOWN, format!("`expose` of `{name}` has no `host`"), None);
+                        String::new()
+                    }
+                };
+                let path = e.path.clone().unwrap_or_else(|| "/".into());
+                if !path.starts_with('/') {
+                    self.err(Pos::UNKNOWN, format!("expose path must start with '/': {path:?}"), None);
+                }
+                port.map(|p| Exposure {
+                    host,
+                    path,
+                    timeout_seconds: e.timeout.map(|t| t.get()).unwrap_or(if p.protocol == Protocol::Websocket {
+                        defaults::WS_TIMEOUT
+                    } else {
+                        defaults::HTTP_TIMEOUT
+                    }),
+                    port_name: p.name,
+                    rate_limit: e.rate_limit,
+                })
+            }
+        };
+
+        let probes = s.probes.clone().unwrap_or_default();
+        let websocket = ports.iter().any(|p| p.protocol == Protocol::Websocket);
+        let mut probe = |p: &Option<Probe>, period: u32, failure: u32, fallback: Option<&ProbeR>| -> Option<ProbeR> {
+            let spec = match (p, fallback) {
+                (None, Some(f)) => {
+                    return Some(ProbeR { initial_delay: 0, period: 5, failure_threshold: 30, ..f.clone() });
+                }
+                (None, None) => Probe::default(),
+                (Some(p), _) => p.clone(),
+            };
+            let port = match find_port(&spec.port) {
+                Ok(p) => p?,
+                Err(m) => {
+                    self.err(Pos::UNKNOWN, format!("probe: {m}"), None);
+                    return None;
+                }
+            };
+            let handler = if let Some(cmd) = spec.exec {
+                Handler::Exec(cmd)
+            } else if let Some(path) = spec.path {
+                Handler::Http { path, port: port.name.clone() }
+            } else if port.protocol == Protocol::Grpc {
+                Handler::Grpc { port: port.port }
+            } else {
+                Handler::Tcp { port: port.name.clone() }
+            };
+            Some(ProbeR {
+                handler,
+                initial_delay: spec.initial_delay.map_or(0, |d| d.get()),
+                period: spec.period.map_or(period, |d| d.get()),
+                timeout: spec.timeout.map_or(3, |d| d.get()),
+                failure_threshold: spec.failure_threshold.unwrap_or(failure),
+            })
+        };
+        let live = probe(&probes.live, 10, 3, None);
+        let ready = probe(&probes.ready, 5, 3, None);
+        let startup = probe(&probes.startup, 5, 30, live.as_ref());
+        for (which, p) in [("live", &live), ("ready", &ready), ("startup", &startup)] {
+            if let Some(p) = p
+                && (p.period == 0 || p.timeout == 0 || p.failure_threshold == 0)
+            {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("probe `{which}` of `{name}`: period, timeout and failureThreshold must be above 0"),
+                    None,
+                );
+            }
+        }
+
+        let metrics = s.metrics.as_ref().map(|m| MetricsR {
+            path: m.path.clone().unwrap_or_else(|| "/metrics".into()),
+            port_name: match m.port {
+                Some(n) => ports.iter().find(|p| p.port == n).map_or_else(|| "metrics".into(), |p| p.name.clone()),
+                None => first.as_ref().map_or_else(|| "metrics".into(), |p| p.name.clone()),
+            },
+            interval: m.interval.map_or(defaults::METRICS_INTERVAL, |i| i.get()),
+        });
+
+        let env: BTreeMap<String, String> =
+            s.env.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        for k in env.keys() {
+            if !is_env_name(k) {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("invalid environment variable name `{k}` in `{name}`"),
+                    Some("use letters, digits and '_', not starting with a digit".into()),
+                );
+            }
+        }
+        let mut secrets = Vec::new();
+        for sec in s.secrets.iter().flatten() {
+            let pos = pos_of(&sec.referenced);
+            if !is_env_name(&sec.value) {
+                self.err(
+                    pos,
+                    format!("invalid secret name `{}`", sec.value),
+                    Some("secrets become environment variables: use letters, digits and '_'".into()),
+                );
+            } else if secrets.contains(&sec.value) {
+                self.err(pos, format!("duplicate secret `{}`", sec.value), None);
+            } else if env.contains_key(&sec.value) {
+                self.err(
+                    pos,
+                    format!("`{}` is both a secret and a plain env value", sec.value),
+                    Some("keep it in `secrets` only".into()),
+                );
+            } else {
+                secrets.push(sec.value.clone());
+            }
+        }
+
+        let volumes = self.volumes(s, max);
+
+        let pdb = match &s.pdb {
+            None => PdbR::MaxUnavailable(1),
+            Some(p) => {
+                let pos = pos_of(&p.referenced);
+                match (p.value.min_available, p.value.max_unavailable) {
+                    (Some(m), None) => {
+                        if m >= min {
+                            self.err(
+                                pos,
+                                format!("pdb minAvailable {m} with {min} replica(s) blocks every node drain"),
+                                Some(format!("use minAvailable {} or less, or more replicas", min.saturating_sub(1))),
+                            );
+                        }
+                        PdbR::MinAvailable(m)
+                    }
+                    (None, Some(m)) => {
+                        if m == 0 {
+                            self.err(
+                                pos,
+                                "pdb maxUnavailable 0 blocks every node drain",
+                                Some("use maxUnavailable 1".into()),
+                            );
+                        }
+                        PdbR::MaxUnavailable(m)
+                    }
+                    _ => {
+                        self.err(pos, "pdb needs exactly one of `minAvailable` and `maxUnavailable`", None);
+                        PdbR::MaxUnavailable(1)
+                    }
+                }
+            }
+        };
+
+        let shutdown = s.shutdown.clone().unwrap_or_default();
+        let (dd, dg) =
+            if websocket { (defaults::WS_DRAIN, defaults::WS_GRACE) } else { (defaults::DRAIN, defaults::GRACE) };
+        let drain = shutdown.drain.map_or(dd, |d| d.get());
+        let grace = shutdown.grace.map_or(dg.max(drain + 10), |d| d.get());
+        if grace <= drain {
+            self.err(
+                Pos::UNKNOWN,
+                format!("shutdown grace {grace}s must be longer than drain {drain}s"),
+                Some("the app needs time to stop after draining".into()),
+            );
+        }
+
+        let a = s.autoscale.clone().unwrap_or_default();
+        let mut autoscale = Scaling {
+            cpu: a.cpu,
+            memory: a.memory,
+            metrics: a.metrics.unwrap_or_default().into_iter().map(|m| (m.name, m.average_value.0)).collect(),
+        };
+        if autoscale.cpu.is_none() && autoscale.memory.is_none() && autoscale.metrics.is_empty() {
+            autoscale.cpu = Some(defaults::HPA_CPU);
+        }
+        if autoscale.cpu == Some(0) || autoscale.memory == Some(0) {
+            self.err(Pos::UNKNOWN, format!("autoscale targets of `{name}` must be above 0%"), None);
+        }
+
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Svc {
+            namespace: s.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
+            name,
+            image,
+            ports,
+            expose,
+            min_replicas: min,
+            max_replicas: max,
+            autoscale,
+            requests,
+            limits,
+            live: live?,
+            ready: ready?,
+            startup: startup?,
+            metrics,
+            uses: s.uses.iter().flatten().map(|u| u.to_string()).collect(),
+            env,
+            secrets,
+            volumes,
+            command: s.command.clone(),
+            args: s.args.clone(),
+            log_level: s.log_level.or(env_log).unwrap_or(LogLevel::Info),
+            run_as_user: s.run_as_user.unwrap_or(defaults::RUN_AS_USER),
+            pdb,
+            drain_seconds: drain,
+            grace_seconds: grace,
+            read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
+        })
+    }
+
+    fn ports(&mut self, s: &Service) -> Vec<Port> {
+        let name = self.name.to_string();
+        struct Raw {
+            name: Option<String>,
+            port: u16,
+            pos: Pos,
+            service_port: Option<u16>,
+            protocol: Option<Protocol>,
+        }
+        let specs: Vec<Raw> = match (&s.port, &s.ports) {
+            (Some(p), None) => vec![Raw {
+                name: None,
+                port: p.value,
+                pos: pos_of(&p.referenced),
+                service_port: s.service_port,
+                protocol: s.protocol,
+            }],
+            (None, Some(list)) => {
+                if s.service_port.is_some() || s.protocol.is_some() {
+                    self.err(
+                        Pos::UNKNOWN,
+                        format!("`{name}`: `servicePort` and `protocol` go inside each entry of `ports`"),
+                        None,
+                    );
+                }
+                list.iter()
+                    .map(|p| Raw {
+                        name: p.name.clone(),
+                        port: p.port.value,
+                        pos: pos_of(&p.port.referenced),
+                        service_port: p.service_port,
+                        protocol: p.protocol,
+                    })
+                    .collect()
+            }
+            (Some(p), Some(_)) => {
+                self.err(
+                    pos_of(&p.referenced),
+                    format!("`{name}` sets both `port` and `ports`"),
+                    Some("use `port` for one port, `ports` for several".into()),
+                );
+                return Vec::new();
+            }
+            (None, None) => {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("service `{name}` has no `port`"),
+                    Some("add `port: 8080` (and `protocol` if it is not http)".into()),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out: Vec<Port> = Vec::new();
+        for Raw { name: pname, port, pos, service_port: sp, protocol } in specs {
+            let protocol = protocol.unwrap_or(Protocol::Http);
+            let pname = pname.unwrap_or_else(|| {
+                let base = match protocol {
+                    Protocol::Http | Protocol::Websocket => "http",
+                    Protocol::Grpc => "grpc",
+                    Protocol::Tcp => "tcp",
+                };
+                if out.iter().any(|p| p.name == base) { format!("{base}-{port}") } else { base.to_string() }
+            });
+            if port == 0 {
+                self.err(pos, "port 0 is not a valid port", None);
+            }
+            if pname.len() > 15 || !is_label(&pname) || !pname.chars().any(|c| c.is_ascii_lowercase()) {
+                self.err(
+                    pos,
+                    format!("invalid port name `{pname}`"),
+                    Some("at most 15 lower-case letters, digits and '-', with at least one letter".into()),
+                );
+            }
+            if out.iter().any(|p| p.name == pname || p.port == port) {
+                self.err(pos, format!("duplicate port `{pname}` ({port}) on `{name}`"), None);
+            }
+            out.push(Port { name: pname, port, service_port: sp.unwrap_or(port), protocol });
+        }
+        out
+    }
+
+    fn volumes(&mut self, s: &Service, max_replicas: u32) -> Vec<Vol> {
+        let mut out: Vec<Vol> = Vec::new();
+        for v in s.volumes.iter().flatten() {
+            let pos = v.name.pos();
+            if !is_label(&v.name) {
+                self.err(pos, format!("invalid volume name `{}`", v.name), None);
+            }
+            if v.name.as_str() == "tmp" || v.path == "/tmp" {
+                self.err(pos, "`/tmp` is mounted already (an emptyDir, as the root filesystem is read-only)", None);
+            }
+            if !v.path.starts_with('/') {
+                self.err(pos, format!("volume path must be absolute: {:?}", v.path), None);
+            }
+            if out.iter().any(|o| o.name == v.name.as_str() || o.path == v.path) {
+                self.err(pos, format!("duplicate volume `{}`", v.name), None);
+            }
+            let kind = match v.size {
+                Some(size) => {
+                    let access_mode = v.access_mode.unwrap_or(AccessMode::ReadWriteOnce);
+                    if max_replicas > 1
+                        && matches!(access_mode, AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod)
+                    {
+                        self.err(pos, format!("volume `{}` is {} but `{}` runs up to {max_replicas} replicas", v.name, access_mode.as_str(), self.name), Some("pods on different nodes cannot share it: use `accessMode: ReadWriteMany` or one replica".into()));
+                    }
+                    if v.size_limit.is_some() {
+                        self.err(pos, "`sizeLimit` is for emptyDir volumes; a claim has `size`", None);
+                    }
+                    VolKind::Claim { size, access_mode, storage_class: v.storage_class.clone() }
+                }
+                None => VolKind::Empty { size_limit: v.size_limit },
+            };
+            out.push(Vol {
+                name: v.name.to_string(),
+                path: v.path.clone(),
+                kind,
+                read_only: v.read_only.unwrap_or(false),
+            });
+        }
+        out
+    }
+
+    fn check_limits(&mut self, r: &Requests, l: &LimitsR) {
+        if l.memory < r.memory {
+            self.err(
+                Pos::UNKNOWN,
+                format!("memory limit {} of `{}` is below its request {}", l.memory, self.name, r.memory),
+                None,
+            );
+        }
+        if let Some(c) = l.cpu
+            && c < r.cpu
+        {
+            self.err(Pos::UNKNOWN, format!("cpu limit {c} of `{}` is below its request {}", self.name, r.cpu), None);
+        }
+        if r.cpu.millis() == 0 || r.memory.0 == 0 {
+            self.err(Pos::UNKNOWN, format!("requests of `{}` must be above zero", self.name), None);
+        }
+    }
+
+    fn datastore(&mut self, d: &Datastore, default_ns: &str) -> Option<Store> {
+        let name = self.name.to_string();
+        let before = self.errors.len();
+        let Some(engine) = &d.engine else {
+            self.err(
+                Pos::UNKNOWN,
+                format!("datastore `{name}` has no `engine`"),
+                Some("one of: postgres, redis, neo4j, minio, rabbitmq".into()),
+            );
+            return None;
+        };
+        let engine = engine.value;
+        let storage = d.storage.unwrap_or_else(|| {
+            self.err(
+                Pos::UNKNOWN,
+                format!("datastore `{name}` has no `storage` size"),
+                Some("e.g. `storage: 10Gi`".into()),
+            );
+            Bytes(0)
+        });
+        let replicas = d.replicas.unwrap_or(1);
+        if replicas != 1 {
+            self.err(Pos::UNKNOWN, format!("datastore `{name}`: {replicas} replicas need {} replication, which kubeproof does not generate yet", engine.as_str()), Some("use one replica (or an operator for a replicated cluster)".into()));
+        }
+        let (cpu, mem) = crate::generate::datastores::default_requests(engine);
+        let res = d.resources.clone().unwrap_or_default();
+        let requests = Requests { cpu: res.cpu.unwrap_or(cpu), memory: res.memory.unwrap_or(mem) };
+        let lim = res.limits.unwrap_or_default();
+        let limits = LimitsR { cpu: lim.cpu, memory: lim.memory.unwrap_or(requests.memory) };
+        self.check_limits(&requests, &limits);
+        let image = match (&d.image, &d.version) {
+            (Some(i), _) => i.clone(),
+            (None, v) => crate::generate::datastores::image(engine, v.as_ref().map(|v| v.0.as_str())),
+        };
+        if let Err(m) = check_image(&image) {
+            self.err(Pos::UNKNOWN, m, None);
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Store {
+            namespace: d.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
+            database: d.database.clone().unwrap_or_else(|| name.replace('-', "_")),
+            name,
+            engine,
+            image,
+            storage,
+            storage_class: d.storage_class.clone(),
+            replicas,
+            requests,
+            limits,
+        })
+    }
+}
+
+/// Image references must be pinned: a tag other than `latest`, or a digest.
+fn check_image(image: &str) -> Result<(), String> {
+    if image.is_empty() || image.contains(char::is_whitespace) {
+        return Err(format!("invalid image reference {image:?}"));
+    }
+    if image.contains("@sha256:") {
+        return Ok(());
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => Err(format!("image `{image}` has no tag, so it means `latest`")),
+        Some((_, "latest")) => Err(format!("image `{image}` uses the mutable tag `latest`")),
+        Some((_, "")) => Err(format!("image `{image}` has an empty tag")),
+        Some(_) => Ok(()),
+    }
+}
+
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_label(s: &str) -> bool {
+    super::validate::is_label(s)
+}
+
+fn is_hostname(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(|l| is_label(l) || (l.starts_with("*") && l.len() == 1))
+}

@@ -1,0 +1,170 @@
+//! Checks that need more than one field: names, references, environments.
+//! Per-service value checks happen while resolving (see `resolve`), once per
+//! environment, so an override that breaks a rule is caught too.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::value::pos_of;
+use super::{API_VERSION, Name, Platform};
+use crate::diag::{Diagnostic, Pos, did_you_mean};
+
+pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let err = |pos: Pos, msg: String| Diagnostic::error(file, pos, msg);
+
+    if p.api_version.value != API_VERSION {
+        out.push(
+            err(pos_of(&p.api_version.referenced), format!("unsupported apiVersion `{}`", p.api_version.value))
+                .with_help(format!("use `{API_VERSION}`")),
+        );
+    }
+    check_label(&p.name, "platform name", file, &mut out);
+    if let Some(ns) = &p.namespace {
+        check_label(ns, "namespace", file, &mut out);
+    }
+
+    // Services, datastores and external hosts share one name space: `uses`
+    // names them, and services and datastores become Services.
+    let mut seen: BTreeMap<&str, (&str, &Name)> = BTreeMap::new();
+    let all = p
+        .services
+        .keys()
+        .map(|n| ("service", n))
+        .chain(p.datastores.keys().map(|n| ("datastore", n)))
+        .chain(p.external.keys().map(|n| ("external host", n)));
+    for (what, name) in all {
+        if what == "external host" {
+            check_label(name, what, file, &mut out);
+        } else {
+            check_dns1035(name, what, file, &mut out);
+        }
+        if let Some((first_what, first)) = seen.get(name.as_str()) {
+            out.push(err(name.pos(), format!("duplicate name `{name}`: a {first_what} has it already")).with_help(
+                format!(
+                    "the first is at line {}; names of services, datastores and external hosts must be unique",
+                    first.pos().line
+                ),
+            ));
+        } else {
+            seen.insert(name.as_str(), (what, name));
+        }
+    }
+
+    for (name, svc) in &p.services {
+        for target in svc.uses.iter().flatten() {
+            if target.as_str() == name.as_str() {
+                out.push(err(target.pos(), format!("service `{name}` uses itself")));
+            } else if !seen.contains_key(target.as_str()) {
+                let d = err(
+                    target.pos(),
+                    format!("`uses` names `{target}`, which is no service, datastore or external host"),
+                );
+                out.push(match did_you_mean(target, seen.keys().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("declared: {}", seen.keys().copied().collect::<Vec<_>>().join(", "))),
+                });
+            }
+        }
+        if let Some(ns) = &svc.namespace {
+            check_label(ns, "namespace", file, &mut out);
+        }
+    }
+    for store in p.datastores.values() {
+        if let Some(ns) = &store.namespace {
+            check_label(ns, "namespace", file, &mut out);
+        }
+    }
+
+    for (env_name, env) in &p.environments {
+        check_label(env_name, "environment name", file, &mut out);
+        if let Some(scale) = &env.scale
+            && !(scale.value > 0.0 && scale.value <= 10.0)
+        {
+            out.push(
+                err(pos_of(&scale.referenced), format!("scale {} is out of range", scale.value))
+                    .with_help("use a factor above 0 and at most 10, e.g. 0.5"),
+            );
+        }
+        overrides_exist(&env.services, &p.services, "service", file, &mut out);
+        overrides_exist(&env.datastores, &p.datastores, "datastore", file, &mut out);
+        for (name, o) in &env.services {
+            if let Some(ns) = &o.namespace {
+                out.push(
+                    err(ns.pos(), format!("environment `{env_name}` moves `{name}` to another namespace")).with_help(
+                        "namespaces are the same in every environment; set `namespace` on the service itself",
+                    ),
+                );
+            }
+        }
+        for (name, o) in &env.datastores {
+            if let Some(ns) = &o.namespace {
+                out.push(
+                    err(ns.pos(), format!("environment `{env_name}` moves `{name}` to another namespace")).with_help(
+                        "namespaces are the same in every environment; set `namespace` on the datastore itself",
+                    ),
+                );
+            }
+        }
+    }
+
+    if out.is_empty() {
+        // Value checks run per environment; report each distinct error once.
+        let envs = std::iter::once(None).chain(p.environments.keys().map(|k| Some(k.as_str())));
+        for env in envs {
+            if let Err(errors) = super::resolve::resolve(p, env, file) {
+                for e in errors {
+                    if !out.contains(&e) {
+                        out.push(e);
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by_key(|d| d.pos);
+    out
+}
+
+fn overrides_exist<V, W>(
+    overrides: &BTreeMap<Name, V>,
+    declared: &BTreeMap<Name, W>,
+    what: &str,
+    file: &Path,
+    out: &mut Vec<Diagnostic>,
+) {
+    for name in overrides.keys() {
+        if !declared.contains_key(name.as_str()) {
+            let d = Diagnostic::error(file, name.pos(), format!("override for `{name}`, which is no {what}"));
+            out.push(match did_you_mean(name, declared.keys().map(|k| k.as_str())) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d,
+            });
+        }
+    }
+}
+
+/// RFC 1123 label: namespaces, volume names, environment names.
+pub fn is_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn check_label(name: &Name, what: &str, file: &Path, out: &mut Vec<Diagnostic>) {
+    if !is_label(name) {
+        out.push(Diagnostic::error(file, name.pos(), format!("invalid {what} `{name}`")).with_help(
+            "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
+        ));
+    }
+}
+
+/// RFC 1035 label: Service names must also start with a letter.
+fn check_dns1035(name: &Name, what: &str, file: &Path, out: &mut Vec<Diagnostic>) {
+    if !is_label(name) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.push(Diagnostic::error(file, name.pos(), format!("invalid {what} name `{name}`")).with_help(
+            "it becomes a Service name: at most 63 lower-case letters, digits and '-', starting with a letter",
+        ));
+    }
+}
