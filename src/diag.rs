@@ -107,7 +107,12 @@ where
 {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .map(|c| {
+            // One swapped, missing or extra character (`wbe`, `bd`) is a typo even
+            // when Jaro-Winkler, which matches only nearby characters, scores it low.
+            let jw = strsim::jaro_winkler(word, c);
+            (if word.len() > 1 && strsim::osa_distance(word, c) == 1 { jw.max(0.9) } else { jw }, c)
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -23,13 +23,32 @@ pub fn load(path: &Path) -> Result<Platform, Vec<Diagnostic>> {
 
 /// Parses and checks description text; `file` is used in diagnostics.
 pub fn parse(text: &str, file: &Path) -> Result<Platform, Vec<Diagnostic>> {
-    if text.trim().is_empty() {
+    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Err(vec![
             Diagnostic::error(file, Pos::new(1, 1), "the description is empty")
                 .with_help("run `kubeproof init` for a commented starter"),
         ]);
     }
-    let platform: Platform = serde_saphyr::from_str(text).map_err(|e| vec![from_yaml_error(file, &e)])?;
+    let platform: Platform = serde_saphyr::from_str(text).map_err(|e| {
+        let mut d = from_yaml_error(file, &e);
+        if let YamlError::SerdeInvalidType { .. } = e.without_snippet() {
+            // serde-saphyr places a value of the wrong type at its key.
+            d.pos = value_after_key(text, d.pos).unwrap_or(d.pos);
+        }
+        // The parser notices an unclosed `[` or `{` only lines later, at some `:`.
+        match (e.without_snippet(), unclosed_flow(text, d.pos.line)) {
+            (YamlError::ExternalMessage { .. }, Some((pos, c))) => {
+                vec![Diagnostic::error(file, pos, format!("unclosed `{c}`")).with_help(format!(
+                    "close it with `{}`; the YAML parser stopped at line {}, column {}: {}",
+                    if c == '[' { ']' } else { '}' },
+                    d.pos.line,
+                    d.pos.column,
+                    d.message
+                ))]
+            }
+            _ => vec![d],
+        }
+    })?;
     let errors = super::validate::validate(&platform, file);
     if errors.is_empty() { Ok(platform) } else { Err(errors) }
 }
@@ -53,7 +72,39 @@ fn from_yaml_error(file: &Path, err: &YamlError) -> Diagnostic {
             }
         }
         YamlError::SerdeMissingField { field, .. } => Diagnostic::error(file, pos, format!("missing field `{field}`")),
-        other => Diagnostic::error(file, pos, strip_location(&other.to_string())),
+        YamlError::DuplicateMappingKey { key, .. } => {
+            Diagnostic::error(file, pos, format!("duplicate key `{}`", key.as_deref().unwrap_or("?")))
+                .with_help("a key may appear only once in a map: merge the two entries or rename one")
+        }
+        YamlError::InvalidScalar { ty, .. } => Diagnostic::error(file, pos, format!("expected {}", scalar_kind(ty))),
+        YamlError::Unexpected { expected: "sequence start", .. } => {
+            Diagnostic::error(file, pos, "expected a list").with_help("write `[a, b]` or one `- item` per line")
+        }
+        YamlError::Unexpected { expected: "mapping start", .. } => Diagnostic::error(file, pos, "expected a map")
+            .with_help("write `{ key: value }` or one `key: value` per line"),
+        other => {
+            // The user-facing wording, without serde-saphyr's "at line N, column M"
+            // (we show the position ourselves) or its API advice.
+            use serde_saphyr::MessageFormatter;
+            let msg = strip_location(&serde_saphyr::UserMessageFormatter.format_message(other));
+            match msg.split_once("; did you mean ") {
+                Some((m, fix)) => Diagnostic::error(file, pos, m).with_help(format!("did you mean {fix}")),
+                None => Diagnostic::error(file, pos, msg),
+            }
+        }
+    }
+}
+
+/// What a scalar of a Rust type is, in words.
+fn scalar_kind(ty: &str) -> String {
+    match ty {
+        "u8" => "a whole number from 0 to 255".into(),
+        "u16" => "a whole number from 0 to 65535".into(),
+        "u32" | "u64" | "usize" => "a whole number, 0 or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "bool" => "true or false".into(),
+        other => format!("a value of type {other}"),
     }
 }
 
@@ -69,6 +120,40 @@ fn strip_location(msg: &str) -> String {
         return rest[i + 2..].to_string();
     }
     msg.lines().next().unwrap_or(msg).to_string()
+}
+
+/// The first `[` or `{` on a line before `line` that is still open at the end
+/// of that line (quoted text and comments skipped; a rough scan, for a hint).
+fn unclosed_flow(text: &str, line: u32) -> Option<(Pos, char)> {
+    let mut open: Vec<(Pos, char)> = Vec::new();
+    for (i, l) in text.lines().enumerate().take(line.saturating_sub(1) as usize) {
+        let (mut quote, mut prev) = (None, ' ');
+        for (col, c) in l.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), _) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if matches!(prev, ' ' | '[' | '{' | ',' | ':') => quote = Some(c),
+                (None, '#') if prev.is_whitespace() => break,
+                (None, '[' | '{') => open.push((Pos::new(i as u32 + 1, col as u32 + 1), c)),
+                (None, ']' | '}') => drop(open.pop()),
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    open.first().copied()
+}
+
+/// Where the value of the `key: value` starting at `pos` starts, if on that line.
+fn value_after_key(text: &str, pos: Pos) -> Option<Pos> {
+    let line = text.lines().nth((pos.line as usize).checked_sub(1)?)?;
+    let rest: String = line.chars().skip((pos.column as usize).checked_sub(1)?).collect();
+    let (key, value) = rest.split_once(':')?;
+    let is_key = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    let gap = value.len() - value.trim_start().len();
+    let value = value.trim_start();
+    (is_key && gap > 0 && !value.is_empty() && !value.starts_with('#'))
+        .then(|| Pos::new(pos.line, pos.column + key.chars().count() as u32 + 1 + gap as u32))
 }
 
 /// 1-based line and column just after `prefix` (for UTF-8 errors).

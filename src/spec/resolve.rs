@@ -249,7 +249,14 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let mut datastores = Vec::new();
     for (name, base) in &p.datastores {
         let mut ds = base.clone();
-        if let Some(r) = &mut ds.resources {
+        if let Some(engine) = &ds.engine
+            && scale != 1.0
+        {
+            // Scale what the engine would get by default too, as for services.
+            let (cpu, memory) = crate::generate::datastores::default_requests(engine.value);
+            let r = ds.resources.get_or_insert_with(Resources::default);
+            r.cpu.get_or_insert(cpu);
+            r.memory.get_or_insert(memory);
             scale_resources(r, scale);
         }
         if let Some(o) = environment.and_then(|e| e.datastores.get(name.as_str())) {
@@ -274,7 +281,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Resolved {
+    let resolved = Resolved {
         platform: p.name.to_string(),
         env: env.map(str::to_string),
         kube: p.cluster.kubernetes.value,
@@ -285,7 +292,39 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         services,
         datastores,
         external,
-    })
+    };
+    check_wiring(p, &resolved, file)?;
+    Ok(resolved)
+}
+
+/// `uses` sets variables such as `DB_HOST` and `DB_PASSWORD`; a secret or
+/// env value of the same name would silently shadow or duplicate one.
+fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    for svc in &r.services {
+        let pos = p.services.keys().find(|k| k.as_str() == svc.name).map_or(Pos::UNKNOWN, |k| k.pos());
+        let wired = crate::generate::workloads::wiring(r, svc);
+        let reserved = std::iter::once("LOG_LEVEL").chain(wired.names());
+        for name in reserved {
+            let clash = if svc.secrets.iter().any(|s| s == name) {
+                "secret"
+            } else if svc.env.contains_key(name) {
+                "env value"
+            } else {
+                continue;
+            };
+            let why = if name == "LOG_LEVEL" { "`logLevel`".to_string() } else { "its `uses`".to_string() };
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    pos,
+                    format!("`{}` declares the {clash} `{name}`, which {why} already sets", svc.name),
+                )
+                .with_help(format!("remove `{name}` from the {clash}s; kubeproof sets it")),
+            );
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// Scale applies to what the base declares (and to defaults); an

@@ -113,7 +113,16 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
         let envs = std::iter::once(None).chain(p.environments.keys().map(|k| Some(k.as_str())));
         for env in envs {
             if let Err(errors) = super::resolve::resolve(p, env, file) {
-                for e in errors {
+                // An environment repeats the errors of the base (with scaled numbers,
+                // say): report each place once, and name the environment otherwise.
+                let earlier = out.len();
+                for mut e in errors {
+                    if out[..earlier].iter().any(|o| o.pos == e.pos) {
+                        continue;
+                    }
+                    if let Some(env) = env {
+                        e.message = format!("{} (in environment `{env}`)", e.message);
+                    }
                     if !out.contains(&e) {
                         out.push(e);
                     }
