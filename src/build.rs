@@ -45,5 +45,6 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let mut tree = Tree::new();
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
+    tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
     Ok(Built { tree, base, envs })
 }

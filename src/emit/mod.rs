@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod kustomize;
+pub mod readme;
 
 use serde::Serialize;
 

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 use crate::spec::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
-use crate::spec::{Engine, ExternalProtocol, Mesh, Protocol};
+use crate::spec::{AccessMode, Engine, ExternalProtocol, Mesh, Protocol};
 
 /// One Namespace per namespace in use, enforcing Pod Security "restricted".
 pub fn namespaces(r: &Resolved, stack: &mut Stack) {
@@ -45,7 +45,8 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     let secret_name = format!("{}-secrets", svc.name);
 
     // Non-secret settings live in a ConfigMap; secret ones are references.
-    let (wired_config, wired_env) = wiring(r, svc, stack);
+    let Wiring { config: wired_config, env: wired_env, secrets: wired_secrets } = wiring(r, svc);
+    stack.secrets.extend(wired_secrets);
     let mut data = BTreeMap::from([("LOG_LEVEL".to_string(), svc.log_level.as_str().to_string())]);
     data.extend(wired_config);
     data.extend(svc.env.clone());
@@ -175,13 +176,7 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
             replicas: (!svc.autoscaled()).then_some(svc.min_replicas as i32),
             revision_history_limit: Some(5),
             selector: selector(&r.platform, &svc.name),
-            strategy: Some(apps::DeploymentStrategy {
-                type_: Some("RollingUpdate".into()),
-                rolling_update: Some(apps::RollingUpdateDeployment {
-                    max_unavailable: Some(IntOrString::Int(0)),
-                    max_surge: Some(IntOrString::Int(1)),
-                }),
-            }),
+            strategy: Some(strategy(svc)),
             template: core::PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels.clone()),
@@ -230,6 +225,26 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     stack.push(&disruption_budget(r, svc, &labels));
 }
 
+/// Rolling updates never drop below the desired count (maxUnavailable 0).
+/// A ReadWriteOnce claim cannot be mounted by a surge pod on another node
+/// (and two processes must not share one data directory), so such a
+/// single-replica service is replaced instead.
+fn strategy(svc: &Svc) -> apps::DeploymentStrategy {
+    let exclusive = svc.volumes.iter().any(|v| {
+        matches!(v.kind, VolKind::Claim { access_mode: AccessMode::ReadWriteOnce | AccessMode::ReadWriteOncePod, .. })
+    });
+    if exclusive {
+        return apps::DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None };
+    }
+    apps::DeploymentStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: Some(apps::RollingUpdateDeployment {
+            max_unavailable: Some(IntOrString::Int(0)),
+            max_surge: Some(IntOrString::Int(1)),
+        }),
+    }
+}
+
 fn app_protocol(p: Protocol) -> Option<&'static str> {
     match p {
         Protocol::Http => Some("http"),
@@ -242,9 +257,26 @@ fn app_protocol(p: Protocol) -> Option<&'static str> {
 /// Connection settings for each `uses` edge: host and port in the ConfigMap,
 /// credentials as secret references, URLs composed from both by Kubernetes'
 /// `$(VAR)` expansion so the password is never written down.
-fn wiring(r: &Resolved, svc: &Svc, stack: &mut Stack) -> (BTreeMap<String, String>, Vec<core::EnvVar>) {
+pub struct Wiring {
+    /// Non-secret settings (hosts, ports, database names) for the ConfigMap.
+    pub config: BTreeMap<String, String>,
+    /// Secret references and URLs composed from them.
+    pub env: Vec<core::EnvVar>,
+    /// The datastore credentials the client's namespace needs a copy of.
+    pub secrets: Vec<SecretSource>,
+}
+
+impl Wiring {
+    /// Every variable name the wiring sets.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.config.keys().map(String::as_str).chain(self.env.iter().map(|e| e.name.as_str()))
+    }
+}
+
+pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
     let mut config = BTreeMap::new();
     let mut env = Vec::new();
+    let mut secrets = Vec::new();
     for target in &svc.uses {
         let p = env_prefix(target);
         if let Some(store) = r.datastore(target) {
@@ -255,7 +287,7 @@ fn wiring(r: &Resolved, svc: &Svc, stack: &mut Stack) -> (BTreeMap<String, Strin
             config.insert(format!("{p}_PORT"), port.to_string());
             // Secrets cannot be read across namespaces: the client's namespace
             // gets its own copy, built from the same git-ignored file.
-            stack.secrets.push(super::datastores::credentials(store, &svc.namespace));
+            secrets.push(super::datastores::credentials(store, &svc.namespace));
             let keys = super::datastores::credential_keys(store.engine);
             match store.engine {
                 Engine::Postgres => {
@@ -320,7 +352,7 @@ fn wiring(r: &Resolved, svc: &Svc, stack: &mut Stack) -> (BTreeMap<String, Strin
             }
         }
     }
-    (config, env)
+    Wiring { config, env, secrets }
 }
 
 pub fn probe(p: &ProbeR) -> core::Probe {
