@@ -1,0 +1,412 @@
+//! Shared helpers of the integration tests: running `kubeproof gen`, finding
+//! the examples and the overlays, the external tools (`kubectl kustomize`,
+//! `kubernetes-validate`) and reading whole output trees.
+//!
+//! Every integration test crate includes this module and uses a different
+//! subset of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Set in CI (by `./scripts/test`): a missing tool fails the tests instead
+/// of skipping them.
+pub const REQUIRE_TOOLS: &str = "KUBEPROOF_REQUIRE_TOOLS";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubeproof")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `examples/*.yaml`, sorted, whatever they are called today.
+pub fn examples() -> Vec<PathBuf> {
+    let dir = repo().join("examples");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension() == Some(OsStr::new("yaml")) && p.is_file())
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no examples/*.yaml found in {}", dir.display());
+    out
+}
+
+/// `examples/foo.yaml` → `foo`.
+pub fn stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Runs `kubeproof` with `args` in `cwd` (the repository when `None`).
+pub fn kubeproof<I, S>(args: I, cwd: Option<&Path>) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(bin());
+    cmd.args(args).current_dir(cwd.map_or_else(repo, Path::to_path_buf));
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", bin()))
+}
+
+/// `kubeproof gen DESCRIPTION -o OUT [extra]`.
+pub fn gen_cmd(description: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("gen"), description.as_os_str(), OsStr::new("-o"), out.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    kubeproof(args, None)
+}
+
+/// `kubeproof gen`, which must succeed.
+pub fn gen_ok(description: &Path, out: &Path) {
+    let o = gen_cmd(description, out, &[]);
+    assert!(
+        o.status.success(),
+        "kubeproof gen {} -o {} failed ({}):\n{}{}",
+        description.display(),
+        out.display(),
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `kubeproof gen`, or the reason it failed (for loops that collect failures).
+pub fn try_gen(description: &Path, out: &Path) -> Result<(), String> {
+    let o = gen_cmd(description, out, &[]);
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "kubeproof gen {} failed ({}):\n{}{}",
+            description.display(),
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ))
+    }
+}
+
+/// The overlay names found on disk under `OUT/kustomize/overlays/`, sorted.
+pub fn overlays(out: &Path) -> Vec<String> {
+    let dir = out.join("kustomize/overlays");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry"))
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The environments the description declares, or `default` when none: the
+/// overlays `gen` must have written.
+pub fn expected_overlays(platform: &kubeproof::spec::Platform) -> Vec<String> {
+    if platform.environments.is_empty() {
+        vec![kubeproof::build::DEFAULT_ENV.to_string()]
+    } else {
+        platform.environments.keys().map(|k| k.to_string()).collect()
+    }
+}
+
+/// Copies every `secrets/NAME.env.example` of an overlay to `secrets/NAME.env`
+/// (as a person would), with `value(key)` as each key's value. Returns the
+/// `.env` files written.
+pub fn fill_secrets(overlay: &Path, value: &dyn Fn(&str) -> String) -> Vec<PathBuf> {
+    let dir = overlay.join("secrets");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut written = Vec::new();
+    for e in entries {
+        let path = e.expect("directory entry").path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let Some(env_name) = name.strip_suffix(".example") else {
+            continue;
+        };
+        let example = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut text = String::new();
+        for line in example.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let key = line.split_once('=').map_or(line, |(k, _)| k);
+            text.push_str(&format!("{key}={}\n", value(key)));
+        }
+        let target = dir.join(env_name);
+        std::fs::write(&target, text).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+        written.push(target);
+    }
+    written.sort();
+    written
+}
+
+/// Copies each `.env.example` to its `.env` name, with placeholder values.
+pub fn prepare_secrets(overlay: &Path) -> Vec<PathBuf> {
+    fill_secrets(overlay, &|key| format!("test-value-for-{}", key.to_ascii_lowercase()))
+}
+
+// ---- external tools --------------------------------------------------------
+
+/// How to get each tool the tests call.
+fn install_hint(tool: &str) -> &'static str {
+    match tool {
+        "kubernetes-validate" => "./scripts/test installs it (python3 -m pip install 'kubernetes-validate==1.37.0')",
+        "kubectl" => "./scripts/test checks for it and the test tools; install kubectl (it bundles kustomize)",
+        _ => "./scripts/test installs the test tools",
+    }
+}
+
+/// Whether `tool` can be run. When it cannot: fails the test if
+/// `KUBEPROOF_REQUIRE_TOOLS` is set (CI), otherwise says loudly that the
+/// test is skipped and returns false.
+pub fn tool_available(tool: &str, version_args: &[&str]) -> bool {
+    match Command::new(tool).args(version_args).output() {
+        Ok(_) => true,
+        Err(e) => {
+            let msg = format!(
+                "`{tool}` cannot be run ({e}); {}. Run the whole suite with ./scripts/test, which installs what it needs.",
+                install_hint(tool)
+            );
+            if std::env::var_os(REQUIRE_TOOLS).is_some() || e.kind() != ErrorKind::NotFound {
+                panic!("{msg}");
+            }
+            eprintln!(
+                "\n{}\nSKIPPED: {msg}\n(set {REQUIRE_TOOLS}=1 to make this a failure)\n{}\n",
+                "!".repeat(78),
+                "!".repeat(78)
+            );
+            false
+        }
+    }
+}
+
+pub fn have_kubectl() -> bool {
+    tool_available("kubectl", &["version", "--client"])
+}
+
+pub fn have_validator() -> bool {
+    tool_available("kubernetes-validate", &["--version"])
+}
+
+/// `kubectl kustomize DIR`: the built YAML, or the tool's error.
+pub fn kustomize(dir: &Path) -> Result<String, String> {
+    let o =
+        Command::new("kubectl").arg("kustomize").arg(dir).output().map_err(|e| format!("cannot run kubectl: {e}"))?;
+    if o.status.success() {
+        String::from_utf8(o.stdout)
+            .map_err(|e| format!("kubectl kustomize {}: output is not UTF-8: {e}", dir.display()))
+    } else {
+        Err(format!(
+            "kubectl kustomize {} failed ({}):\n{}{}",
+            dir.display(),
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ))
+    }
+}
+
+/// Every YAML document of a multi-document stream, as JSON values.
+pub fn parse_docs(yaml: &str) -> Result<Vec<Value>, String> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).map_err(|e| format!("not valid YAML: {e}"))?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// `Kind/namespace/name` (or `Kind/name`) of a Kubernetes object.
+pub fn object_id(o: &Value) -> String {
+    let kind = o["kind"].as_str().unwrap_or("?");
+    let name = o["metadata"]["name"].as_str().unwrap_or("?");
+    match o["metadata"]["namespace"].as_str() {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+/// What `kubernetes-validate` said about a file that passed.
+#[derive(Debug)]
+pub struct Validated {
+    /// Objects the tool checked against the schema.
+    pub passed: usize,
+    /// Objects of kinds the tool has no schema for, outside the built-in API groups (CRDs).
+    pub unchecked_custom: Vec<String>,
+}
+
+/// Whether an `apiVersion` belongs to Kubernetes itself: a core group
+/// (`v1`, `apps/v1`, …) or a `*.k8s.io` one.
+fn builtin_api(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
+}
+
+/// Runs `kubernetes-validate -k VERSION.0 --strict` on `yaml` (written to a
+/// temporary file) and decides, stricter than the tool's exit status:
+///
+/// - any `ERROR` or `FATAL` line, or a non-zero exit, fails (an unknown
+///   field under `--strict`, a wrong type, an unsupported version, YAML the
+///   tool cannot read);
+/// - a `Couldn't find schema` warning for a built-in API group fails: the
+///   tool only warns and exits 0, but it means the object uses an API
+///   version the cluster does not serve (e.g. `autoscaling/v2beta2` on 1.30);
+/// - every object must be accounted for: as many `passed` lines as objects
+///   (minus custom resources the tool has no schema for), so an empty or
+///   half-read input cannot pass silently.
+///
+/// The error carries the tool's output.
+pub fn validate(yaml: &str, kube_version: &str) -> Result<Validated, String> {
+    validate_many(&[yaml], kube_version).pop().expect("one result per input")
+}
+
+/// [`validate`] for several YAML streams in one run of the tool (it takes
+/// a second to start): one result per input, in order.
+pub fn validate_many(yamls: &[&str], kube_version: &str) -> Vec<Result<Validated, String>> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files: Vec<PathBuf> = (0..yamls.len()).map(|i| dir.path().join(format!("input-{i}.yaml"))).collect();
+    for (file, yaml) in files.iter().zip(yamls) {
+        std::fs::write(file, yaml).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+    let version = format!("{kube_version}.0");
+    let o = match Command::new("kubernetes-validate").args(["-k", &version, "--strict"]).args(&files).output() {
+        Ok(o) => o,
+        Err(e) => return yamls.iter().map(|_| Err(format!("cannot run kubernetes-validate: {e}"))).collect(),
+    };
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stdout.lines().chain(stderr.lines()).collect();
+    // Lines about one input mention its file; FATAL ones (unsupported
+    // version, …) concern every input.
+    let about = |file: &Path| -> Vec<&str> {
+        let name = file.to_string_lossy();
+        lines
+            .iter()
+            .copied()
+            .filter(|l| l.contains(name.as_ref()) || l.starts_with("FATAL") || !l.contains(".yaml"))
+            .collect()
+    };
+    let results: Vec<(Vec<String>, Validated, Vec<&str>)> = files
+        .iter()
+        .zip(yamls)
+        .map(|(file, yaml)| {
+            let mine = about(file);
+            let (problems, v) = judge(&mine, yaml);
+            (problems, v, mine)
+        })
+        .collect();
+    // A non-zero exit the lines do not explain fails every input.
+    let unexplained_exit = !o.status.success() && results.iter().all(|(p, _, _)| p.is_empty());
+    results
+        .into_iter()
+        .map(|(mut problems, v, mine)| {
+            if unexplained_exit {
+                problems.push(format!("exit status {}", o.status));
+            }
+            if problems.is_empty() {
+                Ok(v)
+            } else {
+                Err(format!(
+                    "kubernetes-validate -k {version} --strict failed:\n  {}\n--- tool output ---\n{}\n{}",
+                    problems.join("\n  "),
+                    mine.join("\n"),
+                    if unexplained_exit { stderr.as_ref() } else { "" }
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The verdict on one input from the tool's lines about it.
+fn judge(lines: &[&str], yaml: &str) -> (Vec<String>, Validated) {
+    let mut problems = Vec::new();
+    let mut v = Validated { passed: 0, unchecked_custom: Vec::new() };
+    for line in lines {
+        if line.starts_with("ERROR") || line.starts_with("FATAL") || line.starts_with("Couldn't") {
+            problems.push(line.to_string());
+        } else if line.starts_with("INFO") && line.contains(" passed for resource ") {
+            v.passed += 1;
+        } else if line.starts_with("WARN") && line.contains("Couldn't find schema") {
+            let api = line.split(" with api version ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or("");
+            if builtin_api(api) {
+                problems.push(format!("no schema for a built-in API (removed or misspelled apiVersion?): {line}"));
+            } else {
+                v.unchecked_custom.push(line.to_string());
+            }
+        }
+    }
+    match parse_docs(yaml) {
+        Err(e) => problems.push(e),
+        Ok(objects) => {
+            if problems.is_empty() && v.passed + v.unchecked_custom.len() != objects.len() {
+                problems.push(format!(
+                    "{} object(s) in the input but kubernetes-validate reported {} passed and {} without schema",
+                    objects.len(),
+                    v.passed,
+                    v.unchecked_custom.len()
+                ));
+            }
+        }
+    }
+    (problems, v)
+}
+
+// ---- trees on disk ---------------------------------------------------------
+
+/// Every file under `root` (relative path → bytes), hidden ones included.
+pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut |rel, path| {
+        out.insert(rel.to_path_buf(), std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    });
+    out
+}
+
+/// Every file under `root` (relative path → modification time).
+pub fn mtimes(root: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut |rel, path| {
+        let m = std::fs::metadata(path).and_then(|m| m.modified());
+        out.insert(rel.to_path_buf(), m.unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    });
+    out
+}
+
+fn walk(root: &Path, dir: &Path, f: &mut dyn FnMut(&Path, &Path)) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    for e in entries {
+        let path = e.expect("directory entry").path();
+        if path.is_dir() {
+            walk(root, &path, f);
+        } else {
+            let rel = path.strip_prefix(root).expect("under root");
+            f(rel, &path);
+        }
+    }
+}
+
+/// Collects failures of a loop and reports them all at once.
+#[derive(Default)]
+pub struct Failures(Vec<String>);
+
+impl Failures {
+    pub fn add(&mut self, what: impl std::fmt::Display, why: impl std::fmt::Display) {
+        self.0.push(format!("── {what}\n{why}"));
+    }
+
+    pub fn check(&mut self, what: impl std::fmt::Display, r: Result<(), String>) {
+        if let Err(e) = r {
+            self.add(what, e);
+        }
+    }
+
+    pub fn assert_none(self, context: &str) {
+        assert!(self.0.is_empty(), "{context}: {} failure(s)\n\n{}\n", self.0.len(), self.0.join("\n\n"));
+    }
+}

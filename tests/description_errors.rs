@@ -1,0 +1,790 @@
+//! Every class of mistake in a description: `kubeproof gen` must exit 2, write
+//! nothing, and report the mistake at the exact `file:line:column` of the
+//! offending token, with a help line where there is a fix to suggest.
+//!
+//! Each case is the starter description (`kubeproof init`) with one deliberate
+//! mistake. Expected positions are computed from the mistaken text by
+//! locating a unique snippet in it, so the cases keep working when the starter
+//! changes; `parse_*` tests at the end pin positions in a fixed text.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kubeproof::diag::{Diagnostic, Pos};
+use kubeproof::spec::starter::STARTER;
+
+/// The starter with `old` (which must occur exactly once) replaced by `new`.
+fn starter_with(old: &str, new: &str) -> String {
+    assert_eq!(STARTER.matches(old).count(), 1, "`{old}` must occur exactly once in the starter");
+    STARTER.replacen(old, new, 1)
+}
+
+/// 1-based line and column (in characters) of `needle`, which must occur exactly
+/// once in `text`; `offset` characters further right.
+fn locate(text: &str, needle: &str, offset: u32) -> Pos {
+    assert_eq!(text.matches(needle).count(), 1, "`{needle}` must occur exactly once in:\n{text}");
+    let at = text.find(needle).unwrap();
+    let before = &text[..at];
+    let line = before.matches('\n').count() as u32 + 1;
+    let column = before.rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+    Pos::new(line, column + offset)
+}
+
+/// What one `kubeproof gen platform.yaml -o deploy` did.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// Whether `deploy` exists afterwards.
+    wrote_output: bool,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs `gen` on `bytes` written to `platform.yaml` in a fresh directory.
+fn gen_bytes(bytes: &[u8]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("platform.yaml"), bytes).unwrap();
+    gen_in(dir, "platform.yaml")
+}
+
+fn gen_text(text: &str) -> Run {
+    gen_bytes(text.as_bytes())
+}
+
+fn gen_in(dir: tempfile::TempDir, description: &str) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubeproof"))
+        .current_dir(dir.path())
+        .args(["gen", description, "-o", "deploy"])
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        wrote_output: dir.path().join("deploy").exists(),
+        _dir: dir,
+    }
+}
+
+impl Run {
+    /// Exit 2, nothing written, and no panic.
+    fn assert_refused(&self) {
+        assert_eq!(self.code, Some(2), "exit code; stderr:\n{}", self.stderr);
+        assert!(!self.wrote_output, "the output directory was created; stderr:\n{}", self.stderr);
+        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
+        assert!(self.stdout.is_empty(), "stdout:\n{}", self.stdout);
+        assert!(self.stderr.contains("nothing was written"), "stderr:\n{}", self.stderr);
+    }
+
+    /// Refused with an error `message` at `pos` of `platform.yaml`, with a help
+    /// line starting with `help` (or, with `None`, no help for this error).
+    fn assert_error(&self, pos: Pos, message: &str, help: Option<&str>) -> &Self {
+        self.assert_refused();
+        let block = self.error_block(message);
+        let at = format!("--> platform.yaml:{}:{}\n", pos.line, pos.column);
+        assert!(block.contains(&at), "expected `{at}` in:\n{block}\n(full stderr:\n{})", self.stderr);
+        match help {
+            Some(h) => {
+                assert!(block.contains(&format!("= help: {h}")), "expected help `{h}` in:\n{block}");
+            }
+            None => assert!(!block.contains("= help:"), "unexpected help in:\n{block}"),
+        }
+        // With the source readable, the offending line is shown with a caret.
+        assert!(block.contains(&format!("{} |", pos.line)), "no source line in:\n{block}");
+        assert!(block.contains('^'), "no caret in:\n{block}");
+        self
+    }
+
+    /// The report (title to blank line) whose title is `error: {message}`.
+    fn error_block(&self, message: &str) -> String {
+        let title = format!("error: {message}\n");
+        let start = self.stderr.find(&title).unwrap_or_else(|| {
+            panic!("expected `error: {message}` in stderr:\n{}", self.stderr);
+        });
+        let rest = &self.stderr[start..];
+        let end = rest.find("\n\n").map_or(rest.len(), |i| i + 1);
+        rest[..end].to_string()
+    }
+
+    /// How many errors the summary line reports.
+    fn error_count(&self) -> usize {
+        let line = self.stderr.lines().find(|l| l.ends_with("error(s); nothing was written")).unwrap();
+        let n: usize = line.split(" has ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        // One title per diagnostic, plus the summary line.
+        let titles = self.stderr.lines().filter(|l| l.starts_with("error: ")).count();
+        assert_eq!(titles, n + 1, "{}", self.stderr);
+        n
+    }
+}
+
+#[test]
+fn the_starter_itself_generates() {
+    let run = gen_text(STARTER);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.wrote_output);
+}
+
+// ------------------------------------------------------------ unknown fields
+
+#[test]
+fn unknown_field_suggests_the_closest() {
+    let text = starter_with("    replicas: { min: 2, max: 6 }", "    replicsa: { min: 2, max: 6 }");
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "replicsa", 0), "unknown field `replicsa`", Some("did you mean `replicas`?"));
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn unknown_field_at_top_level() {
+    let text = starter_with("domain: shop.example.com", "domian: shop.example.com");
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "domian", 0), "unknown field `domian`", Some("did you mean `domain`?"));
+}
+
+#[test]
+fn unknown_field_with_nothing_close_lists_the_fields() {
+    let text = starter_with("  ingressClass: nginx", "  zzzzzz: nginx");
+    let run = gen_text(&text);
+    let block = run.error_block("unknown field `zzzzzz`");
+    assert!(block.contains("--> platform.yaml:"), "{block}");
+    assert!(block.contains("= help: expected one of: kubernetes, capacity, mesh, ingressClass"), "{block}");
+}
+
+#[test]
+fn unknown_enum_value_suggests_the_closest() {
+    let text = starter_with("engine: postgres", "engine: postgress");
+    gen_text(&text).assert_error(
+        locate(&text, "postgress", 0),
+        "unknown value `postgress`",
+        Some("did you mean `postgres`?"),
+    );
+}
+
+// ------------------------------------------------------------ wrong types
+
+#[test]
+fn string_where_a_number_goes() {
+    let text = starter_with("    port: 8080", "    port: eighty");
+    gen_text(&text).assert_error(locate(&text, "eighty", 0), "expected a whole number from 0 to 65535", None);
+}
+
+#[test]
+fn number_out_of_range() {
+    let text = starter_with("    port: 8080", "    port: 70000");
+    gen_text(&text).assert_error(locate(&text, "70000", 0), "expected a whole number from 0 to 65535", None);
+}
+
+#[test]
+fn map_where_a_list_goes() {
+    let text = starter_with("uses: [db, cache]", "uses: { db: true }");
+    gen_text(&text).assert_error(
+        locate(&text, "{ db: true }", 0),
+        "expected a list",
+        Some("write `[a, b]` or one `- item` per line"),
+    );
+}
+
+#[test]
+fn scalar_where_a_map_goes() {
+    let text = starter_with("expose: { host: shop.example.com }", "expose: shop.example.com");
+    gen_text(&text).assert_error(
+        locate(&text, "expose: shop", 8),
+        "expected a map",
+        Some("write `{ key: value }` or one `key: value` per line"),
+    );
+}
+
+#[test]
+fn wrong_type_for_a_value_with_several_shapes_points_at_the_value() {
+    // `replicas` is a number or a map; a string is neither. serde-saphyr
+    // reports such errors at the key; kubeproof moves them to the value.
+    let text = starter_with("replicas: { min: 2, max: 6 }", "replicas: three");
+    gen_text(&text).assert_error(
+        locate(&text, "three", 0),
+        "invalid type: string \"three\", expected a replica count or {min, max}",
+        None,
+    );
+    let text = starter_with("    metrics: /metrics", "    metrics: 9090");
+    gen_text(&text).assert_error(
+        locate(&text, "9090", 0),
+        "invalid type: integer `9090`, expected a path such as /healthz, or a map",
+        None,
+    );
+}
+
+#[test]
+fn probe_path_must_be_absolute() {
+    let text = starter_with("live: /healthz", "live: healthz");
+    gen_text(&text).assert_error(locate(&text, "healthz", 0), "a path must start with '/': \"healthz\"", None);
+}
+
+// ------------------------------------------------------------ quantities and durations
+
+#[test]
+fn memory_in_gb_suggests_gi() {
+    let text = starter_with("memory: 256Mi,", "memory: 5Gb,");
+    gen_text(&text).assert_error(
+        locate(&text, "5Gb", 0),
+        "invalid quantity \"5Gb\": unknown unit \"Gb\"; use Gi (2^30) or G (10^9)",
+        Some("did you mean \"5Gi\"?"),
+    );
+}
+
+#[test]
+fn cpu_in_mega_suggests_millicores() {
+    let text = starter_with("cpu: 250m", "cpu: 250M");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "250M", 0),
+        "invalid CPU quantity \"250M\": \"M\" means mega (a million cores); millicores are a lowercase \"m\"",
+        Some("did you mean \"250m\"?"),
+    );
+}
+
+#[test]
+fn quantity_with_a_space_suggests_without() {
+    let text = starter_with("storage: 20Gi", "storage: 10 Gi");
+    gen_text(&text).assert_error(
+        locate(&text, "10 Gi", 0),
+        "invalid quantity \"10 Gi\": spaces are not allowed",
+        Some("did you mean \"10Gi\"?"),
+    );
+}
+
+#[test]
+fn capacity_quantities_are_checked_too() {
+    let text = starter_with("memory: 48Gi", "memory: 48GB");
+    let run = gen_text(&text);
+    run.assert_refused();
+    assert!(run.stderr.contains(&format!("--> platform.yaml:{}:", locate(&text, "48GB", 0).line)), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean \"48Gi\"?"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_duration_unit() {
+    let text = starter_with("period: 5s", "period: 5x");
+    gen_text(&text).assert_error(
+        locate(&text, "5x", 0),
+        "invalid duration \"5x\": unknown unit \"x\"; use ms, s, m, h or d",
+        None,
+    );
+    let text = starter_with("timeout: 2s", "timeout: 2sec");
+    gen_text(&text).assert_error(
+        locate(&text, "2sec", 0),
+        "invalid duration \"2sec\": unknown unit \"sec\"; use ms, s, m, h or d",
+        Some("did you mean \"2s\"?"),
+    );
+}
+
+// ------------------------------------------------------------ references and names
+
+#[test]
+fn uses_a_misspelt_datastore() {
+    // A swap of two letters in a two-letter name.
+    let text = starter_with("uses: [db, cache]", "uses: [bd, cache]");
+    gen_text(&text).assert_error(
+        locate(&text, "bd,", 0),
+        "`uses` names `bd`, which is no service, datastore or external host",
+        Some("did you mean `db`?"),
+    );
+    let text = starter_with("uses: [db, cache]", "uses: [db, cahce]");
+    gen_text(&text).assert_error(
+        locate(&text, "cahce", 0),
+        "`uses` names `cahce`, which is no service, datastore or external host",
+        Some("did you mean `cache`?"),
+    );
+}
+
+#[test]
+fn uses_nothing_close_lists_what_is_declared() {
+    let text = starter_with("uses: [db, cache]", "uses: [db, queue]");
+    gen_text(&text).assert_error(
+        locate(&text, "queue", 0),
+        "`uses` names `queue`, which is no service, datastore or external host",
+        Some("declared: cache, db, web"),
+    );
+}
+
+#[test]
+fn service_uses_itself() {
+    let text = starter_with("uses: [db, cache]", "uses: [db, web]");
+    gen_text(&text).assert_error(locate(&text, "web]", 0), "service `web` uses itself", None);
+}
+
+#[test]
+fn duplicate_key_in_a_map() {
+    let text = starter_with(
+        "\ndatastores:\n",
+        "  web:   # a second service of the same name\n    image: ghcr.io/example/web2:1.0.0\n    port: 9090\n\ndatastores:\n",
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "web:   # a second", 0),
+        "duplicate key `web`",
+        Some("a key may appear only once in a map: merge the two entries or rename one"),
+    );
+}
+
+#[test]
+fn service_and_datastore_with_the_same_name() {
+    let text = starter_with(
+        "  cache: { engine: redis, storage: 2Gi }",
+        "  cache: { engine: redis, storage: 2Gi }\n  web: { engine: redis, storage: 1Gi }",
+    );
+    let first = locate(&text, "  web:\n    image", 2);
+    gen_text(&text).assert_error(
+        locate(&text, "web: { engine", 0),
+        "duplicate name `web`: a service has it already",
+        Some(&format!(
+            "the first is at line {}; names of services, datastores and external hosts must be unique",
+            first.line
+        )),
+    );
+}
+
+#[test]
+fn invalid_service_name() {
+    let text = starter_with(
+        "\ndatastores:\n",
+        "  Api:\n    image: ghcr.io/example/api:1.0.0\n    port: 9000\n\ndatastores:\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "Api:", 0),
+        "invalid service name `Api`",
+        Some("it becomes a Service name: at most 63 lower-case letters, digits and '-', starting with a letter"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn invalid_platform_name() {
+    let text = starter_with("name: shop ", "name: Shop_1 ");
+    gen_text(&text).assert_error(
+        locate(&text, "Shop_1", 0),
+        "invalid platform name `Shop_1`",
+        Some("use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit"),
+    );
+}
+
+// ------------------------------------------------------------ replicas and pdb
+
+#[test]
+fn replicas_min_greater_than_max() {
+    let text = starter_with("replicas: { min: 2, max: 6 }", "replicas: { min: 7, max: 6 }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "{ min: 7", 0),
+        "replicas min 7 is greater than max 6",
+        Some("make `min` at most `max`"),
+    );
+    // Reported once, not again for each environment with scaled numbers.
+    assert_eq!(run.error_count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn pdb_min_available_not_below_replicas() {
+    let text = starter_with("    metrics: /metrics\n", "    metrics: /metrics\n    pdb: { minAvailable: 2 }\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "{ minAvailable", 0),
+        "pdb minAvailable 2 with 2 replica(s) blocks every node drain",
+        Some("use minAvailable 1 or less, or more replicas"),
+    );
+    assert_eq!(run.error_count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn pdb_that_only_an_environment_breaks_names_the_environment() {
+    // 3 replicas are fine for minAvailable 2, but staging scales them to 2.
+    let text =
+        starter_with("replicas: { min: 2, max: 6 }", "replicas: { min: 3, max: 6 }\n    pdb: { minAvailable: 2 }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "{ minAvailable", 0),
+        "pdb minAvailable 2 with 2 replica(s) blocks every node drain (in environment `staging`)",
+        Some("use minAvailable 1 or less, or more replicas"),
+    );
+    assert_eq!(run.error_count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn read_write_once_volume_with_several_replicas() {
+    let text = starter_with(
+        "    secrets: [SESSION_KEY]      # values come from a git-ignored env file\n",
+        "    secrets: [SESSION_KEY]\n    volumes:\n      - { name: data, path: /data, size: 1Gi }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "data, path", 0),
+        "volume `data` is ReadWriteOnce but `web` runs up to 6 replicas",
+        Some("pods on different nodes cannot share it: use `accessMode: ReadWriteMany` or one replica"),
+    );
+    assert_eq!(run.error_count(), 1, "{}", run.stderr);
+}
+
+// ------------------------------------------------------------ cluster and apiVersion
+
+#[test]
+fn wrong_api_version() {
+    let text = starter_with("apiVersion: kubeproof.dev/v1alpha1", "apiVersion: kubeproof.dev/v1beta1");
+    gen_text(&text).assert_error(
+        locate(&text, "kubeproof.dev/v1beta1", 0),
+        "unsupported apiVersion `kubeproof.dev/v1beta1`",
+        Some("use `kubeproof.dev/v1alpha1`"),
+    );
+}
+
+#[test]
+fn unquoted_kubernetes_version_is_a_float() {
+    let text = starter_with("kubernetes: \"1.30\"", "kubernetes: 1.30");
+    gen_text(&text).assert_error(
+        locate(&text, "kubernetes: 1.30", 12),
+        "the Kubernetes version must be quoted: YAML reads it as the number 1.3 (write \"1.30\", not 1.30)",
+        None,
+    );
+}
+
+#[test]
+fn unsupported_kubernetes_version() {
+    let text = starter_with("kubernetes: \"1.30\"", "kubernetes: \"1.19\"");
+    let run = gen_text(&text);
+    run.assert_refused();
+    let pos = locate(&text, "\"1.19\"", 0);
+    let title = run.stderr.lines().next().unwrap();
+    assert!(title.starts_with("error: Kubernetes 1.19 is not supported: use 1."), "{}", run.stderr);
+    run.assert_error(pos, &title["error: ".len()..], None);
+}
+
+#[test]
+fn missing_required_field() {
+    let text = starter_with("name: shop ", "# name: shop ");
+    let run = gen_text(&text);
+    run.assert_refused();
+    assert!(run.stderr.contains("error: missing field `name`"), "{}", run.stderr);
+    assert!(run.stderr.contains("--> platform.yaml:"), "{}", run.stderr);
+}
+
+// ------------------------------------------------------------ environments
+
+#[test]
+fn override_of_an_unknown_service() {
+    let text =
+        starter_with("      web: { replicas: { min: 3, max: 10 } }", "      wbe: { replicas: { min: 3, max: 10 } }");
+    gen_text(&text).assert_error(
+        locate(&text, "wbe", 0),
+        "override for `wbe`, which is no service",
+        Some("did you mean `web`?"),
+    );
+}
+
+#[test]
+fn environment_changes_a_namespace() {
+    let text = starter_with("      web: { replicas: { min: 3, max: 10 } }", "      web: { namespace: other }");
+    gen_text(&text).assert_error(
+        locate(&text, "other }", 0),
+        "environment `production` moves `web` to another namespace",
+        Some("namespaces are the same in every environment; set `namespace` on the service itself"),
+    );
+}
+
+#[test]
+fn environment_scale_out_of_range() {
+    let text = starter_with("scale: 0.5", "scale: 0");
+    gen_text(&text).assert_error(
+        locate(&text, "scale: 0", 7),
+        "scale 0 is out of range",
+        Some("use a factor above 0 and at most 10, e.g. 0.5"),
+    );
+}
+
+#[test]
+fn environment_override_that_breaks_a_rule_points_at_the_override() {
+    let text = starter_with("web: { replicas: { min: 3, max: 10 } }", "web: { replicas: { min: 12, max: 10 } }");
+    gen_text(&text).assert_error(
+        locate(&text, "{ min: 12", 0),
+        "replicas min 12 is greater than max 10 (in environment `production`)",
+        Some("make `min` at most `max`"),
+    );
+}
+
+// ------------------------------------------------------------ images and secrets
+
+#[test]
+fn image_tagged_latest() {
+    let text = starter_with("shop-web:1.0.0", "shop-web:latest");
+    gen_text(&text).assert_error(
+        locate(&text, "ghcr.io/example/shop-web:latest", 0),
+        "image `ghcr.io/example/shop-web:latest` uses the mutable tag `latest`",
+        Some("pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`"),
+    );
+}
+
+#[test]
+fn image_without_a_tag() {
+    let text = starter_with("shop-web:1.0.0", "shop-web");
+    gen_text(&text).assert_error(
+        locate(&text, "ghcr.io/example/shop-web ", 0),
+        "image `ghcr.io/example/shop-web` has no tag, so it means `latest`",
+        Some("pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`"),
+    );
+}
+
+#[test]
+fn image_with_a_registry_port_but_no_tag() {
+    // The `:5000` is the registry's port, not a tag.
+    let text = starter_with("ghcr.io/example/shop-web:1.0.0", "registry.local:5000/shop-web");
+    gen_text(&text).assert_error(
+        locate(&text, "registry.local:5000/shop-web", 0),
+        "image `registry.local:5000/shop-web` has no tag, so it means `latest`",
+        Some("pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`"),
+    );
+}
+
+#[test]
+fn secret_with_the_name_of_a_plain_env_value() {
+    let text = starter_with("secrets: [SESSION_KEY]", "secrets: [LOG_FORMAT]");
+    gen_text(&text).assert_error(
+        locate(&text, "LOG_FORMAT]", 0),
+        "`LOG_FORMAT` is both a secret and a plain env value",
+        Some("keep it in `secrets` only"),
+    );
+}
+
+#[test]
+fn invalid_secret_name() {
+    let text = starter_with("secrets: [SESSION_KEY]", "secrets: [session-key]");
+    gen_text(&text).assert_error(
+        locate(&text, "session-key", 0),
+        "invalid secret name `session-key`",
+        Some("secrets become environment variables: use letters, digits and '_'"),
+    );
+}
+
+// ------------------------------------------------------------ malformed files
+
+#[test]
+fn unclosed_bracket_points_at_the_bracket() {
+    let text = starter_with("uses: [db, cache]", "uses: [db, cache");
+    let run = gen_text(&text);
+    let at = locate(&text, "[db, cache", 0);
+    let stop = locate(&text, "env: {", 3);
+    run.assert_error(
+        at,
+        "unclosed `[`",
+        Some(&format!("close it with `]`; the YAML parser stopped at line {}, column {}: ", stop.line, stop.column)),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn unclosed_brace_points_at_the_brace() {
+    let text = starter_with("expose: { host: shop.example.com }", "expose: { host: shop.example.com");
+    let run = gen_text(&text);
+    run.assert_refused();
+    let block = run.error_block("unclosed `{`");
+    let at = locate(&text, "{ host", 0);
+    assert!(block.contains(&format!("--> platform.yaml:{}:{}\n", at.line, at.column)), "{block}");
+    assert!(block.contains("= help: close it with `}`; the YAML parser stopped at line"), "{block}");
+}
+
+#[test]
+fn unclosed_brace_on_the_last_line() {
+    let text = starter_with("  cache: { engine: redis, storage: 2Gi }", "  cache: { engine: redis, storage: 2Gi");
+    let run = gen_text(&text);
+    run.assert_refused();
+    let at = locate(&text, "{ engine: redis", 0);
+    let title = run.stderr.lines().next().unwrap();
+    assert!(title.starts_with("error: unclosed"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("--> platform.yaml:{}:{}\n", at.line, at.column)), "{}", run.stderr);
+}
+
+#[test]
+fn tab_indentation() {
+    let text = starter_with("  web:\n    image:", "  web:\n\timage:");
+    let run = gen_text(&text);
+    run.assert_refused();
+    let at = locate(&text, "\timage", 1);
+    assert!(run.stderr.contains(&format!("--> platform.yaml:{}:{}\n", at.line, at.column)), "{}", run.stderr);
+    assert!(run.stderr.contains("tabs"), "{}", run.stderr);
+    assert!(!run.stderr.contains(" at line "), "location repeated in the message:\n{}", run.stderr);
+}
+
+#[test]
+fn several_yaml_documents() {
+    let text = format!("{STARTER}---\nname: other\n");
+    let run = gen_text(&text);
+    run.assert_refused();
+    assert!(run.stderr.contains("error: only single YAML document expected but multiple found"), "{}", run.stderr);
+    assert!(!run.stderr.contains("from_str_multiple"), "API advice in a user message:\n{}", run.stderr);
+}
+
+#[test]
+fn invalid_utf8() {
+    // A 0x01 marks where the invalid byte goes; `ö` checks that columns count
+    // characters, not bytes.
+    let text = starter_with("domain: shop.example.com", "domain: shöp\u{1}.example.com");
+    let bad: Vec<u8> = text.bytes().map(|b| if b == 1 { 0xFF } else { b }).collect();
+    let run = gen_bytes(&bad);
+    run.assert_refused();
+    let pos = locate(&text, "\u{1}", 0);
+    assert!(run.stderr.starts_with("error: the description is not valid UTF-8\n"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("--> platform.yaml:{}:{}\n", pos.line, pos.column)), "{}", run.stderr);
+}
+
+#[test]
+fn empty_file() {
+    for text in ["", "\n\n", "   \n", "# only a comment\n\n# and another\n"] {
+        let run = gen_text(text);
+        run.assert_error(
+            Pos::new(1, 1),
+            "the description is empty",
+            Some("run `kubeproof init` for a commented starter"),
+        );
+    }
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = gen_in(dir, "nope.yaml");
+    run.assert_refused();
+    assert!(run.stderr.starts_with("error: cannot read the description: "), "{}", run.stderr);
+    assert!(run.stderr.contains("--> nope.yaml\n"), "{}", run.stderr);
+}
+
+// ------------------------------------------------------------ several errors at once
+
+#[test]
+fn independent_errors_are_all_reported() {
+    let text = STARTER
+        .replacen("apiVersion: kubeproof.dev/v1alpha1", "apiVersion: kubeproof.dev/v2", 1)
+        .replacen("      web: { replicas", "      wbe: { replicas", 1)
+        .replacen("uses: [db, cache]", "uses: [dbb, web]", 1)
+        .replacen(
+            "  cache: { engine: redis, storage: 2Gi }",
+            "  cache: { engine: redis, storage: 2Gi }\n  web: { engine: redis, storage: 1Gi }",
+            1,
+        );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "kubeproof.dev/v2", 0),
+        "unsupported apiVersion `kubeproof.dev/v2`",
+        Some("use `kubeproof.dev/v1alpha1`"),
+    );
+    run.assert_error(locate(&text, "wbe", 0), "override for `wbe`, which is no service", Some("did you mean `web`?"));
+    run.assert_error(
+        locate(&text, "dbb", 0),
+        "`uses` names `dbb`, which is no service, datastore or external host",
+        Some("did you mean `db`?"),
+    );
+    run.assert_error(locate(&text, "web]", 0), "service `web` uses itself", None);
+    let first = locate(&text, "  web:\n    image", 2);
+    run.assert_error(
+        locate(&text, "web: { engine", 0),
+        "duplicate name `web`: a service has it already",
+        Some(&format!("the first is at line {};", first.line)),
+    );
+    assert_eq!(run.error_count(), 5, "{}", run.stderr);
+    assert!(run.stderr.contains("has 5 error(s); nothing was written"), "{}", run.stderr);
+
+    // Value errors of one service are collected too.
+    let text = STARTER
+        .replacen("shop-web:1.0.0", "shop-web", 1)
+        .replacen("secrets: [SESSION_KEY]", "secrets: [LOG_FORMAT]", 1)
+        .replacen("replicas: { min: 2, max: 6 }", "replicas: { min: 2, max: 6 }\n    pdb: { minAvailable: 5 }", 1);
+    let run = gen_text(&text);
+    assert_eq!(run.error_count(), 3, "{}", run.stderr);
+    for title in [
+        "error: image `ghcr.io/example/shop-web` has no tag, so it means `latest`\n",
+        "error: pdb minAvailable 5 with 2 replica(s) blocks every node drain\n",
+        "error: `LOG_FORMAT` is both a secret and a plain env value\n",
+    ] {
+        assert!(run.stderr.contains(title), "missing {title} in:\n{}", run.stderr);
+    }
+    // In file order.
+    let lines: Vec<u32> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> platform.yaml:"))
+        .map(|l| l.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(lines.is_sorted(), "{lines:?}");
+}
+
+// ------------------------------------------------------------ the library
+
+fn parse_err(text: &str) -> Vec<Diagnostic> {
+    match kubeproof::spec::parse(text, Path::new("platform.yaml")) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(d) => d,
+    }
+}
+
+/// A small fixed description, so positions can be written down.
+const SMALL: &str = "\
+apiVersion: kubeproof.dev/v1alpha1
+name: shop
+cluster: { kubernetes: \"1.30\" }
+services:
+  web:
+    image: ghcr.io/example/web:1.0.0
+    port: 8080
+    uses: [db]
+datastores:
+  db: { engine: postgres, storage: 20Gi }
+";
+
+#[test]
+fn parse_accepts_the_small_description() {
+    kubeproof::spec::parse(SMALL, Path::new("platform.yaml")).unwrap();
+}
+
+#[test]
+fn parse_reports_positions() {
+    let cases: [(&str, &str, Pos, &str, Option<&str>); 6] = [
+        ("    port: 8080", "    prot: 8080", Pos::new(7, 5), "unknown field `prot`", Some("did you mean `port`?")),
+        ("storage: 20Gi", "storage: 5Gb", Pos::new(10, 36), "invalid quantity \"5Gb\"", Some("did you mean \"5Gi\"?")),
+        ("uses: [db]", "uses: [bd]", Pos::new(8, 12), "`uses` names `bd`", Some("did you mean `db`?")),
+        ("\"1.30\"", "1.30", Pos::new(3, 24), "the Kubernetes version must be quoted", None),
+        ("web:1.0.0", "web:latest", Pos::new(6, 12), "image `ghcr.io/example/web:latest` uses the mutable tag", None),
+        ("uses: [db]", "uses: [db", Pos::new(8, 11), "unclosed `[`", None),
+    ];
+    for (old, new, pos, message, help) in cases {
+        let text = SMALL.replacen(old, new, 1);
+        let diags = parse_err(&text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        assert_eq!(d.pos, pos, "{new}: {d}");
+        assert_eq!(d.file, PathBuf::from("platform.yaml"));
+        assert!(d.message.starts_with(message), "{new}: {d}");
+        assert!(!d.message.contains(" at line "), "{new}: position repeated in the message: {d}");
+        if let Some(h) = help {
+            assert_eq!(d.help.as_deref(), Some(h), "{new}: {d}");
+        }
+    }
+}
+
+#[test]
+fn parse_collects_several_errors_in_file_order() {
+    let text = SMALL.replacen("name: shop", "name: Shop", 1).replacen("uses: [db]", "uses: [db, web, cache]", 1);
+    let diags = parse_err(&text);
+    let got: Vec<(Pos, &str)> = diags.iter().map(|d| (d.pos, d.message.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (Pos::new(2, 7), "invalid platform name `Shop`"),
+            (Pos::new(8, 16), "service `web` uses itself"),
+            (Pos::new(8, 21), "`uses` names `cache`, which is no service, datastore or external host"),
+        ]
+    );
+}
+
+#[test]
+fn library_and_cli_agree() {
+    let text = starter_with("    replicas: { min: 2, max: 6 }", "    replicsa: { min: 2, max: 6 }");
+    let diags = parse_err(&text);
+    assert_eq!(diags.len(), 1);
+    let run = gen_text(&text);
+    let rendered = kubeproof::render::render_all(&diags, &|_| Some(text.clone()), false);
+    assert!(run.stderr.starts_with(&format!("{rendered}\n")), "cli:\n{}\nlibrary:\n{rendered}", run.stderr);
+}
