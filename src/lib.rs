@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line, a thin layer over the above.
 
 pub mod build;
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
+
 use crate::Error;
 use crate::diag::Diagnostic;
 use crate::emit::files::{self, WriteError};
@@ -49,6 +51,15 @@ enum Command {
     },
     /// Print the JSON Schema of the description format.
     Schema,
+    /// Check manifests: schema, security, reliability and cross-object references.
+    Check(check::CheckArgs),
+    /// List every check with its code, severity and summary.
+    Rules,
+    /// Explain a check: what it finds, why it matters, an example and the fix.
+    Explain {
+        /// A check code (KP101) or name.
+        code: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -59,6 +70,12 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    match &cli.command {
+        Command::Check(args) => return check::check(args),
+        Command::Rules => return check::list(),
+        Command::Explain { code } => return check::explain(code),
+        _ => {}
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e),
@@ -75,6 +92,7 @@ fn run(cmd: Command) -> Result<(), Error> {
             println!("{text}");
             Ok(())
         }
+        Command::Check(_) | Command::Rules | Command::Explain { .. } => Ok(()),
     }
 }
 

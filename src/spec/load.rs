@@ -54,7 +54,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Platform, Vec<Diagnostic>> {
 }
 
 /// Turns a YAML or type error into a diagnostic with a useful help line.
-fn from_yaml_error(file: &Path, err: &YamlError) -> Diagnostic {
+pub(crate) fn from_yaml_error(file: &Path, err: &YamlError) -> Diagnostic {
     let pos = err.location().map(|l| pos_of(&l)).unwrap_or(Pos::UNKNOWN);
     match err.without_snippet() {
         YamlError::SerdeUnknownField { field, expected, .. } => {

@@ -7,7 +7,7 @@
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
 pub mod duration;
-mod load;
+pub(crate) mod load;
 pub mod merge;
 pub mod quantity;
 pub mod resolve;

@@ -1,0 +1,153 @@
+//! Lookups across the checked objects, built once per run so that
+//! cross-object checks cost time linear in the number of objects: objects by
+//! kind and name, pod templates by namespace and label.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::Object;
+use super::pods::{self, Pod};
+
+/// Kinds that have no namespace.
+pub fn cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "StorageClass"
+            | "CustomResourceDefinition"
+            | "PriorityClass"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "CSIDriver"
+            | "VolumeSnapshotClass"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "APIService"
+            | "PodSecurityPolicy"
+            | "ClusterIssuer"
+    )
+}
+
+/// A pod template and the labels its pods get.
+#[derive(Debug)]
+pub struct PodTemplate {
+    pub object: usize,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    by_name: HashMap<(String, String, String), Vec<usize>>,
+    by_kind: HashMap<String, Vec<usize>>,
+    /// Every pod template, in object order.
+    pub templates: Vec<PodTemplate>,
+    /// (namespace, label key, label value) → indexes into `templates`.
+    by_label: HashMap<(String, String, String), Vec<usize>>,
+    /// namespace → indexes into `templates`.
+    by_ns: HashMap<String, Vec<usize>>,
+    empty: Vec<usize>,
+}
+
+impl Index {
+    pub fn build(objects: &[Object]) -> Index {
+        let mut ix = Index::default();
+        for (i, o) in objects.iter().enumerate() {
+            let ns = if cluster_scoped(&o.kind) { String::new() } else { o.ns().to_string() };
+            ix.by_name.entry((o.kind.clone(), ns, o.name.clone())).or_default().push(i);
+            ix.by_kind.entry(o.kind.clone()).or_default().push(i);
+            let Some(pod) = Pod::of(objects, i) else { continue };
+            let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
+            let labels: BTreeMap<String, String> = o
+                .value
+                .pointer(labels_ptr)
+                .and_then(Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default();
+            let t = ix.templates.len();
+            for (k, v) in &labels {
+                ix.by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(t);
+            }
+            ix.by_ns.entry(o.ns().to_string()).or_default().push(t);
+            ix.templates.push(PodTemplate { object: pod.object, labels });
+        }
+        ix
+    }
+
+    /// Objects of `kind` named `name` in namespace `ns` (ignored for
+    /// cluster-scoped kinds); more than one means duplicates.
+    pub fn named(&self, kind: &str, ns: &str, name: &str) -> &[usize] {
+        let ns = if cluster_scoped(kind) { "" } else { ns };
+        self.by_name.get(&(kind.to_string(), ns.to_string(), name.to_string())).map_or(&self.empty, Vec::as_slice)
+    }
+
+    pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<usize> {
+        self.named(kind, ns, name).first().copied()
+    }
+
+    /// Every (kind, namespace, name) with its objects.
+    pub fn names(&self) -> impl Iterator<Item = (&(String, String, String), &Vec<usize>)> {
+        self.by_name.iter()
+    }
+
+    pub fn of_kind(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&self.empty, Vec::as_slice)
+    }
+
+    /// Pod templates in `ns` whose labels include every pair of `labels`
+    /// (a Service selector or `matchLabels`). An empty map selects every
+    /// template of the namespace.
+    pub fn with_labels<'a>(&'a self, ns: &str, labels: &serde_json::Map<String, Value>) -> Vec<&'a PodTemplate> {
+        let pairs: Vec<(&String, &str)> = labels.iter().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
+        let candidates: &[usize] = match pairs
+            .iter()
+            .map(|(k, v)| {
+                self.by_label
+                    .get(&(ns.to_string(), (*k).clone(), (*v).to_string()))
+                    .map_or(&self.empty[..], Vec::as_slice)
+            })
+            .min_by_key(|l| l.len())
+        {
+            Some(smallest) => smallest,
+            None => self.by_ns.get(ns).map_or(&self.empty, Vec::as_slice),
+        };
+        candidates
+            .iter()
+            .map(|&t| &self.templates[t])
+            .filter(|t| pairs.iter().all(|(k, v)| t.labels.get(*k).map(String::as_str) == Some(*v)))
+            .collect()
+    }
+
+    /// Pod templates in `ns` selected by a `LabelSelector` (`matchLabels` and
+    /// `matchExpressions`); an empty selector selects every pod of the namespace.
+    pub fn selected<'a>(&'a self, ns: &str, selector: &Value) -> Vec<&'a PodTemplate> {
+        let empty = serde_json::Map::new();
+        let labels = selector.get("matchLabels").and_then(Value::as_object).unwrap_or(&empty);
+        let exprs = selector.get("matchExpressions").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        self.with_labels(ns, labels)
+            .into_iter()
+            .filter(|t| exprs.iter().all(|e| expression_matches(e, &t.labels)))
+            .collect()
+    }
+}
+
+/// Whether one `matchExpressions` entry holds for `labels`.
+pub fn expression_matches(e: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+    let values: Vec<&str> =
+        e.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let have = labels.get(key).map(String::as_str);
+    match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+        "In" => have.is_some_and(|v| values.contains(&v)),
+        "NotIn" => have.is_none_or(|v| !values.contains(&v)),
+        "Exists" => have.is_some(),
+        "DoesNotExist" => have.is_none(),
+        _ => false,
+    }
+}

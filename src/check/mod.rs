@@ -1,0 +1,262 @@
+//! `kubeproof check`: load any manifests with source positions, validate
+//! them against the Kubernetes schema, run single-object and cross-object
+//! checks, and report findings at file:line:column.
+//!
+//! - [`load`]: files, folders and stdin → [`Object`]s that keep their positions.
+//! - [`index`]: lookups across objects (by name, by labels) so that
+//!   cross-object checks cost linear time.
+//! - [`rules`]: one file per check, and the registry of stable codes.
+//! - [`config`]: `.kubeproof.yaml` and the per-object ignore annotation.
+//! - [`report`]: text, JSON, SARIF and JUnit.
+
+pub mod config;
+pub mod index;
+pub mod load;
+pub mod pods;
+pub mod report;
+pub mod rules;
+pub mod schema;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+pub use crate::diag::{Pos, Severity};
+use config::Config;
+use index::Index;
+
+/// One input text: a file, stdin, or the part of a `helm template` stream
+/// that one template rendered (named after its `# Source:` path).
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The name shown in findings.
+    pub name: PathBuf,
+    pub text: String,
+}
+
+/// One Kubernetes object of the input, with the positions of its fields.
+#[derive(Debug)]
+pub struct Object {
+    /// Index into [`Loaded::sources`].
+    pub source: usize,
+    pub value: Value,
+    pub spans: load::Spans,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// As written; see [`Object::ns`] for the effective namespace.
+    pub namespace: Option<String>,
+}
+
+impl Object {
+    /// Where the field at a JSON `pointer` is written (its key for a mapping
+    /// entry), or the nearest enclosing field that is.
+    pub fn pos(&self, pointer: &str) -> Pos {
+        self.spans.locate(pointer)
+    }
+
+    /// The namespace the object lands in: namespaced objects without one go
+    /// to `default` (as `kubectl apply` without `-n` would put them).
+    pub fn ns(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds.
+    pub fn id(&self) -> String {
+        if index::cluster_scoped(&self.kind) {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.ns(), self.name)
+        }
+    }
+
+    /// The API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.value.pointer("/metadata/labels").and_then(Value::as_object)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.value.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+    }
+}
+
+/// Everything read from the inputs: the texts, the objects, and the inputs
+/// that could not be read (each an error at file:line).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: Vec<Source>,
+    pub objects: Vec<Object>,
+    pub errors: Vec<crate::diag::Diagnostic>,
+}
+
+/// What a check found, before positions are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Index into the checked objects.
+    pub object: usize,
+    /// JSON pointer of the offending field inside the object (`""` for the object).
+    pub pointer: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// The families of checks, by the hundreds digit of their codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// KP0xx: input, schema, API versions.
+    Schema,
+    /// KP1xx: pod and container security.
+    Security,
+    /// KP2xx: availability, scaling, disruption.
+    Reliability,
+    /// KP3xx: references between objects.
+    References,
+    /// KP4xx: network policies and reachability.
+    Network,
+    /// KP5xx: service mesh.
+    Mesh,
+    /// KP6xx: monitoring and alerting.
+    Observability,
+    /// KP7xx: capacity and quotas.
+    Budget,
+}
+
+/// What a check is: its stable code, default severity and documentation.
+/// `fail` and `pass` are fixtures (YAML streams): the tests run every check
+/// over both, and `kubeproof explain` shows them.
+#[derive(Debug)]
+pub struct Meta {
+    pub code: &'static str,
+    /// kebab-case name, e.g. `service-selects-nothing`.
+    pub name: &'static str,
+    pub family: Family,
+    pub severity: Severity,
+    /// One line, shown by `kubeproof rules`.
+    pub summary: &'static str,
+    /// What it does.
+    pub what: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix a finding.
+    pub fix: &'static str,
+    /// Objects this check reports (at least once).
+    pub fail: &'static str,
+    /// Objects it does not report.
+    pub pass: &'static str,
+}
+
+/// One check. Implementations live one per file under [`rules`].
+pub trait Check: Send + Sync {
+    fn meta(&self) -> &'static Meta;
+    fn run(&self, cx: &Context, out: &mut Sink);
+}
+
+/// What a check sees: every object, the index over them, the target version.
+pub struct Context<'a> {
+    pub objects: &'a [Object],
+    pub sources: &'a [Source],
+    pub index: &'a Index,
+    pub schemas: &'a schema::Schemas,
+    /// Target Kubernetes minor version (1.`minor`).
+    pub minor: u32,
+}
+
+impl Context<'_> {
+    pub fn source_name(&self, source: usize) -> std::path::Display<'_> {
+        self.sources[source].name.display()
+    }
+}
+
+/// Collects one check's findings, stamping its code and severity.
+pub struct Sink {
+    meta: &'static Meta,
+    pub findings: Vec<Finding>,
+}
+
+impl Sink {
+    pub fn new(meta: &'static Meta) -> Self {
+        Sink { meta, findings: Vec::new() }
+    }
+
+    /// Reports `message` about the field at `pointer` of object `object`.
+    pub fn report(&mut self, object: usize, pointer: impl Into<String>, message: impl Into<String>) -> &mut Finding {
+        self.findings.push(Finding {
+            code: self.meta.code,
+            severity: self.meta.severity,
+            object,
+            pointer: pointer.into(),
+            message: message.into(),
+            help: None,
+        });
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+}
+
+impl Finding {
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// The result of a run: findings sorted by place, and what was checked.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub objects: usize,
+}
+
+/// Runs every enabled check over `objects` and applies the ignore
+/// annotations and the configuration's severities.
+pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
+    let objects = &loaded.objects[..];
+    let index = Index::build(objects);
+    let schemas = schema::Schemas::new(config.minor());
+    let cx = Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor() };
+    let mut findings = Vec::new();
+    for check in rules::registry() {
+        let meta = check.meta();
+        if !config.enabled(meta) {
+            continue;
+        }
+        let mut sink = Sink::new(meta);
+        check.run(&cx, &mut sink);
+        findings.append(&mut sink.findings);
+    }
+    let mut findings = config::apply(findings, objects, config);
+    findings.sort_by(|a, b| {
+        let (oa, ob) = (&objects[a.object], &objects[b.object]);
+        (oa.source, oa.pos(&a.pointer), a.code, &a.message).cmp(&(ob.source, ob.pos(&b.pointer), b.code, &b.message))
+    });
+    findings.dedup();
+    Outcome { findings, objects: objects.len() }
+}
+
+/// A finding as a positioned diagnostic, for the reports.
+pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
+    let o = &loaded.objects[f.object];
+    crate::diag::Diagnostic {
+        severity: f.severity,
+        code: Some(f.code.to_string()),
+        file: loaded.sources[o.source].name.clone(),
+        pos: o.pos(&f.pointer),
+        message: format!("{}: {}", o.id(), f.message),
+        help: f.help.clone(),
+    }
+}
+
+/// Loads one text (named `name`) and checks it: for tests, fixtures and `gen`.
+pub fn check_text(name: &str, text: &str, config: &Config) -> (Loaded, Outcome) {
+    let mut loaded = Loaded::default();
+    load::add_source(&mut loaded, Source { name: PathBuf::from(name), text: text.to_string() });
+    let outcome = run(&loaded, config);
+    (loaded, outcome)
+}

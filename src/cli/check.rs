@@ -1,0 +1,108 @@
+//! `kubeproof check`, `rules` and `explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::check::config::{Config, parse_minor};
+use crate::check::report::{self, Format};
+use crate::check::rules;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Files or folders (searched for *.yaml, *.yml, *.json); `-` reads stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Target Kubernetes version (default: the config's, else the newest vendored).
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Configuration file (default: ./.kubeproof.yaml when it exists).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Exit 0 clean, 1 error-level findings, 2 unusable input or usage.
+pub fn check(args: &CheckArgs) -> ExitCode {
+    let mut config = match load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(diags) => {
+            let text = crate::render::render_all(&diags, &|p: &Path| std::fs::read_to_string(p).ok(), color());
+            let _ = writeln!(std::io::stderr(), "{text}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(v) = &args.kubernetes {
+        if let Err(e) = parse_minor(v) {
+            let _ = writeln!(std::io::stderr(), "error: --kubernetes: {e}");
+            return ExitCode::from(2);
+        }
+        config.kubernetes = Some(v.clone());
+    }
+    let loaded = crate::check::load::load(&args.paths);
+    let outcome = crate::check::run(&loaded, &config);
+    let text = report::render(args.format, &loaded, &outcome, args.format == Format::Text && color());
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let (errors, _, _) = report::counts(&loaded, &outcome.findings);
+    if !loaded.errors.is_empty() {
+        ExitCode::from(2)
+    } else if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config, Vec<crate::diag::Diagnostic>> {
+    match path {
+        Some(p) => Config::read(p),
+        None if Path::new(".kubeproof.yaml").is_file() => Config::read(Path::new(".kubeproof.yaml")),
+        None => Ok(Config::default()),
+    }
+}
+
+/// `kubeproof rules`: one line per check.
+pub fn list() -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    for c in rules::registry() {
+        let m = c.meta();
+        let _ = writeln!(out, "{}  {:<7}  {:<36}  {}", m.code, m.severity.to_string(), m.name, m.summary);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `kubeproof explain CODE`: the check's documentation and its fixtures.
+pub fn explain(code: &str) -> ExitCode {
+    let Some(c) = rules::find(code) else {
+        let codes = rules::registry().iter().map(|c| c.meta().code);
+        let hint = crate::diag::did_you_mean(&code.to_ascii_uppercase(), codes)
+            .map_or_else(|| " (see `kubeproof rules`)".to_string(), |s| format!("; did you mean {s}?"));
+        let _ = writeln!(std::io::stderr(), "error: no check `{code}`{hint}");
+        return ExitCode::from(2);
+    };
+    let _ = std::io::stdout().lock().write_all(explanation(c.meta()).as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// The documentation of a check as Markdown.
+pub fn explanation(m: &crate::check::Meta) -> String {
+    format!(
+        "# {} {}\n\nSeverity: {} · family: {}\n\n## What it does\n{}\n\n## Why it matters\n{}\n\n\
+         ## Example that fails\n```yaml\n{}\n```\n\n## Fix\n{}\n\n## Example that passes\n```yaml\n{}\n```\n",
+        m.code,
+        m.name,
+        m.severity,
+        format!("{:?}", m.family).to_lowercase(),
+        m.what,
+        m.why,
+        m.fail.trim(),
+        m.fix,
+        m.pass.trim()
+    )
+}
