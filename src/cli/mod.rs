@@ -154,6 +154,13 @@ fn summary_table(s: &std::collections::BTreeMap<String, std::collections::BTreeM
 
 fn init(path: &Path, example: Option<&str>, force: bool) -> Result<(), Error> {
     let text = match example {
+        // What `--help` promises: the bundled examples, one a line; nothing is written.
+        Some("list") => {
+            for (name, _) in crate::spec::starter::EXAMPLES {
+                println!("{name}");
+            }
+            return Ok(());
+        }
         None => crate::spec::starter::STARTER,
         Some(name) => match crate::spec::starter::example(name) {
             Some(t) => t,
