@@ -48,3 +48,39 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
     Ok(Built { tree, base, envs })
 }
+
+/// What kubeproof's own checks say about each environment's stack (rung 1 of
+/// the proof ladder): one source per object, named after its file in the
+/// overlay, plus a stand-in for every Secret the secretGenerator builds
+/// (keys without values) so that references to them are checked too.
+pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::check::Loaded, crate::check::Outcome)>, Error> {
+    let mut config = crate::check::config::Config::default();
+    let k = &p.cluster.kubernetes.value;
+    config.kubernetes = Some(format!("{}.{}", k.major, k.minor));
+    let mut out = Vec::new();
+    for (env, stack) in &built.envs {
+        let mut loaded = crate::check::Loaded::default();
+        for o in &stack.objects {
+            let name = format!("kustomize/overlays/{env}/{}", crate::emit::kustomize::object_path(o));
+            let text = crate::emit::to_yaml(&o.value)?;
+            crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
+        }
+        for s in &stack.secrets {
+            let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
+            let secret = serde_json::json!({
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": { "name": s.name, "namespace": s.namespace },
+                "data": data,
+            });
+            let name = format!("kustomize/overlays/{env}/secrets/{} (secretGenerator)", s.file);
+            let text = crate::emit::to_yaml(&secret)?;
+            crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
+        }
+        if !loaded.errors.is_empty() {
+            return Err(Error::Internal(format!("generated YAML does not load: {:?}", loaded.errors)));
+        }
+        let outcome = crate::check::run(&loaded, &config);
+        out.push((env.clone(), loaded, outcome));
+    }
+    Ok(out)
+}

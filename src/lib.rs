@@ -24,6 +24,9 @@ pub enum Error {
     Write(#[from] emit::files::WriteError),
     #[error("{0}")]
     Usage(String),
+    /// kubeproof's own checks found errors in what `gen` was about to write.
+    #[error("{report}\nthe generated stack has {errors} error-level finding(s); nothing was written")]
+    Findings { report: String, errors: usize },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -99,6 +99,13 @@ fn run(cmd: Command) -> Result<(), Error> {
 fn gen_cmd(description: &Path, output: &Path, force: bool) -> Result<(), Error> {
     let platform = crate::spec::load(description).map_err(Error::Description)?;
     let built = crate::build::build(&platform, description)?;
+    let (report, errors) = proof_report(&crate::build::prove(&built, &platform)?);
+    if errors > 0 {
+        return Err(Error::Findings { report, errors });
+    }
+    if !report.is_empty() {
+        let _ = write!(std::io::stderr(), "{report}");
+    }
     let report = files::write_tree(output, &built.tree, force)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -121,6 +128,26 @@ fn gen_cmd(description: &Path, output: &Path, force: bool) -> Result<(), Error> 
     }
     let _ = write!(out, "{}", summary_table(&built.summary()));
     Ok(())
+}
+
+/// The findings of kubeproof's checks on each environment (warnings and
+/// errors; info is left out), and the number of errors.
+fn proof_report(proof: &[(String, crate::check::Loaded, crate::check::Outcome)]) -> (String, usize) {
+    let color = std::io::stderr().is_terminal();
+    let mut text = String::new();
+    let mut errors = 0;
+    for (env, loaded, outcome) in proof {
+        let shown: Vec<_> =
+            outcome.findings.iter().filter(|f| f.severity > crate::diag::Severity::Info).cloned().collect();
+        if shown.is_empty() {
+            continue;
+        }
+        errors += shown.iter().filter(|f| f.severity == crate::diag::Severity::Error).count();
+        let only = crate::check::Outcome { findings: shown, objects: outcome.objects };
+        text.push_str(&format!("kubeproof check, environment {env}:\n"));
+        text.push_str(&crate::check::report::render(crate::check::report::Format::Text, loaded, &only, color));
+    }
+    (text, errors)
 }
 
 /// Objects per kind (rows) per environment (columns).

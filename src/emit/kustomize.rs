@@ -78,7 +78,7 @@ impl Target {
 }
 
 /// File name of an object: `NAMESPACE/KIND-NAME.yaml` (cluster objects at the top).
-fn object_path(o: &Object) -> String {
+pub fn object_path(o: &Object) -> String {
     let file = format!("{}-{}.yaml", o.kind.to_ascii_lowercase(), o.name);
     match &o.namespace {
         Some(ns) => format!("{ns}/{file}"),
