@@ -127,6 +127,7 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     network::ingresses(r, &mut stack);
+    network::network_policies(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();

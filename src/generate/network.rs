@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 use crate::spec::Protocol;
@@ -69,4 +71,198 @@ pub fn ingresses(r: &Resolved, stack: &mut Stack) {
             ..Default::default()
         });
     }
+}
+
+/// Private address ranges: egress to external hosts goes anywhere but here
+/// (a NetworkPolicy cannot name a host, only addresses).
+const PRIVATE: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+fn ns_selector(ns: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])),
+        ..Default::default()
+    }
+}
+
+fn peer(platform: &str, name: &str, ns: &str) -> net::NetworkPolicyPeer {
+    net::NetworkPolicyPeer {
+        namespace_selector: Some(ns_selector(ns)),
+        pod_selector: Some(selector(platform, name)),
+        ..Default::default()
+    }
+}
+
+fn tcp(ports: impl IntoIterator<Item = u16>) -> Option<Vec<net::NetworkPolicyPort>> {
+    let mut ports: Vec<u16> = ports.into_iter().collect();
+    ports.sort_unstable();
+    ports.dedup();
+    Some(
+        ports
+            .into_iter()
+            .map(|p| net::NetworkPolicyPort {
+                port: Some(IntOrString::Int(p.into())),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            })
+            .collect(),
+    )
+}
+
+/// The pod ports a `uses` target listens on for its clients.
+fn target_ports(r: &Resolved, target: &str) -> Option<(String, Vec<u16>)> {
+    if let Some(s) = r.service(target) {
+        return Some((s.namespace.clone(), s.ports.iter().map(|p| p.port).collect()));
+    }
+    r.datastore(target).map(|d| (d.namespace.clone(), vec![super::datastores::client_port(d.engine)]))
+}
+
+fn policy(
+    name: &str,
+    ns: &str,
+    labels: &BTreeMap<String, String>,
+    pods: LabelSelector,
+    ingress: Vec<net::NetworkPolicyIngressRule>,
+    egress: Vec<net::NetworkPolicyEgressRule>,
+) -> net::NetworkPolicy {
+    let mut types = Vec::new();
+    if !ingress.is_empty() {
+        types.push("Ingress".to_string());
+    }
+    if !egress.is_empty() {
+        types.push("Egress".to_string());
+    }
+    net::NetworkPolicy {
+        metadata: meta(name, ns, labels),
+        spec: Some(net::NetworkPolicySpec {
+            pod_selector: Some(pods),
+            policy_types: Some(types),
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: (!egress.is_empty()).then_some(egress),
+        }),
+    }
+}
+
+/// Default-deny ingress and egress in every namespace, DNS for every pod,
+/// and one policy per workload that opens exactly the declared connections:
+/// ingress from its `uses` clients, the ingress controller (when exposed) and
+/// Prometheus (its metrics port); egress to what it uses.
+pub fn network_policies(r: &Resolved, stack: &mut Stack) {
+    let p = &r.platform;
+    for ns in r.namespaces() {
+        let labels = labels_of(p, "default-deny");
+        stack.push(&net::NetworkPolicy {
+            metadata: meta("default-deny", ns, &labels),
+            spec: Some(net::NetworkPolicySpec {
+                pod_selector: Some(LabelSelector::default()),
+                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+                ..Default::default()
+            }),
+        });
+        let dns = net::NetworkPolicyPeer {
+            namespace_selector: Some(ns_selector("kube-system")),
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let port = |proto: &str| net::NetworkPolicyPort {
+            port: Some(IntOrString::Int(53)),
+            protocol: Some(proto.into()),
+            ..Default::default()
+        };
+        let mut egress =
+            vec![net::NetworkPolicyEgressRule { to: Some(vec![dns]), ports: Some(vec![port("UDP"), port("TCP")]) }];
+        if r.mesh == crate::spec::Mesh::Istio {
+            // Sidecars fetch their configuration and certificates from istiod.
+            egress.push(net::NetworkPolicyEgressRule {
+                to: Some(vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(ns_selector("istio-system")),
+                    ..Default::default()
+                }]),
+                ports: tcp([15012]),
+            });
+        }
+        let labels = labels_of(p, "allow-dns");
+        stack.push(&policy("allow-dns", ns, &labels, LabelSelector::default(), Vec::new(), egress));
+    }
+
+    // Clients of each target, for the ingress side.
+    let mut clients: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for s in &r.services {
+        for t in &s.uses {
+            clients.entry(t.as_str()).or_default().push((&s.name, &s.namespace));
+        }
+    }
+    let from_clients = |target: &str, ports: &[u16]| -> Option<net::NetworkPolicyIngressRule> {
+        let c = clients.get(target)?;
+        Some(net::NetworkPolicyIngressRule {
+            from: Some(c.iter().map(|(name, ns)| peer(p, name, ns)).collect()),
+            ports: tcp(ports.iter().copied()),
+        })
+    };
+
+    for s in &r.services {
+        let ports: Vec<u16> = s.ports.iter().map(|x| x.port).collect();
+        let mut ingress: Vec<net::NetworkPolicyIngressRule> = from_clients(&s.name, &ports).into_iter().collect();
+        if let Some(e) = &s.expose
+            && let Some(port) = s.ports.iter().find(|x| x.name == e.port_name)
+        {
+            ingress.push(net::NetworkPolicyIngressRule {
+                from: Some(vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(ns_selector(&r.ingress_namespace)),
+                    ..Default::default()
+                }]),
+                ports: tcp([port.port]),
+            });
+        }
+        if let Some(m) = &s.metrics
+            && let Some(port) = s.ports.iter().find(|x| x.name == m.port_name)
+        {
+            ingress.push(net::NetworkPolicyIngressRule {
+                from: Some(vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(ns_selector(&r.monitoring_namespace)),
+                    ..Default::default()
+                }]),
+                ports: tcp([port.port]),
+            });
+        }
+        let mut egress = Vec::new();
+        for t in &s.uses {
+            if let Some((ns, ports)) = target_ports(r, t) {
+                egress.push(net::NetworkPolicyEgressRule { to: Some(vec![peer(p, t, &ns)]), ports: tcp(ports) });
+            } else if let Some(x) = r.external.iter().find(|x| &x.name == t) {
+                egress.push(net::NetworkPolicyEgressRule {
+                    to: Some(vec![net::NetworkPolicyPeer {
+                        ip_block: Some(net::IPBlock {
+                            cidr: "0.0.0.0/0".into(),
+                            except: Some(PRIVATE.iter().map(|c| c.to_string()).collect()),
+                        }),
+                        ..Default::default()
+                    }]),
+                    ports: tcp([x.port]),
+                });
+            }
+        }
+        if s.read_own_config {
+            // The API server's address is the cluster's, not a pod's: a policy
+            // can only open its ports (443 through the `kubernetes` Service, 6443 direct).
+            egress.push(net::NetworkPolicyEgressRule { to: None, ports: tcp([443, 6443]) });
+        }
+        if ingress.is_empty() && egress.is_empty() {
+            continue;
+        }
+        let labels = labels_of(p, &s.name);
+        stack.push(&policy(&s.name, &s.namespace, &labels, selector(p, &s.name), ingress, egress));
+    }
+    for d in &r.datastores {
+        let port = super::datastores::client_port(d.engine);
+        let Some(rule) = from_clients(&d.name, &[port]) else { continue };
+        let labels = labels_of(p, &d.name);
+        stack.push(&policy(&d.name, &d.namespace, &labels, selector(p, &d.name), vec![rule], Vec::new()));
+    }
+}
+
+fn labels_of(platform: &str, name: &str) -> BTreeMap<String, String> {
+    labels(platform, name, "network-policy")
 }

@@ -77,6 +77,11 @@ pub struct Cluster {
     pub issuer: Option<String>,
     /// StorageClass for volumes (default: the cluster's default class).
     pub storage_class: Option<String>,
+    /// Namespace of the ingress controller, allowed in by network policy
+    /// (default `ingress-nginx`).
+    pub ingress_namespace: Option<String>,
+    /// Namespace of Prometheus, allowed to scrape metrics ports (default `monitoring`).
+    pub monitoring_namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

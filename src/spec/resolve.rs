@@ -20,6 +20,8 @@ pub struct Resolved {
     pub kube: KubeVersion,
     pub mesh: Mesh,
     pub ingress_class: String,
+    pub ingress_namespace: String,
+    pub monitoring_namespace: String,
     pub issuer: String,
     pub storage_class: Option<String>,
     pub services: Vec<Svc>,
@@ -201,6 +203,8 @@ pub mod defaults {
     pub const RUN_AS_USER: u32 = 10001;
     pub const HPA_CPU: u8 = 70;
     pub const INGRESS_CLASS: &str = "nginx";
+    pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
+    pub const MONITORING_NAMESPACE: &str = "monitoring";
     pub const ISSUER: &str = "letsencrypt-prod";
     pub const DRAIN: u32 = 5;
     pub const GRACE: u32 = 30;
@@ -287,6 +291,12 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         kube: p.cluster.kubernetes.value,
         mesh: environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None),
         ingress_class: p.cluster.ingress_class.clone().unwrap_or_else(|| defaults::INGRESS_CLASS.into()),
+        ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| defaults::INGRESS_NAMESPACE.into()),
+        monitoring_namespace: p
+            .cluster
+            .monitoring_namespace
+            .clone()
+            .unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into()),
         issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
         storage_class: p.cluster.storage_class.clone(),
         services,
