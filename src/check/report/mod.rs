@@ -2,6 +2,9 @@
 //! Every format carries the same findings; input errors (files that could
 //! not be read) are reported alongside, as errors without a code.
 
+pub mod junit;
+pub mod sarif;
+
 use serde::Serialize;
 
 use super::{Finding, Loaded, Outcome, Severity, diagnostic};
@@ -10,8 +13,14 @@ use crate::diag::Diagnostic;
 /// The output formats of `kubeproof check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// rustc-style, with source snippets.
     Text,
+    /// One JSON document with every finding and input error.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
+    Sarif,
+    /// JUnit XML, for the test tabs of GitLab, Jenkins and others.
+    Junit,
 }
 
 /// Renders a run in `format`.
@@ -19,6 +28,8 @@ pub fn render(format: Format, loaded: &Loaded, outcome: &Outcome, color: bool) -
     match format {
         Format::Text => text(loaded, outcome, color),
         Format::Json => json(loaded, outcome),
+        Format::Sarif => sarif::render(loaded, outcome),
+        Format::Junit => junit::render(loaded, outcome),
     }
 }
 
