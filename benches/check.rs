@@ -1,0 +1,98 @@
+//! `cargo bench --bench check`: what `kubeproof check` costs per object, and
+//! how that compares with merely parsing the YAML.
+//!
+//! For corpora of 1k, 10k and 100k objects (written by scripts/corpus.py):
+//! - parse: read every file and parse it with saphyr (no positions kept,
+//!   no objects built) — the floor for any YAML checker;
+//! - load: kubeproof's loader (positions, objects);
+//! - check: load plus every check, as `kubeproof check` runs it.
+//!
+//! Medians of repeated runs, in-process. The peer comparison (checkov,
+//! kubernetes-validate) on the same corpus is scripts/bench-check.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use saphyr::{LoadableYamlNode, Yaml};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    f();
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("corpus dir").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            files(&e, out);
+        } else {
+            out.push(e);
+        }
+    }
+}
+
+fn main() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    println!(
+        "{:>8} {:>9} {:>11} {:>11} {:>11} {:>12} {:>11}",
+        "objects", "MB", "parse", "load", "check", "check/parse", "objects/s"
+    );
+    for n in [1_000usize, 10_000, 100_000] {
+        let dir = tmp.path().join(n.to_string());
+        let ok = Command::new("python3")
+            .arg(repo.join("scripts/corpus.py"))
+            .arg(n.to_string())
+            .arg(&dir)
+            .status()
+            .expect("python3 runs scripts/corpus.py");
+        assert!(ok.success(), "corpus.py failed");
+        let mut list = Vec::new();
+        files(&dir, &mut list);
+        let bytes: u64 = list.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+        let runs = if n >= 100_000 { 3 } else { 7 };
+        let parse = time(runs, || {
+            for f in &list {
+                let text = std::fs::read_to_string(f).expect("read");
+                std::hint::black_box(Yaml::load_from_str(&text).expect("valid YAML"));
+            }
+        });
+        let load = time(runs, || {
+            std::hint::black_box(kubeproof::check::load::load(std::slice::from_ref(&dir)));
+        });
+        let config = kubeproof::check::config::Config::default();
+        let mut objects = 0;
+        let check = time(runs, || {
+            let loaded = kubeproof::check::load::load(std::slice::from_ref(&dir));
+            let outcome = kubeproof::check::run(&loaded, &config);
+            objects = outcome.objects;
+            std::hint::black_box(outcome);
+        });
+        println!(
+            "{:>8} {:>9.1} {:>9.0}ms {:>9.0}ms {:>9.0}ms {:>12.2} {:>11.0}",
+            objects,
+            bytes as f64 / 1e6,
+            parse.as_secs_f64() * 1e3,
+            load.as_secs_f64() * 1e3,
+            check.as_secs_f64() * 1e3,
+            check.as_secs_f64() / parse.as_secs_f64(),
+            objects as f64 / check.as_secs_f64()
+        );
+    }
+}
