@@ -54,7 +54,11 @@ fn main() {
         "{:>8} {:>9} {:>11} {:>11} {:>11} {:>12} {:>11}",
         "objects", "MB", "parse", "load", "check", "check/parse", "objects/s"
     );
-    for n in [1_000usize, 10_000, 100_000] {
+    // `cargo test --all-targets` runs this once as a smoke test (no `--bench`
+    // argument): the smallest corpus, one run.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let sizes: &[usize] = if bench { &[1_000, 10_000, 100_000] } else { &[1_000] };
+    for &n in sizes {
         let dir = tmp.path().join(n.to_string());
         let ok = Command::new("python3")
             .arg(repo.join("scripts/corpus.py"))
@@ -66,7 +70,7 @@ fn main() {
         let mut list = Vec::new();
         files(&dir, &mut list);
         let bytes: u64 = list.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
-        let runs = if n >= 100_000 { 3 } else { 7 };
+        let runs = if !bench { 1 } else if n >= 100_000 { 3 } else { 7 };
         let parse = time(runs, || {
             for f in &list {
                 let text = std::fs::read_to_string(f).expect("read");
