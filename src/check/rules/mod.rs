@@ -6,11 +6,13 @@ use std::sync::LazyLock;
 
 use super::Check;
 
+pub mod reliability;
 pub mod schema;
 
 static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     let mut all: Vec<&'static dyn Check> = Vec::new();
     all.extend_from_slice(schema::CHECKS);
+    all.extend_from_slice(reliability::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });

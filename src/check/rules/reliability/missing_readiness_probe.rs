@@ -1,0 +1,125 @@
+use serde_json::Value;
+
+use crate::check::pods;
+use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+
+use super::support::{long_running, served};
+
+/// KP204: a serving container without a readiness probe.
+pub struct MissingReadinessProbe;
+
+static META: Meta = Meta {
+    code: "KP204",
+    name: "missing-readiness-probe",
+    family: Family::Reliability,
+    severity: Severity::Warning,
+    summary: "a container that serves traffic has no readiness probe",
+    what: "Reports containers of long-running pods (not Jobs or CronJobs) without a \
+           `readinessProbe`. A warning when a Service of the checked set selects the pod, for \
+           each container that declares ports (or the only container); an info for containers \
+           that declare ports when no Service selects them. Containers without ports next to \
+           others are taken for sidecars and left alone, as are Services with \
+           `publishNotReadyAddresses`.",
+    why: "Without a readiness probe a pod is Ready as soon as its containers start: Services send \
+          it requests before the application listens (errors on every rollout and scale-up), \
+          and keep sending while it is overloaded or lost its dependencies. Rolling updates \
+          also proceed without waiting for the new pods to work.",
+    fix: "Add a `readinessProbe` that answers only when the container can serve, e.g. \
+          `httpGet: { path: /ready, port: http }` with `periodSeconds: 5`.",
+    fail: r#"
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { app: api }
+  ports: [{ port: 80, targetPort: http }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ name: http, containerPort: 8080 }]
+"#,
+    pass: r#"
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { app: api }
+  ports: [{ port: 80, targetPort: http }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ name: http, containerPort: 8080 }]
+          readinessProbe:
+            httpGet: { path: /ready, port: http }
+        - name: log-shipper
+          image: fluent/fluent-bit:3.1.9
+---
+apiVersion: batch/v1
+kind: Job
+metadata: { name: migrate, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ name: http, containerPort: 8080 }]
+"#,
+};
+
+impl Check for MissingReadinessProbe {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn run(&self, cx: &Context, out: &mut Sink) {
+        let served = served(cx);
+        for pod in pods::all(cx.objects) {
+            if !long_running(cx, &pod) {
+                continue;
+            }
+            let selected = served.contains(&pod.object);
+            let containers = pod.get("containers").and_then(Value::as_array).map_or(0, Vec::len);
+            for c in pod.containers().filter(|c| !c.init && c.value.is_object()) {
+                if c.get("/readinessProbe").is_some_and(|p| !p.is_null()) {
+                    continue;
+                }
+                let has_ports = c.ports().next().is_some();
+                if !(has_ports || selected && containers == 1) {
+                    continue;
+                }
+                let f = out.report(
+                    pod.object,
+                    c.field("/name"),
+                    format!("container `{}` has no readiness probe", c.name()),
+                );
+                if selected {
+                    f.help("a Service sends it traffic as soon as it starts: add a readinessProbe, e.g. `httpGet: { path: /ready, port: http }`");
+                } else {
+                    f.severity = Severity::Info;
+                    f.help("it declares ports: if anything sends it traffic, add a readinessProbe so that it only gets requests once it can serve");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! What the reliability checks share: quantities, replica counts, and the
+//! objects that point at a workload (the HPA that scales it, the PDBs and
+//! Services that select its pods), each looked up through the index.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::check::Context;
+use crate::check::pods::{Container, Pod};
+
+/// Escapes one key for a JSON pointer (`app.kubernetes.io/name` →
+/// `app.kubernetes.io~1name`).
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Kinds whose replica count is `spec.replicas` and that an HPA can scale.
+pub fn scalable(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController")
+}
+
+/// Kinds whose pods run to completion.
+pub fn batch(kind: &str) -> bool {
+    matches!(kind, "Job" | "CronJob")
+}
+
+/// A Kubernetes quantity (`250m`, `1.5`, `512Mi`, `1e3`, `2G`) in
+/// billionths of its unit, exactly (so `1100m` equals `1.1`); YAML numbers
+/// are accepted too. `None` when it does not parse or is out of range.
+pub fn quantity(v: &Value) -> Option<i128> {
+    let s = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    let (sign, s) = match s.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, s.strip_prefix('+').unwrap_or(&s)),
+    };
+    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, suffix) = s.split_at(end);
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let digits = format!("{whole}{fraction}");
+    let mantissa: i128 = digits.parse().ok()?;
+    let (ten, two): (i32, u32) = match suffix {
+        "" => (0, 0),
+        "n" => (-9, 0),
+        "u" => (-6, 0),
+        "m" => (-3, 0),
+        "k" => (3, 0),
+        "M" => (6, 0),
+        "G" => (9, 0),
+        "T" => (12, 0),
+        "P" => (15, 0),
+        "E" => (18, 0),
+        "Ki" => (0, 10),
+        "Mi" => (0, 20),
+        "Gi" => (0, 30),
+        "Ti" => (0, 40),
+        "Pi" => (0, 50),
+        "Ei" => (0, 60),
+        e => (e.strip_prefix(['e', 'E'])?.parse().ok()?, 0),
+    };
+    let exponent = 9 + ten - i32::try_from(fraction.len()).ok()?;
+    let mut value = mantissa.checked_mul(1i128.checked_shl(two)?)?;
+    if exponent >= 0 {
+        value = value.checked_mul(10i128.checked_pow(u32::try_from(exponent).ok()?)?)?;
+    } else {
+        value /= 10i128.checked_pow(exponent.unsigned_abs())?;
+    }
+    Some(sign * value)
+}
+
+/// A quantity as written, for messages.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An `IntOrString` of a PDB or rollout: a count or a percentage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    Count(i64),
+    Percent(f64),
+}
+
+impl Amount {
+    pub fn of(v: &Value) -> Option<Amount> {
+        if let Some(n) = v.as_i64() {
+            return Some(Amount::Count(n));
+        }
+        let p: f64 = v.as_str()?.trim().strip_suffix('%')?.trim().parse().ok()?;
+        Some(Amount::Percent(p))
+    }
+
+    /// The count this amount means for `total` pods, rounding up (PDBs and
+    /// `maxSurge`) or down (`maxUnavailable` of a rollout).
+    pub fn scaled(self, total: i64, round_up: bool) -> i64 {
+        match self {
+            Amount::Count(n) => n,
+            Amount::Percent(p) => {
+                let exact = p * total as f64 / 100.0;
+                (if round_up { exact.ceil() } else { exact.floor() }) as i64
+            }
+        }
+    }
+}
+
+/// HorizontalPodAutoscalers by the object they scale. Targets missing from
+/// the checked set are left out (another check reports them).
+pub struct Autoscalers {
+    by_target: HashMap<usize, usize>,
+}
+
+impl Autoscalers {
+    pub fn build(cx: &Context) -> Autoscalers {
+        let mut by_target = HashMap::new();
+        for &h in cx.index.of_kind("HorizontalPodAutoscaler") {
+            if let Some(t) = hpa_target(cx, h) {
+                by_target.entry(t).or_insert(h);
+            }
+        }
+        Autoscalers { by_target }
+    }
+
+    /// The HPA scaling `object`, if any.
+    pub fn of(&self, object: usize) -> Option<usize> {
+        self.by_target.get(&object).copied()
+    }
+}
+
+/// The object an HPA's `scaleTargetRef` names, looked up in its namespace.
+pub fn hpa_target(cx: &Context, hpa: usize) -> Option<usize> {
+    let o = &cx.objects[hpa];
+    let r = o.value.pointer("/spec/scaleTargetRef")?;
+    let kind = r.get("kind")?.as_str()?;
+    let name = r.get("name")?.as_str()?;
+    cx.index.get(kind, o.ns(), name)
+}
+
+/// An HPA's `minReplicas` (default 1) and `maxReplicas`.
+pub fn hpa_bounds(hpa: &Value) -> Option<(i64, i64)> {
+    let min = match hpa.pointer("/spec/minReplicas") {
+        None | Some(Value::Null) => 1,
+        Some(v) => v.as_i64()?,
+    };
+    let max = hpa.pointer("/spec/maxReplicas")?.as_i64()?;
+    Some((min, max))
+}
+
+/// How many replicas a workload runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Replicas {
+    /// The fewest it runs: `spec.replicas` (default 1), or the HPA's `minReplicas`.
+    pub min: i64,
+    /// The most: `spec.replicas`, or the HPA's `maxReplicas`.
+    pub max: i64,
+    /// The HPA scaling it.
+    pub hpa: Option<usize>,
+}
+
+impl Replicas {
+    /// For Deployments, StatefulSets, ReplicaSets and ReplicationControllers
+    /// (1 for a Pod); `None` for other kinds and malformed counts.
+    pub fn of(cx: &Context, hpas: &Autoscalers, object: usize) -> Option<Replicas> {
+        let o = &cx.objects[object];
+        if o.kind == "Pod" {
+            return Some(Replicas { min: 1, max: 1, hpa: None });
+        }
+        if !scalable(&o.kind) {
+            return None;
+        }
+        if let Some(h) = hpas.of(object) {
+            let (min, max) = hpa_bounds(&cx.objects[h].value)?;
+            return Some(Replicas { min, max: max.max(min), hpa: Some(h) });
+        }
+        let n = match o.value.pointer("/spec/replicas") {
+            None | Some(Value::Null) => 1,
+            Some(v) => v.as_i64()?,
+        };
+        Some(Replicas { min: n, max: n, hpa: None })
+    }
+
+    /// "3 replicas", or "HPA minReplicas 2" when an HPA decides.
+    pub fn describe_min(&self, cx: &Context) -> String {
+        match self.hpa {
+            Some(h) => format!("HorizontalPodAutoscaler {} scales it down to {}", cx.objects[h].name, self.min),
+            None => format!("it runs {} replica{}", self.min, if self.min == 1 { "" } else { "s" }),
+        }
+    }
+}
+
+/// PodDisruptionBudgets by the objects whose pod templates they select.
+pub fn budgets(cx: &Context) -> HashMap<usize, Vec<usize>> {
+    let mut by_object: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &p in cx.index.of_kind("PodDisruptionBudget") {
+        let o = &cx.objects[p];
+        // A missing (null) selector selects no pods.
+        let Some(selector) = o.value.pointer("/spec/selector").filter(|s| s.is_object()) else { continue };
+        for t in cx.index.selected(o.ns(), selector) {
+            by_object.entry(t.object).or_default().push(p);
+        }
+    }
+    by_object
+}
+
+/// Objects whose pods some Service sends traffic to (Services that publish
+/// not-ready addresses do not count: readiness does not gate them).
+pub fn served(cx: &Context) -> HashSet<usize> {
+    let mut served = HashSet::new();
+    for &s in cx.index.of_kind("Service") {
+        let o = &cx.objects[s];
+        if o.value.pointer("/spec/publishNotReadyAddresses").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        let Some(selector) = o.value.pointer("/spec/selector").and_then(Value::as_object) else { continue };
+        if selector.is_empty() {
+            continue;
+        }
+        served.extend(cx.index.with_labels(o.ns(), selector).into_iter().map(|t| t.object));
+    }
+    served
+}
+
+/// A request or a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Request,
+    Limit,
+}
+
+/// Namespaces whose LimitRanges give containers a default request or limit,
+/// by (namespace, resource, side).
+pub struct LimitDefaults {
+    set: HashSet<(String, String, Side)>,
+}
+
+impl LimitDefaults {
+    pub fn build(cx: &Context) -> LimitDefaults {
+        let mut set = HashSet::new();
+        for &l in cx.index.of_kind("LimitRange") {
+            let o = &cx.objects[l];
+            for item in o.value.pointer("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
+                if item.get("type").and_then(Value::as_str) != Some("Container") {
+                    continue;
+                }
+                // A default limit comes from `default`, else `max`; a default
+                // request from `defaultRequest`, else the default limit.
+                for (field, sides) in [
+                    ("defaultRequest", &[Side::Request][..]),
+                    ("default", &[Side::Request, Side::Limit][..]),
+                    ("max", &[Side::Request, Side::Limit][..]),
+                ] {
+                    for resource in item.get(field).and_then(Value::as_object).into_iter().flat_map(|m| m.keys()) {
+                        for &side in sides {
+                            set.insert((o.ns().to_string(), resource.clone(), side));
+                        }
+                    }
+                }
+            }
+        }
+        LimitDefaults { set }
+    }
+
+    pub fn covers(&self, ns: &str, resource: &str, side: Side) -> bool {
+        self.set.contains(&(ns.to_string(), resource.to_string(), side))
+    }
+}
+
+/// Whether a container ends up with a request for `resource`: written, or
+/// defaulted from its limit, or from a LimitRange of its namespace, or set
+/// for the whole pod (pod-level `spec.resources`).
+pub fn has_request(pod: &Pod, c: &Container, resource: &str, ns: &str, defaults: &LimitDefaults) -> bool {
+    let written = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+    ["requests", "limits"].iter().any(|side| {
+        written(c.get(&format!("/resources/{side}/{resource}")))
+            || written(pod.spec.pointer(&format!("/resources/{side}/{resource}")))
+    }) || defaults.covers(ns, resource, Side::Request)
+}
+
+/// Whether a container ends up with a memory limit: its own, a LimitRange
+/// default, or a pod-level limit.
+pub fn has_memory_limit(pod: &Pod, c: &Container, ns: &str, defaults: &LimitDefaults) -> bool {
+    let written = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
+    written(c.get("/resources/limits/memory"))
+        || written(pod.spec.pointer("/resources/limits/memory"))
+        || defaults.covers(ns, "memory", Side::Limit)
+}
+
+/// The number a container port name stands for, or the port as written.
+pub fn port_number(c: &Container, port: &Value) -> Value {
+    match port.as_str() {
+        Some(name) => c.ports().find(|(_, n, _)| *n == Some(name)).map_or(port.clone(), |(n, _, _)| Value::from(n)),
+        None => port.clone(),
+    }
+}
+
+/// Seconds a preStop hook sleeps: the `sleep` action, or an exec of `sleep N`
+/// (directly or through a shell running only that).
+pub fn prestop_sleep(c: &Container) -> Option<(i64, String)> {
+    let hook = c.get("/lifecycle/preStop")?;
+    if let Some(s) = hook.pointer("/sleep/seconds").and_then(Value::as_i64) {
+        return Some((s, "/lifecycle/preStop/sleep/seconds".into()));
+    }
+    let cmd: Vec<&str> = hook.pointer("/exec/command")?.as_array()?.iter().filter_map(Value::as_str).collect();
+    let words: Vec<&str> = match cmd.as_slice() {
+        [shell, "-c", script] if shell.ends_with("sh") => script.split_whitespace().collect(),
+        other => other.to_vec(),
+    };
+    match words.as_slice() {
+        [sleep, n] if *sleep == "sleep" || sleep.ends_with("/sleep") => {
+            let n = n.strip_suffix('s').unwrap_or(n);
+            Some((n.parse().ok()?, "/lifecycle/preStop/exec/command".into()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the pod runs until deleted (not a Job's pod, not a Pod that
+/// never restarts).
+pub fn long_running(cx: &Context, pod: &Pod) -> bool {
+    let o = &cx.objects[pod.object];
+    if batch(&o.kind) {
+        return false;
+    }
+    o.kind != "Pod" || matches!(pod.get("restartPolicy").and_then(Value::as_str), None | Some("Always"))
+}
+
+/// What a PodDisruptionBudget lets the eviction API do to the pods it selects.
+#[derive(Debug)]
+pub enum Disruption {
+    /// No pod can ever be evicted: the offending field and why.
+    Blocked { pointer: &'static str, reason: String },
+    /// At least one pod can be evicted.
+    Allowed,
+    /// Not known: no selector, selects nothing in the set, or pods whose
+    /// count depends on the cluster (DaemonSets, Jobs).
+    Unknown,
+}
+
+/// Evaluates a PDB the way the disruption controller does, for the pods
+/// of the workloads it selects at their lowest replica counts.
+pub fn disruption(cx: &Context, hpas: &Autoscalers, pdb: usize) -> Disruption {
+    let o = &cx.objects[pdb];
+    let Some(selector) = o.value.pointer("/spec/selector").filter(|s| s.is_object()) else {
+        return Disruption::Unknown;
+    };
+    let max_unavailable = o.value.pointer("/spec/maxUnavailable").and_then(Amount::of);
+    let min_available = o.value.pointer("/spec/minAvailable").and_then(Amount::of);
+    // These block whatever they select, in the checked set or not.
+    match (max_unavailable, min_available) {
+        (Some(a @ (Amount::Count(0) | Amount::Percent(0.0))), _) => {
+            let shown = if a == Amount::Count(0) { "0" } else { "\"0%\"" };
+            return Disruption::Blocked {
+                pointer: "/spec/maxUnavailable",
+                reason: format!("maxUnavailable {shown} allows no eviction at all"),
+            };
+        }
+        (Some(_), _) => return Disruption::Allowed,
+        (None, Some(Amount::Percent(p))) if p >= 100.0 => {
+            return Disruption::Blocked {
+                pointer: "/spec/minAvailable",
+                reason: "minAvailable \"100%\" allows no eviction at all".to_string(),
+            };
+        }
+        (None, Some(_)) => {}
+        (None, None) => return Disruption::Unknown,
+    }
+    let Some(min) = min_available else { return Disruption::Unknown };
+    let mut objects: Vec<usize> = cx.index.selected(o.ns(), selector).into_iter().map(|t| t.object).collect();
+    objects.sort_unstable();
+    objects.dedup();
+    if objects.is_empty() {
+        return Disruption::Unknown;
+    }
+    let mut total = 0;
+    let mut scales = Vec::new();
+    for &w in &objects {
+        let Some(r) = Replicas::of(cx, hpas, w) else { return Disruption::Unknown };
+        total += r.min;
+        scales.push((w, r));
+    }
+    let required = min.scaled(total, true);
+    if total == 0 || required < total {
+        return Disruption::Allowed;
+    }
+    let shown = match min {
+        Amount::Count(n) => n.to_string(),
+        Amount::Percent(p) => format!("\"{p}%\" ({required} of {total})"),
+    };
+    let pods = match scales.as_slice() {
+        [(w, r)] => format!("{} ({})", cx.objects[*w].id(), r.describe_min(cx)),
+        many => format!(
+            "the {total} pods of {}",
+            many.iter().map(|(w, r)| format!("{} ({})", cx.objects[*w].id(), r.min)).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Disruption::Blocked {
+        pointer: "/spec/minAvailable",
+        reason: format!("minAvailable {shown} leaves no pod to evict for {pods}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn quantities_compare_exactly() {
+        let q = |v: Value| quantity(&v);
+        assert_eq!(q(json!("1100m")), q(json!("1.1")));
+        assert_eq!(q(json!(1)), q(json!("1000m")));
+        assert_eq!(q(json!(0.5)), q(json!("500m")));
+        assert_eq!(q(json!("1Ki")), q(json!("1024")));
+        assert_eq!(q(json!("1e3")), q(json!("1k")));
+        assert_eq!(q(json!("1E")), q(json!("1e18")));
+        assert!(q(json!("1Gi")) > q(json!("1000Mi")));
+        assert!(q(json!("1G")) < q(json!("1Gi")));
+        assert_eq!(q(json!("-1")), Some(-1_000_000_000));
+        for bad in [json!("abc"), json!("1 Gi"), json!(""), json!("."), json!("1GB"), json!([1]), json!(null)] {
+            assert_eq!(q(bad.clone()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn amounts_round_like_the_controllers() {
+        assert_eq!(Amount::of(&json!("67%")).map(|a| a.scaled(3, true)), Some(3));
+        assert_eq!(Amount::of(&json!("66%")).map(|a| a.scaled(3, true)), Some(2));
+        assert_eq!(Amount::of(&json!("25%")).map(|a| a.scaled(3, false)), Some(0));
+        assert_eq!(Amount::of(&json!(2)).map(|a| a.scaled(3, false)), Some(2));
+        assert_eq!(Amount::of(&json!("x%")), None);
+        assert_eq!(Amount::of(&json!("2")), None);
+    }
+}
