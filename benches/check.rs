@@ -70,7 +70,13 @@ fn main() {
         let mut list = Vec::new();
         files(&dir, &mut list);
         let bytes: u64 = list.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
-        let runs = if !bench { 1 } else if n >= 100_000 { 3 } else { 7 };
+        let runs = if !bench {
+            1
+        } else if n >= 100_000 {
+            3
+        } else {
+            7
+        };
         let parse = time(runs, || {
             for f in &list {
                 let text = std::fs::read_to_string(f).expect("read");

@@ -37,6 +37,37 @@ use crate::diag::{Diagnostic, Severity};
 /// `source` is the full text of `diag.file`, if it could be read. With
 /// `color` the report carries ANSI styles; without, it is plain text.
 pub fn render(diag: &Diagnostic, source: Option<&str>, color: bool) -> String {
+    let lines = source.map(Lines::new);
+    render_lines(diag, lines.as_ref(), color)
+}
+
+/// The start of every line of a source, computed once per file so that many
+/// diagnostics in one large file (a whole `kubectl kustomize` stream) cost
+/// time linear in their number, not in the file's size each.
+struct Lines<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(source: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { source, starts }
+    }
+
+    /// The 1-based line `n` without its terminator.
+    fn get(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        // Lines split at `\n` exactly as `str::split` would: a trailing
+        // newline is followed by one empty last line.
+        let end = self.starts.get(n).map_or(self.source.len(), |e| e - 1);
+        let l = &self.source[start..end];
+        Some(l.strip_suffix('\r').unwrap_or(l))
+    }
+}
+
+fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> String {
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
 
     let path = diag.file.display().to_string();
@@ -46,7 +77,7 @@ pub fn render(diag: &Diagnostic, source: Option<&str>, color: bool) -> String {
         title = title.id(code.as_str());
     }
 
-    let excerpt = source.and_then(|src| excerpt(src, diag.pos.line, diag.pos.column));
+    let excerpt = source.and_then(|src| excerpt_lines(src, diag.pos.line, diag.pos.column));
     let mut group = match &excerpt {
         Some(ex) => title.element(
             Snippet::source(ex.text.as_str())
@@ -78,12 +109,15 @@ pub fn render(diag: &Diagnostic, source: Option<&str>, color: bool) -> String {
 /// `sources` returns the text of a file (or `None` if it cannot be read); it
 /// is called at most once per distinct file.
 pub fn render_all(diags: &[Diagnostic], sources: &dyn Fn(&Path) -> Option<String>, color: bool) -> String {
-    let mut cache: HashMap<&Path, Option<String>> = HashMap::new();
+    let mut texts: HashMap<&Path, Option<String>> = HashMap::new();
+    for diag in diags {
+        texts.entry(&diag.file).or_insert_with(|| sources(&diag.file));
+    }
+    let lines: HashMap<&Path, Lines> =
+        texts.iter().filter_map(|(p, t)| Some((*p, Lines::new(t.as_deref()?)))).collect();
     let mut out = Vec::with_capacity(diags.len());
     for diag in diags {
-        let file: &Path = &diag.file;
-        let source = cache.entry(file).or_insert_with(|| sources(file));
-        out.push(render(diag, source.as_deref(), color));
+        out.push(render_lines(diag, lines.get(diag.file.as_path()), color));
     }
     out.join("\n\n")
 }
@@ -118,14 +152,18 @@ struct Excerpt {
 ///
 /// Returns `None` when the line is unknown (0) or past the end of `source`.
 /// A column past the end of the line is clamped to the end of the line.
+#[cfg(test)]
 fn excerpt(source: &str, line: u32, column: u32) -> Option<Excerpt> {
+    excerpt_lines(&Lines::new(source), line, column)
+}
+
+fn excerpt_lines(lines: &Lines, line: u32, column: u32) -> Option<Excerpt> {
     let line = to_usize(line);
     if line == 0 {
         return None;
     }
-    let mut lines = source.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).skip(line.saturating_sub(2));
-    let prev = if line >= 2 { lines.next() } else { None };
-    let current = lines.next()?;
+    let prev = if line >= 2 { lines.get(line - 1) } else { None };
+    let current = lines.get(line)?;
 
     let col = to_usize(column).saturating_sub(1);
     let start = current.char_indices().nth(col).map_or(current.len(), |(i, _)| i);
