@@ -7,10 +7,12 @@ use std::sync::LazyLock;
 use super::Check;
 
 pub mod schema;
+pub mod security;
 
 static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     let mut all: Vec<&'static dyn Check> = Vec::new();
     all.extend_from_slice(schema::CHECKS);
+    all.extend_from_slice(security::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });
