@@ -8,10 +8,12 @@ use super::Check;
 
 pub mod reliability;
 pub mod schema;
+pub mod security;
 
 static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     let mut all: Vec<&'static dyn Check> = Vec::new();
     all.extend_from_slice(schema::CHECKS);
+    all.extend_from_slice(security::CHECKS);
     all.extend_from_slice(reliability::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
