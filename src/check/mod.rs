@@ -57,7 +57,11 @@ impl Object {
 
     /// The namespace the object lands in: namespaced objects without one go
     /// to `default` (as `kubectl apply` without `-n` would put them).
+    /// Cluster-scoped objects have none (`""`).
     pub fn ns(&self) -> &str {
+        if index::cluster_scoped(&self.kind) {
+            return "";
+        }
         self.namespace.as_deref().unwrap_or("default")
     }
 
