@@ -520,6 +520,19 @@ fn image_tagged_latest() {
 }
 
 #[test]
+fn credential_as_a_plain_env_value() {
+    let text = starter_with("env: { LOG_FORMAT: json }", "env: { LOG_FORMAT: json, STRIPE_API_KEY: sk_live_123 }");
+    gen_text(&text).assert_error(
+        locate(&text, "web:\n", 0),
+        "`web` sets `STRIPE_API_KEY` as a plain env value",
+        Some(
+            "`STRIPE_API_KEY` looks like a credential: list it under `secrets:` and put its value in the \
+             environment's secrets file instead",
+        ),
+    );
+}
+
+#[test]
 fn image_without_a_tag() {
     let text = starter_with("shop-web:1.0.0", "shop-web");
     gen_text(&text).assert_error(

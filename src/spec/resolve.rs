@@ -333,6 +333,19 @@ fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<(), Vec<Diagn
                 .with_help(format!("remove `{name}` from the {clash}s; kubeproof sets it")),
             );
         }
+        // A credential among the plain values would land in a ConfigMap, in
+        // git, in clear: the same rule `kubeproof check` applies (KP121).
+        for (name, value) in &svc.env {
+            if !value.is_empty() && crate::check::rules::security::secret_in_env_value::credential_name(name) {
+                errors.push(
+                    Diagnostic::error(file, pos, format!("`{}` sets `{name}` as a plain env value", svc.name))
+                        .with_help(format!(
+                            "`{name}` looks like a credential: list it under `secrets:` and put its value in the \
+                             environment's secrets file instead"
+                        )),
+                );
+            }
+        }
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }

@@ -29,7 +29,7 @@ mod runs_as_root;
 mod runtime_socket_mount;
 mod seccomp_profile_missing;
 mod seccomp_unconfined;
-mod secret_in_env_value;
+pub mod secret_in_env_value;
 mod secrets_readable_cluster_wide;
 mod service_account_token_mounted;
 mod unsafe_sysctl;
