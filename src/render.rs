@@ -152,11 +152,6 @@ struct Excerpt {
 ///
 /// Returns `None` when the line is unknown (0) or past the end of `source`.
 /// A column past the end of the line is clamped to the end of the line.
-#[cfg(test)]
-fn excerpt(source: &str, line: u32, column: u32) -> Option<Excerpt> {
-    excerpt_lines(&Lines::new(source), line, column)
-}
-
 fn excerpt_lines(lines: &Lines, line: u32, column: u32) -> Option<Excerpt> {
     let line = to_usize(line);
     if line == 0 {
