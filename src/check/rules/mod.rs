@@ -6,11 +6,15 @@ use std::sync::LazyLock;
 
 use super::Check;
 
+pub mod network;
+pub mod references;
 pub mod schema;
 
 static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     let mut all: Vec<&'static dyn Check> = Vec::new();
     all.extend_from_slice(schema::CHECKS);
+    all.extend_from_slice(references::CHECKS);
+    all.extend_from_slice(network::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });
