@@ -20,7 +20,7 @@ static META: Meta = Meta {
            port 53 towards the cluster DNS: a rule opening UDP 53 (or the port named `dns`) to any peer, or \
            a rule without port restriction whose peers include the `k8s-app: kube-dns` pods of kube-system \
            (an empty `to`, a namespaceSelector that may select kube-system, an ipBlock that may hold pod \
-           addresses). Reported at the first policy isolating the pods.",
+           addresses, or selectors naming DNS pods their own way, such as `coredns` or `openshift-dns`). Reported at the first policy isolating the pods.",
     why: "Once a pod is isolated for egress, everything not allowed is dropped — DNS included. Every \
           connection by name then fails with a resolution timeout (`Temporary failure in name resolution`, \
           `i/o timeout`), even to destinations the policy allows, which makes the cause hard to see.",
@@ -97,8 +97,19 @@ fn rule_allows_dns(cx: &Context, rule: &Value, policy_ns: &str, kube_dns: Endpoi
         // A rule that opens port 53 by name or number means DNS, whatever its
         // peers (a node-local cache, a custom resolver): trust it.
         Some(_) if explicit => true,
-        Some(peers) => peers.iter().any(|p| peer_matches(cx, p, policy_ns, kube_dns) != Tri::No),
+        Some(peers) => peers.iter().any(|p| peer_matches(cx, p, policy_ns, kube_dns) != Tri::No || names_dns(p)),
     }
+}
+
+/// Whether a peer's selectors name DNS pods or a DNS namespace in their own
+/// way (`k8s-app: coredns`, `openshift-dns`): distributions differ.
+fn names_dns(peer: &Value) -> bool {
+    ["namespaceSelector", "podSelector"].iter().filter_map(|f| peer.get(*f)).any(|sel| {
+        let labels = sel.get("matchLabels").and_then(Value::as_object).into_iter().flat_map(|m| m.values());
+        let exprs = sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten();
+        let values = exprs.filter_map(|e| e.get("values")?.as_array()).flatten();
+        labels.chain(values).any(|v| v.as_str().is_some_and(|v| v.to_ascii_lowercase().contains("dns")))
+    })
 }
 
 impl Check for EgressBlocksDns {

@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::check::Context;
 use crate::check::index::expression_matches;
+use crate::check::pods::Pod;
 
 /// The label every namespace gets with its own name.
 pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -161,8 +162,9 @@ pub fn peer_matches(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint) 
     if let Some(block) = peer.get("ipBlock") {
         return if ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
     }
-    let pods = peer.get("podSelector");
-    match peer.get("namespaceSelector") {
+    // A selector written without a value (`namespaceSelector:`) is null: absent.
+    let pods = peer.get("podSelector").filter(|v| !v.is_null());
+    match peer.get("namespaceSelector").filter(|v| !v.is_null()) {
         Some(ns_sel) => {
             let ns = namespace_matches(cx, ns_sel, pod.ns);
             ns.and(pods.map_or(Tri::Yes, |p| Tri::of(selector_matches(p, pod.labels))))
@@ -279,6 +281,15 @@ impl<'a> Policies<'a> {
             let Some(policy) = Policy::read(cx, i) else { continue };
             let n = p.all.len();
             for t in cx.index.selected(policy.ns, policy.selector) {
+                // Policies do not apply to pods on the node's network (undefined
+                // behaviour that most network plugins resolve by ignoring them).
+                let host_network = Pod::of(cx.objects, t.object)
+                    .and_then(|p| p.get("hostNetwork"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if host_network {
+                    continue;
+                }
                 if policy.ingress {
                     p.ingress_of.entry(t.object).or_default().push(n);
                 }

@@ -247,6 +247,8 @@ fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
 /// Why a connection is refused.
 struct Denial {
     server: usize,
+    /// A label selecting the server's pods, for the help.
+    server_label: Option<(String, String)>,
     /// The port the client dials, for the message.
     dialed: String,
     target: (i64, String),
@@ -254,7 +256,7 @@ struct Denial {
     egress: bool,
 }
 
-/// A label to select the client's pods with, for the help.
+/// A label to select a template's pods with, for the help.
 fn client_label(t: &PodTemplate) -> Option<(String, String)> {
     ["app.kubernetes.io/name", "app", "name", "k8s-app"]
         .iter()
@@ -372,6 +374,7 @@ fn denial(
             }
             first.get_or_insert(Denial {
                 server: server.object,
+                server_label: client_label(server),
                 dialed: dialed.clone(),
                 target: (t.number, t.protocol.to_string()),
                 ingress: ingress == Tri::No,
@@ -395,7 +398,11 @@ fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplat
     let server = &cx.objects[d.server];
     let who = format!("{} {}", c.kind, c.name);
     let (port, proto) = &d.target;
-    let blocked_ns = if d.ingress { server.ns() } else { c.ns() };
+    let blocked_ns = match (d.ingress, d.egress) {
+        (true, true) if server.ns() != c.ns() => format!("{} and {}", server.ns(), c.ns()),
+        (true, _) => server.ns().to_string(),
+        _ => c.ns().to_string(),
+    };
     let message =
         format!("the network policies of {blocked_ns} do not allow {who} to reach {}:{} ({})", s.name, d.dialed, v.via);
     let mut help = Vec::new();
@@ -423,8 +430,23 @@ fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplat
     }
     if d.egress {
         let names: Vec<&str> = policies.egress(client.object).map(|p| cx.objects[p.object].name.as_str()).collect();
+        let pods = match &d.server_label {
+            Some((k, val)) => format!("podSelector: {{matchLabels: {{{k}: {val}}}}}"),
+            None => String::new(),
+        };
+        let to = match (c.ns() == server.ns(), pods.is_empty()) {
+            (true, false) => format!("{{{pods}}}"),
+            (_, true) => {
+                format!("{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}}}", server.ns())
+            }
+            (false, false) => format!(
+                "{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}, {pods}}}",
+                server.ns()
+            ),
+        };
         help.push(format!(
-            "NetworkPolicy {} of {} isolate{} {who} for egress and allow{} nothing to {} {} on {port}/{proto}; add an egress rule for it",
+            "NetworkPolicy {} of {} isolate{} {who} for egress and allow{} nothing to {} {} on {port}/{proto}; \
+             add an egress rule `to: [{to}]`, `ports: [{{port: {port}, protocol: {proto}}}]`",
             names.join(", "),
             c.ns(),
             if names.len() == 1 { "s" } else { "" },

@@ -128,6 +128,13 @@ fn other_namespaces_by_namespace_labels() {
     );
     let f = found("KP405", &stream(&[API, &c, &deny, &by_name]));
     assert_eq!(f, ["the network policies of shop do not allow Deployment web to reach api:80 (env API_URL)"]);
+    // A selector written without a value is absent: the policy's namespace only.
+    let null_ns = policy(
+        "shop",
+        "api",
+        "{ podSelector: {}, ingress: [{ from: [{ namespaceSelector: null, podSelector: { matchLabels: { app: web } } }] }] }",
+    );
+    assert_eq!(found("KP405", &stream(&[API, &c, &null_ns])).len(), 1);
     // A podSelector alone means the policy's namespace: web of another namespace is not admitted.
     let same_ns_only = policy(
         "shop",
@@ -222,6 +229,13 @@ fn dns_rules() {
         "[{ to: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: kube-dns } } }] }]"
     ));
     assert!(blocked("[{ to: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } } }] }]"));
+    assert!(!blocked(
+        "[{ to: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: openshift-dns } } }] }]"
+    ));
+    // Pods on the node's network are not isolated by policies.
+    let host = api.replace("    spec:\n      containers:", "    spec:\n      hostNetwork: true\n      containers:");
+    assert!(host.contains("hostNetwork"));
+    assert!(found("KP403", &stream(&[&host, &egress("[]")])).is_empty());
     // An ingress-only policy does not isolate egress.
     let ingress_only = policy("shop", "in", "{ podSelector: {}, policyTypes: [Ingress] }");
     assert!(found("KP403", &stream(&[&api, &ingress_only])).is_empty());
@@ -239,4 +253,108 @@ fn default_deny_forms() {
     // Reported once per namespace, at the first workload without a Namespace object.
     let two = stream(&[&api, &api.replace("name: web", "name: web2")]);
     assert_eq!(found("KP402", &two).len(), 1);
+}
+
+/// Online Boutique (GoogleCloudPlatform/microservices-demo): its services,
+/// the addresses each workload is given, and its network-policies component
+/// (deny-all, then per service its clients on the container port).
+fn boutique(drop_client: Option<(&str, &str)>) -> String {
+    // (service, Service port, container port, clients)
+    let services: &[(&str, u16, u16, &[&str])] = &[
+        ("emailservice", 5000, 8080, &["checkoutservice"]),
+        ("checkoutservice", 5050, 5050, &["frontend"]),
+        ("recommendationservice", 8080, 8080, &["frontend"]),
+        ("paymentservice", 50051, 50051, &["checkoutservice"]),
+        ("productcatalogservice", 3550, 3550, &["frontend", "checkoutservice", "recommendationservice"]),
+        ("cartservice", 7070, 7070, &["frontend", "checkoutservice"]),
+        ("currencyservice", 7000, 7000, &["frontend", "checkoutservice"]),
+        ("shippingservice", 50051, 50051, &["frontend", "checkoutservice"]),
+        ("adservice", 9555, 9555, &["frontend"]),
+        ("redis-cart", 6379, 6379, &["cartservice"]),
+    ];
+    let env: &[(&str, &[(&str, &str)])] = &[
+        (
+            "checkoutservice",
+            &[
+                ("PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice:3550"),
+                ("SHIPPING_SERVICE_ADDR", "shippingservice:50051"),
+                ("PAYMENT_SERVICE_ADDR", "paymentservice:50051"),
+                ("EMAIL_SERVICE_ADDR", "emailservice:5000"),
+                ("CURRENCY_SERVICE_ADDR", "currencyservice:7000"),
+                ("CART_SERVICE_ADDR", "cartservice:7070"),
+            ],
+        ),
+        ("recommendationservice", &[("PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice:3550")]),
+        (
+            "frontend",
+            &[
+                ("PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice:3550"),
+                ("CURRENCY_SERVICE_ADDR", "currencyservice:7000"),
+                ("CART_SERVICE_ADDR", "cartservice:7070"),
+                ("RECOMMENDATION_SERVICE_ADDR", "recommendationservice:8080"),
+                ("SHIPPING_SERVICE_ADDR", "shippingservice:50051"),
+                ("CHECKOUT_SERVICE_ADDR", "checkoutservice:5050"),
+                ("AD_SERVICE_ADDR", "adservice:9555"),
+            ],
+        ),
+        ("cartservice", &[("REDIS_ADDR", "redis-cart:6379")]),
+        ("loadgenerator", &[("FRONTEND_ADDR", "frontend:80")]),
+    ];
+    let mut docs = vec![policy("boutique", "deny-all", "{ podSelector: {}, policyTypes: [Ingress, Egress] }")];
+    let workloads =
+        services.iter().map(|s| (s.0, Some(s.2))).chain([("frontend", Some(8080)), ("loadgenerator", None)]);
+    for (name, port) in workloads {
+        let vars = env.iter().find(|e| e.0 == name).map_or(&[][..], |e| e.1);
+        let vars: Vec<String> = vars.iter().map(|(k, v)| format!("{{ name: {k}, value: \"{v}\" }}")).collect();
+        let ports = port.map(|p| format!("ports: [{{ containerPort: {p} }}], ")).unwrap_or_default();
+        docs.push(format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: {name}, namespace: boutique }}\nspec:\n  selector: {{ matchLabels: {{ app: {name} }} }}\n  template:\n    metadata: {{ labels: {{ app: {name} }} }}\n    spec:\n      containers:\n        - {{ name: server, image: x, {ports}env: [{}] }}",
+            vars.join(", ")
+        ));
+    }
+    docs.push(policy("boutique", "frontend", "{ podSelector: { matchLabels: { app: frontend } }, policyTypes: [Ingress, Egress], ingress: [{}], egress: [{}] }"));
+    docs.push(policy(
+        "boutique",
+        "loadgenerator",
+        "{ podSelector: { matchLabels: { app: loadgenerator } }, policyTypes: [Ingress, Egress], egress: [{}] }",
+    ));
+    docs.push("apiVersion: v1\nkind: Service\nmetadata: { name: frontend, namespace: boutique }\nspec: { selector: { app: frontend }, ports: [{ name: http, port: 80, targetPort: 8080 }] }".into());
+    for (name, port, target, clients) in services {
+        docs.push(format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{ name: {name}, namespace: boutique }}\nspec: {{ selector: {{ app: {name} }}, ports: [{{ name: grpc, port: {port}, targetPort: {target} }}] }}"
+        ));
+        let from: Vec<String> = clients
+            .iter()
+            .filter(|c| drop_client != Some((name, c)))
+            .map(|c| format!("{{ podSelector: {{ matchLabels: {{ app: {c} }} }} }}"))
+            .collect();
+        docs.push(policy(
+            "boutique",
+            name,
+            &format!(
+                "{{ podSelector: {{ matchLabels: {{ app: {name} }} }}, policyTypes: [Ingress, Egress], ingress: [{{ from: [{}], ports: [{{ port: {target}, protocol: TCP }}] }}], egress: [{{}}] }}",
+                from.join(", ")
+            ),
+        ));
+    }
+    stream(&docs.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn online_boutique_policies_allow_what_its_configuration_needs() {
+    let text = boutique(None);
+    for code in ["KP401", "KP402", "KP403", "KP404", "KP405"] {
+        assert!(found(code, &text).is_empty(), "{code}: {:?}", found(code, &text));
+    }
+    // Without its only client, emailservice's rule has `from: []`: everyone is admitted.
+    assert!(found("KP405", &boutique(Some(("emailservice", "checkoutservice")))).is_empty());
+    let f = found("KP405", &boutique(Some(("cartservice", "checkoutservice"))));
+    assert_eq!(
+        f,
+        [
+            "the network policies of boutique do not allow Deployment checkoutservice to reach cartservice:7070 (env CART_SERVICE_ADDR)"
+        ]
+    );
+    let f = found("KP405", &boutique(Some(("productcatalogservice", "recommendationservice"))));
+    assert_eq!(f.len(), 1, "{f:?}");
 }
