@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 
 use super::Check;
 
+pub mod network;
+pub mod references;
 pub mod reliability;
 pub mod schema;
 pub mod security;
@@ -15,6 +17,8 @@ static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     all.extend_from_slice(schema::CHECKS);
     all.extend_from_slice(security::CHECKS);
     all.extend_from_slice(reliability::CHECKS);
+    all.extend_from_slice(references::CHECKS);
+    all.extend_from_slice(network::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });

@@ -1,0 +1,374 @@
+//! NetworkPolicy semantics, shared by the network checks.
+//!
+//! A pod is isolated for ingress (egress) when at least one policy of its
+//! namespace selects it and lists `Ingress` (`Egress`) in its policy types;
+//! then traffic is allowed when the union of those policies' rules allows it.
+//! Peers are `podSelector` (same namespace as the policy), `namespaceSelector`
+//! (matched against the Namespace objects of the set, plus the automatic
+//! `kubernetes.io/metadata.name` label) with an optional `podSelector`, and
+//! `ipBlock`. Ports are numbers, ranges (`endPort`) and names (resolved on the
+//! destination pod).
+//!
+//! Answers are three-valued: when the set does not show enough to decide
+//! (the labels of a Namespace it does not define, an ipBlock that may hold
+//! pod addresses depending on the network plugin), the answer is
+//! [`Tri::Maybe`], and checks report only a definite [`Tri::No`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use crate::check::Context;
+use crate::check::index::expression_matches;
+use crate::check::pods::Pod;
+
+/// The label every namespace gets with its own name.
+pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Yes, no, or cannot tell from the checked set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tri {
+    No,
+    Maybe,
+    Yes,
+}
+
+impl Tri {
+    pub fn and(self, o: Tri) -> Tri {
+        self.min(o)
+    }
+
+    pub fn or(self, o: Tri) -> Tri {
+        self.max(o)
+    }
+
+    pub fn of(b: bool) -> Tri {
+        if b { Tri::Yes } else { Tri::No }
+    }
+}
+
+/// One NetworkPolicy, read.
+#[derive(Debug)]
+pub struct Policy<'a> {
+    pub object: usize,
+    pub ns: &'a str,
+    /// `spec.podSelector` (`Null` when absent: every pod).
+    pub selector: &'a Value,
+    pub ingress: bool,
+    pub egress: bool,
+    pub ingress_rules: &'a [Value],
+    pub egress_rules: &'a [Value],
+}
+
+impl<'a> Policy<'a> {
+    pub fn read(cx: &'a Context, object: usize) -> Option<Policy<'a>> {
+        let o = &cx.objects[object];
+        let spec = o.value.get("spec")?;
+        let rules = |f: &str| spec.get(f).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        let (ingress_rules, egress_rules) = (rules("ingress"), rules("egress"));
+        let (ingress, egress) = match spec.get("policyTypes").and_then(Value::as_array) {
+            Some(types) => {
+                let has = |t: &str| types.iter().any(|x| x.as_str() == Some(t));
+                (has("Ingress"), has("Egress"))
+            }
+            // Without policyTypes: Ingress always, Egress when there are egress rules.
+            None => (true, !egress_rules.is_empty()),
+        };
+        Some(Policy {
+            object,
+            ns: o.ns(),
+            selector: spec.get("podSelector").unwrap_or(&Value::Null),
+            ingress,
+            egress,
+            ingress_rules,
+            egress_rules,
+        })
+    }
+
+    /// Pointer to its `policyTypes` (or `podSelector`), where isolation is decided.
+    pub fn types_ptr(&self, cx: &Context) -> &'static str {
+        if cx.objects[self.object].value.pointer("/spec/policyTypes").is_some() {
+            "/spec/policyTypes"
+        } else {
+            "/spec/podSelector"
+        }
+    }
+}
+
+/// An empty (or absent) label selector: it selects everything.
+pub fn selector_is_empty(sel: &Value) -> bool {
+    let empty = |f: &str| match sel.get(f) {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    };
+    empty("matchLabels") && empty("matchExpressions")
+}
+
+/// Whether a label selector selects `labels`.
+pub fn selector_matches(sel: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let pairs = sel.get("matchLabels").and_then(Value::as_object).into_iter().flatten();
+    let exprs = sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten();
+    pairs.into_iter().all(|(k, v)| v.as_str().is_some() && labels.get(k).map(String::as_str) == v.as_str())
+        && exprs.into_iter().all(|e| expression_matches(e, labels))
+}
+
+/// Whether a namespace selector selects namespace `ns`. Without the
+/// Namespace object in the set only its name label is known: requirements
+/// on other labels make the answer [`Tri::Maybe`].
+pub fn namespace_matches(cx: &Context, sel: &Value, ns: &str) -> Tri {
+    if selector_is_empty(sel) {
+        return Tri::Yes;
+    }
+    let mut labels = BTreeMap::from([(NAME_LABEL.to_string(), ns.to_string())]);
+    if let Some(i) = cx.index.get("Namespace", "", ns) {
+        if let Some(l) = cx.objects[i].labels() {
+            labels.extend(l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))));
+        }
+        return Tri::of(selector_matches(sel, &labels));
+    }
+    let mut unknown = false;
+    for (k, v) in sel.get("matchLabels").and_then(Value::as_object).into_iter().flatten() {
+        if k == NAME_LABEL {
+            if v.as_str() != Some(ns) {
+                return Tri::No;
+            }
+        } else {
+            unknown = true;
+        }
+    }
+    for e in sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten() {
+        if e.get("key").and_then(Value::as_str) == Some(NAME_LABEL) {
+            if !expression_matches(e, &labels) {
+                return Tri::No;
+            }
+        } else {
+            unknown = true;
+        }
+    }
+    if unknown { Tri::Maybe } else { Tri::Yes }
+}
+
+/// A pod as a peer: its namespace and labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub ns: &'a str,
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+/// Whether one `from`/`to` peer of a policy in `policy_ns` is `pod`.
+pub fn peer_matches(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint) -> Tri {
+    if let Some(block) = peer.get("ipBlock") {
+        return if ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
+    }
+    // A selector written without a value (`namespaceSelector:`) is null: absent.
+    let pods = peer.get("podSelector").filter(|v| !v.is_null());
+    match peer.get("namespaceSelector").filter(|v| !v.is_null()) {
+        Some(ns_sel) => {
+            let ns = namespace_matches(cx, ns_sel, pod.ns);
+            ns.and(pods.map_or(Tri::Yes, |p| Tri::of(selector_matches(p, pod.labels))))
+        }
+        None => match pods {
+            Some(p) => Tri::of(pod.ns == policy_ns && selector_matches(p, pod.labels)),
+            None => Tri::No,
+        },
+    }
+}
+
+/// Whether a rule's `from`/`to` list admits `pod` (absent or empty: everyone).
+pub fn peers_match(cx: &Context, peers: Option<&Value>, policy_ns: &str, pod: Endpoint) -> Tri {
+    match peers.and_then(Value::as_array) {
+        None => Tri::Yes,
+        Some(list) if list.is_empty() => Tri::Yes,
+        Some(list) => list.iter().fold(Tri::No, |acc, p| acc.or(peer_matches(cx, p, policy_ns, pod))),
+    }
+}
+
+/// A destination port: its number and protocol, and the name the destination
+/// pod gives it (named policy ports match only declared names).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub number: i64,
+    pub protocol: &'a str,
+    pub name: Option<&'a str>,
+}
+
+/// Whether a rule's `ports` list admits `t` (absent or empty: every port).
+pub fn ports_allow(ports: Option<&Value>, t: Target) -> bool {
+    let Some(list) = ports.and_then(Value::as_array).filter(|l| !l.is_empty()) else { return true };
+    list.iter().any(|p| {
+        let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+        protocol == t.protocol
+            && match p.get("port") {
+                None | Some(Value::Null) => true,
+                Some(Value::Number(n)) => {
+                    let from = n.as_i64().unwrap_or(-1);
+                    let to = p.get("endPort").and_then(Value::as_i64).unwrap_or(from);
+                    (from..=to).contains(&t.number)
+                }
+                Some(Value::String(s)) => match s.parse::<i64>() {
+                    Ok(n) => n == t.number,
+                    Err(_) => t.name == Some(s.as_str()),
+                },
+                _ => false,
+            }
+    })
+}
+
+/// Whether an ipBlock may contain pod addresses: in-cluster traffic is
+/// matched by ipBlocks or not depending on the network plugin, so a block
+/// that overlaps a private range (and does not except all of it) is a Maybe;
+/// other blocks are external addresses and never match a pod.
+pub fn ip_block_may_hold_pods(block: &Value) -> bool {
+    let Some(cidr) = block.get("cidr").and_then(Value::as_str) else { return false };
+    let Some(net) = parse_v4(cidr) else {
+        // IPv6: the whole space, or unique local addresses.
+        return cidr.ends_with("/0") || cidr.to_ascii_lowercase().starts_with("fd") || cidr.starts_with("fc");
+    };
+    let excepts: Vec<(u32, u32)> = block
+        .get("except")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| parse_v4(e.as_str()?))
+        .collect();
+    const PRIVATE: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+    PRIVATE.iter().filter_map(|p| parse_v4(p)).any(|r| {
+        let overlap = intersect(net, r);
+        overlap.is_some_and(|o| !excepts.iter().any(|&e| contains(e, o)))
+    })
+}
+
+/// `a.b.c.d/n` → (network, mask).
+fn parse_v4(cidr: &str) -> Option<(u32, u32)> {
+    let (addr, len) = cidr.split_once('/')?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let ip: std::net::Ipv4Addr = addr.parse().ok()?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some((u32::from(ip) & mask, mask))
+}
+
+/// The smaller of two networks when they overlap (CIDRs nest or are disjoint).
+fn intersect(a: (u32, u32), b: (u32, u32)) -> Option<(u32, u32)> {
+    if contains(a, b) {
+        Some(b)
+    } else if contains(b, a) {
+        Some(a)
+    } else {
+        None
+    }
+}
+
+/// Whether network `outer` contains network `inner`.
+fn contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
+    inner.1 & outer.1 == outer.1 && inner.0 & outer.1 == outer.0
+}
+
+/// Every policy of the set, and for each pod template (by object) the
+/// policies isolating it for ingress and for egress.
+#[derive(Debug, Default)]
+pub struct Policies<'a> {
+    pub all: Vec<Policy<'a>>,
+    ingress_of: HashMap<usize, Vec<usize>>,
+    egress_of: HashMap<usize, Vec<usize>>,
+}
+
+impl<'a> Policies<'a> {
+    pub fn build(cx: &'a Context) -> Policies<'a> {
+        let mut p = Policies::default();
+        for &i in cx.index.of_kind("NetworkPolicy") {
+            let Some(policy) = Policy::read(cx, i) else { continue };
+            let n = p.all.len();
+            for t in cx.index.selected(policy.ns, policy.selector) {
+                // Policies do not apply to pods on the node's network (undefined
+                // behaviour that most network plugins resolve by ignoring them).
+                let host_network = Pod::of(cx.objects, t.object)
+                    .and_then(|p| p.get("hostNetwork"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if host_network {
+                    continue;
+                }
+                if policy.ingress {
+                    p.ingress_of.entry(t.object).or_default().push(n);
+                }
+                if policy.egress {
+                    p.egress_of.entry(t.object).or_default().push(n);
+                }
+            }
+            p.all.push(policy);
+        }
+        p
+    }
+
+    /// Policies isolating the pods of `object` for ingress.
+    pub fn ingress(&self, object: usize) -> impl Iterator<Item = &Policy<'a>> {
+        self.ingress_of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
+    }
+
+    /// Policies isolating the pods of `object` for egress.
+    pub fn egress(&self, object: usize) -> impl Iterator<Item = &Policy<'a>> {
+        self.egress_of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
+    }
+
+    /// Whether the pods of `server` admit `client` on `port` (ingress side).
+    pub fn admits(&self, cx: &Context, server: usize, client: Endpoint, port: Target) -> Tri {
+        let mut isolated = false;
+        let mut answer = Tri::No;
+        for p in self.ingress(server) {
+            isolated = true;
+            for r in p.ingress_rules {
+                if ports_allow(r.get("ports"), port) {
+                    answer = answer.or(peers_match(cx, r.get("from"), p.ns, client));
+                }
+            }
+        }
+        if isolated { answer } else { Tri::Yes }
+    }
+
+    /// Whether the pods of `client` may send to `server` on `port` (egress side).
+    pub fn emits(&self, cx: &Context, client: usize, server: Endpoint, port: Target) -> Tri {
+        let mut isolated = false;
+        let mut answer = Tri::No;
+        for p in self.egress(client) {
+            isolated = true;
+            for r in p.egress_rules {
+                if ports_allow(r.get("ports"), port) {
+                    answer = answer.or(peers_match(cx, r.get("to"), p.ns, server));
+                }
+            }
+        }
+        if isolated { answer } else { Tri::Yes }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ip_blocks() {
+        assert!(ip_block_may_hold_pods(&json!({"cidr": "0.0.0.0/0"})));
+        assert!(ip_block_may_hold_pods(&json!({"cidr": "10.0.0.0/16"})));
+        assert!(!ip_block_may_hold_pods(&json!({"cidr": "203.0.113.0/24"})));
+        let external =
+            json!({"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]});
+        assert!(!ip_block_may_hold_pods(&external));
+        let partly = json!({"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]});
+        assert!(ip_block_may_hold_pods(&partly));
+    }
+
+    #[test]
+    fn ports() {
+        let t = Target { number: 8080, protocol: "TCP", name: Some("http") };
+        assert!(ports_allow(None, t));
+        assert!(ports_allow(Some(&json!([{"port": 8080}])), t));
+        assert!(ports_allow(Some(&json!([{"port": 8000, "endPort": 8100}])), t));
+        assert!(ports_allow(Some(&json!([{"port": "http"}])), t));
+        assert!(!ports_allow(Some(&json!([{"port": "web"}])), t));
+        assert!(!ports_allow(Some(&json!([{"port": 8080, "protocol": "UDP"}])), t));
+        assert!(!ports_allow(Some(&json!([{"port": 9090}])), t));
+    }
+}

@@ -1,0 +1,118 @@
+use crate::check::rules::references::{custom_resources, names_custom_resource, namespaces_with_pods};
+use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+
+use super::policy::{Policy, selector_is_empty};
+use super::{describe_selector, selector_hint};
+
+/// KP401: a NetworkPolicy whose podSelector selects no pod.
+pub struct PolicySelectsNothing;
+
+static META: Meta = Meta {
+    code: "KP401",
+    name: "network-policy-selects-nothing",
+    family: Family::Network,
+    severity: Severity::Warning,
+    summary: "a NetworkPolicy's podSelector selects no pod template in its namespace",
+    what: "For every NetworkPolicy with a non-empty `podSelector`, looks for a pod template of its namespace \
+           that the selector selects. An empty selector selects every pod of the namespace and is never \
+           reported; namespaces without pod templates in the checked set are skipped, and so are selectors naming a \
+           custom resource of the namespace (an operator makes those pods).",
+    why: "A policy that selects no pod protects nothing: the pods it was written for keep accepting (or \
+          sending) everything, and a review of the policies suggests they are locked down. A label that \
+          changed on the workload but not in the policy is the usual cause.",
+    fix: "Make `spec.podSelector` match the pod template labels of the workload to protect, or delete the \
+          policy.",
+    fail: r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api-ingress, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api-server } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+"#,
+    pass: r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api-ingress, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: default-deny, namespace: shop }
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
+"#,
+};
+
+/// Whether a label selector names a custom resource (whose pods an operator makes).
+pub fn operator_pods(crs: &std::collections::HashSet<(&str, &str)>, ns: &str, sel: &serde_json::Value) -> bool {
+    let values = sel.get("matchLabels").and_then(serde_json::Value::as_object).into_iter().flat_map(|m| m.values());
+    names_custom_resource(crs, ns, values)
+}
+
+impl Check for PolicySelectsNothing {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn run(&self, cx: &Context, out: &mut Sink) {
+        let with_pods = namespaces_with_pods(cx);
+        let crs = custom_resources(cx);
+        for &i in cx.index.of_kind("NetworkPolicy") {
+            let Some(p) = Policy::read(cx, i) else { continue };
+            if selector_is_empty(p.selector) || !with_pods.contains(p.ns) {
+                continue;
+            }
+            if !cx.index.selected(p.ns, p.selector).is_empty() || operator_pods(&crs, p.ns, p.selector) {
+                continue;
+            }
+            out.report(
+                i,
+                "/spec/podSelector",
+                format!(
+                    "the podSelector {} selects no pod template in namespace {}",
+                    describe_selector(p.selector),
+                    p.ns
+                ),
+            )
+            .help(selector_hint(cx, p.ns, p.selector));
+        }
+    }
+}

@@ -1,0 +1,459 @@
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::check::index::PodTemplate;
+use crate::check::pods::{Container, Pod};
+use crate::check::rules::references::{PortRef, pod_ports, service_ports};
+use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+
+use super::hosts::{HostRef, hosts_in, port_siblings};
+use super::policy::{Endpoint, Policies, Target, Tri};
+
+/// KP405: a workload configured to call a Service that the policies block.
+pub struct ServiceUnreachable;
+
+static META: Meta = Meta {
+    code: "KP405",
+    name: "service-unreachable",
+    family: Family::Network,
+    severity: Severity::Error,
+    summary: "a workload is configured to call a Service that the network policies do not let it reach",
+    what: "Reads the environment of every container — `env` values, and the ConfigMap (and Secret \
+           `stringData`) values it loads with `valueFrom` and `envFrom` — for the DNS names of Services of \
+           the set: `NAME`, `NAME.NS`, `NAME.NS.svc`, `NAME.NS.svc.cluster.local`, and `POD.NAME…` for \
+           headless Services, as a URL host, a `host:port`, or the whole value of a host variable (`DB_HOST`); \
+           variables that list callers rather than destinations (`NO_PROXY`, `ALLOWED_HOSTS`, CORS origins) \
+           are not read. \
+           The port is the one written after the host, or the sibling `…_PORT` variable; without one, any \
+           port of the Service will do. Then it evaluates the NetworkPolicies as Kubernetes does: the union \
+           of the ingress rules of every policy isolating the Service's pods, and of the egress rules of \
+           every policy isolating the caller's pods, with peers matched by pod and namespace labels and ports \
+           by number, range or name. Reported only when the policies certainly deny the connection: \
+           namespaces whose labels the set does not show, and ipBlocks that may hold pod addresses, count as \
+           allowed.",
+    why: "Network policies fail closed and silently: the rollout succeeds, the pods are ready, and the \
+          first request times out. This is the mistake every team makes when it adds a default deny or a new \
+          client, and no other linter connects the configuration of the caller with the policies of the \
+          callee.",
+    fix: "Add an ingress rule admitting the caller (its pod labels, plus a namespaceSelector when it runs in \
+          another namespace) on the Service's target port to a policy selecting the Service's pods — and, \
+          when the caller is isolated for egress, the matching egress rule on its side.",
+    fail: r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.0
+          env:
+            - { name: API_URL, value: "http://api.shop.svc.cluster.local:80" }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { app: api }
+  ports: [{ name: http, port: 80, targetPort: http }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ name: http, containerPort: 8080 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: storefront } } }]
+      ports: [{ port: http }]
+"#,
+    pass: r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.0
+          envFrom: [{ configMapRef: { name: web-config } }]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: web-config, namespace: shop }
+data:
+  API_HOST: api
+  API_PORT: "80"
+  CACHE_DRIVER: redis
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { app: api }
+  ports: [{ name: http, port: 80, targetPort: http }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ name: http, containerPort: 8080 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: redis, namespace: shop }
+spec:
+  selector: { app: redis }
+  ports: [{ port: 6379 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: redis, namespace: shop }
+spec:
+  selector: { matchLabels: { app: redis } }
+  template:
+    metadata: { labels: { app: redis } }
+    spec:
+      containers: [{ name: redis, image: "docker.io/library/redis:7.4" }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: default-deny, namespace: shop }
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }]
+      ports: [{ port: 8080 }]
+"#,
+};
+
+/// A configuration value a container sees, and where it comes from.
+struct Var<'a> {
+    name: String,
+    value: &'a str,
+    /// Where to report: the env entry, or the envFrom entry.
+    ptr: String,
+    /// For messages: "env API_URL", "API_HOST of ConfigMap web-config".
+    via: String,
+}
+
+/// Data values of a ConfigMap (`data`) or Secret (`stringData`) of the set.
+fn store_data<'a>(cx: &'a Context, kind: &str, ns: &str, name: &str) -> Option<&'a serde_json::Map<String, Value>> {
+    let field = if kind == "Secret" { "stringData" } else { "data" };
+    cx.index.get(kind, ns, name).and_then(|i| cx.objects[i].value.get(field)).and_then(Value::as_object)
+}
+
+fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
+    let mut out = Vec::new();
+    for (i, e) in c.value.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
+        if let Some(value) = e.get("value").and_then(Value::as_str) {
+            out.push(Var { name: name.into(), value, ptr: c.field(&format!("/env/{i}")), via: format!("env {name}") });
+            continue;
+        }
+        for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
+            let Some(r) = e.pointer(&format!("/valueFrom/{field}")) else { continue };
+            let (Some(store), Some(key)) =
+                (r.get("name").and_then(Value::as_str), r.get("key").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            if let Some(value) = store_data(cx, kind, ns, store).and_then(|d| d.get(key)).and_then(Value::as_str) {
+                out.push(Var {
+                    name: name.into(),
+                    value,
+                    ptr: c.field(&format!("/env/{i}")),
+                    via: format!("env {name}, from {kind} {store}"),
+                });
+            }
+        }
+    }
+    for (i, e) in c.value.get("envFrom").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let prefix = e.get("prefix").and_then(Value::as_str).unwrap_or("");
+        for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
+            let Some(store) = e.get(field).and_then(|r| r.get("name")).and_then(Value::as_str) else { continue };
+            for (key, value) in store_data(cx, kind, ns, store).into_iter().flatten() {
+                let Some(value) = value.as_str() else { continue };
+                out.push(Var {
+                    name: format!("{prefix}{key}"),
+                    value,
+                    ptr: c.field(&format!("/envFrom/{i}")),
+                    via: format!("{key} of {kind} {store}"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The Service a host names, seen from namespace `ns`: (Service object,
+/// whether the name is one pod's of a headless Service).
+fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
+    let labels: Vec<&str> = h.host.split('.').collect();
+    let svc = |name: &str, ns: &str| cx.index.get("Service", ns, name);
+    let headless = |i: usize| cx.objects[i].value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    if let Some(at) = labels.iter().position(|l| *l == "svc") {
+        return match labels[..at] {
+            [name, ns] => Some((svc(name, ns)?, false)),
+            [_, name, ns] => svc(name, ns).filter(|&i| headless(i)).map(|i| (i, true)),
+            _ => None,
+        };
+    }
+    match labels[..] {
+        [name] if h.sure => Some((svc(name, ns)?, false)),
+        [name, other] => match svc(name, other) {
+            Some(i) => Some((i, false)),
+            None => svc(other, ns).filter(|&i| headless(i)).map(|i| (i, true)),
+        },
+        _ => None,
+    }
+}
+
+/// Why a connection is refused.
+struct Denial {
+    server: usize,
+    /// A label selecting the server's pods, for the help.
+    server_label: Option<(String, String)>,
+    /// The port the client dials, for the message.
+    dialed: String,
+    target: (i64, String),
+    ingress: bool,
+    egress: bool,
+}
+
+/// A label to select a template's pods with, for the help.
+fn client_label(t: &PodTemplate) -> Option<(String, String)> {
+    ["app.kubernetes.io/name", "app", "name", "k8s-app"]
+        .iter()
+        .find_map(|k| t.labels.get(*k).map(|v| (k.to_string(), v.clone())))
+        .or_else(|| t.labels.iter().next().map(|(k, v)| (k.clone(), v.clone())))
+}
+
+impl Check for ServiceUnreachable {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn run(&self, cx: &Context, out: &mut Sink) {
+        let policies = Policies::build(cx);
+        if policies.all.is_empty() {
+            return;
+        }
+        let mut servers: HashMap<usize, Vec<&PodTemplate>> = HashMap::new();
+        for client in &cx.index.templates {
+            let Some(pod) = Pod::of(cx.objects, client.object) else { continue };
+            let ns = cx.objects[client.object].ns();
+            let me = Endpoint { ns, labels: &client.labels };
+            let mut done = HashSet::new();
+            for c in pod.containers() {
+                let vars = vars(cx, &c, ns);
+                let by_name: HashMap<&str, &str> = vars.iter().map(|v| (v.name.as_str(), v.value)).collect();
+                for v in &vars {
+                    for h in hosts_in(v.value, &v.name) {
+                        let Some((svc, pod_direct)) = service_of(cx, &h, ns) else { continue };
+                        if done.contains(&svc) {
+                            continue;
+                        }
+                        let port = h.port.or_else(|| {
+                            port_siblings(&v.name).iter().find_map(|s| by_name.get(s.as_str())?.trim().parse().ok())
+                        });
+                        let selected = servers.entry(svc).or_insert_with(|| {
+                            let o = &cx.objects[svc];
+                            match o.value.pointer("/spec/selector").and_then(Value::as_object) {
+                                Some(sel) if !sel.is_empty() => cx.index.with_labels(o.ns(), sel),
+                                _ => Vec::new(),
+                            }
+                        });
+                        if selected.iter().any(|t| t.object == client.object) {
+                            continue;
+                        }
+                        let Some(d) = denial(cx, &policies, me, client.object, svc, selected, port, pod_direct) else {
+                            continue;
+                        };
+                        done.insert(svc);
+                        report(cx, &policies, out, client, v, svc, &d);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the policies certainly refuse `client` every way of reaching
+/// Service `svc` (on `port` when known), for some pod template of it.
+#[allow(clippy::too_many_arguments)]
+fn denial(
+    cx: &Context,
+    policies: &Policies,
+    me: Endpoint,
+    client: usize,
+    svc: usize,
+    selected: &[&PodTemplate],
+    port: Option<i64>,
+    pod_direct: bool,
+) -> Option<Denial> {
+    let o = &cx.objects[svc];
+    if o.value.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+        return None;
+    }
+    let headless = o.value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    let ports = service_ports(&o.value);
+    // (dialed port, pod port, protocol) candidates.
+    let candidates: Vec<(String, PortRef, &str)> = match port {
+        Some(p) if headless || pod_direct => {
+            let protocol = ports.iter().find(|sp| sp.port == p).map_or("TCP", |sp| sp.protocol);
+            vec![(p.to_string(), PortRef::Number(p), protocol)]
+        }
+        Some(p) => ports.iter().filter(|sp| sp.port == p).map(|sp| (p.to_string(), sp.target, sp.protocol)).collect(),
+        None => ports.iter().map(|sp| (sp.port.to_string(), sp.target, sp.protocol)).collect(),
+    };
+    for server in selected {
+        let Some(spod) = Pod::of(cx.objects, server.object) else { continue };
+        let declared = pod_ports(&spod);
+        let them = Endpoint { ns: cx.objects[server.object].ns(), labels: &server.labels };
+        let mut first: Option<Denial> = None;
+        let mut all_denied = !candidates.is_empty();
+        for (dialed, target, protocol) in &candidates {
+            let t = match *target {
+                PortRef::Number(n) => Target {
+                    number: n,
+                    protocol,
+                    name: declared.iter().find(|d| d.number == n && d.protocol == *protocol).and_then(|d| d.name),
+                },
+                PortRef::Name(name) => {
+                    match declared.iter().find(|d| d.name == Some(name) && d.protocol == *protocol) {
+                        Some(d) => Target { number: d.number, protocol, name: Some(name) },
+                        // An unknown named port is KP302's finding; nothing to decide here.
+                        None => {
+                            all_denied = false;
+                            continue;
+                        }
+                    }
+                }
+            };
+            let ingress = policies.admits(cx, server.object, me, t);
+            let egress = policies.emits(cx, client, them, t);
+            if ingress.and(egress) != Tri::No {
+                all_denied = false;
+                continue;
+            }
+            first.get_or_insert(Denial {
+                server: server.object,
+                server_label: client_label(server),
+                dialed: dialed.clone(),
+                target: (t.number, t.protocol.to_string()),
+                ingress: ingress == Tri::No,
+                egress: egress == Tri::No,
+            });
+            if port.is_some() {
+                // The one port the client dials is refused.
+                return first;
+            }
+        }
+        if all_denied && first.is_some() {
+            return first;
+        }
+    }
+    None
+}
+
+fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplate, v: &Var, svc: usize, d: &Denial) {
+    let c = &cx.objects[client.object];
+    let s = &cx.objects[svc];
+    let server = &cx.objects[d.server];
+    let who = format!("{} {}", c.kind, c.name);
+    let (port, proto) = &d.target;
+    let blocked_ns = match (d.ingress, d.egress) {
+        (true, true) if server.ns() != c.ns() => format!("{} and {}", server.ns(), c.ns()),
+        (true, _) => server.ns().to_string(),
+        _ => c.ns().to_string(),
+    };
+    let message =
+        format!("the network policies of {blocked_ns} do not allow {who} to reach {}:{} ({})", s.name, d.dialed, v.via);
+    let mut help = Vec::new();
+    let label = client_label(client);
+    if d.ingress {
+        let names: Vec<&str> = policies.ingress(d.server).map(|p| cx.objects[p.object].name.as_str()).collect();
+        let from = match &label {
+            Some((k, val)) if c.ns() == server.ns() => format!("{{podSelector: {{matchLabels: {{{k}: {val}}}}}}}"),
+            Some((k, val)) => format!(
+                "{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}, podSelector: {{matchLabels: {{{k}: {val}}}}}}}",
+                c.ns()
+            ),
+            None => format!("{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}}}", c.ns()),
+        };
+        help.push(format!(
+            "NetworkPolicy {} of {} isolate{} the pods of {} {} for ingress and admit{} no traffic from {who} on {port}/{proto}; \
+             add an ingress rule `from: [{from}]`, `ports: [{{port: {port}, protocol: {proto}}}]`",
+            names.join(", "),
+            server.ns(),
+            if names.len() == 1 { "s" } else { "" },
+            server.kind,
+            server.name,
+            if names.len() == 1 { "s" } else { "" },
+        ));
+    }
+    if d.egress {
+        let names: Vec<&str> = policies.egress(client.object).map(|p| cx.objects[p.object].name.as_str()).collect();
+        let pods = match &d.server_label {
+            Some((k, val)) => format!("podSelector: {{matchLabels: {{{k}: {val}}}}}"),
+            None => String::new(),
+        };
+        let to = match (c.ns() == server.ns(), pods.is_empty()) {
+            (true, false) => format!("{{{pods}}}"),
+            (_, true) => {
+                format!("{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}}}", server.ns())
+            }
+            (false, false) => format!(
+                "{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {}}}}}, {pods}}}",
+                server.ns()
+            ),
+        };
+        help.push(format!(
+            "NetworkPolicy {} of {} isolate{} {who} for egress and allow{} nothing to {} {} on {port}/{proto}; \
+             add an egress rule `to: [{to}]`, `ports: [{{port: {port}, protocol: {proto}}}]`",
+            names.join(", "),
+            c.ns(),
+            if names.len() == 1 { "s" } else { "" },
+            if names.len() == 1 { "s" } else { "" },
+            server.kind,
+            server.name,
+        ));
+    }
+    out.report(client.object, &v.ptr, message).help(help.join("; "));
+}

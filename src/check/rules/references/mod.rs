@@ -1,0 +1,493 @@
+//! KP3xx: references between objects — Services to pods, pods to their
+//! ConfigMaps, Secrets, claims and accounts, Ingresses to Services,
+//! autoscalers and bindings to their targets.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::check::pods::Pod;
+use crate::check::{Check, Context};
+
+mod binding_subject_not_found;
+mod configmap_not_found;
+mod hpa_target_not_found;
+mod ingress_port_not_found;
+mod ingress_service_not_found;
+mod key_not_found;
+mod probe_port_undeclared;
+mod probe_port_unknown_name;
+mod pvc_not_found;
+mod role_not_found;
+mod secret_not_found;
+mod service_account_not_found;
+mod service_selects_nothing;
+mod service_target_port_undeclared;
+mod service_target_port_unknown_name;
+mod statefulset_service;
+
+pub const CHECKS: &[&dyn Check] = &[
+    &service_selects_nothing::ServiceSelectsNothing,
+    &service_target_port_unknown_name::ServiceTargetPortUnknownName,
+    &service_target_port_undeclared::ServiceTargetPortUndeclared,
+    &probe_port_unknown_name::ProbePortUnknownName,
+    &probe_port_undeclared::ProbePortUndeclared,
+    &configmap_not_found::ConfigMapNotFound,
+    &secret_not_found::SecretNotFound,
+    &pvc_not_found::PvcNotFound,
+    &service_account_not_found::ServiceAccountNotFound,
+    &key_not_found::KeyNotFound,
+    &ingress_service_not_found::IngressServiceNotFound,
+    &ingress_port_not_found::IngressPortNotFound,
+    &hpa_target_not_found::HpaTargetNotFound,
+    &statefulset_service::StatefulSetService,
+    &role_not_found::RoleNotFound,
+    &binding_subject_not_found::BindingSubjectNotFound,
+];
+
+/// Where configuration data is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    ConfigMap,
+    Secret,
+}
+
+impl Store {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Store::ConfigMap => "ConfigMap",
+            Store::Secret => "Secret",
+        }
+    }
+}
+
+/// One reference from a pod template to a ConfigMap or a Secret.
+#[derive(Debug)]
+pub struct DataRef<'a> {
+    pub store: Store,
+    pub name: &'a str,
+    /// Pointer of the field holding the name.
+    pub name_ptr: String,
+    /// Keys read from it, with the pointer of each `key` field.
+    pub keys: Vec<(&'a str, String)>,
+    pub optional: bool,
+    /// How it is used, for messages: "env DB_HOST of container api".
+    pub via: String,
+}
+
+fn is_true(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_bool) == Some(true)
+}
+
+fn array(v: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+    v.and_then(Value::as_array).into_iter().flatten().enumerate()
+}
+
+/// Every ConfigMap and Secret a pod template reads: env `valueFrom`,
+/// `envFrom`, `configMap`/`secret` volumes, projected volumes and
+/// `imagePullSecrets`. References without a name are skipped.
+pub fn data_refs<'a>(pod: &Pod<'a>) -> Vec<DataRef<'a>> {
+    let mut out = Vec::new();
+    for c in pod.containers() {
+        let cname = c.name();
+        for (i, e) in array(c.value.get("env")) {
+            let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
+            for (field, store) in [("configMapKeyRef", Store::ConfigMap), ("secretKeyRef", Store::Secret)] {
+                let Some(r) = e.pointer(&format!("/valueFrom/{field}")) else { continue };
+                let Some(name) = r.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
+                let base = c.field(&format!("/env/{i}/valueFrom/{field}"));
+                let keys =
+                    r.get("key").and_then(Value::as_str).map(|k| (k, format!("{base}/key"))).into_iter().collect();
+                out.push(DataRef {
+                    store,
+                    name,
+                    name_ptr: format!("{base}/name"),
+                    keys,
+                    optional: is_true(r.get("optional")),
+                    via: format!("env {var} of container {cname}"),
+                });
+            }
+        }
+        for (i, e) in array(c.value.get("envFrom")) {
+            for (field, store) in [("configMapRef", Store::ConfigMap), ("secretRef", Store::Secret)] {
+                let Some(r) = e.get(field) else { continue };
+                let Some(name) = r.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
+                out.push(DataRef {
+                    store,
+                    name,
+                    name_ptr: c.field(&format!("/envFrom/{i}/{field}/name")),
+                    keys: Vec::new(),
+                    optional: is_true(r.get("optional")),
+                    via: format!("envFrom of container {cname}"),
+                });
+            }
+        }
+    }
+    let items = |r: &'a Value, base: &str| -> Vec<(&'a str, String)> {
+        array(r.get("items"))
+            .filter_map(|(j, it)| Some((it.get("key")?.as_str()?, format!("{base}/items/{j}/key"))))
+            .collect()
+    };
+    for (i, v) in array(pod.get("volumes")) {
+        let vname = v.get("name").and_then(Value::as_str).unwrap_or("?");
+        for (field, name_field, store) in
+            [("configMap", "name", Store::ConfigMap), ("secret", "secretName", Store::Secret)]
+        {
+            let Some(r) = v.get(field) else { continue };
+            let Some(name) = r.get(name_field).and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
+            let base = pod.field(&format!("volumes/{i}/{field}"));
+            out.push(DataRef {
+                store,
+                name,
+                name_ptr: format!("{base}/{name_field}"),
+                keys: items(r, &base),
+                optional: is_true(r.get("optional")),
+                via: format!("volume {vname}"),
+            });
+        }
+        for (j, s) in array(v.pointer("/projected/sources")) {
+            for (field, store) in [("configMap", Store::ConfigMap), ("secret", Store::Secret)] {
+                let Some(r) = s.get(field) else { continue };
+                let Some(name) = r.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
+                let base = pod.field(&format!("volumes/{i}/projected/sources/{j}/{field}"));
+                out.push(DataRef {
+                    store,
+                    name,
+                    name_ptr: format!("{base}/name"),
+                    keys: items(r, &base),
+                    optional: is_true(r.get("optional")),
+                    via: format!("projected volume {vname}"),
+                });
+            }
+        }
+    }
+    for (i, s) in array(pod.get("imagePullSecrets")) {
+        let Some(name) = s.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
+        out.push(DataRef {
+            store: Store::Secret,
+            name,
+            name_ptr: pod.field(&format!("imagePullSecrets/{i}/name")),
+            keys: Vec::new(),
+            optional: false,
+            via: "imagePullSecrets".into(),
+        });
+    }
+    out
+}
+
+/// ConfigMaps and Secrets that the checked set produces without defining
+/// them as such: kustomize generators, SealedSecrets, ExternalSecrets and
+/// cert-manager Certificates. Their keys are not known.
+#[derive(Debug, Default)]
+pub struct Produced {
+    /// (store, namespace, name); namespace `None` for a kustomize generator
+    /// that does not say where its output goes.
+    names: HashSet<(&'static str, Option<String>, String)>,
+}
+
+impl Produced {
+    pub fn build(cx: &Context) -> Produced {
+        let mut p = Produced::default();
+        let mut add = |store: Store, ns: Option<&str>, name: &str| {
+            p.names.insert((store.kind(), ns.map(str::to_string), name.to_string()));
+        };
+        for &i in cx.index.of_kind("Kustomization") {
+            let k = &cx.objects[i].value;
+            let ns = k.get("namespace").and_then(Value::as_str);
+            for (field, store) in [("configMapGenerator", Store::ConfigMap), ("secretGenerator", Store::Secret)] {
+                for (_, g) in array(k.get(field)) {
+                    if let Some(name) = g.get("name").and_then(Value::as_str) {
+                        add(store, g.get("namespace").and_then(Value::as_str).or(ns), name);
+                    }
+                }
+            }
+        }
+        for &i in cx.index.of_kind("SealedSecret") {
+            let o = &cx.objects[i];
+            let name = o.value.pointer("/spec/template/metadata/name").and_then(Value::as_str).unwrap_or(&o.name);
+            add(Store::Secret, Some(o.ns()), name);
+        }
+        for &i in cx.index.of_kind("ExternalSecret") {
+            let o = &cx.objects[i];
+            let name = o.value.pointer("/spec/target/name").and_then(Value::as_str).unwrap_or(&o.name);
+            add(Store::Secret, Some(o.ns()), name);
+        }
+        for &i in cx.index.of_kind("Certificate") {
+            let o = &cx.objects[i];
+            if let Some(name) = o.value.pointer("/spec/secretName").and_then(Value::as_str) {
+                add(Store::Secret, Some(o.ns()), name);
+            }
+        }
+        p
+    }
+
+    pub fn has(&self, store: Store, ns: &str, name: &str) -> bool {
+        let key = |ns: Option<&str>| (store.kind(), ns.map(str::to_string), name.to_string());
+        self.names.contains(&key(Some(ns))) || self.names.contains(&key(None))
+    }
+}
+
+/// Whether `name` exists in `ns` as a `store` object of the set, is produced
+/// by one, or always exists (`kube-root-ca.crt` in every namespace).
+pub fn store_defined(cx: &Context, produced: &Produced, store: Store, ns: &str, name: &str) -> bool {
+    (store == Store::ConfigMap && name == "kube-root-ca.crt")
+        || cx.index.get(store.kind(), ns, name).is_some()
+        || produced.has(store, ns, name)
+}
+
+/// `Kind name` of an object, for messages: "Deployment web".
+pub fn kind_name(cx: &Context, object: usize) -> String {
+    let o = &cx.objects[object];
+    format!("{} {}", o.kind, o.name)
+}
+
+/// Namespaces with at least one pod template in the checked set: checks
+/// about selectors stay silent elsewhere (the workloads are not checked).
+pub fn namespaces_with_pods<'a>(cx: &'a Context) -> HashSet<&'a str> {
+    cx.index.templates.iter().map(|t| cx.objects[t.object].ns()).collect()
+}
+
+/// Custom resources of the set, by (namespace, name): operators create pods
+/// for them (a Prometheus, a Kafka cluster, a Postgres cluster) whose labels
+/// carry the resource's name, so selectors naming one may match pods that no
+/// template of the set shows.
+pub fn custom_resources<'a>(cx: &'a Context) -> HashSet<(&'a str, &'a str)> {
+    cx.objects
+        .iter()
+        .filter(|o| {
+            let g = o.group();
+            g.contains('.') && !g.ends_with(".k8s.io") && g != "kustomize.config.k8s.io"
+        })
+        .map(|o| (o.ns(), o.name.as_str()))
+        .collect()
+}
+
+/// Whether a selector (its `matchLabels` values) names a custom resource of
+/// namespace `ns`: its pods are then made by an operator.
+pub fn names_custom_resource<'a>(
+    crs: &HashSet<(&str, &str)>,
+    ns: &str,
+    mut values: impl Iterator<Item = &'a Value>,
+) -> bool {
+    !crs.is_empty() && values.any(|v| v.as_str().is_some_and(|v| crs.contains(&(ns, v))))
+}
+
+/// Names of the objects of `kind`, by namespace: for "did you mean".
+pub fn names_by_ns<'a>(cx: &'a Context, kind: &str) -> HashMap<&'a str, Vec<&'a str>> {
+    let mut m: HashMap<&str, Vec<&str>> = HashMap::new();
+    for &i in cx.index.of_kind(kind) {
+        m.entry(cx.objects[i].ns()).or_default().push(&cx.objects[i].name);
+    }
+    m
+}
+
+/// Reports one missing ConfigMap or Secret per object and name, at its
+/// first reference.
+pub fn report_missing(cx: &Context, out: &mut crate::check::Sink, store: Store) {
+    let produced = Produced::build(cx);
+    let kind = store.kind();
+    let known = names_by_ns(cx, kind);
+    for pod in crate::check::pods::all(cx.objects) {
+        let ns = cx.objects[pod.object].ns();
+        let refs = data_refs(&pod);
+        let mut seen = HashSet::new();
+        for r in refs.iter().filter(|r| r.store == store && !r.optional) {
+            if store_defined(cx, &produced, store, ns, r.name) || !seen.insert(r.name) {
+                continue;
+            }
+            let more = refs.iter().filter(|x| x.store == store && x.name == r.name).count() - 1;
+            let mut help = if r.via == "imagePullSecrets" {
+                format!(
+                    "unless something outside these manifests creates it, pulls from a private registry fail; \
+                     add the Secret to namespace {ns} or remove the entry"
+                )
+            } else {
+                format!(
+                    "unless something outside these manifests creates it, the pod does not start; add the {kind} \
+                     to namespace {ns}, or mark the reference `optional: true` if the pod can run without it"
+                )
+            };
+            if more > 0 {
+                help.push_str(&format!(" (it is referenced {more} more time(s) in this object)"));
+            }
+            let candidates = known.get(ns).into_iter().flatten().copied();
+            if let Some(s) = crate::diag::did_you_mean(r.name, candidates) {
+                help = format!("did you mean `{s}`?");
+            }
+            out.report(
+                pod.object,
+                &r.name_ptr,
+                format!("{kind} `{}` ({}) is not in the checked set; it may be defined elsewhere", r.name, r.via),
+            )
+            .help(help);
+        }
+    }
+}
+
+/// A port given as a number or as the name of a container port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRef<'a> {
+    Number(i64),
+    Name(&'a str),
+}
+
+impl<'a> PortRef<'a> {
+    /// An `IntOrString` port; `None` when absent or of another type.
+    pub fn of(v: Option<&'a Value>) -> Option<PortRef<'a>> {
+        match v? {
+            Value::Number(n) => n.as_i64().map(PortRef::Number),
+            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().ok().map(PortRef::Number)
+            }
+            Value::String(s) if !s.is_empty() => Some(PortRef::Name(s)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PortRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortRef::Number(n) => write!(f, "{n}"),
+            PortRef::Name(s) => write!(f, "`{s}`"),
+        }
+    }
+}
+
+/// One entry of a Service's `spec.ports`.
+#[derive(Debug, Clone)]
+pub struct ServicePort<'a> {
+    pub index: usize,
+    pub name: Option<&'a str>,
+    pub port: i64,
+    /// `targetPort`, or `port` when it is not given.
+    pub target: PortRef<'a>,
+    pub protocol: &'a str,
+    /// Pointer of `targetPort` (of `port` when it is not given).
+    pub target_ptr: String,
+}
+
+/// The ports of a Service, skipping malformed entries.
+pub fn service_ports(service: &Value) -> Vec<ServicePort<'_>> {
+    array(service.pointer("/spec/ports"))
+        .filter_map(|(i, p)| {
+            let port = p.get("port")?.as_i64()?;
+            let (target, target_ptr) = match p.get("targetPort") {
+                Some(t) => (PortRef::of(Some(t))?, format!("/spec/ports/{i}/targetPort")),
+                None => (PortRef::Number(port), format!("/spec/ports/{i}/port")),
+            };
+            Some(ServicePort {
+                index: i,
+                name: p.get("name").and_then(Value::as_str),
+                port,
+                target,
+                protocol: p.get("protocol").and_then(Value::as_str).unwrap_or("TCP"),
+                target_ptr,
+            })
+        })
+        .collect()
+}
+
+/// A declared container port of a pod template.
+#[derive(Debug, Clone, Copy)]
+pub struct PodPort<'a> {
+    pub number: i64,
+    pub name: Option<&'a str>,
+    pub protocol: &'a str,
+    pub container: &'a str,
+}
+
+/// Every declared port of every container (init containers included: a
+/// sidecar's ports serve like the others).
+pub fn pod_ports<'a>(pod: &Pod<'a>) -> Vec<PodPort<'a>> {
+    pod.containers()
+        .flat_map(|c| {
+            let container = c.name();
+            c.ports()
+                .map(move |(number, name, protocol)| PodPort { number, name, protocol, container })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `8080/TCP (http)` for messages.
+pub fn describe_ports(ports: &[PodPort]) -> String {
+    ports
+        .iter()
+        .map(|p| match p.name {
+            Some(n) => format!("{n} ({}/{})", p.number, p.protocol),
+            None => format!("{}/{}", p.number, p.protocol),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The port of one probe of a container: (pointer, port, handler).
+pub fn probe_ports<'a>(c: &crate::check::pods::Container<'a>) -> Vec<(String, PortRef<'a>, &'static str)> {
+    let mut out = Vec::new();
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        for handler in ["httpGet", "tcpSocket", "grpc"] {
+            let ptr = format!("/{probe}/{handler}/port");
+            if let Some(port) = PortRef::of(c.get(&ptr)) {
+                out.push((c.field(&ptr), port, handler));
+            }
+        }
+    }
+    out
+}
+
+/// `livenessProbe` out of a probe port pointer.
+pub fn probe_of(ptr: &str) -> &str {
+    ptr.split('/').find(|s| s.ends_with("Probe")).unwrap_or("probe")
+}
+
+/// A Service backend of an Ingress.
+#[derive(Debug)]
+pub struct Backend<'a> {
+    pub service: &'a str,
+    pub service_ptr: String,
+    pub port: Option<PortRef<'a>>,
+    pub port_ptr: String,
+}
+
+/// The default backend and every rule path's backend that is a Service
+/// (`networking.k8s.io/v1` and the older `serviceName`/`servicePort` form).
+pub fn ingress_backends(ingress: &Value) -> Vec<Backend<'_>> {
+    let mut at: Vec<(String, &Value)> = Vec::new();
+    for f in ["defaultBackend", "backend"] {
+        if let Some(b) = ingress.pointer(&format!("/spec/{f}")) {
+            at.push((format!("/spec/{f}"), b));
+        }
+    }
+    for (i, rule) in array(ingress.pointer("/spec/rules")) {
+        for (j, path) in array(rule.pointer("/http/paths")) {
+            if let Some(b) = path.get("backend") {
+                at.push((format!("/spec/rules/{i}/http/paths/{j}/backend"), b));
+            }
+        }
+    }
+    at.into_iter()
+        .filter_map(|(ptr, b)| {
+            if let Some(s) = b.get("service") {
+                let service = s.get("name")?.as_str()?;
+                let (port, port_ptr) = match (s.pointer("/port/number"), s.pointer("/port/name")) {
+                    (Some(n), _) => (PortRef::of(Some(n)), format!("{ptr}/service/port/number")),
+                    (None, Some(n)) => (PortRef::of(Some(n)), format!("{ptr}/service/port/name")),
+                    _ => (None, format!("{ptr}/service")),
+                };
+                Some(Backend { service, service_ptr: format!("{ptr}/service/name"), port, port_ptr })
+            } else {
+                let service = b.get("serviceName")?.as_str()?;
+                Some(Backend {
+                    service,
+                    service_ptr: format!("{ptr}/serviceName"),
+                    port: PortRef::of(b.get("servicePort")),
+                    port_ptr: format!("{ptr}/servicePort"),
+                })
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! Scenarios for the reference checks beyond their fixtures.
+
+use crate::check::check_text;
+use crate::check::config::Config;
+
+fn found(code: &str, text: &str) -> Vec<String> {
+    let (loaded, outcome) = check_text("t.yaml", text, &Config::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    outcome.findings.iter().filter(|f| f.code == code).map(|f| f.message.clone()).collect()
+}
+
+fn deployment(spec: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {{ name: api, namespace: shop }}
+spec:
+  selector: {{ matchLabels: {{ app: api }} }}
+  template:
+    metadata: {{ labels: {{ app: api }} }}
+    spec: {spec}
+"#
+    )
+}
+
+#[test]
+fn named_target_ports_need_the_protocol_and_every_template() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: { name: dns, namespace: shop }\nspec: { selector: { app: api }, ports: [{ port: 53, targetPort: dns, protocol: UDP }] }";
+    let tcp = deployment("{ containers: [{ name: a, image: x, ports: [{ name: dns, containerPort: 53 }] }] }");
+    let f = found("KP302", &format!("{svc}\n---\n{tcp}"));
+    assert_eq!(f, ["targetPort `dns` is TCP in Deployment api, but this Service port is UDP"]);
+    let udp =
+        deployment("{ containers: [{ name: a, image: x, ports: [{ name: dns, containerPort: 53, protocol: UDP }] }] }");
+    assert!(found("KP302", &format!("{svc}\n---\n{udp}")).is_empty());
+    // A second template selected by the same labels, without the port.
+    let other = udp.replace("name: api, namespace", "name: canary, namespace").replace("name: dns, ", "name: dnss, ");
+    assert_eq!(found("KP302", &format!("{svc}\n---\n{udp}\n---\n{other}")).len(), 1);
+}
+
+#[test]
+fn keys_of_configmaps_and_secrets() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: shop }\ndata: { a: '1' }\nbinaryData: { b: AA== }";
+    let pod = |env: &str| deployment(&format!("{{ containers: [{{ name: a, image: x, env: {env} }}] }}"));
+    let key = |k: &str, opt: bool| {
+        pod(&format!("[{{ name: X, valueFrom: {{ configMapKeyRef: {{ name: c, key: {k}, optional: {opt} }} }} }}]"))
+    };
+    assert!(found("KP310", &format!("{cm}\n---\n{}", key("a", false))).is_empty());
+    assert!(found("KP310", &format!("{cm}\n---\n{}", key("b", false))).is_empty());
+    assert!(found("KP310", &format!("{cm}\n---\n{}", key("z", true))).is_empty());
+    assert_eq!(found("KP310", &format!("{cm}\n---\n{}", key("z", false))).len(), 1);
+    // Volume items.
+    let vol = deployment(
+        "{ containers: [{ name: a, image: x }], volumes: [{ name: v, configMap: { name: c, items: [{ key: a, path: a }, { key: q, path: q }] } }] }",
+    );
+    assert_eq!(found("KP310", &format!("{cm}\n---\n{vol}")), ["ConfigMap `c` has no key `q` (volume v)"]);
+    // A Secret also produced by an ExternalSecret: its keys are not known.
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: { name: s, namespace: shop }\nstringData: { a: x }";
+    let es = "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: { name: s, namespace: shop }\nspec: { target: { name: s } }";
+    let refs = pod("[{ name: X, valueFrom: { secretKeyRef: { name: s, key: b } } }]");
+    assert_eq!(found("KP310", &format!("{secret}\n---\n{refs}")).len(), 1);
+    assert!(found("KP310", &format!("{secret}\n---\n{es}\n---\n{refs}")).is_empty());
+}
+
+#[test]
+fn producers_of_secrets_and_configmaps() {
+    let refs = deployment(
+        "{ containers: [{ name: a, image: x, envFrom: [{ secretRef: { name: app-secrets } }, { configMapRef: { name: app-env } }] }] }",
+    );
+    assert_eq!(found("KP307", &refs).len(), 1);
+    assert_eq!(found("KP306", &refs).len(), 1);
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nsecretGenerator: [{ name: app-secrets, envs: [a.env] }]\nconfigMapGenerator: [{ name: app-env, literals: [A=1] }]";
+    assert!(found("KP307", &format!("{refs}\n---\n{kustomization}")).is_empty());
+    assert!(found("KP306", &format!("{refs}\n---\n{kustomization}")).is_empty());
+    let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: { name: app-secrets, namespace: shop }\nspec: { encryptedData: { A: AgB= } }";
+    assert!(found("KP307", &format!("{refs}\n---\n{sealed}")).is_empty());
+    // Reported once per object and name.
+    let twice = deployment(
+        "{ containers: [{ name: a, image: x, env: [{ name: A, valueFrom: { secretKeyRef: { name: s, key: a } } }, { name: B, valueFrom: { secretKeyRef: { name: s, key: b } } }] }] }",
+    );
+    assert_eq!(found("KP307", &twice).len(), 1);
+}
+
+#[test]
+fn ingress_backends_in_both_forms() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: { name: web, namespace: shop }\nspec: { ports: [{ name: http, port: 80 }] }";
+    let old = "apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata: { name: i, namespace: shop }\nspec: { backend: { serviceName: web, servicePort: 8080 }, rules: [{ http: { paths: [{ backend: { serviceName: wbe, servicePort: http } }] } }] }";
+    assert_eq!(found("KP312", &format!("{svc}\n---\n{old}")), ["Service web has no port 8080"]);
+    assert_eq!(found("KP311", &format!("{svc}\n---\n{old}")), ["Service `wbe` is not in namespace shop"]);
+    // Another namespace does not count.
+    let elsewhere = svc.replace("namespace: shop", "namespace: web");
+    assert_eq!(found("KP311", &format!("{elsewhere}\n---\n{old}")).len(), 2);
+}
+
+#[test]
+fn bindings_and_builtin_roles() {
+    let crb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: b }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator }\nsubjects: [{ kind: ServiceAccount, name: api, namespace: shop }, { kind: User, name: jane }]";
+    assert!(found("KP315", crb).is_empty());
+    assert_eq!(
+        found("KP316", crb),
+        ["ServiceAccount `api` of namespace shop is not in the checked set; it may be defined elsewhere"]
+    );
+    // A RoleBinding cannot bind a Role of another namespace.
+    let rb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: b, namespace: shop }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: r }";
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: { name: r, namespace: ops }";
+    assert_eq!(found("KP315", &format!("{rb}\n---\n{role}")).len(), 1);
+    assert!(found("KP315", &format!("{rb}\n---\n{}", role.replace("ops", "shop"))).is_empty());
+}
+
+#[test]
+fn statefulset_claims_and_services() {
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: { name: pg, namespace: shop }\nspec: { serviceName: pg, selector: { matchLabels: { app: pg } }, template: { metadata: { labels: { app: pg } }, spec: { containers: [{ name: pg, image: x }] } }, volumeClaimTemplates: [{ metadata: { name: data } }] }";
+    assert_eq!(found("KP314", sts), ["Service `pg` is not in the checked set; it may be defined elsewhere"]);
+    let reader = deployment(
+        "{ containers: [{ name: a, image: x }], volumes: [{ name: d, persistentVolumeClaim: { claimName: data-pg-1 } }, { name: e, persistentVolumeClaim: { claimName: data-pg-x } }] }",
+    );
+    assert_eq!(found("KP308", &format!("{sts}\n---\n{reader}")).len(), 1);
+}
+
+#[test]
+fn malformed_fields_do_not_panic() {
+    let odd = r#"apiVersion: v1
+kind: Service
+metadata: { name: s, namespace: shop }
+spec: { selector: [a], ports: { port: x } }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: i, namespace: shop }
+spec: { rules: [{ http: { paths: [{ backend: { service: { name: 3, port: { number: x } } } }] } }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: p, namespace: shop }
+spec: { podSelector: [], policyTypes: Ingress, ingress: [{ from: {}, ports: [{ port: [] }] }], egress: 3 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  template:
+    metadata: { labels: [x] }
+    spec:
+      serviceAccountName: 7
+      containers: [{ name: a, env: [{ name: X, valueFrom: { configMapKeyRef: 3 } }], envFrom: 4, ports: [{ containerPort: http }], readinessProbe: { httpGet: { port: {} } } }]
+      volumes: [{ name: v, projected: { sources: [{ configMap: { items: [1] } }] } }]
+"#;
+    let (_, outcome) = check_text("t.yaml", odd, &Config::default());
+    let _ = outcome.findings.len();
+}
+
+#[test]
+fn selectors_naming_a_custom_resource_select_operator_pods() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: { name: prometheus, namespace: mon }\nspec: { selector: { operator.prometheus.io/name: main }, ports: [{ port: 9090 }] }";
+    let other = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: grafana, namespace: mon }\nspec: { selector: { matchLabels: { app: grafana } }, template: { metadata: { labels: { app: grafana } }, spec: { containers: [{ name: g, image: x }] } } }";
+    let cr = "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: { name: main, namespace: mon }\nspec: { replicas: 2 }";
+    assert_eq!(found("KP301", &format!("{svc}\n---\n{other}")).len(), 1);
+    assert!(found("KP301", &format!("{svc}\n---\n{other}\n---\n{cr}")).is_empty());
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: p, namespace: mon }\nspec: { podSelector: { matchLabels: { operator.prometheus.io/name: main } }, ingress: [{ from: [{ podSelector: { matchLabels: { operator.prometheus.io/name: main } } }] }] }";
+    assert_eq!(found("KP401", &format!("{policy}\n---\n{other}")).len(), 1);
+    assert_eq!(found("KP404", &format!("{policy}\n---\n{other}")).len(), 1);
+    assert!(found("KP401", &format!("{policy}\n---\n{other}\n---\n{cr}")).is_empty());
+    assert!(found("KP404", &format!("{policy}\n---\n{other}\n---\n{cr}")).is_empty());
+}
