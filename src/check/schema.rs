@@ -591,8 +591,11 @@ fn explain(e: &ValidationError, root: &Value, o: &Object, out: &mut Vec<Violatio
             let expected: Vec<&str> = expected_types(kind).into_iter().filter_map(type_name).collect();
             let message = format!("{here}expected {}, found {}", expected.join(" or "), describe(instance));
             let wants_string = expected.contains(&"a string");
+            // Quoting is the fix only where any string will do.
+            let free_string = schema_at(root, &pointer)
+                .is_none_or(|s| !["pattern", "enum", "format"].iter().any(|k| s.get(*k).is_some()));
             let help = match instance.as_ref() {
-                Value::Number(_) | Value::Bool(_) if wants_string => {
+                Value::Number(_) | Value::Bool(_) if wants_string && free_string => {
                     Some(format!("quote it: \"{}\"", instance.as_ref()))
                 }
                 Value::String(s) if !wants_string && s.parse::<f64>().is_ok() => {
@@ -631,12 +634,20 @@ fn explain(e: &ValidationError, root: &Value, o: &Object, out: &mut Vec<Violatio
             };
             push(out, pointer, format!("{here}not valid base64"), Some(help.into()));
         }
-        ValidationErrorKind::Pattern { pattern } => push(
-            out,
-            pointer,
-            format!("{here}`{}` does not match the pattern `{pattern}`", instance.as_str().unwrap_or_default()),
-            None,
-        ),
+        ValidationErrorKind::Pattern { pattern } => {
+            let value = instance.as_str().unwrap_or_default();
+            // The Prometheus Operator's duration pattern reads better in words.
+            if pattern.contains("(([0-9]+)m)?") {
+                push(
+                    out,
+                    pointer,
+                    format!("{here}`{value}` is not a duration"),
+                    Some("write a number with a unit, largest first: 30s, 5m, 1h30m (units ms, s, m, h, d, w, y)".into()),
+                )
+            } else {
+                push(out, pointer, format!("{here}`{value}` does not match the pattern `{pattern}`"), None)
+            }
+        }
         ValidationErrorKind::Minimum { limit } => {
             push(out, pointer, format!("{here}{} is less than the minimum {limit}", instance.as_ref()), None)
         }
