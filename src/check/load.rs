@@ -45,16 +45,17 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
-use serde_json::map::Entry as MapEntry;
 use serde_json::{Map, Number, Value};
 
 use super::{Loaded, Object, Source};
 use crate::diag::{Diagnostic, Pos};
 
 /// The deepest nesting of mappings and sequences a document may have.
-/// Kubernetes objects, CRD schemas included, stay far below; the limit keeps
-/// every recursive walk over an object (checks, drops) off the stack's edge.
-pub const MAX_DEPTH: usize = 256;
+/// Kubernetes objects, CRD schemas included, stay far below (a CRD schema 40
+/// levels deep is about 90); the limit keeps every recursive walk over an
+/// object (checks, drops) off the stack's edge, and stays below the parser's
+/// own limit for flow collections (255), so the message is always ours.
+pub const MAX_DEPTH: usize = 200;
 
 /// How many nodes aliases may produce in one document: real manifests reuse
 /// a few small anchors, an alias bomb ("billion laughs") asks for billions.
@@ -221,6 +222,9 @@ fn too_large(name: &Path) -> Diagnostic {
 fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     let cannot = |e: std::io::Error| Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read: {e}"));
     let file = std::fs::File::open(path).map_err(cannot)?;
+    if file.metadata().is_ok_and(|m| m.len() > MAX_INPUT_BYTES) {
+        return Err(too_large(path));
+    }
     let mut bytes = Vec::new();
     file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
@@ -267,31 +271,51 @@ pub fn add_bytes(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>) {
     };
     let valid = e.utf8_error().valid_up_to();
     let bytes = e.into_bytes();
-    let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
     let message = if utf16 {
         "not UTF-8: the file is UTF-16 text".to_string()
     } else {
         format!("not UTF-8: byte 0x{:02X} is not valid UTF-8 text", bytes.get(valid).copied().unwrap_or(0))
     };
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    drop(bytes);
+    lone_cr_to_lf(&mut text);
+    // The first `valid` bytes are the same in `text`.
+    let before = text.get(..valid).unwrap_or_default();
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     loaded.errors.push(
         Diagnostic::error(&name, Pos::new(to_u32(line), to_u32(column)), message)
             .with_help("manifests must be UTF-8; re-encode the file (e.g. `iconv -f LATIN1 -t UTF-8`)"),
     );
-    let text = String::from_utf8_lossy(&bytes).into_owned();
     // The documents that end before the bad byte are read; the one holding
     // it is not.
-    let mut chunks = split(&text[..valid]);
+    let mut chunks = split(text.get(..valid).unwrap_or_default());
     chunks.pop();
     add_chunks(loaded, Source { name, text }, chunks);
 }
 
 /// Parses one source and appends its objects (or its errors).
-pub fn add_source(loaded: &mut Loaded, source: Source) {
+pub fn add_source(loaded: &mut Loaded, mut source: Source) {
+    lone_cr_to_lf(&mut source.text);
     let chunks = split(&source.text);
     add_chunks(loaded, source, chunks);
+}
+
+/// YAML ends lines at `\r` too; the reports count lines by `\n`. A lone
+/// `\r` becomes `\n` so that both count the same lines (same length, so
+/// every offset holds).
+fn lone_cr_to_lf(text: &mut String) {
+    if !text.contains('\r') {
+        return;
+    }
+    let mut bytes = std::mem::take(text).into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    *text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 fn add_chunks(loaded: &mut Loaded, source: Source, chunks: Vec<Chunk>) {
@@ -589,7 +613,7 @@ struct Frame {
 
 enum Node {
     Seq(Vec<Value>),
-    Map { map: Map<String, Value>, key: Option<Key>, merged: Vec<String>, merge_at: Option<Pos> },
+    Map(MapNode),
 }
 
 /// A mapping key waiting for its value.
@@ -621,7 +645,15 @@ impl Builder {
                 Err(e) => {
                     let m = e.marker();
                     let pos = Pos::new(line.saturating_add(to_u32(m.line())), to_u32(m.col()).saturating_add(1));
-                    emit(Err(Problem::new(pos, format!("not valid YAML: {}", e.info()))));
+                    let problem = if e.info() == "recursion limit exceeded" {
+                        // The scanner looks ahead through flow collections, so
+                        // it stops at 255 levels before our own limit can.
+                        Problem::new(pos, "nested more than 255 levels of `[` and `{`")
+                            .help("no Kubernetes object nests this deep; is the file generated by a runaway template?")
+                    } else {
+                        Problem::new(pos, format!("not valid YAML: {}", e.info()))
+                    };
+                    emit(Err(problem));
                     return;
                 }
             };
@@ -708,7 +740,7 @@ impl Builder {
                 let slot = self.slot(pos)?;
                 let node = match event {
                     Event::SequenceStart(..) => Node::Seq(Vec::new()),
-                    _ => Node::Map { map: Map::new(), key: None, merged: Vec::new(), merge_at: None },
+                    _ => Node::Map(MapNode::default()),
                 };
                 self.frames.push(Frame {
                     node,
@@ -725,7 +757,7 @@ impl Builder {
                 let Some(frame) = self.frames.pop() else { return Ok(()) };
                 let value = match frame.node {
                     Node::Seq(items) => Value::Array(items),
-                    Node::Map { map, .. } => Value::Object(map),
+                    Node::Map(map) => map.into_value(),
                 };
                 if frame.anchor > 0 {
                     self.anchors.insert(frame.anchor, (value.clone(), frame.nodes));
@@ -740,7 +772,7 @@ impl Builder {
     }
 
     fn expects_key(&self) -> bool {
-        matches!(self.frames.last(), Some(Frame { node: Node::Map { key: None, .. }, .. }))
+        matches!(self.frames.last(), Some(Frame { node: Node::Map(MapNode { key: None, .. }), .. }))
     }
 
     fn record(&mut self, hash: u64, item_hash: Option<u64>, pos: Pos) {
@@ -759,8 +791,10 @@ impl Builder {
             return Ok(Slot { hash: FNV_BASIS, item_hash: None, is_items: false });
         };
         match &parent.node {
-            Node::Map { key: Some(k), .. } => Ok(Slot { hash: k.hash, item_hash: k.item_hash, is_items: k.is_items }),
-            Node::Map { key: None, .. } => Err(Problem::new(pos, "a mapping key must be a plain value")),
+            Node::Map(MapNode { key: Some(k), .. }) => {
+                Ok(Slot { hash: k.hash, item_hash: k.item_hash, is_items: k.is_items })
+            }
+            Node::Map(MapNode { key: None, .. }) => Err(Problem::new(pos, "a mapping key must be a plain value")),
             Node::Seq(items) => {
                 let i = items.len();
                 let hash = child_index(parent.hash, i);
@@ -794,8 +828,8 @@ impl Builder {
             self.record(hash, item_hash, pos);
         }
         let is_items = depth == 1 && name == "items";
-        if let Some(Frame { node: Node::Map { key, .. }, .. }) = self.frames.last_mut() {
-            *key = Some(Key { name, pos, merge, hash, item_hash, is_items });
+        if let Some(Frame { node: Node::Map(map), .. }) = self.frames.last_mut() {
+            map.key = Some(Key { name, pos, merge, hash, item_hash, is_items });
         }
         Ok(())
     }
@@ -807,91 +841,133 @@ impl Builder {
             return Ok(());
         };
         frame.nodes = frame.nodes.saturating_add(nodes);
-        let (map, key, merged, merge_at) = match &mut frame.node {
+        let (hash, item_hash) = (frame.hash, frame.item_hash);
+        let map = match &mut frame.node {
             Node::Seq(items) => {
                 items.push(value);
                 return Ok(());
             }
-            Node::Map { map, key, merged, merge_at } => (map, key, merged, merge_at),
+            Node::Map(map) => map,
         };
-        let Some(key) = key.take() else { return Ok(()) };
+        let Some(key) = map.key.take() else { return Ok(()) };
         if key.merge {
-            if let Some(first) = merge_at {
+            if let Some(first) = map.merge_at {
                 return Err(Problem::new(
                     key.pos,
                     format!("a second merge key `<<` (the first is at line {})", first.line),
                 )
                 .help("merge several mappings with one key: `<<: [*a, *b]`"));
             }
-            *merge_at = Some(key.pos);
-            let (hash, item_hash) = (frame.hash, frame.item_hash);
-            let added = merge(map, merged, value, key.pos)?;
+            map.merge_at = Some(key.pos);
+            let added = map.merge(hash, value, key.pos)?;
             for name in added {
                 self.record(child_key(hash, &name), item_hash.map(|h| child_key(h, &name)), key.pos);
             }
             return Ok(());
         }
-        match map.entry(key.name) {
-            MapEntry::Vacant(e) => {
-                e.insert(value);
-            }
-            MapEntry::Occupied(mut e) => {
-                if let Some(i) = merged.iter().position(|m| m == e.key()) {
-                    // A key written after `<<` overrides the merged one.
-                    merged.swap_remove(i);
-                    e.insert(value);
-                } else {
+        match map.find(key.hash, &key.name) {
+            None => map.push(key.hash, key.name, value),
+            Some(i) => {
+                let Some(m) = map.merged.iter().position(|&m| m == i) else {
                     let first = self.spans.iter().find(|s| s.hash == key.hash).map_or(0, |s| s.line);
-                    return Err(Problem::new(key.pos, format!("duplicate key `{}`", e.key())).help(format!(
+                    return Err(Problem::new(key.pos, format!("duplicate key `{}`", key.name)).help(format!(
                         "the first `{}` is at line {first}; Kubernetes keeps only one of them: remove the other",
-                        e.key()
+                        key.name
                     )));
-                }
+                };
+                // A key written after `<<` overrides the merged one.
+                map.merged.swap_remove(m);
+                map.entries[i].1 = value;
             }
         }
         Ok(())
     }
 }
 
-/// Applies a merge key `<<` to `map`: the keys of the merged mappings it does
-/// not have yet (earlier mappings of a list win). Returns the keys added.
-fn merge(
-    map: &mut Map<String, Value>,
-    merged: &mut Vec<String>,
-    value: Value,
-    at: Pos,
-) -> Result<Vec<String>, Problem> {
-    let not_a_map = || {
-        Problem::new(at, "a merge key `<<` takes a mapping or a list of mappings")
-            .help("write `<<: *anchor` where the anchor is on a mapping")
-    };
-    let sources = match value {
-        Value::Object(m) => vec![m],
-        Value::Array(items) => items
-            .into_iter()
-            .map(|i| if let Value::Object(m) = i { Ok(m) } else { Err(not_a_map()) })
-            .collect::<Result<_, _>>()?,
-        _ => return Err(not_a_map()),
-    };
-    let mut added = Vec::new();
-    for source in sources {
-        for (k, v) in source {
-            if added.contains(&k) {
-                continue;
-            }
-            if map.contains_key(&k) {
-                return Err(Problem::new(
-                    at,
-                    format!("`{k}` is written before this merge key `<<`, which also sets it"),
-                )
-                .help("YAML tools disagree on which value wins (kubectl keeps the merged one); put `<<` first, then the keys that override it"));
-            }
-            map.insert(k.clone(), v);
-            added.push(k);
+/// A mapping being built: its entries in order, each with the hash of its
+/// JSON pointer (an index by hash once it grows, so that duplicate keys are
+/// found in constant time).
+#[derive(Default)]
+struct MapNode {
+    entries: Vec<(String, Value)>,
+    hashes: Vec<u64>,
+    index: HashMap<u64, usize>,
+    key: Option<Key>,
+    /// Entries set by the merge key `<<` and not overridden since.
+    merged: Vec<usize>,
+    merge_at: Option<Pos>,
+}
+
+impl MapNode {
+    const INDEXED: usize = 16;
+
+    fn find(&self, hash: u64, name: &str) -> Option<usize> {
+        let i = if self.entries.len() <= Self::INDEXED {
+            self.hashes.iter().position(|&h| h == hash)
+        } else {
+            self.index.get(&hash).copied()
+        };
+        i.filter(|&i| self.entries[i].0 == name)
+    }
+
+    fn push(&mut self, hash: u64, name: String, value: Value) {
+        self.entries.push((name, value));
+        self.hashes.push(hash);
+        let n = self.entries.len();
+        if n == Self::INDEXED + 1 {
+            self.index = self.hashes.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+        } else if n > Self::INDEXED {
+            self.index.insert(hash, n - 1);
         }
     }
-    merged.extend(added.iter().cloned());
-    Ok(added)
+
+    /// Applies a merge key `<<` whose value is `value`: the keys of the
+    /// merged mappings this one does not have yet (earlier mappings of a
+    /// list win). Returns the keys added.
+    fn merge(&mut self, hash: u64, value: Value, at: Pos) -> Result<Vec<String>, Problem> {
+        let not_a_map = || {
+            Problem::new(at, "a merge key `<<` takes a mapping or a list of mappings")
+                .help("write `<<: *anchor` where the anchor is on a mapping")
+        };
+        let sources = match value {
+            Value::Object(m) => vec![m],
+            Value::Array(items) => items
+                .into_iter()
+                .map(|i| if let Value::Object(m) = i { Ok(m) } else { Err(not_a_map()) })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(not_a_map()),
+        };
+        let before = self.entries.len();
+        for source in sources {
+            for (k, v) in source {
+                let h = child_key(hash, &k);
+                match self.find(h, &k) {
+                    Some(i) if i >= before => {} // an earlier mapping of the list set it
+                    Some(_) => {
+                        return Err(Problem::new(
+                            at,
+                            format!("`{k}` is written before this merge key `<<`, which also sets it"),
+                        )
+                        .help(
+                            "YAML tools disagree on which value wins (kubectl keeps the merged one); \
+                             put `<<` first, then the keys that override it",
+                        ));
+                    }
+                    None => self.push(h, k, v),
+                }
+            }
+        }
+        self.merged.extend(before..self.entries.len());
+        Ok(self.entries[before..].iter().map(|(k, _)| k.clone()).collect())
+    }
+
+    fn into_value(self) -> Value {
+        let mut map = Map::with_capacity(self.entries.len());
+        for (k, v) in self.entries {
+            map.insert(k, v);
+        }
+        Value::Object(map)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1276,6 +1352,14 @@ spec:
         assert_eq!(errors(&l), ["7:18: not UTF-8: byte 0xFF is not valid UTF-8 text"]);
         assert_eq!(l.objects.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["a"]);
         assert!(l.sources[0].text.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_for_the_reports_too() {
+        let l = load_str("apiVersion: v1\rkind: ConfigMap\rmetadata:\r  name: x\r\n  namespace: y\r");
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        assert_eq!(at(&l.objects[0], "/metadata/namespace"), (5, 3));
+        assert_eq!(l.sources[0].text.lines().nth(4), Some("  namespace: y"));
     }
 
     #[test]
