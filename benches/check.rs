@@ -2,8 +2,8 @@
 //! how that compares with merely parsing the YAML.
 //!
 //! For corpora of 1k, 10k and 100k objects (written by scripts/corpus.py):
-//! - parse: read every file and parse it with saphyr (no positions kept,
-//!   no objects built) — the floor for any YAML checker;
+//! - parse: read every file and run the YAML parser over it (events only,
+//!   nothing kept) — the floor for any YAML checker;
 //! - load: kubeproof's loader (positions, objects);
 //! - check: load plus every check, as `kubeproof check` runs it.
 //!
@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use saphyr::{LoadableYamlNode, Yaml};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -80,7 +79,10 @@ fn main() {
         let parse = time(runs, || {
             for f in &list {
                 let text = std::fs::read_to_string(f).expect("read");
-                std::hint::black_box(Yaml::load_from_str(&text).expect("valid YAML"));
+                let mut parser = saphyr_parser::Parser::new_from_str(&text);
+                while let Some(event) = parser.next_event() {
+                    std::hint::black_box(event.expect("valid YAML"));
+                }
             }
         });
         let load = time(runs, || {

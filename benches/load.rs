@@ -1,0 +1,156 @@
+//! `cargo bench --bench load`: how fast and how lean `check` reads manifests.
+//!
+//! On generated streams of 10,000 and 100,000 small Deployments: the time to
+//! merely parse the YAML (parser events, nothing kept), to load it (objects
+//! with positions: `check::load::add_source`), and to run every check; and
+//! the heap the loaded objects keep, and the peak while loading, counted by
+//! a counting allocator. `KUBEPROOF_BENCH_SIZES=1000,5000` picks other sizes.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use kubeproof::check::config::Config;
+use kubeproof::check::{Loaded, Source, load};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// `n` small Deployments, one per document.
+fn corpus(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        s.push_str(&format!(
+            "---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-{i}
+  namespace: shop
+  labels:
+    app: web-{i}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web-{i}
+  template:
+    metadata:
+      labels:
+        app: web-{i}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          ports:
+            - containerPort: 8080
+          resources:
+            requests: {{cpu: 100m, memory: 64Mi}}
+            limits: {{memory: 128Mi}}
+"
+        ));
+    }
+    s
+}
+
+fn parse_only(text: &str) -> usize {
+    let mut events = 0;
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    while let Some(Ok(_)) = parser.next_event() {
+        events += 1;
+    }
+    events
+}
+
+fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("KUBEPROOF_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    println!(
+        "{:>8} {:>9} {:>10} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10} {:>10}",
+        "objects",
+        "text MiB",
+        "parse",
+        "load",
+        "check run",
+        "load obj/s",
+        "kept MiB",
+        "peak MiB",
+        "value B/o",
+        "spans B/o"
+    );
+    for n in sizes {
+        let text = corpus(n);
+        let runs = if n > 50_000 { 2 } else { 5 };
+        let (parse, _) = best(runs, || parse_only(&text));
+        let (load_time, _) = best(runs, || {
+            let mut loaded = Loaded::default();
+            load::add_source(&mut loaded, Source { name: PathBuf::from("bench.yaml"), text: text.clone() });
+            loaded // dropped outside the timing
+        });
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let mut loaded = Loaded::default();
+        load::add_source(&mut loaded, Source { name: PathBuf::from("bench.yaml"), text: text.clone() });
+        let kept = LIVE.load(Ordering::Relaxed) - before;
+        let peak = PEAK.load(Ordering::Relaxed) - before;
+        assert_eq!(loaded.objects.len(), n, "{:?}", loaded.errors.first());
+        // What one object costs: its value (cloned, so exactly sized) and its positions.
+        let per_object = |f: &dyn Fn() -> Box<dyn std::any::Any>| {
+            let b = LIVE.load(Ordering::Relaxed);
+            let kept = f();
+            let bytes = LIVE.load(Ordering::Relaxed) - b;
+            drop(kept);
+            bytes / n
+        };
+        let values = per_object(&|| Box::new(loaded.objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>()));
+        let spans = per_object(&|| Box::new(loaded.objects.iter().map(|o| o.spans.clone()).collect::<Vec<_>>()));
+        let (run, _) = best(runs, || kubeproof::check::run(&loaded, &Config::default()));
+        println!(
+            "{n:>8} {:>9.1} {:>7.0} ms {:>7.0} ms {:>7.0} ms {:>12.0} {:>9.1} {:>9.1} {values:>10} {spans:>10}",
+            mib(text.len()),
+            parse.as_secs_f64() * 1e3,
+            load_time.as_secs_f64() * 1e3,
+            run.as_secs_f64() * 1e3,
+            n as f64 / load_time.as_secs_f64(),
+            mib(kept),
+            mib(peak),
+        );
+    }
+}

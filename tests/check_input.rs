@@ -1,0 +1,339 @@
+//! `kubeproof check` on bad and unusual input, through the real binary.
+//!
+//! Each bad-input class must give an error at file:line and exit 2, while a
+//! good file given in the same run is still checked (its finding appears),
+//! in bounded memory and without crashing. The big inputs are generated in a
+//! temporary folder at test time. Peak memory is measured with
+//! `/usr/bin/time` when it is installed (required under
+//! `KUBEPROOF_REQUIRE_TOOLS`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Two ConfigMaps with one name: a KP003 finding at good.yaml:7:12.
+const GOOD: &str = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+";
+
+const GOOD_FINDING: &str = "good.yaml:7:12";
+
+/// A document checked before the bad part of a file.
+const BEFORE: &str = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: before, namespace: shop}
+";
+
+const LIMIT: Duration = Duration::from_secs(120);
+const MAX_RSS_KIB: u64 = 1 << 20;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    /// Peak resident memory, when `/usr/bin/time` could measure it.
+    rss_kib: Option<u64>,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// The summary line's object count.
+    fn objects(&self) -> usize {
+        let last = self.stdout.lines().last().unwrap_or_default();
+        last.split(" object(s)").next().and_then(|n| n.trim().parse().ok()).unwrap_or(usize::MAX)
+    }
+}
+
+/// `kubeproof check ARGS` in `dir`, with `stdin`, killed after [`LIMIT`].
+fn check(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = dir.join(".rss");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(env!("CARGO_BIN_EXE_kubeproof"));
+        c
+    } else {
+        assert!(std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "/usr/bin/time is required to measure memory");
+        Command::new(env!("CARGO_BIN_EXE_kubeproof"))
+    };
+    cmd.arg("check").args(args).current_dir(dir).env("NO_COLOR", "1");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run kubeproof");
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input).expect("write stdin");
+    }
+    // Read the pipes on threads so a large report cannot block the child.
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || std::io::read_to_string(&mut out).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap_or_default());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("kubeproof check {args:?} did not finish in {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let rss_kib = std::fs::read_to_string(&rss_file).ok().and_then(|s| s.lines().last()?.trim().parse().ok());
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        rss_kib,
+    };
+    if let Some(kib) = run.rss_kib {
+        assert!(kib < MAX_RSS_KIB, "peak memory {} MiB for {args:?}", kib >> 10);
+    }
+    run
+}
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// Runs `bad.yaml` (with `bytes`) and `good.yaml` together and checks the
+/// common contract: exit 2, the error at `bad.yaml:LINE`, the good file's
+/// finding, and `objects` objects checked in all.
+fn bad_and_good(bytes: impl AsRef<[u8]>, line: u32, message: &str, objects: usize) -> Run {
+    let dir = temp();
+    write(dir.path(), "bad.yaml", bytes);
+    write(dir.path(), "good.yaml", GOOD);
+    let run = check(dir.path(), &["bad.yaml", "good.yaml"], None);
+    let all = run.all();
+    assert_eq!(run.code, 2, "{all}");
+    assert!(all.contains(&format!("bad.yaml:{line}:")), "no error at bad.yaml:{line}:\n{all}");
+    assert!(all.contains(message), "no `{message}`:\n{all}");
+    assert!(all.contains(GOOD_FINDING) && all.contains("KP003"), "the good file was not checked:\n{all}");
+    assert_eq!(run.objects(), objects, "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    run
+}
+
+#[test]
+fn malformed_yaml() {
+    let bad = format!("{BEFORE}---\napiVersion: v1\nkind: [ConfigMap\nmetadata: {{name: x}}\n---\n{BEFORE}");
+    bad_and_good(bad, 7, "not valid YAML", 4);
+}
+
+#[test]
+fn invalid_utf8() {
+    let mut bad = format!("{BEFORE}---\napiVersion: v1\nkind: ConfigMap\n").into_bytes();
+    bad.extend_from_slice(b"metadata: {name: caf\xe9}\n");
+    bad_and_good(bad, 7, "not UTF-8", 3);
+}
+
+#[test]
+fn utf16_is_named() {
+    let bad: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain("apiVersion: v1\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    bad_and_good(bad, 1, "UTF-16", 2);
+}
+
+#[test]
+fn duplicate_keys() {
+    let bad = format!("{BEFORE}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n---\n{BEFORE}");
+    let run = bad_and_good(bad, 9, "duplicate key `name`", 4);
+    assert!(run.stdout.contains("the first `name` is at line 8"), "{}", run.stdout);
+}
+
+#[test]
+fn alias_bomb() {
+    let mut bad =
+        format!("{BEFORE}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: lol}}\ndata:\n  l0: &l0 lol\n");
+    for i in 1..=12 {
+        let refs = vec![format!("*l{}", i - 1); 10].join(", ");
+        bad.push_str(&format!("  l{i}: &l{i} [{refs}]\n"));
+    }
+    bad_and_good(bad, 14, "alias bomb", 3);
+}
+
+#[test]
+fn deep_nesting() {
+    let block = format!("{BEFORE}---\napiVersion: v1\nkind: ConfigMap\ndata:\n{}x\n", "- ".repeat(10_000));
+    bad_and_good(block, 8, "nested more than 200 levels", 3);
+    let flow = format!("{BEFORE}---\napiVersion: v1\nkind: ConfigMap\ndata: {}\n", "[".repeat(10_000));
+    // The parser stops flow collections first, at its own limit.
+    bad_and_good(flow, 7, "nested more than 255 levels of `[` and `{`", 3);
+    let mapping: String = (0..1_000).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
+    bad_and_good(format!("{BEFORE}---\n{mapping}"), 5 + 200, "nested more than 200 levels", 3);
+}
+
+#[test]
+fn scalar_document() {
+    bad_and_good(format!("{BEFORE}---\njust some text\n"), 5, "this document is a string, not a Kubernetes object", 3);
+}
+
+#[test]
+fn document_without_api_version_or_kind() {
+    let bad = format!("{BEFORE}---\nkind: ConfigMap\nmetadata: {{name: x}}\n---\nreplicas: 3\n---\n{BEFORE}");
+    let run = bad_and_good(bad, 5, "this document has no `apiVersion`", 4);
+    assert!(
+        run.stdout.contains("bad.yaml:8:1") && run.stdout.contains("no `apiVersion` and no `kind`"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn missing_and_oversized_inputs() {
+    let dir = temp();
+    write(dir.path(), "good.yaml", GOOD);
+    let huge = std::fs::File::create(dir.path().join("huge.yaml")).expect("create");
+    huge.set_len(300 << 20).expect("sparse file");
+    let run = check(dir.path(), &["missing.yaml", "huge.yaml", "good.yaml"], None);
+    let all = run.all();
+    assert_eq!(run.code, 2, "{all}");
+    assert!(all.contains("missing.yaml") && all.contains("cannot read"), "{all}");
+    assert!(all.contains("huge.yaml") && all.contains("larger than 256 MiB"), "{all}");
+    assert!(all.contains(GOOD_FINDING), "{all}");
+}
+
+/// 100 MB of valid manifests: checked, not refused, in bounded memory. The
+/// parser scans about 10 MB/s in a debug build, so debug builds read 20 MB;
+/// `scripts/test` runs this file in release too.
+#[test]
+fn hundred_megabytes_of_manifests() {
+    let size: usize = if cfg!(debug_assertions) { 20 << 20 } else { 100 << 20 };
+    let dir = temp();
+    let line = format!("    {}\n", "x".repeat(95));
+    let block: String = line.repeat(100); // 10 kB of data per ConfigMap
+    let mut text = String::with_capacity(size + (1 << 20));
+    let mut i = 0;
+    while text.len() < size {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: big}}\ndata:\n  blob: |\n{block}"
+        ));
+        i += 1;
+    }
+    write(dir.path(), "big.yaml", &text);
+    write(dir.path(), "good.yaml", GOOD);
+    let run = check(dir.path(), &["big.yaml", "good.yaml"], None);
+    let all = run.all();
+    assert_eq!(run.code, 1, "{}", &all[all.len().saturating_sub(2000)..]);
+    assert_eq!(run.objects(), i + 2, "{}", run.stdout);
+    assert!(all.contains(GOOD_FINDING), "{all}");
+    if let Some(kib) = run.rss_kib {
+        eprintln!("{} MB input: peak {} MiB", size >> 20, kib >> 10);
+    }
+}
+
+#[test]
+fn stdin_is_read() {
+    let dir = temp();
+    let run = check(dir.path(), &["-"], Some(GOOD.as_bytes()));
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("<stdin>:7:12"), "{}", run.stdout);
+}
+
+#[test]
+fn folders_are_searched_recursively_in_order() {
+    let dir = temp();
+    write(
+        dir.path(),
+        "m/b/second.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n",
+    );
+    write(dir.path(), "m/a.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n");
+    write(dir.path(), "m/c.json", r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}}"#);
+    write(dir.path(), "m/readme.md", "not a manifest");
+    write(dir.path(), "m/.kubeproof.yaml", "checks: {}\n");
+    let run = check(dir.path(), &["m"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    // m/a.yml comes first, so the definition in m/b/second.yaml is the duplicate.
+    assert!(run.stdout.contains("m/b/second.yaml:3:12"), "{}", run.stdout);
+    assert!(run.stdout.contains("3 object(s) in 3 file(s)"), "{}", run.stdout);
+}
+
+#[test]
+fn json_files_keep_positions() {
+    let dir = temp();
+    let json = "{\n  \"items\": [],\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\n    \"name\": \"settings\",\n    \"namespace\": \"shop\"\n  }\n}\n";
+    write(dir.path(), "a.json", json);
+    write(dir.path(), "b.json", json);
+    let run = check(dir.path(), &["a.json", "b.json"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("b.json:6:5"), "{}", run.stdout);
+}
+
+#[test]
+fn lists_are_split_into_their_items() {
+    let dir = temp();
+    let list = "apiVersion: v1
+kind: List
+metadata:
+  resourceVersion: \"\"
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings
+    namespace: shop
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings
+    namespace: shop
+";
+    write(dir.path(), "list.yaml", list);
+    let run = check(dir.path(), &["list.yaml"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("list.yaml:14:5"), "{}", run.stdout);
+    assert!(run.stdout.contains("the first definition is at list.yaml:9"), "{}", run.stdout);
+    assert!(run.stdout.contains("2 object(s)"), "{}", run.stdout);
+}
+
+#[test]
+fn helm_template_output_is_attributed_to_templates() {
+    let dir = temp();
+    let stream = "---
+# Source: shop/templates/settings.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+---
+# Source: shop/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+---
+# Source: shop/templates/settings-copy.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+";
+    let run = check(dir.path(), &["-"], Some(stream.as_bytes()));
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("--> shop/templates/settings-copy.yaml:6:3"), "{}", run.stdout);
+    assert!(run.stdout.contains("6 |   name: settings"), "{}", run.stdout);
+    assert!(run.stdout.contains("the first definition is at shop/templates/settings.yaml:6"), "{}", run.stdout);
+    assert!(run.stdout.contains("3 object(s) in 3 file(s)"), "{}", run.stdout);
+}
