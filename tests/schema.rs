@@ -307,3 +307,75 @@ spec:
 ";
     expect(text, NEWEST_MINOR, &[]);
 }
+
+#[test]
+fn custom_resources_are_checked_against_their_carried_crds() {
+    let text = "\
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  endpoints:
+    - port: http
+      intervall: 30s
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: { name: web, namespace: shop }
+spec:
+  hosts: [web]
+  http:
+    - route:
+        - destination: { host: web }
+          wieght: 100
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: { name: web, namespace: shop }
+spec: { dnsNames: [shop.example.com], issuerRef: { name: letsencrypt, kind: ClusterIssuer } }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: shop }
+spec:
+  mtls: { mode: STRIC }
+---
+apiVersion: velero.io/v1
+kind: Schedule
+metadata: { name: nightly, namespace: velero }
+spec:
+  schedule: \"0 3 * * *\"
+  template: { includedNamespaces: [shop], ttl: 720h0m0s }
+";
+    expect(
+        text,
+        NEWEST_MINOR,
+        &[
+            ("KP001", "intervall", "unknown field `intervall` in `spec.endpoints[0]`", "did you mean `interval`?"),
+            ("KP001", "wieght", "unknown field `wieght`", "did you mean `weight`?"),
+            ("KP001", "dnsNames: [shop", "`spec` is missing the required field `secretName`", ""),
+            ("KP001", "STRIC", "`STRIC` is not one of", "did you mean `STRICT`?"),
+        ],
+    );
+}
+
+/// `schemas/` is exactly what `scripts/vendor-schemas` writes (it needs python3 with PyYAML and
+/// kubernetes-validate, which ./scripts/test installs).
+#[test]
+fn vendored_schemas_are_up_to_date() {
+    if !common::have_validator() {
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(common::repo().join("scripts/vendor-schemas"))
+        .arg("--check")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "scripts/vendor-schemas --check: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
