@@ -34,8 +34,9 @@
 //!   comments (`helm template`) is split into one [`Source`] per template,
 //!   named after it, holding the text that template rendered; findings show
 //!   the template path and lines within its rendered text.
-//! - **Kustomize configuration** (`kustomization.yaml`, apiVersion
-//!   `kustomize.config.k8s.io/*`) is not a cluster object and is skipped.
+//! - **Kustomize configuration**: a `kustomization.yaml` is kept as an
+//!   object (its generators tell which Secrets and ConfigMaps exist; checks
+//!   that judge cluster objects skip it); JSON 6902 patch files are skipped.
 //! - **Positions** are kept in [`Spans`], a sorted table of 16 bytes per
 //!   node: a hash of the node's JSON pointer and its line and column.
 
@@ -495,6 +496,14 @@ fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
     let mut map = match value {
         Value::Null => return Ok(Vec::new()),
         Value::Object(m) => m,
+        // A kustomize JSON 6902 patch file (a list of `op`/`path` operations)
+        // is configuration for kustomize, not an object; a folder of
+        // overlays holds them next to manifests.
+        Value::Array(ops)
+            if !ops.is_empty() && ops.iter().all(|o| o.get("op").is_some() && o.get("path").is_some()) =>
+        {
+            return Ok(Vec::new());
+        }
         other => {
             return Err(Problem::new(pos, format!("this document is {}, not a Kubernetes object", describe(&other)))
                 .help("a manifest is a mapping with `apiVersion`, `kind` and `metadata`"));
@@ -545,8 +554,7 @@ fn describe(v: &Value) -> &'static str {
     }
 }
 
-/// An object, once it is known to have an `apiVersion` and a `kind`; `None`
-/// for kustomize's own configuration.
+/// An object, once it is known to have an `apiVersion` and a `kind`.
 fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, Problem> {
     let at = spans.locate("");
     let field = |name: &str| -> Result<Option<String>, Problem> {
@@ -570,9 +578,6 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
                 .help("every manifest needs `apiVersion` and `kind`; leave files that are not manifests out of the checked paths"));
         }
     };
-    if api_version.starts_with("kustomize.config.k8s.io/") {
-        return Ok(None);
-    }
     let meta = value.get("metadata");
     let str_at = |k: &str| meta.and_then(|x| x.get(k)).and_then(Value::as_str).map(str::to_string);
     let name = str_at("name").or_else(|| str_at("generateName")).unwrap_or_default();
@@ -1374,7 +1379,10 @@ spec:
         assert_eq!(directives.objects.len(), 2);
         let kustomization =
             load_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n");
-        assert!(kustomization.errors.is_empty() && kustomization.objects.is_empty());
+        assert!(kustomization.errors.is_empty(), "{:?}", errors(&kustomization));
+        assert_eq!(kustomization.objects.len(), 1, "kept: its generators name Secrets and ConfigMaps");
+        let patch = load_str("- op: replace\n  path: /spec/replicas\n  value: 3\n");
+        assert!(patch.errors.is_empty() && patch.objects.is_empty(), "a JSON 6902 patch file is skipped");
     }
 
     #[test]

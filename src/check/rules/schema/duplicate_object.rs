@@ -43,6 +43,10 @@ impl Check for DuplicateObject {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for (_, objects) in cx.index.names() {
             let Some((&first, rest)) = objects.split_first() else { continue };
+            // kustomization.yaml files have no name and are not applied.
+            if cx.objects[first].group() == "kustomize.config.k8s.io" {
+                continue;
+            }
             for &dup in rest {
                 let f = &cx.objects[first];
                 out.report(dup, "/metadata/name", "defined a second time").help(format!(
