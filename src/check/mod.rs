@@ -170,9 +170,16 @@ pub struct Context<'a> {
     pub schemas: &'a schema::Schemas,
     /// Target Kubernetes minor version (1.`minor`).
     pub minor: u32,
+    /// Every pod template, found once per run (most checks look at pods).
+    pods: Vec<pods::Pod<'a>>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// Every pod template of the objects, in object order.
+    pub fn pods(&self) -> impl Iterator<Item = pods::Pod<'a>> + '_ {
+        self.pods.iter().copied()
+    }
+
     pub fn source_name(&self, source: usize) -> std::path::Display<'_> {
         self.sources[source].name.display()
     }
@@ -224,7 +231,9 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     let objects = &loaded.objects[..];
     let index = Index::build(objects);
     let schemas = schema::Schemas::new(config.minor());
-    let cx = Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor() };
+    let pods = pods::all(objects).collect();
+    let cx =
+        Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor(), pods };
     let mut findings = Vec::new();
     for check in rules::registry() {
         let meta = check.meta();

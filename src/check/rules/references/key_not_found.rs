@@ -2,7 +2,6 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::{Produced, Store, data_refs};
@@ -97,7 +96,7 @@ impl Check for KeyNotFound {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let produced = Produced::build(cx);
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let ns = cx.objects[pod.object].ns();
             for r in data_refs(&pod) {
                 if r.optional || r.keys.is_empty() || produced.has(r.store, ns, r.name) {

@@ -287,7 +287,7 @@ pub fn report_missing(cx: &Context, out: &mut crate::check::Sink, store: Store) 
     let produced = Produced::build(cx);
     let kind = store.kind();
     let known = names_by_ns(cx, kind);
-    for pod in crate::check::pods::all(cx.objects) {
+    for pod in cx.pods() {
         let ns = cx.objects[pod.object].ns();
         let refs = data_refs(&pod);
         let mut seen = HashSet::new();

@@ -1,4 +1,3 @@
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::{PortRef, probe_of, probe_ports};
@@ -64,7 +63,7 @@ impl Check for ProbePortUndeclared {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 let declared: Vec<(i64, Option<&str>)> = c.ports().map(|(n, name, _)| (n, name)).collect();
                 if declared.is_empty() {

@@ -1,4 +1,3 @@
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::{PortRef, probe_of, probe_ports};
@@ -61,7 +60,7 @@ impl Check for ProbePortUnknownName {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 for (ptr, port, _) in probe_ports(&c) {
                     let PortRef::Name(name) = port else { continue };

@@ -2,7 +2,6 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP308: a pod mounts a PersistentVolumeClaim that the set does not define.
@@ -116,7 +115,7 @@ impl Check for PvcNotFound {
             }
         }
         let known = super::names_by_ns(cx, "PersistentVolumeClaim");
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let ns = cx.objects[pod.object].ns();
             let volumes = pod.get("volumes").and_then(Value::as_array);
             for (i, v) in volumes.into_iter().flatten().enumerate() {

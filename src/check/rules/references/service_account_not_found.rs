@@ -1,4 +1,3 @@
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP309: a pod runs as a ServiceAccount that the set does not define.
@@ -74,7 +73,7 @@ impl Check for ServiceAccountNotFound {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let known = super::names_by_ns(cx, "ServiceAccount");
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let ns = cx.objects[pod.object].ns();
             let Some((field, name)) = ["serviceAccountName", "serviceAccount"]
                 .into_iter()

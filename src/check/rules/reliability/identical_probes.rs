@@ -1,6 +1,6 @@
 use serde_json::{Map, Value};
 
-use crate::check::pods::{self, Container};
+use crate::check::pods::Container;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::port_number;
@@ -110,7 +110,7 @@ impl Check for IdenticalProbes {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 let (Some(live), Some(ready)) = (c.get("/livenessProbe"), c.get("/readinessProbe")) else { continue };
                 let (Some(live), Some(ready)) = (normalized(&c, live), normalized(&c, ready)) else { continue };

@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP218: a tight liveness probe with no startup probe to cover start-up.
@@ -76,7 +75,7 @@ impl Check for LivenessWithoutStartup {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 let Some(live) = c.get("/livenessProbe").filter(|p| p.is_object()) else { continue };
                 if c.get("/startupProbe").is_some_and(|p| !p.is_null()) {

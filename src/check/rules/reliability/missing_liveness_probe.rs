@@ -1,4 +1,3 @@
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::long_running;
@@ -73,7 +72,7 @@ impl Check for MissingLivenessProbe {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             if !long_running(cx, &pod) {
                 continue;
             }

@@ -1,4 +1,3 @@
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::{LimitDefaults, has_memory_limit};
@@ -86,7 +85,7 @@ impl Check for MissingMemoryLimit {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let defaults = LimitDefaults::build(cx);
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let ns = cx.objects[pod.object].ns();
             for c in pod.containers().filter(|c| c.value.is_object()) {
                 if has_memory_limit(&pod, &c, ns, &defaults) {

@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::{long_running, served};
@@ -94,7 +93,7 @@ impl Check for MissingReadinessProbe {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let served = served(cx);
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             if !long_running(cx, &pod) {
                 continue;
             }

@@ -1,4 +1,3 @@
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::prestop_sleep;
@@ -69,7 +68,7 @@ impl Check for PrestopOutlastsGrace {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let written = pod.get("terminationGracePeriodSeconds").filter(|g| !g.is_null());
             let grace = match written {
                 Some(g) => match g.as_i64() {

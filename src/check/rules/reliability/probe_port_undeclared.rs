@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP217: a probe or hook on a named port the container does not declare.
@@ -67,7 +66,7 @@ impl Check for ProbePortUndeclared {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 for (handler, what) in [
                     ("/livenessProbe", "liveness probe"),

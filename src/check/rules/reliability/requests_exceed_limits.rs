@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::{escape, quantity, text};
@@ -62,7 +61,7 @@ impl Check for RequestsExceedLimits {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 let Some(requests) = c.get("/resources/requests").and_then(Value::as_object) else { continue };
                 let Some(limits) = c.get("/resources/limits").and_then(Value::as_object) else { continue };

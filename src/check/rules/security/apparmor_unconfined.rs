@@ -79,7 +79,7 @@ impl Check for ApparmorUnconfined {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let mut found = ByField::default();
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             let o = &cx.objects[pod.object];
             let annotations =
                 pods::template_pointers(&o.kind).map(|(_, labels)| labels.replace("/labels", "/annotations"));

@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::{anchor, label, linux, privileged};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP111: a container keeps the runtime's default capabilities.
@@ -79,7 +78,7 @@ impl Check for CapabilitiesNotDropped {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             for c in pod.containers() {
                 if privileged(&c) {
                     continue;

@@ -1,5 +1,4 @@
 use super::common::{added_capabilities, label, linux};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP104: a container adds a capability that breaks container isolation.
@@ -92,7 +91,7 @@ impl Check for DangerousCapability {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             for c in pod.containers() {
                 for (cap, pointer) in added_capabilities(&c) {
                     let Some((_, power)) = DANGEROUS.iter().find(|(name, _)| *name == cap) else { continue };

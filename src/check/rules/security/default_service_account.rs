@@ -1,5 +1,4 @@
 use super::common::service_account;
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP119: a workload runs as its namespace's `default` ServiceAccount.
@@ -72,7 +71,7 @@ impl Check for DefaultServiceAccount {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let (name, pointer) = service_account(&pod);
             if name != "default" {
                 continue;

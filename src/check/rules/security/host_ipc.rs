@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP107: a pod shares the node's IPC namespace.
@@ -69,7 +68,7 @@ impl Check for HostIpc {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             if pod.get("hostIPC").and_then(Value::as_bool) == Some(true) {
                 out.report(
                     pod.object,

@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP105: a pod shares the node's network namespace.
@@ -66,7 +65,7 @@ impl Check for HostNetwork {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             if pod.get("hostNetwork").and_then(Value::as_bool) == Some(true) {
                 out.report(
                     pod.object,

@@ -1,5 +1,4 @@
 use super::common::{host_paths, label, mounted_by, runtime_socket};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP109: a pod mounts a directory or file of the node.
@@ -87,7 +86,7 @@ impl Check for HostPathVolume {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for (pointer, name, path) in host_paths(&pod) {
                 if runtime_socket(path).is_some() {
                     continue;

@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::label;
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP108: a container port is bound on the node (`hostPort`).
@@ -77,7 +76,7 @@ impl Check for HostPort {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             if pod.get("hostNetwork").and_then(Value::as_bool) == Some(true) {
                 continue;
             }

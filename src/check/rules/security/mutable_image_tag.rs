@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::label;
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP120: an image reference that can point at different images over time.
@@ -89,7 +88,7 @@ impl Check for MutableImageTag {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
                 let Some(why) = mutable(image) else { continue };

@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::{added_capabilities, anchor, label, linux, privileged};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP102: `allowPrivilegeEscalation` is not `false`.
@@ -81,7 +80,7 @@ impl Check for PrivilegeEscalationAllowed {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             for c in pod.containers() {
                 if privileged(&c) || added_capabilities(&c).any(|(cap, _)| cap == "SYS_ADMIN" || cap == "ALL") {
                     continue;

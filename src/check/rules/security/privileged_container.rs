@@ -1,5 +1,4 @@
 use super::common::{ByField, effective, label, privileged};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP101: a privileged container, or a Windows HostProcess container.
@@ -69,7 +68,7 @@ impl Check for PrivilegedContainer {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let mut host_process = ByField::default();
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 if privileged(&c) {
                     out.report(

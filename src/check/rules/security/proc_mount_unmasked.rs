@@ -1,5 +1,4 @@
 use super::common::{label, linux, user_namespaced};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP117: a container sees the node's /proc unmasked.
@@ -60,7 +59,7 @@ impl Check for ProcMountUnmasked {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects).filter(|p| linux(p) && !user_namespaced(p)) {
+        for pod in cx.pods().filter(|p| linux(p) && !user_namespaced(p)) {
             for c in pod.containers() {
                 if c.get("/securityContext/procMount").and_then(serde_json::Value::as_str) == Some("Unmasked") {
                     out.report(

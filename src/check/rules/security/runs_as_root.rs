@@ -1,5 +1,4 @@
 use super::common::{ByField, anchor, effective, label, linux, user_namespaced};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP103: a container runs (or may run) as root.
@@ -89,7 +88,7 @@ impl Check for RunsAsRoot {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let mut found = ByField::default();
-        for pod in pods::all(cx.objects).filter(|p| linux(p) && !user_namespaced(p)) {
+        for pod in cx.pods().filter(|p| linux(p) && !user_namespaced(p)) {
             for c in pod.containers() {
                 let user = effective(&pod, &c, "/runAsUser");
                 let non_root = effective(&pod, &c, "/runAsNonRoot");

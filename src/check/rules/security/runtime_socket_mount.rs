@@ -1,5 +1,4 @@
 use super::common::{host_paths, label, mounted_by, runtime_socket};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP110: a pod mounts the container runtime's socket.
@@ -75,7 +74,7 @@ impl Check for RuntimeSocketMount {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for (pointer, name, path) in host_paths(&pod) {
                 let Some(socket) = runtime_socket(path) else { continue };
                 let users: Vec<String> = mounted_by(&pod, name).iter().map(|(c, _)| label(c)).collect();

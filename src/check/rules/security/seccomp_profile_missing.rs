@@ -1,5 +1,4 @@
 use super::common::{anchor, effective, label, linux};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP113: no seccomp profile applies to a container.
@@ -75,7 +74,7 @@ impl Check for SeccompProfileMissing {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             for c in pod.containers() {
                 if effective(&pod, &c, "/seccompProfile/type").is_some() {
                     continue;

@@ -1,5 +1,4 @@
 use super::common::{ByField, effective, linux};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP114: a container runs with seccomp explicitly disabled.
@@ -69,7 +68,7 @@ impl Check for SeccompUnconfined {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let mut found = ByField::default();
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             for c in pod.containers() {
                 let Some(s) = effective(&pod, &c, "/seccompProfile/type") else { continue };
                 if s.value.as_str() != Some("Unconfined") {

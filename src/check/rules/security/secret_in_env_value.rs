@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::label;
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP121: a credential written as a literal environment value.
@@ -162,7 +161,7 @@ impl Check for SecretInEnvValue {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             for c in pod.containers() {
                 let env = c.value.get("env").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
                 for (i, e) in env.iter().enumerate() {

@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::{Bound, service_account};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP118: a pod gets an API token it has no use for.
@@ -120,7 +119,7 @@ impl Check for ServiceAccountTokenMounted {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let mut bound: Option<Bound> = None;
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let own = pod.get("automountServiceAccountToken").and_then(Value::as_bool);
             if own == Some(false) {
                 continue;

@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP116: a pod sets a sysctl outside the kubelet's safe set.
@@ -108,7 +107,7 @@ impl Check for UnsafeSysctl {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects) {
+        for pod in cx.pods() {
             let sysctls = pod.spec.pointer("/securityContext/sysctls").and_then(Value::as_array);
             for (i, s) in sysctls.into_iter().flatten().enumerate() {
                 let Some(name) = s.get("name").and_then(Value::as_str) else { continue };

@@ -1,7 +1,6 @@
 use serde_json::Value;
 
 use super::common::{anchor, label, linux};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 /// KP112: a container's root filesystem is writable.
@@ -74,7 +73,7 @@ impl Check for WritableRootFilesystem {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for pod in pods::all(cx.objects).filter(|p| linux(p)) {
+        for pod in cx.pods().filter(|p| linux(p)) {
             for c in pod.containers() {
                 match c.get("/securityContext/readOnlyRootFilesystem") {
                     Some(Value::Bool(true)) => {}
