@@ -25,7 +25,8 @@
 //! - **Errors** (malformed YAML, duplicate keys, a document that is not a
 //!   mapping with `apiVersion` and `kind`, nesting deeper than [`MAX_DEPTH`],
 //!   aliases expanding past [`ALIAS_BUDGET`] nodes) are [`Diagnostic`]s at
-//!   file:line in [`Loaded::errors`]; the document is skipped.
+//!   file:line in [`Loaded::errors`]; the document is skipped. An input whose
+//!   objects would take more than [`MAX_HEAP_PER_INPUT`] is read up to there.
 //! - **Lists.** `kind: List` (or any `*List`) with `items`, as `kubectl get -o
 //!   yaml` prints, becomes one object per item, positioned at the item.
 //!   Items without `kind`/`apiVersion` (a typed `PodList`) take them from the
@@ -39,6 +40,10 @@
 //!   that judge cluster objects skip it); JSON 6902 patch files are skipped.
 //! - **Positions** are kept in [`Spans`], a sorted table of 16 bytes per
 //!   node: a hash of the node's JSON pointer and its line and column.
+//! - **Memory.** Values are built at their exact size from buffers reused
+//!   across documents. What remains is the values themselves: with
+//!   `serde_json`'s B-tree maps, a small Deployment takes about 10 KB
+//!   (`cargo bench --bench load` measures it).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -64,6 +69,13 @@ pub const ALIAS_BUDGET: usize = 100_000;
 
 /// The largest input read (file or stdin).
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// How much memory the objects of one input may take (an estimate, counted
+/// as they are built). Typical manifests take about 22 times their text (a
+/// 100 MB file of small Deployments, about 2.2 GiB); text made of tiny
+/// mappings (`{a}, {a}, …`) up to 130 times: this stops such input before
+/// it exhausts the machine.
+pub const MAX_HEAP_PER_INPUT: usize = 3 << 30;
 
 // ---------------------------------------------------------------------------
 // Positions
@@ -111,9 +123,10 @@ impl Spans {
         Some(Pos::new(e.line, e.column))
     }
 
-    /// From entries in document order; a pointer recorded twice (a key
-    /// overriding a merged one) keeps its last position.
-    fn from_entries(mut entries: Vec<Entry>) -> Spans {
+    /// From entries in document order (a pointer recorded twice, a key
+    /// overriding a merged one, keeps its last position), allocated at its
+    /// size; `entries` is left empty for reuse.
+    fn from_entries(entries: &mut Vec<Entry>) -> Spans {
         entries.sort_by_key(|e| e.hash);
         entries.dedup_by(|later, kept| {
             if later.hash == kept.hash {
@@ -123,7 +136,9 @@ impl Spans {
                 false
             }
         });
-        Spans { entries: entries.into_boxed_slice() }
+        let spans = Spans { entries: entries.as_slice().into() };
+        entries.clear();
+        spans
     }
 }
 
@@ -360,7 +375,7 @@ fn add_chunks(loaded: &mut Loaded, source: Source, chunks: Vec<Chunk>) {
 
 fn add_parsed(loaded: &mut Loaded, source: Source, chunks: &[Chunk]) {
     let id = loaded.sources.len();
-    let mut builder = Builder::default();
+    let mut builder = Builder { heap_limit: MAX_HEAP_PER_INPUT, ..Builder::default() };
     for chunk in chunks {
         let text = &source.text[chunk.start..chunk.end];
         builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
@@ -484,9 +499,9 @@ impl Problem {
 struct Doc {
     value: Value,
     pos: Pos,
-    spans: Vec<Entry>,
+    spans: Spans,
     /// For a top-level `items` sequence: each item's positions, relative to it.
-    items: Vec<Vec<Entry>>,
+    items: Vec<Spans>,
 }
 
 /// The objects of a document: none (an empty document), one, or one per item
@@ -509,7 +524,6 @@ fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
                 .help("a manifest is a mapping with `apiVersion`, `kind` and `metadata`"));
         }
     };
-    let spans = Spans::from_entries(spans);
     let list_kind = map.get("kind").and_then(Value::as_str).filter(|k| k.ends_with("List")).map(str::to_string);
     let Some(list_kind) = list_kind.filter(|_| map.get("items").is_some_and(Value::is_array)) else {
         return Ok(object(source, Value::Object(map), spans)?.into_iter().collect());
@@ -521,8 +535,8 @@ fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
     let mut out = Vec::with_capacity(list.len());
     for (i, mut item) in list.into_iter().enumerate() {
         let item_spans = match items.next() {
-            Some(entries) if !entries.is_empty() => Spans::from_entries(entries),
-            _ => Spans::from_entries(vec![Entry::new(FNV_BASIS, spans.locate(&format!("/items/{i}")))]),
+            Some(item) if !item.entries.is_empty() => item,
+            _ => Spans::from_entries(&mut vec![Entry::new(FNV_BASIS, spans.locate(&format!("/items/{i}")))]),
         };
         if let (Value::Object(m), Some(kind)) = (&mut item, item_kind) {
             if !m.contains_key("kind") {
@@ -588,24 +602,37 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
 // ---------------------------------------------------------------------------
 // Building values from parser events
 
-/// Builds documents from parser events: values, positions, anchors.
+/// Builds documents from parser events: values, positions, anchors. Its
+/// buffers are reused from document to document, and every value is built at
+/// its exact size (a long run keeps millions of them; spare capacity and the
+/// holes of freed buffers would cost as much as the values).
 #[derive(Default)]
 struct Builder {
     frames: Vec<Frame>,
+    /// The entries of the mappings being built, innermost last.
+    entries: Vec<(String, Value)>,
+    /// The hash of each entry's JSON pointer, beside it.
+    hashes: Vec<u64>,
+    /// The items of the sequences being built, innermost last.
+    items: Vec<Value>,
     root: Option<Value>,
     root_pos: Pos,
     spans: Vec<Entry>,
-    items: Vec<Vec<Entry>>,
+    /// For a top-level `items` sequence: each item's positions, relative to it.
+    item_spans: Vec<Vec<Entry>>,
     anchors: HashMap<usize, (Value, usize)>,
     alias_nodes: usize,
     line_base: u32,
+    /// Estimated heap taken by the values built from this input so far,
+    /// and how much it may take.
+    heap: usize,
+    heap_limit: usize,
 }
 
 /// A mapping or sequence being built.
 struct Frame {
     node: Node,
     anchor: usize,
-    pos: Pos,
     /// Hash of its JSON pointer, and of its pointer relative to the list item
     /// it is in (for a top-level `items` sequence).
     hash: u64,
@@ -617,7 +644,10 @@ struct Frame {
 }
 
 enum Node {
-    Seq(Vec<Value>),
+    /// Its items are `Builder::items[start..]`.
+    Seq {
+        start: usize,
+    },
     Map(MapNode),
 }
 
@@ -643,6 +673,9 @@ impl Builder {
     /// each document (or the error that ended it) to `emit`.
     fn parse(&mut self, text: &str, line: u32, emit: &mut dyn FnMut(Result<Doc, Problem>)) {
         self.line_base = line;
+        if self.heap > self.heap_limit {
+            return; // reported once, where it happened
+        }
         let mut parser = Parser::new_from_str(text);
         while let Some(next) = parser.next_event() {
             let (event, span) = match next {
@@ -658,6 +691,7 @@ impl Builder {
                     } else {
                         Problem::new(pos, format!("not valid YAML: {}", e.info()))
                     };
+                    self.reset();
                     emit(Err(problem));
                     return;
                 }
@@ -668,8 +702,8 @@ impl Builder {
                     let doc = Doc {
                         value: self.root.take().unwrap_or(Value::Null),
                         pos: self.root_pos,
-                        spans: std::mem::take(&mut self.spans),
-                        items: std::mem::take(&mut self.items),
+                        spans: Spans::from_entries(&mut self.spans),
+                        items: self.item_spans.iter_mut().map(Spans::from_entries).collect(),
                     };
                     self.reset();
                     emit(Ok(doc));
@@ -688,10 +722,13 @@ impl Builder {
 
     fn reset(&mut self) {
         self.frames.clear();
+        self.entries.clear();
+        self.hashes.clear();
+        self.items.clear();
         self.root = None;
         self.root_pos = Pos::UNKNOWN;
         self.spans.clear();
-        self.items.clear();
+        self.item_spans.clear();
         self.anchors.clear();
         self.alias_nodes = 0;
     }
@@ -706,6 +743,9 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 let merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
                 let value = scalar(text, style, tag.as_deref());
+                if let Value::String(s) = &value {
+                    self.grow(pos, s.len() + 32)?;
+                }
                 if anchor > 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
@@ -719,7 +759,7 @@ impl Builder {
                 let Some((value, nodes)) = self.anchors.get(&id) else {
                     return Err(Problem::new(pos, "alias to an unknown anchor"));
                 };
-                let (value, nodes) = (value.clone(), *nodes);
+                let nodes = *nodes;
                 self.alias_nodes = self.alias_nodes.saturating_add(nodes);
                 if self.alias_nodes > ALIAS_BUDGET {
                     return Err(Problem::new(
@@ -728,6 +768,7 @@ impl Builder {
                     )
                     .help("expand the anchors by hand, or use fewer nested aliases"));
                 }
+                let value = value.clone();
                 if self.expects_key() {
                     return self.key(value, pos, false);
                 }
@@ -744,13 +785,12 @@ impl Builder {
                 }
                 let slot = self.slot(pos)?;
                 let node = match event {
-                    Event::SequenceStart(..) => Node::Seq(Vec::new()),
-                    _ => Node::Map(MapNode::default()),
+                    Event::SequenceStart(..) => Node::Seq { start: self.items.len() },
+                    _ => Node::Map(MapNode::new(self.entries.len())),
                 };
                 self.frames.push(Frame {
                     node,
                     anchor,
-                    pos,
                     hash: slot.hash,
                     item_hash: slot.item_hash,
                     is_items: slot.is_items,
@@ -761,19 +801,46 @@ impl Builder {
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.frames.pop() else { return Ok(()) };
                 let value = match frame.node {
-                    Node::Seq(items) => Value::Array(items),
-                    Node::Map(map) => map.into_value(),
+                    // `drain` knows its length: the vector is allocated at its size.
+                    Node::Seq { start } => {
+                        self.grow(pos, (self.items.len() - start) * 32)?;
+                        Value::Array(self.items.drain(start..).collect())
+                    }
+                    Node::Map(map) => {
+                        // A B-tree leaf (11 entries, 632 bytes) per 11 entries.
+                        self.grow(pos, (self.entries.len() - map.start).div_ceil(11) * 640)?;
+                        self.hashes.truncate(map.start);
+                        let mut m = Map::with_capacity(self.entries.len() - map.start);
+                        for (k, v) in self.entries.drain(map.start..) {
+                            m.insert(k, v);
+                        }
+                        Value::Object(m)
+                    }
                 };
                 if frame.anchor > 0 {
                     self.anchors.insert(frame.anchor, (value.clone(), frame.nodes));
-                }
-                if self.frames.is_empty() {
-                    self.root_pos = frame.pos;
                 }
                 self.attach(value, frame.nodes)
             }
             _ => Ok(()),
         }
+    }
+
+    /// Counts `bytes` more of heap; past [`MAX_HEAP_PER_INPUT`] the input is
+    /// not read further.
+    fn grow(&mut self, pos: Pos, bytes: usize) -> Result<(), Problem> {
+        self.heap = self.heap.saturating_add(bytes);
+        if self.heap <= self.heap_limit {
+            return Ok(());
+        }
+        Err(Problem::new(
+            pos,
+            format!(
+                "stopped reading here: the objects of this input take over {} GiB of memory",
+                MAX_HEAP_PER_INPUT >> 30
+            ),
+        )
+        .help("check the manifests in several runs"))
     }
 
     fn expects_key(&self) -> bool {
@@ -782,7 +849,7 @@ impl Builder {
 
     fn record(&mut self, hash: u64, item_hash: Option<u64>, pos: Pos) {
         self.spans.push(Entry::new(hash, pos));
-        if let (Some(h), Some(item)) = (item_hash, self.items.last_mut()) {
+        if let (Some(h), Some(item)) = (item_hash, self.item_spans.last_mut()) {
             item.push(Entry::new(h, pos));
         }
     }
@@ -800,11 +867,11 @@ impl Builder {
                 Ok(Slot { hash: k.hash, item_hash: k.item_hash, is_items: k.is_items })
             }
             Node::Map(MapNode { key: None, .. }) => Err(Problem::new(pos, "a mapping key must be a plain value")),
-            Node::Seq(items) => {
-                let i = items.len();
+            Node::Seq { start } => {
+                let i = self.items.len() - start;
                 let hash = child_index(parent.hash, i);
                 let item_hash = if parent.is_items {
-                    self.items.push(Vec::new());
+                    self.item_spans.push(Vec::new());
                     Some(FNV_BASIS)
                 } else {
                     parent.item_hash.map(|h| child_index(h, i))
@@ -848,13 +915,14 @@ impl Builder {
         frame.nodes = frame.nodes.saturating_add(nodes);
         let (hash, item_hash) = (frame.hash, frame.item_hash);
         let map = match &mut frame.node {
-            Node::Seq(items) => {
-                items.push(value);
+            Node::Seq { .. } => {
+                self.items.push(value);
                 return Ok(());
             }
             Node::Map(map) => map,
         };
         let Some(key) = map.key.take() else { return Ok(()) };
+        let mut stacks = Stacks { entries: &mut self.entries, hashes: &mut self.hashes };
         if key.merge {
             if let Some(first) = map.merge_at {
                 return Err(Problem::new(
@@ -864,14 +932,14 @@ impl Builder {
                 .help("merge several mappings with one key: `<<: [*a, *b]`"));
             }
             map.merge_at = Some(key.pos);
-            let added = map.merge(hash, value, key.pos)?;
+            let added = map.merge(&mut stacks, hash, value, key.pos)?;
             for name in added {
                 self.record(child_key(hash, &name), item_hash.map(|h| child_key(h, &name)), key.pos);
             }
             return Ok(());
         }
-        match map.find(key.hash, &key.name) {
-            None => map.push(key.hash, key.name, value),
+        match map.find(&stacks, key.hash, &key.name) {
+            None => map.push(&mut stacks, key.hash, key.name, value),
             Some(i) => {
                 let Some(m) = map.merged.iter().position(|&m| m == i) else {
                     let first = self.spans.iter().find(|s| s.hash == key.hash).map_or(0, |s| s.line);
@@ -882,20 +950,24 @@ impl Builder {
                 };
                 // A key written after `<<` overrides the merged one.
                 map.merged.swap_remove(m);
-                map.entries[i].1 = value;
+                stacks.entries[i].1 = value;
             }
         }
         Ok(())
     }
 }
 
-/// A mapping being built: its entries in order, each with the hash of its
-/// JSON pointer (an index by hash once it grows, so that duplicate keys are
-/// found in constant time).
-#[derive(Default)]
+/// The builder's entry stacks, borrowed beside one of its frames.
+struct Stacks<'a> {
+    entries: &'a mut Vec<(String, Value)>,
+    hashes: &'a mut Vec<u64>,
+}
+
+/// A mapping being built: its entries are `entries[start..]` of the builder,
+/// each with the hash of its JSON pointer (and an index by hash once it
+/// grows, so that duplicate keys are found in constant time).
 struct MapNode {
-    entries: Vec<(String, Value)>,
-    hashes: Vec<u64>,
+    start: usize,
     index: HashMap<u64, usize>,
     key: Option<Key>,
     /// Entries set by the merge key `<<` and not overridden since.
@@ -906,30 +978,35 @@ struct MapNode {
 impl MapNode {
     const INDEXED: usize = 16;
 
-    fn find(&self, hash: u64, name: &str) -> Option<usize> {
-        let i = if self.entries.len() <= Self::INDEXED {
-            self.hashes.iter().position(|&h| h == hash)
+    fn new(start: usize) -> MapNode {
+        MapNode { start, index: HashMap::new(), key: None, merged: Vec::new(), merge_at: None }
+    }
+
+    /// The entry (an index into the stacks) with this pointer hash and name.
+    fn find(&self, s: &Stacks, hash: u64, name: &str) -> Option<usize> {
+        let i = if s.entries.len() - self.start <= Self::INDEXED {
+            s.hashes[self.start..].iter().position(|&h| h == hash).map(|i| i + self.start)
         } else {
             self.index.get(&hash).copied()
         };
-        i.filter(|&i| self.entries[i].0 == name)
+        i.filter(|&i| s.entries[i].0 == name)
     }
 
-    fn push(&mut self, hash: u64, name: String, value: Value) {
-        self.entries.push((name, value));
-        self.hashes.push(hash);
-        let n = self.entries.len();
+    fn push(&mut self, s: &mut Stacks, hash: u64, name: String, value: Value) {
+        s.entries.push((name, value));
+        s.hashes.push(hash);
+        let n = s.entries.len() - self.start;
         if n == Self::INDEXED + 1 {
-            self.index = self.hashes.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+            self.index = s.hashes[self.start..].iter().enumerate().map(|(i, &h)| (h, i + self.start)).collect();
         } else if n > Self::INDEXED {
-            self.index.insert(hash, n - 1);
+            self.index.insert(hash, s.entries.len() - 1);
         }
     }
 
     /// Applies a merge key `<<` whose value is `value`: the keys of the
     /// merged mappings this one does not have yet (earlier mappings of a
     /// list win). Returns the keys added.
-    fn merge(&mut self, hash: u64, value: Value, at: Pos) -> Result<Vec<String>, Problem> {
+    fn merge(&mut self, s: &mut Stacks, hash: u64, value: Value, at: Pos) -> Result<Vec<String>, Problem> {
         let not_a_map = || {
             Problem::new(at, "a merge key `<<` takes a mapping or a list of mappings")
                 .help("write `<<: *anchor` where the anchor is on a mapping")
@@ -942,11 +1019,11 @@ impl MapNode {
                 .collect::<Result<_, _>>()?,
             _ => return Err(not_a_map()),
         };
-        let before = self.entries.len();
+        let before = s.entries.len();
         for source in sources {
             for (k, v) in source {
                 let h = child_key(hash, &k);
-                match self.find(h, &k) {
+                match self.find(s, h, &k) {
                     Some(i) if i >= before => {} // an earlier mapping of the list set it
                     Some(_) => {
                         return Err(Problem::new(
@@ -958,20 +1035,12 @@ impl MapNode {
                              put `<<` first, then the keys that override it",
                         ));
                     }
-                    None => self.push(h, k, v),
+                    None => self.push(s, h, k, v),
                 }
             }
         }
-        self.merged.extend(before..self.entries.len());
-        Ok(self.entries[before..].iter().map(|(k, _)| k.clone()).collect())
-    }
-
-    fn into_value(self) -> Value {
-        let mut map = Map::with_capacity(self.entries.len());
-        for (k, v) in self.entries {
-            map.insert(k, v);
-        }
-        Value::Object(map)
+        self.merged.extend(before..s.entries.len());
+        Ok(s.entries[before..].iter().map(|(k, _)| k.clone()).collect())
     }
 }
 
@@ -1007,9 +1076,12 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 /// The parser hands out strings with spare capacity (32 bytes at least);
 /// kept for the whole run, they are trimmed to their length.
 fn owned(text: Cow<'_, str>) -> String {
-    let mut s = text.into_owned();
-    s.shrink_to_fit();
-    s
+    match text {
+        // A fresh exact allocation, not a shrink in place: that would leave
+        // a sliver of free memory behind every string.
+        Cow::Owned(s) if s.capacity() > s.len() => String::from(s.as_str()),
+        text => text.into_owned(),
+    }
 }
 
 /// A plain scalar as a number, as go-yaml v2 resolves it: underscores
@@ -1345,6 +1417,23 @@ spec:
         assert!(ok.errors.is_empty());
         assert_eq!(ok.objects[0].value["metadata"]["annotations"]["a"], "b");
         assert_eq!(at(&ok.objects[0], "/metadata/annotations/a"), (5, 3));
+    }
+
+    #[test]
+    fn inputs_stop_at_their_memory_budget() {
+        let doc = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n";
+        let text = doc.repeat(100);
+        let mut builder = Builder { heap_limit: 20 * 1024, ..Builder::default() };
+        let (mut docs, mut problems) = (0, Vec::new());
+        for chunk in split(&text) {
+            builder.parse(&text[chunk.start..chunk.end], chunk.line, &mut |d| match d {
+                Ok(_) => docs += 1,
+                Err(p) => problems.push((p.pos.line, p.message)),
+            });
+        }
+        assert!(docs > 5 && docs < 20, "{docs}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].1.starts_with("stopped reading here"), "{problems:?}");
     }
 
     #[test]
