@@ -415,7 +415,8 @@ fn split(text: &str) -> Vec<Chunk> {
     let mut directives: Option<(usize, usize)> = None;
     let (mut at, mut line) = (0usize, 0usize);
     while at < bytes.len() {
-        let end = memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        // `at` starts a line, so it is a character boundary; `find` uses memchr.
+        let end = text[at..].find('\n').map_or(bytes.len(), |i| at + i + 1);
         let l = &bytes[at..end];
         if l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
             let (cut, cut_line) = directives.take().unwrap_or((at, line));
@@ -435,10 +436,6 @@ fn split(text: &str) -> Vec<Chunk> {
         chunks.push(Chunk { start, end: bytes.len(), line: to_u32(start_line) });
     }
     chunks
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 fn blank_or_comment(line: &[u8]) -> bool {
