@@ -46,6 +46,11 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let mut tree = Tree::new();
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
+    crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
+    let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();
+    if let Some(text) = crate::emit::runbook::runbook(p.name.as_str(), &source, &stacks) {
+        tree.insert("RUNBOOK.md", text);
+    }
     Ok(Built { tree, base, envs })
 }
 

@@ -249,6 +249,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     let config = format!("ConfigMap/{NS}/api-config");
     let pdb = format!("PodDisruptionBudget/{NS}/api");
     let db = format!("StatefulSet/{NS}/db");
+    let rules = format!("PrometheusRule/{NS}/fingerprint-api-alerts");
     let requests_cpu = format!("{CONTAINER}/resources/requests/cpu");
     let requests_memory = format!("{CONTAINER}/resources/requests/memory");
     let limits_memory = format!("{CONTAINER}/resources/limits/memory");
@@ -272,6 +273,8 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
             (&deployment, &deployment_paths),
             // scale 0.5 applies to the datastore's declared resources too.
             (&db, &resources),
+            // Without the HPA, its HpaAtMaximum alert goes too.
+            (&rules, &["/spec/groups/0/rules/5"]),
         ]),
         "staging differs from the base elsewhere than the description says"
     );

@@ -3,7 +3,9 @@
 
 pub mod files;
 pub mod kustomize;
+pub mod monitoring;
 pub mod readme;
+pub mod runbook;
 
 use serde::Serialize;
 

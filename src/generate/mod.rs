@@ -6,6 +6,7 @@
 //! turns into generators reading git-ignored env files.
 
 pub mod datastores;
+pub mod monitoring;
 pub mod network;
 pub mod workloads;
 
@@ -96,6 +97,19 @@ pub struct SecretSource {
 pub struct Stack {
     pub objects: Vec<Object>,
     pub secrets: Vec<SecretSource>,
+    /// Plain monitoring files (rules, their tests, scrape and Alertmanager configuration).
+    pub monitoring: Option<monitoring::Monitoring>,
+    /// Sections of `RUNBOOK.md`, in order; several generators add to it.
+    pub runbook: Vec<RunbookSection>,
+}
+
+/// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
+/// point at its GitHub anchor ([`monitoring::anchor`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookSection {
+    pub title: String,
+    /// Markdown, without the heading.
+    pub body: String,
 }
 
 impl Stack {
@@ -128,6 +142,8 @@ pub fn generate(r: &Resolved) -> Stack {
     }
     network::ingresses(r, &mut stack);
     network::network_policies(r, &mut stack);
+    // Last: backup alerts follow the CronJobs generated above.
+    monitoring::monitoring(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();

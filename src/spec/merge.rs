@@ -27,8 +27,27 @@ macro_rules! replace {
 }
 
 replace!(
-    String, u8, u16, u32, u64, f64, bool, Name, EnvValue, PortRef, Cpu, Bytes, Seconds, Mesh, LogLevel, Protocol,
-    AccessMode, Engine, Pdb,
+    String,
+    u8,
+    u16,
+    u32,
+    u64,
+    f64,
+    bool,
+    Name,
+    EnvValue,
+    PortRef,
+    Cpu,
+    Bytes,
+    Seconds,
+    Mesh,
+    LogLevel,
+    Protocol,
+    AccessMode,
+    Engine,
+    Pdb,
+    Slo,
+    ServiceAlerts,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -68,6 +87,8 @@ fields!(Service {
     pdb,
     shutdown,
     rbac,
+    slo,
+    alerts,
 });
 fields!(Expose { host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
@@ -75,7 +96,7 @@ fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });
 fields!(Probes { live, ready, startup });
 fields!(Probe { path, port, exec, initial_delay, period, timeout, failure_threshold });
-fields!(Metrics { path, port, interval });
+fields!(Metrics { path, port, interval, requests, status_label, duration, histograms });
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });
