@@ -47,6 +47,9 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
+    let monitoring_ns =
+        p.cluster.monitoring_namespace.as_deref().unwrap_or(crate::spec::resolve::defaults::MONITORING_NAMESPACE);
+    crate::emit::dashboards::emit(&base, monitoring_ns, &source, &mut tree)?;
     let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();
     if let Some(text) = crate::emit::runbook::runbook(p.name.as_str(), &source, &stacks) {
         tree.insert("RUNBOOK.md", text);

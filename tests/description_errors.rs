@@ -829,3 +829,24 @@ fn custom_alert_with_a_bad_metric_name_is_refused() {
     let run = gen_text(&text);
     run.error_block("`web`: `queue-wait` is not a Prometheus metric name");
 }
+
+// ------------------------------------------------------------ traces and logs
+
+#[test]
+fn sampling_above_100_percent_points_at_the_value() {
+    let text = format!("{STARTER}tracing: {{ exporter: jaeger, sampling: \"120%\" }}\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"120%\"", 0),
+        "percentage 120 is out of range: it must be above 0 and at most 100",
+        None,
+    );
+}
+
+#[test]
+fn unknown_log_backend_is_refused() {
+    let text = format!("{STARTER}logs: {{ backend: splunk }}\n");
+    let run = gen_text(&text);
+    run.assert_refused();
+    assert!(run.stderr.contains("splunk"), "{}", run.stderr);
+}

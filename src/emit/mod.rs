@@ -1,6 +1,7 @@
 //! Writing generated stacks: YAML serialization, the kustomize layout, and
 //! safe files on disk.
 
+pub mod dashboards;
 pub mod files;
 pub mod kustomize;
 pub mod monitoring;

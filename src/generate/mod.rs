@@ -5,9 +5,11 @@
 //! never objects here: they are [`SecretSource`]s, which the kustomize emitter
 //! turns into generators reading git-ignored env files.
 
+pub mod dashboards;
 pub mod datastores;
 pub mod monitoring;
 pub mod network;
+pub mod telemetry;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -101,6 +103,10 @@ pub struct Stack {
     pub monitoring: Option<monitoring::Monitoring>,
     /// Sections of `RUNBOOK.md`, in order; several generators add to it.
     pub runbook: Vec<RunbookSection>,
+    /// Grafana dashboards (also ConfigMaps among `objects`).
+    pub dashboards: Vec<dashboards::Dashboard>,
+    /// OpenTelemetry Collector and log shipping files, by path under `monitoring/`.
+    pub telemetry: telemetry::Files,
 }
 
 /// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
@@ -144,6 +150,8 @@ pub fn generate(r: &Resolved) -> Stack {
     network::network_policies(r, &mut stack);
     // Last: backup alerts follow the CronJobs generated above.
     monitoring::monitoring(r, &mut stack);
+    dashboards::dashboards(r, &mut stack);
+    telemetry::telemetry(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();

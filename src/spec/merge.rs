@@ -96,7 +96,7 @@ fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });
 fields!(Probes { live, ready, startup });
 fields!(Probe { path, port, exec, initial_delay, period, timeout, failure_threshold });
-fields!(Metrics { path, port, interval, requests, status_label, duration, histograms });
+fields!(Metrics { path, port, interval, requests, status_label, duration, histograms, endpoint_label, gauges });
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });

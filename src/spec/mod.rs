@@ -13,6 +13,7 @@ pub mod merge;
 pub mod quantity;
 pub mod resolve;
 pub mod starter;
+pub mod telemetry;
 mod validate;
 mod value;
 
@@ -67,6 +68,12 @@ pub struct Platform {
     /// Alertmanager receivers named by `alerts`; credentials come from files.
     #[serde(default)]
     pub receivers: BTreeMap<Name, Receiver>,
+    /// Traces: OpenTelemetry Collector exporter (`jaeger` or `otlp`), endpoint
+    /// and sampling (`"10%"`); writes `monitoring/otel-collector.yaml`.
+    pub tracing: Option<telemetry::Tracing>,
+    /// Container logs: backend (`loki` or `elasticsearch`), endpoint and
+    /// retention (`7d`); writes `monitoring/fluent-bit.yaml` and the retention settings.
+    pub logs: Option<telemetry::Logs>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -344,6 +351,11 @@ pub struct Metrics {
     pub duration: Option<String>,
     /// More histograms (base names, seconds) whose P50, P95 and P99 are recorded.
     pub histograms: Option<Vec<String>>,
+    /// Label of `requests` naming the endpoint, for the dashboards' request
+    /// rate by endpoint (default `handler`).
+    pub endpoint_label: Option<String>,
+    /// Gauges the service exports (e.g. `model_accuracy`), each a dashboard panel.
+    pub gauges: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

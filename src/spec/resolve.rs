@@ -29,6 +29,8 @@ pub struct Resolved {
     /// ServiceMonitors and PrometheusRule in the kustomize output.
     pub prometheus_operator: bool,
     pub alerting: super::alerts::Alerting,
+    /// Tracing and log shipping, when the description asks for them.
+    pub telemetry: super::telemetry::Telemetry,
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
     pub external: Vec<Ext>,
@@ -162,6 +164,8 @@ pub struct MetricsR {
     pub status_label: String,
     pub duration: String,
     pub histograms: Vec<String>,
+    pub endpoint_label: String,
+    pub gauges: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -307,21 +311,20 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let Some(alerting) = alerting.filter(|_| errors.is_empty()) else {
         return Err(errors);
     };
+    let monitoring_namespace =
+        p.cluster.monitoring_namespace.clone().unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into());
     let resolved = Resolved {
         namespace: default_ns.clone(),
         prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
         alerting,
+        telemetry: super::telemetry::resolve(p.tracing.as_ref(), p.logs.as_ref(), &monitoring_namespace),
         platform: p.name.to_string(),
         env: env.map(str::to_string),
         kube: p.cluster.kubernetes.value,
         mesh: environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None),
         ingress_class: p.cluster.ingress_class.clone().unwrap_or_else(|| defaults::INGRESS_CLASS.into()),
         ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| defaults::INGRESS_NAMESPACE.into()),
-        monitoring_namespace: p
-            .cluster
-            .monitoring_namespace
-            .clone()
-            .unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into()),
+        monitoring_namespace,
         issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
         storage_class: p.cluster.storage_class.clone(),
         services,
@@ -590,11 +593,20 @@ impl Cx<'_> {
             status_label: m.status_label.clone().unwrap_or_else(|| defaults::STATUS_LABEL.into()),
             duration: m.duration.clone().unwrap_or_else(|| defaults::DURATION_METRIC.into()),
             histograms: m.histograms.clone().unwrap_or_default(),
+            endpoint_label: m.endpoint_label.clone().unwrap_or_else(|| "handler".into()),
+            gauges: m.gauges.clone().unwrap_or_default(),
         });
         if let Some(m) = &metrics {
-            let names = [&m.requests, &m.duration].into_iter().chain(&m.histograms);
+            let names = [&m.requests, &m.duration].into_iter().chain(&m.histograms).chain(&m.gauges);
             for metric in names.filter(|n| !super::alerts::is_metric_name(n)) {
                 self.err(Pos::UNKNOWN, format!("`{name}`: `{metric}` is not a Prometheus metric name"), None);
+            }
+            if !super::alerts::is_metric_name(&m.endpoint_label) || m.endpoint_label.contains(':') {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("`{name}`: `{}` is not a Prometheus label name", m.endpoint_label),
+                    None,
+                );
             }
             if !super::alerts::is_metric_name(&m.status_label) || m.status_label.contains(':') {
                 self.err(Pos::UNKNOWN, format!("`{name}`: `{}` is not a Prometheus label name", m.status_label), None);
