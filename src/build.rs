@@ -33,7 +33,8 @@ impl Built {
 
 /// Builds the whole output tree for a loaded description read from `file`.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
-    let base = generate::generate(&resolve(p, None, file).map_err(Error::Description)?);
+    let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
+    let base = generate::generate(&resolved_base);
     let mut envs = Vec::new();
     if p.environments.is_empty() {
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
@@ -46,6 +47,10 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let mut tree = Tree::new();
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
+    let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
+    if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names) {
+        tree.insert("RUNBOOK.md", text);
+    }
     Ok(Built { tree, base, envs })
 }
 

@@ -4,6 +4,7 @@
 pub mod files;
 pub mod kustomize;
 pub mod readme;
+pub mod runbook;
 
 use serde::Serialize;
 

@@ -5,6 +5,7 @@
 //! never objects here: they are [`SecretSource`]s, which the kustomize emitter
 //! turns into generators reading git-ignored env files.
 
+pub mod backup;
 pub mod datastores;
 pub mod network;
 pub mod workloads;
@@ -126,6 +127,7 @@ pub fn generate(r: &Resolved) -> Stack {
     for store in &r.datastores {
         datastores::datastore(r, store, &mut stack);
     }
+    backup::backups(r, &mut stack);
     network::ingresses(r, &mut stack);
     network::network_policies(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());

@@ -27,8 +27,26 @@ macro_rules! replace {
 }
 
 replace!(
-    String, u8, u16, u32, u64, f64, bool, Name, EnvValue, PortRef, Cpu, Bytes, Seconds, Mesh, LogLevel, Protocol,
-    AccessMode, Engine, Pdb,
+    String,
+    u8,
+    u16,
+    u32,
+    u64,
+    f64,
+    bool,
+    Name,
+    EnvValue,
+    PortRef,
+    Cpu,
+    Bytes,
+    Seconds,
+    Mesh,
+    LogLevel,
+    Protocol,
+    AccessMode,
+    Engine,
+    Pdb,
+    DatastoreBackup,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -79,7 +97,7 @@ fields!(Metrics { path, port, interval });
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });
-fields!(Datastore { engine, version, image, storage, storage_class, replicas, namespace, resources, database });
+fields!(Datastore { engine, version, image, storage, storage_class, replicas, namespace, resources, database, backup });
 
 impl<T: Merge> Merge for Option<T> {
     fn merge(&mut self, other: Self) {

@@ -59,6 +59,68 @@ pub struct Platform {
     /// Hosts outside the cluster that services call.
     #[serde(default)]
     pub external: BTreeMap<Name, External>,
+    /// Where datastore backups go, and Velero schedules for the whole platform.
+    pub backup: Option<Backup>,
+}
+
+/// The platform's backup target: an S3-compatible bucket for the datastore
+/// dumps (each datastore's `backup` sets how often and how long), and Velero
+/// schedules that back up every namespace of the platform with volume snapshots.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Backup {
+    /// `s3://BUCKET` or `s3://BUCKET/PREFIX`; objects go to
+    /// `PREFIX/PLATFORM[/ENV]/DATASTORE/TIMESTAMP.EXT`.
+    #[schemars(with = "String")]
+    pub bucket: Spanned<String>,
+    /// S3 endpoint URL (default `https://s3.amazonaws.com`; e.g. a MinIO or
+    /// Ceph address for other S3-compatible stores).
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
+    /// Name of the Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`
+    /// for the bucket (default `backup-credentials`); its values come from a
+    /// git-ignored env file, never from the description.
+    pub credentials: Option<Name>,
+    /// Velero schedules (the Velero server and its storage location are
+    /// installed separately).
+    pub velero: Option<Velero>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Velero {
+    /// Namespace of the Velero server (default `velero`).
+    pub namespace: Option<Name>,
+    /// A daily backup: `{ at: "02:00", keep: 30d }` (UTC).
+    pub daily: Option<VeleroSchedule>,
+    /// An hourly backup: `{ at: ":30", keep: 7d }` (minute past each hour).
+    pub hourly: Option<VeleroSchedule>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VeleroSchedule {
+    /// When, in UTC: `"HH:MM"` for daily (default `"02:00"`), `":MM"` for
+    /// hourly (default `":30"`).
+    #[schemars(with = "Option<String>")]
+    pub at: Option<Spanned<String>>,
+    /// How long each backup is kept (Velero's TTL), e.g. `30d`.
+    #[schemars(with = "Seconds")]
+    pub keep: Spanned<Seconds>,
+}
+
+/// A datastore's backups: a dump every `every`, each kept for `keep`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatastoreBackup {
+    /// How often: minutes that divide an hour (`15m`, `30m`), hours that
+    /// divide a day (`1h`, `4h`, `12h`) or `1d`.
+    #[schemars(with = "Seconds")]
+    pub every: Spanned<Seconds>,
+    /// How long each dump is kept in the bucket; older ones are deleted after
+    /// each successful backup. Longer than `every`.
+    #[schemars(with = "Seconds")]
+    pub keep: Spanned<Seconds>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -424,6 +486,9 @@ pub struct Datastore {
     pub resources: Option<Resources>,
     /// Database name (postgres; default: the datastore's name).
     pub database: Option<String>,
+    /// Scheduled dumps to the platform's `backup.bucket`, with a restore Job
+    /// (postgres, redis, minio).
+    pub backup: Option<DatastoreBackup>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

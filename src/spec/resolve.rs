@@ -27,6 +27,8 @@ pub struct Resolved {
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
     pub external: Vec<Ext>,
+    /// The backup target and Velero schedules, when the description has `backup`.
+    pub backup: Option<BackupTarget>,
 }
 
 impl Resolved {
@@ -185,6 +187,30 @@ pub struct Store {
     pub requests: Requests,
     pub limits: LimitsR,
     pub database: String,
+    pub backup: Option<StoreBackup>,
+}
+
+/// A datastore's backup schedule, checked: `cron` is what `every` means.
+#[derive(Debug, Clone)]
+pub struct StoreBackup {
+    pub every: Seconds,
+    pub keep: Seconds,
+    pub cron: String,
+}
+
+/// Where backups go.
+#[derive(Debug, Clone)]
+pub struct BackupTarget {
+    /// The bucket name, without `s3://`.
+    pub bucket: String,
+    /// The key prefix inside the bucket (may be empty), without slashes at the ends.
+    pub prefix: String,
+    pub endpoint: String,
+    /// The Secret with the bucket's credentials.
+    pub credentials: String,
+    pub velero_namespace: String,
+    /// Velero schedules: (name, cron, ttl in seconds).
+    pub velero: Vec<(String, String, Seconds)>,
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +240,11 @@ pub mod defaults {
     pub const WS_TIMEOUT: u32 = 3600;
     pub const HTTP_TIMEOUT: u32 = 60;
     pub const METRICS_INTERVAL: u32 = 30;
+    pub const S3_ENDPOINT: &str = "https://s3.amazonaws.com";
+    pub const BACKUP_CREDENTIALS: &str = "backup-credentials";
+    pub const VELERO_NAMESPACE: &str = "velero";
+    pub const VELERO_DAILY_AT: &str = "02:00";
+    pub const VELERO_HOURLY_AT: &str = ":30";
 }
 
 /// Resolves `p` for environment `env` (`None`: the base). Errors name the line
@@ -267,7 +298,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
             ds.merge(o.clone());
         }
         let mut cx = Cx { file, errors: &mut errors, name };
-        if let Some(s) = cx.datastore(&ds, &default_ns) {
+        if let Some(s) = cx.datastore(&ds, &default_ns, p.backup.is_some()) {
             datastores.push(s);
         }
     }
@@ -282,6 +313,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         })
         .collect();
 
+    let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -302,6 +334,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         services,
         datastores,
         external,
+        backup,
     };
     check_wiring(p, &resolved, file)?;
     Ok(resolved)
@@ -830,7 +863,7 @@ impl Cx<'_> {
         }
     }
 
-    fn datastore(&mut self, d: &Datastore, default_ns: &str) -> Option<Store> {
+    fn datastore(&mut self, d: &Datastore, default_ns: &str, has_bucket: bool) -> Option<Store> {
         let name = self.name.to_string();
         let before = self.errors.len();
         let Some(engine) = &d.engine else {
@@ -867,10 +900,12 @@ impl Cx<'_> {
         if let Err(m) = check_image(&image) {
             self.err(Pos::UNKNOWN, m, None);
         }
+        let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
         if self.errors.len() > before {
             return None;
         }
         Some(Store {
+            backup,
             namespace: d.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
             database: d.database.clone().unwrap_or_else(|| name.replace('-', "_")),
             name,
@@ -883,6 +918,163 @@ impl Cx<'_> {
             limits,
         })
     }
+}
+
+impl Cx<'_> {
+    fn store_backup(&mut self, b: &DatastoreBackup, engine: Engine, has_bucket: bool) -> Option<StoreBackup> {
+        let name = self.name.to_string();
+        let every_pos = pos_of(&b.every.referenced);
+        let (every, keep) = (b.every.value, b.keep.value);
+        if matches!(engine, Engine::Neo4j | Engine::Rabbitmq) {
+            let why = match engine {
+                Engine::Neo4j => "Neo4j Community can only dump a stopped database",
+                _ => "RabbitMQ keeps messages, not data worth a dump",
+            };
+            self.err(
+                every_pos,
+                format!("datastore `{name}` ({}) has no backup job: {why}", engine.as_str()),
+                Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume".into()),
+            );
+            return None;
+        }
+        if !has_bucket {
+            self.err(
+                every_pos,
+                format!("datastore `{name}` has a backup but the platform has no `backup.bucket`"),
+                Some("add `backup: { bucket: s3://BUCKET }` at the top level".into()),
+            );
+            return None;
+        }
+        let cron = match cron_every(every.get(), &name) {
+            Ok(c) => c,
+            Err(m) => {
+                self.err(
+                    every_pos,
+                    m,
+                    Some(
+                        "use minutes that divide an hour (15m, 30m), hours that divide a day (1h, 4h, 12h) or 1d"
+                            .into(),
+                    ),
+                );
+                return None;
+            }
+        };
+        if keep <= every {
+            self.err(
+                pos_of(&b.keep.referenced),
+                format!("backups of `{name}` are kept {keep}, not longer than they are taken (every {every})"),
+                Some(format!("keep them longer than {every}, so that a backup always exists, e.g. `keep: 7d`")),
+            );
+            return None;
+        }
+        Some(StoreBackup { every, keep, cron })
+    }
+}
+
+/// A cron schedule for "every `seconds`": the minute of hourly and daily
+/// schedules is spread by the datastore's name, so that backups of several
+/// datastores do not all start at once.
+fn cron_every(seconds: u32, name: &str) -> Result<String, String> {
+    let minute = name.bytes().map(u32::from).sum::<u32>() % 60;
+    let every = Seconds::new(seconds);
+    match seconds {
+        0 => Err("backups every 0s cannot be written as a cron schedule".into()),
+        86_400 => Ok(format!("{minute} 3 * * *")),
+        s if s % 3600 == 0 && s < 86_400 && 24 % (s / 3600) == 0 => match s / 3600 {
+            1 => Ok(format!("{minute} * * * *")),
+            h => Ok(format!("{minute} */{h} * * *")),
+        },
+        s if s % 60 == 0 && s < 3600 && 60 % (s / 60) == 0 => Ok(format!("*/{} * * * *", s / 60)),
+        _ => Err(format!("backups every {every} cannot be written as a cron schedule")),
+    }
+}
+
+/// Checks `backup` and turns it into the resolved target.
+fn backup_target(b: &Backup, file: &Path, errors: &mut Vec<Diagnostic>) -> Option<BackupTarget> {
+    let before = errors.len();
+    let url = b.bucket.value.as_str();
+    let (bucket, prefix) = match url.strip_prefix("s3://") {
+        Some(rest) => rest.split_once('/').unwrap_or((rest, "")),
+        None => ("", ""),
+    };
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let prefix = prefix.trim_matches('/');
+    let prefix_ok = prefix.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_./".contains(&c));
+    if !bucket_ok || !prefix_ok {
+        errors.push(
+            Diagnostic::error(file, pos_of(&b.bucket.referenced), format!("invalid backup bucket {url:?}")).with_help(
+                "write `s3://BUCKET` or `s3://BUCKET/PREFIX` (bucket: 3-63 lower-case letters, digits, '-', '.')",
+            ),
+        );
+    }
+    let endpoint = match &b.endpoint {
+        Some(e) => {
+            let v = e.value.trim_end_matches('/');
+            let host = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://")).unwrap_or("");
+            if host.is_empty() || host.contains(['/', ' ', '@']) {
+                errors.push(
+                    Diagnostic::error(file, pos_of(&e.referenced), format!("invalid S3 endpoint {:?}", e.value))
+                        .with_help("write the URL of the S3 API, e.g. `https://minio.example.com:9000`"),
+                );
+            }
+            v.to_string()
+        }
+        None => defaults::S3_ENDPOINT.to_string(),
+    };
+    let velero = b.velero.clone().unwrap_or_default();
+    let mut schedules = Vec::new();
+    for (kind, s, default_at) in
+        [("daily", &velero.daily, defaults::VELERO_DAILY_AT), ("hourly", &velero.hourly, defaults::VELERO_HOURLY_AT)]
+    {
+        let Some(s) = s else { continue };
+        let at = s.at.as_ref().map_or(default_at, |a| a.value.as_str());
+        let at_pos = s.at.as_ref().map_or(Pos::UNKNOWN, |a| pos_of(&a.referenced));
+        let cron = match (kind, at.split_once(':')) {
+            ("daily", Some((h, m))) if h.len() == 2 && m.len() == 2 => match (h.parse::<u8>(), m.parse::<u8>()) {
+                (Ok(h), Ok(m)) if h < 24 && m < 60 => Some(format!("{m} {h} * * *")),
+                _ => None,
+            },
+            ("hourly", Some(("", m))) if m.len() == 2 => {
+                m.parse::<u8>().ok().filter(|m| *m < 60).map(|m| format!("{m} * * * *"))
+            }
+            _ => None,
+        };
+        let Some(cron) = cron else {
+            let want = if kind == "daily" { "\"HH:MM\" in UTC, e.g. \"02:00\"" } else { "\":MM\", e.g. \":30\"" };
+            errors.push(
+                Diagnostic::error(file, at_pos, format!("invalid time {at:?} for the {kind} Velero backup"))
+                    .with_help(format!("write {want}")),
+            );
+            continue;
+        };
+        let period = if kind == "daily" { 86_400 } else { 3600 };
+        if s.keep.value.get() <= period {
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    pos_of(&s.keep.referenced),
+                    format!("{kind} Velero backups kept {} expire before the next one", s.keep.value),
+                )
+                .with_help("keep them longer than the period, e.g. `keep: 7d`"),
+            );
+            continue;
+        }
+        schedules.push((kind.to_string(), cron, s.keep.value));
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(BackupTarget {
+        bucket: bucket.to_string(),
+        prefix: prefix.to_string(),
+        endpoint,
+        credentials: b.credentials.as_ref().map_or(defaults::BACKUP_CREDENTIALS.to_string(), |c| c.to_string()),
+        velero_namespace: velero.namespace.as_ref().map_or(defaults::VELERO_NAMESPACE.to_string(), |n| n.to_string()),
+        velero: schedules,
+    })
 }
 
 /// Image references must be pinned: a tag other than `latest`, or a digest.
