@@ -182,7 +182,7 @@ mv "$file" "$BACKUP_DIR/dump.rdb"
 # server a replica of it (a full sync replaces its whole dataset), then
 # promote the live server again.
 redis-server --bind 0.0.0.0 --port "$RESTORE_PORT" --dir "$BACKUP_DIR" --dbfilename dump.rdb \
-  --appendonly no --save "" --requirepass "$REDISCLI_AUTH" &
+  --appendonly no --save "" --repl-diskless-sync-delay 0 --requirepass "$REDISCLI_AUTH" &
 temp=$!
 trap 'kill "$temp" 2>/dev/null || true' EXIT
 until redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" ping 2>/dev/null | grep -q PONG; do sleep 1; done
