@@ -11,7 +11,7 @@ mod egress_blocks_dns;
 pub mod hosts;
 mod no_default_deny;
 mod peer_selects_nothing;
-pub mod policy;
+pub use crate::reach::policy;
 mod policy_selects_nothing;
 mod service_unreachable;
 
