@@ -73,17 +73,17 @@ fn load(args: &ReachArgs) -> Result<Loaded, String> {
             format!("{} is not a valid description:\n{text}", one.display())
         })?;
         let built = crate::build::build(&platform, one).map_err(|e| e.to_string())?;
-        let (env, stack) = match &args.env {
-            None => (crate::build::DEFAULT_ENV, &built.base),
+        let (dir, stack) = match &args.env {
+            None => ("kustomize/base".to_string(), &built.base),
             Some(env) => match built.envs.iter().find(|(n, _)| n == env) {
-                Some((n, s)) => (n.as_str(), s),
+                Some((n, s)) => (format!("kustomize/overlays/{n}"), s),
                 None => {
                     let names: Vec<&str> = built.envs.iter().map(|(n, _)| n.as_str()).collect();
                     return Err(format!("no environment `{env}` in {}; it has: {}", one.display(), names.join(", ")));
                 }
             },
         };
-        return crate::build::stack_sources(env, stack).map_err(|e| e.to_string());
+        return crate::build::stack_sources(&dir, stack).map_err(|e| e.to_string());
     }
     if args.env.is_some() {
         return Err("--env applies to a platform description, not to manifests".into());
