@@ -216,6 +216,27 @@ pub fn peers_match_in(cx: &Context, peers: Option<&Value>, policy_ns: &str, pod:
     }
 }
 
+/// Whether a `from`/`to` list admits every pod of every namespace: absent or
+/// empty, or a peer with an empty `namespaceSelector` and no (or an empty)
+/// `podSelector`, or an ipBlock of every address without exceptions.
+pub fn peers_admit_all(peers: Option<&Value>) -> bool {
+    let Some(list) = peers.and_then(Value::as_array).filter(|l| !l.is_empty()) else { return true };
+    list.iter().any(|p| {
+        let all_ns = p.get("namespaceSelector").is_some_and(|n| !n.is_null() && selector_is_empty(n))
+            && p.get("podSelector").is_none_or(|s| s.is_null() || selector_is_empty(s));
+        let every_address = p.get("ipBlock").is_some_and(|b| {
+            matches!(b.get("cidr").and_then(Value::as_str), Some("0.0.0.0/0" | "::/0"))
+                && b.get("except").and_then(Value::as_array).is_none_or(|e| e.is_empty())
+        });
+        all_ns || every_address
+    })
+}
+
+/// Whether a rule's `ports` list is absent or empty (every port).
+pub fn every_port(ports: Option<&Value>) -> bool {
+    ports.and_then(Value::as_array).is_none_or(|l| l.is_empty())
+}
+
 /// A destination port: its number and protocol, and the name the destination
 /// pod gives it (named policy ports match only declared names).
 #[derive(Debug, Clone, Copy)]
