@@ -400,6 +400,21 @@ fn s17_default_policy_types() {
     table(&with_egress, &[("api", "db", "5432", true), ("api", "tool", "8080", false), ("web", "api", "8000", false)]);
 }
 
+// 17b. An empty `policyTypes` list is defaulted like an absent one (Ingress, and
+// Egress when there are egress rules).
+#[test]
+fn s17b_empty_policy_types_defaults() {
+    let set = with(
+        shop(),
+        &[netpol(
+            "shop",
+            "db",
+            "{ podSelector: { matchLabels: { app: db } }, policyTypes: [], egress: [{ ports: [{ port: 53, protocol: UDP }] }] }",
+        )],
+    );
+    table(&set, &[("api", "db", "5432", false), ("db", "api", "8000", false), ("web", "api", "8000", true)]);
+}
+
 // 18. A policy applies to pods of its own namespace only: a deny-all in `other`
 // does not isolate the pods of `shop`.
 #[test]

@@ -81,7 +81,8 @@ impl<'a> Policy<'a> {
         let spec = o.value.get("spec")?;
         let rules = |f: &str| spec.get(f).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
         let (ingress_rules, egress_rules) = (rules("ingress"), rules("egress"));
-        let (ingress, egress) = match spec.get("policyTypes").and_then(Value::as_array) {
+        // An empty list is defaulted like an absent one by the API server.
+        let (ingress, egress) = match spec.get("policyTypes").and_then(Value::as_array).filter(|t| !t.is_empty()) {
             Some(types) => {
                 let has = |t: &str| types.iter().any(|x| x.as_str() == Some(t));
                 (has("Ingress"), has("Egress"))
