@@ -253,6 +253,18 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     Outcome { findings, objects: objects.len() }
 }
 
+/// Calls `f` with a [`Context`] over `loaded` (for analyses other than the
+/// checks, such as `kubeproof reach`).
+pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context) -> R) -> R {
+    let objects = &loaded.objects[..];
+    let index = Index::build(objects);
+    let schemas = schema::Schemas::new(config.minor());
+    let pods = pods::all(objects).collect();
+    let cx =
+        Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor(), pods };
+    f(&cx)
+}
+
 /// A finding as a positioned diagnostic, for the reports.
 pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
     let o = &loaded.objects[f.object];

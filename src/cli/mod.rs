@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod reach;
 
 use crate::Error;
 use crate::diag::Diagnostic;
@@ -53,6 +54,8 @@ enum Command {
     Schema,
     /// Check manifests: schema, security, reliability and cross-object references.
     Check(check::CheckArgs),
+    /// Whether the NetworkPolicies let FROM connect to TO, port by port, and which policies decide it.
+    Reach(reach::ReachArgs),
     /// List every check with its code, severity and summary.
     Rules,
     /// Explain a check: what it finds, why it matters, an example and the fix.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Check(args) => return check::check(args),
+        Command::Reach(args) => return reach::reach(args),
         Command::Rules => return check::list(),
         Command::Explain { code } => return check::explain(code),
         _ => {}
@@ -92,7 +96,7 @@ fn run(cmd: Command) -> Result<(), Error> {
             println!("{text}");
             Ok(())
         }
-        Command::Check(_) | Command::Rules | Command::Explain { .. } => Ok(()),
+        Command::Check(_) | Command::Reach(_) | Command::Rules | Command::Explain { .. } => Ok(()),
     }
 }
 

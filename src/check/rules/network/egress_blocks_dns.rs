@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::policy::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
+use crate::reach::policy::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
 
 /// KP403: pods isolated for egress without a way to reach DNS.
 pub struct EgressBlocksDns;

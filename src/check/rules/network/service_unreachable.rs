@@ -8,7 +8,7 @@ use crate::check::rules::references::{PortRef, pod_ports, service_ports};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::hosts::{HostRef, hosts_in, port_siblings};
-use super::policy::{Endpoint, Policies, Target, Tri};
+use crate::reach::policy::{Endpoint, Policies, Target, Tri};
 
 /// KP405: a workload configured to call a Service that the policies block.
 pub struct ServiceUnreachable;
