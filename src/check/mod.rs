@@ -170,6 +170,8 @@ pub struct Context<'a> {
     pub schemas: &'a schema::Schemas,
     /// Target Kubernetes minor version (1.`minor`).
     pub minor: u32,
+    /// The run's configuration (`.kubeproof.yaml`).
+    pub config: &'a Config,
     /// Every pod template, found once per run (most checks look at pods).
     pods: Vec<pods::Pod<'a>>,
 }
@@ -232,8 +234,15 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     let index = Index::build(objects);
     let schemas = schema::Schemas::new(config.minor());
     let pods = pods::all(objects).collect();
-    let cx =
-        Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor(), pods };
+    let cx = Context {
+        objects,
+        sources: &loaded.sources,
+        index: &index,
+        schemas: &schemas,
+        minor: config.minor(),
+        config,
+        pods,
+    };
     let mut findings = Vec::new();
     for check in rules::registry() {
         let meta = check.meta();
@@ -260,8 +269,15 @@ pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context
     let index = Index::build(objects);
     let schemas = schema::Schemas::new(config.minor());
     let pods = pods::all(objects).collect();
-    let cx =
-        Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor(), pods };
+    let cx = Context {
+        objects,
+        sources: &loaded.sources,
+        index: &index,
+        schemas: &schemas,
+        minor: config.minor(),
+        config,
+        pods,
+    };
     f(&cx)
 }
 
