@@ -110,6 +110,31 @@ impl Check for AlertNotRouted {
         if configs.is_empty() {
             return;
         }
+        // A configuration none of whose receivers notifies (kube-prometheus
+        // ships one to be filled in) is reported once, not for every alert.
+        if configs.iter().all(|c| !c.notifies_anyone()) {
+            let mut alerts = 0usize;
+            for_each_rule(cx, |r| alerts += usize::from(r.alert().is_some()));
+            if alerts == 0 {
+                return;
+            }
+            for c in &configs {
+                out.report(
+                    c.object,
+                    &c.ptr,
+                    format!(
+                        "no receiver of the routing configuration ({}) has notification configs: none of the \
+                         {alerts} alert(s) of the checked set notifies anyone",
+                        c.name
+                    ),
+                )
+                .help(
+                    "add `pagerduty_configs`, `slack_configs`, `email_configs`, `webhook_configs` … to the \
+                     receivers the routes use (camelCase in an AlertmanagerConfig)",
+                );
+            }
+            return;
+        }
         for_each_rule(cx, |r| {
             let Some(alert) = r.alert() else { return };
             let labels = r.static_labels();

@@ -79,8 +79,10 @@ impl Check for PageWithoutFor {
             let Some(alert) = r.alert() else { return };
             let Some(severity) = r.label("severity").filter(|s| pages(s)) else { return };
             let (at, what) = match r.value.get("for") {
-                None | Some(Value::Null) => ("alert", "has no `for:`"),
-                Some(v) if zero(v) => ("for", "has `for: 0s`"),
+                None | Some(Value::Null) => ("alert", "has no `for:`".to_string()),
+                Some(v) if zero(v) => {
+                    ("for", format!("has `for: {}`", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                }
                 Some(_) => return,
             };
             out.report(

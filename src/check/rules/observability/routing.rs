@@ -189,12 +189,14 @@ impl Route {
     }
 
     /// The receivers an alert with `labels` may reach from this (matching)
-    /// route; `None` stands for "the parent's receiver" resolved by the caller.
+    /// route, each with whether the way there surely matched on `alertname`
+    /// (the alert was sent there on purpose, as a Watchdog to a null receiver).
     fn walk(
         &self,
         labels: &std::collections::BTreeMap<&str, &str>,
         inherited: Option<&str>,
-        out: &mut BTreeSet<Option<String>>,
+        on_purpose: bool,
+        out: &mut BTreeSet<(Option<String>, bool)>,
     ) {
         let receiver = self.receiver.as_deref().or(inherited);
         let mut surely_matched = false;
@@ -203,7 +205,8 @@ impl Route {
             if m == Some(false) {
                 continue;
             }
-            child.walk(labels, receiver, out);
+            let named = m == Some(true) && child.matchers.iter().any(|x| x.name == "alertname");
+            child.walk(labels, receiver, on_purpose || named, out);
             if m == Some(true) {
                 surely_matched = true;
                 if !child.cont {
@@ -212,7 +215,7 @@ impl Route {
             }
         }
         if !surely_matched {
-            out.insert(receiver.map(str::to_string));
+            out.insert((receiver.map(str::to_string), on_purpose));
         }
     }
 }
@@ -263,12 +266,19 @@ impl Config {
         Config { object, ptr, name, root, receivers }
     }
 
+    /// Whether any receiver has a notification configuration.
+    pub fn notifies_anyone(&self) -> bool {
+        self.receivers.values().any(|&has| has)
+    }
+
     pub fn reach(&self, labels: &std::collections::BTreeMap<&str, &str>) -> Reach {
         let mut out = BTreeSet::new();
-        self.root.walk(labels, None, &mut out);
+        self.root.walk(labels, None, false, &mut out);
         let mut silent = Vec::new();
-        for r in out {
+        for (r, on_purpose) in out {
             match r {
+                // Routed by its name: silenced on purpose.
+                _ if on_purpose => return Reach::Delivered,
                 // No receiver at the root: the configuration is invalid, not judged here.
                 None => return Reach::Delivered,
                 Some(name) => match self.receivers.get(&name) {

@@ -40,3 +40,121 @@ fn matchers_strings_are_read_like_alertmanager() {
     assert_eq!(eval(r#"env="prod""#), [None]);
     assert_eq!(eval(r#"team!~"a,b""#), [Some(true)]);
 }
+
+fn findings(text: &str, config: &crate::check::config::Config) -> Vec<(&'static str, String)> {
+    let (loaded, outcome) = crate::check::check_text("t.yaml", text, config);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    outcome.findings.into_iter().filter(|f| f.code.starts_with("KP6")).map(|f| (f.code, f.message)).collect()
+}
+
+const RULE: &str = "apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: r, namespace: shop }
+spec:
+  groups:
+    - name: g
+      rules:
+        - alert: A
+          expr: EXPR
+          for: 5m
+          labels: { severity: SEV }
+          annotations: { runbook_url: https://r.example.com/a }
+";
+
+fn rule(expr: &str, severity: &str) -> String {
+    RULE.replace("EXPR", expr).replace("SEV", severity)
+}
+
+#[test]
+fn known_metrics_come_from_the_configuration() {
+    let text =
+        rule("rate(shop_orders_total[5m]) + histogram_quantile(0.9, rate(checkout_seconds_bucket[5m])) > 1", "warning");
+    let none = crate::check::config::Config::default();
+    let got = findings(&text, &none);
+    assert_eq!(got.iter().filter(|(c, _)| *c == "KP608").count(), 2, "{got:?}");
+    let config = crate::check::config::Config {
+        metrics: vec!["shop_*".into(), "checkout_seconds".into()],
+        ..Default::default()
+    };
+    assert!(findings(&text, &config).is_empty(), "{:?}", findings(&text, &config));
+}
+
+const NULL_CONFIG: &str = "---
+apiVersion: v1
+kind: Secret
+metadata: { name: alertmanager-main, namespace: monitoring }
+stringData:
+  alertmanager.yaml: |
+    route:
+      receiver: Default
+      routes:
+        - { matchers: [alertname = Watchdog], receiver: Watchdog }
+        - { matchers: [severity = critical], receiver: Critical }
+    receivers:
+      - name: Default
+      - name: Watchdog
+      - name: Critical
+        CONFIGS
+";
+
+#[test]
+fn routing_reports_a_silent_configuration_once_and_respects_routes_by_alert_name() {
+    let config = crate::check::config::Config::default();
+    let rules = rule("up == 0", "critical") + "---\n" + &rule("up == 0", "warning").replace("name: r,", "name: r2,");
+    let watchdog = rule("vector(1)", "none").replace("alert: A", "alert: Watchdog").replace("name: r,", "name: w,");
+    let silent = format!("{rules}---\n{watchdog}{}", NULL_CONFIG.replace("CONFIGS", ""));
+    let got = findings(&silent, &config);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.starts_with("no receiver of the routing configuration"), "{got:?}");
+
+    let some =
+        format!("{rules}---\n{watchdog}{}", NULL_CONFIG.replace("CONFIGS", "slack_configs: [{ channel: '#a' }]"));
+    let got = findings(&some, &config);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.contains("alert `A` (severity=warning) notifies no one: it reaches only `Default`"), "{got:?}");
+}
+
+#[test]
+fn monitors_are_judged_only_where_services_are_checked() {
+    let config = crate::check::config::Config::default();
+    let sm = "apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: sm, namespace: monitoring }
+spec:
+  namespaceSelector: { matchNames: [shop] }
+  selector: { matchLabels: { app: api } }
+  endpoints: [{ port: metrics }]
+";
+    assert!(findings(sm, &config).is_empty());
+    let other = format!(
+        "{sm}---\napiVersion: v1\nkind: Service\nmetadata: {{ name: db, namespace: shop }}\nspec: {{ ports: [{{ port: 5432 }}] }}\n"
+    );
+    assert_eq!(findings(&other, &config).iter().map(|f| f.0).collect::<Vec<_>>(), ["KP606"]);
+    let any = other.replace("matchNames: [shop]", "any: true");
+    assert_eq!(findings(&any, &config).iter().map(|f| f.0).collect::<Vec<_>>(), ["KP606"]);
+    let labelled = other.replace("name: db, namespace: shop", "name: db, namespace: shop, labels: { app: api }");
+    assert_eq!(findings(&labelled, &config).iter().map(|f| f.0).collect::<Vec<_>>(), ["KP607"]);
+}
+
+#[test]
+fn dashboards_skip_other_data_sources_and_unplaceable_variables() {
+    let config = crate::check::config::Config::default();
+    let dash = r#"apiVersion: v1
+kind: ConfigMap
+metadata: { name: d, namespace: monitoring, labels: { grafana_dashboard: "1" } }
+data:
+  d.json: |
+    {"templating": {"list": [{"name": "logs", "type": "datasource", "query": "loki"}]},
+     "panels": [
+       {"title": "L", "datasource": "$logs", "targets": [{"expr": "sum(count_over_time({app=\"a\"}[5m]))"}]},
+       {"title": "V", "targets": [{"refId": "A", "expr": "topk($n, up"}]},
+       {"title": "R", "type": "row", "panels": [{"title": "P", "targets": [{"refId": "B", "expr": "rate(nothing_here_total[$__rate_interval])"}]}]}
+     ]}
+"#;
+    let got = findings(dash, &config);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].1.contains("panel \"P\", query B of dashboard `d.json` queries metric `nothing_here_total`"),
+        "{got:?}"
+    );
+}
