@@ -124,6 +124,7 @@ spec:
 struct Known {
     exact: HashSet<String>,
     prefixes: Vec<String>,
+    helps: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 impl Known {
@@ -144,7 +145,7 @@ impl Known {
                 exact.insert(rec.to_string());
             }
         });
-        Known { exact, prefixes }
+        Known { exact, prefixes, helps: Default::default() }
     }
 
     fn has(&self, name: &str) -> bool {
@@ -153,8 +154,24 @@ impl Known {
             || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
+    /// The help for an unknown name, computed once per name (a suggestion
+    /// compares the name with every known one of about its length).
     fn help(&self, name: &str) -> String {
-        if let Some(s) = crate::diag::did_you_mean(name, self.exact.iter().map(String::as_str)) {
+        if let Some(h) = self.helps.borrow().get(name) {
+            return h.clone();
+        }
+        let h = self.compute_help(name);
+        self.helps.borrow_mut().insert(name.to_string(), h.clone());
+        h
+    }
+
+    fn compute_help(&self, name: &str) -> String {
+        let close = self
+            .exact
+            .iter()
+            .map(String::as_str)
+            .filter(|k| k.len().abs_diff(name.len()) <= 3 && k.as_bytes().first() == name.as_bytes().first());
+        if let Some(s) = crate::diag::did_you_mean(name, close) {
             return format!("did you mean `{s}`?");
         }
         format!(
