@@ -158,3 +158,10 @@ data:
         "{got:?}"
     );
 }
+
+#[test]
+fn the_metrics_setting_reads_from_kubeproof_yaml() {
+    let c: crate::check::config::Config =
+        serde_saphyr::from_str("metrics: [orders_total, \"shop_*\"]\n").expect("reads");
+    assert_eq!(c.metrics, ["orders_total", "shop_*"]);
+}
