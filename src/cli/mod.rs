@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod budget;
 mod check;
 
 use crate::Error;
@@ -53,6 +54,8 @@ enum Command {
     Schema,
     /// Check manifests: schema, security, reliability and cross-object references.
     Check(check::CheckArgs),
+    /// CPU, memory and storage per environment and namespace, at minimum and maximum scale, against capacity.
+    Budget(budget::BudgetArgs),
     /// List every check with its code, severity and summary.
     Rules,
     /// Explain a check: what it finds, why it matters, an example and the fix.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Check(args) => return check::check(args),
+        Command::Budget(args) => return budget::budget(args),
         Command::Rules => return check::list(),
         Command::Explain { code } => return check::explain(code),
         _ => {}
@@ -92,7 +96,7 @@ fn run(cmd: Command) -> Result<(), Error> {
             println!("{text}");
             Ok(())
         }
-        Command::Check(_) | Command::Rules | Command::Explain { .. } => Ok(()),
+        Command::Check(_) | Command::Budget(_) | Command::Rules | Command::Explain { .. } => Ok(()),
     }
 }
 
