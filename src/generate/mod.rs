@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod datastores;
 pub mod network;
+pub mod quotas;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -130,6 +131,7 @@ pub fn generate(r: &Resolved) -> Stack {
     backup::backups(r, &mut stack);
     network::ingresses(r, &mut stack);
     network::network_policies(r, &mut stack);
+    quotas::quotas(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();
