@@ -6,6 +6,7 @@
 //! turns into generators reading git-ignored env files.
 
 pub mod datastores;
+pub mod mesh;
 pub mod network;
 pub mod workloads;
 
@@ -126,7 +127,12 @@ pub fn generate(r: &Resolved) -> Stack {
     for store in &r.datastores {
         datastores::datastore(r, store, &mut stack);
     }
-    network::ingresses(r, &mut stack);
+    if r.mesh == crate::spec::Mesh::Istio {
+        // The Istio ingress gateway replaces the Ingress.
+        mesh::mesh(r, &mut stack);
+    } else {
+        network::ingresses(r, &mut stack);
+    }
     network::network_policies(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
+use super::duration::Millis;
 use super::*;
 
 pub trait Merge {
@@ -28,7 +29,7 @@ macro_rules! replace {
 
 replace!(
     String, u8, u16, u32, u64, f64, bool, Name, EnvValue, PortRef, Cpu, Bytes, Seconds, Mesh, LogLevel, Protocol,
-    AccessMode, Engine, Pdb,
+    AccessMode, Engine, Pdb, Millis,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -68,6 +69,7 @@ fields!(Service {
     pdb,
     shutdown,
     rbac,
+    traffic,
 });
 fields!(Expose { host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });

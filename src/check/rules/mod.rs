@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use super::Check;
 
+pub mod mesh;
 pub mod network;
 pub mod references;
 pub mod reliability;
@@ -19,6 +20,7 @@ static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     all.extend_from_slice(reliability::CHECKS);
     all.extend_from_slice(references::CHECKS);
     all.extend_from_slice(network::CHECKS);
+    all.extend_from_slice(mesh::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });
