@@ -102,11 +102,11 @@ spec:
 
 /// The mTLS mode that governs the pods of Service `svc` (when it is in the
 /// set) in namespace `ns`, and the PeerAuthentication that sets it.
-fn governing<'a>(cx: &'a Context, ns: &str, svc: Option<usize>) -> Option<(&'a str, usize)> {
+fn governing<'a>(cx: &'a Context, by_ns: &ByNs, ns: &str, svc: Option<usize>) -> Option<(&'a str, usize)> {
     let mode = |i: usize| -> Option<&'a str> {
         cx.objects[i].value.pointer("/spec/mtls/mode").and_then(Value::as_str).filter(|m| *m != "UNSET")
     };
-    let peer_auths = cx.index.of_kind("PeerAuthentication");
+    let peer_auths = by_ns.get(ns).map_or(&[][..], Vec::as_slice);
     let has_selector = |i: usize| {
         cx.objects[i]
             .value
@@ -115,8 +115,7 @@ fn governing<'a>(cx: &'a Context, ns: &str, svc: Option<usize>) -> Option<(&'a s
             .is_some_and(|m| !m.is_empty())
     };
     // A workload policy wins; it matches when it selects a pod of the Service.
-    let workload: Vec<usize> =
-        peer_auths.iter().copied().filter(|&i| cx.objects[i].ns() == ns && has_selector(i)).collect();
+    let workload: Vec<usize> = peer_auths.iter().copied().filter(|&i| has_selector(i)).collect();
     if !workload.is_empty() {
         let svc = svc?;
         let pods = service_pods(cx, svc);
@@ -127,20 +126,26 @@ fn governing<'a>(cx: &'a Context, ns: &str, svc: Option<usize>) -> Option<(&'a s
             let selects =
                 pods.iter().any(|t| sel.iter().all(|(k, v)| t.labels.get(k).map(String::as_str) == v.as_str()));
             if selects {
-                return mode(i).map(|m| (m, i)).or_else(|| namespace_wide(cx, ns, &mode));
+                return mode(i).map(|m| (m, i)).or_else(|| namespace_wide(cx, by_ns, ns, &mode));
             }
         }
     }
-    namespace_wide(cx, ns, &mode)
+    namespace_wide(cx, by_ns, ns, &mode)
 }
 
-fn namespace_wide<'a>(cx: &'a Context, ns: &str, mode: &dyn Fn(usize) -> Option<&'a str>) -> Option<(&'a str, usize)> {
-    let peer_auths = cx.index.of_kind("PeerAuthentication");
+/// PeerAuthentications by namespace.
+type ByNs<'a> = std::collections::HashMap<&'a str, Vec<usize>>;
+
+fn namespace_wide<'a>(
+    cx: &'a Context,
+    by_ns: &ByNs,
+    ns: &str,
+    mode: &dyn Fn(usize) -> Option<&'a str>,
+) -> Option<(&'a str, usize)> {
     let unselective = |n: &str| {
-        peer_auths.iter().copied().find(|&i| {
+        by_ns.get(n).into_iter().flatten().copied().find(|&i| {
             let o = &cx.objects[i];
-            o.ns() == n
-                && o.value.pointer("/spec/selector/matchLabels").and_then(Value::as_object).is_none_or(|m| m.is_empty())
+            o.value.pointer("/spec/selector/matchLabels").and_then(Value::as_object).is_none_or(|m| m.is_empty())
         })
     };
     for n in [ns, "istio-system"] {
@@ -163,6 +168,10 @@ impl Check for TlsContradictsPeerAuthentication {
             return;
         }
         let service_ns = service_namespaces(cx);
+        let mut by_ns: ByNs = ByNs::new();
+        for &i in cx.index.of_kind("PeerAuthentication") {
+            by_ns.entry(cx.objects[i].ns()).or_default().push(i);
+        }
         for &i in cx.index.of_kind("DestinationRule") {
             let o = &cx.objects[i];
             if o.group() != "networking.istio.io" {
@@ -171,7 +180,7 @@ impl Check for TlsContradictsPeerAuthentication {
             let Some(host) = o.value.pointer("/spec/host").and_then(Value::as_str) else { continue };
             let Some((name, ns)) = service_of(host, o.ns(), &service_ns) else { continue };
             let svc = cx.index.get("Service", ns, name);
-            let Some((server, pa)) = governing(cx, ns, svc) else { continue };
+            let Some((server, pa)) = governing(cx, &by_ns, ns, svc) else { continue };
             let mut modes =
                 vec![("/spec/trafficPolicy/tls/mode".to_string(), o.value.pointer("/spec/trafficPolicy/tls/mode"))];
             for (j, p) in o
