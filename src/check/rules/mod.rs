@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use super::Check;
 
 pub mod budget;
+pub mod mesh;
 pub mod network;
 pub mod references;
 pub mod reliability;
@@ -21,6 +22,7 @@ static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     all.extend_from_slice(references::CHECKS);
     all.extend_from_slice(network::CHECKS);
     all.extend_from_slice(budget::CHECKS);
+    all.extend_from_slice(mesh::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });
