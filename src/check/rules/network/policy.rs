@@ -14,6 +14,7 @@
 //! pod addresses depending on the network plugin), the answer is
 //! [`Tri::Maybe`], and checks report only a definite [`Tri::No`].
 
+use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -87,7 +88,7 @@ impl<'a> Policy<'a> {
 
     /// Pointer to its `policyTypes` (or `podSelector`), where isolation is decided.
     pub fn types_ptr(&self, cx: &Context) -> &'static str {
-        if cx.objects[self.object].value.pointer("/spec/policyTypes").is_some() {
+        if cx.objects[self.object].value.at("/spec/policyTypes").is_some() {
             "/spec/policyTypes"
         } else {
             "/spec/podSelector"
