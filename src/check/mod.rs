@@ -97,6 +97,8 @@ pub struct Loaded {
     pub sources: Vec<Source>,
     pub objects: Vec<Object>,
     pub errors: Vec<crate::diag::Diagnostic>,
+    /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
+    pub heap: usize,
 }
 
 /// What a check found, before positions are resolved.
