@@ -211,12 +211,11 @@ fn missing_and_oversized_inputs() {
     assert!(all.contains(GOOD_FINDING), "{all}");
 }
 
-/// 100 MB of valid manifests: checked, not refused, in bounded memory. The
-/// parser scans about 10 MB/s in a debug build, so debug builds read 20 MB;
-/// `scripts/test` runs this file in release too.
+/// 100 MB of valid manifests (ConfigMaps of 10 kB each): checked, not
+/// refused, in bounded memory.
 #[test]
 fn hundred_megabytes_of_manifests() {
-    let size: usize = if cfg!(debug_assertions) { 20 << 20 } else { 100 << 20 };
+    let size: usize = 100 << 20;
     let dir = temp();
     let line = format!("    {}\n", "x".repeat(95));
     let block: String = line.repeat(100); // 10 kB of data per ConfigMap
@@ -244,10 +243,8 @@ fn hundred_megabytes_of_manifests() {
 /// 2 GiB, past the loader's memory budget. The file is refused with an error
 /// at the line where the budget ran out, none of its objects is checked, the
 /// other input still is, and the run stays under 1 GiB (asserted by
-/// [`check`]). Release only: a debug build parses too slowly for 100 MB
-/// (`scripts/test` runs this file in release).
+/// [`check`]).
 #[test]
-#[cfg_attr(debug_assertions, ignore = "100 MB of YAML: run in release (scripts/test does)")]
 fn hundred_megabytes_of_small_objects_are_refused_in_bounded_memory() {
     let size: usize = 100 << 20;
     let dir = temp();
