@@ -2,6 +2,7 @@
 //! cross-object checks cost time linear in the number of objects: objects by
 //! kind and name, pod templates by namespace and label.
 
+use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -66,7 +67,7 @@ impl Index {
             let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
             let labels: BTreeMap<String, String> = o
                 .value
-                .pointer(labels_ptr)
+                .at(labels_ptr)
                 .and_then(Value::as_object)
                 .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
                 .unwrap_or_default();
