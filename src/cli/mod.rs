@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod graph;
 mod reach;
 
 use crate::Error;
@@ -56,6 +57,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Whether the NetworkPolicies let FROM connect to TO, port by port, and which policies decide it.
     Reach(reach::ReachArgs),
+    /// The platform as a picture (SVG or DOT): ingress, workloads, datastores, external hosts, and whether the network policies allow each connection.
+    Graph(graph::GraphArgs),
     /// List every check with its code, severity and summary.
     Rules,
     /// Explain a check: what it finds, why it matters, an example and the fix.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
     match &cli.command {
         Command::Check(args) => return check::check(args),
         Command::Reach(args) => return reach::reach(args),
+        Command::Graph(args) => return graph::graph(args),
         Command::Rules => return check::list(),
         Command::Explain { code } => return check::explain(code),
         _ => {}
@@ -96,7 +100,7 @@ fn run(cmd: Command) -> Result<(), Error> {
             println!("{text}");
             Ok(())
         }
-        Command::Check(_) | Command::Reach(_) | Command::Rules | Command::Explain { .. } => Ok(()),
+        Command::Check(_) | Command::Reach(_) | Command::Graph(_) | Command::Rules | Command::Explain { .. } => Ok(()),
     }
 }
 
