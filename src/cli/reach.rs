@@ -113,6 +113,9 @@ pub(super) fn load_input(files: &[PathBuf], env: Option<&str>) -> Result<Input, 
     if let Some(e) = loaded.errors.first() {
         return Err(format!("{}:{}: {}", e.file.display(), e.pos.line, e.message));
     }
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| if f.as_os_str() == "-" { "standard input".into() } else { f.display().to_string() })
+        .collect();
     Ok(Input { loaded, resolved: None, title: names.join(" ") })
 }

@@ -22,7 +22,7 @@ const ROW_GAP: f64 = 16.0;
 const LANE_PAD: f64 = 16.0;
 const LANE_HEAD: f64 = 24.0;
 const LANE_GAP: f64 = 18.0;
-const MIN_GAP: f64 = 70.0;
+const MIN_GAP: f64 = 90.0;
 const LEGEND_H: f64 = 44.0;
 const NAME_CHAR: f64 = 7.4;
 const DETAIL_CHAR: f64 = 6.0;
@@ -327,36 +327,49 @@ pub fn render(g: &Graph) -> String {
     // Edges, then nodes over them, then the labels over everything.
     type Groups<'e> = BTreeMap<(usize, String, State), Vec<(f64, f64, &'e Edge)>>;
     let mut groups: Groups = BTreeMap::new();
+    let mut by_col: Vec<Vec<Rect>> = vec![Vec::new(); ncols];
+    for (i, r) in rects.iter().enumerate() {
+        by_col[col[i]].push(*r);
+    }
     for (k, &(a, b, e)) in edges.iter().enumerate() {
         let (x0, y0) = ends[&(k, true)];
         let (x3, y3) = ends[&(k, false)];
-        let (c1, c2) = match sides[k] {
-            (Side::Right, Side::Left) => {
-                let dx = ((x3 - x0) / 2.0).max(30.0);
-                ((x0 + dx, y0), (x3 - dx, y3))
+        let text_w = e.label().chars().count() as f64 * LABEL_CHAR + 8.0;
+        let (d, (lx, ly)) = if sides[k] == (Side::Right, Side::Left) {
+            // Forward: through the free rows of the columns it crosses, the
+            // label just above the callee's entry.
+            let mut pts = vec![(x0, y0)];
+            for c in col[a] + 1..col[b] {
+                let (xl, xr) = (xs[c] - 10.0, xs[c] + widths[c] + 10.0);
+                let t = ((xl + xr) / 2.0 - x0) / (x3 - x0);
+                let yc = free_y(&by_col[c], y0 + t * (y3 - y0));
+                pts.push((xl, yc));
+                pts.push((xr, yc));
             }
-            (Side::Left, Side::Right) => {
+            pts.push((x3, y3));
+            let mut d = format!("M{x0:.1},{y0:.1}");
+            for (j, w) in pts.windows(2).enumerate() {
+                let ((px, py), (qx, qy)) = (w[0], w[1]);
+                if j % 2 == 1 {
+                    let _ = write!(d, " L{qx:.1},{qy:.1}");
+                } else {
+                    let dx = ((qx - px) / 2.0).max(20.0);
+                    let _ = write!(d, " C{:.1},{py:.1} {:.1},{qy:.1} {qx:.1},{qy:.1}", px + dx, qx - dx);
+                }
+            }
+            (d, (rects[b].x - 8.0 - text_w / 2.0, rects[b].y - LABEL_H / 2.0 + 3.0))
+        } else {
+            let (c1, c2) = if sides[k] == (Side::Left, Side::Right) {
                 let dx = ((x0 - x3) / 2.0).max(30.0);
                 ((x0 - dx, y0), (x3 + dx, y3))
-            }
-            _ => {
+            } else {
                 let bulge = 40.0 + (y3 - y0).abs() / 4.0;
                 ((x0 + bulge, y0), (x3 + bulge, y3))
-            }
-        };
-        let bez = |t: f64| {
-            let u = 1.0 - t;
-            (
-                u * u * u * x0 + 3.0 * u * u * t * c1.0 + 3.0 * u * t * t * c2.0 + t * t * t * x3,
-                u * u * u * y0 + 3.0 * u * u * t * c1.1 + 3.0 * u * t * t * c2.1 + t * t * t * y3,
-            )
-        };
-        // The label just above the callee's entry (forward edges), else halfway.
-        let text_w = e.label().chars().count() as f64 * LABEL_CHAR + 8.0;
-        let (lx, ly) = if sides[k] == (Side::Right, Side::Left) {
-            (rects[b].x - 8.0 - text_w / 2.0, rects[b].y - LABEL_H / 2.0 + 3.0)
-        } else {
-            bez(0.5)
+            };
+            let d = format!("M{x0:.1},{y0:.1} C{:.1},{:.1} {:.1},{:.1} {x3:.1},{y3:.1}", c1.0, c1.1, c2.0, c2.1);
+            // Halfway along the curve.
+            let mid = ((x0 + 3.0 * c1.0 + 3.0 * c2.0 + x3) / 8.0, (y0 + 3.0 * c1.1 + 3.0 * c2.1 + y3) / 8.0);
+            (d, mid)
         };
         let state = e.state.word();
         let (color, dash, widthp) = match e.state {
@@ -367,14 +380,10 @@ pub fn render(g: &Graph) -> String {
         let why = if e.why.is_empty() { String::new() } else { format!(": {}", e.why) };
         let _ = writeln!(
             out,
-            r#"<g class="edge {state}"><title>{} → {} {state}{}</title><path d="M{x0:.1},{y0:.1} C{:.1},{:.1} {:.1},{:.1} {x3:.1},{y3:.1}" fill="none" stroke="{color}" stroke-width="{widthp}"{dash} marker-end="url(#arrow-{state})"/></g>"#,
+            r#"<g class="edge {state}"><title>{} → {} {state}{}</title><path d="{d}" fill="none" stroke="{color}" stroke-width="{widthp}"{dash} marker-end="url(#arrow-{state})"/></g>"#,
             esc(&g.nodes[a].name),
             esc(&g.nodes[b].name),
             esc(&why),
-            c1.0,
-            c1.1,
-            c2.0,
-            c2.1
         );
         if !e.label().is_empty() {
             groups.entry((b, e.label(), e.state)).or_default().push((lx, ly, e));
@@ -425,6 +434,24 @@ pub fn render(g: &Graph) -> String {
     legend(&mut out, height - MARGIN - LEGEND_H + 12.0);
     out.push_str("</svg>\n");
     out
+}
+
+/// A height near `want` where a line crosses a column without going
+/// through one of its nodes: `want` itself, or the middle of the gap above
+/// or below the node in the way.
+fn free_y(column: &[Rect], want: f64) -> f64 {
+    let hits = |y: f64| column.iter().find(|r| y > r.y - 4.0 && y < r.y + r.h + 4.0).copied();
+    let Some(r) = hits(want) else { return want };
+    let above = r.y - ROW_GAP / 2.0;
+    let below = r.y + r.h + ROW_GAP / 2.0;
+    let (first, second) = if want - above <= below - want { (above, below) } else { (below, above) };
+    if hits(first).is_none() {
+        first
+    } else if hits(second).is_none() {
+        second
+    } else {
+        want
+    }
 }
 
 fn draw_node(out: &mut String, n: &Node, r: Rect) {
