@@ -224,6 +224,8 @@ struct Builder<'c, 'a> {
     ingress: BTreeMap<(String, usize), Pending>,
     /// (client template index, external node id) → ports.
     external: BTreeMap<(usize, String), BTreeSet<i64>>,
+    /// Object index → template index.
+    template_of_object: std::collections::HashMap<usize, usize>,
 }
 
 fn node_id(cx: &Context, object: usize) -> String {
@@ -242,6 +244,7 @@ fn build(cx: &Context, declared: &Declared, title: &str) -> Graph {
         internal: BTreeMap::new(),
         ingress: BTreeMap::new(),
         external: BTreeMap::new(),
+        template_of_object: cx.index.templates.iter().enumerate().map(|(t, p)| (p.object, t)).collect(),
     };
     b.workloads();
     b.ingresses(declared.ingress_namespace.as_deref());
@@ -310,8 +313,16 @@ impl Builder<'_, '_> {
         let Some(sel) = o.value.pointer("/spec/selector").and_then(Value::as_object).filter(|m| !m.is_empty()) else {
             return Vec::new();
         };
-        let objects: BTreeSet<usize> = self.cx.index.with_labels(o.ns(), sel).iter().map(|t| t.object).collect();
-        (0..self.cx.index.templates.len()).filter(|&t| objects.contains(&self.template(t).object)).collect()
+        let mut found: Vec<usize> = self
+            .cx
+            .index
+            .with_labels(o.ns(), sel)
+            .iter()
+            .filter_map(|t| self.template_of_object.get(&t.object).copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 
     /// The pod ports a Service port reaches on template `t`: `port` picks
@@ -588,7 +599,6 @@ impl Builder<'_, '_> {
     fn evaluate(&self, policies: &Policies) -> Vec<Edge> {
         let cx = self.cx;
         let mut edges = Vec::new();
-        let empty = BTreeMap::new();
         for ((client, server), p) in &self.internal {
             let (c, s) = (self.template(*client), self.template(*server));
             let me = Endpoint { ns: cx.objects[c.object].ns(), labels: &c.labels };
@@ -617,7 +627,8 @@ impl Builder<'_, '_> {
         }
         for ((ns, server), p) in &self.ingress {
             let s = self.template(*server);
-            let me = Endpoint { ns, labels: &empty };
+            let labels = controller_labels(ns);
+            let me = Endpoint { ns, labels: &labels };
             let results = p
                 .ports
                 .iter()
@@ -732,6 +743,18 @@ impl Builder<'_, '_> {
         }
         edges
     }
+}
+
+/// The pod labels of the usual ingress controllers' pods (the manifests do
+/// not hold them): Istio's ingress gateway in `istio-system`, the NGINX
+/// ingress controller elsewhere.
+fn controller_labels(ns: &str) -> BTreeMap<String, String> {
+    let pairs: &[(&str, &str)] = if ns == "istio-system" {
+        &[("app", "istio-ingressgateway"), ("istio", "ingressgateway")]
+    } else {
+        &[("app.kubernetes.io/component", "controller"), ("app.kubernetes.io/name", "ingress-nginx")]
+    };
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn policy_name(cx: &Context, object: usize) -> String {
