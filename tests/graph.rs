@@ -318,3 +318,45 @@ fn bad_input_exits_2_with_file_and_line() {
     let o = graph(&[]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn malformed_fields_do_not_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = r#"
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: web, namespace: shop }
+spec: { rules: "x", defaultBackend: { service: { name: 5, port: "http" } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { selector: { app: web }, ports: 5 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - { name: web, image: 7, ports: "80", env: [{ name: API_URL, value: 3 }, { name: X_URL, value: "http://web:99999999999999999999" }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: p, namespace: shop }
+spec: { podSelector: 3, policyTypes: [Egress], egress: [{ to: [{ ipBlock: { cidr: "300.0.0.0/99" } }], ports: "x" }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: VirtualService
+metadata: { name: v, namespace: shop }
+spec: { gateways: [gw, 4], http: [{ route: [{ destination: { host: 4 } }] }] }
+"#;
+    let f = write_fixture(dir.path(), "odd.yaml", text);
+    for format in ["svg", "dot"] {
+        let o = graph(&["-f", &f, "--format", format]);
+        assert!(o.status.success(), "{format}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}

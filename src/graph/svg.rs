@@ -149,7 +149,7 @@ pub fn render(g: &Graph) -> String {
         xs[c] = x;
         x += widths[c];
     }
-    let width = (x + LANE_PAD + MARGIN).max(480.0);
+    let width = (x + LANE_PAD + MARGIN).max(MARGIN * 2.0 + LEGEND.iter().map(|l| legend_step(l.0)).sum::<f64>());
 
     // Rows: each namespace is a band; inside it, each column stacks its nodes.
     let namespaces = g.namespaces();
@@ -512,14 +512,21 @@ fn draw_node(out: &mut String, n: &Node, r: Rect) {
     out.push_str("</g>\n");
 }
 
+/// The legend: what each kind of edge means.
+const LEGEND: &[(&str, &str, &str)] = &[
+    ("allowed by the network policies", "#2e7d32", ""),
+    ("blocked", "#c62828", r#" stroke-dasharray="6 4""#),
+    ("unknown (depends on what the manifests do not show)", "#ef6c00", r#" stroke-dasharray="2 3""#),
+];
+
+fn legend_step(word: &str) -> f64 {
+    50.0 + word.len() as f64 * 6.0
+}
+
 fn legend(out: &mut String, y: f64) {
     let mut x = MARGIN;
     out.push_str(r##"<g class="legend" font-size="11" fill="#455a64">"##);
-    for (word, color, dash) in [
-        ("allowed by the network policies", "#2e7d32", ""),
-        ("blocked", "#c62828", r#" stroke-dasharray="6 4""#),
-        ("unknown (depends on what the manifests do not show)", "#ef6c00", r#" stroke-dasharray="2 3""#),
-    ] {
+    for &(word, color, dash) in LEGEND {
         let _ = write!(
             out,
             r#"<path d="M{x:.1},{y:.1} H{:.1}" stroke="{color}" stroke-width="1.6"{dash} marker-end="url(#arrow-{})"/><text x="{:.1}" y="{:.1}">{}</text>"#,
@@ -529,7 +536,7 @@ fn legend(out: &mut String, y: f64) {
             y + 4.0,
             esc(word)
         );
-        x += 50.0 + word.len() as f64 * 6.0;
+        x += legend_step(word);
     }
     out.push_str("</g>\n");
 }
