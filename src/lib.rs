@@ -14,6 +14,7 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod generate;
+pub mod graph;
 pub mod reach;
 pub mod render;
 pub mod spec;

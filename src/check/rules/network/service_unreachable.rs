@@ -164,13 +164,13 @@ spec:
 };
 
 /// A configuration value a container sees, and where it comes from.
-struct Var<'a> {
-    name: String,
-    value: &'a str,
+pub struct Var<'a> {
+    pub name: String,
+    pub value: &'a str,
     /// Where to report: the env entry, or the envFrom entry.
-    ptr: String,
+    pub ptr: String,
     /// For messages: "env API_URL", "API_HOST of ConfigMap web-config".
-    via: String,
+    pub via: String,
 }
 
 /// Data values of a ConfigMap (`data`) or Secret (`stringData`) of the set.
@@ -179,7 +179,9 @@ fn store_data<'a>(cx: &'a Context, kind: &str, ns: &str, name: &str) -> Option<&
     cx.index.get(kind, ns, name).and_then(|i| cx.objects[i].value.get(field)).and_then(Value::as_object)
 }
 
-fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
+/// The configuration values container `c` of a pod in `ns` sees: `env`
+/// values and the ConfigMap / Secret values it loads.
+pub fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
     let mut out = Vec::new();
     for (i, e) in c.value.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
         let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
@@ -224,7 +226,7 @@ fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
 
 /// The Service a host names, seen from namespace `ns`: (Service object,
 /// whether the name is one pod's of a headless Service).
-fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
+pub fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
     let labels: Vec<&str> = h.host.split('.').collect();
     let svc = |name: &str, ns: &str| cx.index.get("Service", ns, name);
     let headless = |i: usize| cx.objects[i].value.at("/spec/clusterIP").and_then(Value::as_str) == Some("None");
