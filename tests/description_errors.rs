@@ -900,3 +900,33 @@ fn backup_error_in_an_environment_override() {
         Some("use minutes that divide an hour"),
     );
 }
+
+// ------------------------------------------------------------ mesh traffic
+
+#[test]
+fn canary_steps_not_increasing() {
+    let text = starter_with(
+        "    port: 8080 ",
+        "    traffic: { canary: { image: ghcr.io/example/shop-web:1.1.0, steps: [50, 25] } }\n    port: 8080 ",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "[50, 25]", 0),
+        "traffic.canary.steps of `web` must be increasing percentages from 1 to 100",
+        Some("e.g. `steps: [10, 25, 50, 100]`"),
+    );
+}
+
+#[test]
+fn canary_image_tagged_latest() {
+    let text = starter_with(
+        "    port: 8080 ",
+        "    traffic: { canary: { image: ghcr.io/example/shop-canary:latest } }\n    port: 8080 ",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "ghcr.io/example/shop-canary:latest", 0),
+        "image `ghcr.io/example/shop-canary:latest` uses the mutable tag `latest`",
+        Some("pin the canary's version tag or digest"),
+    );
+}

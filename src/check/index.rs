@@ -2,6 +2,7 @@
 //! cross-object checks cost time linear in the number of objects: objects by
 //! kind and name, pod templates by namespace and label.
 
+use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -80,7 +81,7 @@ impl Index {
             }
             let Some(pod) = Pod::of(objects, i) else { continue };
             let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
-            let labels = string_map(o.value.pointer(labels_ptr).and_then(Value::as_object));
+            let labels = string_map(o.value.at(labels_ptr).and_then(Value::as_object));
             let t = ix.templates.len();
             for (k, v) in &labels {
                 ix.by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(t);

@@ -13,6 +13,7 @@ pub mod config;
 pub mod index;
 pub mod load;
 pub mod pods;
+mod pointer;
 pub mod report;
 pub mod rules;
 pub mod schema;
@@ -24,6 +25,7 @@ use serde_json::Value;
 pub use crate::diag::{Pos, Severity};
 use config::Config;
 use index::Index;
+pub use pointer::At;
 
 /// One input text: a file, stdin, or the part of a `helm template` stream
 /// that one template rendered (named after its `# Source:` path).
@@ -80,11 +82,11 @@ impl Object {
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value.pointer("/metadata/labels").and_then(Value::as_object)
+        self.value.at("/metadata/labels").and_then(Value::as_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+        self.value.at("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
     }
 }
 
@@ -95,6 +97,8 @@ pub struct Loaded {
     pub sources: Vec<Source>,
     pub objects: Vec<Object>,
     pub errors: Vec<crate::diag::Diagnostic>,
+    /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
+    pub heap: usize,
 }
 
 /// What a check found, before positions are resolved.

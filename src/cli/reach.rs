@@ -64,7 +64,21 @@ fn is_description(path: &Path) -> bool {
 }
 
 fn load(args: &ReachArgs) -> Result<Loaded, String> {
-    if let [one] = &args.files[..]
+    load_input(&args.files, args.env.as_deref()).map(|i| i.loaded)
+}
+
+/// What `reach` and `graph` read: manifests, or the stack one description
+/// generates (in memory) for an environment.
+pub(super) struct Input {
+    pub loaded: Loaded,
+    /// The description resolved for the environment, when the input is one.
+    pub resolved: Option<crate::spec::resolve::Resolved>,
+    /// `NAME (environment ENV)` or the manifest paths.
+    pub title: String,
+}
+
+pub(super) fn load_input(files: &[PathBuf], env: Option<&str>) -> Result<Input, String> {
+    if let [one] = files
         && is_description(one)
     {
         let platform = crate::spec::load(one).map_err(|diags| {
@@ -73,7 +87,7 @@ fn load(args: &ReachArgs) -> Result<Loaded, String> {
             format!("{} is not a valid description:\n{text}", one.display())
         })?;
         let built = crate::build::build(&platform, one).map_err(|e| e.to_string())?;
-        let (dir, stack) = match &args.env {
+        let (dir, stack) = match env {
             None => ("kustomize/base".to_string(), &built.base),
             Some(env) => match built.envs.iter().find(|(n, _)| n == env) {
                 Some((n, s)) => (format!("kustomize/overlays/{n}"), s),
@@ -83,14 +97,25 @@ fn load(args: &ReachArgs) -> Result<Loaded, String> {
                 }
             },
         };
-        return crate::build::stack_sources(&dir, stack).map_err(|e| e.to_string());
+        let loaded = crate::build::stack_sources(&dir, stack).map_err(|e| e.to_string())?;
+        let named = env.filter(|e| platform.environments.keys().any(|k| k.to_string() == *e));
+        let resolved = crate::spec::resolve::resolve(&platform, named, one).ok();
+        let title = match env {
+            Some(e) => format!("{} (environment {e})", platform.name.as_str()),
+            None => platform.name.as_str().to_string(),
+        };
+        return Ok(Input { loaded, resolved, title });
     }
-    if args.env.is_some() {
+    if env.is_some() {
         return Err("--env applies to a platform description, not to manifests".into());
     }
-    let loaded = crate::check::load::load(&args.files);
+    let loaded = crate::check::load::load(files);
     if let Some(e) = loaded.errors.first() {
         return Err(format!("{}:{}: {}", e.file.display(), e.pos.line, e.message));
     }
-    Ok(loaded)
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| if f.as_os_str() == "-" { "standard input".into() } else { f.display().to_string() })
+        .collect();
+    Ok(Input { loaded, resolved: None, title: names.join(" ") })
 }

@@ -101,9 +101,10 @@ pub fn runbook(r: &Resolved, source: &str, envs: &[String]) -> Option<String> {
     if r.mesh == crate::spec::Mesh::Istio {
         let _ = writeln!(
             s,
-            "Backup and restore pods run without an Istio sidecar (`sidecar.istio.io/inject: \"false\"`): a \
-             sidecar would keep their Jobs from completing. Under a STRICT PeerAuthentication the datastore \
-             ports must also accept plain-text connections from them (a port-level PERMISSIVE mode).\n"
+            "Backup and restore pods run with a native Istio sidecar (`sidecar.istio.io/nativeSidecar: \"true\"`, \
+             Kubernetes 1.28+ and Istio 1.19+): it starts before the dump and stops when the Job ends, and \
+             gives them the mutual TLS the datastores require. Each datastore's AuthorizationPolicy admits \
+             the `DATASTORE-backup` service account.\n"
         );
     }
     for d in &r.datastores {

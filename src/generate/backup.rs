@@ -203,7 +203,8 @@ echo "restored ${file##*/} into $REDIS_HOST: $(live dbsize) keys (the snapshot h
 
 // ---- objects ---------------------------------------------------------------
 
-fn backup_name(store: &Store) -> String {
+/// Also the name of the ServiceAccount of the backup and restore pods.
+pub fn backup_name(store: &Store) -> String {
     format!("{}-backup", store.name)
 }
 
@@ -599,11 +600,13 @@ fn job_spec(
     deadline: i64,
     suspend: bool,
 ) -> batch::JobSpec {
-    // Under Istio a sidecar would keep the Job from completing, and an init
-    // container cannot use the network before it starts: these pods stay out
-    // of the mesh (see RUNBOOK.md).
+    // Under Istio the datastores accept mutual TLS only (PeerAuthentication
+    // STRICT), so these pods need a sidecar; a classic one would keep the Job
+    // running forever and start after the init containers that dump. A
+    // native sidecar (an init container that keeps running, Kubernetes 1.28+)
+    // starts first and stops with the Job.
     let annotations = (r.mesh == crate::spec::Mesh::Istio)
-        .then(|| BTreeMap::from([("sidecar.istio.io/inject".to_string(), "false".to_string())]));
+        .then(|| BTreeMap::from([("sidecar.istio.io/nativeSidecar".to_string(), "true".to_string())]));
     batch::JobSpec {
         suspend: suspend.then_some(true),
         backoff_limit: Some(2),

@@ -7,7 +7,9 @@
 
 pub mod backup;
 pub mod datastores;
+pub mod mesh;
 pub mod network;
+pub mod quotas;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -128,8 +130,14 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     backup::backups(r, &mut stack);
-    network::ingresses(r, &mut stack);
+    if r.mesh == crate::spec::Mesh::Istio {
+        // The Istio ingress gateway replaces the Ingress.
+        mesh::mesh(r, &mut stack);
+    } else {
+        network::ingresses(r, &mut stack);
+    }
     network::network_policies(r, &mut stack);
+    quotas::quotas(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();

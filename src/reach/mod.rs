@@ -5,6 +5,7 @@
 
 pub mod policy;
 
+use crate::check::At;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -293,8 +294,7 @@ pub fn find(cx: &Context, spec: &str) -> Result<usize, String> {
             if !fits(o) {
                 continue;
             }
-            let Some(sel) = o.value.pointer("/spec/selector").and_then(Value::as_object).filter(|m| !m.is_empty())
-            else {
+            let Some(sel) = o.value.at("/spec/selector").and_then(Value::as_object).filter(|m| !m.is_empty()) else {
                 continue;
             };
             found.extend(cx.index.with_labels(o.ns(), sel).iter().map(|t| t.object));
@@ -404,7 +404,7 @@ pub fn verdict(cx: &Context, closed: &Policies, open: &Policies, from: usize, to
 
 /// Why a rule may match a peer when the set does not show enough.
 fn maybe_reason(cx: &Context, policy: usize, dir: Direction, rule: usize, peer: Endpoint) -> String {
-    let r = cx.objects[policy].value.pointer(&format!("/spec/{}/{rule}/{}", dir.field(), dir.peers()));
+    let r = cx.objects[policy].value.at(&format!("/spec/{}/{rule}/{}", dir.field(), dir.peers()));
     for p in r.and_then(Value::as_array).into_iter().flatten() {
         if let Some(b) = p.get("ipBlock").filter(|b| ip_block_may_hold_pods(b)) {
             let cidr = b.get("cidr").and_then(Value::as_str).unwrap_or("?");

@@ -19,6 +19,7 @@
 //! only, never pods — the documented intent of ipBlock, since pod addresses
 //! are ephemeral and whether a plugin matches them is left undefined.
 
+use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -103,7 +104,7 @@ impl<'a> Policy<'a> {
 
     /// Pointer to its `policyTypes` (or `podSelector`), where isolation is decided.
     pub fn types_ptr(&self, cx: &Context) -> &'static str {
-        if cx.objects[self.object].value.pointer("/spec/policyTypes").is_some() {
+        if cx.objects[self.object].value.at("/spec/policyTypes").is_some() {
             "/spec/policyTypes"
         } else {
             "/spec/podSelector"

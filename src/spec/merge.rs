@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
+use super::duration::Millis;
 use super::*;
 
 pub trait Merge {
@@ -47,6 +48,7 @@ replace!(
     Engine,
     Pdb,
     DatastoreBackup,
+    Millis,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -86,6 +88,7 @@ fields!(Service {
     pdb,
     shutdown,
     rbac,
+    traffic,
 });
 fields!(Expose { host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });

@@ -12,6 +12,7 @@ pub mod merge;
 pub mod quantity;
 pub mod resolve;
 pub mod starter;
+pub mod traffic;
 mod validate;
 mod value;
 
@@ -24,6 +25,7 @@ use serde_saphyr::Spanned;
 pub use duration::Seconds;
 pub use load::{load, parse};
 pub use quantity::{Bytes, Cpu};
+pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
 
 /// The only `apiVersion` this release reads.
@@ -140,10 +142,12 @@ pub struct Cluster {
     /// StorageClass for volumes (default: the cluster's default class).
     pub storage_class: Option<String>,
     /// Namespace of the ingress controller, allowed in by network policy
-    /// (default `ingress-nginx`).
+    /// (default `ingress-nginx`; `istio-system` when the mesh is `istio`).
     pub ingress_namespace: Option<String>,
     /// Namespace of Prometheus, allowed to scrape metrics ports (default `monitoring`).
     pub monitoring_namespace: Option<String>,
+    /// TLS versions the Istio ingress Gateway accepts (default: 1.2 and up).
+    pub tls: Option<EdgeTls>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -275,6 +279,9 @@ pub struct Service {
     pub shutdown: Option<Shutdown>,
     /// Kubernetes API access the service needs.
     pub rbac: Option<Rbac>,
+    /// Mesh traffic policy: timeout, retries, canary, circuit breaking, load
+    /// balancing, fault injection, JWT (applied when the mesh is `istio`).
+    pub traffic: Option<Traffic>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -298,7 +305,9 @@ pub struct Expose {
     pub path: Option<String>,
     /// Which port to publish, by name or number (default: the first port).
     pub port: Option<PortRef>,
-    /// Requests per second per client IP at the ingress.
+    /// Requests per second per client IP at the NGINX ingress. Not applied
+    /// when the mesh is `istio`: Istio needs an EnvoyFilter for it, which
+    /// kubeproof does not write (it cannot validate one).
     pub rate_limit: Option<u32>,
     /// Proxy read/send timeout at the ingress (default 60s; 1h for websockets).
     pub timeout: Option<Seconds>,

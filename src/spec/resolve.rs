@@ -24,6 +24,9 @@ pub struct Resolved {
     pub monitoring_namespace: String,
     pub issuer: String,
     pub storage_class: Option<String>,
+    /// TLS versions accepted at the Istio ingress Gateway.
+    pub tls_min: TlsVersion,
+    pub tls_max: Option<TlsVersion>,
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
     pub external: Vec<Ext>,
@@ -82,6 +85,18 @@ pub struct Svc {
     pub drain_seconds: u32,
     pub grace_seconds: u32,
     pub read_own_config: bool,
+    /// Mesh traffic settings as written (defaults are the generator's).
+    pub traffic: Traffic,
+    /// The canary release, when one is configured with an image.
+    pub canary: Option<CanaryR>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CanaryR {
+    pub image: String,
+    /// Percent of the traffic the canary receives at the current step.
+    pub weight: u8,
+    pub replicas: u32,
 }
 
 impl Svc {
@@ -230,6 +245,8 @@ pub mod defaults {
     pub const HPA_CPU: u8 = 70;
     pub const INGRESS_CLASS: &str = "nginx";
     pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
+    /// Where the Istio ingress gateway runs.
+    pub const ISTIO_NAMESPACE: &str = "istio-system";
     pub const MONITORING_NAMESPACE: &str = "monitoring";
     pub const ISSUER: &str = "letsencrypt-prod";
     pub const DRAIN: u32 = 5;
@@ -317,13 +334,29 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     if !errors.is_empty() {
         return Err(errors);
     }
+    let mesh = environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None);
+    let tls = p.cluster.tls.clone().unwrap_or_default();
+    let tls_min = tls.min_version.unwrap_or(TlsVersion::V1_2);
+    if let Some(max) = tls.max_version
+        && max < tls_min
+    {
+        return Err(vec![Diagnostic::error(
+            file,
+            pos_of(&p.cluster.kubernetes.referenced),
+            format!("cluster.tls: maxVersion {} is below minVersion {}", max.as_str(), tls_min.as_str()),
+        )]);
+    }
     let resolved = Resolved {
         platform: p.name.to_string(),
         env: env.map(str::to_string),
         kube: p.cluster.kubernetes.value,
-        mesh: environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None),
+        mesh,
         ingress_class: p.cluster.ingress_class.clone().unwrap_or_else(|| defaults::INGRESS_CLASS.into()),
-        ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| defaults::INGRESS_NAMESPACE.into()),
+        ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| {
+            if mesh == Mesh::Istio { defaults::ISTIO_NAMESPACE.into() } else { defaults::INGRESS_NAMESPACE.into() }
+        }),
+        tls_min,
+        tls_max: tls.max_version,
         monitoring_namespace: p
             .cluster
             .monitoring_namespace
@@ -690,10 +723,15 @@ impl Cx<'_> {
             self.err(Pos::UNKNOWN, format!("autoscale targets of `{name}` must be above 0%"), None);
         }
 
+        let traffic = s.traffic.clone().unwrap_or_default();
+        let canary = self.traffic(&traffic);
+
         if self.errors.len() > before {
             return None;
         }
         Some(Svc {
+            traffic,
+            canary,
             namespace: s.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
             name,
             image,
@@ -721,6 +759,88 @@ impl Cx<'_> {
             grace_seconds: grace,
             read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
         })
+    }
+
+    /// Checks the mesh traffic settings; returns the canary release, if any.
+    fn traffic(&mut self, t: &Traffic) -> Option<CanaryR> {
+        let name = self.name.to_string();
+        if let Some(f) = &t.fault {
+            let percents = [f.delay.as_ref().and_then(|d| d.percent), f.abort.as_ref().and_then(|a| a.percent)];
+            if percents.into_iter().flatten().any(|p| !(0.0..=100.0).contains(&p)) {
+                self.err(Pos::UNKNOWN, format!("traffic.fault of `{name}`: percent must be between 0 and 100"), None);
+            }
+            if let Some(d) = &f.delay
+                && d.fixed_delay.is_none()
+            {
+                self.err(Pos::UNKNOWN, format!("traffic.fault.delay of `{name}` has no `fixedDelay`"), None);
+            }
+            if let Some(a) = &f.abort
+                && !a.http_status.is_some_and(|s| (200..=599).contains(&s))
+            {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("traffic.fault.abort of `{name}` needs an `httpStatus` between 200 and 599"),
+                    Some("e.g. `abort: { percent: 5, httpStatus: 503 }`".into()),
+                );
+            }
+        }
+        if let Some(j) = &t.jwt
+            && j.issuer.as_deref().is_none_or(str::is_empty)
+        {
+            self.err(Pos::UNKNOWN, format!("traffic.jwt of `{name}` has no `issuer`"), None);
+        }
+        if let Some(o) = &t.outlier_detection
+            && o.max_ejection_percent.is_some_and(|p| p > 100)
+        {
+            self.err(
+                Pos::UNKNOWN,
+                format!("traffic.outlierDetection of `{name}`: maxEjectionPercent is above 100"),
+                None,
+            );
+        }
+        let c = t.canary.as_ref()?;
+        let image = match &c.image {
+            Some(i) => {
+                if let Err(m) = check_image(&i.value) {
+                    self.err(pos_of(&i.referenced), m, Some("pin the canary's version tag or digest".into()));
+                }
+                i.value.clone()
+            }
+            None => {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("traffic.canary of `{name}` has no `image`"),
+                    Some("the canary Deployment runs the new version: `image: registry/app:NEW`".into()),
+                );
+                return None;
+            }
+        };
+        let (steps, pos) = match &c.steps {
+            Some(s) => (s.value.clone(), pos_of(&s.referenced)),
+            None => (vec![10, 25, 50, 100], Pos::UNKNOWN),
+        };
+        if steps.is_empty() || steps.iter().any(|&s| s == 0 || s > 100) || steps.windows(2).any(|w| w[0] >= w[1]) {
+            self.err(
+                pos,
+                format!("traffic.canary.steps of `{name}` must be increasing percentages from 1 to 100"),
+                Some("e.g. `steps: [10, 25, 50, 100]`".into()),
+            );
+            return None;
+        }
+        let step = c.step.unwrap_or(1);
+        let Some(&weight) = steps.get((step as usize).wrapping_sub(1)) else {
+            self.err(
+                pos,
+                format!("traffic.canary.step {step} of `{name}`: there are {} steps", steps.len()),
+                Some(format!("use a step from 1 to {}", steps.len())),
+            );
+            return None;
+        };
+        let replicas = c.replicas.unwrap_or(1);
+        if replicas == 0 {
+            self.err(Pos::UNKNOWN, format!("traffic.canary.replicas of `{name}` must be at least 1"), None);
+        }
+        Some(CanaryR { image, weight, replicas })
     }
 
     fn ports(&mut self, s: &Service) -> Vec<Port> {

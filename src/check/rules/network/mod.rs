@@ -15,7 +15,7 @@ mod peer_selects_nothing;
 pub use crate::reach::policy;
 mod policy_allows_all;
 mod policy_selects_nothing;
-mod service_unreachable;
+pub mod service_unreachable;
 
 pub const CHECKS: &[&dyn Check] = &[
     &policy_selects_nothing::PolicySelectsNothing,

@@ -11,6 +11,7 @@
 //! GrafanaDashboard objects. A finding inside embedded text points at the
 //! key holding it.
 
+use crate::check::At;
 use std::collections::BTreeMap;
 
 use promql_parser::parser::Expr;
@@ -153,7 +154,7 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
         if o.group() != "monitoring.coreos.com" {
             continue;
         }
-        groups_of(o.value.pointer("/spec/groups"), i, "/spec/groups", false, &mut f);
+        groups_of(o.value.at("/spec/groups"), i, "/spec/groups", false, &mut f);
     }
     for &i in cx.index.of_kind("ConfigMap") {
         let o = &cx.objects[i];
@@ -259,7 +260,7 @@ pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
         }
     }
     for &i in cx.index.of_kind("GrafanaDashboard") {
-        if let Some(text) = cx.objects[i].value.pointer("/spec/json").and_then(Value::as_str) {
+        if let Some(text) = cx.objects[i].value.at("/spec/json").and_then(Value::as_str) {
             out.push(DashboardText { object: i, ptr: "/spec/json".into(), key: "spec.json", text });
         }
     }
@@ -281,7 +282,7 @@ pub struct Query {
 /// The PromQL queries of a dashboard (panels, rows, collapsed rows' panels);
 /// targets of Loki and other non-Prometheus data sources are left out.
 pub fn queries(dashboard: &Value) -> Vec<Query> {
-    let vars = dashboard.pointer("/templating/list").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let vars = dashboard.at("/templating/list").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     let mut out = Vec::new();
     let mut stack: Vec<&Value> = Vec::new();
     for field in ["panels", "rows"] {
@@ -443,8 +444,8 @@ pub fn targets(cx: &Context, crs: &std::collections::HashSet<(&str, &str)>, i: u
         "PodMonitor" => false,
         _ => return None,
     };
-    let selector = o.value.pointer("/spec/selector").filter(|s| s.is_object())?;
-    let ns_selector = o.value.pointer("/spec/namespaceSelector");
+    let selector = o.value.at("/spec/selector").filter(|s| s.is_object())?;
+    let ns_selector = o.value.at("/spec/namespaceSelector");
     let any = ns_selector.and_then(|n| n.get("any")).and_then(Value::as_bool) == Some(true);
     let names: Vec<&str> = ns_selector
         .and_then(|n| n.get("matchNames"))

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use super::targets;
@@ -116,7 +117,7 @@ impl Check for MonitorPortNotFound {
                 }
                 names.sort_unstable();
                 names.dedup();
-                let endpoints = o.value.pointer(&format!("/spec/{field}")).and_then(Value::as_array);
+                let endpoints = o.value.at(&format!("/spec/{field}")).and_then(Value::as_array);
                 for (n, e) in endpoints.into_iter().flatten().enumerate() {
                     let Some(port) = e.get("port").and_then(Value::as_str).filter(|p| !p.is_empty()) else { continue };
                     if names.contains(&port) {

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use super::{describe_selector, targets};
@@ -94,7 +95,7 @@ impl Check for MonitorSelectsNothing {
                 if !t.selected.is_empty() || !t.judged || t.operator_made {
                     continue;
                 }
-                let selector = cx.objects[i].value.pointer("/spec/selector").unwrap_or(&Value::Null);
+                let selector = cx.objects[i].value.at("/spec/selector").unwrap_or(&Value::Null);
                 let mut help = format!(
                     "Prometheus gets no target from this {kind}: make `spec.selector` match the labels of a {} \
                      or set `spec.namespaceSelector`",
@@ -125,7 +126,7 @@ fn selects_pods_like<'a>(cx: &'a Context, selector: &Value, in_ns: &[String]) ->
     let wanted = selector.get("matchLabels").and_then(Value::as_object).filter(|m| !m.is_empty())?;
     let services = cx.index.services.iter().map(|s| &cx.objects[s.object]);
     services.filter(|o| in_ns.is_empty() || in_ns.iter().any(|n| n == o.ns())).find_map(|o| {
-        let pods = o.value.pointer("/spec/selector").and_then(Value::as_object)?;
+        let pods = o.value.at("/spec/selector").and_then(Value::as_object)?;
         wanted.iter().all(|(k, v)| pods.get(k) == Some(v)).then_some(o.name.as_str())
     })
 }

@@ -8,6 +8,7 @@
 //! rule does not fix *may* match; the walk then follows both ways, so an
 //! alert is said to reach only silent receivers only when every way does.
 
+use crate::check::At;
 use std::collections::{BTreeSet, HashMap};
 
 use base64::Engine;
@@ -300,8 +301,8 @@ pub fn configs(cx: &Context) -> Vec<Config> {
     let mut out = Vec::new();
     for &i in cx.index.of_kind("AlertmanagerConfig") {
         let o = &cx.objects[i];
-        let Some(route) = o.value.pointer("/spec/route").filter(|r| r.is_object()) else { continue };
-        let receivers = o.value.pointer("/spec/receivers").unwrap_or(&Value::Null);
+        let Some(route) = o.value.at("/spec/route").filter(|r| r.is_object()) else { continue };
+        let receivers = o.value.at("/spec/receivers").unwrap_or(&Value::Null);
         let name = format!("AlertmanagerConfig {}/{}", o.ns(), o.name);
         out.push(Config::new(i, "/spec/route".into(), name, Route::from_crd(route, 0), receivers));
     }
