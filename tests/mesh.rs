@@ -165,12 +165,15 @@ fn machine_native_ops_canary_jwt_and_external_hosts() {
         authz["spec"]["rules"][0]["from"][0]["source"]["requestPrincipals"],
         json!(["https://auth.machine-native-ops.example.com/*"])
     );
-    // Each datastore admits its one caller.
+    // Each datastore admits its one caller and its backup and restore pods.
     for store in ["postgres", "redis"] {
         let p = find(&objects, "AuthorizationPolicy", ns, store);
         assert_eq!(
             p["spec"]["rules"][0]["from"][0]["source"]["principals"],
-            json!(["cluster.local/ns/machine-native-ops/sa/ops-api"])
+            json!([
+                "cluster.local/ns/machine-native-ops/sa/ops-api",
+                format!("cluster.local/ns/machine-native-ops/sa/{store}-backup")
+            ])
         );
     }
     let pg = find(&objects, "ServiceEntry", ns, "external-postgres");
