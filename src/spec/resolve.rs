@@ -1268,3 +1268,45 @@ fn is_label(s: &str) -> bool {
 fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(|l| is_label(l) || (l.starts_with("*") && l.len() == 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cron_every;
+    use crate::generate::monitoring::cron_interval;
+
+    /// The backup alerts read a CronJob's period back from its schedule: every
+    /// schedule `backup.every` can produce must read back as that period.
+    #[test]
+    fn backup_schedules_read_back_as_their_period() {
+        let mut accepted = 0;
+        for seconds in (60..=86_400).step_by(60) {
+            let Ok(cron) = cron_every(seconds, "postgres") else { continue };
+            accepted += 1;
+            assert_eq!(cron_interval(&cron), Some(seconds), "every {seconds}s is written `{cron}`");
+        }
+        // 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes; 1, 2, 3, 4, 6, 8, 12 hours; 1 day.
+        assert_eq!(accepted, 19);
+        for (name, seconds) in [("postgres", 4 * 3600), ("redis", 1800), ("db", 3600), ("db", 86_400)] {
+            let cron = cron_every(seconds, name).unwrap_or_default();
+            assert_eq!(cron_interval(&cron), Some(seconds), "{name} every {seconds}s: `{cron}`");
+        }
+    }
+
+    #[test]
+    fn cron_interval_refuses_what_it_cannot_time() {
+        for cron in [
+            "0 3 1 * *",
+            "0 3 * 1 *",
+            "0,30 * * * *",
+            "0 3 * * 1-5",
+            "*/7",
+            "*/7 * * * *",
+            "0 */5 * * *",
+            "*/5 * * * 1",
+            "",
+        ] {
+            assert_eq!(cron_interval(cron), None, "{cron}");
+        }
+        assert_eq!(cron_interval("15 3 * * 0"), Some(7 * 86_400));
+    }
+}
