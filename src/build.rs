@@ -47,8 +47,10 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let mut tree = Tree::new();
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
+    crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
-    if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names) {
+    let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();
+    if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
         tree.insert("RUNBOOK.md", text);
     }
     Ok(Built { tree, base, envs })

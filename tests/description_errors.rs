@@ -930,3 +930,31 @@ fn canary_image_tagged_latest() {
         Some("pin the canary's version tag or digest"),
     );
 }
+
+// ------------------------------------------------------------ alerting
+
+#[test]
+fn route_to_an_unknown_receiver_points_at_its_name() {
+    let text = format!("{STARTER}alerts:\n  critical: [pagerduty, slakc]\n");
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "slakc", 0), "unknown receiver `slakc`", Some("did you mean `slack`?"));
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn slo_availability_below_95_is_refused_at_the_service() {
+    let text = starter_with("    metrics: /metrics", "    metrics: /metrics\n    slo: { availability: \"90\" }");
+    let run = gen_text(&text);
+    let block = run.error_block("`web`: slo availability \"90\" must be a percent from 95 to below 100 (below 95 a 14.4× burn rate exceeds 100% errors)");
+    assert!(block.contains("--> platform.yaml:"), "{block}");
+}
+
+#[test]
+fn custom_alert_with_a_bad_metric_name_is_refused() {
+    let text = starter_with(
+        "    metrics: /metrics",
+        "    metrics: /metrics\n    alerts: { custom: [{ name: QueueSlow, metric: queue-wait, threshold: 5 }] }",
+    );
+    let run = gen_text(&text);
+    run.error_block("`web`: `queue-wait` is not a Prometheus metric name");
+}

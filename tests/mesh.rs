@@ -165,12 +165,15 @@ fn machine_native_ops_canary_jwt_and_external_hosts() {
         authz["spec"]["rules"][0]["from"][0]["source"]["requestPrincipals"],
         json!(["https://auth.machine-native-ops.example.com/*"])
     );
-    // Each datastore admits its one caller.
+    // Each datastore admits its one caller and its backup and restore pods.
     for store in ["postgres", "redis"] {
         let p = find(&objects, "AuthorizationPolicy", ns, store);
         assert_eq!(
             p["spec"]["rules"][0]["from"][0]["source"]["principals"],
-            json!(["cluster.local/ns/machine-native-ops/sa/ops-api"])
+            json!([
+                "cluster.local/ns/machine-native-ops/sa/ops-api",
+                format!("cluster.local/ns/machine-native-ops/sa/{store}-backup")
+            ])
         );
     }
     let pg = find(&objects, "ServiceEntry", ns, "external-postgres");
@@ -236,4 +239,68 @@ fn a_mesh_without_its_pieces_is_reported() {
     let codes: Vec<&str> = outcome.findings.iter().map(|f| f.code).collect();
     assert!(codes.contains(&"KP503"), "{codes:?}");
     assert!(codes.contains(&"KP508"), "{codes:?}");
+}
+
+/// Under STRICT mTLS, Prometheus (outside the mesh) scrapes in plaintext what
+/// each ServiceMonitor names: the Service port it names must lead to a
+/// container port that the workload's PeerAuthentication makes PERMISSIVE and
+/// its AuthorizationPolicy opens to `GET` of the ServiceMonitor's path.
+#[test]
+fn scraped_metrics_ports_are_permissive_and_allowed_under_the_mesh() {
+    let mut scraped = 0;
+    for (example, env) in
+        [("hdr-empire", "default"), ("machine-native-ops", "default"), ("kailash", "staging"), ("kailash", "prod")]
+    {
+        let objects = built(example, env);
+        for sm in objects.iter().filter(|o| o["kind"] == "ServiceMonitor") {
+            let ns = sm["metadata"]["namespace"].as_str().unwrap_or("");
+            let name = sm["metadata"]["name"].as_str().unwrap_or("");
+            let at = format!("{example}/{env} ServiceMonitor {ns}/{name}");
+            let svc = find(&objects, "Service", ns, name);
+            let deploy = find(&objects, "Deployment", ns, name);
+            let selector = &svc["spec"]["selector"];
+            assert_eq!(&sm["spec"]["selector"]["matchLabels"], selector, "{at}: selects the Service");
+            for ep in sm["spec"]["endpoints"].as_array().into_iter().flatten() {
+                let path = ep["path"].as_str().unwrap_or("");
+                let sport = svc["spec"]["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|p| p["name"] == ep["port"])
+                    .unwrap_or_else(|| panic!("{at}: the Service has no port {}", ep["port"]));
+                let target = &sport["targetPort"];
+                let port = match target.as_u64() {
+                    Some(n) => n,
+                    None => deploy["spec"]["template"]["spec"]["containers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+                        .find(|p| p["name"] == *target)
+                        .and_then(|p| p["containerPort"].as_u64())
+                        .unwrap_or_else(|| panic!("{at}: no container port {target}")),
+                };
+                let pa = find(&objects, "PeerAuthentication", ns, name);
+                assert_eq!(&pa["spec"]["selector"]["matchLabels"], selector, "{at}");
+                assert_eq!(
+                    pa["spec"]["portLevelMtls"][port.to_string()]["mode"],
+                    "PERMISSIVE",
+                    "{at}: port {port} stays STRICT: {pa}"
+                );
+                let authz = find(&objects, "AuthorizationPolicy", ns, name);
+                let allowed = authz["spec"]["rules"].as_array().into_iter().flatten().any(|r| {
+                    r["from"].is_null()
+                        && r["to"].as_array().into_iter().flatten().any(|t| {
+                            let op = &t["operation"];
+                            op["ports"] == json!([port.to_string()])
+                                && op["methods"] == json!(["GET"])
+                                && op["paths"] == json!([path])
+                        })
+                });
+                assert!(allowed, "{at}: `GET {path}` on port {port} is not allowed: {authz}");
+                scraped += 1;
+            }
+        }
+    }
+    assert!(scraped >= 4, "expected ServiceMonitors under the mesh, found {scraped}");
 }

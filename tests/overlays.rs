@@ -252,6 +252,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     // The namespace's quota follows its budget (requests at maximum scale).
     let quota = format!("ResourceQuota/{NS}/budget");
     let quota_paths: &[&str] = &["/spec/hard/requests.cpu", "/spec/hard/requests.memory"];
+    let rules = format!("PrometheusRule/{NS}/fingerprint-api-alerts");
     let requests_cpu = format!("{CONTAINER}/resources/requests/cpu");
     let requests_memory = format!("{CONTAINER}/resources/requests/memory");
     let limits_memory = format!("{CONTAINER}/resources/limits/memory");
@@ -276,6 +277,8 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
             // scale 0.5 applies to the datastore's declared resources too.
             (&db, &resources),
             (&quota, quota_paths),
+            // Without the HPA, its HpaAtMaximum alert goes too.
+            (&rules, &["/spec/groups/0/rules/5"]),
         ]),
         "staging differs from the base elsewhere than the description says"
     );

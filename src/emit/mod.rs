@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod kustomize;
+pub mod monitoring;
 pub mod readme;
 pub mod runbook;
 

@@ -203,6 +203,12 @@ echo "restored ${file##*/} into $REDIS_HOST: $(live dbsize) keys (the snapshot h
 
 // ---- objects ---------------------------------------------------------------
 
+/// Title of the RUNBOOK.md section that restores datastore `name`; the backup
+/// alerts link to it.
+pub fn restore_title(name: &str) -> String {
+    format!("Restore {name}")
+}
+
 /// Also the name of the ServiceAccount of the backup and restore pods.
 pub fn backup_name(store: &Store) -> String {
     format!("{}-backup", store.name)

@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod datastores;
 pub mod mesh;
+pub mod monitoring;
 pub mod network;
 pub mod quotas;
 pub mod workloads;
@@ -99,6 +100,19 @@ pub struct SecretSource {
 pub struct Stack {
     pub objects: Vec<Object>,
     pub secrets: Vec<SecretSource>,
+    /// Plain monitoring files (rules, their tests, scrape and Alertmanager configuration).
+    pub monitoring: Option<monitoring::Monitoring>,
+    /// Sections of `RUNBOOK.md`, in order; several generators add to it.
+    pub runbook: Vec<RunbookSection>,
+}
+
+/// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
+/// point at its GitHub anchor ([`monitoring::anchor`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookSection {
+    pub title: String,
+    /// Markdown, without the heading.
+    pub body: String,
 }
 
 impl Stack {
@@ -138,6 +152,8 @@ pub fn generate(r: &Resolved) -> Stack {
     }
     network::network_policies(r, &mut stack);
     quotas::quotas(r, &mut stack);
+    // Last: backup alerts follow the CronJobs generated above.
+    monitoring::monitoring(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();

@@ -49,6 +49,8 @@ replace!(
     Pdb,
     DatastoreBackup,
     Millis,
+    Slo,
+    ServiceAlerts,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -89,6 +91,8 @@ fields!(Service {
     shutdown,
     rbac,
     traffic,
+    slo,
+    alerts,
 });
 fields!(Expose { host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
@@ -96,7 +100,7 @@ fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });
 fields!(Probes { live, ready, startup });
 fields!(Probe { path, port, exec, initial_delay, period, timeout, failure_threshold });
-fields!(Metrics { path, port, interval });
+fields!(Metrics { path, port, interval, requests, status_label, duration, histograms });
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });

@@ -6,6 +6,7 @@
 //! struct serves as a service and as an environment's patch to it (see
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
+pub mod alerts;
 pub mod duration;
 pub(crate) mod load;
 pub mod merge;
@@ -22,7 +23,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-pub use duration::Seconds;
+pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
+pub use duration::{Millis, Seconds};
 pub use load::{load, parse};
 pub use quantity::{Bytes, Cpu};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
@@ -61,6 +63,12 @@ pub struct Platform {
     /// Hosts outside the cluster that services call.
     #[serde(default)]
     pub external: BTreeMap<Name, External>,
+    /// Alert routing by severity (`critical: [pagerduty, slack]`), runbook
+    /// link, and platform-wide alerts (volumes, nodes, backups).
+    pub alerts: Option<PlatformAlerts>,
+    /// Alertmanager receivers named by `alerts`; credentials come from files.
+    #[serde(default)]
+    pub receivers: BTreeMap<Name, Receiver>,
     /// Where datastore backups go, and Velero schedules for the whole platform.
     pub backup: Option<Backup>,
 }
@@ -148,6 +156,10 @@ pub struct Cluster {
     pub monitoring_namespace: Option<String>,
     /// TLS versions the Istio ingress Gateway accepts (default: 1.2 and up).
     pub tls: Option<EdgeTls>,
+    /// Whether the Prometheus Operator runs in the cluster (default true):
+    /// ServiceMonitors and a PrometheusRule go into the kustomize base;
+    /// otherwise only the plain files under `monitoring/`.
+    pub prometheus_operator: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -282,6 +294,10 @@ pub struct Service {
     /// Mesh traffic policy: timeout, retries, canary, circuit breaking, load
     /// balancing, fault injection, JWT (applied when the mesh is `istio`).
     pub traffic: Option<Traffic>,
+    /// Service-level objective: `{ availability: "99.9", latency: { p99: 500ms } }`.
+    pub slo: Option<Slo>,
+    /// Alert thresholds (standard alerts are on by default) and custom alerts.
+    pub alerts: Option<ServiceAlerts>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -391,6 +407,14 @@ pub struct Metrics {
     pub port: Option<u16>,
     /// Scrape interval (default 30s).
     pub interval: Option<Seconds>,
+    /// Counter of handled requests, labelled with the status code (default `http_requests_total`).
+    pub requests: Option<String>,
+    /// Label of `requests` holding the HTTP status code (default `status`).
+    pub status_label: Option<String>,
+    /// Histogram of request durations in seconds, base name (default `http_request_duration_seconds`).
+    pub duration: Option<String>,
+    /// More histograms (base names, seconds) whose P50, P95 and P99 are recorded.
+    pub histograms: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -27,6 +27,11 @@ pub struct Resolved {
     /// TLS versions accepted at the Istio ingress Gateway.
     pub tls_min: TlsVersion,
     pub tls_max: Option<TlsVersion>,
+    /// The platform's default namespace (monitoring objects of the platform go here).
+    pub namespace: String,
+    /// ServiceMonitors and PrometheusRule in the kustomize output.
+    pub prometheus_operator: bool,
+    pub alerting: super::alerts::Alerting,
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
     pub external: Vec<Ext>,
@@ -85,6 +90,7 @@ pub struct Svc {
     pub drain_seconds: u32,
     pub grace_seconds: u32,
     pub read_own_config: bool,
+    pub alerts: super::alerts::SvcAlerts,
     /// Mesh traffic settings as written (defaults are the generator's).
     pub traffic: Traffic,
     /// The canary release, when one is configured with an image.
@@ -168,6 +174,11 @@ pub struct MetricsR {
     pub path: String,
     pub port_name: String,
     pub interval: u32,
+    /// Request counter, its status label, request duration histogram, more histograms.
+    pub requests: String,
+    pub status_label: String,
+    pub duration: String,
+    pub histograms: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -262,6 +273,9 @@ pub mod defaults {
     pub const VELERO_NAMESPACE: &str = "velero";
     pub const VELERO_DAILY_AT: &str = "02:00";
     pub const VELERO_HOURLY_AT: &str = ":30";
+    pub const REQUESTS_METRIC: &str = "http_requests_total";
+    pub const STATUS_LABEL: &str = "status";
+    pub const DURATION_METRIC: &str = "http_request_duration_seconds";
 }
 
 /// Resolves `p` for environment `env` (`None`: the base). Errors name the line
@@ -331,9 +345,17 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         .collect();
 
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
-    if !errors.is_empty() {
+    let alerting =
+        match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+    let Some(alerting) = alerting.filter(|_| errors.is_empty()) else {
         return Err(errors);
-    }
+    };
     let mesh = environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None);
     let tls = p.cluster.tls.clone().unwrap_or_default();
     let tls_min = tls.min_version.unwrap_or(TlsVersion::V1_2);
@@ -347,6 +369,9 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         )]);
     }
     let resolved = Resolved {
+        namespace: default_ns.clone(),
+        prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
+        alerting,
         platform: p.name.to_string(),
         env: env.map(str::to_string),
         kube: p.cluster.kubernetes.value,
@@ -627,7 +652,22 @@ impl Cx<'_> {
                 None => first.as_ref().map_or_else(|| "metrics".into(), |p| p.name.clone()),
             },
             interval: m.interval.map_or(defaults::METRICS_INTERVAL, |i| i.get()),
+            requests: m.requests.clone().unwrap_or_else(|| defaults::REQUESTS_METRIC.into()),
+            status_label: m.status_label.clone().unwrap_or_else(|| defaults::STATUS_LABEL.into()),
+            duration: m.duration.clone().unwrap_or_else(|| defaults::DURATION_METRIC.into()),
+            histograms: m.histograms.clone().unwrap_or_default(),
         });
+        if let Some(m) = &metrics {
+            let names = [&m.requests, &m.duration].into_iter().chain(&m.histograms);
+            for metric in names.filter(|n| !super::alerts::is_metric_name(n)) {
+                self.err(Pos::UNKNOWN, format!("`{name}`: `{metric}` is not a Prometheus metric name"), None);
+            }
+            if !super::alerts::is_metric_name(&m.status_label) || m.status_label.contains(':') {
+                self.err(Pos::UNKNOWN, format!("`{name}`: `{}` is not a Prometheus label name", m.status_label), None);
+            }
+        }
+        let alerts =
+            super::alerts::service(s.alerts.as_ref(), s.slo.as_ref(), self.name.pos(), &name, self.file, self.errors);
 
         let env: BTreeMap<String, String> =
             s.env.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
@@ -758,6 +798,7 @@ impl Cx<'_> {
             drain_seconds: drain,
             grace_seconds: grace,
             read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
+            alerts,
         })
     }
 
@@ -1226,4 +1267,46 @@ fn is_label(s: &str) -> bool {
 
 fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(|l| is_label(l) || (l.starts_with("*") && l.len() == 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cron_every;
+    use crate::generate::monitoring::cron_interval;
+
+    /// The backup alerts read a CronJob's period back from its schedule: every
+    /// schedule `backup.every` can produce must read back as that period.
+    #[test]
+    fn backup_schedules_read_back_as_their_period() {
+        let mut accepted = 0;
+        for seconds in (60..=86_400).step_by(60) {
+            let Ok(cron) = cron_every(seconds, "postgres") else { continue };
+            accepted += 1;
+            assert_eq!(cron_interval(&cron), Some(seconds), "every {seconds}s is written `{cron}`");
+        }
+        // 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes; 1, 2, 3, 4, 6, 8, 12 hours; 1 day.
+        assert_eq!(accepted, 19);
+        for (name, seconds) in [("postgres", 4 * 3600), ("redis", 1800), ("db", 3600), ("db", 86_400)] {
+            let cron = cron_every(seconds, name).unwrap_or_default();
+            assert_eq!(cron_interval(&cron), Some(seconds), "{name} every {seconds}s: `{cron}`");
+        }
+    }
+
+    #[test]
+    fn cron_interval_refuses_what_it_cannot_time() {
+        for cron in [
+            "0 3 1 * *",
+            "0 3 * 1 *",
+            "0,30 * * * *",
+            "0 3 * * 1-5",
+            "*/7",
+            "*/7 * * * *",
+            "0 */5 * * *",
+            "*/5 * * * 1",
+            "",
+        ] {
+            assert_eq!(cron_interval(cron), None, "{cron}");
+        }
+        assert_eq!(cron_interval("15 3 * * 0"), Some(7 * 86_400));
+    }
 }

@@ -1,0 +1,103 @@
+//! `DIR/monitoring/`: the plain Prometheus and Alertmanager files of the base
+//! (`rules.yaml`, `rules.test.yaml`, `prometheus.yml`, `alertmanager.yml`), and
+//! `monitoring/ENV/` for an environment whose rules or scrape configuration
+//! differ from the base's. `promtool test rules rules.test.yaml` runs from
+//! each directory (the tests name `rules.yaml` relatively).
+
+use std::fmt::Write;
+
+use super::files::Tree;
+use super::{header, to_yaml};
+use crate::generate::Stack;
+use crate::generate::monitoring::{Monitoring, RULES_FILE};
+
+const ROOT: &str = "monitoring";
+
+pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+    let Some(m) = &base.monitoring else { return Ok(()) };
+    files(m, ROOT, source, tree)?;
+    if let Some(am) = &m.alertmanager {
+        tree.insert(format!("{ROOT}/alertmanager.yml"), format!("{}{}", header(source), to_yaml(am)?));
+    }
+    for (env, stack) in envs {
+        if let Some(e) = &stack.monitoring
+            && (e.rules != m.rules || e.scrape != m.scrape)
+        {
+            files(e, &format!("{ROOT}/{env}"), source, tree)?;
+        }
+    }
+    tree.insert(format!("{ROOT}/README.md"), readme(base, envs));
+    Ok(())
+}
+
+fn files(m: &Monitoring, dir: &str, source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+    tree.insert(format!("{dir}/{RULES_FILE}"), format!("{}{}", header(source), to_yaml(&m.rules)?));
+    tree.insert(format!("{dir}/rules.test.yaml"), format!("{}{}", header(source), to_yaml(&m.tests)?));
+    tree.insert(format!("{dir}/prometheus.yml"), format!("{}{}", header(source), to_yaml(&m.scrape)?));
+    Ok(())
+}
+
+fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
+    let mut s = String::from("# Monitoring\n\n");
+    s.push_str(
+        "With the Prometheus Operator, the ServiceMonitors and the PrometheusRule are part of the kustomize\n\
+         output. Without it, give Prometheus `prometheus.yml` (scrape jobs and `rules.yaml`).\n\n\
+         - `rules.yaml`: recording rules and alerts (the PrometheusRule's `spec`).\n\
+         - `rules.test.yaml`: a unit test per alert: it fires above its threshold and stays silent below.\n\
+         - `prometheus.yml`: scrape configuration for clusters without the Operator.\n",
+    );
+    let different: Vec<&str> = envs
+        .iter()
+        .filter(|(_, e)| {
+            matches!((&e.monitoring, &base.monitoring), (Some(a), Some(b)) if a.rules != b.rules || a.scrape != b.scrape)
+        })
+        .map(|(n, _)| n.as_str())
+        .collect();
+    for env in &different {
+        let _ = writeln!(s, "- `{env}/`: the same files for the environment `{env}`, whose rules differ.");
+    }
+    let am = base.monitoring.as_ref().and_then(|m| m.alertmanager.as_ref());
+    if let Some(am) = am {
+        s.push_str("- `alertmanager.yml`: routes by severity, inhibition, receivers.\n\n");
+        s.push_str("## Receiver credentials\n\nAlertmanager reads them from files, never from this repository:\n\n");
+        let mut files = Vec::new();
+        for r in am["receivers"].as_array().into_iter().flatten() {
+            for (_, cfgs) in r.as_object().into_iter().flatten() {
+                for c in cfgs.as_array().into_iter().flatten() {
+                    for key in ["routing_key_file", "api_url_file", "auth_password_file"] {
+                        if let Some(f) = c[key].as_str() {
+                            files.push(f.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(first) = files.first() {
+            let (dir, _) = first.rsplit_once('/').unwrap_or(("", ""));
+            let secret = dir.rsplit('/').next().unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "```sh\nkubectl -n monitoring create secret generic {secret} \\\n{}\n```\n",
+                files
+                    .iter()
+                    .map(|f| {
+                        let key = f.rsplit('/').next().unwrap_or_default();
+                        format!("  --from-file={key}=./{key}.secret")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" \\\n")
+            );
+            let _ = writeln!(
+                s,
+                "With the Operator, list `{secret}` in `Alertmanager.spec.secrets`: it is mounted at `{dir}/`.\n\
+                 Otherwise mount the Secret there yourself."
+            );
+        }
+    }
+    s.push_str(
+        "\n## Proof\n\n```sh\npromtool check rules rules.yaml\npromtool test rules rules.test.yaml\n\
+         promtool check config prometheus.yml\namtool check-config alertmanager.yml\n\
+         amtool config routes test --config.file=alertmanager.yml severity=critical\n```\n",
+    );
+    s
+}

@@ -1,0 +1,286 @@
+//! The generated monitoring files, proven by the real tools: `promtool check
+//! rules` and `promtool test rules` (each alert fires above its threshold and
+//! stays silent below it) on every rule file of every example, `amtool
+//! check-config`, and `amtool config routes test` showing that each severity
+//! reaches exactly the receivers the description names.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn have_promtool() -> bool {
+    tool_available("promtool", &["--version"])
+}
+
+fn have_amtool() -> bool {
+    tool_available("amtool", &["--version"])
+}
+
+fn run(dir: &Path, tool: &str, args: &[&str]) -> Result<String, String> {
+    let o = Command::new(tool).args(args).current_dir(dir).output().map_err(|e| format!("cannot run {tool}: {e}"))?;
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    if o.status.success() { Ok(out) } else { Err(format!("{tool} {} in {}:\n{out}", args.join(" "), dir.display())) }
+}
+
+/// `monitoring/` and each `monitoring/ENV/` that holds rules.
+fn rule_dirs(out: &Path) -> Vec<std::path::PathBuf> {
+    let root = out.join("monitoring");
+    let mut dirs = vec![root.clone()];
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for e in entries.flatten() {
+            if e.path().join("rules.yaml").is_file() {
+                dirs.push(e.path());
+            }
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_rule_file_passes_promtool_check_and_its_unit_tests() {
+    if !have_promtool() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut failures = Failures::default();
+    let mut files = 0;
+    for ex in examples() {
+        let out = tmp.path().join(stem(&ex));
+        gen_ok(&ex, &out);
+        for dir in rule_dirs(&out) {
+            files += 1;
+            failures.check(
+                format!("{}: promtool check rules", dir.display()),
+                run(&dir, "promtool", &["check", "rules", "rules.yaml"]).map(|_| ()),
+            );
+            let tests = std::fs::read_to_string(dir.join("rules.test.yaml")).expect("rules.test.yaml");
+            let rules = std::fs::read_to_string(dir.join("rules.yaml")).expect("rules.yaml");
+            // One firing and one silent test per alert rule.
+            let alerts = rules.matches("- alert: ").count();
+            let cases = tests.matches("exp_alerts").count();
+            if cases != 2 * alerts {
+                failures.add(dir.display(), format!("{alerts} alerts but {cases} test cases (want 2 per alert)"));
+            }
+            failures.check(
+                format!("{}: promtool test rules", dir.display()),
+                run(&dir, "promtool", &["test", "rules", "rules.test.yaml"]).map(|_| ()),
+            );
+        }
+    }
+    assert!(files >= 5, "expected a rule file per example");
+    failures.assert_none("promtool");
+}
+
+/// Receivers `amtool config routes test` reports for `severity`.
+fn routed(config: &Path, severity: &str) -> Result<Vec<String>, String> {
+    let file = format!("--config.file={}", config.display());
+    let dir = config.parent().unwrap_or(Path::new("."));
+    let out = run(dir, "amtool", &["config", "routes", "test", &file, &format!("severity={severity}"), "service=any"])?;
+    let line = out.lines().find(|l| !l.starts_with("Warning") && !l.trim().is_empty()).unwrap_or("");
+    Ok(line.trim().split(',').map(str::to_string).collect())
+}
+
+#[test]
+fn alertmanager_config_checks_and_routes_each_severity_to_the_named_receivers() {
+    if !have_amtool() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut failures = Failures::default();
+    let mut checked = 0;
+    for ex in examples() {
+        let platform = kubeproof::spec::load(&ex).expect("example loads");
+        let Some(alerts) = &platform.alerts else { continue };
+        let out = tmp.path().join(stem(&ex));
+        gen_ok(&ex, &out);
+        let config = out.join("monitoring/alertmanager.yml");
+        failures.check(
+            format!("{}: amtool check-config", config.display()),
+            run(&out, "amtool", &["check-config", &config.to_string_lossy()]).map(|_| ()),
+        );
+        for (severity, list) in [("critical", &alerts.critical), ("warning", &alerts.warning), ("info", &alerts.info)] {
+            let Some(list) = list else { continue };
+            let want: Vec<String> = list.iter().map(|n| n.to_string()).collect();
+            match routed(&config, severity) {
+                Ok(got) if got == want => checked += 1,
+                Ok(got) => {
+                    failures.add(format!("{} {severity}", stem(&ex)), format!("routed to {got:?}, want {want:?}"))
+                }
+                Err(e) => failures.add(format!("{} {severity}", stem(&ex)), e),
+            }
+        }
+        let text = std::fs::read_to_string(&config).expect("alertmanager.yml");
+        // Credentials come from files; inhibition mutes warnings under a critical.
+        for needle in ["_file: /etc/alertmanager/secrets/", "inhibit_rules", "equal:"] {
+            if list_needed(alerts, needle) && !text.contains(needle) {
+                failures.add(stem(&ex), format!("alertmanager.yml lacks `{needle}`"));
+            }
+        }
+        if text.contains("hooks.slack.com") || text.contains("routing_key:") || text.contains("auth_password:") {
+            failures.add(stem(&ex), "a credential is inlined in alertmanager.yml");
+        }
+    }
+    assert!(checked >= 6, "expected the severities of fingerprint-api and machine-native-ops to be checked");
+    failures.assert_none("amtool");
+}
+
+fn list_needed(alerts: &kubeproof::spec::PlatformAlerts, needle: &str) -> bool {
+    needle != "_file: /etc/alertmanager/secrets/"
+        || alerts.critical.iter().chain(&alerts.warning).chain(&alerts.info).flatten().any(|n| n.as_str() != "webhook")
+}
+
+/// PLATFORMS.md's thresholds are in the generated rules.
+#[test]
+fn the_examples_carry_their_alerts_and_thresholds() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "fingerprint-api",
+            &[
+                ("ServiceDown", "\"severity\":\"critical\""),
+                ("HighErrorRatio", "> 0.05"),
+                (
+                    "HighLatencyP99",
+                    "service:request_duration_seconds:p99{job=\"fingerprint-api\",namespace=\"fingerprint\"} > 1",
+                ),
+                ("CrashLooping", "[1h])) > 5"),
+                ("HighCpuUsage", "> 0.8"),
+                ("MemoryNearLimit", "> 0.85"),
+                ("ModelLoadingFailure", "increase(model_load_failures_total{"),
+                ("QueueLatencyP99High", "histogram_quantile(0.99"),
+                ("MemoryAboveThreshold", "> 1073741824"),
+                ("VolumeFillingUp", "> 0.85"),
+                ("service:model_inference_duration_seconds:p99", "model_inference_duration_seconds_bucket"),
+                ("service:requests:rate5m", "http_requests_total"),
+                ("service:request_errors:ratio_rate5m", "status=~\"5..\""),
+                ("service:request_duration_seconds:p50", "histogram_quantile(0.5"),
+            ],
+        ),
+        (
+            "machine-native-ops",
+            &[
+                ("HighErrorRatio", "> 0.05"),
+                ("HighLatencyP95", "> 1"),
+                ("MemoryNearLimit", "> 0.9"),
+                ("HighCpuUsage", "> 0.9"),
+                ("CrashLooping", "[1h])) > 5"),
+                ("ReplicasUnavailable", "kube_deployment_status_replicas_unavailable"),
+                ("NodeDiskLow", "< 0.1"),
+                ("NodeMemoryHigh", "> 0.9"),
+                ("ErrorBudgetBurn", "(14.4 * 0.0001)"),
+                ("ErrorBudgetBurnSlow", "(3 * 0.0001)"),
+                // PLATFORMS.md: backup failed / backup too old.
+                (
+                    "BackupFailed",
+                    "kube_job_failed{namespace=\"machine-native-ops\",job_name=~\"postgres-backup-[0-9]+\"",
+                ),
+                ("BackupTooOld", "cronjob=\"postgres-backup\"}) > 28800"),
+            ],
+        ),
+    ];
+    let mut failures = Failures::default();
+    for (name, expected) in cases {
+        let ex = repo().join(format!("examples/{name}.yaml"));
+        let out = tmp.path().join(name);
+        gen_ok(&ex, &out);
+        let rules = std::fs::read_to_string(out.join("monitoring/rules.yaml")).expect("rules.yaml");
+        let docs = parse_docs(&rules).expect("rules.yaml parses");
+        let all: Vec<&serde_json::Value> = docs[0]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+            .collect();
+        for (rule, needle) in *expected {
+            let found = all.iter().find(|r| r["alert"].as_str() == Some(rule) || r["record"].as_str() == Some(rule));
+            match found {
+                None => failures.add(name, format!("no rule `{rule}`")),
+                Some(r) => {
+                    let text = serde_json::to_string(r).unwrap_or_default().replace("\\\"", "\"");
+                    if !text.contains(needle) {
+                        failures.add(name, format!("`{rule}` lacks `{needle}`: {text}"));
+                    }
+                    if r["alert"].is_string() {
+                        let url = r["annotations"]["runbook_url"].as_str().unwrap_or("");
+                        let anchor = url.rsplit('#').next().unwrap_or("");
+                        let runbook = std::fs::read_to_string(out.join("RUNBOOK.md")).unwrap_or_default();
+                        if !runbook.contains(&format!("\n## {rule}\n")) || anchor != rule.to_ascii_lowercase() {
+                            failures.add(name, format!("`{rule}`: runbook_url {url} has no RUNBOOK.md section"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    failures.assert_none("thresholds");
+}
+
+/// Every backup CronJob (machine-native-ops: PostgreSQL every 4h, Redis every
+/// 30 min; health-platform and kailash too) has a BackupFailed and a
+/// BackupTooOld alert, too old meaning no success for 2 × `backup.every`, a
+/// firing and a silent unit test each, and runbook sections that lead to the
+/// datastore's restore procedure.
+#[test]
+fn backup_cronjobs_have_failure_and_staleness_alerts() {
+    let mut failures = Failures::default();
+    let mut per_example = std::collections::BTreeMap::new();
+    for ex in examples() {
+        let name = stem(&ex);
+        let platform = kubeproof::spec::load(&ex).expect("example loads");
+        let built = kubeproof::build::build(&platform, &ex).expect("example generates");
+        let runbook = built.tree.get(Path::new("RUNBOOK.md")).map(String::from_utf8_lossy).unwrap_or_default();
+        let mut n = 0;
+        for (env, stack) in &built.envs {
+            let Some(m) = &stack.monitoring else { continue };
+            let rules = serde_json::to_string(&m.rules).unwrap_or_default().replace("\\\"", "\"");
+            let tests = serde_json::to_string(&m.tests).unwrap_or_default();
+            for (ds, d) in &platform.datastores {
+                let cronjob = format!("{ds}-backup");
+                if !stack.objects.iter().any(|o| o.kind == "CronJob" && o.name == cronjob) {
+                    continue;
+                }
+                n += 1;
+                let every = d.backup.as_ref().map_or(0, |b| b.every.value.get());
+                let at = format!("{name}/{env} {cronjob}");
+                for needle in [
+                    format!("job_name=~\"{cronjob}-[0-9]+\",condition=\"true\"}}) > 0"),
+                    format!("cronjob=\"{cronjob}\"}}) > {}", 2 * every),
+                ] {
+                    if !rules.contains(&needle) {
+                        failures.add(&at, format!("no rule with `{needle}`"));
+                    }
+                }
+                for alert in ["BackupFailed", "BackupTooOld"] {
+                    for case in ["fires for", "stays silent for"] {
+                        let test = format!("{alert} {case} {cronjob} ");
+                        if !tests.contains(&test) {
+                            failures.add(&at, format!("no unit test `{test}…`"));
+                        }
+                    }
+                }
+                let restore = format!("[Restore {ds}](#restore-{ds})");
+                for section in ["BackupFailed", "BackupTooOld"] {
+                    let body = runbook.split(&format!("\n## {section}\n")).nth(1).unwrap_or("");
+                    let body = body.split("\n## ").next().unwrap_or("");
+                    if !body.contains(&format!("`{cronjob}`")) || !body.contains(&restore) {
+                        failures.add(&at, format!("RUNBOOK.md `{section}` does not lead to {restore}"));
+                    }
+                }
+                if !runbook.contains(&format!("\n## Restore {ds}\n")) {
+                    failures.add(&at, format!("RUNBOOK.md has no `## Restore {ds}`"));
+                }
+            }
+        }
+        per_example.insert(name, n);
+    }
+    failures.assert_none("backup alerts");
+    // PLATFORMS.md platform 3 lists "backup failed / backup too old".
+    assert_eq!(per_example.get("machine-native-ops"), Some(&2), "{per_example:?}");
+    for ex in ["health-platform", "kailash"] {
+        assert!(per_example.get(ex).is_some_and(|n| *n > 0), "{ex} has backup CronJobs: {per_example:?}");
+    }
+}
