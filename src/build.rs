@@ -33,7 +33,8 @@ impl Built {
 
 /// Builds the whole output tree for a loaded description read from `file`.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
-    let base = generate::generate(&resolve(p, None, file).map_err(Error::Description)?);
+    let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
+    let base = generate::generate(&resolved_base);
     let mut envs = Vec::new();
     if p.environments.is_empty() {
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
@@ -50,8 +51,9 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let monitoring_ns =
         p.cluster.monitoring_namespace.as_deref().unwrap_or(crate::spec::resolve::defaults::MONITORING_NAMESPACE);
     crate::emit::dashboards::emit(&base, monitoring_ns, &source, &mut tree)?;
+    let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
     let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();
-    if let Some(text) = crate::emit::runbook::runbook(p.name.as_str(), &source, &stacks) {
+    if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
         tree.insert("RUNBOOK.md", text);
     }
     Ok(Built { tree, base, envs })
@@ -67,28 +69,36 @@ pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::check::L
     config.kubernetes = Some(format!("{}.{}", k.major, k.minor));
     let mut out = Vec::new();
     for (env, stack) in &built.envs {
-        let mut loaded = crate::check::Loaded::default();
-        for o in &stack.objects {
-            let name = format!("kustomize/overlays/{env}/{}", crate::emit::kustomize::object_path(o));
-            let text = crate::emit::to_yaml(&o.value)?;
-            crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
-        }
-        for s in &stack.secrets {
-            let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
-            let secret = serde_json::json!({
-                "apiVersion": "v1", "kind": "Secret",
-                "metadata": { "name": s.name, "namespace": s.namespace },
-                "data": data,
-            });
-            let name = format!("kustomize/overlays/{env}/secrets/{} (secretGenerator)", s.file);
-            let text = crate::emit::to_yaml(&secret)?;
-            crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
-        }
-        if !loaded.errors.is_empty() {
-            return Err(Error::Internal(format!("generated YAML does not load: {:?}", loaded.errors)));
-        }
+        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
         let outcome = crate::check::run(&loaded, &config);
         out.push((env.clone(), loaded, outcome));
     }
     Ok(out)
+}
+
+/// A stack as checkable sources: one per object, named after its file under
+/// `dir` (`kustomize/overlays/ENV`), plus a stand-in for every Secret the
+/// secretGenerator builds (keys without values).
+pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::check::Loaded, Error> {
+    let mut loaded = crate::check::Loaded::default();
+    for o in &stack.objects {
+        let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
+        let text = crate::emit::to_yaml(&o.value)?;
+        crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
+    }
+    for s in &stack.secrets {
+        let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
+        let secret = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": { "name": s.name, "namespace": s.namespace },
+            "data": data,
+        });
+        let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
+        let text = crate::emit::to_yaml(&secret)?;
+        crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
+    }
+    if !loaded.errors.is_empty() {
+        return Err(Error::Internal(format!("generated YAML does not load: {:?}", loaded.errors)));
+    }
+    Ok(loaded)
 }

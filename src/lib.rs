@@ -4,14 +4,18 @@
 //! - [`generate`]: objects per area (workloads, datastores, network).
 //! - [`emit`]: kustomize layout, YAML, atomic files on disk.
 //! - [`build`]: the `gen` pipeline tying them together.
+//! - [`budget`]: requests, limits and storage against the cluster's capacity.
 //! - [`cli`]: the command line, a thin layer over the above.
 
+pub mod budget;
 pub mod build;
 pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod generate;
+pub mod graph;
+pub mod reach;
 pub mod render;
 pub mod spec;
 

@@ -802,6 +802,135 @@ fn library_and_cli_agree() {
     assert!(run.stderr.starts_with(&format!("{rendered}\n")), "cli:\n{}\nlibrary:\n{rendered}", run.stderr);
 }
 
+// ------------------------------------------------------------ backups
+
+/// The starter with backups: a bucket and a backup on `db`.
+fn starter_with_backup(db_backup: &str, platform_backup: &str) -> String {
+    let text = starter_with(
+        "  db:    { engine: postgres, version: \"16.4\", storage: 20Gi }",
+        &format!("  db:    {{ engine: postgres, version: \"16.4\", storage: 20Gi, backup: {db_backup} }}"),
+    );
+    format!("{text}{platform_backup}")
+}
+
+#[test]
+fn backup_with_its_bucket_generates() {
+    let text = starter_with_backup("{ every: 4h, keep: 30d }", "backup: { bucket: s3://shop-backups }\n");
+    let run = gen_text(&text);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn datastore_backup_without_a_bucket() {
+    let text = starter_with_backup("{ every: 4h, keep: 30d }", "");
+    gen_text(&text).assert_error(
+        locate(&text, "4h", 0),
+        "datastore `db` has a backup but the platform has no `backup.bucket`",
+        Some("add `backup: { bucket: s3://BUCKET }` at the top level"),
+    );
+}
+
+#[test]
+fn backup_interval_that_is_no_cron_schedule() {
+    let text = starter_with_backup("{ every: 7h, keep: 30d }", "backup: { bucket: s3://shop-backups }\n");
+    gen_text(&text).assert_error(
+        locate(&text, "7h", 0),
+        "backups every 7h cannot be written as a cron schedule",
+        Some("use minutes that divide an hour"),
+    );
+}
+
+#[test]
+fn backups_kept_shorter_than_taken() {
+    let text = starter_with_backup("{ every: 1d, keep: 12h }", "backup: { bucket: s3://shop-backups }\n");
+    gen_text(&text).assert_error(
+        locate(&text, "12h", 0),
+        "backups of `db` are kept 12h, not longer than they are taken (every 1d)",
+        Some("keep them longer than 1d"),
+    );
+}
+
+#[test]
+fn invalid_backup_bucket() {
+    let text = starter_with_backup("{ every: 4h, keep: 30d }", "backup: { bucket: shop-backups }\n");
+    gen_text(&text).assert_error(
+        locate(&text, "shop-backups }", 0),
+        "invalid backup bucket \"shop-backups\"",
+        Some("write `s3://BUCKET` or `s3://BUCKET/PREFIX`"),
+    );
+}
+
+#[test]
+fn backup_of_an_engine_without_a_dump_job() {
+    let text = format!(
+        "{}  graph: {{ engine: neo4j, storage: 5Gi, backup: {{ every: 1d, keep: 7d }} }}\nbackup: {{ bucket: s3://shop-backups }}\n",
+        STARTER
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "1d", 0),
+        "datastore `graph` (neo4j) has no backup job: Neo4j Community can only dump a stopped database",
+        Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume"),
+    );
+}
+
+#[test]
+fn invalid_velero_time() {
+    let text = starter_with_backup(
+        "{ every: 4h, keep: 30d }",
+        "backup: { bucket: s3://shop-backups, velero: { daily: { at: \"2am\", keep: 30d } } }\n",
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "\"2am\"", 0),
+        "invalid time \"2am\" for the daily Velero backup",
+        Some("write \"HH:MM\" in UTC"),
+    );
+}
+
+#[test]
+fn backup_error_in_an_environment_override() {
+    let text = starter_with_backup("{ every: 4h, keep: 30d }", "backup: { bucket: s3://shop-backups }\n");
+    let text = text.replacen(
+        "      web: { replicas: { min: 3, max: 10 } }",
+        "      web: { replicas: { min: 3, max: 10 } }\n    datastores:\n      db: { backup: { every: 45m, keep: 7d } }",
+        1,
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "45m", 0),
+        "backups every 45m cannot be written as a cron schedule (in environment `production`)",
+        Some("use minutes that divide an hour"),
+    );
+}
+
+// ------------------------------------------------------------ mesh traffic
+
+#[test]
+fn canary_steps_not_increasing() {
+    let text = starter_with(
+        "    port: 8080 ",
+        "    traffic: { canary: { image: ghcr.io/example/shop-web:1.1.0, steps: [50, 25] } }\n    port: 8080 ",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "[50, 25]", 0),
+        "traffic.canary.steps of `web` must be increasing percentages from 1 to 100",
+        Some("e.g. `steps: [10, 25, 50, 100]`"),
+    );
+}
+
+#[test]
+fn canary_image_tagged_latest() {
+    let text = starter_with(
+        "    port: 8080 ",
+        "    traffic: { canary: { image: ghcr.io/example/shop-canary:latest } }\n    port: 8080 ",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "ghcr.io/example/shop-canary:latest", 0),
+        "image `ghcr.io/example/shop-canary:latest` uses the mutable tag `latest`",
+        Some("pin the canary's version tag or digest"),
+    );
+}
+
 // ------------------------------------------------------------ alerting
 
 #[test]

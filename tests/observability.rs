@@ -173,6 +173,12 @@ fn the_examples_carry_their_alerts_and_thresholds() {
                 ("NodeMemoryHigh", "> 0.9"),
                 ("ErrorBudgetBurn", "(14.4 * 0.0001)"),
                 ("ErrorBudgetBurnSlow", "(3 * 0.0001)"),
+                // PLATFORMS.md: backup failed / backup too old.
+                (
+                    "BackupFailed",
+                    "kube_job_failed{namespace=\"machine-native-ops\",job_name=~\"postgres-backup-[0-9]+\"",
+                ),
+                ("BackupTooOld", "cronjob=\"postgres-backup\"}) > 28800"),
             ],
         ),
     ];
@@ -211,4 +217,70 @@ fn the_examples_carry_their_alerts_and_thresholds() {
         }
     }
     failures.assert_none("thresholds");
+}
+
+/// Every backup CronJob (machine-native-ops: PostgreSQL every 4h, Redis every
+/// 30 min; health-platform and kailash too) has a BackupFailed and a
+/// BackupTooOld alert, too old meaning no success for 2 × `backup.every`, a
+/// firing and a silent unit test each, and runbook sections that lead to the
+/// datastore's restore procedure.
+#[test]
+fn backup_cronjobs_have_failure_and_staleness_alerts() {
+    let mut failures = Failures::default();
+    let mut per_example = std::collections::BTreeMap::new();
+    for ex in examples() {
+        let name = stem(&ex);
+        let platform = kubeproof::spec::load(&ex).expect("example loads");
+        let built = kubeproof::build::build(&platform, &ex).expect("example generates");
+        let runbook = built.tree.get(Path::new("RUNBOOK.md")).map(String::from_utf8_lossy).unwrap_or_default();
+        let mut n = 0;
+        for (env, stack) in &built.envs {
+            let Some(m) = &stack.monitoring else { continue };
+            let rules = serde_json::to_string(&m.rules).unwrap_or_default().replace("\\\"", "\"");
+            let tests = serde_json::to_string(&m.tests).unwrap_or_default();
+            for (ds, d) in &platform.datastores {
+                let cronjob = format!("{ds}-backup");
+                if !stack.objects.iter().any(|o| o.kind == "CronJob" && o.name == cronjob) {
+                    continue;
+                }
+                n += 1;
+                let every = d.backup.as_ref().map_or(0, |b| b.every.value.get());
+                let at = format!("{name}/{env} {cronjob}");
+                for needle in [
+                    format!("job_name=~\"{cronjob}-[0-9]+\",condition=\"true\"}}) > 0"),
+                    format!("cronjob=\"{cronjob}\"}}) > {}", 2 * every),
+                ] {
+                    if !rules.contains(&needle) {
+                        failures.add(&at, format!("no rule with `{needle}`"));
+                    }
+                }
+                for alert in ["BackupFailed", "BackupTooOld"] {
+                    for case in ["fires for", "stays silent for"] {
+                        let test = format!("{alert} {case} {cronjob} ");
+                        if !tests.contains(&test) {
+                            failures.add(&at, format!("no unit test `{test}…`"));
+                        }
+                    }
+                }
+                let restore = format!("[Restore {ds}](#restore-{ds})");
+                for section in ["BackupFailed", "BackupTooOld"] {
+                    let body = runbook.split(&format!("\n## {section}\n")).nth(1).unwrap_or("");
+                    let body = body.split("\n## ").next().unwrap_or("");
+                    if !body.contains(&format!("`{cronjob}`")) || !body.contains(&restore) {
+                        failures.add(&at, format!("RUNBOOK.md `{section}` does not lead to {restore}"));
+                    }
+                }
+                if !runbook.contains(&format!("\n## Restore {ds}\n")) {
+                    failures.add(&at, format!("RUNBOOK.md has no `## Restore {ds}`"));
+                }
+            }
+        }
+        per_example.insert(name, n);
+    }
+    failures.assert_none("backup alerts");
+    // PLATFORMS.md platform 3 lists "backup failed / backup too old".
+    assert_eq!(per_example.get("machine-native-ops"), Some(&2), "{per_example:?}");
+    for ex in ["health-platform", "kailash"] {
+        assert!(per_example.get(ex).is_some_and(|n| *n > 0), "{ex} has backup CronJobs: {per_example:?}");
+    }
 }

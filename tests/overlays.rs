@@ -249,6 +249,9 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     let config = format!("ConfigMap/{NS}/api-config");
     let pdb = format!("PodDisruptionBudget/{NS}/api");
     let db = format!("StatefulSet/{NS}/db");
+    // The namespace's quota follows its budget (requests at maximum scale).
+    let quota = format!("ResourceQuota/{NS}/budget");
+    let quota_paths: &[&str] = &["/spec/hard/requests.cpu", "/spec/hard/requests.memory"];
     let rules = format!("PrometheusRule/{NS}/fingerprint-api-alerts");
     let requests_cpu = format!("{CONTAINER}/resources/requests/cpu");
     let requests_memory = format!("{CONTAINER}/resources/requests/memory");
@@ -273,6 +276,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
             (&deployment, &deployment_paths),
             // scale 0.5 applies to the datastore's declared resources too.
             (&db, &resources),
+            (&quota, quota_paths),
             // Without the HPA, its HpaAtMaximum alert goes too.
             (&rules, &["/spec/groups/0/rules/5"]),
         ]),
@@ -285,6 +289,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
             (&deployment, &[CONFIG_HASH]),
             (&hpa, &["/spec/minReplicas", "/spec/maxReplicas"]),
             (&pdb, &["/spec/minAvailable", "/spec/maxUnavailable"]),
+            (&quota, quota_paths),
         ]),
         "production differs from the base elsewhere than the description says"
     );

@@ -44,6 +44,11 @@ pub struct Config {
     /// Severity per code (`off` disables).
     #[serde(default)]
     pub severity: BTreeMap<String, Level>,
+    /// Metrics the services export, for KP608 (`unknown-metric`): exact names
+    /// (a histogram or summary name covers its `_bucket`, `_sum` and `_count`
+    /// series) or prefixes ending in `*` (`shop_*`).
+    #[serde(default)]
+    pub metrics: Vec<String>,
 }
 
 impl Config {

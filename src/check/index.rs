@@ -2,6 +2,7 @@
 //! cross-object checks cost time linear in the number of objects: objects by
 //! kind and name, pod templates by namespace and label.
 
+use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -35,7 +36,7 @@ pub fn cluster_scoped(kind: &str) -> bool {
     )
 }
 
-/// A pod template and the labels its pods get.
+/// A pod template and the labels its pods get (or a Service and its own labels).
 #[derive(Debug)]
 pub struct PodTemplate {
     pub object: usize,
@@ -52,6 +53,13 @@ pub struct Index {
     by_label: HashMap<(String, String, String), Vec<usize>>,
     /// namespace → indexes into `templates`.
     by_ns: HashMap<String, Vec<usize>>,
+    /// Every core `Service` with its own labels (`metadata.labels`, which a
+    /// ServiceMonitor selects on), in object order.
+    pub services: Vec<PodTemplate>,
+    /// (namespace, label key, label value) → indexes into `services`.
+    services_by_label: HashMap<(String, String, String), Vec<usize>>,
+    /// namespace → indexes into `services`.
+    services_by_ns: BTreeMap<String, Vec<usize>>,
     empty: Vec<usize>,
 }
 
@@ -62,14 +70,18 @@ impl Index {
             let ns = if cluster_scoped(&o.kind) { String::new() } else { o.ns().to_string() };
             ix.by_name.entry((o.kind.clone(), ns, o.name.clone())).or_default().push(i);
             ix.by_kind.entry(o.kind.clone()).or_default().push(i);
+            if o.kind == "Service" && o.group().is_empty() {
+                let labels = string_map(o.labels());
+                let s = ix.services.len();
+                for (k, v) in &labels {
+                    ix.services_by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(s);
+                }
+                ix.services_by_ns.entry(o.ns().to_string()).or_default().push(s);
+                ix.services.push(PodTemplate { object: i, labels });
+            }
             let Some(pod) = Pod::of(objects, i) else { continue };
             let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
-            let labels: BTreeMap<String, String> = o
-                .value
-                .pointer(labels_ptr)
-                .and_then(Value::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-                .unwrap_or_default();
+            let labels = string_map(o.value.at(labels_ptr).and_then(Value::as_object));
             let t = ix.templates.len();
             for (k, v) in &labels {
                 ix.by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(t);
@@ -135,6 +147,56 @@ impl Index {
             .filter(|t| exprs.iter().all(|e| expression_matches(e, &t.labels)))
             .collect()
     }
+}
+
+impl Index {
+    /// Namespaces with at least one Service in the checked set, sorted.
+    pub fn service_namespaces(&self) -> impl Iterator<Item = &str> {
+        self.services_by_ns.keys().map(String::as_str)
+    }
+
+    /// Whether `ns` has a Service in the checked set.
+    pub fn has_services(&self, ns: &str) -> bool {
+        self.services_by_ns.contains_key(ns)
+    }
+
+    /// Whether `ns` has a pod template in the checked set.
+    pub fn has_templates(&self, ns: &str) -> bool {
+        self.by_ns.contains_key(ns)
+    }
+
+    /// Services of `ns` whose own labels (`metadata.labels`) a `LabelSelector`
+    /// selects, as a ServiceMonitor does; an empty selector selects every
+    /// Service of the namespace.
+    pub fn services_selected<'a>(&'a self, ns: &str, selector: &Value) -> Vec<&'a PodTemplate> {
+        let empty = serde_json::Map::new();
+        let labels = selector.get("matchLabels").and_then(Value::as_object).unwrap_or(&empty);
+        let exprs = selector.get("matchExpressions").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        let pairs: Vec<(&String, &str)> = labels.iter().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
+        let candidates: &[usize] = match pairs
+            .iter()
+            .map(|(k, v)| {
+                self.services_by_label
+                    .get(&(ns.to_string(), (*k).clone(), (*v).to_string()))
+                    .map_or(&self.empty[..], Vec::as_slice)
+            })
+            .min_by_key(|l| l.len())
+        {
+            Some(smallest) => smallest,
+            None => self.services_by_ns.get(ns).map_or(&self.empty, Vec::as_slice),
+        };
+        candidates
+            .iter()
+            .map(|&s| &self.services[s])
+            .filter(|s| pairs.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|s| exprs.iter().all(|e| expression_matches(e, &s.labels)))
+            .collect()
+    }
+}
+
+/// The string entries of a label map.
+fn string_map(m: Option<&serde_json::Map<String, Value>>) -> BTreeMap<String, String> {
+    m.map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()).unwrap_or_default()
 }
 
 /// Whether one `matchExpressions` entry holds for `labels`.

@@ -25,8 +25,11 @@
 //! - **Errors** (malformed YAML, duplicate keys, a document that is not a
 //!   mapping with `apiVersion` and `kind`, nesting deeper than [`MAX_DEPTH`],
 //!   aliases expanding past [`ALIAS_BUDGET`] nodes) are [`Diagnostic`]s at
-//!   file:line in [`Loaded::errors`]; the document is skipped. An input whose
-//!   objects would take more than [`MAX_HEAP_PER_INPUT`] is read up to there.
+//!   file:line in [`Loaded::errors`]; the document is skipped.
+//! - **Memory.** Every object is kept (cross-object checks need them all),
+//!   so the objects of all inputs together may take at most [`MAX_HEAP`]; an
+//!   input that would go beyond is refused whole, with an error where the
+//!   budget ran out, and the inputs read before it are still checked.
 //! - **Lists.** `kind: List` (or any `*List`) with `items`, as `kubectl get -o
 //!   yaml` prints, becomes one object per item, positioned at the item.
 //!   Items without `kind`/`apiVersion` (a typed `PodList`) take them from the
@@ -70,12 +73,13 @@ pub const ALIAS_BUDGET: usize = 100_000;
 /// The largest input read (file or stdin).
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 
-/// How much memory the objects of one input may take (an estimate, counted
-/// as they are built). Typical manifests take about 22 times their text (a
-/// 100 MB file of small Deployments, about 2.2 GiB); text made of tiny
-/// mappings (`{a}, {a}, …`) up to 130 times: this stops such input before
-/// it exhausts the machine.
-pub const MAX_HEAP_PER_INPUT: usize = 3 << 30;
+/// How much memory the objects of all inputs together may take (an
+/// estimate, counted as they are built). Manifests take 10 to 25 times their
+/// text as `serde_json` values (a small Deployment about 10 KB); this budget
+/// holds 100,000 typical objects (~40 MB of YAML) and keeps a run under
+/// 1 GiB. Text made of tiny mappings (`{a}, {a}, …`) takes up to 130 times
+/// its size, and is stopped here too.
+pub const MAX_HEAP: usize = 640 << 20;
 
 // ---------------------------------------------------------------------------
 // Positions
@@ -374,8 +378,14 @@ fn add_chunks(loaded: &mut Loaded, source: Source, chunks: Vec<Chunk>) {
 }
 
 fn add_parsed(loaded: &mut Loaded, source: Source, chunks: &[Chunk]) {
+    add_parsed_within(loaded, source, chunks, MAX_HEAP);
+}
+
+/// [`add_parsed`] with the budget as a parameter, for tests.
+fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: &[Chunk], budget: usize) {
     let id = loaded.sources.len();
-    let mut builder = Builder { heap_limit: MAX_HEAP_PER_INPUT, ..Builder::default() };
+    let first = loaded.objects.len();
+    let mut builder = Builder { heap_limit: budget.saturating_sub(loaded.heap), ..Builder::default() };
     for chunk in chunks {
         let text = &source.text[chunk.start..chunk.end];
         builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
@@ -386,6 +396,13 @@ fn add_parsed(loaded: &mut Loaded, source: Source, chunks: &[Chunk]) {
                 loaded.errors.push(d);
             }
         });
+    }
+    if builder.heap > builder.heap_limit {
+        // Half an input would be worse than none: its Services without their
+        // Deployments would show as dangling references.
+        loaded.objects.truncate(first);
+    } else {
+        loaded.heap += builder.heap;
     }
     loaded.sources.push(source);
 }
@@ -823,8 +840,8 @@ impl Builder {
         }
     }
 
-    /// Counts `bytes` more of heap; past [`MAX_HEAP_PER_INPUT`] the input is
-    /// not read further.
+    /// Counts `bytes` more of heap; past the budget the input is not read
+    /// further.
     fn grow(&mut self, pos: Pos, bytes: usize) -> Result<(), Problem> {
         self.heap = self.heap.saturating_add(bytes);
         if self.heap <= self.heap_limit {
@@ -833,11 +850,14 @@ impl Builder {
         Err(Problem::new(
             pos,
             format!(
-                "stopped reading here: the objects of this input take over {} GiB of memory",
-                MAX_HEAP_PER_INPUT >> 30
+                "input refused here: with it, the objects to check would take over {} MiB of memory",
+                MAX_HEAP >> 20
             ),
         )
-        .help("check the manifests in several runs"))
+        .help(
+            "none of this input's objects are checked; the inputs before it are. \
+             Check the manifests in several runs (e.g. one per namespace or application)",
+        ))
     }
 
     fn expects_key(&self) -> bool {
@@ -1417,20 +1437,29 @@ spec:
     }
 
     #[test]
-    fn inputs_stop_at_their_memory_budget() {
+    fn an_input_past_the_memory_budget_is_refused_whole_and_earlier_ones_kept() {
         let doc = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n";
-        let text = doc.repeat(100);
-        let mut builder = Builder { heap_limit: 20 * 1024, ..Builder::default() };
-        let (mut docs, mut problems) = (0, Vec::new());
-        for chunk in split(&text) {
-            builder.parse(&text[chunk.start..chunk.end], chunk.line, &mut |d| match d {
-                Ok(_) => docs += 1,
-                Err(p) => problems.push((p.pos.line, p.message)),
-            });
-        }
-        assert!(docs > 5 && docs < 20, "{docs}");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].1.starts_with("stopped reading here"), "{problems:?}");
+        let source = |name: &str, n: usize| Source { name: PathBuf::from(name), text: doc.repeat(n) };
+        let budget = 60 * 1024;
+        let mut l = Loaded::default();
+        let small = source("small.yaml", 10);
+        let chunks = split(&small.text);
+        add_parsed_within(&mut l, small, &chunks, budget);
+        assert_eq!((l.objects.len(), l.errors.len()), (10, 0));
+        assert!(l.heap > 0 && l.heap < budget / 2, "{}", l.heap); // 2.3 KB per ConfigMap
+        let big = source("big.yaml", 100);
+        let chunks = split(&big.text);
+        add_parsed_within(&mut l, big, &chunks, budget);
+        // The second input stops where the budget ran out, and none of its
+        // objects is kept; the first input's are.
+        assert_eq!(l.objects.len(), 10);
+        assert!(l.objects.iter().all(|o| o.source == 0));
+        let e = errors(&l);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("input refused here"), "{e:?}");
+        let line: u32 = e[0].split(':').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(line > 5 * 10 && line < 5 * 100, "{e:?}");
+        assert!(l.heap < budget);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod config;
 pub mod index;
 pub mod load;
 pub mod pods;
+mod pointer;
 pub mod report;
 pub mod rules;
 pub mod schema;
@@ -24,6 +25,7 @@ use serde_json::Value;
 pub use crate::diag::{Pos, Severity};
 use config::Config;
 use index::Index;
+pub use pointer::At;
 
 /// One input text: a file, stdin, or the part of a `helm template` stream
 /// that one template rendered (named after its `# Source:` path).
@@ -80,11 +82,11 @@ impl Object {
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value.pointer("/metadata/labels").and_then(Value::as_object)
+        self.value.at("/metadata/labels").and_then(Value::as_object)
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+        self.value.at("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
     }
 }
 
@@ -95,6 +97,8 @@ pub struct Loaded {
     pub sources: Vec<Source>,
     pub objects: Vec<Object>,
     pub errors: Vec<crate::diag::Diagnostic>,
+    /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
+    pub heap: usize,
 }
 
 /// What a check found, before positions are resolved.
@@ -170,6 +174,8 @@ pub struct Context<'a> {
     pub schemas: &'a schema::Schemas,
     /// Target Kubernetes minor version (1.`minor`).
     pub minor: u32,
+    /// The run's configuration (`.kubeproof.yaml`).
+    pub config: &'a Config,
     /// Every pod template, found once per run (most checks look at pods).
     pods: Vec<pods::Pod<'a>>,
 }
@@ -232,8 +238,15 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     let index = Index::build(objects);
     let schemas = schema::Schemas::new(config.minor());
     let pods = pods::all(objects).collect();
-    let cx =
-        Context { objects, sources: &loaded.sources, index: &index, schemas: &schemas, minor: config.minor(), pods };
+    let cx = Context {
+        objects,
+        sources: &loaded.sources,
+        index: &index,
+        schemas: &schemas,
+        minor: config.minor(),
+        config,
+        pods,
+    };
     let mut findings = Vec::new();
     for check in rules::registry() {
         let meta = check.meta();
@@ -251,6 +264,25 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     });
     findings.dedup();
     Outcome { findings, objects: objects.len() }
+}
+
+/// Calls `f` with a [`Context`] over `loaded` (for analyses other than the
+/// checks, such as `kubeproof reach`).
+pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context) -> R) -> R {
+    let objects = &loaded.objects[..];
+    let index = Index::build(objects);
+    let schemas = schema::Schemas::new(config.minor());
+    let pods = pods::all(objects).collect();
+    let cx = Context {
+        objects,
+        sources: &loaded.sources,
+        index: &index,
+        schemas: &schemas,
+        minor: config.minor(),
+        config,
+        pods,
+    };
+    f(&cx)
 }
 
 /// A finding as a positioned diagnostic, for the reports.

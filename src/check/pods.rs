@@ -1,6 +1,7 @@
 //! Pod templates inside workload objects, and the containers inside them:
 //! most checks look at pods whatever object carries them.
 
+use crate::check::At;
 use serde_json::Value;
 
 use super::Object;
@@ -29,7 +30,7 @@ pub struct Pod<'a> {
 impl<'a> Pod<'a> {
     pub fn of(objects: &'a [Object], object: usize) -> Option<Pod<'a>> {
         let (ptr, _) = template_pointers(&objects[object].kind)?;
-        let spec = objects[object].value.pointer(ptr)?;
+        let spec = objects[object].value.at(ptr)?;
         spec.is_object().then_some(Pod { object, ptr, spec })
     }
 
@@ -75,7 +76,7 @@ impl<'a> Container<'a> {
     }
 
     pub fn get(&self, pointer: &str) -> Option<&'a Value> {
-        self.value.pointer(pointer)
+        self.value.at(pointer)
     }
 
     pub fn field(&self, pointer: &str) -> String {

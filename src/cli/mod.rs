@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod budget;
 mod check;
+mod graph;
+mod reach;
 
 use crate::Error;
 use crate::diag::Diagnostic;
@@ -53,6 +56,12 @@ enum Command {
     Schema,
     /// Check manifests: schema, security, reliability and cross-object references.
     Check(check::CheckArgs),
+    /// Whether the NetworkPolicies let FROM connect to TO, port by port, and which policies decide it.
+    Reach(reach::ReachArgs),
+    /// CPU, memory and storage per environment and namespace, at minimum and maximum scale, against capacity.
+    Budget(budget::BudgetArgs),
+    /// The platform as a picture (SVG or DOT): ingress, workloads, datastores, external hosts, and whether the network policies allow each connection.
+    Graph(graph::GraphArgs),
     /// List every check with its code, severity and summary.
     Rules,
     /// Explain a check: what it finds, why it matters, an example and the fix.
@@ -72,6 +81,9 @@ pub fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Check(args) => return check::check(args),
+        Command::Reach(args) => return reach::reach(args),
+        Command::Budget(args) => return budget::budget(args),
+        Command::Graph(args) => return graph::graph(args),
         Command::Rules => return check::list(),
         Command::Explain { code } => return check::explain(code),
         _ => {}
@@ -92,7 +104,12 @@ fn run(cmd: Command) -> Result<(), Error> {
             println!("{text}");
             Ok(())
         }
-        Command::Check(_) | Command::Rules | Command::Explain { .. } => Ok(()),
+        Command::Check(_)
+        | Command::Reach(_)
+        | Command::Budget(_)
+        | Command::Graph(_)
+        | Command::Rules
+        | Command::Explain { .. } => Ok(()),
     }
 }
 

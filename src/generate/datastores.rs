@@ -98,6 +98,11 @@ pub fn image(engine: Engine, version: Option<&str>) -> String {
     format!("{}:{}", i.image, version.unwrap_or(i.version))
 }
 
+/// The UID the engine's image runs as.
+pub fn uid(engine: Engine) -> u32 {
+    info(engine).uid
+}
+
 pub fn client_port(engine: Engine) -> u16 {
     info(engine).ports[0].1
 }

@@ -5,10 +5,13 @@
 //! never objects here: they are [`SecretSource`]s, which the kustomize emitter
 //! turns into generators reading git-ignored env files.
 
+pub mod backup;
 pub mod dashboards;
 pub mod datastores;
+pub mod mesh;
 pub mod monitoring;
 pub mod network;
+pub mod quotas;
 pub mod telemetry;
 pub mod workloads;
 
@@ -146,8 +149,15 @@ pub fn generate(r: &Resolved) -> Stack {
     for store in &r.datastores {
         datastores::datastore(r, store, &mut stack);
     }
-    network::ingresses(r, &mut stack);
+    backup::backups(r, &mut stack);
+    if r.mesh == crate::spec::Mesh::Istio {
+        // The Istio ingress gateway replaces the Ingress.
+        mesh::mesh(r, &mut stack);
+    } else {
+        network::ingresses(r, &mut stack);
+    }
     network::network_policies(r, &mut stack);
+    quotas::quotas(r, &mut stack);
     // Last: backup alerts follow the CronJobs generated above.
     monitoring::monitoring(r, &mut stack);
     dashboards::dashboards(r, &mut stack);

@@ -826,16 +826,18 @@ pub fn cron_interval(schedule: &str) -> Option<u32> {
     if *dom != "*" || *mon != "*" {
         return None;
     }
-    let daily = match (*min, *hour) {
-        (m, "*") if step(m).is_some() => return step(m).map(|n| n * 60),
+    // A step that does not divide the hour (day) leaves a shorter gap at its
+    // end; a day of the week only combines with a fixed time of day.
+    let period = match (*min, *hour) {
+        (m, "*") if step(m).is_some() => step(m).filter(|n| 60 % n == 0).map(|n| n * 60)?,
         (m, "*") if fixed(m) => 3600,
-        (m, h) if fixed(m) && step(h).is_some() => return step(h).map(|n| n * 3600),
+        (m, h) if fixed(m) && step(h).is_some() => step(h).filter(|n| 24 % n == 0).map(|n| n * 3600)?,
         (m, h) if fixed(m) && fixed(h) => 86400,
         _ => return None,
     };
     match *dow {
-        "*" => Some(daily),
-        d if fixed(d) && daily == 86400 => Some(7 * 86400),
+        "*" => Some(period),
+        d if fixed(d) && period == 86400 => Some(7 * 86400),
         _ => None,
     }
 }
@@ -849,12 +851,25 @@ fn backup_group(r: &Resolved, stack: &Stack) -> Group {
         let ns = o.namespace.as_deref().unwrap_or("default");
         let name = o.name.as_str();
         let schedule = o.value.pointer("/spec/schedule").and_then(Value::as_str).unwrap_or("");
+        // The datastore this CronJob dumps, whose restore procedure is in the runbook.
+        let store = r
+            .datastores
+            .iter()
+            .find(|d| d.namespace == ns && super::backup::backup_name(d) == name && super::backup::supported(d.engine));
+        let restore = store.map_or_else(String::new, |d| {
+            let title = super::backup::restore_title(&d.name);
+            format!("; restore from a backup: [{title}](#{})", anchor(&title))
+        });
+        // The Job's Failed condition, not `kube_job_status_failed` (failed
+        // pods): a pod that fails and is retried successfully (backoffLimit)
+        // is not a missing backup.
         let jl = lbl(&[("job_name", &format!("{name}-28000000")), ("namespace", ns)]);
-        let s = series("kube_job_status_failed", &jl);
+        let s = series("kube_job_failed", &with(&jl, "condition", "true"));
+        let retried = series("kube_job_status_failed", &jl);
         g.alerts.push(Alert {
             name: "BackupFailed".into(),
             expr: format!(
-                "max by (namespace, job_name) (kube_job_status_failed{{namespace=\"{ns}\",job_name=~\"{name}-[0-9]+\"}}) > 0"
+                "max by (namespace, job_name) (kube_job_failed{{namespace=\"{ns}\",job_name=~\"{name}-[0-9]+\",condition=\"true\"}}) > 0"
             ),
             for_seconds: 0,
             severity: Severity::Warning,
@@ -862,20 +877,29 @@ fn backup_group(r: &Resolved, stack: &Stack) -> Group {
             summary: format!("Backup {name} failed"),
             description: format!("Job {{{{ $labels.job_name }}}} of the backup CronJob {name} in {ns} failed."),
             runbook: BACKUP_FAILED,
-            scope: format!("CronJob `{name}` (namespace `{ns}`): a failed run"),
+            scope: format!("CronJob `{name}` (namespace `{ns}`): a failed run{restore}"),
             test: Test {
                 interval: 60,
                 fire: vec![(s.clone(), "1x10".into())],
-                quiet: vec![(s, "0x10".into())],
+                quiet: vec![(s, "0x10".into()), (retried, "1x10".into())],
                 at: 300,
                 out: jl.clone(),
             },
         });
-        let Some(every) = cron_interval(schedule) else { continue };
+        // Our own backups run every `backup.every` (their cron schedule says the
+        // same); another CronJob's period is read from its schedule.
+        let every = store.and_then(|d| d.backup.as_ref()).map(|b| b.every.get()).or_else(|| cron_interval(schedule));
+        let Some(every) = every else { continue };
         let max_age = (runs * every as f64).round() as u32;
-        let step = (every / 6).max(60);
-        let at = max_age + 2 * step;
+        // The unit tests evaluate at 10m whatever the period (evaluating every
+        // minute up to 2 × 1d would take minutes): the last success is a
+        // minute beyond the limit when it fires, a minute within when it does
+        // not (timestamps before the epoch are fine). The same instant and
+        // interval for every BackupTooOld test, because each test also feeds
+        // the other CronJobs' healthy series.
+        let (step, at) = (60, 600);
         let n = at / step + 2;
+        let stamp = |age: i64| format!("{}x{n}", i64::from(at) - age);
         let cl = lbl(&[("cronjob", name), ("namespace", ns)]);
         let s = series("kube_cronjob_status_last_successful_time", &cl);
         g.alerts.push(Alert {
@@ -893,11 +917,15 @@ fn backup_group(r: &Resolved, stack: &Stack) -> Group {
                 dur(max_age)
             ),
             runbook: BACKUP_OLD,
-            scope: format!("CronJob `{name}` (namespace `{ns}`): no success for {}", dur(max_age)),
+            scope: format!(
+                "CronJob `{name}` (namespace `{ns}`, every {}): no success for {}{restore}",
+                dur(every),
+                dur(max_age)
+            ),
             test: Test {
                 interval: step,
-                fire: vec![(s.clone(), format!("0x{n}"))],
-                quiet: vec![(s, format!("0+{step}x{n}"))],
+                fire: vec![(s.clone(), stamp(i64::from(max_age) + 60))],
+                quiet: vec![(s, stamp(i64::from(max_age) - 60))],
                 at,
                 out: cl,
             },
@@ -1215,7 +1243,7 @@ const CUSTOM: [&str; 3] = [
 const BACKUP_FAILED: [&str; 3] = [
     "A run of a backup CronJob failed: this backup point is missing.",
     "`kubectl -n NS get jobs` and `kubectl -n NS logs job/JOB` (credentials, storage full, datastore unreachable).",
-    "Fix the cause and start a run by hand: `kubectl -n NS create job --from=cronjob/CRONJOB CRONJOB-manual`.",
+    "Fix the cause and start a run by hand: `kubectl -n NS create job --from=cronjob/CRONJOB CRONJOB-manual`. The alert lasts as long as the failed Job exists (the CronJob keeps the last 3): delete it once understood, `kubectl -n NS delete job JOB`.",
 ];
 const BACKUP_OLD: [&str; 3] = [
     "No backup has succeeded for longer than the allowed number of runs: the recovery point objective is breached if data is lost now.",

@@ -257,9 +257,15 @@ pub fn network_policies(r: &Resolved, stack: &mut Stack) {
     }
     for d in &r.datastores {
         let port = super::datastores::client_port(d.engine);
-        let Some(rule) = from_clients(&d.name, &[port]) else { continue };
+        // Backup and restore pods connect too (and a Redis restore is a sync
+        // from the restore pod).
+        let (backup_in, backup_out) = super::backup::datastore_rules(r, d);
+        let ingress: Vec<_> = from_clients(&d.name, &[port]).into_iter().chain(backup_in).collect();
+        if ingress.is_empty() && backup_out.is_empty() {
+            continue;
+        }
         let labels = labels_of(p, &d.name);
-        stack.push(&policy(&d.name, &d.namespace, &labels, selector(p, &d.name), vec![rule], Vec::new()));
+        stack.push(&policy(&d.name, &d.namespace, &labels, selector(p, &d.name), ingress, backup_out));
     }
 }
 

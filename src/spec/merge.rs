@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
+use super::duration::Millis;
 use super::*;
 
 pub trait Merge {
@@ -46,6 +47,8 @@ replace!(
     AccessMode,
     Engine,
     Pdb,
+    DatastoreBackup,
+    Millis,
     Slo,
     ServiceAlerts,
 );
@@ -87,6 +90,7 @@ fields!(Service {
     pdb,
     shutdown,
     rbac,
+    traffic,
     slo,
     alerts,
 });
@@ -100,7 +104,7 @@ fields!(Metrics { path, port, interval, requests, status_label, duration, histog
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });
-fields!(Datastore { engine, version, image, storage, storage_class, replicas, namespace, resources, database });
+fields!(Datastore { engine, version, image, storage, storage_class, replicas, namespace, resources, database, backup });
 
 impl<T: Merge> Merge for Option<T> {
     fn merge(&mut self, other: Self) {

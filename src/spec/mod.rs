@@ -14,6 +14,7 @@ pub mod quantity;
 pub mod resolve;
 pub mod starter;
 pub mod telemetry;
+pub mod traffic;
 mod validate;
 mod value;
 
@@ -27,6 +28,7 @@ pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
 pub use duration::{Millis, Seconds};
 pub use load::{load, parse};
 pub use quantity::{Bytes, Cpu};
+pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
 
 /// The only `apiVersion` this release reads.
@@ -74,6 +76,68 @@ pub struct Platform {
     /// Container logs: backend (`loki` or `elasticsearch`), endpoint and
     /// retention (`7d`); writes `monitoring/fluent-bit.yaml` and the retention settings.
     pub logs: Option<telemetry::Logs>,
+    /// Where datastore backups go, and Velero schedules for the whole platform.
+    pub backup: Option<Backup>,
+}
+
+/// The platform's backup target: an S3-compatible bucket for the datastore
+/// dumps (each datastore's `backup` sets how often and how long), and Velero
+/// schedules that back up every namespace of the platform with volume snapshots.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Backup {
+    /// `s3://BUCKET` or `s3://BUCKET/PREFIX`; objects go to
+    /// `PREFIX/PLATFORM[/ENV]/DATASTORE/TIMESTAMP.EXT`.
+    #[schemars(with = "String")]
+    pub bucket: Spanned<String>,
+    /// S3 endpoint URL (default `https://s3.amazonaws.com`; e.g. a MinIO or
+    /// Ceph address for other S3-compatible stores).
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
+    /// Name of the Secret with `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`
+    /// for the bucket (default `backup-credentials`); its values come from a
+    /// git-ignored env file, never from the description.
+    pub credentials: Option<Name>,
+    /// Velero schedules (the Velero server and its storage location are
+    /// installed separately).
+    pub velero: Option<Velero>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Velero {
+    /// Namespace of the Velero server (default `velero`).
+    pub namespace: Option<Name>,
+    /// A daily backup: `{ at: "02:00", keep: 30d }` (UTC).
+    pub daily: Option<VeleroSchedule>,
+    /// An hourly backup: `{ at: ":30", keep: 7d }` (minute past each hour).
+    pub hourly: Option<VeleroSchedule>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VeleroSchedule {
+    /// When, in UTC: `"HH:MM"` for daily (default `"02:00"`), `":MM"` for
+    /// hourly (default `":30"`).
+    #[schemars(with = "Option<String>")]
+    pub at: Option<Spanned<String>>,
+    /// How long each backup is kept (Velero's TTL), e.g. `30d`.
+    #[schemars(with = "Seconds")]
+    pub keep: Spanned<Seconds>,
+}
+
+/// A datastore's backups: a dump every `every`, each kept for `keep`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatastoreBackup {
+    /// How often: minutes that divide an hour (`15m`, `30m`), hours that
+    /// divide a day (`1h`, `4h`, `12h`) or `1d`.
+    #[schemars(with = "Seconds")]
+    pub every: Spanned<Seconds>,
+    /// How long each dump is kept in the bucket; older ones are deleted after
+    /// each successful backup. Longer than `every`.
+    #[schemars(with = "Seconds")]
+    pub keep: Spanned<Seconds>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -93,10 +157,12 @@ pub struct Cluster {
     /// StorageClass for volumes (default: the cluster's default class).
     pub storage_class: Option<String>,
     /// Namespace of the ingress controller, allowed in by network policy
-    /// (default `ingress-nginx`).
+    /// (default `ingress-nginx`; `istio-system` when the mesh is `istio`).
     pub ingress_namespace: Option<String>,
     /// Namespace of Prometheus, allowed to scrape metrics ports (default `monitoring`).
     pub monitoring_namespace: Option<String>,
+    /// TLS versions the Istio ingress Gateway accepts (default: 1.2 and up).
+    pub tls: Option<EdgeTls>,
     /// Whether the Prometheus Operator runs in the cluster (default true):
     /// ServiceMonitors and a PrometheusRule go into the kustomize base;
     /// otherwise only the plain files under `monitoring/`.
@@ -232,6 +298,9 @@ pub struct Service {
     pub shutdown: Option<Shutdown>,
     /// Kubernetes API access the service needs.
     pub rbac: Option<Rbac>,
+    /// Mesh traffic policy: timeout, retries, canary, circuit breaking, load
+    /// balancing, fault injection, JWT (applied when the mesh is `istio`).
+    pub traffic: Option<Traffic>,
     /// Service-level objective: `{ availability: "99.9", latency: { p99: 500ms } }`.
     pub slo: Option<Slo>,
     /// Alert thresholds (standard alerts are on by default) and custom alerts.
@@ -259,7 +328,9 @@ pub struct Expose {
     pub path: Option<String>,
     /// Which port to publish, by name or number (default: the first port).
     pub port: Option<PortRef>,
-    /// Requests per second per client IP at the ingress.
+    /// Requests per second per client IP at the NGINX ingress. Not applied
+    /// when the mesh is `istio`: Istio needs an EnvoyFilter for it, which
+    /// kubeproof does not write (it cannot validate one).
     pub rate_limit: Option<u32>,
     /// Proxy read/send timeout at the ingress (default 60s; 1h for websockets).
     pub timeout: Option<Seconds>,
@@ -460,6 +531,9 @@ pub struct Datastore {
     pub resources: Option<Resources>,
     /// Database name (postgres; default: the datastore's name).
     pub database: Option<String>,
+    /// Scheduled dumps to the platform's `backup.bucket`, with a restore Job
+    /// (postgres, redis, minio).
+    pub backup: Option<DatastoreBackup>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

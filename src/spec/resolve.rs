@@ -24,6 +24,9 @@ pub struct Resolved {
     pub monitoring_namespace: String,
     pub issuer: String,
     pub storage_class: Option<String>,
+    /// TLS versions accepted at the Istio ingress Gateway.
+    pub tls_min: TlsVersion,
+    pub tls_max: Option<TlsVersion>,
     /// The platform's default namespace (monitoring objects of the platform go here).
     pub namespace: String,
     /// ServiceMonitors and PrometheusRule in the kustomize output.
@@ -34,6 +37,8 @@ pub struct Resolved {
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
     pub external: Vec<Ext>,
+    /// The backup target and Velero schedules, when the description has `backup`.
+    pub backup: Option<BackupTarget>,
 }
 
 impl Resolved {
@@ -88,6 +93,18 @@ pub struct Svc {
     pub grace_seconds: u32,
     pub read_own_config: bool,
     pub alerts: super::alerts::SvcAlerts,
+    /// Mesh traffic settings as written (defaults are the generator's).
+    pub traffic: Traffic,
+    /// The canary release, when one is configured with an image.
+    pub canary: Option<CanaryR>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CanaryR {
+    pub image: String,
+    /// Percent of the traffic the canary receives at the current step.
+    pub weight: u8,
+    pub replicas: u32,
 }
 
 impl Svc {
@@ -200,6 +217,30 @@ pub struct Store {
     pub requests: Requests,
     pub limits: LimitsR,
     pub database: String,
+    pub backup: Option<StoreBackup>,
+}
+
+/// A datastore's backup schedule, checked: `cron` is what `every` means.
+#[derive(Debug, Clone)]
+pub struct StoreBackup {
+    pub every: Seconds,
+    pub keep: Seconds,
+    pub cron: String,
+}
+
+/// Where backups go.
+#[derive(Debug, Clone)]
+pub struct BackupTarget {
+    /// The bucket name, without `s3://`.
+    pub bucket: String,
+    /// The key prefix inside the bucket (may be empty), without slashes at the ends.
+    pub prefix: String,
+    pub endpoint: String,
+    /// The Secret with the bucket's credentials.
+    pub credentials: String,
+    pub velero_namespace: String,
+    /// Velero schedules: (name, cron, ttl in seconds).
+    pub velero: Vec<(String, String, Seconds)>,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +260,8 @@ pub mod defaults {
     pub const HPA_CPU: u8 = 70;
     pub const INGRESS_CLASS: &str = "nginx";
     pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
+    /// Where the Istio ingress gateway runs.
+    pub const ISTIO_NAMESPACE: &str = "istio-system";
     pub const MONITORING_NAMESPACE: &str = "monitoring";
     pub const ISSUER: &str = "letsencrypt-prod";
     pub const DRAIN: u32 = 5;
@@ -229,6 +272,11 @@ pub mod defaults {
     pub const WS_TIMEOUT: u32 = 3600;
     pub const HTTP_TIMEOUT: u32 = 60;
     pub const METRICS_INTERVAL: u32 = 30;
+    pub const S3_ENDPOINT: &str = "https://s3.amazonaws.com";
+    pub const BACKUP_CREDENTIALS: &str = "backup-credentials";
+    pub const VELERO_NAMESPACE: &str = "velero";
+    pub const VELERO_DAILY_AT: &str = "02:00";
+    pub const VELERO_HOURLY_AT: &str = ":30";
     pub const REQUESTS_METRIC: &str = "http_requests_total";
     pub const STATUS_LABEL: &str = "status";
     pub const DURATION_METRIC: &str = "http_request_duration_seconds";
@@ -285,7 +333,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
             ds.merge(o.clone());
         }
         let mut cx = Cx { file, errors: &mut errors, name };
-        if let Some(s) = cx.datastore(&ds, &default_ns) {
+        if let Some(s) = cx.datastore(&ds, &default_ns, p.backup.is_some()) {
             datastores.push(s);
         }
     }
@@ -300,6 +348,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         })
         .collect();
 
+    let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     let alerting =
         match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
             Ok(a) => Some(a),
@@ -311,6 +360,18 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let Some(alerting) = alerting.filter(|_| errors.is_empty()) else {
         return Err(errors);
     };
+    let mesh = environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None);
+    let tls = p.cluster.tls.clone().unwrap_or_default();
+    let tls_min = tls.min_version.unwrap_or(TlsVersion::V1_2);
+    if let Some(max) = tls.max_version
+        && max < tls_min
+    {
+        return Err(vec![Diagnostic::error(
+            file,
+            pos_of(&p.cluster.kubernetes.referenced),
+            format!("cluster.tls: maxVersion {} is below minVersion {}", max.as_str(), tls_min.as_str()),
+        )]);
+    }
     let monitoring_namespace =
         p.cluster.monitoring_namespace.clone().unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into());
     let resolved = Resolved {
@@ -321,15 +382,20 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         platform: p.name.to_string(),
         env: env.map(str::to_string),
         kube: p.cluster.kubernetes.value,
-        mesh: environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None),
+        mesh,
         ingress_class: p.cluster.ingress_class.clone().unwrap_or_else(|| defaults::INGRESS_CLASS.into()),
-        ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| defaults::INGRESS_NAMESPACE.into()),
+        ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| {
+            if mesh == Mesh::Istio { defaults::ISTIO_NAMESPACE.into() } else { defaults::INGRESS_NAMESPACE.into() }
+        }),
+        tls_min,
+        tls_max: tls.max_version,
         monitoring_namespace,
         issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
         storage_class: p.cluster.storage_class.clone(),
         services,
         datastores,
         external,
+        backup,
     };
     check_wiring(p, &resolved, file)?;
     Ok(resolved)
@@ -709,10 +775,15 @@ impl Cx<'_> {
             self.err(Pos::UNKNOWN, format!("autoscale targets of `{name}` must be above 0%"), None);
         }
 
+        let traffic = s.traffic.clone().unwrap_or_default();
+        let canary = self.traffic(&traffic);
+
         if self.errors.len() > before {
             return None;
         }
         Some(Svc {
+            traffic,
+            canary,
             namespace: s.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
             name,
             image,
@@ -741,6 +812,88 @@ impl Cx<'_> {
             read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
             alerts,
         })
+    }
+
+    /// Checks the mesh traffic settings; returns the canary release, if any.
+    fn traffic(&mut self, t: &Traffic) -> Option<CanaryR> {
+        let name = self.name.to_string();
+        if let Some(f) = &t.fault {
+            let percents = [f.delay.as_ref().and_then(|d| d.percent), f.abort.as_ref().and_then(|a| a.percent)];
+            if percents.into_iter().flatten().any(|p| !(0.0..=100.0).contains(&p)) {
+                self.err(Pos::UNKNOWN, format!("traffic.fault of `{name}`: percent must be between 0 and 100"), None);
+            }
+            if let Some(d) = &f.delay
+                && d.fixed_delay.is_none()
+            {
+                self.err(Pos::UNKNOWN, format!("traffic.fault.delay of `{name}` has no `fixedDelay`"), None);
+            }
+            if let Some(a) = &f.abort
+                && !a.http_status.is_some_and(|s| (200..=599).contains(&s))
+            {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("traffic.fault.abort of `{name}` needs an `httpStatus` between 200 and 599"),
+                    Some("e.g. `abort: { percent: 5, httpStatus: 503 }`".into()),
+                );
+            }
+        }
+        if let Some(j) = &t.jwt
+            && j.issuer.as_deref().is_none_or(str::is_empty)
+        {
+            self.err(Pos::UNKNOWN, format!("traffic.jwt of `{name}` has no `issuer`"), None);
+        }
+        if let Some(o) = &t.outlier_detection
+            && o.max_ejection_percent.is_some_and(|p| p > 100)
+        {
+            self.err(
+                Pos::UNKNOWN,
+                format!("traffic.outlierDetection of `{name}`: maxEjectionPercent is above 100"),
+                None,
+            );
+        }
+        let c = t.canary.as_ref()?;
+        let image = match &c.image {
+            Some(i) => {
+                if let Err(m) = check_image(&i.value) {
+                    self.err(pos_of(&i.referenced), m, Some("pin the canary's version tag or digest".into()));
+                }
+                i.value.clone()
+            }
+            None => {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("traffic.canary of `{name}` has no `image`"),
+                    Some("the canary Deployment runs the new version: `image: registry/app:NEW`".into()),
+                );
+                return None;
+            }
+        };
+        let (steps, pos) = match &c.steps {
+            Some(s) => (s.value.clone(), pos_of(&s.referenced)),
+            None => (vec![10, 25, 50, 100], Pos::UNKNOWN),
+        };
+        if steps.is_empty() || steps.iter().any(|&s| s == 0 || s > 100) || steps.windows(2).any(|w| w[0] >= w[1]) {
+            self.err(
+                pos,
+                format!("traffic.canary.steps of `{name}` must be increasing percentages from 1 to 100"),
+                Some("e.g. `steps: [10, 25, 50, 100]`".into()),
+            );
+            return None;
+        }
+        let step = c.step.unwrap_or(1);
+        let Some(&weight) = steps.get((step as usize).wrapping_sub(1)) else {
+            self.err(
+                pos,
+                format!("traffic.canary.step {step} of `{name}`: there are {} steps", steps.len()),
+                Some(format!("use a step from 1 to {}", steps.len())),
+            );
+            return None;
+        };
+        let replicas = c.replicas.unwrap_or(1);
+        if replicas == 0 {
+            self.err(Pos::UNKNOWN, format!("traffic.canary.replicas of `{name}` must be at least 1"), None);
+        }
+        Some(CanaryR { image, weight, replicas })
     }
 
     fn ports(&mut self, s: &Service) -> Vec<Port> {
@@ -883,7 +1036,7 @@ impl Cx<'_> {
         }
     }
 
-    fn datastore(&mut self, d: &Datastore, default_ns: &str) -> Option<Store> {
+    fn datastore(&mut self, d: &Datastore, default_ns: &str, has_bucket: bool) -> Option<Store> {
         let name = self.name.to_string();
         let before = self.errors.len();
         let Some(engine) = &d.engine else {
@@ -920,10 +1073,12 @@ impl Cx<'_> {
         if let Err(m) = check_image(&image) {
             self.err(Pos::UNKNOWN, m, None);
         }
+        let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
         if self.errors.len() > before {
             return None;
         }
         Some(Store {
+            backup,
             namespace: d.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
             database: d.database.clone().unwrap_or_else(|| name.replace('-', "_")),
             name,
@@ -936,6 +1091,163 @@ impl Cx<'_> {
             limits,
         })
     }
+}
+
+impl Cx<'_> {
+    fn store_backup(&mut self, b: &DatastoreBackup, engine: Engine, has_bucket: bool) -> Option<StoreBackup> {
+        let name = self.name.to_string();
+        let every_pos = pos_of(&b.every.referenced);
+        let (every, keep) = (b.every.value, b.keep.value);
+        if matches!(engine, Engine::Neo4j | Engine::Rabbitmq) {
+            let why = match engine {
+                Engine::Neo4j => "Neo4j Community can only dump a stopped database",
+                _ => "RabbitMQ keeps messages, not data worth a dump",
+            };
+            self.err(
+                every_pos,
+                format!("datastore `{name}` ({}) has no backup job: {why}", engine.as_str()),
+                Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume".into()),
+            );
+            return None;
+        }
+        if !has_bucket {
+            self.err(
+                every_pos,
+                format!("datastore `{name}` has a backup but the platform has no `backup.bucket`"),
+                Some("add `backup: { bucket: s3://BUCKET }` at the top level".into()),
+            );
+            return None;
+        }
+        let cron = match cron_every(every.get(), &name) {
+            Ok(c) => c,
+            Err(m) => {
+                self.err(
+                    every_pos,
+                    m,
+                    Some(
+                        "use minutes that divide an hour (15m, 30m), hours that divide a day (1h, 4h, 12h) or 1d"
+                            .into(),
+                    ),
+                );
+                return None;
+            }
+        };
+        if keep <= every {
+            self.err(
+                pos_of(&b.keep.referenced),
+                format!("backups of `{name}` are kept {keep}, not longer than they are taken (every {every})"),
+                Some(format!("keep them longer than {every}, so that a backup always exists, e.g. `keep: 7d`")),
+            );
+            return None;
+        }
+        Some(StoreBackup { every, keep, cron })
+    }
+}
+
+/// A cron schedule for "every `seconds`": the minute of hourly and daily
+/// schedules is spread by the datastore's name, so that backups of several
+/// datastores do not all start at once.
+fn cron_every(seconds: u32, name: &str) -> Result<String, String> {
+    let minute = name.bytes().map(u32::from).sum::<u32>() % 60;
+    let every = Seconds::new(seconds);
+    match seconds {
+        0 => Err("backups every 0s cannot be written as a cron schedule".into()),
+        86_400 => Ok(format!("{minute} 3 * * *")),
+        s if s % 3600 == 0 && s < 86_400 && 24 % (s / 3600) == 0 => match s / 3600 {
+            1 => Ok(format!("{minute} * * * *")),
+            h => Ok(format!("{minute} */{h} * * *")),
+        },
+        s if s % 60 == 0 && s < 3600 && 60 % (s / 60) == 0 => Ok(format!("*/{} * * * *", s / 60)),
+        _ => Err(format!("backups every {every} cannot be written as a cron schedule")),
+    }
+}
+
+/// Checks `backup` and turns it into the resolved target.
+fn backup_target(b: &Backup, file: &Path, errors: &mut Vec<Diagnostic>) -> Option<BackupTarget> {
+    let before = errors.len();
+    let url = b.bucket.value.as_str();
+    let (bucket, prefix) = match url.strip_prefix("s3://") {
+        Some(rest) => rest.split_once('/').unwrap_or((rest, "")),
+        None => ("", ""),
+    };
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let prefix = prefix.trim_matches('/');
+    let prefix_ok = prefix.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_./".contains(&c));
+    if !bucket_ok || !prefix_ok {
+        errors.push(
+            Diagnostic::error(file, pos_of(&b.bucket.referenced), format!("invalid backup bucket {url:?}")).with_help(
+                "write `s3://BUCKET` or `s3://BUCKET/PREFIX` (bucket: 3-63 lower-case letters, digits, '-', '.')",
+            ),
+        );
+    }
+    let endpoint = match &b.endpoint {
+        Some(e) => {
+            let v = e.value.trim_end_matches('/');
+            let host = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://")).unwrap_or("");
+            if host.is_empty() || host.contains(['/', ' ', '@']) {
+                errors.push(
+                    Diagnostic::error(file, pos_of(&e.referenced), format!("invalid S3 endpoint {:?}", e.value))
+                        .with_help("write the URL of the S3 API, e.g. `https://minio.example.com:9000`"),
+                );
+            }
+            v.to_string()
+        }
+        None => defaults::S3_ENDPOINT.to_string(),
+    };
+    let velero = b.velero.clone().unwrap_or_default();
+    let mut schedules = Vec::new();
+    for (kind, s, default_at) in
+        [("daily", &velero.daily, defaults::VELERO_DAILY_AT), ("hourly", &velero.hourly, defaults::VELERO_HOURLY_AT)]
+    {
+        let Some(s) = s else { continue };
+        let at = s.at.as_ref().map_or(default_at, |a| a.value.as_str());
+        let at_pos = s.at.as_ref().map_or(Pos::UNKNOWN, |a| pos_of(&a.referenced));
+        let cron = match (kind, at.split_once(':')) {
+            ("daily", Some((h, m))) if h.len() == 2 && m.len() == 2 => match (h.parse::<u8>(), m.parse::<u8>()) {
+                (Ok(h), Ok(m)) if h < 24 && m < 60 => Some(format!("{m} {h} * * *")),
+                _ => None,
+            },
+            ("hourly", Some(("", m))) if m.len() == 2 => {
+                m.parse::<u8>().ok().filter(|m| *m < 60).map(|m| format!("{m} * * * *"))
+            }
+            _ => None,
+        };
+        let Some(cron) = cron else {
+            let want = if kind == "daily" { "\"HH:MM\" in UTC, e.g. \"02:00\"" } else { "\":MM\", e.g. \":30\"" };
+            errors.push(
+                Diagnostic::error(file, at_pos, format!("invalid time {at:?} for the {kind} Velero backup"))
+                    .with_help(format!("write {want}")),
+            );
+            continue;
+        };
+        let period = if kind == "daily" { 86_400 } else { 3600 };
+        if s.keep.value.get() <= period {
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    pos_of(&s.keep.referenced),
+                    format!("{kind} Velero backups kept {} expire before the next one", s.keep.value),
+                )
+                .with_help("keep them longer than the period, e.g. `keep: 7d`"),
+            );
+            continue;
+        }
+        schedules.push((kind.to_string(), cron, s.keep.value));
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(BackupTarget {
+        bucket: bucket.to_string(),
+        prefix: prefix.to_string(),
+        endpoint,
+        credentials: b.credentials.as_ref().map_or(defaults::BACKUP_CREDENTIALS.to_string(), |c| c.to_string()),
+        velero_namespace: velero.namespace.as_ref().map_or(defaults::VELERO_NAMESPACE.to_string(), |n| n.to_string()),
+        velero: schedules,
+    })
 }
 
 /// Image references must be pinned: a tag other than `latest`, or a digest.
@@ -967,4 +1279,46 @@ fn is_label(s: &str) -> bool {
 
 fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(|l| is_label(l) || (l.starts_with("*") && l.len() == 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cron_every;
+    use crate::generate::monitoring::cron_interval;
+
+    /// The backup alerts read a CronJob's period back from its schedule: every
+    /// schedule `backup.every` can produce must read back as that period.
+    #[test]
+    fn backup_schedules_read_back_as_their_period() {
+        let mut accepted = 0;
+        for seconds in (60..=86_400).step_by(60) {
+            let Ok(cron) = cron_every(seconds, "postgres") else { continue };
+            accepted += 1;
+            assert_eq!(cron_interval(&cron), Some(seconds), "every {seconds}s is written `{cron}`");
+        }
+        // 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes; 1, 2, 3, 4, 6, 8, 12 hours; 1 day.
+        assert_eq!(accepted, 19);
+        for (name, seconds) in [("postgres", 4 * 3600), ("redis", 1800), ("db", 3600), ("db", 86_400)] {
+            let cron = cron_every(seconds, name).unwrap_or_default();
+            assert_eq!(cron_interval(&cron), Some(seconds), "{name} every {seconds}s: `{cron}`");
+        }
+    }
+
+    #[test]
+    fn cron_interval_refuses_what_it_cannot_time() {
+        for cron in [
+            "0 3 1 * *",
+            "0 3 * 1 *",
+            "0,30 * * * *",
+            "0 3 * * 1-5",
+            "*/7",
+            "*/7 * * * *",
+            "0 */5 * * *",
+            "*/5 * * * 1",
+            "",
+        ] {
+            assert_eq!(cron_interval(cron), None, "{cron}");
+        }
+        assert_eq!(cron_interval("15 3 * * 0"), Some(7 * 86_400));
+    }
 }

@@ -6,7 +6,10 @@ use std::sync::LazyLock;
 
 use super::Check;
 
+pub mod budget;
+pub mod mesh;
 pub mod network;
+pub mod observability;
 pub mod references;
 pub mod reliability;
 pub mod schema;
@@ -19,6 +22,9 @@ static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     all.extend_from_slice(reliability::CHECKS);
     all.extend_from_slice(references::CHECKS);
     all.extend_from_slice(network::CHECKS);
+    all.extend_from_slice(budget::CHECKS);
+    all.extend_from_slice(mesh::CHECKS);
+    all.extend_from_slice(observability::CHECKS);
     all.sort_by_key(|c| c.meta().code);
     all
 });

@@ -1,10 +1,11 @@
+use crate::check::At;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::policy::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
+use crate::reach::policy::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
 
 /// KP403: pods isolated for egress without a way to reach DNS.
 pub struct EgressBlocksDns;
@@ -133,7 +134,7 @@ impl Check for EgressBlocksDns {
         }
         for (policy, workloads) in blocked {
             let o = &cx.objects[policy];
-            let ptr = if o.value.pointer("/spec/policyTypes").is_some() { "/spec/policyTypes" } else { "/spec/egress" };
+            let ptr = if o.value.at("/spec/policyTypes").is_some() { "/spec/policyTypes" } else { "/spec/egress" };
             let names: Vec<String> =
                 workloads.iter().map(|&w| format!("{} {}", cx.objects[w].kind, cx.objects[w].name)).collect();
             out.report(

@@ -7,13 +7,15 @@ use serde_json::Value;
 
 use crate::check::{Check, Context};
 
+mod datastore_open;
 mod egress_blocks_dns;
 pub mod hosts;
 mod no_default_deny;
 mod peer_selects_nothing;
-pub mod policy;
+pub use crate::reach::policy;
+mod policy_allows_all;
 mod policy_selects_nothing;
-mod service_unreachable;
+pub mod service_unreachable;
 
 pub const CHECKS: &[&dyn Check] = &[
     &policy_selects_nothing::PolicySelectsNothing,
@@ -21,6 +23,8 @@ pub const CHECKS: &[&dyn Check] = &[
     &egress_blocks_dns::EgressBlocksDns,
     &peer_selects_nothing::PeerSelectsNothing,
     &service_unreachable::ServiceUnreachable,
+    &datastore_open::DatastoreOpen,
+    &policy_allows_all::PolicyAllowsAll,
 ];
 
 /// Why a label selector selects no pod template of `ns`: the first

@@ -1,3 +1,4 @@
+use crate::check::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -8,7 +9,7 @@ use crate::check::rules::references::{PortRef, pod_ports, service_ports};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::hosts::{HostRef, hosts_in, port_siblings};
-use super::policy::{Endpoint, Policies, Target, Tri};
+use crate::reach::policy::{Endpoint, Policies, Target, Tri};
 
 /// KP405: a workload configured to call a Service that the policies block.
 pub struct ServiceUnreachable;
@@ -163,13 +164,13 @@ spec:
 };
 
 /// A configuration value a container sees, and where it comes from.
-struct Var<'a> {
-    name: String,
-    value: &'a str,
+pub struct Var<'a> {
+    pub name: String,
+    pub value: &'a str,
     /// Where to report: the env entry, or the envFrom entry.
-    ptr: String,
+    pub ptr: String,
     /// For messages: "env API_URL", "API_HOST of ConfigMap web-config".
-    via: String,
+    pub via: String,
 }
 
 /// Data values of a ConfigMap (`data`) or Secret (`stringData`) of the set.
@@ -178,7 +179,9 @@ fn store_data<'a>(cx: &'a Context, kind: &str, ns: &str, name: &str) -> Option<&
     cx.index.get(kind, ns, name).and_then(|i| cx.objects[i].value.get(field)).and_then(Value::as_object)
 }
 
-fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
+/// The configuration values container `c` of a pod in `ns` sees: `env`
+/// values and the ConfigMap / Secret values it loads.
+pub fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
     let mut out = Vec::new();
     for (i, e) in c.value.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
         let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
@@ -187,7 +190,7 @@ fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
             continue;
         }
         for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
-            let Some(r) = e.pointer(&format!("/valueFrom/{field}")) else { continue };
+            let Some(r) = e.at(&format!("/valueFrom/{field}")) else { continue };
             let (Some(store), Some(key)) =
                 (r.get("name").and_then(Value::as_str), r.get("key").and_then(Value::as_str))
             else {
@@ -223,10 +226,10 @@ fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
 
 /// The Service a host names, seen from namespace `ns`: (Service object,
 /// whether the name is one pod's of a headless Service).
-fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
+pub fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
     let labels: Vec<&str> = h.host.split('.').collect();
     let svc = |name: &str, ns: &str| cx.index.get("Service", ns, name);
-    let headless = |i: usize| cx.objects[i].value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    let headless = |i: usize| cx.objects[i].value.at("/spec/clusterIP").and_then(Value::as_str) == Some("None");
     if let Some(at) = labels.iter().position(|l| *l == "svc") {
         return match labels[..at] {
             [name, ns] => Some((svc(name, ns)?, false)),
@@ -294,7 +297,7 @@ impl Check for ServiceUnreachable {
                         });
                         let selected = servers.entry(svc).or_insert_with(|| {
                             let o = &cx.objects[svc];
-                            match o.value.pointer("/spec/selector").and_then(Value::as_object) {
+                            match o.value.at("/spec/selector").and_then(Value::as_object) {
                                 Some(sel) if !sel.is_empty() => cx.index.with_labels(o.ns(), sel),
                                 _ => Vec::new(),
                             }
@@ -328,10 +331,10 @@ fn denial(
     pod_direct: bool,
 ) -> Option<Denial> {
     let o = &cx.objects[svc];
-    if o.value.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+    if o.value.at("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
         return None;
     }
-    let headless = o.value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    let headless = o.value.at("/spec/clusterIP").and_then(Value::as_str) == Some("None");
     let ports = service_ports(&o.value);
     // (dialed port, pod port, protocol) candidates.
     let candidates: Vec<(String, PortRef, &str)> = match port {

@@ -358,3 +358,79 @@ fn online_boutique_policies_allow_what_its_configuration_needs() {
     let f = found("KP405", &boutique(Some(("productcatalogservice", "recommendationservice"))));
     assert_eq!(f.len(), 1, "{f:?}");
 }
+
+const REDIS: &str = r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: redis, namespace: shop }
+spec:
+  serviceName: redis
+  selector: { matchLabels: { app: redis } }
+  template:
+    metadata: { labels: { app: redis } }
+    spec:
+      containers:
+        - { name: redis, image: "docker.io/bitnami/redis:7.4@sha256:0000", ports: [{ name: redis, containerPort: 6379 }] }
+"#;
+
+#[test]
+fn datastores_open_to_every_pod() {
+    // No policy at all in the set: KP402's business, not KP406's.
+    assert!(found("KP406", REDIS).is_empty());
+    // Isolated, but a rule opens the port to every namespace.
+    let open = policy(
+        "shop",
+        "redis",
+        "{ podSelector: { matchLabels: { app: redis } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 6379 }] }] }",
+    );
+    let f = found("KP406", &stream(&[REDIS, &open]));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].contains("opens port 6379 of datastore StatefulSet redis"), "{f:?}");
+    // The same rule on another port, or for one namespace: fine.
+    let other = policy(
+        "shop",
+        "redis",
+        "{ podSelector: { matchLabels: { app: redis } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 9121 }] }, \
+         { from: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: shop } } }], ports: [{ port: redis }] }] }",
+    );
+    assert!(found("KP406", &stream(&[REDIS, &other])).is_empty());
+    // A backup Job running the postgres image is a client, not a datastore.
+    let job = r#"
+apiVersion: batch/v1
+kind: Job
+metadata: { name: dump, namespace: shop }
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: dump, image: "postgres:16", command: [pg_dump] }]
+"#;
+    assert!(
+        found("KP406", &stream(&[job, &policy("shop", "deny-out", "{ podSelector: {}, policyTypes: [Egress] }")]))
+            .is_empty()
+    );
+}
+
+#[test]
+fn rules_allowing_everything() {
+    let all_egress = policy("shop", "out", "{ podSelector: {}, policyTypes: [Egress], egress: [{ to: [] }] }");
+    let f = found("KP407", &all_egress);
+    assert!(f.len() == 1 && f[0].contains("egress rule 0 lets every pod of shop send traffic anywhere"), "{f:?}");
+    let every_ns = policy(
+        "shop",
+        "in",
+        "{ podSelector: { matchLabels: { app: api } }, ingress: [{ from: [{ namespaceSelector: {} }] }] }",
+    );
+    assert_eq!(found("KP407", &every_ns).len(), 1);
+    // Egress rules of a policy that does not isolate for egress do not count.
+    let ignored = policy("shop", "in", "{ podSelector: {}, policyTypes: [Ingress], egress: [{}] }");
+    assert!(found("KP407", &ignored).is_empty());
+    // Pods of one namespace, or a port restriction: not everything.
+    let narrower = policy(
+        "shop",
+        "in",
+        "{ podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }, { ports: [{ port: 8080 }] }, \
+         { from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: web } } }] }] }",
+    );
+    assert!(found("KP407", &narrower).is_empty());
+}

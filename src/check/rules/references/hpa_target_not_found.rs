@@ -1,3 +1,4 @@
+use crate::check::At;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -75,7 +76,7 @@ impl Check for HpaTargetNotFound {
         let mut known: HashMap<&str, HashMap<&str, Vec<&str>>> = HashMap::new();
         for &i in cx.index.of_kind("HorizontalPodAutoscaler") {
             let o = &cx.objects[i];
-            let Some(target) = o.value.pointer("/spec/scaleTargetRef") else { continue };
+            let Some(target) = o.value.at("/spec/scaleTargetRef") else { continue };
             let (Some(kind), Some(name)) =
                 (target.get("kind").and_then(Value::as_str), target.get("name").and_then(Value::as_str))
             else {

@@ -1,3 +1,4 @@
+use crate::check::At;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::{PortRef, ingress_backends, service_ports};
@@ -81,7 +82,7 @@ impl Check for IngressPortNotFound {
                 let Some(port) = b.port else { continue };
                 let Some(s) = cx.index.get("Service", o.ns(), b.service) else { continue };
                 let svc = &cx.objects[s].value;
-                if svc.pointer("/spec/type").and_then(serde_json::Value::as_str) == Some("ExternalName") {
+                if svc.at("/spec/type").and_then(serde_json::Value::as_str) == Some("ExternalName") {
                     continue;
                 }
                 let ports = service_ports(svc);

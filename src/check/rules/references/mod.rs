@@ -2,6 +2,7 @@
 //! ConfigMaps, Secrets, claims and accounts, Ingresses to Services,
 //! autoscalers and bindings to their targets.
 
+use crate::check::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -93,7 +94,7 @@ pub fn data_refs<'a>(pod: &Pod<'a>) -> Vec<DataRef<'a>> {
         for (i, e) in array(c.value.get("env")) {
             let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
             for (field, store) in [("configMapKeyRef", Store::ConfigMap), ("secretKeyRef", Store::Secret)] {
-                let Some(r) = e.pointer(&format!("/valueFrom/{field}")) else { continue };
+                let Some(r) = e.at(&format!("/valueFrom/{field}")) else { continue };
                 let Some(name) = r.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
                 let base = c.field(&format!("/env/{i}/valueFrom/{field}"));
                 let keys =
@@ -145,7 +146,7 @@ pub fn data_refs<'a>(pod: &Pod<'a>) -> Vec<DataRef<'a>> {
                 via: format!("volume {vname}"),
             });
         }
-        for (j, s) in array(v.pointer("/projected/sources")) {
+        for (j, s) in array(v.at("/projected/sources")) {
             for (field, store) in [("configMap", Store::ConfigMap), ("secret", Store::Secret)] {
                 let Some(r) = s.get(field) else { continue };
                 let Some(name) = r.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
@@ -204,17 +205,17 @@ impl Produced {
         }
         for &i in cx.index.of_kind("SealedSecret") {
             let o = &cx.objects[i];
-            let name = o.value.pointer("/spec/template/metadata/name").and_then(Value::as_str).unwrap_or(&o.name);
+            let name = o.value.at("/spec/template/metadata/name").and_then(Value::as_str).unwrap_or(&o.name);
             add(Store::Secret, Some(o.ns()), name);
         }
         for &i in cx.index.of_kind("ExternalSecret") {
             let o = &cx.objects[i];
-            let name = o.value.pointer("/spec/target/name").and_then(Value::as_str).unwrap_or(&o.name);
+            let name = o.value.at("/spec/target/name").and_then(Value::as_str).unwrap_or(&o.name);
             add(Store::Secret, Some(o.ns()), name);
         }
         for &i in cx.index.of_kind("Certificate") {
             let o = &cx.objects[i];
-            if let Some(name) = o.value.pointer("/spec/secretName").and_then(Value::as_str) {
+            if let Some(name) = o.value.at("/spec/secretName").and_then(Value::as_str) {
                 add(Store::Secret, Some(o.ns()), name);
             }
         }
@@ -369,7 +370,7 @@ pub struct ServicePort<'a> {
 
 /// The ports of a Service, skipping malformed entries.
 pub fn service_ports(service: &Value) -> Vec<ServicePort<'_>> {
-    array(service.pointer("/spec/ports"))
+    array(service.at("/spec/ports"))
         .filter_map(|(i, p)| {
             let port = p.get("port")?.as_i64()?;
             let (target, target_ptr) = match p.get("targetPort") {
@@ -455,12 +456,12 @@ pub struct Backend<'a> {
 pub fn ingress_backends(ingress: &Value) -> Vec<Backend<'_>> {
     let mut at: Vec<(String, &Value)> = Vec::new();
     for f in ["defaultBackend", "backend"] {
-        if let Some(b) = ingress.pointer(&format!("/spec/{f}")) {
+        if let Some(b) = ingress.at(&format!("/spec/{f}")) {
             at.push((format!("/spec/{f}"), b));
         }
     }
-    for (i, rule) in array(ingress.pointer("/spec/rules")) {
-        for (j, path) in array(rule.pointer("/http/paths")) {
+    for (i, rule) in array(ingress.at("/spec/rules")) {
+        for (j, path) in array(rule.at("/http/paths")) {
             if let Some(b) = path.get("backend") {
                 at.push((format!("/spec/rules/{i}/http/paths/{j}/backend"), b));
             }
@@ -470,7 +471,7 @@ pub fn ingress_backends(ingress: &Value) -> Vec<Backend<'_>> {
         .filter_map(|(ptr, b)| {
             if let Some(s) = b.get("service") {
                 let service = s.get("name")?.as_str()?;
-                let (port, port_ptr) = match (s.pointer("/port/number"), s.pointer("/port/name")) {
+                let (port, port_ptr) = match (s.at("/port/number"), s.at("/port/name")) {
                     (Some(n), _) => (PortRef::of(Some(n)), format!("{ptr}/service/port/number")),
                     (None, Some(n)) => (PortRef::of(Some(n)), format!("{ptr}/service/port/name")),
                     _ => (None, format!("{ptr}/service")),

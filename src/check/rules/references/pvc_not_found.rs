@@ -1,3 +1,4 @@
+use crate::check::At;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -107,9 +108,9 @@ impl Check for PvcNotFound {
         let mut templated: HashSet<(&str, String)> = HashSet::new();
         for &i in cx.index.of_kind("StatefulSet") {
             let o = &cx.objects[i];
-            let tpls = o.value.pointer("/spec/volumeClaimTemplates").and_then(Value::as_array);
+            let tpls = o.value.at("/spec/volumeClaimTemplates").and_then(Value::as_array);
             for t in tpls.into_iter().flatten() {
-                if let Some(name) = t.pointer("/metadata/name").and_then(Value::as_str) {
+                if let Some(name) = t.at("/metadata/name").and_then(Value::as_str) {
                     templated.insert((o.ns(), format!("{name}-{}", o.name)));
                 }
             }
@@ -119,7 +120,7 @@ impl Check for PvcNotFound {
             let ns = cx.objects[pod.object].ns();
             let volumes = pod.get("volumes").and_then(Value::as_array);
             for (i, v) in volumes.into_iter().flatten().enumerate() {
-                let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) else {
+                let Some(claim) = v.at("/persistentVolumeClaim/claimName").and_then(Value::as_str) else {
                     continue;
                 };
                 if claim.is_empty() || cx.index.get("PersistentVolumeClaim", ns, claim).is_some() {

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -87,8 +88,8 @@ impl Check for ServiceSelectsNothing {
         let crs = super::custom_resources(cx);
         for &i in cx.index.of_kind("Service") {
             let o = &cx.objects[i];
-            let Some(selector) = o.value.pointer("/spec/selector").and_then(Value::as_object) else { continue };
-            if selector.is_empty() || o.value.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+            let Some(selector) = o.value.at("/spec/selector").and_then(Value::as_object) else { continue };
+            if selector.is_empty() || o.value.at("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
                 continue;
             }
             if !with_pods.contains(o.ns())

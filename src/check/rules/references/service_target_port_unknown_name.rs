@@ -1,3 +1,4 @@
+use crate::check::At;
 use crate::check::pods::Pod;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
@@ -73,7 +74,7 @@ impl Check for ServiceTargetPortUnknownName {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("Service") {
             let o = &cx.objects[i];
-            let Some(selector) = o.value.pointer("/spec/selector").and_then(serde_json::Value::as_object) else {
+            let Some(selector) = o.value.at("/spec/selector").and_then(serde_json::Value::as_object) else {
                 continue;
             };
             if selector.is_empty() {

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -68,14 +69,13 @@ impl Check for StatefulSetService {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("StatefulSet") {
             let o = &cx.objects[i];
-            let Some(name) = o.value.pointer("/spec/serviceName").and_then(Value::as_str).filter(|s| !s.is_empty())
-            else {
+            let Some(name) = o.value.at("/spec/serviceName").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
                 continue;
             };
             match cx.index.get("Service", o.ns(), name) {
                 Some(s) => {
                     let svc = &cx.objects[s];
-                    if svc.value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None") {
+                    if svc.value.at("/spec/clusterIP").and_then(Value::as_str) == Some("None") {
                         continue;
                     }
                     out.report(i, "/spec/serviceName", format!("Service `{name}` is not headless"))

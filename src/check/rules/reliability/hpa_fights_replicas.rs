@@ -1,3 +1,4 @@
+use crate::check::At;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::{hpa_target, scalable, text};
@@ -91,7 +92,7 @@ impl Check for HpaFightsReplicas {
             if !scalable(&o.kind) {
                 continue;
             }
-            let Some(replicas) = o.value.pointer("/spec/replicas").filter(|r| r.is_i64()) else { continue };
+            let Some(replicas) = o.value.at("/spec/replicas").filter(|r| r.is_i64()) else { continue };
             let hpa = &cx.objects[h];
             out.report(
                 t,

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -52,7 +53,7 @@ impl Check for HpaMinAboveMax {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &h in cx.index.of_kind("HorizontalPodAutoscaler") {
             let v = &cx.objects[h].value;
-            let written = v.pointer("/spec/minReplicas").filter(|m| !m.is_null());
+            let written = v.at("/spec/minReplicas").filter(|m| !m.is_null());
             let min = match written {
                 Some(m) => match m.as_i64() {
                     Some(n) => n,
@@ -60,7 +61,7 @@ impl Check for HpaMinAboveMax {
                 },
                 None => 1,
             };
-            let Some(max) = v.pointer("/spec/maxReplicas").and_then(Value::as_i64) else { continue };
+            let Some(max) = v.at("/spec/maxReplicas").and_then(Value::as_i64) else { continue };
             if min <= max {
                 continue;
             }

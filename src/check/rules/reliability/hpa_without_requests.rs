@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::pods::Pod;
@@ -105,10 +106,10 @@ struct Metric {
 
 fn utilization_metrics(hpa: &Value) -> Vec<Metric> {
     let cpu = |pointer: &str| Metric { resource: "cpu".into(), container: None, pointer: pointer.into() };
-    if hpa.pointer("/spec/targetCPUUtilizationPercentage").is_some() {
+    if hpa.at("/spec/targetCPUUtilizationPercentage").is_some() {
         return vec![cpu("/spec/targetCPUUtilizationPercentage")];
     }
-    let Some(metrics) = hpa.pointer("/spec/metrics").and_then(Value::as_array).filter(|m| !m.is_empty()) else {
+    let Some(metrics) = hpa.at("/spec/metrics").and_then(Value::as_array).filter(|m| !m.is_empty()) else {
         // Without metrics the autoscaler targets 80% CPU utilization.
         return vec![cpu("/spec/scaleTargetRef")];
     };
@@ -117,12 +118,12 @@ fn utilization_metrics(hpa: &Value) -> Vec<Metric> {
         let (field, container) = match m.get("type").and_then(Value::as_str) {
             Some("Resource") => ("resource", None),
             Some("ContainerResource") => {
-                ("containerResource", m.pointer("/containerResource/container").and_then(Value::as_str))
+                ("containerResource", m.at("/containerResource/container").and_then(Value::as_str))
             }
             _ => continue,
         };
         let Some(source) = m.get(field) else { continue };
-        let utilization = source.pointer("/target/type").and_then(Value::as_str) == Some("Utilization")
+        let utilization = source.at("/target/type").and_then(Value::as_str) == Some("Utilization")
             || source.get("targetAverageUtilization").is_some();
         let Some(resource) = source.get("name").and_then(Value::as_str) else { continue };
         if utilization {

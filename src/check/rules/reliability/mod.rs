@@ -5,7 +5,7 @@
 
 use crate::check::Check;
 
-mod support;
+pub(crate) mod support;
 
 mod hpa_fights_replicas;
 mod hpa_min_above_max;

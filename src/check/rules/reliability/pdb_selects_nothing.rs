@@ -1,3 +1,4 @@
+use crate::check::At;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -92,7 +93,7 @@ impl Check for PdbSelectsNothing {
         let with_pods: HashSet<&str> = cx.index.templates.iter().map(|t| cx.objects[t.object].ns()).collect();
         for &p in cx.index.of_kind("PodDisruptionBudget") {
             let o = &cx.objects[p];
-            let selector = o.value.pointer("/spec/selector");
+            let selector = o.value.at("/spec/selector");
             let Some(selector) = selector.filter(|s| !s.is_null()) else {
                 out.report(p, "/spec", "has no selector: a missing selector selects no pod")
                     .help("add spec.selector with the labels of the pods it should protect");

@@ -1,3 +1,4 @@
+use crate::check::At;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -137,7 +138,7 @@ fn selects_own(term: &Value, labels: &BTreeMap<String, String>) -> bool {
 /// The anti-affinity and spread terms of a pod spec.
 fn terms<'a>(pod: &Pod<'a>) -> Vec<&'a Value> {
     let mut terms = Vec::new();
-    if let Some(anti) = pod.spec.pointer("/affinity/podAntiAffinity") {
+    if let Some(anti) = pod.spec.at("/affinity/podAntiAffinity") {
         let required = anti.get("requiredDuringSchedulingIgnoredDuringExecution").and_then(Value::as_array);
         terms.extend(required.into_iter().flatten());
         let preferred = anti.get("preferredDuringSchedulingIgnoredDuringExecution").and_then(Value::as_array);
@@ -167,7 +168,7 @@ impl Check for ReplicasNotSpread {
             let labels_ptr = template_pointers(&o.kind).map_or("", |(_, l)| l);
             let labels: BTreeMap<String, String> = o
                 .value
-                .pointer(labels_ptr)
+                .at(labels_ptr)
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
@@ -183,7 +184,7 @@ impl Check for ReplicasNotSpread {
             };
             let (pointer, message) = if terms.is_empty() {
                 (
-                    if o.value.pointer("/spec/replicas").is_some() && r.hpa.is_none() {
+                    if o.value.at("/spec/replicas").is_some() && r.hpa.is_none() {
                         "/spec/replicas".to_string()
                     } else {
                         pod.ptr.to_string()

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -100,7 +101,7 @@ impl Check for RolloutTakesAllDown {
         for &d in cx.index.of_kind("Deployment") {
             let o = &cx.objects[d];
             let Some(r) = Replicas::of(cx, &hpas, d) else { continue };
-            let strategy = o.value.pointer("/spec/strategy/type").and_then(Value::as_str).unwrap_or("RollingUpdate");
+            let strategy = o.value.at("/spec/strategy/type").and_then(Value::as_str).unwrap_or("RollingUpdate");
             if strategy == "Recreate" {
                 if r.max <= 1 {
                     continue;
@@ -120,7 +121,7 @@ impl Check for RolloutTakesAllDown {
             if r.min <= 1 {
                 continue;
             }
-            let Some(written) = o.value.pointer("/spec/strategy/rollingUpdate/maxUnavailable") else { continue };
+            let Some(written) = o.value.at("/spec/strategy/rollingUpdate/maxUnavailable") else { continue };
             let Some(amount) = Amount::of(written) else { continue };
             let unavailable = amount.scaled(r.min, false);
             if unavailable < r.min {

@@ -1,3 +1,4 @@
+use crate::check::At;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -96,9 +97,9 @@ impl Check for SelectorMismatch {
             ) {
                 continue;
             }
-            let Some(selector) = o.value.pointer("/spec/selector").and_then(Value::as_object) else { continue };
+            let Some(selector) = o.value.at("/spec/selector").and_then(Value::as_object) else { continue };
             let Some((_, labels_ptr)) = template_pointers(&o.kind) else { continue };
-            let labels: BTreeMap<String, String> = match o.value.pointer(labels_ptr) {
+            let labels: BTreeMap<String, String> = match o.value.at(labels_ptr) {
                 None | Some(Value::Null) => BTreeMap::new(),
                 Some(Value::Object(m)) => {
                     m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()

@@ -1,3 +1,4 @@
+use crate::check::At;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::support::{Autoscalers, Disruption, Replicas, budgets, disruption};
@@ -123,11 +124,7 @@ impl Check for SingleReplicaWithBudget {
             let (object, pointer, message) = match r.hpa {
                 Some(h) => (
                     h,
-                    if cx.objects[h].value.pointer("/spec/minReplicas").is_some() {
-                        "/spec/minReplicas"
-                    } else {
-                        "/spec"
-                    },
+                    if cx.objects[h].value.at("/spec/minReplicas").is_some() { "/spec/minReplicas" } else { "/spec" },
                     format!(
                         "scales {} down to 1 replica although PodDisruptionBudget {pdb} covers it: at low load every drain of its node is an outage",
                         o.id()
@@ -135,7 +132,7 @@ impl Check for SingleReplicaWithBudget {
                 ),
                 None => (
                     w,
-                    if o.value.pointer("/spec/replicas").is_some() { "/spec/replicas" } else { "/spec" },
+                    if o.value.at("/spec/replicas").is_some() { "/spec/replicas" } else { "/spec" },
                     format!(
                         "runs 1 replica although PodDisruptionBudget {pdb} covers it: every drain of its node is an outage"
                     ),

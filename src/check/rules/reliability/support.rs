@@ -2,6 +2,7 @@
 //! objects that point at a workload (the HPA that scales it, the PDBs and
 //! Services that select its pods), each looked up through the index.
 
+use crate::check::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -138,7 +139,7 @@ impl Autoscalers {
 /// The object an HPA's `scaleTargetRef` names, looked up in its namespace.
 pub fn hpa_target(cx: &Context, hpa: usize) -> Option<usize> {
     let o = &cx.objects[hpa];
-    let r = o.value.pointer("/spec/scaleTargetRef")?;
+    let r = o.value.at("/spec/scaleTargetRef")?;
     let kind = r.get("kind")?.as_str()?;
     let name = r.get("name")?.as_str()?;
     cx.index.get(kind, o.ns(), name)
@@ -146,11 +147,11 @@ pub fn hpa_target(cx: &Context, hpa: usize) -> Option<usize> {
 
 /// An HPA's `minReplicas` (default 1) and `maxReplicas`.
 pub fn hpa_bounds(hpa: &Value) -> Option<(i64, i64)> {
-    let min = match hpa.pointer("/spec/minReplicas") {
+    let min = match hpa.at("/spec/minReplicas") {
         None | Some(Value::Null) => 1,
         Some(v) => v.as_i64()?,
     };
-    let max = hpa.pointer("/spec/maxReplicas")?.as_i64()?;
+    let max = hpa.at("/spec/maxReplicas")?.as_i64()?;
     Some((min, max))
 }
 
@@ -180,7 +181,7 @@ impl Replicas {
             let (min, max) = hpa_bounds(&cx.objects[h].value)?;
             return Some(Replicas { min, max: max.max(min), hpa: Some(h) });
         }
-        let n = match o.value.pointer("/spec/replicas") {
+        let n = match o.value.at("/spec/replicas") {
             None | Some(Value::Null) => 1,
             Some(v) => v.as_i64()?,
         };
@@ -202,7 +203,7 @@ pub fn budgets(cx: &Context) -> HashMap<usize, Vec<usize>> {
     for &p in cx.index.of_kind("PodDisruptionBudget") {
         let o = &cx.objects[p];
         // A missing (null) selector selects no pods.
-        let Some(selector) = o.value.pointer("/spec/selector").filter(|s| s.is_object()) else { continue };
+        let Some(selector) = o.value.at("/spec/selector").filter(|s| s.is_object()) else { continue };
         for t in cx.index.selected(o.ns(), selector) {
             by_object.entry(t.object).or_default().push(p);
         }
@@ -216,10 +217,10 @@ pub fn served(cx: &Context) -> HashSet<usize> {
     let mut served = HashSet::new();
     for &s in cx.index.of_kind("Service") {
         let o = &cx.objects[s];
-        if o.value.pointer("/spec/publishNotReadyAddresses").and_then(Value::as_bool) == Some(true) {
+        if o.value.at("/spec/publishNotReadyAddresses").and_then(Value::as_bool) == Some(true) {
             continue;
         }
-        let Some(selector) = o.value.pointer("/spec/selector").and_then(Value::as_object) else { continue };
+        let Some(selector) = o.value.at("/spec/selector").and_then(Value::as_object) else { continue };
         if selector.is_empty() {
             continue;
         }
@@ -246,7 +247,7 @@ impl LimitDefaults {
         let mut set = HashSet::new();
         for &l in cx.index.of_kind("LimitRange") {
             let o = &cx.objects[l];
-            for item in o.value.pointer("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
+            for item in o.value.at("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
                 if item.get("type").and_then(Value::as_str) != Some("Container") {
                     continue;
                 }
@@ -280,7 +281,7 @@ pub fn has_request(pod: &Pod, c: &Container, resource: &str, ns: &str, defaults:
     let written = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
     ["requests", "limits"].iter().any(|side| {
         written(c.get(&format!("/resources/{side}/{resource}")))
-            || written(pod.spec.pointer(&format!("/resources/{side}/{resource}")))
+            || written(pod.spec.at(&format!("/resources/{side}/{resource}")))
     }) || defaults.covers(ns, resource, Side::Request)
 }
 
@@ -289,7 +290,7 @@ pub fn has_request(pod: &Pod, c: &Container, resource: &str, ns: &str, defaults:
 pub fn has_memory_limit(pod: &Pod, c: &Container, ns: &str, defaults: &LimitDefaults) -> bool {
     let written = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
     written(c.get("/resources/limits/memory"))
-        || written(pod.spec.pointer("/resources/limits/memory"))
+        || written(pod.spec.at("/resources/limits/memory"))
         || defaults.covers(ns, "memory", Side::Limit)
 }
 
@@ -305,10 +306,10 @@ pub fn port_number(c: &Container, port: &Value) -> Value {
 /// (directly or through a shell running only that).
 pub fn prestop_sleep(c: &Container) -> Option<(i64, String)> {
     let hook = c.get("/lifecycle/preStop")?;
-    if let Some(s) = hook.pointer("/sleep/seconds").and_then(Value::as_i64) {
+    if let Some(s) = hook.at("/sleep/seconds").and_then(Value::as_i64) {
         return Some((s, "/lifecycle/preStop/sleep/seconds".into()));
     }
-    let cmd: Vec<&str> = hook.pointer("/exec/command")?.as_array()?.iter().filter_map(Value::as_str).collect();
+    let cmd: Vec<&str> = hook.at("/exec/command")?.as_array()?.iter().filter_map(Value::as_str).collect();
     let words: Vec<&str> = match cmd.as_slice() {
         [shell, "-c", script] if shell.ends_with("sh") => script.split_whitespace().collect(),
         other => other.to_vec(),
@@ -348,11 +349,11 @@ pub enum Disruption {
 /// of the workloads it selects at their lowest replica counts.
 pub fn disruption(cx: &Context, hpas: &Autoscalers, pdb: usize) -> Disruption {
     let o = &cx.objects[pdb];
-    let Some(selector) = o.value.pointer("/spec/selector").filter(|s| s.is_object()) else {
+    let Some(selector) = o.value.at("/spec/selector").filter(|s| s.is_object()) else {
         return Disruption::Unknown;
     };
-    let max_unavailable = o.value.pointer("/spec/maxUnavailable").and_then(Amount::of);
-    let min_available = o.value.pointer("/spec/minAvailable").and_then(Amount::of);
+    let max_unavailable = o.value.at("/spec/maxUnavailable").and_then(Amount::of);
+    let min_available = o.value.at("/spec/minAvailable").and_then(Amount::of);
     // These block whatever they select, in the checked set or not.
     match (max_unavailable, min_available) {
         (Some(a @ (Amount::Count(0) | Amount::Percent(0.0))), _) => {

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use super::common::{ByField, effective, linux};
@@ -103,7 +104,7 @@ impl Check for ApparmorUnconfined {
                 let Some(annotations) = &annotations else { continue };
                 let key = format!("{ANNOTATION}{}", c.name());
                 let pointer = format!("{annotations}/{}", key.replace('~', "~0").replace('/', "~1"));
-                if o.value.pointer(&pointer).and_then(Value::as_str) == Some("unconfined") {
+                if o.value.at(&pointer).and_then(Value::as_str) == Some("unconfined") {
                     found.add(
                         pod.object,
                         pointer,

@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use super::common::subject;
@@ -64,8 +65,8 @@ impl Check for ClusterAdminBinding {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("ClusterRoleBinding") {
             let o = &cx.objects[i];
-            if o.value.pointer("/roleRef/name").and_then(Value::as_str) != Some("cluster-admin")
-                || o.value.pointer("/roleRef/kind").and_then(Value::as_str) != Some("ClusterRole")
+            if o.value.at("/roleRef/name").and_then(Value::as_str) != Some("cluster-admin")
+                || o.value.at("/roleRef/kind").and_then(Value::as_str) != Some("ClusterRole")
             {
                 continue;
             }

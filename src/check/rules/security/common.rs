@@ -2,6 +2,7 @@
 //! its pod's, where to point when a field is missing, and findings that one
 //! pod-level field causes for several containers.
 
+use crate::check::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -53,7 +54,7 @@ pub fn effective<'a>(pod: &Pod<'a>, c: &Container<'a>, path: &str) -> Option<Set
     if let Some(v) = c.get(&format!("/securityContext{path}")).filter(|v| !v.is_null()) {
         return Some(Setting { value: v, pointer: c.field(&format!("/securityContext{path}")), from_pod: false });
     }
-    let v = pod.spec.pointer(&format!("/securityContext{path}")).filter(|v| !v.is_null())?;
+    let v = pod.spec.at(&format!("/securityContext{path}")).filter(|v| !v.is_null())?;
     Some(Setting { value: v, pointer: format!("{}/securityContext{path}", pod.ptr), from_pod: true })
 }
 
@@ -196,7 +197,7 @@ pub fn rules<'a>(cx: &Context<'a>, role: usize) -> Vec<(usize, String, &'a Value
         let rules = cx.objects[i].value.get("rules").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
         rules.iter().enumerate().map(|(j, r)| (i, format!("/rules/{j}"), r)).collect()
     };
-    let Some(selectors) = o.value.pointer("/aggregationRule/clusterRoleSelectors").and_then(Value::as_array) else {
+    let Some(selectors) = o.value.at("/aggregationRule/clusterRoleSelectors").and_then(Value::as_array) else {
         return own(role);
     };
     let mut out = Vec::new();
@@ -248,7 +249,7 @@ pub fn host_paths<'a>(pod: &Pod<'a>) -> Vec<(String, &'a str, &'a str)> {
         .iter()
         .enumerate()
         .filter_map(|(i, v)| {
-            let path = v.pointer("/hostPath/path")?.as_str()?;
+            let path = v.at("/hostPath/path")?.as_str()?;
             let name = v.get("name").and_then(Value::as_str).unwrap_or("?");
             Some((format!("{}/volumes/{i}/hostPath/path", pod.ptr), name, path))
         })

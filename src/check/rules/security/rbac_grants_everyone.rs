@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -54,7 +55,7 @@ impl Check for RbacGrantsEveryone {
         for kind in ["RoleBinding", "ClusterRoleBinding"] {
             for &i in cx.index.of_kind(kind) {
                 let o = &cx.objects[i];
-                let role = o.value.pointer("/roleRef/name").and_then(Value::as_str).unwrap_or("?");
+                let role = o.value.at("/roleRef/name").and_then(Value::as_str).unwrap_or("?");
                 if role.starts_with("system:") {
                     continue;
                 }

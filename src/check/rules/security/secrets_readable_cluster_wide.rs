@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use super::common::{rules, strings, subject};
@@ -96,10 +97,10 @@ impl Check for SecretsReadableClusterWide {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("ClusterRoleBinding") {
             let o = &cx.objects[i];
-            if o.value.pointer("/roleRef/kind").and_then(Value::as_str) != Some("ClusterRole") {
+            if o.value.at("/roleRef/kind").and_then(Value::as_str) != Some("ClusterRole") {
                 continue;
             }
-            let Some(role) = o.value.pointer("/roleRef/name").and_then(Value::as_str) else { continue };
+            let Some(role) = o.value.at("/roleRef/name").and_then(Value::as_str) else { continue };
             let subjects: Vec<String> =
                 o.value.get("subjects").and_then(Value::as_array).into_iter().flatten().map(subject).collect();
             if subjects.is_empty() || role == "cluster-admin" {

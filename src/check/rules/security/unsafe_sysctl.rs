@@ -1,3 +1,4 @@
+use crate::check::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -108,7 +109,7 @@ impl Check for UnsafeSysctl {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         for pod in cx.pods() {
-            let sysctls = pod.spec.pointer("/securityContext/sysctls").and_then(Value::as_array);
+            let sysctls = pod.spec.at("/securityContext/sysctls").and_then(Value::as_array);
             for (i, s) in sysctls.into_iter().flatten().enumerate() {
                 let Some(name) = s.get("name").and_then(Value::as_str) else { continue };
                 let pointer = format!("{}/securityContext/sysctls/{i}/name", pod.ptr);

@@ -12,8 +12,14 @@
 //! Answers are three-valued: when the set does not show enough to decide
 //! (the labels of a Namespace it does not define, an ipBlock that may hold
 //! pod addresses depending on the network plugin), the answer is
-//! [`Tri::Maybe`], and checks report only a definite [`Tri::No`].
+//! [`Tri::Maybe`], and checks report only a definite [`Tri::No`]. That is the
+//! [`World::Open`] reading; `kubeproof reach` uses [`World::Closed`]: the set
+//! is the whole cluster (a namespace has only the labels its Namespace object
+//! shows, plus its name label) and ipBlocks match cluster-external addresses
+//! only, never pods — the documented intent of ipBlock, since pod addresses
+//! are ephemeral and whether a plugin matches them is left undefined.
 
+use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -47,6 +53,16 @@ impl Tri {
     }
 }
 
+/// How much the checked set is assumed to show of the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum World {
+    /// Other objects may exist (checks): what the set does not show is [`Tri::Maybe`].
+    #[default]
+    Open,
+    /// The set is everything (`reach`): every answer is yes or no.
+    Closed,
+}
+
 /// One NetworkPolicy, read.
 #[derive(Debug)]
 pub struct Policy<'a> {
@@ -66,7 +82,8 @@ impl<'a> Policy<'a> {
         let spec = o.value.get("spec")?;
         let rules = |f: &str| spec.get(f).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
         let (ingress_rules, egress_rules) = (rules("ingress"), rules("egress"));
-        let (ingress, egress) = match spec.get("policyTypes").and_then(Value::as_array) {
+        // An empty list is defaulted like an absent one by the API server.
+        let (ingress, egress) = match spec.get("policyTypes").and_then(Value::as_array).filter(|t| !t.is_empty()) {
             Some(types) => {
                 let has = |t: &str| types.iter().any(|x| x.as_str() == Some(t));
                 (has("Ingress"), has("Egress"))
@@ -87,7 +104,7 @@ impl<'a> Policy<'a> {
 
     /// Pointer to its `policyTypes` (or `podSelector`), where isolation is decided.
     pub fn types_ptr(&self, cx: &Context) -> &'static str {
-        if cx.objects[self.object].value.pointer("/spec/policyTypes").is_some() {
+        if cx.objects[self.object].value.at("/spec/policyTypes").is_some() {
             "/spec/policyTypes"
         } else {
             "/spec/podSelector"
@@ -118,12 +135,18 @@ pub fn selector_matches(sel: &Value, labels: &BTreeMap<String, String>) -> bool 
 /// Namespace object in the set only its name label is known: requirements
 /// on other labels make the answer [`Tri::Maybe`].
 pub fn namespace_matches(cx: &Context, sel: &Value, ns: &str) -> Tri {
+    namespace_matches_in(cx, sel, ns, World::Open)
+}
+
+/// [`namespace_matches`] in a given [`World`].
+pub fn namespace_matches_in(cx: &Context, sel: &Value, ns: &str, world: World) -> Tri {
     if selector_is_empty(sel) {
         return Tri::Yes;
     }
     let mut labels = BTreeMap::from([(NAME_LABEL.to_string(), ns.to_string())]);
-    if let Some(i) = cx.index.get("Namespace", "", ns) {
-        if let Some(l) = cx.objects[i].labels() {
+    let defined = cx.index.get("Namespace", "", ns);
+    if defined.is_some() || world == World::Closed {
+        if let Some(l) = defined.and_then(|i| cx.objects[i].labels()) {
             labels.extend(l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))));
         }
         return Tri::of(selector_matches(sel, &labels));
@@ -159,14 +182,19 @@ pub struct Endpoint<'a> {
 
 /// Whether one `from`/`to` peer of a policy in `policy_ns` is `pod`.
 pub fn peer_matches(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint) -> Tri {
-    if let Some(block) = peer.get("ipBlock") {
-        return if ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
+    peer_matches_in(cx, peer, policy_ns, pod, World::Open)
+}
+
+/// [`peer_matches`] in a given [`World`].
+pub fn peer_matches_in(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
+    if let Some(block) = peer.get("ipBlock").filter(|v| !v.is_null()) {
+        return if world == World::Open && ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
     }
     // A selector written without a value (`namespaceSelector:`) is null: absent.
     let pods = peer.get("podSelector").filter(|v| !v.is_null());
     match peer.get("namespaceSelector").filter(|v| !v.is_null()) {
         Some(ns_sel) => {
-            let ns = namespace_matches(cx, ns_sel, pod.ns);
+            let ns = namespace_matches_in(cx, ns_sel, pod.ns, world);
             ns.and(pods.map_or(Tri::Yes, |p| Tri::of(selector_matches(p, pod.labels))))
         }
         None => match pods {
@@ -178,11 +206,37 @@ pub fn peer_matches(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint) 
 
 /// Whether a rule's `from`/`to` list admits `pod` (absent or empty: everyone).
 pub fn peers_match(cx: &Context, peers: Option<&Value>, policy_ns: &str, pod: Endpoint) -> Tri {
+    peers_match_in(cx, peers, policy_ns, pod, World::Open)
+}
+
+/// [`peers_match`] in a given [`World`].
+pub fn peers_match_in(cx: &Context, peers: Option<&Value>, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
     match peers.and_then(Value::as_array) {
         None => Tri::Yes,
         Some(list) if list.is_empty() => Tri::Yes,
-        Some(list) => list.iter().fold(Tri::No, |acc, p| acc.or(peer_matches(cx, p, policy_ns, pod))),
+        Some(list) => list.iter().fold(Tri::No, |acc, p| acc.or(peer_matches_in(cx, p, policy_ns, pod, world))),
     }
+}
+
+/// Whether a `from`/`to` list admits every pod of every namespace: absent or
+/// empty, or a peer with an empty `namespaceSelector` and no (or an empty)
+/// `podSelector`, or an ipBlock of every address without exceptions.
+pub fn peers_admit_all(peers: Option<&Value>) -> bool {
+    let Some(list) = peers.and_then(Value::as_array).filter(|l| !l.is_empty()) else { return true };
+    list.iter().any(|p| {
+        let all_ns = p.get("namespaceSelector").is_some_and(|n| !n.is_null() && selector_is_empty(n))
+            && p.get("podSelector").is_none_or(|s| s.is_null() || selector_is_empty(s));
+        let every_address = p.get("ipBlock").is_some_and(|b| {
+            matches!(b.get("cidr").and_then(Value::as_str), Some("0.0.0.0/0" | "::/0"))
+                && b.get("except").and_then(Value::as_array).is_none_or(|e| e.is_empty())
+        });
+        all_ns || every_address
+    })
+}
+
+/// Whether a rule's `ports` list is absent or empty (every port).
+pub fn every_port(ports: Option<&Value>) -> bool {
+    ports.and_then(Value::as_array).is_none_or(|l| l.is_empty())
 }
 
 /// A destination port: its number and protocol, and the name the destination
@@ -265,29 +319,67 @@ fn contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
     inner.1 & outer.1 == outer.1 && inner.0 & outer.1 == outer.0
 }
 
+/// Which way traffic crosses a pod: into it, or out of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    /// `ingress` / `egress`: the spec field holding the rules.
+    pub fn field(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+
+    /// `from` / `to`: the rule field holding the peers.
+    pub fn peers(self) -> &'static str {
+        match self {
+            Direction::Ingress => "from",
+            Direction::Egress => "to",
+        }
+    }
+}
+
+/// What the policies isolating one side of a connection decide, and which
+/// policies and rules decide it.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub answer: Tri,
+    /// The policies (objects) isolating the pods for this direction; empty:
+    /// not isolated, everything is allowed.
+    pub isolating: Vec<usize>,
+    /// The rules that admit the connection: (policy object, rule index, answer
+    /// — Maybe when it depends on what the set does not show).
+    pub rules: Vec<(usize, usize, Tri)>,
+}
+
 /// Every policy of the set, and for each pod template (by object) the
 /// policies isolating it for ingress and for egress.
 #[derive(Debug, Default)]
 pub struct Policies<'a> {
     pub all: Vec<Policy<'a>>,
+    pub world: World,
     ingress_of: HashMap<usize, Vec<usize>>,
     egress_of: HashMap<usize, Vec<usize>>,
 }
 
 impl<'a> Policies<'a> {
+    /// The policies of the set, read as the checks do ([`World::Open`]).
     pub fn build(cx: &'a Context) -> Policies<'a> {
-        let mut p = Policies::default();
+        Self::build_in(cx, World::Open)
+    }
+
+    pub fn build_in(cx: &'a Context, world: World) -> Policies<'a> {
+        let mut p = Policies { world, ..Policies::default() };
         for &i in cx.index.of_kind("NetworkPolicy") {
             let Some(policy) = Policy::read(cx, i) else { continue };
             let n = p.all.len();
             for t in cx.index.selected(policy.ns, policy.selector) {
-                // Policies do not apply to pods on the node's network (undefined
-                // behaviour that most network plugins resolve by ignoring them).
-                let host_network = Pod::of(cx.objects, t.object)
-                    .and_then(|p| p.get("hostNetwork"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                if host_network {
+                if host_network(cx, t.object) {
                     continue;
                 }
                 if policy.ingress {
@@ -312,35 +404,58 @@ impl<'a> Policies<'a> {
         self.egress_of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
     }
 
-    /// Whether the pods of `server` admit `client` on `port` (ingress side).
-    pub fn admits(&self, cx: &Context, server: usize, client: Endpoint, port: Target) -> Tri {
-        let mut isolated = false;
-        let mut answer = Tri::No;
-        for p in self.ingress(server) {
-            isolated = true;
-            for r in p.ingress_rules {
-                if ports_allow(r.get("ports"), port) {
-                    answer = answer.or(peers_match(cx, r.get("from"), p.ns, client));
+    /// Policies isolating the pods of `object` in `direction`.
+    pub fn isolating(&self, object: usize, direction: Direction) -> impl Iterator<Item = &Policy<'a>> {
+        let of = match direction {
+            Direction::Ingress => &self.ingress_of,
+            Direction::Egress => &self.egress_of,
+        };
+        of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
+    }
+
+    /// Whether the pods of `object` may exchange traffic with `peer` on
+    /// `port` in `direction` (ingress: `peer` is the client; egress: the
+    /// server), as the union of the rules of the policies isolating them.
+    pub fn decide(&self, cx: &Context, object: usize, direction: Direction, peer: Endpoint, port: Target) -> Decision {
+        let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+        for p in self.isolating(object, direction) {
+            d.isolating.push(p.object);
+            let rules = match direction {
+                Direction::Ingress => p.ingress_rules,
+                Direction::Egress => p.egress_rules,
+            };
+            for (i, r) in rules.iter().enumerate() {
+                if !ports_allow(r.get("ports"), port) {
+                    continue;
+                }
+                let m = peers_match_in(cx, r.get(direction.peers()), p.ns, peer, self.world);
+                if m != Tri::No {
+                    d.rules.push((p.object, i, m));
+                    d.answer = d.answer.or(m);
                 }
             }
         }
-        if isolated { answer } else { Tri::Yes }
+        if d.isolating.is_empty() {
+            d.answer = Tri::Yes;
+        }
+        d
+    }
+
+    /// Whether the pods of `server` admit `client` on `port` (ingress side).
+    pub fn admits(&self, cx: &Context, server: usize, client: Endpoint, port: Target) -> Tri {
+        self.decide(cx, server, Direction::Ingress, client, port).answer
     }
 
     /// Whether the pods of `client` may send to `server` on `port` (egress side).
     pub fn emits(&self, cx: &Context, client: usize, server: Endpoint, port: Target) -> Tri {
-        let mut isolated = false;
-        let mut answer = Tri::No;
-        for p in self.egress(client) {
-            isolated = true;
-            for r in p.egress_rules {
-                if ports_allow(r.get("ports"), port) {
-                    answer = answer.or(peers_match(cx, r.get("to"), p.ns, server));
-                }
-            }
-        }
-        if isolated { answer } else { Tri::Yes }
+        self.decide(cx, client, Direction::Egress, server, port).answer
     }
+}
+
+/// Policies do not apply to pods on the node's network (undefined behaviour
+/// that most network plugins resolve by ignoring them).
+pub fn host_network(cx: &Context, object: usize) -> bool {
+    Pod::of(cx.objects, object).and_then(|p| p.get("hostNetwork")).and_then(Value::as_bool).unwrap_or(false)
 }
 
 #[cfg(test)]

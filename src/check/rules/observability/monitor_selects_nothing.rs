@@ -1,0 +1,132 @@
+use crate::check::At;
+use serde_json::Value;
+
+use super::{describe_selector, targets};
+use crate::check::rules::references::custom_resources;
+use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+
+/// KP606: a ServiceMonitor or PodMonitor that selects nothing.
+pub struct MonitorSelectsNothing;
+
+static META: Meta = Meta {
+    code: "KP606",
+    name: "monitor-selects-nothing",
+    family: Family::Observability,
+    severity: Severity::Warning,
+    summary: "a ServiceMonitor selects no Service (a PodMonitor no pod template) in the namespaces it looks in",
+    what: "For every ServiceMonitor, looks for a Service whose own labels (`metadata.labels`) match \
+           `spec.selector` (`matchLabels` and `matchExpressions`) in the namespaces of \
+           `spec.namespaceSelector` (`matchNames`, `any: true`, or by default the ServiceMonitor's own \
+           namespace); for every PodMonitor, for a pod template whose pod labels match. Namespaces without \
+           any Service (pod template) in the checked set are not judged, nor selectors naming a custom \
+           resource whose operator makes the Services.",
+    why: "A monitor that selects nothing produces no scrape target and no error: the service's metrics \
+          are missing, its alerts never fire, and its dashboards stay empty. Selecting on the pod labels \
+          (the Service's `spec.selector`) instead of the Service's own labels is the usual cause.",
+    fix: "Make `spec.selector` match the labels of the Service itself (`metadata.labels`, add them there if \
+          needed), or point `spec.namespaceSelector` at the Service's namespace.",
+    fail: r#"
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: api, namespace: monitoring }
+spec:
+  namespaceSelector: { matchNames: [shop] }
+  selector: { matchLabels: { app.kubernetes.io/name: api } }
+  endpoints: [{ port: metrics, interval: 30s }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { app.kubernetes.io/name: api }
+  ports: [{ name: metrics, port: 9090 }]
+"#,
+    pass: r#"
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: api, namespace: monitoring }
+spec:
+  namespaceSelector: { matchNames: [shop] }
+  selector: { matchLabels: { app.kubernetes.io/name: api } }
+  endpoints: [{ port: metrics, interval: 30s }]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+  labels: { app.kubernetes.io/name: api }
+spec:
+  selector: { app.kubernetes.io/name: api }
+  ports: [{ name: metrics, port: 9090 }]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: { name: worker, namespace: shop }
+spec:
+  selector: { matchLabels: { app: worker } }
+  podMetricsEndpoints: [{ port: metrics }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: worker, namespace: shop }
+spec:
+  selector: { matchLabels: { app: worker } }
+  template:
+    metadata: { labels: { app: worker } }
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/acme/worker:2.0.1
+          ports: [{ name: metrics, containerPort: 9102 }]
+"#,
+};
+
+impl Check for MonitorSelectsNothing {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn run(&self, cx: &Context, out: &mut Sink) {
+        let crs = custom_resources(cx);
+        for kind in ["ServiceMonitor", "PodMonitor"] {
+            for &i in cx.index.of_kind(kind) {
+                let Some(t) = targets(cx, &crs, i) else { continue };
+                if !t.selected.is_empty() || !t.judged || t.operator_made {
+                    continue;
+                }
+                let selector = cx.objects[i].value.at("/spec/selector").unwrap_or(&Value::Null);
+                let mut help = format!(
+                    "Prometheus gets no target from this {kind}: make `spec.selector` match the labels of a {} \
+                     or set `spec.namespaceSelector`",
+                    if kind == "ServiceMonitor" { "Service (its metadata.labels)" } else { "pod template" }
+                );
+                if kind == "ServiceMonitor"
+                    && let Some(s) = selects_pods_like(cx, selector, &t.in_ns)
+                {
+                    help = format!(
+                        "Service `{s}` selects pods with these labels, but a ServiceMonitor matches a Service's \
+                         own labels: add them to the Service's metadata.labels"
+                    );
+                }
+                out.report(
+                    i,
+                    "/spec/selector",
+                    format!("the selector {} matches no {} in {}", describe_selector(selector), t.what, t.namespaces),
+                )
+                .help(help);
+            }
+        }
+    }
+}
+
+/// A Service whose pod selector has every `matchLabels` pair of `selector`:
+/// the monitor was written against the pod labels.
+fn selects_pods_like<'a>(cx: &'a Context, selector: &Value, in_ns: &[String]) -> Option<&'a str> {
+    let wanted = selector.get("matchLabels").and_then(Value::as_object).filter(|m| !m.is_empty())?;
+    let services = cx.index.services.iter().map(|s| &cx.objects[s.object]);
+    services.filter(|o| in_ns.is_empty() || in_ns.iter().any(|n| n == o.ns())).find_map(|o| {
+        let pods = o.value.at("/spec/selector").and_then(Value::as_object)?;
+        wanted.iter().all(|(k, v)| pods.get(k) == Some(v)).then_some(o.name.as_str())
+    })
+}

@@ -1,0 +1,98 @@
+use serde_json::Value;
+
+use super::{dashboards, for_each_rule, parse, queries};
+use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+
+/// KP601: a rule's or a dashboard's PromQL expression does not parse.
+pub struct PromqlInvalid;
+
+static META: Meta = Meta {
+    code: "KP601",
+    name: "promql-invalid",
+    family: Family::Observability,
+    severity: Severity::Error,
+    summary: "a PromQL expression of a rule or a dashboard does not parse",
+    what: "Parses with a PromQL parser the `expr` of every alerting and recording rule (PrometheusRule \
+           objects, and rule files held in ConfigMaps) and of every Prometheus query of a Grafana dashboard \
+           (ConfigMaps labelled `grafana_dashboard`, GrafanaDashboard objects). Grafana variables are \
+           replaced first (`$__rate_interval` by a duration, variables inside quotes by a value); a query \
+           with a variable where no placeholder fits, and queries of Loki or other data sources, are not \
+           judged. `holt_winters` (Prometheus 2) is accepted.",
+    why: "The Prometheus Operator's admission webhook rejects a PrometheusRule with a broken expression, and \
+          without the webhook Prometheus refuses to load the whole rule file: every alert of it is gone, not \
+          only the broken one. A dashboard panel with a broken query shows an error instead of the graph \
+          someone needs during an incident.",
+    fix: "Correct the expression (`promtool check rules` on the groups, or the Prometheus query page, shows \
+          the same error).",
+    fail: r#"
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: api, namespace: shop }
+spec:
+  groups:
+    - name: api
+      rules:
+        - alert: ApiErrors
+          expr: sum(rate(http_requests_total{code=~"5.."}[5m]) / sum(rate(http_requests_total[5m])) > 0.05
+          for: 10m
+          labels: { severity: critical }
+          annotations: { runbook_url: https://runbooks.example.com/api-errors }
+"#,
+    pass: r#"
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: api, namespace: shop }
+spec:
+  groups:
+    - name: api
+      rules:
+        - alert: ApiErrors
+          expr: sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05
+          for: 10m
+          labels: { severity: critical }
+          annotations: { runbook_url: https://runbooks.example.com/api-errors }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: api-dashboard
+  namespace: monitoring
+  labels: { grafana_dashboard: "1" }
+data:
+  api.json: |
+    {"title": "API", "panels": [{"title": "Requests", "targets": [
+      {"refId": "A", "expr": "sum by (code) (rate(http_requests_total{job=\"$job\"}[$__rate_interval]))"},
+      {"refId": "B", "datasource": {"type": "loki"}, "expr": "{app=\"api\"} |= \"error\""}]}]}
+"#,
+};
+
+impl Check for PromqlInvalid {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn run(&self, cx: &Context, out: &mut Sink) {
+        for_each_rule(cx, |r| {
+            let Some(expr) = r.expr() else { return };
+            let Some(Err(e)) = parse(&expr) else { return };
+            out.report(
+                r.object,
+                r.at("expr"),
+                format!("the expression of {}{} does not parse: {e}", r.describe(), r.place()),
+            )
+            .help(
+                "Prometheus refuses to load the whole rule file, and the operator's webhook rejects the whole \
+                     PrometheusRule: correct the expression",
+            );
+        });
+        for d in dashboards(cx) {
+            let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
+            for q in queries(&dashboard) {
+                let Some(promql) = &q.promql else { continue };
+                let Some(Err(e)) = parse(promql) else { continue };
+                out.report(d.object, &d.ptr, format!("{} of dashboard `{}` does not parse: {e}", q.label, d.key))
+                    .help(format!("the panel shows an error instead of data; correct the query `{}`", q.expr.trim()));
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+use std::collections::BTreeMap;
+
+use super::routing::parse_matchers;
+use super::{metric_names, parse, substitute};
+
+#[test]
+fn grafana_variables_are_replaced_where_a_placeholder_keeps_promql() {
+    assert_eq!(
+        substitute(r#"sum(rate(x{job="$job",ns=~"${ns:regex}"}[$__rate_interval]))"#).as_deref(),
+        Some(r#"sum(rate(x{job="x",ns=~"x"}[5m]))"#)
+    );
+    assert_eq!(substitute("rate(x[$window])").as_deref(), Some("rate(x[5m])"));
+    assert_eq!(substitute("x offset $__interval").as_deref(), Some("x offset 5m"));
+    assert_eq!(substitute(r#"x{a="[[v]]"}"#).as_deref(), Some(r#"x{a="x"}"#));
+    assert_eq!(substitute("topk($n, x)"), None);
+    assert_eq!(substitute("$metric"), None);
+    assert_eq!(substitute(r#"x{a="\"$v"}"#).as_deref(), Some(r#"x{a="\"x"}"#));
+}
+
+#[test]
+fn metric_names_come_from_selectors_and_name_matchers() {
+    let e = parse(
+        r#"sum(rate(a_total[5m])) / on(job) group_left b + {__name__="c"} + absent(a_total) + sum_over_time(d[5m:1m])"#,
+    );
+    let Some(Ok(e)) = e else { panic!("{e:?}") };
+    assert_eq!(metric_names(&e), ["a_total", "b", "c", "d"]);
+    assert!(matches!(parse("holt_winters(x[5m], 0.5, 0.5)"), Some(Ok(_))));
+    assert!(parse(&"(".repeat(1000)).is_none());
+}
+
+#[test]
+fn matchers_strings_are_read_like_alertmanager() {
+    let labels: BTreeMap<&str, &str> = [("severity", "critical"), ("team", "ops")].into_iter().collect();
+    let eval = |s: &str| parse_matchers(s).iter().map(|m| m.eval(&labels)).collect::<Vec<_>>();
+    assert_eq!(eval(r#"severity="critical""#), [Some(true)]);
+    assert_eq!(eval("severity = critical"), [Some(true)]);
+    assert_eq!(eval(r#"severity=~"warn.*|crit.*""#), [Some(true)]);
+    assert_eq!(eval(r#"severity=~"crit""#), [Some(false)]);
+    assert_eq!(eval(r#"{severity!="critical", team="ops"}"#), [Some(false), Some(true)]);
+    assert_eq!(eval(r#"env="prod""#), [None]);
+    assert_eq!(eval(r#"team!~"a,b""#), [Some(true)]);
+}
+
+fn findings(text: &str, config: &crate::check::config::Config) -> Vec<(&'static str, String)> {
+    let (loaded, outcome) = crate::check::check_text("t.yaml", text, config);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    outcome.findings.into_iter().filter(|f| f.code.starts_with("KP6")).map(|f| (f.code, f.message)).collect()
+}
+
+const RULE: &str = "apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: r, namespace: shop }
+spec:
+  groups:
+    - name: g
+      rules:
+        - alert: A
+          expr: EXPR
+          for: 5m
+          labels: { severity: SEV }
+          annotations: { runbook_url: https://r.example.com/a }
+";
+
+fn rule(expr: &str, severity: &str) -> String {
+    RULE.replace("EXPR", expr).replace("SEV", severity)
+}
+
+#[test]
+fn known_metrics_come_from_the_configuration() {
+    let text =
+        rule("rate(shop_orders_total[5m]) + histogram_quantile(0.9, rate(checkout_seconds_bucket[5m])) > 1", "warning");
+    let none = crate::check::config::Config::default();
+    let got = findings(&text, &none);
+    assert_eq!(got.iter().filter(|(c, _)| *c == "KP608").count(), 2, "{got:?}");
+    let config = crate::check::config::Config {
+        metrics: vec!["shop_*".into(), "checkout_seconds".into()],
+        ..Default::default()
+    };
+    assert!(findings(&text, &config).is_empty(), "{:?}", findings(&text, &config));
+}
+
+const NULL_CONFIG: &str = "---
+apiVersion: v1
+kind: Secret
+metadata: { name: alertmanager-main, namespace: monitoring }
+stringData:
+  alertmanager.yaml: |
+    route:
+      receiver: Default
+      routes:
+        - { matchers: [alertname = Watchdog], receiver: Watchdog }
+        - { matchers: [severity = critical], receiver: Critical }
+    receivers:
+      - name: Default
+      - name: Watchdog
+      - name: Critical
+        CONFIGS
+";
+
+#[test]
+fn routing_reports_a_silent_configuration_once_and_respects_routes_by_alert_name() {
+    let config = crate::check::config::Config::default();
+    let rules = rule("up == 0", "critical") + "---\n" + &rule("up == 0", "warning").replace("name: r,", "name: r2,");
+    let watchdog = rule("vector(1)", "none").replace("alert: A", "alert: Watchdog").replace("name: r,", "name: w,");
+    let silent = format!("{rules}---\n{watchdog}{}", NULL_CONFIG.replace("CONFIGS", ""));
+    let got = findings(&silent, &config);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.starts_with("no receiver of the routing configuration"), "{got:?}");
+
+    let some =
+        format!("{rules}---\n{watchdog}{}", NULL_CONFIG.replace("CONFIGS", "slack_configs: [{ channel: '#a' }]"));
+    let got = findings(&some, &config);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.contains("alert `A` (severity=warning) notifies no one: it reaches only `Default`"), "{got:?}");
+}
+
+#[test]
+fn monitors_are_judged_only_where_services_are_checked() {
+    let config = crate::check::config::Config::default();
+    let sm = "apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: sm, namespace: monitoring }
+spec:
+  namespaceSelector: { matchNames: [shop] }
+  selector: { matchLabels: { app: api } }
+  endpoints: [{ port: metrics }]
+";
+    assert!(findings(sm, &config).is_empty());
+    let other = format!(
+        "{sm}---\napiVersion: v1\nkind: Service\nmetadata: {{ name: db, namespace: shop }}\nspec: {{ ports: [{{ port: 5432 }}] }}\n"
+    );
+    assert_eq!(findings(&other, &config).iter().map(|f| f.0).collect::<Vec<_>>(), ["KP606"]);
+    let any = other.replace("matchNames: [shop]", "any: true");
+    assert_eq!(findings(&any, &config).iter().map(|f| f.0).collect::<Vec<_>>(), ["KP606"]);
+    let labelled = other.replace("name: db, namespace: shop", "name: db, namespace: shop, labels: { app: api }");
+    assert_eq!(findings(&labelled, &config).iter().map(|f| f.0).collect::<Vec<_>>(), ["KP607"]);
+}
+
+#[test]
+fn dashboards_skip_other_data_sources_and_unplaceable_variables() {
+    let config = crate::check::config::Config::default();
+    let dash = r#"apiVersion: v1
+kind: ConfigMap
+metadata: { name: d, namespace: monitoring, labels: { grafana_dashboard: "1" } }
+data:
+  d.json: |
+    {"templating": {"list": [{"name": "logs", "type": "datasource", "query": "loki"}]},
+     "panels": [
+       {"title": "L", "datasource": "$logs", "targets": [{"expr": "sum(count_over_time({app=\"a\"}[5m]))"}]},
+       {"title": "V", "targets": [{"refId": "A", "expr": "topk($n, up"}]},
+       {"title": "R", "type": "row", "panels": [{"title": "P", "targets": [{"refId": "B", "expr": "rate(nothing_here_total[$__rate_interval])"}]}]}
+     ]}
+"#;
+    let got = findings(dash, &config);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].1.contains("panel \"P\", query B of dashboard `d.json` queries metric `nothing_here_total`"),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn the_metrics_setting_reads_from_kubeproof_yaml() {
+    let c: crate::check::config::Config =
+        serde_saphyr::from_str("metrics: [orders_total, \"shop_*\"]\n").expect("reads");
+    assert_eq!(c.metrics, ["orders_total", "shop_*"]);
+}

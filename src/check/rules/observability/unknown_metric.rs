@@ -1,0 +1,232 @@
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::{dashboards, for_each_rule, metric_names, parse, queries};
+use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+
+/// KP608: a rule or dashboard queries a metric nothing is known to produce.
+pub struct UnknownMetric;
+
+/// Metric families of well-known exporters and of Prometheus itself.
+pub const KNOWN_PREFIXES: &[&str] = &[
+    // kube-state-metrics, cAdvisor, node-exporter, the kubelet and the control plane
+    "kube_",
+    "container_",
+    "machine_",
+    "node_",
+    "kubelet_",
+    "kubeproxy_",
+    "kubernetes_",
+    "apiserver_",
+    "etcd_",
+    "scheduler_",
+    "workqueue_",
+    "rest_client_",
+    "storage_operation_",
+    "volume_manager_",
+    "coredns_",
+    // Prometheus, Alertmanager, Grafana, the mesh, cert-manager, Velero, ingress-nginx
+    "prometheus_",
+    "alertmanager_",
+    "scrape_",
+    "net_conntrack_",
+    "promhttp_",
+    "grafana_",
+    "istio_",
+    "envoy_",
+    "pilot_",
+    "certmanager_",
+    "velero_",
+    "nginx_ingress_controller_",
+    // client libraries' process and runtime metrics
+    "process_",
+    "go_",
+    "http_request_duration_seconds",
+    // common datastore and probe exporters
+    "pg_",
+    "redis_",
+    "mysql_",
+    "mongodb_",
+    "rabbitmq_",
+    "minio_",
+    "probe_",
+];
+
+/// Single well-known series.
+pub const KNOWN_NAMES: &[&str] = &["up", "ALERTS", "ALERTS_FOR_STATE", "http_requests_total"];
+
+/// Suffixes a histogram, summary or counter adds to its name.
+const SERIES_SUFFIXES: &[&str] = &["_bucket", "_sum", "_count", "_total", "_created"];
+
+static META: Meta = Meta {
+    code: "KP608",
+    name: "unknown-metric",
+    family: Family::Observability,
+    severity: Severity::Warning,
+    summary: "a rule or dashboard queries a metric that no rule records and no known exporter exports",
+    what: "Collects the metric names that the expressions of alerting and recording rules, and the \
+           Prometheus queries of Grafana dashboards, select (`name{…}` or `{__name__=\"name\"}`), and \
+           reports those that are neither recorded by a recording rule of the checked set, nor declared in \
+           `.kubeproof.yaml` (`metrics: [name, prefix_*]`; a histogram's name covers its `_bucket`, `_sum` \
+           and `_count`), nor a metric of a well-known exporter: kube-state-metrics `kube_*`, cAdvisor \
+           `container_*`/`machine_*`, node-exporter `node_*`, the kubelet and control plane \
+           (`kubelet_*`, `apiserver_*`, `etcd_*`, `coredns_*`, …), Prometheus, Alertmanager, Grafana, Istio \
+           and Envoy, cert-manager, Velero, ingress-nginx, `process_*`, `go_*`, `http_requests_total`, \
+           `http_request_duration_seconds*`, `up`, `ALERTS`, and the postgres, redis, mysql, mongodb, \
+           rabbitmq, minio and blackbox exporters (`pg_*`, `redis_*`, …, `probe_*`). Expressions that do \
+           not parse are left to KP601.",
+    why: "A selector on a metric nobody exports returns nothing, without error: the alert never fires, \
+          the recording rule records nothing, the panel says \"No data\". A typo in a recording rule's name, \
+          or a rule copied from another service, is found at the outage.",
+    fix: "Correct the metric name, add the recording rule that produces it, or declare the metrics your \
+          services export in `.kubeproof.yaml`: `metrics: [orders_created_total, \"shop_*\"]`.",
+    fail: r#"
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: api, namespace: shop }
+spec:
+  groups:
+    - name: api
+      rules:
+        - record: job:http_requests:rate5m
+          expr: sum by (job) (rate(http_requests_total[5m]))
+        - alert: ApiTrafficStopped
+          expr: job:http_request:rate5m{job="api"} == 0
+          for: 10m
+          labels: { severity: warning }
+          annotations: { runbook_url: https://runbooks.example.com/api-traffic }
+"#,
+    pass: r#"
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: api, namespace: shop }
+spec:
+  groups:
+    - name: api
+      rules:
+        - record: job:http_requests:rate5m
+          expr: sum by (job) (rate(http_requests_total[5m]))
+        - alert: ApiTrafficStopped
+          expr: job:http_requests:rate5m{job="api"} == 0
+          for: 10m
+          labels: { severity: warning }
+          annotations: { runbook_url: https://runbooks.example.com/api-traffic }
+        - alert: ApiSlow
+          expr: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > 0.5
+          for: 15m
+          labels: { severity: warning }
+          annotations: { runbook_url: https://runbooks.example.com/api-slow }
+"#,
+};
+
+/// What is known to exist.
+struct Known {
+    exact: HashSet<String>,
+    prefixes: Vec<String>,
+    helps: std::cell::RefCell<std::collections::HashMap<String, String>>,
+}
+
+impl Known {
+    fn build(cx: &Context) -> Known {
+        let mut exact: HashSet<String> = KNOWN_NAMES.iter().map(|s| s.to_string()).collect();
+        let mut prefixes: Vec<String> = KNOWN_PREFIXES.iter().map(|s| s.to_string()).collect();
+        for m in &cx.config.metrics {
+            match m.strip_suffix('*') {
+                Some(p) if !p.is_empty() => prefixes.push(p.to_string()),
+                Some(_) => {}
+                None => {
+                    exact.insert(m.clone());
+                }
+            }
+        }
+        for_each_rule(cx, |r| {
+            if let Some(rec) = r.record() {
+                exact.insert(rec.to_string());
+            }
+        });
+        Known { exact, prefixes, helps: Default::default() }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.exact.contains(name)
+            || SERIES_SUFFIXES.iter().any(|s| name.strip_suffix(s).is_some_and(|base| self.exact.contains(base)))
+            || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+    }
+
+    /// The help for an unknown name, computed once per name (a suggestion
+    /// compares the name with every known one of about its length).
+    fn help(&self, name: &str) -> String {
+        if let Some(h) = self.helps.borrow().get(name) {
+            return h.clone();
+        }
+        let h = self.compute_help(name);
+        self.helps.borrow_mut().insert(name.to_string(), h.clone());
+        h
+    }
+
+    fn compute_help(&self, name: &str) -> String {
+        let close = self
+            .exact
+            .iter()
+            .map(String::as_str)
+            .filter(|k| k.len().abs_diff(name.len()) <= 3 && k.as_bytes().first() == name.as_bytes().first());
+        if let Some(s) = crate::diag::did_you_mean(name, close) {
+            return format!("did you mean `{s}`?");
+        }
+        format!(
+            "if a service exports it, declare it in .kubeproof.yaml (`metrics: [{name}]`, or a prefix such as \
+             `{}*`); otherwise correct the name or add the recording rule that produces it",
+            name.split_inclusive(['_', ':']).next().unwrap_or(name)
+        )
+    }
+}
+
+impl Check for UnknownMetric {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn run(&self, cx: &Context, out: &mut Sink) {
+        let known = Known::build(cx);
+        for_each_rule(cx, |r| {
+            let Some(expr) = r.expr() else { return };
+            let Some(Ok(parsed)) = parse(&expr) else { return };
+            for name in metric_names(&parsed).into_iter().filter(|n| !known.has(n)) {
+                out.report(
+                    r.object,
+                    r.at("expr"),
+                    format!(
+                        "{}{} queries metric `{name}`, which no recording rule of the checked set records and no \
+                         known exporter exports: the selector may match nothing",
+                        r.describe(),
+                        r.place()
+                    ),
+                )
+                .help(known.help(&name));
+            }
+        });
+        for d in dashboards(cx) {
+            let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
+            let mut seen = HashSet::new();
+            for q in queries(&dashboard) {
+                let Some(Some(Ok(parsed))) = q.promql.as_deref().map(parse) else { continue };
+                for name in metric_names(&parsed).into_iter().filter(|n| !known.has(n)) {
+                    if !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    out.report(
+                        d.object,
+                        &d.ptr,
+                        format!(
+                            "{} of dashboard `{}` queries metric `{name}`, which no recording rule of the checked \
+                             set records and no known exporter exports: the panel may show no data",
+                            q.label, d.key
+                        ),
+                    )
+                    .help(known.help(&name));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,636 @@
+//! Backups: per datastore a CronJob that dumps it and uploads the dump to the
+//! platform's S3-compatible bucket (deleting dumps older than `keep`), a
+//! suspended restore Job ready to run, and the ConfigMap that says which
+//! dump it restores; for the platform, Velero Schedules with volume snapshots.
+//!
+//! The scripts are small POSIX sh programs configured by environment
+//! variables only, so that the same text runs in the cluster and in the test
+//! suite (tests/backup_restore.rs runs them against a real PostgreSQL and
+//! Redis). Dumps are written by the datastore's own image (the same client
+//! version as the server); uploads, listing and pruning use the MinIO client
+//! `mc`, which speaks to any S3-compatible store.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
+
+use super::*;
+use crate::spec::Engine;
+use crate::spec::resolve::{BackupTarget, Resolved, Store, StoreBackup};
+
+/// The S3 client image (MinIO client, pinned).
+pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-10-08T09-37-26Z";
+/// Where dumps are written inside backup and restore pods (an emptyDir).
+const BACKUP_DIR: &str = "/backup";
+/// The port of the temporary Redis server a Redis restore replicates from.
+pub const REDIS_RESTORE_PORT: u16 = 6380;
+
+/// Which datastores get a backup CronJob.
+pub fn supported(engine: Engine) -> bool {
+    matches!(engine, Engine::Postgres | Engine::Redis | Engine::Minio)
+}
+
+/// The file extension of an engine's dumps (`None`: a directory, for MinIO).
+pub fn extension(engine: Engine) -> Option<&'static str> {
+    match engine {
+        Engine::Postgres => Some("dump"),
+        Engine::Redis => Some("rdb"),
+        _ => None,
+    }
+}
+
+/// The object key prefix of a datastore's dumps: `[PREFIX/]PLATFORM[/ENV]/DATASTORE`.
+pub fn key_prefix(r: &Resolved, t: &BackupTarget, store: &Store) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if !t.prefix.is_empty() {
+        parts.push(&t.prefix);
+    }
+    parts.push(&r.platform);
+    if let Some(env) = &r.env {
+        parts.push(env);
+    }
+    parts.push(&store.name);
+    format!("{}/{}", t.bucket, parts.join("/"))
+}
+
+// ---- scripts ---------------------------------------------------------------
+
+/// Connects `mc` to the bucket (alias `target`); HOME is an emptyDir.
+const MC_TARGET: &str = r#"mc alias set target "$S3_ENDPOINT" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >/dev/null
+"#;
+
+/// Deletes the dumps under `target/$DEST/` whose UTC timestamp (the start of
+/// each name, `YYYYMMDDTHHMMSSZ`) is older than KEEP_SECONDS. Other names are
+/// left alone.
+const PRUNE: &str = r#"# Retention: delete the dumps older than KEEP_SECONDS, by the UTC timestamp
+# that starts each name (YYYYMMDDTHHMMSSZ); other objects are left alone.
+cutoff=$(date -u -d "@$(( $(date +%s) - KEEP_SECONDS ))" +%Y%m%d%H%M%S)
+mc ls "target/$DEST/" | while IFS= read -r line; do
+  name=${line##* }
+  stamp=${name%%[./]*}
+  case $stamp in
+    [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) ;;
+    *) continue ;;
+  esac
+  day=${stamp%T*}
+  time=${stamp#*T}
+  if [ "$day${time%Z}" -lt "$cutoff" ]; then
+    mc rm --recursive --force "target/$DEST/$name" >/dev/null
+    echo "pruned $name (older than $KEEP_SECONDS s)"
+  fi
+done
+"#;
+
+/// Sets BACKUP to the newest dump under `target/$DEST/` when it is `latest`.
+const PICK: &str = r#"if [ "$BACKUP" = latest ]; then
+  BACKUP=$(mc ls "target/$DEST/" | while IFS= read -r line; do
+    name=${line##* }
+    case $name in [0-9]*T*Z*) printf '%s\n' "$name" ;; esac
+  done | sort | tail -n 1)
+fi
+if [ -z "$BACKUP" ]; then
+  echo "no backup under $DEST" >&2
+  exit 1
+fi
+"#;
+
+/// The dump step, run by the datastore's own image: writes one file named
+/// after the UTC time into BACKUP_DIR, checked before it is kept.
+pub fn dump_script(engine: Engine) -> String {
+    let body = match engine {
+        Engine::Postgres => {
+            r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
+# Custom format (compressed, restorable table by table with pg_restore).
+pg_dump --format=custom --compress=6 --file="$BACKUP_DIR/$name.part"
+# A dump pg_restore cannot list is no backup.
+pg_restore --list "$BACKUP_DIR/$name.part" >/dev/null
+mv "$BACKUP_DIR/$name.part" "$BACKUP_DIR/$name"
+echo "dumped $PGDATABASE to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
+"#
+        }
+        Engine::Redis => {
+            r#"name="$(date -u +%Y%m%dT%H%M%SZ).rdb"
+# A snapshot of the whole dataset, streamed from the server (as a replica would).
+redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --rdb "$BACKUP_DIR/$name.part" >/dev/null
+redis-check-rdb "$BACKUP_DIR/$name.part" >/dev/null
+mv "$BACKUP_DIR/$name.part" "$BACKUP_DIR/$name"
+echo "snapshot of $REDIS_HOST to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
+"#
+        }
+        _ => "",
+    };
+    format!("set -eu\n{body}")
+}
+
+/// The upload step (the `mc` image): every file of BACKUP_DIR to the bucket,
+/// then retention.
+pub fn upload_script() -> String {
+    format!(
+        "set -eu\n{MC_TARGET}for file in \"$BACKUP_DIR\"/*; do\n  mc cp --quiet \"$file\" \"target/$DEST/${{file##*/}}\" >/dev/null\n  \
+         echo \"uploaded ${{file##*/}} to $DEST\"\ndone\n{PRUNE}"
+    )
+}
+
+/// MinIO: mirror every bucket of the datastore to a timestamped prefix, then retention.
+pub fn mirror_script() -> String {
+    format!(
+        "set -eu\n{MC_TARGET}mc alias set source \"$SOURCE_URL\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null\n\
+         stamp=$(date -u +%Y%m%dT%H%M%SZ)\nmc mirror --quiet source/ \"target/$DEST/$stamp/\"\n\
+         echo \"mirrored to $DEST/$stamp/\"\n{PRUNE}"
+    )
+}
+
+/// The fetch step of a restore (the `mc` image): BACKUP (a name, or
+/// `latest`) from the bucket into BACKUP_DIR.
+pub fn fetch_script() -> String {
+    format!(
+        "set -eu\n{MC_TARGET}{PICK}mc cp --quiet \"target/$DEST/$BACKUP\" \"$BACKUP_DIR/$BACKUP\" >/dev/null\n\
+         echo \"fetched $BACKUP from $DEST\"\n"
+    )
+}
+
+/// MinIO: mirror a timestamped prefix back into the datastore.
+pub fn unmirror_script() -> String {
+    format!(
+        "set -eu\n{MC_TARGET}mc alias set source \"$SOURCE_URL\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null\n\
+         {PICK}mc mirror --quiet --overwrite \"target/$DEST/${{BACKUP%/}}/\" source/\n\
+         echo \"restored $BACKUP from $DEST\"\n"
+    )
+}
+
+/// The restore step, run by the datastore's own image on the fetched file.
+pub fn restore_script(engine: Engine) -> String {
+    let body = match engine {
+        Engine::Postgres => {
+            r#"file=$(ls "$BACKUP_DIR"/*.dump)
+# Drops and recreates every object of the dump, in one transaction: either
+# the whole dump is restored or nothing changes.
+pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error \
+  --dbname="$PGDATABASE" "$file"
+echo "restored ${file##*/} into $PGDATABASE"
+"#
+        }
+        Engine::Redis => {
+            r#"file=$(ls "$BACKUP_DIR"/*.rdb)
+mv "$file" "$BACKUP_DIR/dump.rdb"
+# Serve the snapshot from a temporary server in this pod, make the live
+# server a replica of it (a full sync replaces its whole dataset), then
+# promote the live server again.
+redis-server --bind 0.0.0.0 --port "$RESTORE_PORT" --dir "$BACKUP_DIR" --dbfilename dump.rdb \
+  --appendonly no --save "" --repl-diskless-sync-delay 0 --requirepass "$REDISCLI_AUTH" &
+temp=$!
+trap 'kill "$temp" 2>/dev/null || true' EXIT
+until redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" ping 2>/dev/null | grep -q PONG; do sleep 1; done
+keys=$(redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" dbsize)
+live() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" "$@"; }
+live config set masterauth "$REDISCLI_AUTH" >/dev/null
+live replicaof "$POD_IP" "$RESTORE_PORT" >/dev/null
+until live info replication | grep -q '^master_link_status:up'; do sleep 1; done
+live replicaof no one >/dev/null
+live config set masterauth "" >/dev/null
+echo "restored ${file##*/} into $REDIS_HOST: $(live dbsize) keys (the snapshot has $keys)"
+"#
+        }
+        _ => "",
+    };
+    format!("set -eu\n{body}")
+}
+
+// ---- objects ---------------------------------------------------------------
+
+/// Title of the RUNBOOK.md section that restores datastore `name`; the backup
+/// alerts link to it.
+pub fn restore_title(name: &str) -> String {
+    format!("Restore {name}")
+}
+
+/// Also the name of the ServiceAccount of the backup and restore pods.
+pub fn backup_name(store: &Store) -> String {
+    format!("{}-backup", store.name)
+}
+
+fn restore_name(store: &Store) -> String {
+    format!("{}-restore", store.name)
+}
+
+/// Pods of the backup CronJob and the restore Job of `store`.
+fn pods_selector(r: &Resolved, store: &Store) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([("app.kubernetes.io/part-of".to_string(), r.platform.clone())])),
+        match_expressions: Some(vec![LabelSelectorRequirement {
+            key: "app.kubernetes.io/name".into(),
+            operator: "In".into(),
+            values: Some(vec![backup_name(store), restore_name(store)]),
+        }]),
+    }
+}
+
+fn ns_selector(ns: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])),
+        ..Default::default()
+    }
+}
+
+fn tcp_port(port: u16) -> net::NetworkPolicyPort {
+    net::NetworkPolicyPort {
+        port: Some(IntOrString::Int(port.into())),
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }
+}
+
+/// The rules a datastore's own policy needs for its backups: ingress from
+/// the backup and restore pods on its client port, and for Redis egress to
+/// the restore pod's temporary server (the live server replicates from it).
+pub fn datastore_rules(
+    r: &Resolved,
+    store: &Store,
+) -> (Vec<net::NetworkPolicyIngressRule>, Vec<net::NetworkPolicyEgressRule>) {
+    if r.backup.is_none() || store.backup.is_none() || !supported(store.engine) {
+        return (Vec::new(), Vec::new());
+    }
+    let peer = net::NetworkPolicyPeer {
+        namespace_selector: Some(ns_selector(&store.namespace)),
+        pod_selector: Some(pods_selector(r, store)),
+        ..Default::default()
+    };
+    let ingress = vec![net::NetworkPolicyIngressRule {
+        from: Some(vec![peer.clone()]),
+        ports: Some(vec![tcp_port(super::datastores::client_port(store.engine))]),
+    }];
+    let egress = if store.engine == Engine::Redis {
+        vec![net::NetworkPolicyEgressRule { to: Some(vec![peer]), ports: Some(vec![tcp_port(REDIS_RESTORE_PORT)]) }]
+    } else {
+        Vec::new()
+    };
+    (ingress, egress)
+}
+
+/// The bucket endpoint's host and port.
+fn endpoint_port(endpoint: &str) -> u16 {
+    let (https, rest) = match endpoint.strip_prefix("https://") {
+        Some(rest) => (true, rest),
+        None => (false, endpoint.strip_prefix("http://").unwrap_or(endpoint)),
+    };
+    rest.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(if https { 443 } else { 80 })
+}
+
+/// Everything for the backups of one environment.
+pub fn backups(r: &Resolved, stack: &mut Stack) {
+    let Some(t) = &r.backup else { return };
+    let mut namespaces: Vec<&str> = Vec::new();
+    for store in &r.datastores {
+        let Some(b) = &store.backup else { continue };
+        if !supported(store.engine) {
+            continue;
+        }
+        datastore_backup(r, t, store, b, stack);
+        namespaces.push(&store.namespace);
+    }
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    for ns in namespaces {
+        stack.secrets.push(SecretSource {
+            name: t.credentials.clone(),
+            namespace: ns.to_string(),
+            file: format!("{}.env", t.credentials),
+            keys: vec!["AWS_ACCESS_KEY_ID".into(), "AWS_SECRET_ACCESS_KEY".into()],
+        });
+    }
+    velero(r, t, stack);
+}
+
+/// Velero Schedules: every namespace of the platform, with volume snapshots.
+fn velero(r: &Resolved, t: &BackupTarget, stack: &mut Stack) {
+    let namespaces: Vec<String> = r.namespaces().into_iter().map(str::to_string).collect();
+    for (kind, cron, keep) in &t.velero {
+        let name = format!("{}-{kind}", r.platform);
+        let labels = labels(&r.platform, &name, "backup");
+        let hours = keep.get() / 3600;
+        let rest = keep.get() % 3600;
+        let ttl = format!("{hours}h{}m{}s", rest / 60, rest % 60);
+        let value = json!({
+            "apiVersion": "velero.io/v1",
+            "kind": "Schedule",
+            "metadata": { "name": name, "namespace": t.velero_namespace, "labels": labels },
+            "spec": {
+                // Velero reads the schedule in the server's time zone: UTC in its image.
+                "schedule": cron,
+                "useOwnerReferencesInBackup": false,
+                "template": {
+                    "includedNamespaces": namespaces,
+                    "includeClusterResources": false,
+                    "snapshotVolumes": true,
+                    "ttl": ttl,
+                    "metadata": { "labels": labels },
+                },
+            },
+        });
+        stack.objects.push(Object {
+            api_version: "velero.io/v1".into(),
+            kind: "Schedule".into(),
+            name,
+            namespace: Some(t.velero_namespace.clone()),
+            value,
+        });
+    }
+}
+
+struct Pieces {
+    volumes: Vec<core::Volume>,
+    mounts: Vec<core::VolumeMount>,
+}
+
+fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBackup, stack: &mut Stack) {
+    let ns = store.namespace.as_str();
+    let secret = format!("{}-credentials", store.name);
+    let host = fqdn(&store.name, ns);
+    let port = super::datastores::client_port(store.engine);
+    let uid = super::datastores::uid(store.engine);
+    let dest = key_prefix(r, t, store);
+
+    // The bucket's side (the mc containers) and the datastore's side (the
+    // datastore's image): each container gets only the credentials it uses.
+    let bucket_env = vec![
+        env_value("BACKUP_DIR", BACKUP_DIR),
+        env_value("DEST", &dest),
+        env_value("S3_ENDPOINT", &t.endpoint),
+        env_secret("AWS_ACCESS_KEY_ID", &t.credentials, "AWS_ACCESS_KEY_ID"),
+        env_secret("AWS_SECRET_ACCESS_KEY", &t.credentials, "AWS_SECRET_ACCESS_KEY"),
+        env_value("HOME", "/tmp"),
+    ];
+    let mut store_env = vec![env_value("BACKUP_DIR", BACKUP_DIR)];
+    match store.engine {
+        Engine::Postgres => store_env.extend([
+            env_value("PGHOST", &host),
+            env_value("PGPORT", &port.to_string()),
+            env_value("PGDATABASE", &store.database),
+            env_secret("PGUSER", &secret, "POSTGRES_USER"),
+            env_secret("PGPASSWORD", &secret, "POSTGRES_PASSWORD"),
+        ]),
+        Engine::Redis => store_env.extend([
+            env_value("REDIS_HOST", &host),
+            env_value("REDIS_PORT", &port.to_string()),
+            env_secret("REDISCLI_AUTH", &secret, "REDIS_PASSWORD"),
+        ]),
+        Engine::Minio => store_env.extend([
+            env_value("SOURCE_URL", &format!("http://{host}:{port}")),
+            env_secret("MINIO_ROOT_USER", &secret, "MINIO_ROOT_USER"),
+            env_secret("MINIO_ROOT_PASSWORD", &secret, "MINIO_ROOT_PASSWORD"),
+        ]),
+        Engine::Neo4j | Engine::Rabbitmq => {}
+    }
+    // MinIO: one mc container on both sides.
+    let both = || -> Vec<core::EnvVar> {
+        let mut e = bucket_env.clone();
+        e.extend(store_env.iter().filter(|v| v.name != "BACKUP_DIR").cloned());
+        e
+    };
+    let (v_backup, m_backup) = scratch("backup", BACKUP_DIR);
+    let (v_tmp, m_tmp) = scratch("tmp", "/tmp");
+    // The dump may be as large as the data.
+    let v_backup = core::Volume {
+        empty_dir: Some(core::EmptyDirVolumeSource { size_limit: Some(quantity(store.storage)), ..Default::default() }),
+        ..v_backup
+    };
+    let pieces = Pieces { volumes: vec![v_backup, v_tmp], mounts: vec![m_backup, m_tmp] };
+
+    let sa = backup_name(store);
+    stack.push(&core::ServiceAccount {
+        metadata: meta(&sa, ns, &labels(&r.platform, &sa, "backup")),
+        automount_service_account_token: Some(false),
+        ..Default::default()
+    });
+
+    // The backup: dump (datastore image), then upload and prune (mc).
+    let keep = env_value("KEEP_SECONDS", &b.keep.get().to_string());
+    let (init, main) = match store.engine {
+        Engine::Minio => {
+            let env = [both(), vec![keep]].concat();
+            (Vec::new(), container("mirror", MC_IMAGE, mirror_script(), &env, &pieces.mounts))
+        }
+        _ => {
+            let env = [bucket_env.clone(), vec![keep]].concat();
+            (
+                vec![container("dump", &store.image, dump_script(store.engine), &store_env, &pieces.mounts)],
+                container("upload", MC_IMAGE, upload_script(), &env, &pieces.mounts),
+            )
+        }
+    };
+    let name = backup_name(store);
+    let labels_b = labels(&r.platform, &name, "backup");
+    let deadline = i64::from(b.every.get().clamp(600, 6 * 3600));
+    stack.push(&batch::CronJob {
+        metadata: meta(&name, ns, &labels_b),
+        spec: Some(batch::CronJobSpec {
+            schedule: b.cron.clone(),
+            time_zone: Some("Etc/UTC".into()),
+            concurrency_policy: Some("Forbid".into()),
+            starting_deadline_seconds: Some(600),
+            successful_jobs_history_limit: Some(3),
+            failed_jobs_history_limit: Some(3),
+            job_template: batch::JobTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(labels_b.clone()), ..Default::default() }),
+                spec: Some(job_spec(r, &labels_b, &sa, uid, init, main, &pieces, deadline, false)),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+
+    // The restore: fetch (mc), then restore (datastore image). Which dump is
+    // read from a ConfigMap, so that it can be changed without touching the
+    // Job (whose template is immutable).
+    let rname = restore_name(store);
+    let labels_r = labels(&r.platform, &rname, "backup");
+    stack.push(&core::ConfigMap {
+        metadata: meta(&rname, ns, &labels_r),
+        data: Some(BTreeMap::from([("BACKUP".to_string(), "latest".to_string())])),
+        ..Default::default()
+    });
+    let which = core::EnvVar {
+        name: "BACKUP".into(),
+        value_from: Some(core::EnvVarSource {
+            config_map_key_ref: Some(core::ConfigMapKeySelector {
+                name: rname.clone(),
+                key: "BACKUP".into(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut restore_env = store_env.clone();
+    if store.engine == Engine::Redis {
+        restore_env.push(env_value("RESTORE_PORT", &REDIS_RESTORE_PORT.to_string()));
+        restore_env.push(core::EnvVar {
+            name: "POD_IP".into(),
+            value_from: Some(core::EnvVarSource {
+                field_ref: Some(core::ObjectFieldSelector { field_path: "status.podIP".into(), ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    let (init, mut main) = match store.engine {
+        Engine::Minio => {
+            let env = [both(), vec![which]].concat();
+            (Vec::new(), container("restore", MC_IMAGE, unmirror_script(), &env, &pieces.mounts))
+        }
+        _ => {
+            let env = [bucket_env.clone(), vec![which]].concat();
+            (
+                vec![container("fetch", MC_IMAGE, fetch_script(), &env, &pieces.mounts)],
+                container("restore", &store.image, restore_script(store.engine), &restore_env, &pieces.mounts),
+            )
+        }
+    };
+    if store.engine == Engine::Redis {
+        main.ports = Some(vec![core::ContainerPort {
+            name: Some("restore".into()),
+            container_port: REDIS_RESTORE_PORT.into(),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]);
+    }
+    stack.push(&batch::Job {
+        metadata: meta(&rname, ns, &labels_r),
+        spec: Some(job_spec(r, &labels_r, &sa, uid, init, main, &pieces, 4 * 3600, true)),
+        ..Default::default()
+    });
+
+    // Network: DNS comes from the namespace's allow-dns policy; these pods
+    // reach their datastore and the bucket, and (Redis) the datastore
+    // reaches the restore pod.
+    let peer_store = net::NetworkPolicyPeer {
+        namespace_selector: Some(ns_selector(ns)),
+        pod_selector: Some(selector(&r.platform, &store.name)),
+        ..Default::default()
+    };
+    let mut egress = vec![
+        net::NetworkPolicyEgressRule { to: Some(vec![peer_store.clone()]), ports: Some(vec![tcp_port(port)]) },
+        net::NetworkPolicyEgressRule {
+            to: Some(vec![bucket_peer(r, t)]),
+            ports: Some(vec![tcp_port(endpoint_port(&t.endpoint))]),
+        },
+    ];
+    egress.dedup();
+    let ingress = if store.engine == Engine::Redis {
+        vec![net::NetworkPolicyIngressRule {
+            from: Some(vec![peer_store]),
+            ports: Some(vec![tcp_port(REDIS_RESTORE_PORT)]),
+        }]
+    } else {
+        Vec::new()
+    };
+    let mut types = vec!["Egress".to_string()];
+    if !ingress.is_empty() {
+        types.insert(0, "Ingress".into());
+    }
+    stack.push(&net::NetworkPolicy {
+        metadata: meta(&name, ns, &labels(&r.platform, &name, "network-policy")),
+        spec: Some(net::NetworkPolicySpec {
+            pod_selector: Some(pods_selector(r, store)),
+            policy_types: Some(types),
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: Some(egress),
+        }),
+    });
+}
+
+/// The bucket's address for a network policy: a datastore of the platform
+/// when the endpoint is its in-cluster name, otherwise any public address.
+fn bucket_peer(r: &Resolved, t: &BackupTarget) -> net::NetworkPolicyPeer {
+    let host = t.endpoint.split("://").nth(1).unwrap_or("").split(':').next().unwrap_or("");
+    for d in &r.datastores {
+        if host == fqdn(&d.name, &d.namespace) || host == format!("{}.{}.svc", d.name, d.namespace) {
+            return net::NetworkPolicyPeer {
+                namespace_selector: Some(ns_selector(&d.namespace)),
+                pod_selector: Some(selector(&r.platform, &d.name)),
+                ..Default::default()
+            };
+        }
+    }
+    net::NetworkPolicyPeer {
+        ip_block: Some(net::IPBlock {
+            cidr: "0.0.0.0/0".into(),
+            except: Some(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].iter().map(|c| c.to_string()).collect()),
+        }),
+        ..Default::default()
+    }
+}
+
+fn container(
+    name: &str,
+    image: &str,
+    script: String,
+    env: &[core::EnvVar],
+    mounts: &[core::VolumeMount],
+) -> core::Container {
+    core::Container {
+        name: name.into(),
+        image: Some(image.into()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: Some(vec!["sh".into(), "-c".into(), script]),
+        env: Some(env.to_vec()),
+        resources: Some(core::ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".to_string(), quantity("100m")),
+                ("memory".to_string(), quantity("128Mi")),
+            ])),
+            limits: Some(BTreeMap::from([("memory".to_string(), quantity("512Mi"))])),
+            ..Default::default()
+        }),
+        security_context: Some(container_security()),
+        volume_mounts: Some(mounts.to_vec()),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn job_spec(
+    r: &Resolved,
+    labels: &BTreeMap<String, String>,
+    sa: &str,
+    uid: u32,
+    init: Vec<core::Container>,
+    main: core::Container,
+    pieces: &Pieces,
+    deadline: i64,
+    suspend: bool,
+) -> batch::JobSpec {
+    // Under Istio the datastores accept mutual TLS only (PeerAuthentication
+    // STRICT), so these pods need a sidecar; a classic one would keep the Job
+    // running forever and start after the init containers that dump. A
+    // native sidecar (an init container that keeps running, Kubernetes 1.28+)
+    // starts first and stops with the Job.
+    let annotations = (r.mesh == crate::spec::Mesh::Istio)
+        .then(|| BTreeMap::from([("sidecar.istio.io/nativeSidecar".to_string(), "true".to_string())]));
+    batch::JobSpec {
+        suspend: suspend.then_some(true),
+        backoff_limit: Some(2),
+        active_deadline_seconds: Some(deadline),
+        template: core::PodTemplateSpec {
+            metadata: Some(ObjectMeta { labels: Some(labels.clone()), annotations, ..Default::default() }),
+            spec: Some(core::PodSpec {
+                restart_policy: Some("Never".into()),
+                service_account_name: Some(sa.into()),
+                automount_service_account_token: Some(false),
+                security_context: Some(pod_security(uid)),
+                init_containers: (!init.is_empty()).then_some(init),
+                containers: vec![main],
+                volumes: Some(pieces.volumes.clone()),
+                enable_service_links: Some(false),
+                ..Default::default()
+            }),
+        },
+        ..Default::default()
+    }
+}

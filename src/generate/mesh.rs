@@ -1,0 +1,481 @@
+//! The Istio mesh (when the environment's mesh is `istio`): traffic from the
+//! edge through an Istio ingress Gateway instead of an Ingress, routes and
+//! upstream policy per service, canary releases, mutual TLS and
+//! authorization by service identity.
+//!
+//! - per namespace: PeerAuthentication `default`, STRICT;
+//! - per exposed service: a cert-manager Certificate in `istio-system` (the
+//!   gateway reads its secret there: `credentialName`) and a Gateway with an
+//!   HTTP→HTTPS redirect and the edge's TLS versions;
+//! - per service: a VirtualService (timeout, retries, canary weights, fault
+//!   injection when asked) and a DestinationRule (ISTIO_MUTUAL, connection
+//!   pool, outlier detection, load balancer, `stable`/`canary` subsets);
+//! - per server (service or datastore): an AuthorizationPolicy that allows
+//!   the service accounts of its declared callers, the ingress gateway when
+//!   exposed, and plaintext `GET` of the metrics path for Prometheus;
+//! - RequestAuthentication for services with `traffic.jwt`;
+//! - a ServiceEntry per external host, in each namespace that calls it.
+//!
+//! Scraping under STRICT mTLS: Prometheus runs outside the mesh, so the
+//! metrics port of each service is PERMISSIVE (a workload PeerAuthentication
+//! with a port-level exception) and its AuthorizationPolicy lets
+//! unauthenticated callers `GET` the metrics path only; the NetworkPolicy
+//! still admits only the monitoring namespace (and declared callers) there.
+//!
+//! Rate limiting (`expose.rateLimit`) is not generated under Istio: it needs
+//! an EnvoyFilter, for which kubeproof has no schema to prove it against.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::spec::Protocol;
+use crate::spec::resolve::{Resolved, Svc, defaults};
+
+pub const NETWORKING: &str = "networking.istio.io/v1";
+pub const SECURITY: &str = "security.istio.io/v1";
+/// The service account of Istio's default ingress gateway (istioctl / Helm `gateway` chart).
+pub const GATEWAY_SA: &str = "istio-ingressgateway-service-account";
+/// Pod label of the default ingress gateway, which Gateways select.
+pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
+/// The pod label that tells stable and canary pods apart.
+pub const TRACK: &str = "track";
+
+fn object(api: &str, kind: &str, name: &str, ns: &str, labels: &BTreeMap<String, String>, spec: Value) -> Object {
+    let value = json!({
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": { "name": name, "namespace": ns, "labels": labels },
+        "spec": spec,
+    });
+    Object {
+        api_version: api.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: Some(ns.to_string()),
+        value,
+    }
+}
+
+/// Istio's duration text: whole seconds as `2s`, otherwise milliseconds.
+fn duration(ms: u64) -> String {
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+}
+
+/// SPIFFE principal of a service account, as AuthorizationPolicies name it.
+pub fn principal(ns: &str, sa: &str) -> String {
+    format!("cluster.local/ns/{ns}/sa/{sa}")
+}
+
+fn match_labels(platform: &str, name: &str) -> Value {
+    json!({ "matchLabels": selector_labels(platform, name) })
+}
+
+/// Everything of the mesh for one environment.
+pub fn mesh(r: &Resolved, stack: &mut Stack) {
+    let p = &r.platform;
+    for ns in r.namespaces() {
+        let labels = labels(p, "default", "mesh");
+        stack.objects.push(object(
+            SECURITY,
+            "PeerAuthentication",
+            "default",
+            ns,
+            &labels,
+            json!({ "mtls": { "mode": "STRICT" } }),
+        ));
+    }
+    // Callers of each server, from the `uses` graph.
+    let mut callers: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for s in &r.services {
+        for t in &s.uses {
+            callers.entry(t.as_str()).or_default().insert(principal(&s.namespace, &s.name));
+        }
+    }
+    for svc in &r.services {
+        if let Some(c) = &svc.canary {
+            canary(svc, c, stack);
+        }
+        gateway(r, svc, stack);
+        virtual_service(r, svc, stack);
+        destination_rule(r, svc, stack);
+        metrics_permissive(r, svc, stack);
+        request_authentication(r, svc, stack);
+        authorization(r, &svc.name, &svc.namespace, callers.get(svc.name.as_str()), Some(svc), stack);
+    }
+    // The backup and restore pods of a datastore connect to it too.
+    for d in &r.datastores {
+        if d.backup.is_some() && r.backup.is_some() && super::backup::supported(d.engine) {
+            callers.entry(d.name.as_str()).or_default().insert(principal(&d.namespace, &super::backup::backup_name(d)));
+        }
+    }
+    for d in &r.datastores {
+        authorization(r, &d.name, &d.namespace, callers.get(d.name.as_str()), None, stack);
+    }
+    service_entries(r, stack);
+}
+
+/// The stable Deployment's pods get `track: stable` (in its selector too, so
+/// the two Deployments never claim each other's pods); a second Deployment
+/// `NAME-canary` runs the canary image with `track: canary`. The Service,
+/// PodDisruptionBudget, NetworkPolicy and AuthorizationPolicy select both.
+fn canary(svc: &Svc, c: &crate::spec::resolve::CanaryR, stack: &mut Stack) {
+    let Some(stable) = stack
+        .objects
+        .iter_mut()
+        .find(|o| o.kind == "Deployment" && o.name == svc.name && o.namespace.as_deref() == Some(&svc.namespace))
+    else {
+        return;
+    };
+    let track = |v: &mut Value, t: &str| {
+        for ptr in ["/spec/selector/matchLabels", "/spec/template/metadata/labels"] {
+            if let Some(m) = v.pointer_mut(ptr).and_then(Value::as_object_mut) {
+                m.insert(TRACK.into(), Value::from(t));
+            }
+        }
+    };
+    track(&mut stable.value, "stable");
+    let mut value = stable.value.clone();
+    track(&mut value, "canary");
+    let name = format!("{}-canary", svc.name);
+    value["metadata"]["name"] = Value::from(name.clone());
+    value["spec"]["replicas"] = Value::from(c.replicas);
+    if let Some(containers) = value.pointer_mut("/spec/template/spec/containers").and_then(Value::as_array_mut) {
+        for ct in containers.iter_mut().filter(|ct| ct["name"] == svc.name.as_str()) {
+            ct["image"] = Value::from(c.image.clone());
+        }
+    }
+    stack.objects.push(Object {
+        api_version: "apps/v1".into(),
+        kind: "Deployment".into(),
+        name,
+        namespace: Some(svc.namespace.clone()),
+        value,
+    });
+}
+
+/// `NS/NAME` of the Gateway of an exposed service.
+fn gateway_ref(svc: &Svc) -> String {
+    format!("{}/{}", svc.namespace, svc.name)
+}
+
+fn gateway(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let Some(e) = &svc.expose else { return };
+    let labels = labels(&r.platform, &svc.name, "gateway");
+    // The gateway reads its certificate from its own namespace.
+    let secret = format!("{}-{}-tls", svc.namespace, svc.name);
+    stack.objects.push(object(
+        "cert-manager.io/v1",
+        "Certificate",
+        &format!("{}-{}", svc.namespace, svc.name),
+        defaults::ISTIO_NAMESPACE,
+        &labels,
+        json!({
+            "secretName": secret,
+            "dnsNames": [e.host],
+            "issuerRef": { "name": r.issuer, "kind": "ClusterIssuer", "group": "cert-manager.io" },
+        }),
+    ));
+    let mut tls = json!({ "mode": "SIMPLE", "credentialName": secret, "minProtocolVersion": r.tls_min.istio() });
+    if let Some(max) = r.tls_max {
+        tls["maxProtocolVersion"] = Value::from(max.istio());
+    }
+    stack.objects.push(object(
+        NETWORKING,
+        "Gateway",
+        &svc.name,
+        &svc.namespace,
+        &labels,
+        json!({
+            "selector": { GATEWAY_SELECTOR.0: GATEWAY_SELECTOR.1 },
+            "servers": [
+                {
+                    "port": { "number": 80, "name": "http", "protocol": "HTTP" },
+                    "hosts": [e.host],
+                    "tls": { "httpsRedirect": true },
+                },
+                {
+                    "port": { "number": 443, "name": "https", "protocol": "HTTPS" },
+                    "hosts": [e.host],
+                    "tls": tls,
+                },
+            ],
+        }),
+    ));
+}
+
+/// The destinations of one route: the Service's port, split stable/canary
+/// when a canary runs.
+fn destinations(svc: &Svc, host: &str, port: u16) -> Value {
+    let dest = |subset: Option<&str>| {
+        let mut d = json!({ "host": host, "port": { "number": port } });
+        if let Some(s) = subset {
+            d["subset"] = Value::from(s);
+        }
+        d
+    };
+    match &svc.canary {
+        None => json!([{ "destination": dest(None) }]),
+        Some(c) => json!([
+            { "destination": dest(Some("stable")), "weight": 100 - u32::from(c.weight) },
+            { "destination": dest(Some("canary")), "weight": c.weight },
+        ]),
+    }
+}
+
+fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let host = fqdn(&svc.name, &svc.namespace);
+    let http_ports: Vec<_> = svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp).collect();
+    if http_ports.is_empty() {
+        return;
+    }
+    let t = &svc.traffic;
+    let route = |matches: Option<Value>, port: &crate::spec::resolve::Port| -> Value {
+        let mut route = Map::new();
+        if let Some(m) = matches {
+            route.insert("match".into(), m);
+        }
+        route.insert("route".into(), destinations(svc, &host, port.service_port));
+        // Long-lived WebSocket sessions: no request timeout, no retries.
+        if port.protocol != Protocol::Websocket {
+            if let Some(ms) = t.timeout {
+                route.insert("timeout".into(), Value::from(duration(ms.get())));
+            }
+            if let Some(rt) = &t.retries {
+                let mut retries = json!({
+                    "attempts": rt.attempts.unwrap_or(2),
+                    "retryOn": rt.retry_on.clone().unwrap_or_else(|| "5xx,reset,connect-failure,retriable-status-codes".into()),
+                });
+                if let Some(ms) = rt.per_try_timeout {
+                    retries["perTryTimeout"] = Value::from(duration(ms.get()));
+                }
+                route.insert("retries".into(), retries);
+            }
+        }
+        if let Some(f) = &t.fault {
+            let mut fault = Map::new();
+            if let Some(d) = &f.delay {
+                fault.insert(
+                    "delay".into(),
+                    json!({
+                        "percentage": { "value": d.percent.unwrap_or(100.0) },
+                        "fixedDelay": duration(d.fixed_delay.map_or(0, |m| m.get())),
+                    }),
+                );
+            }
+            if let Some(a) = &f.abort {
+                fault.insert(
+                    "abort".into(),
+                    json!({
+                        "percentage": { "value": a.percent.unwrap_or(100.0) },
+                        "httpStatus": a.http_status.unwrap_or(503),
+                    }),
+                );
+            }
+            if !fault.is_empty() {
+                route.insert("fault".into(), Value::Object(fault));
+            }
+        }
+        Value::Object(route)
+    };
+    let mut hosts = vec![Value::from(host.clone())];
+    let mut gateways = Vec::new();
+    let mut routes = Vec::new();
+    let single = svc.ports.len() == 1;
+    if let Some(e) = &svc.expose {
+        hosts.push(Value::from(e.host.clone()));
+        gateways = vec![Value::from(gateway_ref(svc)), Value::from("mesh")];
+        // From the gateway (port 443 there): the exposed port.
+        if !single && let Some(port) = svc.ports.iter().find(|p| p.name == e.port_name) {
+            routes.push(route(Some(json!([{ "gateways": [gateway_ref(svc)] }])), port));
+        }
+    }
+    for port in http_ports {
+        if single {
+            routes.push(route(None, port));
+        } else {
+            let mut m = json!({ "port": port.service_port });
+            if svc.expose.is_some() {
+                m["gateways"] = json!(["mesh"]);
+            }
+            routes.push(route(Some(json!([m])), port));
+        }
+    }
+    let mut spec = json!({ "hosts": hosts, "http": routes });
+    if !gateways.is_empty() {
+        spec["gateways"] = Value::Array(gateways);
+    }
+    let labels = labels(&r.platform, &svc.name, "service");
+    stack.objects.push(object(NETWORKING, "VirtualService", &svc.name, &svc.namespace, &labels, spec));
+}
+
+fn destination_rule(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let t = &svc.traffic;
+    let mut policy = json!({ "tls": { "mode": "ISTIO_MUTUAL" } });
+    if let Some(c) = &t.connection_pool {
+        let mut pool = Map::new();
+        let mut tcp = Map::new();
+        if let Some(n) = c.max_connections {
+            tcp.insert("maxConnections".into(), n.into());
+        }
+        if let Some(ms) = c.connect_timeout {
+            tcp.insert("connectTimeout".into(), duration(ms.get()).into());
+        }
+        let mut http = Map::new();
+        if let Some(n) = c.http2_max_requests {
+            http.insert("http2MaxRequests".into(), n.into());
+        }
+        if let Some(n) = c.http1_max_pending_requests {
+            http.insert("http1MaxPendingRequests".into(), n.into());
+        }
+        if !tcp.is_empty() {
+            pool.insert("tcp".into(), Value::Object(tcp));
+        }
+        if !http.is_empty() {
+            pool.insert("http".into(), Value::Object(http));
+        }
+        if !pool.is_empty() {
+            policy["connectionPool"] = Value::Object(pool);
+        }
+    }
+    if let Some(o) = &t.outlier_detection {
+        policy["outlierDetection"] = json!({
+            "consecutive5xxErrors": o.consecutive5xx_errors.unwrap_or(5),
+            "interval": duration(o.interval.map_or(10_000, |m| m.get())),
+            "baseEjectionTime": duration(o.base_ejection_time.map_or(30_000, |m| m.get())),
+            "maxEjectionPercent": o.max_ejection_percent.unwrap_or(50),
+        });
+    }
+    match t.load_balancer {
+        Some(lb) => policy["loadBalancer"] = json!({ "simple": lb.as_str() }),
+        // WebSocket sessions stay on their pod (the Service's ClientIP
+        // affinity does not apply behind a sidecar).
+        None if svc.has_protocol(Protocol::Websocket) => {
+            policy["loadBalancer"] = json!({ "consistentHash": { "useSourceIp": true } });
+        }
+        None => {}
+    }
+    let mut spec = json!({ "host": fqdn(&svc.name, &svc.namespace), "trafficPolicy": policy });
+    if svc.canary.is_some() {
+        spec["subsets"] = json!([
+            { "name": "stable", "labels": { TRACK: "stable" } },
+            { "name": "canary", "labels": { TRACK: "canary" } },
+        ]);
+    }
+    let labels = labels(&r.platform, &svc.name, "service");
+    stack.objects.push(object(NETWORKING, "DestinationRule", &svc.name, &svc.namespace, &labels, spec));
+}
+
+/// The metrics port of a service, when it has one.
+fn metrics_port(svc: &Svc) -> Option<(u16, &str)> {
+    let m = svc.metrics.as_ref()?;
+    svc.ports.iter().find(|p| p.name == m.port_name).map(|p| (p.port, m.path.as_str()))
+}
+
+/// Prometheus (outside the mesh) scrapes in plaintext: STRICT for the
+/// workload except its metrics port, which is PERMISSIVE.
+fn metrics_permissive(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let Some((port, _)) = metrics_port(svc) else { return };
+    let labels = labels(&r.platform, &svc.name, "mesh");
+    stack.objects.push(object(
+        SECURITY,
+        "PeerAuthentication",
+        &svc.name,
+        &svc.namespace,
+        &labels,
+        json!({
+            "selector": match_labels(&r.platform, &svc.name),
+            "mtls": { "mode": "STRICT" },
+            "portLevelMtls": { port.to_string(): { "mode": "PERMISSIVE" } },
+        }),
+    ));
+}
+
+fn request_authentication(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let Some(j) = &svc.traffic.jwt else { return };
+    let mut rule = json!({ "issuer": j.issuer.clone().unwrap_or_default(), "forwardOriginalToken": true });
+    if let Some(uri) = &j.jwks_uri {
+        rule["jwksUri"] = Value::from(uri.clone());
+    }
+    if let Some(a) = j.audiences.as_ref().filter(|a| !a.is_empty()) {
+        rule["audiences"] = json!(a);
+    }
+    let labels = labels(&r.platform, &svc.name, "mesh");
+    stack.objects.push(object(
+        SECURITY,
+        "RequestAuthentication",
+        &svc.name,
+        &svc.namespace,
+        &labels,
+        json!({ "selector": match_labels(&r.platform, &svc.name), "jwtRules": [rule] }),
+    ));
+}
+
+/// ALLOW policy of one server: its declared callers by identity; the ingress
+/// gateway when exposed (with a valid JWT when the service requires one);
+/// plaintext `GET` of the metrics path. A server nobody may call gets a
+/// policy without rules, which denies everything.
+fn authorization(
+    r: &Resolved,
+    name: &str,
+    ns: &str,
+    callers: Option<&BTreeSet<String>>,
+    svc: Option<&Svc>,
+    stack: &mut Stack,
+) {
+    let mut rules = Vec::new();
+    if let Some(c) = callers.filter(|c| !c.is_empty()) {
+        rules.push(json!({ "from": [{ "source": { "principals": c } }] }));
+    }
+    if let Some(s) = svc {
+        if s.expose.is_some() {
+            let mut source = json!({ "principals": [principal(defaults::ISTIO_NAMESPACE, GATEWAY_SA)] });
+            if let Some(issuer) = s.traffic.jwt.as_ref().and_then(|j| j.issuer.as_ref()) {
+                source["requestPrincipals"] = json!([format!("{issuer}/*")]);
+            }
+            rules.push(json!({ "from": [{ "source": source }] }));
+        }
+        if let Some((port, path)) = metrics_port(s) {
+            rules.push(json!({
+                "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": [path] } }]
+            }));
+        }
+    }
+    let mut spec = json!({ "selector": match_labels(&r.platform, name), "action": "ALLOW" });
+    if !rules.is_empty() {
+        spec["rules"] = Value::Array(rules);
+    }
+    let labels = labels(&r.platform, name, "mesh");
+    stack.objects.push(object(SECURITY, "AuthorizationPolicy", name, ns, &labels, spec));
+}
+
+/// One ServiceEntry per external host in each namespace whose services call
+/// it, visible in that namespace only.
+fn service_entries(r: &Resolved, stack: &mut Stack) {
+    for x in &r.external {
+        let namespaces: BTreeSet<&str> =
+            r.services.iter().filter(|s| s.uses.contains(&x.name)).map(|s| s.namespace.as_str()).collect();
+        let (proto, pname) = match x.protocol {
+            crate::spec::ExternalProtocol::Https => ("TLS", format!("tls-{}", x.port)),
+            crate::spec::ExternalProtocol::Tcp => ("TCP", format!("tcp-{}", x.port)),
+        };
+        let labels = labels(&r.platform, &x.name, "external");
+        for ns in namespaces {
+            stack.objects.push(object(
+                NETWORKING,
+                "ServiceEntry",
+                &x.name,
+                ns,
+                &labels,
+                json!({
+                    "hosts": [x.host],
+                    "location": "MESH_EXTERNAL",
+                    "resolution": "DNS",
+                    "ports": [{ "number": x.port, "name": pname, "protocol": proto }],
+                    "exportTo": ["."],
+                }),
+            ));
+        }
+    }
+}

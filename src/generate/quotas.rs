@@ -1,0 +1,127 @@
+//! A ResourceQuota and a LimitRange per namespace, derived from the budget
+//! of the objects generated for it (see [`crate::budget`]).
+//!
+//! The quota (`budget`) caps `requests.cpu`, `requests.memory`,
+//! `requests.storage` and the number of `persistentvolumeclaims` at what the
+//! namespace asks at maximum scale (HPA maxReplicas), plus room for a
+//! rolling update (one surge pod of each Deployment that rolls with a
+//! surge) and for one run of each Job and CronJob, plus 10%; rounded up to
+//! 10m, 1Mi and 1Gi. So the quota admits every pod it was written for, and
+//! stops anything else from eating the platform's share of the cluster.
+//!
+//! It sets no `limits.*`: a quota on limits makes Kubernetes reject every
+//! pod without that limit, and kubeproof leaves CPU limits unset on purpose
+//! (throttling). The LimitRange (`container-defaults`) gives containers that
+//! declare no requests the defaults kubeproof uses (100m CPU, 128Mi memory),
+//! so that they are admitted under the quota and scheduled as Burstable
+//! rather than BestEffort; it sets no default limits, which could fall below
+//! a container's own request and get its pods rejected.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use serde_json::Value;
+
+use super::*;
+use crate::budget::{Amounts, Budget, Item};
+use crate::spec::resolve::{Resolved, defaults};
+
+pub const QUOTA_NAME: &str = "budget";
+pub const LIMIT_RANGE_NAME: &str = "container-defaults";
+
+/// Adds the quota and the LimitRange of every namespace of `r`.
+pub fn quotas(r: &Resolved, stack: &mut Stack) {
+    let items: Vec<Item> = stack.objects.iter().map(Item::of_generated).collect();
+    let budget = Budget::of(&items, None);
+    let surge = surges(stack, &budget);
+    let mut add = Vec::new();
+    for ns in r.namespaces() {
+        let usage = budget.namespaces.get(ns).copied().unwrap_or_default();
+        let mut need = usage.max;
+        need.add(&usage.batch);
+        if let Some(s) = surge.get(ns) {
+            need.add(s);
+        }
+        let claims = stack
+            .objects
+            .iter()
+            .filter(|o| o.namespace.as_deref() == Some(ns))
+            .map(|o| match o.kind.as_str() {
+                "PersistentVolumeClaim" => 1,
+                "StatefulSet" => {
+                    let templates =
+                        o.value.pointer("/spec/volumeClaimTemplates").and_then(Value::as_array).map_or(0, Vec::len);
+                    let replicas = budget
+                        .workloads
+                        .iter()
+                        .find(|w| w.kind == "StatefulSet" && w.namespace == ns && w.name == o.name)
+                        .map_or(1, |w| w.max_replicas);
+                    templates as u64 * replicas
+                }
+                _ => 0,
+            })
+            .sum::<u64>();
+        let labels = BTreeMap::from([
+            ("app.kubernetes.io/part-of".to_string(), r.platform.clone()),
+            ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
+        ]);
+        let headroom = |v: u64, step: u64| (v.saturating_add(v.div_ceil(10))).div_ceil(step).max(1) * step;
+        let cpu = headroom(need.cpu_requests_millis, 10);
+        let memory = headroom(need.memory_requests_bytes, 1 << 20);
+        let mut hard = BTreeMap::from([
+            ("requests.cpu".to_string(), quantity(crate::spec::Cpu::from_millis(cpu))),
+            ("requests.memory".to_string(), quantity(crate::spec::Bytes::new(memory))),
+        ]);
+        if claims > 0 {
+            hard.insert(
+                "requests.storage".into(),
+                quantity(crate::spec::Bytes::new(headroom(need.storage_bytes, 1 << 30))),
+            );
+            hard.insert("persistentvolumeclaims".into(), quantity(claims));
+        }
+        let mut meta = meta(QUOTA_NAME, ns, &labels);
+        meta.annotations = Some(BTreeMap::from([(
+            "kubeproof.dev/budget".to_string(),
+            "requests at maximum scale + one rollout surge pod per Deployment + one run of each Job + 10%".to_string(),
+        )]));
+        add.push(Object::from_typed(&core::ResourceQuota {
+            metadata: meta,
+            spec: Some(core::ResourceQuotaSpec { hard: Some(hard), ..Default::default() }),
+            ..Default::default()
+        }));
+        add.push(Object::from_typed(&core::LimitRange {
+            metadata: super::meta(LIMIT_RANGE_NAME, ns, &labels),
+            spec: Some(core::LimitRangeSpec {
+                limits: vec![core::LimitRangeItem {
+                    type_: "Container".into(),
+                    default_request: Some(BTreeMap::from([
+                        ("cpu".to_string(), quantity(crate::spec::Cpu::from_millis(defaults::CPU_MILLIS))),
+                        ("memory".to_string(), quantity(crate::spec::Bytes::new(defaults::MEMORY))),
+                    ])),
+                    ..Default::default()
+                }],
+            }),
+        }));
+    }
+    stack.objects.extend(add);
+}
+
+/// One surge pod of each Deployment that rolls with `maxSurge` > 0, by namespace.
+fn surges(stack: &Stack, budget: &Budget) -> BTreeMap<String, Amounts> {
+    let mut out: BTreeMap<String, Amounts> = BTreeMap::new();
+    for o in stack.objects.iter().filter(|o| o.kind == "Deployment") {
+        let surge = match o.value.pointer("/spec/strategy/type").and_then(Value::as_str) {
+            Some("Recreate") => 0,
+            _ => o.value.pointer("/spec/strategy/rollingUpdate/maxSurge").and_then(Value::as_u64).unwrap_or(1),
+        };
+        let ns = o.namespace.clone().unwrap_or_default();
+        if let Some(w) =
+            budget.workloads.iter().find(|w| w.kind == "Deployment" && w.namespace == ns && w.name == o.name)
+        {
+            let mut pod = w.pod.times(surge);
+            pod.storage_bytes = 0;
+            out.entry(ns).or_default().add(&pod);
+        }
+    }
+    out
+}
