@@ -19,6 +19,8 @@ pub struct Built {
     pub tree: Tree,
     pub base: Stack,
     pub envs: Vec<(String, Stack)>,
+    /// Metrics the services declare in any environment (KP608 knows them).
+    pub metrics: std::collections::BTreeSet<String>,
 }
 
 impl Built {
@@ -35,12 +37,14 @@ impl Built {
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
     let base = generate::generate(&resolved_base);
+    let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
     let mut envs = Vec::new();
     if p.environments.is_empty() {
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
     }
     for name in p.environments.keys() {
         let r = resolve(p, Some(name.as_str()), file).map_err(Error::Description)?;
+        metrics.extend(generate::monitoring::declared_metrics(&r));
         envs.push((name.to_string(), generate::generate(&r)));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
@@ -56,7 +60,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
         tree.insert("RUNBOOK.md", text);
     }
-    Ok(Built { tree, base, envs })
+    Ok(Built { tree, base, envs, metrics })
 }
 
 /// What kubeproof's own checks say about each environment's stack (rung 1 of
@@ -67,6 +71,9 @@ pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::check::L
     let mut config = crate::check::config::Config::default();
     let k = &p.cluster.kubernetes.value;
     config.kubernetes = Some(format!("{}.{}", k.major, k.minor));
+    // What the services export is known from the description: rules and
+    // dashboards on those metrics are not "unknown" (KP608).
+    config.metrics = built.metrics.iter().cloned().collect();
     let mut out = Vec::new();
     for (env, stack) in &built.envs {
         let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;

@@ -6,7 +6,7 @@
 //! configuration and the Alertmanager routing. Every alert links to its
 //! section of the generated runbook.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use serde_json::{Map, Value, json};
@@ -907,7 +907,8 @@ fn backup_group(r: &Resolved, stack: &Stack) -> Group {
             expr: format!(
                 "time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{namespace=\"{ns}\",cronjob=\"{name}\"}}) > {max_age}"
             ),
-            for_seconds: 0,
+            // A page holds for 5 minutes first (KP605), though the age only grows.
+            for_seconds: 300,
             severity: r.alerting.backup_runs.severity,
             labels: lbl(&[("severity", r.alerting.backup_runs.severity.as_str()), ("service", name)]),
             summary: format!("The last successful backup {name} is older than {}", dur(max_age)),
@@ -924,7 +925,8 @@ fn backup_group(r: &Resolved, stack: &Stack) -> Group {
             ),
             test: Test {
                 interval: step,
-                fire: vec![(s.clone(), stamp(i64::from(max_age) + 60))],
+                // Past the limit for the whole 10 minutes, so beyond `for`.
+                fire: vec![(s.clone(), stamp(i64::from(max_age) + 660))],
                 quiet: vec![(s, stamp(i64::from(max_age) - 60))],
                 at,
                 out: cl,
@@ -932,6 +934,27 @@ fn backup_group(r: &Resolved, stack: &Stack) -> Group {
         });
     }
     g
+}
+
+/// The metric names the services of `r` declare: request counter, gauges,
+/// histograms (as their `_bucket`, `_sum` and `_count` series) and the
+/// metrics of custom alerts.
+pub fn declared_metrics(r: &Resolved) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for s in &r.services {
+        if let Some(m) = &s.metrics {
+            names.insert(m.requests.clone());
+            names.extend(m.gauges.iter().cloned());
+            for h in std::iter::once(&m.duration).chain(&m.histograms) {
+                names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{h}{x}")));
+            }
+        }
+        for c in &s.alerts.custom {
+            names.insert(c.metric.clone());
+            names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{}{x}", c.metric)));
+        }
+    }
+    names
 }
 
 // ---- serialization -------------------------------------------------------------
