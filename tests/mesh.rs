@@ -222,7 +222,50 @@ fn kailash_mesh_in_staging_and_prod_only() {
             authz["spec"]["rules"][0]["from"][0]["source"]["principals"],
             json!(["cluster.local/ns/kailash/sa/mcp-server"])
         );
+        rate_limits(&objects, env);
         assert_clean(&objects, &format!("kailash/{env}"));
+    }
+    assert_eq!(count(&dev, "EnvoyFilter"), 0, "dev limits at NGINX");
+    let ingress = find(&dev, "Ingress", "kailash", "api");
+    assert_eq!(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/limit-rps"], "50");
+}
+
+/// `expose.rateLimit` under the mesh: one EnvoyFilter per limited host on the
+/// ingress gateway, whose route patch names the filter it inserts and the
+/// virtual host of the Gateway's HTTPS server.
+fn rate_limits(objects: &[Value], env: &str) {
+    assert_eq!(count(objects, "EnvoyFilter"), 3, "{env}: api, mcp-server and nexus are rate limited");
+    for (svc, rps) in [("api", 50), ("mcp-server", 20), ("nexus", 50)] {
+        let ef = find(objects, "EnvoyFilter", "istio-system", &format!("kailash-{svc}-ratelimit"));
+        assert_eq!(ef["apiVersion"], "networking.istio.io/v1alpha3");
+        assert_eq!(ef["spec"]["workloadSelector"]["labels"], json!({ "istio": "ingressgateway" }));
+        let [insert, route] = ef["spec"]["configPatches"].as_array().expect("patches").as_slice() else {
+            panic!("{env}/{svc}: two patches expected")
+        };
+        assert_eq!(insert["applyTo"], "HTTP_FILTER");
+        assert_eq!(insert["match"]["context"], "GATEWAY");
+        assert_eq!(insert["patch"]["operation"], "INSERT_BEFORE");
+        let name = insert["patch"]["value"]["name"].as_str().expect("filter name");
+        assert!(
+            insert["patch"]["value"]["typed_config"]["value"]["token_bucket"].is_null(),
+            "the inserted filter limits nothing by itself"
+        );
+        let gateway = find(objects, "Gateway", "kailash", svc);
+        let https = &gateway["spec"]["servers"][1];
+        assert_eq!(https["port"]["number"], 443);
+        let host = https["hosts"][0].as_str().expect("host");
+        assert_eq!(route["applyTo"], "HTTP_ROUTE");
+        assert_eq!(route["match"]["routeConfiguration"]["vhost"]["name"], format!("{host}:443"));
+        let config = &route["patch"]["value"]["typed_per_filter_config"][name];
+        assert_eq!(
+            config["type_url"],
+            "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+        );
+        let bucket = &config["value"]["token_bucket"];
+        assert_eq!(bucket["tokens_per_fill"], rps, "{env}/{svc}");
+        assert_eq!(bucket["max_tokens"], rps * 5, "{env}/{svc}: burst as NGINX's multiplier 5");
+        assert_eq!(bucket["fill_interval"], "1s");
+        assert_eq!(config["value"]["filter_enforced"]["default_value"]["numerator"], 100);
     }
 }
 

@@ -328,9 +328,9 @@ pub struct Expose {
     pub path: Option<String>,
     /// Which port to publish, by name or number (default: the first port).
     pub port: Option<PortRef>,
-    /// Requests per second per client IP at the NGINX ingress. Not applied
-    /// when the mesh is `istio`: Istio needs an EnvoyFilter for it, which
-    /// kubeproof does not write (it cannot validate one).
+    /// Requests per second: per client IP at the NGINX ingress; with the
+    /// `istio` mesh, per ingress gateway pod for all clients (Envoy's local
+    /// rate limit). Bursts of 5 × the rate pass.
     pub rate_limit: Option<u32>,
     /// Proxy read/send timeout at the ingress (default 60s; 1h for websockets).
     pub timeout: Option<Seconds>,
