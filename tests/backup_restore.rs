@@ -7,7 +7,9 @@
 //! addresses, credentials and the scratch directory are replaced by local
 //! ones. The bucket is a local directory: `mc` is a small stand-in on PATH
 //! that maps `target/...` to it (the scripts' only storage operations are
-//! `mc alias set`, `mc cp`, `mc ls` and `mc rm`).
+//! `mc alias set`, `mc cp`, `mc ls`, `mc rm` and, for MinIO, `mc mirror`,
+//! whose `source/...` is another directory standing in for the MinIO
+//! datastore: neither MinIO nor `mc` is packaged for Debian).
 //!
 //! `./scripts/test` starts the servers and exports their addresses:
 //! KUBEPROOF_PG_PORT (PostgreSQL on 127.0.0.1, superuser `postgres`, trust
@@ -24,7 +26,8 @@ use std::process::Command;
 use serde_json::Value;
 
 const MC_SHIM: &str = r#"#!/bin/sh
-# Stand-in for the MinIO client: the alias `target` is the directory $MC_SHIM_ROOT.
+# Stand-in for the MinIO client: the alias `target` is the directory $MC_SHIM_ROOT,
+# the alias `source` the directory $MC_SHIM_SOURCE.
 set -eu
 cmd=$1
 shift
@@ -32,7 +35,13 @@ for a in "$@"; do
   shift
   case $a in --*) ;; *) set -- "$@" "$a" ;; esac
 done
-p() { case $1 in target/*) printf '%s/%s' "$MC_SHIM_ROOT" "${1#target/}" ;; *) printf '%s' "$1" ;; esac; }
+p() {
+  case $1 in
+    target/*) printf '%s/%s' "$MC_SHIM_ROOT" "${1#target/}" ;;
+    source/*) printf '%s/%s' "$MC_SHIM_SOURCE" "${1#source/}" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
 case $cmd in
   alias) ;;
   cp) mkdir -p "$(dirname "$(p "$2")")"; cp "$(p "$1")" "$(p "$2")" ;;
@@ -45,6 +54,7 @@ case $cmd in
       else printf '[2024-01-01 00:00:00 UTC] %sB STANDARD %s\n' "$(wc -c <"$f")" "${f##*/}"; fi
     done ;;
   rm) rm -rf "$(p "$1")" ;;
+  mirror) [ -d "$(p "$1")" ] || { echo "mc: $1 does not exist" >&2; exit 1; }; mkdir -p "$(p "$2")"; cp -R "$(p "$1")/." "$(p "$2")/" ;;
   *) echo "mc stand-in: unsupported command $cmd" >&2; exit 1 ;;
 esac
 "#;
@@ -76,7 +86,11 @@ fn servers() -> Option<Servers> {
 /// The generated objects of machine-native-ops (PostgreSQL every 4h kept 30d,
 /// Redis every 30m kept 7d), parsed back from the YAML files `gen` writes.
 fn generated() -> BTreeMap<String, Value> {
-    let description = common::repo().join("examples/machine-native-ops.yaml");
+    generated_from("machine-native-ops")
+}
+
+fn generated_from(example: &str) -> BTreeMap<String, Value> {
+    let description = common::repo().join(format!("examples/{example}.yaml"));
     let platform = kubeproof::spec::load(&description).expect("the example loads");
     let built = kubeproof::build::build(&platform, &description).expect("the example generates");
     let mut out = BTreeMap::new();
@@ -149,6 +163,7 @@ fn run(what: &str, script: &str, env: &BTreeMap<String, String>, bin: &Path, buc
         .envs(env)
         .env("PATH", path)
         .env("MC_SHIM_ROOT", bucket)
+        .env("MC_SHIM_SOURCE", bucket.with_file_name("minio"))
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run sh: {e}"));
     let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
@@ -474,4 +489,70 @@ fn redis_snapshot_restores_the_whole_dataset() {
     let role = redis(&srv, &["info", "replication"], None);
     assert!(role.contains("role:master"), "the live server is a primary again:\n{role}");
     redis(&srv, &["flushall"], None);
+}
+
+// ---- MinIO -----------------------------------------------------------------
+
+/// Every file under `dir` with its content, as `path=content` lines.
+fn tree(dir: &Path) -> String {
+    sh(&format!(
+        "cd {} && find . -type f | sort | while read -r f; do printf '%s=%s\\n' \"$f\" \"$(cat \"$f\")\"; done",
+        dir.display()
+    ))
+}
+
+/// MinIO's mirror and its restore, with `mc` a stand-in (see the module doc):
+/// what this proves is the scripts' own logic — timestamped prefixes,
+/// retention, picking the newest, restoring over changed data.
+#[test]
+fn minio_mirror_restores_the_buckets_and_prunes_old_mirrors() {
+    let objects = generated_from("health-platform");
+    let cron = &objects["CronJob/health-data/datalake-backup"];
+    let job = &objects["Job/health-data/datalake-restore"];
+    assert_eq!(job["spec"]["suspend"], true);
+    let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let job_pod = &job["spec"]["template"]["spec"];
+    let s = scratch();
+    let minio = s.root.join("minio");
+    std::fs::create_dir_all(minio.join("scans/2024")).unwrap();
+    std::fs::create_dir_all(minio.join("reports")).unwrap();
+    std::fs::write(minio.join("scans/2024/a.dcm"), "scan a").unwrap();
+    std::fs::write(minio.join("reports/r1.pdf"), "report 1").unwrap();
+    let original = tree(&minio);
+
+    let local: BTreeMap<&str, String> = [
+        ("AWS_ACCESS_KEY_ID", "key".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "secret".to_string()),
+        ("MINIO_ROOT_USER", "root".to_string()),
+        ("MINIO_ROOT_PASSWORD", "root-password".to_string()),
+        ("BACKUP_DIR", pod_dir(&s, "backup-pod")),
+        ("HOME", s.root.display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let (script, env) = script_and_env(&objects, container(cron_pod, "mirror"), &local);
+    let keep: i64 = env["KEEP_SECONDS"].parse().unwrap();
+    let dest = s.bucket.join(&env["DEST"]);
+    // Mirrors already in the bucket: one past the retention, one within it.
+    let old = stamp(-keep - 3600);
+    let recent = stamp(-3600);
+    for st in [&old, &recent] {
+        std::fs::create_dir_all(dest.join(st).join("reports")).unwrap();
+        std::fs::write(dest.join(st).join("reports/r0.pdf"), "report 0").unwrap();
+    }
+    let out = run("mirror", &script, &env, &s.bin, &s.bucket);
+    let kept = files(&dest);
+    assert!(!kept.contains(&old), "the mirror past retention is pruned: {kept:?}\n{out}");
+    assert!(kept.contains(&recent), "the recent mirror is kept: {kept:?}");
+    assert_eq!(kept.len(), 2, "the recent one and today's: {kept:?}");
+    let today = kept.iter().max().unwrap();
+    assert_eq!(tree(&dest.join(today)), original, "the newest prefix holds every bucket");
+
+    // Data changes, then the restore (BACKUP=latest from the ConfigMap).
+    std::fs::write(minio.join("scans/2024/a.dcm"), "overwritten").unwrap();
+    std::fs::remove_file(minio.join("reports/r1.pdf")).unwrap();
+    let (script, env) = script_and_env(&objects, container(job_pod, "restore"), &local);
+    assert_eq!(env["BACKUP"], "latest");
+    run("restore", &script, &env, &s.bin, &s.bucket);
+    assert_eq!(tree(&minio), original, "every object of the mirror is back");
 }

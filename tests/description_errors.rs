@@ -863,12 +863,12 @@ fn invalid_backup_bucket() {
 #[test]
 fn backup_of_an_engine_without_a_dump_job() {
     let text = format!(
-        "{}  graph: {{ engine: neo4j, storage: 5Gi, backup: {{ every: 1d, keep: 7d }} }}\nbackup: {{ bucket: s3://shop-backups }}\n",
+        "{}  queue: {{ engine: rabbitmq, storage: 5Gi, backup: {{ every: 1d, keep: 7d }} }}\nbackup: {{ bucket: s3://shop-backups }}\n",
         STARTER
     );
     gen_text(&text).assert_error(
         locate(&text, "1d", 0),
-        "datastore `graph` (neo4j) has no backup job: Neo4j Community can only dump a stopped database",
+        "datastore `queue` (rabbitmq) has no backup job: RabbitMQ keeps messages, not data worth a dump",
         Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume"),
     );
 }

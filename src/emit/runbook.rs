@@ -107,7 +107,6 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
         };
         for d in uncovered {
             let why = match d.engine {
-                Engine::Neo4j => " (Neo4j Community can only dump a stopped database)",
                 Engine::Rabbitmq => " (queues hold messages in flight, not data to dump)",
                 _ => "",
             };
@@ -186,6 +185,15 @@ fn restore_section(r: &Resolved, t: &crate::spec::resolve::BackupTarget, d: &Sto
              lost.",
             backup::REDIS_RESTORE_PORT
         ),
+        Engine::Neo4j => format!(
+            "Neo4j Community Edition dumps and loads only a stopped database. The backup CronJob and the restore \
+             Job run on the node of `{name}-0` and mount its volume; their `hold` container scales the \
+             StatefulSet `{name}` to 0, waits until its pod has exited, and scales it back to 1 when the pod \
+             ends, whether the dump or load worked or not: **`{name}` is down while a backup or restore runs** \
+             (minutes per GB). The restore runs `neo4j-admin database load --overwrite-destination=true` on the \
+             database `{db}`: the whole database is replaced by the dump's.",
+            db = backup::NEO4J_DATABASE
+        ),
         _ => "The restore Job mirrors the chosen snapshot prefix back into the datastore's buckets (`mc mirror \
               --overwrite`): objects of the snapshot are restored, objects created since are kept."
             .to_string(),
@@ -229,6 +237,10 @@ fn restore_section(r: &Resolved, t: &crate::spec::resolve::BackupTarget, d: &Sto
             d.database
         ),
         Engine::Redis => format!("kubectl -n {ns} exec statefulset/{name} -- redis-cli info keyspace"),
+        Engine::Neo4j => format!(
+            "kubectl -n {ns} rollout status statefulset/{name}\n   kubectl -n {ns} exec statefulset/{name} -- sh -c \
+             'cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\" \"MATCH (n) RETURN count(n)\"'"
+        ),
         _ => format!("kubectl -n {ns} logs job/{name}-restore"),
     };
     let _ = writeln!(s, "4. Check the data, then start the writers again:\n\n   ```sh\n   {check}\n   ```\n");

@@ -3,6 +3,11 @@
 //! suspended restore Job ready to run, and the ConfigMap that says which
 //! dump it restores; for the platform, Velero Schedules with volume snapshots.
 //!
+//! Neo4j Community Edition dumps only a stopped database: its backup pod
+//! runs beside the Neo4j pod (same node, same volume) and a `hold` container
+//! stops the StatefulSet through the Kubernetes API for the dump's duration
+//! and starts it again when the pod ends, whether the dump worked or not.
+//!
 //! The scripts are small POSIX sh programs configured by environment
 //! variables only, so that the same text runs in the cluster and in the test
 //! suite (tests/backup_restore.rs runs them against a real PostgreSQL and
@@ -15,6 +20,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::api::rbac::v1 as rbac;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
@@ -32,14 +38,30 @@ pub const REDIS_RESTORE_PORT: u16 = 6380;
 
 /// Which datastores get a backup CronJob.
 pub fn supported(engine: Engine) -> bool {
-    matches!(engine, Engine::Postgres | Engine::Redis | Engine::Minio)
+    matches!(engine, Engine::Postgres | Engine::Redis | Engine::Minio | Engine::Neo4j)
 }
+
+/// Whether the backup and restore pods connect to the datastore over the
+/// network (Neo4j's read and write its volume instead).
+pub fn connects(engine: Engine) -> bool {
+    supported(engine) && engine != Engine::Neo4j
+}
+
+/// The Neo4j database that is dumped and loaded (Community Edition has one
+/// besides `system`).
+pub const NEO4J_DATABASE: &str = "neo4j";
+/// Where the `hold` container of a Neo4j backup pod marks the database as
+/// stopped (an emptyDir, not BACKUP_DIR: everything there is uploaded).
+const HOLD_DIR: &str = "/hold";
+/// Where the `hold` container alone finds its service account token.
+const TOKEN_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// The file extension of an engine's dumps (`None`: a directory, for MinIO).
 pub fn extension(engine: Engine) -> Option<&'static str> {
     match engine {
         Engine::Postgres => Some("dump"),
         Engine::Redis => Some("rdb"),
+        Engine::Neo4j => Some("dump"),
         _ => None,
     }
 }
@@ -122,9 +144,59 @@ mv "$BACKUP_DIR/$name.part" "$BACKUP_DIR/$name"
 echo "snapshot of $REDIS_HOST to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
 "#
         }
+        Engine::Neo4j => {
+            r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
+# The database is stopped (the hold container waited for it); the dump reads
+# its store files from the volume.
+mkdir "$BACKUP_DIR/out"
+neo4j-admin database dump "$NEO4J_DATABASE" --to-path="$BACKUP_DIR/out"
+test -s "$BACKUP_DIR/out/$NEO4J_DATABASE.dump"
+mv "$BACKUP_DIR/out/$NEO4J_DATABASE.dump" "$BACKUP_DIR/$name"
+rmdir "$BACKUP_DIR/out"
+echo "dumped $NEO4J_DATABASE to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
+"#
+        }
         _ => "",
     };
     format!("set -eu\n{body}")
+}
+
+/// Neo4j: the `hold` container (a native sidecar, Neo4j's own image: sh,
+/// wget and jq). It scales the StatefulSet to 0 through the Kubernetes API,
+/// waits until no pod is left, marks HOLD_DIR/stopped (its startup probe,
+/// which lets the next containers start), and on SIGTERM — sent when the
+/// pod's work ends, failed or not, or its deadline passes — scales it back
+/// to REPLICAS, the generated count (not the count it found: a restarted
+/// hold would find 0).
+pub fn hold_script() -> String {
+    format!(
+        r#"set -eu
+api=https://kubernetes.default.svc
+sts="$api/apis/apps/v1/namespaces/$NAMESPACE/statefulsets/$STATEFULSET"
+call() {{
+  wget -q -O- --ca-certificate={TOKEN_DIR}/ca.crt \
+    --header="Authorization: Bearer $(cat {TOKEN_DIR}/token)" "$@"
+}}
+scale() {{
+  call --method=PATCH --header='Content-Type: application/merge-patch+json' \
+    --body-data="{{\"spec\":{{\"replicas\":$1}}}}" "$sts/scale" >/dev/null
+}}
+restart() {{
+  trap - TERM INT
+  until scale "$REPLICAS"; do sleep 2; done
+  echo "scaled $STATEFULSET back to $REPLICAS"
+  exit 0
+}}
+trap restart TERM INT
+scale 0
+echo "scaled $STATEFULSET to 0; waiting for its pods to exit"
+# (Compared as text: jq 1.6, in Neo4j's image, exits 0 on empty input.)
+until [ "$(call "$sts" | jq -r '.status.replicas // 0')" = 0 ]; do sleep 2; done
+touch "$HOLD_DIR/stopped"
+echo "$STATEFULSET is stopped"
+while :; do sleep 1; done
+"#
+    )
 }
 
 /// The upload step (the `mc` image): every file of BACKUP_DIR to the bucket,
@@ -196,6 +268,16 @@ live config set masterauth "" >/dev/null
 echo "restored ${file##*/} into $REDIS_HOST: $(live dbsize) keys (the snapshot has $keys)"
 "#
         }
+        Engine::Neo4j => {
+            r#"file=$(ls "$BACKUP_DIR"/*.dump)
+# `load` reads DATABASE.dump from a folder and replaces the whole database;
+# the hold container has stopped it.
+mkdir "$BACKUP_DIR/in"
+mv "$file" "$BACKUP_DIR/in/$NEO4J_DATABASE.dump"
+neo4j-admin database load "$NEO4J_DATABASE" --from-path="$BACKUP_DIR/in" --overwrite-destination=true
+echo "restored ${file##*/} into $NEO4J_DATABASE"
+"#
+        }
         _ => "",
     };
     format!("set -eu\n{body}")
@@ -252,7 +334,7 @@ pub fn datastore_rules(
     r: &Resolved,
     store: &Store,
 ) -> (Vec<net::NetworkPolicyIngressRule>, Vec<net::NetworkPolicyEgressRule>) {
-    if r.backup.is_none() || store.backup.is_none() || !supported(store.engine) {
+    if r.backup.is_none() || store.backup.is_none() || !connects(store.engine) {
         return (Vec::new(), Vec::new());
     }
     let peer = net::NetworkPolicyPeer {
@@ -384,7 +466,12 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
             env_secret("MINIO_ROOT_USER", &secret, "MINIO_ROOT_USER"),
             env_secret("MINIO_ROOT_PASSWORD", &secret, "MINIO_ROOT_PASSWORD"),
         ]),
-        Engine::Neo4j | Engine::Rabbitmq => {}
+        Engine::Neo4j => store_env.extend([
+            env_value("NEO4J_DATABASE", NEO4J_DATABASE),
+            // neo4j-admin's JVM heap; the container's limit leaves room beside it.
+            env_value("HEAP_SIZE", "512m"),
+        ]),
+        Engine::Rabbitmq => {}
     }
     // MinIO: one mc container on both sides.
     let both = || -> Vec<core::EnvVar> {
@@ -399,7 +486,19 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
         empty_dir: Some(core::EmptyDirVolumeSource { size_limit: Some(quantity(store.storage)), ..Default::default() }),
         ..v_backup
     };
-    let pieces = Pieces { volumes: vec![v_backup, v_tmp], mounts: vec![m_backup, m_tmp] };
+    let mut pieces = Pieces { volumes: vec![v_backup, v_tmp], mounts: vec![m_backup, m_tmp] };
+    let neo4j = store.engine == Engine::Neo4j;
+    // Neo4j: the datastore's volume and scratch paths for neo4j-admin, and
+    // the hold container's pieces (see `neo4j_pod`).
+    let (hold, neo4j_mounts) = if neo4j { neo4j_pod(r, store, &mut pieces, stack) } else { Default::default() };
+    let store_container = |name: &str, script: String, env: &[core::EnvVar]| {
+        let mut c = container(name, &store.image, script, env, &pieces.mounts);
+        if neo4j {
+            c.volume_mounts = Some([pieces.mounts.clone(), neo4j_mounts.clone()].concat());
+            c.resources = Some(resources("250m", "768Mi", "1Gi"));
+        }
+        c
+    };
 
     let sa = backup_name(store);
     stack.push(&core::ServiceAccount {
@@ -417,10 +516,12 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
         }
         _ => {
             let env = [bucket_env.clone(), vec![keep]].concat();
-            (
-                vec![container("dump", &store.image, dump_script(store.engine), &store_env, &pieces.mounts)],
-                container("upload", MC_IMAGE, upload_script(), &env, &pieces.mounts),
-            )
+            let dump = store_container("dump", dump_script(store.engine), &store_env);
+            let init = match &hold {
+                Some(h) => vec![h.clone(), dump],
+                None => vec![dump],
+            };
+            (init, container("upload", MC_IMAGE, upload_script(), &env, &pieces.mounts))
         }
     };
     let name = backup_name(store);
@@ -437,7 +538,11 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
             failed_jobs_history_limit: Some(3),
             job_template: batch::JobTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels_b.clone()), ..Default::default() }),
-                spec: Some(job_spec(r, &labels_b, &sa, uid, init, main, &pieces, deadline, false)),
+                spec: Some(beside(
+                    neo4j.then_some(store),
+                    r,
+                    job_spec(r, &labels_b, &sa, uid, init, main, &pieces, deadline, false),
+                )),
             },
             ..Default::default()
         }),
@@ -485,10 +590,12 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
         }
         _ => {
             let env = [bucket_env.clone(), vec![which]].concat();
-            (
-                vec![container("fetch", MC_IMAGE, fetch_script(), &env, &pieces.mounts)],
-                container("restore", &store.image, restore_script(store.engine), &restore_env, &pieces.mounts),
-            )
+            let fetch = container("fetch", MC_IMAGE, fetch_script(), &env, &pieces.mounts);
+            let init = match &hold {
+                Some(h) => vec![fetch, h.clone()],
+                None => vec![fetch],
+            };
+            (init, store_container("restore", restore_script(store.engine), &restore_env))
         }
     };
     if store.engine == Engine::Redis {
@@ -501,7 +608,11 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
     }
     stack.push(&batch::Job {
         metadata: meta(&rname, ns, &labels_r),
-        spec: Some(job_spec(r, &labels_r, &sa, uid, init, main, &pieces, 4 * 3600, true)),
+        spec: Some(beside(
+            neo4j.then_some(store),
+            r,
+            job_spec(r, &labels_r, &sa, uid, init, main, &pieces, 4 * 3600, true),
+        )),
         ..Default::default()
     });
 
@@ -513,8 +624,16 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
         pod_selector: Some(selector(&r.platform, &store.name)),
         ..Default::default()
     };
+    let datastore_or_api = if neo4j {
+        // The Kubernetes API, for the hold container: its address is the
+        // cluster's, so only its ports can be opened (443 through the
+        // `kubernetes` Service, 6443 direct).
+        net::NetworkPolicyEgressRule { to: None, ports: Some(vec![tcp_port(443), tcp_port(6443)]) }
+    } else {
+        net::NetworkPolicyEgressRule { to: Some(vec![peer_store.clone()]), ports: Some(vec![tcp_port(port)]) }
+    };
     let mut egress = vec![
-        net::NetworkPolicyEgressRule { to: Some(vec![peer_store.clone()]), ports: Some(vec![tcp_port(port)]) },
+        datastore_or_api,
         net::NetworkPolicyEgressRule {
             to: Some(vec![bucket_peer(r, t)]),
             ports: Some(vec![tcp_port(endpoint_port(&t.endpoint))]),
@@ -542,6 +661,155 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
             egress: Some(egress),
         }),
     });
+}
+
+/// Requests and a memory limit.
+fn resources(cpu: &str, memory: &str, limit: &str) -> core::ResourceRequirements {
+    core::ResourceRequirements {
+        requests: Some(BTreeMap::from([("cpu".to_string(), quantity(cpu)), ("memory".to_string(), quantity(memory))])),
+        limits: Some(BTreeMap::from([("memory".to_string(), quantity(limit))])),
+        ..Default::default()
+    }
+}
+
+/// Neo4j's backup and restore pods: adds to `pieces` the datastore's volume
+/// claim, neo4j-admin's scratch paths, the hold container's marker folder
+/// and its token; pushes the Role and RoleBinding that let the hold
+/// container scale the StatefulSet (and nothing else). Returns the hold
+/// container and the mounts of the containers that run neo4j-admin.
+fn neo4j_pod(
+    r: &Resolved,
+    store: &Store,
+    pieces: &mut Pieces,
+    stack: &mut Stack,
+) -> (Option<core::Container>, Vec<core::VolumeMount>) {
+    let ns = store.namespace.as_str();
+    let sa = backup_name(store);
+    let labels = labels(&r.platform, &sa, "backup");
+    // The volume claim of pod 0 (the datastore runs one replica): ReadWriteOnce
+    // lets pods on the same node share it, hence `beside`.
+    pieces.volumes.push(core::Volume {
+        name: "data".into(),
+        persistent_volume_claim: Some(core::PersistentVolumeClaimVolumeSource {
+            claim_name: format!("data-{}-0", store.name),
+            read_only: None,
+        }),
+        ..Default::default()
+    });
+    let mut mounts = vec![core::VolumeMount {
+        name: "data".into(),
+        mount_path: super::datastores::data_path(store.engine).into(),
+        ..Default::default()
+    }];
+    for (i, path) in ["/logs", "/var/lib/neo4j/run"].iter().enumerate() {
+        let (v, m) = scratch(&format!("neo4j-{i}"), path);
+        pieces.volumes.push(v);
+        mounts.push(m);
+    }
+    let (v_hold, m_hold) = scratch("hold", HOLD_DIR);
+    pieces.volumes.push(v_hold);
+    // The pod mounts no token; this volume gives one to the hold container alone.
+    pieces.volumes.push(core::Volume {
+        name: "token".into(),
+        projected: Some(core::ProjectedVolumeSource {
+            sources: Some(vec![
+                core::VolumeProjection {
+                    service_account_token: Some(core::ServiceAccountTokenProjection {
+                        path: "token".into(),
+                        expiration_seconds: Some(3600),
+                        audience: None,
+                    }),
+                    ..Default::default()
+                },
+                core::VolumeProjection {
+                    config_map: Some(core::ConfigMapProjection {
+                        name: "kube-root-ca.crt".into(),
+                        items: Some(vec![core::KeyToPath { key: "ca.crt".into(), path: "ca.crt".into(), mode: None }]),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            default_mode: None,
+        }),
+        ..Default::default()
+    });
+    let env = vec![
+        env_value("NAMESPACE", ns),
+        env_value("STATEFULSET", &store.name),
+        env_value("REPLICAS", "1"),
+        env_value("HOLD_DIR", HOLD_DIR),
+    ];
+    let token = core::VolumeMount {
+        name: "token".into(),
+        mount_path: TOKEN_DIR.into(),
+        read_only: Some(true),
+        ..Default::default()
+    };
+    let mut hold = container("hold", &store.image, hold_script(), &env, &[m_hold, token]);
+    hold.resources = Some(resources("10m", "32Mi", "64Mi"));
+    // A native sidecar: it keeps running beside the next containers, which
+    // start once its startup probe passes (the database is stopped), and
+    // it is stopped (SIGTERM) when they are done.
+    hold.restart_policy = Some("Always".into());
+    hold.startup_probe = Some(core::Probe {
+        exec: Some(core::ExecAction { command: Some(vec!["test".into(), "-e".into(), format!("{HOLD_DIR}/stopped")]) }),
+        period_seconds: Some(2),
+        failure_threshold: Some(300),
+        ..Default::default()
+    });
+
+    let role = format!("{}-scale", sa);
+    let rules = vec![
+        rbac::PolicyRule {
+            api_groups: Some(vec!["apps".into()]),
+            resources: Some(vec!["statefulsets".into()]),
+            resource_names: Some(vec![store.name.clone()]),
+            verbs: vec!["get".into()],
+            ..Default::default()
+        },
+        rbac::PolicyRule {
+            api_groups: Some(vec!["apps".into()]),
+            resources: Some(vec!["statefulsets/scale".into()]),
+            resource_names: Some(vec![store.name.clone()]),
+            verbs: vec!["get".into(), "patch".into()],
+            ..Default::default()
+        },
+    ];
+    stack.push(&rbac::Role { metadata: meta(&role, ns, &labels), rules: Some(rules) });
+    stack.push(&rbac::RoleBinding {
+        metadata: meta(&role, ns, &labels),
+        role_ref: rbac::RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "Role".into(),
+            name: role.clone(),
+        },
+        subjects: Some(vec![rbac::Subject {
+            kind: "ServiceAccount".into(),
+            name: sa.clone(),
+            namespace: Some(ns.into()),
+            ..Default::default()
+        }]),
+    });
+    (Some(hold), mounts)
+}
+
+/// Neo4j: the pod must run on the node of the datastore's pod, to mount its
+/// ReadWriteOnce volume.
+fn beside(store: Option<&Store>, r: &Resolved, mut spec: batch::JobSpec) -> batch::JobSpec {
+    let (Some(store), Some(pod)) = (store, spec.template.spec.as_mut()) else { return spec };
+    pod.affinity = Some(core::Affinity {
+        pod_affinity: Some(core::PodAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![core::PodAffinityTerm {
+                label_selector: Some(selector(&r.platform, &store.name)),
+                topology_key: "kubernetes.io/hostname".into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    spec
 }
 
 /// The bucket's address for a network policy: a datastore of the platform

@@ -103,6 +103,11 @@ pub fn uid(engine: Engine) -> u32 {
     info(engine).uid
 }
 
+/// Where the engine keeps its data (the volume's mount path).
+pub fn data_path(engine: Engine) -> &'static str {
+    info(engine).data_path
+}
+
 pub fn client_port(engine: Engine) -> u16 {
     info(engine).ports[0].1
 }

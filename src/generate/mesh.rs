@@ -116,7 +116,7 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
     }
     // The backup and restore pods of a datastore connect to it too.
     for d in &r.datastores {
-        if d.backup.is_some() && r.backup.is_some() && super::backup::supported(d.engine) {
+        if d.backup.is_some() && r.backup.is_some() && super::backup::connects(d.engine) {
             callers.entry(d.name.as_str()).or_default().insert(principal(&d.namespace, &super::backup::backup_name(d)));
         }
     }

@@ -1098,14 +1098,13 @@ impl Cx<'_> {
         let name = self.name.to_string();
         let every_pos = pos_of(&b.every.referenced);
         let (every, keep) = (b.every.value, b.keep.value);
-        if matches!(engine, Engine::Neo4j | Engine::Rabbitmq) {
-            let why = match engine {
-                Engine::Neo4j => "Neo4j Community can only dump a stopped database",
-                _ => "RabbitMQ keeps messages, not data worth a dump",
-            };
+        if engine == Engine::Rabbitmq {
             self.err(
                 every_pos,
-                format!("datastore `{name}` ({}) has no backup job: {why}", engine.as_str()),
+                format!(
+                    "datastore `{name}` ({}) has no backup job: RabbitMQ keeps messages, not data worth a dump",
+                    engine.as_str()
+                ),
                 Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume".into()),
             );
             return None;
