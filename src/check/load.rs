@@ -191,47 +191,163 @@ fn child_index(parent: u64, index: usize) -> u64 {
 
 /// Reads every input: `-` is stdin, a folder is searched recursively for
 /// `*.yaml`, `*.yml` and `*.json` (sorted; hidden entries skipped).
+///
+/// Several files are read and parsed on every core, and the result is the
+/// same as reading them one after the other: the parts are joined in input
+/// order, and when they would not all fit in [`MAX_HEAP`] together (or two
+/// Helm templates of different files share a name), everything is read
+/// again one input at a time, which decides exactly which inputs are
+/// refused. The parallel readers stop as soon as their total passes the
+/// budget, so memory stays bounded either way.
 pub fn load(inputs: &[PathBuf]) -> Loaded {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    load_on(inputs, threads)
+}
+
+fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
+    let items = inputs_of(inputs);
+    let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
+    if threads.min(files) > 1
+        && let Some(loaded) = load_parallel(&items, threads.min(files), MAX_HEAP)
+    {
+        return loaded;
+    }
     let mut loaded = Loaded::default();
+    for item in items {
+        match item {
+            Input::Failed(d) => loaded.errors.push(d),
+            Input::Stdin(bytes) => add_bytes(&mut loaded, PathBuf::from(STDIN), bytes),
+            Input::File(file) => match read_file(&file) {
+                Ok(bytes) => add_bytes(&mut loaded, file, bytes),
+                Err(d) => loaded.errors.push(d),
+            },
+        }
+    }
+    loaded
+}
+
+const STDIN: &str = "<stdin>";
+
+/// One input, in the order given.
+enum Input {
+    /// Could not be listed or read (the error says why).
+    Failed(Diagnostic),
+    Stdin(Vec<u8>),
+    File(PathBuf),
+}
+
+/// The inputs: stdin read, folders listed, each file once.
+fn inputs_of(inputs: &[PathBuf]) -> Vec<Input> {
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
     let mut seen = HashSet::new();
     for input in inputs {
         if input == Path::new("-") {
             let mut bytes = Vec::new();
             let read = std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes);
-            let name = PathBuf::from("<stdin>");
-            match read {
-                Err(e) => loaded.errors.push(Diagnostic::error(&name, Pos::UNKNOWN, format!("cannot read: {e}"))),
-                Ok(n) if n as u64 > MAX_INPUT_BYTES => loaded.errors.push(too_large(&name)),
-                Ok(_) => add_bytes(&mut loaded, name, bytes),
-            }
+            let name = PathBuf::from(STDIN);
+            items.push(match read {
+                Err(e) => Input::Failed(Diagnostic::error(&name, Pos::UNKNOWN, format!("cannot read: {e}"))),
+                Ok(n) if n as u64 > MAX_INPUT_BYTES => Input::Failed(too_large(&name)),
+                Ok(_) => Input::Stdin(bytes),
+            });
             continue;
         }
         let mut files = Vec::new();
         match std::fs::metadata(input) {
-            Err(e) => loaded.errors.push(Diagnostic::error(input, Pos::UNKNOWN, format!("cannot read: {e}"))),
+            Err(e) => items.push(Input::Failed(Diagnostic::error(input, Pos::UNKNOWN, format!("cannot read: {e}")))),
             Ok(m) if m.is_dir() => {
                 let mut dirs = HashSet::new();
-                collect(input, &mut files, &mut dirs, &mut loaded.errors);
+                collect(input, &mut files, &mut dirs, &mut errors);
+                items.extend(errors.drain(..).map(Input::Failed));
                 if files.is_empty() {
-                    loaded.errors.push(
+                    items.push(Input::Failed(
                         Diagnostic::error(input, Pos::UNKNOWN, "no *.yaml, *.yml or *.json file in this folder")
                             .with_help("give the folder that holds the manifests, or the files themselves"),
-                    );
+                    ));
                 }
             }
             Ok(_) => files.push(input.clone()),
         }
         for file in files {
-            if !seen.insert(std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone())) {
-                continue;
-            }
-            match read_file(&file) {
-                Ok(bytes) => add_bytes(&mut loaded, file, bytes),
-                Err(d) => loaded.errors.push(d),
+            if seen.insert(std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone())) {
+                items.push(Input::File(file));
             }
         }
     }
-    loaded
+    items
+}
+
+/// [`load`] on `threads` threads; `None` when the inputs must be read one
+/// at a time (see [`load`]).
+fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loaded> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let shared = std::sync::Arc::new(AtomicUsize::new(0));
+    let next = AtomicUsize::new(0);
+    let over = AtomicBool::new(false);
+    let read = |i: usize| -> Option<Loaded> {
+        let mut part = Loaded { shared_heap: Some(shared.clone()), ..Loaded::default() };
+        match &items[i] {
+            Input::Failed(_) => return None,
+            Input::Stdin(bytes) => add_bytes(&mut part, PathBuf::from(STDIN), bytes.clone()),
+            Input::File(file) => match read_file(file) {
+                Ok(bytes) => add_bytes(&mut part, file.clone(), bytes),
+                Err(d) => part.errors.push(d),
+            },
+        }
+        Some(part)
+    };
+    let mut parts: Vec<(usize, Loaded)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while !over.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            break;
+                        }
+                        if let Some(part) = read(i) {
+                            mine.push((i, part));
+                        }
+                        if shared.load(Ordering::Relaxed) > budget {
+                            over.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    if over.load(Ordering::Relaxed) || shared.load(Ordering::Relaxed) > budget {
+        return None;
+    }
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    let mut parts = parts.into_iter().peekable();
+    let mut loaded = Loaded::default();
+    let mut names = HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Input::Failed(d) = item {
+            loaded.errors.push(d.clone());
+            continue;
+        }
+        let (_, part) = parts.next_if(|(j, _)| *j == i)?;
+        let base = loaded.sources.len();
+        for source in &part.sources {
+            if !names.insert(source.name.clone()) {
+                return None; // named `(in FILE)` when read in order
+            }
+        }
+        loaded.sources.extend(part.sources);
+        loaded.objects.extend(part.objects.into_iter().map(|mut o| {
+            o.source += base;
+            o
+        }));
+        loaded.errors.extend(part.errors);
+        loaded.heap += part.heap;
+    }
+    Some(loaded)
 }
 
 fn too_large(name: &Path) -> Diagnostic {
@@ -385,7 +501,11 @@ fn add_parsed(loaded: &mut Loaded, source: Source, chunks: &[Chunk]) {
 fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: &[Chunk], budget: usize) {
     let id = loaded.sources.len();
     let first = loaded.objects.len();
-    let mut builder = Builder { heap_limit: budget.saturating_sub(loaded.heap), ..Builder::default() };
+    let mut builder = Builder {
+        heap_limit: budget.saturating_sub(loaded.heap),
+        shared: loaded.shared_heap.clone(),
+        ..Builder::default()
+    };
     for chunk in chunks {
         let text = &source.text[chunk.start..chunk.end];
         builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
@@ -397,6 +517,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: &[Chunk], budg
             }
         });
     }
+    builder.flush();
     if builder.heap > builder.heap_limit {
         // Half an input would be worse than none: its Services without their
         // Deployments would show as dangling references.
@@ -641,6 +762,10 @@ struct Builder {
     /// and how much it may take.
     heap: usize,
     heap_limit: usize,
+    /// Reading in parallel: the heap of every input together, and what this
+    /// builder has counted but not yet added to it.
+    shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    unshared: usize,
 }
 
 /// A mapping or sequence being built.
@@ -844,7 +969,11 @@ impl Builder {
     /// further.
     fn grow(&mut self, pos: Pos, bytes: usize) -> Result<(), Problem> {
         self.heap = self.heap.saturating_add(bytes);
-        if self.heap <= self.heap_limit {
+        // In parallel, the total is what bounds memory: past it, this input
+        // stops too (and `load` reads everything again, one at a time).
+        self.unshared += bytes;
+        let shared_over = self.unshared >= 1 << 16 && self.flush() > MAX_HEAP;
+        if self.heap <= self.heap_limit && !shared_over {
             return Ok(());
         }
         Err(Problem::new(
@@ -858,6 +987,15 @@ impl Builder {
             "none of this input's objects are checked; the inputs before it are. \
              Check the manifests in several runs (e.g. one per namespace or application)",
         ))
+    }
+
+    /// Adds what this builder counted to the shared total; returns the total.
+    fn flush(&mut self) -> usize {
+        let n = std::mem::take(&mut self.unshared);
+        match &self.shared {
+            Some(s) => s.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n,
+            None => 0,
+        }
     }
 
     fn expects_key(&self) -> bool {
@@ -1200,6 +1338,86 @@ mod tests {
 
     fn errors(l: &Loaded) -> Vec<String> {
         l.errors.iter().map(|d| format!("{}:{}: {}", d.pos.line, d.pos.column, d.message)).collect()
+    }
+
+    /// What a load yields, as text: sources, objects with the position of
+    /// every pointer the checks may ask for, errors with their file.
+    fn summary(l: &Loaded) -> String {
+        let mut out = String::new();
+        for s in &l.sources {
+            out += &format!("source {}\n", s.name.display());
+        }
+        for o in &l.objects {
+            out += &format!(
+                "{} in {} at {:?} {:?}\n",
+                o.id(),
+                l.sources[o.source].name.display(),
+                at(o, ""),
+                at(o, "/metadata/name")
+            );
+        }
+        for d in &l.errors {
+            out += &format!("error {}:{}:{}: {}\n", d.file.display(), d.pos.line, d.pos.column, d.message);
+        }
+        out + &format!("heap {}\n", l.heap)
+    }
+
+    /// Files of every kind the loader meets: valid streams, a YAML error, a
+    /// non-UTF-8 file, Helm output, an empty file, a subfolder, a duplicate.
+    fn mixed_inputs(dir: &Path) -> Vec<PathBuf> {
+        let deploy = |i: usize| DEPLOY.replace("name: web", &format!("name: web-{i}"));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        for i in 0..12 {
+            std::fs::write(dir.join(format!("d{i:02}.yaml")), format!("{}---\n{}", deploy(i), deploy(100 + i)))
+                .unwrap();
+        }
+        std::fs::write(dir.join("bad.yaml"), "a: [1, 2\n").unwrap();
+        std::fs::write(dir.join("latin1.yaml"), b"kind: ConfigMap\ndata: {a: caf\xe9}\n").unwrap();
+        std::fs::write(dir.join("empty.yml"), "").unwrap();
+        std::fs::write(
+            dir.join("sub/helm.yaml"),
+            "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\n",
+        )
+        .unwrap();
+        vec![dir.to_path_buf(), dir.join("d03.yaml"), dir.join("missing.yaml")]
+    }
+
+    #[test]
+    fn reading_in_parallel_gives_what_reading_in_order_gives() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inputs = mixed_inputs(tmp.path());
+        let one = summary(&load_on(&inputs, 1));
+        assert!(one.contains("web-111") && one.contains("error") && one.contains("chart/templates/cm.yaml"), "{one}");
+        for threads in [2, 3, 8] {
+            assert_eq!(summary(&load_on(&inputs, threads)), one, "{threads} threads");
+        }
+        // Parts joined in order, not in the order the threads finish.
+        let items = inputs_of(&inputs);
+        let parallel = load_parallel(&items, 4, MAX_HEAP).expect("fits the budget");
+        assert_eq!(summary(&parallel), one);
+    }
+
+    #[test]
+    fn past_the_budget_the_parallel_reading_gives_way_to_the_ordered_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let items = inputs_of(&mixed_inputs(tmp.path()));
+        let all = load_parallel(&items, 4, MAX_HEAP).expect("fits").heap;
+        assert!(load_parallel(&items, 4, all).is_some());
+        assert!(load_parallel(&items, 4, all - 1).is_none(), "one byte short: read again in order");
+    }
+
+    #[test]
+    fn same_helm_template_in_two_files_is_read_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let helm = "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\n";
+        std::fs::write(tmp.path().join("a.yaml"), helm).unwrap();
+        std::fs::write(tmp.path().join("b.yaml"), helm.replace("name: h", "name: i")).unwrap();
+        let inputs = [tmp.path().to_path_buf()];
+        assert!(load_parallel(&inputs_of(&inputs), 2, MAX_HEAP).is_none());
+        let l = load_on(&inputs, 2);
+        let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
+        assert_eq!(names[0], "chart/templates/cm.yaml");
+        assert!(names[1].starts_with("chart/templates/cm.yaml (in "), "{names:?}");
     }
 
     const DEPLOY: &str = "# a comment

@@ -99,6 +99,9 @@ pub struct Loaded {
     pub errors: Vec<crate::diag::Diagnostic>,
     /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
     pub heap: usize,
+    /// While inputs are read in parallel: the heap of all of them together
+    /// (see `load::load`).
+    pub(crate) shared_heap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// What a check found, before positions are resolved.
@@ -247,16 +250,8 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
         config,
         pods,
     };
-    let mut findings = Vec::new();
-    for check in rules::registry() {
-        let meta = check.meta();
-        if !config.enabled(meta) {
-            continue;
-        }
-        let mut sink = Sink::new(meta);
-        check.run(&cx, &mut sink);
-        findings.append(&mut sink.findings);
-    }
+    let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
+    let findings = run_checks(&cx, &checks);
     let mut findings = config::apply(findings, objects, config);
     findings.sort_by(|a, b| {
         let (oa, ob) = (&objects[a.object], &objects[b.object]);
@@ -264,6 +259,42 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     });
     findings.dedup();
     Outcome { findings, objects: objects.len() }
+}
+
+/// Runs `checks` on every core: the checks only read the context, and each
+/// writes its own findings, joined in the registry's order (then sorted by
+/// `run`), so the outcome does not depend on the threads.
+fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(checks.len()).min(16);
+    let one = |check: &dyn Check| {
+        let mut sink = Sink::new(check.meta());
+        check.run(cx, &mut sink);
+        sink.findings
+    };
+    if threads <= 1 || cx.objects.len() < 64 {
+        return checks.iter().flat_map(|c| one(*c)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(check) = checks.get(i) else { break };
+                        mine.push((i, one(*check)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        // A check that panicked is a bug; let it surface as one.
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().flat_map(|(_, f)| f).collect()
 }
 
 /// Calls `f` with a [`Context`] over `loaded` (for analyses other than the
