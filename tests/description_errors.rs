@@ -873,6 +873,43 @@ fn backup_of_an_engine_without_a_dump_job() {
     );
 }
 
+// ------------------------------------------------------------ datastore metrics
+
+#[test]
+fn metrics_of_an_engine_without_an_endpoint() {
+    let text = format!("{}  graph: {{ engine: neo4j, storage: 5Gi, metrics: true }}\n", STARTER);
+    gen_text(&text).assert_error(
+        locate(&text, "true }", 0),
+        "datastore `graph` (neo4j) has no metrics: Neo4j Community serves no Prometheus endpoint (only Enterprise does)",
+        Some("remove `metrics` from this datastore"),
+    );
+}
+
+#[test]
+fn metrics_error_in_an_environment_override() {
+    let text = format!("{}  graph: {{ engine: neo4j, storage: 5Gi }}\n", STARTER);
+    let text = text.replacen(
+        "      web: { replicas: { min: 3, max: 10 } }",
+        "      web: { replicas: { min: 3, max: 10 } }\n    datastores:\n      graph: { metrics: true }",
+        1,
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "true }", 0),
+        "datastore `graph` (neo4j) has no metrics: Neo4j Community serves no Prometheus endpoint (only Enterprise does) (in environment `production`)",
+        Some("remove `metrics` from this datastore"),
+    );
+}
+
+#[test]
+fn datastore_metrics_generate() {
+    let text = starter_with(
+        "  cache: { engine: redis, storage: 2Gi }",
+        "  cache: { engine: redis, storage: 2Gi, metrics: true }\n  files: { engine: minio, storage: 5Gi, metrics: true }",
+    );
+    let run = gen_text(&text);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
 #[test]
 fn invalid_velero_time() {
     let text = starter_with_backup(

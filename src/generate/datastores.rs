@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::spec::resolve::{Resolved, Store};
+use crate::spec::resolve::{LimitsR, Requests, Resolved, Store};
 use crate::spec::{Bytes, Cpu, Engine};
 
 /// What kubeproof knows about each engine's official image.
@@ -80,6 +80,117 @@ fn info(engine: Engine) -> EngineInfo {
     }
 }
 
+/// Where Prometheus scrapes a datastore with `metrics: true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scrape {
+    /// The pod (and Service) port's name.
+    pub port_name: &'static str,
+    pub port: u16,
+    pub path: &'static str,
+}
+
+/// An exporter sidecar that reads the engine over localhost.
+struct Exporter {
+    name: &'static str,
+    image: &'static str,
+    /// Path that answers without querying the datastore (readiness).
+    ready: &'static str,
+}
+
+/// The metrics endpoint of an engine: an exporter sidecar's port (postgres,
+/// redis) or the server's own (minio, rabbitmq). Neo4j Community has none.
+pub fn scrape(engine: Engine) -> Option<Scrape> {
+    match engine {
+        Engine::Postgres => Some(Scrape { port_name: "metrics", port: 9187, path: "/metrics" }),
+        Engine::Redis => Some(Scrape { port_name: "metrics", port: 9121, path: "/metrics" }),
+        // Public (no bearer token) with MINIO_PROMETHEUS_AUTH_TYPE=public.
+        Engine::Minio => Some(Scrape { port_name: "s3", port: 9000, path: "/minio/v2/metrics/cluster" }),
+        // The rabbitmq_prometheus plugin, enabled in the official image.
+        Engine::Rabbitmq => Some(Scrape { port_name: "prometheus", port: 15692, path: "/metrics" }),
+        Engine::Neo4j => None,
+    }
+}
+
+/// The scrape endpoint of `store` when it has `metrics: true`.
+pub fn store_scrape(store: &Store) -> Option<Scrape> {
+    if store.metrics { scrape(store.engine) } else { None }
+}
+
+fn exporter(engine: Engine) -> Option<Exporter> {
+    match engine {
+        Engine::Postgres => Some(Exporter {
+            name: "postgres-exporter",
+            image: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+            ready: "/",
+        }),
+        Engine::Redis => Some(Exporter {
+            name: "redis-exporter",
+            image: "docker.io/oliver006/redis_exporter:v1.66.0",
+            ready: "/health",
+        }),
+        _ => None,
+    }
+}
+
+/// The exporter sidecar of `store`, if its engine needs one: credentials from
+/// the datastore's Secret, the engine on localhost, the same security
+/// context as every container.
+fn exporter_container(store: &Store, secret: &str) -> Option<core::Container> {
+    let scrape = store_scrape(store)?;
+    let x = exporter(store.engine)?;
+    let keys = info(store.engine).keys;
+    let env = match store.engine {
+        Engine::Postgres => vec![
+            env_value("DATA_SOURCE_URI", &format!("localhost:5432/{}?sslmode=disable", store.database)),
+            env_secret("DATA_SOURCE_USER", secret, keys[0]),
+            env_secret("DATA_SOURCE_PASS", secret, keys[1]),
+        ],
+        _ => vec![env_value("REDIS_ADDR", "redis://localhost:6379"), env_secret("REDIS_PASSWORD", secret, keys[0])],
+    };
+    let port = IntOrString::String(scrape.port_name.into());
+    const MI: u64 = 1024 * 1024;
+    Some(core::Container {
+        name: x.name.into(),
+        image: Some(x.image.into()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        ports: Some(vec![core::ContainerPort {
+            name: Some(scrape.port_name.into()),
+            container_port: scrape.port.into(),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]),
+        env: Some(env),
+        resources: Some(resources(
+            &Requests { cpu: Cpu::from_millis(50), memory: Bytes(64 * MI) },
+            &LimitsR { cpu: None, memory: Bytes(128 * MI) },
+        )),
+        liveness_probe: Some(core::Probe {
+            tcp_socket: Some(core::TCPSocketAction { port: port.clone(), host: None }),
+            period_seconds: Some(20),
+            timeout_seconds: Some(3),
+            failure_threshold: Some(3),
+            success_threshold: Some(1),
+            ..Default::default()
+        }),
+        readiness_probe: Some(core::Probe {
+            http_get: Some(core::HTTPGetAction {
+                path: Some(x.ready.into()),
+                port,
+                scheme: Some("HTTP".into()),
+                ..Default::default()
+            }),
+            period_seconds: Some(10),
+            timeout_seconds: Some(3),
+            failure_threshold: Some(3),
+            success_threshold: Some(1),
+            ..Default::default()
+        }),
+        security_context: Some(container_security()),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    })
+}
+
 /// Requests when the description gives none.
 pub fn default_requests(engine: Engine) -> (Cpu, Bytes) {
     const MI: u64 = 1024 * 1024;
@@ -140,15 +251,24 @@ pub fn datastore(r: &Resolved, store: &Store, stack: &mut Stack) {
         ..Default::default()
     });
 
+    // The exporter sidecar's port joins the engine's (minio and rabbitmq
+    // serve metrics on a port they already have).
+    let sidecar = exporter_container(store, &secret);
+    let mut ports: Vec<(&str, u16)> = info.ports.to_vec();
+    if sidecar.is_some()
+        && let Some(s) = store_scrape(store)
+    {
+        ports.push((s.port_name, s.port));
+    }
     let service_ports = || -> Vec<core::ServicePort> {
-        info.ports
+        ports
             .iter()
             .map(|(name, port)| core::ServicePort {
                 name: Some((*name).into()),
                 port: (*port).into(),
                 target_port: Some(IntOrString::String((*name).into())),
                 protocol: Some("TCP".into()),
-                app_protocol: matches!(*name, "http" | "s3" | "console" | "management" | "prometheus")
+                app_protocol: matches!(*name, "http" | "s3" | "console" | "management" | "prometheus" | "metrics")
                     .then(|| "http".into()),
                 ..Default::default()
             })
@@ -187,7 +307,12 @@ pub fn datastore(r: &Resolved, store: &Store, stack: &mut Stack) {
         mounts.push(m);
     }
 
-    let (env, command, args, live, ready) = engine_runtime(store, &secret);
+    let (mut env, command, args, live, ready) = engine_runtime(store, &secret);
+    if store.metrics && store.engine == Engine::Minio {
+        // Prometheus scrapes without a bearer token (the NetworkPolicy admits
+        // only the monitoring namespace to it besides the clients).
+        env.push(env_value("MINIO_PROMETHEUS_AUTH_TYPE", "public"));
+    }
     let container = core::Container {
         name: store.engine.as_str().into(),
         image: Some(store.image.clone()),
@@ -242,7 +367,7 @@ pub fn datastore(r: &Resolved, store: &Store, stack: &mut Stack) {
                     security_context: Some(pod_security(info.uid)),
                     termination_grace_period_seconds: Some(60),
                     affinity: Some(super::workloads::anti_affinity(&r.platform, &store.name)),
-                    containers: vec![container],
+                    containers: std::iter::once(container).chain(sidecar).collect(),
                     volumes: Some(volumes),
                     enable_service_links: Some(false),
                     ..Default::default()

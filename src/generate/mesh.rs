@@ -19,10 +19,11 @@
 //!   gateway: Envoy's local rate limit on that host's routes only.
 //!
 //! Scraping under STRICT mTLS: Prometheus runs outside the mesh, so the
-//! metrics port of each service is PERMISSIVE (a workload PeerAuthentication
-//! with a port-level exception) and its AuthorizationPolicy lets
-//! unauthenticated callers `GET` the metrics path only; the NetworkPolicy
-//! still admits only the monitoring namespace (and declared callers) there.
+//! metrics port of each service (and of each datastore with `metrics: true`)
+//! is PERMISSIVE (a workload PeerAuthentication with a port-level exception)
+//! and its AuthorizationPolicy lets unauthenticated callers `GET` the metrics
+//! path only; the NetworkPolicy still admits only the monitoring namespace
+//! (and declared callers) there.
 //!
 //! Rate limiting: Istio has no API for it but the EnvoyFilter. Each limited
 //! service gets its own filter in the gateway's chain, named after it, that
@@ -110,9 +111,11 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
         rate_limit(r, svc, stack);
         virtual_service(r, svc, stack);
         destination_rule(r, svc, stack);
-        metrics_permissive(r, svc, stack);
+        let metrics = metrics_port(svc);
+        metrics_permissive(r, &svc.name, &svc.namespace, metrics, stack);
         request_authentication(r, svc, stack);
-        authorization(r, &svc.name, &svc.namespace, callers.get(svc.name.as_str()), Some(svc), stack);
+        let callers = callers.get(svc.name.as_str());
+        authorization(r, &svc.name, &svc.namespace, callers, Some(svc), metrics, stack);
     }
     // The backup and restore pods of a datastore connect to it too.
     for d in &r.datastores {
@@ -121,7 +124,9 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
         }
     }
     for d in &r.datastores {
-        authorization(r, &d.name, &d.namespace, callers.get(d.name.as_str()), None, stack);
+        let metrics = super::datastores::store_scrape(d).map(|s| (s.port, s.path));
+        metrics_permissive(r, &d.name, &d.namespace, metrics, stack);
+        authorization(r, &d.name, &d.namespace, callers.get(d.name.as_str()), None, metrics, stack);
     }
     service_entries(r, stack);
 }
@@ -449,18 +454,18 @@ fn metrics_port(svc: &Svc) -> Option<(u16, &str)> {
 }
 
 /// Prometheus (outside the mesh) scrapes in plaintext: STRICT for the
-/// workload except its metrics port, which is PERMISSIVE.
-fn metrics_permissive(r: &Resolved, svc: &Svc, stack: &mut Stack) {
-    let Some((port, _)) = metrics_port(svc) else { return };
-    let labels = labels(&r.platform, &svc.name, "mesh");
+/// workload (service or datastore) except its metrics port, which is PERMISSIVE.
+fn metrics_permissive(r: &Resolved, name: &str, ns: &str, metrics: Option<(u16, &str)>, stack: &mut Stack) {
+    let Some((port, _)) = metrics else { return };
+    let labels = labels(&r.platform, name, "mesh");
     stack.objects.push(object(
         SECURITY,
         "PeerAuthentication",
-        &svc.name,
-        &svc.namespace,
+        name,
+        ns,
         &labels,
         json!({
-            "selector": match_labels(&r.platform, &svc.name),
+            "selector": match_labels(&r.platform, name),
             "mtls": { "mode": "STRICT" },
             "portLevelMtls": { port.to_string(): { "mode": "PERMISSIVE" } },
         }),
@@ -489,33 +494,32 @@ fn request_authentication(r: &Resolved, svc: &Svc, stack: &mut Stack) {
 
 /// ALLOW policy of one server: its declared callers by identity; the ingress
 /// gateway when exposed (with a valid JWT when the service requires one);
-/// plaintext `GET` of the metrics path. A server nobody may call gets a
-/// policy without rules, which denies everything.
+/// plaintext `GET` of the metrics path (`metrics`: port and path). A server
+/// nobody may call gets a policy without rules, which denies everything.
 fn authorization(
     r: &Resolved,
     name: &str,
     ns: &str,
     callers: Option<&BTreeSet<String>>,
     svc: Option<&Svc>,
+    metrics: Option<(u16, &str)>,
     stack: &mut Stack,
 ) {
     let mut rules = Vec::new();
     if let Some(c) = callers.filter(|c| !c.is_empty()) {
         rules.push(json!({ "from": [{ "source": { "principals": c } }] }));
     }
-    if let Some(s) = svc {
-        if s.expose.is_some() {
-            let mut source = json!({ "principals": [principal(defaults::ISTIO_NAMESPACE, GATEWAY_SA)] });
-            if let Some(issuer) = s.traffic.jwt.as_ref().and_then(|j| j.issuer.as_ref()) {
-                source["requestPrincipals"] = json!([format!("{issuer}/*")]);
-            }
-            rules.push(json!({ "from": [{ "source": source }] }));
+    if let Some(s) = svc.filter(|s| s.expose.is_some()) {
+        let mut source = json!({ "principals": [principal(defaults::ISTIO_NAMESPACE, GATEWAY_SA)] });
+        if let Some(issuer) = s.traffic.jwt.as_ref().and_then(|j| j.issuer.as_ref()) {
+            source["requestPrincipals"] = json!([format!("{issuer}/*")]);
         }
-        if let Some((port, path)) = metrics_port(s) {
-            rules.push(json!({
-                "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": [path] } }]
-            }));
-        }
+        rules.push(json!({ "from": [{ "source": source }] }));
+    }
+    if let Some((port, path)) = metrics {
+        rules.push(json!({
+            "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": [path] } }]
+        }));
     }
     let mut spec = json!({ "selector": match_labels(&r.platform, name), "action": "ALLOW" });
     if !rules.is_empty() {

@@ -1,6 +1,7 @@
-//! Monitoring: a ServiceMonitor per service with metrics, one PrometheusRule
-//! for the platform (recording rules, standard alerts, SLO burn-rate alerts,
-//! volume, node and backup alerts), and the plain files for clusters without
+//! Monitoring: a ServiceMonitor per service with metrics, a PodMonitor per
+//! datastore with `metrics: true`, one PrometheusRule for the platform
+//! (recording rules, standard alerts, SLO burn-rate alerts, volume, node,
+//! datastore and backup alerts), and the plain files for clusters without
 //! the Prometheus Operator: the rule groups, a promtool unit test per alert
 //! (it fires above its threshold and stays silent below), a scrape
 //! configuration and the Alertmanager routing. Every alert links to its
@@ -12,6 +13,7 @@ use std::fmt::Write;
 use serde_json::{Map, Value, json};
 
 use super::{RunbookSection, Stack, labels, selector_labels};
+use crate::spec::Engine;
 use crate::spec::alerts::{Alerting, MetricKind, ReceiverKind, Rule, SECRETS_DIR, Severity};
 use crate::spec::resolve::{Resolved, Svc};
 
@@ -78,6 +80,7 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
         groups.push(service_group(svc));
     }
     groups.push(platform_group(r));
+    groups.push(datastore_group(r));
     groups.push(backup_group(r, stack));
     groups.retain(|g| !g.records.is_empty() || !g.alerts.is_empty());
 
@@ -127,6 +130,29 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
                     }),
                 ));
             }
+        }
+        // Datastores with `metrics: true`: the pods themselves (the exporter
+        // sidecar, or the engine's own endpoint); the job is the datastore's
+        // name, as for services and in the plain scrape configuration.
+        for d in &r.datastores {
+            let Some(s) = super::datastores::store_scrape(d) else { continue };
+            stack.objects.push(crd(
+                "PodMonitor",
+                &d.name,
+                &d.namespace,
+                labels(&r.platform, &d.name, "monitoring"),
+                json!({
+                    "selector": { "matchLabels": selector_labels(&r.platform, &d.name) },
+                    "namespaceSelector": { "matchNames": [d.namespace] },
+                    "jobLabel": "app.kubernetes.io/name",
+                    "podMetricsEndpoints": [{
+                        "port": s.port_name,
+                        "path": s.path,
+                        "interval": format!("{}s", DATASTORE_INTERVAL),
+                        "scheme": "http",
+                    }],
+                }),
+            ));
         }
         if !groups.is_empty() {
             stack.objects.push(crd(
@@ -816,6 +842,63 @@ fn platform_group(r: &Resolved) -> Group {
     g
 }
 
+/// Scrape interval of datastore metrics, in seconds (the services' default).
+const DATASTORE_INTERVAL: u32 = crate::spec::resolve::defaults::METRICS_INTERVAL;
+
+/// `DatastoreDown` for every datastore with `metrics: true`: the exporter's
+/// `pg_up` / `redis_up` (0 when it cannot reach the engine), or `up` of the
+/// engine's own endpoint (minio, rabbitmq); absent when nothing is scraped.
+fn datastore_group(r: &Resolved) -> Group {
+    let mut g = Group { name: format!("{}.datastores", r.platform), ..Group::default() };
+    for d in &r.datastores {
+        let Some(scrape) = super::datastores::store_scrape(d) else { continue };
+        let (name, ns) = (d.name.as_str(), d.namespace.as_str());
+        let (metric, what) = match d.engine {
+            Engine::Postgres => ("pg_up", "postgres-exporter reports PostgreSQL unreachable (pg_up 0)"),
+            Engine::Redis => ("redis_up", "redis-exporter reports Redis unreachable (redis_up 0)"),
+            _ => ("up", "Prometheus cannot scrape the server's metrics endpoint (up 0)"),
+        };
+        let sel = format!("job=\"{name}\",namespace=\"{ns}\"");
+        let out = lbl(&[("job", name), ("namespace", ns)]);
+        let s = series(metric, &with(&out, "instance", &format!("10.0.0.1:{}", scrape.port)));
+        let for_seconds = 300;
+        let (at, n) = timing(for_seconds, 0);
+        // When the data itself is lost: its restore procedure, if it has backups.
+        let restore = if d.backup.is_some() && r.backup.is_some() && super::backup::supported(d.engine) {
+            let title = super::backup::restore_title(name);
+            format!("; if the data is lost: [{title}](#{})", anchor(&title))
+        } else {
+            String::new()
+        };
+        g.alerts.push(Alert {
+            name: "DatastoreDown".into(),
+            expr: format!("max by (namespace, job) ({metric}{{{sel}}}) == 0 or absent({metric}{{{sel}}})"),
+            for_seconds,
+            severity: Severity::Critical,
+            labels: lbl(&[("severity", "critical"), ("service", name)]),
+            summary: format!("Datastore {name} ({}) is down", d.engine.as_str()),
+            description: format!(
+                "Datastore {name} in {ns}: {what}, or no target is scraped at all, for {}; the services using it fail.",
+                dur(for_seconds)
+            ),
+            runbook: DATASTORE_DOWN,
+            scope: format!(
+                "`{name}` ({}): `{metric}` 0 or absent for {}{restore}",
+                d.engine.as_str(),
+                dur(for_seconds)
+            ),
+            test: Test {
+                interval: 60,
+                fire: vec![(s.clone(), format!("0x{n}"))],
+                quiet: vec![(s, format!("1x{n}"))],
+                at,
+                out,
+            },
+        });
+    }
+    g
+}
+
 /// Seconds between runs of a cron schedule, for the common forms
 /// (`*/N * * * *`, `M * * * *`, `M */N * * *`, `M H * * *`, `M H * * D`).
 pub fn cron_interval(schedule: &str) -> Option<u32> {
@@ -1062,6 +1145,28 @@ fn scrape(r: &Resolved) -> Value {
             ],
         }));
     }
+    // Datastores: the same through their client Service, whose endpoints
+    // carry the exporter's (or the engine's) metrics port.
+    for d in &r.datastores {
+        let Some(s) = super::datastores::store_scrape(d) else { continue };
+        jobs.push(json!({
+            "job_name": d.name,
+            "scrape_interval": format!("{}s", DATASTORE_INTERVAL),
+            "metrics_path": s.path,
+            "kubernetes_sd_configs": [{ "role": "endpoints", "namespaces": { "names": [d.namespace] } }],
+            "relabel_configs": [
+                {
+                    "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
+                    "regex": format!("{};{}", d.name, s.port_name),
+                    "action": "keep",
+                },
+                { "source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace" },
+                { "source_labels": ["__meta_kubernetes_service_name"], "target_label": "service" },
+                { "source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod" },
+                { "source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container" },
+            ],
+        }));
+    }
     json!({
         "global": { "scrape_interval": "30s", "evaluation_interval": "30s" },
         "rule_files": [RULES_FILE],
@@ -1262,6 +1367,11 @@ const CUSTOM: [&str; 3] = [
     "An alert on the service's own metric, declared in the platform description.",
     "The metric on the dashboard and the service's logs around the time it started.",
     "Depends on the metric: see the service's own documentation.",
+];
+const DATASTORE_DOWN: [&str; 3] = [
+    "A datastore does not answer: its exporter reports the engine down (`pg_up`, `redis_up` at 0), its own metrics endpoint cannot be scraped, or no target is scraped at all (pod gone, NetworkPolicy or PodMonitor wrong). The services that use it fail.",
+    "`kubectl -n NS get pods -l app.kubernetes.io/name=DATASTORE` (Pending? CrashLoopBackOff? not Ready?); `kubectl -n NS describe statefulset DATASTORE` (events, volume attach); `kubectl -n NS logs DATASTORE-0 -c ENGINE --previous`; the exporter's own log (`-c postgres-exporter` / `-c redis-exporter`) for authentication errors; the volume (`kubectl -n NS get pvc`): a full disk stops PostgreSQL.",
+    "Fix what the events and logs show (volume full or not attached, credentials changed in the Secret but not in the database, out of memory: raise `resources` in the description); restart the pod (`kubectl -n NS delete pod DATASTORE-0`) once the cause is gone. Data lives on the volume, which survives the pod; if the data itself is lost, restore it (the link above, when the datastore has backups).",
 ];
 const BACKUP_FAILED: [&str; 3] = [
     "A run of a backup CronJob failed: this backup point is missing.",

@@ -145,7 +145,8 @@ fn policy(
 /// Default-deny ingress and egress in every namespace, DNS for every pod,
 /// and one policy per workload that opens exactly the declared connections:
 /// ingress from its `uses` clients, the ingress controller (when exposed) and
-/// Prometheus (its metrics port); egress to what it uses.
+/// Prometheus (its metrics port); egress to what it uses. Datastores admit
+/// their clients, their backup pods and Prometheus (with `metrics: true`).
 pub fn network_policies(r: &Resolved, stack: &mut Stack) {
     let p = &r.platform;
     for ns in r.namespaces() {
@@ -260,7 +261,17 @@ pub fn network_policies(r: &Resolved, stack: &mut Stack) {
         // Backup and restore pods connect too (and a Redis restore is a sync
         // from the restore pod).
         let (backup_in, backup_out) = super::backup::datastore_rules(r, d);
-        let ingress: Vec<_> = from_clients(&d.name, &[port]).into_iter().chain(backup_in).collect();
+        let mut ingress: Vec<_> = from_clients(&d.name, &[port]).into_iter().chain(backup_in).collect();
+        // Prometheus scrapes the exporter sidecar (or the engine's own endpoint).
+        if let Some(s) = super::datastores::store_scrape(d) {
+            ingress.push(net::NetworkPolicyIngressRule {
+                from: Some(vec![net::NetworkPolicyPeer {
+                    namespace_selector: Some(ns_selector(&r.monitoring_namespace)),
+                    ..Default::default()
+                }]),
+                ports: tcp([s.port]),
+            });
+        }
         if ingress.is_empty() && backup_out.is_empty() {
             continue;
         }

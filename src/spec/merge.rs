@@ -104,7 +104,19 @@ fields!(Metrics { path, port, interval, requests, status_label, duration, histog
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });
-fields!(Datastore { engine, version, image, storage, storage_class, replicas, namespace, resources, database, backup });
+fields!(Datastore {
+    engine,
+    version,
+    image,
+    storage,
+    storage_class,
+    replicas,
+    namespace,
+    resources,
+    database,
+    backup,
+    metrics,
+});
 
 impl<T: Merge> Merge for Option<T> {
     fn merge(&mut self, other: Self) {

@@ -534,6 +534,11 @@ pub struct Datastore {
     /// Scheduled dumps to the platform's `backup.bucket`, with a restore Job
     /// (postgres, redis, minio).
     pub backup: Option<DatastoreBackup>,
+    /// `true`: Prometheus metrics, a PodMonitor and a down alert — an exporter
+    /// sidecar for postgres and redis, the server's own endpoint for minio and
+    /// rabbitmq (neo4j Community has none).
+    #[schemars(with = "Option<bool>")]
+    pub metrics: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -218,6 +218,9 @@ pub struct Store {
     pub limits: LimitsR,
     pub database: String,
     pub backup: Option<StoreBackup>,
+    /// Prometheus metrics (`metrics: true`): an exporter sidecar or the
+    /// engine's own endpoint, scraped by a PodMonitor.
+    pub metrics: bool,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.
@@ -1074,6 +1077,17 @@ impl Cx<'_> {
             self.err(Pos::UNKNOWN, m, None);
         }
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
+        let metrics = d.metrics.as_ref().is_some_and(|m| m.value);
+        if metrics && crate::generate::datastores::scrape(engine).is_none() {
+            self.err(
+                d.metrics.as_ref().map_or(Pos::UNKNOWN, |m| pos_of(&m.referenced)),
+                format!(
+                    "datastore `{name}` ({}) has no metrics: Neo4j Community serves no Prometheus endpoint (only Enterprise does)",
+                    engine.as_str()
+                ),
+                Some("remove `metrics` from this datastore".into()),
+            );
+        }
         if self.errors.len() > before {
             return None;
         }
@@ -1089,6 +1103,7 @@ impl Cx<'_> {
             replicas,
             requests,
             limits,
+            metrics,
         })
     }
 }
