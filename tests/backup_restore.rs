@@ -90,21 +90,7 @@ fn generated() -> BTreeMap<String, Value> {
 }
 
 fn generated_from(example: &str) -> BTreeMap<String, Value> {
-    let description = common::repo().join(format!("examples/{example}.yaml"));
-    let platform = kubeproof::spec::load(&description).expect("the example loads");
-    let built = kubeproof::build::build(&platform, &description).expect("the example generates");
-    let mut out = BTreeMap::new();
-    for (path, bytes) in built.tree.iter() {
-        let p = path.to_string_lossy();
-        if !p.starts_with("kustomize/base/") || !p.ends_with(".yaml") || p.ends_with("kustomization.yaml") {
-            continue;
-        }
-        let text = std::str::from_utf8(bytes).expect("UTF-8");
-        for doc in common::parse_docs(text).expect("generated YAML parses") {
-            out.insert(common::object_id(&doc), doc);
-        }
-    }
-    out
+    common::base_objects(example)
 }
 
 /// A container of a pod spec, by name.

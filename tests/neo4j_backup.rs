@@ -20,20 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 fn generated() -> BTreeMap<String, Value> {
-    let description = common::repo().join("examples/kailash.yaml");
-    let platform = kubeproof::spec::load(&description).expect("the example loads");
-    let built = kubeproof::build::build(&platform, &description).expect("the example generates");
-    let mut out = BTreeMap::new();
-    for (path, bytes) in built.tree.iter() {
-        let p = path.to_string_lossy();
-        if !p.starts_with("kustomize/base/") || !p.ends_with(".yaml") || p.ends_with("kustomization.yaml") {
-            continue;
-        }
-        for doc in common::parse_docs(std::str::from_utf8(bytes).expect("UTF-8")).expect("generated YAML parses") {
-            out.insert(common::object_id(&doc), doc);
-        }
-    }
-    out
+    common::base_objects("kailash")
 }
 
 fn get<'a>(objects: &'a BTreeMap<String, Value>, id: &str) -> &'a Value {
@@ -326,29 +313,45 @@ fn patches(api: &Api) -> Vec<String> {
     api.lines.try_iter().filter_map(|l| l.strip_prefix("PATCH ").map(str::to_string)).collect()
 }
 
-#[test]
-fn hold_stops_neo4j_before_the_dump_and_starts_it_again_on_sigterm() {
-    if !tools() {
-        return;
-    }
+/// What one run of the hold script did: whether it marked Neo4j stopped
+/// within `wait`, the PATCHes before SIGTERM and after, its exit status
+/// and output.
+struct HoldRun {
+    stopped: bool,
+    before: Vec<String>,
+    after: Vec<String>,
+    status: std::process::ExitStatus,
+    out: String,
+}
+
+fn run_hold(fail_reads: bool, wait: Duration) -> HoldRun {
     let dir = tempfile::tempdir().unwrap();
     certificate(dir.path());
-    let api = api(dir.path(), false);
+    let api = api(dir.path(), fail_reads);
     let (script, env) = hold_script();
     let script = setup(dir.path(), &script, api.port);
     let hold_dir = dir.path().join("hold");
     std::fs::create_dir(&hold_dir).unwrap();
     let child = start(&script, &env, &hold_dir);
-    let stopped = wait_for("the stopped marker", Duration::from_secs(30), || hold_dir.join("stopped").exists());
+    let stopped = wait_for("the stopped marker", wait, || hold_dir.join("stopped").exists());
     let before = patches(&api);
     let (status, out) = terminate(child);
+    std::thread::sleep(Duration::from_millis(200));
+    HoldRun { stopped, before, after: patches(&api), status, out }
+}
+
+#[test]
+fn hold_stops_neo4j_before_the_dump_and_starts_it_again_on_sigterm() {
+    if !tools() {
+        return;
+    }
+    let HoldRun { stopped, before, after, status, out } = run_hold(false, Duration::from_secs(30));
     assert!(stopped, "the hold never marked Neo4j stopped:\n{out}");
     // Scaled to 0 before the marker; the stand-in reports status.replicas 0
     // only after two reads, so the script waited for it.
     assert_eq!(before, [r#"{"spec":{"replicas":0}}"#], "{out}");
     assert!(status.success(), "the hold exits 0 after restoring Neo4j ({status}):\n{out}");
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(patches(&api), [r#"{"spec":{"replicas":1}}"#], "scaled back to REPLICAS on SIGTERM:\n{out}");
+    assert_eq!(after, [r#"{"spec":{"replicas":1}}"#], "scaled back to REPLICAS on SIGTERM:\n{out}");
     assert!(out.contains("scaled neo4j back to 1"), "{out}");
 }
 
@@ -357,25 +360,11 @@ fn hold_never_reports_stopped_while_it_cannot_see_neo4j_stop_and_still_restarts_
     if !tools() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    certificate(dir.path());
     // Reads of the StatefulSet fail: the script cannot know the pod has
     // exited, so the dump must not start (the startup probe never passes).
-    let api = api(dir.path(), true);
-    let (script, env) = hold_script();
-    let script = setup(dir.path(), &script, api.port);
-    let hold_dir = dir.path().join("hold");
-    std::fs::create_dir(&hold_dir).unwrap();
-    let child = start(&script, &env, &hold_dir);
-    let stopped = wait_for("the stopped marker", Duration::from_secs(6), || hold_dir.join("stopped").exists());
-    let (status, out) = terminate(child);
+    let HoldRun { stopped, before, after, status, out } = run_hold(true, Duration::from_secs(6));
     assert!(!stopped, "marked stopped without seeing Neo4j's pods exit:\n{out}");
     assert!(status.success(), "{status}:\n{out}");
-    std::thread::sleep(Duration::from_millis(200));
-    let all = patches(&api);
-    assert_eq!(
-        all,
-        [r#"{"spec":{"replicas":0}}"#, r#"{"spec":{"replicas":1}}"#],
-        "stopped, then started again:\n{out}"
-    );
+    assert_eq!(before, [r#"{"spec":{"replicas":0}}"#], "{out}");
+    assert_eq!(after, [r#"{"spec":{"replicas":1}}"#], "started again:\n{out}");
 }

@@ -53,16 +53,8 @@ fn generated_shell_scripts_pass_shellcheck() {
     assert!(all.len() >= 10, "only {} scripts found", all.len());
     let mut failures = Vec::new();
     for script in &all {
-        let mut child = Command::new("shellcheck")
-            .args(["--shell=sh", "--severity=style", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("shellcheck runs");
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-        let o = child.wait_with_output().unwrap();
-        if !o.status.success() {
-            failures.push(format!("{}\n--- script ---\n{script}", String::from_utf8_lossy(&o.stdout)));
+        if let Err(report) = shellcheck(script) {
+            failures.push(format!("{report}\n--- script ---\n{script}"));
         }
     }
     assert!(
@@ -80,12 +72,19 @@ fn shellcheck_reports_a_faulty_script() {
     if !common::tool_available("shellcheck", &["--version"]) {
         return;
     }
+    let report = shellcheck("set -eu\nrm -rf $BACKUP_DIR/*\n").expect_err("an unquoted expansion");
+    assert!(report.contains("SC2086"), "{report}");
+}
+
+/// `shellcheck` as POSIX sh, every severity: Ok, or its report.
+fn shellcheck(script: &str) -> Result<(), String> {
     let mut child = Command::new("shellcheck")
         .args(["--shell=sh", "--severity=style", "-"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .expect("shellcheck runs");
-    child.stdin.take().unwrap().write_all(b"set -eu\nrm -rf $BACKUP_DIR/*\n").unwrap();
-    assert!(!child.wait().unwrap().success());
+    child.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("write the script");
+    let o = child.wait_with_output().expect("shellcheck ends");
+    if o.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&o.stdout).into_owned()) }
 }

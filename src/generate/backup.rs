@@ -162,7 +162,8 @@ echo "dumped $NEO4J_DATABASE to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
 }
 
 /// Neo4j: the `hold` container (a native sidecar, Neo4j's own image: sh,
-/// wget and jq). It scales the StatefulSet to 0 through the Kubernetes API,
+/// wget and jq; `--no-hsts`: wget would otherwise try to write its HSTS
+/// file into the read-only home). It scales the StatefulSet to 0 through the Kubernetes API,
 /// waits until no pod is left, marks HOLD_DIR/stopped (its startup probe,
 /// which lets the next containers start), and on SIGTERM — sent when the
 /// pod's work ends, failed or not, or its deadline passes — scales it back
@@ -174,7 +175,7 @@ pub fn hold_script() -> String {
 api=https://kubernetes.default.svc
 sts="$api/apis/apps/v1/namespaces/$NAMESPACE/statefulsets/$STATEFULSET"
 call() {{
-  wget -q -O- --ca-certificate={TOKEN_DIR}/ca.crt \
+  wget -q -O- --no-hsts --ca-certificate={TOKEN_DIR}/ca.crt \
     --header="Authorization: Bearer $(cat {TOKEN_DIR}/token)" "$@"
 }}
 scale() {{

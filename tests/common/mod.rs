@@ -221,6 +221,27 @@ pub fn parse_docs(yaml: &str) -> Result<Vec<Value>, String> {
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
 
+/// The base objects of `examples/EXAMPLE.yaml`, by [`object_id`], parsed
+/// back from the YAML files `gen` writes (built in process).
+#[allow(dead_code)] // not every test file uses it
+pub fn base_objects(example: &str) -> BTreeMap<String, Value> {
+    let description = repo().join(format!("examples/{example}.yaml"));
+    let platform = kubeproof::spec::load(&description).expect("the example loads");
+    let built = kubeproof::build::build(&platform, &description).expect("the example generates");
+    let mut out = BTreeMap::new();
+    for (path, bytes) in built.tree.iter() {
+        let p = path.to_string_lossy();
+        if !p.starts_with("kustomize/base/") || !p.ends_with(".yaml") || p.ends_with("kustomization.yaml") {
+            continue;
+        }
+        let text = std::str::from_utf8(bytes).expect("UTF-8");
+        for doc in parse_docs(text).expect("generated YAML parses") {
+            out.insert(object_id(&doc), doc);
+        }
+    }
+    out
+}
+
 /// `Kind/namespace/name` (or `Kind/name`) of a Kubernetes object.
 pub fn object_id(o: &Value) -> String {
     let kind = o["kind"].as_str().unwrap_or("?");
