@@ -19,6 +19,8 @@
 
 mod common;
 
+use common::pod_container as container;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -91,16 +93,6 @@ fn generated() -> BTreeMap<String, Value> {
 
 fn generated_from(example: &str) -> BTreeMap<String, Value> {
     common::base_objects(example)
-}
-
-/// A container of a pod spec, by name.
-fn container<'a>(pod: &'a Value, name: &str) -> &'a Value {
-    ["initContainers", "containers"]
-        .iter()
-        .filter_map(|k| pod[*k].as_array())
-        .flatten()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no container {name} in {pod}"))
 }
 
 /// The container's script (`sh -c SCRIPT`) and environment, as generated:

@@ -133,8 +133,10 @@ fn postgres_and_redis_get_an_exporter_sidecar_reading_their_secret() {
             c["resources"]["requests"]["cpu"].is_string() && c["resources"]["limits"]["memory"].is_string(),
             "{ds}"
         );
-        assert_eq!(c["readinessProbe"]["httpGet"]["port"], "metrics", "{ds}");
-        assert_eq!(c["livenessProbe"]["tcpSocket"]["port"], "metrics", "{ds}");
+        // Liveness of the exporter process only: no readiness probe, which
+        // would take the datastore out of its Service with the exporter.
+        assert_eq!(c["livenessProbe"]["httpGet"]["port"], "metrics", "{ds}");
+        assert!(c["readinessProbe"].is_null(), "{ds}");
         // Both Services carry the port, by name.
         for svc in [ds.to_string(), format!("{ds}-headless")] {
             let s = find(&e.objects, "Service", PLATFORM, &svc);

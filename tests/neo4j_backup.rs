@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::pod_container as container;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -29,15 +31,6 @@ fn get<'a>(objects: &'a BTreeMap<String, Value>, id: &str) -> &'a Value {
 
 fn names(list: &Value) -> Vec<&str> {
     list.as_array().map(|l| l.iter().filter_map(|c| c["name"].as_str()).collect()).unwrap_or_default()
-}
-
-fn container<'a>(pod: &'a Value, name: &str) -> &'a Value {
-    ["initContainers", "containers"]
-        .iter()
-        .filter_map(|k| pod[*k].as_array())
-        .flatten()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no container {name}"))
 }
 
 fn env(c: &Value, name: &str) -> String {

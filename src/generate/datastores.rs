@@ -93,8 +93,8 @@ pub struct Scrape {
 struct Exporter {
     name: &'static str,
     image: &'static str,
-    /// Path that answers without querying the datastore (readiness).
-    ready: &'static str,
+    /// Path that answers without querying the datastore (liveness).
+    health: &'static str,
 }
 
 /// The metrics endpoint of an engine: an exporter sidecar's port (postgres,
@@ -121,12 +121,12 @@ fn exporter(engine: Engine) -> Option<Exporter> {
         Engine::Postgres => Some(Exporter {
             name: "postgres-exporter",
             image: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
-            ready: "/",
+            health: "/",
         }),
         Engine::Redis => Some(Exporter {
             name: "redis-exporter",
             image: "docker.io/oliver006/redis_exporter:v1.66.0",
-            ready: "/health",
+            health: "/health",
         }),
         _ => None,
     }
@@ -164,22 +164,17 @@ fn exporter_container(store: &Store, secret: &str) -> Option<core::Container> {
             &Requests { cpu: Cpu::from_millis(50), memory: Bytes(64 * MI) },
             &LimitsR { cpu: None, memory: Bytes(128 * MI) },
         )),
+        // Liveness only: a readiness probe would take the datastore out of
+        // its Service whenever the exporter is unwell (a pod is Ready only
+        // when all its containers are). KP204 leaves metrics-only sidecars alone.
         liveness_probe: Some(core::Probe {
-            tcp_socket: Some(core::TCPSocketAction { port: port.clone(), host: None }),
-            period_seconds: Some(20),
-            timeout_seconds: Some(3),
-            failure_threshold: Some(3),
-            success_threshold: Some(1),
-            ..Default::default()
-        }),
-        readiness_probe: Some(core::Probe {
             http_get: Some(core::HTTPGetAction {
-                path: Some(x.ready.into()),
+                path: Some(x.health.into()),
                 port,
                 scheme: Some("HTTP".into()),
                 ..Default::default()
             }),
-            period_seconds: Some(10),
+            period_seconds: Some(20),
             timeout_seconds: Some(3),
             failure_threshold: Some(3),
             success_threshold: Some(1),

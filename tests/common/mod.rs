@@ -242,6 +242,17 @@ pub fn base_objects(example: &str) -> BTreeMap<String, Value> {
     out
 }
 
+/// A container of a pod spec (init containers first), by name.
+#[allow(dead_code)] // not every test file uses it
+pub fn pod_container<'a>(pod: &'a Value, name: &str) -> &'a Value {
+    ["initContainers", "containers"]
+        .iter()
+        .filter_map(|k| pod[*k].as_array())
+        .flatten()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name} in {pod}"))
+}
+
 /// `Kind/namespace/name` (or `Kind/name`) of a Kubernetes object.
 pub fn object_id(o: &Value) -> String {
     let kind = o["kind"].as_str().unwrap_or("?");

@@ -17,8 +17,10 @@ static META: Meta = Meta {
            `readinessProbe`. A warning when a Service of the checked set selects the pod, for \
            each container that declares ports (or the only container); an info for containers \
            that declare ports when no Service selects them. Containers without ports next to \
-           others are taken for sidecars and left alone, as are Services with \
-           `publishNotReadyAddresses`.",
+           others are taken for sidecars and left alone, and so are metrics exporters next to \
+           others (every port named `metrics` or `*-metrics`): their readiness would make the \
+           pod's depend on the exporter. Services with `publishNotReadyAddresses` select no \
+           pod here.",
     why: "Without a readiness probe a pod is Ready as soon as its containers start: Services send \
           it requests before the application listens (errors on every rollout and scale-up), \
           and keep sending while it is overloaded or lost its dependencies. Rolling updates \
@@ -70,6 +72,9 @@ spec:
             httpGet: { path: /ready, port: http }
         - name: log-shipper
           image: fluent/fluent-bit:3.1.9
+        - name: statsd-exporter
+          image: quay.io/prometheus/statsd-exporter:v0.27.1
+          ports: [{ name: metrics, containerPort: 9102 }]
 ---
 apiVersion: batch/v1
 kind: Job
@@ -107,6 +112,9 @@ impl Check for MissingReadinessProbe {
                 if !(has_ports || selected && containers == 1) {
                     continue;
                 }
+                if containers > 1 && has_ports && c.ports().all(|(_, name, _)| metrics_port(name)) {
+                    continue;
+                }
                 let f = out.report(
                     pod.object,
                     c.field("/name"),
@@ -121,4 +129,9 @@ impl Check for MissingReadinessProbe {
             }
         }
     }
+}
+
+/// A port by which Prometheus scrapes, not one that serves requests.
+fn metrics_port(name: Option<&str>) -> bool {
+    name.is_some_and(|n| n == "metrics" || n.ends_with("-metrics"))
 }
