@@ -98,6 +98,12 @@ fn each_uses_edge_is_opened_on_both_sides_on_the_target_ports_only() {
     let external = &api["spec"]["egress"][1];
     assert_eq!(external["ports"], tcp(&[443]));
     assert_eq!(external["to"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
+    // Anywhere but the cluster's own ranges: the private ones and the shared
+    // address space (RFC 6598) some clusters give pods and Services.
+    assert_eq!(
+        external["to"][0]["ipBlock"]["except"],
+        json!(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"])
+    );
     assert_eq!(api["spec"]["egress"].as_array().map(Vec::len), Some(2), "api uses exactly db and payments");
 
     let db = named(&all, "data", "db");

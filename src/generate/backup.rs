@@ -829,7 +829,7 @@ fn bucket_peer(r: &Resolved, t: &BackupTarget) -> net::NetworkPolicyPeer {
     net::NetworkPolicyPeer {
         ip_block: Some(net::IPBlock {
             cidr: "0.0.0.0/0".into(),
-            except: Some(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].iter().map(|c| c.to_string()).collect()),
+            except: Some(super::network::PRIVATE.iter().map(|c| c.to_string()).collect()),
         }),
         ..Default::default()
     }

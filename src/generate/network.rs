@@ -73,9 +73,10 @@ pub fn ingresses(r: &Resolved, stack: &mut Stack) {
     }
 }
 
-/// Private address ranges: egress to external hosts goes anywhere but here
-/// (a NetworkPolicy cannot name a host, only addresses).
-const PRIVATE: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+/// Private address ranges, and the shared address space (RFC 6598) that
+/// some clusters give pods and Services: egress to external hosts goes
+/// anywhere but here (a NetworkPolicy cannot name a host, only addresses).
+pub const PRIVATE: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
 
 fn ns_selector(ns: &str) -> LabelSelector {
     LabelSelector {
