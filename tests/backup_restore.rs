@@ -88,11 +88,7 @@ fn servers() -> Option<Servers> {
 /// The generated objects of machine-native-ops (PostgreSQL every 4h kept 30d,
 /// Redis every 30m kept 7d), parsed back from the YAML files `gen` writes.
 fn generated() -> BTreeMap<String, Value> {
-    generated_from("machine-native-ops")
-}
-
-fn generated_from(example: &str) -> BTreeMap<String, Value> {
-    common::base_objects(example)
+    common::base_objects("machine-native-ops")
 }
 
 /// The container's script (`sh -c SCRIPT`) and environment, as generated:
@@ -484,7 +480,7 @@ fn tree(dir: &Path) -> String {
 /// retention, picking the newest, restoring over changed data.
 #[test]
 fn minio_mirror_restores_the_buckets_and_prunes_old_mirrors() {
-    let objects = generated_from("health-platform");
+    let objects = common::base_objects("health-platform");
     let cron = &objects["CronJob/health-data/datalake-backup"];
     let job = &objects["Job/health-data/datalake-restore"];
     assert_eq!(job["spec"]["suspend"], true);

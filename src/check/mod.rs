@@ -238,20 +238,8 @@ pub struct Outcome {
 /// annotations and the configuration's severities.
 pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     let objects = &loaded.objects[..];
-    let index = Index::build(objects);
-    let schemas = schema::Schemas::new(config.minor());
-    let pods = pods::all(objects).collect();
-    let cx = Context {
-        objects,
-        sources: &loaded.sources,
-        index: &index,
-        schemas: &schemas,
-        minor: config.minor(),
-        config,
-        pods,
-    };
     let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
-    let findings = run_checks(&cx, &checks);
+    let findings = with_context(loaded, config, |cx| run_checks(cx, &checks));
     let mut findings = config::apply(findings, objects, config);
     findings.sort_by(|a, b| {
         let (oa, ob) = (&objects[a.object], &objects[b.object]);

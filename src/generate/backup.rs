@@ -539,11 +539,7 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
             failed_jobs_history_limit: Some(3),
             job_template: batch::JobTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels_b.clone()), ..Default::default() }),
-                spec: Some(beside(
-                    neo4j.then_some(store),
-                    r,
-                    job_spec(r, &labels_b, &sa, uid, init, main, &pieces, deadline, false),
-                )),
+                spec: Some(beside(r, store, job_spec(r, &labels_b, &sa, uid, init, main, &pieces, deadline, false))),
             },
             ..Default::default()
         }),
@@ -609,11 +605,7 @@ fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBack
     }
     stack.push(&batch::Job {
         metadata: meta(&rname, ns, &labels_r),
-        spec: Some(beside(
-            neo4j.then_some(store),
-            r,
-            job_spec(r, &labels_r, &sa, uid, init, main, &pieces, 4 * 3600, true),
-        )),
+        spec: Some(beside(r, store, job_spec(r, &labels_r, &sa, uid, init, main, &pieces, 4 * 3600, true))),
         ..Default::default()
     });
 
@@ -702,7 +694,11 @@ fn neo4j_pod(
         mount_path: super::datastores::data_path(store.engine).into(),
         ..Default::default()
     }];
-    for (i, path) in ["/logs", "/var/lib/neo4j/run"].iter().enumerate() {
+    // The image's own scratch paths (neo4j-admin writes there too), but /tmp,
+    // which every backup pod mounts already.
+    let mounted: Vec<String> = pieces.mounts.iter().map(|m| m.mount_path.clone()).collect();
+    let paths = super::datastores::scratch_paths(store.engine).iter().filter(|p| !mounted.iter().any(|m| m == *p));
+    for (i, path) in paths.enumerate() {
         let (v, m) = scratch(&format!("neo4j-{i}"), path);
         pieces.volumes.push(v);
         mounts.push(m);
@@ -796,9 +792,12 @@ fn neo4j_pod(
 }
 
 /// Neo4j: the pod must run on the node of the datastore's pod, to mount its
-/// ReadWriteOnce volume.
-fn beside(store: Option<&Store>, r: &Resolved, mut spec: batch::JobSpec) -> batch::JobSpec {
-    let (Some(store), Some(pod)) = (store, spec.template.spec.as_mut()) else { return spec };
+/// ReadWriteOnce volume. Other engines' pods connect over the network.
+fn beside(r: &Resolved, store: &Store, mut spec: batch::JobSpec) -> batch::JobSpec {
+    if store.engine != Engine::Neo4j {
+        return spec;
+    }
+    let Some(pod) = spec.template.spec.as_mut() else { return spec };
     pod.affinity = Some(core::Affinity {
         pod_affinity: Some(core::PodAffinity {
             required_during_scheduling_ignored_during_execution: Some(vec![core::PodAffinityTerm {
@@ -848,14 +847,7 @@ fn container(
         image_pull_policy: Some("IfNotPresent".into()),
         command: Some(vec!["sh".into(), "-c".into(), script]),
         env: Some(env.to_vec()),
-        resources: Some(core::ResourceRequirements {
-            requests: Some(BTreeMap::from([
-                ("cpu".to_string(), quantity("100m")),
-                ("memory".to_string(), quantity("128Mi")),
-            ])),
-            limits: Some(BTreeMap::from([("memory".to_string(), quantity("512Mi"))])),
-            ..Default::default()
-        }),
+        resources: Some(resources("100m", "128Mi", "512Mi")),
         security_context: Some(container_security()),
         volume_mounts: Some(mounts.to_vec()),
         termination_message_policy: Some("FallbackToLogsOnError".into()),

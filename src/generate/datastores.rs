@@ -209,6 +209,12 @@ pub fn uid(engine: Engine) -> u32 {
     info(engine).uid
 }
 
+/// Writable scratch paths the engine's image needs (emptyDirs under a
+/// read-only root).
+pub fn scratch_paths(engine: Engine) -> &'static [&'static str] {
+    info(engine).scratch
+}
+
 /// Where the engine keeps its data (the volume's mount path).
 pub fn data_path(engine: Engine) -> &'static str {
     info(engine).data_path
