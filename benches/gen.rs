@@ -43,7 +43,7 @@ fn main() {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let mut objects = 0;
         let pipeline = time(50, || {
-            let p = kubeproof::spec::load(path).expect("example loads");
+            let p = kubeproof::description::load(path).expect("example loads");
             let built = kubeproof::build::build(&p, path).expect("example builds");
             objects = built.base.objects.len() + built.envs.iter().map(|(_, s)| s.objects.len()).sum::<usize>();
         });

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::Error;
+use crate::description::Platform;
+use crate::description::resolve::resolve;
 use crate::emit::files::Tree;
 use crate::generate::{self, Stack};
-use crate::spec::Platform;
-use crate::spec::resolve::resolve;
 
 /// Name of the single overlay written when a description has no environments.
 pub const DEFAULT_ENV: &str = "default";
@@ -52,8 +52,11 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
-    let monitoring_ns =
-        p.cluster.monitoring_namespace.as_deref().unwrap_or(crate::spec::resolve::defaults::MONITORING_NAMESPACE);
+    let monitoring_ns = p
+        .cluster
+        .monitoring_namespace
+        .as_deref()
+        .unwrap_or(crate::description::resolve::defaults::MONITORING_NAMESPACE);
     crate::emit::dashboards::emit(&base, monitoring_ns, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
     let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();

@@ -1,6 +1,6 @@
 //! kubeproof: one platform description in, a proven Kubernetes stack out.
 //!
-//! - [`spec`]: the description (`platform.yaml`), typed, with positions.
+//! - [`description`]: the platform description (`platform.yaml`), typed, with positions.
 //! - [`generate`]: objects per area (workloads, datastores, network).
 //! - [`emit`]: kustomize layout, YAML, atomic files on disk.
 //! - [`build`]: the `gen` pipeline tying them together.
@@ -11,13 +11,13 @@ pub mod budget;
 pub mod build;
 pub mod check;
 pub mod cli;
+pub mod description;
 pub mod diag;
 pub mod emit;
 pub mod generate;
 pub mod graph;
 pub mod reach;
 pub mod render;
-pub mod spec;
 
 /// Errors that end a command. Input errors carry diagnostics with positions.
 #[derive(Debug, thiserror::Error)]

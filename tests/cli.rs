@@ -28,7 +28,7 @@ use common::{
     examples, fill_secrets, gen_cmd, gen_ok, have_kubectl, kubeproof, kustomize, mtimes, overlays, parse_docs,
     read_tree, stem, tool_available,
 };
-use kubeproof::spec::starter::{EXAMPLES, STARTER};
+use kubeproof::description::starter::{EXAMPLES, STARTER};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

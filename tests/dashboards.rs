@@ -75,12 +75,12 @@ fn records(out: &Path) -> BTreeSet<String> {
 
 /// Metrics the description's services declare, in every environment.
 fn declared(description: &Path) -> BTreeSet<String> {
-    let p = kubeproof::spec::load(description).expect("example loads");
+    let p = kubeproof::description::load(description).expect("example loads");
     let envs: Vec<Option<&str>> =
         std::iter::once(None).chain(p.environments.keys().map(|k| Some(k.as_str()))).collect();
     let mut names = BTreeSet::new();
     for env in envs {
-        let r = kubeproof::spec::resolve::resolve(&p, env, description).expect("example resolves");
+        let r = kubeproof::description::resolve::resolve(&p, env, description).expect("example resolves");
         for s in &r.services {
             if let Some(m) = &s.metrics {
                 names.insert(m.requests.clone());
@@ -229,8 +229,8 @@ fn fingerprint_overview_has_the_panels_platforms_md_asks_for() {
 #[test]
 fn backup_dashboard_reads_the_backup_cronjobs() {
     let path = repo().join("examples/machine-native-ops.yaml");
-    let p = kubeproof::spec::load(&path).expect("loads");
-    let r = kubeproof::spec::resolve::resolve(&p, None, &path).expect("resolves");
+    let p = kubeproof::description::load(&path).expect("loads");
+    let r = kubeproof::description::resolve::resolve(&p, None, &path).expect("resolves");
     let mut stack = kubeproof::generate::generate(&r);
     for name in ["postgres-backup", "redis-backup"] {
         stack.objects.push(kubeproof::generate::Object {

@@ -25,7 +25,7 @@ struct Env {
     proof: Vec<String>,
 }
 
-fn build(platform: &kubeproof::spec::Platform, file: &Path, env: &str) -> Env {
+fn build(platform: &kubeproof::description::Platform, file: &Path, env: &str) -> Env {
     let built = kubeproof::build::build(platform, file).expect("generates");
     let (_, stack) = built.envs.iter().find(|(e, _)| e == env).expect("environment");
     let m = stack.monitoring.clone().expect("monitoring files");
@@ -48,13 +48,13 @@ fn build(platform: &kubeproof::spec::Platform, file: &Path, env: &str) -> Env {
 
 fn example() -> Env {
     let file = common::repo().join(format!("examples/{PLATFORM}.yaml"));
-    let platform = kubeproof::spec::load(&file).expect("valid example");
+    let platform = kubeproof::description::load(&file).expect("valid example");
     build(&platform, &file, "default")
 }
 
 fn described(text: &str, env: &str) -> Env {
     let file = Path::new("platform.yaml");
-    let platform = kubeproof::spec::parse(text, file).expect("valid description");
+    let platform = kubeproof::description::parse(text, file).expect("valid description");
     build(&platform, file, env)
 }
 

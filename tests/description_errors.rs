@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kubeproof::description::starter::STARTER;
 use kubeproof::diag::{Diagnostic, Pos};
-use kubeproof::spec::starter::STARTER;
 
 /// The starter with `old` (which must occur exactly once) replaced by `new`.
 fn starter_with(old: &str, new: &str) -> String {
@@ -727,7 +727,7 @@ fn independent_errors_are_all_reported() {
 // ------------------------------------------------------------ the library
 
 fn parse_err(text: &str) -> Vec<Diagnostic> {
-    match kubeproof::spec::parse(text, Path::new("platform.yaml")) {
+    match kubeproof::description::parse(text, Path::new("platform.yaml")) {
         Ok(_) => panic!("accepted:\n{text}"),
         Err(d) => d,
     }
@@ -749,7 +749,7 @@ datastores:
 
 #[test]
 fn parse_accepts_the_small_description() {
-    kubeproof::spec::parse(SMALL, Path::new("platform.yaml")).unwrap();
+    kubeproof::description::parse(SMALL, Path::new("platform.yaml")).unwrap();
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use kubeproof::diag::Severity;
 
-fn built(path: &Path) -> (kubeproof::spec::Platform, kubeproof::build::Built) {
-    let platform = kubeproof::spec::load(path).unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
+fn built(path: &Path) -> (kubeproof::description::Platform, kubeproof::build::Built) {
+    let platform = kubeproof::description::load(path).unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
     let built = kubeproof::build::build(&platform, path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (platform, built)
 }

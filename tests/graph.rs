@@ -103,7 +103,7 @@ fn parse_svg(xml: &str) -> Svg {
 
 /// `(namespace/Kind/name, name)` of every workload the description generates.
 fn workloads(description: &Path) -> Vec<(String, String)> {
-    let platform = kubeproof::spec::load(description).expect("a valid example");
+    let platform = kubeproof::description::load(description).expect("a valid example");
     let built = kubeproof::build::build(&platform, description).expect("the example builds");
     let loaded = kubeproof::build::stack_sources("kustomize/base", &built.base).expect("the stack loads");
     let mut out: Vec<(String, String)> = loaded

@@ -27,7 +27,7 @@ struct Build {
 /// are added to `failures`, so one broken example does not hide the others.
 fn build_example(description: &Path, failures: &mut Failures, builds: &mut Vec<Build>) {
     let name = common::stem(description);
-    let platform = match kubeproof::spec::load(description) {
+    let platform = match kubeproof::description::load(description) {
         Ok(p) => p,
         Err(diags) => {
             failures.add(format!("{name}: load"), format!("{diags:#?}"));

@@ -26,7 +26,7 @@ fn built(name: &str, env: &str) -> Vec<Value> {
 
 fn generated(name: &str, env: &str) -> Vec<Value> {
     let file = common::repo().join(format!("examples/{name}.yaml"));
-    let platform = kubeproof::spec::load(&file).expect("valid example");
+    let platform = kubeproof::description::load(&file).expect("valid example");
     let built = kubeproof::build::build(&platform, &file).expect("generated");
     let (_, stack) = built.envs.iter().find(|(e, _)| e == env).expect("environment");
     stack.objects.iter().map(|o| o.value.clone()).collect()

@@ -37,7 +37,7 @@ external:
 
 fn policies() -> Vec<Value> {
     let file = Path::new("platform.yaml");
-    let platform = kubeproof::spec::parse(DESCRIPTION, file).expect("valid description");
+    let platform = kubeproof::description::parse(DESCRIPTION, file).expect("valid description");
     let built = kubeproof::build::build(&platform, file).expect("generated");
     built.base.objects.iter().filter(|o| o.kind == "NetworkPolicy").map(|o| o.value.clone()).collect()
 }

@@ -93,7 +93,7 @@ fn alertmanager_config_checks_and_routes_each_severity_to_the_named_receivers() 
     let mut failures = Failures::default();
     let mut checked = 0;
     for ex in examples() {
-        let platform = kubeproof::spec::load(&ex).expect("example loads");
+        let platform = kubeproof::description::load(&ex).expect("example loads");
         let Some(alerts) = &platform.alerts else { continue };
         let out = tmp.path().join(stem(&ex));
         gen_ok(&ex, &out);
@@ -128,7 +128,7 @@ fn alertmanager_config_checks_and_routes_each_severity_to_the_named_receivers() 
     failures.assert_none("amtool");
 }
 
-fn list_needed(alerts: &kubeproof::spec::PlatformAlerts, needle: &str) -> bool {
+fn list_needed(alerts: &kubeproof::description::PlatformAlerts, needle: &str) -> bool {
     needle != "_file: /etc/alertmanager/secrets/"
         || alerts.critical.iter().chain(&alerts.warning).chain(&alerts.info).flatten().any(|n| n.as_str() != "webhook")
 }
@@ -230,7 +230,7 @@ fn backup_cronjobs_have_failure_and_staleness_alerts() {
     let mut per_example = std::collections::BTreeMap::new();
     for ex in examples() {
         let name = stem(&ex);
-        let platform = kubeproof::spec::load(&ex).expect("example loads");
+        let platform = kubeproof::description::load(&ex).expect("example loads");
         let built = kubeproof::build::build(&platform, &ex).expect("example generates");
         let runbook = built.tree.get(Path::new("RUNBOOK.md")).map(String::from_utf8_lossy).unwrap_or_default();
         let mut n = 0;

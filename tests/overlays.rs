@@ -447,7 +447,7 @@ fn base_from_tree(built: &kubeproof::build::Built) -> Result<Objects, String> {
 
 fn check_description(path: &Path, failures: &mut Failures) {
     let name = common::stem(path);
-    let platform = match kubeproof::spec::load(path) {
+    let platform = match kubeproof::description::load(path) {
         Ok(p) => p,
         Err(d) => return failures.add(format!("{name}: load"), format!("{d:#?}")),
     };

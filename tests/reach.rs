@@ -716,10 +716,10 @@ fn examples_open_their_edges_and_nothing_else() {
     let mut problems = Vec::new();
     let mut edges = 0;
     for file in common::examples() {
-        let platform = kubeproof::spec::load(&file).expect("valid example");
+        let platform = kubeproof::description::load(&file).expect("valid example");
         let built = kubeproof::build::build(&platform, &file).expect("generated");
         let loaded = kubeproof::build::stack_sources("kustomize/base", &built.base).expect("loads");
-        let r = kubeproof::spec::resolve::resolve(&platform, None, &file).expect("resolves");
+        let r = kubeproof::description::resolve::resolve(&platform, None, &file).expect("resolves");
         // (name, namespace, uses, the ports its clients are let in on: every port of
         // a service, the client port of a datastore — not its console or metrics).
         let mut workloads: Vec<(&str, &str, &[String], Vec<i64>)> = r

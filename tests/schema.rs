@@ -28,7 +28,8 @@ fn schema_findings(loaded: &Loaded, outcome: &Outcome) -> Option<String> {
 }
 
 fn minor_of(description: &Path) -> u32 {
-    let platform = kubeproof::spec::load(description).unwrap_or_else(|e| panic!("{}: {e:?}", description.display()));
+    let platform =
+        kubeproof::description::load(description).unwrap_or_else(|e| panic!("{}: {e:?}", description.display()));
     let v = platform.cluster.kubernetes.value.to_string();
     v.rsplit('.').next().and_then(|m| m.parse().ok()).unwrap_or_else(|| panic!("version {v}"))
 }

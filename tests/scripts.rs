@@ -37,7 +37,7 @@ fn generated_shell_scripts_pass_shellcheck() {
     }
     let mut all = BTreeSet::new();
     for description in common::examples() {
-        let platform = kubeproof::spec::load(&description).expect("the example loads");
+        let platform = kubeproof::description::load(&description).expect("the example loads");
         let built = kubeproof::build::build(&platform, &description).expect("the example generates");
         for (path, bytes) in built.tree.iter() {
             if path.extension().is_some_and(|e| e == "yaml") {

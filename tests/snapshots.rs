@@ -7,12 +7,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use kubeproof::spec::starter::STARTER;
+use kubeproof::description::starter::STARTER;
 
 /// Every generated file as `=== path ===` and its contents, in path order,
 /// without the bookkeeping manifest (its hashes repeat the files).
 fn tree_text(description: &str) -> String {
-    let platform = kubeproof::spec::parse(description, Path::new("platform.yaml")).expect("a valid description");
+    let platform = kubeproof::description::parse(description, Path::new("platform.yaml")).expect("a valid description");
     let built = kubeproof::build::build(&platform, Path::new("platform.yaml")).expect("generated");
     let mut out = String::new();
     for (path, bytes) in built.tree.iter() {
@@ -30,7 +30,7 @@ fn tree_text(description: &str) -> String {
 
 /// The diagnostics of a bad description, rendered as `gen` prints them.
 fn diagnostics(text: &str) -> String {
-    let diags = match kubeproof::spec::parse(text, Path::new("platform.yaml")) {
+    let diags = match kubeproof::description::parse(text, Path::new("platform.yaml")) {
         Ok(_) => panic!("accepted:\n{text}"),
         Err(d) => d,
     };

@@ -233,7 +233,7 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    pub fn of(c: &crate::spec::Capacity) -> Capacity {
+    pub fn of(c: &crate::description::Capacity) -> Capacity {
         Capacity {
             cpu_millis: Some(c.cpu.millis()),
             memory_bytes: Some(c.memory.get()),
@@ -273,9 +273,9 @@ impl Capacity {
             };
             let (key, value) = (key.trim(), value.trim());
             match key {
-                "cpu" => c.cpu_millis = Some(crate::spec::Cpu::parse(value)?.millis()),
-                "memory" => c.memory_bytes = Some(crate::spec::Bytes::parse(value)?.get()),
-                "storage" => c.storage_bytes = Some(crate::spec::Bytes::parse(value)?.get()),
+                "cpu" => c.cpu_millis = Some(crate::description::Cpu::parse(value)?.millis()),
+                "memory" => c.memory_bytes = Some(crate::description::Bytes::parse(value)?.get()),
+                "storage" => c.storage_bytes = Some(crate::description::Bytes::parse(value)?.get()),
                 "nodes" => {
                     c.nodes = Some(value.parse().map_err(|_| format!("nodes: `{value}` is not a whole number"))?)
                 }
@@ -609,11 +609,11 @@ pub struct EnvBudget {
 
 /// Generates the objects of environment `env` (`None`: the base) in memory.
 pub fn generate(
-    p: &crate::spec::Platform,
+    p: &crate::description::Platform,
     env: Option<&str>,
     file: &std::path::Path,
 ) -> Result<crate::generate::Stack, crate::Error> {
-    let r = crate::spec::resolve::resolve(p, env, file).map_err(crate::Error::Description)?;
+    let r = crate::description::resolve::resolve(p, env, file).map_err(crate::Error::Description)?;
     Ok(crate::generate::generate(&r))
 }
 
@@ -626,7 +626,7 @@ pub fn of_stack(stack: &crate::generate::Stack, nodes: Option<u64>) -> Budget {
 /// The budget of each environment of a description (or of `only`), with
 /// suggestions for those that do not fit.
 pub fn of_description(
-    p: &crate::spec::Platform,
+    p: &crate::description::Platform,
     file: &std::path::Path,
     only: Option<&str>,
     capacity_override: Option<&Capacity>,

@@ -21,8 +21,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::{Budget, Capacity, Resource, Scale};
-use crate::spec::resolve::VolKind;
-use crate::spec::{Bytes, Environment, Name, Platform, Replicas, Service};
+use crate::description::resolve::VolKind;
+use crate::description::{Bytes, Environment, Name, Platform, Replicas, Service};
 
 const GI: u64 = 1 << 30;
 /// Most combinations verified by regenerating the stack.
@@ -217,7 +217,7 @@ pub fn suggest(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity
     let over: Vec<(Resource, u64)> =
         excesses.iter().filter(|e| e.scale == scale).map(|e| (e.resource, e.over())).collect();
     let over_in = |r: Resource| over.iter().find(|(x, _)| *x == r).map(|(_, n)| *n);
-    let Ok(base) = crate::spec::resolve::resolve(p, env, file) else {
+    let Ok(base) = crate::description::resolve::resolve(p, env, file) else {
         return Suggestions { scale, options: Vec::new(), combinations: Vec::new() };
     };
 

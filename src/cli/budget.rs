@@ -86,7 +86,7 @@ pub fn budget(args: &BudgetArgs) -> ExitCode {
 }
 
 fn from_description(text: &str, file: &Path, args: &BudgetArgs, capacity: Option<&Capacity>) -> ExitCode {
-    let result = crate::spec::parse(text, file)
+    let result = crate::description::parse(text, file)
         .map_err(crate::Error::Description)
         .and_then(|p| budget::of_description(&p, file, args.env.as_deref(), capacity));
     let envs = match result {

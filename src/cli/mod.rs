@@ -99,7 +99,7 @@ fn run(cmd: Command) -> Result<(), Error> {
         Command::Gen { description, output, force } => gen_cmd(&description, &output, force),
         Command::Init { path, example, force } => init(&path, example.as_deref(), force),
         Command::Schema => {
-            let schema = schemars::schema_for!(crate::spec::Platform);
+            let schema = schemars::schema_for!(crate::description::Platform);
             let text = serde_json::to_string_pretty(&schema).map_err(|e| Error::Internal(e.to_string()))?;
             println!("{text}");
             Ok(())
@@ -114,7 +114,7 @@ fn run(cmd: Command) -> Result<(), Error> {
 }
 
 fn gen_cmd(description: &Path, output: &Path, force: bool) -> Result<(), Error> {
-    let platform = crate::spec::load(description).map_err(Error::Description)?;
+    let platform = crate::description::load(description).map_err(Error::Description)?;
     let built = crate::build::build(&platform, description)?;
     let (report, errors) = proof_report(&crate::build::prove(&built, &platform)?);
     if errors > 0 {
@@ -200,18 +200,18 @@ fn init(path: &Path, example: Option<&str>, force: bool) -> Result<(), Error> {
     let text = match example {
         // What `--help` promises: the bundled examples, one a line; nothing is written.
         Some("list") => {
-            for (name, _) in crate::spec::starter::EXAMPLES {
+            for (name, _) in crate::description::starter::EXAMPLES {
                 println!("{name}");
             }
             return Ok(());
         }
-        None => crate::spec::starter::STARTER,
-        Some(name) => match crate::spec::starter::example(name) {
+        None => crate::description::starter::STARTER,
+        Some(name) => match crate::description::starter::example(name) {
             Some(t) => t,
             None => {
                 return Err(Error::Usage(format!(
                     "no bundled example `{name}`; the examples are: {}",
-                    crate::spec::starter::EXAMPLES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    crate::description::starter::EXAMPLES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                 )));
             }
         },

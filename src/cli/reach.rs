@@ -72,7 +72,7 @@ fn load(args: &ReachArgs) -> Result<Loaded, String> {
 pub(super) struct Input {
     pub loaded: Loaded,
     /// The description resolved for the environment, when the input is one.
-    pub resolved: Option<crate::spec::resolve::Resolved>,
+    pub resolved: Option<crate::description::resolve::Resolved>,
     /// `NAME (environment ENV)` or the manifest paths.
     pub title: String,
 }
@@ -81,7 +81,7 @@ pub(super) fn load_input(files: &[PathBuf], env: Option<&str>) -> Result<Input, 
     if let [one] = files
         && is_description(one)
     {
-        let platform = crate::spec::load(one).map_err(|diags| {
+        let platform = crate::description::load(one).map_err(|diags| {
             let color = std::io::stderr().is_terminal();
             let text = crate::render::render_all(&diags, &|p: &Path| std::fs::read_to_string(p).ok(), color);
             format!("{} is not a valid description:\n{text}", one.display())
@@ -99,7 +99,7 @@ pub(super) fn load_input(files: &[PathBuf], env: Option<&str>) -> Result<Input, 
         };
         let loaded = crate::build::stack_sources(&dir, stack).map_err(|e| e.to_string())?;
         let named = env.filter(|e| platform.environments.keys().any(|k| k.to_string() == *e));
-        let resolved = crate::spec::resolve::resolve(&platform, named, one).ok();
+        let resolved = crate::description::resolve::resolve(&platform, named, one).ok();
         let title = match env {
             Some(e) => format!("{} (environment {e})", platform.name.as_str()),
             None => platform.name.as_str().to_string(),

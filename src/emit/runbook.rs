@@ -7,10 +7,10 @@
 
 use std::fmt::Write;
 
+use crate::description::Engine;
+use crate::description::resolve::{Resolved, Store};
 use crate::generate::backup::{self, extension, restore_title};
 use crate::generate::{RunbookSection, Stack};
-use crate::spec::Engine;
-use crate::spec::resolve::{Resolved, Store};
 
 /// The runbook: the sections of `stacks` (the base first), then the backup
 /// sections of `base` for the environments `envs` (empty: the single
@@ -139,7 +139,7 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
          app.kubernetes.io/component=backup\nkubectl -n NS create job --from=cronjob/DATASTORE-backup \
          DATASTORE-backup-now\nkubectl -n NS logs -f job/DATASTORE-backup-now --all-containers\n```\n"
     );
-    if r.mesh == crate::spec::Mesh::Istio {
+    if r.mesh == crate::description::Mesh::Istio {
         let _ = writeln!(
             s,
             "Backup and restore pods run with a native Istio sidecar (`sidecar.istio.io/nativeSidecar: \"true\"`, \
@@ -157,7 +157,12 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
     sections
 }
 
-fn restore_section(r: &Resolved, t: &crate::spec::resolve::BackupTarget, d: &Store, env_dir: &str) -> RunbookSection {
+fn restore_section(
+    r: &Resolved,
+    t: &crate::description::resolve::BackupTarget,
+    d: &Store,
+    env_dir: &str,
+) -> RunbookSection {
     let mut body = String::new();
     let s = &mut body;
     let ns = &d.namespace;

@@ -26,8 +26,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::*;
-use crate::spec::Engine;
-use crate::spec::resolve::{BackupTarget, Resolved, Store, StoreBackup};
+use crate::description::Engine;
+use crate::description::resolve::{BackupTarget, Resolved, Store, StoreBackup};
 
 /// The S3 client image (MinIO client, pinned).
 pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-10-08T09-37-26Z";
@@ -872,7 +872,7 @@ fn job_spec(
     // running forever and start after the init containers that dump. A
     // native sidecar (an init container that keeps running, Kubernetes 1.28+)
     // starts first and stops with the Job.
-    let annotations = (r.mesh == crate::spec::Mesh::Istio)
+    let annotations = (r.mesh == crate::description::Mesh::Istio)
         .then(|| BTreeMap::from([("sidecar.istio.io/nativeSidecar".to_string(), "true".to_string())]));
     batch::JobSpec {
         suspend: suspend.then_some(true),

@@ -16,8 +16,8 @@ use k8s_openapi::api::core::v1 as core;
 use serde_json::{Value, json};
 
 use super::{Stack, labels, meta};
-use crate::spec::alerts::MetricKind;
-use crate::spec::resolve::{Resolved, Svc};
+use crate::description::alerts::MetricKind;
+use crate::description::resolve::{Resolved, Svc};
 
 /// Metrics of the standard exporters the dashboards read: kube-state-metrics
 /// (deployments, statefulsets, cronjobs, jobs) and the kubelet's cAdvisor

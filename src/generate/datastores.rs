@@ -11,8 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::spec::resolve::{LimitsR, Requests, Resolved, Store};
-use crate::spec::{Bytes, Cpu, Engine};
+use crate::description::resolve::{LimitsR, Requests, Resolved, Store};
+use crate::description::{Bytes, Cpu, Engine};
 
 /// What kubeproof knows about each engine's official image.
 struct EngineInfo {

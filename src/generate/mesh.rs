@@ -40,8 +40,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::spec::Protocol;
-use crate::spec::resolve::{Resolved, Svc, defaults};
+use crate::description::Protocol;
+use crate::description::resolve::{Resolved, Svc, defaults};
 
 pub const NETWORKING: &str = "networking.istio.io/v1";
 pub const SECURITY: &str = "security.istio.io/v1";
@@ -135,7 +135,7 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
 /// the two Deployments never claim each other's pods); a second Deployment
 /// `NAME-canary` runs the canary image with `track: canary`. The Service,
 /// PodDisruptionBudget, NetworkPolicy and AuthorizationPolicy select both.
-fn canary(svc: &Svc, c: &crate::spec::resolve::CanaryR, stack: &mut Stack) {
+fn canary(svc: &Svc, c: &crate::description::resolve::CanaryR, stack: &mut Stack) {
     let Some(stable) = stack
         .objects
         .iter_mut()
@@ -311,7 +311,7 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
         return;
     }
     let t = &svc.traffic;
-    let route = |matches: Option<Value>, port: &crate::spec::resolve::Port| -> Value {
+    let route = |matches: Option<Value>, port: &crate::description::resolve::Port| -> Value {
         let mut route = Map::new();
         if let Some(m) = matches {
             route.insert("match".into(), m);
@@ -536,8 +536,8 @@ fn service_entries(r: &Resolved, stack: &mut Stack) {
         let namespaces: BTreeSet<&str> =
             r.services.iter().filter(|s| s.uses.contains(&x.name)).map(|s| s.namespace.as_str()).collect();
         let (proto, pname) = match x.protocol {
-            crate::spec::ExternalProtocol::Https => ("TLS", format!("tls-{}", x.port)),
-            crate::spec::ExternalProtocol::Tcp => ("TCP", format!("tcp-{}", x.port)),
+            crate::description::ExternalProtocol::Https => ("TLS", format!("tls-{}", x.port)),
+            crate::description::ExternalProtocol::Tcp => ("TCP", format!("tcp-{}", x.port)),
         };
         let labels = labels(&r.platform, &x.name, "external");
         for ns in namespaces {

@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::{Metadata, Resource};
 use serde_json::Value;
 
-use crate::spec::resolve::{LimitsR, Requests, Resolved};
+use crate::description::resolve::{LimitsR, Requests, Resolved};
 
 /// A generated Kubernetes object.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +150,7 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     backup::backups(r, &mut stack);
-    if r.mesh == crate::spec::Mesh::Istio {
+    if r.mesh == crate::description::Mesh::Istio {
         // The Istio ingress gateway replaces the Ingress.
         mesh::mesh(r, &mut stack);
     } else {

@@ -13,9 +13,9 @@ use std::fmt::Write;
 use serde_json::{Map, Value, json};
 
 use super::{RunbookSection, Stack, labels, selector_labels};
-use crate::spec::Engine;
-use crate::spec::alerts::{Alerting, MetricKind, ReceiverKind, Rule, SECRETS_DIR, Severity};
-use crate::spec::resolve::{Resolved, Svc};
+use crate::description::Engine;
+use crate::description::alerts::{Alerting, MetricKind, ReceiverKind, Rule, SECRETS_DIR, Severity};
+use crate::description::resolve::{Resolved, Svc};
 
 /// The plain monitoring files of one environment (values serialized as YAML).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -843,7 +843,7 @@ fn platform_group(r: &Resolved) -> Group {
 }
 
 /// Scrape interval of datastore metrics, in seconds (the services' default).
-const DATASTORE_INTERVAL: u32 = crate::spec::resolve::defaults::METRICS_INTERVAL;
+const DATASTORE_INTERVAL: u32 = crate::description::resolve::defaults::METRICS_INTERVAL;
 
 /// `DatastoreDown` for every datastore with `metrics: true`: the exporter's
 /// `pg_up` / `redis_up` (0 when it cannot reach the engine), or `up` of the

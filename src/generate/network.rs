@@ -8,8 +8,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::spec::Protocol;
-use crate::spec::resolve::Resolved;
+use crate::description::Protocol;
+use crate::description::resolve::Resolved;
 
 pub fn ingresses(r: &Resolved, stack: &mut Stack) {
     let nginx = r.ingress_class.contains("nginx");
@@ -175,7 +175,7 @@ pub fn network_policies(r: &Resolved, stack: &mut Stack) {
         };
         let mut egress =
             vec![net::NetworkPolicyEgressRule { to: Some(vec![dns]), ports: Some(vec![port("UDP"), port("TCP")]) }];
-        if r.mesh == crate::spec::Mesh::Istio {
+        if r.mesh == crate::description::Mesh::Istio {
             // Sidecars fetch their configuration and certificates from istiod.
             egress.push(net::NetworkPolicyEgressRule {
                 to: Some(vec![net::NetworkPolicyPeer {

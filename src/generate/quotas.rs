@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::budget::{Amounts, Budget, Item};
-use crate::spec::resolve::{Resolved, defaults};
+use crate::description::resolve::{Resolved, defaults};
 
 pub const QUOTA_NAME: &str = "budget";
 pub const LIMIT_RANGE_NAME: &str = "container-defaults";
@@ -69,13 +69,13 @@ pub fn quotas(r: &Resolved, stack: &mut Stack) {
         let cpu = headroom(need.cpu_requests_millis, 10);
         let memory = headroom(need.memory_requests_bytes, 1 << 20);
         let mut hard = BTreeMap::from([
-            ("requests.cpu".to_string(), quantity(crate::spec::Cpu::from_millis(cpu))),
-            ("requests.memory".to_string(), quantity(crate::spec::Bytes::new(memory))),
+            ("requests.cpu".to_string(), quantity(crate::description::Cpu::from_millis(cpu))),
+            ("requests.memory".to_string(), quantity(crate::description::Bytes::new(memory))),
         ]);
         if claims > 0 {
             hard.insert(
                 "requests.storage".into(),
-                quantity(crate::spec::Bytes::new(headroom(need.storage_bytes, 1 << 30))),
+                quantity(crate::description::Bytes::new(headroom(need.storage_bytes, 1 << 30))),
             );
             hard.insert("persistentvolumeclaims".into(), quantity(claims));
         }
@@ -95,8 +95,8 @@ pub fn quotas(r: &Resolved, stack: &mut Stack) {
                 limits: vec![core::LimitRangeItem {
                     type_: "Container".into(),
                     default_request: Some(BTreeMap::from([
-                        ("cpu".to_string(), quantity(crate::spec::Cpu::from_millis(defaults::CPU_MILLIS))),
-                        ("memory".to_string(), quantity(crate::spec::Bytes::new(defaults::MEMORY))),
+                        ("cpu".to_string(), quantity(crate::description::Cpu::from_millis(defaults::CPU_MILLIS))),
+                        ("memory".to_string(), quantity(crate::description::Bytes::new(defaults::MEMORY))),
                     ])),
                     ..Default::default()
                 }],

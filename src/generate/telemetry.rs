@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::Stack;
-use crate::spec::resolve::Resolved;
-use crate::spec::telemetry::{LogBackend, LogsR, TraceExporter, TracingR};
+use crate::description::resolve::Resolved;
+use crate::description::telemetry::{LogBackend, LogsR, TraceExporter, TracingR};
 
 /// The files, by path under `monitoring/`; `.json` files are written as JSON,
 /// the others as YAML.

@@ -12,8 +12,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::spec::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
-use crate::spec::{AccessMode, Engine, ExternalProtocol, Mesh, Protocol};
+use crate::description::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
+use crate::description::{AccessMode, Engine, ExternalProtocol, Mesh, Protocol};
 
 /// One Namespace per namespace in use, enforcing Pod Security "restricted".
 pub fn namespaces(r: &Resolved, stack: &mut Stack) {

@@ -148,7 +148,7 @@ pub struct Declared {
 }
 
 impl Declared {
-    pub fn of(r: &crate::spec::resolve::Resolved) -> Declared {
+    pub fn of(r: &crate::description::resolve::Resolved) -> Declared {
         let mut d = Declared { ingress_namespace: Some(r.ingress_namespace.clone()), ..Declared::default() };
         for s in &r.services {
             for u in &s.uses {

@@ -107,7 +107,7 @@ pub fn overlays(out: &Path) -> Vec<String> {
 
 /// The environments the description declares, or `default` when none: the
 /// overlays `gen` must have written.
-pub fn expected_overlays(platform: &kubeproof::spec::Platform) -> Vec<String> {
+pub fn expected_overlays(platform: &kubeproof::description::Platform) -> Vec<String> {
     if platform.environments.is_empty() {
         vec![kubeproof::build::DEFAULT_ENV.to_string()]
     } else {
@@ -226,7 +226,7 @@ pub fn parse_docs(yaml: &str) -> Result<Vec<Value>, String> {
 #[allow(dead_code)] // not every test file uses it
 pub fn base_objects(example: &str) -> BTreeMap<String, Value> {
     let description = repo().join(format!("examples/{example}.yaml"));
-    let platform = kubeproof::spec::load(&description).expect("the example loads");
+    let platform = kubeproof::description::load(&description).expect("the example loads");
     let built = kubeproof::build::build(&platform, &description).expect("the example generates");
     let mut out = BTreeMap::new();
     for (path, bytes) in built.tree.iter() {
