@@ -72,12 +72,12 @@ fn parse(list: &[PathBuf]) {
 }
 
 fn load(dir: &Path) {
-    std::hint::black_box(kubeproof::check::load::load(&[dir.to_path_buf()]));
+    std::hint::black_box(kubeproof::model::load::load(&[dir.to_path_buf()]));
 }
 
 /// Load plus every check; returns the number of objects.
 fn check(dir: &Path) -> usize {
-    let loaded = kubeproof::check::load::load(&[dir.to_path_buf()]);
+    let loaded = kubeproof::model::load::load(&[dir.to_path_buf()]);
     let outcome = kubeproof::check::run(&loaded, &kubeproof::check::config::Config::default());
     std::hint::black_box(&outcome);
     outcome.objects

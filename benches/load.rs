@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kubeproof::check::config::Config;
-use kubeproof::check::{Loaded, Source, load};
+use kubeproof::model::{Loaded, Source, load};
 
 struct Counting;
 

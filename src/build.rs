@@ -107,7 +107,7 @@ fn check_config_file(config: &crate::check::config::Config, source: &str) -> Str
 /// the proof ladder): one source per object, named after its file in the
 /// overlay, plus a stand-in for every Secret the secretGenerator builds
 /// (keys without values) so that references to them are checked too.
-pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::check::Loaded, crate::check::Outcome)>, Error> {
+pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::model::Loaded, crate::check::Outcome)>, Error> {
     let config = check_config(built, p);
     let mut out = Vec::new();
     for (env, stack) in &built.envs {
@@ -121,12 +121,12 @@ pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::check::L
 /// A stack as checkable sources: one per object, named after its file under
 /// `dir` (`kustomize/overlays/ENV`), plus a stand-in for every Secret the
 /// secretGenerator builds (keys without values).
-pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::check::Loaded, Error> {
-    let mut loaded = crate::check::Loaded::default();
+pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, Error> {
+    let mut loaded = crate::model::Loaded::default();
     for o in &stack.objects {
         let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
         let text = crate::emit::to_yaml(&o.value)?;
-        crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
+        crate::model::load::add_source(&mut loaded, crate::model::Source { name: name.into(), text });
     }
     for s in &stack.secrets {
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
@@ -137,7 +137,7 @@ pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::check::Loaded, E
         });
         let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
         let text = crate::emit::to_yaml(&secret)?;
-        crate::check::load::add_source(&mut loaded, crate::check::Source { name: name.into(), text });
+        crate::model::load::add_source(&mut loaded, crate::model::Source { name: name.into(), text });
     }
     if !loaded.errors.is_empty() {
         return Err(Error::Internal(format!("generated YAML does not load: {:?}", loaded.errors)));

@@ -16,6 +16,7 @@ pub mod diag;
 pub mod emit;
 pub mod generate;
 pub mod graph;
+pub mod model;
 pub mod reach;
 pub mod render;
 

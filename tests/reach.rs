@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use kubeproof::check::{Loaded, Source, load};
+use kubeproof::model::{Loaded, Source, load};
 
 /// A Deployment `name` in `ns` with pod labels and container ports
 /// (`8080`, `53/UDP`, `http=8080`).

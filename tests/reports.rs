@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kubeproof::check::config::{Config, Level};
-use kubeproof::check::load::add_source;
 use kubeproof::check::report::{self, Format, junit};
-use kubeproof::check::{Loaded, Outcome, Severity, Source, rules, run};
+use kubeproof::check::{Outcome, Severity, rules, run};
 use kubeproof::diag::{Diagnostic, Pos};
+use kubeproof::model::load::add_source;
+use kubeproof::model::{Loaded, Source};
 use serde_json::{Value, json};
 
 /// Findings of KP003 (a duplicate) and KP004 (ignores without reason and

@@ -6,9 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use kubeproof::check::config::{Config, NEWEST_MINOR, OLDEST_MINOR};
+use kubeproof::check::config::Config;
+
 use kubeproof::check::report::{self, Format};
-use kubeproof::check::{Loaded, Outcome, check_text, diagnostic, load};
+use kubeproof::check::{Outcome, check_text, diagnostic};
+use kubeproof::model::schema::{NEWEST_MINOR, OLDEST_MINOR};
+use kubeproof::model::{Loaded, load};
 
 use common::{Failures, examples, have_kubectl, kustomize};
 

@@ -5,7 +5,8 @@
 
 use kubeproof::check::config::Config;
 use kubeproof::check::report::{self, Format};
-use kubeproof::check::{Loaded, load, run};
+use kubeproof::check::run;
+use kubeproof::model::{Loaded, load};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 //! fall inside its source.
 #![no_main]
 
-use kubeproof::check::{Loaded, load};
+use kubeproof::model::{Loaded, load};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -33,14 +33,14 @@
 pub mod render;
 pub mod suggest;
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::check::pods::template_pointers;
 use crate::check::rules::reliability::support::quantity;
+use crate::model::pods::template_pointers;
 
 /// Istio's default sidecar (istio-proxy) resources.
 pub mod istio {
@@ -62,7 +62,7 @@ pub struct Item<'a> {
 }
 
 impl<'a> Item<'a> {
-    pub fn of_checked(o: &'a crate::check::Object) -> Item<'a> {
+    pub fn of_checked(o: &'a crate::model::Object) -> Item<'a> {
         Item { kind: &o.kind, namespace: o.ns(), name: &o.name, value: &o.value }
     }
 

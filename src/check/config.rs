@@ -7,16 +7,13 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Finding, Meta, Object, Severity};
+use super::{Finding, Meta, Severity};
 use crate::diag::{Diagnostic, Pos};
+use crate::model::Object;
+use crate::model::schema::{NEWEST_MINOR, parse_minor};
 
 /// The annotation that silences findings on one object.
 pub const IGNORE: &str = "kubeproof.dev/ignore";
-
-/// The newest Kubernetes minor version with a vendored schema; the default target.
-pub const NEWEST_MINOR: u32 = 34;
-/// The oldest one.
-pub const OLDEST_MINOR: u32 = 27;
 
 /// Severity in the config file: a severity, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -103,22 +100,6 @@ impl Config {
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
-}
-
-/// "1.30" → 30, within the vendored versions.
-pub fn parse_minor(v: &str) -> Result<u32, String> {
-    let t = v.trim().trim_start_matches('v');
-    let minor = t
-        .strip_prefix("1.")
-        .and_then(|m| m.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok())
-        .ok_or_else(|| format!("`{v}` is not a Kubernetes version like 1.30"))?;
-    if !(OLDEST_MINOR..=NEWEST_MINOR).contains(&minor) {
-        return Err(format!(
-            "Kubernetes {v} is not supported: schemas are vendored for 1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}"
-        ));
-    }
-    Ok(minor)
 }
 
 /// One entry of an ignore annotation.

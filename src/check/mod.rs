@@ -2,107 +2,21 @@
 //! them against the Kubernetes schema, run single-object and cross-object
 //! checks, and report findings at file:line:column.
 //!
-//! - [`load`]: files, folders and stdin → [`Object`]s that keep their positions.
-//! - [`index`]: lookups across objects (by name, by labels) so that
-//!   cross-object checks cost linear time.
+//! Objects, their loading and the shared analysis live in [`crate::model`].
+//!
 //! - [`rules`]: one file per check, and the registry of stable codes.
 //! - [`config`]: `.kubeproof.yaml` and the per-object ignore annotation.
 //! - [`report`]: text, JSON, SARIF and JUnit.
 
 pub mod config;
-pub mod index;
-pub mod load;
-pub mod pods;
-mod pointer;
 pub mod report;
 pub mod rules;
-pub mod schema;
 
 use std::path::PathBuf;
 
-use serde_json::Value;
-
-pub use crate::diag::{Pos, Severity};
+pub use crate::diag::Severity;
+use crate::model::{Loaded, Manifests, Source, load, schema};
 use config::Config;
-use index::Index;
-pub use pointer::At;
-
-/// One input text: a file, stdin, or the part of a `helm template` stream
-/// that one template rendered (named after its `# Source:` path).
-#[derive(Debug, Clone)]
-pub struct Source {
-    /// The name shown in findings.
-    pub name: PathBuf,
-    pub text: String,
-}
-
-/// One Kubernetes object of the input, with the positions of its fields.
-#[derive(Debug)]
-pub struct Object {
-    /// Index into [`Loaded::sources`].
-    pub source: usize,
-    pub value: Value,
-    pub spans: load::Spans,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    /// As written; see [`Object::ns`] for the effective namespace.
-    pub namespace: Option<String>,
-}
-
-impl Object {
-    /// Where the field at a JSON `pointer` is written (its key for a mapping
-    /// entry), or the nearest enclosing field that is.
-    pub fn pos(&self, pointer: &str) -> Pos {
-        self.spans.locate(pointer)
-    }
-
-    /// The namespace the object lands in: namespaced objects without one go
-    /// to `default` (as `kubectl apply` without `-n` would put them).
-    /// Cluster-scoped objects have none (`""`).
-    pub fn ns(&self) -> &str {
-        if index::cluster_scoped(&self.kind) {
-            return "";
-        }
-        self.namespace.as_deref().unwrap_or("default")
-    }
-
-    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds.
-    pub fn id(&self) -> String {
-        if index::cluster_scoped(&self.kind) {
-            format!("{}/{}", self.kind, self.name)
-        } else {
-            format!("{}/{}/{}", self.kind, self.ns(), self.name)
-        }
-    }
-
-    /// The API group (`""` for the core group).
-    pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
-    }
-
-    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value.at("/metadata/labels").and_then(Value::as_object)
-    }
-
-    pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value.at("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
-    }
-}
-
-/// Everything read from the inputs: the texts, the objects, and the inputs
-/// that could not be read (each an error at file:line).
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub sources: Vec<Source>,
-    pub objects: Vec<Object>,
-    pub errors: Vec<crate::diag::Diagnostic>,
-    /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
-    pub heap: usize,
-    /// While inputs are read in parallel: the heap of all of them together
-    /// (see `load::load`).
-    pub(crate) shared_heap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
-}
 
 /// What a check found, before positions are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,28 +83,22 @@ pub trait Check: Send + Sync {
     fn run(&self, cx: &Context, out: &mut Sink);
 }
 
-/// What a check sees: every object, the index over them, the target version.
+/// What a check sees: the objects with their index and pod templates
+/// ([`Manifests`], through `Deref`), the schemas and the run's configuration.
 pub struct Context<'a> {
-    pub objects: &'a [Object],
-    pub sources: &'a [Source],
-    pub index: &'a Index,
+    pub manifests: &'a Manifests<'a>,
     pub schemas: &'a schema::Schemas,
     /// Target Kubernetes minor version (1.`minor`).
     pub minor: u32,
     /// The run's configuration (`.kubeproof.yaml`).
     pub config: &'a Config,
-    /// Every pod template, found once per run (most checks look at pods).
-    pods: Vec<pods::Pod<'a>>,
 }
 
-impl<'a> Context<'a> {
-    /// Every pod template of the objects, in object order.
-    pub fn pods(&self) -> impl Iterator<Item = pods::Pod<'a>> + '_ {
-        self.pods.iter().copied()
-    }
+impl<'a> std::ops::Deref for Context<'a> {
+    type Target = Manifests<'a>;
 
-    pub fn source_name(&self, source: usize) -> std::path::Display<'_> {
-        self.sources[source].name.display()
+    fn deref(&self) -> &Manifests<'a> {
+        self.manifests
     }
 }
 
@@ -285,22 +193,11 @@ fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
     done.into_iter().flat_map(|(_, f)| f).collect()
 }
 
-/// Calls `f` with a [`Context`] over `loaded` (for analyses other than the
-/// checks, such as `kubeproof reach`).
+/// Calls `f` with a [`Context`] over `loaded`.
 pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context) -> R) -> R {
-    let objects = &loaded.objects[..];
-    let index = Index::build(objects);
+    let manifests = Manifests::new(loaded);
     let schemas = schema::Schemas::new(config.minor());
-    let pods = pods::all(objects).collect();
-    let cx = Context {
-        objects,
-        sources: &loaded.sources,
-        index: &index,
-        schemas: &schemas,
-        minor: config.minor(),
-        config,
-        pods,
-    };
+    let cx = Context { manifests: &manifests, schemas: &schemas, minor: config.minor(), config };
     f(&cx)
 }
 

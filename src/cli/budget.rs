@@ -40,7 +40,7 @@ pub fn budget(args: &BudgetArgs) -> ExitCode {
     let mut stdin_bytes = None;
     if stdin {
         let mut bytes = Vec::new();
-        let max = crate::check::load::MAX_INPUT_BYTES;
+        let max = crate::model::load::MAX_INPUT_BYTES;
         match std::io::stdin().lock().take(max + 1).read_to_end(&mut bytes) {
             Err(e) => return usage(&format!("cannot read stdin: {e}")),
             Ok(n) if n as u64 > max => return usage(&format!("stdin: larger than {} MiB: not read", max >> 20)),
@@ -62,11 +62,11 @@ pub fn budget(args: &BudgetArgs) -> ExitCode {
     }
     let loaded = match stdin_bytes {
         Some(bytes) => {
-            let mut l = crate::check::Loaded::default();
-            crate::check::load::add_bytes(&mut l, PathBuf::from("<stdin>"), bytes);
+            let mut l = crate::model::Loaded::default();
+            crate::model::load::add_bytes(&mut l, PathBuf::from("<stdin>"), bytes);
             l
         }
-        None => crate::check::load::load(&args.paths),
+        None => crate::model::load::load(&args.paths),
     };
     if !loaded.errors.is_empty() {
         let sources = |p: &Path| loaded.sources.iter().find(|s| s.name == p).map(|s| s.text.clone());

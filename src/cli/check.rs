@@ -4,9 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::check::config::{Config, parse_minor};
+use crate::check::config::Config;
+
 use crate::check::report::{self, Format};
 use crate::check::rules;
+use crate::model::schema::parse_minor;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -41,7 +43,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         }
         config.kubernetes = Some(v.clone());
     }
-    let loaded = crate::check::load::load(&args.paths);
+    let loaded = crate::model::load::load(&args.paths);
     let outcome = crate::check::run(&loaded, &config);
     let text = report::render(args.format, &loaded, &outcome, args.format == Format::Text && color());
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

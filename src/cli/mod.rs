@@ -149,7 +149,7 @@ fn gen_cmd(description: &Path, output: &Path, force: bool) -> Result<(), Error> 
 
 /// The findings of kubeproof's checks on each environment (warnings and
 /// errors; info is left out), and the number of errors.
-fn proof_report(proof: &[(String, crate::check::Loaded, crate::check::Outcome)]) -> (String, usize) {
+fn proof_report(proof: &[(String, crate::model::Loaded, crate::check::Outcome)]) -> (String, usize) {
     let color = std::io::stderr().is_terminal();
     let mut text = String::new();
     let mut errors = 0;

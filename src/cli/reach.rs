@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::check::Loaded;
+use crate::model::Loaded;
 
 #[derive(clap::Args)]
 pub struct ReachArgs {
@@ -109,7 +109,7 @@ pub(super) fn load_input(files: &[PathBuf], env: Option<&str>) -> Result<Input, 
     if env.is_some() {
         return Err("--env applies to a platform description, not to manifests".into());
     }
-    let loaded = crate::check::load::load(files);
+    let loaded = crate::model::load::load(files);
     if let Some(e) = loaded.errors.first() {
         return Err(format!("{}:{}: {}", e.file.display(), e.pos.line, e.message));
     }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-use super::duration::Millis;
 use super::*;
+use crate::model::duration::Millis;
 
 pub trait Merge {
     /// Overlays `other` on `self`: what `other` sets wins.

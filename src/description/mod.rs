@@ -7,10 +7,8 @@
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
 pub mod alerts;
-pub mod duration;
 pub(crate) mod load;
 pub mod merge;
-pub mod quantity;
 pub mod resolve;
 pub mod starter;
 pub mod telemetry;
@@ -24,10 +22,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+pub use crate::model::duration::{Millis, Seconds};
+pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
-pub use duration::{Millis, Seconds};
 pub use load::{load, parse};
-pub use quantity::{Bytes, Cpu};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
 

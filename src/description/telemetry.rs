@@ -10,7 +10,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::duration::Seconds;
+use crate::model::duration::Seconds;
 
 /// Traces: the OpenTelemetry Collector receives OTLP from the services and
 /// exports to Jaeger (which reads OTLP since 1.35) or any OTLP endpoint.

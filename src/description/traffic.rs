@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::duration::Millis;
 use super::merge::Merge;
+use crate::model::duration::Millis;
 
 /// How the mesh routes to a service and how callers treat it. Applied only
 /// when the mesh is `istio`.

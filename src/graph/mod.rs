@@ -12,19 +12,20 @@
 pub mod dot;
 pub mod svg;
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use crate::check::Context;
 use crate::check::config::Config;
-use crate::check::index::PodTemplate;
-use crate::check::pods::Pod;
 use crate::check::rules::network::hosts::{HostRef, hosts_in, port_siblings};
 use crate::check::rules::network::service_unreachable::{service_of, vars};
 use crate::check::rules::references::{PortRef, pod_ports, service_ports};
-use crate::check::{Context, Loaded};
-use crate::reach::policy::{Direction, Endpoint, Policies, Target, Tri, World, ports_allow};
+use crate::model::Loaded;
+use crate::model::index::PodTemplate;
+use crate::model::netpol::{Direction, Endpoint, Policies, Target, Tri, World, ports_allow};
+use crate::model::pods::Pod;
 
 /// Where a node is drawn, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

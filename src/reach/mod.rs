@@ -3,18 +3,17 @@
 //! which policies and rules decide it. The network checks (KP40x) and
 //! `kubeproof reach` share this one model ([`policy`]).
 
-pub mod policy;
-
-use crate::check::At;
+use crate::model::At;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::check::Context;
 use crate::check::config::Config;
-use crate::check::pods::Pod;
-use crate::check::{Context, Loaded};
-use policy::{Decision, Direction, Endpoint, Policies, Target, Tri, World, ip_block_may_hold_pods};
+use crate::model::Loaded;
+use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World, ip_block_may_hold_pods};
+use crate::model::pods::Pod;
 
 /// A port of the destination: number, protocol, and the name its container gives it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -279,7 +278,7 @@ pub fn find(cx: &Context, spec: &str) -> Result<usize, String> {
     if name.is_empty() {
         return Err(format!("`{spec}`: no name"));
     }
-    let fits = |o: &crate::check::Object| ns.is_none_or(|n| o.ns() == n) && o.name == name;
+    let fits = |o: &crate::model::Object| ns.is_none_or(|n| o.ns() == n) && o.name == name;
     let mut found: Vec<usize> = cx
         .index
         .templates
@@ -438,7 +437,7 @@ pub fn reach(cx: &Context, from: &str, to: &str, port: Option<&str>) -> Result<A
         ));
     }
     for w in [from, to] {
-        if policy::host_network(cx, w) {
+        if crate::model::netpol::host_network(cx, w) {
             notes.push(format!(
                 "{} runs on the node's network (hostNetwork): NetworkPolicies do not apply to it as a pod; \
                  what the network plugin does with its traffic is undefined",

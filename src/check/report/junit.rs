@@ -24,8 +24,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::check::{Finding, Loaded, Outcome, Severity};
+use crate::check::{Finding, Outcome, Severity};
+
 use crate::diag::{Diagnostic, Pos};
+use crate::model::Loaded;
 
 /// One `<testsuite>`: a file, its objects, and its input errors.
 struct Suite<'a> {

@@ -102,7 +102,7 @@ fn json(loaded: &Loaded, outcome: &Outcome) -> String {
                 column: pos.column,
                 api_version: &o.api_version,
                 kind: &o.kind,
-                namespace: (!super::index::cluster_scoped(&o.kind)).then(|| o.ns()),
+                namespace: (!crate::model::gvk::cluster_scoped(&o.kind)).then(|| o.ns()),
                 object: &o.name,
                 pointer: &f.pointer,
                 message: &f.message,

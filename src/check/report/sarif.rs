@@ -21,8 +21,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::check::{Loaded, Meta, Outcome, Severity, rules};
+use crate::check::{Meta, Outcome, Severity, rules};
+
 use crate::diag::Pos;
+use crate::model::Loaded;
 
 /// The `$schema` written in the log: the OASIS schema of SARIF 2.1.0 (errata 01).
 pub const SCHEMA_URI: &str =

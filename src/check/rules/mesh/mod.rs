@@ -3,12 +3,14 @@
 //! authorization policies naming identities that do not exist, and hosts
 //! claimed twice.
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::check::{Check, Context, Object};
+use crate::check::{Check, Context};
+
+use crate::model::Object;
 
 mod destination_not_found;
 mod gateway_not_found;
@@ -156,7 +158,7 @@ pub fn gateway_of<'a>(reference: &'a str, ns: &'a str) -> Option<(&'a str, &'a s
 }
 
 /// The pod templates a Service selects (empty without a selector).
-pub fn service_pods<'a>(cx: &'a Context, svc: usize) -> Vec<&'a crate::check::index::PodTemplate> {
+pub fn service_pods<'a>(cx: &'a Context, svc: usize) -> Vec<&'a crate::model::index::PodTemplate> {
     let o = &cx.objects[svc];
     match o.value.at("/spec/selector").and_then(Value::as_object) {
         Some(sel) if !sel.is_empty() => cx.index.with_labels(o.ns(), sel),

@@ -2,9 +2,9 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::check::pods::Pod;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
-use crate::reach::policy::{Policies, Target, every_port, host_network, peers_admit_all, ports_allow};
+use crate::model::netpol::{Policies, Target, every_port, host_network, peers_admit_all, ports_allow};
+use crate::model::pods::Pod;
 
 /// KP406: a datastore that every pod of the cluster may connect to.
 pub struct DatastoreOpen;

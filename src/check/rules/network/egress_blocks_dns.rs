@@ -1,11 +1,11 @@
-use crate::check::At;
+use crate::model::At;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use crate::reach::policy::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
+use crate::model::netpol::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
 
 /// KP403: pods isolated for egress without a way to reach DNS.
 pub struct EgressBlocksDns;

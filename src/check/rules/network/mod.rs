@@ -12,7 +12,7 @@ mod egress_blocks_dns;
 pub mod hosts;
 mod no_default_deny;
 mod peer_selects_nothing;
-pub use crate::reach::policy;
+pub use crate::model::netpol;
 mod policy_allows_all;
 mod policy_selects_nothing;
 pub mod service_unreachable;

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use crate::reach::policy::{Policy, selector_is_empty};
+use crate::model::netpol::{Policy, selector_is_empty};
 
 /// KP402: a namespace with workloads and no default-deny ingress policy.
 pub struct NoDefaultDeny;

@@ -4,7 +4,7 @@ use crate::check::rules::references::{custom_resources, namespaces_with_pods};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::{describe_selector, selector_hint};
-use crate::reach::policy::{Policy, selector_is_empty};
+use crate::model::netpol::{Policy, selector_is_empty};
 
 /// KP404: a NetworkPolicy peer podSelector (same namespace) that selects no pod.
 pub struct PeerSelectsNothing;

@@ -1,5 +1,5 @@
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
-use crate::reach::policy::{Direction, Policy, every_port, peers_admit_all};
+use crate::model::netpol::{Direction, Policy, every_port, peers_admit_all};
 
 /// KP407: a NetworkPolicy rule that allows every peer on every port.
 pub struct PolicyAllowsAll;

@@ -2,7 +2,7 @@ use crate::check::rules::references::{custom_resources, names_custom_resource, n
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
 use super::{describe_selector, selector_hint};
-use crate::reach::policy::{Policy, selector_is_empty};
+use crate::model::netpol::{Policy, selector_is_empty};
 
 /// KP401: a NetworkPolicy whose podSelector selects no pod.
 pub struct PolicySelectsNothing;

@@ -1,15 +1,15 @@
-use crate::check::At;
+use crate::model::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::check::index::PodTemplate;
-use crate::check::pods::{Container, Pod};
 use crate::check::rules::references::{PortRef, pod_ports, service_ports};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::index::PodTemplate;
+use crate::model::pods::{Container, Pod};
 
 use super::hosts::{HostRef, hosts_in, port_siblings};
-use crate::reach::policy::{Endpoint, Policies, Target, Tri};
+use crate::model::netpol::{Endpoint, Policies, Target, Tri};
 
 /// KP405: a workload configured to call a Service that the policies block.
 pub struct ServiceUnreachable;

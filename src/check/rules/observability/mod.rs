@@ -11,7 +11,7 @@
 //! GrafanaDashboard objects. A finding inside embedded text points at the
 //! key holding it.
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::BTreeMap;
 
 use promql_parser::parser::Expr;

@@ -8,7 +8,7 @@
 //! rule does not fix *may* match; the walk then follows both ways, so an
 //! alert is said to reach only silent receivers only when every way does.
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::{BTreeSet, HashMap};
 
 use base64::Engine;

@@ -1,5 +1,5 @@
-use crate::check::At;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::At;
 
 use super::{PortRef, ingress_backends, service_ports};
 

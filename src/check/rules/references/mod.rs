@@ -2,13 +2,13 @@
 //! ConfigMaps, Secrets, claims and accounts, Ingresses to Services,
 //! autoscalers and bindings to their targets.
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::check::pods::Pod;
 use crate::check::{Check, Context};
+use crate::model::pods::Pod;
 
 mod binding_subject_not_found;
 mod configmap_not_found;
@@ -424,7 +424,7 @@ pub fn describe_ports(ports: &[PodPort]) -> String {
 }
 
 /// The port of one probe of a container: (pointer, port, handler).
-pub fn probe_ports<'a>(c: &crate::check::pods::Container<'a>) -> Vec<(String, PortRef<'a>, &'static str)> {
+pub fn probe_ports<'a>(c: &crate::model::pods::Container<'a>) -> Vec<(String, PortRef<'a>, &'static str)> {
     let mut out = Vec::new();
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         for handler in ["httpGet", "tcpSocket", "grpc"] {

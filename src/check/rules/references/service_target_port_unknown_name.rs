@@ -1,6 +1,6 @@
-use crate::check::At;
-use crate::check::pods::Pod;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::At;
+use crate::model::pods::Pod;
 
 use super::{PortRef, describe_ports, kind_name, pod_ports, service_ports};
 

@@ -1,8 +1,8 @@
-use crate::check::At;
+use crate::model::At;
 use serde_json::Value;
 
-use crate::check::pods::Pod;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::pods::Pod;
 
 use super::support::{LimitDefaults, has_request, hpa_target};
 

@@ -1,7 +1,7 @@
 use serde_json::{Map, Value};
 
-use crate::check::pods::Container;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::pods::Container;
 
 use super::support::port_number;
 

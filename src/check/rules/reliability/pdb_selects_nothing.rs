@@ -1,4 +1,4 @@
-use crate::check::At;
+use crate::model::At;
 use std::collections::HashSet;
 
 use serde_json::Value;

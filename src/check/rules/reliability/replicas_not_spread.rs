@@ -1,11 +1,11 @@
-use crate::check::At;
+use crate::model::At;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::check::index::expression_matches;
-use crate::check::pods::{Pod, template_pointers};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::index::expression_matches;
+use crate::model::pods::{Pod, template_pointers};
 
 use super::support::{Autoscalers, Replicas, scalable};
 

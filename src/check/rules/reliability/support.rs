@@ -2,13 +2,13 @@
 //! objects that point at a workload (the HPA that scales it, the PDBs and
 //! Services that select its pods), each looked up through the index.
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
 use crate::check::Context;
-use crate::check::pods::{Container, Pod};
+use crate::model::pods::{Container, Pod};
 
 /// Escapes one key for a JSON pointer (`app.kubernetes.io/name` →
 /// `app.kubernetes.io~1name`).

@@ -1,5 +1,5 @@
-use crate::check::schema::lifecycle;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::schema::lifecycle;
 
 /// KP006: an apiVersion the target Kubernetes version still serves but has deprecated.
 pub struct DeprecatedApi;

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
-use crate::check::schema::Lookup;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::schema::Lookup;
 
 /// KP005: a kind kubeproof has no schema for (its fields are not validated).
 pub struct NoSchema;

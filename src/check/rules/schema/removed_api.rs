@@ -1,5 +1,5 @@
-use crate::check::schema::lifecycle;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::schema::lifecycle;
 
 /// KP002: an apiVersion the target Kubernetes version no longer serves.
 pub struct RemovedApi;

@@ -1,5 +1,5 @@
-use crate::check::schema::{Verdict, removed_in};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::schema::{Verdict, removed_in};
 
 /// KP001: a field that breaks the Kubernetes (or CRD) schema of the target version.
 pub struct SchemaViolation;

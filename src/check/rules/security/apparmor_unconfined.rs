@@ -1,9 +1,9 @@
-use crate::check::At;
+use crate::model::At;
 use serde_json::Value;
 
 use super::common::{ByField, effective, linux};
-use crate::check::pods;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::pods;
 
 /// KP115: a container runs without AppArmor confinement on purpose.
 pub struct ApparmorUnconfined;

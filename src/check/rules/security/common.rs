@@ -2,13 +2,13 @@
 //! its pod's, where to point when a field is missing, and findings that one
 //! pod-level field causes for several containers.
 
-use crate::check::At;
+use crate::model::At;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::check::pods::{Container, Pod};
 use crate::check::{Context, Sink};
+use crate::model::pods::{Container, Pod};
 
 /// Linux-only settings (seccomp, capabilities, no_new_privs, read-only root,
 /// /proc masks) do not apply to Windows pods.
@@ -217,7 +217,7 @@ pub fn rules<'a>(cx: &Context<'a>, role: usize) -> Vec<(usize, String, &'a Value
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .all(|e| crate::check::index::expression_matches(e, &have));
+                .all(|e| crate::model::index::expression_matches(e, &have));
             by_labels && by_exprs
         };
         if i != role && selectors.iter().any(matches) {

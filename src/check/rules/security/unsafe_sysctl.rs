@@ -1,4 +1,4 @@
-use crate::check::At;
+use crate::model::At;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

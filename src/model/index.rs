@@ -2,39 +2,14 @@
 //! cross-object checks cost time linear in the number of objects: objects by
 //! kind and name, pod templates by namespace and label.
 
-use crate::check::At;
+use super::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
 use super::Object;
+use super::gvk::cluster_scoped;
 use super::pods::{self, Pod};
-
-/// Kinds that have no namespace.
-pub fn cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "Node"
-            | "PersistentVolume"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "StorageClass"
-            | "CustomResourceDefinition"
-            | "PriorityClass"
-            | "IngressClass"
-            | "RuntimeClass"
-            | "CSIDriver"
-            | "VolumeSnapshotClass"
-            | "ValidatingWebhookConfiguration"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "APIService"
-            | "PodSecurityPolicy"
-            | "ClusterIssuer"
-    )
-}
 
 /// A pod template and the labels its pods get (or a Service and its own labels).
 #[derive(Debug)]

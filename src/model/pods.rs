@@ -1,7 +1,7 @@
 //! Pod templates inside workload objects, and the containers inside them:
 //! most checks look at pods whatever object carries them.
 
-use crate::check::At;
+use super::At;
 use serde_json::Value;
 
 use super::Object;

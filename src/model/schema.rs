@@ -15,7 +15,27 @@ use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::{Map, Value, json};
 
 use super::Object;
-use super::config::{NEWEST_MINOR, OLDEST_MINOR};
+
+/// The newest Kubernetes minor version with a vendored schema; the default target.
+pub const NEWEST_MINOR: u32 = 34;
+/// The oldest one.
+pub const OLDEST_MINOR: u32 = 27;
+
+/// "1.30" → 30, within the vendored versions.
+pub fn parse_minor(v: &str) -> Result<u32, String> {
+    let t = v.trim().trim_start_matches('v');
+    let minor = t
+        .strip_prefix("1.")
+        .and_then(|m| m.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .ok_or_else(|| format!("`{v}` is not a Kubernetes version like 1.30"))?;
+    if !(OLDEST_MINOR..=NEWEST_MINOR).contains(&minor) {
+        return Err(format!(
+            "Kubernetes {v} is not supported: schemas are vendored for 1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}"
+        ));
+    }
+    Ok(minor)
+}
 
 /// The gzipped definitions of each vendored Kubernetes minor version.
 static KUBERNETES: &[(u32, &[u8])] = &[

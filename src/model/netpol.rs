@@ -1,4 +1,4 @@
-//! NetworkPolicy semantics, shared by the network checks.
+//! NetworkPolicy semantics, shared by the network checks, `reach` and `graph`.
 //!
 //! A pod is isolated for ingress (egress) when at least one policy of its
 //! namespace selects it and lists `Ingress` (`Egress`) in its policy types;
@@ -19,14 +19,12 @@
 //! only, never pods — the documented intent of ipBlock, since pod addresses
 //! are ephemeral and whether a plugin matches them is left undefined.
 
-use crate::check::At;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use crate::check::Context;
-use crate::check::index::expression_matches;
-use crate::check::pods::Pod;
+use super::index::expression_matches;
+use super::{At, Manifests, Pod};
 
 /// The label every namespace gets with its own name.
 pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -77,7 +75,7 @@ pub struct Policy<'a> {
 }
 
 impl<'a> Policy<'a> {
-    pub fn read(cx: &'a Context, object: usize) -> Option<Policy<'a>> {
+    pub fn read(cx: &'a Manifests, object: usize) -> Option<Policy<'a>> {
         let o = &cx.objects[object];
         let spec = o.value.get("spec")?;
         let rules = |f: &str| spec.get(f).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
@@ -103,7 +101,7 @@ impl<'a> Policy<'a> {
     }
 
     /// Pointer to its `policyTypes` (or `podSelector`), where isolation is decided.
-    pub fn types_ptr(&self, cx: &Context) -> &'static str {
+    pub fn types_ptr(&self, cx: &Manifests) -> &'static str {
         if cx.objects[self.object].value.at("/spec/policyTypes").is_some() {
             "/spec/policyTypes"
         } else {
@@ -134,12 +132,12 @@ pub fn selector_matches(sel: &Value, labels: &BTreeMap<String, String>) -> bool 
 /// Whether a namespace selector selects namespace `ns`. Without the
 /// Namespace object in the set only its name label is known: requirements
 /// on other labels make the answer [`Tri::Maybe`].
-pub fn namespace_matches(cx: &Context, sel: &Value, ns: &str) -> Tri {
+pub fn namespace_matches(cx: &Manifests, sel: &Value, ns: &str) -> Tri {
     namespace_matches_in(cx, sel, ns, World::Open)
 }
 
 /// [`namespace_matches`] in a given [`World`].
-pub fn namespace_matches_in(cx: &Context, sel: &Value, ns: &str, world: World) -> Tri {
+pub fn namespace_matches_in(cx: &Manifests, sel: &Value, ns: &str, world: World) -> Tri {
     if selector_is_empty(sel) {
         return Tri::Yes;
     }
@@ -181,12 +179,12 @@ pub struct Endpoint<'a> {
 }
 
 /// Whether one `from`/`to` peer of a policy in `policy_ns` is `pod`.
-pub fn peer_matches(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint) -> Tri {
+pub fn peer_matches(cx: &Manifests, peer: &Value, policy_ns: &str, pod: Endpoint) -> Tri {
     peer_matches_in(cx, peer, policy_ns, pod, World::Open)
 }
 
 /// [`peer_matches`] in a given [`World`].
-pub fn peer_matches_in(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
+pub fn peer_matches_in(cx: &Manifests, peer: &Value, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
     if let Some(block) = peer.get("ipBlock").filter(|v| !v.is_null()) {
         return if world == World::Open && ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
     }
@@ -205,12 +203,12 @@ pub fn peer_matches_in(cx: &Context, peer: &Value, policy_ns: &str, pod: Endpoin
 }
 
 /// Whether a rule's `from`/`to` list admits `pod` (absent or empty: everyone).
-pub fn peers_match(cx: &Context, peers: Option<&Value>, policy_ns: &str, pod: Endpoint) -> Tri {
+pub fn peers_match(cx: &Manifests, peers: Option<&Value>, policy_ns: &str, pod: Endpoint) -> Tri {
     peers_match_in(cx, peers, policy_ns, pod, World::Open)
 }
 
 /// [`peers_match`] in a given [`World`].
-pub fn peers_match_in(cx: &Context, peers: Option<&Value>, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
+pub fn peers_match_in(cx: &Manifests, peers: Option<&Value>, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
     match peers.and_then(Value::as_array) {
         None => Tri::Yes,
         Some(list) if list.is_empty() => Tri::Yes,
@@ -369,11 +367,11 @@ pub struct Policies<'a> {
 
 impl<'a> Policies<'a> {
     /// The policies of the set, read as the checks do ([`World::Open`]).
-    pub fn build(cx: &'a Context) -> Policies<'a> {
+    pub fn build(cx: &'a Manifests) -> Policies<'a> {
         Self::build_in(cx, World::Open)
     }
 
-    pub fn build_in(cx: &'a Context, world: World) -> Policies<'a> {
+    pub fn build_in(cx: &'a Manifests, world: World) -> Policies<'a> {
         let mut p = Policies { world, ..Policies::default() };
         for &i in cx.index.of_kind("NetworkPolicy") {
             let Some(policy) = Policy::read(cx, i) else { continue };
@@ -416,7 +414,14 @@ impl<'a> Policies<'a> {
     /// Whether the pods of `object` may exchange traffic with `peer` on
     /// `port` in `direction` (ingress: `peer` is the client; egress: the
     /// server), as the union of the rules of the policies isolating them.
-    pub fn decide(&self, cx: &Context, object: usize, direction: Direction, peer: Endpoint, port: Target) -> Decision {
+    pub fn decide(
+        &self,
+        cx: &Manifests,
+        object: usize,
+        direction: Direction,
+        peer: Endpoint,
+        port: Target,
+    ) -> Decision {
         let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
         for p in self.isolating(object, direction) {
             d.isolating.push(p.object);
@@ -442,19 +447,19 @@ impl<'a> Policies<'a> {
     }
 
     /// Whether the pods of `server` admit `client` on `port` (ingress side).
-    pub fn admits(&self, cx: &Context, server: usize, client: Endpoint, port: Target) -> Tri {
+    pub fn admits(&self, cx: &Manifests, server: usize, client: Endpoint, port: Target) -> Tri {
         self.decide(cx, server, Direction::Ingress, client, port).answer
     }
 
     /// Whether the pods of `client` may send to `server` on `port` (egress side).
-    pub fn emits(&self, cx: &Context, client: usize, server: Endpoint, port: Target) -> Tri {
+    pub fn emits(&self, cx: &Manifests, client: usize, server: Endpoint, port: Target) -> Tri {
         self.decide(cx, client, Direction::Egress, server, port).answer
     }
 }
 
 /// Policies do not apply to pods on the node's network (undefined behaviour
 /// that most network plugins resolve by ignoring them).
-pub fn host_network(cx: &Context, object: usize) -> bool {
+pub fn host_network(cx: &Manifests, object: usize) -> bool {
     Pod::of(cx.objects, object).and_then(|p| p.get("hostNetwork")).and_then(Value::as_bool).unwrap_or(false)
 }
 

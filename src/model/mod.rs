@@ -1,0 +1,63 @@
+//! The model every command shares: Kubernetes objects as read, with the
+//! source position of every field, and the analysis that more than one
+//! command needs (checks, `reach`, `graph`, `budget`, `gen`'s proof).
+//!
+//! - [`load`]: files, folders and stdin → [`Object`]s that keep their positions.
+//! - [`object`]: [`Object`], [`Source`] and [`Loaded`].
+//! - [`gvk`]: group, version and kind; which kinds are cluster-scoped.
+//! - [`pointer`]: JSON pointer lookups ([`At`]) and escaping.
+//! - [`index`]: lookups across objects by name and by labels, built once.
+//! - [`pods`]: the pod templates inside any workload kind, and their containers.
+//! - [`schema`]: the vendored Kubernetes and CRD schemas, and validation against them.
+//! - [`quantity`], [`duration`]: Kubernetes quantities and Go/Prometheus durations.
+//! - [`netpol`]: what NetworkPolicies allow between pods.
+//!
+//! [`Manifests`] ties one run's objects to the index and pod templates over
+//! them; checks see it through their `Context`.
+
+pub mod duration;
+pub mod gvk;
+pub mod index;
+pub mod load;
+pub mod netpol;
+pub mod object;
+pub mod pods;
+pub mod pointer;
+pub mod quantity;
+pub mod schema;
+
+pub use gvk::Gvk;
+pub use index::Index;
+pub use object::{Loaded, Object, Source};
+pub use pods::Pod;
+pub use pointer::At;
+
+/// One run's objects with what is derived from them once: the index and
+/// every pod template.
+pub struct Manifests<'a> {
+    pub objects: &'a [Object],
+    pub sources: &'a [Source],
+    pub index: Index,
+    pods: Vec<Pod<'a>>,
+}
+
+impl<'a> Manifests<'a> {
+    pub fn new(loaded: &'a Loaded) -> Manifests<'a> {
+        let objects = &loaded.objects[..];
+        Manifests {
+            objects,
+            sources: &loaded.sources,
+            index: Index::build(objects),
+            pods: pods::all(objects).collect(),
+        }
+    }
+
+    /// Every pod template of the objects, in object order.
+    pub fn pods(&self) -> impl Iterator<Item = Pod<'a>> + '_ {
+        self.pods.iter().copied()
+    }
+
+    pub fn source_name(&self, source: usize) -> std::path::Display<'_> {
+        self.sources[source].name.display()
+    }
+}

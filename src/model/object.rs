@@ -1,0 +1,88 @@
+//! One Kubernetes object as read from its input, with the positions of its
+//! fields, and everything read from the inputs of one run.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::At;
+use super::gvk::cluster_scoped;
+use super::load;
+use crate::diag::Pos;
+
+/// One input text: a file, stdin, or the part of a `helm template` stream
+/// that one template rendered (named after its `# Source:` path).
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The name shown in findings.
+    pub name: PathBuf,
+    pub text: String,
+}
+
+/// One Kubernetes object of the input, with the positions of its fields.
+#[derive(Debug)]
+pub struct Object {
+    /// Index into [`Loaded::sources`].
+    pub source: usize,
+    pub value: Value,
+    pub spans: load::Spans,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// As written; see [`Object::ns`] for the effective namespace.
+    pub namespace: Option<String>,
+}
+
+impl Object {
+    /// Where the field at a JSON `pointer` is written (its key for a mapping
+    /// entry), or the nearest enclosing field that is.
+    pub fn pos(&self, pointer: &str) -> Pos {
+        self.spans.locate(pointer)
+    }
+
+    /// The namespace the object lands in: namespaced objects without one go
+    /// to `default` (as `kubectl apply` without `-n` would put them).
+    /// Cluster-scoped objects have none (`""`).
+    pub fn ns(&self) -> &str {
+        if cluster_scoped(&self.kind) {
+            return "";
+        }
+        self.namespace.as_deref().unwrap_or("default")
+    }
+
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds.
+    pub fn id(&self) -> String {
+        if cluster_scoped(&self.kind) {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.ns(), self.name)
+        }
+    }
+
+    /// The API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.value.at("/metadata/labels").and_then(Value::as_object)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.value.at("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+    }
+}
+
+/// Everything read from the inputs: the texts, the objects, and the inputs
+/// that could not be read (each an error at file:line).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: Vec<Source>,
+    pub objects: Vec<Object>,
+    pub errors: Vec<crate::diag::Diagnostic>,
+    /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
+    pub heap: usize,
+    /// While inputs are read in parallel: the heap of all of them together
+    /// (see `load::load`).
+    pub(crate) shared_heap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+}
