@@ -10,10 +10,13 @@ pub mod budget;
 pub mod mesh;
 pub mod network;
 pub mod observability;
+mod reference;
 pub mod references;
 pub mod reliability;
 pub mod schema;
 pub mod security;
+
+pub use reference::{REGENERATE, reference_markdown};
 
 static REGISTRY: LazyLock<Vec<&'static dyn Check>> = LazyLock::new(|| {
     let mut all: Vec<&'static dyn Check> = Vec::new();
