@@ -11,6 +11,8 @@
 //!    and that rejects unknown fields and wrong types.
 //! 6. Exit codes and messages for bad descriptions and bad usage.
 //! 7. The per-kind summary table of `gen` counts what `kubectl kustomize` builds.
+//! 8. Colour: `--color always|never` decide, `auto` colours a terminal unless
+//!    `NO_COLOR` is set (not empty); for `gen`'s errors and `check`'s report.
 
 mod common;
 
@@ -19,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -601,5 +603,122 @@ fn summary_counts_what_kustomize_builds() {
                 counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect();
             assert_eq!(nonzero, by_kind, "{name}/{env}: summary column vs kubectl kustomize (Secrets aside)");
         }
+    }
+}
+
+// ---- 8. colour --------------------------------------------------------------
+
+/// The start of every ANSI style sequence.
+const ESC: &str = "\x1b[";
+
+/// A description `gen` refuses (an unknown field), and a manifest `check`
+/// finds something in; both in `dir`.
+fn colour_inputs(dir: &Path) -> (PathBuf, PathBuf) {
+    let description = dir.join("bad.yaml");
+    fs::write(
+        &description,
+        "apiVersion: kubeproof.dev/v1alpha1\nname: x\nservices:\n  a:\n    image: x\n    replicsa: 3\n",
+    )
+    .expect("write description");
+    let manifest = dir.join("web.yaml");
+    fs::write(
+        &manifest,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web, namespace: shop }\nspec:\n  \
+         selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    \
+         spec:\n      containers:\n        - { name: web, image: nginx }\n",
+    )
+    .expect("write manifest");
+    (description, manifest)
+}
+
+/// `kubeproof ARGS` in `dir` with `NO_COLOR` set to `no_color`, or unset.
+fn with_no_color(args: &[&OsStr], dir: &Path, no_color: Option<&str>) -> Output {
+    let mut cmd = Command::new(common::bin());
+    cmd.args(args).current_dir(dir).stdin(Stdio::null());
+    match no_color {
+        Some(v) => cmd.env("NO_COLOR", v),
+        None => cmd.env_remove("NO_COLOR"),
+    };
+    cmd.output().expect("kubeproof runs")
+}
+
+#[test]
+fn color_flag_decides_for_gen_errors_and_the_check_report() {
+    let tmp = tempdir();
+    let (description, manifest) = colour_inputs(tmp.path());
+    let out = tmp.path().join("deploy");
+    let gen_args = |color: &'static str| -> Vec<&OsStr> {
+        vec![OsStr::new("gen"), description.as_os_str(), OsStr::new("-o"), out.as_os_str(), OsStr::new(color)]
+    };
+    let check_args =
+        |color: &'static str| -> Vec<&OsStr> { vec![OsStr::new("check"), manifest.as_os_str(), OsStr::new(color)] };
+    // The flag overrides NO_COLOR; output to a pipe is not coloured by default.
+    for no_color in [None, Some("1")] {
+        let g = with_no_color(&gen_args("--color=always"), tmp.path(), no_color);
+        assert_eq!(g.status.code(), Some(2), "{}", shown(&g));
+        assert!(stderr(&g).contains(ESC), "gen --color always, NO_COLOR={no_color:?}:\n{}", shown(&g));
+        assert!(stderr(&g).contains("replicsa"), "{}", shown(&g));
+        let c = with_no_color(&check_args("--color=always"), tmp.path(), no_color);
+        assert_eq!(c.status.code(), Some(1), "{}", shown(&c));
+        assert!(stdout(&c).contains(ESC), "check --color always, NO_COLOR={no_color:?}:\n{}", shown(&c));
+        for plain in ["--color=never", "--color=auto"] {
+            let g = with_no_color(&gen_args(plain), tmp.path(), no_color);
+            assert_eq!(g.status.code(), Some(2), "{}", shown(&g));
+            assert!(!stderr(&g).contains(ESC), "gen {plain}, NO_COLOR={no_color:?}:\n{}", shown(&g));
+            let c = with_no_color(&check_args(plain), tmp.path(), no_color);
+            assert_eq!(c.status.code(), Some(1), "{}", shown(&c));
+            assert!(!stdout(&c).contains(ESC), "check {plain}, NO_COLOR={no_color:?}:\n{}", shown(&c));
+            assert!(stdout(&c).contains("KP402"), "{}", shown(&c));
+        }
+    }
+    // The flag also goes before the subcommand.
+    let mut before = vec![OsStr::new("--color"), OsStr::new("always")];
+    before.extend(check_args("--format=text"));
+    assert!(stdout(&with_no_color(&before, tmp.path(), None)).contains(ESC));
+}
+
+/// Single-quoted for `sh`.
+fn sh_quote(s: &OsStr) -> String {
+    format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"))
+}
+
+/// `kubeproof ARGS` on a terminal (util-linux `script` gives it one; stdout
+/// and stderr both go to it): the output, and the exit code.
+fn on_terminal(args: &[&OsStr], dir: &Path, no_color: Option<&str>) -> (String, Option<i32>) {
+    let line: Vec<String> =
+        std::iter::once(OsStr::new(common::bin())).chain(args.iter().copied()).map(sh_quote).collect();
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line.join(" "), "/dev/null"]).current_dir(dir).stdin(Stdio::null());
+    match no_color {
+        Some(v) => cmd.env("NO_COLOR", v),
+        None => cmd.env_remove("NO_COLOR"),
+    };
+    let o = cmd.output().expect("script runs");
+    (String::from_utf8_lossy(&o.stdout).into_owned(), o.status.code())
+}
+
+#[test]
+fn on_a_terminal_no_color_turns_colour_off() {
+    if !tool_available("script", &["--version"]) {
+        return;
+    }
+    let tmp = tempdir();
+    let (description, manifest) = colour_inputs(tmp.path());
+    let out = tmp.path().join("deploy");
+    let gen_args = [OsStr::new("gen"), description.as_os_str(), OsStr::new("-o"), out.as_os_str()];
+    let check_args = [OsStr::new("check"), manifest.as_os_str()];
+    for (args, code) in [(&gen_args[..], 2), (&check_args[..], 1)] {
+        let what = args[0].to_string_lossy();
+        let (text, status) = on_terminal(args, tmp.path(), None);
+        assert_eq!(status, Some(code), "{what}:\n{text}");
+        assert!(text.contains(ESC), "{what} on a terminal is coloured:\n{text}");
+        // no-color.org: an empty NO_COLOR does not count.
+        assert!(on_terminal(args, tmp.path(), Some("")).0.contains(ESC), "{what}, NO_COLOR empty");
+        let (text, status) = on_terminal(args, tmp.path(), Some("1"));
+        assert_eq!(status, Some(code), "{what}:\n{text}");
+        assert!(!text.contains(ESC), "{what} with NO_COLOR=1:\n{text}");
+        let mut never = args.to_vec();
+        never.push(OsStr::new("--color=never"));
+        assert!(!on_terminal(&never, tmp.path(), None).0.contains(ESC), "{what} --color never");
     }
 }
