@@ -13,6 +13,8 @@
 //! 7. The per-kind summary table of `gen` counts what `kubectl kustomize` builds.
 //! 8. Colour: `--color always|never` decide, `auto` colours a terminal unless
 //!    `NO_COLOR` is set (not empty); for `gen`'s errors and `check`'s report.
+//! 9. `reach`, `graph` and `budget` tell a description from manifests the same
+//!    way, and read a description from stdin.
 
 mod common;
 
@@ -20,6 +22,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -720,5 +723,110 @@ fn on_a_terminal_no_color_turns_colour_off() {
         let mut never = args.to_vec();
         never.push(OsStr::new("--color=never"));
         assert!(!on_terminal(&never, tmp.path(), None).0.contains(ESC), "{what} --color never");
+    }
+}
+
+// ---- 9. a description or manifests ------------------------------------------
+
+/// `kubeproof ARGS` in the repository with `stdin`.
+fn with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .current_dir(common::repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubeproof runs");
+    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child.wait_with_output().expect("kubeproof ends")
+}
+
+/// Manifests holding a description in a ConfigMap (indented, so not a
+/// description themselves), and two workloads.
+const EMBEDS_A_DESCRIPTION: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata: { name: platform, namespace: shop }
+data:
+  platform.yaml: |
+    apiVersion: kubeproof.dev/v1alpha1
+    name: shop
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: nginx, ports: [{ containerPort: 8080 }] }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ name: api, image: api, ports: [{ containerPort: 8080 }] }] }
+"#;
+
+#[test]
+fn reach_graph_and_budget_tell_a_description_from_manifests_alike() {
+    let tmp = tempdir();
+    let manifests = tmp.path().join("shop.yaml");
+    fs::write(&manifests, EMBEDS_A_DESCRIPTION).expect("write manifests");
+    // kailash with its apiVersion quoted: still a description.
+    let kailash = fs::read_to_string(repo_example("kailash")).expect("read kailash");
+    let quoted = kailash.replacen("apiVersion: kubeproof.dev/v1alpha1", "apiVersion: \"kubeproof.dev/v1alpha1\"", 1);
+    assert_ne!(quoted, kailash);
+    let description = tmp.path().join("kailash.yaml");
+    fs::write(&description, &quoted).expect("write description");
+    let m = manifests.to_str().expect("UTF-8 path");
+    let d = description.to_str().expect("UTF-8 path");
+
+    let reach = common::kubeproof(["reach", "web", "api", "-f", m], None);
+    assert_eq!(reach.status.code(), Some(0), "manifests without policies allow:\n{}", shown(&reach));
+    let graph = common::kubeproof(["graph", m, "--format", "dot"], None);
+    assert!(graph.status.success(), "{}", shown(&graph));
+    assert!(stdout(&graph).contains("shop/Deployment/web"), "{}", shown(&graph));
+    let budget = common::kubeproof(["budget", m, "--format", "json"], None);
+    assert!(budget.status.success(), "{}", shown(&budget));
+    assert!(stdout(&budget).contains("\"manifests\""), "budgeted as manifests:\n{}", shown(&budget));
+
+    let reach = common::kubeproof(["reach", "api", "neo4j", "bolt", "-f", d], None);
+    assert_eq!(reach.status.code(), Some(0), "{}", shown(&reach));
+    assert!(stdout(&reach).contains("allowed by NetworkPolicy kailash/neo4j"), "{}", shown(&reach));
+    let graph = common::kubeproof(["graph", d, "--format", "dot"], None);
+    assert!(graph.status.success(), "{}", shown(&graph));
+    assert!(stdout(&graph).contains("kailash/"), "{}", shown(&graph));
+    let budget = common::kubeproof(["budget", d, "--format", "json"], None);
+    assert!(budget.status.success(), "{}", shown(&budget));
+    assert!(stdout(&budget).contains("\"environments\""), "budgeted as a description:\n{}", shown(&budget));
+}
+
+#[test]
+fn reach_graph_and_budget_read_a_description_from_stdin() {
+    let file = repo_example("kailash");
+    let text = fs::read(&file).expect("read kailash");
+    let f = file.to_str().expect("UTF-8 path");
+    for (from_file, from_stdin) in [
+        (vec!["reach", "api", "neo4j", "bolt", "-f", f], vec!["reach", "api", "neo4j", "bolt", "-f", "-"]),
+        (vec!["graph", f, "--format", "dot", "--env", "prod"], vec!["graph", "-", "--format", "dot", "--env", "prod"]),
+        (vec!["budget", f, "--format", "json"], vec!["budget", "-", "--format", "json"]),
+    ] {
+        let a = common::kubeproof(&from_file, None);
+        let b = with_stdin(&from_stdin, &text);
+        assert_eq!(a.status.code(), Some(0), "{from_file:?}\n{}", shown(&a));
+        assert_eq!(b.status.code(), Some(0), "{from_stdin:?}\n{}", shown(&b));
+        assert_eq!(stdout(&a), stdout(&b), "{from_stdin:?} differs from {from_file:?}");
+    }
+    // Its errors are shown with the text read from stdin.
+    let bad = b"apiVersion: kubeproof.dev/v1alpha1\nname: x\nservices:\n  a:\n    image: x\n    replicsa: 3\n";
+    for args in [&["reach", "a", "b", "-f", "-"][..], &["graph", "-"], &["budget", "-"]] {
+        let o = with_stdin(args, bad);
+        assert_eq!(o.status.code(), Some(2), "{args:?}\n{}", shown(&o));
+        let err = stderr(&o);
+        assert!(err.contains("--> <stdin>:6:5") && err.contains("6 |     replicsa: 3"), "{args:?}\n{err}");
     }
 }
