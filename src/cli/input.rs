@@ -80,7 +80,7 @@ fn one_input(name: PathBuf, bytes: Vec<u8>) -> Loaded {
 }
 
 /// Whether a text is a platform description: see the module's documentation.
-pub(super) fn is_description(text: &str) -> bool {
+fn is_description(text: &str) -> bool {
     text.lines().any(|l| {
         l.strip_prefix("apiVersion:")
             .map(|v| v.trim().trim_matches(['"', '\'']))

@@ -160,7 +160,11 @@ fn report(e: Error, style: Style) -> ExitCode {
 fn shown(invalid: &Invalid, color: bool) -> String {
     let sources = |p: &Path| match invalid.sources.iter().find(|(name, _)| name == p) {
         Some((_, text)) => Some(text.clone()),
-        None => std::fs::read_to_string(p).ok(),
+        // Not a file the loader refused as too large.
+        None => std::fs::metadata(p)
+            .is_ok_and(|m| m.len() <= crate::check::load::MAX_INPUT_BYTES)
+            .then(|| std::fs::read_to_string(p).ok())
+            .flatten(),
     };
     let mut out = String::new();
     if let Some(h) = &invalid.heading {
