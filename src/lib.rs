@@ -21,12 +21,19 @@ pub mod reach;
 pub mod render;
 
 /// Errors that end a command. Input errors carry diagnostics with positions.
+/// The CLI prints every one of them in one place (`cli::report`), which also
+/// maps them to exit codes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The description has errors; their files are read back to show them.
     #[error("the description has {} error(s)", .0.len())]
     Description(Vec<diag::Diagnostic>),
+    /// Input that cannot be used, with the text its diagnostics point into.
+    #[error("{0}")]
+    Input(Box<Invalid>),
     #[error(transparent)]
     Write(#[from] emit::files::WriteError),
+    /// Bad input or usage.
     #[error("{0}")]
     Usage(String),
     /// kubeproof's own checks found errors in what `gen` was about to write.
@@ -34,4 +41,54 @@ pub enum Error {
     Findings { report: String, errors: usize },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The diagnostics of an input that cannot be used, and what is said around
+/// them when they are shown.
+#[derive(Debug, Default)]
+pub struct Invalid {
+    pub diagnostics: Vec<diag::Diagnostic>,
+    /// Texts by name, for inputs that cannot be read back (stdin) or were
+    /// read already; any other file is read from disk when shown.
+    pub sources: Vec<(std::path::PathBuf, String)>,
+    /// Said before the diagnostics (`X is not a valid description`).
+    pub heading: Option<String>,
+    /// Said after them (`X has 2 error(s)`).
+    pub summary: Option<String>,
+}
+
+impl Invalid {
+    pub fn new(diagnostics: Vec<diag::Diagnostic>) -> Invalid {
+        Invalid { diagnostics, ..Invalid::default() }
+    }
+
+    pub fn source(mut self, name: impl Into<std::path::PathBuf>, text: String) -> Invalid {
+        self.sources.push((name.into(), text));
+        self
+    }
+
+    pub fn heading(mut self, heading: String) -> Invalid {
+        self.heading = Some(heading);
+        self
+    }
+
+    pub fn summary(mut self, summary: String) -> Invalid {
+        self.summary = Some(summary);
+        self
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.heading, &self.summary) {
+            (_, Some(s)) | (Some(s), None) => f.write_str(s),
+            (None, None) => write!(f, "the input has {} error(s)", self.diagnostics.len()),
+        }
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(i: Invalid) -> Error {
+        Error::Input(Box::new(i))
+    }
 }

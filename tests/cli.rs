@@ -11,6 +11,10 @@
 //!    and that rejects unknown fields and wrong types.
 //! 6. Exit codes and messages for bad descriptions and bad usage.
 //! 7. The per-kind summary table of `gen` counts what `kubectl kustomize` builds.
+//! 8. Colour: `--color always|never` decide, `auto` colours a terminal unless
+//!    `NO_COLOR` is set (not empty); for `gen`'s errors and `check`'s report.
+//! 9. `reach`, `graph` and `budget` tell a description from manifests the same
+//!    way, and read a description from stdin.
 
 mod common;
 
@@ -18,8 +22,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -601,5 +606,227 @@ fn summary_counts_what_kustomize_builds() {
                 counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect();
             assert_eq!(nonzero, by_kind, "{name}/{env}: summary column vs kubectl kustomize (Secrets aside)");
         }
+    }
+}
+
+// ---- 8. colour --------------------------------------------------------------
+
+/// The start of every ANSI style sequence.
+const ESC: &str = "\x1b[";
+
+/// A description `gen` refuses (an unknown field), and a manifest `check`
+/// finds something in; both in `dir`.
+fn colour_inputs(dir: &Path) -> (PathBuf, PathBuf) {
+    let description = dir.join("bad.yaml");
+    fs::write(
+        &description,
+        "apiVersion: kubeproof.dev/v1alpha1\nname: x\nservices:\n  a:\n    image: x\n    replicsa: 3\n",
+    )
+    .expect("write description");
+    let manifest = dir.join("web.yaml");
+    fs::write(
+        &manifest,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web, namespace: shop }\nspec:\n  \
+         selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    \
+         spec:\n      containers:\n        - { name: web, image: nginx }\n",
+    )
+    .expect("write manifest");
+    (description, manifest)
+}
+
+/// `kubeproof ARGS` in `dir` with `NO_COLOR` set to `no_color`, or unset.
+fn with_no_color(args: &[&OsStr], dir: &Path, no_color: Option<&str>) -> Output {
+    let mut cmd = Command::new(common::bin());
+    cmd.args(args).current_dir(dir).stdin(Stdio::null());
+    match no_color {
+        Some(v) => cmd.env("NO_COLOR", v),
+        None => cmd.env_remove("NO_COLOR"),
+    };
+    cmd.output().expect("kubeproof runs")
+}
+
+#[test]
+fn color_flag_decides_for_gen_errors_and_the_check_report() {
+    let tmp = tempdir();
+    let (description, manifest) = colour_inputs(tmp.path());
+    let out = tmp.path().join("deploy");
+    let gen_args = |color: &'static str| -> Vec<&OsStr> {
+        vec![OsStr::new("gen"), description.as_os_str(), OsStr::new("-o"), out.as_os_str(), OsStr::new(color)]
+    };
+    let check_args =
+        |color: &'static str| -> Vec<&OsStr> { vec![OsStr::new("check"), manifest.as_os_str(), OsStr::new(color)] };
+    // The flag overrides NO_COLOR; output to a pipe is not coloured by default.
+    for no_color in [None, Some("1")] {
+        let g = with_no_color(&gen_args("--color=always"), tmp.path(), no_color);
+        assert_eq!(g.status.code(), Some(2), "{}", shown(&g));
+        assert!(stderr(&g).contains(ESC), "gen --color always, NO_COLOR={no_color:?}:\n{}", shown(&g));
+        assert!(stderr(&g).contains("replicsa"), "{}", shown(&g));
+        let c = with_no_color(&check_args("--color=always"), tmp.path(), no_color);
+        assert_eq!(c.status.code(), Some(1), "{}", shown(&c));
+        assert!(stdout(&c).contains(ESC), "check --color always, NO_COLOR={no_color:?}:\n{}", shown(&c));
+        for plain in ["--color=never", "--color=auto"] {
+            let g = with_no_color(&gen_args(plain), tmp.path(), no_color);
+            assert_eq!(g.status.code(), Some(2), "{}", shown(&g));
+            assert!(!stderr(&g).contains(ESC), "gen {plain}, NO_COLOR={no_color:?}:\n{}", shown(&g));
+            let c = with_no_color(&check_args(plain), tmp.path(), no_color);
+            assert_eq!(c.status.code(), Some(1), "{}", shown(&c));
+            assert!(!stdout(&c).contains(ESC), "check {plain}, NO_COLOR={no_color:?}:\n{}", shown(&c));
+            assert!(stdout(&c).contains("KP402"), "{}", shown(&c));
+        }
+    }
+    // The flag also goes before the subcommand.
+    let mut before = vec![OsStr::new("--color"), OsStr::new("always")];
+    before.extend(check_args("--format=text"));
+    assert!(stdout(&with_no_color(&before, tmp.path(), None)).contains(ESC));
+}
+
+/// Single-quoted for `sh`.
+fn sh_quote(s: &OsStr) -> String {
+    format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"))
+}
+
+/// `kubeproof ARGS` on a terminal (util-linux `script` gives it one; stdout
+/// and stderr both go to it): the output, and the exit code.
+fn on_terminal(args: &[&OsStr], dir: &Path, no_color: Option<&str>) -> (String, Option<i32>) {
+    let line: Vec<String> =
+        std::iter::once(OsStr::new(common::bin())).chain(args.iter().copied()).map(sh_quote).collect();
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line.join(" "), "/dev/null"]).current_dir(dir).stdin(Stdio::null());
+    match no_color {
+        Some(v) => cmd.env("NO_COLOR", v),
+        None => cmd.env_remove("NO_COLOR"),
+    };
+    let o = cmd.output().expect("script runs");
+    (String::from_utf8_lossy(&o.stdout).into_owned(), o.status.code())
+}
+
+#[test]
+fn on_a_terminal_no_color_turns_colour_off() {
+    if !tool_available("script", &["--version"]) {
+        return;
+    }
+    let tmp = tempdir();
+    let (description, manifest) = colour_inputs(tmp.path());
+    let out = tmp.path().join("deploy");
+    let gen_args = [OsStr::new("gen"), description.as_os_str(), OsStr::new("-o"), out.as_os_str()];
+    let check_args = [OsStr::new("check"), manifest.as_os_str()];
+    for (args, code) in [(&gen_args[..], 2), (&check_args[..], 1)] {
+        let what = args[0].to_string_lossy();
+        let (text, status) = on_terminal(args, tmp.path(), None);
+        assert_eq!(status, Some(code), "{what}:\n{text}");
+        assert!(text.contains(ESC), "{what} on a terminal is coloured:\n{text}");
+        // no-color.org: an empty NO_COLOR does not count.
+        assert!(on_terminal(args, tmp.path(), Some("")).0.contains(ESC), "{what}, NO_COLOR empty");
+        let (text, status) = on_terminal(args, tmp.path(), Some("1"));
+        assert_eq!(status, Some(code), "{what}:\n{text}");
+        assert!(!text.contains(ESC), "{what} with NO_COLOR=1:\n{text}");
+        let mut never = args.to_vec();
+        never.push(OsStr::new("--color=never"));
+        assert!(!on_terminal(&never, tmp.path(), None).0.contains(ESC), "{what} --color never");
+    }
+}
+
+// ---- 9. a description or manifests ------------------------------------------
+
+/// `kubeproof ARGS` in the repository with `stdin`.
+fn with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .current_dir(common::repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubeproof runs");
+    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child.wait_with_output().expect("kubeproof ends")
+}
+
+/// Manifests holding a description in a ConfigMap (indented, so not a
+/// description themselves), and two workloads.
+const EMBEDS_A_DESCRIPTION: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata: { name: platform, namespace: shop }
+data:
+  platform.yaml: |
+    apiVersion: kubeproof.dev/v1alpha1
+    name: shop
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: nginx, ports: [{ containerPort: 8080 }] }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ name: api, image: api, ports: [{ containerPort: 8080 }] }] }
+"#;
+
+#[test]
+fn reach_graph_and_budget_tell_a_description_from_manifests_alike() {
+    let tmp = tempdir();
+    let manifests = tmp.path().join("shop.yaml");
+    fs::write(&manifests, EMBEDS_A_DESCRIPTION).expect("write manifests");
+    // kailash with its apiVersion quoted: still a description.
+    let kailash = fs::read_to_string(repo_example("kailash")).expect("read kailash");
+    let quoted = kailash.replacen("apiVersion: kubeproof.dev/v1alpha1", "apiVersion: \"kubeproof.dev/v1alpha1\"", 1);
+    assert_ne!(quoted, kailash);
+    let description = tmp.path().join("kailash.yaml");
+    fs::write(&description, &quoted).expect("write description");
+    let m = manifests.to_str().expect("UTF-8 path");
+    let d = description.to_str().expect("UTF-8 path");
+
+    let reach = common::kubeproof(["reach", "web", "api", "-f", m], None);
+    assert_eq!(reach.status.code(), Some(0), "manifests without policies allow:\n{}", shown(&reach));
+    let graph = common::kubeproof(["graph", m, "--format", "dot"], None);
+    assert!(graph.status.success(), "{}", shown(&graph));
+    assert!(stdout(&graph).contains("shop/Deployment/web"), "{}", shown(&graph));
+    let budget = common::kubeproof(["budget", m, "--format", "json"], None);
+    assert!(budget.status.success(), "{}", shown(&budget));
+    assert!(stdout(&budget).contains("\"manifests\""), "budgeted as manifests:\n{}", shown(&budget));
+
+    let reach = common::kubeproof(["reach", "api", "neo4j", "bolt", "-f", d], None);
+    assert_eq!(reach.status.code(), Some(0), "{}", shown(&reach));
+    assert!(stdout(&reach).contains("allowed by NetworkPolicy kailash/neo4j"), "{}", shown(&reach));
+    let graph = common::kubeproof(["graph", d, "--format", "dot"], None);
+    assert!(graph.status.success(), "{}", shown(&graph));
+    assert!(stdout(&graph).contains("kailash/"), "{}", shown(&graph));
+    let budget = common::kubeproof(["budget", d, "--format", "json"], None);
+    assert!(budget.status.success(), "{}", shown(&budget));
+    assert!(stdout(&budget).contains("\"environments\""), "budgeted as a description:\n{}", shown(&budget));
+}
+
+#[test]
+fn reach_graph_and_budget_read_a_description_from_stdin() {
+    let file = repo_example("kailash");
+    let text = fs::read(&file).expect("read kailash");
+    let f = file.to_str().expect("UTF-8 path");
+    for (from_file, from_stdin) in [
+        (vec!["reach", "api", "neo4j", "bolt", "-f", f], vec!["reach", "api", "neo4j", "bolt", "-f", "-"]),
+        (vec!["graph", f, "--format", "dot", "--env", "prod"], vec!["graph", "-", "--format", "dot", "--env", "prod"]),
+        (vec!["budget", f, "--format", "json"], vec!["budget", "-", "--format", "json"]),
+    ] {
+        let a = common::kubeproof(&from_file, None);
+        let b = with_stdin(&from_stdin, &text);
+        assert_eq!(a.status.code(), Some(0), "{from_file:?}\n{}", shown(&a));
+        assert_eq!(b.status.code(), Some(0), "{from_stdin:?}\n{}", shown(&b));
+        assert_eq!(stdout(&a), stdout(&b), "{from_stdin:?} differs from {from_file:?}");
+    }
+    // Its errors are shown with the text read from stdin.
+    let bad = b"apiVersion: kubeproof.dev/v1alpha1\nname: x\nservices:\n  a:\n    image: x\n    replicsa: 3\n";
+    for args in [&["reach", "a", "b", "-f", "-"][..], &["graph", "-"], &["budget", "-"]] {
+        let o = with_stdin(args, bad);
+        assert_eq!(o.status.code(), Some(2), "{args:?}\n{}", shown(&o));
+        let err = stderr(&o);
+        assert!(err.contains("--> <stdin>:6:5") && err.contains("6 |     replicsa: 3"), "{args:?}\n{err}");
     }
 }

@@ -1,14 +1,15 @@
 //! `kubeproof check`, `rules` and `explain`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::color::Style;
 use crate::check::config::Config;
-
 use crate::check::report::{self, Format};
 use crate::check::rules;
 use crate::model::schema::parse_minor;
+use crate::{Error, Invalid};
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -26,39 +27,26 @@ pub struct CheckArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Exit 0 clean, 1 error-level findings, 2 unusable input or usage.
-pub fn check(args: &CheckArgs) -> ExitCode {
-    let mut config = match load_config(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(diags) => {
-            let text = crate::render::render_all(&diags, &|p: &Path| std::fs::read_to_string(p).ok(), color());
-            let _ = writeln!(std::io::stderr(), "{text}");
-            return ExitCode::from(2);
-        }
-    };
+/// Exit 0 clean, 1 error-level findings, 2 unusable input (its errors are in
+/// the report); errors: 2 bad configuration or usage.
+pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
+    let mut config = load_config(args.config.as_deref()).map_err(Invalid::new)?;
     if let Some(v) = &args.kubernetes {
-        if let Err(e) = parse_minor(v) {
-            let _ = writeln!(std::io::stderr(), "error: --kubernetes: {e}");
-            return ExitCode::from(2);
-        }
+        parse_minor(v).map_err(|e| Error::Usage(format!("--kubernetes: {e}")))?;
         config.kubernetes = Some(v.clone());
     }
     let loaded = crate::model::load::load(&args.paths);
     let outcome = crate::check::run(&loaded, &config);
-    let text = report::render(args.format, &loaded, &outcome, args.format == Format::Text && color());
+    let text = report::render(args.format, &loaded, &outcome, args.format == Format::Text && style.stdout);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     let (errors, _, _) = report::counts(&loaded, &outcome.findings);
-    if !loaded.errors.is_empty() {
+    Ok(if !loaded.errors.is_empty() {
         ExitCode::from(2)
     } else if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    })
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config, Vec<crate::diag::Diagnostic>> {
@@ -70,26 +58,25 @@ fn load_config(path: Option<&Path>) -> Result<Config, Vec<crate::diag::Diagnosti
 }
 
 /// `kubeproof rules`: one line per check.
-pub fn list() -> ExitCode {
+pub fn list() -> Result<ExitCode, Error> {
     let mut out = std::io::stdout().lock();
     for c in rules::registry() {
         let m = c.meta();
         let _ = writeln!(out, "{}  {:<7}  {:<36}  {}", m.code, m.severity.to_string(), m.name, m.summary);
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `kubeproof explain CODE`: the check's documentation and its fixtures.
-pub fn explain(code: &str) -> ExitCode {
+pub fn explain(code: &str) -> Result<ExitCode, Error> {
     let Some(c) = rules::find(code) else {
         let codes = rules::registry().iter().map(|c| c.meta().code);
         let hint = crate::diag::did_you_mean(&code.to_ascii_uppercase(), codes)
             .map_or_else(|| " (see `kubeproof rules`)".to_string(), |s| format!("; did you mean {s}?"));
-        let _ = writeln!(std::io::stderr(), "error: no check `{code}`{hint}");
-        return ExitCode::from(2);
+        return Err(Error::Usage(format!("no check `{code}`{hint}")));
     };
     let _ = std::io::stdout().lock().write_all(explanation(c.meta()).as_bytes());
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The documentation of a check as Markdown.

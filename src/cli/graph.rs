@@ -2,8 +2,11 @@
 //! or `kubeproof graph -f PATH...`: the platform as a picture.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use super::input::Input;
+use crate::Error;
 
 #[derive(clap::Args)]
 pub struct GraphArgs {
@@ -34,22 +37,24 @@ pub enum GraphFormat {
     Dot,
 }
 
-/// Exit 0 written, 1 the output could not be written, 2 bad input.
-pub fn graph(args: &GraphArgs) -> ExitCode {
+/// Exit 0 written; errors: 1 the output could not be written, 2 bad input.
+pub fn graph(args: &GraphArgs) -> Result<ExitCode, Error> {
     let mut inputs = args.paths.clone();
     inputs.extend(args.files.iter().cloned());
     if inputs.is_empty() {
-        return bad("give a platform description or manifests (files, folders, `-` for stdin)");
+        return Err(Error::Usage("give a platform description or manifests (files, folders, `-` for stdin)".into()));
     }
-    let input = match super::reach::load_input(&inputs, args.env.as_deref()) {
-        Ok(i) => i,
-        Err(e) => return bad(&e),
+    let (loaded, mut declared, title) = match Input::read(&inputs, args.env.as_deref())? {
+        Input::Description(d) => {
+            let g = d.generate(args.env.as_deref())?;
+            (g.loaded, g.resolved.as_ref().map(crate::graph::Declared::of).unwrap_or_default(), g.title)
+        }
+        Input::Manifests(loaded) => (loaded, crate::graph::Declared::default(), title(&inputs)),
     };
-    let mut declared = input.resolved.as_ref().map(crate::graph::Declared::of).unwrap_or_default();
     if let Some(ns) = &args.ingress_namespace {
         declared.ingress_namespace = Some(ns.clone());
     }
-    let g = crate::graph::graph(&input.loaded, &declared, &input.title);
+    let g = crate::graph::graph(&loaded, &declared, &title);
     let text = match args.format {
         GraphFormat::Svg => crate::graph::svg::render(&g),
         GraphFormat::Dot => crate::graph::dot::render(&g),
@@ -57,23 +62,17 @@ pub fn graph(args: &GraphArgs) -> ExitCode {
     match &args.output {
         None => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::SUCCESS
         }
-        Some(path) => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let Some(name) = path.file_name() else { return bad(&format!("{} is not a file path", path.display())) };
-            match super::write_one(dir, name.as_ref(), text.as_bytes()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    let _ = writeln!(std::io::stderr(), "error: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        Some(path) => super::write_one(path, text.as_bytes())?,
     }
+    Ok(ExitCode::SUCCESS)
 }
 
-fn bad(message: &str) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "error: {message}");
-    ExitCode::from(2)
+/// The manifest paths, stdin by name.
+fn title(inputs: &[PathBuf]) -> String {
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|f| if f.as_os_str() == "-" { "standard input".into() } else { f.display().to_string() })
+        .collect();
+    names.join(" ")
 }

@@ -1,0 +1,147 @@
+//! `kubeproof gen`, `init` and `schema`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::color::Style;
+use crate::emit::files;
+use crate::{Error, Invalid};
+
+/// Exit 0 written; errors: 1 refused (edited files, error-level findings),
+/// 2 invalid description.
+pub fn gen_cmd(description: &Path, output: &Path, force: bool, style: Style) -> Result<ExitCode, Error> {
+    write_stack(description, output, force, style).map_err(|e| match e {
+        Error::Description(diags) => {
+            let summary = format!("{} has {} error(s); nothing was written", file_of(&diags), diags.len());
+            Invalid::new(diags).summary(summary).into()
+        }
+        other => other,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_stack(description: &Path, output: &Path, force: bool, style: Style) -> Result<(), Error> {
+    let platform = crate::description::load(description).map_err(Error::Description)?;
+    let built = crate::build::build(&platform, description)?;
+    let (report, errors) = proof_report(&crate::build::prove(&built, &platform)?, style.stderr);
+    if errors > 0 {
+        return Err(Error::Findings { report, errors });
+    }
+    if !report.is_empty() {
+        let _ = write!(std::io::stderr(), "{report}");
+    }
+    let report = files::write_tree(output, &built.tree, force)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "kubeproof: {} → {} ({} files: {} written, {} unchanged{}{})",
+        description.display(),
+        output.display(),
+        built.tree.len(),
+        report.written.len() + report.overwritten_edits.len(),
+        report.unchanged.len(),
+        if report.removed.is_empty() { String::new() } else { format!(", {} stale removed", report.removed.len()) },
+        if report.overwritten_edits.is_empty() {
+            String::new()
+        } else {
+            format!(", {} edited files overwritten (--force)", report.overwritten_edits.len())
+        },
+    );
+    for p in &report.kept_edited_stale {
+        let _ = writeln!(out, "  kept (edited, no longer generated): {}", p.display());
+    }
+    let _ = write!(out, "{}", summary_table(&built.summary()));
+    Ok(())
+}
+
+fn file_of(diags: &[crate::diag::Diagnostic]) -> String {
+    diags.first().map_or_else(|| "the description".into(), |d| d.file.display().to_string())
+}
+
+/// The findings of kubeproof's checks on each environment (warnings and
+/// errors; info is left out), and the number of errors.
+fn proof_report(proof: &[(String, crate::model::Loaded, crate::check::Outcome)], color: bool) -> (String, usize) {
+    let mut text = String::new();
+    let mut errors = 0;
+    for (env, loaded, outcome) in proof {
+        let shown: Vec<_> =
+            outcome.findings.iter().filter(|f| f.severity > crate::diag::Severity::Info).cloned().collect();
+        if shown.is_empty() {
+            continue;
+        }
+        errors += shown.iter().filter(|f| f.severity == crate::diag::Severity::Error).count();
+        let only = crate::check::Outcome { findings: shown, objects: outcome.objects };
+        text.push_str(&format!("kubeproof check, environment {env}:\n"));
+        text.push_str(&crate::check::report::render(crate::check::report::Format::Text, loaded, &only, color));
+    }
+    (text, errors)
+}
+
+/// Objects per kind (rows) per environment (columns).
+fn summary_table(s: &BTreeMap<String, BTreeMap<String, usize>>) -> String {
+    let envs: Vec<&String> = s.keys().collect();
+    let mut kinds: Vec<&String> = s.values().flat_map(|m| m.keys()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let width = kinds.iter().map(|k| k.len()).max().unwrap_or(4).max(5);
+    let mut t = format!("{:width$}", "kind");
+    for e in &envs {
+        t.push_str(&format!("  {e:>10}"));
+    }
+    t.push('\n');
+    for k in kinds {
+        t.push_str(&format!("{k:width$}"));
+        for e in &envs {
+            let n = s.get(*e).and_then(|m| m.get(k)).copied().unwrap_or(0);
+            t.push_str(&format!("  {n:>10}"));
+        }
+        t.push('\n');
+    }
+    t.push_str(&format!("{:width$}", "total"));
+    for e in &envs {
+        let n: usize = s.get(*e).map_or(0, |m| m.values().sum());
+        t.push_str(&format!("  {n:>10}"));
+    }
+    t.push('\n');
+    t
+}
+
+/// Exit 0 written (or listed); errors: 1 cannot write, 2 usage.
+pub fn init(path: &Path, example: Option<&str>, force: bool) -> Result<ExitCode, Error> {
+    let text = match example {
+        // What `--help` promises: the bundled examples, one a line; nothing is written.
+        Some("list") => {
+            for (name, _) in crate::description::starter::EXAMPLES {
+                println!("{name}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => crate::description::starter::STARTER,
+        Some(name) => match crate::description::starter::example(name) {
+            Some(t) => t,
+            None => {
+                return Err(Error::Usage(format!(
+                    "no bundled example `{name}`; the examples are: {}",
+                    crate::description::starter::EXAMPLES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        },
+    };
+    if path.exists() && !force {
+        return Err(Error::Usage(format!("{} exists already; use --force to overwrite it", path.display())));
+    }
+    // `init` writes one file a person will edit: no manifest bookkeeping.
+    super::write_one(path, text.as_bytes())?;
+    println!("kubeproof: wrote {}; next: kubeproof gen {} -o deploy", path.display(), path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit 0; 1 when the schema cannot be serialised (a bug).
+pub fn schema() -> Result<ExitCode, Error> {
+    let schema = schemars::schema_for!(crate::description::Platform);
+    let text = serde_json::to_string_pretty(&schema).map_err(|e| Error::Internal(e.to_string()))?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
