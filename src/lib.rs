@@ -18,7 +18,6 @@ pub mod generate;
 pub mod graph;
 pub mod model;
 pub mod reach;
-pub mod render;
 
 /// Errors that end a command. Input errors carry diagnostics with positions.
 /// The CLI prints every one of them in one place (`cli::report`), which also

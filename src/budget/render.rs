@@ -13,36 +13,10 @@
 
 use std::fmt::Write;
 
-use super::{Amounts, Budget, Capacity, EnvBudget, Excess, Resource, Scale};
-
-const MI: u64 = 1 << 20;
-const GI: u64 = 1 << 30;
-
-/// Millicores as written in manifests: `4550m`.
-pub fn cpu(m: u64) -> String {
-    format!("{m}m")
-}
-
-/// Bytes, short: `9856Mi`, `231Gi`, `1.5Gi`, `512Ki`.
-pub fn bytes(b: u64) -> String {
-    if b == 0 {
-        return "0".into();
-    }
-    if b.is_multiple_of(GI) {
-        return format!("{}Gi", b / GI);
-    }
-    // Quarters of a Gi read better as Gi: 2.5Gi, 1.25Gi.
-    if b >= GI && b.saturating_mul(4).is_multiple_of(GI) {
-        return format!("{}Gi", b as f64 / GI as f64);
-    }
-    if b.is_multiple_of(MI) {
-        return format!("{}Mi", b / MI);
-    }
-    if b >= MI {
-        return format!("{:.1}Mi", b as f64 / MI as f64);
-    }
-    format!("{b}")
-}
+use super::EnvBudget;
+use crate::model::resources::{
+    Amounts, Budget, Capacity, Excess, Resource, Scale, bytes_text as bytes, cpu_text as cpu,
+};
 
 fn signed(r: Resource, v: i64) -> String {
     if v == 0 {

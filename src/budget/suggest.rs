@@ -20,9 +20,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{Budget, Capacity, Resource, Scale};
 use crate::description::resolve::VolKind;
 use crate::description::{Bytes, Environment, Name, Platform, Replicas, Service};
+use crate::model::resources::{Budget, Capacity, Resource, Scale};
 
 const GI: u64 = 1 << 30;
 /// Most combinations verified by regenerating the stack.

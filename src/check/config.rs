@@ -74,7 +74,7 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| vec![Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read: {e}"))])?;
         let config: Config =
-            serde_saphyr::from_str(&text).map_err(|e| vec![crate::description::load::from_yaml_error(path, &e)])?;
+            serde_saphyr::from_str(&text).map_err(|e| vec![crate::diag::yaml::from_yaml_error(path, &e)])?;
         config.validate(path)?;
         Ok(config)
     }

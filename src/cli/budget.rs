@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use super::input::{Description, Input};
 use crate::Error;
-use crate::budget::{self, Budget, Capacity, Item, render};
+use crate::budget::{self, render};
+use crate::model::resources::{Budget, Capacity, Item};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BudgetFormat {

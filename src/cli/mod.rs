@@ -170,7 +170,7 @@ fn shown(invalid: &Invalid, color: bool) -> String {
     if let Some(h) = &invalid.heading {
         out.push_str(&format!("error: {h}:\n"));
     }
-    out.push_str(&crate::render::render_all(&invalid.diagnostics, &sources, color));
+    out.push_str(&crate::diag::render::render_all(&invalid.diagnostics, &sources, color));
     out.push('\n');
     if let Some(s) = &invalid.summary {
         out.push_str(&format!("\nerror: {s}\n"));

@@ -179,6 +179,18 @@ pub struct Capacity {
     pub storage: Option<Bytes>,
 }
 
+impl Capacity {
+    /// The figures budgets are compared with.
+    pub fn figures(&self) -> crate::model::resources::Capacity {
+        crate::model::resources::Capacity {
+            cpu_millis: Some(self.cpu.millis()),
+            memory_bytes: Some(self.memory.get()),
+            storage_bytes: self.storage.map(|s| s.get()),
+            nodes: self.nodes.map(u64::from),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mesh {

@@ -433,7 +433,7 @@ fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<(), Vec<Diagn
         // A credential among the plain values would land in a ConfigMap, in
         // git, in clear: the same rule `kubeproof check` applies (KP121).
         for (name, value) in &svc.env {
-            if !value.is_empty() && crate::check::rules::security::secret_in_env_value::credential_name(name) {
+            if !value.is_empty() && crate::model::env::credential_name(name) {
                 errors.push(
                     Diagnostic::error(file, pos, format!("`{}` sets `{name}` as a plain env value", svc.name))
                         .with_help(format!(

@@ -13,10 +13,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::diag::Pos;
 
-/// Converts a serde-saphyr location to ours.
-pub fn pos_of(loc: &Location) -> Pos {
-    Pos::new(loc.line() as u32, loc.column() as u32)
-}
+pub use crate::diag::yaml::pos_of;
 
 /// A name (of a service, datastore, namespace, …) with where it was written.
 /// Compared and ordered by its text only.

@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use crate::model::digest::sha256_hex;
 
 /// Where the manifest lives, relative to the output directory. Generated
 /// paths under `.kubeproof/` are rejected so they can never collide with it.
@@ -104,18 +104,6 @@ fn edited_message(paths: &[PathBuf]) -> String {
     }
     msg.push_str("\nre-run with --force to overwrite them");
     msg
-}
-
-/// Lowercase hex SHA-256, the form recorded in the manifest.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
 }
 
 /// Writes `tree` under `out_dir`, see the module docs for the rules.
@@ -361,11 +349,6 @@ mod tests {
 
     fn paths(dir: &Path, rels: &[&str]) -> Vec<PathBuf> {
         rels.iter().map(|r| dir.join(r)).collect()
-    }
-
-    #[test]
-    fn sha256_hex_matches_known_vector() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

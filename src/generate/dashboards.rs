@@ -387,7 +387,7 @@ pub fn uid(name: &str) -> String {
     if name.len() <= 40 {
         name.to_string()
     } else {
-        let hash = crate::emit::files::sha256_hex(name.as_bytes());
+        let hash = crate::model::digest::sha256_hex(name.as_bytes());
         format!("{}-{}", name[..23].trim_end_matches('-'), &hash[..16])
     }
 }

@@ -35,6 +35,16 @@ pub struct Object {
 }
 
 impl Object {
+    /// The object as [`crate::model::resources`] counts it.
+    pub fn item(&self) -> crate::model::resources::Item<'_> {
+        crate::model::resources::Item {
+            kind: &self.kind,
+            namespace: self.namespace.as_deref().unwrap_or("default"),
+            name: &self.name,
+            value: &self.value,
+        }
+    }
+
     /// Serializes a typed object; k8s-openapi writes `apiVersion` and `kind`.
     pub fn from_typed<T>(obj: &T) -> Object
     where
@@ -294,5 +304,5 @@ pub fn fqdn(name: &str, namespace: &str) -> String {
 /// configuration they read changes.
 pub fn short_hash<T: serde::Serialize>(v: &T) -> String {
     let bytes = serde_json::to_vec(v).unwrap_or_default();
-    crate::emit::files::sha256_hex(&bytes)[..16].to_string()
+    crate::model::digest::sha256_hex(&bytes)[..16].to_string()
 }

@@ -1,5 +1,5 @@
 //! A ResourceQuota and a LimitRange per namespace, derived from the budget
-//! of the objects generated for it (see [`crate::budget`]).
+//! of the objects generated for it (see [`crate::model::resources`]).
 //!
 //! The quota (`budget`) caps `requests.cpu`, `requests.memory`,
 //! `requests.storage` and the number of `persistentvolumeclaims` at what the
@@ -23,15 +23,15 @@ use k8s_openapi::api::core::v1 as core;
 use serde_json::Value;
 
 use super::*;
-use crate::budget::{Amounts, Budget, Item};
 use crate::description::resolve::{Resolved, defaults};
+use crate::model::resources::{Amounts, Budget, Item};
 
 pub const QUOTA_NAME: &str = "budget";
 pub const LIMIT_RANGE_NAME: &str = "container-defaults";
 
 /// Adds the quota and the LimitRange of every namespace of `r`.
 pub fn quotas(r: &Resolved, stack: &mut Stack) {
-    let items: Vec<Item> = stack.objects.iter().map(Item::of_generated).collect();
+    let items: Vec<Item> = stack.objects.iter().map(crate::generate::Object::item).collect();
     let budget = Budget::of(&items, None);
     let surge = surges(stack, &budget);
     let mut add = Vec::new();

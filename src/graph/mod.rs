@@ -3,7 +3,7 @@
 //! boxes; edges are the connections the configuration implies (Ingress
 //! backends, a description's `uses`, Service hosts named in environment
 //! values, egress rules to external addresses), each evaluated with the
-//! NetworkPolicy model of [`crate::reach`]: allowed, blocked (and by which
+//! NetworkPolicy model of [`crate::model::netpol`]: allowed, blocked (and by which
 //! policies), or unknown (it depends on what the manifests do not show).
 //!
 //! The model is built here; [`dot`] and [`svg`] draw it. Everything is
@@ -13,19 +13,19 @@ pub mod dot;
 pub mod svg;
 
 use crate::model::At;
+use crate::model::Manifests;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::check::Context;
-use crate::check::config::Config;
-use crate::check::rules::network::hosts::{HostRef, hosts_in, port_siblings};
-use crate::check::rules::network::service_unreachable::{service_of, vars};
-use crate::check::rules::references::{PortRef, pod_ports, service_ports};
 use crate::model::Loaded;
+use crate::model::env::vars;
+use crate::model::hosts::service_of;
+use crate::model::hosts::{HostRef, hosts_in, port_siblings};
 use crate::model::index::PodTemplate;
 use crate::model::netpol::{Direction, Endpoint, Policies, Target, Tri, World, ports_allow};
 use crate::model::pods::Pod;
+use crate::model::ports::{PortRef, pod_ports, service_ports};
 
 /// Where a node is drawn, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -206,7 +206,7 @@ fn engine(image: &str) -> Option<&'static str> {
 
 /// Builds the graph of loaded manifests (plus what a description declares).
 pub fn graph(loaded: &Loaded, declared: &Declared, title: &str) -> Graph {
-    crate::check::with_context(loaded, &Config::default(), |cx| build(cx, declared, title))
+    build(&Manifests::new(loaded), declared, title)
 }
 
 /// One connection being gathered: the ports asked, before evaluation.
@@ -218,7 +218,7 @@ struct Pending {
 }
 
 struct Builder<'c, 'a> {
-    cx: &'c Context<'a>,
+    cx: &'c Manifests<'a>,
     nodes: BTreeMap<String, Node>,
     /// (client template index, server template index) → ports.
     internal: BTreeMap<(usize, usize), Pending>,
@@ -230,7 +230,7 @@ struct Builder<'c, 'a> {
     template_of_object: std::collections::HashMap<usize, usize>,
 }
 
-fn node_id(cx: &Context, object: usize) -> String {
+fn node_id(cx: &Manifests, object: usize) -> String {
     let o = &cx.objects[object];
     format!("{}/{}/{}", o.ns(), o.kind, o.name)
 }
@@ -239,7 +239,7 @@ fn external_id(host: &str) -> String {
     format!("external:{host}")
 }
 
-fn build(cx: &Context, declared: &Declared, title: &str) -> Graph {
+fn build(cx: &Manifests, declared: &Declared, title: &str) -> Graph {
     let mut b = Builder {
         cx,
         nodes: BTreeMap::new(),
@@ -759,7 +759,7 @@ fn controller_labels(ns: &str) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn policy_name(cx: &Context, object: usize) -> String {
+fn policy_name(cx: &Manifests, object: usize) -> String {
     let o = &cx.objects[object];
     format!("{}/{}", o.ns(), o.name)
 }
@@ -795,7 +795,7 @@ fn combine(from: String, to: String, results: Vec<(String, Tri, Vec<String>, Str
 /// outside the cluster: peers absent (everywhere), or an ipBlock holding
 /// public addresses (the whole space certainly holds the host; a narrower
 /// block may or may not).
-fn external_egress(cx: &Context, policies: &Policies, client: usize, port: i64) -> (Tri, Vec<String>) {
+fn external_egress(cx: &Manifests, policies: &Policies, client: usize, port: i64) -> (Tri, Vec<String>) {
     let mut isolating = Vec::new();
     let mut answer = Tri::No;
     for p in policies.isolating(client, Direction::Egress) {

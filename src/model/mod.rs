@@ -10,21 +10,34 @@
 //! - [`pods`]: the pod templates inside any workload kind, and their containers.
 //! - [`schema`]: the vendored Kubernetes and CRD schemas, and validation against them.
 //! - [`quantity`], [`duration`]: Kubernetes quantities and Go/Prometheus durations.
+//! - [`selector`]: label selectors and why one selects nothing.
+//! - [`ports`]: ports of Services, pods and probes, by number or name.
+//! - [`env`]: the variables a container sees, and names that hold credentials.
+//! - [`hosts`]: host names in configuration values, and the Services they name.
+//! - [`scope`]: what the set shows of the cluster (namespaces with pods, operators' resources).
 //! - [`netpol`]: what NetworkPolicies allow between pods.
+//! - [`resources`]: requests, limits and storage per workload and namespace; LimitRange defaults.
 //!
 //! [`Manifests`] ties one run's objects to the index and pod templates over
 //! them; checks see it through their `Context`.
 
+pub mod digest;
 pub mod duration;
+pub mod env;
 pub mod gvk;
+pub mod hosts;
 pub mod index;
 pub mod load;
 pub mod netpol;
 pub mod object;
 pub mod pods;
 pub mod pointer;
+pub mod ports;
 pub mod quantity;
+pub mod resources;
 pub mod schema;
+pub mod scope;
+pub mod selector;
 
 pub use gvk::Gvk;
 pub use index::Index;

@@ -42,6 +42,18 @@ fn index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
+/// Escapes one key for a JSON pointer (`app.kubernetes.io/name` →
+/// `app.kubernetes.io~1name`).
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Reads one escaped reference token back (`app.kubernetes.io~1name` →
+/// `app.kubernetes.io/name`).
+pub fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
 #[cfg(test)]
 mod tests {
     use super::At;

@@ -523,6 +523,58 @@ impl JsonSchema for Bytes {
     }
 }
 
+/// A Kubernetes quantity as manifests write it, read the way the API
+/// server does (unlike [`Cpu::parse`] and [`Bytes::parse`], which are strict
+/// about descriptions): (`250m`, `1.5`, `512Mi`, `1e3`, `2G`) in
+/// billionths of its unit, exactly (so `1100m` equals `1.1`); YAML numbers
+/// are accepted too. `None` when it does not parse or is out of range.
+pub fn nanos(v: &serde_json::Value) -> Option<i128> {
+    let s = match v {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    let (sign, s) = match s.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, s.strip_prefix('+').unwrap_or(&s)),
+    };
+    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, suffix) = s.split_at(end);
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let digits = format!("{whole}{fraction}");
+    let mantissa: i128 = digits.parse().ok()?;
+    let (ten, two): (i32, u32) = match suffix {
+        "" => (0, 0),
+        "n" => (-9, 0),
+        "u" => (-6, 0),
+        "m" => (-3, 0),
+        "k" => (3, 0),
+        "M" => (6, 0),
+        "G" => (9, 0),
+        "T" => (12, 0),
+        "P" => (15, 0),
+        "E" => (18, 0),
+        "Ki" => (0, 10),
+        "Mi" => (0, 20),
+        "Gi" => (0, 30),
+        "Ti" => (0, 40),
+        "Pi" => (0, 50),
+        "Ei" => (0, 60),
+        e => (e.strip_prefix(['e', 'E'])?.parse().ok()?, 0),
+    };
+    let exponent = 9 + ten - i32::try_from(fraction.len()).ok()?;
+    let mut value = mantissa.checked_mul(1i128.checked_shl(two)?)?;
+    if exponent >= 0 {
+        value = value.checked_mul(10i128.checked_pow(u32::try_from(exponent).ok()?)?)?;
+    } else {
+        value /= 10i128.checked_pow(exponent.unsigned_abs())?;
+    }
+    Some(sign * value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,5 +841,30 @@ mod tests {
         let s = serde_json::to_value(schemars::schema_for!(Cpu)).unwrap();
         assert_eq!(s["type"], serde_json::json!(["string", "number"]));
         assert!(s["pattern"].is_string() && s["description"].is_string());
+    }
+
+    #[test]
+    fn quantities_compare_exactly() {
+        let q = |v: serde_json::Value| nanos(&v);
+        assert_eq!(q(serde_json::json!("1100m")), q(serde_json::json!("1.1")));
+        assert_eq!(q(serde_json::json!(1)), q(serde_json::json!("1000m")));
+        assert_eq!(q(serde_json::json!(0.5)), q(serde_json::json!("500m")));
+        assert_eq!(q(serde_json::json!("1Ki")), q(serde_json::json!("1024")));
+        assert_eq!(q(serde_json::json!("1e3")), q(serde_json::json!("1k")));
+        assert_eq!(q(serde_json::json!("1E")), q(serde_json::json!("1e18")));
+        assert!(q(serde_json::json!("1Gi")) > q(serde_json::json!("1000Mi")));
+        assert!(q(serde_json::json!("1G")) < q(serde_json::json!("1Gi")));
+        assert_eq!(q(serde_json::json!("-1")), Some(-1_000_000_000));
+        for bad in [
+            serde_json::json!("abc"),
+            serde_json::json!("1 Gi"),
+            serde_json::json!(""),
+            serde_json::json!("."),
+            serde_json::json!("1GB"),
+            serde_json::json!([1]),
+            serde_json::json!(null),
+        ] {
+            assert_eq!(q(bad.clone()), None, "{bad}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::{Map, Value, json};
 
 use super::Object;
+use super::pointer::{escape, unescape};
 
 /// The newest Kubernetes minor version with a vendored schema; the default target.
 pub const NEWEST_MINOR: u32 = 34;
@@ -442,7 +443,7 @@ fn field_path_in(value: Option<&Value>, pointer: &str) -> String {
     let mut out = String::new();
     let mut node = value;
     for seg in pointer.split('/').skip(1) {
-        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let seg = unescape(seg);
         let in_list = node.is_none_or(Value::is_array);
         node = node.and_then(|n| match n {
             Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
@@ -462,14 +463,6 @@ fn field_path_in(value: Option<&Value>, pointer: &str) -> String {
         }
     }
     out
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-fn unescape(seg: &str) -> String {
-    seg.replace("~1", "/").replace("~0", "~")
 }
 
 /// How a value reads in a message: `string "80"`, `integer 3`, `a mapping`.

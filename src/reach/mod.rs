@@ -4,13 +4,12 @@
 //! `kubeproof reach` share this one model ([`policy`]).
 
 use crate::model::At;
+use crate::model::Manifests;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::check::Context;
-use crate::check::config::Config;
 use crate::model::Loaded;
 use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World, ip_block_may_hold_pods};
 use crate::model::pods::Pod;
@@ -49,7 +48,7 @@ pub struct Place {
 }
 
 impl Place {
-    fn new(cx: &Context, object: usize, pointer: String) -> Place {
+    fn new(cx: &Manifests, object: usize, pointer: String) -> Place {
         let o = &cx.objects[object];
         let at = if pointer.is_empty() { "/metadata/name" } else { &pointer };
         Place {
@@ -88,7 +87,7 @@ pub struct Side {
 }
 
 impl Side {
-    fn new(cx: &Context, direction: Direction, d: &Decision) -> Side {
+    fn new(cx: &Manifests, direction: Direction, d: &Decision) -> Side {
         Side {
             direction,
             allowed: d.answer == Tri::Yes,
@@ -135,7 +134,7 @@ pub struct Workload {
 }
 
 impl Workload {
-    fn of(cx: &Context, object: usize) -> Workload {
+    fn of(cx: &Manifests, object: usize) -> Workload {
         let o = &cx.objects[object];
         Workload { object, kind: o.kind.clone(), namespace: o.ns().to_string(), name: o.name.clone() }
     }
@@ -261,7 +260,7 @@ fn kind_alias(s: &str) -> Option<&'static str> {
 
 /// Finds the workload `spec` names: `NAME`, `NAMESPACE/NAME`, `KIND/NAME` or
 /// `NAMESPACE/KIND/NAME`; a Service name stands for the one workload it selects.
-pub fn find(cx: &Context, spec: &str) -> Result<usize, String> {
+pub fn find(cx: &Manifests, spec: &str) -> Result<usize, String> {
     let parts: Vec<&str> = spec.split('/').collect();
     let (ns, kind, name) = match parts[..] {
         [name] => (None, None, name),
@@ -317,7 +316,7 @@ pub fn find(cx: &Context, spec: &str) -> Result<usize, String> {
 
 /// Ports the containers of a pod template declare (long-running ones), by
 /// number and protocol.
-pub fn declared_ports(cx: &Context, object: usize) -> Vec<Port> {
+pub fn declared_ports(cx: &Manifests, object: usize) -> Vec<Port> {
     let mut ports: BTreeMap<(i64, String), Option<String>> = BTreeMap::new();
     if let Some(pod) = Pod::of(cx.objects, object) {
         for c in pod.app_containers() {
@@ -333,7 +332,7 @@ pub fn declared_ports(cx: &Context, object: usize) -> Vec<Port> {
 }
 
 /// Reads `PORT`: `5432`, `53/UDP`, or a port name of the destination.
-pub fn parse_port(cx: &Context, to: usize, spec: &str) -> Result<Port, String> {
+pub fn parse_port(cx: &Manifests, to: usize, spec: &str) -> Result<Port, String> {
     let declared = declared_ports(cx, to);
     let (p, proto) = match spec.split_once('/') {
         Some((p, proto)) => {
@@ -368,7 +367,7 @@ pub fn parse_port(cx: &Context, to: usize, spec: &str) -> Result<Port, String> {
 }
 
 /// The verdict of the policies on `from` opening `port` on `to`.
-pub fn verdict(cx: &Context, closed: &Policies, open: &Policies, from: usize, to: usize, port: &Port) -> Verdict {
+pub fn verdict(cx: &Manifests, closed: &Policies, open: &Policies, from: usize, to: usize, port: &Port) -> Verdict {
     let t = port.target();
     let tf = &cx.index.templates;
     let labels = |o: usize| tf.iter().find(|x| x.object == o).map(|x| &x.labels);
@@ -402,7 +401,7 @@ pub fn verdict(cx: &Context, closed: &Policies, open: &Policies, from: usize, to
 }
 
 /// Why a rule may match a peer when the set does not show enough.
-fn maybe_reason(cx: &Context, policy: usize, dir: Direction, rule: usize, peer: Endpoint) -> String {
+fn maybe_reason(cx: &Manifests, policy: usize, dir: Direction, rule: usize, peer: Endpoint) -> String {
     let r = cx.objects[policy].value.at(&format!("/spec/{}/{rule}/{}", dir.field(), dir.peers()));
     for p in r.and_then(Value::as_array).into_iter().flatten() {
         if let Some(b) = p.get("ipBlock").filter(|b| ip_block_may_hold_pods(b)) {
@@ -421,7 +420,7 @@ fn maybe_reason(cx: &Context, policy: usize, dir: Direction, rule: usize, peer: 
 
 /// Answers whether `from` may open `port` (every declared port of `to`
 /// when `None`) on `to`.
-pub fn reach(cx: &Context, from: &str, to: &str, port: Option<&str>) -> Result<Answer, String> {
+pub fn reach(cx: &Manifests, from: &str, to: &str, port: Option<&str>) -> Result<Answer, String> {
     let (from, to) = (find(cx, from)?, find(cx, to)?);
     let ports = match port {
         Some(p) => vec![parse_port(cx, to, p)?],
@@ -451,5 +450,5 @@ pub fn reach(cx: &Context, from: &str, to: &str, port: Option<&str>) -> Result<A
 
 /// [`reach`] over loaded manifests.
 pub fn query(loaded: &Loaded, from: &str, to: &str, port: Option<&str>) -> Result<Answer, String> {
-    crate::check::with_context(loaded, &Config::default(), |cx| reach(cx, from, to, port))
+    reach(&Manifests::new(loaded), from, to, port)
 }

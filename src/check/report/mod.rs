@@ -43,7 +43,7 @@ fn text(loaded: &Loaded, outcome: &Outcome, color: bool) -> String {
     let mut diags: Vec<Diagnostic> = loaded.errors.clone();
     diags.extend(outcome.findings.iter().map(|f| diagnostic(f, loaded)));
     let sources = |p: &std::path::Path| loaded.sources.iter().find(|s| s.name == p).map(|s| s.text.clone());
-    let mut out = crate::render::render_all(&diags, &sources, color);
+    let mut out = crate::diag::render::render_all(&diags, &sources, color);
     let (e, w, i) = counts(loaded, &outcome.findings);
     if !out.is_empty() {
         out.push_str("\n\n");

@@ -280,7 +280,7 @@ fn physical(uri: String, pos: Pos) -> PhysicalLocation {
 /// `partialFingerprints` value: the first 128 bits of SHA-256 over the parts
 /// (separated by NUL, which none of them contains), in hex.
 fn fingerprint(parts: &[&str]) -> String {
-    let mut full = crate::emit::files::sha256_hex(parts.join("\0").as_bytes());
+    let mut full = crate::model::digest::sha256_hex(parts.join("\0").as_bytes());
     full.truncate(32);
     full
 }

@@ -1,6 +1,6 @@
 //! KP7xx: capacity and quotas — what workloads request against the
 //! ResourceQuotas and LimitRanges of their namespaces (figures from
-//! [`crate::budget`], the same as `kubeproof budget`).
+//! [`crate::model::resources`], the same as `kubeproof budget`).
 
 use crate::check::Check;
 

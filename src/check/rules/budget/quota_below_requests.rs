@@ -3,9 +3,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::budget::{Amounts, Budget, Item, Scale, bytes, millis};
-use crate::check::rules::reliability::support::escape;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::pointer::escape;
+use crate::model::resources::{Amounts, Budget, Item, Scale, bytes, millis};
 
 /// KP702: a ResourceQuota smaller than what its namespace's workloads request.
 pub struct QuotaBelowRequests;
@@ -82,11 +82,11 @@ type Measure = (fn(&Amounts) -> u64, fn(&Value) -> Option<u64>, fn(u64) -> Strin
 
 fn measure(key: &str) -> Option<Measure> {
     Some(match key {
-        "requests.cpu" | "cpu" => (|a| a.cpu_requests_millis, millis, crate::budget::render::cpu),
-        "requests.memory" | "memory" => (|a| a.memory_requests_bytes, bytes, crate::budget::render::bytes),
-        "limits.cpu" => (|a| a.cpu_limits_millis, millis, crate::budget::render::cpu),
-        "limits.memory" => (|a| a.memory_limits_bytes, bytes, crate::budget::render::bytes),
-        "requests.storage" => (|a| a.storage_bytes, bytes, crate::budget::render::bytes),
+        "requests.cpu" | "cpu" => (|a| a.cpu_requests_millis, millis, crate::model::resources::cpu_text),
+        "requests.memory" | "memory" => (|a| a.memory_requests_bytes, bytes, crate::model::resources::bytes_text),
+        "limits.cpu" => (|a| a.cpu_limits_millis, millis, crate::model::resources::cpu_text),
+        "limits.memory" => (|a| a.memory_limits_bytes, bytes, crate::model::resources::bytes_text),
+        "requests.storage" => (|a| a.storage_bytes, bytes, crate::model::resources::bytes_text),
         "pods" => (|a| a.pods, bytes, |n| n.to_string()),
         _ => return None,
     })
@@ -104,7 +104,7 @@ impl Check for QuotaBelowRequests {
         }
         let items: Vec<Item> = cx.objects.iter().map(Item::of_checked).collect();
         let budget = Budget::of(&items, None);
-        let mut by_ns: BTreeMap<&str, Vec<&crate::budget::Workload>> = BTreeMap::new();
+        let mut by_ns: BTreeMap<&str, Vec<&crate::model::resources::Workload>> = BTreeMap::new();
         for w in budget.workloads.iter().filter(|w| !w.batch && w.min_replicas > 0) {
             by_ns.entry(w.namespace.as_str()).or_default().push(w);
         }

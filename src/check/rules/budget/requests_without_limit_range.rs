@@ -3,8 +3,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::check::rules::reliability::support::{LimitDefaults, has_request};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::resources::{LimitDefaults, has_request};
 
 /// KP701: a workload without requests in a namespace without a LimitRange.
 pub struct RequestsWithoutLimitRange;

@@ -95,7 +95,7 @@ impl Check for SubsetSelectsNothing {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         let service_ns = service_namespaces(cx);
-        let with_pods = crate::check::rules::references::namespaces_with_pods(cx);
+        let with_pods = crate::model::scope::namespaces_with_pods(cx);
         for &i in cx.index.of_kind("DestinationRule") {
             let o = &cx.objects[i];
             if o.group() != "networking.istio.io" {
@@ -121,8 +121,7 @@ impl Check for SubsetSelectsNothing {
                 let subset = s.get("name").and_then(Value::as_str).unwrap_or("?");
                 let pairs: Vec<String> =
                     labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?"))).collect();
-                let hint =
-                    crate::check::rules::network::selector_hint(cx, ns, &serde_json::json!({ "matchLabels": wanted }));
+                let hint = crate::model::selector::selector_hint(cx, ns, &serde_json::json!({ "matchLabels": wanted }));
                 out.report(
                     i,
                     format!("/spec/subsets/{j}/labels"),

@@ -1,10 +1,12 @@
 use serde_json::Value;
 
-use crate::check::rules::references::{custom_resources, namespaces_with_pods};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::scope::{custom_resources, namespaces_with_pods};
 
-use super::{describe_selector, selector_hint};
+use super::describe_selector;
+
 use crate::model::netpol::{Policy, selector_is_empty};
+use crate::model::selector::selector_hint;
 
 /// KP404: a NetworkPolicy peer podSelector (same namespace) that selects no pod.
 pub struct PeerSelectsNothing;

@@ -1,8 +1,10 @@
-use crate::check::rules::references::{custom_resources, names_custom_resource, namespaces_with_pods};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::scope::{custom_resources, names_custom_resource, namespaces_with_pods};
 
-use super::{describe_selector, selector_hint};
+use super::describe_selector;
+
 use crate::model::netpol::{Policy, selector_is_empty};
+use crate::model::selector::selector_hint;
 
 /// KP401: a NetworkPolicy whose podSelector selects no pod.
 pub struct PolicySelectsNothing;

@@ -3,12 +3,14 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::check::rules::references::{PortRef, pod_ports, service_ports};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::env::{Var, vars};
+use crate::model::hosts::service_of;
 use crate::model::index::PodTemplate;
-use crate::model::pods::{Container, Pod};
+use crate::model::pods::Pod;
+use crate::model::ports::{PortRef, pod_ports, service_ports};
 
-use super::hosts::{HostRef, hosts_in, port_siblings};
+use crate::model::hosts::{hosts_in, port_siblings};
 use crate::model::netpol::{Endpoint, Policies, Target, Tri};
 
 /// KP405: a workload configured to call a Service that the policies block.
@@ -162,90 +164,6 @@ spec:
       ports: [{ port: 8080 }]
 "#,
 };
-
-/// A configuration value a container sees, and where it comes from.
-pub struct Var<'a> {
-    pub name: String,
-    pub value: &'a str,
-    /// Where to report: the env entry, or the envFrom entry.
-    pub ptr: String,
-    /// For messages: "env API_URL", "API_HOST of ConfigMap web-config".
-    pub via: String,
-}
-
-/// Data values of a ConfigMap (`data`) or Secret (`stringData`) of the set.
-fn store_data<'a>(cx: &'a Context, kind: &str, ns: &str, name: &str) -> Option<&'a serde_json::Map<String, Value>> {
-    let field = if kind == "Secret" { "stringData" } else { "data" };
-    cx.index.get(kind, ns, name).and_then(|i| cx.objects[i].value.get(field)).and_then(Value::as_object)
-}
-
-/// The configuration values container `c` of a pod in `ns` sees: `env`
-/// values and the ConfigMap / Secret values it loads.
-pub fn vars<'a>(cx: &'a Context, c: &Container<'a>, ns: &str) -> Vec<Var<'a>> {
-    let mut out = Vec::new();
-    for (i, e) in c.value.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
-        if let Some(value) = e.get("value").and_then(Value::as_str) {
-            out.push(Var { name: name.into(), value, ptr: c.field(&format!("/env/{i}")), via: format!("env {name}") });
-            continue;
-        }
-        for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
-            let Some(r) = e.at(&format!("/valueFrom/{field}")) else { continue };
-            let (Some(store), Some(key)) =
-                (r.get("name").and_then(Value::as_str), r.get("key").and_then(Value::as_str))
-            else {
-                continue;
-            };
-            if let Some(value) = store_data(cx, kind, ns, store).and_then(|d| d.get(key)).and_then(Value::as_str) {
-                out.push(Var {
-                    name: name.into(),
-                    value,
-                    ptr: c.field(&format!("/env/{i}")),
-                    via: format!("env {name}, from {kind} {store}"),
-                });
-            }
-        }
-    }
-    for (i, e) in c.value.get("envFrom").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let prefix = e.get("prefix").and_then(Value::as_str).unwrap_or("");
-        for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
-            let Some(store) = e.get(field).and_then(|r| r.get("name")).and_then(Value::as_str) else { continue };
-            for (key, value) in store_data(cx, kind, ns, store).into_iter().flatten() {
-                let Some(value) = value.as_str() else { continue };
-                out.push(Var {
-                    name: format!("{prefix}{key}"),
-                    value,
-                    ptr: c.field(&format!("/envFrom/{i}")),
-                    via: format!("{key} of {kind} {store}"),
-                });
-            }
-        }
-    }
-    out
-}
-
-/// The Service a host names, seen from namespace `ns`: (Service object,
-/// whether the name is one pod's of a headless Service).
-pub fn service_of(cx: &Context, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
-    let labels: Vec<&str> = h.host.split('.').collect();
-    let svc = |name: &str, ns: &str| cx.index.get("Service", ns, name);
-    let headless = |i: usize| cx.objects[i].value.at("/spec/clusterIP").and_then(Value::as_str) == Some("None");
-    if let Some(at) = labels.iter().position(|l| *l == "svc") {
-        return match labels[..at] {
-            [name, ns] => Some((svc(name, ns)?, false)),
-            [_, name, ns] => svc(name, ns).filter(|&i| headless(i)).map(|i| (i, true)),
-            _ => None,
-        };
-    }
-    match labels[..] {
-        [name] if h.sure => Some((svc(name, ns)?, false)),
-        [name, other] => match svc(name, other) {
-            Some(i) => Some((i, false)),
-            None => svc(other, ns).filter(|&i| headless(i)).map(|i| (i, true)),
-        },
-        _ => None,
-    }
-}
 
 /// Why a connection is refused.
 struct Denial {

@@ -18,6 +18,7 @@ use promql_parser::parser::Expr;
 use serde_json::Value;
 
 use crate::check::{Check, Context};
+use crate::model::pointer::escape;
 
 mod alert_not_routed;
 mod alert_without_runbook;
@@ -41,11 +42,6 @@ pub const CHECKS: &[&dyn Check] = &[
     &unknown_metric::UnknownMetric,
     &dashboard_invalid_json::DashboardInvalidJson,
 ];
-
-/// Escapes a key for a JSON pointer.
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
 
 /// Parses embedded YAML (a rule file, an Alertmanager configuration) with
 /// the default budgets (alias bombs and deep nesting are refused).
@@ -459,7 +455,7 @@ pub fn targets(cx: &Context, crs: &std::collections::HashSet<(&str, &str)>, i: u
         if services {
             cx.index.service_namespaces().collect()
         } else {
-            with_pods = crate::check::rules::references::namespaces_with_pods(cx);
+            with_pods = crate::model::scope::namespaces_with_pods(cx);
             let mut v: Vec<&str> = with_pods.iter().copied().collect();
             v.sort_unstable();
             v
@@ -481,8 +477,7 @@ pub fn targets(cx: &Context, crs: &std::collections::HashSet<(&str, &str)>, i: u
         }
     }
     let values = || selector.get("matchLabels").and_then(Value::as_object).into_iter().flat_map(|m| m.values());
-    let operator_made =
-        namespaces.iter().any(|ns| crate::check::rules::references::names_custom_resource(crs, ns, values()));
+    let operator_made = namespaces.iter().any(|ns| crate::model::scope::names_custom_resource(crs, ns, values()));
     let in_ns = if any { Vec::new() } else { namespaces.iter().map(|n| n.to_string()).collect() };
     let namespaces = if any {
         "every namespace".to_string()

@@ -2,9 +2,10 @@ use crate::model::At;
 use serde_json::Value;
 
 use super::targets;
-use crate::check::rules::references::{custom_resources, pod_ports, service_ports};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::pods::Pod;
+use crate::model::ports::{pod_ports, service_ports};
+use crate::model::scope::custom_resources;
 
 /// KP607: a monitor endpoint names a port that no selected Service (pod) has.
 pub struct MonitorPortNotFound;

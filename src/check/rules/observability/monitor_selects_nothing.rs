@@ -2,8 +2,8 @@ use crate::model::At;
 use serde_json::Value;
 
 use super::{describe_selector, targets};
-use crate::check::rules::references::custom_resources;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::scope::custom_resources;
 
 /// KP606: a ServiceMonitor or PodMonitor that selects nothing.
 pub struct MonitorSelectsNothing;

@@ -15,8 +15,10 @@ use base64::Engine;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{escape, parse_yaml};
+use super::parse_yaml;
+
 use crate::check::Context;
+use crate::model::pointer::escape;
 
 /// Alertmanager's keys for the configurations of a receiver.
 const CONFIG_SUFFIXES: [&str; 2] = ["_configs", "Configs"];

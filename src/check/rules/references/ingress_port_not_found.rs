@@ -1,7 +1,9 @@
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::At;
 
-use super::{PortRef, ingress_backends, service_ports};
+use super::ingress_backends;
+
+use crate::model::ports::{PortRef, service_ports};
 
 /// KP312: an Ingress routes to a port that its Service does not have.
 pub struct IngressPortNotFound;

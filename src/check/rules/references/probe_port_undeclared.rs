@@ -1,6 +1,6 @@
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::{PortRef, probe_of, probe_ports};
+use crate::model::ports::{PortRef, probe_of, probe_ports};
 
 /// KP305: a probe on a port number that its container does not declare.
 pub struct ProbePortUndeclared;

@@ -84,8 +84,8 @@ impl Check for ServiceSelectsNothing {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        let with_pods = super::namespaces_with_pods(cx);
-        let crs = super::custom_resources(cx);
+        let with_pods = crate::model::scope::namespaces_with_pods(cx);
+        let crs = crate::model::scope::custom_resources(cx);
         for &i in cx.index.of_kind("Service") {
             let o = &cx.objects[i];
             let Some(selector) = o.value.at("/spec/selector").and_then(Value::as_object) else { continue };
@@ -94,12 +94,12 @@ impl Check for ServiceSelectsNothing {
             }
             if !with_pods.contains(o.ns())
                 || !cx.index.with_labels(o.ns(), selector).is_empty()
-                || super::names_custom_resource(&crs, o.ns(), selector.values())
+                || crate::model::scope::names_custom_resource(&crs, o.ns(), selector.values())
             {
                 continue;
             }
             let as_selector = serde_json::json!({ "matchLabels": selector });
-            let help = crate::check::rules::network::selector_hint(cx, o.ns(), &as_selector);
+            let help = crate::model::selector::selector_hint(cx, o.ns(), &as_selector);
             let wanted = selector.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?"))).collect::<Vec<_>>();
             out.report(
                 i,

@@ -2,7 +2,9 @@ use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::At;
 use crate::model::pods::Pod;
 
-use super::{PortRef, describe_ports, kind_name, pod_ports, service_ports};
+use super::kind_name;
+
+use crate::model::ports::{PortRef, describe_ports, pod_ports, service_ports};
 
 /// KP302: a named Service targetPort that a selected pod does not declare.
 pub struct ServiceTargetPortUnknownName;

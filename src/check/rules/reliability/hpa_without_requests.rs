@@ -4,7 +4,9 @@ use serde_json::Value;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::pods::Pod;
 
-use super::support::{LimitDefaults, has_request, hpa_target};
+use super::support::hpa_target;
+
+use crate::model::resources::{LimitDefaults, has_request};
 
 /// KP210: utilization autoscaling over containers without requests.
 pub struct HpaWithoutRequests;

@@ -1,6 +1,6 @@
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::support::{LimitDefaults, has_memory_limit};
+use crate::model::resources::{LimitDefaults, has_memory_limit};
 
 /// KP202: a container without a memory limit.
 pub struct MissingMemoryLimit;

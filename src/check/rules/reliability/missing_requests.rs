@@ -1,6 +1,6 @@
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::support::{LimitDefaults, has_request};
+use crate::model::resources::{LimitDefaults, has_request};
 
 /// KP201: a container without a CPU or memory request.
 pub struct MissingRequests;

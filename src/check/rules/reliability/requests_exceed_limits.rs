@@ -2,7 +2,11 @@ use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::support::{escape, quantity, text};
+use super::support::text;
+
+use crate::model::pointer::escape;
+
+use crate::model::quantity::nanos;
 
 /// KP203: a request above the limit of the same resource.
 pub struct RequestsExceedLimits;
@@ -67,7 +71,7 @@ impl Check for RequestsExceedLimits {
                 let Some(limits) = c.get("/resources/limits").and_then(Value::as_object) else { continue };
                 for (resource, request) in requests {
                     let Some(limit) = limits.get(resource) else { continue };
-                    let (Some(r), Some(l)) = (quantity(request), quantity(limit)) else { continue };
+                    let (Some(r), Some(l)) = (nanos(request), nanos(limit)) else { continue };
                     if r <= l {
                         continue;
                     }

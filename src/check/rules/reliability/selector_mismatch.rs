@@ -7,7 +7,7 @@ use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::index::expression_matches;
 use crate::model::pods::template_pointers;
 
-use super::support::escape;
+use crate::model::pointer::escape;
 
 /// KP213: a workload whose selector does not select its own pod template.
 pub struct SelectorMismatch;

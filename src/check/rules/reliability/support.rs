@@ -1,4 +1,4 @@
-//! What the reliability checks share: quantities, replica counts, and the
+//! What the reliability checks share: replica counts, and the
 //! objects that point at a workload (the HPA that scales it, the PDBs and
 //! Services that select its pods), each looked up through the index.
 
@@ -10,12 +10,6 @@ use serde_json::Value;
 use crate::check::Context;
 use crate::model::pods::{Container, Pod};
 
-/// Escapes one key for a JSON pointer (`app.kubernetes.io/name` →
-/// `app.kubernetes.io~1name`).
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 /// Kinds whose replica count is `spec.replicas` and that an HPA can scale.
 pub fn scalable(kind: &str) -> bool {
     matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController")
@@ -24,56 +18,6 @@ pub fn scalable(kind: &str) -> bool {
 /// Kinds whose pods run to completion.
 pub fn batch(kind: &str) -> bool {
     matches!(kind, "Job" | "CronJob")
-}
-
-/// A Kubernetes quantity (`250m`, `1.5`, `512Mi`, `1e3`, `2G`) in
-/// billionths of its unit, exactly (so `1100m` equals `1.1`); YAML numbers
-/// are accepted too. `None` when it does not parse or is out of range.
-pub fn quantity(v: &Value) -> Option<i128> {
-    let s = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_string(),
-        _ => return None,
-    };
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(rest) => (-1, rest),
-        None => (1, s.strip_prefix('+').unwrap_or(&s)),
-    };
-    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
-    let (number, suffix) = s.split_at(end);
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
-    let digits = format!("{whole}{fraction}");
-    let mantissa: i128 = digits.parse().ok()?;
-    let (ten, two): (i32, u32) = match suffix {
-        "" => (0, 0),
-        "n" => (-9, 0),
-        "u" => (-6, 0),
-        "m" => (-3, 0),
-        "k" => (3, 0),
-        "M" => (6, 0),
-        "G" => (9, 0),
-        "T" => (12, 0),
-        "P" => (15, 0),
-        "E" => (18, 0),
-        "Ki" => (0, 10),
-        "Mi" => (0, 20),
-        "Gi" => (0, 30),
-        "Ti" => (0, 40),
-        "Pi" => (0, 50),
-        "Ei" => (0, 60),
-        e => (e.strip_prefix(['e', 'E'])?.parse().ok()?, 0),
-    };
-    let exponent = 9 + ten - i32::try_from(fraction.len()).ok()?;
-    let mut value = mantissa.checked_mul(1i128.checked_shl(two)?)?;
-    if exponent >= 0 {
-        value = value.checked_mul(10i128.checked_pow(u32::try_from(exponent).ok()?)?)?;
-    } else {
-        value /= 10i128.checked_pow(exponent.unsigned_abs())?;
-    }
-    Some(sign * value)
 }
 
 /// A quantity as written, for messages.
@@ -229,71 +173,6 @@ pub fn served(cx: &Context) -> HashSet<usize> {
     served
 }
 
-/// A request or a limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    Request,
-    Limit,
-}
-
-/// Namespaces whose LimitRanges give containers a default request or limit,
-/// by (namespace, resource, side).
-pub struct LimitDefaults {
-    set: HashSet<(String, String, Side)>,
-}
-
-impl LimitDefaults {
-    pub fn build(cx: &Context) -> LimitDefaults {
-        let mut set = HashSet::new();
-        for &l in cx.index.of_kind("LimitRange") {
-            let o = &cx.objects[l];
-            for item in o.value.at("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
-                if item.get("type").and_then(Value::as_str) != Some("Container") {
-                    continue;
-                }
-                // A default limit comes from `default`, else `max`; a default
-                // request from `defaultRequest`, else the default limit.
-                for (field, sides) in [
-                    ("defaultRequest", &[Side::Request][..]),
-                    ("default", &[Side::Request, Side::Limit][..]),
-                    ("max", &[Side::Request, Side::Limit][..]),
-                ] {
-                    for resource in item.get(field).and_then(Value::as_object).into_iter().flat_map(|m| m.keys()) {
-                        for &side in sides {
-                            set.insert((o.ns().to_string(), resource.clone(), side));
-                        }
-                    }
-                }
-            }
-        }
-        LimitDefaults { set }
-    }
-
-    pub fn covers(&self, ns: &str, resource: &str, side: Side) -> bool {
-        self.set.contains(&(ns.to_string(), resource.to_string(), side))
-    }
-}
-
-/// Whether a container ends up with a request for `resource`: written, or
-/// defaulted from its limit, or from a LimitRange of its namespace, or set
-/// for the whole pod (pod-level `spec.resources`).
-pub fn has_request(pod: &Pod, c: &Container, resource: &str, ns: &str, defaults: &LimitDefaults) -> bool {
-    let written = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
-    ["requests", "limits"].iter().any(|side| {
-        written(c.get(&format!("/resources/{side}/{resource}")))
-            || written(pod.spec.at(&format!("/resources/{side}/{resource}")))
-    }) || defaults.covers(ns, resource, Side::Request)
-}
-
-/// Whether a container ends up with a memory limit: its own, a LimitRange
-/// default, or a pod-level limit.
-pub fn has_memory_limit(pod: &Pod, c: &Container, ns: &str, defaults: &LimitDefaults) -> bool {
-    let written = |v: Option<&Value>| v.is_some_and(|v| !v.is_null());
-    written(c.get("/resources/limits/memory"))
-        || written(pod.spec.at("/resources/limits/memory"))
-        || defaults.covers(ns, "memory", Side::Limit)
-}
-
 /// The number a container port name stands for, or the port as written.
 pub fn port_number(c: &Container, port: &Value) -> Value {
     match port.as_str() {
@@ -413,23 +292,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn quantities_compare_exactly() {
-        let q = |v: Value| quantity(&v);
-        assert_eq!(q(json!("1100m")), q(json!("1.1")));
-        assert_eq!(q(json!(1)), q(json!("1000m")));
-        assert_eq!(q(json!(0.5)), q(json!("500m")));
-        assert_eq!(q(json!("1Ki")), q(json!("1024")));
-        assert_eq!(q(json!("1e3")), q(json!("1k")));
-        assert_eq!(q(json!("1E")), q(json!("1e18")));
-        assert!(q(json!("1Gi")) > q(json!("1000Mi")));
-        assert!(q(json!("1G")) < q(json!("1Gi")));
-        assert_eq!(q(json!("-1")), Some(-1_000_000_000));
-        for bad in [json!("abc"), json!("1 Gi"), json!(""), json!("."), json!("1GB"), json!([1]), json!(null)] {
-            assert_eq!(q(bad.clone()), None, "{bad}");
-        }
-    }
 
     #[test]
     fn amounts_round_like_the_controllers() {

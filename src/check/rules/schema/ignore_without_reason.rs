@@ -40,7 +40,7 @@ impl Check for IgnoreWithoutReason {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        let pointer = format!("/metadata/annotations/{}", IGNORE.replace('/', "~1"));
+        let pointer = format!("/metadata/annotations/{}", crate::model::pointer::escape(IGNORE));
         for (i, o) in cx.objects.iter().enumerate() {
             for ig in ignores(o) {
                 if crate::check::rules::find(&ig.code).is_none() {

@@ -103,7 +103,7 @@ impl Check for ApparmorUnconfined {
                 }
                 let Some(annotations) = &annotations else { continue };
                 let key = format!("{ANNOTATION}{}", c.name());
-                let pointer = format!("{annotations}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let pointer = format!("{annotations}/{}", crate::model::pointer::escape(&key));
                 if o.value.at(&pointer).and_then(Value::as_str) == Some("unconfined") {
                     found.add(
                         pod.object,

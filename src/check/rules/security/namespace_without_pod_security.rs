@@ -59,7 +59,7 @@ impl Check for NamespaceWithoutPodSecurity {
             match o.labels().and_then(|l| l.get(ENFORCE)).map(|v| v.as_str()) {
                 Some(Some("privileged" | "baseline" | "restricted")) => {}
                 Some(value) => {
-                    let pointer = format!("/metadata/labels/{}", ENFORCE.replace('/', "~1"));
+                    let pointer = format!("/metadata/labels/{}", crate::model::pointer::escape(ENFORCE));
                     out.report(
                         i,
                         pointer,

@@ -2,6 +2,7 @@ use serde_json::Value;
 
 use super::common::label;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::env::credential_name;
 
 /// KP121: a credential written as a literal environment value.
 pub struct SecretInEnvValue;
@@ -86,48 +87,6 @@ spec:
 "#,
 };
 
-/// Split a variable name into upper-case words (`dbPassword` → DB, PASSWORD).
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for ch in name.chars() {
-        if !ch.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if ch.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
-        cur.push(ch.to_ascii_uppercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// Whether a variable name says it holds a credential.
-pub fn credential_name(name: &str) -> bool {
-    let w = words(name);
-    let Some(last) = w.last().map(String::as_str) else { return false };
-    if matches!(last, "PASSWORD" | "PASSWD" | "SECRET" | "TOKEN" | "CREDENTIALS" | "APIKEY") {
-        return true;
-    }
-    // `PWD` alone is the working directory; `DB_PWD`, `SMTP_PASS` are passwords.
-    if matches!(last, "PASS" | "PWD") && w.len() >= 2 {
-        return true;
-    }
-    let word = |back: usize| w.len().checked_sub(back).and_then(|i| w.get(i)).map(String::as_str);
-    last == "KEY"
-        && (matches!(word(2), Some("API" | "PRIVATE" | "SECRET" | "ENCRYPTION" | "SIGNING" | "MASTER" | "HMAC"))
-            || (word(2) == Some("ACCESS") && word(3) == Some("SECRET")))
-}
-
 /// Whether a literal value can be a credential (not empty, a reference or a path).
 fn literal_secret(value: &str) -> bool {
     let v = value.trim();
@@ -187,54 +146,7 @@ impl Check for SecretInEnvValue {
 
 #[cfg(test)]
 mod tests {
-    use super::{credential_name, literal_secret, words};
-
-    #[test]
-    fn splits_names() {
-        assert_eq!(words("stripeApiKey"), ["STRIPE", "API", "KEY"]);
-        assert_eq!(words("DB_PASSWORD"), ["DB", "PASSWORD"]);
-        assert_eq!(words("aws.secret-access-key"), ["AWS", "SECRET", "ACCESS", "KEY"]);
-    }
-
-    #[test]
-    fn recognises_credential_names() {
-        for yes in [
-            "PASSWORD",
-            "DB_PASSWORD",
-            "MYSQL_ROOT_PASSWORD",
-            "SMTP_PASS",
-            "JWT_SECRET",
-            "CLIENT_SECRET",
-            "GITHUB_TOKEN",
-            "STRIPE_API_KEY",
-            "SENDGRID_APIKEY",
-            "AWS_SECRET_ACCESS_KEY",
-            "MINIO_SECRET_KEY",
-            "PRIVATE_KEY",
-            "ENCRYPTION_KEY",
-            "API_TOKEN_HMAC_KEY",
-            "dbPassword",
-            "GOOGLE_APPLICATION_CREDENTIALS",
-        ] {
-            assert!(credential_name(yes), "{yes}");
-        }
-        for no in [
-            "PASSWORD_FILE",
-            "TOKEN_URL",
-            "SECRET_NAME",
-            "PASSWORD_MIN_LENGTH",
-            "AWS_ACCESS_KEY_ID",
-            "MINIO_ACCESS_KEY",
-            "CACHE_KEY",
-            "BADGER_DIRECTORY_KEY",
-            "BYPASS",
-            "PWD",
-            "NEO4J_AUTH",
-            "WEBAUTHN_AUTH_URL",
-        ] {
-            assert!(!credential_name(no), "{no}");
-        }
-    }
+    use super::literal_secret;
 
     #[test]
     fn recognises_literal_values() {

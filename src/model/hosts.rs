@@ -1,6 +1,10 @@
 //! Host names in configuration values: URLs (`postgres://u:p@db:5432/x`),
 //! `host:port` pairs, and bare names in variables whose name says they hold
-//! a host (`DB_HOST`, `API_URL`).
+//! a host (`DB_HOST`, `API_URL`); and the Service a host names.
+
+use serde_json::Value;
+
+use super::At;
 
 /// A host named in a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +127,29 @@ pub fn hosts_in(value: &str, var: &str) -> Vec<HostRef> {
         out.push(HostRef { host, port, sure });
     }
     out
+}
+
+/// The Service a host names, seen from namespace `ns`: (Service object,
+/// whether the name is one pod's of a headless Service).
+pub fn service_of(cx: &super::Manifests, h: &HostRef, ns: &str) -> Option<(usize, bool)> {
+    let labels: Vec<&str> = h.host.split('.').collect();
+    let svc = |name: &str, ns: &str| cx.index.get("Service", ns, name);
+    let headless = |i: usize| cx.objects[i].value.at("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    if let Some(at) = labels.iter().position(|l| *l == "svc") {
+        return match labels[..at] {
+            [name, ns] => Some((svc(name, ns)?, false)),
+            [_, name, ns] => svc(name, ns).filter(|&i| headless(i)).map(|i| (i, true)),
+            _ => None,
+        };
+    }
+    match labels[..] {
+        [name] if h.sure => Some((svc(name, ns)?, false)),
+        [name, other] => match svc(name, other) {
+            Some(i) => Some((i, false)),
+            None => svc(other, ns).filter(|&i| headless(i)).map(|i| (i, true)),
+        },
+        _ => None,
+    }
 }
 
 #[cfg(test)]

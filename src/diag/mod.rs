@@ -3,6 +3,12 @@
 //! Every user-facing error in kubeproof that comes from an input file is a
 //! [`Diagnostic`]: it names the file, the 1-based line and column, says what is
 //! wrong, and may carry a help line (for example a "did you mean").
+//!
+//! - [`render`]: diagnostics as rustc-style snippets of their source.
+//! - [`yaml`]: serde-saphyr's errors as diagnostics.
+
+pub mod render;
+pub mod yaml;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

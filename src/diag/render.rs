@@ -30,7 +30,7 @@ use std::path::Path;
 
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
-use crate::diag::{Diagnostic, Severity};
+use super::{Diagnostic, Severity};
 
 /// Render one diagnostic as a rustc-style report.
 ///
