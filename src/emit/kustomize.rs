@@ -69,11 +69,14 @@ struct Target {
 
 impl Target {
     fn of(o: &Object) -> Target {
-        let (group, version) = match o.api_version.split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), o.api_version.clone()),
-        };
-        Target { group, version, kind: o.kind.clone(), name: o.name.clone(), namespace: o.namespace.clone() }
+        let (group, version) = crate::model::gvk::split(&o.api_version);
+        Target {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+            namespace: o.namespace.clone(),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod svg;
 
 use crate::model::At;
 use crate::model::Manifests;
+use crate::model::selector::Selector;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -318,7 +319,7 @@ impl Builder<'_, '_> {
         let mut found: Vec<usize> = self
             .cx
             .index
-            .with_labels(o.ns(), sel)
+            .selected(o.ns(), &Selector::of_labels(sel))
             .iter()
             .filter_map(|t| self.template_of_object.get(&t.object).copied())
             .collect();
@@ -704,7 +705,7 @@ impl Builder<'_, '_> {
                         Some((n, x.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_string()))
                     })
                     .collect();
-                for t in cx.index.selected(p.ns, p.selector) {
+                for t in cx.index.selected(p.ns, &p.selector) {
                     if policies.isolating(t.object, Direction::Egress).next().is_none() {
                         continue;
                     }

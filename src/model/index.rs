@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::Object;
 use super::gvk::cluster_scoped;
 use super::pods::{self, Pod};
+use super::selector::Selector;
 
 /// A pod template and the labels its pods get (or a Service and its own labels).
 #[derive(Debug)]
@@ -87,40 +88,34 @@ impl Index {
         self.by_kind.get(kind).map_or(&self.empty, Vec::as_slice)
     }
 
-    /// Pod templates in `ns` whose labels include every pair of `labels`
-    /// (a Service selector or `matchLabels`). An empty map selects every
-    /// template of the namespace.
-    pub fn with_labels<'a>(&'a self, ns: &str, labels: &serde_json::Map<String, Value>) -> Vec<&'a PodTemplate> {
-        let pairs: Vec<(&String, &str)> = labels.iter().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
-        let candidates: &[usize] = match pairs
-            .iter()
-            .map(|(k, v)| {
-                self.by_label
-                    .get(&(ns.to_string(), (*k).clone(), (*v).to_string()))
-                    .map_or(&self.empty[..], Vec::as_slice)
-            })
-            .min_by_key(|l| l.len())
-        {
-            Some(smallest) => smallest,
-            None => self.by_ns.get(ns).map_or(&self.empty, Vec::as_slice),
-        };
-        candidates
-            .iter()
-            .map(|&t| &self.templates[t])
-            .filter(|t| pairs.iter().all(|(k, v)| t.labels.get(*k).map(String::as_str) == Some(*v)))
-            .collect()
+    /// Pod templates in `ns` that a selector selects (an empty selector
+    /// selects every template of the namespace).
+    pub fn selected<'a>(&'a self, ns: &str, selector: &Selector) -> Vec<&'a PodTemplate> {
+        self.select(&self.by_label, self.by_ns.get(ns), &self.templates, ns, selector)
     }
 
-    /// Pod templates in `ns` selected by a `LabelSelector` (`matchLabels` and
-    /// `matchExpressions`); an empty selector selects every pod of the namespace.
-    pub fn selected<'a>(&'a self, ns: &str, selector: &Value) -> Vec<&'a PodTemplate> {
-        let empty = serde_json::Map::new();
-        let labels = selector.get("matchLabels").and_then(Value::as_object).unwrap_or(&empty);
-        let exprs = selector.get("matchExpressions").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
-        self.with_labels(ns, labels)
-            .into_iter()
-            .filter(|t| exprs.iter().all(|e| expression_matches(e, &t.labels)))
-            .collect()
+    /// Candidates from the rarest `matchLabels` pair (or the whole
+    /// namespace), then the selector's own test.
+    fn select<'a>(
+        &self,
+        by_label: &HashMap<(String, String, String), Vec<usize>>,
+        in_ns: Option<&Vec<usize>>,
+        all: &'a [PodTemplate],
+        ns: &str,
+        selector: &Selector,
+    ) -> Vec<&'a PodTemplate> {
+        let mut smallest: Option<&[usize]> = None;
+        for (k, v) in selector.pairs() {
+            let Some(v) = v else { return Vec::new() };
+            let list = by_label
+                .get(&(ns.to_string(), (*k).to_string(), (*v).to_string()))
+                .map_or(&self.empty[..], Vec::as_slice);
+            if smallest.is_none_or(|s| list.len() < s.len()) {
+                smallest = Some(list);
+            }
+        }
+        let candidates = smallest.unwrap_or_else(|| in_ns.map_or(&self.empty[..], Vec::as_slice));
+        candidates.iter().map(|&t| &all[t]).filter(|t| selector.matches(&t.labels)).collect()
     }
 }
 
@@ -140,51 +135,15 @@ impl Index {
         self.by_ns.contains_key(ns)
     }
 
-    /// Services of `ns` whose own labels (`metadata.labels`) a `LabelSelector`
+    /// Services of `ns` whose own labels (`metadata.labels`) a selector
     /// selects, as a ServiceMonitor does; an empty selector selects every
     /// Service of the namespace.
-    pub fn services_selected<'a>(&'a self, ns: &str, selector: &Value) -> Vec<&'a PodTemplate> {
-        let empty = serde_json::Map::new();
-        let labels = selector.get("matchLabels").and_then(Value::as_object).unwrap_or(&empty);
-        let exprs = selector.get("matchExpressions").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
-        let pairs: Vec<(&String, &str)> = labels.iter().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
-        let candidates: &[usize] = match pairs
-            .iter()
-            .map(|(k, v)| {
-                self.services_by_label
-                    .get(&(ns.to_string(), (*k).clone(), (*v).to_string()))
-                    .map_or(&self.empty[..], Vec::as_slice)
-            })
-            .min_by_key(|l| l.len())
-        {
-            Some(smallest) => smallest,
-            None => self.services_by_ns.get(ns).map_or(&self.empty, Vec::as_slice),
-        };
-        candidates
-            .iter()
-            .map(|&s| &self.services[s])
-            .filter(|s| pairs.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
-            .filter(|s| exprs.iter().all(|e| expression_matches(e, &s.labels)))
-            .collect()
+    pub fn services_selected<'a>(&'a self, ns: &str, selector: &Selector) -> Vec<&'a PodTemplate> {
+        self.select(&self.services_by_label, self.services_by_ns.get(ns), &self.services, ns, selector)
     }
 }
 
 /// The string entries of a label map.
 fn string_map(m: Option<&serde_json::Map<String, Value>>) -> BTreeMap<String, String> {
     m.map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()).unwrap_or_default()
-}
-
-/// Whether one `matchExpressions` entry holds for `labels`.
-pub fn expression_matches(e: &Value, labels: &BTreeMap<String, String>) -> bool {
-    let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-    let values: Vec<&str> =
-        e.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-    let have = labels.get(key).map(String::as_str);
-    match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-        "In" => have.is_some_and(|v| values.contains(&v)),
-        "NotIn" => have.is_none_or(|v| !values.contains(&v)),
-        "Exists" => have.is_some(),
-        "DoesNotExist" => have.is_none(),
-        _ => false,
-    }
 }

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::index::expression_matches;
+use super::selector::Selector;
 use super::{At, Manifests, Pod};
 
 /// The label every namespace gets with its own name.
@@ -66,8 +66,8 @@ pub enum World {
 pub struct Policy<'a> {
     pub object: usize,
     pub ns: &'a str,
-    /// `spec.podSelector` (`Null` when absent: every pod).
-    pub selector: &'a Value,
+    /// `spec.podSelector` (empty when absent: every pod).
+    pub selector: Selector<'a>,
     pub ingress: bool,
     pub egress: bool,
     pub ingress_rules: &'a [Value],
@@ -92,7 +92,7 @@ impl<'a> Policy<'a> {
         Some(Policy {
             object,
             ns: o.ns(),
-            selector: spec.get("podSelector").unwrap_or(&Value::Null),
+            selector: spec.get("podSelector").map_or_else(Selector::default, Selector::of),
             ingress,
             egress,
             ingress_rules,
@@ -110,25 +110,6 @@ impl<'a> Policy<'a> {
     }
 }
 
-/// An empty (or absent) label selector: it selects everything.
-pub fn selector_is_empty(sel: &Value) -> bool {
-    let empty = |f: &str| match sel.get(f) {
-        None | Some(Value::Null) => true,
-        Some(Value::Object(m)) => m.is_empty(),
-        Some(Value::Array(a)) => a.is_empty(),
-        _ => false,
-    };
-    empty("matchLabels") && empty("matchExpressions")
-}
-
-/// Whether a label selector selects `labels`.
-pub fn selector_matches(sel: &Value, labels: &BTreeMap<String, String>) -> bool {
-    let pairs = sel.get("matchLabels").and_then(Value::as_object).into_iter().flatten();
-    let exprs = sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten();
-    pairs.into_iter().all(|(k, v)| v.as_str().is_some() && labels.get(k).map(String::as_str) == v.as_str())
-        && exprs.into_iter().all(|e| expression_matches(e, labels))
-}
-
 /// Whether a namespace selector selects namespace `ns`. Without the
 /// Namespace object in the set only its name label is known: requirements
 /// on other labels make the answer [`Tri::Maybe`].
@@ -138,7 +119,8 @@ pub fn namespace_matches(cx: &Manifests, sel: &Value, ns: &str) -> Tri {
 
 /// [`namespace_matches`] in a given [`World`].
 pub fn namespace_matches_in(cx: &Manifests, sel: &Value, ns: &str, world: World) -> Tri {
-    if selector_is_empty(sel) {
+    let selector = Selector::of(sel);
+    if selector.is_empty() {
         return Tri::Yes;
     }
     let mut labels = BTreeMap::from([(NAME_LABEL.to_string(), ns.to_string())]);
@@ -147,21 +129,21 @@ pub fn namespace_matches_in(cx: &Manifests, sel: &Value, ns: &str, world: World)
         if let Some(l) = defined.and_then(|i| cx.objects[i].labels()) {
             labels.extend(l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))));
         }
-        return Tri::of(selector_matches(sel, &labels));
+        return Tri::of(selector.matches(&labels));
     }
     let mut unknown = false;
-    for (k, v) in sel.get("matchLabels").and_then(Value::as_object).into_iter().flatten() {
-        if k == NAME_LABEL {
-            if v.as_str() != Some(ns) {
+    for (k, v) in selector.pairs() {
+        if *k == NAME_LABEL {
+            if *v != Some(ns) {
                 return Tri::No;
             }
         } else {
             unknown = true;
         }
     }
-    for e in sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten() {
-        if e.get("key").and_then(Value::as_str) == Some(NAME_LABEL) {
-            if !expression_matches(e, &labels) {
+    for r in selector.requirements() {
+        if r.key == NAME_LABEL {
+            if !r.matches(&labels) {
                 return Tri::No;
             }
         } else {
@@ -193,10 +175,10 @@ pub fn peer_matches_in(cx: &Manifests, peer: &Value, policy_ns: &str, pod: Endpo
     match peer.get("namespaceSelector").filter(|v| !v.is_null()) {
         Some(ns_sel) => {
             let ns = namespace_matches_in(cx, ns_sel, pod.ns, world);
-            ns.and(pods.map_or(Tri::Yes, |p| Tri::of(selector_matches(p, pod.labels))))
+            ns.and(pods.map_or(Tri::Yes, |p| Tri::of(Selector::of(p).matches(pod.labels))))
         }
         None => match pods {
-            Some(p) => Tri::of(pod.ns == policy_ns && selector_matches(p, pod.labels)),
+            Some(p) => Tri::of(pod.ns == policy_ns && Selector::of(p).matches(pod.labels)),
             None => Tri::No,
         },
     }
@@ -222,8 +204,8 @@ pub fn peers_match_in(cx: &Manifests, peers: Option<&Value>, policy_ns: &str, po
 pub fn peers_admit_all(peers: Option<&Value>) -> bool {
     let Some(list) = peers.and_then(Value::as_array).filter(|l| !l.is_empty()) else { return true };
     list.iter().any(|p| {
-        let all_ns = p.get("namespaceSelector").is_some_and(|n| !n.is_null() && selector_is_empty(n))
-            && p.get("podSelector").is_none_or(|s| s.is_null() || selector_is_empty(s));
+        let all_ns = p.get("namespaceSelector").is_some_and(|n| !n.is_null() && Selector::of(n).is_empty())
+            && p.get("podSelector").is_none_or(|s| s.is_null() || Selector::of(s).is_empty());
         let every_address = p.get("ipBlock").is_some_and(|b| {
             matches!(b.get("cidr").and_then(Value::as_str), Some("0.0.0.0/0" | "::/0"))
                 && b.get("except").and_then(Value::as_array).is_none_or(|e| e.is_empty())
@@ -376,7 +358,7 @@ impl<'a> Policies<'a> {
         for &i in cx.index.of_kind("NetworkPolicy") {
             let Some(policy) = Policy::read(cx, i) else { continue };
             let n = p.all.len();
-            for t in cx.index.selected(policy.ns, policy.selector) {
+            for t in cx.index.selected(policy.ns, &policy.selector) {
                 if host_network(cx, t.object) {
                     continue;
                 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::At;
-use super::gvk::cluster_scoped;
+use super::gvk::{Gvk, cluster_scoped};
 use super::load;
 use crate::diag::Pos;
 
@@ -61,7 +61,11 @@ impl Object {
 
     /// The API group (`""` for the core group).
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+        self.gvk().group
+    }
+
+    pub fn gvk(&self) -> Gvk<'_> {
+        Gvk::new(&self.api_version, &self.kind)
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {

@@ -14,8 +14,8 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::{Map, Value, json};
 
-use super::Object;
 use super::pointer::{escape, unescape};
+use super::{Object, gvk};
 
 /// The newest Kubernetes minor version with a vendored schema; the default target.
 pub const NEWEST_MINOR: u32 = 34;
@@ -153,7 +153,7 @@ impl Kubernetes {
             .flatten()
             .filter_map(|g| g.as_str().map(str::to_string))
             .collect();
-        groups.extend(LIFECYCLE.iter().map(|l| group_of(l.api_version).to_string()));
+        groups.extend(LIFECYCLE.iter().map(|l| gvk::split(l.api_version).0.to_string()));
         Kubernetes { defs, kinds, groups }
     }
 }
@@ -174,10 +174,6 @@ impl Crds {
 }
 
 /// The API group of an apiVersion (`""` for the core group).
-fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(g, _)| g)
-}
-
 impl Schemas {
     pub fn new(minor: u32) -> Schemas {
         Schemas { minor, kubernetes: OnceLock::new(), crds: OnceLock::new(), compiled: Mutex::new(HashMap::new()) }
@@ -194,7 +190,7 @@ impl Schemas {
     /// Whether `api_version` and `kind` have a schema in the target version.
     pub fn lookup(&self, api_version: &str, kind: &str) -> Lookup {
         let k8s = self.kubernetes();
-        if k8s.groups.contains(group_of(api_version)) {
+        if k8s.groups.contains(gvk::split(api_version).0) {
             // `kubectl get -o yaml` writes lists; they have no schema of their own.
             if api_version == "v1" && kind == "List" {
                 return Lookup::NoSchema;
@@ -215,7 +211,7 @@ impl Schemas {
     /// for other groups).
     pub fn crd_versions(&self, group: &str) -> Vec<&str> {
         let mut v: Vec<&str> =
-            self.crds().kinds.keys().filter(|av| group_of(av) == group).map(String::as_str).collect();
+            self.crds().kinds.keys().filter(|av| gvk::split(av).0 == group).map(String::as_str).collect();
         v.sort_unstable();
         v
     }
@@ -229,7 +225,7 @@ impl Schemas {
     }
 
     fn unserved_version(&self, api_version: &str, kind: &str) -> Violation {
-        let group = group_of(api_version);
+        let group = gvk::split(api_version).0;
         let served = self.served_as(kind);
         let help = match served.first() {
             Some(av) => format!("{kind} is served as `{av}`"),
@@ -238,8 +234,8 @@ impl Schemas {
                     .kubernetes()
                     .kinds
                     .keys()
-                    .filter(|av| group_of(av) == group)
-                    .map(|av| av.rsplit('/').next().unwrap_or(av))
+                    .filter(|av| gvk::split(av).0 == group)
+                    .map(|av| gvk::split(av).1)
                     .collect();
                 versions.sort_unstable();
                 if versions.is_empty() {
@@ -280,7 +276,7 @@ impl Schemas {
 
     fn compile(&self, api_version: &str, kind: &str) -> Option<Compiled> {
         let k8s = self.kubernetes();
-        let root = if k8s.groups.contains(group_of(api_version)) {
+        let root = if k8s.groups.contains(gvk::split(api_version).0) {
             let name = k8s.kinds.get(api_version)?.get(kind)?;
             json!({ "$ref": format!("#/$defs/{name}"), "$defs": closure(&k8s.defs, [name.as_str()]) })
         } else {
@@ -337,7 +333,7 @@ impl Schemas {
 
 /// Sorts `v1` before `v1beta2` before `v1alpha1`, and later versions first.
 fn version_rank(api_version: &str) -> (u8, i64, i64) {
-    let v = api_version.rsplit('/').next().unwrap_or(api_version);
+    let v = gvk::split(api_version).1;
     let rest = v.strip_prefix('v').unwrap_or(v);
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let major: i64 = digits.parse().unwrap_or(0);

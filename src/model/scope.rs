@@ -4,9 +4,8 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use super::Manifests;
+use super::selector::Selector;
 
 /// Namespaces with at least one pod template in the checked set: checks
 /// about selectors stay silent elsewhere (the workloads are not checked).
@@ -31,10 +30,6 @@ pub fn custom_resources<'a>(cx: &'a Manifests) -> HashSet<(&'a str, &'a str)> {
 
 /// Whether a selector (its `matchLabels` values) names a custom resource of
 /// namespace `ns`: its pods are then made by an operator.
-pub fn names_custom_resource<'a>(
-    crs: &HashSet<(&str, &str)>,
-    ns: &str,
-    mut values: impl Iterator<Item = &'a Value>,
-) -> bool {
-    !crs.is_empty() && values.any(|v| v.as_str().is_some_and(|v| crs.contains(&(ns, v))))
+pub fn names_custom_resource(crs: &HashSet<(&str, &str)>, ns: &str, selector: &Selector) -> bool {
+    !crs.is_empty() && selector.pairs().iter().any(|(_, v)| v.is_some_and(|v| crs.contains(&(ns, v))))
 }

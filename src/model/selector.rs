@@ -1,23 +1,145 @@
-//! Label selectors: which pod templates a selector picks, and why one picks
-//! none.
+//! Label selectors: one typed [`Selector`] with one [`Selector::matches`]
+//! for every place that reads them (Services, workloads, PDBs,
+//! NetworkPolicies, ServiceMonitors, affinity terms, aggregated
+//! ClusterRoles), and why a selector picks no pod.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Manifests;
 
+/// A label selector as written: `matchLabels` pairs and `matchExpressions`
+/// requirements, all of which must hold. A part that is not what the API
+/// allows (a value that is not a string, `matchExpressions` that is not a
+/// list) matches nothing: the API server would refuse it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector<'a> {
+    /// `matchLabels` (or a plain label map); `None` for a value that is not a string.
+    labels: Vec<(&'a str, Option<&'a str>)>,
+    requirements: Vec<Requirement<'a>>,
+}
+
+/// One `matchExpressions` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement<'a> {
+    pub key: &'a str,
+    pub operator: Operator,
+    /// The operator as written, for messages.
+    pub written: &'a str,
+    pub values: Vec<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    /// Anything else (or a malformed entry): holds for no labels.
+    Invalid,
+}
+
+impl<'a> Selector<'a> {
+    /// A `LabelSelector` (`matchLabels` and `matchExpressions`); `null` or
+    /// absent parts are empty.
+    pub fn of(selector: &'a Value) -> Selector<'a> {
+        let mut s = match selector.get("matchLabels") {
+            None | Some(Value::Null) => Selector::default(),
+            Some(Value::Object(m)) => Selector::of_labels(m),
+            Some(_) => Selector::unreadable(),
+        };
+        match selector.get("matchExpressions") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) => s.requirements.extend(list.iter().map(Requirement::of)),
+            Some(_) => s.requirements.push(Requirement::invalid()),
+        }
+        if !selector.is_object() && !selector.is_null() {
+            s.requirements.push(Requirement::invalid());
+        }
+        s
+    }
+
+    /// A plain label map: a Service's `spec.selector`, a ReplicationController's.
+    pub fn of_labels(labels: &'a Map<String, Value>) -> Selector<'a> {
+        Selector { labels: labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(), requirements: Vec::new() }
+    }
+
+    fn unreadable() -> Selector<'a> {
+        Selector { labels: Vec::new(), requirements: vec![Requirement::invalid()] }
+    }
+
+    /// No requirement at all: it selects everything (of its namespace).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.requirements.is_empty()
+    }
+
+    /// Whether pods (or objects) with `labels` are selected.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.labels.iter().all(|(k, v)| v.is_some() && labels.get(*k).map(String::as_str) == *v)
+            && self.requirements.iter().all(|r| r.matches(labels))
+    }
+
+    /// The `matchLabels` pairs, as written (`None`: not a string).
+    pub fn pairs(&self) -> &[(&'a str, Option<&'a str>)] {
+        &self.labels
+    }
+
+    pub fn requirements(&self) -> &[Requirement<'a>] {
+        &self.requirements
+    }
+}
+
+impl<'a> Requirement<'a> {
+    pub fn of(entry: &'a Value) -> Requirement<'a> {
+        let written = entry.get("operator").and_then(Value::as_str).unwrap_or("");
+        let operator = match written {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            _ => Operator::Invalid,
+        };
+        Requirement {
+            key: entry.get("key").and_then(Value::as_str).unwrap_or(""),
+            operator,
+            written,
+            values: entry
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect(),
+        }
+    }
+
+    fn invalid() -> Requirement<'a> {
+        Requirement { key: "", operator: Operator::Invalid, written: "", values: Vec::new() }
+    }
+
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let have = labels.get(self.key).map(String::as_str);
+        match self.operator {
+            Operator::In => have.is_some_and(|v| self.values.contains(&v)),
+            Operator::NotIn => have.is_none_or(|v| !self.values.contains(&v)),
+            Operator::Exists => have.is_some(),
+            Operator::DoesNotExist => have.is_none(),
+            Operator::Invalid => false,
+        }
+    }
+}
+
 /// Why a label selector selects no pod template of `ns`: the first
 /// `matchLabels` pair no pod has, with the closest value pods do have.
-pub fn selector_hint(cx: &Manifests, ns: &str, selector: &Value) -> String {
-    let everything = serde_json::Map::new();
-    let in_ns = cx.index.with_labels(ns, &everything);
-    for (k, v) in selector.get("matchLabels").and_then(Value::as_object).into_iter().flatten() {
-        let v = v.as_str().unwrap_or("");
-        if in_ns.iter().any(|t| t.labels.get(k).map(String::as_str) == Some(v)) {
+pub fn selector_hint(cx: &Manifests, ns: &str, selector: &Selector) -> String {
+    let in_ns = cx.index.selected(ns, &Selector::default());
+    for (k, v) in selector.pairs() {
+        let v = v.unwrap_or("");
+        if in_ns.iter().any(|t| t.labels.get(*k).map(String::as_str) == Some(v)) {
             continue;
         }
-        let values: BTreeSet<&str> = in_ns.iter().filter_map(|t| t.labels.get(k)).map(String::as_str).collect();
+        let values: BTreeSet<&str> = in_ns.iter().filter_map(|t| t.labels.get(*k)).map(String::as_str).collect();
         return match crate::diag::did_you_mean(v, values.iter().copied()) {
             Some(s) => format!("no pod of {ns} has {k}={v}; did you mean {k}={s}?"),
             None if values.is_empty() => format!("no pod template of {ns} has the label {k}"),
@@ -28,4 +150,64 @@ pub fn selector_hint(cx: &Manifests, ns: &str, selector: &Value) -> String {
         };
     }
     format!("no pod template of {ns} has labels matching this selector")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn match_labels_and_expressions_must_all_hold() {
+        let v = json!({"matchLabels": {"app": "api"}, "matchExpressions": [
+            {"key": "track", "operator": "NotIn", "values": ["canary"]},
+            {"key": "tier", "operator": "Exists"}]});
+        let s = Selector::of(&v);
+        assert!(s.matches(&labels(&[("app", "api"), ("tier", "web")])));
+        assert!(!s.matches(&labels(&[("app", "api"), ("tier", "web"), ("track", "canary")])));
+        assert!(!s.matches(&labels(&[("app", "api")])));
+        assert!(!s.matches(&labels(&[("app", "web"), ("tier", "web")])));
+    }
+
+    #[test]
+    fn every_operator() {
+        let l = labels(&[("a", "1")]);
+        let holds = |op: &str, values: Value| {
+            Selector::of(&json!({"matchExpressions": [{"key": "a", "operator": op, "values": values}]})).matches(&l)
+        };
+        assert!(holds("In", json!(["1", "2"])));
+        assert!(!holds("In", json!(["2"])));
+        assert!(holds("NotIn", json!(["2"])));
+        assert!(!holds("NotIn", json!(["1"])));
+        assert!(holds("Exists", json!(null)));
+        assert!(!holds("DoesNotExist", json!(null)));
+        assert!(!holds("Gt", json!(["0"])), "unknown operators hold for nothing");
+    }
+
+    #[test]
+    fn empty_selects_everything_and_malformed_parts_nothing() {
+        for empty in [json!({}), json!({"matchLabels": null}), json!({"matchLabels": {}, "matchExpressions": []})] {
+            let s = Selector::of(&empty);
+            assert!(s.is_empty() && s.matches(&labels(&[("x", "y")])), "{empty}");
+        }
+        for bad in
+            [json!({"matchLabels": "app=api"}), json!({"matchExpressions": {}}), json!({"matchLabels": {"a": 1}})]
+        {
+            let s = Selector::of(&bad);
+            assert!(!s.is_empty() && !s.matches(&labels(&[("a", "1"), ("app", "api")])), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_label_maps() {
+        let v = json!({"app": "api"});
+        let s = Selector::of_labels(v.as_object().expect("a map"));
+        assert!(s.matches(&labels(&[("app", "api"), ("x", "y")])));
+        assert_eq!(s.pairs(), [("app", Some("api"))]);
+    }
 }

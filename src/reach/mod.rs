@@ -5,6 +5,7 @@
 
 use crate::model::At;
 use crate::model::Manifests;
+use crate::model::selector::Selector;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -295,7 +296,7 @@ pub fn find(cx: &Manifests, spec: &str) -> Result<usize, String> {
             let Some(sel) = o.value.at("/spec/selector").and_then(Value::as_object).filter(|m| !m.is_empty()) else {
                 continue;
             };
-            found.extend(cx.index.with_labels(o.ns(), sel).iter().map(|t| t.object));
+            found.extend(cx.index.selected(o.ns(), &Selector::of_labels(sel)).iter().map(|t| t.object));
         }
         found.sort_unstable();
         found.dedup();

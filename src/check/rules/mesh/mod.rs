@@ -4,6 +4,7 @@
 //! claimed twice.
 
 use crate::model::At;
+use crate::model::selector::Selector;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -161,7 +162,7 @@ pub fn gateway_of<'a>(reference: &'a str, ns: &'a str) -> Option<(&'a str, &'a s
 pub fn service_pods<'a>(cx: &'a Context, svc: usize) -> Vec<&'a crate::model::index::PodTemplate> {
     let o = &cx.objects[svc];
     match o.value.at("/spec/selector").and_then(Value::as_object) {
-        Some(sel) if !sel.is_empty() => cx.index.with_labels(o.ns(), sel),
+        Some(sel) if !sel.is_empty() => cx.index.selected(o.ns(), &Selector::of_labels(sel)),
         _ => Vec::new(),
     }
 }

@@ -1,4 +1,5 @@
 use crate::model::At;
+use crate::model::selector::Selector;
 use serde_json::Value;
 
 use super::{service_namespaces, service_of};
@@ -115,13 +116,14 @@ impl Check for SubsetSelectsNothing {
                 let Some(labels) = s.get("labels").and_then(Value::as_object) else { continue };
                 let mut wanted = selector.clone();
                 wanted.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
-                if !cx.index.with_labels(ns, &wanted).is_empty() {
+                let typed = Selector::of_labels(&wanted);
+                if !cx.index.selected(ns, &typed).is_empty() {
                     continue;
                 }
                 let subset = s.get("name").and_then(Value::as_str).unwrap_or("?");
                 let pairs: Vec<String> =
                     labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?"))).collect();
-                let hint = crate::model::selector::selector_hint(cx, ns, &serde_json::json!({ "matchLabels": wanted }));
+                let hint = crate::model::selector::selector_hint(cx, ns, &typed);
                 out.report(
                     i,
                     format!("/spec/subsets/{j}/labels"),

@@ -1,4 +1,5 @@
 use crate::model::At;
+use crate::model::selector::Selector;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -106,10 +107,10 @@ fn rule_allows_dns(cx: &Context, rule: &Value, policy_ns: &str, kube_dns: Endpoi
 /// way (`k8s-app: coredns`, `openshift-dns`): distributions differ.
 fn names_dns(peer: &Value) -> bool {
     ["namespaceSelector", "podSelector"].iter().filter_map(|f| peer.get(*f)).any(|sel| {
-        let labels = sel.get("matchLabels").and_then(Value::as_object).into_iter().flat_map(|m| m.values());
-        let exprs = sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten();
-        let values = exprs.filter_map(|e| e.get("values")?.as_array()).flatten();
-        labels.chain(values).any(|v| v.as_str().is_some_and(|v| v.to_ascii_lowercase().contains("dns")))
+        let sel = Selector::of(sel);
+        let labels = sel.pairs().iter().filter_map(|(_, v)| *v);
+        let values = sel.requirements().iter().flat_map(|r| r.values.iter().copied());
+        labels.chain(values).any(|v| v.to_ascii_lowercase().contains("dns"))
     })
 }
 

@@ -1,9 +1,8 @@
 //! KP4xx: network policies — what they select, whether namespaces deny by
 //! default, and whether the traffic the configuration implies is allowed.
 
-use serde_json::Value;
-
 use crate::check::Check;
+use crate::model::selector::Selector;
 
 mod datastore_open;
 mod egress_blocks_dns;
@@ -25,16 +24,11 @@ pub const CHECKS: &[&dyn Check] = &[
     &policy_allows_all::PolicyAllowsAll,
 ];
 
-/// `app=web,tier=front` for a selector's `matchLabels` (and `…` for expressions).
-pub fn describe_selector(sel: &Value) -> String {
-    let mut parts: Vec<String> = sel
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
-        .collect();
-    if sel.get("matchExpressions").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+/// `app=web,tier=front` for a selector's `matchLabels` (and `(expressions)`
+/// when it has requirements).
+fn describe_selector(sel: &Selector) -> String {
+    let mut parts: Vec<String> = sel.pairs().iter().map(|(k, v)| format!("{k}={}", v.unwrap_or("?"))).collect();
+    if !sel.requirements().is_empty() {
         parts.push("(expressions)".into());
     }
     parts.join(",")

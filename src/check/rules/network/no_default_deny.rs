@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use crate::model::netpol::{Policy, selector_is_empty};
+use crate::model::netpol::Policy;
 
 /// KP402: a namespace with workloads and no default-deny ingress policy.
 pub struct NoDefaultDeny;
@@ -89,7 +89,7 @@ impl Check for NoDefaultDeny {
             .of_kind("NetworkPolicy")
             .iter()
             .filter_map(|&i| Policy::read(cx, i))
-            .filter(|p| p.ingress && p.ingress_rules.is_empty() && selector_is_empty(p.selector))
+            .filter(|p| p.ingress && p.ingress_rules.is_empty() && p.selector.is_empty())
             .map(|p| p.ns)
             .collect();
         let mut seen = HashSet::new();

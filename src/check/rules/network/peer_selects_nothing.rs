@@ -1,11 +1,12 @@
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
-use crate::model::scope::{custom_resources, namespaces_with_pods};
+use crate::model::scope::{custom_resources, names_custom_resource, namespaces_with_pods};
 
 use super::describe_selector;
 
-use crate::model::netpol::{Policy, selector_is_empty};
+use crate::model::netpol::Policy;
+use crate::model::selector::Selector;
 use crate::model::selector::selector_hint;
 
 /// KP404: a NetworkPolicy peer podSelector (same namespace) that selects no pod.
@@ -109,13 +110,11 @@ impl Check for PeerSelectsNothing {
                 for (r, rule) in rules.iter().enumerate() {
                     let peers = rule.get(peers_field).and_then(Value::as_array);
                     for (j, peer) in peers.into_iter().flatten().enumerate() {
-                        let Some(sel) = peer.get("podSelector") else { continue };
-                        if peer.get("namespaceSelector").is_some() || selector_is_empty(sel) {
+                        let Some(sel) = peer.get("podSelector").map(Selector::of) else { continue };
+                        if peer.get("namespaceSelector").is_some() || sel.is_empty() {
                             continue;
                         }
-                        if !cx.index.selected(p.ns, sel).is_empty()
-                            || super::policy_selects_nothing::operator_pods(&crs, p.ns, sel)
-                        {
+                        if !cx.index.selected(p.ns, &sel).is_empty() || names_custom_resource(&crs, p.ns, &sel) {
                             continue;
                         }
                         out.report(
@@ -123,11 +122,11 @@ impl Check for PeerSelectsNothing {
                             format!("/spec/{field}/{r}/{peers_field}/{j}/podSelector"),
                             format!(
                                 "this {field} rule's podSelector {} selects no pod template in namespace {}, so it allows nothing",
-                                describe_selector(sel),
+                                describe_selector(&sel),
                                 p.ns
                             ),
                         )
-                        .help(selector_hint(cx, p.ns, sel));
+                        .help(selector_hint(cx, p.ns, &sel));
                     }
                 }
             }

@@ -59,7 +59,7 @@ impl Check for PolicyAllowsAll {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("NetworkPolicy") {
             let Some(p) = Policy::read(cx, i) else { continue };
-            let who = match crate::check::rules::network::describe_selector(p.selector) {
+            let who = match super::describe_selector(&p.selector) {
                 s if s.is_empty() => format!("every pod of {}", p.ns),
                 s => format!("the pods {s} of {}", p.ns),
             };

@@ -3,7 +3,7 @@ use crate::model::scope::{custom_resources, names_custom_resource, namespaces_wi
 
 use super::describe_selector;
 
-use crate::model::netpol::{Policy, selector_is_empty};
+use crate::model::netpol::Policy;
 use crate::model::selector::selector_hint;
 
 /// KP401: a NetworkPolicy whose podSelector selects no pod.
@@ -83,12 +83,6 @@ spec:
 "#,
 };
 
-/// Whether a label selector names a custom resource (whose pods an operator makes).
-pub fn operator_pods(crs: &std::collections::HashSet<(&str, &str)>, ns: &str, sel: &serde_json::Value) -> bool {
-    let values = sel.get("matchLabels").and_then(serde_json::Value::as_object).into_iter().flat_map(|m| m.values());
-    names_custom_resource(crs, ns, values)
-}
-
 impl Check for PolicySelectsNothing {
     fn meta(&self) -> &'static Meta {
         &META
@@ -99,10 +93,10 @@ impl Check for PolicySelectsNothing {
         let crs = custom_resources(cx);
         for &i in cx.index.of_kind("NetworkPolicy") {
             let Some(p) = Policy::read(cx, i) else { continue };
-            if selector_is_empty(p.selector) || !with_pods.contains(p.ns) {
+            if p.selector.is_empty() || !with_pods.contains(p.ns) {
                 continue;
             }
-            if !cx.index.selected(p.ns, p.selector).is_empty() || operator_pods(&crs, p.ns, p.selector) {
+            if !cx.index.selected(p.ns, &p.selector).is_empty() || names_custom_resource(&crs, p.ns, &p.selector) {
                 continue;
             }
             out.report(
@@ -110,11 +104,11 @@ impl Check for PolicySelectsNothing {
                 "/spec/podSelector",
                 format!(
                     "the podSelector {} selects no pod template in namespace {}",
-                    describe_selector(p.selector),
+                    describe_selector(&p.selector),
                     p.ns
                 ),
             )
-            .help(selector_hint(cx, p.ns, p.selector));
+            .help(selector_hint(cx, p.ns, &p.selector));
         }
     }
 }

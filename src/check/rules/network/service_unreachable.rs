@@ -1,4 +1,5 @@
 use crate::model::At;
+use crate::model::selector::Selector;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -216,7 +217,7 @@ impl Check for ServiceUnreachable {
                         let selected = servers.entry(svc).or_insert_with(|| {
                             let o = &cx.objects[svc];
                             match o.value.at("/spec/selector").and_then(Value::as_object) {
-                                Some(sel) if !sel.is_empty() => cx.index.with_labels(o.ns(), sel),
+                                Some(sel) if !sel.is_empty() => cx.index.selected(o.ns(), &Selector::of_labels(sel)),
                                 _ => Vec::new(),
                             }
                         });

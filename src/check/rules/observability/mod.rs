@@ -12,6 +12,7 @@
 //! key holding it.
 
 use crate::model::At;
+use crate::model::selector::Selector;
 use std::collections::BTreeMap;
 
 use promql_parser::parser::Expr;
@@ -467,17 +468,17 @@ pub fn targets(cx: &Context, crs: &std::collections::HashSet<(&str, &str)>, i: u
     };
     let mut selected = Vec::new();
     let mut judged = false;
+    let typed = Selector::of(selector);
     for ns in &namespaces {
         if services {
             judged |= cx.index.has_services(ns);
-            selected.extend(cx.index.services_selected(ns, selector).into_iter().map(|s| s.object));
+            selected.extend(cx.index.services_selected(ns, &typed).into_iter().map(|s| s.object));
         } else {
             judged |= cx.index.has_templates(ns);
-            selected.extend(cx.index.selected(ns, selector).into_iter().map(|t| t.object));
+            selected.extend(cx.index.selected(ns, &typed).into_iter().map(|t| t.object));
         }
     }
-    let values = || selector.get("matchLabels").and_then(Value::as_object).into_iter().flat_map(|m| m.values());
-    let operator_made = namespaces.iter().any(|ns| crate::model::scope::names_custom_resource(crs, ns, values()));
+    let operator_made = namespaces.iter().any(|ns| crate::model::scope::names_custom_resource(crs, ns, &typed));
     let in_ns = if any { Vec::new() } else { namespaces.iter().map(|n| n.to_string()).collect() };
     let namespaces = if any {
         "every namespace".to_string()
@@ -498,19 +499,12 @@ pub fn targets(cx: &Context, crs: &std::collections::HashSet<(&str, &str)>, i: u
 
 /// `app=api,tier in (web)` for messages.
 pub fn describe_selector(selector: &Value) -> String {
-    let mut parts: Vec<String> = selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
-        .collect();
-    for e in selector.get("matchExpressions").and_then(Value::as_array).into_iter().flatten() {
-        let key = e.get("key").and_then(Value::as_str).unwrap_or("?");
-        let op = e.get("operator").and_then(Value::as_str).unwrap_or("?");
-        let values: Vec<&str> =
-            e.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-        parts.push(format!("{key} {op} ({})", values.join(",")));
+    let selector = Selector::of(selector);
+    let mut parts: Vec<String> = selector.pairs().iter().map(|(k, v)| format!("{k}={}", v.unwrap_or("?"))).collect();
+    for r in selector.requirements() {
+        let (key, op) =
+            (if r.key.is_empty() { "?" } else { r.key }, if r.written.is_empty() { "?" } else { r.written });
+        parts.push(format!("{key} {op} ({})", r.values.join(",")));
     }
     if parts.is_empty() { "{}".to_string() } else { parts.join(",") }
 }

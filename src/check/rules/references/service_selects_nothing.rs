@@ -1,4 +1,5 @@
 use crate::model::At;
+use crate::model::selector::Selector;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -92,14 +93,14 @@ impl Check for ServiceSelectsNothing {
             if selector.is_empty() || o.value.at("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
                 continue;
             }
+            let typed = Selector::of_labels(selector);
             if !with_pods.contains(o.ns())
-                || !cx.index.with_labels(o.ns(), selector).is_empty()
-                || crate::model::scope::names_custom_resource(&crs, o.ns(), selector.values())
+                || !cx.index.selected(o.ns(), &typed).is_empty()
+                || crate::model::scope::names_custom_resource(&crs, o.ns(), &typed)
             {
                 continue;
             }
-            let as_selector = serde_json::json!({ "matchLabels": selector });
-            let help = crate::model::selector::selector_hint(cx, o.ns(), &as_selector);
+            let help = crate::model::selector::selector_hint(cx, o.ns(), &typed);
             let wanted = selector.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?"))).collect::<Vec<_>>();
             out.report(
                 i,

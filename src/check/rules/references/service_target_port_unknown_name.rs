@@ -1,6 +1,7 @@
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::At;
 use crate::model::pods::Pod;
+use crate::model::selector::Selector;
 
 use super::kind_name;
 
@@ -86,7 +87,7 @@ impl Check for ServiceTargetPortUnknownName {
             if !ports.iter().any(|p| matches!(p.target, PortRef::Name(_))) {
                 continue;
             }
-            for t in cx.index.with_labels(o.ns(), selector) {
+            for t in cx.index.selected(o.ns(), &Selector::of_labels(selector)) {
                 let Some(pod) = Pod::of(cx.objects, t.object) else { continue };
                 let declared = pod_ports(&pod);
                 for p in &ports {

@@ -1,4 +1,5 @@
 use crate::model::At;
+use crate::model::selector::Selector;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -109,7 +110,7 @@ impl Check for PdbSelectsNothing {
             if !well_formed || empty {
                 continue;
             }
-            if !with_pods.contains(o.ns()) || !cx.index.selected(o.ns(), selector).is_empty() {
+            if !with_pods.contains(o.ns()) || !cx.index.selected(o.ns(), &Selector::of(selector)).is_empty() {
                 continue;
             }
             let wanted = map

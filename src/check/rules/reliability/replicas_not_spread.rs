@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
-use crate::model::index::expression_matches;
 use crate::model::pods::{Pod, template_pointers};
+use crate::model::selector::Selector;
 
 use super::support::{Autoscalers, Replicas, scalable};
 
@@ -129,10 +129,7 @@ spec:
 fn selects_own(term: &Value, labels: &BTreeMap<String, String>) -> bool {
     let keys = term.get("matchLabelKeys").and_then(Value::as_array).is_some_and(|k| !k.is_empty());
     let Some(selector) = term.get("labelSelector").filter(|s| s.is_object()) else { return keys };
-    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
-    let exprs = selector.get("matchExpressions").and_then(Value::as_array);
-    match_labels.into_iter().flatten().all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
-        && exprs.into_iter().flatten().all(|e| expression_matches(e, labels))
+    Selector::of(selector).matches(labels)
 }
 
 /// The anti-affinity and spread terms of a pod spec.

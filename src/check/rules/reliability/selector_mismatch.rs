@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
-use crate::model::index::expression_matches;
 use crate::model::pods::template_pointers;
+use crate::model::selector::Requirement;
 
 use crate::model::pointer::escape;
 
@@ -140,7 +140,7 @@ fn report_all(
         out.report(i, format!("{base}/{}", escape(k)), message).help(help);
     }
     for (n, e) in exprs.into_iter().flatten().enumerate() {
-        if expression_matches(e, labels) {
+        if Requirement::of(e).matches(labels) {
             continue;
         }
         let key = e.get("key").and_then(Value::as_str).unwrap_or("?");

@@ -3,6 +3,7 @@
 //! Services that select its pods), each looked up through the index.
 
 use crate::model::At;
+use crate::model::selector::Selector;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -148,7 +149,7 @@ pub fn budgets(cx: &Context) -> HashMap<usize, Vec<usize>> {
         let o = &cx.objects[p];
         // A missing (null) selector selects no pods.
         let Some(selector) = o.value.at("/spec/selector").filter(|s| s.is_object()) else { continue };
-        for t in cx.index.selected(o.ns(), selector) {
+        for t in cx.index.selected(o.ns(), &Selector::of(selector)) {
             by_object.entry(t.object).or_default().push(p);
         }
     }
@@ -168,7 +169,7 @@ pub fn served(cx: &Context) -> HashSet<usize> {
         if selector.is_empty() {
             continue;
         }
-        served.extend(cx.index.with_labels(o.ns(), selector).into_iter().map(|t| t.object));
+        served.extend(cx.index.selected(o.ns(), &Selector::of_labels(selector)).into_iter().map(|t| t.object));
     }
     served
 }
@@ -253,7 +254,8 @@ pub fn disruption(cx: &Context, hpas: &Autoscalers, pdb: usize) -> Disruption {
         (None, None) => return Disruption::Unknown,
     }
     let Some(min) = min_available else { return Disruption::Unknown };
-    let mut objects: Vec<usize> = cx.index.selected(o.ns(), selector).into_iter().map(|t| t.object).collect();
+    let mut objects: Vec<usize> =
+        cx.index.selected(o.ns(), &Selector::of(selector)).into_iter().map(|t| t.object).collect();
     objects.sort_unstable();
     objects.dedup();
     if objects.is_empty() {

@@ -206,19 +206,7 @@ pub fn rules<'a>(cx: &Context<'a>, role: usize) -> Vec<(usize, String, &'a Value
         let matches = |sel: &Value| {
             let have: std::collections::BTreeMap<String, String> =
                 labels.into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
-            let by_labels = sel
-                .get("matchLabels")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .all(|(k, v)| have.get(k).map(String::as_str) == v.as_str());
-            let by_exprs = sel
-                .get("matchExpressions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .all(|e| crate::model::index::expression_matches(e, &have));
-            by_labels && by_exprs
+            crate::model::selector::Selector::of(sel).matches(&have)
         };
         if i != role && selectors.iter().any(matches) {
             out.extend(own(i));
