@@ -6,15 +6,15 @@ use std::sync::LazyLock;
 
 use super::Check;
 
-pub mod budget;
-pub mod mesh;
-pub mod network;
-pub mod observability;
+mod budget;
+mod mesh;
+mod network;
+mod observability;
 mod reference;
-pub mod references;
-pub mod reliability;
-pub mod schema;
-pub mod security;
+mod references;
+mod reliability;
+mod schema;
+mod security;
 
 pub use reference::{REGENERATE, reference_markdown};
 

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use crate::check::{Check, Context};
 
-use crate::model::Object;
 
 mod destination_not_found;
 mod gateway_not_found;
@@ -32,11 +31,6 @@ pub const CHECKS: &[&dyn Check] = &[
     &host_claimed_twice::HostClaimedTwice,
     &subset_selects_nothing::SubsetSelectsNothing,
 ];
-
-/// Istio's API groups: a VirtualService is one of `networking.istio.io`.
-pub fn is_istio(o: &Object, group: &str) -> bool {
-    o.group() == group
-}
 
 /// Namespaces holding at least one Service in the checked set: only there can
 /// a missing Service be told from one defined elsewhere.
