@@ -1,11 +1,20 @@
-//! kubeproof: one platform description in, a proven Kubernetes stack out.
+//! kubeproof: one platform description in, a proven Kubernetes stack out;
+//! and checks for stacks it did not write.
 //!
-//! - [`description`]: the platform description (`platform.yaml`), typed, with positions.
-//! - [`generate`]: objects per area (workloads, datastores, network).
-//! - [`emit`]: kustomize layout, YAML, atomic files on disk.
-//! - [`build`]: the `gen` pipeline tying them together.
-//! - [`budget`]: requests, limits and storage against the cluster's capacity.
-//! - [`cli`]: the command line, a thin layer over the above.
+//! The modules, lowest layer first (a module uses only modules listed before
+//! it; `tests/layering.rs` enforces it):
+//!
+//! - [`diag`]: diagnostics at file:line:column, their rendering, YAML errors.
+//! - [`model`]: Kubernetes objects with positions, the loader, index, pods, selectors, schemas, NetworkPolicy evaluation.
+//! - [`description`]: the platform description (`platform.yaml`), typed, with positions, resolved per environment.
+//! - [`generate`]: the objects of a stack, one module per area (workloads, datastores, network, mesh, monitoring, backup).
+//! - [`emit`]: files: the kustomize layout, YAML, dashboards, runbook, atomic writes that keep a person's edits.
+//! - [`check`]: `kubeproof check`: the checks (one file each, by family), their registry, configuration and reports.
+//! - [`build`]: the `gen` pipeline: describe → generate → emit, proven by the checks.
+//! - [`reach`]: `kubeproof reach`: whether NetworkPolicies let one workload connect to another.
+//! - [`graph`]: `kubeproof graph`: the platform as a picture (SVG, DOT).
+//! - [`budget`]: `kubeproof budget`: requests, limits and storage against the cluster's capacity.
+//! - [`cli`]: the command line, a thin layer over the above: one `run`, one place for errors and colour.
 
 pub mod budget;
 pub mod build;
