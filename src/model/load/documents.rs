@@ -1,0 +1,433 @@
+//! Documents: cutting a text into documents (at `---` markers, after
+//! turning lone `\r` into `\n`; a text that is not UTF-8 up to its first bad
+//! byte), splitting `helm template` output into one source per template
+//! (`# Source:` comments), and turning a parsed document into objects: none
+//! for an empty document or a kustomize patch file, one per item of a
+//! `kind: List`, an error for anything that is not a Kubernetes object.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::string::FromUtf8Error;
+
+use serde_json::Value;
+
+use super::events::Doc;
+use super::spans::{Entry, FNV_BASIS, Spans};
+use super::{Problem, add_parsed, to_u32};
+use crate::diag::{Diagnostic, Pos};
+use crate::model::{Loaded, Object, Source};
+
+// ---------------------------------------------------------------------------
+// Cutting a text into documents
+
+/// One document's text: a byte range of the source, and the number of lines
+/// before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Chunk {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) line: u32,
+}
+
+/// Cuts `text` before every document marker (`---` at the start of a line,
+/// with the `%` directives just above it).
+pub(super) fn split(text: &str) -> Vec<Chunk> {
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line) = (0usize, 0usize);
+    let mut directives: Option<(usize, usize)> = None;
+    let (mut at, mut line) = (0usize, 0usize);
+    while at < bytes.len() {
+        // `at` starts a line, so it is a character boundary; `find` uses memchr.
+        let end = text[at..].find('\n').map_or(bytes.len(), |i| at + i + 1);
+        let l = &bytes[at..end];
+        if l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+            let (cut, cut_line) = directives.take().unwrap_or((at, line));
+            if cut > start {
+                chunks.push(Chunk { start, end: cut, line: to_u32(start_line) });
+            }
+            (start, start_line) = (cut, cut_line);
+        } else if l.first() == Some(&b'%') {
+            directives.get_or_insert((at, line));
+        } else if !blank_or_comment(l) {
+            directives = None;
+        }
+        at = end;
+        line += 1;
+    }
+    if start < bytes.len() {
+        chunks.push(Chunk { start, end: bytes.len(), line: to_u32(start_line) });
+    }
+    chunks
+}
+
+fn blank_or_comment(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    t.is_empty() || t[0] == b'#'
+}
+
+/// YAML ends lines at `\r` too; the reports count lines by `\n`. A lone
+/// `\r` becomes `\n` so that both count the same lines (same length, so
+/// every offset holds).
+pub(super) fn lone_cr_to_lf(text: &mut String) {
+    if !text.contains('\r') {
+        return;
+    }
+    let mut bytes = std::mem::take(text).into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    *text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
+/// Adds an input that is not UTF-8: the first bad byte is reported at its
+/// line, and the documents before it are still read.
+pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Error) {
+    let valid = e.utf8_error().valid_up_to();
+    let bytes = e.into_bytes();
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let message = if utf16 {
+        "not UTF-8: the file is UTF-16 text".to_string()
+    } else {
+        format!("not UTF-8: byte 0x{:02X} is not valid UTF-8 text", bytes.get(valid).copied().unwrap_or(0))
+    };
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    drop(bytes);
+    lone_cr_to_lf(&mut text);
+    // The first `valid` bytes are the same in `text`.
+    let before = text.get(..valid).unwrap_or_default();
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    loaded.errors.push(
+        Diagnostic::error(&name, Pos::new(to_u32(line), to_u32(column)), message)
+            .with_help("manifests must be UTF-8; re-encode the file (e.g. `iconv -f LATIN1 -t UTF-8`)"),
+    );
+    // The documents that end before the bad byte are read; the one holding
+    // it is not.
+    let mut chunks = split(text.get(..valid).unwrap_or_default());
+    chunks.pop();
+    add_chunks(loaded, Source { name, text }, chunks);
+}
+
+// ---------------------------------------------------------------------------
+// Helm: one source per template
+
+/// Adds a source's documents; `helm template` output becomes one source per
+/// template.
+pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, chunks: Vec<Chunk>) {
+    let templates = helm_templates(&source.text, &chunks);
+    if templates.is_empty() {
+        return add_parsed(loaded, source, &chunks);
+    }
+    let mut rest = Vec::new();
+    let mut texts: Vec<(String, String, Vec<Chunk>)> = Vec::new();
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    for (chunk, template) in chunks.iter().zip(&templates) {
+        let Some(template) = template else {
+            rest.push(*chunk);
+            continue;
+        };
+        let i = *by_name.entry(template).or_insert_with(|| {
+            texts.push((template.to_string(), String::new(), Vec::new()));
+            texts.len() - 1
+        });
+        let (_, text, parts) = &mut texts[i];
+        let line = text.bytes().filter(|&b| b == b'\n').count();
+        let body = &source.text[chunk.start..chunk.end];
+        parts.push(Chunk { start: text.len(), end: text.len() + body.len(), line: to_u32(line) });
+        text.push_str(body);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    let file = source.name.display().to_string();
+    if rest.iter().any(|c| has_content(&source.text[c.start..c.end])) {
+        add_parsed(loaded, source, &rest);
+    }
+    for (name, text, parts) in texts {
+        let mut name = PathBuf::from(name);
+        if loaded.sources.iter().any(|s| s.name == name) {
+            name = PathBuf::from(format!("{} (in {file})", name.display()));
+        }
+        add_parsed(loaded, Source { name, text }, &parts);
+    }
+}
+
+/// Whether a document has anything but markers, comments and blank lines.
+fn has_content(text: &str) -> bool {
+    text.lines().any(|l| {
+        let t = l.trim();
+        !(t.is_empty() || t.starts_with('#') || t == "---" || t == "...")
+    })
+}
+
+/// For each chunk, the template named by its `# Source:` comment; empty when
+/// no chunk has one (not `helm template` output).
+fn helm_templates<'a>(text: &'a str, chunks: &[Chunk]) -> Vec<Option<&'a str>> {
+    let templates: Vec<Option<&str>> = chunks.iter().map(|c| helm_source(&text[c.start..c.end])).collect();
+    if templates.iter().any(Option::is_some) { templates } else { Vec::new() }
+}
+
+/// The `# Source: path` comment among the first lines of a document.
+fn helm_source(doc: &str) -> Option<&str> {
+    for l in doc.lines() {
+        let t = l.trim();
+        if t == "---" || t.is_empty() {
+            continue;
+        }
+        let comment = t.strip_prefix('#')?;
+        if let Some(path) = comment.trim_start().strip_prefix("Source:") {
+            let path = path.trim();
+            return (!path.is_empty()).then_some(path);
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// Documents to objects
+
+/// The objects of a document: none (an empty document), one, or one per item
+/// of a list.
+pub(super) fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
+    let Doc { value, pos, spans, items } = doc;
+    let mut map = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Object(m) => m,
+        // A kustomize JSON 6902 patch file (a list of `op`/`path` operations)
+        // is configuration for kustomize, not an object; a folder of
+        // overlays holds them next to manifests.
+        Value::Array(ops)
+            if !ops.is_empty() && ops.iter().all(|o| o.get("op").is_some() && o.get("path").is_some()) =>
+        {
+            return Ok(Vec::new());
+        }
+        other => {
+            return Err(Problem::new(pos, format!("this document is {}, not a Kubernetes object", describe(&other)))
+                .help("a manifest is a mapping with `apiVersion`, `kind` and `metadata`"));
+        }
+    };
+    let list_kind = map.get("kind").and_then(Value::as_str).filter(|k| k.ends_with("List")).map(str::to_string);
+    let Some(list_kind) = list_kind.filter(|_| map.get("items").is_some_and(Value::is_array)) else {
+        return Ok(object(source, Value::Object(map), spans)?.into_iter().collect());
+    };
+    let api_version = map.get("apiVersion").cloned();
+    let Some(Value::Array(list)) = map.remove("items") else { return Ok(Vec::new()) };
+    let item_kind = list_kind.strip_suffix("List").filter(|k| !k.is_empty() && list_kind != "List");
+    let mut items = items.into_iter();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, mut item) in list.into_iter().enumerate() {
+        let item_spans = match items.next() {
+            Some(item) if !item.entries.is_empty() => item,
+            _ => Spans::from_entries(&mut vec![Entry::new(FNV_BASIS, spans.locate(&format!("/items/{i}")))]),
+        };
+        if let (Value::Object(m), Some(kind)) = (&mut item, item_kind) {
+            if !m.contains_key("kind") {
+                m.insert("kind".into(), Value::from(kind));
+            }
+            if let (false, Some(v)) = (m.contains_key("apiVersion"), &api_version) {
+                m.insert("apiVersion".into(), v.clone());
+            }
+        }
+        if !item.is_object() {
+            return Err(Problem::new(
+                item_spans.locate(""),
+                format!("item {i} of this {list_kind} is {}, not a Kubernetes object", describe(&item)),
+            ));
+        }
+        out.extend(object(source, item, item_spans)?);
+    }
+    Ok(out)
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// An object, once it is known to have an `apiVersion` and a `kind`.
+fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, Problem> {
+    let at = spans.locate("");
+    let field = |name: &str| -> Result<Option<String>, Problem> {
+        match value.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(_) => {
+                Err(Problem::new(spans.locate(&format!("/{name}")), format!("`{name}` must be a non-empty string")))
+            }
+        }
+    };
+    let (api_version, kind) = match (field("apiVersion")?, field("kind")?) {
+        (Some(a), Some(k)) => (a, k),
+        (a, k) => {
+            let missing = match (a, k) {
+                (None, None) => "no `apiVersion` and no `kind`",
+                (None, _) => "no `apiVersion`",
+                _ => "no `kind`",
+            };
+            return Err(Problem::new(at, format!("this document has {missing}: it is not a Kubernetes object"))
+                .help("every manifest needs `apiVersion` and `kind`; leave files that are not manifests out of the checked paths"));
+        }
+    };
+    let meta = value.get("metadata");
+    let str_at = |k: &str| meta.and_then(|x| x.get(k)).and_then(Value::as_str).map(str::to_string);
+    let name = str_at("name").or_else(|| str_at("generateName")).unwrap_or_default();
+    let namespace = str_at("namespace");
+    Ok(Some(Object { source, value, spans, api_version, kind, name, namespace }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::model::load::tests::{DEPLOY, at, errors, load_str};
+    use crate::model::load::{add_bytes, add_source};
+    use crate::model::{Loaded, Source};
+
+    #[test]
+    fn documents_keep_their_own_lines_and_empty_ones_are_skipped() {
+        let text = format!(
+            "---\n---\n# only a comment\n---\n{DEPLOY}---\r\napiVersion: v1\r\nkind: Service\r\nmetadata:\r\n  name: s\r\n...\n"
+        );
+        let l = load_str(&text);
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        assert_eq!(l.objects.len(), 2);
+        assert_eq!(at(&l.objects[0], "/metadata/name"), (9, 3));
+        assert_eq!(at(&l.objects[1], "/metadata/name"), (24, 3));
+    }
+
+    #[test]
+    fn malformed_yaml_costs_only_its_document() {
+        let l = load_str(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n---\napiVersion: v1\nkind: [Secret\nmetadata: x\n\
+             ---\napiVersion: v1\nkind: Secret\nmetadata: {name: c}\n",
+        );
+        assert_eq!(l.errors.len(), 1, "{:?}", errors(&l));
+        assert!(l.errors[0].pos.line >= 6 && l.errors[0].pos.line <= 8, "{:?}", errors(&l));
+        assert!(l.errors[0].message.starts_with("not valid YAML"));
+        let names: Vec<_> = l.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(at(&l.objects[1], "/metadata/name"), (11, 12));
+    }
+
+    #[test]
+    fn documents_that_are_not_objects_are_errors() {
+        let l =
+            load_str("just a string\n---\n- a\n---\nkind: Pod\n---\napiVersion: v1\n---\napiVersion: 1\nkind: Pod\n");
+        assert_eq!(
+            errors(&l),
+            [
+                "1:1: this document is a string, not a Kubernetes object",
+                "3:1: this document is a list, not a Kubernetes object",
+                "5:1: this document has no `apiVersion`: it is not a Kubernetes object",
+                "7:1: this document has no `kind`: it is not a Kubernetes object",
+                "9:1: `apiVersion` must be a non-empty string",
+            ]
+        );
+    }
+
+    #[test]
+    fn lists_become_one_object_per_item() {
+        let text = "apiVersion: v1\nkind: List\nmetadata: {}\nitems:\n- apiVersion: v1\n  kind: Service\n  \
+                    metadata:\n    name: a\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: b}\n";
+        let l = load_str(text);
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        let names: Vec<_> = l.objects.iter().map(|o| (o.kind.as_str(), o.name.as_str())).collect();
+        assert_eq!(names, [("Service", "a"), ("Deployment", "b")]);
+        assert_eq!(at(&l.objects[0], ""), (5, 3));
+        assert_eq!(at(&l.objects[0], "/metadata/name"), (8, 5));
+        assert_eq!(at(&l.objects[1], "/metadata/name"), (11, 14));
+        assert!(l.objects[1].value.get("items").is_none());
+        // A typed list: items take their kind and apiVersion from it.
+        let typed = load_str("apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: p}\n  spec: {}\n");
+        assert!(typed.errors.is_empty(), "{:?}", errors(&typed));
+        assert_eq!((typed.objects[0].kind.as_str(), typed.objects[0].api_version.as_str()), ("Pod", "v1"));
+        assert_eq!(typed.objects[0].value["kind"], "Pod");
+        assert_eq!(at(&typed.objects[0], "/spec"), (5, 3));
+        // An item that is not an object is an error at the item.
+        let bad = load_str("apiVersion: v1\nkind: List\nitems:\n- 3\n");
+        assert_eq!(errors(&bad), ["4:3: item 0 of this List is a number, not a Kubernetes object"]);
+    }
+
+    #[test]
+    fn helm_template_output_is_split_per_template() {
+        let text = "---\n# Source: shop/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n\
+                    ---\n# Source: shop/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n\
+                    ---\n# Source: shop/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web-2\n";
+        let l = load_str(text);
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        let names: Vec<_> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
+        assert_eq!(names, ["shop/templates/svc.yaml", "shop/templates/deploy.yaml"]);
+        let svc = &l.sources[0].text;
+        assert!(svc.starts_with("---\n# Source: shop/templates/svc.yaml\napiVersion: v1\n"), "{svc}");
+        let objs: Vec<_> = l.objects.iter().map(|o| (o.source, o.name.as_str(), at(o, "/metadata/name"))).collect();
+        assert_eq!(objs, [(0, "web", (6, 3)), (0, "web-2", (12, 3)), (1, "web", (6, 3))]);
+        // Errors name the template too.
+        let bad = load_str("---\n# Source: c/templates/x.yaml\napiVersion: v1\nkind: [\n");
+        assert_eq!(bad.errors[0].file, PathBuf::from("c/templates/x.yaml"));
+    }
+
+    #[test]
+    fn helm_documents_without_source_stay_in_the_stream() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n# Source: c/templates/a.yaml\n\
+                    apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+        let l = load_str(text);
+        let names: Vec<_> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
+        assert_eq!(names, ["t.yaml", "c/templates/a.yaml"]);
+        assert_eq!(at(&l.objects[0], "/metadata"), (3, 1));
+        assert_eq!(at(&l.objects[1], "/metadata"), (5, 1));
+        // The same template path from a second input gets a distinct name.
+        let mut l = l;
+        add_source(&mut l, Source { name: PathBuf::from("u.yaml"), text: text.to_string() });
+        assert_eq!(
+            l.sources.last().map(|s| s.name.display().to_string()).unwrap_or_default(),
+            "c/templates/a.yaml (in u.yaml)"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_at_its_line_and_earlier_documents_load() {
+        let mut bytes =
+            b"apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Secret\n".to_vec();
+        bytes.extend_from_slice(b"metadata: {name: \xff}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: c}\n");
+        let mut l = Loaded::default();
+        add_bytes(&mut l, PathBuf::from("bad.yaml"), bytes);
+        assert_eq!(errors(&l), ["7:18: not UTF-8: byte 0xFF is not valid UTF-8 text"]);
+        assert_eq!(l.objects.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(l.sources[0].text.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_for_the_reports_too() {
+        let l = load_str("apiVersion: v1\rkind: ConfigMap\rmetadata:\r  name: x\r\n  namespace: y\r");
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        assert_eq!(at(&l.objects[0], "/metadata/namespace"), (5, 3));
+        assert_eq!(l.sources[0].text.lines().nth(4), Some("  namespace: y"));
+    }
+
+    #[test]
+    fn json_and_directives_and_kustomizations() {
+        let json = "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Service\",\n\t\"metadata\": {\"name\": \"s\"},\n\t\"spec\": {\"ports\": [{\"port\": 80}]}\n}\n";
+        let l = load_str(json);
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        assert_eq!(l.objects[0].value["spec"]["ports"][0]["port"], 80);
+        assert_eq!(at(&l.objects[0], "/spec/ports/0/port"), (5, 22));
+        let directives = load_str("apiVersion: v1\nkind: Pod\n...\n%YAML 1.2\n---\napiVersion: v1\nkind: Pod\n");
+        assert!(directives.errors.is_empty(), "{:?}", errors(&directives));
+        assert_eq!(directives.objects.len(), 2);
+        let kustomization =
+            load_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n");
+        assert!(kustomization.errors.is_empty(), "{:?}", errors(&kustomization));
+        assert_eq!(kustomization.objects.len(), 1, "kept: its generators name Secrets and ConfigMaps");
+        let patch = load_str("- op: replace\n  path: /spec/replicas\n  value: 3\n");
+        assert!(patch.errors.is_empty() && patch.objects.is_empty(), "a JSON 6902 patch file is skipped");
+    }
+}

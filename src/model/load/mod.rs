@@ -1,0 +1,425 @@
+//! Reads manifests — files, folders, stdin — into [`Object`](super::Object)s
+//! that keep the position of every field.
+//!
+//! How input is read (the decisions, in one place):
+//!
+//! - **Inputs.** `-` is stdin; a file is read whatever its name; a folder is
+//!   searched recursively for `*.yaml`, `*.yml` and `*.json`, in sorted order,
+//!   skipping hidden entries (`.git`, `.kubeproof.yaml`). A file named twice
+//!   is read once. Inputs over [`MAX_INPUT_BYTES`] are refused.
+//! - **Documents one by one.** The text is cut at document markers (`---` at
+//!   the start of a line) and each document is parsed on its own, so a broken
+//!   document costs only itself: the documents before and after it are
+//!   checked. Invalid UTF-8 is reported at its line; the documents before it
+//!   are checked.
+//! - **Scalars as Kubernetes reads them.** `kubectl` converts YAML to JSON with
+//!   go-yaml v2 (YAML 1.1), so do we: `yes`/`no`/`on`/`off`/`y`/`n` are
+//!   booleans, `0644` is octal (420), `0x1F` hex, `1_000` is 1000, `1.0` is
+//!   the integer 1, timestamps stay strings, and non-string keys become
+//!   strings (`on:` is the key `"true"`).
+//! - **Merge keys.** `<<: *base` (or a list of aliases, earlier ones winning)
+//!   adds the keys the mapping does not set; keys written after `<<` override
+//!   it. A key written *before* `<<` that the merge also sets is an error:
+//!   YAML tools disagree on which one wins (kubectl's go-yaml v2 keeps the
+//!   merged value, the YAML merge spec the written one).
+//! - **Errors** (malformed YAML, duplicate keys, a document that is not a
+//!   mapping with `apiVersion` and `kind`, nesting deeper than [`MAX_DEPTH`],
+//!   aliases expanding past [`ALIAS_BUDGET`] nodes) are [`Diagnostic`]s at
+//!   file:line in [`Loaded::errors`]; the document is skipped.
+//! - **Memory.** Every object is kept (cross-object checks need them all),
+//!   so the objects of all inputs together may take at most [`MAX_HEAP`]; an
+//!   input that would go beyond is refused whole, with an error where the
+//!   budget ran out, and the inputs read before it are still checked.
+//! - **Lists.** `kind: List` (or any `*List`) with `items`, as `kubectl get -o
+//!   yaml` prints, becomes one object per item, positioned at the item.
+//!   Items without `kind`/`apiVersion` (a typed `PodList`) take them from the
+//!   list.
+//! - **Helm.** A stream whose documents carry `# Source: chart/templates/x.yaml`
+//!   comments (`helm template`) is split into one [`Source`] per template,
+//!   named after it, holding the text that template rendered; findings show
+//!   the template path and lines within its rendered text.
+//! - **Kustomize configuration**: a `kustomization.yaml` is kept as an
+//!   object (its generators tell which Secrets and ConfigMaps exist; checks
+//!   that judge cluster objects skip it); JSON 6902 patch files are skipped.
+//! - **Positions** are kept in [`Spans`], a sorted table of 16 bytes per
+//!   node: a hash of the node's JSON pointer and its line and column.
+//! - **Memory.** Values are built at their exact size from buffers reused
+//!   across documents. What remains is the values themselves: with
+//!   `serde_json`'s B-tree maps, a small Deployment takes about 10 KB
+//!   (`cargo bench --bench load` measures it).
+//!
+//! Where each part lives:
+//!
+//! - here: the limits, the entry points ([`load`], [`add_bytes`],
+//!   [`add_source`]), reading on every core, and the memory budget per input;
+//! - `inputs`: which files the inputs name (stdin, files, folders);
+//! - `documents`: a text cut into documents, Helm templates, UTF-8 errors,
+//!   and a parsed document turned into objects (lists, kustomize files);
+//! - `events`: parser events built into values (anchors and aliases, merge
+//!   keys, duplicate keys, depth);
+//! - `scalars`: how a plain scalar is typed (YAML 1.1, as go-yaml v2);
+//! - `spans`: the positions table [`Spans`].
+
+mod documents;
+mod events;
+mod inputs;
+mod scalars;
+mod spans;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+pub use spans::Spans;
+
+use super::{Loaded, Source};
+use crate::diag::{Diagnostic, Pos};
+use documents::{Chunk, add_chunks, lone_cr_to_lf, objects, split};
+use events::Builder;
+use inputs::{Input, STDIN, inputs_of, read_file};
+
+/// The deepest nesting of mappings and sequences a document may have.
+/// Kubernetes objects, CRD schemas included, stay far below (a CRD schema 40
+/// levels deep is about 90); the limit keeps every recursive walk over an
+/// object (checks, drops) off the stack's edge, and stays below the parser's
+/// own limit for flow collections (255), so the message is always ours.
+pub const MAX_DEPTH: usize = 200;
+
+/// How many nodes aliases may produce in one document: real manifests reuse
+/// a few small anchors, an alias bomb ("billion laughs") asks for billions.
+pub const ALIAS_BUDGET: usize = 100_000;
+
+/// The largest input read (file or stdin).
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// How much memory the objects of all inputs together may take (an
+/// estimate, counted as they are built). Manifests take 10 to 25 times their
+/// text as `serde_json` values (a small Deployment about 10 KB); this budget
+/// holds 100,000 typical objects (~40 MB of YAML) and keeps a run under
+/// 1 GiB. Text made of tiny mappings (`{a}, {a}, …`) takes up to 130 times
+/// its size, and is stopped here too.
+pub const MAX_HEAP: usize = 640 << 20;
+
+/// Reads every input: `-` is stdin, a folder is searched recursively for
+/// `*.yaml`, `*.yml` and `*.json` (sorted; hidden entries skipped).
+///
+/// Several files are read and parsed on every core, and the result is the
+/// same as reading them one after the other: the parts are joined in input
+/// order, and when they would not all fit in [`MAX_HEAP`] together (or two
+/// Helm templates of different files share a name), everything is read
+/// again one input at a time, which decides exactly which inputs are
+/// refused. The parallel readers stop as soon as their total passes the
+/// budget, so memory stays bounded either way.
+pub fn load(inputs: &[PathBuf]) -> Loaded {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    load_on(inputs, threads)
+}
+
+fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
+    let items = inputs_of(inputs);
+    let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
+    if threads.min(files) > 1
+        && let Some(loaded) = load_parallel(&items, threads.min(files), MAX_HEAP)
+    {
+        return loaded;
+    }
+    let mut loaded = Loaded::default();
+    for item in items {
+        match item {
+            Input::Failed(d) => loaded.errors.push(d),
+            Input::Stdin(bytes) => add_bytes(&mut loaded, PathBuf::from(STDIN), bytes),
+            Input::File(file) => match read_file(&file) {
+                Ok(bytes) => add_bytes(&mut loaded, file, bytes),
+                Err(d) => loaded.errors.push(d),
+            },
+        }
+    }
+    loaded
+}
+
+/// [`load`] on `threads` threads; `None` when the inputs must be read one
+/// at a time (see [`load`]).
+fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loaded> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let shared = std::sync::Arc::new(AtomicUsize::new(0));
+    let next = AtomicUsize::new(0);
+    let over = AtomicBool::new(false);
+    let read = |i: usize| -> Option<Loaded> {
+        let mut part = Loaded { shared_heap: Some(shared.clone()), ..Loaded::default() };
+        match &items[i] {
+            Input::Failed(_) => return None,
+            Input::Stdin(bytes) => add_bytes(&mut part, PathBuf::from(STDIN), bytes.clone()),
+            Input::File(file) => match read_file(file) {
+                Ok(bytes) => add_bytes(&mut part, file.clone(), bytes),
+                Err(d) => part.errors.push(d),
+            },
+        }
+        Some(part)
+    };
+    let mut parts: Vec<(usize, Loaded)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while !over.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            break;
+                        }
+                        if let Some(part) = read(i) {
+                            mine.push((i, part));
+                        }
+                        if shared.load(Ordering::Relaxed) > budget {
+                            over.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    if over.load(Ordering::Relaxed) || shared.load(Ordering::Relaxed) > budget {
+        return None;
+    }
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    let mut parts = parts.into_iter().peekable();
+    let mut loaded = Loaded::default();
+    let mut names = HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Input::Failed(d) = item {
+            loaded.errors.push(d.clone());
+            continue;
+        }
+        let (_, part) = parts.next_if(|(j, _)| *j == i)?;
+        let base = loaded.sources.len();
+        for source in &part.sources {
+            if !names.insert(source.name.clone()) {
+                return None; // named `(in FILE)` when read in order
+            }
+        }
+        loaded.sources.extend(part.sources);
+        loaded.objects.extend(part.objects.into_iter().map(|mut o| {
+            o.source += base;
+            o
+        }));
+        loaded.errors.extend(part.errors);
+        loaded.heap += part.heap;
+    }
+    Some(loaded)
+}
+
+/// Adds one input given as bytes: checks that it is UTF-8 (reporting the
+/// first bad byte at its line and still reading the documents before it),
+/// then [`add_source`].
+pub fn add_bytes(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => add_source(loaded, Source { name, text }),
+        Err(e) => documents::add_invalid_utf8(loaded, name, e),
+    }
+}
+
+/// Parses one source and appends its objects (or its errors).
+pub fn add_source(loaded: &mut Loaded, mut source: Source) {
+    lone_cr_to_lf(&mut source.text);
+    let chunks = split(&source.text);
+    add_chunks(loaded, source, chunks);
+}
+
+fn add_parsed(loaded: &mut Loaded, source: Source, chunks: &[Chunk]) {
+    add_parsed_within(loaded, source, chunks, MAX_HEAP);
+}
+
+/// [`add_parsed`] with the budget as a parameter, for tests.
+fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: &[Chunk], budget: usize) {
+    let id = loaded.sources.len();
+    let first = loaded.objects.len();
+    let mut builder = Builder::new(budget.saturating_sub(loaded.heap), loaded.shared_heap.clone());
+    for chunk in chunks {
+        let text = &source.text[chunk.start..chunk.end];
+        builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
+            Ok(objects) => loaded.objects.extend(objects),
+            Err(p) => {
+                let mut d = Diagnostic::error(&source.name, p.pos, p.message);
+                d.help = p.help;
+                loaded.errors.push(d);
+            }
+        });
+    }
+    builder.flush();
+    if builder.heap > builder.heap_limit {
+        // Half an input would be worse than none: its Services without their
+        // Deployments would show as dangling references.
+        loaded.objects.truncate(first);
+    } else {
+        loaded.heap += builder.heap;
+    }
+    loaded.sources.push(source);
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// What went wrong, and where, in one document.
+struct Problem {
+    pos: Pos,
+    message: String,
+    help: Option<String>,
+}
+
+impl Problem {
+    fn new(pos: Pos, message: impl Into<String>) -> Problem {
+        Problem { pos, message: message.into(), help: None }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Problem {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::Object;
+
+    pub(super) fn load_str(text: &str) -> Loaded {
+        let mut loaded = Loaded::default();
+        add_source(&mut loaded, Source { name: PathBuf::from("t.yaml"), text: text.to_string() });
+        loaded
+    }
+
+    pub(super) fn at(o: &Object, pointer: &str) -> (u32, u32) {
+        let p = o.pos(pointer);
+        (p.line, p.column)
+    }
+
+    pub(super) fn errors(l: &Loaded) -> Vec<String> {
+        l.errors.iter().map(|d| format!("{}:{}: {}", d.pos.line, d.pos.column, d.message)).collect()
+    }
+
+    /// What a load yields, as text: sources, objects with the position of
+    /// every pointer the checks may ask for, errors with their file.
+    pub(super) fn summary(l: &Loaded) -> String {
+        let mut out = String::new();
+        for s in &l.sources {
+            out += &format!("source {}\n", s.name.display());
+        }
+        for o in &l.objects {
+            out += &format!(
+                "{} in {} at {:?} {:?}\n",
+                o.id(),
+                l.sources[o.source].name.display(),
+                at(o, ""),
+                at(o, "/metadata/name")
+            );
+        }
+        for d in &l.errors {
+            out += &format!("error {}:{}:{}: {}\n", d.file.display(), d.pos.line, d.pos.column, d.message);
+        }
+        out + &format!("heap {}\n", l.heap)
+    }
+
+    /// Files of every kind the loader meets: valid streams, a YAML error, a
+    /// non-UTF-8 file, Helm output, an empty file, a subfolder, a duplicate.
+    pub(super) fn mixed_inputs(dir: &Path) -> Vec<PathBuf> {
+        let deploy = |i: usize| DEPLOY.replace("name: web", &format!("name: web-{i}"));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        for i in 0..12 {
+            std::fs::write(dir.join(format!("d{i:02}.yaml")), format!("{}---\n{}", deploy(i), deploy(100 + i)))
+                .unwrap();
+        }
+        std::fs::write(dir.join("bad.yaml"), "a: [1, 2\n").unwrap();
+        std::fs::write(dir.join("latin1.yaml"), b"kind: ConfigMap\ndata: {a: caf\xe9}\n").unwrap();
+        std::fs::write(dir.join("empty.yml"), "").unwrap();
+        std::fs::write(
+            dir.join("sub/helm.yaml"),
+            "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\n",
+        )
+        .unwrap();
+        vec![dir.to_path_buf(), dir.join("d03.yaml"), dir.join("missing.yaml")]
+    }
+
+    pub(super) const DEPLOY: &str = "# a comment
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web, tier: \"front\"}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          ports:
+            - containerPort: 80
+        - {name: side, image: busybox}
+";
+
+    #[test]
+    fn reading_in_parallel_gives_what_reading_in_order_gives() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inputs = mixed_inputs(tmp.path());
+        let one = summary(&load_on(&inputs, 1));
+        assert!(one.contains("web-111") && one.contains("error") && one.contains("chart/templates/cm.yaml"), "{one}");
+        for threads in [2, 3, 8] {
+            assert_eq!(summary(&load_on(&inputs, threads)), one, "{threads} threads");
+        }
+        // Parts joined in order, not in the order the threads finish.
+        let items = inputs_of(&inputs);
+        let parallel = load_parallel(&items, 4, MAX_HEAP).expect("fits the budget");
+        assert_eq!(summary(&parallel), one);
+    }
+
+    #[test]
+    fn past_the_budget_the_parallel_reading_gives_way_to_the_ordered_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let items = inputs_of(&mixed_inputs(tmp.path()));
+        let all = load_parallel(&items, 4, MAX_HEAP).expect("fits").heap;
+        assert!(load_parallel(&items, 4, all).is_some());
+        assert!(load_parallel(&items, 4, all - 1).is_none(), "one byte short: read again in order");
+    }
+
+    #[test]
+    fn same_helm_template_in_two_files_is_read_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let helm = "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\n";
+        std::fs::write(tmp.path().join("a.yaml"), helm).unwrap();
+        std::fs::write(tmp.path().join("b.yaml"), helm.replace("name: h", "name: i")).unwrap();
+        let inputs = [tmp.path().to_path_buf()];
+        assert!(load_parallel(&inputs_of(&inputs), 2, MAX_HEAP).is_none());
+        let l = load_on(&inputs, 2);
+        let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
+        assert_eq!(names[0], "chart/templates/cm.yaml");
+        assert!(names[1].starts_with("chart/templates/cm.yaml (in "), "{names:?}");
+    }
+
+    #[test]
+    fn an_input_past_the_memory_budget_is_refused_whole_and_earlier_ones_kept() {
+        let doc = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n";
+        let source = |name: &str, n: usize| Source { name: PathBuf::from(name), text: doc.repeat(n) };
+        let budget = 60 * 1024;
+        let mut l = Loaded::default();
+        let small = source("small.yaml", 10);
+        let chunks = split(&small.text);
+        add_parsed_within(&mut l, small, &chunks, budget);
+        assert_eq!((l.objects.len(), l.errors.len()), (10, 0));
+        assert!(l.heap > 0 && l.heap < budget / 2, "{}", l.heap); // 2.3 KB per ConfigMap
+        let big = source("big.yaml", 100);
+        let chunks = split(&big.text);
+        add_parsed_within(&mut l, big, &chunks, budget);
+        // The second input stops where the budget ran out, and none of its
+        // objects is kept; the first input's are.
+        assert_eq!(l.objects.len(), 10);
+        assert!(l.objects.iter().all(|o| o.source == 0));
+        let e = errors(&l);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("input refused here"), "{e:?}");
+        let line: u32 = e[0].split(':').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(line > 5 * 10 && line < 5 * 100, "{e:?}");
+        assert!(l.heap < budget);
+    }
+}
