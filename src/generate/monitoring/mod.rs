@@ -7,15 +7,25 @@
 //! configuration and the Alertmanager routing. Every alert links to its
 //! section of the generated runbook.
 
+mod alert;
+mod alertmanager;
+mod operator;
+mod rules;
+mod runbook;
+mod scrape;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::{RunbookSection, Stack, labels, selector_labels};
+use super::Stack;
 use crate::description::Engine;
-use crate::description::alerts::{Alerting, MetricKind, ReceiverKind, Rule, SECRETS_DIR, Severity};
+use crate::description::alerts::{MetricKind, Rule, Severity};
 use crate::description::resolve::{Resolved, Svc};
+use alert::{Alert, Group, Test, between, lbl, num, series, timing, with};
+
+pub use alert::dur;
+pub use rules::anchor;
 
 /// The plain monitoring files of one environment (values serialized as YAML).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,43 +45,6 @@ pub struct Monitoring {
 /// The file name the tests refer to; they live in the same directory.
 pub const RULES_FILE: &str = "rules.yaml";
 
-/// An input series of a unit test: selector and promtool value notation.
-type Series = (String, String);
-
-struct Alert {
-    name: String,
-    expr: String,
-    for_seconds: u32,
-    severity: Severity,
-    labels: BTreeMap<String, String>,
-    summary: String,
-    description: String,
-    /// Runbook text: what it means, first checks, fix.
-    runbook: [&'static str; 3],
-    /// One line for the runbook: who it watches and its threshold.
-    scope: String,
-    test: Test,
-}
-
-struct Test {
-    interval: u32,
-    fire: Vec<Series>,
-    quiet: Vec<Series>,
-    at: u32,
-    /// Labels the expression yields when it fires (rule labels are added).
-    out: BTreeMap<String, String>,
-}
-
-#[derive(Default)]
-struct Group {
-    name: String,
-    records: Vec<(String, String)>,
-    /// Static labels of the recording rules: two rules recording the same
-    /// name and labels would collide (promtool rejects them).
-    record_labels: BTreeMap<String, String>,
-    alerts: Vec<Alert>,
-}
-
 /// Writes the ServiceMonitors and PrometheusRule into `stack`, and the plain
 /// files and runbook sections beside it.
 pub fn monitoring(r: &Resolved, stack: &mut Stack) {
@@ -82,168 +55,27 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
     groups.push(platform_group(r));
     groups.push(datastore_group(r));
     groups.push(backup_group(r, stack));
-    groups.retain(|g| !g.records.is_empty() || !g.alerts.is_empty());
+    groups.retain(|g| !g.is_empty());
 
     let base = &r.alerting.runbook_base;
-    let rules = json!({ "groups": groups.iter().map(|g| group_json(g, base)).collect::<Vec<_>>() });
-    let mut tests = Vec::new();
-    let all: Vec<&Alert> = groups.iter().flat_map(|g| &g.alerts).collect();
-    for (i, a) in all.iter().enumerate() {
-        // Other rules of the same name see healthy data, so that only this
-        // one can fire (`absent()` would fire for every service without data).
-        let others: Vec<&Series> = all
-            .iter()
-            .enumerate()
-            .filter(|(j, b)| *j != i && b.name == a.name)
-            .flat_map(|(_, b)| &b.test.quiet)
-            .collect();
-        tests.extend(tests_of(a, base, &others));
-    }
-    let tests = json!({
-        "rule_files": [RULES_FILE],
-        "evaluation_interval": "1m",
-        "tests": tests,
-    });
-
-    let ns = if r.namespaces().contains(r.namespace.as_str()) {
-        r.namespace.clone()
-    } else {
-        r.namespaces().into_iter().next().unwrap_or(r.namespace.as_str()).to_string()
-    };
+    let rules = rules::rules(&groups, base);
+    let tests = rules::tests(&groups, base);
     if r.prometheus_operator {
-        for svc in &r.services {
-            if let Some(m) = &svc.metrics {
-                stack.objects.push(crd(
-                    "ServiceMonitor",
-                    &svc.name,
-                    &svc.namespace,
-                    labels(&r.platform, &svc.name, "monitoring"),
-                    json!({
-                        "selector": { "matchLabels": selector_labels(&r.platform, &svc.name) },
-                        "namespaceSelector": { "matchNames": [svc.namespace] },
-                        "endpoints": [{
-                            "port": m.port_name,
-                            "path": m.path,
-                            "interval": format!("{}s", m.interval),
-                            "scheme": "http",
-                        }],
-                    }),
-                ));
-            }
-        }
-        // Datastores with `metrics: true`: the pods themselves (the exporter
-        // sidecar, or the engine's own endpoint); the job is the datastore's
-        // name, as for services and in the plain scrape configuration.
-        for d in &r.datastores {
-            let Some(s) = super::datastores::store_scrape(d) else { continue };
-            stack.objects.push(crd(
-                "PodMonitor",
-                &d.name,
-                &d.namespace,
-                labels(&r.platform, &d.name, "monitoring"),
-                json!({
-                    "selector": { "matchLabels": selector_labels(&r.platform, &d.name) },
-                    "namespaceSelector": { "matchNames": [d.namespace] },
-                    "jobLabel": "app.kubernetes.io/name",
-                    "podMetricsEndpoints": [{
-                        "port": s.port_name,
-                        "path": s.path,
-                        "interval": format!("{}s", DATASTORE_INTERVAL),
-                        "scheme": "http",
-                    }],
-                }),
-            ));
-        }
-        if !groups.is_empty() {
-            stack.objects.push(crd(
-                "PrometheusRule",
-                &format!("{}-alerts", r.platform),
-                &ns,
-                labels(&r.platform, &r.platform, "monitoring"),
-                rules.clone(),
-            ));
-        }
+        operator::objects(r, &rules, !groups.is_empty(), stack);
     }
 
     let mut alerts: BTreeMap<String, Vec<Severity>> = BTreeMap::new();
     for a in groups.iter().flat_map(|g| &g.alerts) {
         alerts.entry(a.name.clone()).or_default().push(a.severity);
     }
-    stack.runbook.extend(runbook(&groups));
+    stack.runbook.extend(runbook::sections(&groups));
     stack.monitoring = Some(Monitoring {
         rules,
         tests,
-        scrape: scrape(r),
-        alertmanager: r.alerting.routed().then(|| alertmanager(&r.alerting)),
+        scrape: scrape::config(r),
+        alertmanager: r.alerting.routed().then(|| alertmanager::config(&r.alerting)),
         alerts,
     });
-}
-
-fn crd(kind: &str, name: &str, namespace: &str, labels: BTreeMap<String, String>, spec: Value) -> super::Object {
-    super::Object {
-        api_version: "monitoring.coreos.com/v1".into(),
-        kind: kind.into(),
-        name: name.into(),
-        namespace: Some(namespace.into()),
-        value: json!({
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": kind,
-            "metadata": { "name": name, "namespace": namespace, "labels": labels },
-            "spec": spec,
-        }),
-    }
-}
-
-// ---- numbers and durations --------------------------------------------------
-
-/// A number as PromQL and promtool read it, without float noise.
-fn num(x: f64) -> String {
-    let s = format!("{x:.10}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" { "0".into() } else { s.to_string() }
-}
-
-/// Seconds as a Prometheus duration (`5m`, `1h`, `90s`).
-pub fn dur(secs: u32) -> String {
-    if secs == 0 {
-        "0s".into()
-    } else if secs.is_multiple_of(86400) {
-        format!("{}d", secs / 86400)
-    } else if secs.is_multiple_of(3600) {
-        format!("{}h", secs / 3600)
-    } else if secs.is_multiple_of(60) {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
-}
-
-/// A value above `t` and below `max`: the midpoint.
-fn between(t: f64, max: f64) -> f64 {
-    t + (max - t) / 2.0
-}
-
-fn lbl(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// `name{a="1",b="2"}`
-fn series(name: &str, l: &BTreeMap<String, String>) -> String {
-    let inner: Vec<String> = l.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    format!("{name}{{{}}}", inner.join(","))
-}
-
-fn with(l: &BTreeMap<String, String>, k: &str, v: &str) -> BTreeMap<String, String> {
-    let mut l = l.clone();
-    l.insert(k.into(), v.into());
-    l
-}
-
-/// Evaluation time and sample count for a test of an alert with `for`,
-/// after `warmup` seconds of data.
-fn timing(for_seconds: u32, warmup: u32) -> (u32, u32) {
-    let at = warmup + for_seconds + 300;
-    (at, at / 60 + 10)
 }
 
 // ---- per service ------------------------------------------------------------
@@ -1038,269 +870,6 @@ pub fn declared_metrics(r: &Resolved) -> BTreeSet<String> {
         }
     }
     names
-}
-
-// ---- serialization -------------------------------------------------------------
-
-/// GitHub's anchor for a `## title` heading.
-pub fn anchor(title: &str) -> String {
-    title
-        .chars()
-        .filter_map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' => Some(c.to_ascii_lowercase()),
-            ' ' => Some('-'),
-            _ => None,
-        })
-        .collect()
-}
-
-fn annotations(a: &Alert, base: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("summary".to_string(), a.summary.clone()),
-        ("description".to_string(), a.description.clone()),
-        ("runbook_url".to_string(), format!("{base}#{}", anchor(&a.name))),
-    ])
-}
-
-fn group_json(g: &Group, base: &str) -> Value {
-    let mut rules: Vec<Value> =
-        g.records.iter().map(|(r, e)| json!({ "record": r, "expr": e, "labels": g.record_labels })).collect();
-    for a in &g.alerts {
-        let mut m = Map::new();
-        m.insert("alert".into(), Value::from(a.name.clone()));
-        m.insert("expr".into(), Value::from(a.expr.clone()));
-        if a.for_seconds > 0 {
-            m.insert("for".into(), Value::from(dur(a.for_seconds)));
-        }
-        m.insert("labels".into(), json!(a.labels));
-        m.insert("annotations".into(), json!(annotations(a, base)));
-        rules.push(Value::Object(m));
-    }
-    json!({ "name": g.name, "rules": rules })
-}
-
-/// `{{ $labels.x }}` as Prometheus renders it for the labels `l`.
-fn render(text: &str, l: &BTreeMap<String, String>) -> String {
-    let mut out = text.to_string();
-    for (k, v) in l {
-        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
-    }
-    out
-}
-
-fn tests_of(a: &Alert, base: &str, others: &[&Series]) -> Vec<Value> {
-    let t = &a.test;
-    let mut labels = t.out.clone();
-    labels.extend(a.labels.clone());
-    let ann: BTreeMap<String, String> =
-        annotations(a, base).into_iter().map(|(k, v)| (k, render(&v, &labels))).collect();
-    let input = |s: &[Series]| -> Vec<Value> {
-        let mut seen = std::collections::BTreeSet::new();
-        s.iter()
-            .chain(others.iter().copied())
-            .filter(|(k, _)| seen.insert(k.clone()))
-            .map(|(k, v)| json!({ "series": k, "values": v }))
-            .collect()
-    };
-    let who = a.labels.get("service").map_or_else(|| series("", &t.out), |s| s.clone());
-    vec![
-        json!({
-            "name": format!("{} fires for {who} above its threshold", a.name),
-            "interval": dur(t.interval),
-            "input_series": input(&t.fire),
-            "alert_rule_test": [{
-                "eval_time": dur(t.at),
-                "alertname": a.name,
-                "exp_alerts": [{ "exp_labels": labels, "exp_annotations": ann }],
-            }],
-        }),
-        json!({
-            "name": format!("{} stays silent for {who} below its threshold", a.name),
-            "interval": dur(t.interval),
-            "input_series": input(&t.quiet),
-            "alert_rule_test": [{ "eval_time": dur(t.at), "alertname": a.name, "exp_alerts": [] }],
-        }),
-    ]
-}
-
-fn scrape(r: &Resolved) -> Value {
-    let mut jobs = Vec::new();
-    for svc in &r.services {
-        let Some(m) = &svc.metrics else { continue };
-        jobs.push(json!({
-            "job_name": svc.name,
-            "scrape_interval": format!("{}s", m.interval),
-            "metrics_path": m.path,
-            "kubernetes_sd_configs": [{ "role": "endpoints", "namespaces": { "names": [svc.namespace] } }],
-            "relabel_configs": [
-                {
-                    "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
-                    "regex": format!("{};{}", svc.name, m.port_name),
-                    "action": "keep",
-                },
-                { "source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace" },
-                { "source_labels": ["__meta_kubernetes_service_name"], "target_label": "service" },
-                { "source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod" },
-                { "source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container" },
-            ],
-        }));
-    }
-    // Datastores: the same through their client Service, whose endpoints
-    // carry the exporter's (or the engine's) metrics port.
-    for d in &r.datastores {
-        let Some(s) = super::datastores::store_scrape(d) else { continue };
-        jobs.push(json!({
-            "job_name": d.name,
-            "scrape_interval": format!("{}s", DATASTORE_INTERVAL),
-            "metrics_path": s.path,
-            "kubernetes_sd_configs": [{ "role": "endpoints", "namespaces": { "names": [d.namespace] } }],
-            "relabel_configs": [
-                {
-                    "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
-                    "regex": format!("{};{}", d.name, s.port_name),
-                    "action": "keep",
-                },
-                { "source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace" },
-                { "source_labels": ["__meta_kubernetes_service_name"], "target_label": "service" },
-                { "source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod" },
-                { "source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container" },
-            ],
-        }));
-    }
-    json!({
-        "global": { "scrape_interval": "30s", "evaluation_interval": "30s" },
-        "rule_files": [RULES_FILE],
-        "alerting": { "alertmanagers": [{ "static_configs": [{
-            "targets": [format!("alertmanager.{}.svc:9093", r.monitoring_namespace)],
-        }] }] },
-        "scrape_configs": jobs,
-    })
-}
-
-/// Routes by severity (one child route per receiver, `continue: true`, so a
-/// severity reaches exactly the receivers listed), inhibition of lower
-/// severities by a higher one for the same service, credentials from files.
-fn alertmanager(a: &Alerting) -> Value {
-    let dir = format!("{SECRETS_DIR}/{}", a.secret);
-    let receivers: Vec<Value> = a
-        .receivers
-        .iter()
-        .map(|r| match r.kind {
-            ReceiverKind::Pagerduty => json!({
-                "name": r.name,
-                "pagerduty_configs": [{ "routing_key_file": format!("{dir}/{}", r.name), "send_resolved": true }],
-            }),
-            ReceiverKind::Slack => json!({
-                "name": r.name,
-                "slack_configs": [{
-                    "api_url_file": format!("{dir}/{}", r.name),
-                    "channel": r.channel,
-                    "send_resolved": true,
-                    "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.service }})",
-                    "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.runbook_url }}\n{{ end }}",
-                }],
-            }),
-            ReceiverKind::Email => json!({
-                "name": r.name,
-                "email_configs": [{
-                    "to": r.to,
-                    "from": r.from,
-                    "smarthost": r.smarthost,
-                    "auth_username": r.from,
-                    "auth_password_file": format!("{dir}/{}", r.name),
-                    "require_tls": true,
-                    "send_resolved": true,
-                }],
-            }),
-            ReceiverKind::Webhook => json!({
-                "name": r.name,
-                "webhook_configs": [{ "url": r.url, "send_resolved": true }],
-            }),
-        })
-        .collect();
-    let repeat = |s: Severity| match s {
-        Severity::Critical => "1h",
-        Severity::Warning => "4h",
-        Severity::Info => "24h",
-    };
-    let mut routes = Vec::new();
-    for (sev, names) in &a.routes {
-        for n in names {
-            routes.push(json!({
-                "matchers": [format!("severity=\"{}\"", sev.as_str())],
-                "receiver": n,
-                "repeat_interval": repeat(*sev),
-                "continue": true,
-            }));
-        }
-    }
-    // Alerts without a routed severity go to the first warning receiver
-    // (else info, else critical): never nowhere.
-    let fallback = [Severity::Warning, Severity::Info, Severity::Critical]
-        .iter()
-        .find_map(|s| a.routes.iter().find(|(x, n)| x == s && !n.is_empty()).and_then(|(_, n)| n.first()))
-        .cloned()
-        .unwrap_or_default();
-    json!({
-        "global": { "resolve_timeout": "5m" },
-        "route": {
-            "receiver": fallback,
-            "group_by": ["alertname", "namespace", "service"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
-            "routes": routes,
-        },
-        "inhibit_rules": [
-            {
-                "source_matchers": ["severity=\"critical\""],
-                "target_matchers": ["severity=~\"warning|info\""],
-                "equal": ["namespace", "service"],
-            },
-            {
-                "source_matchers": ["severity=\"warning\""],
-                "target_matchers": ["severity=\"info\""],
-                "equal": ["namespace", "service"],
-            },
-        ],
-        "receivers": receivers,
-    })
-}
-
-// ---- runbook -----------------------------------------------------------------
-
-fn runbook(groups: &[Group]) -> Vec<RunbookSection> {
-    let mut by_name: BTreeMap<&str, (Vec<&Alert>, usize)> = BTreeMap::new();
-    let mut order = 0;
-    for a in groups.iter().flat_map(|g| &g.alerts) {
-        by_name.entry(a.name.as_str()).or_insert_with(|| {
-            order += 1;
-            (Vec::new(), order)
-        });
-        if let Some(e) = by_name.get_mut(a.name.as_str()) {
-            e.0.push(a);
-        }
-    }
-    let mut list: Vec<(&str, Vec<&Alert>, usize)> = by_name.into_iter().map(|(k, (v, o))| (k, v, o)).collect();
-    list.sort_by_key(|x| x.2);
-    list.into_iter()
-        .map(|(name, alerts, _)| {
-            let [means, checks, fix] = alerts[0].runbook;
-            let mut body = String::new();
-            let mut sevs: Vec<&str> = alerts.iter().map(|a| a.severity.as_str()).collect();
-            sevs.sort();
-            sevs.dedup();
-            let _ = writeln!(body, "**Severity:** {}\n", sevs.join(", "));
-            let _ = writeln!(body, "**What it means.** {means}\n");
-            let _ = writeln!(body, "**Where and when it fires:**\n");
-            for a in &alerts {
-                let _ = writeln!(body, "- {}", a.scope);
-            }
-            let _ = writeln!(body, "\n**First checks.** {checks}\n");
-            let _ = write!(body, "**Fix.** {fix}");
-            RunbookSection { title: name.to_string(), body }
-        })
-        .collect()
 }
 
 const DOWN: [&str; 3] = [
