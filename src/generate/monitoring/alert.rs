@@ -46,10 +46,39 @@ pub(super) struct Group {
 }
 
 impl Group {
+    /// A group of alerts only.
+    pub fn of_alerts(name: String, alerts: Vec<Alert>) -> Group {
+        Group { name, alerts, ..Group::default() }
+    }
+
     /// Neither records nor alerts: not written.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty() && self.alerts.is_empty()
     }
+}
+
+/// How a registry entry builds the alerts of one kind for a subject (a
+/// service, the platform, a watched datastore, a backup CronJob).
+pub(super) enum Builder<S> {
+    /// One alert, or none when it is off for this subject.
+    One(fn(&S) -> Option<Alert>),
+    /// One alert per objective, custom rule or namespace.
+    Each(fn(&S) -> Vec<Alert>),
+}
+
+/// The alerts of `builders` for each subject in turn: a subject's alerts stay
+/// together, in the registry's order.
+pub(super) fn build<'a, S: 'a>(builders: &[Builder<S>], subjects: impl IntoIterator<Item = &'a S>) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    for s in subjects {
+        for b in builders {
+            match b {
+                Builder::One(f) => alerts.extend(f(s)),
+                Builder::Each(f) => alerts.extend(f(s)),
+            }
+        }
+    }
+    alerts
 }
 
 // ---- numbers and durations --------------------------------------------------
@@ -136,5 +165,32 @@ mod tests {
     fn series_sort_their_labels() {
         let l = with(&lbl(&[("namespace", "shop"), ("job", "api")]), "instance", "10.0.0.1:8000");
         assert_eq!(series("up", &l), r#"up{instance="10.0.0.1:8000",job="api",namespace="shop"}"#);
+    }
+
+    #[test]
+    fn subjects_keep_their_alerts_together_in_registry_order() {
+        fn first(s: &u32) -> Option<Alert> {
+            (*s > 0).then(|| named(&format!("A{s}")))
+        }
+        fn each(s: &u32) -> Vec<Alert> {
+            (0..*s).map(|i| named(&format!("B{s}.{i}"))).collect()
+        }
+        fn named(name: &str) -> Alert {
+            Alert {
+                name: name.into(),
+                expr: "vector(1)".into(),
+                for_seconds: 0,
+                severity: Severity::Info,
+                labels: BTreeMap::new(),
+                summary: String::new(),
+                description: String::new(),
+                runbook: ["", "", ""],
+                scope: String::new(),
+                test: Test { interval: 60, fire: vec![], quiet: vec![], at: 0, out: BTreeMap::new() },
+            }
+        }
+        let names: Vec<String> =
+            build(&[Builder::One(first), Builder::Each(each)], &[0, 2, 1]).into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["A2", "B2.0", "B2.1", "A1", "B1.0"]);
     }
 }

@@ -102,3 +102,39 @@ fn fallback(a: &Alerting) -> String {
         .cloned()
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::shop;
+    use super::*;
+
+    #[test]
+    fn each_severity_reaches_exactly_its_receivers() {
+        let c = config(&shop().alerting);
+        let routes: Vec<(String, String, bool)> = c["route"]["routes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| (r["matchers"][0].to_string(), r["receiver"].to_string(), r["continue"] == true))
+            .collect();
+        let want = [
+            (r#""severity=\"critical\"""#, r#""pagerduty""#),
+            (r#""severity=\"critical\"""#, r#""slack""#),
+            (r#""severity=\"warning\"""#, r#""slack""#),
+        ];
+        assert_eq!(routes, want.map(|(m, r)| (m.to_string(), r.to_string(), true)));
+        // Info is not routed: it falls back to the first warning receiver.
+        assert_eq!(c["route"]["receiver"], "slack");
+        assert_eq!(c["route"]["routes"][0]["repeat_interval"], "1h");
+    }
+
+    #[test]
+    fn credentials_are_files_of_the_secret_and_lower_severities_are_inhibited() {
+        let a = shop().alerting;
+        let c = config(&a);
+        let pagerduty = &c["receivers"][0]["pagerduty_configs"][0]["routing_key_file"];
+        assert_eq!(pagerduty.as_str(), Some(format!("{SECRETS_DIR}/{}/pagerduty", a.secret).as_str()));
+        assert_eq!(c["inhibit_rules"][0]["source_matchers"][0], "severity=\"critical\"");
+        assert_eq!(c["inhibit_rules"][0]["equal"], json!(["namespace", "service"]));
+    }
+}

@@ -101,3 +101,44 @@ fn crd(kind: &str, name: &str, namespace: &str, labels: BTreeMap<String, String>
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::shop;
+    use super::*;
+
+    fn ids(stack: &Stack) -> Vec<String> {
+        stack.objects.iter().map(Object::id).collect()
+    }
+
+    #[test]
+    fn monitors_for_what_is_scraped_and_the_rules_in_the_platform_namespace() {
+        let r = shop();
+        let mut stack = Stack::default();
+        objects(&r, &json!({ "groups": [] }), true, &mut stack);
+        assert_eq!(
+            ids(&stack),
+            [
+                "ServiceMonitor/shop/api",
+                "PodMonitor/shop/cache",
+                "PodMonitor/shop/db",
+                "PodMonitor/shop/files",
+                "PrometheusRule/shop/shop-alerts",
+            ]
+        );
+        let sm = &stack.objects[0].value;
+        assert_eq!(sm["apiVersion"], "monitoring.coreos.com/v1");
+        assert_eq!(sm["spec"]["endpoints"][0]["port"], "http");
+        assert_eq!(sm["spec"]["selector"]["matchLabels"], json!(selector_labels("shop", "api")));
+        let pm = &stack.objects[2].value;
+        assert_eq!(pm["spec"]["podMetricsEndpoints"][0]["port"], "metrics");
+        assert_eq!(pm["spec"]["jobLabel"], "app.kubernetes.io/name");
+    }
+
+    #[test]
+    fn no_prometheus_rule_without_groups() {
+        let mut stack = Stack::default();
+        objects(&shop(), &json!({ "groups": [] }), false, &mut stack);
+        assert!(stack.objects.iter().all(|o| o.kind != "PrometheusRule"));
+    }
+}

@@ -50,3 +50,31 @@ fn job(name: &str, namespace: &str, interval: u32, path: &str, port_name: &str) 
         ],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::shop;
+    use super::*;
+
+    #[test]
+    fn a_job_per_service_with_metrics_and_per_scraped_datastore() {
+        let c = config(&shop());
+        let jobs: Vec<&str> =
+            c["scrape_configs"].as_array().into_iter().flatten().filter_map(|j| j["job_name"].as_str()).collect();
+        assert_eq!(jobs, ["api", "cache", "db", "files"], "worker has no metrics");
+        let api = &c["scrape_configs"][0];
+        assert_eq!(api["metrics_path"], "/metrics");
+        assert_eq!(api["kubernetes_sd_configs"][0]["namespaces"]["names"][0], "shop");
+        // Only the Service's own metrics port.
+        assert_eq!(api["relabel_configs"][0]["regex"], "api;http");
+        assert_eq!(api["relabel_configs"][0]["action"], "keep");
+        let db = &c["scrape_configs"][2];
+        assert_eq!(db["relabel_configs"][0]["regex"], "db;metrics");
+        assert_eq!(db["scrape_interval"], format!("{DATASTORE_INTERVAL}s"));
+        assert_eq!(c["rule_files"][0], RULES_FILE);
+        assert_eq!(
+            c["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
+            "alertmanager.monitoring.svc:9093"
+        );
+    }
+}
