@@ -96,117 +96,147 @@ pub fn dashboards(r: &Resolved, stack: &mut Stack) {
 
 // ---- dashboards -------------------------------------------------------------
 
+/// The platform at a glance: headline numbers, each service's traffic, CPU
+/// and memory by container, requests by endpoint, declared metrics and the
+/// datastores' readiness.
 fn overview(r: &Resolved, records: &BTreeSet<String>) -> Dashboard {
     let p = &r.platform;
     let mut b = Builder::default();
     let with_metrics: Vec<&Svc> = r.services.iter().filter(|s| s.metrics.is_some()).collect();
     let sel = format!("service=~\"{}\"", alt(with_metrics.iter().map(|s| s.name.as_str())));
     if !with_metrics.is_empty() {
-        if records.contains("service:requests:rate5m") {
-            b.stat("Requests/s", "reqps", &[(&format!("sum(service:requests:rate5m{{{sel}}})"), "requests/s")]);
-        }
-        if records.contains("service:request_errors:ratio_rate5m") {
-            b.stat(
-                "Error %",
-                "percent",
-                &[(&format!("100 * max(service:request_errors:ratio_rate5m{{{sel}}})"), "worst service")],
-            );
-        }
-        if records.contains("service:request_duration_seconds:p99") {
-            b.stat(
-                "P99 latency",
-                "s",
-                &[(&format!("max(service:request_duration_seconds:p99{{{sel}}})"), "worst service")],
-            );
-        }
+        headline_stats(&mut b, records, &sel);
     }
-    let deploy_ns = alt(r.services.iter().map(|s| s.namespace.as_str()));
-    let deploys = alt(r.services.iter().map(|s| s.name.as_str()));
     if !r.services.is_empty() {
-        b.stat(
-            "Active pods",
-            "none",
-            &[(
-                &format!(
-                    "sum(kube_deployment_status_replicas_available{{namespace=~\"{deploy_ns}\",deployment=~\"{deploys}\"}})"
-                ),
-                "available",
-            )],
-        );
+        active_pods(&mut b, r);
     }
     if !with_metrics.is_empty() {
-        if records.contains("service:requests:rate5m") {
-            b.series(
-                "Requests/s by service",
-                "reqps",
-                &[(&format!("sum by (service) (service:requests:rate5m{{{sel}}})"), "{{service}}")],
-            );
-        }
-        if records.contains("service:request_errors:ratio_rate5m") {
-            b.series(
-                "Error % by service",
-                "percent",
-                &[(&format!("100 * max by (service) (service:request_errors:ratio_rate5m{{{sel}}})"), "{{service}}")],
-            );
-        }
-        if records.contains("service:request_duration_seconds:p99") {
-            b.series(
-                "P99 latency by service",
-                "s",
-                &[(&format!("max by (service) (service:request_duration_seconds:p99{{{sel}}})"), "{{service}}")],
-            );
-        }
+        by_service(&mut b, records, &sel);
     }
-    let all_ns = alt(r.namespaces().into_iter());
-    let containers =
-        alt(r.services.iter().map(|s| s.name.as_str()).chain(r.datastores.iter().map(|d| d.name.as_str())));
     if !r.services.is_empty() || !r.datastores.is_empty() {
-        let c = format!("namespace=~\"{all_ns}\",container=~\"{containers}\"");
-        b.series(
-            "CPU by container",
-            "cores",
-            &[(&format!("sum by (container) (rate(container_cpu_usage_seconds_total{{{c}}}[5m]))"), "{{container}}")],
-        );
-        b.series(
-            "Memory by container",
-            "bytes",
-            &[(&format!("sum by (container) (container_memory_working_set_bytes{{{c}}})"), "{{container}}")],
-        );
+        by_container(&mut b, r);
     }
     for s in &with_metrics {
-        if let Some(m) = &s.metrics {
-            let e = &m.endpoint_label;
-            b.series(
-                &format!("{}: requests/s by endpoint", s.name),
-                "reqps",
-                &[(
-                    &format!(
-                        "sum by ({e}) (rate({}{{job=\"{}\",namespace=\"{}\"}}[5m]))",
-                        m.requests, s.name, s.namespace
-                    ),
-                    &format!("{{{{{e}}}}}"),
-                )],
-            );
-        }
+        by_endpoint(&mut b, s);
     }
     for s in &r.services {
         declared(&mut b, s, records, false);
     }
     if !r.datastores.is_empty() {
-        let ns = alt(r.datastores.iter().map(|d| d.namespace.as_str()));
-        let names = alt(r.datastores.iter().map(|d| d.name.as_str()));
-        b.series(
-            "Datastore replicas ready",
-            "none",
-            &[(
-                &format!(
-                    "sum by (statefulset) (kube_statefulset_status_replicas_ready{{namespace=~\"{ns}\",statefulset=~\"{names}\"}})"
-                ),
-                "{{statefulset}}",
-            )],
-        );
+        datastore_replicas(&mut b, r);
     }
     b.finish(&format!("{p}-overview"), &format!("{p} overview"), p)
+}
+
+/// Requests/s, worst error % and worst P99 over the services `sel` selects,
+/// each when it is recorded.
+fn headline_stats(b: &mut Builder, records: &BTreeSet<String>, sel: &str) {
+    if records.contains("service:requests:rate5m") {
+        b.stat("Requests/s", "reqps", &[(&format!("sum(service:requests:rate5m{{{sel}}})"), "requests/s")]);
+    }
+    if records.contains("service:request_errors:ratio_rate5m") {
+        b.stat(
+            "Error %",
+            "percent",
+            &[(&format!("100 * max(service:request_errors:ratio_rate5m{{{sel}}})"), "worst service")],
+        );
+    }
+    if records.contains("service:request_duration_seconds:p99") {
+        b.stat(
+            "P99 latency",
+            "s",
+            &[(&format!("max(service:request_duration_seconds:p99{{{sel}}})"), "worst service")],
+        );
+    }
+}
+
+/// Available replicas of every service's Deployment.
+fn active_pods(b: &mut Builder, r: &Resolved) {
+    let deploy_ns = alt(r.services.iter().map(|s| s.namespace.as_str()));
+    let deploys = alt(r.services.iter().map(|s| s.name.as_str()));
+    b.stat(
+        "Active pods",
+        "none",
+        &[(
+            &format!(
+                "sum(kube_deployment_status_replicas_available{{namespace=~\"{deploy_ns}\",deployment=~\"{deploys}\"}})"
+            ),
+            "available",
+        )],
+    );
+}
+
+/// Requests/s, error % and P99 per service, each when it is recorded.
+fn by_service(b: &mut Builder, records: &BTreeSet<String>, sel: &str) {
+    if records.contains("service:requests:rate5m") {
+        b.series(
+            "Requests/s by service",
+            "reqps",
+            &[(&format!("sum by (service) (service:requests:rate5m{{{sel}}})"), "{{service}}")],
+        );
+    }
+    if records.contains("service:request_errors:ratio_rate5m") {
+        b.series(
+            "Error % by service",
+            "percent",
+            &[(&format!("100 * max by (service) (service:request_errors:ratio_rate5m{{{sel}}})"), "{{service}}")],
+        );
+    }
+    if records.contains("service:request_duration_seconds:p99") {
+        b.series(
+            "P99 latency by service",
+            "s",
+            &[(&format!("max by (service) (service:request_duration_seconds:p99{{{sel}}})"), "{{service}}")],
+        );
+    }
+}
+
+/// CPU and memory of every service's and datastore's container.
+fn by_container(b: &mut Builder, r: &Resolved) {
+    let all_ns = alt(r.namespaces().into_iter());
+    let containers =
+        alt(r.services.iter().map(|s| s.name.as_str()).chain(r.datastores.iter().map(|d| d.name.as_str())));
+    let c = format!("namespace=~\"{all_ns}\",container=~\"{containers}\"");
+    b.series(
+        "CPU by container",
+        "cores",
+        &[(&format!("sum by (container) (rate(container_cpu_usage_seconds_total{{{c}}}[5m]))"), "{{container}}")],
+    );
+    b.series(
+        "Memory by container",
+        "bytes",
+        &[(&format!("sum by (container) (container_memory_working_set_bytes{{{c}}})"), "{{container}}")],
+    );
+}
+
+/// A service's request rate by its endpoint label.
+fn by_endpoint(b: &mut Builder, s: &Svc) {
+    let Some(m) = &s.metrics else { return };
+    let e = &m.endpoint_label;
+    b.series(
+        &format!("{}: requests/s by endpoint", s.name),
+        "reqps",
+        &[(
+            &format!("sum by ({e}) (rate({}{{job=\"{}\",namespace=\"{}\"}}[5m]))", m.requests, s.name, s.namespace),
+            &format!("{{{{{e}}}}}"),
+        )],
+    );
+}
+
+/// Ready replicas of every datastore's StatefulSet.
+fn datastore_replicas(b: &mut Builder, r: &Resolved) {
+    let ns = alt(r.datastores.iter().map(|d| d.namespace.as_str()));
+    let names = alt(r.datastores.iter().map(|d| d.name.as_str()));
+    b.series(
+        "Datastore replicas ready",
+        "none",
+        &[(
+            &format!(
+                "sum by (statefulset) (kube_statefulset_status_replicas_ready{{namespace=~\"{ns}\",statefulset=~\"{names}\"}})"
+            ),
+            "{{statefulset}}",
+        )],
+    );
 }
 
 fn service(r: &Resolved, s: &Svc, records: &BTreeSet<String>) -> Dashboard {

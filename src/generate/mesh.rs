@@ -41,7 +41,8 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::description::Protocol;
-use crate::description::resolve::{Resolved, Svc, defaults};
+use crate::description::resolve::{Port, Resolved, Svc, defaults};
+use crate::description::traffic::{Fault, Retries};
 
 pub const NETWORKING: &str = "networking.istio.io/v1";
 pub const SECURITY: &str = "security.istio.io/v1";
@@ -310,55 +311,6 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     if http_ports.is_empty() {
         return;
     }
-    let t = &svc.traffic;
-    let route = |matches: Option<Value>, port: &crate::description::resolve::Port| -> Value {
-        let mut route = Map::new();
-        if let Some(m) = matches {
-            route.insert("match".into(), m);
-        }
-        route.insert("route".into(), destinations(svc, &host, port.service_port));
-        // Long-lived WebSocket sessions: no request timeout, no retries.
-        if port.protocol != Protocol::Websocket {
-            if let Some(ms) = t.timeout {
-                route.insert("timeout".into(), Value::from(duration(ms.get())));
-            }
-            if let Some(rt) = &t.retries {
-                let mut retries = json!({
-                    "attempts": rt.attempts.unwrap_or(2),
-                    "retryOn": rt.retry_on.clone().unwrap_or_else(|| "5xx,reset,connect-failure,retriable-status-codes".into()),
-                });
-                if let Some(ms) = rt.per_try_timeout {
-                    retries["perTryTimeout"] = Value::from(duration(ms.get()));
-                }
-                route.insert("retries".into(), retries);
-            }
-        }
-        if let Some(f) = &t.fault {
-            let mut fault = Map::new();
-            if let Some(d) = &f.delay {
-                fault.insert(
-                    "delay".into(),
-                    json!({
-                        "percentage": { "value": d.percent.unwrap_or(100.0) },
-                        "fixedDelay": duration(d.fixed_delay.map_or(0, |m| m.get())),
-                    }),
-                );
-            }
-            if let Some(a) = &f.abort {
-                fault.insert(
-                    "abort".into(),
-                    json!({
-                        "percentage": { "value": a.percent.unwrap_or(100.0) },
-                        "httpStatus": a.http_status.unwrap_or(503),
-                    }),
-                );
-            }
-            if !fault.is_empty() {
-                route.insert("fault".into(), Value::Object(fault));
-            }
-        }
-        Value::Object(route)
-    };
     let mut hosts = vec![Value::from(host.clone())];
     let mut gateways = Vec::new();
     let mut routes = Vec::new();
@@ -368,18 +320,18 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
         gateways = vec![Value::from(gateway_ref(svc)), Value::from("mesh")];
         // From the gateway (port 443 there): the exposed port.
         if !single && let Some(port) = svc.ports.iter().find(|p| p.name == e.port_name) {
-            routes.push(route(Some(json!([{ "gateways": [gateway_ref(svc)] }])), port));
+            routes.push(http_route(svc, &host, Some(json!([{ "gateways": [gateway_ref(svc)] }])), port));
         }
     }
     for port in http_ports {
         if single {
-            routes.push(route(None, port));
+            routes.push(http_route(svc, &host, None, port));
         } else {
             let mut m = json!({ "port": port.service_port });
             if svc.expose.is_some() {
                 m["gateways"] = json!(["mesh"]);
             }
-            routes.push(route(Some(json!([m])), port));
+            routes.push(http_route(svc, &host, Some(json!([m])), port));
         }
     }
     let mut spec = json!({ "hosts": hosts, "http": routes });
@@ -388,6 +340,68 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     }
     let labels = labels(&r.platform, &svc.name, "service");
     stack.objects.push(object(NETWORKING, "VirtualService", &svc.name, &svc.namespace, &labels, spec));
+}
+
+/// An HTTP route to `port` of the service (`matches` when the service has
+/// more than one way in): its destinations, timeout and retries, and the
+/// faults the description injects.
+fn http_route(svc: &Svc, host: &str, matches: Option<Value>, port: &Port) -> Value {
+    let t = &svc.traffic;
+    let mut route = Map::new();
+    if let Some(m) = matches {
+        route.insert("match".into(), m);
+    }
+    route.insert("route".into(), destinations(svc, host, port.service_port));
+    // Long-lived WebSocket sessions: no request timeout, no retries.
+    if port.protocol != Protocol::Websocket {
+        if let Some(ms) = t.timeout {
+            route.insert("timeout".into(), Value::from(duration(ms.get())));
+        }
+        if let Some(rt) = &t.retries {
+            route.insert("retries".into(), retries(rt));
+        }
+    }
+    if let Some(f) = &t.fault
+        && let Some(fault) = fault(f)
+    {
+        route.insert("fault".into(), fault);
+    }
+    Value::Object(route)
+}
+
+fn retries(rt: &Retries) -> Value {
+    let mut retries = json!({
+        "attempts": rt.attempts.unwrap_or(2),
+        "retryOn": rt.retry_on.clone().unwrap_or_else(|| "5xx,reset,connect-failure,retriable-status-codes".into()),
+    });
+    if let Some(ms) = rt.per_try_timeout {
+        retries["perTryTimeout"] = Value::from(duration(ms.get()));
+    }
+    retries
+}
+
+/// The delay and abort to inject, if any.
+fn fault(f: &Fault) -> Option<Value> {
+    let mut fault = Map::new();
+    if let Some(d) = &f.delay {
+        fault.insert(
+            "delay".into(),
+            json!({
+                "percentage": { "value": d.percent.unwrap_or(100.0) },
+                "fixedDelay": duration(d.fixed_delay.map_or(0, |m| m.get())),
+            }),
+        );
+    }
+    if let Some(a) = &f.abort {
+        fault.insert(
+            "abort".into(),
+            json!({
+                "percentage": { "value": a.percent.unwrap_or(100.0) },
+                "httpStatus": a.http_status.unwrap_or(503),
+            }),
+        );
+    }
+    (!fault.is_empty()).then_some(Value::Object(fault))
 }
 
 fn destination_rule(r: &Resolved, svc: &Svc, stack: &mut Stack) {

@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 use crate::description::Protocol;
-use crate::description::resolve::Resolved;
+use crate::description::resolve::{Resolved, Store, Svc};
 
 pub fn ingresses(r: &Resolved, stack: &mut Stack) {
     let nginx = r.ingress_class.contains("nginx");
@@ -149,136 +149,174 @@ fn policy(
 /// Prometheus (its metrics port); egress to what it uses. Datastores admit
 /// their clients, their backup pods and Prometheus (with `metrics: true`).
 pub fn network_policies(r: &Resolved, stack: &mut Stack) {
-    let p = &r.platform;
     for ns in r.namespaces() {
-        let labels = labels_of(p, "default-deny");
-        stack.push(&net::NetworkPolicy {
-            metadata: meta("default-deny", ns, &labels),
-            spec: Some(net::NetworkPolicySpec {
-                pod_selector: Some(LabelSelector::default()),
-                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-                ..Default::default()
-            }),
-        });
-        let dns = net::NetworkPolicyPeer {
-            namespace_selector: Some(ns_selector("kube-system")),
-            pod_selector: Some(LabelSelector {
-                match_labels: Some(BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())])),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let port = |proto: &str| net::NetworkPolicyPort {
-            port: Some(IntOrString::Int(53)),
-            protocol: Some(proto.into()),
-            ..Default::default()
-        };
-        let mut egress =
-            vec![net::NetworkPolicyEgressRule { to: Some(vec![dns]), ports: Some(vec![port("UDP"), port("TCP")]) }];
-        if r.mesh == crate::description::Mesh::Istio {
-            // Sidecars fetch their configuration and certificates from istiod.
-            egress.push(net::NetworkPolicyEgressRule {
-                to: Some(vec![net::NetworkPolicyPeer {
-                    namespace_selector: Some(ns_selector("istio-system")),
-                    ..Default::default()
-                }]),
-                ports: tcp([15012]),
-            });
-        }
-        let labels = labels_of(p, "allow-dns");
-        stack.push(&policy("allow-dns", ns, &labels, LabelSelector::default(), Vec::new(), egress));
+        stack.push(&default_deny(r, ns));
+        stack.push(&allow_dns(r, ns));
     }
-
-    // Clients of each target, for the ingress side.
-    let mut clients: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    let clients = Clients::of(r);
     for s in &r.services {
-        for t in &s.uses {
-            clients.entry(t.as_str()).or_default().push((&s.name, &s.namespace));
+        if let Some(policy) = service_policy(r, s, &clients) {
+            stack.push(&policy);
         }
-    }
-    let from_clients = |target: &str, ports: &[u16]| -> Option<net::NetworkPolicyIngressRule> {
-        let c = clients.get(target)?;
-        Some(net::NetworkPolicyIngressRule {
-            from: Some(c.iter().map(|(name, ns)| peer(p, name, ns)).collect()),
-            ports: tcp(ports.iter().copied()),
-        })
-    };
-
-    for s in &r.services {
-        let ports: Vec<u16> = s.ports.iter().map(|x| x.port).collect();
-        let mut ingress: Vec<net::NetworkPolicyIngressRule> = from_clients(&s.name, &ports).into_iter().collect();
-        if let Some(e) = &s.expose
-            && let Some(port) = s.ports.iter().find(|x| x.name == e.port_name)
-        {
-            ingress.push(net::NetworkPolicyIngressRule {
-                from: Some(vec![net::NetworkPolicyPeer {
-                    namespace_selector: Some(ns_selector(&r.ingress_namespace)),
-                    ..Default::default()
-                }]),
-                ports: tcp([port.port]),
-            });
-        }
-        if let Some(m) = &s.metrics
-            && let Some(port) = s.ports.iter().find(|x| x.name == m.port_name)
-        {
-            ingress.push(net::NetworkPolicyIngressRule {
-                from: Some(vec![net::NetworkPolicyPeer {
-                    namespace_selector: Some(ns_selector(&r.monitoring_namespace)),
-                    ..Default::default()
-                }]),
-                ports: tcp([port.port]),
-            });
-        }
-        let mut egress = Vec::new();
-        for t in &s.uses {
-            if let Some((ns, ports)) = target_ports(r, t) {
-                egress.push(net::NetworkPolicyEgressRule { to: Some(vec![peer(p, t, &ns)]), ports: tcp(ports) });
-            } else if let Some(x) = r.external.iter().find(|x| &x.name == t) {
-                egress.push(net::NetworkPolicyEgressRule {
-                    to: Some(vec![net::NetworkPolicyPeer {
-                        ip_block: Some(net::IPBlock {
-                            cidr: "0.0.0.0/0".into(),
-                            except: Some(PRIVATE.iter().map(|c| c.to_string()).collect()),
-                        }),
-                        ..Default::default()
-                    }]),
-                    ports: tcp([x.port]),
-                });
-            }
-        }
-        if s.read_own_config {
-            // The API server's address is the cluster's, not a pod's: a policy
-            // can only open its ports (443 through the `kubernetes` Service, 6443 direct).
-            egress.push(net::NetworkPolicyEgressRule { to: None, ports: tcp([443, 6443]) });
-        }
-        if ingress.is_empty() && egress.is_empty() {
-            continue;
-        }
-        let labels = labels_of(p, &s.name);
-        stack.push(&policy(&s.name, &s.namespace, &labels, selector(p, &s.name), ingress, egress));
     }
     for d in &r.datastores {
-        let port = super::datastores::client_port(d.engine);
-        // Backup and restore pods connect too (and a Redis restore is a sync
-        // from the restore pod).
-        let (backup_in, backup_out) = super::backup::datastore_rules(r, d);
-        let mut ingress: Vec<_> = from_clients(&d.name, &[port]).into_iter().chain(backup_in).collect();
-        // Prometheus scrapes the exporter sidecar (or the engine's own endpoint).
-        if let Some(s) = super::datastores::store_scrape(d) {
-            ingress.push(net::NetworkPolicyIngressRule {
-                from: Some(vec![net::NetworkPolicyPeer {
-                    namespace_selector: Some(ns_selector(&r.monitoring_namespace)),
+        if let Some(policy) = datastore_policy(r, d, &clients) {
+            stack.push(&policy);
+        }
+    }
+}
+
+/// Nothing in or out of the namespace's pods but what another policy opens.
+fn default_deny(r: &Resolved, ns: &str) -> net::NetworkPolicy {
+    let labels = labels_of(&r.platform, "default-deny");
+    net::NetworkPolicy {
+        metadata: meta("default-deny", ns, &labels),
+        spec: Some(net::NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ..Default::default()
+        }),
+    }
+}
+
+/// Every pod of the namespace may ask the cluster DNS (and, in the mesh,
+/// its sidecar may reach istiod).
+fn allow_dns(r: &Resolved, ns: &str) -> net::NetworkPolicy {
+    let dns = net::NetworkPolicyPeer {
+        namespace_selector: Some(ns_selector("kube-system")),
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let port = |proto: &str| net::NetworkPolicyPort {
+        port: Some(IntOrString::Int(53)),
+        protocol: Some(proto.into()),
+        ..Default::default()
+    };
+    let mut egress =
+        vec![net::NetworkPolicyEgressRule { to: Some(vec![dns]), ports: Some(vec![port("UDP"), port("TCP")]) }];
+    if r.mesh == crate::description::Mesh::Istio {
+        // Sidecars fetch their configuration and certificates from istiod.
+        egress.push(net::NetworkPolicyEgressRule {
+            to: Some(vec![net::NetworkPolicyPeer {
+                namespace_selector: Some(ns_selector("istio-system")),
+                ..Default::default()
+            }]),
+            ports: tcp([15012]),
+        });
+    }
+    let labels = labels_of(&r.platform, "allow-dns");
+    policy("allow-dns", ns, &labels, LabelSelector::default(), Vec::new(), egress)
+}
+
+/// The services using each target (name and namespace), for the ingress side.
+struct Clients<'a> {
+    platform: &'a str,
+    of: BTreeMap<&'a str, Vec<(&'a str, &'a str)>>,
+}
+
+impl<'a> Clients<'a> {
+    fn of(r: &'a Resolved) -> Clients<'a> {
+        let mut of: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+        for s in &r.services {
+            for t in &s.uses {
+                of.entry(t.as_str()).or_default().push((&s.name, &s.namespace));
+            }
+        }
+        Clients { platform: &r.platform, of }
+    }
+
+    /// Ingress from the clients of `target` on `ports`, if it has any.
+    fn ingress(&self, target: &str, ports: &[u16]) -> Option<net::NetworkPolicyIngressRule> {
+        let c = self.of.get(target)?;
+        Some(net::NetworkPolicyIngressRule {
+            from: Some(c.iter().map(|(name, ns)| peer(self.platform, name, ns)).collect()),
+            ports: tcp(ports.iter().copied()),
+        })
+    }
+}
+
+/// Ingress from every pod of namespace `ns` on one port.
+fn from_namespace(ns: &str, port: u16) -> net::NetworkPolicyIngressRule {
+    net::NetworkPolicyIngressRule {
+        from: Some(vec![net::NetworkPolicyPeer { namespace_selector: Some(ns_selector(ns)), ..Default::default() }]),
+        ports: tcp([port]),
+    }
+}
+
+/// A service's policy: in from its clients, the ingress controller on its
+/// exposed port and Prometheus on its metrics port; out to what it uses
+/// (and the API server when it reads its own configuration). None when it
+/// has no connection at all.
+fn service_policy(r: &Resolved, s: &Svc, clients: &Clients) -> Option<net::NetworkPolicy> {
+    let ports: Vec<u16> = s.ports.iter().map(|x| x.port).collect();
+    let mut ingress: Vec<net::NetworkPolicyIngressRule> = clients.ingress(&s.name, &ports).into_iter().collect();
+    if let Some(e) = &s.expose
+        && let Some(port) = s.ports.iter().find(|x| x.name == e.port_name)
+    {
+        ingress.push(from_namespace(&r.ingress_namespace, port.port));
+    }
+    if let Some(m) = &s.metrics
+        && let Some(port) = s.ports.iter().find(|x| x.name == m.port_name)
+    {
+        ingress.push(from_namespace(&r.monitoring_namespace, port.port));
+    }
+    let egress = service_egress(r, s);
+    if ingress.is_empty() && egress.is_empty() {
+        return None;
+    }
+    let p = &r.platform;
+    Some(policy(&s.name, &s.namespace, &labels_of(p, &s.name), selector(p, &s.name), ingress, egress))
+}
+
+/// Out to each `uses` target: its pods, or an external host's port anywhere
+/// but the private ranges.
+fn service_egress(r: &Resolved, s: &Svc) -> Vec<net::NetworkPolicyEgressRule> {
+    let mut egress = Vec::new();
+    for t in &s.uses {
+        if let Some((ns, ports)) = target_ports(r, t) {
+            egress.push(net::NetworkPolicyEgressRule { to: Some(vec![peer(&r.platform, t, &ns)]), ports: tcp(ports) });
+        } else if let Some(x) = r.external.iter().find(|x| &x.name == t) {
+            egress.push(net::NetworkPolicyEgressRule {
+                to: Some(vec![net::NetworkPolicyPeer {
+                    ip_block: Some(net::IPBlock {
+                        cidr: "0.0.0.0/0".into(),
+                        except: Some(PRIVATE.iter().map(|c| c.to_string()).collect()),
+                    }),
                     ..Default::default()
                 }]),
-                ports: tcp([s.port]),
+                ports: tcp([x.port]),
             });
         }
-        if ingress.is_empty() && backup_out.is_empty() {
-            continue;
-        }
-        let labels = labels_of(p, &d.name);
-        stack.push(&policy(&d.name, &d.namespace, &labels, selector(p, &d.name), ingress, backup_out));
     }
+    if s.read_own_config {
+        // The API server's address is the cluster's, not a pod's: a policy
+        // can only open its ports (443 through the `kubernetes` Service, 6443 direct).
+        egress.push(net::NetworkPolicyEgressRule { to: None, ports: tcp([443, 6443]) });
+    }
+    egress
+}
+
+/// A datastore's policy: in from its clients, its backup and restore pods
+/// and Prometheus (with `metrics: true`); out as its backups need. None when
+/// nothing connects.
+fn datastore_policy(r: &Resolved, d: &Store, clients: &Clients) -> Option<net::NetworkPolicy> {
+    let port = super::datastores::client_port(d.engine);
+    // Backup and restore pods connect too (and a Redis restore is a sync
+    // from the restore pod).
+    let (backup_in, backup_out) = super::backup::datastore_rules(r, d);
+    let mut ingress: Vec<_> = clients.ingress(&d.name, &[port]).into_iter().chain(backup_in).collect();
+    // Prometheus scrapes the exporter sidecar (or the engine's own endpoint).
+    if let Some(s) = super::datastores::store_scrape(d) {
+        ingress.push(from_namespace(&r.monitoring_namespace, s.port));
+    }
+    if ingress.is_empty() && backup_out.is_empty() {
+        return None;
+    }
+    let p = &r.platform;
+    Some(policy(&d.name, &d.namespace, &labels_of(p, &d.name), selector(p, &d.name), ingress, backup_out))
 }
 
 fn labels_of(platform: &str, name: &str) -> BTreeMap<String, String> {

@@ -40,10 +40,41 @@ pub fn namespaces(r: &Resolved, stack: &mut Stack) {
 /// Everything for one service.
 pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     let labels = labels(&r.platform, &svc.name, "service");
-    let ns = svc.namespace.as_str();
     let config_name = format!("{}-config", svc.name);
     let secret_name = format!("{}-secrets", svc.name);
 
+    let (config_hash, env) = config_and_env(r, svc, &labels, &config_name, &secret_name, stack);
+    stack.push(&core::ServiceAccount {
+        metadata: meta(&svc.name, &svc.namespace, &labels),
+        automount_service_account_token: Some(svc.read_own_config),
+        ..Default::default()
+    });
+    if svc.read_own_config {
+        rbac_read_own(svc, &labels, &config_name, (!svc.secrets.is_empty()).then_some(secret_name.as_str()), stack);
+    }
+    let (volumes, mounts) = volumes(r, svc, &labels, stack);
+    let pod = pod_spec(r, svc, container(r, svc, &config_name, env, mounts), volumes);
+    stack.push(&deployment(r, svc, &labels, config_hash, pod));
+    stack.push(&cluster_ip_service(r, svc, &labels));
+    if svc.autoscaled() {
+        stack.push(&autoscaler(svc, &labels));
+    }
+    stack.push(&disruption_budget(r, svc, &labels));
+}
+
+/// Pushes the ConfigMap (log level, connection settings, `env`) and the
+/// Secret sources the service reads; returns the ConfigMap's hash (a change
+/// rolls the pods) and the container's environment: its own secrets and
+/// the wired credentials.
+fn config_and_env(
+    r: &Resolved,
+    svc: &Svc,
+    labels: &BTreeMap<String, String>,
+    config_name: &str,
+    secret_name: &str,
+    stack: &mut Stack,
+) -> (String, Vec<core::EnvVar>) {
+    let ns = svc.namespace.as_str();
     // Non-secret settings live in a ConfigMap; secret ones are references.
     let Wiring { config: wired_config, env: wired_env, secrets: wired_secrets } = wiring(r, svc);
     stack.secrets.extend(wired_secrets);
@@ -51,30 +82,31 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     data.extend(wired_config);
     data.extend(svc.env.clone());
     let config_hash = short_hash(&data);
-    stack.push(&core::ConfigMap { metadata: meta(&config_name, ns, &labels), data: Some(data), ..Default::default() });
+    stack.push(&core::ConfigMap { metadata: meta(config_name, ns, labels), data: Some(data), ..Default::default() });
 
     let mut env: Vec<core::EnvVar> = Vec::new();
     if !svc.secrets.is_empty() {
         stack.secrets.push(SecretSource {
-            name: secret_name.clone(),
+            name: secret_name.to_string(),
             namespace: ns.to_string(),
             file: format!("{}.env", svc.name),
             keys: svc.secrets.clone(),
         });
-        env.extend(svc.secrets.iter().map(|k| env_secret(k, &secret_name, k)));
+        env.extend(svc.secrets.iter().map(|k| env_secret(k, secret_name, k)));
     }
     env.extend(wired_env);
+    (config_hash, env)
+}
 
-    stack.push(&core::ServiceAccount {
-        metadata: meta(&svc.name, ns, &labels),
-        automount_service_account_token: Some(svc.read_own_config),
-        ..Default::default()
-    });
-    if svc.read_own_config {
-        rbac_read_own(svc, &labels, &config_name, (!svc.secrets.is_empty()).then_some(secret_name.as_str()), stack);
-    }
-
-    // Volumes: /tmp is always writable scratch, as the root filesystem is not.
+/// The pod's volumes and the container's mounts; pushes a claim per
+/// persistent volume. /tmp is always writable scratch, as the root
+/// filesystem is not.
+fn volumes(
+    r: &Resolved,
+    svc: &Svc,
+    labels: &BTreeMap<String, String>,
+    stack: &mut Stack,
+) -> (Vec<core::Volume>, Vec<core::VolumeMount>) {
     let (tmp, tmp_mount) = scratch("tmp", "/tmp");
     let mut volumes = vec![tmp];
     let mut mounts = vec![tmp_mount];
@@ -83,7 +115,7 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
             VolKind::Claim { size, access_mode, storage_class } => {
                 let claim = format!("{}-{}", svc.name, v.name);
                 stack.push(&core::PersistentVolumeClaim {
-                    metadata: meta(&claim, ns, &labels),
+                    metadata: meta(&claim, &svc.namespace, labels),
                     spec: Some(core::PersistentVolumeClaimSpec {
                         access_modes: Some(vec![access_mode.as_str().into()]),
                         storage_class_name: storage_class.clone().or_else(|| r.storage_class.clone()),
@@ -121,8 +153,19 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
             ..Default::default()
         });
     }
+    (volumes, mounts)
+}
 
-    let container = core::Container {
+/// The service's container: image, ports, settings from the ConfigMap and
+/// `env`, resources, probes, drain on stop, hardened security context.
+fn container(
+    r: &Resolved,
+    svc: &Svc,
+    config_name: &str,
+    env: Vec<core::EnvVar>,
+    mounts: Vec<core::VolumeMount>,
+) -> core::Container {
+    core::Container {
         name: svc.name.clone(),
         image: Some(svc.image.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
@@ -140,7 +183,7 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
                 .collect(),
         ),
         env_from: Some(vec![core::EnvFromSource {
-            config_map_ref: Some(core::ConfigMapEnvSource { name: config_name.clone(), optional: Some(false) }),
+            config_map_ref: Some(core::ConfigMapEnvSource { name: config_name.to_string(), optional: Some(false) }),
             ..Default::default()
         }]),
         env: (!env.is_empty()).then_some(env),
@@ -153,9 +196,12 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
         volume_mounts: Some(mounts),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Default::default()
-    };
+    }
+}
 
-    let pod = core::PodSpec {
+/// The pod: its own ServiceAccount, spread over zones and nodes, no service links.
+fn pod_spec(r: &Resolved, svc: &Svc, container: core::Container, volumes: Vec<core::Volume>) -> core::PodSpec {
+    core::PodSpec {
         service_account_name: Some(svc.name.clone()),
         automount_service_account_token: Some(svc.read_own_config),
         security_context: Some(pod_security(svc.run_as_user)),
@@ -166,10 +212,19 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
         volumes: Some(volumes),
         enable_service_links: Some(false),
         ..Default::default()
-    };
+    }
+}
 
-    stack.push(&apps::Deployment {
-        metadata: meta(&svc.name, ns, &labels),
+/// The Deployment; its pod template carries the ConfigMap's hash.
+fn deployment(
+    r: &Resolved,
+    svc: &Svc,
+    labels: &BTreeMap<String, String>,
+    config_hash: String,
+    pod: core::PodSpec,
+) -> apps::Deployment {
+    apps::Deployment {
+        metadata: meta(&svc.name, &svc.namespace, labels),
         spec: Some(apps::DeploymentSpec {
             // With an HPA the Deployment must not set replicas: every apply
             // would reset the autoscaler's choice back to this number.
@@ -188,11 +243,14 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
             ..Default::default()
         }),
         ..Default::default()
-    });
+    }
+}
 
+/// The ClusterIP Service in front of the pods, a port per declared port.
+fn cluster_ip_service(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>) -> core::Service {
     let websocket = svc.has_protocol(Protocol::Websocket);
-    stack.push(&core::Service {
-        metadata: meta(&svc.name, ns, &labels),
+    core::Service {
+        metadata: meta(&svc.name, &svc.namespace, labels),
         spec: Some(core::ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector_labels(&r.platform, &svc.name)),
@@ -217,12 +275,7 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
             ..Default::default()
         }),
         ..Default::default()
-    });
-
-    if svc.autoscaled() {
-        stack.push(&autoscaler(svc, &labels));
     }
-    stack.push(&disruption_budget(r, svc, &labels));
 }
 
 /// Rolling updates never drop below the desired count (maxUnavailable 0).

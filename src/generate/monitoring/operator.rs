@@ -1,0 +1,144 @@
+//! For clusters with the Prometheus Operator: a ServiceMonitor per service
+//! with metrics, a PodMonitor per datastore with `metrics: true`, and the
+//! rule groups as one PrometheusRule.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::DATASTORE_INTERVAL;
+use crate::description::resolve::{Resolved, Svc};
+use crate::generate::datastores::{Scrape, store_scrape};
+use crate::generate::{Object, Stack, labels, selector_labels};
+
+/// Pushes the monitors, and the PrometheusRule holding `rules` unless there
+/// are no rule groups.
+pub(super) fn objects(r: &Resolved, rules: &Value, has_groups: bool, stack: &mut Stack) {
+    for svc in &r.services {
+        if let Some(m) = service_monitor(r, svc) {
+            stack.objects.push(m);
+        }
+    }
+    for d in &r.datastores {
+        let Some(s) = store_scrape(d) else { continue };
+        stack.objects.push(pod_monitor(r, &d.name, &d.namespace, &s));
+    }
+    if has_groups {
+        stack.objects.push(crd(
+            "PrometheusRule",
+            &format!("{}-alerts", r.platform),
+            &rule_namespace(r),
+            labels(&r.platform, &r.platform, "monitoring"),
+            rules.clone(),
+        ));
+    }
+}
+
+/// The platform's namespace when something lives there, else the first in use.
+fn rule_namespace(r: &Resolved) -> String {
+    if r.namespaces().contains(r.namespace.as_str()) {
+        r.namespace.clone()
+    } else {
+        r.namespaces().into_iter().next().unwrap_or(r.namespace.as_str()).to_string()
+    }
+}
+
+/// The service's Service endpoints on its metrics port, when it has metrics.
+fn service_monitor(r: &Resolved, svc: &Svc) -> Option<Object> {
+    let m = svc.metrics.as_ref()?;
+    Some(crd(
+        "ServiceMonitor",
+        &svc.name,
+        &svc.namespace,
+        labels(&r.platform, &svc.name, "monitoring"),
+        json!({
+            "selector": { "matchLabels": selector_labels(&r.platform, &svc.name) },
+            "namespaceSelector": { "matchNames": [svc.namespace] },
+            "endpoints": [{
+                "port": m.port_name,
+                "path": m.path,
+                "interval": format!("{}s", m.interval),
+                "scheme": "http",
+            }],
+        }),
+    ))
+}
+
+/// A datastore's pods themselves (the exporter sidecar, or the engine's own
+/// endpoint); the job is the datastore's name, as for services and in the
+/// plain scrape configuration.
+fn pod_monitor(r: &Resolved, name: &str, namespace: &str, s: &Scrape) -> Object {
+    crd(
+        "PodMonitor",
+        name,
+        namespace,
+        labels(&r.platform, name, "monitoring"),
+        json!({
+            "selector": { "matchLabels": selector_labels(&r.platform, name) },
+            "namespaceSelector": { "matchNames": [namespace] },
+            "jobLabel": "app.kubernetes.io/name",
+            "podMetricsEndpoints": [{
+                "port": s.port_name,
+                "path": s.path,
+                "interval": format!("{}s", DATASTORE_INTERVAL),
+                "scheme": "http",
+            }],
+        }),
+    )
+}
+
+fn crd(kind: &str, name: &str, namespace: &str, labels: BTreeMap<String, String>, spec: Value) -> Object {
+    Object {
+        api_version: "monitoring.coreos.com/v1".into(),
+        kind: kind.into(),
+        name: name.into(),
+        namespace: Some(namespace.into()),
+        value: json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": kind,
+            "metadata": { "name": name, "namespace": namespace, "labels": labels },
+            "spec": spec,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::shop;
+    use super::*;
+
+    fn ids(stack: &Stack) -> Vec<String> {
+        stack.objects.iter().map(Object::id).collect()
+    }
+
+    #[test]
+    fn monitors_for_what_is_scraped_and_the_rules_in_the_platform_namespace() {
+        let r = shop();
+        let mut stack = Stack::default();
+        objects(&r, &json!({ "groups": [] }), true, &mut stack);
+        assert_eq!(
+            ids(&stack),
+            [
+                "ServiceMonitor/shop/api",
+                "PodMonitor/shop/cache",
+                "PodMonitor/shop/db",
+                "PodMonitor/shop/files",
+                "PrometheusRule/shop/shop-alerts",
+            ]
+        );
+        let sm = &stack.objects[0].value;
+        assert_eq!(sm["apiVersion"], "monitoring.coreos.com/v1");
+        assert_eq!(sm["spec"]["endpoints"][0]["port"], "http");
+        assert_eq!(sm["spec"]["selector"]["matchLabels"], json!(selector_labels("shop", "api")));
+        let pm = &stack.objects[2].value;
+        assert_eq!(pm["spec"]["podMetricsEndpoints"][0]["port"], "metrics");
+        assert_eq!(pm["spec"]["jobLabel"], "app.kubernetes.io/name");
+    }
+
+    #[test]
+    fn no_prometheus_rule_without_groups() {
+        let mut stack = Stack::default();
+        objects(&shop(), &json!({ "groups": [] }), false, &mut stack);
+        assert!(stack.objects.iter().all(|o| o.kind != "PrometheusRule"));
+    }
+}

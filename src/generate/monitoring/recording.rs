@@ -1,0 +1,104 @@
+//! A service's recording rules: its request rate, its error ratio over 5m
+//! (and the SLO's burn-rate windows when it has an availability objective),
+//! and the request-duration percentiles of each of its histograms.
+
+use std::collections::BTreeMap;
+
+use super::alert::{dur, lbl, num};
+use super::service::app_selector;
+use super::slo;
+use crate::description::resolve::Svc;
+
+/// Recorded name and expression, in order; none without metrics.
+pub(super) fn records(svc: &Svc) -> Vec<(String, String)> {
+    let Some(m) = &svc.metrics else { return Vec::new() };
+    let a = &svc.alerts;
+    let app_sel = app_selector(svc);
+    let (req, st) = (&m.requests, &m.status_label);
+    let by = "sum by (namespace, job)";
+    let mut records = vec![("service:requests:rate5m".to_string(), format!("{by} (rate({req}{{{app_sel}}}[5m]))"))];
+    let windows: &[u32] = if a.availability.is_some() { &slo::WINDOWS } else { &[300] };
+    for w in windows {
+        let d = dur(*w);
+        records.push((
+            format!("service:request_errors:ratio_rate{d}"),
+            format!("{by} (rate({req}{{{app_sel},{st}=~\"5..\"}}[{d}])) / {by} (rate({req}{{{app_sel}}}[{d}]))"),
+        ));
+    }
+    let mut quantiles: Vec<(&str, f64)> = vec![("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
+    for l in &a.latency {
+        if !quantiles.iter().any(|(n, _)| *n == l.name) {
+            quantiles.push((l.name, l.quantile));
+        }
+    }
+    for h in std::iter::once(&m.duration).chain(&m.histograms) {
+        let base = if h == &m.duration { "request_duration_seconds".to_string() } else { h.clone() };
+        for (qn, q) in &quantiles {
+            records.push((
+                format!("service:{base}:{qn}"),
+                format!(
+                    "histogram_quantile({}, sum by (namespace, job, le) (rate({h}_bucket{{{app_sel}}}[5m])))",
+                    num(*q)
+                ),
+            ));
+        }
+    }
+    records
+}
+
+/// The recording rules' labels: two services recording the same name must
+/// not collide.
+pub(super) fn labels(svc: &Svc) -> BTreeMap<String, String> {
+    lbl(&[("service", &svc.name)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{matchers, metrics, parse, service};
+    use super::*;
+
+    fn names(svc: &Svc) -> Vec<String> {
+        records(svc).into_iter().map(|(r, _)| r).collect()
+    }
+
+    #[test]
+    fn the_request_rate_error_ratios_and_percentiles_of_a_service() {
+        let mut svc = service("api");
+        svc.alerts.availability = None;
+        assert_eq!(
+            names(&svc),
+            [
+                "service:requests:rate5m",
+                "service:request_errors:ratio_rate5m",
+                "service:request_duration_seconds:p50",
+                "service:request_duration_seconds:p95",
+                "service:request_duration_seconds:p99",
+            ]
+        );
+        for (name, expr) in records(&svc) {
+            parse(&expr);
+            let read = metrics(&expr);
+            assert!(read.iter().all(|m| m.starts_with("http_request")), "{name}: {read:?}");
+            for m in read {
+                let sel = matchers(&expr, &m);
+                assert!(sel.starts_with(&["job=\"api\"".into(), "namespace=\"shop\"".into()]), "{name}: {sel:?}");
+            }
+        }
+        let (_, errors) = &records(&svc)[1];
+        assert_eq!(matchers(errors, "http_requests_total")[2], "status=~\"5..\"");
+    }
+
+    #[test]
+    fn an_availability_objective_records_every_burn_rate_window() {
+        let ratios: Vec<String> =
+            names(&service("api")).into_iter().filter(|n| n.starts_with("service:request_errors:")).collect();
+        let want = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].map(|w| format!("service:request_errors:ratio_rate{w}"));
+        assert_eq!(ratios, want);
+    }
+
+    #[test]
+    fn none_without_metrics_and_labelled_by_service() {
+        assert!(records(&service("worker")).is_empty());
+        assert_eq!(labels(&service("api")), lbl(&[("service", "api")]));
+    }
+}
