@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use crate::check::{Check, Context};
 
-
 mod destination_not_found;
 mod gateway_not_found;
 mod host_claimed_twice;
