@@ -1132,7 +1132,9 @@ impl Cx<'_> {
             );
             return None;
         }
-        let cron = match cron_every(every.get(), &name) {
+        let cron = match crate::model::cron::every(every.get(), &name)
+            .ok_or_else(|| format!("backups every {} cannot be written as a cron schedule", Seconds::new(every.get())))
+        {
             Ok(c) => c,
             Err(m) => {
                 self.err(
@@ -1155,24 +1157,6 @@ impl Cx<'_> {
             return None;
         }
         Some(StoreBackup { every, keep, cron })
-    }
-}
-
-/// A cron schedule for "every `seconds`": the minute of hourly and daily
-/// schedules is spread by the datastore's name, so that backups of several
-/// datastores do not all start at once.
-fn cron_every(seconds: u32, name: &str) -> Result<String, String> {
-    let minute = name.bytes().map(u32::from).sum::<u32>() % 60;
-    let every = Seconds::new(seconds);
-    match seconds {
-        0 => Err("backups every 0s cannot be written as a cron schedule".into()),
-        86_400 => Ok(format!("{minute} 3 * * *")),
-        s if s % 3600 == 0 && s < 86_400 && 24 % (s / 3600) == 0 => match s / 3600 {
-            1 => Ok(format!("{minute} * * * *")),
-            h => Ok(format!("{minute} */{h} * * *")),
-        },
-        s if s % 60 == 0 && s < 3600 && 60 % (s / 60) == 0 => Ok(format!("*/{} * * * *", s / 60)),
-        _ => Err(format!("backups every {every} cannot be written as a cron schedule")),
     }
 }
 
@@ -1293,46 +1277,4 @@ fn is_label(s: &str) -> bool {
 
 fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(|l| is_label(l) || (l.starts_with("*") && l.len() == 1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cron_every;
-    use crate::generate::monitoring::cron_interval;
-
-    /// The backup alerts read a CronJob's period back from its schedule: every
-    /// schedule `backup.every` can produce must read back as that period.
-    #[test]
-    fn backup_schedules_read_back_as_their_period() {
-        let mut accepted = 0;
-        for seconds in (60..=86_400).step_by(60) {
-            let Ok(cron) = cron_every(seconds, "postgres") else { continue };
-            accepted += 1;
-            assert_eq!(cron_interval(&cron), Some(seconds), "every {seconds}s is written `{cron}`");
-        }
-        // 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes; 1, 2, 3, 4, 6, 8, 12 hours; 1 day.
-        assert_eq!(accepted, 19);
-        for (name, seconds) in [("postgres", 4 * 3600), ("redis", 1800), ("db", 3600), ("db", 86_400)] {
-            let cron = cron_every(seconds, name).unwrap_or_default();
-            assert_eq!(cron_interval(&cron), Some(seconds), "{name} every {seconds}s: `{cron}`");
-        }
-    }
-
-    #[test]
-    fn cron_interval_refuses_what_it_cannot_time() {
-        for cron in [
-            "0 3 1 * *",
-            "0 3 * 1 *",
-            "0,30 * * * *",
-            "0 3 * * 1-5",
-            "*/7",
-            "*/7 * * * *",
-            "0 */5 * * *",
-            "*/5 * * * 1",
-            "",
-        ] {
-            assert_eq!(cron_interval(cron), None, "{cron}");
-        }
-        assert_eq!(cron_interval("15 3 * * 0"), Some(7 * 86_400));
-    }
 }

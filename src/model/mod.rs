@@ -9,7 +9,7 @@
 //! - [`index`]: lookups across objects by name and by labels, built once.
 //! - [`pods`]: the pod templates inside any workload kind, and their containers.
 //! - [`schema`]: the vendored Kubernetes and CRD schemas, and validation against them.
-//! - [`quantity`], [`duration`]: Kubernetes quantities and Go/Prometheus durations.
+//! - [`quantity`], [`duration`], [`cron`]: Kubernetes quantities, Go/Prometheus durations, cron schedules.
 //! - [`selector`]: label selectors and why one selects nothing.
 //! - [`ports`]: ports of Services, pods and probes, by number or name.
 //! - [`env`]: the variables a container sees, and names that hold credentials.
@@ -21,6 +21,7 @@
 //! [`Manifests`] ties one run's objects to the index and pod templates over
 //! them; checks see it through their `Context`.
 
+pub mod cron;
 pub mod digest;
 pub mod duration;
 pub mod env;

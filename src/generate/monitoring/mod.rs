@@ -38,7 +38,6 @@ use alert::Builder::{self, Each, One};
 use alert::{Group, build};
 
 pub use alert::dur;
-pub use backup::cron_interval;
 pub use rules::anchor;
 
 /// The plain monitoring files of one environment (values serialized as YAML).

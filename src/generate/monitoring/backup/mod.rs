@@ -36,7 +36,10 @@ pub(super) fn cronjobs(r: &Resolved, stack: &Stack) -> Vec<CronJob> {
         let store = r.datastores.iter().find(|d| d.namespace == ns && backup_name(d) == name && supported(d.engine));
         // Our own backups run every `backup.every` (their cron schedule says the
         // same); another CronJob's period is read from its schedule.
-        let every = store.and_then(|d| d.backup.as_ref()).map(|b| b.every.get()).or_else(|| cron_interval(schedule));
+        let every = store
+            .and_then(|d| d.backup.as_ref())
+            .map(|b| b.every.get())
+            .or_else(|| crate::model::cron::interval(schedule));
         out.push(CronJob {
             name: name.to_string(),
             namespace: ns.to_string(),
@@ -47,32 +50,6 @@ pub(super) fn cronjobs(r: &Resolved, stack: &Stack) -> Vec<CronJob> {
         });
     }
     out
-}
-
-/// Seconds between runs of a cron schedule, for the common forms
-/// (`*/N * * * *`, `M * * * *`, `M */N * * *`, `M H * * *`, `M H * * D`).
-pub fn cron_interval(schedule: &str) -> Option<u32> {
-    let f: Vec<&str> = schedule.split_whitespace().collect();
-    let [min, hour, dom, mon, dow] = f.as_slice() else { return None };
-    let step = |s: &str| s.strip_prefix("*/").and_then(|n| n.parse::<u32>().ok()).filter(|n| *n > 0);
-    let fixed = |s: &str| s.parse::<u32>().is_ok();
-    if *dom != "*" || *mon != "*" {
-        return None;
-    }
-    // A step that does not divide the hour (day) leaves a shorter gap at its
-    // end; a day of the week only combines with a fixed time of day.
-    let period = match (*min, *hour) {
-        (m, "*") if step(m).is_some() => step(m).filter(|n| 60 % n == 0).map(|n| n * 60)?,
-        (m, "*") if fixed(m) => 3600,
-        (m, h) if fixed(m) && step(h).is_some() => step(h).filter(|n| 24 % n == 0).map(|n| n * 3600)?,
-        (m, h) if fixed(m) && fixed(h) => 86400,
-        _ => return None,
-    };
-    match *dow {
-        "*" => Some(period),
-        d if fixed(d) && period == 86400 => Some(7 * 86400),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -93,7 +70,7 @@ pub(super) mod tests {
             name: "nightly-backup".into(),
             namespace: "ops".into(),
             schedule: schedule.into(),
-            every: cron_interval(schedule),
+            every: crate::model::cron::interval(schedule),
             restore: None,
             runs: Rule { enabled: true, threshold: 2.0, for_seconds: 0, severity: Severity::Warning },
         }
@@ -112,12 +89,12 @@ pub(super) mod tests {
 
     #[test]
     fn cron_periods_of_the_common_forms() {
-        assert_eq!(cron_interval("*/15 * * * *"), Some(900));
-        assert_eq!(cron_interval("7 * * * *"), Some(3600));
-        assert_eq!(cron_interval("0 */6 * * *"), Some(6 * 3600));
-        assert_eq!(cron_interval("30 2 * * *"), Some(86400));
-        assert_eq!(cron_interval("30 2 * * 0"), Some(7 * 86400));
-        assert_eq!(cron_interval("0 3 1 * *"), None);
+        assert_eq!(crate::model::cron::interval("*/15 * * * *"), Some(900));
+        assert_eq!(crate::model::cron::interval("7 * * * *"), Some(3600));
+        assert_eq!(crate::model::cron::interval("0 */6 * * *"), Some(6 * 3600));
+        assert_eq!(crate::model::cron::interval("30 2 * * *"), Some(86400));
+        assert_eq!(crate::model::cron::interval("30 2 * * 0"), Some(7 * 86400));
+        assert_eq!(crate::model::cron::interval("0 3 1 * *"), None);
         assert_eq!(foreign("@daily").every, None);
     }
 }
