@@ -1,6 +1,7 @@
 //! kubeproof: one platform description in, a proven Kubernetes stack out.
 //!
 //! - [`description`]: the platform description (`platform.yaml`), typed, with positions.
+//! - [`engines`]: the datastore engines as data, one file each, and their registry.
 //! - [`generate`]: objects per area (workloads, datastores, network).
 //! - [`emit`]: kustomize layout, YAML, atomic files on disk.
 //! - [`build`]: the `gen` pipeline tying them together.
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod description;
 pub mod diag;
 pub mod emit;
+pub mod engines;
 pub mod generate;
 pub mod graph;
 pub mod model;
