@@ -114,7 +114,7 @@ fn target_ports(r: &Resolved, target: &str) -> Option<(String, Vec<u16>)> {
     if let Some(s) = r.service(target) {
         return Some((s.namespace.clone(), s.ports.iter().map(|p| p.port).collect()));
     }
-    r.datastore(target).map(|d| (d.namespace.clone(), vec![super::datastores::client_port(d.engine)]))
+    r.datastore(target).map(|d| (d.namespace.clone(), vec![d.engine.client_port()]))
 }
 
 fn policy(
@@ -258,7 +258,7 @@ pub fn network_policies(r: &Resolved, stack: &mut Stack) {
         stack.push(&policy(&s.name, &s.namespace, &labels, selector(p, &s.name), ingress, egress));
     }
     for d in &r.datastores {
-        let port = super::datastores::client_port(d.engine);
+        let port = d.engine.client_port();
         // Backup and restore pods connect too (and a Redis restore is a sync
         // from the restore pod).
         let (backup_in, backup_out) = super::backup::datastore_rules(r, d);
