@@ -423,7 +423,8 @@ mod tests {
 
     #[test]
     fn names_in_registry_order() {
-        assert_eq!(Engine::names(), ["postgres", "redis", "neo4j", "minio", "rabbitmq"]);
+        // The JSON Schema lists them in this order; new engines come after.
+        assert!(Engine::names().starts_with(&["postgres", "redis", "neo4j", "minio", "rabbitmq"]));
         assert_eq!(Engine::by_name("redis").map(Engine::name), Some("redis"));
         assert_eq!(Engine::by_name("postgress"), None);
     }
