@@ -2,8 +2,9 @@
 //! about one engine — image and version, user, ports, data and scratch
 //! paths, default resources, probes, metrics, how client services connect,
 //! backup and restore, the runbook's words, and the image names that run it
-//! — and [`registry!`] lists them. The description resolves `engine:` here;
-//! generators, checks and `graph` ask an [`Engine`]; none matches on names.
+//! — and the registry below lists them. The description resolves `engine:`
+//! here; generators, checks and `graph` ask an [`Engine`]; none matches on
+//! names.
 //!
 //! Adding an engine is one new file implementing [`Definition`] and one
 //! registry line. This layer sits below the description and the generators:

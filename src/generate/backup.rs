@@ -628,9 +628,10 @@ fn resources(cpu: &str, memory: &str, limit: &str) -> core::ResourceRequirements
 
 /// An offline backup's pods: adds to `pieces` the datastore's volume claim,
 /// the engine's scratch paths (its tools write there too), the hold
-/// container's marker folder and its token; pushes the Role and RoleBinding that let the hold
-/// container scale the StatefulSet (and nothing else). Returns the hold
-/// container and the mounts of the containers that run neo4j-admin.
+/// container's marker folder and its token; pushes the Role and RoleBinding
+/// that let the hold container scale the StatefulSet (and nothing else).
+/// Returns the hold container and the mounts of the containers that read
+/// the volume.
 fn offline_pod(
     r: &Resolved,
     store: &Store,
