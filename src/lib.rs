@@ -6,6 +6,7 @@
 //!
 //! - [`diag`]: diagnostics at file:line:column, their rendering, YAML errors.
 //! - [`model`]: Kubernetes objects with positions, the loader, index, pods, selectors, schemas, NetworkPolicy evaluation.
+//! - [`engines`]: the datastore engines as data (image, ports, paths, probes, wiring, metrics, backup), one file each, and their registry.
 //! - [`description`]: the platform description (`platform.yaml`), typed, with positions, resolved per environment.
 //! - [`generate`]: the objects of a stack, one module per area (workloads, datastores, network, mesh, monitoring, backup).
 //! - [`emit`]: files: the kustomize layout, YAML, dashboards, runbook, atomic writes that keep a person's edits.
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod description;
 pub mod diag;
 pub mod emit;
+pub mod engines;
 pub mod generate;
 pub mod graph;
 pub mod model;

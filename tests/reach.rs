@@ -730,7 +730,7 @@ fn examples_open_their_edges_and_nothing_else() {
             })
             .collect();
         workloads.extend(r.datastores.iter().map(|d| {
-            let port = kubeproof::generate::datastores::client_port(d.engine).into();
+            let port = d.engine.client_port().into();
             (d.name.as_str(), d.namespace.as_str(), &[][..], vec![port])
         }));
         let name = file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();

@@ -22,6 +22,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+pub use crate::engines::Engine;
 pub use crate::model::duration::{Millis, Seconds};
 pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
@@ -497,30 +498,6 @@ pub struct Shutdown {
 pub struct Rbac {
     /// Read access to the service's own ConfigMap and Secret, and nothing else.
     pub read_own_config: Option<bool>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    Postgres,
-    Redis,
-    Neo4j,
-    Minio,
-    Rabbitmq,
-}
-
-impl Engine {
-    pub const ALL: [Engine; 5] = [Engine::Postgres, Engine::Redis, Engine::Neo4j, Engine::Minio, Engine::Rabbitmq];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::Redis => "redis",
-            Engine::Neo4j => "neo4j",
-            Engine::Minio => "minio",
-            Engine::Rabbitmq => "rabbitmq",
-        }
-    }
 }
 
 /// A datastore. Optional fields for the same reason as [`Service`].

@@ -326,7 +326,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
             && scale != 1.0
         {
             // Scale what the engine would get by default too, as for services.
-            let (cpu, memory) = crate::generate::datastores::default_requests(engine.value);
+            let (cpu, memory) = engine.value.default_requests();
             let r = ds.resources.get_or_insert_with(Resources::default);
             r.cpu.get_or_insert(cpu);
             r.memory.get_or_insert(memory);
@@ -1046,7 +1046,7 @@ impl Cx<'_> {
             self.err(
                 Pos::UNKNOWN,
                 format!("datastore `{name}` has no `engine`"),
-                Some("one of: postgres, redis, neo4j, minio, rabbitmq".into()),
+                Some(format!("one of: {}", Engine::names().join(", "))),
             );
             return None;
         };
@@ -1063,7 +1063,7 @@ impl Cx<'_> {
         if replicas != 1 {
             self.err(Pos::UNKNOWN, format!("datastore `{name}`: {replicas} replicas need {} replication, which kubeproof does not generate yet", engine.as_str()), Some("use one replica (or an operator for a replicated cluster)".into()));
         }
-        let (cpu, mem) = crate::generate::datastores::default_requests(engine);
+        let (cpu, mem) = engine.default_requests();
         let res = d.resources.clone().unwrap_or_default();
         let requests = Requests { cpu: res.cpu.unwrap_or(cpu), memory: res.memory.unwrap_or(mem) };
         let lim = res.limits.unwrap_or_default();
@@ -1071,20 +1071,17 @@ impl Cx<'_> {
         self.check_limits(&requests, &limits);
         let image = match (&d.image, &d.version) {
             (Some(i), _) => i.clone(),
-            (None, v) => crate::generate::datastores::image(engine, v.as_ref().map(|v| v.0.as_str())),
+            (None, v) => engine.image().reference(v.as_ref().map(|v| v.0.as_str())),
         };
         if let Err(m) = check_image(&image) {
             self.err(Pos::UNKNOWN, m, None);
         }
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
         let metrics = d.metrics.as_ref().is_some_and(|m| m.value);
-        if metrics && crate::generate::datastores::scrape(engine).is_none() {
+        if metrics && let Err(why) = engine.metrics() {
             self.err(
                 d.metrics.as_ref().map_or(Pos::UNKNOWN, |m| pos_of(&m.referenced)),
-                format!(
-                    "datastore `{name}` ({}) has no metrics: Neo4j Community serves no Prometheus endpoint (only Enterprise does)",
-                    engine.as_str()
-                ),
+                format!("datastore `{name}` ({}) has no metrics: {why}", engine.as_str()),
                 Some("remove `metrics` from this datastore".into()),
             );
         }
@@ -1113,13 +1110,10 @@ impl Cx<'_> {
         let name = self.name.to_string();
         let every_pos = pos_of(&b.every.referenced);
         let (every, keep) = (b.every.value, b.keep.value);
-        if engine == Engine::Rabbitmq {
+        if let Err(no) = engine.backup() {
             self.err(
                 every_pos,
-                format!(
-                    "datastore `{name}` ({}) has no backup job: RabbitMQ keeps messages, not data worth a dump",
-                    engine.as_str()
-                ),
+                format!("datastore `{name}` ({}) has no backup job: {}", engine.as_str(), no.why),
                 Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume".into()),
             );
             return None;

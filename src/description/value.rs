@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
 
 use crate::diag::Pos;
+use crate::engines::Engine;
 
 pub use crate::diag::yaml::pos_of;
 
@@ -88,6 +89,47 @@ impl JsonSchema for Name {
             "maxLength": 63,
             "description": "A DNS label: lower-case letters, digits and '-'"
         })
+    }
+}
+
+/// A datastore engine, by its name in the registry; read as an enum of the
+/// registry's names, so that errors and the JSON Schema are those of one.
+impl<'de> Deserialize<'de> for Engine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Engine;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("enum Engine")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Engine, E> {
+                Engine::by_name(v).ok_or_else(|| E::unknown_variant(v, Engine::names()))
+            }
+            fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Engine, A::Error> {
+                // The name is looked up while it is read, so that an unknown
+                // one is reported at the value, as for a derived enum.
+                let (engine, variant) = data.variant_seed(Id)?;
+                de::VariantAccess::unit_variant(variant)?;
+                Ok(engine)
+            }
+        }
+        struct Id;
+        impl<'de> de::DeserializeSeed<'de> for Id {
+            type Value = Engine;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Engine, D::Error> {
+                d.deserialize_identifier(V)
+            }
+        }
+        d.deserialize_enum("Engine", Engine::names(), V)
+    }
+}
+
+impl JsonSchema for Engine {
+    fn schema_name() -> Cow<'static, str> {
+        "Engine".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": Engine::names() })
     }
 }
 

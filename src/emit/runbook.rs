@@ -7,9 +7,10 @@
 
 use std::fmt::Write;
 
-use crate::description::Engine;
 use crate::description::resolve::{Resolved, Store};
-use crate::generate::backup::{self, extension, restore_title};
+use crate::engines::Backup;
+use crate::generate::backup::{self, restore_title};
+use crate::generate::datastores::instance;
 use crate::generate::{RunbookSection, Stack};
 
 /// The runbook: the sections of `stacks` (the base first), then the backup
@@ -106,9 +107,9 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
             "covered only by the Velero volume snapshots below (restore them with Velero)"
         };
         for d in uncovered {
-            let why = match d.engine {
-                Engine::Rabbitmq => " (queues hold messages in flight, not data to dump)",
-                _ => "",
+            let why = match d.engine.backup() {
+                Err(no) => no.note.map(|n| format!(" ({n})")).unwrap_or_default(),
+                Ok(_) => String::new(),
             };
             let _ = writeln!(s, "- `{}` ({}{why}): {covered}.", d.name, d.engine.as_str());
         }
@@ -150,8 +151,10 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
     }
     let mut sections = vec![RunbookSection { title: "Backups".to_string(), body: s }];
     for d in &r.datastores {
-        if d.backup.is_some() && backup::supported(d.engine) {
-            sections.push(restore_section(r, t, d, env_dir));
+        if d.backup.is_some()
+            && let Ok(engine) = d.engine.backup()
+        {
+            sections.push(restore_section(r, t, d, &engine, env_dir));
         }
     }
     sections
@@ -161,6 +164,7 @@ fn restore_section(
     r: &Resolved,
     t: &crate::description::resolve::BackupTarget,
     d: &Store,
+    engine: &Backup,
     env_dir: &str,
 ) -> RunbookSection {
     let mut body = String::new();
@@ -176,37 +180,11 @@ fn restore_section(
         Some((head, tail)) => format!("{head}/{env_dir}{tail}"),
         None => dest,
     };
-    let what = match d.engine {
-        Engine::Postgres => format!(
-            "The restore Job fetches the dump and runs `pg_restore --clean --if-exists --single-transaction` into \
-             the database `{}`: every table, sequence and function of the dump is dropped and recreated, in one \
-             transaction (all or nothing). Objects created after the dump and absent from it are kept.",
-            d.database
-        ),
-        Engine::Redis => format!(
-            "The restore Job fetches the snapshot, serves it from a temporary Redis in its own pod (port {}), and \
-             makes `{name}` a replica of it: the full sync replaces the whole dataset of `{name}` by the \
-             snapshot's; then `{name}` is promoted back (`REPLICAOF NO ONE`). Writes made during the restore are \
-             lost.",
-            backup::REDIS_RESTORE_PORT
-        ),
-        Engine::Neo4j => format!(
-            "Neo4j Community Edition dumps and loads only a stopped database. The backup CronJob and the restore \
-             Job run on the node of `{name}-0` and mount its volume; their `hold` container scales the \
-             StatefulSet `{name}` to 0, waits until its pod has exited, and scales it back to 1 when the pod \
-             ends, whether the dump or load worked or not: **`{name}` is down while a backup or restore runs** \
-             (minutes per GB). The restore runs `neo4j-admin database load --overwrite-destination=true` on the \
-             database `{db}`: the whole database is replaced by the dump's.",
-            db = backup::NEO4J_DATABASE
-        ),
-        _ => "The restore Job mirrors the chosen snapshot prefix back into the datastore's buckets (`mc mirror \
-              --overwrite`): objects of the snapshot are restored, objects created since are kept."
-            .to_string(),
-    };
-    let _ = writeln!(s, "{what}\n");
+    let text = (engine.runbook)(&instance(d));
+    let _ = writeln!(s, "{}\n", text.what);
     let clients: Vec<&str> =
         r.services.iter().filter(|c| c.uses.iter().any(|u| u == name)).map(|c| c.name.as_str()).collect();
-    let example = match extension(d.engine) {
+    let example = match engine.method.extension() {
         Some(ext) => format!("20240101T020000Z.{ext}"),
         None => "20240101T020000Z/".to_string(),
     };
@@ -236,18 +214,7 @@ fn restore_section(
          kubectl -n {ns} logs -f job/{name}-restore --all-containers\n   \
          kubectl -n {ns} wait --for=condition=complete job/{name}-restore --timeout=4h\n   ```\n"
     );
-    let check = match d.engine {
-        Engine::Postgres => format!(
-            "kubectl -n {ns} exec statefulset/{name} -- sh -c 'psql -U \"$POSTGRES_USER\" -d {} -c \"\\\\dt+\"'",
-            d.database
-        ),
-        Engine::Redis => format!("kubectl -n {ns} exec statefulset/{name} -- redis-cli info keyspace"),
-        Engine::Neo4j => format!(
-            "kubectl -n {ns} rollout status statefulset/{name}\n   kubectl -n {ns} exec statefulset/{name} -- sh -c \
-             'cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\" \"MATCH (n) RETURN count(n)\"'"
-        ),
-        _ => format!("kubectl -n {ns} logs job/{name}-restore"),
-    };
+    let check = text.check;
     let _ = writeln!(s, "4. Check the data, then start the writers again:\n\n   ```sh\n   {check}\n   ```\n");
     let _ = writeln!(
         s,

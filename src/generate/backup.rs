@@ -3,10 +3,13 @@
 //! suspended restore Job ready to run, and the ConfigMap that says which
 //! dump it restores; for the platform, Velero Schedules with volume snapshots.
 //!
-//! Neo4j Community Edition dumps only a stopped database: its backup pod
-//! runs beside the Neo4j pod (same node, same volume) and a `hold` container
-//! stops the StatefulSet through the Kubernetes API for the dump's duration
-//! and starts it again when the pod ends, whether the dump worked or not.
+//! What to dump and how comes from the engine ([`crate::engines::Backup`]);
+//! this module builds the pods around it. An engine that dumps only a
+//! stopped database (an offline backup: Neo4j Community Edition) has its
+//! backup pod run beside the datastore's pod (same node, same volume), and a
+//! `hold` container stops the StatefulSet through the Kubernetes API for the
+//! dump's duration and starts it again when the pod ends, whether the dump
+//! worked or not.
 //!
 //! The scripts are small POSIX sh programs configured by environment
 //! variables only, so that the same text runs in the cluster and in the test
@@ -25,46 +28,31 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelecto
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
+use super::datastores::{env_var, instance};
 use super::*;
-use crate::description::Engine;
 use crate::description::resolve::{BackupTarget, Resolved, Store, StoreBackup};
+use crate::engines::{Backup, Engine, Method, Sizes};
 
 /// The S3 client image (MinIO client, pinned).
 pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-10-08T09-37-26Z";
 /// Where dumps are written inside backup and restore pods (an emptyDir).
 const BACKUP_DIR: &str = "/backup";
-/// The port of the temporary Redis server a Redis restore replicates from.
-pub const REDIS_RESTORE_PORT: u16 = 6380;
-
 /// Which datastores get a backup CronJob.
 pub fn supported(engine: Engine) -> bool {
-    matches!(engine, Engine::Postgres | Engine::Redis | Engine::Minio | Engine::Neo4j)
+    engine.backup().is_ok()
 }
 
 /// Whether the backup and restore pods connect to the datastore over the
-/// network (Neo4j's read and write its volume instead).
+/// network (an offline backup reads and writes its volume instead).
 pub fn connects(engine: Engine) -> bool {
-    supported(engine) && engine != Engine::Neo4j
+    engine.backup().is_ok_and(|b| !b.offline)
 }
 
-/// The Neo4j database that is dumped and loaded (Community Edition has one
-/// besides `system`).
-pub const NEO4J_DATABASE: &str = "neo4j";
-/// Where the `hold` container of a Neo4j backup pod marks the database as
+/// Where the `hold` container of an offline backup marks the database as
 /// stopped (an emptyDir, not BACKUP_DIR: everything there is uploaded).
 const HOLD_DIR: &str = "/hold";
 /// Where the `hold` container alone finds its service account token.
 const TOKEN_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-/// The file extension of an engine's dumps (`None`: a directory, for MinIO).
-pub fn extension(engine: Engine) -> Option<&'static str> {
-    match engine {
-        Engine::Postgres => Some("dump"),
-        Engine::Redis => Some("rdb"),
-        Engine::Neo4j => Some("dump"),
-        _ => None,
-    }
-}
 
 /// The object key prefix of a datastore's dumps: `[PREFIX/]PLATFORM[/ENV]/DATASTORE`.
 pub fn key_prefix(r: &Resolved, t: &BackupTarget, store: &Store) -> String {
@@ -121,48 +109,15 @@ if [ -z "$BACKUP" ]; then
 fi
 "#;
 
-/// The dump step, run by the datastore's own image: writes one file named
-/// after the UTC time into BACKUP_DIR, checked before it is kept.
-pub fn dump_script(engine: Engine) -> String {
-    let body = match engine {
-        Engine::Postgres => {
-            r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
-# Custom format (compressed, restorable table by table with pg_restore).
-pg_dump --format=custom --compress=6 --file="$BACKUP_DIR/$name.part"
-# A dump pg_restore cannot list is no backup.
-pg_restore --list "$BACKUP_DIR/$name.part" >/dev/null
-mv "$BACKUP_DIR/$name.part" "$BACKUP_DIR/$name"
-echo "dumped $PGDATABASE to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
-"#
-        }
-        Engine::Redis => {
-            r#"name="$(date -u +%Y%m%dT%H%M%SZ).rdb"
-# A snapshot of the whole dataset, streamed from the server (as a replica would).
-redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --rdb "$BACKUP_DIR/$name.part" >/dev/null
-redis-check-rdb "$BACKUP_DIR/$name.part" >/dev/null
-mv "$BACKUP_DIR/$name.part" "$BACKUP_DIR/$name"
-echo "snapshot of $REDIS_HOST to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
-"#
-        }
-        Engine::Neo4j => {
-            r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
-# The database is stopped (the hold container waited for it); the dump reads
-# its store files from the volume.
-mkdir "$BACKUP_DIR/out"
-neo4j-admin database dump "$NEO4J_DATABASE" --to-path="$BACKUP_DIR/out"
-test -s "$BACKUP_DIR/out/$NEO4J_DATABASE.dump"
-mv "$BACKUP_DIR/out/$NEO4J_DATABASE.dump" "$BACKUP_DIR/$name"
-rmdir "$BACKUP_DIR/out"
-echo "dumped $NEO4J_DATABASE to $name ($(wc -c <"$BACKUP_DIR/$name") bytes)"
-"#
-        }
-        _ => "",
-    };
+/// A step run by the datastore's own image: an engine's dump (one file named
+/// after the UTC time into BACKUP_DIR, checked before it is kept) or restore
+/// (of the fetched file).
+fn engine_script(body: &str) -> String {
     format!("set -eu\n{body}")
 }
 
-/// Neo4j: the `hold` container (a native sidecar, Neo4j's own image: sh,
-/// wget and jq; `--no-hsts`: wget would otherwise try to write its HSTS
+/// Offline backups: the `hold` container (a native sidecar, the datastore's
+/// own image, which offers sh, wget and jq; `--no-hsts`: wget would otherwise try to write its HSTS
 /// file into the read-only home). It scales the StatefulSet to 0 through the Kubernetes API,
 /// waits until no pod is left, marks HOLD_DIR/stopped (its startup probe,
 /// which lets the next containers start), and on SIGTERM — sent when the
@@ -209,13 +164,9 @@ pub fn upload_script() -> String {
     )
 }
 
-/// MinIO: mirror every bucket of the datastore to a timestamped prefix, then retention.
-pub fn mirror_script() -> String {
-    format!(
-        "set -eu\n{MC_TARGET}mc alias set source \"$SOURCE_URL\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null\n\
-         stamp=$(date -u +%Y%m%dT%H%M%SZ)\nmc mirror --quiet source/ \"target/$DEST/$stamp/\"\n\
-         echo \"mirrored to $DEST/$stamp/\"\n{PRUNE}"
-    )
+/// Mirror backups: the engine's `source` alias and `mirror` copy, then retention.
+fn mirror_script(source: &str, mirror: &str) -> String {
+    format!("set -eu\n{MC_TARGET}{source}{mirror}{PRUNE}")
 }
 
 /// The fetch step of a restore (the `mc` image): BACKUP (a name, or
@@ -227,61 +178,10 @@ pub fn fetch_script() -> String {
     )
 }
 
-/// MinIO: mirror a timestamped prefix back into the datastore.
-pub fn unmirror_script() -> String {
-    format!(
-        "set -eu\n{MC_TARGET}mc alias set source \"$SOURCE_URL\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null\n\
-         {PICK}mc mirror --quiet --overwrite \"target/$DEST/${{BACKUP%/}}/\" source/\n\
-         echo \"restored $BACKUP from $DEST\"\n"
-    )
-}
-
-/// The restore step, run by the datastore's own image on the fetched file.
-pub fn restore_script(engine: Engine) -> String {
-    let body = match engine {
-        Engine::Postgres => {
-            r#"file=$(ls "$BACKUP_DIR"/*.dump)
-# Drops and recreates every object of the dump, in one transaction: either
-# the whole dump is restored or nothing changes.
-pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error \
-  --dbname="$PGDATABASE" "$file"
-echo "restored ${file##*/} into $PGDATABASE"
-"#
-        }
-        Engine::Redis => {
-            r#"file=$(ls "$BACKUP_DIR"/*.rdb)
-mv "$file" "$BACKUP_DIR/dump.rdb"
-# Serve the snapshot from a temporary server in this pod, make the live
-# server a replica of it (a full sync replaces its whole dataset), then
-# promote the live server again.
-redis-server --bind 0.0.0.0 --port "$RESTORE_PORT" --dir "$BACKUP_DIR" --dbfilename dump.rdb \
-  --appendonly no --save "" --repl-diskless-sync-delay 0 --requirepass "$REDISCLI_AUTH" &
-temp=$!
-trap 'kill "$temp" 2>/dev/null || true' EXIT
-until redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" ping 2>/dev/null | grep -q PONG; do sleep 1; done
-keys=$(redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" dbsize)
-live() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" "$@"; }
-live config set masterauth "$REDISCLI_AUTH" >/dev/null
-live replicaof "$POD_IP" "$RESTORE_PORT" >/dev/null
-until live info replication | grep -q '^master_link_status:up'; do sleep 1; done
-live replicaof no one >/dev/null
-live config set masterauth "" >/dev/null
-echo "restored ${file##*/} into $REDIS_HOST: $(live dbsize) keys (the snapshot has $keys)"
-"#
-        }
-        Engine::Neo4j => {
-            r#"file=$(ls "$BACKUP_DIR"/*.dump)
-# `load` reads DATABASE.dump from a folder and replaces the whole database;
-# the hold container has stopped it.
-mkdir "$BACKUP_DIR/in"
-mv "$file" "$BACKUP_DIR/in/$NEO4J_DATABASE.dump"
-neo4j-admin database load "$NEO4J_DATABASE" --from-path="$BACKUP_DIR/in" --overwrite-destination=true
-echo "restored ${file##*/} into $NEO4J_DATABASE"
-"#
-        }
-        _ => "",
-    };
-    format!("set -eu\n{body}")
+/// Mirror restores: the engine's `source` alias, the chosen prefix, and its
+/// `unmirror` copy back into the datastore.
+fn unmirror_script(source: &str, unmirror: &str) -> String {
+    format!("set -eu\n{MC_TARGET}{source}{PICK}{unmirror}")
 }
 
 // ---- objects ---------------------------------------------------------------
@@ -329,13 +229,14 @@ fn tcp_port(port: u16) -> net::NetworkPolicyPort {
 }
 
 /// The rules a datastore's own policy needs for its backups: ingress from
-/// the backup and restore pods on its client port, and for Redis egress to
-/// the restore pod's temporary server (the live server replicates from it).
+/// the backup and restore pods on its client port, and egress to the
+/// restore pod when the engine's restore replicates from it (Redis).
 pub fn datastore_rules(
     r: &Resolved,
     store: &Store,
 ) -> (Vec<net::NetworkPolicyIngressRule>, Vec<net::NetworkPolicyEgressRule>) {
-    if r.backup.is_none() || store.backup.is_none() || !connects(store.engine) {
+    let Ok(engine) = store.engine.backup() else { return (Vec::new(), Vec::new()) };
+    if r.backup.is_none() || store.backup.is_none() || engine.offline {
         return (Vec::new(), Vec::new());
     }
     let peer = net::NetworkPolicyPeer {
@@ -345,12 +246,11 @@ pub fn datastore_rules(
     };
     let ingress = vec![net::NetworkPolicyIngressRule {
         from: Some(vec![peer.clone()]),
-        ports: Some(vec![tcp_port(super::datastores::client_port(store.engine))]),
+        ports: Some(vec![tcp_port(store.engine.client_port())]),
     }];
-    let egress = if store.engine == Engine::Redis {
-        vec![net::NetworkPolicyEgressRule { to: Some(vec![peer]), ports: Some(vec![tcp_port(REDIS_RESTORE_PORT)]) }]
-    } else {
-        Vec::new()
+    let egress = match engine.restore_port {
+        Some(port) => vec![net::NetworkPolicyEgressRule { to: Some(vec![peer]), ports: Some(vec![tcp_port(port)]) }],
+        None => Vec::new(),
     };
     (ingress, egress)
 }
@@ -370,10 +270,8 @@ pub fn backups(r: &Resolved, stack: &mut Stack) {
     let mut namespaces: Vec<&str> = Vec::new();
     for store in &r.datastores {
         let Some(b) = &store.backup else { continue };
-        if !supported(store.engine) {
-            continue;
-        }
-        datastore_backup(r, t, store, b, stack);
+        let Ok(engine) = store.engine.backup() else { continue };
+        datastore_backup(r, t, store, b, engine, stack);
         namespaces.push(&store.namespace);
     }
     namespaces.sort_unstable();
@@ -430,230 +328,293 @@ struct Pieces {
     mounts: Vec<core::VolumeMount>,
 }
 
-fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBackup, stack: &mut Stack) {
-    let ns = store.namespace.as_str();
-    let secret = format!("{}-credentials", store.name);
-    let host = fqdn(&store.name, ns);
-    let port = super::datastores::client_port(store.engine);
-    let uid = super::datastores::uid(store.engine);
-    let dest = key_prefix(r, t, store);
+/// What the backup CronJob, the restore Job and their NetworkPolicy of one
+/// datastore share.
+struct Pods<'a> {
+    r: &'a Resolved,
+    store: &'a Store,
+    engine: Backup,
+    /// The bucket's side (the mc containers) and the datastore's side (the
+    /// datastore's image): each container gets only the credentials it uses.
+    bucket_env: Vec<core::EnvVar>,
+    store_env: Vec<core::EnvVar>,
+    pieces: Pieces,
+    /// Offline backups: the hold container, and the mounts of the
+    /// containers that read the datastore's volume (see `offline_pod`).
+    hold: Option<core::Container>,
+    volume_mounts: Vec<core::VolumeMount>,
+}
 
-    // The bucket's side (the mc containers) and the datastore's side (the
-    // datastore's image): each container gets only the credentials it uses.
-    let bucket_env = vec![
-        env_value("BACKUP_DIR", BACKUP_DIR),
-        env_value("DEST", &dest),
-        env_value("S3_ENDPOINT", &t.endpoint),
-        env_secret("AWS_ACCESS_KEY_ID", &t.credentials, "AWS_ACCESS_KEY_ID"),
-        env_secret("AWS_SECRET_ACCESS_KEY", &t.credentials, "AWS_SECRET_ACCESS_KEY"),
-        env_value("HOME", "/tmp"),
-    ];
-    let mut store_env = vec![env_value("BACKUP_DIR", BACKUP_DIR)];
-    match store.engine {
-        Engine::Postgres => store_env.extend([
-            env_value("PGHOST", &host),
-            env_value("PGPORT", &port.to_string()),
-            env_value("PGDATABASE", &store.database),
-            env_secret("PGUSER", &secret, "POSTGRES_USER"),
-            env_secret("PGPASSWORD", &secret, "POSTGRES_PASSWORD"),
-        ]),
-        Engine::Redis => store_env.extend([
-            env_value("REDIS_HOST", &host),
-            env_value("REDIS_PORT", &port.to_string()),
-            env_secret("REDISCLI_AUTH", &secret, "REDIS_PASSWORD"),
-        ]),
-        Engine::Minio => store_env.extend([
-            env_value("SOURCE_URL", &format!("http://{host}:{port}")),
-            env_secret("MINIO_ROOT_USER", &secret, "MINIO_ROOT_USER"),
-            env_secret("MINIO_ROOT_PASSWORD", &secret, "MINIO_ROOT_PASSWORD"),
-        ]),
-        Engine::Neo4j => store_env.extend([
-            env_value("NEO4J_DATABASE", NEO4J_DATABASE),
-            // neo4j-admin's JVM heap; the container's limit leaves room beside it.
-            env_value("HEAP_SIZE", "512m"),
-        ]),
-        Engine::Rabbitmq => {}
-    }
-    // MinIO: one mc container on both sides.
-    let both = || -> Vec<core::EnvVar> {
-        let mut e = bucket_env.clone();
-        e.extend(store_env.iter().filter(|v| v.name != "BACKUP_DIR").cloned());
-        e
-    };
-    let (v_backup, m_backup) = scratch("backup", BACKUP_DIR);
-    let (v_tmp, m_tmp) = scratch("tmp", "/tmp");
-    // The dump may be as large as the data.
-    let v_backup = core::Volume {
-        empty_dir: Some(core::EmptyDirVolumeSource { size_limit: Some(quantity(store.storage)), ..Default::default() }),
-        ..v_backup
-    };
-    let mut pieces = Pieces { volumes: vec![v_backup, v_tmp], mounts: vec![m_backup, m_tmp] };
-    let neo4j = store.engine == Engine::Neo4j;
-    // Neo4j: the datastore's volume and scratch paths for neo4j-admin, and
-    // the hold container's pieces (see `neo4j_pod`).
-    let (hold, neo4j_mounts) = if neo4j { neo4j_pod(r, store, &mut pieces, stack) } else { Default::default() };
-    let store_container = |name: &str, script: String, env: &[core::EnvVar]| {
-        let mut c = container(name, &store.image, script, env, &pieces.mounts);
-        if neo4j {
-            c.volume_mounts = Some([pieces.mounts.clone(), neo4j_mounts.clone()].concat());
-            c.resources = Some(resources("250m", "768Mi", "1Gi"));
-        }
-        c
-    };
-
+fn datastore_backup(r: &Resolved, t: &BackupTarget, store: &Store, b: &StoreBackup, engine: Backup, stack: &mut Stack) {
+    let pods = Pods::new(r, t, store, engine, stack);
     let sa = backup_name(store);
     stack.push(&core::ServiceAccount {
-        metadata: meta(&sa, ns, &labels(&r.platform, &sa, "backup")),
+        metadata: meta(&sa, &store.namespace, &labels(&r.platform, &sa, "backup")),
         automount_service_account_token: Some(false),
         ..Default::default()
     });
+    pods.cron_job(b, stack);
+    pods.restore_job(stack);
+    pods.network_policy(t, stack);
+}
 
-    // The backup: dump (datastore image), then upload and prune (mc).
-    let keep = env_value("KEEP_SECONDS", &b.keep.get().to_string());
-    let (init, main) = match store.engine {
-        Engine::Minio => {
-            let env = [both(), vec![keep]].concat();
-            (Vec::new(), container("mirror", MC_IMAGE, mirror_script(), &env, &pieces.mounts))
-        }
-        _ => {
-            let env = [bucket_env.clone(), vec![keep]].concat();
-            let dump = store_container("dump", dump_script(store.engine), &store_env);
-            let init = match &hold {
-                Some(h) => vec![h.clone(), dump],
-                None => vec![dump],
-            };
-            (init, container("upload", MC_IMAGE, upload_script(), &env, &pieces.mounts))
-        }
-    };
-    let name = backup_name(store);
-    let labels_b = labels(&r.platform, &name, "backup");
-    let deadline = i64::from(b.every.get().clamp(600, 6 * 3600));
-    stack.push(&batch::CronJob {
-        metadata: meta(&name, ns, &labels_b),
-        spec: Some(batch::CronJobSpec {
-            schedule: b.cron.clone(),
-            time_zone: Some("Etc/UTC".into()),
-            concurrency_policy: Some("Forbid".into()),
-            starting_deadline_seconds: Some(600),
-            successful_jobs_history_limit: Some(3),
-            failed_jobs_history_limit: Some(3),
-            job_template: batch::JobTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels_b.clone()), ..Default::default() }),
-                spec: Some(beside(r, store, job_spec(r, &labels_b, &sa, uid, init, main, &pieces, deadline, false))),
-            },
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-
-    // The restore: fetch (mc), then restore (datastore image). Which dump is
-    // read from a ConfigMap, so that it can be changed without touching the
-    // Job (whose template is immutable).
-    let rname = restore_name(store);
-    let labels_r = labels(&r.platform, &rname, "backup");
-    stack.push(&core::ConfigMap {
-        metadata: meta(&rname, ns, &labels_r),
-        data: Some(BTreeMap::from([("BACKUP".to_string(), "latest".to_string())])),
-        ..Default::default()
-    });
-    let which = core::EnvVar {
-        name: "BACKUP".into(),
-        value_from: Some(core::EnvVarSource {
-            config_map_key_ref: Some(core::ConfigMapKeySelector {
-                name: rname.clone(),
-                key: "BACKUP".into(),
-                optional: Some(false),
+impl<'a> Pods<'a> {
+    fn new(r: &'a Resolved, t: &BackupTarget, store: &'a Store, engine: Backup, stack: &mut Stack) -> Pods<'a> {
+        let secret = format!("{}-credentials", store.name);
+        let bucket_env = vec![
+            env_value("BACKUP_DIR", BACKUP_DIR),
+            env_value("DEST", &key_prefix(r, t, store)),
+            env_value("S3_ENDPOINT", &t.endpoint),
+            env_secret("AWS_ACCESS_KEY_ID", &t.credentials, "AWS_ACCESS_KEY_ID"),
+            env_secret("AWS_SECRET_ACCESS_KEY", &t.credentials, "AWS_SECRET_ACCESS_KEY"),
+            env_value("HOME", "/tmp"),
+        ];
+        let mut store_env = vec![env_value("BACKUP_DIR", BACKUP_DIR)];
+        store_env.extend((engine.env)(&instance(store)).iter().map(|e| env_var(e, &secret)));
+        let (v_backup, m_backup) = scratch("backup", BACKUP_DIR);
+        let (v_tmp, m_tmp) = scratch("tmp", "/tmp");
+        // The dump may be as large as the data.
+        let v_backup = core::Volume {
+            empty_dir: Some(core::EmptyDirVolumeSource {
+                size_limit: Some(quantity(store.storage)),
+                ..Default::default()
             }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let mut restore_env = store_env.clone();
-    if store.engine == Engine::Redis {
-        restore_env.push(env_value("RESTORE_PORT", &REDIS_RESTORE_PORT.to_string()));
-        restore_env.push(core::EnvVar {
-            name: "POD_IP".into(),
-            value_from: Some(core::EnvVarSource {
-                field_ref: Some(core::ObjectFieldSelector { field_path: "status.podIP".into(), ..Default::default() }),
+            ..v_backup
+        };
+        let mut pieces = Pieces { volumes: vec![v_backup, v_tmp], mounts: vec![m_backup, m_tmp] };
+        let (hold, volume_mounts) =
+            if engine.offline { offline_pod(r, store, &mut pieces, stack) } else { Default::default() };
+        Pods { r, store, engine, bucket_env, store_env, pieces, hold, volume_mounts }
+    }
+
+    /// A mirror's single mc container works on both sides.
+    fn both_env(&self) -> Vec<core::EnvVar> {
+        let mut e = self.bucket_env.clone();
+        e.extend(self.store_env.iter().filter(|v| v.name != "BACKUP_DIR").cloned());
+        e
+    }
+
+    /// A container of the datastore's image (an engine's dump or restore).
+    fn store_container(&self, name: &str, body: &str, env: &[core::EnvVar]) -> core::Container {
+        let mut c = container(name, &self.store.image, engine_script(body), env, &self.pieces.mounts);
+        if !self.volume_mounts.is_empty() {
+            c.volume_mounts = Some([self.pieces.mounts.clone(), self.volume_mounts.clone()].concat());
+        }
+        if let Some(Sizes { cpu, memory, limit }) = self.engine.resources {
+            c.resources = Some(resources(cpu, memory, limit));
+        }
+        c
+    }
+
+    /// The backup: dump (datastore image), then upload and prune (mc); or
+    /// one mirror (mc).
+    fn cron_job(&self, b: &StoreBackup, stack: &mut Stack) {
+        let mounts = &self.pieces.mounts;
+        let keep = env_value("KEEP_SECONDS", &b.keep.get().to_string());
+        let (init, main) = match self.engine.method {
+            Method::Mirror { source, mirror, .. } => {
+                let env = [self.both_env(), vec![keep]].concat();
+                (Vec::new(), container("mirror", MC_IMAGE, mirror_script(source, mirror), &env, mounts))
+            }
+            Method::Dump { dump, .. } => {
+                let env = [self.bucket_env.clone(), vec![keep]].concat();
+                let dump = self.store_container("dump", dump, &self.store_env);
+                let init = match &self.hold {
+                    Some(h) => vec![h.clone(), dump],
+                    None => vec![dump],
+                };
+                (init, container("upload", MC_IMAGE, upload_script(), &env, mounts))
+            }
+        };
+        let name = backup_name(self.store);
+        let labels = labels(&self.r.platform, &name, "backup");
+        let deadline = i64::from(b.every.get().clamp(600, 6 * 3600));
+        stack.push(&batch::CronJob {
+            metadata: meta(&name, &self.store.namespace, &labels),
+            spec: Some(batch::CronJobSpec {
+                schedule: b.cron.clone(),
+                time_zone: Some("Etc/UTC".into()),
+                concurrency_policy: Some("Forbid".into()),
+                starting_deadline_seconds: Some(600),
+                successful_jobs_history_limit: Some(3),
+                failed_jobs_history_limit: Some(3),
+                job_template: batch::JobTemplateSpec {
+                    metadata: Some(ObjectMeta { labels: Some(labels.clone()), ..Default::default() }),
+                    spec: Some(self.job_spec(&labels, init, main, deadline, false)),
+                },
                 ..Default::default()
             }),
             ..Default::default()
         });
     }
-    let (init, mut main) = match store.engine {
-        Engine::Minio => {
-            let env = [both(), vec![which]].concat();
-            (Vec::new(), container("restore", MC_IMAGE, unmirror_script(), &env, &pieces.mounts))
-        }
-        _ => {
-            let env = [bucket_env.clone(), vec![which]].concat();
-            let fetch = container("fetch", MC_IMAGE, fetch_script(), &env, &pieces.mounts);
-            let init = match &hold {
-                Some(h) => vec![fetch, h.clone()],
-                None => vec![fetch],
-            };
-            (init, store_container("restore", restore_script(store.engine), &restore_env))
-        }
-    };
-    if store.engine == Engine::Redis {
-        main.ports = Some(vec![core::ContainerPort {
-            name: Some("restore".into()),
-            container_port: REDIS_RESTORE_PORT.into(),
-            protocol: Some("TCP".into()),
-            ..Default::default()
-        }]);
-    }
-    stack.push(&batch::Job {
-        metadata: meta(&rname, ns, &labels_r),
-        spec: Some(beside(r, store, job_spec(r, &labels_r, &sa, uid, init, main, &pieces, 4 * 3600, true))),
-        ..Default::default()
-    });
 
-    // Network: DNS comes from the namespace's allow-dns policy; these pods
-    // reach their datastore and the bucket, and (Redis) the datastore
-    // reaches the restore pod.
-    let peer_store = net::NetworkPolicyPeer {
-        namespace_selector: Some(ns_selector(ns)),
-        pod_selector: Some(selector(&r.platform, &store.name)),
-        ..Default::default()
-    };
-    let datastore_or_api = if neo4j {
-        // The Kubernetes API, for the hold container: its address is the
-        // cluster's, so only its ports can be opened (443 through the
-        // `kubernetes` Service, 6443 direct).
-        net::NetworkPolicyEgressRule { to: None, ports: Some(vec![tcp_port(443), tcp_port(6443)]) }
-    } else {
-        net::NetworkPolicyEgressRule { to: Some(vec![peer_store.clone()]), ports: Some(vec![tcp_port(port)]) }
-    };
-    let mut egress = vec![
-        datastore_or_api,
-        net::NetworkPolicyEgressRule {
-            to: Some(vec![bucket_peer(r, t)]),
-            ports: Some(vec![tcp_port(endpoint_port(&t.endpoint))]),
-        },
-    ];
-    egress.dedup();
-    let ingress = if store.engine == Engine::Redis {
-        vec![net::NetworkPolicyIngressRule {
-            from: Some(vec![peer_store]),
-            ports: Some(vec![tcp_port(REDIS_RESTORE_PORT)]),
-        }]
-    } else {
-        Vec::new()
-    };
-    let mut types = vec!["Egress".to_string()];
-    if !ingress.is_empty() {
-        types.insert(0, "Ingress".into());
+    /// The restore: fetch (mc), then restore (datastore image); or one
+    /// mirror back (mc). Which dump is read from a ConfigMap, so that it can
+    /// be changed without touching the Job (whose template is immutable).
+    fn restore_job(&self, stack: &mut Stack) {
+        let (store, mounts) = (self.store, &self.pieces.mounts);
+        let rname = restore_name(store);
+        let labels = labels(&self.r.platform, &rname, "backup");
+        stack.push(&core::ConfigMap {
+            metadata: meta(&rname, &store.namespace, &labels),
+            data: Some(BTreeMap::from([("BACKUP".to_string(), "latest".to_string())])),
+            ..Default::default()
+        });
+        let which = core::EnvVar {
+            name: "BACKUP".into(),
+            value_from: Some(core::EnvVarSource {
+                config_map_key_ref: Some(core::ConfigMapKeySelector {
+                    name: rname.clone(),
+                    key: "BACKUP".into(),
+                    optional: Some(false),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (init, mut main) = match self.engine.method {
+            Method::Mirror { source, unmirror, .. } => {
+                let env = [self.both_env(), vec![which]].concat();
+                (Vec::new(), container("restore", MC_IMAGE, unmirror_script(source, unmirror), &env, mounts))
+            }
+            Method::Dump { restore, .. } => {
+                let env = [self.bucket_env.clone(), vec![which]].concat();
+                let fetch = container("fetch", MC_IMAGE, fetch_script(), &env, mounts);
+                let init = match &self.hold {
+                    Some(h) => vec![fetch, h.clone()],
+                    None => vec![fetch],
+                };
+                (init, self.store_container("restore", restore, &self.restore_env()))
+            }
+        };
+        if let Some(port) = self.engine.restore_port {
+            main.ports = Some(vec![core::ContainerPort {
+                name: Some("restore".into()),
+                container_port: port.into(),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]);
+        }
+        stack.push(&batch::Job {
+            metadata: meta(&rname, &store.namespace, &labels),
+            spec: Some(self.job_spec(&labels, init, main, 4 * 3600, true)),
+            ..Default::default()
+        });
     }
-    stack.push(&net::NetworkPolicy {
-        metadata: meta(&name, ns, &labels(&r.platform, &name, "network-policy")),
-        spec: Some(net::NetworkPolicySpec {
-            pod_selector: Some(pods_selector(r, store)),
-            policy_types: Some(types),
-            ingress: (!ingress.is_empty()).then_some(ingress),
-            egress: Some(egress),
-        }),
-    });
+
+    /// The restore step's environment: a restore the live server replicates
+    /// from serves on RESTORE_PORT at POD_IP.
+    fn restore_env(&self) -> Vec<core::EnvVar> {
+        let mut env = self.store_env.clone();
+        if let Some(port) = self.engine.restore_port {
+            env.push(env_value("RESTORE_PORT", &port.to_string()));
+            env.push(core::EnvVar {
+                name: "POD_IP".into(),
+                value_from: Some(core::EnvVarSource {
+                    field_ref: Some(core::ObjectFieldSelector {
+                        field_path: "status.podIP".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        env
+    }
+
+    /// Network: DNS comes from the namespace's allow-dns policy; these pods
+    /// reach their datastore (offline: the Kubernetes API) and the bucket,
+    /// and the datastore reaches a restore it replicates from.
+    fn network_policy(&self, t: &BackupTarget, stack: &mut Stack) {
+        let (r, store) = (self.r, self.store);
+        let ns = store.namespace.as_str();
+        let peer_store = net::NetworkPolicyPeer {
+            namespace_selector: Some(ns_selector(ns)),
+            pod_selector: Some(selector(&r.platform, &store.name)),
+            ..Default::default()
+        };
+        let datastore_or_api = if self.engine.offline {
+            // The Kubernetes API, for the hold container: its address is the
+            // cluster's, so only its ports can be opened (443 through the
+            // `kubernetes` Service, 6443 direct).
+            net::NetworkPolicyEgressRule { to: None, ports: Some(vec![tcp_port(443), tcp_port(6443)]) }
+        } else {
+            net::NetworkPolicyEgressRule {
+                to: Some(vec![peer_store.clone()]),
+                ports: Some(vec![tcp_port(store.engine.client_port())]),
+            }
+        };
+        let mut egress = vec![
+            datastore_or_api,
+            net::NetworkPolicyEgressRule {
+                to: Some(vec![bucket_peer(r, t)]),
+                ports: Some(vec![tcp_port(endpoint_port(&t.endpoint))]),
+            },
+        ];
+        egress.dedup();
+        let ingress: Vec<_> = self
+            .engine
+            .restore_port
+            .map(|port| net::NetworkPolicyIngressRule {
+                from: Some(vec![peer_store]),
+                ports: Some(vec![tcp_port(port)]),
+            })
+            .into_iter()
+            .collect();
+        let mut types = vec!["Egress".to_string()];
+        if !ingress.is_empty() {
+            types.insert(0, "Ingress".into());
+        }
+        let name = backup_name(store);
+        stack.push(&net::NetworkPolicy {
+            metadata: meta(&name, ns, &labels(&r.platform, &name, "network-policy")),
+            spec: Some(net::NetworkPolicySpec {
+                pod_selector: Some(pods_selector(r, store)),
+                policy_types: Some(types),
+                ingress: (!ingress.is_empty()).then_some(ingress),
+                egress: Some(egress),
+            }),
+        });
+    }
+
+    fn job_spec(
+        &self,
+        labels: &BTreeMap<String, String>,
+        init: Vec<core::Container>,
+        main: core::Container,
+        deadline: i64,
+        suspend: bool,
+    ) -> batch::JobSpec {
+        // Under Istio the datastores accept mutual TLS only (PeerAuthentication
+        // STRICT), so these pods need a sidecar; a classic one would keep the Job
+        // running forever and start after the init containers that dump. A
+        // native sidecar (an init container that keeps running, Kubernetes 1.28+)
+        // starts first and stops with the Job.
+        let annotations = (self.r.mesh == crate::description::Mesh::Istio)
+            .then(|| BTreeMap::from([("sidecar.istio.io/nativeSidecar".to_string(), "true".to_string())]));
+        let spec = batch::JobSpec {
+            suspend: suspend.then_some(true),
+            backoff_limit: Some(2),
+            active_deadline_seconds: Some(deadline),
+            template: core::PodTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(labels.clone()), annotations, ..Default::default() }),
+                spec: Some(core::PodSpec {
+                    restart_policy: Some("Never".into()),
+                    service_account_name: Some(backup_name(self.store)),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(pod_security(self.store.engine.user())),
+                    init_containers: (!init.is_empty()).then_some(init),
+                    containers: vec![main],
+                    volumes: Some(self.pieces.volumes.clone()),
+                    enable_service_links: Some(false),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        };
+        if self.engine.offline { beside(self.r, self.store, spec) } else { spec }
+    }
 }
 
 /// Requests and a memory limit.
@@ -665,12 +626,13 @@ fn resources(cpu: &str, memory: &str, limit: &str) -> core::ResourceRequirements
     }
 }
 
-/// Neo4j's backup and restore pods: adds to `pieces` the datastore's volume
-/// claim, neo4j-admin's scratch paths, the hold container's marker folder
-/// and its token; pushes the Role and RoleBinding that let the hold
-/// container scale the StatefulSet (and nothing else). Returns the hold
-/// container and the mounts of the containers that run neo4j-admin.
-fn neo4j_pod(
+/// An offline backup's pods: adds to `pieces` the datastore's volume claim,
+/// the engine's scratch paths (its tools write there too), the hold
+/// container's marker folder and its token; pushes the Role and RoleBinding
+/// that let the hold container scale the StatefulSet (and nothing else).
+/// Returns the hold container and the mounts of the containers that read
+/// the volume.
+fn offline_pod(
     r: &Resolved,
     store: &Store,
     pieces: &mut Pieces,
@@ -691,15 +653,15 @@ fn neo4j_pod(
     });
     let mut mounts = vec![core::VolumeMount {
         name: "data".into(),
-        mount_path: super::datastores::data_path(store.engine).into(),
+        mount_path: store.engine.data_path().into(),
         ..Default::default()
     }];
-    // The image's own scratch paths (neo4j-admin writes there too), but /tmp,
-    // which every backup pod mounts already.
+    // The image's own scratch paths, but /tmp, which every backup pod mounts
+    // already.
     let mounted: Vec<String> = pieces.mounts.iter().map(|m| m.mount_path.clone()).collect();
-    let paths = super::datastores::scratch_paths(store.engine).iter().filter(|p| !mounted.iter().any(|m| m == *p));
+    let paths = store.engine.scratch_paths().iter().filter(|p| !mounted.iter().any(|m| m == *p));
     for (i, path) in paths.enumerate() {
-        let (v, m) = scratch(&format!("neo4j-{i}"), path);
+        let (v, m) = scratch(&format!("{}-{i}", store.engine.name()), path);
         pieces.volumes.push(v);
         mounts.push(m);
     }
@@ -791,12 +753,9 @@ fn neo4j_pod(
     (Some(hold), mounts)
 }
 
-/// Neo4j: the pod must run on the node of the datastore's pod, to mount its
-/// ReadWriteOnce volume. Other engines' pods connect over the network.
+/// Offline backups: the pod must run on the node of the datastore's pod, to
+/// mount its ReadWriteOnce volume.
 fn beside(r: &Resolved, store: &Store, mut spec: batch::JobSpec) -> batch::JobSpec {
-    if store.engine != Engine::Neo4j {
-        return spec;
-    }
     let Some(pod) = spec.template.spec.as_mut() else { return spec };
     pod.affinity = Some(core::Affinity {
         pod_affinity: Some(core::PodAffinity {
@@ -851,47 +810,6 @@ fn container(
         security_context: Some(container_security()),
         volume_mounts: Some(mounts.to_vec()),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
-        ..Default::default()
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn job_spec(
-    r: &Resolved,
-    labels: &BTreeMap<String, String>,
-    sa: &str,
-    uid: u32,
-    init: Vec<core::Container>,
-    main: core::Container,
-    pieces: &Pieces,
-    deadline: i64,
-    suspend: bool,
-) -> batch::JobSpec {
-    // Under Istio the datastores accept mutual TLS only (PeerAuthentication
-    // STRICT), so these pods need a sidecar; a classic one would keep the Job
-    // running forever and start after the init containers that dump. A
-    // native sidecar (an init container that keeps running, Kubernetes 1.28+)
-    // starts first and stops with the Job.
-    let annotations = (r.mesh == crate::description::Mesh::Istio)
-        .then(|| BTreeMap::from([("sidecar.istio.io/nativeSidecar".to_string(), "true".to_string())]));
-    batch::JobSpec {
-        suspend: suspend.then_some(true),
-        backoff_limit: Some(2),
-        active_deadline_seconds: Some(deadline),
-        template: core::PodTemplateSpec {
-            metadata: Some(ObjectMeta { labels: Some(labels.clone()), annotations, ..Default::default() }),
-            spec: Some(core::PodSpec {
-                restart_policy: Some("Never".into()),
-                service_account_name: Some(sa.into()),
-                automount_service_account_token: Some(false),
-                security_context: Some(pod_security(uid)),
-                init_containers: (!init.is_empty()).then_some(init),
-                containers: vec![main],
-                volumes: Some(pieces.volumes.clone()),
-                enable_service_links: Some(false),
-                ..Default::default()
-            }),
-        },
         ..Default::default()
     }
 }

@@ -114,7 +114,7 @@ fn target_ports(r: &Resolved, target: &str) -> Option<(String, Vec<u16>)> {
     if let Some(s) = r.service(target) {
         return Some((s.namespace.clone(), s.ports.iter().map(|p| p.port).collect()));
     }
-    r.datastore(target).map(|d| (d.namespace.clone(), vec![super::datastores::client_port(d.engine)]))
+    r.datastore(target).map(|d| (d.namespace.clone(), vec![d.engine.client_port()]))
 }
 
 fn policy(
@@ -303,7 +303,7 @@ fn service_egress(r: &Resolved, s: &Svc) -> Vec<net::NetworkPolicyEgressRule> {
 /// and Prometheus (with `metrics: true`); out as its backups need. None when
 /// nothing connects.
 fn datastore_policy(r: &Resolved, d: &Store, clients: &Clients) -> Option<net::NetworkPolicy> {
-    let port = super::datastores::client_port(d.engine);
+    let port = d.engine.client_port();
     // Backup and restore pods connect too (and a Redis restore is a sync
     // from the restore pod).
     let (backup_in, backup_out) = super::backup::datastore_rules(r, d);

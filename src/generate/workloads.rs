@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 use crate::description::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
-use crate::description::{AccessMode, Engine, ExternalProtocol, Mesh, Protocol};
+use crate::description::{AccessMode, ExternalProtocol, Mesh, Protocol};
 
 /// One Namespace per namespace in use, enforcing Pod Security "restricted".
 pub fn namespaces(r: &Resolved, stack: &mut Stack) {
@@ -334,50 +334,14 @@ pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
         let p = env_prefix(target);
         if let Some(store) = r.datastore(target) {
             let secret = format!("{}-credentials", store.name);
-            let host = fqdn(&store.name, &store.namespace);
-            let port = super::datastores::client_port(store.engine);
-            config.insert(format!("{p}_HOST"), host);
-            config.insert(format!("{p}_PORT"), port.to_string());
+            config.insert(format!("{p}_HOST"), fqdn(&store.name, &store.namespace));
+            config.insert(format!("{p}_PORT"), store.engine.client_port().to_string());
             // Secrets cannot be read across namespaces: the client's namespace
             // gets its own copy, built from the same git-ignored file.
             secrets.push(super::datastores::credentials(store, &svc.namespace));
-            let keys = super::datastores::credential_keys(store.engine);
-            match store.engine {
-                Engine::Postgres => {
-                    config.insert(format!("{p}_DATABASE"), store.database.clone());
-                    env.push(env_secret(&format!("{p}_USER"), &secret, keys[0]));
-                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[1]));
-                    env.push(env_value(
-                        &format!("{p}_URL"),
-                        &format!("postgresql://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/$({p}_DATABASE)"),
-                    ));
-                }
-                Engine::Redis => {
-                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[0]));
-                    env.push(env_value(
-                        &format!("{p}_URL"),
-                        &format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0"),
-                    ));
-                }
-                Engine::Neo4j => {
-                    config.insert(format!("{p}_USER"), "neo4j".into());
-                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[0]));
-                    env.push(env_value(&format!("{p}_URI"), &format!("bolt://$({p}_HOST):$({p}_PORT)")));
-                }
-                Engine::Minio => {
-                    env.push(env_secret(&format!("{p}_ACCESS_KEY"), &secret, keys[0]));
-                    env.push(env_secret(&format!("{p}_SECRET_KEY"), &secret, keys[1]));
-                    env.push(env_value(&format!("{p}_ENDPOINT"), &format!("http://$({p}_HOST):$({p}_PORT)")));
-                }
-                Engine::Rabbitmq => {
-                    env.push(env_secret(&format!("{p}_USER"), &secret, keys[0]));
-                    env.push(env_secret(&format!("{p}_PASSWORD"), &secret, keys[1]));
-                    env.push(env_value(
-                        &format!("{p}_URL"),
-                        &format!("amqp://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/"),
-                    ));
-                }
-            }
+            let w = store.engine.wiring(&p, &super::datastores::instance(store));
+            config.extend(w.config);
+            env.extend(w.env.iter().map(|e| super::datastores::env_var(e, &secret)));
         } else if let Some(other) = r.service(target) {
             if let Some(port) = other.ports.first() {
                 let host = fqdn(&other.name, &other.namespace);

@@ -167,42 +167,9 @@ impl Declared {
     }
 }
 
-/// Images of well-known datastores (the repository's last path segment).
-const DATASTORE_IMAGES: &[&str] = &[
-    "postgres",
-    "postgresql",
-    "redis",
-    "valkey",
-    "mysql",
-    "mariadb",
-    "mongo",
-    "mongodb",
-    "neo4j",
-    "minio",
-    "rabbitmq",
-    "kafka",
-    "zookeeper",
-    "elasticsearch",
-    "opensearch",
-    "cassandra",
-    "etcd",
-    "memcached",
-    "clickhouse",
-    "nats",
-    "cockroach",
-    "influxdb",
-    "timescaledb",
-    "qdrant",
-    "weaviate",
-    "milvus",
-];
-
 /// The datastore engine an image runs, by its repository name.
 fn engine(image: &str) -> Option<&'static str> {
-    let repo = image.split(['@']).next().unwrap_or(image);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
-    DATASTORE_IMAGES.iter().copied().find(|d| name == *d || name.starts_with(&format!("{d}-")))
+    crate::engines::by_image(image).map(|k| k.name)
 }
 
 /// Builds the graph of loaded manifests (plus what a description declares).

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::DATASTORE_INTERVAL;
 use crate::description::resolve::{Resolved, Svc};
-use crate::generate::datastores::{Scrape, store_scrape};
+use crate::engines::Scrape;
+use crate::generate::datastores::store_scrape;
 use crate::generate::{Object, Stack, labels, selector_labels};
 
 /// Pushes the monitors, and the PrometheusRule holding `rules` unless there

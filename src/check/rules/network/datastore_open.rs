@@ -17,9 +17,10 @@ static META: Meta = Meta {
     summary: "a datastore accepts connections from every pod: no NetworkPolicy restricts its ingress",
     what: "Finds the datastores among the long-running workloads (Deployments, StatefulSets, DaemonSets, \
            ReplicaSets, Pods): a container whose image is a known datastore (postgres, mysql, mariadb, redis, \
-           valkey, mongo, neo4j, minio, rabbitmq, cassandra, elasticsearch, opensearch, etcd, memcached, \
-           kafka, zookeeper, clickhouse, cockroach, couchdb, influxdb, nats), on its declared client port (or \
-           the engine's usual port when it declares none), or a StatefulSet container declaring a usual \
+           valkey, keydb, mongo, neo4j, minio, rabbitmq, cassandra, elasticsearch, opensearch, etcd, memcached, \
+           kafka, zookeeper, clickhouse, cockroach, couchdb, influxdb, nats, qdrant, weaviate, milvus, and their \
+           variants such as `redis-cluster`, but not `NAME-exporter`), on its declared client port (or the \
+           engine's usual port when it declares none), or a StatefulSet container declaring a usual \
            datastore port (5432, 3306, 6379, 27017, 7687, 9000, 5672, 9042, 9200, 2379, 11211, 9092, 2181, \
            26257, 5984, 8086, 4222). Reported when its namespace has NetworkPolicies but none isolates the \
            datastore for ingress (a namespace without any policy is KP402's finding), and at each ingress \
@@ -89,48 +90,13 @@ spec:
 "#,
 };
 
-/// Datastore images (the last path segment, without tag) and their client port.
-const ENGINES: &[(&str, i64)] = &[
-    ("postgres", 5432),
-    ("postgresql", 5432),
-    ("postgis", 5432),
-    ("timescaledb", 5432),
-    ("mysql", 3306),
-    ("mysql-server", 3306),
-    ("mariadb", 3306),
-    ("redis", 6379),
-    ("redis-stack-server", 6379),
-    ("valkey", 6379),
-    ("keydb", 6379),
-    ("mongo", 27017),
-    ("mongodb", 27017),
-    ("neo4j", 7687),
-    ("minio", 9000),
-    ("rabbitmq", 5672),
-    ("cassandra", 9042),
-    ("elasticsearch", 9200),
-    ("opensearch", 9200),
-    ("etcd", 2379),
-    ("memcached", 11211),
-    ("kafka", 9092),
-    ("zookeeper", 2181),
-    ("clickhouse-server", 8123),
-    ("cockroach", 26257),
-    ("couchdb", 5984),
-    ("influxdb", 8086),
-    ("nats", 4222),
-];
-
 /// Ports that, declared by a StatefulSet, say "datastore".
 const PORTS: &[i64] =
     &[5432, 3306, 6379, 27017, 7687, 9000, 5672, 9042, 9200, 2379, 11211, 9092, 2181, 26257, 5984, 8086, 4222];
 
 /// The datastore engine an image runs, with its client port.
 fn engine(image: &str) -> Option<(&'static str, i64)> {
-    let image = image.split('@').next().unwrap_or(image);
-    let last = image.rsplit('/').next().unwrap_or(image);
-    let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
-    ENGINES.iter().find(|(n, _)| *n == name).copied()
+    crate::engines::by_image(image).map(|k| (k.name, i64::from(k.client_port)))
 }
 
 impl Check for DatastoreOpen {

@@ -1,0 +1,503 @@
+//! Datastore engines as data. Each file holds everything kubeproof knows
+//! about one engine — image and version, user, ports, data and scratch
+//! paths, default resources, probes, metrics, how client services connect,
+//! backup and restore, the runbook's words, and the image names that run it
+//! — and the registry below lists them. The description resolves `engine:`
+//! here; generators, checks and `graph` ask an [`Engine`]; none matches on
+//! names.
+//!
+//! Adding an engine is one new file implementing [`Definition`] and one
+//! registry line. This layer sits below the description and the generators:
+//! it speaks in primitives and the small structs declared here.
+
+mod others;
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::LazyLock;
+
+use crate::model::quantity::{Bytes, Cpu};
+
+/// Declares each engine's module and lists it, in the order the JSON Schema
+/// lists the names (the order of this list).
+macro_rules! registry {
+    ($($module:ident::$engine:ident),* $(,)?) => {
+        $(mod $module;)*
+        static REGISTRY: &[&dyn Definition] = &[$(&$module::$engine),*];
+    };
+}
+
+registry! {
+    postgres::Postgres,
+    redis::Redis,
+    neo4j::Neo4j,
+    minio::Minio,
+    rabbitmq::Rabbitmq,
+}
+
+/// Everything kubeproof knows about one engine. The methods with a default
+/// are capabilities an engine may lack.
+pub trait Definition: Sync {
+    /// The `engine:` value of a description; also the server container's name.
+    fn name(&self) -> &'static str;
+    /// The official image, and the version used when the description gives none.
+    fn image(&self) -> Image;
+    /// Image repository names that run this engine, for reading manifests:
+    /// the last path segment without tag; `NAME-…` variants match too
+    /// (`bitnami/redis-cluster`).
+    fn images(&self) -> &'static [&'static str];
+    /// The UID and GID the image's server runs as.
+    fn user(&self) -> u32;
+    /// The server's ports; the first is the one clients connect to.
+    fn ports(&self) -> &'static [Port];
+    /// Where the engine keeps its data (the volume's mount path).
+    fn data_path(&self) -> &'static str;
+    /// Paths the server writes besides its data (emptyDirs, as the root
+    /// filesystem is read-only).
+    fn scratch_paths(&self) -> &'static [&'static str];
+    /// Keys of the credentials Secret; its env file lists them.
+    fn credential_keys(&self) -> &'static [&'static str];
+    /// CPU and memory requests when the description gives none.
+    fn default_requests(&self) -> (Cpu, Bytes);
+    /// The server container: environment, command and probes.
+    fn server(&self, d: &Instance) -> Server;
+    /// What a client service gets besides `PREFIX_HOST` and `PREFIX_PORT`
+    /// (`prefix` is the datastore's name as a variable prefix).
+    fn wiring(&self, prefix: &str, d: &Instance) -> Wiring;
+    /// The Prometheus endpoint, or why there is none.
+    fn metrics(&self) -> Result<Metrics, &'static str> {
+        Err("kubeproof knows no Prometheus endpoint for it")
+    }
+    /// Dumps and restores, or why there are none.
+    fn backup(&self) -> Result<Backup, NoBackup> {
+        Err(NoBackup { why: "kubeproof writes no dump job for it yet", note: None })
+    }
+
+    /// The port clients connect to.
+    fn client_port(&self) -> u16 {
+        self.ports().first().map_or(0, |p| p.number)
+    }
+}
+
+/// One engine of the registry. Compared, hashed and shown by name; its
+/// knowledge is reached through `Deref` to its [`Definition`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Engine {
+    name: &'static str,
+}
+
+impl Engine {
+    /// Compatibility for `generate/monitoring.rs`'s `DatastoreDown` match,
+    /// until it asks `metrics()?.down`; nothing else may name engines.
+    #[allow(non_upper_case_globals)]
+    pub const Postgres: Engine = Engine { name: "postgres" };
+    /// See [`Engine::Postgres`].
+    #[allow(non_upper_case_globals)]
+    pub const Redis: Engine = Engine { name: "redis" };
+
+    /// Every engine, in registry order.
+    pub fn all() -> impl Iterator<Item = Engine> {
+        REGISTRY.iter().map(|d| Engine { name: d.name() })
+    }
+
+    /// The engine written `name` in a description.
+    pub fn by_name(name: &str) -> Option<Engine> {
+        Engine::all().find(|e| e.name == name)
+    }
+
+    /// The names of every engine, in registry order.
+    pub fn names() -> &'static [&'static str] {
+        static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| Engine::all().map(|e| e.name).collect());
+        &NAMES
+    }
+
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.name
+    }
+
+    fn definition(&self) -> &'static dyn Definition {
+        // Engines are made from the registry only (the field is private).
+        match REGISTRY.iter().find(|d| d.name() == self.name) {
+            Some(d) => *d,
+            None => unreachable!("engine `{}` is not in the registry", self.name),
+        }
+    }
+}
+
+impl Deref for Engine {
+    type Target = dyn Definition;
+
+    fn deref(&self) -> &Self::Target {
+        self.definition()
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+// ---------------------------------------------------------------- images
+
+/// A datastore recognised by its image in manifests: an engine kubeproof
+/// generates, or one of the others it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    /// The engine's name (`postgres` for `bitnami/postgresql` too).
+    pub name: &'static str,
+    /// The port its clients connect to.
+    pub client_port: u16,
+}
+
+/// The datastore an image runs, by its repository's last path segment
+/// (registry, tag and digest ignored): a name an engine lists, or that name
+/// followed by `-` and a variant (`redis-cluster`, `postgresql-repmgr`) —
+/// but `NAME-exporter`, the Prometheus exporter named after it.
+pub fn by_image(image: &str) -> Option<Known> {
+    let repo = image.split('@').next().unwrap_or(image);
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
+    let runs = |images: &[&str]| {
+        images.iter().any(|i| match name.strip_prefix(i) {
+            Some("") => true,
+            Some(variant) => variant.starts_with('-') && variant != "-exporter",
+            None => false,
+        })
+    };
+    REGISTRY
+        .iter()
+        .find(|d| runs(d.images()))
+        .map(|d| Known { name: d.name(), client_port: d.client_port() })
+        .or_else(|| others::OTHERS.iter().find(|o| runs(o.images)).map(|o| o.known))
+}
+
+// ---------------------------------------------------------------- shapes
+
+/// An image repository and its default tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Image {
+    pub repository: &'static str,
+    /// Used when the description gives no `version`.
+    pub version: &'static str,
+}
+
+impl Image {
+    /// `REPOSITORY:VERSION`, the given version or the default.
+    pub fn reference(&self, version: Option<&str>) -> String {
+        format!("{}:{}", self.repository, version.unwrap_or(self.version))
+    }
+}
+
+/// A server port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port {
+    pub name: &'static str,
+    pub number: u16,
+    /// Speaks HTTP (the Service port's `appProtocol`).
+    pub http: bool,
+}
+
+impl Port {
+    pub const fn tcp(name: &'static str, number: u16) -> Port {
+        Port { name, number, http: false }
+    }
+
+    pub const fn http(name: &'static str, number: u16) -> Port {
+        Port { name, number, http: true }
+    }
+}
+
+/// One datastore of an engine, for the settings and texts that name it.
+#[derive(Debug, Clone)]
+pub struct Instance<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    /// Its client Service's DNS name.
+    pub host: String,
+    /// The database name (postgres; others ignore it).
+    pub database: &'a str,
+}
+
+/// An environment variable of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Env {
+    /// A literal value; `$(NAME)` refers to an earlier variable.
+    Value { name: String, value: String },
+    /// A key of the datastore's credentials Secret.
+    Secret { name: String, key: &'static str },
+}
+
+impl Env {
+    pub fn value(name: impl Into<String>, value: impl Into<String>) -> Env {
+        Env::Value { name: name.into(), value: value.into() }
+    }
+
+    pub fn secret(name: impl Into<String>, key: &'static str) -> Env {
+        Env::Secret { name: name.into(), key }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Env::Value { name, .. } | Env::Secret { name, .. } => name,
+        }
+    }
+}
+
+/// How the server container runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub env: Vec<Env>,
+    /// The image's entrypoint when `None`.
+    pub command: Option<&'static [&'static str]>,
+    pub args: Option<&'static [&'static str]>,
+    pub liveness: Probe,
+    /// Also the startup probe, with a longer allowance.
+    pub readiness: Probe,
+}
+
+/// A probe: a check and how often it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub check: Check,
+    pub period: i32,
+    pub timeout: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// A shell command (`sh -c`: Kubernetes does not expand `$VAR` in probes).
+    Exec(&'static str),
+    /// A TCP connection to the named port.
+    Tcp(&'static str),
+    /// An HTTP GET of `path` on the named port.
+    Http { path: &'static str, port: &'static str },
+}
+
+/// What a client service gets: ConfigMap settings and environment variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wiring {
+    pub config: Vec<(String, String)>,
+    pub env: Vec<Env>,
+}
+
+/// A Prometheus endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Metrics {
+    pub scrape: Scrape,
+    /// The sidecar that serves the endpoint; `None`: the server itself does.
+    pub exporter: Option<Exporter>,
+    /// Settings the server needs to serve the endpoint.
+    pub server_env: &'static [(&'static str, &'static str)],
+    /// The series that says the engine is down, and what it means.
+    pub down: Down,
+}
+
+/// Where Prometheus scrapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scrape {
+    /// The pod (and Service) port's name.
+    pub port_name: &'static str,
+    pub port: u16,
+    pub path: &'static str,
+}
+
+/// An exporter sidecar reading the engine over localhost.
+#[derive(Debug, Clone, Copy)]
+pub struct Exporter {
+    pub name: &'static str,
+    pub image: &'static str,
+    /// Path that answers without querying the datastore (liveness).
+    pub health: &'static str,
+    /// Its environment: how it reaches and logs into the engine.
+    pub env: fn(&Instance) -> Vec<Env>,
+}
+
+/// The `DatastoreDown` alert's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Down {
+    /// 0 (or absent) when the engine is down.
+    pub metric: &'static str,
+    /// What 0 means, in the alert's description.
+    pub what: &'static str,
+}
+
+impl Down {
+    /// An endpoint the server serves itself: `up` of its scrape.
+    pub const SCRAPE: Down =
+        Down { metric: "up", what: "Prometheus cannot scrape the server's metrics endpoint (up 0)" };
+}
+
+/// Backups of an engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Backup {
+    pub method: Method,
+    /// The environment of the containers on the datastore's side (the
+    /// dump and restore steps, or the mirror), besides `BACKUP_DIR`.
+    pub env: fn(&Instance) -> Vec<Env>,
+    /// The engine dumps only a stopped database from its volume: the backup
+    /// and restore pods stop the StatefulSet, run beside its pod and mount
+    /// its volume (the image needs sh, wget and jq for that). Otherwise
+    /// they connect to the client port.
+    pub offline: bool,
+    /// The restore serves the dump on this port of its pod and the live
+    /// server replicates from it.
+    pub restore_port: Option<u16>,
+    /// Requests and memory limit of the datastore-side containers, when the
+    /// default is too small.
+    pub resources: Option<Sizes>,
+    /// The runbook's restore section: what a restore does, and the command
+    /// that checks the data after it.
+    pub runbook: fn(&Instance) -> RestoreText,
+}
+
+/// How dumps are taken and restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The engine's own image writes one file into `$BACKUP_DIR` (named
+    /// `TIMESTAMP.EXTENSION`), which `mc` uploads; a restore fetches one
+    /// and the image loads it. The scripts are POSIX sh bodies.
+    Dump { extension: &'static str, dump: &'static str, restore: &'static str },
+    /// `mc` copies the engine's objects (S3 API) to a timestamped prefix and
+    /// back: `source` sets the alias `source`, `mirror` copies to
+    /// `target/$DEST/STAMP/`, `unmirror` copies `$BACKUP` back.
+    Mirror { source: &'static str, mirror: &'static str, unmirror: &'static str },
+}
+
+impl Method {
+    /// The file extension of a dump (`None`: a folder of objects).
+    pub fn extension(&self) -> Option<&'static str> {
+        match self {
+            Method::Dump { extension, .. } => Some(extension),
+            Method::Mirror { .. } => None,
+        }
+    }
+}
+
+/// Requests and a memory limit, as Kubernetes quantities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub cpu: &'static str,
+    pub memory: &'static str,
+    pub limit: &'static str,
+}
+
+/// The engine's part of a restore section of the runbook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreText {
+    /// What the restore does to the data.
+    pub what: String,
+    /// The command that checks the data afterwards.
+    pub check: String,
+}
+
+/// Why an engine has no backups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoBackup {
+    /// The error for a description that asks for one.
+    pub why: &'static str,
+    /// Said in the runbook beside a datastore without backups.
+    pub note: Option<&'static str>,
+}
+
+const MI: u64 = 1024 * 1024;
+
+/// A datastore for the engines' unit tests.
+#[cfg(test)]
+fn sample() -> Instance<'static> {
+    Instance { name: "orders", namespace: "shop", host: "orders.shop.svc.cluster.local".into(), database: "orders" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_registry_order() {
+        // The JSON Schema lists them in this order; new engines come after.
+        assert!(Engine::names().starts_with(&["postgres", "redis", "neo4j", "minio", "rabbitmq"]));
+        assert_eq!(Engine::by_name("redis").map(Engine::name), Some("redis"));
+        assert_eq!(Engine::by_name("postgress"), None);
+    }
+
+    #[test]
+    fn compatibility_constants_name_registered_engines() {
+        assert_eq!(Engine::by_name("postgres"), Some(Engine::Postgres));
+        assert_eq!(Engine::by_name("redis"), Some(Engine::Redis));
+    }
+
+    #[test]
+    fn every_engine_is_complete() {
+        for e in Engine::all() {
+            assert!(!e.ports().is_empty(), "{e}: a client port");
+            assert!(!e.images().is_empty(), "{e}: image names");
+            assert!(!e.credential_keys().is_empty(), "{e}: credentials");
+            assert_eq!(by_image(&e.image().reference(None)).map(|k| k.name), Some(e.name()), "{e}: its own image");
+        }
+    }
+
+    #[test]
+    fn every_engine_is_consistent() {
+        let d = sample();
+        for e in Engine::all() {
+            let server = e.server(&d);
+            let ports: Vec<&str> = e.ports().iter().map(|p| p.name).collect();
+            for p in [server.liveness, server.readiness] {
+                if let Check::Tcp(port) | Check::Http { port, .. } = p.check {
+                    assert!(ports.contains(&port), "{e}: probe on undeclared port {port}");
+                }
+            }
+            // Every secret a container reads is a key the env file lists.
+            let mut envs = vec![server.env, e.wiring("P", &d).env];
+            if let Ok(m) = e.metrics() {
+                envs.extend(m.exporter.map(|x| (x.env)(&d)));
+                if m.exporter.is_none() {
+                    assert!(ports.contains(&m.scrape.port_name), "{e}: scrapes its own port");
+                }
+            }
+            if let Ok(b) = e.backup() {
+                envs.push((b.env)(&d));
+            }
+            for env in envs.iter().flatten() {
+                if let Env::Secret { key, .. } = env {
+                    assert!(e.credential_keys().contains(key), "{e}: {key} is not a credential key");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dumps_are_named_by_their_extension() {
+        for e in Engine::all() {
+            let Ok(Backup { method: Method::Dump { extension, dump, restore }, .. }) = e.backup() else { continue };
+            assert!(dump.contains(&format!("$(date -u +%Y%m%dT%H%M%SZ).{extension}\"")), "{e}: {dump}");
+            assert!(restore.contains(&format!("\"$BACKUP_DIR\"/*.{extension})")), "{e}: {restore}");
+        }
+    }
+
+    #[test]
+    fn images_by_last_segment_and_variants() {
+        let name = |i: &str| by_image(i).map(|k| k.name);
+        assert_eq!(name("docker.io/library/postgres:16.4"), Some("postgres"));
+        assert_eq!(name("bitnami/postgresql@sha256:0123"), Some("postgres"));
+        assert_eq!(name("bitnami/redis-cluster:7"), Some("redis"));
+        assert_eq!(name("registry:5000/team/Redis"), Some("redis"));
+        assert_eq!(name("ghcr.io/acme/api:1.0"), None);
+        assert_eq!(name("ghcr.io/acme/redisx"), None);
+        assert_eq!(name("quay.io/prometheuscommunity/postgres-exporter:v0.15.0"), None);
+        assert_eq!(name("bitnami/redis-exporter"), None);
+        assert_eq!(name("bitnami/postgresql-repmgr"), Some("postgres"));
+        assert_eq!(by_image("mysql:8"), Some(Known { name: "mysql", client_port: 3306 }));
+        assert_eq!(by_image("bitnami/mongodb"), Some(Known { name: "mongo", client_port: 27017 }));
+    }
+}
