@@ -17,7 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("description", &["diag", "model", "engines"]),
     ("generate", &["diag", "model", "engines", "description"]),
     ("emit", &["diag", "model", "engines", "description", "generate"]),
-    ("check", &["diag", "model"]),
+    ("check", &["diag", "model", "engines"]),
     ("build", &["diag", "model", "engines", "description", "generate", "emit", "check"]),
     ("reach", &["diag", "model"]),
     ("graph", &["diag", "model", "engines", "description"]),

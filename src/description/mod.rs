@@ -15,6 +15,7 @@ pub mod telemetry;
 pub mod traffic;
 mod validate;
 mod value;
+pub mod wiring;
 
 use std::collections::BTreeMap;
 

@@ -410,7 +410,7 @@ fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<(), Vec<Diagn
     let mut errors = Vec::new();
     for svc in &r.services {
         let pos = p.services.keys().find(|k| k.as_str() == svc.name).map_or(Pos::UNKNOWN, |k| k.pos());
-        let wired = crate::generate::workloads::wiring(r, svc);
+        let wired = super::wiring::wiring(r, svc);
         let reserved = std::iter::once("LOG_LEVEL").chain(wired.names());
         for name in reserved {
             let clash = if svc.secrets.iter().any(|s| s == name) {

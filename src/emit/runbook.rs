@@ -10,7 +10,7 @@ use std::fmt::Write;
 use crate::description::resolve::{Resolved, Store};
 use crate::engines::Backup;
 use crate::generate::backup::{self, restore_title};
-use crate::generate::datastores::instance;
+
 use crate::generate::{RunbookSection, Stack};
 
 /// The runbook: the sections of `stacks` (the base first), then the backup
@@ -180,7 +180,7 @@ fn restore_section(
         Some((head, tail)) => format!("{head}/{env_dir}{tail}"),
         None => dest,
     };
-    let text = (engine.runbook)(&instance(d));
+    let text = (engine.runbook)(&d.instance());
     let _ = writeln!(s, "{}\n", text.what);
     let clients: Vec<&str> =
         r.services.iter().filter(|c| c.uses.iter().any(|u| u == name)).map(|c| c.name.as_str()).collect();

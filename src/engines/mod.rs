@@ -87,14 +87,6 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Compatibility for `generate/monitoring.rs`'s `DatastoreDown` match,
-    /// until it asks `metrics()?.down`; nothing else may name engines.
-    #[allow(non_upper_case_globals)]
-    pub const Postgres: Engine = Engine { name: "postgres" };
-    /// See [`Engine::Postgres`].
-    #[allow(non_upper_case_globals)]
-    pub const Redis: Engine = Engine { name: "redis" };
-
     /// Every engine, in registry order.
     pub fn all() -> impl Iterator<Item = Engine> {
         REGISTRY.iter().map(|d| Engine { name: d.name() })
@@ -428,12 +420,6 @@ mod tests {
         assert!(Engine::names().starts_with(&["postgres", "redis", "neo4j", "minio", "rabbitmq"]));
         assert_eq!(Engine::by_name("redis").map(Engine::name), Some("redis"));
         assert_eq!(Engine::by_name("postgress"), None);
-    }
-
-    #[test]
-    fn compatibility_constants_name_registered_engines() {
-        assert_eq!(Engine::by_name("postgres"), Some(Engine::Postgres));
-        assert_eq!(Engine::by_name("redis"), Some(Engine::Redis));
     }
 
     #[test]

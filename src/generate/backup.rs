@@ -28,7 +28,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelecto
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
-use super::datastores::{env_var, instance};
+use super::datastores::env_var;
 use super::*;
 use crate::description::resolve::{BackupTarget, Resolved, Store, StoreBackup};
 use crate::engines::{Backup, Engine, Method, Sizes};
@@ -370,7 +370,7 @@ impl<'a> Pods<'a> {
             env_value("HOME", "/tmp"),
         ];
         let mut store_env = vec![env_value("BACKUP_DIR", BACKUP_DIR)];
-        store_env.extend((engine.env)(&instance(store)).iter().map(|e| env_var(e, &secret)));
+        store_env.extend((engine.env)(&store.instance()).iter().map(|e| env_var(e, &secret)));
         let (v_backup, m_backup) = scratch("backup", BACKUP_DIR);
         let (v_tmp, m_tmp) = scratch("tmp", "/tmp");
         // The dump may be as large as the data.

@@ -13,21 +13,11 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::*;
 use crate::description::resolve::{LimitsR, Requests, Resolved, Store};
 use crate::description::{Bytes, Cpu};
-use crate::engines::{self, Check, Env, Instance, Port, Scrape};
+use crate::engines::{self, Check, Env, Port, Scrape};
 
 /// The scrape endpoint of `store` when it has `metrics: true`.
 pub fn store_scrape(store: &Store) -> Option<Scrape> {
     if store.metrics { store.engine.metrics().ok().map(|m| m.scrape) } else { None }
-}
-
-/// `store` as its engine sees it.
-pub fn instance(store: &Store) -> Instance<'_> {
-    Instance {
-        name: &store.name,
-        namespace: &store.namespace,
-        host: fqdn(&store.name, &store.namespace),
-        database: &store.database,
-    }
 }
 
 /// An engine's environment variable; secret keys are read from `secret`.
@@ -129,7 +119,7 @@ fn server_container(store: &Store, secret: &str) -> (core::Container, Vec<core::
         volumes.push(v);
         mounts.push(m);
     }
-    let server = engine.server(&instance(store));
+    let server = engine.server(&store.instance());
     let mut env = env_vars(&server.env, secret);
     if store.metrics
         && let Ok(m) = engine.metrics()
@@ -273,7 +263,7 @@ fn exporter_container(store: &Store, secret: &str) -> Option<core::Container> {
             protocol: Some("TCP".into()),
             ..Default::default()
         }]),
-        env: Some(env_vars(&(x.env)(&instance(store)), secret)),
+        env: Some(env_vars(&(x.env)(&store.instance()), secret)),
         resources: Some(resources(
             &Requests { cpu: Cpu::from_millis(50), memory: Bytes(64 * MI) },
             &LimitsR { cpu: None, memory: Bytes(128 * MI) },

@@ -290,15 +290,8 @@ pub fn env_value(name: &str, value: &str) -> core::EnvVar {
     core::EnvVar { name: name.into(), value: Some(value.into()), ..Default::default() }
 }
 
-/// `health-db` → `HEALTH_DB`: the prefix of connection variables.
-pub fn env_prefix(name: &str) -> String {
-    name.to_ascii_uppercase().replace(['-', '.'], "_")
-}
-
-/// In-cluster DNS name of a Service.
-pub fn fqdn(name: &str, namespace: &str) -> String {
-    format!("{name}.{namespace}.svc.cluster.local")
-}
+pub use crate::description::wiring::env_prefix;
+pub use crate::model::hosts::fqdn;
 
 /// A short content hash for pod-template annotations: pods roll when the
 /// configuration they read changes.

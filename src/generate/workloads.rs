@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 use crate::description::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
-use crate::description::{AccessMode, ExternalProtocol, Mesh, Protocol};
+use crate::description::{AccessMode, Mesh, Protocol};
 
 /// One Namespace per namespace in use, enforcing Pod Security "restricted".
 pub fn namespaces(r: &Resolved, stack: &mut Stack) {
@@ -307,7 +307,7 @@ fn app_protocol(p: Protocol) -> Option<&'static str> {
     }
 }
 
-/// Connection settings for each `uses` edge: host and port in the ConfigMap,
+/// [`crate::description::wiring`] as Kubernetes writes it: host and port in the ConfigMap,
 /// credentials as secret references, URLs composed from both by Kubernetes'
 /// `$(VAR)` expansion so the password is never written down.
 pub struct Wiring {
@@ -319,57 +319,18 @@ pub struct Wiring {
     pub secrets: Vec<SecretSource>,
 }
 
-impl Wiring {
-    /// Every variable name the wiring sets.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.config.keys().map(String::as_str).chain(self.env.iter().map(|e| e.name.as_str()))
-    }
-}
-
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
-    let mut config = BTreeMap::new();
-    let mut env = Vec::new();
-    let mut secrets = Vec::new();
-    for target in &svc.uses {
-        let p = env_prefix(target);
-        if let Some(store) = r.datastore(target) {
-            let secret = format!("{}-credentials", store.name);
-            config.insert(format!("{p}_HOST"), fqdn(&store.name, &store.namespace));
-            config.insert(format!("{p}_PORT"), store.engine.client_port().to_string());
-            // Secrets cannot be read across namespaces: the client's namespace
-            // gets its own copy, built from the same git-ignored file.
-            secrets.push(super::datastores::credentials(store, &svc.namespace));
-            let w = store.engine.wiring(&p, &super::datastores::instance(store));
-            config.extend(w.config);
-            env.extend(w.env.iter().map(|e| super::datastores::env_var(e, &secret)));
-        } else if let Some(other) = r.service(target) {
-            if let Some(port) = other.ports.first() {
-                let host = fqdn(&other.name, &other.namespace);
-                let scheme = match port.protocol {
-                    Protocol::Http => Some("http"),
-                    Protocol::Websocket => Some("ws"),
-                    Protocol::Grpc | Protocol::Tcp => None,
-                };
-                if let Some(scheme) = scheme {
-                    config.insert(format!("{p}_URL"), format!("{scheme}://{host}:{}", port.service_port));
-                }
-                config.insert(format!("{p}_HOST"), host);
-                config.insert(format!("{p}_PORT"), port.service_port.to_string());
-            }
-        } else if let Some(ext) = r.external(target) {
-            config.insert(format!("{p}_HOST"), ext.host.clone());
-            config.insert(format!("{p}_PORT"), ext.port.to_string());
-            if ext.protocol == ExternalProtocol::Https {
-                let url = if ext.port == 443 {
-                    format!("https://{}", ext.host)
-                } else {
-                    format!("https://{}:{}", ext.host, ext.port)
-                };
-                config.insert(format!("{p}_URL"), url);
-            }
-        }
+    let w = crate::description::wiring::wiring(r, svc);
+    Wiring {
+        env: w.env.iter().map(|(e, secret)| super::datastores::env_var(e, secret)).collect(),
+        secrets: w
+            .credentials
+            .iter()
+            .filter_map(|d| r.datastore(d))
+            .map(|store| super::datastores::credentials(store, &svc.namespace))
+            .collect(),
+        config: w.config,
     }
-    Wiring { config, env, secrets }
 }
 
 pub fn probe(p: &ProbeR) -> core::Probe {

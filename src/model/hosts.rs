@@ -152,6 +152,11 @@ pub fn service_of(cx: &super::Manifests, h: &HostRef, ns: &str) -> Option<(usize
     }
 }
 
+/// In-cluster DNS name of a Service.
+pub fn fqdn(name: &str, namespace: &str) -> String {
+    format!("{name}.{namespace}.svc.cluster.local")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use super::rules::anchor;
 use crate::description::Engine;
 use crate::description::alerts::Severity;
 use crate::description::resolve::Resolved;
+use crate::engines::Down;
 use crate::generate::backup::{restore_title, supported};
 use crate::generate::datastores::store_scrape;
 
@@ -46,12 +47,8 @@ pub(super) fn watched(r: &Resolved) -> Vec<Watched> {
 
 pub fn datastore_down(w: &Watched) -> Option<Alert> {
     let (name, ns) = (w.name.as_str(), w.namespace.as_str());
-    // engines: what tells that the engine is down, and in words.
-    let (metric, what) = match w.engine {
-        Engine::Postgres => ("pg_up", "postgres-exporter reports PostgreSQL unreachable (pg_up 0)"),
-        Engine::Redis => ("redis_up", "redis-exporter reports Redis unreachable (redis_up 0)"),
-        _ => ("up", "Prometheus cannot scrape the server's metrics endpoint (up 0)"),
-    };
+    // What tells that the engine is down, and in words: the engine knows.
+    let Down { metric, what } = w.engine.metrics().map_or(Down::SCRAPE, |m| m.down);
     let sel = format!("job=\"{name}\",namespace=\"{ns}\"");
     let out = lbl(&[("job", name), ("namespace", ns)]);
     let s = series(metric, &with(&out, "instance", &format!("10.0.0.1:{}", w.port)));

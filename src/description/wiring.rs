@@ -1,0 +1,99 @@
+//! What `uses` sets in a client service: hosts, ports and database names
+//! (plain settings for its ConfigMap), credentials as references to the
+//! datastore's Secret, URLs composed from both by Kubernetes' `$(VAR)`
+//! expansion so that no password is written down, and the datastores whose
+//! credentials the client's namespace needs a copy of. The description checks
+//! these names against the service's own; the generator writes them.
+
+use std::collections::BTreeMap;
+
+use super::ExternalProtocol;
+use super::Protocol;
+use super::resolve::{Resolved, Store, Svc};
+use crate::engines::{Env, Instance};
+use crate::model::hosts::fqdn;
+
+/// The variables one client's `uses` sets.
+#[derive(Debug, Default)]
+pub struct Wiring {
+    /// Non-secret settings (hosts, ports, database names).
+    pub config: BTreeMap<String, String>,
+    /// Credentials and URLs composed from them, each with the Secret it reads.
+    pub env: Vec<(Env, String)>,
+    /// The datastores whose credentials Secret the client's namespace needs.
+    pub credentials: Vec<String>,
+}
+
+impl Wiring {
+    /// Every variable name the wiring sets.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.config.keys().map(String::as_str).chain(self.env.iter().map(|(e, _)| e.name()))
+    }
+}
+
+/// `DB_` for a target named `db`, `PAYMENTS_API_` for `payments-api`: the
+/// prefix of the variables wired for it (without the underscore).
+pub fn env_prefix(name: &str) -> String {
+    name.to_ascii_uppercase().replace(['-', '.'], "_")
+}
+
+/// The name of a datastore's credentials Secret.
+pub fn credentials_secret(store: &str) -> String {
+    format!("{store}-credentials")
+}
+
+impl Store {
+    /// The datastore as its engine sees it.
+    pub fn instance(&self) -> Instance<'_> {
+        Instance {
+            name: &self.name,
+            namespace: &self.namespace,
+            host: fqdn(&self.name, &self.namespace),
+            database: &self.database,
+        }
+    }
+}
+
+pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
+    let mut w = Wiring::default();
+    for target in &svc.uses {
+        let p = env_prefix(target);
+        if let Some(store) = r.datastore(target) {
+            let secret = credentials_secret(&store.name);
+            w.config.insert(format!("{p}_HOST"), fqdn(&store.name, &store.namespace));
+            w.config.insert(format!("{p}_PORT"), store.engine.client_port().to_string());
+            // Secrets cannot be read across namespaces: the client's namespace
+            // gets its own copy, built from the same git-ignored file.
+            w.credentials.push(store.name.clone());
+            let engine = store.engine.wiring(&p, &store.instance());
+            w.config.extend(engine.config);
+            w.env.extend(engine.env.into_iter().map(|e| (e, secret.clone())));
+        } else if let Some(other) = r.service(target) {
+            if let Some(port) = other.ports.first() {
+                let host = fqdn(&other.name, &other.namespace);
+                let scheme = match port.protocol {
+                    Protocol::Http => Some("http"),
+                    Protocol::Websocket => Some("ws"),
+                    Protocol::Grpc | Protocol::Tcp => None,
+                };
+                if let Some(scheme) = scheme {
+                    w.config.insert(format!("{p}_URL"), format!("{scheme}://{host}:{}", port.service_port));
+                }
+                w.config.insert(format!("{p}_HOST"), host);
+                w.config.insert(format!("{p}_PORT"), port.service_port.to_string());
+            }
+        } else if let Some(ext) = r.external(target) {
+            w.config.insert(format!("{p}_HOST"), ext.host.clone());
+            w.config.insert(format!("{p}_PORT"), ext.port.to_string());
+            if ext.protocol == ExternalProtocol::Https {
+                let url = if ext.port == 443 {
+                    format!("https://{}", ext.host)
+                } else {
+                    format!("https://{}:{}", ext.host, ext.port)
+                };
+                w.config.insert(format!("{p}_URL"), url);
+            }
+        }
+    }
+    w
+}
