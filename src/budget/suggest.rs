@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::description::resolve::VolKind;
+use crate::description::resolve::{Resolved, VolKind};
 use crate::description::{Bytes, Environment, Name, Platform, Replicas, Service};
 use crate::model::resources::{Budget, Capacity, Resource, Scale};
 
@@ -210,6 +210,11 @@ pub fn observability_role(image: &str) -> Option<&'static str> {
     })
 }
 
+/// An edit before it is verified: the change for people, the target (two
+/// options on one target do not combine), the rank (least intrusive first),
+/// and the edit.
+type Candidate = (String, String, u32, Edit);
+
 /// The options for environment `env` of `p`, verified against `capacity`.
 pub fn suggest(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity, budget: &Budget) -> Suggestions {
     let excesses = budget.excesses(capacity);
@@ -221,7 +226,27 @@ pub fn suggest(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity
         return Suggestions { scale, options: Vec::new(), combinations: Vec::new() };
     };
 
-    let mut edits: Vec<(String, String, u32, Edit)> = Vec::new();
+    let mut edits = drop_observability(&base);
+    if let Some(need) = over_in(Resource::Storage) {
+        edits.extend(smaller_storage(&base, need));
+    }
+    let compute_over = over_in(Resource::Cpu).is_some() || over_in(Resource::Memory).is_some();
+    if compute_over {
+        edits.extend(fewer_replicas(p, env, file, capacity, scale, &base));
+        edits.extend(lower_scale(p, env, file, capacity, scale));
+    }
+
+    let options = verify(p, env, file, capacity, scale, budget, edits);
+    let mut combinations = Vec::new();
+    if !options.iter().any(|o| o.fits) {
+        combinations = combine(p, env, file, capacity, scale, &options, &over);
+    }
+    Suggestions { scale, options, combinations }
+}
+
+/// Dropping each component of the observability stack.
+fn drop_observability(base: &Resolved) -> Vec<Candidate> {
+    let mut edits = Vec::new();
     for s in &base.services {
         if let Some(role) = observability_role(&s.image) {
             edits.push((
@@ -232,104 +257,137 @@ pub fn suggest(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity
             ));
         }
     }
-    if let Some(need) = over_in(Resource::Storage) {
-        for d in &base.datastores {
-            let size = d.storage.get();
-            if size > need {
-                let new = Bytes::new(((size - need) / GI).max(1) * GI);
-                if new.get() < size {
-                    edits.push((
-                        format!("datastore `{}`: storage {} → {new}", d.name, d.storage),
-                        format!("datastore {}", d.name),
-                        1,
-                        Edit::Storage(d.name.clone(), new),
-                    ));
-                }
-            }
-        }
-        for s in &base.services {
-            for v in &s.volumes {
-                let VolKind::Claim { size, .. } = &v.kind else { continue };
-                let observability = observability_role(&s.image).is_some();
-                let new = if size.get() > need {
-                    ((size.get() - need) / GI).max(1) * GI
-                } else if observability {
-                    (size.get() / 2 / GI).max(1) * GI
-                } else {
-                    continue;
-                };
-                if new >= size.get() {
-                    continue;
-                }
-                let new = Bytes::new(new);
-                let why = if observability { " (shorter retention)" } else { "" };
+    edits
+}
+
+/// Shrinking each datastore's storage and each service volume by `need`
+/// bytes (to at least 1Gi), or halving an observability volume.
+fn smaller_storage(base: &Resolved, need: u64) -> Vec<Candidate> {
+    let mut edits = Vec::new();
+    for d in &base.datastores {
+        let size = d.storage.get();
+        if size > need {
+            let new = Bytes::new(((size - need) / GI).max(1) * GI);
+            if new.get() < size {
                 edits.push((
-                    format!("`{}` volume `{}`: size {size} → {new}{why}", s.name, v.name),
-                    format!("service {}", s.name),
+                    format!("datastore `{}`: storage {} → {new}", d.name, d.storage),
+                    format!("datastore {}", d.name),
                     1,
-                    Edit::Volume(s.name.clone(), v.name.clone(), new),
+                    Edit::Storage(d.name.clone(), new),
                 ));
             }
         }
     }
-    let compute_over = over_in(Resource::Cpu).is_some() || over_in(Resource::Memory).is_some();
-    if compute_over {
-        for s in &base.services {
-            match scale {
-                Scale::Min if s.min_replicas > 1 => {
-                    let max = s.max_replicas.max(1);
-                    let change = if s.autoscaled() {
-                        format!("`{}`: replicas min {} → 1", s.name, s.min_replicas)
-                    } else {
-                        format!("`{}`: replicas {} → 1", s.name, s.min_replicas)
-                    };
-                    let max = if s.autoscaled() { max } else { 1 };
-                    edits.push((change, format!("service {}", s.name), 2, Edit::MinReplicas(s.name.clone(), 1, max)));
-                }
-                Scale::Max if s.autoscaled() => {
-                    // The largest max that fits, if any.
-                    for max in (s.min_replicas..s.max_replicas).rev() {
-                        let e = Edit::MaxReplicas(s.name.clone(), s.min_replicas, max);
-                        let mut v = Variant::new(p, env);
-                        v.apply(&e);
-                        if v.budget(file, capacity).is_some_and(|b| fits_at(&b, capacity, scale)) {
-                            edits.push((
-                                format!("`{}`: replicas max {} → {max}", s.name, s.max_replicas),
-                                format!("service {}", s.name),
-                                2,
-                                e,
-                            ));
-                            break;
-                        }
-                    }
-                }
-                _ => {}
+    for s in &base.services {
+        for v in &s.volumes {
+            let VolKind::Claim { size, .. } = &v.kind else { continue };
+            let observability = observability_role(&s.image).is_some();
+            let new = if size.get() > need {
+                ((size.get() - need) / GI).max(1) * GI
+            } else if observability {
+                (size.get() / 2 / GI).max(1) * GI
+            } else {
+                continue;
+            };
+            if new >= size.get() {
+                continue;
             }
-        }
-        // The largest scale (below the current one) at which CPU and memory fit.
-        let current = env.and_then(|e| p.environments.get(e)).and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value);
-        let steps = (current / 0.05).round() as i64;
-        for k in (1..steps).rev() {
-            let f = k as f64 * 0.05;
-            let f = (f * 100.0).round() / 100.0;
-            let e = Edit::Scale(f);
-            let mut v = Variant::new(p, env);
-            v.apply(&e);
-            let Some(b) = v.budget(file, capacity) else { continue };
-            let ok = [Resource::Cpu, Resource::Memory]
-                .iter()
-                .all(|&r| capacity.get(r).is_none_or(|have| b.total.at(scale).get(r) <= have));
-            if ok {
-                let change = match env {
-                    Some(e) => format!("environment `{e}`: scale {current} → {f}"),
-                    None => format!("scale {f} (an environment `default` with `scale: {f}`)"),
-                };
-                edits.push((change, "scale".into(), 3, e));
-                break;
-            }
+            let new = Bytes::new(new);
+            let why = if observability { " (shorter retention)" } else { "" };
+            edits.push((
+                format!("`{}` volume `{}`: size {size} → {new}{why}", s.name, v.name),
+                format!("service {}", s.name),
+                1,
+                Edit::Volume(s.name.clone(), v.name.clone(), new),
+            ));
         }
     }
+    edits
+}
 
+/// Fewer replicas: at the minimum scale, each replicated service down to
+/// one; at the maximum, each autoscaled service's largest `max` that fits.
+fn fewer_replicas(
+    p: &Platform,
+    env: Option<&str>,
+    file: &Path,
+    capacity: &Capacity,
+    scale: Scale,
+    base: &Resolved,
+) -> Vec<Candidate> {
+    let mut edits = Vec::new();
+    for s in &base.services {
+        match scale {
+            Scale::Min if s.min_replicas > 1 => {
+                let max = s.max_replicas.max(1);
+                let change = if s.autoscaled() {
+                    format!("`{}`: replicas min {} → 1", s.name, s.min_replicas)
+                } else {
+                    format!("`{}`: replicas {} → 1", s.name, s.min_replicas)
+                };
+                let max = if s.autoscaled() { max } else { 1 };
+                edits.push((change, format!("service {}", s.name), 2, Edit::MinReplicas(s.name.clone(), 1, max)));
+            }
+            Scale::Max if s.autoscaled() => {
+                // The largest max that fits, if any.
+                for max in (s.min_replicas..s.max_replicas).rev() {
+                    let e = Edit::MaxReplicas(s.name.clone(), s.min_replicas, max);
+                    let mut v = Variant::new(p, env);
+                    v.apply(&e);
+                    if v.budget(file, capacity).is_some_and(|b| fits_at(&b, capacity, scale)) {
+                        edits.push((
+                            format!("`{}`: replicas max {} → {max}", s.name, s.max_replicas),
+                            format!("service {}", s.name),
+                            2,
+                            e,
+                        ));
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    edits
+}
+
+/// The largest scale (below the current one, in steps of 0.05) at which
+/// CPU and memory fit.
+fn lower_scale(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity, scale: Scale) -> Option<Candidate> {
+    let current = env.and_then(|e| p.environments.get(e)).and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value);
+    let steps = (current / 0.05).round() as i64;
+    for k in (1..steps).rev() {
+        let f = k as f64 * 0.05;
+        let f = (f * 100.0).round() / 100.0;
+        let e = Edit::Scale(f);
+        let mut v = Variant::new(p, env);
+        v.apply(&e);
+        let Some(b) = v.budget(file, capacity) else { continue };
+        let ok = [Resource::Cpu, Resource::Memory]
+            .iter()
+            .all(|&r| capacity.get(r).is_none_or(|have| b.total.at(scale).get(r) <= have));
+        if ok {
+            let change = match env {
+                Some(e) => format!("environment `{e}`: scale {current} → {f}"),
+                None => format!("scale {f} (an environment `default` with `scale: {f}`)"),
+            };
+            return Some((change, "scale".into(), 3, e));
+        }
+    }
+    None
+}
+
+/// Applies each candidate on its own and budgets the result: the options
+/// that save something, with what they save and whether they fit.
+fn verify(
+    p: &Platform,
+    env: Option<&str>,
+    file: &Path,
+    capacity: &Capacity,
+    scale: Scale,
+    budget: &Budget,
+    edits: Vec<Candidate>,
+) -> Vec<Opt> {
     let now = budget.total.at(scale);
     let mut options = Vec::new();
     for (change, key, rank, edit) in edits {
@@ -350,12 +408,7 @@ pub fn suggest(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity
         });
     }
     options.retain(|o| o.saves_cpu_millis > 0 || o.saves_memory_bytes > 0 || o.saves_storage_bytes > 0);
-
-    let mut combinations = Vec::new();
-    if !options.iter().any(|o| o.fits) {
-        combinations = combine(p, env, file, capacity, scale, &options, &over);
-    }
-    Suggestions { scale, options, combinations }
+    options
 }
 
 /// The smallest sets of options (2 or 3, on different targets) that fit

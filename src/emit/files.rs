@@ -106,6 +106,31 @@ fn edited_message(paths: &[PathBuf]) -> String {
     msg
 }
 
+/// Generated files by their normalised path (see [`rel_key`]).
+type NewFiles<'t> = BTreeMap<String, &'t [u8]>;
+
+/// The generated paths in the tree's order, with their normalised form.
+type Order<'t> = Vec<(&'t Path, String)>;
+
+/// Recorded files: normalised path → SHA-256 of what we wrote.
+type Manifest = BTreeMap<String, String>;
+
+/// What [`write_tree`] is to do, decided before anything is written. Paths
+/// are (key, target on disk).
+#[derive(Default)]
+struct Plan<'k> {
+    /// Files to write, and whether each overwrites an edit.
+    writes: Vec<(&'k String, PathBuf, bool)>,
+    /// Files that already have the new bytes.
+    unchanged: Vec<(&'k String, PathBuf)>,
+    /// Edited files the writes would overwrite.
+    conflicts: Vec<PathBuf>,
+    /// Our unedited files no longer generated.
+    removals: Vec<(&'k String, PathBuf)>,
+    /// Our files no longer generated but edited since.
+    kept: Vec<(&'k String, PathBuf)>,
+}
+
 /// Writes `tree` under `out_dir`, see the module docs for the rules.
 ///
 /// Every conflict is found before anything is written, so without `force`
@@ -113,9 +138,39 @@ fn edited_message(paths: &[PathBuf]) -> String {
 /// written first, then stale ones removed, then the manifest, so an
 /// interrupted run never records hashes of files that are not on disk.
 pub fn write_tree(out_dir: &Path, tree: &Tree, force: bool) -> Result<WriteReport, WriteError> {
-    // Validate and normalise every path before touching the disk.
-    let mut new: BTreeMap<String, &[u8]> = BTreeMap::new();
-    let mut order = Vec::with_capacity(tree.len());
+    let (new, order) = checked_paths(tree)?;
+
+    let manifest_path = out_dir.join(MANIFEST);
+    let old_manifest_bytes = match fs::read(&manifest_path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(&manifest_path, e)),
+    };
+    let old = parse_manifest(old_manifest_bytes.as_deref().unwrap_or_default());
+
+    let mut plan = Plan::default();
+    plan_writes(out_dir, &order, &new, &old, &mut plan)?;
+    plan_removals(out_dir, &new, &old, &mut plan)?;
+    if !plan.conflicts.is_empty() && !force {
+        return Err(WriteError::Edited { paths: plan.conflicts });
+    }
+
+    let (mut manifest, report) = execute(out_dir, &new, &old, plan)?;
+    // Recorded but already gone from disk: nothing to do but forget them.
+    manifest.retain(|k, _| new.contains_key(k.as_str()));
+
+    // Last, and only if it changed, so an identical run touches nothing.
+    if old_manifest_bytes.as_deref() != Some(render_manifest(&manifest).as_bytes()) {
+        save_manifest(out_dir, &manifest)?;
+    }
+    Ok(report)
+}
+
+/// Validates and normalises every path of `tree` before touching the disk:
+/// the files by key, and the paths in order.
+fn checked_paths(tree: &Tree) -> Result<(NewFiles<'_>, Order<'_>), WriteError> {
+    let mut new: NewFiles = BTreeMap::new();
+    let mut order: Order = Vec::with_capacity(tree.len());
     for (path, bytes) in tree.iter() {
         let key = rel_key(path).ok_or_else(|| WriteError::BadPath(path.to_path_buf()))?;
         new.insert(key.clone(), bytes);
@@ -128,62 +183,65 @@ pub fn write_tree(out_dir: &Path, tree: &Tree, force: bool) -> Result<WriteRepor
             return Err(WriteError::BadPath(path.to_path_buf()));
         }
     }
+    Ok((new, order))
+}
 
-    let manifest_path = out_dir.join(MANIFEST);
-    let old_manifest_bytes = match fs::read(&manifest_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_err(&manifest_path, e)),
-    };
-    let old = parse_manifest(old_manifest_bytes.as_deref().unwrap_or_default());
-
-    // Plan the writes.
-    let mut writes = Vec::new();
-    let mut unchanged = Vec::new();
-    let mut conflicts = Vec::new();
-    for (_, key) in &order {
+/// Plans the writes: a file on disk with the new bytes is unchanged; one
+/// still as we recorded it, or absent, is written; anything else is an edit.
+fn plan_writes<'k>(
+    out_dir: &Path,
+    order: &'k [(&Path, String)],
+    new: &NewFiles,
+    old: &Manifest,
+    plan: &mut Plan<'k>,
+) -> Result<(), WriteError> {
+    for (_, key) in order {
         let bytes = new.get(key).copied().unwrap_or_default();
         let target = out_dir.join(key);
         match read_if_exists(&target)? {
-            None => writes.push((key, target, false)),
-            Some(current) if current == bytes => unchanged.push((key, target)),
-            Some(current) if old.get(key.as_str()) == Some(&sha256_hex(&current)) => writes.push((key, target, false)),
+            None => plan.writes.push((key, target, false)),
+            Some(current) if current == bytes => plan.unchanged.push((key, target)),
+            Some(current) if old.get(key.as_str()) == Some(&sha256_hex(&current)) => {
+                plan.writes.push((key, target, false))
+            }
             Some(_) => {
-                conflicts.push(target.clone());
-                writes.push((key, target, true));
+                plan.conflicts.push(target.clone());
+                plan.writes.push((key, target, true));
             }
         }
     }
+    Ok(())
+}
 
-    // Plan the removals: recorded by us, no longer generated.
-    let mut removals = Vec::new();
-    let mut kept = Vec::new();
+/// Plans the removals: recorded by us, no longer generated.
+fn plan_removals<'k>(out_dir: &Path, new: &NewFiles, old: &'k Manifest, plan: &mut Plan<'k>) -> Result<(), WriteError> {
     for (key, recorded) in old.iter().filter(|(k, _)| !new.contains_key(k.as_str())) {
         let target = out_dir.join(key);
         match fs::read(&target) {
-            Ok(current) if sha256_hex(&current) == *recorded => removals.push((key, target)),
-            Ok(_) => kept.push((key, target)),
+            Ok(current) if sha256_hex(&current) == *recorded => plan.removals.push((key, target)),
+            Ok(_) => plan.kept.push((key, target)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             // A person replaced our file with a directory: theirs now.
-            Err(e) if e.kind() == io::ErrorKind::IsADirectory => kept.push((key, target)),
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => plan.kept.push((key, target)),
             Err(e) => return Err(io_err(&target, e)),
         }
     }
+    Ok(())
+}
 
-    if !conflicts.is_empty() && !force {
-        return Err(WriteError::Edited { paths: conflicts });
-    }
-
-    // Execute. `manifest` tracks what is really on disk, so that if a step
-    // fails we can still record the files already written; otherwise the
-    // next run would mistake them for hand edits.
+/// Carries out `plan`; returns the manifest of what is on disk, and the
+/// report.
+fn execute(out_dir: &Path, new: &NewFiles, old: &Manifest, plan: Plan) -> Result<(Manifest, WriteReport), WriteError> {
+    // `manifest` tracks what is really on disk, so that if a step fails we
+    // can still record the files already written; otherwise the next run
+    // would mistake them for hand edits.
     let mut manifest = old.clone();
     let mut report = WriteReport::default();
-    for (key, target) in unchanged {
+    for (key, target) in plan.unchanged {
         manifest.insert(key.clone(), sha256_hex(new.get(key).copied().unwrap_or_default()));
         report.unchanged.push(target);
     }
-    for (key, target, edited) in writes {
+    for (key, target, edited) in plan.writes {
         let bytes = new.get(key).copied().unwrap_or_default();
         if let Err(e) = write_atomic(&target, bytes) {
             let _ = save_manifest(out_dir, &manifest);
@@ -196,7 +254,7 @@ pub fn write_tree(out_dir: &Path, tree: &Tree, force: bool) -> Result<WriteRepor
             report.written.push(target);
         }
     }
-    for (key, target) in removals {
+    for (key, target) in plan.removals {
         match fs::remove_file(&target) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -209,18 +267,11 @@ pub fn write_tree(out_dir: &Path, tree: &Tree, force: bool) -> Result<WriteRepor
         remove_empty_parents(out_dir, &target);
         report.removed.push(target);
     }
-    for (key, target) in kept {
+    for (key, target) in plan.kept {
         manifest.remove(key);
         report.kept_edited_stale.push(target);
     }
-    // Recorded but already gone from disk: nothing to do but forget them.
-    manifest.retain(|k, _| new.contains_key(k.as_str()));
-
-    // Last, and only if it changed, so an identical run touches nothing.
-    if old_manifest_bytes.as_deref() != Some(render_manifest(&manifest).as_bytes()) {
-        save_manifest(out_dir, &manifest)?;
-    }
-    Ok(report)
+    Ok((manifest, report))
 }
 
 /// The normalised `a/b/c` form of a generated path, or `None` if it is not

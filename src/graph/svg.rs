@@ -122,19 +122,94 @@ fn columns(g: &Graph, index: &HashMap<&str, usize>) -> (Vec<usize>, usize) {
     (raw.iter().map(|c| map[c]).collect(), used.len())
 }
 
+/// The edges between known nodes: (caller, callee, edge), by node index.
+type Edges<'g> = [(usize, usize, &'g Edge)];
+
+/// The nodes of one namespace band, by column.
+type Lane<'g> = (&'g str, Vec<Vec<usize>>);
+
+/// A namespace band as drawn: namespace, top, height.
+type Band<'g> = (&'g str, f64, f64);
+
+/// Where the columns and the nodes go.
+struct Layout {
+    /// The column of each node.
+    col: Vec<usize>,
+    /// The left side of each column.
+    xs: Vec<f64>,
+    /// The width of each column (its widest node).
+    widths: Vec<f64>,
+    /// The box of each node.
+    rects: Vec<Rect>,
+}
+
+/// The side of a node an edge leaves or enters by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Side {
+    Left,
+    Right,
+}
+
+/// Where each edge leaves and enters.
+struct Ends {
+    /// The sides of the caller and of the callee, by edge.
+    sides: Vec<(Side, Side)>,
+    /// The points, by (edge, whether it is the start).
+    points: HashMap<(usize, bool), (f64, f64)>,
+}
+
+/// Edge labels before merging: by (callee, text, state), each edge's label position.
+type LabelGroups<'g> = BTreeMap<(usize, String, State), Vec<(f64, f64, &'g Edge)>>;
+
+/// A label to draw: centre x, centre y, width, and an edge it names.
+type Label<'g> = (f64, f64, f64, &'g Edge);
+
 pub fn render(g: &Graph) -> String {
     let index: HashMap<&str, usize> = g.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
     let edges: Vec<(usize, usize, &Edge)> =
         g.edges.iter().filter_map(|e| Some((*index.get(e.from.as_str())?, *index.get(e.to.as_str())?, e))).collect();
     let (col, ncols) = columns(g, &index);
-    let widths: Vec<f64> = (0..ncols)
+    let widths = column_widths(g, &col, ncols);
+    let (xs, right) = column_xs(&edges, &col, &widths);
+    let width = (right + LANE_PAD + MARGIN).max(MARGIN * 2.0 + LEGEND.iter().map(|l| legend_step(l.0)).sum::<f64>());
+
+    // Rows: each namespace is a band; inside it, each column stacks its nodes.
+    let lanes = lanes(g, &edges, &col, ncols);
+    let mut layout = Layout { col, xs, widths, rects: vec![Rect { x: 0.0, y: 0.0, w: 0.0, h: 0.0 }; g.nodes.len()] };
+    let (bands, lanes_bottom) = place_lanes(&lanes, &mut layout);
+    let bottom = place_outside_lanes(g, &edges, &mut layout, lanes_bottom);
+    let height = bottom + LANE_GAP + LEGEND_H + MARGIN;
+    let ends = edge_ends(&edges, &layout);
+
+    let mut out = String::new();
+    head(&mut out, &g.title, width, height);
+    draw_bands(&mut out, g, &layout, &bands);
+    // Edges, then nodes over them, then the labels over everything.
+    let labels = draw_edges(&mut out, g, &edges, &layout, &ends);
+    for (i, n) in g.nodes.iter().enumerate() {
+        draw_node(&mut out, n, layout.rects[i]);
+    }
+    draw_labels(&mut out, labels);
+    legend(&mut out, height - MARGIN - LEGEND_H + 12.0);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The width of each column: that of its widest node.
+fn column_widths(g: &Graph, col: &[usize], ncols: usize) -> Vec<f64> {
+    (0..ncols)
         .map(|c| {
             g.nodes.iter().enumerate().filter(|(i, _)| col[*i] == c).map(|(_, n)| node_width(n)).fold(0.0, f64::max)
         })
-        .collect();
+        .collect()
+}
+
+/// The left side of each column, and the right side of the last.
+fn column_xs(edges: &Edges, col: &[usize], widths: &[f64]) -> (Vec<f64>, f64) {
+    let ncols = widths.len();
     // The gap before each column holds the labels of the edges ending there.
     let mut gaps = vec![MIN_GAP; ncols];
-    for &(a, b, e) in &edges {
+    for &(a, b, e) in edges {
         if col[b] > col[a] {
             let w = e.label().chars().count() as f64 * LABEL_CHAR + 36.0;
             gaps[col[b]] = gaps[col[b]].max(w.round());
@@ -149,30 +224,37 @@ pub fn render(g: &Graph) -> String {
         xs[c] = x;
         x += widths[c];
     }
-    let width = (x + LANE_PAD + MARGIN).max(MARGIN * 2.0 + LEGEND.iter().map(|l| legend_step(l.0)).sum::<f64>());
+    (xs, x)
+}
 
-    // Rows: each namespace is a band; inside it, each column stacks its nodes.
-    let namespaces = g.namespaces();
+/// The namespace bands with their nodes by column, each cell in order.
+fn lanes<'g>(g: &'g Graph, edges: &Edges, col: &[usize], ncols: usize) -> Vec<Lane<'g>> {
+    let mut lanes: Vec<Lane> = Vec::new();
+    for ns in g.namespaces() {
+        let mut cells: Vec<Vec<usize>> = vec![Vec::new(); ncols];
+        for (i, n) in g.nodes.iter().enumerate() {
+            if n.namespace.as_deref() == Some(ns) {
+                cells[col[i]].push(i);
+            }
+        }
+        lanes.push((ns, cells));
+    }
+    order_cells(g, edges, ncols, &mut lanes);
+    lanes
+}
+
+/// Orders the nodes within cells, column by column, so that callers come
+/// first: jobs last, then by the mean order of their callers, then by name.
+fn order_cells(g: &Graph, edges: &Edges, ncols: usize, lanes: &mut [Lane]) {
     let preds: Vec<Vec<usize>> = {
         let mut p = vec![Vec::new(); g.nodes.len()];
-        for &(a, b, _) in &edges {
+        for &(a, b, _) in edges {
             p[b].push(a);
         }
         p
     };
     let mut order: Vec<f64> = vec![f64::MAX; g.nodes.len()];
     let mut seq = 0.0;
-    let mut lanes: Vec<(&str, Vec<Vec<usize>>)> = Vec::new();
-    for ns in &namespaces {
-        let mut cells: Vec<Vec<usize>> = vec![Vec::new(); ncols];
-        for (i, n) in g.nodes.iter().enumerate() {
-            if n.namespace.as_deref() == Some(*ns) {
-                cells[col[i]].push(i);
-            }
-        }
-        lanes.push((ns, cells));
-    }
-    // Order within cells, column by column, so that callers come first.
     for c in 0..ncols {
         for (_, cells) in lanes.iter_mut() {
             let cell = &mut cells[c];
@@ -192,39 +274,46 @@ pub fn render(g: &Graph) -> String {
             }
         }
     }
-    let mut rects: Vec<Rect> = vec![Rect { x: 0.0, y: 0.0, w: 0.0, h: 0.0 }; g.nodes.len()];
+}
+
+/// Places the nodes of the bands, one band under the other, each column's
+/// nodes centred in its band. Returns the bands and the bottom of the last.
+fn place_lanes<'g>(lanes: &[Lane<'g>], layout: &mut Layout) -> (Vec<Band<'g>>, f64) {
     let step = NODE_H + ROW_GAP;
     let mut y = MARGIN + TITLE_H;
-    let lane_cols: Vec<usize> =
-        (0..ncols).filter(|&c| g.nodes.iter().enumerate().any(|(i, n)| col[i] == c && n.namespace.is_some())).collect();
-    let lane_x0 = lane_cols.first().map_or(MARGIN, |&c| xs[c] - LANE_PAD);
-    let lane_x1 = lane_cols.last().map_or(MARGIN, |&c| xs[c] + widths[c] + LANE_PAD);
-    let mut bands: Vec<(&str, f64, f64)> = Vec::new();
-    for (ns, cells) in &lanes {
+    let mut bands: Vec<Band> = Vec::new();
+    for (ns, cells) in lanes {
         let rows = cells.iter().map(Vec::len).max().unwrap_or(0).max(1);
         let inner = rows as f64 * step - ROW_GAP;
         let top = y + LANE_HEAD;
         for (c, cell) in cells.iter().enumerate() {
             let offset = (inner - (cell.len() as f64 * step - ROW_GAP)) / 2.0;
             for (r, &i) in cell.iter().enumerate() {
-                let w = widths[c];
-                rects[i] = Rect { x: xs[c], y: top + offset + r as f64 * step, w, h: NODE_H };
+                let w = layout.widths[c];
+                layout.rects[i] = Rect { x: layout.xs[c], y: top + offset + r as f64 * step, w, h: NODE_H };
             }
         }
         let h = LANE_HEAD + inner + LANE_PAD;
         bands.push((ns, y, h));
         y += h + LANE_GAP;
     }
-    let lanes_bottom = if bands.is_empty() { y } else { y - LANE_GAP };
-    // Nodes outside the bands (ingress, external): near the middle of what
-    // they connect to, without overlapping.
+    let bottom = if bands.is_empty() { y } else { y - LANE_GAP };
+    (bands, bottom)
+}
+
+/// Places the nodes outside the bands (ingress, external): near the middle
+/// of what they connect to, without overlapping. Returns the lowest bottom
+/// of everything placed.
+fn place_outside_lanes(g: &Graph, edges: &Edges, layout: &mut Layout, lanes_bottom: f64) -> f64 {
+    let step = NODE_H + ROW_GAP;
     let mut bottom = lanes_bottom;
-    for c in 0..ncols {
+    for c in 0..layout.xs.len() {
+        let rects = &layout.rects;
         let mut free: Vec<(f64, &str, usize)> = g
             .nodes
             .iter()
             .enumerate()
-            .filter(|(i, n)| col[*i] == c && n.namespace.is_none())
+            .filter(|(i, n)| layout.col[*i] == c && n.namespace.is_none())
             .map(|(i, n)| {
                 let peers: Vec<f64> = edges
                     .iter()
@@ -250,19 +339,18 @@ pub fn render(g: &Graph) -> String {
         let mut next = MARGIN + TITLE_H;
         for (want, _, i) in free {
             let top = want.max(next);
-            rects[i] = Rect { x: xs[c], y: top, w: widths[c], h: NODE_H };
+            layout.rects[i] = Rect { x: layout.xs[c], y: top, w: layout.widths[c], h: NODE_H };
             next = top + step;
             bottom = bottom.max(top + NODE_H);
         }
     }
-    let height = bottom + LANE_GAP + LEGEND_H + MARGIN;
+    bottom
+}
 
-    // Edge ends, spread along the side of each node.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    enum Side {
-        Left,
-        Right,
-    }
+/// Edge ends, spread along the side of each node in the order of the
+/// heights of the other ends.
+fn edge_ends(edges: &Edges, layout: &Layout) -> Ends {
+    let (col, rects) = (&layout.col, &layout.rects);
     let sides: Vec<(Side, Side)> = edges
         .iter()
         .map(|&(a, b, _)| match col[b].cmp(&col[a]) {
@@ -277,7 +365,7 @@ pub fn render(g: &Graph) -> String {
         slots.entry((a, sides[k].0)).or_default().push((rects[b].mid_y(), k, true));
         slots.entry((b, sides[k].1)).or_default().push((rects[a].mid_y(), k, false));
     }
-    let mut ends: HashMap<(usize, bool), (f64, f64)> = HashMap::new();
+    let mut points: HashMap<(usize, bool), (f64, f64)> = HashMap::new();
     for ((node, side), mut list) in slots {
         list.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)).then(p.2.cmp(&q.2)));
         let r = rects[node];
@@ -285,18 +373,22 @@ pub fn render(g: &Graph) -> String {
         for (j, (_, k, start)) in list.into_iter().enumerate() {
             let yy = r.y + r.h * (j as f64 + 1.0) / (n + 1.0);
             let xx = if side == Side::Left { r.x } else { r.x + r.w };
-            ends.insert((k, start), (xx, yy));
+            points.insert((k, start), (xx, yy));
         }
     }
+    Ends { sides, points }
+}
 
-    let mut out = String::new();
+/// The `<svg>` element's opening, the title, the arrow heads and the
+/// background.
+fn head(out: &mut String, title: &str, width: f64, height: f64) {
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="Helvetica, Arial, sans-serif">"#,
         w = width.round(),
         h = height.round()
     );
-    let _ = writeln!(out, "<title>{}</title>", esc(&g.title));
+    let _ = writeln!(out, "<title>{}</title>", esc(title));
     out.push_str("<defs>\n");
     for (state, color) in [("allowed", "#2e7d32"), ("blocked", "#c62828"), ("unknown", "#ef6c00")] {
         let _ = writeln!(
@@ -311,9 +403,20 @@ pub fn render(g: &Graph) -> String {
         out,
         r##"<text x="{MARGIN}" y="{}" font-size="16" font-weight="bold" fill="#263238">{}</text>"##,
         MARGIN + 16.0,
-        esc(&g.title)
+        esc(title)
     );
-    for (ns, top, h) in &bands {
+}
+
+/// The namespace boxes, each across every column that holds namespaced
+/// nodes.
+fn draw_bands(out: &mut String, g: &Graph, layout: &Layout, bands: &[Band]) {
+    let (col, xs, widths) = (&layout.col, &layout.xs, &layout.widths);
+    let lane_cols: Vec<usize> = (0..xs.len())
+        .filter(|&c| g.nodes.iter().enumerate().any(|(i, n)| col[i] == c && n.namespace.is_some()))
+        .collect();
+    let lane_x0 = lane_cols.first().map_or(MARGIN, |&c| xs[c] - LANE_PAD);
+    let lane_x1 = lane_cols.last().map_or(MARGIN, |&c| xs[c] + widths[c] + LANE_PAD);
+    for (ns, top, h) in bands {
         let _ = writeln!(
             out,
             r##"<g class="namespace"><rect x="{:.1}" y="{top:.1}" width="{:.1}" height="{h:.1}" rx="10" fill="#f7f9fa" stroke="#90a4ae" stroke-dasharray="5 3"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#546e7a">namespace {}</text></g>"##,
@@ -324,52 +427,26 @@ pub fn render(g: &Graph) -> String {
             esc(ns)
         );
     }
-    // Edges, then nodes over them, then the labels over everything.
-    type Groups<'e> = BTreeMap<(usize, String, State), Vec<(f64, f64, &'e Edge)>>;
-    let mut groups: Groups = BTreeMap::new();
-    let mut by_col: Vec<Vec<Rect>> = vec![Vec::new(); ncols];
-    for (i, r) in rects.iter().enumerate() {
-        by_col[col[i]].push(*r);
+}
+
+/// Draws the edges; returns their labels, merged.
+fn draw_edges<'g>(out: &mut String, g: &Graph, edges: &Edges<'g>, layout: &Layout, ends: &Ends) -> Vec<Label<'g>> {
+    let mut groups: LabelGroups = BTreeMap::new();
+    let mut by_col: Vec<Vec<Rect>> = vec![Vec::new(); layout.xs.len()];
+    for (i, r) in layout.rects.iter().enumerate() {
+        by_col[layout.col[i]].push(*r);
     }
     for (k, &(a, b, e)) in edges.iter().enumerate() {
-        let (x0, y0) = ends[&(k, true)];
-        let (x3, y3) = ends[&(k, false)];
-        let text_w = e.label().chars().count() as f64 * LABEL_CHAR + 8.0;
-        let (d, (lx, ly)) = if sides[k] == (Side::Right, Side::Left) {
-            // Forward: through the free rows of the columns it crosses, the
-            // label just above the callee's entry.
-            let mut pts = vec![(x0, y0)];
-            for c in col[a] + 1..col[b] {
-                let (xl, xr) = (xs[c] - 10.0, xs[c] + widths[c] + 10.0);
-                let t = ((xl + xr) / 2.0 - x0) / (x3 - x0);
-                let yc = free_y(&by_col[c], y0 + t * (y3 - y0));
-                pts.push((xl, yc));
-                pts.push((xr, yc));
-            }
-            pts.push((x3, y3));
-            let mut d = format!("M{x0:.1},{y0:.1}");
-            for (j, w) in pts.windows(2).enumerate() {
-                let ((px, py), (qx, qy)) = (w[0], w[1]);
-                if j % 2 == 1 {
-                    let _ = write!(d, " L{qx:.1},{qy:.1}");
-                } else {
-                    let dx = ((qx - px) / 2.0).max(20.0);
-                    let _ = write!(d, " C{:.1},{py:.1} {:.1},{qy:.1} {qx:.1},{qy:.1}", px + dx, qx - dx);
-                }
-            }
-            (d, (rects[b].x - 8.0 - text_w / 2.0, rects[b].y - LABEL_H / 2.0 + 3.0))
+        let start = ends.points[&(k, true)];
+        let end = ends.points[&(k, false)];
+        let (d, (lx, ly)) = if ends.sides[k] == (Side::Right, Side::Left) {
+            // Forward: the label just above the callee's entry.
+            let text_w = e.label().chars().count() as f64 * LABEL_CHAR + 8.0;
+            let r = layout.rects[b];
+            let d = forward_path(layout, &by_col, (layout.col[a], layout.col[b]), start, end);
+            (d, (r.x - 8.0 - text_w / 2.0, r.y - LABEL_H / 2.0 + 3.0))
         } else {
-            let (c1, c2) = if sides[k] == (Side::Left, Side::Right) {
-                let dx = ((x0 - x3) / 2.0).max(30.0);
-                ((x0 - dx, y0), (x3 + dx, y3))
-            } else {
-                let bulge = 40.0 + (y3 - y0).abs() / 4.0;
-                ((x0 + bulge, y0), (x3 + bulge, y3))
-            };
-            let d = format!("M{x0:.1},{y0:.1} C{:.1},{:.1} {:.1},{:.1} {x3:.1},{y3:.1}", c1.0, c1.1, c2.0, c2.1);
-            // Halfway along the curve.
-            let mid = ((x0 + 3.0 * c1.0 + 3.0 * c2.0 + x3) / 8.0, (y0 + 3.0 * c1.1 + 3.0 * c2.1 + y3) / 8.0);
-            (d, mid)
+            curve(ends.sides[k], start, end)
         };
         let state = e.state.word();
         let (color, dash, widthp) = match e.state {
@@ -389,9 +466,59 @@ pub fn render(g: &Graph) -> String {
             groups.entry((b, e.label(), e.state)).or_default().push((lx, ly, e));
         }
     }
-    // One label per callee and text: edges converging on a node with the
-    // same port share it, at their mean position.
-    let mut labels: Vec<(f64, f64, f64, &Edge)> = groups
+    merge_labels(groups)
+}
+
+/// The path of a forward edge from column `cols.0` to `cols.1`: through the
+/// free rows of the columns it crosses.
+fn forward_path(
+    layout: &Layout,
+    by_col: &[Vec<Rect>],
+    cols: (usize, usize),
+    (x0, y0): (f64, f64),
+    (x3, y3): (f64, f64),
+) -> String {
+    let mut pts = vec![(x0, y0)];
+    for (c, column) in by_col.iter().enumerate().take(cols.1).skip(cols.0 + 1) {
+        let (xl, xr) = (layout.xs[c] - 10.0, layout.xs[c] + layout.widths[c] + 10.0);
+        let t = ((xl + xr) / 2.0 - x0) / (x3 - x0);
+        let yc = free_y(column, y0 + t * (y3 - y0));
+        pts.push((xl, yc));
+        pts.push((xr, yc));
+    }
+    pts.push((x3, y3));
+    let mut d = format!("M{x0:.1},{y0:.1}");
+    for (j, w) in pts.windows(2).enumerate() {
+        let ((px, py), (qx, qy)) = (w[0], w[1]);
+        if j % 2 == 1 {
+            let _ = write!(d, " L{qx:.1},{qy:.1}");
+        } else {
+            let dx = ((qx - px) / 2.0).max(20.0);
+            let _ = write!(d, " C{:.1},{py:.1} {:.1},{qy:.1} {qx:.1},{qy:.1}", px + dx, qx - dx);
+        }
+    }
+    d
+}
+
+/// The path of a backward edge (left side to right side) or of one within a
+/// column (a bulge to the right), and the point halfway along it.
+fn curve(sides: (Side, Side), (x0, y0): (f64, f64), (x3, y3): (f64, f64)) -> (String, (f64, f64)) {
+    let (c1, c2) = if sides == (Side::Left, Side::Right) {
+        let dx = ((x0 - x3) / 2.0).max(30.0);
+        ((x0 - dx, y0), (x3 + dx, y3))
+    } else {
+        let bulge = 40.0 + (y3 - y0).abs() / 4.0;
+        ((x0 + bulge, y0), (x3 + bulge, y3))
+    };
+    let d = format!("M{x0:.1},{y0:.1} C{:.1},{:.1} {:.1},{:.1} {x3:.1},{y3:.1}", c1.0, c1.1, c2.0, c2.1);
+    let mid = ((x0 + 3.0 * c1.0 + 3.0 * c2.0 + x3) / 8.0, (y0 + 3.0 * c1.1 + 3.0 * c2.1 + y3) / 8.0);
+    (d, mid)
+}
+
+/// One label per callee and text: edges converging on a node with the
+/// same port share it, at their mean position.
+fn merge_labels(groups: LabelGroups) -> Vec<Label> {
+    groups
         .into_iter()
         .map(|((_, text, _), list)| {
             let n = list.len() as f64;
@@ -399,11 +526,12 @@ pub fn render(g: &Graph) -> String {
             let ly = list.iter().map(|l| l.1).sum::<f64>() / n;
             (lx, ly, text.chars().count() as f64 * LABEL_CHAR + 8.0, list[0].2)
         })
-        .collect();
-    for (i, n) in g.nodes.iter().enumerate() {
-        draw_node(&mut out, n, rects[i]);
-    }
-    // Labels: pushed up where they would overlap another.
+        .collect()
+}
+
+/// Draws the labels, lowest first, each pushed up where it would overlap
+/// one already drawn.
+fn draw_labels(out: &mut String, mut labels: Vec<Label>) {
     labels.sort_by(|p, q| q.1.total_cmp(&p.1).then(p.0.total_cmp(&q.0)).then(p.3.label().cmp(&q.3.label())));
     let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     for (lx, ly, w, e) in labels {
@@ -431,9 +559,6 @@ pub fn render(g: &Graph) -> String {
             esc(&e.label())
         );
     }
-    legend(&mut out, height - MARGIN - LEGEND_H + 12.0);
-    out.push_str("</svg>\n");
-    out
 }
 
 /// A height near `want` where a line crosses a column without going

@@ -574,80 +574,16 @@ fn explain(e: &ValidationError, root: &Value, o: &Object, out: &mut Vec<Violatio
     let pointer = e.instance_path().as_str().to_string();
     let at = field_path_in(Some(&o.value), &pointer);
     let here = if at.is_empty() { String::new() } else { format!("`{at}`: ") };
-    let instance = e.instance();
-    let push = |out: &mut Vec<Violation>, pointer: String, message: String, help: Option<String>| {
-        out.push(Violation { pointer, message, help });
-    };
-    match e.kind() {
+    let instance: &Value = e.instance();
+    let (message, help) = match e.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let allowed: Vec<&str> = schema_at(root, &pointer)
-                .and_then(|s| s.get("properties"))
-                .and_then(Value::as_object)
-                .map(|p| p.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            for key in unexpected {
-                let child = format!("{pointer}/{}", escape(key));
-                let message = if at.is_empty() {
-                    format!("unknown field `{key}`")
-                } else {
-                    format!("unknown field `{key}` in `{at}`")
-                };
-                let help = crate::diag::did_you_mean(key, allowed.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .or_else(|| {
-                        (!allowed.is_empty() && allowed.len() <= 8)
-                            .then(|| format!("the fields allowed here: {}", allowed.join(", ")))
-                    });
-                push(out, child, message, help);
-            }
+            out.extend(unknown_fields(root, &pointer, &at, unexpected));
+            return;
         }
-        ValidationErrorKind::Required { property } => {
-            let name = property.as_str().map_or_else(|| property.to_string(), str::to_string);
-            let message = if at.is_empty() {
-                format!("missing required field `{name}`")
-            } else {
-                format!("`{at}` is missing the required field `{name}`")
-            };
-            push(out, pointer, message, None);
-        }
-        ValidationErrorKind::Type { kind } => {
-            let expected: Vec<&str> = expected_types(kind).into_iter().filter_map(type_name).collect();
-            let message = format!("{here}expected {}, found {}", expected.join(" or "), describe(instance));
-            let wants_string = expected.contains(&"a string");
-            // Quoting is the fix only where any string will do.
-            let free_string = schema_at(root, &pointer)
-                .is_none_or(|s| !["pattern", "enum", "format"].iter().any(|k| s.get(*k).is_some()));
-            let help = match instance.as_ref() {
-                Value::Number(_) | Value::Bool(_) if wants_string && free_string => {
-                    Some(format!("quote it: \"{}\"", instance.as_ref()))
-                }
-                Value::String(s) if !wants_string && s.parse::<f64>().is_ok() => {
-                    Some(format!("write {s} without quotes"))
-                }
-                _ => None,
-            };
-            push(out, pointer, message, help);
-        }
-        ValidationErrorKind::Enum { options } => {
-            let opts: Vec<&str> = options.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            let got = instance.as_str().map_or_else(|| instance.to_string(), str::to_string);
-            let listed = opts.iter().take(8).map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
-            let message = if opts.len() > 8 {
-                format!("{here}`{got}` is not one of the {} allowed values ({listed}, …)", opts.len())
-            } else {
-                format!("{here}`{got}` is not one of {listed}")
-            };
-            let help = opts
-                .iter()
-                .find(|o| o.eq_ignore_ascii_case(&got))
-                .copied()
-                .or_else(|| crate::diag::did_you_mean(&got, opts.iter().copied()))
-                .map(|s| format!("did you mean `{s}`?"));
-            push(out, pointer, message, help);
-        }
-        ValidationErrorKind::Format { format } if format == "quantity" => push(
-            out,
-            pointer,
+        ValidationErrorKind::Required { property } => (missing_field(&at, property), None),
+        ValidationErrorKind::Type { kind } => wrong_type(root, &pointer, &here, kind, instance),
+        ValidationErrorKind::Enum { options } => not_one_of(&here, options, instance),
+        ValidationErrorKind::Format { format } if format == "quantity" => (
             format!("{here}`{}` is not a Kubernetes quantity", instance.as_str().unwrap_or_default()),
             Some("write a number with an optional unit: 500m or 0.5 (CPU), 256Mi or 1Gi (powers of 1024), 1G (powers of 1000)".into()),
         ),
@@ -657,96 +593,164 @@ fn explain(e: &ValidationError, root: &Value, o: &Object, out: &mut Vec<Violatio
             } else {
                 "the value must be base64-encoded (`base64 -w0`)"
             };
-            push(out, pointer, format!("{here}not valid base64"), Some(help.into()));
+            (format!("{here}not valid base64"), Some(help.into()))
         }
-        ValidationErrorKind::Pattern { pattern } => {
-            let value = instance.as_str().unwrap_or_default();
-            // The Prometheus Operator's duration pattern reads better in words.
-            if pattern.contains("(([0-9]+)m)?") {
-                push(
-                    out,
-                    pointer,
-                    format!("{here}`{value}` is not a duration"),
-                    Some("write a number with a unit, largest first: 30s, 5m, 1h30m (units ms, s, m, h, d, w, y)".into()),
-                )
-            } else {
-                push(out, pointer, format!("{here}`{value}` does not match the pattern `{pattern}`"), None)
-            }
-        }
-        ValidationErrorKind::Minimum { limit } => {
-            push(out, pointer, format!("{here}{} is less than the minimum {limit}", instance.as_ref()), None)
-        }
-        ValidationErrorKind::Maximum { limit } => {
-            push(out, pointer, format!("{here}{} is more than the maximum {limit}", instance.as_ref()), None)
-        }
-        ValidationErrorKind::ExclusiveMinimum { limit } => {
-            push(out, pointer, format!("{here}must be more than {limit}, found {}", instance.as_ref()), None)
-        }
-        ValidationErrorKind::ExclusiveMaximum { limit } => {
-            push(out, pointer, format!("{here}must be less than {limit}, found {}", instance.as_ref()), None)
-        }
-        ValidationErrorKind::MinLength { limit } => {
-            push(out, pointer, format!("{here}must be at least {limit} characters long"), None)
-        }
-        ValidationErrorKind::MaxLength { limit } => {
-            push(out, pointer, format!("{here}must be at most {limit} characters long"), None)
-        }
-        ValidationErrorKind::MinItems { limit } => {
-            push(out, pointer, format!("{here}needs at least {limit} item(s)"), None)
-        }
-        ValidationErrorKind::MaxItems { limit } => {
-            push(out, pointer, format!("{here}allows at most {limit} item(s)"), None)
-        }
-        ValidationErrorKind::MinProperties { limit } => {
-            push(out, pointer, format!("{here}needs at least {limit} field(s)"), None)
-        }
-        ValidationErrorKind::MaxProperties { limit } => {
-            push(out, pointer, format!("{here}allows at most {limit} field(s)"), None)
-        }
-        ValidationErrorKind::UniqueItems => push(out, pointer, format!("{here}has duplicate items"), None),
+        ValidationErrorKind::Pattern { pattern } => pattern_mismatch(&here, pattern, instance),
         ValidationErrorKind::OneOfMultipleValid { .. } => {
-            let fields = schema_node(root, e.schema_path().as_str()).and_then(branch_fields);
-            let message = match fields {
+            let message = match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
                 Some(f) => format!("{here}set at most one of {}", backticked(&f)),
                 None => format!("{here}matches more than one of the forms allowed here"),
             };
-            push(out, pointer, message, None);
+            (message, None)
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
-                Some(f) => push(out, pointer, format!("{here}set one of {}", backticked(&f)), None),
+                Some(f) => (format!("{here}set one of {}", backticked(&f)), None),
                 None => {
-                    // The errors of the branch that got furthest say the most.
-                    let best = context.iter().min_by_key(|errs| errs.len());
-                    let mut sub = Vec::new();
-                    for err in best.into_iter().flatten() {
-                        explain(err, root, o, &mut sub);
-                    }
-                    if sub.is_empty() {
-                        push(out, pointer, format!("{here}matches none of the forms allowed here"), None);
-                    } else {
+                    let sub = closest_branch(context, root, o);
+                    if !sub.is_empty() {
                         out.extend(sub);
+                        return;
                     }
+                    (format!("{here}matches none of the forms allowed here"), None)
                 }
             }
         }
-        ValidationErrorKind::Not { schema } => {
-            let message = match schema.get("anyOf").and_then(branch_fields).or_else(|| {
-                schema.get("required").and_then(Value::as_array).map(|r| {
-                    r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>()
-                })
-            }) {
-                Some(f) => format!("{here}do not set {}", backticked(&f)),
-                None => format!("{here}this value is not allowed here"),
-            };
-            push(out, pointer, message, None);
-        }
-        ValidationErrorKind::Constant { expected_value } => {
-            push(out, pointer, format!("{here}must be {expected_value}, found {}", describe(instance)), None)
-        }
-        ValidationErrorKind::FalseSchema => push(out, pointer, format!("{here}no value is allowed here"), None),
-        _ => push(out, pointer, format!("{here}{e}"), None),
+        ValidationErrorKind::Not { schema } => (forbidden(&here, schema), None),
+        kind => (limit(&here, kind, instance).unwrap_or_else(|| format!("{here}{e}")), None),
+    };
+    out.push(Violation { pointer, message, help });
+}
+
+/// One violation per unknown field at `pointer` (`at` in words), each with
+/// the field it is probably a typo of, or the fields allowed when few.
+fn unknown_fields(root: &Value, pointer: &str, at: &str, unexpected: &[String]) -> Vec<Violation> {
+    let allowed: Vec<&str> = schema_at(root, pointer)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for key in unexpected {
+        let child = format!("{pointer}/{}", escape(key));
+        let message =
+            if at.is_empty() { format!("unknown field `{key}`") } else { format!("unknown field `{key}` in `{at}`") };
+        let help = crate::diag::did_you_mean(key, allowed.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| {
+                (!allowed.is_empty() && allowed.len() <= 8)
+                    .then(|| format!("the fields allowed here: {}", allowed.join(", ")))
+            });
+        out.push(Violation { pointer: child, message, help });
     }
+    out
+}
+
+fn missing_field(at: &str, property: &Value) -> String {
+    let name = property.as_str().map_or_else(|| property.to_string(), str::to_string);
+    if at.is_empty() {
+        format!("missing required field `{name}`")
+    } else {
+        format!("`{at}` is missing the required field `{name}`")
+    }
+}
+
+/// A value of the wrong type, and whether quoting it (or unquoting it) is
+/// the fix.
+fn wrong_type(root: &Value, pointer: &str, here: &str, kind: &TypeKind, instance: &Value) -> (String, Option<String>) {
+    let expected: Vec<&str> = expected_types(kind).into_iter().filter_map(type_name).collect();
+    let message = format!("{here}expected {}, found {}", expected.join(" or "), describe(instance));
+    let wants_string = expected.contains(&"a string");
+    // Quoting is the fix only where any string will do.
+    let free_string =
+        schema_at(root, pointer).is_none_or(|s| !["pattern", "enum", "format"].iter().any(|k| s.get(*k).is_some()));
+    let help = match instance {
+        Value::Number(_) | Value::Bool(_) if wants_string && free_string => Some(format!("quote it: \"{instance}\"")),
+        Value::String(s) if !wants_string && s.parse::<f64>().is_ok() => Some(format!("write {s} without quotes")),
+        _ => None,
+    };
+    (message, help)
+}
+
+/// A value that is not one of the allowed ones (the first eight listed),
+/// and the one it probably meant.
+fn not_one_of(here: &str, options: &Value, instance: &Value) -> (String, Option<String>) {
+    let opts: Vec<&str> = options.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let got = instance.as_str().map_or_else(|| instance.to_string(), str::to_string);
+    let listed = opts.iter().take(8).map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+    let message = if opts.len() > 8 {
+        format!("{here}`{got}` is not one of the {} allowed values ({listed}, …)", opts.len())
+    } else {
+        format!("{here}`{got}` is not one of {listed}")
+    };
+    let help = opts
+        .iter()
+        .find(|o| o.eq_ignore_ascii_case(&got))
+        .copied()
+        .or_else(|| crate::diag::did_you_mean(&got, opts.iter().copied()))
+        .map(|s| format!("did you mean `{s}`?"));
+    (message, help)
+}
+
+fn pattern_mismatch(here: &str, pattern: &str, instance: &Value) -> (String, Option<String>) {
+    let value = instance.as_str().unwrap_or_default();
+    // The Prometheus Operator's duration pattern reads better in words.
+    if pattern.contains("(([0-9]+)m)?") {
+        (
+            format!("{here}`{value}` is not a duration"),
+            Some("write a number with a unit, largest first: 30s, 5m, 1h30m (units ms, s, m, h, d, w, y)".into()),
+        )
+    } else {
+        (format!("{here}`{value}` does not match the pattern `{pattern}`"), None)
+    }
+}
+
+/// The violations of the `oneOf`/`anyOf` branch that got furthest (the
+/// fewest errors): they say the most.
+fn closest_branch(context: &[Vec<ValidationError>], root: &Value, o: &Object) -> Vec<Violation> {
+    let best = context.iter().min_by_key(|errs| errs.len());
+    let mut sub = Vec::new();
+    for err in best.into_iter().flatten() {
+        explain(err, root, o, &mut sub);
+    }
+    sub
+}
+
+/// A value that a `not` schema forbids: the fields not to set, when it
+/// names them.
+fn forbidden(here: &str, schema: &Value) -> String {
+    match schema.get("anyOf").and_then(branch_fields).or_else(|| {
+        schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>())
+    }) {
+        Some(f) => format!("{here}do not set {}", backticked(&f)),
+        None => format!("{here}this value is not allowed here"),
+    }
+}
+
+/// The message for a value outside a limit (size, length, count, constant),
+/// `None` for the other kinds of error.
+fn limit(here: &str, kind: &ValidationErrorKind, instance: &Value) -> Option<String> {
+    Some(match kind {
+        ValidationErrorKind::Minimum { limit } => format!("{here}{instance} is less than the minimum {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("{here}{instance} is more than the maximum {limit}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => format!("{here}must be more than {limit}, found {instance}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => format!("{here}must be less than {limit}, found {instance}"),
+        ValidationErrorKind::MinLength { limit } => format!("{here}must be at least {limit} characters long"),
+        ValidationErrorKind::MaxLength { limit } => format!("{here}must be at most {limit} characters long"),
+        ValidationErrorKind::MinItems { limit } => format!("{here}needs at least {limit} item(s)"),
+        ValidationErrorKind::MaxItems { limit } => format!("{here}allows at most {limit} item(s)"),
+        ValidationErrorKind::MinProperties { limit } => format!("{here}needs at least {limit} field(s)"),
+        ValidationErrorKind::MaxProperties { limit } => format!("{here}allows at most {limit} field(s)"),
+        ValidationErrorKind::UniqueItems => format!("{here}has duplicate items"),
+        ValidationErrorKind::Constant { expected_value } => {
+            format!("{here}must be {expected_value}, found {}", describe(instance))
+        }
+        ValidationErrorKind::FalseSchema => format!("{here}no value is allowed here"),
+        _ => return None,
+    })
 }
 
 // ---- API lifecycle -------------------------------------------------------

@@ -27,7 +27,7 @@ use std::path::Path;
 use crate::check::{Finding, Outcome, Severity};
 
 use crate::diag::{Diagnostic, Pos};
-use crate::model::Loaded;
+use crate::model::{Loaded, Object};
 
 /// One `<testsuite>`: a file, its objects, and its input errors.
 struct Suite<'a> {
@@ -38,27 +38,7 @@ struct Suite<'a> {
 
 /// Renders a run as JUnit XML (ending with a newline).
 pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
-    // Suites in input order: every source (even one without objects), then
-    // the inputs that could not be read at all.
-    let mut suites: Vec<Suite> = Vec::new();
-    let mut index: HashMap<&Path, usize> = HashMap::new();
-    fn suite<'a>(suites: &mut Vec<Suite<'a>>, index: &mut HashMap<&'a Path, usize>, file: &'a Path) -> usize {
-        *index.entry(file).or_insert_with(|| {
-            suites.push(Suite { file, objects: Vec::new(), errors: Vec::new() });
-            suites.len() - 1
-        })
-    }
-    for source in &loaded.sources {
-        suite(&mut suites, &mut index, &source.name);
-    }
-    for (i, o) in loaded.objects.iter().enumerate() {
-        let s = suite(&mut suites, &mut index, &loaded.sources[o.source].name);
-        suites[s].objects.push(i);
-    }
-    for d in &loaded.errors {
-        let s = suite(&mut suites, &mut index, &d.file);
-        suites[s].errors.push(d);
-    }
+    let suites = suites(loaded);
     let mut findings: Vec<Vec<&Finding>> = vec![Vec::new(); loaded.objects.len()];
     for f in &outcome.findings {
         if let Some(list) = findings.get_mut(f.object) {
@@ -84,69 +64,98 @@ pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
             "  <testsuite name=\"{file}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" file=\"{file}\">"
         );
         if !s.errors.is_empty() {
-            let line = s.errors.iter().map(|d| d.pos.line).find(|l| *l > 0).unwrap_or(0);
-            let _ = write!(out, "    <testcase name=\"(input)\" classname=\"{file}\" file=\"{file}\"");
-            if line > 0 {
-                let _ = write!(out, " line=\"{line}\"");
-            }
-            out.push_str(">\n");
-            for d in &s.errors {
-                let body = place(&d.file, d.pos)
-                    + ": "
-                    + &d.message
-                    + &d.help.as_ref().map_or(String::new(), |h| format!("\nhelp: {h}"));
-                let _ = writeln!(
-                    out,
-                    "      <error type=\"input\" message=\"{}\">{}</error>",
-                    attr(&d.message),
-                    text(&body)
-                );
-            }
-            out.push_str("    </testcase>\n");
+            input_case(&mut out, &file, &s.errors);
         }
         for &i in &s.objects {
-            let o = &loaded.objects[i];
-            let id = o.id();
-            let line = o.pos("").line;
-            let _ = write!(out, "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\"", attr(&id));
-            if line > 0 {
-                let _ = write!(out, " line=\"{line}\"");
-            }
-            if findings[i].is_empty() {
-                out.push_str("/>\n");
-                continue;
-            }
-            out.push_str(">\n");
-            let mut infos = String::new();
-            for f in &findings[i] {
-                let mut body =
-                    format!("{}: {}[{}]: {}", place(s.file, o.pos(&f.pointer)), f.severity, f.code, f.message);
-                if let Some(h) = &f.help {
-                    body.push_str(&format!("\nhelp: {h}"));
-                }
-                if f.severity == Severity::Info {
-                    infos.push_str(&body);
-                    infos.push('\n');
-                } else {
-                    let message = format!("{id}: {}", f.message);
-                    let _ = writeln!(
-                        out,
-                        "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                        attr(f.code),
-                        attr(&message),
-                        text(&body)
-                    );
-                }
-            }
-            if !infos.is_empty() {
-                let _ = writeln!(out, "      <system-out>{}</system-out>", text(&infos));
-            }
-            out.push_str("    </testcase>\n");
+            object_case(&mut out, &file, s.file, &loaded.objects[i], &findings[i]);
         }
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The suites in input order: every source (even one without objects),
+/// then the inputs that could not be read at all.
+fn suites(loaded: &Loaded) -> Vec<Suite<'_>> {
+    let mut suites: Vec<Suite> = Vec::new();
+    let mut index: HashMap<&Path, usize> = HashMap::new();
+    fn suite<'a>(suites: &mut Vec<Suite<'a>>, index: &mut HashMap<&'a Path, usize>, file: &'a Path) -> usize {
+        *index.entry(file).or_insert_with(|| {
+            suites.push(Suite { file, objects: Vec::new(), errors: Vec::new() });
+            suites.len() - 1
+        })
+    }
+    for source in &loaded.sources {
+        suite(&mut suites, &mut index, &source.name);
+    }
+    for (i, o) in loaded.objects.iter().enumerate() {
+        let s = suite(&mut suites, &mut index, &loaded.sources[o.source].name);
+        suites[s].objects.push(i);
+    }
+    for d in &loaded.errors {
+        let s = suite(&mut suites, &mut index, &d.file);
+        suites[s].errors.push(d);
+    }
+    suites
+}
+
+/// The `(input)` test case of a file's input errors (`file` escaped).
+fn input_case(out: &mut String, file: &str, errors: &[&Diagnostic]) {
+    let line = errors.iter().map(|d| d.pos.line).find(|l| *l > 0).unwrap_or(0);
+    let _ = write!(out, "    <testcase name=\"(input)\" classname=\"{file}\" file=\"{file}\"");
+    if line > 0 {
+        let _ = write!(out, " line=\"{line}\"");
+    }
+    out.push_str(">\n");
+    for d in errors {
+        let body = place(&d.file, d.pos)
+            + ": "
+            + &d.message
+            + &d.help.as_ref().map_or(String::new(), |h| format!("\nhelp: {h}"));
+        let _ = writeln!(out, "      <error type=\"input\" message=\"{}\">{}</error>", attr(&d.message), text(&body));
+    }
+    out.push_str("    </testcase>\n");
+}
+
+/// The test case of one object of `path` (`file` escaped): a failure per
+/// error or warning, the info findings as its output.
+fn object_case(out: &mut String, file: &str, path: &Path, o: &Object, findings: &[&Finding]) {
+    let id = o.id();
+    let line = o.pos("").line;
+    let _ = write!(out, "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\"", attr(&id));
+    if line > 0 {
+        let _ = write!(out, " line=\"{line}\"");
+    }
+    if findings.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    let mut infos = String::new();
+    for f in findings {
+        let mut body = format!("{}: {}[{}]: {}", place(path, o.pos(&f.pointer)), f.severity, f.code, f.message);
+        if let Some(h) = &f.help {
+            body.push_str(&format!("\nhelp: {h}"));
+        }
+        if f.severity == Severity::Info {
+            infos.push_str(&body);
+            infos.push('\n');
+        } else {
+            let message = format!("{id}: {}", f.message);
+            let _ = writeln!(
+                out,
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                attr(f.code),
+                attr(&message),
+                text(&body)
+            );
+        }
+    }
+    if !infos.is_empty() {
+        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&infos));
+    }
+    out.push_str("    </testcase>\n");
 }
 
 /// `file:line:column`, or less when the position is not known.
