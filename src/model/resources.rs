@@ -295,18 +295,26 @@ pub struct Budget {
     pub workloads: Vec<Workload>,
 }
 
-impl Budget {
-    /// Budgets `items`; DaemonSets run on `nodes` nodes (1 when unknown).
-    pub fn of(items: &[Item], nodes: Option<u64>) -> Budget {
-        let mut namespace_labels: HashMap<&str, &Value> = HashMap::new();
-        let mut hpas: HashMap<(&str, &str, &str), (u64, u64)> = HashMap::new();
-        let mut defaults: HashMap<&str, Defaults> = HashMap::new();
-        let mut claims: BTreeMap<&str, u64> = BTreeMap::new();
+/// What the objects say about the workloads of their namespace: Namespace
+/// labels (sidecar injection), autoscaler bounds, LimitRange defaults, and
+/// the storage of standalone claims.
+#[derive(Default)]
+struct Facts<'a> {
+    namespace_labels: HashMap<&'a str, &'a Value>,
+    /// (kind, namespace, name) of the scaled object → (min, max).
+    hpas: HashMap<(&'a str, &'a str, &'a str), (u64, u64)>,
+    defaults: HashMap<&'a str, Defaults>,
+    claims: BTreeMap<&'a str, u64>,
+}
+
+impl<'a> Facts<'a> {
+    fn of(items: &[Item<'a>]) -> Facts<'a> {
+        let mut f = Facts::default();
         for it in items {
             match it.kind {
                 "Namespace" => {
                     if let Some(l) = it.value.at("/metadata/labels") {
-                        namespace_labels.insert(it.name, l);
+                        f.namespace_labels.insert(it.name, l);
                     }
                 }
                 "HorizontalPodAutoscaler" => {
@@ -319,64 +327,79 @@ impl Budget {
                     };
                     let max = it.value.at("/spec/maxReplicas").and_then(Value::as_u64);
                     if let (Some(kind), Some(name), Some(min), Some(max)) = (kind, name, min, max) {
-                        hpas.entry((kind, it.namespace, name)).or_insert((min, max.max(min)));
+                        f.hpas.entry((kind, it.namespace, name)).or_insert((min, max.max(min)));
                     }
                 }
-                "LimitRange" => defaults.entry(it.namespace).or_default().read(it.value),
+                "LimitRange" => f.defaults.entry(it.namespace).or_default().read(it.value),
                 "PersistentVolumeClaim" if !owned(it.value) => {
-                    *claims.entry(it.namespace).or_default() += storage_of(it.value.at("/spec"));
+                    *f.claims.entry(it.namespace).or_default() += storage_of(it.value.at("/spec"));
                 }
                 _ => {}
             }
         }
-        let mut b = Budget::default();
-        for it in items {
-            let Some((spec_ptr, labels_ptr)) = template_pointers(it.kind) else { continue };
-            if owned(it.value) {
-                continue;
-            }
-            let Some(spec) = it.value.at(spec_ptr).filter(|s| s.is_object()) else { continue };
-            let batch = matches!(it.kind, "Job" | "CronJob");
-            let (min, max) = if let Some(&(min, max)) = hpas.get(&(it.kind, it.namespace, it.name)) {
-                (min, max)
-            } else {
-                let n = match it.kind {
-                    "Pod" => 1,
-                    "DaemonSet" => nodes.unwrap_or(1),
-                    "Job" => count(it.value.at("/spec/parallelism")),
-                    "CronJob" => count(it.value.at("/spec/jobTemplate/spec/parallelism")),
-                    _ => count(it.value.at("/spec/replicas")),
-                };
-                (n, n)
-            };
-            let template_meta = labels_ptr.strip_suffix("/labels").unwrap_or("/metadata");
-            let meta = it.value.at(template_meta);
-            let sidecar = injected(meta, spec, namespace_labels.get(it.namespace).copied());
-            let mut pod = pod_amounts(spec, defaults.get(it.namespace));
-            if sidecar {
-                pod.add(&proxy(meta));
-            }
-            if it.kind == "StatefulSet" {
-                pod.storage_bytes = it
-                    .value
-                    .at("/spec/volumeClaimTemplates")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|t| storage_of(t.get("spec")))
-                    .fold(0u64, u64::saturating_add);
-            }
-            b.workloads.push(Workload {
-                kind: it.kind.to_string(),
-                namespace: it.namespace.to_string(),
-                name: it.name.to_string(),
-                min_replicas: min,
-                max_replicas: max,
-                pod,
-                istio_sidecar: sidecar,
-                batch,
-            });
+        f
+    }
+
+    /// The workload an object runs, if it has pods of its own.
+    fn workload(&self, it: &Item, nodes: Option<u64>) -> Option<Workload> {
+        let (spec_ptr, labels_ptr) = template_pointers(it.kind)?;
+        if owned(it.value) {
+            return None;
         }
+        let spec = it.value.at(spec_ptr).filter(|s| s.is_object())?;
+        let (min, max) = self.replicas(it, nodes);
+        let template_meta = labels_ptr.strip_suffix("/labels").unwrap_or("/metadata");
+        let meta = it.value.at(template_meta);
+        let sidecar = injected(meta, spec, self.namespace_labels.get(it.namespace).copied());
+        let mut pod = pod_amounts(spec, self.defaults.get(it.namespace));
+        if sidecar {
+            pod.add(&proxy(meta));
+        }
+        if it.kind == "StatefulSet" {
+            pod.storage_bytes = it
+                .value
+                .at("/spec/volumeClaimTemplates")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|t| storage_of(t.get("spec")))
+                .fold(0u64, u64::saturating_add);
+        }
+        Some(Workload {
+            kind: it.kind.to_string(),
+            namespace: it.namespace.to_string(),
+            name: it.name.to_string(),
+            min_replicas: min,
+            max_replicas: max,
+            pod,
+            istio_sidecar: sidecar,
+            batch: matches!(it.kind, "Job" | "CronJob"),
+        })
+    }
+
+    /// Pods at minimum and maximum scale: the autoscaler's bounds, else the
+    /// count the kind implies.
+    fn replicas(&self, it: &Item, nodes: Option<u64>) -> (u64, u64) {
+        if let Some(&(min, max)) = self.hpas.get(&(it.kind, it.namespace, it.name)) {
+            return (min, max);
+        }
+        let n = match it.kind {
+            "Pod" => 1,
+            "DaemonSet" => nodes.unwrap_or(1),
+            "Job" => count(it.value.at("/spec/parallelism")),
+            "CronJob" => count(it.value.at("/spec/jobTemplate/spec/parallelism")),
+            _ => count(it.value.at("/spec/replicas")),
+        };
+        (n, n)
+    }
+}
+
+impl Budget {
+    /// Budgets `items`; DaemonSets run on `nodes` nodes (1 when unknown).
+    pub fn of(items: &[Item], nodes: Option<u64>) -> Budget {
+        let facts = Facts::of(items);
+        let workloads = items.iter().filter_map(|it| facts.workload(it, nodes)).collect();
+        let mut b = Budget { workloads, ..Budget::default() };
         for w in &b.workloads {
             let u = b.namespaces.entry(w.namespace.clone()).or_default();
             if w.batch {
@@ -386,10 +409,10 @@ impl Budget {
                 u.max.add(&w.at(Scale::Max));
             }
         }
-        for (ns, bytes) in claims {
+        for (ns, bytes) in &facts.claims {
             let u = b.namespaces.entry(ns.to_string()).or_default();
-            u.min.storage_bytes = u.min.storage_bytes.saturating_add(bytes);
-            u.max.storage_bytes = u.max.storage_bytes.saturating_add(bytes);
+            u.min.storage_bytes = u.min.storage_bytes.saturating_add(*bytes);
+            u.max.storage_bytes = u.max.storage_bytes.saturating_add(*bytes);
         }
         let mut total = Usage::default();
         for u in b.namespaces.values() {
