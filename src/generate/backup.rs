@@ -638,9 +638,19 @@ fn offline_pod(
     pieces: &mut Pieces,
     stack: &mut Stack,
 ) -> (Option<core::Container>, Vec<core::VolumeMount>) {
-    let ns = store.namespace.as_str();
-    let sa = backup_name(store);
-    let labels = labels(&r.platform, &sa, "backup");
+    let mounts = volume_mounts(store, pieces);
+    let (v_hold, m_hold) = scratch("hold", HOLD_DIR);
+    pieces.volumes.push(v_hold);
+    // The pod mounts no token; this volume gives one to the hold container alone.
+    pieces.volumes.push(token_volume());
+    let hold = hold_container(store, m_hold);
+    scale_role(r, store, stack);
+    (Some(hold), mounts)
+}
+
+/// The datastore's volume claim and the engine's scratch paths, as volumes
+/// of the pod and mounts of the containers that read the volume.
+fn volume_mounts(store: &Store, pieces: &mut Pieces) -> Vec<core::VolumeMount> {
     // The volume claim of pod 0 (the datastore runs one replica): ReadWriteOnce
     // lets pods on the same node share it, hence `beside`.
     pieces.volumes.push(core::Volume {
@@ -665,10 +675,13 @@ fn offline_pod(
         pieces.volumes.push(v);
         mounts.push(m);
     }
-    let (v_hold, m_hold) = scratch("hold", HOLD_DIR);
-    pieces.volumes.push(v_hold);
-    // The pod mounts no token; this volume gives one to the hold container alone.
-    pieces.volumes.push(core::Volume {
+    mounts
+}
+
+/// A service account token and the cluster's CA, projected for the hold
+/// container (the pod mounts none).
+fn token_volume() -> core::Volume {
+    core::Volume {
         name: "token".into(),
         projected: Some(core::ProjectedVolumeSource {
             sources: Some(vec![
@@ -692,9 +705,14 @@ fn offline_pod(
             default_mode: None,
         }),
         ..Default::default()
-    });
+    }
+}
+
+/// The hold container: scales the StatefulSet to 0, marks it stopped, and
+/// scales it back when the pod is done.
+fn hold_container(store: &Store, marker: core::VolumeMount) -> core::Container {
     let env = vec![
-        env_value("NAMESPACE", ns),
+        env_value("NAMESPACE", &store.namespace),
         env_value("STATEFULSET", &store.name),
         env_value("REPLICAS", "1"),
         env_value("HOLD_DIR", HOLD_DIR),
@@ -705,7 +723,7 @@ fn offline_pod(
         read_only: Some(true),
         ..Default::default()
     };
-    let mut hold = container("hold", &store.image, hold_script(), &env, &[m_hold, token]);
+    let mut hold = container("hold", &store.image, hold_script(), &env, &[marker, token]);
     hold.resources = Some(resources("10m", "32Mi", "64Mi"));
     // A native sidecar: it keeps running beside the next containers, which
     // start once its startup probe passes (the database is stopped), and
@@ -717,7 +735,15 @@ fn offline_pod(
         failure_threshold: Some(300),
         ..Default::default()
     });
+    hold
+}
 
+/// The Role and RoleBinding that let the backup pods' account read the
+/// StatefulSet and patch its scale, and nothing else.
+fn scale_role(r: &Resolved, store: &Store, stack: &mut Stack) {
+    let ns = store.namespace.as_str();
+    let sa = backup_name(store);
+    let labels = labels(&r.platform, &sa, "backup");
     let role = format!("{}-scale", sa);
     let rules = vec![
         rbac::PolicyRule {
@@ -750,7 +776,6 @@ fn offline_pod(
             ..Default::default()
         }]),
     });
-    (Some(hold), mounts)
 }
 
 /// Offline backups: the pod must run on the node of the datastore's pod, to
