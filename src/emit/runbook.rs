@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::description::resolve::{Resolved, Store};
+use crate::description::resolve::{BackupTarget, Resolved, Store};
 use crate::engines::Backup;
 use crate::generate::backup::{self, restore_title};
 
@@ -61,78 +61,13 @@ pub fn runbook(base: &Resolved, source: &str, envs: &[String], stacks: &[&Stack]
 /// per datastore with a backup job; nothing without `backup`.
 pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
     let Some(t) = r.backup.as_ref() else { return Vec::new() };
-    let mut s = String::new();
     let env_dir = if envs.is_empty() { "" } else { "ENV/" };
-    let bucket = if t.prefix.is_empty() { t.bucket.clone() } else { format!("{}/{}", t.bucket, t.prefix) };
-    let _ = writeln!(
-        s,
-        "Datastore dumps go to `s3://{bucket}` at `{}`, as `{}/{env_dir}DATASTORE/YYYYMMDDTHHMMSSZ.EXT` (UTC). The bucket's credentials are the Secret `{}` (keys \
-         `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), built from `kustomize/overlays/{}/secrets/{}.env` — \
-         git-ignored, never in the description. After each successful backup, dumps older than the retention \
-         are deleted; a failed backup deletes nothing.\n",
-        t.endpoint,
-        r.platform,
-        t.credentials,
-        if envs.is_empty() { "default" } else { "ENV" },
-        t.credentials
-    );
-    let _ = writeln!(s, "| datastore | engine | every | kept | cron (UTC) | CronJob | restore Job |");
-    let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- |");
-    let mut uncovered: Vec<&Store> = Vec::new();
-    for d in &r.datastores {
-        match &d.backup {
-            Some(b) if backup::supported(d.engine) => {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | `{}` | `{}/{}-backup` | `{}/{}-restore` |",
-                    d.name,
-                    d.engine.as_str(),
-                    b.every,
-                    b.keep,
-                    b.cron,
-                    d.namespace,
-                    d.name,
-                    d.namespace,
-                    d.name
-                );
-            }
-            _ => uncovered.push(d),
-        }
-    }
-    let _ = writeln!(s);
-    if !uncovered.is_empty() {
-        let covered = if t.velero.is_empty() {
-            "**not backed up**: add a `backup` to them, or Velero schedules (`backup.velero`) for volume snapshots"
-        } else {
-            "covered only by the Velero volume snapshots below (restore them with Velero)"
-        };
-        for d in uncovered {
-            let why = match d.engine.backup() {
-                Err(no) => no.note.map(|n| format!(" ({n})")).unwrap_or_default(),
-                Ok(_) => String::new(),
-            };
-            let _ = writeln!(s, "- `{}` ({}{why}): {covered}.", d.name, d.engine.as_str());
-        }
-        let _ = writeln!(s);
-    }
+    let mut s = String::new();
+    where_dumps_go(&mut s, r, t, envs);
+    let uncovered = dump_table(&mut s, r);
+    not_dumped(&mut s, t, &uncovered);
     if !t.velero.is_empty() {
-        let _ = writeln!(
-            s,
-            "Velero backs up every namespace of the platform ({}), with volume snapshots, to its own backup \
-             storage location (configured when Velero is installed):\n",
-            r.namespaces().into_iter().collect::<Vec<_>>().join(", ")
-        );
-        let _ = writeln!(s, "| Schedule | cron (UTC) | kept |\n| --- | --- | --- |");
-        for (kind, cron, keep) in &t.velero {
-            let _ = writeln!(s, "| `{}/{}-{kind}` | `{cron}` | {keep} |", t.velero_namespace, r.platform);
-        }
-        let _ = writeln!(
-            s,
-            "\nRestore a namespace from the newest daily backup:\n\n```sh\nvelero backup get --selector \
-             app.kubernetes.io/name={p}-daily\nvelero restore create --from-backup BACKUP --include-namespaces NS\n\
-             velero restore describe RESTORE --details\n```\n",
-            p = r.platform
-        );
+        velero(&mut s, r, t);
     }
     let _ = writeln!(
         s,
@@ -160,13 +95,95 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
     sections
 }
 
-fn restore_section(
-    r: &Resolved,
-    t: &crate::description::resolve::BackupTarget,
-    d: &Store,
-    engine: &Backup,
-    env_dir: &str,
-) -> RunbookSection {
+/// The bucket, the file names, the credentials and the retention.
+fn where_dumps_go(s: &mut String, r: &Resolved, t: &BackupTarget, envs: &[String]) {
+    let env_dir = if envs.is_empty() { "" } else { "ENV/" };
+    let bucket = if t.prefix.is_empty() { t.bucket.clone() } else { format!("{}/{}", t.bucket, t.prefix) };
+    let _ = writeln!(
+        s,
+        "Datastore dumps go to `s3://{bucket}` at `{}`, as `{}/{env_dir}DATASTORE/YYYYMMDDTHHMMSSZ.EXT` (UTC). The bucket's credentials are the Secret `{}` (keys \
+         `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), built from `kustomize/overlays/{}/secrets/{}.env` — \
+         git-ignored, never in the description. After each successful backup, dumps older than the retention \
+         are deleted; a failed backup deletes nothing.\n",
+        t.endpoint,
+        r.platform,
+        t.credentials,
+        if envs.is_empty() { "default" } else { "ENV" },
+        t.credentials
+    );
+}
+
+/// One row per datastore with a dump job; returns those without one.
+fn dump_table<'a>(s: &mut String, r: &'a Resolved) -> Vec<&'a Store> {
+    let _ = writeln!(s, "| datastore | engine | every | kept | cron (UTC) | CronJob | restore Job |");
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- |");
+    let mut uncovered: Vec<&Store> = Vec::new();
+    for d in &r.datastores {
+        match &d.backup {
+            Some(b) if backup::supported(d.engine) => {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | `{}` | `{}/{}-backup` | `{}/{}-restore` |",
+                    d.name,
+                    d.engine.as_str(),
+                    b.every,
+                    b.keep,
+                    b.cron,
+                    d.namespace,
+                    d.name,
+                    d.namespace,
+                    d.name
+                );
+            }
+            _ => uncovered.push(d),
+        }
+    }
+    let _ = writeln!(s);
+    uncovered
+}
+
+/// The datastores without a dump job, and what (if anything) covers them.
+fn not_dumped(s: &mut String, t: &BackupTarget, uncovered: &[&Store]) {
+    if uncovered.is_empty() {
+        return;
+    }
+    let covered = if t.velero.is_empty() {
+        "**not backed up**: add a `backup` to them, or Velero schedules (`backup.velero`) for volume snapshots"
+    } else {
+        "covered only by the Velero volume snapshots below (restore them with Velero)"
+    };
+    for d in uncovered {
+        let why = match d.engine.backup() {
+            Err(no) => no.note.map(|n| format!(" ({n})")).unwrap_or_default(),
+            Ok(_) => String::new(),
+        };
+        let _ = writeln!(s, "- `{}` ({}{why}): {covered}.", d.name, d.engine.as_str());
+    }
+    let _ = writeln!(s);
+}
+
+/// Velero's schedules and how to restore a namespace from them.
+fn velero(s: &mut String, r: &Resolved, t: &BackupTarget) {
+    let _ = writeln!(
+        s,
+        "Velero backs up every namespace of the platform ({}), with volume snapshots, to its own backup \
+         storage location (configured when Velero is installed):\n",
+        r.namespaces().into_iter().collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(s, "| Schedule | cron (UTC) | kept |\n| --- | --- | --- |");
+    for (kind, cron, keep) in &t.velero {
+        let _ = writeln!(s, "| `{}/{}-{kind}` | `{cron}` | {keep} |", t.velero_namespace, r.platform);
+    }
+    let _ = writeln!(
+        s,
+        "\nRestore a namespace from the newest daily backup:\n\n```sh\nvelero backup get --selector \
+         app.kubernetes.io/name={p}-daily\nvelero restore create --from-backup BACKUP --include-namespaces NS\n\
+         velero restore describe RESTORE --details\n```\n",
+        p = r.platform
+    );
+}
+
+fn restore_section(r: &Resolved, t: &BackupTarget, d: &Store, engine: &Backup, env_dir: &str) -> RunbookSection {
     let mut body = String::new();
     let s = &mut body;
     let ns = &d.namespace;
