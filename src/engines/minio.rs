@@ -3,102 +3,63 @@
 
 use super::*;
 
-pub struct Minio;
-
+const PORT: u16 = 9000;
 const USER: &str = "MINIO_ROOT_USER";
 const PASSWORD: &str = "MINIO_ROOT_PASSWORD";
 
-impl Definition for Minio {
-    fn name(&self) -> &'static str {
-        "minio"
-    }
-
-    fn image(&self) -> Image {
-        Image { repository: "quay.io/minio/minio", version: "RELEASE.2024-10-13T13-34-11Z" }
-    }
-
-    fn images(&self) -> &'static [&'static str] {
-        &["minio"]
-    }
-
-    fn user(&self) -> u32 {
-        1000
-    }
-
-    fn ports(&self) -> &'static [Port] {
-        const { &[Port::http("s3", 9000), Port::http("console", 9001)] }
-    }
-
-    fn data_path(&self) -> &'static str {
-        "/data"
-    }
-
-    fn scratch_paths(&self) -> &'static [&'static str] {
-        &["/tmp"]
-    }
-
-    fn credential_keys(&self) -> &'static [&'static str] {
-        &[USER, PASSWORD]
-    }
-
-    fn default_requests(&self) -> (Cpu, Bytes) {
-        (Cpu::from_millis(250), Bytes(512 * MI))
-    }
-
-    fn server(&self, _: &Instance) -> Server {
-        Server {
-            env: vec![Env::secret("MINIO_ROOT_USER", USER), Env::secret("MINIO_ROOT_PASSWORD", PASSWORD)],
-            command: Some(&["minio"]),
-            args: Some(&["server", "/data", "--console-address", ":9001"]),
-            liveness: Probe { check: Check::Http { path: "/minio/health/live", port: "s3" }, period: 10, timeout: 3 },
-            readiness: Probe { check: Check::Http { path: "/minio/health/ready", port: "s3" }, period: 5, timeout: 3 },
-        }
-    }
-
-    fn wiring(&self, p: &str, _: &Instance) -> Wiring {
-        Wiring {
-            config: Vec::new(),
-            env: vec![
-                Env::secret(format!("{p}_ACCESS_KEY"), USER),
-                Env::secret(format!("{p}_SECRET_KEY"), PASSWORD),
-                Env::value(format!("{p}_ENDPOINT"), format!("http://$({p}_HOST):$({p}_PORT)")),
-            ],
-        }
-    }
-
-    fn metrics(&self) -> Result<Metrics, &'static str> {
-        Ok(Metrics {
-            scrape: Scrape { port_name: "s3", port: 9000, path: "/minio/v2/metrics/cluster" },
-            exporter: None,
-            // Prometheus scrapes without a bearer token (the NetworkPolicy
-            // admits only the monitoring namespace to it besides the clients).
-            server_env: &[("MINIO_PROMETHEUS_AUTH_TYPE", "public")],
-            down: Down::SCRAPE,
-        })
-    }
-
-    fn backup(&self) -> Result<Backup, NoBackup> {
-        Ok(Backup {
-            method: Method::Mirror { source: SOURCE, mirror: MIRROR, unmirror: UNMIRROR },
-            env: |d| {
-                vec![
-                    Env::value("SOURCE_URL", format!("http://{}:{}", d.host, Minio.client_port())),
-                    Env::secret("MINIO_ROOT_USER", USER),
-                    Env::secret("MINIO_ROOT_PASSWORD", PASSWORD),
-                ]
-            },
-            offline: false,
-            restore_port: None,
-            resources: None,
-            runbook: |d| RestoreText {
-                what: "The restore Job mirrors the chosen snapshot prefix back into the datastore's buckets (`mc \
-                       mirror --overwrite`): objects of the snapshot are restored, objects created since are kept."
-                    .to_string(),
-                check: format!("kubectl -n {} logs job/{}-restore", d.namespace, d.name),
-            },
-        })
-    }
-}
+pub static MINIO: Definition = Definition {
+    name: "minio",
+    image: Image { repository: "quay.io/minio/minio", version: "RELEASE.2024-10-13T13-34-11Z" },
+    images: &["minio"],
+    user: 1000,
+    ports: &[Port::http("s3", PORT), Port::http("console", 9001)],
+    data_path: "/data",
+    scratch_paths: &["/tmp"],
+    credential_keys: &[USER, PASSWORD],
+    default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
+    server: Server {
+        env: |_| vec![Env::secret("MINIO_ROOT_USER", USER), Env::secret("MINIO_ROOT_PASSWORD", PASSWORD)],
+        command: Some(&["minio"]),
+        args: Some(&["server", "/data", "--console-address", ":9001"]),
+        liveness: Probe { check: Check::Http { path: "/minio/health/live", port: "s3" }, period: 10, timeout: 3 },
+        readiness: Probe { check: Check::Http { path: "/minio/health/ready", port: "s3" }, period: 5, timeout: 3 },
+    },
+    wiring: |p, _| Wiring {
+        config: Vec::new(),
+        env: vec![
+            Env::secret(format!("{p}_ACCESS_KEY"), USER),
+            Env::secret(format!("{p}_SECRET_KEY"), PASSWORD),
+            Env::value(format!("{p}_ENDPOINT"), format!("http://$({p}_HOST):$({p}_PORT)")),
+        ],
+    },
+    metrics: Ok(Metrics {
+        scrape: Scrape { port_name: "s3", port: PORT, path: "/minio/v2/metrics/cluster" },
+        exporter: None,
+        // Prometheus scrapes without a bearer token (the NetworkPolicy
+        // admits only the monitoring namespace to it besides the clients).
+        server_env: &[("MINIO_PROMETHEUS_AUTH_TYPE", "public")],
+        down: Down::SCRAPE,
+    }),
+    backup: Ok(Backup {
+        method: Method::Mirror { source: SOURCE, mirror: MIRROR, unmirror: UNMIRROR },
+        env: |d| {
+            vec![
+                Env::value("SOURCE_URL", format!("http://{}:{PORT}", d.host)),
+                Env::secret("MINIO_ROOT_USER", USER),
+                Env::secret("MINIO_ROOT_PASSWORD", PASSWORD),
+            ]
+        },
+        offline: false,
+        restore_port: None,
+        resources: None,
+        runbook: |d| RestoreText {
+            what: "The restore Job mirrors the chosen snapshot prefix back into the datastore's buckets (`mc \
+                   mirror --overwrite`): objects of the snapshot are restored, objects created since are kept."
+                .to_string(),
+            check: format!("kubectl -n {} logs job/{}-restore", d.namespace, d.name),
+        },
+    }),
+};
 
 const SOURCE: &str = "mc alias set source \"$SOURCE_URL\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null\n";
 
@@ -120,16 +81,16 @@ mod tests {
 
     #[test]
     fn defaults() {
-        assert_eq!(Minio.image().reference(None), "quay.io/minio/minio:RELEASE.2024-10-13T13-34-11Z");
-        assert_eq!(Minio.user(), 1000);
-        assert!(Minio.ports().iter().all(|p| p.http));
-        let w = Minio.wiring("FILES", &sample());
+        assert_eq!(MINIO.image().reference(None), "quay.io/minio/minio:RELEASE.2024-10-13T13-34-11Z");
+        assert_eq!(MINIO.user(), 1000);
+        assert!(MINIO.ports().iter().all(|p| p.http));
+        let w = MINIO.wiring("FILES", &sample());
         assert!(w.env.contains(&Env::value("FILES_ENDPOINT", "http://$(FILES_HOST):$(FILES_PORT)")));
     }
 
     #[test]
     fn metrics_from_the_server_without_a_token() {
-        let m = Minio.metrics().expect("metrics");
+        let m = MINIO.metrics().expect("metrics");
         assert!(m.exporter.is_none());
         assert_eq!(m.scrape.path, "/minio/v2/metrics/cluster");
         assert_eq!(m.server_env, [("MINIO_PROMETHEUS_AUTH_TYPE", "public")]);
@@ -138,7 +99,7 @@ mod tests {
 
     #[test]
     fn backup_mirrors_the_buckets() {
-        let b = Minio.backup().expect("backups");
+        let b = MINIO.backup().expect("backups");
         let Method::Mirror { source, mirror, unmirror } = b.method else { panic!("a mirror") };
         assert_eq!(b.method.extension(), None);
         assert!(source.starts_with("mc alias set source \"$SOURCE_URL\""));

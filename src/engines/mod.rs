@@ -1,18 +1,21 @@
-//! Datastore engines as data. Each file holds everything kubeproof knows
-//! about one engine — image and version, user, ports, data and scratch
-//! paths, default resources, probes, metrics, how client services connect,
-//! backup and restore, the runbook's words, and the image names that run it
-//! — and the registry below lists them. The description resolves `engine:`
-//! here; generators, checks and `graph` ask an [`Engine`]; none matches on
-//! names.
+//! Datastore engines as data. Each file declares one [`Definition`] — image
+//! and version, user, ports, data and scratch paths, default resources,
+//! probes, metrics, how client services connect, backup and restore, the
+//! runbook's words, and the image names that run it — beside the few
+//! functions that compute (environments, wiring, texts) and its scripts; the
+//! registry below lists them. The description resolves `engine:` here;
+//! generators, checks and `graph` ask an [`Engine`]; none matches on names.
 //!
-//! Adding an engine is one new file implementing [`Definition`] and one
-//! registry line. This layer sits below the description and the generators:
-//! it speaks in primitives and the small structs declared here.
+//! Adding an engine is one new file declaring a `static` [`Definition`] (an
+//! engine without metrics or backups says so with [`NO_METRICS`] and
+//! [`NO_BACKUP`]) and one registry line. This layer sits below the
+//! description and the generators: it speaks in primitives and the small
+//! structs declared here.
 
 mod others;
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::LazyLock;
 
@@ -23,120 +26,185 @@ use crate::model::quantity::{Bytes, Cpu};
 macro_rules! registry {
     ($($module:ident::$engine:ident),* $(,)?) => {
         $(mod $module;)*
-        static REGISTRY: &[&dyn Definition] = &[$(&$module::$engine),*];
+        static REGISTRY: &[&Definition] = &[$(&$module::$engine),*];
     };
 }
 
 registry! {
-    postgres::Postgres,
-    redis::Redis,
-    neo4j::Neo4j,
-    minio::Minio,
-    rabbitmq::Rabbitmq,
+    postgres::POSTGRES,
+    redis::REDIS,
+    neo4j::NEO4J,
+    minio::MINIO,
+    rabbitmq::RABBITMQ,
 }
 
-/// Everything kubeproof knows about one engine. The methods with a default
-/// are capabilities an engine may lack.
-pub trait Definition: Sync {
+/// Everything kubeproof knows about one engine, declared by its file. The
+/// fields are private to the engines; the rest of the crate reads them
+/// through the methods below (on an [`Engine`] by `Deref`).
+pub struct Definition {
     /// The `engine:` value of a description; also the server container's name.
-    fn name(&self) -> &'static str;
+    name: &'static str,
     /// The official image, and the version used when the description gives none.
-    fn image(&self) -> Image;
+    image: Image,
     /// Image repository names that run this engine, for reading manifests:
     /// the last path segment without tag; `NAME-…` variants match too
     /// (`bitnami/redis-cluster`).
-    fn images(&self) -> &'static [&'static str];
+    images: &'static [&'static str],
     /// The UID and GID the image's server runs as.
-    fn user(&self) -> u32;
+    user: u32,
     /// The server's ports; the first is the one clients connect to.
-    fn ports(&self) -> &'static [Port];
+    ports: &'static [Port],
     /// Where the engine keeps its data (the volume's mount path).
-    fn data_path(&self) -> &'static str;
+    data_path: &'static str,
     /// Paths the server writes besides its data (emptyDirs, as the root
     /// filesystem is read-only).
-    fn scratch_paths(&self) -> &'static [&'static str];
+    scratch_paths: &'static [&'static str],
     /// Keys of the credentials Secret; its env file lists them.
-    fn credential_keys(&self) -> &'static [&'static str];
+    credential_keys: &'static [&'static str],
     /// CPU and memory requests when the description gives none.
-    fn default_requests(&self) -> (Cpu, Bytes);
+    default_requests: (Cpu, Bytes),
     /// The server container: environment, command and probes.
-    fn server(&self, d: &Instance) -> Server;
+    server: Server,
     /// What a client service gets besides `PREFIX_HOST` and `PREFIX_PORT`
-    /// (`prefix` is the datastore's name as a variable prefix).
-    fn wiring(&self, prefix: &str, d: &Instance) -> Wiring;
-    /// The Prometheus endpoint, or why there is none.
-    fn metrics(&self) -> Result<Metrics, &'static str> {
-        Err("kubeproof knows no Prometheus endpoint for it")
+    /// (the first argument is the datastore's name as a variable prefix).
+    wiring: fn(&str, &Instance) -> Wiring,
+    /// The Prometheus endpoint, or why there is none ([`NO_METRICS`]).
+    metrics: Result<Metrics, &'static str>,
+    /// Dumps and restores, or why there are none ([`NO_BACKUP`]).
+    backup: Result<Backup, NoBackup>,
+}
+
+/// The metrics of an engine kubeproof knows no endpoint of.
+pub const NO_METRICS: Result<Metrics, &str> = Err("kubeproof knows no Prometheus endpoint for it");
+
+/// The backups of an engine kubeproof cannot dump yet.
+pub const NO_BACKUP: Result<Backup, NoBackup> =
+    Err(NoBackup { why: "kubeproof writes no dump job for it yet", note: None });
+
+impl Definition {
+    pub fn name(&self) -> &'static str {
+        self.name
     }
-    /// Dumps and restores, or why there are none.
-    fn backup(&self) -> Result<Backup, NoBackup> {
-        Err(NoBackup { why: "kubeproof writes no dump job for it yet", note: None })
+
+    pub fn image(&self) -> Image {
+        self.image
+    }
+
+    pub fn images(&self) -> &'static [&'static str] {
+        self.images
+    }
+
+    pub fn user(&self) -> u32 {
+        self.user
+    }
+
+    pub fn ports(&self) -> &'static [Port] {
+        self.ports
     }
 
     /// The port clients connect to.
-    fn client_port(&self) -> u16 {
-        self.ports().first().map_or(0, |p| p.number)
+    pub fn client_port(&self) -> u16 {
+        self.ports.first().map_or(0, |p| p.number)
+    }
+
+    pub fn data_path(&self) -> &'static str {
+        self.data_path
+    }
+
+    pub fn scratch_paths(&self) -> &'static [&'static str] {
+        self.scratch_paths
+    }
+
+    pub fn credential_keys(&self) -> &'static [&'static str] {
+        self.credential_keys
+    }
+
+    pub fn default_requests(&self) -> (Cpu, Bytes) {
+        self.default_requests
+    }
+
+    /// The server container of the datastore `d`.
+    pub fn server(&self, d: &Instance) -> Container {
+        let Server { env, command, args, liveness, readiness } = self.server;
+        Container { env: env(d), command, args, liveness, readiness }
+    }
+
+    /// What a client service gets besides `PREFIX_HOST` and `PREFIX_PORT`.
+    pub fn wiring(&self, prefix: &str, d: &Instance) -> Wiring {
+        (self.wiring)(prefix, d)
+    }
+
+    pub fn metrics(&self) -> Result<Metrics, &'static str> {
+        self.metrics
+    }
+
+    pub fn backup(&self) -> Result<Backup, NoBackup> {
+        self.backup
     }
 }
 
 /// One engine of the registry. Compared, hashed and shown by name; its
 /// knowledge is reached through `Deref` to its [`Definition`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Engine {
-    name: &'static str,
-}
+#[derive(Clone, Copy)]
+pub struct Engine(&'static Definition);
 
 impl Engine {
     /// Every engine, in registry order.
     pub fn all() -> impl Iterator<Item = Engine> {
-        REGISTRY.iter().map(|d| Engine { name: d.name() })
+        REGISTRY.iter().map(|d| Engine(d))
     }
 
     /// The engine written `name` in a description.
     pub fn by_name(name: &str) -> Option<Engine> {
-        Engine::all().find(|e| e.name == name)
+        Engine::all().find(|e| e.0.name == name)
     }
 
     /// The names of every engine, in registry order.
     pub fn names() -> &'static [&'static str] {
-        static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| Engine::all().map(|e| e.name).collect());
+        static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| REGISTRY.iter().map(|d| d.name).collect());
         &NAMES
     }
 
     pub fn name(self) -> &'static str {
-        self.name
+        self.0.name
     }
 
     pub fn as_str(&self) -> &'static str {
-        self.name
-    }
-
-    fn definition(&self) -> &'static dyn Definition {
-        // Engines are made from the registry only (the field is private).
-        match REGISTRY.iter().find(|d| d.name() == self.name) {
-            Some(d) => *d,
-            None => unreachable!("engine `{}` is not in the registry", self.name),
-        }
+        self.0.name
     }
 }
 
 impl Deref for Engine {
-    type Target = dyn Definition;
+    type Target = Definition;
 
-    fn deref(&self) -> &Self::Target {
-        self.definition()
+    fn deref(&self) -> &Definition {
+        self.0
+    }
+}
+
+impl PartialEq for Engine {
+    fn eq(&self, other: &Engine) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for Engine {}
+
+impl Hash for Engine {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
     }
 }
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name)
+        f.write_str(self.0.name)
     }
 }
 
 impl fmt::Display for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name)
+        f.write_str(self.0.name)
     }
 }
 
@@ -169,8 +237,8 @@ pub fn by_image(image: &str) -> Option<Known> {
     };
     REGISTRY
         .iter()
-        .find(|d| runs(d.images()))
-        .map(|d| Known { name: d.name(), client_port: d.client_port() })
+        .find(|d| runs(d.images))
+        .map(|d| Known { name: d.name, client_port: d.client_port() })
         .or_else(|| others::OTHERS.iter().find(|o| runs(o.images)).map(|o| o.known))
 }
 
@@ -246,15 +314,27 @@ impl Env {
     }
 }
 
-/// How the server container runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the server container runs: its environment for a datastore, its
+/// command and its probes.
+#[derive(Debug, Clone, Copy)]
 pub struct Server {
-    pub env: Vec<Env>,
+    pub env: fn(&Instance) -> Vec<Env>,
     /// The image's entrypoint when `None`.
     pub command: Option<&'static [&'static str]>,
     pub args: Option<&'static [&'static str]>,
     pub liveness: Probe,
     /// Also the startup probe, with a longer allowance.
+    pub readiness: Probe,
+}
+
+/// The server container of one datastore: its engine's [`Server`] with the
+/// environment computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub env: Vec<Env>,
+    pub command: Option<&'static [&'static str]>,
+    pub args: Option<&'static [&'static str]>,
+    pub liveness: Probe,
     pub readiness: Probe,
 }
 
@@ -420,6 +500,11 @@ mod tests {
         assert!(Engine::names().starts_with(&["postgres", "redis", "neo4j", "minio", "rabbitmq"]));
         assert_eq!(Engine::by_name("redis").map(Engine::name), Some("redis"));
         assert_eq!(Engine::by_name("postgress"), None);
+        // Engines are compared and hashed by name.
+        let mut names = Engine::names().to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Engine::names().len(), "each name once");
     }
 
     #[test]

@@ -4,112 +4,74 @@
 
 use super::*;
 
-pub struct Neo4j;
-
 const PASSWORD: &str = "NEO4J_PASSWORD";
 /// The database that is dumped and loaded (Community Edition has one
 /// besides `system`).
 const DATABASE: &str = "neo4j";
 
-impl Definition for Neo4j {
-    fn name(&self) -> &'static str {
-        "neo4j"
-    }
-
-    fn image(&self) -> Image {
-        Image { repository: "docker.io/library/neo4j", version: "5.24.1" }
-    }
-
-    fn images(&self) -> &'static [&'static str] {
-        &["neo4j"]
-    }
-
-    fn user(&self) -> u32 {
-        7474
-    }
-
-    fn ports(&self) -> &'static [Port] {
-        const { &[Port::tcp("bolt", 7687), Port::http("http", 7474)] }
-    }
-
-    fn data_path(&self) -> &'static str {
-        "/data"
-    }
-
-    fn scratch_paths(&self) -> &'static [&'static str] {
-        &["/logs", "/var/lib/neo4j/run", "/tmp"]
-    }
-
-    fn credential_keys(&self) -> &'static [&'static str] {
-        &[PASSWORD]
-    }
-
-    fn default_requests(&self) -> (Cpu, Bytes) {
-        (Cpu::from_millis(500), Bytes(2048 * MI))
-    }
-
-    fn server(&self, _: &Instance) -> Server {
-        Server {
-            env: vec![
+pub static NEO4J: Definition = Definition {
+    name: "neo4j",
+    image: Image { repository: "docker.io/library/neo4j", version: "5.24.1" },
+    images: &["neo4j"],
+    user: 7474,
+    ports: &[Port::tcp("bolt", 7687), Port::http("http", 7474)],
+    data_path: "/data",
+    scratch_paths: &["/logs", "/var/lib/neo4j/run", "/tmp"],
+    credential_keys: &[PASSWORD],
+    default_requests: (Cpu::from_millis(500), Bytes(2048 * MI)),
+    server: Server {
+        env: |_| {
+            vec![
                 Env::secret("NEO4J_PASSWORD", PASSWORD),
                 Env::value("NEO4J_AUTH", "neo4j/$(NEO4J_PASSWORD)"),
                 Env::value("NEO4J_server_directories_logs", "/logs"),
-            ],
-            command: None,
-            args: None,
-            liveness: Probe { check: Check::Tcp("bolt"), period: 10, timeout: 3 },
-            readiness: Probe { check: Check::Http { path: "/", port: "http" }, period: 5, timeout: 3 },
-        }
-    }
-
-    fn wiring(&self, p: &str, _: &Instance) -> Wiring {
-        Wiring {
-            config: vec![(format!("{p}_USER"), "neo4j".to_string())],
-            env: vec![
-                Env::secret(format!("{p}_PASSWORD"), PASSWORD),
-                Env::value(format!("{p}_URI"), format!("bolt://$({p}_HOST):$({p}_PORT)")),
-            ],
-        }
-    }
-
-    fn metrics(&self) -> Result<Metrics, &'static str> {
-        Err("Neo4j Community serves no Prometheus endpoint (only Enterprise does)")
-    }
-
-    fn backup(&self) -> Result<Backup, NoBackup> {
-        Ok(Backup {
-            method: Method::Dump { extension: "dump", dump: DUMP, restore: RESTORE },
-            env: |_| {
-                vec![
-                    Env::value("NEO4J_DATABASE", DATABASE),
-                    // neo4j-admin's JVM heap; the container's limit leaves room beside it.
-                    Env::value("HEAP_SIZE", "512m"),
-                ]
-            },
-            offline: true,
-            restore_port: None,
-            resources: Some(Sizes { cpu: "250m", memory: "768Mi", limit: "1Gi" }),
-            runbook: |d| RestoreText {
-                what: format!(
-                    "Neo4j Community Edition dumps and loads only a stopped database. The backup CronJob and the \
-                     restore Job run on the node of `{name}-0` and mount its volume; their `hold` container scales \
-                     the StatefulSet `{name}` to 0, waits until its pod has exited, and scales it back to 1 when the \
-                     pod ends, whether the dump or load worked or not: **`{name}` is down while a backup or restore \
-                     runs** (minutes per GB). The restore runs `neo4j-admin database load \
-                     --overwrite-destination=true` on the database `{DATABASE}`: the whole database is replaced by \
-                     the dump's.",
-                    name = d.name
-                ),
-                check: format!(
-                    "kubectl -n {ns} rollout status statefulset/{name}\n   kubectl -n {ns} exec statefulset/{name} \
-                     -- sh -c 'cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\" \"MATCH (n) RETURN count(n)\"'",
-                    ns = d.namespace,
-                    name = d.name
-                ),
-            },
-        })
-    }
-}
+            ]
+        },
+        command: None,
+        args: None,
+        liveness: Probe { check: Check::Tcp("bolt"), period: 10, timeout: 3 },
+        readiness: Probe { check: Check::Http { path: "/", port: "http" }, period: 5, timeout: 3 },
+    },
+    wiring: |p, _| Wiring {
+        config: vec![(format!("{p}_USER"), "neo4j".to_string())],
+        env: vec![
+            Env::secret(format!("{p}_PASSWORD"), PASSWORD),
+            Env::value(format!("{p}_URI"), format!("bolt://$({p}_HOST):$({p}_PORT)")),
+        ],
+    },
+    metrics: Err("Neo4j Community serves no Prometheus endpoint (only Enterprise does)"),
+    backup: Ok(Backup {
+        method: Method::Dump { extension: "dump", dump: DUMP, restore: RESTORE },
+        env: |_| {
+            vec![
+                Env::value("NEO4J_DATABASE", DATABASE),
+                // neo4j-admin's JVM heap; the container's limit leaves room beside it.
+                Env::value("HEAP_SIZE", "512m"),
+            ]
+        },
+        offline: true,
+        restore_port: None,
+        resources: Some(Sizes { cpu: "250m", memory: "768Mi", limit: "1Gi" }),
+        runbook: |d| RestoreText {
+            what: format!(
+                "Neo4j Community Edition dumps and loads only a stopped database. The backup CronJob and the \
+                 restore Job run on the node of `{name}-0` and mount its volume; their `hold` container scales \
+                 the StatefulSet `{name}` to 0, waits until its pod has exited, and scales it back to 1 when the \
+                 pod ends, whether the dump or load worked or not: **`{name}` is down while a backup or restore \
+                 runs** (minutes per GB). The restore runs `neo4j-admin database load \
+                 --overwrite-destination=true` on the database `{DATABASE}`: the whole database is replaced by \
+                 the dump's.",
+                name = d.name
+            ),
+            check: format!(
+                "kubectl -n {ns} rollout status statefulset/{name}\n   kubectl -n {ns} exec statefulset/{name} \
+                 -- sh -c 'cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\" \"MATCH (n) RETURN count(n)\"'",
+                ns = d.namespace,
+                name = d.name
+            ),
+        },
+    }),
+};
 
 const DUMP: &str = r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
 # The database is stopped (the hold container waited for it); the dump reads
@@ -143,22 +105,22 @@ mod tests {
 
     #[test]
     fn defaults() {
-        assert_eq!(Neo4j.image().reference(None), "docker.io/library/neo4j:5.24.1");
-        assert_eq!(Neo4j.user(), 7474);
-        assert_eq!(Neo4j.default_requests(), (Cpu::from_millis(500), Bytes(2048 * MI)));
-        assert_eq!(Neo4j.client_port(), 7687);
-        let w = Neo4j.wiring("GRAPH", &sample());
+        assert_eq!(NEO4J.image().reference(None), "docker.io/library/neo4j:5.24.1");
+        assert_eq!(NEO4J.user(), 7474);
+        assert_eq!(NEO4J.default_requests(), (Cpu::from_millis(500), Bytes(2048 * MI)));
+        assert_eq!(NEO4J.client_port(), 7687);
+        let w = NEO4J.wiring("GRAPH", &sample());
         assert_eq!(w.config, [("GRAPH_USER".to_string(), "neo4j".to_string())]);
     }
 
     #[test]
     fn community_edition_has_no_metrics() {
-        assert!(Neo4j.metrics().is_err_and(|why| why.contains("only Enterprise")));
+        assert!(NEO4J.metrics().is_err_and(|why| why.contains("only Enterprise")));
     }
 
     #[test]
     fn backup_is_an_offline_dump_and_load() {
-        let b = Neo4j.backup().expect("backups");
+        let b = NEO4J.backup().expect("backups");
         let Method::Dump { extension, dump, restore } = b.method else { panic!("a dump") };
         assert_eq!(extension, "dump");
         assert!(dump.contains("neo4j-admin database dump \"$NEO4J_DATABASE\""));

@@ -3,132 +3,94 @@
 
 use super::*;
 
-pub struct Postgres;
-
 const PORT: u16 = 5432;
 const USER: &str = "POSTGRES_USER";
 const PASSWORD: &str = "POSTGRES_PASSWORD";
+const READY: Check = Check::Exec("pg_isready -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"");
 
-impl Definition for Postgres {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn image(&self) -> Image {
-        Image { repository: "docker.io/library/postgres", version: "16.4" }
-    }
-
-    fn images(&self) -> &'static [&'static str] {
-        // `postgresql`: Bitnami's name for the same server.
-        &["postgres", "postgresql"]
-    }
-
-    fn user(&self) -> u32 {
-        999
-    }
-
-    fn ports(&self) -> &'static [Port] {
-        const { &[Port::tcp("postgres", PORT)] }
-    }
-
-    fn data_path(&self) -> &'static str {
-        "/var/lib/postgresql/data"
-    }
-
-    fn scratch_paths(&self) -> &'static [&'static str] {
-        &["/var/run/postgresql", "/tmp"]
-    }
-
-    fn credential_keys(&self) -> &'static [&'static str] {
-        &[USER, PASSWORD]
-    }
-
-    fn default_requests(&self) -> (Cpu, Bytes) {
-        (Cpu::from_millis(250), Bytes(512 * MI))
-    }
-
-    fn server(&self, d: &Instance) -> Server {
-        let ready = Check::Exec("pg_isready -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"");
-        Server {
-            env: vec![
+pub static POSTGRES: Definition = Definition {
+    name: "postgres",
+    image: Image { repository: "docker.io/library/postgres", version: "16.4" },
+    // `postgresql`: Bitnami's name for the same server.
+    images: &["postgres", "postgresql"],
+    user: 999,
+    ports: &[Port::tcp("postgres", PORT)],
+    data_path: "/var/lib/postgresql/data",
+    scratch_paths: &["/var/run/postgresql", "/tmp"],
+    credential_keys: &[USER, PASSWORD],
+    default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
+    server: Server {
+        env: |d| {
+            vec![
                 Env::secret("POSTGRES_USER", USER),
                 Env::secret("POSTGRES_PASSWORD", PASSWORD),
                 Env::value("POSTGRES_DB", d.database),
                 // A subdirectory: the volume root may hold lost+found.
                 Env::value("PGDATA", "/var/lib/postgresql/data/pgdata"),
-            ],
-            command: None,
-            args: None,
-            liveness: Probe { check: ready, period: 10, timeout: 5 },
-            readiness: Probe { check: ready, period: 5, timeout: 3 },
-        }
-    }
-
-    fn wiring(&self, p: &str, d: &Instance) -> Wiring {
-        Wiring {
-            config: vec![(format!("{p}_DATABASE"), d.database.to_string())],
-            env: vec![
-                Env::secret(format!("{p}_USER"), USER),
-                Env::secret(format!("{p}_PASSWORD"), PASSWORD),
-                Env::value(
-                    format!("{p}_URL"),
-                    format!("postgresql://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/$({p}_DATABASE)"),
-                ),
-            ],
-        }
-    }
-
-    fn metrics(&self) -> Result<Metrics, &'static str> {
-        Ok(Metrics {
-            scrape: Scrape { port_name: "metrics", port: 9187, path: "/metrics" },
-            exporter: Some(Exporter {
-                name: "postgres-exporter",
-                image: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
-                health: "/",
-                env: |d| {
-                    vec![
-                        Env::value("DATA_SOURCE_URI", format!("localhost:{PORT}/{}?sslmode=disable", d.database)),
-                        Env::secret("DATA_SOURCE_USER", USER),
-                        Env::secret("DATA_SOURCE_PASS", PASSWORD),
-                    ]
-                },
-            }),
-            server_env: &[],
-            down: Down { metric: "pg_up", what: "postgres-exporter reports PostgreSQL unreachable (pg_up 0)" },
-        })
-    }
-
-    fn backup(&self) -> Result<Backup, NoBackup> {
-        Ok(Backup {
-            method: Method::Dump { extension: "dump", dump: DUMP, restore: RESTORE },
+            ]
+        },
+        command: None,
+        args: None,
+        liveness: Probe { check: READY, period: 10, timeout: 5 },
+        readiness: Probe { check: READY, period: 5, timeout: 3 },
+    },
+    wiring: |p, d| Wiring {
+        config: vec![(format!("{p}_DATABASE"), d.database.to_string())],
+        env: vec![
+            Env::secret(format!("{p}_USER"), USER),
+            Env::secret(format!("{p}_PASSWORD"), PASSWORD),
+            Env::value(
+                format!("{p}_URL"),
+                format!("postgresql://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/$({p}_DATABASE)"),
+            ),
+        ],
+    },
+    metrics: Ok(Metrics {
+        scrape: Scrape { port_name: "metrics", port: 9187, path: "/metrics" },
+        exporter: Some(Exporter {
+            name: "postgres-exporter",
+            image: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+            health: "/",
             env: |d| {
                 vec![
-                    Env::value("PGHOST", &d.host),
-                    Env::value("PGPORT", PORT.to_string()),
-                    Env::value("PGDATABASE", d.database),
-                    Env::secret("PGUSER", USER),
-                    Env::secret("PGPASSWORD", PASSWORD),
+                    Env::value("DATA_SOURCE_URI", format!("localhost:{PORT}/{}?sslmode=disable", d.database)),
+                    Env::secret("DATA_SOURCE_USER", USER),
+                    Env::secret("DATA_SOURCE_PASS", PASSWORD),
                 ]
             },
-            offline: false,
-            restore_port: None,
-            resources: None,
-            runbook: |d| RestoreText {
-                what: format!(
-                    "The restore Job fetches the dump and runs `pg_restore --clean --if-exists --single-transaction` \
-                     into the database `{}`: every table, sequence and function of the dump is dropped and \
-                     recreated, in one transaction (all or nothing). Objects created after the dump and absent from \
-                     it are kept.",
-                    d.database
-                ),
-                check: format!(
-                    "kubectl -n {} exec statefulset/{} -- sh -c 'psql -U \"$POSTGRES_USER\" -d {} -c \"\\\\dt+\"'",
-                    d.namespace, d.name, d.database
-                ),
-            },
-        })
-    }
-}
+        }),
+        server_env: &[],
+        down: Down { metric: "pg_up", what: "postgres-exporter reports PostgreSQL unreachable (pg_up 0)" },
+    }),
+    backup: Ok(Backup {
+        method: Method::Dump { extension: "dump", dump: DUMP, restore: RESTORE },
+        env: |d| {
+            vec![
+                Env::value("PGHOST", &d.host),
+                Env::value("PGPORT", PORT.to_string()),
+                Env::value("PGDATABASE", d.database),
+                Env::secret("PGUSER", USER),
+                Env::secret("PGPASSWORD", PASSWORD),
+            ]
+        },
+        offline: false,
+        restore_port: None,
+        resources: None,
+        runbook: |d| RestoreText {
+            what: format!(
+                "The restore Job fetches the dump and runs `pg_restore --clean --if-exists --single-transaction` \
+                 into the database `{}`: every table, sequence and function of the dump is dropped and \
+                 recreated, in one transaction (all or nothing). Objects created after the dump and absent from \
+                 it are kept.",
+                d.database
+            ),
+            check: format!(
+                "kubectl -n {} exec statefulset/{} -- sh -c 'psql -U \"$POSTGRES_USER\" -d {} -c \"\\\\dt+\"'",
+                d.namespace, d.name, d.database
+            ),
+        },
+    }),
+};
 
 const DUMP: &str = r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
 # Custom format (compressed, restorable table by table with pg_restore).
@@ -161,25 +123,25 @@ mod tests {
 
     #[test]
     fn defaults() {
-        assert_eq!(Postgres.image().reference(None), "docker.io/library/postgres:16.4");
-        assert_eq!(Postgres.image().reference(Some("15.8")), "docker.io/library/postgres:15.8");
-        assert_eq!(Postgres.default_requests(), (Cpu::from_millis(250), Bytes(512 * MI)));
-        assert_eq!(Postgres.user(), 999);
-        let server = Postgres.server(&sample());
+        assert_eq!(POSTGRES.image().reference(None), "docker.io/library/postgres:16.4");
+        assert_eq!(POSTGRES.image().reference(Some("15.8")), "docker.io/library/postgres:15.8");
+        assert_eq!(POSTGRES.default_requests(), (Cpu::from_millis(250), Bytes(512 * MI)));
+        assert_eq!(POSTGRES.user(), 999);
+        let server = POSTGRES.server(&sample());
         assert!(server.env.contains(&Env::value("POSTGRES_DB", "orders")));
         assert!(matches!(server.readiness.check, Check::Exec(c) if c.starts_with("pg_isready")));
     }
 
     #[test]
     fn clients_get_a_url_with_the_database() {
-        let w = Postgres.wiring("DB", &sample());
+        let w = POSTGRES.wiring("DB", &sample());
         assert_eq!(w.config, [("DB_DATABASE".to_string(), "orders".to_string())]);
         assert!(w.env.contains(&Env::value("DB_URL", "postgresql://$(DB_USER):$(DB_PASSWORD)@$(DB_HOST):$(DB_PORT)/$(DB_DATABASE)")));
     }
 
     #[test]
     fn metrics_by_exporter_reading_the_database() {
-        let m = Postgres.metrics().expect("metrics");
+        let m = POSTGRES.metrics().expect("metrics");
         assert_eq!((m.scrape.port, m.down.metric), (9187, "pg_up"));
         let env = (m.exporter.expect("an exporter").env)(&sample());
         assert!(env.contains(&Env::value("DATA_SOURCE_URI", "localhost:5432/orders?sslmode=disable")));
@@ -187,7 +149,7 @@ mod tests {
 
     #[test]
     fn backup_is_a_custom_format_dump_restored_in_one_transaction() {
-        let b = Postgres.backup().expect("backups");
+        let b = POSTGRES.backup().expect("backups");
         let Method::Dump { extension, dump, restore } = b.method else { panic!("a dump") };
         assert_eq!(extension, "dump");
         assert!(dump.contains("pg_dump --format=custom") && dump.contains("pg_restore --list"));

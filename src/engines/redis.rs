@@ -5,116 +5,73 @@
 
 use super::*;
 
-pub struct Redis;
-
 const PORT: u16 = 6379;
 const PASSWORD: &str = "REDIS_PASSWORD";
 /// The port of the temporary Redis server a restore replicates from.
 const RESTORE_PORT: u16 = 6380;
 
-impl Definition for Redis {
-    fn name(&self) -> &'static str {
-        "redis"
-    }
-
-    fn image(&self) -> Image {
-        Image { repository: "docker.io/library/redis", version: "7.4.1" }
-    }
-
-    fn images(&self) -> &'static [&'static str] {
-        &["redis"]
-    }
-
-    fn user(&self) -> u32 {
-        999
-    }
-
-    fn ports(&self) -> &'static [Port] {
-        const { &[Port::tcp("redis", PORT)] }
-    }
-
-    fn data_path(&self) -> &'static str {
-        "/data"
-    }
-
-    fn scratch_paths(&self) -> &'static [&'static str] {
-        &["/tmp"]
-    }
-
-    fn credential_keys(&self) -> &'static [&'static str] {
-        &[PASSWORD]
-    }
-
-    fn default_requests(&self) -> (Cpu, Bytes) {
-        (Cpu::from_millis(100), Bytes(256 * MI))
-    }
-
-    fn server(&self, _: &Instance) -> Server {
-        Server {
-            // REDISCLI_AUTH: redis-cli (probes, exec) logs in without `-a`.
-            env: vec![Env::secret("REDIS_PASSWORD", PASSWORD), Env::secret("REDISCLI_AUTH", PASSWORD)],
-            command: Some(&["redis-server"]),
-            args: Some(&["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"]),
-            liveness: Probe { check: Check::Tcp("redis"), period: 10, timeout: 3 },
-            readiness: Probe { check: Check::Exec("redis-cli -h 127.0.0.1 ping | grep -q PONG"), period: 5, timeout: 3 },
-        }
-    }
-
-    fn wiring(&self, p: &str, _: &Instance) -> Wiring {
-        Wiring {
-            config: Vec::new(),
-            env: vec![
-                Env::secret(format!("{p}_PASSWORD"), PASSWORD),
-                Env::value(format!("{p}_URL"), format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
-            ],
-        }
-    }
-
-    fn metrics(&self) -> Result<Metrics, &'static str> {
-        Ok(Metrics {
-            scrape: Scrape { port_name: "metrics", port: 9121, path: "/metrics" },
-            exporter: Some(Exporter {
-                name: "redis-exporter",
-                image: "docker.io/oliver006/redis_exporter:v1.66.0",
-                health: "/health",
-                env: |_| {
-                    vec![
-                        Env::value("REDIS_ADDR", format!("redis://localhost:{PORT}")),
-                        Env::secret("REDIS_PASSWORD", PASSWORD),
-                    ]
-                },
-            }),
-            server_env: &[],
-            down: Down { metric: "redis_up", what: "redis-exporter reports Redis unreachable (redis_up 0)" },
-        })
-    }
-
-    fn backup(&self) -> Result<Backup, NoBackup> {
-        Ok(Backup {
-            method: Method::Dump { extension: "rdb", dump: DUMP, restore: RESTORE },
-            env: |d| {
-                vec![
-                    Env::value("REDIS_HOST", &d.host),
-                    Env::value("REDIS_PORT", PORT.to_string()),
-                    Env::secret("REDISCLI_AUTH", PASSWORD),
-                ]
+pub static REDIS: Definition = Definition {
+    name: "redis",
+    image: Image { repository: "docker.io/library/redis", version: "7.4.1" },
+    images: &["redis"],
+    user: 999,
+    ports: &[Port::tcp("redis", PORT)],
+    data_path: "/data",
+    scratch_paths: &["/tmp"],
+    credential_keys: &[PASSWORD],
+    default_requests: (Cpu::from_millis(100), Bytes(256 * MI)),
+    server: Server {
+        // REDISCLI_AUTH: redis-cli (probes, exec) logs in without `-a`.
+        env: |_| vec![Env::secret("REDIS_PASSWORD", PASSWORD), Env::secret("REDISCLI_AUTH", PASSWORD)],
+        command: Some(&["redis-server"]),
+        args: Some(&["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"]),
+        liveness: Probe { check: Check::Tcp("redis"), period: 10, timeout: 3 },
+        readiness: Probe { check: Check::Exec("redis-cli -h 127.0.0.1 ping | grep -q PONG"), period: 5, timeout: 3 },
+    },
+    wiring: |p, _| Wiring {
+        config: Vec::new(),
+        env: vec![
+            Env::secret(format!("{p}_PASSWORD"), PASSWORD),
+            Env::value(format!("{p}_URL"), format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
+        ],
+    },
+    metrics: Ok(Metrics {
+        scrape: Scrape { port_name: "metrics", port: 9121, path: "/metrics" },
+        exporter: Some(Exporter {
+            name: "redis-exporter",
+            image: "docker.io/oliver006/redis_exporter:v1.66.0",
+            health: "/health",
+            env: |_| {
+                vec![Env::value("REDIS_ADDR", format!("redis://localhost:{PORT}")), Env::secret("REDIS_PASSWORD", PASSWORD)]
             },
-            offline: false,
-            restore_port: Some(RESTORE_PORT),
-            resources: None,
-            runbook: |d| RestoreText {
-                what: format!(
-                    "The restore Job fetches the snapshot, serves it from a temporary Redis in its own pod (port \
-                     {RESTORE_PORT}), and makes `{name}` a replica of it: the full sync replaces the whole dataset \
-                     of `{name}` by the snapshot's; then `{name}` is promoted back (`REPLICAOF NO ONE`). Writes made \
-                     during the restore are lost.",
-                    name = d.name
-                ),
-                check: format!("kubectl -n {} exec statefulset/{} -- redis-cli info keyspace", d.namespace, d.name),
-            },
-        })
-    }
-}
+        }),
+        server_env: &[],
+        down: Down { metric: "redis_up", what: "redis-exporter reports Redis unreachable (redis_up 0)" },
+    }),
+    backup: Ok(Backup {
+        method: Method::Dump { extension: "rdb", dump: DUMP, restore: RESTORE },
+        env: |d| {
+            vec![
+                Env::value("REDIS_HOST", &d.host),
+                Env::value("REDIS_PORT", PORT.to_string()),
+                Env::secret("REDISCLI_AUTH", PASSWORD),
+            ]
+        },
+        offline: false,
+        restore_port: Some(RESTORE_PORT),
+        resources: None,
+        runbook: |d| RestoreText {
+            what: format!(
+                "The restore Job fetches the snapshot, serves it from a temporary Redis in its own pod (port \
+                 {RESTORE_PORT}), and makes `{name}` a replica of it: the full sync replaces the whole dataset \
+                 of `{name}` by the snapshot's; then `{name}` is promoted back (`REPLICAOF NO ONE`). Writes made \
+                 during the restore are lost.",
+                name = d.name
+            ),
+            check: format!("kubectl -n {} exec statefulset/{} -- redis-cli info keyspace", d.namespace, d.name),
+        },
+    }),
+};
 
 const DUMP: &str = r#"name="$(date -u +%Y%m%dT%H%M%SZ).rdb"
 # A snapshot of the whole dataset, streamed from the server (as a replica would).
@@ -161,23 +118,23 @@ mod tests {
 
     #[test]
     fn defaults() {
-        assert_eq!(Redis.image().reference(None), "docker.io/library/redis:7.4.1");
-        assert_eq!(Redis.default_requests(), (Cpu::from_millis(100), Bytes(256 * MI)));
-        let server = Redis.server(&sample());
+        assert_eq!(REDIS.image().reference(None), "docker.io/library/redis:7.4.1");
+        assert_eq!(REDIS.default_requests(), (Cpu::from_millis(100), Bytes(256 * MI)));
+        let server = REDIS.server(&sample());
         assert_eq!(server.command, Some(&["redis-server"][..]));
         assert!(server.args.is_some_and(|a| a.contains(&"--requirepass") && a.contains(&"--appendonly")));
     }
 
     #[test]
     fn clients_get_a_url_with_the_password() {
-        let w = Redis.wiring("CACHE", &sample());
+        let w = REDIS.wiring("CACHE", &sample());
         assert!(w.config.is_empty());
         assert!(w.env.contains(&Env::value("CACHE_URL", "redis://:$(CACHE_PASSWORD)@$(CACHE_HOST):$(CACHE_PORT)/0")));
     }
 
     #[test]
     fn backup_is_an_rdb_snapshot_restored_by_replication() {
-        let b = Redis.backup().expect("backups");
+        let b = REDIS.backup().expect("backups");
         let Method::Dump { extension, dump, restore } = b.method else { panic!("a dump") };
         assert_eq!(extension, "rdb");
         assert!(dump.contains("redis-cli -h \"$REDIS_HOST\" -p \"$REDIS_PORT\" --rdb"));
