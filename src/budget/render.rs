@@ -4,7 +4,7 @@
 //! The JSON report is stable: an object with `environments` (or `manifests`
 //! for manifests), each with `capacity` (`cpuMillis`, `memoryBytes`,
 //! `storageBytes`, `nodes`; null when unknown), `namespaces` (name → `min`,
-//! `max`, `batch`, each of [`super::Amounts`]: `pods`, `cpuRequestsMillis`,
+//! `max`, `batch`, each of [`crate::model::resources::Amounts`]: `pods`, `cpuRequestsMillis`,
 //! `cpuLimitsMillis`, `memoryRequestsBytes`, `memoryLimitsBytes`,
 //! `storageBytes`, `containersWithoutCpuLimit`,
 //! `containersWithoutMemoryLimit`, `containersWithoutRequests`), `total`

@@ -2,9 +2,9 @@
 //!
 //! Every subcommand returns `Result<ExitCode, Error>`: the code of its answer
 //! (reach's 1 = blocked, budget's 1 = does not fit, check's 1 = findings), or
-//! an error that [`report`] alone prints and maps to an exit code: 0 success,
+//! an error that `report` alone prints and maps to an exit code: 0 success,
 //! 1 refused or failed, 2 bad input or usage. Colour is decided once, in
-//! [`color::Style::decide`], and passed down.
+//! `color::Style::decide`, and passed down.
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -5,14 +5,14 @@
 //! - [`load`]: files, folders and stdin → [`Object`]s that keep their positions.
 //! - [`object`]: [`Object`], [`Source`] and [`Loaded`].
 //! - [`gvk`]: group, version and kind; which kinds are cluster-scoped.
-//! - [`pointer`]: JSON pointer lookups ([`At`]) and escaping.
+//! - [`pointer`](mod@pointer): JSON pointer lookups ([`At`]) and escaping.
 //! - [`index`]: lookups across objects by name and by labels, built once.
 //! - [`pods`]: the pod templates inside any workload kind, and their containers.
 //! - [`schema`]: the vendored Kubernetes and CRD schemas, and validation against them.
 //! - [`quantity`], [`duration`], [`cron`]: Kubernetes quantities, Go/Prometheus durations, cron schedules.
 //! - [`selector`]: label selectors and why one selects nothing.
 //! - [`ports`]: ports of Services, pods and probes, by number or name.
-//! - [`env`]: the variables a container sees, and names that hold credentials.
+//! - [`env`](mod@env): the variables a container sees, and names that hold credentials.
 //! - [`hosts`]: host names in configuration values, and the Services they name.
 //! - [`scope`]: what the set shows of the cluster (namespaces with pods, operators' resources).
 //! - [`netpol`]: what NetworkPolicies allow between pods.

@@ -1,7 +1,7 @@
 //! Reachability between workloads under NetworkPolicies: for a client and a
 //! server pod template, which ports and protocols the policies allow, and
 //! which policies and rules decide it. The network checks (KP40x) and
-//! `kubeproof reach` share this one model ([`policy`]).
+//! `kubeproof reach` share this one model ([`crate::model::netpol`]).
 
 use crate::model::At;
 use crate::model::Manifests;
