@@ -1,7 +1,7 @@
 //! A datastore, resolved: engine defaults, image, backup schedule, metrics.
 
 use super::names::check_image;
-use super::{Cx, LimitsR, Requests, Store, StoreBackup};
+use super::{Cx, Store, StoreBackup};
 use crate::description::value::pos_of;
 use crate::description::{Bytes, Datastore, DatastoreBackup, Engine, Seconds};
 use crate::diag::Pos;
@@ -31,12 +31,7 @@ impl Cx<'_> {
         if replicas != 1 {
             self.err(Pos::UNKNOWN, format!("datastore `{name}`: {replicas} replicas need {} replication, which kubeproof does not generate yet", engine.as_str()), Some("use one replica (or an operator for a replicated cluster)".into()));
         }
-        let (cpu, mem) = engine.default_requests();
-        let res = d.resources.clone().unwrap_or_default();
-        let requests = Requests { cpu: res.cpu.unwrap_or(cpu), memory: res.memory.unwrap_or(mem) };
-        let lim = res.limits.unwrap_or_default();
-        let limits = LimitsR { cpu: lim.cpu, memory: lim.memory.unwrap_or(requests.memory) };
-        self.check_limits(&requests, &limits);
+        let (requests, limits) = self.resources(d.resources.as_ref(), engine.default_requests());
         let image = match (&d.image, &d.version) {
             (Some(i), _) => i.clone(),
             (None, v) => engine.image().reference(v.as_ref().map(|v| v.0.as_str())),
