@@ -3,6 +3,16 @@
 //! `resolve(platform, env)` applies the environment's scale to the base
 //! values, merges the environment's overrides on top (explicit values win over
 //! scaling), checks each value, and returns plain structs the generators use.
+//!
+//! Where each part is resolved:
+//! - `environment`: choosing the environment, scaling, merging its overrides;
+//! - `service/`: a service, one file per part (ports, probes, volumes, traffic, …);
+//! - `datastore`: a datastore and its backup schedule;
+//! - `resources`: requests and limits, of services and datastores;
+//! - `backup`: the bucket, S3 endpoint and Velero schedules of `backup`;
+//! - `checks`: the checks that need the whole resolved platform;
+//! - `names`: the forms of written values (image references, variable and host names);
+//! - `resolved`, `defaults`: what resolving yields, and the defaults it fills in.
 
 mod backup;
 mod checks;
@@ -23,79 +33,19 @@ use std::path::Path;
 
 use backup::backup_target;
 use checks::check_wiring;
-use environment::{scale_resources, scale_service};
 
-use super::merge::Merge;
 use super::value::pos_of;
-use super::*;
-use crate::diag::{Diagnostic, Pos, did_you_mean};
+use super::{Environment, ExternalProtocol, Mesh, Name, Platform, TlsVersion};
+use crate::diag::{Diagnostic, Pos};
 
 /// Resolves `p` for environment `env` (`None`: the base). Errors name the line
 /// that set the offending value.
 pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let environment = match env {
-        None => None,
-        Some(e) => match p.environments.get(e) {
-            Some(x) => Some(x),
-            None => {
-                let d = Diagnostic::error(file, Pos::UNKNOWN, format!("no environment `{e}` in the description"));
-                let d = match did_you_mean(e, p.environments.keys().map(|k| k.as_str())) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d,
-                };
-                return Err(vec![d]);
-            }
-        },
-    };
-    let scale = environment.and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value);
-    let env_log = environment.and_then(|e| e.log_level);
+    let environment = environment::named(p, env, file)?;
     let default_ns = p.namespace.as_ref().map_or(p.name.to_string(), |n| n.to_string());
-
-    let mut services = Vec::new();
-    for (name, base) in &p.services {
-        let mut svc = base.clone();
-        scale_service(&mut svc, scale);
-        if let Some(o) = environment.and_then(|e| e.services.get(name.as_str())) {
-            svc.merge(o.clone());
-        }
-        let mut cx = Cx { file, errors: &mut errors, name };
-        if let Some(s) = cx.service(&svc, &default_ns, env_log) {
-            services.push(s);
-        }
-    }
-    let mut datastores = Vec::new();
-    for (name, base) in &p.datastores {
-        let mut ds = base.clone();
-        if let Some(engine) = &ds.engine
-            && scale != 1.0
-        {
-            // Scale what the engine would get by default too, as for services.
-            let (cpu, memory) = engine.value.default_requests();
-            let r = ds.resources.get_or_insert_with(Resources::default);
-            r.cpu.get_or_insert(cpu);
-            r.memory.get_or_insert(memory);
-            scale_resources(r, scale);
-        }
-        if let Some(o) = environment.and_then(|e| e.datastores.get(name.as_str())) {
-            ds.merge(o.clone());
-        }
-        let mut cx = Cx { file, errors: &mut errors, name };
-        if let Some(s) = cx.datastore(&ds, &default_ns, p.backup.is_some()) {
-            datastores.push(s);
-        }
-    }
-    let external = p
-        .external
-        .iter()
-        .map(|(name, e)| Ext {
-            name: name.to_string(),
-            host: e.host.value.clone(),
-            port: e.port.unwrap_or(443),
-            protocol: e.protocol.unwrap_or(ExternalProtocol::Https),
-        })
-        .collect();
-
+    let mut errors = Vec::new();
+    let services = services(p, environment, &default_ns, file, &mut errors);
+    let datastores = datastores(p, environment, &default_ns, file, &mut errors);
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     let alerting =
         match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
@@ -109,21 +59,11 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         return Err(errors);
     };
     let mesh = environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None);
-    let tls = p.cluster.tls.clone().unwrap_or_default();
-    let tls_min = tls.min_version.unwrap_or(TlsVersion::V1_2);
-    if let Some(max) = tls.max_version
-        && max < tls_min
-    {
-        return Err(vec![Diagnostic::error(
-            file,
-            pos_of(&p.cluster.kubernetes.referenced),
-            format!("cluster.tls: maxVersion {} is below minVersion {}", max.as_str(), tls_min.as_str()),
-        )]);
-    }
+    let (tls_min, tls_max) = tls_versions(p, file)?;
     let monitoring_namespace =
         p.cluster.monitoring_namespace.clone().unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into());
     let resolved = Resolved {
-        namespace: default_ns.clone(),
+        namespace: default_ns,
         prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
         alerting,
         telemetry: super::telemetry::resolve(p.tracing.as_ref(), p.logs.as_ref(), &monitoring_namespace),
@@ -136,17 +76,85 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
             if mesh == Mesh::Istio { defaults::ISTIO_NAMESPACE.into() } else { defaults::INGRESS_NAMESPACE.into() }
         }),
         tls_min,
-        tls_max: tls.max_version,
+        tls_max,
         monitoring_namespace,
         issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
         storage_class: p.cluster.storage_class.clone(),
         services,
         datastores,
-        external,
+        external: externals(p),
         backup,
     };
     check_wiring(p, &resolved, file)?;
     Ok(resolved)
+}
+
+/// Each service of `p` as `environment` runs it; those with errors are left out.
+fn services(
+    p: &Platform,
+    environment: Option<&Environment>,
+    default_ns: &str,
+    file: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Svc> {
+    let env_log = environment.and_then(|e| e.log_level);
+    let mut services = Vec::new();
+    for (name, base) in &p.services {
+        let svc = environment::service(environment, name, base);
+        let mut cx = Cx { file, errors, name };
+        if let Some(s) = cx.service(&svc, default_ns, env_log) {
+            services.push(s);
+        }
+    }
+    services
+}
+
+/// Each datastore of `p` as `environment` runs it; those with errors are left out.
+fn datastores(
+    p: &Platform,
+    environment: Option<&Environment>,
+    default_ns: &str,
+    file: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Store> {
+    let mut datastores = Vec::new();
+    for (name, base) in &p.datastores {
+        let ds = environment::datastore(environment, name, base);
+        let mut cx = Cx { file, errors, name };
+        if let Some(s) = cx.datastore(&ds, default_ns, p.backup.is_some()) {
+            datastores.push(s);
+        }
+    }
+    datastores
+}
+
+/// External hosts: HTTPS on 443 unless written.
+fn externals(p: &Platform) -> Vec<Ext> {
+    p.external
+        .iter()
+        .map(|(name, e)| Ext {
+            name: name.to_string(),
+            host: e.host.value.clone(),
+            port: e.port.unwrap_or(443),
+            protocol: e.protocol.unwrap_or(ExternalProtocol::Https),
+        })
+        .collect()
+}
+
+/// The TLS versions the ingress gateway accepts: from 1.2 unless written.
+fn tls_versions(p: &Platform, file: &Path) -> Result<(TlsVersion, Option<TlsVersion>), Vec<Diagnostic>> {
+    let tls = p.cluster.tls.clone().unwrap_or_default();
+    let tls_min = tls.min_version.unwrap_or(TlsVersion::V1_2);
+    if let Some(max) = tls.max_version
+        && max < tls_min
+    {
+        return Err(vec![Diagnostic::error(
+            file,
+            pos_of(&p.cluster.kubernetes.referenced),
+            format!("cluster.tls: maxVersion {} is below minVersion {}", max.as_str(), tls_min.as_str()),
+        )]);
+    }
+    Ok((tls_min, tls.max_version))
 }
 
 /// Resolution context for one service or datastore: collects errors.
