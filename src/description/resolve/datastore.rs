@@ -7,6 +7,8 @@ use crate::description::{Bytes, Datastore, DatastoreBackup, Engine, Seconds};
 use crate::diag::Pos;
 
 impl Cx<'_> {
+    /// Resolves the datastore `self.name`; `None` after an error (all of them
+    /// are collected first). `has_bucket`: the platform has a backup target.
     pub(super) fn datastore(&mut self, d: &Datastore, default_ns: &str, has_bucket: bool) -> Option<Store> {
         let name = self.name.to_string();
         let before = self.errors.len();
@@ -27,27 +29,11 @@ impl Cx<'_> {
             );
             Bytes(0)
         });
-        let replicas = d.replicas.unwrap_or(1);
-        if replicas != 1 {
-            self.err(Pos::UNKNOWN, format!("datastore `{name}`: {replicas} replicas need {} replication, which kubeproof does not generate yet", engine.as_str()), Some("use one replica (or an operator for a replicated cluster)".into()));
-        }
+        let replicas = self.datastore_replicas(d, engine);
         let (requests, limits) = self.resources(d.resources.as_ref(), engine.default_requests());
-        let image = match (&d.image, &d.version) {
-            (Some(i), _) => i.clone(),
-            (None, v) => engine.image().reference(v.as_ref().map(|v| v.0.as_str())),
-        };
-        if let Err(m) = check_image(&image) {
-            self.err(Pos::UNKNOWN, m, None);
-        }
+        let image = self.datastore_image(d, engine);
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
-        let metrics = d.metrics.as_ref().is_some_and(|m| m.value);
-        if metrics && let Err(why) = engine.metrics() {
-            self.err(
-                d.metrics.as_ref().map_or(Pos::UNKNOWN, |m| pos_of(&m.referenced)),
-                format!("datastore `{name}` ({}) has no metrics: {why}", engine.as_str()),
-                Some("remove `metrics` from this datastore".into()),
-            );
-        }
+        let metrics = self.datastore_metrics(d, engine);
         if self.errors.len() > before {
             return None;
         }
@@ -66,9 +52,51 @@ impl Cx<'_> {
             metrics,
         })
     }
-}
 
-impl Cx<'_> {
+    /// One replica: kubeproof does not generate replication.
+    fn datastore_replicas(&mut self, d: &Datastore, engine: Engine) -> u32 {
+        let replicas = d.replicas.unwrap_or(1);
+        if replicas != 1 {
+            self.err(
+                Pos::UNKNOWN,
+                format!(
+                    "datastore `{}`: {replicas} replicas need {} replication, which kubeproof does not generate yet",
+                    self.name,
+                    engine.as_str()
+                ),
+                Some("use one replica (or an operator for a replicated cluster)".into()),
+            );
+        }
+        replicas
+    }
+
+    /// The image written, or the engine's at the `version` written.
+    fn datastore_image(&mut self, d: &Datastore, engine: Engine) -> String {
+        let image = match (&d.image, &d.version) {
+            (Some(i), _) => i.clone(),
+            (None, v) => engine.image().reference(v.as_ref().map(|v| v.0.as_str())),
+        };
+        if let Err(m) = check_image(&image) {
+            self.err(Pos::UNKNOWN, m, None);
+        }
+        image
+    }
+
+    /// `metrics: true`, for an engine that has metrics.
+    fn datastore_metrics(&mut self, d: &Datastore, engine: Engine) -> bool {
+        let metrics = d.metrics.as_ref().is_some_and(|m| m.value);
+        if metrics && let Err(why) = engine.metrics() {
+            self.err(
+                d.metrics.as_ref().map_or(Pos::UNKNOWN, |m| pos_of(&m.referenced)),
+                format!("datastore `{}` ({}) has no metrics: {why}", self.name, engine.as_str()),
+                Some("remove `metrics` from this datastore".into()),
+            );
+        }
+        metrics
+    }
+
+    /// The backup schedule: an engine with a backup job, a bucket to write
+    /// to, a period cron can say, and backups kept longer than the period.
     fn store_backup(&mut self, b: &DatastoreBackup, engine: Engine, has_bucket: bool) -> Option<StoreBackup> {
         let name = self.name.to_string();
         let every_pos = pos_of(&b.every.referenced);
@@ -89,21 +117,13 @@ impl Cx<'_> {
             );
             return None;
         }
-        let cron = match crate::model::cron::every(every.get(), &name)
-            .ok_or_else(|| format!("backups every {} cannot be written as a cron schedule", Seconds::new(every.get())))
-        {
-            Ok(c) => c,
-            Err(m) => {
-                self.err(
-                    every_pos,
-                    m,
-                    Some(
-                        "use minutes that divide an hour (15m, 30m), hours that divide a day (1h, 4h, 12h) or 1d"
-                            .into(),
-                    ),
-                );
-                return None;
-            }
+        let Some(cron) = crate::model::cron::every(every.get(), &name) else {
+            self.err(
+                every_pos,
+                format!("backups every {} cannot be written as a cron schedule", Seconds::new(every.get())),
+                Some("use minutes that divide an hour (15m, 30m), hours that divide a day (1h, 4h, 12h) or 1d".into()),
+            );
+            return None;
         };
         if keep <= every {
             self.err(

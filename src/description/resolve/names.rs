@@ -1,6 +1,8 @@
 //! The forms of written values: pinned image references, environment variable
 //! names, DNS labels and host names.
 
+pub(super) use crate::description::validate::is_label;
+
 /// Image references must be pinned: a tag other than `latest`, or a digest.
 pub(super) fn check_image(image: &str) -> Result<(), String> {
     if image.is_empty() || image.contains(char::is_whitespace) {
@@ -18,16 +20,14 @@ pub(super) fn check_image(image: &str) -> Result<(), String> {
     }
 }
 
+/// An environment variable name: letters, digits and '_', not starting with a digit.
 pub(super) fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-pub(super) fn is_label(s: &str) -> bool {
-    crate::description::validate::is_label(s)
-}
-
+/// A host name of DNS labels; the first may be `*`.
 pub(super) fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(|l| is_label(l) || (l.starts_with("*") && l.len() == 1))
 }
