@@ -165,6 +165,8 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// An error at `pos`, or at the service's or datastore's name when the
+    /// value has no position of its own (a default, a merged override).
     fn err(&mut self, pos: Pos, msg: impl Into<String>, help: Option<String>) {
         let pos = if pos.is_known() { pos } else { self.name.pos() };
         let mut d = Diagnostic::error(self.file, pos, msg);
