@@ -6,66 +6,30 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::value::pos_of;
-use super::{API_VERSION, Name, Platform};
-use crate::diag::{Diagnostic, Pos, did_you_mean};
+use super::{API_VERSION, Environment, Name, Platform, Service};
+use crate::diag::{Diagnostic, did_you_mean};
 
+/// Every error in `p`, sorted by position: names and references first; the
+/// values, per environment, only when those are right.
 pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let err = |pos: Pos, msg: String| Diagnostic::error(file, pos, msg);
-
     if p.api_version.value != API_VERSION {
         out.push(
-            err(pos_of(&p.api_version.referenced), format!("unsupported apiVersion `{}`", p.api_version.value))
-                .with_help(format!("use `{API_VERSION}`")),
+            Diagnostic::error(
+                file,
+                pos_of(&p.api_version.referenced),
+                format!("unsupported apiVersion `{}`", p.api_version.value),
+            )
+            .with_help(format!("use `{API_VERSION}`")),
         );
     }
     check_label(&p.name, "platform name", file, &mut out);
     if let Some(ns) = &p.namespace {
         check_label(ns, "namespace", file, &mut out);
     }
-
-    // Services, datastores and external hosts share one name space: `uses`
-    // names them, and services and datastores become Services.
-    let mut seen: BTreeMap<&str, (&str, &Name)> = BTreeMap::new();
-    let all = p
-        .services
-        .keys()
-        .map(|n| ("service", n))
-        .chain(p.datastores.keys().map(|n| ("datastore", n)))
-        .chain(p.external.keys().map(|n| ("external host", n)));
-    for (what, name) in all {
-        if what == "external host" {
-            check_label(name, what, file, &mut out);
-        } else {
-            check_dns1035(name, what, file, &mut out);
-        }
-        if let Some((first_what, first)) = seen.get(name.as_str()) {
-            out.push(err(name.pos(), format!("duplicate name `{name}`: a {first_what} has it already")).with_help(
-                format!(
-                    "the first is at line {}; names of services, datastores and external hosts must be unique",
-                    first.pos().line
-                ),
-            ));
-        } else {
-            seen.insert(name.as_str(), (what, name));
-        }
-    }
-
+    let names = check_names(p, file, &mut out);
     for (name, svc) in &p.services {
-        for target in svc.uses.iter().flatten() {
-            if target.as_str() == name.as_str() {
-                out.push(err(target.pos(), format!("service `{name}` uses itself")));
-            } else if !seen.contains_key(target.as_str()) {
-                let d = err(
-                    target.pos(),
-                    format!("`uses` names `{target}`, which is no service, datastore or external host"),
-                );
-                out.push(match did_you_mean(target, seen.keys().copied()) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help(format!("declared: {}", seen.keys().copied().collect::<Vec<_>>().join(", "))),
-                });
-            }
-        }
+        check_uses(name, svc, &names, file, &mut out);
         if let Some(ns) = &svc.namespace {
             check_label(ns, "namespace", file, &mut out);
         }
@@ -75,63 +39,139 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
             check_label(ns, "namespace", file, &mut out);
         }
     }
-
     for (env_name, env) in &p.environments {
-        check_label(env_name, "environment name", file, &mut out);
-        if let Some(scale) = &env.scale
-            && !(scale.value > 0.0 && scale.value <= 10.0)
-        {
+        check_environment(p, env_name, env, file, &mut out);
+    }
+    if out.is_empty() {
+        check_values(p, file, &mut out);
+    }
+    out.sort_by_key(|d| d.pos);
+    out
+}
+
+/// What has each name, by name: services, datastores and external hosts
+/// share one name space (`uses` names them, and services and datastores
+/// become Services), so a name is taken once.
+fn check_names<'p>(p: &'p Platform, file: &Path, out: &mut Vec<Diagnostic>) -> BTreeMap<&'p str, (&'p str, &'p Name)> {
+    let mut seen: BTreeMap<&str, (&str, &Name)> = BTreeMap::new();
+    let all = p
+        .services
+        .keys()
+        .map(|n| ("service", n))
+        .chain(p.datastores.keys().map(|n| ("datastore", n)))
+        .chain(p.external.keys().map(|n| ("external host", n)));
+    for (what, name) in all {
+        if what == "external host" {
+            check_label(name, what, file, out);
+        } else {
+            check_dns1035(name, what, file, out);
+        }
+        if let Some((first_what, first)) = seen.get(name.as_str()) {
             out.push(
-                err(pos_of(&scale.referenced), format!("scale {} is out of range", scale.value))
-                    .with_help("use a factor above 0 and at most 10, e.g. 0.5"),
+                Diagnostic::error(file, name.pos(), format!("duplicate name `{name}`: a {first_what} has it already"))
+                    .with_help(format!(
+                        "the first is at line {}; names of services, datastores and external hosts must be unique",
+                        first.pos().line
+                    )),
             );
-        }
-        overrides_exist(&env.services, &p.services, "service", file, &mut out);
-        overrides_exist(&env.datastores, &p.datastores, "datastore", file, &mut out);
-        for (name, o) in &env.services {
-            if let Some(ns) = &o.namespace {
-                out.push(
-                    err(ns.pos(), format!("environment `{env_name}` moves `{name}` to another namespace")).with_help(
-                        "namespaces are the same in every environment; set `namespace` on the service itself",
-                    ),
-                );
-            }
-        }
-        for (name, o) in &env.datastores {
-            if let Some(ns) = &o.namespace {
-                out.push(
-                    err(ns.pos(), format!("environment `{env_name}` moves `{name}` to another namespace")).with_help(
-                        "namespaces are the same in every environment; set `namespace` on the datastore itself",
-                    ),
-                );
-            }
+        } else {
+            seen.insert(name.as_str(), (what, name));
         }
     }
+    seen
+}
 
-    if out.is_empty() {
-        // Value checks run per environment; report each distinct error once.
-        let envs = std::iter::once(None).chain(p.environments.keys().map(|k| Some(k.as_str())));
-        for env in envs {
-            if let Err(errors) = super::resolve::resolve(p, env, file) {
-                // An environment repeats the errors of the base (with scaled numbers,
-                // say): report each place once, and name the environment otherwise.
-                let earlier = out.len();
-                for mut e in errors {
-                    if out[..earlier].iter().any(|o| o.pos == e.pos) {
-                        continue;
-                    }
-                    if let Some(env) = env {
-                        e.message = format!("{} (in environment `{env}`)", e.message);
-                    }
-                    if !out.contains(&e) {
-                        out.push(e);
-                    }
+/// Each name in the service's `uses` is another service, a datastore or an external host.
+fn check_uses(
+    name: &Name,
+    svc: &Service,
+    names: &BTreeMap<&str, (&str, &Name)>,
+    file: &Path,
+    out: &mut Vec<Diagnostic>,
+) {
+    for target in svc.uses.iter().flatten() {
+        if target.as_str() == name.as_str() {
+            out.push(Diagnostic::error(file, target.pos(), format!("service `{name}` uses itself")));
+        } else if !names.contains_key(target.as_str()) {
+            let d = Diagnostic::error(
+                file,
+                target.pos(),
+                format!("`uses` names `{target}`, which is no service, datastore or external host"),
+            );
+            out.push(match did_you_mean(target, names.keys().copied()) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!("declared: {}", names.keys().copied().collect::<Vec<_>>().join(", "))),
+            });
+        }
+    }
+}
+
+/// An environment's name and scale, and its overrides: each of something
+/// declared, none moving it to another namespace.
+fn check_environment(p: &Platform, env_name: &Name, env: &Environment, file: &Path, out: &mut Vec<Diagnostic>) {
+    check_label(env_name, "environment name", file, out);
+    if let Some(scale) = &env.scale
+        && !(scale.value > 0.0 && scale.value <= 10.0)
+    {
+        out.push(
+            Diagnostic::error(file, pos_of(&scale.referenced), format!("scale {} is out of range", scale.value))
+                .with_help("use a factor above 0 and at most 10, e.g. 0.5"),
+        );
+    }
+    overrides_exist(&env.services, &p.services, "service", file, out);
+    overrides_exist(&env.datastores, &p.datastores, "datastore", file, out);
+    let services = env.services.iter().map(|(name, o)| (name, o.namespace.as_ref()));
+    check_no_moves(env_name, services, "service", file, out);
+    let datastores = env.datastores.iter().map(|(name, o)| (name, o.namespace.as_ref()));
+    check_no_moves(env_name, datastores, "datastore", file, out);
+}
+
+/// Namespaces are the same in every environment: an override sets none.
+fn check_no_moves<'a>(
+    env_name: &Name,
+    overrides: impl Iterator<Item = (&'a Name, Option<&'a Name>)>,
+    what: &str,
+    file: &Path,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, namespace) in overrides {
+        if let Some(ns) = namespace {
+            out.push(
+                Diagnostic::error(
+                    file,
+                    ns.pos(),
+                    format!("environment `{env_name}` moves `{name}` to another namespace"),
+                )
+                .with_help(format!(
+                    "namespaces are the same in every environment; set `namespace` on the {what} itself"
+                )),
+            );
+        }
+    }
+}
+
+/// The value checks of resolving, for the base and each environment.
+fn check_values(p: &Platform, file: &Path, out: &mut Vec<Diagnostic>) {
+    // Value checks run per environment; report each distinct error once.
+    let envs = std::iter::once(None).chain(p.environments.keys().map(|k| Some(k.as_str())));
+    for env in envs {
+        if let Err(errors) = super::resolve::resolve(p, env, file) {
+            // An environment repeats the errors of the base (with scaled numbers,
+            // say): report each place once, and name the environment otherwise.
+            let earlier = out.len();
+            for mut e in errors {
+                if out[..earlier].iter().any(|o| o.pos == e.pos) {
+                    continue;
+                }
+                if let Some(env) = env {
+                    e.message = format!("{} (in environment `{env}`)", e.message);
+                }
+                if !out.contains(&e) {
+                    out.push(e);
                 }
             }
         }
     }
-    out.sort_by_key(|d| d.pos);
-    out
 }
 
 fn overrides_exist<V, W>(

@@ -1,0 +1,138 @@
+//! A datastore, resolved: engine defaults, image, backup schedule, metrics.
+
+use super::names::check_image;
+use super::{Cx, Store, StoreBackup};
+use crate::description::value::pos_of;
+use crate::description::{Bytes, Datastore, DatastoreBackup, Engine, Seconds};
+use crate::diag::Pos;
+
+impl Cx<'_> {
+    /// Resolves the datastore `self.name`; `None` after an error (all of them
+    /// are collected first). `has_bucket`: the platform has a backup target.
+    pub(super) fn datastore(&mut self, d: &Datastore, default_ns: &str, has_bucket: bool) -> Option<Store> {
+        let name = self.name.to_string();
+        let before = self.errors.len();
+        let Some(engine) = &d.engine else {
+            self.err(
+                Pos::UNKNOWN,
+                format!("datastore `{name}` has no `engine`"),
+                Some(format!("one of: {}", Engine::names().join(", "))),
+            );
+            return None;
+        };
+        let engine = engine.value;
+        let storage = d.storage.unwrap_or_else(|| {
+            self.err(
+                Pos::UNKNOWN,
+                format!("datastore `{name}` has no `storage` size"),
+                Some("e.g. `storage: 10Gi`".into()),
+            );
+            Bytes(0)
+        });
+        let replicas = self.datastore_replicas(d, engine);
+        let (requests, limits) = self.resources(d.resources.as_ref(), engine.default_requests());
+        let image = self.datastore_image(d, engine);
+        let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
+        let metrics = self.datastore_metrics(d, engine);
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Store {
+            backup,
+            namespace: d.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
+            database: d.database.clone().unwrap_or_else(|| name.replace('-', "_")),
+            name,
+            engine,
+            image,
+            storage,
+            storage_class: d.storage_class.clone(),
+            replicas,
+            requests,
+            limits,
+            metrics,
+        })
+    }
+
+    /// One replica: kubeproof does not generate replication.
+    fn datastore_replicas(&mut self, d: &Datastore, engine: Engine) -> u32 {
+        let replicas = d.replicas.unwrap_or(1);
+        if replicas != 1 {
+            self.err(
+                Pos::UNKNOWN,
+                format!(
+                    "datastore `{}`: {replicas} replicas need {} replication, which kubeproof does not generate yet",
+                    self.name,
+                    engine.as_str()
+                ),
+                Some("use one replica (or an operator for a replicated cluster)".into()),
+            );
+        }
+        replicas
+    }
+
+    /// The image written, or the engine's at the `version` written.
+    fn datastore_image(&mut self, d: &Datastore, engine: Engine) -> String {
+        let image = match (&d.image, &d.version) {
+            (Some(i), _) => i.clone(),
+            (None, v) => engine.image().reference(v.as_ref().map(|v| v.0.as_str())),
+        };
+        if let Err(m) = check_image(&image) {
+            self.err(Pos::UNKNOWN, m, None);
+        }
+        image
+    }
+
+    /// `metrics: true`, for an engine that has metrics.
+    fn datastore_metrics(&mut self, d: &Datastore, engine: Engine) -> bool {
+        let metrics = d.metrics.as_ref().is_some_and(|m| m.value);
+        if metrics && let Err(why) = engine.metrics() {
+            self.err(
+                d.metrics.as_ref().map_or(Pos::UNKNOWN, |m| pos_of(&m.referenced)),
+                format!("datastore `{}` ({}) has no metrics: {why}", self.name, engine.as_str()),
+                Some("remove `metrics` from this datastore".into()),
+            );
+        }
+        metrics
+    }
+
+    /// The backup schedule: an engine with a backup job, a bucket to write
+    /// to, a period cron can say, and backups kept longer than the period.
+    fn store_backup(&mut self, b: &DatastoreBackup, engine: Engine, has_bucket: bool) -> Option<StoreBackup> {
+        let name = self.name.to_string();
+        let every_pos = pos_of(&b.every.referenced);
+        let (every, keep) = (b.every.value, b.keep.value);
+        if let Err(no) = engine.backup() {
+            self.err(
+                every_pos,
+                format!("datastore `{name}` ({}) has no backup job: {}", engine.as_str(), no.why),
+                Some("remove `backup`; the Velero schedules of `backup.velero` snapshot its volume".into()),
+            );
+            return None;
+        }
+        if !has_bucket {
+            self.err(
+                every_pos,
+                format!("datastore `{name}` has a backup but the platform has no `backup.bucket`"),
+                Some("add `backup: { bucket: s3://BUCKET }` at the top level".into()),
+            );
+            return None;
+        }
+        let Some(cron) = crate::model::cron::every(every.get(), &name) else {
+            self.err(
+                every_pos,
+                format!("backups every {} cannot be written as a cron schedule", Seconds::new(every.get())),
+                Some("use minutes that divide an hour (15m, 30m), hours that divide a day (1h, 4h, 12h) or 1d".into()),
+            );
+            return None;
+        };
+        if keep <= every {
+            self.err(
+                pos_of(&b.keep.referenced),
+                format!("backups of `{name}` are kept {keep}, not longer than they are taken (every {every})"),
+                Some(format!("keep them longer than {every}, so that a backup always exists, e.g. `keep: 7d`")),
+            );
+            return None;
+        }
+        Some(StoreBackup { every, keep, cron })
+    }
+}

@@ -1,0 +1,176 @@
+//! The description for one environment, with every default filled in.
+//!
+//! `resolve(platform, env)` applies the environment's scale to the base
+//! values, merges the environment's overrides on top (explicit values win over
+//! scaling), checks each value, and returns plain structs the generators use.
+//!
+//! Where each part is resolved:
+//! - `environment`: choosing the environment, scaling, merging its overrides;
+//! - `service/`: a service, one file per part (ports, probes, volumes, traffic, …);
+//! - `datastore`: a datastore and its backup schedule;
+//! - `resources`: requests and limits, of services and datastores;
+//! - `backup`: the bucket, S3 endpoint and Velero schedules of `backup`;
+//! - `checks`: the checks that need the whole resolved platform;
+//! - `names`: the forms of written values (image references, variable and host names);
+//! - `resolved`, `defaults`: what resolving yields, and the defaults it fills in.
+
+mod backup;
+mod checks;
+mod datastore;
+pub mod defaults;
+mod environment;
+mod names;
+mod resolved;
+mod resources;
+mod service;
+
+pub use resolved::{
+    BackupTarget, CanaryR, Exposure, Ext, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved, Scaling,
+    Store, StoreBackup, Svc, Vol, VolKind,
+};
+
+use std::path::Path;
+
+use backup::backup_target;
+use checks::check_wiring;
+
+use super::value::pos_of;
+use super::{Environment, ExternalProtocol, Mesh, Name, Platform, TlsVersion};
+use crate::diag::{Diagnostic, Pos};
+
+/// Resolves `p` for environment `env` (`None`: the base). Errors name the line
+/// that set the offending value.
+pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved, Vec<Diagnostic>> {
+    let environment = environment::named(p, env, file)?;
+    let default_ns = p.namespace.as_ref().map_or(p.name.to_string(), |n| n.to_string());
+    let mut errors = Vec::new();
+    let services = services(p, environment, &default_ns, file, &mut errors);
+    let datastores = datastores(p, environment, &default_ns, file, &mut errors);
+    let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
+    let alerting =
+        match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+    let Some(alerting) = alerting.filter(|_| errors.is_empty()) else {
+        return Err(errors);
+    };
+    let mesh = environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None);
+    let (tls_min, tls_max) = tls_versions(p, file)?;
+    let monitoring_namespace =
+        p.cluster.monitoring_namespace.clone().unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into());
+    let resolved = Resolved {
+        namespace: default_ns,
+        prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
+        alerting,
+        telemetry: super::telemetry::resolve(p.tracing.as_ref(), p.logs.as_ref(), &monitoring_namespace),
+        platform: p.name.to_string(),
+        env: env.map(str::to_string),
+        kube: p.cluster.kubernetes.value,
+        mesh,
+        ingress_class: p.cluster.ingress_class.clone().unwrap_or_else(|| defaults::INGRESS_CLASS.into()),
+        ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| {
+            if mesh == Mesh::Istio { defaults::ISTIO_NAMESPACE.into() } else { defaults::INGRESS_NAMESPACE.into() }
+        }),
+        tls_min,
+        tls_max,
+        monitoring_namespace,
+        issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
+        storage_class: p.cluster.storage_class.clone(),
+        services,
+        datastores,
+        external: externals(p),
+        backup,
+    };
+    check_wiring(p, &resolved, file)?;
+    Ok(resolved)
+}
+
+/// Each service of `p` as `environment` runs it; those with errors are left out.
+fn services(
+    p: &Platform,
+    environment: Option<&Environment>,
+    default_ns: &str,
+    file: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Svc> {
+    let env_log = environment.and_then(|e| e.log_level);
+    let mut services = Vec::new();
+    for (name, base) in &p.services {
+        let svc = environment::service(environment, name, base);
+        let mut cx = Cx { file, errors, name };
+        if let Some(s) = cx.service(&svc, default_ns, env_log) {
+            services.push(s);
+        }
+    }
+    services
+}
+
+/// Each datastore of `p` as `environment` runs it; those with errors are left out.
+fn datastores(
+    p: &Platform,
+    environment: Option<&Environment>,
+    default_ns: &str,
+    file: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Store> {
+    let mut datastores = Vec::new();
+    for (name, base) in &p.datastores {
+        let ds = environment::datastore(environment, name, base);
+        let mut cx = Cx { file, errors, name };
+        if let Some(s) = cx.datastore(&ds, default_ns, p.backup.is_some()) {
+            datastores.push(s);
+        }
+    }
+    datastores
+}
+
+/// External hosts: HTTPS on 443 unless written.
+fn externals(p: &Platform) -> Vec<Ext> {
+    p.external
+        .iter()
+        .map(|(name, e)| Ext {
+            name: name.to_string(),
+            host: e.host.value.clone(),
+            port: e.port.unwrap_or(443),
+            protocol: e.protocol.unwrap_or(ExternalProtocol::Https),
+        })
+        .collect()
+}
+
+/// The TLS versions the ingress gateway accepts: from 1.2 unless written.
+fn tls_versions(p: &Platform, file: &Path) -> Result<(TlsVersion, Option<TlsVersion>), Vec<Diagnostic>> {
+    let tls = p.cluster.tls.clone().unwrap_or_default();
+    let tls_min = tls.min_version.unwrap_or(TlsVersion::V1_2);
+    if let Some(max) = tls.max_version
+        && max < tls_min
+    {
+        return Err(vec![Diagnostic::error(
+            file,
+            pos_of(&p.cluster.kubernetes.referenced),
+            format!("cluster.tls: maxVersion {} is below minVersion {}", max.as_str(), tls_min.as_str()),
+        )]);
+    }
+    Ok((tls_min, tls.max_version))
+}
+
+/// Resolution context for one service or datastore: collects errors.
+struct Cx<'a> {
+    file: &'a Path,
+    errors: &'a mut Vec<Diagnostic>,
+    name: &'a Name,
+}
+
+impl Cx<'_> {
+    /// An error at `pos`, or at the service's or datastore's name when the
+    /// value has no position of its own (a default, a merged override).
+    fn err(&mut self, pos: Pos, msg: impl Into<String>, help: Option<String>) {
+        let pos = if pos.is_known() { pos } else { self.name.pos() };
+        let mut d = Diagnostic::error(self.file, pos, msg);
+        d.help = help;
+        self.errors.push(d);
+    }
+}

@@ -1,0 +1,253 @@
+//! What resolving yields: plain structs with every default filled in, which
+//! the generators read.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::description::alerts::{Alerting, SvcAlerts};
+use crate::description::telemetry::Telemetry;
+use crate::description::{
+    AccessMode, Bytes, Cpu, Engine, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol, Seconds, TlsVersion,
+    Traffic,
+};
+
+/// A platform resolved for one environment (`env: None` is the base).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub platform: String,
+    pub env: Option<String>,
+    pub kube: KubeVersion,
+    pub mesh: Mesh,
+    pub ingress_class: String,
+    pub ingress_namespace: String,
+    pub monitoring_namespace: String,
+    pub issuer: String,
+    pub storage_class: Option<String>,
+    /// TLS versions accepted at the Istio ingress Gateway.
+    pub tls_min: TlsVersion,
+    pub tls_max: Option<TlsVersion>,
+    /// The platform's default namespace (monitoring objects of the platform go here).
+    pub namespace: String,
+    /// ServiceMonitors and PrometheusRule in the kustomize output.
+    pub prometheus_operator: bool,
+    pub alerting: Alerting,
+    /// Tracing and log shipping, when the description asks for them.
+    pub telemetry: Telemetry,
+    pub services: Vec<Svc>,
+    pub datastores: Vec<Store>,
+    pub external: Vec<Ext>,
+    /// The backup target and Velero schedules, when the description has `backup`.
+    pub backup: Option<BackupTarget>,
+}
+
+impl Resolved {
+    /// Every namespace that holds something, sorted.
+    pub fn namespaces(&self) -> BTreeSet<&str> {
+        self.services
+            .iter()
+            .map(|s| s.namespace.as_str())
+            .chain(self.datastores.iter().map(|d| d.namespace.as_str()))
+            .collect()
+    }
+
+    pub fn datastore(&self, name: &str) -> Option<&Store> {
+        self.datastores.iter().find(|d| d.name == name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Svc> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    pub fn external(&self, name: &str) -> Option<&Ext> {
+        self.external.iter().find(|e| e.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Svc {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub ports: Vec<Port>,
+    pub expose: Option<Exposure>,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub autoscale: Scaling,
+    pub requests: Requests,
+    pub limits: LimitsR,
+    pub live: ProbeR,
+    pub ready: ProbeR,
+    pub startup: ProbeR,
+    pub metrics: Option<MetricsR>,
+    pub uses: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
+    pub volumes: Vec<Vol>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub log_level: LogLevel,
+    pub run_as_user: u32,
+    pub pdb: PdbR,
+    pub drain_seconds: u32,
+    pub grace_seconds: u32,
+    pub read_own_config: bool,
+    pub alerts: SvcAlerts,
+    /// Mesh traffic settings as written (defaults are the generator's).
+    pub traffic: Traffic,
+    /// The canary release, when one is configured with an image.
+    pub canary: Option<CanaryR>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CanaryR {
+    pub image: String,
+    /// Percent of the traffic the canary receives at the current step.
+    pub weight: u8,
+    pub replicas: u32,
+}
+
+impl Svc {
+    pub fn autoscaled(&self) -> bool {
+        self.min_replicas < self.max_replicas
+    }
+
+    pub fn has_protocol(&self, p: Protocol) -> bool {
+        self.ports.iter().any(|x| x.protocol == p)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub port: u16,
+    pub service_port: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exposure {
+    pub host: String,
+    pub path: String,
+    /// The Service port name to route to.
+    pub port_name: String,
+    pub rate_limit: Option<u32>,
+    pub timeout_seconds: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Scaling {
+    pub cpu: Option<u8>,
+    pub memory: Option<u8>,
+    pub metrics: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Requests {
+    pub cpu: Cpu,
+    pub memory: Bytes,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LimitsR {
+    pub cpu: Option<Cpu>,
+    pub memory: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handler {
+    Http { path: String, port: String },
+    Grpc { port: u16 },
+    Tcp { port: String },
+    Exec(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbeR {
+    pub handler: Handler,
+    pub initial_delay: u32,
+    pub period: u32,
+    pub timeout: u32,
+    pub failure_threshold: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsR {
+    pub path: String,
+    pub port_name: String,
+    pub interval: u32,
+    /// Request counter, its status label, request duration histogram, more histograms.
+    pub requests: String,
+    pub status_label: String,
+    pub duration: String,
+    pub histograms: Vec<String>,
+    pub endpoint_label: String,
+    pub gauges: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vol {
+    pub name: String,
+    pub path: String,
+    pub kind: VolKind,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum VolKind {
+    Claim { size: Bytes, access_mode: AccessMode, storage_class: Option<String> },
+    Empty { size_limit: Option<Bytes> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdbR {
+    MinAvailable(u32),
+    MaxUnavailable(u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub name: String,
+    pub namespace: String,
+    pub engine: Engine,
+    pub image: String,
+    pub storage: Bytes,
+    pub storage_class: Option<String>,
+    pub replicas: u32,
+    pub requests: Requests,
+    pub limits: LimitsR,
+    pub database: String,
+    pub backup: Option<StoreBackup>,
+    /// Prometheus metrics (`metrics: true`): an exporter sidecar or the
+    /// engine's own endpoint, scraped by a PodMonitor.
+    pub metrics: bool,
+}
+
+/// A datastore's backup schedule, checked: `cron` is what `every` means.
+#[derive(Debug, Clone)]
+pub struct StoreBackup {
+    pub every: Seconds,
+    pub keep: Seconds,
+    pub cron: String,
+}
+
+/// Where backups go.
+#[derive(Debug, Clone)]
+pub struct BackupTarget {
+    /// The bucket name, without `s3://`.
+    pub bucket: String,
+    /// The key prefix inside the bucket (may be empty), without slashes at the ends.
+    pub prefix: String,
+    pub endpoint: String,
+    /// The Secret with the bucket's credentials.
+    pub credentials: String,
+    pub velero_namespace: String,
+    /// Velero schedules: (name, cron, ttl in seconds).
+    pub velero: Vec<(String, String, Seconds)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ext {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub protocol: ExternalProtocol,
+}

@@ -1,0 +1,107 @@
+//! A service, resolved: each field with its default, checked. Each part has
+//! its file, named for what it resolves; [`Cx::service`] calls them in the
+//! order their errors are reported.
+
+mod exposure;
+mod metrics;
+mod ports;
+mod probes;
+mod replicas;
+mod shutdown;
+mod traffic;
+mod variables;
+mod volumes;
+
+use super::names::check_image;
+use super::{Cx, Svc, defaults};
+use crate::description::value::pos_of;
+use crate::description::{Bytes, Cpu, LogLevel, Protocol, Service};
+use crate::diag::Pos;
+use ports::PortLookup;
+
+impl Cx<'_> {
+    /// Resolves the service `self.name`; `None` after an error (all of them
+    /// are collected first).
+    pub(super) fn service(&mut self, s: &Service, default_ns: &str, env_log: Option<LogLevel>) -> Option<Svc> {
+        let name = self.name.to_string();
+        let before = self.errors.len();
+        let image = self.service_image(s);
+        let ports = self.ports_with_metrics(s);
+        let (min, max) = self.replicas(s);
+        let default_requests = (Cpu::from_millis(defaults::CPU_MILLIS), Bytes(defaults::MEMORY));
+        let (requests, limits) = self.resources(s.resources.as_ref(), default_requests);
+        let lookup = PortLookup::new(&ports);
+        let expose = s.expose.as_ref().and_then(|e| self.exposure(e, &lookup));
+        let (live, ready, startup) = self.probes(s, &lookup);
+        let metrics = self.metrics(s, &ports);
+        let alerts = crate::description::alerts::service(
+            s.alerts.as_ref(),
+            s.slo.as_ref(),
+            self.name.pos(),
+            &name,
+            self.file,
+            self.errors,
+        );
+        let env = self.env_values(s);
+        let secrets = self.secrets(s, &env);
+        let volumes = self.volumes(s, max);
+        let pdb = self.pdb(s, min);
+        let websocket = ports.iter().any(|p| p.protocol == Protocol::Websocket);
+        let (drain, grace) = self.shutdown(s, websocket);
+        let autoscale = self.autoscale(s);
+        let traffic = s.traffic.clone().unwrap_or_default();
+        let canary = self.traffic(&traffic);
+
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Svc {
+            traffic,
+            canary,
+            namespace: s.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
+            name,
+            image,
+            ports,
+            expose,
+            min_replicas: min,
+            max_replicas: max,
+            autoscale,
+            requests,
+            limits,
+            live: live?,
+            ready: ready?,
+            startup: startup?,
+            metrics,
+            uses: s.uses.iter().flatten().map(|u| u.to_string()).collect(),
+            env,
+            secrets,
+            volumes,
+            command: s.command.clone(),
+            args: s.args.clone(),
+            log_level: s.log_level.or(env_log).unwrap_or(LogLevel::Info),
+            run_as_user: s.run_as_user.unwrap_or(defaults::RUN_AS_USER),
+            pdb,
+            drain_seconds: drain,
+            grace_seconds: grace,
+            read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
+            alerts,
+        })
+    }
+
+    /// The service's image: required, and pinned.
+    fn service_image(&mut self, s: &Service) -> String {
+        match &s.image {
+            Some(i) => {
+                if let Err(m) = check_image(&i.value) {
+                    let help = "pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`";
+                    self.err(pos_of(&i.referenced), m, Some(help.into()));
+                }
+                i.value.clone()
+            }
+            None => {
+                self.err(Pos::UNKNOWN, format!("service `{}` has no `image`", self.name), None);
+                String::new()
+            }
+        }
+    }
+}
