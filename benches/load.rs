@@ -2,11 +2,11 @@
 //!
 //! On generated streams of 10,000 and 50,000 small Deployments: the time to
 //! merely parse the YAML (parser events, nothing kept), to load it (objects
-//! with positions: `check::load::add_source`), and to run every check; and
+//! with positions: `model::load::add_source`), and to run every check; and
 //! the heap the loaded objects keep, and the peak while loading, counted by
 //! a counting allocator. `KUBEPROOF_BENCH_SIZES=1000,5000` picks other sizes.
 //! 100,000 of these Deployments (~9.8 KB of values each) are past
-//! `check::load::MAX_HEAP`, so `check` refuses such a stream whole: by design,
+//! `model::load::MAX_HEAP`, so `check` refuses such a stream whole: by design,
 //! and asserted in tests/check_input.rs, not here.
 
 use std::alloc::{GlobalAlloc, Layout, System};
