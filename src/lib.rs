@@ -7,6 +7,7 @@
 //! - [`diag`]: diagnostics at file:line:column, their rendering, YAML errors.
 //! - [`model`]: Kubernetes objects with positions, the loader, index, pods, selectors, schemas, NetworkPolicy evaluation.
 //! - [`engines`]: the datastore engines as data (image, ports, paths, probes, wiring, metrics, backup), one file each, and their registry.
+//! - [`components`]: off-the-shelf components a platform runs (Prometheus, Alertmanager, Grafana, Loki, Jaeger, collectors) as data.
 //! - [`description`]: the platform description (`platform.yaml`), typed, with positions, resolved per environment.
 //! - [`generate`]: the objects of a stack, one module per area (workloads, datastores, network, mesh, monitoring, backup).
 //! - [`emit`]: files: the kustomize layout, YAML, dashboards, runbook, atomic writes that keep a person's edits.
@@ -21,6 +22,7 @@ pub mod budget;
 pub mod build;
 pub mod check;
 pub mod cli;
+pub mod components;
 pub mod description;
 pub mod diag;
 pub mod emit;

@@ -160,6 +160,16 @@ fn unknown_enum_value_suggests_the_closest() {
     );
 }
 
+#[test]
+fn unknown_component_suggests_the_closest() {
+    let text = starter_with("    port: 8080", "    port: 8080\n    component: prometeus");
+    gen_text(&text).assert_error(
+        locate(&text, "prometeus", 0),
+        "unknown value `prometeus`",
+        Some("did you mean `prometheus`?"),
+    );
+}
+
 // ------------------------------------------------------------ wrong types
 
 #[test]

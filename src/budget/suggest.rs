@@ -193,23 +193,6 @@ fn fits_at(b: &Budget, c: &Capacity, scale: Scale) -> bool {
     Resource::ALL.iter().all(|&r| c.get(r).is_none_or(|have| b.total.at(scale).get(r) <= have))
 }
 
-/// What a component of the observability stack does, by its image.
-pub fn observability_role(image: &str) -> Option<&'static str> {
-    let repo = image.split(['@', ':']).next().unwrap_or(image);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    Some(match last {
-        "loki" => "log aggregation",
-        "promtail" | "fluent-bit" | "vector" | "alloy" => "log shipping",
-        "prometheus" => "metrics",
-        "alertmanager" => "alerting",
-        "grafana" => "dashboards",
-        "tempo" => "tracing",
-        "all-in-one" | "jaeger" if repo.contains("jaeger") => "tracing",
-        _ if repo.contains("opentelemetry-collector") => "telemetry collection",
-        _ => return None,
-    })
-}
-
 /// An edit before it is verified: the change for people, the target (two
 /// options on one target do not combine), the rank (least intrusive first),
 /// and the edit.
@@ -248,7 +231,7 @@ pub fn suggest(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity
 fn drop_observability(base: &Resolved) -> Vec<Candidate> {
     let mut edits = Vec::new();
     for s in &base.services {
-        if let Some(role) = observability_role(&s.image) {
+        if let Some(role) = s.component.map(|c| c.does()) {
             edits.push((
                 format!("drop `{}` ({role})", s.name),
                 format!("service {}", s.name),
@@ -281,7 +264,7 @@ fn smaller_storage(base: &Resolved, need: u64) -> Vec<Candidate> {
     for s in &base.services {
         for v in &s.volumes {
             let VolKind::Claim { size, .. } = &v.kind else { continue };
-            let observability = observability_role(&s.image).is_some();
+            let observability = s.component.is_some();
             let new = if size.get() > need {
                 ((size.get() - need) / GI).max(1) * GI
             } else if observability {

@@ -46,6 +46,7 @@ replace!(
     Protocol,
     AccessMode,
     Engine,
+    Component,
     Pdb,
     DatastoreBackup,
     Millis,
@@ -68,6 +69,7 @@ macro_rules! fields {
 
 fields!(Service {
     image,
+    component,
     namespace,
     port,
     service_port,

@@ -23,6 +23,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+pub use crate::components::Component;
 pub use crate::engines::Engine;
 pub use crate::model::duration::{Millis, Seconds};
 pub use crate::model::quantity::{Bytes, Cpu};
@@ -261,6 +262,10 @@ pub struct Service {
     /// Container image with a pinned tag or digest.
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
+    /// The off-the-shelf component this service is (`prometheus`,
+    /// `alertmanager`, `grafana`, `loki`, `jaeger`, …), wired as such;
+    /// default: recognised from the image.
+    pub component: Option<Component>,
     /// Namespace (default: the platform's namespace).
     pub namespace: Option<Name>,
     /// Shorthand for a single port: the container port.

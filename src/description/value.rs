@@ -11,6 +11,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
 
+use crate::components::Component;
 use crate::diag::Pos;
 use crate::engines::Engine;
 
@@ -92,46 +93,53 @@ impl JsonSchema for Name {
     }
 }
 
-/// A datastore engine, by its name in the registry; read as an enum of the
-/// registry's names, so that errors and the JSON Schema are those of one.
-impl<'de> Deserialize<'de> for Engine {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Engine;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("enum Engine")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Engine, E> {
-                Engine::by_name(v).ok_or_else(|| E::unknown_variant(v, Engine::names()))
-            }
-            fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Engine, A::Error> {
-                // The name is looked up while it is read, so that an unknown
-                // one is reported at the value, as for a derived enum.
-                let (engine, variant) = data.variant_seed(Id)?;
-                de::VariantAccess::unit_variant(variant)?;
-                Ok(engine)
+/// A name from a registry (a datastore engine, a component), read as an enum
+/// of the registry's names, so that errors and the JSON Schema are those of one.
+macro_rules! registry_name {
+    ($type:ident) => {
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $type;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str(concat!("enum ", stringify!($type)))
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$type, E> {
+                        $type::by_name(v).ok_or_else(|| E::unknown_variant(v, $type::names()))
+                    }
+                    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<$type, A::Error> {
+                        // The name is looked up while it is read, so that an unknown
+                        // one is reported at the value, as for a derived enum.
+                        let (value, variant) = data.variant_seed(Id)?;
+                        de::VariantAccess::unit_variant(variant)?;
+                        Ok(value)
+                    }
+                }
+                struct Id;
+                impl<'de> de::DeserializeSeed<'de> for Id {
+                    type Value = $type;
+                    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<$type, D::Error> {
+                        d.deserialize_identifier(V)
+                    }
+                }
+                d.deserialize_enum(stringify!($type), $type::names(), V)
             }
         }
-        struct Id;
-        impl<'de> de::DeserializeSeed<'de> for Id {
-            type Value = Engine;
-            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Engine, D::Error> {
-                d.deserialize_identifier(V)
+
+        impl JsonSchema for $type {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($type).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({ "type": "string", "enum": $type::names() })
             }
         }
-        d.deserialize_enum("Engine", Engine::names(), V)
-    }
+    };
 }
 
-impl JsonSchema for Engine {
-    fn schema_name() -> Cow<'static, str> {
-        "Engine".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": Engine::names() })
-    }
-}
+registry_name!(Engine);
+registry_name!(Component);
 
 /// A scalar written as text, a number or a boolean, kept as text (environment
 /// values, versions). Note: YAML reads `1.30` as the number 1.3; quote such values.

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::description::alerts::{Alerting, SvcAlerts};
 use crate::description::telemetry::Telemetry;
 use crate::description::{
-    AccessMode, Bytes, Cpu, Engine, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol, Seconds, TlsVersion,
-    Traffic,
+    AccessMode, Bytes, Component, Cpu, Engine, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol, Seconds,
+    TlsVersion, Traffic,
 };
 
 /// A platform resolved for one environment (`env: None` is the base).
@@ -60,6 +60,11 @@ impl Resolved {
     pub fn external(&self, name: &str) -> Option<&Ext> {
         self.external.iter().find(|e| e.name == name)
     }
+
+    /// The first service that is the component named `name` (`prometheus`).
+    pub fn component(&self, name: &str) -> Option<&Svc> {
+        self.services.iter().find(|s| s.component.is_some_and(|c| c.name() == name))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +72,8 @@ pub struct Svc {
     pub name: String,
     pub namespace: String,
     pub image: String,
+    /// The off-the-shelf component it is: written, or recognised from the image.
+    pub component: Option<Component>,
     pub ports: Vec<Port>,
     pub expose: Option<Exposure>,
     pub min_replicas: u32,

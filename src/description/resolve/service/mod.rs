@@ -15,7 +15,7 @@ mod volumes;
 use super::names::check_image;
 use super::{Cx, Svc, defaults};
 use crate::description::value::pos_of;
-use crate::description::{Bytes, Cpu, LogLevel, Protocol, Service};
+use crate::description::{Bytes, Component, Cpu, LogLevel, Protocol, Service};
 use crate::diag::Pos;
 use ports::PortLookup;
 
@@ -60,6 +60,7 @@ impl Cx<'_> {
             canary,
             namespace: s.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
             name,
+            component: s.component.or_else(|| Component::by_image(&image)),
             image,
             ports,
             expose,
