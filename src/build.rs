@@ -52,12 +52,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
-    let monitoring_ns = p
-        .cluster
-        .monitoring_namespace
-        .as_deref()
-        .unwrap_or(crate::description::resolve::defaults::MONITORING_NAMESPACE);
-    crate::emit::dashboards::emit(&base, monitoring_ns, &source, &mut tree)?;
+    crate::emit::dashboards::emit(&base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
     let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();
     if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {

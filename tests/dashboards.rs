@@ -158,6 +158,11 @@ fn every_panel_queries_parsed_promql_over_known_metrics() {
         gen_ok(&example, &out);
         let (records, declared) = (records(&out), declared(&example));
         let allowed = |m: &str| records.contains(m) || declared.contains(m) || STANDARD_METRICS.contains(&m);
+        // Dashboards go where Grafana's sidecar looks: the monitoring namespace
+        // (declared, else where the platform runs its own Prometheus).
+        let platform = kubeproof::description::load(&example).expect("example loads");
+        let resolved = kubeproof::description::resolve::resolve(&platform, None, &example).expect("resolves");
+        let monitoring = resolved.monitoring_namespace.as_str();
         let dir = out.join("monitoring/dashboards");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -172,7 +177,7 @@ fn every_panel_queries_parsed_promql_over_known_metrics() {
         for f in read_tree(&base).keys().filter(|p| p.extension().is_some_and(|x| x == "yaml")) {
             let v = yaml(&base.join(f));
             if v["kind"] == "ConfigMap" && v["metadata"]["labels"]["grafana_dashboard"] == "1" {
-                assert_eq!(v["metadata"]["namespace"], "monitoring", "{}", f.display());
+                assert_eq!(v["metadata"]["namespace"], monitoring, "{}", f.display());
                 for (k, text) in v["data"].as_object().into_iter().flatten() {
                     maps.insert(k.clone(), text.as_str().unwrap_or_default().to_string());
                 }

@@ -60,8 +60,13 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     };
     let mesh = environment.and_then(|e| e.mesh).or(p.cluster.mesh).unwrap_or(Mesh::None);
     let (tls_min, tls_max) = tls_versions(p, file)?;
-    let monitoring_namespace =
-        p.cluster.monitoring_namespace.clone().unwrap_or_else(|| defaults::MONITORING_NAMESPACE.into());
+    // Where Prometheus runs: as declared, else where the platform runs its own.
+    let monitoring_namespace = p.cluster.monitoring_namespace.clone().unwrap_or_else(|| {
+        services
+            .iter()
+            .find(|s| s.component.is_some_and(|c| c.name() == "prometheus"))
+            .map_or_else(|| defaults::MONITORING_NAMESPACE.into(), |s| s.namespace.clone())
+    });
     let resolved = Resolved {
         namespace: default_ns,
         prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
@@ -172,5 +177,26 @@ impl Cx<'_> {
         let mut d = Diagnostic::error(self.file, pos, msg);
         d.help = help;
         self.errors.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn monitoring_namespace(extra: &str) -> String {
+        let text = format!(
+            "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: {{ kubernetes: \"1.30\"{extra} }}\nservices:\n  \
+             web: {{ image: ghcr.io/example/web:1.0.0, port: 8080 }}\n  \
+             prom: {{ image: docker.io/prom/prometheus:v2.55.1, port: 9090, namespace: observability }}\n"
+        );
+        let p = crate::description::parse(&text, Path::new("platform.yaml")).expect("a valid description");
+        super::resolve(&p, None, Path::new("platform.yaml")).expect("resolves").monitoring_namespace
+    }
+
+    #[test]
+    fn monitoring_namespace_is_declared_or_where_the_platform_runs_prometheus() {
+        assert_eq!(monitoring_namespace(""), "observability");
+        assert_eq!(monitoring_namespace(", monitoringNamespace: mon"), "mon");
     }
 }
