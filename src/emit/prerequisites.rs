@@ -335,8 +335,9 @@ fn sentence(p: &Prerequisite, kube: KubeVersion) -> String {
         }
         Need::Namespaces => format!("**Namespaces** the stack writes into but does not create: {}.", ticked(names)),
         Need::PeerNamespaces => format!(
-            "**Peers in namespaces the stack does not create**, named by its NetworkPolicies: {}; the ingress \
-             controller, Prometheus and the other peers must run there, or the policies block them.",
+            "**Peers in namespaces the stack does not create**, named by its NetworkPolicies: {}; what they \
+             admit from or reach there (an ingress controller, a Prometheus outside the stack) must run in \
+             exactly those namespaces, or it is blocked.",
             ticked(names)
         ),
     }
