@@ -50,7 +50,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let mut tree = Tree::new();
     crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
-    tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, &envs));
+    tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
     crate::emit::dashboards::emit(&base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();

@@ -56,3 +56,73 @@ fn a_defect_in_a_generated_stack_is_an_error_of_the_proof() {
     assert!(file.contains(&format!("deployment-{name}.yaml")), "{file}");
     assert!(d.pos.line > 1, "points into the object: {d}");
 }
+
+/// Two services, one that does not drain: `VERSION` is the target.
+const DRAIN: &str = r#"apiVersion: kubeproof.dev/v1alpha1
+name: drain
+cluster: { kubernetes: "VERSION" }
+services:
+  worker:
+    image: ghcr.io/example/worker:1.0.0
+    port: 8080
+    probes: { live: /healthz, ready: /ready }
+    shutdown: { drain: 0s, grace: 20s }
+  api:
+    image: ghcr.io/example/api:1.0.0
+    port: 8080
+    probes: { live: /healthz, ready: /ready }
+    shutdown: { drain: 5s, grace: 30s }
+"#;
+
+fn drain_built(minor: u32) -> (kubeproof::description::Platform, kubeproof::build::Built) {
+    let path = Path::new("drain.yaml");
+    let text = DRAIN.replace("VERSION", &format!("1.{minor}"));
+    let platform = kubeproof::description::parse(&text, path).unwrap_or_else(|d| panic!("{d:?}"));
+    let built = kubeproof::build::build(&platform, path).unwrap_or_else(|e| panic!("{e}"));
+    (platform, built)
+}
+
+fn pre_stop(built: &kubeproof::build::Built, name: &str) -> serde_json::Value {
+    let (_, stack) = built.envs.first().expect("an environment");
+    let d = stack.objects.iter().find(|o| o.kind == "Deployment" && o.name == name).expect("the Deployment");
+    d.value["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"].clone()
+}
+
+#[test]
+fn the_drain_hook_is_written_as_the_target_version_accepts_it() {
+    for minor in [27, 29, 30, 32, 33, 34] {
+        let (platform, built) = drain_built(minor);
+        let proof = kubeproof::build::prove(&built, &platform).expect("generated YAML loads");
+        for (env, loaded, outcome) in &proof {
+            let bad: Vec<_> = outcome.findings.iter().filter(|f| f.severity > Severity::Info).collect();
+            assert!(
+                bad.is_empty(),
+                "1.{minor}/{env}: {:?}",
+                bad.iter().map(|f| kubeproof::check::diagnostic(f, loaded))
+            );
+        }
+        // No drain is no hook, on every version: a zero sleep does nothing, and 1.32 and older reject it.
+        assert_eq!(pre_stop(&built, "worker"), serde_json::Value::Null, "1.{minor}");
+        let api = pre_stop(&built, "api");
+        if minor >= 30 {
+            assert_eq!(api, serde_json::json!({ "sleep": { "seconds": 5 } }), "1.{minor}");
+        } else {
+            assert_eq!(api, serde_json::json!({ "exec": { "command": ["sleep", "5"] } }), "1.{minor}");
+        }
+    }
+}
+
+#[test]
+fn a_field_the_target_version_does_not_honour_is_an_error_of_the_proof() {
+    let (platform, mut built) = drain_built(32);
+    let (env, stack) = built.envs.first_mut().expect("an environment");
+    let env = env.clone();
+    let worker = stack.objects.iter_mut().find(|o| o.kind == "Deployment" && o.name == "worker").expect("worker");
+    worker.value["spec"]["template"]["spec"]["containers"][0]["lifecycle"] =
+        serde_json::json!({ "preStop": { "sleep": { "seconds": 0 } } });
+    let proof = kubeproof::build::prove(&built, &platform).expect("generated YAML loads");
+    let (_, _, outcome) = proof.iter().find(|(e, _, _)| *e == env).expect("the environment");
+    let f = outcome.findings.iter().find(|f| f.code == "KP007").unwrap_or_else(|| panic!("{:?}", outcome.findings));
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.contains("needs Kubernetes 1.33"), "{}", f.message);
+}

@@ -5,6 +5,7 @@ pub mod dashboards;
 pub mod files;
 pub mod kustomize;
 pub mod monitoring;
+pub mod prerequisites;
 pub mod readme;
 pub mod runbook;
 

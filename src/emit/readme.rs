@@ -1,10 +1,12 @@
-//! `DIR/README.md`: what was generated and how to deploy it, per environment.
+//! `DIR/README.md`: what was generated, what the cluster must have, and how
+//! to deploy it, per environment.
 
 use std::fmt::Write;
 
+use crate::description::KubeVersion;
 use crate::generate::Stack;
 
-pub fn readme(platform: &str, source: &str, envs: &[(String, Stack)]) -> String {
+pub fn readme(platform: &str, source: &str, kube: KubeVersion, envs: &[(String, Stack)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {platform}: deployment\n");
     let _ = writeln!(
@@ -19,6 +21,7 @@ pub fn readme(platform: &str, source: &str, envs: &[(String, Stack)]) -> String 
         "- `kustomize/overlays/ENV/`: what differs in each environment, as JSON patches computed from the base,\n  \
          and the Secrets, generated from git-ignored env files.\n"
     );
+    s += &super::prerequisites::markdown(kube, envs);
     for (env, stack) in envs {
         let _ = writeln!(s, "## Environment `{env}`\n");
         let dir = format!("kustomize/overlays/{env}");

@@ -79,9 +79,11 @@ pub fn backup_sections(r: &Resolved, envs: &[String]) -> Vec<RunbookSection> {
         let _ = writeln!(
             s,
             "Backup and restore pods run with a native Istio sidecar (`sidecar.istio.io/nativeSidecar: \"true\"`, \
-             Kubernetes 1.28+ and Istio 1.19+): it starts before the dump and stops when the Job ends, and \
+             Kubernetes 1.{}+ and Istio 1.19+): it starts before the dump and stops when the Job ends, and \
              gives them the mutual TLS the datastores require. Each datastore's AuthorizationPolicy admits \
-             the `DATASTORE-backup` service account.\n"
+             the `DATASTORE-backup` service account.\n",
+            // Native sidecars are alpha (off by default) in 1.28.
+            crate::model::features::SIDECARS.release
         );
     }
     let mut sections = vec![RunbookSection { title: "Backups".to_string(), body: s }];

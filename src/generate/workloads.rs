@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::*;
 use crate::description::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
 use crate::description::{AccessMode, Mesh, Protocol};
+use crate::model::features;
 
 /// One Namespace per namespace in use, enforcing Pod Security "restricted".
 pub fn namespaces(r: &Resolved, stack: &mut Stack) {
@@ -191,7 +192,7 @@ fn container(
         liveness_probe: Some(probe(&svc.live)),
         readiness_probe: Some(probe(&svc.ready)),
         startup_probe: Some(probe(&svc.startup)),
-        lifecycle: Some(pre_stop_drain(r, svc.drain_seconds)),
+        lifecycle: pre_stop_drain(r, svc.drain_seconds),
         security_context: Some(container_security()),
         volume_mounts: Some(mounts),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
@@ -361,10 +362,17 @@ pub fn probe(p: &ProbeR) -> core::Probe {
 }
 
 /// Keep serving while endpoints are removed (load balancers and kube-proxy
-/// lag behind), then let the app stop. The `sleep` action needs no shell in
-/// the image; it is on by default from Kubernetes 1.30.
-pub fn pre_stop_drain(r: &Resolved, seconds: u32) -> core::Lifecycle {
-    let handler = if r.kube.minor >= 30 {
+/// lag behind), then let the app stop. The `sleep` action needs no shell or
+/// binary in the image; before it is on by default (1.30) an `exec` of
+/// `sleep` stands in, which drains wherever the image has `sleep` and
+/// otherwise fails the hook, and the kubelet then stops the container as if
+/// there were none. No drain is no hook: a zero `sleep` does nothing, and
+/// Kubernetes rejects it before 1.33 (KP007).
+pub fn pre_stop_drain(r: &Resolved, seconds: u32) -> Option<core::Lifecycle> {
+    if seconds == 0 {
+        return None;
+    }
+    let handler = if features::SLEEP_ACTION.available(r.kube.minor) {
         core::LifecycleHandler { sleep: Some(core::SleepAction { seconds: seconds.into() }), ..Default::default() }
     } else {
         core::LifecycleHandler {
@@ -372,7 +380,7 @@ pub fn pre_stop_drain(r: &Resolved, seconds: u32) -> core::Lifecycle {
             ..Default::default()
         }
     };
-    core::Lifecycle { pre_stop: Some(handler), ..Default::default() }
+    Some(core::Lifecycle { pre_stop: Some(handler), ..Default::default() })
 }
 
 /// Spread replicas across zones and nodes. `ScheduleAnyway` so that small or

@@ -13,6 +13,7 @@
 //! - [`selector`]: label selectors and why one selects nothing.
 //! - [`ports`]: ports of Services, pods and probes, by number or name.
 //! - [`env`](mod@env): the variables a container sees, and names that hold credentials.
+//! - [`features`]: fields and values Kubernetes honours only from some release on, with their releases.
 //! - [`hosts`]: host names in configuration values, and the Services they name.
 //! - [`scope`]: what the set shows of the cluster (namespaces with pods, operators' resources).
 //! - [`netpol`]: what NetworkPolicies allow between pods.
@@ -25,6 +26,7 @@ pub mod cron;
 pub mod digest;
 pub mod duration;
 pub mod env;
+pub mod features;
 pub mod gvk;
 pub mod hosts;
 pub mod index;

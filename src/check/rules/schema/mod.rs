@@ -4,6 +4,7 @@ use crate::check::Check;
 
 mod deprecated_api;
 mod duplicate_object;
+mod field_too_new;
 mod ignore_without_reason;
 mod no_schema;
 mod removed_api;
@@ -16,4 +17,8 @@ pub const CHECKS: &[&dyn Check] = &[
     &ignore_without_reason::IgnoreWithoutReason,
     &no_schema::NoSchema,
     &deprecated_api::DeprecatedApi,
+    &field_too_new::FieldTooNew,
 ];
+
+#[cfg(test)]
+mod tests;
