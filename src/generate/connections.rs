@@ -1,7 +1,7 @@
 //! The connections a stack intends, derived from the description: what must
 //! be open, and (by the proof in [`crate::build`]) nothing else is meant to be.
 //!
-//! - `uses` edges: a service to a service's first port, a datastore's client
+//! - `uses` edges: a service to every port of a service, a datastore's client
 //!   port, an external host's port;
 //! - the scraper to every scrape target (the metrics port and path of each
 //!   service with `metrics`, each datastore with `metrics: true`): the
@@ -151,7 +151,8 @@ fn uses(r: &Resolved, out: &mut Vec<Connection>) {
         let from = End::workload(&s.namespace, &s.name);
         for t in &s.uses {
             if let Some(target) = r.service(t) {
-                if let Some(p) = target.ports.first() {
+                // Every port of the target is open to its clients (`uses` wires the first).
+                for p in &target.ports {
                     push(out, Class::Uses, &from, End::workload(&target.namespace, &target.name), p.port);
                 }
             } else if let Some(d) = r.datastore(t) {
