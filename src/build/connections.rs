@@ -14,8 +14,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use crate::Error;
 use crate::generate::Stack;
 use crate::generate::connections::{Connection, End};
@@ -179,18 +177,22 @@ fn admitted(cx: &Manifests, d: &Decision, dir: Direction, subject: usize, c: &Co
             .collect());
     }
     let field = dir.field();
-    // Policies that isolate without a rule for this direction only deny.
-    let with_rules: Vec<usize> = d
+    // The workload's own policies; those selecting every pod of the
+    // namespace (default deny, DNS) only isolate it.
+    let own: Vec<usize> = d
         .isolating
         .iter()
         .copied()
-        .filter(|&p| cx.objects[p].value.at(&format!("/spec/{field}")).and_then(Value::as_array).is_some_and(|l| !l.is_empty()))
+        .filter(|&p| {
+            let sel = cx.objects[p].value.at("/spec/podSelector");
+            sel.is_some_and(|s| !crate::model::selector::Selector::of(s).is_empty())
+        })
         .collect();
     let peer = match dir {
         Direction::Egress => format!("to {}", c.to),
         Direction::Ingress => format!("from {}", c.from),
     };
-    if with_rules.is_empty() {
+    if own.is_empty() {
         let deny: Vec<String> = d.isolating.iter().map(|&p| place(cx, p)).collect();
         return Err(format!(
             "{field} of {who}: no policy admits it {peer} on TCP {}: default deny in namespace {} (NetworkPolicy {})",
@@ -199,7 +201,7 @@ fn admitted(cx: &Manifests, d: &Decision, dir: Direction, subject: usize, c: &Co
             deny.join(", ")
         ));
     }
-    let names: Vec<String> = with_rules.iter().map(|&p| place(cx, p)).collect();
+    let names: Vec<String> = own.iter().map(|&p| place(cx, p)).collect();
     Err(format!(
         "{field} of {who}: no {field} rule of NetworkPolicy {} admits it {peer} on TCP {}",
         names.join(", "),

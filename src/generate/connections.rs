@@ -14,7 +14,8 @@
 //!   log backend (`logs.endpoint`);
 //! - Grafana to its data sources (Prometheus, Loki, Jaeger's query API, Tempo);
 //! - each backup CronJob and restore Job to its datastore (engines that dump
-//!   over the network) and to the bucket.
+//!   over the network) and to the bucket; a datastore to the restore pod it
+//!   replicates from (Redis).
 
 use std::fmt;
 
@@ -312,6 +313,10 @@ fn backups(r: &Resolved, out: &mut Vec<Connection>) {
                 push(out, Class::Backup, &from, store.clone(), d.engine.client_port());
             }
             push(out, Class::BackupBucket, &from, bucket.clone(), port);
+        }
+        // A restore the live server replicates from (Redis): the datastore connects to it.
+        if let Some(p) = d.engine.backup().ok().and_then(|b| b.restore_port) {
+            push(out, Class::Backup, &store, End::workload(&d.namespace, &super::backup::restore_name(d)), p);
         }
     }
 }
