@@ -87,7 +87,10 @@ fn health_platform_monitoring_reaches_what_it_watches() {
         .iter()
         .find(|p| p.connection.class == Class::Scrape && p.connection.to == w("health-api", "health-api"))
         .expect("scrape");
-    assert!(scrape.allowed_by.iter().any(|a| a.contains("health-api/health-api") && a.contains("ingress")), "{scrape:?}");
+    assert!(
+        scrape.allowed_by.iter().any(|a| a.contains("health-api/health-api") && a.contains("ingress")),
+        "{scrape:?}"
+    );
 }
 
 /// Removes the NetworkPolicy `ns/name` from the stack.
@@ -173,7 +176,10 @@ fn a_blocked_ingress_names_the_server_side() {
     let e = &envs("health-platform")[0];
     let stack = without_policy(&e.stack, "health-observability", "alertmanager");
     let err = prove(&dir(&e.env), &stack, &e.wanted).expect_err("blocked").to_string();
-    assert!(err.contains("health-observability/prometheus → health-observability/alertmanager port 9093 [alerts]"), "{err}");
+    assert!(
+        err.contains("health-observability/prometheus → health-observability/alertmanager port 9093 [alerts]"),
+        "{err}"
+    );
     assert!(err.contains("ingress of Deployment health-observability/alertmanager"), "{err}");
 }
 
@@ -204,7 +210,8 @@ fn policies_open_nothing_beyond_the_intended_connections() {
     let mut stack = e.stack.clone();
     let np = stack.objects.iter_mut().find(|o| o.kind == "NetworkPolicy" && o.name == "postgres").expect("policy");
     np.value["spec"]["ingress"].as_array_mut().expect("ingress").push(json!({ "from": [{ "namespaceSelector": {} }] }));
-    let egress = stack.objects.iter_mut().find(|o| o.kind == "NetworkPolicy" && o.name == "mcp-server").expect("policy");
+    let egress =
+        stack.objects.iter_mut().find(|o| o.kind == "NetworkPolicy" && o.name == "mcp-server").expect("policy");
     egress.value["spec"]["egress"].as_array_mut().expect("egress").push(json!({ "ports": [{ "port": 5432 }] }));
     let loaded = kubeproof::build::stack_sources(&dir(&e.env), &stack).expect("loads");
     let extra = unintended(&Manifests::new(&loaded), &e.wanted);
@@ -245,7 +252,8 @@ fn get(port: u16, path: &str) -> Request {
 
 #[test]
 fn metrics_are_the_scrapers_only_under_the_mesh() {
-    let prometheus = Caller { namespace: "monitoring".into(), service_account: None, mtls: true, request_principal: None };
+    let prometheus =
+        Caller { namespace: "monitoring".into(), service_account: None, mtls: true, request_principal: None };
     let api = ("hdr-empire", "hdr-empire");
     let v = ask("hdr-empire", "default", api, &gateway(None), &get(3000, "/metrics"));
     assert!(!v.allowed && v.reason.contains("hdr-empire/hdr-empire-metrics"), "{v:?}");
@@ -295,11 +303,15 @@ fn a_planted_deny_policy_blocks_the_scrape_naming_it() {
     let mut deny = stack.objects.iter().find(|o| o.kind == "AuthorizationPolicy").expect("policy").clone();
     deny.name = "no-scrapes".into();
     deny.value["metadata"]["name"] = json!("no-scrapes");
-    deny.value["spec"] = json!({ "action": "DENY", "rules": [{ "from": [{ "source": { "namespaces": ["monitoring"] } }] }] });
+    deny.value["spec"] =
+        json!({ "action": "DENY", "rules": [{ "from": [{ "source": { "namespaces": ["monitoring"] } }] }] });
     stack.objects.push(deny);
     let scrapes: Vec<Connection> = e.wanted.iter().filter(|c| c.class == Class::Scrape).cloned().collect();
     assert!(!scrapes.is_empty());
     let err = prove(&dir(&e.env), &stack, &scrapes).expect_err("blocked").to_string();
-    assert!(err.contains("the pods of namespace monitoring → hdr-empire/hdr-empire port 3000 (GET /metrics) [scrape]"), "{err}");
+    assert!(
+        err.contains("the pods of namespace monitoring → hdr-empire/hdr-empire port 3000 (GET /metrics) [scrape]"),
+        "{err}"
+    );
     assert!(err.contains("the mesh refuses it: AuthorizationPolicy hdr-empire/no-scrapes rules[0] denies it"), "{err}");
 }

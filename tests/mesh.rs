@@ -336,7 +336,8 @@ fn scraped_metrics_ports_are_open_to_the_scraper_identity_only() {
                         .unwrap_or_else(|| panic!("{at}: no container port {target}")),
                 };
                 assert!(
-                    !objects.iter().any(|o| o["kind"] == "PeerAuthentication" && o["metadata"]["namespace"] == ns
+                    !objects.iter().any(|o| o["kind"] == "PeerAuthentication"
+                        && o["metadata"]["namespace"] == ns
                         && o["metadata"]["name"] == name),
                     "{at}: no PERMISSIVE exception"
                 );

@@ -757,7 +757,8 @@ fn examples_open_their_edges_and_nothing_else() {
                     let from = End::Workload { namespace: a_ns.to_string(), name: a.to_string() };
                     let to = End::Workload { namespace: b_ns.to_string(), name: b.to_string() };
                     for v in answer.verdicts.iter().filter(|v| v.allowed) {
-                        let meant = intended.iter().any(|c| c.from == from && c.to == to && i64::from(c.port) == v.port.number);
+                        let meant =
+                            intended.iter().any(|c| c.from == from && c.to == to && i64::from(c.port) == v.port.number);
                         if !meant {
                             problems.push(format!("{name}: {a} → {b} is not intended but allowed:\n{}", answer.text()));
                         }

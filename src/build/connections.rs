@@ -72,7 +72,8 @@ fn objects(cx: &Manifests, namespace: &str, name: &str) -> Vec<usize> {
         .templates
         .iter()
         .filter(|t| {
-            cx.objects[t.object].ns() == namespace && t.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(name)
+            cx.objects[t.object].ns() == namespace
+                && t.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(name)
         })
         .map(|t| t.object)
         .collect()
@@ -165,7 +166,13 @@ fn place(cx: &Manifests, object: usize) -> String {
 }
 
 /// The rules admitting one side, or why none does.
-fn admitted(cx: &Manifests, d: &Decision, dir: Direction, subject: usize, c: &Connection) -> Result<Vec<String>, String> {
+fn admitted(
+    cx: &Manifests,
+    d: &Decision,
+    dir: Direction,
+    subject: usize,
+    c: &Connection,
+) -> Result<Vec<String>, String> {
     let o = &cx.objects[subject];
     let who = format!("{} {}/{}", o.kind, o.ns(), o.name);
     if d.answer == Tri::Yes {
@@ -210,7 +217,13 @@ fn admitted(cx: &Manifests, d: &Decision, dir: Direction, subject: usize, c: &Co
 }
 
 /// Istio's verdict when the server has a sidecar.
-fn mesh(cx: &Manifests, client: Option<usize>, client_ns: &str, server: usize, c: &Connection) -> Result<Vec<String>, String> {
+fn mesh(
+    cx: &Manifests,
+    client: Option<usize>,
+    client_ns: &str,
+    server: usize,
+    c: &Connection,
+) -> Result<Vec<String>, String> {
     if !authz::in_mesh(cx, server) {
         return Ok(Vec::new());
     }

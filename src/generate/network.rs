@@ -7,9 +7,9 @@ use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::connections::{Class, Connection, End};
 use super::*;
 use crate::description::Protocol;
-use super::connections::{Class, Connection, End};
 use crate::description::resolve::{Resolved, Store, Svc};
 
 pub fn ingresses(r: &Resolved, stack: &mut Stack) {

@@ -93,7 +93,8 @@ pub fn in_mesh(cx: &Manifests, object: usize) -> bool {
     let Some(ns) = cx.index.get("Namespace", "", o.ns()) else { return false };
     let labels = cx.objects[ns].labels();
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    label("istio-injection") == Some("enabled") || (label("istio.io/rev").is_some() && label("istio-injection").is_none())
+    label("istio-injection") == Some("enabled")
+        || (label("istio.io/rev").is_some() && label("istio-injection").is_none())
 }
 
 /// The service account the pods of `object` run as.
@@ -117,7 +118,10 @@ pub fn decide(cx: &Manifests, server: &Server, caller: &Caller, request: &Reques
     {
         return Verdict {
             allowed: false,
-            reason: format!("PeerAuthentication {by} requires mutual TLS on port {}: the caller has none", request.port),
+            reason: format!(
+                "PeerAuthentication {by} requires mutual TLS on port {}: the caller has none",
+                request.port
+            ),
             deciding: vec![format!("PeerAuthentication {by}")],
         };
     }
@@ -147,11 +151,7 @@ pub fn decide(cx: &Manifests, server: &Server, caller: &Caller, request: &Reques
         }
     }
     let names: Vec<String> = allows.iter().map(|&i| name(i)).collect();
-    Verdict {
-        allowed: false,
-        reason: format!("no rule of {} allows it", names.join(", ")),
-        deciding: names,
-    }
+    Verdict { allowed: false, reason: format!("no rule of {} allows it", names.join(", ")), deciding: names }
 }
 
 /// The AuthorizationPolicies that apply to the server's pods.
@@ -238,7 +238,7 @@ pub fn pattern_matches(pattern: &str, value: &str) -> bool {
 /// none, which only a `not` list admits).
 fn field_matches(v: &Value, field: &str, not: &str, value: Option<&str>) -> bool {
     let hit = |list: Vec<String>| value.is_some_and(|x| list.iter().any(|p| pattern_matches(p, x)));
-    strings(v, field).is_none_or(|l| hit(l)) && strings(v, not).is_none_or(|l| !hit(l))
+    strings(v, field).is_none_or(&hit) && strings(v, not).is_none_or(|l| !hit(l))
 }
 
 fn source_matches(s: &Value, caller: &Caller, allow: bool) -> bool {

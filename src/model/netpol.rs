@@ -222,9 +222,11 @@ pub fn peers_reach_internet(peers: Option<&Value>) -> bool {
     let private: Vec<(u32, u32)> = PRIVATE_RANGES.iter().filter_map(|p| parse_v4(p)).collect();
     list.iter().filter_map(|p| p.get("ipBlock")).any(|b| {
         b.get("cidr").and_then(Value::as_str) == Some("0.0.0.0/0")
-            && b.get("except").and_then(Value::as_array).into_iter().flatten().all(|e| {
-                e.as_str().and_then(parse_v4).is_some_and(|e| private.iter().any(|&r| contains(r, e)))
-            })
+            && b.get("except")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .all(|e| e.as_str().and_then(parse_v4).is_some_and(|e| private.iter().any(|&r| contains(r, e))))
     })
 }
 
