@@ -315,3 +315,35 @@ fn a_planted_deny_policy_blocks_the_scrape_naming_it() {
     );
     assert!(err.contains("the mesh refuses it: AuthorizationPolicy hdr-empire/no-scrapes rules[0] denies it"), "{err}");
 }
+
+#[test]
+fn the_platforms_alertmanager_reaches_its_receivers() {
+    // health-platform with receivers: its own Alertmanager must reach them.
+    let text = std::fs::read_to_string(common::repo().join("examples/health-platform.yaml")).expect("example");
+    let text = format!(
+        "{text}\nalerts:\n  critical: [pagerduty]\n  warning: [email]\nreceivers:\n  pagerduty: {{}}\n  email: {{ smarthost: \"smtp.example.com:2525\" }}\n"
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("health-platform.yaml");
+    std::fs::write(&file, text).expect("write");
+    let platform = kubeproof::description::load(&file).expect("valid variant");
+    let built = kubeproof::build::build(&platform, &file).expect("gen proves its connections");
+    let (_, proven) = &built.connections[0];
+    let notify: Vec<String> = proven
+        .iter()
+        .filter(|p| p.connection.class == Class::Notify)
+        .map(|p| format!("{} {}", p.connection.to, p.connection.port))
+        .collect();
+    assert_eq!(
+        notify,
+        ["events.pagerduty.com (outside the cluster) 443", "smtp.example.com (outside the cluster) 2525"],
+        "{proven:?}"
+    );
+    // Without its egress rules, Alertmanager is cut off from them.
+    let (_, stack) = &built.envs[0];
+    let r = kubeproof::description::resolve::resolve(&platform, None, &file).expect("resolves");
+    let wanted: Vec<Connection> = intended(&r).into_iter().filter(|c| c.class == Class::Notify).collect();
+    let stack = without_policy(stack, "health-observability", "alertmanager");
+    let err = prove(&dir("default"), &stack, &wanted).expect_err("blocked").to_string();
+    assert!(err.contains("health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: egress of Deployment health-observability/alertmanager: no policy admits it"), "{err}");
+}
