@@ -532,6 +532,25 @@ pub struct Datastore {
     /// rabbitmq (neo4j Community has none).
     #[schemars(with = "Option<bool>")]
     pub metrics: Option<Spanned<bool>>,
+    /// What the data is, for an engine that can evict it when memory is
+    /// full (redis): `cache` evicts the least recently used keys; `store`
+    /// (default), `queue` and `session` refuse writes instead of losing data.
+    #[schemars(with = "Option<DatastoreRole>")]
+    pub role: Option<Spanned<DatastoreRole>>,
+}
+
+/// What a datastore's data is (see [`Datastore::role`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatastoreRole {
+    /// Data that can be recomputed: evicted when memory is full.
+    Cache,
+    /// Data kept until deleted.
+    Store,
+    /// Messages waiting for a consumer.
+    Queue,
+    /// User sessions: evicting one logs its user out.
+    Session,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
