@@ -14,7 +14,10 @@ pub static RABBITMQ: Definition = Definition {
     user: 999,
     ports: &[Port::tcp("amqp", 5672), Port::http("management", 15672), Port::http("prometheus", 15692)],
     data_path: "/var/lib/rabbitmq",
-    scratch_paths: &["/tmp"],
+    // The server writes its upgrade log and Erlang crash dumps under
+    // /var/log/rabbitmq even when it logs to stdout (RABBITMQ_LOGS=-), and
+    // fails to start when it cannot (found by tests/datastores_run.rs).
+    scratch_paths: &["/var/log/rabbitmq", "/tmp"],
     seeded_paths: &[],
     memory_path: None,
     evicts: false,
