@@ -866,3 +866,106 @@ fn redis_fails_without_its_writable_data_volume() {
 fn rabbitmq_fails_without_a_writable_mount_it_needs() {
     fails_without("queue", &["/var/log/rabbitmq", "/var/lib/rabbitmq"]);
 }
+
+// ---------------------------------------------------------------- no Debian server
+
+/// The base StatefulSet of the datastore `name` in `example`.
+fn base_set(example: &str, name: &str) -> Value {
+    let objects = common::base_objects(example);
+    objects
+        .into_values()
+        .find(|o| o["kind"] == "StatefulSet" && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no StatefulSet {name} in {example}"))
+}
+
+/// The volume `name` of a pod spec, and the container's mount at `path`.
+fn volume_at<'a>(spec: &'a Value, container: &'a Value, path: &str) -> (&'a Value, &'a Value) {
+    let mounts = container["volumeMounts"].as_array().expect("mounts");
+    let m = mounts.iter().find(|m| m["mountPath"] == path).unwrap_or_else(|| panic!("nothing mounted at {path}"));
+    let volumes = spec["volumes"].as_array().expect("volumes");
+    let v = volumes.iter().find(|v| v["name"] == m["name"]).unwrap_or_else(|| panic!("no volume for {m}"));
+    (v, m)
+}
+
+/// Neo4j (no Debian package: unproven by a run). The official image's
+/// entrypoint appends a line to /var/lib/neo4j/conf/neo4j.conf for every
+/// `NEO4J_*` variable but NEO4J_AUTH, and sets the initial password from
+/// NEO4J_AUTH=neo4j/PASSWORD: conf must be writable and hold the image's
+/// files, and the password must travel in no other NEO4J_* variable.
+#[test]
+fn neo4j_conf_is_a_seeded_emptydir_and_the_password_comes_only_in_neo4j_auth() {
+    let set = base_set("kailash", "neo4j");
+    let spec = &set["spec"]["template"]["spec"];
+    let server = common::pod_container(spec, "neo4j");
+    let env = server["env"].as_array().expect("env");
+    let secret_vars: Vec<&str> = env
+        .iter()
+        .filter(|e| e["valueFrom"]["secretKeyRef"]["key"] == "NEO4J_PASSWORD")
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(secret_vars.len(), 1, "one variable holds the password: {env:?}");
+    assert!(!secret_vars[0].starts_with("NEO4J_"), "the entrypoint would write {} into neo4j.conf", secret_vars[0]);
+    let auth = env.iter().find(|e| e["name"] == "NEO4J_AUTH").expect("NEO4J_AUTH");
+    assert_eq!(auth["value"], format!("neo4j/$({})", secret_vars[0]));
+    // $(VAR) expands only variables defined before it.
+    let index = |n: &str| env.iter().position(|e| e["name"] == n);
+    assert!(index(secret_vars[0]) < index("NEO4J_AUTH"));
+    for e in env {
+        let name = e["name"].as_str().unwrap_or_default();
+        if name.starts_with("NEO4J_") && name != "NEO4J_AUTH" {
+            assert!(e["value"].is_string() && !e["value"].as_str().unwrap_or_default().contains("$("), "{e}");
+        }
+    }
+    // conf: an emptyDir, seeded by an init container from the same image.
+    let (volume, _) = volume_at(spec, server, "/var/lib/neo4j/conf");
+    assert!(volume["emptyDir"].is_object(), "{volume}");
+    let init = spec["initContainers"].as_array().expect("an init container");
+    let seed = init
+        .iter()
+        .find(|c| c["volumeMounts"].as_array().is_some_and(|m| m.iter().any(|m| m["name"] == volume["name"])))
+        .expect("an init container mounting conf");
+    assert_eq!(seed["image"], server["image"]);
+    let (_, seed_mount) = volume_at(spec, seed, "/seed");
+    assert_eq!(seed_mount["name"], volume["name"]);
+    assert_eq!(seed["command"], serde_json::json!(["cp", "-R", "/var/lib/neo4j/conf/.", "/seed/"]));
+    assert_eq!(seed["securityContext"]["readOnlyRootFilesystem"], true);
+    // Its other writable paths: data (a claim), logs, run, /tmp.
+    for path in ["/logs", "/var/lib/neo4j/run", "/tmp"] {
+        assert!(volume_at(spec, server, path).0["emptyDir"].is_object(), "{path}");
+    }
+    assert_eq!(volume_at_claim(&set, server, "/data"), "data");
+}
+
+/// The claim template mounted at `path`.
+fn volume_at_claim(set: &Value, container: &Value, path: &str) -> String {
+    let mounts = container["volumeMounts"].as_array().expect("mounts");
+    let m = mounts.iter().find(|m| m["mountPath"] == path).unwrap_or_else(|| panic!("nothing mounted at {path}"));
+    let claims = set["spec"]["volumeClaimTemplates"].as_array().expect("claims");
+    assert!(claims.iter().any(|c| c["metadata"]["name"] == m["name"]), "{path} is a claim");
+    m["name"].as_str().unwrap_or_default().to_string()
+}
+
+/// MinIO (no Debian package: unproven by a run). The server writes /data
+/// (`.minio.sys`) and creates its certificates directory at start (by
+/// default under $HOME, on the read-only root): both writable; credentials
+/// from the Secret as MINIO_ROOT_USER and MINIO_ROOT_PASSWORD.
+#[test]
+fn minio_writes_only_to_its_volumes_and_reads_root_credentials_from_the_secret() {
+    let set = base_set("health-platform", "datalake");
+    let spec = &set["spec"]["template"]["spec"];
+    let server = common::pod_container(spec, "minio");
+    assert_eq!(volume_at_claim(&set, server, "/data"), "data");
+    let args: Vec<&str> = server["args"].as_array().expect("args").iter().filter_map(|a| a.as_str()).collect();
+    let certs = args.iter().position(|a| *a == "--certs-dir").map(|i| args[i + 1]).expect("--certs-dir");
+    let mounted = server["volumeMounts"].as_array().expect("mounts").iter().any(|m| {
+        let path = m["mountPath"].as_str().unwrap_or_default();
+        Path::new(certs).starts_with(path) && volume_at(spec, server, path).0["emptyDir"].is_object()
+    });
+    assert!(mounted, "{certs} lies in a writable emptyDir");
+    let env = server["env"].as_array().expect("env");
+    for key in ["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"] {
+        let e = env.iter().find(|e| e["name"] == key).unwrap_or_else(|| panic!("{key}"));
+        assert_eq!(e["valueFrom"]["secretKeyRef"]["key"], key, "{e}");
+        assert!(e["valueFrom"]["secretKeyRef"]["name"].as_str().is_some_and(|n| n.ends_with("-credentials")));
+    }
+}
