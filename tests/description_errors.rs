@@ -170,6 +170,28 @@ fn unknown_component_suggests_the_closest() {
     );
 }
 
+#[test]
+fn a_role_on_an_engine_that_does_not_evict() {
+    let text = starter_with(
+        r#"db:    { engine: postgres, version: "16.4", storage: 20Gi }"#,
+        r#"db:    { engine: postgres, version: "16.4", storage: 20Gi, role: cache }"#,
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "cache }", 0),
+        "datastore `db` (postgres): `role` is for engines that evict data when memory is full",
+        Some("remove `role` (it applies to redis)"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn an_unknown_role_suggests_the_closest() {
+    let text =
+        starter_with("cache: { engine: redis, storage: 2Gi }", "cache: { engine: redis, storage: 2Gi, role: cahce }");
+    gen_text(&text).assert_error(locate(&text, "cahce", 0), "unknown value `cahce`", Some("did you mean `cache`?"));
+}
+
 // ------------------------------------------------------------ wrong types
 
 #[test]
