@@ -3,7 +3,7 @@
 use super::names::check_image;
 use super::{Cx, Store, StoreBackup};
 use crate::description::value::pos_of;
-use crate::description::{Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds};
+use crate::description::{AccessMode, Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds};
 use crate::diag::Pos;
 
 impl Cx<'_> {
@@ -35,6 +35,8 @@ impl Cx<'_> {
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
         let metrics = self.datastore_metrics(d, engine);
         let cache = self.datastore_role(d, engine);
+        let what = format!("datastore `{name}`");
+        self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
         if self.errors.len() > before {
             return None;
         }
