@@ -226,6 +226,8 @@ pub struct Store {
     /// Prometheus metrics (`metrics: true`): an exporter sidecar or the
     /// engine's own endpoint, scraped by a PodMonitor.
     pub metrics: bool,
+    /// Its data may be evicted when memory is full (`role: cache`).
+    pub cache: bool,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.
