@@ -78,7 +78,9 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
         rules,
         tests,
         scrape: scrape::config(r),
-        alertmanager: r.alerting.routed().then(|| alertmanager::config(&r.alerting)),
+        // The platform's own Alertmanager loads it even when nothing is routed.
+        alertmanager: (r.alerting.routed() || r.component("alertmanager").is_some())
+            .then(|| alertmanager::config(&r.alerting)),
         alerts,
     });
 }
