@@ -100,7 +100,11 @@ fn discovery_rbac(r: &Resolved, p: &Svc, namespaces: &BTreeSet<String>, stack: &
         });
         stack.push(&rbac::RoleBinding {
             metadata: meta(&name, ns, &l),
-            role_ref: rbac::RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "Role".into(), name: name.clone() },
+            role_ref: rbac::RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "Role".into(),
+                name: name.clone(),
+            },
             subjects: Some(vec![rbac::Subject {
                 kind: "ServiceAccount".into(),
                 name: p.name.clone(),
