@@ -338,3 +338,137 @@ fn extend(object: &mut Value, key: &str, items: Vec<Value>) {
         a.extend(items);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::monitoring::resolved;
+    use super::*;
+
+    /// A platform running its own Prometheus, Alertmanager and Grafana.
+    const OWN: &str = r#"
+apiVersion: kubeproof.dev/v1alpha1
+name: obs
+cluster: { kubernetes: "1.30" }
+services:
+  api:
+    image: ghcr.io/example/api:1.0
+    port: 8080
+    resources: { cpu: 100m, memory: 128Mi }
+    metrics: /metrics
+  prometheus:
+    namespace: mon
+    image: docker.io/prom/prometheus:v2.55.1
+    port: 9090
+    resources: { cpu: 100m, memory: 128Mi }
+    args: [--config.file=/config/prom.yml, --storage.tsdb.path=/data]
+  alertmanager:
+    namespace: mon
+    image: docker.io/prom/alertmanager:v0.27.0
+    port: 9093
+    resources: { cpu: 100m, memory: 128Mi }
+  grafana:
+    namespace: mon
+    image: docker.io/grafana/grafana:11.3.0
+    port: 3000
+    resources: { cpu: 100m, memory: 128Mi }
+alerts:
+  critical: [pagerduty]
+  warning: [hook]
+receivers:
+  pagerduty: {}
+  hook: { kind: webhook, url: "https://hooks.example.com/alerts" }
+"#;
+
+    fn stack() -> (Resolved, Stack) {
+        let r = resolved(OWN);
+        let stack = crate::generate::generate(&r);
+        (r, stack)
+    }
+
+    fn object<'a>(stack: &'a Stack, kind: &str, ns: &str, name: &str) -> &'a Value {
+        match stack.objects.iter().find(|o| o.kind == kind && o.name == name && o.namespace.as_deref() == Some(ns)) {
+            Some(o) => &o.value,
+            None => panic!("no {kind} {ns}/{name}"),
+        }
+    }
+
+    fn container(stack: &Stack, name: &str) -> Value {
+        object(stack, "Deployment", "mon", name)["spec"]["template"]["spec"]["containers"][0].clone()
+    }
+
+    #[test]
+    fn prometheus_reads_both_files_from_the_directory_of_its_config_flag() {
+        let (r, stack) = stack();
+        assert!(!r.prometheus_operator, "an own Prometheus: no Operator objects by default");
+        assert!(stack.objects.iter().all(|o| o.kind != "ServiceMonitor" && o.kind != "PrometheusRule"));
+        let cm = object(&stack, "ConfigMap", "mon", "prometheus-files");
+        let keys: Vec<&String> = cm["data"].as_object().into_iter().flat_map(|m| m.keys()).collect();
+        assert_eq!(keys, ["prom.yml", RULES_FILE]);
+        let c = container(&stack, "prometheus");
+        assert_eq!(c["args"], json!(["--config.file=/config/prom.yml", "--storage.tsdb.path=/data"]), "unchanged");
+        assert!(c["volumeMounts"].as_array().into_iter().flatten().any(|m| m["mountPath"] == "/config"));
+        let pod = &object(&stack, "Deployment", "mon", "prometheus")["spec"]["template"]["spec"];
+        assert_eq!(pod["automountServiceAccountToken"], true);
+        assert_eq!(object(&stack, "ServiceAccount", "mon", "prometheus")["automountServiceAccountToken"], true);
+        // Discovery in the scraped namespaces only: api's (Prometheus has no `metrics:` here).
+        let roles: Vec<String> = stack.objects.iter().filter(|o| o.kind == "Role").map(|o| o.id()).collect();
+        assert_eq!(roles, ["Role/obs/prometheus-discovery"]);
+        let binding = object(&stack, "RoleBinding", "obs", "prometheus-discovery");
+        assert_eq!(
+            binding["subjects"][0],
+            json!({ "kind": "ServiceAccount", "name": "prometheus", "namespace": "mon" })
+        );
+    }
+
+    #[test]
+    fn alertmanager_gets_the_flag_the_file_and_only_the_credentials_it_reads() {
+        let (r, stack) = stack();
+        let c = container(&stack, "alertmanager");
+        // No args written: the flag, with the image's storage default.
+        assert_eq!(
+            c["args"],
+            json!(["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"])
+        );
+        let secret = &r.alerting.secret;
+        let s = stack.secrets.iter().find(|s| &s.name == secret).map(|s| (s.namespace.as_str(), s.keys.clone()));
+        // The webhook's URL is written in the description: no credential.
+        assert_eq!(s, Some(("mon", vec!["pagerduty".to_string()])));
+        let mounts = c["volumeMounts"].as_array().cloned().unwrap_or_default();
+        assert!(mounts.iter().any(|m| m["mountPath"] == format!("{SECRETS_DIR}/{secret}")));
+        assert!(mounts.iter().any(|m| m["subPath"] == "alertmanager.yml"));
+    }
+
+    #[test]
+    fn grafana_is_provisioned_with_fixed_uids_and_the_dashboards() {
+        let (r, stack) = stack();
+        let d = datasources(&r);
+        let uids: Vec<&str> =
+            d["datasources"].as_array().into_iter().flatten().filter_map(|s| s["uid"].as_str()).collect();
+        assert_eq!(uids, [PROMETHEUS_UID], "no Loki or Jaeger here");
+        assert_eq!(d["datasources"][0]["url"], "http://prometheus.mon.svc:9090");
+        assert_eq!(d["datasources"][0]["isDefault"], true);
+        let c = container(&stack, "grafana");
+        assert_eq!(c["env"][0], json!({ "name": "GF_PATHS_PROVISIONING", "value": GRAFANA_PROVISIONING }));
+        let g = &object(&stack, "Deployment", "mon", "grafana")["spec"]["template"]["spec"];
+        let projected = g["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == "kubeproof-dashboards");
+        let sources = projected.map_or(0, |v| v["projected"]["sources"].as_array().map_or(0, Vec::len));
+        assert_eq!(sources, stack.dashboards.len());
+        for dash in &stack.dashboards {
+            object(&stack, "ConfigMap", "mon", &format!("grafana-dashboard-{}", dash.name));
+            assert_eq!(dash.json["templating"]["list"][0]["current"]["value"], PROMETHEUS_UID);
+        }
+    }
+
+    #[test]
+    fn the_config_flag_in_either_form_or_added() {
+        let mut s = resolved(OWN).services.remove(1);
+        s.args = Some(vec!["-config.file".into(), "/x/p.yml".into()]);
+        assert_eq!(config_flag(&s, PROMETHEUS_CONFIG, &[]), ("/x/p.yml".to_string(), None));
+        s.args = Some(vec!["--web.enable-lifecycle".into()]);
+        let (path, args) = config_flag(&s, PROMETHEUS_CONFIG, &["--storage.tsdb.path=/prometheus"]);
+        assert_eq!(path, PROMETHEUS_CONFIG);
+        assert_eq!(args, Some(vec![format!("--config.file={PROMETHEUS_CONFIG}"), "--web.enable-lifecycle".into()]));
+        assert_eq!(split_path("/etc/p.yml"), ("/etc", "p.yml"));
+        assert_eq!(split_path("/p.yml"), ("/", "p.yml"));
+    }
+}

@@ -26,6 +26,8 @@ mod service;
 mod slo;
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+pub(crate) use testing::resolved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
