@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::rbac::v1 as rbac;
 use serde_json::{Value, json};
 
-use super::monitoring::RULES_FILE;
+use super::monitoring::{LoadedBy, RULES_FILE};
 use super::{SecretSource, Stack, labels, meta, short_hash};
 use crate::description::alerts::SECRETS_DIR;
 use crate::description::resolve::{Resolved, Svc};
@@ -69,6 +69,7 @@ fn prometheus(r: &Resolved, p: &Svc, stack: &mut Stack) {
     discovery_rbac(r, p, &namespaces, stack);
     let volume = json!({ "name": "kubeproof-files", "configMap": { "name": cm.name, "optional": false } });
     let mount = json!({ "name": "kubeproof-files", "mountPath": dir, "readOnly": true });
+    loaded(stack, "prometheus", p, &cm.name, &dir);
     let add = Attach { volumes: vec![volume], mounts: vec![mount], env: vec![], args, hash: cm.hash, token: true };
     attach(stack, p, add);
 }
@@ -142,6 +143,7 @@ fn alertmanager(r: &Resolved, a: &Svc, stack: &mut Stack) {
             "readOnly": true,
         }));
     }
+    loaded(stack, "alertmanager", a, &cm.name, &path);
     attach(stack, a, Attach { volumes, mounts, env: vec![], args, hash: cm.hash, token: false });
 }
 
@@ -193,6 +195,7 @@ fn grafana(r: &Resolved, g: &Svc, stack: &mut Stack) {
         json!({ "name": "kubeproof-dashboards", "mountPath": GRAFANA_DASHBOARDS, "readOnly": true }),
     ];
     let hash = short_hash(&(&cm.hash, stack.dashboards.iter().map(|d| &d.json).collect::<Vec<_>>()));
+    loaded(stack, "grafana", g, &cm.name, &provisioning);
     attach(stack, g, Attach { volumes, mounts, env, args: None, hash, token: false });
 }
 
@@ -265,6 +268,19 @@ fn split_path(path: &str) -> (&str, &str) {
         Some(("", file)) => ("/", file),
         Some((dir, file)) => (dir, file),
         None => (".", path),
+    }
+}
+
+/// Records, for the generated READMEs, who loads which files.
+fn loaded(stack: &mut Stack, component: &'static str, s: &Svc, config_map: &str, path: &str) {
+    if let Some(m) = stack.monitoring.as_mut() {
+        m.loaded_by.push(LoadedBy {
+            component,
+            service: s.name.clone(),
+            namespace: s.namespace.clone(),
+            config_map: config_map.to_string(),
+            path: path.to_string(),
+        });
     }
 }
 
