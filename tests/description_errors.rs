@@ -1113,3 +1113,48 @@ fn unknown_log_backend_is_refused() {
     run.assert_refused();
     assert!(run.stderr.contains("splunk"), "{}", run.stderr);
 }
+
+// ------------------------------------------------------------ monitoring stack
+
+#[test]
+fn monitoring_selector_labels_must_be_kubernetes_labels() {
+    let text = starter_with(
+        "  ingressClass: nginx\n",
+        "  ingressClass: nginx\n  monitoringSelector: { \"bad key!\": ok, release: \"-stack\" }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "\"bad key!\"", 0), "invalid label key `bad key!`", Some("a key is"));
+    run.assert_error(locate(&text, "\"-stack\"", 0), "invalid label value `-stack`", Some("at most 63"));
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn monitoring_selector_cannot_set_kubeproofs_own_labels() {
+    let text = starter_with(
+        "  ingressClass: nginx\n",
+        "  ingressClass: nginx\n  monitoringSelector: { app.kubernetes.io/part-of: other }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "app.kubernetes.io/part-of:", 0),
+        "label `app.kubernetes.io/part-of` is kubeproof's own",
+        Some("kubeproof sets"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn an_own_alertmanager_needs_routed_alerts() {
+    let text = starter_with(
+        "\ndatastores:",
+        "  alertmanager:\n    image: docker.io/prom/alertmanager:v0.27.0\n    port: 9093\n    \
+         resources: { cpu: 100m, memory: 128Mi }\n\ndatastores:",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "alertmanager:\n", 0),
+        "`alertmanager` is the platform's Alertmanager, but `alerts` routes no severity to a receiver",
+        Some("route severities to receivers"),
+    );
+    assert_eq!(run.error_count(), 1);
+}

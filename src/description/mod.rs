@@ -171,10 +171,19 @@ pub struct Cluster {
     pub monitoring_namespace: Option<String>,
     /// TLS versions the Istio ingress Gateway accepts (default: 1.2 and up).
     pub tls: Option<EdgeTls>,
-    /// Whether the Prometheus Operator runs in the cluster (default true):
-    /// ServiceMonitors and a PrometheusRule go into the kustomize base;
-    /// otherwise only the plain files under `monitoring/`.
+    /// Whether the Prometheus Operator runs in the cluster: ServiceMonitors,
+    /// PodMonitors and a PrometheusRule go into the kustomize base; otherwise
+    /// only the plain files under `monitoring/`. Default: true, unless the
+    /// platform runs its own Prometheus (a service with `component:
+    /// prometheus` or its image), which loads the generated files instead.
     pub prometheus_operator: Option<bool>,
+    /// Labels the Operator's Prometheus selects its ServiceMonitors,
+    /// PodMonitors and PrometheusRules by (`serviceMonitorSelector`,
+    /// `podMonitorSelector`, `ruleSelector`); added to their metadata.
+    /// kube-prometheus-stack selects `release: <its Helm release name>`:
+    /// `monitoringSelector: { release: kube-prometheus-stack }`.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub monitoring_selector: Option<BTreeMap<Name, Spanned<String>>>,
 }
 
 /// A storage class of the cluster, as volumes may use it.

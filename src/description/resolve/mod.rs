@@ -71,7 +71,19 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     });
     let resolved = Resolved {
         namespace: default_ns,
-        prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
+        // A platform with its own Prometheus loads the plain files; operator
+        // objects would be loaded by nothing there.
+        prometheus_operator: p
+            .cluster
+            .prometheus_operator
+            .unwrap_or_else(|| !services.iter().any(|s| s.component.is_some_and(|c| c.name() == "prometheus"))),
+        monitoring_selector: p
+            .cluster
+            .monitoring_selector
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.to_string(), v.value.clone()))
+            .collect(),
         alerting,
         telemetry: super::telemetry::resolve(p.tracing.as_ref(), p.logs.as_ref(), &monitoring_namespace),
         platform: p.name.to_string(),

@@ -29,6 +29,8 @@ pub struct Resolved {
     pub namespace: String,
     /// ServiceMonitors and PrometheusRule in the kustomize output.
     pub prometheus_operator: bool,
+    /// Labels the Operator selects its monitors and rules by.
+    pub monitoring_selector: BTreeMap<String, String>,
     pub alerting: Alerting,
     /// Tracing and log shipping, when the description asks for them.
     pub telemetry: Telemetry,
