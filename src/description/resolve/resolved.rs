@@ -188,6 +188,14 @@ pub struct MetricsR {
     pub histograms: Vec<String>,
     pub endpoint_label: String,
     pub gauges: Vec<String>,
+    /// Whether the target exports `requests` and `duration` at all: an
+    /// off-the-shelf component may not (its request alerts are left out).
+    pub http: bool,
+    /// The value (regex) of `status_label` meaning a server error; `None`
+    /// when the requests carry no status (no error ratio, no SLO alerts).
+    pub errors: Option<String>,
+    /// Units of `duration` per second: 1, or 1000 for milliseconds (Envoy).
+    pub per_second: u32,
 }
 
 #[derive(Debug, Clone)]

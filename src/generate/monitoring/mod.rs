@@ -147,9 +147,10 @@ pub fn declared_metrics(r: &Resolved) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for s in &r.services {
         if let Some(m) = &s.metrics {
-            names.insert(m.requests.clone());
+            let duration = m.http.then_some(&m.duration);
+            names.extend(duration.map(|_| m.requests.clone()));
             names.extend(m.gauges.iter().cloned());
-            for h in std::iter::once(&m.duration).chain(&m.histograms) {
+            for h in duration.into_iter().chain(&m.histograms) {
                 names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{h}{x}")));
             }
         }
