@@ -22,6 +22,7 @@ mod recording;
 mod rules;
 mod runbook;
 mod scrape;
+pub mod series;
 mod service;
 mod slo;
 #[cfg(test)]
@@ -144,22 +145,7 @@ fn groups(r: &Resolved, stack: &Stack) -> Vec<Group> {
 /// histograms (as their `_bucket`, `_sum` and `_count` series) and the
 /// metrics of custom alerts.
 pub fn declared_metrics(r: &Resolved) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for s in &r.services {
-        if let Some(m) = &s.metrics {
-            let duration = m.http.then_some(&m.duration);
-            names.extend(duration.map(|_| m.requests.clone()));
-            names.extend(m.gauges.iter().cloned());
-            for h in duration.into_iter().chain(&m.histograms) {
-                names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{h}{x}")));
-            }
-        }
-        for c in &s.alerts.custom {
-            names.insert(c.metric.clone());
-            names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{}{x}", c.metric)));
-        }
-    }
-    names
+    r.services.iter().flat_map(series::service_exports).collect()
 }
 
 #[cfg(test)]
