@@ -119,4 +119,86 @@ fn components_are_watched_through_their_own_metrics() {
     assert!(alerts("jaeger").iter().any(|a| a == "ServiceDown"), "Jaeger is still watched by `up`");
     // Our own services keep the conventional family.
     assert!(read("health-api").contains(&"http_requests_total".to_string()));
+    // The runbook says which alerts are left out and why.
+    let runbook = String::from_utf8_lossy(built.tree.get(Path::new("RUNBOOK.md")).expect("a runbook")).into_owned();
+    let Some((_, left_out)) = runbook.split_once("## Alerts left out") else { panic!("no left-out section") };
+    let left_out = left_out.split("\n## ").next().unwrap_or_default();
+    assert!(left_out.contains("- `jaeger` (jaeger): no HighErrorRatio"), "{left_out}");
+    assert!(left_out.contains("- `alertmanager` (alertmanager): no HighErrorRatio"), "{left_out}");
+    assert!(!left_out.contains("`prometheus`"), "Prometheus has its whole family: {left_out}");
+}
+
+/// `<<.Series>>`, `<<.LabelMatchers>>` and `<<.GroupBy>>` as the adapter
+/// fills them in for a pod-scoped query.
+fn fill(template: &str, series: &str) -> String {
+    template
+        .replace("<<.Series>>", series)
+        .replace("<<.LabelMatchers>>", "namespace=\"ns\",pod=~\"web-1|web-2\"")
+        .replace("<<.GroupBy>>", "pod")
+}
+
+/// Every HPA asking for a custom (Pods) metric finds exactly one
+/// prometheus-adapter rule naming it (`name.as`), whose `matches` selects the
+/// rule's series, whose queries parse as PromQL once the adapter's template
+/// tokens are filled in, and whose series the HPA's target exports.
+#[test]
+fn custom_metric_autoscalers_have_adapter_rules_serving_their_metrics() {
+    let mut asked = 0;
+    for file in examples() {
+        let example = stem(&file);
+        let (built, envs) = environments(&file);
+        for (env, r) in &envs {
+            let stack = match env {
+                None => &built.base,
+                Some(e) => &built.envs.iter().find(|(n, _)| n == e).expect("an environment's stack").1,
+            };
+            let config = stack
+                .objects
+                .iter()
+                .find(|o| o.kind == "ConfigMap" && o.name == kubeproof::generate::monitoring::adapter::CONFIG_MAP)
+                .map(|o| o.value["data"][kubeproof::generate::monitoring::adapter::CONFIG_KEY].as_str().expect("text"))
+                .map(|t| serde_saphyr::from_str::<Value>(t).expect("the adapter reads YAML"));
+            let rules = config.as_ref().and_then(|c| c["rules"].as_array().cloned()).unwrap_or_default();
+            for hpa in stack.objects.iter().filter(|o| o.kind == "HorizontalPodAutoscaler") {
+                let target = hpa.value["spec"]["scaleTargetRef"]["name"].as_str().expect("a target");
+                let pods =
+                    hpa.value["spec"]["metrics"].as_array().into_iter().flatten().filter(|m| m["type"] == "Pods");
+                for m in pods {
+                    asked += 1;
+                    let name = m["pods"]["metric"]["name"].as_str().expect("a metric name");
+                    let serving: Vec<&Value> = rules.iter().filter(|r| r["name"]["as"] == json!(name)).collect();
+                    let at = format!("{example} {env:?} HPA {target}: `{name}`");
+                    assert_eq!(serving.len(), 1, "{at}: rules serving it: {serving:?}");
+                    let rule = serving[0];
+                    let sq = promql_parser::parser::parse(rule["seriesQuery"].as_str().expect("seriesQuery"))
+                        .unwrap_or_else(|e| panic!("{at}: seriesQuery: {e}"));
+                    let series = names(&sq);
+                    assert_eq!(series.len(), 1, "{at}: one series selected");
+                    let matches =
+                        regex::Regex::new(rule["name"]["matches"].as_str().expect("matches")).expect("a regex");
+                    assert!(matches.is_match(&series[0]), "{at}: `matches` misses {}", series[0]);
+                    let mq = fill(rule["metricsQuery"].as_str().expect("metricsQuery"), &series[0]);
+                    let read = names(&promql_parser::parser::parse(&mq).unwrap_or_else(|e| panic!("{at}: {mq}: {e}")));
+                    assert_eq!(read, series, "{at}: the query reads its series");
+                    let exported = kubeproof::generate::monitoring::series::exports(r, target);
+                    assert!(exported.contains(&series[0]), "{at}: {} is not exported by {target}", series[0]);
+                }
+            }
+        }
+    }
+    assert!(asked > 0, "kailash's autoscalers ask for custom metrics");
+}
+
+#[test]
+fn an_autoscale_metric_nothing_exports_is_refused() {
+    let text = std::fs::read_to_string(repo().join("examples/kailash.yaml")).expect("readable");
+    let bad = text.replacen("gauges: [mcp_active_connections]", "gauges: []", 1);
+    assert_ne!(bad, text);
+    let Err(diags) = kubeproof::description::parse(&bad, Path::new("kailash.yaml")) else {
+        panic!("an HPA on a series nothing exports is refused")
+    };
+    let text = format!("{diags:?}");
+    assert!(text.contains("autoscale metric `mcp_active_connections` is not served"), "{text}");
+    // Named at the service in the file.
+    assert!(diags.iter().all(|d| d.pos.line > 0), "{text}");
 }

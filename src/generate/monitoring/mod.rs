@@ -12,10 +12,12 @@
 //! function of its own module, and the lists below decide the order of the
 //! rule groups, of their tests and of the runbook sections.
 
+pub mod adapter;
 mod alert;
 mod alertmanager;
 mod backup;
 mod datastore;
+mod left_out;
 mod operator;
 mod platform;
 mod recording;
@@ -69,12 +71,14 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
     if r.prometheus_operator {
         operator::objects(r, &rules, !groups.is_empty(), stack);
     }
+    adapter::objects(r, stack);
 
     let mut alerts: BTreeMap<String, Vec<Severity>> = BTreeMap::new();
     for a in groups.iter().flat_map(|g| &g.alerts) {
         alerts.entry(a.name.clone()).or_default().push(a.severity);
     }
     stack.runbook.extend(runbook::sections(&groups));
+    stack.runbook.extend(left_out::section(r));
     stack.monitoring = Some(Monitoring {
         rules,
         tests,

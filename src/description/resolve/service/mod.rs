@@ -53,6 +53,7 @@ impl Cx<'_> {
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
 
+        self.check_served(&autoscale, metrics.as_ref());
         if self.errors.len() > before {
             return None;
         }
