@@ -1,5 +1,5 @@
-//! Every workload of a platform that declares `tracing:` is told where to
-//! send its spans: `OTEL_EXPORTER_OTLP_ENDPOINT` (a URL with its scheme, as
+//! Every application workload (not an off-the-shelf component) of a
+//! platform that declares `tracing:` is told where to send its spans: `OTEL_EXPORTER_OTLP_ENDPOINT` (a URL with its scheme, as
 //! the OpenTelemetry SDK specification requires), the protocol the port
 //! speaks, and `OTEL_SERVICE_NAME`; a platform without `tracing:` gets none.
 
@@ -43,6 +43,11 @@ fn environments(objects: &[kubeproof::generate::Object]) -> BTreeMap<String, BTr
     out
 }
 
+/// Recognised from its image, as `gen` does.
+fn is_component_image(s: &kubeproof::description::Service) -> bool {
+    s.image.as_ref().is_some_and(|i| kubeproof::description::Component::by_image(&i.value).is_some())
+}
+
 #[test]
 fn every_workload_of_a_traced_platform_knows_where_to_send_spans() {
     let mut traced = 0;
@@ -57,7 +62,9 @@ fn every_workload_of_a_traced_platform_knows_where_to_send_spans() {
             assert!(!envs.is_empty(), "{example}: no Deployment");
             for (workload, env) in envs {
                 let endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT");
-                if p.tracing.is_none() {
+                let name = workload.rsplit('/').next().unwrap_or_default();
+                let component = p.services.get(name).is_some_and(|s| s.component.is_some() || is_component_image(s));
+                if p.tracing.is_none() || component {
                     assert_eq!(endpoint, None, "{example} {workload}: no tracing declared");
                     continue;
                 }
@@ -70,7 +77,6 @@ fn every_workload_of_a_traced_platform_knows_where_to_send_spans() {
                     port != "4317" || proto == Some("grpc"),
                     "{example} {workload}: 4317 is OTLP/gRPC, not {proto:?}"
                 );
-                let name = workload.rsplit('/').next().unwrap_or_default();
                 let service = env.get("OTEL_SERVICE_NAME").map(String::as_str).unwrap_or_default();
                 assert!(!service.is_empty() && name.starts_with(service), "{example} {workload}: service {service:?}");
             }
@@ -89,4 +95,5 @@ fn health_platform_services_send_to_its_jaeger() {
     let api = &envs["health-api/health-api"];
     assert_eq!(api["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger.health-observability:4317");
     assert_eq!(api["OTEL_SERVICE_NAME"], "health-api");
+    assert!(!envs["health-observability/grafana"].contains_key("OTEL_EXPORTER_OTLP_ENDPOINT"));
 }

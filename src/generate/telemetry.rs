@@ -46,8 +46,10 @@ pub fn telemetry(r: &Resolved, stack: &mut Stack) {
 /// with a scheme: `http://` inside the cluster (a mesh adds mTLS), `https://`
 /// outside; the protocol is said because SDKs differ in their default
 /// (`http/protobuf` on 4318 per the spec, gRPC in some) and 4317 is gRPC.
+/// Off-the-shelf components get none: they are not built on the SDK and
+/// configure their own tracing, if any.
 pub fn otel_env(r: &Resolved, svc: &Svc) -> BTreeMap<String, String> {
-    let Some(t) = &r.telemetry.tracing else { return BTreeMap::new() };
+    let Some(t) = r.telemetry.tracing.as_ref().filter(|_| svc.component.is_none()) else { return BTreeMap::new() };
     let collector = r.services.iter().find(|s| s.component.is_some_and(|c| c.name() == "otel-collector"));
     let target = match collector {
         Some(c) => {
@@ -250,6 +252,9 @@ mod tests {
         assert_eq!(env["OTEL_SERVICE_NAME"], svc.name);
         r.telemetry.tracing = tracing("otlp.vendor.example.com:4317");
         assert_eq!(otel_env(&r, &svc)["OTEL_EXPORTER_OTLP_ENDPOINT"], "https://otlp.vendor.example.com:4317");
+        let mut grafana = svc.clone();
+        grafana.component = crate::components::Component::by_name("grafana");
+        assert!(otel_env(&r, &grafana).is_empty(), "a component configures its own tracing");
     }
 
     #[test]
