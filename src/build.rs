@@ -11,6 +11,8 @@ use crate::description::resolve::resolve;
 use crate::emit::files::Tree;
 use crate::generate::{self, Stack};
 
+pub mod connections;
+
 /// Name of the single overlay written when a description has no environments.
 pub const DEFAULT_ENV: &str = "default";
 
@@ -21,6 +23,8 @@ pub struct Built {
     pub envs: Vec<(String, Stack)>,
     /// Metrics the services declare in any environment (KP608 knows them).
     pub metrics: std::collections::BTreeSet<String>,
+    /// Per environment, the intended connections, each proven open.
+    pub connections: Vec<(String, Vec<connections::Proven>)>,
 }
 
 impl Built {
@@ -39,13 +43,17 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let base = generate::generate(&resolved_base);
     let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
     let mut envs = Vec::new();
+    let mut proven = Vec::new();
     if p.environments.is_empty() {
+        proven.push((DEFAULT_ENV.to_string(), prove_connections(DEFAULT_ENV, &base, &resolved_base)?));
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
     }
     for name in p.environments.keys() {
         let r = resolve(p, Some(name.as_str()), file).map_err(Error::Description)?;
         metrics.extend(generate::monitoring::declared_metrics(&r));
-        envs.push((name.to_string(), generate::generate(&r)));
+        let stack = generate::generate(&r);
+        proven.push((name.to_string(), prove_connections(name, &stack, &r)?));
+        envs.push((name.to_string(), stack));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let mut tree = Tree::new();
@@ -58,10 +66,20 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
         tree.insert("RUNBOOK.md", text);
     }
-    let mut built = Built { tree, base, envs, metrics };
+    let mut built = Built { tree, base, envs, metrics, connections: proven };
     let config = check_config_file(&check_config(&built, p), &source);
     built.tree.insert(".kubeproof.yaml", config);
     Ok(built)
+}
+
+/// Every connection environment `env` intends, proven open on its stack
+/// before anything is written ([`connections`]).
+fn prove_connections(
+    env: &str,
+    stack: &Stack,
+    r: &crate::description::resolve::Resolved,
+) -> Result<Vec<connections::Proven>, Error> {
+    connections::prove(&format!("kustomize/overlays/{env}"), stack, &generate::connections::intended(r))
 }
 
 /// The configuration `gen` checks its output with: the cluster's Kubernetes

@@ -51,6 +51,9 @@ pub enum Error {
     /// kubeproof's own checks found errors in what `gen` was about to write.
     #[error("{report}\nthe generated stack has {errors} error-level finding(s); nothing was written")]
     Findings { report: String, errors: usize },
+    /// A connection the stack intends is blocked by its own policies.
+    #[error("{0}nothing was written")]
+    Blocked(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

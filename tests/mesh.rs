@@ -39,6 +39,11 @@ fn find<'a>(objects: &'a [Value], kind: &str, ns: &str, name: &str) -> &'a Value
         .unwrap_or_else(|| panic!("no {kind} {ns}/{name}"))
 }
 
+/// The first route that leads to the service (the gateway's metrics 404 comes first).
+fn app_route(vs: &Value) -> &Value {
+    vs["spec"]["http"].as_array().into_iter().flatten().find(|r| r.get("route").is_some()).expect("a route")
+}
+
 fn count(objects: &[Value], kind: &str) -> usize {
     objects.iter().filter(|o| o["kind"] == kind).count()
 }
@@ -79,7 +84,7 @@ fn hdr_empire_istio_variant() {
 
     let vs = find(&objects, "VirtualService", ns, "hdr-empire");
     assert_eq!(vs["spec"]["gateways"], json!(["hdr-empire/hdr-empire", "mesh"]));
-    let route = &vs["spec"]["http"][0];
+    let route = app_route(vs);
     assert_eq!(route["retries"]["attempts"], 3);
     assert_eq!(route["retries"]["perTryTimeout"], "2s");
     assert!(route.get("fault").is_none(), "no fault injection unless asked");
@@ -93,9 +98,12 @@ fn hdr_empire_istio_variant() {
     assert_eq!(tp["outlierDetection"]["baseEjectionTime"], "30s");
 
     assert_eq!(find(&objects, "PeerAuthentication", ns, "default")["spec"]["mtls"]["mode"], "STRICT");
-    // Prometheus scrapes in plaintext: the metrics port alone is PERMISSIVE.
-    let pa = find(&objects, "PeerAuthentication", ns, "hdr-empire");
-    assert_eq!(pa["spec"]["portLevelMtls"], json!({ "3000": { "mode": "PERMISSIVE" } }));
+    // Prometheus scrapes with its mesh identity: no port is left PERMISSIVE.
+    assert!(!objects.iter().any(|o| o["kind"] == "PeerAuthentication" && o["spec"].get("portLevelMtls").is_some()));
+    // The edge's metrics path is answered at the gateway, never routed.
+    let first = &vs["spec"]["http"][0];
+    assert_eq!(first["directResponse"]["status"], 404);
+    assert_eq!(first["match"][0], json!({ "uri": { "exact": "/metrics" }, "gateways": ["hdr-empire/hdr-empire"] }));
 
     // Redis admits hdr-empire only; hdr-empire the ingress gateway (and GET /metrics).
     let redis = find(&objects, "AuthorizationPolicy", ns, "redis");
@@ -109,6 +117,10 @@ fn hdr_empire_istio_variant() {
         json!(["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"])
     );
     assert_eq!(api["spec"]["rules"][1]["to"][0]["operation"]["paths"], json!(["/metrics"]));
+    assert_eq!(api["spec"]["rules"][1]["from"][0]["source"], json!({ "namespaces": ["monitoring"] }));
+    let deny = find(&objects, "AuthorizationPolicy", ns, "hdr-empire-metrics");
+    assert_eq!(deny["spec"]["action"], "DENY");
+    assert_eq!(deny["spec"]["rules"][0]["from"][0]["source"], json!({ "notNamespaces": ["monitoring"] }));
 
     // Network policy: ingress only from istio-system and monitoring.
     let np = find(&objects, "NetworkPolicy", ns, "hdr-empire");
@@ -132,7 +144,7 @@ fn machine_native_ops_canary_jwt_and_external_hosts() {
 
     // Canary at the first of 10 → 25 → 50 → 100.
     let vs = find(&objects, "VirtualService", ns, "ops-api");
-    let route = &vs["spec"]["http"][0];
+    let route = app_route(vs);
     assert_eq!(route["route"][0]["destination"]["subset"], "stable");
     assert_eq!(route["route"][0]["weight"], 90);
     assert_eq!(route["route"][1]["destination"]["subset"], "canary");
@@ -198,7 +210,7 @@ fn kailash_mesh_in_staging_and_prod_only() {
         let objects = built("kailash", env);
         assert_eq!(count(&objects, "Ingress"), 0);
         let vs = find(&objects, "VirtualService", "kailash", "api");
-        let route = &vs["spec"]["http"][0];
+        let route = app_route(vs);
         assert_eq!(route["timeout"], "15s");
         assert_eq!(route["retries"]["attempts"], 3);
         assert_eq!(route["route"][1]["weight"], 10, "{env}: canary split");
@@ -284,12 +296,12 @@ fn a_mesh_without_its_pieces_is_reported() {
     assert!(codes.contains(&"KP508"), "{codes:?}");
 }
 
-/// Under STRICT mTLS, Prometheus (outside the mesh) scrapes in plaintext what
-/// each ServiceMonitor names: the Service port it names must lead to a
-/// container port that the workload's PeerAuthentication makes PERMISSIVE and
-/// its AuthorizationPolicy opens to `GET` of the ServiceMonitor's path.
+/// Under STRICT mTLS, Prometheus scrapes with its mesh identity what each
+/// ServiceMonitor names: the Service port it names must lead to a container
+/// port whose AuthorizationPolicy opens `GET` of the ServiceMonitor's path to
+/// the monitoring namespace only, and no port stays PERMISSIVE.
 #[test]
-fn scraped_metrics_ports_are_permissive_and_allowed_under_the_mesh() {
+fn scraped_metrics_ports_are_open_to_the_scraper_identity_only() {
     let mut scraped = 0;
     for (example, env) in
         [("hdr-empire", "default"), ("machine-native-ops", "default"), ("kailash", "staging"), ("kailash", "prod")]
@@ -323,16 +335,15 @@ fn scraped_metrics_ports_are_permissive_and_allowed_under_the_mesh() {
                         .and_then(|p| p["containerPort"].as_u64())
                         .unwrap_or_else(|| panic!("{at}: no container port {target}")),
                 };
-                let pa = find(&objects, "PeerAuthentication", ns, name);
-                assert_eq!(&pa["spec"]["selector"]["matchLabels"], selector, "{at}");
-                assert_eq!(
-                    pa["spec"]["portLevelMtls"][port.to_string()]["mode"],
-                    "PERMISSIVE",
-                    "{at}: port {port} stays STRICT: {pa}"
+                assert!(
+                    !objects.iter().any(|o| o["kind"] == "PeerAuthentication"
+                        && o["metadata"]["namespace"] == ns
+                        && o["metadata"]["name"] == name),
+                    "{at}: no PERMISSIVE exception"
                 );
                 let authz = find(&objects, "AuthorizationPolicy", ns, name);
                 let allowed = authz["spec"]["rules"].as_array().into_iter().flatten().any(|r| {
-                    r["from"].is_null()
+                    r["from"] == json!([{ "source": { "namespaces": ["monitoring"] } }])
                         && r["to"].as_array().into_iter().flatten().any(|t| {
                             let op = &t["operation"];
                             op["ports"] == json!([port.to_string()])

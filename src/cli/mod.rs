@@ -149,7 +149,7 @@ fn report(e: Error, style: Style) -> ExitCode {
             let _ = writeln!(err, "error: {m}");
             ExitCode::from(2)
         }
-        Error::Write(_) | Error::Findings { .. } | Error::Internal(_) => {
+        Error::Write(_) | Error::Findings { .. } | Error::Blocked(_) | Error::Internal(_) => {
             let _ = writeln!(err, "error: {e}");
             ExitCode::from(1)
         }

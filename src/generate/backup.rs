@@ -197,7 +197,7 @@ pub fn backup_name(store: &Store) -> String {
     format!("{}-backup", store.name)
 }
 
-fn restore_name(store: &Store) -> String {
+pub fn restore_name(store: &Store) -> String {
     format!("{}-restore", store.name)
 }
 

@@ -12,18 +12,20 @@
 //!   pool, outlier detection, load balancer, `stable`/`canary` subsets);
 //! - per server (service or datastore): an AuthorizationPolicy that allows
 //!   the service accounts of its declared callers, the ingress gateway when
-//!   exposed, and plaintext `GET` of the metrics path for Prometheus;
+//!   exposed, and `GET` of the metrics path for the scraper's identity; a
+//!   DENY policy `NAME-metrics` refusing the metrics path to anyone else;
 //! - RequestAuthentication for services with `traffic.jwt`;
 //! - a ServiceEntry per external host, in each namespace that calls it;
 //! - per service with `expose.rateLimit`, an EnvoyFilter on the ingress
 //!   gateway: Envoy's local rate limit on that host's routes only.
 //!
-//! Scraping under STRICT mTLS: Prometheus runs outside the mesh, so the
-//! metrics port of each service (and of each datastore with `metrics: true`)
-//! is PERMISSIVE (a workload PeerAuthentication with a port-level exception)
-//! and its AuthorizationPolicy lets unauthenticated callers `GET` the metrics
-//! path only; the NetworkPolicy still admits only the monitoring namespace
-//! (and declared callers) there.
+//! Scraping under STRICT mTLS: metrics are the scraper's only, by its mesh
+//! identity — the platform's Prometheus by its service account, else the
+//! monitoring namespace — so Prometheus scrapes with Istio's certificates
+//! (a sidecar writing them to a volume: Istio's documented Prometheus
+//! integration). Every other caller, the ingress gateway included, is
+//! refused the metrics path, and the exposed route answers it with 404 at
+//! the gateway; the NetworkPolicy admits only the scraper on the metrics port.
 //!
 //! Rate limiting: Istio has no API for it but the EnvoyFilter. Each limited
 //! service gets its own filter in the gateway's chain, named after it, that
@@ -113,7 +115,7 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
         virtual_service(r, svc, stack);
         destination_rule(r, svc, stack);
         let metrics = metrics_port(svc);
-        metrics_permissive(r, &svc.name, &svc.namespace, metrics, stack);
+        metrics_deny(r, &svc.name, &svc.namespace, metrics, stack);
         request_authentication(r, svc, stack);
         let callers = callers.get(svc.name.as_str());
         authorization(r, &svc.name, &svc.namespace, callers, Some(svc), metrics, stack);
@@ -126,7 +128,7 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
     }
     for d in &r.datastores {
         let metrics = super::datastores::store_scrape(d).map(|s| (s.port, s.path));
-        metrics_permissive(r, &d.name, &d.namespace, metrics, stack);
+        metrics_deny(r, &d.name, &d.namespace, metrics, stack);
         authorization(r, &d.name, &d.namespace, callers.get(d.name.as_str()), None, metrics, stack);
     }
     service_entries(r, stack);
@@ -318,6 +320,17 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     if let Some(e) = &svc.expose {
         hosts.push(Value::from(e.host.clone()));
         gateways = vec![Value::from(gateway_ref(svc)), Value::from("mesh")];
+        // The edge never reaches the metrics path of the exposed port: answered 404 at the gateway.
+        if let Some((port, path)) = metrics_port(svc)
+            && svc.ports.iter().any(|p| p.name == e.port_name && p.port == port)
+        {
+            let uri = |m: &str, v: String| json!({ "uri": { m: v }, "gateways": [gateway_ref(svc)] });
+            let prefix = format!("{}/", path.trim_end_matches('/'));
+            routes.push(json!({
+                "match": [uri("exact", path.to_string()), uri("prefix", prefix)],
+                "directResponse": { "status": 404 },
+            }));
+        }
         // From the gateway (port 443 there): the exposed port.
         if !single && let Some(port) = svc.ports.iter().find(|p| p.name == e.port_name) {
             routes.push(http_route(svc, &host, Some(json!([{ "gateways": [gateway_ref(svc)] }])), port));
@@ -467,21 +480,43 @@ fn metrics_port(svc: &Svc) -> Option<(u16, &str)> {
     svc.ports.iter().find(|p| p.name == m.port_name).map(|p| (p.port, m.path.as_str()))
 }
 
-/// Prometheus (outside the mesh) scrapes in plaintext: STRICT for the
-/// workload (service or datastore) except its metrics port, which is PERMISSIVE.
-fn metrics_permissive(r: &Resolved, name: &str, ns: &str, metrics: Option<(u16, &str)>, stack: &mut Stack) {
-    let Some((port, _)) = metrics else { return };
+/// The scraper's mesh identity as an AuthorizationPolicy source: the
+/// platform's own Prometheus by its service account, else any workload of
+/// the monitoring namespace. `not`: the source of everyone else.
+fn scraper_source(r: &Resolved, not: bool) -> Value {
+    let (field, value) = match r.component("prometheus") {
+        Some(p) => ("principals", principal(&p.namespace, &p.name)),
+        None => ("namespaces", r.monitoring_namespace.clone()),
+    };
+    let field = if not { format!("not{}{}", field[..1].to_uppercase(), &field[1..]) } else { field.to_string() };
+    json!({ field: [value] })
+}
+
+/// The metrics path on the metrics port, and below it.
+fn metrics_paths(path: &str) -> Value {
+    json!([path, format!("{}/*", path.trim_end_matches('/'))])
+}
+
+/// Metrics are the scraper's only: a DENY policy refuses the metrics path
+/// on the metrics port to every other caller — the ingress gateway (even
+/// with a valid token) and the declared callers, whose ALLOW rules admit
+/// every path.
+fn metrics_deny(r: &Resolved, name: &str, ns: &str, metrics: Option<(u16, &str)>, stack: &mut Stack) {
+    let Some((port, path)) = metrics else { return };
     let labels = labels(&r.platform, name, "mesh");
     stack.objects.push(object(
         SECURITY,
-        "PeerAuthentication",
-        name,
+        "AuthorizationPolicy",
+        &format!("{name}-metrics"),
         ns,
         &labels,
         json!({
             "selector": match_labels(&r.platform, name),
-            "mtls": { "mode": "STRICT" },
-            "portLevelMtls": { port.to_string(): { "mode": "PERMISSIVE" } },
+            "action": "DENY",
+            "rules": [{
+                "from": [{ "source": scraper_source(r, true) }],
+                "to": [{ "operation": { "ports": [port.to_string()], "paths": metrics_paths(path) } }],
+            }],
         }),
     ));
 }
@@ -532,7 +567,8 @@ fn authorization(
     }
     if let Some((port, path)) = metrics {
         rules.push(json!({
-            "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": [path] } }]
+            "from": [{ "source": scraper_source(r, false) }],
+            "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": [path] } }],
         }));
     }
     let mut spec = json!({ "selector": match_labels(&r.platform, name), "action": "ALLOW" });

@@ -6,6 +6,7 @@
 //! turns into generators reading git-ignored env files.
 
 pub mod backup;
+pub mod connections;
 pub mod dashboards;
 pub mod datastores;
 pub mod mesh;

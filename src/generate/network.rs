@@ -7,6 +7,7 @@ use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::connections::{Class, Connection, End};
 use super::*;
 use crate::description::Protocol;
 use crate::description::resolve::{Resolved, Store, Svc};
@@ -154,13 +155,14 @@ pub fn network_policies(r: &Resolved, stack: &mut Stack) {
         stack.push(&allow_dns(r, ns));
     }
     let clients = Clients::of(r);
+    let wired = wired(r);
     for s in &r.services {
-        if let Some(policy) = service_policy(r, s, &clients) {
+        if let Some(policy) = service_policy(r, s, &clients, &wired) {
             stack.push(&policy);
         }
     }
     for d in &r.datastores {
-        if let Some(policy) = datastore_policy(r, d, &clients) {
+        if let Some(policy) = datastore_policy(r, d, &clients, &wired) {
             stack.push(&policy);
         }
     }
@@ -246,11 +248,80 @@ fn from_namespace(ns: &str, port: u16) -> net::NetworkPolicyIngressRule {
     }
 }
 
+/// The intended connections ([`super::connections`]) whose rules this
+/// module writes from the list: the monitoring, telemetry and data source
+/// ones (scrapes admit the scraper only: the platform's Prometheus, else the
+/// monitoring namespace). `uses` edges and backups have their own rules; a
+/// connection a `uses` edge already opens is left out.
+fn wired(r: &Resolved) -> Vec<Connection> {
+    let all = super::connections::intended(r);
+    let used = |c: &Connection| {
+        all.iter().any(|u| u.class == Class::Uses && u.from == c.from && u.to == c.to && u.port == c.port)
+    };
+    all.iter()
+        .filter(|c| !matches!(c.class, Class::Uses | Class::Backup | Class::BackupBucket) && !used(c))
+        .cloned()
+        .collect()
+}
+
+/// A NetworkPolicy peer for one end of a connection.
+fn end_peer(r: &Resolved, end: &End) -> net::NetworkPolicyPeer {
+    match end {
+        End::Workload { namespace, name } => peer(&r.platform, name, namespace),
+        End::Namespace { namespace } => {
+            net::NetworkPolicyPeer { namespace_selector: Some(ns_selector(namespace)), ..Default::default() }
+        }
+        End::External { .. } => public(),
+    }
+}
+
+/// Any address but the private ranges.
+fn public() -> net::NetworkPolicyPeer {
+    net::NetworkPolicyPeer {
+        ip_block: Some(net::IPBlock {
+            cidr: "0.0.0.0/0".into(),
+            except: Some(PRIVATE.iter().map(|c| c.to_string()).collect()),
+        }),
+        ..Default::default()
+    }
+}
+
+fn is(end: &End, ns: &str, name: &str) -> bool {
+    matches!(end, End::Workload { namespace, name: n } if namespace == ns && n == name)
+}
+
+/// Ports per peer of `ends`, in a stable order (one rule per peer).
+fn by_peer<'a>(ends: impl Iterator<Item = (&'a End, u16)>) -> BTreeMap<&'a End, Vec<u16>> {
+    let mut m: BTreeMap<&End, Vec<u16>> = BTreeMap::new();
+    for (e, p) in ends {
+        m.entry(e).or_default().push(p);
+    }
+    m
+}
+
+/// Ingress of workload `ns/name` from the wired connections to it.
+fn wired_ingress(r: &Resolved, wired: &[Connection], ns: &str, name: &str) -> Vec<net::NetworkPolicyIngressRule> {
+    let to_it = wired.iter().filter(|c| is(&c.to, ns, name)).map(|c| (&c.from, c.port));
+    by_peer(to_it)
+        .into_iter()
+        .map(|(e, ports)| net::NetworkPolicyIngressRule { from: Some(vec![end_peer(r, e)]), ports: tcp(ports) })
+        .collect()
+}
+
+/// Egress of workload `ns/name` to the wired connections from it.
+fn wired_egress(r: &Resolved, wired: &[Connection], ns: &str, name: &str) -> Vec<net::NetworkPolicyEgressRule> {
+    let from_it = wired.iter().filter(|c| is(&c.from, ns, name)).map(|c| (&c.to, c.port));
+    by_peer(from_it)
+        .into_iter()
+        .map(|(e, ports)| net::NetworkPolicyEgressRule { to: Some(vec![end_peer(r, e)]), ports: tcp(ports) })
+        .collect()
+}
+
 /// A service's policy: in from its clients, the ingress controller on its
 /// exposed port and Prometheus on its metrics port; out to what it uses
 /// (and the API server when it reads its own configuration). None when it
 /// has no connection at all.
-fn service_policy(r: &Resolved, s: &Svc, clients: &Clients) -> Option<net::NetworkPolicy> {
+fn service_policy(r: &Resolved, s: &Svc, clients: &Clients, wired: &[Connection]) -> Option<net::NetworkPolicy> {
     let ports: Vec<u16> = s.ports.iter().map(|x| x.port).collect();
     let mut ingress: Vec<net::NetworkPolicyIngressRule> = clients.ingress(&s.name, &ports).into_iter().collect();
     if let Some(e) = &s.expose
@@ -258,12 +329,9 @@ fn service_policy(r: &Resolved, s: &Svc, clients: &Clients) -> Option<net::Netwo
     {
         ingress.push(from_namespace(&r.ingress_namespace, port.port));
     }
-    if let Some(m) = &s.metrics
-        && let Some(port) = s.ports.iter().find(|x| x.name == m.port_name)
-    {
-        ingress.push(from_namespace(&r.monitoring_namespace, port.port));
-    }
-    let egress = service_egress(r, s);
+    ingress.extend(wired_ingress(r, wired, &s.namespace, &s.name));
+    let mut egress = service_egress(r, s);
+    egress.extend(wired_egress(r, wired, &s.namespace, &s.name));
     if ingress.is_empty() && egress.is_empty() {
         return None;
     }
@@ -279,16 +347,7 @@ fn service_egress(r: &Resolved, s: &Svc) -> Vec<net::NetworkPolicyEgressRule> {
         if let Some((ns, ports)) = target_ports(r, t) {
             egress.push(net::NetworkPolicyEgressRule { to: Some(vec![peer(&r.platform, t, &ns)]), ports: tcp(ports) });
         } else if let Some(x) = r.external.iter().find(|x| &x.name == t) {
-            egress.push(net::NetworkPolicyEgressRule {
-                to: Some(vec![net::NetworkPolicyPeer {
-                    ip_block: Some(net::IPBlock {
-                        cidr: "0.0.0.0/0".into(),
-                        except: Some(PRIVATE.iter().map(|c| c.to_string()).collect()),
-                    }),
-                    ..Default::default()
-                }]),
-                ports: tcp([x.port]),
-            });
+            egress.push(net::NetworkPolicyEgressRule { to: Some(vec![public()]), ports: tcp([x.port]) });
         }
     }
     if s.read_own_config {
@@ -302,16 +361,14 @@ fn service_egress(r: &Resolved, s: &Svc) -> Vec<net::NetworkPolicyEgressRule> {
 /// A datastore's policy: in from its clients, its backup and restore pods
 /// and Prometheus (with `metrics: true`); out as its backups need. None when
 /// nothing connects.
-fn datastore_policy(r: &Resolved, d: &Store, clients: &Clients) -> Option<net::NetworkPolicy> {
+fn datastore_policy(r: &Resolved, d: &Store, clients: &Clients, wired: &[Connection]) -> Option<net::NetworkPolicy> {
     let port = d.engine.client_port();
     // Backup and restore pods connect too (and a Redis restore is a sync
     // from the restore pod).
     let (backup_in, backup_out) = super::backup::datastore_rules(r, d);
     let mut ingress: Vec<_> = clients.ingress(&d.name, &[port]).into_iter().chain(backup_in).collect();
     // Prometheus scrapes the exporter sidecar (or the engine's own endpoint).
-    if let Some(s) = super::datastores::store_scrape(d) {
-        ingress.push(from_namespace(&r.monitoring_namespace, s.port));
-    }
+    ingress.extend(wired_ingress(r, wired, &d.namespace, &d.name));
     if ingress.is_empty() && backup_out.is_empty() {
         return None;
     }

@@ -17,11 +17,13 @@
 //! - [`hosts`]: host names in configuration values, and the Services they name.
 //! - [`scope`]: what the set shows of the cluster (namespaces with pods, operators' resources).
 //! - [`netpol`]: what NetworkPolicies allow between pods.
+//! - [`authz`]: what Istio PeerAuthentication and AuthorizationPolicies let a caller request.
 //! - [`resources`]: requests, limits and storage per workload and namespace; LimitRange defaults.
 //!
 //! [`Manifests`] ties one run's objects to the index and pod templates over
 //! them; checks see it through their `Context`.
 
+pub mod authz;
 pub mod cron;
 pub mod digest;
 pub mod duration;

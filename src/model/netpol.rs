@@ -214,6 +214,22 @@ pub fn peers_admit_all(peers: Option<&Value>) -> bool {
     })
 }
 
+/// Whether an egress `to` list admits every public address: absent or
+/// empty, or an ipBlock of the whole IPv4 space whose exceptions all lie in
+/// private ranges.
+pub fn peers_reach_internet(peers: Option<&Value>) -> bool {
+    let Some(list) = peers.and_then(Value::as_array).filter(|l| !l.is_empty()) else { return true };
+    let private: Vec<(u32, u32)> = PRIVATE_RANGES.iter().filter_map(|p| parse_v4(p)).collect();
+    list.iter().filter_map(|p| p.get("ipBlock")).any(|b| {
+        b.get("cidr").and_then(Value::as_str) == Some("0.0.0.0/0")
+            && b.get("except")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .all(|e| e.as_str().and_then(parse_v4).is_some_and(|e| private.iter().any(|&r| contains(r, e))))
+    })
+}
+
 /// Whether a rule's `ports` list is absent or empty (every port).
 pub fn every_port(ports: Option<&Value>) -> bool {
     ports.and_then(Value::as_array).is_none_or(|l| l.is_empty())
@@ -267,12 +283,14 @@ pub fn ip_block_may_hold_pods(block: &Value) -> bool {
         .flatten()
         .filter_map(|e| parse_v4(e.as_str()?))
         .collect();
-    const PRIVATE: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
-    PRIVATE.iter().filter_map(|p| parse_v4(p)).any(|r| {
+    PRIVATE_RANGES.iter().filter_map(|p| parse_v4(p)).any(|r| {
         let overlap = intersect(net, r);
         overlap.is_some_and(|o| !excepts.iter().any(|&e| contains(e, o)))
     })
 }
+
+/// Private ranges and the shared address space (RFC 6598) pods may get.
+pub const PRIVATE_RANGES: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
 
 /// `a.b.c.d/n` → (network, mask).
 fn parse_v4(cidr: &str) -> Option<(u32, u32)> {
@@ -428,6 +446,27 @@ impl<'a> Policies<'a> {
         d
     }
 
+    /// Whether the pods of `object` may send to an address outside the
+    /// cluster on `port`: a host known by name, so only a rule that admits
+    /// every public address proves it (no `to`, or an ipBlock of everything
+    /// but private ranges).
+    pub fn decide_external(&self, object: usize, port: Target) -> Decision {
+        let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+        for p in self.isolating(object, Direction::Egress) {
+            d.isolating.push(p.object);
+            for (i, r) in p.egress_rules.iter().enumerate() {
+                if ports_allow(r.get("ports"), port) && peers_reach_internet(r.get("to")) {
+                    d.rules.push((p.object, i, Tri::Yes));
+                    d.answer = Tri::Yes;
+                }
+            }
+        }
+        if d.isolating.is_empty() {
+            d.answer = Tri::Yes;
+        }
+        d
+    }
+
     /// Whether the pods of `server` admit `client` on `port` (ingress side).
     pub fn admits(&self, cx: &Manifests, server: usize, client: Endpoint, port: Target) -> Tri {
         self.decide(cx, server, Direction::Ingress, client, port).answer
@@ -460,6 +499,19 @@ mod tests {
         assert!(!ip_block_may_hold_pods(&external));
         let partly = json!({"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]});
         assert!(ip_block_may_hold_pods(&partly));
+    }
+
+    #[test]
+    fn internet() {
+        assert!(peers_reach_internet(None));
+        let public = json!([{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}}]);
+        assert!(peers_reach_internet(Some(&public)));
+        let narrow = json!([{"ipBlock": {"cidr": "203.0.113.0/24"}}]);
+        assert!(!peers_reach_internet(Some(&narrow)));
+        let cut = json!([{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["8.8.8.0/24"]}}]);
+        assert!(!peers_reach_internet(Some(&cut)));
+        let pods = json!([{"namespaceSelector": {}}]);
+        assert!(!peers_reach_internet(Some(&pods)));
     }
 
     #[test]

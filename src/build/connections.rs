@@ -1,0 +1,290 @@
+//! `gen`'s proof that every intended connection is open, with the evaluation
+//! `kubeproof reach` uses ([`crate::model::netpol`], the closed world: the
+//! stack is the whole cluster) and, for servers with an Istio sidecar,
+//! [`crate::model::authz`]; and that the NetworkPolicies open nothing
+//! between the stack's workloads that is not intended.
+//!
+//! Ends outside the stack are judged on the stack's side only: the pods of
+//! another namespace (an external Prometheus, a collector installed apart)
+//! by their namespace (their labels are unknown, so only a rule admitting
+//! the namespace's pods proves it), a host outside the cluster by the
+//! client's egress to every public address. Under Istio, a caller of another
+//! namespace is taken to present that namespace's mesh identity (mutual
+//! TLS): Prometheus must scrape with Istio's certificates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::Error;
+use crate::generate::Stack;
+use crate::generate::connections::{Connection, End};
+use crate::model::authz::{self, Caller, Request, Server};
+use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World};
+use crate::model::{At, Manifests, Pod};
+
+/// A connection proven open, and what opens it.
+#[derive(Debug, Clone)]
+pub struct Proven {
+    pub connection: Connection,
+    /// The NetworkPolicy rules and AuthorizationPolicies admitting it.
+    pub allowed_by: Vec<String>,
+}
+
+/// One blocked connection: what is asked and why it is refused.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    pub connection: Connection,
+    pub reason: String,
+}
+
+/// Proves every connection of `wanted` on `stack` (sources named under
+/// `dir`). Err: the blocked ones, in words, naming both ends and the policy.
+pub fn prove(dir: &str, stack: &Stack, wanted: &[Connection]) -> Result<Vec<Proven>, Error> {
+    let loaded = super::stack_sources(dir, stack)?;
+    let cx = Manifests::new(&loaded);
+    let (proven, blocked) = judge(&cx, wanted);
+    if blocked.is_empty() {
+        return Ok(proven);
+    }
+    let mut text = format!("{dir}: {} intended connection(s) blocked:\n", blocked.len());
+    for b in &blocked {
+        text += &format!("- {}: {}\n", b.connection, b.reason);
+    }
+    Err(Error::Blocked(text))
+}
+
+/// Splits `wanted` into proven and blocked connections.
+pub fn judge(cx: &Manifests, wanted: &[Connection]) -> (Vec<Proven>, Vec<Blocked>) {
+    let policies = Policies::build_in(cx, World::Closed);
+    let mut proven = Vec::new();
+    let mut blocked = Vec::new();
+    for c in wanted {
+        match one(cx, &policies, c) {
+            Ok(allowed_by) => proven.push(Proven { connection: c.clone(), allowed_by }),
+            Err(reason) => blocked.push(Blocked { connection: c.clone(), reason }),
+        }
+    }
+    (proven, blocked)
+}
+
+/// The pod templates of a workload end.
+fn objects(cx: &Manifests, namespace: &str, name: &str) -> Vec<usize> {
+    cx.index
+        .templates
+        .iter()
+        .filter(|t| {
+            cx.objects[t.object].ns() == namespace
+                && t.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(name)
+        })
+        .map(|t| t.object)
+        .collect()
+}
+
+fn labels_of<'a>(cx: &'a Manifests, object: usize) -> &'a BTreeMap<String, String> {
+    static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    cx.index.templates.iter().find(|t| t.object == object).map_or(&EMPTY, |t| &t.labels)
+}
+
+/// A side of the connection: pods of the stack (each template), or a peer
+/// whose pods the stack does not hold.
+enum Side<'a> {
+    Pods(Vec<usize>),
+    Namespace(&'a str),
+    External,
+}
+
+fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
+    match end {
+        End::Workload { namespace, name } => {
+            let found = objects(cx, namespace, name);
+            if found.is_empty() {
+                return Err(format!("the stack has no pods of {end}"));
+            }
+            Ok(Side::Pods(found))
+        }
+        End::Namespace { namespace } => Ok(Side::Namespace(namespace)),
+        End::External { .. } => Ok(Side::External),
+    }
+}
+
+/// The name a destination's containers give `port`, for named policy ports.
+fn port_name<'a>(cx: &Manifests<'a>, object: usize, port: u16) -> Option<&'a str> {
+    let pod = Pod::of(cx.objects, object)?;
+    pod.app_containers().flat_map(|c| c.ports().collect::<Vec<_>>()).find(|p| p.0 == i64::from(port)).and_then(|p| p.1)
+}
+
+/// Ok: what admits it; Err: why it is blocked.
+fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String>, String> {
+    let from = side(cx, &c.from)?;
+    let to = side(cx, &c.to)?;
+    let empty = BTreeMap::new();
+    let mut allowed_by = BTreeSet::new();
+    // Pairs of (client, server): a template of the stack or the peer outside it.
+    let clients: Vec<Option<usize>> = match &from {
+        Side::Pods(o) => o.iter().copied().map(Some).collect(),
+        _ => vec![None],
+    };
+    let servers: Vec<Option<usize>> = match &to {
+        Side::Pods(o) => o.iter().copied().map(Some).collect(),
+        _ => vec![None],
+    };
+    for &f in &clients {
+        for &t in &servers {
+            let name = t.and_then(|t| port_name(cx, t, c.port));
+            let target = Target { number: i64::from(c.port), protocol: "TCP", name };
+            let client = match (f, &from) {
+                (Some(f), _) => Endpoint { ns: cx.objects[f].ns(), labels: labels_of(cx, f) },
+                (None, Side::Namespace(ns)) => Endpoint { ns, labels: &empty },
+                _ => return Err(format!("{} cannot start a connection", c.from)),
+            };
+            if let Some(f) = f {
+                let d = match (t, &to) {
+                    (Some(t), _) => {
+                        let server = Endpoint { ns: cx.objects[t].ns(), labels: labels_of(cx, t) };
+                        policies.decide(cx, f, Direction::Egress, server, target)
+                    }
+                    (None, Side::Namespace(ns)) => {
+                        policies.decide(cx, f, Direction::Egress, Endpoint { ns, labels: &empty }, target)
+                    }
+                    (None, _) => policies.decide_external(f, target),
+                };
+                allowed_by.extend(admitted(cx, &d, Direction::Egress, f, c)?);
+            }
+            if let Some(t) = t {
+                let d = policies.decide(cx, t, Direction::Ingress, client, target);
+                allowed_by.extend(admitted(cx, &d, Direction::Ingress, t, c)?);
+                allowed_by.extend(mesh(cx, f, client.ns, t, c)?);
+            }
+        }
+    }
+    Ok(allowed_by.into_iter().collect())
+}
+
+/// `namespace/name (file:line)` of a policy object.
+fn place(cx: &Manifests, object: usize) -> String {
+    let o = &cx.objects[object];
+    format!("{}/{} ({}:{})", o.ns(), o.name, cx.source_name(o.source), o.pos("/metadata/name").line)
+}
+
+/// The rules admitting one side, or why none does.
+fn admitted(
+    cx: &Manifests,
+    d: &Decision,
+    dir: Direction,
+    subject: usize,
+    c: &Connection,
+) -> Result<Vec<String>, String> {
+    let o = &cx.objects[subject];
+    let who = format!("{} {}/{}", o.kind, o.ns(), o.name);
+    if d.answer == Tri::Yes {
+        return Ok(d
+            .rules
+            .iter()
+            .filter(|r| r.2 == Tri::Yes)
+            .map(|&(p, i, _)| format!("NetworkPolicy {} {}[{i}]", place(cx, p), dir.field()))
+            .collect());
+    }
+    let field = dir.field();
+    // The workload's own policies; those selecting every pod of the
+    // namespace (default deny, DNS) only isolate it.
+    let own: Vec<usize> = d
+        .isolating
+        .iter()
+        .copied()
+        .filter(|&p| {
+            let sel = cx.objects[p].value.at("/spec/podSelector");
+            sel.is_some_and(|s| !crate::model::selector::Selector::of(s).is_empty())
+        })
+        .collect();
+    let peer = match dir {
+        Direction::Egress => format!("to {}", c.to),
+        Direction::Ingress => format!("from {}", c.from),
+    };
+    if own.is_empty() {
+        let deny: Vec<String> = d.isolating.iter().map(|&p| place(cx, p)).collect();
+        return Err(format!(
+            "{field} of {who}: no policy admits it {peer} on TCP {}: default deny in namespace {} (NetworkPolicy {})",
+            c.port,
+            o.ns(),
+            deny.join(", ")
+        ));
+    }
+    let names: Vec<String> = own.iter().map(|&p| place(cx, p)).collect();
+    Err(format!(
+        "{field} of {who}: no {field} rule of NetworkPolicy {} admits it {peer} on TCP {}",
+        names.join(", "),
+        c.port
+    ))
+}
+
+/// Istio's verdict when the server has a sidecar.
+fn mesh(
+    cx: &Manifests,
+    client: Option<usize>,
+    client_ns: &str,
+    server: usize,
+    c: &Connection,
+) -> Result<Vec<String>, String> {
+    if !authz::in_mesh(cx, server) {
+        return Ok(Vec::new());
+    }
+    let caller = match client {
+        Some(f) => Caller {
+            namespace: client_ns.to_string(),
+            service_account: Some(authz::service_account(cx, f)),
+            mtls: authz::in_mesh(cx, f),
+            request_principal: None,
+        },
+        // A peer of another namespace: its mesh identity, account unknown.
+        None => Caller { namespace: client_ns.to_string(), service_account: None, mtls: true, request_principal: None },
+    };
+    let request = Request {
+        port: c.port,
+        method: c.http.as_ref().map(|h| h.method.clone()),
+        path: c.http.as_ref().map(|h| h.path.clone()),
+    };
+    let s = Server { object: server, namespace: cx.objects[server].ns(), labels: labels_of(cx, server) };
+    let v = authz::decide(cx, &s, &caller, &request);
+    if v.allowed { Ok(v.deciding) } else { Err(format!("the mesh refuses it: {}", v.reason)) }
+}
+
+/// Connections the NetworkPolicies open between the stack's workloads that
+/// are not intended: (client, server, port) in words. A server's declared
+/// ports are tried from every other workload of the stack.
+pub fn unintended(cx: &Manifests, wanted: &[Connection]) -> Vec<String> {
+    let policies = Policies::build_in(cx, World::Closed);
+    let name = |o: usize| labels_of(cx, o).get("app.kubernetes.io/name").cloned().unwrap_or_default();
+    let intended: BTreeSet<(String, String, String, String, u16)> = wanted
+        .iter()
+        .filter_map(|c| match (&c.from, &c.to) {
+            (End::Workload { namespace: a, name: b }, End::Workload { namespace: x, name: y }) => {
+                Some((a.clone(), b.clone(), x.clone(), y.clone(), c.port))
+            }
+            _ => None,
+        })
+        .collect();
+    let templates: Vec<usize> = cx.index.templates.iter().map(|t| t.object).collect();
+    let mut out = Vec::new();
+    for &t in &templates {
+        let Some(pod) = Pod::of(cx.objects, t) else { continue };
+        let ports: BTreeSet<(i64, Option<&str>)> = pod
+            .app_containers()
+            .flat_map(|c| c.ports().filter(|p| p.2 == "TCP").map(|p| (p.0, p.1)).collect::<Vec<_>>())
+            .collect();
+        let server = Endpoint { ns: cx.objects[t].ns(), labels: labels_of(cx, t) };
+        for &f in templates.iter().filter(|&&f| name(f) != name(t)) {
+            let client = Endpoint { ns: cx.objects[f].ns(), labels: labels_of(cx, f) };
+            for &(number, pname) in &ports {
+                let target = Target { number, protocol: "TCP", name: pname };
+                let open = policies.decide(cx, f, Direction::Egress, server, target).answer == Tri::Yes
+                    && policies.decide(cx, t, Direction::Ingress, client, target).answer == Tri::Yes;
+                let key = (client.ns.to_string(), name(f), server.ns.to_string(), name(t), number as u16);
+                if open && !intended.contains(&key) {
+                    out.push(format!("{}/{} → {}/{} port {number}", key.0, key.1, key.2, key.3));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}

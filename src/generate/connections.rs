@@ -1,0 +1,336 @@
+//! The connections a stack intends, derived from the description: what must
+//! be open, and (by the proof in [`crate::build`]) nothing else is meant to be.
+//!
+//! - `uses` edges: a service to every port of a service, a datastore's client
+//!   port, an external host's port;
+//! - the scraper to every scrape target (the metrics port and path of each
+//!   service with `metrics`, each datastore with `metrics: true`): the
+//!   platform's own Prometheus when it runs one, else the pods of the
+//!   monitoring namespace; that Prometheus to Alertmanager;
+//! - the platform's own Alertmanager to each receiver's host;
+//! - every application service (not an off-the-shelf component) to the
+//!   trace collector (`tracing.endpoint`, or the platform's OpenTelemetry
+//!   Collector, which then exports to the endpoint); the log shipper to the
+//!   log backend (`logs.endpoint`);
+//! - Grafana to its data sources (Prometheus, Loki, Jaeger's query API, Tempo);
+//! - each backup CronJob and restore Job to its datastore (engines that dump
+//!   over the network) and to the bucket; a datastore to the restore pod it
+//!   replicates from (Redis).
+
+use std::fmt;
+
+use crate::description::alerts::ReceiverKind;
+use crate::description::resolve::{Resolved, Svc};
+use crate::model::hosts::fqdn;
+
+/// Why a connection is intended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// A `uses` edge.
+    Uses,
+    /// Prometheus scraping a target's metrics.
+    Scrape,
+    /// Prometheus sending alerts to Alertmanager.
+    Alerts,
+    /// Alertmanager notifying a receiver.
+    Notify,
+    /// A workload sending spans to the trace collector.
+    Traces,
+    /// The collector exporting spans to the tracing backend.
+    TraceExport,
+    /// The log shipper sending logs to the backend.
+    Logs,
+    /// Grafana querying a data source.
+    Datasource,
+    /// A backup or restore pod connecting to its datastore.
+    Backup,
+    /// A backup or restore pod reading or writing the bucket.
+    BackupBucket,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Uses => "uses",
+            Class::Scrape => "scrape",
+            Class::Alerts => "alerts",
+            Class::Notify => "notify",
+            Class::Traces => "traces",
+            Class::TraceExport => "trace export",
+            Class::Logs => "logs",
+            Class::Datasource => "datasource",
+            Class::Backup => "backup",
+            Class::BackupBucket => "backup bucket",
+        }
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One end of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum End {
+    /// The pods of a workload of the stack, by namespace and
+    /// `app.kubernetes.io/name` (a canary's pods are the service's too).
+    Workload { namespace: String, name: String },
+    /// Pods of a namespace the stack does not run (an external Prometheus,
+    /// a collector installed apart): their labels are not known.
+    Namespace { namespace: String },
+    /// A host outside the cluster.
+    External { host: String },
+}
+
+impl End {
+    fn workload(namespace: &str, name: &str) -> End {
+        End::Workload { namespace: namespace.to_string(), name: name.to_string() }
+    }
+}
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            End::Workload { namespace, name } => write!(f, "{namespace}/{name}"),
+            End::Namespace { namespace } => write!(f, "the pods of namespace {namespace}"),
+            End::External { host } => write!(f, "{host} (outside the cluster)"),
+        }
+    }
+}
+
+/// An HTTP request a connection carries, when only that request is intended
+/// (a scrape is `GET` of the metrics path).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Http {
+    pub method: String,
+    pub path: String,
+}
+
+/// One intended connection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Connection {
+    pub class: Class,
+    pub from: End,
+    pub to: End,
+    /// The port on the destination (its pods' port, or the external host's).
+    pub port: u16,
+    pub http: Option<Http>,
+}
+
+impl fmt::Display for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} → {} port {}", self.from, self.to, self.port)?;
+        if let Some(h) = &self.http {
+            write!(f, " ({} {})", h.method, h.path)?;
+        }
+        write!(f, " [{}]", self.class)
+    }
+}
+
+/// Every connection `r` intends, sorted, each once.
+pub fn intended(r: &Resolved) -> Vec<Connection> {
+    let mut out = Vec::new();
+    uses(r, &mut out);
+    scrapes(r, &mut out);
+    alerting(r, &mut out);
+    telemetry(r, &mut out);
+    datasources(r, &mut out);
+    backups(r, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn push(out: &mut Vec<Connection>, class: Class, from: &End, to: End, port: u16) {
+    out.push(Connection { class, from: from.clone(), to, port, http: None });
+}
+
+fn uses(r: &Resolved, out: &mut Vec<Connection>) {
+    for s in &r.services {
+        let from = End::workload(&s.namespace, &s.name);
+        for t in &s.uses {
+            if let Some(target) = r.service(t) {
+                // Every port of the target is open to its clients (`uses` wires the first).
+                for p in &target.ports {
+                    push(out, Class::Uses, &from, End::workload(&target.namespace, &target.name), p.port);
+                }
+            } else if let Some(d) = r.datastore(t) {
+                push(out, Class::Uses, &from, End::workload(&d.namespace, &d.name), d.engine.client_port());
+            } else if let Some(x) = r.external(t) {
+                push(out, Class::Uses, &from, End::External { host: x.host.clone() }, x.port);
+            }
+        }
+    }
+}
+
+/// Who scrapes: the platform's own Prometheus, else the monitoring namespace.
+pub fn scraper(r: &Resolved) -> End {
+    match r.component("prometheus") {
+        Some(p) => End::workload(&p.namespace, &p.name),
+        None => End::Namespace { namespace: r.monitoring_namespace.clone() },
+    }
+}
+
+fn scrapes(r: &Resolved, out: &mut Vec<Connection>) {
+    let from = scraper(r);
+    let get = |path: &str| Some(Http { method: "GET".into(), path: path.to_string() });
+    for s in &r.services {
+        let Some(m) = &s.metrics else { continue };
+        let Some(p) = s.ports.iter().find(|p| p.name == m.port_name) else { continue };
+        let to = End::workload(&s.namespace, &s.name);
+        out.push(Connection { class: Class::Scrape, from: from.clone(), to, port: p.port, http: get(&m.path) });
+    }
+    for d in &r.datastores {
+        let Some(sc) = super::datastores::store_scrape(d) else { continue };
+        let to = End::workload(&d.namespace, &d.name);
+        out.push(Connection { class: Class::Scrape, from: from.clone(), to, port: sc.port, http: get(sc.path) });
+    }
+}
+
+/// The port of a component's service named `name`, else its first.
+fn port_named(s: &Svc, name: &str) -> Option<u16> {
+    s.ports.iter().find(|p| p.name == name).or(s.ports.first()).map(|p| p.port)
+}
+
+fn alerting(r: &Resolved, out: &mut Vec<Connection>) {
+    if let Some(p) = r.component("prometheus") {
+        let from = End::workload(&p.namespace, &p.name);
+        match r.component("alertmanager") {
+            Some(a) => {
+                if let Some(port) = port_named(a, "http") {
+                    push(out, Class::Alerts, &from, End::workload(&a.namespace, &a.name), port);
+                }
+            }
+            None => push(out, Class::Alerts, &from, End::Namespace { namespace: r.monitoring_namespace.clone() }, 9093),
+        }
+    }
+    let Some(a) = r.component("alertmanager") else { return };
+    let from = End::workload(&a.namespace, &a.name);
+    for rc in &r.alerting.receivers {
+        let (host, port) = match rc.kind {
+            ReceiverKind::Pagerduty => ("events.pagerduty.com".to_string(), 443),
+            // The webhook URL is a credential (a Secret's file): Slack's host.
+            ReceiverKind::Slack => ("hooks.slack.com".to_string(), 443),
+            ReceiverKind::Email => host_port(&rc.smarthost, 587),
+            ReceiverKind::Webhook => host_port(&rc.url, 443),
+        };
+        let to = end_of_host(r, &host);
+        push(out, Class::Notify, &from, to, port);
+    }
+}
+
+/// `host:port` or a URL → (host, port), the port defaulting to `default`
+/// (80 for a plain `http://` URL).
+pub fn host_port(endpoint: &str, default: u16) -> (String, u16) {
+    let (default, rest) = match endpoint.split_once("://") {
+        Some(("http", rest)) => (80, rest),
+        Some((_, rest)) => (default, rest),
+        None => (default, endpoint),
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.rsplit_once(':') {
+        Some((h, p)) if p.parse::<u16>().is_ok() => (h.to_string(), p.parse().unwrap_or(default)),
+        _ => (authority.to_string(), default),
+    }
+}
+
+/// What a host name stands for: a service or datastore of the platform
+/// (`NAME.NAMESPACE[.svc[.cluster.local]]`), other pods of the cluster, or
+/// a host outside it.
+pub fn end_of_host(r: &Resolved, host: &str) -> End {
+    let named = |name: &str, ns: &str| {
+        let full = fqdn(name, ns);
+        host == full || host == format!("{name}.{ns}") || host == format!("{name}.{ns}.svc")
+    };
+    if let Some(s) = r.services.iter().find(|s| named(&s.name, &s.namespace)) {
+        return End::workload(&s.namespace, &s.name);
+    }
+    if let Some(d) = r.datastores.iter().find(|d| named(&d.name, &d.namespace)) {
+        return End::workload(&d.namespace, &d.name);
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    match labels[..] {
+        [_, ns] | [_, ns, "svc"] | [_, ns, "svc", "cluster", "local"] => End::Namespace { namespace: ns.to_string() },
+        _ => End::External { host: host.to_string() },
+    }
+}
+
+/// The application services: those that are not an off-the-shelf component.
+fn applications(r: &Resolved) -> impl Iterator<Item = &Svc> {
+    r.services.iter().filter(|s| s.component.is_none())
+}
+
+fn telemetry(r: &Resolved, out: &mut Vec<Connection>) {
+    if let Some(t) = &r.telemetry.tracing {
+        let (host, port) = host_port(&t.endpoint, 4317);
+        let backend = end_of_host(r, &host);
+        // With a collector of the platform's own, workloads send to it and it exports.
+        let (to, to_port) = match r.component("otel-collector") {
+            Some(c) => {
+                let from = End::workload(&c.namespace, &c.name);
+                push(out, Class::TraceExport, &from, backend, port);
+                (from, port_named(c, "otlp-grpc").unwrap_or(4317))
+            }
+            None => (backend, port),
+        };
+        for s in applications(r) {
+            push(out, Class::Traces, &End::workload(&s.namespace, &s.name), to.clone(), to_port);
+        }
+    }
+    if let (Some(l), Some(shipper)) = (&r.telemetry.logs, r.component("log-shipper")) {
+        let (host, port) = host_port(&l.endpoint, 3100);
+        let from = End::workload(&shipper.namespace, &shipper.name);
+        push(out, Class::Logs, &from, end_of_host(r, &host), port);
+    }
+}
+
+fn datasources(r: &Resolved, out: &mut Vec<Connection>) {
+    let Some(g) = r.component("grafana") else { return };
+    let from = End::workload(&g.namespace, &g.name);
+    for (component, port) in [("prometheus", "http"), ("loki", "http"), ("jaeger", "query"), ("tempo", "http")] {
+        if let Some(s) = r.component(component)
+            && let Some(p) = port_named(s, port)
+        {
+            push(out, Class::Datasource, &from, End::workload(&s.namespace, &s.name), p);
+        }
+    }
+}
+
+fn backups(r: &Resolved, out: &mut Vec<Connection>) {
+    let Some(t) = &r.backup else { return };
+    let (host, port) = host_port(&t.endpoint, 443);
+    let bucket = end_of_host(r, &host);
+    for d in &r.datastores {
+        if d.backup.is_none() || !super::backup::supported(d.engine) {
+            continue;
+        }
+        let store = End::workload(&d.namespace, &d.name);
+        for name in [super::backup::backup_name(d), super::backup::restore_name(d)] {
+            let from = End::workload(&d.namespace, &name);
+            if super::backup::connects(d.engine) {
+                push(out, Class::Backup, &from, store.clone(), d.engine.client_port());
+            }
+            push(out, Class::BackupBucket, &from, bucket.clone(), port);
+        }
+        // A restore the live server replicates from (Redis): the datastore connects to it.
+        if let Some(p) = d.engine.backup().ok().and_then(|b| b.restore_port) {
+            push(out, Class::Backup, &store, End::workload(&d.namespace, &super::backup::restore_name(d)), p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_ports() {
+        assert_eq!(host_port("jaeger.obs:4317", 1), ("jaeger.obs".into(), 4317));
+        assert_eq!(host_port("smtp.example.com", 587), ("smtp.example.com".into(), 587));
+        assert_eq!(host_port("https://hooks.example.com/x:y", 443), ("hooks.example.com".into(), 443));
+        assert_eq!(host_port("http://minio.data:9000/bucket", 443), ("minio.data".into(), 9000));
+        assert_eq!(host_port("http://minio.data/bucket", 443), ("minio.data".into(), 80));
+    }
+}
