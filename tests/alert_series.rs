@@ -111,6 +111,19 @@ fn components_are_watched_through_their_own_metrics() {
     assert!(read("grafana").contains(&"grafana_http_request_duration_seconds_count".to_string()));
     assert!(read("loki").contains(&"loki_request_duration_seconds_bucket".to_string()));
     assert!(read("webauthn-gateway").contains(&"envoy_http_downstream_rq_xx".to_string()));
+    // Envoy's admin listener (probes, scrapes) is not the traffic the alerts judge.
+    let gateway_records: Vec<&str> = groups["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .filter(|r| r["labels"]["service"] == json!("webauthn-gateway") && r["record"].is_string())
+        .filter_map(|r| r["expr"].as_str())
+        .collect();
+    assert!(!gateway_records.is_empty());
+    for e in gateway_records.iter().filter(|e| e.contains("envoy_")) {
+        assert!(e.contains("envoy_http_conn_manager_prefix!=\"admin\""), "{e}");
+    }
     for s in ["prometheus", "grafana", "loki", "jaeger", "alertmanager", "webauthn-gateway"] {
         assert!(!read(s).contains(&"http_requests_total".to_string()), "{s} does not export http_requests_total");
     }

@@ -49,6 +49,10 @@ pub struct Http {
     pub per_second: u32,
     /// The label of `requests` naming the endpoint.
     pub endpoint: &'static str,
+    /// A matcher keeping only the served traffic, when the family counts
+    /// the component's own admin requests too (Envoy's admin listener
+    /// answers the probes and the scrapes).
+    pub served: Option<&'static str>,
 }
 
 /// `NAME_bucket`, `_sum` and `_count` of a histogram `NAME`, what the
@@ -70,7 +74,7 @@ impl Http {
 /// Tempo share: `<ns>_request_duration_seconds{method,route,status_code,ws}`
 /// (a histogram; its `_count` counts the requests).
 const fn dskit(requests: &'static str, duration: &'static str) -> Http {
-    Http { requests, errors: Some(("status_code", "5..")), duration, per_second: 1, endpoint: "route" }
+    Http { requests, errors: Some(("status_code", "5..")), duration, per_second: 1, endpoint: "route", served: None }
 }
 
 /// The components, in the order the JSON Schema lists their names.
@@ -89,6 +93,7 @@ pub static REGISTRY: &[Definition] = &[
             duration: "prometheus_http_request_duration_seconds",
             per_second: 1,
             endpoint: "handler",
+            served: None,
         }),
     },
     Definition {
@@ -107,6 +112,7 @@ pub static REGISTRY: &[Definition] = &[
             duration: "alertmanager_http_request_duration_seconds",
             per_second: 1,
             endpoint: "handler",
+            served: None,
         }),
     },
     Definition {
@@ -123,6 +129,7 @@ pub static REGISTRY: &[Definition] = &[
             duration: "grafana_http_request_duration_seconds",
             per_second: 1,
             endpoint: "handler",
+            served: None,
         }),
     },
     Definition {
@@ -194,6 +201,7 @@ pub static REGISTRY: &[Definition] = &[
             duration: "envoy_http_downstream_rq_time",
             per_second: 1000,
             endpoint: "envoy_http_conn_manager_prefix",
+            served: Some("envoy_http_conn_manager_prefix!=\"admin\""),
         }),
     },
 ];

@@ -225,6 +225,9 @@ pub struct MetricsR {
     pub errors: Option<String>,
     /// Units of `duration` per second: 1, or 1000 for milliseconds (Envoy).
     pub per_second: u32,
+    /// A matcher keeping only served traffic in `requests` and `duration`
+    /// (Envoy: not its admin listener's).
+    pub served: Option<String>,
 }
 
 #[derive(Debug, Clone)]

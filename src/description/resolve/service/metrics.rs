@@ -19,6 +19,7 @@ impl Cx<'_> {
             duration: defaults::DURATION_METRIC,
             per_second: 1,
             endpoint: "handler",
+            served: None,
         };
         let known = component.map_or(Some(generic), Component::http);
         let declared = m.requests.is_some() || m.duration.is_some() || m.status_label.is_some();
@@ -44,6 +45,7 @@ impl Cx<'_> {
             http: known.is_some() || declared,
             errors: errors.map(|(_, e)| e),
             per_second: if m.duration.is_some() { 1 } else { fam.per_second },
+            served: if declared { None } else { fam.served.map(str::to_string) },
         };
         self.check_metric_names(&metrics);
         Some(metrics)
