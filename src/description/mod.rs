@@ -288,8 +288,9 @@ pub struct Service {
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
     /// The off-the-shelf component this service is (`prometheus`,
-    /// `alertmanager`, `grafana`, `loki`, `jaeger`, …), wired as such;
-    /// default: recognised from the image.
+    /// `alertmanager`, `grafana`, `loki`, `jaeger`, `envoy`, …), wired as
+    /// such, its alerts on the metrics it really exports; default:
+    /// recognised from the image.
     pub component: Option<Component>,
     /// Namespace (default: the platform's namespace).
     pub namespace: Option<Name>,
@@ -456,11 +457,15 @@ pub struct Metrics {
     pub port: Option<u16>,
     /// Scrape interval (default 30s).
     pub interval: Option<Seconds>,
-    /// Counter of handled requests, labelled with the status code (default `http_requests_total`).
+    /// Counter of handled requests, labelled with the status code (default
+    /// `http_requests_total`; a `component`'s own, e.g.
+    /// `prometheus_http_requests_total`).
     pub requests: Option<String>,
-    /// Label of `requests` holding the HTTP status code (default `status`).
+    /// Label of `requests` holding the HTTP status code, 5xx being server
+    /// errors (default `status`; a `component`'s own, e.g. `code`).
     pub status_label: Option<String>,
-    /// Histogram of request durations in seconds, base name (default `http_request_duration_seconds`).
+    /// Histogram of request durations in seconds, base name (default
+    /// `http_request_duration_seconds`; a `component`'s own).
     pub duration: Option<String>,
     /// More histograms (base names, seconds) whose P50, P95 and P99 are recorded.
     pub histograms: Option<Vec<String>>,

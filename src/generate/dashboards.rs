@@ -224,7 +224,7 @@ fn by_container(b: &mut Builder, r: &Resolved) {
 
 /// A service's request rate by its endpoint label.
 fn by_endpoint(b: &mut Builder, s: &Svc) {
-    let Some(m) = &s.metrics else { return };
+    let Some(m) = s.metrics.as_ref().filter(|m| m.http) else { return };
     let e = &m.endpoint_label;
     b.series(
         &format!("{}: requests/s by endpoint", s.name),
@@ -287,7 +287,7 @@ fn service(r: &Resolved, s: &Svc, records: &BTreeSet<String>) -> Dashboard {
         let t: Vec<(&str, &str)> = q.iter().map(|(e, l)| (e.as_str(), l.as_str())).collect();
         b.series("Latency P50 / P95 / P99", "s", &t);
     }
-    if let Some(m) = &s.metrics {
+    if let Some(m) = s.metrics.as_ref().filter(|m| m.http) {
         let e = &m.endpoint_label;
         b.series(
             "Requests/s by endpoint",

@@ -27,7 +27,7 @@ mod storage;
 
 pub use resolved::{
     BackupTarget, CanaryR, Exposure, Ext, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved, Scaling,
-    Store, StoreBackup, Svc, Vol, VolKind,
+    Served, Store, StoreBackup, Svc, Vol, VolKind,
 };
 
 use std::path::Path;

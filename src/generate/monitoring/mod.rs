@@ -12,16 +12,19 @@
 //! function of its own module, and the lists below decide the order of the
 //! rule groups, of their tests and of the runbook sections.
 
+pub mod adapter;
 mod alert;
 mod alertmanager;
 mod backup;
 mod datastore;
+mod left_out;
 mod operator;
 mod platform;
 mod recording;
 mod rules;
 mod runbook;
 mod scrape;
+pub mod series;
 mod service;
 mod slo;
 #[cfg(test)]
@@ -83,12 +86,14 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
     if r.prometheus_operator {
         operator::objects(r, &rules, !groups.is_empty(), stack);
     }
+    adapter::objects(r, stack);
 
     let mut alerts: BTreeMap<String, Vec<Severity>> = BTreeMap::new();
     for a in groups.iter().flat_map(|g| &g.alerts) {
         alerts.entry(a.name.clone()).or_default().push(a.severity);
     }
     stack.runbook.extend(runbook::sections(&groups));
+    stack.runbook.extend(left_out::section(r));
     stack.monitoring = Some(Monitoring {
         rules,
         tests,
@@ -162,21 +167,7 @@ fn groups(r: &Resolved, stack: &Stack) -> Vec<Group> {
 /// histograms (as their `_bucket`, `_sum` and `_count` series) and the
 /// metrics of custom alerts.
 pub fn declared_metrics(r: &Resolved) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for s in &r.services {
-        if let Some(m) = &s.metrics {
-            names.insert(m.requests.clone());
-            names.extend(m.gauges.iter().cloned());
-            for h in std::iter::once(&m.duration).chain(&m.histograms) {
-                names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{h}{x}")));
-            }
-        }
-        for c in &s.alerts.custom {
-            names.insert(c.metric.clone());
-            names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{}{x}", c.metric)));
-        }
-    }
-    names
+    r.services.iter().flat_map(series::service_exports).collect()
 }
 
 #[cfg(test)]
