@@ -236,7 +236,7 @@ fn built() -> &'static [Value] {
             let overlay = dir.path().join("kustomize/overlays").join(&common::overlays(dir.path())[0]);
             common::fill_secrets(&overlay, &secret_value);
             let yaml = common::kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
-            let docs = common::parse_docs(&yaml).expect("kustomize output parses");
+            let docs = common::parse_built(&yaml).expect("kustomize output parses");
             (dir, docs)
         })
         .1

@@ -37,7 +37,7 @@ fn build_health_platform() -> Option<Built> {
     let overlay = out.path().join("kustomize/overlays/default");
     prepare_secrets(&overlay);
     let yaml = kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
-    let docs = parse_docs(&yaml).unwrap_or_else(|e| panic!("kustomize output: {e}"));
+    let docs = parse_built(&yaml).unwrap_or_else(|e| panic!("kustomize output: {e}"));
     Some(Built { out, docs })
 }
 

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use common::{Failures, have_kubectl, kustomize, object_id, parse_docs};
+use common::{Failures, have_kubectl, kustomize, object_id, parse_built};
 
 // ---- 1. fingerprint-api, built by kustomize -----------------------------
 
@@ -221,7 +221,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     assert_eq!(common::overlays(&out), ["production", "staging"]);
 
     let k = out.join("kustomize");
-    let build = |dir: &Path| index(parse_docs(&kustomize(dir).unwrap_or_else(|e| panic!("{e}"))).expect("YAML"));
+    let build = |dir: &Path| index(parse_built(&kustomize(dir).unwrap_or_else(|e| panic!("{e}"))).expect("YAML"));
     let base = build(&k.join("base"));
     let mut envs = BTreeMap::new();
     for env in ["staging", "production"] {
