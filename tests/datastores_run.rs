@@ -170,7 +170,7 @@ fn rabbitmq_image() -> Image {
             ),
             ("/etc/rabbitmq/enabled_plugins", "[rabbitmq_management,rabbitmq_prometheus].\n".into()),
         ],
-        dirs: vec!["/var/log/rabbitmq", "/var/lib/rabbitmq"],
+        dirs: vec!["/etc/rabbitmq", "/var/log/rabbitmq", "/var/lib/rabbitmq"],
     }
 }
 
@@ -826,6 +826,13 @@ fn rabbitmq_starts_and_answers_its_probes() {
             .map(String::from);
     let out = r.exec(&argv, Duration::from_secs(10)).unwrap_or_else(|e| panic!("management API: {e}\n{}", r.log()));
     assert!(out.contains("\"name\":\"kubeproof\""), "{out}");
+    // Its metrics port answers as the kubelet's HTTP probes are made (the
+    // generated probes of these engines use exec and TCP only).
+    let metrics = serde_json::json!({ "httpGet": { "port": "prometheus", "path": "/metrics" }, "timeoutSeconds": 10 });
+    r.probe(&metrics).unwrap_or_else(|e| panic!("GET /metrics: {e}"));
+    let missing =
+        serde_json::json!({ "httpGet": { "port": "prometheus", "path": "/no-such-page" }, "timeoutSeconds": 10 });
+    assert!(r.probe(&missing).is_err(), "a 404 fails an HTTP probe");
 }
 
 /// The planted change: each writable mount in `needed`, removed in turn
