@@ -783,6 +783,41 @@ fn redis_runs(name: &str, policy: &str) {
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         assert!(!cmdline.contains(password.as_str()), "{name}: the password in /proc/{pid}/cmdline: {cmdline}");
     }
+    fill(&r, policy);
+}
+
+/// Writes 1.25 times `maxmemory`, 1 MiB per command (256 values of 4 KiB
+/// in a script: Redis judges memory before each command, not within one):
+/// a cache evicts and takes every write, staying at `maxmemory`; a store
+/// refuses writes once full.
+fn fill(r: &Running, policy: &str) {
+    let max: u64 = redis_config(r, "maxmemory").parse().expect("maxmemory");
+    let chunks = max * 5 / 4 / (1 << 20);
+    let lua = "for j = 1, 256 do redis.call('SET', KEYS[1] .. j, string.rep('x', 4096)) end return 'ok'";
+    let script = format!(
+        r#"i=0
+while [ $i -lt {chunks} ]; do
+  out=$(redis-cli -h 127.0.0.1 eval "{lua}" 1 "c$i:")
+  [ "$out" = ok ] || {{ echo "$out"; exit 0; }}
+  i=$((i + 1))
+done
+echo done"#
+    );
+    let out = r.exec(&["sh".into(), "-c".into(), script], Duration::from_secs(120)).unwrap_or_else(|e| e);
+    let info = r.exec(&["redis-cli", "-h", "127.0.0.1", "info"].map(String::from), Duration::from_secs(5));
+    let info = info.unwrap_or_else(|e| panic!("info: {e}"));
+    let stat = |k: &str| -> u64 {
+        let line = info.lines().find(|l| l.starts_with(&format!("{k}:"))).unwrap_or_else(|| panic!("{k} in INFO"));
+        line[k.len() + 1..].trim().parse().expect("a number")
+    };
+    if policy == "noeviction" {
+        assert!(out.contains("OOM command not allowed"), "a full store refuses writes: {out}");
+        assert_eq!(stat("evicted_keys"), 0);
+    } else {
+        assert_eq!(out.trim(), "done", "a full cache takes every write");
+        assert!(stat("evicted_keys") > 0, "a full cache evicts");
+    }
+    assert!(stat("used_memory") <= max + (1 << 20), "used_memory {} above maxmemory {max}", stat("used_memory"));
 }
 
 /// Whether the container's argv, `$(VAR)` expanded as the runtime starts
