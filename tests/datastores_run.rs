@@ -33,6 +33,13 @@
 //! `kubectl exec` would. A planted change (a writable mount removed from the
 //! generated pod) must make the server fail.
 //!
+//! Not emulated, so not proven here: the image's own binaries and versions
+//! (Debian's PostgreSQL, Redis and RabbitMQ stand for the pinned images'),
+//! the container's cgroup limits (Redis is shown to hold `used_memory`
+//! within `maxmemory`, not its resident size within the memory limit), the
+//! RuntimeDefault seccomp profile, and connections from another pod's
+//! address.
+//!
 //! Missing binaries skip the tests with a message, unless
 //! KUBEPROOF_REQUIRE_SERVERS (or KUBEPROOF_REQUIRE_TOOLS) is set, as
 //! `./scripts/test` does: then they fail.
