@@ -274,8 +274,9 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
         expected(&[
             (&config, &["/data/LOG_LEVEL"]),
             (&deployment, &deployment_paths),
-            // scale 0.5 applies to the datastore's declared resources too.
-            (&db, &resources),
+            // scale 0.5 applies to the datastore's declared resources too,
+            // and so to its /dev/shm, a quarter of its memory limit.
+            (&db, &[resources.as_slice(), &["/spec/template/spec/volumes/2/emptyDir/sizeLimit"]].concat()),
             (&quota, quota_paths),
             // Without the HPA, its HpaAtMaximum alert goes too.
             (&rules, &["/spec/groups/0/rules/5"]),
@@ -316,6 +317,9 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     assert_eq!(at(staging, &db, &requests_cpu), "250m");
     assert_eq!(at(staging, &db, &requests_memory), "1Gi");
     assert_eq!(at(staging, &db, &limits_memory), "1Gi", "the default memory limit is the (scaled) request");
+    let shm = "/spec/template/spec/volumes/2/emptyDir/sizeLimit";
+    assert_eq!(at(&base, &db, shm), "512Mi", "a quarter of the base's 2Gi limit");
+    assert_eq!(at(staging, &db, shm), "256Mi", "a quarter of staging's 1Gi limit");
 
     assert_eq!(at(&base, &pdb, "/spec/maxUnavailable"), 1);
     assert_eq!(at(staging, &pdb, "/spec/maxUnavailable"), 1);
