@@ -712,4 +712,12 @@ fn operator_objects_carry_the_configured_selector_labels() {
         }
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["PodMonitor", "PrometheusRule", "ServiceMonitor"]);
+
+    // The example that assumes kube-prometheus-stack says so.
+    let ops = base_objects("machine-native-ops");
+    let monitors: Vec<&Value> = ops.values().filter(|o| o["apiVersion"] == "monitoring.coreos.com/v1").collect();
+    assert!(monitors.len() >= 3, "{}", monitors.len());
+    for o in monitors {
+        assert_eq!(o["metadata"]["labels"]["release"], "kube-prometheus-stack", "{}", object_id(o));
+    }
 }
