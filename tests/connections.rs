@@ -318,11 +318,15 @@ fn a_planted_deny_policy_blocks_the_scrape_naming_it() {
 
 #[test]
 fn the_platforms_alertmanager_reaches_its_receivers() {
-    // health-platform with receivers: its own Alertmanager must reach them.
+    // health-platform routes alerts to PagerDuty and Slack: its own
+    // Alertmanager must reach them. An SMTP smarthost on its own port too.
     let text = std::fs::read_to_string(common::repo().join("examples/health-platform.yaml")).expect("example");
-    let text = format!(
-        "{text}\nalerts:\n  critical: [pagerduty]\n  warning: [email]\nreceivers:\n  pagerduty: {{}}\n  email: {{ smarthost: \"smtp.example.com:2525\" }}\n"
+    let text = text.replace("  warning: [slack]\n", "  warning: [slack, email]\n");
+    let text = text.replace(
+        "  slack: { channel: \"#health-alerts\" }\n",
+        "  slack: { channel: \"#health-alerts\" }\n  email: { smarthost: \"smtp.example.com:2525\" }\n",
     );
+    assert!(text.contains("[slack, email]") && text.contains("smtp.example.com:2525"), "the example's receivers moved");
     let tmp = tempfile::tempdir().expect("tempdir");
     let file = tmp.path().join("health-platform.yaml");
     std::fs::write(&file, text).expect("write");
@@ -336,7 +340,11 @@ fn the_platforms_alertmanager_reaches_its_receivers() {
         .collect();
     assert_eq!(
         notify,
-        ["events.pagerduty.com (outside the cluster) 443", "smtp.example.com (outside the cluster) 2525"],
+        [
+            "events.pagerduty.com (outside the cluster) 443",
+            "hooks.slack.com (outside the cluster) 443",
+            "smtp.example.com (outside the cluster) 2525"
+        ],
         "{proven:?}"
     );
     // Without its egress rules, Alertmanager is cut off from them.
