@@ -48,10 +48,18 @@ fn count(objects: &[Value], kind: &str) -> usize {
     objects.iter().filter(|o| o["kind"] == kind).count()
 }
 
-/// kubeproof's own checks over a built overlay: no error, no warning.
+/// kubeproof's own checks over a built overlay, with the configuration `gen`
+/// writes beside it (`.kubeproof.yaml`: the version, the declared metrics):
+/// no error, no warning.
 fn assert_clean(objects: &[Value], what: &str) {
     let text: String = objects.iter().map(|o| format!("---\n{}", serde_saphyr::to_string(o).unwrap())).collect();
-    let config = kubeproof::check::config::Config { kubernetes: Some("1.30".into()), ..Default::default() };
+    let name = what.split('/').next().unwrap_or(what);
+    let file = common::repo().join(format!("examples/{name}.yaml"));
+    let platform = kubeproof::description::load(&file).expect("valid example");
+    let built = kubeproof::build::build(&platform, &file).expect("generated");
+    let written = built.tree.get(std::path::Path::new(".kubeproof.yaml")).expect("gen writes .kubeproof.yaml");
+    let config: kubeproof::check::config::Config =
+        serde_saphyr::from_slice(written).expect("gen's check configuration parses");
     let (loaded, outcome) = kubeproof::check::check_text(what, &text, &config);
     assert!(loaded.errors.is_empty(), "{what}: {:?}", loaded.errors);
     let bad: Vec<_> = outcome

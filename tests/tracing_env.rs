@@ -93,7 +93,7 @@ fn health_platform_services_send_to_its_jaeger() {
     let built = kubeproof::build::build(&p, &file).expect("generated");
     let envs = environments(&built.base.objects);
     let api = &envs["health-api/health-api"];
-    assert_eq!(api["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger.health-observability:4317");
+    assert_eq!(api["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger.health-observability.svc.cluster.local:4317");
     assert_eq!(api["OTEL_SERVICE_NAME"], "health-api");
     assert!(!envs["health-observability/grafana"].contains_key("OTEL_EXPORTER_OTLP_ENDPOINT"));
 }

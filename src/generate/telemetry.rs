@@ -55,15 +55,20 @@ pub fn otel_env(r: &Resolved, svc: &Svc) -> BTreeMap<String, String> {
         Some(c) => {
             let port =
                 c.ports.iter().find(|p| p.name == "otlp-grpc" || p.port == 4317).map_or(4317, |p| p.service_port);
-            format!("{}.{}:{port}", c.name, c.namespace)
+            format!("{}:{port}", super::fqdn(&c.name, &c.namespace))
         }
         None => t.endpoint.clone(),
     };
     let url = if target.contains("://") {
         target
     } else {
-        let (host, _) = split(&target, 4317);
-        format!("{}://{target}", if in_cluster(&host) { "http" } else { "https" })
+        let (host, port) = split(&target, 4317);
+        match host.split_once('.') {
+            // `name.namespace`: the Service's full name, which every reader
+            // (and `kubeproof graph`) knows for a cluster one.
+            Some((name, ns)) if !ns.contains('.') => format!("http://{}:{port}", super::fqdn(name, ns)),
+            _ => format!("{}://{target}", if in_cluster(&host) { "http" } else { "https" }),
+        }
     };
     BTreeMap::from([
         ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), url),
@@ -247,7 +252,7 @@ mod tests {
         assert!(otel_env(&r, &svc).is_empty(), "no tracing: nothing to tell");
         r.telemetry.tracing = tracing("jaeger-collector.monitoring:4317");
         let env = otel_env(&r, &svc);
-        assert_eq!(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger-collector.monitoring:4317");
+        assert_eq!(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger-collector.monitoring.svc.cluster.local:4317");
         assert_eq!(env["OTEL_EXPORTER_OTLP_PROTOCOL"], "grpc");
         assert_eq!(env["OTEL_SERVICE_NAME"], svc.name);
         r.telemetry.tracing = tracing("otlp.vendor.example.com:4317");
@@ -273,6 +278,6 @@ mod tests {
         }];
         r.services.push(collector);
         let svc = r.services[0].clone();
-        assert_eq!(otel_env(&r, &svc)["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://otel.telemetry:4317");
+        assert_eq!(otel_env(&r, &svc)["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://otel.telemetry.svc.cluster.local:4317");
     }
 }
