@@ -200,6 +200,11 @@ fn custom_metric_autoscalers_have_adapter_rules_serving_their_metrics() {
         }
     }
     assert!(asked > 0, "kailash's autoscalers ask for custom metrics");
+    // The README's prerequisites point the adapter at its rules.
+    let (built, _) = environments(&repo().join("examples/kailash.yaml"));
+    let readme = String::from_utf8_lossy(built.tree.get(Path::new("README.md")).expect("a README")).into_owned();
+    let line = readme.lines().find(|l| l.contains("custom metrics API")).expect("the custom metrics prerequisite");
+    assert!(line.contains("`prometheus-adapter-rules`") && line.contains("`http_requests_per_second`"), "{line}");
 }
 
 #[test]
