@@ -200,7 +200,7 @@ fn pod_monitors_select_the_datastore_pods_by_a_port_they_have() {
 }
 
 /// The NetworkPolicy admits the monitoring namespace to the metrics port;
-/// under the mesh that port is PERMISSIVE and open to plaintext `GET /metrics`.
+/// under the mesh `GET /metrics` there is open to the monitoring namespace's identity.
 #[test]
 fn prometheus_may_reach_the_metrics_port_through_policy_and_mesh() {
     let e = example();
@@ -212,11 +212,13 @@ fn prometheus_may_reach_the_metrics_port_through_policy_and_mesh() {
                 && r["ports"] == json!([{ "port": port, "protocol": "TCP" }])
         });
         assert!(admitted, "{ds}: monitoring may not reach {port}: {np}");
-        let pa = find(&e.objects, "PeerAuthentication", PLATFORM, ds);
-        assert_eq!(pa["spec"]["mtls"]["mode"], "STRICT");
-        assert_eq!(pa["spec"]["portLevelMtls"], json!({ port.to_string(): { "mode": "PERMISSIVE" } }), "{ds}");
+        // Prometheus scrapes with its mesh identity: no PERMISSIVE exception.
+        assert!(try_find(&e.objects, "PeerAuthentication", PLATFORM, ds).is_none(), "{ds}");
         let authz = find(&e.objects, "AuthorizationPolicy", PLATFORM, ds);
-        let get = json!({ "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": ["/metrics"] } }] });
+        let get = json!({
+            "from": [{ "source": { "namespaces": ["monitoring"] } }],
+            "to": [{ "operation": { "ports": [port.to_string()], "methods": ["GET"], "paths": ["/metrics"] } }],
+        });
         assert!(authz["spec"]["rules"].as_array().unwrap().contains(&get), "{ds}: {authz}");
     }
     // Nothing at all in gen's proof of the whole stack.

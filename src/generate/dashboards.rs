@@ -76,12 +76,25 @@ pub fn dashboards(r: &Resolved, stack: &mut Stack) {
     if !backups.is_empty() {
         out.push(backup(r, &backups));
     }
-    // Like the ServiceMonitors: ConfigMaps only where kube-prometheus-stack
-    // (Operator and Grafana sidecar) runs; the JSON files are written anyway.
-    for d in out.iter().filter(|_| r.prometheus_operator) {
+    // The platform's own Grafana reads them from its namespace (mounted by
+    // `observability`) and selects its own Prometheus. Otherwise, like the
+    // ServiceMonitors: ConfigMaps only where kube-prometheus-stack (Operator
+    // and Grafana sidecar) runs; the JSON files are written anyway.
+    let own = r.component("grafana");
+    if own.is_some() && r.component("prometheus").is_some() {
+        for d in &mut out {
+            d.json["templating"]["list"][0]["current"] =
+                json!({ "text": "Prometheus", "value": super::observability::PROMETHEUS_UID });
+        }
+    }
+    let namespace = match own {
+        Some(g) => Some(g.namespace.as_str()),
+        None => r.prometheus_operator.then_some(r.monitoring_namespace.as_str()),
+    };
+    for (d, ns) in out.iter().filter_map(|d| namespace.map(|ns| (d, ns))) {
         let mut l = labels(&r.platform, &r.platform, "monitoring");
         l.insert(SIDECAR_LABEL.into(), "1".into());
-        let mut m = meta(&format!("grafana-dashboard-{}", d.name), &r.monitoring_namespace, &l);
+        let mut m = meta(&format!("grafana-dashboard-{}", d.name), ns, &l);
         // The sidecar's `folderAnnotation` (kube-prometheus-stack: grafana_folder).
         m.annotations = Some([("grafana_folder".to_string(), r.platform.clone())].into());
         let text = serde_json::to_string_pretty(&d.json).unwrap_or_default();

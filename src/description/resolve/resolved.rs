@@ -29,6 +29,8 @@ pub struct Resolved {
     pub namespace: String,
     /// ServiceMonitors and PrometheusRule in the kustomize output.
     pub prometheus_operator: bool,
+    /// Labels the Operator selects its monitors and rules by.
+    pub monitoring_selector: BTreeMap<String, String>,
     pub alerting: Alerting,
     /// Tracing and log shipping, when the description asks for them.
     pub telemetry: Telemetry,
@@ -266,6 +268,8 @@ pub struct Store {
     /// Prometheus metrics (`metrics: true`): an exporter sidecar or the
     /// engine's own endpoint, scraped by a PodMonitor.
     pub metrics: bool,
+    /// Its data may be evicted when memory is full (`role: cache`).
+    pub cache: bool,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.

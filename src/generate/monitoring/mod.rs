@@ -29,6 +29,8 @@ mod service;
 mod slo;
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+pub(crate) use testing::resolved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,6 +58,19 @@ pub struct Monitoring {
     pub alertmanager: Option<Value>,
     /// Alert name → severity, for summaries and tests.
     pub alerts: BTreeMap<String, Vec<Severity>>,
+    /// The platform's own components that load generated files, and where.
+    pub loaded_by: Vec<LoadedBy>,
+}
+
+/// A component of the platform's own that loads generated files: ConfigMap
+/// `config_map` of `namespace`, mounted at `path` of service `service`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedBy {
+    pub component: &'static str,
+    pub service: String,
+    pub namespace: String,
+    pub config_map: String,
+    pub path: String,
 }
 
 /// The file name the tests refer to; they live in the same directory.
@@ -83,8 +98,11 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
         rules,
         tests,
         scrape: scrape::config(r),
-        alertmanager: r.alerting.routed().then(|| alertmanager::config(&r.alerting)),
+        // The platform's own Alertmanager loads it even when nothing is routed.
+        alertmanager: (r.alerting.routed() || r.component("alertmanager").is_some())
+            .then(|| alertmanager::config(&r.alerting)),
         alerts,
+        loaded_by: Vec::new(),
     });
 }
 
