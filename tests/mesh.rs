@@ -48,10 +48,23 @@ fn count(objects: &[Value], kind: &str) -> usize {
     objects.iter().filter(|o| o["kind"] == kind).count()
 }
 
+/// The metrics the services of the example `what` (`NAME/ENV`) declare.
+fn declared(what: &str) -> Vec<String> {
+    let name = what.split('/').next().unwrap_or(what);
+    let file = common::repo().join(format!("examples/{name}.yaml"));
+    let platform = kubeproof::description::load(&file).expect("valid example");
+    kubeproof::build::build(&platform, &file).expect("generated").metrics.into_iter().collect()
+}
+
 /// kubeproof's own checks over a built overlay: no error, no warning.
 fn assert_clean(objects: &[Value], what: &str) {
     let text: String = objects.iter().map(|o| format!("---\n{}", serde_saphyr::to_string(o).unwrap())).collect();
-    let config = kubeproof::check::config::Config { kubernetes: Some("1.30".into()), ..Default::default() };
+    // As `gen` checks (its .kubeproof.yaml): with the metrics the services declare.
+    let config = kubeproof::check::config::Config {
+        kubernetes: Some("1.30".into()),
+        metrics: declared(what),
+        ..Default::default()
+    };
     let (loaded, outcome) = kubeproof::check::check_text(what, &text, &config);
     assert!(loaded.errors.is_empty(), "{what}: {:?}", loaded.errors);
     let bad: Vec<_> = outcome
