@@ -269,13 +269,16 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     let resources = [requests_cpu.as_str(), requests_memory.as_str(), limits_memory.as_str()];
     let mut deployment_paths = vec!["/spec/replicas", CONFIG_HASH];
     deployment_paths.extend(resources);
+    let mut db_paths = resources.to_vec();
+    db_paths.push("/spec/template/spec/volumes/2/emptyDir/sizeLimit");
     assert_eq!(
         differences(&base, staging),
         expected(&[
             (&config, &["/data/LOG_LEVEL"]),
             (&deployment, &deployment_paths),
-            // scale 0.5 applies to the datastore's declared resources too.
-            (&db, &resources),
+            // scale 0.5 applies to the datastore's declared resources too,
+            // and so to its /dev/shm, sized from the memory limit.
+            (&db, &db_paths),
             (&quota, quota_paths),
             // Without the HPA, its HpaAtMaximum alert goes too.
             (&rules, &["/spec/groups/0/rules/5"]),
@@ -316,6 +319,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     assert_eq!(at(staging, &db, &requests_cpu), "250m");
     assert_eq!(at(staging, &db, &requests_memory), "1Gi");
     assert_eq!(at(staging, &db, &limits_memory), "1Gi", "the default memory limit is the (scaled) request");
+    assert_eq!(at(staging, &db, "/spec/template/spec/volumes/2/emptyDir/medium"), "Memory", "the /dev/shm volume");
 
     assert_eq!(at(&base, &pdb, "/spec/maxUnavailable"), 1);
     assert_eq!(at(staging, &pdb, "/spec/maxUnavailable"), 1);
