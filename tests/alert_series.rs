@@ -132,7 +132,12 @@ fn components_are_watched_through_their_own_metrics() {
     assert!(alerts("jaeger").iter().any(|a| a == "ServiceDown"), "Jaeger is still watched by `up`");
     // Our own services keep the conventional family.
     assert!(read("health-api").contains(&"http_requests_total".to_string()));
-    // The runbook says which alerts are left out and why.
+}
+
+/// The runbook says which alerts are left out for which component, and why.
+#[test]
+fn the_runbook_names_the_alerts_a_component_cannot_have() {
+    let (built, _) = environments(&repo().join("examples/health-platform.yaml"));
     let runbook = String::from_utf8_lossy(built.tree.get(Path::new("RUNBOOK.md")).expect("a runbook")).into_owned();
     let Some((_, left_out)) = runbook.split_once("## Alerts left out") else { panic!("no left-out section") };
     let left_out = left_out.split("\n## ").next().unwrap_or_default();
@@ -200,6 +205,11 @@ fn custom_metric_autoscalers_have_adapter_rules_serving_their_metrics() {
         }
     }
     assert!(asked > 0, "kailash's autoscalers ask for custom metrics");
+    // The README's prerequisites point the adapter at its rules.
+    let (built, _) = environments(&repo().join("examples/kailash.yaml"));
+    let readme = String::from_utf8_lossy(built.tree.get(Path::new("README.md")).expect("a README")).into_owned();
+    let line = readme.lines().find(|l| l.contains("custom metrics API")).expect("the custom metrics prerequisite");
+    assert!(line.contains("`prometheus-adapter-rules`") && line.contains("`http_requests_per_second`"), "{line}");
 }
 
 #[test]

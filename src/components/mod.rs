@@ -122,7 +122,8 @@ pub static REGISTRY: &[Definition] = &[
         needs: None,
         ports: &[("http", 3000)],
         // pkg/middleware/request_metrics.go: the histogram
-        // `grafana_http_request_duration_seconds{handler,method,status_code}`.
+        // `grafana_http_request_duration_seconds{handler,method,status_code,slo_group}`
+        // (documentation.ubuntu.com/observability/latest/reference/cos-components/grafana/sli/).
         http: Some(Http {
             requests: "grafana_http_request_duration_seconds_count",
             errors: Some(("status_code", "5..")),

@@ -386,7 +386,10 @@ pub struct Autoscale {
     pub cpu: Option<u8>,
     /// Target average memory utilisation in percent of requests.
     pub memory: Option<u8>,
-    /// Custom per-pod metrics (from a metrics adapter).
+    /// Custom per-pod metrics, served by prometheus-adapter from the rules
+    /// `gen` writes: `X_per_second` is the rate of the service's request
+    /// counter `X_total`, any other name a gauge it declares in
+    /// `metrics.gauges`.
     pub metrics: Option<Vec<CustomMetric>>,
 }
 

@@ -44,9 +44,10 @@ fn readme(base: &Stack, namespace: &str) -> String {
             "## Traces\n\n`otel-collector.yaml` is the OpenTelemetry Collector configuration: OTLP in (gRPC 4317, HTTP\n\
              4318), `memory_limiter`, `probabilistic_sampler` (the description's sampling) and `batch`, then OTLP\n\
              out to Jaeger (1.35 and later read OTLP) or the OTLP endpoint named. Give it to the collector\n\
-             (`otelcol-contrib --config otel-collector.yaml`, or the Helm chart's `config`) and point the services'\n\
-             `OTEL_EXPORTER_OTLP_ENDPOINT` at the collector. Check it with `otelcol-contrib validate --config\n\
-             otel-collector.yaml`.\n\n",
+             (`otelcol-contrib --config otel-collector.yaml`, or the Helm chart's `config`). Check it with\n\
+             `otelcol-contrib validate --config otel-collector.yaml`. Each application's ConfigMap sets\n\
+             `OTEL_EXPORTER_OTLP_ENDPOINT` (the platform's own collector when it runs one, else the tracing\n\
+             endpoint), `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` and `OTEL_SERVICE_NAME`; its `env` overrides them.\n\n",
         );
     }
     if t.contains_key("fluent-bit.yaml") {

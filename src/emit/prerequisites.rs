@@ -325,10 +325,14 @@ fn sentence(p: &Prerequisite, kube: KubeVersion) -> String {
         Need::MetricsServer => {
             format!("**metrics-server** (the resource metrics API) for the HPAs on {}.", ticked(names))
         }
-        Need::CustomMetrics => format!(
-            "**A custom metrics API** (prometheus-adapter) serving {} for the HPAs, or they never scale on it.",
-            ticked(names)
-        ),
+        Need::CustomMetrics => {
+            use crate::generate::monitoring::adapter::{CONFIG_KEY, CONFIG_MAP};
+            format!(
+                "**A custom metrics API** serving {} for the HPAs, or they never scale on it: prometheus-adapter \
+                 with the rules of the generated ConfigMap `{CONFIG_MAP}` (key `{CONFIG_KEY}`, its `--config`).",
+                ticked(names)
+            )
+        }
         Need::ExternalMetrics => format!("**An external metrics API** serving {} for the HPAs.", ticked(names)),
         Need::Velero => {
             format!("**Velero** (CRDs and server) with a default backup storage location, for {}.", ticked(names))

@@ -301,5 +301,28 @@ pub use crate::model::hosts::fqdn;
 /// configuration they read changes.
 pub fn short_hash<T: serde::Serialize>(v: &T) -> String {
     let bytes = serde_json::to_vec(v).unwrap_or_default();
-    crate::model::digest::sha256_hex(&bytes)[..16].to_string()
+    not_a_number(&crate::model::digest::sha256_hex(&bytes))
+}
+
+/// The first 16 hex digits of `hex` that YAML cannot read as a number:
+/// `89536e4359532653` is a float to kustomize's writer, which drops the
+/// quotes, and the API server refuses a number as an annotation value.
+fn not_a_number(hex: &str) -> String {
+    let numeric = |h: &&str| h.bytes().all(|b| b.is_ascii_digit() || b == b'e');
+    let chunks = (0..hex.len() / 16).map(|i| &hex[i * 16..(i + 1) * 16]);
+    chunks.clone().find(|h| !numeric(h)).map_or_else(|| format!("h{}", &hex[..15.min(hex.len())]), str::to_string)
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_never_reads_as_a_number() {
+        let float_like = "89536e4359532653";
+        assert_eq!(not_a_number(&format!("{float_like}0123456789abcdef")), "0123456789abcdef");
+        assert_eq!(not_a_number("601bbc9557bec51c0000000000000000"), "601bbc9557bec51c", "unchanged when safe");
+        assert_eq!(not_a_number(&"1".repeat(32)), "h111111111111111");
+        assert_eq!(short_hash(&"x").len(), 16);
+    }
 }

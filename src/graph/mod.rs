@@ -624,7 +624,7 @@ impl Builder<'_, '_> {
             let mut results = Vec::new();
             let host = id.strip_prefix("external:").unwrap_or(id);
             for &n in ports {
-                let (answer, by) = external_egress(cx, policies, c, n);
+                let (answer, by) = external_egress(cx, policies, c, n, host);
                 let why = format!("no egress rule of {} allows {host}:{n}", cx.objects[c].name);
                 results.push((port_label(n, "TCP"), answer, by, why));
             }
@@ -763,7 +763,26 @@ fn combine(from: String, to: String, results: Vec<(String, Tri, Vec<String>, Str
 /// outside the cluster: peers absent (everywhere), or an ipBlock holding
 /// public addresses (the whole space certainly holds the host; a narrower
 /// block may or may not).
-fn external_egress(cx: &Manifests, policies: &Policies, client: usize, port: i64) -> (Tri, Vec<String>) {
+/// A host in the cluster's DNS form (`NAME.NS`, `NAME.NS.svc[.cluster.local]`)
+/// whose namespace the manifests do not hold is a pod of namespace `NS`: a
+/// namespaceSelector naming `NS` reaches it (certainly without a pod
+/// selector; perhaps with one, its labels unknown).
+fn external_egress(cx: &Manifests, policies: &Policies, client: usize, port: i64, host: &str) -> (Tri, Vec<String>) {
+    let labels: Vec<&str> = host.split('.').collect();
+    let ns = match labels[..] {
+        [_, ns] | [_, ns, "svc"] | [_, ns, "svc", "cluster", "local"] => Some(ns),
+        _ => None,
+    };
+    let in_ns = |peer: &Value| -> Tri {
+        let Some(ns) = ns else { return Tri::No };
+        let Some(sel) = peer.get("namespaceSelector") else { return Tri::No };
+        let names = sel.get("matchLabels").and_then(|m| m.get("kubernetes.io/metadata.name")).and_then(Value::as_str);
+        if names != Some(ns) {
+            return Tri::No;
+        }
+        let pods = peer.get("podSelector").and_then(|p| p.get("matchLabels")).and_then(Value::as_object);
+        if pods.is_some_and(|m| !m.is_empty()) { Tri::Maybe } else { Tri::Yes }
+    };
     let mut isolating = Vec::new();
     let mut answer = Tri::No;
     for p in policies.isolating(client, Direction::Egress) {
@@ -783,6 +802,7 @@ fn external_egress(cx: &Manifests, policies: &Policies, client: usize, port: i64
                         let whole = b.get("cidr").and_then(Value::as_str).is_some_and(|c| c.ends_with("/0"));
                         if whole { Tri::Yes } else { Tri::Maybe }
                     })
+                    .chain(l.iter().map(in_ns))
                     .fold(Tri::No, Tri::or),
             };
             answer = answer.or(m);

@@ -159,7 +159,9 @@ pub fn prepare_secrets(overlay: &Path) -> Vec<PathBuf> {
 fn install_hint(tool: &str) -> &'static str {
     match tool {
         "kubernetes-validate" => "./scripts/test installs it (python3 -m pip install 'kubernetes-validate==1.37.0')",
-        "promtool" | "amtool" => "./scripts/test installs them (apt-get install prometheus prometheus-alertmanager)",
+        "promtool" | "amtool" | "prometheus" | "prometheus-alertmanager" => {
+            "./scripts/test installs them (apt-get install prometheus prometheus-alertmanager)"
+        }
         "kubectl" => "./scripts/test checks for it and the test tools; install kubectl (it bundles kustomize)",
         _ => "./scripts/test installs the test tools",
     }
