@@ -216,6 +216,14 @@ fn policies_open_nothing_beyond_the_intended_connections() {
     let loaded = kubeproof::build::stack_sources(&dir(&e.env), &stack).expect("loads");
     let extra = unintended(&Manifests::new(&loaded), &e.wanted);
     assert!(extra.iter().any(|x| x == "kailash/mcp-server → kailash/postgres port 5432"), "{extra:?}");
+    // And gen refuses to write it.
+    let err = prove(&dir(&e.env), &stack, &e.wanted).expect_err("refused").to_string();
+    assert!(
+        err.contains("connection(s) nothing intends:\n")
+            && err.contains("- kailash/mcp-server → kailash/postgres port 5432\n"),
+        "{err}"
+    );
+    assert!(!err.contains("blocked"), "{err}");
 }
 
 /// The mesh's verdict on a request to `ns/name` of an example's environment.
@@ -346,4 +354,48 @@ fn the_platforms_alertmanager_reaches_its_receivers() {
     let stack = without_policy(stack, "health-observability", "alertmanager");
     let err = prove(&dir("default"), &stack, &wanted).expect_err("blocked").to_string();
     assert!(err.contains("health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: egress of Deployment health-observability/alertmanager: no policy admits it"), "{err}");
+}
+
+/// Every scrape the stack configures — a ServiceMonitor's or PodMonitor's
+/// endpoints, a job of the plain prometheus.yml — is an intended connection
+/// (so proven): none is configured that the proof does not cover.
+#[test]
+fn every_configured_scrape_is_an_intended_connection() {
+    for example in ["fingerprint-api", "hdr-empire", "health-platform", "kailash", "machine-native-ops"] {
+        for e in envs(example) {
+            let scrapes: BTreeSet<(String, String)> = e
+                .wanted
+                .iter()
+                .filter(|c| c.class == Class::Scrape)
+                .filter_map(|c| match &c.to {
+                    End::Workload { namespace, name } => Some((namespace.clone(), name.clone())),
+                    _ => None,
+                })
+                .collect();
+            let mut configured = 0;
+            for o in e.stack.objects.iter().filter(|o| o.kind == "ServiceMonitor" || o.kind == "PodMonitor") {
+                let ns = o.namespace.clone().unwrap_or_default();
+                let name = o.value["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{example}: {} selects no app", o.id()))
+                    .to_string();
+                assert!(
+                    scrapes.contains(&(ns.clone(), name.clone())),
+                    "{example}/{}: {} is no intended scrape",
+                    e.env,
+                    o.id()
+                );
+                configured += 1;
+            }
+            let jobs = e.stack.monitoring.as_ref().map(|m| m.scrape.clone()).unwrap_or_default();
+            for job in jobs["scrape_configs"].as_array().into_iter().flatten() {
+                let name = job["job_name"].as_str().unwrap_or_default().to_string();
+                let ns =
+                    job["kubernetes_sd_configs"][0]["namespaces"]["names"][0].as_str().unwrap_or_default().to_string();
+                assert!(scrapes.contains(&(ns, name.clone())), "{example}/{}: job {name} is no intended scrape", e.env);
+                configured += 1;
+            }
+            assert!(configured >= scrapes.len(), "{example}/{}: {scrapes:?} not all configured", e.env);
+        }
+    }
 }
