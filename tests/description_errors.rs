@@ -170,6 +170,93 @@ fn unknown_component_suggests_the_closest() {
     );
 }
 
+#[test]
+fn a_role_on_an_engine_that_does_not_evict() {
+    let text = starter_with(
+        r#"db:    { engine: postgres, version: "16.4", storage: 20Gi }"#,
+        r#"db:    { engine: postgres, version: "16.4", storage: 20Gi, role: cache }"#,
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "cache }", 0),
+        "datastore `db` (postgres): `role` is for engines that evict data when memory is full",
+        Some("remove `role` (it applies to redis)"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn an_unknown_role_suggests_the_closest() {
+    let text =
+        starter_with("cache: { engine: redis, storage: 2Gi }", "cache: { engine: redis, storage: 2Gi, role: cahce }");
+    gen_text(&text).assert_error(locate(&text, "cahce", 0), "unknown value `cahce`", Some("did you mean `cache`?"));
+}
+
+/// The starter's web service with a shared volume of `class` (none: the
+/// default class), and `classes` under `cluster`.
+fn starter_with_shared_volume(class: &str, classes: &str) -> String {
+    let volume =
+        format!("    volumes: [{{ name: files, path: /srv/files, size: 1Gi, accessMode: ReadWriteMany{class} }}]\n");
+    let text = starter_with("    env: { LOG_FORMAT: json }\n", &format!("    env: {{ LOG_FORMAT: json }}\n{volume}"));
+    let line = "# quoted: YAML would read 1.30 as 1.3\n";
+    text.replacen(line, &format!("{line}{classes}\n"), 1)
+}
+
+#[test]
+fn read_write_many_on_the_default_storage_class() {
+    let text = starter_with_shared_volume("", "");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "files, path", 0),
+        "volume `files` asks ReadWriteMany of the cluster's default storage class, which may be block storage",
+        Some("name a class that offers it"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn read_write_many_on_a_class_that_does_not_offer_it() {
+    let classes =
+        "  storageClasses: { block: { accessModes: [ReadWriteOnce] }, nfs: { accessModes: [ReadWriteMany] } }";
+    let text = starter_with_shared_volume(", storageClass: block", classes);
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "files, path", 0),
+        "volume `files` asks ReadWriteMany of storage class `block`, which offers ReadWriteOnce",
+        Some("classes that offer it: nfs"),
+    );
+    assert_eq!(run.error_count(), 1);
+    // The class that offers it generates, and names the class on the claim.
+    let fixed = starter_with_shared_volume(", storageClass: nfs", classes);
+    let run = gen_text(&fixed);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let base = run._dir.path().join("deploy/kustomize/base");
+    let named = std::fs::read_dir(&base)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+        .any(|f| std::fs::read_to_string(f.path()).is_ok_and(|t| t.contains("storageClassName: nfs")));
+    assert!(named, "a claim of class nfs under {}", base.display());
+}
+
+#[test]
+fn an_undeclared_storage_class() {
+    let classes = "  storageClass: fast\n  storageClasses: { block: { accessModes: [ReadWriteOnce] } }";
+    let text = starter_with_shared_volume(", storageClass: nfs", classes);
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "fast", 0),
+        "storage class `fast` is not declared",
+        Some("`cluster.storageClasses` declares: block"),
+    );
+    run.assert_error(
+        locate(&text, "files, path", 0),
+        "volume `files`: storage class `nfs` is not declared",
+        Some("`cluster.storageClasses` declares: block"),
+    );
+}
+
 // ------------------------------------------------------------ wrong types
 
 #[test]
@@ -1025,4 +1112,49 @@ fn unknown_log_backend_is_refused() {
     let run = gen_text(&text);
     run.assert_refused();
     assert!(run.stderr.contains("splunk"), "{}", run.stderr);
+}
+
+// ------------------------------------------------------------ monitoring stack
+
+#[test]
+fn monitoring_selector_labels_must_be_kubernetes_labels() {
+    let text = starter_with(
+        "  ingressClass: nginx\n",
+        "  ingressClass: nginx\n  monitoringSelector: { \"bad key!\": ok, release: \"-stack\" }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "\"bad key!\"", 0), "invalid label key `bad key!`", Some("a key is"));
+    run.assert_error(locate(&text, "\"-stack\"", 0), "invalid label value `-stack`", Some("at most 63"));
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn monitoring_selector_cannot_set_kubeproofs_own_labels() {
+    let text = starter_with(
+        "  ingressClass: nginx\n",
+        "  ingressClass: nginx\n  monitoringSelector: { app.kubernetes.io/part-of: other }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "app.kubernetes.io/part-of:", 0),
+        "label `app.kubernetes.io/part-of` is kubeproof's own",
+        Some("kubeproof sets"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn an_own_alertmanager_needs_routed_alerts() {
+    let text = starter_with(
+        "\ndatastores:",
+        "  alertmanager:\n    image: docker.io/prom/alertmanager:v0.27.0\n    port: 9093\n    \
+         resources: { cpu: 100m, memory: 128Mi }\n\ndatastores:",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "alertmanager:\n", 0),
+        "`alertmanager` is the platform's Alertmanager, but `alerts` routes no severity to a receiver",
+        Some("route severities to receivers"),
+    );
+    assert_eq!(run.error_count(), 1);
 }

@@ -174,6 +174,10 @@ fn each_example_lists_its_operators_metrics_apis_and_kubernetes_features() {
     assert_eq!(h[&Need::Velero].names, set(&["Schedule"]));
     assert!(h[&Need::Storage].names.iter().any(|n| n.ends_with(" ReadWriteMany")), "{:?}", h[&Need::Storage]);
     assert!(h[&Need::PeerNamespaces].names.contains("ingress-nginx"), "{:?}", h[&Need::PeerNamespaces]);
+    // Its own Prometheus and Grafana load the rules and dashboards: no Operator, no sidecar.
+    assert!(!h.contains_key(&Need::PrometheusOperator) && !h.contains_key(&Need::GrafanaDashboards), "{h:?}");
+    let m_dash = &m[&Need::GrafanaDashboards].names;
+    assert_eq!(m_dash, &set(&["monitoring"]), "machine-native-ops' dashboards are for the sidecar");
 
     let (_, fingerprint) = example("fingerprint-api");
     let f = by_need(prerequisites(&fingerprint.envs));

@@ -49,6 +49,7 @@ replace!(
     Component,
     Pdb,
     DatastoreBackup,
+    DatastoreRole,
     Millis,
     Slo,
     ServiceAlerts,
@@ -118,6 +119,7 @@ fields!(Datastore {
     database,
     backup,
     metrics,
+    role,
 });
 
 impl<T: Merge> Merge for Option<T> {

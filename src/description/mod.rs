@@ -156,7 +156,14 @@ pub struct Cluster {
     /// cert-manager ClusterIssuer for TLS certificates (default `letsencrypt-prod`).
     pub issuer: Option<String>,
     /// StorageClass for volumes (default: the cluster's default class).
-    pub storage_class: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub storage_class: Option<Spanned<String>>,
+    /// The storage classes volumes may name, each with the access modes it
+    /// offers: a claim asking a mode its class does not offer is an error
+    /// (ReadWriteMany needs file storage: NFS, CephFS, EFS, Azure Files…;
+    /// block storage offers ReadWriteOnce). A ReadWriteMany claim needs a
+    /// class declared here that offers it.
+    pub storage_classes: Option<BTreeMap<String, StorageClass>>,
     /// Namespace of the ingress controller, allowed in by network policy
     /// (default `ingress-nginx`; `istio-system` when the mesh is `istio`).
     pub ingress_namespace: Option<String>,
@@ -164,10 +171,28 @@ pub struct Cluster {
     pub monitoring_namespace: Option<String>,
     /// TLS versions the Istio ingress Gateway accepts (default: 1.2 and up).
     pub tls: Option<EdgeTls>,
-    /// Whether the Prometheus Operator runs in the cluster (default true):
-    /// ServiceMonitors and a PrometheusRule go into the kustomize base;
-    /// otherwise only the plain files under `monitoring/`.
+    /// Whether the Prometheus Operator runs in the cluster: ServiceMonitors,
+    /// PodMonitors and a PrometheusRule go into the kustomize base; otherwise
+    /// only the plain files under `monitoring/`. Default: true, unless the
+    /// platform runs its own Prometheus (a service with `component:
+    /// prometheus` or its image), which loads the generated files instead.
     pub prometheus_operator: Option<bool>,
+    /// Labels the Operator's Prometheus selects its ServiceMonitors,
+    /// PodMonitors and PrometheusRules by (`serviceMonitorSelector`,
+    /// `podMonitorSelector`, `ruleSelector`); added to their metadata.
+    /// kube-prometheus-stack selects `release: <its Helm release name>`:
+    /// `monitoringSelector: { release: kube-prometheus-stack }`.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub monitoring_selector: Option<BTreeMap<Name, Spanned<String>>>,
+}
+
+/// A storage class of the cluster, as volumes may use it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StorageClass {
+    /// The access modes its volumes offer, e.g. `[ReadWriteOnce]` for block
+    /// storage, `[ReadWriteOnce, ReadWriteMany]` for file storage.
+    pub access_modes: Vec<AccessMode>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -263,8 +288,9 @@ pub struct Service {
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
     /// The off-the-shelf component this service is (`prometheus`,
-    /// `alertmanager`, `grafana`, `loki`, `jaeger`, …), wired as such;
-    /// default: recognised from the image.
+    /// `alertmanager`, `grafana`, `loki`, `jaeger`, `envoy`, …), wired as
+    /// such, its alerts on the metrics it really exports; default:
+    /// recognised from the image.
     pub component: Option<Component>,
     /// Namespace (default: the platform's namespace).
     pub namespace: Option<Name>,
@@ -431,11 +457,15 @@ pub struct Metrics {
     pub port: Option<u16>,
     /// Scrape interval (default 30s).
     pub interval: Option<Seconds>,
-    /// Counter of handled requests, labelled with the status code (default `http_requests_total`).
+    /// Counter of handled requests, labelled with the status code (default
+    /// `http_requests_total`; a `component`'s own, e.g.
+    /// `prometheus_http_requests_total`).
     pub requests: Option<String>,
-    /// Label of `requests` holding the HTTP status code (default `status`).
+    /// Label of `requests` holding the HTTP status code, 5xx being server
+    /// errors (default `status`; a `component`'s own, e.g. `code`).
     pub status_label: Option<String>,
-    /// Histogram of request durations in seconds, base name (default `http_request_duration_seconds`).
+    /// Histogram of request durations in seconds, base name (default
+    /// `http_request_duration_seconds`; a `component`'s own).
     pub duration: Option<String>,
     /// More histograms (base names, seconds) whose P50, P95 and P99 are recorded.
     pub histograms: Option<Vec<String>>,
@@ -532,6 +562,25 @@ pub struct Datastore {
     /// rabbitmq (neo4j Community has none).
     #[schemars(with = "Option<bool>")]
     pub metrics: Option<Spanned<bool>>,
+    /// What the data is, for an engine that can evict it when memory is
+    /// full (redis): `cache` evicts the least recently used keys; `store`
+    /// (default), `queue` and `session` refuse writes instead of losing data.
+    #[schemars(with = "Option<DatastoreRole>")]
+    pub role: Option<Spanned<DatastoreRole>>,
+}
+
+/// What a datastore's data is (see [`Datastore::role`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatastoreRole {
+    /// Data that can be recomputed: evicted when memory is full.
+    Cache,
+    /// Data kept until deleted.
+    Store,
+    /// Messages waiting for a consumer.
+    Queue,
+    /// User sessions: evicting one logs its user out.
+    Session,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use super::value::pos_of;
 use super::{API_VERSION, Environment, Name, Platform, Service};
+use serde_saphyr::Spanned;
+
 use crate::diag::{Diagnostic, did_you_mean};
 
 /// Every error in `p`, sorted by position: names and references first; the
@@ -41,6 +43,9 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
     }
     for (env_name, env) in &p.environments {
         check_environment(p, env_name, env, file, &mut out);
+    }
+    for (key, value) in p.cluster.monitoring_selector.iter().flatten() {
+        check_selector_label(key, value, file, &mut out);
     }
     if out.is_empty() {
         check_values(p, file, &mut out);
@@ -207,6 +212,40 @@ fn check_label(name: &Name, what: &str, file: &Path, out: &mut Vec<Diagnostic>) 
             "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
         ));
     }
+}
+
+/// A label of `cluster.monitoringSelector`: a Kubernetes label key
+/// (`[prefix/]name`) and value, or the API server refuses the objects.
+fn check_selector_label(key: &Name, value: &Spanned<String>, file: &Path, out: &mut Vec<Diagnostic>) {
+    let (prefix, name) = key.rsplit_once('/').map_or((None, key.as_str()), |(p, n)| (Some(p), n));
+    let prefix_ok = prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(is_label));
+    if !prefix_ok || name.is_empty() || !is_label_value(name) {
+        out.push(Diagnostic::error(file, key.pos(), format!("invalid label key `{key}`")).with_help(
+            "a key is an optional DNS prefix and `/`, then at most 63 letters, digits, '-', '_' and '.', \
+             starting and ending with a letter or digit",
+        ));
+    }
+    if prefix == Some("app.kubernetes.io") {
+        out.push(
+            Diagnostic::error(file, key.pos(), format!("label `{key}` is kubeproof's own"))
+                .with_help("kubeproof sets the `app.kubernetes.io/` labels itself; select by another label"),
+        );
+    }
+    if !is_label_value(&value.value) {
+        out.push(
+            Diagnostic::error(file, pos_of(&value.referenced), format!("invalid label value `{}`", value.value))
+                .with_help("at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"),
+        );
+    }
+}
+
+/// A Kubernetes label value (also the name part of a key, when not empty).
+fn is_label_value(s: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_none_or(|c| c.is_ascii_alphanumeric());
+    s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && alnum(s.chars().next())
+        && alnum(s.chars().last())
 }
 
 /// RFC 1035 label: Service names must also start with a letter.

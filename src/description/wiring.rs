@@ -50,6 +50,8 @@ impl Store {
             namespace: &self.namespace,
             host: fqdn(&self.name, &self.namespace),
             database: &self.database,
+            memory_limit: self.limits.memory.get(),
+            cache: self.cache,
         }
     }
 }

@@ -36,21 +36,7 @@ fn json(v: &serde_json::Value) -> Result<String, crate::Error> {
 fn readme(base: &Stack, namespace: &str) -> String {
     let mut s = String::from("# Dashboards, traces and logs\n\n");
     if !base.dashboards.is_empty() {
-        let _ = writeln!(
-            s,
-            "## Grafana dashboards\n\n\
-             Each `dashboards/NAME.json` is also a ConfigMap `grafana-dashboard-NAME` of the kustomize base, in the\n\
-             namespace `{namespace}` and labelled `grafana_dashboard: \"1\"`: the Grafana sidecar of\n\
-             kube-prometheus-stack loads it from there (its default label and namespace; the `grafana_folder`\n\
-             annotation names the folder when the sidecar's `folderAnnotation` is set). Without the sidecar, import\n\
-             the JSON files. Panels read the recording rules of `rules.yaml`, the metrics each service declares and\n\
-             kube-state-metrics and cAdvisor metrics; the data source is chosen with the `datasource` variable.\n"
-        );
-        for d in &base.dashboards {
-            let title = d.json["title"].as_str().unwrap_or_default();
-            let _ = writeln!(s, "- `dashboards/{}.json`: {title}", d.name);
-        }
-        s.push('\n');
+        dashboards_section(&mut s, base, namespace);
     }
     let t = &base.telemetry;
     if t.contains_key("otel-collector.yaml") {
@@ -85,4 +71,39 @@ fn readme(base: &Stack, namespace: &str) -> String {
         }
     }
     s
+}
+
+/// Where the dashboards are loaded from: the platform's own Grafana, or the
+/// kube-prometheus-stack sidecar; then the list.
+fn dashboards_section(s: &mut String, base: &Stack, namespace: &str) {
+    let grafana = base.monitoring.as_ref().and_then(|m| m.loaded_by.iter().find(|l| l.component == "grafana"));
+    if let Some(g) = grafana {
+        let _ = writeln!(
+            s,
+            "## Grafana dashboards\n\n\
+             Each `dashboards/NAME.json` is also a ConfigMap `grafana-dashboard-NAME` of the kustomize base, in\n\
+             `{}`, where the platform's Grafana (`{}`) reads them: its dashboard provider (ConfigMap\n\
+             `{}`, mounted at `{}`) loads them into a folder named after the platform, and its\n\
+             data sources have fixed uids (Prometheus: `prometheus`, the dashboards' default). Panels read the\n\
+             recording rules of `rules.yaml`, the metrics each service declares and kube-state-metrics and\n\
+             cAdvisor metrics.\n",
+            g.namespace, g.service, g.config_map, g.path
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "## Grafana dashboards\n\n\
+             Each `dashboards/NAME.json` is also a ConfigMap `grafana-dashboard-NAME` of the kustomize base, in the\n\
+             namespace `{namespace}` and labelled `grafana_dashboard: \"1\"`: the Grafana sidecar of\n\
+             kube-prometheus-stack loads it from there (its default label and namespace; the `grafana_folder`\n\
+             annotation names the folder when the sidecar's `folderAnnotation` is set). Without the sidecar, import\n\
+             the JSON files. Panels read the recording rules of `rules.yaml`, the metrics each service declares and\n\
+             kube-state-metrics and cAdvisor metrics; the data source is chosen with the `datasource` variable.\n"
+        );
+    }
+    for d in &base.dashboards {
+        let title = d.json["title"].as_str().unwrap_or_default();
+        let _ = writeln!(s, "- `dashboards/{}.json`: {title}", d.name);
+    }
+    s.push('\n');
 }

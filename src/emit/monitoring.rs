@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::files::Tree;
 use super::{header, to_yaml};
 use crate::generate::Stack;
-use crate::generate::monitoring::{Monitoring, RULES_FILE};
+use crate::generate::monitoring::{LoadedBy, Monitoring, RULES_FILE};
 
 const ROOT: &str = "monitoring";
 
@@ -37,11 +37,32 @@ fn files(m: &Monitoring, dir: &str, source: &str, tree: &mut Tree) -> Result<(),
     Ok(())
 }
 
+/// Who reads the files: the platform's own stack, or the Operator's.
+fn who_loads(s: &mut String, own: &[LoadedBy]) {
+    if own.is_empty() {
+        s.push_str(
+            "With the Prometheus Operator, the ServiceMonitors and the PrometheusRule are part of the kustomize\n\
+             output. Without it, give Prometheus `prometheus.yml` (scrape jobs and `rules.yaml`).\n\n",
+        );
+        return;
+    }
+    s.push_str("The platform runs its own monitoring stack; the kustomize output mounts these files into it:\n\n");
+    for l in own {
+        let _ = writeln!(
+            s,
+            "- {} (`{}/{}`): ConfigMap `{}` at `{}`.",
+            l.component, l.namespace, l.service, l.config_map, l.path
+        );
+    }
+    s.push('\n');
+}
+
 fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
     let mut s = String::from("# Monitoring\n\n");
+    let own = base.monitoring.as_ref().map(|m| m.loaded_by.as_slice()).unwrap_or_default();
+    who_loads(&mut s, own);
     s.push_str(
-        "With the Prometheus Operator, the ServiceMonitors and the PrometheusRule are part of the kustomize\n\
-         output. Without it, give Prometheus `prometheus.yml` (scrape jobs and `rules.yaml`).\n\n\
+        "\
          - `rules.yaml`: recording rules and alerts (the PrometheusRule's `spec`).\n\
          - `rules.test.yaml`: a unit test per alert: it fires above its threshold and stays silent below.\n\
          - `prometheus.yml`: scrape configuration for clusters without the Operator.\n",
@@ -59,40 +80,7 @@ fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
     let am = base.monitoring.as_ref().and_then(|m| m.alertmanager.as_ref());
     if let Some(am) = am {
         s.push_str("- `alertmanager.yml`: routes by severity, inhibition, receivers.\n\n");
-        s.push_str("## Receiver credentials\n\nAlertmanager reads them from files, never from this repository:\n\n");
-        let mut files = Vec::new();
-        for r in am["receivers"].as_array().into_iter().flatten() {
-            for (_, cfgs) in r.as_object().into_iter().flatten() {
-                for c in cfgs.as_array().into_iter().flatten() {
-                    for key in ["routing_key_file", "api_url_file", "auth_password_file"] {
-                        if let Some(f) = c[key].as_str() {
-                            files.push(f.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(first) = files.first() {
-            let (dir, _) = first.rsplit_once('/').unwrap_or(("", ""));
-            let secret = dir.rsplit('/').next().unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "```sh\nkubectl -n monitoring create secret generic {secret} \\\n{}\n```\n",
-                files
-                    .iter()
-                    .map(|f| {
-                        let key = f.rsplit('/').next().unwrap_or_default();
-                        format!("  --from-file={key}=./{key}.secret")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" \\\n")
-            );
-            let _ = writeln!(
-                s,
-                "With the Operator, list `{secret}` in `Alertmanager.spec.secrets`: it is mounted at `{dir}/`.\n\
-                 Otherwise mount the Secret there yourself."
-            );
-        }
+        credentials(&mut s, am, own);
     }
     s.push_str(
         "\n## Proof\n\n```sh\npromtool check rules rules.yaml\npromtool test rules rules.test.yaml\n\
@@ -100,4 +88,53 @@ fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
          amtool config routes test --config.file=alertmanager.yml severity=critical\n```\n",
     );
     s
+}
+
+/// Where Alertmanager's receiver credentials come from: the overlays'
+/// secret generators for the platform's own, else a Secret to create.
+fn credentials(s: &mut String, am: &serde_json::Value, own: &[LoadedBy]) {
+    s.push_str("## Receiver credentials\n\nAlertmanager reads them from files, never from this repository:\n\n");
+    let mut files = Vec::new();
+    for r in am["receivers"].as_array().into_iter().flatten() {
+        for (_, cfgs) in r.as_object().into_iter().flatten() {
+            for c in cfgs.as_array().into_iter().flatten() {
+                for key in ["routing_key_file", "api_url_file", "auth_password_file"] {
+                    if let Some(f) = c[key].as_str() {
+                        files.push(f.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let own_am = own.iter().find(|l| l.component == "alertmanager");
+    if let (Some(first), Some(am)) = (files.first(), own_am) {
+        let (dir, _) = first.rsplit_once('/').unwrap_or(("", ""));
+        let secret = dir.rsplit('/').next().unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "Each overlay's `secrets/{secret}.env` holds them (one key per receiver); its secretGenerator makes\n\
+             the Secret `{secret}` in `{}`, mounted at `{dir}/`.",
+            am.namespace
+        );
+    } else if let Some(first) = files.first() {
+        let (dir, _) = first.rsplit_once('/').unwrap_or(("", ""));
+        let secret = dir.rsplit('/').next().unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "```sh\nkubectl -n monitoring create secret generic {secret} \\\n{}\n```\n",
+            files
+                .iter()
+                .map(|f| {
+                    let key = f.rsplit('/').next().unwrap_or_default();
+                    format!("  --from-file={key}=./{key}.secret")
+                })
+                .collect::<Vec<_>>()
+                .join(" \\\n")
+        );
+        let _ = writeln!(
+            s,
+            "With the Operator, list `{secret}` in `Alertmanager.spec.secrets`: it is mounted at `{dir}/`.\n\
+             Otherwise mount the Secret there yourself."
+        );
+    }
 }

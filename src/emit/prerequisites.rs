@@ -86,6 +86,7 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
         names.extend(name);
     };
     let created: BTreeSet<&str> = objects.iter().filter(|o| o.kind == "Namespace").map(|o| o.name.as_str()).collect();
+    let mounted = mounted_config_maps(objects);
     for o in objects {
         let group = split(&o.api_version).0;
         let v = &o.value;
@@ -116,7 +117,11 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
             ("", "Namespace") if mesh_injected(v) && pod_security_forbids_istio_init(v) => {
                 add(Need::IstioCni, Some(o.name.clone()));
             }
-            ("", "ConfigMap") if v.at(&format!("/metadata/labels/{SIDECAR_LABEL}")).is_some() => {
+            // A dashboard the stack's own Grafana mounts needs no sidecar.
+            ("", "ConfigMap")
+                if v.at(&format!("/metadata/labels/{SIDECAR_LABEL}")).is_some()
+                    && !mounted.contains(&(o.namespace.as_deref().unwrap_or_default(), o.name.as_str())) =>
+            {
                 add(Need::GrafanaDashboards, o.namespace.clone());
             }
             ("autoscaling", "HorizontalPodAutoscaler") => hpa_metrics(v, &mut add),
@@ -165,6 +170,23 @@ fn peer_namespaces(policy: &Value) -> impl Iterator<Item = &str> {
 
 fn text(v: Option<&Value>) -> &str {
     v.and_then(Value::as_str).unwrap_or("")
+}
+
+/// (namespace, name) of the ConfigMaps the Deployments' and StatefulSets'
+/// pods mount, directly or through a projected volume.
+fn mounted_config_maps(objects: &[Object]) -> BTreeSet<(&str, &str)> {
+    let mut out = BTreeSet::new();
+    for o in objects.iter().filter(|o| o.kind == "Deployment" || o.kind == "StatefulSet") {
+        let ns = o.namespace.as_deref().unwrap_or_default();
+        for vol in o.value.at("/spec/template/spec/volumes").and_then(Value::as_array).into_iter().flatten() {
+            let projected = vol.at("/projected/sources").and_then(Value::as_array).into_iter().flatten();
+            let sources = std::iter::once(vol).chain(projected);
+            for name in sources.filter_map(|s| s.at("/configMap/name").and_then(Value::as_str)) {
+                out.insert((ns, name));
+            }
+        }
+    }
+    out
 }
 
 /// A Namespace whose pods get an Istio sidecar injected.

@@ -15,12 +15,23 @@ pub static MINIO: Definition = Definition {
     ports: &[Port::http("s3", PORT), Port::http("console", 9001)],
     data_path: "/data",
     scratch_paths: &["/tmp"],
+    seeded_paths: &[],
+    memory_path: None,
+    evicts: false,
     credential_keys: &[USER, PASSWORD],
     default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
     server: Server {
         env: |_| vec![Env::secret("MINIO_ROOT_USER", USER), Env::secret("MINIO_ROOT_PASSWORD", PASSWORD)],
         command: Some(&["minio"]),
-        args: Some(&["server", "/data", "--console-address", ":9001"]),
+        // MinIO creates its certificates directory at start, by default
+        // `$HOME/.minio/certs` on the read-only root: it goes to /tmp.
+        args: |_| {
+            Some(
+                ["server", "/data", "--console-address", ":9001", "--certs-dir", "/tmp/certs"]
+                    .map(String::from)
+                    .to_vec(),
+            )
+        },
         liveness: Probe { check: Check::Http { path: "/minio/health/live", port: "s3" }, period: 10, timeout: 3 },
         readiness: Probe { check: Check::Http { path: "/minio/health/ready", port: "s3" }, period: 5, timeout: 3 },
     },

@@ -59,6 +59,15 @@ pub struct Definition {
     /// Paths the server writes besides its data (emptyDirs, as the root
     /// filesystem is read-only).
     scratch_paths: &'static [&'static str],
+    /// Scratch paths whose image content the server needs (configuration it
+    /// appends to): an init container copies it into the emptyDir first.
+    seeded_paths: &'static [&'static str],
+    /// A memory-backed emptyDir (tmpfs) and its size as a fraction of the
+    /// memory limit, `(path, divisor)`: PostgreSQL's `/dev/shm`.
+    memory_path: Option<(&'static str, u64)>,
+    /// The engine can evict data when its memory is full (Redis): a
+    /// datastore's role decides whether it does.
+    evicts: bool,
     /// Keys of the credentials Secret; its env file lists them.
     credential_keys: &'static [&'static str],
     /// CPU and memory requests when the description gives none.
@@ -115,6 +124,21 @@ impl Definition {
         self.scratch_paths
     }
 
+    pub fn evicts(&self) -> bool {
+        self.evicts
+    }
+
+    /// The scratch paths an init container seeds from the image.
+    pub fn seeded_paths(&self) -> &'static [&'static str] {
+        self.seeded_paths
+    }
+
+    /// The memory-backed scratch path and its size for a memory limit of
+    /// `limit` bytes.
+    pub fn memory_path(&self, limit: u64) -> Option<(&'static str, u64)> {
+        self.memory_path.map(|(path, divisor)| (path, limit / divisor))
+    }
+
     pub fn credential_keys(&self) -> &'static [&'static str] {
         self.credential_keys
     }
@@ -126,7 +150,7 @@ impl Definition {
     /// The server container of the datastore `d`.
     pub fn server(&self, d: &Instance) -> Container {
         let Server { env, command, args, liveness, readiness } = self.server;
-        Container { env: env(d), command, args, liveness, readiness }
+        Container { env: env(d), command, args: args(d), liveness, readiness }
     }
 
     /// What a client service gets besides `PREFIX_HOST` and `PREFIX_PORT`.
@@ -287,6 +311,12 @@ pub struct Instance<'a> {
     pub host: String,
     /// The database name (postgres; others ignore it).
     pub database: &'a str,
+    /// The server container's memory limit, in bytes (Redis sizes
+    /// `maxmemory` from it).
+    pub memory_limit: u64,
+    /// Its data may be evicted when memory is full (a cache); otherwise
+    /// writes fail rather than lose data.
+    pub cache: bool,
 }
 
 /// An environment variable of a container.
@@ -321,10 +351,16 @@ pub struct Server {
     pub env: fn(&Instance) -> Vec<Env>,
     /// The image's entrypoint when `None`.
     pub command: Option<&'static [&'static str]>,
-    pub args: Option<&'static [&'static str]>,
+    /// The image's CMD when it returns `None`.
+    pub args: fn(&Instance) -> Option<Vec<String>>,
     pub liveness: Probe,
     /// Also the startup probe, with a longer allowance.
     pub readiness: Probe,
+}
+
+/// No arguments: the image's CMD.
+pub fn image_cmd(_: &Instance) -> Option<Vec<String>> {
+    None
 }
 
 /// The server container of one datastore: its engine's [`Server`] with the
@@ -333,7 +369,7 @@ pub struct Server {
 pub struct Container {
     pub env: Vec<Env>,
     pub command: Option<&'static [&'static str]>,
-    pub args: Option<&'static [&'static str]>,
+    pub args: Option<Vec<String>>,
     pub liveness: Probe,
     pub readiness: Probe,
 }
@@ -487,7 +523,14 @@ const MI: u64 = 1024 * 1024;
 /// A datastore for the engines' unit tests.
 #[cfg(test)]
 fn sample() -> Instance<'static> {
-    Instance { name: "orders", namespace: "shop", host: "orders.shop.svc.cluster.local".into(), database: "orders" }
+    Instance {
+        name: "orders",
+        namespace: "shop",
+        host: "orders.shop.svc.cluster.local".into(),
+        database: "orders",
+        memory_limit: 256 * MI,
+        cache: false,
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 use super::*;
 
 const PASSWORD: &str = "NEO4J_PASSWORD";
+/// The server's variable holding the password: not `NEO4J_*`.
+const AUTH_VAR: &str = "AUTH_PASSWORD";
 /// The database that is dumped and loaded (Community Edition has one
 /// besides `system`).
 const DATABASE: &str = "neo4j";
@@ -16,19 +18,27 @@ pub static NEO4J: Definition = Definition {
     user: 7474,
     ports: &[Port::tcp("bolt", 7687), Port::http("http", 7474)],
     data_path: "/data",
-    scratch_paths: &["/logs", "/var/lib/neo4j/run", "/tmp"],
+    // The image's entrypoint appends a line to conf/neo4j.conf for each
+    // NEO4J_* variable: conf is an emptyDir seeded with the image's files.
+    scratch_paths: &["/logs", "/var/lib/neo4j/run", "/var/lib/neo4j/conf", "/tmp"],
+    seeded_paths: &["/var/lib/neo4j/conf"],
+    memory_path: None,
+    evicts: false,
     credential_keys: &[PASSWORD],
     default_requests: (Cpu::from_millis(500), Bytes(2048 * MI)),
     server: Server {
+        // The entrypoint writes every NEO4J_* variable but NEO4J_AUTH into
+        // neo4j.conf (and strict validation refuses unknown settings): the
+        // password comes under another name, composed into NEO4J_AUTH.
         env: |_| {
             vec![
-                Env::secret("NEO4J_PASSWORD", PASSWORD),
-                Env::value("NEO4J_AUTH", "neo4j/$(NEO4J_PASSWORD)"),
+                Env::secret(AUTH_VAR, PASSWORD),
+                Env::value("NEO4J_AUTH", format!("neo4j/$({AUTH_VAR})")),
                 Env::value("NEO4J_server_directories_logs", "/logs"),
             ]
         },
         command: None,
-        args: None,
+        args: image_cmd,
         liveness: Probe { check: Check::Tcp("bolt"), period: 10, timeout: 3 },
         readiness: Probe { check: Check::Http { path: "/", port: "http" }, period: 5, timeout: 3 },
     },
@@ -65,7 +75,7 @@ pub static NEO4J: Definition = Definition {
             ),
             check: format!(
                 "kubectl -n {ns} rollout status statefulset/{name}\n   kubectl -n {ns} exec statefulset/{name} \
-                 -- sh -c 'cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\" \"MATCH (n) RETURN count(n)\"'",
+                 -- sh -c 'cypher-shell -u neo4j -p \"${AUTH_VAR}\" \"MATCH (n) RETURN count(n)\"'",
                 ns = d.namespace,
                 name = d.name
             ),

@@ -17,6 +17,12 @@ pub static POSTGRES: Definition = Definition {
     ports: &[Port::tcp("postgres", PORT)],
     data_path: "/var/lib/postgresql/data",
     scratch_paths: &["/var/run/postgresql", "/tmp"],
+    seeded_paths: &[],
+    // Parallel queries exchange tuples through dynamic shared memory in
+    // /dev/shm, which container runtimes cap at 64 MiB: a tmpfs a quarter
+    // of the memory limit (it is charged to the same limit).
+    memory_path: Some(("/dev/shm", 4)),
+    evicts: false,
     credential_keys: &[USER, PASSWORD],
     default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
     server: Server {
@@ -30,7 +36,7 @@ pub static POSTGRES: Definition = Definition {
             ]
         },
         command: None,
-        args: None,
+        args: image_cmd,
         liveness: Probe { check: READY, period: 10, timeout: 5 },
         readiness: Probe { check: READY, period: 5, timeout: 3 },
     },

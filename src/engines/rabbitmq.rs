@@ -14,13 +14,19 @@ pub static RABBITMQ: Definition = Definition {
     user: 999,
     ports: &[Port::tcp("amqp", 5672), Port::http("management", 15672), Port::http("prometheus", 15692)],
     data_path: "/var/lib/rabbitmq",
-    scratch_paths: &["/tmp"],
+    // The server writes its upgrade log and Erlang crash dumps under
+    // /var/log/rabbitmq even when it logs to stdout (RABBITMQ_LOGS=-), and
+    // fails to start when it cannot (found by tests/datastores_run.rs).
+    scratch_paths: &["/var/log/rabbitmq", "/tmp"],
+    seeded_paths: &[],
+    memory_path: None,
+    evicts: false,
     credential_keys: &[USER, PASSWORD],
     default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
     server: Server {
         env: |_| vec![Env::secret("RABBITMQ_DEFAULT_USER", USER), Env::secret("RABBITMQ_DEFAULT_PASS", PASSWORD)],
         command: None,
-        args: None,
+        args: image_cmd,
         liveness: Probe { check: Check::Exec("rabbitmq-diagnostics -q ping"), period: 30, timeout: 15 },
         readiness: Probe { check: Check::Tcp("amqp"), period: 10, timeout: 3 },
     },

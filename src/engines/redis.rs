@@ -18,13 +18,16 @@ pub static REDIS: Definition = Definition {
     ports: &[Port::tcp("redis", PORT)],
     data_path: "/data",
     scratch_paths: &["/tmp"],
+    seeded_paths: &[],
+    memory_path: None,
+    evicts: true,
     credential_keys: &[PASSWORD],
     default_requests: (Cpu::from_millis(100), Bytes(256 * MI)),
     server: Server {
         // REDISCLI_AUTH: redis-cli (probes, exec) logs in without `-a`.
         env: |_| vec![Env::secret("REDIS_PASSWORD", PASSWORD), Env::secret("REDISCLI_AUTH", PASSWORD)],
-        command: Some(&["redis-server"]),
-        args: Some(&["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"]),
+        command: Some(&["sh", "-c"]),
+        args: |d| Some(vec![start(d)]),
         liveness: Probe { check: Check::Tcp("redis"), period: 10, timeout: 3 },
         readiness: Probe { check: Check::Exec("redis-cli -h 127.0.0.1 ping | grep -q PONG"), period: 5, timeout: 3 },
     },
@@ -72,6 +75,31 @@ pub static REDIS: Definition = Definition {
         },
     }),
 };
+
+/// The share of the memory limit Redis may fill with data (`maxmemory`):
+/// the rest is for what Redis does not count — the copy-on-write pages of
+/// the fork that rewrites the append-only file or snapshots, client and
+/// replication buffers, allocator fragmentation.
+const MAXMEMORY_PERCENT: u64 = 75;
+
+/// The server's start: the password reaches `redis-server` on stdin (a
+/// configuration read from `-`), never on a command line (`ps`,
+/// /proc/PID/cmdline); `exec` keeps Redis the container's main process.
+/// `maxmemory` below the limit with an eviction policy for the role: a
+/// cache drops its least recently used keys, anything else refuses writes
+/// rather than lose data.
+fn start(d: &Instance) -> String {
+    let maxmemory = d.memory_limit * MAXMEMORY_PERCENT / 100;
+    let policy = if d.cache { "allkeys-lru" } else { "noeviction" };
+    format!(
+        r#"# A config line holds the password in double quotes: escape \ and ".
+pw=$(printf '%s' "$REDIS_PASSWORD" | sed 's/[\\"]/\\&/g')
+exec redis-server - --appendonly yes --dir /data --maxmemory {maxmemory} --maxmemory-policy {policy} <<EOF
+requirepass "$pw"
+EOF
+"#
+    )
+}
 
 const DUMP: &str = r#"name="$(date -u +%Y%m%dT%H%M%SZ).rdb"
 # A snapshot of the whole dataset, streamed from the server (as a replica would).
@@ -121,8 +149,15 @@ mod tests {
         assert_eq!(REDIS.image().reference(None), "docker.io/library/redis:7.4.1");
         assert_eq!(REDIS.default_requests(), (Cpu::from_millis(100), Bytes(256 * MI)));
         let server = REDIS.server(&sample());
-        assert_eq!(server.command, Some(&["redis-server"][..]));
-        assert!(server.args.is_some_and(|a| a.contains(&"--requirepass") && a.contains(&"--appendonly")));
+        assert_eq!(server.command, Some(&["sh", "-c"][..]));
+        let args = server.args.expect("a start script");
+        let [script] = args.as_slice() else { panic!("one script: {args:?}") };
+        // 75% of the sample's 256Mi; a store refuses writes when full.
+        assert!(script.contains("--maxmemory 201326592 --maxmemory-policy noeviction"), "{script}");
+        assert!(script.contains("exec redis-server - --appendonly yes --dir /data"), "{script}");
+        assert!(script.contains("requirepass \"$pw\"") && !script.contains("--requirepass"), "{script}");
+        let cache = REDIS.server(&Instance { cache: true, ..sample() });
+        assert!(cache.args.is_some_and(|a| a[0].contains("--maxmemory-policy allkeys-lru")));
     }
 
     #[test]

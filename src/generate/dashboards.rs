@@ -76,12 +76,25 @@ pub fn dashboards(r: &Resolved, stack: &mut Stack) {
     if !backups.is_empty() {
         out.push(backup(r, &backups));
     }
-    // Like the ServiceMonitors: ConfigMaps only where kube-prometheus-stack
-    // (Operator and Grafana sidecar) runs; the JSON files are written anyway.
-    for d in out.iter().filter(|_| r.prometheus_operator) {
+    // The platform's own Grafana reads them from its namespace (mounted by
+    // `observability`) and selects its own Prometheus. Otherwise, like the
+    // ServiceMonitors: ConfigMaps only where kube-prometheus-stack (Operator
+    // and Grafana sidecar) runs; the JSON files are written anyway.
+    let own = r.component("grafana");
+    if own.is_some() && r.component("prometheus").is_some() {
+        for d in &mut out {
+            d.json["templating"]["list"][0]["current"] =
+                json!({ "text": "Prometheus", "value": super::observability::PROMETHEUS_UID });
+        }
+    }
+    let namespace = match own {
+        Some(g) => Some(g.namespace.as_str()),
+        None => r.prometheus_operator.then_some(r.monitoring_namespace.as_str()),
+    };
+    for (d, ns) in out.iter().filter_map(|d| namespace.map(|ns| (d, ns))) {
         let mut l = labels(&r.platform, &r.platform, "monitoring");
         l.insert(SIDECAR_LABEL.into(), "1".into());
-        let mut m = meta(&format!("grafana-dashboard-{}", d.name), &r.monitoring_namespace, &l);
+        let mut m = meta(&format!("grafana-dashboard-{}", d.name), ns, &l);
         // The sidecar's `folderAnnotation` (kube-prometheus-stack: grafana_folder).
         m.annotations = Some([("grafana_folder".to_string(), r.platform.clone())].into());
         let text = serde_json::to_string_pretty(&d.json).unwrap_or_default();
@@ -211,7 +224,7 @@ fn by_container(b: &mut Builder, r: &Resolved) {
 
 /// A service's request rate by its endpoint label.
 fn by_endpoint(b: &mut Builder, s: &Svc) {
-    let Some(m) = &s.metrics else { return };
+    let Some(m) = s.metrics.as_ref().filter(|m| m.http) else { return };
     let e = &m.endpoint_label;
     b.series(
         &format!("{}: requests/s by endpoint", s.name),
@@ -274,7 +287,7 @@ fn service(r: &Resolved, s: &Svc, records: &BTreeSet<String>) -> Dashboard {
         let t: Vec<(&str, &str)> = q.iter().map(|(e, l)| (e.as_str(), l.as_str())).collect();
         b.series("Latency P50 / P95 / P99", "s", &t);
     }
-    if let Some(m) = &s.metrics {
+    if let Some(m) = s.metrics.as_ref().filter(|m| m.http) {
         let e = &m.endpoint_label;
         b.series(
             "Requests/s by endpoint",

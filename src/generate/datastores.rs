@@ -57,8 +57,15 @@ pub fn datastore(r: &Resolved, store: &Store, stack: &mut Stack) {
     let sidecar = exporter_container(store, &secret);
     services(r, store, sidecar.is_some(), &labels, stack);
     let (server, volumes) = server_container(store, &secret);
+    let init = seed_containers(store, &server);
     let containers = std::iter::once(server).chain(sidecar).collect();
-    stack.push(&stateful_set(r, store, &labels, containers, volumes));
+    let mut set = stateful_set(r, store, &labels, containers, volumes);
+    if let Some(pod) = set.spec.as_mut().and_then(|s| s.template.spec.as_mut())
+        && !init.is_empty()
+    {
+        pod.init_containers = Some(init);
+    }
+    stack.push(&set);
 }
 
 /// The headless and the client Service. The exporter sidecar's port joins
@@ -119,6 +126,13 @@ fn server_container(store: &Store, secret: &str) -> (core::Container, Vec<core::
         volumes.push(v);
         mounts.push(m);
     }
+    if let Some((path, size)) = engine.memory_path(store.limits.memory.get()) {
+        let (mut v, m) = scratch("memory", path);
+        v.empty_dir =
+            Some(core::EmptyDirVolumeSource { medium: Some("Memory".into()), size_limit: Some(quantity(Bytes(size))) });
+        volumes.push(v);
+        mounts.push(m);
+    }
     let server = engine.server(&store.instance());
     let mut env = env_vars(&server.env, secret);
     if store.metrics
@@ -133,7 +147,7 @@ fn server_container(store: &Store, secret: &str) -> (core::Container, Vec<core::
         image: Some(store.image.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
         command: strings(server.command),
-        args: strings(server.args),
+        args: server.args,
         ports: Some(
             engine
                 .ports()
@@ -159,6 +173,33 @@ fn server_container(store: &Store, secret: &str) -> (core::Container, Vec<core::
         ..Default::default()
     };
     (container, volumes)
+}
+
+/// Init containers copying the image's files into the seeded scratch
+/// paths (their emptyDir hides them): the server's image, user and security
+/// context, the emptyDir mounted at `/seed`.
+fn seed_containers(store: &Store, server: &core::Container) -> Vec<core::Container> {
+    let mounts = server.volume_mounts.as_deref().unwrap_or_default();
+    let seeded = store.engine.seeded_paths();
+    mounts
+        .iter()
+        .filter(|m| seeded.contains(&m.mount_path.as_str()))
+        .map(|m| core::Container {
+            name: format!("seed-{}", m.name),
+            image: server.image.clone(),
+            image_pull_policy: server.image_pull_policy.clone(),
+            command: Some(vec!["cp".into(), "-R".into(), format!("{}/.", m.mount_path), "/seed/".into()]),
+            resources: server.resources.clone(),
+            security_context: Some(container_security()),
+            volume_mounts: Some(vec![core::VolumeMount {
+                name: m.name.clone(),
+                mount_path: "/seed".into(),
+                ..Default::default()
+            }]),
+            termination_message_policy: Some("FallbackToLogsOnError".into()),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// An engine's probe. Exec probes run without Kubernetes' `$(VAR)`

@@ -12,6 +12,7 @@ pub mod datastores;
 pub mod mesh;
 pub mod monitoring;
 pub mod network;
+pub mod observability;
 pub mod quotas;
 pub mod telemetry;
 pub mod workloads;
@@ -173,6 +174,8 @@ pub fn generate(r: &Resolved) -> Stack {
     monitoring::monitoring(r, &mut stack);
     dashboards::dashboards(r, &mut stack);
     telemetry::telemetry(r, &mut stack);
+    // Last: mounts the files generated above into the platform's own stack.
+    observability::observability(r, &mut stack);
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();

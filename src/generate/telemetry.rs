@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::Stack;
-use crate::description::resolve::Resolved;
+use crate::description::resolve::{Resolved, Svc};
 use crate::description::telemetry::{LogBackend, LogsR, TraceExporter, TracingR};
 
 /// The files, by path under `monitoring/`; `.json` files are written as JSON,
@@ -36,6 +36,40 @@ pub fn telemetry(r: &Resolved, stack: &mut Stack) {
         };
     }
     stack.telemetry = files;
+}
+
+/// Where a service sends its spans, as the OpenTelemetry SDKs read it
+/// (`OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME`), when the description
+/// declares `tracing:`. The endpoint is the platform's own collector when it
+/// runs one (a service that is the `otel-collector` component), else the
+/// tracing endpoint itself (Jaeger reads OTLP). The SDK spec wants a URL
+/// with a scheme: `http://` inside the cluster (a mesh adds mTLS), `https://`
+/// outside; the protocol is said because SDKs differ in their default
+/// (`http/protobuf` on 4318 per the spec, gRPC in some) and 4317 is gRPC.
+/// Off-the-shelf components get none: they are not built on the SDK and
+/// configure their own tracing, if any.
+pub fn otel_env(r: &Resolved, svc: &Svc) -> BTreeMap<String, String> {
+    let Some(t) = r.telemetry.tracing.as_ref().filter(|_| svc.component.is_none()) else { return BTreeMap::new() };
+    let collector = r.services.iter().find(|s| s.component.is_some_and(|c| c.name() == "otel-collector"));
+    let target = match collector {
+        Some(c) => {
+            let port =
+                c.ports.iter().find(|p| p.name == "otlp-grpc" || p.port == 4317).map_or(4317, |p| p.service_port);
+            format!("{}.{}:{port}", c.name, c.namespace)
+        }
+        None => t.endpoint.clone(),
+    };
+    let url = if target.contains("://") {
+        target
+    } else {
+        let (host, _) = split(&target, 4317);
+        format!("{}://{target}", if in_cluster(&host) { "http" } else { "https" })
+    };
+    BTreeMap::from([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), url),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL".to_string(), "grpc".to_string()),
+        ("OTEL_SERVICE_NAME".to_string(), svc.name.clone()),
+    ])
 }
 
 /// `host:port` → (host, port), the port defaulting to `default`.
@@ -193,5 +227,52 @@ mod tests {
         assert!(in_cluster("jaeger-collector.monitoring.svc.cluster.local"));
         assert!(!in_cluster("otlp.example.com"));
         assert_eq!(hours(7 * 86400), "168h");
+    }
+
+    fn starter() -> Resolved {
+        let path = std::path::Path::new("platform.yaml");
+        let p = crate::description::parse(crate::description::starter::STARTER, path).expect("the starter parses");
+        crate::description::resolve::resolve(&p, None, path).expect("the starter resolves")
+    }
+
+    fn tracing(endpoint: &str) -> Option<TracingR> {
+        Some(TracingR { exporter: TraceExporter::Jaeger, endpoint: endpoint.into(), sampling: 100.0 })
+    }
+
+    #[test]
+    fn services_send_spans_over_grpc_to_a_url_with_a_scheme() {
+        let mut r = starter();
+        let svc = r.services[0].clone();
+        r.telemetry.tracing = None;
+        assert!(otel_env(&r, &svc).is_empty(), "no tracing: nothing to tell");
+        r.telemetry.tracing = tracing("jaeger-collector.monitoring:4317");
+        let env = otel_env(&r, &svc);
+        assert_eq!(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger-collector.monitoring:4317");
+        assert_eq!(env["OTEL_EXPORTER_OTLP_PROTOCOL"], "grpc");
+        assert_eq!(env["OTEL_SERVICE_NAME"], svc.name);
+        r.telemetry.tracing = tracing("otlp.vendor.example.com:4317");
+        assert_eq!(otel_env(&r, &svc)["OTEL_EXPORTER_OTLP_ENDPOINT"], "https://otlp.vendor.example.com:4317");
+        let mut grafana = svc.clone();
+        grafana.component = crate::components::Component::by_name("grafana");
+        assert!(otel_env(&r, &grafana).is_empty(), "a component configures its own tracing");
+    }
+
+    #[test]
+    fn the_platforms_own_collector_receives_them_when_it_runs_one() {
+        let mut r = starter();
+        r.telemetry.tracing = tracing("jaeger-collector.monitoring:4317");
+        let mut collector = r.services[0].clone();
+        collector.name = "otel".into();
+        collector.namespace = "telemetry".into();
+        collector.component = crate::components::Component::by_name("otel-collector");
+        collector.ports = vec![crate::description::resolve::Port {
+            name: "otlp-grpc".into(),
+            port: 4317,
+            service_port: 4317,
+            protocol: crate::description::Protocol::Grpc,
+        }];
+        r.services.push(collector);
+        let svc = r.services[0].clone();
+        assert_eq!(otel_env(&r, &svc)["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://otel.telemetry:4317");
     }
 }

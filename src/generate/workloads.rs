@@ -81,6 +81,8 @@ fn config_and_env(
     stack.secrets.extend(wired_secrets);
     let mut data = BTreeMap::from([("LOG_LEVEL".to_string(), svc.log_level.as_str().to_string())]);
     data.extend(wired_config);
+    // Where traces go; what the description's `env` says wins.
+    data.extend(super::telemetry::otel_env(r, svc));
     data.extend(svc.env.clone());
     let config_hash = short_hash(&data);
     stack.push(&core::ConfigMap { metadata: meta(config_name, ns, labels), data: Some(data), ..Default::default() });

@@ -46,5 +46,24 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
             }
         }
     }
+    errors.extend(own_alertmanager_unrouted(p, r, file));
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// The platform's own Alertmanager loads the generated routing: with no
+/// severity routed to a receiver, every alert would notify no one.
+fn own_alertmanager_unrouted(p: &Platform, r: &Resolved, file: &Path) -> Option<Diagnostic> {
+    let am = r.component("alertmanager").filter(|_| !r.alerting.routed())?;
+    let pos = p.services.keys().find(|k| k.as_str() == am.name).map_or(Pos::UNKNOWN, |k| k.pos());
+    Some(
+        Diagnostic::error(
+            file,
+            pos,
+            format!("`{}` is the platform's Alertmanager, but `alerts` routes no severity to a receiver", am.name),
+        )
+        .with_help(
+            "route severities to receivers, e.g. `alerts: { critical: [pagerduty], warning: [slack] }` and \
+             `receivers: { pagerduty: {}, slack: { channel: \"#alerts\" } }`",
+        ),
+    )
 }

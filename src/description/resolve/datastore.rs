@@ -3,7 +3,7 @@
 use super::names::check_image;
 use super::{Cx, Store, StoreBackup};
 use crate::description::value::pos_of;
-use crate::description::{Bytes, Datastore, DatastoreBackup, Engine, Seconds};
+use crate::description::{AccessMode, Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds};
 use crate::diag::Pos;
 
 impl Cx<'_> {
@@ -34,6 +34,9 @@ impl Cx<'_> {
         let image = self.datastore_image(d, engine);
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
         let metrics = self.datastore_metrics(d, engine);
+        let cache = self.datastore_role(d, engine);
+        let what = format!("datastore `{name}`");
+        self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
         if self.errors.len() > before {
             return None;
         }
@@ -50,7 +53,26 @@ impl Cx<'_> {
             requests,
             limits,
             metrics,
+            cache,
         })
+    }
+
+    /// Whether the datastore is a cache; a role only for an engine that
+    /// evicts (elsewhere it would promise a behaviour nothing configures).
+    fn datastore_role(&mut self, d: &Datastore, engine: Engine) -> bool {
+        let Some(role) = &d.role else { return false };
+        if !engine.evicts() {
+            self.err(
+                pos_of(&role.referenced),
+                format!(
+                    "datastore `{}` ({}): `role` is for engines that evict data when memory is full",
+                    self.name,
+                    engine.as_str()
+                ),
+                Some("remove `role` (it applies to redis)".into()),
+            );
+        }
+        role.value == DatastoreRole::Cache
     }
 
     /// One replica: kubeproof does not generate replication.

@@ -27,3 +27,5 @@ pub const VELERO_HOURLY_AT: &str = ":30";
 pub const REQUESTS_METRIC: &str = "http_requests_total";
 pub const STATUS_LABEL: &str = "status";
 pub const DURATION_METRIC: &str = "http_request_duration_seconds";
+/// The values of [`STATUS_LABEL`] that are server errors: three-digit 5xx codes.
+pub const SERVER_ERRORS: &str = "5..";

@@ -23,10 +23,11 @@ mod names;
 mod resolved;
 mod resources;
 mod service;
+mod storage;
 
 pub use resolved::{
     BackupTarget, CanaryR, Exposure, Ext, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved, Scaling,
-    Store, StoreBackup, Svc, Vol, VolKind,
+    Served, Store, StoreBackup, Svc, Vol, VolKind,
 };
 
 use std::path::Path;
@@ -35,7 +36,7 @@ use backup::backup_target;
 use checks::check_wiring;
 
 use super::value::pos_of;
-use super::{Environment, ExternalProtocol, Mesh, Name, Platform, TlsVersion};
+use super::{Cluster, Environment, ExternalProtocol, Mesh, Name, Platform, TlsVersion};
 use crate::diag::{Diagnostic, Pos};
 
 /// Resolves `p` for environment `env` (`None`: the base). Errors name the line
@@ -47,6 +48,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let services = services(p, environment, &default_ns, file, &mut errors);
     let datastores = datastores(p, environment, &default_ns, file, &mut errors);
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
+    storage::cluster_class(&p.cluster, file, &mut errors);
     let alerting =
         match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
             Ok(a) => Some(a),
@@ -69,7 +71,19 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     });
     let resolved = Resolved {
         namespace: default_ns,
-        prometheus_operator: p.cluster.prometheus_operator.unwrap_or(true),
+        // A platform with its own Prometheus loads the plain files; operator
+        // objects would be loaded by nothing there.
+        prometheus_operator: p
+            .cluster
+            .prometheus_operator
+            .unwrap_or_else(|| !services.iter().any(|s| s.component.is_some_and(|c| c.name() == "prometheus"))),
+        monitoring_selector: p
+            .cluster
+            .monitoring_selector
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.to_string(), v.value.clone()))
+            .collect(),
         alerting,
         telemetry: super::telemetry::resolve(p.tracing.as_ref(), p.logs.as_ref(), &monitoring_namespace),
         platform: p.name.to_string(),
@@ -84,7 +98,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         tls_max,
         monitoring_namespace,
         issuer: p.cluster.issuer.clone().unwrap_or_else(|| defaults::ISSUER.into()),
-        storage_class: p.cluster.storage_class.clone(),
+        storage_class: p.cluster.storage_class.as_ref().map(|c| c.value.clone()),
         services,
         datastores,
         external: externals(p),
@@ -106,7 +120,7 @@ fn services(
     let mut services = Vec::new();
     for (name, base) in &p.services {
         let svc = environment::service(environment, name, base);
-        let mut cx = Cx { file, errors, name };
+        let mut cx = Cx { file, errors, name, cluster: &p.cluster };
         if let Some(s) = cx.service(&svc, default_ns, env_log) {
             services.push(s);
         }
@@ -125,7 +139,7 @@ fn datastores(
     let mut datastores = Vec::new();
     for (name, base) in &p.datastores {
         let ds = environment::datastore(environment, name, base);
-        let mut cx = Cx { file, errors, name };
+        let mut cx = Cx { file, errors, name, cluster: &p.cluster };
         if let Some(s) = cx.datastore(&ds, default_ns, p.backup.is_some()) {
             datastores.push(s);
         }
@@ -167,6 +181,8 @@ struct Cx<'a> {
     file: &'a Path,
     errors: &'a mut Vec<Diagnostic>,
     name: &'a Name,
+    /// For the storage classes claims may use.
+    cluster: &'a Cluster,
 }
 
 impl Cx<'_> {

@@ -29,6 +29,8 @@ pub struct Resolved {
     pub namespace: String,
     /// ServiceMonitors and PrometheusRule in the kustomize output.
     pub prometheus_operator: bool,
+    /// Labels the Operator selects its monitors and rules by.
+    pub monitoring_selector: BTreeMap<String, String>,
     pub alerting: Alerting,
     /// Tracing and log shipping, when the description asks for them.
     pub telemetry: Telemetry,
@@ -120,6 +122,35 @@ impl Svc {
     pub fn has_protocol(&self, p: Protocol) -> bool {
         self.ports.iter().any(|x| x.protocol == p)
     }
+
+    /// The series a custom metric of the autoscaler is served from (by
+    /// prometheus-adapter): `X_per_second` is the rate of the counter
+    /// `X_total` the service exports as its request counter, any other name
+    /// a gauge it declares. `None`: nothing it exports can serve it.
+    pub fn served_from(&self, metric: &str) -> Option<Served> {
+        self.metrics.as_ref()?.served_from(metric)
+    }
+}
+
+impl MetricsR {
+    /// See [`Svc::served_from`].
+    pub fn served_from(&self, metric: &str) -> Option<Served> {
+        let m = self;
+        if let Some(base) = metric.strip_suffix("_per_second") {
+            let counter = format!("{base}_total");
+            return (m.http && m.requests == counter).then_some(Served::Rate(counter));
+        }
+        m.gauges.iter().any(|g| g == metric).then(|| Served::Gauge(metric.to_string()))
+    }
+}
+
+/// Where a custom metric's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Served {
+    /// The per-second rate of a counter.
+    Rate(String),
+    /// A gauge, averaged per pod as it is.
+    Gauge(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +219,17 @@ pub struct MetricsR {
     pub histograms: Vec<String>,
     pub endpoint_label: String,
     pub gauges: Vec<String>,
+    /// Whether the target exports `requests` and `duration` at all: an
+    /// off-the-shelf component may not (its request alerts are left out).
+    pub http: bool,
+    /// The value (regex) of `status_label` meaning a server error; `None`
+    /// when the requests carry no status (no error ratio, no SLO alerts).
+    pub errors: Option<String>,
+    /// Units of `duration` per second: 1, or 1000 for milliseconds (Envoy).
+    pub per_second: u32,
+    /// A matcher keeping only served traffic in `requests` and `duration`
+    /// (Envoy: not its admin listener's).
+    pub served: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +268,8 @@ pub struct Store {
     /// Prometheus metrics (`metrics: true`): an exporter sidecar or the
     /// engine's own endpoint, scraped by a PodMonitor.
     pub metrics: bool,
+    /// Its data may be evicted when memory is full (`role: cache`).
+    pub cache: bool,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.

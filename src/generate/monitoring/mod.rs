@@ -12,20 +12,25 @@
 //! function of its own module, and the lists below decide the order of the
 //! rule groups, of their tests and of the runbook sections.
 
+pub mod adapter;
 mod alert;
 mod alertmanager;
 mod backup;
 mod datastore;
+mod left_out;
 mod operator;
 mod platform;
 mod recording;
 mod rules;
 mod runbook;
 mod scrape;
+pub mod series;
 mod service;
 mod slo;
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+pub(crate) use testing::resolved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,6 +58,19 @@ pub struct Monitoring {
     pub alertmanager: Option<Value>,
     /// Alert name → severity, for summaries and tests.
     pub alerts: BTreeMap<String, Vec<Severity>>,
+    /// The platform's own components that load generated files, and where.
+    pub loaded_by: Vec<LoadedBy>,
+}
+
+/// A component of the platform's own that loads generated files: ConfigMap
+/// `config_map` of `namespace`, mounted at `path` of service `service`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedBy {
+    pub component: &'static str,
+    pub service: String,
+    pub namespace: String,
+    pub config_map: String,
+    pub path: String,
 }
 
 /// The file name the tests refer to; they live in the same directory.
@@ -68,18 +86,23 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
     if r.prometheus_operator {
         operator::objects(r, &rules, !groups.is_empty(), stack);
     }
+    adapter::objects(r, stack);
 
     let mut alerts: BTreeMap<String, Vec<Severity>> = BTreeMap::new();
     for a in groups.iter().flat_map(|g| &g.alerts) {
         alerts.entry(a.name.clone()).or_default().push(a.severity);
     }
     stack.runbook.extend(runbook::sections(&groups));
+    stack.runbook.extend(left_out::section(r));
     stack.monitoring = Some(Monitoring {
         rules,
         tests,
         scrape: scrape::config(r),
-        alertmanager: r.alerting.routed().then(|| alertmanager::config(&r.alerting)),
+        // The platform's own Alertmanager loads it even when nothing is routed.
+        alertmanager: (r.alerting.routed() || r.component("alertmanager").is_some())
+            .then(|| alertmanager::config(&r.alerting)),
         alerts,
+        loaded_by: Vec::new(),
     });
 }
 
@@ -144,21 +167,7 @@ fn groups(r: &Resolved, stack: &Stack) -> Vec<Group> {
 /// histograms (as their `_bucket`, `_sum` and `_count` series) and the
 /// metrics of custom alerts.
 pub fn declared_metrics(r: &Resolved) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for s in &r.services {
-        if let Some(m) = &s.metrics {
-            names.insert(m.requests.clone());
-            names.extend(m.gauges.iter().cloned());
-            for h in std::iter::once(&m.duration).chain(&m.histograms) {
-                names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{h}{x}")));
-            }
-        }
-        for c in &s.alerts.custom {
-            names.insert(c.metric.clone());
-            names.extend(["_bucket", "_sum", "_count"].map(|x| format!("{}{x}", c.metric)));
-        }
-    }
-    names
+    r.services.iter().flat_map(series::service_exports).collect()
 }
 
 #[cfg(test)]

@@ -29,10 +29,18 @@ pub(super) fn objects(r: &Resolved, rules: &Value, has_groups: bool, stack: &mut
             "PrometheusRule",
             &format!("{}-alerts", r.platform),
             &rule_namespace(r),
-            labels(&r.platform, &r.platform, "monitoring"),
+            selected(r, &r.platform),
             rules.clone(),
         ));
     }
+}
+
+/// The object's labels and those the Operator's selectors require
+/// (`cluster.monitoringSelector`); ours win, so selectors never break.
+fn selected(r: &Resolved, name: &str) -> BTreeMap<String, String> {
+    let mut l = r.monitoring_selector.clone();
+    l.extend(labels(&r.platform, name, "monitoring"));
+    l
 }
 
 /// The platform's namespace when something lives there, else the first in use.
@@ -51,7 +59,7 @@ fn service_monitor(r: &Resolved, svc: &Svc) -> Option<Object> {
         "ServiceMonitor",
         &svc.name,
         &svc.namespace,
-        labels(&r.platform, &svc.name, "monitoring"),
+        selected(r, &svc.name),
         json!({
             "selector": { "matchLabels": selector_labels(&r.platform, &svc.name) },
             "namespaceSelector": { "matchNames": [svc.namespace] },
@@ -73,7 +81,7 @@ fn pod_monitor(r: &Resolved, name: &str, namespace: &str, s: &Scrape) -> Object 
         "PodMonitor",
         name,
         namespace,
-        labels(&r.platform, name, "monitoring"),
+        selected(r, name),
         json!({
             "selector": { "matchLabels": selector_labels(&r.platform, name) },
             "namespaceSelector": { "matchNames": [namespace] },
@@ -134,6 +142,24 @@ mod tests {
         let pm = &stack.objects[2].value;
         assert_eq!(pm["spec"]["podMetricsEndpoints"][0]["port"], "metrics");
         assert_eq!(pm["spec"]["jobLabel"], "app.kubernetes.io/name");
+    }
+
+    #[test]
+    fn the_operators_selector_labels_are_on_every_monitor_and_the_rule() {
+        let mut r = shop();
+        r.monitoring_selector = BTreeMap::from([("release".to_string(), "kube-prometheus-stack".to_string())]);
+        let mut stack = Stack::default();
+        objects(&r, &json!({ "groups": [] }), true, &mut stack);
+        assert_eq!(stack.objects.len(), 5);
+        for o in &stack.objects {
+            let l = &o.value["metadata"]["labels"];
+            assert_eq!(l["release"], "kube-prometheus-stack", "{}", o.id());
+            assert_eq!(l["app.kubernetes.io/part-of"], "shop", "{}", o.id());
+        }
+        // Without the field, no extra label.
+        let mut plain = Stack::default();
+        objects(&shop(), &json!({ "groups": [] }), true, &mut plain);
+        assert!(plain.objects.iter().all(|o| o.value["metadata"]["labels"].get("release").is_none()));
     }
 
     #[test]

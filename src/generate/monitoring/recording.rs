@@ -9,20 +9,27 @@ use super::service::app_selector;
 use super::slo;
 use crate::description::resolve::Svc;
 
-/// Recorded name and expression, in order; none without metrics.
+/// Recorded name and expression, in order; none without metrics. Only the
+/// series the target exports are read: no request rate without a request
+/// family, no error ratio without a status label.
 pub(super) fn records(svc: &Svc) -> Vec<(String, String)> {
     let Some(m) = &svc.metrics else { return Vec::new() };
     let a = &svc.alerts;
     let app_sel = app_selector(svc);
+    // The request family's own series: only the served traffic.
+    let req_sel = m.served.as_ref().map_or_else(|| app_sel.clone(), |x| format!("{app_sel},{x}"));
     let (req, st) = (&m.requests, &m.status_label);
     let by = "sum by (namespace, job)";
-    let mut records = vec![("service:requests:rate5m".to_string(), format!("{by} (rate({req}{{{app_sel}}}[5m]))"))];
+    let mut records = Vec::new();
+    if m.http {
+        records.push(("service:requests:rate5m".to_string(), format!("{by} (rate({req}{{{req_sel}}}[5m]))")));
+    }
     let windows: &[u32] = if a.availability.is_some() { &slo::WINDOWS } else { &[300] };
-    for w in windows {
+    for (w, errors) in windows.iter().filter_map(|w| Some((w, m.errors.as_ref().filter(|_| m.http)?))) {
         let d = dur(*w);
         records.push((
             format!("service:request_errors:ratio_rate{d}"),
-            format!("{by} (rate({req}{{{app_sel},{st}=~\"5..\"}}[{d}])) / {by} (rate({req}{{{app_sel}}}[{d}]))"),
+            format!("{by} (rate({req}{{{req_sel},{st}=~\"{errors}\"}}[{d}])) / {by} (rate({req}{{{req_sel}}}[{d}]))"),
         ));
     }
     let mut quantiles: Vec<(&str, f64)> = vec![("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
@@ -31,14 +38,22 @@ pub(super) fn records(svc: &Svc) -> Vec<(String, String)> {
             quantiles.push((l.name, l.quantile));
         }
     }
-    for h in std::iter::once(&m.duration).chain(&m.histograms) {
-        let base = if h == &m.duration { "request_duration_seconds".to_string() } else { h.clone() };
+    let duration = m.http.then_some(&m.duration);
+    for h in duration.into_iter().chain(&m.histograms) {
+        let (base, scale, sel) = if Some(h) == duration {
+            // Recorded in seconds whatever the unit it is exported in.
+            let scale = (m.per_second != 1).then(|| format!(" / {}", m.per_second));
+            ("request_duration_seconds".to_string(), scale, &req_sel)
+        } else {
+            (h.clone(), None, &app_sel)
+        };
         for (qn, q) in &quantiles {
             records.push((
                 format!("service:{base}:{qn}"),
                 format!(
-                    "histogram_quantile({}, sum by (namespace, job, le) (rate({h}_bucket{{{app_sel}}}[5m])))",
-                    num(*q)
+                    "histogram_quantile({}, sum by (namespace, job, le) (rate({h}_bucket{{{sel}}}[5m]))){}",
+                    num(*q),
+                    scale.as_deref().unwrap_or("")
                 ),
             ));
         }
@@ -86,6 +101,24 @@ mod tests {
         }
         let (_, errors) = &records(&svc)[1];
         assert_eq!(matchers(errors, "http_requests_total")[2], "status=~\"5..\"");
+    }
+
+    #[test]
+    fn a_component_family_is_read_in_its_unit_without_its_admin_traffic() {
+        let mut svc = service("api");
+        if let Some(m) = svc.metrics.as_mut() {
+            m.per_second = 1000;
+            m.served = Some("listener!=\"admin\"".into());
+        }
+        let all = records(&svc);
+        let Some((_, p99)) = all.iter().find(|(n, _)| n == "service:request_duration_seconds:p99") else {
+            panic!("p99 recorded")
+        };
+        assert!(p99.ends_with(")) / 1000"), "{p99}");
+        for (name, expr) in all.iter().filter(|(n, _)| n.starts_with("service:request")) {
+            let m = metrics(expr)[0].clone();
+            assert!(matchers(expr, &m).contains(&"listener!=\"admin\"".to_string()), "{name}: {expr}");
+        }
     }
 
     #[test]

@@ -22,11 +22,21 @@ pub(super) fn config(r: &Resolved) -> Value {
     json!({
         "global": { "scrape_interval": "30s", "evaluation_interval": "30s" },
         "rule_files": [RULES_FILE],
-        "alerting": { "alertmanagers": [{ "static_configs": [{
-            "targets": [format!("alertmanager.{}.svc:9093", r.monitoring_namespace)],
-        }] }] },
+        "alerting": { "alertmanagers": [{ "static_configs": [{ "targets": [alertmanager(r)] }] }] },
         "scrape_configs": jobs,
     })
+}
+
+/// The platform's own Alertmanager (its Service's main port), else one
+/// named `alertmanager` in the monitoring namespace.
+fn alertmanager(r: &Resolved) -> String {
+    match r.component("alertmanager") {
+        Some(a) => {
+            let port = a.ports.first().map_or(9093, |p| p.service_port);
+            format!("{}.{}.svc:{port}", a.name, a.namespace)
+        }
+        None => format!("alertmanager.{}.svc:9093", r.monitoring_namespace),
+    }
 }
 
 /// The endpoints of Service `name` in `namespace` on its port `port_name`;
@@ -76,5 +86,18 @@ mod tests {
             c["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
             "alertmanager.monitoring.svc:9093"
         );
+    }
+
+    #[test]
+    fn the_platforms_own_alertmanager_is_the_target() {
+        let mut r = shop();
+        let mut am = r.services[0].clone();
+        am.name = "alerts".into();
+        am.namespace = "obs".into();
+        am.component = crate::components::Component::by_name("alertmanager");
+        am.ports[0].service_port = 9095;
+        r.services.push(am);
+        let c = config(&r);
+        assert_eq!(c["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0], "alerts.obs.svc:9095");
     }
 }

@@ -4,7 +4,7 @@
 //! written in the service's group, after its latency alerts.
 
 use super::alert::{Alert, Series, Test, between, dur, num, series, with};
-use super::service::{app, app_selector, static_labels};
+use super::service::{app, app_selector, static_labels, statuses};
 use crate::description::alerts::Severity;
 use crate::description::resolve::{MetricsR, Svc};
 
@@ -28,7 +28,7 @@ pub(super) const WINDOWS: [u32; 7] = [300, 1800, 3600, 7200, 21600, 86400, 25920
 
 /// `ErrorBudgetBurn`: burning the budget at 14.4× over 1h and 5m, or 6× over 6h and 30m.
 pub fn fast_burn(svc: &Svc) -> Option<Alert> {
-    let (m, slo) = (svc.metrics.as_ref()?, svc.alerts.availability?);
+    let (m, slo) = (served(svc)?, svc.alerts.availability?);
     let (name, ns) = (svc.name.as_str(), svc.namespace.as_str());
     let b = (100.0 - slo) / 100.0;
     let budget = num(b);
@@ -58,7 +58,7 @@ pub fn fast_burn(svc: &Svc) -> Option<Alert> {
 
 /// `ErrorBudgetBurnSlow`: burning the budget at 3× over 1d and 2h, or 1× over 3d and 6h.
 pub fn slow_burn(svc: &Svc) -> Option<Alert> {
-    let (m, slo) = (svc.metrics.as_ref()?, svc.alerts.availability?);
+    let (m, slo) = (served(svc)?, svc.alerts.availability?);
     let (name, ns) = (svc.name.as_str(), svc.namespace.as_str());
     let b = (100.0 - slo) / 100.0;
     let n = 170;
@@ -85,6 +85,12 @@ pub fn slow_burn(svc: &Svc) -> Option<Alert> {
     })
 }
 
+/// The metrics of a service whose requests carry their status: the error
+/// ratio needs it.
+fn served(svc: &Svc) -> Option<&MetricsR> {
+    svc.metrics.as_ref().filter(|m| m.http && m.errors.is_some())
+}
+
 /// Both windows of either pair above their burn rate times the budget.
 fn burning(svc: &Svc, budget: &str, pairs: Burn) -> String {
     let ratio = |w: u32| format!("service:request_errors:ratio_rate{}{{{}}}", dur(w), app_selector(svc));
@@ -98,9 +104,10 @@ fn burning(svc: &Svc, budget: &str, pairs: Burn) -> String {
 /// `n` samples of requests of which the share `ratio` fails.
 fn requests(svc: &Svc, m: &MetricsR, ratio: f64, n: u32) -> Vec<Series> {
     let req = |status: &str| series(&m.requests, &with(&app(svc), &m.status_label, status));
+    let (bad, good) = statuses(m.errors.as_deref().unwrap_or_default());
     vec![
-        (req("500"), format!("0+{}x{n}", num(ratio * 1000.0))),
-        (req("200"), format!("0+{}x{n}", num((1.0 - ratio) * 1000.0))),
+        (req(&bad), format!("0+{}x{n}", num(ratio * 1000.0))),
+        (req(&good), format!("0+{}x{n}", num((1.0 - ratio) * 1000.0))),
     ]
 }
 

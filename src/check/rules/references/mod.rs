@@ -11,6 +11,7 @@ use crate::check::{Check, Context};
 use crate::model::pods::Pod;
 use crate::model::ports::PortRef;
 
+mod access_mode_not_offered;
 mod binding_subject_not_found;
 mod configmap_not_found;
 mod hpa_target_not_found;
@@ -45,6 +46,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &statefulset_service::StatefulSetService,
     &role_not_found::RoleNotFound,
     &binding_subject_not_found::BindingSubjectNotFound,
+    &access_mode_not_offered::AccessModeNotOffered,
 ];
 
 /// Where configuration data is kept.

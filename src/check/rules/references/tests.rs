@@ -161,3 +161,22 @@ fn selectors_naming_a_custom_resource_select_operator_pods() {
     assert!(found("KP401", &format!("{policy}\n---\n{other}\n---\n{cr}")).is_empty());
     assert!(found("KP404", &format!("{policy}\n---\n{other}\n---\n{cr}")).is_empty());
 }
+
+#[test]
+fn read_write_many_claim_templates_on_block_storage() {
+    let class =
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: { name: disk }\nprovisioner: disk.csi.azure.com";
+    let set = |mode: &str, class: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{ name: db, namespace: shop }}\nspec:\n  serviceName: db\n  \
+             selector: {{ matchLabels: {{ app: db }} }}\n  template:\n    metadata: {{ labels: {{ app: db }} }}\n    \
+             spec: {{ containers: [{{ name: db, image: x }}] }}\n  volumeClaimTemplates:\n    - metadata: {{ name: data }}\n      \
+             spec: {{ accessModes: [ReadWriteOnce, {mode}], storageClassName: {class}, resources: {{ requests: {{ storage: 1Gi }} }} }}"
+        )
+    };
+    let f = found("KP317", &format!("{class}\n---\n{}", set("ReadWriteMany", "disk")));
+    assert_eq!(f, ["ReadWriteMany of StorageClass `disk`, whose provisioner disk.csi.azure.com serves block storage"]);
+    // A class outside the set, or a single-node mode, is not judged.
+    assert!(found("KP317", &set("ReadWriteMany", "disk")).is_empty());
+    assert!(found("KP317", &format!("{class}\n---\n{}", set("ReadWriteOncePod", "disk"))).is_empty());
+}

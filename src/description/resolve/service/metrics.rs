@@ -1,14 +1,34 @@
 //! `metrics`: where Prometheus scrapes the service, and the metric and label
-//! names its alerts and dashboards read.
+//! names its alerts and dashboards read. An off-the-shelf component's names
+//! are its own (`prometheus_http_requests_total`), not the defaults a
+//! service of ours is assumed to export; what the description writes wins.
 
 use super::super::{Cx, MetricsR, Port, defaults};
-use crate::description::Service;
+use crate::components::Http;
 use crate::description::alerts::is_metric_name;
+use crate::description::{Component, Service};
 use crate::diag::Pos;
 
 impl Cx<'_> {
-    pub(super) fn metrics(&mut self, s: &Service, ports: &[Port]) -> Option<MetricsR> {
+    pub(super) fn metrics(&mut self, s: &Service, ports: &[Port], component: Option<Component>) -> Option<MetricsR> {
         let m = s.metrics.as_ref()?;
+        // A service of ours exports the default family; a component its own, or none.
+        let generic = Http {
+            requests: defaults::REQUESTS_METRIC,
+            errors: Some((defaults::STATUS_LABEL, defaults::SERVER_ERRORS)),
+            duration: defaults::DURATION_METRIC,
+            per_second: 1,
+            endpoint: "handler",
+            served: None,
+        };
+        let known = component.map_or(Some(generic), Component::http);
+        let declared = m.requests.is_some() || m.duration.is_some() || m.status_label.is_some();
+        let fam = known.unwrap_or(generic);
+        // A status label written means our convention: 5xx as three digits.
+        let errors = match &m.status_label {
+            Some(l) => Some((l.clone(), defaults::SERVER_ERRORS.to_string())),
+            None => fam.errors.map(|(l, e)| (l.to_string(), e.to_string())),
+        };
         let metrics = MetricsR {
             path: m.path.clone().unwrap_or_else(|| "/metrics".into()),
             port_name: match m.port {
@@ -16,12 +36,16 @@ impl Cx<'_> {
                 None => ports.first().map_or_else(|| "metrics".into(), |p| p.name.clone()),
             },
             interval: m.interval.map_or(defaults::METRICS_INTERVAL, |i| i.get()),
-            requests: m.requests.clone().unwrap_or_else(|| defaults::REQUESTS_METRIC.into()),
-            status_label: m.status_label.clone().unwrap_or_else(|| defaults::STATUS_LABEL.into()),
-            duration: m.duration.clone().unwrap_or_else(|| defaults::DURATION_METRIC.into()),
+            requests: m.requests.clone().unwrap_or_else(|| fam.requests.into()),
+            status_label: errors.as_ref().map_or_else(|| defaults::STATUS_LABEL.into(), |(l, _)| l.clone()),
+            duration: m.duration.clone().unwrap_or_else(|| fam.duration.into()),
             histograms: m.histograms.clone().unwrap_or_default(),
-            endpoint_label: m.endpoint_label.clone().unwrap_or_else(|| "handler".into()),
+            endpoint_label: m.endpoint_label.clone().unwrap_or_else(|| fam.endpoint.into()),
             gauges: m.gauges.clone().unwrap_or_default(),
+            http: known.is_some() || declared,
+            errors: errors.map(|(_, e)| e),
+            per_second: if m.duration.is_some() { 1 } else { fam.per_second },
+            served: if declared { None } else { fam.served.map(str::to_string) },
         };
         self.check_metric_names(&metrics);
         Some(metrics)

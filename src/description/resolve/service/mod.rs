@@ -26,6 +26,7 @@ impl Cx<'_> {
         let name = self.name.to_string();
         let before = self.errors.len();
         let image = self.service_image(s);
+        let component = s.component.or_else(|| Component::by_image(&image));
         let ports = self.ports_with_metrics(s);
         let (min, max) = self.replicas(s);
         let default_requests = (Cpu::from_millis(defaults::CPU_MILLIS), Bytes(defaults::MEMORY));
@@ -33,7 +34,7 @@ impl Cx<'_> {
         let lookup = PortLookup::new(&ports);
         let expose = s.expose.as_ref().and_then(|e| self.exposure(e, &lookup));
         let (live, ready, startup) = self.probes(s, &lookup);
-        let metrics = self.metrics(s, &ports);
+        let metrics = self.metrics(s, &ports, component);
         let alerts = crate::description::alerts::service(
             s.alerts.as_ref(),
             s.slo.as_ref(),
@@ -52,6 +53,7 @@ impl Cx<'_> {
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
 
+        self.check_served(&autoscale, metrics.as_ref());
         if self.errors.len() > before {
             return None;
         }
@@ -60,7 +62,7 @@ impl Cx<'_> {
             canary,
             namespace: s.namespace.as_ref().map_or(default_ns.to_string(), |n| n.to_string()),
             name,
-            component: s.component.or_else(|| Component::by_image(&image)),
+            component,
             image,
             ports,
             expose,

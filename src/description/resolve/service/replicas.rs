@@ -1,7 +1,7 @@
 //! How many pods a service runs: its replica range, the autoscaler's
 //! targets, and the disruption budget that node drains respect.
 
-use super::super::{Cx, PdbR, Scaling, defaults};
+use super::super::{Cx, MetricsR, PdbR, Scaling, defaults};
 use crate::description::Service;
 use crate::description::value::pos_of;
 use crate::diag::Pos;
@@ -44,6 +44,21 @@ impl Cx<'_> {
             self.err(Pos::UNKNOWN, format!("autoscale targets of `{}` must be above 0%", self.name), None);
         }
         autoscale
+    }
+
+    /// Every custom metric of the autoscaler is served from a series the
+    /// service exports; otherwise the HPA waits forever for a value.
+    pub(super) fn check_served(&mut self, a: &Scaling, m: Option<&MetricsR>) {
+        for (name, _) in &a.metrics {
+            if m.and_then(|m| m.served_from(name)).is_none() {
+                let help = format!(
+                    "declare the gauge in `metrics: {{ gauges: [{name}] }}`, or name the rate of the request \
+                     counter `X_total` as `X_per_second`"
+                );
+                let msg = format!("`{}`: autoscale metric `{name}` is not served from a series it exports", self.name);
+                self.err(Pos::UNKNOWN, msg, Some(help));
+            }
+        }
     }
 
     /// The PodDisruptionBudget: one of `minAvailable` and `maxUnavailable`,

@@ -55,6 +55,7 @@ impl Cx<'_> {
         if v.size_limit.is_some() {
             self.err(pos, "`sizeLimit` is for emptyDir volumes; a claim has `size`", None);
         }
+        self.storage_class(v.storage_class.as_deref(), access_mode, &format!("volume `{}`", v.name), pos);
         VolKind::Claim { size, access_mode, storage_class: v.storage_class.clone() }
     }
 }

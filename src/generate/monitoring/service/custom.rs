@@ -97,7 +97,7 @@ fn histogram(svc: &Svc, c: &CustomR, at: u32, n: u32) -> Condition {
             num(t)
         ),
         what: format!("the {} quantile of {metric} above {}s", num(c.quantile), num(t)),
-        test: histogram_test(metric, &app(svc), t, at, n),
+        test: histogram_test(metric, 1, &app(svc), t, at, n),
     }
 }
 

@@ -2,7 +2,7 @@
 //! threshold (percent), read from the recorded ratio.
 
 use super::super::alert::{Alert, Test, between, dur, num, series, timing, with};
-use super::{app, app_selector, static_labels};
+use super::{app, app_selector, static_labels, statuses};
 use crate::description::resolve::Svc;
 
 const RUNBOOK: [&str; 3] = [
@@ -11,9 +11,11 @@ const RUNBOOK: [&str; 3] = [
     "Roll back a bad deploy; restore the failing dependency; scale out if the errors come from overload (timeouts, 503).",
 ];
 
-/// When enabled on a service with metrics.
+/// When enabled on a service whose requests carry their status (not
+/// Alertmanager's, nor a component exporting no request family).
 pub fn alert(svc: &Svc) -> Option<Alert> {
-    let m = svc.metrics.as_ref()?;
+    let m = svc.metrics.as_ref().filter(|m| m.http)?;
+    let (bad, good) = statuses(m.errors.as_deref()?);
     let r = &svc.alerts.error_rate;
     if !r.enabled {
         return None;
@@ -25,8 +27,8 @@ pub fn alert(svc: &Svc) -> Option<Alert> {
     let req_series = |status: &str| series(&m.requests, &with(&app, &m.status_label, status));
     let case = |pct: f64| {
         vec![
-            (req_series("500"), format!("0+{}x{n}", num(pct))),
-            (req_series("200"), format!("0+{}x{n}", num(100.0 - pct))),
+            (req_series(&bad), format!("0+{}x{n}", num(pct))),
+            (req_series(&good), format!("0+{}x{n}", num(100.0 - pct))),
         ]
     };
     Some(Alert {

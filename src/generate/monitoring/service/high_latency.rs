@@ -13,9 +13,9 @@ const RUNBOOK: [&str; 3] = [
     "Scale out (raise replicas or the autoscaler maximum), remove the slow dependency call, or roll back.",
 ];
 
-/// One per latency objective of a service with metrics.
+/// One per latency objective of a service exporting a request-duration histogram.
 pub fn alerts(svc: &Svc) -> Vec<Alert> {
-    let Some(m) = &svc.metrics else { return Vec::new() };
+    let Some(m) = svc.metrics.as_ref().filter(|m| m.http) else { return Vec::new() };
     svc.alerts.latency.iter().map(|l| alert(svc, m, l)).collect()
 }
 
@@ -39,7 +39,7 @@ fn alert(svc: &Svc, m: &MetricsR, l: &LatencyRule) -> Alert {
         ),
         runbook: RUNBOOK,
         scope: format!("`{name}`: {} above {}s for {}", l.name, num(t), dur(l.for_seconds)),
-        test: histogram_test(&m.duration, &app(svc), t, at, n),
+        test: histogram_test(&m.duration, m.per_second, &app(svc), t, at, n),
     }
 }
 

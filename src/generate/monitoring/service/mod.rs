@@ -55,8 +55,25 @@ pub(super) fn static_labels(svc: &Svc, sev: Severity) -> BTreeMap<String, String
     lbl(&[("severity", sev.as_str()), ("service", &svc.name)])
 }
 
+/// A server error and a success as the target's status label writes them,
+/// for the tests: `5..` gives `500` and `200`, Envoy's class `5` gives `5` and `2`.
+pub(in super::super) fn statuses(errors: &str) -> (String, String) {
+    let bad = errors.replace('.', "0");
+    let good = bad.replacen('5', "2", 1);
+    (bad, good)
+}
+
 /// Observations all in the bucket above `t` (fires) or all below `t / 2` (silent).
-pub(super) fn histogram_test(metric: &str, app: &BTreeMap<String, String>, t: f64, at: u32, n: u32) -> Test {
+/// `t` is in seconds, the buckets in the histogram's unit (`per_second` of them a second).
+pub(super) fn histogram_test(
+    metric: &str,
+    per_second: u32,
+    app: &BTreeMap<String, String>,
+    t: f64,
+    at: u32,
+    n: u32,
+) -> Test {
+    let t = t * f64::from(per_second);
     let les = [num(t / 2.0), num(t), num(t * 2.0), "+Inf".to_string()];
     let bucket = |le: &str| series(&format!("{metric}_bucket"), &with(app, "le", le));
     let fire = les
@@ -75,12 +92,25 @@ mod tests {
 
     #[test]
     fn histogram_tests_put_every_observation_above_or_well_below_the_threshold() {
-        let t = histogram_test("d", &app(&service("api")), 0.5, 900, 25);
+        let t = histogram_test("d", 1, &app(&service("api")), 0.5, 900, 25);
         // Firing: nothing at or below 0.5s, everything by 1s.
         assert_eq!(step(values(&t.fire, "d_bucket", &[("le", "0.5")])), 0.0);
         assert_eq!(step(values(&t.fire, "d_bucket", &[("le", "1")])), 10.0);
         // Silent: everything by 0.25s.
         assert_eq!(step(values(&t.quiet, "d_bucket", &[("le", "0.25")])), 10.0);
         assert_eq!(last(values(&t.quiet, "d_bucket", &[("le", "+Inf")])), 250.0);
+    }
+
+    #[test]
+    fn a_histogram_in_milliseconds_gets_its_buckets_in_milliseconds() {
+        let t = histogram_test("ms", 1000, &app(&service("api")), 0.5, 900, 25);
+        assert_eq!(step(values(&t.fire, "ms_bucket", &[("le", "500")])), 0.0);
+        assert_eq!(step(values(&t.fire, "ms_bucket", &[("le", "1000")])), 10.0);
+    }
+
+    #[test]
+    fn statuses_as_the_label_writes_them() {
+        assert_eq!(statuses("5.."), ("500".to_string(), "200".to_string()));
+        assert_eq!(statuses("5"), ("5".to_string(), "2".to_string()));
     }
 }
