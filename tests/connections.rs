@@ -44,9 +44,9 @@ fn dir(env: &str) -> String {
 fn every_example_proves_its_connections_of_each_class() {
     use Class::*;
     let expected: [(&str, &[Class]); 5] = [
-        ("fingerprint-api", &[Scrape]),
+        ("fingerprint-api", &[Scrape, KubernetesApi]),
         ("hdr-empire", &[Uses, Scrape, Traces]),
-        ("health-platform", &[Uses, Scrape, Alerts, Traces, Datasource, Backup, BackupBucket]),
+        ("health-platform", &[Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi]),
         ("kailash", &[Uses, Scrape, Backup, BackupBucket]),
         ("machine-native-ops", &[Uses, Scrape, Traces, Backup, BackupBucket]),
     ];
@@ -80,6 +80,8 @@ fn health_platform_monitoring_reaches_what_it_watches() {
     assert!(has(Class::Alerts, &prometheus, &w("health-observability", "alertmanager"), 9093));
     assert!(has(Class::Traces, &w("health-api", "health-api"), &w("health-observability", "jaeger"), 4317));
     assert!(has(Class::Datasource, &w("health-observability", "grafana"), &w("health-observability", "loki"), 3100));
+    // Its service discovery reads the Kubernetes API.
+    assert!(has(Class::KubernetesApi, &prometheus, &End::KubernetesApi, 6443));
     let proven = prove(&dir(&e.env), &e.stack, &e.wanted).expect("proven");
     assert_eq!(proven.len(), e.wanted.len());
     // The scrape of health-api is admitted by a rule naming Prometheus, not its namespace.
@@ -142,7 +144,7 @@ fn a_planted_block_of_each_class_stops_gen_naming_both_ends_and_the_policy() {
         }
     }
     use Class::*;
-    for c in [Uses, Scrape, Alerts, Traces, Datasource, Backup, BackupBucket] {
+    for c in [Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi] {
         assert!(planted.contains(&c), "no {c} connection was planted a block");
     }
 }
@@ -326,17 +328,9 @@ fn a_planted_deny_policy_blocks_the_scrape_naming_it() {
 
 #[test]
 fn the_platforms_alertmanager_reaches_its_receivers() {
-    // health-platform with receivers: its own Alertmanager must reach them.
-    let text = std::fs::read_to_string(common::repo().join("examples/health-platform.yaml")).expect("example");
-    let text = format!(
-        "{text}\nalerts:\n  critical: [pagerduty]\n  warning: [email]\nreceivers:\n  pagerduty: {{}}\n  email: {{ smarthost: \"smtp.example.com:2525\" }}\n"
-    );
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let file = tmp.path().join("health-platform.yaml");
-    std::fs::write(&file, text).expect("write");
-    let platform = kubeproof::description::load(&file).expect("valid variant");
-    let built = kubeproof::build::build(&platform, &file).expect("gen proves its connections");
-    let (_, proven) = &built.connections[0];
+    // health-platform routes to PagerDuty and Slack through its own Alertmanager.
+    let e = envs("health-platform").remove(0);
+    let proven = prove(&dir(&e.env), &e.stack, &e.wanted).expect("proven");
     let notify: Vec<String> = proven
         .iter()
         .filter(|p| p.connection.class == Class::Notify)
@@ -344,16 +338,20 @@ fn the_platforms_alertmanager_reaches_its_receivers() {
         .collect();
     assert_eq!(
         notify,
-        ["events.pagerduty.com (outside the cluster) 443", "smtp.example.com (outside the cluster) 2525"],
+        ["events.pagerduty.com (outside the cluster) 443", "hooks.slack.com (outside the cluster) 443"],
         "{proven:?}"
     );
     // Without its egress rules, Alertmanager is cut off from them.
-    let (_, stack) = &built.envs[0];
-    let r = kubeproof::description::resolve::resolve(&platform, None, &file).expect("resolves");
-    let wanted: Vec<Connection> = intended(&r).into_iter().filter(|c| c.class == Class::Notify).collect();
-    let stack = without_policy(stack, "health-observability", "alertmanager");
-    let err = prove(&dir("default"), &stack, &wanted).expect_err("blocked").to_string();
-    assert!(err.contains("health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: egress of Deployment health-observability/alertmanager: no policy admits it"), "{err}");
+    let wanted: Vec<Connection> = e.wanted.iter().filter(|c| c.class == Class::Notify).cloned().collect();
+    let stack = without_policy(&e.stack, "health-observability", "alertmanager");
+    let err = prove(&dir(&e.env), &stack, &wanted).expect_err("blocked").to_string();
+    assert!(
+        err.contains(
+            "health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: \
+             egress of Deployment health-observability/alertmanager: no policy admits it"
+        ),
+        "{err}"
+    );
 }
 
 /// Every scrape the stack configures — a ServiceMonitor's or PodMonitor's

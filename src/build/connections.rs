@@ -102,6 +102,7 @@ enum Side<'a> {
     Pods(Vec<usize>),
     Namespace(&'a str),
     External,
+    Api,
 }
 
 fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
@@ -115,6 +116,7 @@ fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
         }
         End::Namespace { namespace } => Ok(Side::Namespace(namespace)),
         End::External { .. } => Ok(Side::External),
+        End::KubernetesApi => Ok(Side::Api),
     }
 }
 
@@ -157,6 +159,7 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
                     (None, Side::Namespace(ns)) => {
                         policies.decide(cx, f, Direction::Egress, Endpoint { ns, labels: &empty }, target)
                     }
+                    (None, Side::Api) => policies.decide_anywhere(f, target),
                     (None, _) => policies.decide_external(f, target),
                 };
                 allowed_by.extend(admitted(cx, &d, Direction::Egress, f, c)?);
