@@ -438,6 +438,7 @@ impl Builder<'_, '_> {
             .flat_map(|&i| cx.objects[i].value.at("/spec/rules").and_then(Value::as_array).into_iter().flatten())
             .filter_map(|r| r.get("host").and_then(Value::as_str))
             .collect();
+        let namespaces = known_namespaces(cx);
         for client in 0..cx.index.templates.len() {
             let object = self.template(client).object;
             let Some(pod) = Pod::of(cx.objects, object) else { continue };
@@ -455,8 +456,11 @@ impl Builder<'_, '_> {
                             continue;
                         }
                         let internal = [".svc", ".cluster.local", ".local", ".internal"];
+                        // `NAME.NAMESPACE` of a namespace the set knows: a Service there.
+                        let in_namespace = h.host.split_once('.').is_some_and(|(_, n)| namespaces.contains(n));
                         if !h.sure
                             || !h.host.contains('.')
+                            || in_namespace
                             || internal.iter().any(|s| h.host.ends_with(s))
                             || public.contains(h.host.as_str())
                         {
@@ -763,6 +767,29 @@ fn combine(from: String, to: String, results: Vec<(String, Tri, Vec<String>, Str
 /// outside the cluster: peers absent (everywhere), or an ipBlock holding
 /// public addresses (the whole space certainly holds the host; a narrower
 /// block may or may not).
+/// The namespaces the set shows: those of its objects, and those its
+/// NetworkPolicies name (`kubernetes.io/metadata.name` in a namespaceSelector).
+fn known_namespaces(cx: &Manifests) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = cx.objects.iter().map(|o| o.ns().to_string()).collect();
+    for &i in cx.index.of_kind("NetworkPolicy") {
+        let spec = &cx.objects[i].value["spec"];
+        let rules =
+            ["ingress", "egress"].into_iter().flat_map(|d| spec.get(d).and_then(Value::as_array).into_iter().flatten());
+        for r in rules {
+            let peers =
+                ["from", "to"].into_iter().flat_map(|k| r.get(k).and_then(Value::as_array).into_iter().flatten());
+            for p in peers {
+                if let Some(n) =
+                    p.pointer("/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").and_then(Value::as_str)
+                {
+                    out.insert(n.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
 fn external_egress(cx: &Manifests, policies: &Policies, client: usize, port: i64) -> (Tri, Vec<String>) {
     let mut isolating = Vec::new();
     let mut answer = Tri::No;
