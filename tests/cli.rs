@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use common::{
-    examples, fill_secrets, gen_cmd, gen_ok, have_kubectl, kubeproof, kustomize, mtimes, overlays, parse_docs,
+    examples, fill_secrets, gen_cmd, gen_ok, have_kubectl, kubeproof, kustomize, mtimes, overlays, parse_built,
     read_tree, stem, tool_available,
 };
 use kubeproof::description::starter::{EXAMPLES, STARTER};
@@ -325,7 +325,7 @@ fn secret_values_stay_in_ignored_env_files_and_reach_the_built_secrets() {
         for overlay in overlays(&out) {
             let dir = out.join("kustomize/overlays").join(&overlay);
             let built = kustomize(&dir).unwrap_or_else(|e| panic!("{name}/{overlay}: {e}"));
-            let objects = parse_docs(&built).unwrap_or_else(|e| panic!("{name}/{overlay}: {e}"));
+            let objects = parse_built(&built).unwrap_or_else(|e| panic!("{name}/{overlay}: {e}"));
             let mine: Vec<&(String, String, String)> = sentinels.iter().filter(|(o, _, _)| *o == overlay).collect();
             let mut secrets: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
             for s in objects.iter().filter(|o| o["kind"] == "Secret") {
@@ -587,7 +587,7 @@ fn summary_counts_what_kustomize_builds() {
             assert_eq!(total[env], counts.values().sum::<usize>(), "{name}/{env}: the total is not the column's sum");
             let dir = out.join("kustomize/overlays").join(env);
             common::prepare_secrets(&dir);
-            let built = parse_docs(&kustomize(&dir).unwrap_or_else(|e| panic!("{name}/{env}: {e}"))).unwrap();
+            let built = parse_built(&kustomize(&dir).unwrap_or_else(|e| panic!("{name}/{env}: {e}"))).unwrap();
             let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
             for o in &built {
                 *by_kind.entry(o["kind"].as_str().unwrap_or("?").to_string()).or_default() += 1;

@@ -328,9 +328,21 @@ fn a_planted_deny_policy_blocks_the_scrape_naming_it() {
 
 #[test]
 fn the_platforms_alertmanager_reaches_its_receivers() {
-    // health-platform routes to PagerDuty and Slack through its own Alertmanager.
-    let e = envs("health-platform").remove(0);
-    let proven = prove(&dir(&e.env), &e.stack, &e.wanted).expect("proven");
+    // health-platform routes alerts to PagerDuty and Slack: its own
+    // Alertmanager must reach them. An SMTP smarthost on its own port too.
+    let text = std::fs::read_to_string(common::repo().join("examples/health-platform.yaml")).expect("example");
+    let text = text.replace("  warning: [slack]\n", "  warning: [slack, email]\n");
+    let text = text.replace(
+        "  slack: { channel: \"#health-alerts\" }\n",
+        "  slack: { channel: \"#health-alerts\" }\n  email: { smarthost: \"smtp.example.com:2525\" }\n",
+    );
+    assert!(text.contains("[slack, email]") && text.contains("smtp.example.com:2525"), "the example's receivers moved");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("health-platform.yaml");
+    std::fs::write(&file, text).expect("write");
+    let platform = kubeproof::description::load(&file).expect("valid variant");
+    let built = kubeproof::build::build(&platform, &file).expect("gen proves its connections");
+    let (_, proven) = &built.connections[0];
     let notify: Vec<String> = proven
         .iter()
         .filter(|p| p.connection.class == Class::Notify)
@@ -338,13 +350,20 @@ fn the_platforms_alertmanager_reaches_its_receivers() {
         .collect();
     assert_eq!(
         notify,
-        ["events.pagerduty.com (outside the cluster) 443", "hooks.slack.com (outside the cluster) 443"],
+        [
+            "events.pagerduty.com (outside the cluster) 443",
+            "hooks.slack.com (outside the cluster) 443",
+            "smtp.example.com (outside the cluster) 2525"
+        ],
         "{proven:?}"
     );
     // Without its egress rules, Alertmanager is cut off from them.
-    let wanted: Vec<Connection> = e.wanted.iter().filter(|c| c.class == Class::Notify).cloned().collect();
-    let stack = without_policy(&e.stack, "health-observability", "alertmanager");
-    let err = prove(&dir(&e.env), &stack, &wanted).expect_err("blocked").to_string();
+    let (env, stack) = &built.envs[0];
+    let r = kubeproof::description::resolve::resolve(&platform, None, &file).expect("resolves");
+    let wanted: Vec<Connection> = intended(&r).into_iter().filter(|c| c.class == Class::Notify).collect();
+    assert_eq!(wanted.len(), 3);
+    let stack = without_policy(stack, "health-observability", "alertmanager");
+    let err = prove(&dir(env), &stack, &wanted).expect_err("blocked").to_string();
     assert!(
         err.contains(
             "health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: \

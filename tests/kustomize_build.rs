@@ -14,7 +14,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Failures, examples, have_kubectl, have_validator, kustomize, parse_docs, validate, validate_many};
+use common::{Failures, examples, have_kubectl, have_validator, kustomize, parse_built, validate, validate_many};
 
 /// One `kubectl kustomize` output to validate.
 struct Build {
@@ -60,7 +60,7 @@ fn build_example(description: &Path, failures: &mut Failures, builds: &mut Vec<B
         let label = format!("{name}: {what} (Kubernetes {version})");
         match kustomize(&dir) {
             Err(e) => failures.add(&label, e),
-            Ok(yaml) => match parse_docs(&yaml) {
+            Ok(yaml) => match parse_built(&yaml) {
                 Err(e) => failures.add(&label, e),
                 Ok(objects) if objects.is_empty() => failures.add(&label, "the build produced no objects"),
                 Ok(_) => {

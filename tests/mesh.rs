@@ -21,7 +21,7 @@ fn built(name: &str, env: &str) -> Vec<Value> {
         return generated(name, env);
     }
     let yaml = common::kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
-    common::parse_docs(&yaml).unwrap_or_else(|e| panic!("{name}/{env}: {e}"))
+    common::parse_built(&yaml).unwrap_or_else(|e| panic!("{name}/{env}: {e}"))
 }
 
 fn generated(name: &str, env: &str) -> Vec<Value> {

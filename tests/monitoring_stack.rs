@@ -37,7 +37,7 @@ fn build_health_platform() -> Option<Built> {
     let overlay = out.path().join("kustomize/overlays/default");
     prepare_secrets(&overlay);
     let yaml = kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
-    let docs = parse_docs(&yaml).unwrap_or_else(|e| panic!("kustomize output: {e}"));
+    let docs = parse_built(&yaml).unwrap_or_else(|e| panic!("kustomize output: {e}"));
     Some(Built { out, docs })
 }
 
@@ -712,4 +712,12 @@ fn operator_objects_carry_the_configured_selector_labels() {
         }
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["PodMonitor", "PrometheusRule", "ServiceMonitor"]);
+
+    // The example that assumes kube-prometheus-stack says so.
+    let ops = base_objects("machine-native-ops");
+    let monitors: Vec<&Value> = ops.values().filter(|o| o["apiVersion"] == "monitoring.coreos.com/v1").collect();
+    assert!(monitors.len() >= 3, "{}", monitors.len());
+    for o in monitors {
+        assert_eq!(o["metadata"]["labels"]["release"], "kube-prometheus-stack", "{}", object_id(o));
+    }
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use common::{Failures, have_kubectl, kustomize, object_id, parse_docs};
+use common::{Failures, have_kubectl, kustomize, object_id, parse_built};
 
 // ---- 1. fingerprint-api, built by kustomize -----------------------------
 
@@ -221,7 +221,7 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     assert_eq!(common::overlays(&out), ["production", "staging"]);
 
     let k = out.join("kustomize");
-    let build = |dir: &Path| index(parse_docs(&kustomize(dir).unwrap_or_else(|e| panic!("{e}"))).expect("YAML"));
+    let build = |dir: &Path| index(parse_built(&kustomize(dir).unwrap_or_else(|e| panic!("{e}"))).expect("YAML"));
     let base = build(&k.join("base"));
     let mut envs = BTreeMap::new();
     for env in ["staging", "production"] {
@@ -274,8 +274,9 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
         expected(&[
             (&config, &["/data/LOG_LEVEL"]),
             (&deployment, &deployment_paths),
-            // scale 0.5 applies to the datastore's declared resources too.
-            (&db, &resources),
+            // scale 0.5 applies to the datastore's declared resources too,
+            // and so to its /dev/shm, a quarter of its memory limit.
+            (&db, &[resources.as_slice(), &["/spec/template/spec/volumes/2/emptyDir/sizeLimit"]].concat()),
             (&quota, quota_paths),
             // Without the HPA, its HpaAtMaximum alert goes too.
             (&rules, &["/spec/groups/0/rules/5"]),
@@ -316,6 +317,9 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     assert_eq!(at(staging, &db, &requests_cpu), "250m");
     assert_eq!(at(staging, &db, &requests_memory), "1Gi");
     assert_eq!(at(staging, &db, &limits_memory), "1Gi", "the default memory limit is the (scaled) request");
+    let shm = "/spec/template/spec/volumes/2/emptyDir/sizeLimit";
+    assert_eq!(at(&base, &db, shm), "512Mi", "a quarter of the base's 2Gi limit");
+    assert_eq!(at(staging, &db, shm), "256Mi", "a quarter of staging's 1Gi limit");
 
     assert_eq!(at(&base, &pdb, "/spec/maxUnavailable"), 1);
     assert_eq!(at(staging, &pdb, "/spec/maxUnavailable"), 1);

@@ -221,6 +221,19 @@ pub fn parse_docs(yaml: &str) -> Result<Vec<Value>, String> {
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
 
+/// The objects `kubectl kustomize` printed, read the way kubectl reads them
+/// (YAML 1.1 scalars: kustomize writes a hash such as `89536e4359532653`
+/// unquoted, a string to kubectl but an infinite float to YAML 1.2).
+pub fn parse_built(yaml: &str) -> Result<Vec<Value>, String> {
+    let mut loaded = kubeproof::model::Loaded::default();
+    let source = kubeproof::model::Source { name: "<kustomize output>".into(), text: yaml.to_string() };
+    kubeproof::model::load::add_source(&mut loaded, source);
+    match loaded.errors.first() {
+        Some(e) => Err(format!("not valid YAML: {e:?}")),
+        None => Ok(loaded.objects.into_iter().map(|o| o.value).collect()),
+    }
+}
+
 /// The base objects of `examples/EXAMPLE.yaml`, by [`object_id`], parsed
 /// back from the YAML files `gen` writes (built in process).
 #[allow(dead_code)] // not every test file uses it

@@ -8,9 +8,6 @@ use serde_json::{Value, json};
 use crate::description::alerts::{Alerting, ReceiverKind, ReceiverR, SECRETS_DIR, Severity};
 
 pub(super) fn config(a: &Alerting) -> Value {
-    if !a.routed() {
-        return unrouted();
-    }
     let dir = format!("{SECRETS_DIR}/{}", a.secret);
     let receivers: Vec<Value> = a.receivers.iter().map(|r| receiver(r, &dir)).collect();
     json!({
@@ -36,17 +33,6 @@ pub(super) fn config(a: &Alerting) -> Value {
             },
         ],
         "receivers": receivers,
-    })
-}
-
-/// For an Alertmanager of the platform's own when the description routes no
-/// alert: every alert reaches the `null` receiver, which notifies no one
-/// (they are seen in Alertmanager's UI and API only).
-fn unrouted() -> Value {
-    json!({
-        "global": { "resolve_timeout": "5m" },
-        "route": { "receiver": "null", "group_by": ["alertname", "namespace", "service"] },
-        "receivers": [{ "name": "null" }],
     })
 }
 
@@ -140,15 +126,6 @@ mod tests {
         // Info is not routed: it falls back to the first warning receiver.
         assert_eq!(c["route"]["receiver"], "slack");
         assert_eq!(c["route"]["routes"][0]["repeat_interval"], "1h");
-    }
-
-    #[test]
-    fn without_routes_every_alert_reaches_the_null_receiver() {
-        let mut a = shop().alerting;
-        a.routes.clear();
-        let c = config(&a);
-        assert_eq!(c["route"]["receiver"], "null");
-        assert_eq!(c["receivers"], json!([{ "name": "null" }]));
     }
 
     #[test]

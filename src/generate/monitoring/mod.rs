@@ -98,9 +98,8 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
         rules,
         tests,
         scrape: scrape::config(r),
-        // The platform's own Alertmanager loads it even when nothing is routed.
-        alertmanager: (r.alerting.routed() || r.component("alertmanager").is_some())
-            .then(|| alertmanager::config(&r.alerting)),
+        // A platform's own Alertmanager implies routed alerts (resolving checks it).
+        alertmanager: r.alerting.routed().then(|| alertmanager::config(&r.alerting)),
         alerts,
         loaded_by: Vec::new(),
     });
