@@ -387,7 +387,7 @@ fn judge(lines: &[&str], yaml: &str) -> (Vec<String>, Validated) {
             }
         }
     }
-    match parse_docs(yaml) {
+    match parse_built(yaml) {
         Err(e) => problems.push(e),
         Ok(objects) => {
             if problems.is_empty() && v.passed + v.unchecked_custom.len() != objects.len() {
