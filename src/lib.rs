@@ -5,14 +5,14 @@
 //! it; `tests/layering.rs` enforces it):
 //!
 //! - [`diag`]: diagnostics at file:line:column, their rendering, YAML errors.
-//! - [`model`]: Kubernetes objects with positions, the loader, index, pods, selectors, schemas, NetworkPolicy evaluation.
+//! - [`model`]: Kubernetes objects with positions, the loader, index, pods, selectors, schemas, NetworkPolicy and Istio authorization evaluation.
 //! - [`engines`]: the datastore engines as data (image, ports, paths, probes, wiring, metrics, backup), one file each, and their registry.
 //! - [`components`]: off-the-shelf components a platform runs (Prometheus, Alertmanager, Grafana, Loki, Jaeger, collectors) as data.
 //! - [`description`]: the platform description (`platform.yaml`), typed, with positions, resolved per environment.
 //! - [`generate`]: the objects of a stack, one module per area (workloads, datastores, network, mesh, monitoring, backup).
 //! - [`emit`]: files: the kustomize layout, YAML, dashboards, runbook, atomic writes that keep a person's edits.
 //! - [`check`]: `kubeproof check`: the checks (one file each, by family), their registry, configuration and reports.
-//! - [`build`]: the `gen` pipeline: describe → generate → emit, proven by the checks.
+//! - [`build`]: the `gen` pipeline: describe → generate → emit, proven by the checks and by the intended connections.
 //! - [`reach`]: `kubeproof reach`: whether NetworkPolicies let one workload connect to another.
 //! - [`graph`]: `kubeproof graph`: the platform as a picture (SVG, DOT).
 //! - [`budget`]: `kubeproof budget`: requests, limits and storage against the cluster's capacity.

@@ -44,9 +44,9 @@ fn dir(env: &str) -> String {
 fn every_example_proves_its_connections_of_each_class() {
     use Class::*;
     let expected: [(&str, &[Class]); 5] = [
-        ("fingerprint-api", &[Scrape]),
+        ("fingerprint-api", &[Scrape, KubernetesApi]),
         ("hdr-empire", &[Uses, Scrape, Traces]),
-        ("health-platform", &[Uses, Scrape, Alerts, Traces, Datasource, Backup, BackupBucket]),
+        ("health-platform", &[Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi]),
         ("kailash", &[Uses, Scrape, Backup, BackupBucket]),
         ("machine-native-ops", &[Uses, Scrape, Traces, Backup, BackupBucket]),
     ];
@@ -80,6 +80,8 @@ fn health_platform_monitoring_reaches_what_it_watches() {
     assert!(has(Class::Alerts, &prometheus, &w("health-observability", "alertmanager"), 9093));
     assert!(has(Class::Traces, &w("health-api", "health-api"), &w("health-observability", "jaeger"), 4317));
     assert!(has(Class::Datasource, &w("health-observability", "grafana"), &w("health-observability", "loki"), 3100));
+    // Its service discovery reads the Kubernetes API.
+    assert!(has(Class::KubernetesApi, &prometheus, &End::KubernetesApi, 6443));
     let proven = prove(&dir(&e.env), &e.stack, &e.wanted).expect("proven");
     assert_eq!(proven.len(), e.wanted.len());
     // The scrape of health-api is admitted by a rule naming Prometheus, not its namespace.
@@ -142,7 +144,7 @@ fn a_planted_block_of_each_class_stops_gen_naming_both_ends_and_the_policy() {
         }
     }
     use Class::*;
-    for c in [Uses, Scrape, Alerts, Traces, Datasource, Backup, BackupBucket] {
+    for c in [Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi] {
         assert!(planted.contains(&c), "no {c} connection was planted a block");
     }
 }
@@ -216,6 +218,14 @@ fn policies_open_nothing_beyond_the_intended_connections() {
     let loaded = kubeproof::build::stack_sources(&dir(&e.env), &stack).expect("loads");
     let extra = unintended(&Manifests::new(&loaded), &e.wanted);
     assert!(extra.iter().any(|x| x == "kailash/mcp-server → kailash/postgres port 5432"), "{extra:?}");
+    // And gen refuses to write it.
+    let err = prove(&dir(&e.env), &stack, &e.wanted).expect_err("refused").to_string();
+    assert!(
+        err.contains("connection(s) nothing intends:\n")
+            && err.contains("- kailash/mcp-server → kailash/postgres port 5432\n"),
+        "{err}"
+    );
+    assert!(!err.contains("blocked"), "{err}");
 }
 
 /// The mesh's verdict on a request to `ns/name` of an example's environment.
@@ -348,10 +358,61 @@ fn the_platforms_alertmanager_reaches_its_receivers() {
         "{proven:?}"
     );
     // Without its egress rules, Alertmanager is cut off from them.
-    let (_, stack) = &built.envs[0];
+    let (env, stack) = &built.envs[0];
     let r = kubeproof::description::resolve::resolve(&platform, None, &file).expect("resolves");
     let wanted: Vec<Connection> = intended(&r).into_iter().filter(|c| c.class == Class::Notify).collect();
+    assert_eq!(wanted.len(), 3);
     let stack = without_policy(stack, "health-observability", "alertmanager");
-    let err = prove(&dir("default"), &stack, &wanted).expect_err("blocked").to_string();
-    assert!(err.contains("health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: egress of Deployment health-observability/alertmanager: no policy admits it"), "{err}");
+    let err = prove(&dir(env), &stack, &wanted).expect_err("blocked").to_string();
+    assert!(
+        err.contains(
+            "health-observability/alertmanager → events.pagerduty.com (outside the cluster) port 443 [notify]: \
+             egress of Deployment health-observability/alertmanager: no policy admits it"
+        ),
+        "{err}"
+    );
+}
+
+/// Every scrape the stack configures — a ServiceMonitor's or PodMonitor's
+/// endpoints, a job of the plain prometheus.yml — is an intended connection
+/// (so proven): none is configured that the proof does not cover.
+#[test]
+fn every_configured_scrape_is_an_intended_connection() {
+    for example in ["fingerprint-api", "hdr-empire", "health-platform", "kailash", "machine-native-ops"] {
+        for e in envs(example) {
+            let scrapes: BTreeSet<(String, String)> = e
+                .wanted
+                .iter()
+                .filter(|c| c.class == Class::Scrape)
+                .filter_map(|c| match &c.to {
+                    End::Workload { namespace, name } => Some((namespace.clone(), name.clone())),
+                    _ => None,
+                })
+                .collect();
+            let mut configured = 0;
+            for o in e.stack.objects.iter().filter(|o| o.kind == "ServiceMonitor" || o.kind == "PodMonitor") {
+                let ns = o.namespace.clone().unwrap_or_default();
+                let name = o.value["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{example}: {} selects no app", o.id()))
+                    .to_string();
+                assert!(
+                    scrapes.contains(&(ns.clone(), name.clone())),
+                    "{example}/{}: {} is no intended scrape",
+                    e.env,
+                    o.id()
+                );
+                configured += 1;
+            }
+            let jobs = e.stack.monitoring.as_ref().map(|m| m.scrape.clone()).unwrap_or_default();
+            for job in jobs["scrape_configs"].as_array().into_iter().flatten() {
+                let name = job["job_name"].as_str().unwrap_or_default().to_string();
+                let ns =
+                    job["kubernetes_sd_configs"][0]["namespaces"]["names"][0].as_str().unwrap_or_default().to_string();
+                assert!(scrapes.contains(&(ns, name.clone())), "{example}/{}: job {name} is no intended scrape", e.env);
+                configured += 1;
+            }
+            assert!(configured >= scrapes.len(), "{example}/{}: {scrapes:?} not all configured", e.env);
+        }
+    }
 }

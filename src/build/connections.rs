@@ -37,17 +37,29 @@ pub struct Blocked {
 }
 
 /// Proves every connection of `wanted` on `stack` (sources named under
-/// `dir`). Err: the blocked ones, in words, naming both ends and the policy.
+/// `dir`), and that the policies open nothing else between its workloads.
+/// Err: the blocked ones, in words, naming both ends and the policy, and
+/// the unintended open ones.
 pub fn prove(dir: &str, stack: &Stack, wanted: &[Connection]) -> Result<Vec<Proven>, Error> {
     let loaded = super::stack_sources(dir, stack)?;
     let cx = Manifests::new(&loaded);
     let (proven, blocked) = judge(&cx, wanted);
-    if blocked.is_empty() {
+    let extra = unintended(&cx, wanted);
+    if blocked.is_empty() && extra.is_empty() {
         return Ok(proven);
     }
-    let mut text = format!("{dir}: {} intended connection(s) blocked:\n", blocked.len());
-    for b in &blocked {
-        text += &format!("- {}: {}\n", b.connection, b.reason);
+    let mut text = String::new();
+    if !blocked.is_empty() {
+        text += &format!("{dir}: {} intended connection(s) blocked:\n", blocked.len());
+        for b in &blocked {
+            text += &format!("- {}: {}\n", b.connection, b.reason);
+        }
+    }
+    if !extra.is_empty() {
+        text += &format!("{dir}: the NetworkPolicies open {} connection(s) nothing intends:\n", extra.len());
+        for x in &extra {
+            text += &format!("- {x}\n");
+        }
     }
     Err(Error::Blocked(text))
 }
@@ -90,6 +102,7 @@ enum Side<'a> {
     Pods(Vec<usize>),
     Namespace(&'a str),
     External,
+    Api,
 }
 
 fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
@@ -103,6 +116,7 @@ fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
         }
         End::Namespace { namespace } => Ok(Side::Namespace(namespace)),
         End::External { .. } => Ok(Side::External),
+        End::KubernetesApi => Ok(Side::Api),
     }
 }
 
@@ -145,6 +159,7 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
                     (None, Side::Namespace(ns)) => {
                         policies.decide(cx, f, Direction::Egress, Endpoint { ns, labels: &empty }, target)
                     }
+                    (None, Side::Api) => policies.decide_anywhere(f, target),
                     (None, _) => policies.decide_external(f, target),
                 };
                 allowed_by.extend(admitted(cx, &d, Direction::Egress, f, c)?);

@@ -15,7 +15,9 @@
 //! - Grafana to its data sources (Prometheus, Loki, Jaeger's query API, Tempo);
 //! - each backup CronJob and restore Job to its datastore (engines that dump
 //!   over the network) and to the bucket; a datastore to the restore pod it
-//!   replicates from (Redis).
+//!   replicates from (Redis);
+//! - the platform's Prometheus (its service discovery) and services reading
+//!   their own configuration to the Kubernetes API.
 
 use std::fmt;
 
@@ -46,6 +48,9 @@ pub enum Class {
     Backup,
     /// A backup or restore pod reading or writing the bucket.
     BackupBucket,
+    /// A workload reading the Kubernetes API: Prometheus' service discovery,
+    /// a service reading its own configuration.
+    KubernetesApi,
 }
 
 impl Class {
@@ -61,6 +66,7 @@ impl Class {
             Class::Datasource => "datasource",
             Class::Backup => "backup",
             Class::BackupBucket => "backup bucket",
+            Class::KubernetesApi => "kubernetes api",
         }
     }
 }
@@ -82,6 +88,8 @@ pub enum End {
     Namespace { namespace: String },
     /// A host outside the cluster.
     External { host: String },
+    /// The Kubernetes API server: the cluster's address, not a pod's.
+    KubernetesApi,
 }
 
 impl End {
@@ -96,6 +104,7 @@ impl fmt::Display for End {
             End::Workload { namespace, name } => write!(f, "{namespace}/{name}"),
             End::Namespace { namespace } => write!(f, "the pods of namespace {namespace}"),
             End::External { host } => write!(f, "{host} (outside the cluster)"),
+            End::KubernetesApi => write!(f, "the Kubernetes API"),
         }
     }
 }
@@ -138,6 +147,7 @@ pub fn intended(r: &Resolved) -> Vec<Connection> {
     telemetry(r, &mut out);
     datasources(r, &mut out);
     backups(r, &mut out);
+    kubernetes_api(r, &mut out);
     out.sort();
     out.dedup();
     out
@@ -317,6 +327,22 @@ fn backups(r: &Resolved, out: &mut Vec<Connection>) {
         // A restore the live server replicates from (Redis): the datastore connects to it.
         if let Some(p) = d.engine.backup().ok().and_then(|b| b.restore_port) {
             push(out, Class::Backup, &store, End::workload(&d.namespace, &super::backup::restore_name(d)), p);
+        }
+    }
+}
+
+/// The API server's ports: 443 through the `kubernetes` Service, 6443 direct
+/// (a NetworkPolicy sees the port after the Service's translation).
+pub const API_PORTS: [u16; 2] = [443, 6443];
+
+fn kubernetes_api(r: &Resolved, out: &mut Vec<Connection>) {
+    let readers = r.services.iter().filter(|s| s.read_own_config).map(|s| End::workload(&s.namespace, &s.name));
+    // The platform's Prometheus discovers its targets through the API.
+    let scraper = scraper(r);
+    let discovers = matches!(scraper, End::Workload { .. }) && out.iter().any(|c| c.class == Class::Scrape);
+    for from in readers.chain(discovers.then_some(scraper)) {
+        for port in API_PORTS {
+            push(out, Class::KubernetesApi, &from, End::KubernetesApi, port);
         }
     }
 }

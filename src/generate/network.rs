@@ -258,8 +258,11 @@ fn wired(r: &Resolved) -> Vec<Connection> {
     let used = |c: &Connection| {
         all.iter().any(|u| u.class == Class::Uses && u.from == c.from && u.to == c.to && u.port == c.port)
     };
+    // A service reading its own configuration has its API rule already.
+    let reads = |e: &End| r.services.iter().any(|s| s.read_own_config && is(e, &s.namespace, &s.name));
     all.iter()
         .filter(|c| !matches!(c.class, Class::Uses | Class::Backup | Class::BackupBucket) && !used(c))
+        .filter(|c| c.class != Class::KubernetesApi || !reads(&c.from))
         .cloned()
         .collect()
 }
@@ -271,7 +274,7 @@ fn end_peer(r: &Resolved, end: &End) -> net::NetworkPolicyPeer {
         End::Namespace { namespace } => {
             net::NetworkPolicyPeer { namespace_selector: Some(ns_selector(namespace)), ..Default::default() }
         }
-        End::External { .. } => public(),
+        End::External { .. } | End::KubernetesApi => public(),
     }
 }
 
@@ -313,7 +316,11 @@ fn wired_egress(r: &Resolved, wired: &[Connection], ns: &str, name: &str) -> Vec
     let from_it = wired.iter().filter(|c| is(&c.from, ns, name)).map(|c| (&c.to, c.port));
     by_peer(from_it)
         .into_iter()
-        .map(|(e, ports)| net::NetworkPolicyEgressRule { to: Some(vec![end_peer(r, e)]), ports: tcp(ports) })
+        .map(|(e, ports)| net::NetworkPolicyEgressRule {
+            // The API server's address is the cluster's: only its ports can be opened.
+            to: (*e != End::KubernetesApi).then(|| vec![end_peer(r, e)]),
+            ports: tcp(ports),
+        })
         .collect()
 }
 

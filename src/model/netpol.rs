@@ -467,6 +467,27 @@ impl<'a> Policies<'a> {
         d
     }
 
+    /// Whether the pods of `object` may send to an address the set cannot
+    /// place (the API server's: the cluster's, not a pod's) on `port`: only a
+    /// rule without `to` (every destination) proves it.
+    pub fn decide_anywhere(&self, object: usize, port: Target) -> Decision {
+        let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+        for p in self.isolating(object, Direction::Egress) {
+            d.isolating.push(p.object);
+            for (i, r) in p.egress_rules.iter().enumerate() {
+                let anywhere = r.get("to").and_then(Value::as_array).is_none_or(|l| l.is_empty());
+                if ports_allow(r.get("ports"), port) && anywhere {
+                    d.rules.push((p.object, i, Tri::Yes));
+                    d.answer = Tri::Yes;
+                }
+            }
+        }
+        if d.isolating.is_empty() {
+            d.answer = Tri::Yes;
+        }
+        d
+    }
+
     /// Whether the pods of `server` admit `client` on `port` (ingress side).
     pub fn admits(&self, cx: &Manifests, server: usize, client: Endpoint, port: Target) -> Tri {
         self.decide(cx, server, Direction::Ingress, client, port).answer
