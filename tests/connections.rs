@@ -21,8 +21,12 @@ struct Env {
 }
 
 /// Each environment of an example: its stack and intended connections.
+/// An example by name, or a test description by its path under the repository.
 fn envs(example: &str) -> Vec<Env> {
-    let file = common::repo().join(format!("examples/{example}.yaml"));
+    let file = match example.strip_suffix(".yaml") {
+        Some(_) => common::repo().join(example),
+        None => common::repo().join(format!("examples/{example}.yaml")),
+    };
     let platform = kubeproof::description::load(&file).expect("valid example");
     let built = kubeproof::build::build(&platform, &file).expect("gen proves its connections");
     built
@@ -34,6 +38,24 @@ fn envs(example: &str) -> Vec<Env> {
             Env { env: env.clone(), stack: stack.clone(), wanted: intended(&r) }
         })
         .collect()
+}
+
+/// A platform with its own OpenTelemetry Collector and log shipper.
+const COLLECTORS: &str = "tests/data/connections/collectors.yaml";
+
+#[test]
+fn the_own_collector_exports_and_the_shipper_ships_to_loki() {
+    let e = envs(COLLECTORS).remove(0);
+    let has = |class: Class, from: &str, to: &str, port: u16| {
+        e.wanted
+            .iter()
+            .any(|c| c.class == class && c.from.to_string() == from && c.to.to_string() == to && c.port == port)
+    };
+    assert!(has(Class::Traces, "shop/web", "observability/otel", 4317), "{:?}", e.wanted);
+    assert!(has(Class::TraceExport, "observability/otel", "observability/tempo", 4317), "{:?}", e.wanted);
+    assert!(has(Class::Logs, "observability/shipper", "observability/loki", 3100), "{:?}", e.wanted);
+    // Applications send to the collector, not past it to the backend.
+    assert!(!e.wanted.iter().any(|c| c.class == Class::Traces && c.to.to_string() == "observability/tempo"));
 }
 
 fn dir(env: &str) -> String {
@@ -120,7 +142,8 @@ fn own_policy(c: &Connection, end: &End) -> Option<(String, String)> {
 #[test]
 fn a_planted_block_of_each_class_stops_gen_naming_both_ends_and_the_policy() {
     let mut planted = BTreeSet::new();
-    for example in ["health-platform", "hdr-empire", "kailash", "machine-native-ops"] {
+    // No example runs its own collector or log shipper: the fixture does.
+    for example in ["health-platform", "hdr-empire", "kailash", "machine-native-ops", COLLECTORS] {
         for e in envs(example) {
             let mut seen = BTreeSet::new();
             for c in &e.wanted {
@@ -144,7 +167,8 @@ fn a_planted_block_of_each_class_stops_gen_naming_both_ends_and_the_policy() {
         }
     }
     use Class::*;
-    for c in [Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi] {
+    for c in [Uses, Scrape, Alerts, Notify, Traces, TraceExport, Logs, Datasource, Backup, BackupBucket, KubernetesApi]
+    {
         assert!(planted.contains(&c), "no {c} connection was planted a block");
     }
 }
