@@ -160,6 +160,11 @@ fn each_example_lists_its_operators_metrics_apis_and_kubernetes_features() {
     assert_eq!(k[&Need::CertManager].names, set(&["ClusterIssuer letsencrypt-prod"]));
     assert_eq!(k[&Need::Velero].names, set(&["Schedule"]));
     assert!(k.contains_key(&Need::VolumeSnapshots));
+    // Its meshed metrics paths admit the monitoring namespace's identity only.
+    assert_eq!(
+        (k[&Need::MeshScrape].names.clone(), k[&Need::MeshScrape].envs.clone()),
+        (set(&["namespace monitoring"]), set(&["prod", "staging"]))
+    );
 
     let (_, ops) = example("machine-native-ops");
     let m = by_need(prerequisites(&ops.envs));
@@ -176,6 +181,7 @@ fn each_example_lists_its_operators_metrics_apis_and_kubernetes_features() {
     assert!(h[&Need::PeerNamespaces].names.contains("ingress-nginx"), "{:?}", h[&Need::PeerNamespaces]);
     // Its own Prometheus and Grafana load the rules and dashboards: no Operator, no sidecar.
     assert!(!h.contains_key(&Need::PrometheusOperator) && !h.contains_key(&Need::GrafanaDashboards), "{h:?}");
+    assert!(!h.contains_key(&Need::MeshScrape), "no mesh, plaintext scrapes: {h:?}");
     let m_dash = &m[&Need::GrafanaDashboards].names;
     assert_eq!(m_dash, &set(&["monitoring"]), "machine-native-ops' dashboards are for the sidecar");
 

@@ -33,6 +33,9 @@ pub enum Need {
     IngressGateway,
     /// The Istio CNI node agent; names: the namespaces that need it.
     IstioCni,
+    /// A Prometheus scraping through the mesh with Istio's workload
+    /// certificates; names: the identities the metrics paths admit.
+    MeshScrape,
     /// The Prometheus Operator's CRDs and a Prometheus selecting them; names: the kinds.
     PrometheusOperator,
     /// Grafana's dashboard sidecar; names: the namespaces of the dashboards.
@@ -140,6 +143,9 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
             }
             (g, kind) if g.ends_with("istio.io") => {
                 add(Need::Istio, Some(format!("{} {kind}", o.api_version)));
+                for id in scraper_identities(kind, v) {
+                    add(Need::MeshScrape, Some(id));
+                }
                 if kind == "Gateway" {
                     for (k, val) in v.at("/spec/selector").and_then(Value::as_object).into_iter().flatten() {
                         add(Need::IngressGateway, Some(format!("{k}={}", text(Some(val)))));
@@ -150,6 +156,27 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
         }
         if mesh_injected(v) && o.kind == "Namespace" {
             add(Need::Istio, None);
+        }
+    }
+    out
+}
+
+/// The identities a metrics guard admits: a DENY AuthorizationPolicy on
+/// paths for every source but some namespaces or principals (the scraper's).
+fn scraper_identities(kind: &str, policy: &Value) -> Vec<String> {
+    if kind != "AuthorizationPolicy" || policy.at("/spec/action").and_then(Value::as_str) != Some("DENY") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for rule in policy.at("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
+        let on_paths =
+            rule.get("to").and_then(Value::as_array).into_iter().flatten().any(|t| t.at("/operation/paths").is_some());
+        for from in rule.get("from").and_then(Value::as_array).into_iter().flatten().filter(|_| on_paths) {
+            for (key, what) in [("notNamespaces", "namespace"), ("notPrincipals", "principal")] {
+                for id in from.at(&format!("/source/{key}")).and_then(Value::as_array).into_iter().flatten() {
+                    out.push(format!("{what} {}", text(Some(id))));
+                }
+            }
         }
     }
     out
@@ -311,6 +338,13 @@ fn sentence(p: &Prerequisite, kube: KubeVersion) -> String {
             "**The Istio CNI node agent**: namespace {} enforces Pod Security `restricted` (or `baseline`) and has \
              sidecar injection; those levels forbid the NET_ADMIN and NET_RAW capabilities of the `istio-init` \
              container, so without the CNI every injected pod is refused.",
+            ticked(names)
+        ),
+        Need::MeshScrape => format!(
+            "**Prometheus with Istio's workload certificates**: the metrics paths of the meshed workloads answer \
+             mutual-TLS requests from {} only, so Prometheus runs with an Istio sidecar, or mounts the certificates \
+             a sidecar writes (`OUTPUT_CERTS` in its `proxy.istio.io/config`) and scrapes with them as its \
+             `tls_config`; a plaintext scrape is refused.",
             ticked(names)
         ),
         Need::PrometheusOperator => format!(
