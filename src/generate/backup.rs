@@ -761,21 +761,7 @@ fn scale_role(r: &Resolved, store: &Store, stack: &mut Stack) {
             ..Default::default()
         },
     ];
-    stack.push(&rbac::Role { metadata: meta(&role, ns, &labels), rules: Some(rules) });
-    stack.push(&rbac::RoleBinding {
-        metadata: meta(&role, ns, &labels),
-        role_ref: rbac::RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: "Role".into(),
-            name: role.clone(),
-        },
-        subjects: Some(vec![rbac::Subject {
-            kind: "ServiceAccount".into(),
-            name: sa.clone(),
-            namespace: Some(ns.into()),
-            ..Default::default()
-        }]),
-    });
+    stack.push_role(meta(&role, ns, &labels), rules, &sa, ns);
 }
 
 /// Offline backups: the pod must run on the node of the datastore's pod, to

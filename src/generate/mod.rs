@@ -141,6 +141,31 @@ impl Stack {
         self.objects.push(Object::from_typed(obj));
     }
 
+    /// A Role with `rules` and its RoleBinding (same metadata) granting it to
+    /// the ServiceAccount `account` of namespace `account_ns`.
+    pub fn push_role(
+        &mut self,
+        meta: ObjectMeta,
+        rules: Vec<k8s_openapi::api::rbac::v1::PolicyRule>,
+        account: &str,
+        account_ns: &str,
+    ) {
+        use k8s_openapi::api::rbac::v1 as rbac;
+        let role_ref = rbac::RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "Role".into(),
+            name: meta.name.clone().unwrap_or_default(),
+        };
+        let subject = rbac::Subject {
+            kind: "ServiceAccount".into(),
+            name: account.into(),
+            namespace: Some(account_ns.into()),
+            ..Default::default()
+        };
+        self.push(&rbac::Role { metadata: meta.clone(), rules: Some(rules) });
+        self.push(&rbac::RoleBinding { metadata: meta, role_ref, subjects: Some(vec![subject]) });
+    }
+
     /// Objects per kind, for the summary.
     pub fn count_by_kind(&self) -> BTreeMap<&str, usize> {
         let mut m = BTreeMap::new();

@@ -90,29 +90,13 @@ fn discovery_rbac(r: &Resolved, p: &Svc, namespaces: &BTreeSet<String>, stack: &
     let l = labels(&r.platform, &p.name, "monitoring");
     let name = format!("{}-discovery", p.name);
     for ns in namespaces {
-        stack.push(&rbac::Role {
-            metadata: meta(&name, ns, &l),
-            rules: Some(vec![rbac::PolicyRule {
-                api_groups: Some(vec![String::new()]),
-                resources: Some(vec!["endpoints".into(), "pods".into(), "services".into()]),
-                verbs: vec!["get".into(), "list".into(), "watch".into()],
-                ..Default::default()
-            }]),
-        });
-        stack.push(&rbac::RoleBinding {
-            metadata: meta(&name, ns, &l),
-            role_ref: rbac::RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
-                kind: "Role".into(),
-                name: name.clone(),
-            },
-            subjects: Some(vec![rbac::Subject {
-                kind: "ServiceAccount".into(),
-                name: p.name.clone(),
-                namespace: Some(p.namespace.clone()),
-                ..Default::default()
-            }]),
-        });
+        let rules = vec![rbac::PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["endpoints".into(), "pods".into(), "services".into()]),
+            verbs: vec!["get".into(), "list".into(), "watch".into()],
+            ..Default::default()
+        }];
+        stack.push_role(meta(&name, ns, &l), rules, &p.name, &p.namespace);
     }
 }
 

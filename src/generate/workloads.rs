@@ -526,19 +526,5 @@ fn rbac_read_own(svc: &Svc, labels: &BTreeMap<String, String>, config: &str, sec
             ..Default::default()
         });
     }
-    stack.push(&rbac::Role { metadata: meta(&svc.name, &svc.namespace, labels), rules: Some(rules) });
-    stack.push(&rbac::RoleBinding {
-        metadata: meta(&svc.name, &svc.namespace, labels),
-        role_ref: rbac::RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: "Role".into(),
-            name: svc.name.clone(),
-        },
-        subjects: Some(vec![rbac::Subject {
-            kind: "ServiceAccount".into(),
-            name: svc.name.clone(),
-            namespace: Some(svc.namespace.clone()),
-            ..Default::default()
-        }]),
-    });
+    stack.push_role(meta(&svc.name, &svc.namespace, labels), rules, &svc.name, &svc.namespace);
 }
