@@ -330,8 +330,8 @@ pub fn short_hash<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// The first 16 hex digits of `hex` that YAML cannot read as a number:
-/// `89536e4359532653` is a float to kustomize's writer, which drops the
-/// quotes, and the API server refuses a number as an annotation value.
+/// kustomize writes `89536e4359532653` unquoted (a string to its YAML 1.1
+/// and to kubectl), which any YAML 1.2 reader takes for an infinite float.
 fn not_a_number(hex: &str) -> String {
     let numeric = |h: &&str| h.bytes().all(|b| b.is_ascii_digit() || b == b'e');
     let chunks = (0..hex.len() / 16).map(|i| &hex[i * 16..(i + 1) * 16]);
