@@ -673,6 +673,11 @@ fn cli_exit_codes_and_deciding_policies() {
     assert!(text.contains("egress of shop/web: isolated by NetworkPolicy shop/default-deny (set.yaml:"), "{text}");
     assert!(text.contains("no egress rule allows TCP 5432 to shop/db"), "{text}");
 
+    // `-f` takes one path per flag, so it may come first, as with kubectl.
+    let first = run(&["reach", "-f", "set.yaml", "api", "db", "5432"], dir.path());
+    assert_eq!(first.status.code(), Some(0), "{}", out(&first));
+    assert!(out(&first).contains("allowed: TCP 5432"), "{}", out(&first));
+
     let json = run(&["reach", "api", "db", "-f", "set.yaml", "--format", "json"], dir.path());
     assert_eq!(json.status.code(), Some(0), "{}", out(&json));
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");

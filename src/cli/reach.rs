@@ -16,8 +16,9 @@ pub struct ReachArgs {
     pub to: String,
     /// A port of the server: 5432, 53/UDP, or a container port name; without it, every declared port.
     pub port: Option<String>,
-    /// Manifests (files, folders, `-` for stdin), or one platform description.
-    #[arg(short = 'f', long = "file", required = true, num_args = 1..)]
+    /// Manifests (files, folders, `-` for stdin), or one platform description;
+    /// one path per `-f`, repeatable (so `-f` may come before FROM and TO).
+    #[arg(short = 'f', long = "file", required = true, action = clap::ArgAction::Append)]
     pub files: Vec<PathBuf>,
     /// With a description: the environment to generate (default: the base).
     #[arg(long)]
