@@ -62,6 +62,13 @@ impl Cx<'_> {
         let websocket = ports.iter().any(|p| p.protocol == Protocol::Websocket);
         let (drain, grace) = self.shutdown(s, websocket);
         let autoscale = self.autoscale(s);
+        if worker && s.traffic.is_some() {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`): `traffic` shapes requests to it, and it receives none"),
+                Some("remove `traffic`, or give it the `port` it serves on".into()),
+            );
+        }
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
 
