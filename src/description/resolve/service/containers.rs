@@ -109,7 +109,11 @@ impl Cx<'_> {
                 self.err(
                     pos,
                     format!("container `{}` names the {what} `{name}`, which `{}` does not declare", c.name, self.name),
-                    Some(format!("declare it in the service's `{what}s` (known: {})", known.join(", "))),
+                    Some(if known.is_empty() {
+                        format!("declare it in the service's `{what}s` (it has none)")
+                    } else {
+                        format!("declare it in the service's `{what}s` (it has: {})", known.join(", "))
+                    }),
                 );
             } else if !out.contains(&name) {
                 out.push(name);
