@@ -272,20 +272,12 @@ fn static_copy(docs: &[Value], config: &Value) -> Result<Value, String> {
         let keep = rules
             .iter()
             .find(|r| r["action"] == "keep" && r["source_labels"][0] == "__meta_kubernetes_service_name")
-            .and_then(|r| r["regex"].as_str())
-            .ok_or(format!("job {name}: no keep rule on the Service name"))?;
-        let (svc, port_name) = keep.split_once(';').ok_or(format!("job {name}: keep regex {keep}"))?;
-        let s = find(docs, "Service", &ns, svc)?;
-        let port = s["spec"]["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == port_name)
-            .ok_or(format!("job {name}: Service {ns}/{svc} has no port {port_name}"))?;
-        job["static_configs"] = json!([{
-            "targets": [format!("{svc}.{ns}.svc:{}", port["port"])],
-            "labels": { "namespace": ns, "service": svc },
-        }]);
+            .and_then(|r| r["regex"].as_str());
+        let target = match keep {
+            Some(keep) => service_target(docs, &name, &ns, keep)?,
+            None => worker_target(docs, &name, &ns, &rules)?,
+        };
+        job["static_configs"] = json!([{ "targets": [target.0], "labels": { "namespace": ns, "service": target.1 } }]);
         let kept: Vec<Value> = rules
             .into_iter()
             .filter(|r| {
@@ -299,6 +291,40 @@ fn static_copy(docs: &[Value], config: &Value) -> Result<Value, String> {
         job["relabel_configs"] = json!(kept);
     }
     Ok(copy)
+}
+
+/// The target a job keeping Service endpoints (`NAME;PORT_NAME`) scrapes:
+/// the Service and its named port must exist. (address, service name)
+fn service_target(docs: &[Value], job: &str, ns: &str, keep: &str) -> Result<(String, String), String> {
+    let (svc, port_name) = keep.split_once(';').ok_or(format!("job {job}: keep regex {keep}"))?;
+    let s = find(docs, "Service", ns, svc)?;
+    let port = s["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == port_name)
+        .ok_or(format!("job {job}: Service {ns}/{svc} has no port {port_name}"))?;
+    Ok((format!("{svc}.{ns}.svc:{}", port["port"]), svc.to_string()))
+}
+
+/// The target of a worker's job, which keeps pods by name label and
+/// container port name: the Deployment and the named port must exist.
+fn worker_target(docs: &[Value], job: &str, ns: &str, rules: &[Value]) -> Result<(String, String), String> {
+    let keep = rules
+        .iter()
+        .find(|r| {
+            r["action"] == "keep" && r["source_labels"][0] == "__meta_kubernetes_pod_label_app_kubernetes_io_name"
+        })
+        .and_then(|r| r["regex"].as_str())
+        .ok_or(format!("job {job}: no keep rule on the Service or pod name"))?;
+    let (name, port_name) = keep.split_once(';').ok_or(format!("job {job}: keep regex {keep}"))?;
+    let d = find(docs, "Deployment", ns, name)?;
+    let containers = d["spec"]["template"]["spec"]["containers"].as_array().into_iter().flatten();
+    let port = containers
+        .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+        .find(|p| p["name"] == port_name)
+        .ok_or(format!("job {job}: Deployment {ns}/{name} has no container port {port_name}"))?;
+    Ok((format!("{name}.{ns}.pod:{}", port["containerPort"]), name.to_string()))
 }
 
 /// Each namespace the jobs discover in lets Prometheus' ServiceAccount get,

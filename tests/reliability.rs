@@ -159,6 +159,51 @@ fn readiness_is_a_warning_only_behind_a_service() {
     assert!(!codes(&(job.to_string() + service)).contains(&"KP204".to_string()));
 }
 
+/// Next to other containers, only the one holding a port the Service
+/// targets gets its traffic: a sidecar's own port (a proxy's admin port)
+/// is reported as info only.
+#[test]
+fn readiness_warns_for_the_container_the_service_targets() {
+    let pod = |target: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Service
+metadata: {{ name: api, namespace: shop }}
+spec:
+  selector: {{ app: api }}
+  ports: [{{ port: 80, targetPort: {target} }}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{ name: api, namespace: shop }}
+spec:
+  selector: {{ matchLabels: {{ app: api }} }}
+  template:
+    metadata: {{ labels: {{ app: api }} }}
+    spec:
+      containers:
+        - {{ name: api, image: ghcr.io/acme/api:1.0.0, ports: [{{ name: http, containerPort: 8080 }}] }}
+        - {{ name: proxy, image: ghcr.io/acme/proxy:1.0.0, ports: [{{ name: admin, containerPort: 15000 }}] }}
+"#
+        )
+    };
+    for target in ["http", "8080"] {
+        let (_, outcome) = check_text("t.yaml", &pod(target), &Config::default());
+        let mut f: Vec<(String, kubeproof::check::Severity)> =
+            outcome.findings.iter().filter(|f| f.code == "KP204").map(|f| (f.message.clone(), f.severity)).collect();
+        f.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            f,
+            [
+                ("container `api` has no readiness probe".to_string(), kubeproof::check::Severity::Warning),
+                ("container `proxy` has no readiness probe".to_string(), kubeproof::check::Severity::Info),
+            ],
+            "targetPort {target}"
+        );
+    }
+}
+
 #[test]
 fn hpa_without_metrics_needs_cpu_requests() {
     let text = deployment("api", None, "")

@@ -88,6 +88,8 @@ fields!(Service {
     volumes,
     command,
     args,
+    init_containers,
+    sidecars,
     log_level,
     run_as_user,
     pdb,
@@ -102,7 +104,7 @@ fields!(Autoscale { cpu, memory, metrics });
 fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });
 fields!(Probes { live, ready, startup });
-fields!(Probe { path, port, exec, initial_delay, period, timeout, failure_threshold });
+fields!(Probe { path, port, exec, grpc, tcp, initial_delay, period, timeout, failure_threshold });
 fields!(Metrics { path, port, interval, requests, status_label, duration, histograms, endpoint_label, gauges });
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });

@@ -301,7 +301,11 @@ pub struct Service {
     pub service_port: Option<u16>,
     /// Shorthand: the protocol of `port` (default `http`).
     pub protocol: Option<Protocol>,
-    /// Several ports; use instead of `port`.
+    /// Several ports; use instead of `port`. No `port` and no `ports` (or
+    /// `ports: []`) makes the service a worker (a queue consumer, a load
+    /// generator): no Service, no mesh routing, no traffic allowed in
+    /// except Prometheus on `metrics.port`; nothing may `uses` it, and its
+    /// probes are only those declared.
     pub ports: Option<Vec<PortSpec>>,
     /// Publish the service through the ingress controller.
     pub expose: Option<Expose>,
@@ -312,7 +316,10 @@ pub struct Service {
     pub autoscale: Option<Autoscale>,
     /// Requests (`cpu`, `memory`) and `limits`.
     pub resources: Option<Resources>,
-    /// Liveness, readiness and startup probes.
+    /// Liveness, readiness and startup probes. Unwritten, a service with
+    /// ports gets a TCP (gRPC on a grpc port) probe of its first port for
+    /// each, and a worker none; a written probe replaces its default; an
+    /// explicitly empty `probes: {}` means no probes at all.
     pub probes: Option<Probes>,
     /// Where the service exports Prometheus metrics.
     #[serde(default, deserialize_with = "value::path_or_map")]
@@ -330,6 +337,14 @@ pub struct Service {
     pub volumes: Option<Vec<Volume>>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
+    /// Containers run to completion, in order, before the service's own
+    /// (e.g. waiting for a schema, fetching assets).
+    pub init_containers: Option<Vec<ExtraContainer>>,
+    /// Containers running beside the service's own for the pod's lifetime
+    /// (a proxy, a log shipper): native sidecars (init containers with
+    /// `restartPolicy: Always`, started first and stopped last) from
+    /// Kubernetes 1.29, plain containers before.
+    pub sidecars: Option<Vec<ExtraContainer>>,
     /// Log level (default: the environment's, else `info`).
     pub log_level: Option<LogLevel>,
     /// UID the container runs as (default 10001).
@@ -348,6 +363,34 @@ pub struct Service {
     pub slo: Option<Slo>,
     /// Alert thresholds (standard alerts are on by default) and custom alerts.
     pub alerts: Option<ServiceAlerts>,
+}
+
+/// An init container or sidecar of a service: its image pinned like the
+/// service's, hardened with the same security context, reading the
+/// service's ConfigMap and the secrets it names from the service's Secret.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtraContainer {
+    /// Container name, unique in the pod (a DNS label).
+    pub name: Name,
+    /// Container image with a pinned tag or digest.
+    #[schemars(with = "String")]
+    pub image: Spanned<String>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    /// Plain environment variables of this container only.
+    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// Names among the service's `secrets` this container reads.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub secrets: Option<Vec<Spanned<String>>>,
+    /// Requests and limits (default: 50m CPU, 64Mi memory).
+    pub resources: Option<Resources>,
+    /// The service's volumes this container mounts, by name (at the
+    /// volume's path); `/tmp` is always writable.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub volumes: Option<Vec<Name>>,
+    /// Ports (sidecars only), named, e.g. a proxy's or an exporter's.
+    pub ports: Option<Vec<PortSpec>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -445,6 +488,10 @@ pub struct Probe {
     pub port: Option<PortRef>,
     /// A command to run instead of an HTTP/gRPC/TCP check.
     pub exec: Option<Vec<String>>,
+    /// `true`: a gRPC health check of `port`, whatever its protocol.
+    pub grpc: Option<bool>,
+    /// `true`: a TCP connect to `port`, whatever its protocol.
+    pub tcp: Option<bool>,
     pub initial_delay: Option<Seconds>,
     pub period: Option<Seconds>,
     pub timeout: Option<Seconds>,

@@ -163,7 +163,7 @@ fn uses(r: &Resolved, out: &mut Vec<Connection>) {
         for t in &s.uses {
             if let Some(target) = r.service(t) {
                 // Every port of the target is open to its clients (`uses` wires the first).
-                for p in &target.ports {
+                for p in target.served_ports() {
                     push(out, Class::Uses, &from, End::workload(&target.namespace, &target.name), p.port);
                 }
             } else if let Some(d) = r.datastore(t) {

@@ -110,10 +110,13 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
         if let Some(c) = &svc.canary {
             canary(svc, c, stack);
         }
-        gateway(r, svc, stack);
-        rate_limit(r, svc, stack);
-        virtual_service(r, svc, stack);
-        destination_rule(r, svc, stack);
+        // A worker has no Service to route to: only who may reach its pods.
+        if !svc.worker {
+            gateway(r, svc, stack);
+            rate_limit(r, svc, stack);
+            virtual_service(r, svc, stack);
+            destination_rule(r, svc, stack);
+        }
         let metrics = metrics_port(svc);
         metrics_deny(r, &svc.name, &svc.namespace, metrics, stack);
         request_authentication(r, svc, stack);

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::description::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
+use crate::description::resolve::{ExtraR, Handler, PdbR, Port, ProbeR, Resolved, Svc, VolKind};
 use crate::description::{AccessMode, Mesh, Protocol};
 use crate::model::features;
 
@@ -54,9 +54,13 @@ pub fn service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
         rbac_read_own(svc, &labels, &config_name, (!svc.secrets.is_empty()).then_some(secret_name.as_str()), stack);
     }
     let (volumes, mounts) = volumes(r, svc, &labels, stack);
-    let pod = pod_spec(r, svc, container(r, svc, &config_name, env, mounts), volumes);
+    let helpers = helpers(r, svc, &secret_name, &mounts);
+    let pod = pod_spec(r, svc, container(r, svc, &config_name, env, mounts), helpers, volumes);
     stack.push(&deployment(r, svc, &labels, config_hash, pod));
-    stack.push(&cluster_ip_service(r, svc, &labels));
+    // A worker serves nothing: a Service would select pods no one calls.
+    if !svc.worker {
+        stack.push(&cluster_ip_service(r, svc, &labels));
+    }
     if svc.autoscaled() {
         stack.push(&autoscaler(svc, &labels));
     }
@@ -174,26 +178,16 @@ fn container(
         image_pull_policy: Some("IfNotPresent".into()),
         command: svc.command.clone(),
         args: svc.args.clone(),
-        ports: Some(
-            svc.ports
-                .iter()
-                .map(|p| core::ContainerPort {
-                    name: Some(p.name.clone()),
-                    container_port: p.port.into(),
-                    protocol: Some("TCP".into()),
-                    ..Default::default()
-                })
-                .collect(),
-        ),
+        ports: container_ports(&svc.ports),
         env_from: Some(vec![core::EnvFromSource {
             config_map_ref: Some(core::ConfigMapEnvSource { name: config_name.to_string(), optional: Some(false) }),
             ..Default::default()
         }]),
         env: (!env.is_empty()).then_some(env),
         resources: Some(resources(&svc.requests, &svc.limits)),
-        liveness_probe: Some(probe(&svc.live)),
-        readiness_probe: Some(probe(&svc.ready)),
-        startup_probe: Some(probe(&svc.startup)),
+        liveness_probe: svc.live.as_ref().map(probe),
+        readiness_probe: svc.ready.as_ref().map(probe),
+        startup_probe: svc.startup.as_ref().map(probe),
         lifecycle: pre_stop_drain(r, svc.drain_seconds),
         security_context: Some(container_security()),
         volume_mounts: Some(mounts),
@@ -202,16 +196,93 @@ fn container(
     }
 }
 
+/// Named TCP container ports; none written is no `ports` field.
+fn container_ports(ports: &[Port]) -> Option<Vec<core::ContainerPort>> {
+    (!ports.is_empty()).then(|| {
+        ports
+            .iter()
+            .map(|p| core::ContainerPort {
+                name: Some(p.name.clone()),
+                container_port: p.port.into(),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            })
+            .collect()
+    })
+}
+
+/// The pod's other containers: (init containers, plain sidecars). Sidecars
+/// are native (init containers that restart, started before the service's
+/// container and stopped after it) where the cluster has them, so a proxy
+/// is up before the app calls through it and a log shipper sees its last
+/// lines.
+struct Helpers {
+    init: Vec<core::Container>,
+    plain: Vec<core::Container>,
+}
+
+fn helpers(r: &Resolved, svc: &Svc, secret_name: &str, mounts: &[core::VolumeMount]) -> Helpers {
+    let native = features::SIDECARS.available(r.kube.minor);
+    let mut init: Vec<core::Container> = svc.init_containers.iter().map(|c| helper(c, secret_name, mounts)).collect();
+    let mut plain = Vec::new();
+    for c in &svc.sidecars {
+        let mut container = helper(c, secret_name, mounts);
+        if native {
+            container.restart_policy = Some("Always".into());
+            init.push(container);
+        } else {
+            plain.push(container);
+        }
+    }
+    Helpers { init, plain }
+}
+
+/// An init container or sidecar: hardened like the service's own, with its
+/// own env, the service's secrets it names, `/tmp` and the volumes it names.
+fn helper(c: &ExtraR, secret_name: &str, mounts: &[core::VolumeMount]) -> core::Container {
+    let mut env: Vec<core::EnvVar> = c
+        .env
+        .iter()
+        .map(|(k, v)| core::EnvVar { name: k.clone(), value: Some(v.clone()), ..Default::default() })
+        .collect();
+    env.extend(c.secrets.iter().map(|k| env_secret(k, secret_name, k)));
+    let mounts: Vec<core::VolumeMount> =
+        mounts.iter().filter(|m| m.name == "tmp" || c.volumes.contains(&m.name)).cloned().collect();
+    core::Container {
+        name: c.name.clone(),
+        image: Some(c.image.clone()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: c.command.clone(),
+        args: c.args.clone(),
+        ports: container_ports(&c.ports),
+        env: (!env.is_empty()).then_some(env),
+        resources: Some(resources(&c.requests, &c.limits)),
+        security_context: Some(container_security()),
+        volume_mounts: Some(mounts),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    }
+}
+
 /// The pod: its own ServiceAccount, spread over zones and nodes, no service links.
-fn pod_spec(r: &Resolved, svc: &Svc, container: core::Container, volumes: Vec<core::Volume>) -> core::PodSpec {
+fn pod_spec(
+    r: &Resolved,
+    svc: &Svc,
+    container: core::Container,
+    helpers: Helpers,
+    volumes: Vec<core::Volume>,
+) -> core::PodSpec {
+    let mut containers = vec![container];
+    containers.extend(helpers.plain);
     core::PodSpec {
+        init_containers: (!helpers.init.is_empty()).then_some(helpers.init),
         service_account_name: Some(svc.name.clone()),
         automount_service_account_token: Some(svc.read_own_config),
         security_context: Some(pod_security(svc.run_as_user)),
         termination_grace_period_seconds: Some(svc.grace_seconds.into()),
         topology_spread_constraints: Some(spread(&r.platform, &svc.name)),
         affinity: Some(anti_affinity(&r.platform, &svc.name)),
-        containers: vec![container],
+        containers,
         volumes: Some(volumes),
         enable_service_links: Some(false),
         ..Default::default()

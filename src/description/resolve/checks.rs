@@ -46,8 +46,38 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
             }
         }
     }
+    errors.extend(uses_a_worker(p, r, file));
     errors.extend(own_alertmanager_unrouted(p, r, file));
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// A worker listens on no port: a client `uses` it in vain (no host, no
+/// port to wire, no Service to reach). The error points at the entry in the
+/// base `uses` when it is written there, else at the client.
+fn uses_a_worker(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for svc in &r.services {
+        for target in svc.uses.iter().filter(|t| r.service(t).is_some_and(|t| t.worker)) {
+            let base = p.services.iter().find(|(k, _)| k.as_str() == svc.name);
+            let pos = base
+                .and_then(|(_, s)| s.uses.iter().flatten().find(|u| u.as_str() == target))
+                .map(|u| u.pos())
+                .or_else(|| base.map(|(k, _)| k.pos()))
+                .unwrap_or(Pos::UNKNOWN);
+            out.push(
+                Diagnostic::error(
+                    file,
+                    pos,
+                    format!("`{}` uses `{target}`, a worker: it has no port, so nothing can connect to it", svc.name),
+                )
+                .with_help(format!(
+                    "remove `{target}` from `uses` (a worker reaches what it needs itself), or give `{target}` the \
+                     `port` it serves on"
+                )),
+            );
+        }
+    }
+    out
 }
 
 /// The platform's own Alertmanager loads the generated routing: with no

@@ -26,8 +26,8 @@ mod service;
 mod storage;
 
 pub use resolved::{
-    BackupTarget, CanaryR, Exposure, Ext, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved, Scaling,
-    Served, Store, StoreBackup, Svc, Vol, VolKind,
+    BackupTarget, CanaryR, Exposure, Ext, ExtraR, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved,
+    Scaling, Served, Store, StoreBackup, Svc, Vol, VolKind,
 };
 
 use std::path::Path;

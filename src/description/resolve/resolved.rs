@@ -76,16 +76,21 @@ pub struct Svc {
     pub image: String,
     /// The off-the-shelf component it is: written, or recognised from the image.
     pub component: Option<Component>,
+    /// The ports it serves, and a `metrics` port of its own when declared.
     pub ports: Vec<Port>,
+    /// No port written: a queue consumer or load generator. It has no
+    /// Service, and nothing connects to it (only Prometheus, to `metrics`).
+    pub worker: bool,
     pub expose: Option<Exposure>,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub autoscale: Scaling,
     pub requests: Requests,
     pub limits: LimitsR,
-    pub live: ProbeR,
-    pub ready: ProbeR,
-    pub startup: ProbeR,
+    /// Probes; `None`: none (a worker's unwritten probe, or `probes: {}`).
+    pub live: Option<ProbeR>,
+    pub ready: Option<ProbeR>,
+    pub startup: Option<ProbeR>,
     pub metrics: Option<MetricsR>,
     pub uses: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -93,6 +98,8 @@ pub struct Svc {
     pub volumes: Vec<Vol>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
+    pub init_containers: Vec<ExtraR>,
+    pub sidecars: Vec<ExtraR>,
     pub log_level: LogLevel,
     pub run_as_user: u32,
     pub pdb: PdbR,
@@ -106,6 +113,24 @@ pub struct Svc {
     pub canary: Option<CanaryR>,
 }
 
+/// An init container or sidecar, resolved.
+#[derive(Debug, Clone)]
+pub struct ExtraR {
+    pub name: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    /// Keys of the service's Secret it reads.
+    pub secrets: Vec<String>,
+    pub requests: Requests,
+    pub limits: LimitsR,
+    /// Names of the service's volumes it mounts.
+    pub volumes: Vec<String>,
+    /// Sidecars' ports; none for init containers.
+    pub ports: Vec<Port>,
+}
+
 #[derive(Debug, Clone)]
 pub struct CanaryR {
     pub image: String,
@@ -117,6 +142,12 @@ pub struct CanaryR {
 impl Svc {
     pub fn autoscaled(&self) -> bool {
         self.min_replicas < self.max_replicas
+    }
+
+    /// The ports clients connect to: none for a worker (its only port, if
+    /// any, is Prometheus').
+    pub fn served_ports(&self) -> &[Port] {
+        if self.worker { &[] } else { &self.ports }
     }
 
     pub fn has_protocol(&self, p: Protocol) -> bool {

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::DATASTORE_INTERVAL;
-use crate::description::resolve::{Resolved, Svc};
-use crate::engines::Scrape;
+use crate::description::resolve::{MetricsR, Resolved, Svc};
 use crate::generate::datastores::store_scrape;
 use crate::generate::{Object, Stack, labels, selector_labels};
 
@@ -16,13 +15,17 @@ use crate::generate::{Object, Stack, labels, selector_labels};
 /// are no rule groups.
 pub(super) fn objects(r: &Resolved, rules: &Value, has_groups: bool, stack: &mut Stack) {
     for svc in &r.services {
-        if let Some(m) = service_monitor(r, svc) {
-            stack.objects.push(m);
+        let Some(m) = &svc.metrics else { continue };
+        // A worker has no Service to select: its pods are scraped directly.
+        if svc.worker {
+            stack.objects.push(pod_monitor(r, &svc.name, &svc.namespace, (&m.port_name, &m.path, m.interval)));
+        } else {
+            stack.objects.push(service_monitor(r, svc, m));
         }
     }
     for d in &r.datastores {
         let Some(s) = store_scrape(d) else { continue };
-        stack.objects.push(pod_monitor(r, &d.name, &d.namespace, &s));
+        stack.objects.push(pod_monitor(r, &d.name, &d.namespace, (s.port_name, s.path, DATASTORE_INTERVAL)));
     }
     if has_groups {
         stack.objects.push(crd(
@@ -52,10 +55,9 @@ fn rule_namespace(r: &Resolved) -> String {
     }
 }
 
-/// The service's Service endpoints on its metrics port, when it has metrics.
-fn service_monitor(r: &Resolved, svc: &Svc) -> Option<Object> {
-    let m = svc.metrics.as_ref()?;
-    Some(crd(
+/// The service's Service endpoints on its metrics port.
+fn service_monitor(r: &Resolved, svc: &Svc, m: &MetricsR) -> Object {
+    crd(
         "ServiceMonitor",
         &svc.name,
         &svc.namespace,
@@ -70,13 +72,13 @@ fn service_monitor(r: &Resolved, svc: &Svc) -> Option<Object> {
                 "scheme": "http",
             }],
         }),
-    ))
+    )
 }
 
-/// A datastore's pods themselves (the exporter sidecar, or the engine's own
-/// endpoint); the job is the datastore's name, as for services and in the
-/// plain scrape configuration.
-fn pod_monitor(r: &Resolved, name: &str, namespace: &str, s: &Scrape) -> Object {
+/// A datastore's or worker's pods themselves (the exporter sidecar, or the
+/// engine's own endpoint), on (port name, path, interval); the job is the
+/// workload's name, as for services and in the plain scrape configuration.
+fn pod_monitor(r: &Resolved, name: &str, namespace: &str, (port, path, interval): (&str, &str, u32)) -> Object {
     crd(
         "PodMonitor",
         name,
@@ -87,9 +89,9 @@ fn pod_monitor(r: &Resolved, name: &str, namespace: &str, s: &Scrape) -> Object 
             "namespaceSelector": { "matchNames": [namespace] },
             "jobLabel": "app.kubernetes.io/name",
             "podMetricsEndpoints": [{
-                "port": s.port_name,
-                "path": s.path,
-                "interval": format!("{}s", DATASTORE_INTERVAL),
+                "port": port,
+                "path": path,
+                "interval": format!("{interval}s"),
                 "scheme": "http",
             }],
         }),

@@ -11,7 +11,11 @@ pub(super) fn config(r: &Resolved) -> Value {
     let mut jobs = Vec::new();
     for svc in &r.services {
         let Some(m) = &svc.metrics else { continue };
-        jobs.push(job(&svc.name, &svc.namespace, m.interval, &m.path, &m.port_name));
+        if svc.worker {
+            jobs.push(pod_job(&svc.name, &svc.namespace, m.interval, &m.path, &m.port_name));
+        } else {
+            jobs.push(job(&svc.name, &svc.namespace, m.interval, &m.path, &m.port_name));
+        }
     }
     // Datastores: the same through their client Service, whose endpoints
     // carry the exporter's (or the engine's) metrics port.
@@ -55,6 +59,32 @@ fn job(name: &str, namespace: &str, interval: u32, path: &str, port_name: &str) 
             },
             { "source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace" },
             { "source_labels": ["__meta_kubernetes_service_name"], "target_label": "service" },
+            { "source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod" },
+            { "source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container" },
+        ],
+    })
+}
+
+/// A worker has no Service: its pods (labelled `app.kubernetes.io/name:
+/// NAME`) on their container port `port_name`; the job and the `service`
+/// label are its name, as for a service.
+fn pod_job(name: &str, namespace: &str, interval: u32, path: &str, port_name: &str) -> Value {
+    json!({
+        "job_name": name,
+        "scrape_interval": format!("{interval}s"),
+        "metrics_path": path,
+        "kubernetes_sd_configs": [{ "role": "pod", "namespaces": { "names": [namespace] } }],
+        "relabel_configs": [
+            {
+                "source_labels": [
+                    "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+                    "__meta_kubernetes_pod_container_port_name",
+                ],
+                "regex": format!("{name};{port_name}"),
+                "action": "keep",
+            },
+            { "source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace" },
+            { "target_label": "service", "replacement": name },
             { "source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod" },
             { "source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container" },
         ],

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 
-use super::support::{long_running, served};
+use super::support::{holds_target, long_running, served};
 
 /// KP204: a serving container without a readiness probe.
 pub struct MissingReadinessProbe;
@@ -15,8 +15,8 @@ static META: Meta = Meta {
     summary: "a container that serves traffic has no readiness probe",
     what: "Reports containers of long-running pods (not Jobs or CronJobs) without a \
            `readinessProbe`. A warning when a Service of the checked set selects the pod, for \
-           each container that declares ports (or the only container); an info for containers \
-           that declare ports when no Service selects them. Containers without ports next to \
+           the container holding a port the Service targets (or the only container); an info \
+           for other containers that declare ports. Containers without ports next to \
            others are taken for sidecars and left alone, and so are metrics exporters next to \
            others (every port named `metrics` or `*-metrics`): their readiness would make the \
            pod's depend on the exporter. Services with `publishNotReadyAddresses` select no \
@@ -102,12 +102,15 @@ impl Check for MissingReadinessProbe {
             if !long_running(cx, &pod) {
                 continue;
             }
-            let selected = served.contains(&pod.object);
+            let targets = served.get(&pod.object);
             let containers = pod.get("containers").and_then(Value::as_array).map_or(0, Vec::len);
             for c in pod.containers().filter(|c| !c.init && c.value.is_object()) {
                 if c.get("/readinessProbe").is_some_and(|p| !p.is_null()) {
                     continue;
                 }
+                // Next to others, a container gets the Service's traffic
+                // only on a port the Service targets.
+                let selected = targets.is_some_and(|t| containers == 1 || holds_target(&c, t));
                 let has_ports = c.ports().next().is_some();
                 if !(has_ports || selected && containers == 1) {
                     continue;

@@ -4,7 +4,7 @@
 
 use crate::model::At;
 use crate::model::selector::Selector;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -156,10 +156,12 @@ pub fn budgets(cx: &Context) -> HashMap<usize, Vec<usize>> {
     by_object
 }
 
-/// Objects whose pods some Service sends traffic to (Services that publish
-/// not-ready addresses do not count: readiness does not gate them).
-pub fn served(cx: &Context) -> HashSet<usize> {
-    let mut served = HashSet::new();
+/// Objects whose pods some Service sends traffic to, each with the target
+/// ports of those Services (`targetPort`, else `port`: a number or a
+/// container port name). Services that publish not-ready addresses do not
+/// count: readiness does not gate them.
+pub fn served(cx: &Context) -> HashMap<usize, Vec<Value>> {
+    let mut served: HashMap<usize, Vec<Value>> = HashMap::new();
     for &s in cx.index.of_kind("Service") {
         let o = &cx.objects[s];
         if o.value.at("/spec/publishNotReadyAddresses").and_then(Value::as_bool) == Some(true) {
@@ -169,9 +171,22 @@ pub fn served(cx: &Context) -> HashSet<usize> {
         if selector.is_empty() {
             continue;
         }
-        served.extend(cx.index.selected(o.ns(), &Selector::of_labels(selector)).into_iter().map(|t| t.object));
+        let ports = o.value.at("/spec/ports").and_then(Value::as_array).into_iter().flatten();
+        let targets: Vec<Value> =
+            ports.filter_map(|p| p.get("targetPort").or_else(|| p.get("port")).cloned()).collect();
+        for t in cx.index.selected(o.ns(), &Selector::of_labels(selector)) {
+            served.entry(t.object).or_default().extend(targets.iter().cloned());
+        }
     }
     served
+}
+
+/// Whether container `c` holds one of the `targets` (numbers or port names).
+pub fn holds_target(c: &Container, targets: &[Value]) -> bool {
+    targets.iter().any(|t| match t {
+        Value::String(name) => c.ports().any(|(_, n, _)| n == Some(name.as_str())),
+        other => other.as_i64().is_some_and(|n| c.ports().any(|(p, _, _)| p == n)),
+    })
 }
 
 /// The number a container port name stands for, or the port as written.

@@ -10,7 +10,13 @@ use crate::description::{Component, Service};
 use crate::diag::Pos;
 
 impl Cx<'_> {
-    pub(super) fn metrics(&mut self, s: &Service, ports: &[Port], component: Option<Component>) -> Option<MetricsR> {
+    pub(super) fn metrics(
+        &mut self,
+        s: &Service,
+        ports: &[Port],
+        component: Option<Component>,
+        worker: bool,
+    ) -> Option<MetricsR> {
         let m = s.metrics.as_ref()?;
         // A service of ours exports the default family; a component its own, or none.
         let generic = Http {
@@ -42,7 +48,9 @@ impl Cx<'_> {
             histograms: m.histograms.clone().unwrap_or_default(),
             endpoint_label: m.endpoint_label.clone().unwrap_or_else(|| fam.endpoint.into()),
             gauges: m.gauges.clone().unwrap_or_default(),
-            http: known.is_some() || declared,
+            // A worker serves no requests: no request alerts unless it says
+            // which counter it keeps.
+            http: (known.is_some() && !worker) || declared,
             errors: errors.map(|(_, e)| e),
             per_second: if m.duration.is_some() { 1 } else { fam.per_second },
             served: if declared { None } else { fam.served.map(str::to_string) },

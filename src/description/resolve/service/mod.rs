@@ -2,6 +2,7 @@
 //! its file, named for what it resolves; [`Cx::service`] calls them in the
 //! order their errors are reported.
 
+mod containers;
 mod exposure;
 mod metrics;
 mod ports;
@@ -27,14 +28,22 @@ impl Cx<'_> {
         let before = self.errors.len();
         let image = self.service_image(s);
         let component = s.component.or_else(|| Component::by_image(&image));
+        let worker = s.port.is_none() && s.ports.as_ref().is_none_or(Vec::is_empty);
         let ports = self.ports_with_metrics(s);
         let (min, max) = self.replicas(s);
         let default_requests = (Cpu::from_millis(defaults::CPU_MILLIS), Bytes(defaults::MEMORY));
         let (requests, limits) = self.resources(s.resources.as_ref(), default_requests);
         let lookup = PortLookup::new(&ports);
-        let expose = s.expose.as_ref().and_then(|e| self.exposure(e, &lookup));
-        let (live, ready, startup) = self.probes(s, &lookup);
-        let metrics = self.metrics(s, &ports, component);
+        if worker && s.expose.is_some() {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`), so it cannot be exposed"),
+                Some("give it the port it serves on (`port: 8080`), or remove `expose`".into()),
+            );
+        }
+        let expose = s.expose.as_ref().filter(|_| !worker).and_then(|e| self.exposure(e, &lookup));
+        let (live, ready, startup) = self.probes(s, &lookup, worker);
+        let metrics = self.metrics(s, &ports, component, worker);
         let alerts = crate::description::alerts::service(
             s.alerts.as_ref(),
             s.slo.as_ref(),
@@ -46,10 +55,20 @@ impl Cx<'_> {
         let env = self.env_values(s);
         let secrets = self.secrets(s, &env);
         let volumes = self.volumes(s, max);
+        let owner = containers::Owner { secrets: &secrets, volumes: &volumes, ports: &ports };
+        let (init_containers, sidecars) =
+            self.extra_containers(s.init_containers.as_deref(), s.sidecars.as_deref(), &owner);
         let pdb = self.pdb(s, min);
         let websocket = ports.iter().any(|p| p.protocol == Protocol::Websocket);
         let (drain, grace) = self.shutdown(s, websocket);
         let autoscale = self.autoscale(s);
+        if worker && s.traffic.is_some() {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`): `traffic` shapes requests to it, and it receives none"),
+                Some("remove `traffic`, or give it the `port` it serves on".into()),
+            );
+        }
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
 
@@ -65,15 +84,16 @@ impl Cx<'_> {
             component,
             image,
             ports,
+            worker,
             expose,
             min_replicas: min,
             max_replicas: max,
             autoscale,
             requests,
             limits,
-            live: live?,
-            ready: ready?,
-            startup: startup?,
+            live,
+            ready,
+            startup,
             metrics,
             uses: s.uses.iter().flatten().map(|u| u.to_string()).collect(),
             env,
@@ -81,6 +101,8 @@ impl Cx<'_> {
             volumes,
             command: s.command.clone(),
             args: s.args.clone(),
+            init_containers,
+            sidecars,
             log_level: s.log_level.or(env_log).unwrap_or(LogLevel::Info),
             run_as_user: s.run_as_user.unwrap_or(defaults::RUN_AS_USER),
             pdb,

@@ -18,9 +18,20 @@ struct WrittenPort {
 
 impl Cx<'_> {
     /// The service's ports, and a `metrics` port when metrics are served on
-    /// a port of their own.
+    /// a port of their own. A worker (no port written) needs `metrics.port`
+    /// to be scraped at all.
     pub(super) fn ports_with_metrics(&mut self, s: &Service) -> Vec<Port> {
         let mut ports = self.ports(s);
+        if ports.is_empty()
+            && let Some(m) = &s.metrics
+            && m.port.is_none()
+        {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{}` is a worker (no `port`), so its `metrics` need a port of their own", self.name),
+                Some("add `metrics: { port: 9090 }` (the port the process serves /metrics on)".into()),
+            );
+        }
         if let Some(n) = s.metrics.as_ref().and_then(|m| m.port)
             && !ports.iter().any(|p| p.port == n)
         {
@@ -75,14 +86,8 @@ impl Cx<'_> {
                 );
                 Vec::new()
             }
-            (None, None) => {
-                self.err(
-                    Pos::UNKNOWN,
-                    format!("service `{name}` has no `port`"),
-                    Some("add `port: 8080` (and `protocol` if it is not http)".into()),
-                );
-                Vec::new()
-            }
+            // A worker: it serves nothing.
+            (None, None) => Vec::new(),
         }
     }
 

@@ -1,22 +1,41 @@
 //! Liveness, readiness and startup probes: the handler follows the port's
-//! protocol unless `path` or `exec` says otherwise.
+//! protocol unless `path`, `exec`, `grpc` or `tcp` says otherwise.
+//!
+//! Which probes there are: a service with ports gets a default for each
+//! unwritten one; a worker (no port) only those written, as there is no
+//! port a default could check; `probes: {}` means none. An unwritten
+//! startup probe copies the liveness probe with a start-up budget.
 
 use super::super::{Cx, Handler, ProbeR};
 use super::PortLookup;
-use crate::description::{Probe, Protocol, Service};
+use crate::description::{Probe, Probes, Protocol, Service};
 use crate::diag::Pos;
 
 impl Cx<'_> {
-    /// The live, ready and startup probes; `None` for one whose port is missing.
+    /// The live, ready and startup probes; `None` for each the service has
+    /// not (errors are collected).
     pub(super) fn probes(
         &mut self,
         s: &Service,
         ports: &PortLookup,
+        worker: bool,
     ) -> (Option<ProbeR>, Option<ProbeR>, Option<ProbeR>) {
+        let explicitly_none =
+            s.probes.as_ref().is_some_and(|p| p.live.is_none() && p.ready.is_none() && p.startup.is_none());
+        let fill = !worker && !explicitly_none;
         let probes = s.probes.clone().unwrap_or_default();
-        let live = self.probe(&probes.live, 10, 3, None, ports);
-        let ready = self.probe(&probes.ready, 5, 3, None, ports);
-        let startup = self.probe(&probes.startup, 5, 30, live.as_ref(), ports);
+        let Probes { live, ready, startup } = probes;
+        let pick = |cx: &mut Self, which: &str, p: Option<Probe>, period, failure| match p {
+            Some(p) => cx.probe(which, p, period, failure, ports),
+            None if fill => cx.probe(which, Probe::default(), period, failure, ports),
+            None => None,
+        };
+        let live = pick(self, "live", live, 10, 3);
+        let ready = pick(self, "ready", ready, 5, 3);
+        let startup = match startup {
+            Some(p) => self.probe("startup", p, 5, 30, ports),
+            None => live.as_ref().map(|f| ProbeR { initial_delay: 0, period: 5, failure_threshold: 30, ..f.clone() }),
+        };
         for (which, p) in [("live", &live), ("ready", &ready), ("startup", &startup)] {
             if let Some(p) = p
                 && (p.period == 0 || p.timeout == 0 || p.failure_threshold == 0)
@@ -31,45 +50,61 @@ impl Cx<'_> {
         (live, ready, startup)
     }
 
-    /// One probe with `period` and `failure` as defaults; an unwritten probe
-    /// with a `fallback` (the startup probe) copies it with a start-up budget.
-    fn probe(
-        &mut self,
-        p: &Option<Probe>,
-        period: u32,
-        failure: u32,
-        fallback: Option<&ProbeR>,
-        ports: &PortLookup,
-    ) -> Option<ProbeR> {
-        let spec = match (p, fallback) {
-            (None, Some(f)) => {
-                return Some(ProbeR { initial_delay: 0, period: 5, failure_threshold: 30, ..f.clone() });
-            }
-            (None, None) => Probe::default(),
-            (Some(p), _) => p.clone(),
-        };
-        let port = match ports.find(&spec.port) {
-            Ok(p) => p?,
-            Err(m) => {
-                self.err(Pos::UNKNOWN, format!("probe: {m}"), None);
-                return None;
-            }
-        };
-        let handler = if let Some(cmd) = spec.exec {
-            Handler::Exec(cmd)
-        } else if let Some(path) = spec.path {
-            Handler::Http { path, port: port.name.clone() }
-        } else if port.protocol == Protocol::Grpc {
-            Handler::Grpc { port: port.port }
-        } else {
-            Handler::Tcp { port: port.name.clone() }
-        };
+    /// One probe with `period` and `failure` as defaults; `None` after an error.
+    fn probe(&mut self, which: &str, spec: Probe, period: u32, failure: u32, ports: &PortLookup) -> Option<ProbeR> {
+        let handler = self.handler(which, &spec, ports)?;
         Some(ProbeR {
             handler,
             initial_delay: spec.initial_delay.map_or(0, |d| d.get()),
             period: spec.period.map_or(period, |d| d.get()),
             timeout: spec.timeout.map_or(3, |d| d.get()),
             failure_threshold: spec.failure_threshold.unwrap_or(failure),
+        })
+    }
+
+    /// What the probe runs: at most one of `exec`, `path`, `grpc`, `tcp`;
+    /// without any, the port's protocol decides (gRPC or TCP).
+    fn handler(&mut self, which: &str, spec: &Probe, ports: &PortLookup) -> Option<Handler> {
+        let kinds = [spec.exec.is_some(), spec.path.is_some(), spec.grpc == Some(true), spec.tcp == Some(true)];
+        if kinds.iter().filter(|k| **k).count() > 1 {
+            self.err(
+                Pos::UNKNOWN,
+                format!("probe `{which}` of `{}` sets more than one of `exec`, `path`, `grpc` and `tcp`", self.name),
+                Some("a probe runs one check: keep one of them".into()),
+            );
+            return None;
+        }
+        if let Some(cmd) = &spec.exec {
+            if cmd.is_empty() {
+                self.err(Pos::UNKNOWN, format!("probe `{which}` of `{}`: `exec` is an empty command", self.name), None);
+                return None;
+            }
+            return Some(Handler::Exec(cmd.clone()));
+        }
+        let port = match ports.find(&spec.port) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("probe `{which}` of `{}` checks a port, but the service has none", self.name),
+                    Some("a worker's probe runs a command (`exec: [...]`), or checks its `metrics.port`".into()),
+                );
+                return None;
+            }
+            Err(m) => {
+                self.err(Pos::UNKNOWN, format!("probe `{which}` of `{}`: {m}", self.name), None);
+                return None;
+            }
+        };
+        Some(if let Some(path) = &spec.path {
+            Handler::Http { path: path.clone(), port: port.name.clone() }
+        } else if spec.tcp == Some(true) {
+            Handler::Tcp { port: port.name.clone() }
+        } else if spec.grpc == Some(true) || port.protocol == Protocol::Grpc {
+            // The API server takes only a number for a gRPC probe's port.
+            Handler::Grpc { port: port.port }
+        } else {
+            Handler::Tcp { port: port.name.clone() }
         })
     }
 }
