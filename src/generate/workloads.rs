@@ -169,9 +169,6 @@ fn container(
     mounts: Vec<core::VolumeMount>,
 ) -> core::Container {
     core::Container {
-        name: svc.name.clone(),
-        image: Some(svc.image.clone()),
-        image_pull_policy: Some("IfNotPresent".into()),
         command: svc.command.clone(),
         args: svc.args.clone(),
         ports: Some(
@@ -195,9 +192,35 @@ fn container(
         readiness_probe: Some(probe(&svc.ready)),
         startup_probe: Some(probe(&svc.startup)),
         lifecycle: pre_stop_drain(r, svc.drain_seconds),
-        security_context: Some(container_security()),
         volume_mounts: Some(mounts),
+        ..hardened_container(&svc.name, &svc.image)
+    }
+}
+
+/// The container every workload of the platform runs its image in (a
+/// service's, a job's): hardened security context, the last log lines as
+/// the termination message.
+pub fn hardened_container(name: &str, image: &str) -> core::Container {
+    core::Container {
+        name: name.into(),
+        image: Some(image.into()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        security_context: Some(container_security()),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    }
+}
+
+/// The pod every workload of the platform runs in: its own ServiceAccount
+/// (a token only when it reads the API), Pod Security `restricted`, no
+/// service links (variables of every Service in the namespace).
+pub fn hardened_pod(account: &str, uid: u32, token: bool, containers: Vec<core::Container>) -> core::PodSpec {
+    core::PodSpec {
+        service_account_name: Some(account.into()),
+        automount_service_account_token: Some(token),
+        security_context: Some(pod_security(uid)),
+        containers,
+        enable_service_links: Some(false),
         ..Default::default()
     }
 }
@@ -205,16 +228,11 @@ fn container(
 /// The pod: its own ServiceAccount, spread over zones and nodes, no service links.
 fn pod_spec(r: &Resolved, svc: &Svc, container: core::Container, volumes: Vec<core::Volume>) -> core::PodSpec {
     core::PodSpec {
-        service_account_name: Some(svc.name.clone()),
-        automount_service_account_token: Some(svc.read_own_config),
-        security_context: Some(pod_security(svc.run_as_user)),
         termination_grace_period_seconds: Some(svc.grace_seconds.into()),
         topology_spread_constraints: Some(spread(&r.platform, &svc.name)),
         affinity: Some(anti_affinity(&r.platform, &svc.name)),
-        containers: vec![container],
         volumes: Some(volumes),
-        enable_service_links: Some(false),
-        ..Default::default()
+        ..hardened_pod(&svc.name, svc.run_as_user, svc.read_own_config, vec![container])
     }
 }
 
@@ -323,14 +341,19 @@ pub struct Wiring {
 }
 
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
-    let w = crate::description::wiring::wiring(r, svc);
+    wiring_of(r, &svc.uses, &svc.namespace)
+}
+
+/// [`wiring`] of a `uses` list, for a client in namespace `ns` (a service's, a job's).
+pub fn wiring_of(r: &Resolved, uses: &[String], ns: &str) -> Wiring {
+    let w = crate::description::wiring::wiring_of(r, uses);
     Wiring {
         env: w.env.iter().map(|(e, secret)| super::datastores::env_var(e, secret)).collect(),
         secrets: w
             .credentials
             .iter()
             .filter_map(|d| r.datastore(d))
-            .map(|store| super::datastores::credentials(store, &svc.namespace))
+            .map(|store| super::datastores::credentials(store, ns))
             .collect(),
         config: w.config,
     }
