@@ -53,6 +53,7 @@ replace!(
     Millis,
     Slo,
     ServiceAlerts,
+    ConcurrencyPolicy,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -83,6 +84,7 @@ fields!(Service {
     probes,
     metrics,
     uses,
+    after,
     env,
     secrets,
     volumes,
@@ -109,6 +111,40 @@ fields!(Metrics { path, port, interval, requests, status_label, duration, histog
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });
+fields!(Job {
+    image,
+    command,
+    args,
+    env,
+    secrets,
+    uses,
+    resources,
+    namespace,
+    run_as_user,
+    backoff_limit,
+    active_deadline,
+    ttl_after_finished,
+});
+fields!(CronJob {
+    schedule,
+    time_zone,
+    concurrency_policy,
+    successful_jobs_history_limit,
+    failed_jobs_history_limit,
+    starting_deadline,
+    suspend,
+    image,
+    command,
+    args,
+    env,
+    secrets,
+    uses,
+    resources,
+    namespace,
+    run_as_user,
+    backoff_limit,
+    active_deadline,
+});
 fields!(Datastore {
     engine,
     version,

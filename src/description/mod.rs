@@ -7,6 +7,7 @@
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
 pub mod alerts;
+pub mod jobs;
 pub(crate) mod load;
 pub mod merge;
 pub mod resolve;
@@ -28,6 +29,7 @@ pub use crate::engines::Engine;
 pub use crate::model::duration::{Millis, Seconds};
 pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
+pub use jobs::{ConcurrencyPolicy, CronJob, Job};
 pub use load::{load, parse};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
@@ -65,6 +67,13 @@ pub struct Platform {
     /// Hosts outside the cluster that services call.
     #[serde(default)]
     pub external: BTreeMap<Name, External>,
+    /// Tasks run once per release (e.g. a database migration), before the
+    /// services that declare `after:` on them.
+    #[serde(default)]
+    pub jobs: BTreeMap<Name, Job>,
+    /// Tasks run on a schedule.
+    #[serde(default)]
+    pub cronjobs: BTreeMap<Name, CronJob>,
     /// Alert routing by severity (`critical: [pagerduty, slack]`), runbook
     /// link, and platform-wide alerts (volumes, nodes, backups).
     pub alerts: Option<PlatformAlerts>,
@@ -266,6 +275,12 @@ pub struct Environment {
     /// Per-datastore overrides: any datastore field.
     #[serde(default)]
     pub datastores: BTreeMap<Name, Datastore>,
+    /// Per-job overrides: any job field.
+    #[serde(default)]
+    pub jobs: BTreeMap<Name, Job>,
+    /// Per-cronjob overrides: any cronjob field.
+    #[serde(default)]
+    pub cronjobs: BTreeMap<Name, CronJob>,
 }
 
 /// The protocol a port speaks; decides probes, Service appProtocol and
@@ -328,6 +343,10 @@ pub struct Service {
     /// Datastores, services and external hosts this service calls.
     #[schemars(with = "Option<Vec<String>>")]
     pub uses: Option<Vec<Name>>,
+    /// Jobs (of `jobs`) that must have completed before this release of
+    /// the service rolls out (e.g. its database migration).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub after: Option<Vec<Name>>,
     /// Plain environment variables (non-secret).
     pub env: Option<BTreeMap<String, EnvValue>>,
     /// Names of secret environment variables; values come from a git-ignored file.

@@ -31,8 +31,17 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
     }
     let names = check_names(p, file, &mut out);
     for (name, svc) in &p.services {
-        check_uses(name, svc, &names, file, &mut out);
+        check_uses("service", name, svc.uses.as_deref(), &names, file, &mut out);
+        check_after(svc, p, file, &mut out);
         if let Some(ns) = &svc.namespace {
+            check_label(ns, "namespace", file, &mut out);
+        }
+    }
+    let jobs = p.jobs.iter().map(|(n, j)| ("job", n, j.uses.as_deref(), j.namespace.as_ref()));
+    let cronjobs = p.cronjobs.iter().map(|(n, c)| ("cronjob", n, c.uses.as_deref(), c.namespace.as_ref()));
+    for (what, name, uses, namespace) in jobs.chain(cronjobs) {
+        check_uses(what, name, uses, &names, file, &mut out);
+        if let Some(ns) = namespace {
             check_label(ns, "namespace", file, &mut out);
         }
     }
@@ -64,20 +73,40 @@ fn check_names<'p>(p: &'p Platform, file: &Path, out: &mut Vec<Diagnostic>) -> B
         .keys()
         .map(|n| ("service", n))
         .chain(p.datastores.keys().map(|n| ("datastore", n)))
-        .chain(p.external.keys().map(|n| ("external host", n)));
+        .chain(p.external.keys().map(|n| ("external host", n)))
+        .chain(p.jobs.keys().map(|n| ("job", n)))
+        .chain(p.cronjobs.keys().map(|n| ("cronjob", n)));
     for (what, name) in all {
         if what == "external host" {
             check_label(name, what, file, out);
+        } else if let Some(max) = batch_name_max(what)
+            && name.len() > max
+        {
+            out.push(Diagnostic::error(file, name.pos(), format!("{what} name `{name}` is longer than {max}")).with_help(
+                if what == "job" {
+                    "a Job's name carries a hash of its spec (`NAME-1a2b3c4d`) and is a label value: at most 63 in all"
+                } else {
+                    "Kubernetes appends the time of each run to a CronJob's name: at most 52 characters"
+                },
+            ));
         } else {
             check_dns1035(name, what, file, out);
         }
         if let Some((first_what, first)) = seen.get(name.as_str()) {
             out.push(
                 Diagnostic::error(file, name.pos(), format!("duplicate name `{name}`: a {first_what} has it already"))
-                    .with_help(format!(
-                        "the first is at line {}; names of services, datastores and external hosts must be unique",
-                        first.pos().line
-                    )),
+                    .with_help(if [what, *first_what].iter().any(|w| matches!(*w, "job" | "cronjob")) {
+                        format!(
+                            "the first is at line {}; jobs and cronjobs share the names of services, datastores \
+                             and external hosts (a name selects its pods)",
+                            first.pos().line
+                        )
+                    } else {
+                        format!(
+                            "the first is at line {}; names of services, datastores and external hosts must be unique",
+                            first.pos().line
+                        )
+                    }),
             );
         } else {
             seen.insert(name.as_str(), (what, name));
@@ -86,17 +115,39 @@ fn check_names<'p>(p: &'p Platform, file: &Path, out: &mut Vec<Diagnostic>) -> B
     seen
 }
 
-/// Each name in the service's `uses` is another service, a datastore or an external host.
+/// The longest name of a job (a hash follows it in the Job's name) or a
+/// cronjob (Kubernetes appends 11 characters to each run's Job).
+fn batch_name_max(what: &str) -> Option<usize> {
+    match what {
+        "job" => Some(63 - 9),
+        "cronjob" => Some(52),
+        _ => None,
+    }
+}
+
+/// Each name in the `uses` of a service, job or cronjob is a service, a
+/// datastore or an external host (a job is no server).
 fn check_uses(
+    what: &str,
     name: &Name,
-    svc: &Service,
+    uses: Option<&[Name]>,
     names: &BTreeMap<&str, (&str, &Name)>,
     file: &Path,
     out: &mut Vec<Diagnostic>,
 ) {
-    for target in svc.uses.iter().flatten() {
+    for target in uses.into_iter().flatten() {
+        let batch = names.get(target.as_str()).is_some_and(|(what, _)| matches!(*what, "job" | "cronjob"));
         if target.as_str() == name.as_str() {
-            out.push(Diagnostic::error(file, target.pos(), format!("service `{name}` uses itself")));
+            out.push(Diagnostic::error(file, target.pos(), format!("{what} `{name}` uses itself")));
+        } else if batch {
+            out.push(
+                Diagnostic::error(
+                    file,
+                    target.pos(),
+                    format!("`uses` names `{target}`, which is a job: it serves nothing"),
+                )
+                .with_help(format!("to run after it, write `after: [{target}]` on the service")),
+            );
         } else if !names.contains_key(target.as_str()) {
             let d = Diagnostic::error(
                 file,
@@ -108,6 +159,33 @@ fn check_uses(
                 None => d.with_help(format!("declared: {}", names.keys().copied().collect::<Vec<_>>().join(", "))),
             });
         }
+    }
+}
+
+/// Each name in a service's `after` is a job of `jobs` (a cronjob runs on
+/// its schedule, not per release), named once.
+fn check_after(svc: &Service, p: &Platform, file: &Path, out: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<&str> = Vec::new();
+    for job in svc.after.iter().flatten() {
+        if seen.contains(&job.as_str()) {
+            out.push(Diagnostic::error(file, job.pos(), format!("`after` names `{job}` twice")));
+            continue;
+        }
+        seen.push(job);
+        if p.jobs.contains_key(job.as_str()) {
+            continue;
+        }
+        let d = Diagnostic::error(file, job.pos(), format!("`after` names `{job}`, which is no job"));
+        let help = if p.cronjobs.contains_key(job.as_str()) {
+            format!("`{job}` is a cronjob: it runs on its schedule, not once per release; declare it under `jobs`")
+        } else {
+            match did_you_mean(job, p.jobs.keys().map(|k| k.as_str())) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if p.jobs.is_empty() => "declare it under `jobs:` (no job is declared)".to_string(),
+                None => format!("declared jobs: {}", p.jobs.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")),
+            }
+        };
+        out.push(d.with_help(help));
     }
 }
 
@@ -125,6 +203,12 @@ fn check_environment(p: &Platform, env_name: &Name, env: &Environment, file: &Pa
     }
     overrides_exist(&env.services, &p.services, "service", file, out);
     overrides_exist(&env.datastores, &p.datastores, "datastore", file, out);
+    overrides_exist(&env.jobs, &p.jobs, "job", file, out);
+    overrides_exist(&env.cronjobs, &p.cronjobs, "cronjob", file, out);
+    let jobs = env.jobs.iter().map(|(name, o)| (name, o.namespace.as_ref()));
+    check_no_moves(env_name, jobs, "job", file, out);
+    let cronjobs = env.cronjobs.iter().map(|(name, o)| (name, o.namespace.as_ref()));
+    check_no_moves(env_name, cronjobs, "cronjob", file, out);
     let services = env.services.iter().map(|(name, o)| (name, o.namespace.as_ref()));
     check_no_moves(env_name, services, "service", file, out);
     let datastores = env.datastores.iter().map(|(name, o)| (name, o.namespace.as_ref()));

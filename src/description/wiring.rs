@@ -57,8 +57,13 @@ impl Store {
 }
 
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
+    wiring_of(r, &svc.uses)
+}
+
+/// What a `uses` list sets, of a service or a job.
+pub fn wiring_of(r: &Resolved, uses: &[String]) -> Wiring {
     let mut w = Wiring::default();
-    for target in &svc.uses {
+    for target in uses {
         let p = env_prefix(target);
         if let Some(store) = r.datastore(target) {
             let secret = credentials_secret(&store.name);

@@ -6,6 +6,7 @@
 //! makes each overlay build to precisely what the generator produced for it.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -45,6 +46,16 @@ struct SecretGenerator {
     name: String,
     namespace: String,
     envs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    options: Option<GeneratorOptions>,
+}
+
+/// A generator's options: the Secrets a Job reads keep their name (see
+/// [`crate::generate::jobs`]).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeneratorOptions {
+    disable_name_suffix_hash: bool,
 }
 
 #[derive(Serialize)]
@@ -141,15 +152,48 @@ pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tre
                 });
             }
         }
-        secrets(&stack.secrets, &dir, source, &mut k, tree);
+        secrets(stack, &dir, source, &mut k, tree);
         tree.insert(format!("{dir}/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+        pre_deploy(env, stack, source, tree)?;
     }
+    Ok(())
+}
+
+/// `pre-deploy/ENV`: the overlay without the Deployments that wait for a
+/// job, for plain `kubectl apply` (Argo CD and Helm order the Jobs by their
+/// annotations): applied first, it starts the Jobs and everything they need
+/// (namespaces, datastores, Secrets, policies) and leaves the waiting
+/// Deployments as they are; once the Jobs completed, the overlay rolls them.
+/// None without jobs.
+fn pre_deploy(env: &str, stack: &Stack, source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+    if stack.release.jobs.is_empty() {
+        return Ok(());
+    }
+    let mut k = Kustomization::new(vec![format!("../../overlays/{env}")]);
+    for (ns, name) in &stack.release.waiting {
+        let del = serde_json::json!({
+            "$patch": "delete",
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": { "name": name, "namespace": ns },
+        });
+        let target = Target {
+            group: "apps".into(),
+            version: "v1".into(),
+            kind: "Deployment".into(),
+            name: name.clone(),
+            namespace: Some(ns.clone()),
+        };
+        k.patches.push(PatchRef { path: None, patch: Some(to_yaml(&del)?), target });
+    }
+    tree.insert(format!("{ROOT}/pre-deploy/{env}/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
     Ok(())
 }
 
 /// Secret generators read `secrets/NAME.env`, which a `.gitignore` keeps out
 /// of version control; `NAME.env.example` lists the keys to fill in.
-fn secrets(list: &[SecretSource], dir: &str, source: &str, k: &mut Kustomization, tree: &mut Tree) {
+fn secrets(stack: &Stack, dir: &str, source: &str, k: &mut Kustomization, tree: &mut Tree) {
+    let list: &[SecretSource] = &stack.secrets;
     if list.is_empty() {
         return;
     }
@@ -166,11 +210,22 @@ fn secrets(list: &[SecretSource], dir: &str, source: &str, k: &mut Kustomization
             example.push_str(key);
             example.push_str("=\n");
         }
-        tree.insert(format!("{dir}/secrets/{}.example", s.file), example);
+        // One file may feed several Secrets (a Job's copy of a datastore's
+        // credentials): its example names the first.
+        let path = format!("{dir}/secrets/{}.example", s.file);
+        if tree.get(Path::new(&path)).is_none() {
+            tree.insert(path, example);
+        }
         k.secret_generator.push(SecretGenerator {
             name: s.name.clone(),
             namespace: s.namespace.clone(),
             envs: vec![format!("secrets/{}", s.file)],
+            options: stack
+                .release
+                .stable_secrets
+                .iter()
+                .any(|(ns, name)| *ns == s.namespace && *name == s.name)
+                .then_some(GeneratorOptions { disable_name_suffix_hash: true }),
         });
     }
 }

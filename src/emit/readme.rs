@@ -37,12 +37,44 @@ pub fn readme(platform: &str, source: &str, kube: KubeVersion, envs: &[(String, 
             let _ = writeln!(s, "```\n");
         }
         let _ = writeln!(s, "Review and deploy:\n");
-        let _ = writeln!(s, "```sh\nkubectl kustomize {dir} | less\nkubectl apply -k {dir}\n```\n");
+        if stack.release.jobs.is_empty() {
+            let _ = writeln!(s, "```sh\nkubectl kustomize {dir} | less\nkubectl apply -k {dir}\n```\n");
+        } else {
+            s += &with_jobs(env, &dir, &stack.release);
+        }
         let _ = writeln!(s, "| kind | objects |\n| --- | ---: |");
         for (kind, n) in stack.count_by_kind() {
             let _ = writeln!(s, "| {kind} | {n} |");
         }
         let _ = writeln!(s);
     }
+    s
+}
+
+/// Deploying an environment with jobs: the jobs run to completion before
+/// the Deployments that wait for them roll (see [`crate::generate::jobs`]).
+fn with_jobs(env: &str, dir: &str, release: &crate::generate::jobs::Release) -> String {
+    let mut s = String::new();
+    let pre = format!("kustomize/pre-deploy/{env}");
+    let _ = writeln!(
+        s,
+        "This release runs Jobs once, before the Deployments that declare `after:` on them roll out.\n\
+         Each Job's name carries a hash of its spec: a release that changes it makes a new Job, an\n\
+         unchanged one is applied as it is. `{pre}` is the overlay without the waiting Deployments:\n"
+    );
+    let _ = writeln!(s, "```sh\nkubectl kustomize {dir} | less\nkubectl apply -k {pre}");
+    for (ns, job, deadline) in &release.jobs {
+        // The Job fails by its deadline: waiting longer is waiting for nothing.
+        let _ = writeln!(s, "kubectl -n {ns} wait --for=condition=complete --timeout={deadline}s job/{job}");
+    }
+    let _ = writeln!(s, "kubectl apply -k {dir}\n```\n");
+    let _ = writeln!(
+        s,
+        "If a Job fails, `kubectl wait` times out and nothing waiting on it rolls: read its logs\n\
+         (`kubectl -n NS logs job/JOB`), fix, and deploy again. A finished Job is deleted after its\n\
+         `ttlAfterFinished` (1 day by default); applied again after that, it runs again. Argo CD runs the Jobs as `Sync` hooks\n\
+         in sync wave 1 and the waiting Deployments in wave 2; a Helm chart of these objects runs them\n\
+         as `post-install,pre-upgrade` hooks.\n"
+    );
     s
 }

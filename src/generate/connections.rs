@@ -1,8 +1,8 @@
 //! The connections a stack intends, derived from the description: what must
 //! be open, and (by the proof in [`crate::build`]) nothing else is meant to be.
 //!
-//! - `uses` edges: a service to every port of a service, a datastore's client
-//!   port, an external host's port;
+//! - `uses` edges: a service, job or cronjob to every port of a service, a
+//!   datastore's client port, an external host's port;
 //! - the scraper to every scrape target (the metrics port and path of each
 //!   service with `metrics`, each datastore with `metrics: true`): the
 //!   platform's own Prometheus when it runs one, else the pods of the
@@ -158,9 +158,12 @@ fn push(out: &mut Vec<Connection>, class: Class, from: &End, to: End, port: u16)
 }
 
 fn uses(r: &Resolved, out: &mut Vec<Connection>) {
-    for s in &r.services {
-        let from = End::workload(&s.namespace, &s.name);
-        for t in &s.uses {
+    // Services, jobs and cronjobs: each a client of what it uses.
+    let clients = r.services.iter().map(|s| (&s.namespace, &s.name, &s.uses));
+    let batch = r.batch().map(|j| (&j.namespace, &j.name, &j.uses));
+    for (ns, name, uses) in clients.chain(batch) {
+        let from = End::workload(ns, name);
+        for t in uses {
             if let Some(target) = r.service(t) {
                 // Every port of the target is open to its clients (`uses` wires the first).
                 for p in target.served_ports() {

@@ -106,6 +106,12 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
             callers.entry(t.as_str()).or_default().insert(principal(&s.namespace, &s.name));
         }
     }
+    // Jobs and cronjobs run as their own ServiceAccount.
+    for j in r.batch() {
+        for t in &j.uses {
+            callers.entry(t.as_str()).or_default().insert(principal(&j.namespace, &j.name));
+        }
+    }
     for svc in &r.services {
         if let Some(c) = &svc.canary {
             canary(svc, c, stack);
@@ -582,12 +588,13 @@ fn authorization(
     stack.objects.push(object(SECURITY, "AuthorizationPolicy", name, ns, &labels, spec));
 }
 
-/// One ServiceEntry per external host in each namespace whose services call
-/// it, visible in that namespace only.
+/// One ServiceEntry per external host in each namespace whose services (or
+/// jobs) call it, visible in that namespace only.
 fn service_entries(r: &Resolved, stack: &mut Stack) {
     for x in &r.external {
-        let namespaces: BTreeSet<&str> =
-            r.services.iter().filter(|s| s.uses.contains(&x.name)).map(|s| s.namespace.as_str()).collect();
+        let services = r.services.iter().filter(|s| s.uses.contains(&x.name)).map(|s| s.namespace.as_str());
+        let batch = r.batch().filter(|j| j.uses.contains(&x.name)).map(|j| j.namespace.as_str());
+        let namespaces: BTreeSet<&str> = services.chain(batch).collect();
         let (proto, pname) = match x.protocol {
             crate::description::ExternalProtocol::Https => ("TLS", format!("tls-{}", x.port)),
             crate::description::ExternalProtocol::Tcp => ("TCP", format!("tcp-{}", x.port)),

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod connections;
 pub mod dashboards;
 pub mod datastores;
+pub mod jobs;
 pub mod mesh;
 pub mod monitoring;
 pub mod network;
@@ -122,6 +123,8 @@ pub struct Stack {
     pub dashboards: Vec<dashboards::Dashboard>,
     /// OpenTelemetry Collector and log shipping files, by path under `monitoring/`.
     pub telemetry: telemetry::Files,
+    /// The Jobs run once per release and the Deployments that wait for them.
+    pub release: jobs::Release,
 }
 
 /// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
@@ -187,6 +190,8 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     backup::backups(r, &mut stack);
+    // After the services: the Deployments that wait for a job are marked.
+    jobs::jobs(r, &mut stack);
     if r.mesh == crate::description::Mesh::Istio {
         // The Istio ingress gateway replaces the Ingress.
         mesh::mesh(r, &mut stack);

@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::connections::{Class, Connection, End};
 use super::*;
 use crate::description::Protocol;
-use crate::description::resolve::{Resolved, Store, Svc};
+use crate::description::resolve::{JobR, Resolved, Store, Svc};
 
 pub fn ingresses(r: &Resolved, stack: &mut Stack) {
     let nginx = r.ingress_class.contains("nginx");
@@ -166,6 +166,23 @@ pub fn network_policies(r: &Resolved, stack: &mut Stack) {
             stack.push(&policy);
         }
     }
+    for j in r.batch() {
+        if let Some(policy) = batch_policy(r, j, &wired) {
+            stack.push(&policy);
+        }
+    }
+}
+
+/// A job's or cronjob's policy: out to what it uses (nothing comes in).
+/// None when it uses nothing.
+fn batch_policy(r: &Resolved, j: &JobR, wired: &[Connection]) -> Option<net::NetworkPolicy> {
+    let mut egress = uses_egress(r, &j.uses);
+    egress.extend(wired_egress(r, wired, &j.namespace, &j.name));
+    if egress.is_empty() {
+        return None;
+    }
+    let p = &r.platform;
+    Some(policy(&j.name, &j.namespace, &labels_of(p, &j.name), selector(p, &j.name), Vec::new(), egress))
 }
 
 /// Nothing in or out of the namespace's pods but what another policy opens.
@@ -225,6 +242,12 @@ impl<'a> Clients<'a> {
         for s in &r.services {
             for t in &s.uses {
                 of.entry(t.as_str()).or_default().push((&s.name, &s.namespace));
+            }
+        }
+        // Jobs and cronjobs are clients too.
+        for j in r.batch() {
+            for t in &j.uses {
+                of.entry(t.as_str()).or_default().push((&j.name, &j.namespace));
             }
         }
         Clients { platform: &r.platform, of }
@@ -349,18 +372,24 @@ fn service_policy(r: &Resolved, s: &Svc, clients: &Clients, wired: &[Connection]
 /// Out to each `uses` target: its pods, or an external host's port anywhere
 /// but the private ranges.
 fn service_egress(r: &Resolved, s: &Svc) -> Vec<net::NetworkPolicyEgressRule> {
+    let mut egress = uses_egress(r, &s.uses);
+    if s.read_own_config {
+        // The API server's address is the cluster's, not a pod's: a policy
+        // can only open its ports (443 through the `kubernetes` Service, 6443 direct).
+        egress.push(net::NetworkPolicyEgressRule { to: None, ports: tcp([443, 6443]) });
+    }
+    egress
+}
+
+/// Out to each `uses` target of a service or job.
+fn uses_egress(r: &Resolved, uses: &[String]) -> Vec<net::NetworkPolicyEgressRule> {
     let mut egress = Vec::new();
-    for t in &s.uses {
+    for t in uses {
         if let Some((ns, ports)) = target_ports(r, t) {
             egress.push(net::NetworkPolicyEgressRule { to: Some(vec![peer(&r.platform, t, &ns)]), ports: tcp(ports) });
         } else if let Some(x) = r.external.iter().find(|x| &x.name == t) {
             egress.push(net::NetworkPolicyEgressRule { to: Some(vec![public()]), ports: tcp([x.port]) });
         }
-    }
-    if s.read_own_config {
-        // The API server's address is the cluster's, not a pod's: a policy
-        // can only open its ports (443 through the `kubernetes` Service, 6443 direct).
-        egress.push(net::NetworkPolicyEgressRule { to: None, ports: tcp([443, 6443]) });
     }
     egress
 }

@@ -173,9 +173,6 @@ fn container(
     mounts: Vec<core::VolumeMount>,
 ) -> core::Container {
     core::Container {
-        name: svc.name.clone(),
-        image: Some(svc.image.clone()),
-        image_pull_policy: Some("IfNotPresent".into()),
         command: svc.command.clone(),
         args: svc.args.clone(),
         ports: container_ports(&svc.ports),
@@ -189,8 +186,20 @@ fn container(
         readiness_probe: svc.ready.as_ref().map(probe),
         startup_probe: svc.startup.as_ref().map(probe),
         lifecycle: pre_stop_drain(r, svc.drain_seconds),
-        security_context: Some(container_security()),
         volume_mounts: Some(mounts),
+        ..hardened_container(&svc.name, &svc.image)
+    }
+}
+
+/// The container every workload of the platform runs its image in (a
+/// service's, a job's): hardened security context, the last log lines as
+/// the termination message.
+pub fn hardened_container(name: &str, image: &str) -> core::Container {
+    core::Container {
+        name: name.into(),
+        image: Some(image.into()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        security_context: Some(container_security()),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Default::default()
     }
@@ -249,17 +258,26 @@ fn helper(c: &ExtraR, secret_name: &str, mounts: &[core::VolumeMount]) -> core::
     let mounts: Vec<core::VolumeMount> =
         mounts.iter().filter(|m| m.name == "tmp" || c.volumes.contains(&m.name)).cloned().collect();
     core::Container {
-        name: c.name.clone(),
-        image: Some(c.image.clone()),
-        image_pull_policy: Some("IfNotPresent".into()),
         command: c.command.clone(),
         args: c.args.clone(),
         ports: container_ports(&c.ports),
         env: (!env.is_empty()).then_some(env),
         resources: Some(resources(&c.requests, &c.limits)),
-        security_context: Some(container_security()),
         volume_mounts: Some(mounts),
-        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..hardened_container(&c.name, &c.image)
+    }
+}
+
+/// The pod every workload of the platform runs in: its own ServiceAccount
+/// (a token only when it reads the API), Pod Security `restricted`, no
+/// service links (variables of every Service in the namespace).
+pub fn hardened_pod(account: &str, uid: u32, token: bool, containers: Vec<core::Container>) -> core::PodSpec {
+    core::PodSpec {
+        service_account_name: Some(account.into()),
+        automount_service_account_token: Some(token),
+        security_context: Some(pod_security(uid)),
+        containers,
+        enable_service_links: Some(false),
         ..Default::default()
     }
 }
@@ -276,16 +294,11 @@ fn pod_spec(
     containers.extend(helpers.plain);
     core::PodSpec {
         init_containers: (!helpers.init.is_empty()).then_some(helpers.init),
-        service_account_name: Some(svc.name.clone()),
-        automount_service_account_token: Some(svc.read_own_config),
-        security_context: Some(pod_security(svc.run_as_user)),
         termination_grace_period_seconds: Some(svc.grace_seconds.into()),
         topology_spread_constraints: Some(spread(&r.platform, &svc.name)),
         affinity: Some(anti_affinity(&r.platform, &svc.name)),
-        containers,
         volumes: Some(volumes),
-        enable_service_links: Some(false),
-        ..Default::default()
+        ..hardened_pod(&svc.name, svc.run_as_user, svc.read_own_config, containers)
     }
 }
 
@@ -394,14 +407,19 @@ pub struct Wiring {
 }
 
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
-    let w = crate::description::wiring::wiring(r, svc);
+    wiring_of(r, &svc.uses, &svc.namespace)
+}
+
+/// [`wiring`] of a `uses` list, for a client in namespace `ns` (a service's, a job's).
+pub fn wiring_of(r: &Resolved, uses: &[String], ns: &str) -> Wiring {
+    let w = crate::description::wiring::wiring_of(r, uses);
     Wiring {
         env: w.env.iter().map(|(e, secret)| super::datastores::env_var(e, secret)).collect(),
         secrets: w
             .credentials
             .iter()
             .filter_map(|d| r.datastore(d))
-            .map(|store| super::datastores::credentials(store, &svc.namespace))
+            .map(|store| super::datastores::credentials(store, ns))
             .collect(),
         config: w.config,
     }

@@ -46,9 +46,79 @@ pub fn interval(schedule: &str) -> Option<u32> {
     }
 }
 
+/// The macros Kubernetes' cron parser accepts in place of five fields.
+const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+
+/// Checks a CronJob schedule as Kubernetes reads it (five fields: minute,
+/// hour, day of month, month, day of week; each `*`, `?`, a value, a range
+/// `a-b`, a step `/n` or a list of these; names for months and days), or
+/// one of [`MACROS`]. Err: what is wrong, in words. The API server refuses
+/// the CronJob otherwise, long after `gen`.
+pub fn check(schedule: &str) -> Result<(), String> {
+    let s = schedule.trim();
+    if s.starts_with('@') {
+        return if MACROS.contains(&s) {
+            Ok(())
+        } else {
+            Err(format!("unknown schedule macro `{s}` (known: {})", MACROS.join(", ")))
+        };
+    }
+    if s.starts_with("TZ=") || s.starts_with("CRON_TZ=") {
+        return Err("a time zone in the schedule is refused by Kubernetes; use `timeZone`".into());
+    }
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!(
+            "a schedule has 5 fields (minute hour day-of-month month day-of-week), not {}",
+            fields.len()
+        ));
+    }
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let specs: [(&str, u32, u32, &[&str]); 5] = [
+        ("minute", 0, 59, &[]),
+        ("hour", 0, 23, &[]),
+        ("day of month", 1, 31, &[]),
+        ("month", 1, 12, &MONTHS),
+        ("day of week", 0, 6, &DAYS),
+    ];
+    for (field, (what, lo, hi, names)) in fields.iter().zip(specs) {
+        for part in field.split(',') {
+            check_part(part, lo, hi, names).map_err(|e| format!("{what} `{field}`: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// One element of a list: `*`/`?`, `v`, `a-b`, each optionally `/step`.
+fn check_part(part: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(), String> {
+    let (range, step) = match part.split_once('/') {
+        Some((r, s)) => (r, Some(s)),
+        None => (part, None),
+    };
+    if let Some(step) = step
+        && !step.parse::<u32>().is_ok_and(|n| n > 0)
+    {
+        return Err(format!("step `{step}` is not a positive number"));
+    }
+    let value = |v: &str| -> Result<u32, String> {
+        let named = names.iter().position(|n| n.eq_ignore_ascii_case(v)).map(|i| i as u32 + lo);
+        let n = named.or_else(|| v.parse::<u32>().ok()).ok_or_else(|| format!("`{v}` is not a number"))?;
+        if (lo..=hi).contains(&n) { Ok(n) } else { Err(format!("{n} is outside {lo}-{hi}")) }
+    };
+    match range {
+        "*" | "?" => Ok(()),
+        r => match r.split_once('-') {
+            Some((a, b)) if value(a)? <= value(b)? => Ok(()),
+            Some((a, b)) => Err(format!("range `{a}-{b}` runs backwards")),
+            None => value(r).map(|_| ()),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{every, interval};
+    use super::{check, every, interval};
 
     /// The backup alerts read a CronJob's period back from its schedule: every
     /// schedule `backup.every` can produce must read back as that period.
@@ -84,5 +154,24 @@ mod tests {
             assert_eq!(interval(cron), None, "{cron}");
         }
         assert_eq!(interval("15 3 * * 0"), Some(7 * 86_400));
+    }
+
+    #[test]
+    fn schedules_kubernetes_accepts_and_refuses() {
+        for ok in ["*/15 * * * *", "30 2 * * *", "0 3 * * mon-fri", "0 0 1 jan,jul ?", "5-55/10 * * * 0", "@daily"] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        let err = |s: &str| check(s).expect_err(s);
+        assert!(err("* * * *").contains("5 fields"), "{}", err("* * * *"));
+        assert!(err("60 * * * *").contains("minute `60`: 60 is outside 0-59"), "{}", err("60 * * * *"));
+        assert!(err("0 24 * * *").contains("hour"));
+        assert!(err("0 0 0 * *").contains("day of month"));
+        assert!(err("0 0 * 13 *").contains("month `13`"));
+        assert!(err("0 0 * * 7").contains("day of week"));
+        assert!(err("*/0 * * * *").contains("step `0`"));
+        assert!(err("0 5-2 * * *").contains("backwards"));
+        assert!(err("x * * * *").contains("`x` is not a number"));
+        assert!(err("@every 5m").contains("unknown schedule macro"));
+        assert!(err("TZ=UTC 0 0 * * *").contains("timeZone"));
     }
 }

@@ -47,6 +47,7 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
         }
     }
     errors.extend(uses_a_worker(p, r, file));
+    errors.extend(batch_wiring(p, r, file));
     errors.extend(own_alertmanager_unrouted(p, r, file));
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
@@ -78,6 +79,46 @@ fn uses_a_worker(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A job's or cronjob's variables, as a service's: none that its `uses`
+/// sets, no credential among the plain values.
+fn batch_wiring(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for job in r.batch() {
+        let names = p.jobs.keys().chain(p.cronjobs.keys());
+        let pos = names.into_iter().find(|k| k.as_str() == job.name).map_or(Pos::UNKNOWN, |k| k.pos());
+        let wired = crate::description::wiring::wiring_of(r, &job.uses);
+        for name in wired.names() {
+            let clash = if job.secrets.iter().any(|s| s == name) {
+                "secret"
+            } else if job.env.contains_key(name) {
+                "env value"
+            } else {
+                continue;
+            };
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    pos,
+                    format!("`{}` declares the {clash} `{name}`, which its `uses` already sets", job.name),
+                )
+                .with_help(format!("remove `{name}` from the {clash}s; kubeproof sets it")),
+            );
+        }
+        for (name, value) in &job.env {
+            if !value.is_empty() && crate::model::env::credential_name(name) {
+                errors.push(
+                    Diagnostic::error(file, pos, format!("`{}` sets `{name}` as a plain env value", job.name))
+                        .with_help(format!(
+                            "`{name}` looks like a credential: list it under `secrets:` and put its value in the \
+                                 environment's secrets file instead"
+                        )),
+                );
+            }
+        }
+    }
+    errors
 }
 
 /// The platform's own Alertmanager loads the generated routing: with no

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use super::defaults;
 use crate::description::merge::Merge;
-use crate::description::{Bytes, Cpu, Datastore, Environment, Name, Platform, Replicas, Resources, Service};
+use crate::description::{
+    Bytes, Cpu, CronJob, Datastore, Environment, Job, Name, Platform, Replicas, Resources, Service,
+};
 use crate::diag::{Diagnostic, Pos, did_you_mean};
 
 /// The environment `env` of `p` (`None`: the base); an unknown name is an error.
@@ -53,6 +55,30 @@ pub(super) fn datastore(environment: Option<&Environment>, name: &Name, base: &D
         ds.merge(o.clone());
     }
     ds
+}
+
+/// The job `name` as `environment` runs it: requests scaled as a service's, the overrides merged.
+pub(super) fn job(environment: Option<&Environment>, name: &Name, base: &Job) -> Job {
+    let mut job = base.clone();
+    if scale(environment) != 1.0 {
+        scale_resources(job.resources.get_or_insert_with(Resources::default), scale(environment));
+    }
+    if let Some(o) = environment.and_then(|e| e.jobs.get(name.as_str())) {
+        job.merge(o.clone());
+    }
+    job
+}
+
+/// The cronjob `name` as `environment` runs it: requests scaled as a service's, the overrides merged.
+pub(super) fn cronjob(environment: Option<&Environment>, name: &Name, base: &CronJob) -> CronJob {
+    let mut cron = base.clone();
+    if scale(environment) != 1.0 {
+        scale_resources(cron.resources.get_or_insert_with(Resources::default), scale(environment));
+    }
+    if let Some(o) = environment.and_then(|e| e.cronjobs.get(name.as_str())) {
+        cron.merge(o.clone());
+    }
+    cron
 }
 
 /// Scale applies to what the base declares (and to defaults); an

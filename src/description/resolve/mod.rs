@@ -19,6 +19,7 @@ mod checks;
 mod datastore;
 pub mod defaults;
 mod environment;
+pub mod jobs;
 mod names;
 mod resolved;
 mod resources;
@@ -26,8 +27,8 @@ mod service;
 mod storage;
 
 pub use resolved::{
-    BackupTarget, CanaryR, Exposure, Ext, ExtraR, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved,
-    Scaling, Served, Store, StoreBackup, Svc, Vol, VolKind,
+    BackupTarget, CanaryR, CronR, Exposure, Ext, ExtraR, Handler, JobR, LimitsR, MetricsR, PdbR, Port, ProbeR,
+    Requests, Resolved, Scaling, Served, Store, StoreBackup, Svc, Vol, VolKind,
 };
 
 use std::path::Path;
@@ -47,6 +48,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let mut errors = Vec::new();
     let services = services(p, environment, &default_ns, file, &mut errors);
     let datastores = datastores(p, environment, &default_ns, file, &mut errors);
+    let (jobs, cronjobs) = batch(p, environment, &default_ns, file, &mut errors);
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     storage::cluster_class(&p.cluster, file, &mut errors);
     let alerting =
@@ -102,6 +104,8 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         services,
         datastores,
         external: externals(p),
+        jobs,
+        cronjobs,
         backup,
     };
     check_wiring(p, &resolved, file)?;
@@ -145,6 +149,29 @@ fn datastores(
         }
     }
     datastores
+}
+
+/// Each job and cronjob of `p` as `environment` runs it; those with errors are left out.
+fn batch(
+    p: &Platform,
+    environment: Option<&Environment>,
+    default_ns: &str,
+    file: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<JobR>, Vec<CronR>) {
+    let mut jobs = Vec::new();
+    for (name, base) in &p.jobs {
+        let job = environment::job(environment, name, base);
+        let mut cx = Cx { file, errors, name, cluster: &p.cluster };
+        jobs.extend(cx.job(&job, default_ns));
+    }
+    let mut cronjobs = Vec::new();
+    for (name, base) in &p.cronjobs {
+        let cron = environment::cronjob(environment, name, base);
+        let mut cx = Cx { file, errors, name, cluster: &p.cluster };
+        cronjobs.extend(cx.cronjob(&cron, default_ns, p.cluster.kubernetes.value));
+    }
+    (jobs, cronjobs)
 }
 
 /// External hosts: HTTPS on 443 unless written.

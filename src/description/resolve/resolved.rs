@@ -37,6 +37,9 @@ pub struct Resolved {
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
     pub external: Vec<Ext>,
+    /// Jobs run once per release, and cronjobs.
+    pub jobs: Vec<JobR>,
+    pub cronjobs: Vec<CronR>,
     /// The backup target and Velero schedules, when the description has `backup`.
     pub backup: Option<BackupTarget>,
 }
@@ -48,7 +51,13 @@ impl Resolved {
             .iter()
             .map(|s| s.namespace.as_str())
             .chain(self.datastores.iter().map(|d| d.namespace.as_str()))
+            .chain(self.batch().map(|j| j.namespace.as_str()))
             .collect()
+    }
+
+    /// The pods of every job and cronjob.
+    pub fn batch(&self) -> impl Iterator<Item = &JobR> {
+        self.jobs.iter().chain(self.cronjobs.iter().map(|c| &c.job))
     }
 
     pub fn datastore(&self, name: &str) -> Option<&Store> {
@@ -93,6 +102,8 @@ pub struct Svc {
     pub startup: Option<ProbeR>,
     pub metrics: Option<MetricsR>,
     pub uses: Vec<String>,
+    /// The jobs that complete before this release of the service rolls out.
+    pub after: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub secrets: Vec<String>,
     pub volumes: Vec<Vol>,
@@ -332,4 +343,39 @@ pub struct Ext {
     pub host: String,
     pub port: u16,
     pub protocol: ExternalProtocol,
+}
+
+/// A job (or a cronjob's pod), resolved.
+#[derive(Debug, Clone)]
+pub struct JobR {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
+    pub uses: Vec<String>,
+    pub requests: Requests,
+    pub limits: LimitsR,
+    pub run_as_user: u32,
+    pub backoff_limit: u32,
+    /// Seconds.
+    pub active_deadline: u32,
+    /// Seconds a finished Job is kept (a cronjob's runs: its history limits instead).
+    pub ttl_after_finished: u32,
+}
+
+/// A cronjob, resolved: its pod, and when and how it runs.
+#[derive(Debug, Clone)]
+pub struct CronR {
+    pub job: JobR,
+    pub schedule: String,
+    pub time_zone: Option<String>,
+    pub concurrency_policy: crate::description::ConcurrencyPolicy,
+    pub successful_history: u32,
+    pub failed_history: u32,
+    /// Seconds.
+    pub starting_deadline: u32,
+    pub suspend: bool,
 }

@@ -17,6 +17,7 @@ mod alert;
 mod alertmanager;
 mod backup;
 mod datastore;
+mod jobs;
 mod left_out;
 mod operator;
 mod platform;
@@ -140,9 +141,12 @@ const DATASTORE: &[Builder<datastore::Watched>] = &[One(datastore::datastore_dow
 /// Each backup CronJob's alerts.
 const BACKUP: &[Builder<backup::CronJob>] = &[One(backup::backup_failed::alert), One(backup::backup_too_old::alert)];
 
+/// Each job's and cronjob's alerts.
+const JOBS: &[Builder<jobs::Batch>] = &[One(jobs::job_failed::alert)];
+
 /// The rule groups in the order of `rules.yaml`: one per service (its
 /// recording rules, then its alerts), then the platform's, the datastores'
-/// and the backups'; groups with nothing in them are left out.
+/// the backups' and the jobs'; groups with nothing in them are left out.
 fn groups(r: &Resolved, stack: &Stack) -> Vec<Group> {
     let mut groups: Vec<Group> = r
         .services
@@ -158,6 +162,7 @@ fn groups(r: &Resolved, stack: &Stack) -> Vec<Group> {
     groups.push(Group::of_alerts(format!("{p}.platform"), build(PLATFORM, [r])));
     groups.push(Group::of_alerts(format!("{p}.datastores"), build(DATASTORE, &datastore::watched(r))));
     groups.push(Group::of_alerts(format!("{p}.backups"), build(BACKUP, &backup::cronjobs(r, stack))));
+    groups.push(Group::of_alerts(format!("{p}.jobs"), build(JOBS, &jobs::batch(r, stack))));
     groups.retain(|g| !g.is_empty());
     groups
 }

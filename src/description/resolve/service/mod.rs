@@ -96,6 +96,7 @@ impl Cx<'_> {
             startup,
             metrics,
             uses: s.uses.iter().flatten().map(|u| u.to_string()).collect(),
+            after: s.after.iter().flatten().map(|u| u.to_string()).collect(),
             env,
             secrets,
             volumes,

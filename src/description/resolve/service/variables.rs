@@ -9,7 +9,7 @@ use crate::description::value::pos_of;
 use crate::diag::Pos;
 
 impl Cx<'_> {
-    pub(super) fn env_values(&mut self, s: &Service) -> BTreeMap<String, String> {
+    pub(in crate::description::resolve) fn env_values(&mut self, s: &Service) -> BTreeMap<String, String> {
         let env: BTreeMap<String, String> =
             s.env.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
         for k in env.keys() {
@@ -25,7 +25,11 @@ impl Cx<'_> {
     }
 
     /// The secrets' names, each once and none also among the plain `env` values.
-    pub(super) fn secrets(&mut self, s: &Service, env: &BTreeMap<String, String>) -> Vec<String> {
+    pub(in crate::description::resolve) fn secrets(
+        &mut self,
+        s: &Service,
+        env: &BTreeMap<String, String>,
+    ) -> Vec<String> {
         let mut secrets = Vec::new();
         for sec in s.secrets.iter().flatten() {
             let pos = pos_of(&sec.referenced);
