@@ -275,19 +275,25 @@ fn stateful_set(
                     ..Default::default()
                 }),
             },
-            volume_claim_templates: store.storage.map(|size| vec![core::PersistentVolumeClaim {
-                metadata: ObjectMeta { name: Some("data".into()), labels: Some(labels.clone()), ..Default::default() },
-                spec: Some(core::PersistentVolumeClaimSpec {
-                    access_modes: Some(vec!["ReadWriteOnce".into()]),
-                    storage_class_name: store.storage_class.clone().or_else(|| r.storage_class.clone()),
-                    resources: Some(core::VolumeResourceRequirements {
-                        requests: Some(BTreeMap::from([("storage".into(), quantity(size))])),
+            volume_claim_templates: store.storage.map(|size| {
+                vec![core::PersistentVolumeClaim {
+                    metadata: ObjectMeta {
+                        name: Some("data".into()),
+                        labels: Some(labels.clone()),
+                        ..Default::default()
+                    },
+                    spec: Some(core::PersistentVolumeClaimSpec {
+                        access_modes: Some(vec!["ReadWriteOnce".into()]),
+                        storage_class_name: store.storage_class.clone().or_else(|| r.storage_class.clone()),
+                        resources: Some(core::VolumeResourceRequirements {
+                            requests: Some(BTreeMap::from([("storage".into(), quantity(size))])),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            }]),
+                }]
+            }),
             ..Default::default()
         }),
         ..Default::default()

@@ -3,7 +3,9 @@
 use super::names::check_image;
 use super::{Cx, Store, StoreBackup};
 use crate::description::value::pos_of;
-use crate::description::{AccessMode, Auth, Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds, Storage};
+use crate::description::{
+    AccessMode, Auth, Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds, Storage,
+};
 use crate::diag::Pos;
 
 impl Cx<'_> {
@@ -77,7 +79,9 @@ impl Cx<'_> {
         self.err(
             pos,
             format!("datastore `{}` has `storage: ephemeral` and a `backup`", self.name),
-            Some("an ephemeral datastore loses its data with its pod: remove `backup`, or give `storage` a size".into()),
+            Some(
+                "an ephemeral datastore loses its data with its pod: remove `backup`, or give `storage` a size".into(),
+            ),
         );
     }
 
