@@ -7,6 +7,7 @@
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
 pub mod alerts;
+mod extensions;
 pub(crate) mod load;
 pub mod merge;
 pub mod resolve;
@@ -28,6 +29,7 @@ pub use crate::engines::Engine;
 pub use crate::model::duration::{Millis, Seconds};
 pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
+pub use extensions::json_schema;
 pub use load::{load, parse};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas, Storage};

@@ -424,7 +424,9 @@ where
             Ok(Some(T::from_path(v.to_string())))
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
-            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+            // A struct's map: its `x-` keys are skipped as everywhere else.
+            let entries = super::extensions::Entries { inner: map, strip: true };
+            T::deserialize(de::value::MapAccessDeserializer::new(entries)).map(Some)
         }
         fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
             Ok(None)
