@@ -59,6 +59,9 @@ use serde_json::Value;
 
 const REQUIRE_SERVERS: &str = "KUBEPROOF_REQUIRE_SERVERS";
 const EXAMPLE: &str = "health-platform";
+/// The datastores of issue 13: a cache without auth on an emptyDir, a
+/// database with engine settings.
+const STORES: &str = "tests/data/stores/platform.yaml";
 /// Each Secret key's test value: a password with a space, a quote and a
 /// backslash, which a start script must pass through intact.
 fn secret_value(key: &str) -> String {
@@ -72,9 +75,11 @@ fn secret_value(key: &str) -> String {
 /// entrypoint when the pod gives no command, and files it holds.
 struct Image {
     env: Vec<(String, String)>,
-    /// Replaces the image's ENTRYPOINT + CMD when the pod has no `command`
-    /// (the pod's `args` would replace the CMD: no engine gives args alone).
+    /// The image's ENTRYPOINT, run when the pod has no `command`, with the
+    /// pod's `args` or else `cmd` after it.
     entrypoint: Option<Vec<String>>,
+    /// The image's CMD.
+    cmd: Vec<String>,
     /// Read-only files at paths of the image (path, content).
     files: Vec<(&'static str, String)>,
     /// Directories of the image (empty, read-only; the host's, which may
@@ -103,7 +108,8 @@ const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 /// proven from 127.0.0.1), appends `host all all all scram-sha-256` to
 /// pg_hba.conf and `listen_addresses = '*'` (the image's
 /// postgresql.conf sample has it), starts a temporary server on the Unix
-/// socket only to create POSTGRES_DB, stops it, and execs `postgres`. The
+/// socket only to create POSTGRES_DB, stops it, and execs its arguments
+/// (the pod's args, e.g. `postgres -c shared_buffers=…`, or the CMD). The
 /// socket is the packages' default, /var/run/postgresql, in the image and
 /// in Debian alike.
 fn postgres_image(bin: &Path) -> Image {
@@ -119,14 +125,15 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
   pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
-exec postgres
+exec "$@"
 "#;
     Image {
         env: vec![
             ("PATH".into(), format!("{PATH}:{}", bin.display())),
             ("PGDATA".into(), "/var/lib/postgresql/data".into()),
         ],
-        entrypoint: Some(vec!["bash".into(), "-c".into(), script.into()]),
+        entrypoint: Some(vec!["bash".into(), "-c".into(), script.into(), "docker-entrypoint.sh".into()]),
+        cmd: vec!["postgres".into()],
         // initdb looks its user up: the image's passwd names 999 `postgres`.
         files: vec![
             ("/etc/passwd", account("/etc/passwd", "postgres:x:999:999::/var/lib/postgresql:/bin/bash")),
@@ -151,7 +158,13 @@ fn account(path: &str, line: &str) -> String {
 /// docker.io/library/redis: the pod gives the command, so the image's
 /// entrypoint does not run; no ENV the server reads.
 fn redis_image() -> Image {
-    Image { env: vec![("PATH".into(), PATH.into())], entrypoint: None, files: Vec::new(), dirs: vec!["/data"] }
+    Image {
+        env: vec![("PATH".into(), PATH.into())],
+        entrypoint: None,
+        cmd: Vec::new(),
+        files: Vec::new(),
+        dirs: vec!["/data"],
+    }
 }
 
 /// docker.io/library/rabbitmq:3.13-management: `ENV RABBITMQ_DATA_DIR=/var/lib/rabbitmq
@@ -171,6 +184,7 @@ fn rabbitmq_image() -> Image {
             ("RABBITMQ_LOGS".into(), "-".into()),
         ],
         entrypoint: Some(vec!["rabbitmq-server".into()]),
+        cmd: Vec::new(),
         files: vec![
             (
                 "/etc/rabbitmq/conf.d/10-defaults.conf",
@@ -234,13 +248,27 @@ fn sandbox_available() -> bool {
 
 // ---------------------------------------------------------------- the pod
 
+type Built = OnceLock<(tempfile::TempDir, Vec<Value>)>;
+
 /// The built overlay of the example: every object, once per test binary.
 fn built() -> &'static [Value] {
-    static BUILT: OnceLock<(tempfile::TempDir, Vec<Value>)> = OnceLock::new();
-    &BUILT
+    static BUILT: Built = OnceLock::new();
+    built_from(&BUILT, &format!("examples/{EXAMPLE}.yaml"))
+}
+
+/// The built overlay of the [`STORES`] fixture.
+fn built_stores() -> &'static [Value] {
+    static BUILT: Built = OnceLock::new();
+    built_from(&BUILT, STORES)
+}
+
+/// The first overlay of the description at `path` (from the repository),
+/// generated, its Secrets filled, built by `kubectl kustomize`.
+fn built_from(cell: &'static Built, path: &str) -> &'static [Value] {
+    &cell
         .get_or_init(|| {
             let dir = tempfile::tempdir().expect("temp dir");
-            common::gen_ok(&common::repo().join(format!("examples/{EXAMPLE}.yaml")), dir.path());
+            common::gen_ok(&common::repo().join(path), dir.path());
             let overlay = dir.path().join("kustomize/overlays").join(&common::overlays(dir.path())[0]);
             common::fill_secrets(&overlay, &secret_value);
             let yaml = common::kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
@@ -301,9 +329,13 @@ fn quantity(q: &str) -> u64 {
     q.parse().unwrap_or_else(|_| panic!("quantity {q}"))
 }
 
-/// The datastore `name`'s pod, read from its StatefulSet.
+/// The datastore `name`'s pod, read from its StatefulSet in the example.
 fn pod(name: &str) -> Pod {
-    let docs = built();
+    pod_in(built(), name)
+}
+
+/// The datastore `name`'s pod, read from its StatefulSet in `docs`.
+fn pod_in(docs: &[Value], name: &str) -> Pod {
     let set = object(docs, "StatefulSet", name);
     let spec = &set["spec"]["template"]["spec"];
     let c = &spec["containers"][0];
@@ -681,10 +713,7 @@ fn argv(pod: &Pod, image: &Image) -> Vec<String> {
     let expanded = |v: &Vec<String>| v.iter().map(|a| expand(a, &pod.env)).collect::<Vec<_>>();
     match (&pod.command, &image.entrypoint) {
         (Some(c), _) => [expanded(c), pod.args.as_ref().map(expanded).unwrap_or_default()].concat(),
-        (None, Some(e)) => {
-            assert!(pod.args.is_none(), "{}: args without a command replace the image's CMD", pod.name);
-            e.clone()
-        }
+        (None, Some(e)) => [e.clone(), pod.args.as_ref().map(expanded).unwrap_or_else(|| image.cmd.clone())].concat(),
         (None, None) => panic!("{}: no command and no emulated entrypoint", pod.name),
     }
 }
@@ -705,10 +734,15 @@ fn inner_pid(bwrap: u32) -> u32 {
 /// Starts the datastore `name`, waits for its readiness probe, then runs
 /// both generated probes once more; `None` when skipped.
 fn started(name: &str, allowance: Duration) -> Option<Result<Running, String>> {
+    started_in(built, name, allowance)
+}
+
+/// [`started`], for the datastore `name` of the objects `docs` gives.
+fn started_in(docs: fn() -> &'static [Value], name: &str, allowance: Duration) -> Option<Result<Running, String>> {
     if !sandbox_available() {
         return None;
     }
-    let p = pod(name);
+    let p = pod_in(docs(), name);
     let image = image_of(&p.engine)?;
     Some(start_checked(&p, &image, allowance))
 }
@@ -758,6 +792,48 @@ fn postgres_starts_and_answers_its_probes_with_a_tmpfs_dev_shm() {
     let argv: Vec<String> = vec!["sh".into(), "-c".into(), format!("PGPASSWORD=\"$POSTGRES_PASSWORD\" {sql}")];
     let out = r.exec(&argv, Duration::from_secs(10)).unwrap_or_else(|e| panic!("psql: {e}\n{}", r.log()));
     assert_eq!(out.trim(), "health_data");
+    // No `shared_buffers` setting: a quarter of the 1Gi limit, not the image's 128MB.
+    assert_eq!(pg_show(&r, "shared_buffers"), "256MB");
+}
+
+/// What `SHOW setting` answers on the running PostgreSQL, over TCP with the
+/// pod's credentials.
+fn pg_show(r: &Running, setting: &str) -> String {
+    let sql = format!("psql -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -tAc 'show {setting}'");
+    let argv: Vec<String> = vec!["sh".into(), "-c".into(), format!("PGPASSWORD=\"$POSTGRES_PASSWORD\" {sql}")];
+    let out = r.exec(&argv, Duration::from_secs(10)).unwrap_or_else(|e| panic!("psql: {e}\n{}", r.log()));
+    out.trim().to_string()
+}
+
+#[test]
+fn postgres_runs_with_the_settings_of_its_description() {
+    let Some(r) = ok(started_in(built_stores, "orders", Duration::from_secs(120))) else { return };
+    // `settings: { max_connections: 40, shared_buffers: 64Mi }`.
+    assert_eq!(pg_show(&r, "max_connections"), "40");
+    assert_eq!(pg_show(&r, "shared_buffers"), "64MB");
+}
+
+#[test]
+fn redis_cache_without_auth_on_an_emptydir_answers_without_a_password() {
+    let Some(r) = ok(started_in(built_stores, "cart-cache", Duration::from_secs(60))) else { return };
+    // `storage: ephemeral`: no claim; /data is an emptyDir.
+    let data = r.pod.mounts.iter().find(|m| m.path == "/data").expect("a /data mount");
+    assert!(matches!(data.kind, Kind::EmptyDir), "{data:?}");
+    assert!(r.pod.mounts.iter().all(|m| !matches!(m.kind, Kind::Claim)), "{:?}", r.pod.mounts);
+    // `auth: none`: no credentials in the pod, and a client without one is answered.
+    assert!(r.pod.env.is_empty(), "{:?}", r.pod.env);
+    assert!(object_absent(built_stores(), "Secret", "cart-cache-credentials"));
+    let ping = r.exec(&["redis-cli", "-h", "127.0.0.1", "ping"].map(String::from), Duration::from_secs(5));
+    assert_eq!(ping.map(|o| o.trim().to_string()), Ok("PONG".to_string()));
+    // Clients of other pods are let in (protected mode would refuse them
+    // without a password); the setting overrides the cache role's policy.
+    assert_eq!(redis_config(&r, "protected-mode"), "no");
+    assert_eq!(redis_config(&r, "maxmemory-policy"), "allkeys-lfu");
+    assert_eq!(redis_config(&r, "maxmemory"), (r.pod.memory_limit * 3 / 4).to_string());
+}
+
+fn object_absent(docs: &[Value], kind: &str, name: &str) -> bool {
+    !docs.iter().any(|d| d["kind"] == kind && d["metadata"]["name"] == name)
 }
 
 /// The value of `CONFIG GET key` on the running Redis.

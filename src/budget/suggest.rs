@@ -135,7 +135,7 @@ impl Variant {
                     None => self.p.datastores.get_mut(name.as_str()),
                 };
                 if let Some(d) = d {
-                    d.storage = Some(*size);
+                    d.storage = Some(crate::description::Storage::Size(*size));
                 }
             }
             Edit::Volume(svc, volume, size) => {
@@ -248,12 +248,14 @@ fn drop_observability(base: &Resolved) -> Vec<Candidate> {
 fn smaller_storage(base: &Resolved, need: u64) -> Vec<Candidate> {
     let mut edits = Vec::new();
     for d in &base.datastores {
-        let size = d.storage.get();
+        // An ephemeral datastore claims nothing.
+        let Some(storage) = d.storage else { continue };
+        let size = storage.get();
         if size > need {
             let new = Bytes::new(((size - need) / GI).max(1) * GI);
             if new.get() < size {
                 edits.push((
-                    format!("datastore `{}`: storage {} → {new}", d.name, d.storage),
+                    format!("datastore `{}`: storage {storage} → {new}", d.name),
                     format!("datastore {}", d.name),
                     1,
                     Edit::Storage(d.name.clone(), new),

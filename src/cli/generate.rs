@@ -140,7 +140,7 @@ pub fn init(path: &Path, example: Option<&str>, force: bool) -> Result<ExitCode,
 
 /// Exit 0; 1 when the schema cannot be serialised (a bug).
 pub fn schema() -> Result<ExitCode, Error> {
-    let schema = schemars::schema_for!(crate::description::Platform);
+    let schema = crate::description::json_schema();
     let text = serde_json::to_string_pretty(&schema).map_err(|e| Error::Internal(e.to_string()))?;
     println!("{text}");
     Ok(ExitCode::SUCCESS)

@@ -29,26 +29,28 @@ pub fn parse(text: &str, file: &Path) -> Result<Platform, Vec<Diagnostic>> {
                 .with_help("run `kubeproof init` for a commented starter"),
         ]);
     }
-    let platform: Platform = serde_saphyr::from_str(text).map_err(|e| {
-        let mut d = from_yaml_error(file, &e);
-        if let YamlError::SerdeInvalidType { .. } = e.without_snippet() {
-            // serde-saphyr places a value of the wrong type at its key.
-            d.pos = value_after_key(text, d.pos).unwrap_or(d.pos);
-        }
-        // The parser notices an unclosed `[` or `{` only lines later, at some `:`.
-        match (e.without_snippet(), unclosed_flow(text, d.pos.line)) {
-            (YamlError::ExternalMessage { .. }, Some((pos, c))) => {
-                vec![Diagnostic::error(file, pos, format!("unclosed `{c}`")).with_help(format!(
-                    "close it with `{}`; the YAML parser stopped at line {}, column {}: {}",
-                    if c == '[' { ']' } else { '}' },
-                    d.pos.line,
-                    d.pos.column,
-                    d.message
-                ))]
+    // `x-` keys are the user's own: skipped (see `extensions`).
+    let platform: Platform = serde_saphyr::with_deserializer_from_str(text, |d| super::extensions::deserialize(d))
+        .map_err(|e| {
+            let mut d = from_yaml_error(file, &e);
+            if let YamlError::SerdeInvalidType { .. } = e.without_snippet() {
+                // serde-saphyr places a value of the wrong type at its key.
+                d.pos = value_after_key(text, d.pos).unwrap_or(d.pos);
             }
-            _ => vec![d],
-        }
-    })?;
+            // The parser notices an unclosed `[` or `{` only lines later, at some `:`.
+            match (e.without_snippet(), unclosed_flow(text, d.pos.line)) {
+                (YamlError::ExternalMessage { .. }, Some((pos, c))) => {
+                    vec![Diagnostic::error(file, pos, format!("unclosed `{c}`")).with_help(format!(
+                        "close it with `{}`; the YAML parser stopped at line {}, column {}: {}",
+                        if c == '[' { ']' } else { '}' },
+                        d.pos.line,
+                        d.pos.column,
+                        d.message
+                    ))]
+                }
+                _ => vec![d],
+            }
+        })?;
     let errors = super::validate::validate(&platform, file);
     if errors.is_empty() { Ok(platform) } else { Err(errors) }
 }

@@ -50,6 +50,8 @@ replace!(
     Pdb,
     DatastoreBackup,
     DatastoreRole,
+    Auth,
+    Storage,
     Millis,
     Slo,
     ServiceAlerts,
@@ -158,6 +160,8 @@ fields!(Datastore {
     backup,
     metrics,
     role,
+    auth,
+    settings,
 });
 
 impl<T: Merge> Merge for Option<T> {

@@ -7,6 +7,7 @@
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
 pub mod alerts;
+mod extensions;
 pub mod jobs;
 pub(crate) mod load;
 pub mod merge;
@@ -29,10 +30,11 @@ pub use crate::engines::Engine;
 pub use crate::model::duration::{Millis, Seconds};
 pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
+pub use extensions::json_schema;
 pub use jobs::{ConcurrencyPolicy, CronJob, Job};
 pub use load::{load, parse};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
-pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
+pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas, Storage};
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "kubeproof.dev/v1alpha1";
@@ -615,8 +617,9 @@ pub struct Datastore {
     pub version: Option<EnvValue>,
     /// Full image reference, overriding engine and version.
     pub image: Option<String>,
-    /// Persistent volume size per replica.
-    pub storage: Option<Bytes>,
+    /// Persistent volume size per replica (`10Gi`), or `ephemeral`: an
+    /// emptyDir, lost with the pod (a cache); no claim, no backup.
+    pub storage: Option<Storage>,
     pub storage_class: Option<String>,
     pub replicas: Option<u32>,
     pub namespace: Option<Name>,
@@ -636,6 +639,26 @@ pub struct Datastore {
     /// (default), `queue` and `session` refuse writes instead of losing data.
     #[schemars(with = "Option<DatastoreRole>")]
     pub role: Option<Spanned<DatastoreRole>>,
+    /// `password` (default): a credentials Secret clients read; `none`: no
+    /// credentials at all, for an engine that can run so (redis), reached
+    /// only by the clients its network policy admits.
+    #[schemars(with = "Option<Auth>")]
+    pub auth: Option<Spanned<Auth>>,
+    /// Engine settings, checked per engine: redis `maxmemory-policy`
+    /// (overrides the `role` default); postgres `max_connections`,
+    /// `shared_buffers` (default: a quarter of the memory limit).
+    #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
+    pub settings: Option<BTreeMap<Name, Spanned<EnvValue>>>,
+}
+
+/// Whether clients of a datastore authenticate (see [`Datastore::auth`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// No credentials: the network policy is the only gate.
+    None,
+    /// A generated user and password from a git-ignored env file.
+    Password,
 }
 
 /// What a datastore's data is (see [`Datastore::role`]).

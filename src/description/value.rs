@@ -14,6 +14,7 @@ use serde_saphyr::{Location, Spanned};
 use crate::components::Component;
 use crate::diag::Pos;
 use crate::engines::Engine;
+use crate::model::quantity::Bytes;
 
 pub use crate::diag::yaml::pos_of;
 
@@ -181,6 +182,54 @@ impl JsonSchema for EnvValue {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+/// A datastore's storage: a volume of a size per replica, or `ephemeral`
+/// (an emptyDir, gone with the pod).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    Ephemeral,
+    Size(Bytes),
+}
+
+impl<'de> Deserialize<'de> for Storage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::IntoDeserializer;
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Storage;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size such as \"10Gi\", or `ephemeral`")
+            }
+            // Sizes are read as `Bytes` reads them, so its rules hold here too.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Storage, E> {
+                if v == "ephemeral" {
+                    return Ok(Storage::Ephemeral);
+                }
+                Bytes::deserialize(v.into_deserializer()).map(Storage::Size)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Storage, E> {
+                Bytes::deserialize(v.into_deserializer()).map(Storage::Size)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Storage, E> {
+                Bytes::deserialize(v.into_deserializer()).map(Storage::Size)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Storage, E> {
+                Bytes::deserialize(v.into_deserializer()).map(Storage::Size)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Storage {
+    fn schema_name() -> Cow<'static, str> {
+        "Storage".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let size = g.subschema_for::<Bytes>();
+        json_schema!({ "anyOf": [{ "const": "ephemeral" }, size] })
     }
 }
 
@@ -375,7 +424,9 @@ where
             Ok(Some(T::from_path(v.to_string())))
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
-            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+            // A struct's map: its `x-` keys are skipped as everywhere else.
+            let entries = super::extensions::Entries { inner: map, strip: true };
+            T::deserialize(de::value::MapAccessDeserializer::new(entries)).map(Some)
         }
         fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
             Ok(None)

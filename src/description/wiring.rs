@@ -52,6 +52,8 @@ impl Store {
             database: &self.database,
             memory_limit: self.limits.memory.get(),
             cache: self.cache,
+            auth: self.auth,
+            settings: &self.settings,
         }
     }
 }
@@ -71,7 +73,9 @@ pub fn wiring_of(r: &Resolved, uses: &[String]) -> Wiring {
             w.config.insert(format!("{p}_PORT"), store.engine.client_port().to_string());
             // Secrets cannot be read across namespaces: the client's namespace
             // gets its own copy, built from the same git-ignored file.
-            w.credentials.push(store.name.clone());
+            if store.auth {
+                w.credentials.push(store.name.clone());
+            }
             let engine = store.engine.wiring(&p, &store.instance());
             w.config.extend(engine.config);
             w.env.extend(engine.env.into_iter().map(|e| (e, secret.clone())));

@@ -19,6 +19,8 @@ pub static MINIO: Definition = Definition {
     memory_path: None,
     evicts: false,
     credential_keys: &[USER, PASSWORD],
+    without_auth: Err("MinIO always has a root user and password; without them it does not start: keep a password"),
+    settings: &[],
     default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
     server: Server {
         env: |_| vec![Env::secret("MINIO_ROOT_USER", USER), Env::secret("MINIO_ROOT_PASSWORD", PASSWORD)],

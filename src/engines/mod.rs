@@ -70,6 +70,11 @@ pub struct Definition {
     evicts: bool,
     /// Keys of the credentials Secret; its env file lists them.
     credential_keys: &'static [&'static str],
+    /// Whether the engine can run without credentials (`auth: none`), or
+    /// why it cannot do so safely.
+    without_auth: Result<(), &'static str>,
+    /// The settings a description may give (`settings:`), each checked here.
+    settings: &'static [Setting],
     /// CPU and memory requests when the description gives none.
     default_requests: (Cpu, Bytes),
     /// The server container: environment, command and probes.
@@ -145,6 +150,33 @@ impl Definition {
 
     pub fn default_requests(&self) -> (Cpu, Bytes) {
         self.default_requests
+    }
+
+    /// `Ok` when the engine can run without credentials, else why not.
+    pub fn without_auth(&self) -> Result<(), &'static str> {
+        self.without_auth
+    }
+
+    pub fn settings(&self) -> &'static [Setting] {
+        self.settings
+    }
+
+    /// The setting `name` written `value`, checked for a datastore whose
+    /// memory limit is `memory_limit` bytes: its canonical value (a size in
+    /// bytes, a number, a word), or what is wrong and what is allowed.
+    pub fn setting(&self, name: &str, value: &str, memory_limit: u64) -> Result<String, SettingError> {
+        let Some(s) = self.settings.iter().find(|s| s.name == name) else {
+            let allowed = self.settings.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>();
+            return Err(SettingError {
+                message: format!("{} has no setting `{name}`", self.name),
+                help: if allowed.is_empty() {
+                    format!("kubeproof knows no settings of {}: remove `settings`", self.name)
+                } else {
+                    format!("the settings of {}: {}", self.name, allowed.join(", "))
+                },
+            });
+        };
+        s.value.check(name, value, memory_limit)
     }
 
     /// The server container of the datastore `d`.
@@ -302,6 +334,62 @@ impl Port {
     }
 }
 
+/// A setting a description may give an engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// The engine's own name for it.
+    pub name: &'static str,
+    pub value: SettingValue,
+}
+
+/// The values a setting takes.
+#[derive(Debug, Clone, Copy)]
+pub enum SettingValue {
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// A whole number in this range (inclusive).
+    Count(u64, u64),
+    /// A size (`256Mi`) of at least this many bytes and below the memory
+    /// limit: memory the server takes within its container's.
+    Memory(u64),
+}
+
+/// A setting refused: the message, and what would be accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub message: String,
+    pub help: String,
+}
+
+impl SettingValue {
+    fn check(&self, name: &str, value: &str, memory_limit: u64) -> Result<String, SettingError> {
+        let refuse = |help: String| Err(SettingError { message: format!("`{name}: {value}` is not allowed"), help });
+        match *self {
+            SettingValue::OneOf(words) if words.contains(&value) => Ok(value.to_string()),
+            SettingValue::OneOf(words) => refuse(format!("one of: {}", words.join(", "))),
+            SettingValue::Count(min, max) => match value.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+                _ => refuse(format!("a whole number from {min} to {max}")),
+            },
+            SettingValue::Memory(min) => {
+                let limit = Bytes(memory_limit);
+                match Bytes::parse(value) {
+                    Ok(b) if b.get() >= min && b.get() < memory_limit => Ok(b.get().to_string()),
+                    _ => refuse(format!(
+                        "a size such as `128Mi`, at least {} and below the memory limit ({limit})",
+                        Bytes(min)
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The value of the checked setting `name` of `d`, if given.
+pub fn given<'a>(d: &'a Instance, name: &str) -> Option<&'a str> {
+    d.settings.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
 /// One datastore of an engine, for the settings and texts that name it.
 #[derive(Debug, Clone)]
 pub struct Instance<'a> {
@@ -317,6 +405,11 @@ pub struct Instance<'a> {
     /// Its data may be evicted when memory is full (a cache); otherwise
     /// writes fail rather than lose data.
     pub cache: bool,
+    /// Clients authenticate (`auth: password`); otherwise there are no
+    /// credentials and no secret environment.
+    pub auth: bool,
+    /// The settings given, checked ([`Definition::setting`]): canonical values.
+    pub settings: &'a [(String, String)],
 }
 
 /// An environment variable of a container.
@@ -530,6 +623,8 @@ fn sample() -> Instance<'static> {
         database: "orders",
         memory_limit: 256 * MI,
         cache: false,
+        auth: true,
+        settings: &[],
     }
 }
 

@@ -25,6 +25,8 @@ pub static NEO4J: Definition = Definition {
     memory_path: None,
     evicts: false,
     credential_keys: &[PASSWORD],
+    without_auth: Err("kubeproof wires neo4j clients with a user and password, and the server's own procedures run as that user: keep a password"),
+    settings: &[],
     default_requests: (Cpu::from_millis(500), Bytes(2048 * MI)),
     server: Server {
         // The entrypoint writes every NEO4J_* variable but NEO4J_AUTH into

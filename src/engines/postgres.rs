@@ -24,6 +24,13 @@ pub static POSTGRES: Definition = Definition {
     memory_path: Some(("/dev/shm", 4)),
     evicts: false,
     credential_keys: &[USER, PASSWORD],
+    without_auth: Err("PostgreSQL `trust` admits anyone who reaches the port as any role, superuser included: keep a password (the network policy still limits who reaches it)"),
+    settings: &[
+        // Below 4 the server refuses to start: 3 connections are reserved for superusers.
+        Setting { name: "max_connections", value: SettingValue::Count(4, 262_143) },
+        // PostgreSQL's own minimum is 128kB.
+        Setting { name: "shared_buffers", value: SettingValue::Memory(128 * 1024) },
+    ],
     default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
     server: Server {
         env: |d| {
@@ -36,7 +43,7 @@ pub static POSTGRES: Definition = Definition {
             ]
         },
         command: None,
-        args: image_cmd,
+        args: |d| Some(args(d)),
         liveness: Probe { check: READY, period: 10, timeout: 5 },
         readiness: Probe { check: READY, period: 5, timeout: 3 },
     },
@@ -98,6 +105,19 @@ pub static POSTGRES: Definition = Definition {
     }),
 };
 
+/// The image's CMD (`postgres`, which its entrypoint runs as the server)
+/// with the settings: `shared_buffers` given or a quarter of the memory
+/// limit (the image's 128MB default ignores the limit), `max_connections`
+/// when given. Sizes in kB, PostgreSQL's unit.
+fn args(d: &Instance) -> Vec<String> {
+    let buffers = given(d, "shared_buffers").and_then(|b| b.parse::<u64>().ok()).unwrap_or(d.memory_limit / 4);
+    let mut args = vec!["postgres".to_string(), "-c".into(), format!("shared_buffers={}kB", buffers / 1024)];
+    if let Some(n) = given(d, "max_connections") {
+        args.extend(["-c".into(), format!("max_connections={n}")]);
+    }
+    args
+}
+
 const DUMP: &str = r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"
 # Custom format (compressed, restorable table by table with pg_restore).
 pg_dump --format=custom --compress=6 --file="$BACKUP_DIR/$name.part"
@@ -136,6 +156,34 @@ mod tests {
         let server = POSTGRES.server(&sample());
         assert!(server.env.contains(&Env::value("POSTGRES_DB", "orders")));
         assert!(matches!(server.readiness.check, Check::Exec(c) if c.starts_with("pg_isready")));
+    }
+
+    #[test]
+    fn shared_buffers_a_quarter_of_the_limit_unless_set() {
+        // The sample's limit is 256Mi: 64Mi of buffers, in kB.
+        let args = POSTGRES.server(&sample()).args.expect("args");
+        assert_eq!(args, ["postgres", "-c", "shared_buffers=65536kB"]);
+        let settings: Vec<(String, String)> = [("max_connections", "40"), ("shared_buffers", "33554432")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let args = POSTGRES.server(&Instance { settings: &settings, ..sample() }).args.expect("args");
+        assert_eq!(args, ["postgres", "-c", "shared_buffers=32768kB", "-c", "max_connections=40"]);
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        const GI: u64 = 1 << 30;
+        assert_eq!(POSTGRES.setting("shared_buffers", "256Mi", GI), Ok((256 * MI).to_string()));
+        assert_eq!(POSTGRES.setting("max_connections", "200", GI), Ok("200".into()));
+        let e = POSTGRES.setting("shared_buffers", "1Gi", GI).expect_err("the whole limit");
+        assert_eq!(e.help, "a size such as `128Mi`, at least 128Ki and below the memory limit (1Gi)");
+        assert!(POSTGRES.setting("shared_buffers", "64", GI).is_err(), "64 bytes");
+        let e = POSTGRES.setting("max_connections", "3", GI).expect_err("below the reserved");
+        assert_eq!(e.help, "a whole number from 4 to 262143");
+        assert!(POSTGRES.setting("max_connections", "many", GI).is_err());
+        let e = POSTGRES.setting("work_mem", "4Mi", GI).expect_err("unknown");
+        assert_eq!(e.help, "the settings of postgres: `max_connections`, `shared_buffers`");
+        assert!(POSTGRES.without_auth().is_err_and(|why| why.contains("trust")));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub static RABBITMQ: Definition = Definition {
     memory_path: None,
     evicts: false,
     credential_keys: &[USER, PASSWORD],
+    without_auth: Err("RabbitMQ lets the `guest` user in from localhost only: clients in other pods need a user and password"),
+    settings: &[],
     default_requests: (Cpu::from_millis(250), Bytes(512 * MI)),
     server: Server {
         env: |_| vec![Env::secret("RABBITMQ_DEFAULT_USER", USER), Env::secret("RABBITMQ_DEFAULT_PASS", PASSWORD)],

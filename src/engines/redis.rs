@@ -22,21 +22,31 @@ pub static REDIS: Definition = Definition {
     memory_path: None,
     evicts: true,
     credential_keys: &[PASSWORD],
+    without_auth: Ok(()),
+    settings: &[Setting { name: "maxmemory-policy", value: SettingValue::OneOf(POLICIES) }],
     default_requests: (Cpu::from_millis(100), Bytes(256 * MI)),
     server: Server {
         // REDISCLI_AUTH: redis-cli (probes, exec) logs in without `-a`.
-        env: |_| vec![Env::secret("REDIS_PASSWORD", PASSWORD), Env::secret("REDISCLI_AUTH", PASSWORD)],
+        env: |d| {
+            if d.auth { vec![Env::secret("REDIS_PASSWORD", PASSWORD), Env::secret("REDISCLI_AUTH", PASSWORD)] } else { vec![] }
+        },
         command: Some(&["sh", "-c"]),
         args: |d| Some(vec![start(d)]),
         liveness: Probe { check: Check::Tcp("redis"), period: 10, timeout: 3 },
         readiness: Probe { check: Check::Exec("redis-cli -h 127.0.0.1 ping | grep -q PONG"), period: 5, timeout: 3 },
     },
-    wiring: |p, _| Wiring {
-        config: Vec::new(),
-        env: vec![
-            Env::secret(format!("{p}_PASSWORD"), PASSWORD),
-            Env::value(format!("{p}_URL"), format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
-        ],
+    wiring: |p, d| {
+        if !d.auth {
+            let url = Env::value(format!("{p}_URL"), format!("redis://$({p}_HOST):$({p}_PORT)/0"));
+            return Wiring { config: Vec::new(), env: vec![url] };
+        }
+        Wiring {
+            config: Vec::new(),
+            env: vec![
+                Env::secret(format!("{p}_PASSWORD"), PASSWORD),
+                Env::value(format!("{p}_URL"), format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
+            ],
+        }
     },
     metrics: Ok(Metrics {
         scrape: Scrape { port_name: "metrics", port: 9121, path: "/metrics" },
@@ -44,8 +54,9 @@ pub static REDIS: Definition = Definition {
             name: "redis-exporter",
             image: "docker.io/oliver006/redis_exporter:v1.66.0",
             health: "/health",
-            env: |_| {
-                vec![Env::value("REDIS_ADDR", format!("redis://localhost:{PORT}")), Env::secret("REDIS_PASSWORD", PASSWORD)]
+            env: |d| {
+                let addr = Env::value("REDIS_ADDR", format!("redis://localhost:{PORT}"));
+                if d.auth { vec![addr, Env::secret("REDIS_PASSWORD", PASSWORD)] } else { vec![addr] }
             },
         }),
         server_env: &[],
@@ -54,11 +65,11 @@ pub static REDIS: Definition = Definition {
     backup: Ok(Backup {
         method: Method::Dump { extension: "rdb", dump: DUMP, restore: RESTORE },
         env: |d| {
-            vec![
-                Env::value("REDIS_HOST", &d.host),
-                Env::value("REDIS_PORT", PORT.to_string()),
-                Env::secret("REDISCLI_AUTH", PASSWORD),
-            ]
+            let mut env = vec![Env::value("REDIS_HOST", &d.host), Env::value("REDIS_PORT", PORT.to_string())];
+            if d.auth {
+                env.push(Env::secret("REDISCLI_AUTH", PASSWORD));
+            }
+            env
         },
         offline: false,
         restore_port: Some(RESTORE_PORT),
@@ -82,15 +93,34 @@ pub static REDIS: Definition = Definition {
 /// replication buffers, allocator fragmentation.
 const MAXMEMORY_PERCENT: u64 = 75;
 
+/// The eviction policies of Redis 7 (`maxmemory-policy`).
+const POLICIES: &[&str] = &[
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+];
+
 /// The server's start: the password reaches `redis-server` on stdin (a
 /// configuration read from `-`), never on a command line (`ps`,
 /// /proc/PID/cmdline); `exec` keeps Redis the container's main process.
 /// `maxmemory` below the limit with an eviction policy for the role: a
 /// cache drops its least recently used keys, anything else refuses writes
-/// rather than lose data.
+/// rather than lose data; a `maxmemory-policy` setting overrides it.
+/// Without auth, protected mode (which admits only loopback clients when
+/// there is no password) is off: the network policy admits the clients.
 fn start(d: &Instance) -> String {
     let maxmemory = d.memory_limit * MAXMEMORY_PERCENT / 100;
-    let policy = if d.cache { "allkeys-lru" } else { "noeviction" };
+    let role_policy = if d.cache { "allkeys-lru" } else { "noeviction" };
+    let policy = given(d, "maxmemory-policy").unwrap_or(role_policy);
+    if !d.auth {
+        let flags = format!("--maxmemory {maxmemory} --maxmemory-policy {policy}");
+        return format!("exec redis-server --protected-mode no --appendonly yes --dir /data {flags}\n");
+    }
     format!(
         r#"# A config line holds the password in double quotes: escape \ and ".
 pw=$(printf '%s' "$REDIS_PASSWORD" | sed 's/[\\"]/\\&/g')
@@ -158,6 +188,37 @@ mod tests {
         assert!(script.contains("requirepass \"$pw\"") && !script.contains("--requirepass"), "{script}");
         let cache = REDIS.server(&Instance { cache: true, ..sample() });
         assert!(cache.args.is_some_and(|a| a[0].contains("--maxmemory-policy allkeys-lru")));
+    }
+
+    #[test]
+    fn without_auth_no_password_anywhere_and_no_protected_mode() {
+        let d = Instance { auth: false, cache: true, ..sample() };
+        let server = REDIS.server(&d);
+        assert!(server.env.is_empty(), "{:?}", server.env);
+        let script = &server.args.expect("a start script")[0];
+        assert!(script.starts_with("exec redis-server --protected-mode no ") && !script.contains("requirepass"), "{script}");
+        assert!(script.contains("--maxmemory-policy allkeys-lru"), "{script}");
+        let w = REDIS.wiring("CACHE", &d);
+        assert_eq!(w.env, [Env::value("CACHE_URL", "redis://$(CACHE_HOST):$(CACHE_PORT)/0")]);
+        let exporter = REDIS.metrics().expect("metrics").exporter.expect("an exporter");
+        assert!((exporter.env)(&d).iter().all(|e| matches!(e, Env::Value { .. })));
+        let backup = (REDIS.backup().expect("backups").env)(&d);
+        assert!(backup.iter().all(|e| matches!(e, Env::Value { .. })));
+        assert_eq!(REDIS.without_auth(), Ok(()));
+    }
+
+    #[test]
+    fn a_maxmemory_policy_setting_overrides_the_role() {
+        assert_eq!(REDIS.setting("maxmemory-policy", "allkeys-lfu", 1 << 30), Ok("allkeys-lfu".into()));
+        let settings = [("maxmemory-policy".to_string(), "volatile-ttl".to_string())];
+        let d = Instance { cache: true, settings: &settings, ..sample() };
+        let args = REDIS.server(&d).args.expect("a start script");
+        assert!(args[0].contains("--maxmemory-policy volatile-ttl"), "{args:?}");
+        let e = REDIS.setting("maxmemory-policy", "lru", 1 << 30).expect_err("not a policy");
+        assert_eq!(e.message, "`maxmemory-policy: lru` is not allowed");
+        assert!(e.help.starts_with("one of: noeviction, allkeys-lru,") && e.help.ends_with("volatile-ttl"), "{}", e.help);
+        let e = REDIS.setting("maxmemory", "1Gi", 1 << 30).expect_err("not a setting");
+        assert_eq!((e.message.as_str(), e.help.as_str()), ("redis has no setting `maxmemory`", "the settings of redis: `maxmemory-policy`"));
     }
 
     #[test]

@@ -376,7 +376,7 @@ impl<'a> Pods<'a> {
         // The dump may be as large as the data.
         let v_backup = core::Volume {
             empty_dir: Some(core::EmptyDirVolumeSource {
-                size_limit: Some(quantity(store.storage)),
+                size_limit: store.storage.map(quantity),
                 ..Default::default()
             }),
             ..v_backup

@@ -46,7 +46,9 @@ pub fn datastore(r: &Resolved, store: &Store, stack: &mut Stack) {
     let labels = labels(&r.platform, &store.name, "datastore");
     let ns = store.namespace.as_str();
     let secret = format!("{}-credentials", store.name);
-    stack.secrets.push(credentials(store, ns));
+    if store.auth {
+        stack.secrets.push(credentials(store, ns));
+    }
 
     stack.push(&core::ServiceAccount {
         metadata: meta(&store.name, ns, &labels),
@@ -119,6 +121,10 @@ fn services(r: &Resolved, store: &Store, sidecar: bool, labels: &BTreeMap<String
 fn server_container(store: &Store, secret: &str) -> (core::Container, Vec<core::Volume>) {
     let engine = store.engine;
     let mut volumes = Vec::new();
+    if store.storage.is_none() {
+        // `storage: ephemeral`: the data volume is an emptyDir, not a claim.
+        volumes.push(scratch("data", engine.data_path()).0);
+    }
     let mut mounts =
         vec![core::VolumeMount { name: "data".into(), mount_path: engine.data_path().into(), ..Default::default() }];
     for (i, path) in engine.scratch_paths().iter().enumerate() {
@@ -160,7 +166,7 @@ fn server_container(store: &Store, secret: &str) -> (core::Container, Vec<core::
                 })
                 .collect(),
         ),
-        env: Some(env),
+        env: (!env.is_empty()).then_some(env),
         resources: Some(resources(&store.requests, &store.limits)),
         // Datastores may take long to recover after a crash: the startup
         // probe gives them five minutes before liveness applies.
@@ -249,9 +255,11 @@ fn stateful_set(
                 ..Default::default()
             }),
             // Data outlives the StatefulSet: deleting or scaling it keeps the volumes.
-            persistent_volume_claim_retention_policy: Some(apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
-                when_deleted: Some("Retain".into()),
-                when_scaled: Some("Retain".into()),
+            persistent_volume_claim_retention_policy: store.storage.map(|_| {
+                apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some("Retain".into()),
+                    when_scaled: Some("Retain".into()),
+                }
             }),
             template: core::PodTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels.clone()), ..Default::default() }),
@@ -267,19 +275,25 @@ fn stateful_set(
                     ..Default::default()
                 }),
             },
-            volume_claim_templates: Some(vec![core::PersistentVolumeClaim {
-                metadata: ObjectMeta { name: Some("data".into()), labels: Some(labels.clone()), ..Default::default() },
-                spec: Some(core::PersistentVolumeClaimSpec {
-                    access_modes: Some(vec!["ReadWriteOnce".into()]),
-                    storage_class_name: store.storage_class.clone().or_else(|| r.storage_class.clone()),
-                    resources: Some(core::VolumeResourceRequirements {
-                        requests: Some(BTreeMap::from([("storage".into(), quantity(store.storage))])),
+            volume_claim_templates: store.storage.map(|size| {
+                vec![core::PersistentVolumeClaim {
+                    metadata: ObjectMeta {
+                        name: Some("data".into()),
+                        labels: Some(labels.clone()),
+                        ..Default::default()
+                    },
+                    spec: Some(core::PersistentVolumeClaimSpec {
+                        access_modes: Some(vec!["ReadWriteOnce".into()]),
+                        storage_class_name: store.storage_class.clone().or_else(|| r.storage_class.clone()),
+                        resources: Some(core::VolumeResourceRequirements {
+                            requests: Some(BTreeMap::from([("storage".into(), quantity(size))])),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            }]),
+                }]
+            }),
             ..Default::default()
         }),
         ..Default::default()

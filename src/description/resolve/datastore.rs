@@ -3,7 +3,9 @@
 use super::names::check_image;
 use super::{Cx, Store, StoreBackup};
 use crate::description::value::pos_of;
-use crate::description::{AccessMode, Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds};
+use crate::description::{
+    AccessMode, Auth, Bytes, Datastore, DatastoreBackup, DatastoreRole, Engine, Seconds, Storage,
+};
 use crate::diag::Pos;
 
 impl Cx<'_> {
@@ -21,22 +23,33 @@ impl Cx<'_> {
             return None;
         };
         let engine = engine.value;
-        let storage = d.storage.unwrap_or_else(|| {
-            self.err(
-                Pos::UNKNOWN,
-                format!("datastore `{name}` has no `storage` size"),
-                Some("e.g. `storage: 10Gi`".into()),
-            );
-            Bytes(0)
-        });
+        let storage = match d.storage {
+            Some(Storage::Size(size)) => Some(size),
+            Some(Storage::Ephemeral) => None,
+            None => {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("datastore `{name}` has no `storage` size"),
+                    Some("e.g. `storage: 10Gi`, or `storage: ephemeral` for data that may be lost (a cache)".into()),
+                );
+                Some(Bytes(0))
+            }
+        };
         let replicas = self.datastore_replicas(d, engine);
         let (requests, limits) = self.resources(d.resources.as_ref(), engine.default_requests());
         let image = self.datastore_image(d, engine);
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
+        if storage.is_none() && d.backup.is_some() {
+            self.ephemeral_backup(d);
+        }
         let metrics = self.datastore_metrics(d, engine);
         let cache = self.datastore_role(d, engine);
-        let what = format!("datastore `{name}`");
-        self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
+        let auth = self.datastore_auth(d, engine);
+        let settings = self.datastore_settings(d, engine, limits.memory.get());
+        if storage.is_some() {
+            let what = format!("datastore `{name}`");
+            self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
+        }
         if self.errors.len() > before {
             return None;
         }
@@ -54,7 +67,54 @@ impl Cx<'_> {
             limits,
             metrics,
             cache,
+            auth,
+            settings,
         })
+    }
+
+    /// `storage: ephemeral` keeps nothing worth a backup, and a restore
+    /// would be lost at the next restart.
+    fn ephemeral_backup(&mut self, d: &Datastore) {
+        let pos = d.backup.as_ref().map_or(Pos::UNKNOWN, |b| pos_of(&b.every.referenced));
+        self.err(
+            pos,
+            format!("datastore `{}` has `storage: ephemeral` and a `backup`", self.name),
+            Some(
+                "an ephemeral datastore loses its data with its pod: remove `backup`, or give `storage` a size".into(),
+            ),
+        );
+    }
+
+    /// Whether clients authenticate (default: yes); `auth: none` only for an
+    /// engine that can run without credentials.
+    fn datastore_auth(&mut self, d: &Datastore, engine: Engine) -> bool {
+        let Some(auth) = &d.auth else { return true };
+        if auth.value == Auth::None
+            && let Err(why) = engine.without_auth()
+        {
+            self.err(
+                pos_of(&auth.referenced),
+                format!("datastore `{}` ({}) cannot run with `auth: none`", self.name, engine.as_str()),
+                Some(format!("{why}; remove `auth` (default `password`)")),
+            );
+        }
+        auth.value == Auth::Password
+    }
+
+    /// The `settings`, each checked by the engine (against the memory limit
+    /// for sizes), in name order.
+    fn datastore_settings(&mut self, d: &Datastore, engine: Engine, memory_limit: u64) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, value) in d.settings.iter().flatten() {
+            match engine.setting(name, &value.value.0, memory_limit) {
+                Ok(v) => out.push((name.to_string(), v)),
+                Err(e) => {
+                    let pos = if e.message.contains("has no setting") { name.pos() } else { pos_of(&value.referenced) };
+                    self.err(pos, format!("datastore `{}`: {}", self.name, e.message), Some(e.help));
+                }
+            }
+        }
+        out
     }
 
     /// Whether the datastore is a cache; a role only for an engine that

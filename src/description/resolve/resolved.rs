@@ -300,7 +300,8 @@ pub struct Store {
     pub namespace: String,
     pub engine: Engine,
     pub image: String,
-    pub storage: Bytes,
+    /// The volume per replica; `None`: `ephemeral`, an emptyDir.
+    pub storage: Option<Bytes>,
     pub storage_class: Option<String>,
     pub replicas: u32,
     pub requests: Requests,
@@ -312,6 +313,11 @@ pub struct Store {
     pub metrics: bool,
     /// Its data may be evicted when memory is full (`role: cache`).
     pub cache: bool,
+    /// Clients authenticate with the credentials Secret (`auth: password`,
+    /// the default); otherwise there is no such Secret.
+    pub auth: bool,
+    /// The engine settings given, checked: (name, canonical value).
+    pub settings: Vec<(String, String)>,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.
