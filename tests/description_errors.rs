@@ -1158,3 +1158,51 @@ fn an_own_alertmanager_needs_routed_alerts() {
     );
     assert_eq!(run.error_count(), 1);
 }
+
+// ------------------------------------------------------------ host names
+
+#[test]
+fn expose_hosts_are_bare_lower_case_dns_names() {
+    let cases = [
+        (
+            "https://shop.example.com",
+            "expose: host `https://shop.example.com` has a scheme (`https://`)",
+            "write the host alone, `shop.example.com`",
+        ),
+        (
+            "shop.example.com/api",
+            "expose: host `shop.example.com/api` has a path",
+            "write `host: shop.example.com` and `path: /api`",
+        ),
+        ("\"*\"", "expose: wildcard host `*`", "name each host in full"),
+        ("\"*.example.com\"", "expose: wildcard host `*.example.com`", "name each host in full"),
+        (
+            "shop.example.com:8443",
+            "expose: host `shop.example.com:8443` has a port",
+            "write the host alone, `shop.example.com`",
+        ),
+        (
+            "Shop.Example.com",
+            "expose: host `Shop.Example.com` has upper-case letters",
+            "write it in lower case: `shop.example.com`",
+        ),
+        ("shop_1.example.com", "expose: invalid host name `shop_1.example.com`", "DNS labels of lower-case letters"),
+    ];
+    for (host, message, help) in cases {
+        let text = starter_with("expose: { host: shop.example.com }", &format!("expose: {{ host: {host} }}"));
+        let run = gen_text(&text);
+        run.assert_error(locate(&text, host, 0), message, Some(help));
+        assert_eq!(run.error_count(), 1, "{host}");
+    }
+}
+
+#[test]
+fn external_hosts_are_bare_dns_names() {
+    let text = format!("{STARTER}external:\n  payments: {{ host: \"https://api.payments.example/v2\" }}\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"https://api.payments.example/v2\"", 0),
+        "external `payments`: host `https://api.payments.example/v2` has a scheme (`https://`)",
+        Some("write the host alone, `api.payments.example`"),
+    );
+}

@@ -49,6 +49,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let datastores = datastores(p, environment, &default_ns, file, &mut errors);
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     storage::cluster_class(&p.cluster, file, &mut errors);
+    external_hosts(p, file, &mut errors);
     let alerting =
         match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
             Ok(a) => Some(a),
@@ -145,6 +146,17 @@ fn datastores(
         }
     }
     datastores
+}
+
+/// Each external host is a bare DNS name: its ServiceEntry resolves it by DNS.
+fn external_hosts(p: &Platform, file: &Path, errors: &mut Vec<Diagnostic>) {
+    for (name, e) in &p.external {
+        if let Err((m, help)) = names::check_host(&e.host.value) {
+            let mut d = Diagnostic::error(file, pos_of(&e.host.referenced), format!("external `{name}`: {m}"));
+            d.help = Some(help);
+            errors.push(d);
+        }
+    }
 }
 
 /// External hosts: HTTPS on 443 unless written.

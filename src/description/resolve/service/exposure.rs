@@ -1,6 +1,6 @@
 //! `expose`: the host, path and port a service is reachable at from outside.
 
-use super::super::names::is_hostname;
+use super::super::names::check_host;
 use super::super::{Cx, Exposure, defaults};
 use super::PortLookup;
 use crate::description::value::pos_of;
@@ -18,10 +18,11 @@ impl Cx<'_> {
             }
         };
         let host = match &e.host {
-            Some(h) if is_hostname(&h.value) => h.value.clone(),
             Some(h) => {
-                self.err(pos_of(&h.referenced), format!("invalid host name `{}`", h.value), None);
-                String::new()
+                if let Err((m, help)) = check_host(&h.value) {
+                    self.err(pos_of(&h.referenced), format!("expose: {m}"), Some(help));
+                }
+                h.value.clone()
             }
             None => {
                 self.err(Pos::UNKNOWN, format!("`expose` of `{}` has no `host`", self.name), None);
