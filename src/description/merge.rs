@@ -44,6 +44,7 @@ replace!(
     Mesh,
     LogLevel,
     Protocol,
+    ExposeKind,
     AccessMode,
     Engine,
     Component,
@@ -97,7 +98,7 @@ fields!(Service {
     slo,
     alerts,
 });
-fields!(Expose { host, path, port, rate_limit, timeout });
+fields!(Expose { kind, host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
 fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });

@@ -153,6 +153,9 @@ pub struct Cluster {
     pub mesh: Option<Mesh>,
     /// IngressClass for exposed services (default `nginx`).
     pub ingress_class: Option<String>,
+    /// The Gateway API Gateway that `expose: { type: gateway }` routes attach
+    /// to (installed apart; its listeners hold the TLS certificates).
+    pub gateway: Option<GatewayRef>,
     /// cert-manager ClusterIssuer for TLS certificates (default `letsencrypt-prod`).
     pub issuer: Option<String>,
     /// StorageClass for volumes (default: the cluster's default class).
@@ -359,12 +362,21 @@ pub struct PortSpec {
     pub port: Spanned<u16>,
     pub service_port: Option<u16>,
     pub protocol: Option<Protocol>,
+    /// Publish this port (several ports may be published, each its own way).
+    pub expose: Option<Expose>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Expose {
-    /// Public host name.
+    /// How: `ingress` (default; the Istio ingress gateway under the mesh),
+    /// `loadBalancer` or `nodePort` (a `NAME-public` or `NAME-nodeport`
+    /// Service of that type), `gateway` (an HTTPRoute on `cluster.gateway`)
+    /// or `internal` (in-cluster only: nothing at the edge).
+    #[serde(rename = "type")]
+    #[schemars(with = "Option<ExposeKind>")]
+    pub kind: Option<Spanned<ExposeKind>>,
+    /// Public host name (ingress and gateway).
     #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
     /// Path prefix (default `/`).
@@ -377,6 +389,37 @@ pub struct Expose {
     pub rate_limit: Option<u32>,
     /// Proxy read/send timeout at the ingress (default 60s; 1h for websockets).
     pub timeout: Option<Seconds>,
+}
+
+/// How a port is published (see [`Expose::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ExposeKind {
+    Ingress,
+    LoadBalancer,
+    NodePort,
+    Gateway,
+    Internal,
+}
+
+impl ExposeKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExposeKind::Ingress => "ingress",
+            ExposeKind::LoadBalancer => "loadBalancer",
+            ExposeKind::NodePort => "nodePort",
+            ExposeKind::Gateway => "gateway",
+            ExposeKind::Internal => "internal",
+        }
+    }
+}
+
+/// A Gateway API Gateway installed apart, that HTTPRoutes attach to.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayRef {
+    pub name: Name,
+    pub namespace: Name,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -193,6 +193,8 @@ pub fn generate(r: &Resolved) -> Stack {
     } else {
         network::ingresses(r, &mut stack);
     }
+    network::public_services(r, &mut stack);
+    network::http_routes(r, &mut stack);
     network::network_policies(r, &mut stack);
     quotas::quotas(r, &mut stack);
     // Last: backup alerts follow the CronJobs generated above.

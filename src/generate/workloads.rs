@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::description::resolve::{Handler, PdbR, ProbeR, Resolved, Svc, VolKind};
+use crate::description::resolve::{Handler, PdbR, Port, ProbeR, Resolved, Svc, VolKind};
 use crate::description::{AccessMode, Mesh, Protocol};
 use crate::model::features;
 
@@ -257,19 +257,7 @@ fn cluster_ip_service(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>
         spec: Some(core::ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector_labels(&r.platform, &svc.name)),
-            ports: Some(
-                svc.ports
-                    .iter()
-                    .map(|p| core::ServicePort {
-                        name: Some(p.name.clone()),
-                        port: p.service_port.into(),
-                        target_port: Some(IntOrString::String(p.name.clone())),
-                        protocol: Some("TCP".into()),
-                        app_protocol: app_protocol(p.protocol).map(str::to_string),
-                        ..Default::default()
-                    })
-                    .collect(),
-            ),
+            ports: Some(svc.ports.iter().map(service_port).collect()),
             // Websocket clients reconnect to the pod that holds their session.
             session_affinity: Some(if websocket { "ClientIP" } else { "None" }.into()),
             session_affinity_config: websocket.then_some(core::SessionAffinityConfig {
@@ -277,6 +265,18 @@ fn cluster_ip_service(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>
             }),
             ..Default::default()
         }),
+        ..Default::default()
+    }
+}
+
+/// A Service port in front of a named container port.
+pub fn service_port(p: &Port) -> core::ServicePort {
+    core::ServicePort {
+        name: Some(p.name.clone()),
+        port: p.service_port.into(),
+        target_port: Some(IntOrString::String(p.name.clone())),
+        protocol: Some("TCP".into()),
+        app_protocol: app_protocol(p.protocol).map(str::to_string),
         ..Default::default()
     }
 }

@@ -95,6 +95,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| {
             if mesh == Mesh::Istio { defaults::ISTIO_NAMESPACE.into() } else { defaults::INGRESS_NAMESPACE.into() }
         }),
+        gateway: p.cluster.gateway.as_ref().map(|g| (g.namespace.to_string(), g.name.to_string())),
         tls_min,
         tls_max,
         monitoring_namespace,

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::description::alerts::{Alerting, SvcAlerts};
 use crate::description::telemetry::Telemetry;
 use crate::description::{
-    AccessMode, Bytes, Component, Cpu, Engine, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol, Seconds,
-    TlsVersion, Traffic,
+    AccessMode, Bytes, Component, Cpu, Engine, ExposeKind, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol,
+    Seconds, TlsVersion, Traffic,
 };
 
 /// A platform resolved for one environment (`env: None` is the base).
@@ -19,6 +19,8 @@ pub struct Resolved {
     pub mesh: Mesh,
     pub ingress_class: String,
     pub ingress_namespace: String,
+    /// The Gateway API Gateway (`namespace`, `name`) routes attach to.
+    pub gateway: Option<(String, String)>,
     pub monitoring_namespace: String,
     pub issuer: String,
     pub storage_class: Option<String>,
@@ -77,7 +79,8 @@ pub struct Svc {
     /// The off-the-shelf component it is: written, or recognised from the image.
     pub component: Option<Component>,
     pub ports: Vec<Port>,
-    pub expose: Option<Exposure>,
+    /// The published ports (`internal` ones are not listed: nothing is published).
+    pub exposures: Vec<Exposure>,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub autoscale: Scaling,
@@ -117,6 +120,22 @@ pub struct CanaryR {
 impl Svc {
     pub fn autoscaled(&self) -> bool {
         self.min_replicas < self.max_replicas
+    }
+
+    /// The exposures of `kind`, each with the name of its edge objects: the
+    /// service's own for the first, `NAME-PORT` for the others.
+    pub fn exposed(&self, kind: ExposeKind) -> Vec<(String, &Exposure)> {
+        self.exposures
+            .iter()
+            .filter(|e| e.kind == kind)
+            .enumerate()
+            .map(|(i, e)| (if i == 0 { self.name.clone() } else { format!("{}-{}", self.name, e.port_name) }, e))
+            .collect()
+    }
+
+    /// The port an exposure publishes.
+    pub fn exposed_port(&self, e: &Exposure) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name == e.port_name)
     }
 
     pub fn has_protocol(&self, p: Protocol) -> bool {
@@ -163,6 +182,8 @@ pub struct Port {
 
 #[derive(Debug, Clone)]
 pub struct Exposure {
+    pub kind: ExposeKind,
+    /// Public host name (ingress and gateway; empty otherwise).
     pub host: String,
     pub path: String,
     /// The Service port name to route to.

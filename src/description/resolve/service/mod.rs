@@ -32,7 +32,7 @@ impl Cx<'_> {
         let default_requests = (Cpu::from_millis(defaults::CPU_MILLIS), Bytes(defaults::MEMORY));
         let (requests, limits) = self.resources(s.resources.as_ref(), default_requests);
         let lookup = PortLookup::new(&ports);
-        let expose = s.expose.as_ref().and_then(|e| self.exposure(e, &lookup));
+        let exposures = self.exposures(s, &ports, &lookup);
         let (live, ready, startup) = self.probes(s, &lookup);
         let metrics = self.metrics(s, &ports, component);
         let alerts = crate::description::alerts::service(
@@ -65,7 +65,7 @@ impl Cx<'_> {
             component,
             image,
             ports,
-            expose,
+            exposures,
             min_replicas: min,
             max_replicas: max,
             autoscale,
