@@ -54,6 +54,9 @@ replace!(
     Millis,
     Slo,
     ServiceAlerts,
+    Affinity,
+    VpaMode,
+    placement::VpaBound,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -97,6 +100,13 @@ fields!(Service {
     traffic,
     slo,
     alerts,
+    node_selector,
+    tolerations,
+    affinity,
+    priority_class,
+    vpa,
+    labels,
+    annotations,
 });
 fields!(Expose { kind, host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
@@ -121,7 +131,15 @@ fields!(Datastore {
     backup,
     metrics,
     role,
+    node_selector,
+    tolerations,
+    affinity,
+    priority_class,
+    vpa,
+    labels,
+    annotations,
 });
+fields!(Vpa { mode, min_allowed, max_allowed });
 
 impl<T: Merge> Merge for Option<T> {
     fn merge(&mut self, other: Self) {

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub(crate) mod load;
 pub mod merge;
+pub mod placement;
 pub mod resolve;
 pub mod starter;
 pub mod telemetry;
@@ -29,6 +30,7 @@ pub use crate::model::duration::{Millis, Seconds};
 pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
 pub use load::{load, parse};
+pub use placement::{Affinity, NamespaceMeta, Toleration, Vpa, VpaMode};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
 
@@ -65,6 +67,12 @@ pub struct Platform {
     /// Hosts outside the cluster that services call.
     #[serde(default)]
     pub external: BTreeMap<Name, External>,
+    /// Labels and annotations of the Namespaces kubeproof writes, by name
+    /// (e.g. a team or cost-centre label); kubeproof's own labels (Pod
+    /// Security, mesh injection) cannot be overridden.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, NamespaceMeta>")]
+    pub namespaces: BTreeMap<Name, NamespaceMeta>,
     /// Alert routing by severity (`critical: [pagerduty, slack]`), runbook
     /// link, and platform-wide alerts (volumes, nodes, backups).
     pub alerts: Option<PlatformAlerts>,
@@ -351,6 +359,25 @@ pub struct Service {
     pub slo: Option<Slo>,
     /// Alert thresholds (standard alerts are on by default) and custom alerts.
     pub alerts: Option<ServiceAlerts>,
+    /// Node labels the pods must run on (`nodeSelector`).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub node_selector: Option<BTreeMap<Name, String>>,
+    /// Taints the pods tolerate.
+    pub tolerations: Option<Vec<Toleration>>,
+    /// Node and pod affinity, as Kubernetes writes it; added to kubeproof's
+    /// anti-affinity that spreads replicas over nodes.
+    pub affinity: Option<Affinity>,
+    /// PriorityClass of the pods (the class is created apart).
+    pub priority_class: Option<Name>,
+    /// A VerticalPodAutoscaler: `{ mode: off | initial | auto, minAllowed, maxAllowed }`.
+    pub vpa: Option<Vpa>,
+    /// Labels added to the workload and its pods (never kubeproof's own,
+    /// which its selectors and policies rely on).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub labels: Option<BTreeMap<Name, String>>,
+    /// Annotations added to the workload and its pods.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub annotations: Option<BTreeMap<Name, String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -613,6 +640,25 @@ pub struct Datastore {
     /// (default), `queue` and `session` refuse writes instead of losing data.
     #[schemars(with = "Option<DatastoreRole>")]
     pub role: Option<Spanned<DatastoreRole>>,
+    /// Node labels the pods must run on (`nodeSelector`).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub node_selector: Option<BTreeMap<Name, String>>,
+    /// Taints the pods tolerate.
+    pub tolerations: Option<Vec<Toleration>>,
+    /// Node and pod affinity, as Kubernetes writes it; added to kubeproof's
+    /// anti-affinity that spreads replicas over nodes.
+    pub affinity: Option<Affinity>,
+    /// PriorityClass of the pods (the class is created apart).
+    pub priority_class: Option<Name>,
+    /// A VerticalPodAutoscaler: `{ mode: off | initial | auto, minAllowed, maxAllowed }`.
+    pub vpa: Option<Vpa>,
+    /// Labels added to the workload and its pods (never kubeproof's own,
+    /// which its selectors and policies rely on).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub labels: Option<BTreeMap<Name, String>>,
+    /// Annotations added to the workload and its pods.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub annotations: Option<BTreeMap<Name, String>>,
 }
 
 /// What a datastore's data is (see [`Datastore::role`]).

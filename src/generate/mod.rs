@@ -13,6 +13,7 @@ pub mod mesh;
 pub mod monitoring;
 pub mod network;
 pub mod observability;
+pub mod placement;
 pub mod quotas;
 pub mod telemetry;
 pub mod workloads;
@@ -187,6 +188,8 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     backup::backups(r, &mut stack);
+    // Before the mesh: a canary's Deployment is a copy of the stable one.
+    placement::placement(r, &mut stack);
     if r.mesh == crate::description::Mesh::Istio {
         // The Istio ingress gateway replaces the Ingress.
         mesh::mesh(r, &mut stack);

@@ -35,6 +35,7 @@ impl Cx<'_> {
         let backup = d.backup.as_ref().and_then(|b| self.store_backup(b, engine, has_bucket));
         let metrics = self.datastore_metrics(d, engine);
         let cache = self.datastore_role(d, engine);
+        let placement = self.placement(super::placement::written!(d), false);
         let what = format!("datastore `{name}`");
         self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
         if self.errors.len() > before {
@@ -54,6 +55,7 @@ impl Cx<'_> {
             limits,
             metrics,
             cache,
+            placement,
         })
     }
 

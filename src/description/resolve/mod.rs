@@ -20,14 +20,15 @@ mod datastore;
 pub mod defaults;
 mod environment;
 mod names;
+mod placement;
 mod resolved;
 mod resources;
 mod service;
 mod storage;
 
 pub use resolved::{
-    BackupTarget, CanaryR, Exposure, Ext, Handler, LimitsR, MetricsR, PdbR, Port, ProbeR, Requests, Resolved, Scaling,
-    Served, Store, StoreBackup, Svc, Vol, VolKind,
+    BackupTarget, CanaryR, Exposure, Ext, Handler, LimitsR, MetricsR, NamespaceMeta, PdbR, Placement, Port, ProbeR,
+    Requests, Resolved, Scaling, Served, Store, StoreBackup, Svc, Vol, VolKind, VpaR,
 };
 
 use std::path::Path;
@@ -50,6 +51,9 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     storage::cluster_class(&p.cluster, file, &mut errors);
     external_hosts(p, file, &mut errors);
+    let used: std::collections::BTreeSet<&str> =
+        services.iter().map(|s| s.namespace.as_str()).chain(datastores.iter().map(|d| d.namespace.as_str())).collect();
+    let namespace_meta = placement::namespaces(p, &used, file, &mut errors);
     let alerting =
         match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
             Ok(a) => Some(a),
@@ -103,6 +107,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         storage_class: p.cluster.storage_class.as_ref().map(|c| c.value.clone()),
         services,
         datastores,
+        namespace_meta,
         external: externals(p),
         backup,
     };

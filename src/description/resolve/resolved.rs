@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::description::alerts::{Alerting, SvcAlerts};
+use crate::description::placement::VpaBound;
 use crate::description::telemetry::Telemetry;
 use crate::description::{
-    AccessMode, Bytes, Component, Cpu, Engine, ExposeKind, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol,
-    Seconds, TlsVersion, Traffic,
+    AccessMode, Affinity, Bytes, Component, Cpu, Engine, ExposeKind, ExternalProtocol, KubeVersion, LogLevel, Mesh,
+    Protocol, Seconds, TlsVersion, Toleration, Traffic, VpaMode,
 };
 
 /// A platform resolved for one environment (`env: None` is the base).
@@ -38,6 +39,8 @@ pub struct Resolved {
     pub telemetry: Telemetry,
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
+    /// Labels and annotations of each Namespace, by name, as described.
+    pub namespace_meta: BTreeMap<String, NamespaceMeta>,
     pub external: Vec<Ext>,
     /// The backup target and Velero schedules, when the description has `backup`.
     pub backup: Option<BackupTarget>,
@@ -107,6 +110,37 @@ pub struct Svc {
     pub traffic: Traffic,
     /// The canary release, when one is configured with an image.
     pub canary: Option<CanaryR>,
+    /// Node selection, tolerations, affinity, priority, VPA, labels and annotations.
+    pub placement: Placement,
+}
+
+/// What the description adds to a Namespace.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceMeta {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Where a workload's pods run and what is added to them (see
+/// [`crate::description::placement`]).
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    pub affinity: Option<Affinity>,
+    pub priority_class: Option<String>,
+    pub vpa: Option<VpaR>,
+    /// On the workload and its pod template, beside kubeproof's own.
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A VerticalPodAutoscaler, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct VpaR {
+    pub mode: VpaMode,
+    pub min: VpaBound,
+    pub max: VpaBound,
 }
 
 #[derive(Debug, Clone)]
@@ -291,6 +325,8 @@ pub struct Store {
     pub metrics: bool,
     /// Its data may be evicted when memory is full (`role: cache`).
     pub cache: bool,
+    /// Node selection, tolerations, affinity, priority, VPA, labels and annotations.
+    pub placement: Placement,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.

@@ -52,6 +52,8 @@ impl Cx<'_> {
         let autoscale = self.autoscale(s);
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
+        let hpa_on_resources = min < max && (autoscale.cpu.is_some() || autoscale.memory.is_some());
+        let placement = self.placement(super::placement::written!(s), hpa_on_resources);
 
         self.check_served(&autoscale, metrics.as_ref());
         if self.errors.len() > before {
@@ -88,6 +90,7 @@ impl Cx<'_> {
             grace_seconds: grace,
             read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
             alerts,
+            placement,
         })
     }
 
