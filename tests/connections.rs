@@ -66,11 +66,14 @@ fn dir(env: &str) -> String {
 fn every_example_proves_its_connections_of_each_class() {
     use Class::*;
     let expected: [(&str, &[Class]); 5] = [
-        ("fingerprint-api", &[Scrape, KubernetesApi]),
-        ("hdr-empire", &[Uses, Scrape, Traces]),
-        ("health-platform", &[Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi]),
-        ("kailash", &[Uses, Scrape, Backup, BackupBucket]),
-        ("machine-native-ops", &[Uses, Scrape, Traces, Backup, BackupBucket]),
+        ("fingerprint-api", &[Scrape, KubernetesApi, Edge]),
+        ("hdr-empire", &[Uses, Scrape, Traces, Edge]),
+        (
+            "health-platform",
+            &[Uses, Scrape, Alerts, Notify, Traces, Datasource, Backup, BackupBucket, KubernetesApi, Edge],
+        ),
+        ("kailash", &[Uses, Scrape, Backup, BackupBucket, Edge]),
+        ("machine-native-ops", &[Uses, Scrape, Traces, Backup, BackupBucket, Edge]),
     ];
     for (example, classes) in expected {
         let file = common::repo().join(format!("examples/{example}.yaml"));

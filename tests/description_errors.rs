@@ -1158,3 +1158,183 @@ fn an_own_alertmanager_needs_routed_alerts() {
     );
     assert_eq!(run.error_count(), 1);
 }
+
+// ------------------------------------------------------------ host names
+
+#[test]
+fn expose_hosts_are_bare_lower_case_dns_names() {
+    let cases = [
+        (
+            "https://shop.example.com",
+            "expose: host `https://shop.example.com` has a scheme (`https://`)",
+            "write the host alone, `shop.example.com`",
+        ),
+        (
+            "shop.example.com/api",
+            "expose: host `shop.example.com/api` has a path",
+            "write `host: shop.example.com` and `path: /api`",
+        ),
+        ("\"*\"", "expose: wildcard host `*`", "name each host in full"),
+        ("\"*.example.com\"", "expose: wildcard host `*.example.com`", "name each host in full"),
+        (
+            "shop.example.com:8443",
+            "expose: host `shop.example.com:8443` has a port",
+            "write the host alone, `shop.example.com`",
+        ),
+        (
+            "Shop.Example.com",
+            "expose: host `Shop.Example.com` has upper-case letters",
+            "write it in lower case: `shop.example.com`",
+        ),
+        ("shop_1.example.com", "expose: invalid host name `shop_1.example.com`", "DNS labels of lower-case letters"),
+    ];
+    for (host, message, help) in cases {
+        let text = starter_with("expose: { host: shop.example.com }", &format!("expose: {{ host: {host} }}"));
+        let run = gen_text(&text);
+        run.assert_error(locate(&text, host, 0), message, Some(help));
+        assert_eq!(run.error_count(), 1, "{host}");
+    }
+}
+
+#[test]
+fn external_hosts_are_bare_dns_names() {
+    let text = format!("{STARTER}external:\n  payments: {{ host: \"https://api.payments.example/v2\" }}\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"https://api.payments.example/v2\"", 0),
+        "external `payments`: host `https://api.payments.example/v2` has a scheme (`https://`)",
+        Some("write the host alone, `api.payments.example`"),
+    );
+}
+
+// ------------------------------------------------------------ exposure and placement
+
+#[test]
+fn exposure_kinds_refuse_what_they_cannot_carry() {
+    let cases = [
+        (
+            "expose: { type: loadBalancer, host: shop.example.com }",
+            "loadBalancer",
+            "`host` set with `type: loadBalancer`: a LoadBalancer Service publishes the port as it is, with no host, path or HTTP settings",
+            "remove them, or use `type: ingress`",
+        ),
+        (
+            "expose: { type: gateway, host: shop.example.com }",
+            "gateway",
+            "`type: gateway` needs `cluster.gateway`",
+            "name the Gateway installed in the cluster",
+        ),
+        (
+            "expose: { type: ingress }",
+            "ingress",
+            "`expose` of `web` has no `host`",
+            "add `host: web.example.com`, or publish the port as it is with `type: loadBalancer`",
+        ),
+    ];
+    for (expose, kind, message, help) in cases {
+        let text = starter_with("expose: { host: shop.example.com }", expose);
+        let run = gen_text(&text);
+        run.assert_error(locate(&text, &format!("type: {kind}"), 6), message, Some(help));
+        assert_eq!(run.error_count(), 1, "{expose}");
+    }
+}
+
+#[test]
+fn an_exposed_port_names_no_other_and_is_exposed_once() {
+    let text = starter_with(
+        "    port: 8080                  # protocol",
+        "    ports:\n      - { port: 8080, expose: { host: shop.example.com, port: 9000 } }\n    # protocol",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "8080, expose", 0),
+        "`expose` inside a port publishes that port; it names no other",
+        Some("remove `port` from it"),
+    );
+    run.assert_error(locate(&text, "8080, expose", 0), "port `http` is exposed twice", Some("keep one of the two"));
+}
+
+#[test]
+fn vpa_auto_is_refused_beside_an_hpa_on_cpu() {
+    // The starter's web has `replicas: { min: 2, max: 6 }`: an HPA on cpu (70% by default).
+    let text = starter_with(
+        "    expose: { host: shop.example.com }\n",
+        "    expose: { host: shop.example.com }\n    vpa: { mode: auto }\n",
+    );
+    let run = gen_text(&text);
+    let block = run.assert_error(
+        locate(&text, "auto }", 0),
+        "`web`: `vpa: { mode: auto }` with an HPA on cpu or memory: they fight — the VPA raises requests when usage is \
+         high, which lowers the utilisation the HPA scales on, so it removes replicas, and the rest get busier",
+        Some("use `mode: off` (recommendations) or `initial`"),
+    );
+    assert_eq!(block.error_count(), 1);
+    // Recommendations only are fine beside the HPA.
+    let text = starter_with(
+        "    expose: { host: shop.example.com }\n",
+        "    expose: { host: shop.example.com }\n    vpa: { mode: off }\n",
+    );
+    assert_eq!(gen_text(&text).code, Some(0));
+}
+
+#[test]
+fn labels_never_override_kubeproofs_own() {
+    let text = starter_with(
+        "    expose: { host: shop.example.com }\n",
+        "    expose: { host: shop.example.com }\n    labels: { app.kubernetes.io/name: shop, team: web }\n",
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "app.kubernetes.io/name: shop", 0),
+        "label `app.kubernetes.io/name` is kubeproof's own",
+        Some("kubeproof's selectors, policies and monitors select by it"),
+    );
+    let text = starter_with(
+        "    expose: { host: shop.example.com }\n",
+        "    expose: { host: shop.example.com }\n    annotations: { kubeproof.dev/config-hash: x }\n",
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "kubeproof.dev/config-hash", 0),
+        "annotation `kubeproof.dev/config-hash` is kubeproof's own",
+        Some("kubeproof writes the `kubeproof.dev/` annotations"),
+    );
+    let text = starter_with(
+        "    expose: { host: shop.example.com }\n",
+        "    expose: { host: shop.example.com }\n    nodeSelector: { \"disk type\": ssd }\n",
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "\"disk type\"", 0),
+        "nodeSelector: invalid key `disk type`",
+        Some("an optional DNS prefix and `/`"),
+    );
+}
+
+#[test]
+fn namespace_metadata_names_a_namespace_of_the_platform() {
+    let text = format!(
+        "{STARTER}namespaces:\n  shpo: {{ labels: {{ team: web }} }}\n  shop: {{ labels: {{ istio-injection: disabled }} }}\n"
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "shpo", 0),
+        "namespace `shpo` holds nothing of the platform",
+        Some("the namespaces it writes: shop"),
+    );
+    run.assert_error(
+        locate(&text, "istio-injection", 0),
+        "namespace `shop`: label `istio-injection` is kubeproof's own",
+        Some("kubeproof sets it"),
+    );
+}
+
+#[test]
+fn misspelt_affinity_keys_are_errors_at_their_line() {
+    let text = starter_with(
+        "    expose: { host: shop.example.com }\n",
+        "    expose: { host: shop.example.com }\n    affinity: { nodeAffinity: { requiredDuringScheduling: {} } }\n",
+    );
+    gen_text(&text).assert_error(
+        locate(&text, "requiredDuringScheduling:", 0),
+        "unknown field `requiredDuringScheduling`",
+        Some("did you mean `requiredDuringSchedulingIgnoredDuringExecution`?"),
+    );
+}

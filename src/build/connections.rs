@@ -100,9 +100,13 @@ fn labels_of<'a>(cx: &'a Manifests, object: usize) -> &'a BTreeMap<String, Strin
 /// whose pods the stack does not hold.
 enum Side<'a> {
     Pods(Vec<usize>),
-    Namespace(&'a str),
+    /// Pods of a namespace outside the stack, with their service account
+    /// and forwarded token when known.
+    Namespace(&'a str, Option<&'a str>, Option<&'a str>),
     External,
     Api,
+    /// Any address outside the cluster, as a client.
+    Internet,
 }
 
 fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
@@ -114,9 +118,11 @@ fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
             }
             Ok(Side::Pods(found))
         }
-        End::Namespace { namespace } => Ok(Side::Namespace(namespace)),
+        End::Namespace { namespace } => Ok(Side::Namespace(namespace, None, None)),
+        End::Edge { namespace, account, token } => Ok(Side::Namespace(namespace, account.as_deref(), token.as_deref())),
         End::External { .. } => Ok(Side::External),
         End::KubernetesApi => Ok(Side::Api),
+        End::Internet => Ok(Side::Internet),
     }
 }
 
@@ -145,9 +151,11 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
         for &t in &servers {
             let name = t.and_then(|t| port_name(cx, t, c.port));
             let target = Target { number: i64::from(c.port), protocol: "TCP", name };
+            // `None`: a client outside the cluster, of no namespace.
             let client = match (f, &from) {
-                (Some(f), _) => Endpoint { ns: cx.objects[f].ns(), labels: labels_of(cx, f) },
-                (None, Side::Namespace(ns)) => Endpoint { ns, labels: &empty },
+                (Some(f), _) => Some(Endpoint { ns: cx.objects[f].ns(), labels: labels_of(cx, f) }),
+                (None, Side::Namespace(ns, ..)) => Some(Endpoint { ns, labels: &empty }),
+                (None, Side::Internet) => None,
                 _ => return Err(format!("{} cannot start a connection", c.from)),
             };
             if let Some(f) = f {
@@ -156,7 +164,7 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
                         let server = Endpoint { ns: cx.objects[t].ns(), labels: labels_of(cx, t) };
                         policies.decide(cx, f, Direction::Egress, server, target)
                     }
-                    (None, Side::Namespace(ns)) => {
+                    (None, Side::Namespace(ns, ..)) => {
                         policies.decide(cx, f, Direction::Egress, Endpoint { ns, labels: &empty }, target)
                     }
                     (None, Side::Api) => policies.decide_anywhere(f, target),
@@ -165,9 +173,16 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
                 allowed_by.extend(admitted(cx, &d, Direction::Egress, f, c)?);
             }
             if let Some(t) = t {
-                let d = policies.decide(cx, t, Direction::Ingress, client, target);
+                let d = match client {
+                    Some(client) => policies.decide(cx, t, Direction::Ingress, client, target),
+                    None => policies.decide_from_anywhere(t, target),
+                };
                 allowed_by.extend(admitted(cx, &d, Direction::Ingress, t, c)?);
-                allowed_by.extend(mesh(cx, f, client.ns, t, c)?);
+                let (account, token) = match &from {
+                    Side::Namespace(_, a, t) => (*a, *t),
+                    _ => (None, None),
+                };
+                allowed_by.extend(mesh(cx, f, client.map(|e| Peer { ns: e.ns, account, token }), t, c)?);
             }
         }
     }
@@ -231,26 +246,42 @@ fn admitted(
     ))
 }
 
-/// Istio's verdict when the server has a sidecar.
+/// Who calls, as the mesh sees it: its namespace, and its service account
+/// and token when known.
+struct Peer<'a> {
+    ns: &'a str,
+    account: Option<&'a str>,
+    token: Option<&'a str>,
+}
+
+/// Istio's verdict when the server has a sidecar. `peer`: `None` for a
+/// client outside the cluster.
 fn mesh(
     cx: &Manifests,
     client: Option<usize>,
-    client_ns: &str,
+    peer: Option<Peer>,
     server: usize,
     c: &Connection,
 ) -> Result<Vec<String>, String> {
     if !authz::in_mesh(cx, server) {
         return Ok(Vec::new());
     }
-    let caller = match client {
-        Some(f) => Caller {
-            namespace: client_ns.to_string(),
+    let caller = match (client, peer) {
+        (Some(f), Some(p)) => Caller {
+            namespace: p.ns.to_string(),
             service_account: Some(authz::service_account(cx, f)),
             mtls: authz::in_mesh(cx, f),
             request_principal: None,
         },
-        // A peer of another namespace: its mesh identity, account unknown.
-        None => Caller { namespace: client_ns.to_string(), service_account: None, mtls: true, request_principal: None },
+        // A peer of another namespace: its mesh identity, its account when known.
+        (None, Some(p)) => Caller {
+            namespace: p.ns.to_string(),
+            service_account: p.account.map(str::to_string),
+            mtls: true,
+            request_principal: p.token.map(str::to_string),
+        },
+        // Outside the cluster: plaintext, no identity.
+        (_, None) => Caller { namespace: String::new(), service_account: None, mtls: false, request_principal: None },
     };
     let request = Request {
         port: c.port,

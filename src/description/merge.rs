@@ -44,6 +44,7 @@ replace!(
     Mesh,
     LogLevel,
     Protocol,
+    ExposeKind,
     AccessMode,
     Engine,
     Component,
@@ -56,6 +57,9 @@ replace!(
     Slo,
     ServiceAlerts,
     ConcurrencyPolicy,
+    Affinity,
+    VpaMode,
+    placement::VpaBound,
 );
 
 /// Field-by-field merge. The destructuring is exhaustive, so a field added to
@@ -102,8 +106,15 @@ fields!(Service {
     traffic,
     slo,
     alerts,
+    node_selector,
+    tolerations,
+    affinity,
+    priority_class,
+    vpa,
+    labels,
+    annotations,
 });
-fields!(Expose { host, path, port, rate_limit, timeout });
+fields!(Expose { kind, host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
 fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });
@@ -162,7 +173,15 @@ fields!(Datastore {
     role,
     auth,
     settings,
+    node_selector,
+    tolerations,
+    affinity,
+    priority_class,
+    vpa,
+    labels,
+    annotations,
 });
+fields!(Vpa { mode, min_allowed, max_allowed });
 
 impl<T: Merge> Merge for Option<T> {
     fn merge(&mut self, other: Self) {

@@ -11,6 +11,7 @@ mod extensions;
 pub mod jobs;
 pub(crate) mod load;
 pub mod merge;
+pub mod placement;
 pub mod resolve;
 pub mod starter;
 pub mod telemetry;
@@ -33,6 +34,7 @@ pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
 pub use extensions::json_schema;
 pub use jobs::{ConcurrencyPolicy, CronJob, Job};
 pub use load::{load, parse};
+pub use placement::{Affinity, NamespaceMeta, Toleration, Vpa, VpaMode};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas, Storage};
 
@@ -76,6 +78,12 @@ pub struct Platform {
     /// Tasks run on a schedule.
     #[serde(default)]
     pub cronjobs: BTreeMap<Name, CronJob>,
+    /// Labels and annotations of the Namespaces kubeproof writes, by name
+    /// (e.g. a team or cost-centre label); kubeproof's own labels (Pod
+    /// Security, mesh injection) cannot be overridden.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, NamespaceMeta>")]
+    pub namespaces: BTreeMap<Name, NamespaceMeta>,
     /// Alert routing by severity (`critical: [pagerduty, slack]`), runbook
     /// link, and platform-wide alerts (volumes, nodes, backups).
     pub alerts: Option<PlatformAlerts>,
@@ -164,6 +172,9 @@ pub struct Cluster {
     pub mesh: Option<Mesh>,
     /// IngressClass for exposed services (default `nginx`).
     pub ingress_class: Option<String>,
+    /// The Gateway API Gateway that `expose: { type: gateway }` routes attach
+    /// to (installed apart; its listeners hold the TLS certificates).
+    pub gateway: Option<GatewayRef>,
     /// cert-manager ClusterIssuer for TLS certificates (default `letsencrypt-prod`).
     pub issuer: Option<String>,
     /// StorageClass for volumes (default: the cluster's default class).
@@ -384,6 +395,25 @@ pub struct Service {
     pub slo: Option<Slo>,
     /// Alert thresholds (standard alerts are on by default) and custom alerts.
     pub alerts: Option<ServiceAlerts>,
+    /// Node labels the pods must run on (`nodeSelector`).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub node_selector: Option<BTreeMap<Name, String>>,
+    /// Taints the pods tolerate.
+    pub tolerations: Option<Vec<Toleration>>,
+    /// Node and pod affinity, as Kubernetes writes it; added to kubeproof's
+    /// anti-affinity that spreads replicas over nodes.
+    pub affinity: Option<Affinity>,
+    /// PriorityClass of the pods (the class is created apart).
+    pub priority_class: Option<Name>,
+    /// A VerticalPodAutoscaler: `{ mode: off | initial | auto, minAllowed, maxAllowed }`.
+    pub vpa: Option<Vpa>,
+    /// Labels added to the workload and its pods (never kubeproof's own,
+    /// which its selectors and policies rely on).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub labels: Option<BTreeMap<Name, String>>,
+    /// Annotations added to the workload and its pods.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub annotations: Option<BTreeMap<Name, String>>,
 }
 
 /// An init container or sidecar of a service: its image pinned like the
@@ -423,12 +453,21 @@ pub struct PortSpec {
     pub port: Spanned<u16>,
     pub service_port: Option<u16>,
     pub protocol: Option<Protocol>,
+    /// Publish this port (several ports may be published, each its own way).
+    pub expose: Option<Expose>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Expose {
-    /// Public host name.
+    /// How: `ingress` (default; the Istio ingress gateway under the mesh),
+    /// `loadBalancer` or `nodePort` (a `NAME-public` or `NAME-nodeport`
+    /// Service of that type), `gateway` (an HTTPRoute on `cluster.gateway`)
+    /// or `internal` (in-cluster only: nothing at the edge).
+    #[serde(rename = "type")]
+    #[schemars(with = "Option<ExposeKind>")]
+    pub kind: Option<Spanned<ExposeKind>>,
+    /// Public host name (ingress and gateway).
     #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
     /// Path prefix (default `/`).
@@ -441,6 +480,37 @@ pub struct Expose {
     pub rate_limit: Option<u32>,
     /// Proxy read/send timeout at the ingress (default 60s; 1h for websockets).
     pub timeout: Option<Seconds>,
+}
+
+/// How a port is published (see [`Expose::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ExposeKind {
+    Ingress,
+    LoadBalancer,
+    NodePort,
+    Gateway,
+    Internal,
+}
+
+impl ExposeKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExposeKind::Ingress => "ingress",
+            ExposeKind::LoadBalancer => "loadBalancer",
+            ExposeKind::NodePort => "nodePort",
+            ExposeKind::Gateway => "gateway",
+            ExposeKind::Internal => "internal",
+        }
+    }
+}
+
+/// A Gateway API Gateway installed apart, that HTTPRoutes attach to.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayRef {
+    pub name: Name,
+    pub namespace: Name,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -649,6 +719,25 @@ pub struct Datastore {
     /// `shared_buffers` (default: a quarter of the memory limit).
     #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
     pub settings: Option<BTreeMap<Name, Spanned<EnvValue>>>,
+    /// Node labels the pods must run on (`nodeSelector`).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub node_selector: Option<BTreeMap<Name, String>>,
+    /// Taints the pods tolerate.
+    pub tolerations: Option<Vec<Toleration>>,
+    /// Node and pod affinity, as Kubernetes writes it; added to kubeproof's
+    /// anti-affinity that spreads replicas over nodes.
+    pub affinity: Option<Affinity>,
+    /// PriorityClass of the pods (the class is created apart).
+    pub priority_class: Option<Name>,
+    /// A VerticalPodAutoscaler: `{ mode: off | initial | auto, minAllowed, maxAllowed }`.
+    pub vpa: Option<Vpa>,
+    /// Labels added to the workload and its pods (never kubeproof's own,
+    /// which its selectors and policies rely on).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub labels: Option<BTreeMap<Name, String>>,
+    /// Annotations added to the workload and its pods.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub annotations: Option<BTreeMap<Name, String>>,
 }
 
 /// Whether clients of a datastore authenticate (see [`Datastore::auth`]).

@@ -323,8 +323,15 @@ fn check_selector_label(key: &Name, value: &Spanned<String>, file: &Path, out: &
     }
 }
 
+/// A Kubernetes label or annotation key: an optional DNS prefix and `/`,
+/// then a name of at most 63 letters, digits, '-', '_' and '.'.
+pub(crate) fn is_qualified_key(key: &str) -> bool {
+    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
+    prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(is_label)) && !name.is_empty() && is_label_value(name)
+}
+
 /// A Kubernetes label value (also the name part of a key, when not empty).
-fn is_label_value(s: &str) -> bool {
+pub(crate) fn is_label_value(s: &str) -> bool {
     let alnum = |c: Option<char>| c.is_none_or(|c| c.is_ascii_alphanumeric());
     s.len() <= 63
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))

@@ -17,12 +17,16 @@
 //!   over the network) and to the bucket; a datastore to the restore pod it
 //!   replicates from (Redis);
 //! - the platform's Prometheus (its service discovery) and services reading
-//!   their own configuration to the Kubernetes API.
+//!   their own configuration to the Kubernetes API;
+//! - the edge to each exposed port: the ingress controller's pods (the
+//!   Istio ingress gateway's, by its service account, under the mesh), the
+//!   Gateway API gateway's, any address for a LoadBalancer or NodePort port.
 
 use std::fmt;
 
 use crate::description::alerts::ReceiverKind;
 use crate::description::resolve::{Resolved, Svc};
+use crate::description::{ExposeKind, Mesh, Protocol};
 use crate::model::hosts::fqdn;
 
 /// Why a connection is intended.
@@ -51,6 +55,8 @@ pub enum Class {
     /// A workload reading the Kubernetes API: Prometheus' service discovery,
     /// a service reading its own configuration.
     KubernetesApi,
+    /// Traffic from outside the platform into an exposed port.
+    Edge,
 }
 
 impl Class {
@@ -67,6 +73,7 @@ impl Class {
             Class::Backup => "backup",
             Class::BackupBucket => "backup bucket",
             Class::KubernetesApi => "kubernetes api",
+            Class::Edge => "edge",
         }
     }
 }
@@ -90,6 +97,15 @@ pub enum End {
     External { host: String },
     /// The Kubernetes API server: the cluster's address, not a pod's.
     KubernetesApi,
+    /// The pods of an edge proxy installed apart (an ingress controller,
+    /// the Istio ingress gateway, a Gateway API gateway): by namespace, and
+    /// by service account where it is known (its mesh identity); with the
+    /// request principal of the token it forwards when the service requires
+    /// a JWT (`ISSUER/SUBJECT`).
+    Edge { namespace: String, account: Option<String>, token: Option<String> },
+    /// Any address outside the cluster: the clients of a LoadBalancer or
+    /// NodePort port.
+    Internet,
 }
 
 impl End {
@@ -105,6 +121,17 @@ impl fmt::Display for End {
             End::Namespace { namespace } => write!(f, "the pods of namespace {namespace}"),
             End::External { host } => write!(f, "{host} (outside the cluster)"),
             End::KubernetesApi => write!(f, "the Kubernetes API"),
+            End::Edge { namespace, account, token } => {
+                write!(f, "the edge proxy in namespace {namespace}")?;
+                if let Some(a) = account {
+                    write!(f, " (service account {a})")?;
+                }
+                if let Some(t) = token {
+                    write!(f, " with a token of {t}")?;
+                }
+                Ok(())
+            }
+            End::Internet => write!(f, "any address outside the cluster"),
         }
     }
 }
@@ -148,6 +175,7 @@ pub fn intended(r: &Resolved) -> Vec<Connection> {
     datasources(r, &mut out);
     backups(r, &mut out);
     kubernetes_api(r, &mut out);
+    edges(r, &mut out);
     out.sort();
     out.dedup();
     out
@@ -346,6 +374,38 @@ fn kubernetes_api(r: &Resolved, out: &mut Vec<Connection>) {
     for from in readers.chain(discovers.then_some(scraper)) {
         for port in API_PORTS {
             push(out, Class::KubernetesApi, &from, End::KubernetesApi, port);
+        }
+    }
+}
+
+/// From the edge into each exposed port (see [`Class::Edge`]); an HTTP
+/// route asks its path, a public HTTP port its root.
+fn edges(r: &Resolved, out: &mut Vec<Connection>) {
+    for s in &r.services {
+        let to = End::workload(&s.namespace, &s.name);
+        for e in &s.exposures {
+            let Some(p) = s.exposed_port(e) else { continue };
+            let (from, path) = match e.kind {
+                ExposeKind::Ingress => {
+                    let istio = r.mesh == Mesh::Istio;
+                    let account = istio.then(|| super::mesh::GATEWAY_SA.to_string());
+                    // Under the mesh the gateway forwards the client's validated token.
+                    let issuer = s.traffic.jwt.as_ref().and_then(|j| j.issuer.as_ref()).filter(|_| istio);
+                    let token = issuer.map(|i| format!("{i}/client"));
+                    (End::Edge { namespace: r.ingress_namespace.clone(), account, token }, Some(e.path.clone()))
+                }
+                ExposeKind::Gateway => {
+                    let Some((ns, _)) = &r.gateway else { continue };
+                    (End::Edge { namespace: ns.clone(), account: None, token: None }, Some(e.path.clone()))
+                }
+                ExposeKind::LoadBalancer | ExposeKind::NodePort => {
+                    let http = matches!(p.protocol, Protocol::Http | Protocol::Websocket);
+                    (End::Internet, http.then(|| "/".to_string()))
+                }
+                ExposeKind::Internal => continue,
+            };
+            let http = path.map(|path| Http { method: "GET".into(), path });
+            out.push(Connection { class: Class::Edge, from, to: to.clone(), port: p.port, http });
         }
     }
 }

@@ -42,8 +42,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::description::ExposeKind;
 use crate::description::Protocol;
-use crate::description::resolve::{Port, Resolved, Svc, defaults};
+use crate::description::resolve::{Exposure, Port, Resolved, Svc, defaults};
 use crate::description::traffic::{Fault, Retries};
 
 pub const NETWORKING: &str = "networking.istio.io/v1";
@@ -118,8 +119,9 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
         }
         // A worker has no Service to route to: only who may reach its pods.
         if !svc.worker {
-            gateway(r, svc, stack);
-            rate_limit(r, svc, stack);
+            gateways(r, svc, stack);
+            rate_limits(r, svc, stack);
+            public_ports(r, svc, stack);
             virtual_service(r, svc, stack);
             destination_rule(r, svc, stack);
         }
@@ -182,20 +184,26 @@ fn canary(svc: &Svc, c: &crate::description::resolve::CanaryR, stack: &mut Stack
     });
 }
 
-/// `NS/NAME` of the Gateway of an exposed service.
-fn gateway_ref(svc: &Svc) -> String {
-    format!("{}/{}", svc.namespace, svc.name)
+/// `NS/NAME` of the Gateway of one exposure (named as [`Svc::exposed`] says).
+fn gateway_ref(svc: &Svc, name: &str) -> String {
+    format!("{}/{name}", svc.namespace)
 }
 
-fn gateway(r: &Resolved, svc: &Svc, stack: &mut Stack) {
-    let Some(e) = &svc.expose else { return };
+/// The Certificate and the Gateway of each `ingress` exposure.
+fn gateways(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    for (name, e) in svc.exposed(ExposeKind::Ingress) {
+        gateway(r, svc, &name, e, stack);
+    }
+}
+
+fn gateway(r: &Resolved, svc: &Svc, name: &str, e: &Exposure, stack: &mut Stack) {
     let labels = labels(&r.platform, &svc.name, "gateway");
     // The gateway reads its certificate from its own namespace.
-    let secret = format!("{}-{}-tls", svc.namespace, svc.name);
+    let secret = format!("{}-{name}-tls", svc.namespace);
     stack.objects.push(object(
         "cert-manager.io/v1",
         "Certificate",
-        &format!("{}-{}", svc.namespace, svc.name),
+        &format!("{}-{name}", svc.namespace),
         defaults::ISTIO_NAMESPACE,
         &labels,
         json!({
@@ -211,7 +219,7 @@ fn gateway(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     stack.objects.push(object(
         NETWORKING,
         "Gateway",
-        &svc.name,
+        name,
         &svc.namespace,
         &labels,
         json!({
@@ -240,12 +248,18 @@ fn local_ratelimit(value: Value) -> Value {
     json!({ "@type": "type.googleapis.com/udpa.type.v1.TypedStruct", "type_url": LOCAL_RATELIMIT, "value": value })
 }
 
-/// `expose.rateLimit` under the mesh: see the module doc.
-fn rate_limit(r: &Resolved, svc: &Svc, stack: &mut Stack) {
-    let Some(e) = &svc.expose else { return };
-    let Some(rps) = e.rate_limit else { return };
-    let filter = format!("kubeproof.{}.{}.local_ratelimit", svc.namespace, svc.name);
-    let stat_prefix = format!("{}_{}_rate_limit", svc.namespace, svc.name).replace('-', "_");
+/// `expose.rateLimit` under the mesh, per `ingress` exposure: see the module doc.
+fn rate_limits(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    for (name, e) in svc.exposed(ExposeKind::Ingress) {
+        if let Some(rps) = e.rate_limit {
+            rate_limit(r, svc, &name, &e.host, rps, stack);
+        }
+    }
+}
+
+fn rate_limit(r: &Resolved, svc: &Svc, name: &str, host: &str, rps: u32, stack: &mut Stack) {
+    let filter = format!("kubeproof.{}.{name}.local_ratelimit", svc.namespace);
+    let stat_prefix = format!("{}_{name}_rate_limit", svc.namespace).replace('-', "_");
     let percent =
         |key: &str| json!({ "runtime_key": key, "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
     let bucket = local_ratelimit(json!({
@@ -264,7 +278,7 @@ fn rate_limit(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     stack.objects.push(object(
         "networking.istio.io/v1alpha3",
         "EnvoyFilter",
-        &format!("{}-{}-ratelimit", svc.namespace, svc.name),
+        &format!("{}-{name}-ratelimit", svc.namespace),
         defaults::ISTIO_NAMESPACE,
         &labels(&r.platform, &svc.name, "gateway"),
         json!({
@@ -288,7 +302,7 @@ fn rate_limit(r: &Resolved, svc: &Svc, stack: &mut Stack) {
                     "applyTo": "HTTP_ROUTE",
                     "match": {
                         "context": "GATEWAY",
-                        "routeConfiguration": { "vhost": { "name": format!("{}:443", e.host), "route": { "action": "ANY" } } },
+                        "routeConfiguration": { "vhost": { "name": format!("{host}:443"), "route": { "action": "ANY" } } },
                     },
                     "patch": { "operation": "MERGE", "value": { "typed_per_filter_config": { filter: bucket } } },
                 },
@@ -326,14 +340,15 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     let mut gateways = Vec::new();
     let mut routes = Vec::new();
     let single = svc.ports.len() == 1;
-    if let Some(e) = &svc.expose {
+    let edge = svc.exposed(ExposeKind::Ingress);
+    for (name, e) in &edge {
         hosts.push(Value::from(e.host.clone()));
-        gateways = vec![Value::from(gateway_ref(svc)), Value::from("mesh")];
+        gateways.push(Value::from(gateway_ref(svc, name)));
         // The edge never reaches the metrics path of the exposed port: answered 404 at the gateway.
         if let Some((port, path)) = metrics_port(svc)
             && svc.ports.iter().any(|p| p.name == e.port_name && p.port == port)
         {
-            let uri = |m: &str, v: String| json!({ "uri": { m: v }, "gateways": [gateway_ref(svc)] });
+            let uri = |m: &str, v: String| json!({ "uri": { m: v }, "gateways": [gateway_ref(svc, name)] });
             let prefix = format!("{}/", path.trim_end_matches('/'));
             routes.push(json!({
                 "match": [uri("exact", path.to_string()), uri("prefix", prefix)],
@@ -341,16 +356,19 @@ fn virtual_service(r: &Resolved, svc: &Svc, stack: &mut Stack) {
             }));
         }
         // From the gateway (port 443 there): the exposed port.
-        if !single && let Some(port) = svc.ports.iter().find(|p| p.name == e.port_name) {
-            routes.push(http_route(svc, &host, Some(json!([{ "gateways": [gateway_ref(svc)] }])), port));
+        if !single && let Some(port) = svc.exposed_port(e) {
+            routes.push(http_route(svc, &host, Some(json!([{ "gateways": [gateway_ref(svc, name)] }])), port));
         }
+    }
+    if !gateways.is_empty() {
+        gateways.push(Value::from("mesh"));
     }
     for port in http_ports {
         if single {
             routes.push(http_route(svc, &host, None, port));
         } else {
             let mut m = json!({ "port": port.service_port });
-            if svc.expose.is_some() {
+            if !edge.is_empty() {
                 m["gateways"] = json!(["mesh"]);
             }
             routes.push(http_route(svc, &host, Some(json!([m])), port));
@@ -567,12 +585,15 @@ fn authorization(
     if let Some(c) = callers.filter(|c| !c.is_empty()) {
         rules.push(json!({ "from": [{ "source": { "principals": c } }] }));
     }
-    if let Some(s) = svc.filter(|s| s.expose.is_some()) {
+    if let Some(s) = svc.filter(|s| !s.exposed(ExposeKind::Ingress).is_empty()) {
         let mut source = json!({ "principals": [principal(defaults::ISTIO_NAMESPACE, GATEWAY_SA)] });
         if let Some(issuer) = s.traffic.jwt.as_ref().and_then(|j| j.issuer.as_ref()) {
             source["requestPrincipals"] = json!([format!("{issuer}/*")]);
         }
         rules.push(json!({ "from": [{ "source": source }] }));
+    }
+    if let Some(s) = svc {
+        rules.extend(edge_rules(r, s));
     }
     if let Some((port, path)) = metrics {
         rules.push(json!({
@@ -586,6 +607,56 @@ fn authorization(
     }
     let labels = labels(&r.platform, name, "mesh");
     stack.objects.push(object(SECURITY, "AuthorizationPolicy", name, ns, &labels, spec));
+}
+
+/// ALLOW rules for the edges other than the Istio ingress gateway, each on
+/// its exposed port: a Gateway API gateway by its namespace's identity
+/// (its pods have a sidecar or are the mesh's own gateway); a LoadBalancer
+/// or NodePort client from anywhere, as it has no identity (see [`public_ports`]).
+fn edge_rules(r: &Resolved, svc: &Svc) -> Vec<Value> {
+    let mut rules = Vec::new();
+    for e in &svc.exposures {
+        let Some(port) = svc.exposed_port(e) else { continue };
+        let to = json!([{ "operation": { "ports": [port.port.to_string()] } }]);
+        match (e.kind, &r.gateway) {
+            (ExposeKind::Gateway, Some((ns, _))) => {
+                rules.push(json!({ "from": [{ "source": { "namespaces": [ns] } }], "to": to }));
+            }
+            (ExposeKind::LoadBalancer | ExposeKind::NodePort, _) => rules.push(json!({ "to": to })),
+            _ => {}
+        }
+    }
+    rules
+}
+
+/// Clients of a LoadBalancer or NodePort port come from outside the mesh,
+/// in plaintext, which the namespace's STRICT mutual TLS refuses: that port
+/// alone is PERMISSIVE (its traffic is the public's anyway, TLS is the
+/// app's), every other port of the pods stays STRICT.
+fn public_ports(r: &Resolved, svc: &Svc, stack: &mut Stack) {
+    let ports: BTreeSet<u16> = svc
+        .exposures
+        .iter()
+        .filter(|e| matches!(e.kind, ExposeKind::LoadBalancer | ExposeKind::NodePort))
+        .filter_map(|e| svc.exposed_port(e))
+        .map(|p| p.port)
+        .collect();
+    if ports.is_empty() {
+        return;
+    }
+    let levels: Map<String, Value> = ports.iter().map(|p| (p.to_string(), json!({ "mode": "PERMISSIVE" }))).collect();
+    stack.objects.push(object(
+        SECURITY,
+        "PeerAuthentication",
+        &format!("{}-public", svc.name),
+        &svc.namespace,
+        &labels(&r.platform, &svc.name, "mesh"),
+        json!({
+            "selector": match_labels(&r.platform, &svc.name),
+            "mtls": { "mode": "STRICT" },
+            "portLevelMtls": levels,
+        }),
+    ));
 }
 
 /// One ServiceEntry per external host in each namespace whose services (or

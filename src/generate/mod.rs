@@ -14,6 +14,7 @@ pub mod mesh;
 pub mod monitoring;
 pub mod network;
 pub mod observability;
+pub mod placement;
 pub mod quotas;
 pub mod telemetry;
 pub mod workloads;
@@ -192,12 +193,16 @@ pub fn generate(r: &Resolved) -> Stack {
     backup::backups(r, &mut stack);
     // After the services: the Deployments that wait for a job are marked.
     jobs::jobs(r, &mut stack);
+    // Before the mesh: a canary's Deployment is a copy of the stable one.
+    placement::placement(r, &mut stack);
     if r.mesh == crate::description::Mesh::Istio {
         // The Istio ingress gateway replaces the Ingress.
         mesh::mesh(r, &mut stack);
     } else {
         network::ingresses(r, &mut stack);
     }
+    network::public_services(r, &mut stack);
+    network::http_routes(r, &mut stack);
     network::network_policies(r, &mut stack);
     quotas::quotas(r, &mut stack);
     // Last: backup alerts follow the CronJobs generated above.

@@ -1,5 +1,7 @@
-//! Traffic into the platform: an Ingress with TLS from cert-manager per
-//! exposed service. (Network policies and the mesh build on this module.)
+//! Traffic into the platform, per exposed port: an Ingress with TLS from
+//! cert-manager (`ingress`), a LoadBalancer or NodePort Service
+//! (`loadBalancer`, `nodePort`), a Gateway API HTTPRoute (`gateway`); and
+//! the network policies. (The mesh builds on this module.)
 
 use std::collections::BTreeMap;
 
@@ -9,70 +11,149 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::connections::{Class, Connection, End};
 use super::*;
-use crate::description::Protocol;
-use crate::description::resolve::{JobR, Resolved, Store, Svc};
+use crate::description::resolve::{Exposure, JobR, Port, Resolved, Store, Svc};
+use crate::description::{ExposeKind, Protocol};
 
 pub fn ingresses(r: &Resolved, stack: &mut Stack) {
     let nginx = r.ingress_class.contains("nginx");
     for svc in &r.services {
-        let Some(e) = &svc.expose else { continue };
-        let Some(port) = svc.ports.iter().find(|p| p.name == e.port_name) else { continue };
-        let labels = labels(&r.platform, &svc.name, "service");
-        let mut annotations = BTreeMap::from([("cert-manager.io/cluster-issuer".to_string(), r.issuer.clone())]);
-        if nginx {
-            let mut set = |k: &str, v: String| {
-                annotations.insert(format!("nginx.ingress.kubernetes.io/{k}"), v);
-            };
-            set("ssl-redirect", "true".into());
-            set("proxy-read-timeout", e.timeout_seconds.to_string());
-            set("proxy-send-timeout", e.timeout_seconds.to_string());
-            match port.protocol {
-                Protocol::Grpc => set("backend-protocol", "GRPC".into()),
-                // Websocket sessions stay on their pod across reconnects.
-                Protocol::Websocket => {
-                    set("affinity", "cookie".into());
-                    set("session-cookie-name", format!("{}-affinity", svc.name));
-                    set("session-cookie-max-age", "10800".into());
-                }
-                Protocol::Http | Protocol::Tcp => {}
-            }
-            if let Some(rps) = e.rate_limit {
-                set("limit-rps", rps.to_string());
-                set("limit-burst-multiplier", "5".into());
+        for (name, e) in svc.exposed(ExposeKind::Ingress) {
+            if let Some(port) = svc.exposed_port(e) {
+                stack.push(&ingress(r, svc, &name, e, port, nginx));
             }
         }
-        let mut metadata = meta(&svc.name, &svc.namespace, &labels);
-        metadata.annotations = Some(annotations);
-        stack.push(&net::Ingress {
-            metadata,
-            spec: Some(net::IngressSpec {
-                ingress_class_name: Some(r.ingress_class.clone()),
-                tls: Some(vec![net::IngressTLS {
-                    hosts: Some(vec![e.host.clone()]),
-                    secret_name: Some(format!("{}-tls", svc.name)),
-                }]),
-                rules: Some(vec![net::IngressRule {
-                    host: Some(e.host.clone()),
-                    http: Some(net::HTTPIngressRuleValue {
-                        paths: vec![net::HTTPIngressPath {
-                            path: Some(e.path.clone()),
-                            path_type: "Prefix".into(),
-                            backend: net::IngressBackend {
-                                service: Some(net::IngressServiceBackend {
-                                    name: svc.name.clone(),
-                                    port: Some(net::ServiceBackendPort { name: Some(port.name.clone()), number: None }),
-                                }),
-                                ..Default::default()
-                            },
-                        }],
-                    }),
-                }]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
     }
 }
+
+/// The Ingress of one exposure, named `name`.
+fn ingress(r: &Resolved, svc: &Svc, name: &str, e: &Exposure, port: &Port, nginx: bool) -> net::Ingress {
+    let labels = labels(&r.platform, &svc.name, "service");
+    let mut annotations = BTreeMap::from([("cert-manager.io/cluster-issuer".to_string(), r.issuer.clone())]);
+    if nginx {
+        let mut set = |k: &str, v: String| {
+            annotations.insert(format!("nginx.ingress.kubernetes.io/{k}"), v);
+        };
+        set("ssl-redirect", "true".into());
+        set("proxy-read-timeout", e.timeout_seconds.to_string());
+        set("proxy-send-timeout", e.timeout_seconds.to_string());
+        match port.protocol {
+            Protocol::Grpc => set("backend-protocol", "GRPC".into()),
+            // Websocket sessions stay on their pod across reconnects.
+            Protocol::Websocket => {
+                set("affinity", "cookie".into());
+                set("session-cookie-name", format!("{}-affinity", svc.name));
+                set("session-cookie-max-age", "10800".into());
+            }
+            Protocol::Http | Protocol::Tcp => {}
+        }
+        if let Some(rps) = e.rate_limit {
+            set("limit-rps", rps.to_string());
+            set("limit-burst-multiplier", "5".into());
+        }
+    }
+    let mut metadata = meta(name, &svc.namespace, &labels);
+    metadata.annotations = Some(annotations);
+    net::Ingress {
+        metadata,
+        spec: Some(net::IngressSpec {
+            ingress_class_name: Some(r.ingress_class.clone()),
+            tls: Some(vec![net::IngressTLS {
+                hosts: Some(vec![e.host.clone()]),
+                secret_name: Some(format!("{name}-tls")),
+            }]),
+            rules: Some(vec![net::IngressRule {
+                host: Some(e.host.clone()),
+                http: Some(net::HTTPIngressRuleValue {
+                    paths: vec![net::HTTPIngressPath {
+                        path: Some(e.path.clone()),
+                        path_type: "Prefix".into(),
+                        backend: net::IngressBackend {
+                            service: Some(net::IngressServiceBackend {
+                                name: svc.name.clone(),
+                                port: Some(net::ServiceBackendPort { name: Some(port.name.clone()), number: None }),
+                            }),
+                            ..Default::default()
+                        },
+                    }],
+                }),
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The ports a service publishes as they are, by Service type: `NAME-public`
+/// (LoadBalancer) and `NAME-nodeport` (NodePort). Services of their own, so
+/// the ClusterIP Service (which `uses` wires and the mesh routes) stays
+/// in-cluster and only the published ports are public. `externalTrafficPolicy:
+/// Local`: nodes do not forward to another node's pod, so the source address
+/// is not rewritten — the NetworkPolicy admits the client as it is (not a
+/// node address) and the app sees who calls.
+pub fn public_services(r: &Resolved, stack: &mut Stack) {
+    for svc in &r.services {
+        for (kind, suffix, type_) in
+            [(ExposeKind::LoadBalancer, "public", "LoadBalancer"), (ExposeKind::NodePort, "nodeport", "NodePort")]
+        {
+            let ports: Vec<&Port> = svc.exposed(kind).iter().filter_map(|(_, e)| svc.exposed_port(e)).collect();
+            if ports.is_empty() {
+                continue;
+            }
+            let labels = labels(&r.platform, &svc.name, "service");
+            stack.push(&core::Service {
+                metadata: meta(&format!("{}-{suffix}", svc.name), &svc.namespace, &labels),
+                spec: Some(core::ServiceSpec {
+                    type_: Some(type_.into()),
+                    external_traffic_policy: Some("Local".into()),
+                    selector: Some(selector_labels(&r.platform, &svc.name)),
+                    ports: Some(ports.iter().map(|p| super::workloads::service_port(p)).collect()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+    }
+}
+
+/// A Gateway API HTTPRoute per `gateway` exposure, attached to
+/// `cluster.gateway` (its listeners terminate TLS for the host).
+pub fn http_routes(r: &Resolved, stack: &mut Stack) {
+    let Some((gw_ns, gw_name)) = &r.gateway else { return };
+    for svc in &r.services {
+        for (name, e) in svc.exposed(ExposeKind::Gateway) {
+            let Some(port) = svc.exposed_port(e) else { continue };
+            let spec = serde_json::json!({
+                "parentRefs": [{
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "namespace": gw_ns,
+                    "name": gw_name,
+                }],
+                "hostnames": [e.host],
+                "rules": [{
+                    "matches": [{ "path": { "type": "PathPrefix", "value": e.path } }],
+                    "backendRefs": [{ "name": svc.name, "port": port.service_port }],
+                }],
+            });
+            let labels = labels(&r.platform, &svc.name, "service");
+            stack.objects.push(Object {
+                api_version: HTTP_ROUTE.0.into(),
+                kind: HTTP_ROUTE.1.into(),
+                name: name.clone(),
+                namespace: Some(svc.namespace.clone()),
+                value: serde_json::json!({
+                    "apiVersion": HTTP_ROUTE.0,
+                    "kind": HTTP_ROUTE.1,
+                    "metadata": { "name": name, "namespace": svc.namespace, "labels": labels },
+                    "spec": spec,
+                }),
+            });
+        }
+    }
+}
+
+/// The Gateway API's route kind `gateway` exposures write.
+pub const HTTP_ROUTE: (&str, &str) = ("gateway.networking.k8s.io/v1", "HTTPRoute");
 
 /// Private address ranges, and the shared address space (RFC 6598) that
 /// some clusters give pods and Services: egress to external hosts goes
@@ -273,7 +354,7 @@ fn from_namespace(ns: &str, port: u16) -> net::NetworkPolicyIngressRule {
 
 /// The intended connections ([`super::connections`]) whose rules this
 /// module writes from the list: the monitoring, telemetry and data source
-/// ones (scrapes admit the scraper only: the platform's Prometheus, else the
+/// ones (the edge's are [`edge_ingress`]) (scrapes admit the scraper only: the platform's Prometheus, else the
 /// monitoring namespace). `uses` edges and backups have their own rules; a
 /// connection a `uses` edge already opens is left out.
 fn wired(r: &Resolved) -> Vec<Connection> {
@@ -284,7 +365,7 @@ fn wired(r: &Resolved) -> Vec<Connection> {
     // A service reading its own configuration has its API rule already.
     let reads = |e: &End| r.services.iter().any(|s| s.read_own_config && is(e, &s.namespace, &s.name));
     all.iter()
-        .filter(|c| !matches!(c.class, Class::Uses | Class::Backup | Class::BackupBucket) && !used(c))
+        .filter(|c| !matches!(c.class, Class::Uses | Class::Backup | Class::BackupBucket | Class::Edge) && !used(c))
         .filter(|c| c.class != Class::KubernetesApi || !reads(&c.from))
         .cloned()
         .collect()
@@ -297,7 +378,11 @@ fn end_peer(r: &Resolved, end: &End) -> net::NetworkPolicyPeer {
         End::Namespace { namespace } => {
             net::NetworkPolicyPeer { namespace_selector: Some(ns_selector(namespace)), ..Default::default() }
         }
+        End::Edge { namespace, .. } => {
+            net::NetworkPolicyPeer { namespace_selector: Some(ns_selector(namespace)), ..Default::default() }
+        }
         End::External { .. } | End::KubernetesApi => public(),
+        End::Internet => anywhere(),
     }
 }
 
@@ -354,11 +439,7 @@ fn wired_egress(r: &Resolved, wired: &[Connection], ns: &str, name: &str) -> Vec
 fn service_policy(r: &Resolved, s: &Svc, clients: &Clients, wired: &[Connection]) -> Option<net::NetworkPolicy> {
     let ports: Vec<u16> = s.ports.iter().map(|x| x.port).collect();
     let mut ingress: Vec<net::NetworkPolicyIngressRule> = clients.ingress(&s.name, &ports).into_iter().collect();
-    if let Some(e) = &s.expose
-        && let Some(port) = s.ports.iter().find(|x| x.name == e.port_name)
-    {
-        ingress.push(from_namespace(&r.ingress_namespace, port.port));
-    }
+    ingress.extend(edge_ingress(r, s));
     ingress.extend(wired_ingress(r, wired, &s.namespace, &s.name));
     let mut egress = service_egress(r, s);
     egress.extend(wired_egress(r, wired, &s.namespace, &s.name));
@@ -367,6 +448,38 @@ fn service_policy(r: &Resolved, s: &Svc, clients: &Clients, wired: &[Connection]
     }
     let p = &r.platform;
     Some(policy(&s.name, &s.namespace, &labels_of(p, &s.name), selector(p, &s.name), ingress, egress))
+}
+
+/// In from each edge on its exposed port: the ingress controller's (or
+/// Istio gateway's) namespace, the Gateway API gateway's namespace, any
+/// address for a LoadBalancer or NodePort port (the client's own, kept by
+/// `externalTrafficPolicy: Local`).
+fn edge_ingress(r: &Resolved, s: &Svc) -> Vec<net::NetworkPolicyIngressRule> {
+    let mut rules = Vec::new();
+    for e in &s.exposures {
+        let Some(port) = s.exposed_port(e) else { continue };
+        match e.kind {
+            ExposeKind::Ingress => rules.push(from_namespace(&r.ingress_namespace, port.port)),
+            ExposeKind::Gateway => {
+                if let Some((ns, _)) = &r.gateway {
+                    rules.push(from_namespace(ns, port.port));
+                }
+            }
+            ExposeKind::LoadBalancer | ExposeKind::NodePort => {
+                rules.push(net::NetworkPolicyIngressRule { from: Some(vec![anywhere()]), ports: tcp([port.port]) })
+            }
+            ExposeKind::Internal => {}
+        }
+    }
+    rules
+}
+
+/// Every address (a public port's clients).
+fn anywhere() -> net::NetworkPolicyPeer {
+    net::NetworkPolicyPeer {
+        ip_block: Some(net::IPBlock { cidr: "0.0.0.0/0".into(), except: None }),
+        ..Default::default()
+    }
 }
 
 /// Out to each `uses` target: its pods, or an external host's port anywhere

@@ -341,19 +341,7 @@ fn cluster_ip_service(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>
         spec: Some(core::ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector_labels(&r.platform, &svc.name)),
-            ports: Some(
-                svc.ports
-                    .iter()
-                    .map(|p| core::ServicePort {
-                        name: Some(p.name.clone()),
-                        port: p.service_port.into(),
-                        target_port: Some(IntOrString::String(p.name.clone())),
-                        protocol: Some("TCP".into()),
-                        app_protocol: app_protocol(p.protocol).map(str::to_string),
-                        ..Default::default()
-                    })
-                    .collect(),
-            ),
+            ports: Some(svc.ports.iter().map(service_port).collect()),
             // Websocket clients reconnect to the pod that holds their session.
             session_affinity: Some(if websocket { "ClientIP" } else { "None" }.into()),
             session_affinity_config: websocket.then_some(core::SessionAffinityConfig {
@@ -361,6 +349,18 @@ fn cluster_ip_service(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>
             }),
             ..Default::default()
         }),
+        ..Default::default()
+    }
+}
+
+/// A Service port in front of a named container port.
+pub fn service_port(p: &Port) -> core::ServicePort {
+    core::ServicePort {
+        name: Some(p.name.clone()),
+        port: p.service_port.into(),
+        target_port: Some(IntOrString::String(p.name.clone())),
+        protocol: Some("TCP".into()),
+        app_protocol: app_protocol(p.protocol).map(str::to_string),
         ..Default::default()
     }
 }

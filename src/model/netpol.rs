@@ -467,6 +467,27 @@ impl<'a> Policies<'a> {
         d
     }
 
+    /// Whether the pods of `object` admit a client outside the cluster, of
+    /// any address, on `port`: only a rule that admits every public address
+    /// proves it (no `from`, or an ipBlock of everything, exceptions in
+    /// private ranges only).
+    pub fn decide_from_anywhere(&self, object: usize, port: Target) -> Decision {
+        let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+        for p in self.isolating(object, Direction::Ingress) {
+            d.isolating.push(p.object);
+            for (i, r) in p.ingress_rules.iter().enumerate() {
+                if ports_allow(r.get("ports"), port) && peers_reach_internet(r.get("from")) {
+                    d.rules.push((p.object, i, Tri::Yes));
+                    d.answer = Tri::Yes;
+                }
+            }
+        }
+        if d.isolating.is_empty() {
+            d.answer = Tri::Yes;
+        }
+        d
+    }
+
     /// Whether the pods of `object` may send to an address the set cannot
     /// place (the API server's: the cluster's, not a pod's) on `port`: only a
     /// rule without `to` (every destination) proves it.

@@ -287,12 +287,16 @@ pub struct Validated {
     pub unchecked_custom: Vec<String>,
 }
 
+/// Groups under `k8s.io` that Kubernetes does not serve: CRDs of
+/// Kubernetes SIGs, installed apart (Gateway API, the VPA).
+const SIG_CRD_GROUPS: [&str; 2] = ["gateway.networking.k8s.io", "autoscaling.k8s.io"];
+
 /// Whether an `apiVersion` belongs to Kubernetes itself: a core group
-/// (`v1`, `apps/v1`, …) or a `*.k8s.io` one.
+/// (`v1`, `apps/v1`, …) or a `*.k8s.io` one other than [`SIG_CRD_GROUPS`].
 fn builtin_api(api_version: &str) -> bool {
     match api_version.rsplit_once('/') {
         None => true,
-        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+        Some((group, _)) => !group.contains('.') || (group.ends_with(".k8s.io") && !SIG_CRD_GROUPS.contains(&group)),
     }
 }
 

@@ -50,6 +50,7 @@ impl Cx<'_> {
             let what = format!("datastore `{name}`");
             self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
         }
+        let placement = self.placement(super::placement::written!(d), false);
         if self.errors.len() > before {
             return None;
         }
@@ -69,6 +70,7 @@ impl Cx<'_> {
             cache,
             auth,
             settings,
+            placement,
         })
     }
 

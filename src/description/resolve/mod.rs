@@ -21,14 +21,15 @@ pub mod defaults;
 mod environment;
 pub mod jobs;
 mod names;
+mod placement;
 mod resolved;
 mod resources;
 mod service;
 mod storage;
 
 pub use resolved::{
-    BackupTarget, CanaryR, CronR, Exposure, Ext, ExtraR, Handler, JobR, LimitsR, MetricsR, PdbR, Port, ProbeR,
-    Requests, Resolved, Scaling, Served, Store, StoreBackup, Svc, Vol, VolKind,
+    BackupTarget, CanaryR, CronR, Exposure, Ext, ExtraR, Handler, JobR, LimitsR, MetricsR, NamespaceMeta, PdbR,
+    Placement, Port, ProbeR, Requests, Resolved, Scaling, Served, Store, StoreBackup, Svc, Vol, VolKind, VpaR,
 };
 
 use std::path::Path;
@@ -51,6 +52,15 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     let (jobs, cronjobs) = batch(p, environment, &default_ns, file, &mut errors);
     let backup = p.backup.as_ref().and_then(|b| backup_target(b, file, &mut errors));
     storage::cluster_class(&p.cluster, file, &mut errors);
+    external_hosts(p, file, &mut errors);
+    let used: std::collections::BTreeSet<&str> = services
+        .iter()
+        .map(|s| s.namespace.as_str())
+        .chain(datastores.iter().map(|d| d.namespace.as_str()))
+        .chain(jobs.iter().map(|j| j.namespace.as_str()))
+        .chain(cronjobs.iter().map(|c| c.job.namespace.as_str()))
+        .collect();
+    let namespace_meta = placement::namespaces(p, &used, file, &mut errors);
     let alerting =
         match super::alerts::platform(p.alerts.as_ref(), &p.receivers, p.name.as_str(), p.domain.as_deref(), file) {
             Ok(a) => Some(a),
@@ -96,6 +106,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         ingress_namespace: p.cluster.ingress_namespace.clone().unwrap_or_else(|| {
             if mesh == Mesh::Istio { defaults::ISTIO_NAMESPACE.into() } else { defaults::INGRESS_NAMESPACE.into() }
         }),
+        gateway: p.cluster.gateway.as_ref().map(|g| (g.namespace.to_string(), g.name.to_string())),
         tls_min,
         tls_max,
         monitoring_namespace,
@@ -103,6 +114,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         storage_class: p.cluster.storage_class.as_ref().map(|c| c.value.clone()),
         services,
         datastores,
+        namespace_meta,
         external: externals(p),
         jobs,
         cronjobs,
@@ -172,6 +184,17 @@ fn batch(
         cronjobs.extend(cx.cronjob(&cron, default_ns, p.cluster.kubernetes.value));
     }
     (jobs, cronjobs)
+}
+
+/// Each external host is a bare DNS name: its ServiceEntry resolves it by DNS.
+fn external_hosts(p: &Platform, file: &Path, errors: &mut Vec<Diagnostic>) {
+    for (name, e) in &p.external {
+        if let Err((m, help)) = names::check_host(&e.host.value) {
+            let mut d = Diagnostic::error(file, pos_of(&e.host.referenced), format!("external `{name}`: {m}"));
+            d.help = Some(help);
+            errors.push(d);
+        }
+    }
 }
 
 /// External hosts: HTTPS on 443 unless written.

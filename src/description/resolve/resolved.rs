@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::description::alerts::{Alerting, SvcAlerts};
+use crate::description::placement::VpaBound;
 use crate::description::telemetry::Telemetry;
 use crate::description::{
-    AccessMode, Bytes, Component, Cpu, Engine, ExternalProtocol, KubeVersion, LogLevel, Mesh, Protocol, Seconds,
-    TlsVersion, Traffic,
+    AccessMode, Affinity, Bytes, Component, Cpu, Engine, ExposeKind, ExternalProtocol, KubeVersion, LogLevel, Mesh,
+    Protocol, Seconds, TlsVersion, Toleration, Traffic, VpaMode,
 };
 
 /// A platform resolved for one environment (`env: None` is the base).
@@ -19,6 +20,8 @@ pub struct Resolved {
     pub mesh: Mesh,
     pub ingress_class: String,
     pub ingress_namespace: String,
+    /// The Gateway API Gateway (`namespace`, `name`) routes attach to.
+    pub gateway: Option<(String, String)>,
     pub monitoring_namespace: String,
     pub issuer: String,
     pub storage_class: Option<String>,
@@ -36,6 +39,8 @@ pub struct Resolved {
     pub telemetry: Telemetry,
     pub services: Vec<Svc>,
     pub datastores: Vec<Store>,
+    /// Labels and annotations of each Namespace, by name, as described.
+    pub namespace_meta: BTreeMap<String, NamespaceMeta>,
     pub external: Vec<Ext>,
     /// Jobs run once per release, and cronjobs.
     pub jobs: Vec<JobR>,
@@ -90,7 +95,8 @@ pub struct Svc {
     /// No port written: a queue consumer or load generator. It has no
     /// Service, and nothing connects to it (only Prometheus, to `metrics`).
     pub worker: bool,
-    pub expose: Option<Exposure>,
+    /// The published ports (`internal` ones are not listed: nothing is published).
+    pub exposures: Vec<Exposure>,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub autoscale: Scaling,
@@ -122,6 +128,37 @@ pub struct Svc {
     pub traffic: Traffic,
     /// The canary release, when one is configured with an image.
     pub canary: Option<CanaryR>,
+    /// Node selection, tolerations, affinity, priority, VPA, labels and annotations.
+    pub placement: Placement,
+}
+
+/// What the description adds to a Namespace.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceMeta {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Where a workload's pods run and what is added to them (see
+/// [`crate::description::placement`]).
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    pub affinity: Option<Affinity>,
+    pub priority_class: Option<String>,
+    pub vpa: Option<VpaR>,
+    /// On the workload and its pod template, beside kubeproof's own.
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A VerticalPodAutoscaler, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct VpaR {
+    pub mode: VpaMode,
+    pub min: VpaBound,
+    pub max: VpaBound,
 }
 
 /// An init container or sidecar, resolved.
@@ -159,6 +196,22 @@ impl Svc {
     /// any, is Prometheus').
     pub fn served_ports(&self) -> &[Port] {
         if self.worker { &[] } else { &self.ports }
+    }
+
+    /// The exposures of `kind`, each with the name of its edge objects: the
+    /// service's own for the first, `NAME-PORT` for the others.
+    pub fn exposed(&self, kind: ExposeKind) -> Vec<(String, &Exposure)> {
+        self.exposures
+            .iter()
+            .filter(|e| e.kind == kind)
+            .enumerate()
+            .map(|(i, e)| (if i == 0 { self.name.clone() } else { format!("{}-{}", self.name, e.port_name) }, e))
+            .collect()
+    }
+
+    /// The port an exposure publishes.
+    pub fn exposed_port(&self, e: &Exposure) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name == e.port_name)
     }
 
     pub fn has_protocol(&self, p: Protocol) -> bool {
@@ -205,6 +258,8 @@ pub struct Port {
 
 #[derive(Debug, Clone)]
 pub struct Exposure {
+    pub kind: ExposeKind,
+    /// Public host name (ingress and gateway; empty otherwise).
     pub host: String,
     pub path: String,
     /// The Service port name to route to.
@@ -318,6 +373,8 @@ pub struct Store {
     pub auth: bool,
     /// The engine settings given, checked: (name, canonical value).
     pub settings: Vec<(String, String)>,
+    /// Node selection, tolerations, affinity, priority, VPA, labels and annotations.
+    pub placement: Placement,
 }
 
 /// A datastore's backup schedule, checked: `cron` is what `every` means.

@@ -41,7 +41,7 @@ impl Cx<'_> {
                 Some("give it the port it serves on (`port: 8080`), or remove `expose`".into()),
             );
         }
-        let expose = s.expose.as_ref().filter(|_| !worker).and_then(|e| self.exposure(e, &lookup));
+        let exposures = if worker { Vec::new() } else { self.exposures(s, &ports, &lookup) };
         let (live, ready, startup) = self.probes(s, &lookup, worker);
         let metrics = self.metrics(s, &ports, component, worker);
         let alerts = crate::description::alerts::service(
@@ -71,6 +71,8 @@ impl Cx<'_> {
         }
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
+        let hpa_on_resources = min < max && (autoscale.cpu.is_some() || autoscale.memory.is_some());
+        let placement = self.placement(super::placement::written!(s), hpa_on_resources);
 
         self.check_served(&autoscale, metrics.as_ref());
         if self.errors.len() > before {
@@ -85,7 +87,7 @@ impl Cx<'_> {
             image,
             ports,
             worker,
-            expose,
+            exposures,
             min_replicas: min,
             max_replicas: max,
             autoscale,
@@ -111,6 +113,7 @@ impl Cx<'_> {
             grace_seconds: grace,
             read_own_config: s.rbac.as_ref().and_then(|r| r.read_own_config).unwrap_or(false),
             alerts,
+            placement,
         })
     }
 
