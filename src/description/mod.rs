@@ -12,6 +12,7 @@ pub mod merge;
 pub mod resolve;
 pub mod starter;
 pub mod telemetry;
+pub mod template;
 pub mod traffic;
 mod validate;
 mod value;
@@ -321,8 +322,17 @@ pub struct Service {
     /// Datastores, services and external hosts this service calls.
     #[schemars(with = "Option<Vec<String>>")]
     pub uses: Option<Vec<Name>>,
-    /// Plain environment variables (non-secret).
-    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// Environment variables. A value may name what `uses` connects to:
+    /// `"${cart.host}:${cart.port}"`, `"${db.url}"` (fields: services `host`,
+    /// `port`, `port.NAME`, `url`, `url.NAME`; datastores `host`, `port`,
+    /// `url` and, per engine, `database`, `user`, `password`; external hosts
+    /// `host`, `port`, `url`). A target named here gets only these variables,
+    /// not its default `X_HOST`, `X_PORT`, `X_URL`. Values with a secret part
+    /// (a password, a URL with one; URLs carry it percent-encoded) or a
+    /// `$(VAR)` reference are set in the container, composed by the kubelet,
+    /// never written to the ConfigMap.
+    #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
+    pub env: Option<BTreeMap<String, Spanned<EnvValue>>>,
     /// Names of secret environment variables; values come from a git-ignored file.
     #[schemars(with = "Option<Vec<String>>")]
     pub secrets: Option<Vec<Spanned<String>>>,

@@ -88,7 +88,10 @@ pub struct Svc {
     pub startup: ProbeR,
     pub metrics: Option<MetricsR>,
     pub uses: Vec<String>,
+    /// Plain `env` values (the ConfigMap's).
     pub env: BTreeMap<String, String>,
+    /// `env` values naming targets (`${db.url}`) or variables (`$(VAR)`).
+    pub templates: Vec<crate::description::template::EnvTemplate>,
     pub secrets: Vec<String>,
     pub volumes: Vec<Vol>,
     pub command: Option<Vec<String>>,

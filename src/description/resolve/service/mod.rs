@@ -43,8 +43,8 @@ impl Cx<'_> {
             self.file,
             self.errors,
         );
-        let env = self.env_values(s);
-        let secrets = self.secrets(s, &env);
+        let (env, templates) = self.env_values(s);
+        let secrets = self.secrets(s, &env, &templates);
         let volumes = self.volumes(s, max);
         let pdb = self.pdb(s, min);
         let websocket = ports.iter().any(|p| p.protocol == Protocol::Websocket);
@@ -77,6 +77,7 @@ impl Cx<'_> {
             metrics,
             uses: s.uses.iter().flatten().map(|u| u.to_string()).collect(),
             env,
+            templates,
             secrets,
             volumes,
             command: s.command.clone(),
