@@ -1158,3 +1158,115 @@ fn an_own_alertmanager_needs_routed_alerts() {
     );
     assert_eq!(run.error_count(), 1);
 }
+
+// ------------------------------------------------------------ env templates
+
+/// The starter's web service with `env` replaced by `env`.
+fn starter_with_env(env: &str) -> String {
+    starter_with("    env: { LOG_FORMAT: json }\n", &format!("    env: {env}\n"))
+}
+
+#[test]
+fn a_template_naming_an_unknown_target() {
+    let text = starter_with_env(r#"{ LOG_FORMAT: json, CART_ADDR: "${cart.host}:${cart.port}" }"#);
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${cart.host}", 0),
+        "`${cart.host}` in `CART_ADDR`: no service, datastore or external host is named `cart`",
+        Some("`web` uses: db, cache"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_template_naming_a_target_the_service_does_not_use() {
+    let text = starter_with_env("{ SELF: \"${web.url}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${web.url}\"", 0),
+        "`${web.url}` in `SELF`: `web` does not use `web`",
+        Some("add `web` to `uses`"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_template_naming_an_unknown_field_lists_the_fields() {
+    let text = starter_with_env("{ DB_NAME: \"${db.name}\", CACHE: \"${cache.database}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${db.name}\"", 0),
+        "`${db.name}` in `DB_NAME`: `db` has no field `name`",
+        Some("fields of `db`: host, port, database, user, password, url"),
+    );
+    // Redis has no database name nor user: the engine's wiring says so.
+    run.assert_error(
+        locate(&text, "\"${cache.database}\"", 0),
+        "`${cache.database}` in `CACHE`: `cache` has no field `database`",
+        Some("fields of `cache`: host, port, password, url"),
+    );
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn a_template_naming_an_unknown_port() {
+    let text = starter_with(
+        "\ndatastores:",
+        "  cart:\n    image: ghcr.io/example/cart:1.0.0\n    ports: [{ name: grpc, port: 7070, protocol: grpc }]\n\ndatastores:",
+    );
+    let text = text.replace("uses: [db, cache]", "uses: [db, cache, cart]").replace(
+        "    env: { LOG_FORMAT: json }\n",
+        "    env: { CART: \"${cart.host}:${cart.port.http}\", CART_URL: \"${cart.url}\" }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${cart.host}", 0),
+        "`${cart.port.http}` in `CART`: `cart` has no field `port.http`",
+        Some("fields of `cart`: host, port, port.grpc"),
+    );
+    // gRPC has no URL scheme: no `url` field.
+    run.assert_error(
+        locate(&text, "\"${cart.url}\"", 0),
+        "`${cart.url}` in `CART_URL`: `cart` has no field `url`",
+        Some("fields of `cart`: host, port, port.grpc"),
+    );
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn a_malformed_template() {
+    let text = starter_with_env("{ A: \"${db.url\", B: \"${db}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${db.url\"", 0),
+        "`A`: `${` without its closing `}` in \"${db.url\"",
+        Some("write `${TARGET.FIELD}`"),
+    );
+    run.assert_error(locate(&text, "\"${db}\"", 0), "`B`: `${db}` is not `${TARGET.FIELD}`", Some("write"));
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn kubelet_references_in_a_cycle() {
+    let text = starter_with_env("{ A: \"x$(B)\", B: \"y$(A)\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"x$(B)\"", 0),
+        "`$(VAR)` references in a cycle: A, B",
+        Some("a variable can only name variables set before it"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_template_cannot_take_a_name_uses_sets() {
+    // `uses: [db, cache]`: a template naming `db` only leaves cache's defaults.
+    let text = starter_with_env("{ CACHE_HOST: \"${db.host}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "`web` declares the env value `CACHE_HOST`, which its `uses` already sets",
+        Some("remove `CACHE_HOST`"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
