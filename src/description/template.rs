@@ -6,8 +6,8 @@
 use super::resolve::{Ext, Resolved, Store, Svc};
 use super::wiring::{Var, Wiring, credentials_secret, env_prefix};
 use super::{ExternalProtocol, Protocol};
-use crate::engines::Env;
 use crate::diag::Pos;
+use crate::engines::Env;
 use crate::model::hosts::fqdn;
 
 /// One `env` value with a `${target.field}` or a `$(VAR)` in it.
@@ -112,7 +112,6 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-
 // ---------------------------------------------------------------- resolving
 
 /// A part of a resolved template.
@@ -205,7 +204,11 @@ fn store_fields(store: &Store) -> Vec<(String, Vec<Piece>)> {
     // Each part by its variable: as itself, and as it goes into a URL.
     let mut parts: Vec<(String, Piece, Piece)> = vec![
         ("P_HOST".into(), Piece::Text(store.instance().host), Piece::Text(store.instance().host)),
-        ("P_PORT".into(), Piece::Text(store.engine.client_port().to_string()), Piece::Text(store.engine.client_port().to_string())),
+        (
+            "P_PORT".into(),
+            Piece::Text(store.engine.client_port().to_string()),
+            Piece::Text(store.engine.client_port().to_string()),
+        ),
     ];
     for (name, value) in &w.config {
         parts.push((name.clone(), Piece::Text(value.clone()), Piece::Text(url_encode(value))));
@@ -214,15 +217,22 @@ fn store_fields(store: &Store) -> Vec<(String, Vec<Piece>)> {
     for e in &w.env {
         match e {
             Env::Secret { name, key } => {
-                let piece = |key: String| Piece::Secret { var: format!("KUBEPROOF_{prefix}_{key}"), secret: secret.clone(), key };
+                let piece = |key: String| Piece::Secret {
+                    var: format!("KUBEPROOF_{prefix}_{key}"),
+                    secret: secret.clone(),
+                    key,
+                };
                 parts.push((name.clone(), piece(key.to_string()), piece(format!("{key}{URL_ENCODED}"))));
             }
             Env::Value { name, value } if field(name) == "url" => url = Some(value.clone()),
             Env::Value { .. } => {}
         }
     }
-    let mut out: Vec<(String, Vec<Piece>)> =
-        parts.iter().filter(|(v, ..)| !field(v).is_empty()).map(|(v, raw, _)| (field(v).to_string(), vec![raw.clone()])).collect();
+    let mut out: Vec<(String, Vec<Piece>)> = parts
+        .iter()
+        .filter(|(v, ..)| !field(v).is_empty())
+        .map(|(v, raw, _)| (field(v).to_string(), vec![raw.clone()]))
+        .collect();
     if let Some(u) = url {
         out.push(("url".into(), compose(&u, &parts)));
     }
@@ -264,18 +274,31 @@ fn pieces(r: &Resolved, svc: &Svc, t: &EnvTemplate) -> Result<Vec<Piece>, Templa
         let known = r.datastore(target).is_some() || r.service(target).is_some() || r.external(target).is_some();
         if !known {
             let uses = svc.uses.join(", ");
-            let help = if uses.is_empty() { "declare it under `uses`".to_string() } else { format!("`{}` uses: {uses}", svc.name) };
-            return Err(err(format!("{reference}: no service, datastore or external host is named `{target}`"), Some(help)));
+            let help = if uses.is_empty() {
+                "declare it under `uses`".to_string()
+            } else {
+                format!("`{}` uses: {uses}", svc.name)
+            };
+            return Err(err(
+                format!("{reference}: no service, datastore or external host is named `{target}`"),
+                Some(help),
+            ));
         }
         if !svc.uses.iter().any(|u| u == target) {
-            return Err(err(format!("{reference}: `{}` does not use `{target}`", svc.name), Some(format!("add `{target}` to `uses`"))));
+            return Err(err(
+                format!("{reference}: `{}` does not use `{target}`", svc.name),
+                Some(format!("add `{target}` to `uses`")),
+            ));
         }
         let all = fields(r, target);
         match all.iter().find(|(n, _)| n == field) {
             Some((_, p)) => out.extend(p.iter().cloned()),
             None => {
                 let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(err(format!("{reference}: `{target}` has no field `{field}`"), Some(format!("fields of `{target}`: {}", names.join(", ")))));
+                return Err(err(
+                    format!("{reference}: `{target}` has no field `{field}`"),
+                    Some(format!("fields of `{target}`: {}", names.join(", "))),
+                ));
             }
         }
     }

@@ -36,7 +36,12 @@ impl Cx<'_> {
     }
 
     /// The secrets' names, each once and none also among the plain `env` values.
-    pub(super) fn secrets(&mut self, s: &Service, env: &BTreeMap<String, String>, templates: &[EnvTemplate]) -> Vec<String> {
+    pub(super) fn secrets(
+        &mut self,
+        s: &Service,
+        env: &BTreeMap<String, String>,
+        templates: &[EnvTemplate],
+    ) -> Vec<String> {
         let mut secrets = Vec::new();
         for sec in s.secrets.iter().flatten() {
             let pos = pos_of(&sec.referenced);
