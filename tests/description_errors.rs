@@ -1270,3 +1270,73 @@ fn a_template_cannot_take_a_name_uses_sets() {
     );
     assert_eq!(run.error_count(), 1);
 }
+
+// ------------------------------------------------------------ silent mistakes
+
+#[test]
+fn an_unquoted_version_is_refused_with_the_fix() {
+    let text = starter_with(r#"version: "16.4""#, "version: 16.10");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "16.10", 0),
+        "the version must be quoted: YAML reads it as the number 16.1, which drops trailing zeros (`16.10` would be \
+         16.1); write it as a string, e.g. \"16.1\"",
+        None,
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_memory_size_without_a_unit() {
+    let text = starter_with("memory: 256Mi,", "memory: 256,");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "256,", 0),
+        "the size 256 has no unit, so it would be 256 bytes: write \"256Mi\" or \"256Gi\"",
+        None,
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_storage_size_without_a_unit() {
+    let text = starter_with("storage: 20Gi", "storage: 20");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "20 }", 0),
+        "the size 20 has no unit, so it would be 20 bytes: write \"20Mi\" or \"20Gi\"",
+        None,
+    );
+}
+
+#[test]
+fn cores_beyond_one_nodes_share_of_the_capacity() {
+    // capacity: 12 cores over 3 nodes, so a pod gets at most 4.
+    let text = starter_with("{ cpu: 250m, memory: 256Mi,", "{ cpu: 500, memory: 256Mi,");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "cpu request 500 of `web` exceeds one node's share of `cluster.capacity.cpu` (12 cores over 3 nodes: 4)",
+        Some("CPU is in cores: `cpu: 500` is 500 cores; write \"500m\" for millicores"),
+    );
+}
+
+#[test]
+fn a_scale_written_as_a_percentage() {
+    let text = starter_with("scale: 0.5 ", "scale: 50% ");
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "50%", 0), "the scale is a factor, not a percentage: write 0.5 for 50%", None);
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_grace_period_within_the_default_drain_names_the_default() {
+    let text =
+        starter_with("    env: { LOG_FORMAT: json }\n", "    env: { LOG_FORMAT: json }\n    shutdown: { grace: 5s }\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "shutdown grace 5s must be longer than drain 5s (the default `shutdown.drain`)",
+        Some("the app needs time to stop after draining: set `shutdown.grace` above 5s"),
+    );
+}

@@ -37,6 +37,7 @@ replace!(
     bool,
     Name,
     EnvValue,
+    Version,
     PortRef,
     Cpu,
     Bytes,

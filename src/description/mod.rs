@@ -31,7 +31,7 @@ pub use crate::model::quantity::{Bytes, Cpu};
 pub use alerts::{PlatformAlerts, Receiver, ServiceAlerts, Slo};
 pub use load::{load, parse};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
-pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas};
+pub use value::{EnvValue, Factor, KubeVersion, Name, PortRef, Replicas, Version};
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "kubeproof.dev/v1alpha1";
@@ -255,8 +255,8 @@ impl LogLevel {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Environment {
     /// Multiplies service replicas and all requests and limits (e.g. 0.5).
-    #[schemars(with = "Option<f64>")]
-    pub scale: Option<Spanned<f64>>,
+    #[schemars(with = "Option<Factor>")]
+    pub scale: Option<Spanned<Factor>>,
     /// Log level of every service in this environment.
     pub log_level: Option<LogLevel>,
     /// Mesh override for this environment (e.g. `none` in dev).
@@ -555,8 +555,8 @@ pub struct Rbac {
 pub struct Datastore {
     #[schemars(with = "Option<Engine>")]
     pub engine: Option<Spanned<Engine>>,
-    /// Engine version (image tag); default: a pinned recent release.
-    pub version: Option<EnvValue>,
+    /// Engine version (image tag), quoted: `"16.10"`; default: a pinned recent release.
+    pub version: Option<Version>,
     /// Full image reference, overriding engine and version.
     pub image: Option<String>,
     /// Persistent volume size per replica.

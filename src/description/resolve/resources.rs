@@ -14,7 +14,33 @@ impl Cx<'_> {
         let lim = res.limits.unwrap_or_default();
         let limits = LimitsR { cpu: lim.cpu, memory: lim.memory.unwrap_or(requests.memory) };
         self.check_limits(&requests, &limits);
+        self.check_cores(&requests, &limits);
         (requests, limits)
+    }
+
+    /// A pod runs on one node: CPU beyond one node's share of
+    /// `cluster.capacity.cpu` (all of it when `nodes` is not written) is a
+    /// mistake, most often cores meant as millicores (`cpu: 500`).
+    fn check_cores(&mut self, r: &Requests, l: &LimitsR) {
+        let Some(cap) = &self.cluster.capacity else { return };
+        let nodes = cap.nodes.unwrap_or(1).max(1);
+        let share = Cpu::from_millis(cap.cpu.millis() / u64::from(nodes));
+        let whose = if nodes > 1 {
+            format!("one node's share of `cluster.capacity.cpu` ({} cores over {nodes} nodes: {share})", cap.cpu)
+        } else if cap.nodes.is_some() {
+            format!("`cluster.capacity.cpu` ({share})")
+        } else {
+            format!("`cluster.capacity.cpu` ({share}; `nodes` not written, so one node is assumed)")
+        };
+        for (what, cpu) in [("request", Some(r.cpu)), ("limit", l.cpu)] {
+            if let Some(cpu) = cpu.filter(|c| *c > share) {
+                self.err(
+                    Pos::UNKNOWN,
+                    format!("cpu {what} {cpu} of `{}` exceeds {whose}", self.name),
+                    Some(format!("CPU is in cores: `cpu: {cpu}` is {cpu} cores; write \"{cpu}m\" for millicores")),
+                );
+            }
+        }
     }
 
     /// Limits at least the requests, and requests above zero.
