@@ -1340,3 +1340,16 @@ fn a_grace_period_within_the_default_drain_names_the_default() {
         Some("the app needs time to stop after draining: set `shutdown.grace` above 5s"),
     );
 }
+
+#[test]
+fn a_kubelet_reference_to_no_variable() {
+    // `$(LOG_FORMAT)` is an env value and `$(DB_URL)` what `uses` sets: both fine.
+    let text = starter_with_env("{ LOG_FORMAT: json, A: \"$(LOG_FORMAT)-$(DB_URL)-$(NOPE)\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"$(LOG_FORMAT)", 0),
+        "`$(NOPE)` in `A` names no variable of the container",
+        Some("the kubelet would leave `$(NOPE)` as written"),
+    );
+    assert_eq!(run.error_count(), 1);
+}

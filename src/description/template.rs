@@ -381,6 +381,7 @@ pub fn errors(r: &Resolved, svc: &Svc) -> Vec<TemplateError> {
             Err(e) => out.push(e),
         }
     }
+    out.extend(unset_references(r, svc, &container));
     if let Err(cycle) = ordered(&container) {
         let pos = svc.templates.iter().find(|t| cycle.contains(&t.name)).map_or(Pos::UNKNOWN, |t| t.pos);
         out.push(TemplateError {
@@ -388,6 +389,36 @@ pub fn errors(r: &Resolved, svc: &Svc) -> Vec<TemplateError> {
             message: format!("`$(VAR)` references in a cycle: {}", cycle.join(", ")),
             help: Some("a variable can only name variables set before it".into()),
         });
+    }
+    out
+}
+
+/// `$(VAR)` references to variables the container does not have: the
+/// kubelet would pass them on as written.
+fn unset_references(r: &Resolved, svc: &Svc, container: &[&EnvTemplate]) -> Vec<TemplateError> {
+    let w = super::wiring::wiring(r, svc);
+    let otel = r.telemetry.tracing.is_some() && svc.component.is_none();
+    let set = |v: &str| {
+        v == "LOG_LEVEL"
+            || w.names().any(|n| n == v)
+            || w.values.contains_key(v)
+            || svc.env.contains_key(v)
+            || svc.secrets.iter().any(|s| s == v)
+            || container.iter().any(|t| t.name == v)
+            || (otel && super::telemetry::OTEL_VARIABLES.contains(&v))
+    };
+    let mut out = Vec::new();
+    for t in container {
+        for v in t.expands().into_iter().filter(|v| !set(v)) {
+            out.push(TemplateError {
+                pos: t.pos,
+                message: format!("`$({v})` in `{}` names no variable of the container", t.name),
+                help: Some(format!(
+                    "the kubelet would leave `$({v})` as written: name a variable of `env`, `secrets` or what `uses` \
+                     sets, or write `$$({v})` for the text itself"
+                )),
+            });
+        }
     }
     out
 }
