@@ -1353,3 +1353,29 @@ fn a_kubelet_reference_to_no_variable() {
     );
     assert_eq!(run.error_count(), 1);
 }
+
+#[test]
+fn a_limit_below_a_default_request_names_the_default() {
+    let text = starter_with("{ cpu: 250m, memory: 256Mi, limits: { memory: 512Mi } }", "{ limits: { memory: 64Mi } }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "memory limit 64Mi of `web` is below its request 128Mi (the default; set `resources.memory`)",
+        None,
+    );
+    assert_eq!(run.error_count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_pdb_against_the_default_replicas_names_the_default() {
+    let text = starter_with(
+        "    replicas: { min: 2, max: 6 }  # min < max adds a HorizontalPodAutoscaler\n",
+        "    pdb: { minAvailable: 2 }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "{ minAvailable", 0),
+        "pdb minAvailable 2 with 2 replica(s) (the default `replicas`) blocks every node drain",
+        Some("use minAvailable 1 or less, or more replicas"),
+    );
+}

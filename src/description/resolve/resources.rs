@@ -13,7 +13,7 @@ impl Cx<'_> {
         let requests = Requests { cpu: res.cpu.unwrap_or(default.0), memory: res.memory.unwrap_or(default.1) };
         let lim = res.limits.unwrap_or_default();
         let limits = LimitsR { cpu: lim.cpu, memory: lim.memory.unwrap_or(requests.memory) };
-        self.check_limits(&requests, &limits);
+        self.check_limits(&requests, &limits, (res.cpu.is_none(), res.memory.is_none()));
         self.check_cores(&requests, &limits);
         (requests, limits)
     }
@@ -43,19 +43,34 @@ impl Cx<'_> {
         }
     }
 
-    /// Limits at least the requests, and requests above zero.
-    fn check_limits(&mut self, r: &Requests, l: &LimitsR) {
+    /// Limits at least the requests, and requests above zero. `defaulted`:
+    /// whether the cpu and memory requests were left to their defaults,
+    /// which an error then names.
+    fn check_limits(&mut self, r: &Requests, l: &LimitsR, defaulted: (bool, bool)) {
+        let said = |default: bool, what: &str| {
+            if default { format!(" (the default; set `resources.{what}`)") } else { String::new() }
+        };
         if l.memory < r.memory {
             self.err(
                 Pos::UNKNOWN,
-                format!("memory limit {} of `{}` is below its request {}", l.memory, self.name, r.memory),
+                format!(
+                    "memory limit {} of `{}` is below its request {}{}",
+                    l.memory,
+                    self.name,
+                    r.memory,
+                    said(defaulted.1, "memory")
+                ),
                 None,
             );
         }
         if let Some(c) = l.cpu
             && c < r.cpu
         {
-            self.err(Pos::UNKNOWN, format!("cpu limit {c} of `{}` is below its request {}", self.name, r.cpu), None);
+            self.err(
+                Pos::UNKNOWN,
+                format!("cpu limit {c} of `{}` is below its request {}{}", self.name, r.cpu, said(defaulted.0, "cpu")),
+                None,
+            );
         }
         if r.cpu.millis() == 0 || r.memory.0 == 0 {
             self.err(Pos::UNKNOWN, format!("requests of `{}` must be above zero", self.name), None);
