@@ -481,4 +481,98 @@ mod tests {
     fn encodes_all_but_unreserved() {
         assert_eq!(url_encode("p@ss/w:rd% x~é"), "p%40ss%2Fw%3Ard%25%20x~%C3%A9");
     }
+
+    const PLATFORM: &str = r#"apiVersion: kubeproof.dev/v1alpha1
+name: shop
+cluster: { kubernetes: "1.30" }
+services:
+  cart:
+    image: ghcr.io/example/cart:1.0.0
+    ports: [{ name: grpc, port: 7070, protocol: grpc }, { name: admin, port: 9000, servicePort: 80 }]
+  web:
+    image: ghcr.io/example/web:1.0.0
+    port: 8080
+    uses: [cart, graph, pay, db, cache]
+    env:
+      CART: "${cart.host}:${cart.port}"
+      ADMIN: "${cart.url.admin}"
+      ADMIN_PORT: "${cart.port.admin}"
+      GRAPH_USER: "${graph.user}"
+      PAY: "${pay.url}"
+      DB_NAME: "${db.database}"
+      DB_PASS: "x$(DB_NAME)${db.password}"
+      DB_URL: "${db.url}"
+datastores:
+  graph: { engine: neo4j, storage: 1Gi }
+  db: { engine: postgres, storage: 1Gi, database: orders }
+  cache: { engine: redis, storage: 1Gi }
+external:
+  pay: { host: api.pay.example, port: 8443 }
+"#;
+
+    fn wired() -> (Resolved, Wiring) {
+        let p = crate::description::parse(PLATFORM, std::path::Path::new("p.yaml")).expect("parses");
+        let r = crate::description::resolve::resolve(&p, None, std::path::Path::new("p.yaml")).expect("resolves");
+        let web = r.service("web").expect("web");
+        let w = super::super::wiring::wiring(&r, web);
+        (r, w)
+    }
+
+    #[test]
+    fn fields_of_each_kind_of_target() {
+        let (_, w) = wired();
+        let value = |k: &str| w.values.get(k).map(String::as_str);
+        assert_eq!(value("CART"), Some("cart.shop.svc.cluster.local:7070"));
+        assert_eq!(value("ADMIN"), Some("http://cart.shop.svc.cluster.local:80"));
+        assert_eq!(value("ADMIN_PORT"), Some("80"));
+        assert_eq!(value("GRAPH_USER"), Some("neo4j"));
+        assert_eq!(value("PAY"), Some("https://api.pay.example:8443"));
+        assert_eq!(value("DB_NAME"), Some("orders"));
+        assert_eq!(w.values.len(), 6, "{:?}", w.values);
+    }
+
+    #[test]
+    fn templated_targets_lose_their_defaults_others_keep_them() {
+        let (_, w) = wired();
+        let names: Vec<&str> = w.names().collect();
+        assert!(!names.iter().any(|n| n.starts_with("CART_") || n.starts_with("DB_") || n.starts_with("GRAPH_")));
+        assert!(["CACHE_HOST", "CACHE_PORT", "CACHE_PASSWORD", "CACHE_URL"].iter().all(|n| names.contains(n)));
+        // Credentials are still copied for every datastore used.
+        assert_eq!(w.credentials, ["graph", "db", "cache"]);
+    }
+
+    #[test]
+    fn secret_parts_are_read_first_and_urls_read_encoded_keys() {
+        let (r, w) = wired();
+        let secret =
+            |name: &str, key: &str| Var::Secret { name: name.into(), secret: "db-credentials".into(), key: key.into() };
+        let value = |name: &str, v: &str| Var::Value { name: name.into(), value: v.into() };
+        assert_eq!(
+            w.templated,
+            [
+                secret("KUBEPROOF_DB_POSTGRES_PASSWORD", "POSTGRES_PASSWORD"),
+                secret("KUBEPROOF_DB_POSTGRES_USER_URLENCODED", "POSTGRES_USER_URLENCODED"),
+                secret("KUBEPROOF_DB_POSTGRES_PASSWORD_URLENCODED", "POSTGRES_PASSWORD_URLENCODED"),
+                value("DB_PASS", "x$(DB_NAME)$(KUBEPROOF_DB_POSTGRES_PASSWORD)"),
+                value(
+                    "DB_URL",
+                    "postgresql://$(KUBEPROOF_DB_POSTGRES_USER_URLENCODED):$(KUBEPROOF_DB_POSTGRES_PASSWORD_URLENCODED)\
+                     @db.shop.svc.cluster.local:5432/orders"
+                ),
+            ]
+        );
+        let keys = |name: &str| encoded_keys(&r, r.datastore(name).expect("a datastore"));
+        assert_eq!(keys("db"), ["POSTGRES_PASSWORD_URLENCODED", "POSTGRES_USER_URLENCODED"]);
+        assert!(keys("cache").is_empty() && keys("graph").is_empty());
+    }
+
+    #[test]
+    fn container_values_follow_the_ones_they_name() {
+        let t = |name: &str, v: &str| parse(name, v, Pos::UNKNOWN).expect("parses");
+        let (a, b, c) = (t("A", "$(B)"), t("B", "$(C)"), t("C", "$(LOG_LEVEL)"));
+        let order: Vec<String> = ordered(&[&a, &b, &c]).expect("no cycle").iter().map(|t| t.name.clone()).collect();
+        assert_eq!(order, ["C", "B", "A"]);
+        let d = t("D", "$(D)");
+        assert_eq!(ordered(&[&d]).unwrap_err(), ["D"]);
+    }
 }
