@@ -108,8 +108,9 @@ fn secret_value(key: &str) -> String {
     }
 }
 
-/// The built overlay of [`DESCRIPTION`].
-fn built(dir: &Path) -> Vec<Value> {
+/// The built overlay of [`DESCRIPTION`], its encoded keys filled by
+/// `encode`: its objects and its YAML.
+fn built(dir: &Path, encode: &dyn Fn(&str) -> String) -> (Vec<Value>, String) {
     let description = dir.join("platform.yaml");
     std::fs::write(&description, DESCRIPTION).expect("write");
     let out = dir.join("deploy");
@@ -117,9 +118,17 @@ fn built(dir: &Path) -> Vec<Value> {
     let overlay = out.join("kustomize/overlays").join(&common::overlays(&out)[0]);
     let example = std::fs::read_to_string(overlay.join("secrets/db.env.example")).expect("db.env.example");
     assert!(example.contains("jq -rn --arg v \"$POSTGRES_PASSWORD\" '$v|@uri'"), "{example}");
-    common::fill_secrets(&overlay, &secret_value);
+    common::fill_secrets(&overlay, encode);
     let yaml = common::kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
-    common::parse_built(&yaml).expect("kustomize output parses")
+    (common::parse_built(&yaml).expect("kustomize output parses"), yaml)
+}
+
+/// `kubeproof check` of the built YAML: its output.
+fn check(dir: &Path, yaml: &str) -> String {
+    let path = dir.join("built.yaml");
+    std::fs::write(&path, yaml).expect("write");
+    let out = common::kubeproof([std::ffi::OsStr::new("check"), path.as_os_str()], None);
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
 fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
@@ -237,7 +246,9 @@ fn templated_urls_with_a_password_full_of_delimiters_connect() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let docs = built(dir.path());
+    let (docs, yaml) = built(dir.path(), &secret_value);
+    let report = check(dir.path(), &yaml);
+    assert!(!report.contains("KP318"), "{report}");
     let env = container_env(&docs, "web");
     let (db_url, cache_url) = (var(&env, "DB_URL"), var(&env, "CACHE_URL"));
     assert!(db_url.starts_with("postgresql://kp%3Auser%40x:p%40ss%2Fw%3Ard%25%20x@db.shop.svc.cluster.local:5432/db"));
@@ -256,6 +267,19 @@ redis-cli --no-auth-warning -u "$CACHE_URL" ping"#;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout, format!("{USER}db\nPONG\n"));
+}
+
+#[test]
+fn encoded_keys_filled_with_the_raw_values_are_caught_by_check() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, yaml) = built(dir.path(), &|k: &str| raw(k.strip_suffix("_URLENCODED").unwrap_or(k)).to_string());
+    let report = check(dir.path(), &yaml);
+    for key in ["POSTGRES_PASSWORD", "POSTGRES_USER", "REDIS_PASSWORD"] {
+        assert!(report.contains(&format!("`{key}_URLENCODED` is not `{key}` percent-encoded")), "{key}:\n{report}");
+    }
 }
 
 #[test]
