@@ -98,7 +98,7 @@ impl Check for UrlEncodedKeyMismatch {
                 if decode(encoded).as_deref() == Some(raw.as_str()) {
                     continue;
                 }
-                out.report(i, &format!("/{field}/{key}"), format!("`{key}` is not `{raw_key}` percent-encoded"))
+                out.report(i, format!("/{field}/{key}"), format!("`{key}` is not `{raw_key}` percent-encoded"))
                     .help(format!("set it to the output of `jq -rn --arg v \"${raw_key}\" '$v|@uri'`"));
             }
         }
