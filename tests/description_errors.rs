@@ -1338,3 +1338,224 @@ fn misspelt_affinity_keys_are_errors_at_their_line() {
         Some("did you mean `requiredDuringSchedulingIgnoredDuringExecution`?"),
     );
 }
+
+// ------------------------------------------------------------ env templates
+
+/// The starter's web service with `env` replaced by `env`.
+fn starter_with_env(env: &str) -> String {
+    starter_with("    env: { LOG_FORMAT: json }\n", &format!("    env: {env}\n"))
+}
+
+#[test]
+fn a_template_naming_an_unknown_target() {
+    let text = starter_with_env(r#"{ LOG_FORMAT: json, CART_ADDR: "${cart.host}:${cart.port}" }"#);
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${cart.host}", 0),
+        "`${cart.host}` in `CART_ADDR`: no service, datastore or external host is named `cart`",
+        Some("`web` uses: db, cache"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_template_naming_a_target_the_service_does_not_use() {
+    let text = starter_with_env("{ SELF: \"${web.url}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${web.url}\"", 0),
+        "`${web.url}` in `SELF`: `web` does not use `web`",
+        Some("add `web` to `uses`"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_template_naming_an_unknown_field_lists_the_fields() {
+    let text = starter_with_env("{ DB_NAME: \"${db.name}\", CACHE: \"${cache.database}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${db.name}\"", 0),
+        "`${db.name}` in `DB_NAME`: `db` has no field `name`",
+        Some("fields of `db`: host, port, database, user, password, url"),
+    );
+    // Redis has no database name nor user: the engine's wiring says so.
+    run.assert_error(
+        locate(&text, "\"${cache.database}\"", 0),
+        "`${cache.database}` in `CACHE`: `cache` has no field `database`",
+        Some("fields of `cache`: host, port, password, url"),
+    );
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn a_template_naming_an_unknown_port() {
+    let text = starter_with(
+        "\ndatastores:",
+        "  cart:\n    image: ghcr.io/example/cart:1.0.0\n    ports: [{ name: grpc, port: 7070, protocol: grpc }]\n\ndatastores:",
+    );
+    let text = text.replace("uses: [db, cache]", "uses: [db, cache, cart]").replace(
+        "    env: { LOG_FORMAT: json }\n",
+        "    env: { CART: \"${cart.host}:${cart.port.http}\", CART_URL: \"${cart.url}\" }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${cart.host}", 0),
+        "`${cart.port.http}` in `CART`: `cart` has no field `port.http`",
+        Some("fields of `cart`: host, port, port.grpc"),
+    );
+    // gRPC has no URL scheme: no `url` field.
+    run.assert_error(
+        locate(&text, "\"${cart.url}\"", 0),
+        "`${cart.url}` in `CART_URL`: `cart` has no field `url`",
+        Some("fields of `cart`: host, port, port.grpc"),
+    );
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn a_malformed_template() {
+    let text = starter_with_env("{ A: \"${db.url\", B: \"${db}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${db.url\"", 0),
+        "`A`: `${` without its closing `}` in \"${db.url\"",
+        Some("write `${TARGET.FIELD}`"),
+    );
+    run.assert_error(locate(&text, "\"${db}\"", 0), "`B`: `${db}` is not `${TARGET.FIELD}`", Some("write"));
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn kubelet_references_in_a_cycle() {
+    let text = starter_with_env("{ A: \"x$(B)\", B: \"y$(A)\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"x$(B)\"", 0),
+        "`$(VAR)` references in a cycle: A, B",
+        Some("a variable can only name variables set before it"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_template_cannot_take_a_name_uses_sets() {
+    // `uses: [db, cache]`: a template naming `db` only leaves cache's defaults.
+    let text = starter_with_env("{ CACHE_HOST: \"${db.host}\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "`web` declares the env value `CACHE_HOST`, which its `uses` already sets",
+        Some("remove `CACHE_HOST`"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+// ------------------------------------------------------------ silent mistakes
+
+#[test]
+fn an_unquoted_version_is_refused_with_the_fix() {
+    let text = starter_with(r#"version: "16.4""#, "version: 16.10");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "16.10", 0),
+        "the version must be quoted: YAML reads it as the number 16.1, which drops trailing zeros (`16.10` would be \
+         16.1); write it as a string, e.g. \"16.1\"",
+        None,
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_memory_size_without_a_unit() {
+    let text = starter_with("memory: 256Mi,", "memory: 256,");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "256,", 0),
+        "the size 256 has no unit, so it would be 256 bytes: write \"256Mi\" or \"256Gi\"",
+        None,
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_storage_size_without_a_unit() {
+    let text = starter_with("storage: 20Gi", "storage: 20");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "20 }", 0),
+        "the size 20 has no unit, so it would be 20 bytes: write \"20Mi\" or \"20Gi\"",
+        None,
+    );
+}
+
+#[test]
+fn cores_beyond_one_nodes_share_of_the_capacity() {
+    // capacity: 12 cores over 3 nodes, so a pod gets at most 4.
+    let text = starter_with("{ cpu: 250m, memory: 256Mi,", "{ cpu: 500, memory: 256Mi,");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "cpu request 500 of `web` exceeds one node's share of `cluster.capacity.cpu` (12 cores over 3 nodes: 4)",
+        Some("CPU is in cores: `cpu: 500` is 500 cores; write \"500m\" for millicores"),
+    );
+}
+
+#[test]
+fn a_scale_written_as_a_percentage() {
+    let text = starter_with("scale: 0.5 ", "scale: 50% ");
+    let run = gen_text(&text);
+    run.assert_error(locate(&text, "50%", 0), "the scale is a factor, not a percentage: write 0.5 for 50%", None);
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_grace_period_within_the_default_drain_names_the_default() {
+    let text =
+        starter_with("    env: { LOG_FORMAT: json }\n", "    env: { LOG_FORMAT: json }\n    shutdown: { grace: 5s }\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "shutdown grace 5s must be longer than drain 5s (the default `shutdown.drain`)",
+        Some("the app needs time to stop after draining: set `shutdown.grace` above 5s"),
+    );
+}
+
+#[test]
+fn a_kubelet_reference_to_no_variable() {
+    // `$(LOG_FORMAT)` is an env value and `$(DB_URL)` what `uses` sets: both fine.
+    let text = starter_with_env("{ LOG_FORMAT: json, A: \"$(LOG_FORMAT)-$(DB_URL)-$(NOPE)\" }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"$(LOG_FORMAT)", 0),
+        "`$(NOPE)` in `A` names no variable of the container",
+        Some("the kubelet would leave `$(NOPE)` as written"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_limit_below_a_default_request_names_the_default() {
+    let text = starter_with("{ cpu: 250m, memory: 256Mi, limits: { memory: 512Mi } }", "{ limits: { memory: 64Mi } }");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "web:\n", 0),
+        "memory limit 64Mi of `web` is below its request 128Mi (the default; set `resources.memory`)",
+        None,
+    );
+    assert_eq!(run.error_count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_pdb_against_the_default_replicas_names_the_default() {
+    let text = starter_with(
+        "    replicas: { min: 2, max: 6 }  # min < max adds a HorizontalPodAutoscaler\n",
+        "    pdb: { minAvailable: 2 }\n",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "{ minAvailable", 0),
+        "pdb minAvailable 2 with 2 replica(s) (the default `replicas`) blocks every node drain",
+        Some("use minAvailable 1 or less, or more replicas"),
+    );
+}

@@ -159,7 +159,7 @@ impl Variant {
             }
             Edit::Scale(f) => {
                 let spanned = serde_saphyr::Spanned {
-                    value: *f,
+                    value: crate::description::Factor(*f),
                     referenced: serde_saphyr::Location::UNKNOWN,
                     defined: serde_saphyr::Location::UNKNOWN,
                 };
@@ -339,7 +339,7 @@ fn fewer_replicas(
 /// The largest scale (below the current one, in steps of 0.05) at which
 /// CPU and memory fit.
 fn lower_scale(p: &Platform, env: Option<&str>, file: &Path, capacity: &Capacity, scale: Scale) -> Option<Candidate> {
-    let current = env.and_then(|e| p.environments.get(e)).and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value);
+    let current = env.and_then(|e| p.environments.get(e)).and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value.0);
     let steps = (current / 0.05).round() as i64;
     for k in (1..steps).rev() {
         let f = k as f64 * 0.05;

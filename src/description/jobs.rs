@@ -21,8 +21,10 @@ pub struct Job {
     pub image: Option<Spanned<String>>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
-    /// Plain environment variables (non-secret).
-    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// Plain environment variables (non-secret); `${...}` templates are
+    /// a service's only (a job reads the variables its `uses` sets).
+    #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
+    pub env: Option<BTreeMap<String, Spanned<EnvValue>>>,
     /// Names of secret environment variables; values come from a git-ignored file.
     #[schemars(with = "Option<Vec<String>>")]
     pub secrets: Option<Vec<Spanned<String>>>,
@@ -71,7 +73,8 @@ pub struct CronJob {
     pub image: Option<Spanned<String>>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
-    pub env: Option<BTreeMap<String, EnvValue>>,
+    #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
+    pub env: Option<BTreeMap<String, Spanned<EnvValue>>>,
     #[schemars(with = "Option<Vec<String>>")]
     pub secrets: Option<Vec<Spanned<String>>>,
     #[schemars(with = "Option<Vec<String>>")]

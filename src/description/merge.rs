@@ -37,6 +37,7 @@ replace!(
     bool,
     Name,
     EnvValue,
+    Version,
     PortRef,
     Cpu,
     Bytes,
@@ -236,8 +237,8 @@ mod tests {
         let r = base.replicas.expect("replicas").value;
         assert_eq!((r.min, r.max), (Some(2), Some(20)));
         let env = base.env.expect("env");
-        assert_eq!(env["A"].0, "x");
-        assert_eq!(env["B"].0, "z");
+        assert_eq!(env["A"].value.0, "x");
+        assert_eq!(env["B"].value.0, "z");
         let res = base.resources.expect("resources");
         assert_eq!(res.cpu.map(|c| c.millis()), Some(1000));
         assert!(res.memory.is_some(), "untouched fields stay");

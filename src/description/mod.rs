@@ -15,6 +15,7 @@ pub mod placement;
 pub mod resolve;
 pub mod starter;
 pub mod telemetry;
+pub mod template;
 pub mod traffic;
 mod validate;
 mod value;
@@ -36,7 +37,7 @@ pub use jobs::{ConcurrencyPolicy, CronJob, Job};
 pub use load::{load, parse};
 pub use placement::{Affinity, NamespaceMeta, Toleration, Vpa, VpaMode};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
-pub use value::{EnvValue, KubeVersion, Name, PortRef, Replicas, Storage};
+pub use value::{EnvValue, Factor, KubeVersion, Name, PortRef, Replicas, Storage, Version};
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "kubeproof.dev/v1alpha1";
@@ -276,8 +277,8 @@ impl LogLevel {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Environment {
     /// Multiplies service replicas and all requests and limits (e.g. 0.5).
-    #[schemars(with = "Option<f64>")]
-    pub scale: Option<Spanned<f64>>,
+    #[schemars(with = "Option<Factor>")]
+    pub scale: Option<Spanned<Factor>>,
     /// Log level of every service in this environment.
     pub log_level: Option<LogLevel>,
     /// Mesh override for this environment (e.g. `none` in dev).
@@ -360,8 +361,17 @@ pub struct Service {
     /// the service rolls out (e.g. its database migration).
     #[schemars(with = "Option<Vec<String>>")]
     pub after: Option<Vec<Name>>,
-    /// Plain environment variables (non-secret).
-    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// Environment variables. A value may name what `uses` connects to:
+    /// `"${cart.host}:${cart.port}"`, `"${db.url}"` (fields: services `host`,
+    /// `port`, `port.NAME`, `url`, `url.NAME`; datastores `host`, `port`,
+    /// `url` and, per engine, `database`, `user`, `password`; external hosts
+    /// `host`, `port`, `url`). A target named here gets only these variables,
+    /// not its default `X_HOST`, `X_PORT`, `X_URL`. Values with a secret part
+    /// (a password, a URL with one; URLs carry it percent-encoded) or a
+    /// `$(VAR)` reference are set in the container, composed by the kubelet,
+    /// never written to the ConfigMap.
+    #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
+    pub env: Option<BTreeMap<String, Spanned<EnvValue>>>,
     /// Names of secret environment variables; values come from a git-ignored file.
     #[schemars(with = "Option<Vec<String>>")]
     pub secrets: Option<Vec<Spanned<String>>>,
@@ -683,8 +693,8 @@ pub struct Rbac {
 pub struct Datastore {
     #[schemars(with = "Option<Engine>")]
     pub engine: Option<Spanned<Engine>>,
-    /// Engine version (image tag); default: a pinned recent release.
-    pub version: Option<EnvValue>,
+    /// Engine version (image tag), quoted: `"16.10"`; default: a pinned recent release.
+    pub version: Option<Version>,
     /// Full image reference, overriding engine and version.
     pub image: Option<String>,
     /// Persistent volume size per replica (`10Gi`), or `ephemeral`: an

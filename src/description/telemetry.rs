@@ -119,6 +119,12 @@ impl JsonSchema for Percent {
 }
 
 /// Default log retention: 7 days.
+/// The variables the generator sets in each application service (not an
+/// off-the-shelf component) when the platform has `tracing`: the
+/// collector's endpoint, its protocol, the service's name.
+pub const OTEL_VARIABLES: [&str; 3] =
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME"];
+
 pub const LOG_RETENTION: u32 = 7 * 24 * 3600;
 
 /// Traces and logs with defaults applied.

@@ -194,10 +194,10 @@ fn check_after(svc: &Service, p: &Platform, file: &Path, out: &mut Vec<Diagnosti
 fn check_environment(p: &Platform, env_name: &Name, env: &Environment, file: &Path, out: &mut Vec<Diagnostic>) {
     check_label(env_name, "environment name", file, out);
     if let Some(scale) = &env.scale
-        && !(scale.value > 0.0 && scale.value <= 10.0)
+        && !(scale.value.0 > 0.0 && scale.value.0 <= 10.0)
     {
         out.push(
-            Diagnostic::error(file, pos_of(&scale.referenced), format!("scale {} is out of range", scale.value))
+            Diagnostic::error(file, pos_of(&scale.referenced), format!("scale {} is out of range", scale.value.0))
                 .with_help("use a factor above 0 and at most 10, e.g. 0.5"),
         );
     }

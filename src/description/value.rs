@@ -233,6 +233,88 @@ impl JsonSchema for Storage {
     }
 }
 
+/// A version (an image tag) as text. YAML reads an unquoted `16.10` as the
+/// number 16.1, so a number with a fraction is refused with the fix; a
+/// whole number (`16`) is its own text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(pub String);
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Version;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a version as a string, e.g. \"16.4\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Version, E> {
+                Ok(Version(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Version, E> {
+                Ok(Version(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Version, E> {
+                Err(E::custom(format!(
+                    "the version must be quoted: YAML reads it as the number {v}, which drops trailing zeros \
+                     (`16.10` would be 16.1); write it as a string, e.g. \"{v}\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "integer"], "examples": ["16.4"] })
+    }
+}
+
+/// A factor (an environment's `scale`): a number, not a percentage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Factor(pub f64);
+
+impl<'de> Deserialize<'de> for Factor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Factor;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a factor such as 0.5")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Factor, E> {
+                Ok(Factor(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Factor, E> {
+                Ok(Factor(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Factor, E> {
+                Ok(Factor(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Factor, E> {
+                let percent = v.trim().strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok());
+                Err(E::custom(match percent {
+                    Some(p) => format!("the scale is a factor, not a percentage: write {} for {v}", p / 100.0),
+                    None => format!("the scale is a factor such as 0.5, not {v:?}"),
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Factor {
+    fn schema_name() -> Cow<'static, str> {
+        "Factor".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number", "exclusiveMinimum": 0, "maximum": 10 })
+    }
+}
+
 /// A Kubernetes minor version such as `"1.30"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct KubeVersion {

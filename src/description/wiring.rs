@@ -22,12 +22,35 @@ pub struct Wiring {
     pub env: Vec<(Env, String)>,
     /// The datastores whose credentials Secret the client's namespace needs.
     pub credentials: Vec<String>,
+    /// `env` templates resolved to plain text (for the ConfigMap).
+    pub values: BTreeMap<String, String>,
+    /// The container variables `env` templates need, after `env`: the
+    /// Secret-sourced parts first, then the values the kubelet composes.
+    pub templated: Vec<Var>,
+}
+
+/// A container variable of a resolved `env` template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Var {
+    /// A value; `$(NAME)` refers to an earlier variable.
+    Value { name: String, value: String },
+    /// A key of a Secret.
+    Secret { name: String, secret: String, key: String },
+}
+
+impl Var {
+    pub fn name(&self) -> &str {
+        match self {
+            Var::Value { name, .. } | Var::Secret { name, .. } => name,
+        }
+    }
 }
 
 impl Wiring {
-    /// Every variable name the wiring sets.
+    /// Every variable name kubeproof sets for `uses` (not the description's own).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.config.keys().map(String::as_str).chain(self.env.iter().map(|(e, _)| e.name()))
+        let helpers = self.templated.iter().filter(|v| matches!(v, Var::Secret { .. })).map(Var::name);
+        self.config.keys().map(String::as_str).chain(self.env.iter().map(|(e, _)| e.name())).chain(helpers)
     }
 }
 
@@ -59,23 +82,35 @@ impl Store {
 }
 
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
-    wiring_of(r, &svc.uses)
+    // A target an `env` template names gets the variables written there only.
+    let templated: Vec<&str> = svc.templates.iter().flat_map(|t| t.targets()).collect();
+    let mut w = wiring_except(r, &svc.uses, &templated);
+    super::template::apply(r, svc, &mut w);
+    w
 }
 
-/// What a `uses` list sets, of a service or a job.
+/// What a `uses` list sets, of a job (which has no `env` templates).
 pub fn wiring_of(r: &Resolved, uses: &[String]) -> Wiring {
+    wiring_except(r, uses, &[])
+}
+
+/// The default variables of `uses`, except for the `templated` targets.
+fn wiring_except(r: &Resolved, uses: &[String], templated: &[&str]) -> Wiring {
     let mut w = Wiring::default();
     for target in uses {
         let p = env_prefix(target);
+        if let Some(store) = r.datastore(target).filter(|s| s.auth) {
+            // Secrets cannot be read across namespaces: the client's namespace
+            // gets its own copy, built from the same git-ignored file.
+            w.credentials.push(store.name.clone());
+        }
+        if templated.contains(&target.as_str()) {
+            continue;
+        }
         if let Some(store) = r.datastore(target) {
             let secret = credentials_secret(&store.name);
             w.config.insert(format!("{p}_HOST"), fqdn(&store.name, &store.namespace));
             w.config.insert(format!("{p}_PORT"), store.engine.client_port().to_string());
-            // Secrets cannot be read across namespaces: the client's namespace
-            // gets its own copy, built from the same git-ignored file.
-            if store.auth {
-                w.credentials.push(store.name.clone());
-            }
             let engine = store.engine.wiring(&p, &store.instance());
             w.config.extend(engine.config);
             w.env.extend(engine.env.into_iter().map(|e| (e, secret.clone())));

@@ -207,6 +207,11 @@ fn secrets(stack: &Stack, dir: &str, source: &str, k: &mut Kustomization, tree: 
             s.name, s.file
         );
         for key in &s.keys {
+            // The kubelet cannot encode: a URL built from a secret reads its
+            // encoded form, which the same file holds.
+            if let Some(raw) = key.strip_suffix(crate::description::template::URL_ENCODED) {
+                example.push_str(&format!("# {raw}, percent-encoded for URLs: jq -rn --arg v \"${raw}\" '$v|@uri'\n"));
+            }
             example.push_str(key);
             example.push_str("=\n");
         }

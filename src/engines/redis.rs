@@ -44,7 +44,10 @@ pub static REDIS: Definition = Definition {
             config: Vec::new(),
             env: vec![
                 Env::secret(format!("{p}_PASSWORD"), PASSWORD),
-                Env::value(format!("{p}_URL"), format!("redis://:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
+                // `default`, the user Redis 6+ logs `requirepass` into: with an
+                // empty user (`redis://:PASSWORD@`) redis-cli 7.0 sends `AUTH ""
+                // PASSWORD`, which fails (found by tests/wiring_run.rs).
+                Env::value(format!("{p}_URL"), format!("redis://default:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
             ],
         }
     },
@@ -225,7 +228,7 @@ mod tests {
     fn clients_get_a_url_with_the_password() {
         let w = REDIS.wiring("CACHE", &sample());
         assert!(w.config.is_empty());
-        assert!(w.env.contains(&Env::value("CACHE_URL", "redis://:$(CACHE_PASSWORD)@$(CACHE_HOST):$(CACHE_PORT)/0")));
+        assert!(w.env.contains(&Env::value("CACHE_URL", "redis://default:$(CACHE_PASSWORD)@$(CACHE_HOST):$(CACHE_PORT)/0")));
     }
 
     #[test]

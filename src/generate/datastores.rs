@@ -32,13 +32,16 @@ fn env_vars(env: &[Env], secret: &str) -> Vec<core::EnvVar> {
     env.iter().map(|e| env_var(e, secret)).collect()
 }
 
-/// The credentials Secret of `store`, in `namespace` (its own, or a client's).
-pub fn credentials(store: &Store, namespace: &str) -> SecretSource {
+/// The credentials Secret of `store`, in `namespace` (its own, or a client's),
+/// with the percent-encoded keys the URLs of `env` templates read.
+pub fn credentials(r: &Resolved, store: &Store, namespace: &str) -> SecretSource {
+    let mut keys: Vec<String> = store.engine.credential_keys().iter().map(|k| k.to_string()).collect();
+    keys.extend(crate::description::template::encoded_keys(r, store));
     SecretSource {
         name: format!("{}-credentials", store.name),
         namespace: namespace.to_string(),
         file: format!("{}.env", store.name),
-        keys: store.engine.credential_keys().iter().map(|k| k.to_string()).collect(),
+        keys,
     }
 }
 
@@ -47,7 +50,7 @@ pub fn datastore(r: &Resolved, store: &Store, stack: &mut Stack) {
     let ns = store.namespace.as_str();
     let secret = format!("{}-credentials", store.name);
     if store.auth {
-        stack.secrets.push(credentials(store, ns));
+        stack.secrets.push(credentials(r, store, ns));
     }
 
     stack.push(&core::ServiceAccount {

@@ -192,7 +192,7 @@ fn job_spec(
 /// generated without the suffix; the services' Secrets keep theirs (a new
 /// value rolls their pods). A CronJob's template may change: no copies.
 fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::EnvVar> {
-    let Wiring { config, env: mut wired, secrets } = wiring_of(r, &j.uses, &j.namespace);
+    let Wiring { config, env: mut wired, secrets, .. } = wiring_of(r, &j.uses, &j.namespace);
     for mut source in secrets {
         if stable {
             let own = format!("{}-{}", j.name, source.name);

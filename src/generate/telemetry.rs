@@ -70,10 +70,11 @@ pub fn otel_env(r: &Resolved, svc: &Svc) -> BTreeMap<String, String> {
             _ => format!("{}://{target}", if in_cluster(&host) { "http" } else { "https" }),
         }
     };
+    let [endpoint, protocol, name] = crate::description::telemetry::OTEL_VARIABLES;
     BTreeMap::from([
-        ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), url),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL".to_string(), "grpc".to_string()),
-        ("OTEL_SERVICE_NAME".to_string(), svc.name.clone()),
+        (endpoint.to_string(), url),
+        (protocol.to_string(), "grpc".to_string()),
+        (name.to_string(), svc.name.clone()),
     ])
 }
 

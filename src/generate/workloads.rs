@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 use crate::description::resolve::{ExtraR, Handler, PdbR, Port, ProbeR, Resolved, Svc, VolKind};
+use crate::description::wiring::Var;
 use crate::description::{AccessMode, Mesh, Protocol};
 use crate::model::features;
 
@@ -81,13 +82,14 @@ fn config_and_env(
 ) -> (String, Vec<core::EnvVar>) {
     let ns = svc.namespace.as_str();
     // Non-secret settings live in a ConfigMap; secret ones are references.
-    let Wiring { config: wired_config, env: wired_env, secrets: wired_secrets } = wiring(r, svc);
+    let Wiring { config: wired_config, env: wired_env, secrets: wired_secrets, values, templated } = wiring(r, svc);
     stack.secrets.extend(wired_secrets);
     let mut data = BTreeMap::from([("LOG_LEVEL".to_string(), svc.log_level.as_str().to_string())]);
     data.extend(wired_config);
     // Where traces go; what the description's `env` says wins.
     data.extend(super::telemetry::otel_env(r, svc));
     data.extend(svc.env.clone());
+    data.extend(values);
     let config_hash = short_hash(&data);
     stack.push(&core::ConfigMap { metadata: meta(config_name, ns, labels), data: Some(data), ..Default::default() });
 
@@ -102,6 +104,7 @@ fn config_and_env(
         env.extend(svc.secrets.iter().map(|k| env_secret(k, secret_name, k)));
     }
     env.extend(wired_env);
+    env.extend(templated);
     (config_hash, env)
 }
 
@@ -404,24 +407,42 @@ pub struct Wiring {
     pub env: Vec<core::EnvVar>,
     /// The datastore credentials the client's namespace needs a copy of.
     pub secrets: Vec<SecretSource>,
+    /// `env` templates resolved to text, for the ConfigMap.
+    pub values: BTreeMap<String, String>,
+    /// `env` templates set in the container (after `env`), with the Secret
+    /// keys they read.
+    pub templated: Vec<core::EnvVar>,
 }
 
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
-    wiring_of(r, &svc.uses, &svc.namespace)
+    written(r, crate::description::wiring::wiring(r, svc), &svc.namespace)
 }
 
-/// [`wiring`] of a `uses` list, for a client in namespace `ns` (a service's, a job's).
+/// [`wiring`] of a `uses` list, for a client in namespace `ns` (a job's).
 pub fn wiring_of(r: &Resolved, uses: &[String], ns: &str) -> Wiring {
-    let w = crate::description::wiring::wiring_of(r, uses);
+    written(r, crate::description::wiring::wiring_of(r, uses), ns)
+}
+
+/// The variables and Secrets a client in namespace `ns` gets for `w`.
+fn written(r: &Resolved, w: crate::description::wiring::Wiring, ns: &str) -> Wiring {
     Wiring {
         env: w.env.iter().map(|(e, secret)| super::datastores::env_var(e, secret)).collect(),
         secrets: w
             .credentials
             .iter()
             .filter_map(|d| r.datastore(d))
-            .map(|store| super::datastores::credentials(store, ns))
+            .map(|store| super::datastores::credentials(r, store, ns))
             .collect(),
         config: w.config,
+        values: w.values,
+        templated: w
+            .templated
+            .iter()
+            .map(|v| match v {
+                Var::Value { name, value } => env_value(name, value),
+                Var::Secret { name, secret, key } => env_secret(name, secret, key),
+            })
+            .collect(),
     }
 }
 

@@ -480,32 +480,44 @@ impl Serialize for Bytes {
 
 /// Accepts a string or a YAML number of bytes (`memory: 1073741824`).
 impl<'de> Deserialize<'de> for Bytes {
+    /// Sizes in a description need a unit: `memory: 512` or `storage: 20`
+    /// would be bytes, which is never meant (0 needs none).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl Visitor<'_> for V {
             type Value = Bytes;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a size such as \"512Mi\" or \"10Gi\", or a number of bytes")
+                f.write_str("a size such as \"512Mi\" or \"10Gi\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
+                let t = v.trim();
+                let number = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.');
+                if number && t.chars().any(|c| c.is_ascii_digit() && c != '0') {
+                    return Err(E::custom(unitless(t)));
+                }
                 Bytes::parse(v).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Bytes, E> {
-                Ok(Bytes(v))
+                if v == 0 { Ok(Bytes(0)) } else { Err(E::custom(unitless(&v.to_string()))) }
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bytes, E> {
                 match u64::try_from(v) {
-                    Ok(v) => Ok(Bytes(v)),
+                    Ok(v) => self.visit_u64(v),
                     Err(_) => Err(E::custom(format!("invalid quantity {v}: a size must not be negative"))),
                 }
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Bytes, E> {
                 // Display of f64 is the shortest exact form, never exponent notation.
-                Bytes::parse(&v.to_string()).map_err(E::custom)
+                self.visit_str(&v.to_string())
             }
         }
         d.deserialize_any(V)
     }
+}
+
+/// The error for a size written without a unit.
+fn unitless(v: &str) -> String {
+    format!("the size {v} has no unit, so it would be {v} bytes: write \"{v}Mi\" or \"{v}Gi\"")
 }
 
 impl JsonSchema for Bytes {
@@ -515,10 +527,10 @@ impl JsonSchema for Bytes {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": ["string", "integer"],
-            "pattern": "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
+            "pattern": "^(0|[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E))$",
             "minimum": 0,
-            "description": "A size: bytes as a number, or with a unit: Ki, Mi, Gi, Ti, Pi, Ei \
-                            (powers of 1024) or k, M, G, T, P, E (powers of 1000), e.g. \"512Mi\""
+            "description": "A size with a unit: Ki, Mi, Gi, Ti, Pi, Ei (powers of 1024) or k, M, \
+                            G, T, P, E (powers of 1000), e.g. \"512Mi\" (a number alone would be bytes)"
         })
     }
 }
@@ -793,14 +805,25 @@ mod tests {
     fn deserializes_strings_and_numbers() {
         let r = yaml("250m", "512Mi").unwrap();
         assert_eq!((r.cpu, r.memory), (cpu("250m"), bytes("512Mi")));
-        let r = yaml("4", "1073741824").unwrap();
+        let r = yaml("4", "1Gi").unwrap();
         assert_eq!((r.cpu, r.memory), (cpu("4"), bytes("1Gi")));
         let r = yaml("0.5", "\"1Gi\"").unwrap();
         assert_eq!((r.cpu, r.memory), (cpu("500m"), bytes("1Gi")));
         let r = yaml("\"2\"", "'5G'").unwrap();
         assert_eq!((r.cpu, r.memory), (cpu("2"), bytes("5G")));
-        let r = yaml("1.5", "1e9").unwrap();
-        assert_eq!((r.cpu, r.memory), (cpu("1500m"), bytes("1G")));
+        let r = yaml("1.5", "0").unwrap();
+        assert_eq!((r.cpu, r.memory), (cpu("1500m"), Bytes(0)));
+    }
+
+    #[test]
+    fn sizes_need_a_unit() {
+        // `memory: 512` would be 512 bytes: never what is meant.
+        for (memory, shown) in [("512", "512"), ("\"512\"", "512"), ("1.5", "1.5"), ("1e9", "1000000000")] {
+            let e = yaml("1", memory).unwrap_err();
+            let want = format!("the size {shown} has no unit, so it would be {shown} bytes: write \"{shown}Mi\"");
+            assert!(e.to_string().contains(&want), "{memory}: {e}");
+            assert_eq!(e.location().map(|l| (l.line(), l.column())), Some((3, 9)), "{memory}");
+        }
     }
 
     #[test]
@@ -821,7 +844,7 @@ mod tests {
 
         let e = yaml("1", "-5").unwrap_err();
         assert!(e.to_string().contains("must not be negative"), "{e}");
-        let e = yaml("1", "1.5").unwrap_err();
+        let e = yaml("1", "1.0005k").unwrap_err();
         assert!(e.to_string().contains("not a whole number of bytes"), "{e}");
         let e = yaml("0.0001", "1Gi").unwrap_err();
         assert!(e.to_string().contains("did you mean \"1m\"?"), "{e}");

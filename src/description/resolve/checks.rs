@@ -17,7 +17,7 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
         for name in reserved {
             let clash = if svc.secrets.iter().any(|s| s == name) {
                 "secret"
-            } else if svc.env.contains_key(name) {
+            } else if svc.env.contains_key(name) || svc.templates.iter().any(|t| t.name == name) {
                 "env value"
             } else {
                 continue;
@@ -31,6 +31,11 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
                 )
                 .with_help(format!("remove `{name}` from the {clash}s; kubeproof sets it")),
             );
+        }
+        for e in crate::description::template::errors(r, svc) {
+            let mut d = Diagnostic::error(file, if e.pos.is_known() { e.pos } else { pos }, e.message);
+            d.help = e.help;
+            errors.push(d);
         }
         // A credential among the plain values would land in a ConfigMap, in
         // git, in clear: the same rule `kubeproof check` applies (KP121).

@@ -34,7 +34,7 @@ pub(super) fn named<'p>(
 }
 
 fn scale(environment: Option<&Environment>) -> f64 {
-    environment.and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value)
+    environment.and_then(|e| e.scale.as_ref()).map_or(1.0, |s| s.value.0)
 }
 
 /// The service `name` as `environment` runs it: the base scaled, the overrides merged.

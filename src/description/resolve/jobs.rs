@@ -29,8 +29,16 @@ impl Cx<'_> {
         let (requests, limits) = self.resources(j.resources.as_ref(), default_requests);
         // The same checks as a service's variables.
         let vars = Service { env: j.env.clone(), secrets: j.secrets.clone(), ..Service::default() };
-        let env = self.env_values(&vars);
-        let secrets = self.secrets(&vars, &env);
+        let (env, templates) = self.env_values(&vars);
+        for t in &templates {
+            let help = "write the value out, or use the variables `uses` sets (e.g. `DB_URL`)";
+            self.err(
+                t.pos,
+                format!("`{}`: env templates are a service's only, not a job's", t.name),
+                Some(help.into()),
+            );
+        }
+        let secrets = self.secrets(&vars, &env, &templates);
         if self.errors.len() > before {
             return None;
         }

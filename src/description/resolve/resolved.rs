@@ -110,7 +110,10 @@ pub struct Svc {
     pub uses: Vec<String>,
     /// The jobs that complete before this release of the service rolls out.
     pub after: Vec<String>,
+    /// Plain `env` values (the ConfigMap's).
     pub env: BTreeMap<String, String>,
+    /// `env` values naming targets (`${db.url}`) or variables (`$(VAR)`).
+    pub templates: Vec<crate::description::template::EnvTemplate>,
     pub secrets: Vec<String>,
     pub volumes: Vec<Vol>,
     pub command: Option<Vec<String>>,

@@ -28,6 +28,7 @@ mod service_selects_nothing;
 mod service_target_port_undeclared;
 mod service_target_port_unknown_name;
 mod statefulset_service;
+mod url_encoded_key_mismatch;
 
 pub const CHECKS: &[&dyn Check] = &[
     &service_selects_nothing::ServiceSelectsNothing,
@@ -47,6 +48,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &role_not_found::RoleNotFound,
     &binding_subject_not_found::BindingSubjectNotFound,
     &access_mode_not_offered::AccessModeNotOffered,
+    &url_encoded_key_mismatch::UrlEncodedKeyMismatch,
 ];
 
 /// Where configuration data is kept.

@@ -52,8 +52,8 @@ impl Cx<'_> {
             self.file,
             self.errors,
         );
-        let env = self.env_values(s);
-        let secrets = self.secrets(s, &env);
+        let (env, templates) = self.env_values(s);
+        let secrets = self.secrets(s, &env, &templates);
         let volumes = self.volumes(s, max);
         let owner = containers::Owner { secrets: &secrets, volumes: &volumes, ports: &ports };
         let (init_containers, sidecars) =
@@ -100,6 +100,7 @@ impl Cx<'_> {
             uses: s.uses.iter().flatten().map(|u| u.to_string()).collect(),
             after: s.after.iter().flatten().map(|u| u.to_string()).collect(),
             env,
+            templates,
             secrets,
             volumes,
             command: s.command.clone(),

@@ -73,7 +73,10 @@ impl Cx<'_> {
                 if m >= min {
                     self.err(
                         pos,
-                        format!("pdb minAvailable {m} with {min} replica(s) blocks every node drain"),
+                        format!(
+                            "pdb minAvailable {m} with {min} replica(s){} blocks every node drain",
+                            if s.replicas.is_none() { " (the default `replicas`)" } else { "" }
+                        ),
                         Some(format!("use minAvailable {} or less, or more replicas", min.saturating_sub(1))),
                     );
                 }

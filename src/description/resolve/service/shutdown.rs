@@ -14,10 +14,20 @@ impl Cx<'_> {
         let drain = shutdown.drain.map_or(dd, |d| d.get());
         let grace = shutdown.grace.map_or(dg.max(drain + 10), |d| d.get());
         if grace <= drain {
+            // A drain nobody wrote is a default: say so, or the error names
+            // a number found nowhere in the description.
+            let drain_said = match (shutdown.drain, websocket) {
+                (Some(_), _) => format!("drain {drain}s"),
+                (None, false) => format!("drain {drain}s (the default `shutdown.drain`)"),
+                (None, true) => format!("drain {drain}s (the default `shutdown.drain` of a websocket service)"),
+            };
             self.err(
                 Pos::UNKNOWN,
-                format!("shutdown grace {grace}s must be longer than drain {drain}s"),
-                Some("the app needs time to stop after draining".into()),
+                format!("shutdown grace {grace}s must be longer than {drain_said}"),
+                Some(format!(
+                    "the app needs time to stop after draining: set `shutdown.grace` above {drain}s, or a shorter \
+                     `shutdown.drain`"
+                )),
             );
         }
         (drain, grace)
