@@ -359,3 +359,25 @@ fn helper_containers_are_checked() {
         Some("an init container runs to completion"),
     );
 }
+
+#[test]
+fn a_helper_credential_must_be_a_secret_and_a_serving_component_needs_its_port() {
+    let text = platform(
+        "    sidecars: [{ name: proxy, image: docker.io/envoyproxy/envoy:v1.31.2, env: { API_TOKEN: abc } }]\n",
+    );
+    refused(
+        &text,
+        "container `proxy` sets `API_TOKEN` as a plain env value",
+        "sidecars:",
+        "proxy",
+        Some("`API_TOKEN` looks like a credential"),
+    );
+    let text = platform("    component: prometheus\n");
+    refused(
+        &text,
+        "`worker` is the component `prometheus`, which serves, but has no `port`",
+        "  worker:",
+        "worker:",
+        Some("write the port it listens on, e.g. `port: 9090`"),
+    );
+}

@@ -8,6 +8,7 @@ use super::super::{Cx, ExtraR, Port, Vol};
 use crate::description::value::pos_of;
 use crate::description::{Bytes, Cpu, ExtraContainer};
 use crate::diag::Pos;
+use crate::model::env::credential_name;
 
 /// A helper container's requests when none are written: small, as it is
 /// not the workload.
@@ -67,6 +68,18 @@ impl Cx<'_> {
             c.env.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
         for k in env.keys().filter(|k| !is_env_name(k)) {
             self.err(pos, format!("invalid environment variable name `{k}` in container `{}`", c.name), None);
+        }
+        // Plain values are written in the pod spec, in git: the rule `uses`
+        // and `env` of services follow (KP121).
+        for (k, _) in env.iter().filter(|(k, v)| !v.is_empty() && credential_name(k)) {
+            self.err(
+                pos,
+                format!("container `{}` sets `{k}` as a plain env value", c.name),
+                Some(format!(
+                    "`{k}` looks like a credential: list it in the service's `secrets` and in this container's \
+                     `secrets`"
+                )),
+            );
         }
         let secrets = self.extra_refs(
             c.secrets.iter().flatten().map(|s| (s.value.clone(), pos_of(&s.referenced))),
