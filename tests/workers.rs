@@ -294,6 +294,18 @@ fn a_worker_cannot_be_exposed_nor_shape_traffic() {
 }
 
 #[test]
+fn a_worker_slo_needs_a_counter_of_its_work() {
+    let text = platform("    metrics: { port: 9100 }\n    slo: { availability: \"99.9\" }\n");
+    refused(
+        &text,
+        "`worker` is a worker (no `port`): its `slo` has no requests to measure",
+        "  worker:",
+        "worker:",
+        Some("name the counter of the work it does"),
+    );
+}
+
+#[test]
 fn a_worker_metrics_need_their_port() {
     let text = platform("    metrics: /metrics\n");
     refused(

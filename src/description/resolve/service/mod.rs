@@ -121,6 +121,18 @@ impl Cx<'_> {
                 Some("give it the port it serves on (`port: 8080`), or remove `expose`".into()),
             );
         }
+        // Its objectives would be measured on requests it does not serve,
+        // unless it names the counter of what it handles.
+        if s.slo.is_some() && s.metrics.as_ref().is_none_or(|m| m.requests.is_none()) {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`): its `slo` has no requests to measure"),
+                Some(
+                    "name the counter of the work it does (`metrics: { requests: jobs_total }`), or remove `slo`"
+                        .into(),
+                ),
+            );
+        }
         if s.traffic.is_some() {
             self.err(
                 Pos::UNKNOWN,

@@ -22,7 +22,8 @@ impl Cx<'_> {
     ) -> (Option<ProbeR>, Option<ProbeR>, Option<ProbeR>) {
         let explicitly_none =
             s.probes.as_ref().is_some_and(|p| p.live.is_none() && p.ready.is_none() && p.startup.is_none());
-        let fill = !worker && !explicitly_none;
+        // (No port on a service that is no worker: its ports had errors, said already.)
+        let fill = !worker && !explicitly_none && !ports.is_empty();
         let probes = s.probes.clone().unwrap_or_default();
         let Probes { live, ready, startup } = probes;
         let pick = |cx: &mut Self, which: &str, p: Option<Probe>, period, failure| match p {
