@@ -294,6 +294,18 @@ fn a_worker_cannot_be_exposed_nor_shape_traffic() {
 }
 
 #[test]
+fn a_worker_slo_needs_a_counter_of_its_work() {
+    let text = platform("    metrics: { port: 9100 }\n    slo: { availability: \"99.9\" }\n");
+    refused(
+        &text,
+        "`worker` is a worker (no `port`): its `slo` has no requests to measure",
+        "  worker:",
+        "worker:",
+        Some("name the counter of the work it does"),
+    );
+}
+
+#[test]
 fn a_worker_metrics_need_their_port() {
     let text = platform("    metrics: /metrics\n");
     refused(
@@ -358,4 +370,78 @@ fn helper_containers_are_checked() {
         "setup",
         Some("an init container runs to completion"),
     );
+}
+
+#[test]
+fn a_helper_credential_must_be_a_secret_and_a_serving_component_needs_its_port() {
+    let text = platform(
+        "    sidecars: [{ name: proxy, image: docker.io/envoyproxy/envoy:v1.31.2, env: { API_TOKEN: abc } }]\n",
+    );
+    refused(
+        &text,
+        "container `proxy` sets `API_TOKEN` as a plain env value",
+        "sidecars:",
+        "proxy",
+        Some("`API_TOKEN` looks like a credential"),
+    );
+    let text = platform("    component: prometheus\n");
+    refused(
+        &text,
+        "`worker` is the component `prometheus`, which serves, but has no `port`",
+        "  worker:",
+        "worker:",
+        Some("write the port it listens on, e.g. `port: 9090`"),
+    );
+}
+
+/// The fixture under Istio: `gen` (whose own checks fail on a VirtualService
+/// routing to a missing Service, KP501) writes no routing for the workers,
+/// only the AuthorizationPolicies that admit Prometheus to loadgen's metrics
+/// and nobody to consumer.
+#[test]
+fn under_istio_a_worker_gets_no_routing() {
+    let text = std::fs::read_to_string(common::repo().join(FIXTURE)).expect("the fixture");
+    let text = text.replace("kubernetes: \"1.30\"", "kubernetes: \"1.30\"\n  mesh: istio");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("platform.yaml"), &text).unwrap();
+    let out = dir.path().join("deploy");
+    common::gen_ok(&dir.path().join("platform.yaml"), &out);
+    let base = out.join("kustomize/base/shop");
+    for kind in ["virtualservice", "destinationrule"] {
+        assert!(base.join(format!("{kind}-api.yaml")).is_file(), "no {kind} for api");
+        for w in ["consumer", "loadgen"] {
+            assert!(!base.join(format!("{kind}-{w}.yaml")).exists(), "{kind} for the worker {w}");
+        }
+    }
+    let read = |f: &str| -> Value {
+        serde_saphyr::from_str(&std::fs::read_to_string(base.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))).unwrap()
+    };
+    // consumer: an ALLOW policy without rules, which admits nobody.
+    let consumer = read("authorizationpolicy-consumer.yaml");
+    assert_eq!(consumer["spec"]["action"], "ALLOW");
+    assert!(consumer["spec"].get("rules").is_none(), "{consumer}");
+    // loadgen: only the monitoring namespace's GET of /metrics on 9464.
+    let loadgen = read("authorizationpolicy-loadgen.yaml");
+    assert_eq!(
+        loadgen["spec"]["rules"],
+        json!([{
+            "from": [{ "source": { "namespaces": ["monitoring"] } }],
+            "to": [{ "operation": { "ports": ["9464"], "methods": ["GET"], "paths": ["/metrics"] } }],
+        }])
+    );
+}
+
+/// `graph` draws no connection into a worker; `reach` says it has no port.
+#[test]
+fn graph_and_reach_see_no_way_into_a_worker() {
+    let o = common::kubeproof(["graph", FIXTURE, "--format", "dot"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dot = String::from_utf8_lossy(&o.stdout);
+    for w in ["consumer", "loadgen"] {
+        assert!(!dot.contains(&format!("-> \"shop/Deployment/{w}\"")), "an edge into {w}:\n{dot}");
+        assert!(dot.contains(&format!("\"shop/Deployment/{w}\" -> \"shop/Deployment/api\"")), "{w} calls api:\n{dot}");
+    }
+    let o = common::kubeproof(["reach", "api", "consumer", "-f", FIXTURE], None);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("Deployment shop/consumer declares no container ports"), "{said}");
 }

@@ -427,8 +427,9 @@ pub struct Service {
 }
 
 /// An init container or sidecar of a service: its image pinned like the
-/// service's, hardened with the same security context, reading the
-/// service's ConfigMap and the secrets it names from the service's Secret.
+/// service's, hardened with the same security context, with its own `env`
+/// (not the service's ConfigMap: a proxy needs none of the app's settings)
+/// and the secrets it names from the service's Secret.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExtraContainer {
@@ -439,7 +440,8 @@ pub struct ExtraContainer {
     pub image: Spanned<String>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
-    /// Plain environment variables of this container only.
+    /// Plain environment variables of this container only (written in the
+    /// pod spec: a credential goes in `secrets`).
     pub env: Option<BTreeMap<String, EnvValue>>,
     /// Names among the service's `secrets` this container reads.
     #[schemars(with = "Option<Vec<String>>")]

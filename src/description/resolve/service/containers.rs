@@ -8,6 +8,7 @@ use super::super::{Cx, ExtraR, Port, Vol};
 use crate::description::value::pos_of;
 use crate::description::{Bytes, Cpu, ExtraContainer};
 use crate::diag::Pos;
+use crate::model::env::credential_name;
 
 /// A helper container's requests when none are written: small, as it is
 /// not the workload.
@@ -63,11 +64,7 @@ impl Cx<'_> {
             let help = "pin a version tag or a digest, e.g. `docker.io/library/busybox:1.36.1`";
             self.err(pos_of(&c.image.referenced), m, Some(help.into()));
         }
-        let env: BTreeMap<String, String> =
-            c.env.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
-        for k in env.keys().filter(|k| !is_env_name(k)) {
-            self.err(pos, format!("invalid environment variable name `{k}` in container `{}`", c.name), None);
-        }
+        let env = self.extra_env(c);
         let secrets = self.extra_refs(
             c.secrets.iter().flatten().map(|s| (s.value.clone(), pos_of(&s.referenced))),
             owner.secrets,
@@ -92,6 +89,28 @@ impl Cx<'_> {
             volumes,
             ports,
         }
+    }
+
+    /// A helper's plain `env`: valid names, and no credential (the values
+    /// are written in the pod spec, in git; the rule of services' `env`, KP121).
+    fn extra_env(&mut self, c: &ExtraContainer) -> BTreeMap<String, String> {
+        let pos = c.name.pos();
+        let env: BTreeMap<String, String> =
+            c.env.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        for k in env.keys().filter(|k| !is_env_name(k)) {
+            self.err(pos, format!("invalid environment variable name `{k}` in container `{}`", c.name), None);
+        }
+        for (k, _) in env.iter().filter(|(k, v)| !v.is_empty() && credential_name(k)) {
+            self.err(
+                pos,
+                format!("container `{}` sets `{k}` as a plain env value", c.name),
+                Some(format!(
+                    "`{k}` looks like a credential: list it in the service's `secrets` and in this container's \
+                     `secrets`"
+                )),
+            );
+        }
+        env
     }
 
     /// Names a helper container takes from its service (secrets, volumes):

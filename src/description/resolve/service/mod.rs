@@ -34,12 +34,8 @@ impl Cx<'_> {
         let default_requests = (Cpu::from_millis(defaults::CPU_MILLIS), Bytes(defaults::MEMORY));
         let (requests, limits) = self.resources(s.resources.as_ref(), default_requests);
         let lookup = PortLookup::new(&ports);
-        if worker && s.expose.is_some() {
-            self.err(
-                Pos::UNKNOWN,
-                format!("`{name}` is a worker (no `port`), so it cannot be exposed"),
-                Some("give it the port it serves on (`port: 8080`), or remove `expose`".into()),
-            );
+        if worker {
+            self.worker_limits(s, component);
         }
         let exposures = if worker { Vec::new() } else { self.exposures(s, &ports, &lookup) };
         let (live, ready, startup) = self.probes(s, &lookup, worker);
@@ -62,13 +58,6 @@ impl Cx<'_> {
         let websocket = ports.iter().any(|p| p.protocol == Protocol::Websocket);
         let (drain, grace) = self.shutdown(s, websocket);
         let autoscale = self.autoscale(s);
-        if worker && s.traffic.is_some() {
-            self.err(
-                Pos::UNKNOWN,
-                format!("`{name}` is a worker (no `port`): `traffic` shapes requests to it, and it receives none"),
-                Some("remove `traffic`, or give it the `port` it serves on".into()),
-            );
-        }
         let traffic = s.traffic.clone().unwrap_or_default();
         let canary = self.traffic(&traffic);
         let hpa_on_resources = min < max && (autoscale.cpu.is_some() || autoscale.memory.is_some());
@@ -116,6 +105,46 @@ impl Cx<'_> {
             alerts,
             placement,
         })
+    }
+
+    /// What a worker (no port) cannot have: nothing reaches it.
+    fn worker_limits(&mut self, s: &Service, component: Option<Component>) {
+        let name = self.name.to_string();
+        // The platform's wiring of a component (data sources, alerting,
+        // trace export) connects to its port.
+        if let Some(c) = component.filter(|c| c.main_port() != 0) {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is the component `{}`, which serves, but has no `port`", c.name()),
+                Some(format!("write the port it listens on, e.g. `port: {}`", c.main_port())),
+            );
+        }
+        if s.expose.is_some() {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`), so it cannot be exposed"),
+                Some("give it the port it serves on (`port: 8080`), or remove `expose`".into()),
+            );
+        }
+        // Its objectives would be measured on requests it does not serve,
+        // unless it names the counter of what it handles.
+        if s.slo.is_some() && s.metrics.as_ref().is_none_or(|m| m.requests.is_none()) {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`): its `slo` has no requests to measure"),
+                Some(
+                    "name the counter of the work it does (`metrics: { requests: jobs_total }`), or remove `slo`"
+                        .into(),
+                ),
+            );
+        }
+        if s.traffic.is_some() {
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}` is a worker (no `port`): `traffic` shapes requests to it, and it receives none"),
+                Some("remove `traffic`, or give it the `port` it serves on".into()),
+            );
+        }
     }
 
     /// The service's image: required, and pinned.

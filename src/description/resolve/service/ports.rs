@@ -131,6 +131,10 @@ impl<'a> PortLookup<'a> {
         PortLookup { ports }
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.ports.is_empty()
+    }
+
     pub(super) fn find(&self, r: &Option<PortRef>) -> Result<Option<Port>, String> {
         match r {
             None => Ok(self.ports.first().cloned()),

@@ -22,7 +22,8 @@ impl Cx<'_> {
     ) -> (Option<ProbeR>, Option<ProbeR>, Option<ProbeR>) {
         let explicitly_none =
             s.probes.as_ref().is_some_and(|p| p.live.is_none() && p.ready.is_none() && p.startup.is_none());
-        let fill = !worker && !explicitly_none;
+        // (No port on a service that is no worker: its ports had errors, said already.)
+        let fill = !worker && !explicitly_none && !ports.is_empty();
         let probes = s.probes.clone().unwrap_or_default();
         let Probes { live, ready, startup } = probes;
         let pick = |cx: &mut Self, which: &str, p: Option<Probe>, period, failure| match p {
@@ -106,5 +107,75 @@ impl Cx<'_> {
         } else {
             Handler::Tcp { port: port.name.clone() }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::description::resolve::{Handler, Svc, resolve};
+
+    /// The service `svc` of a platform whose services are `services` (YAML
+    /// lines under `services:`).
+    fn service(services: &str, svc: &str) -> Svc {
+        let text = format!(
+            "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: {{ kubernetes: \"1.30\" }}\nservices:\n{services}"
+        );
+        let file = Path::new("platform.yaml");
+        let p = crate::description::parse(&text, file).expect("a valid description");
+        let r = resolve(&p, None, file).unwrap_or_else(|e| panic!("{e:?}"));
+        r.services.into_iter().find(|s| s.name == svc).expect("the service")
+    }
+
+    fn handlers(s: &Svc) -> [Option<Handler>; 3] {
+        [&s.live, &s.ready, &s.startup].map(|p| p.as_ref().map(|p| p.handler.clone()))
+    }
+
+    #[test]
+    fn a_service_with_ports_gets_default_probes_unless_it_writes_none() {
+        let tcp = Some(Handler::Tcp { port: "http".into() });
+        let s = service("  web: { image: ghcr.io/x/web:1.0.0, port: 8080 }\n", "web");
+        assert_eq!(handlers(&s), [tcp.clone(), tcp.clone(), tcp]);
+        assert!(!s.worker);
+        let s = service("  web: { image: ghcr.io/x/web:1.0.0, port: 8080, probes: {} }\n", "web");
+        assert_eq!(handlers(&s), [None, None, None]);
+    }
+
+    #[test]
+    fn a_worker_has_only_the_probes_it_declares() {
+        let s = service("  work: { image: ghcr.io/x/work:1.0.0 }\n", "work");
+        assert!(s.worker && s.ports.is_empty());
+        assert_eq!(handlers(&s), [None, None, None]);
+        let s = service(
+            "  work: { image: ghcr.io/x/work:1.0.0, ports: [], probes: { ready: { exec: [test, -f, /tmp/ok] } } }\n",
+            "work",
+        );
+        let exec = Some(Handler::Exec(vec!["test".into(), "-f".into(), "/tmp/ok".into()]));
+        assert_eq!(handlers(&s), [None, exec, None]);
+        // A liveness probe brings its startup copy, with a start-up budget.
+        let s = service("  work: { image: ghcr.io/x/work:1.0.0, probes: { live: { exec: [true] } } }\n", "work");
+        let startup = s.startup.expect("startup probe");
+        assert_eq!(
+            (startup.handler, startup.failure_threshold, startup.period),
+            (Handler::Exec(vec!["true".into()]), 30, 5)
+        );
+        // Its metrics port is a port a probe may check.
+        let s = service(
+            "  work: { image: ghcr.io/x/work:1.0.0, metrics: { port: 9464 }, probes: { live: /healthz } }\n",
+            "work",
+        );
+        assert_eq!(s.live.map(|p| p.handler), Some(Handler::Http { path: "/healthz".into(), port: "metrics".into() }));
+    }
+
+    #[test]
+    fn grpc_and_tcp_are_chosen_by_name_on_any_port() {
+        let services = "  api:\n    image: ghcr.io/x/api:1.0.0\n    ports: [{ name: http, port: 8080 }, { name: admin, port: 9000, protocol: grpc }]\n    probes: { live: { grpc: true, port: admin }, ready: { tcp: true, port: admin }, startup: { grpc: true, port: 8080 } }\n";
+        let s = service(services, "api");
+        let grpc_admin = Some(Handler::Grpc { port: 9000 });
+        assert_eq!(
+            handlers(&s),
+            [grpc_admin, Some(Handler::Tcp { port: "admin".into() }), Some(Handler::Grpc { port: 8080 })]
+        );
     }
 }
