@@ -271,3 +271,68 @@ fn the_failed_job_alerts_pass_promtool() {
         );
     }
 }
+
+/// `gen` on `text`: refused with exit 2, nothing written, and the error
+/// `message` at the line and column of `needle` (which occurs once), with
+/// its help line starting with `help`.
+fn assert_refused(text: &str, needle: &str, message: &str, help: &str) {
+    assert_eq!(text.matches(needle).count(), 1, "`{needle}` once in:\n{text}");
+    let at = text.find(needle).expect("found");
+    let line = text[..at].matches('\n').count() + 1;
+    let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("platform.yaml"), text).expect("written");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubeproof"))
+        .current_dir(dir.path())
+        .args(["gen", "platform.yaml", "-o", "deploy"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(!dir.path().join("deploy").exists(), "nothing written");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let start = stderr.find(&format!("error: {message}")).unwrap_or_else(|| panic!("`{message}` in:\n{stderr}"));
+    let block = &stderr[start..];
+    let block = &block[..block.find("\n\n").unwrap_or(block.len())];
+    assert!(block.contains(&format!("--> platform.yaml:{line}:{column}\n")), "at {line}:{column}:\n{block}");
+    assert!(block.contains(&format!("= help: {help}")), "help `{help}` in:\n{block}");
+}
+
+#[test]
+fn an_invalid_schedule_is_an_error_at_its_line() {
+    let text = shop_text().replace("\"30 2 * * *\"", "\"30 25 * * *\"");
+    assert_refused(&text, "\"30 25", "invalid schedule `30 25 * * *`: hour `25`: 25 is outside 0-23", "e.g.");
+    let text = shop_text().replace("\"30 2 * * *\"", "\"30 2 * *\"");
+    assert_refused(&text, "\"30 2 * *\"", "invalid schedule `30 2 * *`: a schedule has 5 fields", "e.g.");
+}
+
+#[test]
+fn after_an_unknown_job_is_an_error_at_its_line() {
+    let text = shop_text().replace("after: [migrate]", "after: [migrat]");
+    assert_refused(&text, "migrat]", "`after` names `migrat`, which is no job", "did you mean `migrate`?");
+    let text = shop_text().replace("after: [migrate]", "after: [report]");
+    assert_refused(&text, "report]", "`after` names `report`, which is no job", "`report` is a cronjob");
+}
+
+#[test]
+fn a_job_is_no_target_of_uses() {
+    let text = shop_text().replace("    uses: [db]\n    after", "    uses: [db, migrate]\n    after");
+    assert_refused(
+        &text,
+        "migrate]\n    after",
+        "`uses` names `migrate`, which is a job: it serves nothing",
+        "to run after it",
+    );
+}
+
+#[test]
+fn a_time_zone_is_an_iana_name() {
+    let text = shop_text().replace("Europe/Berlin", "Europe Berlin");
+    assert_refused(&text, "Europe Berlin", "invalid timeZone `Europe Berlin`", "an IANA time zone name");
+}
+
+#[test]
+fn a_job_shares_the_names_of_services_and_datastores() {
+    let text = shop_text().replace("  report:\n", "  db:\n");
+    assert_refused(&text, "db:\n    image", "duplicate name `db`: a datastore has it already", "the first is at line");
+}
