@@ -336,3 +336,22 @@ fn a_job_shares_the_names_of_services_and_datastores() {
     let text = shop_text().replace("  report:\n", "  db:\n");
     assert_refused(&text, "db:\n    image", "duplicate name `db`: a datastore has it already", "the first is at line");
 }
+
+/// The jobs' alerts read a series the cluster exports (kube-state-metrics),
+/// as every generated rule must (tests/alert_series.rs, for the examples).
+#[test]
+fn the_failed_job_alerts_read_exported_series() {
+    let file = common::repo().join(SHOP);
+    let p = kubeproof::description::load(&file).expect("the fixture loads");
+    let built = kubeproof::build::build(&p, &file).expect("generated");
+    for env in [None, Some("staging"), Some("production")] {
+        let r = kubeproof::description::resolve::resolve(&p, env, &file).expect("resolves");
+        let path = env.map_or_else(|| "monitoring/rules.yaml".to_string(), |e| format!("monitoring/{e}/rules.yaml"));
+        let text = std::str::from_utf8(built.tree.get(Path::new(&path)).expect("written")).expect("UTF-8");
+        let groups: Value = serde_saphyr::from_str(text).expect("YAML");
+        let jobs = groups["groups"].as_array().and_then(|g| g.iter().find(|g| g["name"] == "shop.jobs")).expect("jobs");
+        assert_eq!(jobs["rules"].as_array().map(Vec::len), Some(2), "{path}");
+        let found = kubeproof::generate::monitoring::series::unknown(&r, &groups);
+        assert!(found.is_empty(), "{path}: {:?}", found.iter().map(|u| &u.metric).collect::<Vec<_>>());
+    }
+}
