@@ -95,7 +95,7 @@ fn a_job_carries_the_hooks_and_its_run_settings() {
         e["valueFrom"]["secretKeyRef"]["name"].as_str().expect("a secret").to_string()
     };
     // The Job's own copy of the credentials, generated without a hash suffix.
-    assert_eq!(secret_of("DB_PASSWORD"), "migrate-db-credentials");
+    assert_eq!(secret_of("DB_PASSWORD"), "migrate.db-credentials");
     assert_eq!(secret_of("MIGRATE_TOKEN"), "migrate-secrets");
     // The service that waits comes in the next sync wave.
     let web = &objects(&built, "production", "Deployment")[0].value;
@@ -240,7 +240,7 @@ fn every_build_passes_kustomize_and_the_schema() {
         .filter(|o| o["kind"] == "Secret")
         .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
         .collect();
-    assert!(secrets.contains(&"migrate-db-credentials".to_string()), "{secrets:?}");
+    assert!(secrets.contains(&"migrate.db-credentials".to_string()), "{secrets:?}");
     assert!(secrets.contains(&"migrate-secrets".to_string()), "{secrets:?}");
     assert!(secrets.iter().any(|s| s.starts_with("db-credentials-")), "{secrets:?}");
 }
@@ -354,4 +354,18 @@ fn the_failed_job_alerts_read_exported_series() {
         let found = kubeproof::generate::monitoring::series::unknown(&r, &groups);
         assert!(found.is_empty(), "{path}: {:?}", found.iter().map(|u| &u.metric).collect::<Vec<_>>());
     }
+}
+
+#[test]
+fn a_job_cannot_take_the_name_of_a_backup() {
+    let text = shop_text()
+        .replace("  report:\n", "  db-backup:\n")
+        .replace("storage: 20Gi }", "storage: 20Gi, backup: { every: 1d, keep: 7d } }")
+        + "backup: { bucket: s3://shop-backups }\n";
+    assert_refused(
+        &text,
+        "db-backup:",
+        "cronjob `db-backup` has the name of a backup of `db`",
+        "`db` declares `backup`",
+    );
 }

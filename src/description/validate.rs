@@ -41,6 +41,7 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
     let cronjobs = p.cronjobs.iter().map(|(n, c)| ("cronjob", n, c.uses.as_deref(), c.namespace.as_ref()));
     for (what, name, uses, namespace) in jobs.chain(cronjobs) {
         check_uses(what, name, uses, &names, file, &mut out);
+        check_not_a_backup(what, name, p, file, &mut out);
         if let Some(ns) = namespace {
             check_label(ns, "namespace", file, &mut out);
         }
@@ -159,6 +160,19 @@ fn check_uses(
                 None => d.with_help(format!("declared: {}", names.keys().copied().collect::<Vec<_>>().join(", "))),
             });
         }
+    }
+}
+
+/// A datastore's backups are a CronJob `NAME-backup` and a Job
+/// `NAME-restore` (and their ServiceAccount): a job or cronjob of that name
+/// would be the same object.
+fn check_not_a_backup(what: &str, name: &Name, p: &Platform, file: &Path, out: &mut Vec<Diagnostic>) {
+    let store = name.strip_suffix("-backup").or_else(|| name.strip_suffix("-restore"));
+    if let Some(store) = store.filter(|s| p.datastores.get(*s).is_some_and(|d| d.backup.is_some())) {
+        out.push(
+            Diagnostic::error(file, name.pos(), format!("{what} `{name}` has the name of a backup of `{store}`"))
+                .with_help(format!("`{store}` declares `backup`: its CronJob and Job are `{store}-backup` and `{store}-restore`; rename this one")),
+        );
     }
 }
 

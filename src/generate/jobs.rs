@@ -188,14 +188,16 @@ fn job_spec(
 /// generated Secret's content to its name and rewrites the references, so a
 /// changed password would change the Job's pod template, which the API
 /// server refuses to update. A Job reads its own Secret and its own copy of
-/// each datastore's credentials (`JOB-DB-credentials`, from the same file),
+/// each datastore's credentials (`JOB.DB-credentials`, from the same file;
+/// the dot, which no name of the description has, keeps it from meeting
+/// another datastore's `NAME-credentials`),
 /// generated without the suffix; the services' Secrets keep theirs (a new
 /// value rolls their pods). A CronJob's template may change: no copies.
 fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::EnvVar> {
     let Wiring { config, env: mut wired, secrets } = wiring_of(r, &j.uses, &j.namespace);
     for mut source in secrets {
         if stable {
-            let own = format!("{}-{}", j.name, source.name);
+            let own = format!("{}.{}", j.name, source.name);
             for var in &mut wired {
                 let sel = var.value_from.as_mut().and_then(|v| v.secret_key_ref.as_mut());
                 if let Some(sel) = sel.filter(|s| s.name == source.name) {
