@@ -190,14 +190,14 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     backup::backups(r, &mut stack);
-    // After the services: the Deployments that wait for a job are marked.
-    jobs::jobs(r, &mut stack);
     if r.mesh == crate::description::Mesh::Istio {
         // The Istio ingress gateway replaces the Ingress.
         mesh::mesh(r, &mut stack);
     } else {
         network::ingresses(r, &mut stack);
     }
+    // After every Deployment (a canary's too): those that wait for a job are marked.
+    jobs::jobs(r, &mut stack);
     network::network_policies(r, &mut stack);
     quotas::quotas(r, &mut stack);
     // Last: backup alerts follow the CronJobs generated above.
