@@ -369,3 +369,13 @@ fn a_job_cannot_take_the_name_of_a_backup() {
         "`db` declares `backup`",
     );
 }
+
+#[test]
+fn an_environment_waits_only_for_declared_jobs() {
+    let text = shop_text()
+        .replace("  staging: { scale: 0.5 }", "  staging: { scale: 0.5, services: { web: { after: [seed] } } }");
+    assert_refused(&text, "seed]", "`after` names `seed`, which is no job", "declared jobs: migrate");
+    let text = shop_text()
+        .replace("  staging: { scale: 0.5 }", "  staging: { scale: 0.5, jobs: { migrat: { backoffLimit: 2 } } }");
+    assert_refused(&text, "migrat: {", "override for `migrat`, which is no job", "did you mean `migrate`?");
+}

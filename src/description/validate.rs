@@ -218,6 +218,9 @@ fn check_environment(p: &Platform, env_name: &Name, env: &Environment, file: &Pa
     overrides_exist(&env.services, &p.services, "service", file, out);
     overrides_exist(&env.datastores, &p.datastores, "datastore", file, out);
     overrides_exist(&env.jobs, &p.jobs, "job", file, out);
+    for svc in env.services.values() {
+        check_after(svc, p, file, out);
+    }
     overrides_exist(&env.cronjobs, &p.cronjobs, "cronjob", file, out);
     let jobs = env.jobs.iter().map(|(name, o)| (name, o.namespace.as_ref()));
     check_no_moves(env_name, jobs, "job", file, out);
