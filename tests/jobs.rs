@@ -379,3 +379,21 @@ fn an_environment_waits_only_for_declared_jobs() {
         .replace("  staging: { scale: 0.5 }", "  staging: { scale: 0.5, jobs: { migrat: { backoffLimit: 2 } } }");
     assert_refused(&text, "migrat: {", "override for `migrat`, which is no job", "did you mean `migrate`?");
 }
+
+/// `kubeproof schema` offers the new fields to editors.
+#[test]
+fn the_schema_has_jobs_cronjobs_and_after() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubeproof")).arg("schema").output().expect("runs");
+    assert!(o.status.success());
+    let s: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert!(s["properties"]["jobs"].is_object() && s["properties"]["cronjobs"].is_object(), "{}", s["properties"]);
+    let defs = &s["$defs"];
+    assert!(defs["Service"]["properties"]["after"].is_object());
+    for field in ["schedule", "timeZone", "concurrencyPolicy", "startingDeadline", "suspend", "uses"] {
+        assert!(defs["CronJob"]["properties"][field].is_object(), "CronJob.{field}");
+    }
+    for field in ["backoffLimit", "activeDeadline", "ttlAfterFinished", "uses", "secrets"] {
+        assert!(defs["Job"]["properties"][field].is_object(), "Job.{field}");
+    }
+    assert!(defs["Environment"]["properties"]["jobs"].is_object());
+}
