@@ -56,7 +56,7 @@ pub struct CronJob {
     #[schemars(with = "Option<String>")]
     pub schedule: Option<Spanned<String>>,
     /// IANA time zone of the schedule, e.g. `Europe/Berlin` (default: the
-    /// controller's, usually UTC; Kubernetes 1.27 and up).
+    /// kube-controller-manager's, usually UTC).
     #[schemars(with = "Option<String>")]
     pub time_zone: Option<Spanned<String>>,
     /// What happens when a run is due while the last still runs (default `forbid`).

@@ -41,6 +41,7 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
     let cronjobs = p.cronjobs.iter().map(|(n, c)| ("cronjob", n, c.uses.as_deref(), c.namespace.as_ref()));
     for (what, name, uses, namespace) in jobs.chain(cronjobs) {
         check_uses(what, name, uses, &names, file, &mut out);
+        check_not_a_backup(what, name, p, file, &mut out);
         if let Some(ns) = namespace {
             check_label(ns, "namespace", file, &mut out);
         }
@@ -162,6 +163,19 @@ fn check_uses(
     }
 }
 
+/// A datastore's backups are a CronJob `NAME-backup` and a Job
+/// `NAME-restore` (and their ServiceAccount): a job or cronjob of that name
+/// would be the same object.
+fn check_not_a_backup(what: &str, name: &Name, p: &Platform, file: &Path, out: &mut Vec<Diagnostic>) {
+    let store = name.strip_suffix("-backup").or_else(|| name.strip_suffix("-restore"));
+    if let Some(store) = store.filter(|s| p.datastores.get(*s).is_some_and(|d| d.backup.is_some())) {
+        out.push(
+            Diagnostic::error(file, name.pos(), format!("{what} `{name}` has the name of a backup of `{store}`"))
+                .with_help(format!("`{store}` declares `backup`: its CronJob and Job are `{store}-backup` and `{store}-restore`; rename this one")),
+        );
+    }
+}
+
 /// Each name in a service's `after` is a job of `jobs` (a cronjob runs on
 /// its schedule, not per release), named once.
 fn check_after(svc: &Service, p: &Platform, file: &Path, out: &mut Vec<Diagnostic>) {
@@ -204,6 +218,9 @@ fn check_environment(p: &Platform, env_name: &Name, env: &Environment, file: &Pa
     overrides_exist(&env.services, &p.services, "service", file, out);
     overrides_exist(&env.datastores, &p.datastores, "datastore", file, out);
     overrides_exist(&env.jobs, &p.jobs, "job", file, out);
+    for svc in env.services.values() {
+        check_after(svc, p, file, out);
+    }
     overrides_exist(&env.cronjobs, &p.cronjobs, "cronjob", file, out);
     let jobs = env.jobs.iter().map(|(name, o)| (name, o.namespace.as_ref()));
     check_no_moves(env_name, jobs, "job", file, out);

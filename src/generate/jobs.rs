@@ -188,14 +188,16 @@ fn job_spec(
 /// generated Secret's content to its name and rewrites the references, so a
 /// changed password would change the Job's pod template, which the API
 /// server refuses to update. A Job reads its own Secret and its own copy of
-/// each datastore's credentials (`JOB-DB-credentials`, from the same file),
+/// each datastore's credentials (`JOB.DB-credentials`, from the same file;
+/// the dot, which no name of the description has, keeps it from meeting
+/// another datastore's `NAME-credentials`),
 /// generated without the suffix; the services' Secrets keep theirs (a new
 /// value rolls their pods). A CronJob's template may change: no copies.
 fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::EnvVar> {
     let Wiring { config, env: mut wired, secrets, .. } = wiring_of(r, &j.uses, &j.namespace);
     for mut source in secrets {
         if stable {
-            let own = format!("{}-{}", j.name, source.name);
+            let own = format!("{}.{}", j.name, source.name);
             for var in &mut wired {
                 let sel = var.value_from.as_mut().and_then(|v| v.secret_key_ref.as_mut());
                 if let Some(sel) = sel.filter(|s| s.name == source.name) {
@@ -225,4 +227,44 @@ fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::Env
     }
     env.extend(wired);
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::description::resolve::jobs::ACTIVE_DEADLINE;
+    use crate::generate::monitoring::resolved;
+
+    const TEXT: &str = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\n\
+        cluster: { kubernetes: \"1.30\", mesh: istio }\n\
+        services:\n  \
+          web: { image: ghcr.io/example/web:1.0.0, port: 8080, after: [migrate], \
+                 traffic: { canary: { image: ghcr.io/example/web:1.1.0, steps: [10, 50] } } }\n  \
+          api: { image: ghcr.io/example/api:1.0.0, port: 8080, namespace: api }\n\
+        jobs:\n  \
+          migrate: { image: ghcr.io/example/migrate:1.0.0, namespace: data }\n";
+
+    #[test]
+    fn the_release_waits_for_its_jobs_with_every_deployment_of_the_service() {
+        let r = resolved(TEXT);
+        let stack = crate::generate::generate(&r);
+        let (ns, name, deadline) = &stack.release.jobs[0];
+        assert_eq!((ns.as_str(), *deadline), ("data", ACTIVE_DEADLINE));
+        assert!(name.starts_with("migrate-"), "{name}");
+        // The canary rolls the new image too: it waits as well.
+        let waiting: Vec<(&str, &str)> = stack.release.waiting.iter().map(|(n, d)| (n.as_str(), d.as_str())).collect();
+        assert_eq!(waiting, [("shop", "web"), ("shop", "web-canary")]);
+        let wave = |name: &str| {
+            let d = stack.objects.iter().find(|o| o.kind == "Deployment" && o.name == name).expect("generated");
+            d.value.pointer("/metadata/annotations/argocd.argoproj.io~1sync-wave").cloned()
+        };
+        assert_eq!(wave("web"), Some(Value::from(AFTER_WAVE)));
+        assert_eq!(wave("api"), None, "api waits for nothing");
+        // The job's own namespace gets what every namespace gets.
+        assert!(stack.objects.iter().any(|o| o.kind == "Namespace" && o.name == "data"));
+        assert!(stack.objects.iter().any(|o| o.id() == "NetworkPolicy/data/default-deny"));
+        // It uses nothing: no policy of its own, nothing stable to generate.
+        assert!(!stack.objects.iter().any(|o| o.id() == "NetworkPolicy/data/migrate"));
+        assert!(stack.release.stable_secrets.is_empty());
+    }
 }

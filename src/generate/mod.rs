@@ -191,8 +191,6 @@ pub fn generate(r: &Resolved) -> Stack {
         datastores::datastore(r, store, &mut stack);
     }
     backup::backups(r, &mut stack);
-    // After the services: the Deployments that wait for a job are marked.
-    jobs::jobs(r, &mut stack);
     // Before the mesh: a canary's Deployment is a copy of the stable one.
     placement::placement(r, &mut stack);
     if r.mesh == crate::description::Mesh::Istio {
@@ -203,6 +201,8 @@ pub fn generate(r: &Resolved) -> Stack {
     }
     network::public_services(r, &mut stack);
     network::http_routes(r, &mut stack);
+    // After every Deployment (a canary's too): those that wait for a job are marked.
+    jobs::jobs(r, &mut stack);
     network::network_policies(r, &mut stack);
     quotas::quotas(r, &mut stack);
     // Last: backup alerts follow the CronJobs generated above.

@@ -4,7 +4,7 @@
 use super::names::check_image;
 use super::{CronR, Cx, JobR, defaults};
 use crate::description::value::pos_of;
-use crate::description::{Bytes, ConcurrencyPolicy, Cpu, CronJob, Job, KubeVersion, Service};
+use crate::description::{Bytes, ConcurrencyPolicy, Cpu, CronJob, Job, Service};
 use crate::diag::Pos;
 
 /// Retries of a run (Kubernetes' own default): on a first install the
@@ -62,7 +62,7 @@ impl Cx<'_> {
 
     /// Resolves the cronjob `self.name`: its schedule and time zone checked
     /// as the API server would; `None` after an error.
-    pub(super) fn cronjob(&mut self, c: &CronJob, default_ns: &str, kube: KubeVersion) -> Option<CronR> {
+    pub(super) fn cronjob(&mut self, c: &CronJob, default_ns: &str) -> Option<CronR> {
         let before = self.errors.len();
         let schedule = match &c.schedule {
             Some(s) => {
@@ -78,7 +78,7 @@ impl Cx<'_> {
             }
         };
         let time_zone = c.time_zone.as_ref().map(|tz| {
-            self.check_time_zone(&tz.value, pos_of(&tz.referenced), kube);
+            self.check_time_zone(&tz.value, pos_of(&tz.referenced));
             tz.value.clone()
         });
         let job = self.job(&c.pod(), default_ns);
@@ -97,14 +97,11 @@ impl Cx<'_> {
         })
     }
 
-    /// A time zone is an IANA name (`Europe/Berlin`, `Etc/UTC`), which the
-    /// API server reads from 1.27 on; which names exist is the cluster's
-    /// tz database, so only the form is checked here.
-    fn check_time_zone(&mut self, tz: &str, pos: Pos, kube: KubeVersion) {
-        if kube.minor < 27 {
-            let help = "`timeZone` is a CronJob field from Kubernetes 1.27; remove it or raise `cluster.kubernetes`";
-            self.err(pos, format!("timeZone needs Kubernetes 1.27 or later, the cluster is {kube}"), Some(help.into()));
-        }
+    /// A time zone is an IANA name (`Europe/Berlin`, `Etc/UTC`), a CronJob
+    /// field from Kubernetes 1.27 (the oldest version kubeproof supports);
+    /// which names exist is the cluster's tz database, so only the form is
+    /// checked here.
+    fn check_time_zone(&mut self, tz: &str, pos: Pos) {
         let ok = !tz.is_empty()
             && !tz.starts_with(['/', '.'])
             && tz.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));

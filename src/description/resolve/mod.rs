@@ -181,7 +181,7 @@ fn batch(
     for (name, base) in &p.cronjobs {
         let cron = environment::cronjob(environment, name, base);
         let mut cx = Cx { file, errors, name, cluster: &p.cluster };
-        cronjobs.extend(cx.cronjob(&cron, default_ns, p.cluster.kubernetes.value));
+        cronjobs.extend(cx.cronjob(&cron, default_ns));
     }
     (jobs, cronjobs)
 }
