@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::Error;
 use crate::description::Platform;
+use crate::description::resolve::patches::patches;
 use crate::description::resolve::resolve;
 use crate::emit::files::Tree;
 use crate::generate::{self, Stack};
@@ -40,7 +41,12 @@ impl Built {
 /// Builds the whole output tree for a loaded description read from `file`.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
-    let base = generate::generate(&resolved_base);
+    // The base files are written as generated, their patches listed in the
+    // base kustomization; everything else (overlays, proofs) sees them applied.
+    let raw_base = generate::generate(&resolved_base);
+    let mut base = raw_base.clone();
+    let (base_patches, _) = patches(p, None, file).map_err(Error::Description)?;
+    let applied = generate::patches::apply(&mut base, &base_patches, file).map_err(Error::Description)?;
     let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
     let mut envs = Vec::new();
     let mut proven = Vec::new();
@@ -51,13 +57,22 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     for name in p.environments.keys() {
         let r = resolve(p, Some(name.as_str()), file).map_err(Error::Description)?;
         metrics.extend(generate::monitoring::declared_metrics(&r));
-        let stack = generate::generate(&r);
+        let mut stack = generate::generate(&r);
+        let (workloads, own) = patches(p, Some(name.as_str()), file).map_err(Error::Description)?;
+        for list in [workloads, own] {
+            generate::patches::apply(&mut stack, &list, file).map_err(Error::Description)?;
+        }
         proven.push((name.to_string(), prove_connections(name, &stack, &r)?));
         envs.push((name.to_string(), stack));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let mut tree = Tree::new();
-    crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
+    crate::emit::kustomize::emit(
+        &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: &base },
+        &envs,
+        &source,
+        &mut tree,
+    )?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
     crate::emit::dashboards::emit(&base, &resolved_base.monitoring_namespace, &source, &mut tree)?;

@@ -98,6 +98,7 @@ fields!(Service {
     traffic,
     slo,
     alerts,
+    patches,
 });
 fields!(Expose { host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
@@ -124,6 +125,7 @@ fields!(Datastore {
     role,
     auth,
     settings,
+    patches,
 });
 
 impl<T: Merge> Merge for Option<T> {

@@ -268,6 +268,42 @@ pub struct Environment {
     /// Per-datastore overrides: any datastore field.
     #[serde(default)]
     pub datastores: BTreeMap<Name, Datastore>,
+    /// Changes to any generated object of this environment, each naming
+    /// its `target`: the escape hatch for what the description cannot say.
+    pub patches: Option<Vec<Patch>>,
+}
+
+/// A change to a generated object, applied in memory (and checked there
+/// like everything else) and written into the kustomization: `ops`, JSON
+/// Patch (RFC 6902) operations, or `merge`, a partial object merged as
+/// Kubernetes' strategic merge does (maps key by key; lists of containers,
+/// init containers, env, volumes, volume mounts, ports and image pull
+/// secrets item by item by their key; other lists replaced; `null`
+/// removes). `$patch` directives are not supported.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Patch {
+    /// The object changed; default: the workload of the service or
+    /// datastore the patch is under. Required under an environment.
+    pub target: Option<PatchTarget>,
+    /// JSON Patch operations: `[{ op: add, path: /metadata/annotations/x, value: y }]`.
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
+    pub ops: Option<Spanned<Vec<serde_json::Value>>>,
+    /// A partial object, merged into the target.
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub merge: Option<Spanned<serde_json::Value>>,
+}
+
+/// The generated object a patch changes.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchTarget {
+    /// `Deployment`, `Service`, `ConfigMap`…
+    #[schemars(with = "String")]
+    pub kind: Spanned<String>,
+    pub name: String,
+    /// Default: the namespace of the service or datastore, else the platform's.
+    pub namespace: Option<String>,
 }
 
 /// The protocol a port speaks; decides probes, Service appProtocol and
@@ -350,6 +386,9 @@ pub struct Service {
     pub slo: Option<Slo>,
     /// Alert thresholds (standard alerts are on by default) and custom alerts.
     pub alerts: Option<ServiceAlerts>,
+    /// Changes to its generated objects (default target: its Deployment)
+    /// that the description cannot say; see [`Patch`].
+    pub patches: Option<Vec<Patch>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -583,6 +622,9 @@ pub struct Datastore {
     /// `shared_buffers` (default: a quarter of the memory limit).
     #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
     pub settings: Option<BTreeMap<Name, Spanned<EnvValue>>>,
+    /// Changes to its generated objects (default target: its StatefulSet);
+    /// see [`Patch`].
+    pub patches: Option<Vec<Patch>>,
 }
 
 /// Whether clients of a datastore authenticate (see [`Datastore::auth`]).

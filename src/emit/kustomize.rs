@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::files::Tree;
 use super::{header, object_file, to_yaml};
+use crate::generate::patches::Applied;
 use crate::generate::{Object, SecretSource, Stack};
 
 const ROOT: &str = "kustomize";
@@ -89,17 +90,38 @@ pub fn object_path(o: &Object) -> String {
     }
 }
 
+/// The base: its objects as generated, the description's patches of them
+/// (listed in the base kustomization), and the objects patched (what the
+/// overlays build on).
+pub struct Base<'a> {
+    pub raw: &'a Stack,
+    pub applied: &'a [Applied],
+    pub patched: &'a Stack,
+}
+
 /// Writes base and overlays into `tree` under `kustomize/`.
 /// `envs` pairs each environment name with its stack.
-pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+pub fn emit(base: &Base, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
     let mut resources = Vec::new();
-    for o in &base.objects {
+    for o in &base.raw.objects {
         let path = object_path(o);
         tree.insert(format!("{ROOT}/base/{path}"), object_file(o, source)?);
         resources.push(path);
     }
-    let k = Kustomization::new(resources);
+    let mut k = Kustomization::new(resources);
+    for a in base.applied {
+        let (group, version) = crate::model::gvk::split(&a.api_version);
+        let target = Target {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: a.kind.clone(),
+            name: a.name.clone(),
+            namespace: a.namespace.clone(),
+        };
+        k.patches.push(PatchRef { path: None, patch: Some(to_yaml(&a.document)?), target });
+    }
     tree.insert(format!("{ROOT}/base/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+    let base = base.patched;
 
     let by_id: BTreeMap<String, &Object> = base.objects.iter().map(|o| (o.id(), o)).collect();
     for (env, stack) in envs {

@@ -13,6 +13,7 @@ pub mod mesh;
 pub mod monitoring;
 pub mod network;
 pub mod observability;
+pub mod patches;
 pub mod quotas;
 pub mod telemetry;
 pub mod workloads;

@@ -20,6 +20,7 @@ mod datastore;
 pub mod defaults;
 mod environment;
 mod names;
+pub mod patches;
 mod resolved;
 mod resources;
 mod service;
