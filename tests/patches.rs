@@ -40,6 +40,27 @@ fn kustomize_builds_what_gen_proved() {
             assert_eq!(&kustomized[id], o, "{d}: {id}");
         }
     }
+    // The environment's own patch is listed as written, after the diffs;
+    // the base's in the base kustomization.
+    let prod = std::fs::read_to_string(root.join("overlays/prod/kustomization.yaml")).expect("prod kustomization");
+    assert!(prod.contains("priorityClassName: shop-critical") && prod.contains("kind: Deployment"), "{prod}");
+    let mut dirs = vec![root.join("overlays/prod/patches")];
+    let mut diffs = 0;
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("computed diffs").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            diffs += 1;
+            let text = std::fs::read_to_string(&path).expect("a diff");
+            assert!(!text.contains("priorityClassName"), "{}: {text}", path.display());
+        }
+    }
+    assert!(diffs > 0, "prod's scale makes diffs");
+    let base = std::fs::read_to_string(root.join("base/kustomization.yaml")).expect("base kustomization");
+    assert_eq!(base.matches("- patch: ").count(), 3, "{base}");
     // The patches took: a sidecar and a variable, an annotation on the
     // Service and on the datastore's pods, a priority class in prod only.
     let deployment = |env: &str| {

@@ -99,9 +99,16 @@ pub struct Base<'a> {
     pub patched: &'a Stack,
 }
 
+/// An environment's overlay: the stack its computed diffs reach from the
+/// patched base, then the environment's own patches, listed as written.
+pub struct Overlay<'a> {
+    pub name: &'a str,
+    pub stack: &'a Stack,
+    pub applied: &'a [Applied],
+}
+
 /// Writes base and overlays into `tree` under `kustomize/`.
-/// `envs` pairs each environment name with its stack.
-pub fn emit(base: &Base, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+pub fn emit(base: &Base, envs: &[Overlay], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
     let mut resources = Vec::new();
     for o in &base.raw.objects {
         let path = object_path(o);
@@ -109,22 +116,12 @@ pub fn emit(base: &Base, envs: &[(String, Stack)], source: &str, tree: &mut Tree
         resources.push(path);
     }
     let mut k = Kustomization::new(resources);
-    for a in base.applied {
-        let (group, version) = crate::model::gvk::split(&a.api_version);
-        let target = Target {
-            group: group.to_string(),
-            version: version.to_string(),
-            kind: a.kind.clone(),
-            name: a.name.clone(),
-            namespace: a.namespace.clone(),
-        };
-        k.patches.push(PatchRef { path: None, patch: Some(to_yaml(&a.document)?), target });
-    }
+    listed(base.applied, &mut k)?;
     tree.insert(format!("{ROOT}/base/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
     let base = base.patched;
 
     let by_id: BTreeMap<String, &Object> = base.objects.iter().map(|o| (o.id(), o)).collect();
-    for (env, stack) in envs {
+    for Overlay { name: env, stack, applied } in envs {
         let dir = format!("{ROOT}/overlays/{env}");
         let mut k = Kustomization::new(vec!["../../base".into()]);
         let env_ids: BTreeMap<String, &Object> = stack.objects.iter().map(|o| (o.id(), o)).collect();
@@ -163,8 +160,25 @@ pub fn emit(base: &Base, envs: &[(String, Stack)], source: &str, tree: &mut Tree
                 });
             }
         }
+        listed(applied, &mut k)?;
         secrets(&stack.secrets, &dir, source, &mut k, tree);
         tree.insert(format!("{dir}/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+    }
+    Ok(())
+}
+
+/// The description's patches, inline, each with its target, in order.
+fn listed(applied: &[Applied], k: &mut Kustomization) -> Result<(), crate::Error> {
+    for a in applied {
+        let (group, version) = crate::model::gvk::split(&a.api_version);
+        let target = Target {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: a.kind.clone(),
+            name: a.name.clone(),
+            namespace: a.namespace.clone(),
+        };
+        k.patches.push(PatchRef { path: None, patch: Some(to_yaml(&a.document)?), target });
     }
     Ok(())
 }
