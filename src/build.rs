@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::Error;
 use crate::description::Platform;
+use crate::description::resolve::patches::patches;
 use crate::description::resolve::resolve;
 use crate::emit::files::Tree;
 use crate::generate::{self, Stack};
@@ -40,24 +41,52 @@ impl Built {
 /// Builds the whole output tree for a loaded description read from `file`.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
-    let base = generate::generate(&resolved_base);
+    // The base files are written as generated, their patches listed in the
+    // base kustomization; everything else (overlays, proofs) sees them applied.
+    let raw_base = generate::generate(&resolved_base);
+    let mut base = raw_base.clone();
+    let (base_patches, _) = patches(p, None, file).map_err(Error::Description)?;
+    let applied = generate::patches::apply(&mut base, &base_patches, file).map_err(Error::Description)?;
     let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
     let mut envs = Vec::new();
+    // Per environment, its stack before its own patches (when it has some)
+    // and those patches: the overlay lists them after its computed diffs.
+    let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
     let mut proven = Vec::new();
     if p.environments.is_empty() {
         proven.push((DEFAULT_ENV.to_string(), prove_connections(DEFAULT_ENV, &base, &resolved_base)?));
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
+        own_patches.push((None, Vec::new()));
     }
     for name in p.environments.keys() {
         let r = resolve(p, Some(name.as_str()), file).map_err(Error::Description)?;
         metrics.extend(generate::monitoring::declared_metrics(&r));
-        let stack = generate::generate(&r);
+        let mut stack = generate::generate(&r);
+        let (workloads, own) = patches(p, Some(name.as_str()), file).map_err(Error::Description)?;
+        generate::patches::apply(&mut stack, &workloads, file).map_err(Error::Description)?;
+        let before = (!own.is_empty()).then(|| stack.clone());
+        let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
+        own_patches.push((before, applied));
         proven.push((name.to_string(), prove_connections(name, &stack, &r)?));
         envs.push((name.to_string(), stack));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let mut tree = Tree::new();
-    crate::emit::kustomize::emit(&base, &envs, &source, &mut tree)?;
+    let overlays: Vec<crate::emit::kustomize::Overlay> = envs
+        .iter()
+        .zip(&own_patches)
+        .map(|((name, stack), (before, applied))| crate::emit::kustomize::Overlay {
+            name,
+            stack: before.as_ref().unwrap_or(stack),
+            applied,
+        })
+        .collect();
+    crate::emit::kustomize::emit(
+        &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: &base },
+        &overlays,
+        &source,
+        &mut tree,
+    )?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
     crate::emit::dashboards::emit(&base, &resolved_base.monitoring_namespace, &source, &mut tree)?;

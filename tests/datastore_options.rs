@@ -103,3 +103,16 @@ fn an_engine_without_settings_says_so() {
         "kubeproof knows no settings of rabbitmq",
     );
 }
+
+#[test]
+fn an_ephemeral_datastore_names_no_storage_class() {
+    let text = stores_with("    storage: ephemeral\n", "    storage: ephemeral\n    storageClass: fast-ssd\n");
+    let (code, stderr, wrote) = run_gen(&text);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(!wrote, "{stderr}");
+    assert!(
+        stderr.contains("datastore `cart-cache` has `storage: ephemeral` and `storageClass: fast-ssd`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("remove `storageClass`"), "{stderr}");
+}

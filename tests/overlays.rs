@@ -22,6 +22,8 @@ use common::{Failures, have_kubectl, kustomize, object_id, parse_built};
 
 /// The test's own description (the bundled examples are being rewritten; this
 /// one holds still). Every environment difference is declared here.
+/// PostgreSQL's `-c shared_buffers=…` argument.
+const SHARED_BUFFERS: &str = "/spec/template/spec/containers/0/args/2";
 const FINGERPRINT_API: &str = r#"apiVersion: kubeproof.dev/v1alpha1
 name: fingerprint-api
 cluster: { kubernetes: "1.30", ingressClass: nginx, issuer: letsencrypt-prod }
@@ -275,8 +277,12 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
             (&config, &["/data/LOG_LEVEL"]),
             (&deployment, &deployment_paths),
             // scale 0.5 applies to the datastore's declared resources too,
-            // and so to its /dev/shm, a quarter of its memory limit.
-            (&db, &[resources.as_slice(), &["/spec/template/spec/volumes/2/emptyDir/sizeLimit"]].concat()),
+            // and so to its /dev/shm and its shared_buffers, each a quarter
+            // of its memory limit.
+            (
+                &db,
+                &[resources.as_slice(), &["/spec/template/spec/volumes/2/emptyDir/sizeLimit", SHARED_BUFFERS]].concat()
+            ),
             (&quota, quota_paths),
             // Without the HPA, its HpaAtMaximum alert goes too.
             (&rules, &["/spec/groups/0/rules/5"]),
@@ -320,6 +326,8 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
     let shm = "/spec/template/spec/volumes/2/emptyDir/sizeLimit";
     assert_eq!(at(&base, &db, shm), "512Mi", "a quarter of the base's 2Gi limit");
     assert_eq!(at(staging, &db, shm), "256Mi", "a quarter of staging's 1Gi limit");
+    assert_eq!(at(&base, &db, SHARED_BUFFERS), "shared_buffers=524288kB", "a quarter of the base's 2Gi limit");
+    assert_eq!(at(staging, &db, SHARED_BUFFERS), "shared_buffers=262144kB", "a quarter of staging's 1Gi limit");
 
     assert_eq!(at(&base, &pdb, "/spec/maxUnavailable"), 1);
     assert_eq!(at(staging, &pdb, "/spec/maxUnavailable"), 1);

@@ -114,6 +114,7 @@ fields!(Service {
     vpa,
     labels,
     annotations,
+    patches,
 });
 fields!(Expose { kind, host, path, port, rate_limit, timeout });
 fields!(Autoscale { cpu, memory, metrics });
@@ -181,6 +182,7 @@ fields!(Datastore {
     vpa,
     labels,
     annotations,
+    patches,
 });
 fields!(Vpa { mode, min_allowed, max_allowed });
 

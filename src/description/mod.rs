@@ -295,6 +295,42 @@ pub struct Environment {
     /// Per-cronjob overrides: any cronjob field.
     #[serde(default)]
     pub cronjobs: BTreeMap<Name, CronJob>,
+    /// Changes to any generated object of this environment, each naming
+    /// its `target`: the escape hatch for what the description cannot say.
+    pub patches: Option<Vec<Patch>>,
+}
+
+/// A change to a generated object, applied in memory (and checked there
+/// like everything else) and written into the kustomization: `ops`, JSON
+/// Patch (RFC 6902) operations, or `merge`, a partial object merged as
+/// Kubernetes' strategic merge does (maps key by key; lists of containers,
+/// init containers, env, volumes, volume mounts, ports and image pull
+/// secrets item by item by their key; other lists replaced; `null`
+/// removes). `$patch` directives are not supported.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Patch {
+    /// The object changed; default: the workload of the service or
+    /// datastore the patch is under. Required under an environment.
+    pub target: Option<PatchTarget>,
+    /// JSON Patch operations: `[{ op: add, path: /metadata/annotations/x, value: y }]`.
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
+    pub ops: Option<Spanned<Vec<serde_json::Value>>>,
+    /// A partial object, merged into the target.
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub merge: Option<Spanned<serde_json::Value>>,
+}
+
+/// The generated object a patch changes.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchTarget {
+    /// `Deployment`, `Service`, `ConfigMap`…
+    #[schemars(with = "String")]
+    pub kind: Spanned<String>,
+    pub name: String,
+    /// Default: the namespace of the service or datastore, else the platform's.
+    pub namespace: Option<String>,
 }
 
 /// The protocol a port speaks; decides probes, Service appProtocol and
@@ -424,6 +460,9 @@ pub struct Service {
     /// Annotations added to the workload and its pods.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub annotations: Option<BTreeMap<Name, String>>,
+    /// Changes to its generated objects (default target: its Deployment)
+    /// that the description cannot say; see [`Patch`].
+    pub patches: Option<Vec<Patch>>,
 }
 
 /// An init container or sidecar of a service: its image pinned like the
@@ -750,6 +789,9 @@ pub struct Datastore {
     /// Annotations added to the workload and its pods.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub annotations: Option<BTreeMap<Name, String>>,
+    /// Changes to its generated objects (default target: its StatefulSet);
+    /// see [`Patch`].
+    pub patches: Option<Vec<Patch>>,
 }
 
 /// Whether clients of a datastore authenticate (see [`Datastore::auth`]).

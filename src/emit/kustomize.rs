@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::files::Tree;
 use super::{header, object_file, to_yaml};
+use crate::generate::patches::Applied;
 use crate::generate::{Object, SecretSource, Stack};
 
 const ROOT: &str = "kustomize";
@@ -100,20 +101,38 @@ pub fn object_path(o: &Object) -> String {
     }
 }
 
+/// The base: its objects as generated, the description's patches of them
+/// (listed in the base kustomization), and the objects patched (what the
+/// overlays build on).
+pub struct Base<'a> {
+    pub raw: &'a Stack,
+    pub applied: &'a [Applied],
+    pub patched: &'a Stack,
+}
+
+/// An environment's overlay: the stack its computed diffs reach from the
+/// patched base, then the environment's own patches, listed as written.
+pub struct Overlay<'a> {
+    pub name: &'a str,
+    pub stack: &'a Stack,
+    pub applied: &'a [Applied],
+}
+
 /// Writes base and overlays into `tree` under `kustomize/`.
-/// `envs` pairs each environment name with its stack.
-pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
+pub fn emit(base: &Base, envs: &[Overlay], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
     let mut resources = Vec::new();
-    for o in &base.objects {
+    for o in &base.raw.objects {
         let path = object_path(o);
         tree.insert(format!("{ROOT}/base/{path}"), object_file(o, source)?);
         resources.push(path);
     }
-    let k = Kustomization::new(resources);
+    let mut k = Kustomization::new(resources);
+    listed(base.applied, &mut k)?;
     tree.insert(format!("{ROOT}/base/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+    let base = base.patched;
 
     let by_id: BTreeMap<String, &Object> = base.objects.iter().map(|o| (o.id(), o)).collect();
-    for (env, stack) in envs {
+    for Overlay { name: env, stack, applied } in envs {
         let dir = format!("{ROOT}/overlays/{env}");
         let mut k = Kustomization::new(vec!["../../base".into()]);
         let env_ids: BTreeMap<String, &Object> = stack.objects.iter().map(|o| (o.id(), o)).collect();
@@ -152,6 +171,7 @@ pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tre
                 });
             }
         }
+        listed(applied, &mut k)?;
         secrets(stack, &dir, source, &mut k, tree);
         tree.insert(format!("{dir}/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
         pre_deploy(env, stack, source, tree)?;
@@ -187,6 +207,22 @@ fn pre_deploy(env: &str, stack: &Stack, source: &str, tree: &mut Tree) -> Result
         k.patches.push(PatchRef { path: None, patch: Some(to_yaml(&del)?), target });
     }
     tree.insert(format!("{ROOT}/pre-deploy/{env}/kustomization.yaml"), format!("{}{}", header(source), to_yaml(&k)?));
+    Ok(())
+}
+
+/// The description's patches, inline, each with its target, in order.
+fn listed(applied: &[Applied], k: &mut Kustomization) -> Result<(), crate::Error> {
+    for a in applied {
+        let (group, version) = crate::model::gvk::split(&a.api_version);
+        let target = Target {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: a.kind.clone(),
+            name: a.name.clone(),
+            namespace: a.namespace.clone(),
+        };
+        k.patches.push(PatchRef { path: None, patch: Some(to_yaml(&a.document)?), target });
+    }
     Ok(())
 }
 

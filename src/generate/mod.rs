@@ -14,6 +14,7 @@ pub mod mesh;
 pub mod monitoring;
 pub mod network;
 pub mod observability;
+pub mod patches;
 pub mod placement;
 pub mod quotas;
 pub mod telemetry;

@@ -49,6 +49,12 @@ impl Cx<'_> {
         if storage.is_some() {
             let what = format!("datastore `{name}`");
             self.storage_class(d.storage_class.as_deref(), AccessMode::ReadWriteOnce, &what, Pos::UNKNOWN);
+        } else if let Some(class) = &d.storage_class {
+            self.err(
+                Pos::UNKNOWN,
+                format!("datastore `{name}` has `storage: ephemeral` and `storageClass: {class}`"),
+                Some("an ephemeral datastore claims no volume: remove `storageClass`, or give `storage` a size".into()),
+            );
         }
         let placement = self.placement(super::placement::written!(d), false);
         if self.errors.len() > before {

@@ -21,6 +21,7 @@ pub mod defaults;
 mod environment;
 pub mod jobs;
 mod names;
+pub mod patches;
 mod placement;
 mod resolved;
 mod resources;

@@ -15,7 +15,7 @@ use crate::generate::datastores::store_scrape;
 const RUNBOOK: [&str; 3] = [
     "A datastore does not answer: its exporter reports the engine down (`pg_up`, `redis_up` at 0), its own metrics endpoint cannot be scraped, or no target is scraped at all (pod gone, NetworkPolicy or PodMonitor wrong). The services that use it fail.",
     "`kubectl -n NS get pods -l app.kubernetes.io/name=DATASTORE` (Pending? CrashLoopBackOff? not Ready?); `kubectl -n NS describe statefulset DATASTORE` (events, volume attach); `kubectl -n NS logs DATASTORE-0 -c ENGINE --previous`; the exporter's own log (`-c postgres-exporter` / `-c redis-exporter`) for authentication errors; the volume (`kubectl -n NS get pvc`): a full disk stops PostgreSQL.",
-    "Fix what the events and logs show (volume full or not attached, credentials changed in the Secret but not in the database, out of memory: raise `resources` in the description); restart the pod (`kubectl -n NS delete pod DATASTORE-0`) once the cause is gone. Data lives on the volume, which survives the pod; if the data itself is lost, restore it (the link above, when the datastore has backups).",
+    "Fix what the events and logs show (volume full or not attached, credentials changed in the Secret but not in the database, out of memory: raise `resources` in the description); restart the pod (`kubectl -n NS delete pod DATASTORE-0`) once the cause is gone. Data lives on the volume, which survives the pod (not with `storage: ephemeral`: an emptyDir, empty again in a new pod); if the data itself is lost, restore it (the link above, when the datastore has backups).",
 ];
 
 /// A datastore Prometheus scrapes.
