@@ -390,7 +390,10 @@ pub struct Service {
     #[serde(default, deserialize_with = "value::path_or_map")]
     #[schemars(with = "Option<value::PathOr<Metrics>>")]
     pub metrics: Option<Metrics>,
-    /// Datastores, services and external hosts this service calls.
+    /// Datastores, services and external hosts this service calls. Each
+    /// sets `X_HOST`, `X_PORT` and, where it has them, `X_URL`, credentials
+    /// and database (`X` the name in upper case), unless an `env` template
+    /// names it (`${x.url}`): then only the variables written there.
     #[schemars(with = "Option<Vec<String>>")]
     pub uses: Option<Vec<Name>>,
     /// Jobs (of `jobs`) that must have completed before this release of

@@ -295,6 +295,9 @@ impl<'de> Deserialize<'de> for Factor {
                 Ok(Factor(v as f64))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Factor, E> {
+                if let Ok(f) = v.trim().parse::<f64>() {
+                    return Ok(Factor(f));
+                }
                 let percent = v.trim().strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok());
                 Err(E::custom(match percent {
                     Some(p) => format!("the scale is a factor, not a percentage: write {} for {v}", p / 100.0),
@@ -530,5 +533,36 @@ impl<T: JsonSchema> JsonSchema for PathOr<T> {
     fn json_schema(g: &mut SchemaGenerator) -> Schema {
         let inner = g.subschema_for::<T>();
         json_schema!({ "anyOf": [ { "type": "string", "pattern": "^/" }, inner ] })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct S {
+        scale: Factor,
+    }
+
+    fn scale(v: &str) -> Result<f64, String> {
+        serde_saphyr::from_str::<S>(&format!("scale: {v}\n")).map(|s| s.scale.0).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_scale_is_a_factor() {
+        assert_eq!(scale("0.5"), Ok(0.5));
+        assert_eq!(scale("2"), Ok(2.0));
+        assert_eq!(scale("\"0.25\""), Ok(0.25));
+        assert!(scale("50%").unwrap_err().contains("not a percentage: write 0.5 for 50%"));
+        assert!(scale("half").unwrap_err().contains("a factor such as 0.5, not \"half\""));
+    }
+
+    #[test]
+    fn a_version_is_text() {
+        let v = |t: &str| serde_saphyr::from_str::<Version>(t).map(|v| v.0).map_err(|e| e.to_string());
+        assert_eq!(v("\"16.10\""), Ok("16.10".into()));
+        assert_eq!(v("16"), Ok("16".into()));
+        assert!(v("16.10").unwrap_err().contains("YAML reads it as the number 16.1"));
     }
 }
