@@ -270,3 +270,45 @@ fn a_vpa_per_workload_that_asks_for_one() {
     assert_eq!(db["spec"]["resourcePolicy"]["containerPolicies"][0]["maxAllowed"], json!({ "memory": "4Gi" }));
     assert!(db["spec"]["resourcePolicy"]["containerPolicies"][0].get("minAllowed").is_none());
 }
+
+#[test]
+fn the_readme_lists_the_gateway_api_the_vpa_and_the_public_services() {
+    use kubeproof::emit::prerequisites::{Need, prerequisites};
+    let file = description();
+    let platform = kubeproof::description::load(&file).expect("valid description");
+    let built = kubeproof::build::build(&platform, &file).expect("generated");
+    let listed: BTreeMap<Need, Vec<String>> =
+        prerequisites(&built.envs).into_iter().map(|p| (p.need, p.names.into_iter().collect())).collect();
+    assert_eq!(listed[&Need::GatewayApi], vec!["gateway/public shop".to_string()]);
+    assert_eq!(listed[&Need::LoadBalancer], vec!["shop/web-public".to_string()]);
+    assert_eq!(listed[&Need::NodePorts], vec!["shop/web-nodeport".to_string()]);
+    assert_eq!(listed[&Need::Vpa], vec!["Auto".to_string(), "Off".to_string()]);
+    let readme =
+        String::from_utf8(built.tree.iter().find(|(p, _)| p.ends_with("README.md")).expect("README").1.to_vec())
+            .expect("UTF-8");
+    assert!(readme.contains("**The Gateway API CRDs**") && readme.contains("the Gateway `gateway/public`"), "{readme}");
+    assert!(readme.contains("**The Vertical Pod Autoscaler**"), "{readme}");
+    assert!(readme.contains("`shop/web-public`") && readme.contains("`shop/web-nodeport`"), "{readme}");
+}
+
+/// PLATFORMS.md asks VPA recommendations of kailash: one VPA per service and
+/// datastore, recommending only (its HPAs scale on cpu and memory).
+#[test]
+fn kailash_gets_a_recommending_vpa_per_workload() {
+    let all = common::base_objects("kailash");
+    let workloads: Vec<(&str, &str)> = all
+        .values()
+        .filter(|o| matches!(o["kind"].as_str(), Some("Deployment" | "StatefulSet")))
+        .filter(|o| !o["metadata"]["name"].as_str().unwrap_or_default().ends_with("-canary"))
+        .map(|o| (o["kind"].as_str().unwrap_or_default(), o["metadata"]["name"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(workloads.len(), 7, "{workloads:?}");
+    for (kind, name) in workloads {
+        let vpa = all
+            .values()
+            .find(|o| o["kind"] == "VerticalPodAutoscaler" && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no VPA for {kind} {name}"));
+        assert_eq!(vpa["spec"]["targetRef"]["kind"], kind, "{name}");
+        assert_eq!(vpa["spec"]["updatePolicy"]["updateMode"], "Off", "{name}");
+    }
+}
