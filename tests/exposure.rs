@@ -360,3 +360,46 @@ fn http_routes_pass_the_gateway_api_schema() {
     let err = validate_gateway_api(&script, &[bad]).expect_err("a `*` host is invalid");
     assert!(err.contains("invalid: HTTPRoute shop/web") && err.contains("hostnames/0"), "{err}");
 }
+
+/// Built from an inline description: every environment's objects.
+fn build_text(text: &str) -> Vec<(String, Stack)> {
+    let file = std::path::Path::new("platform.yaml");
+    let platform = kubeproof::description::parse(text, file).expect("valid description");
+    kubeproof::build::build(&platform, file).expect("gen proves the stack").envs
+}
+
+/// Under the mesh the ingress gateway is where `cluster.ingressNamespace`
+/// says: its certificate goes there, and it is authorized by its identity
+/// there (the edge proof would refuse a mismatch).
+#[test]
+fn the_istio_gateway_is_authorized_in_the_declared_ingress_namespace() {
+    let envs = build_text(
+        "apiVersion: kubeproof.dev/v1alpha1\nname: shop\n\
+         cluster: { kubernetes: \"1.30\", mesh: istio, ingressNamespace: istio-ingress }\n\
+         services:\n  web: { image: ghcr.io/example/web:1.0.0, port: 8080, expose: { host: shop.example.com } }\n",
+    );
+    let objects = &envs[0].1.objects;
+    let find = |kind: &str| objects.iter().find(|o| o.kind == kind).unwrap_or_else(|| panic!("no {kind}"));
+    assert_eq!(find("Certificate").namespace.as_deref(), Some("istio-ingress"));
+    let rules = &find("AuthorizationPolicy").value["spec"]["rules"];
+    assert_eq!(
+        rules[0]["from"][0]["source"]["principals"],
+        json!(["cluster.local/ns/istio-ingress/sa/istio-ingressgateway-service-account"])
+    );
+}
+
+/// An environment can take a port off the edge: `type: internal` writes nothing there.
+#[test]
+fn an_environment_makes_an_exposed_port_internal() {
+    let envs = build_text(
+        "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\" }\n\
+         environments:\n  dev: { services: { web: { expose: { type: internal } } } }\n  prod: {}\n\
+         services:\n  web: { image: ghcr.io/example/web:1.0.0, port: 8080, expose: { host: shop.example.com } }\n",
+    );
+    let ingresses = |env: &str| {
+        let stack = &envs.iter().find(|(e, _)| e == env).expect("env").1;
+        stack.objects.iter().filter(|o| o.kind == "Ingress").count()
+    };
+    assert_eq!(ingresses("prod"), 1);
+    assert_eq!(ingresses("dev"), 0);
+}
