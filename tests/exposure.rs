@@ -403,3 +403,35 @@ fn an_environment_makes_an_exposed_port_internal() {
     assert_eq!(ingresses("prod"), 1);
     assert_eq!(ingresses("dev"), 0);
 }
+
+/// `kubeproof graph` draws one edge from the edge to web with every
+/// published port (Ingress, HTTPRoute, LoadBalancer, NodePort) and its
+/// hosts; without the rule admitting any address, the public ports are not
+/// among the allowed ones.
+#[test]
+fn the_graph_shows_every_edge_into_the_platform() {
+    let dot = |path: &std::path::Path| {
+        let o = common::kubeproof(["graph", path.to_str().expect("UTF-8"), "--format", "dot"], None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).expect("UTF-8")
+    };
+    let out = dot(&description());
+    let edge = out.lines().find(|l| l.contains("\"ingress\" -> \"shop/Deployment/web\"")).expect("an edge into web");
+    assert!(edge.contains("admin.shop.example.com, shop.example.com → :7000,8080,8081,9090"), "{edge}");
+    assert!(edge.contains("tooltip=\"allowed\""), "{edge}");
+    assert!(out.contains("Gateway API + Ingress (nginx) + LoadBalancer Service + NodePort Service"), "{out}");
+
+    // The generated manifests with web's public rules removed: 7000 and 9090 are not reachable.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut s = stack("plain");
+    let policy = s.objects.iter_mut().find(|o| o.kind == "NetworkPolicy" && o.name == "web").expect("policy");
+    let rules = policy.value["spec"]["ingress"].as_array_mut().expect("rules");
+    rules.retain(|r| r["from"][0].get("ipBlock").is_none());
+    let yaml: String =
+        s.objects.iter().map(|o| format!("---\n{}\n", serde_json::to_string(&o.value).expect("JSON"))).collect();
+    let file = dir.path().join("stack.yaml");
+    std::fs::write(&file, yaml).expect("written");
+    let out = dot(&file);
+    let edge = out.lines().find(|l| l.contains("\"ingress\" -> \"shop/Deployment/web\"")).expect("an edge into web");
+    assert!(edge.contains(":8080,8081") && !edge.contains("9090") && !edge.contains("7000"), "{edge}");
+}
