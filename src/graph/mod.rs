@@ -450,7 +450,7 @@ impl Builder<'_, '_> {
                 let port = b.get("port").and_then(Value::as_i64).map(PortRef::Number);
                 for gw_ns in &gw_namespaces {
                     for host in hosts.iter().copied().map(Some).chain(hosts.is_empty().then_some(None)) {
-                        self.route(gw_ns, svc, port.clone(), host);
+                        self.route(gw_ns, svc, port, host);
                     }
                 }
             }
@@ -656,8 +656,7 @@ impl Builder<'_, '_> {
         }
         // One edge per workload from the edge, whichever proxies (or any
         // address) reach it: their ports together.
-        let mut from_edge: BTreeMap<usize, (Vec<(String, Tri, Vec<String>, String)>, BTreeSet<String>)> =
-            BTreeMap::new();
+        let mut from_edge: BTreeMap<usize, (Vec<PortResult>, BTreeSet<String>)> = BTreeMap::new();
         for ((ns, server), p) in &self.ingress {
             let s = self.template(*server);
             let labels = controller_labels(ns);
@@ -813,7 +812,10 @@ fn port_label(number: i64, protocol: &str) -> String {
 
 /// One edge from per-port results: allowed when some port is, else unknown
 /// when some port may be, else blocked.
-fn combine(from: String, to: String, results: Vec<(String, Tri, Vec<String>, String)>, hosts: Vec<String>) -> Edge {
+/// One port of an edge: its label, the verdict, the blocking policies, why.
+type PortResult = (String, Tri, Vec<String>, String);
+
+fn combine(from: String, to: String, results: Vec<PortResult>, hosts: Vec<String>) -> Edge {
     let best = results.iter().map(|r| r.1).max().unwrap_or(Tri::Yes);
     let mut ports: Vec<String> =
         results.iter().filter(|r| r.1 == best && !r.0.is_empty()).map(|r| r.0.clone()).collect();
