@@ -1240,6 +1240,37 @@ fn exposure_kinds_refuse_what_they_cannot_carry() {
 }
 
 #[test]
+fn gateway_routes_carry_http_only() {
+    let text = starter_with(
+        "  kubernetes: \"1.30\"",
+        "  kubernetes: \"1.30\"\n  gateway: { name: public, namespace: gateway }",
+    );
+    let text = text.replacen(
+        "    port: 8080                  # protocol",
+        "    port: 8080\n    protocol: grpc              # protocol",
+        1,
+    );
+    let text = text.replacen(
+        "expose: { host: shop.example.com }",
+        "expose: { type: gateway, host: shop.example.com, rateLimit: 10 }",
+        1,
+    );
+    let run = gen_text(&text);
+    let at = locate(&text, "type: gateway", 6);
+    run.assert_error(
+        at,
+        "`type: gateway` writes an HTTPRoute, which cannot carry gRPC port `grpc`",
+        Some("publish it with `type: ingress` or `type: loadBalancer`"),
+    );
+    run.assert_error(
+        at,
+        "`rateLimit` and `timeout` are not part of the Gateway API's HTTPRoute",
+        Some("set them on the Gateway's implementation"),
+    );
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
 fn an_exposed_port_names_no_other_and_is_exposed_once() {
     let text = starter_with(
         "    port: 8080                  # protocol",

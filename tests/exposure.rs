@@ -270,3 +270,168 @@ fn a_vpa_per_workload_that_asks_for_one() {
     assert_eq!(db["spec"]["resourcePolicy"]["containerPolicies"][0]["maxAllowed"], json!({ "memory": "4Gi" }));
     assert!(db["spec"]["resourcePolicy"]["containerPolicies"][0].get("minAllowed").is_none());
 }
+
+#[test]
+fn the_readme_lists_the_gateway_api_the_vpa_and_the_public_services() {
+    use kubeproof::emit::prerequisites::{Need, prerequisites};
+    let file = description();
+    let platform = kubeproof::description::load(&file).expect("valid description");
+    let built = kubeproof::build::build(&platform, &file).expect("generated");
+    let listed: BTreeMap<Need, Vec<String>> =
+        prerequisites(&built.envs).into_iter().map(|p| (p.need, p.names.into_iter().collect())).collect();
+    assert_eq!(listed[&Need::GatewayApi], vec!["gateway/public shop".to_string()]);
+    assert_eq!(listed[&Need::LoadBalancer], vec!["shop/web-public".to_string()]);
+    assert_eq!(listed[&Need::NodePorts], vec!["shop/web-nodeport".to_string()]);
+    assert_eq!(listed[&Need::Vpa], vec!["Auto".to_string(), "Off".to_string()]);
+    let readme =
+        String::from_utf8(built.tree.iter().find(|(p, _)| p.ends_with("README.md")).expect("README").1.to_vec())
+            .expect("UTF-8");
+    assert!(readme.contains("**The Gateway API CRDs**") && readme.contains("the Gateway `gateway/public`"), "{readme}");
+    assert!(readme.contains("**The Vertical Pod Autoscaler**"), "{readme}");
+    assert!(readme.contains("`shop/web-public`") && readme.contains("`shop/web-nodeport`"), "{readme}");
+}
+
+/// PLATFORMS.md asks VPA recommendations of kailash: one VPA per service and
+/// datastore, recommending only (its HPAs scale on cpu and memory).
+#[test]
+fn kailash_gets_a_recommending_vpa_per_workload() {
+    let all = common::base_objects("kailash");
+    let workloads: Vec<(&str, &str)> = all
+        .values()
+        .filter(|o| matches!(o["kind"].as_str(), Some("Deployment" | "StatefulSet")))
+        .filter(|o| !o["metadata"]["name"].as_str().unwrap_or_default().ends_with("-canary"))
+        .map(|o| (o["kind"].as_str().unwrap_or_default(), o["metadata"]["name"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(workloads.len(), 7, "{workloads:?}");
+    for (kind, name) in workloads {
+        let vpa = all
+            .values()
+            .find(|o| o["kind"] == "VerticalPodAutoscaler" && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no VPA for {kind} {name}"));
+        assert_eq!(vpa["spec"]["targetRef"]["kind"], kind, "{name}");
+        assert_eq!(vpa["spec"]["updatePolicy"]["updateMode"], "Off", "{name}");
+    }
+}
+
+/// The Gateway API's validators (tests/node, installed by scripts/test):
+/// `None` when they cannot be run here (said loudly; a failure in CI).
+fn gateway_api_validator() -> Option<PathBuf> {
+    if !common::tool_available("node", &["--version"]) {
+        return None;
+    }
+    let dir = common::repo().join("tests/node");
+    if !dir.join("node_modules/@kubernetes-models/gateway-api").is_dir() {
+        let msg = "tests/node/node_modules is missing: `npm ci --prefix tests/node` (scripts/test runs it)";
+        assert!(std::env::var_os(common::REQUIRE_TOOLS).is_none(), "{msg}");
+        eprintln!("SKIPPED: {msg}");
+        return None;
+    }
+    Some(dir.join("validate-gateway-api.mjs"))
+}
+
+/// Runs the validator on `objects`: Ok or Err with what it printed.
+fn validate_gateway_api(script: &std::path::Path, objects: &[Value]) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("node")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let input = serde_json::to_vec(objects).expect("JSON");
+    child.stdin.take().expect("stdin").write_all(&input).expect("written");
+    let out = child.wait_with_output().expect("node ends");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() { Ok(text) } else { Err(text) }
+}
+
+#[test]
+fn http_routes_pass_the_gateway_api_schema() {
+    let Some(script) = gateway_api_validator() else { return };
+    for env in ["plain", "mesh"] {
+        let routes: Vec<Value> = objects(env).into_values().filter(|o| o["kind"] == "HTTPRoute").collect();
+        assert_eq!(routes.len(), 1, "{env}");
+        let out = validate_gateway_api(&script, &routes).unwrap_or_else(|e| panic!("{env}: {e}"));
+        assert_eq!(out.trim(), "valid: HTTPRoute shop/web", "{env}");
+    }
+    // The validator can fail: a wildcard-only host breaks the schema's pattern.
+    let mut bad = objects("plain").remove("HTTPRoute shop/web").expect("route");
+    bad["spec"]["hostnames"] = json!(["*"]);
+    let err = validate_gateway_api(&script, &[bad]).expect_err("a `*` host is invalid");
+    assert!(err.contains("invalid: HTTPRoute shop/web") && err.contains("hostnames/0"), "{err}");
+}
+
+/// Built from an inline description: every environment's objects.
+fn build_text(text: &str) -> Vec<(String, Stack)> {
+    let file = std::path::Path::new("platform.yaml");
+    let platform = kubeproof::description::parse(text, file).expect("valid description");
+    kubeproof::build::build(&platform, file).expect("gen proves the stack").envs
+}
+
+/// Under the mesh the ingress gateway is where `cluster.ingressNamespace`
+/// says: its certificate goes there, and it is authorized by its identity
+/// there (the edge proof would refuse a mismatch).
+#[test]
+fn the_istio_gateway_is_authorized_in_the_declared_ingress_namespace() {
+    let envs = build_text(
+        "apiVersion: kubeproof.dev/v1alpha1\nname: shop\n\
+         cluster: { kubernetes: \"1.30\", mesh: istio, ingressNamespace: istio-ingress }\n\
+         services:\n  web: { image: ghcr.io/example/web:1.0.0, port: 8080, expose: { host: shop.example.com } }\n",
+    );
+    let objects = &envs[0].1.objects;
+    let find = |kind: &str| objects.iter().find(|o| o.kind == kind).unwrap_or_else(|| panic!("no {kind}"));
+    assert_eq!(find("Certificate").namespace.as_deref(), Some("istio-ingress"));
+    let rules = &find("AuthorizationPolicy").value["spec"]["rules"];
+    assert_eq!(
+        rules[0]["from"][0]["source"]["principals"],
+        json!(["cluster.local/ns/istio-ingress/sa/istio-ingressgateway-service-account"])
+    );
+}
+
+/// An environment can take a port off the edge: `type: internal` writes nothing there.
+#[test]
+fn an_environment_makes_an_exposed_port_internal() {
+    let envs = build_text(
+        "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\" }\n\
+         environments:\n  dev: { services: { web: { expose: { type: internal } } } }\n  prod: {}\n\
+         services:\n  web: { image: ghcr.io/example/web:1.0.0, port: 8080, expose: { host: shop.example.com } }\n",
+    );
+    let ingresses = |env: &str| {
+        let stack = &envs.iter().find(|(e, _)| e == env).expect("env").1;
+        stack.objects.iter().filter(|o| o.kind == "Ingress").count()
+    };
+    assert_eq!(ingresses("prod"), 1);
+    assert_eq!(ingresses("dev"), 0);
+}
+
+/// `kubeproof graph` draws one edge from the edge to web with every
+/// published port (Ingress, HTTPRoute, LoadBalancer, NodePort) and its
+/// hosts; without the rule admitting any address, the public ports are not
+/// among the allowed ones.
+#[test]
+fn the_graph_shows_every_edge_into_the_platform() {
+    let dot = |path: &std::path::Path| {
+        let o = common::kubeproof(["graph", path.to_str().expect("UTF-8"), "--format", "dot"], None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).expect("UTF-8")
+    };
+    let out = dot(&description());
+    let edge = out.lines().find(|l| l.contains("\"ingress\" -> \"shop/Deployment/web\"")).expect("an edge into web");
+    assert!(edge.contains("admin.shop.example.com, shop.example.com → :7000,8080,8081,9090"), "{edge}");
+    assert!(edge.contains("tooltip=\"allowed\""), "{edge}");
+    assert!(out.contains("Gateway API + Ingress (nginx) + LoadBalancer Service + NodePort Service"), "{out}");
+
+    // The generated manifests with web's public rules removed: 7000 and 9090 are not reachable.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut s = stack("plain");
+    let policy = s.objects.iter_mut().find(|o| o.kind == "NetworkPolicy" && o.name == "web").expect("policy");
+    let rules = policy.value["spec"]["ingress"].as_array_mut().expect("rules");
+    rules.retain(|r| r["from"][0].get("ipBlock").is_none());
+    let yaml: String =
+        s.objects.iter().map(|o| format!("---\n{}\n", serde_json::to_string(&o.value).expect("JSON"))).collect();
+    let file = dir.path().join("stack.yaml");
+    std::fs::write(&file, yaml).expect("written");
+    let out = dot(&file);
+    let edge = out.lines().find(|l| l.contains("\"ingress\" -> \"shop/Deployment/web\"")).expect("an edge into web");
+    assert!(edge.contains(":8080,8081") && !edge.contains("9090") && !edge.contains("7000"), "{edge}");
+}

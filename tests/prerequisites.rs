@@ -45,6 +45,8 @@ fn operator(group: &str) -> Option<Need> {
         "monitoring.coreos.com" => Some(Need::PrometheusOperator),
         "cert-manager.io" => Some(Need::CertManager),
         "velero.io" => Some(Need::Velero),
+        "autoscaling.k8s.io" => Some(Need::Vpa),
+        "gateway.networking.k8s.io" => Some(Need::GatewayApi),
         g if g.ends_with("istio.io") => Some(Need::Istio),
         g => panic!("API group `{g}` has no prerequisite in this test: add one to the README's list and here"),
     }

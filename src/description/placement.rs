@@ -170,7 +170,8 @@ pub enum LabelOperator {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Vpa {
-    /// `off` (default): recommendations only, read with `kubectl describe
+    /// `"off"` (default; quoted, as YAML 1.1 tools such as editors read a
+    /// bare `off` as false): recommendations only, read with `kubectl describe
     /// vpa`; `initial`: requests set when a pod is created; `auto`: pods are
     /// evicted to apply new requests (not with an HPA on cpu or memory).
     #[schemars(with = "Option<VpaMode>")]

@@ -56,6 +56,15 @@ pub enum Need {
     Namespaces,
     /// Namespaces outside the stack that NetworkPolicies name for peers; names: them.
     PeerNamespaces,
+    /// The Gateway API's CRDs and a Gateway; names: `NS/NAME` of the
+    /// Gateways and, after a space, the namespace of a route attached to it.
+    GatewayApi,
+    /// A load-balancer implementation; names: the LoadBalancer Services.
+    LoadBalancer,
+    /// Nodes clients can reach on the NodePort range; names: the NodePort Services.
+    NodePorts,
+    /// The Vertical Pod Autoscaler; names: the update modes used.
+    Vpa,
 }
 
 /// A need, what it is about, and which environments have it.
@@ -128,6 +137,25 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
                 add(Need::GrafanaDashboards, o.namespace.clone());
             }
             ("autoscaling", "HorizontalPodAutoscaler") => hpa_metrics(v, &mut add),
+            ("autoscaling.k8s.io", _) => {
+                add(Need::Vpa, Some(text(v.at("/spec/updatePolicy/updateMode")).to_string()));
+            }
+            ("gateway.networking.k8s.io", _) => {
+                let ns = o.namespace.as_deref().unwrap_or_default();
+                for parent in v.at("/spec/parentRefs").and_then(Value::as_array).into_iter().flatten() {
+                    let gw_ns = parent.get("namespace").and_then(Value::as_str).unwrap_or(ns);
+                    add(Need::GatewayApi, Some(format!("{gw_ns}/{} {ns}", text(parent.get("name")))));
+                }
+            }
+            ("", "Service") => match text(v.at("/spec/type")) {
+                "LoadBalancer" => {
+                    add(Need::LoadBalancer, Some(format!("{}/{}", o.namespace.as_deref().unwrap_or(""), o.name)))
+                }
+                "NodePort" => {
+                    add(Need::NodePorts, Some(format!("{}/{}", o.namespace.as_deref().unwrap_or(""), o.name)))
+                }
+                _ => {}
+            },
             ("", "PersistentVolumeClaim") => claim(v.at("/spec"), &mut add),
             ("apps", "StatefulSet") => {
                 for t in v.at("/spec/volumeClaimTemplates").and_then(Value::as_array).into_iter().flatten() {
@@ -159,6 +187,27 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
         }
     }
     out
+}
+
+/// The Gateways the HTTPRoutes attach to, and the namespaces each must admit routes from.
+fn gateway_api(names: &BTreeSet<String>) -> String {
+    let mut by_gateway: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for n in names {
+        let (gw, ns) = n.split_once(' ').unwrap_or((n, ""));
+        by_gateway.entry(gw).or_default().push(ns);
+    }
+    let gateways: Vec<String> = by_gateway
+        .iter()
+        .map(|(gw, namespaces)| {
+            let list: Vec<String> = namespaces.iter().map(|n| format!("`{n}`")).collect();
+            format!("`{gw}`, admitting routes from namespace {} (`allowedRoutes`)", list.join(", "))
+        })
+        .collect();
+    format!(
+        "**The Gateway API CRDs** (standard channel, `gateway.networking.k8s.io/v1` HTTPRoute) and an \
+         implementation running the Gateway {}, its listeners serving the routes' hosts with TLS.",
+        gateways.join("; ")
+    )
 }
 
 /// The identities a metrics guard admits: a DENY AuthorizationPolicy on
@@ -394,6 +443,23 @@ fn sentence(p: &Prerequisite, kube: KubeVersion) -> String {
             format!("**Storage**: {}.", classes.join("; "))
         }
         Need::Namespaces => format!("**Namespaces** the stack writes into but does not create: {}.", ticked(names)),
+        Need::GatewayApi => gateway_api(names),
+        Need::LoadBalancer => format!(
+            "**A load-balancer implementation** (the cloud provider's, or MetalLB on bare metal) for the \
+             LoadBalancer Services {}; with `externalTrafficPolicy: Local` it must send traffic only to nodes \
+             running a ready pod (cloud load balancers do, by the Service's `healthCheckNodePort`).",
+            ticked(names)
+        ),
+        Need::NodePorts => format!(
+            "**Nodes the clients can reach** on the NodePort range (30000–32767 by default) for the NodePort \
+             Services {}; with `externalTrafficPolicy: Local` only nodes running a ready pod answer.",
+            ticked(names)
+        ),
+        Need::Vpa => format!(
+            "**The Vertical Pod Autoscaler** (`autoscaling.k8s.io/v1` CRDs and its recommender; for `Initial` \
+             and `Auto` also its admission controller, and for `Auto` its updater), for the update modes {}.",
+            ticked(names)
+        ),
         Need::PeerNamespaces => format!(
             "**Peers in namespaces the stack does not create**, named by its NetworkPolicies: {}; what they \
              admit from or reach there (an ingress controller, a Prometheus outside the stack) must run in \

@@ -4,7 +4,8 @@
 //! authorization by service identity.
 //!
 //! - per namespace: PeerAuthentication `default`, STRICT;
-//! - per exposed service: a cert-manager Certificate in `istio-system` (the
+//! - per exposed service: a cert-manager Certificate in the ingress gateway's
+//!   namespace (`cluster.ingressNamespace`, default `istio-system`; the
 //!   gateway reads its secret there: `credentialName`) and a Gateway with an
 //!   HTTP→HTTPS redirect and the edge's TLS versions;
 //! - per service: a VirtualService (timeout, retries, canary weights, fault
@@ -44,7 +45,7 @@ use serde_json::{Map, Value, json};
 use super::*;
 use crate::description::ExposeKind;
 use crate::description::Protocol;
-use crate::description::resolve::{Exposure, Port, Resolved, Svc, defaults};
+use crate::description::resolve::{Exposure, Port, Resolved, Svc};
 use crate::description::traffic::{Fault, Retries};
 
 pub const NETWORKING: &str = "networking.istio.io/v1";
@@ -204,7 +205,7 @@ fn gateway(r: &Resolved, svc: &Svc, name: &str, e: &Exposure, stack: &mut Stack)
         "cert-manager.io/v1",
         "Certificate",
         &format!("{}-{name}", svc.namespace),
-        defaults::ISTIO_NAMESPACE,
+        &r.ingress_namespace,
         &labels,
         json!({
             "secretName": secret,
@@ -279,7 +280,7 @@ fn rate_limit(r: &Resolved, svc: &Svc, name: &str, host: &str, rps: u32, stack: 
         "networking.istio.io/v1alpha3",
         "EnvoyFilter",
         &format!("{}-{name}-ratelimit", svc.namespace),
-        defaults::ISTIO_NAMESPACE,
+        &r.ingress_namespace,
         &labels(&r.platform, &svc.name, "gateway"),
         json!({
             "workloadSelector": { "labels": { GATEWAY_SELECTOR.0: GATEWAY_SELECTOR.1 } },
@@ -586,7 +587,7 @@ fn authorization(
         rules.push(json!({ "from": [{ "source": { "principals": c } }] }));
     }
     if let Some(s) = svc.filter(|s| !s.exposed(ExposeKind::Ingress).is_empty()) {
-        let mut source = json!({ "principals": [principal(defaults::ISTIO_NAMESPACE, GATEWAY_SA)] });
+        let mut source = json!({ "principals": [principal(&r.ingress_namespace, GATEWAY_SA)] });
         if let Some(issuer) = s.traffic.jwt.as_ref().and_then(|j| j.issuer.as_ref()) {
             source["requestPrincipals"] = json!([format!("{issuer}/*")]);
         }

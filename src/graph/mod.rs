@@ -26,6 +26,10 @@ use crate::model::hosts::{HostRef, hosts_in, port_siblings};
 use crate::model::index::PodTemplate;
 use crate::model::netpol::{Direction, Endpoint, Policies, Target, Tri, World, ports_allow};
 use crate::model::pods::Pod;
+
+/// The key of edge traffic from any address (LoadBalancer and NodePort
+/// Services), where other edges have the namespace of their proxy.
+const PUBLIC: &str = "";
 use crate::model::ports::{PortRef, pod_ports, service_ports};
 
 /// Where a node is drawn, left to right.
@@ -376,6 +380,8 @@ impl Builder<'_, '_> {
                 self.route(ns, svc, port, host);
             }
         }
+        self.gateway_routes();
+        self.public_services();
         // Istio: VirtualServices bound to a Gateway.
         for &i in cx.index.of_kind("VirtualService") {
             let o = &cx.objects[i];
@@ -412,6 +418,59 @@ impl Builder<'_, '_> {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Gateway API HTTPRoutes: from the namespace of the Gateway they attach to.
+    fn gateway_routes(&mut self) {
+        let cx = self.cx;
+        for &i in cx.index.of_kind("HTTPRoute") {
+            let o = &cx.objects[i];
+            let parents = o.value.at("/spec/parentRefs").and_then(Value::as_array).into_iter().flatten();
+            let gw_namespaces: BTreeSet<&str> =
+                parents.map(|p| p.get("namespace").and_then(Value::as_str).unwrap_or(o.ns())).collect();
+            if gw_namespaces.is_empty() {
+                continue;
+            }
+            self.ensure_ingress("Gateway API");
+            let hosts: Vec<&str> = o
+                .value
+                .at("/spec/hostnames")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let rules = o.value.at("/spec/rules").and_then(Value::as_array).into_iter().flatten();
+            for b in rules.flat_map(|r| r.get("backendRefs").and_then(Value::as_array).into_iter().flatten()) {
+                let Some(name) = b.get("name").and_then(Value::as_str) else { continue };
+                let ns = b.get("namespace").and_then(Value::as_str).unwrap_or(o.ns());
+                let Some(svc) = cx.index.get("Service", ns, name) else { continue };
+                let port = b.get("port").and_then(Value::as_i64).map(PortRef::Number);
+                for gw_ns in &gw_namespaces {
+                    for host in hosts.iter().copied().map(Some).chain(hosts.is_empty().then_some(None)) {
+                        self.route(gw_ns, svc, port, host);
+                    }
+                }
+            }
+        }
+    }
+
+    /// LoadBalancer and NodePort Services: from any address (the namespace
+    /// key [`PUBLIC`]).
+    fn public_services(&mut self) {
+        let cx = self.cx;
+        for &i in cx.index.of_kind("Service") {
+            let o = &cx.objects[i];
+            let type_ = o.value.at("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP");
+            if !matches!(type_, "LoadBalancer" | "NodePort") {
+                continue;
+            }
+            self.ensure_ingress(&format!("{type_} Service"));
+            let ports = o.value.at("/spec/ports").and_then(Value::as_array).into_iter().flatten();
+            for p in ports.filter_map(|p| p.get("port").and_then(Value::as_i64)).collect::<Vec<_>>() {
+                self.route(PUBLIC, i, Some(PortRef::Number(p)), None);
             }
         }
     }
@@ -595,29 +654,44 @@ impl Builder<'_, '_> {
                 .collect();
             edges.push(combine(node_id(cx, c.object), node_id(cx, s.object), results, Vec::new()));
         }
+        // One edge per workload from the edge, whichever proxies (or any
+        // address) reach it: their ports together.
+        let mut from_edge: BTreeMap<usize, (Vec<PortResult>, BTreeSet<String>)> = BTreeMap::new();
         for ((ns, server), p) in &self.ingress {
             let s = self.template(*server);
             let labels = controller_labels(ns);
             let me = Endpoint { ns, labels: &labels };
-            let results = p
+            let public = ns == PUBLIC;
+            let results: Vec<_> = p
                 .ports
                 .iter()
                 .map(|(number, protocol, name)| {
                     let t = Target { number: *number, protocol, name: name.as_deref() };
-                    let i = policies.decide(cx, s.object, Direction::Ingress, me, t);
+                    let i = if public {
+                        policies.decide_from_anywhere(s.object, t)
+                    } else {
+                        policies.decide(cx, s.object, Direction::Ingress, me, t)
+                    };
                     let by = if i.answer == Tri::No {
                         i.isolating.iter().map(|&o| policy_name(cx, o)).collect()
                     } else {
                         Vec::new()
                     };
-                    let why = format!(
-                        "no ingress rule of {} admits the ingress controller (namespace {ns})",
-                        cx.objects[s.object].name
-                    );
+                    let from = if public {
+                        "any address".to_string()
+                    } else {
+                        format!("the ingress controller (namespace {ns})")
+                    };
+                    let why = format!("no ingress rule of {} admits {from}", cx.objects[s.object].name);
                     (port_label(*number, protocol), i.answer, by, why)
                 })
                 .collect();
-            edges.push(combine("ingress".into(), node_id(cx, s.object), results, p.hosts.iter().cloned().collect()));
+            let entry = from_edge.entry(s.object).or_default();
+            entry.0.extend(results);
+            entry.1.extend(p.hosts.iter().cloned());
+        }
+        for (object, (results, hosts)) in from_edge {
+            edges.push(combine("ingress".into(), node_id(cx, object), results, hosts.into_iter().collect()));
         }
         for ((client, id), ports) in &self.external {
             let c = self.template(*client).object;
@@ -738,7 +812,10 @@ fn port_label(number: i64, protocol: &str) -> String {
 
 /// One edge from per-port results: allowed when some port is, else unknown
 /// when some port may be, else blocked.
-fn combine(from: String, to: String, results: Vec<(String, Tri, Vec<String>, String)>, hosts: Vec<String>) -> Edge {
+/// One port of an edge: its label, the verdict, the blocking policies, why.
+type PortResult = (String, Tri, Vec<String>, String);
+
+fn combine(from: String, to: String, results: Vec<PortResult>, hosts: Vec<String>) -> Edge {
     let best = results.iter().map(|r| r.1).max().unwrap_or(Tri::Yes);
     let mut ports: Vec<String> =
         results.iter().filter(|r| r.1 == best && !r.0.is_empty()).map(|r| r.0.clone()).collect();

@@ -1,5 +1,5 @@
 //! KP3xx: references between objects — Services to pods, pods to their
-//! ConfigMaps, Secrets, claims and accounts, Ingresses to Services,
+//! ConfigMaps, Secrets, claims and accounts, Ingresses and Gateway API routes to Services,
 //! autoscalers and bindings to their targets.
 
 use crate::model::At;
@@ -22,6 +22,7 @@ mod probe_port_undeclared;
 mod probe_port_unknown_name;
 mod pvc_not_found;
 mod role_not_found;
+mod route_backend_not_found;
 mod secret_not_found;
 mod service_account_not_found;
 mod service_selects_nothing;
@@ -49,6 +50,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &binding_subject_not_found::BindingSubjectNotFound,
     &access_mode_not_offered::AccessModeNotOffered,
     &url_encoded_key_mismatch::UrlEncodedKeyMismatch,
+    &route_backend_not_found::RouteBackendNotFound,
 ];
 
 /// Where configuration data is kept.

@@ -105,11 +105,15 @@ impl Cx<'_> {
             let help = "name the Gateway installed in the cluster: `cluster: { gateway: { name: public, namespace: gateway } }`";
             self.err(kind_pos, "`type: gateway` needs `cluster.gateway`", Some(help.into()));
         }
-        if matches!(p.protocol, Protocol::Grpc | Protocol::Tcp) {
-            let help = "publish a gRPC or TCP port with `type: ingress` or `type: loadBalancer`";
-            let m =
-                format!("`type: gateway` writes an HTTPRoute, which cannot carry {:?} port `{}`", p.protocol, p.name);
-            self.err(kind_pos, m.to_lowercase().replace("httproute", "HTTPRoute"), Some(help.into()));
+        let unroutable = match p.protocol {
+            Protocol::Grpc => Some("gRPC"),
+            Protocol::Tcp => Some("TCP"),
+            Protocol::Http | Protocol::Websocket => None,
+        };
+        if let Some(proto) = unroutable {
+            let help = "publish it with `type: ingress` or `type: loadBalancer`";
+            let m = format!("`type: gateway` writes an HTTPRoute, which cannot carry {proto} port `{}`", p.name);
+            self.err(kind_pos, m, Some(help.into()));
         }
         if e.rate_limit.is_some() || e.timeout.is_some() {
             let help = "set them on the Gateway's implementation, or use `type: ingress`";
