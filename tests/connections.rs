@@ -65,7 +65,7 @@ fn dir(env: &str) -> String {
 #[test]
 fn every_example_proves_its_connections_of_each_class() {
     use Class::*;
-    let expected: [(&str, &[Class]); 5] = [
+    let expected: [(&str, &[Class]); 6] = [
         ("fingerprint-api", &[Scrape, KubernetesApi, Edge]),
         ("hdr-empire", &[Uses, Scrape, Traces, Edge]),
         (
@@ -74,7 +74,12 @@ fn every_example_proves_its_connections_of_each_class() {
         ),
         ("kailash", &[Uses, Scrape, Backup, BackupBucket, Edge]),
         ("machine-native-ops", &[Uses, Scrape, Traces, Backup, BackupBucket, Edge]),
+        // No service of the shop exports Prometheus metrics: nothing to scrape.
+        ("polyglot-shop", &[Uses, Edge]),
     ];
+    let listed: Vec<&str> = expected.iter().map(|(e, _)| *e).collect();
+    let on_disk: Vec<String> = common::examples().iter().map(|p| common::stem(p)).collect();
+    assert_eq!(listed, on_disk, "every example has its expected classes here");
     for (example, classes) in expected {
         let file = common::repo().join(format!("examples/{example}.yaml"));
         let platform = kubeproof::description::load(&file).expect("valid example");
@@ -146,7 +151,7 @@ fn own_policy(c: &Connection, end: &End) -> Option<(String, String)> {
 fn a_planted_block_of_each_class_stops_gen_naming_both_ends_and_the_policy() {
     let mut planted = BTreeSet::new();
     // No example runs its own collector or log shipper: the fixture does.
-    for example in ["health-platform", "hdr-empire", "kailash", "machine-native-ops", COLLECTORS] {
+    for example in ["health-platform", "hdr-empire", "kailash", "machine-native-ops", "polyglot-shop", COLLECTORS] {
         for e in envs(example) {
             let mut seen = BTreeSet::new();
             for c in &e.wanted {
@@ -218,7 +223,8 @@ fn manifests_of(env: &Env) -> kubeproof::model::Loaded {
 
 #[test]
 fn policies_open_nothing_beyond_the_intended_connections() {
-    for example in ["fingerprint-api", "hdr-empire", "health-platform", "kailash", "machine-native-ops"] {
+    for example in common::examples().iter().map(|p| common::stem(p)) {
+        let example = example.as_str();
         for e in envs(example) {
             let loaded = manifests_of(&e);
             let cx = Manifests::new(&loaded);
@@ -405,7 +411,8 @@ fn the_platforms_alertmanager_reaches_its_receivers() {
 /// (so proven): none is configured that the proof does not cover.
 #[test]
 fn every_configured_scrape_is_an_intended_connection() {
-    for example in ["fingerprint-api", "hdr-empire", "health-platform", "kailash", "machine-native-ops"] {
+    for example in common::examples().iter().map(|p| common::stem(p)) {
+        let example = example.as_str();
         for e in envs(example) {
             let scrapes: BTreeSet<(String, String)> = e
                 .wanted

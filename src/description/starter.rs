@@ -43,13 +43,15 @@ datastores:
   cache: { engine: redis, storage: 2Gi }
 "#;
 
-/// The five reference platforms, bundled so `kubeproof init --example NAME` works anywhere.
-pub const EXAMPLES: [(&str, &str); 5] = [
+/// The five reference platforms and the polyglot shop, bundled so
+/// `kubeproof init --example NAME` works anywhere.
+pub const EXAMPLES: [(&str, &str); 6] = [
     ("fingerprint-api", include_str!("../../examples/fingerprint-api.yaml")),
     ("hdr-empire", include_str!("../../examples/hdr-empire.yaml")),
     ("health-platform", include_str!("../../examples/health-platform.yaml")),
     ("kailash", include_str!("../../examples/kailash.yaml")),
     ("machine-native-ops", include_str!("../../examples/machine-native-ops.yaml")),
+    ("polyglot-shop", include_str!("../../examples/polyglot-shop.yaml")),
 ];
 
 pub fn example(name: &str) -> Option<&'static str> {

@@ -148,9 +148,15 @@ pub fn fill_secrets(overlay: &Path, value: &dyn Fn(&str) -> String) -> Vec<PathB
     written
 }
 
-/// Copies each `.env.example` to its `.env` name, with placeholder values.
+/// Copies each `.env.example` to its `.env` name, with placeholder values;
+/// a `X_URLENCODED` key gets `X`'s percent-encoded, as the example's comment says.
 pub fn prepare_secrets(overlay: &Path) -> Vec<PathBuf> {
-    fill_secrets(overlay, &|key| format!("test-value-for-{}", key.to_ascii_lowercase()))
+    use kubeproof::description::template::{URL_ENCODED, url_encode};
+    let placeholder = |key: &str| format!("test-value-for-{}", key.to_ascii_lowercase());
+    fill_secrets(overlay, &|key| match key.strip_suffix(URL_ENCODED) {
+        Some(raw) => url_encode(&placeholder(raw)),
+        None => placeholder(key),
+    })
 }
 
 // ---- external tools --------------------------------------------------------
