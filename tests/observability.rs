@@ -46,33 +46,48 @@ fn every_rule_file_passes_promtool_check_and_its_unit_tests() {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
-    let mut failures = Failures::default();
-    let mut files = 0;
+    let mut dirs = Vec::new();
     for ex in examples() {
         let out = tmp.path().join(stem(&ex));
         gen_ok(&ex, &out);
-        for dir in rule_dirs(&out) {
-            files += 1;
-            failures.check(
-                format!("{}: promtool check rules", dir.display()),
-                run(&dir, "promtool", &["check", "rules", "rules.yaml"]).map(|_| ()),
-            );
-            let tests = std::fs::read_to_string(dir.join("rules.test.yaml")).expect("rules.test.yaml");
-            let rules = std::fs::read_to_string(dir.join("rules.yaml")).expect("rules.yaml");
-            // One firing and one silent test per alert rule.
-            let alerts = rules.matches("- alert: ").count();
-            let cases = tests.matches("exp_alerts").count();
-            if cases != 2 * alerts {
-                failures.add(dir.display(), format!("{alerts} alerts but {cases} test cases (want 2 per alert)"));
-            }
-            failures.check(
-                format!("{}: promtool test rules", dir.display()),
-                run(&dir, "promtool", &["test", "rules", "rules.test.yaml"]).map(|_| ()),
-            );
-        }
+        dirs.extend(rule_dirs(&out));
+    }
+    let files = dirs.len();
+    // `promtool test rules` evaluates every rule at every step of every
+    // test group: the slowest check of the suite, so each file runs on its
+    // own thread (the machine's cores, not the test harness's, are the limit).
+    let results: Vec<Failures> = std::thread::scope(|s| {
+        let handles: Vec<_> = dirs.iter().map(|dir| s.spawn(move || promtool_rule_file(dir))).collect();
+        handles.into_iter().map(|h| h.join().expect("promtool thread")).collect()
+    });
+    let mut failures = Failures::default();
+    for f in results {
+        failures.extend(f);
     }
     assert!(files >= 5, "expected a rule file per example");
     failures.assert_none("promtool");
+}
+
+/// `promtool check rules` and `promtool test rules` on one generated rule
+/// directory, with one firing and one silent test per alert.
+fn promtool_rule_file(dir: &Path) -> Failures {
+    let mut failures = Failures::default();
+    failures.check(
+        format!("{}: promtool check rules", dir.display()),
+        run(dir, "promtool", &["check", "rules", "rules.yaml"]).map(|_| ()),
+    );
+    let tests = std::fs::read_to_string(dir.join("rules.test.yaml")).expect("rules.test.yaml");
+    let rules = std::fs::read_to_string(dir.join("rules.yaml")).expect("rules.yaml");
+    let alerts = rules.matches("- alert: ").count();
+    let cases = tests.matches("exp_alerts").count();
+    if cases != 2 * alerts {
+        failures.add(dir.display(), format!("{alerts} alerts but {cases} test cases (want 2 per alert)"));
+    }
+    failures.check(
+        format!("{}: promtool test rules", dir.display()),
+        run(dir, "promtool", &["test", "rules", "rules.test.yaml"]).map(|_| ()),
+    );
+    failures
 }
 
 /// Receivers `amtool config routes test` reports for `severity`.

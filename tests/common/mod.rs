@@ -464,6 +464,10 @@ impl Failures {
         }
     }
 
+    pub fn extend(&mut self, other: Failures) {
+        self.0.extend(other.0);
+    }
+
     pub fn assert_none(self, context: &str) {
         assert!(self.0.is_empty(), "{context}: {} failure(s)\n\n{}\n", self.0.len(), self.0.join("\n\n"));
     }
