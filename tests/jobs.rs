@@ -88,7 +88,18 @@ fn a_job_carries_the_hooks_and_its_run_settings() {
     // Plain values first, then secrets, then the URL composed from them.
     assert_eq!(
         env,
-        ["DB_DATABASE", "DB_HOST", "DB_PORT", "MIGRATIONS_DIR", "MIGRATE_TOKEN", "DB_USER", "DB_PASSWORD", "DB_URL"]
+        [
+            "DB_DATABASE",
+            "DB_HOST",
+            "DB_PORT",
+            "MIGRATIONS_DIR",
+            "MIGRATE_TOKEN",
+            "DB_USER",
+            "DB_PASSWORD",
+            "DB_USER_URLENCODED",
+            "DB_PASSWORD_URLENCODED",
+            "DB_URL"
+        ]
     );
     let secret_of = |var: &str| {
         let e = c["env"].as_array().and_then(|a| a.iter().find(|e| e["name"] == var)).expect("the variable");
@@ -96,6 +107,8 @@ fn a_job_carries_the_hooks_and_its_run_settings() {
     };
     // The Job's own copy of the credentials, generated without a hash suffix.
     assert_eq!(secret_of("DB_PASSWORD"), "migrate.db-credentials");
+    // Its URL reads the encoded keys of the same copy: any password works.
+    assert_eq!(secret_of("DB_PASSWORD_URLENCODED"), "migrate.db-credentials");
     assert_eq!(secret_of("MIGRATE_TOKEN"), "migrate-secrets");
     // The service that waits comes in the next sync wave.
     let web = &objects(&built, "production", "Deployment")[0].value;

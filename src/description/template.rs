@@ -222,7 +222,9 @@ fn store_fields(store: &Store) -> Vec<(String, Vec<Piece>)> {
                     secret: secret.clone(),
                     key,
                 };
-                parts.push((name.clone(), piece(key.to_string()), piece(format!("{key}{URL_ENCODED}"))));
+                // An engine's URL reads the encoded keys already.
+                let in_url = if key.ends_with(URL_ENCODED) { key.to_string() } else { format!("{key}{URL_ENCODED}") };
+                parts.push((name.clone(), piece(key.to_string()), piece(in_url)));
             }
             Env::Value { name, value } if field(name) == "url" => url = Some(value.clone()),
             Env::Value { .. } => {}
