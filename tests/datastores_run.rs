@@ -65,6 +65,10 @@ const STORES: &str = "tests/data/stores/platform.yaml";
 /// Each Secret key's test value: a password with a space, a quote and a
 /// backslash, which a start script must pass through intact.
 fn secret_value(key: &str) -> String {
+    // URLs read a credential's encoded form, filled as the `.example` says.
+    if let Some(raw) = key.strip_suffix(kubeproof::description::template::URL_ENCODED) {
+        return kubeproof::description::template::url_encode(&secret_value(raw));
+    }
     if key.contains("PASS") { format!("te st\"pw\\{}", key.to_ascii_lowercase()) } else { "kubeproof".to_string() }
 }
 

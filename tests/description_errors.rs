@@ -1590,3 +1590,47 @@ fn a_pdb_against_the_default_replicas_names_the_default() {
         Some("use minAvailable 1 or less, or more replicas"),
     );
 }
+
+/// The starter with a job that uses `db` and has `env`.
+fn starter_with_job_env(env: &str) -> String {
+    starter_with(
+        "\ndatastores:",
+        &format!(
+            "\njobs:\n  migrate:\n    image: ghcr.io/example/migrate:1.0.0\n    uses: [db]\n    env: {env}\n\ndatastores:"
+        ),
+    )
+}
+
+#[test]
+fn a_job_template_is_checked_as_a_service_template() {
+    let text = starter_with_job_env(
+        "{ DATABASE_URL: \"${db.url}\", CACHE: \"${cache.host}\", GREETING: \"at $(DB_HOSTNAME)\", LOOP: \"$(LOOP)\" }",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "\"${cache.host}\"", 0),
+        "`${cache.host}` in `CACHE`: `migrate` does not use `cache`",
+        Some("add `cache` to `uses`"),
+    );
+    run.assert_error(
+        locate(&text, "\"at $(DB_HOSTNAME)\"", 0),
+        "`$(DB_HOSTNAME)` in `GREETING` names no variable of the container",
+        Some(
+            "the kubelet would leave `$(DB_HOSTNAME)` as written: name a variable of `env`, `secrets` or what `uses` \
+             sets, or write `$$(DB_HOSTNAME)` for the text itself",
+        ),
+    );
+    run.assert_error(
+        locate(&text, "\"$(LOOP)\"", 0),
+        "`$(VAR)` references in a cycle: LOOP",
+        Some("a variable can only name variables set before it"),
+    );
+    assert_eq!(run.error_count(), 3, "{}", run.stderr);
+}
+
+#[test]
+fn a_job_template_naming_what_it_uses_generates() {
+    let run = gen_text(&starter_with_job_env("{ DIR: /app, DATABASE_URL: \"${db.url}\", ADDR: \"$(DIR)/x\" }"));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.wrote_output);
+}

@@ -88,7 +88,18 @@ fn a_job_carries_the_hooks_and_its_run_settings() {
     // Plain values first, then secrets, then the URL composed from them.
     assert_eq!(
         env,
-        ["DB_DATABASE", "DB_HOST", "DB_PORT", "MIGRATIONS_DIR", "MIGRATE_TOKEN", "DB_USER", "DB_PASSWORD", "DB_URL"]
+        [
+            "DB_DATABASE",
+            "DB_HOST",
+            "DB_PORT",
+            "MIGRATIONS_DIR",
+            "MIGRATE_TOKEN",
+            "DB_USER",
+            "DB_PASSWORD",
+            "DB_USER_URLENCODED",
+            "DB_PASSWORD_URLENCODED",
+            "DB_URL"
+        ]
     );
     let secret_of = |var: &str| {
         let e = c["env"].as_array().and_then(|a| a.iter().find(|e| e["name"] == var)).expect("the variable");
@@ -96,6 +107,8 @@ fn a_job_carries_the_hooks_and_its_run_settings() {
     };
     // The Job's own copy of the credentials, generated without a hash suffix.
     assert_eq!(secret_of("DB_PASSWORD"), "migrate.db-credentials");
+    // Its URL reads the encoded keys of the same copy: any password works.
+    assert_eq!(secret_of("DB_PASSWORD_URLENCODED"), "migrate.db-credentials");
     assert_eq!(secret_of("MIGRATE_TOKEN"), "migrate-secrets");
     // The service that waits comes in the next sync wave.
     let web = &objects(&built, "production", "Deployment")[0].value;
@@ -396,4 +409,93 @@ fn the_schema_has_jobs_cronjobs_and_after() {
         assert!(defs["Job"]["properties"][field].is_object(), "Job.{field}");
     }
     assert!(defs["Environment"]["properties"]["jobs"].is_object());
+}
+
+/// The fixture with `env` templates in the migration Job and the CronJob.
+fn templated_text() -> String {
+    let text = shop_text()
+        .replace(
+            "env: { MIGRATIONS_DIR: /app/migrations }",
+            "env: { MIGRATIONS_DIR: /app/migrations, DATABASE_URL: \"${db.url}\", DB_ADDR: \"${db.host}:${db.port}\" }",
+        )
+        .replace("    startingDeadline: 5m\n", "    startingDeadline: 5m\n    env: { DATABASE_URL: \"${db.url}\" }\n");
+    assert_eq!(text.matches("${db.url}").count(), 2, "both replaced");
+    text
+}
+
+/// A container's variable by name.
+fn var<'a>(c: &'a Value, name: &str) -> &'a Value {
+    c["env"].as_array().and_then(|a| a.iter().find(|e| e["name"] == name)).unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn env_templates_of_a_job_and_a_cronjob_read_the_encoded_credentials() {
+    let built = build(&templated_text());
+    let job = &objects(&built, "production", "Job")[0].value;
+    let c = common::pod_container(&job["spec"]["template"]["spec"], "migrate");
+    assert_eq!(var(c, "DB_ADDR")["value"], "db.shop.svc.cluster.local:5432", "resolved at generation");
+    let url = var(c, "DATABASE_URL")["value"].as_str().expect("a value");
+    assert!(
+        url.starts_with(
+            "postgresql://$(KUBEPROOF_DB_POSTGRES_USER_URLENCODED):$(KUBEPROOF_DB_POSTGRES_PASSWORD_URLENCODED)\
+             @db.shop.svc.cluster.local:5432/"
+        ),
+        "{url}"
+    );
+    // The parts it reads come first, from the Job's own stable copy.
+    let names: Vec<&str> = c["env"].as_array().expect("env").iter().filter_map(|e| e["name"].as_str()).collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap_or_else(|| panic!("no {n} in {names:?}"));
+    assert!(at("KUBEPROOF_DB_POSTGRES_PASSWORD_URLENCODED") < at("DATABASE_URL"), "{names:?}");
+    let secret = |c: &Value, n: &str| var(c, n)["valueFrom"]["secretKeyRef"].clone();
+    let key = secret(c, "KUBEPROOF_DB_POSTGRES_PASSWORD_URLENCODED");
+    assert_eq!(key["name"], "migrate.db-credentials");
+    assert_eq!(key["key"], "POSTGRES_PASSWORD_URLENCODED");
+    // A templated target's default variables are not set.
+    assert!(!names.contains(&"DB_URL") && !names.contains(&"DB_PASSWORD"), "{names:?}");
+    // The CronJob reads the hashed Secret, as services do.
+    let cron = &objects(&built, "production", "CronJob")[0].value;
+    let c = common::pod_container(&cron["spec"]["jobTemplate"]["spec"]["template"]["spec"], "report");
+    assert!(var(c, "DATABASE_URL")["value"].as_str().expect("a value").starts_with("postgresql://$(KUBEPROOF_DB_"));
+    assert_eq!(secret(c, "KUBEPROOF_DB_POSTGRES_USER_URLENCODED")["name"], "db-credentials");
+}
+
+#[test]
+fn templated_jobs_build_with_kustomize_and_the_schema() {
+    if !common::have_kubectl() || !common::have_validator() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let description = tmp.path().join("platform.yaml");
+    std::fs::write(&description, templated_text()).expect("written");
+    let out = tmp.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let overlay = out.join("kustomize/overlays/production");
+    common::prepare_secrets(&overlay);
+    let yaml = common::kustomize(&overlay).unwrap_or_else(|e| panic!("{e}"));
+    let v = common::validate_many(&[yaml.as_str()], "1.30").remove(0).unwrap_or_else(|e| panic!("{e}"));
+    assert!(v.passed > 20, "{v:?}");
+    // The Job's copy of the credentials holds the encoded keys its URL reads.
+    let docs = common::parse_built(&yaml).expect("parses");
+    let copy = docs.iter().find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == "migrate.db-credentials");
+    let data = &copy.expect("the Job's copy")["data"];
+    assert!(data["POSTGRES_PASSWORD_URLENCODED"].is_string() && data["POSTGRES_USER_URLENCODED"].is_string(), "{data}");
+}
+
+#[test]
+fn a_job_template_naming_what_it_does_not_use_is_an_error_at_its_line() {
+    let text =
+        templated_text().replace("DATABASE_URL: \"${db.url}\", DB_ADDR", "DATABASE_URL: \"${dbx.url}\", DB_ADDR");
+    let message = "`${dbx.url}` in `DATABASE_URL`: no service, datastore or external host is named `dbx`";
+    assert_refused(&text, "\"${dbx.url}\"", message, "`migrate` uses: db");
+    let text = templated_text().replace("DB_ADDR: \"${db.host}:${db.port}\"", "DB_ADDR: \"${db.hostname}\"");
+    let message = "`${db.hostname}` in `DB_ADDR`: `db` has no field `hostname`";
+    assert_refused(&text, "\"${db.hostname}\"", message, "fields of `db`: host, port, database, user, password, url");
+    let text =
+        templated_text().replace("    env: { DATABASE_URL: \"${db.url}\" }\n", "    env: { WEB: \"${web.url}\" }\n");
+    assert_refused(
+        &text,
+        "\"${web.url}\"",
+        "`${web.url}` in `WEB`: `report` does not use `web`",
+        "add `web` to `uses`",
+    );
 }

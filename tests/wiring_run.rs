@@ -11,7 +11,9 @@
 //! hosts, so the URLs are used exactly as generated. PostgreSQL asks every
 //! connection for its password (scram-sha-256, loopback too), and Redis
 //! `requirepass`. A planted change — the same URL with the raw password —
-//! must fail to connect.
+//! must fail to connect. A plain `uses` (no template) gets default
+//! `DB_URL` and `CACHE_URL` built the same way from the encoded keys, proven
+//! against the same servers, and failing when those keys hold raw values.
 //!
 //! Missing tools skip the test with a message, unless
 //! KUBEPROOF_REQUIRE_SERVERS (or KUBEPROOF_REQUIRE_TOOLS) is set, as
@@ -42,6 +44,10 @@ services:
       DB_ADDR: "${db.host}:${db.port}"
       CACHE_URL: "${cache.url}"
       GREETING: "db at $(DB_ADDR)"
+  plain:
+    image: ghcr.io/example/plain:1.0.0
+    port: 8080
+    uses: [db, cache]
 datastores:
   db: { engine: postgres, version: "16.4", storage: 1Gi }
   cache: { engine: redis, storage: 1Gi }
@@ -295,4 +301,47 @@ redis-cli --no-auth-warning -u "$CACHE_URL" ping 2>&1 | grep -qx PONG && echo re
     let out = with_servers(dir.path(), clients, &[("DB_URL", &db_url), ("CACHE_URL", &cache_url)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "", "a raw password connected");
+}
+
+/// `plain`'s default `DB_URL` and `CACHE_URL` (a `uses` with no template), as
+/// the kubelet expands them; the clients' output against the real servers.
+fn default_urls_connect(dir: &Path, encode: &dyn Fn(&str) -> String) -> (String, String, std::process::Output) {
+    let (docs, _) = built(dir, encode);
+    let env = container_env(&docs, "plain");
+    let (db_url, cache_url) = (var(&env, "DB_URL").to_string(), var(&env, "CACHE_URL").to_string());
+    // The raw credentials stay for the apps that read them.
+    assert_eq!(var(&env, "DB_PASSWORD"), PASSWORD);
+    assert_eq!(var(&env, "DB_USER"), USER);
+    assert_eq!(var(&env, "CACHE_PASSWORD"), PASSWORD);
+    let clients = r#"if psql "$DB_URL" -tAc 'SELECT current_user || current_database()'; then :; else echo psql-failed; fi
+redis-cli --no-auth-warning -u "$CACHE_URL" ping 2>&1 | grep -qx PONG && echo redis-connected || echo redis-failed"#;
+    let out = with_servers(dir, clients, &[("DB_URL", &db_url), ("CACHE_URL", &cache_url)]);
+    (db_url, cache_url, out)
+}
+
+#[test]
+fn default_urls_of_a_plain_uses_connect_with_a_password_full_of_delimiters() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (db_url, cache_url, out) = default_urls_connect(dir.path(), &secret_value);
+    assert_eq!(db_url, "postgresql://kp%3Auser%40x:p%40ss%2Fw%3Ard%25%20x@db.shop.svc.cluster.local:5432/db");
+    assert_eq!(cache_url, "redis://default:p%40ss%2Fw%3Ard%25%20x@cache.shop.svc.cluster.local:6379/0");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout, format!("{USER}db\nredis-connected\n"));
+}
+
+#[test]
+fn default_urls_with_the_raw_password_in_the_encoded_keys_do_not_connect() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raw_fill = |k: &str| raw(k.strip_suffix("_URLENCODED").unwrap_or(k)).to_string();
+    let (db_url, _, out) = default_urls_connect(dir.path(), &raw_fill);
+    assert!(db_url.contains(PASSWORD), "{db_url}");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "psql-failed\nredis-failed\n", "a raw password connected");
 }

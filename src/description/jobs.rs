@@ -21,8 +21,10 @@ pub struct Job {
     pub image: Option<Spanned<String>>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
-    /// Plain environment variables (non-secret); `${...}` templates are
-    /// a service's only (a job reads the variables its `uses` sets).
+    /// Environment variables (non-secret), all in the pod spec. As in a
+    /// service's `env`, `${target.field}` names what it uses
+    /// (`DATABASE_URL: "${db.url}"`, percent-encoded) and `$(VAR)` another
+    /// variable; a secret part is read from the Secret, never written out.
     #[schemars(with = "Option<BTreeMap<String, EnvValue>>")]
     pub env: Option<BTreeMap<String, Spanned<EnvValue>>>,
     /// Names of secret environment variables; values come from a git-ignored file.

@@ -3,7 +3,9 @@
 //! as written: the text split into literal parts and references. They are
 //! resolved against the whole platform in [`super::wiring`].
 
-use super::resolve::{Ext, Resolved, Store, Svc};
+use std::collections::BTreeMap;
+
+use super::resolve::{Ext, JobR, Resolved, Store, Svc};
 use super::wiring::{Var, Wiring, credentials_secret, env_prefix};
 use super::{ExternalProtocol, Protocol};
 use crate::diag::Pos;
@@ -114,6 +116,46 @@ pub fn url_encode(s: &str) -> String {
 
 // ---------------------------------------------------------------- resolving
 
+/// What templates are resolved for: a service, a job or a cronjob's job.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub name: &'a str,
+    pub uses: &'a [String],
+    pub templates: &'a [EnvTemplate],
+    /// Its plain values and secrets: what `$(VAR)` may name besides `uses`.
+    pub env: &'a BTreeMap<String, String>,
+    pub secrets: &'a [String],
+    /// Whether it gets the OpenTelemetry variables when tracing is on.
+    pub traced: bool,
+}
+
+impl Svc {
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            name: &self.name,
+            uses: &self.uses,
+            templates: &self.templates,
+            env: &self.env,
+            secrets: &self.secrets,
+            traced: self.component.is_none(),
+        }
+    }
+}
+
+impl JobR {
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            name: &self.name,
+            uses: &self.uses,
+            templates: &self.templates,
+            env: &self.env,
+            secrets: &self.secrets,
+            // A job's container gets no OpenTelemetry variables.
+            traced: false,
+        }
+    }
+}
+
 /// A part of a resolved template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
@@ -222,7 +264,9 @@ fn store_fields(store: &Store) -> Vec<(String, Vec<Piece>)> {
                     secret: secret.clone(),
                     key,
                 };
-                parts.push((name.clone(), piece(key.to_string()), piece(format!("{key}{URL_ENCODED}"))));
+                // An engine's URL reads the encoded keys already.
+                let in_url = if key.ends_with(URL_ENCODED) { key.to_string() } else { format!("{key}{URL_ENCODED}") };
+                parts.push((name.clone(), piece(key.to_string()), piece(in_url)));
             }
             Env::Value { name, value } if field(name) == "url" => url = Some(value.clone()),
             Env::Value { .. } => {}
@@ -259,7 +303,7 @@ fn compose(url: &str, parts: &[(String, Piece, Piece)]) -> Vec<Piece> {
 }
 
 /// `t`'s pieces, or why it cannot be resolved.
-fn pieces(r: &Resolved, svc: &Svc, t: &EnvTemplate) -> Result<Vec<Piece>, TemplateError> {
+fn pieces(r: &Resolved, svc: Client, t: &EnvTemplate) -> Result<Vec<Piece>, TemplateError> {
     let mut out = Vec::new();
     for part in &t.parts {
         let (target, field) = match part {
@@ -331,10 +375,10 @@ fn ordered<'a>(set: &[&'a EnvTemplate]) -> Result<Vec<&'a EnvTemplate>, Vec<Stri
 
 /// Adds `svc`'s resolved templates to its wiring: plain text to the
 /// ConfigMap; the others, after the Secret keys they read, to the container.
-pub fn apply(r: &Resolved, svc: &Svc, w: &mut Wiring) {
+pub fn apply(r: &Resolved, svc: Client, w: &mut Wiring) {
     let mut container = Vec::new();
     let mut resolved = Vec::new();
-    for t in &svc.templates {
+    for t in svc.templates {
         let Ok(p) = pieces(r, svc, t) else { continue };
         if in_container(t, &p) {
             container.push(t);
@@ -371,10 +415,10 @@ pub fn apply(r: &Resolved, svc: &Svc, w: &mut Wiring) {
 }
 
 /// The mistakes in `svc`'s templates.
-pub fn errors(r: &Resolved, svc: &Svc) -> Vec<TemplateError> {
+pub fn errors(r: &Resolved, svc: Client) -> Vec<TemplateError> {
     let mut out = Vec::new();
     let mut container = Vec::new();
-    for t in &svc.templates {
+    for t in svc.templates {
         match pieces(r, svc, t) {
             Ok(p) if in_container(t, &p) => container.push(t),
             Ok(_) => {}
@@ -395,9 +439,9 @@ pub fn errors(r: &Resolved, svc: &Svc) -> Vec<TemplateError> {
 
 /// `$(VAR)` references to variables the container does not have: the
 /// kubelet would pass them on as written.
-fn unset_references(r: &Resolved, svc: &Svc, container: &[&EnvTemplate]) -> Vec<TemplateError> {
+fn unset_references(r: &Resolved, svc: Client, container: &[&EnvTemplate]) -> Vec<TemplateError> {
     let w = super::wiring::wiring(r, svc);
-    let otel = r.telemetry.tracing.is_some() && svc.component.is_none();
+    let otel = r.telemetry.tracing.is_some() && svc.traced;
     let set = |v: &str| {
         v == "LOG_LEVEL"
             || w.names().any(|n| n == v)
@@ -428,9 +472,10 @@ fn unset_references(r: &Resolved, svc: &Svc, container: &[&EnvTemplate]) -> Vec<
 pub fn encoded_keys(r: &Resolved, store: &Store) -> Vec<String> {
     let secret = credentials_secret(&store.name);
     let mut keys: Vec<String> = Vec::new();
-    for svc in &r.services {
+    let clients = r.services.iter().map(Svc::client).chain(r.batch().map(JobR::client));
+    for client in clients {
         let mut w = Wiring::default();
-        apply(r, svc, &mut w);
+        apply(r, client, &mut w);
         for v in w.templated {
             if let Var::Secret { secret: s, key, .. } = v
                 && s == secret
@@ -514,7 +559,7 @@ external:
         let p = crate::description::parse(PLATFORM, std::path::Path::new("p.yaml")).expect("parses");
         let r = crate::description::resolve::resolve(&p, None, std::path::Path::new("p.yaml")).expect("resolves");
         let web = r.service("web").expect("web");
-        let w = super::super::wiring::wiring(&r, web);
+        let w = super::super::wiring::wiring(&r, web.client());
         (r, w)
     }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::ExternalProtocol;
 use super::Protocol;
-use super::resolve::{Resolved, Store, Svc};
+use super::resolve::{Resolved, Store};
 use crate::engines::{Env, Instance};
 use crate::model::hosts::fqdn;
 
@@ -81,17 +81,12 @@ impl Store {
     }
 }
 
-pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
+pub fn wiring(r: &Resolved, svc: super::template::Client) -> Wiring {
     // A target an `env` template names gets the variables written there only.
     let templated: Vec<&str> = svc.templates.iter().flat_map(|t| t.targets()).collect();
-    let mut w = wiring_except(r, &svc.uses, &templated);
+    let mut w = wiring_except(r, svc.uses, &templated);
     super::template::apply(r, svc, &mut w);
     w
-}
-
-/// What a `uses` list sets, of a job (which has no `env` templates).
-pub fn wiring_of(r: &Resolved, uses: &[String]) -> Wiring {
-    wiring_except(r, uses, &[])
 }
 
 /// The default variables of `uses`, except for the `templated` targets.

@@ -6,6 +6,10 @@ use super::*;
 const PORT: u16 = 5432;
 const USER: &str = "POSTGRES_USER";
 const PASSWORD: &str = "POSTGRES_PASSWORD";
+// Their percent-encoded forms, filled beside them: the kubelet's `$(VAR)`
+// cannot encode, and a raw `@` or `/` breaks the URL.
+const USER_URL: &str = "POSTGRES_USER_URLENCODED";
+const PASSWORD_URL: &str = "POSTGRES_PASSWORD_URLENCODED";
 const READY: Check = Check::Exec("pg_isready -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"");
 
 pub static POSTGRES: Definition = Definition {
@@ -52,9 +56,13 @@ pub static POSTGRES: Definition = Definition {
         env: vec![
             Env::secret(format!("{p}_USER"), USER),
             Env::secret(format!("{p}_PASSWORD"), PASSWORD),
+            Env::secret(format!("{p}_USER_URLENCODED"), USER_URL),
+            Env::secret(format!("{p}_PASSWORD_URLENCODED"), PASSWORD_URL),
             Env::value(
                 format!("{p}_URL"),
-                format!("postgresql://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/$({p}_DATABASE)"),
+                format!(
+                    "postgresql://$({p}_USER_URLENCODED):$({p}_PASSWORD_URLENCODED)@$({p}_HOST):$({p}_PORT)/$({p}_DATABASE)"
+                ),
             ),
         ],
     },
@@ -190,7 +198,7 @@ mod tests {
     fn clients_get_a_url_with_the_database() {
         let w = POSTGRES.wiring("DB", &sample());
         assert_eq!(w.config, [("DB_DATABASE".to_string(), "orders".to_string())]);
-        assert!(w.env.contains(&Env::value("DB_URL", "postgresql://$(DB_USER):$(DB_PASSWORD)@$(DB_HOST):$(DB_PORT)/$(DB_DATABASE)")));
+        assert!(w.env.contains(&Env::value("DB_URL", "postgresql://$(DB_USER_URLENCODED):$(DB_PASSWORD_URLENCODED)@$(DB_HOST):$(DB_PORT)/$(DB_DATABASE)")));
     }
 
     #[test]

@@ -6,6 +6,9 @@ use super::*;
 
 const USER: &str = "RABBITMQ_DEFAULT_USER";
 const PASSWORD: &str = "RABBITMQ_DEFAULT_PASS";
+// Their percent-encoded forms for the URL (the kubelet cannot encode).
+const USER_URL: &str = "RABBITMQ_DEFAULT_USER_URLENCODED";
+const PASSWORD_URL: &str = "RABBITMQ_DEFAULT_PASS_URLENCODED";
 
 pub static RABBITMQ: Definition = Definition {
     name: "rabbitmq",
@@ -37,7 +40,12 @@ pub static RABBITMQ: Definition = Definition {
         env: vec![
             Env::secret(format!("{p}_USER"), USER),
             Env::secret(format!("{p}_PASSWORD"), PASSWORD),
-            Env::value(format!("{p}_URL"), format!("amqp://$({p}_USER):$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/")),
+            Env::secret(format!("{p}_USER_URLENCODED"), USER_URL),
+            Env::secret(format!("{p}_PASSWORD_URLENCODED"), PASSWORD_URL),
+            Env::value(
+                format!("{p}_URL"),
+                format!("amqp://$({p}_USER_URLENCODED):$({p}_PASSWORD_URLENCODED)@$({p}_HOST):$({p}_PORT)/"),
+            ),
         ],
     },
     metrics: Ok(Metrics {
@@ -68,7 +76,7 @@ mod tests {
         assert_eq!(RABBITMQ.image().reference(None), "docker.io/library/rabbitmq:3.13.7-management");
         assert_eq!(RABBITMQ.data_path(), "/var/lib/rabbitmq");
         let w = RABBITMQ.wiring("QUEUE", &sample());
-        assert!(w.env.contains(&Env::value("QUEUE_URL", "amqp://$(QUEUE_USER):$(QUEUE_PASSWORD)@$(QUEUE_HOST):$(QUEUE_PORT)/")));
+        assert!(w.env.contains(&Env::value("QUEUE_URL", "amqp://$(QUEUE_USER_URLENCODED):$(QUEUE_PASSWORD_URLENCODED)@$(QUEUE_HOST):$(QUEUE_PORT)/")));
     }
 
     #[test]

@@ -7,6 +7,8 @@ use super::*;
 
 const PORT: u16 = 6379;
 const PASSWORD: &str = "REDIS_PASSWORD";
+// Its percent-encoded form for the URL (the kubelet cannot encode).
+const PASSWORD_URL: &str = "REDIS_PASSWORD_URLENCODED";
 /// The port of the temporary Redis server a restore replicates from.
 const RESTORE_PORT: u16 = 6380;
 
@@ -44,10 +46,11 @@ pub static REDIS: Definition = Definition {
             config: Vec::new(),
             env: vec![
                 Env::secret(format!("{p}_PASSWORD"), PASSWORD),
+                Env::secret(format!("{p}_PASSWORD_URLENCODED"), PASSWORD_URL),
                 // `default`, the user Redis 6+ logs `requirepass` into: with an
                 // empty user (`redis://:PASSWORD@`) redis-cli 7.0 sends `AUTH ""
                 // PASSWORD`, which fails (found by tests/wiring_run.rs).
-                Env::value(format!("{p}_URL"), format!("redis://default:$({p}_PASSWORD)@$({p}_HOST):$({p}_PORT)/0")),
+                Env::value(format!("{p}_URL"), format!("redis://default:$({p}_PASSWORD_URLENCODED)@$({p}_HOST):$({p}_PORT)/0")),
             ],
         }
     },
@@ -228,7 +231,7 @@ mod tests {
     fn clients_get_a_url_with_the_password() {
         let w = REDIS.wiring("CACHE", &sample());
         assert!(w.config.is_empty());
-        assert!(w.env.contains(&Env::value("CACHE_URL", "redis://default:$(CACHE_PASSWORD)@$(CACHE_HOST):$(CACHE_PORT)/0")));
+        assert!(w.env.contains(&Env::value("CACHE_URL", "redis://default:$(CACHE_PASSWORD_URLENCODED)@$(CACHE_HOST):$(CACHE_PORT)/0")));
     }
 
     #[test]

@@ -36,7 +36,19 @@ fn env_vars(env: &[Env], secret: &str) -> Vec<core::EnvVar> {
 /// with the percent-encoded keys the URLs of `env` templates read.
 pub fn credentials(r: &Resolved, store: &Store, namespace: &str) -> SecretSource {
     let mut keys: Vec<String> = store.engine.credential_keys().iter().map(|k| k.to_string()).collect();
-    keys.extend(crate::description::template::encoded_keys(r, store));
+    // The encoded keys the engine's default URL reads, then those templates read.
+    for e in store.engine.wiring("P", &store.instance()).env {
+        if let Env::Secret { key, .. } = e
+            && !keys.iter().any(|k| k == key)
+        {
+            keys.push(key.to_string());
+        }
+    }
+    for key in crate::description::template::encoded_keys(r, store) {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
     SecretSource {
         name: format!("{}-credentials", store.name),
         namespace: namespace.to_string(),

@@ -34,7 +34,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
-use super::workloads::{Wiring, hardened_container, hardened_pod, wiring_of};
+use super::workloads::{Wiring, hardened_container, hardened_pod, job_wiring};
 use super::*;
 use crate::description::Mesh;
 use crate::description::resolve::{CronR, JobR, Resolved};
@@ -194,11 +194,12 @@ fn job_spec(
 /// generated without the suffix; the services' Secrets keep theirs (a new
 /// value rolls their pods). A CronJob's template may change: no copies.
 fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::EnvVar> {
-    let Wiring { config, env: mut wired, secrets, .. } = wiring_of(r, &j.uses, &j.namespace);
+    let Wiring { config, env: mut wired, secrets, values, mut templated } = job_wiring(r, j);
     for mut source in secrets {
         if stable {
             let own = format!("{}.{}", j.name, source.name);
-            for var in &mut wired {
+            // Templates read the same credentials: the same copy.
+            for var in wired.iter_mut().chain(templated.iter_mut()) {
                 let sel = var.value_from.as_mut().and_then(|v| v.secret_key_ref.as_mut());
                 if let Some(sel) = sel.filter(|s| s.name == source.name) {
                     sel.name.clone_from(&own);
@@ -210,6 +211,7 @@ fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::Env
         stack.secrets.push(source);
     }
     let mut plain = config;
+    plain.extend(values);
     plain.extend(j.env.clone());
     let mut env: Vec<core::EnvVar> = plain.iter().map(|(k, v)| env_value(k, v)).collect();
     if !j.secrets.is_empty() {
@@ -226,6 +228,8 @@ fn env(r: &Resolved, j: &JobR, stable: bool, stack: &mut Stack) -> Vec<core::Env
         env.extend(j.secrets.iter().map(|k| env_secret(k, &secret, k)));
     }
     env.extend(wired);
+    // After everything their `$(VAR)` may name.
+    env.extend(templated);
     env
 }
 

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::description::resolve::{ExtraR, Handler, PdbR, Port, ProbeR, Resolved, Svc, VolKind};
+use crate::description::resolve::{ExtraR, Handler, JobR, PdbR, Port, ProbeR, Resolved, Svc, VolKind};
 use crate::description::wiring::Var;
 use crate::description::{AccessMode, Mesh, Protocol};
 use crate::model::features;
@@ -415,12 +415,12 @@ pub struct Wiring {
 }
 
 pub fn wiring(r: &Resolved, svc: &Svc) -> Wiring {
-    written(r, crate::description::wiring::wiring(r, svc), &svc.namespace)
+    written(r, crate::description::wiring::wiring(r, svc.client()), &svc.namespace)
 }
 
-/// [`wiring`] of a `uses` list, for a client in namespace `ns` (a job's).
-pub fn wiring_of(r: &Resolved, uses: &[String], ns: &str) -> Wiring {
-    written(r, crate::description::wiring::wiring_of(r, uses), ns)
+/// [`wiring`] of a job or a cronjob's job, in its namespace.
+pub fn job_wiring(r: &Resolved, j: &JobR) -> Wiring {
+    written(r, crate::description::wiring::wiring(r, j.client()), &j.namespace)
 }
 
 /// The variables and Secrets a client in namespace `ns` gets for `w`.

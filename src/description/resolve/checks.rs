@@ -12,7 +12,7 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
     let mut errors = Vec::new();
     for svc in &r.services {
         let pos = p.services.keys().find(|k| k.as_str() == svc.name).map_or(Pos::UNKNOWN, |k| k.pos());
-        let wired = crate::description::wiring::wiring(r, svc);
+        let wired = crate::description::wiring::wiring(r, svc.client());
         let reserved = std::iter::once("LOG_LEVEL").chain(wired.names());
         for name in reserved {
             let clash = if svc.secrets.iter().any(|s| s == name) {
@@ -32,7 +32,7 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
                 .with_help(format!("remove `{name}` from the {clash}s; kubeproof sets it")),
             );
         }
-        for e in crate::description::template::errors(r, svc) {
+        for e in crate::description::template::errors(r, svc.client()) {
             let mut d = Diagnostic::error(file, if e.pos.is_known() { e.pos } else { pos }, e.message);
             d.help = e.help;
             errors.push(d);
@@ -93,7 +93,7 @@ fn batch_wiring(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
     for job in r.batch() {
         let names = p.jobs.keys().chain(p.cronjobs.keys());
         let pos = names.into_iter().find(|k| k.as_str() == job.name).map_or(Pos::UNKNOWN, |k| k.pos());
-        let wired = crate::description::wiring::wiring_of(r, &job.uses);
+        let wired = crate::description::wiring::wiring(r, job.client());
         for name in wired.names() {
             let clash = if job.secrets.iter().any(|s| s == name) {
                 "secret"
@@ -110,6 +110,11 @@ fn batch_wiring(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
                 )
                 .with_help(format!("remove `{name}` from the {clash}s; kubeproof sets it")),
             );
+        }
+        for e in crate::description::template::errors(r, job.client()) {
+            let mut d = Diagnostic::error(file, if e.pos.is_known() { e.pos } else { pos }, e.message);
+            d.help = e.help;
+            errors.push(d);
         }
         for (name, value) in &job.env {
             if !value.is_empty() && crate::model::env::credential_name(name) {

@@ -30,14 +30,6 @@ impl Cx<'_> {
         // The same checks as a service's variables.
         let vars = Service { env: j.env.clone(), secrets: j.secrets.clone(), ..Service::default() };
         let (env, templates) = self.env_values(&vars);
-        for t in &templates {
-            let help = "write the value out, or use the variables `uses` sets (e.g. `DB_URL`)";
-            self.err(
-                t.pos,
-                format!("`{}`: env templates are a service's only, not a job's", t.name),
-                Some(help.into()),
-            );
-        }
         let secrets = self.secrets(&vars, &env, &templates);
         if self.errors.len() > before {
             return None;
@@ -51,6 +43,7 @@ impl Cx<'_> {
             env,
             secrets,
             uses: j.uses.iter().flatten().map(|u| u.to_string()).collect(),
+            templates,
             requests,
             limits,
             run_as_user: j.run_as_user.unwrap_or(defaults::RUN_AS_USER),

@@ -422,6 +422,8 @@ pub struct JobR {
     pub env: BTreeMap<String, String>,
     pub secrets: Vec<String>,
     pub uses: Vec<String>,
+    /// `env` values with `${target.field}` or `$(VAR)`, as a service's.
+    pub templates: Vec<crate::description::template::EnvTemplate>,
     pub requests: Requests,
     pub limits: LimitsR,
     pub run_as_user: u32,
