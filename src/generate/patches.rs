@@ -39,6 +39,17 @@ pub fn apply(stack: &mut Stack, patches: &[PatchR], file: &Path) -> Result<Vec<A
             Ok(a) => applied.push(a),
             Err((message, help)) => errors.push(Diagnostic::error(file, p.pos, message).with_help(help)),
         }
+        // The canary, when this environment runs one, changes alike.
+        let canary = p.canary.as_ref().map(|c| PatchR { name: c.clone(), canary: None, ..p.clone() });
+        let generated = |c: &PatchR| {
+            stack.objects.iter().any(|o| o.kind == c.kind && o.name == c.name && o.namespace == c.namespace)
+        };
+        if let Some(c) = canary.filter(generated) {
+            match apply_one(stack, &c) {
+                Ok(a) => applied.push(a),
+                Err((message, help)) => errors.push(Diagnostic::error(file, p.pos, message).with_help(help)),
+            }
+        }
     }
     if errors.is_empty() { Ok(applied) } else { Err(errors) }
 }
