@@ -52,6 +52,7 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
         }
     }
     errors.extend(uses_a_worker(p, r, file));
+    errors.extend(canary_published_as_is(p, r, file));
     errors.extend(batch_wiring(p, r, file));
     errors.extend(own_alertmanager_unrouted(p, r, file));
     if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -93,6 +94,36 @@ fn uses_a_worker(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
                      `port` it serves on"
                 )),
             );
+        }
+    }
+    out
+}
+
+/// Under the mesh a canary gets its weight from the mesh's routes; a
+/// LoadBalancer or NodePort Service bypasses them and spreads connections
+/// over every pod it selects, the canary's as the others'.
+fn canary_published_as_is(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
+    use crate::description::{ExposeKind, Mesh};
+    if r.mesh != Mesh::Istio {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for svc in &r.services {
+        let Some(c) = &svc.canary else { continue };
+        let direct = svc.exposures.iter().filter(|e| matches!(e.kind, ExposeKind::LoadBalancer | ExposeKind::NodePort));
+        for e in direct {
+            let pos = p.services.keys().find(|k| k.as_str() == svc.name).map_or(Pos::UNKNOWN, |k| k.pos());
+            let message = format!(
+                "`{}` runs a canary and publishes port `{}` with `type: {}`: that Service spreads connections over \
+                 the canary's pods as over the others, not by the canary's {}%",
+                svc.name,
+                e.port_name,
+                e.kind.as_str(),
+                c.weight
+            );
+            let help = "publish it with `type: ingress` (the mesh's gateway splits by weight), or release without \
+                        `traffic.canary`";
+            out.push(Diagnostic::error(file, pos, message).with_help(help.to_string()));
         }
     }
     out
