@@ -197,3 +197,27 @@ fn a_service_patch_reaches_its_canary() {
         assert_eq!(kustomized, by_id(stack.objects.iter().map(|o| o.value.clone())), "{d}");
     }
 }
+
+/// A job's Job is named by a hash of its spec (`migrate-1a2b3c4d`), a name
+/// that changes with it: a patch naming the job is refused with why, not as
+/// a target that "is not generated".
+#[test]
+fn a_patch_of_a_hash_named_job_says_why_it_is_refused() {
+    let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\" }\n\
+                environments:\n  prod:\n    patches:\n      - target: { kind: Job, name: migrate }\n        \
+                merge: { spec: { backoffLimit: 2 } }\n\
+                services:\n  web: { image: ghcr.io/example/web:1.0.0, port: 8080 }\n\
+                jobs:\n  migrate: { image: ghcr.io/example/migrate:1.0.0 }\n";
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("platform.yaml"), text).expect("write");
+    let out = common::kubeproof(["gen", "platform.yaml", "-o", "deploy", "--color", "never"], Some(dir.path()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!dir.path().join("deploy").exists(), "{stderr}");
+    let message = "error: the patch targets Job migrate, the job `migrate`: its Job is named by a hash of its \
+                   spec (migrate-";
+    assert!(stderr.contains(message), "{stderr}");
+    assert!(stderr.contains("which changes with it, so no patch can follow it"), "{stderr}");
+    assert!(stderr.contains("--> platform.yaml:8:16\n"), "{stderr}");
+    assert!(stderr.contains("= help: set it under `jobs.migrate`"), "{stderr}");
+}
