@@ -473,3 +473,31 @@ fn a_canary_is_refused_behind_a_port_published_as_it_is() {
         assert_eq!(build_text(&text("none", kind)).len(), 1);
     }
 }
+
+/// A canary runs the service's pods with another image: its VPA is the
+/// service's, on its own Deployment (one VPA per Deployment), so that its
+/// pods are sized, or recommended for, as the stable ones are.
+#[test]
+fn a_canary_has_the_vpa_of_its_service() {
+    let envs = build_text(
+        "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\", mesh: istio }\n\
+         services:\n  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    replicas: 2\n    \
+         vpa: { mode: auto, maxAllowed: { memory: 1Gi } }\n    \
+         traffic: { canary: { image: ghcr.io/example/web:1.1.0, steps: [10, 50] } }\n",
+    );
+    let objects = &envs[0].1.objects;
+    let vpa = |name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind == "VerticalPodAutoscaler" && o.name == name)
+            .unwrap_or_else(|| panic!("no VPA {name}"))
+    };
+    let (stable, canary) = (vpa("web"), vpa("web-canary"));
+    assert_eq!(
+        canary.value["spec"]["targetRef"],
+        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": "web-canary" })
+    );
+    assert_eq!(canary.value["spec"]["resourcePolicy"], stable.value["spec"]["resourcePolicy"]);
+    assert_eq!(canary.value["spec"]["updatePolicy"], json!({ "updateMode": "Auto" }));
+    assert_eq!(stable.value["spec"]["targetRef"]["name"], "web");
+}
