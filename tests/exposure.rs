@@ -435,3 +435,69 @@ fn the_graph_shows_every_edge_into_the_platform() {
     let edge = out.lines().find(|l| l.contains("\"ingress\" -> \"shop/Deployment/web\"")).expect("an edge into web");
     assert!(edge.contains(":8080,8081") && !edge.contains("9090") && !edge.contains("7000"), "{edge}");
 }
+
+/// A LoadBalancer or NodePort Service spreads connections over every pod
+/// it selects, the canary's among them: from outside, the canary would get
+/// its share of the pods, not the weight its step declares (only the mesh's
+/// routes split by weight). Refused under the mesh, at the service, with
+/// the fix; without the mesh no canary runs, so nothing is refused.
+#[test]
+fn a_canary_is_refused_behind_a_port_published_as_it_is() {
+    let text = |mesh: &str, kind: &str| {
+        format!(
+            "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: {{ kubernetes: \"1.30\", mesh: {mesh} }}\n\
+             services:\n  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    replicas: 2\n    \
+             expose: {{ type: {kind} }}\n    \
+             traffic: {{ canary: {{ image: ghcr.io/example/web:1.1.0, steps: [10, 50] }} }}\n"
+        )
+    };
+    for kind in ["loadBalancer", "nodePort"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("platform.yaml"), text("istio", kind)).expect("written");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubeproof"))
+            .current_dir(dir.path())
+            .args(["gen", "platform.yaml", "-o", "deploy", "--color", "never"])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        let message = format!(
+            "error: `web` runs a canary and publishes port `http` with `type: {kind}`: that Service spreads \
+             connections over the canary's pods as over the others, not by the canary's 10%"
+        );
+        assert!(stderr.contains(&message), "{stderr}");
+        assert!(stderr.contains("--> platform.yaml:5:3\n"), "at the service: {stderr}");
+        assert!(stderr.contains("= help: publish it with `type: ingress`"), "{stderr}");
+        assert!(!dir.path().join("deploy").exists(), "nothing written");
+        // Without the mesh, no canary Deployment: nothing to refuse.
+        assert_eq!(build_text(&text("none", kind)).len(), 1);
+    }
+}
+
+/// A canary runs the service's pods with another image: its VPA is the
+/// service's, on its own Deployment (one VPA per Deployment), so that its
+/// pods are sized, or recommended for, as the stable ones are.
+#[test]
+fn a_canary_has_the_vpa_of_its_service() {
+    let envs = build_text(
+        "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\", mesh: istio }\n\
+         services:\n  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    replicas: 2\n    \
+         vpa: { mode: auto, maxAllowed: { memory: 1Gi } }\n    \
+         traffic: { canary: { image: ghcr.io/example/web:1.1.0, steps: [10, 50] } }\n",
+    );
+    let objects = &envs[0].1.objects;
+    let vpa = |name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind == "VerticalPodAutoscaler" && o.name == name)
+            .unwrap_or_else(|| panic!("no VPA {name}"))
+    };
+    let (stable, canary) = (vpa("web"), vpa("web-canary"));
+    assert_eq!(
+        canary.value["spec"]["targetRef"],
+        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": "web-canary" })
+    );
+    assert_eq!(canary.value["spec"]["resourcePolicy"], stable.value["spec"]["resourcePolicy"]);
+    assert_eq!(canary.value["spec"]["updatePolicy"], json!({ "updateMode": "Auto" }));
+    assert_eq!(stable.value["spec"]["targetRef"]["name"], "web");
+}

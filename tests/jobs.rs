@@ -338,6 +338,20 @@ fn a_job_is_no_target_of_uses() {
     );
 }
 
+/// A worker has no port: a job or cronjob `uses` it in vain, as a service
+/// would (its network policy would open every port of the worker).
+#[test]
+fn a_worker_is_no_target_of_a_jobs_uses() {
+    let worker = "services:\n  consumer:\n    image: ghcr.io/example/consumer:1.0.0\n";
+    let text = shop_text().replace("services:\n", worker);
+    let job = text.replace("    uses: [db]\n    secrets", "    uses: [db, consumer]\n    secrets");
+    let help = "remove `consumer` from `uses` (a worker reaches what it needs itself), or give `consumer` the `port` \
+                it serves on";
+    assert_refused(&job, "consumer]\n    secrets", "`migrate` uses `consumer`, a worker", help);
+    let cron = text.replace("    uses: [db]\n    startingDeadline", "    uses: [consumer, db]\n    startingDeadline");
+    assert_refused(&cron, "consumer, db]", "`report` uses `consumer`, a worker", help);
+}
+
 #[test]
 fn a_time_zone_is_an_iana_name() {
     let text = shop_text().replace("Europe/Berlin", "Europe Berlin");

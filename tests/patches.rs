@@ -152,3 +152,72 @@ fn an_environment_patch_needs_a_target_and_directives_are_refused() {
         "55:11",
     );
 }
+
+/// A service's own patch (no `target`) changes its pods, so the canary's
+/// too: a canary without the stable pods' patched sidecar or variable
+/// would be judged on other pods than the ones it replaces. Where no
+/// canary runs (an environment without the mesh), the patch still applies.
+#[test]
+fn a_service_patch_reaches_its_canary() {
+    let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\", mesh: istio }\n\
+                environments:\n  dev: { mesh: none }\n  prod: {}\n\
+                services:\n  web:\n    image: ghcr.io/example/web:1.0.0\n    port: 8080\n    replicas: 2\n    \
+                traffic: { canary: { image: ghcr.io/example/web:1.1.0, steps: [10, 50] } }\n    patches:\n      \
+                - merge: { spec: { template: { metadata: { annotations: { flags: enabled } } } } }\n      \
+                - ops: [{ op: add, path: /metadata/labels/tier, value: front }]\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("platform.yaml");
+    std::fs::write(&file, text).expect("written");
+    let platform = kubeproof::description::load(&file).expect("loads");
+    let built = kubeproof::build::build(&platform, &file).expect("generates");
+    let mut stacks = vec![("base".to_string(), &built.base)];
+    stacks.extend(built.envs.iter().map(|(env, stack)| (format!("overlays/{env}"), stack)));
+    for (d, stack) in &stacks {
+        let deployments: Vec<_> = stack.objects.iter().filter(|o| o.kind == "Deployment").collect();
+        let canary = deployments.iter().any(|o| o.name == "web-canary");
+        assert_eq!(canary, d != "overlays/dev", "{d}: a canary only under the mesh");
+        for o in deployments {
+            assert_eq!(
+                o.value.pointer("/spec/template/metadata/annotations/flags"),
+                Some(&Value::from("enabled")),
+                "{d}: {}",
+                o.name
+            );
+            assert_eq!(o.value.pointer("/metadata/labels/tier"), Some(&Value::from("front")), "{d}: {}", o.name);
+        }
+    }
+    if !common::have_kubectl() {
+        return;
+    }
+    let out = dir.path().join("deploy");
+    common::gen_ok(&file, &out);
+    for (d, stack) in stacks {
+        let yaml = common::kustomize(&out.join("kustomize").join(&d)).unwrap_or_else(|e| panic!("{e}"));
+        let kustomized = by_id(common::parse_built(&yaml).expect("parses"));
+        assert_eq!(kustomized, by_id(stack.objects.iter().map(|o| o.value.clone())), "{d}");
+    }
+}
+
+/// A job's Job is named by a hash of its spec (`migrate-1a2b3c4d`), a name
+/// that changes with it: a patch naming the job is refused with why, not as
+/// a target that "is not generated".
+#[test]
+fn a_patch_of_a_hash_named_job_says_why_it_is_refused() {
+    let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster: { kubernetes: \"1.30\" }\n\
+                environments:\n  prod:\n    patches:\n      - target: { kind: Job, name: migrate }\n        \
+                merge: { spec: { backoffLimit: 2 } }\n\
+                services:\n  web: { image: ghcr.io/example/web:1.0.0, port: 8080 }\n\
+                jobs:\n  migrate: { image: ghcr.io/example/migrate:1.0.0 }\n";
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("platform.yaml"), text).expect("write");
+    let out = common::kubeproof(["gen", "platform.yaml", "-o", "deploy", "--color", "never"], Some(dir.path()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!dir.path().join("deploy").exists(), "{stderr}");
+    let message = "error: the patch targets Job migrate, the job `migrate`: its Job is named by a hash of its \
+                   spec (migrate-";
+    assert!(stderr.contains(message), "{stderr}");
+    assert!(stderr.contains("which changes with it, so no patch can follow it"), "{stderr}");
+    assert!(stderr.contains("--> platform.yaml:8:16\n"), "{stderr}");
+    assert!(stderr.contains("= help: set it under `jobs.migrate`"), "{stderr}");
+}

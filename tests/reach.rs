@@ -711,6 +711,25 @@ fn cli_reads_a_description() {
     assert_eq!(bad_env.status.code(), Some(2), "{}", out(&bad_env));
 }
 
+/// A job's Job is named with a hash of its spec; `reach` takes the name the
+/// description gives it (as `catalog-migrate`), and `job/NAME` too.
+#[test]
+fn cli_finds_a_job_by_its_described_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/polyglot-shop.yaml");
+    let f = file.to_str().expect("utf-8 path");
+    for from in ["catalog-migrate", "job/catalog-migrate", "polyglot-shop/catalog-migrate"] {
+        let ok = run(&["reach", from, "catalog-db", "5432", "-f", f, "--env", "prod"], dir.path());
+        assert_eq!(ok.status.code(), Some(0), "{from}: {}", out(&ok));
+        assert!(out(&ok).starts_with("Job polyglot-shop/catalog-migrate-"), "{}", out(&ok));
+    }
+    // Only a hash suffix: a prefix of another name is still unknown.
+    let prefix = run(&["reach", "catalog-mig", "catalog-db", "-f", f], dir.path());
+    assert_eq!(prefix.status.code(), Some(2), "{}", out(&prefix));
+    let deployment = run(&["reach", "deployment/catalog-migrate", "catalog-db", "-f", f], dir.path());
+    assert_eq!(deployment.status.code(), Some(2), "{}", out(&deployment));
+}
+
 // ---- the examples ----
 
 /// In every example, each `uses` edge between workloads is allowed on the

@@ -431,6 +431,28 @@ fn under_istio_a_worker_gets_no_routing() {
     );
 }
 
+/// Under Istio a pod's own init containers and native sidecars start
+/// before the app; with a classic istio-proxy (a plain container, started
+/// after them) their traffic is redirected to a proxy that is not running
+/// yet, so an init container that fetches or waits fails. The mesh's
+/// sidecar is native where the pod has helpers of its own, as a Job's is;
+/// a pod without them is left as it was; without the mesh, nothing.
+#[test]
+fn under_istio_a_pod_with_helpers_gets_a_native_mesh_sidecar() {
+    let file = common::repo().join(FIXTURE);
+    let text = std::fs::read_to_string(&file).expect("the fixture");
+    let native = |text: &str, name: &str| -> Option<Value> {
+        let p = kubeproof::description::parse(text, &file).expect("valid");
+        let built = kubeproof::build::build(&p, &file).expect("generates");
+        let d = built.base.objects.iter().find(|o| o.kind == "Deployment" && o.name == name).expect("Deployment");
+        d.value.pointer("/spec/template/metadata/annotations/sidecar.istio.io~1nativeSidecar").cloned()
+    };
+    let istio = text.replace("kubernetes: \"1.30\"", "kubernetes: \"1.30\"\n  mesh: istio");
+    assert_eq!(native(&istio, "api"), Some(json!("true")), "api has an init container and a sidecar");
+    assert_eq!(native(&istio, "consumer"), None, "consumer has no helper");
+    assert_eq!(native(&text, "api"), None, "no mesh");
+}
+
 /// `graph` draws no connection into a worker; `reach` says it has no port.
 #[test]
 fn graph_and_reach_see_no_way_into_a_worker() {

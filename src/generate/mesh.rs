@@ -179,10 +179,29 @@ fn canary(svc: &Svc, c: &crate::description::resolve::CanaryR, stack: &mut Stack
     stack.objects.push(Object {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
-        name,
+        name: name.clone(),
         namespace: Some(svc.namespace.clone()),
         value,
     });
+    canary_vpa(svc, &name, stack);
+}
+
+/// The service's VPA, for the canary's Deployment too (a VPA targets one):
+/// its pods are sized as the stable ones are.
+fn canary_vpa(svc: &Svc, canary: &str, stack: &mut Stack) {
+    let ns = Some(svc.namespace.as_str());
+    let Some(vpa) = stack
+        .objects
+        .iter()
+        .find(|o| o.kind == "VerticalPodAutoscaler" && o.name == svc.name && o.namespace.as_deref() == ns)
+    else {
+        return;
+    };
+    let mut copy = vpa.clone();
+    copy.name = canary.to_string();
+    copy.value["metadata"]["name"] = Value::from(canary);
+    copy.value["spec"]["targetRef"]["name"] = Value::from(canary);
+    stack.objects.push(copy);
 }
 
 /// `NS/NAME` of the Gateway of one exposure (named as [`Svc::exposed`] says).

@@ -39,6 +39,17 @@ pub fn apply(stack: &mut Stack, patches: &[PatchR], file: &Path) -> Result<Vec<A
             Ok(a) => applied.push(a),
             Err((message, help)) => errors.push(Diagnostic::error(file, p.pos, message).with_help(help)),
         }
+        // The canary, when this environment runs one, changes alike.
+        let canary = p.canary.as_ref().map(|c| PatchR { name: c.clone(), canary: None, ..p.clone() });
+        let generated = |c: &PatchR| {
+            stack.objects.iter().any(|o| o.kind == c.kind && o.name == c.name && o.namespace == c.namespace)
+        };
+        if let Some(c) = canary.filter(generated) {
+            match apply_one(stack, &c) {
+                Ok(a) => applied.push(a),
+                Err((message, help)) => errors.push(Diagnostic::error(file, p.pos, message).with_help(help)),
+            }
+        }
     }
     if errors.is_empty() { Ok(applied) } else { Err(errors) }
 }
@@ -51,6 +62,16 @@ fn apply_one(stack: &mut Stack, p: &PatchR) -> Result<Applied, (String, String)>
     let matches = |o: &&mut Object| {
         o.kind == p.kind && o.name == p.name && p.namespace.as_ref().is_none_or(|ns| o.namespace.as_ref() == Some(ns))
     };
+    if let Some(hashed) = hash_named_job(stack, p) {
+        return Err((
+            format!(
+                "the patch targets {what}, the job `{}`: its Job is named by a hash of its spec ({hashed}), which \
+                 changes with it, so no patch can follow it",
+                p.name
+            ),
+            format!("set it under `jobs.{}` (or `cronjobs`, which keep their name)", p.name),
+        ));
+    }
     let mut found: Vec<&mut Object> = stack.objects.iter_mut().filter(matches).collect();
     let object = match found.len() {
         1 => found.remove(0),
@@ -81,6 +102,24 @@ fn apply_one(stack: &mut Stack, p: &PatchR) -> Result<Applied, (String, String)>
         namespace: object.namespace.clone(),
         document,
     })
+}
+
+/// The name of the Job a job `p.name` is generated as (`NAME-HASH`), when
+/// `p` targets a Job by the job's own name and no object has that name.
+fn hash_named_job(stack: &Stack, p: &PatchR) -> Option<String> {
+    if p.kind != "Job" {
+        return None;
+    }
+    let ns_fits = |o: &Object| p.namespace.as_ref().is_none_or(|ns| o.namespace.as_ref() == Some(ns));
+    let jobs = || stack.objects.iter().filter(|o| o.kind == "Job" && ns_fits(o));
+    if jobs().any(|o| o.name == p.name) {
+        return None;
+    }
+    let hashed = |o: &&Object| {
+        let hash = o.name.strip_prefix(p.name.as_str()).and_then(|r| r.strip_prefix('-'));
+        hash.is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    };
+    jobs().find(hashed).map(|o| o.name.clone())
 }
 
 /// The merge as kustomize reads it: the target's apiVersion, kind, name and

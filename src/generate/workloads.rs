@@ -313,6 +313,14 @@ fn deployment(
     config_hash: String,
     pod: core::PodSpec,
 ) -> apps::Deployment {
+    let mut annotations = BTreeMap::from([("kubeproof.dev/config-hash".to_string(), config_hash)]);
+    // Under Istio a classic proxy starts after the init containers and
+    // native sidecars, whose traffic it already intercepts: they could not
+    // reach the network. A native one starts before them.
+    let helpers = pod.init_containers.as_ref().is_some_and(|i| !i.is_empty());
+    if helpers && r.mesh == crate::description::Mesh::Istio && features::SIDECARS.available(r.kube.minor) {
+        annotations.insert("sidecar.istio.io/nativeSidecar".into(), "true".into());
+    }
     apps::Deployment {
         metadata: meta(&svc.name, &svc.namespace, labels),
         spec: Some(apps::DeploymentSpec {
@@ -325,7 +333,7 @@ fn deployment(
             template: core::PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels.clone()),
-                    annotations: Some(BTreeMap::from([("kubeproof.dev/config-hash".to_string(), config_hash)])),
+                    annotations: Some(annotations),
                     ..Default::default()
                 }),
                 spec: Some(pod),

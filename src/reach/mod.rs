@@ -301,6 +301,18 @@ pub fn find(cx: &Manifests, spec: &str) -> Result<usize, String> {
         found.sort_unstable();
         found.dedup();
     }
+    if found.is_empty() && kind.is_none_or(|k| k == "Job") {
+        // kubeproof names a job's Job `NAME-HASH` (a hash of its spec): the
+        // description's name stands for it.
+        let hashed = |o: &crate::model::Object| {
+            o.kind == "Job"
+                && ns.is_none_or(|n| o.ns() == n)
+                && o.name.strip_prefix(name).and_then(|r| r.strip_prefix('-')).is_some_and(|h| {
+                    h.len() == 8 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                })
+        };
+        found.extend(cx.index.templates.iter().map(|t| t.object).filter(|&i| hashed(&cx.objects[i])));
+    }
     match found[..] {
         [one] => Ok(one),
         [] => {

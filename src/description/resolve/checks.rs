@@ -52,21 +52,34 @@ pub(super) fn check_wiring(p: &Platform, r: &Resolved, file: &Path) -> Result<()
         }
     }
     errors.extend(uses_a_worker(p, r, file));
+    errors.extend(canary_published_as_is(p, r, file));
     errors.extend(batch_wiring(p, r, file));
     errors.extend(own_alertmanager_unrouted(p, r, file));
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// A worker listens on no port: a client `uses` it in vain (no host, no
-/// port to wire, no Service to reach). The error points at the entry in the
-/// base `uses` when it is written there, else at the client.
+/// port to wire, no Service to reach; a job's egress policy would open
+/// every port of it). The error points at the entry in the base `uses` when
+/// it is written there, else at the client.
 fn uses_a_worker(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
+    let services = r.services.iter().map(|s| {
+        let base = p.services.iter().find(|(k, _)| k.as_str() == s.name);
+        (s.name.as_str(), &s.uses, base.map(|(k, b)| (k, b.uses.as_ref())))
+    });
+    let jobs = r.jobs.iter().map(|j| {
+        let base = p.jobs.iter().find(|(k, _)| k.as_str() == j.name);
+        (j.name.as_str(), &j.uses, base.map(|(k, b)| (k, b.uses.as_ref())))
+    });
+    let crons = r.cronjobs.iter().map(|c| {
+        let base = p.cronjobs.iter().find(|(k, _)| k.as_str() == c.job.name);
+        (c.job.name.as_str(), &c.job.uses, base.map(|(k, b)| (k, b.uses.as_ref())))
+    });
     let mut out = Vec::new();
-    for svc in &r.services {
-        for target in svc.uses.iter().filter(|t| r.service(t).is_some_and(|t| t.worker)) {
-            let base = p.services.iter().find(|(k, _)| k.as_str() == svc.name);
+    for (client, uses, base) in services.chain(jobs).chain(crons) {
+        for target in uses.iter().filter(|t| r.service(t).is_some_and(|t| t.worker)) {
             let pos = base
-                .and_then(|(_, s)| s.uses.iter().flatten().find(|u| u.as_str() == target))
+                .and_then(|(_, u)| u.into_iter().flatten().find(|u| u.as_str() == target))
                 .map(|u| u.pos())
                 .or_else(|| base.map(|(k, _)| k.pos()))
                 .unwrap_or(Pos::UNKNOWN);
@@ -74,13 +87,43 @@ fn uses_a_worker(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
                 Diagnostic::error(
                     file,
                     pos,
-                    format!("`{}` uses `{target}`, a worker: it has no port, so nothing can connect to it", svc.name),
+                    format!("`{client}` uses `{target}`, a worker: it has no port, so nothing can connect to it"),
                 )
                 .with_help(format!(
                     "remove `{target}` from `uses` (a worker reaches what it needs itself), or give `{target}` the \
                      `port` it serves on"
                 )),
             );
+        }
+    }
+    out
+}
+
+/// Under the mesh a canary gets its weight from the mesh's routes; a
+/// LoadBalancer or NodePort Service bypasses them and spreads connections
+/// over every pod it selects, the canary's as the others'.
+fn canary_published_as_is(p: &Platform, r: &Resolved, file: &Path) -> Vec<Diagnostic> {
+    use crate::description::{ExposeKind, Mesh};
+    if r.mesh != Mesh::Istio {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for svc in &r.services {
+        let Some(c) = &svc.canary else { continue };
+        let direct = svc.exposures.iter().filter(|e| matches!(e.kind, ExposeKind::LoadBalancer | ExposeKind::NodePort));
+        for e in direct {
+            let pos = p.services.keys().find(|k| k.as_str() == svc.name).map_or(Pos::UNKNOWN, |k| k.pos());
+            let message = format!(
+                "`{}` runs a canary and publishes port `{}` with `type: {}`: that Service spreads connections over \
+                 the canary's pods as over the others, not by the canary's {}%",
+                svc.name,
+                e.port_name,
+                e.kind.as_str(),
+                c.weight
+            );
+            let help = "publish it with `type: ingress` (the mesh's gateway splits by weight), or release without \
+                        `traffic.canary`";
+            out.push(Diagnostic::error(file, pos, message).with_help(help.to_string()));
         }
     }
     out

@@ -23,6 +23,10 @@ pub struct PatchR {
     pub change: Change,
     /// Where the description writes it.
     pub pos: Pos,
+    /// A service's patch of its own Deployment: the canary's Deployment of
+    /// that name, patched alike where one is generated (its pods must be the
+    /// stable pods but for the image).
+    pub canary: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,7 +49,12 @@ pub fn patches(p: &Platform, env: Option<&str>, file: &Path) -> Result<(Vec<Patc
         let ns = svc.namespace.as_ref().map_or(default_ns.clone(), |n| n.to_string());
         let default = ("Deployment", name.as_str(), ns.as_str());
         for patch in svc.patches.iter().flatten() {
-            workloads.extend(resolve(patch, Some(default), file, &mut errors));
+            let own =
+                |r: &PatchR| r.kind == "Deployment" && r.name == name.as_str() && r.namespace.as_deref() == Some(&ns);
+            workloads.extend(resolve(patch, Some(default), file, &mut errors).map(|mut r| {
+                r.canary = own(&r).then(|| format!("{name}-canary"));
+                r
+            }));
         }
     }
     for (name, base) in &p.datastores {
@@ -120,7 +129,7 @@ fn resolve(
             return None;
         }
     };
-    Some(PatchR { kind, name, namespace, change, pos })
+    Some(PatchR { kind, name, namespace, change, pos, canary: None })
 }
 
 /// Whether a merge uses strategic merge directives (`$patch`, …).
