@@ -406,7 +406,7 @@ fn env(docs: &[Value], list: &Value) -> Vec<(String, String)> {
     for e in list.as_array().into_iter().flatten() {
         let name = e["name"].as_str().expect("env name").to_string();
         let value = if let Some(v) = e["value"].as_str() {
-            expand(v, &out)
+            common::kubelet_expand(v, &out)
         } else {
             let r = &e["valueFrom"]["secretKeyRef"];
             let secret = object(docs, "Secret", r["name"].as_str().expect("secret name"));
@@ -420,34 +420,10 @@ fn env(docs: &[Value], list: &Value) -> Vec<(String, String)> {
     out
 }
 
-/// The kubelet's expansion: `$(NAME)` of a defined variable is its value,
-/// `$$` is `$`, anything else stays as written.
-fn expand(s: &str, env: &[(String, String)]) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(t) = tail.strip_prefix("$$") {
-            out.push('$');
-            rest = t;
-        } else if let Some((name, t)) = tail.strip_prefix("$(").and_then(|t| t.split_once(')'))
-            && let Some((_, v)) = env.iter().rev().find(|(n, _)| n == name)
-        {
-            out.push_str(v);
-            rest = t;
-        } else {
-            out.push('$');
-            rest = &tail[1..];
-        }
-    }
-    out + rest
-}
-
 #[test]
 fn kubelet_expansion() {
     let env = vec![("A".to_string(), "x".to_string())];
-    assert_eq!(expand("a/$(A)/$(B)/$$(A)/$", &env), "a/x/$(B)/$(A)/$");
+    assert_eq!(common::kubelet_expand("a/$(A)/$(B)/$$(A)/$", &env), "a/x/$(B)/$(A)/$");
 }
 
 // ---------------------------------------------------------------- the sandbox
@@ -714,7 +690,7 @@ fn resolve(path: &str) -> PathBuf {
 /// What the container runs: the pod's command and args (`$(VAR)` expanded),
 /// or the image's entrypoint.
 fn argv(pod: &Pod, image: &Image) -> Vec<String> {
-    let expanded = |v: &Vec<String>| v.iter().map(|a| expand(a, &pod.env)).collect::<Vec<_>>();
+    let expanded = |v: &Vec<String>| v.iter().map(|a| common::kubelet_expand(a, &pod.env)).collect::<Vec<_>>();
     match (&pod.command, &image.entrypoint) {
         (Some(c), _) => [expanded(c), pod.args.as_ref().map(expanded).unwrap_or_default()].concat(),
         (None, Some(e)) => [e.clone(), pod.args.as_ref().map(expanded).unwrap_or_else(|| image.cmd.clone())].concat(),

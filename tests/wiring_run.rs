@@ -143,30 +143,6 @@ fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} {name} in the built overlay"))
 }
 
-/// The kubelet's expansion: `$(NAME)` of a defined variable is its value,
-/// `$$` is `$`, anything else stays as written.
-fn expand(s: &str, env: &[(String, String)]) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(t) = tail.strip_prefix("$$") {
-            out.push('$');
-            rest = t;
-        } else if let Some((name, t)) = tail.strip_prefix("$(").and_then(|t| t.split_once(')'))
-            && let Some((_, v)) = env.iter().rev().find(|(n, _)| n == name)
-        {
-            out.push_str(v);
-            rest = t;
-        } else {
-            out.push('$');
-            rest = &tail[1..];
-        }
-    }
-    out + rest
-}
-
 /// The container `name`'s environment as the kubelet makes it: envFrom
 /// first, then each `env` entry expanded from everything before it.
 fn container_env(docs: &[Value], name: &str) -> Vec<(String, String)> {
@@ -182,7 +158,7 @@ fn container_env(docs: &[Value], name: &str) -> Vec<(String, String)> {
     for e in c["env"].as_array().expect("env") {
         let name = e["name"].as_str().expect("env name").to_string();
         let value = if let Some(v) = e["value"].as_str() {
-            expand(v, &out)
+            common::kubelet_expand(v, &out)
         } else {
             let r = &e["valueFrom"]["secretKeyRef"];
             let secret = object(docs, "Secret", r["name"].as_str().expect("secret name"));

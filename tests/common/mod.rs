@@ -472,3 +472,28 @@ impl Failures {
         assert!(self.0.is_empty(), "{context}: {} failure(s)\n\n{}\n", self.0.len(), self.0.join("\n\n"));
     }
 }
+
+/// The kubelet's expansion: `$(NAME)` of a defined variable is its value,
+/// `$$` is `$`, anything else stays as written.
+pub fn kubelet_expand(s: &str, env: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix("$$") {
+            out.push('$');
+            rest = t;
+        } else if let Some((name, t)) = tail.strip_prefix("$(").and_then(|t| t.split_once(')'))
+            && let Some((_, v)) = env.iter().rev().find(|(n, _)| n == name)
+        {
+            out.push_str(v);
+            rest = t;
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out + rest
+}
+
