@@ -239,7 +239,10 @@ fn built_overlays_differ_from_the_base_exactly_where_the_description_says() {
         assert_eq!(keys(&format!("Secret/{NS}/api-secrets")), BTreeSet::from(["SIGNING_KEY".to_string()]));
         assert_eq!(
             keys(&format!("Secret/{NS}/db-credentials")),
-            BTreeSet::from(["POSTGRES_USER".to_string(), "POSTGRES_PASSWORD".to_string()])
+            // With the encoded forms `DB_URL` reads.
+            ["POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_USER_URLENCODED", "POSTGRES_PASSWORD_URLENCODED"]
+                .map(String::from)
+                .into()
         );
         secret_refs_resolve(&objects, &secrets).unwrap_or_else(|e| panic!("{env}: {e}"));
         envs.insert(env, objects);

@@ -15,7 +15,8 @@ static META: Meta = Meta {
     what: "Reads every Secret with both a key `X` and a key `X_URLENCODED` (in `data`, base64, or \
            `stringData`) and reports the pair when `X_URLENCODED` holds a character a URL's user or \
            password cannot carry as is, or when decoding its `%XX` escapes does not give `X`.",
-    why: "Connection URLs that `kubeproof gen` composes from a credential (`${db.url}` in `env`) read its \
+    why: "Connection URLs that `kubeproof gen` composes from a credential (`DB_URL` of `uses: [db]`, \
+          `${db.url}` in `env`) read its \
           percent-encoded form, because the kubelet's `$(VAR)` expansion cannot encode: the Secret holds \
           both. When they differ, the server is set up with one password and the clients log in with \
           another, and a raw `@`, `/`, `:` or `%` in a URL makes clients connect to the wrong host or \
