@@ -496,4 +496,3 @@ pub fn kubelet_expand(s: &str, env: &[(String, String)]) -> String {
     }
     out + rest
 }
-
