@@ -52,7 +52,7 @@ const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@dail
 /// Checks a CronJob schedule as Kubernetes reads it (five fields: minute,
 /// hour, day of month, month, day of week; each `*`, `?`, a value, a range
 /// `a-b`, a step `/n` or a list of these; names for months and days), or
-/// one of [`MACROS`]. Err: what is wrong, in words. The API server refuses
+/// one of the macros (`@daily`, `@hourly`…). Err: what is wrong, in words. The API server refuses
 /// the CronJob otherwise, long after `gen`.
 pub fn check(schedule: &str) -> Result<(), String> {
     let s = schedule.trim();
