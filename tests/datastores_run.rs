@@ -54,7 +54,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::Value;
 
 const REQUIRE_SERVERS: &str = "KUBEPROOF_REQUIRE_SERVERS";
@@ -317,12 +316,6 @@ struct Pod {
     liveness: Value,
 }
 
-fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} in the built overlay"))
-}
-
 fn quantity(q: &str) -> u64 {
     let units = [("Ki", 1u64 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30)];
     for (unit, factor) in units {
@@ -340,7 +333,7 @@ fn pod(name: &str) -> Pod {
 
 /// The datastore `name`'s pod, read from its StatefulSet in `docs`.
 fn pod_in(docs: &[Value], name: &str) -> Pod {
-    let set = object(docs, "StatefulSet", name);
+    let set = common::built_object(docs, "StatefulSet", name);
     let spec = &set["spec"]["template"]["spec"];
     let c = &spec["containers"][0];
     let ctx = &spec["securityContext"];
@@ -384,7 +377,7 @@ fn pod_in(docs: &[Value], name: &str) -> Pod {
         gid: id("runAsGroup"),
         fs_group: ctx["fsGroup"].as_u64().expect("fsGroup"),
         mounts,
-        env: env(docs, &c["env"]),
+        env: common::kubelet_env(docs, &c["env"], Vec::new()),
         command: strings(&c["command"]),
         args: strings(&c["args"]),
         ports: c["ports"]
@@ -397,27 +390,6 @@ fn pod_in(docs: &[Value], name: &str) -> Pod {
         readiness: c["readinessProbe"].clone(),
         liveness: c["livenessProbe"].clone(),
     }
-}
-
-/// The container's environment: values, secretKeyRefs read from the built
-/// Secret, each `$(VAR)` expanded from the variables before it.
-fn env(docs: &[Value], list: &Value) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for e in list.as_array().into_iter().flatten() {
-        let name = e["name"].as_str().expect("env name").to_string();
-        let value = if let Some(v) = e["value"].as_str() {
-            common::kubelet_expand(v, &out)
-        } else {
-            let r = &e["valueFrom"]["secretKeyRef"];
-            let secret = object(docs, "Secret", r["name"].as_str().expect("secret name"));
-            let key = r["key"].as_str().expect("key");
-            let data = secret["data"][key].as_str().unwrap_or_else(|| panic!("no key {key} in {secret}"));
-            let bytes = base64::engine::general_purpose::STANDARD.decode(data).expect("base64");
-            String::from_utf8(bytes).expect("UTF-8")
-        };
-        out.push((name, value));
-    }
-    out
 }
 
 #[test]

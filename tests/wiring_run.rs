@@ -24,7 +24,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine as _;
 use serde_json::Value;
 
 const USER: &str = "kp:user@x";
@@ -137,39 +136,20 @@ fn check(dir: &Path, yaml: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
-fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} in the built overlay"))
-}
-
 /// The container `name`'s environment as the kubelet makes it: envFrom
 /// first, then each `env` entry expanded from everything before it.
 fn container_env(docs: &[Value], name: &str) -> Vec<(String, String)> {
-    let d = object(docs, "Deployment", name);
+    let d = common::built_object(docs, "Deployment", name);
     let c = &d["spec"]["template"]["spec"]["containers"][0];
     let mut out: Vec<(String, String)> = Vec::new();
     for from in c["envFrom"].as_array().expect("envFrom") {
-        let cm = object(docs, "ConfigMap", from["configMapRef"]["name"].as_str().expect("a ConfigMap"));
+        let cm = common::built_object(docs, "ConfigMap", from["configMapRef"]["name"].as_str().expect("a ConfigMap"));
         for (k, v) in cm["data"].as_object().expect("data") {
             out.push((k.clone(), v.as_str().expect("a string").to_string()));
         }
     }
-    for e in c["env"].as_array().expect("env") {
-        let name = e["name"].as_str().expect("env name").to_string();
-        let value = if let Some(v) = e["value"].as_str() {
-            common::kubelet_expand(v, &out)
-        } else {
-            let r = &e["valueFrom"]["secretKeyRef"];
-            let secret = object(docs, "Secret", r["name"].as_str().expect("secret name"));
-            let key = r["key"].as_str().expect("key");
-            let data = secret["data"][key].as_str().unwrap_or_else(|| panic!("no key {key} in {secret}"));
-            let bytes = base64::engine::general_purpose::STANDARD.decode(data).expect("base64");
-            String::from_utf8(bytes).expect("UTF-8")
-        };
-        out.push((name, value));
-    }
-    out
+    assert!(c["env"].is_array(), "env");
+    common::kubelet_env(docs, &c["env"], out)
 }
 
 fn var<'a>(env: &'a [(String, String)], name: &str) -> &'a str {
@@ -238,7 +218,7 @@ fn templated_urls_with_a_password_full_of_delimiters_connect() {
     assert_eq!(var(&env, "DB_ADDR"), "db.shop.svc.cluster.local:5432");
     assert_eq!(var(&env, "GREETING"), "db at db.shop.svc.cluster.local:5432");
     // No secret in the ConfigMap; the default variables are not set.
-    let cm = object(&docs, "ConfigMap", "web-config");
+    let cm = common::built_object(&docs, "ConfigMap", "web-config");
     let cm = cm.to_string();
     assert!(!cm.contains("p@ss") && !cm.contains("p%40ss"), "{cm}");
     assert!(!env.iter().any(|(n, _)| n == "DB_HOST" || n == "CACHE_PASSWORD"), "{env:?}");

@@ -496,3 +496,32 @@ pub fn kubelet_expand(s: &str, env: &[(String, String)]) -> String {
     }
     out + rest
 }
+
+/// The object `kind`/`name` of a built overlay.
+pub fn built_object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in the built overlay"))
+}
+
+/// A container's `env` list as the kubelet makes it, after the variables
+/// already in `out` (its envFrom): values with each `$(VAR)` expanded from
+/// the variables before them, secretKeyRefs read from the built Secret.
+pub fn kubelet_env(docs: &[Value], list: &Value, mut out: Vec<(String, String)>) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    for e in list.as_array().into_iter().flatten() {
+        let name = e["name"].as_str().expect("env name").to_string();
+        let value = if let Some(v) = e["value"].as_str() {
+            kubelet_expand(v, &out)
+        } else {
+            let r = &e["valueFrom"]["secretKeyRef"];
+            let secret = built_object(docs, "Secret", r["name"].as_str().expect("secret name"));
+            let key = r["key"].as_str().expect("key");
+            let data = secret["data"][key].as_str().unwrap_or_else(|| panic!("no key {key} in {secret}"));
+            let bytes = base64::engine::general_purpose::STANDARD.decode(data).expect("base64");
+            String::from_utf8(bytes).expect("UTF-8")
+        };
+        out.push((name, value));
+    }
+    out
+}
