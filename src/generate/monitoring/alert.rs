@@ -126,6 +126,26 @@ pub(super) fn with(l: &BTreeMap<String, String>, k: &str, v: &str) -> BTreeMap<S
     l
 }
 
+/// A failed run of Jobs matching `job` (`job_name="…"` or `=~"…"`) in `ns`:
+/// the Job's Failed condition, not `kube_job_status_failed` (failed pods: a
+/// pod retried into success is no failed run). The expression and its test
+/// (`example`, a `job_name` that matches), for JobFailed and BackupFailed.
+pub(super) fn failed_run(ns: &str, job: &str, example: &str) -> (String, Test) {
+    let jl = lbl(&[("job_name", example), ("namespace", ns)]);
+    let s = series("kube_job_failed", &with(&jl, "condition", "true"));
+    let retried = series("kube_job_status_failed", &jl);
+    let expr =
+        format!("max by (namespace, job_name) (kube_job_failed{{namespace=\"{ns}\",{job},condition=\"true\"}}) > 0");
+    let test = Test {
+        interval: 60,
+        fire: vec![(s.clone(), "1x10".into())],
+        quiet: vec![(s, "0x10".into()), (retried, "1x10".into())],
+        at: 300,
+        out: jl,
+    };
+    (expr, test)
+}
+
 /// Evaluation time and sample count for a test of an alert with `for`,
 /// after `warmup` seconds of data.
 pub(super) fn timing(for_seconds: u32, warmup: u32) -> (u32, u32) {

@@ -2,7 +2,7 @@
 //! condition, not `kube_job_status_failed` (failed pods): a pod that fails
 //! and is retried successfully (backoffLimit) is not a missing backup.
 
-use super::super::alert::{Alert, Test, lbl, series, with};
+use super::super::alert::{Alert, failed_run, lbl};
 use super::super::rules::anchor;
 use super::CronJob;
 use crate::description::alerts::Severity;
@@ -20,14 +20,10 @@ pub fn alert(c: &CronJob) -> Option<Alert> {
         .restore
         .as_ref()
         .map_or_else(String::new, |title| format!("; restore from a backup: [{title}](#{})", anchor(title)));
-    let jl = lbl(&[("job_name", &format!("{name}-28000000")), ("namespace", ns)]);
-    let s = series("kube_job_failed", &with(&jl, "condition", "true"));
-    let retried = series("kube_job_status_failed", &jl);
+    let (expr, test) = failed_run(ns, &format!("job_name=~\"{name}-[0-9]+\""), &format!("{name}-28000000"));
     Some(Alert {
         name: "BackupFailed".into(),
-        expr: format!(
-            "max by (namespace, job_name) (kube_job_failed{{namespace=\"{ns}\",job_name=~\"{name}-[0-9]+\",condition=\"true\"}}) > 0"
-        ),
+        expr,
         for_seconds: 0,
         severity: Severity::Warning,
         labels: lbl(&[("severity", "warning"), ("service", name)]),
@@ -35,13 +31,7 @@ pub fn alert(c: &CronJob) -> Option<Alert> {
         description: format!("Job {{{{ $labels.job_name }}}} of the backup CronJob {name} in {ns} failed."),
         runbook: RUNBOOK,
         scope: format!("CronJob `{name}` (namespace `{ns}`): a failed run{restore}"),
-        test: Test {
-            interval: 60,
-            fire: vec![(s.clone(), "1x10".into())],
-            quiet: vec![(s, "0x10".into()), (retried, "1x10".into())],
-            at: 300,
-            out: jl,
-        },
+        test,
     })
 }
 

@@ -3,7 +3,7 @@
 //! deadline passed), not `kube_job_status_failed` (failed pods): a pod that
 //! fails and is retried into success is no failed run.
 
-use super::super::alert::{Alert, Test, lbl, series, with};
+use super::super::alert::{Alert, failed_run, lbl};
 use super::{Batch, Runs};
 use crate::description::alerts::Severity;
 
@@ -22,14 +22,10 @@ pub fn alert(b: &Batch) -> Option<Alert> {
             (format!("job_name=~\"{name}-[0-9]+\""), format!("{name}-28000000"), format!("cronjob `{name}`"))
         }
     };
-    let jl = lbl(&[("job_name", &example), ("namespace", ns)]);
-    let s = series("kube_job_failed", &with(&jl, "condition", "true"));
-    let retried = series("kube_job_status_failed", &jl);
+    let (expr, test) = failed_run(ns, &matcher, &example);
     Some(Alert {
         name: "JobFailed".into(),
-        expr: format!(
-            "max by (namespace, job_name) (kube_job_failed{{namespace=\"{ns}\",{matcher},condition=\"true\"}}) > 0"
-        ),
+        expr,
         for_seconds: 0,
         severity: Severity::Warning,
         labels: lbl(&[("severity", "warning"), ("service", name)]),
@@ -37,13 +33,7 @@ pub fn alert(b: &Batch) -> Option<Alert> {
         description: format!("Job {{{{ $labels.job_name }}}} of {name} in {ns} failed."),
         runbook: RUNBOOK,
         scope: format!("The {what} (namespace `{ns}`): a failed run"),
-        test: Test {
-            interval: 60,
-            fire: vec![(s.clone(), "1x10".into())],
-            quiet: vec![(s, "0x10".into()), (retried, "1x10".into())],
-            at: 300,
-            out: jl,
-        },
+        test,
     })
 }
 
