@@ -1,7 +1,6 @@
 //! The platform's jobs and cronjobs, resolved: the pod fields a service
 //! would have for a run to completion, and the run's own settings.
 
-use super::names::check_image;
 use super::{CronR, Cx, JobR, defaults};
 use crate::description::value::pos_of;
 use crate::description::{Bytes, ConcurrencyPolicy, Cpu, CronJob, Job, Service};
@@ -24,7 +23,7 @@ impl Cx<'_> {
     /// Resolves the job `self.name`; `None` after an error.
     pub(super) fn job(&mut self, j: &Job, default_ns: &str) -> Option<JobR> {
         let before = self.errors.len();
-        let image = self.batch_image(j);
+        let image = self.image(j.image.as_ref(), "");
         let default_requests = (Cpu::from_millis(defaults::CPU_MILLIS), Bytes(defaults::MEMORY));
         let (requests, limits) = self.resources(j.resources.as_ref(), default_requests);
         // The same checks as a service's variables.
@@ -101,23 +100,6 @@ impl Cx<'_> {
         if !ok {
             let help = "an IANA time zone name, e.g. `Europe/Berlin` or `Etc/UTC`";
             self.err(pos, format!("invalid timeZone `{tz}`"), Some(help.into()));
-        }
-    }
-
-    /// The image: required, and pinned.
-    fn batch_image(&mut self, j: &Job) -> String {
-        match &j.image {
-            Some(i) => {
-                if let Err(m) = check_image(&i.value) {
-                    let help = "pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`";
-                    self.err(pos_of(&i.referenced), m, Some(help.into()));
-                }
-                i.value.clone()
-            }
-            None => {
-                self.err(Pos::UNKNOWN, format!("`{}` has no `image`", self.name), None);
-                String::new()
-            }
         }
     }
 }

@@ -245,6 +245,20 @@ impl Cx<'_> {
         d.help = help;
         self.errors.push(d);
     }
+
+    /// The image of a service, job or cronjob (`what` says which, for the
+    /// message): required, and pinned.
+    fn image(&mut self, image: Option<&serde_saphyr::Spanned<String>>, what: &str) -> String {
+        let Some(i) = image else {
+            self.err(Pos::UNKNOWN, format!("{what}`{}` has no `image`", self.name), None);
+            return String::new();
+        };
+        if let Err(m) = names::check_image(&i.value) {
+            let help = "pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`";
+            self.err(pos_of(&i.referenced), m, Some(help.into()));
+        }
+        i.value.clone()
+    }
 }
 
 #[cfg(test)]

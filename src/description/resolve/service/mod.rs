@@ -13,9 +13,7 @@ mod traffic;
 mod variables;
 mod volumes;
 
-use super::names::check_image;
 use super::{Cx, Svc, defaults};
-use crate::description::value::pos_of;
 use crate::description::{Bytes, Component, Cpu, LogLevel, Protocol, Service};
 use crate::diag::Pos;
 use ports::PortLookup;
@@ -26,7 +24,7 @@ impl Cx<'_> {
     pub(super) fn service(&mut self, s: &Service, default_ns: &str, env_log: Option<LogLevel>) -> Option<Svc> {
         let name = self.name.to_string();
         let before = self.errors.len();
-        let image = self.service_image(s);
+        let image = self.image(s.image.as_ref(), "service ");
         let component = s.component.or_else(|| Component::by_image(&image));
         let worker = s.port.is_none() && s.ports.as_ref().is_none_or(Vec::is_empty);
         let ports = self.ports_with_metrics(s);
@@ -144,23 +142,6 @@ impl Cx<'_> {
                 format!("`{name}` is a worker (no `port`): `traffic` shapes requests to it, and it receives none"),
                 Some("remove `traffic`, or give it the `port` it serves on".into()),
             );
-        }
-    }
-
-    /// The service's image: required, and pinned.
-    fn service_image(&mut self, s: &Service) -> String {
-        match &s.image {
-            Some(i) => {
-                if let Err(m) = check_image(&i.value) {
-                    let help = "pin a version tag or a digest, e.g. `ghcr.io/org/app:1.4.2`";
-                    self.err(pos_of(&i.referenced), m, Some(help.into()));
-                }
-                i.value.clone()
-            }
-            None => {
-                self.err(Pos::UNKNOWN, format!("service `{}` has no `image`", self.name), None);
-                String::new()
-            }
         }
     }
 }
