@@ -83,3 +83,66 @@ pub fn of_description(
     }
     Ok(out)
 }
+
+/// The resource quantities of manifests that cannot be counted: not a
+/// Kubernetes quantity (`1e999m`), or too large for the sums (`1e999`).
+/// Counted as absent they would hide a request; saturated they would print
+/// a meaningless 18446744073709551615m.
+pub fn uncountable(loaded: &crate::model::Loaded) -> Vec<crate::diag::Diagnostic> {
+    let mut out = Vec::new();
+    for o in &loaded.objects {
+        let file = loaded.sources.get(o.source).map(|s| s.name.clone()).unwrap_or_default();
+        let mut found = Vec::new();
+        quantities(&o.value, &mut String::new(), &mut found);
+        for (pointer, value) in found {
+            let shown = match &value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.push(
+                crate::diag::Diagnostic::error(
+                    &file,
+                    o.pos(&pointer),
+                    format!("`{shown}` is not a quantity `budget` can count (not a Kubernetes quantity, or too large)"),
+                )
+                .with_help("write it as Kubernetes does: `500m`, `2`, `512Mi`, `1Gi`"),
+            );
+        }
+    }
+    out
+}
+
+/// Every `resources.{requests,limits}.{cpu,memory,storage,…}` under `v` that
+/// does not read as millicores (CPU) or bytes (the others), with its pointer.
+fn quantities(v: &serde_json::Value, at: &mut String, out: &mut Vec<(String, serde_json::Value)>) {
+    use crate::model::resources::{bytes, millis};
+    let serde_json::Value::Object(map) = v else {
+        if let serde_json::Value::Array(items) = v {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                quantities(item, at, out);
+                at.truncate(len);
+            }
+        }
+        return;
+    };
+    for (key, child) in map {
+        let len = at.len();
+        at.push('/');
+        at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        let side = at.ends_with("/resources/requests") || at.ends_with("/resources/limits");
+        match child {
+            serde_json::Value::Object(amounts) if side => {
+                for (name, q) in amounts {
+                    let counted = if name == "cpu" { millis(q).is_some() } else { bytes(q).is_some() };
+                    if !counted && !q.is_null() && matches!(name.as_str(), "cpu" | "memory" | "storage") {
+                        out.push((format!("{at}/{name}"), q.clone()));
+                    }
+                }
+            }
+            _ => quantities(child, at, out),
+        }
+        at.truncate(len);
+    }
+}

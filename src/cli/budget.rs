@@ -44,6 +44,17 @@ pub fn budget(args: &BudgetArgs) -> Result<ExitCode, Error> {
         Input::Description(d) => return from_description(&d, args, capacity.as_ref()),
         Input::Manifests(loaded) => loaded,
     };
+    let uncountable = budget::uncountable(&loaded);
+    if !uncountable.is_empty() {
+        let count = uncountable.len();
+        let mut invalid = crate::Invalid::new(uncountable).summary(format!("the input has {count} error(s)"));
+        for s in loaded.sources {
+            if invalid.diagnostics.iter().any(|d| d.file == s.name) {
+                invalid = invalid.source(s.name, s.text);
+            }
+        }
+        return Err(invalid.into());
+    }
     let capacity = capacity.unwrap_or_default();
     let items: Vec<Item> = loaded.objects.iter().map(Item::of_checked).collect();
     let b = Budget::of(&items, capacity.nodes);

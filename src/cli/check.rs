@@ -36,6 +36,7 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
         config.kubernetes = Some(v.clone());
     }
     let loaded = crate::model::load::load(&args.paths);
+    super::input::print_notes(&loaded.notes);
     let outcome = crate::check::run(&loaded, &config);
     let text = report::render(args.format, &loaded, &outcome, args.format == Format::Text && style.stdout);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

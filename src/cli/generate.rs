@@ -23,6 +23,13 @@ pub fn gen_cmd(description: &Path, output: &Path, force: bool, style: Style) -> 
 }
 
 fn write_stack(description: &Path, output: &Path, force: bool, style: Style) -> Result<(), Error> {
+    // Said here in the user's terms: the writer would fail on `OUT/.kubeproof/…`.
+    if std::fs::metadata(output).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::Usage(format!(
+            "{}: is a file, not a folder; `-o` names the folder the stack is written into",
+            output.display()
+        )));
+    }
     let platform = crate::description::load(description).map_err(Error::Description)?;
     let built = crate::build::build(&platform, description)?;
     let (report, errors) = proof_report(&crate::build::prove(&built, &platform)?, style.stderr);

@@ -2,16 +2,20 @@
 //! manifests.
 //!
 //! The rule, in one place ([`is_description`]): the input is a description
-//! when it is exactly one file or `-` (stdin), its text is UTF-8, and one of
-//! its lines starts, at column 0, with `apiVersion: kubeproof.dev/` (the value
-//! may be quoted). Anything else is manifests, read as `check` reads them.
-//! Stdin is read once, and no more than the loader's `MAX_INPUT_BYTES`.
+//! when it is exactly one file or `-` (stdin), its text is UTF-8, and its
+//! first document's own top-level `apiVersion` is `kubeproof.dev/…` (not text
+//! held in a value: a ConfigMap may embed a description). Anything else is
+//! manifests, read as `check` reads them. The one input is read once (it may
+//! be a FIFO or stdin), with the loader's bound ([`read_file`]); a
+//! description is then held to its own, smaller one.
 
-use std::io::Read;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::description::load::{MAX_DESCRIPTION_BYTES, is_description};
+use crate::diag::{Diagnostic, Pos};
 use crate::model::Loaded;
-use crate::model::load::{MAX_INPUT_BYTES, add_bytes};
+use crate::model::load::{MAX_INPUT_BYTES, add_bytes, read_file};
 use crate::{Error, Invalid};
 
 /// The name stdin goes by in messages and findings.
@@ -37,18 +41,18 @@ impl Input {
     pub fn read(paths: &[PathBuf], env: Option<&str>) -> Result<Input, Error> {
         let single = match paths {
             [one] if one == Path::new("-") => Some((PathBuf::from(STDIN), read_stdin()?)),
-            // A file that cannot be read is left to the loader, which says why.
-            [one] => read_file(one).map(|bytes| (one.clone(), bytes)),
+            [one] if !one.is_dir() => Some((one.clone(), read_file(one).map_err(refused)?)),
             _ => None,
         };
         let loaded = match single {
             Some((file, bytes)) => match String::from_utf8(bytes) {
-                Ok(text) if is_description(&text) => return Ok(Input::Description(Description { file, text })),
+                Ok(text) if is_description(&text) => return description(file, text),
                 Ok(text) => manifests(env, || one_input(file, text.into_bytes()))?,
                 Err(e) => manifests(env, || one_input(file, e.into_bytes()))?,
             },
             None => manifests(env, || crate::model::load::load(paths))?,
         };
+        print_notes(&loaded.notes);
         if loaded.errors.is_empty() {
             return Ok(Input::Manifests(loaded));
         }
@@ -61,6 +65,34 @@ impl Input {
             }
         }
         Err(invalid.into())
+    }
+}
+
+/// An input that could not be read, refused as the loader would.
+fn refused(d: Diagnostic) -> Error {
+    Invalid::new(vec![d]).summary("the input has 1 error(s)".to_string()).into()
+}
+
+/// A description, within its own bound.
+fn description(file: PathBuf, text: String) -> Result<Input, Error> {
+    if text.len() as u64 > MAX_DESCRIPTION_BYTES {
+        let d = Diagnostic::error(
+            &file,
+            Pos::UNKNOWN,
+            format!("larger than {} MiB: not read", MAX_DESCRIPTION_BYTES >> 20),
+        )
+        .with_help("a description is a few KB; is this the right file?");
+        return Err(refused(d));
+    }
+    Ok(Input::Description(Description { file, text }))
+}
+
+/// What the loader left out on purpose (a FIFO in a folder), on stderr.
+pub(super) fn print_notes(notes: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for n in notes {
+        let help = n.help.as_deref().map_or_else(String::new, |h| format!(" ({h})"));
+        let _ = writeln!(err, "note: {}: {}{help}", n.file.display(), n.message);
     }
 }
 
@@ -79,16 +111,8 @@ fn one_input(name: PathBuf, bytes: Vec<u8>) -> Loaded {
     loaded
 }
 
-/// Whether a text is a platform description: see the module's documentation.
-fn is_description(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.strip_prefix("apiVersion:")
-            .map(|v| v.trim().trim_matches(['"', '\'']))
-            .is_some_and(|v| v.starts_with("kubeproof.dev/"))
-    })
-}
-
 fn read_stdin() -> Result<Vec<u8>, Error> {
+    use std::io::Read;
     let mut bytes = Vec::new();
     match std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes) {
         Err(e) => Err(Error::Usage(format!("cannot read stdin: {e}"))),
@@ -97,18 +121,6 @@ fn read_stdin() -> Result<Vec<u8>, Error> {
         }
         Ok(_) => Ok(bytes),
     }
-}
-
-/// The bytes of a regular file within the size limit; `None` otherwise.
-fn read_file(path: &Path) -> Option<Vec<u8>> {
-    let file = std::fs::File::open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_INPUT_BYTES {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).ok()?;
-    (bytes.len() as u64 <= MAX_INPUT_BYTES).then_some(bytes)
 }
 
 /// The stack a description generates for `reach` and `graph`.
@@ -177,14 +189,17 @@ impl Description {
 
 #[cfg(test)]
 mod tests {
-    use super::is_description;
+    use crate::description::load::is_description;
 
     #[test]
     fn a_description_has_kubeproofs_api_version_at_the_top_level() {
         assert!(is_description("apiVersion: kubeproof.dev/v1alpha1\nname: x\n"));
         assert!(is_description("# a comment\n---\napiVersion: \"kubeproof.dev/v1alpha1\"\n"));
         assert!(is_description("name: x\napiVersion: 'kubeproof.dev/v2'\n"));
-        assert!(is_description("apiVersion:kubeproof.dev/v1alpha1\n"));
+        assert!(is_description("{\"apiVersion\": \"kubeproof.dev/v1alpha1\", \"name\": \"x\"}"));
+        assert!(is_description("services: {a: {port: 1}}\napiVersion: kubeproof.dev/v1alpha1\n"));
+        // Not a key in YAML (no space after the colon): one plain scalar.
+        assert!(!is_description("apiVersion:kubeproof.dev/v1alpha1\n"));
     }
 
     #[test]
@@ -196,5 +211,14 @@ mod tests {
         ));
         assert!(!is_description("apiVersion: example.com/v1 # kubeproof.dev/v1alpha1\n"));
         assert!(!is_description("kind: X\nmetadata: { annotations: { apiVersion: kubeproof.dev/x } }\n"));
+        // Laid out so that a line of the embedded text starts at column 0.
+        assert!(!is_description(
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  p: \"\napiVersion: kubeproof.dev/v1alpha1\n\"\n"
+        ));
+        assert!(!is_description(
+            "{\"apiVersion\": \"v1\",\n\"data\": {\"p\": \"x\",\n\"apiVersion\": \"kubeproof.dev/v1\"}}"
+        ));
+        assert!(!is_description("- apiVersion: kubeproof.dev/v1alpha1\n"));
+        assert!(!is_description("apiVersion: v1\n---\napiVersion: kubeproof.dev/v1alpha1\n"));
     }
 }

@@ -160,11 +160,13 @@ fn report(e: Error, style: Style) -> ExitCode {
 fn shown(invalid: &Invalid, color: bool) -> String {
     let sources = |p: &Path| match invalid.sources.iter().find(|(name, _)| name == p) {
         Some((_, text)) => Some(text.clone()),
-        // Not a file the loader refused as too large.
+        // A regular file the loader did not refuse (a device or a FIFO may
+        // never end; reading one again would read other bytes).
         None => std::fs::metadata(p)
-            .is_ok_and(|m| m.len() <= crate::model::load::MAX_INPUT_BYTES)
-            .then(|| std::fs::read_to_string(p).ok())
-            .flatten(),
+            .is_ok_and(|m| m.is_file())
+            .then(|| crate::model::load::read_file(p).ok())
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok()),
     };
     let mut out = String::new();
     if let Some(h) = &invalid.heading {

@@ -12,13 +12,73 @@ use crate::diag::{Diagnostic, Pos};
 /// Reads and checks a description file. All errors found are returned, not
 /// only the first.
 pub fn load(path: &Path) -> Result<Platform, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read the description: {e}"))])?;
+    let bytes = read_bounded(path).map_err(|d| vec![d])?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_col_at(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
         vec![Diagnostic::error(path, Pos::new(line, column), "the description is not valid UTF-8")]
     })?;
     parse(&text, path)
+}
+
+/// The most a description may hold: the examples take about 20 KB, so this
+/// is a bound against reading a device or a runaway file, not a size limit.
+pub const MAX_DESCRIPTION_BYTES: u64 = 4 << 20;
+
+/// A description's bytes: refused by its size before reading, and read with
+/// [`MAX_DESCRIPTION_BYTES`] as a bound whatever the file is (a device, a
+/// file still growing).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read the description: {e}"));
+    let too_large = || {
+        Diagnostic::error(path, Pos::UNKNOWN, format!("larger than {} MiB: not read", MAX_DESCRIPTION_BYTES >> 20))
+            .with_help("a description is a few KB; is this the right file?")
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    if file.metadata().is_ok_and(|m| m.len() > MAX_DESCRIPTION_BYTES) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_DESCRIPTION_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_DESCRIPTION_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Whether a text is a platform description: its first document is a
+/// mapping whose own `apiVersion` is `kubeproof.dev/…`. Text held in a value
+/// (a ConfigMap that embeds a description) does not count, however it is
+/// laid out. Text that is not valid YAML before that key is not one.
+pub fn is_description(text: &str) -> bool {
+    use saphyr_parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    // Nesting of the current node (1: the document's top-level mapping);
+    // at level 1, whether the next node is a key, and whether the last key
+    // was `apiVersion`.
+    let (mut depth, mut key_next, mut api_version) = (0usize, true, false);
+    while let Some(Ok((event, _))) = parser.next_event() {
+        let starts = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
+        let node = starts || matches!(event, Event::Scalar(..) | Event::Alias(_));
+        if depth == 0 && node {
+            if !matches!(event, Event::MappingStart(..)) {
+                return false;
+            }
+        } else if depth == 1 && node {
+            if api_version {
+                return matches!(&event, Event::Scalar(v, ..) if v.starts_with("kubeproof.dev/"));
+            }
+            api_version = key_next && matches!(&event, Event::Scalar(k, ..) if k == "apiVersion");
+            key_next = !key_next;
+        }
+        match event {
+            _ if starts => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            Event::DocumentEnd => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Parses and checks description text; `file` is used in diagnostics.

@@ -84,6 +84,8 @@ pub struct Loaded {
     pub sources: Vec<Source>,
     pub objects: Vec<Object>,
     pub errors: Vec<crate::diag::Diagnostic>,
+    /// What was left out on purpose and why (a FIFO in a folder): info, not errors.
+    pub notes: Vec<crate::diag::Diagnostic>,
     /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
     pub heap: usize,
     /// While inputs are read in parallel: the heap of all of them together

@@ -6,4 +6,5 @@
 //!
 //! One test binary with a module per area (CI links each binary once).
 
+mod files;
 mod harness;

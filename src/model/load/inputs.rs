@@ -1,14 +1,20 @@
 //! Input discovery: which files an invocation names. `-` is stdin, a file is
-//! read whatever its name, a folder is searched for manifests (hidden entries
-//! skipped), a file named twice is read once, and inputs over
-//! [`MAX_INPUT_BYTES`] are refused.
+//! read whatever its name or kind (a FIFO, `/dev/stdin`), a folder is
+//! searched for regular manifest files (hidden entries skipped; FIFOs,
+//! sockets and devices skipped with a note, since reading one may never end),
+//! a file named twice is read once, and every input is read with a bound:
+//! over [`MAX_INPUT_BYTES`] it is refused.
+//!
+//! The walk is linear in the depth of the folders: no path is resolved per
+//! level (`canonicalize` costs a system call per component), folders are
+//! told apart by device and inode, and it keeps its own stack.
 
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::MAX_INPUT_BYTES;
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Diagnostic, Pos, Severity};
 
 pub(super) const STDIN: &str = "<stdin>";
 
@@ -20,46 +26,57 @@ pub(super) enum Input {
     File(PathBuf),
 }
 
-/// The inputs: stdin read, folders listed, each file once.
-pub(super) fn inputs_of(inputs: &[PathBuf]) -> Vec<Input> {
+/// A file or folder's identity: device and inode.
+type Id = (u64, u64);
+
+fn id(meta: &std::fs::Metadata) -> Id {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// The inputs (stdin read, folders listed, each file once), and notes on
+/// what was skipped.
+pub(super) fn inputs_of(inputs: &[PathBuf]) -> (Vec<Input>, Vec<Diagnostic>) {
     let mut items = Vec::new();
-    let mut errors = Vec::new();
+    let mut notes = Vec::new();
     let mut seen = HashSet::new();
+    let mut dirs = HashSet::new();
     for input in inputs {
         if input == Path::new("-") {
-            let mut bytes = Vec::new();
-            let read = std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes);
             let name = PathBuf::from(STDIN);
-            items.push(match read {
-                Err(e) => Input::Failed(Diagnostic::error(&name, Pos::UNKNOWN, format!("cannot read: {e}"))),
-                Ok(n) if n as u64 > MAX_INPUT_BYTES => Input::Failed(too_large(&name)),
-                Ok(_) => Input::Stdin(bytes),
+            items.push(match read_bounded(&name, std::io::stdin().lock()) {
+                Ok(bytes) => Input::Stdin(bytes),
+                Err(d) => Input::Failed(d),
             });
             continue;
         }
-        let mut files = Vec::new();
         match std::fs::metadata(input) {
             Err(e) => items.push(Input::Failed(Diagnostic::error(input, Pos::UNKNOWN, format!("cannot read: {e}")))),
             Ok(m) if m.is_dir() => {
-                let mut dirs = HashSet::new();
-                collect(input, &mut files, &mut dirs, &mut errors);
-                items.extend(errors.drain(..).map(Input::Failed));
-                if files.is_empty() {
+                let mut walk = Walk { files: Vec::new(), errors: Vec::new(), notes: &mut notes, dirs: &mut dirs };
+                walk.run(input.clone(), id(&m));
+                let Walk { files, errors, .. } = walk;
+                let none = files.is_empty() && errors.is_empty();
+                items.extend(errors.into_iter().map(Input::Failed));
+                if none {
                     items.push(Input::Failed(
                         Diagnostic::error(input, Pos::UNKNOWN, "no *.yaml, *.yml or *.json file in this folder")
                             .with_help("give the folder that holds the manifests, or the files themselves"),
                     ));
                 }
+                items.extend(
+                    files.into_iter().filter(|(_, i)| i.is_none_or(|i| seen.insert(i))).map(|(f, _)| Input::File(f)),
+                );
             }
-            Ok(_) => files.push(input.clone()),
-        }
-        for file in files {
-            if seen.insert(std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone())) {
-                items.push(Input::File(file));
+            // Named explicitly: read whatever it is, with a bound.
+            Ok(m) => {
+                if seen.insert(id(&m)) {
+                    items.push(Input::File(input.clone()));
+                }
             }
         }
     }
-    items
+    (items, notes)
 }
 
 fn too_large(name: &Path) -> Diagnostic {
@@ -67,46 +84,120 @@ fn too_large(name: &Path) -> Diagnostic {
         .with_help("split the manifests into several files")
 }
 
-pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostic> {
-    let cannot = |e: std::io::Error| Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read: {e}"));
-    let file = std::fs::File::open(path).map_err(cannot)?;
+/// At most [`MAX_INPUT_BYTES`] of `from`; more is refused, not read.
+fn read_bounded(name: &Path, from: impl Read) -> Result<Vec<u8>, Diagnostic> {
+    let mut bytes = Vec::new();
+    match from.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes) {
+        Err(e) => Err(Diagnostic::error(name, Pos::UNKNOWN, format!("cannot read: {e}"))),
+        Ok(n) if n as u64 > MAX_INPUT_BYTES => Err(too_large(name)),
+        Ok(_) => Ok(bytes),
+    }
+}
+
+/// A file's bytes: refused by its size before reading when it is larger
+/// than [`MAX_INPUT_BYTES`], and read with that bound whatever it is (a file
+/// still growing, a FIFO, a device).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    let file =
+        std::fs::File::open(path).map_err(|e| Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read: {e}")))?;
     if file.metadata().is_ok_and(|m| m.len() > MAX_INPUT_BYTES) {
         return Err(too_large(path));
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(too_large(path));
-    }
-    Ok(bytes)
+    read_bounded(path, file)
 }
 
-/// The manifests under `dir`, depth first in name order. Symbolic links are
-/// followed, each folder visited once.
-fn collect(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>, errors: &mut Vec<Diagnostic>) {
-    if !visited.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(Diagnostic::error(dir, Pos::UNKNOWN, format!("cannot read: {e}")));
-            return;
+/// The manifests under a folder, depth first in name order. Symbolic links
+/// are followed, each folder visited once.
+struct Walk<'a> {
+    /// Each with its identity (`None`: a broken link, left to fail when read).
+    files: Vec<(PathBuf, Option<Id>)>,
+    errors: Vec<Diagnostic>,
+    notes: &'a mut Vec<Diagnostic>,
+    /// Folders visited, across all inputs.
+    dirs: &'a mut HashSet<Id>,
+}
+
+impl Walk<'_> {
+    fn run(&mut self, root: PathBuf, root_id: Id) {
+        // Entries still to visit, the next one last.
+        let mut stack = vec![(root, root_id)];
+        while let Some((dir, dir_id)) = stack.pop() {
+            if !self.dirs.insert(dir_id) {
+                continue;
+            }
+            let mut children = Vec::new();
+            match std::fs::read_dir(&dir) {
+                Ok(entries) => {
+                    for e in entries.filter_map(Result::ok) {
+                        if !e.file_name().as_encoded_bytes().starts_with(b".") {
+                            children.push(e);
+                        }
+                    }
+                }
+                Err(e) => self.errors.push(Diagnostic::error(&dir, Pos::UNKNOWN, format!("cannot read: {e}"))),
+            }
+            children.sort_by_key(std::fs::DirEntry::file_name);
+            let mut sub = Vec::new();
+            for e in children {
+                if let Some(found) = self.entry(&e) {
+                    sub.push(found);
+                }
+            }
+            stack.extend(sub.into_iter().rev());
         }
+    }
+
+    /// A folder to visit; a manifest file is recorded on the way.
+    fn entry(&mut self, e: &std::fs::DirEntry) -> Option<(PathBuf, Id)> {
+        let path = e.path();
+        let manifest = matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json"));
+        // `DirEntry::metadata` does not follow a link and costs no path resolution.
+        let meta = match e.file_type() {
+            Ok(t) if t.is_symlink() => std::fs::metadata(&path),
+            _ => e.metadata(),
+        };
+        let meta = match meta {
+            Ok(m) => m,
+            // A broken link: reading it says why.
+            Err(_) if manifest => {
+                self.files.push((path, None));
+                return None;
+            }
+            Err(_) => return None,
+        };
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            return Some((path, id(&meta)));
+        }
+        if !manifest {
+            return None;
+        }
+        if kind.is_file() {
+            self.files.push((path, Some(id(&meta))));
+        } else {
+            self.notes.push(skipped(&path, kind));
+        }
+        None
+    }
+}
+
+/// The note on a FIFO, socket or device in a folder: reading one may never end.
+fn skipped(path: &Path, kind: std::fs::FileType) -> Diagnostic {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a file"
     };
-    let mut entries: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            collect(&e, out, visited, errors);
-        } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json")) {
-            out.push(e);
-        }
+    Diagnostic {
+        severity: Severity::Info,
+        ..Diagnostic::error(path, Pos::UNKNOWN, format!("not a regular file ({what}): skipped"))
     }
+    .with_help("name it on the command line to read it")
 }
 
 #[cfg(test)]

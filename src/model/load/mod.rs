@@ -75,7 +75,8 @@ use super::{Loaded, Source};
 use crate::diag::{Diagnostic, Pos};
 use documents::{Chunk, add_chunks, lone_cr_to_lf, objects, split};
 use events::Builder;
-use inputs::{Input, STDIN, inputs_of, read_file};
+pub use inputs::read_file;
+use inputs::{Input, STDIN, inputs_of};
 
 /// The deepest nesting of mappings and sequences a document may have.
 /// Kubernetes objects, CRD schemas included, stay far below (a CRD schema 40
@@ -115,7 +116,13 @@ pub fn load(inputs: &[PathBuf]) -> Loaded {
 }
 
 fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
-    let items = inputs_of(inputs);
+    let (items, notes) = inputs_of(inputs);
+    let mut loaded = load_items(items, threads);
+    loaded.notes = notes;
+    loaded
+}
+
+fn load_items(items: Vec<Input>, threads: usize) -> Loaded {
     let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
     if threads.min(files) > 1
         && let Some(loaded) = load_parallel(&items, threads.min(files), MAX_HEAP)
@@ -369,7 +376,7 @@ spec:
             assert_eq!(summary(&load_on(&inputs, threads)), one, "{threads} threads");
         }
         // Parts joined in order, not in the order the threads finish.
-        let items = inputs_of(&inputs);
+        let items = inputs_of(&inputs).0;
         let parallel = load_parallel(&items, 4, MAX_HEAP).expect("fits the budget");
         assert_eq!(summary(&parallel), one);
     }
@@ -377,7 +384,7 @@ spec:
     #[test]
     fn past_the_budget_the_parallel_reading_gives_way_to_the_ordered_one() {
         let tmp = tempfile::tempdir().unwrap();
-        let items = inputs_of(&mixed_inputs(tmp.path()));
+        let items = inputs_of(&mixed_inputs(tmp.path())).0;
         let all = load_parallel(&items, 4, MAX_HEAP).expect("fits").heap;
         assert!(load_parallel(&items, 4, all).is_some());
         assert!(load_parallel(&items, 4, all - 1).is_none(), "one byte short: read again in order");
@@ -390,7 +397,7 @@ spec:
         std::fs::write(tmp.path().join("a.yaml"), helm).unwrap();
         std::fs::write(tmp.path().join("b.yaml"), helm.replace("name: h", "name: i")).unwrap();
         let inputs = [tmp.path().to_path_buf()];
-        assert!(load_parallel(&inputs_of(&inputs), 2, MAX_HEAP).is_none());
+        assert!(load_parallel(&inputs_of(&inputs).0, 2, MAX_HEAP).is_none());
         let l = load_on(&inputs, 2);
         let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
         assert_eq!(names[0], "chart/templates/cm.yaml");
