@@ -58,6 +58,13 @@ pub fn budget(args: &BudgetArgs) -> Result<ExitCode, Error> {
     let capacity = capacity.unwrap_or_default();
     let items: Vec<Item> = loaded.objects.iter().map(Item::of_checked).collect();
     let b = Budget::of(&items, capacity.nodes);
+    if b.saturated() {
+        return Err(Error::Usage(
+            "the sums are too large to count (past 18 million million cores or 16 EiB): \
+             a quantity or a replica count is far out of range"
+                .into(),
+        ));
+    }
     let text = match args.format {
         BudgetFormat::Table => render::manifests_text(&b, &capacity),
         BudgetFormat::Json => render::manifests_json(&b, &capacity),

@@ -441,6 +441,22 @@ impl Budget {
     pub fn fits(&self, capacity: &Capacity) -> bool {
         self.excesses(capacity).iter().all(|e| e.scale != Scale::Min)
     }
+
+    /// Whether a sum reached the largest figure: the sums saturate there,
+    /// so any figure shown would be wrong.
+    pub fn saturated(&self) -> bool {
+        [&self.total.min, &self.total.max, &self.total.batch].iter().any(|a| {
+            [
+                a.cpu_requests_millis,
+                a.cpu_limits_millis,
+                a.memory_requests_bytes,
+                a.memory_limits_bytes,
+                a.storage_bytes,
+                a.pods,
+            ]
+            .contains(&u64::MAX)
+        })
+    }
 }
 
 /// A replica count as written (default 1; malformed counts as 1).

@@ -168,7 +168,16 @@ fn an_overflowing_quantity_is_never_a_saturated_number() {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: b}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers:\n      - name: a\n        image: a:1\n        resources:\n          requests: {cpu: 1e999m, memory: 1Gi}\n          limits: {cpu: 1e999m, memory: 1Gi}\n",
     );
     let run = kp(dir.path(), [OsStr::new("budget"), file.as_os_str()]).run();
-    run.expect(2, "d.yaml:13:");
+    run.expect(2, "d.yaml:13:").expect(2, "`1e999m` is not a quantity `budget` can count");
+    assert!(!run.all().contains("18446744073709551615"), "{}", run.all());
+    // Each figure fits; their sum over the replicas does not.
+    let text = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("1e999m", "1e15")
+        .replace("spec:\n  selector", "spec:\n  replicas: 100\n  selector");
+    let file = write(dir.path(), "d.yaml", text);
+    let run = kp(dir.path(), [OsStr::new("budget"), file.as_os_str()]).run();
+    run.expect(2, "the sums are too large to count");
     assert!(!run.all().contains("18446744073709551615"), "{}", run.all());
 }
 

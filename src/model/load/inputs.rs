@@ -117,11 +117,24 @@ struct Walk<'a> {
     dirs: &'a mut HashSet<Id>,
 }
 
+/// What a folder entry is to the walk.
+enum Next {
+    Dir(PathBuf, Id),
+    File(PathBuf, Option<Id>),
+}
+
 impl Walk<'_> {
     fn run(&mut self, root: PathBuf, root_id: Id) {
         // Entries still to visit, the next one last.
-        let mut stack = vec![(root, root_id)];
-        while let Some((dir, dir_id)) = stack.pop() {
+        let mut stack = vec![Next::Dir(root, root_id)];
+        while let Some(next) = stack.pop() {
+            let (dir, dir_id) = match next {
+                Next::File(path, id) => {
+                    self.files.push((path, id));
+                    continue;
+                }
+                Next::Dir(dir, dir_id) => (dir, dir_id),
+            };
             if !self.dirs.insert(dir_id) {
                 continue;
             }
@@ -137,18 +150,14 @@ impl Walk<'_> {
                 Err(e) => self.errors.push(Diagnostic::error(&dir, Pos::UNKNOWN, format!("cannot read: {e}"))),
             }
             children.sort_by_key(std::fs::DirEntry::file_name);
-            let mut sub = Vec::new();
-            for e in children {
-                if let Some(found) = self.entry(&e) {
-                    sub.push(found);
-                }
-            }
+            let sub: Vec<Next> = children.iter().filter_map(|e| self.entry(e)).collect();
             stack.extend(sub.into_iter().rev());
         }
     }
 
-    /// A folder to visit; a manifest file is recorded on the way.
-    fn entry(&mut self, e: &std::fs::DirEntry) -> Option<(PathBuf, Id)> {
+    /// A folder to visit or a manifest to read; `None` for anything else
+    /// (a FIFO, socket or device with a manifest's name gets a note).
+    fn entry(&mut self, e: &std::fs::DirEntry) -> Option<Next> {
         let path = e.path();
         let manifest = matches!(path.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json"));
         // `DirEntry::metadata` does not follow a link and costs no path resolution.
@@ -159,25 +168,19 @@ impl Walk<'_> {
         let meta = match meta {
             Ok(m) => m,
             // A broken link: reading it says why.
-            Err(_) if manifest => {
-                self.files.push((path, None));
-                return None;
-            }
-            Err(_) => return None,
+            Err(_) => return manifest.then_some(Next::File(path, None)),
         };
         let kind = meta.file_type();
         if kind.is_dir() {
-            return Some((path, id(&meta)));
-        }
-        if !manifest {
-            return None;
-        }
-        if kind.is_file() {
-            self.files.push((path, Some(id(&meta))));
+            Some(Next::Dir(path, id(&meta)))
+        } else if !manifest {
+            None
+        } else if kind.is_file() {
+            Some(Next::File(path, Some(id(&meta))))
         } else {
             self.notes.push(skipped(&path, kind));
+            None
         }
-        None
     }
 }
 
