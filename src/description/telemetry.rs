@@ -9,6 +9,7 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use crate::model::duration::Seconds;
 
@@ -21,7 +22,8 @@ pub struct Tracing {
     pub exporter: Option<TraceExporter>,
     /// OTLP gRPC endpoint `host:port` (default `jaeger-collector.<monitoringNamespace>:4317`
     /// for Jaeger, `otlp-gateway.<monitoringNamespace>:4317` otherwise).
-    pub endpoint: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
     /// Share of traces kept, as `"10%"` or a number of percent (default `100%`).
     pub sampling: Option<Percent>,
 }
@@ -41,7 +43,8 @@ pub struct Logs {
     pub backend: Option<LogBackend>,
     /// `host:port` of the backend (default `loki-gateway.<monitoringNamespace>:80`
     /// or `elasticsearch-master.<monitoringNamespace>:9200`).
-    pub endpoint: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
     /// How long logs are kept (default 7d); Loki's `retention_period`, or the
     /// Elasticsearch index lifecycle's delete phase.
     pub retention: Option<Seconds>,
@@ -160,7 +163,11 @@ pub fn resolve(tracing: Option<&Tracing>, logs: Option<&Logs>, monitoring: &str)
             };
             TracingR {
                 exporter,
-                endpoint: t.endpoint.clone().unwrap_or_else(|| format!("{host}.{monitoring}:4317")),
+                endpoint: t
+                    .endpoint
+                    .as_ref()
+                    .map(|e| e.value.clone())
+                    .unwrap_or_else(|| format!("{host}.{monitoring}:4317")),
                 sampling: t.sampling.map_or(100.0, Percent::get),
             }
         }),
@@ -172,7 +179,7 @@ pub fn resolve(tracing: Option<&Tracing>, logs: Option<&Logs>, monitoring: &str)
             };
             LogsR {
                 backend,
-                endpoint: l.endpoint.clone().unwrap_or(default),
+                endpoint: l.endpoint.as_ref().map(|e| e.value.clone()).unwrap_or(default),
                 retention: l.retention.map_or(LOG_RETENTION, Seconds::get),
             }
         }),

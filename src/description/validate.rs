@@ -57,6 +57,7 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
     for (key, value) in p.cluster.monitoring_selector.iter().flatten() {
         check_selector_label(key, value, file, &mut out);
     }
+    out.extend(super::credential::check(p, file));
     if out.is_empty() {
         check_values(p, file, &mut out);
     }

@@ -98,7 +98,7 @@ fn credentials(s: &mut String, am: &serde_json::Value, own: &[LoadedBy]) {
     for r in am["receivers"].as_array().into_iter().flatten() {
         for (_, cfgs) in r.as_object().into_iter().flatten() {
             for c in cfgs.as_array().into_iter().flatten() {
-                for key in ["routing_key_file", "api_url_file", "auth_password_file"] {
+                for key in ["routing_key_file", "api_url_file", "auth_password_file", "url_file"] {
                     if let Some(f) = c[key].as_str() {
                         files.push(f.to_string());
                     }

@@ -376,7 +376,7 @@ alerts:
   warning: [hook]
 receivers:
   pagerduty: {}
-  hook: { kind: webhook, url: "https://hooks.example.com/alerts" }
+  hook: { kind: webhook, url: "https://hooks.example.com" }
 "#;
 
     fn stack() -> (Resolved, Stack) {
@@ -431,8 +431,8 @@ receivers:
         );
         let secret = &r.alerting.secret;
         let s = stack.secrets.iter().find(|s| &s.name == secret).map(|s| (s.namespace.as_str(), s.keys.clone()));
-        // The webhook's URL is written in the description: no credential.
-        assert_eq!(s, Some(("mon", vec!["pagerduty".to_string()])));
+        // The webhook's URL, like PagerDuty's key, is a file of the Secret.
+        assert_eq!(s, Some(("mon", vec!["hook".to_string(), "pagerduty".to_string()])));
         let mounts = c["volumeMounts"].as_array().cloned().unwrap_or_default();
         assert!(mounts.iter().any(|m| m["mountPath"] == format!("{SECRETS_DIR}/{secret}")));
         assert!(mounts.iter().any(|m| m["subPath"] == "alertmanager.yml"));

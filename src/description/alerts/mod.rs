@@ -262,7 +262,7 @@ impl ReceiverKind {
 }
 
 /// An Alertmanager receiver. Credentials (PagerDuty routing key, Slack
-/// webhook URL, SMTP password) are never written here: Alertmanager reads
+/// webhook URL, SMTP password, a webhook's URL) are never written here: Alertmanager reads
 /// them from files of a Secret (see the generated monitoring/README.md).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -277,7 +277,9 @@ pub struct Receiver {
     pub from: Option<String>,
     /// SMTP server `host:port` (default `smtp.<domain>:587`).
     pub smarthost: Option<String>,
-    /// Webhook URL (required for webhooks).
+    /// Webhook address `https://HOST[:PORT]` (required for webhooks): where
+    /// Alertmanager connects. The URL it posts to (path, query, user) is
+    /// read from the Secret's file of the receiver's name, never written here.
     pub url: Option<String>,
 }
 

@@ -142,17 +142,35 @@ impl Routing<'_> {
             out.smarthost =
                 r.smarthost.clone().unwrap_or_else(|| format!("smtp.{}:587", self.domain_for(name, "smarthost")));
         }
-        if kind == ReceiverKind::Webhook && !(out.url.starts_with("https://") || out.url.starts_with("http://")) {
-            self.errors.push(
-                Diagnostic::error(
-                    self.file,
-                    name.pos(),
-                    format!("webhook receiver `{name}` needs a `url` (http:// or https://)"),
-                )
-                .with_help("e.g. `url: https://hooks.example.com/alerts`"),
-            );
+        if kind == ReceiverKind::Webhook {
+            self.webhook_address(name, &out.url);
         }
         Some(out)
+    }
+
+    /// A webhook's `url` is only its address, `http(s)://HOST[:PORT]`: where
+    /// Alertmanager connects (network policies, the graph). The URL it
+    /// posts to is read from the Secret (`url_file`): a path, a query or a
+    /// user often is the credential, and would be written in clear.
+    fn webhook_address(&mut self, name: &Name, url: &str) {
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+        let help = format!(
+            "write only the address (`url: https://hooks.example.com`); the full URL goes in the Alertmanager \
+             secrets file under `{name}` (see monitoring/README.md), read from the Secret with `url_file`"
+        );
+        let message = match rest {
+            None => format!("webhook receiver `{name}` needs a `url` (http:// or https://)"),
+            Some(r) if r.contains('@') => {
+                format!("the `url` of webhook receiver `{name}` has a user or password: a secret, written in clear")
+            }
+            Some(r) if !r.trim_end_matches('/').chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)) => {
+                format!("the `url` of webhook receiver `{name}` has a path or query, which often is the credential")
+            }
+            Some(_) => return,
+        };
+        // At the declaration, where the `url` is.
+        let pos = self.declared.keys().find(|k| k.as_str() == name.as_str()).map_or(name.pos(), |k| k.pos());
+        self.errors.push(Diagnostic::error(self.file, pos, message).with_help(help));
     }
 
     /// The platform's domain, for an email receiver's unwritten `what`.

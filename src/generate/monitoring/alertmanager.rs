@@ -65,9 +65,11 @@ fn receiver(r: &ReceiverR, dir: &str) -> Value {
                 "send_resolved": true,
             }],
         }),
+        // The URL's path, query or user often is the credential: read from
+        // the Secret (`url_file`, Alertmanager 0.26+), never written here.
         ReceiverKind::Webhook => json!({
             "name": r.name,
-            "webhook_configs": [{ "url": r.url, "send_resolved": true }],
+            "webhook_configs": [{ "url_file": format!("{dir}/{}", r.name), "send_resolved": true }],
         }),
     }
 }
