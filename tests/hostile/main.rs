@@ -8,4 +8,5 @@
 
 mod files;
 mod harness;
+mod parse;
 mod secrets;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::events::Doc;
 use super::spans::{Entry, FNV_BASIS, Spans};
-use super::{Problem, add_parsed, to_u32};
+use super::{Chunks, Problem, add_parsed, to_u32};
 use crate::diag::{Diagnostic, Pos};
 use crate::model::{Loaded, Object, Source};
 
@@ -30,35 +30,55 @@ pub(super) struct Chunk {
 }
 
 /// Cuts `text` before every document marker (`---` at the start of a line,
-/// with the `%` directives just above it).
-pub(super) fn split(text: &str) -> Vec<Chunk> {
-    let bytes = text.as_bytes();
-    let mut chunks = Vec::new();
-    let (mut start, mut start_line) = (0usize, 0usize);
-    let mut directives: Option<(usize, usize)> = None;
-    let (mut at, mut line) = (0usize, 0usize);
-    while at < bytes.len() {
-        // `at` starts a line, so it is a character boundary; `find` uses memchr.
-        let end = text[at..].find('\n').map_or(bytes.len(), |i| at + i + 1);
-        let l = &bytes[at..end];
-        if l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
-            let (cut, cut_line) = directives.take().unwrap_or((at, line));
-            if cut > start {
-                chunks.push(Chunk { start, end: cut, line: to_u32(start_line) });
+/// with the `%` directives just above it), one document at a time: a list
+/// of every document would take 24 bytes per `---\n` (6 times the text).
+pub(super) fn split(text: &str) -> Split<'_> {
+    Split { text, start: 0, start_line: 0, at: 0, line: 0, directives: None }
+}
+
+/// The documents of a text, in order (see [`split`]).
+pub(super) struct Split<'a> {
+    text: &'a str,
+    start: usize,
+    start_line: usize,
+    at: usize,
+    line: usize,
+    directives: Option<(usize, usize)>,
+}
+
+impl Iterator for Split<'_> {
+    type Item = Chunk;
+
+    fn next(&mut self) -> Option<Chunk> {
+        let bytes = self.text.as_bytes();
+        while self.at < bytes.len() {
+            let at = self.at;
+            // `at` starts a line, so it is a character boundary; `find` uses memchr.
+            let end = self.text[at..].find('\n').map_or(bytes.len(), |i| at + i + 1);
+            let l = &bytes[at..end];
+            let line = self.line;
+            self.at = end;
+            self.line += 1;
+            if l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+                let (cut, cut_line) = self.directives.take().unwrap_or((at, line));
+                let chunk = Chunk { start: self.start, end: cut, line: to_u32(self.start_line) };
+                (self.start, self.start_line) = (cut, cut_line);
+                if cut > chunk.start {
+                    return Some(chunk);
+                }
+            } else if l.first() == Some(&b'%') {
+                self.directives.get_or_insert((at, line));
+            } else if !blank_or_comment(l) {
+                self.directives = None;
             }
-            (start, start_line) = (cut, cut_line);
-        } else if l.first() == Some(&b'%') {
-            directives.get_or_insert((at, line));
-        } else if !blank_or_comment(l) {
-            directives = None;
         }
-        at = end;
-        line += 1;
+        if self.start < bytes.len() {
+            let chunk = Chunk { start: self.start, end: bytes.len(), line: to_u32(self.start_line) };
+            self.start = bytes.len();
+            return Some(chunk);
+        }
+        None
     }
-    if start < bytes.len() {
-        chunks.push(Chunk { start, end: bytes.len(), line: to_u32(start_line) });
-    }
-    chunks
 }
 
 fn blank_or_comment(line: &[u8]) -> bool {
@@ -106,21 +126,23 @@ pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Er
     );
     // The documents that end before the bad byte are read; the one holding
     // it is not.
-    let mut chunks = split(text.get(..valid).unwrap_or_default());
-    chunks.pop();
-    add_chunks(loaded, Source { name, text }, chunks);
+    let end = split(text.get(..valid).unwrap_or_default()).last().map_or(0, |c| c.start);
+    add_chunks(loaded, Source { name, text }, end);
 }
 
 // ---------------------------------------------------------------------------
 // Helm: one source per template
 
-/// Adds a source's documents; `helm template` output becomes one source per
-/// template.
-pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, chunks: Vec<Chunk>) {
-    let templates = helm_templates(&source.text, &chunks);
-    if templates.is_empty() {
-        return add_parsed(loaded, source, &chunks);
+/// Adds the documents of a source's first `end` bytes; `helm template`
+/// output becomes one source per template.
+pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, end: usize) {
+    let text = &source.text[..end];
+    let helm = text.contains("Source:") && split(text).any(|c| helm_source(&text[c.start..c.end]).is_some());
+    if !helm {
+        return add_parsed(loaded, source, Chunks::Upto(end));
     }
+    let chunks: Vec<Chunk> = split(text).collect();
+    let templates = helm_templates(&source.text, &chunks);
     let mut rest = Vec::new();
     let mut texts: Vec<(String, String, Vec<Chunk>)> = Vec::new();
     let mut by_name: HashMap<&str, usize> = HashMap::new();
@@ -144,14 +166,14 @@ pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, chunks: Vec<Chunk>
     }
     let file = source.name.display().to_string();
     if rest.iter().any(|c| has_content(&source.text[c.start..c.end])) {
-        add_parsed(loaded, source, &rest);
+        add_parsed(loaded, source, Chunks::List(rest));
     }
     for (name, text, parts) in texts {
         let mut name = PathBuf::from(name);
         if loaded.sources.iter().any(|s| s.name == name) {
             name = PathBuf::from(format!("{} (in {file})", name.display()));
         }
-        add_parsed(loaded, Source { name, text }, &parts);
+        add_parsed(loaded, Source { name, text }, Chunks::List(parts));
     }
 }
 
@@ -163,11 +185,9 @@ fn has_content(text: &str) -> bool {
     })
 }
 
-/// For each chunk, the template named by its `# Source:` comment; empty when
-/// no chunk has one (not `helm template` output).
+/// For each chunk, the template named by its `# Source:` comment.
 fn helm_templates<'a>(text: &'a str, chunks: &[Chunk]) -> Vec<Option<&'a str>> {
-    let templates: Vec<Option<&str>> = chunks.iter().map(|c| helm_source(&text[c.start..c.end])).collect();
-    if templates.iter().any(Option::is_some) { templates } else { Vec::new() }
+    chunks.iter().map(|c| helm_source(&text[c.start..c.end])).collect()
 }
 
 /// The `# Source: path` comment among the first lines of a document.

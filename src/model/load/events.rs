@@ -10,8 +10,15 @@ use serde_json::{Map, Value};
 
 use super::scalars::scalar;
 use super::spans::{Entry, FNV_BASIS, Spans, child_index, child_key};
-use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_HEAP, Problem, to_u32};
+use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_HEAP, MAX_INPUT_ERRORS, Problem, to_u32};
 use crate::diag::Pos;
+
+/// What the receiver of a document kept of it: bytes (objects, error
+/// reports) and whether it reported an error.
+pub(super) struct Kept {
+    pub(super) bytes: usize,
+    pub(super) error: bool,
+}
 
 /// One parsed document.
 pub(super) struct Doc {
@@ -47,6 +54,12 @@ pub(super) struct Builder {
     /// and how much it may take.
     pub(super) heap: usize,
     pub(super) heap_limit: usize,
+    /// The input went past its budget (memory or errors): it is not read further.
+    pub(super) refused: bool,
+    /// Errors reported for this input so far (see [`MAX_INPUT_ERRORS`]).
+    errors: usize,
+    /// Bytes of the reused buffers' capacity counted so far.
+    buffers: usize,
     /// Reading in parallel: the heap of every input together, and what this
     /// builder has counted but not yet added to it.
     shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
@@ -101,10 +114,17 @@ impl Builder {
 
     /// Parses one document's text (`line` lines into its source), handing
     /// each document (or the error that ended it) to `emit`.
-    pub(super) fn parse(&mut self, text: &str, line: u32, emit: &mut dyn FnMut(Result<Doc, Problem>)) {
+    pub(super) fn parse(&mut self, text: &str, line: u32, emit: &mut dyn FnMut(Result<Doc, Problem>) -> Kept) {
         self.line_base = line;
-        if self.heap > self.heap_limit {
+        if self.refused {
             return; // reported once, where it happened
+        }
+        if let Some(pos) = nul_at(text, line) {
+            // The parser takes a NUL for the end of the text and reports
+            // something else, somewhere else.
+            let problem = Problem::new(pos, "not valid YAML: a NUL character (U+0000)")
+                .help("YAML text cannot hold control characters; write `\\0` inside double quotes");
+            return self.emit(Err(problem), emit);
         }
         let mut parser = Parser::new_from_str(text);
         while let Some(next) = parser.next_event() {
@@ -122,8 +142,7 @@ impl Builder {
                         Problem::new(pos, format!("not valid YAML: {}", e.info()))
                     };
                     self.reset();
-                    emit(Err(problem));
-                    return;
+                    return self.emit(Err(problem), emit);
                 }
             };
             match event {
@@ -136,18 +155,48 @@ impl Builder {
                         items: self.item_spans.iter_mut().map(Spans::from_entries).collect(),
                     };
                     self.reset();
-                    emit(Ok(doc));
+                    self.emit(Ok(doc), emit);
+                    if self.refused {
+                        return;
+                    }
                 }
                 Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
                 event => {
                     if let Err(p) = self.event(event, span) {
                         self.reset();
-                        emit(Err(p));
-                        return;
+                        return self.emit(Err(p), emit);
                     }
                 }
             }
         }
+    }
+
+    /// Hands a document or an error to `emit`, and counts what it kept:
+    /// error reports take memory too, and past [`MAX_INPUT_ERRORS`] the
+    /// input is refused.
+    fn emit(&mut self, doc: Result<Doc, Problem>, emit: &mut dyn FnMut(Result<Doc, Problem>) -> Kept) {
+        let pos = match &doc {
+            Ok(d) => d.pos,
+            Err(p) => p.pos,
+        };
+        // `grow` refused the input: `doc` is that refusal.
+        let refusal_itself = self.refused;
+        let kept = emit(doc);
+        if refusal_itself {
+            return;
+        }
+        self.errors += usize::from(kept.error);
+        let refusal = if self.errors > MAX_INPUT_ERRORS {
+            Problem::new(pos, format!("input refused here: more than {MAX_INPUT_ERRORS} errors"))
+                .help("none of this input's objects are checked; is it a manifest stream at all?")
+        } else {
+            match self.grow(pos, kept.bytes) {
+                Ok(()) => return,
+                Err(p) => p,
+            }
+        };
+        self.refused = true;
+        emit(Err(refusal));
     }
 
     fn reset(&mut self) {
@@ -183,7 +232,10 @@ impl Builder {
                     return self.key(value, pos, merge);
                 }
                 self.slot(pos)?;
-                self.attach(value, 1)
+                self.attach(value, 1)?;
+                // Counted as it streams: a list of a million numbers is
+                // refused where the budget runs out, not when it closes.
+                self.grow(pos, 0)
             }
             Event::Alias(id) => {
                 let Some((value, nodes)) = self.anchors.get(&id) else {
@@ -199,6 +251,8 @@ impl Builder {
                     .help("expand the anchors by hand, or use fewer nested aliases"));
                 }
                 let value = value.clone();
+                // A copy: its nodes at the size of a number each, at least.
+                self.grow(pos, nodes.saturating_mul(32))?;
                 if self.expects_key() {
                     return self.key(value, pos, false);
                 }
@@ -232,13 +286,8 @@ impl Builder {
                 let Some(frame) = self.frames.pop() else { return Ok(()) };
                 let value = match frame.node {
                     // `drain` knows its length: the vector is allocated at its size.
-                    Node::Seq { start } => {
-                        self.grow(pos, (self.items.len() - start) * 32)?;
-                        Value::Array(self.items.drain(start..).collect())
-                    }
+                    Node::Seq { start } => Value::Array(self.items.drain(start..).collect()),
                     Node::Map(map) => {
-                        // A B-tree leaf (11 entries, 632 bytes) per 11 entries.
-                        self.grow(pos, (self.entries.len() - map.start).div_ceil(11) * 640)?;
                         self.hashes.truncate(map.start);
                         let mut m = Map::with_capacity(self.entries.len() - map.start);
                         for (k, v) in self.entries.drain(map.start..) {
@@ -250,7 +299,8 @@ impl Builder {
                 if frame.anchor > 0 {
                     self.anchors.insert(frame.anchor, (value.clone(), frame.nodes));
                 }
-                self.attach(value, frame.nodes)
+                self.attach(value, frame.nodes)?;
+                self.grow(pos, 0)
             }
             _ => Ok(()),
         }
@@ -259,14 +309,15 @@ impl Builder {
     /// Counts `bytes` more of heap; past the budget the input is not read
     /// further.
     fn grow(&mut self, pos: Pos, bytes: usize) -> Result<(), Problem> {
-        self.heap = self.heap.saturating_add(bytes);
+        self.count(bytes);
+        self.count_buffers();
         // In parallel, the total is what bounds memory: past it, this input
         // stops too (and `load` reads everything again, one at a time).
-        self.unshared += bytes;
         let shared_over = self.unshared >= 1 << 16 && self.flush() > MAX_HEAP;
         if self.heap <= self.heap_limit && !shared_over {
             return Ok(());
         }
+        self.refused = true;
         Err(Problem::new(
             pos,
             format!(
@@ -278,6 +329,26 @@ impl Builder {
             "none of this input's objects are checked; the inputs before it are. \
              Check the manifests in several runs (e.g. one per namespace or application)",
         ))
+    }
+
+    /// Counts `bytes` more of heap, checked at the next [`Builder::grow`].
+    fn count(&mut self, bytes: usize) {
+        self.heap = self.heap.saturating_add(bytes);
+        self.unshared = self.unshared.saturating_add(bytes);
+    }
+
+    /// Counts the growth of the reused buffers: they keep their largest
+    /// size for the rest of the input.
+    fn count_buffers(&mut self) {
+        let now = self.items.capacity() * size_of::<Value>()
+            + self.entries.capacity() * size_of::<(String, Value)>()
+            + self.hashes.capacity() * size_of::<u64>()
+            + self.spans.capacity() * size_of::<Entry>()
+            + self.item_spans.capacity() * size_of::<Vec<Entry>>();
+        if now > self.buffers {
+            self.count(now - self.buffers);
+            self.buffers = now;
+        }
     }
 
     /// Adds what this builder counted to the shared total; returns the total.
@@ -293,11 +364,17 @@ impl Builder {
         matches!(self.frames.last(), Some(Frame { node: Node::Map(MapNode { key: None, .. }), .. }))
     }
 
+    /// Records a position: 16 bytes kept in the document's [`Spans`] (and
+    /// 16 more in its list item's).
     fn record(&mut self, hash: u64, item_hash: Option<u64>, pos: Pos) {
         self.spans.push(Entry::new(hash, pos));
+        let mut bytes = size_of::<Entry>();
         if let (Some(h), Some(item)) = (item_hash, self.item_spans.last_mut()) {
             item.push(Entry::new(h, pos));
+            // An item's table grows by doubling until it is copied at its size.
+            bytes += 2 * size_of::<Entry>();
         }
+        self.count(bytes);
     }
 
     /// The pointer of the node starting at `pos`; records the position of
@@ -354,6 +431,11 @@ impl Builder {
 
     /// Puts a finished value where it belongs.
     fn attach(&mut self, value: Value, nodes: usize) -> Result<(), Problem> {
+        if let Some(Frame { node: Node::Map(_), .. }) = self.frames.last() {
+            // Its share of a B-tree leaf (11 entries, 632 bytes), and of the
+            // index of a long mapping.
+            self.count(640 / 11 + 16);
+        }
         let Some(frame) = self.frames.last_mut() else {
             self.root = Some(value);
             return Ok(());
@@ -363,10 +445,13 @@ impl Builder {
         let map = match &mut frame.node {
             Node::Seq { .. } => {
                 self.items.push(value);
+                // Its slot in the array the sequence becomes.
+                self.count(size_of::<Value>());
                 return Ok(());
             }
             Node::Map(map) => map,
         };
+
         let Some(key) = map.key.take() else { return Ok(()) };
         let mut stacks = Stacks { entries: &mut self.entries, hashes: &mut self.hashes };
         if key.merge {
@@ -488,6 +573,15 @@ impl MapNode {
         self.merged.extend(before..s.entries.len());
         Ok(s.entries[before..].iter().map(|(k, _)| k.clone()).collect())
     }
+}
+
+/// The position of the first NUL in `text` (`line` lines into its source).
+fn nul_at(text: &str, line: u32) -> Option<Pos> {
+    let at = text.find('\0')?;
+    let before = &text[..at];
+    let lines = before.bytes().filter(|&b| b == b'\n').count();
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    Some(Pos::new(line.saturating_add(to_u32(lines)).saturating_add(1), to_u32(column).saturating_add(1)))
 }
 
 #[cfg(test)]

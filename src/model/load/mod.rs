@@ -24,12 +24,22 @@
 //!   merged value, the YAML merge spec the written one).
 //! - **Errors** (malformed YAML, duplicate keys, a document that is not a
 //!   mapping with `apiVersion` and `kind`, nesting deeper than [`MAX_DEPTH`],
-//!   aliases expanding past [`ALIAS_BUDGET`] nodes) are [`Diagnostic`]s at
+//!   aliases expanding past [`ALIAS_BUDGET`] nodes, a NUL character, which
+//!   the parser would take for the end of the text) are [`Diagnostic`]s at
 //!   file:line in [`Loaded::errors`]; the document is skipped.
 //! - **Memory.** Every object is kept (cross-object checks need them all),
-//!   so the objects of all inputs together may take at most [`MAX_HEAP`]; an
+//!   so what is kept of all inputs together may take at most [`MAX_HEAP`]; an
 //!   input that would go beyond is refused whole, with an error where the
-//!   budget ran out, and the inputs read before it are still checked.
+//!   budget ran out, and the inputs read before it are still checked. What is
+//!   counted, as the parser streams (never when a list or document closes):
+//!   every node (its slot in its list or its share of a mapping's B-tree),
+//!   every string's bytes, the 16 bytes of each recorded position, each
+//!   object's names, each error report (its text and file name), and the
+//!   growth of the builder's reused buffers. Documents are cut one at a time,
+//!   not listed first. An input with more than [`MAX_INPUT_ERRORS`] errors is
+//!   refused there too. Not counted: the input's text itself (bounded by
+//!   [`MAX_INPUT_BYTES`]) and the parser's own lookahead (bounded: see
+//!   `vendor/saphyr-parser/PATCHES.md`).
 //! - **Lists.** `kind: List` (or any `*List`) with `items`, as `kubectl get -o
 //!   yaml` prints, becomes one object per item, positioned at the item.
 //!   Items without `kind`/`apiVersion` (a typed `PodList`) take them from the
@@ -74,7 +84,7 @@ pub use spans::Spans;
 use super::{Loaded, Source};
 use crate::diag::{Diagnostic, Pos};
 use documents::{Chunk, add_chunks, lone_cr_to_lf, objects, split};
-use events::Builder;
+use events::{Builder, Kept};
 pub use inputs::read_file;
 use inputs::{Input, STDIN, inputs_of};
 
@@ -99,6 +109,11 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// 1 GiB. Text made of tiny mappings (`{a}, {a}, …`) takes up to 130 times
 /// its size, and is stopped here too.
 pub const MAX_HEAP: usize = 640 << 20;
+
+/// The most errors one input may have: past them it is refused (a stream
+/// of a million broken documents is not manifests, and each report takes
+/// memory and a line of output).
+pub const MAX_INPUT_ERRORS: usize = 1_000;
 
 /// Reads every input: `-` is stdin, a folder is searched recursively for
 /// `*.yaml`, `*.yml` and `*.json` (sorted; hidden entries skipped).
@@ -228,39 +243,77 @@ pub fn add_bytes(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>) {
 /// Parses one source and appends its objects (or its errors).
 pub fn add_source(loaded: &mut Loaded, mut source: Source) {
     lone_cr_to_lf(&mut source.text);
-    let chunks = split(&source.text);
-    add_chunks(loaded, source, chunks);
+    let end = source.text.len();
+    add_chunks(loaded, source, end);
 }
 
-fn add_parsed(loaded: &mut Loaded, source: Source, chunks: &[Chunk]) {
+/// The documents of a source to parse.
+enum Chunks {
+    /// Those of its first bytes, cut as they are read.
+    Upto(usize),
+    /// These (a Helm template's).
+    List(Vec<Chunk>),
+}
+
+fn add_parsed(loaded: &mut Loaded, source: Source, chunks: Chunks) {
     add_parsed_within(loaded, source, chunks, MAX_HEAP);
 }
 
 /// [`add_parsed`] with the budget as a parameter, for tests.
-fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: &[Chunk], budget: usize) {
+fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget: usize) {
     let id = loaded.sources.len();
     let first = loaded.objects.len();
     let mut builder = Builder::new(budget.saturating_sub(loaded.heap), loaded.shared_heap.clone());
+    let chunks: Box<dyn Iterator<Item = Chunk>> = match chunks {
+        Chunks::Upto(end) => Box::new(split(&source.text[..end])),
+        Chunks::List(list) => Box::new(list.into_iter()),
+    };
+    let mut reports = 0; // bytes of this input's error reports
     for chunk in chunks {
+        if builder.refused {
+            break; // not read further: the rest of a hostile input may be long
+        }
         let text = &source.text[chunk.start..chunk.end];
         builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
-            Ok(objects) => loaded.objects.extend(objects),
+            Ok(objects) => {
+                let bytes = objects.iter().map(kept_bytes).sum();
+                loaded.objects.extend(objects);
+                Kept { bytes, error: false }
+            }
             Err(p) => {
                 let mut d = Diagnostic::error(&source.name, p.pos, p.message);
                 d.help = p.help;
+                let bytes = size_of::<Diagnostic>()
+                    + d.file.as_os_str().len()
+                    + d.message.len()
+                    + d.help.as_ref().map_or(0, String::len);
                 loaded.errors.push(d);
+                reports += bytes;
+                Kept { bytes, error: true }
             }
         });
     }
     builder.flush();
-    if builder.heap > builder.heap_limit {
+    if builder.refused {
         // Half an input would be worse than none: its Services without their
         // Deployments would show as dangling references.
+        // Its error reports stay, and still take memory.
         loaded.objects.truncate(first);
+        loaded.heap += reports;
     } else {
         loaded.heap += builder.heap;
     }
     loaded.sources.push(source);
+}
+
+/// What an object keeps beside its value and positions (counted as they
+/// are built): its slot and its names.
+fn kept_bytes(o: &crate::model::Object) -> usize {
+    size_of::<crate::model::Object>()
+        + o.api_version.len()
+        + o.kind.len()
+        + o.name.len()
+        + o.namespace.as_ref().map_or(0, String::len)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -411,13 +464,13 @@ spec:
         let budget = 60 * 1024;
         let mut l = Loaded::default();
         let small = source("small.yaml", 10);
-        let chunks = split(&small.text);
-        add_parsed_within(&mut l, small, &chunks, budget);
+        let end = small.text.len();
+        add_parsed_within(&mut l, small, Chunks::Upto(end), budget);
         assert_eq!((l.objects.len(), l.errors.len()), (10, 0));
         assert!(l.heap > 0 && l.heap < budget / 2, "{}", l.heap); // 2.3 KB per ConfigMap
         let big = source("big.yaml", 100);
-        let chunks = split(&big.text);
-        add_parsed_within(&mut l, big, &chunks, budget);
+        let end = big.text.len();
+        add_parsed_within(&mut l, big, Chunks::Upto(end), budget);
         // The second input stops where the budget ran out, and none of its
         // objects is kept; the first input's are.
         assert_eq!(l.objects.len(), 10);
@@ -428,5 +481,38 @@ spec:
         let line: u32 = e[0].split(':').next().and_then(|n| n.parse().ok()).unwrap_or(0);
         assert!(line > 5 * 10 && line < 5 * 100, "{e:?}");
         assert!(l.heap < budget);
+    }
+
+    #[test]
+    fn a_long_list_is_refused_inside_it_not_when_it_closes() {
+        let text = format!("apiVersion: v1\nkind: ConfigMap\ndata:\n{}", "- 0\n".repeat(100_000));
+        let (mut l, end) = (Loaded::default(), text.len());
+        add_parsed_within(&mut l, Source { name: PathBuf::from("t.yaml"), text }, Chunks::Upto(end), 1 << 20);
+        let e = errors(&l);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("input refused here"), "{e:?}");
+        let line: u32 = e[0].split(':').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        // 1 MiB holds about 10,000 numbers: refused there, not at line 100,004.
+        assert!(line > 1_000 && line < 50_000, "{e:?}");
+        assert!(l.objects.is_empty());
+    }
+
+    #[test]
+    fn error_reports_are_counted_and_limited() {
+        let l = load_str(&"---\na: 1\n".repeat(MAX_INPUT_ERRORS + 500));
+        let e = errors(&l);
+        assert_eq!(e.len(), MAX_INPUT_ERRORS + 2, "the errors, the one past the limit, the refusal");
+        assert_eq!(e[MAX_INPUT_ERRORS + 1], "2002:1: input refused here: more than 1000 errors");
+        assert!(l.heap > MAX_INPUT_ERRORS * size_of::<Diagnostic>(), "{}", l.heap);
+    }
+
+    #[test]
+    fn surrogate_pairs_and_nul_characters() {
+        let l = load_str("{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"data\": {\"a\": \"\\ud83d\\ude00!\"}}\n");
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        assert_eq!(l.objects[0].value["data"]["a"], "\u{1F600}!");
+        let nul = load_str("apiVersion: v1\nkind: ConfigMap\ndata: {a: \"é\0\"}\n---\napiVersion: v1\nkind: Secret\n");
+        assert_eq!(errors(&nul), ["3:13: not valid YAML: a NUL character (U+0000)"]);
+        assert_eq!(nul.objects.len(), 1, "the next document is read");
     }
 }
