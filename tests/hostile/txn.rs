@@ -150,26 +150,40 @@ fn writing(out: &Path) -> bool {
         || names(&out.join(".kubeproof")).iter().any(|n| n == "staging" || n.starts_with("commit"))
 }
 
+/// Runs `gen DESC -o OUT` and SIGKILLs it `after` it starts writing (or
+/// never, with `None`); returns how long it wrote before it ended.
+fn killed(desc: &Path, out: &Path, after: Option<Duration>) -> Duration {
+    let mut child = Command::new(BIN)
+        .args([OsStr::new("gen"), desc.as_os_str(), OsStr::new("-o"), out.as_os_str()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while !writing(out) && child.try_wait().expect("wait").is_none() && start.elapsed() < LIMIT {}
+    let wrote = Instant::now();
+    match after {
+        Some(after) => {
+            std::thread::sleep(after);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        None => assert!(finish(child).0 == 0),
+    }
+    wrote.elapsed()
+}
+
 #[test]
 fn a_killed_gen_is_cleaned_up_and_never_mistaken_for_hand_edits() {
     let dir = temp();
-    let (v1, v2) = two_platforms(dir.path(), 12);
+    let (v1, v2) = two_platforms(dir.path(), 4);
     let out = dir.path().join("out");
     run_gen(dir.path(), &v1, &out).expect(0, "written");
-    // SIGKILL at points spread over the writing (each file is synced, so it takes a while).
-    for (i, ms) in [0u64, 1, 3, 6, 10, 20, 40, 80].into_iter().enumerate() {
-        let (desc, other) = if i % 2 == 0 { (&v2, &v1) } else { (&v1, &v2) };
-        let mut child = Command::new(BIN)
-            .args([OsStr::new("gen"), desc.as_os_str(), OsStr::new("-o"), out.as_os_str()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let start = Instant::now();
-        while !writing(&out) && child.try_wait().expect("wait").is_none() && start.elapsed() < LIMIT {}
-        std::thread::sleep(Duration::from_millis(ms));
-        let _ = child.kill();
-        let _ = child.wait();
+    // How long writing takes here (each file is synced), to kill runs at points spread over it.
+    let whole = killed(&v2, &out, None);
+    for (i, percent) in [0u32, 50, 90, 100].into_iter().enumerate() {
+        let (desc, other) = if i % 2 == 0 { (&v1, &v2) } else { (&v2, &v1) };
+        killed(desc, &out, Some(whole * percent / 100));
         // The next run, of the other description, is never refused.
         run_gen(dir.path(), other, &out).expect(0, "written");
         assert_consistent(&out);
