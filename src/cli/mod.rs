@@ -21,7 +21,6 @@ mod graph;
 mod input;
 mod reach;
 
-use crate::emit::files::WriteError;
 use crate::{Error, Invalid};
 use color::{ColorChoice, Style};
 
@@ -120,14 +119,10 @@ fn run(cmd: Command, style: Style) -> Result<ExitCode, Error> {
 
 /// Writes one file atomically, without `gen`'s manifest bookkeeping.
 fn write_one(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::Usage(format!("{} is not a file path", path.display())))?;
-    let io = |e: std::io::Error| Error::Write(WriteError::Io { path: dir.join(name), source: e });
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.persist(dir.join(name)).map_err(|e| io(e.error))?;
-    Ok(())
+    if path.file_name().is_none() {
+        return Err(Error::Usage(format!("{} is not a file path", path.display())));
+    }
+    Ok(crate::emit::files::write_file(path, bytes)?)
 }
 
 /// The one place that prints an error, the way a person can act on it, and

@@ -1,16 +1,33 @@
-//! Writing a generated tree to disk: atomically, deterministically, and
-//! without ever silently clobbering a file a person has edited.
+//! Writing a generated tree to disk: as one transaction, deterministically,
+//! and without ever silently clobbering a file a person has edited.
 //!
 //! We keep a manifest (`.kubeproof/manifest` inside the output directory)
 //! with the hash of every file we wrote. A file whose bytes still hash to
 //! the recorded value is ours to replace or delete; anything else belongs
-//! to a person and is only overwritten with `force`.
+//! to a person and is only overwritten with `force`. Files a person added
+//! (never generated, e.g. the filled-in `secrets/*.env`) are never touched.
+//!
+//! The guarantee (see [`super::txn`] for the protocol): under a lock on
+//! `.kubeproof/lock` (a second `gen` into the same folder waits), every new
+//! file and the new manifest are written and synced in `.kubeproof/staging/`
+//! first. A failure before the commit record is in place (disk full, a
+//! file-size limit, a kill) leaves every file of the tree and the manifest
+//! exactly as they were, and the staging area is removed then or by the next
+//! run. Once committed, the files are renamed into place, stale ones
+//! deleted and the manifest installed last; a run killed in that window is
+//! completed by the next `gen` before it reads anything, so the manifest
+//! always ends up matching the disk. A reader looking during those renames
+//! (milliseconds) can see some files new and some old. Nothing is read,
+//! written or deleted through a symbolic link or a non-folder inside the
+//! output folder, nor across a mount inside it; racing a person who swaps
+//! folders for links while `gen` runs is out of scope.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use super::txn::{Changes, Found, Out, check_regular_or_absent};
 use crate::model::digest::sha256_hex;
 
 /// Where the manifest lives, relative to the output directory. Generated
@@ -90,6 +107,17 @@ pub enum WriteError {
         .0.display()
     )]
     BadPath(PathBuf),
+    #[error(
+        "{}: is a symbolic link; kubeproof never writes, replaces or deletes through a link inside its output (replace it with a folder or a file, or choose another output)",
+        .0.display()
+    )]
+    Link(PathBuf),
+    #[error("{}: is not a folder; gen writes a folder of files (choose another -o)", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("{}: is not a regular file (a folder, FIFO, socket or device); kubeproof replaces only regular files", .0.display())]
+    NotRegular(PathBuf),
+    #[error("{}: is on another filesystem than the output folder; gen replaces its tree by renames, which cannot cross filesystems", .0.display())]
+    OtherFilesystem(PathBuf),
 }
 
 fn edited_message(paths: &[PathBuf]) -> String {
@@ -134,36 +162,53 @@ struct Plan<'k> {
 /// Writes `tree` under `out_dir`, see the module docs for the rules.
 ///
 /// Every conflict is found before anything is written, so without `force`
-/// an `Edited` error leaves the disk exactly as it was. New files are
-/// written first, then stale ones removed, then the manifest, so an
-/// interrupted run never records hashes of files that are not on disk.
+/// an `Edited` error leaves the disk exactly as it was; the writes
+/// themselves are one transaction (see [`super::txn`]).
 pub fn write_tree(out_dir: &Path, tree: &Tree, force: bool) -> Result<WriteReport, WriteError> {
     let (new, order) = checked_paths(tree)?;
-
-    let manifest_path = out_dir.join(MANIFEST);
-    let old_manifest_bytes = match fs::read(&manifest_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_err(&manifest_path, e)),
-    };
+    let out = Out::open(out_dir)?;
+    out.clean_legacy_temporaries(new.keys().map(String::as_str))?;
+    let old_manifest_bytes = out.read_manifest()?;
     let old = parse_manifest(old_manifest_bytes.as_deref().unwrap_or_default());
 
     let mut plan = Plan::default();
-    plan_writes(out_dir, &order, &new, &old, &mut plan)?;
-    plan_removals(out_dir, &new, &old, &mut plan)?;
+    plan_writes(&out, out_dir, &order, &new, &old, &mut plan)?;
+    plan_removals(&out, out_dir, &new, &old, &mut plan)?;
     if !plan.conflicts.is_empty() && !force {
         return Err(WriteError::Edited { paths: plan.conflicts });
     }
 
-    let (mut manifest, report) = execute(out_dir, &new, &old, plan)?;
-    // Recorded but already gone from disk: nothing to do but forget them.
-    manifest.retain(|k, _| new.contains_key(k.as_str()));
-
-    // Last, and only if it changed, so an identical run touches nothing.
-    if old_manifest_bytes.as_deref() != Some(render_manifest(&manifest).as_bytes()) {
-        save_manifest(out_dir, &manifest)?;
+    // Every generated file ends up on disk with exactly its new bytes.
+    let manifest: Manifest = new.iter().map(|(k, b)| (k.clone(), sha256_hex(b))).collect();
+    let changes = Changes {
+        writes: plan.writes.iter().map(|(k, _, _)| (k.as_str(), new.get(*k).copied().unwrap_or_default())).collect(),
+        removals: plan.removals.iter().map(|(k, _)| (old[k.as_str()].clone(), (*k).clone())).collect(),
+        manifest: render_manifest(&manifest),
+    };
+    // Only if something changed, so an identical run touches nothing.
+    let same_record = old_manifest_bytes.as_deref() == Some(changes.manifest.as_bytes());
+    if !(changes.writes.is_empty() && changes.removals.is_empty() && same_record) {
+        out.commit(&changes)?;
     }
-    Ok(report)
+    Ok(report(plan))
+}
+
+/// What the plan did, once committed.
+fn report(plan: Plan) -> WriteReport {
+    let mut report = WriteReport {
+        unchanged: plan.unchanged.into_iter().map(|(_, t)| t).collect(),
+        removed: plan.removals.into_iter().map(|(_, t)| t).collect(),
+        kept_edited_stale: plan.kept.into_iter().map(|(_, t)| t).collect(),
+        ..WriteReport::default()
+    };
+    for (_, target, edited) in plan.writes {
+        if edited {
+            report.overwritten_edits.push(target);
+        } else {
+            report.written.push(target);
+        }
+    }
+    report
 }
 
 /// Validates and normalises every path of `tree` before touching the disk:
@@ -187,8 +232,11 @@ fn checked_paths(tree: &Tree) -> Result<(NewFiles<'_>, Order<'_>), WriteError> {
 }
 
 /// Plans the writes: a file on disk with the new bytes is unchanged; one
-/// still as we recorded it, or absent, is written; anything else is an edit.
+/// still as we recorded it, or absent, is written; anything else (an edit,
+/// a link, a FIFO...) is a conflict. A folder in the way, or a link among
+/// the folders on the way, is refused.
 fn plan_writes<'k>(
+    out: &Out,
     out_dir: &Path,
     order: &'k [(&Path, String)],
     new: &NewFiles,
@@ -198,85 +246,47 @@ fn plan_writes<'k>(
     for (_, key) in order {
         let bytes = new.get(key).copied().unwrap_or_default();
         let target = out_dir.join(key);
-        match read_if_exists(&target)? {
-            None => plan.writes.push((key, target, false)),
-            Some(current) if current == bytes => plan.unchanged.push((key, target)),
-            Some(current) if old.get(key.as_str()) == Some(&sha256_hex(&current)) => {
+        match out.look(key)? {
+            Found::Absent => plan.writes.push((key, target, false)),
+            Found::File(current) if current == bytes => plan.unchanged.push((key, target)),
+            Found::File(current) if old.get(key.as_str()) == Some(&sha256_hex(&current)) => {
                 plan.writes.push((key, target, false))
             }
-            Some(_) => {
+            Found::File(_) | Found::Other => {
                 plan.conflicts.push(target.clone());
                 plan.writes.push((key, target, true));
             }
+            Found::Dir => return Err(WriteError::NotRegular(target)),
+            Found::Blocked(path) => return Err(WriteError::NotAFolder(path)),
         }
     }
     Ok(())
 }
 
-/// Plans the removals: recorded by us, no longer generated.
-fn plan_removals<'k>(out_dir: &Path, new: &NewFiles, old: &'k Manifest, plan: &mut Plan<'k>) -> Result<(), WriteError> {
+/// Plans the removals: recorded by us, no longer generated, still with the
+/// recorded bytes.
+fn plan_removals<'k>(
+    out: &Out,
+    out_dir: &Path,
+    new: &NewFiles,
+    old: &'k Manifest,
+    plan: &mut Plan<'k>,
+) -> Result<(), WriteError> {
     for (key, recorded) in old.iter().filter(|(k, _)| !new.contains_key(k.as_str())) {
         let target = out_dir.join(key);
-        match fs::read(&target) {
-            Ok(current) if sha256_hex(&current) == *recorded => plan.removals.push((key, target)),
-            Ok(_) => plan.kept.push((key, target)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            // A person replaced our file with a directory: theirs now.
-            Err(e) if e.kind() == io::ErrorKind::IsADirectory => plan.kept.push((key, target)),
-            Err(e) => return Err(io_err(&target, e)),
+        match out.look(key)? {
+            Found::File(current) if sha256_hex(&current) == *recorded => plan.removals.push((key, target)),
+            Found::Absent | Found::Blocked(_) => {}
+            // Edited, or replaced by a folder, a link...: a person's now.
+            Found::File(_) | Found::Dir | Found::Other => plan.kept.push((key, target)),
         }
     }
     Ok(())
-}
-
-/// Carries out `plan`; returns the manifest of what is on disk, and the
-/// report.
-fn execute(out_dir: &Path, new: &NewFiles, old: &Manifest, plan: Plan) -> Result<(Manifest, WriteReport), WriteError> {
-    // `manifest` tracks what is really on disk, so that if a step fails we
-    // can still record the files already written; otherwise the next run
-    // would mistake them for hand edits.
-    let mut manifest = old.clone();
-    let mut report = WriteReport::default();
-    for (key, target) in plan.unchanged {
-        manifest.insert(key.clone(), sha256_hex(new.get(key).copied().unwrap_or_default()));
-        report.unchanged.push(target);
-    }
-    for (key, target, edited) in plan.writes {
-        let bytes = new.get(key).copied().unwrap_or_default();
-        if let Err(e) = write_atomic(&target, bytes) {
-            let _ = save_manifest(out_dir, &manifest);
-            return Err(e);
-        }
-        manifest.insert(key.clone(), sha256_hex(bytes));
-        if edited {
-            report.overwritten_edits.push(target);
-        } else {
-            report.written.push(target);
-        }
-    }
-    for (key, target) in plan.removals {
-        match fs::remove_file(&target) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                let _ = save_manifest(out_dir, &manifest);
-                return Err(io_err(&target, e));
-            }
-        }
-        manifest.remove(key);
-        remove_empty_parents(out_dir, &target);
-        report.removed.push(target);
-    }
-    for (key, target) in plan.kept {
-        manifest.remove(key);
-        report.kept_edited_stale.push(target);
-    }
-    Ok((manifest, report))
 }
 
 /// The normalised `a/b/c` form of a generated path, or `None` if it is not
 /// a plain relative path we can safely write and record.
-fn rel_key(path: &Path) -> Option<String> {
+pub(super) fn rel_key(path: &Path) -> Option<String> {
     let mut parts = Vec::new();
     for component in path.components() {
         match component {
@@ -326,55 +336,29 @@ fn render_manifest(entries: &BTreeMap<String, String>) -> String {
     entries.iter().map(|(path, hash)| format!("{hash}  {path}\n")).collect()
 }
 
-fn save_manifest(out_dir: &Path, entries: &BTreeMap<String, String>) -> Result<(), WriteError> {
-    write_atomic(&out_dir.join(MANIFEST), render_manifest(entries).as_bytes())
-}
-
-fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(path, e)),
-    }
-}
-
-/// Temporary file in the target's own directory (so the rename cannot cross
-/// filesystems), synced, then renamed over the target: readers see the old
-/// file or the new one, never a torn one.
-fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let dir = match target.parent() {
+/// Writes one file (`graph -o`, `init`) atomically: a temporary file in the
+/// same folder, synced, renamed over the target. Only a regular file is
+/// replaced: a link (never followed), FIFO, socket, device or folder is
+/// refused. The file gets the user's umask, like any other new file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    check_regular_or_absent(path)?;
+    let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".kubeproof-tmp-");
-    // tempfile defaults to 0600; generated files should be readable like
-    // any other file (the umask still applies).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| io_err(target, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.flush())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| io_err(target, e))?;
-    tmp.persist(target).map_err(|e| io_err(target, e.error))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kubeproof-tmp-")
+        .permissions(fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(|e| io_err(path, e))?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(|e| io_err(path, e))?;
+    // Checked again as late as possible: rename would replace a link or node.
+    check_regular_or_absent(path)?;
+    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
     Ok(())
-}
-
-/// Removes directories left empty by a deletion, walking up to, but never
-/// including, `out_dir`. Stops at the first directory that is not empty.
-fn remove_empty_parents(out_dir: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == out_dir || !d.starts_with(out_dir) || fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
 }
 
 fn io_err(path: &Path, source: io::Error) -> WriteError {
@@ -599,6 +583,109 @@ mod tests {
         let t = tree(&[("a", "file"), ("a/b.yaml", "x")]);
         assert!(matches!(write_tree(&out, &t, false), Err(WriteError::BadPath(_))));
         assert!(!out.exists(), "something was written");
+    }
+
+    #[test]
+    fn a_run_killed_before_its_commit_point_leaves_the_tree_and_is_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        write_tree(out, &tree(&[("a.yaml", "a1"), ("b/c.yaml", "c1")]), false).unwrap();
+        let manifest = read(out, MANIFEST);
+        // What a run killed while staging leaves: staged files, no commit record.
+        fs::create_dir_all(out.join(".kubeproof/staging/files/b")).unwrap();
+        fs::write(out.join(".kubeproof/staging/files/b/c.yaml"), "c2").unwrap();
+        fs::write(out.join(".kubeproof/commit.tmp"), "kubeproof-commit 1\n").unwrap();
+        // And an older version's temporary file.
+        fs::write(out.join("b/.kubeproof-tmp-x1"), "half").unwrap();
+
+        let report = write_tree(out, &tree(&[("a.yaml", "a1"), ("b/c.yaml", "c1")]), false).unwrap();
+        assert_eq!(report.unchanged.len(), 2);
+        assert_eq!(read(out, "b/c.yaml"), "c1");
+        assert_eq!(read(out, MANIFEST), manifest);
+        assert!(!out.join(".kubeproof/staging").exists());
+        assert!(!out.join(".kubeproof/commit.tmp").exists());
+        assert!(!out.join("b/.kubeproof-tmp-x1").exists());
+    }
+
+    #[test]
+    fn a_run_killed_after_its_commit_point_is_completed_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        write_tree(out, &tree(&[("a.yaml", "a1"), ("old/x.yaml", "x"), ("b.yaml", "b1")]), false).unwrap();
+        // Committed: write a.yaml (already moved in) and c/d.yaml, remove old/x.yaml.
+        fs::write(out.join("a.yaml"), "a2").unwrap();
+        fs::create_dir_all(out.join(".kubeproof/staging/files/c")).unwrap();
+        fs::write(out.join(".kubeproof/staging/files/c/d.yaml"), "d").unwrap();
+        let manifest =
+            format!("{}  a.yaml\n{}  b.yaml\n{}  c/d.yaml\n", sha256_hex(b"a2"), sha256_hex(b"b1"), sha256_hex(b"d"));
+        fs::write(out.join(".kubeproof/staging/manifest"), &manifest).unwrap();
+        let record =
+            format!("kubeproof-commit 1\nwrite a.yaml\nwrite c/d.yaml\nremove {}  old/x.yaml\nend\n", sha256_hex(b"x"));
+        fs::write(out.join(".kubeproof/commit"), record).unwrap();
+
+        // The next run sees the completed tree: nothing is an edit.
+        let next = tree(&[("a.yaml", "a2"), ("b.yaml", "b1"), ("c/d.yaml", "d")]);
+        let report = write_tree(out, &next, false).unwrap();
+        assert_eq!(report.unchanged.len(), 3, "{report:?}");
+        assert!(report.removed.is_empty() && report.written.is_empty());
+        assert_eq!(read(out, "c/d.yaml"), "d");
+        assert!(!out.join("old").exists());
+        assert_eq!(read(out, MANIFEST), manifest);
+        assert!(!out.join(".kubeproof/commit").exists() && !out.join(".kubeproof/staging").exists());
+    }
+
+    #[test]
+    fn links_inside_the_output_are_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("x.yaml"), "x").unwrap();
+        write_tree(&out, &tree(&[("a.yaml", "a")]), false).unwrap();
+
+        // A folder on the way that is a link: refused, for writes and removals.
+        std::os::unix::fs::symlink(&outside, out.join("sub")).unwrap();
+        let err = write_tree(&out, &tree(&[("sub/x.yaml", "new")]), true).unwrap_err();
+        assert!(matches!(&err, WriteError::Link(p) if p == &out.join("sub")), "{err:?}");
+        let mut manifest = read(&out, MANIFEST);
+        manifest.push_str(&format!("{}  sub/x.yaml\n", sha256_hex(b"x")));
+        fs::write(out.join(MANIFEST), manifest).unwrap();
+        let err = write_tree(&out, &tree(&[("a.yaml", "a")]), true).unwrap_err();
+        assert!(matches!(&err, WriteError::Link(_)), "{err:?}");
+        assert_eq!(read(&outside, "x.yaml"), "x");
+        fs::remove_file(out.join("sub")).unwrap();
+
+        // A generated file that is a link is not ours: a conflict, and with
+        // --force the link itself is replaced, never its target.
+        fs::remove_file(out.join("a.yaml")).unwrap();
+        std::os::unix::fs::symlink(outside.join("x.yaml"), out.join("a.yaml")).unwrap();
+        assert!(matches!(write_tree(&out, &tree(&[("a.yaml", "a")]), false), Err(WriteError::Edited { .. })));
+        write_tree(&out, &tree(&[("a.yaml", "a")]), true).unwrap();
+        assert!(fs::symlink_metadata(out.join("a.yaml")).unwrap().is_file());
+        assert_eq!(read(&outside, "x.yaml"), "x");
+
+        // The bookkeeping folder itself as a link.
+        let other = dir.path().join("other");
+        fs::create_dir_all(other.join("x")).unwrap();
+        std::os::unix::fs::symlink(other.join("x"), other.join(".kubeproof")).unwrap();
+        assert!(matches!(write_tree(&other, &tree(&[("a.yaml", "a")]), false), Err(WriteError::Link(_))));
+        assert_eq!(fs::read_dir(other.join("x")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn write_file_replaces_only_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t.svg");
+        write_file(&target, b"one").unwrap();
+        write_file(&target, b"two").unwrap();
+        assert_eq!(read(dir.path(), "t.svg"), "two");
+        std::os::unix::fs::symlink(&target, dir.path().join("l.svg")).unwrap();
+        assert!(matches!(write_file(&dir.path().join("l.svg"), b"x"), Err(WriteError::Link(_))));
+        fs::create_dir(dir.path().join("d.svg")).unwrap();
+        assert!(matches!(write_file(&dir.path().join("d.svg"), b"x"), Err(WriteError::NotRegular(_))));
+        assert_eq!(read(dir.path(), "t.svg"), "two");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 3, "a temporary file was left: {names:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod monitoring;
 pub mod prerequisites;
 pub mod readme;
 pub mod runbook;
+mod txn;
 
 use serde::Serialize;
 

@@ -10,3 +10,4 @@ mod files;
 mod harness;
 mod parse;
 mod secrets;
+mod txn;
