@@ -372,6 +372,8 @@ mod tests {
             "postgres://${db.user}:${db.password}@${db.host}/x",
             "${db.url}",
             "http://$(HOST):$(PORT)/health",
+            "Bearer $(API_TOKEN)",
+            "Basic ${auth.password}",
             "https://api.example.com/v1?page=2&key=",
             "Basic plan",
             "Basic Authentication",
