@@ -212,17 +212,10 @@ pub(super) fn check(p: &Platform, file: &Path) -> Vec<Diagnostic> {
         for (name, store) in stores {
             env_map(&format!("datastore `{name}`"), "setting", store.settings.iter().flatten(), &mut refuse);
         }
-        for patch in env.and_then(|e| e.patches.as_ref()).into_iter().flatten() {
-            if let Some(ops) = &patch.ops
-                && let Some(found) = ops.value.iter().find_map(json_credential)
-            {
-                refuse(pos_of(&ops.referenced), "a value of this patch".into(), found);
-            }
-            if let Some(merge) = &patch.merge
-                && let Some(found) = json_credential(&merge.value)
-            {
-                refuse(pos_of(&merge.referenced), "a value of this patch".into(), found);
-            }
+        let services = services.values().filter_map(|s| s.patches.as_ref());
+        let stores = stores.values().filter_map(|d| d.patches.as_ref());
+        for patch in env.and_then(|e| e.patches.as_ref()).into_iter().chain(services).chain(stores).flatten() {
+            patch_values(patch, &mut refuse);
         }
     }
     endpoints(p, &mut refuse);
@@ -274,6 +267,20 @@ fn env_map<'a, K: std::fmt::Display + 'a>(
 fn words<'a>(what: &str, pos: Pos, words: impl Iterator<Item = &'a String>, refuse: &mut Refuse) {
     if let Some(found) = words.into_iter().find_map(|w| credential(w)) {
         refuse(pos, format!("an argument of {what}"), found);
+    }
+}
+
+/// A patch's values are written into the kustomizations as they are.
+fn patch_values(patch: &super::Patch, refuse: &mut Refuse) {
+    if let Some(ops) = &patch.ops
+        && let Some(found) = ops.value.iter().find_map(json_credential)
+    {
+        refuse(pos_of(&ops.referenced), "a value of this patch".into(), found);
+    }
+    if let Some(merge) = &patch.merge
+        && let Some(found) = json_credential(&merge.value)
+    {
+        refuse(pos_of(&merge.referenced), "a value of this patch".into(), found);
     }
 }
 
@@ -365,6 +372,8 @@ mod tests {
             "postgres://${db.user}:${db.password}@${db.host}/x",
             "${db.url}",
             "http://$(HOST):$(PORT)/health",
+            "Bearer $(API_TOKEN)",
+            "Basic ${auth.password}",
             "https://api.example.com/v1?page=2&key=",
             "Basic plan",
             "Basic Authentication",

@@ -147,6 +147,27 @@ fn jobs_containers_and_overrides_are_inspected_too() {
     run.expect(2, "p.yaml:11:").expect(2, "secrets:");
 }
 
+/// Arguments, patches and datastore settings are written as they are too.
+#[test]
+fn arguments_patches_and_settings_are_inspected_too() {
+    let svc = "services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n";
+    let args = format!("{HEAD}{svc}    args: [\"--token\", \"xoxb-123456789012-AbCdEfGhIjKl\"]\n");
+    let (_d, run, _) = gen_platform(&args);
+    run.expect(2, "p.yaml:8:").expect(2, "Slack").expect(2, "secrets:");
+    let patch = format!(
+        "{HEAD}{svc}    patches:\n      - ops:\n          - {{ op: add, path: /metadata/annotations/x, \
+         value: \"https://u:hunter2@x.example.com\" }}\n"
+    );
+    let (_d, run, _) = gen_platform(&patch);
+    run.expect(2, "p.yaml:13:").expect(2, "password");
+    let settings = format!(
+        "{HEAD}{svc}datastores:\n  db:\n    engine: postgres\n    version: \"16.4\"\n    storage: 1Gi\n    \
+         settings:\n      primary_conninfo: \"postgresql://rep:s3cret@primary:5432\"\n"
+    );
+    let (_d, run, _) = gen_platform(&settings);
+    run.expect(2, "p.yaml:17:").expect(2, "password");
+}
+
 /// URL fields of the description: the backup endpoint, an external host,
 /// the tracing and logs endpoints.
 #[test]
