@@ -118,6 +118,9 @@ pub enum WriteError {
     NotRegular(PathBuf),
     #[error("{}: is on another filesystem than the output folder; gen replaces its tree by renames, which cannot cross filesystems", .0.display())]
     OtherFilesystem(PathBuf),
+    /// Failed after the commit point: the next run completes the change.
+    #[error("{0}\nthe new tree is committed but not all in place; the next `gen` into this folder completes it")]
+    Committed(Box<WriteError>),
 }
 
 fn edited_message(paths: &[PathBuf]) -> String {
@@ -632,6 +635,31 @@ mod tests {
         assert!(!out.join("old").exists());
         assert_eq!(read(out, MANIFEST), manifest);
         assert!(!out.join(".kubeproof/commit").exists() && !out.join(".kubeproof/staging").exists());
+    }
+
+    #[test]
+    fn a_committed_run_that_cannot_complete_says_so_and_completes_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        write_tree(out, &tree(&[("a.yaml", "a")]), false).unwrap();
+        fs::create_dir_all(out.join(".kubeproof/staging/files/x")).unwrap();
+        fs::write(out.join(".kubeproof/staging/files/x/y.yaml"), "y").unwrap();
+        let manifest = format!("{}  a.yaml\n{}  x/y.yaml\n", sha256_hex(b"a"), sha256_hex(b"y"));
+        fs::write(out.join(".kubeproof/staging/manifest"), &manifest).unwrap();
+        fs::write(out.join(".kubeproof/commit"), "kubeproof-commit 1\nwrite x/y.yaml\nend\n").unwrap();
+        // A person's file where the committed tree needs a folder.
+        fs::write(out.join("x"), "mine").unwrap();
+
+        let next = tree(&[("a.yaml", "a"), ("x/y.yaml", "y")]);
+        let err = write_tree(out, &next, false).unwrap_err();
+        assert!(matches!(&err, WriteError::Committed(e) if matches!(**e, WriteError::NotAFolder(_))), "{err:?}");
+        assert!(err.to_string().contains("the next `gen` into this folder completes it"), "{err}");
+        assert_eq!(read(out, "x"), "mine");
+
+        fs::remove_file(out.join("x")).unwrap();
+        let report = write_tree(out, &next, false).unwrap();
+        assert_eq!(report.unchanged.len(), 2, "{report:?}");
+        assert_eq!(read(out, MANIFEST), manifest);
     }
 
     #[test]

@@ -178,7 +178,7 @@ impl Out {
             let _ = fs::remove_file(self.root.join(COMMIT_TMP));
             return Err(e);
         }
-        self.apply(&record)
+        self.apply(&record).map_err(|e| WriteError::Committed(Box::new(e)))
     }
 
     fn stage(&self, staging: &Path, changes: &Changes, record: &Record) -> Result<(), WriteError> {
@@ -212,7 +212,7 @@ impl Out {
         let commit = self.root.join(COMMIT);
         match self.look(COMMIT)? {
             Found::File(bytes) => match Record::parse(&bytes) {
-                Some(record) => return self.apply(&record),
+                Some(record) => return self.apply(&record).map_err(|e| WriteError::Committed(Box::new(e))),
                 // Cannot be ours (the record is renamed into place whole):
                 // applying part of it would be a guess.
                 None => fs::remove_file(&commit).map_err(|e| io_err(&commit, e))?,
