@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::common::label;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
-use crate::description::credential::credential;
+use crate::model::credential::credential;
 use crate::model::env::credential_name;
 
 /// KP121: a credential written as a literal environment value.
