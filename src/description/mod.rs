@@ -7,7 +7,7 @@
 //! [`merge`]). Defaults are applied later, in [`resolve`].
 
 pub mod alerts;
-pub mod credential;
+mod credential;
 mod extensions;
 pub mod jobs;
 pub(crate) mod load;

@@ -13,6 +13,7 @@
 //! - [`selector`]: label selectors and why one selects nothing.
 //! - [`ports`]: ports of Services, pods and probes, by number or name.
 //! - [`env`](mod@env): the variables a container sees, and names that hold credentials.
+//! - [`credential`]: values that are credentials by their shape, whatever their name.
 //! - [`features`]: fields and values Kubernetes honours only from some release on, with their releases.
 //! - [`hosts`]: host names in configuration values, and the Services they name.
 //! - [`scope`]: what the set shows of the cluster (namespaces with pods, operators' resources).
@@ -24,6 +25,7 @@
 //! them; checks see it through their `Context`.
 
 pub mod authz;
+pub mod credential;
 pub mod cron;
 pub mod digest;
 pub mod duration;

@@ -2,6 +2,7 @@ use serde_json::Value;
 
 use super::common::label;
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::model::credential::credential;
 use crate::model::env::credential_name;
 
 /// KP121: a credential written as a literal environment value.
@@ -19,7 +20,10 @@ static META: Meta = Meta {
            `_`/`-`/`.`/camelCase separated — and that carry a literal `value` instead of `valueFrom`. \
            Empty values, values made only of `$(VAR)` references to other variables, and file paths \
            (`/run/secrets/db`) are not reported, nor names like `PASSWORD_FILE` or `TOKEN_URL` whose last \
-           word is not the credential.",
+           word is not the credential. Under any name, a value that is a credential by its shape is \
+           reported too: a URL with a password (or a key as its user, or a token among its query \
+           parameters), a `Bearer`/`Basic` token, a vendor's key (`sk_live_`, `ghp_`, `xoxb-`, `AKIA…`, \
+           `glpat-`, `AIza…`…), a PEM private key, a JWT; `$(VAR)` references in it do not count.",
     why: "A literal value is stored in git, in every rendered manifest and CI log, and in the pod spec, \
           which far more people can read than Secrets: the built-in `view` role can read Deployments and \
           Pods but not Secrets. Rotating it means a redeploy through the pipeline, and it cannot be \
@@ -46,6 +50,8 @@ spec:
               value: s3cr3t-Pa55
             - name: stripeApiKey
               value: sk_live_51H8example
+            - name: DATABASE_URL
+              value: postgres://admin:hunter2@postgres.shop.svc:5432/shop
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -126,15 +132,14 @@ impl Check for SecretInEnvValue {
                 for (i, e) in env.iter().enumerate() {
                     let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
                     let Some(value) = e.get("value").and_then(Value::as_str) else { continue };
-                    if !credential_name(name) || !literal_secret(value) {
+                    let message = if credential_name(name) && literal_secret(value) {
+                        format!("`{name}` of {} is a credential written in the manifest", label(&c))
+                    } else if let Some(found) = credential(value) {
+                        format!("`{name}` of {} is {found}, written in the manifest", label(&c))
+                    } else {
                         continue;
-                    }
-                    out.report(
-                        pod.object,
-                        c.field(&format!("/env/{i}/value")),
-                        format!("`{name}` of {} is a credential written in the manifest", label(&c)),
-                    )
-                    .help(format!(
+                    };
+                    out.report(pod.object, c.field(&format!("/env/{i}/value")), message).help(format!(
                         "put it in a Secret and use `valueFrom: {{ secretKeyRef: {{ name: …, key: … }} }}` for \
                          `{name}`; rotate the exposed value"
                     ));
