@@ -71,8 +71,10 @@ impl Config {
 
     /// Reads a config file; errors name the file, line and column.
     pub fn read(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| vec![Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read: {e}"))])?;
+        // Read with the manifests' bound: `--config` may name a device.
+        let bytes = crate::model::load::read_file(path).map_err(|d| vec![d])?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| vec![Diagnostic::error(path, Pos::UNKNOWN, "cannot read: not valid UTF-8")])?;
         let config: Config =
             serde_saphyr::from_str(&text).map_err(|e| vec![crate::diag::yaml::from_yaml_error(path, &e)])?;
         config.validate(path)?;

@@ -67,6 +67,10 @@ fn an_endless_special_file_is_read_with_a_bound() {
         run.expect(2, "larger than 256 MiB: not read");
         assert!(run.all().contains("--> /dev/zero"), "{cmd}: {}", run.all());
     }
+    let cm = write(dir.path(), "cm.yaml", CONFIGMAP);
+    let run =
+        kp(dir.path(), [OsStr::new("check"), OsStr::new("--config"), OsStr::new("/dev/zero"), cm.as_os_str()]).run();
+    run.expect(2, "larger than 256 MiB: not read");
 }
 
 #[test]

@@ -5,8 +5,11 @@
 //!
 //! - **Inputs.** `-` is stdin; a file is read whatever its name; a folder is
 //!   searched recursively for `*.yaml`, `*.yml` and `*.json`, in sorted order,
-//!   skipping hidden entries (`.git`, `.kubeproof.yaml`). A file named twice
-//!   is read once. Inputs over [`MAX_INPUT_BYTES`] are refused.
+//!   skipping hidden entries (`.git`, `.kubeproof.yaml`); only regular files
+//!   are read from a folder (a FIFO, socket or device is skipped with a note
+//!   in [`Loaded::notes`]), while a file named explicitly is read whatever it
+//!   is. A file named twice is read once. Every input is read with a bound:
+//!   over [`MAX_INPUT_BYTES`] it is refused (by its size first, when it has one).
 //! - **Documents one by one.** The text is cut at document markers (`---` at
 //!   the start of a line) and each document is parsed on its own, so a broken
 //!   document costs only itself: the documents before and after it are
