@@ -357,6 +357,21 @@ impl Builder {
         }
     }
 
+    /// What this input keeps once read: its count without the buffers,
+    /// which are freed with the builder.
+    pub(super) fn kept(&self) -> usize {
+        self.heap.saturating_sub(self.buffers)
+    }
+
+    /// The input is read: adds what is left to the shared total, without
+    /// the buffers (see [`Builder::kept`]).
+    pub(super) fn finish(&mut self) {
+        self.flush();
+        if let Some(s) = &self.shared {
+            s.fetch_sub(self.buffers, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Adds what this builder counted to the shared total; returns the total.
     pub(super) fn flush(&mut self) -> usize {
         let n = std::mem::take(&mut self.unshared);

@@ -287,7 +287,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
             }
         });
     }
-    builder.flush();
+    builder.finish();
     if builder.refused {
         // Half an input would be worse than none: its Services without their
         // Deployments would show as dangling references.
@@ -295,7 +295,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         loaded.objects.truncate(first);
         loaded.heap += reports;
     } else {
-        loaded.heap += builder.heap;
+        loaded.heap += builder.kept();
     }
     loaded.sources.push(source);
 }
