@@ -116,3 +116,57 @@ fn a_nul_is_reported_where_it_is() {
     let run = kp(dir.path(), [OsStr::new("check"), file.as_os_str()]).run();
     run.expect(2, "nul.yaml:4:14").expect(2, "a NUL character (U+0000)");
 }
+
+#[test]
+fn reach_graph_and_budget_read_manifests_within_the_same_limits() {
+    // They read manifests through the same loader as `check`.
+    let dir = temp();
+    let stdin = "---\na: 1\n".repeat(1_000_000).into_bytes();
+    let runs = [
+        kp(dir.path(), ["reach", "-f", "-", "a", "b"]).stdin(stdin.clone()).run(),
+        kp(dir.path(), ["graph", "-"]).stdin(stdin.clone()).run(),
+        kp(dir.path(), ["budget", "-"]).stdin(stdin).run(),
+    ];
+    for run in runs {
+        run.expect(2, "--> <stdin>:2002:1").expect(2, "input refused here: more than 1000 errors");
+        run.expect(2, "the input has 1002 error(s)");
+    }
+}
+
+/// A description of one service followed by an `x-` key (skipped, yet
+/// parsed) holding `junk`.
+fn description_with(junk: &str) -> String {
+    crate::harness::platform_with_services(1) + "x-junk:\n" + junk
+}
+
+#[test]
+fn descriptions_have_their_own_small_budget() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let nodes = write(dir.path(), "nodes.yaml", description_with(&"  - 0\n".repeat(300_000)));
+    let run = kp(dir.path(), [OsStr::new("gen"), nodes.as_os_str(), OsStr::new("-o"), out.as_os_str()]).run();
+    run.expect(2, "the description is refused here: it has more than 200000 nodes");
+    let line = 199_989; // the 200,001st node, in the list's 199,979th item
+    run.expect(2, &format!("--> {}:{line}:5", nodes.display()));
+    assert!(!out.exists(), "nothing written");
+    let long = "  - \"".to_string() + &"a".repeat(1000) + "\"\n";
+    let text = write(dir.path(), "text.yaml", description_with(&long.repeat(10_000)));
+    let run = kp(dir.path(), [OsStr::new("gen"), text.as_os_str(), OsStr::new("-o"), out.as_os_str()]).run();
+    run.expect(2, "the description is refused here: its values hold more than 8 MiB of text");
+    // The same through `reach` and `graph`, reading the description on stdin.
+    for args in [vec!["reach", "-f", "-", "a", "b"], vec!["graph", "-"]] {
+        let run = kp(dir.path(), args).stdin(description_with(&"  - 0\n".repeat(300_000))).run();
+        run.expect(2, "the description is refused here: it has more than 200000 nodes");
+    }
+}
+
+#[test]
+fn descriptions_read_surrogate_pairs_and_place_a_nul() {
+    let dir = temp();
+    let out = dir.path().join("out");
+    let ok = write(dir.path(), "ok.yaml", description_with("  - \"\\ud83d\\ude00\"\n"));
+    kp(dir.path(), [OsStr::new("gen"), ok.as_os_str(), OsStr::new("-o"), out.as_os_str()]).run().expect(0, "written");
+    let nul = write(dir.path(), "nul.yaml", description_with("  - \"ab\0\"\n"));
+    let run = kp(dir.path(), [OsStr::new("gen"), nul.as_os_str(), OsStr::new("-o"), out.as_os_str()]).run();
+    run.expect(2, &format!("--> {}:12:8", nul.display()));
+}

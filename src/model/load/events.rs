@@ -13,6 +13,9 @@ use super::spans::{Entry, FNV_BASIS, Spans, child_index, child_key};
 use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_HEAP, MAX_INPUT_ERRORS, Problem, to_u32};
 use crate::diag::Pos;
 
+/// The bytes of a B-tree leaf of `serde_json`'s maps (11 entries).
+const LEAF: usize = 640;
+
 /// What the receiver of a document kept of it: bytes (objects, error
 /// reports) and whether it reported an error.
 pub(super) struct Kept {
@@ -288,6 +291,9 @@ impl Builder {
                     // `drain` knows its length: the vector is allocated at its size.
                     Node::Seq { start } => Value::Array(self.items.drain(start..).collect()),
                     Node::Map(map) => {
+                        // A leaf is allocated whole, even for one entry.
+                        let n = self.entries.len() - map.start;
+                        self.count((n.div_ceil(11) * LEAF).saturating_sub(n * (LEAF / 11)));
                         self.hashes.truncate(map.start);
                         let mut m = Map::with_capacity(self.entries.len() - map.start);
                         for (k, v) in self.entries.drain(map.start..) {
@@ -348,6 +354,21 @@ impl Builder {
         if now > self.buffers {
             self.count(now - self.buffers);
             self.buffers = now;
+        }
+    }
+
+    /// What this input keeps once read: its count without the buffers,
+    /// which are freed with the builder.
+    pub(super) fn kept(&self) -> usize {
+        self.heap.saturating_sub(self.buffers)
+    }
+
+    /// The input is read: adds what is left to the shared total, without
+    /// the buffers (see [`Builder::kept`]).
+    pub(super) fn finish(&mut self) {
+        self.flush();
+        if let Some(s) = &self.shared {
+            s.fetch_sub(self.buffers, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -432,9 +453,9 @@ impl Builder {
     /// Puts a finished value where it belongs.
     fn attach(&mut self, value: Value, nodes: usize) -> Result<(), Problem> {
         if let Some(Frame { node: Node::Map(_), .. }) = self.frames.last() {
-            // Its share of a B-tree leaf (11 entries, 632 bytes), and of the
-            // index of a long mapping.
-            self.count(640 / 11 + 16);
+            // Its share of a B-tree leaf (11 entries, 632 bytes); the rest
+            // of the last leaf is counted when the mapping closes.
+            self.count(LEAF / 11);
         }
         let Some(frame) = self.frames.last_mut() else {
             self.root = Some(value);

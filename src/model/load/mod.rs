@@ -105,12 +105,13 @@ pub const ALIAS_BUDGET: usize = 100_000;
 /// The largest input read (file or stdin).
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 
-/// How much memory the objects of all inputs together may take (an
-/// estimate, counted as they are built). Manifests take 10 to 25 times their
-/// text as `serde_json` values (a small Deployment about 10 KB); this budget
-/// holds 100,000 typical objects (~40 MB of YAML) and keeps a run under
-/// 1 GiB. Text made of tiny mappings (`{a}, {a}, …`) takes up to 130 times
-/// its size, and is stopped here too.
+/// How much memory what is kept of all inputs together may take (an
+/// estimate, counted as it is built: values, positions, objects' names,
+/// error reports). Manifests take 10 to 25 times their text as `serde_json`
+/// values (a small Deployment about 10 KB); this budget holds about 90,000
+/// typical objects (the benchmark corpus counts 7.3 KB each, positions
+/// included) and keeps a run under 1 GiB. Text made of tiny mappings
+/// (`{a}, {a}, …`) takes up to 130 times its size, and is stopped here too.
 pub const MAX_HEAP: usize = 640 << 20;
 
 /// The most errors one input may have: past them it is refused (a stream
@@ -296,7 +297,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
             }
         });
     }
-    builder.flush();
+    builder.finish();
     if builder.refused {
         // Half an input would be worse than none: its Services without their
         // Deployments would show as dangling references.
@@ -304,7 +305,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         loaded.objects.truncate(first);
         loaded.heap += reports;
     } else {
-        loaded.heap += builder.heap;
+        loaded.heap += builder.kept();
     }
     loaded.sources.push(source);
 }
