@@ -47,9 +47,13 @@ impl std::fmt::Display for TooComplex {
     }
 }
 
-/// Parses `expr` when it is within the bounds.
+/// Parses `expr` when it is within the bounds. `holt_winters` (Prometheus
+/// 2, renamed in 3) is read as `double_exponential_smoothing`.
 pub fn parse(expr: &str) -> Result<Result<Expr, String>, TooComplex> {
     bound(expr)?;
+    if expr.contains("holt_winters") {
+        return Ok(promql_parser::parser::parse(&expr.replace("holt_winters(", "double_exponential_smoothing(")));
+    }
     Ok(promql_parser::parser::parse(expr))
 }
 

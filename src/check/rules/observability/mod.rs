@@ -167,20 +167,10 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
     }
 }
 
-/// Parses PromQL. `holt_winters` (Prometheus 2, renamed in 3) is read as
-/// `double_exponential_smoothing`. `None` for expressions past the bounds
-/// of [`promql::bound`] (KP610 reports them): too long or too deep to parse
-/// safely.
+/// Parses PromQL with [`promql::parse`]: `None` for expressions past its
+/// bounds (KP610 reports them), too long or too deep to parse safely.
 pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
-    promql::bound(expr).ok()?;
-    let renamed;
-    let text = if expr.contains("holt_winters") {
-        renamed = expr.replace("holt_winters(", "double_exponential_smoothing(");
-        &renamed
-    } else {
-        expr
-    };
-    Some(promql_parser::parser::parse(text))
+    promql::parse(expr).ok()
 }
 
 /// The metric names an expression selects (by name or `__name__="…"`), in
