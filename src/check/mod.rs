@@ -157,6 +157,13 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     Outcome { findings, objects: objects.len() }
 }
 
+/// The stack of a thread running checks, as the main thread's: a PromQL
+/// tree within the bounds of [`crate::model::promql`] (1,025 levels) needs
+/// about 250 KiB in a debug build (a spawned thread's default 2 MiB
+/// overflowed between 8,000 and 16,000 levels), so 8 MiB leaves margin for
+/// the walks over it; only the pages touched are resident.
+pub const CHECK_STACK: usize = 8 << 20;
+
 /// Runs `checks` on every core: the checks only read the context, and each
 /// writes its own findings, joined in the registry's order (then sorted by
 /// `run`), so the outcome does not depend on the threads.
@@ -172,20 +179,23 @@ fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
         return checks.iter().flat_map(|c| one(*c)).collect();
     }
     let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(check) = checks.get(i) else { break };
+            mine.push((i, one(*check)));
+        }
+        mine
+    };
     let mut done: Vec<(usize, Vec<Finding>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(check) = checks.get(i) else { break };
-                        mine.push((i, one(*check)));
-                    }
-                    mine
-                })
-            })
+            .filter_map(|_| std::thread::Builder::new().stack_size(CHECK_STACK).spawn_scoped(scope, work).ok())
             .collect();
+        if workers.is_empty() {
+            // No thread could be started: the checks run here.
+            return work();
+        }
         // A check that panicked is a bug; let it surface as one.
         workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });

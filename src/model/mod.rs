@@ -12,6 +12,7 @@
 //! - [`quantity`], [`duration`], [`cron`]: Kubernetes quantities, Go/Prometheus durations, cron schedules.
 //! - [`selector`]: label selectors and why one selects nothing.
 //! - [`ports`]: ports of Services, pods and probes, by number or name.
+//! - [`promql`]: PromQL bounded in length and depth before it is parsed.
 //! - [`env`](mod@env): the variables a container sees, and names that hold credentials.
 //! - [`credential`]: values that are credentials by their shape, whatever their name.
 //! - [`features`]: fields and values Kubernetes honours only from some release on, with their releases.
@@ -40,6 +41,7 @@ pub mod object;
 pub mod pods;
 pub mod pointer;
 pub mod ports;
+pub mod promql;
 pub mod quantity;
 pub mod resources;
 pub mod schema;

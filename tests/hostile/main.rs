@@ -9,5 +9,6 @@
 mod files;
 mod harness;
 mod parse;
+mod promql;
 mod secrets;
 mod txn;

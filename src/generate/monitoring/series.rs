@@ -7,11 +7,12 @@
 
 use std::collections::BTreeSet;
 
-use promql_parser::parser::{self, Expr};
+use promql_parser::parser::Expr;
 use serde_json::Value;
 
 use crate::components::HISTOGRAM_SERIES;
 use crate::description::resolve::{Resolved, Svc};
+use crate::model::promql;
 
 /// The series the cluster is assumed to provide (the README's monitoring
 /// prerequisites): names as kube-state-metrics v2, the kubelet's cAdvisor
@@ -123,9 +124,10 @@ pub fn unknown(r: &Resolved, groups: &Value) -> Vec<Unknown> {
         let target = rule["labels"]["service"].as_str().map(str::to_string);
         let own = target.as_deref().map(|t| exports(r, t)).unwrap_or_default();
         let known = |m: &str| CLUSTER.contains(&m) || recorded.contains(m) || own.contains(m);
-        let read = match parser::parse(rule["expr"].as_str().unwrap_or_default()) {
-            Ok(e) => names(&e),
-            Err(e) => vec![format!("(not PromQL: {e})")],
+        let read = match promql::parse(rule["expr"].as_str().unwrap_or_default()) {
+            Ok(Ok(e)) => names(&e),
+            Ok(Err(e)) => vec![format!("(not PromQL: {e})")],
+            Err(e) => vec![format!("(not parsed: the expression {e})")],
         };
         for metric in read.into_iter().filter(|m| !known(m)) {
             out.push(Unknown { rule: name.clone(), target: target.clone(), metric });
@@ -198,6 +200,18 @@ mod tests {
         let found = unknown(&shop(), &groups);
         assert_eq!(found.len(), 1);
         assert!(found[0].metric.starts_with("(not PromQL"), "{:?}", found[0]);
+    }
+
+    #[test]
+    fn an_expression_past_the_bounds_is_reported_not_parsed() {
+        let deep = vec!["up"; 5000].join("^");
+        let groups = json!({ "groups": [{ "name": "g", "rules": [rule("Deep", &deep, None)] }] });
+        let found = unknown(&shop(), &groups);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].metric,
+            "(not parsed: the expression has 4999 operators and brackets (at most 1024 are parsed))"
+        );
     }
 
     #[test]

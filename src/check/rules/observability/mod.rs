@@ -1,7 +1,8 @@
-//! KP6xx: monitoring and alerting — PromQL that does not parse, alerts
-//! without severity or runbook, severities no route delivers, pages without
-//! `for:`, ServiceMonitors and PodMonitors that scrape nothing, and queries
-//! on metrics that nothing records or exports.
+//! KP6xx: monitoring and alerting — PromQL that does not parse (or is too
+//! long or deep to parse safely), alerts without severity or runbook,
+//! severities no route delivers, pages without `for:`, ServiceMonitors and
+//! PodMonitors that scrape nothing, and queries on metrics that nothing
+//! records or exports.
 //!
 //! Rules come from PrometheusRule objects (`spec.groups[].rules[]`) and from
 //! Prometheus rule files kept in ConfigMaps (a data key with `rule` in its
@@ -12,6 +13,7 @@
 //! key holding it.
 
 use crate::model::At;
+use crate::model::promql;
 use crate::model::selector::Selector;
 use std::collections::BTreeMap;
 
@@ -29,6 +31,7 @@ mod monitor_port_not_found;
 mod monitor_selects_nothing;
 mod page_without_for;
 mod promql_invalid;
+mod promql_too_complex;
 pub mod routing;
 mod unknown_metric;
 
@@ -42,6 +45,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &monitor_port_not_found::MonitorPortNotFound,
     &unknown_metric::UnknownMetric,
     &dashboard_invalid_json::DashboardInvalidJson,
+    &promql_too_complex::PromqlTooComplex,
 ];
 
 /// Parses embedded YAML (a rule file, an Alertmanager configuration) with
@@ -163,35 +167,10 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
     }
 }
 
-/// The deepest nesting of brackets an expression may have to be parsed
-/// (the parser and the walks over its tree recurse).
-const MAX_NESTING: usize = 128;
-
-/// Parses PromQL. `holt_winters` (Prometheus 2, renamed in 3) is read as
-/// `double_exponential_smoothing`. `None` for expressions too deeply nested
-/// to judge.
+/// Parses PromQL with [`promql::parse`]: `None` for expressions past its
+/// bounds (KP610 reports them), too long or too deep to parse safely.
 pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
-    let mut depth = 0usize;
-    for b in expr.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return None;
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    let renamed;
-    let text = if expr.contains("holt_winters") {
-        renamed = expr.replace("holt_winters(", "double_exponential_smoothing(");
-        &renamed
-    } else {
-        expr
-    };
-    Some(promql_parser::parser::parse(text))
+    promql::parse(expr).ok()
 }
 
 /// The metric names an expression selects (by name or `__name__="…"`), in
