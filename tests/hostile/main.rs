@@ -7,3 +7,4 @@
 //! One test binary with a module per area (CI links each binary once).
 
 mod harness;
+mod linear;
