@@ -69,7 +69,7 @@ fn every_rule_file_passes_promtool_check_and_its_unit_tests() {
 }
 
 /// `promtool check rules` and `promtool test rules` on one generated rule
-/// directory, with one firing and one silent test per alert.
+/// directory, with a firing and a silent test for each alert.
 fn promtool_rule_file(dir: &Path) -> Failures {
     let mut failures = Failures::default();
     failures.check(
@@ -78,16 +78,69 @@ fn promtool_rule_file(dir: &Path) -> Failures {
     );
     let tests = std::fs::read_to_string(dir.join("rules.test.yaml")).expect("rules.test.yaml");
     let rules = std::fs::read_to_string(dir.join("rules.yaml")).expect("rules.yaml");
-    let alerts = rules.matches("- alert: ").count();
-    let cases = tests.matches("exp_alerts").count();
-    if cases != 2 * alerts {
-        failures.add(dir.display(), format!("{alerts} alerts but {cases} test cases (want 2 per alert)"));
+    for problem in untested(&rules, &tests) {
+        failures.add(dir.display(), problem);
     }
     failures.check(
         format!("{}: promtool test rules", dir.display()),
         run(dir, "promtool", &["test", "rules", "rules.test.yaml"]).map(|_| ()),
     );
     failures
+}
+
+/// The alert rules of `rules` (a `groups:` file) that no test of `tests`
+/// (promtool's test file) expects to fire, or evaluates without expecting
+/// it: a rule is identified by its name and labels (its `service`), found in
+/// the labels of an expected alert.
+fn untested(rules: &str, tests: &str) -> Vec<String> {
+    let (rules, tests) = match (parse_docs(rules), parse_docs(tests)) {
+        (Ok(r), Ok(t)) => (r, t),
+        (r, t) => return vec![format!("rules.yaml: {:?}; rules.test.yaml: {:?}", r.err(), t.err())],
+    };
+    let cases: Vec<&serde_json::Value> = tests[0]["tests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t["alert_rule_test"].as_array().into_iter().flatten())
+        .collect();
+    let mut out = Vec::new();
+    let all =
+        rules[0]["groups"].as_array().into_iter().flatten().flat_map(|g| g["rules"].as_array().into_iter().flatten());
+    for rule in all.filter(|r| r["alert"].is_string()) {
+        let labels = rule["labels"].as_object().cloned().unwrap_or_default();
+        let expects = |case: &serde_json::Value| {
+            case["exp_alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| labels.iter().all(|(k, v)| &e["exp_labels"][k] == v))
+        };
+        let of_rule: Vec<&&serde_json::Value> = cases.iter().filter(|c| c["alertname"] == rule["alert"]).collect();
+        let who = format!("{} {}", rule["alert"].as_str().unwrap_or_default(), rule["labels"]);
+        if !of_rule.iter().any(|c| expects(c)) {
+            out.push(format!("{who}: no test where it fires"));
+        }
+        if !of_rule.iter().any(|c| !expects(c)) {
+            out.push(format!("{who}: no test where it stays silent"));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_alert_without_a_firing_or_a_silent_test_is_found() {
+    let rules = "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    labels: { service: api }\n  - alert: Down\n    expr: up == 0\n    labels: { service: web }\n";
+    let case =
+        |exp: &str| format!("  - alert_rule_test:\n    - {{ eval_time: 5m, alertname: Down, exp_alerts: [{exp}] }}\n");
+    let api = "{ exp_labels: { service: api, job: api } }";
+    let web = "{ exp_labels: { service: web } }";
+    let both = format!("tests:\n{}{}{}", case(api), case(web), case(""));
+    assert_eq!(untested(rules, &both), Vec::<String>::new());
+    let no_web = format!("tests:\n{}{}", case(api), case(""));
+    assert_eq!(untested(rules, &no_web), [r#"Down {"service":"web"}: no test where it fires"#]);
+    // Always expected to fire: never shown silent.
+    let always = format!("tests:\n{}", case(&format!("{api}, {web}")));
+    assert_eq!(untested(rules, &always).len(), 2);
 }
 
 /// Receivers `amtool config routes test` reports for `severity`.

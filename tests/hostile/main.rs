@@ -8,6 +8,7 @@
 
 mod files;
 mod harness;
+mod linear;
 mod parse;
 mod promql;
 mod secrets;

@@ -2,12 +2,14 @@
 //! PrometheusRule's spec) and their promtool unit tests (`rules.test.yaml`):
 //! each alert fires above its threshold and stays silent below it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
 use super::RULES_FILE;
 use super::alert::{Alert, Group, Series, dur, series};
+use super::series::fires_without_data;
 
 /// GitHub's anchor for a `## title` heading.
 pub fn anchor(title: &str) -> String {
@@ -26,26 +28,56 @@ pub(super) fn rules(groups: &[Group], base: &str) -> Value {
     json!({ "groups": groups.iter().map(|g| group_json(g, base)).collect::<Vec<_>>() })
 }
 
-/// The promtool test file: two tests per alert, in the order of the rules.
+/// The promtool test file, in the order of the rules: a test where each
+/// alert fires and one where it stays silent. A test feeds the alert's own
+/// series and the healthy series of one neighbour (another rule of the same
+/// name, tested alike), never every service's: the file stays linear in the
+/// number of services. A name with a rule that fires without data gets
+/// [`joint_tests`] instead.
 pub(super) fn tests(groups: &[Group], base: &str) -> Value {
-    let mut tests = Vec::new();
     let all: Vec<&Alert> = groups.iter().flat_map(|g| &g.alerts).collect();
+    let mut by_name: BTreeMap<&str, Vec<&Alert>> = BTreeMap::new();
+    for a in &all {
+        by_name.entry(a.name.as_str()).or_default().push(a);
+    }
+    let joint: BTreeSet<&str> = by_name
+        .iter()
+        .filter(|(_, same)| same.iter().any(|a| fires_without_data(&a.expr)))
+        .map(|(name, _)| *name)
+        .collect();
+    let neighbours = neighbours(&all);
+    let mut tests = Vec::new();
     for (i, a) in all.iter().enumerate() {
-        // Other rules of the same name see healthy data, so that only this
-        // one can fire (`absent()` would fire for every service without data).
-        let others: Vec<&Series> = all
-            .iter()
-            .enumerate()
-            .filter(|(j, b)| *j != i && b.name == a.name)
-            .flat_map(|(_, b)| &b.test.quiet)
-            .collect();
-        tests.extend(tests_of(a, base, &others));
+        let name = a.name.as_str();
+        if !joint.contains(name) {
+            tests.extend(tests_of(a, base, neighbours[i]));
+        } else if by_name[name].first().is_some_and(|first| std::ptr::eq(*first, *a)) {
+            tests.extend(joint_tests(&by_name[name], base));
+        }
     }
     json!({
         "rule_files": [RULES_FILE],
         "evaluation_interval": "1m",
         "tests": tests,
     })
+}
+
+/// For each alert, the next alert (cyclically) of the same name with the same
+/// test interval and evaluation time, when there is another: its healthy
+/// series in the alert's tests show that the alert fires for its own
+/// service only, and is not diluted by another's healthy series.
+fn neighbours<'a>(all: &[&'a Alert]) -> Vec<Option<&'a Alert>> {
+    let mut alike: BTreeMap<(&str, u32, u32), Vec<usize>> = BTreeMap::new();
+    for (i, a) in all.iter().enumerate() {
+        alike.entry((a.name.as_str(), a.test.interval, a.test.at)).or_default().push(i);
+    }
+    let mut out = vec![None; all.len()];
+    for same in alike.values().filter(|same| same.len() > 1) {
+        for (k, &i) in same.iter().enumerate() {
+            out[i] = Some(all[same[(k + 1) % same.len()]]);
+        }
+    }
+    out
 }
 
 fn annotations(a: &Alert, base: &str) -> BTreeMap<String, String> {
@@ -82,39 +114,114 @@ fn render(text: &str, l: &BTreeMap<String, String>) -> String {
     out
 }
 
-fn tests_of(a: &Alert, base: &str, others: &[&Series]) -> Vec<Value> {
-    let t = &a.test;
-    let mut labels = t.out.clone();
+/// Who a test is about: the alert's `service`, else the labels it yields.
+fn who(a: &Alert) -> String {
+    a.labels.get("service").map_or_else(|| series("", &a.test.out), |s| s.clone())
+}
+
+/// The alert as promtool expects it when it fires: the labels the expression
+/// yields and the rule's, the annotations rendered with them.
+fn expected(a: &Alert, base: &str) -> Value {
+    let mut labels = a.test.out.clone();
     labels.extend(a.labels.clone());
     let ann: BTreeMap<String, String> =
         annotations(a, base).into_iter().map(|(k, v)| (k, render(&v, &labels))).collect();
-    let input = |s: &[Series]| -> Vec<Value> {
-        let mut seen = BTreeSet::new();
-        s.iter()
-            .chain(others.iter().copied())
-            .filter(|(k, _)| seen.insert(k.clone()))
-            .map(|(k, v)| json!({ "series": k, "values": v }))
-            .collect()
-    };
-    let who = a.labels.get("service").map_or_else(|| series("", &t.out), |s| s.clone());
+    json!({ "exp_labels": labels, "exp_annotations": ann })
+}
+
+/// `input_series`: each series once, the first values given for it winning.
+fn input<'a>(series: impl IntoIterator<Item = (&'a str, Cow<'a, str>)>) -> Vec<Value> {
+    let mut seen = BTreeSet::new();
+    series.into_iter().filter(|(k, _)| seen.insert(*k)).map(|(k, v)| json!({ "series": k, "values": v })).collect()
+}
+
+/// One test evaluating `alertname` at `at` on `series`, expecting `exp`.
+fn case(name: String, interval: u32, series: Vec<Value>, at: u32, alertname: &str, exp: Vec<Value>) -> Value {
+    json!({
+        "name": name,
+        "interval": dur(interval),
+        "input_series": series,
+        "alert_rule_test": [{ "eval_time": dur(at), "alertname": alertname, "exp_alerts": exp }],
+    })
+}
+
+fn tests_of(a: &Alert, base: &str, neighbour: Option<&Alert>) -> Vec<Value> {
+    let t = &a.test;
+    let healthy = neighbour.map(|n| n.test.quiet.as_slice()).unwrap_or_default();
+    let with_neighbour =
+        |own: &[Series]| input(own.iter().chain(healthy).map(|(k, v)| (k.as_str(), Cow::from(v.as_str()))));
+    let who = who(a);
     vec![
-        json!({
-            "name": format!("{} fires for {who} above its threshold", a.name),
-            "interval": dur(t.interval),
-            "input_series": input(&t.fire),
-            "alert_rule_test": [{
-                "eval_time": dur(t.at),
-                "alertname": a.name,
-                "exp_alerts": [{ "exp_labels": labels, "exp_annotations": ann }],
-            }],
-        }),
-        json!({
-            "name": format!("{} stays silent for {who} below its threshold", a.name),
-            "interval": dur(t.interval),
-            "input_series": input(&t.quiet),
-            "alert_rule_test": [{ "eval_time": dur(t.at), "alertname": a.name, "exp_alerts": [] }],
-        }),
+        case(
+            format!("{} fires for {who} above its threshold", a.name),
+            t.interval,
+            with_neighbour(&t.fire),
+            t.at,
+            &a.name,
+            vec![expected(a, base)],
+        ),
+        case(
+            format!("{} stays silent for {who} below its threshold", a.name),
+            t.interval,
+            with_neighbour(&t.quiet),
+            t.at,
+            &a.name,
+            vec![],
+        ),
     ]
+}
+
+/// The tests of the rules `same` of one name when one of them fires without
+/// data (`absent`): a test of one rule would see every other fire unless it
+/// fed all their series, which is quadratic in the number of services. So
+/// two tests cover them all: in the first the 1st, 3rd, 5th… rules get their
+/// firing input and the others their healthy input, in the second the other
+/// way round. Each rule fires once while its neighbours are healthy and stays
+/// silent once while they fire. Both evaluate at the latest evaluation time
+/// of the rules, each series extended to it; the rules share one interval
+/// (a minute for every such alert).
+fn joint_tests(same: &[&Alert], base: &str) -> Vec<Value> {
+    let Some(first) = same.first() else { return Vec::new() };
+    let at = same.iter().map(|a| a.test.at).max().unwrap_or(first.test.at);
+    let interval = first.test.interval;
+    (0..2)
+        .map(|half| {
+            let (mut series, mut exp, mut firing, mut silent) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (k, a) in same.iter().enumerate() {
+                let fires = k % 2 == half;
+                let extra = (at - a.test.at).div_ceil(interval.max(1));
+                let own = if fires { &a.test.fire } else { &a.test.quiet };
+                series.extend(own.iter().map(|(s, v)| (s.as_str(), longer(v, extra))));
+                if fires {
+                    exp.push(expected(a, base));
+                    firing.push(who(a));
+                } else {
+                    silent.push(who(a));
+                }
+            }
+            let name = match (firing.join(", "), silent.join(", ")) {
+                (f, s) if s.is_empty() => format!("{} fires for {f} above its threshold", first.name),
+                (f, s) if f.is_empty() => format!("{} stays silent for {s} below its threshold", first.name),
+                (f, s) => format!("{} fires for {f} and stays silent for {s}", first.name),
+            };
+            case(name, interval, input(series), at, &first.name, exp)
+        })
+        .collect()
+}
+
+/// `values` (promtool's notation) with `extra` more samples continuing its
+/// last segment: `0x10` → `0x12`, `0+5x10` → `0+5x12`, `3` → `3 3x1`.
+fn longer(values: &str, extra: u32) -> Cow<'_, str> {
+    if extra == 0 {
+        return values.into();
+    }
+    let (head, last) = values.rsplit_once(' ').map_or(("", values), |(h, l)| (h, l));
+    let count = last.rsplit_once('x').and_then(|(v, n)| Some((v, n.parse::<u32>().ok()?)));
+    let last = match count {
+        Some((v, n)) => format!("{v}x{}", n + extra),
+        None => format!("{last} {last}x{}", extra - 1),
+    };
+    if head.is_empty() { last.into() } else { format!("{head} {last}").into() }
 }
 
 #[cfg(test)]
@@ -202,14 +309,89 @@ mod tests {
         assert_eq!(quiet["alert_rule_test"][0]["exp_alerts"], json!([]));
     }
 
+    fn up(service: &str) -> Alert {
+        alert("ServiceDown", service, &format!("up{{job=\"{service}\"}}"), &format!("up{{job=\"{service}\"}}"))
+    }
+
+    fn series_of(test: &Value) -> Vec<(String, String)> {
+        let all = test["input_series"].as_array().cloned().unwrap_or_default();
+        all.iter()
+            .map(|s| (s["series"].as_str().unwrap_or("").into(), s["values"].as_str().unwrap_or("").into()))
+            .collect()
+    }
+
+    fn pair(series: &str, values: &str) -> (String, String) {
+        (series.into(), values.into())
+    }
+
     #[test]
-    fn other_rules_of_the_same_name_see_their_healthy_series() {
-        let a = alert("ServiceDown", "api", "up{job=\"api\"}", "up{job=\"api\"}");
-        let b = alert("ServiceDown", "web", "up{job=\"web\"}", "up{job=\"web\"}");
-        let doc = tests(&[Group { name: "g".into(), alerts: vec![a, b], ..Group::default() }], "RUNBOOK.md");
-        let fire_api = &doc["tests"][0]["input_series"];
-        assert_eq!(fire_api[0], json!({ "series": "up{job=\"api\"}", "values": "0x10" }));
-        assert_eq!(fire_api[1], json!({ "series": "up{job=\"web\"}", "values": "1x10" }));
-        assert_eq!(fire_api.as_array().map(Vec::len), Some(2));
+    fn a_test_feeds_one_healthy_neighbour_of_the_same_name() {
+        let alerts = vec![up("api"), up("web"), up("db")];
+        let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md");
+        assert_eq!(doc["tests"].as_array().map(Vec::len), Some(6));
+        // api's tests: its own series and web's healthy ones, not db's.
+        let web = pair("up{job=\"web\"}", "1x10");
+        assert_eq!(series_of(&doc["tests"][0]), [pair("up{job=\"api\"}", "0x10"), web.clone()]);
+        assert_eq!(series_of(&doc["tests"][1]), [pair("up{job=\"api\"}", "1x10"), web]);
+        // The last one's neighbour is the first.
+        assert_eq!(series_of(&doc["tests"][4]), [pair("up{job=\"db\"}", "0x10"), pair("up{job=\"api\"}", "1x10")]);
+        assert_eq!(doc["tests"][4]["alert_rule_test"][0]["exp_alerts"][0]["exp_labels"]["service"], "db");
+    }
+
+    #[test]
+    fn neighbours_are_evaluated_alike() {
+        let (a, mut b, c) = (up("api"), up("web"), up("db"));
+        b.test.at = 600;
+        let all = [&a, &b, &c];
+        let n: Vec<Option<&str>> = neighbours(&all).iter().map(|n| n.map(|n| n.labels["service"].as_str())).collect();
+        assert_eq!(n, [Some("db"), None, Some("api")]);
+    }
+
+    #[test]
+    fn rules_firing_without_data_are_tested_together_in_two_halves() {
+        let mut alerts: Vec<Alert> = ["api", "web", "db"].into_iter().map(up).collect();
+        alerts[0].expr = "up{job=\"api\"} == 0 or absent(up{job=\"api\"})".into();
+        // A later evaluation for web: every series lasts until it.
+        alerts[1].test.at = 420;
+        let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md");
+        let [first, second] = [&doc["tests"][0], &doc["tests"][1]];
+        assert_eq!(doc["tests"].as_array().map(Vec::len), Some(2));
+        assert_eq!(first["name"], "ServiceDown fires for api, db and stays silent for web");
+        assert_eq!(second["name"], "ServiceDown fires for web and stays silent for api, db");
+        assert_eq!(
+            series_of(first),
+            [pair("up{job=\"api\"}", "0x12"), pair("up{job=\"web\"}", "1x10"), pair("up{job=\"db\"}", "0x12")]
+        );
+        assert_eq!(second["alert_rule_test"][0]["eval_time"], "7m");
+        let firing = |t: &Value| -> Vec<String> {
+            let exp = t["alert_rule_test"][0]["exp_alerts"].as_array().cloned().unwrap_or_default();
+            exp.iter().map(|e| e["exp_labels"]["service"].as_str().unwrap_or("").to_string()).collect()
+        };
+        assert_eq!(firing(first), ["api", "db"]);
+        assert_eq!(firing(second), ["web"]);
+        assert_eq!(
+            second["alert_rule_test"][0]["exp_alerts"][0]["exp_annotations"]["description"],
+            "pod api-0 is down"
+        );
+    }
+
+    #[test]
+    fn one_rule_firing_without_data_gets_a_firing_and_a_silent_test() {
+        let mut a = up("api");
+        a.expr = "absent(up{job=\"api\"})".into();
+        let doc = tests(&[Group { name: "g".into(), alerts: vec![a], ..Group::default() }], "RUNBOOK.md");
+        assert_eq!(doc["tests"][0]["name"], "ServiceDown fires for api above its threshold");
+        assert_eq!(doc["tests"][1]["name"], "ServiceDown stays silent for api below its threshold");
+        assert_eq!(doc["tests"][1]["alert_rule_test"][0]["exp_alerts"], json!([]));
+    }
+
+    #[test]
+    fn longer_series_continue_their_last_segment() {
+        assert_eq!(longer("0x10", 0), "0x10");
+        assert_eq!(longer("0x10", 2), "0x12");
+        assert_eq!(longer("0+5x10", 2), "0+5x12");
+        assert_eq!(longer("0x60 2x70", 3), "0x60 2x73");
+        assert_eq!(longer("3", 2), "3 3x1");
+        assert_eq!(longer("1 2 3", 1), "1 2 3 3x0");
     }
 }

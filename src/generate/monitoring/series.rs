@@ -158,6 +158,30 @@ pub fn names(e: &Expr) -> Vec<String> {
     n.0
 }
 
+/// Functions that return a series when nothing is selected.
+const FROM_NOTHING: &[&str] = &["absent", "absent_over_time", "vector"];
+
+/// Whether `expr` may return a series (an alert fire) with no input series
+/// at all: it calls `absent`, `absent_over_time` or `vector`. A unit test of
+/// another rule of the same name must then feed this rule's series too. An
+/// expression that does not parse may, for all we know.
+pub fn fires_without_data(expr: &str) -> bool {
+    struct FromNothing(bool);
+    impl promql_parser::util::ExprVisitor for FromNothing {
+        type Error = std::convert::Infallible;
+        fn pre_visit(&mut self, e: &Expr) -> Result<bool, Self::Error> {
+            if let Expr::Call(c) = e {
+                self.0 |= FROM_NOTHING.contains(&c.func.name);
+            }
+            Ok(!self.0)
+        }
+    }
+    let Ok(e) = parser::parse(expr) else { return true };
+    let mut v = FromNothing(false);
+    let _ = promql_parser::util::walk_expr(&mut v, &e);
+    v.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::shop;
@@ -237,6 +261,16 @@ mod tests {
         assert!(e.contains("grafana_http_request_duration_seconds_count"), "{e:?}");
         api_jaeger(&mut r);
         assert!(exports(&r, "api").iter().all(|m| !m.starts_with("http_")), "Jaeger has no request family");
+    }
+
+    #[test]
+    fn only_absent_and_vector_fire_without_data() {
+        assert!(fires_without_data("sum by (job) (up{job=\"a\"}) == 0 or absent(up{job=\"a\"})"));
+        assert!(fires_without_data("absent_over_time(up[5m])"));
+        assert!(fires_without_data("sum(rate(x[5m])) or vector(0) > 1"));
+        assert!(!fires_without_data("sum by (job) (rate(x_total{job=\"a\"}[5m])) > 0.05"));
+        assert!(!fires_without_data("time() - max(kube_cronjob_status_last_successful_time) > 60"));
+        assert!(fires_without_data("rate("), "an expression that does not parse may");
     }
 
     fn api_jaeger(r: &mut Resolved) {
