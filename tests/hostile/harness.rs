@@ -92,6 +92,9 @@ impl Bounded {
             Command::new(env!("CARGO_BIN_EXE_kubeproof"))
         };
         cmd.args(&self.args).current_dir(&self.cwd).env("NO_COLOR", "1");
+        // Its own process group: past the bound the whole group is killed,
+        // `kubeproof` under `/usr/bin/time` included (not orphaned).
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let start = Instant::now();
@@ -113,6 +116,9 @@ impl Bounded {
                 break status;
             }
             if start.elapsed() > self.limit {
+                let group = format!("-{}", child.id());
+                // The shell's own `kill` (no procps needed) signals a group.
+                let _ = Command::new("sh").args(["-c", &format!("kill -KILL {group}")]).status();
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!("kubeproof {args:?} did not finish in {:?}", self.limit);
@@ -183,4 +189,26 @@ fn the_harness_sees_a_normal_run() {
     if std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_some() {
         assert!(run.rss_kib.is_some_and(|k| k > 0), "no peak memory measured");
     }
+}
+
+#[test]
+fn past_its_bound_a_run_is_killed_with_everything_it_started() {
+    let dir = temp();
+    let fifo = dir.path().join("never-written.yaml");
+    // Opening a FIFO nobody writes blocks forever: a run that cannot end.
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let bounded = kp(dir.path(), [OsStr::new("check"), fifo.as_os_str()]).limit(Duration::from_millis(500));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bounded.run()));
+    let message = outcome.err().and_then(|e| e.downcast_ref::<String>().cloned()).unwrap_or_default();
+    assert!(message.contains("did not finish"), "the run was not stopped at its bound: {message:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let needle = fifo.to_string_lossy().into_owned();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .expect("list /proc")
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&needle))
+        .collect();
+    assert!(left.is_empty(), "still running: {left:?}");
 }
