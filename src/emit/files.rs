@@ -7,7 +7,7 @@
 //! to a person and is only overwritten with `force`. Files a person added
 //! (never generated, e.g. the filled-in `secrets/*.env`) are never touched.
 //!
-//! The guarantee (see [`super::txn`] for the protocol): under a lock on
+//! The guarantee (the protocol is in `src/emit/txn.rs`): under a lock on
 //! `.kubeproof/lock` (a second `gen` into the same folder waits), every new
 //! file and the new manifest are written and synced in `.kubeproof/staging/`
 //! first. A failure before the commit record is in place (disk full, a
@@ -166,7 +166,7 @@ struct Plan<'k> {
 ///
 /// Every conflict is found before anything is written, so without `force`
 /// an `Edited` error leaves the disk exactly as it was; the writes
-/// themselves are one transaction (see [`super::txn`]).
+/// themselves are one transaction (see `src/emit/txn.rs`).
 pub fn write_tree(out_dir: &Path, tree: &Tree, force: bool) -> Result<WriteReport, WriteError> {
     let (new, order) = checked_paths(tree)?;
     let out = Out::open(out_dir)?;
