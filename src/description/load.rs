@@ -126,8 +126,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Platform, Vec<Diagnostic>> {
 /// 10,000.
 pub const MAX_NODES: usize = 200_000;
 
-/// The most text its values may hold together.
-pub const MAX_SCALAR_BYTES: usize = 8 << 20;
+/// The most text its values may hold together: half the file bound
+/// ([`MAX_DESCRIPTION_BYTES`]), so that this budget is reached first by a
+/// file of long values that is still under that bound.
+pub const MAX_SCALAR_BYTES: usize = 2 << 20;
 
 /// The description's own budget, far below the manifests' (what is kept
 /// while parsing it is bounded by these counts): a description is written
