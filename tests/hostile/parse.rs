@@ -169,3 +169,21 @@ fn descriptions_read_surrogate_pairs_and_place_a_nul() {
     let run = kp(dir.path(), [OsStr::new("gen"), nul.as_os_str(), OsStr::new("-o"), out.as_os_str()]).run();
     run.expect(2, &format!("--> {}:12:8", nul.display()));
 }
+
+#[test]
+fn helm_output_of_one_template_is_split_in_linear_time() {
+    // Before: each document of a `helm template` stream counted the lines of
+    // everything its template had gathered so far: 100,000 documents of one
+    // template (9 MB) did not finish in 120 s; without `# Source:` 1.3 s.
+    let dir = temp();
+    let doc = |i: usize| {
+        format!(
+            "---\n# Source: c/templates/t.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: n}}\n"
+        )
+    };
+    let text: String = (0..30_000).map(doc).collect();
+    let file = write(dir.path(), "helm.yaml", text);
+    let run = kp(dir.path(), [OsStr::new("check"), file.as_os_str()]).run();
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    assert!(run.all().contains("30000 object(s)"), "{}", run.all());
+}

@@ -144,7 +144,9 @@ pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, end: usize) {
     let chunks: Vec<Chunk> = split(text).collect();
     let templates = helm_templates(&source.text, &chunks);
     let mut rest = Vec::new();
-    let mut texts: Vec<(String, String, Vec<Chunk>)> = Vec::new();
+    // (template, its text, its documents, the lines of its text so far: kept
+    // as it grows, since counting them per document is quadratic).
+    let mut texts: Vec<(String, String, Vec<Chunk>, usize)> = Vec::new();
     let mut by_name: HashMap<&str, usize> = HashMap::new();
     for (chunk, template) in chunks.iter().zip(&templates) {
         let Some(template) = template else {
@@ -152,23 +154,24 @@ pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, end: usize) {
             continue;
         };
         let i = *by_name.entry(template).or_insert_with(|| {
-            texts.push((template.to_string(), String::new(), Vec::new()));
+            texts.push((template.to_string(), String::new(), Vec::new(), 0));
             texts.len() - 1
         });
-        let (_, text, parts) = &mut texts[i];
-        let line = text.bytes().filter(|&b| b == b'\n').count();
+        let (_, text, parts, lines) = &mut texts[i];
         let body = &source.text[chunk.start..chunk.end];
-        parts.push(Chunk { start: text.len(), end: text.len() + body.len(), line: to_u32(line) });
+        parts.push(Chunk { start: text.len(), end: text.len() + body.len(), line: to_u32(*lines) });
         text.push_str(body);
+        *lines += body.bytes().filter(|&b| b == b'\n').count();
         if !text.ends_with('\n') {
             text.push('\n');
+            *lines += 1;
         }
     }
     let file = source.name.display().to_string();
     if rest.iter().any(|c| has_content(&source.text[c.start..c.end])) {
         add_parsed(loaded, source, Chunks::List(rest));
     }
-    for (name, text, parts) in texts {
+    for (name, text, parts, _) in texts {
         let mut name = PathBuf::from(name);
         if loaded.sources.iter().any(|s| s.name == name) {
             name = PathBuf::from(format!("{} (in {file})", name.display()));
