@@ -895,7 +895,8 @@ fn library_and_cli_agree() {
     let diags = parse_err(&text);
     assert_eq!(diags.len(), 1);
     let run = gen_text(&text);
-    let rendered = kubeproof::diag::render::render_all(&diags, &|_| Some(text.clone()), false);
+    let rendered =
+        kubeproof::diag::render::render_all(&diags, &|_| Some(std::borrow::Cow::Borrowed(text.as_str())), false);
     assert!(run.stderr.starts_with(&format!("{rendered}\n")), "cli:\n{}\nlibrary:\n{rendered}", run.stderr);
 }
 

@@ -35,7 +35,7 @@ fn diagnostics(text: &str) -> String {
         Err(d) => d,
     };
     let text = text.to_string();
-    kubeproof::diag::render::render_all(&diags, &|_| Some(text.clone()), false)
+    kubeproof::diag::render::render_all(&diags, &|_| Some(std::borrow::Cow::Borrowed(text.as_str())), false)
 }
 
 fn starter_with(old: &str, new: &str) -> String {

@@ -6,6 +6,7 @@
 //! 1 refused or failed, 2 bad input or usage. Colour is decided once, in
 //! `color::Style::decide`, and passed down.
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -154,14 +155,15 @@ fn report(e: Error, style: Style) -> ExitCode {
 /// Diagnostics with their source snippets, between the heading and the summary.
 fn shown(invalid: &Invalid, color: bool) -> String {
     let sources = |p: &Path| match invalid.sources.iter().find(|(name, _)| name == p) {
-        Some((_, text)) => Some(text.clone()),
+        Some((_, text)) => Some(Cow::Borrowed(text.as_str())),
         // A regular file the loader did not refuse (a device or a FIFO may
         // never end; reading one again would read other bytes).
         None => std::fs::metadata(p)
             .is_ok_and(|m| m.is_file())
             .then(|| crate::model::load::read_file(p).ok())
             .flatten()
-            .and_then(|b| String::from_utf8(b).ok()),
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(Cow::Owned),
     };
     let mut out = String::new();
     if let Some(h) = &invalid.heading {

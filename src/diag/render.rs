@@ -25,6 +25,7 @@
 //!  = help: did you mean `replicas`?
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -37,31 +38,48 @@ use super::{Diagnostic, Severity};
 /// `source` is the full text of `diag.file`, if it could be read. With
 /// `color` the report carries ANSI styles; without, it is plain text.
 pub fn render(diag: &Diagnostic, source: Option<&str>, color: bool) -> String {
-    let lines = source.map(Lines::new);
+    let lines = source.map(|s| Lines::new(s, vec![to_usize(diag.pos.line)]));
     render_lines(diag, lines.as_ref(), color)
 }
 
-/// The start of every line of a source, computed once per file so that many
-/// diagnostics in one large file (a whole `kubectl kustomize` stream) cost
-/// time linear in their number, not in the file's size each.
+/// The lines of a source that some diagnostics show (each one's line and
+/// the line before it), found in one pass per file: many diagnostics in a
+/// large file (a whole `kubectl kustomize` stream) cost time linear in the
+/// file and their number, and memory only for the lines shown (a table of
+/// every line start would take 8 bytes per line: 480 MB for a stream of 60
+/// million `---`).
 struct Lines<'a> {
     source: &'a str,
-    starts: Vec<usize>,
+    /// Line number (1-based) → its byte range, without the `\n`.
+    shown: HashMap<usize, (usize, usize)>,
 }
 
 impl<'a> Lines<'a> {
-    fn new(source: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { source, starts }
-    }
-
-    /// The 1-based line `n` without its terminator.
-    fn get(&self, n: usize) -> Option<&'a str> {
-        let start = *self.starts.get(n.checked_sub(1)?)?;
+    /// The lines shown for diagnostics at `lines` (0: none).
+    fn new(source: &'a str, lines: Vec<usize>) -> Self {
+        let mut wanted: Vec<usize> =
+            lines.into_iter().flat_map(|n| [n.saturating_sub(1), n]).filter(|&n| n > 0).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut shown = HashMap::with_capacity(wanted.len());
+        let mut wanted = wanted.into_iter().peekable();
         // Lines split at `\n` exactly as `str::split` would: a trailing
         // newline is followed by one empty last line.
-        let end = self.starts.get(n).map_or(self.source.len(), |e| e - 1);
+        let (mut line, mut start) = (1, 0);
+        for end in source.match_indices('\n').map(|(i, _)| i).chain([source.len()]) {
+            let Some(&next) = wanted.peek() else { break };
+            if next == line {
+                shown.insert(line, (start, end));
+                wanted.next();
+            }
+            (line, start) = (line + 1, end + 1);
+        }
+        Lines { source, shown }
+    }
+
+    /// The 1-based line `n` without its terminator, when it was asked for.
+    fn get(&self, n: usize) -> Option<&'a str> {
+        let &(start, end) = self.shown.get(&n)?;
         let l = &self.source[start..end];
         Some(l.strip_suffix('\r').unwrap_or(l))
     }
@@ -106,15 +124,17 @@ fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> Strin
 
 /// Render several diagnostics, separated by blank lines.
 ///
-/// `sources` returns the text of a file (or `None` if it cannot be read); it
-/// is called at most once per distinct file.
-pub fn render_all(diags: &[Diagnostic], sources: &dyn Fn(&Path) -> Option<String>, color: bool) -> String {
-    let mut texts: HashMap<&Path, Option<String>> = HashMap::new();
+/// `sources` returns the text of a file (or `None` if it cannot be read),
+/// borrowed when the caller holds it; it is called at most once per
+/// distinct file.
+pub fn render_all<'s>(diags: &[Diagnostic], sources: &dyn Fn(&Path) -> Option<Cow<'s, str>>, color: bool) -> String {
+    let mut texts: HashMap<&Path, (Option<Cow<'s, str>>, Vec<usize>)> = HashMap::new();
     for diag in diags {
-        texts.entry(&diag.file).or_insert_with(|| sources(&diag.file));
+        let (_, lines) = texts.entry(&diag.file).or_insert_with(|| (sources(&diag.file), Vec::new()));
+        lines.push(to_usize(diag.pos.line));
     }
     let lines: HashMap<&Path, Lines> =
-        texts.iter().filter_map(|(p, t)| Some((*p, Lines::new(t.as_deref()?)))).collect();
+        texts.iter_mut().filter_map(|(p, (t, l))| Some((*p, Lines::new(t.as_deref()?, std::mem::take(l))))).collect();
     let mut out = Vec::with_capacity(diags.len());
     for diag in diags {
         out.push(render_lines(diag, lines.get(diag.file.as_path()), color));
@@ -393,11 +413,25 @@ error: unknown field `replicsa`
     }
 
     #[test]
+    fn only_the_lines_shown_are_found() {
+        let source = "a\n".repeat(100_000) + "b\r\nc";
+        let lines = Lines::new(&source, vec![100_001, 0, 3, 100_002, 100_001, 500_000]);
+        let mut shown: Vec<_> = lines.shown.keys().copied().collect();
+        shown.sort_unstable();
+        assert_eq!(shown, [2, 3, 100_000, 100_001, 100_002]);
+        assert_eq!([lines.get(3), lines.get(100_001), lines.get(100_002)], [Some("a"), Some("b"), Some("c")]);
+        assert_eq!([lines.get(4), lines.get(100_003), lines.get(500_000)], [None, None, None]);
+        // A trailing newline is followed by one empty last line.
+        let lines = Lines::new("x\n", vec![2]);
+        assert_eq!([lines.get(1), lines.get(2)], [Some("x"), Some("")]);
+    }
+
+    #[test]
     fn render_all_joins_with_blank_lines_and_reads_each_file_once() {
         let reads = RefCell::new(Vec::<PathBuf>::new());
         let sources = |p: &Path| {
             reads.borrow_mut().push(p.to_path_buf());
-            (p == Path::new("examples/x.yaml")).then(|| SRC.to_owned())
+            (p == Path::new("examples/x.yaml")).then_some(Cow::Borrowed(SRC))
         };
         let diags =
             [typo(Pos::new(4, 5)), Diagnostic::error("gone.yaml", Pos::new(1, 1), "cannot read"), typo(Pos::new(3, 5))];

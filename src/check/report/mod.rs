@@ -42,7 +42,12 @@ pub fn counts(loaded: &Loaded, findings: &[Finding]) -> (usize, usize, usize) {
 fn text(loaded: &Loaded, outcome: &Outcome, color: bool) -> String {
     let mut diags: Vec<Diagnostic> = loaded.errors.clone();
     diags.extend(outcome.findings.iter().map(|f| diagnostic(f, loaded)));
-    let sources = |p: &std::path::Path| loaded.sources.iter().find(|s| s.name == p).map(|s| s.text.clone());
+    // One lookup per file shown (the first source of a name, as `find` would).
+    let mut by_name = std::collections::HashMap::new();
+    for s in &loaded.sources {
+        by_name.entry(s.name.as_path()).or_insert(s.text.as_str());
+    }
+    let sources = |p: &std::path::Path| by_name.get(p).map(|t| std::borrow::Cow::Borrowed(*t));
     let mut out = crate::diag::render::render_all(&diags, &sources, color);
     let (e, w, i) = counts(loaded, &outcome.findings);
     if !out.is_empty() {
