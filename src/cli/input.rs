@@ -112,15 +112,11 @@ fn one_input(name: PathBuf, bytes: Vec<u8>) -> Loaded {
 }
 
 fn read_stdin() -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    match std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes) {
-        Err(e) => Err(Error::Usage(format!("cannot read stdin: {e}"))),
-        Ok(n) if n as u64 > MAX_INPUT_BYTES => {
-            Err(Error::Usage(format!("stdin: larger than {} MiB: not read", MAX_INPUT_BYTES >> 20)))
-        }
-        Ok(_) => Ok(bytes),
-    }
+    use crate::model::load::{ReadError, read_bounded};
+    read_bounded(std::io::stdin().lock(), None, MAX_INPUT_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => Error::Usage(format!("cannot read stdin: {e}")),
+        ReadError::TooLarge => Error::Usage(format!("stdin: larger than {} MiB: not read", MAX_INPUT_BYTES >> 20)),
+    })
 }
 
 /// The stack a description generates for `reach` and `graph`.

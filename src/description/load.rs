@@ -24,26 +24,17 @@ pub fn load(path: &Path) -> Result<Platform, Vec<Diagnostic>> {
 /// is a bound against reading a device or a runaway file, not a size limit.
 pub const MAX_DESCRIPTION_BYTES: u64 = 4 << 20;
 
-/// A description's bytes: refused by its size before reading, and read with
-/// [`MAX_DESCRIPTION_BYTES`] as a bound whatever the file is (a device, a
-/// file still growing).
+/// A description's bytes, with [`MAX_DESCRIPTION_BYTES`] as the bound
+/// whatever the file is (a device, a file still growing).
 fn read_bounded(path: &Path) -> Result<Vec<u8>, Diagnostic> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read the description: {e}"));
-    let too_large = || {
-        Diagnostic::error(path, Pos::UNKNOWN, format!("larger than {} MiB: not read", MAX_DESCRIPTION_BYTES >> 20))
-            .with_help("a description is a few KB; is this the right file?")
-    };
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    if file.metadata().is_ok_and(|m| m.len() > MAX_DESCRIPTION_BYTES) {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_DESCRIPTION_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_DESCRIPTION_BYTES {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    use crate::model::load::{ReadError, read_file_bounded};
+    read_file_bounded(path, MAX_DESCRIPTION_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read the description: {e}")),
+        ReadError::TooLarge => {
+            Diagnostic::error(path, Pos::UNKNOWN, format!("larger than {} MiB: not read", MAX_DESCRIPTION_BYTES >> 20))
+                .with_help("a description is a few KB; is this the right file?")
+        }
+    })
 }
 
 /// Whether a text is a platform description: its first document is a

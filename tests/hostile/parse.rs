@@ -187,3 +187,54 @@ fn helm_output_of_one_template_is_split_in_linear_time() {
     assert!(run.code == 0 || run.code == 1, "{}", run.all());
     assert!(run.all().contains("30000 object(s)"), "{}", run.all());
 }
+
+// The two cases below took many times their input before their fix; at a
+// size a debug build reads in a few seconds, that is hundreds of MB, not
+// gigabytes, hence their bound of 200 MiB.
+
+#[test]
+fn helm_output_of_empty_documents_keeps_nothing_per_document() {
+    // Before: the Helm split listed every document, its template and the
+    // documents outside any template before reading one (48 bytes per
+    // `---\n`): 60,000,000 of them after one `# Source:` (240 MB) took
+    // 4.8 GB; the 10,000,000 here (40 MB) 882 MiB.
+    let dir = temp();
+    let mut text =
+        String::from("---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+    text.push_str(&"---\n".repeat(10_000_000));
+    let file = write(dir.path(), "helm.yaml", text);
+    let run = kp(dir.path(), [OsStr::new("check"), file.as_os_str()]).max_rss_mib(200).run();
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    assert!(run.all().contains("1 object(s) in 1 file(s)"), "{}", run.all());
+}
+
+#[test]
+fn an_error_at_the_end_of_a_long_file_is_shown_without_a_table_of_its_lines() {
+    // Before: showing one error listed the start of every line of its file
+    // (8 bytes a line, doubled while growing) on a copy of the file's text:
+    // 100,000,000 blank lines and a `]` (100 MB) took 1.79 GB to print one
+    // error; the 30,000,000 here 451 MiB. The same table made 60,000,000
+    // `---` (refused at the budget) take 1.2 GB.
+    let dir = temp();
+    let mut text = "\n".repeat(30_000_000);
+    text.push_str("]\n");
+    let file = write(dir.path(), "blank.yaml", text);
+    let run = kp(dir.path(), [OsStr::new("check"), file.as_os_str()]).max_rss_mib(200).run();
+    run.expect(2, "blank.yaml:30000001:1").expect(2, "not valid YAML");
+    assert!(run.all().contains("30000001 | ]"), "{}", run.all());
+}
+
+#[test]
+fn helm_output_of_many_templates_is_split_in_linear_time() {
+    // Before: each template's name was looked for among every source read
+    // so far: 20,000 templates took 30 s (release), 100,000 over 300 s.
+    let dir = temp();
+    let doc = |i: usize| {
+        format!("---\n# Source: c/templates/t{i}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n")
+    };
+    let text: String = (0..50_000).map(doc).collect();
+    let file = write(dir.path(), "helm.yaml", text);
+    let run = kp(dir.path(), [OsStr::new("check"), file.as_os_str()]).run();
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    assert!(run.all().contains("50000 object(s) in 50000 file(s)"), "{}", run.all());
+}

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::events::Doc;
 use super::spans::{Entry, FNV_BASIS, Spans};
-use super::{Chunks, Problem, add_parsed, to_u32};
+use super::{Chunks, MAX_HEAP, Problem, add_parsed_within, to_u32};
 use crate::diag::{Diagnostic, Pos};
 use crate::model::{Loaded, Object, Source};
 
@@ -136,29 +136,46 @@ pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Er
 /// Adds the documents of a source's first `end` bytes; `helm template`
 /// output becomes one source per template.
 pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, end: usize) {
+    add_chunks_within(loaded, source, end, MAX_HEAP);
+}
+
+/// [`add_chunks`] with the memory budget as a parameter, for tests.
+///
+/// The split is made in one pass over the documents, and what it keeps
+/// counts against the budget as it grows: each template's copy of its text
+/// and the list of its documents (24 bytes each). Documents with nothing
+/// but comments are not kept (a stream of 60 million `---` would otherwise
+/// list them all). Past the budget the input is refused where it ran out,
+/// as the parser refuses it.
+pub(super) fn add_chunks_within(loaded: &mut Loaded, source: Source, end: usize, budget: usize) {
     let text = &source.text[..end];
     let helm = text.contains("Source:") && split(text).any(|c| helm_source(&text[c.start..c.end]).is_some());
     if !helm {
-        return add_parsed(loaded, source, Chunks::Upto(end));
+        return add_parsed_within(loaded, source, Chunks::Upto(end), budget);
     }
-    let chunks: Vec<Chunk> = split(text).collect();
-    let templates = helm_templates(&source.text, &chunks);
+    let limit = budget.saturating_sub(loaded.heap);
+    let mut kept = 0usize;
     let mut rest = Vec::new();
     // (template, its text, its documents, the lines of its text so far: kept
     // as it grows, since counting them per document is quadratic).
     let mut texts: Vec<(String, String, Vec<Chunk>, usize)> = Vec::new();
     let mut by_name: HashMap<&str, usize> = HashMap::new();
-    for (chunk, template) in chunks.iter().zip(&templates) {
-        let Some(template) = template else {
-            rest.push(*chunk);
+    for chunk in split(text) {
+        let body = &source.text[chunk.start..chunk.end];
+        if !has_content(body) {
+            continue;
+        }
+        let Some(template) = helm_source(body) else {
+            rest.push(chunk);
+            kept = kept.saturating_add(size_of::<Chunk>());
             continue;
         };
         let i = *by_name.entry(template).or_insert_with(|| {
             texts.push((template.to_string(), String::new(), Vec::new(), 0));
+            kept = kept.saturating_add(TEMPLATE_BYTES + 2 * template.len());
             texts.len() - 1
         });
         let (_, text, parts, lines) = &mut texts[i];
-        let body = &source.text[chunk.start..chunk.end];
         parts.push(Chunk { start: text.len(), end: text.len() + body.len(), line: to_u32(*lines) });
         text.push_str(body);
         *lines += body.bytes().filter(|&b| b == b'\n').count();
@@ -166,31 +183,55 @@ pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, end: usize) {
             text.push('\n');
             *lines += 1;
         }
+        kept = kept.saturating_add(size_of::<Chunk>() + body.len() + 1);
+        if kept > limit {
+            drop((texts, rest, by_name));
+            let pos = Pos::new(chunk.line.saturating_add(1), 1);
+            return refuse(loaded, source, super::over_budget(pos));
+        }
+    }
+    loaded.heap = loaded.heap.saturating_add(kept);
+    if let Some(shared) = &loaded.shared_heap {
+        shared.fetch_add(kept, std::sync::atomic::Ordering::Relaxed);
     }
     let file = source.name.display().to_string();
-    if rest.iter().any(|c| has_content(&source.text[c.start..c.end])) {
-        add_parsed(loaded, source, Chunks::List(rest));
+    if !rest.is_empty() {
+        add_parsed_within(loaded, source, Chunks::List(rest), budget);
     }
     for (name, text, parts, _) in texts {
         let mut name = PathBuf::from(name);
-        if loaded.sources.iter().any(|s| s.name == name) {
+        if loaded.source_names.contains(&name) {
             name = PathBuf::from(format!("{} (in {file})", name.display()));
         }
-        add_parsed(loaded, Source { name, text }, Chunks::List(parts));
+        add_parsed_within(loaded, Source { name, text }, Chunks::List(parts), budget);
     }
 }
 
-/// Whether a document has anything but markers, comments and blank lines.
-fn has_content(text: &str) -> bool {
-    text.lines().any(|l| {
-        let t = l.trim();
-        !(t.is_empty() || t.starts_with('#') || t == "---" || t == "...")
-    })
+/// What a template costs beside its text and documents: its entries in the
+/// split's tables and its source.
+const TEMPLATE_BYTES: usize = 128;
+
+/// Refuses a whole input with one error (kept, and counted like the
+/// parser's reports); its text stays for the report to show.
+fn refuse(loaded: &mut Loaded, source: Source, problem: Problem) {
+    let mut d = Diagnostic::error(&source.name, problem.pos, problem.message);
+    d.help = problem.help;
+    loaded.heap = loaded.heap.saturating_add(super::report_bytes(&d));
+    loaded.errors.push(d);
+    loaded.source_names.insert(source.name.clone());
+    loaded.sources.push(source);
 }
 
-/// For each chunk, the template named by its `# Source:` comment.
-fn helm_templates<'a>(text: &'a str, chunks: &[Chunk]) -> Vec<Option<&'a str>> {
-    chunks.iter().map(|c| helm_source(&text[c.start..c.end])).collect()
+/// Whether a document has anything but markers, comments and blank lines
+/// (blank as YAML sees it: spaces and tabs; a NUL counts, to be reported).
+/// One without is not parsed: it holds no object, and a stream of millions
+/// of `---` would otherwise cost a parser each.
+pub(super) fn has_content(text: &str) -> bool {
+    text.contains('\0')
+        || text.lines().any(|l| {
+            let t = l.trim_matches([' ', '\t', '\r']);
+            !(t.is_empty() || t.starts_with('#') || t == "---" || t == "...")
+        })
 }
 
 /// The `# Source: path` comment among the first lines of a document.
@@ -311,6 +352,7 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
 mod tests {
     use std::path::PathBuf;
 
+    use super::{Chunk, TEMPLATE_BYTES, add_chunks_within};
     use crate::model::load::tests::{DEPLOY, at, errors, load_str};
     use crate::model::load::{add_bytes, add_source};
     use crate::model::{Loaded, Source};
@@ -396,6 +438,39 @@ mod tests {
         // Errors name the template too.
         let bad = load_str("---\n# Source: c/templates/x.yaml\napiVersion: v1\nkind: [\n");
         assert_eq!(bad.errors[0].file, PathBuf::from("c/templates/x.yaml"));
+    }
+
+    #[test]
+    fn the_helm_split_counts_its_copies_and_refuses_where_the_budget_runs_out() {
+        let doc = |i: usize| {
+            format!("---\n# Source: c/templates/t.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n")
+        };
+        let text: String = (0..100).map(doc).collect();
+        let one = doc(0).len();
+        // Empty documents are not kept: only the 100 documents count.
+        let text = format!("{text}{}", "---\n# only a comment\n".repeat(10_000));
+        let load = |budget: usize| {
+            let mut l = Loaded::default();
+            let end = text.len();
+            add_chunks_within(&mut l, Source { name: PathBuf::from("h.yaml"), text: text.clone() }, end, budget);
+            l
+        };
+        let whole = load(usize::MAX);
+        assert_eq!((whole.objects.len(), whole.errors.len()), (100, 0), "{:?}", errors(&whole));
+        assert!(whole.heap >= 100 * (one + size_of::<Chunk>()), "the copies count: {}", whole.heap);
+        assert_eq!(whole.sources.len(), 1);
+        // A budget that holds 10 documents' copies: refused at the 11th
+        // document's first line, with no objects, the stream kept to show it.
+        let l = load(TEMPLATE_BYTES + 2 * "c/templates/t.yaml".len() + 10 * (one + 1 + size_of::<Chunk>()) + 8);
+        assert!(l.objects.is_empty());
+        assert_eq!(
+            errors(&l),
+            [format!(
+                "{}:1: input refused here: with it, the objects to check would take over 640 MiB of memory",
+                10 * 5 + 1
+            )]
+        );
+        assert_eq!(l.sources.iter().map(|s| s.name.display().to_string()).collect::<Vec<_>>(), ["h.yaml"]);
     }
 
     #[test]

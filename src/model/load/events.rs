@@ -324,17 +324,7 @@ impl Builder {
             return Ok(());
         }
         self.refused = true;
-        Err(Problem::new(
-            pos,
-            format!(
-                "input refused here: with it, the objects to check would take over {} MiB of memory",
-                MAX_HEAP >> 20
-            ),
-        )
-        .help(
-            "none of this input's objects are checked; the inputs before it are. \
-             Check the manifests in several runs (e.g. one per namespace or application)",
-        ))
+        Err(super::over_budget(pos))
     }
 
     /// Counts `bytes` more of heap, checked at the next [`Builder::grow`].

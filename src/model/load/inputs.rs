@@ -44,7 +44,7 @@ pub(super) fn inputs_of(inputs: &[PathBuf]) -> (Vec<Input>, Vec<Diagnostic>) {
     for input in inputs {
         if input == Path::new("-") {
             let name = PathBuf::from(STDIN);
-            items.push(match read_bounded(&name, std::io::stdin().lock()) {
+            items.push(match read_stdin(&name) {
                 Ok(bytes) => Input::Stdin(bytes),
                 Err(d) => Input::Failed(d),
             });
@@ -84,26 +84,57 @@ fn too_large(name: &Path) -> Diagnostic {
         .with_help("split the manifests into several files")
 }
 
-/// At most [`MAX_INPUT_BYTES`] of `from`; more is refused, not read.
-fn read_bounded(name: &Path, from: impl Read) -> Result<Vec<u8>, Diagnostic> {
-    let mut bytes = Vec::new();
-    match from.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes) {
-        Err(e) => Err(Diagnostic::error(name, Pos::UNKNOWN, format!("cannot read: {e}"))),
-        Ok(n) if n as u64 > MAX_INPUT_BYTES => Err(too_large(name)),
-        Ok(_) => Ok(bytes),
+/// Why a bounded read gave no bytes.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Opening or reading failed.
+    Io(std::io::Error),
+    /// There was more than the bound: the rest was not read.
+    TooLarge,
+}
+
+/// At most `limit` bytes of `from`, or [`ReadError::TooLarge`] (one byte
+/// past the bound is read to tell). `size`, when known (a regular file's
+/// length), sizes the buffer once: reading by doubling would hold up to
+/// three times the input while it grows.
+pub fn read_bounded(from: impl Read, size: Option<u64>, limit: u64) -> Result<Vec<u8>, ReadError> {
+    if size.is_some_and(|n| n > limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let hint = size.map_or(0, |n| usize::try_from(n).unwrap_or(0).saturating_add(1));
+    let mut bytes = Vec::with_capacity(hint);
+    let n = from.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if n as u64 > limit {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// A file's bytes, at most `limit` of them: refused by its size before
+/// reading when it has one, and read with the bound whatever it is (a file
+/// still growing, a FIFO, a device).
+pub fn read_file_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let size = file.metadata().ok().filter(std::fs::Metadata::is_file).map(|m| m.len());
+    read_bounded(file, size, limit)
+}
+
+/// Stdin read with [`MAX_INPUT_BYTES`] as its bound, as a diagnostic on failure.
+fn read_stdin(name: &Path) -> Result<Vec<u8>, Diagnostic> {
+    read_bounded(std::io::stdin().lock(), None, MAX_INPUT_BYTES).map_err(|e| input_error(name, e))
+}
+
+fn input_error(name: &Path, e: ReadError) -> Diagnostic {
+    match e {
+        ReadError::Io(e) => Diagnostic::error(name, Pos::UNKNOWN, format!("cannot read: {e}")),
+        ReadError::TooLarge => too_large(name),
     }
 }
 
-/// A file's bytes: refused by its size before reading when it is larger
-/// than [`MAX_INPUT_BYTES`], and read with that bound whatever it is (a file
-/// still growing, a FIFO, a device).
+/// A manifest file's bytes, with [`MAX_INPUT_BYTES`] as the bound (see
+/// [`read_file_bounded`]).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostic> {
-    let file =
-        std::fs::File::open(path).map_err(|e| Diagnostic::error(path, Pos::UNKNOWN, format!("cannot read: {e}")))?;
-    if file.metadata().is_ok_and(|m| m.len() > MAX_INPUT_BYTES) {
-        return Err(too_large(path));
-    }
-    read_bounded(path, file)
+    read_file_bounded(path, MAX_INPUT_BYTES).map_err(|e| input_error(path, e))
 }
 
 /// The manifests under a folder, depth first in name order. Symbolic links
@@ -205,8 +236,30 @@ fn skipped(path: &Path, kind: std::fs::FileType) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
+    use super::{ReadError, read_bounded, read_file_bounded};
     use crate::model::load::load;
     use crate::model::load::tests::errors;
+
+    #[test]
+    fn bounded_reads_stop_one_byte_past_the_bound_and_size_the_buffer_once() {
+        let ok = |r: Result<Vec<u8>, ReadError>| r.map_err(|e| format!("{e:?}"));
+        assert_eq!(ok(read_bounded(&b"abc"[..], None, 3)), Ok(b"abc".to_vec()));
+        assert!(matches!(read_bounded(&b"abcd"[..], None, 3), Err(ReadError::TooLarge)));
+        // An endless stream is read one byte past the bound, not forever.
+        assert!(matches!(read_bounded(std::io::repeat(b'a'), None, 1 << 20), Err(ReadError::TooLarge)));
+        // A size past the bound is refused before reading.
+        assert!(matches!(read_bounded(std::io::empty(), Some(4), 3), Err(ReadError::TooLarge)));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("f.yaml");
+        std::fs::write(&file, vec![b'x'; 3 << 20]).expect("write");
+        let bytes = ok(read_file_bounded(&file, 4 << 20)).unwrap_or_default();
+        assert_eq!(bytes.len(), 3 << 20);
+        // Read into a buffer of its size: doubling would leave 4 MiB (and
+        // hold 6 while copying).
+        assert!(bytes.capacity() <= (3 << 20) + 1, "{}", bytes.capacity());
+        assert!(matches!(read_file_bounded(&file, 1 << 20), Err(ReadError::TooLarge)));
+        assert!(matches!(read_file_bounded(&dir.path().join("none"), 1), Err(ReadError::Io(_))));
+    }
 
     #[test]
     fn folders_are_read_recursively_in_order_skipping_hidden_entries() {

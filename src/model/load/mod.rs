@@ -13,8 +13,9 @@
 //! - **Documents one by one.** The text is cut at document markers (`---` at
 //!   the start of a line) and each document is parsed on its own, so a broken
 //!   document costs only itself: the documents before and after it are
-//!   checked. Invalid UTF-8 is reported at its line; the documents before it
-//!   are checked.
+//!   checked. A document of nothing but comments and blank lines is not
+//!   parsed (it holds no object). Invalid UTF-8 is reported at its line; the
+//!   documents before it are checked.
 //! - **Scalars as Kubernetes reads them.** `kubectl` converts YAML to JSON with
 //!   go-yaml v2 (YAML 1.1), so do we: `yes`/`no`/`on`/`off`/`y`/`n` are
 //!   booleans, `0644` is octal (420), `0x1F` hex, `1_000` is 1000, `1.0` is
@@ -38,8 +39,10 @@
 //!   every node (its slot in its list or its share of a mapping's B-tree),
 //!   every string's bytes, the 16 bytes of each recorded position, each
 //!   object's names, each error report (its text and file name), and the
-//!   growth of the builder's reused buffers. Documents are cut one at a time,
-//!   not listed first. An input with more than [`MAX_INPUT_ERRORS`] errors is
+//!   growth of the builder's reused buffers, and the Helm split's copies of
+//!   the text (below). Documents are cut one at a time, not listed first. A
+//!   file is read into a buffer of its size (doubling would hold up to three
+//!   times the input while it grows). An input with more than [`MAX_INPUT_ERRORS`] errors is
 //!   refused there too. Not counted: the input's text itself (bounded by
 //!   [`MAX_INPUT_BYTES`]) and the parser's own lookahead (bounded: see
 //!   `vendor/saphyr-parser/PATCHES.md`).
@@ -50,7 +53,8 @@
 //! - **Helm.** A stream whose documents carry `# Source: chart/templates/x.yaml`
 //!   comments (`helm template`) is split into one [`Source`] per template,
 //!   named after it, holding the text that template rendered; findings show
-//!   the template path and lines within its rendered text.
+//!   the template path and lines within its rendered text. The split is one
+//!   pass, and its copies count against the memory budget as they grow.
 //! - **Kustomize configuration**: a `kustomization.yaml` is kept as an
 //!   object (its generators tell which Secrets and ConfigMaps exist; checks
 //!   that judge cluster objects skip it); JSON 6902 patch files are skipped.
@@ -86,10 +90,10 @@ pub use spans::Spans;
 
 use super::{Loaded, Source};
 use crate::diag::{Diagnostic, Pos};
-use documents::{Chunk, add_chunks, lone_cr_to_lf, objects, split};
+use documents::{Chunk, add_chunks, has_content, lone_cr_to_lf, objects, split};
 use events::{Builder, Kept};
-pub use inputs::read_file;
 use inputs::{Input, STDIN, inputs_of};
+pub use inputs::{ReadError, read_bounded, read_file, read_file_bounded};
 
 /// The deepest nesting of mappings and sequences a document may have.
 /// Kubernetes objects, CRD schemas included, stay far below (a CRD schema 40
@@ -231,6 +235,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
         loaded.errors.extend(part.errors);
         loaded.heap += part.heap;
     }
+    loaded.source_names = names;
     Some(loaded)
 }
 
@@ -259,11 +264,7 @@ enum Chunks {
     List(Vec<Chunk>),
 }
 
-fn add_parsed(loaded: &mut Loaded, source: Source, chunks: Chunks) {
-    add_parsed_within(loaded, source, chunks, MAX_HEAP);
-}
-
-/// [`add_parsed`] with the budget as a parameter, for tests.
+/// Parses the chunks of a source, within `budget` for everything loaded.
 fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget: usize) {
     let id = loaded.sources.len();
     let first = loaded.objects.len();
@@ -278,6 +279,9 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
             break; // not read further: the rest of a hostile input may be long
         }
         let text = &source.text[chunk.start..chunk.end];
+        if !has_content(text) {
+            continue;
+        }
         builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
             Ok(objects) => {
                 let bytes = objects.iter().map(kept_bytes).sum();
@@ -287,10 +291,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
             Err(p) => {
                 let mut d = Diagnostic::error(&source.name, p.pos, p.message);
                 d.help = p.help;
-                let bytes = size_of::<Diagnostic>()
-                    + d.file.as_os_str().len()
-                    + d.message.len()
-                    + d.help.as_ref().map_or(0, String::len);
+                let bytes = report_bytes(&d);
                 loaded.errors.push(d);
                 reports += bytes;
                 Kept { bytes, error: true }
@@ -307,7 +308,26 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     } else {
         loaded.heap += builder.kept();
     }
+    loaded.source_names.insert(source.name.clone());
     loaded.sources.push(source);
+}
+
+/// What an error report keeps.
+fn report_bytes(d: &Diagnostic) -> usize {
+    size_of::<Diagnostic>() + d.file.as_os_str().len() + d.message.len() + d.help.as_ref().map_or(0, String::len)
+}
+
+/// The refusal of an input whose objects would take more than [`MAX_HEAP`],
+/// at the place where the budget ran out.
+fn over_budget(pos: Pos) -> Problem {
+    Problem::new(
+        pos,
+        format!("input refused here: with it, the objects to check would take over {} MiB of memory", MAX_HEAP >> 20),
+    )
+    .help(
+        "none of this input's objects are checked; the inputs before it are. \
+         Check the manifests in several runs (e.g. one per namespace or application)",
+    )
 }
 
 /// What an object keeps beside its value and positions (counted as they
@@ -485,6 +505,27 @@ spec:
         let line: u32 = e[0].split(':').next().and_then(|n| n.parse().ok()).unwrap_or(0);
         assert!(line > 5 * 10 && line < 5 * 100, "{e:?}");
         assert!(l.heap < budget);
+    }
+
+    #[test]
+    fn documents_with_nothing_but_comments_are_not_parsed_and_cost_nothing() {
+        // Parsed, each empty document counted its null root (16 bytes): 60
+        // million `---` were refused as objects past the budget.
+        let text =
+            "---\n# c\n  \t\n...\n".repeat(10_000) + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+        let (mut l, end) = (Loaded::default(), text.len());
+        add_parsed_within(&mut l, Source { name: PathBuf::from("t.yaml"), text }, Chunks::Upto(end), 16 << 10);
+        assert_eq!((l.objects.len(), errors(&l)), (1, Vec::<String>::new()));
+        assert_eq!(at(&l.objects[0], "/metadata/name"), (40_004, 12));
+        // What YAML does not take for blank is content: a NUL, a no-break space.
+        for (text, error) in [
+            ("---\n# \0\n", "2:3: not valid YAML: a NUL character (U+0000)"),
+            ("---\n\u{a0}\n", "2:1: this document is a string, not a Kubernetes object"),
+        ] {
+            let e = errors(&load_str(text));
+            assert_eq!(e.len(), 1, "{text:?}: {e:?}");
+            assert_eq!(e[0], error, "{text:?}");
+        }
     }
 
     #[test]
