@@ -50,12 +50,18 @@ fn all_text(dir: &Path) -> String {
     text
 }
 
+/// `platform` is refused with `what` and a pointer to `secrets` at `at`
+/// (`p.yaml:LINE:`), and nothing is written.
+fn refused_at(platform: &str, at: &str, what: &str) {
+    let (_dir, run, out) = gen_platform(platform);
+    run.expect(2, at).expect(2, what).expect(2, "secrets");
+    assert!(!out.join("kustomize").exists(), "something was written:\n{}", run.all());
+}
+
 /// `value` as the env value `name` is refused at line 12 (where the value
 /// is), with a pointer to `secrets:`, and nothing is written.
 fn refused(name: &str, value: &str, what: &str) {
-    let (_dir, run, out) = gen_platform(&with_env(name, value));
-    run.expect(2, "p.yaml:12:").expect(2, "secrets:").expect(2, what);
-    assert!(!out.join("kustomize").exists(), "something was written:\n{}", run.all());
+    refused_at(&with_env(name, value), "p.yaml:12:", what);
 }
 
 #[test]
@@ -129,22 +135,19 @@ fn jobs_containers_and_overrides_are_inspected_too() {
         "{HEAD}jobs:\n  migrate:\n    image: registry.example.com/m:1.0.0\n    env:\n      \
          URL: \"mysql://root:toor@db.example.com/x\"\n"
     );
-    let (_d, run, _) = gen_platform(&job);
-    run.expect(2, "p.yaml:11:").expect(2, "secrets:");
+    refused_at(&job, "p.yaml:11:", "secrets:");
     let sidecar = format!(
         "{HEAD}services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n    sidecars:\n      \
          - name: proxy\n        image: registry.example.com/p:1.0.0\n        env:\n          \
          TOKEN: \"ghp_16C7e42F292c6912E7710c838347Ae178B4a\"\n"
     );
-    let (_d, run, _) = gen_platform(&sidecar);
-    run.expect(2, "p.yaml:").expect(2, "GitHub").expect(2, "secrets:");
+    refused_at(&sidecar, "p.yaml:", "GitHub");
     let over = format!(
         "{HEAD}  staging:\n    services:\n      api:\n        env:\n          \
          AUTH: \"Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0\"\nservices:\n  api:\n    \
          image: registry.example.com/api:1.0.0\n    port: 8080\n"
     );
-    let (_d, run, _) = gen_platform(&over);
-    run.expect(2, "p.yaml:11:").expect(2, "secrets:");
+    refused_at(&over, "p.yaml:11:", "secrets:");
 }
 
 /// Arguments, patches and datastore settings are written as they are too.
@@ -152,20 +155,17 @@ fn jobs_containers_and_overrides_are_inspected_too() {
 fn arguments_patches_and_settings_are_inspected_too() {
     let svc = "services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n";
     let args = format!("{HEAD}{svc}    args: [\"--token\", \"xoxb-123456789012-AbCdEfGhIjKl\"]\n");
-    let (_d, run, _) = gen_platform(&args);
-    run.expect(2, "p.yaml:8:").expect(2, "Slack").expect(2, "secrets:");
+    refused_at(&args, "p.yaml:8:", "Slack");
     let patch = format!(
         "{HEAD}{svc}    patches:\n      - ops:\n          - {{ op: add, path: /metadata/annotations/x, \
          value: \"https://u:hunter2@x.example.com\" }}\n"
     );
-    let (_d, run, _) = gen_platform(&patch);
-    run.expect(2, "p.yaml:13:").expect(2, "password");
+    refused_at(&patch, "p.yaml:13:", "password");
     let settings = format!(
         "{HEAD}{svc}datastores:\n  db:\n    engine: postgres\n    version: \"16.4\"\n    storage: 1Gi\n    \
          settings:\n      primary_conninfo: \"postgresql://rep:s3cret@primary:5432\"\n"
     );
-    let (_d, run, _) = gen_platform(&settings);
-    run.expect(2, "p.yaml:17:").expect(2, "password");
+    refused_at(&settings, "p.yaml:17:", "password");
 }
 
 /// URL fields of the description: the backup endpoint, an external host,
@@ -176,26 +176,22 @@ fn url_fields_with_credentials_are_refused() {
         "{HEAD}services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n\
          backup:\n  bucket: s3://shop-backups\n  endpoint: \"https://minio:minio123@minio.example.com\"\n"
     );
-    let (_d, run, _) = gen_platform(&backup);
-    run.expect(2, "p.yaml:13:").expect(2, "password").expect(2, "secrets");
+    refused_at(&backup, "p.yaml:13:", "password");
     let tracing = format!(
         "{HEAD}services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n\
          tracing:\n  exporter: otlp\n  endpoint: \"https://user:pa55word@otlp.example.com:4317\"\n"
     );
-    let (_d, run, _) = gen_platform(&tracing);
-    run.expect(2, "p.yaml:13:").expect(2, "password");
+    refused_at(&tracing, "p.yaml:13:", "password");
     let logs = format!(
         "{HEAD}services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n\
          logs:\n  backend: elasticsearch\n  endpoint: \"elastic:changeme1@es.example.com:9200\"\n"
     );
-    let (_d, run, _) = gen_platform(&logs);
-    run.expect(2, "p.yaml:13:").expect(2, "password");
+    refused_at(&logs, "p.yaml:13:", "password");
     let external = format!(
         "{HEAD}services:\n  api:\n    image: registry.example.com/api:1.0.0\n    port: 8080\n    \
          uses: [stripe]\nexternal:\n  stripe:\n    host: \"sk_live_4eC39HqLyjWDarjtT1zdp7dc@api.stripe.com\"\n"
     );
-    let (_d, run, _) = gen_platform(&external);
-    run.expect(2, "p.yaml:14:").expect(2, "Stripe");
+    refused_at(&external, "p.yaml:14:", "Stripe");
 }
 
 /// Values that look like URLs or carry words such as "Bearer" but hold no
