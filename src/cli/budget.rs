@@ -59,11 +59,7 @@ pub fn budget(args: &BudgetArgs) -> Result<ExitCode, Error> {
     let items: Vec<Item> = loaded.objects.iter().map(Item::of_checked).collect();
     let b = Budget::of(&items, capacity.nodes);
     if b.saturated() {
-        return Err(Error::Usage(
-            "the sums are too large to count (past 18 million million cores or 16 EiB): \
-             a quantity or a replica count is far out of range"
-                .into(),
-        ));
+        return Err(saturated(&loaded, &b));
     }
     let text = match args.format {
         BudgetFormat::Table => render::manifests_text(&b, &capacity),
@@ -85,4 +81,25 @@ fn from_description(d: &Description, args: &BudgetArgs, capacity: Option<&Capaci
     };
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(if envs.iter().all(|e| e.budget.fits(&e.capacity)) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The sums saturated: the error names the workload with the largest share,
+/// at its replicas (or the object), so that the figure to fix can be found.
+fn saturated(loaded: &crate::model::Loaded, b: &Budget) -> Error {
+    const WHY: &str = "the sums are too large to count (past 18 million million cores or 16 EiB): \
+                       a quantity or a replica count is far out of range";
+    let found = b.largest_in_saturated().and_then(|w| {
+        let o = loaded.objects.iter().find(|o| {
+            o.kind == w.kind && o.name == w.name && o.namespace.as_deref().unwrap_or("default") == w.namespace
+        })?;
+        let source = loaded.sources.get(o.source)?;
+        let at = if o.value.pointer("/spec/replicas").is_some() { "/spec/replicas" } else { "" };
+        Some((w, o, source, at))
+    });
+    let Some((w, o, source, at)) = found else { return Error::Usage(WHY.into()) };
+    let d = crate::diag::Diagnostic::error(&source.name, o.pos(at), WHY.to_string()).with_help(format!(
+        "{} `{}/{}` has the largest share: {} replicas at most",
+        w.kind, w.namespace, w.name, w.max_replicas
+    ));
+    crate::Invalid::new(vec![d]).source(source.name.clone(), source.text.clone()).into()
 }

@@ -442,6 +442,24 @@ impl Budget {
         self.excesses(capacity).iter().all(|e| e.scale != Scale::Min)
     }
 
+    /// The workload with the largest share of a sum that saturated (its
+    /// own figure may fit: 100 replicas of 10^15 cores do not): the one to
+    /// name when the sums cannot be shown. `None` when no workload's share
+    /// stands out (a claim's storage) or nothing saturated.
+    pub fn largest_in_saturated(&self) -> Option<&Workload> {
+        let fields: [fn(&Amounts) -> u64; 6] = [
+            |a| a.cpu_requests_millis,
+            |a| a.cpu_limits_millis,
+            |a| a.memory_requests_bytes,
+            |a| a.memory_limits_bytes,
+            |a| a.storage_bytes,
+            |a| a.pods,
+        ];
+        let totals = [&self.total.min, &self.total.max, &self.total.batch];
+        let field = fields.iter().find(|f| totals.iter().any(|t| f(t) == u64::MAX))?;
+        self.workloads.iter().filter(|w| field(&w.at(Scale::Max)) > 0).max_by_key(|w| field(&w.at(Scale::Max)))
+    }
+
     /// Whether a sum reached the largest figure: the sums saturate there,
     /// so any figure shown would be wrong.
     pub fn saturated(&self) -> bool {

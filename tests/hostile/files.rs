@@ -181,7 +181,9 @@ fn an_overflowing_quantity_is_never_a_saturated_number() {
         .replace("spec:\n  selector", "spec:\n  replicas: 100\n  selector");
     let file = write(dir.path(), "d.yaml", text);
     let run = kp(dir.path(), [OsStr::new("budget"), file.as_os_str()]).run();
-    run.expect(2, "the sums are too large to count");
+    // Named at the replicas of the workload with the largest share.
+    run.expect(2, "the sums are too large to count").expect(2, "d.yaml:5:3");
+    run.expect(2, "Deployment `b/a` has the largest share: 100 replicas at most");
     assert!(!run.all().contains("18446744073709551615"), "{}", run.all());
 }
 
