@@ -87,6 +87,16 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         &source,
         &mut tree,
     )?;
+    crate::emit::helm::emit(
+        &crate::emit::helm::Chart {
+            name: p.name.as_str(),
+            kube: p.cluster.kubernetes.value,
+            base: &base,
+            envs: &envs,
+            source: &source,
+        },
+        &mut tree,
+    )?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
     crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
     crate::emit::dashboards::emit(&base, &resolved_base.monitoring_namespace, &source, &mut tree)?;

@@ -3,6 +3,7 @@
 
 pub mod dashboards;
 pub mod files;
+pub mod helm;
 pub mod kustomize;
 pub mod monitoring;
 pub mod prerequisites;

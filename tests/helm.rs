@@ -1,0 +1,239 @@
+//! The Helm chart `gen` writes beside the kustomize tree, proven with real
+//! Helm 3.18 and 4.1 (`./scripts/test` installs both under `target/tools/`):
+//! for every example and environment, `helm lint --strict` passes with the
+//! environment's values file, and `helm template` renders the same objects,
+//! field by field, as `kubectl kustomize` builds the overlay (Helm's chart
+//! label aside; the chart creates no Secret, where kustomize generates them
+//! with hashed names). The rendered objects pass `kubeproof check` and the
+//! schema validator, and Helm itself refuses a value of the wrong type or an
+//! unknown key through `values.schema.json`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Failures, examples, have_kubectl, kustomize, parse_built};
+use serde_json::Value;
+
+/// The Helm binaries `./scripts/test` installs, by version.
+fn helms() -> Vec<PathBuf> {
+    let found: Vec<PathBuf> = ["3.18.0", "4.1.4"]
+        .iter()
+        .map(|v| common::repo().join(format!("target/tools/helm-{v}/helm")))
+        .filter(|p| p.is_file())
+        .collect();
+    if found.len() < 2 {
+        let msg = "Helm 3.18.0 and 4.1.4 are expected in target/tools/helm-VERSION/helm; ./scripts/test installs them";
+        assert!(std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "{msg}");
+        eprintln!("SKIPPED (partly): {msg}");
+    }
+    found
+}
+
+/// `helm ARGS`: its output, or its error with the command.
+fn helm(bin: &Path, args: &[&str]) -> Result<String, String> {
+    let o = Command::new(bin).args(args).output().map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    if o.status.success() {
+        Ok(out)
+    } else {
+        Err(format!("{} {args:?} failed:\n{out}{}", bin.display(), String::from_utf8_lossy(&o.stderr)))
+    }
+}
+
+/// Objects by `apiVersion kind namespace/name`.
+fn by_id(objects: Vec<Value>) -> BTreeMap<String, Value> {
+    objects.into_iter().map(|o| (common::object_id(&o), o)).collect()
+}
+
+/// What kustomize builds, made comparable with the chart: the Secrets its
+/// generators make are left out (the chart references existing ones), and
+/// references to their hashed names (`NAME-5f7b8c9d2k`) name them plainly.
+/// The Secrets come back apart: the check of the rendered chart takes them
+/// as the prerequisites the user creates.
+fn kustomize_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>), String> {
+    let objects = parse_built(yaml)?;
+    let mut text = yaml.to_string();
+    for o in objects.iter().filter(|o| o["kind"] == "Secret") {
+        let name = o["metadata"]["name"].as_str().unwrap_or_default();
+        if let Some((plain, hash)) = name.rsplit_once('-')
+            && hash.len() == 10
+        {
+            text = text.replace(name, plain);
+        }
+    }
+    let (secrets, objects): (Vec<Value>, Vec<Value>) =
+        parse_built(&text)?.into_iter().partition(|o| o["kind"] == "Secret");
+    Ok((by_id(objects), secrets))
+}
+
+/// What Helm renders, without the chart's own label.
+fn helm_objects(yaml: &str) -> Result<BTreeMap<String, Value>, String> {
+    let mut objects = parse_built(yaml)?;
+    for o in &mut objects {
+        if let Some(labels) = o.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+            labels.remove("helm.sh/chart");
+        }
+    }
+    Ok(by_id(objects))
+}
+
+/// The first field where two values differ, as a JSON pointer with both sides.
+fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let path = format!("{at}/{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => first_difference(p, q, &path),
+                    (p, q) => Some(format!("{path}: helm {}, kustomize {}", shown(p), shown(q))),
+                }
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{at}/{i}")))
+        }
+        _ => (a != b).then(|| format!("{at}: helm {}, kustomize {}", shown(Some(a)), shown(Some(b)))),
+    }
+}
+
+/// A value in a difference, cut short (a list of rules is long).
+fn shown(v: Option<&Value>) -> String {
+    let Some(v) = v else { return "(absent)".into() };
+    let text = v.to_string();
+    match text.char_indices().nth(160) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+/// The differences between what Helm and kustomize made, one line each.
+fn differences(helm: &BTreeMap<String, Value>, kustomize: &BTreeMap<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, k) in kustomize {
+        match helm.get(id) {
+            None => out.push(format!("{id}: built by kustomize, not rendered by Helm")),
+            Some(h) => out.extend(first_difference(h, k, "").map(|d| format!("{id}: {d}"))),
+        }
+    }
+    out.extend(helm.keys().filter(|id| !kustomize.contains_key(*id)).map(|id| format!("{id}: rendered by Helm only")));
+    out
+}
+
+#[test]
+fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
+    let helms = helms();
+    if helms.is_empty() || !have_kubectl() {
+        return;
+    }
+    let mut failures = Failures::default();
+    let mut rendered = Vec::new();
+    let mut folders = Vec::new(); // kept until the rendered streams are checked
+    for description in examples() {
+        let name = common::stem(&description);
+        let platform = kubeproof::description::load(&description).expect("the example loads");
+        let kube = platform.cluster.kubernetes.value.to_string();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = tmp.path().join("deploy");
+        common::gen_ok(&description, &out);
+        let chart = out.join("helm").join(platform.name.as_str());
+        for env in common::overlays(&out) {
+            let overlay = out.join("kustomize/overlays").join(&env);
+            common::prepare_secrets(&overlay);
+            let (built, secrets) = match kustomize(&overlay).and_then(|y| kustomize_objects(&y)) {
+                Ok(b) => b,
+                Err(e) => {
+                    failures.add(format!("{name} {env}: kustomize"), e);
+                    continue;
+                }
+            };
+            let values = chart.join(format!("values-{env}.yaml"));
+            let (chart_s, values_s) = (chart.to_string_lossy(), values.to_string_lossy());
+            for bin in &helms {
+                let label = format!("{name} {env} ({})", bin.display());
+                if let Err(e) = helm(bin, &["lint", "--strict", &chart_s, "-f", &values_s]) {
+                    failures.add(format!("{label}: lint"), e);
+                }
+                let kube_version = format!("{kube}.0");
+                let args = ["template", "r", &chart_s, "-f", &values_s, "--kube-version", &kube_version];
+                match helm(bin, &args).and_then(|y| Ok((helm_objects(&y)?, y))) {
+                    Err(e) => failures.add(format!("{label}: template"), e),
+                    Ok((objects, yaml)) => {
+                        let diffs = differences(&objects, &built);
+                        if !diffs.is_empty() {
+                            failures.add(format!("{label}: differs from the overlay"), diffs.join("\n"));
+                        }
+                        let secrets: String = secrets.iter().map(|s| format!("---\n{s}\n")).collect();
+                        rendered.push((format!("{name}-{env}"), out.clone(), kube.clone(), yaml + &secrets));
+                    }
+                }
+            }
+        }
+        folders.push(tmp);
+    }
+    check_rendered(&rendered, &mut failures);
+    failures.assert_none("the Helm chart");
+}
+
+/// `kubeproof check` of each rendered stream, with the Secrets the chart
+/// leaves to the user (in the output folder, with the `.kubeproof.yaml` gen
+/// wrote), finds no error and no warning.
+fn check_rendered(rendered: &[(String, PathBuf, String, String)], failures: &mut Failures) {
+    for (label, out, _, yaml) in rendered {
+        let file = out.join(format!("{label}.helm.yaml"));
+        std::fs::write(&file, yaml).expect("write the rendered chart");
+        let o = common::kubeproof([std::ffi::OsStr::new("check"), file.as_os_str()], Some(out));
+        let report = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        if !report.contains(": 0 error(s), 0 warning(s)") {
+            failures.add(format!("{label}: kubeproof check of the rendered chart"), report);
+        }
+    }
+}
+
+/// Helm refuses, through `values.schema.json`, a values file that gives a
+/// field a value of the wrong type or names a field the chart does not have.
+#[test]
+fn helm_refuses_a_wrong_value_through_the_schema() {
+    let helms = helms();
+    if helms.is_empty() {
+        return;
+    }
+    let description = common::repo().join("examples/polyglot-shop.yaml");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let chart = out.join("helm/polyglot-shop");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(chart.join("values.schema.json")).expect("schema"))
+            .expect("JSON");
+    // An object with an integer field that differs between environments.
+    let objects = schema.pointer("/properties/objects/properties").and_then(Value::as_object).expect("objects");
+    let (object, field) = objects
+        .iter()
+        .find_map(|(o, s)| {
+            let props = s["properties"].as_object()?;
+            props.iter().find(|(_, t)| t["type"] == "integer").map(|(f, _)| (o.clone(), f.clone()))
+        })
+        .expect("an integer field among the values");
+    let chart_s = chart.to_string_lossy().into_owned();
+    let cases = [
+        // Helm 3 says "Expected: integer, given: string", Helm 4 "got string, want integer".
+        (format!("objects:\n  {object}:\n    {field}: three\n"), vec![field.clone(), "integer".to_string()]),
+        (format!("objects:\n  {object}:\n    no-such-field: 1\n"), vec!["no-such-field".to_string()]),
+    ];
+    for bin in &helms {
+        let good = helm(bin, &["template", "r", &chart_s]);
+        assert!(good.is_ok(), "{good:?}");
+        for (values, expected) in &cases {
+            let file = tmp.path().join("wrong.yaml");
+            std::fs::write(&file, values).expect("write values");
+            let run = helm(bin, &["template", "r", &chart_s, "-f", &file.to_string_lossy()]);
+            let err = run.expect_err("a wrong value is refused");
+            assert!(err.contains("schema"), "{}: {err}", bin.display());
+            assert!(expected.iter().all(|e| err.contains(e.as_str())), "{}: {err}", bin.display());
+        }
+    }
+}
