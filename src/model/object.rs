@@ -95,4 +95,8 @@ pub struct Loaded {
     /// template whose name is taken is renamed, and looking through every
     /// source per template made 100,000 templates take minutes.
     pub(crate) source_names: std::collections::HashSet<std::path::PathBuf>,
+    /// An input was refused at the memory budget with little of it left:
+    /// the inputs after it are not read (one error says how many), rather
+    /// than refused one by one.
+    pub(crate) budget_spent: bool,
 }

@@ -104,7 +104,7 @@ pub(super) fn lone_cr_to_lf(text: &mut String) {
 
 /// Adds an input that is not UTF-8: the first bad byte is reported at its
 /// line, and the documents before it are still read.
-pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Error) {
+pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Error, budget: usize) {
     let valid = e.utf8_error().valid_up_to();
     let bytes = e.into_bytes();
     let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
@@ -127,7 +127,7 @@ pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Er
     // The documents that end before the bad byte are read; the one holding
     // it is not.
     let end = split(text.get(..valid).unwrap_or_default()).last().map_or(0, |c| c.start);
-    add_chunks(loaded, Source { name, text }, end);
+    add_chunks_within(loaded, Source { name, text }, end, budget);
 }
 
 // ---------------------------------------------------------------------------
@@ -187,6 +187,7 @@ pub(super) fn add_chunks_within(loaded: &mut Loaded, source: Source, end: usize,
         if kept > limit {
             drop((texts, rest, by_name));
             let pos = Pos::new(chunk.line.saturating_add(1), 1);
+            loaded.budget_spent |= super::spent(loaded.heap, budget);
             return refuse(loaded, source, super::over_budget(pos));
         }
     }

@@ -59,6 +59,8 @@ pub(super) struct Builder {
     pub(super) heap_limit: usize,
     /// The input went past its budget (memory or errors): it is not read further.
     pub(super) refused: bool,
+    /// It was refused at the memory budget (not for its errors).
+    pub(super) over_budget: bool,
     /// Errors reported for this input so far (see [`MAX_INPUT_ERRORS`]).
     errors: usize,
     /// Bytes of the reused buffers' capacity counted so far.
@@ -324,6 +326,7 @@ impl Builder {
             return Ok(());
         }
         self.refused = true;
+        self.over_budget = true;
         Err(super::over_budget(pos))
     }
 

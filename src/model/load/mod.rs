@@ -34,7 +34,9 @@
 //! - **Memory.** Every object is kept (cross-object checks need them all),
 //!   so what is kept of all inputs together may take at most [`MAX_HEAP`]; an
 //!   input that would go beyond is refused whole, with an error where the
-//!   budget ran out, and the inputs read before it are still checked. What is
+//!   budget ran out, and the inputs read before it are still checked. When
+//!   little of the budget is left (a sixteenth), the inputs after it are not
+//!   read, with one error for them all. What is
 //!   counted, as the parser streams (never when a list or document closes):
 //!   every node (its slot in its list or its share of a mapping's B-tree),
 //!   every string's bytes, the 16 bytes of each recorded position, each
@@ -140,30 +142,60 @@ pub fn load(inputs: &[PathBuf]) -> Loaded {
 
 fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
     let (items, notes) = inputs_of(inputs);
-    let mut loaded = load_items(items, threads);
+    let mut loaded = load_items(items, threads, MAX_HEAP);
     loaded.notes = notes;
     loaded
 }
 
-fn load_items(items: Vec<Input>, threads: usize) -> Loaded {
+fn load_items(items: Vec<Input>, threads: usize, budget: usize) -> Loaded {
     let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
     if threads.min(files) > 1
-        && let Some(loaded) = load_parallel(&items, threads.min(files), MAX_HEAP)
+        && let Some(loaded) = load_parallel(&items, threads.min(files), budget)
     {
         return loaded;
     }
     let mut loaded = Loaded::default();
-    for item in items {
+    let total = items.len();
+    for (i, item) in items.into_iter().enumerate() {
+        if loaded.budget_spent && !matches!(item, Input::Failed(_)) {
+            loaded.errors.push(not_read(&item, total - i));
+            break;
+        }
         match item {
             Input::Failed(d) => loaded.errors.push(d),
-            Input::Stdin(bytes) => add_bytes(&mut loaded, PathBuf::from(STDIN), bytes),
+            Input::Stdin(bytes) => add_bytes_within(&mut loaded, PathBuf::from(STDIN), bytes, budget),
             Input::File(file) => match read_file(&file) {
-                Ok(bytes) => add_bytes(&mut loaded, file, bytes),
+                Ok(bytes) => add_bytes_within(&mut loaded, file, bytes, budget),
                 Err(d) => loaded.errors.push(d),
             },
         }
     }
     loaded
+}
+
+/// Whether an input refused at the budget leaves too little of it for the
+/// next ones to be worth reading: less than a sixteenth (40 MiB). A large
+/// input refused on its own leaves the budget free for the inputs after it;
+/// small ones refused when the total reaches the budget would each be read
+/// and refused.
+fn spent(heap: usize, budget: usize) -> bool {
+    budget.saturating_sub(heap) < budget / 16
+}
+
+/// The one error for the inputs left when the memory budget is spent
+/// (`left` of them, `first` the first): refusing each on its own would keep
+/// a report per file (500,000 small files took 1.36 GiB).
+fn not_read(first: &Input, left: usize) -> Diagnostic {
+    let name = match first {
+        Input::File(f) => f.clone(),
+        _ => PathBuf::from(STDIN),
+    };
+    Diagnostic::error(
+        name,
+        Pos::UNKNOWN,
+        format!("not read, with the {} input(s) after it: the memory budget is spent", left - 1),
+    )
+    .with_help("check the manifests in several runs (e.g. one per namespace or application)")
 }
 
 /// [`load`] on `threads` threads; `None` when the inputs must be read one
@@ -177,9 +209,9 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
         let mut part = Loaded { shared_heap: Some(shared.clone()), ..Loaded::default() };
         match &items[i] {
             Input::Failed(_) => return None,
-            Input::Stdin(bytes) => add_bytes(&mut part, PathBuf::from(STDIN), bytes.clone()),
+            Input::Stdin(bytes) => add_bytes_within(&mut part, PathBuf::from(STDIN), bytes.clone(), budget),
             Input::File(file) => match read_file(file) {
-                Ok(bytes) => add_bytes(&mut part, file.clone(), bytes),
+                Ok(bytes) => add_bytes_within(&mut part, file.clone(), bytes, budget),
                 Err(d) => part.errors.push(d),
             },
         }
@@ -243,9 +275,18 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
 /// first bad byte at its line and still reading the documents before it),
 /// then [`add_source`].
 pub fn add_bytes(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>) {
+    add_bytes_within(loaded, name, bytes, MAX_HEAP);
+}
+
+/// [`add_bytes`] within `budget` for everything loaded.
+fn add_bytes_within(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>, budget: usize) {
     match String::from_utf8(bytes) {
-        Ok(text) => add_source(loaded, Source { name, text }),
-        Err(e) => documents::add_invalid_utf8(loaded, name, e),
+        Ok(mut text) => {
+            lone_cr_to_lf(&mut text);
+            let end = text.len();
+            documents::add_chunks_within(loaded, Source { name, text }, end, budget);
+        }
+        Err(e) => documents::add_invalid_utf8(loaded, name, e, budget),
     }
 }
 
@@ -305,6 +346,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         // Its error reports stay, and still take memory.
         loaded.objects.truncate(first);
         loaded.heap += reports;
+        loaded.budget_spent |= builder.over_budget && spent(loaded.heap, budget);
     } else {
         loaded.heap += builder.kept();
     }
@@ -526,6 +568,32 @@ spec:
             assert_eq!(e.len(), 1, "{text:?}: {e:?}");
             assert_eq!(e[0], error, "{text:?}");
         }
+    }
+
+    #[test]
+    fn past_a_spent_budget_the_inputs_left_are_not_read_one_by_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cm = |i: usize| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{a: b}}\n");
+        // A large input refused on its own leaves the budget to the next ones.
+        std::fs::write(dir.path().join("a.yaml"), (0..400).map(|i| format!("---\n{}", cm(i))).collect::<String>())
+            .expect("write");
+        for i in 0..300 {
+            std::fs::write(dir.path().join(format!("b{i:03}.yaml")), cm(i)).expect("write");
+        }
+        let budget = 200 << 10;
+        let l = load_items(inputs_of(&[dir.path().to_path_buf()]).0, 1, budget);
+        let e = errors(&l);
+        assert!(e[0].contains("input refused here"), "{e:?}");
+        // Small ones that reach it: the one refused, then one error for the rest.
+        let read = l.objects.len();
+        assert!(read > 10 && read < 299, "{read} objects");
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[1].contains("input refused here"), "{e:?}");
+        assert_eq!(
+            e[2],
+            format!("0:0: not read, with the {} input(s) after it: the memory budget is spent", 298 - read)
+        );
+        assert!(l.heap <= budget, "{}", l.heap);
     }
 
     #[test]
