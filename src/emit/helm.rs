@@ -141,63 +141,16 @@ fn object_template(
     values: &mut [Map<String, Value>],
     schema: &mut Map<String, Value>,
 ) -> Result<String, crate::Error> {
-    // The chart's labels join each object's own (through the helper).
-    let marked: Vec<Option<Value>> = objects
-        .iter()
-        .map(|o| {
-            o.map(|o| {
-                let mut v = o.value.clone();
-                if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                    let labels = meta.entry("labels").or_insert_with(|| json!({}));
-                    if let Some(l) = labels.as_object_mut() {
-                        l.insert(LABELS_MARK.to_string(), Value::from("x"));
-                    }
-                }
-                v
-            })
-        })
-        .collect();
+    let marked = with_labels_mark(objects);
     let present: Vec<Option<&Value>> = marked.iter().map(Option::as_ref).collect();
     let mut vars: Vec<(String, Vec<Option<Value>>)> = Vec::new();
     let shape = shape(&present, &mut String::new(), &mut vars);
-    let mut types = Map::new();
     let always = objects.iter().all(Option::is_some);
-    if !always {
-        types.insert("enabled".into(), json!({ "type": "boolean" }));
-    }
-    for (i, variant) in values.iter_mut().enumerate() {
-        let mut mine = Map::new();
-        if !always {
-            mine.insert("enabled".into(), Value::Bool(objects[i].is_some()));
-        }
-        for (name, vs) in &vars {
-            if let Some(v) = &vs[i] {
-                mine.insert(name.clone(), strip_mark(v.clone()));
-            }
-        }
-        if !mine.is_empty() {
-            variant.insert(key.value_name.clone(), Value::Object(mine));
-        }
-    }
-    for (name, vs) in &vars {
-        let kinds: BTreeSet<&str> = vs.iter().flatten().map(json_type).collect();
-        let kinds: Vec<&str> = kinds.into_iter().collect();
-        types.insert(
-            name.clone(),
-            if kinds.len() == 1 { json!({ "type": kinds[0] }) } else { json!({ "type": kinds }) },
-        );
-    }
-    if !types.is_empty() {
-        schema.insert(
-            key.value_name.clone(),
-            json!({ "type": "object", "additionalProperties": false, "properties": types }),
-        );
-    }
+    add_values(key, objects, &vars, values, schema);
     let mut placeholders = Vec::new();
     let value = render_shape(&shape, &mut placeholders);
     let mut text = super::to_yaml(&value)?;
-    // Last first: `…-1-x` is no prefix of `…-10-x`, but a quoted form must
-    // go before the bare one.
+    // The YAML writer may quote a placeholder: quoted forms go first.
     for (n, name) in placeholders.iter().enumerate() {
         let lookup = format!("{{{{ toJson (index .Values \"objects\" {:?} {:?}) }}}}", key.value_name, name);
         let p = placeholder(n);
@@ -213,6 +166,63 @@ fn object_template(
             key.value_name
         )
     })
+}
+
+/// Each variant's object with the labels mark in its labels: the chart's
+/// labels join the object's own there (through the helper).
+fn with_labels_mark(objects: &[Option<&Object>]) -> Vec<Option<Value>> {
+    let mark = |o: &Object| {
+        let mut v = o.value.clone();
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            let labels = meta.entry("labels").or_insert_with(|| json!({}));
+            if let Some(l) = labels.as_object_mut() {
+                l.insert(LABELS_MARK.to_string(), Value::from("x"));
+            }
+        }
+        v
+    };
+    objects.iter().map(|o| o.map(mark)).collect()
+}
+
+/// An object's values in each variant (its switch, when some variants lack
+/// it, and the fields that differ) and their types in the schema.
+fn add_values(
+    key: &Key,
+    objects: &[Option<&Object>],
+    vars: &[(String, Vec<Option<Value>>)],
+    values: &mut [Map<String, Value>],
+    schema: &mut Map<String, Value>,
+) {
+    let always = objects.iter().all(Option::is_some);
+    for (i, variant) in values.iter_mut().enumerate() {
+        let mut mine = Map::new();
+        if !always {
+            mine.insert("enabled".into(), Value::Bool(objects[i].is_some()));
+        }
+        for (name, vs) in vars {
+            if let Some(v) = &vs[i] {
+                mine.insert(name.clone(), strip_mark(v.clone()));
+            }
+        }
+        if !mine.is_empty() {
+            variant.insert(key.value_name.clone(), Value::Object(mine));
+        }
+    }
+    let mut types = Map::new();
+    if !always {
+        types.insert("enabled".into(), json!({ "type": "boolean" }));
+    }
+    for (name, vs) in vars {
+        let kinds: Vec<&str> = vs.iter().flatten().map(json_type).collect::<BTreeSet<_>>().into_iter().collect();
+        let kind = if kinds.len() == 1 { json!(kinds[0]) } else { json!(kinds) };
+        types.insert(name.clone(), json!({ "type": kind }));
+    }
+    if !types.is_empty() {
+        schema.insert(
+            key.value_name.clone(),
+            json!({ "type": "object", "additionalProperties": false, "properties": types }),
+        );
+    }
 }
 
 /// The shape of one field across the variants that hold the object; each
