@@ -124,9 +124,39 @@ where
         .map(|(_, c)| c)
 }
 
+/// At most `shown` items of a list that may be long, joined with `, ` and
+/// followed by `and N more`; and how many items there are. A message names a
+/// few objects, never thousands (one per finding would make the report grow
+/// with the square of the input).
+pub fn some_of<'a>(items: impl IntoIterator<Item = &'a str>, shown: usize) -> (String, usize) {
+    let mut text = String::new();
+    let mut total = 0;
+    for item in items {
+        if total < shown {
+            if total > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(item);
+        }
+        total += 1;
+    }
+    if total > shown {
+        text.push_str(&format!(" and {} more", total - shown));
+    }
+    (text, total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_a_few_of_a_long_list_and_counts_the_rest() {
+        assert_eq!(some_of(["a", "b"], 3), ("a, b".to_string(), 2));
+        assert_eq!(some_of(["a", "b", "c"], 3), ("a, b, c".to_string(), 3));
+        assert_eq!(some_of(["a", "b", "c", "d", "e"], 3), ("a, b, c and 2 more".to_string(), 5));
+        assert_eq!(some_of([], 3), (String::new(), 0));
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -83,6 +83,9 @@ impl State {
     }
 }
 
+/// How many refusing policies an edge's label names.
+pub const SHOWN: usize = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
     pub from: String,
@@ -92,8 +95,12 @@ pub struct Edge {
     pub ports: Vec<String>,
     /// Public host names routed (ingress edges).
     pub hosts: Vec<String>,
-    /// `namespace/name` of the NetworkPolicies isolating the side that refuses.
+    /// `namespace/name` of the first NetworkPolicies (sorted) isolating the
+    /// side that refuses: the label shows [`SHOWN`] of them and a count, so
+    /// no more are kept (an edge refused by thousands of policies).
     pub blocked_by: Vec<String>,
+    /// How many policies isolate the side that refuses.
+    pub blocked_total: usize,
     /// Why, in one sentence (the SVG tooltip).
     pub why: String,
 }
@@ -112,8 +119,8 @@ impl Edge {
             State::Allowed => s,
             State::Unknown => format!("{s} (unknown)"),
             State::Blocked => {
-                let shown: Vec<&str> = self.blocked_by.iter().take(2).map(String::as_str).collect();
-                let more = self.blocked_by.len().saturating_sub(2);
+                let shown: Vec<&str> = self.blocked_by.iter().take(SHOWN).map(String::as_str).collect();
+                let more = self.blocked_total.saturating_sub(shown.len());
                 let more = if more > 0 { format!(" +{more}") } else { String::new() };
                 format!("{s} blocked by {}{more}", shown.join(", "))
             }
@@ -637,19 +644,19 @@ impl Builder<'_, '_> {
                 .iter()
                 .map(|(number, protocol, name)| {
                     let t = Target { number: *number, protocol, name: name.as_deref() };
-                    let e = policies.decide(cx, c.object, Direction::Egress, them, t);
-                    let i = policies.decide(cx, s.object, Direction::Ingress, me, t);
+                    let e = policies.answer(cx, c.object, Direction::Egress, them, t);
+                    let i = policies.answer(cx, s.object, Direction::Ingress, me, t);
                     let mut by = Vec::new();
                     let mut why = Vec::new();
-                    if e.answer == Tri::No {
-                        by.extend(e.isolating.iter().map(|&o| policy_name(cx, o)));
+                    if e == Tri::No {
+                        by.extend(policies.egress(c.object).map(|p| policy_name(cx, p.object)));
                         why.push(format!("no egress rule of {} allows it", cx.objects[c.object].name));
                     }
-                    if i.answer == Tri::No {
-                        by.extend(i.isolating.iter().map(|&o| policy_name(cx, o)));
+                    if i == Tri::No {
+                        by.extend(policies.ingress(s.object).map(|p| policy_name(cx, p.object)));
                         why.push(format!("no ingress rule of {} admits it", cx.objects[s.object].name));
                     }
-                    (port_label(*number, protocol), e.answer.and(i.answer), by, why.join("; "))
+                    (port_label(*number, protocol), e.and(i), by, why.join("; "))
                 })
                 .collect();
             edges.push(combine(node_id(cx, c.object), node_id(cx, s.object), results, Vec::new()));
@@ -668,12 +675,12 @@ impl Builder<'_, '_> {
                 .map(|(number, protocol, name)| {
                     let t = Target { number: *number, protocol, name: name.as_deref() };
                     let i = if public {
-                        policies.decide_from_anywhere(s.object, t)
+                        policies.decide_from_anywhere(s.object, t).answer
                     } else {
-                        policies.decide(cx, s.object, Direction::Ingress, me, t)
+                        policies.answer(cx, s.object, Direction::Ingress, me, t)
                     };
-                    let by = if i.answer == Tri::No {
-                        i.isolating.iter().map(|&o| policy_name(cx, o)).collect()
+                    let by = if i == Tri::No {
+                        policies.ingress(s.object).map(|p| policy_name(cx, p.object)).collect()
                     } else {
                         Vec::new()
                     };
@@ -683,7 +690,7 @@ impl Builder<'_, '_> {
                         format!("the ingress controller (namespace {ns})")
                     };
                     let why = format!("no ingress rule of {} admits {from}", cx.objects[s.object].name);
-                    (port_label(*number, protocol), i.answer, by, why)
+                    (port_label(*number, protocol), i, by, why)
                 })
                 .collect();
             let entry = from_edge.entry(s.object).or_default();
@@ -782,6 +789,7 @@ impl Builder<'_, '_> {
                 ports: ports.into_iter().collect(),
                 hosts: Vec::new(),
                 blocked_by: Vec::new(),
+                blocked_total: 0,
                 why: format!("an egress rule of {} allows {cidr}", cx.objects[object].ns()),
             });
         }
@@ -822,6 +830,7 @@ fn combine(from: String, to: String, results: Vec<PortResult>, hosts: Vec<String
     ports.sort_by_key(|p| (p.split('/').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0), p.clone()));
     ports.dedup();
     let mut blocked_by: Vec<String> = Vec::new();
+    let mut blocked_total = 0;
     let mut why = String::new();
     if best == Tri::No {
         for r in &results {
@@ -829,11 +838,15 @@ fn combine(from: String, to: String, results: Vec<PortResult>, hosts: Vec<String
         }
         blocked_by.sort();
         blocked_by.dedup();
+        blocked_total = blocked_by.len();
+        blocked_by.truncate(SHOWN);
+        // The capacity of every name would stay with the edge.
+        blocked_by.shrink_to_fit();
         why = results.iter().map(|r| r.3.as_str()).find(|w| !w.is_empty()).unwrap_or("").to_string();
     } else if best == Tri::Maybe {
         why = "it depends on labels of namespaces (or addresses) the manifests do not show".into();
     }
-    Edge { from, to, state: State::of(best), ports, hosts, blocked_by, why }
+    Edge { from, to, state: State::of(best), ports, hosts, blocked_by, blocked_total, why }
 }
 
 /// Whether the egress policies of `client` let it open `port` on an address

@@ -72,6 +72,12 @@ pub struct Policy<'a> {
     pub egress: bool,
     pub ingress_rules: &'a [Value],
     pub egress_rules: &'a [Value],
+    /// `ingress_rules` and `egress_rules`, read.
+    pub read_ingress: Vec<Rule<'a>>,
+    pub read_egress: Vec<Rule<'a>>,
+    /// The first policy (index in [`Policies::all`]) of the same namespace
+    /// and spec: policies of one class decide alike.
+    pub class: usize,
 }
 
 impl<'a> Policy<'a> {
@@ -97,6 +103,9 @@ impl<'a> Policy<'a> {
             egress,
             ingress_rules,
             egress_rules,
+            read_ingress: ingress_rules.iter().map(|r| Rule::of(r, Direction::Ingress)).collect(),
+            read_egress: egress_rules.iter().map(|r| Rule::of(r, Direction::Egress)).collect(),
+            class: usize::MAX,
         })
     }
 
@@ -119,7 +128,11 @@ pub fn namespace_matches(cx: &Manifests, sel: &Value, ns: &str) -> Tri {
 
 /// [`namespace_matches`] in a given [`World`].
 pub fn namespace_matches_in(cx: &Manifests, sel: &Value, ns: &str, world: World) -> Tri {
-    let selector = Selector::of(sel);
+    namespace_selected(cx, &Selector::of(sel), ns, world)
+}
+
+/// [`namespace_matches_in`] for a selector already read.
+fn namespace_selected(cx: &Manifests, selector: &Selector, ns: &str, world: World) -> Tri {
     if selector.is_empty() {
         return Tri::Yes;
     }
@@ -167,20 +180,62 @@ pub fn peer_matches(cx: &Manifests, peer: &Value, policy_ns: &str, pod: Endpoint
 
 /// [`peer_matches`] in a given [`World`].
 pub fn peer_matches_in(cx: &Manifests, peer: &Value, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
-    if let Some(block) = peer.get("ipBlock").filter(|v| !v.is_null()) {
-        return if world == World::Open && ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
-    }
-    // A selector written without a value (`namespaceSelector:`) is null: absent.
-    let pods = peer.get("podSelector").filter(|v| !v.is_null());
-    match peer.get("namespaceSelector").filter(|v| !v.is_null()) {
-        Some(ns_sel) => {
-            let ns = namespace_matches_in(cx, ns_sel, pod.ns, world);
-            ns.and(pods.map_or(Tri::Yes, |p| Tri::of(Selector::of(p).matches(pod.labels))))
+    Peer::of(peer).matches(cx, policy_ns, pod, world)
+}
+
+/// One `from`/`to` peer, read once: a policy is asked about many pods.
+#[derive(Debug)]
+pub struct Peer<'a> {
+    ip_block: Option<&'a Value>,
+    pods: Option<Selector<'a>>,
+    namespaces: Option<Selector<'a>>,
+}
+
+impl<'a> Peer<'a> {
+    pub fn of(peer: &'a Value) -> Peer<'a> {
+        // A selector written without a value (`namespaceSelector:`) is null: absent.
+        let field = |f: &str| peer.get(f).filter(|v| !v.is_null());
+        Peer {
+            ip_block: field("ipBlock"),
+            pods: field("podSelector").map(Selector::of),
+            namespaces: field("namespaceSelector").map(Selector::of),
         }
-        None => match pods {
-            Some(p) => Tri::of(pod.ns == policy_ns && Selector::of(p).matches(pod.labels)),
+    }
+
+    /// Whether this peer of a policy in `policy_ns` is `pod`.
+    pub fn matches(&self, cx: &Manifests, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
+        if let Some(block) = self.ip_block {
+            return if world == World::Open && ip_block_may_hold_pods(block) { Tri::Maybe } else { Tri::No };
+        }
+        let pods = || self.pods.as_ref().map_or(Tri::Yes, |p| Tri::of(p.matches(pod.labels)));
+        match &self.namespaces {
+            Some(ns_sel) => namespace_selected(cx, ns_sel, pod.ns, world).and(pods()),
+            None if self.pods.is_some() => Tri::of(pod.ns == policy_ns).and(pods()),
             None => Tri::No,
-        },
+        }
+    }
+}
+
+/// One rule of a policy, read once: its ports, and its peers (`None`: the
+/// list is absent or empty, everyone).
+#[derive(Debug)]
+pub struct Rule<'a> {
+    pub ports: Option<&'a Value>,
+    pub peers: Option<Vec<Peer<'a>>>,
+}
+
+impl<'a> Rule<'a> {
+    fn of(rule: &'a Value, direction: Direction) -> Rule<'a> {
+        let peers = rule.get(direction.peers()).and_then(Value::as_array).filter(|l| !l.is_empty());
+        Rule { ports: rule.get("ports"), peers: peers.map(|l| l.iter().map(Peer::of).collect()) }
+    }
+
+    /// Whether its peers admit `pod` (see [`peers_match_in`]).
+    fn admits(&self, cx: &Manifests, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
+        match &self.peers {
+            None => Tri::Yes,
+            Some(list) => list.iter().fold(Tri::No, |acc, p| acc.or(p.matches(cx, policy_ns, pod, world))),
+        }
     }
 }
 
@@ -355,14 +410,31 @@ pub struct Decision {
     pub rules: Vec<(usize, usize, Tri)>,
 }
 
-/// Every policy of the set, and for each pod template (by object) the
-/// policies isolating it for ingress and for egress.
+/// Every policy of the set, and what it takes to find, for a pod template,
+/// the policies isolating it.
+///
+/// Nothing is stored per (template, policy) pair: a set of N workloads and P
+/// policies that all select every pod would need N×P entries. Instead the
+/// policies of a namespace are grouped by their `podSelector` (policies
+/// written from one pattern share it), and a query tests each group once.
 #[derive(Debug, Default)]
 pub struct Policies<'a> {
     pub all: Vec<Policy<'a>>,
     pub world: World,
-    ingress_of: HashMap<usize, Vec<usize>>,
-    egress_of: HashMap<usize, Vec<usize>>,
+    /// namespace → its policies (indexes into `all`, in object order) and its
+    /// distinct pod selectors, each with the policies written with it.
+    by_ns: HashMap<&'a str, Namespace<'a>>,
+    /// Pod template (by object) → its namespace and labels; templates on the
+    /// node's network are left out (no policy applies to them).
+    templates: HashMap<usize, (&'a str, &'a BTreeMap<String, String>)>,
+}
+
+#[derive(Debug, Default)]
+struct Namespace<'a> {
+    policies: Vec<usize>,
+    /// (selector, the group of each policy in `policies` is its index here).
+    selectors: Vec<Selector<'a>>,
+    group: Vec<usize>,
 }
 
 impl<'a> Policies<'a> {
@@ -373,42 +445,62 @@ impl<'a> Policies<'a> {
 
     pub fn build_in(cx: &'a Manifests, world: World) -> Policies<'a> {
         let mut p = Policies { world, ..Policies::default() };
+        // Policies of identical content (namespace and spec) decide alike:
+        // `decide` evaluates one of each class.
+        let mut classes: HashMap<String, usize> = HashMap::new();
+        let mut selector_keys: HashMap<(&str, String), usize> = HashMap::new();
         for &i in cx.index.of_kind("NetworkPolicy") {
-            let Some(policy) = Policy::read(cx, i) else { continue };
+            let Some(mut policy) = Policy::read(cx, i) else { continue };
             let n = p.all.len();
-            for t in cx.index.selected(policy.ns, &policy.selector) {
-                if host_network(cx, t.object) {
-                    continue;
-                }
-                if policy.ingress {
-                    p.ingress_of.entry(t.object).or_default().push(n);
-                }
-                if policy.egress {
-                    p.egress_of.entry(t.object).or_default().push(n);
+            let spec = cx.objects[i].value.get("spec");
+            policy.class =
+                *classes.entry(format!("{}\0{}", policy.ns, spec.map_or(String::new(), Value::to_string))).or_insert(n);
+            let key = spec.and_then(|s| s.get("podSelector")).map_or(String::new(), Value::to_string);
+            let ns = p.by_ns.entry(policy.ns).or_default();
+            let next = ns.selectors.len();
+            let group = *selector_keys.entry((policy.ns, key)).or_insert(next);
+            if group == next {
+                ns.selectors.push(policy.selector.clone());
+            }
+            ns.policies.push(n);
+            ns.group.push(group);
+            p.all.push(policy);
+        }
+        if !p.all.is_empty() {
+            for t in &cx.index.templates {
+                if !host_network(cx, t.object) {
+                    p.templates.insert(t.object, (cx.objects[t.object].ns(), &t.labels));
                 }
             }
-            p.all.push(policy);
         }
         p
     }
 
     /// Policies isolating the pods of `object` for ingress.
     pub fn ingress(&self, object: usize) -> impl Iterator<Item = &Policy<'a>> {
-        self.ingress_of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
+        self.isolating(object, Direction::Ingress)
     }
 
     /// Policies isolating the pods of `object` for egress.
     pub fn egress(&self, object: usize) -> impl Iterator<Item = &Policy<'a>> {
-        self.egress_of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
+        self.isolating(object, Direction::Egress)
     }
 
-    /// Policies isolating the pods of `object` in `direction`.
+    /// Policies isolating the pods of `object` in `direction`, in object order.
     pub fn isolating(&self, object: usize, direction: Direction) -> impl Iterator<Item = &Policy<'a>> {
-        let of = match direction {
-            Direction::Ingress => &self.ingress_of,
-            Direction::Egress => &self.egress_of,
-        };
-        of.get(&object).into_iter().flatten().map(|&n| &self.all[n])
+        let selecting = self.templates.get(&object).and_then(|&(ns, labels)| {
+            let ns = self.by_ns.get(ns)?;
+            let hit: Vec<bool> = ns.selectors.iter().map(|s| s.matches(labels)).collect();
+            Some((ns, hit))
+        });
+        selecting
+            .into_iter()
+            .flat_map(|(ns, hit)| ns.policies.iter().zip(&ns.group).filter(move |(_, g)| hit[**g]).map(|(n, _)| *n))
+            .map(|n| &self.all[n])
+            .filter(move |p| match direction {
+                Direction::Ingress => p.ingress,
+                Direction::Egress => p.egress,
+            })
     }
 
     /// Whether the pods of `object` may exchange traffic with `peer` on
@@ -423,27 +515,51 @@ impl<'a> Policies<'a> {
         port: Target,
     ) -> Decision {
         let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+        let mut seen = Classes::default();
         for p in self.isolating(object, direction) {
             d.isolating.push(p.object);
-            let rules = match direction {
-                Direction::Ingress => p.ingress_rules,
-                Direction::Egress => p.egress_rules,
-            };
-            for (i, r) in rules.iter().enumerate() {
-                if !ports_allow(r.get("ports"), port) {
-                    continue;
-                }
-                let m = peers_match_in(cx, r.get(direction.peers()), p.ns, peer, self.world);
-                if m != Tri::No {
-                    d.rules.push((p.object, i, m));
-                    d.answer = d.answer.or(m);
-                }
+            for &(i, m) in seen.get(p.class, || self.admitting(cx, p, direction, peer, port)) {
+                d.rules.push((p.object, i, m));
+                d.answer = d.answer.or(m);
             }
         }
         if d.isolating.is_empty() {
             d.answer = Tri::Yes;
         }
         d
+    }
+
+    /// [`Self::decide`]'s answer alone: it stops at the first rule that
+    /// admits the connection.
+    pub fn answer(&self, cx: &Manifests, object: usize, direction: Direction, peer: Endpoint, port: Target) -> Tri {
+        let (mut isolated, mut answer) = (false, Tri::No);
+        let mut seen = Classes::default();
+        for p in self.isolating(object, direction) {
+            isolated = true;
+            let rules = seen.get(p.class, || self.admitting(cx, p, direction, peer, port));
+            answer = rules.iter().fold(answer, |a, r| a.or(r.1));
+            if answer == Tri::Yes {
+                break;
+            }
+        }
+        if isolated { answer } else { Tri::Yes }
+    }
+
+    /// The rules of `p` (by index) that may admit the connection, and how surely.
+    fn admitting(
+        &self,
+        cx: &Manifests,
+        p: &Policy,
+        direction: Direction,
+        peer: Endpoint,
+        port: Target,
+    ) -> Vec<(usize, Tri)> {
+        let rules = match direction {
+            Direction::Ingress => &p.read_ingress,
+            Direction::Egress => &p.read_egress,
+        };
+        let matching = rules.iter().enumerate().filter(|(_, r)| ports_allow(r.ports, port));
+        matching.map(|(i, r)| (i, r.admits(cx, p.ns, peer, self.world))).filter(|(_, m)| *m != Tri::No).collect()
     }
 
     /// Whether the pods of `object` may send to an address outside the
@@ -511,12 +627,41 @@ impl<'a> Policies<'a> {
 
     /// Whether the pods of `server` admit `client` on `port` (ingress side).
     pub fn admits(&self, cx: &Manifests, server: usize, client: Endpoint, port: Target) -> Tri {
-        self.decide(cx, server, Direction::Ingress, client, port).answer
+        self.answer(cx, server, Direction::Ingress, client, port)
     }
 
     /// Whether the pods of `client` may send to `server` on `port` (egress side).
     pub fn emits(&self, cx: &Manifests, client: usize, server: Endpoint, port: Target) -> Tri {
-        self.decide(cx, client, Direction::Egress, server, port).answer
+        self.answer(cx, client, Direction::Egress, server, port)
+    }
+}
+
+/// What each class of policies admits within one question, evaluated once
+/// per class; runs of one class (policies written from one pattern) skip the
+/// lookup.
+#[derive(Default)]
+struct Classes {
+    /// The class asked last, and its slot in `answers`.
+    last: Option<(usize, usize)>,
+    slots: HashMap<usize, usize>,
+    answers: Vec<Vec<(usize, Tri)>>,
+}
+
+impl Classes {
+    fn get(&mut self, class: usize, evaluate: impl FnOnce() -> Vec<(usize, Tri)>) -> &[(usize, Tri)] {
+        let slot = match self.last {
+            Some((c, slot)) if c == class => slot,
+            _ => {
+                let next = self.answers.len();
+                let slot = *self.slots.entry(class).or_insert(next);
+                if slot == next {
+                    self.answers.push(evaluate());
+                }
+                self.last = Some((class, slot));
+                slot
+            }
+        };
+        &self.answers[slot]
     }
 }
 

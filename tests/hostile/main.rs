@@ -9,6 +9,7 @@
 mod files;
 mod harness;
 mod linear;
+mod network;
 mod parse;
 mod promql;
 mod secrets;

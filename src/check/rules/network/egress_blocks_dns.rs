@@ -1,6 +1,6 @@
 use crate::model::At;
 use crate::model::selector::Selector;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -125,10 +125,18 @@ impl Check for EgressBlocksDns {
         let kube_dns = Endpoint { ns: "kube-system", labels: &labels };
         // First isolating policy → the workloads it leaves without DNS.
         let mut blocked: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        // Whether a class of policies (one content) lets pods reach DNS: the
+        // same for every pod, so evaluated once (many workloads × many
+        // policies would otherwise be evaluated pair by pair).
+        let mut allows: HashMap<usize, bool> = HashMap::new();
         for t in &cx.index.templates {
             let mut isolating = policies.egress(t.object).peekable();
             let Some(first) = isolating.peek().map(|p| p.object) else { continue };
-            let dns = isolating.any(|p| p.egress_rules.iter().any(|r| rule_allows_dns(cx, r, p.ns, kube_dns)));
+            let dns = isolating.any(|p| {
+                *allows
+                    .entry(p.class)
+                    .or_insert_with(|| p.egress_rules.iter().any(|r| rule_allows_dns(cx, r, p.ns, kube_dns)))
+            });
             if !dns {
                 blocked.entry(first).or_default().push(t.object);
             }

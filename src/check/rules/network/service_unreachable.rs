@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::diag::some_of;
 use crate::model::env::{Var, vars};
 use crate::model::hosts::service_of;
 use crate::model::index::PodTemplate;
@@ -314,6 +315,9 @@ fn denial(
     None
 }
 
+/// How many isolating policies a finding names (the rest are counted).
+const NAMED: usize = 5;
+
 fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplate, v: &Var, svc: usize, d: &Denial) {
     let c = &cx.objects[client.object];
     let s = &cx.objects[svc];
@@ -330,7 +334,7 @@ fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplat
     let mut help = Vec::new();
     let label = client_label(client);
     if d.ingress {
-        let names: Vec<&str> = policies.ingress(d.server).map(|p| cx.objects[p.object].name.as_str()).collect();
+        let (names, n) = some_of(policies.ingress(d.server).map(|p| cx.objects[p.object].name.as_str()), NAMED);
         let from = match &label {
             Some((k, val)) if c.ns() == server.ns() => format!("{{podSelector: {{matchLabels: {{{k}: {val}}}}}}}"),
             Some((k, val)) => format!(
@@ -342,16 +346,16 @@ fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplat
         help.push(format!(
             "NetworkPolicy {} of {} isolate{} the pods of {} {} for ingress and admit{} no traffic from {who} on {port}/{proto}; \
              add an ingress rule `from: [{from}]`, `ports: [{{port: {port}, protocol: {proto}}}]`",
-            names.join(", "),
+            names,
             server.ns(),
-            if names.len() == 1 { "s" } else { "" },
+            if n == 1 { "s" } else { "" },
             server.kind,
             server.name,
-            if names.len() == 1 { "s" } else { "" },
+            if n == 1 { "s" } else { "" },
         ));
     }
     if d.egress {
-        let names: Vec<&str> = policies.egress(client.object).map(|p| cx.objects[p.object].name.as_str()).collect();
+        let (names, n) = some_of(policies.egress(client.object).map(|p| cx.objects[p.object].name.as_str()), NAMED);
         let pods = match &d.server_label {
             Some((k, val)) => format!("podSelector: {{matchLabels: {{{k}: {val}}}}}"),
             None => String::new(),
@@ -369,10 +373,10 @@ fn report(cx: &Context, policies: &Policies, out: &mut Sink, client: &PodTemplat
         help.push(format!(
             "NetworkPolicy {} of {} isolate{} {who} for egress and allow{} nothing to {} {} on {port}/{proto}; \
              add an egress rule `to: [{to}]`, `ports: [{{port: {port}, protocol: {proto}}}]`",
-            names.join(", "),
+            names,
             c.ns(),
-            if names.len() == 1 { "s" } else { "" },
-            if names.len() == 1 { "s" } else { "" },
+            if n == 1 { "s" } else { "" },
+            if n == 1 { "s" } else { "" },
             server.kind,
             server.name,
         ));
