@@ -114,13 +114,17 @@ impl Sink {
     }
 
     /// Reports `message` about the field at `pointer` of object `object`.
+    /// A long value quoted in `message` is clipped here ([`crate::diag::clip_message`]):
+    /// findings are kept until the report is written.
     pub fn report(&mut self, object: usize, pointer: impl Into<String>, message: impl Into<String>) -> &mut Finding {
+        let mut message = message.into();
+        crate::diag::clip_message(&mut message);
         self.findings.push(Finding {
             code: self.meta.code,
             severity: self.meta.severity,
             object,
             pointer: pointer.into(),
-            message: message.into(),
+            message,
             help: None,
         });
         let last = self.findings.len() - 1;
@@ -130,7 +134,9 @@ impl Sink {
 
 impl Finding {
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
-        self.help = Some(help.into());
+        let mut help = help.into();
+        crate::diag::clip_message(&mut help);
+        self.help = Some(help);
         self
     }
 }
@@ -149,6 +155,13 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
     let findings = with_context(loaded, config, |cx| run_checks(cx, &checks));
     let mut findings = config::apply(findings, objects, config);
+    // Again, for the checks that edit a message after reporting it.
+    for f in &mut findings {
+        crate::diag::clip_message(&mut f.message);
+        if let Some(help) = &mut f.help {
+            crate::diag::clip_message(help);
+        }
+    }
     findings.sort_by(|a, b| {
         let (oa, ob) = (&objects[a.object], &objects[b.object]);
         (oa.source, oa.pos(&a.pointer), a.code, &a.message).cmp(&(ob.source, ob.pos(&b.pointer), b.code, &b.message))
@@ -219,8 +232,20 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
         code: Some(f.code.to_string()),
         file: loaded.sources[o.source].name.clone(),
         pos: o.pos(&f.pointer),
-        message: format!("{}: {}", o.id(), f.message),
+        message: format!("{}: {}", shown_id(o), f.message),
         help: f.help.clone(),
+    }
+}
+
+/// [`crate::model::Object::id`] as reports show it: each part clipped
+/// ([`crate::diag::clip`]; a valid name never is), as a 50 MB name would be
+/// repeated in every finding about its object.
+pub fn shown_id(o: &crate::model::Object) -> String {
+    use crate::diag::clip;
+    if crate::model::gvk::cluster_scoped(&o.kind) {
+        format!("{}/{}", clip(&o.kind), clip(&o.name))
+    } else {
+        format!("{}/{}/{}", clip(&o.kind), clip(o.ns()), clip(&o.name))
     }
 }
 

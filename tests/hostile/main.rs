@@ -11,5 +11,6 @@ mod harness;
 mod linear;
 mod parse;
 mod promql;
+mod report;
 mod secrets;
 mod txn;

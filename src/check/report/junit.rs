@@ -24,7 +24,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::check::{Finding, Outcome, Severity};
+use std::io::{self, Write};
+
+use crate::check::{Finding, Outcome, Severity, shown_id};
 
 use crate::diag::{Diagnostic, Pos};
 use crate::model::{Loaded, Object};
@@ -36,8 +38,8 @@ struct Suite<'a> {
     errors: Vec<&'a Diagnostic>,
 }
 
-/// Renders a run as JUnit XML (ending with a newline).
-pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
+/// Writes a run as JUnit XML (ending with a newline), a test case at a time.
+pub fn write(loaded: &Loaded, outcome: &Outcome, sink: &mut dyn Write) -> io::Result<()> {
     let suites = suites(loaded);
     let mut findings: Vec<Vec<&Finding>> = vec![Vec::new(); loaded.objects.len()];
     for f in &outcome.findings {
@@ -68,11 +70,13 @@ pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
         }
         for &i in &s.objects {
             object_case(&mut out, &file, s.file, &loaded.objects[i], &findings[i]);
+            sink.write_all(out.as_bytes())?;
+            out.clear();
         }
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// The suites in input order: every source (even one without objects),
@@ -121,7 +125,7 @@ fn input_case(out: &mut String, file: &str, errors: &[&Diagnostic]) {
 /// The test case of one object of `path` (`file` escaped): a failure per
 /// error or warning, the info findings as its output.
 fn object_case(out: &mut String, file: &str, path: &Path, o: &Object, findings: &[&Finding]) {
-    let id = o.id();
+    let id = shown_id(o);
     let line = o.pos("").line;
     let _ = write!(out, "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\"", attr(&id));
     if line > 0 {
