@@ -13,6 +13,7 @@ pub mod report;
 pub mod rules;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use crate::diag::Severity;
 use crate::model::{Loaded, Manifests, Source, load, schema};
@@ -28,7 +29,9 @@ pub struct Finding {
     /// JSON pointer of the offending field inside the object (`""` for the object).
     pub pointer: String,
     pub message: String,
-    pub help: Option<String>,
+    /// Shared by consecutive findings of a check that give the same help
+    /// (one per container of 100,000): see [`share_help`].
+    pub help: Option<Arc<str>>,
 }
 
 /// The families of checks, by the hundreds digit of their codes.
@@ -136,7 +139,7 @@ impl Finding {
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         let mut help = help.into();
         crate::diag::clip_message(&mut help);
-        self.help = Some(help);
+        self.help = Some(help.into());
         self
     }
 }
@@ -158,8 +161,10 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     // Again, for the checks that edit a message after reporting it.
     for f in &mut findings {
         crate::diag::clip_message(&mut f.message);
-        if let Some(help) = &mut f.help {
-            crate::diag::clip_message(help);
+        if let Some(help) = f.help.as_mut().filter(|h| h.len() > crate::diag::QUOTE_MAX) {
+            let mut text = help.to_string();
+            crate::diag::clip_message(&mut text);
+            *help = text.into();
         }
     }
     findings.sort_by(|a, b| {
@@ -186,6 +191,7 @@ fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
     let one = |check: &dyn Check| {
         let mut sink = Sink::new(check.meta());
         check.run(cx, &mut sink);
+        share_help(&mut sink.findings);
         sink.findings
     };
     if threads <= 1 || cx.objects.len() < 64 {
@@ -216,6 +222,18 @@ fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
     done.into_iter().flat_map(|(_, f)| f).collect()
 }
 
+/// Consecutive findings with the same help share one copy of it: a check
+/// gives the same help for each of 100,000 containers (90 MB of copies).
+fn share_help(findings: &mut [Finding]) {
+    let mut last: Option<Arc<str>> = None;
+    for help in findings.iter_mut().filter_map(|f| f.help.as_mut()) {
+        match &last {
+            Some(same) if **same == **help => *help = Arc::clone(same),
+            _ => last = Some(Arc::clone(help)),
+        }
+    }
+}
+
 /// Calls `f` with a [`Context`] over `loaded`.
 pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context) -> R) -> R {
     let manifests = Manifests::new(loaded);
@@ -233,7 +251,7 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
         file: loaded.sources[o.source].name.clone(),
         pos: o.pos(&f.pointer),
         message: format!("{}: {}", shown_id(o), f.message),
-        help: f.help.clone(),
+        help: f.help.as_deref().map(str::to_string),
     }
 }
 
@@ -255,4 +273,24 @@ pub fn check_text(name: &str, text: &str, config: &Config) -> (Loaded, Outcome) 
     load::add_source(&mut loaded, Source { name: PathBuf::from(name), text: text.to_string() });
     let outcome = run(&loaded, config);
     (loaded, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_findings_share_an_equal_help() {
+        let mut sink = Sink::new(rules::registry()[0].meta());
+        for (i, help) in ["a", "a", "b", "a"].into_iter().enumerate() {
+            sink.report(i, "", "m").help(help.to_string());
+        }
+        sink.report(4, "", "m");
+        share_help(&mut sink.findings);
+        let helps: Vec<_> = sink.findings.iter().map(|f| f.help.clone()).collect();
+        let [Some(a0), Some(a1), Some(b), Some(a3), None] = &helps[..] else { panic!("{helps:?}") };
+        assert!(Arc::ptr_eq(a0, a1), "equal neighbours share");
+        assert_eq!((&**b, &**a3), ("b", "a"));
+        assert!(!Arc::ptr_eq(a0, a3), "only neighbours are compared");
+    }
 }
