@@ -38,8 +38,11 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     let loaded = crate::model::load::load(&args.paths);
     super::input::print_notes(&loaded.notes);
     let outcome = crate::check::run(&loaded, &config);
-    let text = report::render(args.format, &loaded, &outcome, args.format == Format::Text && style.stdout);
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let color = args.format == Format::Text && style.stdout;
+    // Streamed: the report of a million findings is never held whole. A
+    // closed stdout (`| head`) only ends the report early.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let _ = report::write(args.format, &loaded, &outcome, color, &mut out).and_then(|()| out.flush());
     let (errors, _, _) = report::counts(&loaded, &outcome.findings);
     Ok(if !loaded.errors.is_empty() {
         ExitCode::from(2)

@@ -10,6 +10,7 @@
 pub mod render;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -105,6 +106,73 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The most characters of one input value a message quotes: a 50 MB image
+/// name was quoted whole in several findings and snippets (1.38 GB). Room
+/// for any valid Kubernetes name (253) and image reference.
+pub const QUOTE_MAX: usize = 256;
+
+/// The most characters of one message (or help line), whatever it quotes.
+pub const MESSAGE_MAX: usize = 2000;
+
+/// `value` as a report shows it: whole up to [`QUOTE_MAX`] characters, else
+/// its start and `…` (`QUOTE_MAX` characters in all) and its length
+/// (`xxxx… (50000000 characters)`).
+pub fn clip(value: &str) -> Cow<'_, str> {
+    clip_at(value, QUOTE_MAX)
+}
+
+/// [`clip`] at `max` characters.
+pub fn clip_at(value: &str, max: usize) -> Cow<'_, str> {
+    match head(value, max, max - 1) {
+        Some(start) => Cow::Owned(format!("{start}… ({} characters)", value.chars().count())),
+        None => Cow::Borrowed(value),
+    }
+}
+
+/// Shortens a message in place: every value quoted in backticks longer than
+/// [`QUOTE_MAX`] characters is cut to that (`` `xxxx…` (50000000
+/// characters) ``), and the whole to [`MESSAGE_MAX`]. A message within
+/// bounds is left as it is (byte for byte), so shortening twice changes
+/// nothing more.
+pub fn clip_message(message: &mut String) {
+    if message.len() <= QUOTE_MAX {
+        return;
+    }
+    let mut out = String::new();
+    let mut rest = message.as_str();
+    let mut changed = false;
+    while let Some(open) = rest.find('`') {
+        let Some(close) = rest[open + 1..].find('`').map(|c| open + 1 + c) else { break };
+        let quoted = &rest[open + 1..close];
+        out.push_str(&rest[..=open]);
+        match head(quoted, QUOTE_MAX, QUOTE_MAX - 1) {
+            Some(start) => {
+                out.push_str(&format!("{start}…` ({} characters)", quoted.chars().count()));
+                changed = true;
+            }
+            None => out.push_str(&rest[open + 1..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    if changed {
+        out.push_str(rest);
+        *message = out;
+    }
+    // Room for the length (`… (message of 18446744073709551615 characters)`).
+    if let Some(start) = head(message, MESSAGE_MAX, MESSAGE_MAX - 64) {
+        *message = format!("{start}… (message of {} characters)", message.chars().count());
+    }
+}
+
+/// The first `keep` characters of `s`, when it has more than `max`.
+fn head(s: &str, max: usize, keep: usize) -> Option<&str> {
+    if s.len() <= max {
+        return None;
+    }
+    s.char_indices().nth(max)?;
+    Some(s.char_indices().nth(keep).map_or(s, |(cut, _)| &s[..cut]))
+}
+
 /// The closest candidate to `word` among `candidates`, if one is close enough
 /// to be a plausible typo.
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
@@ -163,5 +231,39 @@ mod tests {
         assert_eq!(did_you_mean("replicsa", ["replicas", "resources"]), Some("replicas"));
         assert_eq!(did_you_mean("health-bd", ["health-db", "cache"]), Some("health-db"));
         assert_eq!(did_you_mean("zzz", ["replicas", "resources"]), None);
+    }
+
+    #[test]
+    fn long_values_are_clipped_with_their_length() {
+        assert_eq!(clip("nginx:1.27"), "nginx:1.27");
+        let exact = "é".repeat(QUOTE_MAX);
+        assert_eq!(clip(&exact), exact);
+        let long = "é".repeat(QUOTE_MAX + 1);
+        assert_eq!(clip(&long), format!("{}… ({} characters)", "é".repeat(QUOTE_MAX - 1), QUOTE_MAX + 1));
+    }
+
+    #[test]
+    fn messages_clip_each_long_quoted_value_and_their_length() {
+        let short = format!("the image `{}` is `x` and `{}`", "a".repeat(QUOTE_MAX), "b".repeat(50));
+        let mut m = short.clone();
+        clip_message(&mut m);
+        assert_eq!(m, short, "within bounds: unchanged");
+        let mut m = format!("the image `{}` has no tag; `x` unmatched ` {}", "a".repeat(1_000_000), "c".repeat(130));
+        clip_message(&mut m);
+        let clipped = format!(
+            "the image `{}…` (1000000 characters) has no tag; `x` unmatched ` {}",
+            "a".repeat(QUOTE_MAX - 1),
+            "c".repeat(130)
+        );
+        assert_eq!(m, clipped);
+        clip_message(&mut m);
+        assert_eq!(m, clipped, "clipped twice");
+        let mut m = "z".repeat(MESSAGE_MAX * 3);
+        clip_message(&mut m);
+        let clipped = format!("{}… (message of {} characters)", "z".repeat(MESSAGE_MAX - 64), MESSAGE_MAX * 3);
+        assert_eq!(m, clipped);
+        assert!(m.chars().count() <= MESSAGE_MAX);
+        clip_message(&mut m);
+        assert_eq!(m, clipped, "cut twice");
     }
 }

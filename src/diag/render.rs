@@ -52,7 +52,30 @@ struct Lines<'a> {
     source: &'a str,
     /// Line number (1-based) → its byte range, without the `\n`.
     shown: HashMap<usize, (usize, usize)>,
+    /// For each shown line longer than [`LINE_MAX`] bytes, the byte offset of
+    /// every [`MARK_EVERY`]th character: finding a column is then a short
+    /// walk, even for thousands of findings on one long line (a flow
+    /// sequence of 20,000 containers on one line took minutes).
+    marks: HashMap<usize, Vec<usize>>,
 }
+
+/// A line longer than this (in characters) is handed to annotate-snippets
+/// as a window around the column (a 50 MB line was copied whole into each
+/// snippet, and a line of 20,000 findings was walked for each). It cuts
+/// lines wider than its 140-column terminal itself, around the span: it
+/// still does, within the window, and shorter lines are shown as before.
+const LINE_MAX: usize = 1024;
+
+/// The characters of a long line in the window before the column, and in
+/// all: more than annotate-snippets shows on either side.
+const WINDOW_BEFORE: usize = 160;
+const WINDOW: usize = 320;
+
+/// The distance in characters between two marks of a long line.
+const MARK_EVERY: usize = 1024;
+
+/// Where a long line was cut, around the column.
+const CUT: &str = "...";
 
 impl<'a> Lines<'a> {
     /// The lines shown for diagnostics at `lines` (0: none).
@@ -74,7 +97,24 @@ impl<'a> Lines<'a> {
             }
             (line, start) = (line + 1, end + 1);
         }
-        Lines { source, shown }
+        let marks = shown
+            .iter()
+            .filter(|(_, (start, end))| end - start > LINE_MAX)
+            .map(|(&n, &(start, end))| {
+                (n, source[start..end].char_indices().step_by(MARK_EVERY).map(|(i, _)| i).collect())
+            })
+            .collect();
+        Lines { source, shown, marks }
+    }
+
+    /// The byte offset of character `n` (0-based) in line `line` (its
+    /// `text`), or the line's length when it is shorter.
+    fn byte_of(&self, line: usize, text: &str, n: usize) -> usize {
+        let (mut at, mut left) = (0, n);
+        if let Some(mark) = self.marks.get(&line).and_then(|m| m.get(n / MARK_EVERY)) {
+            (at, left) = (*mark, n % MARK_EVERY);
+        }
+        text[at..].char_indices().nth(left).map_or(text.len(), |(i, _)| at + i)
     }
 
     /// The 1-based line `n` without its terminator, when it was asked for.
@@ -119,7 +159,23 @@ fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> Strin
         group = group.element(Level::HELP.message(help.as_str()));
     }
 
-    renderer.render(&[group])
+    let out = renderer.render(&[group]);
+    match excerpt.and_then(|ex| ex.column) {
+        Some((shown, real)) => place_column(out, &path, to_usize(diag.pos.line), shown, real),
+        None => out,
+    }
+}
+
+/// In a rendered window of a long line, the column annotate-snippets
+/// counted from the window's start (`shown`) replaced by the line's own
+/// (`real`) in the ` --> file:line:column` header (styled or not, the place
+/// is written as one piece).
+fn place_column(out: String, path: &str, line: usize, shown: usize, real: usize) -> String {
+    let counted = format!("{path}:{line}:{shown}");
+    match out.find("-->").and_then(|arrow| Some(arrow + out[arrow..].find(&counted)?)) {
+        Some(at) => format!("{}{path}:{line}:{real}{}", &out[..at], &out[at + counted.len()..]),
+        None => out,
+    }
 }
 
 /// Render several diagnostics, separated by blank lines.
@@ -140,6 +196,34 @@ pub fn render_all<'s>(diags: &[Diagnostic], sources: &dyn Fn(&Path) -> Option<Co
         out.push(render_lines(diag, lines.get(diag.file.as_path()), color));
     }
     out.join("\n\n")
+}
+
+/// The source lines that a run of diagnostics shows, found before the first
+/// is rendered, so that each can then be rendered (and written) on its own:
+/// a report of a million findings is written as it is rendered, never held.
+pub struct Snippets<'a> {
+    files: HashMap<&'a Path, Lines<'a>>,
+}
+
+impl<'a> Snippets<'a> {
+    /// `wanted`: the file and line of each diagnostic to render; `source`:
+    /// the text of a file, if it is available (asked once per file).
+    pub fn new(
+        wanted: impl IntoIterator<Item = (&'a Path, u32)>,
+        source: impl Fn(&Path) -> Option<&'a str>,
+    ) -> Snippets<'a> {
+        let mut texts: HashMap<&'a Path, (Option<&'a str>, Vec<usize>)> = HashMap::new();
+        for (file, line) in wanted {
+            texts.entry(file).or_insert_with(|| (source(file), Vec::new())).1.push(to_usize(line));
+        }
+        let files = texts.into_iter().filter_map(|(p, (t, l))| Some((p, Lines::new(t?, l)))).collect();
+        Snippets { files }
+    }
+
+    /// Renders `diag` (whose line was among those wanted) like [`render`].
+    pub fn render(&self, diag: &Diagnostic, color: bool) -> String {
+        render_lines(diag, self.files.get(diag.file.as_path()), color)
+    }
 }
 
 /// The annotate-snippets level for a severity.
@@ -165,6 +249,9 @@ struct Excerpt {
     line_start: usize,
     /// Byte range of the primary span in `text`.
     span: std::ops::Range<usize>,
+    /// When `text` is a window of long lines: the 1-based column of the
+    /// span in the window (annotate-snippets shows it), and in the line.
+    column: Option<(usize, usize)>,
 }
 
 /// Cut the primary line (and the one before it) out of `source` and locate
@@ -172,6 +259,8 @@ struct Excerpt {
 ///
 /// Returns `None` when the line is unknown (0) or past the end of `source`.
 /// A column past the end of the line is clamped to the end of the line.
+/// When either line is longer than [`LINE_MAX`] characters, both are cut to
+/// the same window of [`WINDOW`] characters around the column.
 fn excerpt_lines(lines: &Lines, line: u32, column: u32) -> Option<Excerpt> {
     let line = to_usize(line);
     if line == 0 {
@@ -179,8 +268,11 @@ fn excerpt_lines(lines: &Lines, line: u32, column: u32) -> Option<Excerpt> {
     }
     let prev = if line >= 2 { lines.get(line - 1) } else { None };
     let current = lines.get(line)?;
-
     let col = to_usize(column).saturating_sub(1);
+    let long = |l: &str| l.len() > LINE_MAX && l.chars().nth(LINE_MAX).is_some();
+    if long(current) || prev.is_some_and(long) {
+        return Some(window(lines, line, prev, current, col));
+    }
     let start = current.char_indices().nth(col).map_or(current.len(), |(i, _)| i);
     let end = start + token_len(&current[start..]);
 
@@ -190,7 +282,34 @@ fn excerpt_lines(lines: &Lines, line: u32, column: u32) -> Option<Excerpt> {
         Some(prev) => (format!("{prev}\n{current}\n"), prev.len() + 1, line - 1),
         None => (format!("{current}\n"), 0, line),
     };
-    Some(Excerpt { text, line_start, span: offset + start..offset + end })
+    Some(Excerpt { text, line_start, span: offset + start..offset + end, column: None })
+}
+
+/// [`excerpt_lines`] for long lines: characters `from..from + WINDOW` of
+/// each, [`CUT`] marking what is left out, the span within the window.
+fn window(lines: &Lines, line: usize, prev: Option<&str>, current: &str, col: usize) -> Excerpt {
+    let start = lines.byte_of(line, current, col);
+    // A column past the end is clamped, as for short lines.
+    let col = if start == current.len() { current.chars().count() } else { col };
+    let from = col.saturating_sub(WINDOW_BEFORE);
+    let before = if from > 0 { CUT } else { "" };
+    // Line `n` cut to the window, and the byte range of the window in it.
+    let cut = |n: usize, text: &str| {
+        let (a, b) = (lines.byte_of(n, text, from), lines.byte_of(n, text, from + WINDOW));
+        let after = if b < text.len() { CUT } else { "" };
+        (format!("{before}{}{after}\n", &text[a..b]), a..b)
+    };
+    let (mut text, line_start) = match prev {
+        Some(p) => (cut(line - 1, p).0, line - 1),
+        None => (String::new(), line),
+    };
+    let (shown, range) = cut(line, current);
+    // The span in `text`: the token, cut at the window's end.
+    let begin = text.len() + before.len() + (start - range.start);
+    let end = begin + token_len(&current[start..range.end]);
+    let in_window = before.len() + current[range.start..start].chars().count() + 1;
+    text.push_str(&shown);
+    Excerpt { text, line_start, span: begin..end, column: Some((in_window, col + 1)) }
 }
 
 /// Byte length of the token at the start of `rest`: up to the next
@@ -410,6 +529,72 @@ error: unknown field `replicsa`
         assert_eq!(token_len("a\tb"), 1);
         assert_eq!(token_len("漢"), 3);
         assert_eq!(token_len(""), 0);
+    }
+
+    /// The line numbered `n` of a rendered snippet and the line under it.
+    fn shown(out: &str, n: usize) -> (&str, &str) {
+        let mut lines = out.lines().skip_while(|l| !l.starts_with(&format!("{n} | ")));
+        (lines.next().unwrap_or_else(|| panic!("no line {n} in\n{out}")), lines.next().unwrap_or_default())
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_column() {
+        let long = format!("k: {} target {}", "a".repeat(3000), "é".repeat(3000));
+        let source = format!("a: 1\n{long}\n");
+        let d = Diagnostic::error("l.yaml", Pos::new(2, 3005), "bad");
+        let out = render(&d, Some(&source), false);
+        // The place is the line's; the line is cut around the column on
+        // both sides, the caret under the token.
+        assert!(out.contains(" --> l.yaml:2:3005\n"), "{out}");
+        let (line, carets) = shown(&out, 2);
+        assert!(line.starts_with("2 | ...a") && line.ends_with("é..."), "{out}");
+        assert!(line.chars().count() < 160, "{out}");
+        let at = line.find("target").expect("the token");
+        assert_eq!(carets.find("^^^^^^ bad"), Some(line[..at].chars().count()), "{out}");
+        // In color, the place is the line's too.
+        assert!(render(&d, Some(&source), true).contains("l.yaml:2:3005"));
+        // Up to `LINE_MAX` characters, annotate-snippets alone cuts the line.
+        let medium = format!("k: {} target", "a".repeat(LINE_MAX - 10));
+        let d = Diagnostic::error("l.yaml", Pos::new(1, to_u32(LINE_MAX - 5)), "bad");
+        let out = render(&d, Some(&medium), false);
+        assert!(out.contains(&format!(" --> l.yaml:1:{}\n", LINE_MAX - 5)), "{out}");
+    }
+
+    fn to_u32(n: usize) -> u32 {
+        u32::try_from(n).expect("small")
+    }
+
+    #[test]
+    fn a_long_line_before_is_cut_to_the_same_window() {
+        let d = Diagnostic::error("l.yaml", Pos::new(2, 3), "bad");
+        let out = render(&d, Some(&format!("{}\nb: 2\n", "x".repeat(5000))), false);
+        let (line, _) = shown(&out, 1);
+        assert!(line.starts_with("1 | xxx") && line.ends_with("x...") && line.len() < 160, "{out}");
+        assert!(out.ends_with("2 | b: 2\n  |   ^ bad"), "{out}");
+        assert!(out.contains(" --> l.yaml:2:3\n"), "{out}");
+    }
+
+    #[test]
+    fn a_column_past_the_end_of_a_long_line_is_clamped() {
+        let d = Diagnostic::error("l.yaml", Pos::new(1, 50_000), "bad");
+        let out = render(&d, Some(&"y".repeat(LINE_MAX + 10)), false);
+        let (line, carets) = shown(&out, 1);
+        assert!(line.starts_with("1 | ...y") && line.ends_with('y') && line.len() < 160, "{out}");
+        assert_eq!(carets.find("^ bad"), Some(line.len()), "{out}");
+        assert!(out.contains(&format!(" --> l.yaml:1:{}\n", LINE_MAX + 11)), "{out}");
+    }
+
+    #[test]
+    fn columns_of_a_long_line_are_found_through_its_marks() {
+        let line = "é".repeat(5 * MARK_EVERY + 7);
+        let lines = Lines::new(&line, vec![1]);
+        assert_eq!(lines.marks[&1].len(), 6);
+        let text = lines.get(1).expect("line 1");
+        for n in [0, 1, MARK_EVERY - 1, MARK_EVERY, 3 * MARK_EVERY + 5, 5 * MARK_EVERY + 6] {
+            assert_eq!(lines.byte_of(1, text, n), 2 * n, "character {n}");
+        }
+        assert_eq!(lines.byte_of(1, text, 5 * MARK_EVERY + 7), line.len());
+        assert_eq!(lines.byte_of(1, text, 100 * MARK_EVERY), line.len());
     }
 
     #[test]

@@ -12,5 +12,6 @@ mod linear;
 mod network;
 mod parse;
 mod promql;
+mod report;
 mod secrets;
 mod txn;

@@ -5,10 +5,14 @@
 pub mod junit;
 pub mod sarif;
 
+use std::borrow::Cow;
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use super::{Finding, Loaded, Outcome, Severity, diagnostic};
-use crate::diag::Diagnostic;
+use crate::diag::render::Snippets;
+use crate::diag::{Diagnostic, MESSAGE_MAX, clip, clip_at};
 
 /// The output formats of `kubeproof check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,13 +27,39 @@ pub enum Format {
     Junit,
 }
 
-/// Renders a run in `format`.
+/// Renders a run in `format` (for tests and `gen`, whose reports are small;
+/// `kubeproof check` streams with [`write`]).
 pub fn render(format: Format, loaded: &Loaded, outcome: &Outcome, color: bool) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only on a serializer error, which leaves the report cut.
+    let _ = write(format, loaded, outcome, color, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes a run in `format` to `out` finding by finding, as each is
+/// rendered: 40,000 Deployments gave 1.5 GB of text and peaked at 1.5 GB
+/// (1.7 GB as SARIF) when the report was built whole before being written.
+pub fn write(format: Format, loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Text => text(loaded, outcome, color),
-        Format::Json => json(loaded, outcome),
-        Format::Sarif => sarif::render(loaded, outcome),
-        Format::Junit => junit::render(loaded, outcome),
+        Format::Text => text(loaded, outcome, color, out),
+        Format::Json => json(loaded, outcome, out),
+        Format::Sarif => sarif::write(loaded, outcome, out),
+        Format::Junit => junit::write(loaded, outcome, out),
+    }
+}
+
+/// A sequence serialized as it is iterated (`F` makes the iterator): the
+/// findings of a report are never all held as JSON at once.
+pub(crate) struct Stream<F>(pub F);
+
+impl<F, I> Serialize for Stream<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
     }
 }
 
@@ -39,36 +69,48 @@ pub fn counts(loaded: &Loaded, findings: &[Finding]) -> (usize, usize, usize) {
     (by(Severity::Error) + loaded.errors.len(), by(Severity::Warning), by(Severity::Info))
 }
 
-fn text(loaded: &Loaded, outcome: &Outcome, color: bool) -> String {
-    let mut diags: Vec<Diagnostic> = loaded.errors.clone();
-    diags.extend(outcome.findings.iter().map(|f| diagnostic(f, loaded)));
+fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
     // One lookup per file shown (the first source of a name, as `find` would).
     let mut by_name = std::collections::HashMap::new();
     for s in &loaded.sources {
         by_name.entry(s.name.as_path()).or_insert(s.text.as_str());
     }
-    let sources = |p: &std::path::Path| by_name.get(p).map(|t| std::borrow::Cow::Borrowed(*t));
-    let mut out = crate::diag::render::render_all(&diags, &sources, color);
-    let (e, w, i) = counts(loaded, &outcome.findings);
-    if !out.is_empty() {
-        out.push_str("\n\n");
+    let places = outcome.findings.iter().map(|f| {
+        let o = &loaded.objects[f.object];
+        (loaded.sources[o.source].name.as_path(), o.pos(&f.pointer).line)
+    });
+    let wanted = loaded.errors.iter().map(|d| (d.file.as_path(), d.pos.line)).chain(places);
+    let snippets = Snippets::new(wanted, |p| by_name.get(p).copied());
+    let findings = outcome.findings.iter().map(|f| diagnostic(f, loaded));
+    let mut any = false;
+    for diag in loaded.errors.iter().map(Cow::Borrowed).chain(findings.map(Cow::Owned)) {
+        if any {
+            out.write_all(b"\n\n")?;
+        }
+        out.write_all(snippets.render(&diag, color).as_bytes())?;
+        any = true;
     }
-    out.push_str(&format!(
-        "{} object(s) in {} file(s): {e} error(s), {w} warning(s), {i} info\n",
+    if any {
+        out.write_all(b"\n\n")?;
+    }
+    let (e, w, i) = counts(loaded, &outcome.findings);
+    writeln!(
+        out,
+        "{} object(s) in {} file(s): {e} error(s), {w} warning(s), {i} info",
         outcome.objects,
         loaded.sources.len()
-    ));
-    out
+    )
 }
 
 #[derive(Serialize)]
-struct JsonReport<'a> {
+#[serde(bound(serialize = "Stream<F>: Serialize"))]
+struct JsonReport<'a, F> {
     objects: usize,
     files: usize,
     errors: usize,
     warnings: usize,
     infos: usize,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Stream<F>,
     /// Inputs that could not be read or parsed.
     input_errors: &'a [Diagnostic],
 }
@@ -81,21 +123,20 @@ struct JsonFinding<'a> {
     file: String,
     line: u32,
     column: u32,
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    object: &'a str,
-    pointer: &'a str,
+    api_version: Cow<'a, str>,
+    kind: Cow<'a, str>,
+    namespace: Option<Cow<'a, str>>,
+    object: Cow<'a, str>,
+    /// Clipped like every value shown: a key of 50 MB would make it as long.
+    pointer: Cow<'a, str>,
     message: &'a str,
     help: Option<&'a str>,
 }
 
-fn json(loaded: &Loaded, outcome: &Outcome) -> String {
+fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     let (errors, warnings, infos) = counts(loaded, &outcome.findings);
-    let findings = outcome
-        .findings
-        .iter()
-        .map(|f| {
+    let findings = || {
+        outcome.findings.iter().map(|f| {
             let o = &loaded.objects[f.object];
             let pos = o.pos(&f.pointer);
             JsonFinding {
@@ -105,24 +146,25 @@ fn json(loaded: &Loaded, outcome: &Outcome) -> String {
                 file: loaded.sources[o.source].name.display().to_string(),
                 line: pos.line,
                 column: pos.column,
-                api_version: &o.api_version,
-                kind: &o.kind,
-                namespace: (!crate::model::gvk::cluster_scoped(&o.kind)).then(|| o.ns()),
-                object: &o.name,
-                pointer: &f.pointer,
+                api_version: clip(&o.api_version),
+                kind: clip(&o.kind),
+                namespace: (!crate::model::gvk::cluster_scoped(&o.kind)).then(|| clip(o.ns())),
+                object: clip(&o.name),
+                pointer: clip_at(&f.pointer, MESSAGE_MAX),
                 message: &f.message,
                 help: f.help.as_deref(),
             }
         })
-        .collect();
+    };
     let report = JsonReport {
         objects: outcome.objects,
         files: loaded.sources.len(),
         errors,
         warnings,
         infos,
-        findings,
+        findings: Stream(findings),
         input_errors: &loaded.errors,
     };
-    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
 }

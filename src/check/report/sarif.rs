@@ -17,13 +17,15 @@
 //! - No timestamps, no absolute paths that were not given, stable order: the
 //!   same input gives the same bytes.
 
+use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::check::{Meta, Outcome, Severity, rules};
+use super::Stream;
+use crate::check::{Check, Finding, Meta, Outcome, Severity, rules, shown_id};
 
-use crate::diag::Pos;
+use crate::diag::{Pos, clip};
 use crate::model::Loaded;
 
 /// The `$schema` written in the log: the OASIS schema of SARIF 2.1.0 (errata 01).
@@ -36,21 +38,23 @@ pub const INFORMATION_URI: &str = "https://kubeproof.dev";
 pub const FINGERPRINT_KEY: &str = "kubeproofFinding/v1";
 
 #[derive(Serialize)]
-struct Log {
+#[serde(bound(serialize = "Stream<F>: Serialize"))]
+struct Log<F> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: Vec<Run>,
+    runs: [Run<F>; 1],
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Run {
+#[serde(rename_all = "camelCase", bound(serialize = "Stream<F>: Serialize"))]
+struct Run<F> {
     tool: Tool,
     invocations: Vec<Invocation>,
     /// Columns count characters (Unicode code points), as in the text report.
     column_kind: &'static str,
-    results: Vec<SarifResult>,
+    /// Written as they are made, one by one.
+    results: Stream<F>,
 }
 
 #[derive(Serialize)]
@@ -174,39 +178,11 @@ pub fn level(s: Severity) -> &'static str {
     }
 }
 
-/// Renders a run as a SARIF 2.1.0 log (pretty JSON, ending with a newline).
-pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
+/// Writes a run as a SARIF 2.1.0 log (pretty JSON, ending with a newline).
+pub fn write(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     let registry = rules::registry();
     let rules: Vec<Rule> = registry.iter().map(|c| rule(c.meta())).collect();
-    let results = outcome
-        .findings
-        .iter()
-        .map(|f| {
-            let o = &loaded.objects[f.object];
-            let uri = uri(&loaded.sources[o.source].name);
-            let id = o.id();
-            let mut message = format!("{id}: {}", f.message);
-            if let Some(help) = &f.help {
-                message.push_str(&format!("\nhelp: {help}"));
-            }
-            let fingerprint = fingerprint(&[f.code, &uri, &id, &f.pointer, &f.message]);
-            SarifResult {
-                rule_id: f.code,
-                rule_index: registry.iter().position(|c| c.meta().code == f.code),
-                level: level(f.severity),
-                message: Text { text: message },
-                locations: vec![Location {
-                    physical_location: physical(uri, o.pos(&f.pointer)),
-                    logical_locations: vec![LogicalLocation {
-                        name: o.name.clone(),
-                        fully_qualified_name: id,
-                        kind: "resource",
-                    }],
-                }],
-                partial_fingerprints: [(FINGERPRINT_KEY, fingerprint)].into(),
-            }
-        })
-        .collect();
+    let results = || outcome.findings.iter().map(|f| result(loaded, registry, f));
     let notifications = loaded
         .errors
         .iter()
@@ -221,7 +197,7 @@ pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
     let log = Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
-        runs: vec![Run {
+        runs: [Run {
             tool: Tool {
                 driver: Driver {
                     name: "kubeproof",
@@ -236,10 +212,38 @@ pub fn render(loaded: &Loaded, outcome: &Outcome) -> String {
                 tool_execution_notifications: notifications,
             }],
             column_kind: "unicodeCodePoints",
-            results,
+            results: Stream(results),
         }],
     };
-    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+/// The result of one finding.
+fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult {
+    let o = &loaded.objects[f.object];
+    let uri = uri(&loaded.sources[o.source].name);
+    let id = shown_id(o);
+    let mut message = format!("{id}: {}", f.message);
+    if let Some(help) = &f.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    let fingerprint = fingerprint(&[f.code, &uri, &id, &f.pointer, &f.message]);
+    SarifResult {
+        rule_id: f.code,
+        rule_index: registry.iter().position(|c| c.meta().code == f.code),
+        level: level(f.severity),
+        message: Text { text: message },
+        locations: vec![Location {
+            physical_location: physical(uri, o.pos(&f.pointer)),
+            logical_locations: vec![LogicalLocation {
+                name: clip(&o.name).into_owned(),
+                fully_qualified_name: id,
+                kind: "resource",
+            }],
+        }],
+        partial_fingerprints: [(FINGERPRINT_KEY, fingerprint)].into(),
+    }
 }
 
 fn rule(m: &'static Meta) -> Rule {
