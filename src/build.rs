@@ -13,6 +13,7 @@ use crate::emit::files::Tree;
 use crate::generate::{self, Stack};
 
 pub mod connections;
+mod table;
 
 /// Name of the single overlay written when a description has no environments.
 pub const DEFAULT_ENV: &str = "default";
@@ -53,8 +54,10 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     // and those patches: the overlay lists them after its computed diffs.
     let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
     let mut proven = Vec::new();
+    let mut kept = 0;
     if p.environments.is_empty() {
-        proven.push((DEFAULT_ENV.to_string(), prove_connections(DEFAULT_ENV, &base, &resolved_base)?));
+        let connections = prove_connections(p, file, (DEFAULT_ENV, &base), &resolved_base, (&mut kept, 1))?;
+        proven.push((DEFAULT_ENV.to_string(), connections));
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
         own_patches.push((None, Vec::new()));
     }
@@ -67,7 +70,10 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         let before = (!own.is_empty()).then(|| stack.clone());
         let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
         own_patches.push((before, applied));
-        proven.push((name.to_string(), prove_connections(name, &stack, &r)?));
+        // A stack kept before its own patches is kept twice.
+        let copies = if own_patches.last().is_some_and(|(b, _)| b.is_some()) { 2 } else { 1 };
+        let connections = prove_connections(p, file, (name, &stack), &r, (&mut kept, copies))?;
+        proven.push((name.to_string(), connections));
         envs.push((name.to_string(), stack));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
@@ -112,13 +118,84 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
 }
 
 /// Every connection environment `env` intends, proven open on its stack
-/// before anything is written ([`connections`]).
+/// before anything is written ([`connections`]). `kept`: the YAML of the
+/// stacks kept so far, which this one's `copies` join, within
+/// [`MAX_KEPT_YAML`].
 fn prove_connections(
-    env: &str,
-    stack: &Stack,
+    p: &Platform,
+    file: &Path,
+    (env, stack): (&str, &Stack),
     r: &crate::description::resolve::Resolved,
+    (kept, copies): (&mut usize, usize),
 ) -> Result<Vec<connections::Proven>, Error> {
-    connections::prove(&format!("kustomize/overlays/{env}"), stack, &generate::connections::intended(r))
+    let dir = format!("kustomize/overlays/{env}");
+    let over = |e| match e {
+        Unloadable::Over(bytes) => Error::Description(vec![too_large(p, file, env, bytes)]),
+        Unloadable::Broken(e) => e,
+    };
+    let (sources, bytes) = render_stack(&dir, stack).map_err(over)?;
+    *kept += bytes * copies;
+    if *kept > MAX_KEPT_YAML {
+        let envs = p.environments.keys().position(|e| e.as_str() == env).map_or(1, |i| i + 1);
+        return Err(too_many(p, file, envs));
+    }
+    let loaded = load_sources(sources, bytes).map_err(over)?;
+    connections::prove_loaded(&dir, &loaded, &generate::connections::intended(r))
+}
+
+/// What the stacks of all environments may take together, in YAML: `gen`
+/// keeps each to compare them (overlays, Helm values), at about 13 bytes of
+/// memory per byte of YAML.
+pub const MAX_KEPT_YAML: usize = 48 << 20;
+
+/// The refusal of environments whose stacks together are over
+/// [`MAX_KEPT_YAML`], at the description's `environments:` line.
+fn too_many(p: &Platform, file: &Path, envs: usize) -> Error {
+    let message = format!(
+        "the stacks generated for the first {envs} of {} environments are over the budget of {} MiB of YAML \
+         for all environments together (`gen` keeps them to compare them): {} service(s) × {} environment(s)",
+        p.environments.len(),
+        MAX_KEPT_YAML >> 20,
+        p.services.len(),
+        p.environments.len(),
+    );
+    let mut d = crate::diag::Diagnostic::error(file, key_line(file, "environments"), message);
+    d.help = Some(
+        "every environment is a whole stack; split the platform into several descriptions, \
+         or write fewer environments"
+            .to_string(),
+    );
+    Error::Description(vec![d])
+}
+
+/// The refusal of an environment whose generated stack is over
+/// [`MAX_STACK_YAML`], at the description's `services:` line, with what
+/// drives its size.
+fn too_large(p: &Platform, file: &Path, env: &str, bytes: usize) -> crate::diag::Diagnostic {
+    let edges: usize = p.services.values().map(|s| s.uses.as_ref().map_or(0, Vec::len)).sum();
+    let message = format!(
+        "the stack generated for environment `{env}` is over the budget of {} MiB of YAML per environment \
+         (refused at {} MiB): {} service(s) × {} environment(s), {edges} `uses` edge(s)",
+        MAX_STACK_YAML >> 20,
+        bytes >> 20,
+        p.services.len(),
+        p.environments.len().max(1),
+    );
+    let mut d = crate::diag::Diagnostic::error(file, key_line(file, "services"), message);
+    d.help = Some(
+        "each `uses` edge adds a NetworkPolicy rule on both sides and the address to the caller's \
+         environment; split the platform into several descriptions, or let fewer services call each other"
+            .to_string(),
+    );
+    d
+}
+
+/// Where the top-level `key:` of the description is (line 1 when it is not
+/// found: a flow-style description).
+fn key_line(file: &Path, key: &str) -> crate::diag::Pos {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let line = text.lines().position(|l| l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')));
+    crate::diag::Pos::new(line.map_or(1, |l| u32::try_from(l + 1).unwrap_or(u32::MAX)), 1)
 }
 
 /// The configuration `gen` checks its output with: the cluster's Kubernetes
@@ -160,25 +237,76 @@ fn check_config_file(config: &crate::check::config::Config, source: &str) -> Str
 /// overlay, plus a stand-in for every Secret the secretGenerator builds
 /// (keys without values) so that references to them are checked too.
 pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::model::Loaded, crate::check::Outcome)>, Error> {
-    let config = check_config(built, p);
     let mut out = Vec::new();
-    for (env, stack) in &built.envs {
-        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
-        let outcome = crate::check::run(&loaded, &config);
-        out.push((env.clone(), loaded, outcome));
-    }
+    prove_each(built, p, |env, loaded, outcome| out.push((env.to_string(), loaded, outcome)))?;
     Ok(out)
 }
 
+/// [`prove`] one environment at a time: `each` gets its loaded sources and
+/// outcome, which are dropped before the next environment is loaded (all of
+/// them together took about 14 MB per environment of 50 services).
+pub fn prove_each(
+    built: &Built,
+    p: &Platform,
+    mut each: impl FnMut(&str, crate::model::Loaded, crate::check::Outcome),
+) -> Result<(), Error> {
+    let config = check_config(built, p);
+    for (env, stack) in &built.envs {
+        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        let outcome = crate::check::run(&loaded, &config);
+        each(env, loaded, outcome);
+    }
+    Ok(())
+}
+
+/// The YAML one environment's generated objects may take: its proof loads
+/// them all, and 32 MiB of generated YAML load in about 300 MiB.
+pub const MAX_STACK_YAML: usize = 32 << 20;
+
 /// A stack as checkable sources: one per object, named after its file under
 /// `dir` (`kustomize/overlays/ENV`), plus a stand-in for every Secret the
-/// secretGenerator builds (keys without values).
+/// secretGenerator builds (keys without values). Past [`MAX_STACK_YAML`] it
+/// is refused ([`Error::Usage`]; `gen` says what in the description drives it).
 pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, Error> {
-    let mut loaded = crate::model::Loaded::default();
+    let over = |e| match e {
+        Unloadable::Over(bytes) => Error::Usage(over_budget(dir, bytes)),
+        Unloadable::Broken(e) => e,
+    };
+    let (sources, bytes) = render_stack(dir, stack).map_err(over)?;
+    load_sources(sources, bytes).map_err(over)
+}
+
+/// Why a generated stack cannot be proven.
+enum Unloadable {
+    /// Over the budget: the YAML rendered when it was refused.
+    Over(usize),
+    Broken(Error),
+}
+
+fn over_budget(dir: &str, bytes: usize) -> String {
+    format!(
+        "{dir}: the generated stack is over the budget of {} MiB of YAML per environment (refused at {} MiB)",
+        MAX_STACK_YAML >> 20,
+        bytes >> 20
+    )
+}
+
+/// The stack's sources, and the bytes of YAML they take; refused past
+/// [`MAX_STACK_YAML`], as soon as it is reached.
+fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, usize), Unloadable> {
+    let mut sources = Vec::new();
+    let mut bytes = 0;
+    let mut add = |name: String, text: String| {
+        bytes += text.len();
+        if bytes > MAX_STACK_YAML {
+            return Err(Unloadable::Over(bytes));
+        }
+        sources.push(crate::model::Source { name: name.into(), text });
+        Ok(())
+    };
     for o in &stack.objects {
         let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
-        let text = crate::emit::to_yaml(&o.value)?;
-        crate::model::load::add_source(&mut loaded, crate::model::Source { name: name.into(), text });
+        add(name, crate::emit::to_yaml(&o.value).map_err(Unloadable::Broken)?)?;
     }
     for s in &stack.secrets {
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
@@ -188,11 +316,29 @@ pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, E
             "data": data,
         });
         let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
-        let text = crate::emit::to_yaml(&secret)?;
-        crate::model::load::add_source(&mut loaded, crate::model::Source { name: name.into(), text });
+        add(name, crate::emit::to_yaml(&secret).map_err(Unloadable::Broken)?)?;
     }
-    if !loaded.errors.is_empty() {
-        return Err(Error::Internal(format!("generated YAML does not load: {:?}", loaded.errors)));
+    Ok((sources, bytes))
+}
+
+/// Parses rendered sources (`bytes` of YAML) as `check` would.
+fn load_sources(sources: Vec<crate::model::Source>, bytes: usize) -> Result<crate::model::Loaded, Unloadable> {
+    let mut loaded = crate::model::Loaded::default();
+    for source in sources {
+        crate::model::load::add_source(&mut loaded, source);
     }
-    Ok(loaded)
+    match loaded.errors.first() {
+        None => Ok(loaded),
+        // The loader's own memory budget, reached before ours.
+        Some(d) if d.message.contains("MiB of memory") => Err(Unloadable::Over(bytes)),
+        // One line, not a dump of every error.
+        Some(d) => Err(Unloadable::Broken(Error::Internal(format!(
+            "generated YAML does not load: {}:{}:{}: {} ({} error(s))",
+            d.file.display(),
+            d.pos.line,
+            d.pos.column,
+            d.message,
+            loaded.errors.len()
+        )))),
+    }
 }
