@@ -13,7 +13,6 @@ use crate::emit::files::Tree;
 use crate::generate::{self, Stack};
 
 pub mod connections;
-mod table;
 
 /// Name of the single overlay written when a description has no environments.
 pub const DEFAULT_ENV: &str = "default";

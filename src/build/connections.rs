@@ -20,7 +20,7 @@ use crate::model::authz::{self, Caller, Request, Server};
 use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World};
 use crate::model::{At, Manifests, Pod};
 
-use super::table::Table;
+use crate::model::policy_table::Table;
 
 /// A connection proven open, and what opens it.
 #[derive(Debug, Clone)]
@@ -114,6 +114,11 @@ impl<'c, 'p, 'a> Lookup<'c, 'p, 'a> {
         self.workloads.get(&(namespace, name)).cloned().unwrap_or_default()
     }
 
+    /// A template's pods as a peer.
+    fn endpoint(&self, cx: &'c Manifests, object: usize) -> Endpoint<'c> {
+        Endpoint { ns: cx.objects[object].ns(), labels: self.labels_of(object) }
+    }
+
     fn labels_of(&self, object: usize) -> &'c BTreeMap<String, String> {
         static EMPTY: BTreeMap<String, String> = BTreeMap::new();
         self.labels.get(&object).copied().unwrap_or(&EMPTY)
@@ -190,7 +195,7 @@ fn one(cx: &Manifests, stack: &Lookup, c: &Connection) -> Result<Vec<String>, St
             };
             if let Some(f) = f {
                 let d = match (t, &to) {
-                    (Some(t), _) => stack.table.decide(cx, f, Direction::Egress, t, target),
+                    (Some(t), _) => stack.table.decide(cx, f, Direction::Egress, (t, stack.endpoint(cx, t)), target),
                     (None, Side::Namespace(ns, ..)) => {
                         policies.decide(cx, f, Direction::Egress, Endpoint { ns, labels: &empty }, target)
                     }
@@ -201,7 +206,7 @@ fn one(cx: &Manifests, stack: &Lookup, c: &Connection) -> Result<Vec<String>, St
             }
             if let Some(t) = t {
                 let d = match (f, client) {
-                    (Some(f), _) => stack.table.decide(cx, t, Direction::Ingress, f, target),
+                    (Some(f), _) => stack.table.decide(cx, t, Direction::Ingress, (f, stack.endpoint(cx, f)), target),
                     (None, Some(client)) => policies.decide(cx, t, Direction::Ingress, client, target),
                     (None, None) => policies.decide_from_anywhere(t, target),
                 };
@@ -351,8 +356,10 @@ pub fn unintended(cx: &Manifests, wanted: &[Connection]) -> Vec<String> {
         for &f in clients.iter().filter(|&&f| name(f) != name(t)) {
             for &(number, pname) in &ports {
                 let target = Target { number, protocol: "TCP", name: pname };
-                let open = stack.table.decide(cx, f, Direction::Egress, t, target).answer == Tri::Yes
-                    && stack.table.decide(cx, t, Direction::Ingress, f, target).answer == Tri::Yes;
+                let open = stack.table.decide(cx, f, Direction::Egress, (t, stack.endpoint(cx, t)), target).answer
+                    == Tri::Yes
+                    && stack.table.decide(cx, t, Direction::Ingress, (f, stack.endpoint(cx, f)), target).answer
+                        == Tri::Yes;
                 let key =
                     (cx.objects[f].ns().to_string(), name(f), cx.objects[t].ns().to_string(), name(t), number as u16);
                 if open && !intended.contains(&key) {

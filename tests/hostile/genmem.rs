@@ -77,3 +77,15 @@ fn environments_over_the_budget_together_are_refused_at_the_environments_line() 
     assert!(!run.all().contains("internal error"), "{}", run.all());
     assert!(!dir.path().join("out").exists(), "something was written:\n{}", run.all());
 }
+
+#[test]
+fn a_dense_uses_graph_generates_in_bounded_time_and_memory() {
+    // 80 services using every later one (3,160 edges). Before, 100 took 93 s
+    // in a debug build (13 s in a release build, 200: 71 s); now 100 take 12 s.
+    let (run, dir) = generate(&description(80, 1, true), super::harness::LIMIT);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let policy = std::fs::read_to_string(dir.path().join("out/kustomize/base/shop/networkpolicy-s0.yaml"))
+        .expect("s0's NetworkPolicy");
+    // Its own label and selector, and one rule per service it uses.
+    assert_eq!(policy.matches("app.kubernetes.io/name: s").count(), 2 + 79, "{policy}");
+}
