@@ -266,8 +266,9 @@ pub fn prove_each(
 }
 
 /// The YAML one environment's generated objects may take: its proof loads
-/// them all, and 32 MiB of generated YAML load in about 300 MiB.
-pub const MAX_STACK_YAML: usize = 32 << 20;
+/// them all, and with the stack itself, its files and the Helm chart, `gen`
+/// takes up to about 60 bytes of memory per byte of it (a dense `uses` graph).
+pub const MAX_STACK_YAML: usize = 16 << 20;
 
 /// A stack as checkable sources: one per object, named after its file under
 /// `dir` (`kustomize/overlays/ENV`), plus a stand-in for every Secret the
@@ -346,5 +347,53 @@ fn load_sources(sources: Vec<crate::model::Source>, bytes: usize) -> Result<crat
             d.message,
             loaded.errors.len()
         )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_over_its_budget_is_refused_in_words() {
+        let mut stack = Stack::default();
+        let big = "x".repeat(MAX_STACK_YAML + 1);
+        stack.objects.push(generate::Object {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "big".into(),
+            namespace: Some("shop".into()),
+            value: serde_json::json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": { "name": "big", "namespace": "shop" },
+                "data": { "big": big },
+            }),
+        });
+        let Err(Error::Usage(message)) = stack_sources("kustomize/overlays/prod", &stack) else {
+            panic!("not refused as a usage error")
+        };
+        assert!(
+            message.starts_with("kustomize/overlays/prod: the generated stack is over the budget of 16 MiB"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_refusal_names_the_description_and_what_drives_the_size() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("p.yaml");
+        let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster:\n  kubernetes: \"1.30\"\n\
+                    environments:\n  prod: {}\n  dev: {}\nservices:\n  a:\n    image: ghcr.io/x/a:1.0.0\n    port: 8080\n    uses: [b, c]\n\
+                    \x20 b:\n    image: ghcr.io/x/b:1.0.0\n    port: 8080\n    uses: [c]\n\
+                    \x20 c:\n    image: ghcr.io/x/c:1.0.0\n    port: 8080\n";
+        std::fs::write(&file, text).expect("write");
+        let p = crate::description::load(&file).expect("the description loads");
+        let d = too_large(&p, &file, "prod", 20 << 20);
+        assert_eq!((d.file.as_path(), d.pos.line, d.pos.column), (file.as_path(), 8, 1), "{d:?}");
+        assert!(d.message.contains("environment `prod` is over the budget of 16 MiB"), "{}", d.message);
+        assert!(d.message.contains("3 service(s) × 2 environment(s), 3 `uses` edge(s)"), "{}", d.message);
+        let Error::Description(d) = too_many(&p, &file, 2) else { panic!("not a description error") };
+        assert_eq!((d[0].pos.line, d[0].pos.column), (5, 1), "{d:?}");
+        assert!(d[0].message.contains("first 2 of 2 environments are over the budget of 48 MiB"), "{}", d[0].message);
     }
 }
