@@ -40,6 +40,12 @@ impl Built {
 
 /// Builds the whole output tree for a loaded description read from `file`.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
+    // Refused before anything is generated: the stacks themselves would take
+    // past a gigabyte (400 services each using every later one: 1.6 GB).
+    let edges = uses_edges(p);
+    if edges * EDGE_YAML > MAX_STACK_YAML {
+        return Err(Error::Description(vec![too_large(p, file, "each environment would be", edges * EDGE_YAML)]));
+    }
     let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
     // The base files are written as generated, their patches listed in the
     // base kustomization; everything else (overlays, proofs) sees them applied.
@@ -136,7 +142,9 @@ fn prove_connections(
 ) -> Result<Vec<connections::Proven>, Error> {
     let dir = format!("kustomize/overlays/{env}");
     let over = |e| match e {
-        Unloadable::Over(bytes) => Error::Description(vec![too_large(p, file, env, bytes)]),
+        Unloadable::Over(bytes) => {
+            Error::Description(vec![too_large(p, file, &format!("environment `{env}` is"), bytes)])
+        }
         Unloadable::Broken(e) => e,
     };
     let (sources, bytes) = render_stack(&dir, stack).map_err(over)?;
@@ -174,18 +182,28 @@ fn too_many(p: &Platform, file: &Path, envs: usize) -> Error {
     Error::Description(vec![d])
 }
 
-/// The refusal of an environment whose generated stack is over
-/// [`MAX_STACK_YAML`], at the description's `services:` line, with what
-/// drives its size.
-fn too_large(p: &Platform, file: &Path, env: &str, bytes: usize) -> crate::diag::Diagnostic {
-    let edges: usize = p.services.values().map(|s| s.uses.as_ref().map_or(0, Vec::len)).sum();
+/// The YAML a `uses` edge adds to a stack, at least: a rule in the
+/// NetworkPolicy of each end and the address in the caller's ConfigMap
+/// (measured: about 590 bytes).
+const EDGE_YAML: usize = 512;
+
+/// The `uses` edges of the description.
+fn uses_edges(p: &Platform) -> usize {
+    p.services.values().map(|s| s.uses.as_ref().map_or(0, Vec::len)).sum()
+}
+
+/// The refusal of a generated stack over [`MAX_STACK_YAML`] (`which`: what
+/// is over it; `bytes`: its size, or the estimate), at the description's
+/// `services:` line, with what drives its size.
+fn too_large(p: &Platform, file: &Path, which: &str, bytes: usize) -> crate::diag::Diagnostic {
     let message = format!(
-        "the stack generated for environment `{env}` is over the budget of {} MiB of YAML per environment \
-         (refused at {} MiB): {} service(s) × {} environment(s), {edges} `uses` edge(s)",
+        "the stack generated for {which} over the budget of {} MiB of YAML per environment \
+         (at least {} MiB): {} service(s) × {} environment(s), {} `uses` edge(s)",
         MAX_STACK_YAML >> 20,
         bytes >> 20,
         p.services.len(),
         p.environments.len().max(1),
+        uses_edges(p),
     );
     let mut d = crate::diag::Diagnostic::error(file, key_line(file, "services"), message);
     d.help = Some(
@@ -388,7 +406,7 @@ mod tests {
                     \x20 c:\n    image: ghcr.io/x/c:1.0.0\n    port: 8080\n";
         std::fs::write(&file, text).expect("write");
         let p = crate::description::load(&file).expect("the description loads");
-        let d = too_large(&p, &file, "prod", 20 << 20);
+        let d = too_large(&p, &file, "environment `prod` is", 20 << 20);
         assert_eq!((d.file.as_path(), d.pos.line, d.pos.column), (file.as_path(), 8, 1), "{d:?}");
         assert!(d.message.contains("environment `prod` is over the budget of 16 MiB"), "{}", d.message);
         assert!(d.message.contains("3 service(s) × 2 environment(s), 3 `uses` edge(s)"), "{}", d.message);

@@ -89,3 +89,18 @@ fn a_dense_uses_graph_generates_in_bounded_time_and_memory() {
     // Its own label and selector, and one rule per service it uses.
     assert_eq!(policy.matches("app.kubernetes.io/name: s").count(), 2 + 79, "{policy}");
 }
+
+#[test]
+fn a_dense_uses_graph_past_the_budget_is_refused_before_it_is_generated() {
+    // 400 services: "internal error: generated YAML does not load" and a
+    // 27 KB dump; 260 (33,670 edges) would be about 20 MiB of YAML.
+    let dir = temp();
+    let file = write(dir.path(), "p.yaml", description(260, 1, true));
+    let out = dir.path().join("out");
+    let run =
+        kp(dir.path(), [OsStr::new("gen"), file.as_os_str(), OsStr::new("-o"), out.as_os_str()]).max_rss_mib(200).run();
+    run.expect(2, "p.yaml:7:1").expect(2, "over the budget of 16 MiB of YAML per environment");
+    run.expect(2, "260 service(s) × 1 environment(s), 33670 `uses` edge(s)");
+    assert!(!run.all().contains("internal error"), "{}", run.all());
+    assert!(!out.exists(), "something was written:\n{}", run.all());
+}
