@@ -40,21 +40,35 @@ impl Built {
 
 /// Builds the whole output tree for a loaded description read from `file`.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
+    // Refused before anything is generated: the stacks themselves would take
+    // past a gigabyte (400 services each using every later one: 1.6 GB).
+    let edges = uses_edges(p);
+    if edges * EDGE_YAML > MAX_STACK_YAML {
+        return Err(Error::Description(vec![too_large(p, file, "each environment would be", edges * EDGE_YAML)]));
+    }
     let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
     // The base files are written as generated, their patches listed in the
     // base kustomization; everything else (overlays, proofs) sees them applied.
     let raw_base = generate::generate(&resolved_base);
-    let mut base = raw_base.clone();
     let (base_patches, _) = patches(p, None, file).map_err(Error::Description)?;
-    let applied = generate::patches::apply(&mut base, &base_patches, file).map_err(Error::Description)?;
+    // A patched copy only when there are patches: a stack takes about 13
+    // bytes of memory per byte of its YAML.
+    let mut patched = (!base_patches.is_empty()).then(|| raw_base.clone());
+    let applied = match &mut patched {
+        Some(b) => generate::patches::apply(b, &base_patches, file).map_err(Error::Description)?,
+        None => Vec::new(),
+    };
+    let base = patched.as_ref().unwrap_or(&raw_base);
     let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
     let mut envs = Vec::new();
     // Per environment, its stack before its own patches (when it has some)
     // and those patches: the overlay lists them after its computed diffs.
     let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
     let mut proven = Vec::new();
+    let mut kept = 0;
     if p.environments.is_empty() {
-        proven.push((DEFAULT_ENV.to_string(), prove_connections(DEFAULT_ENV, &base, &resolved_base)?));
+        let connections = prove_connections(p, file, (DEFAULT_ENV, base), &resolved_base, (&mut kept, 1))?;
+        proven.push((DEFAULT_ENV.to_string(), connections));
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
         own_patches.push((None, Vec::new()));
     }
@@ -67,7 +81,10 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         let before = (!own.is_empty()).then(|| stack.clone());
         let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
         own_patches.push((before, applied));
-        proven.push((name.to_string(), prove_connections(name, &stack, &r)?));
+        // A stack kept before its own patches is kept twice.
+        let copies = if own_patches.last().is_some_and(|(b, _)| b.is_some()) { 2 } else { 1 };
+        let connections = prove_connections(p, file, (name, &stack), &r, (&mut kept, copies))?;
+        proven.push((name.to_string(), connections));
         envs.push((name.to_string(), stack));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
@@ -82,7 +99,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         })
         .collect();
     crate::emit::kustomize::emit(
-        &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: &base },
+        &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: base },
         &overlays,
         &source,
         &mut tree,
@@ -91,20 +108,21 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         &crate::emit::helm::Chart {
             name: p.name.as_str(),
             kube: p.cluster.kubernetes.value,
-            base: &base,
+            base,
             envs: &envs,
             source: &source,
         },
         &mut tree,
     )?;
     tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
-    crate::emit::monitoring::emit(&base, &envs, &source, &mut tree)?;
-    crate::emit::dashboards::emit(&base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
+    crate::emit::monitoring::emit(base, &envs, &source, &mut tree)?;
+    crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
-    let stacks: Vec<&Stack> = std::iter::once(&base).chain(envs.iter().map(|(_, s)| s)).collect();
+    let stacks: Vec<&Stack> = std::iter::once(base).chain(envs.iter().map(|(_, s)| s)).collect();
     if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
         tree.insert("RUNBOOK.md", text);
     }
+    let base = patched.unwrap_or(raw_base);
     let mut built = Built { tree, base, envs, metrics, connections: proven };
     let config = check_config_file(&check_config(&built, p), &source);
     built.tree.insert(".kubeproof.yaml", config);
@@ -112,13 +130,96 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
 }
 
 /// Every connection environment `env` intends, proven open on its stack
-/// before anything is written ([`connections`]).
+/// before anything is written ([`connections`]). `kept`: the YAML of the
+/// stacks kept so far, which this one's `copies` join, within
+/// [`MAX_KEPT_YAML`].
 fn prove_connections(
-    env: &str,
-    stack: &Stack,
+    p: &Platform,
+    file: &Path,
+    (env, stack): (&str, &Stack),
     r: &crate::description::resolve::Resolved,
+    (kept, copies): (&mut usize, usize),
 ) -> Result<Vec<connections::Proven>, Error> {
-    connections::prove(&format!("kustomize/overlays/{env}"), stack, &generate::connections::intended(r))
+    let dir = format!("kustomize/overlays/{env}");
+    let over = |e| match e {
+        Unloadable::Over(bytes) => {
+            Error::Description(vec![too_large(p, file, &format!("environment `{env}` is"), bytes)])
+        }
+        Unloadable::Broken(e) => e,
+    };
+    let (sources, bytes) = render_stack(&dir, stack).map_err(over)?;
+    *kept += bytes * copies;
+    if *kept > MAX_KEPT_YAML {
+        let envs = p.environments.keys().position(|e| e.as_str() == env).map_or(1, |i| i + 1);
+        return Err(too_many(p, file, envs));
+    }
+    let loaded = load_sources(sources, bytes).map_err(over)?;
+    connections::prove_loaded(&dir, &loaded, &generate::connections::intended(r))
+}
+
+/// What the stacks of all environments may take together, in YAML: `gen`
+/// keeps each to compare them (overlays, Helm values), at about 13 bytes of
+/// memory per byte of YAML.
+pub const MAX_KEPT_YAML: usize = 48 << 20;
+
+/// The refusal of environments whose stacks together are over
+/// [`MAX_KEPT_YAML`], at the description's `environments:` line.
+fn too_many(p: &Platform, file: &Path, envs: usize) -> Error {
+    let message = format!(
+        "the stacks generated for the first {envs} of {} environments are over the budget of {} MiB of YAML \
+         for all environments together (`gen` keeps them to compare them): {} service(s) × {} environment(s)",
+        p.environments.len(),
+        MAX_KEPT_YAML >> 20,
+        p.services.len(),
+        p.environments.len(),
+    );
+    let mut d = crate::diag::Diagnostic::error(file, key_line(file, "environments"), message);
+    d.help = Some(
+        "every environment is a whole stack; split the platform into several descriptions, \
+         or write fewer environments"
+            .to_string(),
+    );
+    Error::Description(vec![d])
+}
+
+/// The YAML a `uses` edge adds to a stack, at least: a rule in the
+/// NetworkPolicy of each end and the address in the caller's ConfigMap
+/// (measured: about 590 bytes).
+const EDGE_YAML: usize = 512;
+
+/// The `uses` edges of the description.
+fn uses_edges(p: &Platform) -> usize {
+    p.services.values().map(|s| s.uses.as_ref().map_or(0, Vec::len)).sum()
+}
+
+/// The refusal of a generated stack over [`MAX_STACK_YAML`] (`which`: what
+/// is over it; `bytes`: its size, or the estimate), at the description's
+/// `services:` line, with what drives its size.
+fn too_large(p: &Platform, file: &Path, which: &str, bytes: usize) -> crate::diag::Diagnostic {
+    let message = format!(
+        "the stack generated for {which} over the budget of {} MiB of YAML per environment \
+         (at least {} MiB): {} service(s) × {} environment(s), {} `uses` edge(s)",
+        MAX_STACK_YAML >> 20,
+        bytes >> 20,
+        p.services.len(),
+        p.environments.len().max(1),
+        uses_edges(p),
+    );
+    let mut d = crate::diag::Diagnostic::error(file, key_line(file, "services"), message);
+    d.help = Some(
+        "each `uses` edge adds a NetworkPolicy rule on both sides and the address to the caller's \
+         environment; split the platform into several descriptions, or let fewer services call each other"
+            .to_string(),
+    );
+    d
+}
+
+/// Where the top-level `key:` of the description is (line 1 when it is not
+/// found: a flow-style description).
+fn key_line(file: &Path, key: &str) -> crate::diag::Pos {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let line = text.lines().position(|l| l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')));
+    crate::diag::Pos::new(line.map_or(1, |l| u32::try_from(l + 1).unwrap_or(u32::MAX)), 1)
 }
 
 /// The configuration `gen` checks its output with: the cluster's Kubernetes
@@ -160,25 +261,77 @@ fn check_config_file(config: &crate::check::config::Config, source: &str) -> Str
 /// overlay, plus a stand-in for every Secret the secretGenerator builds
 /// (keys without values) so that references to them are checked too.
 pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::model::Loaded, crate::check::Outcome)>, Error> {
-    let config = check_config(built, p);
     let mut out = Vec::new();
-    for (env, stack) in &built.envs {
-        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
-        let outcome = crate::check::run(&loaded, &config);
-        out.push((env.clone(), loaded, outcome));
-    }
+    prove_each(built, p, |env, loaded, outcome| out.push((env.to_string(), loaded, outcome)))?;
     Ok(out)
 }
 
+/// [`prove`] one environment at a time: `each` gets its loaded sources and
+/// outcome, which are dropped before the next environment is loaded (all of
+/// them together took about 14 MB per environment of 50 services).
+pub fn prove_each(
+    built: &Built,
+    p: &Platform,
+    mut each: impl FnMut(&str, crate::model::Loaded, crate::check::Outcome),
+) -> Result<(), Error> {
+    let config = check_config(built, p);
+    for (env, stack) in &built.envs {
+        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        let outcome = crate::check::run(&loaded, &config);
+        each(env, loaded, outcome);
+    }
+    Ok(())
+}
+
+/// The YAML one environment's generated objects may take: its proof loads
+/// them all, and with the stack itself, its files and the Helm chart, `gen`
+/// takes up to about 60 bytes of memory per byte of it (a dense `uses` graph).
+pub const MAX_STACK_YAML: usize = 16 << 20;
+
 /// A stack as checkable sources: one per object, named after its file under
 /// `dir` (`kustomize/overlays/ENV`), plus a stand-in for every Secret the
-/// secretGenerator builds (keys without values).
+/// secretGenerator builds (keys without values). Past [`MAX_STACK_YAML`] it
+/// is refused ([`Error::Usage`]; `gen` says what in the description drives it).
 pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, Error> {
-    let mut loaded = crate::model::Loaded::default();
+    let over = |e| match e {
+        Unloadable::Over(bytes) => Error::Usage(over_budget(dir, bytes)),
+        Unloadable::Broken(e) => e,
+    };
+    let (sources, bytes) = render_stack(dir, stack).map_err(over)?;
+    load_sources(sources, bytes).map_err(over)
+}
+
+/// Why a generated stack cannot be proven.
+enum Unloadable {
+    /// Over the budget: the YAML rendered when it was refused.
+    Over(usize),
+    Broken(Error),
+}
+
+fn over_budget(dir: &str, bytes: usize) -> String {
+    format!(
+        "{dir}: the generated stack is over the budget of {} MiB of YAML per environment (refused at {} MiB)",
+        MAX_STACK_YAML >> 20,
+        bytes >> 20
+    )
+}
+
+/// The stack's sources, and the bytes of YAML they take; refused past
+/// [`MAX_STACK_YAML`], as soon as it is reached.
+fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, usize), Unloadable> {
+    let mut sources = Vec::new();
+    let mut bytes = 0;
+    let mut add = |name: String, text: String| {
+        bytes += text.len();
+        if bytes > MAX_STACK_YAML {
+            return Err(Unloadable::Over(bytes));
+        }
+        sources.push(crate::model::Source { name: name.into(), text });
+        Ok(())
+    };
     for o in &stack.objects {
         let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
-        let text = crate::emit::to_yaml(&o.value)?;
-        crate::model::load::add_source(&mut loaded, crate::model::Source { name: name.into(), text });
+        add(name, crate::emit::to_yaml(&o.value).map_err(Unloadable::Broken)?)?;
     }
     for s in &stack.secrets {
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
@@ -188,11 +341,77 @@ pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, E
             "data": data,
         });
         let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
-        let text = crate::emit::to_yaml(&secret)?;
-        crate::model::load::add_source(&mut loaded, crate::model::Source { name: name.into(), text });
+        add(name, crate::emit::to_yaml(&secret).map_err(Unloadable::Broken)?)?;
     }
-    if !loaded.errors.is_empty() {
-        return Err(Error::Internal(format!("generated YAML does not load: {:?}", loaded.errors)));
+    Ok((sources, bytes))
+}
+
+/// Parses rendered sources (`bytes` of YAML) as `check` would.
+fn load_sources(sources: Vec<crate::model::Source>, bytes: usize) -> Result<crate::model::Loaded, Unloadable> {
+    let mut loaded = crate::model::Loaded::default();
+    for source in sources {
+        crate::model::load::add_source(&mut loaded, source);
     }
-    Ok(loaded)
+    match loaded.errors.first() {
+        None => Ok(loaded),
+        // The loader's own memory budget, reached before ours.
+        Some(d) if d.message.contains("MiB of memory") => Err(Unloadable::Over(bytes)),
+        // One line, not a dump of every error.
+        Some(d) => Err(Unloadable::Broken(Error::Internal(format!(
+            "generated YAML does not load: {}:{}:{}: {} ({} error(s))",
+            d.file.display(),
+            d.pos.line,
+            d.pos.column,
+            d.message,
+            loaded.errors.len()
+        )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_over_its_budget_is_refused_in_words() {
+        let mut stack = Stack::default();
+        let big = "x".repeat(MAX_STACK_YAML + 1);
+        stack.objects.push(generate::Object {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "big".into(),
+            namespace: Some("shop".into()),
+            value: serde_json::json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": { "name": "big", "namespace": "shop" },
+                "data": { "big": big },
+            }),
+        });
+        let Err(Error::Usage(message)) = stack_sources("kustomize/overlays/prod", &stack) else {
+            panic!("not refused as a usage error")
+        };
+        assert!(
+            message.starts_with("kustomize/overlays/prod: the generated stack is over the budget of 16 MiB"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_refusal_names_the_description_and_what_drives_the_size() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("p.yaml");
+        let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster:\n  kubernetes: \"1.30\"\n\
+                    environments:\n  prod: {}\n  dev: {}\nservices:\n  a:\n    image: ghcr.io/x/a:1.0.0\n    port: 8080\n    uses: [b, c]\n\
+                    \x20 b:\n    image: ghcr.io/x/b:1.0.0\n    port: 8080\n    uses: [c]\n\
+                    \x20 c:\n    image: ghcr.io/x/c:1.0.0\n    port: 8080\n";
+        std::fs::write(&file, text).expect("write");
+        let p = crate::description::load(&file).expect("the description loads");
+        let d = too_large(&p, &file, "environment `prod` is", 20 << 20);
+        assert_eq!((d.file.as_path(), d.pos.line, d.pos.column), (file.as_path(), 8, 1), "{d:?}");
+        assert!(d.message.contains("environment `prod` is over the budget of 16 MiB"), "{}", d.message);
+        assert!(d.message.contains("3 service(s) × 2 environment(s), 3 `uses` edge(s)"), "{}", d.message);
+        let Error::Description(d) = too_many(&p, &file, 2) else { panic!("not a description error") };
+        assert_eq!((d[0].pos.line, d[0].pos.column), (5, 1), "{d:?}");
+        assert!(d[0].message.contains("first 2 of 2 environments are over the budget of 48 MiB"), "{}", d[0].message);
+    }
 }

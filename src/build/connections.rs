@@ -12,14 +12,15 @@
 //! namespace is taken to present that namespace's mesh identity (mutual
 //! TLS): Prometheus must scrape with Istio's certificates.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::Error;
-use crate::generate::Stack;
 use crate::generate::connections::{Connection, End};
 use crate::model::authz::{self, Caller, Request, Server};
 use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World};
 use crate::model::{At, Manifests, Pod};
+
+use crate::model::policy_table::Table;
 
 /// A connection proven open, and what opens it.
 #[derive(Debug, Clone)]
@@ -40,9 +41,13 @@ pub struct Blocked {
 /// `dir`), and that the policies open nothing else between its workloads.
 /// Err: the blocked ones, in words, naming both ends and the policy, and
 /// the unintended open ones.
-pub fn prove(dir: &str, stack: &Stack, wanted: &[Connection]) -> Result<Vec<Proven>, Error> {
-    let loaded = super::stack_sources(dir, stack)?;
-    let cx = Manifests::new(&loaded);
+pub fn prove(dir: &str, stack: &crate::generate::Stack, wanted: &[Connection]) -> Result<Vec<Proven>, Error> {
+    prove_loaded(dir, &super::stack_sources(dir, stack)?, wanted)
+}
+
+/// [`prove`] on a stack loaded already ([`super::stack_sources`]).
+pub fn prove_loaded(dir: &str, loaded: &crate::model::Loaded, wanted: &[Connection]) -> Result<Vec<Proven>, Error> {
+    let cx = Manifests::new(loaded);
     let (proven, blocked) = judge(&cx, wanted);
     let extra = unintended(&cx, wanted);
     if blocked.is_empty() && extra.is_empty() {
@@ -67,10 +72,11 @@ pub fn prove(dir: &str, stack: &Stack, wanted: &[Connection]) -> Result<Vec<Prov
 /// Splits `wanted` into proven and blocked connections.
 pub fn judge(cx: &Manifests, wanted: &[Connection]) -> (Vec<Proven>, Vec<Blocked>) {
     let policies = Policies::build_in(cx, World::Closed);
+    let stack = Lookup::new(cx, &policies);
     let mut proven = Vec::new();
     let mut blocked = Vec::new();
     for c in wanted {
-        match one(cx, &policies, c) {
+        match one(cx, &stack, c) {
             Ok(allowed_by) => proven.push(Proven { connection: c.clone(), allowed_by }),
             Err(reason) => blocked.push(Blocked { connection: c.clone(), reason }),
         }
@@ -78,17 +84,45 @@ pub fn judge(cx: &Manifests, wanted: &[Connection]) -> (Vec<Proven>, Vec<Blocked
     (proven, blocked)
 }
 
-/// The pod templates of a workload end.
-fn objects(cx: &Manifests, namespace: &str, name: &str) -> Vec<usize> {
-    cx.index
-        .templates
-        .iter()
-        .filter(|t| {
-            cx.objects[t.object].ns() == namespace
-                && t.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(name)
-        })
-        .map(|t| t.object)
-        .collect()
+/// The stack's policies and templates, looked up in constant time per
+/// question (each was a scan of every template or rule per connection:
+/// cubic in services for a dense `uses` graph).
+struct Lookup<'c, 'p, 'a> {
+    policies: &'p Policies<'a>,
+    table: Table<'p, 'a>,
+    /// (namespace, `app.kubernetes.io/name`) → the workload's templates.
+    workloads: HashMap<(&'c str, &'c str), Vec<usize>>,
+    /// template object → its pods' labels.
+    labels: HashMap<usize, &'c BTreeMap<String, String>>,
+}
+
+impl<'c, 'p, 'a> Lookup<'c, 'p, 'a> {
+    fn new(cx: &'c Manifests, policies: &'p Policies<'a>) -> Lookup<'c, 'p, 'a> {
+        let mut workloads: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut labels = HashMap::new();
+        for t in &cx.index.templates {
+            if let Some(name) = t.labels.get("app.kubernetes.io/name") {
+                workloads.entry((cx.objects[t.object].ns(), name.as_str())).or_default().push(t.object);
+            }
+            labels.entry(t.object).or_insert(&t.labels);
+        }
+        Lookup { policies, table: Table::new(cx, policies), workloads, labels }
+    }
+
+    /// The pod templates of a workload end.
+    fn objects(&self, namespace: &str, name: &str) -> Vec<usize> {
+        self.workloads.get(&(namespace, name)).cloned().unwrap_or_default()
+    }
+
+    /// A template's pods as a peer.
+    fn endpoint(&self, cx: &'c Manifests, object: usize) -> Endpoint<'c> {
+        Endpoint { ns: cx.objects[object].ns(), labels: self.labels_of(object) }
+    }
+
+    fn labels_of(&self, object: usize) -> &'c BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.labels.get(&object).copied().unwrap_or(&EMPTY)
+    }
 }
 
 fn labels_of<'a>(cx: &'a Manifests, object: usize) -> &'a BTreeMap<String, String> {
@@ -109,10 +143,10 @@ enum Side<'a> {
     Internet,
 }
 
-fn side<'a>(cx: &Manifests, end: &'a End) -> Result<Side<'a>, String> {
+fn side<'a>(stack: &Lookup, end: &'a End) -> Result<Side<'a>, String> {
     match end {
         End::Workload { namespace, name } => {
-            let found = objects(cx, namespace, name);
+            let found = stack.objects(namespace, name);
             if found.is_empty() {
                 return Err(format!("the stack has no pods of {end}"));
             }
@@ -133,9 +167,10 @@ fn port_name<'a>(cx: &Manifests<'a>, object: usize, port: u16) -> Option<&'a str
 }
 
 /// Ok: what admits it; Err: why it is blocked.
-fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String>, String> {
-    let from = side(cx, &c.from)?;
-    let to = side(cx, &c.to)?;
+fn one(cx: &Manifests, stack: &Lookup, c: &Connection) -> Result<Vec<String>, String> {
+    let policies = stack.policies;
+    let from = side(stack, &c.from)?;
+    let to = side(stack, &c.to)?;
     let empty = BTreeMap::new();
     let mut allowed_by = BTreeSet::new();
     // Pairs of (client, server): a template of the stack or the peer outside it.
@@ -153,17 +188,14 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
             let target = Target { number: i64::from(c.port), protocol: "TCP", name };
             // `None`: a client outside the cluster, of no namespace.
             let client = match (f, &from) {
-                (Some(f), _) => Some(Endpoint { ns: cx.objects[f].ns(), labels: labels_of(cx, f) }),
+                (Some(f), _) => Some(Endpoint { ns: cx.objects[f].ns(), labels: stack.labels_of(f) }),
                 (None, Side::Namespace(ns, ..)) => Some(Endpoint { ns, labels: &empty }),
                 (None, Side::Internet) => None,
                 _ => return Err(format!("{} cannot start a connection", c.from)),
             };
             if let Some(f) = f {
                 let d = match (t, &to) {
-                    (Some(t), _) => {
-                        let server = Endpoint { ns: cx.objects[t].ns(), labels: labels_of(cx, t) };
-                        policies.decide(cx, f, Direction::Egress, server, target)
-                    }
+                    (Some(t), _) => stack.table.decide(cx, f, Direction::Egress, (t, stack.endpoint(cx, t)), target),
                     (None, Side::Namespace(ns, ..)) => {
                         policies.decide(cx, f, Direction::Egress, Endpoint { ns, labels: &empty }, target)
                     }
@@ -173,9 +205,10 @@ fn one(cx: &Manifests, policies: &Policies, c: &Connection) -> Result<Vec<String
                 allowed_by.extend(admitted(cx, &d, Direction::Egress, f, c)?);
             }
             if let Some(t) = t {
-                let d = match client {
-                    Some(client) => policies.decide(cx, t, Direction::Ingress, client, target),
-                    None => policies.decide_from_anywhere(t, target),
+                let d = match (f, client) {
+                    (Some(f), _) => stack.table.decide(cx, t, Direction::Ingress, (f, stack.endpoint(cx, f)), target),
+                    (None, Some(client)) => policies.decide(cx, t, Direction::Ingress, client, target),
+                    (None, None) => policies.decide_from_anywhere(t, target),
                 };
                 allowed_by.extend(admitted(cx, &d, Direction::Ingress, t, c)?);
                 let (account, token) = match &from {
@@ -298,7 +331,8 @@ fn mesh(
 /// ports are tried from every other workload of the stack.
 pub fn unintended(cx: &Manifests, wanted: &[Connection]) -> Vec<String> {
     let policies = Policies::build_in(cx, World::Closed);
-    let name = |o: usize| labels_of(cx, o).get("app.kubernetes.io/name").cloned().unwrap_or_default();
+    let stack = Lookup::new(cx, &policies);
+    let name = |o: usize| stack.labels_of(o).get("app.kubernetes.io/name").cloned().unwrap_or_default();
     let intended: BTreeSet<(String, String, String, String, u16)> = wanted
         .iter()
         .filter_map(|c| match (&c.from, &c.to) {
@@ -316,14 +350,18 @@ pub fn unintended(cx: &Manifests, wanted: &[Connection]) -> Vec<String> {
             .app_containers()
             .flat_map(|c| c.ports().filter(|p| p.2 == "TCP").map(|p| (p.0, p.1)).collect::<Vec<_>>())
             .collect();
-        let server = Endpoint { ns: cx.objects[t].ns(), labels: labels_of(cx, t) };
-        for &f in templates.iter().filter(|&&f| name(f) != name(t)) {
-            let client = Endpoint { ns: cx.objects[f].ns(), labels: labels_of(cx, f) };
+        // Only the clients some ingress rule admits can be open (all of
+        // them when a rule admits everyone).
+        let clients = stack.table.peers(t, Direction::Ingress).unwrap_or_else(|| templates.clone());
+        for &f in clients.iter().filter(|&&f| name(f) != name(t)) {
             for &(number, pname) in &ports {
                 let target = Target { number, protocol: "TCP", name: pname };
-                let open = policies.decide(cx, f, Direction::Egress, server, target).answer == Tri::Yes
-                    && policies.decide(cx, t, Direction::Ingress, client, target).answer == Tri::Yes;
-                let key = (client.ns.to_string(), name(f), server.ns.to_string(), name(t), number as u16);
+                let open = stack.table.decide(cx, f, Direction::Egress, (t, stack.endpoint(cx, t)), target).answer
+                    == Tri::Yes
+                    && stack.table.decide(cx, t, Direction::Ingress, (f, stack.endpoint(cx, f)), target).answer
+                        == Tri::Yes;
+                let key =
+                    (cx.objects[f].ns().to_string(), name(f), cx.objects[t].ns().to_string(), name(t), number as u16);
                 if open && !intended.contains(&key) {
                     out.push(format!("{}/{} → {}/{} port {number}", key.0, key.1, key.2, key.3));
                 }

@@ -32,7 +32,7 @@ fn write_stack(description: &Path, output: &Path, force: bool, style: Style) -> 
     }
     let platform = crate::description::load(description).map_err(Error::Description)?;
     let built = crate::build::build(&platform, description)?;
-    let (report, errors) = proof_report(&crate::build::prove(&built, &platform)?, style.stderr);
+    let (report, errors) = proof_report(&built, &platform, style.stderr)?;
     if errors > 0 {
         return Err(Error::Findings { report, errors });
     }
@@ -68,22 +68,26 @@ fn file_of(diags: &[crate::diag::Diagnostic]) -> String {
 }
 
 /// The findings of kubeproof's checks on each environment (warnings and
-/// errors; info is left out), and the number of errors.
-fn proof_report(proof: &[(String, crate::model::Loaded, crate::check::Outcome)], color: bool) -> (String, usize) {
+/// errors; info is left out), and the number of errors. Each environment's
+/// proof is rendered and dropped before the next is loaded.
+fn proof_report(
+    built: &crate::build::Built,
+    platform: &crate::description::Platform,
+    color: bool,
+) -> Result<(String, usize), Error> {
     let mut text = String::new();
     let mut errors = 0;
-    for (env, loaded, outcome) in proof {
-        let shown: Vec<_> =
-            outcome.findings.iter().filter(|f| f.severity > crate::diag::Severity::Info).cloned().collect();
+    crate::build::prove_each(built, platform, |env, loaded, outcome| {
+        let shown: Vec<_> = outcome.findings.into_iter().filter(|f| f.severity > crate::diag::Severity::Info).collect();
         if shown.is_empty() {
-            continue;
+            return;
         }
         errors += shown.iter().filter(|f| f.severity == crate::diag::Severity::Error).count();
         let only = crate::check::Outcome { findings: shown, objects: outcome.objects };
         text.push_str(&format!("kubeproof check, environment {env}:\n"));
-        text.push_str(&crate::check::report::render(crate::check::report::Format::Text, loaded, &only, color));
-    }
-    (text, errors)
+        text.push_str(&crate::check::report::render(crate::check::report::Format::Text, &loaded, &only, color));
+    })?;
+    Ok((text, errors))
 }
 
 /// Objects per kind (rows) per environment (columns).

@@ -40,6 +40,7 @@ pub mod netpol;
 pub mod object;
 pub mod pods;
 pub mod pointer;
+pub mod policy_table;
 pub mod ports;
 pub mod promql;
 pub mod quantity;

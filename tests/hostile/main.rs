@@ -7,6 +7,7 @@
 //! One test binary with a module per area (CI links each binary once).
 
 mod files;
+mod genmem;
 mod harness;
 mod linear;
 mod network;

@@ -13,7 +13,8 @@ use crate::model::pods::Pod;
 use crate::model::ports::{PortRef, pod_ports, service_ports};
 
 use crate::model::hosts::{hosts_in, port_siblings};
-use crate::model::netpol::{Endpoint, Policies, Target, Tri};
+use crate::model::netpol::{Direction, Endpoint, Policies, Target, Tri};
+use crate::model::policy_table::Table;
 
 /// KP405: a workload configured to call a Service that the policies block.
 pub struct ServiceUnreachable;
@@ -197,6 +198,9 @@ impl Check for ServiceUnreachable {
         if policies.all.is_empty() {
             return;
         }
+        // Rules by the templates they admit: asking `policies` read every rule
+        // per reference, cubic in services for a dense graph of callers.
+        let table = Table::new(cx, &policies);
         let mut servers: HashMap<usize, Vec<&PodTemplate>> = HashMap::new();
         for client in &cx.index.templates {
             let Some(pod) = Pod::of(cx.objects, client.object) else { continue };
@@ -225,7 +229,7 @@ impl Check for ServiceUnreachable {
                         if selected.iter().any(|t| t.object == client.object) {
                             continue;
                         }
-                        let Some(d) = denial(cx, &policies, me, client.object, svc, selected, port, pod_direct) else {
+                        let Some(d) = denial(cx, &table, (client.object, me), svc, selected, port, pod_direct) else {
                             continue;
                         };
                         done.insert(svc);
@@ -242,9 +246,8 @@ impl Check for ServiceUnreachable {
 #[allow(clippy::too_many_arguments)]
 fn denial(
     cx: &Context,
-    policies: &Policies,
-    me: Endpoint,
-    client: usize,
+    table: &Table,
+    (client, me): (usize, Endpoint),
     svc: usize,
     selected: &[&PodTemplate],
     port: Option<i64>,
@@ -289,8 +292,8 @@ fn denial(
                     }
                 }
             };
-            let ingress = policies.admits(cx, server.object, me, t);
-            let egress = policies.emits(cx, client, them, t);
+            let ingress = table.decide(cx, server.object, Direction::Ingress, (client, me), t).answer;
+            let egress = table.decide(cx, client, Direction::Egress, (server.object, them), t).answer;
             if ingress.and(egress) != Tri::No {
                 all_denied = false;
                 continue;
