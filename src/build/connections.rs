@@ -356,10 +356,8 @@ pub fn unintended(cx: &Manifests, wanted: &[Connection]) -> Vec<String> {
         for &f in clients.iter().filter(|&&f| name(f) != name(t)) {
             for &(number, pname) in &ports {
                 let target = Target { number, protocol: "TCP", name: pname };
-                let open = stack.table.decide(cx, f, Direction::Egress, (t, stack.endpoint(cx, t)), target).answer
-                    == Tri::Yes
-                    && stack.table.decide(cx, t, Direction::Ingress, (f, stack.endpoint(cx, f)), target).answer
-                        == Tri::Yes;
+                let open = stack.table.answer(cx, f, Direction::Egress, (t, stack.endpoint(cx, t)), target) == Tri::Yes
+                    && stack.table.answer(cx, t, Direction::Ingress, (f, stack.endpoint(cx, f)), target) == Tri::Yes;
                 let key =
                     (cx.objects[f].ns().to_string(), name(f), cx.objects[t].ns().to_string(), name(t), number as u16);
                 if open && !intended.contains(&key) {

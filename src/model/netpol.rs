@@ -231,7 +231,7 @@ impl<'a> Rule<'a> {
     }
 
     /// Whether its peers admit `pod` (see [`peers_match_in`]).
-    fn admits(&self, cx: &Manifests, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
+    pub fn admits(&self, cx: &Manifests, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
         match &self.peers {
             None => Tri::Yes,
             Some(list) => list.iter().fold(Tri::No, |acc, p| acc.or(p.matches(cx, policy_ns, pod, world))),
@@ -640,7 +640,7 @@ impl<'a> Policies<'a> {
 /// per class; runs of one class (policies written from one pattern) skip the
 /// lookup.
 #[derive(Default)]
-struct Classes {
+pub(super) struct Classes {
     /// The class asked last, and its slot in `answers`.
     last: Option<(usize, usize)>,
     slots: HashMap<usize, usize>,
@@ -648,7 +648,7 @@ struct Classes {
 }
 
 impl Classes {
-    fn get(&mut self, class: usize, evaluate: impl FnOnce() -> Vec<(usize, Tri)>) -> &[(usize, Tri)] {
+    pub(super) fn get(&mut self, class: usize, evaluate: impl FnOnce() -> Vec<(usize, Tri)>) -> &[(usize, Tri)] {
         let slot = match self.last {
             Some((c, slot)) if c == class => slot,
             _ => {

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use super::Manifests;
 use super::netpol::{
-    Decision, Direction, Endpoint, Policies, Policy, Target, Tri, World, ip_block_may_hold_pods, namespace_matches_in,
-    peers_match_in, ports_allow,
+    Classes, Decision, Direction, Endpoint, Policies, Policy, Target, Tri, World, ip_block_may_hold_pods,
+    namespace_matches_in, ports_allow,
 };
 use super::selector::Selector;
 
@@ -28,7 +28,7 @@ use super::selector::Selector;
 /// question (an empty `podSelector` may match thousands).
 const BROAD: usize = 64;
 
-/// The rules of [`Policies`], by (policy object, ingress?).
+/// The rules of [`Policies`], by (policy class, ingress?).
 pub struct Table<'p, 'a> {
     policies: &'p Policies<'a>,
     rules: HashMap<(usize, bool), Rules>,
@@ -52,11 +52,13 @@ impl<'p, 'a> Table<'p, 'a> {
         namespaces.sort_unstable();
         namespaces.dedup();
         let mut rules = HashMap::new();
+        // Policies of one class (namespace and spec) have the same rules:
+        // indexed once (thousands of copies of one policy are common).
         for p in &policies.all {
             for (dir, isolates) in [(Direction::Ingress, p.ingress), (Direction::Egress, p.egress)] {
-                if isolates {
-                    let r = index_rules(cx, &namespaces, policies.world, p, dir);
-                    rules.insert((p.object, dir == Direction::Ingress), r);
+                let key = (p.class, dir == Direction::Ingress);
+                if isolates && !rules.contains_key(&key) {
+                    rules.insert(key, index_rules(cx, &namespaces, policies.world, p, dir));
                 }
             }
         }
@@ -75,29 +77,67 @@ impl<'p, 'a> Table<'p, 'a> {
         port: Target,
     ) -> Decision {
         let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+        let mut seen = Classes::default();
         for p in self.policies.isolating(object, direction) {
             d.isolating.push(p.object);
-            let Some(rules) = self.rules.get(&(p.object, direction == Direction::Ingress)) else { continue };
-            let mut found: Vec<(usize, Tri)> = rules.everyone.clone();
-            found.extend(rules.by_peer.get(&peer).into_iter().flatten().copied());
-            for &i in &rules.broad {
-                let rule = &rules_of(p, direction)[i];
-                found.push((i, peers_match_in(cx, rule.get(direction.peers()), p.ns, endpoint, self.policies.world)));
-            }
-            // Rule order, each rule once with its best answer.
-            found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-            found.dedup_by_key(|f| f.0);
-            for (i, m) in found {
-                if m != Tri::No && ports_allow(rules_of(p, direction)[i].get("ports"), port) {
-                    d.rules.push((p.object, i, m));
-                    d.answer = d.answer.or(m);
-                }
+            for &(i, m) in seen.get(p.class, || self.admitting(cx, p, direction, (peer, endpoint), port)) {
+                d.rules.push((p.object, i, m));
+                d.answer = d.answer.or(m);
             }
         }
         if d.isolating.is_empty() {
             d.answer = Tri::Yes;
         }
         d
+    }
+
+    /// [`Self::decide`]'s answer alone: it stops at the first rule that
+    /// admits the connection.
+    pub fn answer(
+        &self,
+        cx: &Manifests,
+        object: usize,
+        direction: Direction,
+        (peer, endpoint): (usize, Endpoint),
+        port: Target,
+    ) -> Tri {
+        let (mut isolated, mut answer) = (false, Tri::No);
+        let mut seen = Classes::default();
+        for p in self.policies.isolating(object, direction) {
+            isolated = true;
+            let rules = seen.get(p.class, || self.admitting(cx, p, direction, (peer, endpoint), port));
+            answer = rules.iter().fold(answer, |a, r| a.or(r.1));
+            if answer == Tri::Yes {
+                break;
+            }
+        }
+        if isolated { answer } else { Tri::Yes }
+    }
+
+    /// The rules of `p` admitting `peer` on `port` (rule order, each once
+    /// with its best answer).
+    fn admitting(
+        &self,
+        cx: &Manifests,
+        p: &Policy,
+        direction: Direction,
+        (peer, endpoint): (usize, Endpoint),
+        port: Target,
+    ) -> Vec<(usize, Tri)> {
+        let Some(rules) = self.rules.get(&(p.class, direction == Direction::Ingress)) else { return Vec::new() };
+        let read = match direction {
+            Direction::Ingress => &p.read_ingress,
+            Direction::Egress => &p.read_egress,
+        };
+        let mut found: Vec<(usize, Tri)> = rules.everyone.clone();
+        found.extend(rules.by_peer.get(&peer).into_iter().flatten().copied());
+        for &i in &rules.broad {
+            found.push((i, read[i].admits(cx, p.ns, endpoint, self.policies.world)));
+        }
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        found.dedup_by_key(|f| f.0);
+        found.retain(|&(i, m)| m != Tri::No && ports_allow(read[i].ports, port));
+        found
     }
 
     /// The templates (objects) some rule of `object`'s isolating policies
@@ -108,7 +148,7 @@ impl<'p, 'a> Table<'p, 'a> {
         let mut isolated = false;
         for p in self.policies.isolating(object, direction) {
             isolated = true;
-            let Some(rules) = self.rules.get(&(p.object, direction == Direction::Ingress)) else { continue };
+            let Some(rules) = self.rules.get(&(p.class, direction == Direction::Ingress)) else { continue };
             if !rules.everyone.is_empty() || !rules.broad.is_empty() {
                 return None;
             }
@@ -188,6 +228,10 @@ fn peers_of(cx: &Manifests, namespaces: &[&str], world: World, p: &Policy, peers
                 None => Vec::new(),
             },
         };
+        // A rule listing many peers is as large as what it matches.
+        if found.len() > BROAD * list.len() {
+            return Peers::Broad;
+        }
         for (t, m) in found {
             let e = matched.entry(t).or_insert(Tri::No);
             *e = (*e).or(m);

@@ -292,8 +292,8 @@ fn denial(
                     }
                 }
             };
-            let ingress = table.decide(cx, server.object, Direction::Ingress, (client, me), t).answer;
-            let egress = table.decide(cx, client, Direction::Egress, (server.object, them), t).answer;
+            let ingress = table.answer(cx, server.object, Direction::Ingress, (client, me), t);
+            let egress = table.answer(cx, client, Direction::Egress, (server.object, them), t);
             if ingress.and(egress) != Tri::No {
                 all_denied = false;
                 continue;
