@@ -30,7 +30,7 @@ pub struct Finding {
     pub pointer: String,
     pub message: String,
     /// Shared by consecutive findings of a check that give the same help
-    /// (one per container of 100,000): see [`share_help`].
+    /// (one per container of 100,000): see `share_help`.
     pub help: Option<Arc<str>>,
 }
 

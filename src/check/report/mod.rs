@@ -28,7 +28,7 @@ pub enum Format {
 }
 
 /// Renders a run in `format` (for tests and `gen`, whose reports are small;
-/// `kubeproof check` streams with [`write`]).
+/// `kubeproof check` streams with [`write()`]).
 pub fn render(format: Format, loaded: &Loaded, outcome: &Outcome, color: bool) -> String {
     let mut out = Vec::new();
     // Writing to memory fails only on a serializer error, which leaves the report cut.
