@@ -514,35 +514,13 @@ impl<'a> Policies<'a> {
         peer: Endpoint,
         port: Target,
     ) -> Decision {
-        let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
-        let mut seen = Classes::default();
-        for p in self.isolating(object, direction) {
-            d.isolating.push(p.object);
-            for &(i, m) in seen.get(p.class, || self.admitting(cx, p, direction, peer, port)) {
-                d.rules.push((p.object, i, m));
-                d.answer = d.answer.or(m);
-            }
-        }
-        if d.isolating.is_empty() {
-            d.answer = Tri::Yes;
-        }
-        d
+        decision(self.isolating(object, direction), |p| self.admitting(cx, p, direction, peer, port))
     }
 
     /// [`Self::decide`]'s answer alone: it stops at the first rule that
     /// admits the connection.
     pub fn answer(&self, cx: &Manifests, object: usize, direction: Direction, peer: Endpoint, port: Target) -> Tri {
-        let (mut isolated, mut answer) = (false, Tri::No);
-        let mut seen = Classes::default();
-        for p in self.isolating(object, direction) {
-            isolated = true;
-            let rules = seen.get(p.class, || self.admitting(cx, p, direction, peer, port));
-            answer = rules.iter().fold(answer, |a, r| a.or(r.1));
-            if answer == Tri::Yes {
-                break;
-            }
-        }
-        if isolated { answer } else { Tri::Yes }
+        first_answer(self.isolating(object, direction), |p| self.admitting(cx, p, direction, peer, port))
     }
 
     /// The rules of `p` (by index) that may admit the connection, and how surely.
@@ -636,11 +614,49 @@ impl<'a> Policies<'a> {
     }
 }
 
+/// The decision of the `isolating` policies, given the rules (index,
+/// answer) each admits; policies of one class are asked once.
+pub(super) fn decision<'p, 'a: 'p>(
+    isolating: impl Iterator<Item = &'p Policy<'a>>,
+    mut admitting: impl FnMut(&Policy<'a>) -> Vec<(usize, Tri)>,
+) -> Decision {
+    let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
+    let mut seen = Classes::default();
+    for p in isolating {
+        d.isolating.push(p.object);
+        for &(i, m) in seen.get(p.class, || admitting(p)) {
+            d.rules.push((p.object, i, m));
+            d.answer = d.answer.or(m);
+        }
+    }
+    if d.isolating.is_empty() {
+        d.answer = Tri::Yes;
+    }
+    d
+}
+
+/// [`decision`]'s answer alone: it stops at the first rule that admits.
+pub(super) fn first_answer<'p, 'a: 'p>(
+    isolating: impl Iterator<Item = &'p Policy<'a>>,
+    mut admitting: impl FnMut(&Policy<'a>) -> Vec<(usize, Tri)>,
+) -> Tri {
+    let (mut isolated, mut answer) = (false, Tri::No);
+    let mut seen = Classes::default();
+    for p in isolating {
+        isolated = true;
+        answer = seen.get(p.class, || admitting(p)).iter().fold(answer, |a, r| a.or(r.1));
+        if answer == Tri::Yes {
+            break;
+        }
+    }
+    if isolated { answer } else { Tri::Yes }
+}
+
 /// What each class of policies admits within one question, evaluated once
 /// per class; runs of one class (policies written from one pattern) skip the
 /// lookup.
 #[derive(Default)]
-pub(super) struct Classes {
+struct Classes {
     /// The class asked last, and its slot in `answers`.
     last: Option<(usize, usize)>,
     slots: HashMap<usize, usize>,
@@ -648,7 +664,7 @@ pub(super) struct Classes {
 }
 
 impl Classes {
-    pub(super) fn get(&mut self, class: usize, evaluate: impl FnOnce() -> Vec<(usize, Tri)>) -> &[(usize, Tri)] {
+    fn get(&mut self, class: usize, evaluate: impl FnOnce() -> Vec<(usize, Tri)>) -> &[(usize, Tri)] {
         let slot = match self.last {
             Some((c, slot)) if c == class => slot,
             _ => {

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use super::Manifests;
 use super::netpol::{
-    Classes, Decision, Direction, Endpoint, Policies, Policy, Target, Tri, World, ip_block_may_hold_pods,
-    namespace_matches_in, ports_allow,
+    Decision, Direction, Endpoint, Policies, Policy, Target, Tri, World, decision, first_answer,
+    ip_block_may_hold_pods, namespace_matches_in, ports_allow,
 };
 use super::selector::Selector;
 
@@ -76,19 +76,9 @@ impl<'p, 'a> Table<'p, 'a> {
         (peer, endpoint): (usize, Endpoint),
         port: Target,
     ) -> Decision {
-        let mut d = Decision { answer: Tri::No, isolating: Vec::new(), rules: Vec::new() };
-        let mut seen = Classes::default();
-        for p in self.policies.isolating(object, direction) {
-            d.isolating.push(p.object);
-            for &(i, m) in seen.get(p.class, || self.admitting(cx, p, direction, (peer, endpoint), port)) {
-                d.rules.push((p.object, i, m));
-                d.answer = d.answer.or(m);
-            }
-        }
-        if d.isolating.is_empty() {
-            d.answer = Tri::Yes;
-        }
-        d
+        decision(self.policies.isolating(object, direction), |p| {
+            self.admitting(cx, p, direction, (peer, endpoint), port)
+        })
     }
 
     /// [`Self::decide`]'s answer alone: it stops at the first rule that
@@ -101,17 +91,9 @@ impl<'p, 'a> Table<'p, 'a> {
         (peer, endpoint): (usize, Endpoint),
         port: Target,
     ) -> Tri {
-        let (mut isolated, mut answer) = (false, Tri::No);
-        let mut seen = Classes::default();
-        for p in self.policies.isolating(object, direction) {
-            isolated = true;
-            let rules = seen.get(p.class, || self.admitting(cx, p, direction, (peer, endpoint), port));
-            answer = rules.iter().fold(answer, |a, r| a.or(r.1));
-            if answer == Tri::Yes {
-                break;
-            }
-        }
-        if isolated { answer } else { Tri::Yes }
+        first_answer(self.policies.isolating(object, direction), |p| {
+            self.admitting(cx, p, direction, (peer, endpoint), port)
+        })
     }
 
     /// The rules of `p` admitting `peer` on `port` (rule order, each once
