@@ -209,20 +209,15 @@ fn helm_refuses_a_wrong_value_through_the_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(chart.join("values.schema.json")).expect("schema"))
             .expect("JSON");
-    // An object with an integer field that differs between environments.
-    let objects = schema.pointer("/properties/objects/properties").and_then(Value::as_object).expect("objects");
-    let (object, field) = objects
-        .iter()
-        .find_map(|(o, s)| {
-            let props = s["properties"].as_object()?;
-            props.iter().find(|(_, t)| t["type"] == "integer").map(|(f, _)| (o.clone(), f.clone()))
-        })
-        .expect("an integer field among the values");
+    // The knob a Helm user sets most: a service's replicas.
+    let knob = "/properties/services/properties/cart/properties/replicas";
+    assert_eq!(schema.pointer(knob).map(|t| &t["type"]), Some(&Value::from("integer")), "{schema:#}");
     let chart_s = chart.to_string_lossy().into_owned();
     let cases = [
         // Helm 3 says "Expected: integer, given: string", Helm 4 "got string, want integer".
-        (format!("objects:\n  {object}:\n    {field}: three\n"), vec![field.clone(), "integer".to_string()]),
-        (format!("objects:\n  {object}:\n    no-such-field: 1\n"), vec!["no-such-field".to_string()]),
+        ("services:\n  cart:\n    replicas: three\n", vec!["replicas", "integer"]),
+        ("services:\n  cart:\n    no-such-field: 1\n", vec!["no-such-field"]),
+        ("objects:\n  no-such-object: {}\n", vec!["no-such-object"]),
     ];
     for bin in &helms {
         let good = helm(bin, &["template", "r", &chart_s]);
@@ -233,7 +228,57 @@ fn helm_refuses_a_wrong_value_through_the_schema() {
             let run = helm(bin, &["template", "r", &chart_s, "-f", &file.to_string_lossy()]);
             let err = run.expect_err("a wrong value is refused");
             assert!(err.contains("schema"), "{}: {err}", bin.display());
-            assert!(expected.iter().all(|e| err.contains(e.as_str())), "{}: {err}", bin.display());
+            assert!(expected.iter().all(|e| err.contains(e)), "{}: {err}", bin.display());
         }
     }
+}
+
+/// The values a Helm user sets are shaped like the description, and one
+/// `--set` moves every object that follows it: a service's image reaches its
+/// Deployment and every Job running the same image (its migration, its
+/// CronJob), replicas and the autoscaler's bounds reach theirs.
+#[test]
+fn description_shaped_values_move_every_object_that_follows_them() {
+    let helms = helms();
+    let Some(bin) = helms.first() else { return };
+    let description = common::repo().join("examples/polyglot-shop.yaml");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let chart = out.join("helm/polyglot-shop").to_string_lossy().into_owned();
+    let images = |objects: &[Value]| -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for o in objects {
+            let spec = o.pointer("/spec/jobTemplate/spec/template/spec").or_else(|| o.pointer("/spec/template/spec"));
+            for c in spec.and_then(|s| s["containers"].as_array()).into_iter().flatten() {
+                found.push((common::object_id(o), c["image"].as_str().unwrap_or_default().to_string()));
+            }
+        }
+        found
+    };
+    let before = parse_built(&helm(bin, &["template", "r", &chart]).expect("renders")).expect("YAML");
+    let old = "ghcr.io/polyglot-shop/productcatalogservice:0.10.1";
+    let users: Vec<String> = images(&before).into_iter().filter(|(_, i)| i == old).map(|(id, _)| id).collect();
+    assert!(users.len() >= 3, "the catalog image runs in its Deployment, migration Job and CronJob: {users:?}");
+    let set = [
+        "--set",
+        "services.catalog.image=registry.example/catalog:2.0.0",
+        "--set",
+        "services.cart.replicas=7",
+        "--set",
+        "services.catalog.autoscaling.maxReplicas=9",
+    ];
+    let args: Vec<&str> = ["template", "r", chart.as_str()].into_iter().chain(set).collect();
+    let after = by_id(parse_built(&helm(bin, &args).expect("renders")).expect("YAML"));
+    let moved: Vec<(String, String)> = images(&after.values().cloned().collect::<Vec<_>>());
+    assert!(moved.iter().all(|(_, i)| i != old), "{moved:?}");
+    for id in &users {
+        assert!(moved.contains(&(id.clone(), "registry.example/catalog:2.0.0".into())), "{id}: {moved:?}");
+    }
+    let field = |suffix: &str, pointer: &str| {
+        let (_, o) = after.iter().find(|(id, _)| id.ends_with(suffix)).expect(suffix);
+        o.pointer(pointer).cloned()
+    };
+    assert_eq!(field("Deployment/polyglot-shop/cart", "/spec/replicas"), Some(Value::from(7)));
+    assert_eq!(field("HorizontalPodAutoscaler/polyglot-shop/catalog", "/spec/maxReplicas"), Some(Value::from(9)));
 }
