@@ -108,6 +108,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         &crate::emit::helm::Chart {
             name: p.name.as_str(),
             kube: p.cluster.kubernetes.value,
+            version: p.version.as_ref().map(|v| v.value.as_str()),
             base,
             envs: &envs,
             source: &source,

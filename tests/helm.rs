@@ -282,3 +282,23 @@ fn description_shaped_values_move_every_object_that_follows_them() {
     assert_eq!(field("Deployment/polyglot-shop/cart", "/spec/replicas"), Some(Value::from(7)));
     assert_eq!(field("HorizontalPodAutoscaler/polyglot-shop/catalog", "/spec/maxReplicas"), Some(Value::from(9)));
 }
+
+/// Chart.yaml's version and appVersion are the description's `version:`
+/// (0.1.0 without one), and its kubeVersion the cluster's minor and above.
+#[test]
+fn the_chart_version_is_the_descriptions() {
+    for (example, version) in [("fingerprint-api", "0.9.3"), ("kailash", "0.1.0")] {
+        let description = common::repo().join(format!("examples/{example}.yaml"));
+        let platform = kubeproof::description::load(&description).expect("the example loads");
+        assert_eq!(platform.version.as_ref().map(|v| v.value.as_str()).unwrap_or("0.1.0"), version);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = tmp.path().join("deploy");
+        common::gen_ok(&description, &out);
+        let text = std::fs::read_to_string(out.join(format!("helm/{example}/Chart.yaml"))).expect("Chart.yaml");
+        let chart: Value = serde_saphyr::from_str(&text).expect("YAML");
+        assert_eq!(chart["version"], version, "{text}");
+        assert_eq!(chart["appVersion"], version, "{text}");
+        let kube = platform.cluster.kubernetes.value.to_string();
+        assert_eq!(chart["kubeVersion"], format!(">= {kube}.0-0"), "{text}");
+    }
+}
