@@ -5,7 +5,7 @@
 //! field by field, as `kubectl kustomize` builds the overlay (Helm's chart
 //! label aside; the chart creates no Secret, where kustomize generates them
 //! with hashed names). The rendered objects pass `kubeproof check` and the
-//! schema validator, and Helm itself refuses a value of the wrong type or an
+//! schema validator (kubernetes-validate --strict), and Helm itself refuses a value of the wrong type or an
 //! unknown key through `values.schema.json`.
 
 mod common;
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Failures, examples, have_kubectl, kustomize, parse_built};
+use common::{Failures, examples, have_kubectl, have_validator, kustomize, parse_built};
 use serde_json::Value;
 
 /// The Helm binaries `./scripts/test` installs, by version.
@@ -175,6 +175,7 @@ fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
         folders.push(tmp);
     }
     check_rendered(&rendered, &mut failures);
+    validate_rendered(&rendered, &mut failures);
     failures.assert_none("the Helm chart");
 }
 
@@ -189,6 +190,26 @@ fn check_rendered(rendered: &[(String, PathBuf, String, String)], failures: &mut
         let report = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
         if !report.contains(": 0 error(s), 0 warning(s)") {
             failures.add(format!("{label}: kubeproof check of the rendered chart"), report);
+        }
+    }
+}
+
+/// The schema validator (`kubernetes-validate --strict`, at each example's
+/// Kubernetes version) passes every rendered stream, in one run per version.
+fn validate_rendered(rendered: &[(String, PathBuf, String, String)], failures: &mut Failures) {
+    if !have_validator() {
+        return;
+    }
+    let mut by_version: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (label, _, kube, yaml) in rendered {
+        by_version.entry(kube.as_str()).or_default().push((label.as_str(), yaml.as_str()));
+    }
+    for (kube, streams) in by_version {
+        let yamls: Vec<&str> = streams.iter().map(|(_, y)| *y).collect();
+        for ((label, _), result) in streams.iter().zip(common::validate_many(&yamls, kube)) {
+            if let Err(e) = result {
+                failures.add(format!("{label}: kubernetes-validate of the rendered chart"), e);
+            }
         }
     }
 }
