@@ -106,21 +106,29 @@ fn union<'a>(variants: &[&'a Stack]) -> Vec<(Key, Vec<Option<&'a Object>>)> {
     }
     let short = |id: &Id| format!("{}-{}", id.1.to_ascii_lowercase(), id.3);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut same_place: BTreeMap<(Option<&String>, String), usize> = BTreeMap::new();
     for id in &order {
         *counts.entry(short(id)).or_default() += 1;
+        *same_place.entry((id.2.as_ref(), short(id))).or_default() += 1;
     }
-    order
-        .into_iter()
-        .map(|id| {
-            let objects = by_id.remove(&id).unwrap_or_default();
-            let value_name = match (&id.2, counts.get(&short(&id)).copied().unwrap_or(0) > 1) {
-                (Some(ns), true) => format!("{ns}-{}", short(&id)),
-                _ => short(&id),
-            };
-            let first = objects.iter().flatten().next().map(|o| object_path(o)).unwrap_or_default();
-            (Key { id, value_name, path: first }, objects)
-        })
-        .collect()
+    let mut keys = Vec::new();
+    for id in &order {
+        let objects = by_id.remove(id).unwrap_or_default();
+        let mut value_name = match (&id.2, counts.get(&short(id)).copied().unwrap_or(0) > 1) {
+            (Some(ns), true) => format!("{ns}-{}", short(id)),
+            _ => short(id),
+        };
+        let mut path = objects.iter().flatten().next().map(|o| object_path(o)).unwrap_or_default();
+        // Kinds of one name in two API groups (Istio's Gateway and the
+        // Gateway API's) are two objects: the group tells them apart.
+        if same_place.get(&(id.2.as_ref(), short(id))).copied().unwrap_or(0) > 1 {
+            let group = id.0.rsplit_once('/').map_or("core", |(g, _)| g);
+            value_name = format!("{value_name}.{group}");
+            path = format!("{}.{group}.yaml", path.trim_end_matches(".yaml"));
+        }
+        keys.push((Key { id: id.clone(), value_name, path }, objects));
+    }
+    keys
 }
 
 /// Where a value lives in the values files: `["objects", OBJECT, FIELD]`, or
@@ -575,4 +583,51 @@ fn notes(chart: &Chart, variants: &[&Stack]) -> String {
     out += "\nCheck what the chart renders before applying it:\n\n  \
             helm template RELEASE CHART -f values-ENV.yaml | kubeproof check -\n";
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(api_version: &str, kind: &str, ns: &str, name: &str, spec: Value) -> Object {
+        let value = json!({ "apiVersion": api_version, "kind": kind,
+            "metadata": { "name": name, "namespace": ns }, "spec": spec });
+        Object {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: Some(ns.into()),
+            value,
+        }
+    }
+
+    /// Istio's Gateway and the Gateway API's, of one name in one namespace,
+    /// are two objects: two templates and two sets of values.
+    #[test]
+    fn one_kind_name_in_two_api_groups_gets_two_templates_and_values() {
+        let istio = |hosts| object("networking.istio.io/v1", "Gateway", "web", "public", json!({ "hosts": hosts }));
+        let gateway =
+            |port| object("gateway.networking.k8s.io/v1", "Gateway", "web", "public", json!({ "port": port }));
+        let base = Stack { objects: vec![istio(json!(["a"])), gateway(80)], ..Stack::default() };
+        let env = Stack { objects: vec![istio(json!(["b"])), gateway(443)], ..Stack::default() };
+        let envs = [("prod".to_string(), env)];
+        let chart = Chart {
+            name: "web",
+            kube: KubeVersion { major: 1, minor: 30 },
+            version: None,
+            base: &base,
+            envs: &envs,
+            source: "web.yaml",
+        };
+        let mut tree = Tree::default();
+        emit(&chart, &mut tree).expect("emits");
+        let paths: Vec<String> =
+            tree.iter().map(|(p, _)| p.display().to_string()).filter(|p| p.contains("gateway-public")).collect();
+        assert_eq!(paths.len(), 2, "{paths:?}");
+        let values = tree.get(std::path::Path::new("helm/web/values-prod.yaml")).expect("values");
+        let values = String::from_utf8_lossy(values);
+        assert!(values.contains("gateway-public.networking.istio.io:"), "{values}");
+        assert!(values.contains("gateway-public.gateway.networking.k8s.io:"), "{values}");
+        assert!(values.contains("spec.port: 443"), "{values}");
+    }
 }
