@@ -2,11 +2,12 @@
 //! Helm 3.18 and 4.1 (`./scripts/test` installs both under `target/tools/`):
 //! for every example and environment, `helm lint --strict` passes with the
 //! environment's values file, and `helm template` renders the same objects,
-//! field by field, as `kubectl kustomize` builds the overlay (Helm's chart
-//! label aside; the chart creates no Secret, where kustomize generates them
-//! with hashed names). The rendered objects pass `kubeproof check` and the
-//! schema validator (kubernetes-validate --strict), and Helm itself refuses a value of the wrong type or an
-//! unknown key through `values.schema.json`.
+//! field by field, as `kubectl kustomize` builds the overlay (the chart's
+//! labels aside: `helm.sh/chart`, `app.kubernetes.io/instance` and
+//! `version`; the chart creates no Secret, where kustomize generates them
+//! with hashed names). The rendered objects pass `kubeproof check` and
+//! `kubernetes-validate --strict`, and Helm itself refuses a value of the
+//! wrong type or an unknown key through `values.schema.json`.
 
 mod common;
 
@@ -69,12 +70,21 @@ fn kustomize_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>)
     Ok((by_id(objects), secrets))
 }
 
-/// What Helm renders, without the chart's own label.
+/// The labels the chart's helper adds to every object's own.
+const HELM_LABELS: [&str; 3] = ["helm.sh/chart", "app.kubernetes.io/instance", "app.kubernetes.io/version"];
+
+/// What Helm renders, without the chart's own labels (each object must carry
+/// them: the release `r` and the chart's version).
 fn helm_objects(yaml: &str) -> Result<BTreeMap<String, Value>, String> {
     let mut objects = parse_built(yaml)?;
     for o in &mut objects {
-        if let Some(labels) = o.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
-            labels.remove("helm.sh/chart");
+        let id = common::object_id(o);
+        let labels = o.pointer_mut("/metadata/labels").and_then(Value::as_object_mut);
+        let Some(labels) = labels.filter(|l| l.get("app.kubernetes.io/instance") == Some(&Value::from("r"))) else {
+            return Err(format!("{id}: without the chart's labels"));
+        };
+        for l in HELM_LABELS {
+            labels.remove(l).ok_or_else(|| format!("{id}: without the label {l}"))?;
         }
     }
     Ok(by_id(objects))

@@ -551,9 +551,12 @@ fn helpers(chart: &str) -> String {
          {{{{- define \"{chart}.chart\" -}}}}\n\
          {{{{- printf \"%s-%s\" .Chart.Name .Chart.Version | replace \"+\" \"_\" | trunc 63 | trimSuffix \"-\" }}}}\n\
          {{{{- end }}}}\n\n\
-         {{{{/* Labels every object of the chart carries beside its own. */}}}}\n\
+         {{{{/* Labels every object of the chart carries beside its own (not in\n   \
+         selectors: they change with every release). */}}}}\n\
          {{{{- define \"{chart}.labels\" -}}}}\n\
          helm.sh/chart: {{{{ include \"{chart}.chart\" . }}}}\n\
+         app.kubernetes.io/instance: {{{{ .Release.Name }}}}\n\
+         app.kubernetes.io/version: {{{{ .Chart.AppVersion | quote }}}}\n\
          {{{{- end }}}}\n"
     )
 }
