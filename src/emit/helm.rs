@@ -232,6 +232,8 @@ enum Shape {
     Var(usize),
     Map(Vec<(String, Shape)>),
     List(Vec<Shape>),
+    /// A list item written where the value (a boolean) is true.
+    Cond(usize, Box<Shape>),
 }
 
 /// A placeholder string the YAML writer leaves unquoted, replaced by the
@@ -280,24 +282,40 @@ fn index(path: &[String]) -> String {
 }
 
 /// The written object with each placeholder replaced by its value's lookup;
-/// a field that may be absent is written only where the values hold it.
+/// a field that may be absent is written only where the values hold it, and
+/// a conditional list item only where its value is true.
 fn lookups(text: &str, placeholders: &[usize], vars: &Vars) -> String {
+    const MARK: &str = "kubeproof-placeholder-";
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        let found = placeholders.iter().enumerate().find(|(n, _)| line.contains(&placeholder(*n)));
-        let Some((n, &i)) = found else {
+        let indent = " ".repeat(line.len() - line.trim_start().len());
+        if line.trim_start() == format!("- {END_MARK}") {
+            out.push_str(&format!("{indent}{{{{- end }}}}\n"));
+            continue;
+        }
+        let number = |mark: &str| {
+            let at = line.find(mark)?;
+            let digits: String = line[at + mark.len()..].chars().take_while(char::is_ascii_digit).collect();
+            let n = digits.parse::<usize>().ok()?;
+            Some((n, &vars.all[*placeholders.get(n)?]))
+        };
+        if let Some((n, var)) = number(IF_MARK)
+            && line.trim_start() == format!("- {IF_MARK}{n}-x")
+        {
+            out.push_str(&format!("{indent}{{{{- if {} }}}}\n", index(&var.path)));
+            continue;
+        }
+        let Some((n, var)) = number(MARK) else {
             out.push_str(line);
             out.push('\n');
             continue;
         };
-        let var = &vars.all[i];
         let p = placeholder(n);
         let lookup = format!("{{{{ toJson {} }}}}", index(&var.path));
         // The YAML writer may quote a placeholder: quoted forms go first.
         let written =
             line.replace(&format!("\"{p}\""), &lookup).replace(&format!("'{p}'"), &lookup).replace(&p, &lookup);
         if let (true, Some((last, parent))) = (var.optional, var.path.split_last()) {
-            let indent = " ".repeat(line.len() - line.trim_start().len());
             out.push_str(&format!(
                 "{indent}{{{{- if hasKey {} {last:?} }}}}\n{written}\n{indent}{{{{- end }}}}\n",
                 index(parent)
@@ -351,6 +369,7 @@ impl Ctx<'_> {
         }
         match first {
             Value::Object(_) if present.iter().all(|v| v.is_object()) => self.map(vs, &present, path, item),
+            Value::Array(_) if let Some(ids) = aligned(&present) => self.list(vs, &ids, path),
             Value::Array(a) if present.iter().all(|v| v.as_array().is_some_and(|b| b.len() == a.len())) => {
                 let mut items = Vec::new();
                 for i in 0..a.len() {
@@ -392,6 +411,32 @@ impl Ctx<'_> {
         Shape::Map(fields)
     }
 
+    /// A list whose items are named (`name`, `alert`, `record`) and kept
+    /// in one order by every variant, aligned by name: an item some
+    /// variants lack is written where its `enabled` value is true.
+    fn list(&mut self, vs: &[Option<&Value>], ids: &[String], path: &mut String) -> Shape {
+        let mut items = Vec::new();
+        for id in ids {
+            let len = path.len();
+            path.push('.');
+            path.push_str(id);
+            let child: Vec<Option<&Value>> =
+                vs.iter().map(|v| v.and_then(|v| v.as_array()?.iter().find(|i| identity(i) == Some(id)))).collect();
+            let shape = self.shape(&child, path, true);
+            let everywhere = vs.iter().zip(&child).all(|(l, i)| l.is_none() || i.is_some());
+            items.push(if everywhere {
+                shape
+            } else {
+                let on = vs.iter().zip(&child).map(|(l, i)| l.map(|_| Value::Bool(i.is_some()))).collect();
+                let mut at = path.clone();
+                at.push_str(".enabled");
+                Shape::Cond(self.vars.add(vec!["objects".into(), self.object.into(), at], on, false), Box::new(shape))
+            });
+            path.truncate(len);
+        }
+        Shape::List(items)
+    }
+
     /// A value for the field at `path`: its knob when it has one the other
     /// users of the knob agree with, else the object's own.
     fn var(&mut self, vs: &[Option<&Value>], path: &str, optional: bool) -> Shape {
@@ -421,8 +466,62 @@ fn render_shape(s: &Shape, placeholders: &mut Vec<usize>) -> Value {
         Shape::Map(fields) => {
             Value::Object(fields.iter().map(|(k, v)| (k.clone(), render_shape(v, placeholders))).collect())
         }
-        Shape::List(items) => Value::Array(items.iter().map(|v| render_shape(v, placeholders)).collect()),
+        Shape::List(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    // Marker items around the item: the `if` and `end` lines.
+                    Shape::Cond(i, inner) => {
+                        placeholders.push(*i);
+                        out.push(Value::String(format!("{IF_MARK}{}-x", placeholders.len() - 1)));
+                        out.push(render_shape(inner, placeholders));
+                        out.push(Value::String(END_MARK.into()));
+                    }
+                    _ => out.push(render_shape(item, placeholders)),
+                }
+            }
+            Value::Array(out)
+        }
+        Shape::Cond(_, inner) => render_shape(inner, placeholders),
     }
+}
+
+/// The start and end of a list item written only where its value is true.
+const IF_MARK: &str = "kubeproof-if-";
+const END_MARK: &str = "kubeproof-end-x";
+
+/// The name of a list item, for aligning lists across variants.
+fn identity(item: &Value) -> Option<&String> {
+    ["name", "alert", "record"].iter().find_map(|k| match item.get(k) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    })
+}
+
+/// The names of the items of lists of named items, in an order every list
+/// keeps (each list's names are unique); `None` when some item has no name
+/// or two lists order their common names differently.
+fn aligned(lists: &[&Value]) -> Option<Vec<String>> {
+    let mut order: Vec<String> = Vec::new();
+    for list in lists {
+        let names: Vec<&String> = list.as_array()?.iter().map(identity).collect::<Option<_>>()?;
+        // An empty list would be written as no list at all.
+        if names.is_empty() || names.iter().collect::<BTreeSet<_>>().len() != names.len() {
+            return None;
+        }
+        let mut cursor = 0;
+        for name in names {
+            match order.iter().position(|n| n == name) {
+                Some(i) if i < cursor => return None,
+                Some(i) => cursor = i + 1,
+                None => {
+                    order.insert(cursor, name.clone());
+                    cursor += 1;
+                }
+            }
+        }
+    }
+    Some(order)
 }
 
 /// The labels mark, removed from a value that holds it (a labels map that
@@ -602,6 +701,22 @@ mod tests {
             namespace: Some(ns.into()),
             value,
         }
+    }
+
+    /// Named items are aligned in an order every list keeps; lists that
+    /// disagree on the order, repeat a name, have an unnamed item or are
+    /// empty are not.
+    #[test]
+    fn named_list_items_are_aligned_in_one_order() {
+        let names = |v: Value| aligned(&[&v[0], &v[1]]);
+        let a = json!([[{ "name": "a" }, { "name": "c" }], [{ "name": "a" }, { "name": "b" }, { "name": "c" }]]);
+        assert_eq!(names(a), Some(vec!["a".into(), "b".into(), "c".into()]));
+        let alerts = json!([[{ "alert": "Down" }], [{ "record": "r" }, { "alert": "Down" }, { "alert": "Hpa" }]]);
+        assert_eq!(names(alerts), Some(vec!["r".into(), "Down".into(), "Hpa".into()]));
+        assert_eq!(names(json!([[{ "name": "a" }, { "name": "b" }], [{ "name": "b" }, { "name": "a" }]])), None);
+        assert_eq!(names(json!([[{ "name": "a" }, { "name": "a" }], [{ "name": "a" }]])), None);
+        assert_eq!(names(json!([[{ "name": "a" }, { "port": 80 }], [{ "name": "a" }]])), None);
+        assert_eq!(names(json!([[], [{ "name": "a" }]])), None);
     }
 
     /// Istio's Gateway and the Gateway API's, of one name in one namespace,

@@ -66,8 +66,9 @@ impl Knobs {
         if label("/spec/template/metadata/labels/track") == Some("canary") {
             base.push("canary".into());
         }
-        let main = main_container(v, app);
-        let containers = format!("spec.template.spec.containers.{main}");
+        let Some((main, name)) = main_container(v, app) else { return };
+        // Containers are named list items: their fields' paths hold the name.
+        let containers = format!("spec.template.spec.containers.{name}");
         let mut knob = |field: String, name: &str| {
             let mut path = base.clone();
             path.push(name.into());
@@ -120,13 +121,12 @@ const CONTAINERS: [&str; 4] = [
     "spec.jobTemplate.spec.template.spec.initContainers",
 ];
 
-/// The index of the workload's own container: the one named after the
-/// service, or the first.
-fn main_container(v: &Value, app: &str) -> usize {
-    v.pointer("/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().position(|c| c["name"] == app))
-        .unwrap_or(0)
+/// The index and name of the workload's own container: the one named after
+/// the service, or the first.
+fn main_container<'a>(v: &'a Value, app: &str) -> Option<(usize, &'a str)> {
+    let containers = v.pointer("/spec/template/spec/containers")?.as_array()?;
+    let main = containers.iter().position(|c| c["name"] == app).unwrap_or(0);
+    Some((main, containers.get(main)?["name"].as_str()?))
 }
 
 /// Whether a field path is a container's image (the knobs' images are
