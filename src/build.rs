@@ -338,7 +338,8 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, 
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
         let secret = serde_json::json!({
             "apiVersion": "v1", "kind": "Secret",
-            "metadata": { "name": s.name, "namespace": s.namespace },
+            "metadata": { "name": s.name, "namespace": s.namespace,
+                "annotations": { crate::check::SECRET_STAND_IN: format!("secretGenerator {}", s.file) } },
             "data": data,
         });
         let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
