@@ -70,3 +70,44 @@ fn env_files_copied_from_their_examples_without_values_are_found() {
         "{report}"
     );
 }
+
+/// `gen` ends with the next steps: the env files still to fill, then per
+/// environment a command line that builds, checks and applies. The command
+/// line works as printed (with the file filled, the check passes clean), and
+/// a filled file is no longer listed.
+#[test]
+fn gen_prints_the_next_steps_and_they_work() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    let description = common::repo().join("examples/fingerprint-api.yaml");
+    let o = common::gen_cmd(&description, &out, &[]);
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let env = |e: &str| out.join(format!("kustomize/overlays/{e}/secrets/fingerprint-api.env"));
+    let steps = stdout.split_once("\nnext steps:\n").map(|(_, s)| s.to_string()).expect("next steps");
+    for e in ["production", "staging"] {
+        assert!(steps.contains(&format!("    {}\n", env(e).display())), "{steps}");
+    }
+    let line = steps.lines().find(|l| l.contains("overlays/production |")).expect("the production line").trim();
+    assert!(line.ends_with(&format!("kubectl apply -k {}/kustomize/overlays/production", out.display())), "{line}");
+    assert!(steps.contains("helm upgrade --install fingerprint-api"), "{steps}");
+
+    std::fs::write(env("production"), "API_TOKEN_HMAC_KEY=Zq8-vT3w-rL1p\n").expect("fill");
+    if have_kubectl() {
+        // The printed line up to the apply, run by bash from elsewhere.
+        let (check, _) = line.split_once(" && kubectl apply").expect("check, then apply");
+        let bin = env!("CARGO_BIN_EXE_kubeproof");
+        let o = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -o pipefail; {}", check.replace("kubeproof check", &format!("{bin} check"))))
+            .current_dir(tmp.path())
+            .output()
+            .expect("bash");
+        let report = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{report}");
+        assert!(report.contains(": 0 error(s), 0 warning(s)"), "{report}");
+    }
+    let o = common::gen_cmd(&description, &out, &[]);
+    let again = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(!again.contains(&env("production").display().to_string()), "{again}");
+    assert!(again.contains(&env("staging").display().to_string()), "{again}");
+}
