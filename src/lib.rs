@@ -51,6 +51,9 @@ pub enum Error {
     /// kubeproof's own checks found errors in what `gen` was about to write.
     #[error("{report}\nthe generated stack has {errors} error-level finding(s); nothing was written")]
     Findings { report: String, errors: usize },
+    /// A generated environment does not fit the declared cluster capacity.
+    #[error("{0}nothing was written")]
+    OverCapacity(String),
     /// A connection the stack intends is blocked by its own policies.
     #[error("{0}nothing was written")]
     Blocked(String),

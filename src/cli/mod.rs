@@ -51,6 +51,9 @@ enum Command {
         /// Overwrite generated files that were edited by hand.
         #[arg(long)]
         force: bool,
+        /// Write even when an environment at its release peak exceeds `cluster.capacity`.
+        #[arg(long)]
+        over_capacity: bool,
     },
     /// Write a commented starter description.
     Init {
@@ -106,7 +109,9 @@ fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
 /// Runs one subcommand: the exit code of its answer, or the error that ended it.
 fn run(cmd: Command, style: Style) -> Result<ExitCode, Error> {
     match cmd {
-        Command::Gen { description, output, force } => generate::gen_cmd(&description, &output, force, style),
+        Command::Gen { description, output, force, over_capacity } => {
+            generate::gen_cmd(&description, &output, generate::Options { force, over_capacity }, style)
+        }
         Command::Init { path, example, force } => generate::init(&path, example.as_deref(), force),
         Command::Schema => generate::schema(),
         Command::Check(args) => check::check(&args, style),
@@ -145,7 +150,7 @@ fn report(e: Error, style: Style) -> ExitCode {
             let _ = writeln!(err, "error: {m}");
             ExitCode::from(2)
         }
-        Error::Write(_) | Error::Findings { .. } | Error::Blocked(_) | Error::Internal(_) => {
+        Error::Write(_) | Error::Findings { .. } | Error::Blocked(_) | Error::OverCapacity(_) | Error::Internal(_) => {
             let _ = writeln!(err, "error: {e}");
             ExitCode::from(1)
         }
