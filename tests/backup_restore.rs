@@ -236,15 +236,23 @@ fn pg_fingerprint(port: &str, db: &str) -> String {
     )
 }
 
+/// The pod of the restore Job the runbook starts from CronJob `id`
+/// (`kubectl create job --from=cronjob/…`), which never runs by itself:
+/// suspended, and due on 31 February.
+fn restore_pod<'a>(objects: &'a BTreeMap<String, Value>, id: &str) -> &'a Value {
+    let cron = &objects[id];
+    assert_eq!(cron["spec"]["suspend"], true, "{id} is suspended");
+    assert_eq!(cron["spec"]["schedule"], "0 0 31 2 *", "{id} is never due");
+    &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+}
+
 #[test]
 fn postgres_backup_restores_what_was_dumped_and_prunes_old_dumps() {
     let Some(srv) = servers() else { return };
     let objects = generated();
     let cron = &objects["CronJob/machine-native-ops/postgres-backup"];
-    let job = &objects["Job/machine-native-ops/postgres-restore"];
-    assert_eq!(job["spec"]["suspend"], true, "the restore Job is generated suspended");
+    let job_pod = restore_pod(&objects, "CronJob/machine-native-ops/postgres-restore");
     let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_pod = &job["spec"]["template"]["spec"];
 
     // The database the generated job names, with sample data.
     let dump_c = container(cron_pod, "dump");
@@ -402,10 +410,9 @@ fn redis_snapshot_restores_the_whole_dataset() {
     let Some(srv) = servers() else { return };
     let objects = generated();
     let cron = &objects["CronJob/machine-native-ops/redis-backup"];
-    let job = &objects["Job/machine-native-ops/redis-restore"];
+    let job_pod = restore_pod(&objects, "CronJob/machine-native-ops/redis-restore");
     assert_eq!(cron["spec"]["schedule"], "*/30 * * * *", "Redis every 30 minutes");
     let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_pod = &job["spec"]["template"]["spec"];
 
     // Sample data of every type, loaded through the protocol.
     redis(&srv, &["flushall"], None);
@@ -482,10 +489,8 @@ fn tree(dir: &Path) -> String {
 fn minio_mirror_restores_the_buckets_and_prunes_old_mirrors() {
     let objects = common::base_objects("health-platform");
     let cron = &objects["CronJob/health-data/datalake-backup"];
-    let job = &objects["Job/health-data/datalake-restore"];
-    assert_eq!(job["spec"]["suspend"], true);
+    let job_pod = restore_pod(&objects, "CronJob/health-data/datalake-restore");
     let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_pod = &job["spec"]["template"]["spec"];
     let s = scratch();
     let minio = s.root.join("minio");
     std::fs::create_dir_all(minio.join("scans/2024")).unwrap();
