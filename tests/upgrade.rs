@@ -51,9 +51,10 @@ fn build(description: &Path) -> Result<Builds, String> {
     Ok(builds)
 }
 
-/// What Helm renders, without its hooks: Helm deletes and recreates a hook
-/// object (a migration Job) on each upgrade rather than updating it, so no
-/// immutable field of a hook is ever updated.
+/// What Helm renders, without its hooks: Helm deletes a hook object (the
+/// migration Jobs, `hook-delete-policy: before-hook-creation`) and creates
+/// it again on each upgrade rather than updating it, so no immutable field
+/// of a hook is ever updated.
 fn helm_objects(bin: &Path, args: &[&std::ffi::OsStr]) -> Result<Vec<Value>, String> {
     let o = Command::new(bin).args(args).output().map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
     if !o.status.success() {
@@ -63,10 +64,21 @@ fn helm_objects(bin: &Path, args: &[&std::ffi::OsStr]) -> Result<Vec<Value>, Str
     Ok(objects.into_iter().filter(|v| v.pointer("/metadata/annotations/helm.sh~1hook").is_none()).collect())
 }
 
-/// Every example as written, built once for all the tests of this file.
+/// Every example as written, built once for all the tests of this file
+/// (the examples side by side: most of the time is spent waiting for gen,
+/// kubectl and helm processes).
 fn originals() -> &'static BTreeMap<String, Result<Builds, String>> {
     static ORIGINALS: OnceLock<BTreeMap<String, Result<Builds, String>>> = OnceLock::new();
-    ORIGINALS.get_or_init(|| examples().iter().map(|d| (common::stem(d), build(d))).collect())
+    ORIGINALS.get_or_init(|| {
+        let all = examples();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = all.iter().map(|d| (common::stem(d), scope.spawn(|| build(d)))).collect();
+            handles
+                .into_iter()
+                .map(|(name, h)| (name, h.join().unwrap_or_else(|_| Err("the build panicked".into()))))
+                .collect()
+        })
+    })
 }
 
 /// The refused changes and losses from `old` to `new`, build by build.
