@@ -246,6 +246,34 @@ fn restore_pod<'a>(objects: &'a BTreeMap<String, Value>, id: &str) -> &'a Value 
     &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 }
 
+/// RUNBOOK.md starts each restore from the restore CronJob the stack
+/// applies, names the Job it starts in every later command, and no longer
+/// resumes an applied Job.
+#[test]
+fn the_runbook_starts_each_restore_from_its_cronjob() {
+    let description = common::repo().join("examples/machine-native-ops.yaml");
+    let platform = kubeproof::description::load(&description).expect("the example loads");
+    let built = kubeproof::build::build(&platform, &description).expect("the example generates");
+    let runbook = String::from_utf8_lossy(built.tree.get(Path::new("RUNBOOK.md")).expect("a runbook")).into_owned();
+    let objects = generated();
+    for store in ["postgres", "redis"] {
+        restore_pod(&objects, &format!("CronJob/machine-native-ops/{store}-restore"));
+        let section = runbook.split(&format!("## Restore {store}\n")).nth(1).expect("a restore section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let ns = "kubectl -n machine-native-ops";
+        for command in [
+            format!("{ns} create job {store}-restore-run --from=cronjob/{store}-restore"),
+            format!("{ns} logs -f job/{store}-restore-run --all-containers"),
+            format!("{ns} wait --for=condition=complete job/{store}-restore-run --timeout=4h"),
+            format!("{ns} delete job {store}-restore-run"),
+            format!("{ns} patch configmap {store}-restore --type merge -p '{{\"data\":{{\"BACKUP\":\"latest\"}}}}'"),
+        ] {
+            assert!(section.contains(&command), "`{command}` in the section:\n{section}");
+        }
+        assert!(!section.contains("patch job"), "no applied Job to resume:\n{section}");
+    }
+}
+
 #[test]
 fn postgres_backup_restores_what_was_dumped_and_prunes_old_dumps() {
     let Some(srv) = servers() else { return };

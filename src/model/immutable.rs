@@ -34,7 +34,9 @@ pub enum Rule {
     /// `minReadySeconds` (`serviceName`, `volumeClaimTemplates`,
     /// `podManagementPolicy`, `revisionHistoryLimit`…).
     StatefulSetSpec,
-    /// A Job's pod template.
+    /// A Job's pod template. (A suspended Job that never ran may change its
+    /// template's scheduling fields, labels and annotations; that exception
+    /// is not modelled: any change is reported.)
     JobTemplate,
     /// A Service's `clusterIP` set to another address (or to/from `None`).
     ClusterIp,
