@@ -154,11 +154,37 @@ fn a_canary_comes_and_goes_without_a_refused_change() {
         };
         assert!(with.values().any(|objects| objects.iter().any(is_canary)), "{name}: the canary is generated");
         assert!(!without.values().any(|objects| objects.iter().any(is_canary)), "{name}: and removed");
+        for (how, objects) in with {
+            failures.extend(overlapping(&format!("{name}, {how}"), objects));
+        }
         unsafe_changes(&format!("{name}: canary added"), without, with, &mut failures);
         unsafe_changes(&format!("{name}: canary removed"), with, without, &mut failures);
     }
     assert!(canaries >= 2, "machine-native-ops and kailash run a canary");
     failures.assert_none("a canary added or removed");
+}
+
+/// Deployments of one namespace whose selector matches another's pods
+/// (the stable one and its canary would fight over their pods).
+fn overlapping(label: &str, objects: &[Value]) -> Failures {
+    let mut failures = Failures::default();
+    let deployments: Vec<&Value> = objects.iter().filter(|v| v["kind"] == "Deployment").collect();
+    for a in &deployments {
+        let selector = kubeproof::model::selector::Selector::of(&a["spec"]["selector"]);
+        for b in deployments.iter().filter(|b| b["metadata"] != a["metadata"]) {
+            let labels: BTreeMap<String, String> = b["spec"]["template"]["metadata"]["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect();
+            if a["metadata"]["namespace"] == b["metadata"]["namespace"] && selector.matches(&labels) {
+                let (x, y) = (common::object_id(a), common::object_id(b));
+                failures.add(label, format!("{x} selects the pods of {y}"));
+            }
+        }
+    }
+    failures
 }
 
 fn is_canary(v: &Value) -> bool {
