@@ -202,6 +202,13 @@ pub fn restore_name(store: &Store) -> String {
     format!("{}-restore", store.name)
 }
 
+/// Whether CronJob `namespace/name` is the restore template of one of the
+/// datastores: it never runs, so alerts and dashboards about backups leave
+/// it out even when the datastore's name says backup.
+pub fn is_restore(r: &Resolved, namespace: &str, name: &str) -> bool {
+    r.datastores.iter().any(|d| d.namespace == namespace && restore_name(d) == name)
+}
+
 /// Pods of the backup CronJob and the restore Job of `store`.
 fn pods_selector(r: &Resolved, store: &Store) -> LabelSelector {
     LabelSelector {

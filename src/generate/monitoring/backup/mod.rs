@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::description::alerts::Rule;
 use crate::description::resolve::Resolved;
 use crate::generate::Stack;
-use crate::generate::backup::{backup_name, restore_name, restore_title, supported};
+use crate::generate::backup::{backup_name, is_restore, restore_title, supported};
 
 /// A backup CronJob of the stack.
 pub(super) struct CronJob {
@@ -31,9 +31,7 @@ pub(super) fn cronjobs(r: &Resolved, stack: &Stack) -> Vec<CronJob> {
     for o in stack.objects.iter().filter(|o| o.kind == "CronJob" && o.name.contains("backup")) {
         let ns = o.namespace.as_deref().unwrap_or("default");
         let name = o.name.as_str();
-        // Our restore CronJobs never run by themselves: no backup to watch,
-        // even when the datastore's name says backup.
-        if r.datastores.iter().any(|d| d.namespace == ns && restore_name(d) == name) {
+        if is_restore(r, ns, name) {
             continue;
         }
         let schedule = o.value.pointer("/spec/schedule").and_then(Value::as_str).unwrap_or("");
@@ -101,6 +99,9 @@ pub(super) mod tests {
         assert!(restore.is_some(), "the restore CronJob of datastore backup-cache is generated");
         let names: Vec<String> = cronjobs(&r, &stack).into_iter().map(|j| j.name).collect();
         assert_eq!(names, ["backup-cache-backup", "db-backup"]);
+        // Nor on the backup dashboard.
+        let backups = stack.dashboards.iter().find(|d| d.json.to_string().contains("backup-cache-backup"));
+        assert!(backups.is_some_and(|d| !d.json.to_string().contains("backup-cache-restore")));
     }
 
     #[test]
