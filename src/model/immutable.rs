@@ -250,28 +250,31 @@ const STATEFUL_SET_UPDATABLE: [&str; 6] =
 fn stateful_set(old: &Value, new: &Value, out: &mut Vec<Refused>) {
     let defaults = [("podManagementPolicy", Value::from("OrderedReady")), ("revisionHistoryLimit", Value::from(10))];
     let spec = |v: &Value| -> BTreeMap<String, Value> {
-        let mut m: BTreeMap<String, Value> = v
-            .get("spec")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter(|(k, _)| !STATEFUL_SET_UPDATABLE.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut m = spec_fields(v);
+        m.retain(|k, _| !STATEFUL_SET_UPDATABLE.contains(&k.as_str()));
         for (k, d) in &defaults {
             m.entry((*k).to_string()).or_insert_with(|| d.clone());
         }
         m
     };
     let (o, n) = (spec(old), spec(new));
-    let keys: std::collections::BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-    for k in keys {
-        if o.get(k) != n.get(k) {
-            let rule = if k == "selector" { Rule::Selector } else { Rule::StatefulSetSpec };
-            let pointer = format!("/spec/{}", escape(k));
-            out.push(Refused { pointer, old: o.get(k).cloned(), new: n.get(k).cloned(), rule });
-        }
+    for k in differing(&o, &n) {
+        let rule = if k == "selector" { Rule::Selector } else { Rule::StatefulSetSpec };
+        let pointer = format!("/spec/{}", escape(k));
+        out.push(Refused { pointer, old: o.get(k).cloned(), new: n.get(k).cloned(), rule });
     }
+}
+
+/// The fields of an object's `spec`, by name.
+fn spec_fields(v: &Value) -> BTreeMap<String, Value> {
+    let fields = v.get("spec").and_then(Value::as_object);
+    fields.into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The keys whose values differ between two maps (absent on one side included).
+fn differing<'a>(o: &'a BTreeMap<String, Value>, n: &'a BTreeMap<String, Value>) -> Vec<&'a String> {
+    let keys: std::collections::BTreeSet<&String> = o.keys().chain(n.keys()).collect();
+    keys.into_iter().filter(|k| o.get(*k) != n.get(*k)).collect()
 }
 
 /// `clusterIP` is kept when a manifest leaves it out (the server copies the
@@ -318,13 +321,7 @@ fn claim(old: &Value, new: &Value, out: &mut Vec<Refused>) {
         field(old, new, "/spec/storageClassName", Rule::StorageClass, out);
     }
     let rest = |v: &Value| -> BTreeMap<String, Value> {
-        let mut m: BTreeMap<String, Value> = v
-            .get("spec")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut m = spec_fields(v);
         for k in ["storageClassName", "volumeAttributesClassName", "volumeName"] {
             m.remove(k);
         }
@@ -337,8 +334,7 @@ fn claim(old: &Value, new: &Value, out: &mut Vec<Refused>) {
         m
     };
     let (o, n) = (rest(old), rest(new));
-    let keys: std::collections::BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-    for k in keys.into_iter().filter(|k| o.get(*k) != n.get(*k)) {
+    for k in differing(&o, &n) {
         field(old, new, &format!("/spec/{}", escape(k)), Rule::ClaimSpec, out);
     }
     if old.pointer("/spec/volumeName").is_some() {
