@@ -536,3 +536,21 @@ pub fn kubelet_env(docs: &[Value], list: &Value, mut out: Vec<(String, String)>)
     }
     out
 }
+
+/// The Helm binaries `./scripts/test` installs under `target/tools/`, by
+/// version; says loudly (or fails, under `KUBEPROOF_REQUIRE_TOOLS`) when
+/// one is missing.
+#[allow(dead_code)] // not every test file uses it
+pub fn helms() -> Vec<(String, PathBuf)> {
+    let found: Vec<(String, PathBuf)> = ["3.18.0", "4.1.4"]
+        .iter()
+        .map(|v| (v.to_string(), repo().join(format!("target/tools/helm-{v}/helm"))))
+        .filter(|(_, p)| p.is_file())
+        .collect();
+    if found.len() < 2 {
+        let msg = "Helm 3.18.0 and 4.1.4 are expected in target/tools/helm-VERSION/helm; ./scripts/test installs them";
+        assert!(std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "{msg}");
+        eprintln!("SKIPPED (partly): {msg}");
+    }
+    found
+}
