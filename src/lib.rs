@@ -14,6 +14,7 @@
 //! - [`check`]: `kubeproof check`: the checks (one file each, by family), their registry, configuration and reports.
 //! - [`build`]: the `gen` pipeline: describe → generate → emit, proven by the checks and by the intended connections.
 //! - [`reach`]: `kubeproof reach`: whether NetworkPolicies let one workload connect to another.
+//! - [`diff`]: `kubeproof diff`: what applying one manifest set over another does (refused, data lost, pods recreated).
 //! - [`graph`]: `kubeproof graph`: the platform as a picture (SVG, DOT).
 //! - [`budget`]: `kubeproof budget`: requests, limits and storage against the cluster's capacity.
 //! - [`cli`]: the command line, a thin layer over the above: one `run`, one place for errors and colour.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod components;
 pub mod description;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod engines;
 pub mod generate;

@@ -17,6 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 mod budget;
 mod check;
 mod color;
+mod diff;
 mod generate;
 mod graph;
 mod input;
@@ -75,6 +76,8 @@ enum Command {
     Reach(reach::ReachArgs),
     /// CPU, memory and storage per environment and namespace, at minimum and maximum scale, against capacity.
     Budget(budget::BudgetArgs),
+    /// What applying NEW over OLD does, object by object and field by field: refused by the API server (immutable fields), loses data, recreates pods, affects connections.
+    Diff(diff::DiffArgs),
     /// The platform as a picture (SVG or DOT): ingress, workloads, datastores, external hosts, and whether the network policies allow each connection.
     Graph(graph::GraphArgs),
     /// List every check with its code, severity and summary.
@@ -118,6 +121,7 @@ fn run(cmd: Command, style: Style) -> Result<ExitCode, Error> {
         Command::Reach(args) => reach::reach(&args),
         Command::Budget(args) => budget::budget(&args),
         Command::Graph(args) => graph::graph(&args),
+        Command::Diff(args) => diff::diff(&args),
         Command::Rules => check::list(),
         Command::Explain { code } => check::explain(&code),
     }
