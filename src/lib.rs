@@ -56,6 +56,10 @@ pub enum Error {
     /// A generated environment does not fit the declared cluster capacity.
     #[error("{0}nothing was written")]
     OverCapacity(String),
+    /// Applying the new generation over the earlier one would be refused by
+    /// the API server or lose data.
+    #[error("{0}nothing was written")]
+    Replace(String),
     /// A connection the stack intends is blocked by its own policies.
     #[error("{0}nothing was written")]
     Blocked(String),

@@ -16,6 +16,8 @@ pub struct Options {
     pub force: bool,
     /// Write a stack that exceeds `cluster.capacity`.
     pub over_capacity: bool,
+    /// Write a generation whose apply over the earlier one is refused or loses data.
+    pub allow_replace: bool,
 }
 
 /// Exit 0 written; errors: 1 refused (edited files, error-level findings, over
@@ -59,6 +61,22 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
             )));
         }
         let _ = writeln!(std::io::stderr(), "warning: {what}written anyway (--over-capacity)");
+    }
+    let (changes, deletes) = replaced(&built, output);
+    if !changes.is_empty() {
+        let what = format!(
+            "applying this generation over the one in {} is refused by the API server or loses data:\n{changes}",
+            output.display()
+        );
+        if !options.allow_replace {
+            return Err(Error::Replace(format!(
+                "{what}--allow-replace writes it anyway and lists the objects to delete first\n"
+            )));
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {what}written anyway (--allow-replace); delete these first, then apply:\n{deletes}"
+        );
     }
     let report = files::write_tree(output, &built.tree, options.force)?;
     let mut out = std::io::stdout().lock();
@@ -151,6 +169,43 @@ fn over_capacity(built: &crate::build::Built, platform: &crate::description::Pla
         }
     }
     out
+}
+
+/// What applying each environment of the new generation over the earlier
+/// one in `output` (its overlays' records) would have refused or lose, one
+/// line each, and the `kubectl delete` lines that clear the way.
+fn replaced(built: &crate::build::Built, output: &Path) -> (String, String) {
+    use crate::model::immutable::{Finding, compare, reduce};
+    let (mut changes, mut deletes) = (String::new(), Vec::new());
+    for (env, stack) in &built.envs {
+        let Some(old) = crate::build::earlier_record(output, env) else { continue };
+        let new: Vec<serde_json::Value> = stack.objects.iter().filter_map(|o| reduce(&o.value)).collect();
+        for f in compare(&old, &new) {
+            match &f {
+                Finding::Refused(k, r) => {
+                    let shown = |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".into(), |v| v.to_string());
+                    changes += &format!(
+                        "  {env}: {k}: {}: {} → {} ({})\n",
+                        r.pointer,
+                        crate::diag::clip_at(&shown(&r.old), 80),
+                        crate::diag::clip_at(&shown(&r.new), 80),
+                        r.rule.says()
+                    );
+                    // Refused in place: deleted, it is created anew.
+                    let ns = k.namespace.as_deref().map(|n| format!("-n {n} ")).unwrap_or_default();
+                    let line = format!("  kubectl {ns}delete {} {}", k.kind.to_ascii_lowercase(), k.name);
+                    if !deletes.contains(&line) {
+                        deletes.push(line);
+                    }
+                }
+                Finding::Lost(k, l) => {
+                    let at = if l.pointer.is_empty() { String::new() } else { format!("{}: ", l.pointer) };
+                    changes += &format!("  {env}: {k}: {at}loses data: {}\n", l.loss.says());
+                }
+            }
+        }
+    }
+    (changes, deletes.join("\n") + if deletes.is_empty() { "" } else { "\n" })
 }
 
 fn file_of(diags: &[crate::diag::Diagnostic]) -> String {

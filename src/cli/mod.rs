@@ -55,6 +55,10 @@ enum Command {
         /// Write even when an environment at its release peak exceeds `cluster.capacity`.
         #[arg(long)]
         over_capacity: bool,
+        /// Write even when applying over the earlier generation is refused by the API server or
+        /// loses data (gen then lists the objects to delete first).
+        #[arg(long)]
+        allow_replace: bool,
     },
     /// Write a commented starter description.
     Init {
@@ -112,8 +116,9 @@ fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
 /// Runs one subcommand: the exit code of its answer, or the error that ended it.
 fn run(cmd: Command, style: Style) -> Result<ExitCode, Error> {
     match cmd {
-        Command::Gen { description, output, force, over_capacity } => {
-            generate::gen_cmd(&description, &output, generate::Options { force, over_capacity }, style)
+        Command::Gen { description, output, force, over_capacity, allow_replace } => {
+            let options = generate::Options { force, over_capacity, allow_replace };
+            generate::gen_cmd(&description, &output, options, style)
         }
         Command::Init { path, example, force } => generate::init(&path, example.as_deref(), force),
         Command::Schema => generate::schema(),
@@ -154,7 +159,12 @@ fn report(e: Error, style: Style) -> ExitCode {
             let _ = writeln!(err, "error: {m}");
             ExitCode::from(2)
         }
-        Error::Write(_) | Error::Findings { .. } | Error::Blocked(_) | Error::OverCapacity(_) | Error::Internal(_) => {
+        Error::Write(_)
+        | Error::Findings { .. }
+        | Error::Blocked(_)
+        | Error::OverCapacity(_)
+        | Error::Replace(_)
+        | Error::Internal(_) => {
             let _ = writeln!(err, "error: {e}");
             ExitCode::from(1)
         }

@@ -225,10 +225,5 @@ fn rule_text(r: Rule) -> &'static str {
 }
 
 fn loss_text(l: Loss) -> &'static str {
-    match l {
-        Loss::StatefulSet => "a StatefulSet removed: its pods, and its claims by retention policy or cleanup",
-        Loss::Claim => "a PersistentVolumeClaim removed: its volume goes (reclaim policy Delete)",
-        Loss::ClaimTemplate => "a volume claim template dropped: new pods no longer mount the data",
-        Loss::Namespace => "a Namespace removed: everything in it goes",
-    }
+    l.says()
 }

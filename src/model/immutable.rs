@@ -104,6 +104,18 @@ pub enum Loss {
     Namespace,
 }
 
+impl Loss {
+    /// What goes, in words.
+    pub fn says(self) -> &'static str {
+        match self {
+            Loss::StatefulSet => "a StatefulSet removed: its pods, and its claims by retention policy or cleanup",
+            Loss::Claim => "a PersistentVolumeClaim removed: its volume goes (reclaim policy Delete)",
+            Loss::ClaimTemplate => "a volume claim template dropped: new pods no longer mount the data",
+            Loss::Namespace => "a Namespace removed: everything in it goes",
+        }
+    }
+}
+
 /// One loss of data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lost {
@@ -164,6 +176,56 @@ pub fn lost_with(old: &Value) -> Option<Loss> {
         "Namespace" => Some(Loss::Namespace),
         _ => None,
     }
+}
+
+/// What of `v` the rules above read, and nothing else: the record `gen`
+/// keeps of each generation to compare the next one with (`None` for kinds
+/// no rule concerns). Data of an immutable ConfigMap or Secret is kept as
+/// its digest only, so no value is ever written.
+pub fn reduce(v: &Value) -> Option<Value> {
+    let mut out = serde_json::Map::new();
+    for k in ["apiVersion", "kind"] {
+        out.insert(k.into(), v.get(k).cloned().unwrap_or(Value::Null));
+    }
+    let mut meta = serde_json::Map::new();
+    for k in ["name", "namespace"] {
+        if let Some(x) = v.pointer(&format!("/metadata/{k}")) {
+            meta.insert(k.into(), x.clone());
+        }
+    }
+    out.insert("metadata".into(), Value::Object(meta));
+    let spec = |keep: &dyn Fn(&str) -> bool| -> Value {
+        let fields = v.get("spec").and_then(Value::as_object).into_iter().flatten();
+        Value::Object(fields.filter(|(k, _)| keep(k)).map(|(k, x)| (k.clone(), x.clone())).collect())
+    };
+    match kind(v) {
+        "Deployment" | "ReplicaSet" | "DaemonSet" => out.insert("spec".into(), spec(&|k| k == "selector")),
+        "StatefulSet" => out.insert("spec".into(), spec(&|k| !STATEFUL_SET_UPDATABLE.contains(&k))),
+        "Job" => out.insert("spec".into(), spec(&|k| k == "selector" || k == "template")),
+        "Service" => out.insert("spec".into(), spec(&|k| k == "clusterIP" || k == "type")),
+        "PersistentVolumeClaim" => out.insert("spec".into(), spec(&|_| true)),
+        // A mutable ConfigMap has nothing the server keeps from changing.
+        "ConfigMap" if v.get("immutable") != Some(&Value::Bool(true)) => return None,
+        "ConfigMap" | "Secret" => {
+            for k in ["type", "immutable"] {
+                if let Some(x) = v.get(k) {
+                    out.insert(k.into(), x.clone());
+                }
+            }
+            if v.get("immutable") == Some(&Value::Bool(true)) {
+                for k in ["data", "binaryData", "stringData"] {
+                    if let Some(x) = v.get(k) {
+                        let digest = super::digest::sha256_hex(&serde_json::to_vec(x).unwrap_or_default());
+                        out.insert(k.into(), Value::from(format!("sha256:{digest}")));
+                    }
+                }
+            }
+            None
+        }
+        "Namespace" => None,
+        _ => return None,
+    };
+    Some(Value::Object(out))
 }
 
 /// An object's identity across generations: its API group (not version:

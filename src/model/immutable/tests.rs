@@ -235,3 +235,35 @@ fn compare_matches_objects_by_group_kind_namespace_and_name() {
     v1beta["apiVersion"] = json!("apps/v1beta2");
     assert_eq!(compare(&[v1beta], &[old_dep]), []);
 }
+
+/// The record `gen` keeps ([`reduce`]) finds what the whole manifests find,
+/// and holds no data value.
+#[test]
+fn the_reduced_record_finds_what_the_manifests_find() {
+    let pairs = [
+        (
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w", "namespace": "s"},
+                "spec": {"selector": {"matchLabels": {"app": "w"}}, "replicas": 2}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w", "namespace": "s"},
+                "spec": {"selector": {"matchLabels": {"app": "w", "track": "stable"}}, "replicas": 3}}),
+        ),
+        (
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "immutable": true, "data": {"k": "1"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "immutable": true, "data": {"k": "2"}}),
+        ),
+        (
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "immutable": true,
+                "stringData": {"password": "hunter2"}}),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "type": "kubernetes.io/tls"}),
+        ),
+    ];
+    for (old, new) in pairs {
+        let whole: Vec<(String, Rule)> = refused(&old, &new).into_iter().map(|r| (r.pointer, r.rule)).collect();
+        let (a, b) = (reduce(&old).expect("kept"), reduce(&new).expect("kept"));
+        let reduced: Vec<(String, Rule)> = refused(&a, &b).into_iter().map(|r| (r.pointer, r.rule)).collect();
+        assert!(!whole.is_empty());
+        assert_eq!(whole, reduced, "{old} → {new}");
+        assert!(!a.to_string().contains("hunter2"), "{a}");
+    }
+    assert_eq!(reduce(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}})), None);
+}
