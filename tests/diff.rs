@@ -81,6 +81,13 @@ fn each_refused_change_is_named_and_exits_1() {
         ),
         ("job template", JOB.into(), JOB.replace("web:1.0.0", "web:1.1.0"), "/spec/template"),
         ("service clusterIP", SERVICE.into(), SERVICE.replace("10.0.0.10", "10.0.0.11"), "/spec/clusterIP"),
+        (
+            "headless service made a load balancer",
+            SERVICE.replace("10.0.0.10", "None"),
+            SERVICE.replace("10.0.0.10", "None").replace("  ports:", "  type: LoadBalancer\n  ports:"),
+            "/spec/type",
+        ),
+        ("claim access modes", CLAIM.into(), CLAIM.replace("[ReadWriteOnce]", "[ReadWriteMany]"), "/spec/accessModes"),
         ("claim shrink", CLAIM.into(), CLAIM.replace("10Gi", "5Gi"), "/spec/resources/requests/storage"),
         ("claim storage class", CLAIM.into(), CLAIM.replace("fast", "slow"), "/spec/storageClassName"),
         ("immutable configmap", CONFIG.into(), CONFIG.replace("\"1\"", "\"2\""), "/data/a"),

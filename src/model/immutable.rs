@@ -358,13 +358,20 @@ fn service(old: &Value, new: &Value, out: &mut Vec<Refused>) {
             new: Some(Value::from(n)),
             rule: Rule::ClusterIp,
         }),
-        // Left out, `None` is kept, and NodePort or LoadBalancer refuse it.
-        (Some(o), None) if o == "None" && matches!(new_ty.as_str(), "NodePort" | "LoadBalancer") => out.push(Refused {
-            pointer: "/spec/type".into(),
-            old: Some(Value::from(old_ty)),
-            new: Some(Value::from(new_ty)),
-            rule: Rule::TypeNeedsClusterIp,
-        }),
+        // Kept (written again, or left out: the server keeps it), `None`
+        // is refused by NodePort and LoadBalancer.
+        (Some(o), n)
+            if o == "None"
+                && n.as_deref().is_none_or(|n| n == "None")
+                && matches!(new_ty.as_str(), "NodePort" | "LoadBalancer") =>
+        {
+            out.push(Refused {
+                pointer: "/spec/type".into(),
+                old: Some(Value::from(old_ty)),
+                new: Some(Value::from(new_ty)),
+                rule: Rule::TypeNeedsClusterIp,
+            })
+        }
         _ => {}
     }
 }
