@@ -8,19 +8,7 @@ mod common;
 
 use std::path::Path;
 
-/// `kubeproof gen DESCRIPTION -o OUT [extra]` without the tests' own
-/// `--over-capacity` for documented examples: exit code, stdout, stderr.
-fn gen_raw(description: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubeproof"))
-        .arg("gen")
-        .arg(description)
-        .arg("-o")
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("run kubeproof");
-    (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-}
+use common::gen_as_given as gen_raw;
 
 /// One service of `replicas` pods of 1 CPU on a cluster of `cpu` CPUs.
 fn tiny(dir: &Path, replicas: u32, cpu: u32) -> std::path::PathBuf {

@@ -9,16 +9,10 @@ mod common;
 
 use std::path::Path;
 
+/// `gen` as given: exit code and everything it printed.
 fn gen_raw(description: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubeproof"))
-        .arg("gen")
-        .arg(description)
-        .arg("-o")
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("run kubeproof");
-    (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+    let (code, stdout, stderr) = common::gen_as_given(description, out, extra);
+    (code, stdout + &stderr)
 }
 
 #[test]

@@ -73,6 +73,15 @@ pub fn gen_cmd(description: &Path, out: &Path, extra: &[&str]) -> Output {
     kubeproof(args, None)
 }
 
+/// `kubeproof gen DESCRIPTION -o OUT [extra]` exactly as given (no
+/// `--over-capacity` for [`OVER_CAPACITY`]): exit code, stdout, stderr.
+pub fn gen_as_given(description: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("gen"), description.as_os_str(), OsStr::new("-o"), out.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    let o = kubeproof(args, None);
+    (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
 /// `kubeproof gen`, which must succeed.
 pub fn gen_ok(description: &Path, out: &Path) {
     let o = gen_cmd(description, out, &[]);
