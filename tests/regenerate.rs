@@ -82,4 +82,9 @@ fn a_datastore_version_bump_regenerates_cleanly() {
     let (code, log) = gen_raw(&description, &out, &[]);
     assert_eq!(code, Some(0), "{log}");
     assert!(!log.contains("refused") && !log.contains("loses data"), "{log}");
+    // The classified changes, per environment.
+    assert!(log.contains("changes from the generation in"), "{log}");
+    let prod = log.lines().skip_while(|l| !l.starts_with("  prod: ")).take(3).collect::<Vec<_>>().join("\n");
+    assert!(prod.contains("recreates pods: StatefulSet/polyglot-shop/catalog-db"), "{log}");
+    assert!(prod.starts_with("  prod: ") && prod.contains("0 added, 0 removed"), "{log}");
 }

@@ -62,6 +62,10 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
         }
         let _ = writeln!(std::io::stderr(), "warning: {what}written anyway (--over-capacity)");
     }
+    let summary = classified(&built, output);
+    if !summary.is_empty() {
+        let _ = write!(std::io::stderr(), "changes from the generation in {}:\n{summary}", output.display());
+    }
     let (changes, deletes) = replaced(&built, output);
     if !changes.is_empty() {
         let what = format!(
@@ -171,6 +175,52 @@ fn over_capacity(built: &crate::build::Built, platform: &crate::description::Pla
     out
 }
 
+/// Per environment, what the new generation changes from the earlier one in
+/// `output` (by the digests its record keeps): objects added, removed,
+/// changed, and of those the ones whose pods are recreated or whose
+/// connections change. Empty when there is no earlier record.
+fn classified(built: &crate::build::Built, output: &Path) -> String {
+    use crate::model::immutable::{Key, digests, effect_roots};
+    let mut out = String::new();
+    for (env, stack) in &built.envs {
+        let Some((_, old)) = crate::build::earlier_record(output, env) else { continue };
+        let Some(old) = old.as_object() else { continue };
+        let (mut changed, mut added, mut pods, mut connections) = (0, 0, Vec::new(), Vec::new());
+        let mut seen = std::collections::BTreeSet::new();
+        for o in &stack.objects {
+            let key = Key::of(&o.value).to_string();
+            let new = digests(&o.value);
+            seen.insert(key.clone());
+            let Some(before) = old.get(&key) else {
+                added += 1;
+                continue;
+            };
+            if before.get("") == new.get("") {
+                continue;
+            }
+            changed += 1;
+            let moved = |r: &&&str| before.get(**r) != new.get(**r);
+            match effect_roots(&o.kind).iter().find(moved) {
+                Some(&"/spec/template") => pods.push(key),
+                Some(_) => connections.push(key),
+                None => {}
+            }
+        }
+        let removed = old.keys().filter(|k| !seen.contains(*k)).count();
+        if changed + added + removed == 0 {
+            continue;
+        }
+        out += &format!("  {env}: {changed} changed, {added} added, {removed} removed\n");
+        for (what, keys) in [("recreates pods", &pods), ("affects connections", &connections)] {
+            if !keys.is_empty() {
+                let (names, _) = crate::diag::some_of(keys.iter().map(String::as_str), 5);
+                out += &format!("    {what}: {names}\n");
+            }
+        }
+    }
+    out
+}
+
 /// What applying each environment of the new generation over the earlier
 /// one in `output` (its overlays' records) would have refused or lose, one
 /// line each, and the `kubectl delete` lines that clear the way.
@@ -178,7 +228,7 @@ fn replaced(built: &crate::build::Built, output: &Path) -> (String, String) {
     use crate::model::immutable::{Finding, compare, reduce};
     let (mut changes, mut deletes) = (String::new(), Vec::new());
     for (env, stack) in &built.envs {
-        let Some(old) = crate::build::earlier_record(output, env) else { continue };
+        let Some((old, _)) = crate::build::earlier_record(output, env) else { continue };
         let new: Vec<serde_json::Value> = stack.objects.iter().filter_map(|o| reduce(&o.value)).collect();
         for f in compare(&old, &new) {
             match &f {

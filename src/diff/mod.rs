@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diag::Pos;
-use crate::model::immutable::{self, Key, Loss, Rule};
+use crate::model::immutable::{self, Effect, Key, Loss, Rule};
 use crate::model::{Loaded, Object};
 
 /// What applying one change does.
@@ -210,13 +210,10 @@ fn differing<'v>(
 
 /// What a change at `pointer` of a `kind` does when nothing refuses it.
 fn effect(kind: &str, pointer: &str) -> Class {
-    let under = |p: &str| pointer == p || pointer.starts_with(&format!("{p}/"));
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" if under("/spec/template") => Class::RecreatesPods,
-        "Service" if under("/spec/ports") || under("/spec/selector") || under("/spec/type") => Class::Connections,
-        "NetworkPolicy" | "AuthorizationPolicy" | "PeerAuthentication" if under("/spec") => Class::Connections,
-        "Ingress" | "HTTPRoute" | "GRPCRoute" | "VirtualService" | "Gateway" if under("/spec") => Class::Connections,
-        _ => Class::Fine,
+    match immutable::effect(kind, pointer) {
+        Effect::Fine => Class::Fine,
+        Effect::Connections => Class::Connections,
+        Effect::RecreatesPods => Class::RecreatesPods,
     }
 }
 

@@ -228,6 +228,61 @@ pub fn reduce(v: &Value) -> Option<Value> {
     Some(Value::Object(out))
 }
 
+/// What an update that the API server accepts does to a running workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    /// Nothing a running workload notices.
+    Fine,
+    /// Who can reach what changes: a Service's ports, selector or type, a
+    /// NetworkPolicy, an Istio policy, an Ingress or a route.
+    Connections,
+    /// A workload's pod template: its pods are replaced.
+    RecreatesPods,
+}
+
+/// The parts of a `kind` whose change has an [`Effect`] other than fine.
+pub fn effect_roots(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => &["/spec/template"],
+        "Service" => &["/spec/ports", "/spec/selector", "/spec/type"],
+        "NetworkPolicy"
+        | "AuthorizationPolicy"
+        | "PeerAuthentication"
+        | "Ingress"
+        | "HTTPRoute"
+        | "GRPCRoute"
+        | "VirtualService"
+        | "Gateway" => &["/spec"],
+        _ => &[],
+    }
+}
+
+/// The effect of a change at `pointer` of an object of `kind`.
+pub fn effect(kind: &str, pointer: &str) -> Effect {
+    let under = |p: &str| pointer == p || pointer.starts_with(&format!("{p}/"));
+    match effect_roots(kind).iter().find(|r| under(r)) {
+        None => Effect::Fine,
+        Some(_) if kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet" => {
+            Effect::RecreatesPods
+        }
+        Some(_) => Effect::Connections,
+    }
+}
+
+/// A digest of each part of `v` with an effect, and of the whole object:
+/// what `gen` keeps of a generation to say what the next one changes.
+pub fn digests(v: &Value) -> Value {
+    let sha = |x: &Value| super::digest::sha256_hex(&serde_json::to_vec(x).unwrap_or_default())[..16].to_string();
+    let mut parts = serde_json::Map::new();
+    parts.insert(String::new(), Value::from(sha(v)));
+    for root in effect_roots(kind(v)) {
+        if let Some(x) = v.pointer(root) {
+            parts.insert((*root).to_string(), Value::from(sha(x)));
+        }
+    }
+    Value::Object(parts)
+}
+
 /// An object's identity across generations: its API group (not version:
 /// `autoscaling/v2` and `autoscaling/v1` are the same object), kind,
 /// namespace and name.

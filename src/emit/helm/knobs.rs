@@ -113,8 +113,11 @@ impl Knobs {
     }
 }
 
-/// Where pod templates keep their containers.
-const CONTAINERS: [&str; 4] = [
+/// Where pods and pod templates keep their containers (a bare Pod: the
+/// chart's test pods).
+const CONTAINERS: [&str; 6] = [
+    "spec.containers",
+    "spec.initContainers",
     "spec.template.spec.containers",
     "spec.template.spec.initContainers",
     "spec.jobTemplate.spec.template.spec.containers",
