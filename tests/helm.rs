@@ -6,9 +6,15 @@
 //! label aside; the chart creates no Secret, where kustomize generates them
 //! with hashed names). The rendered objects pass `kubeproof check` and the
 //! schema validator, and Helm itself refuses a value of the wrong type or an
-//! unknown key through `values.schema.json`.
+//! unknown key through `values.schema.json`. The `helm test` hooks, which
+//! only the chart has, are left out of the comparison and checked apart
+//! (`helm_hooks`): one per Service and per `uses` edge to a datastore, each
+//! proven to reach its target under the rendered policies.
 
 mod common;
+mod helm_hooks;
+
+use helm_hooks::Site;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -69,15 +75,24 @@ fn kustomize_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>)
     Ok((by_id(objects), secrets))
 }
 
-/// What Helm renders, without the chart's own label.
-fn helm_objects(yaml: &str) -> Result<BTreeMap<String, Value>, String> {
+/// What Helm renders, without the chart's own label: the objects, and apart
+/// the test hooks (`helm test`'s, which only the chart has).
+fn helm_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>), String> {
     let mut objects = parse_built(yaml)?;
     for o in &mut objects {
         if let Some(labels) = o.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
             labels.remove("helm.sh/chart");
         }
     }
-    Ok(by_id(objects))
+    let (hooks, objects): (Vec<Value>, Vec<Value>) = objects.into_iter().partition(is_test_hook);
+    Ok((by_id(objects), hooks))
+}
+
+/// A `helm test` hook: `helm.sh/hook` lists `test`.
+fn is_test_hook(o: &Value) -> bool {
+    o.pointer("/metadata/annotations/helm.sh~1hook")
+        .and_then(Value::as_str)
+        .is_some_and(|h| h.split(',').any(|e| e.trim() == "test"))
 }
 
 /// The first field where two values differ, as a JSON pointer with both sides.
@@ -152,6 +167,7 @@ fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
             };
             let values = chart.join(format!("values-{env}.yaml"));
             let (chart_s, values_s) = (chart.to_string_lossy(), values.to_string_lossy());
+            let mut first_hooks: Option<Vec<Value>> = None;
             for bin in &helms {
                 let label = format!("{name} {env} ({})", bin.display());
                 if let Err(e) = helm(bin, &["lint", "--strict", &chart_s, "-f", &values_s]) {
@@ -161,13 +177,28 @@ fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
                 let args = ["template", "r", &chart_s, "-f", &values_s, "--kube-version", &kube_version];
                 match helm(bin, &args).and_then(|y| Ok((helm_objects(&y)?, y))) {
                     Err(e) => failures.add(format!("{label}: template"), e),
-                    Ok((objects, yaml)) => {
+                    Ok(((objects, hooks), yaml)) => {
                         let diffs = differences(&objects, &built);
                         if !diffs.is_empty() {
                             failures.add(format!("{label}: differs from the overlay"), diffs.join("\n"));
                         }
                         let secrets: String = secrets.iter().map(|s| format!("---\n{s}\n")).collect();
-                        rendered.push((format!("{name}-{env}"), out.clone(), kube.clone(), yaml + &secrets));
+                        let yaml = yaml + &secrets;
+                        // Proven on the first Helm's rendering; the other renders the same hooks.
+                        match &first_hooks {
+                            None => {
+                                let site = Site { platform: &platform, file: &description, env: &env, built: &built };
+                                if let Err(e) = helm_hooks::check(&site, &hooks, &yaml) {
+                                    failures.add(format!("{label}: the test hooks"), e);
+                                }
+                                first_hooks = Some(hooks);
+                            }
+                            Some(first) if *first != hooks => {
+                                failures.add(format!("{label}: the test hooks"), "differ from the first Helm's");
+                            }
+                            Some(_) => {}
+                        }
+                        rendered.push((format!("{name}-{env}"), out.clone(), kube.clone(), yaml));
                     }
                 }
             }

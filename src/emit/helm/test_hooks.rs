@@ -1,0 +1,395 @@
+//! The chart's tests (`helm test RELEASE`), in `templates/tests/`:
+//!
+//! - per Service of a service, a Pod in its namespace that connects to each
+//!   of its ports through the Service's DNS name: an HTTP GET of the
+//!   readiness path, which must answer 2xx or 3xx, on the port serving it;
+//!   a TCP connection on the others (their protocol is not known);
+//! - per `uses` edge to a datastore, a Pod in the client's namespace that
+//!   connects as the client does, to the datastore's client Service with
+//!   the client's copy of the credentials, run by the datastore's own
+//!   image: PostgreSQL `pg_isready` then a login (`SELECT 1`), Redis a PING
+//!   answered PONG ([`crate::engines::ClientCheck`]); the engines without a
+//!   client check (Neo4j, MinIO, RabbitMQ) a TCP connection to the client
+//!   port, from the curl image.
+//!
+//! Every namespace denies by default, so a test brings its own way in,
+//! never a real client's labels or identity: its own ServiceAccount, a
+//! NetworkPolicy out of the test pod to the target pods' ports, one into
+//! the target pods from the test pod, and, where the target's namespace is
+//! meshed, an AuthorizationPolicy admitting the test's identity. They are
+//! test hooks too, created before the pods (a lower hook weight) and
+//! deleted once the tests pass. A Pod is kept after it succeeds (deleted
+//! before the next run) so that `helm test --logs` can read it.
+//!
+//! The objects are computed per environment and templated as the others
+//! are: what differs between environments (the mesh, a Service some of
+//! them lack) is a value.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::{Map, Value, json};
+
+use super::{Chart, object_template, union};
+use crate::emit::files::Tree;
+use crate::generate::test_targets::DatastoreUse;
+use crate::generate::workloads::{hardened_container, hardened_pod};
+use crate::generate::{Object, Stack, labels, quantity, scratch, selector_labels};
+
+/// The image of the HTTP and TCP checks: curl, pinned, running as its
+/// image's own non-root user.
+pub const CURL_IMAGE: &str = "docker.io/curlimages/curl:8.11.1";
+const CURL_USER: u32 = 100;
+
+/// Kept out of the tests' way: the hooks they need come first.
+const ACCESS_WEIGHT: &str = "-5";
+
+/// Writes `templates/tests/` from the tests of every variant (`values` and
+/// `schema` as [`super::emit`] keeps them).
+pub(super) fn emit(
+    chart: &Chart,
+    variants: &[&Stack],
+    values: &mut [Map<String, Value>],
+    schema: &mut Map<String, Value>,
+    tree: &mut Tree,
+) -> Result<(), crate::Error> {
+    let stacks: Vec<Stack> =
+        variants.iter().map(|s| Stack { objects: objects(chart.name, s), ..Default::default() }).collect();
+    let refs: Vec<&Stack> = stacks.iter().collect();
+    for (mut key, objects) in union(&refs) {
+        // `test-` is no kind: these values never meet the objects'.
+        key.value_name = format!("test-{}", key.value_name);
+        let template = object_template(chart, &key, &objects, values, schema)?;
+        tree.insert(format!("helm/{}/templates/tests/{}", chart.name, key.path), template);
+    }
+    Ok(())
+}
+
+/// One test: a Pod checking `target`, and what lets it through.
+struct Test {
+    name: String,
+    namespace: String,
+    target: Target,
+    image: String,
+    uid: u32,
+    script: String,
+    env: Vec<core::EnvVar>,
+}
+
+/// The pods a test connects to: their namespace, labels and pod ports.
+struct Target {
+    namespace: String,
+    selector: BTreeMap<String, String>,
+    ports: Vec<u16>,
+}
+
+/// The test objects of one environment's stack, in a stable order.
+pub fn objects(platform: &str, stack: &Stack) -> Vec<Object> {
+    let meshed = |ns: &str| {
+        stack.objects.iter().any(|o| {
+            o.kind == "Namespace" && o.name == ns && o.value["metadata"]["labels"]["istio-injection"] == "enabled"
+        })
+    };
+    let tests =
+        service_tests(stack).into_iter().chain(stack.datastore_uses.iter().filter_map(|u| store_test(stack, u)));
+    let mut out = Vec::new();
+    for t in tests {
+        access(platform, &t, meshed(&t.target.namespace), &mut out);
+        out.push(Object::from_typed(&pod(platform, &t, meshed(&t.namespace))));
+    }
+    out
+}
+
+/// A Service of a service: not headless, selecting pods, labelled
+/// `component: service` (a datastore's are tested by its clients' edges).
+fn service_tests(stack: &Stack) -> Vec<Test> {
+    let mut out = Vec::new();
+    for s in stack.objects.iter().filter(|o| o.kind == "Service") {
+        let spec = &s.value["spec"];
+        let Some(ns) = &s.namespace else { continue };
+        if s.value["metadata"]["labels"]["app.kubernetes.io/component"] != "service" || spec["clusterIP"] == "None" {
+            continue;
+        }
+        let Some((selector, pod)) = selected_pod(stack, ns, &spec["selector"]) else { continue };
+        let ready = readiness(pod);
+        let host = crate::generate::fqdn(&s.name, ns);
+        let (mut lines, mut ports) = (Vec::new(), Vec::new());
+        for p in spec["ports"].as_array().into_iter().flatten() {
+            let Some(port) = p["port"].as_u64() else { continue };
+            let Some(pod_port) = pod_port(pod, p.get("targetPort").unwrap_or(&p["port"])) else { continue };
+            ports.push(pod_port);
+            lines.push(match &ready {
+                Some((rp, path)) if *rp == pod_port => http_check(&format!("http://{host}:{port}{path}")),
+                _ => tcp_check(&host, port),
+            });
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        out.push(Test {
+            name: test_name(&s.name),
+            namespace: ns.clone(),
+            target: Target { namespace: ns.clone(), selector, ports },
+            image: CURL_IMAGE.to_string(),
+            uid: CURL_USER,
+            script: format!("set -eu\n{}", lines.concat()),
+            env: Vec::new(),
+        });
+    }
+    out
+}
+
+/// The test of a `uses` edge to a datastore, through its client Service.
+fn store_test(stack: &Stack, u: &DatastoreUse) -> Option<Test> {
+    let service = stack
+        .objects
+        .iter()
+        .find(|o| o.kind == "Service" && o.name == u.store && o.namespace.as_deref() == Some(&u.store_namespace))?;
+    let (selector, pod) = selected_pod(stack, &u.store_namespace, &service.value["spec"]["selector"])?;
+    let port = service.value["spec"]["ports"].as_array()?.iter().find(|p| p["port"].as_u64() == Some(u.port.into()))?;
+    let pod_port = pod_port(pod, port.get("targetPort").unwrap_or(&port["port"]))?;
+    let (image, uid, script, env) = match &u.check {
+        Some((script, env)) => {
+            let secret = u.secret.as_deref().unwrap_or_default();
+            let env = env.iter().map(|e| crate::generate::datastores::env_var(e, secret)).collect();
+            (u.image.clone(), u.engine.user(), format!("set -u\n{script}"), env)
+        }
+        None => {
+            (CURL_IMAGE.to_string(), CURL_USER, format!("set -eu\n{}", tcp_check(&u.host, u.port.into())), Vec::new())
+        }
+    };
+    Some(Test {
+        name: test_name(&format!("{}-to-{}", u.client, u.store)),
+        namespace: u.namespace.clone(),
+        target: Target { namespace: u.store_namespace.clone(), selector, ports: vec![pod_port] },
+        image,
+        uid,
+        script,
+        env,
+    })
+}
+
+/// `helm-test-NAME`, within the 63 characters of a label value: a longer
+/// one keeps its start and a hash of the whole.
+fn test_name(what: &str) -> String {
+    let name = format!("helm-test-{what}");
+    if name.len() <= 63 {
+        return name;
+    }
+    let hash = &crate::model::digest::sha256_hex(name.as_bytes())[..8];
+    format!("{}-{hash}", name[..54].trim_end_matches('-'))
+}
+
+/// The selector's labels and the pod template of the workload it selects
+/// in `ns` (the first, in the stack's order: a canary's pods answer alike).
+fn selected_pod<'a>(stack: &'a Stack, ns: &str, selector: &Value) -> Option<(BTreeMap<String, String>, &'a Value)> {
+    let selector: BTreeMap<String, String> =
+        selector.as_object()?.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect();
+    if selector.is_empty() {
+        return None;
+    }
+    let pod = stack.objects.iter().filter(|o| o.namespace.as_deref() == Some(ns)).find_map(|o| {
+        let t = o.value.pointer("/spec/template")?;
+        let labels = t.pointer("/metadata/labels")?;
+        selector.iter().all(|(k, v)| labels[k] == v.as_str()).then_some(t)
+    })?;
+    Some((selector, pod))
+}
+
+/// The pod port a Service port or probe names (by name or number).
+fn pod_port(pod: &Value, port: &Value) -> Option<u16> {
+    if let Some(n) = port.as_u64() {
+        return u16::try_from(n).ok();
+    }
+    let name = port.as_str()?;
+    let containers = pod.pointer("/spec/containers")?.as_array()?;
+    containers.iter().flat_map(|c| c["ports"].as_array().into_iter().flatten()).find_map(|p| {
+        (p["name"] == name).then(|| p["containerPort"].as_u64().and_then(|n| u16::try_from(n).ok())).flatten()
+    })
+}
+
+/// The first container's HTTP readiness probe: its pod port and path.
+fn readiness(pod: &Value) -> Option<(u16, String)> {
+    let get = pod.pointer("/spec/containers/0/readinessProbe/httpGet")?;
+    if get["scheme"].as_str().is_some_and(|s| s != "HTTP") {
+        return None;
+    }
+    Some((pod_port(pod, &get["port"])?, get["path"].as_str().unwrap_or("/").to_string()))
+}
+
+/// A request that must answer 2xx or 3xx; retried, as a new pod's network
+/// policy may take a moment to apply.
+fn http_check(url: &str) -> String {
+    format!(
+        "curl -fsS -o /dev/null --retry 3 --retry-connrefused --retry-delay 2 --max-time 10 {url}\necho {ok}\n",
+        url = quote(url),
+        ok = quote(&format!("GET {url}: ok")),
+    )
+}
+
+/// A TCP connection, whatever the server answers: curl's `telnet://`
+/// connects and sends nothing, and `time_connect` is 0 only if it never
+/// connected. Under Istio the client's own sidecar takes the connection:
+/// this proves the name resolves and the proxy is up, not that the server
+/// admits it (a protocol check does; see the module's doc).
+fn tcp_check(host: &str, port: u64) -> String {
+    let target = quote(&format!("telnet://{host}:{port}"));
+    format!(
+        "for try in 1 2 3; do\n  \
+         t=$(curl -s -o /dev/null --connect-timeout 5 --max-time 5 -w '%{{time_connect}}' {target} </dev/null || true)\n  \
+         [ \"${{t:-0}}\" != 0.000000 ] && [ \"${{t:-0}}\" != 0 ] && break\n  \
+         [ \"$try\" = 3 ] && {{ echo {fail} >&2; exit 1; }}\n  \
+         sleep 2\n\
+         done\n\
+         echo {ok}\n",
+        fail = quote(&format!("cannot connect to {host}:{port}")),
+        ok = quote(&format!("TCP {host}:{port}: connected")),
+    )
+}
+
+/// `s` in single quotes for sh.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn hook(weight: &str, delete: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("helm.sh/hook".to_string(), "test".to_string()),
+        ("helm.sh/hook-weight".to_string(), weight.to_string()),
+        ("helm.sh/hook-delete-policy".to_string(), delete.to_string()),
+    ])
+}
+
+fn test_meta(platform: &str, name: &str, ns: &str, annotations: BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        annotations: Some(annotations),
+        ..crate::generate::meta(name, ns, &labels(platform, name, "helm-test"))
+    }
+}
+
+/// The test's ServiceAccount, its NetworkPolicies and, in a meshed target
+/// namespace, its AuthorizationPolicy.
+fn access(platform: &str, t: &Test, meshed_target: bool, out: &mut Vec<Object>) {
+    let annotations = hook(ACCESS_WEIGHT, "before-hook-creation,hook-succeeded");
+    let m = |name: &str, ns: &str| test_meta(platform, name, ns, annotations.clone());
+    out.push(Object::from_typed(&core::ServiceAccount {
+        metadata: m(&t.name, &t.namespace),
+        automount_service_account_token: Some(false),
+        ..Default::default()
+    }));
+    let ports = || {
+        Some(
+            t.target
+                .ports
+                .iter()
+                .map(|p| net::NetworkPolicyPort {
+                    port: Some(IntOrString::Int((*p).into())),
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+    };
+    let in_ns = |ns: &str, labels: &BTreeMap<String, String>| net::NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])),
+            ..Default::default()
+        }),
+        pod_selector: Some(LabelSelector { match_labels: Some(labels.clone()), ..Default::default() }),
+        ..Default::default()
+    };
+    let me = selector_labels(platform, &t.name);
+    let policy = |metadata, pod: &BTreeMap<String, String>, types: &str| net::NetworkPolicy {
+        metadata,
+        spec: Some(net::NetworkPolicySpec {
+            pod_selector: Some(LabelSelector { match_labels: Some(pod.clone()), ..Default::default() }),
+            policy_types: Some(vec![types.to_string()]),
+            ..Default::default()
+        }),
+    };
+    let mut egress = policy(m(&t.name, &t.namespace), &me, "Egress");
+    if let Some(s) = egress.spec.as_mut() {
+        s.egress = Some(vec![net::NetworkPolicyEgressRule {
+            to: Some(vec![in_ns(&t.target.namespace, &t.target.selector)]),
+            ports: ports(),
+        }]);
+    }
+    let mut ingress = policy(m(&format!("{}-ingress", t.name), &t.target.namespace), &t.target.selector, "Ingress");
+    if let Some(s) = ingress.spec.as_mut() {
+        s.ingress =
+            Some(vec![net::NetworkPolicyIngressRule { from: Some(vec![in_ns(&t.namespace, &me)]), ports: ports() }]);
+    }
+    out.push(Object::from_typed(&egress));
+    out.push(Object::from_typed(&ingress));
+    if meshed_target {
+        out.push(authorization(t, m(&t.name, &t.target.namespace)));
+    }
+}
+
+/// ALLOW the test's mesh identity (its ServiceAccount) on the target's ports.
+fn authorization(t: &Test, metadata: ObjectMeta) -> Object {
+    let principal = format!("cluster.local/ns/{}/sa/{}", t.namespace, t.name);
+    let ports: Vec<String> = t.target.ports.iter().map(u16::to_string).collect();
+    let value = json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": metadata,
+        "spec": {
+            "action": "ALLOW",
+            "selector": { "matchLabels": t.target.selector },
+            "rules": [{ "from": [{ "source": { "principals": [principal] } }], "to": [{ "operation": { "ports": ports } }] }],
+        },
+    });
+    Object {
+        api_version: "security.istio.io/v1".into(),
+        kind: "AuthorizationPolicy".into(),
+        name: t.name.clone(),
+        namespace: Some(t.target.namespace.clone()),
+        value,
+    }
+}
+
+/// The test Pod: hardened as every pod of the stack, small, never
+/// restarted, and given up after two minutes.
+fn pod(platform: &str, t: &Test, meshed: bool) -> core::Pod {
+    // A test hook is kept when it passes (`helm test --logs` reads it) and
+    // replaced by the next run.
+    let mut annotations = hook("0", "before-hook-creation");
+    if meshed {
+        // Istio's sidecar would keep the pod running after the test, and
+        // Helm waits for it to complete: a native sidecar (an init
+        // container that restarts, Kubernetes 1.29+) starts, ready, before
+        // the test and stops after it, where `quitquitquit` would need an
+        // HTTP client in every image (the datastores' have none) and would
+        // race the proxy's start. As the stack's Jobs do.
+        annotations.insert("sidecar.istio.io/nativeSidecar".into(), "true".into());
+    }
+    let (tmp, tmp_mount) = scratch("tmp", "/tmp");
+    let container = core::Container {
+        command: Some(vec!["sh".into(), "-c".into(), t.script.clone()]),
+        env: (!t.env.is_empty()).then(|| t.env.clone()),
+        resources: Some(core::ResourceRequirements {
+            requests: Some(BTreeMap::from([("cpu".into(), quantity("10m")), ("memory".into(), quantity("32Mi"))])),
+            limits: Some(BTreeMap::from([("cpu".into(), quantity("100m")), ("memory".into(), quantity("64Mi"))])),
+            ..Default::default()
+        }),
+        volume_mounts: Some(vec![tmp_mount]),
+        ..hardened_container("test", &t.image)
+    };
+    core::Pod {
+        metadata: ObjectMeta {
+            labels: Some(labels(platform, &t.name, "helm-test")),
+            ..test_meta(platform, &t.name, &t.namespace, annotations)
+        },
+        spec: Some(core::PodSpec {
+            restart_policy: Some("Never".into()),
+            active_deadline_seconds: Some(120),
+            volumes: Some(vec![tmp]),
+            ..hardened_pod(&t.name, t.uid, false, vec![container])
+        }),
+        ..Default::default()
+    }
+}
