@@ -239,7 +239,7 @@ fn tcp_check(host: &str, port: u64) -> String {
     let target = quote(&format!("telnet://{host}:{port}"));
     format!(
         "for try in 1 2 3; do\n  \
-         t=$(curl -s -o /dev/null --connect-timeout 5 --max-time 5 -w '%{{time_connect}}' {target} </dev/null || true)\n  \
+         t=$(curl -s -o /dev/null --connect-timeout 3 --max-time 3 -w '%{{time_connect}}' {target} </dev/null || true)\n  \
          [ \"${{t:-0}}\" != 0.000000 ] && [ \"${{t:-0}}\" != 0 ] && break\n  \
          [ \"$try\" = 3 ] && {{ echo {fail} >&2; exit 1; }}\n  \
          sleep 2\n\
