@@ -382,3 +382,68 @@ fn the_charts_datastore_test_pods_connect_and_fail_where_they_should() {
     assert!(stdout.contains("logged in to db at db.shop.svc.cluster.local:5432"), "{stdout}");
     assert!(stdout.contains("PONG from cache.shop.svc.cluster.local:6379"), "{stdout}");
 }
+
+const SERVICE_DESCRIPTION: &str = r#"apiVersion: kubeproof.dev/v1alpha1
+name: shop
+cluster:
+  kubernetes: "1.30"
+services:
+  api:
+    image: ghcr.io/example/api:1.0.0
+    ports:
+      - { name: http, port: 8080 }
+      - { name: grpc, port: 9090, protocol: grpc }
+    probes: { ready: /ready }
+"#;
+
+/// The chart's test Pod of a Service with an HTTP port (its readiness path)
+/// and a gRPC one (a TCP connection) runs its command line (the host's curl
+/// for the image's) against local servers on the generated host and ports:
+/// it passes with both up; it fails when the readiness path answers 404, and
+/// when nothing listens on the gRPC port.
+#[test]
+fn the_charts_service_test_pod_connects_and_fails_where_it_should() {
+    if !available() || !which("python3") || !which("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let description = dir.path().join("platform.yaml");
+    std::fs::write(&description, SERVICE_DESCRIPTION).expect("write");
+    let out = dir.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let test = test_pod_command(&out, "api", None);
+    assert!(test.contains("http://api.shop.svc.cluster.local:8080/ready"), "{test}");
+    assert!(test.contains("telnet://api.shop.svc.cluster.local:9090"), "{test}");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www).expect("mkdir");
+    std::fs::write(dir.path().join("hosts"), "127.0.0.1 localhost api.shop.svc.cluster.local\n").expect("hosts");
+    let script = format!(
+        r#"set -u
+ip link set lo up
+mount --bind "$DIR/hosts" /etc/hosts
+python3 -m http.server 8080 --bind 127.0.0.1 --directory "$DIR/www" >/dev/null 2>&1 &
+http=$!
+listen() {{ python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 9090)); s.listen(); time.sleep(120)' >/dev/null 2>&1 & echo $!; }}
+grpc=$(listen)
+for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
+check() {{ if {test} >"$DIR/out" 2>&1; then echo "$1: passed"; else echo "$1: failed"; fi; cat "$DIR/out"; }}
+check 'no ready file'
+touch "$DIR/www/ready"
+check 'both up'
+kill "$grpc"
+check 'grpc down'
+kill "$http"
+"#
+    );
+    let run = Command::new("unshare")
+        .args(["--net", "--mount", "sh", "-c", &script])
+        .env("DIR", dir.path())
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    for line in ["no ready file: failed", "both up: passed", "grpc down: failed"] {
+        assert!(stdout.lines().any(|l| l == line), "expected `{line}`:\n{stdout}");
+    }
+    assert!(stdout.contains("cannot connect to api.shop.svc.cluster.local:9090"), "{stdout}");
+}
