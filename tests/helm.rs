@@ -268,3 +268,49 @@ fn helm_refuses_a_wrong_value_through_the_schema() {
         }
     }
 }
+
+/// Both Helms take the test objects for `test` hooks: `helm template`
+/// renders them, `--skip-tests` leaves them all out (and nothing else);
+/// Helm 4's offline `install --dry-run=client` lists them among the
+/// release's hooks, none in its manifest (Helm 3.18's needs a cluster).
+#[test]
+fn helm_takes_the_test_objects_for_test_hooks() {
+    let helms = helms();
+    if helms.is_empty() {
+        return;
+    }
+    let description = common::repo().join("examples/hdr-empire.yaml");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let chart = out.join("helm/hdr-empire").to_string_lossy().into_owned();
+    let tests = |yaml: &str| -> Vec<String> {
+        let objects = parse_built(yaml).expect("the rendering parses");
+        objects
+            .iter()
+            .filter(|o| o["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test")
+            .map(common::object_id)
+            .collect()
+    };
+    for bin in &helms {
+        let all = helm(bin, &["template", "r", &chart]).expect("renders");
+        let skipped = helm(bin, &["template", "r", &chart, "--skip-tests"]).expect("renders");
+        let found = tests(&all);
+        let kinds: std::collections::BTreeSet<&str> = found.iter().filter_map(|id| id.split('/').next()).collect();
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            ["AuthorizationPolicy", "NetworkPolicy", "Pod", "ServiceAccount"],
+            "{found:?}"
+        );
+        assert_eq!(tests(&skipped), Vec::<String>::new(), "{}", bin.display());
+        let count = |yaml: &str| parse_built(yaml).expect("parses").len();
+        assert_eq!(count(&skipped) + found.len(), count(&all), "{}: --skip-tests left out more", bin.display());
+        if !bin.to_string_lossy().contains("helm-4") {
+            continue;
+        }
+        let dry = helm(bin, &["install", "r", &chart, "--dry-run=client"]).expect("a client dry run");
+        let (hooks, manifest) = dry.split_once("\nMANIFEST:\n").expect("hooks, then the manifest");
+        assert_eq!(tests(hooks.split_once("HOOKS:\n").expect("hooks").1).len(), found.len(), "{dry}");
+        assert!(!manifest.contains("templates/tests/"), "{manifest}");
+    }
+}

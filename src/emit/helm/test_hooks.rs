@@ -393,3 +393,25 @@ fn pod(platform: &str, t: &Test, meshed: bool) -> core::Pod {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_a_label_value() {
+        assert_eq!(test_name("web-to-db"), "helm-test-web-to-db");
+        let long = test_name(&format!("{}-to-{}", "a".repeat(40), "b".repeat(30)));
+        assert!(long.len() <= 63 && !long.contains("--"), "{long}");
+        assert!(long.starts_with("helm-test-aaaa"), "{long}");
+        // Two long names differing only at their ends stay apart.
+        assert_ne!(long, test_name(&format!("{}-to-{}", "a".repeat(40), "c".repeat(30))));
+    }
+
+    #[test]
+    fn scripts_quote_what_they_are_given() {
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        let http = http_check("http://web.shop.svc.cluster.local:8080/a b");
+        assert!(http.contains("'http://web.shop.svc.cluster.local:8080/a b'"), "{http}");
+    }
+}
