@@ -9,8 +9,9 @@
 //!   the client's copy of the credentials, run by the datastore's own
 //!   image: PostgreSQL `pg_isready` then a login (`SELECT 1`), Redis a PING
 //!   answered PONG ([`crate::engines::ClientCheck`]); the engines without a
-//!   client check (Neo4j, MinIO, RabbitMQ) a TCP connection to the client
-//!   port, from the curl image.
+//!   client check, from the curl image: the server's HTTP readiness path
+//!   where it serves it on the client port (MinIO), else a TCP connection
+//!   to the client port (Neo4j's bolt, RabbitMQ's AMQP).
 //!
 //! Every namespace denies by default, so a test brings its own way in,
 //! never a real client's labels or identity: its own ServiceAccount, a
@@ -157,8 +158,14 @@ fn store_test(stack: &Stack, u: &DatastoreUse) -> Option<Test> {
             let env = env.iter().map(|e| crate::generate::datastores::env_var(e, secret)).collect();
             (u.image.clone(), u.engine.user(), format!("set -u\n{script}"), env)
         }
+        // The server's own HTTP readiness path when it serves it on the
+        // client port (MinIO), else a TCP connection (Neo4j's bolt, RabbitMQ).
         None => {
-            (CURL_IMAGE.to_string(), CURL_USER, format!("set -eu\n{}", tcp_check(&u.host, u.port.into())), Vec::new())
+            let check = match readiness(pod) {
+                Some((p, path)) if p == pod_port => http_check(&format!("http://{}:{}{path}", u.host, u.port)),
+                _ => tcp_check(&u.host, u.port.into()),
+            };
+            (CURL_IMAGE.to_string(), CURL_USER, format!("set -eu\n{check}"), Vec::new())
         }
     };
     Some(Test {
