@@ -45,6 +45,9 @@ use crate::generate::{Object, Stack, labels, quantity, scratch, selector_labels}
 pub const CURL_IMAGE: &str = "docker.io/curlimages/curl:8.11.1";
 const CURL_USER: u32 = 100;
 
+/// Stops the Istio sidecar (its agent's port, on the pod's loopback).
+const QUIT: &str = "curl -fsS -o /dev/null -X POST http://127.0.0.1:15020/quitquitquit || true";
+
 /// Kept out of the tests' way: the hooks they need come first.
 const ACCESS_WEIGHT: &str = "-5";
 
@@ -57,8 +60,9 @@ pub(super) fn emit(
     schema: &mut Map<String, Value>,
     tree: &mut Tree,
 ) -> Result<(), crate::Error> {
+    let native = crate::model::features::SIDECARS.available(chart.kube.minor);
     let stacks: Vec<Stack> =
-        variants.iter().map(|s| Stack { objects: objects(chart.name, s), ..Default::default() }).collect();
+        variants.iter().map(|s| Stack { objects: objects(chart.name, s, native), ..Default::default() }).collect();
     let refs: Vec<&Stack> = stacks.iter().collect();
     for (mut key, objects) in union(&refs) {
         // `test-` is no kind: these values never meet the objects'.
@@ -87,8 +91,9 @@ struct Target {
     ports: Vec<u16>,
 }
 
-/// The test objects of one environment's stack, in a stable order.
-pub fn objects(platform: &str, stack: &Stack) -> Vec<Object> {
+/// The test objects of one environment's stack, in a stable order;
+/// `native`: the cluster runs native sidecars.
+pub fn objects(platform: &str, stack: &Stack, native: bool) -> Vec<Object> {
     let meshed = |ns: &str| {
         stack.objects.iter().any(|o| {
             o.kind == "Namespace" && o.name == ns && o.value["metadata"]["labels"]["istio-injection"] == "enabled"
@@ -99,7 +104,7 @@ pub fn objects(platform: &str, stack: &Stack) -> Vec<Object> {
     let mut out = Vec::new();
     for t in tests {
         access(platform, &t, meshed(&t.target.namespace), &mut out);
-        out.push(Object::from_typed(&pod(platform, &t, meshed(&t.namespace))));
+        out.push(Object::from_typed(&pod(platform, &t, meshed(&t.namespace), native)));
     }
     out
 }
@@ -360,23 +365,29 @@ fn authorization(t: &Test, metadata: ObjectMeta) -> Object {
 }
 
 /// The test Pod: hardened as every pod of the stack, small, never
-/// restarted, and given up after two minutes.
-fn pod(platform: &str, t: &Test, meshed: bool) -> core::Pod {
+/// restarted, and given up after two minutes. `native`: the cluster runs
+/// native sidecars (Kubernetes 1.29+).
+fn pod(platform: &str, t: &Test, meshed: bool, native: bool) -> core::Pod {
     // A test hook is kept when it passes (`helm test --logs` reads it) and
     // replaced by the next run.
     let mut annotations = hook("0", "before-hook-creation");
-    if meshed {
-        // Istio's sidecar would keep the pod running after the test, and
-        // Helm waits for it to complete: a native sidecar (an init
-        // container that restarts, Kubernetes 1.29+) starts, ready, before
-        // the test and stops after it, where `quitquitquit` would need an
-        // HTTP client in every image (the datastores' have none) and would
-        // race the proxy's start. As the stack's Jobs do.
+    let mut script = t.script.clone();
+    // Istio's sidecar would keep the pod running after the test, and Helm
+    // waits for the pod to complete. A native sidecar (an init container
+    // that restarts) starts, ready, before the test and stops after it, as
+    // the stack's Jobs have it. Without native sidecars, a curl test holds
+    // until the proxy is up and asks it to quit (`quitquitquit`) when it
+    // ends; the datastores' images have no HTTP client to ask with, so
+    // theirs keep the native sidecar, which such a cluster does not honour.
+    if meshed && (native || t.image != CURL_IMAGE) {
         annotations.insert("sidecar.istio.io/nativeSidecar".into(), "true".into());
+    } else if meshed {
+        annotations.insert("proxy.istio.io/config".into(), "{\"holdApplicationUntilProxyStarts\": true}".into());
+        script = format!("trap '{QUIT}' EXIT\n{script}");
     }
     let (tmp, tmp_mount) = scratch("tmp", "/tmp");
     let container = core::Container {
-        command: Some(vec!["sh".into(), "-c".into(), t.script.clone()]),
+        command: Some(vec!["sh".into(), "-c".into(), script]),
         env: (!t.env.is_empty()).then(|| t.env.clone()),
         resources: Some(core::ResourceRequirements {
             requests: Some(BTreeMap::from([("cpu".into(), quantity("10m")), ("memory".into(), quantity("32Mi"))])),
@@ -413,6 +424,43 @@ mod tests {
         assert!(long.starts_with("helm-test-aaaa"), "{long}");
         // Two long names differing only at their ends stay apart.
         assert_ne!(long, test_name(&format!("{}-to-{}", "a".repeat(40), "c".repeat(30))));
+    }
+
+    /// Under Istio, on a cluster without native sidecars, a curl test asks
+    /// the proxy to quit when it ends and waits for it to start; with them,
+    /// every test has a native sidecar; a datastore's image, with no HTTP
+    /// client, always does. Without the mesh, neither.
+    #[test]
+    fn meshed_tests_let_the_pod_complete() {
+        let text = |mesh: &str| {
+            format!(
+                "apiVersion: kubeproof.dev/v1alpha1\nname: shop\n\
+                 cluster: {{ kubernetes: \"1.28\", mesh: {mesh} }}\n\
+                 services:\n  web: {{ image: ghcr.io/example/web:1.0.0, port: 8080, uses: [db] }}\n\
+                 datastores:\n  db: {{ engine: postgres, storage: 1Gi }}\n"
+            )
+        };
+        let pods = |mesh: &str, native: bool| -> Vec<(String, Value)> {
+            let stack = crate::generate::generate(&crate::generate::monitoring::resolved(&text(mesh)));
+            let objects = objects("shop", &stack, native);
+            objects.into_iter().filter(|o| o.kind == "Pod").map(|o| (o.name, o.value)).collect()
+        };
+        let sidecar = |pod: &Value| {
+            let a = &pod["metadata"]["annotations"];
+            let script = pod["spec"]["containers"][0]["command"][2].as_str().unwrap_or_default();
+            (
+                a["sidecar.istio.io/nativeSidecar"] == "true",
+                a["proxy.istio.io/config"].is_string(),
+                script.contains("quitquitquit"),
+            )
+        };
+        let got = |mesh, native| -> Vec<(String, (bool, bool, bool))> {
+            pods(mesh, native).into_iter().map(|(n, p)| (n, sidecar(&p))).collect()
+        };
+        let (web, db) = ("helm-test-web".to_string(), "helm-test-web-to-db".to_string());
+        assert_eq!(got("istio", false), [(web.clone(), (false, true, true)), (db.clone(), (true, false, false))]);
+        assert_eq!(got("istio", true), [(web.clone(), (true, false, false)), (db.clone(), (true, false, false))]);
+        assert_eq!(got("none", false), [(web, (false, false, false)), (db, (false, false, false))]);
     }
 
     #[test]
