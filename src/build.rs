@@ -108,6 +108,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         &crate::emit::helm::Chart {
             name: p.name.as_str(),
             kube: p.cluster.kubernetes.value,
+            version: p.version.as_ref().map(|v| v.value.as_str()),
             base,
             envs: &envs,
             source: &source,
@@ -337,7 +338,8 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, 
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
         let secret = serde_json::json!({
             "apiVersion": "v1", "kind": "Secret",
-            "metadata": { "name": s.name, "namespace": s.namespace },
+            "metadata": { "name": s.name, "namespace": s.namespace,
+                "annotations": { crate::check::SECRET_STAND_IN: format!("secretGenerator {}", s.file) } },
             "data": data,
         });
         let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);

@@ -142,6 +142,16 @@ fn unknown_field_at_top_level() {
 }
 
 #[test]
+fn a_version_that_is_not_semver() {
+    let text = starter_with("domain: shop.example.com", "domain: shop.example.com\nversion: \"1.4\"");
+    gen_text(&text).assert_error(
+        locate(&text, "\"1.4\"", 0),
+        "`version: 1.4` is not a semantic version: unexpected end of input while parsing minor version number",
+        Some("write MAJOR.MINOR.PATCH, e.g. `1.4.0` (Helm takes it as the chart's version)"),
+    );
+}
+
+#[test]
 fn unknown_field_with_nothing_close_lists_the_fields() {
     let text = starter_with("  ingressClass: nginx", "  zzzzzz: nginx");
     let run = gen_text(&text);

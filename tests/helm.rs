@@ -2,14 +2,15 @@
 //! Helm 3.18 and 4.1 (`./scripts/test` installs both under `target/tools/`):
 //! for every example and environment, `helm lint --strict` passes with the
 //! environment's values file, and `helm template` renders the same objects,
-//! field by field, as `kubectl kustomize` builds the overlay (Helm's chart
-//! label aside; the chart creates no Secret, where kustomize generates them
-//! with hashed names). The rendered objects pass `kubeproof check` and the
-//! schema validator, and Helm itself refuses a value of the wrong type or an
-//! unknown key through `values.schema.json`. The `helm test` hooks, which
-//! only the chart has, are left out of the comparison and checked apart
-//! (`helm_hooks`): one per Service and per `uses` edge to a datastore, each
-//! proven to reach its target under the rendered policies.
+//! field by field, as `kubectl kustomize` builds the overlay (the chart's
+//! labels aside: `helm.sh/chart`, `app.kubernetes.io/instance` and
+//! `version`; the chart creates no Secret, where kustomize generates them
+//! with hashed names). The rendered objects pass `kubeproof check` and
+//! `kubernetes-validate --strict`, and Helm itself refuses a value of the
+//! wrong type or an unknown key through `values.schema.json`. The `helm test`
+//! hooks, which only the chart has, are left out of the comparison and
+//! checked apart (`helm_hooks`): one per Service and per `uses` edge to a
+//! datastore, each proven to reach its target under the rendered policies.
 
 mod common;
 mod helm_hooks;
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Failures, examples, have_kubectl, kustomize, parse_built};
+use common::{Failures, examples, have_kubectl, have_validator, kustomize, parse_built};
 use serde_json::Value;
 
 /// The Helm binaries `./scripts/test` installs, by version.
@@ -75,13 +76,22 @@ fn kustomize_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>)
     Ok((by_id(objects), secrets))
 }
 
-/// What Helm renders, without the chart's own label: the objects, and apart
+/// The labels the chart's helper adds to every object's own.
+const HELM_LABELS: [&str; 3] = ["helm.sh/chart", "app.kubernetes.io/instance", "app.kubernetes.io/version"];
+
+/// What Helm renders, without the chart's own labels (each object must carry
+/// them: the release `r` and the chart's version): the objects, and apart
 /// the test hooks (`helm test`'s, which only the chart has).
 fn helm_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>), String> {
     let mut objects = parse_built(yaml)?;
     for o in &mut objects {
-        if let Some(labels) = o.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
-            labels.remove("helm.sh/chart");
+        let id = common::object_id(o);
+        let labels = o.pointer_mut("/metadata/labels").and_then(Value::as_object_mut);
+        let Some(labels) = labels.filter(|l| l.get("app.kubernetes.io/instance") == Some(&Value::from("r"))) else {
+            return Err(format!("{id}: without the chart's labels"));
+        };
+        for l in HELM_LABELS {
+            labels.remove(l).ok_or_else(|| format!("{id}: without the label {l}"))?;
         }
     }
     let (hooks, objects): (Vec<Value>, Vec<Value>) = objects.into_iter().partition(is_test_hook);
@@ -206,6 +216,7 @@ fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
         folders.push(tmp);
     }
     check_rendered(&rendered, &mut failures);
+    validate_rendered(&rendered, &mut failures);
     failures.assert_none("the Helm chart");
 }
 
@@ -220,6 +231,26 @@ fn check_rendered(rendered: &[(String, PathBuf, String, String)], failures: &mut
         let report = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
         if !report.contains(": 0 error(s), 0 warning(s)") {
             failures.add(format!("{label}: kubeproof check of the rendered chart"), report);
+        }
+    }
+}
+
+/// The schema validator (`kubernetes-validate --strict`, at each example's
+/// Kubernetes version) passes every rendered stream, in one run per version.
+fn validate_rendered(rendered: &[(String, PathBuf, String, String)], failures: &mut Failures) {
+    if !have_validator() {
+        return;
+    }
+    let mut by_version: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (label, _, kube, yaml) in rendered {
+        by_version.entry(kube.as_str()).or_default().push((label.as_str(), yaml.as_str()));
+    }
+    for (kube, streams) in by_version {
+        let yamls: Vec<&str> = streams.iter().map(|(_, y)| *y).collect();
+        for ((label, _), result) in streams.iter().zip(common::validate_many(&yamls, kube)) {
+            if let Err(e) = result {
+                failures.add(format!("{label}: kubernetes-validate of the rendered chart"), e);
+            }
         }
     }
 }
@@ -240,20 +271,15 @@ fn helm_refuses_a_wrong_value_through_the_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(chart.join("values.schema.json")).expect("schema"))
             .expect("JSON");
-    // An object with an integer field that differs between environments.
-    let objects = schema.pointer("/properties/objects/properties").and_then(Value::as_object).expect("objects");
-    let (object, field) = objects
-        .iter()
-        .find_map(|(o, s)| {
-            let props = s["properties"].as_object()?;
-            props.iter().find(|(_, t)| t["type"] == "integer").map(|(f, _)| (o.clone(), f.clone()))
-        })
-        .expect("an integer field among the values");
+    // The knob a Helm user sets most: a service's replicas.
+    let knob = "/properties/services/properties/cart/properties/replicas";
+    assert_eq!(schema.pointer(knob).map(|t| &t["type"]), Some(&Value::from("integer")), "{schema:#}");
     let chart_s = chart.to_string_lossy().into_owned();
     let cases = [
         // Helm 3 says "Expected: integer, given: string", Helm 4 "got string, want integer".
-        (format!("objects:\n  {object}:\n    {field}: three\n"), vec![field.clone(), "integer".to_string()]),
-        (format!("objects:\n  {object}:\n    no-such-field: 1\n"), vec!["no-such-field".to_string()]),
+        ("services:\n  cart:\n    replicas: three\n", vec!["replicas", "integer"]),
+        ("services:\n  cart:\n    no-such-field: 1\n", vec!["no-such-field"]),
+        ("objects:\n  no-such-object: {}\n", vec!["no-such-object"]),
     ];
     for bin in &helms {
         let good = helm(bin, &["template", "r", &chart_s]);
@@ -264,7 +290,7 @@ fn helm_refuses_a_wrong_value_through_the_schema() {
             let run = helm(bin, &["template", "r", &chart_s, "-f", &file.to_string_lossy()]);
             let err = run.expect_err("a wrong value is refused");
             assert!(err.contains("schema"), "{}: {err}", bin.display());
-            assert!(expected.iter().all(|e| err.contains(e.as_str())), "{}: {err}", bin.display());
+            assert!(expected.iter().all(|e| err.contains(e)), "{}: {err}", bin.display());
         }
     }
 }
@@ -312,5 +338,75 @@ fn helm_takes_the_test_objects_for_test_hooks() {
         let (hooks, manifest) = dry.split_once("\nMANIFEST:\n").expect("hooks, then the manifest");
         assert_eq!(tests(hooks.split_once("HOOKS:\n").expect("hooks").1).len(), found.len(), "{dry}");
         assert!(!manifest.contains("templates/tests/"), "{manifest}");
+    }
+}
+
+/// The values a Helm user sets are shaped like the description, and one
+/// `--set` moves every object that follows it: a service's image reaches its
+/// Deployment and every Job running the same image (its migration, its
+/// CronJob), replicas and the autoscaler's bounds reach theirs.
+#[test]
+fn description_shaped_values_move_every_object_that_follows_them() {
+    let helms = helms();
+    let Some(bin) = helms.first() else { return };
+    let description = common::repo().join("examples/polyglot-shop.yaml");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let chart = out.join("helm/polyglot-shop").to_string_lossy().into_owned();
+    let images = |objects: &[Value]| -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for o in objects {
+            let spec = o.pointer("/spec/jobTemplate/spec/template/spec").or_else(|| o.pointer("/spec/template/spec"));
+            for c in spec.and_then(|s| s["containers"].as_array()).into_iter().flatten() {
+                found.push((common::object_id(o), c["image"].as_str().unwrap_or_default().to_string()));
+            }
+        }
+        found
+    };
+    let before = parse_built(&helm(bin, &["template", "r", &chart]).expect("renders")).expect("YAML");
+    let old = "ghcr.io/polyglot-shop/productcatalogservice:0.10.1";
+    let users: Vec<String> = images(&before).into_iter().filter(|(_, i)| i == old).map(|(id, _)| id).collect();
+    assert!(users.len() >= 3, "the catalog image runs in its Deployment, migration Job and CronJob: {users:?}");
+    let set = [
+        "--set",
+        "services.catalog.image=registry.example/catalog:2.0.0",
+        "--set",
+        "services.cart.replicas=7",
+        "--set",
+        "services.catalog.autoscaling.maxReplicas=9",
+    ];
+    let args: Vec<&str> = ["template", "r", chart.as_str()].into_iter().chain(set).collect();
+    let after = by_id(parse_built(&helm(bin, &args).expect("renders")).expect("YAML"));
+    let moved: Vec<(String, String)> = images(&after.values().cloned().collect::<Vec<_>>());
+    assert!(moved.iter().all(|(_, i)| i != old), "{moved:?}");
+    for id in &users {
+        assert!(moved.contains(&(id.clone(), "registry.example/catalog:2.0.0".into())), "{id}: {moved:?}");
+    }
+    let field = |suffix: &str, pointer: &str| {
+        let (_, o) = after.iter().find(|(id, _)| id.ends_with(suffix)).expect(suffix);
+        o.pointer(pointer).cloned()
+    };
+    assert_eq!(field("Deployment/polyglot-shop/cart", "/spec/replicas"), Some(Value::from(7)));
+    assert_eq!(field("HorizontalPodAutoscaler/polyglot-shop/catalog", "/spec/maxReplicas"), Some(Value::from(9)));
+}
+
+/// Chart.yaml's version and appVersion are the description's `version:`
+/// (0.1.0 without one), and its kubeVersion the cluster's minor and above.
+#[test]
+fn the_chart_version_is_the_descriptions() {
+    for (example, version) in [("fingerprint-api", "0.9.3"), ("kailash", "0.1.0")] {
+        let description = common::repo().join(format!("examples/{example}.yaml"));
+        let platform = kubeproof::description::load(&description).expect("the example loads");
+        assert_eq!(platform.version.as_ref().map(|v| v.value.as_str()).unwrap_or("0.1.0"), version);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = tmp.path().join("deploy");
+        common::gen_ok(&description, &out);
+        let text = std::fs::read_to_string(out.join(format!("helm/{example}/Chart.yaml"))).expect("Chart.yaml");
+        let chart: Value = serde_saphyr::from_str(&text).expect("YAML");
+        assert_eq!(chart["version"], version, "{text}");
+        assert_eq!(chart["appVersion"], version, "{text}");
+        let kube = platform.cluster.kubernetes.value.to_string();
+        assert_eq!(chart["kubeVersion"], format!(">= {kube}.0-0"), "{text}");
     }
 }

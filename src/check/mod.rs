@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub use crate::diag::Severity;
 use crate::model::{Loaded, Manifests, Source, load, schema};
 use config::Config;
+/// The annotation of `gen`'s in-memory stand-ins for generated Secrets (KP320 reads their env files instead).
+pub use rules::SECRET_STAND_IN;
 
 /// What a check found, before positions are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -60,7 +60,45 @@ fn write_stack(description: &Path, output: &Path, force: bool, style: Style) -> 
         let _ = writeln!(out, "  kept (edited, no longer generated): {}", p.display());
     }
     let _ = write!(out, "{}", summary_table(&built.summary()));
+    let _ = write!(out, "{}", next_steps(&built, &platform, output));
     Ok(())
+}
+
+/// What to do with the output: the env files still to fill (the Secrets'
+/// values never leave the user's machine), then per environment the build,
+/// the check and the apply, and the Helm chart's install.
+fn next_steps(built: &crate::build::Built, platform: &crate::description::Platform, output: &Path) -> String {
+    let out = output.display();
+    let mut missing: Vec<String> = Vec::new();
+    for (env, stack) in &built.envs {
+        for s in &stack.secrets {
+            let file = output.join(format!("kustomize/overlays/{env}/secrets/{}", s.file));
+            let shown = file.display().to_string();
+            if !file.exists() && !missing.contains(&shown) {
+                missing.push(shown);
+            }
+        }
+    }
+    let mut text = String::from("\nnext steps:\n");
+    if !missing.is_empty() {
+        text += "  fill the Secrets' values (copy each file's .example beside it and fill every key;\n";
+        text += "  kubeproof check reports a key left empty):\n";
+        for f in &missing {
+            text += &format!("    {f}\n");
+        }
+    }
+    text += "  check, then apply, each environment:\n";
+    for (env, _) in &built.envs {
+        let overlay = format!("{out}/kustomize/overlays/{env}");
+        text += &format!(
+            "    kubectl kustomize {overlay} | kubeproof check --config {out}/.kubeproof.yaml - && kubectl apply -k {overlay}\n"
+        );
+    }
+    let (name, chart) = (platform.name.as_str(), format!("{out}/helm/{}", platform.name.as_str()));
+    text += &format!(
+        "  or with Helm (NOTES.txt lists the Secrets to create first):\n    helm upgrade --install {name} {chart} -f {chart}/values-ENV.yaml\n"
+    );
+    text
 }
 
 fn file_of(diags: &[crate::diag::Diagnostic]) -> String {

@@ -54,6 +54,10 @@ pub struct Platform {
     pub api_version: Spanned<String>,
     /// The platform's name (a DNS label); also the default namespace.
     pub name: Name,
+    /// The platform's release, a semantic version (`1.4.0`): the Helm
+    /// chart's `version` and `appVersion` (default `0.1.0`).
+    #[schemars(with = "Option<String>")]
+    pub version: Option<Spanned<String>>,
     /// The platform's public domain, for documentation and defaults.
     pub domain: Option<String>,
     /// The namespace for services and datastores that do not name one

@@ -26,6 +26,18 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
         );
     }
     check_label(&p.name, "platform name", file, &mut out);
+    if let Some(v) = &p.version
+        && let Err(e) = semver::Version::parse(&v.value)
+    {
+        out.push(
+            Diagnostic::error(
+                file,
+                pos_of(&v.referenced),
+                format!("`version: {}` is not a semantic version: {e}", v.value),
+            )
+            .with_help("write MAJOR.MINOR.PATCH, e.g. `1.4.0` (Helm takes it as the chart's version)"),
+        );
+    }
     if let Some(ns) = &p.namespace {
         check_label(ns, "namespace", file, &mut out);
     }

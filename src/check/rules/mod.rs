@@ -12,6 +12,7 @@ mod network;
 mod observability;
 mod reference;
 mod references;
+pub use references::secret_value_unfilled::STAND_IN as SECRET_STAND_IN;
 mod reliability;
 mod schema;
 mod security;

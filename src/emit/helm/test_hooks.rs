@@ -32,9 +32,10 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Chart, object_template, union};
+use super::knobs::Knobs;
+use super::{Chart, Vars, object_template, union};
 use crate::emit::files::Tree;
 use crate::generate::test_targets::DatastoreUse;
 use crate::generate::workloads::{hardened_container, hardened_pod};
@@ -51,13 +52,14 @@ const QUIT: &str = "curl -fsS -o /dev/null -X POST http://127.0.0.1:15020/quitqu
 /// Kept out of the tests' way: the hooks they need come first.
 const ACCESS_WEIGHT: &str = "-5";
 
-/// Writes `templates/tests/` from the tests of every variant (`values` and
-/// `schema` as [`super::emit`] keeps them).
+/// Writes `templates/tests/` from the tests of every variant, with the
+/// chart's values (`knobs`: a datastore's test runs the image
+/// `datastores.NAME.image` sets, as its server does).
 pub(super) fn emit(
     chart: &Chart,
     variants: &[&Stack],
-    values: &mut [Map<String, Value>],
-    schema: &mut Map<String, Value>,
+    knobs: &Knobs,
+    vars: &mut Vars,
     tree: &mut Tree,
 ) -> Result<(), crate::Error> {
     let native = crate::model::features::SIDECARS.available(chart.kube.minor);
@@ -67,7 +69,7 @@ pub(super) fn emit(
     for (mut key, objects) in union(&refs) {
         // `test-` is no kind: these values never meet the objects'.
         key.value_name = format!("test-{}", key.value_name);
-        let template = object_template(chart, &key, &objects, values, schema)?;
+        let template = object_template(chart, &key, &objects, knobs, vars)?;
         tree.insert(format!("helm/{}/templates/tests/{}", chart.name, key.path), template);
     }
     Ok(())

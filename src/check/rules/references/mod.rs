@@ -24,6 +24,7 @@ mod pvc_not_found;
 mod role_not_found;
 mod route_backend_not_found;
 mod secret_not_found;
+pub mod secret_value_unfilled;
 mod service_account_not_found;
 mod service_selects_nothing;
 mod service_target_port_undeclared;
@@ -51,6 +52,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &access_mode_not_offered::AccessModeNotOffered,
     &url_encoded_key_mismatch::UrlEncodedKeyMismatch,
     &route_backend_not_found::RouteBackendNotFound,
+    &secret_value_unfilled::SecretValueUnfilled,
 ];
 
 /// Where configuration data is kept.

@@ -45,7 +45,7 @@ const SUFFIX: &str = "_URLENCODED";
 
 /// The Secret's keys and values: `data` decoded, then `stringData` (which
 /// the API server writes over `data`).
-fn values(secret: &Value) -> Vec<(String, String, &'static str)> {
+pub(super) fn values(secret: &Value) -> Vec<(String, String, &'static str)> {
     let mut out: Vec<(String, String, &'static str)> = Vec::new();
     let b64 = base64::engine::general_purpose::STANDARD;
     for (field, encoded) in [("data", true), ("stringData", false)] {
