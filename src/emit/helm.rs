@@ -687,6 +687,9 @@ fn notes(chart: &Chart, variants: &[&Stack]) -> String {
     }
     out += "\nCheck what the chart renders before applying it:\n\n  \
             helm template RELEASE CHART -f values-ENV.yaml | kubeproof check -\n";
+    out += "\nOnce the workloads are ready, check that each Service answers and each\n\
+            workload reaches its datastores:\n\n  \
+            helm test {{ .Release.Name }} -n {{ .Release.Namespace }} --logs\n";
     out
 }
 
