@@ -26,7 +26,7 @@
 //! are: what differs between environments (the mesh, a Service some of
 //! them lack) is a value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
@@ -96,32 +96,64 @@ struct Target {
 /// The test objects of one environment's stack, in a stable order;
 /// `native`: the cluster runs native sidecars.
 pub fn objects(platform: &str, stack: &Stack, native: bool) -> Vec<Object> {
-    let meshed = |ns: &str| {
-        stack.objects.iter().any(|o| {
-            o.kind == "Namespace" && o.name == ns && o.value["metadata"]["labels"]["istio-injection"] == "enabled"
-        })
-    };
-    let tests =
-        service_tests(stack).into_iter().chain(stack.datastore_uses.iter().filter_map(|u| store_test(stack, u)));
+    let ix = Index::new(stack);
+    let tests = service_tests(&ix).into_iter().chain(stack.datastore_uses.iter().filter_map(|u| store_test(&ix, u)));
     let mut out = Vec::new();
     for t in tests {
-        access(platform, &t, meshed(&t.target.namespace), &mut out);
-        out.push(Object::from_typed(&pod(platform, &t, meshed(&t.namespace), native)));
+        access(platform, &t, ix.meshed.contains(t.target.namespace.as_str()), &mut out);
+        out.push(Object::from_typed(&pod(platform, &t, ix.meshed.contains(t.namespace.as_str()), native)));
     }
     out
 }
 
+/// The objects the tests are computed from, looked up in constant time (a
+/// scan per Service would be quadratic in a large stack).
+struct Index<'a> {
+    services: Vec<&'a Object>,
+    by_name: HashMap<(&'a str, &'a str), &'a Object>,
+    /// Namespace and `app.kubernetes.io/name` → pod templates.
+    templates: HashMap<(&'a str, &'a str), Vec<&'a Value>>,
+    /// Namespaces with Istio's sidecar injection.
+    meshed: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(stack: &'a Stack) -> Index<'a> {
+        let mut ix =
+            Index { services: Vec::new(), by_name: HashMap::new(), templates: HashMap::new(), meshed: HashSet::new() };
+        for o in &stack.objects {
+            let ns = o.namespace.as_deref().unwrap_or_default();
+            match o.kind.as_str() {
+                "Service" => {
+                    ix.services.push(o);
+                    ix.by_name.insert((ns, o.name.as_str()), o);
+                }
+                "Namespace" if o.value["metadata"]["labels"]["istio-injection"] == "enabled" => {
+                    ix.meshed.insert(o.name.as_str());
+                }
+                _ => {}
+            }
+            let template = o.value.pointer("/spec/template");
+            let app = template.and_then(|t| t["metadata"]["labels"]["app.kubernetes.io/name"].as_str());
+            if let (Some(t), Some(app)) = (template, app) {
+                ix.templates.entry((ns, app)).or_default().push(t);
+            }
+        }
+        ix
+    }
+}
+
 /// A Service of a service: not headless, selecting pods, labelled
 /// `component: service` (a datastore's are tested by its clients' edges).
-fn service_tests(stack: &Stack) -> Vec<Test> {
+fn service_tests(ix: &Index) -> Vec<Test> {
     let mut out = Vec::new();
-    for s in stack.objects.iter().filter(|o| o.kind == "Service") {
+    for s in &ix.services {
         let spec = &s.value["spec"];
         let Some(ns) = &s.namespace else { continue };
         if s.value["metadata"]["labels"]["app.kubernetes.io/component"] != "service" || spec["clusterIP"] == "None" {
             continue;
         }
-        let Some((selector, pod)) = selected_pod(stack, ns, &spec["selector"]) else { continue };
+        let Some((selector, pod)) = selected_pod(ix, ns, &spec["selector"]) else { continue };
         let ready = readiness(pod);
         let host = crate::generate::fqdn(&s.name, ns);
         let (mut lines, mut ports) = (Vec::new(), Vec::new());
@@ -151,12 +183,9 @@ fn service_tests(stack: &Stack) -> Vec<Test> {
 }
 
 /// The test of a `uses` edge to a datastore, through its client Service.
-fn store_test(stack: &Stack, u: &DatastoreUse) -> Option<Test> {
-    let service = stack
-        .objects
-        .iter()
-        .find(|o| o.kind == "Service" && o.name == u.store && o.namespace.as_deref() == Some(&u.store_namespace))?;
-    let (selector, pod) = selected_pod(stack, &u.store_namespace, &service.value["spec"]["selector"])?;
+fn store_test(ix: &Index, u: &DatastoreUse) -> Option<Test> {
+    let service = ix.by_name.get(&(u.store_namespace.as_str(), u.store.as_str()))?;
+    let (selector, pod) = selected_pod(ix, &u.store_namespace, &service.value["spec"]["selector"])?;
     let port = service.value["spec"]["ports"].as_array()?.iter().find(|p| p["port"].as_u64() == Some(u.port.into()))?;
     let pod_port = pod_port(pod, port.get("targetPort").unwrap_or(&port["port"]))?;
     let (image, uid, script, env) = match &u.check {
@@ -199,17 +228,15 @@ fn test_name(what: &str) -> String {
 
 /// The selector's labels and the pod template of the workload it selects
 /// in `ns` (the first, in the stack's order: a canary's pods answer alike).
-fn selected_pod<'a>(stack: &'a Stack, ns: &str, selector: &Value) -> Option<(BTreeMap<String, String>, &'a Value)> {
+/// The stack's Services select by `app.kubernetes.io/name`; another
+/// selector selects nothing here, and has no test.
+fn selected_pod<'a>(ix: &Index<'a>, ns: &str, selector: &Value) -> Option<(BTreeMap<String, String>, &'a Value)> {
     let selector: BTreeMap<String, String> =
         selector.as_object()?.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect();
-    if selector.is_empty() {
-        return None;
-    }
-    let pod = stack.objects.iter().filter(|o| o.namespace.as_deref() == Some(ns)).find_map(|o| {
-        let t = o.value.pointer("/spec/template")?;
-        let labels = t.pointer("/metadata/labels")?;
-        selector.iter().all(|(k, v)| labels[k] == v.as_str()).then_some(t)
-    })?;
+    let app = selector.get("app.kubernetes.io/name")?.clone();
+    let candidates = ix.templates.get(&(ns, app.as_str()))?;
+    let pod: &'a Value =
+        candidates.iter().copied().find(|t| selector.iter().all(|(k, v)| t["metadata"]["labels"][k] == v.as_str()))?;
     Some((selector, pod))
 }
 
