@@ -14,6 +14,7 @@
 //! - [`check`]: `kubeproof check`: the checks (one file each, by family), their registry, configuration and reports.
 //! - [`build`]: the `gen` pipeline: describe → generate → emit, proven by the checks and by the intended connections.
 //! - [`reach`]: `kubeproof reach`: whether NetworkPolicies let one workload connect to another.
+//! - [`diff`]: `kubeproof diff`: what applying one manifest set over another does (refused, data lost, pods recreated).
 //! - [`graph`]: `kubeproof graph`: the platform as a picture (SVG, DOT).
 //! - [`budget`]: `kubeproof budget`: requests, limits and storage against the cluster's capacity.
 //! - [`cli`]: the command line, a thin layer over the above: one `run`, one place for errors and colour.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod components;
 pub mod description;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod engines;
 pub mod generate;
@@ -51,6 +53,9 @@ pub enum Error {
     /// kubeproof's own checks found errors in what `gen` was about to write.
     #[error("{report}\nthe generated stack has {errors} error-level finding(s); nothing was written")]
     Findings { report: String, errors: usize },
+    /// A generated environment does not fit the declared cluster capacity.
+    #[error("{0}nothing was written")]
+    OverCapacity(String),
     /// A connection the stack intends is blocked by its own policies.
     #[error("{0}nothing was written")]
     Blocked(String),

@@ -236,15 +236,51 @@ fn pg_fingerprint(port: &str, db: &str) -> String {
     )
 }
 
+/// The pod of the restore Job the runbook starts from CronJob `id`
+/// (`kubectl create job --from=cronjob/…`), which never runs by itself:
+/// suspended, and due on 31 February.
+fn restore_pod<'a>(objects: &'a BTreeMap<String, Value>, id: &str) -> &'a Value {
+    let cron = &objects[id];
+    assert_eq!(cron["spec"]["suspend"], true, "{id} is suspended");
+    assert_eq!(cron["spec"]["schedule"], "0 0 31 2 *", "{id} is never due");
+    &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+}
+
+/// RUNBOOK.md starts each restore from the restore CronJob the stack
+/// applies, names the Job it starts in every later command, and no longer
+/// resumes an applied Job.
+#[test]
+fn the_runbook_starts_each_restore_from_its_cronjob() {
+    let description = common::repo().join("examples/machine-native-ops.yaml");
+    let platform = kubeproof::description::load(&description).expect("the example loads");
+    let built = kubeproof::build::build(&platform, &description).expect("the example generates");
+    let runbook = String::from_utf8_lossy(built.tree.get(Path::new("RUNBOOK.md")).expect("a runbook")).into_owned();
+    let objects = generated();
+    for store in ["postgres", "redis"] {
+        restore_pod(&objects, &format!("CronJob/machine-native-ops/{store}-restore"));
+        let section = runbook.split(&format!("## Restore {store}\n")).nth(1).expect("a restore section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let ns = "kubectl -n machine-native-ops";
+        for command in [
+            format!("{ns} create job {store}-restore-run --from=cronjob/{store}-restore"),
+            format!("{ns} logs -f job/{store}-restore-run --all-containers"),
+            format!("{ns} wait --for=condition=complete job/{store}-restore-run --timeout=4h"),
+            format!("{ns} delete job {store}-restore-run"),
+            format!("{ns} patch configmap {store}-restore --type merge -p '{{\"data\":{{\"BACKUP\":\"latest\"}}}}'"),
+        ] {
+            assert!(section.contains(&command), "`{command}` in the section:\n{section}");
+        }
+        assert!(!section.contains("patch job"), "no applied Job to resume:\n{section}");
+    }
+}
+
 #[test]
 fn postgres_backup_restores_what_was_dumped_and_prunes_old_dumps() {
     let Some(srv) = servers() else { return };
     let objects = generated();
     let cron = &objects["CronJob/machine-native-ops/postgres-backup"];
-    let job = &objects["Job/machine-native-ops/postgres-restore"];
-    assert_eq!(job["spec"]["suspend"], true, "the restore Job is generated suspended");
+    let job_pod = restore_pod(&objects, "CronJob/machine-native-ops/postgres-restore");
     let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_pod = &job["spec"]["template"]["spec"];
 
     // The database the generated job names, with sample data.
     let dump_c = container(cron_pod, "dump");
@@ -402,10 +438,9 @@ fn redis_snapshot_restores_the_whole_dataset() {
     let Some(srv) = servers() else { return };
     let objects = generated();
     let cron = &objects["CronJob/machine-native-ops/redis-backup"];
-    let job = &objects["Job/machine-native-ops/redis-restore"];
+    let job_pod = restore_pod(&objects, "CronJob/machine-native-ops/redis-restore");
     assert_eq!(cron["spec"]["schedule"], "*/30 * * * *", "Redis every 30 minutes");
     let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_pod = &job["spec"]["template"]["spec"];
 
     // Sample data of every type, loaded through the protocol.
     redis(&srv, &["flushall"], None);
@@ -482,10 +517,8 @@ fn tree(dir: &Path) -> String {
 fn minio_mirror_restores_the_buckets_and_prunes_old_mirrors() {
     let objects = common::base_objects("health-platform");
     let cron = &objects["CronJob/health-data/datalake-backup"];
-    let job = &objects["Job/health-data/datalake-restore"];
-    assert_eq!(job["spec"]["suspend"], true);
+    let job_pod = restore_pod(&objects, "CronJob/health-data/datalake-restore");
     let cron_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_pod = &job["spec"]["template"]["spec"];
     let s = scratch();
     let minio = s.root.join("minio");
     std::fs::create_dir_all(minio.join("scans/2024")).unwrap();

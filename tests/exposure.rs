@@ -232,7 +232,11 @@ fn placement_lands_on_the_pods_beside_kubeproofs_own() {
         assert_eq!(meta["annotations"]["example.com/owner"], "storefront");
     }
     assert!(web["spec"]["template"]["metadata"]["annotations"]["kubeproof.dev/config-hash"].is_string());
-    assert_eq!(web["spec"]["selector"]["matchLabels"].as_object().map(|m| m.len()), Some(2), "selector unchanged");
+    assert_eq!(
+        web["spec"]["selector"]["matchLabels"],
+        json!({ "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "shop", "track": "stable" }),
+        "the description's labels stay out of the selector"
+    );
 
     let db = get(&all, "StatefulSet shop/db");
     assert_eq!(db["spec"]["template"]["spec"]["nodeSelector"], json!({ "disk": "ssd" }));

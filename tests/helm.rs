@@ -24,19 +24,9 @@ use std::process::Command;
 use common::{Failures, examples, have_kubectl, have_validator, kustomize, parse_built};
 use serde_json::Value;
 
-/// The Helm binaries `./scripts/test` installs, by version.
+/// The Helm binaries `./scripts/test` installs.
 fn helms() -> Vec<PathBuf> {
-    let found: Vec<PathBuf> = ["3.18.0", "4.1.4"]
-        .iter()
-        .map(|v| common::repo().join(format!("target/tools/helm-{v}/helm")))
-        .filter(|p| p.is_file())
-        .collect();
-    if found.len() < 2 {
-        let msg = "Helm 3.18.0 and 4.1.4 are expected in target/tools/helm-VERSION/helm; ./scripts/test installs them";
-        assert!(std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "{msg}");
-        eprintln!("SKIPPED (partly): {msg}");
-    }
-    found
+    common::helms().into_iter().map(|(_, path)| path).collect()
 }
 
 /// `helm ARGS`: its output, or its error with the command.

@@ -395,6 +395,13 @@ fn a_job_cannot_take_the_name_of_a_backup() {
         "cronjob `db-backup` has the name of a backup of `db`",
         "`db` declares `backup`",
     );
+    // Nor the name of the Job the runbook starts from the restore CronJob.
+    assert_refused(
+        &text.replace("  db-backup:\n", "  db-restore-run:\n"),
+        "db-restore-run:",
+        "cronjob `db-restore-run` has the name of a backup of `db`",
+        "`db` declares `backup`: its CronJobs are `db-backup` and `db-restore`, and a restore runs as the Job `db-restore-run`",
+    );
 }
 
 #[test]

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("check", &["diag", "model", "engines", "components"]),
     ("build", &["diag", "model", "engines", "components", "description", "generate", "emit", "check"]),
     ("reach", &["diag", "model"]),
+    ("diff", &["diag", "model"]),
     ("graph", &["diag", "model", "engines", "components", "description"]),
     ("budget", &["diag", "model", "engines", "components", "description", "generate", "build"]),
     (
@@ -38,6 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "reach",
             "graph",
             "budget",
+            "diff",
         ],
     ),
 ];

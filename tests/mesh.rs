@@ -160,6 +160,8 @@ fn machine_native_ops_canary_jwt_and_external_hosts() {
     assert_eq!(route["retries"]["attempts"], 3);
     let canary = find(&objects, "Deployment", ns, "ops-api-canary");
     assert_eq!(canary["spec"]["template"]["metadata"]["labels"]["track"], "canary");
+    // Neither Deployment selects the other's pods.
+    assert_eq!(canary["spec"]["selector"]["matchLabels"]["track"], "canary");
     assert_eq!(
         canary["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/machine-native-ops/ops-api:3.3.0"

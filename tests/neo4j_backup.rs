@@ -62,10 +62,10 @@ fn backup_and_restore_pods_stop_neo4j_and_share_its_volume() {
     let template_labels = sts["spec"]["template"]["metadata"]["labels"].as_object().unwrap();
 
     let cron = get(&objects, "CronJob/kailash/neo4j-backup");
-    let job = get(&objects, "Job/kailash/neo4j-restore");
-    assert_eq!(job["spec"]["suspend"], true, "the restore waits to be run");
+    let restore = get(&objects, "CronJob/kailash/neo4j-restore");
+    assert_eq!(restore["spec"]["suspend"], true, "the restore waits to be run");
     let backup_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let restore_pod = &job["spec"]["template"]["spec"];
+    let restore_pod = &restore["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     // Order: the hold sidecar starts first (its startup probe passes once Neo4j
     // is stopped), then neo4j-admin; the restore fetches the dump before it
     // stops Neo4j, to keep the downtime short.

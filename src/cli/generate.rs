@@ -9,10 +9,19 @@ use super::color::Style;
 use crate::emit::files;
 use crate::{Error, Invalid};
 
-/// Exit 0 written; errors: 1 refused (edited files, error-level findings),
-/// 2 invalid description.
-pub fn gen_cmd(description: &Path, output: &Path, force: bool, style: Style) -> Result<ExitCode, Error> {
-    write_stack(description, output, force, style).map_err(|e| match e {
+/// What `gen` may override.
+#[derive(Clone, Copy)]
+pub struct Options {
+    /// Overwrite files edited by hand.
+    pub force: bool,
+    /// Write a stack that exceeds `cluster.capacity`.
+    pub over_capacity: bool,
+}
+
+/// Exit 0 written; errors: 1 refused (edited files, error-level findings, over
+/// capacity), 2 invalid description.
+pub fn gen_cmd(description: &Path, output: &Path, options: Options, style: Style) -> Result<ExitCode, Error> {
+    write_stack(description, output, options, style).map_err(|e| match e {
         Error::Description(diags) => {
             let summary = format!("{} has {} error(s); nothing was written", file_of(&diags), diags.len());
             Invalid::new(diags).summary(summary).into()
@@ -22,7 +31,7 @@ pub fn gen_cmd(description: &Path, output: &Path, force: bool, style: Style) -> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_stack(description: &Path, output: &Path, force: bool, style: Style) -> Result<(), Error> {
+fn write_stack(description: &Path, output: &Path, options: Options, style: Style) -> Result<(), Error> {
     // Said here in the user's terms: the writer would fail on `OUT/.kubeproof/…`.
     if std::fs::metadata(output).is_ok_and(|m| !m.is_dir()) {
         return Err(Error::Usage(format!(
@@ -39,7 +48,19 @@ fn write_stack(description: &Path, output: &Path, force: bool, style: Style) -> 
     if !report.is_empty() {
         let _ = write!(std::io::stderr(), "{report}");
     }
-    let report = files::write_tree(output, &built.tree, force)?;
+    let excess = over_capacity(&built, &platform);
+    if !excess.is_empty() {
+        let what =
+            format!("{} does not fit its cluster.capacity at the release peak:\n{excess}", description.display());
+        if !options.over_capacity {
+            return Err(Error::OverCapacity(format!(
+                "{what}`kubeproof budget {}` shows what to change; --over-capacity writes anyway\n",
+                description.display()
+            )));
+        }
+        let _ = writeln!(std::io::stderr(), "warning: {what}written anyway (--over-capacity)");
+    }
+    let report = files::write_tree(output, &built.tree, options.force)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -99,6 +120,37 @@ fn next_steps(built: &crate::build::Built, platform: &crate::description::Platfo
         "  or with Helm (NOTES.txt lists the Secrets to create first):\n    helm upgrade --install {name} {chart} -f {chart}/values-ENV.yaml\n"
     );
     text
+}
+
+/// Each environment whose release peak ([`release_peak`]: maximum scale,
+/// rolling-update surge, one run of each Job) exceeds the description's
+/// `cluster.capacity`, one line per resource; empty when it fits or no
+/// capacity is declared.
+fn over_capacity(built: &crate::build::Built, platform: &crate::description::Platform) -> String {
+    use crate::model::resources::{Budget, Item, Resource, release_peak};
+    let Some(capacity) = platform.cluster.capacity.as_ref().map(crate::description::Capacity::figures) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (env, stack) in &built.envs {
+        let items: Vec<Item> = stack.objects.iter().map(crate::generate::Object::item).collect();
+        let peak = release_peak(&items, &Budget::of(&items, capacity.nodes));
+        for r in Resource::ALL {
+            let (Some(have), need) = (capacity.get(r), peak.get(r)) else { continue };
+            if need > have {
+                let percent = need.saturating_mul(100) / have.max(1);
+                let verb = if r == Resource::Storage { "exceeds" } else { "exceed" };
+                out += &format!(
+                    "  {env}: {} {} {verb} the capacity {} by {} ({percent}%)\n",
+                    r.as_str(),
+                    r.show(need),
+                    r.show(have),
+                    r.show(need - have)
+                );
+            }
+        }
+    }
+    out
 }
 
 fn file_of(diags: &[crate::diag::Diagnostic]) -> String {

@@ -17,6 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 mod budget;
 mod check;
 mod color;
+mod diff;
 mod generate;
 mod graph;
 mod input;
@@ -51,6 +52,9 @@ enum Command {
         /// Overwrite generated files that were edited by hand.
         #[arg(long)]
         force: bool,
+        /// Write even when an environment at its release peak exceeds `cluster.capacity`.
+        #[arg(long)]
+        over_capacity: bool,
     },
     /// Write a commented starter description.
     Init {
@@ -72,6 +76,8 @@ enum Command {
     Reach(reach::ReachArgs),
     /// CPU, memory and storage per environment and namespace, at minimum and maximum scale, against capacity.
     Budget(budget::BudgetArgs),
+    /// What applying NEW over OLD does, object by object and field by field: refused by the API server (immutable fields), loses data, recreates pods, affects connections.
+    Diff(diff::DiffArgs),
     /// The platform as a picture (SVG or DOT): ingress, workloads, datastores, external hosts, and whether the network policies allow each connection.
     Graph(graph::GraphArgs),
     /// List every check with its code, severity and summary.
@@ -106,13 +112,16 @@ fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
 /// Runs one subcommand: the exit code of its answer, or the error that ended it.
 fn run(cmd: Command, style: Style) -> Result<ExitCode, Error> {
     match cmd {
-        Command::Gen { description, output, force } => generate::gen_cmd(&description, &output, force, style),
+        Command::Gen { description, output, force, over_capacity } => {
+            generate::gen_cmd(&description, &output, generate::Options { force, over_capacity }, style)
+        }
         Command::Init { path, example, force } => generate::init(&path, example.as_deref(), force),
         Command::Schema => generate::schema(),
         Command::Check(args) => check::check(&args, style),
         Command::Reach(args) => reach::reach(&args),
         Command::Budget(args) => budget::budget(&args),
         Command::Graph(args) => graph::graph(&args),
+        Command::Diff(args) => diff::diff(&args),
         Command::Rules => check::list(),
         Command::Explain { code } => check::explain(&code),
     }
@@ -145,7 +154,7 @@ fn report(e: Error, style: Style) -> ExitCode {
             let _ = writeln!(err, "error: {m}");
             ExitCode::from(2)
         }
-        Error::Write(_) | Error::Findings { .. } | Error::Blocked(_) | Error::Internal(_) => {
+        Error::Write(_) | Error::Findings { .. } | Error::Blocked(_) | Error::OverCapacity(_) | Error::Internal(_) => {
             let _ = writeln!(err, "error: {e}");
             ExitCode::from(1)
         }

@@ -54,7 +54,9 @@ pub struct Retries {
 pub struct Canary {
     /// Image of the canary Deployment (`NAME-canary`). Pods of the stable and
     /// canary Deployments carry `track: stable` and `track: canary`; the
-    /// DestinationRule's subsets select them by that label.
+    /// DestinationRule's subsets select them by that label. The stable
+    /// Deployment carries its label with or without a canary, so adding or
+    /// removing one never changes its (immutable) selector.
     #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
     /// Rollout steps: percent of the traffic sent to the canary, increasing,

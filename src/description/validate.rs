@@ -176,15 +176,16 @@ fn check_uses(
     }
 }
 
-/// A datastore's backups are a CronJob `NAME-backup` and a Job
-/// `NAME-restore` (and their ServiceAccount): a job or cronjob of that name
-/// would be the same object.
+/// A datastore's backups are a CronJob `NAME-backup` and a CronJob
+/// `NAME-restore` (and their ServiceAccount), from which the runbook starts
+/// the Job `NAME-restore-run`: a job or cronjob of one of those names would
+/// be the same object.
 fn check_not_a_backup(what: &str, name: &Name, p: &Platform, file: &Path, out: &mut Vec<Diagnostic>) {
-    let store = name.strip_suffix("-backup").or_else(|| name.strip_suffix("-restore"));
+    let store = ["-backup", "-restore", "-restore-run"].iter().find_map(|suffix| name.strip_suffix(suffix));
     if let Some(store) = store.filter(|s| p.datastores.get(*s).is_some_and(|d| d.backup.is_some())) {
         out.push(
             Diagnostic::error(file, name.pos(), format!("{what} `{name}` has the name of a backup of `{store}`"))
-                .with_help(format!("`{store}` declares `backup`: its CronJob and Job are `{store}-backup` and `{store}-restore`; rename this one")),
+                .with_help(format!("`{store}` declares `backup`: its CronJobs are `{store}-backup` and `{store}-restore`, and a restore runs as the Job `{store}-restore-run`; rename this one")),
         );
     }
 }

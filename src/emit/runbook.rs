@@ -117,7 +117,7 @@ fn where_dumps_go(s: &mut String, r: &Resolved, t: &BackupTarget, envs: &[String
 
 /// One row per datastore with a dump job; returns those without one.
 fn dump_table<'a>(s: &mut String, r: &'a Resolved) -> Vec<&'a Store> {
-    let _ = writeln!(s, "| datastore | engine | every | kept | cron (UTC) | CronJob | restore Job |");
+    let _ = writeln!(s, "| datastore | engine | every | kept | cron (UTC) | CronJob | restore CronJob (never due) |");
     let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- |");
     let mut uncovered: Vec<&Store> = Vec::new();
     for d in &r.datastores {
@@ -226,21 +226,24 @@ fn restore_section(r: &Resolved, t: &BackupTarget, d: &Store, engine: &Backup, e
     } else {
         let _ = writeln!(s, "2. Stop whatever writes to `{name}`.\n");
     }
-    let _ = writeln!(s, "3. Run the restore Job (it is generated suspended) and follow it:\n");
     let _ = writeln!(
         s,
-        "   ```sh\n   kubectl -n {ns} patch job {name}-restore --type merge -p '{{\"spec\":{{\"suspend\":false}}}}'\n   \
-         kubectl -n {ns} logs -f job/{name}-restore --all-containers\n   \
-         kubectl -n {ns} wait --for=condition=complete job/{name}-restore --timeout=4h\n   ```\n"
+        "3. Start the restore Job from its template, the CronJob `{name}-restore` (suspended, and never due: \
+         it runs nothing by itself), and follow it:\n"
+    );
+    let _ = writeln!(
+        s,
+        "   ```sh\n   kubectl -n {ns} create job {name}-restore-run --from=cronjob/{name}-restore\n   \
+         kubectl -n {ns} logs -f job/{name}-restore-run --all-containers\n   \
+         kubectl -n {ns} wait --for=condition=complete job/{name}-restore-run --timeout=4h\n   ```\n"
     );
     let check = text.check;
     let _ = writeln!(s, "4. Check the data, then start the writers again:\n\n   ```sh\n   {check}\n   ```\n");
     let _ = writeln!(
         s,
-        "5. Re-arm: a Job runs once. Delete it and apply the overlay again, which recreates it suspended and \
-         resets `BACKUP` to `latest`:\n\n   ```sh\n   kubectl -n {ns} delete job {name}-restore\n   \
-         kubectl apply -k kustomize/overlays/{}\n   ```\n",
-        if env_dir.is_empty() { "default" } else { "ENV" }
+        "5. Clean up: delete the Job (a Job runs once; its pods' logs go with it) and set `BACKUP` back to \
+         `latest`:\n\n   ```sh\n   kubectl -n {ns} delete job {name}-restore-run\n   \
+         kubectl -n {ns} patch configmap {name}-restore --type merge -p '{{\"data\":{{\"BACKUP\":\"latest\"}}}}'\n   ```\n"
     );
     RunbookSection { title: restore_title(name), body }
 }

@@ -69,7 +69,7 @@ pub static MINIO: Definition = Definition {
             what: "The restore Job mirrors the chosen snapshot prefix back into the datastore's buckets (`mc \
                    mirror --overwrite`): objects of the snapshot are restored, objects created since are kept."
                 .to_string(),
-            check: format!("kubectl -n {} logs job/{}-restore", d.namespace, d.name),
+            check: format!("kubectl -n {} logs job/{}-restore-run", d.namespace, d.name),
         },
     }),
     client_check: None,

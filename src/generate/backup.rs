@@ -1,7 +1,8 @@
 //! Backups: per datastore a CronJob that dumps it and uploads the dump to the
 //! platform's S3-compatible bucket (deleting dumps older than `keep`), a
-//! suspended restore Job ready to run, and the ConfigMap that says which
-//! dump it restores; for the platform, Velero Schedules with volume snapshots.
+//! restore CronJob that never runs by itself (suspended, never due) from
+//! which the operator starts the restore Job, and the ConfigMap that says
+//! which dump it restores; for the platform, Velero Schedules with volume snapshots.
 //!
 //! What to dump and how comes from the engine ([`crate::engines::Backup`]);
 //! this module builds the pods around it. An engine that dumps only a
@@ -199,6 +200,13 @@ pub fn backup_name(store: &Store) -> String {
 
 pub fn restore_name(store: &Store) -> String {
     format!("{}-restore", store.name)
+}
+
+/// Whether CronJob `namespace/name` is the restore template of one of the
+/// datastores: it never runs, so alerts and dashboards about backups leave
+/// it out even when the datastore's name says backup.
+pub fn is_restore(r: &Resolved, namespace: &str, name: &str) -> bool {
+    r.datastores.iter().any(|d| d.namespace == namespace && restore_name(d) == name)
 }
 
 /// Pods of the backup CronJob and the restore Job of `store`.
@@ -440,7 +448,7 @@ impl<'a> Pods<'a> {
                 failed_jobs_history_limit: Some(3),
                 job_template: batch::JobTemplateSpec {
                     metadata: Some(ObjectMeta { labels: Some(labels.clone()), ..Default::default() }),
-                    spec: Some(self.job_spec(&labels, init, main, deadline, false)),
+                    spec: Some(self.job_spec(&labels, init, main, deadline)),
                 },
                 ..Default::default()
             }),
@@ -495,9 +503,21 @@ impl<'a> Pods<'a> {
                 ..Default::default()
             }]);
         }
-        stack.push(&batch::Job {
+        // A suspended CronJob that never comes due, as a template: the
+        // operator starts a Job from it (RUNBOOK.md). A Job applied with the
+        // stack would be refused at the next version bump (its template is
+        // immutable); a CronJob's job template changes in place.
+        stack.push(&batch::CronJob {
             metadata: meta(&rname, &store.namespace, &labels),
-            spec: Some(self.job_spec(&labels, init, main, 4 * 3600, true)),
+            spec: Some(batch::CronJobSpec {
+                schedule: crate::model::cron::NEVER.into(),
+                suspend: Some(true),
+                job_template: batch::JobTemplateSpec {
+                    metadata: Some(ObjectMeta { labels: Some(labels.clone()), ..Default::default() }),
+                    spec: Some(self.job_spec(&labels, init, main, 4 * 3600)),
+                },
+                ..Default::default()
+            }),
             ..Default::default()
         });
     }
@@ -584,7 +604,6 @@ impl<'a> Pods<'a> {
         init: Vec<core::Container>,
         main: core::Container,
         deadline: i64,
-        suspend: bool,
     ) -> batch::JobSpec {
         // Under Istio the datastores accept mutual TLS only (PeerAuthentication
         // STRICT), so these pods need a sidecar; a classic one would keep the Job
@@ -594,7 +613,6 @@ impl<'a> Pods<'a> {
         let annotations = (self.r.mesh == crate::description::Mesh::Istio)
             .then(|| BTreeMap::from([("sidecar.istio.io/nativeSidecar".to_string(), "true".to_string())]));
         let spec = batch::JobSpec {
-            suspend: suspend.then_some(true),
             backoff_limit: Some(2),
             active_deadline_seconds: Some(deadline),
             template: core::PodTemplateSpec {

@@ -72,6 +72,7 @@ pub fn dashboards(r: &Resolved, stack: &mut Stack) {
         .iter()
         .filter(|o| o.kind == "CronJob" && o.name.contains("backup"))
         .map(|o| (o.namespace.clone().unwrap_or_else(|| "default".into()), o.name.clone()))
+        .filter(|(ns, name)| !super::backup::is_restore(r, ns, name))
         .collect();
     if !backups.is_empty() {
         out.push(backup(r, &backups));

@@ -54,8 +54,10 @@ pub const SECURITY: &str = "security.istio.io/v1";
 pub const GATEWAY_SA: &str = "istio-ingressgateway-service-account";
 /// Pod label of the default ingress gateway, which Gateways select.
 pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
-/// The pod label that tells stable and canary pods apart.
+/// The pod label that tells stable and canary pods apart, and its values.
 pub const TRACK: &str = "track";
+pub const STABLE: &str = "stable";
+pub const CANARY: &str = "canary";
 
 fn object(api: &str, kind: &str, name: &str, ns: &str, labels: &BTreeMap<String, String>, spec: Value) -> Object {
     let value = json!({
@@ -146,28 +148,26 @@ pub fn mesh(r: &Resolved, stack: &mut Stack) {
     service_entries(r, stack);
 }
 
-/// The stable Deployment's pods get `track: stable` (in its selector too, so
-/// the two Deployments never claim each other's pods); a second Deployment
-/// `NAME-canary` runs the canary image with `track: canary`. The Service,
-/// PodDisruptionBudget, NetworkPolicy and AuthorizationPolicy select both.
+/// A second Deployment `NAME-canary` runs the canary image, its pods and
+/// selector marked `track: canary` where the stable Deployment's always say
+/// `track: stable` (so neither claims the other's pods, and the stable
+/// selector, which is immutable, is the same with or without a canary). The
+/// Service, PodDisruptionBudget, NetworkPolicy and AuthorizationPolicy
+/// select both.
 fn canary(svc: &Svc, c: &crate::description::resolve::CanaryR, stack: &mut Stack) {
     let Some(stable) = stack
         .objects
-        .iter_mut()
+        .iter()
         .find(|o| o.kind == "Deployment" && o.name == svc.name && o.namespace.as_deref() == Some(&svc.namespace))
     else {
         return;
     };
-    let track = |v: &mut Value, t: &str| {
-        for ptr in ["/spec/selector/matchLabels", "/spec/template/metadata/labels"] {
-            if let Some(m) = v.pointer_mut(ptr).and_then(Value::as_object_mut) {
-                m.insert(TRACK.into(), Value::from(t));
-            }
-        }
-    };
-    track(&mut stable.value, "stable");
     let mut value = stable.value.clone();
-    track(&mut value, "canary");
+    for ptr in ["/spec/selector/matchLabels", "/spec/template/metadata/labels"] {
+        if let Some(m) = value.pointer_mut(ptr).and_then(Value::as_object_mut) {
+            m.insert(TRACK.into(), Value::from(CANARY));
+        }
+    }
     let name = format!("{}-canary", svc.name);
     value["metadata"]["name"] = Value::from(name.clone());
     value["spec"]["replicas"] = Value::from(c.replicas);
@@ -344,8 +344,8 @@ fn destinations(svc: &Svc, host: &str, port: u16) -> Value {
     match &svc.canary {
         None => json!([{ "destination": dest(None) }]),
         Some(c) => json!([
-            { "destination": dest(Some("stable")), "weight": 100 - u32::from(c.weight) },
-            { "destination": dest(Some("canary")), "weight": c.weight },
+            { "destination": dest(Some(STABLE)), "weight": 100 - u32::from(c.weight) },
+            { "destination": dest(Some(CANARY)), "weight": c.weight },
         ]),
     }
 }
@@ -513,8 +513,8 @@ fn destination_rule(r: &Resolved, svc: &Svc, stack: &mut Stack) {
     let mut spec = json!({ "host": fqdn(&svc.name, &svc.namespace), "trafficPolicy": policy });
     if svc.canary.is_some() {
         spec["subsets"] = json!([
-            { "name": "stable", "labels": { TRACK: "stable" } },
-            { "name": "canary", "labels": { TRACK: "canary" } },
+            { "name": STABLE, "labels": { TRACK: STABLE } },
+            { "name": CANARY, "labels": { TRACK: CANARY } },
         ]);
     }
     let labels = labels(&r.platform, &svc.name, "service");

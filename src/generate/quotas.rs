@@ -4,10 +4,11 @@
 //! The quota (`budget`) caps `requests.cpu`, `requests.memory`,
 //! `requests.storage` and the number of `persistentvolumeclaims` at what the
 //! namespace asks at maximum scale (HPA maxReplicas), plus room for a
-//! rolling update (one surge pod of each Deployment that rolls with a
-//! surge) and for one run of each Job and CronJob, plus 10%; rounded up to
-//! 10m, 1Mi and 1Gi. So the quota admits every pod it was written for, and
-//! stops anything else from eating the platform's share of the cluster.
+//! rolling update (each Deployment's `maxSurge`) and for one run of each Job
+//! and CronJob, plus 10%; rounded up to 10m, 1Mi and 1Gi, and never above
+//! `cluster.capacity` (a quota larger than the cluster bounds nothing). So
+//! the quota admits every pod it was written for, and stops anything else
+//! from eating the platform's share of the cluster.
 //!
 //! It sets no `limits.*`: a quota on limits makes Kubernetes reject every
 //! pod without that limit, and kubeproof leaves CPU limits unset on purpose
@@ -24,7 +25,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::description::resolve::{Resolved, defaults};
-use crate::model::resources::{Amounts, Budget, Item};
+use crate::model::resources::{Budget, Item, Resource, surges};
 
 pub const QUOTA_NAME: &str = "budget";
 pub const LIMIT_RANGE_NAME: &str = "container-defaults";
@@ -33,7 +34,7 @@ pub const LIMIT_RANGE_NAME: &str = "container-defaults";
 pub fn quotas(r: &Resolved, stack: &mut Stack) {
     let items: Vec<Item> = stack.objects.iter().map(crate::generate::Object::item).collect();
     let budget = Budget::of(&items, None);
-    let surge = surges(stack, &budget);
+    let surge = surges(&items, &budget);
     let mut add = Vec::new();
     for ns in r.namespaces() {
         let usage = budget.namespaces.get(ns).copied().unwrap_or_default();
@@ -65,9 +66,14 @@ pub fn quotas(r: &Resolved, stack: &mut Stack) {
             ("app.kubernetes.io/part-of".to_string(), r.platform.clone()),
             ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
         ]);
-        let headroom = |v: u64, step: u64| (v.saturating_add(v.div_ceil(10))).div_ceil(step).max(1) * step;
-        let cpu = headroom(need.cpu_requests_millis, 10);
-        let memory = headroom(need.memory_requests_bytes, 1 << 20);
+        // 10% of headroom, but never more than the cluster holds: a quota
+        // larger than the cluster bounds nothing.
+        let headroom = |v: u64, step: u64, res: Resource| {
+            let h = (v.saturating_add(v.div_ceil(10))).div_ceil(step).max(1) * step;
+            r.capacity.get(res).map_or(h, |c| h.min(c.max(step)))
+        };
+        let cpu = headroom(need.cpu_requests_millis, 10, Resource::Cpu);
+        let memory = headroom(need.memory_requests_bytes, 1 << 20, Resource::Memory);
         let mut hard = BTreeMap::from([
             ("requests.cpu".to_string(), quantity(crate::description::Cpu::from_millis(cpu))),
             ("requests.memory".to_string(), quantity(crate::description::Bytes::new(memory))),
@@ -75,14 +81,15 @@ pub fn quotas(r: &Resolved, stack: &mut Stack) {
         if claims > 0 {
             hard.insert(
                 "requests.storage".into(),
-                quantity(crate::description::Bytes::new(headroom(need.storage_bytes, 1 << 30))),
+                quantity(crate::description::Bytes::new(headroom(need.storage_bytes, 1 << 30, Resource::Storage))),
             );
             hard.insert("persistentvolumeclaims".into(), quantity(claims));
         }
         let mut meta = meta(QUOTA_NAME, ns, &labels);
         meta.annotations = Some(BTreeMap::from([(
             "kubeproof.dev/budget".to_string(),
-            "requests at maximum scale + one rollout surge pod per Deployment + one run of each Job + 10%".to_string(),
+            "requests at maximum scale + rollout surge + one run of each Job + 10%, at most cluster.capacity"
+                .to_string(),
         )]));
         add.push(Object::from_typed(&core::ResourceQuota {
             metadata: meta,
@@ -104,24 +111,4 @@ pub fn quotas(r: &Resolved, stack: &mut Stack) {
         }));
     }
     stack.objects.extend(add);
-}
-
-/// One surge pod of each Deployment that rolls with `maxSurge` > 0, by namespace.
-fn surges(stack: &Stack, budget: &Budget) -> BTreeMap<String, Amounts> {
-    let mut out: BTreeMap<String, Amounts> = BTreeMap::new();
-    for o in stack.objects.iter().filter(|o| o.kind == "Deployment") {
-        let surge = match o.value.pointer("/spec/strategy/type").and_then(Value::as_str) {
-            Some("Recreate") => 0,
-            _ => o.value.pointer("/spec/strategy/rollingUpdate/maxSurge").and_then(Value::as_u64).unwrap_or(1),
-        };
-        let ns = o.namespace.clone().unwrap_or_default();
-        if let Some(w) =
-            budget.workloads.iter().find(|w| w.kind == "Deployment" && w.namespace == ns && w.name == o.name)
-        {
-            let mut pod = w.pod.times(surge);
-            pod.storage_bytes = 0;
-            out.entry(ns).or_default().add(&pod);
-        }
-    }
-    out
 }

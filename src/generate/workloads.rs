@@ -305,7 +305,10 @@ fn pod_spec(
     }
 }
 
-/// The Deployment; its pod template carries the ConfigMap's hash.
+/// The Deployment; its pod template carries the ConfigMap's hash. Its pods
+/// and selector carry `track: stable` whether or not a canary runs: a
+/// selector is immutable, so adding or removing a canary (`track: canary`,
+/// see `mesh::canary`) must not change it.
 fn deployment(
     r: &Resolved,
     svc: &Svc,
@@ -328,11 +331,14 @@ fn deployment(
             // would reset the autoscaler's choice back to this number.
             replicas: (!svc.autoscaled()).then_some(svc.min_replicas as i32),
             revision_history_limit: Some(5),
-            selector: selector(&r.platform, &svc.name),
+            selector: LabelSelector {
+                match_labels: Some(tracked(selector_labels(&r.platform, &svc.name))),
+                ..Default::default()
+            },
             strategy: Some(strategy(svc)),
             template: core::PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(labels.clone()),
+                    labels: Some(tracked(labels.clone())),
                     annotations: Some(annotations),
                     ..Default::default()
                 }),
@@ -342,6 +348,12 @@ fn deployment(
         }),
         ..Default::default()
     }
+}
+
+/// `labels` and `track: stable`.
+fn tracked(mut labels: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels.insert(super::mesh::TRACK.into(), super::mesh::STABLE.into());
+    labels
 }
 
 /// The ClusterIP Service in front of the pods, a port per declared port.

@@ -46,6 +46,11 @@ pub fn interval(schedule: &str) -> Option<u32> {
     }
 }
 
+/// A schedule that never comes due (31 February), for a suspended CronJob
+/// kept as a template to start Jobs from by hand: resuming it by mistake
+/// still starts nothing, and it has no period for alerts to time.
+pub const NEVER: &str = "0 0 31 2 *";
+
 /// The macros Kubernetes' cron parser accepts in place of five fields.
 const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
 
@@ -136,6 +141,12 @@ mod tests {
             let cron = every(seconds, name).unwrap_or_default();
             assert_eq!(interval(&cron), Some(seconds), "{name} every {seconds}s: `{cron}`");
         }
+    }
+
+    #[test]
+    fn never_is_a_valid_schedule_without_a_period() {
+        assert_eq!(check(super::NEVER), Ok(()));
+        assert_eq!(interval(super::NEVER), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`load`]: files, folders and stdin → [`Object`]s that keep their positions.
 //! - [`object`]: [`Object`], [`Source`] and [`Loaded`].
 //! - [`gvk`]: group, version and kind; which kinds are cluster-scoped.
+//! - [`immutable`]: what the API server refuses to change in place, and what loses data.
 //! - [`pointer`](mod@pointer): JSON pointer lookups ([`At`]) and escaping.
 //! - [`index`]: lookups across objects by name and by labels, built once.
 //! - [`pods`]: the pod templates inside any workload kind, and their containers.
@@ -34,6 +35,7 @@ pub mod env;
 pub mod features;
 pub mod gvk;
 pub mod hosts;
+pub mod immutable;
 pub mod index;
 pub mod load;
 pub mod netpol;

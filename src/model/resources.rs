@@ -212,6 +212,50 @@ impl Usage {
     }
 }
 
+/// What applying a generation asks at its peak: every workload at its
+/// maximum, each Deployment's rolling-update surge on top (a new generation
+/// rolls them all at once) and one run of every Job and CronJob (release
+/// Jobs run then). `items` are what `b` was computed from.
+pub fn release_peak(items: &[Item], b: &Budget) -> Amounts {
+    let mut peak = b.total.max;
+    peak.add(&b.total.batch);
+    for s in surges(items, b).values() {
+        peak.add(s);
+    }
+    peak
+}
+
+/// The pods each Deployment's rolling update adds above its maximum, by
+/// namespace (no storage: a Deployment's surge pod claims none of its own).
+pub fn surges(items: &[Item], b: &Budget) -> BTreeMap<String, Amounts> {
+    let deployments: HashMap<(&str, &str), &Value> =
+        items.iter().filter(|i| i.kind == "Deployment").map(|i| ((i.namespace, i.name), i.value)).collect();
+    let mut out: BTreeMap<String, Amounts> = BTreeMap::new();
+    for w in b.workloads.iter().filter(|w| w.kind == "Deployment") {
+        if let Some(d) = deployments.get(&(w.namespace.as_str(), w.name.as_str())) {
+            let mut pods = w.pod.times(surge_pods(d, w.max_replicas));
+            pods.storage_bytes = 0;
+            out.entry(w.namespace.clone()).or_default().add(&pods);
+        }
+    }
+    out
+}
+
+/// The pods a rolling update adds above `replicas`: `maxSurge` as a number,
+/// or a percentage rounded up (25% when unset); none for `Recreate`.
+fn surge_pods(deployment: &Value, replicas: u64) -> u64 {
+    let strategy = deployment.pointer("/spec/strategy");
+    if strategy.and_then(|s| s.get("type")).and_then(Value::as_str) == Some("Recreate") {
+        return 0;
+    }
+    let percent = |p: u64| (replicas.saturating_mul(p)).div_ceil(100);
+    match strategy.and_then(|s| s.pointer("/rollingUpdate/maxSurge")) {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(Value::String(s)) => s.strip_suffix('%').and_then(|p| p.parse().ok()).map_or(0, percent),
+        _ => percent(25),
+    }
+}
+
 /// What the cluster can hold. Missing figures are not compared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

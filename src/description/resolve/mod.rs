@@ -84,6 +84,7 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
     });
     let resolved = Resolved {
         namespace: default_ns,
+        capacity: p.cluster.capacity.as_ref().map(super::Capacity::figures).unwrap_or_default(),
         // A platform with its own Prometheus loads the plain files; operator
         // objects would be loaded by nothing there.
         prometheus_operator: p

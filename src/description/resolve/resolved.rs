@@ -17,6 +17,9 @@ pub struct Resolved {
     pub platform: String,
     pub env: Option<String>,
     pub kube: KubeVersion,
+    /// `cluster.capacity`'s figures (empty when not declared): no generated
+    /// quota asks more.
+    pub capacity: crate::model::resources::Capacity,
     pub mesh: Mesh,
     pub ingress_class: String,
     pub ingress_namespace: String,

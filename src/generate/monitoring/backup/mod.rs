@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::description::alerts::Rule;
 use crate::description::resolve::Resolved;
 use crate::generate::Stack;
-use crate::generate::backup::{backup_name, restore_title, supported};
+use crate::generate::backup::{backup_name, is_restore, restore_title, supported};
 
 /// A backup CronJob of the stack.
 pub(super) struct CronJob {
@@ -31,6 +31,9 @@ pub(super) fn cronjobs(r: &Resolved, stack: &Stack) -> Vec<CronJob> {
     for o in stack.objects.iter().filter(|o| o.kind == "CronJob" && o.name.contains("backup")) {
         let ns = o.namespace.as_deref().unwrap_or("default");
         let name = o.name.as_str();
+        if is_restore(r, ns, name) {
+            continue;
+        }
         let schedule = o.value.pointer("/spec/schedule").and_then(Value::as_str).unwrap_or("");
         // The datastore this CronJob dumps, whose restore procedure is in the runbook.
         let store = r.datastores.iter().find(|d| d.namespace == ns && backup_name(d) == name && supported(d.engine));
@@ -85,6 +88,20 @@ pub(super) mod tests {
         assert_eq!(jobs[1].every, Some(6 * 3600));
         assert_eq!(jobs[1].restore.as_deref(), Some("Restore db"));
         assert_eq!(jobs[1].namespace, "shop");
+    }
+
+    #[test]
+    fn a_restore_cronjob_is_no_backup_whatever_its_name() {
+        let shop = super::super::testing::SHOP.replace("  cache: {", "  backup-cache: {");
+        let r = super::super::testing::resolved(&shop);
+        let stack = crate::generate::generate(&r);
+        let restore = stack.objects.iter().find(|o| o.kind == "CronJob" && o.name == "backup-cache-restore");
+        assert!(restore.is_some(), "the restore CronJob of datastore backup-cache is generated");
+        let names: Vec<String> = cronjobs(&r, &stack).into_iter().map(|j| j.name).collect();
+        assert_eq!(names, ["backup-cache-backup", "db-backup"]);
+        // Nor on the backup dashboard.
+        let backups = stack.dashboards.iter().find(|d| d.json.to_string().contains("backup-cache-backup"));
+        assert!(backups.is_some_and(|d| !d.json.to_string().contains("backup-cache-restore")));
     }
 
     #[test]
