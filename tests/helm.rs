@@ -7,9 +7,15 @@
 //! `version`; the chart creates no Secret, where kustomize generates them
 //! with hashed names). The rendered objects pass `kubeproof check` and
 //! `kubernetes-validate --strict`, and Helm itself refuses a value of the
-//! wrong type or an unknown key through `values.schema.json`.
+//! wrong type or an unknown key through `values.schema.json`. The `helm test`
+//! hooks, which only the chart has, are left out of the comparison and
+//! checked apart (`helm_hooks`): one per Service and per `uses` edge to a
+//! datastore, each proven to reach its target under the rendered policies.
 
 mod common;
+mod helm_hooks;
+
+use helm_hooks::Site;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,8 +70,9 @@ fn kustomize_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>)
 const HELM_LABELS: [&str; 3] = ["helm.sh/chart", "app.kubernetes.io/instance", "app.kubernetes.io/version"];
 
 /// What Helm renders, without the chart's own labels (each object must carry
-/// them: the release `r` and the chart's version).
-fn helm_objects(yaml: &str) -> Result<BTreeMap<String, Value>, String> {
+/// them: the release `r` and the chart's version): the objects, and apart
+/// the test hooks (`helm test`'s, which only the chart has).
+fn helm_objects(yaml: &str) -> Result<(BTreeMap<String, Value>, Vec<Value>), String> {
     let mut objects = parse_built(yaml)?;
     for o in &mut objects {
         let id = common::object_id(o);
@@ -77,7 +84,15 @@ fn helm_objects(yaml: &str) -> Result<BTreeMap<String, Value>, String> {
             labels.remove(l).ok_or_else(|| format!("{id}: without the label {l}"))?;
         }
     }
-    Ok(by_id(objects))
+    let (hooks, objects): (Vec<Value>, Vec<Value>) = objects.into_iter().partition(is_test_hook);
+    Ok((by_id(objects), hooks))
+}
+
+/// A `helm test` hook: `helm.sh/hook` lists `test`.
+fn is_test_hook(o: &Value) -> bool {
+    o.pointer("/metadata/annotations/helm.sh~1hook")
+        .and_then(Value::as_str)
+        .is_some_and(|h| h.split(',').any(|e| e.trim() == "test"))
 }
 
 /// The first field where two values differ, as a JSON pointer with both sides.
@@ -152,6 +167,7 @@ fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
             };
             let values = chart.join(format!("values-{env}.yaml"));
             let (chart_s, values_s) = (chart.to_string_lossy(), values.to_string_lossy());
+            let mut first_hooks: Option<Vec<Value>> = None;
             for bin in &helms {
                 let label = format!("{name} {env} ({})", bin.display());
                 if let Err(e) = helm(bin, &["lint", "--strict", &chart_s, "-f", &values_s]) {
@@ -161,13 +177,28 @@ fn every_environment_renders_what_its_overlay_builds_with_both_helms() {
                 let args = ["template", "r", &chart_s, "-f", &values_s, "--kube-version", &kube_version];
                 match helm(bin, &args).and_then(|y| Ok((helm_objects(&y)?, y))) {
                     Err(e) => failures.add(format!("{label}: template"), e),
-                    Ok((objects, yaml)) => {
+                    Ok(((objects, hooks), yaml)) => {
                         let diffs = differences(&objects, &built);
                         if !diffs.is_empty() {
                             failures.add(format!("{label}: differs from the overlay"), diffs.join("\n"));
                         }
                         let secrets: String = secrets.iter().map(|s| format!("---\n{s}\n")).collect();
-                        rendered.push((format!("{name}-{env}"), out.clone(), kube.clone(), yaml + &secrets));
+                        let yaml = yaml + &secrets;
+                        // Proven on the first Helm's rendering; the other renders the same hooks.
+                        match &first_hooks {
+                            None => {
+                                let site = Site { platform: &platform, file: &description, env: &env, built: &built };
+                                if let Err(e) = helm_hooks::check(&site, &hooks, &yaml) {
+                                    failures.add(format!("{label}: the test hooks"), e);
+                                }
+                                first_hooks = Some(hooks);
+                            }
+                            Some(first) if *first != hooks => {
+                                failures.add(format!("{label}: the test hooks"), "differ from the first Helm's");
+                            }
+                            Some(_) => {}
+                        }
+                        rendered.push((format!("{name}-{env}"), out.clone(), kube.clone(), yaml));
                     }
                 }
             }
@@ -251,6 +282,52 @@ fn helm_refuses_a_wrong_value_through_the_schema() {
             assert!(err.contains("schema"), "{}: {err}", bin.display());
             assert!(expected.iter().all(|e| err.contains(e)), "{}: {err}", bin.display());
         }
+    }
+}
+
+/// Both Helms take the test objects for `test` hooks: `helm template`
+/// renders them, `--skip-tests` leaves them all out (and nothing else);
+/// Helm 4's offline `install --dry-run=client` lists them among the
+/// release's hooks, none in its manifest (Helm 3.18's needs a cluster).
+#[test]
+fn helm_takes_the_test_objects_for_test_hooks() {
+    let helms = helms();
+    if helms.is_empty() {
+        return;
+    }
+    let description = common::repo().join("examples/hdr-empire.yaml");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let chart = out.join("helm/hdr-empire").to_string_lossy().into_owned();
+    let tests = |yaml: &str| -> Vec<String> {
+        let objects = parse_built(yaml).expect("the rendering parses");
+        objects
+            .iter()
+            .filter(|o| o["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test")
+            .map(common::object_id)
+            .collect()
+    };
+    for bin in &helms {
+        let all = helm(bin, &["template", "r", &chart]).expect("renders");
+        let skipped = helm(bin, &["template", "r", &chart, "--skip-tests"]).expect("renders");
+        let found = tests(&all);
+        let kinds: std::collections::BTreeSet<&str> = found.iter().filter_map(|id| id.split('/').next()).collect();
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            ["AuthorizationPolicy", "NetworkPolicy", "Pod", "ServiceAccount"],
+            "{found:?}"
+        );
+        assert_eq!(tests(&skipped), Vec::<String>::new(), "{}", bin.display());
+        let count = |yaml: &str| parse_built(yaml).expect("parses").len();
+        assert_eq!(count(&skipped) + found.len(), count(&all), "{}: --skip-tests left out more", bin.display());
+        if !bin.to_string_lossy().contains("helm-4") {
+            continue;
+        }
+        let dry = helm(bin, &["install", "r", &chart, "--dry-run=client"]).expect("a client dry run");
+        let (hooks, manifest) = dry.split_once("\nMANIFEST:\n").expect("hooks, then the manifest");
+        assert_eq!(tests(hooks.split_once("HOOKS:\n").expect("hooks").1).len(), found.len(), "{dry}");
+        assert!(!manifest.contains("templates/tests/"), "{manifest}");
     }
 }
 

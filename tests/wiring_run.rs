@@ -14,6 +14,8 @@
 //! must fail to connect. A plain `uses` (no template) gets default
 //! `DB_URL` and `CACHE_URL` built the same way from the encoded keys, proven
 //! against the same servers, and failing when those keys hold raw values.
+//! The Helm chart's test Pods for `web`'s edges run their command lines
+//! against the same servers too.
 //!
 //! Missing tools skip the test with a message, unless
 //! KUBEPROOF_REQUIRE_SERVERS (or KUBEPROOF_REQUIRE_TOOLS) is set, as
@@ -300,4 +302,148 @@ fn default_urls_with_the_raw_password_in_the_encoded_keys_do_not_connect() {
     assert!(db_url.contains(PASSWORD), "{db_url}");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "psql-failed\nredis-failed\n", "a raw password connected");
+}
+
+/// `s` in single quotes for sh.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A `helm test` Pod of the chart `gen` writes: its script and its
+/// environment as the kubelet gives it, each Secret key filled as the
+/// person filling the overlay's env file would (the key must be listed
+/// there); `change`: (variable, value) replaced.
+fn test_pod_command(out: &Path, pod: &str, change: Option<(&str, &str)>) -> String {
+    let path = out.join(format!("helm/shop/templates/tests/shop/pod-helm-test-{pod}.yaml"));
+    let template = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // The chart's labels line is Helm's; the rest is the Pod as rendered.
+    let text: String = template.lines().filter(|l| !l.contains("{{")).map(|l| format!("{l}\n")).collect();
+    let docs = common::parse_docs(&text).expect("the Pod parses");
+    let c = &docs[0]["spec"]["containers"][0];
+    let mut assignments = Vec::new();
+    for e in c["env"].as_array().into_iter().flatten() {
+        let name = e["name"].as_str().expect("a name");
+        let value = match (&e["value"], &e["valueFrom"]["secretKeyRef"]) {
+            (Value::String(v), _) => v.clone(),
+            (_, r) => {
+                let (secret, key) = (r["name"].as_str().expect("a Secret"), r["key"].as_str().expect("a key"));
+                let file = secret.strip_suffix("-credentials").expect("a datastore's credentials");
+                let example =
+                    std::fs::read_to_string(out.join(format!("kustomize/overlays/default/secrets/{file}.env.example")))
+                        .expect("the env file's example");
+                assert!(example.lines().any(|l| l.starts_with(&format!("{key}="))), "{key} not in {file}.env");
+                raw(key).to_string()
+            }
+        };
+        let value = change.filter(|(n, _)| *n == name).map_or(value, |(_, v)| v.to_string());
+        assignments.push(format!("{name}={}", quoted(&value)));
+    }
+    let command: Vec<String> =
+        c["command"].as_array().expect("a command").iter().map(|a| quoted(a.as_str().expect("text"))).collect();
+    format!("env -i PATH=\"$PATH\" HOME=/tmp {} {}", assignments.join(" "), command.join(" "))
+}
+
+/// The chart's test Pods of `web`'s edges to `db` (PostgreSQL) and `cache`
+/// (Redis) run their own command line, with the generated hosts and the
+/// credentials their Secret holds, against real servers: they pass; they
+/// fail against a port where nothing listens, and PostgreSQL's with a wrong
+/// password (its test logs in, beyond `pg_isready`).
+#[test]
+fn the_charts_datastore_test_pods_connect_and_fail_where_they_should() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, _) = built(dir.path(), &secret_value);
+    let out = dir.path().join("deploy");
+    let runs = [
+        ("db", test_pod_command(&out, "web-to-db", None), true),
+        ("cache", test_pod_command(&out, "web-to-cache", None), true),
+        ("db on 5999", test_pod_command(&out, "web-to-db", Some(("PGPORT", "5999"))), false),
+        ("cache on 6999", test_pod_command(&out, "web-to-cache", Some(("REDIS_PORT", "6999"))), false),
+        ("db, wrong password", test_pod_command(&out, "web-to-db", Some(("PGPASSWORD", "wrong"))), false),
+    ];
+    let clients: String = runs
+        .iter()
+        .map(|(what, cmd, _)| {
+            format!(
+                "if {cmd} >\"$RUN/out\" 2>&1; then echo {w}: passed; else echo {w}: failed; fi; cat \"$RUN/out\"\n",
+                w = quoted(what)
+            )
+        })
+        .collect();
+    let run = with_servers(dir.path(), &clients, &[]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    for (what, _, pass) in &runs {
+        let line = format!("{what}: {}", if *pass { "passed" } else { "failed" });
+        assert!(stdout.lines().any(|l| l == line), "expected `{line}`:\n{stdout}");
+    }
+    assert!(stdout.contains("logged in to db at db.shop.svc.cluster.local:5432"), "{stdout}");
+    assert!(stdout.contains("PONG from cache.shop.svc.cluster.local:6379"), "{stdout}");
+}
+
+const SERVICE_DESCRIPTION: &str = r#"apiVersion: kubeproof.dev/v1alpha1
+name: shop
+cluster:
+  kubernetes: "1.30"
+services:
+  api:
+    image: ghcr.io/example/api:1.0.0
+    ports:
+      - { name: http, port: 8080 }
+      - { name: grpc, port: 9090, protocol: grpc }
+    probes: { ready: /ready }
+"#;
+
+/// The chart's test Pod of a Service with an HTTP port (its readiness path)
+/// and a gRPC one (a TCP connection) runs its command line (the host's curl
+/// for the image's) against local servers on the generated host and ports:
+/// it passes with both up; it fails when the readiness path answers 404, and
+/// when nothing listens on the gRPC port.
+#[test]
+fn the_charts_service_test_pod_connects_and_fails_where_it_should() {
+    if !available() || !which("python3") || !which("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let description = dir.path().join("platform.yaml");
+    std::fs::write(&description, SERVICE_DESCRIPTION).expect("write");
+    let out = dir.path().join("deploy");
+    common::gen_ok(&description, &out);
+    let test = test_pod_command(&out, "api", None);
+    assert!(test.contains("http://api.shop.svc.cluster.local:8080/ready"), "{test}");
+    assert!(test.contains("telnet://api.shop.svc.cluster.local:9090"), "{test}");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www).expect("mkdir");
+    std::fs::write(dir.path().join("hosts"), "127.0.0.1 localhost api.shop.svc.cluster.local\n").expect("hosts");
+    let script = format!(
+        r#"set -u
+ip link set lo up
+mount --bind "$DIR/hosts" /etc/hosts
+python3 -m http.server 8080 --bind 127.0.0.1 --directory "$DIR/www" >/dev/null 2>&1 &
+http=$!
+listen() {{ python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 9090)); s.listen(); time.sleep(120)' >/dev/null 2>&1 & echo $!; }}
+grpc=$(listen)
+for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
+check() {{ if {test} >"$DIR/out" 2>&1; then echo "$1: passed"; else echo "$1: failed"; fi; cat "$DIR/out"; }}
+check 'no ready file'
+touch "$DIR/www/ready"
+check 'both up'
+kill "$grpc"
+check 'grpc down'
+kill "$http"
+"#
+    );
+    let run = Command::new("unshare")
+        .args(["--net", "--mount", "sh", "-c", &script])
+        .env("DIR", dir.path())
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    for line in ["no ready file: failed", "both up: passed", "grpc down: failed"] {
+        assert!(stdout.lines().any(|l| l == line), "expected `{line}`:\n{stdout}");
+    }
+    assert!(stdout.contains("cannot connect to api.shop.svc.cluster.local:9090"), "{stdout}");
 }

@@ -72,6 +72,7 @@ pub static MINIO: Definition = Definition {
             check: format!("kubectl -n {} logs job/{}-restore-run", d.namespace, d.name),
         },
     }),
+    client_check: None,
 };
 
 const SOURCE: &str = "mc alias set source \"$SOURCE_URL\" \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null\n";

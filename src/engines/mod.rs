@@ -86,6 +86,9 @@ pub struct Definition {
     metrics: Result<Metrics, &'static str>,
     /// Dumps and restores, or why there are none ([`NO_BACKUP`]).
     backup: Result<Backup, NoBackup>,
+    /// How a client proves it connects with the engine's own image (the
+    /// Helm chart's test pods); `None`: a TCP connection to the client port.
+    client_check: Option<ClientCheck>,
 }
 
 /// The metrics of an engine kubeproof knows no endpoint of.
@@ -196,6 +199,10 @@ impl Definition {
 
     pub fn backup(&self) -> Result<Backup, NoBackup> {
         self.backup
+    }
+
+    pub fn client_check(&self) -> Option<ClientCheck> {
+        self.client_check
     }
 }
 
@@ -483,6 +490,17 @@ pub enum Check {
     Tcp(&'static str),
     /// An HTTP GET of `path` on the named port.
     Http { path: &'static str, port: &'static str },
+}
+
+/// A client's check that it connects and logs in, run by the engine's own
+/// image as its user: a POSIX sh script, exiting non-zero on failure, that
+/// reads where to connect and the credentials from its environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCheck {
+    pub script: &'static str,
+    /// Host, port and credentials (keys of the client's copy of the
+    /// datastore's credentials Secret).
+    pub env: fn(&Instance) -> Vec<Env>,
 }
 
 /// What a client service gets: ConfigMap settings and environment variables.

@@ -83,6 +83,7 @@ pub static NEO4J: Definition = Definition {
             ),
         },
     }),
+    client_check: None,
 };
 
 const DUMP: &str = r#"name="$(date -u +%Y%m%dT%H%M%SZ).dump"

@@ -12,6 +12,31 @@ const USER_URL: &str = "POSTGRES_USER_URLENCODED";
 const PASSWORD_URL: &str = "POSTGRES_PASSWORD_URLENCODED";
 const READY: Check = Check::Exec("pg_isready -h 127.0.0.1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"");
 
+/// The server accepts connections, and the client's credentials log in to
+/// its database; a few tries, as a new pod's network policy may take a
+/// moment to apply.
+const CLIENT_CHECK: &str = r#"for try in 1 2 3; do
+  if pg_isready -t 5 && psql -v ON_ERROR_STOP=1 -qtAc 'SELECT 1' >/dev/null; then
+    echo "logged in to $PGDATABASE at $PGHOST:$PGPORT"
+    exit 0
+  fi
+  [ "$try" = 3 ] || sleep 2
+done
+exit 1
+"#;
+
+/// libpq's own variables, which pg_isready and psql read.
+fn client_env(d: &Instance) -> Vec<Env> {
+    vec![
+        Env::value("PGHOST", &d.host),
+        Env::value("PGPORT", PORT.to_string()),
+        Env::value("PGDATABASE", d.database),
+        Env::value("PGCONNECT_TIMEOUT", "5"),
+        Env::secret("PGUSER", USER),
+        Env::secret("PGPASSWORD", PASSWORD),
+    ]
+}
+
 pub static POSTGRES: Definition = Definition {
     name: "postgres",
     image: Image { repository: "docker.io/library/postgres", version: "16.4" },
@@ -111,6 +136,7 @@ pub static POSTGRES: Definition = Definition {
             ),
         },
     }),
+    client_check: Some(ClientCheck { script: CLIENT_CHECK, env: client_env }),
 };
 
 /// The image's CMD (`postgres`, which its entrypoint runs as the server)

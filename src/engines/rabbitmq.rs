@@ -59,6 +59,7 @@ pub static RABBITMQ: Definition = Definition {
         why: "RabbitMQ keeps messages, not data worth a dump",
         note: Some("queues hold messages in flight, not data to dump"),
     }),
+    client_check: None,
 };
 
 #[cfg(test)]

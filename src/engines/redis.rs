@@ -12,6 +12,29 @@ const PASSWORD_URL: &str = "REDIS_PASSWORD_URLENCODED";
 /// The port of the temporary Redis server a restore replicates from.
 const RESTORE_PORT: u16 = 6380;
 
+/// PING answered PONG (with the password when the server asks for one); a
+/// few tries, as a new pod's network policy may take a moment to apply.
+const CLIENT_CHECK: &str = r#"for try in 1 2 3; do
+  reply=$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>&1) || true
+  if [ "$reply" = PONG ]; then
+    echo "PONG from $REDIS_HOST:$REDIS_PORT"
+    exit 0
+  fi
+  echo "$reply" >&2
+  [ "$try" = 3 ] || sleep 2
+done
+exit 1
+"#;
+
+/// REDISCLI_AUTH: redis-cli logs in with it, without `-a` on its command line.
+fn client_env(d: &Instance) -> Vec<Env> {
+    let mut env = vec![Env::value("REDIS_HOST", &d.host), Env::value("REDIS_PORT", PORT.to_string())];
+    if d.auth {
+        env.push(Env::secret("REDISCLI_AUTH", PASSWORD));
+    }
+    env
+}
+
 pub static REDIS: Definition = Definition {
     name: "redis",
     image: Image { repository: "docker.io/library/redis", version: "7.4.1" },
@@ -91,6 +114,7 @@ pub static REDIS: Definition = Definition {
             check: format!("kubectl -n {} exec statefulset/{} -- redis-cli info keyspace", d.namespace, d.name),
         },
     }),
+    client_check: Some(ClientCheck { script: CLIENT_CHECK, env: client_env }),
 };
 
 /// The share of the memory limit Redis may fill with data (`maxmemory`):

@@ -18,6 +18,7 @@ pub mod patches;
 pub mod placement;
 pub mod quotas;
 pub mod telemetry;
+pub mod test_targets;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -127,6 +128,8 @@ pub struct Stack {
     pub telemetry: telemetry::Files,
     /// The Jobs run once per release and the Deployments that wait for them.
     pub release: jobs::Release,
+    /// The `uses` edges to datastores, which the Helm chart's tests check.
+    pub datastore_uses: Vec<test_targets::DatastoreUse>,
 }
 
 /// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
@@ -215,6 +218,7 @@ pub fn generate(r: &Resolved) -> Stack {
     stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();
+    stack.datastore_uses = test_targets::datastore_uses(r, &stack);
     stack
 }
 
