@@ -88,3 +88,19 @@ fn a_datastore_version_bump_regenerates_cleanly() {
     assert!(prod.contains("recreates pods: StatefulSet/polyglot-shop/catalog-db"), "{log}");
     assert!(prod.starts_with("  prod: ") && prod.contains("0 added, 0 removed"), "{log}");
 }
+
+/// An earlier generation without a record (written by an older kubeproof):
+/// `gen` says it cannot compare, and points at `kubeproof diff`.
+#[test]
+fn an_earlier_generation_without_a_record_is_said() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("deploy");
+    let description = common::repo().join("examples/fingerprint-api.yaml");
+    assert_eq!(gen_raw(&description, &out, &[]).0, Some(0));
+    std::fs::remove_file(out.join("kustomize/overlays/production/immutable-fields.json")).expect("remove");
+    let (code, log) = gen_raw(&description, &out, &["--force"]);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("note: the earlier generation of production in"), "{log}");
+    assert!(log.contains("has no immutable-fields.json to compare with; `kubeproof diff`"), "{log}");
+    assert!(!log.contains("of staging"), "{log}");
+}

@@ -62,6 +62,26 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
         }
         let _ = writeln!(std::io::stderr(), "warning: {what}written anyway (--over-capacity)");
     }
+    let unrecorded: Vec<&str> = built
+        .envs
+        .iter()
+        .map(|(env, _)| env.as_str())
+        .filter(|env| {
+            let overlay = output.join(format!("kustomize/overlays/{env}"));
+            overlay.is_dir() && crate::build::earlier_record(output, env).is_none()
+        })
+        .collect();
+    if !unrecorded.is_empty() {
+        // Written by a kubeproof without the record: nothing to compare with.
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the earlier generation of {} in {} has no {} to compare with; `kubeproof diff` of the \
+             built overlays (old and new) says what applying the new one changes",
+            unrecorded.join(", "),
+            output.display(),
+            crate::build::IMMUTABLE_RECORD
+        );
+    }
     let summary = classified(&built, output);
     if !summary.is_empty() {
         let _ = write!(std::io::stderr(), "changes from the generation in {}:\n{summary}", output.display());
