@@ -85,29 +85,39 @@ pub fn parse(text: &str, file: &Path) -> Result<Platform, Vec<Diagnostic>> {
     options.budget = Some(budget());
     let read =
         serde_saphyr::with_deserializer_from_str_with_options(text, options, |d| super::extensions::deserialize(d));
-    let platform: Platform = read.map_err(|e| {
-        let mut d = from_yaml_error(file, &e);
-        if let YamlError::Budget { breach, .. } = e.without_snippet() {
-            refused(&mut d, breach);
-        }
-        if let YamlError::SerdeInvalidType { .. } = e.without_snippet() {
-            // serde-saphyr places a value of the wrong type at its key.
-            d.pos = value_after_key(text, d.pos).unwrap_or(d.pos);
-        }
-        // The parser notices an unclosed `[` or `{` only lines later, at some `:`.
-        match (e.without_snippet(), unclosed_flow(text, d.pos.line)) {
-            (YamlError::ExternalMessage { .. }, Some((pos, c))) => {
-                vec![Diagnostic::error(file, pos, format!("unclosed `{c}`")).with_help(format!(
-                    "close it with `{}`; the YAML parser stopped at line {}, column {}: {}",
-                    if c == '[' { ']' } else { '}' },
-                    d.pos.line,
-                    d.pos.column,
-                    d.message
-                ))]
+    let platform: Platform = read
+        .map_err(|e| {
+            let mut d = from_yaml_error(file, &e);
+            if let YamlError::Budget { breach, .. } = e.without_snippet() {
+                refused(&mut d, breach);
             }
-            _ => vec![d],
-        }
-    })?;
+            if let YamlError::SerdeInvalidType { .. } = e.without_snippet() {
+                // serde-saphyr places a value of the wrong type at its key.
+                d.pos = value_after_key(text, d.pos).unwrap_or(d.pos);
+            }
+            // The parser notices an unclosed `[` or `{` only lines later, at some `:`.
+            match (e.without_snippet(), unclosed_flow(text, d.pos.line)) {
+                (YamlError::ExternalMessage { .. }, Some((pos, c))) => {
+                    vec![Diagnostic::error(file, pos, format!("unclosed `{c}`")).with_help(format!(
+                        "close it with `{}`; the YAML parser stopped at line {}, column {}: {}",
+                        if c == '[' { ']' } else { '}' },
+                        d.pos.line,
+                        d.pos.column,
+                        d.message
+                    ))]
+                }
+                _ => vec![d],
+            }
+        })
+        .map_err(|mut ds| {
+            // serde-saphyr may place an error past the end of the text (a
+            // fuzzed splice: line 115 of 44): the end is where it stopped.
+            let lines = text.split('\n').count() as u32;
+            for d in ds.iter_mut().filter(|d| d.pos.line > lines) {
+                d.pos = Pos::new(lines, 1);
+            }
+            ds
+        })?;
     let errors = super::validate::validate(&platform, file);
     if errors.is_empty() { Ok(platform) } else { Err(errors) }
 }
@@ -192,4 +202,16 @@ fn line_col_at(prefix: &[u8]) -> (u32, u32) {
     let line = text.matches('\n').count() as u32 + 1;
     let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
     (line, column)
+}
+
+#[cfg(test)]
+mod past_the_end {
+    /// The description fuzzer's finding: an error placed past the text's last line.
+    #[test]
+    fn an_error_is_placed_inside_the_text() {
+        let text = include_str!("../../tests/data/description-error-past-the-end.yaml");
+        let lines = text.split('\n').count() as u32;
+        let errors = super::parse(text, std::path::Path::new("x.yaml")).err().expect("refused");
+        assert!(errors.iter().all(|d| d.pos.line <= lines), "{errors:?}");
+    }
 }
