@@ -211,7 +211,7 @@ mod past_the_end {
     fn an_error_is_placed_inside_the_text() {
         let text = include_str!("../../tests/data/description-error-past-the-end.yaml");
         let lines = text.split('\n').count() as u32;
-        let errors = super::parse(text, std::path::Path::new("x.yaml")).err().expect("refused");
+        let Err(errors) = super::parse(text, std::path::Path::new("x.yaml")) else { panic!("refused") };
         assert!(errors.iter().all(|d| d.pos.line <= lines), "{errors:?}");
     }
 }
