@@ -46,6 +46,12 @@ pub struct Config {
     /// series) or prefixes ending in `*` (`shop_*`).
     #[serde(default)]
     pub metrics: Vec<String>,
+    /// Custom resources whose operator makes pods, beyond the known ones
+    /// (the Prometheus Operator's, CloudNativePG, Strimzi, RabbitMQ): their
+    /// group, kind, the labels the pods get (`{name}`: the resource's name)
+    /// and where the resource lists more (`podLabels: /spec/podMetadata/labels`).
+    #[serde(default)]
+    pub operators: Vec<crate::model::operators::PodMaker>,
 }
 
 impl Config {

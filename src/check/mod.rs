@@ -238,7 +238,8 @@ fn share_help(findings: &mut [Finding]) {
 
 /// Calls `f` with a [`Context`] over `loaded`.
 pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context) -> R) -> R {
-    let manifests = Manifests::new(loaded);
+    let makers: Vec<_> = crate::model::operators::BUILTIN.iter().chain(&config.operators).cloned().collect();
+    let manifests = Manifests::with_operators(loaded, &makers);
     let schemas = schema::Schemas::new(config.minor());
     let cx = Context { manifests: &manifests, schemas: &schemas, minor: config.minor(), config };
     f(&cx)

@@ -25,6 +25,11 @@ pub struct CheckArgs {
     /// Configuration file (default: ./.kubeproof.yaml when it exists).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The namespace the manifests are applied to (`kubectl apply -n`):
+    /// objects written without one are there. Without it they are in
+    /// `default`, and a reference from another namespace may mean them.
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
 }
 
 /// Exit 0 clean, 1 error-level findings, 2 unusable input (its errors are in
@@ -35,7 +40,17 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
         parse_minor(v).map_err(|e| Error::Usage(format!("--kubernetes: {e}")))?;
         config.kubernetes = Some(v.clone());
     }
-    let loaded = crate::model::load::load(&args.paths);
+    let mut loaded = crate::model::load::load(&args.paths);
+    if let Some(ns) = &args.namespace {
+        let label = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        if ns.len() > 63 || !ns.starts_with(label) || !ns.ends_with(label) || !ns.chars().all(|c| label(c) || c == '-')
+        {
+            return Err(Error::Usage(format!(
+                "--namespace: `{ns}` is not a namespace name (a DNS label: a-z, 0-9, `-`)"
+            )));
+        }
+        loaded.apply_namespace(ns);
+    }
     super::input::print_notes(&loaded.notes);
     let outcome = crate::check::run(&loaded, &config);
     let color = args.format == Format::Text && style.stdout;

@@ -9,19 +9,28 @@ use serde_json::Value;
 
 use super::Object;
 use super::gvk::cluster_scoped;
+use super::operators::{PodMaker, maker_of};
 use super::pods::{self, Pod};
 use super::selector::Selector;
 
-/// A pod template and the labels its pods get (or a Service and its own labels).
+/// A pod template and the labels its pods get (or a Service and its own
+/// labels). For pods an operator makes from a custom resource
+/// ([`super::operators`]), `object` is the resource, which has no pod spec.
 #[derive(Debug)]
 pub struct PodTemplate {
     pub object: usize,
     pub labels: BTreeMap<String, String>,
+    /// Made by an operator: its containers and ports are not known.
+    pub by_operator: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct Index {
     by_name: HashMap<(String, String, String), Vec<usize>>,
+    /// Namespaced objects written without a namespace, by (kind, name): they
+    /// land wherever the set is applied (`kubectl apply -n`), so a reference
+    /// from any namespace may mean them (see [`Index::named`]).
+    floating: HashMap<(String, String), Vec<usize>>,
     by_kind: HashMap<String, Vec<usize>>,
     /// Every pod template, in object order.
     pub templates: Vec<PodTemplate>,
@@ -40,11 +49,16 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn build(objects: &[Object]) -> Index {
+    /// The index of `objects`, with the pods the operators of `makers`
+    /// create for their resources among them.
+    pub fn build(objects: &[Object], makers: &[PodMaker]) -> Index {
         let mut ix = Index::default();
         for (i, o) in objects.iter().enumerate() {
             let ns = if cluster_scoped(&o.kind) { String::new() } else { o.ns().to_string() };
             ix.by_name.entry((o.kind.clone(), ns, o.name.clone())).or_default().push(i);
+            if o.namespace.is_none() && !cluster_scoped(&o.kind) {
+                ix.floating.entry((o.kind.clone(), o.name.clone())).or_default().push(i);
+            }
             ix.by_kind.entry(o.kind.clone()).or_default().push(i);
             if o.kind == "Service" && o.group().is_empty() {
                 let labels = string_map(o.labels());
@@ -53,26 +67,42 @@ impl Index {
                     ix.services_by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(s);
                 }
                 ix.services_by_ns.entry(o.ns().to_string()).or_default().push(s);
-                ix.services.push(PodTemplate { object: i, labels });
+                ix.services.push(PodTemplate { object: i, labels, by_operator: false });
             }
-            let Some(pod) = Pod::of(objects, i) else { continue };
-            let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
-            let labels = string_map(o.value.at(labels_ptr).and_then(Value::as_object));
+            let (object, labels, by_operator) = if let Some(pod) = Pod::of(objects, i) {
+                let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
+                (pod.object, string_map(o.value.at(labels_ptr).and_then(Value::as_object)), false)
+            } else if let Some(maker) = maker_of(makers, o) {
+                (i, maker.labels(o), true)
+            } else {
+                continue;
+            };
             let t = ix.templates.len();
             for (k, v) in &labels {
                 ix.by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(t);
             }
             ix.by_ns.entry(o.ns().to_string()).or_default().push(t);
-            ix.templates.push(PodTemplate { object: pod.object, labels });
+            ix.templates.push(PodTemplate { object, labels, by_operator });
         }
         ix
     }
 
     /// Objects of `kind` named `name` in namespace `ns` (ignored for
-    /// cluster-scoped kinds); more than one means duplicates.
+    /// cluster-scoped kinds); more than one means duplicates. Objects written
+    /// without a namespace are in `default` ([`Object::ns`]) but answer for
+    /// any other namespace too when nothing there has the name: applied with
+    /// `kubectl apply -n ns`, they would be there. (Given `--namespace`, they
+    /// have one, and this never happens.)
     pub fn named(&self, kind: &str, ns: &str, name: &str) -> &[usize] {
-        let ns = if cluster_scoped(kind) { "" } else { ns };
-        self.by_name.get(&(kind.to_string(), ns.to_string(), name.to_string())).map_or(&self.empty, Vec::as_slice)
+        let scoped = cluster_scoped(kind);
+        let ns = if scoped { "" } else { ns };
+        match self.by_name.get(&(kind.to_string(), ns.to_string(), name.to_string())) {
+            Some(found) => found,
+            None if !scoped => {
+                self.floating.get(&(kind.to_string(), name.to_string())).map_or(&self.empty, Vec::as_slice)
+            }
+            None => &self.empty,
+        }
     }
 
     pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<usize> {

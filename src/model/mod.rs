@@ -5,10 +5,12 @@
 //! - [`load`]: files, folders and stdin → [`Object`]s that keep their positions.
 //! - [`object`]: [`Object`], [`Source`] and [`Loaded`].
 //! - [`gvk`]: group, version and kind; which kinds are cluster-scoped.
+//! - [`builtin`]: the objects every cluster has (bootstrap RBAC, `default` accounts).
 //! - [`immutable`]: what the API server refuses to change in place, and what loses data.
 //! - [`pointer`](mod@pointer): JSON pointer lookups ([`At`]) and escaping.
 //! - [`index`]: lookups across objects by name and by labels, built once.
 //! - [`pods`]: the pod templates inside any workload kind, and their containers.
+//! - [`operators`]: custom resources whose operator makes pods, and those pods' labels.
 //! - [`schema`]: the vendored Kubernetes and CRD schemas, and validation against them.
 //! - [`quantity`], [`duration`], [`cron`]: Kubernetes quantities, Go/Prometheus durations, cron schedules.
 //! - [`selector`]: label selectors and why one selects nothing.
@@ -27,6 +29,7 @@
 //! them; checks see it through their `Context`.
 
 pub mod authz;
+pub mod builtin;
 pub mod credential;
 pub mod cron;
 pub mod digest;
@@ -40,6 +43,7 @@ pub mod index;
 pub mod load;
 pub mod netpol;
 pub mod object;
+pub mod operators;
 pub mod pods;
 pub mod pointer;
 pub mod policy_table;
@@ -68,11 +72,17 @@ pub struct Manifests<'a> {
 
 impl<'a> Manifests<'a> {
     pub fn new(loaded: &'a Loaded) -> Manifests<'a> {
+        Manifests::with_operators(loaded, &operators::BUILTIN)
+    }
+
+    /// As [`Manifests::new`], knowing the pods the operators of `makers`
+    /// create (the built-in ones and a configuration's).
+    pub fn with_operators(loaded: &'a Loaded, makers: &[operators::PodMaker]) -> Manifests<'a> {
         let objects = &loaded.objects[..];
         Manifests {
             objects,
             sources: &loaded.sources,
-            index: Index::build(objects),
+            index: Index::build(objects, makers),
             pods: pods::all(objects).collect(),
         }
     }

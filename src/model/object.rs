@@ -29,7 +29,8 @@ pub struct Object {
     pub api_version: String,
     pub kind: String,
     pub name: String,
-    /// As written; see [`Object::ns`] for the effective namespace.
+    /// As written, or as given to the run (`--namespace`, see
+    /// [`Loaded::apply_namespace`]); see [`Object::ns`] for the effective namespace.
     pub namespace: Option<String>,
 }
 
@@ -41,7 +42,9 @@ impl Object {
     }
 
     /// The namespace the object lands in: namespaced objects without one go
-    /// to `default` (as `kubectl apply` without `-n` would put them).
+    /// to `default` (as `kubectl apply` without `-n` would put them), though
+    /// [`super::Index::named`] lets a reference from another namespace find
+    /// them.
     /// Cluster-scoped objects have none (`""`).
     pub fn ns(&self) -> &str {
         if cluster_scoped(&self.kind) {
@@ -74,6 +77,18 @@ impl Object {
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.value.at("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+    }
+}
+
+impl Loaded {
+    /// Puts every namespaced object written without a namespace in `ns`, as
+    /// `kubectl apply -n ns` would.
+    pub fn apply_namespace(&mut self, ns: &str) {
+        for o in &mut self.objects {
+            if o.namespace.is_none() && !cluster_scoped(&o.kind) {
+                o.namespace = Some(ns.to_string());
+            }
+        }
     }
 }
 

@@ -240,7 +240,7 @@ impl Produced {
 /// Whether `name` exists in `ns` as a `store` object of the set, is produced
 /// by one, or always exists (`kube-root-ca.crt` in every namespace).
 pub fn store_defined(cx: &Context, produced: &Produced, store: Store, ns: &str, name: &str) -> bool {
-    (store == Store::ConfigMap && name == "kube-root-ca.crt")
+    crate::model::builtin::exists(store.kind(), ns, name)
         || cx.index.get(store.kind(), ns, name).is_some()
         || produced.has(store, ns, name)
 }

@@ -14,8 +14,10 @@ static META: Meta = Meta {
     severity: Severity::Warning,
     summary: "a RoleBinding or ClusterRoleBinding names a Role or ClusterRole that is not in the checked set",
     what: "Reads `roleRef` of every RoleBinding and ClusterRoleBinding and looks for the Role (in the \
-           binding's namespace) or ClusterRole it names. The ClusterRoles every cluster has \
-           (`cluster-admin`, `admin`, `edit`, `view` and `system:*`) are never reported.",
+           binding's namespace) or ClusterRole it names. The roles every cluster has (the \
+           ClusterRoles `cluster-admin`, `admin`, `edit`, `view` and `system:*`, and the Roles the API server \
+           creates in `kube-system` and `kube-public`, such as `extension-apiserver-authentication-reader`) \
+           are never reported.",
     why: "A binding to a role that does not exist grants nothing: the workload gets 403 Forbidden from the \
           API server at run time. A Role of another namespace cannot be bound, so a binding in the wrong \
           namespace fails the same way. The role may be defined elsewhere, so this is a warning.",
@@ -61,11 +63,6 @@ metadata: { name: api, namespace: shop }
 "#,
 };
 
-/// ClusterRoles that every cluster has.
-fn builtin(name: &str) -> bool {
-    matches!(name, "cluster-admin" | "admin" | "edit" | "view") || name.starts_with("system:")
-}
-
 impl Check for RoleNotFound {
     fn meta(&self) -> &'static Meta {
         &META
@@ -90,7 +87,8 @@ impl Check for RoleNotFound {
                 else {
                     continue;
                 };
-                if !matches!(kind, "Role" | "ClusterRole") || (kind == "ClusterRole" && builtin(name)) {
+                let ns = if kind == "Role" { o.ns() } else { "" };
+                if !matches!(kind, "Role" | "ClusterRole") || crate::model::builtin::exists(kind, ns, name) {
                     continue;
                 }
                 if cx.index.get(kind, o.ns(), name).is_some() {

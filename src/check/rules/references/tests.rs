@@ -180,3 +180,50 @@ fn read_write_many_claim_templates_on_block_storage() {
     assert!(found("KP317", &set("ReadWriteMany", "disk")).is_empty());
     assert!(found("KP317", &format!("{class}\n---\n{}", set("ReadWriteOncePod", "disk"))).is_empty());
 }
+
+#[test]
+fn roles_every_cluster_has_are_not_missing() {
+    let binding = |ns: &str, role: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{ name: b, namespace: {ns} }}\n\
+             roleRef: {{ apiGroup: rbac.authorization.k8s.io, kind: Role, name: {role} }}\n\
+             subjects: [{{ kind: ServiceAccount, name: default, namespace: {ns} }}]"
+        )
+    };
+    // The metrics adapter's read of the API server's client CA (kubernetes/examples' prometheus-adapter).
+    assert!(found("KP315", &binding("kube-system", "extension-apiserver-authentication-reader")).is_empty());
+    assert!(found("KP315", &binding("kube-system", "system::leader-locking-kube-scheduler")).is_empty());
+    // The same Role name anywhere else is not built in.
+    assert_eq!(found("KP315", &binding("monitoring", "extension-apiserver-authentication-reader")).len(), 1);
+}
+
+/// An install stream without namespaces (applied with `kubectl apply -n`),
+/// whose cluster-scoped binding names the namespace it expects.
+const STREAM: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: controller }\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: { name: controller }\n\
+rules: [{ apiGroups: [''], resources: [configmaps], verbs: [get] }]\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: controller }\n\
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: controller }\n\
+subjects: [{ kind: ServiceAccount, name: controller, namespace: argocd }]";
+
+#[test]
+fn objects_without_a_namespace_land_where_they_are_applied() {
+    // Unknown apply namespace: the account may well be applied to argocd.
+    assert!(found("KP316", STREAM).is_empty());
+    // Told where they are applied: elsewhere, the reference is missing.
+    let elsewhere = |ns: &str| {
+        let mut loaded = crate::model::Loaded::default();
+        let source = crate::model::Source { name: "t.yaml".into(), text: STREAM.to_string() };
+        crate::model::load::add_source(&mut loaded, source);
+        loaded.apply_namespace(ns);
+        let outcome = crate::check::run(&loaded, &Config::default());
+        outcome.findings.iter().filter(|f| f.code == "KP316").count()
+    };
+    assert_eq!(elsewhere("tools"), 1);
+    assert_eq!(elsewhere("argocd"), 0);
+    // Written in another namespace, it is not the one the binding names.
+    assert_eq!(
+        found("KP316", &STREAM.replace("name: controller }\n---", "name: controller, namespace: ci }\n---")).len(),
+        1
+    );
+}
