@@ -181,6 +181,9 @@ where
 {
     candidates
         .into_iter()
+        // `v1` for `v2`, `db-0` for `db-1`: siblings that differ only in a
+        // digit are other versions or replicas, not typos of each other.
+        .filter(|c| !differ_only_in_digits(word, c))
         .map(|c| {
             // One swapped, missing or extra character (`wbe`, `bd`) is a typo even
             // when Jaro-Winkler, which matches only nearby characters, scores it low.
@@ -190,6 +193,14 @@ where
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// Same length, and different only where both have a digit (a missing or
+/// doubled digit, `KP04` for `KP004`, is still a typo).
+fn differ_only_in_digits(a: &str, b: &str) -> bool {
+    a != b
+        && a.len() == b.len()
+        && a.bytes().zip(b.bytes()).all(|(x, y)| x == y || (x.is_ascii_digit() && y.is_ascii_digit()))
 }
 
 /// At most `shown` items of a list that may be long, joined with `, ` and

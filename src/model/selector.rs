@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::Manifests;
+use super::index::PodTemplate;
 
 /// A label selector as written: `matchLabels` pairs and `matchExpressions`
 /// requirements, all of which must hold. A part that is not what the API
@@ -80,6 +81,15 @@ impl<'a> Selector<'a> {
             && self.requirements.iter().all(|r| r.matches(labels))
     }
 
+    /// Whether `labels` meet every requirement but the `matchLabels` pair of `key`.
+    pub fn matches_except(&self, key: &str, labels: &BTreeMap<String, String>) -> bool {
+        self.labels
+            .iter()
+            .filter(|(k, _)| *k != key)
+            .all(|(k, v)| v.is_some() && labels.get(*k).map(String::as_str) == *v)
+            && self.requirements.iter().all(|r| r.matches(labels))
+    }
+
     /// The `matchLabels` pairs, as written (`None`: not a string).
     pub fn pairs(&self) -> &[(&'a str, Option<&'a str>)] {
         &self.labels
@@ -133,23 +143,32 @@ impl<'a> Requirement<'a> {
 /// Why a label selector selects no pod template of `ns`: the first
 /// `matchLabels` pair no pod has, with the closest value pods do have.
 pub fn selector_hint(cx: &Manifests, ns: &str, selector: &Selector) -> String {
-    let in_ns = cx.index.selected(ns, &Selector::default());
+    hint_among(&cx.index.selected(ns, &Selector::default()), ns, selector)
+}
+
+/// Why `selector` selects none of the pod templates of `pool` (all of a
+/// namespace, or those of one Service), which `place` names: the first
+/// `matchLabels` pair no template of the pool has. A value is suggested
+/// only when the selector, with it instead, selects a template of the pool:
+/// a hint toward another app's pods would break what now merely fails.
+pub fn hint_among(pool: &[&PodTemplate], place: &str, selector: &Selector) -> String {
     for (k, v) in selector.pairs() {
         let v = v.unwrap_or("");
-        if in_ns.iter().any(|t| t.labels.get(*k).map(String::as_str) == Some(v)) {
+        if pool.iter().any(|t| t.labels.get(*k).map(String::as_str) == Some(v)) {
             continue;
         }
-        let values: BTreeSet<&str> = in_ns.iter().filter_map(|t| t.labels.get(*k)).map(String::as_str).collect();
-        return match crate::diag::did_you_mean(v, values.iter().copied()) {
-            Some(s) => format!("no pod of {ns} has {k}={v}; did you mean {k}={s}?"),
-            None if values.is_empty() => format!("no pod template of {ns} has the label {k}"),
-            None => format!(
-                "no pod of {ns} has {k}={v}; pods there have {k}={}",
-                values.into_iter().collect::<Vec<_>>().join(", ")
-            ),
+        let values: BTreeSet<&str> = pool.iter().filter_map(|t| t.labels.get(*k)).map(String::as_str).collect();
+        let fitting = values.iter().copied().filter(|s| {
+            pool.iter()
+                .any(|t| t.labels.get(*k).map(String::as_str) == Some(*s) && selector.matches_except(k, &t.labels))
+        });
+        return match crate::diag::did_you_mean(v, fitting) {
+            Some(s) => format!("no pod of {place} has {k}={v}; did you mean {k}={s}?"),
+            None if values.is_empty() => format!("no pod template of {place} has the label {k}"),
+            None => format!("no pod of {place} has {k}={v}; pods there have {k}={}", crate::diag::some_of(values, 8).0),
         };
     }
-    format!("no pod template of {ns} has labels matching this selector")
+    format!("no pod template of {place} has labels matching this selector")
 }
 
 #[cfg(test)]

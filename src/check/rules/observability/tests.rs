@@ -165,3 +165,40 @@ fn the_metrics_setting_reads_from_kubeproof_yaml() {
         serde_saphyr::from_str("metrics: [orders_total, \"shop_*\"]\n").expect("reads");
     assert_eq!(c.metrics, ["orders_total", "shop_*"]);
 }
+
+fn unknown_metrics(text: &str) -> Vec<String> {
+    let (loaded, outcome) = crate::check::check_text("t.yaml", text, &crate::check::config::Config::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    outcome.findings.iter().filter(|f| f.code == "KP608").map(|f| f.message.to_string()).collect()
+}
+
+fn recording(expr: &str) -> String {
+    format!(
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {{ name: r, namespace: monitoring }}\n\
+         spec: {{ groups: [{{ name: g, rules: [{{ record: 'x:y', expr: '{expr}' }}] }}] }}"
+    )
+}
+
+#[test]
+fn control_plane_and_sidecar_metrics_are_known() {
+    for expr in [
+        "sum(aggregator_unavailable_apiservice) > 0",
+        "rate(reloader_reloads_total[5m])",
+        "rate(configmap_reload_errors_total[5m])",
+        "controller_runtime_reconcile_errors_total",
+    ] {
+        assert!(unknown_metrics(&recording(expr)).is_empty(), "{expr}");
+    }
+    assert_eq!(unknown_metrics(&recording("aggregator_unavailble_apiservice + nonsense_total")).len(), 1);
+}
+
+#[test]
+fn an_exporter_the_set_names_makes_its_metrics_known() {
+    let gpu = recording("avg(DCGM_FI_DEV_GPU_UTIL)");
+    assert_eq!(unknown_metrics(&gpu).len(), 1, "no exporter in the set: unknown");
+    // kubernetes/examples' vLLM autoscaling: a ServiceMonitor for the GPU operator's exporter.
+    let monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n\
+                   metadata: { name: gpus, namespace: monitoring }\n\
+                   spec: { selector: { matchLabels: { app.kubernetes.io/name: gpu-dcgm-exporter } }, endpoints: [{ port: metrics }] }";
+    assert!(unknown_metrics(&format!("{gpu}\n---\n{monitor}")).is_empty());
+}

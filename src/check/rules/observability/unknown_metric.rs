@@ -26,6 +26,18 @@ pub const KNOWN_PREFIXES: &[&str] = &[
     "storage_operation_",
     "volume_manager_",
     "coredns_",
+    "aggregator_",
+    "apiextensions_",
+    "authenticated_user_requests",
+    "leader_election_",
+    "csi_",
+    // controller-runtime, so every kubebuilder operator; gRPC servers and clients
+    "controller_runtime_",
+    "grpc_server_",
+    "grpc_client_",
+    // config reloaders beside Prometheus and Alertmanager (prometheus-operator's, configmap-reload)
+    "reloader_",
+    "configmap_reload_",
     // Prometheus, Alertmanager, Grafana, the mesh, cert-manager, Velero, ingress-nginx
     "prometheus_",
     "alertmanager_",
@@ -39,6 +51,15 @@ pub const KNOWN_PREFIXES: &[&str] = &[
     "certmanager_",
     "velero_",
     "nginx_ingress_controller_",
+    // the logging, tracing and GitOps stacks
+    "thanos_",
+    "loki_",
+    "promtail_",
+    "tempo_",
+    "jaeger_",
+    "otelcol_",
+    "kiali_",
+    "argocd_",
     // client libraries' process and runtime metrics
     "process_",
     "go_",
@@ -51,6 +72,17 @@ pub const KNOWN_PREFIXES: &[&str] = &[
     "rabbitmq_",
     "minio_",
     "probe_",
+];
+
+/// Exporters whose metrics do not share a family prefix with their name,
+/// known once the set shows the exporter: an object, label, selector or image
+/// that names it (a ServiceMonitor for a GPU operator's exporter, say).
+const EXPORTERS: &[(&str, &[&str])] = &[
+    ("dcgm-exporter", &["DCGM_FI_", "DCGM_EXP_"]),
+    ("kafka-exporter", &["kafka_"]),
+    ("elasticsearch-exporter", &["elasticsearch_"]),
+    ("memcached-exporter", &["memcached_"]),
+    ("nats-exporter", &["gnatsd_", "nats_"]),
 ];
 
 /// Single well-known series.
@@ -72,10 +104,13 @@ static META: Meta = Meta {
            and `_count`), nor a metric of a well-known exporter: kube-state-metrics `kube_*`, cAdvisor \
            `container_*`/`machine_*`, node-exporter `node_*`, the kubelet and control plane \
            (`kubelet_*`, `apiserver_*`, `etcd_*`, `coredns_*`, …), Prometheus, Alertmanager, Grafana, Istio \
-           and Envoy, cert-manager, Velero, ingress-nginx, `process_*`, `go_*`, `http_requests_total`, \
+           and Envoy, cert-manager, Velero, ingress-nginx, controller-runtime, config reloaders, Thanos, \
+           Loki, Tempo, Jaeger, the OpenTelemetry Collector, Kiali, Argo CD, `process_*`, `go_*`, `http_requests_total`, \
            `http_request_duration_seconds*`, `up`, `ALERTS`, and the postgres, redis, mysql, mongodb, \
-           rabbitmq, minio and blackbox exporters (`pg_*`, `redis_*`, …, `probe_*`). Expressions that do \
-           not parse are left to KP601.",
+           rabbitmq, minio and blackbox exporters (`pg_*`, `redis_*`, …, `probe_*`). Exporters whose metrics \
+           are named otherwise (NVIDIA's `dcgm-exporter`: `DCGM_FI_*`; the kafka, elasticsearch, memcached \
+           and NATS exporters) count once the set names them in an object's name, a label, a selector or \
+           an image. Expressions that do not parse are left to KP601.",
     why: "A selector on a metric nobody exports returns nothing, without error: the alert never fires, \
           the recording rule records nothing, the panel says \"No data\". A typo in a recording rule's name, \
           or a rule copied from another service, is found at the outage.",
@@ -145,6 +180,7 @@ impl Known {
                 exact.insert(rec.to_string());
             }
         });
+        prefixes.extend(exporters_shown(cx).map(str::to_string));
         Known { exact, prefixes, helps: Default::default() }
     }
 
@@ -180,6 +216,25 @@ impl Known {
             name.split_inclusive(['_', ':']).next().unwrap_or(name)
         )
     }
+}
+
+/// The metric prefixes of the [`EXPORTERS`] the set names somewhere: in an
+/// object's name, a label or selector value, or a container image.
+fn exporters_shown<'a>(cx: &'a Context) -> impl Iterator<Item = &'static str> + 'a {
+    let named = |key: &str| {
+        cx.objects.iter().any(|o| {
+            o.name.contains(key)
+                || ["/metadata/labels", "/spec/selector/matchLabels"].iter().any(|p| {
+                    o.value
+                        .pointer(p)
+                        .and_then(Value::as_object)
+                        .is_some_and(|m| m.values().any(|v| v.as_str().is_some_and(|v| v.contains(key))))
+                })
+        }) || cx
+            .pods()
+            .any(|p| p.containers().any(|c| c.get("/image").and_then(Value::as_str).is_some_and(|i| i.contains(key))))
+    };
+    EXPORTERS.iter().filter(move |(key, _)| named(key)).flat_map(|(_, prefixes)| prefixes.iter().copied())
 }
 
 impl Check for UnknownMetric {
