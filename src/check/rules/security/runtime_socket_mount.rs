@@ -16,7 +16,10 @@ static META: Meta = Meta {
     what: "Reports `hostPath` volumes that are a container runtime socket (docker.sock, containerd.sock, \
            crio.sock, cri-dockerd.sock, podman.sock, wherever they live) or a directory that contains one at \
            its usual place (`/var/run`, `/run/containerd`, `/`…), read-only or not: a read-only mount of a \
-           socket still lets the pod connect to it.",
+           socket still lets the pod connect to it. A directory mounted read-only by containers that can \
+           neither be nor become root (non-zero user and groups, `drop: [ALL]` with nothing added, \
+           `allowPrivilegeEscalation: false`) is a warning instead: the root-owned socket stays closed to \
+           them, but they read every file of the node their user may read.",
     why: "Whoever can talk to the runtime socket can start a privileged container with the node's root \
           filesystem mounted, read every container's environment and exec into any of them: it is root on \
           the node, with no admission control or audit log in the way. Build tools that \"just need \
@@ -87,7 +90,10 @@ impl Check for RuntimeSocketMount {
                     out.report(
                         pod.object,
                         pointer,
-                        format!("volume `{name}` hands the container runtime socket `{socket}`{by}: that is root on the node"),
+                        format!(
+                            "volume `{name}` hands the container runtime socket `{socket}`{by}: that is root on \
+                             the node"
+                        ),
                     )
                     .help(HELP);
                     continue;
@@ -140,8 +146,7 @@ fn unprivileged(pod: &Pod, c: &Container) -> bool {
     };
     let drops_all = strings("/securityContext/capabilities/drop").iter().any(|d| d.eq_ignore_ascii_case("ALL"));
     let adds = !strings("/securityContext/capabilities/add").is_empty();
-    let no_escalation =
-        effective(pod, c, "/allowPrivilegeEscalation").and_then(|s| s.value.as_bool()) == Some(false);
+    let no_escalation = effective(pod, c, "/allowPrivilegeEscalation").and_then(|s| s.value.as_bool()) == Some(false);
     non_root && !root_group && drops_all && !adds && !super::common::privileged(c) && no_escalation
 }
 
@@ -209,7 +214,10 @@ spec:
             (", readOnly: true", "{ runAsUser: 0, capabilities: { drop: [ALL] } }"),
             (", readOnly: true", "{ runAsNonRoot: true, runAsUser: 65534, allowPrivilegeEscalation: false }"),
             (", readOnly: true", "{ runAsNonRoot: true, runAsUser: 65534, capabilities: { drop: [ALL] } }"),
-            (", readOnly: true", "{ runAsUser: 65534, allowPrivilegeEscalation: false, capabilities: { drop: [ALL], add: [DAC_OVERRIDE] } }"),
+            (
+                ", readOnly: true",
+                "{ runAsUser: 65534, allowPrivilegeEscalation: false, capabilities: { drop: [ALL], add: [DAC_OVERRIDE] } }",
+            ),
         ] {
             let found = found(&exporter(mount, security));
             let [(severity, 18, message)] = &found[..] else { panic!("{mount} {security}: {found:?}") };
