@@ -165,3 +165,25 @@ fn the_metrics_setting_reads_from_kubeproof_yaml() {
         serde_saphyr::from_str("metrics: [orders_total, \"shop_*\"]\n").expect("reads");
     assert_eq!(c.metrics, ["orders_total", "shop_*"]);
 }
+
+#[test]
+fn dashboards_without_the_sidecar_label_are_found_by_content() {
+    let config = crate::check::config::Config::default();
+    // Istio's addon ships its dashboards this way: no label, keys ending in `.json`.
+    let unlabelled = r#"apiVersion: v1
+kind: ConfigMap
+metadata: { name: dashboards, namespace: istio-system }
+data:
+  mesh.json: |
+    {"title": "Mesh", "panels": [{"title": "Rate", "targets": [{"refId": "A", "expr": "sum(rate(nothing_here_total[5m])"}]}]}
+  legacy: '{"rows": [{"panels": [{"title": "Up", "targets": [{"expr": "up{job=~\"$job\"} ="}]}]}]}'
+  settings.json: '{"panels": "not a list", "title": "x"}'
+  broken.json: '{"panels": ['
+  notes: 'panels: []'
+"#;
+    let got = findings(unlabelled, &config);
+    let codes: Vec<&str> = got.iter().map(|f| f.0).collect();
+    assert_eq!(codes, ["KP601", "KP601"], "{got:?}");
+    assert!(got.iter().any(|f| f.1.contains("dashboard `mesh.json`")), "{got:?}");
+    assert!(got.iter().any(|f| f.1.contains("dashboard `legacy`")), "{got:?}");
+}
