@@ -434,3 +434,20 @@ fn approving_certificates_needs_both_rules() {
     let both = located(&bound("ClusterRole", &format!("{approval}\n{signer}"), "ClusterRoleBinding"), "KP129");
     assert!(both.len() == 1 && both[0].3.ends_with("issue client certificates for any user"), "{both:?}");
 }
+
+#[test]
+fn a_full_wildcard_is_named_once_not_as_every_escalation() {
+    let all = r#"  - { apiGroups: ["*"], resources: ["*"], verbs: ["*"] }"#;
+    let found = located(&bound("ClusterRole", all, "ClusterRoleBinding"), "KP129");
+    let [(_, 11, _, message)] = &found[..] else { panic!("{found:?}") };
+    assert!(
+        message.ends_with(
+            "cluster-wide, which lets them do anything to any resource (`*` verbs, resources and API groups): \
+             cluster-admin in all but name"
+        ),
+        "{message}"
+    );
+    let found = located(&bound("ClusterRole", all, "RoleBinding"), "KP129");
+    let [(_, 11, _, message)] = &found[..] else { panic!("{found:?}") };
+    assert!(message.ends_with("in namespace `shop`, which lets them do anything to any resource (`*` verbs, resources and API groups): admin of the namespace"), "{message}");
+}

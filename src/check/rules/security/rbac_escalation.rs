@@ -20,7 +20,8 @@ static META: Meta = Meta {
            `get`, `create` (or any other HTTP verb) on nodes/proxy; `create`, `update` or `patch` on \
            validating or mutating webhook configurations; CSR approval (`update` on certificatesigningrequests/approval together with \
            `approve` on a `kubernetes.io/` signer); `create` on serviceaccounts/token; `list` or `watch` on \
-           secrets. A RoleBinding grants only the namespaced ones, in its namespace. The finding names the \
+           secrets; a rule of `*` verbs on `*` resources of `*` groups is named as that. A RoleBinding grants \
+           only the namespaced ones, in its namespace. The finding names the \
            binding, the role, the subjects and the scope. Not reported: roles bound nowhere, roles not in \
            the checked set, bindings to `cluster-admin` (KP123), and Secrets readable through a \
            ClusterRoleBinding (KP124).",
@@ -180,6 +181,11 @@ const POWERS: &[Power] = &[
     },
 ];
 
+const EVERYTHING_CLUSTER: &str =
+    "do anything to any resource (`*` verbs, resources and API groups): cluster-admin in all but name";
+const EVERYTHING_NAMESPACE: &str =
+    "do anything to any resource (`*` verbs, resources and API groups): admin of the namespace";
+
 /// What approving CertificateSigningRequests lets one do (needs two rules).
 const CSR: &str = "approve CertificateSigningRequests, i.e. issue client certificates for any user";
 
@@ -200,6 +206,13 @@ fn grants(rule: &Value, verbs: &[&str], group: &str, resources: &[&str]) -> bool
 fn escalations(found: &[(usize, String, &Value)], cluster: bool) -> Vec<(&'static str, usize, String)> {
     let mut out = Vec::new();
     let open = |rule: &&Value| strings(rule, "resourceNames").is_empty();
+    // Everything on everything: one phrase says it better than the list of what it includes.
+    let everything =
+        |rule: &&Value| ["verbs", "resources", "apiGroups"].iter().all(|f| strings(rule, f).contains(&"*"));
+    if let Some((o, p, _)) = found.iter().find(|(_, _, r)| open(r) && everything(r)) {
+        let does = if cluster { EVERYTHING_CLUSTER } else { EVERYTHING_NAMESPACE };
+        return vec![(does, *o, p.clone())];
+    }
     for power in POWERS.iter().filter(|p| cluster || !p.cluster_only) {
         // Secrets read cluster-wide are KP124's.
         if cluster && power.resources == ["secrets"] {
