@@ -267,3 +267,27 @@ fn integers_past_their_format_are_reported_at_the_field() {
         "{low:?}"
     );
 }
+
+#[test]
+fn service_ports_and_autoscaler_bounds_are_int32_too() {
+    let text = r#"apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec:
+  type: NodePort
+  selector: { app: web }
+  ports: [{ port: 4294967376, targetPort: 8080, nodePort: 30080 }]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web, namespace: shop }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 1
+  maxReplicas: 99999999999
+"#;
+    let found = kp001(text);
+    let at: Vec<(u32, u32)> = found.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(at, vec![(7, 13), (15, 3)], "{found:?}");
+    assert!(found.iter().all(|(_, _, m)| m.contains("does not fit in a 32-bit integer")), "{found:?}");
+}
