@@ -13,7 +13,8 @@ fn security(yaml: &str) -> Vec<(&'static str, u32, String)> {
     outcome
         .findings
         .iter()
-        .filter(|f| f.code.starts_with("KP1"))
+        // Tag-only images (KP128, info) are every fixture's; that check has its own tests.
+        .filter(|f| f.code.starts_with("KP1") && f.code != "KP128")
         .map(|f| (f.code, loaded.objects[f.object].pos(&f.pointer).line, f.message.clone()))
         .collect()
 }
@@ -302,4 +303,151 @@ kind: Namespace
 metadata: { name: n, labels: { pod-security.kubernetes.io/enforce: 3 } }
 "#;
     let (_, _) = check_text("t.yaml", yaml, &Config::default());
+}
+
+/// (code, severity, line, column, message) of the findings with `code`.
+fn located(yaml: &str, code: &str) -> Vec<(kubeproof::diag::Severity, u32, u32, String)> {
+    let (loaded, outcome) = check_text("t.yaml", yaml, &Config::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == code)
+        .map(|f| {
+            let pos = loaded.objects[f.object].pos(&f.pointer);
+            (f.severity, pos.line, pos.column, f.message.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn capabilities_beyond_baseline_are_reported_once_each() {
+    use kubeproof::diag::Severity::{Error, Warning};
+    let yaml = deployment("", "              add: [SYS_TIME, CAP_NET_RAW, SYS_ADMIN, CHOWN]")
+        .replace("capabilities: { drop: [ALL] }", "capabilities:\n              drop: [ALL]");
+    let kp127 = located(&yaml, "KP127");
+    let at: Vec<_> = kp127.iter().map(|(s, l, c, _)| (*s, *l, *c)).collect();
+    assert_eq!(at, [(Warning, 25, 21), (Warning, 25, 31)], "{kp127:?}");
+    assert!(kp127[0].3.contains("container `app` adds capability SYS_TIME, which Pod Security `baseline` does not allow: it can set the node's clock"), "{kp127:?}");
+    assert!(kp127[1].3.contains("adds capability NET_RAW"), "{kp127:?}");
+    // SYS_ADMIN is KP104's error, not also KP127's warning; CHOWN is allowed by baseline.
+    let kp104 = located(&yaml, "KP104");
+    assert_eq!(kp104.iter().map(|(s, l, c, _)| (*s, *l, *c)).collect::<Vec<_>>(), [(Error, 25, 44)], "{kp104:?}");
+}
+
+#[test]
+fn tag_only_images_are_info_and_unpinned_ones_stay_kp120() {
+    use kubeproof::diag::Severity::Info;
+    let yaml = deployment("", "").replace(
+        "image: ghcr.io/example/app:1.0.0",
+        "image: ghcr.io/example/app:1.0.0\n        - name: side\n          image: busybox",
+    );
+    let kp128 = located(&yaml, "KP128");
+    assert_eq!(kp128.len(), 1, "{kp128:?}");
+    assert_eq!((kp128[0].0, kp128[0].1, kp128[0].2), (Info, 19, 11));
+    assert!(kp128[0].3.contains("the image `ghcr.io/example/app:1.0.0` of container `app` has no digest"), "{kp128:?}");
+    assert_eq!(located(&yaml, "KP120").len(), 1, "busybox is KP120's only");
+}
+
+const ROLE: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ROLEKIND
+metadata: { name: power, namespace: shop }
+rules:
+RULES
+"#;
+
+fn bound(role_kind: &str, rules: &str, binding_kind: &str) -> String {
+    let role = ROLE.replace("ROLEKIND", role_kind).replace("RULES", rules);
+    let role = if role_kind == "ClusterRole" { role.replace(", namespace: shop", "") } else { role };
+    let ns = if binding_kind == "RoleBinding" { ", namespace: shop" } else { "" };
+    format!(
+        "{role}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: {binding_kind}
+metadata: {{ name: grant{ns} }}
+roleRef: {{ apiGroup: rbac.authorization.k8s.io, kind: {role_kind}, name: power }}
+subjects:
+  - {{ kind: ServiceAccount, name: robot, namespace: shop }}
+  - {{ kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io }}
+"
+    )
+}
+
+#[test]
+fn escalating_rbac_is_reported_on_the_binding_with_its_scope() {
+    use kubeproof::diag::Severity::Warning;
+    let exec = r#"  - { apiGroups: [""], resources: [pods/exec], verbs: [get] }"#;
+    let found = located(&bound("Role", exec, "RoleBinding"), "KP129");
+    let [(severity, line, column, message)] = &found[..] else { panic!("{found:?}") };
+    assert_eq!((*severity, *line, *column), (Warning, 11, 61), "the binding's roleRef.name");
+    assert_eq!(
+        message,
+        "binds Role `power` to ServiceAccount `shop/robot`, Group `devs` in namespace `shop`, \
+         which lets them run commands in pods that hold other ServiceAccounts' tokens (pods/exec, pods/attach)"
+    );
+    let wild = r#"  - { apiGroups: ["*"], resources: ["*"], verbs: [impersonate, bind] }"#;
+    let found = located(&bound("ClusterRole", wild, "ClusterRoleBinding"), "KP129");
+    let [(_, 11, _, message)] = &found[..] else { panic!("{found:?}") };
+    assert!(
+        message.starts_with("binds ClusterRole `power` to ServiceAccount `shop/robot`, Group `devs` cluster-wide"),
+        "{message}"
+    );
+    assert!(message.contains(" cluster-wide, which lets them bind roles"), "{message}");
+    assert!(message.contains("act as any user or group (`impersonate`)"), "{message}");
+}
+
+#[test]
+fn escalation_needs_a_binding_and_a_scope_that_grants_it() {
+    let node = r#"  - { apiGroups: [""], resources: [nodes/proxy], verbs: [get] }"#;
+    // Bound nowhere: not reported.
+    assert_eq!(located(&ROLE.replace("ROLEKIND", "ClusterRole").replace("RULES", node), "KP129"), []);
+    // nodes are not namespaced: a RoleBinding grants nothing of it.
+    assert_eq!(located(&bound("ClusterRole", node, "RoleBinding"), "KP129"), []);
+    assert_eq!(located(&bound("ClusterRole", node, "ClusterRoleBinding"), "KP129").len(), 1);
+    // Narrowed by resourceNames: not reported.
+    let named = r#"  - { apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], resourceNames: [view], verbs: [bind] }"#;
+    assert_eq!(located(&bound("ClusterRole", named, "ClusterRoleBinding"), "KP129"), []);
+    // A subresource wildcard matches as the authorizer does.
+    let sub = r#"  - { apiGroups: [""], resources: ["*/exec"], verbs: [create] }"#;
+    assert_eq!(located(&bound("ClusterRole", sub, "RoleBinding"), "KP129").len(), 1);
+}
+
+#[test]
+fn secret_listing_is_kp124_cluster_wide_and_kp129_in_a_namespace() {
+    let list = r#"  - { apiGroups: [""], resources: [secrets], verbs: [list] }"#;
+    let cluster = bound("ClusterRole", list, "ClusterRoleBinding");
+    assert_eq!(located(&cluster, "KP129"), [], "KP124 owns it");
+    assert_eq!(located(&cluster, "KP124").len(), 1);
+    let found = located(&bound("Role", list, "RoleBinding"), "KP129");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].3.ends_with("read the values of every Secret (`list`/`watch` on secrets)"), "{found:?}");
+}
+
+#[test]
+fn approving_certificates_needs_both_rules() {
+    let approval = r#"  - { apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update] }"#;
+    let signer = r#"  - { apiGroups: [certificates.k8s.io], resources: [signers], resourceNames: [kubernetes.io/kube-apiserver-client], verbs: [approve] }"#;
+    let other = r#"  - { apiGroups: [certificates.k8s.io], resources: [signers], resourceNames: [example.com/mesh], verbs: [approve] }"#;
+    assert_eq!(located(&bound("ClusterRole", approval, "ClusterRoleBinding"), "KP129"), []);
+    assert_eq!(located(&bound("ClusterRole", &format!("{approval}\n{other}"), "ClusterRoleBinding"), "KP129"), []);
+    let both = located(&bound("ClusterRole", &format!("{approval}\n{signer}"), "ClusterRoleBinding"), "KP129");
+    assert!(both.len() == 1 && both[0].3.ends_with("issue client certificates for any user"), "{both:?}");
+}
+
+#[test]
+fn a_full_wildcard_is_named_once_not_as_every_escalation() {
+    let all = r#"  - { apiGroups: ["*"], resources: ["*"], verbs: ["*"] }"#;
+    let found = located(&bound("ClusterRole", all, "ClusterRoleBinding"), "KP129");
+    let [(_, 11, _, message)] = &found[..] else { panic!("{found:?}") };
+    assert!(
+        message.ends_with(
+            "cluster-wide, which lets them do anything to any resource (`*` verbs, resources and API groups): \
+             cluster-admin in all but name"
+        ),
+        "{message}"
+    );
+    let found = located(&bound("ClusterRole", all, "RoleBinding"), "KP129");
+    let [(_, 11, _, message)] = &found[..] else { panic!("{found:?}") };
+    assert!(message.ends_with("in namespace `shop`, which lets them do anything to any resource (`*` verbs, resources and API groups): admin of the namespace"), "{message}");
 }

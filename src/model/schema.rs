@@ -732,8 +732,25 @@ fn forbidden(here: &str, schema: &Value) -> String {
 
 /// The message for a value outside a limit (size, length, count, constant),
 /// `None` for the other kinds of error.
+/// The bounds the vendored schemas give integer formats (`scripts/vendor-schemas`): (bits, bound).
+fn int_format(limit: &Value) -> Option<(u32, i64)> {
+    match limit.as_i64()? {
+        l @ (i64::MIN | i64::MAX) => Some((64, l)),
+        l if l == i64::from(i32::MIN) || l == i64::from(i32::MAX) => Some((32, l)),
+        _ => None,
+    }
+}
+
 fn limit(here: &str, kind: &ValidationErrorKind, instance: &Value) -> Option<String> {
     Some(match kind {
+        ValidationErrorKind::Minimum { limit } if int_format(limit).is_some() => {
+            let (bits, l) = int_format(limit)?;
+            format!("{here}{instance} does not fit in a {bits}-bit integer (at least {l})")
+        }
+        ValidationErrorKind::Maximum { limit } if int_format(limit).is_some() => {
+            let (bits, l) = int_format(limit)?;
+            format!("{here}{instance} does not fit in a {bits}-bit integer (at most {l})")
+        }
         ValidationErrorKind::Minimum { limit } => format!("{here}{instance} is less than the minimum {limit}"),
         ValidationErrorKind::Maximum { limit } => format!("{here}{instance} is more than the maximum {limit}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => format!("{here}must be more than {limit}, found {instance}"),

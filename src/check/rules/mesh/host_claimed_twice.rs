@@ -17,7 +17,8 @@ static META: Meta = Meta {
     summary: "two VirtualServices claim the same host on the same gateway",
     what: "Indexes the hosts of every VirtualService by the gateways it is bound to (`spec.gateways`; none \
            means the sidecars, `mesh`), hosts compared as Istio does, and reports each VirtualService that \
-           claims a host another one already claims on the same gateway.",
+           claims a host another one already claims on the same gateway. Two copies of one VirtualService \
+           (same namespace and name) are KP003's duplicate, not reported here.",
     why: "For sidecars Istio keeps one VirtualService per host and silently ignores the other; on a gateway it \
           merges them in creation order, so a catch-all route in the older one hides the newer one's routes. \
           Either way the traffic follows an order nobody wrote down.",
@@ -110,6 +111,8 @@ impl Check for HostClaimedTwice {
                             claimed.insert(key, i);
                         }
                         Some(&first) if first == i => {}
+                        // Another copy of this very object (alternatives in one folder): KP003 reports the duplicate.
+                        Some(&first) if cx.objects[first].ns() == o.ns() && cx.objects[first].name == o.name => {}
                         Some(&first) => {
                             let f = &cx.objects[first];
                             let on = if g == "mesh" {
@@ -134,5 +137,41 @@ impl Check for HostClaimedTwice {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::check_text;
+    use crate::check::config::Config;
+
+    fn found(text: &str) -> Vec<String> {
+        let (loaded, outcome) = check_text("t.yaml", text, &Config::default());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        outcome.findings.iter().filter(|f| f.code == "KP507").map(|f| f.message.clone()).collect()
+    }
+
+    const WEB: &str = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: shop }
+spec:
+  hosts: [shop.example.com]
+  gateways: [istio-system/public]
+  http:
+    - route:
+        - destination: { host: web }
+"#;
+
+    #[test]
+    fn two_copies_of_one_virtual_service_are_not_told_to_merge_into_themselves() {
+        // Alternatives of the same object in one folder: the duplicate is KP003's.
+        let copies = format!("{WEB}---{}", WEB.replace("host: web }", "host: web-v2 }"));
+        assert_eq!(found(&copies), Vec::<String>::new());
+        // Another VirtualService claiming the same host still is reported.
+        let other = format!("{copies}---{}", WEB.replace("name: web,", "name: web-beta,"));
+        let messages = found(&other);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("which VirtualService shop/web claims too"), "{messages:?}");
     }
 }

@@ -14,7 +14,9 @@ static META: Meta = Meta {
     summary: "a Grafana dashboard is not valid JSON (or not a JSON object)",
     what: "Parses the `*.json` keys of ConfigMaps labelled `grafana_dashboard` (the Grafana dashboard \
            sidecar's default label) and the `spec.json` of GrafanaDashboard objects as JSON, and reports \
-           those that do not parse or are not an object.",
+           those that do not parse or are not an object. Dashboards in ConfigMaps without the label are \
+           found by their content (a JSON object with `panels` or `rows`), so only parsed ones are seen: \
+           their queries are checked by KP601, KP608 and KP610.",
     why: "Grafana's sidecar and operator skip a dashboard they cannot read, with a line in their log and \
           nothing in the UI: the dashboard someone opens during an incident is not there. A trailing \
           comma or a stray quote from hand editing is the usual cause.",

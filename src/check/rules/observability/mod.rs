@@ -8,8 +8,9 @@
 //! Prometheus rule files kept in ConfigMaps (a data key with `rule` in its
 //! name holding `groups:`); routing from AlertmanagerConfig objects and from
 //! `alertmanager.yaml`/`alertmanager.yml` in a Secret or ConfigMap;
-//! dashboards from ConfigMaps labelled `grafana_dashboard` and from
-//! GrafanaDashboard objects. A finding inside embedded text points at the
+//! dashboards from ConfigMaps labelled `grafana_dashboard`, from any
+//! ConfigMap value that parses as a dashboard, and from GrafanaDashboard
+//! objects. A finding inside embedded text points at the
 //! key holding it.
 
 use crate::model::At;
@@ -221,18 +222,21 @@ pub struct DashboardText<'a> {
 }
 
 /// Dashboard JSON of the checked set: `*.json` keys of ConfigMaps labelled
-/// `grafana_dashboard` (the Grafana sidecar's default label) and
+/// `grafana_dashboard` (the Grafana sidecar's default label), any value of
+/// other ConfigMaps that parses as a dashboard ([`looks_like_dashboard`]:
+/// stacks such as Istio's addons mount them without the label), and
 /// GrafanaDashboard objects' `spec.json`.
 pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
     let mut out = Vec::new();
     for &i in cx.index.of_kind("ConfigMap") {
         let o = &cx.objects[i];
-        if !o.labels().is_some_and(|l| l.contains_key("grafana_dashboard")) {
-            continue;
-        }
+        let labelled = o.labels().is_some_and(|l| l.contains_key("grafana_dashboard"));
         for (key, text) in o.value.get("data").and_then(Value::as_object).into_iter().flatten() {
-            let Some(text) = text.as_str().filter(|_| key.ends_with(".json")) else { continue };
-            out.push(DashboardText { object: i, ptr: format!("/data/{}", escape(key)), key, text });
+            let Some(text) = text.as_str() else { continue };
+            let found = if labelled { key.ends_with(".json") } else { looks_like_dashboard(text) };
+            if found {
+                out.push(DashboardText { object: i, ptr: format!("/data/{}", escape(key)), key, text });
+            }
         }
     }
     for &i in cx.index.of_kind("GrafanaDashboard") {
@@ -241,6 +245,20 @@ pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
         }
     }
     out
+}
+
+/// Whether a text is a Grafana dashboard: a JSON object whose `panels` or
+/// (before Grafana 5) `rows` is a list of objects. A text that does not
+/// parse is not one: without the label nothing says it was meant to be.
+pub fn looks_like_dashboard(text: &str) -> bool {
+    let t = text.trim_start();
+    if !t.starts_with('{') || !(t.contains("\"panels\"") || t.contains("\"rows\"")) {
+        return false;
+    }
+    let Ok(Value::Object(d)) = serde_json::from_str::<Value>(t) else { return false };
+    ["panels", "rows"]
+        .iter()
+        .any(|f| d.get(*f).and_then(Value::as_array).is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_object)))
 }
 
 /// One PromQL query of a dashboard panel.

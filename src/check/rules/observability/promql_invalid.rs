@@ -14,7 +14,8 @@ static META: Meta = Meta {
     summary: "a PromQL expression of a rule or a dashboard does not parse",
     what: "Parses with a PromQL parser the `expr` of every alerting and recording rule (PrometheusRule \
            objects, and rule files held in ConfigMaps) and of every Prometheus query of a Grafana dashboard \
-           (ConfigMaps labelled `grafana_dashboard`, GrafanaDashboard objects). Grafana variables are \
+           (ConfigMaps labelled `grafana_dashboard`, any ConfigMap value that parses as a dashboard, \
+           GrafanaDashboard objects). Grafana variables are \
            replaced first (`$__rate_interval` by a duration, variables inside quotes by a value); a query \
            with a variable where no placeholder fits, and queries of Loki or other data sources, are not \
            judged. `holt_winters` (Prometheus 2) is accepted.",

@@ -186,6 +186,10 @@ fn control_plane_and_sidecar_metrics_are_known() {
         "rate(reloader_reloads_total[5m])",
         "rate(configmap_reload_errors_total[5m])",
         "controller_runtime_reconcile_errors_total",
+        // istiod and ztunnel, in Istio's own Grafana dashboards (tests/corpus/istio/addons)
+        "sum(rate(sidecar_injection_success_total[1m]))",
+        "galley_validation_passed",
+        "workload_manager_active_proxy_count",
     ] {
         assert!(unknown_metrics(&recording(expr)).is_empty(), "{expr}");
     }
@@ -201,4 +205,25 @@ fn an_exporter_the_set_names_makes_its_metrics_known() {
                    metadata: { name: gpus, namespace: monitoring }\n\
                    spec: { selector: { matchLabels: { app.kubernetes.io/name: gpu-dcgm-exporter } }, endpoints: [{ port: metrics }] }";
     assert!(unknown_metrics(&format!("{gpu}\n---\n{monitor}")).is_empty());
+
+#[test]
+fn dashboards_without_the_sidecar_label_are_found_by_content() {
+    let config = crate::check::config::Config::default();
+    // Istio's addon ships its dashboards this way: no label, keys ending in `.json`.
+    let unlabelled = r#"apiVersion: v1
+kind: ConfigMap
+metadata: { name: dashboards, namespace: istio-system }
+data:
+  mesh.json: |
+    {"title": "Mesh", "panels": [{"title": "Rate", "targets": [{"refId": "A", "expr": "sum(rate(nothing_here_total[5m])"}]}]}
+  legacy: '{"rows": [{"panels": [{"title": "Up", "targets": [{"expr": "up{job=~\"$job\"} ="}]}]}]}'
+  settings.json: '{"panels": "not a list", "title": "x"}'
+  broken.json: '{"panels": ['
+  notes: 'panels: []'
+"#;
+    let got = findings(unlabelled, &config);
+    let codes: Vec<&str> = got.iter().map(|f| f.0).collect();
+    assert_eq!(codes, ["KP601", "KP601"], "{got:?}");
+    assert!(got.iter().any(|f| f.1.contains("dashboard `mesh.json`")), "{got:?}");
+    assert!(got.iter().any(|f| f.1.contains("dashboard `legacy`")), "{got:?}");
 }

@@ -48,6 +48,11 @@ pub const KNOWN_PREFIXES: &[&str] = &[
     "istio_",
     "envoy_",
     "pilot_",
+    // istiod's validation and injection webhooks, ztunnel's workload manager
+    "galley_",
+    "sidecar_injection_",
+    "citadel_",
+    "workload_manager_",
     "certmanager_",
     "velero_",
     "nginx_ingress_controller_",
@@ -104,7 +109,7 @@ static META: Meta = Meta {
            and `_count`), nor a metric of a well-known exporter: kube-state-metrics `kube_*`, cAdvisor \
            `container_*`/`machine_*`, node-exporter `node_*`, the kubelet and control plane \
            (`kubelet_*`, `apiserver_*`, `etcd_*`, `coredns_*`, …), Prometheus, Alertmanager, Grafana, Istio \
-           and Envoy, cert-manager, Velero, ingress-nginx, controller-runtime, config reloaders, Thanos, \
+           (istiod, ztunnel) and Envoy, cert-manager, Velero, ingress-nginx, controller-runtime, config reloaders, Thanos, \
            Loki, Tempo, Jaeger, the OpenTelemetry Collector, Kiali, Argo CD, `process_*`, `go_*`, `http_requests_total`, \
            `http_request_duration_seconds*`, `up`, `ALERTS`, and the postgres, redis, mysql, mongodb, \
            rabbitmq, minio and blackbox exporters (`pg_*`, `redis_*`, …, `probe_*`). Exporters whose metrics \

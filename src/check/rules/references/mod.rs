@@ -15,6 +15,7 @@ mod access_mode_not_offered;
 mod binding_subject_not_found;
 mod configmap_not_found;
 mod hpa_target_not_found;
+mod ingress_host_invalid;
 mod ingress_port_not_found;
 mod ingress_service_not_found;
 mod key_not_found;
@@ -53,6 +54,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &url_encoded_key_mismatch::UrlEncodedKeyMismatch,
     &route_backend_not_found::RouteBackendNotFound,
     &secret_value_unfilled::SecretValueUnfilled,
+    &ingress_host_invalid::IngressHostInvalid,
 ];
 
 /// Where configuration data is kept.

@@ -13,8 +13,9 @@ static META: Meta = Meta {
     what: "Validates every object against the OpenAPI schema of its apiVersion and kind in the target \
            Kubernetes version (`--kubernetes`, default the newest carried), and against the carried CRD \
            schemas (Istio, Prometheus Operator, cert-manager, Velero). Reports every unknown field, missing \
-           required field, value of the wrong type, value outside an enumeration, malformed quantity \
-           (`512mb`) and non-base64 Secret data, at the offending field. An apiVersion of a built-in group \
+           required field, value of the wrong type, value outside an enumeration, integer that does not fit \
+           its `int32` or `int64` format (`replicas: 3000000000`), malformed quantity (`512mb`) and non-base64 \
+           Secret data, at the offending field. An apiVersion of a built-in group \
            that the target does not serve, or a kind that apiVersion does not have, is reported too.",
     why: "The API server rejects the object (`kubectl apply` validates fields strictly by default), so the \
           deploy fails halfway through the set; with validation turned off, an unknown field is silently \

@@ -208,3 +208,86 @@ fn the_documentation_names_every_gate_of_the_table() {
         assert!(META.what.contains(&format!("{}, 1.{})", f.gate, f.release)), "{}: release", f.gate);
     }
 }
+
+/// (line, column, message) of KP001's findings on `text` at the newest version.
+fn kp001(text: &str) -> Vec<(u32, u32, String)> {
+    let (loaded, outcome) = check_text("t.yaml", text, &Config::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == "KP001")
+        .map(|f| {
+            let pos = loaded.objects[f.object].pos(&f.pointer);
+            (pos.line, pos.column, f.message.clone())
+        })
+        .collect()
+}
+
+const SIZED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  replicas: REPLICAS
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      terminationGracePeriodSeconds: GRACE
+      containers:
+        - name: web
+          image: ghcr.io/example/web:1.0.0
+          ports: [{ containerPort: PORT }]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  endpoints: [{ port: http }]
+  sampleLimit: SAMPLES
+"#;
+
+fn sized(replicas: &str, port: &str, grace: &str, samples: &str) -> String {
+    SIZED.replace("REPLICAS", replicas).replace("PORT", port).replace("GRACE", grace).replace("SAMPLES", samples)
+}
+
+#[test]
+fn integers_past_their_format_are_reported_at_the_field() {
+    assert_eq!(kp001(&sized("2147483647", "8080", "9223372036854775807", "4294967295")), vec![]);
+    let found = kp001(&sized("3000000000", "2147483648", "9223372036854775808", "18446744073709551616"));
+    let at: Vec<(u32, u32)> = found.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(at, vec![(5, 3), (10, 7), (14, 21), (22, 3)], "{found:?}");
+    assert!(found[0].2.contains("3000000000 does not fit in a 32-bit integer (at most 2147483647)"), "{found:?}");
+    assert!(found[1].2.contains("does not fit in a 64-bit integer"), "{found:?}");
+    assert!(found[2].2.contains("2147483648 does not fit in a 32-bit integer"), "{found:?}");
+    let low = kp001(&sized("-2147483649", "8080", "0", "0"));
+    assert!(
+        low.len() == 1 && low[0].2.contains("-2147483649 does not fit in a 32-bit integer (at least -2147483648)"),
+        "{low:?}"
+    );
+}
+
+#[test]
+fn service_ports_and_autoscaler_bounds_are_int32_too() {
+    let text = r#"apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec:
+  type: NodePort
+  selector: { app: web }
+  ports: [{ port: 4294967376, targetPort: 8080, nodePort: 30080 }]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web, namespace: shop }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 1
+  maxReplicas: 99999999999
+"#;
+    let found = kp001(text);
+    let at: Vec<(u32, u32)> = found.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(at, vec![(7, 13), (15, 3)], "{found:?}");
+    assert!(found.iter().all(|(_, _, m)| m.contains("does not fit in a 32-bit integer")), "{found:?}");
+}

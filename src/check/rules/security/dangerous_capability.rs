@@ -6,7 +6,7 @@ pub struct DangerousCapability;
 
 /// Capabilities that are a known way out of the container or into the node's
 /// network, and what each allows.
-const DANGEROUS: &[(&str, &str)] = &[
+pub(super) const DANGEROUS: &[(&str, &str)] = &[
     ("ALL", "every capability there is"),
     ("SYS_ADMIN", "mount filesystems and most of root's powers: the classic container escape"),
     ("NET_ADMIN", "reconfigure interfaces, routes and iptables of the pod network"),

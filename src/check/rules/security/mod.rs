@@ -10,6 +10,7 @@ mod common;
 
 mod apparmor_unconfined;
 mod capabilities_not_dropped;
+mod capability_beyond_baseline;
 mod cluster_admin_binding;
 mod dangerous_capability;
 mod default_service_account;
@@ -18,11 +19,13 @@ mod host_network;
 mod host_path_volume;
 mod host_pid;
 mod host_port;
+mod image_without_digest;
 mod mutable_image_tag;
 mod namespace_without_pod_security;
 mod privilege_escalation_allowed;
 mod privileged_container;
 mod proc_mount_unmasked;
+mod rbac_escalation;
 mod rbac_grants_everyone;
 mod rbac_wildcard;
 mod runs_as_root;
@@ -62,4 +65,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &secrets_readable_cluster_wide::SecretsReadableClusterWide,
     &rbac_grants_everyone::RbacGrantsEveryone,
     &namespace_without_pod_security::NamespaceWithoutPodSecurity,
+    &capability_beyond_baseline::CapabilityBeyondBaseline,
+    &image_without_digest::ImageWithoutDigest,
+    &rbac_escalation::RbacEscalation,
 ];

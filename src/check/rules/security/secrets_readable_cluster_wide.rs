@@ -46,8 +46,11 @@ kind: ClusterRole
 metadata: { name: config-sync }
 rules:
   - apiGroups: [""]
-    resources: [configmaps, secrets]
+    resources: [configmaps]
     verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [secrets]
+    verbs: [get]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
