@@ -28,9 +28,9 @@ fn sets(corpus: &Path) -> Vec<String> {
         let mut entries: Vec<PathBuf> =
             std::fs::read_dir(dir).expect("corpus folder").map(|e| e.expect("entry").path()).collect();
         entries.sort();
-        let manifests = entries.iter().any(|p| {
-            p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        });
+        let manifests = entries
+            .iter()
+            .any(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json"));
         if manifests && dir != corpus {
             out.push(dir.strip_prefix(corpus).expect("inside").display().to_string());
             return;

@@ -205,6 +205,7 @@ fn an_exporter_the_set_names_makes_its_metrics_known() {
                    metadata: { name: gpus, namespace: monitoring }\n\
                    spec: { selector: { matchLabels: { app.kubernetes.io/name: gpu-dcgm-exporter } }, endpoints: [{ port: metrics }] }";
     assert!(unknown_metrics(&format!("{gpu}\n---\n{monitor}")).is_empty());
+}
 
 #[test]
 fn dashboards_without_the_sidecar_label_are_found_by_content() {
