@@ -14,8 +14,8 @@
 //! `./scripts/test` starts the servers and exports their addresses:
 //! KUBEPROOF_PG_PORT (PostgreSQL on 127.0.0.1, superuser `postgres`, trust
 //! authentication on loopback), KUBEPROOF_REDIS_PORT and
-//! KUBEPROOF_REDIS_PASSWORD. Without them the test is skipped, or fails when
-//! KUBEPROOF_REQUIRE_TOOLS is set.
+//! KUBEPROOF_REDIS_PASSWORD. Without them the test fails, or is skipped
+//! when KUBEPROOF_SKIP_MISSING_TOOLS is set.
 
 mod common;
 
@@ -76,7 +76,7 @@ fn servers() -> Option<Servers> {
         _ => {
             let msg = "KUBEPROOF_PG_PORT, KUBEPROOF_REDIS_PORT and KUBEPROOF_REDIS_PASSWORD are not set: \
                        ./scripts/test installs and starts PostgreSQL and Redis and sets them";
-            if std::env::var_os(common::REQUIRE_TOOLS).is_some() {
+            if common::tools_required() {
                 panic!("{msg}");
             }
             eprintln!("\nSKIPPED: {msg}\n");

@@ -830,3 +830,15 @@ fn reach_graph_and_budget_read_a_description_from_stdin() {
         assert!(err.contains("--> <stdin>:6:5") && err.contains("6 |     replicsa: 3"), "{args:?}\n{err}");
     }
 }
+
+/// Issue 21.5: a missing tool fails a test by default (CI and a developer's
+/// `cargo test` alike); skipping needs `KUBEPROOF_SKIP_MISSING_TOOLS`.
+#[test]
+fn a_missing_tool_fails_the_test_unless_skipping_is_asked_for() {
+    let missing = || common::tool_available("kubeproof-no-such-tool", &["--version"]);
+    if std::env::var_os(common::SKIP_MISSING_TOOLS).is_some() {
+        assert!(!missing(), "a missing tool is reported missing");
+    } else {
+        assert!(std::panic::catch_unwind(missing).is_err(), "a missing tool must fail the test");
+    }
+}

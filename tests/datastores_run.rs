@@ -40,9 +40,8 @@
 //! RuntimeDefault seccomp profile, and connections from another pod's
 //! address.
 //!
-//! Missing binaries skip the tests with a message, unless
-//! KUBEPROOF_REQUIRE_SERVERS (or KUBEPROOF_REQUIRE_TOOLS) is set, as
-//! `./scripts/test` does: then they fail.
+//! Missing binaries fail the tests, unless KUBEPROOF_SKIP_MISSING_TOOLS is
+//! set: then they are skipped with a message.
 
 mod common;
 
@@ -56,7 +55,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const REQUIRE_SERVERS: &str = "KUBEPROOF_REQUIRE_SERVERS";
 const EXAMPLE: &str = "health-platform";
 /// The datastores of issue 13: a cache without auth on an emptyDir, a
 /// database with engine settings.
@@ -224,11 +222,11 @@ fn which(tool: &str) -> bool {
 
 /// Says loudly that a test is skipped, or fails it when servers are required.
 fn skip(why: &str) {
-    let required = [REQUIRE_SERVERS, common::REQUIRE_TOOLS].iter().any(|k| std::env::var_os(k).is_some());
-    assert!(!required, "{why}; {REQUIRE_SERVERS} or {} is set, so this fails", common::REQUIRE_TOOLS);
+    assert!(!common::tools_required(), "{why} (set {} to skip instead)", common::SKIP_MISSING_TOOLS);
     eprintln!(
-        "\n{}\nSKIPPED: {why}\n(set {REQUIRE_SERVERS}=1 to make this a failure)\n{}\n",
+        "\n{}\nSKIPPED: {why}\n({} is set; unset it to make this a failure)\n{}\n",
         "!".repeat(78),
+        common::SKIP_MISSING_TOOLS,
         "!".repeat(78)
     );
 }

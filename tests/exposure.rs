@@ -326,7 +326,7 @@ fn gateway_api_validator() -> Option<PathBuf> {
     let dir = common::repo().join("tests/node");
     if !dir.join("node_modules/@kubernetes-models/gateway-api").is_dir() {
         let msg = "tests/node/node_modules is missing: `npm ci --prefix tests/node` (scripts/test runs it)";
-        assert!(std::env::var_os(common::REQUIRE_TOOLS).is_none(), "{msg}");
+        assert!(!common::tools_required(), "{msg}");
         eprintln!("SKIPPED: {msg}");
         return None;
     }

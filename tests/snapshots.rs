@@ -1,8 +1,10 @@
 //! Snapshots of what kubeproof writes and says: the whole generated tree for
 //! the starter description, and the rendered diagnostics of bad descriptions.
-//! Review changes with `cargo insta review` (or accept them with
-//! `INSTA_UPDATE=always cargo test --test snapshots`) and read them as a
-//! platform engineer would.
+//! A failing snapshot is a change to review, not to accept: run with
+//! `INSTA_UPDATE=new` (insta writes `*.snap.new` beside each snapshot), read
+//! each `diff -u X.snap X.snap.new` as a platform engineer would, and move only
+//! the ones you can explain over their `.snap` (or use `cargo insta review`).
+//! A snapshot never replaces an assertion on the behaviour it shows.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -17,9 +17,8 @@
 //! The Helm chart's test Pods for `web`'s edges run their command lines
 //! against the same servers too.
 //!
-//! Missing tools skip the test with a message, unless
-//! KUBEPROOF_REQUIRE_SERVERS (or KUBEPROOF_REQUIRE_TOOLS) is set, as
-//! `./scripts/test` does: then it fails.
+//! Missing tools fail the test, unless KUBEPROOF_SKIP_MISSING_TOOLS is set:
+//! then it is skipped with a message.
 
 mod common;
 
@@ -88,8 +87,7 @@ fn available() -> bool {
         return true;
     }
     let why = format!("missing: {}", missing.join(", "));
-    if std::env::var_os("KUBEPROOF_REQUIRE_SERVERS").is_some() || std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_some()
-    {
+    if crate::common::tools_required() {
         panic!("{why}");
     }
     eprintln!("skipped: {why}");

@@ -14,9 +14,15 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// Set in CI (by `./scripts/test`): a missing tool fails the tests instead
-/// of skipping them.
-pub const REQUIRE_TOOLS: &str = "KUBEPROOF_REQUIRE_TOOLS";
+/// Set by hand to let tests skip when a tool or server they need is missing
+/// (said loudly on stderr). Unset, as in CI, a missing tool fails: a green
+/// run never hides a test that did not run.
+pub const SKIP_MISSING_TOOLS: &str = "KUBEPROOF_SKIP_MISSING_TOOLS";
+
+/// Whether a missing tool or server fails the test (the default).
+pub fn tools_required() -> bool {
+    std::env::var_os(SKIP_MISSING_TOOLS).is_none()
+}
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_kubeproof")
@@ -193,9 +199,9 @@ fn install_hint(tool: &str) -> &'static str {
     }
 }
 
-/// Whether `tool` can be run. When it cannot: fails the test if
-/// `KUBEPROOF_REQUIRE_TOOLS` is set (CI), otherwise says loudly that the
-/// test is skipped and returns false.
+/// Whether `tool` can be run. When it cannot: fails the test, unless
+/// `KUBEPROOF_SKIP_MISSING_TOOLS` is set; then says loudly that the test is
+/// skipped and returns false.
 pub fn tool_available(tool: &str, version_args: &[&str]) -> bool {
     match Command::new(tool).args(version_args).output() {
         Ok(_) => true,
@@ -204,11 +210,11 @@ pub fn tool_available(tool: &str, version_args: &[&str]) -> bool {
                 "`{tool}` cannot be run ({e}); {}. Run the whole suite with ./scripts/test, which installs what it needs.",
                 install_hint(tool)
             );
-            if std::env::var_os(REQUIRE_TOOLS).is_some() || e.kind() != ErrorKind::NotFound {
+            if tools_required() || e.kind() != ErrorKind::NotFound {
                 panic!("{msg}");
             }
             eprintln!(
-                "\n{}\nSKIPPED: {msg}\n(set {REQUIRE_TOOLS}=1 to make this a failure)\n{}\n",
+                "\n{}\nSKIPPED: {msg}\n({SKIP_MISSING_TOOLS} is set; unset it to make this a failure)\n{}\n",
                 "!".repeat(78),
                 "!".repeat(78)
             );
@@ -547,8 +553,8 @@ pub fn kubelet_env(docs: &[Value], list: &Value, mut out: Vec<(String, String)>)
 }
 
 /// The Helm binaries `./scripts/test` installs under `target/tools/`, by
-/// version; says loudly (or fails, under `KUBEPROOF_REQUIRE_TOOLS`) when
-/// one is missing.
+/// version; fails (or says loudly, under `KUBEPROOF_SKIP_MISSING_TOOLS`)
+/// when one is missing.
 #[allow(dead_code)] // not every test file uses it
 pub fn helms() -> Vec<(String, PathBuf)> {
     let found: Vec<(String, PathBuf)> = ["3.18.0", "4.1.4"]
@@ -558,7 +564,7 @@ pub fn helms() -> Vec<(String, PathBuf)> {
         .collect();
     if found.len() < 2 {
         let msg = "Helm 3.18.0 and 4.1.4 are expected in target/tools/helm-VERSION/helm; ./scripts/test installs them";
-        assert!(std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "{msg}");
+        assert!(!tools_required(), "{msg}");
         eprintln!("SKIPPED (partly): {msg}");
     }
     found

@@ -255,7 +255,7 @@ fn a_webhook_url_comes_from_the_secret() {
 /// URL inline, as Alertmanager 0.26+ reads it from the file.
 fn amtool_accepts(config: &Path) {
     let Ok(version) = std::process::Command::new("amtool").arg("--version").output() else {
-        assert!(std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "amtool is required");
+        assert!(std::env::var_os("KUBEPROOF_SKIP_MISSING_TOOLS").is_some(), "amtool is required");
         return;
     };
     let version = String::from_utf8_lossy(&version.stdout).to_string() + &String::from_utf8_lossy(&version.stderr);
