@@ -227,3 +227,20 @@ fn objects_without_a_namespace_land_where_they_are_applied() {
         1
     );
 }
+
+/// A near miss: one label of a two-label selector matches, the other does not.
+#[test]
+fn a_service_selector_must_match_every_label() {
+    let svc = |selector: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{ name: api, namespace: shop }}\n\
+             spec: {{ selector: {selector}, ports: [{{ port: 80 }}] }}"
+        )
+    };
+    let pods = deployment("{ containers: [{ name: a, image: x }] }")
+        .replace("metadata: { labels: { app: api } }", "metadata: { labels: { app: api, tier: web } }");
+    let pods = pods.replace("matchLabels: { app: api }", "matchLabels: { app: api, tier: web }");
+    assert!(found("KP301", &format!("{}\n---\n{pods}", svc("{ app: api, tier: web }"))).is_empty());
+    assert_eq!(found("KP301", &format!("{}\n---\n{pods}", svc("{ app: api, tier: worker }"))).len(), 1);
+    assert_eq!(found("KP301", &format!("{}\n---\n{pods}", svc("{ app: apii, tier: web }"))).len(), 1);
+}

@@ -38,13 +38,13 @@ spec:
   colour: green
 "#,
     pass: r#"
-apiVersion: v1
-kind: ConfigMap
+apiVersion: cert-manager.io/v1
+kind: Issuer
 metadata:
-  name: widgets
+  name: internal
   namespace: shop
-data:
-  colour: blue
+spec:
+  selfSigned: {}
 "#,
 };
 

@@ -44,8 +44,8 @@ rules:
     verbs: [get, list, watch, patch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: ci-deployer, namespace: shop }
+kind: ClusterRoleBinding
+metadata: { name: ci-deployer }
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
