@@ -17,13 +17,65 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
-const EXAMPLE: &str = "polyglot-shop";
+/// One example's hand-written scenarios and the mutants they must catch.
+struct Case {
+    example: &'static str,
+    /// Alerts whose `for:` is dropped, one mutant each.
+    with_for: &'static [&'static str],
+    /// (the end of an expression, moved up, moved down): "" for no mutant.
+    thresholds: &'static [(&'static str, &'static str, &'static str)],
+    /// Alerts whose `or absent(…)` is dropped, one mutant each.
+    with_absent: &'static [&'static str],
+    /// (severity, the receivers the description names), for amtool.
+    routes: &'static [(&'static str, &'static str)],
+}
 
-/// The generated rules of the example without annotations, as YAML (JSON is
-/// YAML) next to the hand-written scenarios, in `dir`.
-fn prepare(dir: &Path) -> Value {
+const CASES: &[Case] = &[
+    Case {
+        example: "polyglot-shop",
+        with_for: &[
+            "ServiceDown",
+            "ReplicasUnavailable",
+            "CrashLooping",
+            "HighCpuUsage",
+            "MemoryNearLimit",
+            "HpaAtMaximum",
+            "VolumeFillingUp",
+        ],
+        // Restarts are whole numbers: `> 5` moved up to `> 5.5` cannot be seen.
+        thresholds: &[("> 0.9", "> 0.99", "> 0.81"), ("> 0.85", "> 0.935", "> 0.765"), ("> 5", "", "> 4.5")],
+        with_absent: &[],
+        routes: &[],
+    },
+    Case {
+        example: "machine-native-ops",
+        with_for: &[
+            "ServiceDown",
+            "HighErrorRatio",
+            "HighLatencyP95",
+            "DatastoreDown",
+            "NodeDiskLow",
+            "NodeMemoryHigh",
+            "BackupTooOld",
+        ],
+        thresholds: &[
+            ("> 0.05", "> 0.055", "> 0.045"),
+            ("> 1", "> 1.1", "> 0.9"),
+            ("< 0.1", "< 0.11", "< 0.09"),
+            (") > 0.9", ") > 0.99", ") > 0.81"),
+            ("> 28800", "> 31680", "> 25920"),
+        ],
+        with_absent: &["ServiceDown", "DatastoreDown"],
+        // examples/machine-native-ops.yaml `alerts:`: critical pages PagerDuty and Slack, the rest Slack.
+        routes: &[("critical", "pagerduty,slack"), ("warning", "slack"), ("info", "slack")],
+    },
+];
+
+/// The generated rules of `case`'s example without annotations, with its
+/// hand-written scenarios beside them in `dir`; and the output folder.
+fn prepare(case: &Case, dir: &Path) -> (Value, std::path::PathBuf) {
     let out = dir.join("out");
-    gen_ok(&repo().join(format!("examples/{EXAMPLE}.yaml")), &out);
+    gen_ok(&repo().join(format!("examples/{}.yaml", case.example)), &out);
     let text = std::fs::read_to_string(out.join("monitoring/rules.yaml")).expect("generated rules");
     let mut rules: Value = serde_saphyr::from_str(&text).expect("rules parse");
     for group in rules["groups"].as_array_mut().expect("groups") {
@@ -31,11 +83,10 @@ fn prepare(dir: &Path) -> Value {
             rule.as_object_mut().expect("a rule").remove("annotations");
         }
     }
-    let scenarios = repo().join(format!("tests/data/alerts/{EXAMPLE}.test.yaml"));
+    let scenarios = repo().join(format!("tests/data/alerts/{}.test.yaml", case.example));
     std::fs::copy(&scenarios, dir.join("scenarios.yaml")).expect("copy scenarios");
-    rules
+    (rules, out)
 }
-
 /// `promtool test rules` of the scenarios against `rules`: Ok, or its output.
 fn promtool(dir: &Path, rules: &Value) -> Result<(), String> {
     std::fs::write(dir.join("rules.yaml"), serde_json::to_string_pretty(rules).expect("json")).expect("write rules");
@@ -60,51 +111,99 @@ fn alerts(rules: &mut Value) -> impl Iterator<Item = &mut serde_json::Map<String
 
 #[test]
 fn the_generated_rules_behave_as_the_hand_written_scenarios_say() {
-    if !tool_available("promtool", &["--version"]) {
+    if !tool_available("promtool", &["--version"]) || !tool_available("amtool", &["--version"]) {
         return;
     }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let rules = prepare(tmp.path());
-    if let Err(out) = promtool(tmp.path(), &rules) {
-        panic!("{EXAMPLE}'s alerts do not behave as tests/data/alerts/{EXAMPLE}.test.yaml says:\n{out}");
+    for case in CASES {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (rules, out) = prepare(case, tmp.path());
+        if let Err(found) = promtool(tmp.path(), &rules) {
+            panic!("{0}'s alerts do not behave as tests/data/alerts/{0}.test.yaml says:\n{found}", case.example);
+        }
+        let config = out.join("monitoring/alertmanager.yml");
+        for (severity, receivers) in case.routes {
+            let o = Command::new("amtool")
+                .args(["config", "routes", "test", "--config.file"])
+                .arg(&config)
+                .args([format!("severity={severity}"), "alertname=Any".into(), "service=ops-api".into()])
+                .output()
+                .expect("amtool runs");
+            let got = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(got.trim(), *receivers, "{}: a {severity} alert goes to the wrong receivers", case.example);
+        }
     }
 }
 
 /// Mutants of the rules that a careless change could make; each must fail a
 /// scenario, or the scenarios do not pin what they claim.
 #[test]
-fn a_dropped_for_or_a_threshold_moved_by_ten_percent_fails_a_scenario() {
+fn a_dropped_for_or_absent_or_a_threshold_moved_by_ten_percent_fails_a_scenario() {
     if !tool_available("promtool", &["--version"]) {
         return;
     }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let rules = prepare(tmp.path());
-    let families = ["ServiceDown", "ReplicasUnavailable", "CrashLooping", "HighCpuUsage", "MemoryNearLimit"];
-    let mut mutants: Vec<(String, Value)> = Vec::new();
-    for family in families.iter().chain(&["HpaAtMaximum", "VolumeFillingUp"]) {
+    for case in CASES {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (rules, _) = prepare(case, tmp.path());
+        let all = mutants(case, &rules);
+        // promtool runs one mutant per core, each in a folder of its own.
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let survivors: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = all
+                .chunks(all.len().div_ceil(cores))
+                .enumerate()
+                .map(|(n, chunk)| {
+                    let dir = tmp.path().join(format!("m{n}"));
+                    std::fs::create_dir(&dir).expect("mutant folder");
+                    std::fs::copy(tmp.path().join("scenarios.yaml"), dir.join("scenarios.yaml")).expect("copy");
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .filter(|(_, m)| promtool(&dir, m).is_ok())
+                            .map(|(name, _)| name.clone())
+                            .collect::<Vec<String>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("no panic")).collect::<Vec<String>>()
+        });
+        assert!(survivors.is_empty(), "{}: mutants no scenario catches: {survivors:?}", case.example);
+    }
+}
+
+fn mutants(case: &Case, rules: &Value) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    // Applies `edit` to the expression of every alert it changes; the mutant must change one.
+    let mut mutate = |name: String, edit: &dyn Fn(&str, &str) -> Option<String>| {
         let mut m = rules.clone();
-        for r in alerts(&mut m).filter(|r| r["alert"] == *family) {
-            r.remove("for");
-        }
-        mutants.push((format!("{family} without `for:`"), m));
-    }
-    for (threshold, up, down) in [("> 0.9", "> 0.99", "> 0.81"), ("> 0.85", "> 0.935", "> 0.765"), ("> 5", "", "> 4.5")]
-    {
-        for to in [up, down].into_iter().filter(|t| !t.is_empty()) {
-            let mut m = rules.clone();
-            let mut changed = 0;
-            for r in alerts(&mut m) {
-                let expr = r["expr"].as_str().unwrap_or("").to_string();
-                if let Some(head) = expr.trim_end().strip_suffix(threshold) {
-                    r.insert("expr".into(), Value::String(format!("{head}{to}")));
-                    changed += 1;
-                }
+        let mut changed = 0;
+        for r in alerts(&mut m) {
+            let (alert, expr) = (r["alert"].as_str().unwrap_or("").to_string(), r["expr"].as_str().unwrap_or(""));
+            if let Some(new) = edit(&alert, expr.trim_end()) {
+                r.insert("expr".into(), Value::String(new));
+                changed += 1;
             }
-            assert!(changed > 0, "no rule ends with `{threshold}`: the mutation tests nothing");
-            mutants.push((format!("`{threshold}` moved to `{to}`"), m));
+        }
+        assert!(changed > 0, "{}: the mutant `{name}` changes nothing", case.example);
+        out.push((name, m));
+    };
+    for (threshold, up, down) in case.thresholds {
+        for to in [up, down].into_iter().filter(|t| !t.is_empty()) {
+            mutate(format!("`{threshold}` moved to `{to}`"), &|_, e| {
+                e.strip_suffix(threshold).map(|h| format!("{h}{to}"))
+            });
         }
     }
-    let survivors: Vec<&str> =
-        mutants.iter().filter(|(_, m)| promtool(tmp.path(), m).is_ok()).map(|(name, _)| name.as_str()).collect();
-    assert!(survivors.is_empty(), "mutants no scenario catches: {survivors:?}");
+    for alert in case.with_absent {
+        mutate(format!("{alert} without `or absent(…)`"), &|a, e| {
+            (a == *alert).then(|| e.rsplit_once(" or absent(").map(|(h, _)| h.to_string())).flatten()
+        });
+    }
+    for alert in case.with_for {
+        let mut m = rules.clone();
+        let found =
+            alerts(&mut m).filter(|r| r["alert"] == *alert).map(|r| r.remove("for")).filter(Option::is_some).count();
+        assert!(found > 0, "{}: {alert} has no `for:` to drop", case.example);
+        out.push((format!("{alert} without `for:`"), m));
+    }
+    out
 }
