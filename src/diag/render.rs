@@ -1,7 +1,8 @@
 //! Rendering [`Diagnostic`]s as rustc-style reports with a source snippet.
 //!
 //! The layout is whatever `annotate-snippets` (the renderer rustc uses)
-//! produces:
+//! produces; the message is the title only, the carets carry no label (as
+//! ruff and ripgrep do: a label repeating the title doubled every report):
 //!
 //! ```text
 //! error[KP101]: unknown field `replicsa`
@@ -9,7 +10,7 @@
 //!   |
 //! 3 |     image: x
 //! 4 |     replicsa: 3
-//!   |     ^^^^^^^^ unknown field `replicsa`
+//!   |     ^^^^^^^^
 //!   |
 //!   = help: did you mean `replicas`?
 //! ```
@@ -142,7 +143,7 @@ fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> Strin
                 .line_start(ex.line_start)
                 .path(path.as_str())
                 .fold(false)
-                .annotation(AnnotationKind::Primary.span(ex.span.clone()).label(diag.message.as_str())),
+                .annotation(AnnotationKind::Primary.span(ex.span.clone())),
         ),
         None => {
             let mut origin = Origin::path(path.as_str());
@@ -352,10 +353,18 @@ error: unknown field `replicsa`
   |
 3 |     image: x
 4 |     replicsa: 3
-  |     ^^^^^^^^ unknown field `replicsa`
+  |     ^^^^^^^^
   |
   = help: did you mean `replicas`?"
         );
+    }
+
+    #[test]
+    fn the_message_is_printed_once() {
+        // The title says it; the carets only point (as ruff and ripgrep do).
+        let out = render(&typo(Pos::new(4, 5)), Some(SRC), false);
+        assert_eq!(out.matches("unknown field `replicsa`").count(), 1, "{out}");
+        assert!(out.contains("  |     ^^^^^^^^\n"), "{out}");
     }
 
     #[test]
@@ -379,7 +388,7 @@ error: bad word
   |
 1 | # ünïcode
 2 | nämé: \"漢\" wörld, x
-  |            ^^^^^ bad word"
+  |            ^^^^^"
         );
     }
 
@@ -394,7 +403,7 @@ error: bad key
  --> a.yaml:1:1
   |
 1 | kind: X
-  | ^^^^ bad key"
+  | ^^^^"
         );
     }
 
@@ -410,7 +419,7 @@ error: expected a value
   |
 1 | a: 1
 2 | name:
-  |      ^ expected a value"
+  |      ^"
         );
     }
 
@@ -419,7 +428,7 @@ error: expected a value
         let d = Diagnostic::error("x.yaml", Pos::new(1, 0), "bad");
         let out = render(&d, Some("name: x"), false);
         assert!(out.contains(" --> x.yaml:1:1\n"), "{out}");
-        assert!(out.contains("  | ^^^^ bad"), "{out}");
+        assert!(out.ends_with("  | ^^^^"), "{out}");
     }
 
     #[test]
@@ -434,7 +443,7 @@ error: unexpected end of file
   |
 2 | b: 2
 3 |
-  | ^ unexpected end of file"
+  | ^"
         );
         let d = Diagnostic::error("x.yaml", Pos::new(1, 1), "empty file");
         let out = render(&d, Some(""), false);
@@ -454,7 +463,7 @@ error: bad
   |
 1 | a: 1
 2 |     name: {x,y}
-  |      ^^^ bad"
+  |      ^^^"
         );
     }
 
@@ -550,7 +559,8 @@ error: unknown field `replicsa`
         assert!(line.starts_with("2 | ...a") && line.ends_with("é..."), "{out}");
         assert!(line.chars().count() < 160, "{out}");
         let at = line.find("target").expect("the token");
-        assert_eq!(carets.find("^^^^^^ bad"), Some(line[..at].chars().count()), "{out}");
+        assert_eq!(carets.find("^^^^^^"), Some(line[..at].chars().count()), "{out}");
+        assert!(carets.ends_with("^^^^^^"), "{out}");
         // In color, the place is the line's too.
         assert!(render(&d, Some(&source), true).contains("l.yaml:2:3005"));
         // Up to `LINE_MAX` characters, annotate-snippets alone cuts the line.
@@ -570,7 +580,7 @@ error: unknown field `replicsa`
         let out = render(&d, Some(&format!("{}\nb: 2\n", "x".repeat(5000))), false);
         let (line, _) = shown(&out, 1);
         assert!(line.starts_with("1 | xxx") && line.ends_with("x...") && line.len() < 160, "{out}");
-        assert!(out.ends_with("2 | b: 2\n  |   ^ bad"), "{out}");
+        assert!(out.ends_with("2 | b: 2\n  |   ^"), "{out}");
         assert!(out.contains(" --> l.yaml:2:3\n"), "{out}");
     }
 
@@ -580,7 +590,8 @@ error: unknown field `replicsa`
         let out = render(&d, Some(&"y".repeat(LINE_MAX + 10)), false);
         let (line, carets) = shown(&out, 1);
         assert!(line.starts_with("1 | ...y") && line.ends_with('y') && line.len() < 160, "{out}");
-        assert_eq!(carets.find("^ bad"), Some(line.len()), "{out}");
+        assert_eq!(carets.find('^'), Some(line.len()), "{out}");
+        assert!(carets.ends_with('^'), "{out}");
         assert!(out.contains(&format!(" --> l.yaml:1:{}\n", LINE_MAX + 11)), "{out}");
     }
 
