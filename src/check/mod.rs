@@ -254,6 +254,7 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
         pos: o.pos(&f.pointer),
         message: format!("{}: {}", shown_id(o), f.message),
         help: f.help.as_deref().map(str::to_string),
+        template: o.template.as_deref().map(|t| Box::new(t.to_string())),
     }
 }
 

@@ -161,10 +161,24 @@ fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> Strin
     }
 
     let out = renderer.render(&[group]);
-    match excerpt.and_then(|ex| ex.column) {
+    let out = match excerpt.and_then(|ex| ex.column) {
         Some((shown, real)) => place_column(out, &path, to_usize(diag.pos.line), shown, real),
         None => out,
+    };
+    match &diag.template {
+        Some(t) => beside_place(out, &format!(" (from template {t})")),
+        None => out,
     }
+}
+
+/// `note` written at the end of the ` --> file:line:column` line (the
+/// template of an object of a Helm stream, beside the stream's place).
+fn beside_place(mut out: String, note: &str) -> String {
+    if let Some(arrow) = out.find("-->") {
+        let end = out[arrow..].find('\n').map_or(out.len(), |i| arrow + i);
+        out.insert_str(end, note);
+    }
+    out
 }
 
 /// In a rendered window of a long line, the column annotate-snippets
@@ -365,6 +379,17 @@ error: unknown field `replicsa`
         let out = render(&typo(Pos::new(4, 5)), Some(SRC), false);
         assert_eq!(out.matches("unknown field `replicsa`").count(), 1, "{out}");
         assert!(out.contains("  |     ^^^^^^^^\n"), "{out}");
+    }
+
+    #[test]
+    fn the_template_of_a_helm_object_is_beside_the_place() {
+        let mut d = typo(Pos::new(4, 5));
+        d.template = Some(Box::new("app/templates/x.yaml".into()));
+        for source in [Some(SRC), None] {
+            let out = render(&d, source, false);
+            assert!(out.contains("--> examples/x.yaml:4:5 (from template app/templates/x.yaml)\n"), "{out}");
+        }
+        assert!(d.to_string().starts_with("examples/x.yaml:4:5 (from template app/templates/x.yaml): error"));
     }
 
     #[test]

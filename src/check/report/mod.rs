@@ -131,6 +131,10 @@ struct JsonFinding<'a> {
     pointer: Cow<'a, str>,
     message: &'a str,
     help: Option<&'a str>,
+    /// In `helm template` output: the template that rendered the object
+    /// (`file` is the stream's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a str>,
 }
 
 fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
@@ -153,6 +157,7 @@ fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<(
                 pointer: clip_at(&f.pointer, MESSAGE_MAX),
                 message: &f.message,
                 help: f.help.as_deref(),
+                template: o.template.as_deref(),
             }
         })
     };
