@@ -37,6 +37,7 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     }
     let loaded = crate::model::load::load(&args.paths);
     super::input::print_notes(&loaded.notes);
+    warn_if_nothing_read(&loaded);
     let outcome = crate::check::run(&loaded, &config);
     let color = args.format == Format::Text && style.stdout;
     // Streamed: the report of a million findings is never held whole. A
@@ -51,6 +52,15 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// An empty stream (a `kubectl kustomize` that printed nothing) or a folder
+/// of other files passes silently otherwise: say that nothing was checked.
+fn warn_if_nothing_read(loaded: &crate::model::Loaded) {
+    let manifests = loaded.objects.iter().filter(|o| o.api_version != crate::model::load::files::FILE_API).count();
+    if manifests == 0 && loaded.errors.is_empty() {
+        eprintln!("warning: no Kubernetes object was read: nothing was checked");
+    }
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config, Vec<crate::diag::Diagnostic>> {

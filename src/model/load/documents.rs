@@ -257,6 +257,30 @@ pub(super) fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
     Ok(out)
 }
 
+/// A file that is not a manifest but is known (see [`super::files`]): a
+/// rule file's stand-in object, or a note that it is skipped.
+fn other_file(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, Problem> {
+    use super::files::{FILE_API, Other, RULE_FILE, recognise};
+    match value.as_object().and_then(recognise) {
+        Some(Other::RuleFile) => Ok(Some(Object {
+            source,
+            value,
+            spans,
+            api_version: FILE_API.into(),
+            kind: RULE_FILE.into(),
+            name: String::new(),
+            namespace: None,
+            template: None,
+        })),
+        Some(Other::Skipped(what)) => {
+            let mut p = Problem::new(spans.locate(""), format!("{what}, not a Kubernetes manifest: skipped"));
+            p.skipped = true;
+            Err(p)
+        }
+        None => Ok(None),
+    }
+}
+
 fn describe(v: &Value) -> &'static str {
     match v {
         Value::Null => "empty",
@@ -282,6 +306,9 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
     };
     let (api_version, kind) = match (field("apiVersion")?, field("kind")?) {
         (Some(a), Some(k)) => (a, k),
+        (None, _) | (_, None) if value.as_object().and_then(super::files::recognise).is_some() => {
+            return other_file(source, value, spans);
+        }
         (a, k) => {
             let missing = match (a, k) {
                 (None, None) => "no `apiVersion` and no `kind`",

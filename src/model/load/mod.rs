@@ -80,6 +80,7 @@
 
 mod documents;
 mod events;
+pub mod files;
 mod inputs;
 mod scalars;
 mod spans;
@@ -90,7 +91,7 @@ use std::path::PathBuf;
 pub use spans::Spans;
 
 use super::{Loaded, Source};
-use crate::diag::{Diagnostic, Pos};
+use crate::diag::{Diagnostic, Pos, Severity};
 use documents::{add_chunks, has_content, lone_cr_to_lf, objects, split};
 use events::{Builder, Kept};
 use inputs::{Input, STDIN, inputs_of};
@@ -141,7 +142,8 @@ pub fn load(inputs: &[PathBuf]) -> Loaded {
 fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
     let (items, notes) = inputs_of(inputs);
     let mut loaded = load_items(items, threads, MAX_HEAP);
-    loaded.notes = notes;
+    // The folders' notes first, then those of the files read.
+    loaded.notes.splice(0..0, notes);
     loaded
 }
 
@@ -263,6 +265,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
             o
         }));
         loaded.errors.extend(part.errors);
+        loaded.notes.extend(part.notes);
         loaded.heap += part.heap;
     }
     loaded.source_names = names;
@@ -322,6 +325,15 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
                 let bytes = objects.iter().map(kept_bytes).sum();
                 loaded.objects.extend(objects);
                 Kept { bytes, error: false }
+            }
+            Err(p) if p.skipped => {
+                // One note per file, however many documents it has.
+                if loaded.notes.last().is_none_or(|n| n.file != source.name) {
+                    let note =
+                        Diagnostic { severity: Severity::Info, ..Diagnostic::error(&source.name, p.pos, p.message) };
+                    loaded.notes.push(note);
+                }
+                Kept { bytes: 0, error: false }
             }
             Err(p) => {
                 let mut d = Diagnostic::error(&source.name, p.pos, p.message);
@@ -385,11 +397,13 @@ struct Problem {
     pos: Pos,
     message: String,
     help: Option<String>,
+    /// Not an error: a file that is not a manifest, skipped with a note.
+    skipped: bool,
 }
 
 impl Problem {
     fn new(pos: Pos, message: impl Into<String>) -> Problem {
-        Problem { pos, message: message.into(), help: None }
+        Problem { pos, message: message.into(), help: None, skipped: false }
     }
 
     fn help(mut self, help: impl Into<String>) -> Problem {

@@ -147,8 +147,8 @@ fn rule_file_key(key: &str) -> bool {
     k.contains("rule") && (k.ends_with(".yml") || k.ends_with(".yaml") || k.ends_with(".rules"))
 }
 
-/// Calls `f` with every rule of the checked set: PrometheusRule objects and
-/// rule files held in ConfigMaps.
+/// Calls `f` with every rule of the checked set: PrometheusRule objects,
+/// rule files held in ConfigMaps, and bare rule files.
 pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
     for &i in cx.index.of_kind("PrometheusRule") {
         let o = &cx.objects[i];
@@ -156,6 +156,13 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
             continue;
         }
         groups_of(o.value.at("/spec/groups"), i, "/spec/groups", false, &mut f);
+    }
+    // Bare rule files (promtool's format), as `gen` writes beside the manifests.
+    for &i in cx.index.of_kind(crate::model::load::files::RULE_FILE) {
+        let o = &cx.objects[i];
+        if o.api_version == crate::model::load::files::FILE_API {
+            groups_of(o.value.get("groups"), i, "/groups", false, &mut f);
+        }
     }
     for &i in cx.index.of_kind("ConfigMap") {
         let o = &cx.objects[i];
