@@ -305,7 +305,8 @@ fn folders_are_searched_recursively_in_order() {
     write(dir.path(), "m/a.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n");
     write(dir.path(), "m/c.json", r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}}"#);
     write(dir.path(), "m/readme.md", "not a manifest");
-    write(dir.path(), "m/.kubeproof.yaml", "checks: {}\n");
+    // Hidden files are not read (`.kubeproof.yaml` is the configuration, not a manifest).
+    write(dir.path(), "m/.hidden.yaml", "checks: {}\n");
     let run = check(dir.path(), &["m"], None);
     assert_eq!(run.code, 1, "{}", run.all());
     // m/a.yml comes first, so the definition in m/b/second.yaml is the duplicate.
