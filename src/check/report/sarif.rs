@@ -247,7 +247,7 @@ fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult 
         level: level(f.severity),
         message: Text { text: message },
         locations: vec![Location {
-            physical_location: physical(uri, o.pos(&f.pointer)),
+            physical_location: physical(uri, f.pos(o)),
             logical_locations: vec![LogicalLocation {
                 name: clip(&o.name).into_owned(),
                 fully_qualified_name: id,

@@ -82,6 +82,7 @@ mod documents;
 mod events;
 pub mod files;
 mod inputs;
+pub mod inside;
 mod scalars;
 mod spans;
 

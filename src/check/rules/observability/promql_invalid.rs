@@ -66,6 +66,18 @@ data:
 "#,
 };
 
+/// Where inside the `expr:` value the parser stopped, when the source
+/// shows it exactly (else the finding stays at `expr:`).
+fn inside(cx: &Context, object: usize, pointer: &str, expr: &str, error: &str) -> Option<crate::diag::Pos> {
+    if !pointer.ends_with("/expr") {
+        return None; // inside embedded text: the key holding it is shown
+    }
+    let offset = crate::model::promql::error_offset(expr, error)?;
+    let o = &cx.objects[object];
+    let text = &cx.sources.get(o.source)?.text;
+    crate::model::load::inside::position_in_scalar(text, o.pos(pointer), expr, offset)
+}
+
 impl Check for PromqlInvalid {
     fn meta(&self) -> &'static Meta {
         &META
@@ -75,11 +87,14 @@ impl Check for PromqlInvalid {
         for_each_rule(cx, |r| {
             let Some(expr) = r.expr() else { return };
             let Some(Err(e)) = parse(&expr) else { return };
+            let pointer = r.at("expr");
+            let inside = inside(cx, r.object, &pointer, &expr, &e);
             out.report(
                 r.object,
-                r.at("expr"),
+                pointer,
                 format!("the expression of {}{} does not parse: {e}", r.describe(), r.place()),
             )
+            .at(inside)
             .help(
                 "Prometheus refuses to load the whole rule file, and the operator's webhook rejects the whole \
                      PrometheusRule: correct the expression",
