@@ -4,9 +4,10 @@
 //! PodMonitors that scrape nothing, and queries on metrics that nothing
 //! records or exports.
 //!
-//! Rules come from PrometheusRule objects (`spec.groups[].rules[]`) and from
+//! Rules come from PrometheusRule objects (`spec.groups[].rules[]`), from
 //! Prometheus rule files kept in ConfigMaps (a data key with `rule` in its
-//! name holding `groups:`); routing from AlertmanagerConfig objects and from
+//! name holding `groups:`) and from bare rule files (`groups:` at the top of
+//! a checked file, as `gen` writes); routing from AlertmanagerConfig objects and from
 //! `alertmanager.yaml`/`alertmanager.yml` in a Secret or ConfigMap;
 //! dashboards from ConfigMaps labelled `grafana_dashboard` and from
 //! GrafanaDashboard objects. A finding inside embedded text points at the

@@ -13,11 +13,13 @@ static META: Meta = Meta {
     severity: Severity::Error,
     summary: "a PromQL expression of a rule or a dashboard does not parse",
     what: "Parses with a PromQL parser the `expr` of every alerting and recording rule (PrometheusRule \
-           objects, and rule files held in ConfigMaps) and of every Prometheus query of a Grafana dashboard \
+           objects, rule files held in ConfigMaps, and bare rule files in promtool's format) and of every Prometheus query of a Grafana dashboard \
            (ConfigMaps labelled `grafana_dashboard`, GrafanaDashboard objects). Grafana variables are \
            replaced first (`$__rate_interval` by a duration, variables inside quotes by a value); a query \
            with a variable where no placeholder fits, and queries of Loki or other data sources, are not \
-           judged. `holt_winters` (Prometheus 2) is accepted.",
+           judged. `holt_winters` (Prometheus 2) is accepted. \
+           A finding points where the parser stopped inside the expression when the source shows it exactly \
+           (plain, quoted and literal `|` scalars), else at `expr:`.",
     why: "The Prometheus Operator's admission webhook rejects a PrometheusRule with a broken expression, and \
           without the webhook Prometheus refuses to load the whole rule file: every alert of it is gone, not \
           only the broken one. A dashboard panel with a broken query shows an error instead of the graph \
