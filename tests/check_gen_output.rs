@@ -38,6 +38,7 @@ fn check_reads_every_gen_output_folder_and_overlay() {
     let mut examples: Vec<_> = std::fs::read_dir(root.join("examples")).expect("examples").flatten().collect();
     examples.sort_by_key(|e| e.path());
     let kubectl = Command::new("kubectl").arg("version").arg("--client").output().is_ok_and(|o| o.status.success());
+    assert!(kubectl || std::env::var_os("KUBEPROOF_REQUIRE_TOOLS").is_none(), "kubectl is required");
     for example in examples {
         let name = example.path().file_stem().expect("name").to_string_lossy().into_owned();
         let out = tmp.path().join(&name);
@@ -54,6 +55,13 @@ fn check_reads_every_gen_output_folder_and_overlay() {
         for file in ["monitoring/prometheus.yml", "monitoring/rules.test.yaml", "helm/"] {
             let lines = notes.lines().filter(|l| l.contains(&format!("{name}/{file}"))).count();
             assert_eq!(lines, 1, "{name}: one note on {file}:\n{notes}");
+        }
+        // Each folder of it on its own too (an overlay's patches are partial objects).
+        for sub in ["kustomize/base", "kustomize/overlays", "kustomize/pre-deploy", "monitoring", "helm"] {
+            let path = format!("{name}/{sub}");
+            if tmp.path().join(&path).is_dir() {
+                assert_checked(&path, &kubeproof(tmp.path(), &["check", "--format", "json", &path], None));
+            }
         }
         let Some(overlays) = kubectl.then(|| std::fs::read_dir(out.join("kustomize/overlays")).ok()).flatten() else {
             continue;
