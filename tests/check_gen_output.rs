@@ -85,7 +85,7 @@ fn check_reads_every_gen_output_folder_and_overlay() {
 }
 
 #[test]
-fn a_bare_rule_file_has_its_promql_checked_and_other_configs_are_noted_once() {
+fn bare_rule_files_and_dashboards_have_their_promql_checked_and_other_configs_are_noted_once() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, text: &str| std::fs::write(tmp.path().join(name), text).expect("write");
     write(
@@ -95,26 +95,33 @@ fn a_bare_rule_file_has_its_promql_checked_and_other_configs_are_noted_once() {
     );
     write("prometheus.yml", "global: {scrape_interval: 30s}\nrule_files: [rules.yaml]\nscrape_configs: []\n");
     write("alertmanager.yml", "route: {receiver: none}\nreceivers: [{name: none}]\n");
-    write("dashboard.json", "{\"title\": \"API\", \"schemaVersion\": 39, \"panels\": []}\n");
+    let query = r#"{"refId": "A", "expr": "sum(rate(http_requests_total[5m])"}"#;
+    write(
+        "dashboard.json",
+        &format!("{{\"title\": \"API\", \"panels\": [{{\"title\": \"R\", \"targets\": [{query}]}}]}}\n"),
+    );
     write("otel.yaml", "receivers: {otlp: {}}\nexporters: {debug: {}}\nservice: {pipelines: {}}\n");
     let run = kubeproof(tmp.path(), &["check", "--format", "json", "."], None);
     let doc = assert_checked("configs", &run);
     let findings = doc["findings"].as_array().expect("findings");
     let kp601: Vec<_> = findings.iter().filter(|f| f["code"] == "KP601").collect();
-    assert_eq!(kp601.len(), 1, "{findings:#?}");
-    assert_eq!((kp601[0]["file"].as_str(), kp601[0]["line"].as_u64()), (Some("./rules.yaml"), Some(5)));
+    assert_eq!(kp601.len(), 2, "{findings:#?}");
+    assert_eq!((kp601[0]["file"].as_str(), kp601[0]["line"].as_u64()), (Some("./dashboard.json"), Some(1)));
+    assert!(kp601[0]["message"].as_str().is_some_and(|m| m.contains("dashboard `dashboard.json`")), "{:#}", kp601[0]);
+    assert_eq!((kp601[1]["file"].as_str(), kp601[1]["line"].as_u64()), (Some("./rules.yaml"), Some(5)));
     assert_eq!(run.status.code(), Some(1));
     let notes = String::from_utf8_lossy(&run.stderr);
     for (file, what) in [
         ("prometheus.yml", "Prometheus configuration"),
         ("alertmanager.yml", "Alertmanager configuration"),
-        ("dashboard.json", "Grafana dashboard"),
         ("otel.yaml", "OpenTelemetry Collector configuration"),
     ] {
         let lines: Vec<_> = notes.lines().filter(|l| l.contains(file)).collect();
         assert!(lines.len() == 1 && lines[0].contains(what), "{file}: {notes}");
     }
-    assert!(!notes.contains("rules.yaml"), "the rule file is checked, not skipped: {notes}");
+    for checked in ["rules.yaml", "dashboard.json"] {
+        assert!(!notes.contains(checked), "{checked} is checked, not skipped: {notes}");
+    }
 }
 
 #[test]

@@ -279,7 +279,7 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
 pub fn shown_id(o: &crate::model::Object) -> String {
     use crate::diag::clip;
     if o.api_version == crate::model::load::files::FILE_API {
-        return "rule file".to_string();
+        return crate::model::load::files::shown(&o.kind).to_string();
     }
     if crate::model::gvk::cluster_scoped(&o.kind) {
         format!("{}/{}", clip(&o.kind), clip(&o.name))

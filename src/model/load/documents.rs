@@ -257,17 +257,17 @@ pub(super) fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
     Ok(out)
 }
 
-/// A file that is not a manifest but is known (see [`super::files`]): a
-/// rule file's stand-in object, or a note that it is skipped.
+/// A file that is not a manifest but is known (see [`super::files`]): the
+/// stand-in object of a rule file or dashboard, or a note that it is skipped.
 fn other_file(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, Problem> {
-    use super::files::{FILE_API, Other, RULE_FILE, recognise};
+    use super::files::{FILE_API, Other, recognise};
     match value.as_object().and_then(recognise) {
-        Some(Other::RuleFile) => Ok(Some(Object {
+        Some(Other::Kept(kind)) => Ok(Some(Object {
             source,
             value,
             spans,
             api_version: FILE_API.into(),
-            kind: RULE_FILE.into(),
+            kind: kind.into(),
             name: String::new(),
             namespace: None,
             template: None,

@@ -3,8 +3,9 @@
 //! files, Alertmanager, Grafana, Loki, OpenTelemetry Collector, promtail and
 //! Fluent Bit configurations, and kubeproof's own records. They are told
 //! apart by content (their top-level keys), not by name: a folder names them
-//! as it likes. A Prometheus rule file is kept (its rules are checked like a
-//! PrometheusRule's); the others are skipped with one note each.
+//! as it likes. A Prometheus rule file and a Grafana dashboard are kept as
+//! stand-in objects (checked like a PrometheusRule's rules and a dashboard
+//! ConfigMap's JSON); the others are skipped with one note each.
 
 use serde_json::{Map, Value};
 
@@ -16,11 +17,20 @@ pub const FILE_API: &str = "kubeproof.dev/file";
 /// format: `groups:` of `rules:`).
 pub const RULE_FILE: &str = "PrometheusRuleFile";
 
+/// The kind of the stand-in object of a Grafana dashboard's JSON file.
+pub const DASHBOARD_FILE: &str = "GrafanaDashboardFile";
+
 /// What a document with no `apiVersion` or `kind` is, when it is a known
-/// configuration format: its kind for a rule file (kept), or what it is.
+/// configuration format: the kind of its stand-in object when it is checked
+/// (a rule file, a dashboard), or what it is when skipped.
 pub(super) enum Other {
-    RuleFile,
+    Kept(&'static str),
     Skipped(&'static str),
+}
+
+/// How a stand-in object is named in findings: `rule file`, `dashboard file`.
+pub fn shown(kind: &str) -> &'static str {
+    if kind == DASHBOARD_FILE { "dashboard file" } else { "rule file" }
 }
 
 /// Recognises a top-level mapping by its keys.
@@ -31,7 +41,7 @@ pub(super) fn recognise(map: &Map<String, Value>) -> Option<Other> {
             && groups.iter().all(|g| g.get("rules").is_some_and(Value::is_array) || g.get("name").is_some())
     });
     if rule_groups && !has("apiVersion") {
-        return Some(Other::RuleFile);
+        return Some(Other::Kept(RULE_FILE));
     }
     let what = if has("rule_files") && has("tests") {
         "a Prometheus rule unit test file (`promtool test rules`)"
@@ -44,7 +54,7 @@ pub(super) fn recognise(map: &Map<String, Value>) -> Option<Other> {
     } else if has("receivers") && has("exporters") && has("service") {
         "an OpenTelemetry Collector configuration"
     } else if has("panels") || (has("schemaVersion") && has("title")) {
-        "a Grafana dashboard"
+        return Some(Other::Kept(DASHBOARD_FILE));
     } else if ["schema_config", "limits_config", "compactor", "ingester", "storage_config"].iter().any(|k| has(k)) {
         "a Loki configuration"
     } else if has("pipeline") && has("service") {
@@ -64,7 +74,7 @@ mod tests {
     fn what(yaml: &str) -> String {
         let v: Value = serde_saphyr::from_str(yaml).expect("YAML");
         match recognise(v.as_object().expect("a mapping")) {
-            Some(Other::RuleFile) => "rules".into(),
+            Some(Other::Kept(k)) => k.into(),
             Some(Other::Skipped(w)) => w.into(),
             None => "none".into(),
         }
@@ -72,13 +82,13 @@ mod tests {
 
     #[test]
     fn files_are_told_apart_by_their_keys() {
-        assert_eq!(what("groups: [{name: a, rules: []}]"), "rules");
+        assert_eq!(what("groups: [{name: a, rules: []}]"), RULE_FILE);
         assert_eq!(what("rule_files: [r.yaml]\ntests: []"), "a Prometheus rule unit test file (`promtool test rules`)");
         assert_eq!(what("global: {}\nscrape_configs: []"), "a Prometheus configuration");
         assert_eq!(what("scrape_configs: []\nclients: []"), "a promtail configuration");
         assert_eq!(what("route: {}\nreceivers: []"), "an Alertmanager configuration");
         assert_eq!(what("receivers: {}\nexporters: {}\nservice: {}"), "an OpenTelemetry Collector configuration");
-        assert_eq!(what("{title: a, schemaVersion: 39}"), "a Grafana dashboard");
+        assert_eq!(what("{title: a, schemaVersion: 39}"), DASHBOARD_FILE);
         assert_eq!(what("limits_config: {}"), "a Loki configuration");
         assert_eq!(what("pipeline: {}\nservice: {}"), "a Fluent Bit configuration");
         // Anything else stays an error of the input.

@@ -229,8 +229,8 @@ pub struct DashboardText<'a> {
 }
 
 /// Dashboard JSON of the checked set: `*.json` keys of ConfigMaps labelled
-/// `grafana_dashboard` (the Grafana sidecar's default label) and
-/// GrafanaDashboard objects' `spec.json`.
+/// `grafana_dashboard` (the Grafana sidecar's default label),
+/// GrafanaDashboard objects' `spec.json`, and bare dashboard files.
 pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
     let mut out = Vec::new();
     for &i in cx.index.of_kind("ConfigMap") {
@@ -247,6 +247,19 @@ pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
         if let Some(text) = cx.objects[i].value.at("/spec/json").and_then(Value::as_str) {
             out.push(DashboardText { object: i, ptr: "/spec/json".into(), key: "spec.json", text });
         }
+    }
+    // Bare dashboard files (as `gen` writes beside the manifests): their text is the JSON.
+    for &i in cx.index.of_kind(crate::model::load::files::DASHBOARD_FILE) {
+        let o = &cx.objects[i];
+        // A dashboard written as YAML is not judged as JSON.
+        let json = |text: &str| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        let Some(source) =
+            cx.sources.get(o.source).filter(|s| o.api_version == crate::model::load::files::FILE_API && json(&s.text))
+        else {
+            continue;
+        };
+        let key = source.name.file_name().and_then(|n| n.to_str()).unwrap_or("dashboard");
+        out.push(DashboardText { object: i, ptr: String::new(), key, text: &source.text });
     }
     out
 }
