@@ -57,8 +57,10 @@ pub fn parse(expr: &str) -> Result<Result<Expr, String>, TooComplex> {
     Ok(promql_parser::parser::parse(expr))
 }
 
-/// The longest expression [`error_offset`] searches (it lexes every prefix).
-const OFFSET_MAX: usize = 2048;
+/// The longest expression [`error_offset`] searches: it lexes every prefix,
+/// 24 ms for 1 KB in a debug build (the longest real expression seen is
+/// 720 bytes).
+pub const OFFSET_MAX: usize = 1024;
 
 /// Where in `expr` promql-parser stopped with `message`, as a byte offset,
 /// when it can be told: promql-parser gives no position, so this finds the
