@@ -86,6 +86,63 @@ fn the_config_file_disables_checks_and_overrides_severities() {
 }
 
 #[test]
+fn the_nearest_config_of_the_checked_path_applies_from_any_folder() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let sub = root.path().join("team/deploy");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    std::fs::write(sub.join("objects.yaml"), DUPLICATES.replace("IGNORE", "KP003")).expect("write");
+    // In a parent folder of the checked path, as git and ruff look.
+    std::fs::write(root.path().join("team/.kubeproof.yaml"), "disable: [KP004]\n").expect("write config");
+    let here = run(&sub, &["check", "--format", "json", "objects.yaml"]);
+    assert_eq!(codes(&here), ["KP003"]);
+    for (cwd, path) in [(root.path(), "team/deploy/objects.yaml"), (root.path(), "team"), (Path::new("/"), "")] {
+        let path = if path.is_empty() { sub.join("objects.yaml") } else { Path::new(path).to_path_buf() };
+        let o = run(cwd, &["check", "--format", "json", path.to_str().expect("path")]);
+        assert_eq!(codes(&o), codes(&here), "from {}: {}", cwd.display(), String::from_utf8_lossy(&o.stderr));
+    }
+    // A config in the current folder does not apply to a path outside it.
+    std::fs::write(root.path().join(".kubeproof.yaml"), "disable: [KP003]\n").expect("write config");
+    let o = run(root.path(), &["check", "--format", "json", "team/deploy/objects.yaml"]);
+    assert_eq!(codes(&o), ["KP003"]);
+    // `--config` overrides the search.
+    let o = run(&sub, &["check", "--format", "json", "--config", "../../.kubeproof.yaml", "objects.yaml"]);
+    assert_eq!(codes(&o), ["KP004"]);
+    // `-` looks from the current folder.
+    let o = Command::new(env!("CARGO_BIN_EXE_kubeproof"))
+        .args(["check", "--format", "json", "-"])
+        .current_dir(&sub)
+        .stdin(std::fs::File::open(sub.join("objects.yaml")).expect("open"))
+        .output()
+        .expect("kubeproof runs");
+    assert_eq!(codes(&o), ["KP003"]);
+}
+
+#[test]
+fn paths_with_different_nearest_configs_use_the_first_and_warn() {
+    let root = tempfile::tempdir().expect("temp dir");
+    for (dir, config) in [("a", "disable: [KP004]\n"), ("b", "disable: [KP003]\n")] {
+        std::fs::create_dir_all(root.path().join(dir)).expect("mkdir");
+        std::fs::write(root.path().join(dir).join(".kubeproof.yaml"), config).expect("write config");
+    }
+    std::fs::write(root.path().join("a/objects.yaml"), DUPLICATES.replace("IGNORE", "KP003")).expect("write");
+    std::fs::write(root.path().join("b/other.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n")
+        .expect("write");
+    let o = run(root.path(), &["check", "--format", "json", "a", "b"]);
+    let c = codes(&o);
+    assert!(c.contains(&"KP003".into()) && !c.contains(&"KP004".into()), "a's config, the first path's: {c:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "warning: the checked paths have different configurations: a/.kubeproof.yaml (used) and b/.kubeproof.yaml"
+        ),
+        "{err}"
+    );
+    // The same config for both: no warning.
+    let o = run(root.path(), &["check", "--format", "json", "a", "a/objects.yaml"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("different configurations"));
+}
+
+#[test]
 fn config_mistakes_exit_2_with_position_and_suggestion() {
     let dir = setup("KP003", Some("disable: [KP04]\n"));
     let o = run(dir.path(), &["check", "objects.yaml"]);

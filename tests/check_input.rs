@@ -309,7 +309,8 @@ fn folders_are_searched_recursively_in_order() {
     write(dir.path(), "m/a.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n");
     write(dir.path(), "m/c.json", r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}}"#);
     write(dir.path(), "m/readme.md", "not a manifest");
-    write(dir.path(), "m/.kubeproof.yaml", "checks: {}\n");
+    // Hidden files are not read (`.kubeproof.yaml` is the configuration, not a manifest).
+    write(dir.path(), "m/.hidden.yaml", "checks: {}\n");
     let run = check(dir.path(), &["m"], None);
     assert_eq!(run.code, 1, "{}", run.all());
     // m/a.yml comes first, so the definition in m/b/second.yaml is the duplicate.
@@ -380,10 +381,34 @@ metadata:
   name: settings
   namespace: shop
 ";
+    // The place is the stream's (the template paths exist in no folder);
+    // the template it came from is beside it.
     let run = check(dir.path(), &["-"], Some(stream.as_bytes()));
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("--> shop/templates/settings-copy.yaml:6:3"), "{}", run.stdout);
-    assert!(run.stdout.contains("6 |   name: settings"), "{}", run.stdout);
-    assert!(run.stdout.contains("the first definition is at shop/templates/settings.yaml:6"), "{}", run.stdout);
-    assert!(run.stdout.contains("3 object(s) in 3 file(s)"), "{}", run.stdout);
+    let place = "--> <stdin>:20:3 (from template shop/templates/settings-copy.yaml)";
+    assert!(run.stdout.contains(place), "{}", run.stdout);
+    assert!(run.stdout.contains("20 |   name: settings"), "{}", run.stdout);
+    assert!(run.stdout.contains("the first definition is at <stdin>:6"), "{}", run.stdout);
+    assert!(run.stdout.contains("3 object(s) in 1 file(s)"), "{}", run.stdout);
+    // Stored in a file, as JSON, SARIF and JUnit: the file's place, and the
+    // template in a field of its own.
+    write(dir.path(), "rendered/all.yaml", stream);
+    let json = check(dir.path(), &["--format", "json", "rendered"], None);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let f = &doc["findings"][0];
+    assert_eq!(
+        (f["file"].as_str(), f["line"].as_u64(), f["column"].as_u64()),
+        (Some("rendered/all.yaml"), Some(20), Some(3))
+    );
+    assert_eq!(f["template"], "shop/templates/settings-copy.yaml", "{f}");
+    let sarif = check(dir.path(), &["--format", "sarif", "rendered"], None);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF");
+    let result = &doc["runs"][0]["results"][0];
+    let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().expect("uri");
+    assert!(dir.path().join(uri).is_file(), "{uri} is no file");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 20, "{result}");
+    assert_eq!(result["properties"]["template"], "shop/templates/settings-copy.yaml", "{result}");
+    let junit = check(dir.path(), &["--format", "junit", "rendered"], None);
+    assert!(junit.stdout.contains("rendered/all.yaml:20:3"), "{}", junit.stdout);
+    assert!(junit.stdout.contains("from template shop/templates/settings-copy.yaml"), "{}", junit.stdout);
 }

@@ -671,3 +671,53 @@ fn reports_of_a_small_input_read_as_reviewed() {
     insta::assert_snapshot!("sarif", redacted);
     insta::assert_snapshot!("junit", report::render(Format::Junit, &loaded, &outcome, false));
 }
+
+/// A PromQL error is placed where the parser stopped inside the expression
+/// (plain, quoted and literal block scalars), and at `expr:` where the text
+/// cannot be mapped back (a folded block) or the parser gives no place.
+#[test]
+fn promql_errors_point_inside_the_expression() {
+    let rules = r#"apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: api, namespace: shop }
+spec:
+  groups:
+    - name: api
+      rules:
+        - alert: Plain
+          expr: rate(x[5x]) > 1
+        - alert: Quoted
+          expr: "rate(x[5m) > 1"
+        - alert: Block
+          expr: |
+            sum(rate(x[5m]))
+              / sum(rate(y{job="a"[5m]))
+        - alert: Folded
+          expr: >
+            sum(rate(x[5m]))
+              / sum(rate(y{job="a"[5m]))
+        - alert: Grammar
+          expr: up == == 1
+"#;
+    let (loaded, outcome) = kubeproof::check::check_text("rules.yaml", rules, &Config::default());
+    let places: Vec<(String, u32, u32)> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == "KP601")
+        .map(|f| {
+            let d = kubeproof::check::diagnostic(f, &loaded);
+            let alert = d.message.split('`').nth(1).unwrap_or_default().to_string();
+            (alert, d.pos.line, d.pos.column)
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("Plain".to_string(), 9, 24),    // `5x`
+            ("Quoted".to_string(), 11, 27),  // the `)` inside brackets
+            ("Block".to_string(), 15, 35),   // the `[` inside braces
+            ("Folded".to_string(), 17, 11),  // folded: at `expr:`
+            ("Grammar".to_string(), 21, 11), // no place from the parser: at `expr:`
+        ]
+    );
+}

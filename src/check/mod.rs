@@ -30,6 +30,9 @@ pub struct Finding {
     pub object: usize,
     /// JSON pointer of the offending field inside the object (`""` for the object).
     pub pointer: String,
+    /// A place inside the field's value (a PromQL error inside `expr:`),
+    /// when the check found one; else the field's place is shown.
+    pub at: Option<crate::diag::Pos>,
     pub message: String,
     /// Shared by consecutive findings of a check that give the same help
     /// (one per container of 100,000): see `share_help`.
@@ -129,6 +132,7 @@ impl Sink {
             severity: self.meta.severity,
             object,
             pointer: pointer.into(),
+            at: None,
             message,
             help: None,
         });
@@ -138,6 +142,17 @@ impl Sink {
 }
 
 impl Finding {
+    /// Where the finding is in its object `o`'s source.
+    pub fn pos(&self, o: &crate::model::Object) -> crate::diag::Pos {
+        self.at.unwrap_or_else(|| o.pos(&self.pointer))
+    }
+
+    /// Places the finding at `at`, inside the value of its field.
+    pub fn at(&mut self, at: Option<crate::diag::Pos>) -> &mut Self {
+        self.at = at;
+        self
+    }
+
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         let mut help = help.into();
         crate::diag::clip_message(&mut help);
@@ -171,7 +186,7 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     }
     findings.sort_by(|a, b| {
         let (oa, ob) = (&objects[a.object], &objects[b.object]);
-        (oa.source, oa.pos(&a.pointer), a.code, &a.message).cmp(&(ob.source, ob.pos(&b.pointer), b.code, &b.message))
+        (oa.source, a.pos(oa), a.code, &a.message).cmp(&(ob.source, b.pos(ob), b.code, &b.message))
     });
     findings.dedup();
     Outcome { findings, objects: objects.len() }
@@ -252,9 +267,10 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
         severity: f.severity,
         code: Some(f.code.to_string()),
         file: loaded.sources[o.source].name.clone(),
-        pos: o.pos(&f.pointer),
+        pos: f.pos(o),
         message: format!("{}: {}", shown_id(o), f.message),
         help: f.help.as_deref().map(str::to_string),
+        template: o.template.as_deref().map(|t| Box::new(t.to_string())),
     }
 }
 
@@ -263,6 +279,9 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
 /// repeated in every finding about its object.
 pub fn shown_id(o: &crate::model::Object) -> String {
     use crate::diag::clip;
+    if o.api_version == crate::model::load::files::FILE_API {
+        return crate::model::load::files::shown(&o.kind).to_string();
+    }
     if crate::model::gvk::cluster_scoped(&o.kind) {
         format!("{}/{}", clip(&o.kind), clip(&o.name))
     } else {

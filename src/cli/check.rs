@@ -22,7 +22,7 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Configuration file (default: ./.kubeproof.yaml when it exists).
+    /// Configuration file (default: the `.kubeproof.yaml` nearest to the first path, in its folder or a parent).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The namespace the manifests are applied to (`kubectl apply -n`):
@@ -35,7 +35,7 @@ pub struct CheckArgs {
 /// Exit 0 clean, 1 error-level findings, 2 unusable input (its errors are in
 /// the report); errors: 2 bad configuration or usage.
 pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
-    let mut config = load_config(args.config.as_deref()).map_err(Invalid::new)?;
+    let mut config = load_config(args.config.as_deref(), &args.paths).map_err(Invalid::new)?;
     if let Some(v) = &args.kubernetes {
         parse_minor(v).map_err(|e| Error::Usage(format!("--kubernetes: {e}")))?;
         config.kubernetes = Some(v.clone());
@@ -52,6 +52,7 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
         loaded.apply_namespace(ns);
     }
     super::input::print_notes(&loaded.notes);
+    warn_if_nothing_read(&loaded);
     let outcome = crate::check::run(&loaded, &config);
     let color = args.format == Format::Text && style.stdout;
     // Streamed: the report of a million findings is never held whole. A
@@ -68,12 +69,58 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     })
 }
 
-fn load_config(path: Option<&Path>) -> Result<Config, Vec<crate::diag::Diagnostic>> {
-    match path {
-        Some(p) => Config::read(p),
-        None if Path::new(".kubeproof.yaml").is_file() => Config::read(Path::new(".kubeproof.yaml")),
-        None => Ok(Config::default()),
+/// An empty stream (a `kubectl kustomize` that printed nothing) or a folder
+/// of other files passes silently otherwise: say that nothing was checked.
+fn warn_if_nothing_read(loaded: &crate::model::Loaded) {
+    let manifests = loaded.objects.iter().filter(|o| o.api_version != crate::model::load::files::FILE_API).count();
+    if manifests == 0 && loaded.errors.is_empty() {
+        eprintln!("warning: no Kubernetes object was read: nothing was checked");
     }
+}
+
+/// The run's configuration: `--config`, else the `.kubeproof.yaml` nearest
+/// to the first checked path (in its folder or a parent, as git and ruff
+/// look; the current folder for `-`), else the defaults.
+///
+/// One configuration serves the whole run: the checks relate objects across
+/// files (a Service in one, its Deployment in another), and a target version
+/// or a severity that changed from file to file would make those findings
+/// depend on which file holds which object. Paths whose nearest
+/// configurations differ get a warning naming both, so the choice is seen.
+fn load_config(path: Option<&Path>, paths: &[PathBuf]) -> Result<Config, Vec<crate::diag::Diagnostic>> {
+    if let Some(p) = path {
+        return Config::read(p);
+    }
+    let found: Vec<Option<PathBuf>> = paths.iter().map(|p| nearest_config(p)).collect();
+    let Some(first) = found.first().cloned().flatten() else {
+        return Ok(Config::default());
+    };
+    if let Some(other) = found.iter().flatten().find(|c| **c != first) {
+        eprintln!(
+            "warning: the checked paths have different configurations: {} (used) and {}; \
+             check them in separate runs, or choose one with --config",
+            first.display(),
+            other.display()
+        );
+    }
+    Config::read(&first)
+}
+
+/// The `.kubeproof.yaml` in the folder of `path` (itself, when a folder) or
+/// its nearest parent, shown relative to the current folder when under it.
+fn nearest_config(path: &Path) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let start = if path == Path::new("-") {
+        cwd.clone()
+    } else {
+        let abs = cwd.join(path);
+        if abs.is_dir() { abs } else { abs.parent()?.to_path_buf() }
+    };
+    let found = start.ancestors().map(|dir| dir.join(".kubeproof.yaml")).find(|c| c.is_file())?;
+    Some(match found.strip_prefix(&cwd) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => found,
+    })
 }
 
 /// `kubeproof rules`: one line per check.

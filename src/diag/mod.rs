@@ -62,6 +62,11 @@ pub struct Diagnostic {
     pub pos: Pos,
     pub message: String,
     pub help: Option<String>,
+    /// In `helm template` output: the template that rendered the object
+    /// (`file` and `pos` are the stream's, where the object is written).
+    /// Boxed twice so that it costs one word: diagnostics travel in `Err`s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<Box<String>>,
 }
 
 impl Diagnostic {
@@ -73,6 +78,7 @@ impl Diagnostic {
             pos,
             message: message.into(),
             help: None,
+            template: None,
         }
     }
 
@@ -93,6 +99,9 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}", self.file.display())?;
         if self.pos.is_known() {
             write!(f, ":{}:{}", self.pos.line, self.pos.column)?;
+        }
+        if let Some(t) = &self.template {
+            write!(f, " (from template {t})")?;
         }
         write!(f, ": {}", self.severity)?;
         if let Some(code) = &self.code {

@@ -1,7 +1,8 @@
 //! Rendering [`Diagnostic`]s as rustc-style reports with a source snippet.
 //!
 //! The layout is whatever `annotate-snippets` (the renderer rustc uses)
-//! produces:
+//! produces; the message is the title only, the carets carry no label (as
+//! ruff and ripgrep do: a label repeating the title doubled every report):
 //!
 //! ```text
 //! error[KP101]: unknown field `replicsa`
@@ -9,7 +10,7 @@
 //!   |
 //! 3 |     image: x
 //! 4 |     replicsa: 3
-//!   |     ^^^^^^^^ unknown field `replicsa`
+//!   |     ^^^^^^^^
 //!   |
 //!   = help: did you mean `replicas`?
 //! ```
@@ -142,7 +143,7 @@ fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> Strin
                 .line_start(ex.line_start)
                 .path(path.as_str())
                 .fold(false)
-                .annotation(AnnotationKind::Primary.span(ex.span.clone()).label(diag.message.as_str())),
+                .annotation(AnnotationKind::Primary.span(ex.span.clone())),
         ),
         None => {
             let mut origin = Origin::path(path.as_str());
@@ -160,10 +161,24 @@ fn render_lines(diag: &Diagnostic, source: Option<&Lines>, color: bool) -> Strin
     }
 
     let out = renderer.render(&[group]);
-    match excerpt.and_then(|ex| ex.column) {
+    let out = match excerpt.and_then(|ex| ex.column) {
         Some((shown, real)) => place_column(out, &path, to_usize(diag.pos.line), shown, real),
         None => out,
+    };
+    match &diag.template {
+        Some(t) => beside_place(out, &format!(" (from template {t})")),
+        None => out,
     }
+}
+
+/// `note` written at the end of the ` --> file:line:column` line (the
+/// template of an object of a Helm stream, beside the stream's place).
+fn beside_place(mut out: String, note: &str) -> String {
+    if let Some(arrow) = out.find("-->") {
+        let end = out[arrow..].find('\n').map_or(out.len(), |i| arrow + i);
+        out.insert_str(end, note);
+    }
+    out
 }
 
 /// In a rendered window of a long line, the column annotate-snippets
@@ -352,10 +367,29 @@ error: unknown field `replicsa`
   |
 3 |     image: x
 4 |     replicsa: 3
-  |     ^^^^^^^^ unknown field `replicsa`
+  |     ^^^^^^^^
   |
   = help: did you mean `replicas`?"
         );
+    }
+
+    #[test]
+    fn the_message_is_printed_once() {
+        // The title says it; the carets only point (as ruff and ripgrep do).
+        let out = render(&typo(Pos::new(4, 5)), Some(SRC), false);
+        assert_eq!(out.matches("unknown field `replicsa`").count(), 1, "{out}");
+        assert!(out.contains("  |     ^^^^^^^^\n"), "{out}");
+    }
+
+    #[test]
+    fn the_template_of_a_helm_object_is_beside_the_place() {
+        let mut d = typo(Pos::new(4, 5));
+        d.template = Some(Box::new("app/templates/x.yaml".into()));
+        for source in [Some(SRC), None] {
+            let out = render(&d, source, false);
+            assert!(out.contains("--> examples/x.yaml:4:5 (from template app/templates/x.yaml)\n"), "{out}");
+        }
+        assert!(d.to_string().starts_with("examples/x.yaml:4:5 (from template app/templates/x.yaml): error"));
     }
 
     #[test]
@@ -379,7 +413,7 @@ error: bad word
   |
 1 | # ünïcode
 2 | nämé: \"漢\" wörld, x
-  |            ^^^^^ bad word"
+  |            ^^^^^"
         );
     }
 
@@ -394,7 +428,7 @@ error: bad key
  --> a.yaml:1:1
   |
 1 | kind: X
-  | ^^^^ bad key"
+  | ^^^^"
         );
     }
 
@@ -410,7 +444,7 @@ error: expected a value
   |
 1 | a: 1
 2 | name:
-  |      ^ expected a value"
+  |      ^"
         );
     }
 
@@ -419,7 +453,7 @@ error: expected a value
         let d = Diagnostic::error("x.yaml", Pos::new(1, 0), "bad");
         let out = render(&d, Some("name: x"), false);
         assert!(out.contains(" --> x.yaml:1:1\n"), "{out}");
-        assert!(out.contains("  | ^^^^ bad"), "{out}");
+        assert!(out.ends_with("  | ^^^^"), "{out}");
     }
 
     #[test]
@@ -434,7 +468,7 @@ error: unexpected end of file
   |
 2 | b: 2
 3 |
-  | ^ unexpected end of file"
+  | ^"
         );
         let d = Diagnostic::error("x.yaml", Pos::new(1, 1), "empty file");
         let out = render(&d, Some(""), false);
@@ -454,7 +488,7 @@ error: bad
   |
 1 | a: 1
 2 |     name: {x,y}
-  |      ^^^ bad"
+  |      ^^^"
         );
     }
 
@@ -550,7 +584,8 @@ error: unknown field `replicsa`
         assert!(line.starts_with("2 | ...a") && line.ends_with("é..."), "{out}");
         assert!(line.chars().count() < 160, "{out}");
         let at = line.find("target").expect("the token");
-        assert_eq!(carets.find("^^^^^^ bad"), Some(line[..at].chars().count()), "{out}");
+        assert_eq!(carets.find("^^^^^^"), Some(line[..at].chars().count()), "{out}");
+        assert!(carets.ends_with("^^^^^^"), "{out}");
         // In color, the place is the line's too.
         assert!(render(&d, Some(&source), true).contains("l.yaml:2:3005"));
         // Up to `LINE_MAX` characters, annotate-snippets alone cuts the line.
@@ -570,7 +605,7 @@ error: unknown field `replicsa`
         let out = render(&d, Some(&format!("{}\nb: 2\n", "x".repeat(5000))), false);
         let (line, _) = shown(&out, 1);
         assert!(line.starts_with("1 | xxx") && line.ends_with("x...") && line.len() < 160, "{out}");
-        assert!(out.ends_with("2 | b: 2\n  |   ^ bad"), "{out}");
+        assert!(out.ends_with("2 | b: 2\n  |   ^"), "{out}");
         assert!(out.contains(" --> l.yaml:2:3\n"), "{out}");
     }
 
@@ -580,7 +615,8 @@ error: unknown field `replicsa`
         let out = render(&d, Some(&"y".repeat(LINE_MAX + 10)), false);
         let (line, carets) = shown(&out, 1);
         assert!(line.starts_with("1 | ...y") && line.ends_with('y') && line.len() < 160, "{out}");
-        assert_eq!(carets.find("^ bad"), Some(line.len()), "{out}");
+        assert_eq!(carets.find('^'), Some(line.len()), "{out}");
+        assert!(carets.ends_with('^'), "{out}");
         assert!(out.contains(&format!(" --> l.yaml:1:{}\n", LINE_MAX + 11)), "{out}");
     }
 

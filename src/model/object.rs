@@ -10,8 +10,7 @@ use super::gvk::{Gvk, cluster_scoped};
 use super::load;
 use crate::diag::Pos;
 
-/// One input text: a file, stdin, or the part of a `helm template` stream
-/// that one template rendered (named after its `# Source:` path).
+/// One input text: a file or stdin.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// The name shown in findings.
@@ -32,6 +31,9 @@ pub struct Object {
     /// As written, or as given to the run (`--namespace`, see
     /// [`Loaded::apply_namespace`]); see [`Object::ns`] for the effective namespace.
     pub namespace: Option<String>,
+    /// In `helm template` output: the template that rendered it (its
+    /// document's `# Source:`), shown beside the file and line.
+    pub template: Option<std::sync::Arc<str>>,
 }
 
 impl Object {

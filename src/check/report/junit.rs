@@ -137,7 +137,10 @@ fn object_case(sink: &mut dyn Write, file: &str, path: &Path, o: &Object, findin
     }
     sink.write_all(b">\n")?;
     let body = |f: &Finding| {
-        let mut body = format!("{}: {}[{}]: {}", place(path, o.pos(&f.pointer)), f.severity, f.code, f.message);
+        let mut body = format!("{}: {}[{}]: {}", place(path, f.pos(o)), f.severity, f.code, f.message);
+        if let Some(t) = &o.template {
+            body.push_str(&format!(" (from template {t})"));
+        }
         if let Some(h) = &f.help {
             body.push_str(&format!("\nhelp: {h}"));
         }

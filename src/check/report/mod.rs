@@ -77,7 +77,7 @@ fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) ->
     }
     let places = outcome.findings.iter().map(|f| {
         let o = &loaded.objects[f.object];
-        (loaded.sources[o.source].name.as_path(), o.pos(&f.pointer).line)
+        (loaded.sources[o.source].name.as_path(), f.pos(o).line)
     });
     let wanted = loaded.errors.iter().map(|d| (d.file.as_path(), d.pos.line)).chain(places);
     let snippets = Snippets::new(wanted, |p| by_name.get(p).copied());
@@ -131,6 +131,10 @@ struct JsonFinding<'a> {
     pointer: Cow<'a, str>,
     message: &'a str,
     help: Option<&'a str>,
+    /// In `helm template` output: the template that rendered the object
+    /// (`file` is the stream's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a str>,
 }
 
 fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
@@ -138,7 +142,7 @@ fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<(
     let findings = || {
         outcome.findings.iter().map(|f| {
             let o = &loaded.objects[f.object];
-            let pos = o.pos(&f.pointer);
+            let pos = f.pos(o);
             JsonFinding {
                 code: f.code,
                 name: super::rules::find(f.code).map_or("", |c| c.meta().name),
@@ -153,6 +157,7 @@ fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<(
                 pointer: clip_at(&f.pointer, MESSAGE_MAX),
                 message: &f.message,
                 help: f.help.as_deref(),
+                template: o.template.as_deref(),
             }
         })
     };

@@ -130,6 +130,15 @@ struct SarifResult {
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: std::collections::BTreeMap<&'static str, String>,
+    /// The Helm template of the object (`locations` has the stream's file,
+    /// which exists; the template path does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ResultProperties>,
+}
+
+#[derive(Serialize)]
+struct ResultProperties {
+    template: String,
 }
 
 #[derive(Serialize)]
@@ -225,6 +234,9 @@ fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult 
     let uri = uri(&loaded.sources[o.source].name);
     let id = shown_id(o);
     let mut message = format!("{id}: {}", f.message);
+    if let Some(t) = &o.template {
+        message.push_str(&format!(" (from template {t})"));
+    }
     if let Some(help) = &f.help {
         message.push_str(&format!("\nhelp: {help}"));
     }
@@ -235,7 +247,7 @@ fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult 
         level: level(f.severity),
         message: Text { text: message },
         locations: vec![Location {
-            physical_location: physical(uri, o.pos(&f.pointer)),
+            physical_location: physical(uri, f.pos(o)),
             logical_locations: vec![LogicalLocation {
                 name: clip(&o.name).into_owned(),
                 fully_qualified_name: id,
@@ -243,6 +255,7 @@ fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult 
             }],
         }],
         partial_fingerprints: [(FINGERPRINT_KEY, fingerprint)].into(),
+        properties: o.template.as_deref().map(|t| ResultProperties { template: t.to_string() }),
     }
 }
 

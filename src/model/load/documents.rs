@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::string::FromUtf8Error;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -131,96 +132,45 @@ pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Er
 }
 
 // ---------------------------------------------------------------------------
-// Helm: one source per template
+// Helm: the template of each object
 
-/// Adds the documents of a source's first `end` bytes; `helm template`
-/// output becomes one source per template.
+/// Adds the documents of a source's first `end` bytes; in `helm template`
+/// output each object also names the template that rendered it.
 pub(super) fn add_chunks(loaded: &mut Loaded, source: Source, end: usize) {
     add_chunks_within(loaded, source, end, MAX_HEAP);
 }
 
 /// [`add_chunks`] with the memory budget as a parameter, for tests.
 ///
-/// The split is made in one pass over the documents, and what it keeps
-/// counts against the budget as it grows: each template's copy of its text
-/// and the list of its documents (24 bytes each). Documents with nothing
-/// but comments are not kept (a stream of 60 million `---` would otherwise
-/// list them all). Past the budget the input is refused where it ran out,
-/// as the parser refuses it.
+/// A Helm stream stays one source, so that findings name the file and line
+/// that hold the object (the template paths exist in no folder); the
+/// `# Source:` of its document is kept on each object beside it.
 pub(super) fn add_chunks_within(loaded: &mut Loaded, source: Source, end: usize, budget: usize) {
-    let text = &source.text[..end];
-    let helm = text.contains("Source:") && split(text).any(|c| helm_source(&text[c.start..c.end]).is_some());
-    if !helm {
-        return add_parsed_within(loaded, source, Chunks::Upto(end), budget);
-    }
-    let limit = budget.saturating_sub(loaded.heap);
-    let mut kept = 0usize;
-    let mut rest = Vec::new();
-    // (template, its text, its documents, the lines of its text so far: kept
-    // as it grows, since counting them per document is quadratic).
-    let mut texts: Vec<(String, String, Vec<Chunk>, usize)> = Vec::new();
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
-    for chunk in split(text) {
-        let body = &source.text[chunk.start..chunk.end];
-        if !has_content(body) {
-            continue;
-        }
-        let Some(template) = helm_source(body) else {
-            rest.push(chunk);
-            kept = kept.saturating_add(size_of::<Chunk>());
-            continue;
-        };
-        let i = *by_name.entry(template).or_insert_with(|| {
-            texts.push((template.to_string(), String::new(), Vec::new(), 0));
-            kept = kept.saturating_add(TEMPLATE_BYTES + 2 * template.len());
-            texts.len() - 1
-        });
-        let (_, text, parts, lines) = &mut texts[i];
-        parts.push(Chunk { start: text.len(), end: text.len() + body.len(), line: to_u32(*lines) });
-        text.push_str(body);
-        *lines += body.bytes().filter(|&b| b == b'\n').count();
-        if !text.ends_with('\n') {
-            text.push('\n');
-            *lines += 1;
-        }
-        kept = kept.saturating_add(size_of::<Chunk>() + body.len() + 1);
-        if kept > limit {
-            drop((texts, rest, by_name));
-            let pos = Pos::new(chunk.line.saturating_add(1), 1);
-            loaded.budget_spent |= super::spent(loaded.heap, budget);
-            return refuse(loaded, source, super::over_budget(pos));
-        }
-    }
-    loaded.heap = loaded.heap.saturating_add(kept);
-    if let Some(shared) = &loaded.shared_heap {
-        shared.fetch_add(kept, std::sync::atomic::Ordering::Relaxed);
-    }
-    let file = source.name.display().to_string();
-    if !rest.is_empty() {
-        add_parsed_within(loaded, source, Chunks::List(rest), budget);
-    }
-    for (name, text, parts, _) in texts {
-        let mut name = PathBuf::from(name);
-        if loaded.source_names.contains(&name) {
-            name = PathBuf::from(format!("{} (in {file})", name.display()));
-        }
-        add_parsed_within(loaded, Source { name, text }, Chunks::List(parts), budget);
+    let helm = source.text[..end].contains("Source:");
+    let first = loaded.objects.len();
+    let id = loaded.sources.len();
+    add_parsed_within(loaded, source, Chunks::Upto(end), budget);
+    if helm && let Some(source) = loaded.sources.get(id) {
+        name_templates(&source.text[..end], &mut loaded.objects[first..]);
     }
 }
 
-/// What a template costs beside its text and documents: its entries in the
-/// split's tables and its source.
-const TEMPLATE_BYTES: usize = 128;
-
-/// Refuses a whole input with one error (kept, and counted like the
-/// parser's reports); its text stays for the report to show.
-fn refuse(loaded: &mut Loaded, source: Source, problem: Problem) {
-    let mut d = Diagnostic::error(&source.name, problem.pos, problem.message);
-    d.help = problem.help;
-    loaded.heap = loaded.heap.saturating_add(super::report_bytes(&d));
-    loaded.errors.push(d);
-    loaded.source_names.insert(source.name.clone());
-    loaded.sources.push(source);
+/// Sets each object's template from the `# Source:` comment of the document
+/// it was read from. Objects come in document order, so one walk over the
+/// documents beside them suffices (no table of documents is kept).
+fn name_templates(text: &str, objects: &mut [Object]) {
+    let mut names: HashMap<&str, Arc<str>> = HashMap::new();
+    let mut docs = split(text).peekable();
+    let mut current: Option<Arc<str>> = None;
+    for o in objects {
+        // Lines before the object's first line (0-based count).
+        let before = o.pos("").line.saturating_sub(1);
+        while let Some(d) = docs.next_if(|d| d.line <= before) {
+            current =
+                helm_source(&text[d.start..d.end]).map(|t| Arc::clone(names.entry(t).or_insert_with(|| Arc::from(t))));
+        }
+        o.template = current.clone();
+    }
 }
 
 /// Whether a document has anything but markers, comments and blank lines
@@ -307,6 +257,30 @@ pub(super) fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
     Ok(out)
 }
 
+/// A file that is not a manifest but is known (see [`super::files`]): the
+/// stand-in object of a rule file or dashboard, or a note that it is skipped.
+fn other_file(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, Problem> {
+    use super::files::{FILE_API, Other, recognise};
+    match value.as_object().and_then(recognise) {
+        Some(Other::Kept(kind)) => Ok(Some(Object {
+            source,
+            value,
+            spans,
+            api_version: FILE_API.into(),
+            kind: kind.into(),
+            name: String::new(),
+            namespace: None,
+            template: None,
+        })),
+        Some(Other::Skipped(what)) => {
+            let mut p = Problem::new(spans.locate(""), format!("{what}, not a Kubernetes manifest: skipped"));
+            p.skipped = true;
+            Err(p)
+        }
+        None => Ok(None),
+    }
+}
+
 fn describe(v: &Value) -> &'static str {
     match v {
         Value::Null => "empty",
@@ -332,6 +306,9 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
     };
     let (api_version, kind) = match (field("apiVersion")?, field("kind")?) {
         (Some(a), Some(k)) => (a, k),
+        (None, _) | (_, None) if value.as_object().and_then(super::files::recognise).is_some() => {
+            return other_file(source, value, spans);
+        }
         (a, k) => {
             let missing = match (a, k) {
                 (None, None) => "no `apiVersion` and no `kind`",
@@ -346,17 +323,16 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
     let str_at = |k: &str| meta.and_then(|x| x.get(k)).and_then(Value::as_str).map(str::to_string);
     let name = str_at("name").or_else(|| str_at("generateName")).unwrap_or_default();
     let namespace = str_at("namespace");
-    Ok(Some(Object { source, value, spans, api_version, kind, name, namespace }))
+    Ok(Some(Object { source, value, spans, api_version, kind, name, namespace, template: None }))
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
-    use super::{Chunk, TEMPLATE_BYTES, add_chunks_within};
+    use crate::model::Loaded;
+    use crate::model::load::add_bytes;
     use crate::model::load::tests::{DEPLOY, at, errors, load_str};
-    use crate::model::load::{add_bytes, add_source};
-    use crate::model::{Loaded, Source};
 
     #[test]
     fn documents_keep_their_own_lines_and_empty_ones_are_skipped() {
@@ -424,72 +400,42 @@ mod tests {
     }
 
     #[test]
-    fn helm_template_output_is_split_per_template() {
+    fn helm_template_output_stays_one_stream_and_objects_name_their_template() {
         let text = "---\n# Source: shop/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n\
                     ---\n# Source: shop/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n\
                     ---\n# Source: shop/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web-2\n";
         let l = load_str(text);
         assert!(l.errors.is_empty(), "{:?}", errors(&l));
         let names: Vec<_> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
-        assert_eq!(names, ["shop/templates/svc.yaml", "shop/templates/deploy.yaml"]);
-        let svc = &l.sources[0].text;
-        assert!(svc.starts_with("---\n# Source: shop/templates/svc.yaml\napiVersion: v1\n"), "{svc}");
-        let objs: Vec<_> = l.objects.iter().map(|o| (o.source, o.name.as_str(), at(o, "/metadata/name"))).collect();
-        assert_eq!(objs, [(0, "web", (6, 3)), (0, "web-2", (12, 3)), (1, "web", (6, 3))]);
-        // Errors name the template too.
+        assert_eq!(names, ["t.yaml"]);
+        let objs: Vec<_> =
+            l.objects.iter().map(|o| (o.name.as_str(), at(o, "/metadata/name"), o.template.as_deref())).collect();
+        assert_eq!(
+            objs,
+            [
+                ("web", (6, 3), Some("shop/templates/svc.yaml")),
+                ("web", (12, 3), Some("shop/templates/deploy.yaml")),
+                ("web-2", (18, 3), Some("shop/templates/svc.yaml"))
+            ]
+        );
+        // One copy of each template's name.
+        let (a, c) = (l.objects[0].template.as_ref().unwrap(), l.objects[2].template.as_ref().unwrap());
+        assert!(std::sync::Arc::ptr_eq(a, c));
+        // Errors name the stream.
         let bad = load_str("---\n# Source: c/templates/x.yaml\napiVersion: v1\nkind: [\n");
-        assert_eq!(bad.errors[0].file, PathBuf::from("c/templates/x.yaml"));
+        assert_eq!(bad.errors[0].file, PathBuf::from("t.yaml"));
     }
 
     #[test]
-    fn the_helm_split_counts_its_copies_and_refuses_where_the_budget_runs_out() {
-        let doc = |i: usize| {
-            format!("---\n# Source: c/templates/t.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n")
-        };
-        let text: String = (0..100).map(doc).collect();
-        let one = doc(0).len();
-        // Empty documents are not kept: only the 100 documents count.
-        let text = format!("{text}{}", "---\n# only a comment\n".repeat(10_000));
-        let load = |budget: usize| {
-            let mut l = Loaded::default();
-            let end = text.len();
-            add_chunks_within(&mut l, Source { name: PathBuf::from("h.yaml"), text: text.clone() }, end, budget);
-            l
-        };
-        let whole = load(usize::MAX);
-        assert_eq!((whole.objects.len(), whole.errors.len()), (100, 0), "{:?}", errors(&whole));
-        assert!(whole.heap >= 100 * (one + size_of::<Chunk>()), "the copies count: {}", whole.heap);
-        assert_eq!(whole.sources.len(), 1);
-        // A budget that holds 10 documents' copies: refused at the 11th
-        // document's first line, with no objects, the stream kept to show it.
-        let l = load(TEMPLATE_BYTES + 2 * "c/templates/t.yaml".len() + 10 * (one + 1 + size_of::<Chunk>()) + 8);
-        assert!(l.objects.is_empty());
-        assert_eq!(
-            errors(&l),
-            [format!(
-                "{}:1: input refused here: with it, the objects to check would take over 640 MiB of memory",
-                10 * 5 + 1
-            )]
-        );
-        assert_eq!(l.sources.iter().map(|s| s.name.display().to_string()).collect::<Vec<_>>(), ["h.yaml"]);
-    }
-
-    #[test]
-    fn helm_documents_without_source_stay_in_the_stream() {
+    fn helm_documents_without_source_have_no_template() {
         let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n# Source: c/templates/a.yaml\n\
-                    apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+                    apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n---\n\
+                    apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
         let l = load_str(text);
-        let names: Vec<_> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
-        assert_eq!(names, ["t.yaml", "c/templates/a.yaml"]);
-        assert_eq!(at(&l.objects[0], "/metadata"), (3, 1));
-        assert_eq!(at(&l.objects[1], "/metadata"), (5, 1));
-        // The same template path from a second input gets a distinct name.
-        let mut l = l;
-        add_source(&mut l, Source { name: PathBuf::from("u.yaml"), text: text.to_string() });
-        assert_eq!(
-            l.sources.last().map(|s| s.name.display().to_string()).unwrap_or_default(),
-            "c/templates/a.yaml (in u.yaml)"
-        );
+        assert!(l.errors.is_empty(), "{:?}", errors(&l));
+        let objs: Vec<_> = l.objects.iter().map(|o| (o.name.as_str(), o.template.as_deref())).collect();
+        assert_eq!(objs, [("shop", None), ("a", Some("c/templates/a.yaml")), ("b", None)]);
+        assert_eq!(at(&l.objects[1], "/metadata"), (9, 37));
     }
 
     #[test]

@@ -53,10 +53,11 @@ pub(super) fn inputs_of(inputs: &[PathBuf]) -> (Vec<Input>, Vec<Diagnostic>) {
         match std::fs::metadata(input) {
             Err(e) => items.push(Input::Failed(Diagnostic::error(input, Pos::UNKNOWN, format!("cannot read: {e}")))),
             Ok(m) if m.is_dir() => {
-                let mut walk = Walk { files: Vec::new(), errors: Vec::new(), notes: &mut notes, dirs: &mut dirs };
+                let mut walk =
+                    Walk { files: Vec::new(), errors: Vec::new(), notes: &mut notes, dirs: &mut dirs, charts: 0 };
                 walk.run(input.clone(), id(&m));
-                let Walk { files, errors, .. } = walk;
-                let none = files.is_empty() && errors.is_empty();
+                let Walk { files, errors, charts, .. } = walk;
+                let none = files.is_empty() && errors.is_empty() && charts == 0;
                 items.extend(errors.into_iter().map(Input::Failed));
                 if none {
                     items.push(Input::Failed(
@@ -146,6 +147,8 @@ struct Walk<'a> {
     notes: &'a mut Vec<Diagnostic>,
     /// Folders visited, across all inputs.
     dirs: &'a mut HashSet<Id>,
+    /// Helm charts skipped (each with a note).
+    charts: usize,
 }
 
 /// What a folder entry is to the walk.
@@ -180,6 +183,11 @@ impl Walk<'_> {
                 }
                 Err(e) => self.errors.push(Diagnostic::error(&dir, Pos::UNKNOWN, format!("cannot read: {e}"))),
             }
+            if helm_chart(&dir) {
+                self.notes.push(chart_note(&dir));
+                self.charts += 1;
+                continue;
+            }
             children.sort_by_key(std::fs::DirEntry::file_name);
             let sub: Vec<Next> = children.iter().filter_map(|e| self.entry(e)).collect();
             stack.extend(sub.into_iter().rev());
@@ -213,6 +221,24 @@ impl Walk<'_> {
             None
         }
     }
+}
+
+/// Whether a folder is a Helm chart: its `Chart.yaml` names the chart and
+/// its version (the templates under it are Go templates, not manifests).
+fn helm_chart(dir: &Path) -> bool {
+    let Ok(text) = read_file_bounded(&dir.join("Chart.yaml"), 1 << 20) else { return false };
+    let text = String::from_utf8_lossy(&text);
+    let top = |key: &str| text.lines().any(|l| l.strip_prefix(key).is_some_and(|v| v.starts_with(':')));
+    top("name") && top("version") && top("apiVersion")
+}
+
+/// The note on a Helm chart in a folder: skipped whole, with how to check it.
+fn chart_note(dir: &Path) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Info,
+        ..Diagnostic::error(dir, Pos::UNKNOWN, "a Helm chart (its templates are not manifests): skipped")
+    }
+    .with_help(format!("check what it renders: `helm template {} | kubeproof check -`", dir.display()))
 }
 
 /// The note on a FIFO, socket or device in a folder: reading one may never end.

@@ -41,8 +41,7 @@
 //!   every node (its slot in its list or its share of a mapping's B-tree),
 //!   every string's bytes, the 16 bytes of each recorded position, each
 //!   object's names, each error report (its text and file name), and the
-//!   growth of the builder's reused buffers, and the Helm split's copies of
-//!   the text (below). Documents are cut one at a time, not listed first. A
+//!   growth of the builder's reused buffers. Documents are cut one at a time, not listed first. A
 //!   file is read into a buffer of its size (doubling would hold up to three
 //!   times the input while it grows). An input with more than [`MAX_INPUT_ERRORS`] errors is
 //!   refused there too. Not counted: the input's text itself (bounded by
@@ -52,11 +51,11 @@
 //!   yaml` prints, becomes one object per item, positioned at the item.
 //!   Items without `kind`/`apiVersion` (a typed `PodList`) take them from the
 //!   list.
-//! - **Helm.** A stream whose documents carry `# Source: chart/templates/x.yaml`
-//!   comments (`helm template`) is split into one [`Source`] per template,
-//!   named after it, holding the text that template rendered; findings show
-//!   the template path and lines within its rendered text. The split is one
-//!   pass, and its copies count against the memory budget as they grow.
+//! - **Helm.** In a stream whose documents carry `# Source: chart/templates/x.yaml`
+//!   comments (`helm template`), each object keeps its template's path
+//!   ([`Object::template`](crate::model::Object::template)); findings name the
+//!   stream's file and line (the template paths exist in no folder) and the
+//!   template beside them.
 //! - **Kustomize configuration**: a `kustomization.yaml` is kept as an
 //!   object (its generators tell which Secrets and ConfigMaps exist; checks
 //!   that judge cluster objects skip it); JSON 6902 patch files are skipped.
@@ -81,7 +80,9 @@
 
 mod documents;
 mod events;
+pub mod files;
 mod inputs;
+pub mod inside;
 mod scalars;
 mod spans;
 
@@ -91,8 +92,8 @@ use std::path::PathBuf;
 pub use spans::Spans;
 
 use super::{Loaded, Source};
-use crate::diag::{Diagnostic, Pos};
-use documents::{Chunk, add_chunks, has_content, lone_cr_to_lf, objects, split};
+use crate::diag::{Diagnostic, Pos, Severity};
+use documents::{add_chunks, has_content, lone_cr_to_lf, objects, split};
 use events::{Builder, Kept};
 use inputs::{Input, STDIN, inputs_of};
 pub use inputs::{ReadError, read_bounded, read_file, read_file_bounded};
@@ -130,8 +131,7 @@ pub const MAX_INPUT_ERRORS: usize = 1_000;
 ///
 /// Several files are read and parsed on every core, and the result is the
 /// same as reading them one after the other: the parts are joined in input
-/// order, and when they would not all fit in [`MAX_HEAP`] together (or two
-/// Helm templates of different files share a name), everything is read
+/// order, and when they would not all fit in [`MAX_HEAP`] together, everything is read
 /// again one input at a time, which decides exactly which inputs are
 /// refused. The parallel readers stop as soon as their total passes the
 /// budget, so memory stays bounded either way.
@@ -143,7 +143,8 @@ pub fn load(inputs: &[PathBuf]) -> Loaded {
 fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
     let (items, notes) = inputs_of(inputs);
     let mut loaded = load_items(items, threads, MAX_HEAP);
-    loaded.notes = notes;
+    // The folders' notes first, then those of the files read.
+    loaded.notes.splice(0..0, notes);
     loaded
 }
 
@@ -256,7 +257,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
         let base = loaded.sources.len();
         for source in &part.sources {
             if !names.insert(source.name.clone()) {
-                return None; // named `(in FILE)` when read in order
+                return None; // a name twice: read in order, as the loader names it
             }
         }
         loaded.sources.extend(part.sources);
@@ -265,6 +266,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
             o
         }));
         loaded.errors.extend(part.errors);
+        loaded.notes.extend(part.notes);
         loaded.heap += part.heap;
     }
     loaded.source_names = names;
@@ -297,12 +299,10 @@ pub fn add_source(loaded: &mut Loaded, mut source: Source) {
     add_chunks(loaded, source, end);
 }
 
-/// The documents of a source to parse.
+/// The documents of a source to parse: those of its first bytes, cut as
+/// they are read.
 enum Chunks {
-    /// Those of its first bytes, cut as they are read.
     Upto(usize),
-    /// These (a Helm template's).
-    List(Vec<Chunk>),
 }
 
 /// Parses the chunks of a source, within `budget` for everything loaded.
@@ -310,10 +310,8 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     let id = loaded.sources.len();
     let first = loaded.objects.len();
     let mut builder = Builder::new(budget.saturating_sub(loaded.heap), loaded.shared_heap.clone());
-    let chunks: Box<dyn Iterator<Item = Chunk>> = match chunks {
-        Chunks::Upto(end) => Box::new(split(&source.text[..end])),
-        Chunks::List(list) => Box::new(list.into_iter()),
-    };
+    let Chunks::Upto(end) = chunks;
+    let chunks = split(&source.text[..end]);
     let mut reports = 0; // bytes of this input's error reports
     for chunk in chunks {
         if builder.refused {
@@ -328,6 +326,15 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
                 let bytes = objects.iter().map(kept_bytes).sum();
                 loaded.objects.extend(objects);
                 Kept { bytes, error: false }
+            }
+            Err(p) if p.skipped => {
+                // One note per file, however many documents it has.
+                if loaded.notes.last().is_none_or(|n| n.file != source.name) {
+                    let note =
+                        Diagnostic { severity: Severity::Info, ..Diagnostic::error(&source.name, p.pos, p.message) };
+                    loaded.notes.push(note);
+                }
+                Kept { bytes: 0, error: false }
             }
             Err(p) => {
                 let mut d = Diagnostic::error(&source.name, p.pos, p.message);
@@ -391,11 +398,13 @@ struct Problem {
     pos: Pos,
     message: String,
     help: Option<String>,
+    /// Not an error: a file that is not a manifest, skipped with a note.
+    skipped: bool,
 }
 
 impl Problem {
     fn new(pos: Pos, message: impl Into<String>) -> Problem {
-        Problem { pos, message: message.into(), help: None }
+        Problem { pos, message: message.into(), help: None, skipped: false }
     }
 
     fn help(mut self, help: impl Into<String>) -> Problem {
@@ -490,7 +499,7 @@ spec:
         let tmp = tempfile::tempdir().unwrap();
         let inputs = mixed_inputs(tmp.path());
         let one = summary(&load_on(&inputs, 1));
-        assert!(one.contains("web-111") && one.contains("error") && one.contains("chart/templates/cm.yaml"), "{one}");
+        assert!(one.contains("web-111") && one.contains("error") && one.contains("sub/helm.yaml"), "{one}");
         for threads in [2, 3, 8] {
             assert_eq!(summary(&load_on(&inputs, threads)), one, "{threads} threads");
         }
@@ -510,17 +519,18 @@ spec:
     }
 
     #[test]
-    fn same_helm_template_in_two_files_is_read_in_order() {
+    fn same_helm_template_in_two_files_keeps_each_file() {
         let tmp = tempfile::tempdir().unwrap();
         let helm = "---\n# Source: chart/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\n";
         std::fs::write(tmp.path().join("a.yaml"), helm).unwrap();
         std::fs::write(tmp.path().join("b.yaml"), helm.replace("name: h", "name: i")).unwrap();
         let inputs = [tmp.path().to_path_buf()];
-        assert!(load_parallel(&inputs_of(&inputs).0, 2, MAX_HEAP).is_none());
         let l = load_on(&inputs, 2);
         let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
-        assert_eq!(names[0], "chart/templates/cm.yaml");
-        assert!(names[1].starts_with("chart/templates/cm.yaml (in "), "{names:?}");
+        assert!(names[0].ends_with("a.yaml") && names[1].ends_with("b.yaml"), "{names:?}");
+        let templates: Vec<_> = l.objects.iter().map(|o| o.template.as_deref()).collect();
+        assert_eq!(templates, [Some("chart/templates/cm.yaml"); 2]);
+        assert_eq!(summary(&l), summary(&load_on(&inputs, 1)));
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //! PodMonitors that scrape nothing, and queries on metrics that nothing
 //! records or exports.
 //!
-//! Rules come from PrometheusRule objects (`spec.groups[].rules[]`) and from
+//! Rules come from PrometheusRule objects (`spec.groups[].rules[]`), from
 //! Prometheus rule files kept in ConfigMaps (a data key with `rule` in its
-//! name holding `groups:`); routing from AlertmanagerConfig objects and from
+//! name holding `groups:`) and from bare rule files (`groups:` at the top of
+//! a checked file, as `gen` writes); routing from AlertmanagerConfig objects and from
 //! `alertmanager.yaml`/`alertmanager.yml` in a Secret or ConfigMap;
 //! dashboards from ConfigMaps labelled `grafana_dashboard`, from any
 //! ConfigMap value that parses as a dashboard, and from GrafanaDashboard
@@ -148,8 +149,8 @@ fn rule_file_key(key: &str) -> bool {
     k.contains("rule") && (k.ends_with(".yml") || k.ends_with(".yaml") || k.ends_with(".rules"))
 }
 
-/// Calls `f` with every rule of the checked set: PrometheusRule objects and
-/// rule files held in ConfigMaps.
+/// Calls `f` with every rule of the checked set: PrometheusRule objects,
+/// rule files held in ConfigMaps, and bare rule files.
 pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
     for &i in cx.index.of_kind("PrometheusRule") {
         let o = &cx.objects[i];
@@ -157,6 +158,13 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
             continue;
         }
         groups_of(o.value.at("/spec/groups"), i, "/spec/groups", false, &mut f);
+    }
+    // Bare rule files (promtool's format), as `gen` writes beside the manifests.
+    for &i in cx.index.of_kind(crate::model::load::files::RULE_FILE) {
+        let o = &cx.objects[i];
+        if o.api_version == crate::model::load::files::FILE_API {
+            groups_of(o.value.get("groups"), i, "/groups", false, &mut f);
+        }
     }
     for &i in cx.index.of_kind("ConfigMap") {
         let o = &cx.objects[i];
@@ -224,8 +232,8 @@ pub struct DashboardText<'a> {
 /// Dashboard JSON of the checked set: `*.json` keys of ConfigMaps labelled
 /// `grafana_dashboard` (the Grafana sidecar's default label), any value of
 /// other ConfigMaps that parses as a dashboard ([`looks_like_dashboard`]:
-/// stacks such as Istio's addons mount them without the label), and
-/// GrafanaDashboard objects' `spec.json`.
+/// stacks such as Istio's addons mount them without the label),
+/// GrafanaDashboard objects' `spec.json`, and bare dashboard files.
 pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
     let mut out = Vec::new();
     for &i in cx.index.of_kind("ConfigMap") {
@@ -243,6 +251,19 @@ pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
         if let Some(text) = cx.objects[i].value.at("/spec/json").and_then(Value::as_str) {
             out.push(DashboardText { object: i, ptr: "/spec/json".into(), key: "spec.json", text });
         }
+    }
+    // Bare dashboard files (as `gen` writes beside the manifests): their text is the JSON.
+    for &i in cx.index.of_kind(crate::model::load::files::DASHBOARD_FILE) {
+        let o = &cx.objects[i];
+        // A dashboard written as YAML is not judged as JSON.
+        let json = |text: &str| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        let Some(source) =
+            cx.sources.get(o.source).filter(|s| o.api_version == crate::model::load::files::FILE_API && json(&s.text))
+        else {
+            continue;
+        };
+        let key = source.name.file_name().and_then(|n| n.to_str()).unwrap_or("dashboard");
+        out.push(DashboardText { object: i, ptr: String::new(), key, text: &source.text });
     }
     out
 }

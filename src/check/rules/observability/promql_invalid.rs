@@ -13,12 +13,15 @@ static META: Meta = Meta {
     severity: Severity::Error,
     summary: "a PromQL expression of a rule or a dashboard does not parse",
     what: "Parses with a PromQL parser the `expr` of every alerting and recording rule (PrometheusRule \
-           objects, and rule files held in ConfigMaps) and of every Prometheus query of a Grafana dashboard \
-           (ConfigMaps labelled `grafana_dashboard`, any ConfigMap value that parses as a dashboard, \
-           GrafanaDashboard objects). Grafana variables are \
+           objects, rule files held in ConfigMaps, and bare rule files in promtool's format) and of every \
+           Prometheus query of a Grafana dashboard (ConfigMaps labelled `grafana_dashboard`, any ConfigMap \
+           value that parses as a dashboard, GrafanaDashboard objects, bare dashboard files). Grafana \
+           variables are \
            replaced first (`$__rate_interval` by a duration, variables inside quotes by a value); a query \
            with a variable where no placeholder fits, and queries of Loki or other data sources, are not \
-           judged. `holt_winters` (Prometheus 2) is accepted.",
+           judged. `holt_winters` (Prometheus 2) is accepted. \
+           A finding points where the parser stopped inside the expression when the source shows it exactly \
+           (plain, quoted and literal `|` scalars), else at `expr:`.",
     why: "The Prometheus Operator's admission webhook rejects a PrometheusRule with a broken expression, and \
           without the webhook Prometheus refuses to load the whole rule file: every alert of it is gone, not \
           only the broken one. A dashboard panel with a broken query shows an error instead of the graph \
@@ -67,20 +70,43 @@ data:
 "#,
 };
 
+/// The most findings placed inside their expression in one run.
+const LOCATED_MAX: usize = 100;
+
+/// Where inside the `expr:` value the parser stopped, when the source
+/// shows it exactly (else the finding stays at `expr:`).
+fn inside(cx: &Context, object: usize, pointer: &str, expr: &str, error: &str) -> Option<crate::diag::Pos> {
+    if !pointer.ends_with("/expr") {
+        return None; // inside embedded text: the key holding it is shown
+    }
+    let offset = crate::model::promql::error_offset(expr, error)?;
+    let o = &cx.objects[object];
+    let text = &cx.sources.get(o.source)?.text;
+    crate::model::load::inside::position_in_scalar(text, o.pos(pointer), expr, offset)
+}
+
 impl Check for PromqlInvalid {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
+        let mut located = 0;
         for_each_rule(cx, |r| {
             let Some(expr) = r.expr() else { return };
             let Some(Err(e)) = parse(&expr) else { return };
+            let pointer = r.at("expr");
+            // Each place costs a search (see `error_offset`): a set of
+            // thousands of broken expressions gets the first ones placed.
+            // (Counted as tried, placed or not.)
+            let inside = if located < LOCATED_MAX { inside(cx, r.object, &pointer, &expr, &e) } else { None };
+            located += 1;
             out.report(
                 r.object,
-                r.at("expr"),
+                pointer,
                 format!("the expression of {}{} does not parse: {e}", r.describe(), r.place()),
             )
+            .at(inside)
             .help(
                 "Prometheus refuses to load the whole rule file, and the operator's webhook rejects the whole \
                      PrometheusRule: correct the expression",

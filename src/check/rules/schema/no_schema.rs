@@ -49,7 +49,7 @@ spec:
 };
 
 /// Groups whose files are build inputs, never sent to the API server.
-const NOT_APPLIED: &[&str] = &["kustomize.config.k8s.io"];
+const NOT_APPLIED: &[&str] = &["kustomize.config.k8s.io", "kubeproof.dev"];
 
 impl Check for NoSchema {
     fn meta(&self) -> &'static Meta {
