@@ -69,8 +69,16 @@ pub const OFFSET_MAX: usize = 1024;
 /// message quotes (`'x'`, or `: 5x` at its end) where it ends there. Errors
 /// of the grammar (`invalid promql query`) have no place: `None`.
 pub fn error_offset(expr: &str, message: &str) -> Option<usize> {
-    if expr.len() > OFFSET_MAX || promql_parser::parser::lexer(expr).err().as_deref() != Some(message) {
+    if expr.len() > OFFSET_MAX {
         return None;
+    }
+    if promql_parser::parser::lexer(expr).err().as_deref() != Some(message) {
+        return call_named(expr, message);
+    }
+    // Every prefix inside a bracket ends "unclosed": the one left open is the
+    // last opener the whole text never closes, not the first of the prefix.
+    if message.starts_with("unclosed") {
+        return unclosed(expr.as_bytes());
     }
     let end = expr
         .char_indices()
@@ -82,6 +90,43 @@ pub fn error_offset(expr: &str, message: &str) -> Option<usize> {
         // The last character read.
         None => expr[..end].char_indices().last().map(|(i, _)| i),
     }
+}
+
+/// Where a call names the function a parser error quotes (`unknown function
+/// with name 'foo'`, `expected type matrix in call to function 'rate'`):
+/// the first `foo(`. Other grammar errors carry no place.
+fn call_named(expr: &str, message: &str) -> Option<usize> {
+    let name = message.split('\'').nth(1).filter(|n| !n.is_empty() && message.contains("function"))?;
+    let mut from = 0;
+    while let Some(at) = expr[from..].find(name).map(|i| from + i) {
+        let before = expr[..at].chars().next_back();
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+        if before.is_none_or(|c| !ident(c)) && expr[at + name.len()..].trim_start().starts_with('(') {
+            return Some(at);
+        }
+        from = at + name.len();
+    }
+    None
+}
+
+/// The opening bracket the text leaves open (the innermost one, as the
+/// lexer sees it at the end), outside strings and comments.
+fn unclosed(text: &[u8]) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        i += 1;
+        match b {
+            b'"' | b'\'' | b'`' => i = string_end(text, i, b),
+            b'#' => i = text[i..].iter().position(|&c| c == b'\n').map_or(text.len(), |p| i + p),
+            b'(' | b'[' | b'{' => open.push(i - 1),
+            b')' | b']' | b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.last().copied()
 }
 
 /// Whether `expr` is within the bounds: a lexical pass that skips strings
@@ -166,7 +211,13 @@ mod tests {
         assert_eq!(at("rate(x[5m) > 1"), Some(9), "the `)` inside brackets");
         assert_eq!(at("sum(rate(y{job=\"a\"[5m]))"), Some(18), "the `[` inside braces");
         assert_eq!(at("sum(rate(x[5m]) > 1"), Some(3), "the `(` left open");
+        // Not the first `(` (any prefix inside it is "unclosed" too) but `on(`.
+        let e = "sum by (job) (rate(x_total[5m])) > on(job group_left 1";
+        assert_eq!(at(e), e.find("on(").map(|i| i + 2), "the `(` of `on(` left open");
         assert_eq!(at("up == == 1"), None, "a grammar error has no place");
+        // A function the parser names: its call.
+        assert_eq!(at("sum(irate(x[5m])) + foo(x)"), Some(20), "the unknown function");
+        assert_eq!(at("sum(my_rate_total) + rate(x)"), Some(21), "the call, not a metric holding the name");
     }
 
     #[test]

@@ -20,8 +20,10 @@ static META: Meta = Meta {
            replaced first (`$__rate_interval` by a duration, variables inside quotes by a value); a query \
            with a variable where no placeholder fits, and queries of Loki or other data sources, are not \
            judged. `holt_winters` (Prometheus 2) is accepted. \
-           A finding points where the parser stopped inside the expression when the source shows it exactly \
-           (plain, quoted and literal `|` scalars), else at `expr:`.",
+           A finding points inside the expression when the source shows it exactly (plain, quoted and \
+           literal `|` scalars): where the lexer stopped, the bracket left open, or the call of a function \
+           the error names; else (folded scalars, grammar errors such as `up == == 1`, for which the parser \
+           gives no place) at `expr:`.",
     why: "The Prometheus Operator's admission webhook rejects a PrometheusRule with a broken expression, and \
           without the webhook Prometheus refuses to load the whole rule file: every alert of it is gone, not \
           only the broken one. A dashboard panel with a broken query shows an error instead of the graph \
