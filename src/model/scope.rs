@@ -22,7 +22,11 @@ pub fn custom_resources<'a>(cx: &'a Manifests) -> HashSet<(&'a str, &'a str)> {
         .iter()
         .filter(|o| {
             let g = o.group();
-            g.contains('.') && !g.ends_with(".k8s.io") && g != "kustomize.config.k8s.io"
+            // kubeproof's stand-ins for rule and dashboard files make no pods.
+            g.contains('.')
+                && !g.ends_with(".k8s.io")
+                && g != "kustomize.config.k8s.io"
+                && o.api_version != super::load::files::FILE_API
         })
         .map(|o| (o.ns(), o.name.as_str()))
         .collect()
