@@ -51,6 +51,9 @@ impl std::fmt::Display for TooComplex {
 /// 2, renamed in 3) is read as `double_exponential_smoothing`.
 pub fn parse(expr: &str) -> Result<Result<Expr, String>, TooComplex> {
     bound(expr)?;
+    if let Some(n) = huge_duration(expr.as_bytes()) {
+        return Ok(Err(format!("the duration `{n}` is out of range (seconds up to 2^64)")));
+    }
     if expr.contains("holt_winters") {
         return Ok(promql_parser::parser::parse(&expr.replace("holt_winters(", "double_exponential_smoothing(")));
     }
@@ -107,6 +110,62 @@ fn call_named(expr: &str, message: &str) -> Option<usize> {
         from = at + name.len();
     }
     None
+}
+
+/// A unitless number where promql-parser reads a duration (`[N]`,
+/// `[…:N]`, `offset N`) that it would turn into a `Duration` with a panic:
+/// infinite, NaN, or 2^64 seconds and more (the description fuzzer's
+/// `rate(x[111…116])`). Strings and comments are skipped.
+fn huge_duration(text: &[u8]) -> Option<String> {
+    let (mut i, mut brackets, mut after) = (0, 0usize, false);
+    while let Some(&b) = text.get(i) {
+        i += 1;
+        match b {
+            b'"' | b'\'' | b'`' => i = string_end(text, i, b),
+            b'#' => i = text[i..].iter().position(|&c| c == b'\n').map_or(text.len(), |p| i + p),
+            b'[' => (brackets, after) = (brackets + 1, true),
+            b']' => (brackets, after) = (brackets.saturating_sub(1), false),
+            b':' if brackets > 0 => after = true,
+            b' ' | b'\t' | b'\n' | b'\r' | b'+' | b'-' if after => {}
+            c if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' => {
+                let mut end = i + text[i..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_'))
+                    .unwrap_or(text.len() - i);
+                // The sign of an exponent (`1e+30`) belongs to the number.
+                if c.is_ascii_digit()
+                    && matches!(text[end - 1], b'e' | b'E')
+                    && matches!(text.get(end), Some(b'+' | b'-'))
+                    && text.get(end + 1).is_some_and(u8::is_ascii_digit)
+                {
+                    end += 2 + text[end + 2..].iter().position(|c| !c.is_ascii_digit()).unwrap_or(text.len() - end - 2);
+                }
+                let word = std::str::from_utf8(&text[i - 1..end]).unwrap_or("");
+                i = end;
+                if after && too_long(word) {
+                    return Some(word.to_string());
+                }
+                // `offset` is followed by a duration; a word ends the place of one.
+                after = word.eq_ignore_ascii_case("offset");
+            }
+            _ => after = false,
+        }
+    }
+    None
+}
+
+/// Whether a number promql-parser would read as seconds is past `Duration`.
+fn too_long(word: &str) -> bool {
+    let w = word.to_ascii_lowercase().replace('_', "");
+    let value = match w.strip_prefix("0x") {
+        Some(hex) => u128::from_str_radix(hex, 16).map_or(f64::INFINITY, |v| v as f64),
+        None => match w.as_str() {
+            "inf" | "nan" => f64::INFINITY,
+            // A duration with a unit (`5m`) is not a bare number.
+            _ => w.parse::<f64>().unwrap_or(0.0),
+        },
+    };
+    !value.is_finite() || value >= 1.8e19
 }
 
 /// The opening bracket the text leaves open (the innermost one, as the
@@ -218,6 +277,27 @@ mod tests {
         // A function the parser names: its call.
         assert_eq!(at("sum(irate(x[5m])) + foo(x)"), Some(20), "the unknown function");
         assert_eq!(at("sum(my_rate_total) + rate(x)"), Some(21), "the call, not a metric holding the name");
+    }
+
+    #[test]
+    fn a_duration_past_what_the_parser_can_hold_is_an_error_not_a_panic() {
+        let long = format!("max_over_time(deriv(rate(x_total[{}6])[5m:1m])", "1".repeat(120));
+        let cases = [
+            long.as_str(),
+            "rate(x[1e30])",
+            "rate(x[1e+30])",
+            "x offset 0xFFFFFFFFFFFFFFFFFFFF",
+            "x[5m:Inf]",
+            "x offset - NaN",
+        ];
+        for e in cases {
+            let Ok(Err(message)) = parse(e) else { panic!("{e}: not refused") };
+            assert!(message.contains("out of range"), "{e}: {message}");
+        }
+        // Ordinary durations, numbers outside duration places, and strings are untouched.
+        for e in ["rate(x[300])", "x[5m:30] offset 1e3", "x[1e-3]", "x > 1e300", r#"x{a="[1e99]"}"#, "sum(x) @ 1e3"] {
+            assert!(huge_duration(e.as_bytes()).is_none(), "{e}");
+        }
     }
 
     #[test]

@@ -79,3 +79,15 @@ fn the_deepest_expressions_within_the_bounds_are_judged_on_worker_threads() {
     // One more is past the bound.
     check(dir.path(), &chain("^", 1026), 80).expect(1, "has 1025 operators and brackets");
 }
+
+/// The promql fuzzer's find (CI, 2026-12-03): promql-parser turns a unitless
+/// number in a range into a `Duration` with a panic when it is past 2^64
+/// seconds; `check` reports it as a PromQL error instead.
+#[test]
+fn a_range_of_more_seconds_than_a_duration_holds_is_a_finding_not_a_panic() {
+    let dir = temp();
+    let expr = format!("max_over_time(deriv(rate(x_total[{}6])[5m:1m])", "1".repeat(120));
+    let run = check(dir.path(), &expr, 0);
+    assert!(!run.all().contains("panicked"), "{}", run.all());
+    run.expect(1, "KP601").expect(1, "is out of range");
+}
