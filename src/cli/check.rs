@@ -42,9 +42,7 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     }
     let mut loaded = crate::model::load::load(&args.paths);
     if let Some(ns) = &args.namespace {
-        let label = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-        if ns.len() > 63 || !ns.starts_with(label) || !ns.ends_with(label) || !ns.chars().all(|c| label(c) || c == '-')
-        {
+        if !crate::model::is_label(ns) {
             return Err(Error::Usage(format!(
                 "--namespace: `{ns}` is not a namespace name (a DNS label: a-z, 0-9, `-`)"
             )));

@@ -312,14 +312,7 @@ fn overrides_exist<V, W>(
     }
 }
 
-/// RFC 1123 label: namespaces, volume names, environment names.
-pub fn is_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
+pub use crate::model::is_label;
 
 fn check_label(name: &Name, what: &str, file: &Path, out: &mut Vec<Diagnostic>) {
     if !is_label(name) {

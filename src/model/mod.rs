@@ -61,6 +61,16 @@ pub use object::{Loaded, Object, Source};
 pub use pods::Pod;
 pub use pointer::At;
 
+/// RFC 1123 label: namespaces, volume names, environment names, the parts
+/// of a host name.
+pub fn is_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
 /// One run's objects with what is derived from them once: the index and
 /// every pod template.
 pub struct Manifests<'a> {

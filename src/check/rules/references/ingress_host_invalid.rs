@@ -111,14 +111,7 @@ pub fn invalid(host: &str) -> Option<String> {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
         return Some("has upper-case letters: DNS names in Kubernetes are lower case".into());
     }
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if !name.split('.').all(label_ok) {
+    if !name.split('.').all(crate::model::is_label) {
         return Some("is not a DNS name (lower-case letters, digits, `-` and `.` between labels)".into());
     }
     None
