@@ -96,7 +96,7 @@ fn every_example_lists_what_its_objects_need_in_the_environments_that_have_them(
                         problems.push(format!("{id}: metric {name} is not listed under {need:?}"));
                     }
                 }
-                for u in kubeproof::model::features::uses(&o.api_version, &o.kind, v) {
+                for u in kubeproof::model::features::uses(&o.api_version, &o.kind, &o.checked_value()) {
                     if !has(Need::Kubernetes, Some(u.feature.gate)) {
                         problems.push(format!("{id}: relies on {} without saying so", u.feature.gate));
                     }

@@ -170,7 +170,8 @@ fn overlapping(label: &str, objects: &[Value]) -> Failures {
     let mut failures = Failures::default();
     let deployments: Vec<&Value> = objects.iter().filter(|v| v["kind"] == "Deployment").collect();
     for a in &deployments {
-        let selector = kubeproof::model::selector::Selector::of(&a["spec"]["selector"]);
+        let checked = kubeproof::model::Value::from(a["spec"]["selector"].clone());
+        let selector = kubeproof::model::selector::Selector::of(&checked);
         for b in deployments.iter().filter(|b| b["metadata"] != a["metadata"]) {
             let labels: BTreeMap<String, String> = b["spec"]["template"]["metadata"]["labels"]
                 .as_object()

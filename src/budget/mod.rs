@@ -38,7 +38,8 @@ pub fn generate(
 
 /// Budgets generated objects.
 pub fn of_stack(stack: &crate::generate::Stack, nodes: Option<u64>) -> Budget {
-    let items: Vec<Item> = stack.objects.iter().map(crate::generate::Object::item).collect();
+    let values: Vec<crate::model::Value> = stack.objects.iter().map(crate::generate::Object::checked_value).collect();
+    let items: Vec<Item> = stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect();
     Budget::of(&items, nodes)
 }
 
@@ -96,7 +97,7 @@ pub fn uncountable(loaded: &crate::model::Loaded) -> Vec<crate::diag::Diagnostic
         quantities(&o.value, &mut String::new(), &mut found);
         for (pointer, value) in found {
             let shown = match &value {
-                serde_json::Value::String(s) => s.clone(),
+                crate::model::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
             out.push(
@@ -114,10 +115,10 @@ pub fn uncountable(loaded: &crate::model::Loaded) -> Vec<crate::diag::Diagnostic
 
 /// Every `resources.{requests,limits}.{cpu,memory,storage,…}` under `v` that
 /// does not read as millicores (CPU) or bytes (the others), with its pointer.
-fn quantities(v: &serde_json::Value, at: &mut String, out: &mut Vec<(String, serde_json::Value)>) {
+fn quantities(v: &crate::model::Value, at: &mut String, out: &mut Vec<(String, crate::model::Value)>) {
     use crate::model::resources::{bytes, millis};
-    let serde_json::Value::Object(map) = v else {
-        if let serde_json::Value::Array(items) = v {
+    let crate::model::Value::Object(map) = v else {
+        if let crate::model::Value::Array(items) = v {
             for (i, item) in items.iter().enumerate() {
                 let len = at.len();
                 at.push_str(&format!("/{i}"));
@@ -133,7 +134,7 @@ fn quantities(v: &serde_json::Value, at: &mut String, out: &mut Vec<(String, ser
         at.push_str(&key.replace('~', "~0").replace('/', "~1"));
         let side = at.ends_with("/resources/requests") || at.ends_with("/resources/limits");
         match child {
-            serde_json::Value::Object(amounts) if side => {
+            crate::model::Value::Object(amounts) if side => {
                 for (name, q) in amounts {
                     let counted = if name == "cpu" { millis(q).is_some() } else { bytes(q).is_some() };
                     if !counted && !q.is_null() && matches!(name.as_str(), "cpu" | "memory" | "storage") {

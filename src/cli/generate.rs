@@ -175,7 +175,9 @@ fn over_capacity(built: &crate::build::Built, platform: &crate::description::Pla
     };
     let mut out = String::new();
     for (env, stack) in &built.envs {
-        let items: Vec<Item> = stack.objects.iter().map(crate::generate::Object::item).collect();
+        let values: Vec<crate::model::Value> =
+            stack.objects.iter().map(crate::generate::Object::checked_value).collect();
+        let items: Vec<Item> = stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect();
         let peak = release_peak(&items, &Budget::of(&items, capacity.nodes));
         for r in Resource::ALL {
             let (Some(have), need) = (capacity.get(r), peak.get(r)) else { continue };

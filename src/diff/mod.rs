@@ -104,7 +104,7 @@ impl Diff {
     /// set counts once (its last manifest, as `kubectl apply` leaves it).
     pub fn of(old: &Loaded, new: &Loaded) -> Diff {
         let index = |l: &'_ Loaded| -> BTreeMap<Key, usize> {
-            l.objects.iter().enumerate().map(|(i, o)| (Key::of(&o.value), i)).collect()
+            l.objects.iter().enumerate().map(|(i, o)| (Key::of(&o.value.to_json()), i)).collect()
         };
         let (olds, news) = (index(old), index(new));
         let mut entries = Vec::new();
@@ -120,7 +120,7 @@ impl Diff {
                     }
                 }
                 None => {
-                    let loss = immutable::lost_with(&o.value);
+                    let loss = immutable::lost_with(&o.value.to_json());
                     let class = if loss.is_some() { Class::LosesData } else { Class::Fine };
                     let why = loss.map(|l| loss_text(l).to_string());
                     entries.push(Entry::Removed { object: key.to_string(), at: at(old, o, ""), class, why });
@@ -155,9 +155,11 @@ fn at(l: &Loaded, o: &Object, pointer: &str) -> At {
 /// classified.
 fn changes(old: &Loaded, o: &Object, new: &Loaded, n: &Object) -> Vec<Change> {
     let mut leaves = Vec::new();
-    differing(Some(&o.value), Some(&n.value), &mut String::new(), &mut leaves);
-    let refused = immutable::refused(&o.value, &n.value);
-    let lost = immutable::lost(&o.value, &n.value);
+    // `diff` reads two sets once: the comparison runs on `serde_json`'s values.
+    let (ov, nv) = (o.value.to_json(), n.value.to_json());
+    differing(Some(&ov), Some(&nv), &mut String::new(), &mut leaves);
+    let refused = immutable::refused(&ov, &nv);
+    let lost = immutable::lost(&ov, &nv);
     leaves
         .into_iter()
         .map(|(pointer, a, b)| {

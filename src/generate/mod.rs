@@ -41,14 +41,21 @@ pub struct Object {
 }
 
 impl Object {
-    /// The object as [`crate::model::resources`] counts it.
-    pub fn item(&self) -> crate::model::resources::Item<'_> {
+    /// The object as [`crate::model::resources`] counts it, its value
+    /// `checked` (see [`Object::checked_value`]).
+    pub fn item<'a>(&'a self, checked: &'a crate::model::Value) -> crate::model::resources::Item<'a> {
         crate::model::resources::Item {
             kind: &self.kind,
             namespace: self.namespace.as_deref().unwrap_or("default"),
             name: &self.name,
-            value: &self.value,
+            value: checked,
         }
+    }
+
+    /// The value as the model reads checked objects (what
+    /// [`crate::model::resources`] and [`crate::model::features`] take).
+    pub fn checked_value(&self) -> crate::model::Value {
+        self.value.clone().into()
     }
 
     /// Serializes a typed object; k8s-openapi writes `apiVersion` and `kind`.

@@ -17,7 +17,7 @@ use crate::model::Manifests;
 use crate::model::selector::Selector;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::model::Loaded;
 use crate::model::env::vars;
@@ -936,7 +936,7 @@ fn holds_public(block: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::value::value as json;
 
     #[test]
     fn engines() {

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::selector::Selector;
 use super::{At, Manifests};
@@ -290,16 +290,16 @@ mod tests {
             mtls: true,
             request_principal: None,
         };
-        let by_ns = serde_json::json!({ "namespaces": ["monitoring"] });
-        let by_sa = serde_json::json!({ "principals": ["cluster.local/ns/monitoring/sa/prometheus"] });
-        let other = serde_json::json!({ "principals": ["cluster.local/ns/istio-system/sa/gw"] });
+        let by_ns = crate::model::value::value!({ "namespaces": ["monitoring"] });
+        let by_sa = crate::model::value::value!({ "principals": ["cluster.local/ns/monitoring/sa/prometheus"] });
+        let other = crate::model::value::value!({ "principals": ["cluster.local/ns/istio-system/sa/gw"] });
         assert!(source_matches(&by_ns, &caller, true));
         assert!(source_matches(&by_sa, &caller, true));
         assert!(!source_matches(&other, &caller, true));
         let plain = Caller { mtls: false, ..caller.clone() };
         assert!(!source_matches(&by_ns, &plain, true), "a plaintext caller has no namespace identity");
         assert!(!source_matches(&by_sa, &plain, true));
-        let jwt = serde_json::json!({ "requestPrincipals": ["https://issuer/*"] });
+        let jwt = crate::model::value::value!({ "requestPrincipals": ["https://issuer/*"] });
         assert!(!source_matches(&jwt, &caller, true));
         let with = Caller { request_principal: Some("https://issuer/alice".into()), ..caller };
         assert!(source_matches(&jwt, &with, true));
@@ -309,13 +309,13 @@ mod tests {
     fn operations() {
         let get = Request { port: 8080, method: Some("GET".into()), path: Some("/metrics".into()) };
         let tcp = Request { port: 8080, method: None, path: None };
-        let op = serde_json::json!({ "ports": ["8080"], "methods": ["GET"], "paths": ["/metrics"] });
+        let op = crate::model::value::value!({ "ports": ["8080"], "methods": ["GET"], "paths": ["/metrics"] });
         assert!(operation_matches(&op, &get, true));
         assert!(!operation_matches(&op, &tcp, true));
-        let not = serde_json::json!({ "notPaths": ["/metrics"] });
+        let not = crate::model::value::value!({ "notPaths": ["/metrics"] });
         assert!(!operation_matches(&not, &get, true));
         assert!(operation_matches(&not, &tcp, true));
-        let hosts = serde_json::json!({ "hosts": ["a"] });
+        let hosts = crate::model::value::value!({ "hosts": ["a"] });
         assert!(!operation_matches(&hosts, &get, true));
         assert!(operation_matches(&hosts, &get, false));
     }

@@ -2,7 +2,7 @@
 //! ConfigMaps and Secrets it loads), and what a variable's name says it
 //! holds.
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::pods::Container;
 use super::{At, Manifests};
@@ -60,7 +60,7 @@ pub struct Var<'a> {
 }
 
 /// Data values of a ConfigMap (`data`) or Secret (`stringData`) of the set.
-fn store_data<'a>(cx: &'a Manifests, kind: &str, ns: &str, name: &str) -> Option<&'a serde_json::Map<String, Value>> {
+fn store_data<'a>(cx: &'a Manifests, kind: &str, ns: &str, name: &str) -> Option<&'a crate::model::value::Map> {
     let field = if kind == "Secret" { "stringData" } else { "data" };
     cx.index.get(kind, ns, name).and_then(|i| cx.objects[i].value.get(field)).and_then(Value::as_object)
 }

@@ -17,7 +17,7 @@
 //! (`https://kep.k8s.io/N`). Only features on by default after 1.27, the
 //! oldest supported target, are listed: older ones hold on every target.
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::pods::template_pointers;
 use super::pointer::escape;
@@ -546,7 +546,7 @@ fn walk<'a>(v: &'a Value, tokens: &[&str], at: String, found: &mut dyn FnMut(Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::value::value as json;
 
     #[test]
     fn the_table_is_ordered_by_release_and_every_release_is_checkable() {

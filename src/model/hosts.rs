@@ -2,7 +2,7 @@
 //! `host:port` pairs, and bare names in variables whose name says they hold
 //! a host (`DB_HOST`, `API_URL`); and the Service a host names.
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::At;
 

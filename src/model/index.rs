@@ -5,7 +5,7 @@
 use super::At;
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::Object;
 use super::gvk::cluster_scoped;
@@ -174,6 +174,6 @@ impl Index {
 }
 
 /// The string entries of a label map.
-fn string_map(m: Option<&serde_json::Map<String, Value>>) -> BTreeMap<String, String> {
+fn string_map(m: Option<&crate::model::value::Map>) -> BTreeMap<String, String> {
     m.map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()).unwrap_or_default()
 }

@@ -54,12 +54,14 @@ pub mod resources;
 pub mod schema;
 pub mod scope;
 pub mod selector;
+pub mod value;
 
 pub use gvk::Gvk;
 pub use index::Index;
 pub use object::{Loaded, Object, Source};
 pub use pods::Pod;
 pub use pointer::At;
+pub use value::Value;
 
 /// RFC 1123 label: namespaces, volume names, environment names, the parts
 /// of a host name.

@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::selector::Selector;
 use super::{At, Manifests, Pod};
@@ -690,7 +690,7 @@ pub fn host_network(cx: &Manifests, object: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::value::value as json;
 
     #[test]
     fn ip_blocks() {

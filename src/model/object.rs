@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::At;
 use super::gvk::{Gvk, cluster_scoped};
@@ -73,7 +73,7 @@ impl Object {
         Gvk::new(&self.api_version, &self.kind)
     }
 
-    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
+    pub fn labels(&self) -> Option<&crate::model::value::Map> {
         self.value.at("/metadata/labels").and_then(Value::as_object)
     }
 

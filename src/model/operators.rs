@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use crate::model::Value;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::At;
 use super::Object;

@@ -2,7 +2,7 @@
 //! most checks look at pods whatever object carries them.
 
 use super::At;
-use serde_json::Value;
+use crate::model::Value;
 
 use super::Object;
 

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::Manifests;
 use super::netpol::{

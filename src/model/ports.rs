@@ -1,7 +1,7 @@
 //! Ports as Services, pods and probes name them: numbers or the names of
 //! container ports, resolved the way the kubelet and kube-proxy do.
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::At;
 use super::pods::{Container, Pod};

@@ -540,10 +540,10 @@ impl JsonSchema for Bytes {
 /// about descriptions): (`250m`, `1.5`, `512Mi`, `1e3`, `2G`) in
 /// billionths of its unit, exactly (so `1100m` equals `1.1`); YAML numbers
 /// are accepted too. `None` when it does not parse or is out of range.
-pub fn nanos(v: &serde_json::Value) -> Option<i128> {
+pub fn nanos(v: &crate::model::Value) -> Option<i128> {
     let s = match v {
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => s.trim().to_string(),
+        crate::model::Value::Number(n) => n.to_string(),
+        crate::model::Value::String(s) => s.trim().to_string(),
         _ => return None,
     };
     let (sign, s) = match s.strip_prefix('-') {
@@ -868,7 +868,7 @@ mod tests {
 
     #[test]
     fn quantities_compare_exactly() {
-        let q = |v: serde_json::Value| nanos(&v);
+        let q = |v: serde_json::Value| nanos(&v.into());
         assert_eq!(q(serde_json::json!("1100m")), q(serde_json::json!("1.1")));
         assert_eq!(q(serde_json::json!(1)), q(serde_json::json!("1000m")));
         assert_eq!(q(serde_json::json!(0.5)), q(serde_json::json!("500m")));

@@ -29,8 +29,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::model::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::pods::{Container, Pod, template_pointers};
 use super::quantity::{Bytes, Cpu, nanos};
@@ -772,7 +772,7 @@ pub fn has_memory_limit(pod: &Pod, c: &Container, ns: &str, defaults: &LimitDefa
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::model::value::value as json;
 
     use super::*;
 

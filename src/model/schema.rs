@@ -318,12 +318,14 @@ impl Schemas {
             Lookup::Schema => {}
         }
         let Some(c) = self.compiled(&o.api_version, &o.kind) else { return Verdict::NoSchema };
-        if c.validator.is_valid(&o.value) {
+        // The validator reads `serde_json`'s values: a copy lives while it runs.
+        let json = o.value.to_json();
+        if c.validator.is_valid(&json) {
             return Verdict::Valid;
         }
         let mut out: Vec<Violation> = Vec::new();
-        for e in c.validator.iter_errors(&o.value) {
-            explain(&e, &c.root, o, &mut out);
+        for e in c.validator.iter_errors(&json) {
+            explain(&e, &c.root, (o, &json), &mut out);
         }
         let mut seen = std::collections::HashSet::new();
         out.retain(|v| seen.insert((v.pointer.clone(), v.message.clone())));
@@ -570,9 +572,9 @@ fn backticked(names: &[String]) -> String {
 }
 
 /// Turns one validation error into plain-words violations.
-fn explain(e: &ValidationError, root: &Value, o: &Object, out: &mut Vec<Violation>) {
+fn explain(e: &ValidationError, root: &Value, (o, object): (&Object, &Value), out: &mut Vec<Violation>) {
     let pointer = e.instance_path().as_str().to_string();
-    let at = field_path_in(Some(&o.value), &pointer);
+    let at = field_path_in(Some(object), &pointer);
     let here = if at.is_empty() { String::new() } else { format!("`{at}`: ") };
     let instance: &Value = e.instance();
     let (message, help) = match e.kind() {
@@ -607,7 +609,7 @@ fn explain(e: &ValidationError, root: &Value, o: &Object, out: &mut Vec<Violatio
             match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
                 Some(f) => (format!("{here}set one of {}", backticked(&f)), None),
                 None => {
-                    let sub = closest_branch(context, root, o);
+                    let sub = closest_branch(context, root, (o, object));
                     if !sub.is_empty() {
                         out.extend(sub);
                         return;
@@ -707,7 +709,7 @@ fn pattern_mismatch(here: &str, pattern: &str, instance: &Value) -> (String, Opt
 
 /// The violations of the `oneOf`/`anyOf` branch that got furthest (the
 /// fewest errors): they say the most.
-fn closest_branch(context: &[Vec<ValidationError>], root: &Value, o: &Object) -> Vec<Violation> {
+fn closest_branch(context: &[Vec<ValidationError>], root: &Value, o: (&Object, &Value)) -> Vec<Violation> {
     let best = context.iter().min_by_key(|errs| errs.len());
     let mut sub = Vec::new();
     for err in best.into_iter().flatten() {

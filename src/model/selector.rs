@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use crate::model::value::{Map, Value};
 
 use super::Manifests;
 use super::index::PodTemplate;
@@ -62,7 +62,7 @@ impl<'a> Selector<'a> {
     }
 
     /// A plain label map: a Service's `spec.selector`, a ReplicationController's.
-    pub fn of_labels(labels: &'a Map<String, Value>) -> Selector<'a> {
+    pub fn of_labels(labels: &'a Map) -> Selector<'a> {
         Selector { labels: labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(), requirements: Vec::new() }
     }
 
@@ -173,7 +173,7 @@ pub fn hint_among(pool: &[&PodTemplate], place: &str, selector: &Selector) -> St
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::model::value::value as json;
 
     use super::*;
 

@@ -9,7 +9,8 @@ use crate::model::selector::Selector;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use crate::model::Value;
+use serde_json::json;
 
 use crate::model::Loaded;
 use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World, ip_block_may_hold_pods};
@@ -70,7 +71,7 @@ impl Place {
         format!("{}{rule} ({}:{})", self.policy, self.file, self.line)
     }
 
-    fn json(&self) -> Value {
+    fn json(&self) -> serde_json::Value {
         json!({ "policy": self.policy, "pointer": self.pointer, "file": self.file, "line": self.line })
     }
 }
@@ -102,7 +103,7 @@ impl Side {
         }
     }
 
-    fn json(&self) -> Value {
+    fn json(&self) -> serde_json::Value {
         json!({
             "allowed": self.allowed,
             "isolated": !self.isolated_by.is_empty(),
@@ -149,7 +150,7 @@ impl Workload {
         format!("{}/{}", self.namespace, self.name)
     }
 
-    fn json(&self) -> Value {
+    fn json(&self) -> serde_json::Value {
         json!({ "kind": self.kind, "namespace": self.namespace, "name": self.name })
     }
 }
@@ -195,7 +196,7 @@ impl Answer {
         out
     }
 
-    pub fn json(&self) -> Value {
+    pub fn json(&self) -> serde_json::Value {
         json!({
             "from": self.from.json(),
             "to": self.to.json(),

@@ -264,7 +264,7 @@ pub fn parse_built(yaml: &str) -> Result<Vec<Value>, String> {
     kubeproof::model::load::add_source(&mut loaded, source);
     match loaded.errors.first() {
         Some(e) => Err(format!("not valid YAML: {e:?}")),
-        None => Ok(loaded.objects.into_iter().map(|o| o.value).collect()),
+        None => Ok(loaded.objects.into_iter().map(|o| o.value.to_json()).collect()),
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::string::FromUtf8Error;
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::events::Doc;
 use super::spans::{Entry, FNV_BASIS, Spans};

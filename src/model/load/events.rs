@@ -5,16 +5,16 @@
 
 use std::collections::HashMap;
 
+use crate::model::value::{Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
-use serde_json::{Map, Value};
 
 use super::scalars::scalar;
 use super::spans::{Entry, FNV_BASIS, Spans, child_index, child_key};
 use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_HEAP, MAX_INPUT_ERRORS, Problem, to_u32};
 use crate::diag::Pos;
 
-/// The bytes of a B-tree leaf of `serde_json`'s maps (11 entries).
-const LEAF: usize = 640;
+/// The bytes of one entry of a mapping (its slot in the vector the mapping becomes).
+const ENTRY: usize = size_of::<(String, Value)>();
 
 /// What the receiver of a document kept of it: bytes (objects, error
 /// reports) and whether it reported an error.
@@ -293,15 +293,10 @@ impl Builder {
                     // `drain` knows its length: the vector is allocated at its size.
                     Node::Seq { start } => Value::Array(self.items.drain(start..).collect()),
                     Node::Map(map) => {
-                        // A leaf is allocated whole, even for one entry.
-                        let n = self.entries.len() - map.start;
-                        self.count((n.div_ceil(11) * LEAF).saturating_sub(n * (LEAF / 11)));
+                        // Each entry was counted as it was attached; the
+                        // vector is allocated at its size.
                         self.hashes.truncate(map.start);
-                        let mut m = Map::with_capacity(self.entries.len() - map.start);
-                        for (k, v) in self.entries.drain(map.start..) {
-                            m.insert(k, v);
-                        }
-                        Value::Object(m)
+                        Value::Object(Map::from_entries(self.entries.drain(map.start..).collect()))
                     }
                 };
                 if frame.anchor > 0 {
@@ -446,9 +441,8 @@ impl Builder {
     /// Puts a finished value where it belongs.
     fn attach(&mut self, value: Value, nodes: usize) -> Result<(), Problem> {
         if let Some(Frame { node: Node::Map(_), .. }) = self.frames.last() {
-            // Its share of a B-tree leaf (11 entries, 632 bytes); the rest
-            // of the last leaf is counted when the mapping closes.
-            self.count(LEAF / 11);
+            // Its slot in the mapping's vector of entries.
+            self.count(ENTRY);
         }
         let Some(frame) = self.frames.last_mut() else {
             self.root = Some(value);

@@ -7,7 +7,7 @@
 //! stand-in objects (checked like a PrometheusRule's rules and a dashboard
 //! ConfigMap's JSON); the others are skipped with one note each.
 
-use serde_json::{Map, Value};
+use crate::model::value::{Map, Value};
 
 /// The `apiVersion` of the stand-in object of a file that is not a
 /// manifest (a Prometheus rule file): no Kubernetes group looks like it.
@@ -34,7 +34,7 @@ pub fn shown(kind: &str) -> &'static str {
 }
 
 /// Recognises a top-level mapping by its keys.
-pub(super) fn recognise(map: &Map<String, Value>) -> Option<Other> {
+pub(super) fn recognise(map: &Map) -> Option<Other> {
     let has = |k: &str| map.contains_key(k);
     let rule_groups = map.get("groups").and_then(Value::as_array).is_some_and(|groups| {
         !groups.is_empty()

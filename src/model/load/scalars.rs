@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::model::value::{Number, Value};
 use saphyr_parser::{ScalarStyle, Tag};
-use serde_json::{Number, Value};
 
 /// A scalar as Kubernetes reads it (go-yaml v2, YAML 1.1): quoted and block
 /// scalars are strings, plain ones may be null, booleans or numbers.

@@ -1,7 +1,7 @@
 use crate::model::At;
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::resources::{LimitDefaults, has_request};
@@ -103,9 +103,9 @@ impl Check for RequestsWithoutLimitRange {
             let o = &cx.objects[q];
             defined.insert(o.ns());
             let hard = o.value.at("/spec/hard").and_then(Value::as_object);
-            if hard.is_some_and(|h| {
-                ["requests.cpu", "cpu", "requests.memory", "memory"].iter().any(|k| h.contains_key(*k))
-            }) {
+            if hard
+                .is_some_and(|h| ["requests.cpu", "cpu", "requests.memory", "memory"].iter().any(|k| h.contains_key(k)))
+            {
                 quotas.entry(o.ns()).or_insert(o.name.as_str());
             }
         }

@@ -1,7 +1,7 @@
 use crate::model::At;
 use std::collections::HashSet;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::{canonical, destinations, service_namespaces, service_of};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

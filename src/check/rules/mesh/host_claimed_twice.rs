@@ -1,7 +1,7 @@
 use crate::model::At;
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::{canonical, gateway_of, service_namespaces};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

@@ -7,7 +7,7 @@ use crate::model::At;
 use crate::model::selector::Selector;
 use std::collections::HashSet;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Check, Context};
 

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::netpol::{Policies, Target, every_port, host_network, peers_admit_all, ports_allow};

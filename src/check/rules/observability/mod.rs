@@ -19,8 +19,8 @@ use crate::model::promql;
 use crate::model::selector::Selector;
 use std::collections::BTreeMap;
 
+use crate::model::Value;
 use promql_parser::parser::Expr;
-use serde_json::Value;
 
 use crate::check::{Check, Context};
 use crate::model::pointer::escape;
@@ -279,7 +279,7 @@ pub fn looks_like_dashboard(text: &str) -> bool {
     let Ok(Value::Object(d)) = serde_json::from_str::<Value>(t) else { return false };
     ["panels", "rows"]
         .iter()
-        .any(|f| d.get(*f).and_then(Value::as_array).is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_object)))
+        .any(|f| d.get(f).and_then(Value::as_array).is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_object)))
 }
 
 /// One PromQL query of a dashboard panel.

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::model::Value;
 
 use super::{dashboards, for_each_rule, parse, queries};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

@@ -11,9 +11,9 @@
 use crate::model::At;
 use std::collections::{BTreeSet, HashMap};
 
+use crate::model::Value;
 use base64::Engine;
 use regex::Regex;
-use serde_json::Value;
 
 use super::parse_yaml;
 

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::{dashboards, for_each_rule, metric_names, parse, queries};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

@@ -84,7 +84,7 @@ impl Check for IngressPortNotFound {
                 let Some(port) = b.port else { continue };
                 let Some(s) = cx.index.get("Service", o.ns(), b.service) else { continue };
                 let svc = &cx.objects[s].value;
-                if svc.at("/spec/type").and_then(serde_json::Value::as_str) == Some("ExternalName") {
+                if svc.at("/spec/type").and_then(crate::model::Value::as_str) == Some("ExternalName") {
                     continue;
                 }
                 let ports = service_ports(svc);

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 

@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use super::array;
 use super::url_encoded_key_mismatch::values;

@@ -1,6 +1,6 @@
 use crate::model::At;
+use crate::model::Value;
 use crate::model::selector::Selector;
-use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 

@@ -98,7 +98,7 @@ impl Check for ServiceTargetPortUndeclared {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("Service") {
             let o = &cx.objects[i];
-            let Some(selector) = o.value.at("/spec/selector").and_then(serde_json::Value::as_object) else {
+            let Some(selector) = o.value.at("/spec/selector").and_then(crate::model::Value::as_object) else {
                 continue;
             };
             if selector.is_empty() {

@@ -1,5 +1,5 @@
+use crate::model::Value;
 use base64::Engine as _;
-use serde_json::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 

@@ -1,4 +1,4 @@
-use serde_json::{Map, Value};
+use crate::model::value::{Map, Value};
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::pods::Container;
@@ -76,7 +76,7 @@ spec:
 
 /// A probe with its defaults filled in and its ports as numbers.
 fn normalized(c: &Container, probe: &Value) -> Option<Value> {
-    let mut p: Map<String, Value> = probe.as_object()?.clone();
+    let mut p: Map = probe.as_object()?.clone();
     // Liveness-only: does not change when the probe fails.
     p.remove("terminationGracePeriodSeconds");
     for (field, default) in [
@@ -97,8 +97,11 @@ fn normalized(c: &Container, probe: &Value) -> Option<Value> {
             h.insert("port".into(), n);
         }
         if handler == "httpGet" {
-            h.entry("scheme").or_insert_with(|| Value::from("HTTP"));
-            h.entry("path").or_insert_with(|| Value::from("/"));
+            for (k, default) in [("scheme", "HTTP"), ("path", "/")] {
+                if !h.contains_key(k) {
+                    h.insert(k.into(), Value::from(default));
+                }
+            }
         }
     }
     Some(Value::Object(p))

@@ -1,7 +1,7 @@
 use crate::model::At;
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::pods::{Pod, template_pointers};

@@ -1,7 +1,7 @@
 use crate::model::At;
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
 use crate::model::pods::template_pointers;
@@ -114,7 +114,7 @@ impl Check for SelectorMismatch {
 fn report_all(
     cx: &Context,
     i: usize,
-    selector: &serde_json::Map<String, Value>,
+    selector: &crate::model::value::Map,
     labels: &BTreeMap<String, String>,
     out: &mut Sink,
 ) {

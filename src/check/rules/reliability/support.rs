@@ -6,7 +6,7 @@ use crate::model::At;
 use crate::model::selector::Selector;
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::Context;
 use crate::model::pods::{Container, Pod};
@@ -306,7 +306,7 @@ pub fn disruption(cx: &Context, hpas: &Autoscalers, pdb: usize) -> Disruption {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::model::value::value as json;
 
     use super::*;
 

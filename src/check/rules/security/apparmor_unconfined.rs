@@ -1,5 +1,5 @@
 use crate::model::At;
-use serde_json::Value;
+use crate::model::Value;
 
 use super::common::{ByField, effective, linux};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

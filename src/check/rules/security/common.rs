@@ -5,7 +5,7 @@
 use crate::model::At;
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use crate::model::Value;
 
 use crate::check::{Context, Sink};
 use crate::model::pods::{Container, Pod};

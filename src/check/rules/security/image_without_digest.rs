@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::model::Value;
 
 use super::common::label;
 use super::mutable_image_tag::mutable;

@@ -61,7 +61,7 @@ impl Check for ProcMountUnmasked {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for pod in cx.pods().filter(|p| linux(p) && !user_namespaced(p)) {
             for c in pod.containers() {
-                if c.get("/securityContext/procMount").and_then(serde_json::Value::as_str) == Some("Unmasked") {
+                if c.get("/securityContext/procMount").and_then(crate::model::Value::as_str) == Some("Unmasked") {
                     out.report(
                         pod.object,
                         c.field("/securityContext/procMount"),

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::model::Value;
 
 use super::common::{effective, host_paths, label, mounted_by, runtime_socket};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use crate::model::Value;
 
 use super::common::{anchor, label, linux};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};

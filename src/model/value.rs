@@ -1,0 +1,519 @@
+//! The value of a checked object: JSON's data model, kept compact.
+//!
+//! `check` keeps every object of a run (cross-object checks relate them), so
+//! the size of a value decides how many objects fit in memory. `serde_json`'s
+//! `Map` is a B-tree whose nodes hold eleven entries however few are used: a
+//! mapping of one key took a 632-byte node, and a small Deployment about
+//! 10 KB. Here a mapping is a vector of its entries sorted by key, allocated
+//! at its size (56 bytes an entry): the same order of iteration as
+//! `serde_json`'s, lookups by binary search (objects' mappings are small),
+//! and the API checks use (`get`, `as_str`, `iter`, …) under the same names,
+//! so that a check reads the same either way.
+//!
+//! Values built elsewhere (`gen`'s objects, tests) convert from and to
+//! `serde_json::Value` with `From`.
+
+use std::fmt;
+
+pub use serde_json::Number;
+
+/// A JSON value (YAML as Kubernetes reads it: see [`super::load`]).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Array(Vec<Value>),
+    Object(Map),
+}
+
+/// A mapping: its entries sorted by key, keys unique.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Map {
+    entries: Vec<(String, Value)>,
+}
+
+impl Map {
+    pub fn new() -> Map {
+        Map::default()
+    }
+
+    pub fn with_capacity(n: usize) -> Map {
+        Map { entries: Vec::with_capacity(n) }
+    }
+
+    /// The map of `entries`, allocated at their number; a key given twice
+    /// keeps its last value (as inserting them one by one would).
+    pub fn from_entries(mut entries: Vec<(String, Value)>) -> Map {
+        if !entries.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable: of equal keys the last written stays last, and is kept.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut kept: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match kept.last_mut() {
+                    Some(last) if last.0 == e.0 => *last = e,
+                    _ => kept.push(e),
+                }
+            }
+            entries = kept;
+        }
+        entries.shrink_to_fit();
+        Map { entries }
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.find(key).ok().map(|i| &mut self.entries[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key`; returns the value it replaced.
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.find(key).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    /// Heap bytes of the entries themselves (not of what they hold).
+    pub fn entries_bytes(n: usize) -> usize {
+        n * size_of::<(String, Value)>()
+    }
+}
+
+impl Extend<(String, Value)> for Map {
+    /// Sets each entry in turn (a later one wins).
+    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Map {
+    type Item = (&'a String, &'a Value);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (String, Value)>, fn(&'a (String, Value)) -> (&'a String, &'a Value)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl IntoIterator for Map {
+    type Item = (String, Value);
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl FromIterator<(String, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Map {
+        Map::from_entries(iter.into_iter().collect())
+    }
+}
+
+/// What `Value::get` takes: a key of a mapping or an index of a list.
+pub trait Key {
+    fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value>;
+}
+
+impl Key for str {
+    fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        v.as_object()?.get(self)
+    }
+}
+
+impl Key for String {
+    fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        self.as_str().get_in(v)
+    }
+}
+
+impl Key for usize {
+    fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        v.as_array()?.get(*self)
+    }
+}
+
+impl<T: Key + ?Sized> Key for &T {
+    fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        (**self).get_in(v)
+    }
+}
+
+static NULL: Value = Value::Null;
+
+impl<K: Key> std::ops::Index<K> for Value {
+    type Output = Value;
+
+    /// `Null` where there is nothing, as `serde_json` does.
+    fn index(&self, key: K) -> &Value {
+        key.get_in(self).unwrap_or(&NULL)
+    }
+}
+
+impl Value {
+    pub fn get<K: Key>(&self, key: K) -> Option<&Value> {
+        key.get_in(self)
+    }
+
+    /// The RFC 6901 lookup (see [`super::At`]).
+    pub fn pointer(&self, pointer: &str) -> Option<&Value> {
+        super::At::at(self, pointer)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Map> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_object_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&Vec<Value>> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_number()?.as_i64()
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        self.as_number()?.as_u64()
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        self.as_number()?.as_f64()
+    }
+
+    pub fn as_null(&self) -> Option<()> {
+        self.is_null().then_some(())
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_boolean(&self) -> bool {
+        matches!(self, Value::Bool(_))
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self, Value::Number(_))
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::String(_))
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self, Value::Array(_))
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+
+    pub fn is_i64(&self) -> bool {
+        self.as_number().is_some_and(Number::is_i64)
+    }
+
+    pub fn is_u64(&self) -> bool {
+        self.as_number().is_some_and(Number::is_u64)
+    }
+
+    pub fn is_f64(&self) -> bool {
+        self.as_number().is_some_and(Number::is_f64)
+    }
+
+    /// The same value as `serde_json`'s (for the code that takes one).
+    pub fn to_json(&self) -> serde_json::Value {
+        self.into()
+    }
+}
+
+impl From<&Value> for serde_json::Value {
+    fn from(v: &Value) -> serde_json::Value {
+        match v {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Array(a) => serde_json::Value::Array(a.iter().map(Into::into).collect()),
+            Value::Object(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.into())).collect()),
+        }
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => Value::Number(n),
+            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Into::into).collect()),
+            // Already sorted: `serde_json`'s map is a B-tree.
+            serde_json::Value::Object(m) => {
+                Value::Object(Map::from_entries(m.into_iter().map(|(k, v)| (k, v.into())).collect()))
+            }
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Number(n.into())
+    }
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Value {
+        Value::Number(n.into())
+    }
+}
+
+impl From<u32> for Value {
+    fn from(n: u32) -> Value {
+        Value::Number(n.into())
+    }
+}
+
+impl From<u64> for Value {
+    fn from(n: u64) -> Value {
+        Value::Number(n.into())
+    }
+}
+
+impl PartialEq<str> for Value {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == Some(other)
+    }
+}
+
+impl PartialEq<&str> for Value {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+impl PartialEq<bool> for Value {
+    fn eq(&self, other: &bool) -> bool {
+        self.as_bool() == Some(*other)
+    }
+}
+
+impl PartialEq<i64> for Value {
+    fn eq(&self, other: &i64) -> bool {
+        self.as_i64() == Some(*other)
+    }
+}
+
+impl PartialEq<serde_json::Value> for Value {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        match (self, other) {
+            (Value::Null, serde_json::Value::Null) => true,
+            (Value::Bool(a), serde_json::Value::Bool(b)) => a == b,
+            (Value::Number(a), serde_json::Value::Number(b)) => a == b,
+            (Value::String(a), serde_json::Value::String(b)) => a == b,
+            (Value::Array(a), serde_json::Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            (Value::Object(a), serde_json::Value::Object(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && va == vb)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) => n.serialize(s),
+            Value::String(v) => s.serialize_str(v),
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Value::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    /// Through `serde_json`'s value: only small texts (dashboards) are read this way.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        serde_json::Value::deserialize(d).map(Value::from)
+    }
+}
+
+impl fmt::Display for Value {
+    /// Compact JSON, as `serde_json::Value` displays.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// `serde_json::json!`, as a checked value: for tests, imported as `json`
+/// where model functions take what `json!` writes.
+#[cfg(test)]
+macro_rules! value {
+    ($($t:tt)+) => {
+        $crate::model::Value::from(::serde_json::json!($($t)+))
+    };
+}
+#[cfg(test)]
+pub(crate) use value;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_as_serde_json_does() {
+        let j = json!({"b": [1, "x", null, true, 2.5], "a": {"z": {}, "y": -3}, "": "empty"});
+        let v = Value::from(j.clone());
+        assert_eq!(v.to_json(), j, "round trip");
+        assert_eq!(v, j);
+        assert_eq!(v.to_string(), j.to_string(), "display and key order");
+        assert_eq!(v["a"]["y"].as_i64(), Some(-3));
+        assert_eq!(v["b"][1], "x");
+        assert!(v["nope"]["deeper"].is_null());
+        assert_eq!(
+            v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()),
+            Some(vec!["".into(), "a".into(), "b".into()])
+        );
+    }
+
+    #[test]
+    fn a_key_given_twice_keeps_its_last_value_and_the_order_is_by_key() {
+        let m =
+            Map::from_entries(vec![("b".into(), 1i64.into()), ("a".into(), 2i64.into()), ("b".into(), 3i64.into())]);
+        assert_eq!(
+            m.iter().map(|(k, v)| (k.as_str(), v.as_i64())).collect::<Vec<_>>(),
+            [("a", Some(2)), ("b", Some(3))]
+        );
+        let mut m = m;
+        assert_eq!(m.insert("0".into(), Value::Null), None);
+        assert_eq!(m.insert("a".into(), true.into()), Some(2i64.into()));
+        assert_eq!(m.keys().map(String::as_str).collect::<Vec<_>>(), ["0", "a", "b"]);
+        assert_eq!(m.remove("a"), Some(true.into()));
+        assert!(!m.contains_key("a"));
+    }
+
+    #[test]
+    fn an_entry_takes_a_fixed_small_size() {
+        assert_eq!(size_of::<Value>(), 32);
+        assert_eq!(size_of::<(String, Value)>(), 56);
+    }
+}
