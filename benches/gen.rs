@@ -51,7 +51,15 @@ fn main() {
             let out = tempfile::tempdir().expect("temp dir");
             let t = time(20, || {
                 let ok = Command::new(&bin)
-                    .args(["gen", &path.to_string_lossy(), "-o", &out.path().to_string_lossy(), "--force"])
+                    // health-platform is over its capacity on purpose (tests/capacity.rs).
+                    .args([
+                        "gen",
+                        &path.to_string_lossy(),
+                        "-o",
+                        &out.path().to_string_lossy(),
+                        "--force",
+                        "--over-capacity",
+                    ])
                     .output()
                     .expect("run kubeproof")
                     .status

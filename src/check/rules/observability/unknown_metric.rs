@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use crate::model::Value;
+use crate::model::{At, Value};
 
 use super::{dashboards, for_each_rule, metric_names, parse, queries};
 use crate::check::{Check, Context, Family, Meta, Severity, Sink};
@@ -225,21 +225,36 @@ impl Known {
 
 /// The metric prefixes of the [`EXPORTERS`] the set names somewhere: in an
 /// object's name, a label or selector value, or a container image.
-fn exporters_shown<'a>(cx: &'a Context) -> impl Iterator<Item = &'static str> + 'a {
-    let named = |key: &str| {
-        cx.objects.iter().any(|o| {
-            o.name.contains(key)
-                || ["/metadata/labels", "/spec/selector/matchLabels"].iter().any(|p| {
-                    o.value
-                        .pointer(p)
-                        .and_then(Value::as_object)
-                        .is_some_and(|m| m.values().any(|v| v.as_str().is_some_and(|v| v.contains(key))))
-                })
-        }) || cx
-            .pods()
-            .any(|p| p.containers().any(|c| c.get("/image").and_then(Value::as_str).is_some_and(|i| i.contains(key))))
+fn exporters_shown(cx: &Context) -> impl Iterator<Item = &'static str> {
+    // One pass over the objects, each text tried against the exporters not
+    // found yet (a pass per exporter read every object's fields 30 times).
+    let mut found = vec![false; EXPORTERS.len()];
+    let try_text = |text: &str, found: &mut [bool]| {
+        for (i, (key, _)) in EXPORTERS.iter().enumerate() {
+            found[i] |= text.contains(key);
+        }
     };
-    EXPORTERS.iter().filter(move |(key, _)| named(key)).flat_map(|(_, prefixes)| prefixes.iter().copied())
+    for o in cx.objects {
+        try_text(&o.name, &mut found);
+        for p in ["/metadata/labels", "/spec/selector/matchLabels"] {
+            for v in o.value.at(p).and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+                if let Some(v) = v.as_str() {
+                    try_text(v, &mut found);
+                }
+            }
+        }
+        if found.iter().all(|f| *f) {
+            break;
+        }
+    }
+    for p in cx.pods() {
+        for c in p.containers() {
+            if let Some(image) = c.get("/image").and_then(Value::as_str) {
+                try_text(image, &mut found);
+            }
+        }
+    }
+    EXPORTERS.iter().zip(found).filter(|(_, f)| *f).flat_map(|((_, prefixes), _)| prefixes.iter().copied())
 }
 
 impl Check for UnknownMetric {
@@ -248,10 +263,13 @@ impl Check for UnknownMetric {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        let known = Known::build(cx);
+        // Built at the first query: a set without rules or dashboards needs no pass over its objects.
+        let known = std::cell::OnceCell::new();
+        let known = || known.get_or_init(|| Known::build(cx));
         for_each_rule(cx, |r| {
             let Some(expr) = r.expr() else { return };
             let Some(Ok(parsed)) = parse(&expr) else { return };
+            let known = known();
             for name in metric_names(&parsed).into_iter().filter(|n| !known.has(n)) {
                 out.report(
                     r.object,
@@ -271,6 +289,7 @@ impl Check for UnknownMetric {
             let mut seen = HashSet::new();
             for q in queries(&dashboard) {
                 let Some(Some(Ok(parsed))) = q.promql.as_deref().map(parse) else { continue };
+                let known = known();
                 for name in metric_names(&parsed).into_iter().filter(|n| !known.has(n)) {
                     if !seen.insert(name.clone()) {
                         continue;
