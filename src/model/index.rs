@@ -175,5 +175,6 @@ impl Index {
 
 /// The string entries of a label map.
 fn string_map(m: Option<&crate::model::value::Map>) -> BTreeMap<String, String> {
-    m.map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()).unwrap_or_default()
+    m.map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
+        .unwrap_or_default()
 }

@@ -140,7 +140,7 @@ fn namespace_selected(cx: &Manifests, selector: &Selector, ns: &str, world: Worl
     let defined = cx.index.get("Namespace", "", ns);
     if defined.is_some() || world == World::Closed {
         if let Some(l) = defined.and_then(|i| cx.objects[i].labels()) {
-            labels.extend(l.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))));
+            labels.extend(l.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))));
         }
         return Tri::of(selector.matches(&labels));
     }

@@ -58,7 +58,7 @@ impl PodMaker {
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
             .collect();
         for (k, v) in &self.labels {
             out.insert(k.clone(), v.replace("{name}", &o.name));

@@ -736,7 +736,7 @@ impl LimitDefaults {
                 ] {
                     for resource in item.get(field).and_then(Value::as_object).into_iter().flat_map(|m| m.keys()) {
                         for &side in sides {
-                            set.insert((o.ns().to_string(), resource.clone(), side));
+                            set.insert((o.ns().to_string(), resource.to_string(), side));
                         }
                     }
                 }

@@ -5,7 +5,7 @@
 //! `Map` is a B-tree whose nodes hold eleven entries however few are used: a
 //! mapping of one key took a 632-byte node, and a small Deployment about
 //! 10 KB. Here a mapping is a vector of its entries sorted by key, allocated
-//! at its size (56 bytes an entry): the same order of iteration as
+//! at its size (48 bytes an entry, its key shared: [`Key`]): the same order of iteration as
 //! `serde_json`'s, lookups by binary search (objects' mappings are small),
 //! and the API checks use (`get`, `as_str`, `iter`, …) under the same names,
 //! so that a check reads the same either way.
@@ -13,7 +13,9 @@
 //! Values built elsewhere (`gen`'s objects, tests) convert from and to
 //! `serde_json::Value` with `From`.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 pub use serde_json::Number;
 
@@ -32,7 +34,103 @@ pub enum Value {
 /// A mapping: its entries sorted by key, keys unique.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Map {
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Key, Value)>,
+}
+
+/// A key of a mapping. The loader gives every mapping of one input the same
+/// allocation for the same key ([`Keys`]): `name`, `metadata`, `labels` …
+/// are written thousands of times and stored once.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(Arc<str>);
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Key {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Key {
+        Key(s.into())
+    }
+}
+
+impl From<String> for Key {
+    fn from(s: String) -> Key {
+        Key(s.into())
+    }
+}
+
+impl From<&Key> for String {
+    fn from(k: &Key) -> String {
+        k.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Key {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+/// The keys of one input, each allocated once.
+#[derive(Debug, Default)]
+pub struct Keys(HashSet<Key>);
+
+impl Keys {
+    /// The shared key `name`, and whether it is new (its bytes newly taken).
+    pub fn key(&mut self, name: &str) -> (Key, bool) {
+        if let Some(k) = self.0.get(name) {
+            return (k.clone(), false);
+        }
+        let k = Key::from(name);
+        self.0.insert(k.clone());
+        (k, true)
+    }
 }
 
 impl Map {
@@ -46,11 +144,11 @@ impl Map {
 
     /// The map of `entries`, allocated at their number; a key given twice
     /// keeps its last value (as inserting them one by one would).
-    pub fn from_entries(mut entries: Vec<(String, Value)>) -> Map {
+    pub fn from_entries(mut entries: Vec<(Key, Value)>) -> Map {
         if !entries.is_sorted_by(|a, b| a.0 < b.0) {
             // Stable: of equal keys the last written stays last, and is kept.
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut kept: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+            let mut kept: Vec<(Key, Value)> = Vec::with_capacity(entries.len());
             for e in entries {
                 match kept.last_mut() {
                     Some(last) if last.0 == e.0 => *last = e,
@@ -80,7 +178,8 @@ impl Map {
     }
 
     /// Sets `key`; returns the value it replaced.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: Value) -> Option<Value> {
+        let key = key.into();
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
@@ -103,11 +202,11 @@ impl Map {
     }
 
     /// Entries in key order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Key, &Value)> + ExactSizeIterator {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
     }
 
@@ -121,13 +220,13 @@ impl Map {
 
     /// Heap bytes of the entries themselves (not of what they hold).
     pub fn entries_bytes(n: usize) -> usize {
-        n * size_of::<(String, Value)>()
+        n * size_of::<(Key, Value)>()
     }
 }
 
-impl Extend<(String, Value)> for Map {
+impl<K: Into<Key>> Extend<(K, Value)> for Map {
     /// Sets each entry in turn (a later one wins).
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
@@ -135,9 +234,8 @@ impl Extend<(String, Value)> for Map {
 }
 
 impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Value);
-    type IntoIter =
-        std::iter::Map<std::slice::Iter<'a, (String, Value)>, fn(&'a (String, Value)) -> (&'a String, &'a Value)>;
+    type Item = (&'a Key, &'a Value);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (Key, Value)>, fn(&'a (Key, Value)) -> (&'a Key, &'a Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))
@@ -145,44 +243,44 @@ impl<'a> IntoIterator for &'a Map {
 }
 
 impl IntoIterator for Map {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Key, Value);
+    type IntoIter = std::vec::IntoIter<(Key, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Map {
-        Map::from_entries(iter.into_iter().collect())
+impl<K: Into<Key>> FromIterator<(K, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Map {
+        Map::from_entries(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 }
 
 /// What `Value::get` takes: a key of a mapping or an index of a list.
-pub trait Key {
+pub trait Lookup {
     fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value>;
 }
 
-impl Key for str {
+impl Lookup for str {
     fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         v.as_object()?.get(self)
     }
 }
 
-impl Key for String {
+impl Lookup for String {
     fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         self.as_str().get_in(v)
     }
 }
 
-impl Key for usize {
+impl Lookup for usize {
     fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         v.as_array()?.get(*self)
     }
 }
 
-impl<T: Key + ?Sized> Key for &T {
+impl<T: Lookup + ?Sized> Lookup for &T {
     fn get_in<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         (**self).get_in(v)
     }
@@ -190,7 +288,7 @@ impl<T: Key + ?Sized> Key for &T {
 
 static NULL: Value = Value::Null;
 
-impl<K: Key> std::ops::Index<K> for Value {
+impl<K: Lookup> std::ops::Index<K> for Value {
     type Output = Value;
 
     /// `Null` where there is nothing, as `serde_json` does.
@@ -200,7 +298,7 @@ impl<K: Key> std::ops::Index<K> for Value {
 }
 
 impl Value {
-    pub fn get<K: Key>(&self, key: K) -> Option<&Value> {
+    pub fn get<K: Lookup>(&self, key: K) -> Option<&Value> {
         key.get_in(self)
     }
 
@@ -317,7 +415,7 @@ impl From<&Value> for serde_json::Value {
             Value::Number(n) => serde_json::Value::Number(n.clone()),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::Array(a) => serde_json::Value::Array(a.iter().map(Into::into).collect()),
-            Value::Object(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.into())).collect()),
+            Value::Object(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.to_string(), v.into())).collect()),
         }
     }
 }
@@ -332,7 +430,7 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Into::into).collect()),
             // Already sorted: `serde_json`'s map is a B-tree.
             serde_json::Value::Object(m) => {
-                Value::Object(Map::from_entries(m.into_iter().map(|(k, v)| (k, v.into())).collect()))
+                Value::Object(Map::from_entries(m.into_iter().map(|(k, v)| (k.into(), v.into())).collect()))
             }
         }
     }
@@ -415,7 +513,7 @@ impl PartialEq<serde_json::Value> for Value {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
             }
             (Value::Object(a), serde_json::Value::Object(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && va == vb)
+                a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka.as_str() == kb && va == vb)
             }
             _ => false,
         }
@@ -440,7 +538,7 @@ impl serde::Serialize for Value {
             Value::Object(m) => {
                 let mut map = s.serialize_map(Some(m.len()))?;
                 for (k, v) in m {
-                    map.serialize_entry(k, v)?;
+                    map.serialize_entry(k.as_str(), v)?;
                 }
                 map.end()
             }
@@ -504,9 +602,9 @@ mod tests {
             [("a", Some(2)), ("b", Some(3))]
         );
         let mut m = m;
-        assert_eq!(m.insert("0".into(), Value::Null), None);
-        assert_eq!(m.insert("a".into(), true.into()), Some(2i64.into()));
-        assert_eq!(m.keys().map(String::as_str).collect::<Vec<_>>(), ["0", "a", "b"]);
+        assert_eq!(m.insert("0", Value::Null), None);
+        assert_eq!(m.insert("a", true.into()), Some(2i64.into()));
+        assert_eq!(m.keys().map(Key::as_str).collect::<Vec<_>>(), ["0", "a", "b"]);
         assert_eq!(m.remove("a"), Some(true.into()));
         assert!(!m.contains_key("a"));
     }
@@ -514,6 +612,6 @@ mod tests {
     #[test]
     fn an_entry_takes_a_fixed_small_size() {
         assert_eq!(size_of::<Value>(), 32);
-        assert_eq!(size_of::<(String, Value)>(), 56);
+        assert_eq!(size_of::<(Key, Value)>(), 48);
     }
 }

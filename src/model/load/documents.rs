@@ -240,10 +240,10 @@ pub(super) fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
         };
         if let (Value::Object(m), Some(kind)) = (&mut item, item_kind) {
             if !m.contains_key("kind") {
-                m.insert("kind".into(), Value::from(kind));
+                m.insert("kind", Value::from(kind));
             }
             if let (false, Some(v)) = (m.contains_key("apiVersion"), &api_version) {
-                m.insert("apiVersion".into(), v.clone());
+                m.insert("apiVersion", v.clone());
             }
         }
         if !item.is_object() {

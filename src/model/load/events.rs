@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::value::{Map, Value};
+use crate::model::value::{Key as MapKey, Keys, Map, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::scalars::scalar;
@@ -14,7 +14,7 @@ use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_HEAP, MAX_INPUT_ERRORS, Problem, to_u32
 use crate::diag::Pos;
 
 /// The bytes of one entry of a mapping (its slot in the vector the mapping becomes).
-const ENTRY: usize = size_of::<(String, Value)>();
+const ENTRY: usize = size_of::<(MapKey, Value)>();
 
 /// What the receiver of a document kept of it: bytes (objects, error
 /// reports) and whether it reported an error.
@@ -40,7 +40,9 @@ pub(super) struct Doc {
 pub(super) struct Builder {
     frames: Vec<Frame>,
     /// The entries of the mappings being built, innermost last.
-    entries: Vec<(String, Value)>,
+    entries: Vec<(MapKey, Value)>,
+    /// The keys of this input, each allocated once.
+    keys: Keys,
     /// The hash of each entry's JSON pointer, beside it.
     hashes: Vec<u64>,
     /// The items of the sequences being built, innermost last.
@@ -95,7 +97,7 @@ enum Node {
 
 /// A mapping key waiting for its value.
 struct Key {
-    name: String,
+    name: MapKey,
     pos: Pos,
     merge: bool,
     hash: u64,
@@ -227,13 +229,16 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 let merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
                 let value = scalar(text, style, tag.as_deref());
-                if let Value::String(s) = &value {
+                let is_key = self.expects_key();
+                if let Value::String(s) = &value
+                    && !is_key
+                {
                     self.grow(pos, s.len() + 32)?;
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
-                if self.expects_key() {
+                if is_key {
                     return self.key(value, pos, merge);
                 }
                 self.slot(pos)?;
@@ -335,7 +340,7 @@ impl Builder {
     /// size for the rest of the input.
     fn count_buffers(&mut self) {
         let now = self.items.capacity() * size_of::<Value>()
-            + self.entries.capacity() * size_of::<(String, Value)>()
+            + self.entries.capacity() * size_of::<(MapKey, Value)>()
             + self.hashes.capacity() * size_of::<u64>()
             + self.spans.capacity() * size_of::<Entry>()
             + self.item_spans.capacity() * size_of::<Vec<Entry>>();
@@ -432,6 +437,12 @@ impl Builder {
             self.record(hash, item_hash, pos);
         }
         let is_items = depth == 1 && name == "items";
+        // A key seen before in this input shares its allocation: only a
+        // new one takes memory (its bytes and the shared count's header).
+        let (name, fresh) = self.keys.key(&name);
+        if fresh {
+            self.grow(pos, name.len() + 16)?;
+        }
         if let Some(Frame { node: Node::Map(map), .. }) = self.frames.last_mut() {
             map.key = Some(Key { name, pos, merge, hash, item_hash, is_items });
         }
@@ -498,7 +509,7 @@ impl Builder {
 
 /// The builder's entry stacks, borrowed beside one of its frames.
 struct Stacks<'a> {
-    entries: &'a mut Vec<(String, Value)>,
+    entries: &'a mut Vec<(MapKey, Value)>,
     hashes: &'a mut Vec<u64>,
 }
 
@@ -531,7 +542,7 @@ impl MapNode {
         i.filter(|&i| s.entries[i].0 == name)
     }
 
-    fn push(&mut self, s: &mut Stacks, hash: u64, name: String, value: Value) {
+    fn push(&mut self, s: &mut Stacks, hash: u64, name: MapKey, value: Value) {
         s.entries.push((name, value));
         s.hashes.push(hash);
         let n = s.entries.len() - self.start;
@@ -579,7 +590,7 @@ impl MapNode {
             }
         }
         self.merged.extend(before..s.entries.len());
-        Ok(s.entries[before..].iter().map(|(k, _)| k.clone()).collect())
+        Ok(s.entries[before..].iter().map(|(k, _)| k.to_string()).collect())
     }
 }
 

@@ -38,7 +38,7 @@
 //!   little of the budget is left (a sixteenth), the inputs after it are not
 //!   read, with one error for them all. What is
 //!   counted, as the parser streams (never when a list or document closes):
-//!   every node (its slot in its list or its share of a mapping's B-tree),
+//!   every node (its slot in its list or its entry in its mapping),
 //!   every string's bytes, the 16 bytes of each recorded position, each
 //!   object's names, each error report (its text and file name), and the
 //!   growth of the builder's reused buffers. Documents are cut one at a time, not listed first. A
@@ -62,8 +62,10 @@
 //! - **Positions** are kept in [`Spans`], a sorted table of 16 bytes per
 //!   node: a hash of the node's JSON pointer and its line and column.
 //! - **Memory.** Values are built at their exact size from buffers reused
-//!   across documents. What remains is the values themselves: with
-//!   `serde_json`'s B-tree maps, a small Deployment takes about 10 KB
+//!   across documents. What remains is the values themselves, in the
+//!   compact form of [`crate::model::value`] (a mapping is a vector of its
+//!   entries, keys shared within an input): a small Deployment takes about
+//!   2 KB, a fifth of what `serde_json`'s B-tree maps took
 //!   (`cargo bench --bench load` measures it).
 //!
 //! Where each part lives:
@@ -114,11 +116,11 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 
 /// How much memory what is kept of all inputs together may take (an
 /// estimate, counted as it is built: values, positions, objects' names,
-/// error reports). Manifests take 10 to 25 times their text as `serde_json`
-/// values (a small Deployment about 10 KB); this budget holds about 90,000
-/// typical objects (the benchmark corpus counts 7.3 KB each, positions
-/// included) and keeps a run under 1 GiB. Text made of tiny mappings
-/// (`{a}, {a}, …`) takes up to 130 times its size, and is stopped here too.
+/// error reports). Manifests take several times their text as values (a
+/// small Deployment about 2 KB); this budget holds about 240,000 objects of
+/// the benchmark corpus (`scripts/bench-kubeconform`, BENCHMARKS.md) and
+/// keeps a run under 1 GiB. Text made of tiny mappings (`{a}, {a}, …`)
+/// takes many times its size, and is stopped here too.
 pub const MAX_HEAP: usize = 640 << 20;
 
 /// The most errors one input may have: past them it is refused (a stream

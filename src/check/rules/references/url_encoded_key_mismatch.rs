@@ -54,8 +54,8 @@ pub(super) fn values(secret: &Value) -> Vec<(String, String, &'static str)> {
             let text =
                 if encoded { b64.decode(s).ok().and_then(|b| String::from_utf8(b).ok()) } else { Some(s.into()) };
             if let Some(t) = text {
-                out.retain(|(key, ..)| key != k);
-                out.push((k.clone(), t, field));
+                out.retain(|(key, ..)| key.as_str() != k.as_str());
+                out.push((k.to_string(), t, field));
             }
         }
     }

@@ -94,12 +94,12 @@ fn normalized(c: &Container, probe: &Value) -> Option<Value> {
         let Some(h) = p.get_mut(handler).and_then(Value::as_object_mut) else { continue };
         if let Some(port) = h.get("port") {
             let n = port_number(c, port);
-            h.insert("port".into(), n);
+            h.insert("port", n);
         }
         if handler == "httpGet" {
             for (k, default) in [("scheme", "HTTP"), ("path", "/")] {
                 if !h.contains_key(k) {
-                    h.insert(k.into(), Value::from(default));
+                    h.insert(k, Value::from(default));
                 }
             }
         }

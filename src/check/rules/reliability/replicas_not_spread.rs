@@ -169,7 +169,7 @@ impl Check for ReplicasNotSpread {
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
                 .collect();
             let terms = terms(&pod);
             if terms.iter().any(|t| selects_own(t, &labels)) {

@@ -102,7 +102,7 @@ impl Check for SelectorMismatch {
             let labels: BTreeMap<String, String> = match o.value.at(labels_ptr) {
                 None | Some(Value::Null) => BTreeMap::new(),
                 Some(Value::Object(m)) => {
-                    m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+                    m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect()
                 }
                 Some(_) => continue,
             };
@@ -132,7 +132,7 @@ fn report_all(
     let base = if rc { "/spec/selector".to_string() } else { "/spec/selector/matchLabels".to_string() };
     for (k, v) in match_labels.into_iter().flatten() {
         let want = v.as_str().unwrap_or_default();
-        let message = match labels.get(k) {
+        let message = match labels.get(k.as_str()) {
             Some(have) if have == want => continue,
             Some(have) => format!("selector requires `{k}: {want}` but the pod template has `{k}: {have}`"),
             None => format!("selector requires `{k}: {want}` but the pod template has no label `{k}`"),

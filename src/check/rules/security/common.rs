@@ -204,8 +204,11 @@ pub fn rules<'a>(cx: &Context<'a>, role: usize) -> Vec<(usize, String, &'a Value
     for &i in cx.index.of_kind("ClusterRole") {
         let labels = cx.objects[i].labels();
         let matches = |sel: &Value| {
-            let have: std::collections::BTreeMap<String, String> =
-                labels.into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
+            let have: std::collections::BTreeMap<String, String> = labels
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
+                .collect();
             crate::model::selector::Selector::of(sel).matches(&have)
         };
         if i != role && selectors.iter().any(matches) {
