@@ -60,7 +60,7 @@ impl Iterator for Split<'_> {
             let line = self.line;
             self.at = end;
             self.line += 1;
-            if l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+            if is_marker(l) {
                 let (cut, cut_line) = self.directives.take().unwrap_or((at, line));
                 let chunk = Chunk { start: self.start, end: cut, line: to_u32(self.start_line) };
                 (self.start, self.start_line) = (cut, cut_line);
@@ -80,6 +80,61 @@ impl Iterator for Split<'_> {
         }
         None
     }
+}
+
+/// Up to `parts - 1` byte offsets that cut `text` into parts of about the
+/// same size, each at a document marker where [`split`] cuts too: the
+/// documents of the parts, split one by one, are those of the whole text.
+/// A marker with `%` directives above it is passed over (the directives
+/// belong to its document).
+pub(super) fn cuts(text: &str, parts: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut cuts: Vec<usize> = Vec::new();
+    for k in 1..parts {
+        let target = (text.len() / parts).saturating_mul(k).max(cuts.last().map_or(0, |c| c + 1));
+        // The first line that starts at or after `target`.
+        let Some(mut at) = bytes.get(target.saturating_sub(1)..).and_then(|b| b.iter().position(|&c| c == b'\n'))
+        else {
+            break;
+        };
+        at += target.saturating_sub(1) + 1;
+        while at < bytes.len() {
+            let end = bytes[at..].iter().position(|&c| c == b'\n').map_or(bytes.len(), |i| at + i + 1);
+            let l = &bytes[at..end];
+            if is_marker(l) && !directives_above(bytes, at) {
+                cuts.push(at);
+                break;
+            }
+            at = end;
+        }
+    }
+    cuts
+}
+
+/// A document marker line: `---` alone or followed by a space or tab.
+fn is_marker(l: &[u8]) -> bool {
+    l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Whether a `%` directive is above the line at `at`, with only blank and
+/// comment lines between (looked for 64 lines up; further counts as yes).
+fn directives_above(bytes: &[u8], at: usize) -> bool {
+    let mut end = at;
+    for _ in 0..64 {
+        if end == 0 {
+            return false;
+        }
+        let start = bytes[..end - 1].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        let l = &bytes[start..end];
+        if l.first() == Some(&b'%') {
+            return true;
+        }
+        if !blank_or_comment(l) {
+            return false;
+        }
+        end = start;
+    }
+    true
 }
 
 fn blank_or_comment(line: &[u8]) -> bool {
@@ -330,9 +385,25 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
 mod tests {
     use std::path::PathBuf;
 
+    use super::{cuts, directives_above, split};
     use crate::model::Loaded;
     use crate::model::load::add_bytes;
     use crate::model::load::tests::{DEPLOY, at, errors, load_str};
+
+    #[test]
+    fn cuts_are_where_split_cuts_and_never_under_a_directive() {
+        let text = format!("{}%YAML 1.1\n# c\n\n---\nb: 2\n--- # x\n{}", "a: 1\n".repeat(40), "c: 3\n".repeat(30));
+        let under = text.find("---\n").unwrap();
+        let next = text.find("--- # x").unwrap();
+        // Aimed just before the marker under the directive: the next one is taken.
+        let cut = cuts(&text, 2);
+        assert!(text.len() / 2 <= under, "the aim is before both markers");
+        assert_eq!(cut, [next]);
+        let starts: Vec<usize> = split(&text).map(|c| c.start).collect();
+        assert!(starts.contains(&next), "{starts:?}");
+        assert!(directives_above(text.as_bytes(), under) && !directives_above(text.as_bytes(), next));
+        assert_eq!(cuts("a: 1\n", 4), Vec::<usize>::new(), "no marker, no cut");
+    }
 
     #[test]
     fn documents_keep_their_own_lines_and_empty_ones_are_skipped() {

@@ -307,60 +307,154 @@ enum Chunks {
     Upto(usize),
 }
 
+/// An input at least this large is parsed on every core, in parts cut at
+/// document markers (smaller ones are not worth the threads).
+const PARALLEL_INPUT: usize = 1 << 20;
+
 /// Parses the chunks of a source, within `budget` for everything loaded.
+///
+/// A large input read on its own (one stream of 100,000 objects) is cut at
+/// document markers into a part per core, parsed in parallel and joined in
+/// order: the same objects, errors and notes as one pass. An input that one
+/// pass would refuse (the budget, too many errors) is read again in one
+/// pass, which decides where it is refused.
 fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget: usize) {
     let id = loaded.sources.len();
-    let first = loaded.objects.len();
-    let mut builder = Builder::new(budget.saturating_sub(loaded.heap), loaded.shared_heap.clone());
     let Chunks::Upto(end) = chunks;
-    let chunks = split(&source.text[..end]);
-    let mut reports = 0; // bytes of this input's error reports
-    for chunk in chunks {
+    let text = &source.text[..end];
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let cuts = if loaded.shared_heap.is_none() && threads > 1 && end >= PARALLEL_INPUT {
+        documents::cuts(text, threads)
+    } else {
+        Vec::new()
+    };
+    let limit = budget.saturating_sub(loaded.heap);
+    let parallel = (!cuts.is_empty()).then(|| parse_parts(id, &source.name, text, &cuts, limit)).flatten();
+    let part = parallel.unwrap_or_else(|| parse_part(id, &source.name, text, 0, limit, loaded.shared_heap.clone()));
+    if part.refused {
+        // Half an input would be worse than none: its Services without their
+        // Deployments would show as dangling references.
+        // Its error reports stay, and still take memory.
+        loaded.heap += part.reports;
+        loaded.budget_spent |= part.over_budget && spent(loaded.heap, budget);
+    } else {
+        loaded.heap += part.kept;
+        loaded.objects.extend(part.objects);
+    }
+    loaded.errors.extend(part.errors);
+    for note in part.notes {
+        // One note per file, however many documents it has.
+        if loaded.notes.last().is_none_or(|n| n.file != note.file) {
+            loaded.notes.push(note);
+        }
+    }
+    loaded.source_names.insert(source.name.clone());
+    loaded.sources.push(source);
+}
+
+/// What one pass over (part of) an input read.
+#[derive(Default)]
+struct Part {
+    objects: Vec<super::Object>,
+    errors: Vec<Diagnostic>,
+    notes: Vec<Diagnostic>,
+    /// Bytes of its error reports.
+    reports: usize,
+    /// Bytes its objects keep.
+    kept: usize,
+    refused: bool,
+    over_budget: bool,
+}
+
+/// The parts of `text` between `cuts` (byte offsets of document markers),
+/// each on a thread; `None` when one pass must decide (a part was refused,
+/// or the errors together pass [`MAX_INPUT_ERRORS`]).
+fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], limit: usize) -> Option<Part> {
+    let shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(MAX_HEAP.saturating_sub(limit)));
+    let bounds: Vec<(usize, usize)> = std::iter::once(0)
+        .chain(cuts.iter().copied())
+        .zip(cuts.iter().copied().chain(std::iter::once(text.len())))
+        .collect();
+    let parts: Vec<Part> = std::thread::scope(|scope| {
+        let workers: Vec<_> = bounds
+            .iter()
+            .map(|&(start, end)| {
+                let shared = shared.clone();
+                scope.spawn(move || {
+                    let lines = to_u32(text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count());
+                    // Positions come from the parser, given the lines before the part.
+                    parse_part(id, name, &text[start..end], lines, limit, Some(shared))
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Part { refused: true, ..Part::default() })).collect()
+    });
+    let errors: usize = parts.iter().map(|p| p.errors.len()).sum();
+    let kept: usize = parts.iter().map(|p| p.kept).sum();
+    if parts.iter().any(|p| p.refused) || errors > MAX_INPUT_ERRORS || kept > limit {
+        return None;
+    }
+    let mut joined = Part::default();
+    for p in parts {
+        joined.objects.extend(p.objects);
+        joined.errors.extend(p.errors);
+        joined.notes.extend(p.notes);
+        joined.reports += p.reports;
+        joined.kept += p.kept;
+    }
+    Some(joined)
+}
+
+/// One pass over `text` (of source `id`, `line` lines into it).
+fn parse_part(
+    id: usize,
+    name: &std::path::Path,
+    text: &str,
+    line: u32,
+    limit: usize,
+    shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+) -> Part {
+    let mut part = Part::default();
+    let mut builder = Builder::new(limit, shared);
+    for chunk in split(text) {
         if builder.refused {
             break; // not read further: the rest of a hostile input may be long
         }
-        let text = &source.text[chunk.start..chunk.end];
-        if !has_content(text) {
+        let doc = &text[chunk.start..chunk.end];
+        if !has_content(doc) {
             continue;
         }
-        builder.parse(text, chunk.line, &mut |doc| match doc.and_then(|d| objects(id, d)) {
+        builder.parse(doc, chunk.line.saturating_add(line), &mut |doc| match doc.and_then(|d| objects(id, d)) {
             Ok(objects) => {
                 let bytes = objects.iter().map(kept_bytes).sum();
-                loaded.objects.extend(objects);
+                part.objects.extend(objects);
                 Kept { bytes, error: false }
             }
             Err(p) if p.skipped => {
-                // One note per file, however many documents it has.
-                if loaded.notes.last().is_none_or(|n| n.file != source.name) {
-                    let note =
-                        Diagnostic { severity: Severity::Info, ..Diagnostic::error(&source.name, p.pos, p.message) };
-                    loaded.notes.push(note);
+                if part.notes.is_empty() {
+                    part.notes
+                        .push(Diagnostic { severity: Severity::Info, ..Diagnostic::error(name, p.pos, p.message) });
                 }
                 Kept { bytes: 0, error: false }
             }
             Err(p) => {
-                let mut d = Diagnostic::error(&source.name, p.pos, p.message);
+                let mut d = Diagnostic::error(name, p.pos, p.message);
                 d.help = p.help;
                 let bytes = report_bytes(&d);
-                loaded.errors.push(d);
-                reports += bytes;
+                part.errors.push(d);
+                part.reports += bytes;
                 Kept { bytes, error: true }
             }
         });
     }
     builder.finish();
-    if builder.refused {
-        // Half an input would be worse than none: its Services without their
-        // Deployments would show as dangling references.
-        // Its error reports stay, and still take memory.
-        loaded.objects.truncate(first);
-        loaded.heap += reports;
-        loaded.budget_spent |= builder.over_budget && spent(loaded.heap, budget);
-    } else {
-        loaded.heap += builder.kept();
+    part.refused = builder.refused;
+    part.over_budget = builder.over_budget;
+    if part.refused {
+        part.objects = Vec::new();
     }
-    loaded.source_names.insert(source.name.clone());
-    loaded.sources.push(source);
+    part.kept = builder.kept();
+    part
 }
 
 /// What an error report keeps.
@@ -495,6 +589,102 @@ spec:
             - containerPort: 80
         - {name: side, image: busybox}
 ";
+
+    /// A stream past [`PARALLEL_INPUT`] with what a pass meets: objects, a
+    /// broken document, a skipped one (a note), `%` directives, Helm comments.
+    fn big_stream() -> String {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < PARALLEL_INPUT + PARALLEL_INPUT / 2 {
+            text += &format!("---\n# Source: chart/templates/d{i}.yaml\n");
+            text += &DEPLOY.replace("name: web", &format!("name: web-{i}"));
+            match i % 997 {
+                5 => text += "---\nkind: [unclosed\n",
+                7 => text += "---\nroute: {receiver: x}\nreceivers: [{name: x}]\n",
+                11 => text += "%YAML 1.1\n# between\n\n",
+                _ => {}
+            }
+            i += 1;
+        }
+        text
+    }
+
+    #[test]
+    fn a_large_input_read_in_parts_gives_what_one_pass_gives() {
+        let text = big_stream();
+        let name = Path::new("big.yaml");
+        let cuts = documents::cuts(&text, 4);
+        assert_eq!(cuts.len(), 3, "a cut per part after the first");
+        for &c in &cuts {
+            assert!(text[c..].starts_with("---\n"), "at a marker: {:?}", &text[c..c + 20]);
+            assert!(!text[..c].trim_end_matches(['\n', ' ']).ends_with("# between"), "not under a directive");
+        }
+        let one = parse_part(0, name, &text, 0, MAX_HEAP, None);
+        let parts = parse_parts(0, name, &text, &cuts, MAX_HEAP).expect("fits");
+        let show = |p: &Part| {
+            let objects: Vec<String> = p
+                .objects
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {:?} {:?} {:?} {}",
+                        o.id(),
+                        at(o, ""),
+                        at(o, "/metadata/name"),
+                        at(o, "/spec/template/spec/containers/1/image"),
+                        o.value
+                    )
+                })
+                .collect();
+            let errors: Vec<String> = p
+                .errors
+                .iter()
+                .chain(&p.notes)
+                .map(|d| format!("{}:{}: {}", d.pos.line, d.pos.column, d.message))
+                .collect();
+            (objects, errors, p.kept, p.reports)
+        };
+        let (objects, errors, ..) = show(&one);
+        assert!(objects.len() > 1_000 && errors.len() > 2, "{} objects, errors {errors:?}", objects.len());
+        // The notes of the parts are one per file once joined (`add_parsed_within`).
+        let (joined, alone) = (show(&parts), show(&one));
+        assert_eq!(joined.0, alone.0, "objects, their positions and values");
+        let skipped = |e: &String| e.contains("skipped");
+        let firsts = |errors: &[String]| -> Vec<String> {
+            let note = errors.iter().find(|e| skipped(e)).cloned();
+            errors.iter().filter(|e| !skipped(e)).cloned().chain(note).collect()
+        };
+        assert_eq!(firsts(&joined.1), firsts(&alone.1), "errors, and the first note");
+        assert!(alone.1.iter().any(skipped), "{:?}", alone.1);
+
+        // Through the entry point, on every core: the same again.
+        let loaded = load_str(&text);
+        assert_eq!(loaded.objects.len(), one.objects.len());
+        assert_eq!(loaded.errors.len(), one.errors.len());
+        assert_eq!(loaded.notes.len(), 1, "one note per file");
+        // (A document under a directive does not start with its `# Source:`, as in one pass.)
+        let untemplated = loaded.objects.iter().filter(|o| o.template.is_none());
+        assert!(
+            untemplated
+                .map(|o| o.name.trim_start_matches("web-").parse::<usize>())
+                .all(|i| i.is_ok_and(|i| i % 997 == 12))
+        );
+
+        // Past the budget, one pass decides where the input is refused.
+        assert!(parse_parts(0, name, &text, &cuts, PARALLEL_INPUT).is_none());
+        let mut small = Loaded::default();
+        documents::add_chunks_within(
+            &mut small,
+            Source { name: name.into(), text: text.clone() },
+            text.len(),
+            PARALLEL_INPUT,
+        );
+        assert!(
+            small.objects.is_empty() && small.errors.iter().any(|e| e.message.contains("refused here")),
+            "{:?}",
+            small.errors.last()
+        );
+    }
 
     #[test]
     fn reading_in_parallel_gives_what_reading_in_order_gives() {
