@@ -109,7 +109,7 @@ fn main() {
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| if bench { vec![10_000, 50_000] } else { vec![1_000] });
     println!(
-        "{:>8} {:>9} {:>10} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10} {:>10}",
+        "{:>8} {:>9} {:>10} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9}",
         "objects",
         "text MiB",
         "parse",
@@ -119,7 +119,9 @@ fn main() {
         "kept MiB",
         "peak MiB",
         "value B/o",
-        "spans B/o"
+        "spans B/o",
+        "real B/o",
+        "est. B/o"
     );
     for n in sizes {
         let text = corpus(n);
@@ -155,7 +157,7 @@ fn main() {
         let spans = per_object(&|| Box::new(loaded.objects.iter().map(|o| o.spans.clone()).collect::<Vec<_>>()));
         let (run, _) = best(runs, || kubeproof::check::run(&loaded, &Config::default()));
         println!(
-            "{n:>8} {:>9.1} {:>7.0} ms {:>7.0} ms {:>7.0} ms {:>12.0} {:>9.1} {:>9.1} {values:>10} {spans:>10}",
+            "{n:>8} {:>9.1} {:>7.0} ms {:>7.0} ms {:>7.0} ms {:>12.0} {:>9.1} {:>9.1} {values:>10} {spans:>10} {:>9} {:>9}",
             mib(text.len()),
             parse.as_secs_f64() * 1e3,
             load_time.as_secs_f64() * 1e3,
@@ -163,6 +165,10 @@ fn main() {
             n as f64 / load_time.as_secs_f64(),
             mib(kept),
             mib(peak),
+            // All the loader keeps (values, positions, names, the text), against
+            // what its memory budget counted (`model::load::MAX_HEAP`).
+            kept / n,
+            loaded.heap / n,
         );
     }
 }

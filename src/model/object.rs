@@ -116,4 +116,13 @@ pub struct Loaded {
     /// the inputs after it are not read (one error says how many), rather
     /// than refused one by one.
     pub(crate) budget_spent: bool,
+    /// An input was refused at the memory budget (in parallel, perhaps only
+    /// because the other readers took the rest: read again in order).
+    pub(crate) over_budget: bool,
+    /// Where in `errors` the refusal that spent the budget is: the inputs
+    /// not read after it are said there, in the same error.
+    pub(crate) refusal: Option<usize>,
+    /// What the reader of the last input counted, its buffers too: one read
+    /// alone fits the budget left when this is within it.
+    pub(crate) last_counted: usize,
 }

@@ -356,6 +356,11 @@ impl Builder {
         self.heap.saturating_sub(self.buffers)
     }
 
+    /// Everything counted, the buffers too: what the budget was held against.
+    pub(super) fn counted(&self) -> usize {
+        self.heap
+    }
+
     /// The input is read: adds what is left to the shared total, without
     /// the buffers (see [`Builder::kept`]).
     pub(super) fn finish(&mut self) {

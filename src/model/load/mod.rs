@@ -44,8 +44,10 @@
 //!   growth of the builder's reused buffers. Documents are cut one at a time, not listed first. A
 //!   file is read into a buffer of its size (doubling would hold up to three
 //!   times the input while it grows). An input with more than [`MAX_INPUT_ERRORS`] errors is
-//!   refused there too. Not counted: the input's text itself (bounded by
-//!   [`MAX_INPUT_BYTES`]) and the parser's own lookahead (bounded: see
+//!   refused there too. Each input's text is counted whole as it is taken
+//!   (it stays beside its objects: findings show its lines; 100,000 files
+//!   of small objects hold as much text as a tenth of the budget). Not
+//!   counted: the parser's own lookahead (bounded: see
 //!   `vendor/saphyr-parser/PATCHES.md`).
 //! - **Lists.** `kind: List` (or any `*List`) with `items`, as `kubectl get -o
 //!   yaml` prints, becomes one object per item, positioned at the item.
@@ -152,16 +154,12 @@ fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
 
 fn load_items(items: Vec<Input>, threads: usize, budget: usize) -> Loaded {
     let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
-    if threads.min(files) > 1
-        && let Some(loaded) = load_parallel(&items, threads.min(files), budget)
-    {
-        return loaded;
-    }
-    let mut loaded = Loaded::default();
+    let (mut loaded, next) =
+        if threads.min(files) > 1 { load_parallel(&items, threads.min(files), budget) } else { (Loaded::default(), 0) };
     let total = items.len();
-    for (i, item) in items.into_iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate().skip(next) {
         if loaded.budget_spent && !matches!(item, Input::Failed(_)) {
-            loaded.errors.push(not_read(&item, total - i));
+            not_read(&mut loaded, total - i);
             break;
         }
         match item {
@@ -185,25 +183,21 @@ fn spent(heap: usize, budget: usize) -> bool {
     budget.saturating_sub(heap) < budget / 16
 }
 
-/// The one error for the inputs left when the memory budget is spent
-/// (`left` of them, `first` the first): refusing each on its own would keep
-/// a report per file (500,000 small files took 1.36 GiB).
-fn not_read(first: &Input, left: usize) -> Diagnostic {
-    let name = match first {
-        Input::File(f) => f.clone(),
-        _ => PathBuf::from(STDIN),
-    };
-    Diagnostic::error(
-        name,
-        Pos::UNKNOWN,
-        format!("not read, with the {} input(s) after it: the memory budget is spent", left - 1),
-    )
-    .with_help("check the manifests in several runs (e.g. one per namespace or application)")
+/// The inputs left when the memory budget is spent (`left` of them), said
+/// in the refusal that spent it: one error per run (refusing each on its
+/// own kept a report per file: 500,000 small files took 1.36 GiB).
+fn not_read(loaded: &mut Loaded, left: usize) {
+    let Some(refusal) = loaded.refusal.and_then(|i| loaded.errors.get_mut(i)) else { return };
+    refusal.message += &format!("; the {left} input(s) after it are not read either");
 }
 
-/// [`load`] on `threads` threads; `None` when the inputs must be read one
-/// at a time (see [`load`]).
-fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loaded> {
+/// [`load`] on `threads` threads: what the inputs before `next` give, read
+/// in parallel and joined in input order, exactly as reading them one at a
+/// time gives; the inputs from `next` on are to be read one at a time.
+/// `next` is the first input that one pass must decide: past the budget
+/// (or refused only because the readers together passed it), or not read
+/// once the budget is passed, or a name already taken (the loader renames it).
+fn load_parallel(items: &[Input], threads: usize, budget: usize) -> (Loaded, usize) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let shared = std::sync::Arc::new(AtomicUsize::new(0));
     let next = AtomicUsize::new(0);
@@ -243,9 +237,6 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
     });
-    if over.load(Ordering::Relaxed) || shared.load(Ordering::Relaxed) > budget {
-        return None;
-    }
     parts.sort_unstable_by_key(|(i, _)| *i);
     let mut parts = parts.into_iter().peekable();
     let mut loaded = Loaded::default();
@@ -255,13 +246,15 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
             loaded.errors.push(d.clone());
             continue;
         }
-        let (_, part) = parts.next_if(|(j, _)| *j == i)?;
+        // Read alone with what is joined so far, it would count the same.
+        let fits = |part: &Loaded| !part.over_budget && loaded.heap.saturating_add(part.last_counted) <= budget;
+        let taken = |part: &Loaded| part.sources.iter().any(|s| names.contains(&s.name));
+        let Some((_, part)) = parts.next_if(|(j, part)| *j == i && fits(part) && !taken(part)) else {
+            loaded.source_names = names;
+            return (loaded, i);
+        };
         let base = loaded.sources.len();
-        for source in &part.sources {
-            if !names.insert(source.name.clone()) {
-                return None; // a name twice: read in order, as the loader names it
-            }
-        }
+        names.extend(part.sources.iter().map(|s| s.name.clone()));
         loaded.sources.extend(part.sources);
         loaded.objects.extend(part.objects.into_iter().map(|mut o| {
             o.source += base;
@@ -272,7 +265,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> Option<Loade
         loaded.heap += part.heap;
     }
     loaded.source_names = names;
-    Some(loaded)
+    (loaded, items.len())
 }
 
 /// Adds one input given as bytes: checks that it is UTF-8 (reporting the
@@ -322,21 +315,35 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     let id = loaded.sources.len();
     let Chunks::Upto(end) = chunks;
     let text = &source.text[..end];
+    // The text stays in memory with the objects (findings show its lines).
+    let text_bytes = source.text.len();
+    if let Some(shared) = &loaded.shared_heap {
+        shared.fetch_add(text_bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+    let limit = budget.saturating_sub(loaded.heap).saturating_sub(text_bytes);
+    // In parts only when it surely fits (values take several times their
+    // text): an input one pass refuses would be read twice.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
-    let cuts = if loaded.shared_heap.is_none() && threads > 1 && end >= PARALLEL_INPUT {
+    let cuts = if loaded.shared_heap.is_none() && threads > 1 && end >= PARALLEL_INPUT && end < limit / 8 {
         documents::cuts(text, threads)
     } else {
         Vec::new()
     };
-    let limit = budget.saturating_sub(loaded.heap);
     let parallel = (!cuts.is_empty()).then(|| parse_parts(id, &source.name, text, &cuts, limit)).flatten();
     let part = parallel.unwrap_or_else(|| parse_part(id, &source.name, text, 0, limit, loaded.shared_heap.clone()));
+    loaded.last_counted = part.counted + text_bytes;
+    loaded.heap += text_bytes;
     if part.refused {
         // Half an input would be worse than none: its Services without their
         // Deployments would show as dangling references.
         // Its error reports stay, and still take memory.
         loaded.heap += part.reports;
-        loaded.budget_spent |= part.over_budget && spent(loaded.heap, budget);
+        loaded.over_budget |= part.over_budget;
+        if part.over_budget && spent(loaded.heap, budget) && !loaded.budget_spent {
+            loaded.budget_spent = true;
+            // The builder stopped at the refusal: its report is the last.
+            loaded.refusal = (!part.errors.is_empty()).then(|| loaded.errors.len() + part.errors.len() - 1);
+        }
     } else {
         loaded.heap += part.kept;
         loaded.objects.extend(part.objects);
@@ -362,6 +369,8 @@ struct Part {
     reports: usize,
     /// Bytes its objects keep.
     kept: usize,
+    /// Everything its reader counted, its buffers too.
+    counted: usize,
     refused: bool,
     over_budget: bool,
 }
@@ -390,8 +399,12 @@ fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], li
         workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Part { refused: true, ..Part::default() })).collect()
     });
     let errors: usize = parts.iter().map(|p| p.errors.len()).sum();
-    let kept: usize = parts.iter().map(|p| p.kept).sum();
-    if parts.iter().any(|p| p.refused) || errors > MAX_INPUT_ERRORS || kept > limit {
+    // One reader would count what the parts keep and its buffers, which
+    // grow to what the largest document needs: about the largest part's.
+    // Near the limit, one pass decides.
+    let buffers = parts.iter().map(|p| p.counted - p.kept).max().unwrap_or(0);
+    let counted = parts.iter().map(|p| p.kept).sum::<usize>() + 2 * buffers;
+    if parts.iter().any(|p| p.refused) || errors > MAX_INPUT_ERRORS || counted.saturating_add(limit / 16) > limit {
         return None;
     }
     let mut joined = Part::default();
@@ -401,6 +414,7 @@ fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], li
         joined.notes.extend(p.notes);
         joined.reports += p.reports;
         joined.kept += p.kept;
+        joined.counted = counted;
     }
     Some(joined)
 }
@@ -454,6 +468,7 @@ fn parse_part(
         part.objects = Vec::new();
     }
     part.kept = builder.kept();
+    part.counted = builder.counted();
     part
 }
 
@@ -697,17 +712,25 @@ spec:
         }
         // Parts joined in order, not in the order the threads finish.
         let items = inputs_of(&inputs).0;
-        let parallel = load_parallel(&items, 4, MAX_HEAP).expect("fits the budget");
-        assert_eq!(summary(&parallel), one);
+        let (parallel, next) = load_parallel(&items, 4, MAX_HEAP);
+        assert_eq!((summary(&parallel), next), (one, items.len()), "all read in parallel");
     }
 
     #[test]
     fn past_the_budget_the_parallel_reading_gives_way_to_the_ordered_one() {
         let tmp = tempfile::tempdir().unwrap();
         let items = inputs_of(&mixed_inputs(tmp.path())).0;
-        let all = load_parallel(&items, 4, MAX_HEAP).expect("fits").heap;
-        assert!(load_parallel(&items, 4, all).is_some());
-        assert!(load_parallel(&items, 4, all - 1).is_none(), "one byte short: read again in order");
+        // What the objects keep: the last reader's buffers do not fit beside them.
+        let all = load_parallel(&items, 4, MAX_HEAP).0.heap;
+        let items = || inputs_of(&mixed_inputs(tmp.path())).0;
+        for budget in [all, all - 1, all / 2] {
+            let (prefix, next) = load_parallel(&items(), 4, budget);
+            assert!(
+                next < items().len() && prefix.heap <= budget,
+                "{budget}: the inputs from {next} on read again in order"
+            );
+            assert_eq!(summary(&load_items(items(), 4, budget)), summary(&load_items(items(), 1, budget)), "{budget}");
+        }
     }
 
     #[test]
@@ -758,7 +781,8 @@ spec:
         let text =
             "---\n# c\n  \t\n...\n".repeat(10_000) + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
         let (mut l, end) = (Loaded::default(), text.len());
-        add_parsed_within(&mut l, Source { name: PathBuf::from("t.yaml"), text }, Chunks::Upto(end), 16 << 10);
+        // The text itself counts (it is kept); its empty documents do not.
+        add_parsed_within(&mut l, Source { name: PathBuf::from("t.yaml"), text }, Chunks::Upto(end), end + (16 << 10));
         assert_eq!((l.objects.len(), errors(&l)), (1, Vec::<String>::new()));
         assert_eq!(at(&l.objects[0], "/metadata/name"), (40_004, 12));
         // What YAML does not take for blank is content: a NUL, a no-break space.
@@ -786,16 +810,18 @@ spec:
         let l = load_items(inputs_of(&[dir.path().to_path_buf()]).0, 1, budget);
         let e = errors(&l);
         assert!(e[0].contains("input refused here"), "{e:?}");
-        // Small ones that reach it: the one refused, then one error for the rest.
+        // Small ones that reach it: the one refused says the rest are not read.
         let read = l.objects.len();
         assert!(read > 10 && read < 299, "{read} objects");
-        assert_eq!(e.len(), 3, "{e:?}");
+        assert_eq!(e.len(), 2, "one error per run for the budget: {e:?}");
         assert!(e[1].contains("input refused here"), "{e:?}");
-        assert_eq!(
-            e[2],
-            format!("0:0: not read, with the {} input(s) after it: the memory budget is spent", 298 - read)
-        );
+        assert!(e[1].ends_with(&format!("; the {} input(s) after it are not read either", 299 - read)), "{e:?}");
         assert!(l.heap <= budget, "{}", l.heap);
+        // Read in parallel, the inputs that fit are kept, not read again, and the result is the same.
+        for threads in [2, 4] {
+            let p = load_items(inputs_of(&[dir.path().to_path_buf()]).0, threads, budget);
+            assert_eq!(summary(&p), summary(&l), "{threads} threads");
+        }
     }
 
     #[test]
