@@ -470,14 +470,25 @@ pub struct Use {
 /// Every feature of the table that an object uses, in table order, then by place.
 pub fn uses(api_version: &str, kind: &str, value: &Value) -> Vec<Use> {
     let mut out = Vec::new();
+    // Every check runs this on every object: the roots of a scope are found
+    // once per object, and a pointer is written only for a field found.
+    let mut roots_of: Vec<(Scope, Vec<String>)> = Vec::new();
+    for place in FEATURES.iter().flat_map(|f| f.places) {
+        if !roots_of.iter().any(|(s, _)| *s == place.scope) {
+            roots_of.push((place.scope, roots(place.scope, api_version, kind)));
+        }
+    }
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut path: Vec<Step> = Vec::new();
     for feature in FEATURES {
         for place in feature.places {
-            for root in roots(place.scope, api_version, kind) {
-                let pattern = format!("{root}{}", place.path);
-                let tokens: Vec<&str> = pattern.split('/').skip(1).collect();
-                walk(value, &tokens, String::new(), &mut |pointer, v| {
+            let roots = roots_of.iter().find(|(s, _)| *s == place.scope).map_or(&[][..], |(_, r)| r.as_slice());
+            for root in roots {
+                tokens.clear();
+                tokens.extend(root.split('/').skip(1).chain(place.path.split('/').skip(1)));
+                walk(value, &tokens, &mut path, &mut |pointer, v| {
                     if !v.is_null() && (place.when)(v) {
-                        out.push(Use { feature, pointer });
+                        out.push(Use { feature, pointer: pointer() });
                     }
                 });
             }
@@ -518,25 +529,56 @@ fn roots(scope: Scope, api_version: &str, kind: &str) -> Vec<String> {
 
 /// Calls `found` with the pointer and value of every match of `tokens`
 /// (`*` is any key of a mapping or any index of a list) under `v`.
-fn walk<'a>(v: &'a Value, tokens: &[&str], at: String, found: &mut dyn FnMut(String, &'a Value)) {
+/// One step of the path `walk` is at.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Calls `found` with each value at `tokens` (`*` any key or index) and a
+/// way to write its pointer.
+fn walk<'a>(
+    v: &'a Value,
+    tokens: &[&str],
+    path: &mut Vec<Step<'a>>,
+    found: &mut dyn FnMut(&dyn Fn() -> String, &'a Value),
+) {
     let Some((first, rest)) = tokens.split_first() else {
-        found(at, v);
+        let pointer = || {
+            path.iter().fold(String::new(), |mut s, step| {
+                match step {
+                    Step::Key(k) => {
+                        s.push('/');
+                        s.push_str(&escape(k));
+                    }
+                    Step::Index(i) => s.push_str(&format!("/{i}")),
+                }
+                s
+            })
+        };
+        found(&pointer, v);
         return;
     };
     match (v, *first) {
         (Value::Object(map), "*") => {
             for (k, child) in map {
-                walk(child, rest, format!("{at}/{}", escape(k)), found);
+                path.push(Step::Key(k));
+                walk(child, rest, path, found);
+                path.pop();
             }
         }
         (Value::Array(list), "*") => {
             for (i, child) in list.iter().enumerate() {
-                walk(child, rest, format!("{at}/{i}"), found);
+                path.push(Step::Index(i));
+                walk(child, rest, path, found);
+                path.pop();
             }
         }
         (Value::Object(map), key) => {
-            if let Some(child) = map.get(key) {
-                walk(child, rest, format!("{at}/{key}"), found);
+            if let Some((k, child)) = map.get_key_value(key) {
+                path.push(Step::Key(k));
+                walk(child, rest, path, found);
+                path.pop();
             }
         }
         _ => {}

@@ -138,10 +138,6 @@ impl Map {
         Map::default()
     }
 
-    pub fn with_capacity(n: usize) -> Map {
-        Map { entries: Vec::with_capacity(n) }
-    }
-
     /// The map of `entries`, allocated at their number; a key given twice
     /// keeps its last value (as inserting them one by one would).
     pub fn from_entries(mut entries: Vec<(Key, Value)>) -> Map {
@@ -165,8 +161,23 @@ impl Map {
         self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
+    /// Checks look fields up tens of times per object: in the small
+    /// mappings objects are made of, comparing lengths first skips almost
+    /// every string comparison a binary search would make.
     pub fn get(&self, key: &str) -> Option<&Value> {
+        if self.entries.len() <= 12 {
+            return self
+                .entries
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+                .map(|(_, v)| v);
+        }
         self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// The entry of `key`, its key as stored (borrowed for as long as the map).
+    pub fn get_key_value(&self, key: &str) -> Option<(&Key, &Value)> {
+        self.find(key).ok().map(|i| (&self.entries[i].0, &self.entries[i].1))
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
@@ -212,15 +223,6 @@ impl Map {
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
         self.entries.iter().map(|(_, v)| v)
-    }
-
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.entries.iter_mut().map(|(_, v)| v)
-    }
-
-    /// Heap bytes of the entries themselves (not of what they hold).
-    pub fn entries_bytes(n: usize) -> usize {
-        n * size_of::<(Key, Value)>()
     }
 }
 
