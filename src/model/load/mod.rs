@@ -121,8 +121,9 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// names, error reports). Manifests take several times their text as values
 /// (a small Deployment about 2.6 KB, text included); this budget holds
 /// about 260,000 objects of the benchmark corpus (`scripts/bench-kubeconform`,
-/// BENCHMARKS.md) and keeps such a run under 1 GiB (870 MiB measured). Text made of tiny mappings (`{a}, {a}, …`)
-/// takes many times its size, and is stopped here too.
+/// BENCHMARKS.md) and keeps such a run under 1 GiB (870 MiB measured). Text
+/// made of tiny mappings (`{a}, {a}, …`) takes many times its size, and is
+/// stopped here too.
 pub const MAX_HEAP: usize = 640 << 20;
 
 /// The most errors one input may have: past them it is refused (a stream
@@ -379,21 +380,23 @@ struct Part {
 /// each on a thread; `None` when one pass must decide (a part was refused,
 /// or the errors together pass [`MAX_INPUT_ERRORS`]).
 fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], limit: usize) -> Option<Part> {
+    // The readers stop when together they pass MAX_HEAP (see `Builder::grow`):
+    // starting the count there less `limit` bounds them by `limit`.
     let shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(MAX_HEAP.saturating_sub(limit)));
-    let bounds: Vec<(usize, usize)> = std::iter::once(0)
-        .chain(cuts.iter().copied())
-        .zip(cuts.iter().copied().chain(std::iter::once(text.len())))
-        .collect();
+    // Each part with the lines before it (positions come from the parser,
+    // given them), each line counted once.
+    let mut bounds: Vec<(usize, usize, u32)> = Vec::with_capacity(cuts.len() + 1);
+    let mut lines = 0;
+    for (start, end) in std::iter::once(0).chain(cuts.iter().copied()).zip(cuts.iter().copied().chain([text.len()])) {
+        bounds.push((start, end, to_u32(lines)));
+        lines += text.as_bytes()[start..end].iter().filter(|&&b| b == b'\n').count();
+    }
     let parts: Vec<Part> = std::thread::scope(|scope| {
         let workers: Vec<_> = bounds
             .iter()
-            .map(|&(start, end)| {
+            .map(|&(start, end, lines)| {
                 let shared = shared.clone();
-                scope.spawn(move || {
-                    let lines = to_u32(text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count());
-                    // Positions come from the parser, given the lines before the part.
-                    parse_part(id, name, &text[start..end], lines, limit, Some(shared))
-                })
+                scope.spawn(move || parse_part(id, name, &text[start..end], lines, limit, Some(shared)))
             })
             .collect();
         workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Part { refused: true, ..Part::default() })).collect()
@@ -414,8 +417,8 @@ fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], li
         joined.notes.extend(p.notes);
         joined.reports += p.reports;
         joined.kept += p.kept;
-        joined.counted = counted;
     }
+    joined.counted = counted;
     Some(joined)
 }
 
