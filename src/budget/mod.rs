@@ -97,7 +97,7 @@ pub fn uncountable(loaded: &crate::model::Loaded) -> Vec<crate::diag::Diagnostic
         quantities(&o.value, &mut String::new(), &mut found);
         for (pointer, value) in found {
             let shown = match &value {
-                crate::model::Value::String(s) => s.clone(),
+                crate::model::Value::String(s) => s.to_string(),
                 other => other.to_string(),
             };
             out.push(

@@ -25,12 +25,15 @@ pub struct PodTemplate {
 }
 
 #[derive(Debug, Default)]
-pub struct Index {
-    by_name: HashMap<(String, String, String), Vec<usize>>,
+pub struct Index<'a> {
+    objects: &'a [Object],
+    /// Every object, sorted by (kind, namespace, name), then by place:
+    /// 8 bytes an object (a map keyed by copies of the names took 250).
+    by_name: Vec<usize>,
     /// Namespaced objects written without a namespace, by (kind, name): they
     /// land wherever the set is applied (`kubectl apply -n`), so a reference
     /// from any namespace may mean them (see [`Index::named`]).
-    floating: HashMap<(String, String), Vec<usize>>,
+    floating: Vec<usize>,
     by_kind: HashMap<String, Vec<usize>>,
     /// Every pod template, in object order.
     pub templates: Vec<PodTemplate>,
@@ -48,17 +51,25 @@ pub struct Index {
     empty: Vec<usize>,
 }
 
-impl Index {
+/// An object's place among names: kind, namespace (none for a
+/// cluster-scoped kind), name.
+fn name_key(o: &Object) -> (&str, &str, &str) {
+    (&o.kind, o.ns(), &o.name)
+}
+
+impl<'a> Index<'a> {
     /// The index of `objects`, with the pods the operators of `makers`
     /// create for their resources among them.
-    pub fn build(objects: &[Object], makers: &[PodMaker]) -> Index {
-        let mut ix = Index::default();
+    pub fn build(objects: &'a [Object], makers: &[PodMaker]) -> Index<'a> {
+        let mut ix = Index { objects, ..Index::default() };
+        ix.by_name = (0..objects.len()).collect();
+        // Stable: of one name, the first written stays first.
+        ix.by_name.sort_by(|&a, &b| name_key(&objects[a]).cmp(&name_key(&objects[b])));
+        ix.floating = (0..objects.len())
+            .filter(|&i| objects[i].namespace.is_none() && !cluster_scoped(&objects[i].kind))
+            .collect();
+        ix.floating.sort_by(|&a, &b| (&objects[a].kind, &objects[a].name).cmp(&(&objects[b].kind, &objects[b].name)));
         for (i, o) in objects.iter().enumerate() {
-            let ns = if cluster_scoped(&o.kind) { String::new() } else { o.ns().to_string() };
-            ix.by_name.entry((o.kind.clone(), ns, o.name.clone())).or_default().push(i);
-            if o.namespace.is_none() && !cluster_scoped(&o.kind) {
-                ix.floating.entry((o.kind.clone(), o.name.clone())).or_default().push(i);
-            }
             ix.by_kind.entry(o.kind.clone()).or_default().push(i);
             if o.kind == "Service" && o.group().is_empty() {
                 let labels = string_map(o.labels());
@@ -96,22 +107,22 @@ impl Index {
     pub fn named(&self, kind: &str, ns: &str, name: &str) -> &[usize] {
         let scoped = cluster_scoped(kind);
         let ns = if scoped { "" } else { ns };
-        match self.by_name.get(&(kind.to_string(), ns.to_string(), name.to_string())) {
-            Some(found) => found,
-            None if !scoped => {
-                self.floating.get(&(kind.to_string(), name.to_string())).map_or(&self.empty, Vec::as_slice)
-            }
-            None => &self.empty,
+        let found = equal_range(&self.by_name, |i| name_key(&self.objects[i]).cmp(&(kind, ns, name)));
+        if !found.is_empty() || scoped {
+            return found;
         }
+        equal_range(&self.floating, |i| {
+            (self.objects[i].kind.as_str(), self.objects[i].name.as_str()).cmp(&(kind, name))
+        })
     }
 
     pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<usize> {
         self.named(kind, ns, name).first().copied()
     }
 
-    /// Every (kind, namespace, name) with its objects.
-    pub fn names(&self) -> impl Iterator<Item = (&(String, String, String), &Vec<usize>)> {
-        self.by_name.iter()
+    /// The objects of each (kind, namespace, name), in order of place.
+    pub fn names(&self) -> impl Iterator<Item = &[usize]> {
+        self.by_name.chunk_by(|&a, &b| name_key(&self.objects[a]) == name_key(&self.objects[b]))
     }
 
     pub fn of_kind(&self, kind: &str) -> &[usize] {
@@ -120,20 +131,20 @@ impl Index {
 
     /// Pod templates in `ns` that a selector selects (an empty selector
     /// selects every template of the namespace).
-    pub fn selected<'a>(&'a self, ns: &str, selector: &Selector) -> Vec<&'a PodTemplate> {
+    pub fn selected<'s>(&'s self, ns: &str, selector: &Selector) -> Vec<&'s PodTemplate> {
         self.select(&self.by_label, self.by_ns.get(ns), &self.templates, ns, selector)
     }
 
     /// Candidates from the rarest `matchLabels` pair (or the whole
     /// namespace), then the selector's own test.
-    fn select<'a>(
+    fn select<'s>(
         &self,
         by_label: &HashMap<(String, String, String), Vec<usize>>,
         in_ns: Option<&Vec<usize>>,
-        all: &'a [PodTemplate],
+        all: &'s [PodTemplate],
         ns: &str,
         selector: &Selector,
-    ) -> Vec<&'a PodTemplate> {
+    ) -> Vec<&'s PodTemplate> {
         let mut smallest: Option<&[usize]> = None;
         for (k, v) in selector.pairs() {
             let Some(v) = v else { return Vec::new() };
@@ -149,7 +160,7 @@ impl Index {
     }
 }
 
-impl Index {
+impl Index<'_> {
     /// Namespaces with at least one Service in the checked set, sorted.
     pub fn service_namespaces(&self) -> impl Iterator<Item = &str> {
         self.services_by_ns.keys().map(String::as_str)
@@ -173,8 +184,48 @@ impl Index {
     }
 }
 
+/// The items of sorted `list` that `cmp` finds equal.
+fn equal_range(list: &[usize], cmp: impl Fn(usize) -> std::cmp::Ordering) -> &[usize] {
+    let start = list.partition_point(|&i| cmp(i).is_lt());
+    let len = list[start..].partition_point(|&i| cmp(i).is_le());
+    &list[start..start + len]
+}
+
 /// The string entries of a label map.
 fn string_map(m: Option<&crate::model::value::Map>) -> BTreeMap<String, String> {
     m.map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load::tests::load_str;
+
+    #[test]
+    fn names_are_found_by_kind_namespace_and_name_with_duplicates_in_order() {
+        let l = load_str(
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a, namespace: x}\n---\n\
+             kind: ConfigMap\napiVersion: v1\nmetadata: {name: a, namespace: y}\n---\n\
+             kind: Secret\napiVersion: v1\nmetadata: {name: a, namespace: x}\n---\n\
+             kind: ConfigMap\napiVersion: v1\nmetadata: {name: a, namespace: x}\n---\n\
+             kind: ConfigMap\napiVersion: v1\nmetadata: {name: loose}\n---\n\
+             kind: ClusterRole\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: a}\n",
+        );
+        let ix = Index::build(&l.objects, &[]);
+        assert_eq!(ix.named("ConfigMap", "x", "a"), [0, 3], "both, the first written first");
+        assert_eq!(ix.named("ConfigMap", "y", "a"), [1]);
+        assert_eq!(ix.named("Secret", "x", "a"), [2]);
+        assert_eq!(ix.named("Secret", "y", "a"), [] as [usize; 0]);
+        assert_eq!(ix.named("ConfigMap", "x", "b"), [] as [usize; 0]);
+        // Written without a namespace: in `default`, and found from any other.
+        assert_eq!(ix.named("ConfigMap", "default", "loose"), [4]);
+        assert_eq!(ix.named("ConfigMap", "z", "loose"), [4]);
+        assert_eq!(ix.named("Secret", "z", "loose"), [] as [usize; 0]);
+        // Cluster-scoped: the namespace asked for does not matter.
+        assert_eq!(ix.named("ClusterRole", "x", "a"), [5]);
+        let groups: Vec<&[usize]> = ix.names().collect();
+        assert_eq!(groups.len(), 5, "{groups:?}");
+        assert!(groups.contains(&&[0, 3][..]));
+    }
 }

@@ -78,7 +78,7 @@ pub fn is_label(s: &str) -> bool {
 pub struct Manifests<'a> {
     pub objects: &'a [Object],
     pub sources: &'a [Source],
-    pub index: Index,
+    pub index: Index<'a>,
     pods: Vec<Pod<'a>>,
 }
 

@@ -108,6 +108,8 @@ pub struct Loaded {
     /// While inputs are read in parallel: the heap of all of them together
     /// (see `load::load`).
     pub(crate) shared_heap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// The mapping keys of every input read into this set, allocated once.
+    pub(crate) keys: std::sync::Arc<crate::model::value::SharedKeys>,
     /// The names of `sources`, kept by the loader as it adds them: a Helm
     /// template whose name is taken is renamed, and looking through every
     /// source per template made 100,000 templates take minutes.

@@ -19,6 +19,10 @@ use std::sync::Arc;
 
 pub use serde_json::Number;
 
+/// A string value: up to 24 bytes kept inline (most names, labels and
+/// values of manifests), longer ones on the heap.
+pub type Str = compact_str::CompactString;
+
 /// A JSON value (YAML as Kubernetes reads it: see [`super::load`]).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
@@ -26,7 +30,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
+    String(Str),
     Array(Vec<Value>),
     Object(Map),
 }
@@ -117,18 +121,50 @@ impl PartialEq<String> for Key {
     }
 }
 
-/// The keys of one input, each allocated once.
+/// The keys of one run, shared by the readers of all its inputs: a key
+/// written in 10,000 files is allocated once (each file's own copies took
+/// 40 MB on 100,000 objects in 10,000 files).
 #[derive(Debug, Default)]
-pub struct Keys(HashSet<Key>);
+pub struct SharedKeys(std::sync::Mutex<HashSet<Key>>);
+
+/// The keys one input uses: found here without a lock, else in the run's
+/// [`SharedKeys`].
+#[derive(Debug, Default)]
+pub struct Keys {
+    local: HashSet<Key>,
+    shared: Option<std::sync::Arc<SharedKeys>>,
+}
 
 impl Keys {
-    /// The shared key `name`, and whether it is new (its bytes newly taken).
+    /// The keys of an input read in the run that shares `shared`.
+    pub fn new(shared: Option<std::sync::Arc<SharedKeys>>) -> Keys {
+        Keys { local: HashSet::new(), shared }
+    }
+
+    /// The shared key `name`, and whether it is new to this input. The
+    /// loader counts a key once per input that uses it, whether or not
+    /// another input took it first: the count of one input does not depend
+    /// on the order in which the others are read.
     pub fn key(&mut self, name: &str) -> (Key, bool) {
-        if let Some(k) = self.0.get(name) {
+        if let Some(k) = self.local.get(name) {
             return (k.clone(), false);
         }
-        let k = Key::from(name);
-        self.0.insert(k.clone());
+        let k = match &self.shared {
+            // A poisoned lock is a reader that panicked: its keys are still whole.
+            Some(shared) => {
+                let mut all = shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match all.get(name) {
+                    Some(k) => k.clone(),
+                    None => {
+                        let k = Key::from(name);
+                        all.insert(k.clone());
+                        k
+                    }
+                }
+            }
+            None => Key::from(name),
+        };
+        self.local.insert(k.clone());
         (k, true)
     }
 }
@@ -415,7 +451,7 @@ impl From<&Value> for serde_json::Value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => serde_json::Value::Number(n.clone()),
-            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Array(a) => serde_json::Value::Array(a.iter().map(Into::into).collect()),
             Value::Object(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.to_string(), v.into())).collect()),
         }
@@ -428,7 +464,7 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n),
-            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::String(s) => Value::String(s.into()),
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Into::into).collect()),
             // Already sorted: `serde_json`'s map is a B-tree.
             serde_json::Value::Object(m) => {
@@ -440,13 +476,13 @@ impl From<serde_json::Value> for Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
-        Value::String(s.to_string())
+        Value::String(s.into())
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Value {
-        Value::String(s)
+        Value::String(s.into())
     }
 }
 
@@ -576,6 +612,20 @@ pub(crate) use value;
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn inputs_of_one_run_share_each_key_and_count_it_once_each() {
+        let shared = std::sync::Arc::new(SharedKeys::default());
+        let (mut one, mut two) = (Keys::new(Some(shared.clone())), Keys::new(Some(shared)));
+        let (a, fresh_a) = one.key("metadata");
+        let (again, fresh_again) = one.key("metadata");
+        let (b, fresh_b) = two.key("metadata");
+        assert!(std::sync::Arc::ptr_eq(&a.0, &again.0) && std::sync::Arc::ptr_eq(&a.0, &b.0));
+        assert_eq!((fresh_a, fresh_again, fresh_b), (true, false, true), "new to each input");
+        let (alone, _) = Keys::default().key("metadata");
+        assert!(!std::sync::Arc::ptr_eq(&a.0, &alone.0));
+    }
+
     use super::*;
     use serde_json::json;
 

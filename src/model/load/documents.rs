@@ -353,7 +353,7 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
     let field = |name: &str| -> Result<Option<String>, Problem> {
         match value.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.to_string())),
             Some(_) => {
                 Err(Problem::new(spans.locate(&format!("/{name}")), format!("`{name}` must be a non-empty string")))
             }

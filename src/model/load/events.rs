@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::value::{Key as MapKey, Keys, Map, Value};
+use crate::model::value::{Key as MapKey, Keys, Map, SharedKeys, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::scalars::scalar;
@@ -115,8 +115,12 @@ struct Slot {
 impl Builder {
     /// A builder whose values may take `heap_limit` bytes; `shared` is the
     /// total of every input when they are read in parallel.
-    pub(super) fn new(heap_limit: usize, shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>) -> Builder {
-        Builder { heap_limit, shared, ..Builder::default() }
+    pub(super) fn new(
+        heap_limit: usize,
+        shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+        keys: std::sync::Arc<SharedKeys>,
+    ) -> Builder {
+        Builder { heap_limit, shared, keys: Keys::new(Some(keys)), ..Builder::default() }
     }
 
     /// Parses one document's text (`line` lines into its source), handing
@@ -230,10 +234,12 @@ impl Builder {
                 let merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
                 let value = scalar(text, style, tag.as_deref());
                 let is_key = self.expects_key();
+                // A short string is inline, in its slot (counted with it).
                 if let Value::String(s) = &value
                     && !is_key
+                    && s.is_heap_allocated()
                 {
-                    self.grow(pos, s.len() + 32)?;
+                    self.grow(pos, s.capacity())?;
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
@@ -430,8 +436,8 @@ impl Builder {
         let depth = self.frames.len();
         let name = match value {
             Value::String(s) => s,
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string().into(),
+            Value::Number(n) => n.to_string().into(),
             Value::Null => return Err(Problem::new(pos, "a mapping key is empty (null)")),
             _ => return Err(Problem::new(pos, "a mapping key must be a plain value, not a mapping or a list")),
         };

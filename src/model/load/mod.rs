@@ -201,10 +201,11 @@ fn not_read(loaded: &mut Loaded, left: usize) {
 fn load_parallel(items: &[Input], threads: usize, budget: usize) -> (Loaded, usize) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let shared = std::sync::Arc::new(AtomicUsize::new(0));
+    let keys = std::sync::Arc::new(crate::model::value::SharedKeys::default());
     let next = AtomicUsize::new(0);
     let over = AtomicBool::new(false);
     let read = |i: usize| -> Option<Loaded> {
-        let mut part = Loaded { shared_heap: Some(shared.clone()), ..Loaded::default() };
+        let mut part = Loaded { shared_heap: Some(shared.clone()), keys: keys.clone(), ..Loaded::default() };
         match &items[i] {
             Input::Failed(_) => return None,
             Input::Stdin(bytes) => add_bytes_within(&mut part, PathBuf::from(STDIN), bytes.clone(), budget),
@@ -240,7 +241,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> (Loaded, usi
     });
     parts.sort_unstable_by_key(|(i, _)| *i);
     let mut parts = parts.into_iter().peekable();
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded { keys, ..Loaded::default() };
     let mut names = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         if let Input::Failed(d) = item {
@@ -330,8 +331,10 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     } else {
         Vec::new()
     };
-    let parallel = (!cuts.is_empty()).then(|| parse_parts(id, &source.name, text, &cuts, limit)).flatten();
-    let part = parallel.unwrap_or_else(|| parse_part(id, &source.name, text, 0, limit, loaded.shared_heap.clone()));
+    let keys = &loaded.keys;
+    let parallel = (!cuts.is_empty()).then(|| parse_parts(id, &source.name, text, &cuts, limit, keys)).flatten();
+    let part =
+        parallel.unwrap_or_else(|| parse_part(id, &source.name, text, 0, limit, loaded.shared_heap.clone(), keys));
     loaded.last_counted = part.counted + text_bytes;
     loaded.heap += text_bytes;
     if part.refused {
@@ -379,7 +382,14 @@ struct Part {
 /// The parts of `text` between `cuts` (byte offsets of document markers),
 /// each on a thread; `None` when one pass must decide (a part was refused,
 /// or the errors together pass [`MAX_INPUT_ERRORS`]).
-fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], limit: usize) -> Option<Part> {
+fn parse_parts(
+    id: usize,
+    name: &std::path::Path,
+    text: &str,
+    cuts: &[usize],
+    limit: usize,
+    keys: &std::sync::Arc<crate::model::value::SharedKeys>,
+) -> Option<Part> {
     // The readers stop when together they pass MAX_HEAP (see `Builder::grow`):
     // starting the count there less `limit` bounds them by `limit`.
     let shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(MAX_HEAP.saturating_sub(limit)));
@@ -396,7 +406,8 @@ fn parse_parts(id: usize, name: &std::path::Path, text: &str, cuts: &[usize], li
             .iter()
             .map(|&(start, end, lines)| {
                 let shared = shared.clone();
-                scope.spawn(move || parse_part(id, name, &text[start..end], lines, limit, Some(shared)))
+                let keys = keys.clone();
+                scope.spawn(move || parse_part(id, name, &text[start..end], lines, limit, Some(shared), &keys))
             })
             .collect();
         workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Part { refused: true, ..Part::default() })).collect()
@@ -430,9 +441,10 @@ fn parse_part(
     line: u32,
     limit: usize,
     shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    keys: &std::sync::Arc<crate::model::value::SharedKeys>,
 ) -> Part {
     let mut part = Part::default();
-    let mut builder = Builder::new(limit, shared);
+    let mut builder = Builder::new(limit, shared, keys.clone());
     for chunk in split(text) {
         if builder.refused {
             break; // not read further: the rest of a hostile input may be long
@@ -528,13 +540,13 @@ impl Problem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use super::*;
     use crate::model::Object;
 
-    pub(super) fn load_str(text: &str) -> Loaded {
+    pub(crate) fn load_str(text: &str) -> Loaded {
         let mut loaded = Loaded::default();
         add_source(&mut loaded, Source { name: PathBuf::from("t.yaml"), text: text.to_string() });
         loaded
@@ -637,8 +649,8 @@ spec:
             assert!(text[c..].starts_with("---\n"), "at a marker: {:?}", &text[c..c + 20]);
             assert!(!text[..c].trim_end_matches(['\n', ' ']).ends_with("# between"), "not under a directive");
         }
-        let one = parse_part(0, name, &text, 0, MAX_HEAP, None);
-        let parts = parse_parts(0, name, &text, &cuts, MAX_HEAP).expect("fits");
+        let one = parse_part(0, name, &text, 0, MAX_HEAP, None, &Default::default());
+        let parts = parse_parts(0, name, &text, &cuts, MAX_HEAP, &Default::default()).expect("fits");
         let show = |p: &Part| {
             let objects: Vec<String> = p
                 .objects
@@ -689,7 +701,7 @@ spec:
         );
 
         // Past the budget, one pass decides where the input is refused.
-        assert!(parse_parts(0, name, &text, &cuts, PARALLEL_INPUT).is_none());
+        assert!(parse_parts(0, name, &text, &cuts, PARALLEL_INPUT, &Default::default()).is_none());
         let mut small = Loaded::default();
         documents::add_chunks_within(
             &mut small,

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::value::{Number, Value};
+use crate::model::value::{Number, Str, Value};
 use saphyr_parser::{ScalarStyle, Tag};
 
 /// A scalar as Kubernetes reads it (go-yaml v2, YAML 1.1): quoted and block
@@ -39,13 +39,11 @@ pub(super) fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) 
 
 /// The parser hands out strings with spare capacity (32 bytes at least);
 /// kept for the whole run, they are trimmed to their length.
-fn owned(text: Cow<'_, str>) -> String {
-    match text {
-        // A fresh exact allocation, not a shrink in place: that would leave
-        // a sliver of free memory behind every string.
-        Cow::Owned(s) if s.capacity() > s.len() => String::from(s.as_str()),
-        text => text.into_owned(),
-    }
+fn owned(text: Cow<'_, str>) -> Str {
+    // Inline when short; else a fresh exact allocation, not the parser's
+    // buffer shrunk in place (that would leave a sliver of free memory
+    // behind every string).
+    Str::new(&text)
 }
 
 /// A plain scalar as a number, as go-yaml v2 resolves it: underscores

@@ -141,7 +141,7 @@ impl Check for QuotaBelowRequests {
                     list.push(format!("{more} more"));
                 }
                 let shown = match value {
-                    Value::String(s) => s.clone(),
+                    Value::String(s) => s.to_string(),
                     other => other.to_string(),
                 };
                 out.report(

@@ -81,7 +81,7 @@ impl<'a> Rule<'a> {
     /// The expression (a number is an expression too).
     pub fn expr(&self) -> Option<String> {
         match self.value.get("expr")? {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => Some(s.to_string()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         }

@@ -24,7 +24,7 @@ pub fn batch(kind: &str) -> bool {
 /// A quantity as written, for messages.
 pub fn text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }

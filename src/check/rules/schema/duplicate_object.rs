@@ -41,7 +41,7 @@ impl Check for DuplicateObject {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        for (_, objects) in cx.index.names() {
+        for objects in cx.index.names() {
             let Some((&first, rest)) = objects.split_first() else { continue };
             // kustomization.yaml files and bare rule files have no name and are not applied.
             if matches!(cx.objects[first].group(), "kustomize.config.k8s.io" | "kubeproof.dev") {
