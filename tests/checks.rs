@@ -2,6 +2,8 @@
 //! least one finding of the check's code, the passing one none; the failing
 //! example's report is snapshotted so wording and positions are reviewed.
 
+mod common;
+
 use kubeproof::check::config::Config;
 use kubeproof::check::report::{self, Format};
 use kubeproof::check::{Family, check_text, rules};
@@ -75,4 +77,80 @@ fn codes_are_stable_unique_and_documented() {
             assert!(text.trim().len() > 10, "{}: {field} is missing", m.code);
         }
     }
+}
+
+/// `check` runs the single-object checks on each document as it is read,
+/// then cuts every object down to what the other checks read
+/// (`check::run_inputs`); every finding must be the one the checks give
+/// on whole objects read first (`check::run`): on every fixture (each
+/// document a file of its own, and all in one stream), the public corpus,
+/// and what `gen` writes for every example. A check marked
+/// `Reads::Object` that reads other objects, or a cut that drops a field a
+/// cross-object check reads, changes a finding here.
+#[test]
+fn checking_documents_as_they_are_read_gives_what_checking_whole_objects_gives() {
+    use kubeproof::check::{Outcome, run, run_inputs};
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let fixtures = tmp.path().join("fixtures");
+    std::fs::create_dir(&fixtures).expect("fixtures folder");
+    let mut stream = String::new();
+    for check in rules::registry() {
+        let m = check.meta();
+        for (kind, text) in [("fail", m.fail), ("pass", m.pass)] {
+            for (d, doc) in text.split("\n---\n").enumerate() {
+                let name = format!("{}-{kind}-{d}.yaml", m.code);
+                std::fs::write(fixtures.join(name), doc).expect("write a fixture");
+            }
+            stream.push_str(text);
+            stream.push_str("\n---\n");
+        }
+    }
+    std::fs::write(tmp.path().join("stream.yaml"), &stream).expect("write the stream");
+    let mut sets = vec![fixtures, tmp.path().join("stream.yaml"), common::repo().join("tests/corpus")];
+    for example in common::examples() {
+        let out = tmp.path().join(common::stem(&example));
+        let made = common::gen_cmd(&example, &out, &["--over-capacity"]);
+        assert!(made.status.success(), "gen {}: {}", example.display(), String::from_utf8_lossy(&made.stderr));
+        sets.push(out);
+    }
+    let shown = |loaded: &kubeproof::model::Loaded, outcome: &Outcome| -> Vec<String> {
+        outcome
+            .findings
+            .iter()
+            .map(|f| {
+                let d = kubeproof::check::diagnostic(f, loaded);
+                format!(
+                    "{} {:?} {}:{}:{} {} | {:?}",
+                    f.code,
+                    f.severity,
+                    d.file.display(),
+                    d.pos.line,
+                    d.pos.column,
+                    d.message,
+                    d.help
+                )
+            })
+            .collect()
+    };
+    let config = Config::default();
+    let mut total = 0;
+    for set in &sets {
+        let inputs = [set.clone()];
+        let (streamed, outcome) = run_inputs(&inputs, &config, None);
+        let whole = kubeproof::model::load::load(&inputs);
+        assert!(whole.errors.is_empty(), "{}: {:?}", set.display(), whole.errors);
+        let expected = shown(&whole, &run(&whole, &config));
+        let got = shown(&streamed, &outcome);
+        assert_eq!(streamed.objects.len(), whole.objects.len(), "{}", set.display());
+        let missing: Vec<_> = expected.iter().filter(|f| !got.contains(f)).collect();
+        let extra: Vec<_> = got.iter().filter(|f| !expected.contains(f)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty() && got.len() == expected.len(),
+            "{}: missing {missing:#?}\nextra {extra:#?}",
+            set.display()
+        );
+        total += got.len();
+    }
+    // Not vacuous: every check is reported somewhere above.
+    assert!(total > 1000, "{total} findings");
 }

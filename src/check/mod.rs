@@ -16,28 +16,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use crate::diag::Severity;
+pub use crate::model::finding::Finding;
 use crate::model::{Loaded, Manifests, Source, load, schema};
 use config::Config;
 /// The annotation of `gen`'s in-memory stand-ins for generated Secrets (KP320 reads their env files instead).
 pub use rules::SECRET_STAND_IN;
-
-/// What a check found, before positions are resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub code: &'static str,
-    pub severity: Severity,
-    /// Index into the checked objects.
-    pub object: usize,
-    /// JSON pointer of the offending field inside the object (`""` for the object).
-    pub pointer: String,
-    /// A place inside the field's value (a PromQL error inside `expr:`),
-    /// when the check found one; else the field's place is shown.
-    pub at: Option<crate::diag::Pos>,
-    pub message: String,
-    /// Shared by consecutive findings of a check that give the same help
-    /// (one per container of 100,000): see `share_help`.
-    pub help: Option<Arc<str>>,
-}
 
 /// The families of checks, by the hundreds digit of their codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -61,6 +44,19 @@ pub enum Family {
     Budget,
 }
 
+/// What a check reads to report on an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reads {
+    /// That object alone (its own pod template, rules, fields): it runs on
+    /// each input as it is read ([`early`]), before the object's value is
+    /// cut down to what the other checks read.
+    Object,
+    /// Other objects too (references, selectors, policies, the whole set's
+    /// names): it runs once everything is read.
+    Set,
+}
+
 /// What a check is: its stable code, default severity and documentation.
 /// `fail` and `pass` are fixtures (YAML streams): the tests run every check
 /// over both, and `kubeproof explain` shows them.
@@ -70,6 +66,8 @@ pub struct Meta {
     /// kebab-case name, e.g. `service-selects-nothing`.
     pub name: &'static str,
     pub family: Family,
+    /// What it reads: one object at a time, or the whole set.
+    pub reads: Reads,
     pub severity: Severity,
     /// One line, shown by `kubeproof rules`.
     pub summary: &'static str,
@@ -141,26 +139,6 @@ impl Sink {
     }
 }
 
-impl Finding {
-    /// Where the finding is in its object `o`'s source.
-    pub fn pos(&self, o: &crate::model::Object) -> crate::diag::Pos {
-        self.at.unwrap_or_else(|| o.pos(&self.pointer))
-    }
-
-    /// Places the finding at `at`, inside the value of its field.
-    pub fn at(&mut self, at: Option<crate::diag::Pos>) -> &mut Self {
-        self.at = at;
-        self
-    }
-
-    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
-        let mut help = help.into();
-        crate::diag::clip_message(&mut help);
-        self.help = Some(help.into());
-        self
-    }
-}
-
 /// The result of a run: findings sorted by place, and what was checked.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -171,9 +149,85 @@ pub struct Outcome {
 /// Runs every enabled check over `objects` and applies the ignore
 /// annotations and the configuration's severities.
 pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
-    let objects = &loaded.objects[..];
     let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
     let findings = with_context(loaded, config, |cx| run_checks(cx, &checks));
+    finish(findings, loaded, config)
+}
+
+/// Reads `inputs` and checks them as `check` does: the checks that read
+/// one object at a time ([`Reads::Object`]) run on each document as it is
+/// read ([`early`]), the others once everything is read. The outcome is
+/// the one [`run`] gives on the same objects. `namespace` is `--namespace`.
+pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>) -> (Loaded, Outcome) {
+    let mut loaded = load::load_with(inputs, early(config, namespace));
+    if let Some(ns) = namespace {
+        loaded.apply_namespace(ns);
+    }
+    let checks: Vec<&dyn Check> = rules::registry()
+        .iter()
+        .copied()
+        .filter(|c| c.meta().reads == Reads::Set && config.enabled(c.meta()))
+        .collect();
+    let mut findings = std::mem::take(&mut loaded.findings);
+    findings.extend(with_context(&loaded, config, |cx| run_checks(cx, &checks)));
+    let outcome = finish(findings, &loaded, config);
+    (loaded, outcome)
+}
+
+/// The loader's [`load::Early`] for `check`: gives objects without a
+/// namespace `namespace`, runs the enabled single-object checks on them,
+/// and places each finding while the object still has every position.
+pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
+    let checks: Vec<&'static dyn Check> = rules::registry()
+        .iter()
+        .copied()
+        .filter(|c| c.meta().reads == Reads::Object && config.enabled(c.meta()))
+        .collect();
+    let config = config.clone();
+    let namespace = namespace.map(str::to_string);
+    let schemas = schema::Schemas::new(config.minor());
+    let makers: Vec<_> = crate::model::operators::BUILTIN.iter().chain(&config.operators).cloned().collect();
+    // The last help of each check: findings on many documents share one copy.
+    let helps = std::sync::Mutex::new(std::collections::HashMap::<&'static str, Arc<str>>::new());
+    Arc::new(move |objects: &mut [crate::model::Object], sources: crate::model::Sources<'_>| {
+        if let Some(ns) = &namespace {
+            for o in objects.iter_mut() {
+                if o.namespace.is_none() && !crate::model::gvk::cluster_scoped(&o.kind) {
+                    o.namespace = Some(ns.clone());
+                }
+            }
+        }
+        let manifests = Manifests::of(objects, sources, &makers);
+        let cx = Context { manifests: &manifests, schemas: &schemas, minor: config.minor(), config: &config };
+        let mut findings = Vec::new();
+        for check in &checks {
+            let mut sink = Sink::new(check.meta());
+            check.run(&cx, &mut sink);
+            findings.append(&mut sink.findings);
+        }
+        if findings.is_empty() {
+            return findings;
+        }
+        let mut helps = helps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for f in &mut findings {
+            f.at = Some(f.pos(&objects[f.object]));
+            if let Some(help) = &mut f.help {
+                match helps.get(f.code) {
+                    Some(same) if **same == **help => *help = Arc::clone(same),
+                    _ => {
+                        helps.insert(f.code, Arc::clone(help));
+                    }
+                }
+            }
+        }
+        findings
+    })
+}
+
+/// The ignores and severities of the configuration applied to `findings`
+/// on `loaded`, sorted by place.
+fn finish(findings: Vec<Finding>, loaded: &Loaded, config: &Config) -> Outcome {
+    let objects = &loaded.objects[..];
     let mut findings = config::apply(findings, objects, config);
     // Again, for the checks that edit a message after reporting it.
     for f in &mut findings {

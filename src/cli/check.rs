@@ -40,18 +40,14 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
         parse_minor(v).map_err(|e| Error::Usage(format!("--kubernetes: {e}")))?;
         config.kubernetes = Some(v.clone());
     }
-    let mut loaded = crate::model::load::load(&args.paths);
-    if let Some(ns) = &args.namespace {
-        if !crate::model::is_label(ns) {
-            return Err(Error::Usage(format!(
-                "--namespace: `{ns}` is not a namespace name (a DNS label: a-z, 0-9, `-`)"
-            )));
-        }
-        loaded.apply_namespace(ns);
+    if let Some(ns) = &args.namespace
+        && !crate::model::is_label(ns)
+    {
+        return Err(Error::Usage(format!("--namespace: `{ns}` is not a namespace name (a DNS label: a-z, 0-9, `-`)")));
     }
+    let (loaded, outcome) = crate::check::run_inputs(&args.paths, &config, args.namespace.as_deref());
     super::input::print_notes(&loaded.notes);
     warn_if_nothing_read(&loaded);
-    let outcome = crate::check::run(&loaded, &config);
     let color = args.format == Format::Text && style.stdout;
     // Streamed: the report of a million findings is never held whole. A
     // closed stdout (`| head`) only ends the report early.

@@ -36,6 +36,7 @@ pub mod digest;
 pub mod duration;
 pub mod env;
 pub mod features;
+pub mod finding;
 pub mod gvk;
 pub mod hosts;
 pub mod immutable;
@@ -77,9 +78,27 @@ pub fn is_label(s: &str) -> bool {
 /// every pod template.
 pub struct Manifests<'a> {
     pub objects: &'a [Object],
-    pub sources: &'a [Source],
+    pub sources: Sources<'a>,
     pub index: Index<'a>,
     pods: Vec<Pod<'a>>,
+}
+
+/// The inputs objects come from: every input of a run, or the one input a
+/// document being read comes from (see [`load::Early`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Sources<'a> {
+    All(&'a [Source]),
+    One { id: usize, name: &'a std::path::Path, text: &'a str },
+}
+
+impl<'a> Sources<'a> {
+    /// The name and text of input `id`.
+    pub fn get(&self, id: usize) -> Option<(&'a std::path::Path, &'a str)> {
+        match *self {
+            Sources::All(all) => all.get(id).map(|s| (s.name.as_path(), s.text.as_str())),
+            Sources::One { id: one, name, text } => (one == id).then_some((name, text)),
+        }
+    }
 }
 
 impl<'a> Manifests<'a> {
@@ -90,13 +109,12 @@ impl<'a> Manifests<'a> {
     /// As [`Manifests::new`], knowing the pods the operators of `makers`
     /// create (the built-in ones and a configuration's).
     pub fn with_operators(loaded: &'a Loaded, makers: &[operators::PodMaker]) -> Manifests<'a> {
-        let objects = &loaded.objects[..];
-        Manifests {
-            objects,
-            sources: &loaded.sources,
-            index: Index::build(objects, makers),
-            pods: pods::all(objects).collect(),
-        }
+        Manifests::of(&loaded.objects, Sources::All(&loaded.sources), makers)
+    }
+
+    /// [`Manifests::with_operators`] over some objects and where they come from.
+    pub fn of(objects: &'a [Object], sources: Sources<'a>, makers: &[operators::PodMaker]) -> Manifests<'a> {
+        Manifests { objects, sources, index: Index::build(objects, makers), pods: pods::all(objects).collect() }
     }
 
     /// Every pod template of the objects, in object order.
@@ -104,7 +122,7 @@ impl<'a> Manifests<'a> {
         self.pods.iter().copied()
     }
 
-    pub fn source_name(&self, source: usize) -> std::path::Display<'_> {
-        self.sources[source].name.display()
+    pub fn source_name(&self, source: usize) -> std::path::Display<'a> {
+        self.sources.get(source).map_or(std::path::Path::new("?"), |(name, _)| name).display()
     }
 }

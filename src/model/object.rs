@@ -108,6 +108,10 @@ pub struct Loaded {
     /// While inputs are read in parallel: the heap of all of them together
     /// (see `load::load`).
     pub(crate) shared_heap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// What single-object checks found as the inputs were read (see [`load::Early`]).
+    pub findings: Vec<crate::model::finding::Finding>,
+    /// What runs on each document's objects as they are read.
+    pub(crate) early: load::EarlyHook,
     /// The mapping keys of every input read into this set, allocated once.
     pub(crate) keys: std::sync::Arc<crate::model::value::SharedKeys>,
     /// The names of `sources`, kept by the loader as it adds them: a Helm

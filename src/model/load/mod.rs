@@ -95,6 +95,7 @@ use std::path::PathBuf;
 
 pub use spans::Spans;
 
+use super::finding::Finding;
 use super::{Loaded, Source};
 use crate::diag::{Diagnostic, Pos, Severity};
 use documents::{add_chunks, has_content, lone_cr_to_lf, objects, split};
@@ -142,21 +143,47 @@ pub const MAX_INPUT_ERRORS: usize = 1_000;
 /// budget, so memory stays bounded either way.
 pub fn load(inputs: &[PathBuf]) -> Loaded {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
-    load_on(inputs, threads)
+    load_on(inputs, threads, None)
 }
 
-fn load_on(inputs: &[PathBuf], threads: usize) -> Loaded {
+/// What runs on the objects of each document as it is read, before they
+/// are kept: `check`'s single-object checks, which also cut the objects
+/// down to what the other checks read. It returns its findings (object
+/// numbers counted in the slice it was given), which the loader keeps in
+/// [`Loaded::findings`], numbered among all objects.
+pub type Early = dyn Fn(&mut [super::Object], super::Sources<'_>) -> Vec<Finding> + Send + Sync;
+
+/// The [`Early`] of a load, if any (a type of its own to be `Debug`).
+#[derive(Clone, Default)]
+pub struct EarlyHook(pub(crate) Option<std::sync::Arc<Early>>);
+
+impl std::fmt::Debug for EarlyHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "EarlyHook(Some)" } else { "EarlyHook(None)" })
+    }
+}
+
+/// [`load`], running `early` on every document's objects as they are read.
+pub fn load_with(inputs: &[PathBuf], early: std::sync::Arc<Early>) -> Loaded {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    load_on(inputs, threads, Some(early))
+}
+
+fn load_on(inputs: &[PathBuf], threads: usize, early: Option<std::sync::Arc<Early>>) -> Loaded {
     let (items, notes) = inputs_of(inputs);
-    let mut loaded = load_items(items, threads, MAX_HEAP);
+    let mut loaded = load_items(items, threads, MAX_HEAP, early);
     // The folders' notes first, then those of the files read.
     loaded.notes.splice(0..0, notes);
     loaded
 }
 
-fn load_items(items: Vec<Input>, threads: usize, budget: usize) -> Loaded {
+fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<std::sync::Arc<Early>>) -> Loaded {
     let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
-    let (mut loaded, next) =
-        if threads.min(files) > 1 { load_parallel(&items, threads.min(files), budget) } else { (Loaded::default(), 0) };
+    let (mut loaded, next) = if threads.min(files) > 1 {
+        load_parallel(&items, threads.min(files), budget, early)
+    } else {
+        (Loaded { early: EarlyHook(early), ..Loaded::default() }, 0)
+    };
     let total = items.len();
     for (i, item) in items.into_iter().enumerate().skip(next) {
         if loaded.budget_spent && !matches!(item, Input::Failed(_)) {
@@ -198,14 +225,24 @@ fn not_read(loaded: &mut Loaded, left: usize) {
 /// `next` is the first input that one pass must decide: past the budget
 /// (or refused only because the readers together passed it), or not read
 /// once the budget is passed, or a name already taken (the loader renames it).
-fn load_parallel(items: &[Input], threads: usize, budget: usize) -> (Loaded, usize) {
+fn load_parallel(
+    items: &[Input],
+    threads: usize,
+    budget: usize,
+    early: Option<std::sync::Arc<Early>>,
+) -> (Loaded, usize) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let shared = std::sync::Arc::new(AtomicUsize::new(0));
     let keys = std::sync::Arc::new(crate::model::value::SharedKeys::default());
     let next = AtomicUsize::new(0);
     let over = AtomicBool::new(false);
     let read = |i: usize| -> Option<Loaded> {
-        let mut part = Loaded { shared_heap: Some(shared.clone()), keys: keys.clone(), ..Loaded::default() };
+        let mut part = Loaded {
+            shared_heap: Some(shared.clone()),
+            keys: keys.clone(),
+            early: EarlyHook(early.clone()),
+            ..Loaded::default()
+        };
         match &items[i] {
             Input::Failed(_) => return None,
             Input::Stdin(bytes) => add_bytes_within(&mut part, PathBuf::from(STDIN), bytes.clone(), budget),
@@ -241,7 +278,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> (Loaded, usi
     });
     parts.sort_unstable_by_key(|(i, _)| *i);
     let mut parts = parts.into_iter().peekable();
-    let mut loaded = Loaded { keys, ..Loaded::default() };
+    let mut loaded = Loaded { keys, early: EarlyHook(early.clone()), ..Loaded::default() };
     let mut names = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         if let Input::Failed(d) = item {
@@ -258,6 +295,7 @@ fn load_parallel(items: &[Input], threads: usize, budget: usize) -> (Loaded, usi
         let base = loaded.sources.len();
         names.extend(part.sources.iter().map(|s| s.name.clone()));
         loaded.sources.extend(part.sources);
+        renumber(&mut loaded.findings, part.findings, loaded.objects.len());
         loaded.objects.extend(part.objects.into_iter().map(|mut o| {
             o.source += base;
             o
@@ -331,10 +369,16 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     } else {
         Vec::new()
     };
-    let keys = &loaded.keys;
-    let parallel = (!cuts.is_empty()).then(|| parse_parts(id, &source.name, text, &cuts, limit, keys)).flatten();
-    let part =
-        parallel.unwrap_or_else(|| parse_part(id, &source.name, text, 0, limit, loaded.shared_heap.clone(), keys));
+    let reading = Reading {
+        id,
+        name: &source.name,
+        whole: &source.text,
+        limit,
+        keys: &loaded.keys,
+        early: loaded.early.0.as_deref(),
+    };
+    let parallel = (!cuts.is_empty()).then(|| parse_parts(&reading, text, &cuts)).flatten();
+    let part = parallel.unwrap_or_else(|| parse_part(&reading, text, 0, loaded.shared_heap.clone()));
     loaded.last_counted = part.counted + text_bytes;
     loaded.heap += text_bytes;
     if part.refused {
@@ -350,6 +394,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         }
     } else {
         loaded.heap += part.kept;
+        renumber(&mut loaded.findings, part.findings, loaded.objects.len());
         loaded.objects.extend(part.objects);
     }
     loaded.errors.extend(part.errors);
@@ -363,10 +408,33 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     loaded.sources.push(source);
 }
 
+/// Appends `found`, whose object numbers count from `first`.
+fn renumber(findings: &mut Vec<Finding>, found: Vec<Finding>, first: usize) {
+    findings.extend(found.into_iter().map(|mut f| {
+        f.object += first;
+        f
+    }));
+}
+
+/// What every pass over one input shares.
+struct Reading<'a> {
+    /// The input's number among the sources.
+    id: usize,
+    name: &'a std::path::Path,
+    /// Its whole text (a pass may read a part of it).
+    whole: &'a str,
+    /// What its values may take.
+    limit: usize,
+    keys: &'a std::sync::Arc<crate::model::value::SharedKeys>,
+    early: Option<&'a Early>,
+}
+
 /// What one pass over (part of) an input read.
 #[derive(Default)]
 struct Part {
     objects: Vec<super::Object>,
+    /// What [`Early`] found in `objects`.
+    findings: Vec<Finding>,
     errors: Vec<Diagnostic>,
     notes: Vec<Diagnostic>,
     /// Bytes of its error reports.
@@ -382,14 +450,8 @@ struct Part {
 /// The parts of `text` between `cuts` (byte offsets of document markers),
 /// each on a thread; `None` when one pass must decide (a part was refused,
 /// or the errors together pass [`MAX_INPUT_ERRORS`]).
-fn parse_parts(
-    id: usize,
-    name: &std::path::Path,
-    text: &str,
-    cuts: &[usize],
-    limit: usize,
-    keys: &std::sync::Arc<crate::model::value::SharedKeys>,
-) -> Option<Part> {
+fn parse_parts(r: &Reading, text: &str, cuts: &[usize]) -> Option<Part> {
+    let limit = r.limit;
     // The readers stop when together they pass MAX_HEAP (see `Builder::grow`):
     // starting the count there less `limit` bounds them by `limit`.
     let shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(MAX_HEAP.saturating_sub(limit)));
@@ -406,8 +468,7 @@ fn parse_parts(
             .iter()
             .map(|&(start, end, lines)| {
                 let shared = shared.clone();
-                let keys = keys.clone();
-                scope.spawn(move || parse_part(id, name, &text[start..end], lines, limit, Some(shared), &keys))
+                scope.spawn(move || parse_part(r, &text[start..end], lines, Some(shared)))
             })
             .collect();
         workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Part { refused: true, ..Part::default() })).collect()
@@ -423,6 +484,7 @@ fn parse_parts(
     }
     let mut joined = Part::default();
     for p in parts {
+        renumber(&mut joined.findings, p.findings, joined.objects.len());
         joined.objects.extend(p.objects);
         joined.errors.extend(p.errors);
         joined.notes.extend(p.notes);
@@ -433,18 +495,16 @@ fn parse_parts(
     Some(joined)
 }
 
-/// One pass over `text` (of source `id`, `line` lines into it).
+/// One pass over `text` (of input `r`, `line` lines into it).
 fn parse_part(
-    id: usize,
-    name: &std::path::Path,
+    r: &Reading,
     text: &str,
     line: u32,
-    limit: usize,
     shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
-    keys: &std::sync::Arc<crate::model::value::SharedKeys>,
 ) -> Part {
+    let (id, name) = (r.id, r.name);
     let mut part = Part::default();
-    let mut builder = Builder::new(limit, shared, keys.clone());
+    let mut builder = Builder::new(r.limit, shared, r.keys.clone());
     for chunk in split(text) {
         if builder.refused {
             break; // not read further: the rest of a hostile input may be long
@@ -454,8 +514,13 @@ fn parse_part(
             continue;
         }
         builder.parse(doc, chunk.line.saturating_add(line), &mut |doc| match doc.and_then(|d| objects(id, d)) {
-            Ok(objects) => {
-                let bytes = objects.iter().map(kept_bytes).sum();
+            Ok(mut objects) => {
+                let mut bytes = objects.iter().map(kept_bytes).sum::<usize>();
+                if let Some(early) = r.early {
+                    let found = early(&mut objects, super::Sources::One { id, name, text: r.whole });
+                    bytes += found.iter().map(finding_bytes).sum::<usize>();
+                    renumber(&mut part.findings, found, part.objects.len());
+                }
                 part.objects.extend(objects);
                 Kept { bytes, error: false }
             }
@@ -481,10 +546,18 @@ fn parse_part(
     part.over_budget = builder.over_budget;
     if part.refused {
         part.objects = Vec::new();
+        part.findings = Vec::new();
     }
     part.kept = builder.kept();
     part.counted = builder.counted();
     part
+}
+
+/// What a finding keeps (a help shared with the findings before it is not
+/// counted again).
+fn finding_bytes(f: &Finding) -> usize {
+    let help = f.help.as_ref().filter(|h| std::sync::Arc::strong_count(h) == 1).map_or(0, |h| h.len());
+    size_of::<Finding>() + f.pointer.len() + f.message.len() + help
 }
 
 /// What an error report keeps.
@@ -559,6 +632,35 @@ pub(crate) mod tests {
 
     pub(super) fn errors(l: &Loaded) -> Vec<String> {
         l.errors.iter().map(|d| format!("{}:{}: {}", d.pos.line, d.pos.column, d.message)).collect()
+    }
+
+    /// An [`Early`] that reports every object by name, at its name.
+    pub(super) fn naming() -> std::sync::Arc<Early> {
+        std::sync::Arc::new(|objects: &mut [Object], sources: crate::model::Sources<'_>| {
+            let mut out = Vec::new();
+            for (i, o) in objects.iter().enumerate() {
+                assert!(sources.get(o.source).is_some(), "its source is given");
+                out.push(Finding {
+                    code: "T",
+                    severity: Severity::Info,
+                    object: i,
+                    pointer: "/metadata/name".into(),
+                    at: None,
+                    message: o.name.clone(),
+                    help: None,
+                });
+            }
+            out
+        })
+    }
+
+    /// The findings of [`naming`], each checked against the object it names.
+    pub(super) fn found(l: &Loaded) -> Vec<(usize, String)> {
+        for f in &l.findings {
+            assert_eq!(l.objects[f.object].name, f.message, "finding {f:?}");
+        }
+        assert_eq!(l.findings.len(), l.objects.len(), "one per object");
+        l.findings.iter().map(|f| (f.object, f.message.clone())).collect()
     }
 
     /// What a load yields, as text: sources, objects with the position of
@@ -649,8 +751,25 @@ spec:
             assert!(text[c..].starts_with("---\n"), "at a marker: {:?}", &text[c..c + 20]);
             assert!(!text[..c].trim_end_matches(['\n', ' ']).ends_with("# between"), "not under a directive");
         }
-        let one = parse_part(0, name, &text, 0, MAX_HEAP, None, &Default::default());
-        let parts = parse_parts(0, name, &text, &cuts, MAX_HEAP, &Default::default()).expect("fits");
+        let keys = Default::default();
+        let reading = |limit| Reading { id: 0, name, whole: &text, limit, keys: &keys, early: None };
+        let one = parse_part(&reading(MAX_HEAP), &text, 0, None);
+        let parts = parse_parts(&reading(MAX_HEAP), &text, &cuts).expect("fits");
+        // What runs as documents are read numbers its findings among the whole input's objects.
+        let early = naming();
+        let with_early = Reading { early: Some(&*early), ..reading(MAX_HEAP) };
+        let by_name = |p: &Part| -> Vec<(usize, String)> {
+            for f in &p.findings {
+                assert_eq!(p.objects[f.object].name, f.message);
+            }
+            p.findings.iter().map(|f| (f.object, f.message.clone())).collect()
+        };
+        let (one_found, parts_found) = (
+            by_name(&parse_part(&with_early, &text, 0, None)),
+            by_name(&parse_parts(&with_early, &text, &cuts).expect("fits")),
+        );
+        assert_eq!(one_found.len(), one.objects.len());
+        assert_eq!(parts_found, one_found);
         let show = |p: &Part| {
             let objects: Vec<String> = p
                 .objects
@@ -701,7 +820,7 @@ spec:
         );
 
         // Past the budget, one pass decides where the input is refused.
-        assert!(parse_parts(0, name, &text, &cuts, PARALLEL_INPUT, &Default::default()).is_none());
+        assert!(parse_parts(&reading(PARALLEL_INPUT), &text, &cuts).is_none());
         let mut small = Loaded::default();
         documents::add_chunks_within(
             &mut small,
@@ -720,14 +839,20 @@ spec:
     fn reading_in_parallel_gives_what_reading_in_order_gives() {
         let tmp = tempfile::tempdir().unwrap();
         let inputs = mixed_inputs(tmp.path());
-        let one = summary(&load_on(&inputs, 1));
+        let one = summary(&load_on(&inputs, 1, None));
         assert!(one.contains("web-111") && one.contains("error") && one.contains("sub/helm.yaml"), "{one}");
         for threads in [2, 3, 8] {
-            assert_eq!(summary(&load_on(&inputs, threads)), one, "{threads} threads");
+            assert_eq!(summary(&load_on(&inputs, threads, None)), one, "{threads} threads");
+        }
+        // What runs as documents are read finds the same, numbered among all objects.
+        let named = found(&load_on(&inputs, 1, Some(naming())));
+        assert!(named.len() > 20, "{}", named.len());
+        for threads in [2, 3, 8] {
+            assert_eq!(found(&load_on(&inputs, threads, Some(naming()))), named, "{threads} threads");
         }
         // Parts joined in order, not in the order the threads finish.
         let items = inputs_of(&inputs).0;
-        let (parallel, next) = load_parallel(&items, 4, MAX_HEAP);
+        let (parallel, next) = load_parallel(&items, 4, MAX_HEAP, None);
         assert_eq!((summary(&parallel), next), (one, items.len()), "all read in parallel");
     }
 
@@ -736,15 +861,19 @@ spec:
         let tmp = tempfile::tempdir().unwrap();
         let items = inputs_of(&mixed_inputs(tmp.path())).0;
         // What the objects keep: the last reader's buffers do not fit beside them.
-        let all = load_parallel(&items, 4, MAX_HEAP).0.heap;
+        let all = load_parallel(&items, 4, MAX_HEAP, None).0.heap;
         let items = || inputs_of(&mixed_inputs(tmp.path())).0;
         for budget in [all, all - 1, all / 2] {
-            let (prefix, next) = load_parallel(&items(), 4, budget);
+            let (prefix, next) = load_parallel(&items(), 4, budget, None);
             assert!(
                 next < items().len() && prefix.heap <= budget,
                 "{budget}: the inputs from {next} on read again in order"
             );
-            assert_eq!(summary(&load_items(items(), 4, budget)), summary(&load_items(items(), 1, budget)), "{budget}");
+            assert_eq!(
+                summary(&load_items(items(), 4, budget, None)),
+                summary(&load_items(items(), 1, budget, None)),
+                "{budget}"
+            );
         }
     }
 
@@ -755,12 +884,12 @@ spec:
         std::fs::write(tmp.path().join("a.yaml"), helm).unwrap();
         std::fs::write(tmp.path().join("b.yaml"), helm.replace("name: h", "name: i")).unwrap();
         let inputs = [tmp.path().to_path_buf()];
-        let l = load_on(&inputs, 2);
+        let l = load_on(&inputs, 2, None);
         let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
         assert!(names[0].ends_with("a.yaml") && names[1].ends_with("b.yaml"), "{names:?}");
         let templates: Vec<_> = l.objects.iter().map(|o| o.template.as_deref()).collect();
         assert_eq!(templates, [Some("chart/templates/cm.yaml"); 2]);
-        assert_eq!(summary(&l), summary(&load_on(&inputs, 1)));
+        assert_eq!(summary(&l), summary(&load_on(&inputs, 1, None)));
     }
 
     #[test]
@@ -822,7 +951,7 @@ spec:
             std::fs::write(dir.path().join(format!("b{i:03}.yaml")), cm(i)).expect("write");
         }
         let budget = 200 << 10;
-        let l = load_items(inputs_of(&[dir.path().to_path_buf()]).0, 1, budget);
+        let l = load_items(inputs_of(&[dir.path().to_path_buf()]).0, 1, budget, None);
         let e = errors(&l);
         assert!(e[0].contains("input refused here"), "{e:?}");
         // Small ones that reach it: the one refused says the rest are not read.
@@ -834,7 +963,7 @@ spec:
         assert!(l.heap <= budget, "{}", l.heap);
         // Read in parallel, the inputs that fit are kept, not read again, and the result is the same.
         for threads in [2, 4] {
-            let p = load_items(inputs_of(&[dir.path().to_path_buf()]).0, threads, budget);
+            let p = load_items(inputs_of(&[dir.path().to_path_buf()]).0, threads, budget, None);
             assert_eq!(summary(&p), summary(&l), "{threads} threads");
         }
     }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pointer::escape;
 use crate::model::resources::{Amounts, Budget, Item, Scale, bytes, millis};
 
@@ -14,6 +14,7 @@ static META: Meta = Meta {
     code: "KP702",
     name: "quota-below-requests",
     family: Family::Budget,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a ResourceQuota is smaller than what its namespace's workloads request at minimum scale",
     what: "Adds up what the workloads of the quota's namespace request at their minimum scale \

@@ -3,7 +3,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::resources::{LimitDefaults, has_request};
 
 /// KP701: a workload without requests in a namespace without a LimitRange.
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP701",
     name: "requests-without-limit-range",
     family: Family::Budget,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a workload has containers without requests in a namespace without a LimitRange",
     what: "Reports each workload with a container that ends up without a CPU or memory request \

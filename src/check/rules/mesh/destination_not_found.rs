@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use crate::model::Value;
 
 use super::{canonical, destinations, service_namespaces, service_of};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP501: a VirtualService routes to a host that is no Service.
 pub struct DestinationNotFound;
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP501",
     name: "virtualservice-destination-not-found",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a VirtualService routes to a Kubernetes Service that does not exist",
     what: "For every route destination (and mirror) of a VirtualService whose host names a Kubernetes \

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use super::{gateway_of, gateway_refs};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP503: a VirtualService is bound to a Gateway that does not exist.
 pub struct GatewayNotFound;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP503",
     name: "virtualservice-gateway-not-found",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a VirtualService names a Gateway that does not exist",
     what: "For every entry of a VirtualService's `gateways` (and of its matches' `gateways`) other than the \

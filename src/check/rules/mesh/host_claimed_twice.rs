@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use crate::model::Value;
 
 use super::{canonical, gateway_of, service_namespaces};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP507: two VirtualServices claim the same host on the same gateway.
 pub struct HostClaimedTwice;
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP507",
     name: "virtualservice-host-claimed-twice",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "two VirtualServices claim the same host on the same gateway",
     what: "Indexes the hosts of every VirtualService by the gateways it is bound to (`spec.gateways`; none \

@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP506: an AuthorizationPolicy allows a principal whose ServiceAccount does not exist.
 pub struct PrincipalNotFound;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP506",
     name: "authorization-principal-not-found",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "an AuthorizationPolicy names a principal whose ServiceAccount does not exist",
     what: "For every `principals` entry of an AuthorizationPolicy's sources written \

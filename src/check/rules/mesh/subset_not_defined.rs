@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use crate::model::Value;
 
 use super::{canonical, destinations, service_namespaces};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP502: a VirtualService routes to a subset no DestinationRule defines.
 pub struct SubsetNotDefined;
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP502",
     name: "virtualservice-subset-not-defined",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a VirtualService routes to a subset that no DestinationRule of its host defines",
     what: "For every route destination with a `subset`, looks up the DestinationRules of the same host (hosts \

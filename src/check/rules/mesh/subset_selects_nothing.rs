@@ -5,7 +5,7 @@ use crate::model::selector::Selector;
 use std::collections::HashSet;
 
 use super::{canonical, destinations, service_namespaces, service_of};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP508: a DestinationRule subset whose labels select no pod of its Service.
 pub struct SubsetSelectsNothing;
@@ -14,6 +14,7 @@ static META: Meta = Meta {
     code: "KP508",
     name: "destinationrule-subset-selects-nothing",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a DestinationRule subset selects no pod of its Service",
     what: "For every subset of a DestinationRule whose host is a Service of the checked set, looks for a pod \

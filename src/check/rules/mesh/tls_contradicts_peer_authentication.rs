@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::{service_namespaces, service_of, service_pods};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP505: a DestinationRule's TLS mode contradicts the PeerAuthentication of its pods.
 pub struct TlsContradictsPeerAuthentication;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP505",
     name: "destinationrule-tls-contradicts-peer-authentication",
     family: Family::Mesh,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a DestinationRule's TLS mode contradicts the PeerAuthentication of the pods it leads to",
     what: "For every DestinationRule of an in-cluster host with a TLS mode (in `trafficPolicy` or a \

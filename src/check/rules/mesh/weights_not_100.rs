@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::route_lists;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP504: the weights of a route's destinations do not add up to 100.
 pub struct WeightsNot100;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP504",
     name: "route-weights-do-not-sum",
     family: Family::Mesh,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "the weights of a VirtualService route do not add up to 100",
     what: "For every HTTP, TCP and TLS route of a VirtualService with several destinations (or a weighted \

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::netpol::{Policies, Target, every_port, host_network, peers_admit_all, ports_allow};
 use crate::model::pods::Pod;
 
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP406",
     name: "datastore-open-to-all",
     family: Family::Network,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a datastore accepts connections from every pod: no NetworkPolicy restricts its ingress",
     what: "Finds the datastores among the long-running workloads (Deployments, StatefulSets, DaemonSets, \

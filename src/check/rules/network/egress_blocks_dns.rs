@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use crate::model::netpol::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
 
@@ -15,6 +15,7 @@ static META: Meta = Meta {
     code: "KP403",
     name: "egress-blocks-dns",
     family: Family::Network,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a NetworkPolicy isolates pods for egress and no policy lets them reach DNS",
     what: "For every pod template that some NetworkPolicy isolates for egress (`Egress` in its policy \

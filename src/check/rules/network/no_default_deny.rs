@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use crate::model::netpol::Policy;
 
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP402",
     name: "namespace-without-default-deny",
     family: Family::Network,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a namespace runs workloads but has no default-deny ingress NetworkPolicy",
     what: "For every namespace with at least one pod template in the checked set, looks for a NetworkPolicy \

@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::scope::{custom_resources, names_custom_resource, namespaces_with_pods};
 
 use super::describe_selector;
@@ -16,6 +16,7 @@ static META: Meta = Meta {
     code: "KP404",
     name: "network-policy-peer-selects-nothing",
     family: Family::Network,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a NetworkPolicy rule allows traffic from or to a podSelector that selects no pod",
     what: "For every `from` and `to` peer that has a non-empty `podSelector` and no `namespaceSelector` (so it \

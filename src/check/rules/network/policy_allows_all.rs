@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::netpol::{Direction, Policy, every_port, peers_admit_all};
 
 /// KP407: a NetworkPolicy rule that allows every peer on every port.
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP407",
     name: "policy-allows-all",
     family: Family::Network,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a NetworkPolicy rule allows all traffic: every peer, every port",
     what: "Looks at every ingress rule of a policy isolating pods for ingress, and every egress rule of a policy \

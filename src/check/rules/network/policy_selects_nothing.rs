@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::scope::{custom_resources, names_custom_resource, namespaces_with_pods};
 
 use super::describe_selector;
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP401",
     name: "network-policy-selects-nothing",
     family: Family::Network,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a NetworkPolicy's podSelector selects no pod template in its namespace",
     what: "For every NetworkPolicy with a non-empty `podSelector`, looks for a pod template of its namespace \

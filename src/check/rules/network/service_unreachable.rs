@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::diag::some_of;
 use crate::model::env::{Var, vars};
 use crate::model::hosts::service_of;
@@ -23,6 +23,7 @@ static META: Meta = Meta {
     code: "KP405",
     name: "service-unreachable",
     family: Family::Network,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a workload is configured to call a Service that the network policies do not let it reach",
     what: "Reads the environment of every container — `env` values, and the ConfigMap (and Secret \

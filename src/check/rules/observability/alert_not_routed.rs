@@ -1,6 +1,6 @@
 use super::for_each_rule;
 use super::routing::{Reach, configs};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP604: an alert that no route of the routing configuration delivers.
 pub struct AlertNotRouted;
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP604",
     name: "alert-not-routed",
     family: Family::Observability,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "an alert's severity (and other fixed labels) reach only receivers that notify no one",
     what: "When the checked set holds a routing configuration (an AlertmanagerConfig, or \

@@ -1,5 +1,5 @@
 use super::for_each_rule;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP603: an alerting rule without a `runbook_url` annotation.
 pub struct AlertWithoutRunbook;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP603",
     name: "alert-without-runbook",
     family: Family::Observability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "an alerting rule has no `runbook_url` annotation",
     what: "Reports alerting rules (PrometheusRule objects and rule files in ConfigMaps) whose `annotations` \

@@ -1,5 +1,5 @@
 use super::for_each_rule;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP602: an alerting rule without a `severity` label.
 pub struct AlertWithoutSeverity;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP602",
     name: "alert-without-severity",
     family: Family::Observability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "an alerting rule has no `severity` label",
     what: "Reports alerting rules (PrometheusRule objects and rule files in ConfigMaps) whose `labels` have \

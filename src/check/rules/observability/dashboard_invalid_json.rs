@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::dashboards;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP609: a Grafana dashboard that is not valid JSON.
 pub struct DashboardInvalidJson;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP609",
     name: "dashboard-invalid-json",
     family: Family::Observability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a Grafana dashboard is not valid JSON (or not a JSON object)",
     what: "Parses the `*.json` keys of ConfigMaps labelled `grafana_dashboard` (the Grafana dashboard \

@@ -257,13 +257,15 @@ pub fn dashboards<'a>(cx: &'a Context) -> Vec<DashboardText<'a>> {
         let o = &cx.objects[i];
         // A dashboard written as YAML is not judged as JSON.
         let json = |text: &str| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-        let Some(source) =
-            cx.sources.get(o.source).filter(|s| o.api_version == crate::model::load::files::FILE_API && json(&s.text))
+        let Some((name, text)) = cx
+            .sources
+            .get(o.source)
+            .filter(|(_, text)| o.api_version == crate::model::load::files::FILE_API && json(text))
         else {
             continue;
         };
-        let key = source.name.file_name().and_then(|n| n.to_str()).unwrap_or("dashboard");
-        out.push(DashboardText { object: i, ptr: String::new(), key, text: &source.text });
+        let key = name.file_name().and_then(|n| n.to_str()).unwrap_or("dashboard");
+        out.push(DashboardText { object: i, ptr: String::new(), key, text });
     }
     out
 }

@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::targets;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods::Pod;
 use crate::model::ports::{pod_ports, service_ports};
 use crate::model::scope::custom_resources;
@@ -14,6 +14,7 @@ static META: Meta = Meta {
     code: "KP607",
     name: "monitor-port-not-found",
     family: Family::Observability,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a ServiceMonitor endpoint names a port no selected Service has (a PodMonitor one no selected pod has)",
     what: "For every ServiceMonitor whose selector matches Services of the checked set, checks that each \

@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::{describe_selector, targets};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::scope::custom_resources;
 
 /// KP606: a ServiceMonitor or PodMonitor that selects nothing.
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP606",
     name: "monitor-selects-nothing",
     family: Family::Observability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a ServiceMonitor selects no Service (a PodMonitor no pod template) in the namespaces it looks in",
     what: "For every ServiceMonitor, looks for a Service whose own labels (`metadata.labels`) match \

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::{for_each_rule, pages};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP605: a paging alert that fires on the first evaluation.
 pub struct PageWithoutFor;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP605",
     name: "page-without-for",
     family: Family::Observability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a paging alert (severity critical or page) has no `for:` duration",
     what: "Reports alerting rules whose `severity` label is `critical`, `page`, `pager`, `paging` or \

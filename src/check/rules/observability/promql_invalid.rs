@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::{dashboards, for_each_rule, parse, queries};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP601: a rule's or a dashboard's PromQL expression does not parse.
 pub struct PromqlInvalid;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP601",
     name: "promql-invalid",
     family: Family::Observability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a PromQL expression of a rule or a dashboard does not parse",
     what: "Parses with a PromQL parser the `expr` of every alerting and recording rule (PrometheusRule \
@@ -83,7 +84,7 @@ fn inside(cx: &Context, object: usize, pointer: &str, expr: &str, error: &str) -
     }
     let offset = crate::model::promql::error_offset(expr, error)?;
     let o = &cx.objects[object];
-    let text = &cx.sources.get(o.source)?.text;
+    let (_, text) = cx.sources.get(o.source)?;
     crate::model::load::inside::position_in_scalar(text, o.pos(pointer), expr, offset)
 }
 

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::{dashboards, for_each_rule, queries};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::promql;
 
 /// KP610: a rule's or a dashboard's PromQL expression too long or too deep
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP610",
     name: "promql-too-complex",
     family: Family::Observability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a PromQL expression of a rule or a dashboard is too long or too deeply nested to judge",
     what: "Measures, before parsing it, the `expr` of every alerting and recording rule and every Prometheus \

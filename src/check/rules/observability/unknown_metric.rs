@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use crate::model::{At, Value};
 
 use super::{dashboards, for_each_rule, metric_names, parse, queries};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP608: a rule or dashboard queries a metric nothing is known to produce.
 pub struct UnknownMetric;
@@ -100,6 +100,7 @@ static META: Meta = Meta {
     code: "KP608",
     name: "unknown-metric",
     family: Family::Observability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a rule or dashboard queries a metric that no rule records and no known exporter exports",
     what: "Collects the metric names that the expressions of alerting and recording rules, and the \

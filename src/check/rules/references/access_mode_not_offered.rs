@@ -2,7 +2,7 @@ use crate::model::At;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP317: a claim asks ReadWriteMany of a StorageClass whose provisioner
 /// serves block storage only.
@@ -31,6 +31,7 @@ static META: Meta = Meta {
     code: "KP317",
     name: "access-mode-not-offered",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a claim asks ReadWriteMany of a StorageClass that provides block storage only",
     what: "Follows the `storageClassName` of every PersistentVolumeClaim and StatefulSet claim template \

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP316: a binding grants a role to a ServiceAccount the set does not define.
 pub struct BindingSubjectNotFound;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP316",
     name: "binding-subject-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a RoleBinding or ClusterRoleBinding grants a role to a ServiceAccount that is not in the checked set",
     what: "Reads the `ServiceAccount` subjects of every RoleBinding and ClusterRoleBinding and looks for the \

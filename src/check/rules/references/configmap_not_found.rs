@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::{Store, report_missing};
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP306",
     name: "configmap-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a pod references a ConfigMap that is not in the checked set",
     what: "Follows every ConfigMap reference of every pod template — env `configMapKeyRef`, `envFrom` \

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP313: a HorizontalPodAutoscaler scales an object the set does not define.
 pub struct HpaTargetNotFound;
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP313",
     name: "hpa-target-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a HorizontalPodAutoscaler's scaleTargetRef names no object in the checked set",
     what: "Reads `spec.scaleTargetRef` (kind and name) of every HorizontalPodAutoscaler and reports targets \

@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP321: an Ingress host the API server rejects, or a wildcard host.
 pub struct IngressHostInvalid;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP321",
     name: "ingress-host-invalid",
     family: Family::References,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "an Ingress host is not a DNS name (scheme, port, path, IP, misplaced `*`), or is a wildcard",
     what: "Checks `spec.rules[].host` and `spec.tls[].hosts[]` of Ingresses as the API server validates them: \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::At;
 
 use super::ingress_backends;
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP312",
     name: "ingress-port-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "an Ingress backend port is not a port of its Service",
     what: "For every Ingress backend whose Service is in the checked set, checks that the backend's \

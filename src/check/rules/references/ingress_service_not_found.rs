@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::ingress_backends;
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP311",
     name: "ingress-service-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "an Ingress backend names a Service that is not in its namespace",
     what: "Reads the default backend and the backend of every rule path of every Ingress and reports \

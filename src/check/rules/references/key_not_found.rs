@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::{Produced, Store, data_refs};
 
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP310",
     name: "key-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a pod reads a key that is not in the ConfigMap or Secret of the checked set",
     what: "For every `configMapKeyRef`, `secretKeyRef` and volume `items[].key` whose ConfigMap or Secret is \

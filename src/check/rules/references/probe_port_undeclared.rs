@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use crate::model::ports::{PortRef, probe_of, probe_ports};
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP305",
     name: "probe-port-undeclared",
     family: Family::References,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a probe uses a port number that its container does not declare",
     what: "For every `httpGet`, `tcpSocket` and `grpc` probe whose port is a number, checks that the \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use crate::model::ports::{PortRef, probe_of, probe_ports};
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP304",
     name: "probe-port-unknown-name",
     family: Family::References,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a probe names a port that its container does not declare",
     what: "For every `httpGet`, `tcpSocket` and `grpc` liveness, readiness and startup probe whose port is a \

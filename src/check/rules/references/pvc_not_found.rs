@@ -3,7 +3,7 @@ use std::collections::HashSet;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP308: a pod mounts a PersistentVolumeClaim that the set does not define.
 pub struct PvcNotFound;
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP308",
     name: "pvc-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a pod references a PersistentVolumeClaim that is not in the checked set",
     what: "Follows every `persistentVolumeClaim.claimName` volume of every pod template and reports names \

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP315: a binding grants a Role or ClusterRole the set does not define.
 pub struct RoleNotFound;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP315",
     name: "role-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a RoleBinding or ClusterRoleBinding names a Role or ClusterRole that is not in the checked set",
     what: "Reads `roleRef` of every RoleBinding and ClusterRoleBinding and looks for the Role (in the \

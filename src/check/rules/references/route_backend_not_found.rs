@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::At;
 
 /// KP319: a Gateway API route sends traffic to a Service or port the set does not have.
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP319",
     name: "route-backend-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a Gateway API route's backend names a Service, or a port of it, that is not in the set",
     what: "Reads the `backendRefs` of every rule of every HTTPRoute, GRPCRoute, TCPRoute, TLSRoute and \

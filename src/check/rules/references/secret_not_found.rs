@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::{Store, report_missing};
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP307",
     name: "secret-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a pod references a Secret that is not in the checked set",
     what: "Follows every Secret reference of every pod template — env `secretKeyRef`, `envFrom` \

@@ -4,7 +4,7 @@ use crate::model::Value;
 
 use super::array;
 use super::url_encoded_key_mismatch::values;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP320: a Secret value left empty or at a placeholder.
 pub struct SecretValueUnfilled;
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP320",
     name: "secret-value-unfilled",
     family: Family::References,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a Secret's value is empty or still a placeholder",
     what: "Reads every Secret's values (`data`, base64, and `stringData`), every kustomize \
@@ -84,7 +85,7 @@ impl Check for SecretValueUnfilled {
 /// The literals and env files of one kustomization's secretGenerators.
 fn generators(cx: &Context, i: usize, out: &mut Sink) {
     let o = &cx.objects[i];
-    let dir = cx.sources[o.source].name.parent().map(Path::to_path_buf);
+    let dir = cx.sources.get(o.source).and_then(|(name, _)| name.parent()).map(Path::to_path_buf);
     for (g, generator) in array(o.value.get("secretGenerator")) {
         let name = generator.get("name").and_then(Value::as_str).unwrap_or("?");
         for (l, literal) in array(generator.get("literals")) {

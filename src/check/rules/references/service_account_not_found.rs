@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP309: a pod runs as a ServiceAccount that the set does not define.
 pub struct ServiceAccountNotFound;
@@ -7,6 +7,7 @@ static META: Meta = Meta {
     code: "KP309",
     name: "service-account-not-found",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a pod runs as a ServiceAccount that is not in the checked set",
     what: "Reads `serviceAccountName` (or the deprecated `serviceAccount`) of every pod template and reports \

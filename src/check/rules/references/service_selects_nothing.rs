@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 use crate::model::selector::Selector;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP301: a Service whose selector matches no pod template of its namespace.
 pub struct ServiceSelectsNothing;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP301",
     name: "service-selects-nothing",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a Service selector matches no pod template in its namespace",
     what: "For every Service with a selector (not ExternalName), looks for a Deployment, StatefulSet, \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::At;
 use crate::model::pods::Pod;
 use crate::model::selector::Selector;
@@ -14,6 +14,7 @@ static META: Meta = Meta {
     code: "KP303",
     name: "service-target-port-undeclared",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a Service's numeric targetPort is not among the container ports its pods declare",
     what: "For every Service port whose `targetPort` is a number (or is omitted, so equals `port`), checks \

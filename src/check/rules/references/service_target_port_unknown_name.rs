@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::At;
 use crate::model::pods::Pod;
 use crate::model::selector::Selector;
@@ -14,6 +14,7 @@ static META: Meta = Meta {
     code: "KP302",
     name: "service-target-port-unknown-name",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a Service's named targetPort is not a container port name of the pods it selects",
     what: "For every Service port whose `targetPort` is a name, checks that each pod template the Service \

@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP314: a StatefulSet's serviceName is missing or not headless.
 pub struct StatefulSetService;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP314",
     name: "statefulset-service-not-headless",
     family: Family::References,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a StatefulSet's serviceName names no Service in the set, or a Service that is not headless",
     what: "Reads `spec.serviceName` of every StatefulSet and looks for that Service in the StatefulSet's \

@@ -1,7 +1,7 @@
 use crate::model::Value;
 use base64::Engine as _;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP318: a Secret's `X_URLENCODED` key is not `X` percent-encoded.
 pub struct UrlEncodedKeyMismatch;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP318",
     name: "url-encoded-key-mismatch",
     family: Family::References,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a Secret's `X_URLENCODED` key is not its `X` key percent-encoded",
     what: "Reads every Secret with both a key `X` and a key `X_URLENCODED` (in `data`, base64, or \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::At;
 
 use super::support::{hpa_target, scalable, text};
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP214",
     name: "replicas-with-autoscaler",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a workload sets spec.replicas although a HorizontalPodAutoscaler scales it",
     what: "Reports Deployments, StatefulSets, ReplicaSets and ReplicationControllers that set \

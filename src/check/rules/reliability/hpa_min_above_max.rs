@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP209: an autoscaler whose minimum is above its maximum.
 pub struct HpaMinAboveMax;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP209",
     name: "hpa-min-above-max",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a HorizontalPodAutoscaler's minReplicas is above its maxReplicas",
     what: "Compares `spec.minReplicas` (default 1) with `spec.maxReplicas` of every \

@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods::Pod;
 
 use super::support::hpa_target;
@@ -15,6 +15,7 @@ static META: Meta = Meta {
     code: "KP210",
     name: "hpa-utilization-without-requests",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "a HorizontalPodAutoscaler scales on CPU or memory utilization but containers of its target have no request",
     what: "For every HorizontalPodAutoscaler whose target is in the checked set, reads its \

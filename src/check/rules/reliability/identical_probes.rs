@@ -1,6 +1,6 @@
 use crate::model::value::{Map, Value};
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods::Container;
 
 use super::support::port_number;
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP206",
     name: "identical-liveness-readiness",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container's liveness probe is the same as its readiness probe",
     what: "Compares each container's `livenessProbe` with its `readinessProbe` after filling in \

@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP218: a tight liveness probe with no startup probe to cover start-up.
 pub struct LivenessWithoutStartup;
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP218",
     name: "liveness-without-startup-probe",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Info,
     summary: "a liveness probe tighter than the defaults leaves little start-up time and there is no startup probe",
     what: "For containers with a `livenessProbe` and no `startupProbe`, computes the time the \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::long_running;
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP205",
     name: "missing-liveness-probe",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Info,
     summary: "a long-running container has no liveness probe",
     what: "Reports containers of long-running pods (Deployments, StatefulSets, DaemonSets, \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use crate::model::resources::{LimitDefaults, has_memory_limit};
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP202",
     name: "missing-memory-limit",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a container has no memory limit",
     what: "Reports every container and init container of a pod template without \

@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::{holds_target, long_running, served};
 
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP204",
     name: "missing-readiness-probe",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a container that serves traffic has no readiness probe",
     what: "Reports containers of long-running pods (not Jobs or CronJobs) without a \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::{Autoscalers, Disruption, disruption};
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP212",
     name: "pdb-blocks-eviction",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a PodDisruptionBudget allows no pod to be evicted, so node drains block",
     what: "Evaluates every PodDisruptionBudget the way the disruption controller does, against \

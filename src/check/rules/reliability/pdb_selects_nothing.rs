@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP211: a PodDisruptionBudget that protects no pod.
 pub struct PdbSelectsNothing;
@@ -13,6 +13,7 @@ static META: Meta = Meta {
     code: "KP211",
     name: "pdb-selects-nothing",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a PodDisruptionBudget selects no pod",
     what: "Reports PodDisruptionBudgets without a `spec.selector` (a null selector selects no \

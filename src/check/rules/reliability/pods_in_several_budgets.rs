@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::budgets;
 
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP219",
     name: "pods-in-several-budgets",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "the pods of a workload are selected by more than one PodDisruptionBudget",
     what: "Reports PodDisruptionBudgets that select the pod template of a workload which \

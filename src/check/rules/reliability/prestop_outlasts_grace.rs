@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::prestop_sleep;
 
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP216",
     name: "prestop-outlasts-grace-period",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a preStop hook sleeps as long as the pod's termination grace period or longer",
     what: "Compares the seconds a container's `lifecycle.preStop` hook sleeps (the `sleep` \

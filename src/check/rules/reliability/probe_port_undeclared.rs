@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP217: a probe or hook on a named port the container does not declare.
 pub struct ProbePortUndeclared;
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP217",
     name: "probe-port-undeclared",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a probe or lifecycle hook uses a port name the container does not declare",
     what: "Reads the `httpGet` and `tcpSocket` handlers of every container's liveness, readiness \

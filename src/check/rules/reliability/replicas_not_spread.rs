@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods::{Pod, template_pointers};
 use crate::model::selector::Selector;
 
@@ -16,6 +16,7 @@ static META: Meta = Meta {
     code: "KP208",
     name: "replicas-not-spread",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a workload with several replicas has no pod anti-affinity or topology spread over its own pods",
     what: "Reports Deployments, StatefulSets, ReplicaSets and ReplicationControllers that can run \

@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::text;
 
@@ -15,6 +15,7 @@ static META: Meta = Meta {
     code: "KP203",
     name: "requests-exceed-limits",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container requests more of a resource than its limit allows",
     what: "Compares every `resources.requests` entry of every container with the \

@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 use super::support::{Amount, Autoscalers, Replicas, text};
 
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP215",
     name: "rollout-takes-all-down",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a multi-replica Deployment's rollout strategy can stop every replica at once",
     what: "Reports Deployments that run more than one replica (`spec.replicas`, or an \

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods::template_pointers;
 use crate::model::selector::Requirement;
 
@@ -16,6 +16,7 @@ static META: Meta = Meta {
     code: "KP213",
     name: "selector-template-mismatch",
     family: Family::Reliability,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a workload's selector does not match the labels of its own pod template",
     what: "Checks that the `spec.selector` of every Deployment, StatefulSet, DaemonSet, \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::At;
 
 use super::support::{Autoscalers, Disruption, Replicas, budgets, disruption};
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP207",
     name: "single-replica-with-budget",
     family: Family::Reliability,
+    reads: Reads::Set,
     severity: Severity::Info,
     summary: "a workload covered by a PodDisruptionBudget runs a single replica",
     what: "Reports Deployments, StatefulSets, ReplicaSets and ReplicationControllers selected by \

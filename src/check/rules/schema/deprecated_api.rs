@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::schema::lifecycle;
 
 /// KP006: an apiVersion the target Kubernetes version still serves but has deprecated.
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP006",
     name: "deprecated-api",
     family: Family::Schema,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "the apiVersion is deprecated in the target Kubernetes version and will be removed",
     what: "Reports objects whose apiVersion and kind the target version still serves but has deprecated: \

@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP003: the same object (kind, namespace, name) defined twice.
 pub struct DuplicateObject;
@@ -7,6 +7,7 @@ static META: Meta = Meta {
     code: "KP003",
     name: "duplicate-object",
     family: Family::Schema,
+    reads: Reads::Set,
     severity: Severity::Error,
     summary: "the same kind, namespace and name is defined more than once",
     what: "Finds objects with the same kind, namespace and name as an earlier object in the input.",

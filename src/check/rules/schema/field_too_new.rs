@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::features::{self, Off, Use};
 use crate::model::schema::{NEWEST_MINOR, field_path};
 
@@ -9,6 +9,7 @@ pub(super) static META: Meta = Meta {
     code: "KP007",
     name: "field-too-new",
     family: Family::Schema,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a field or value needs a feature that is off by default in the target Kubernetes version",
     what: "Compares every object with a table of fields and values that Kubernetes honours only from some \

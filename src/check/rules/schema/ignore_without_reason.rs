@@ -1,5 +1,5 @@
 use crate::check::config::{IGNORE, ignores};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP004: an ignore annotation without a reason, or naming no known check.
 pub struct IgnoreWithoutReason;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP004",
     name: "ignore-without-reason",
     family: Family::Schema,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a kubeproof.dev/ignore annotation gives no reason or names an unknown check",
     what: "Reads every `kubeproof.dev/ignore` annotation (`KP123: reason; KP456: reason`) and reports \

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::schema::Lookup;
 
 /// KP005: a kind kubeproof has no schema for (its fields are not validated).
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP005",
     name: "no-schema",
     family: Family::Schema,
+    reads: Reads::Set,
     severity: Severity::Info,
     summary: "no schema for this apiVersion and kind: its fields are not validated",
     what: "Reports, once per apiVersion and kind, the objects that no carried schema describes: custom \

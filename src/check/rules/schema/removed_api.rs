@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::schema::lifecycle;
 
 /// KP002: an apiVersion the target Kubernetes version no longer serves.
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP002",
     name: "removed-api",
     family: Family::Schema,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "the apiVersion was removed from the target Kubernetes version",
     what: "Compares each object's apiVersion and kind with the Kubernetes deprecated API migration guide: \

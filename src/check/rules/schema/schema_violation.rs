@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::schema::{Verdict, removed_in};
 
 /// KP001: a field that breaks the Kubernetes (or CRD) schema of the target version.
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP001",
     name: "schema-violation",
     family: Family::Schema,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a field breaks the schema of the target Kubernetes version: unknown, missing, or of the wrong type",
     what: "Validates every object against the OpenAPI schema of its apiVersion and kind in the target \

@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::common::{ByField, effective, linux};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods;
 
 /// KP115: a container runs without AppArmor confinement on purpose.
@@ -14,6 +14,7 @@ static META: Meta = Meta {
     code: "KP115",
     name: "apparmor-unconfined",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container's AppArmor profile is `Unconfined`",
     what: "Reports Linux containers and init containers whose AppArmor profile is `Unconfined`: \

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::{anchor, label, linux, privileged};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP111: a container keeps the runtime's default capabilities.
 pub struct CapabilitiesNotDropped;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP111",
     name: "capabilities-not-dropped",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container does not drop ALL capabilities",
     what: "Reports Linux containers and init containers whose `securityContext.capabilities.drop` does not \

@@ -1,6 +1,6 @@
 use super::common::{added_capabilities, label, linux};
 use super::dangerous_capability::DANGEROUS;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP127: a container adds a capability the Pod Security `baseline` level does not allow.
 pub struct CapabilityBeyondBaseline;
@@ -41,6 +41,7 @@ static META: Meta = Meta {
     code: "KP127",
     name: "capability-beyond-baseline",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container adds a capability outside the Pod Security baseline allow-list (SYS_TIME, NET_RAW…)",
     what: "Reports entries of `securityContext.capabilities.add` outside the Pod Security `baseline` \

@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::common::subject;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP123: something is made cluster-admin.
 pub struct ClusterAdminBinding;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP123",
     name: "cluster-admin-binding",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a ClusterRoleBinding grants `cluster-admin`",
     what: "Reports ClusterRoleBindings whose `roleRef` is the `cluster-admin` ClusterRole, naming the \

@@ -1,5 +1,5 @@
 use super::common::{added_capabilities, label, linux};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP104: a container adds a capability that breaks container isolation.
 pub struct DangerousCapability;
@@ -26,6 +26,7 @@ static META: Meta = Meta {
     code: "KP104",
     name: "dangerous-capability",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container adds a capability that breaks container isolation (SYS_ADMIN, NET_ADMIN, ALL…)",
     what: "Reports entries of `securityContext.capabilities.add` that hand the container power over the \

@@ -1,5 +1,5 @@
 use super::common::service_account;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP119: a workload runs as its namespace's `default` ServiceAccount.
 pub struct DefaultServiceAccount;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP119",
     name: "default-service-account",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a workload runs as its namespace's `default` ServiceAccount",
     what: "Reports pod templates that name no ServiceAccount (`serviceAccountName`, or the deprecated \

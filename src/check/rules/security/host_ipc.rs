@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP107: a pod shares the node's IPC namespace.
 pub struct HostIpc;
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP107",
     name: "host-ipc",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a pod uses the node's IPC namespace (`hostIPC: true`)",
     what: "Reports pod templates with `hostIPC: true`.",

@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP105: a pod shares the node's network namespace.
 pub struct HostNetwork;
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP105",
     name: "host-network",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a pod uses the node's network namespace (`hostNetwork: true`)",
     what: "Reports pod templates with `hostNetwork: true`.",

@@ -1,5 +1,5 @@
 use super::common::{host_paths, label, mounted_by, runtime_socket};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP109: a pod mounts a directory or file of the node.
 pub struct HostPathVolume;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP109",
     name: "host-path-volume",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a pod mounts a path of the node (`hostPath` volume)",
     what: "Reports `hostPath` volumes, saying which containers mount them and whether read-only. Mounts of \

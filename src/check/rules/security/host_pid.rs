@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP106: a pod shares the node's process namespace.
 pub struct HostPid;
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP106",
     name: "host-pid",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a pod uses the node's process namespace (`hostPID: true`)",
     what: "Reports pod templates with `hostPID: true`.",

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::label;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP108: a container port is bound on the node (`hostPort`).
 pub struct HostPort;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP108",
     name: "host-port",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container port is published on the node's address (`hostPort`)",
     what: "Reports container ports (init containers included) with a non-zero `hostPort`. Pods with \

@@ -2,7 +2,7 @@ use crate::model::Value;
 
 use super::common::label;
 use super::mutable_image_tag::mutable;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP128: an image pinned by tag only, not by digest.
 pub struct ImageWithoutDigest;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP128",
     name: "image-without-digest",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Info,
     summary: "an image is pinned by a tag but not by a digest (`@sha256:…`)",
     what: "Reports container and init container images with a version tag and no digest. Images without a \

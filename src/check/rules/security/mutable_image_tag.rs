@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::label;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP120: an image reference that can point at different images over time.
 pub struct MutableImageTag;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP120",
     name: "mutable-image-tag",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container image has no tag or the `latest` tag",
     what: "Reports container and init container images without a tag (which means `latest`) or tagged \

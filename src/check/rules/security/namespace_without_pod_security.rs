@@ -1,4 +1,4 @@
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP126: a Namespace without Pod Security admission enforcement.
 pub struct NamespaceWithoutPodSecurity;
@@ -9,6 +9,7 @@ static META: Meta = Meta {
     code: "KP126",
     name: "namespace-without-pod-security",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Info,
     summary: "a Namespace has no `pod-security.kubernetes.io/enforce` label",
     what: "Reports Namespace objects without the `pod-security.kubernetes.io/enforce` label, and with a \

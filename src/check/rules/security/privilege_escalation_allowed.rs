@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::{added_capabilities, anchor, label, linux, privileged};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP102: `allowPrivilegeEscalation` is not `false`.
 pub struct PrivilegeEscalationAllowed;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP102",
     name: "privilege-escalation-allowed",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container does not set `allowPrivilegeEscalation: false`",
     what: "Reports Linux containers and init containers whose `securityContext.allowPrivilegeEscalation` is \

@@ -1,5 +1,5 @@
 use super::common::{ByField, effective, label, privileged};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP101: a privileged container, or a Windows HostProcess container.
 pub struct PrivilegedContainer;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP101",
     name: "privileged-container",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container runs privileged (or as a Windows HostProcess container)",
     what: "Reports containers and init containers with `securityContext.privileged: true`, and containers \

@@ -1,5 +1,5 @@
 use super::common::{label, linux, user_namespaced};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP117: a container sees the node's /proc unmasked.
 pub struct ProcMountUnmasked;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP117",
     name: "proc-mount-unmasked",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container mounts /proc unmasked (`procMount: Unmasked`) without a user namespace",
     what: "Reports Linux containers and init containers with `securityContext.procMount: Unmasked` in pods \

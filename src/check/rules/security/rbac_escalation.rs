@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::common::{rules, strings, subject};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP129: a binding hands its subjects a way to gain more rights than it grants.
 pub struct RbacEscalation;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP129",
     name: "rbac-escalation",
     family: Family::Security,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a RoleBinding or ClusterRoleBinding grants a permission that lets its subjects escalate",
     what: "Follows each RoleBinding and ClusterRoleBinding to its Role or ClusterRole in the checked \

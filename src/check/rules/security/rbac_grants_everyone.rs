@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP125: an RBAC binding to every user, anonymous users or every ServiceAccount.
 pub struct RbacGrantsEveryone;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP125",
     name: "rbac-grants-everyone",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a RoleBinding or ClusterRoleBinding grants a role to anonymous users, every user or every ServiceAccount",
     what: "Reports RoleBinding and ClusterRoleBinding subjects `system:anonymous`, `system:unauthenticated`, \

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::strings;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP122: an RBAC rule with `*` verbs, resources or API groups.
 pub struct RbacWildcard;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP122",
     name: "rbac-wildcard",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a Role or ClusterRole rule uses `*` for verbs, resources or API groups",
     what: "Reports rules of Roles and ClusterRoles whose `verbs`, `resources` or `apiGroups` contain `*`, \

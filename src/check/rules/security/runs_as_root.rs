@@ -1,5 +1,5 @@
 use super::common::{ByField, anchor, effective, label, linux, user_namespaced};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP103: a container runs (or may run) as root.
 pub struct RunsAsRoot;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP103",
     name: "runs-as-root",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container runs as root, or nothing stops it from doing so",
     what: "Works out each container's user from its own `securityContext` and, where unset, the pod's \

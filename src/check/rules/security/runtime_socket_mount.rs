@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::{effective, host_paths, label, mounted_by, runtime_socket};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::pods::{Container, Pod};
 
 /// KP110: a pod mounts the container runtime's socket.
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP110",
     name: "runtime-socket-mount",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a pod mounts the container runtime socket (docker.sock, containerd.sock, crio.sock)",
     what: "Reports `hostPath` volumes that are a container runtime socket (docker.sock, containerd.sock, \

@@ -1,5 +1,5 @@
 use super::common::{anchor, effective, label, linux};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP113: no seccomp profile applies to a container.
 pub struct SeccompProfileMissing;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP113",
     name: "seccomp-profile-missing",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "no seccomp profile applies to a container (neither it nor its pod sets one)",
     what: "Reports Linux containers and init containers for which neither their own \

@@ -1,5 +1,5 @@
 use super::common::{ByField, effective, linux};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP114: a container runs with seccomp explicitly disabled.
 pub struct SeccompUnconfined;
@@ -8,6 +8,7 @@ static META: Meta = Meta {
     code: "KP114",
     name: "seccomp-unconfined",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a container's seccomp profile is `Unconfined`",
     what: "Reports Linux containers and init containers whose seccomp profile — their own, or else the \

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::label;
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::credential::credential;
 use crate::model::env::credential_name;
 
@@ -12,6 +12,7 @@ static META: Meta = Meta {
     code: "KP121",
     name: "secret-in-env-value",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "an environment variable named like a credential has a literal value",
     what: "Reports `env` entries (containers and init containers) whose name ends in a credential word — \

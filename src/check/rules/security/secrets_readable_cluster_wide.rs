@@ -2,7 +2,7 @@ use crate::model::At;
 use crate::model::Value;
 
 use super::common::{rules, strings, subject};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP124: a ClusterRoleBinding lets its subjects read every Secret.
 pub struct SecretsReadableClusterWide;
@@ -11,6 +11,7 @@ static META: Meta = Meta {
     code: "KP124",
     name: "secrets-readable-cluster-wide",
     family: Family::Security,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a ClusterRoleBinding lets its subjects read Secrets in every namespace",
     what: "Follows each ClusterRoleBinding to its ClusterRole (in the checked manifests, including the \

@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::{Bound, service_account};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP118: a pod gets an API token it has no use for.
 pub struct ServiceAccountTokenMounted;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP118",
     name: "service-account-token-mounted",
     family: Family::Security,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a pod mounts an API token although no binding in the manifests grants its ServiceAccount anything",
     what: "Reports pod templates that get a Kubernetes API token: the pod does not set \

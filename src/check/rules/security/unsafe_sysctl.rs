@@ -1,7 +1,7 @@
 use crate::model::At;
 use crate::model::Value;
 
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP116: a pod sets a sysctl outside the kubelet's safe set.
 pub struct UnsafeSysctl;
@@ -26,6 +26,7 @@ static META: Meta = Meta {
     code: "KP116",
     name: "unsafe-sysctl",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Error,
     summary: "a pod sets a sysctl outside the kubelet's safe set",
     what: "Reports entries of the pod's `securityContext.sysctls` that are not in the kubelet's safe set for \

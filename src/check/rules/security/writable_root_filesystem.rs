@@ -1,7 +1,7 @@
 use crate::model::Value;
 
 use super::common::{anchor, label, linux};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP112: a container's root filesystem is writable.
 pub struct WritableRootFilesystem;
@@ -10,6 +10,7 @@ static META: Meta = Meta {
     code: "KP112",
     name: "writable-root-filesystem",
     family: Family::Security,
+    reads: Reads::Object,
     severity: Severity::Warning,
     summary: "a container's root filesystem is writable (`readOnlyRootFilesystem` is not true)",
     what: "Reports Linux containers and init containers whose `securityContext.readOnlyRootFilesystem` is \

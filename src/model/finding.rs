@@ -1,0 +1,44 @@
+//! What a check found about one object: code, severity, the field's JSON
+//! pointer and a message. It lives below the checks because the loader
+//! keeps the findings of single-object checks it runs as it reads (see
+//! [`crate::model::load::Early`]).
+
+use std::sync::Arc;
+
+/// What a check found, before positions are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: crate::diag::Severity,
+    /// Index into the checked objects.
+    pub object: usize,
+    /// JSON pointer of the offending field inside the object (`""` for the object).
+    pub pointer: String,
+    /// A place inside the field's value (a PromQL error inside `expr:`),
+    /// when the check found one; else the field's place is shown.
+    pub at: Option<crate::diag::Pos>,
+    pub message: String,
+    /// Shared by consecutive findings of a check that give the same help
+    /// (one per container of 100,000): see `share_help`.
+    pub help: Option<Arc<str>>,
+}
+
+impl Finding {
+    /// Where the finding is in its object `o`'s source.
+    pub fn pos(&self, o: &crate::model::Object) -> crate::diag::Pos {
+        self.at.unwrap_or_else(|| o.pos(&self.pointer))
+    }
+
+    /// Places the finding at `at`, inside the value of its field.
+    pub fn at(&mut self, at: Option<crate::diag::Pos>) -> &mut Self {
+        self.at = at;
+        self
+    }
+
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        let mut help = help.into();
+        crate::diag::clip_message(&mut help);
+        self.help = Some(help.into());
+        self
+    }
+}
