@@ -9,6 +9,7 @@
 //! - [`report`]: text, JSON, SARIF and JUnit.
 
 pub mod config;
+pub mod cut;
 pub mod report;
 pub mod rules;
 
@@ -176,7 +177,8 @@ pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>) 
 
 /// The loader's [`load::Early`] for `check`: gives objects without a
 /// namespace `namespace`, runs the enabled single-object checks on them,
-/// and places each finding while the object still has every position.
+/// places each finding while the object still has every position, then
+/// cuts the objects down to what the other checks read ([`cut`]).
 pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
     let checks: Vec<&'static dyn Check> = rules::registry()
         .iter()
@@ -205,12 +207,19 @@ pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
             check.run(&cx, &mut sink);
             findings.append(&mut sink.findings);
         }
+        // Placed before the fields they point at may be cut.
+        for f in &mut findings {
+            f.at = Some(f.pos(&objects[f.object]));
+        }
+        drop(manifests);
+        for o in objects.iter_mut() {
+            cut::cut(o);
+        }
         if findings.is_empty() {
             return findings;
         }
         let mut helps = helps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for f in &mut findings {
-            f.at = Some(f.pos(&objects[f.object]));
             if let Some(help) = &mut f.help {
                 match helps.get(f.code) {
                     Some(same) if **same == **help => *help = Arc::clone(same),

@@ -42,7 +42,7 @@ pub fn budget(args: &BudgetArgs) -> Result<ExitCode, Error> {
         .map_err(|e| Error::Usage(format!("--capacity: {e}")))?;
     let loaded = match Input::read(&args.paths, args.env.as_deref())? {
         Input::Description(d) => return from_description(&d, args, capacity.as_ref()),
-        Input::Manifests(loaded) => loaded,
+        Input::Manifests(loaded) => *loaded,
     };
     let uncountable = budget::uncountable(&loaded);
     if !uncountable.is_empty() {

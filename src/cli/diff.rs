@@ -49,6 +49,6 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
 fn side(path: &std::path::Path, env: Option<&str>) -> Result<crate::model::Loaded, Error> {
     match Input::read(&[path.to_path_buf()], env)? {
         Input::Description(d) => Ok(d.generate(env)?.loaded),
-        Input::Manifests(loaded) => Ok(loaded),
+        Input::Manifests(loaded) => Ok(*loaded),
     }
 }

@@ -49,7 +49,7 @@ pub fn graph(args: &GraphArgs) -> Result<ExitCode, Error> {
             let g = d.generate(args.env.as_deref())?;
             (g.loaded, g.resolved.as_ref().map(crate::graph::Declared::of).unwrap_or_default(), g.title)
         }
-        Input::Manifests(loaded) => (loaded, crate::graph::Declared::default(), title(&inputs)),
+        Input::Manifests(loaded) => (*loaded, crate::graph::Declared::default(), title(&inputs)),
     };
     if let Some(ns) = &args.ingress_namespace {
         declared.ingress_namespace = Some(ns.clone());

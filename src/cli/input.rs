@@ -24,7 +24,7 @@ const STDIN: &str = "<stdin>";
 pub(super) enum Input {
     Description(Description),
     /// Manifests, all loaded without error.
-    Manifests(Loaded),
+    Manifests(Box<Loaded>),
 }
 
 /// A description's text, not parsed yet.
@@ -54,7 +54,7 @@ impl Input {
         };
         print_notes(&loaded.notes);
         if loaded.errors.is_empty() {
-            return Ok(Input::Manifests(loaded));
+            return Ok(Input::Manifests(Box::new(loaded)));
         }
         let count = loaded.errors.len();
         let Loaded { errors, sources, .. } = loaded;

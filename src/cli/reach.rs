@@ -38,7 +38,7 @@ pub enum ReachFormat {
 pub fn reach(args: &ReachArgs) -> Result<ExitCode, Error> {
     let loaded = match Input::read(&args.files, args.env.as_deref())? {
         Input::Description(d) => d.generate(args.env.as_deref())?.loaded,
-        Input::Manifests(loaded) => loaded,
+        Input::Manifests(loaded) => *loaded,
     };
     let answer = crate::reach::query(&loaded, &args.from, &args.to, args.port.as_deref()).map_err(Error::Usage)?;
     let text = match args.format {

@@ -85,6 +85,19 @@ impl Object {
 impl Loaded {
     /// Puts every namespaced object written without a namespace in `ns`, as
     /// `kubectl apply -n ns` would.
+    /// The text of input `source`: kept, or read again from its file when
+    /// it was let go after reading (`check`, see [`load::Early`]). `None`
+    /// when the file cannot be read or no longer has the same text.
+    pub fn text(&self, source: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let s = self.sources.get(source)?;
+        let Some(&(_, len, hash)) = self.let_go.iter().find(|(id, _, _)| *id == source) else {
+            return Some(std::borrow::Cow::Borrowed(&s.text));
+        };
+        let mut text = String::from_utf8(load::read_file(&s.name).ok()?).ok()?;
+        load::lone_cr_to_lf(&mut text);
+        (text.len() == len && load::text_hash(&text) == hash).then_some(std::borrow::Cow::Owned(text))
+    }
+
     pub fn apply_namespace(&mut self, ns: &str) {
         for o in &mut self.objects {
             if o.namespace.is_none() && !cluster_scoped(&o.kind) {
@@ -110,6 +123,9 @@ pub struct Loaded {
     pub(crate) shared_heap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
     /// What single-object checks found as the inputs were read (see [`load::Early`]).
     pub findings: Vec<crate::model::finding::Finding>,
+    /// Inputs whose text was let go once read (see [`Loaded::text`]): their
+    /// number, length and hash.
+    pub(crate) let_go: Vec<(usize, usize, u64)>,
     /// What runs on each document's objects as they are read.
     pub(crate) early: load::EarlyHook,
     /// The mapping keys of every input read into this set, allocated once.

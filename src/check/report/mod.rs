@@ -70,10 +70,21 @@ pub fn counts(loaded: &Loaded, findings: &[Finding]) -> (usize, usize, usize) {
 }
 
 fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    // One lookup per file shown (the first source of a name, as `find` would).
+    // One lookup per file shown (the first source of a name, as `find`
+    // would); a text let go after reading is read again, only for the
+    // files that have something to show.
+    let mut first = std::collections::HashMap::new();
+    for (i, s) in loaded.sources.iter().enumerate() {
+        first.entry(s.name.as_path()).or_insert(i);
+    }
+    let errors = loaded.errors.iter().filter_map(|d| first.get(d.file.as_path()).copied());
+    let shown: std::collections::BTreeSet<usize> =
+        errors.chain(outcome.findings.iter().map(|f| loaded.objects[f.object].source)).collect();
+    let texts: Vec<(usize, std::borrow::Cow<'_, str>)> =
+        shown.into_iter().filter_map(|i| Some((i, loaded.text(i)?))).collect();
     let mut by_name = std::collections::HashMap::new();
-    for s in &loaded.sources {
-        by_name.entry(s.name.as_path()).or_insert(s.text.as_str());
+    for (i, text) in &texts {
+        by_name.entry(loaded.sources[*i].name.as_path()).or_insert(text.as_ref());
     }
     let places = outcome.findings.iter().map(|f| {
         let o = &loaded.objects[f.object];

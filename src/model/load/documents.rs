@@ -145,7 +145,7 @@ fn blank_or_comment(line: &[u8]) -> bool {
 /// YAML ends lines at `\r` too; the reports count lines by `\n`. A lone
 /// `\r` becomes `\n` so that both count the same lines (same length, so
 /// every offset holds).
-pub(super) fn lone_cr_to_lf(text: &mut String) {
+pub(crate) fn lone_cr_to_lf(text: &mut String) {
     if !text.contains('\r') {
         return;
     }
@@ -208,6 +208,7 @@ pub(super) fn add_chunks_within(loaded: &mut Loaded, source: Source, end: usize,
     if helm && let Some(source) = loaded.sources.get(id) {
         name_templates(&source.text[..end], &mut loaded.objects[first..]);
     }
+    super::let_go_of_text(loaded, id);
 }
 
 /// Sets each object's template from the `# Source:` comment of the document

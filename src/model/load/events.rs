@@ -21,6 +21,9 @@ const ENTRY: usize = size_of::<(MapKey, Value)>();
 pub(super) struct Kept {
     pub(super) bytes: usize,
     pub(super) error: bool,
+    /// Of the values and positions built for the document, the bytes it
+    /// kept, when it cut them down (see [`super::Early`]); `None`: all.
+    pub(super) values: Option<usize>,
 }
 
 /// One parsed document.
@@ -67,6 +70,9 @@ pub(super) struct Builder {
     errors: usize,
     /// Bytes of the reused buffers' capacity counted so far.
     buffers: usize,
+    /// Bytes counted for the values and positions of the document being
+    /// built (its receiver may keep less of them: [`Kept::values`]).
+    doc: usize,
     /// Reading in parallel: the heap of every input together, and what this
     /// builder has counted but not yet added to it.
     shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
@@ -193,8 +199,12 @@ impl Builder {
         // `grow` refused the input: `doc` is that refusal.
         let refusal_itself = self.refused;
         let kept = emit(doc);
+        let built = std::mem::take(&mut self.doc);
         if refusal_itself {
             return;
+        }
+        if let Some(values) = kept.values {
+            self.uncount(built.saturating_sub(values));
         }
         self.errors += usize::from(kept.error);
         let refusal = if self.errors > MAX_INPUT_ERRORS {
@@ -239,6 +249,7 @@ impl Builder {
                     && !is_key
                     && s.is_heap_allocated()
                 {
+                    self.doc = self.doc.saturating_add(s.capacity());
                     self.grow(pos, s.capacity())?;
                 }
                 if anchor > 0 {
@@ -268,6 +279,7 @@ impl Builder {
                 }
                 let value = value.clone();
                 // A copy: its nodes at the size of a number each, at least.
+                self.doc = self.doc.saturating_add(nodes.saturating_mul(32));
                 self.grow(pos, nodes.saturating_mul(32))?;
                 if self.expects_key() {
                     return self.key(value, pos, false);
@@ -336,6 +348,25 @@ impl Builder {
         Err(super::over_budget(pos))
     }
 
+    /// Counts `bytes` of the document's values or positions, checked at the
+    /// next [`Builder::grow`].
+    fn count_doc(&mut self, bytes: usize) {
+        self.doc = self.doc.saturating_add(bytes);
+        self.count(bytes);
+    }
+
+    /// Takes back `bytes` counted and not kept (from the shared total too).
+    fn uncount(&mut self, bytes: usize) {
+        self.heap = self.heap.saturating_sub(bytes);
+        let local = bytes.min(self.unshared);
+        self.unshared -= local;
+        if let Some(s) = &self.shared
+            && bytes > local
+        {
+            s.fetch_sub(bytes - local, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Counts `bytes` more of heap, checked at the next [`Builder::grow`].
     fn count(&mut self, bytes: usize) {
         self.heap = self.heap.saturating_add(bytes);
@@ -399,7 +430,7 @@ impl Builder {
             // An item's table grows by doubling until it is copied at its size.
             bytes += 2 * size_of::<Entry>();
         }
-        self.count(bytes);
+        self.count_doc(bytes);
     }
 
     /// The pointer of the node starting at `pos`; records the position of
@@ -464,7 +495,7 @@ impl Builder {
     fn attach(&mut self, value: Value, nodes: usize) -> Result<(), Problem> {
         if let Some(Frame { node: Node::Map(_), .. }) = self.frames.last() {
             // Its slot in the mapping's vector of entries.
-            self.count(ENTRY);
+            self.count_doc(ENTRY);
         }
         let Some(frame) = self.frames.last_mut() else {
             self.root = Some(value);
@@ -476,7 +507,7 @@ impl Builder {
             Node::Seq { .. } => {
                 self.items.push(value);
                 // Its slot in the array the sequence becomes.
-                self.count(size_of::<Value>());
+                self.count_doc(size_of::<Value>());
                 return Ok(());
             }
             Node::Map(map) => map,
@@ -612,6 +643,21 @@ fn nul_at(text: &str, line: u32) -> Option<Pos> {
     let lines = before.bytes().filter(|&b| b == b'\n').count();
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
     Some(Pos::new(line.saturating_add(to_u32(lines)).saturating_add(1), to_u32(column).saturating_add(1)))
+}
+
+/// The bytes of a value as the builder counts them: each mapping entry's
+/// slot, each sequence item's slot, each string's heap; with its
+/// positions, 16 bytes a node.
+pub(super) fn counted_bytes(value: &Value, spans: &Spans) -> usize {
+    fn walk(v: &Value) -> usize {
+        match v {
+            Value::String(s) if s.is_heap_allocated() => s.capacity(),
+            Value::Array(items) => items.iter().map(|i| size_of::<Value>() + walk(i)).sum(),
+            Value::Object(m) => m.values().map(|v| ENTRY + walk(v)).sum(),
+            _ => 0,
+        }
+    }
+    walk(value) + spans.len() * size_of::<Entry>()
 }
 
 #[cfg(test)]

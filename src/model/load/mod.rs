@@ -91,14 +91,15 @@ mod scalars;
 mod spans;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use spans::Spans;
 
 use super::finding::Finding;
 use super::{Loaded, Source};
 use crate::diag::{Diagnostic, Pos, Severity};
-use documents::{add_chunks, has_content, lone_cr_to_lf, objects, split};
+pub(crate) use documents::lone_cr_to_lf;
+use documents::{add_chunks, has_content, objects, split};
 use events::{Builder, Kept};
 use inputs::{Input, STDIN, inputs_of};
 pub use inputs::{ReadError, read_bounded, read_file, read_file_bounded};
@@ -293,6 +294,7 @@ fn load_parallel(
             return (loaded, i);
         };
         let base = loaded.sources.len();
+        loaded.let_go.extend(part.let_go.iter().map(|&(id, len, hash)| (id + base, len, hash)));
         names.extend(part.sources.iter().map(|s| s.name.clone()));
         loaded.sources.extend(part.sources);
         renumber(&mut loaded.findings, part.findings, loaded.objects.len());
@@ -408,6 +410,35 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     loaded.sources.push(source);
 }
 
+/// The hash that tells a text read again from the text read first (FNV-1a).
+pub fn text_hash(text: &str) -> u64 {
+    text.bytes().fold(spans::FNV_BASIS, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Lets go of the text of input `id` once its objects are read, when
+/// single-object checks ran on them as they were read (only they and the
+/// report read it, and the report reads the file again: [`Loaded::text`]):
+/// 400 bytes an object of a typical manifest. Stdin cannot be read again,
+/// and dashboards kept as files are read whole by cross-object checks.
+pub(super) fn let_go_of_text(loaded: &mut Loaded, id: usize) {
+    if loaded.early.0.is_none() {
+        return;
+    }
+    let Some(source) = loaded.sources.get_mut(id) else { return };
+    let dashboards =
+        loaded.objects.iter().rev().take_while(|o| o.source == id).any(|o| o.api_version == files::FILE_API);
+    if source.name == Path::new(STDIN) || source.text.is_empty() || dashboards {
+        return;
+    }
+    let len = source.text.len();
+    loaded.let_go.push((id, len, text_hash(&source.text)));
+    source.text = String::new();
+    loaded.heap = loaded.heap.saturating_sub(len);
+    if let Some(shared) = &loaded.shared_heap {
+        shared.fetch_sub(len, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Appends `found`, whose object numbers count from `first`.
 fn renumber(findings: &mut Vec<Finding>, found: Vec<Finding>, first: usize) {
     findings.extend(found.into_iter().map(|mut f| {
@@ -515,21 +546,25 @@ fn parse_part(
         }
         builder.parse(doc, chunk.line.saturating_add(line), &mut |doc| match doc.and_then(|d| objects(id, d)) {
             Ok(mut objects) => {
-                let mut bytes = objects.iter().map(kept_bytes).sum::<usize>();
+                let mut values = None;
+                let mut bytes = 0;
                 if let Some(early) = r.early {
                     let found = early(&mut objects, super::Sources::One { id, name, text: r.whole });
                     bytes += found.iter().map(finding_bytes).sum::<usize>();
                     renumber(&mut part.findings, found, part.objects.len());
+                    // It may have cut the objects down: what is left counts.
+                    values = Some(objects.iter().map(|o| events::counted_bytes(&o.value, &o.spans)).sum());
                 }
+                bytes += objects.iter().map(kept_bytes).sum::<usize>();
                 part.objects.extend(objects);
-                Kept { bytes, error: false }
+                Kept { bytes, error: false, values }
             }
             Err(p) if p.skipped => {
                 if part.notes.is_empty() {
                     part.notes
                         .push(Diagnostic { severity: Severity::Info, ..Diagnostic::error(name, p.pos, p.message) });
                 }
-                Kept { bytes: 0, error: false }
+                Kept { bytes: 0, error: false, values: None }
             }
             Err(p) => {
                 let mut d = Diagnostic::error(name, p.pos, p.message);
@@ -537,7 +572,7 @@ fn parse_part(
                 let bytes = report_bytes(&d);
                 part.errors.push(d);
                 part.reports += bytes;
-                Kept { bytes, error: true }
+                Kept { bytes, error: true, values: None }
             }
         });
     }
@@ -875,6 +910,28 @@ spec:
                 "{budget}"
             );
         }
+    }
+
+    #[test]
+    fn a_text_let_go_after_reading_is_read_again_while_the_file_is_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (file, dashboard) = (tmp.path().join("a.yaml"), tmp.path().join("d.json"));
+        let text = "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: a}\r\n";
+        std::fs::write(&file, text).unwrap();
+        std::fs::write(&dashboard, r#"{"panels": [], "title": "t"}"#).unwrap();
+        let l = load_on(&[file.clone(), dashboard], 1, Some(naming()));
+        let at = |name: &str| l.sources.iter().position(|s| s.name.ends_with(name)).unwrap();
+        let (a, d) = (at("a.yaml"), at("d.json"));
+        assert!(l.sources[a].text.is_empty(), "let go");
+        assert!(!l.sources[d].text.is_empty(), "a dashboard file is kept");
+        assert_eq!(l.text(a).as_deref(), Some(text), "read again as first read");
+        // Changed since: no text rather than other lines.
+        std::fs::write(&file, text.replace('a', "b")).unwrap();
+        assert_eq!(l.text(a), None);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(l.text(a), None);
+        // Without single-object checks, every text stays.
+        assert!(load_on(&[tmp.path().join("d.json")], 1, None).sources.iter().all(|s| !s.text.is_empty()));
     }
 
     #[test]

@@ -41,6 +41,38 @@ impl Spans {
         }
     }
 
+    /// How many positions it keeps.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Keeps the positions of `value`'s nodes only: `value` is the object's
+    /// own, after fields were cut from it.
+    pub fn keep_only(&mut self, value: &crate::model::Value) {
+        fn walk(v: &crate::model::Value, hash: u64, out: &mut Vec<u64>) {
+            out.push(hash);
+            match v {
+                crate::model::Value::Object(m) => m.iter().for_each(|(k, v)| walk(v, child_key(hash, k), out)),
+                crate::model::Value::Array(a) => {
+                    a.iter().enumerate().for_each(|(i, v)| walk(v, child_index(hash, i), out))
+                }
+                _ => {}
+            }
+        }
+        let mut kept = Vec::new();
+        walk(value, FNV_BASIS, &mut kept);
+        kept.sort_unstable();
+        let entries: Vec<Entry> =
+            self.entries.iter().filter(|e| kept.binary_search(&e.hash).is_ok()).copied().collect();
+        if entries.len() < self.entries.len() {
+            self.entries = entries.into_boxed_slice();
+        }
+    }
+
     fn get(&self, hash: u64) -> Option<Pos> {
         let i = self.entries.binary_search_by_key(&hash, |e| e.hash).ok()?;
         let e = self.entries[i];
