@@ -110,7 +110,7 @@ fn workloads(description: &Path) -> Vec<(String, String)> {
         .objects
         .iter()
         .filter(|o| WORKLOAD_KINDS.contains(&o.kind.as_str()))
-        .map(|o| (format!("{}/{}/{}", o.ns(), o.kind, o.name), o.name.clone()))
+        .map(|o| (format!("{}/{}/{}", o.ns(), o.kind, o.name), o.name.to_string()))
         .collect();
     out.sort();
     out

@@ -195,7 +195,7 @@ pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
         if let Some(ns) = &namespace {
             for o in objects.iter_mut() {
                 if o.namespace.is_none() && !crate::model::gvk::cluster_scoped(&o.kind) {
-                    o.namespace = Some(ns.clone());
+                    o.namespace = Some(ns.as_str().into());
                 }
             }
         }

@@ -275,14 +275,14 @@ impl Builder<'_, '_> {
             };
             let detail = match engine {
                 Some(e) if role == Role::Datastore => format!("{} · {e}", o.kind),
-                _ => o.kind.clone(),
+                _ => o.kind.to_string(),
             };
             let id = node_id(cx, t.object);
             self.nodes.entry(id.clone()).or_insert(Node {
                 id,
                 role,
                 namespace: Some(o.ns().to_string()),
-                name: o.name.clone(),
+                name: o.name.to_string(),
                 detail,
             });
         }

@@ -82,7 +82,7 @@ impl<'a> Index<'a> {
             .collect();
         ix.floating.sort_by(|&a, &b| (&objects[a].kind, &objects[a].name).cmp(&(&objects[b].kind, &objects[b].name)));
         for (i, o) in objects.iter().enumerate() {
-            ix.by_kind.entry(o.kind.clone()).or_default().push(i);
+            ix.by_kind.entry(o.kind.to_string()).or_default().push(i);
             if o.kind == "Service" && o.group().is_empty() {
                 let labels = string_map(o.labels());
                 let s = ix.services.len();

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::model::Value;
+use crate::model::value::Str;
 
 use super::At;
 use super::gvk::{Gvk, cluster_scoped};
@@ -25,12 +26,12 @@ pub struct Object {
     pub source: usize,
     pub value: Value,
     pub spans: load::Spans,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
+    pub api_version: Str,
+    pub kind: Str,
+    pub name: Str,
     /// As written, or as given to the run (`--namespace`, see
     /// [`Loaded::apply_namespace`]); see [`Object::ns`] for the effective namespace.
-    pub namespace: Option<String>,
+    pub namespace: Option<Str>,
     /// In `helm template` output: the template that rendered it (its
     /// document's `# Source:`), shown beside the file and line.
     pub template: Option<std::sync::Arc<str>>,
@@ -101,7 +102,7 @@ impl Loaded {
     pub fn apply_namespace(&mut self, ns: &str) {
         for o in &mut self.objects {
             if o.namespace.is_none() && !cluster_scoped(&o.kind) {
-                o.namespace = Some(ns.to_string());
+                o.namespace = Some(ns.into());
             }
         }
     }

@@ -138,7 +138,7 @@ pub struct Workload {
 impl Workload {
     fn of(cx: &Manifests, object: usize) -> Workload {
         let o = &cx.objects[object];
-        Workload { object, kind: o.kind.clone(), namespace: o.ns().to_string(), name: o.name.clone() }
+        Workload { object, kind: o.kind.to_string(), namespace: o.ns().to_string(), name: o.name.to_string() }
     }
 
     /// `Deployment shop/api`.

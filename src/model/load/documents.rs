@@ -11,6 +11,7 @@ use std::string::FromUtf8Error;
 use std::sync::Arc;
 
 use crate::model::Value;
+use crate::model::value::Str;
 
 use super::events::Doc;
 use super::spans::{Entry, FNV_BASIS, Spans};
@@ -324,7 +325,7 @@ fn other_file(source: usize, value: Value, spans: Spans) -> Result<Option<Object
             spans,
             api_version: FILE_API.into(),
             kind: kind.into(),
-            name: String::new(),
+            name: Str::default(),
             namespace: None,
             template: None,
         })),
@@ -351,10 +352,10 @@ fn describe(v: &Value) -> &'static str {
 /// An object, once it is known to have an `apiVersion` and a `kind`.
 fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, Problem> {
     let at = spans.locate("");
-    let field = |name: &str| -> Result<Option<String>, Problem> {
+    let field = |name: &str| -> Result<Option<Str>, Problem> {
         match value.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.to_string())),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
             Some(_) => {
                 Err(Problem::new(spans.locate(&format!("/{name}")), format!("`{name}` must be a non-empty string")))
             }
@@ -376,7 +377,7 @@ fn object(source: usize, value: Value, spans: Spans) -> Result<Option<Object>, P
         }
     };
     let meta = value.get("metadata");
-    let str_at = |k: &str| meta.and_then(|x| x.get(k)).and_then(Value::as_str).map(str::to_string);
+    let str_at = |k: &str| meta.and_then(|x| x.get(k)).and_then(Value::as_str).map(Str::from);
     let name = str_at("name").or_else(|| str_at("generateName")).unwrap_or_default();
     let namespace = str_at("namespace");
     Ok(Some(Object { source, value, spans, api_version, kind, name, namespace, template: None }))

@@ -616,11 +616,13 @@ fn over_budget(pos: Pos) -> Problem {
 /// What an object keeps beside its value and positions (counted as they
 /// are built): its slot and its names.
 fn kept_bytes(o: &crate::model::Object) -> usize {
+    // Names of up to 24 bytes are inline.
+    let heap = |s: &crate::model::value::Str| if s.is_heap_allocated() { s.capacity() } else { 0 };
     size_of::<crate::model::Object>()
-        + o.api_version.len()
-        + o.kind.len()
-        + o.name.len()
-        + o.namespace.as_ref().map_or(0, String::len)
+        + heap(&o.api_version)
+        + heap(&o.kind)
+        + heap(&o.name)
+        + o.namespace.as_ref().map_or(0, heap)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -681,7 +683,7 @@ pub(crate) mod tests {
                     object: i,
                     pointer: "/metadata/name".into(),
                     at: None,
-                    message: o.name.clone(),
+                    message: o.name.to_string(),
                     help: None,
                 });
             }
