@@ -45,6 +45,10 @@ impl Cx<'_> {
             requests: m.requests.clone().unwrap_or_else(|| fam.requests.into()),
             status_label: errors.as_ref().map_or_else(|| defaults::STATUS_LABEL.into(), |(l, _)| l.clone()),
             duration: m.duration.clone().unwrap_or_else(|| fam.duration.into()),
+            // Our own services' client libraries' defaults; a component's are its own.
+            buckets: m.buckets.clone().unwrap_or_else(|| {
+                if component.is_none() || m.duration.is_some() { defaults::BUCKETS.to_vec() } else { Vec::new() }
+            }),
             histograms: m.histograms.clone().unwrap_or_default(),
             endpoint_label: m.endpoint_label.clone().unwrap_or_else(|| fam.endpoint.into()),
             gauges: m.gauges.clone().unwrap_or_default(),
