@@ -28,6 +28,8 @@ struct Case {
     with_absent: &'static [&'static str],
     /// (severity, the receivers the description names), for amtool.
     routes: &'static [(&'static str, &'static str)],
+    /// (text, its replacement) in every alert expression holding it: one mutant each.
+    replaced: &'static [(&'static str, &'static str)],
 }
 
 const CASES: &[Case] = &[
@@ -46,6 +48,7 @@ const CASES: &[Case] = &[
         thresholds: &[("> 0.9", "> 0.99", "> 0.81"), ("> 0.85", "> 0.935", "> 0.765"), ("> 5", "", "> 4.5")],
         with_absent: &[],
         routes: &[],
+        replaced: &[],
     },
     Case {
         example: "machine-native-ops",
@@ -68,6 +71,18 @@ const CASES: &[Case] = &[
         with_absent: &["ServiceDown", "DatastoreDown"],
         // examples/machine-native-ops.yaml `alerts:`: critical pages PagerDuty and Slack, the rest Slack.
         routes: &[("critical", "pagerduty,slack"), ("warning", "slack"), ("info", "slack")],
+        replaced: &[],
+    },
+    // Its objectives (issue 19): page and ticket per kind, the traffic guard,
+    // SLOMetricAbsent, and the meta series' values.
+    Case {
+        example: "fingerprint-api",
+        with_for: &["ErrorBudgetBurn", "LatencyBudgetBurn", "SLOMetricAbsent"],
+        thresholds: &[],
+        with_absent: &[],
+        routes: &[],
+        // The guard of 1 request/s lowered below the low-traffic scenarios' 0.5/s.
+        replaced: &[(">= 1)", ">= 0.4)")],
     },
 ];
 
@@ -192,6 +207,9 @@ fn mutants(case: &Case, rules: &Value) -> Vec<(String, Value)> {
                 e.strip_suffix(threshold).map(|h| format!("{h}{to}"))
             });
         }
+    }
+    for (from, to) in case.replaced {
+        mutate(format!("`{from}` replaced by `{to}`"), &|_, e| e.contains(from).then(|| e.replace(from, to)));
     }
     for alert in case.with_absent {
         mutate(format!("{alert} without `or absent(…)`"), &|a, e| {
