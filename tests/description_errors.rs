@@ -1122,6 +1122,22 @@ fn a_latency_objective_on_a_declared_bucket_generates() {
 }
 
 #[test]
+fn a_components_latency_objective_needs_its_buckets_declared() {
+    // Envoy's request histogram has buckets of its own, in milliseconds: no default applies.
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/health-platform.yaml")).unwrap();
+    let old = "    metrics: { path: /stats/prometheus, port: 9901 }\n";
+    assert_eq!(example.matches(old).count(), 1);
+    let text = example.replacen(old, &format!("{old}    slo: {{ latency: {{ under: 250ms, target: \"99\" }} }}\n"), 1);
+    let run = gen_text(&text);
+    let block = run.error_block(
+        "`webauthn-gateway`: the latency objective's threshold 250ms is not a bucket boundary of `envoy_http_downstream_rq_time`",
+    );
+    assert!(block.contains("= help: declare the buckets of `envoy_http_downstream_rq_time` in seconds"), "{block}");
+    assert!(block.contains(&format!("--> platform.yaml:{}:", locate(&text, "under: 250ms", 0).line)), "{block}");
+}
+
+#[test]
 fn an_objective_that_cannot_page_over_its_period_is_refused() {
     // 90 days: the page's factor is 43.2, and 43.2 × 5% is more than every request.
     let text =

@@ -550,6 +550,23 @@ mod tests {
     }
 
     #[test]
+    fn a_histogram_in_milliseconds_gets_its_threshold_in_milliseconds() {
+        let mut svc = service("api");
+        if let Some(m) = svc.metrics.as_mut() {
+            m.per_second = 1000;
+        }
+        let o = objectives(&svc).into_iter().find(|o| o.kind == Kind::Latency);
+        assert_eq!(o.map(|o| o.le()).as_deref(), Some("le=~\"250|250\\\\.0\""));
+        let all = absent(&svc);
+        let Some(a) = all.iter().find(|a| a.labels.get("slo").map(String::as_str) == Some("latency")) else {
+            panic!("a latency objective")
+        };
+        // A regex matcher gives `absent` no `le` label.
+        assert!(!a.test.out.contains_key("le"), "{:?}", a.test.out);
+        assert!(a.test.fire[0].0.contains("le=\"250\""), "{:?}", a.test.fire);
+    }
+
+    #[test]
     fn the_fast_burn_pages_at_fourteen_times_the_budget_over_an_hour() {
         let svc = service("api");
         let a = availability(fast_burn(&svc));
