@@ -1138,6 +1138,18 @@ fn a_components_latency_objective_needs_its_buckets_declared() {
 }
 
 #[test]
+fn buckets_out_of_order_and_a_minimum_rate_of_zero_are_refused() {
+    let text = starter_with(
+        "    metrics: /metrics",
+        "    metrics: { path: /metrics, buckets: [0.1, 1, 0.3] }\n    slo: { availability: \"99.9\", minRate: 0 }",
+    );
+    let run = gen_text(&text);
+    run.error_block("`web`: metrics.buckets must be increasing numbers of seconds above 0");
+    run.error_block("`web`: slo minRate must be a number of requests per second above 0");
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
 fn an_objective_that_cannot_page_over_its_period_is_refused() {
     // 90 days: the page's factor is 43.2, and 43.2 × 5% is more than every request.
     let text =

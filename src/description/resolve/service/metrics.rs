@@ -60,6 +60,16 @@ impl Cx<'_> {
             served: if declared { None } else { fam.served.map(str::to_string) },
         };
         self.check_metric_names(&metrics);
+        // `le` boundaries: a histogram's are increasing and above 0.
+        let b = &metrics.buckets;
+        if b.iter().any(|x| !(x.is_finite() && *x > 0.0)) || b.windows(2).any(|w| w[0] >= w[1]) {
+            let name = self.name.to_string();
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}`: metrics.buckets must be increasing numbers of seconds above 0"),
+                Some("e.g. `buckets: [0.05, 0.1, 0.3, 1]`".into()),
+            );
+        }
         Some(metrics)
     }
 
