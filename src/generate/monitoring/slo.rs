@@ -278,8 +278,12 @@ fn burn(o: &Objective, page: bool) -> Alert {
 fn outage(o: &Objective, for_seconds: u32) -> String {
     let budget = o.budget() * f64::from(o.period);
     let page = f64::from(o.m.interval + for_seconds);
+    let all = match o.kind {
+        Kind::Availability => "total outage".to_string(),
+        Kind::Latency => format!("every request slower than {}", ms(o.under)),
+    };
     format!(
-        ". The budget is {:.1} minutes of total outage; in one, the page comes about {} in (a {}s scrape and `for`), when {:.0}% of the budget is gone{}",
+        ". The budget is {:.1} minutes of {all}; in one, the page comes about {} in (a {}s scrape and `for`), when {:.0}% of the budget is gone{}",
         budget / 60.0,
         dur(o.m.interval + for_seconds),
         o.m.interval,
@@ -581,6 +585,12 @@ mod tests {
         // The hour-long window is full, and the condition held for `for`.
         assert!(a.test.at >= 3600 + a.for_seconds);
         assert!(a.test.also_quiet.is_empty(), "no minimum rate, no low-traffic case");
+        let l = latency(fast_burn(&svc));
+        assert!(
+            l.scope.contains("The budget is 432.0 minutes of every request slower than 250ms; in one"),
+            "{}",
+            l.scope
+        );
         // 0.1% of 30 days is 43.2 minutes; the page comes 2m30s in (a 30s scrape and 2m).
         assert!(
             a.scope.ends_with("The budget is 43.2 minutes of total outage; in one, the page comes about 150s in (a 30s scrape and `for`), when 6% of the budget is gone"),
