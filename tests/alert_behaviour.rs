@@ -232,3 +232,24 @@ fn mutants(case: &Case, rules: &Value) -> Vec<(String, Value)> {
     }
     out
 }
+
+/// Issue 19: the 99.99% example's runbook says what its budget means for
+/// paging (the outage scenario in tests/data/alerts/machine-native-ops.test.yaml
+/// shows the page about 3 minutes into a total outage).
+#[test]
+fn the_four_nines_runbook_says_a_page_comes_after_most_of_the_budget() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    gen_ok(&repo().join("examples/machine-native-ops.yaml"), &out);
+    let runbook = std::fs::read_to_string(out.join("RUNBOOK.md")).expect("RUNBOOK.md");
+    let start = runbook.find("\n## ErrorBudgetBurn\n").expect("a section for the page");
+    let section = &runbook[start..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+    for said in [
+        "99.99% availability over 30d, budget 0.0001",
+        "The budget is 4.3 minutes of total outage; in one, the page comes about 150s in",
+        "when 58% of the budget is gone: at this objective a page reports a budget spent, it cannot save it",
+    ] {
+        assert!(section.contains(said), "the runbook does not say `{said}`:\n{section}");
+    }
+}
