@@ -31,7 +31,10 @@ pub(super) fn records(svc: &Svc) -> Vec<(String, String)> {
     if let Some(errors) = errors.filter(|_| !objectives.iter().any(|(r, _)| r.starts_with("service:request_errors:"))) {
         records.push((
             "service:request_errors:ratio_rate5m".to_string(),
-            format!("{by} (rate({req}{{{req_sel},{st}=~\"{errors}\"}}[5m])) / {by} (rate({req}{{{req_sel}}}[5m]))"),
+            // No sample without traffic (not NaN), as the objectives' ratios.
+            format!(
+                "{by} (rate({req}{{{req_sel},{st}=~\"{errors}\"}}[5m])) / ({by} (rate({req}{{{req_sel}}}[5m])) > 0)"
+            ),
         ));
     }
     records.extend(objectives);

@@ -120,18 +120,23 @@ impl Objective<'_> {
         }
     }
 
-    /// The error ratio over `window`, from the raw series.
+    /// The error ratio over `window`, from the raw series; no sample without
+    /// traffic: 0/0 would record NaN, and one NaN in the period's average
+    /// makes the period's ratio and budget NaN for the whole period.
     fn ratio_expr(&self, window: u32) -> String {
         let (sel, d, by) = (self.selector(), dur(window), "sum by (namespace, job)");
         let all = format!("{by} (rate({}{{{sel}}}[{d}]))", self.requests());
         match self.kind {
             Kind::Availability => {
                 let errors = self.m.errors.as_deref().unwrap_or_default();
-                format!("{by} (rate({}{{{sel},{}=~\"{errors}\"}}[{d}])) / {all}", self.m.requests, self.m.status_label)
+                format!(
+                    "{by} (rate({}{{{sel},{}=~\"{errors}\"}}[{d}])) / ({all} > 0)",
+                    self.m.requests, self.m.status_label
+                )
             }
             Kind::Latency => {
                 let fast = format!("{by} (rate({}_bucket{{{sel},{}}}[{d}]))", self.m.duration, self.le());
-                format!("({all} - {fast}) / {all}")
+                format!("({all} - {fast}) / ({all} > 0)")
             }
         }
     }
@@ -539,7 +544,7 @@ mod tests {
         };
         assert_eq!(
             e,
-            "(sum by (namespace, job) (rate(http_request_duration_seconds_count{job=\"api\",namespace=\"shop\"}[1h])) - sum by (namespace, job) (rate(http_request_duration_seconds_bucket{job=\"api\",namespace=\"shop\",le=\"0.25\"}[1h]))) / sum by (namespace, job) (rate(http_request_duration_seconds_count{job=\"api\",namespace=\"shop\"}[1h]))"
+            "(sum by (namespace, job) (rate(http_request_duration_seconds_count{job=\"api\",namespace=\"shop\"}[1h])) - sum by (namespace, job) (rate(http_request_duration_seconds_bucket{job=\"api\",namespace=\"shop\",le=\"0.25\"}[1h]))) / (sum by (namespace, job) (rate(http_request_duration_seconds_count{job=\"api\",namespace=\"shop\"}[1h])) > 0)"
         );
     }
 
