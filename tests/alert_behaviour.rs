@@ -28,6 +28,8 @@ struct Case {
     with_absent: &'static [&'static str],
     /// (severity, the receivers the description names), for amtool.
     routes: &'static [(&'static str, &'static str)],
+    /// (text, its replacement) in every alert expression holding it: one mutant each.
+    replaced: &'static [(&'static str, &'static str)],
 }
 
 const CASES: &[Case] = &[
@@ -46,6 +48,7 @@ const CASES: &[Case] = &[
         thresholds: &[("> 0.9", "> 0.99", "> 0.81"), ("> 0.85", "> 0.935", "> 0.765"), ("> 5", "", "> 4.5")],
         with_absent: &[],
         routes: &[],
+        replaced: &[],
     },
     Case {
         example: "machine-native-ops",
@@ -68,6 +71,25 @@ const CASES: &[Case] = &[
         with_absent: &["ServiceDown", "DatastoreDown"],
         // examples/machine-native-ops.yaml `alerts:`: critical pages PagerDuty and Slack, the rest Slack.
         routes: &[("critical", "pagerduty,slack"), ("warning", "slack"), ("info", "slack")],
+        replaced: &[],
+    },
+    // Its objectives (issue 19): page and ticket per kind, the traffic guard,
+    // SLOMetricAbsent, and the meta series' values.
+    Case {
+        example: "fingerprint-api",
+        with_for: &["ErrorBudgetBurn", "LatencyBudgetBurn", "SLOMetricAbsent"],
+        thresholds: &[],
+        with_absent: &[],
+        routes: &[],
+        // The page's factors moved by 10%, and the guard of 1 request/s
+        // lowered below the low-traffic scenarios' 0.5/s.
+        replaced: &[
+            ("(14.4 * 0.001)", "(15.84 * 0.001)"),
+            ("(14.4 * 0.001)", "(12.96 * 0.001)"),
+            ("(6 * 0.001)", "(6.6 * 0.001)"),
+            ("(6 * 0.001)", "(5.4 * 0.001)"),
+            (">= 1)", ">= 0.4)"),
+        ],
     },
 ];
 
@@ -193,6 +215,9 @@ fn mutants(case: &Case, rules: &Value) -> Vec<(String, Value)> {
             });
         }
     }
+    for (from, to) in case.replaced {
+        mutate(format!("`{from}` replaced by `{to}`"), &|_, e| e.contains(from).then(|| e.replace(from, to)));
+    }
     for alert in case.with_absent {
         mutate(format!("{alert} without `or absent(…)`"), &|a, e| {
             (a == *alert).then(|| e.rsplit_once(" or absent(").map(|(h, _)| h.to_string())).flatten()
@@ -206,4 +231,25 @@ fn mutants(case: &Case, rules: &Value) -> Vec<(String, Value)> {
         out.push((format!("{alert} without `for:`"), m));
     }
     out
+}
+
+/// Issue 19: the 99.99% example's runbook says what its budget means for
+/// paging (the outage scenario in tests/data/alerts/machine-native-ops.test.yaml
+/// shows the page about 3 minutes into a total outage).
+#[test]
+fn the_four_nines_runbook_says_a_page_comes_after_most_of_the_budget() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    gen_ok(&repo().join("examples/machine-native-ops.yaml"), &out);
+    let runbook = std::fs::read_to_string(out.join("RUNBOOK.md")).expect("RUNBOOK.md");
+    let start = runbook.find("\n## ErrorBudgetBurn\n").expect("a section for the page");
+    let section = &runbook[start..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+    for said in [
+        "99.99% availability over 30d, budget 0.0001",
+        "The budget is 4.3 minutes of total outage; in one, the page comes about 150s in",
+        "when 58% of the budget is gone: at this objective a page reports a budget spent, it cannot save it",
+    ] {
+        assert!(section.contains(said), "the runbook does not say `{said}`:\n{section}");
+    }
 }

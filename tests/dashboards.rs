@@ -371,3 +371,95 @@ fn the_dashboard_check_catches_bad_queries() {
     assert!(problems[0].contains("made_up_total"), "{problems:?}");
     assert!(problems[1].contains("is not PromQL"), "{problems:?}");
 }
+
+/// The panels of a dashboard: (title, [(expr, legend)]).
+fn panels(d: &Value) -> Vec<(String, Vec<(String, String)>)> {
+    d["panels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let targets = p["targets"].as_array().into_iter().flatten();
+            let t = targets
+                .map(|t| {
+                    (t["expr"].as_str().unwrap_or("").to_string(), t["legendFormat"].as_str().unwrap_or("").to_string())
+                })
+                .collect();
+            (p["title"].as_str().unwrap_or("").to_string(), t)
+        })
+        .collect()
+}
+
+/// Issue 19: a dashboard per objective reads its meta series, and the values
+/// it shows are what Prometheus computes from the generated rules: on 2%
+/// errors against a 0.1% budget every window burns at 20 and the period's
+/// budget is 19 budgets overspent (promtool evaluates the panels' queries).
+#[test]
+fn each_objective_has_a_dashboard_whose_queries_prometheus_answers() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    gen_ok(&repo().join("examples/fingerprint-api.yaml"), &out);
+    let dir = out.join("monitoring/dashboards");
+    let read = |kind: &str| -> Value {
+        let path = dir.join(format!("fingerprint-api-fingerprint-api-slo-{kind}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("an SLO dashboard")).expect("JSON")
+    };
+    let (availability, latency) = (read("availability"), read("latency"));
+    assert_eq!(availability["title"], "fingerprint-api / fingerprint-api / availability SLO");
+    let p = panels(&availability);
+    let titles: Vec<&str> = p.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Objective",
+            "Error budget remaining",
+            "Burn rate (5m)",
+            "Burn rate over the period",
+            "Error budget remaining",
+            "Burn rate per window (1 spends the budget in the period)"
+        ]
+    );
+    let windows: Vec<&str> = p[5].1.iter().map(|(_, w)| w.as_str()).collect();
+    assert_eq!(windows, ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
+    assert!(panels(&latency)[5].1.iter().all(|(e, _)| e.contains("service:request_slow:ratio_rate")));
+
+    if !tool_available("promtool", &["--version"]) {
+        return;
+    }
+    let mut tests = Vec::new();
+    // Rounded to a millionth: 0.02 / 0.001 is 20.000000000000004 in floats.
+    let want = |expr: &str, value: f64| {
+        let expr = format!("round(({expr}) * 1e6) / 1e6");
+        serde_json::json!({ "expr": expr, "eval_time": "30m", "exp_samples": [{ "labels": "{}", "value": value }] })
+    };
+    tests.push(want(&p[0].1[0].0, 0.999));
+    tests.push(want(&p[1].1[0].0, -19.0));
+    tests.push(want(&p[2].1[0].0, 20.0));
+    for (e, _) in &p[5].1 {
+        tests.push(want(e, 20.0));
+    }
+    let s = |status: &str| {
+        format!("http_requests_total{{job=\"fingerprint-api\",namespace=\"fingerprint\",status=\"{status}\"}}")
+    };
+    let doc = serde_json::json!({
+        "rule_files": [out.join("monitoring/rules.yaml")],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                { "series": s("200"), "values": "0+980x40" },
+                { "series": s("500"), "values": "0+20x40" },
+            ],
+            "promql_expr_test": tests,
+        }],
+    });
+    let file = tmp.path().join("dashboard.test.yaml");
+    std::fs::write(&file, serde_json::to_string(&doc).expect("json")).expect("write");
+    let o = std::process::Command::new("promtool").arg("test").arg("rules").arg(&file).output().expect("promtool runs");
+    assert!(
+        o.status.success(),
+        "the dashboard's queries:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

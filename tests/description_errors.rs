@@ -1095,6 +1095,79 @@ fn slo_availability_below_95_is_refused_at_the_service() {
 }
 
 #[test]
+fn a_latency_objective_off_the_buckets_points_at_its_threshold() {
+    // 300ms lies between the default buckets 250ms and 500ms: no series
+    // counts the requests under it.
+    let text = starter_with(
+        "    metrics: /metrics",
+        "    metrics: /metrics\n    slo: { latency: { under: 300ms, target: \"99\" } }",
+    );
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "300ms", 0),
+        "`web`: the latency objective's threshold 300ms is not a bucket boundary of `http_request_duration_seconds`",
+        Some("pick one of the buckets (5ms, 10ms, 25ms, 50ms, 100ms, 250ms, 500ms, 1000ms, 2500ms, 5000ms, 10000ms)"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_latency_objective_on_a_declared_bucket_generates() {
+    let text = starter_with(
+        "    metrics: /metrics",
+        "    metrics: { path: /metrics, buckets: [0.1, 0.3, 1] }\n    slo: { latency: { under: 300ms, target: \"99\" } }",
+    );
+    let run = gen_text(&text);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn a_components_latency_objective_needs_its_buckets_declared() {
+    // Envoy's request histogram has buckets of its own, in milliseconds: no default applies.
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/health-platform.yaml")).unwrap();
+    let old = "    metrics: { path: /stats/prometheus, port: 9901 }\n";
+    assert_eq!(example.matches(old).count(), 1);
+    let text = example.replacen(old, &format!("{old}    slo: {{ latency: {{ under: 250ms, target: \"99\" }} }}\n"), 1);
+    let run = gen_text(&text);
+    let block = run.error_block(
+        "`webauthn-gateway`: the latency objective's threshold 250ms is not a bucket boundary of `envoy_http_downstream_rq_time`",
+    );
+    assert!(block.contains("= help: declare the buckets of `envoy_http_downstream_rq_time` in seconds"), "{block}");
+    assert!(block.contains(&format!("--> platform.yaml:{}:", locate(&text, "under: 250ms", 0).line)), "{block}");
+}
+
+#[test]
+fn buckets_out_of_order_and_a_minimum_rate_of_zero_are_refused() {
+    let text = starter_with(
+        "    metrics: /metrics",
+        "    metrics: { path: /metrics, buckets: [0.1, 1, 0.3] }\n    slo: { availability: \"99.9\", minRate: 0 }",
+    );
+    let run = gen_text(&text);
+    run.error_block("`web`: metrics.buckets must be increasing numbers of seconds above 0");
+    run.error_block("`web`: slo minRate must be a number of requests per second above 0");
+    assert_eq!(run.error_count(), 2);
+}
+
+#[test]
+fn an_objective_that_cannot_page_over_its_period_is_refused() {
+    // 90 days: the page's factor is 43.2, and 43.2 × 5% is more than every request.
+    let text =
+        starter_with("    metrics: /metrics", "    metrics: /metrics\n    slo: { availability: \"95\", period: 90d }");
+    let run = gen_text(&text);
+    run.error_block("`web`: a 95% availability objective over 90 days cannot page: its page burn rate (43.2× the budget) is more than every request failing");
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn an_slo_period_outside_a_week_to_a_quarter_is_refused() {
+    let text =
+        starter_with("    metrics: /metrics", "    metrics: /metrics\n    slo: { availability: \"99.9\", period: 3d }");
+    let run = gen_text(&text);
+    run.error_block("`web`: the slo period must be whole days from 7d to 90d");
+}
+
+#[test]
 fn custom_alert_with_a_bad_metric_name_is_refused() {
     let text = starter_with(
         "    metrics: /metrics",

@@ -126,3 +126,43 @@ fn a_field_the_target_version_does_not_honour_is_an_error_of_the_proof() {
     assert_eq!(f.severity, Severity::Error);
     assert!(f.message.contains("needs Kubernetes 1.33"), "{}", f.message);
 }
+
+/// Issue 19: a service scraped every 2m whose objective reads 5m ratios:
+/// the proof of `gen` warns (KP611) at the generated rules.
+#[test]
+fn an_objective_read_over_fewer_than_four_scrapes_is_a_warning_of_the_proof() {
+    let text = r#"apiVersion: kubeproof.dev/v1alpha1
+name: slow
+cluster: { kubernetes: "1.30" }
+services:
+  api:
+    image: ghcr.io/example/api:1.0.0
+    port: 8080
+    probes: { live: /healthz, ready: /ready }
+    metrics: { path: /metrics, interval: 2m }
+    slo: { availability: "99.9" }
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("slow.yaml");
+    std::fs::write(&path, text).expect("write");
+    let (platform, built) = built(&path);
+    let proof = kubeproof::build::prove(&built, &platform).expect("generated YAML loads");
+    let (_, loaded, outcome) = proof.first().expect("an environment");
+    let found: Vec<String> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == "KP611")
+        .map(|f| kubeproof::check::diagnostic(f, loaded).to_string())
+        .collect();
+    assert!(!found.is_empty(), "no KP611 in {:?}", outcome.findings);
+    assert!(outcome.findings.iter().filter(|f| f.code == "KP611").all(|f| f.severity == Severity::Warning));
+    let all = found.join("\n");
+    // The 5m ratios (and the 5m request rate) hold 2.5 scrapes; 30m and longer hold enough.
+    assert!(
+        all.contains(
+            "the range [5m] over `http_requests_total` of job `api` holds fewer than 4 scrapes of its 2m interval"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains("[30m]"), "{all}");
+}

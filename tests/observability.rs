@@ -352,3 +352,51 @@ fn backup_cronjobs_have_failure_and_staleness_alerts() {
         assert!(per_example.get(ex).is_some_and(|n| *n > 0), "{ex} has backup CronJobs: {per_example:?}");
     }
 }
+
+/// Issue 19: the generated SLO tests hold for another period and a traffic
+/// guard above the tests' default traffic, not only the examples' 30 days:
+/// 7 days (page factors 3.36 and 1.4, so the silent input must stay under
+/// the second) and 40 requests/s. (One variant: each costs some 20s of
+/// promtool, the ticket's tests evaluating a day minute by minute.)
+#[test]
+fn slo_tests_hold_for_other_periods_and_guards() {
+    if !have_promtool() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dirs: Vec<std::path::PathBuf> = [("7d", ", minRate: 40")]
+        .iter()
+        .map(|(period, guard)| {
+            let text = format!(
+                "apiVersion: kubeproof.dev/v1alpha1\nname: p{period}\ncluster: {{ kubernetes: \"1.30\" }}\nservices:\n  api:\n    image: ghcr.io/example/api:1.0.0\n    port: 8080\n    probes: {{ live: /healthz, ready: /ready }}\n    metrics: /metrics\n    slo: {{ availability: \"99.95\", latency: {{ under: 250ms, target: \"99.5\" }}, period: {period}{guard} }}\n"
+            );
+            let path = tmp.path().join(format!("{period}.yaml"));
+            std::fs::write(&path, text).expect("write");
+            let out = tmp.path().join(period);
+            gen_ok(&path, &out);
+            let text = std::fs::read_to_string(out.join("monitoring/rules.yaml")).expect("rules");
+            let rules = parse_docs(&text).expect("rules parse");
+            let page = rules[0]["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+                .find(|r| r["alert"] == "ErrorBudgetBurn")
+                .and_then(|r| r["expr"].as_str().map(str::to_string))
+                .expect("a page");
+            for factor in ["(3.36 * 0.0005)", "(1.4 * 0.0005)", ">= 40)"] {
+                assert!(page.contains(factor), "{period}: no {factor} in {page}");
+            }
+            out.join("monitoring")
+        })
+        .collect();
+    let results: Vec<Failures> = std::thread::scope(|s| {
+        let handles: Vec<_> = dirs.iter().map(|dir| s.spawn(move || promtool_rule_file(dir))).collect();
+        handles.into_iter().map(|h| h.join().expect("promtool thread")).collect()
+    });
+    let mut failures = Failures::default();
+    for f in results {
+        failures.extend(f);
+    }
+    failures.assert_none("promtool");
+}

@@ -122,7 +122,18 @@ fields!(Resources { cpu, memory, limits });
 fields!(Limits { cpu, memory });
 fields!(Probes { live, ready, startup });
 fields!(Probe { path, port, exec, grpc, tcp, initial_delay, period, timeout, failure_threshold });
-fields!(Metrics { path, port, interval, requests, status_label, duration, histograms, endpoint_label, gauges });
+fields!(Metrics {
+    path,
+    port,
+    interval,
+    requests,
+    status_label,
+    duration,
+    buckets,
+    histograms,
+    endpoint_label,
+    gauges
+});
 fields!(Shutdown { drain, grace });
 fields!(Rbac { read_own_config });
 fields!(Replicas { min, max });

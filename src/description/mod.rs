@@ -667,6 +667,10 @@ pub struct Metrics {
     /// Histogram of request durations in seconds, base name (default
     /// `http_request_duration_seconds`; a `component`'s own).
     pub duration: Option<String>,
+    /// The bucket boundaries (`le`, in seconds) of `duration`, for a latency
+    /// objective (default: the Prometheus client libraries' 0.005, 0.01,
+    /// 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 and 10; a `component` has none).
+    pub buckets: Option<Vec<f64>>,
     /// More histograms (base names, seconds) whose P50, P95 and P99 are recorded.
     pub histograms: Option<Vec<String>>,
     /// Label of `requests` naming the endpoint, for the dashboards' request

@@ -67,6 +67,8 @@ pub fn dashboards(r: &Resolved, stack: &mut Stack) {
     for svc in &r.services {
         out.push(service(r, svc, &records));
     }
+    let groups = stack.monitoring.as_ref().and_then(|m| m.rules["groups"].as_array().cloned()).unwrap_or_default();
+    out.extend(groups.iter().filter_map(|g| slo(r, g, &groups)));
     let backups: Vec<(String, String)> = stack
         .objects
         .iter()
@@ -324,6 +326,56 @@ fn service(r: &Resolved, s: &Svc, records: &BTreeSet<String>) -> Dashboard {
     b.finish(&file, &format!("{} / {name}", r.platform), &r.platform)
 }
 
+/// One dashboard per objective, from its group of `rules.yaml` (the period
+/// ratio and meta series, labelled `service` and `slo`): the objective, the
+/// budget left and the burn rates, now, over the period and per window (the
+/// window's ratio over the recorded budget). None for any other group.
+fn slo(r: &Resolved, group: &Value, groups: &[Value]) -> Option<Dashboard> {
+    let rules = group["rules"].as_array()?;
+    let labels = &rules.iter().find(|x| x["record"] == "slo:objective:ratio")?["labels"];
+    let (svc, kind) = (labels["service"].as_str()?, labels["slo"].as_str()?);
+    // The first record is the ratio over the period, `service:<sli>:ratio_rate30d`.
+    let period = rules.first()?["record"].as_str()?;
+    let base = &period[..period.rfind("ratio_rate")? + "ratio_rate".len()];
+    let sel = format!("service=\"{svc}\",slo=\"{kind}\"");
+    let mut b = Builder::default();
+    b.stat("Objective", "percentunit", &[(&format!("max(slo:objective:ratio{{{sel}}})"), "objective")]);
+    let left = format!("max(slo:period_error_budget_remaining:ratio{{{sel}}})");
+    b.stat("Error budget remaining", "percentunit", &[(&left, "remaining")]);
+    b.stat("Burn rate (5m)", "none", &[(&format!("max(slo:current_burn_rate:ratio{{{sel}}})"), "now")]);
+    b.stat("Burn rate over the period", "none", &[(&format!("max(slo:period_burn_rate:ratio{{{sel}}})"), "period")]);
+    b.series("Error budget remaining", "percentunit", &[(&left, "remaining")]);
+    // Every window recorded for the objective, shortest first (the rules' order).
+    let own = groups.iter().find(|g| g["name"] == format!("{svc}.rules").as_str())?;
+    let records: Vec<&str> = own["rules"].as_array()?.iter().filter_map(|x| x["record"].as_str()).collect();
+    let windows: Vec<(String, String)> = windows(&records, base)
+        .into_iter()
+        .map(|(rec, w)| {
+            let e =
+                format!("max({rec}{{service=\"{svc}\"}} / on (service) group_left () slo:error_budget:ratio{{{sel}}})");
+            (e, w)
+        })
+        .collect();
+    let t: Vec<(&str, &str)> = windows.iter().map(|(e, w)| (e.as_str(), w.as_str())).collect();
+    b.series("Burn rate per window (1 spends the budget in the period)", "none", &t);
+    let name = format!("{}-{svc}-slo-{kind}", r.platform);
+    Some(b.finish(&name, &format!("{} / {svc} / {kind} SLO", r.platform), &r.platform))
+}
+
+/// The recorded names `base<window>` of a service's group, shortest window first.
+fn windows(records: &[&str], base: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(u32, String, String)> = records
+        .iter()
+        .filter_map(|r| {
+            let w = r.strip_prefix(base)?;
+            let secs = crate::model::duration::Seconds::parse(w).ok()?;
+            Some((secs.get(), r.to_string(), w.to_string()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, r, w)| (r, w)).collect()
+}
+
 /// Panels for the service's extra histograms (their recorded quantiles), its
 /// gauges and the metrics of its custom alerts. `all`: every panel, else only
 /// the gauges (the overview shows e.g. model accuracy).
@@ -461,7 +513,7 @@ impl Builder {
 
     fn panel(&mut self, kind: &str, title: &str, unit: &str, targets: &[(&str, &str)], w: u32, h: u32) {
         let grid = self.place(w, h);
-        let refs = ["A", "B", "C", "D", "E", "F"];
+        let refs = ["A", "B", "C", "D", "E", "F", "G", "H"];
         let targets: Vec<Value> = targets
             .iter()
             .zip(refs)

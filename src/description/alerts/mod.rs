@@ -11,7 +11,7 @@ mod resolved;
 mod service;
 
 pub use platform::platform;
-pub use resolved::{Alerting, CustomR, LatencyRule, ReceiverR, Rule, SECRETS_DIR, SvcAlerts};
+pub use resolved::{Alerting, CustomR, LatencyRule, LatencySlo, ReceiverR, Rule, SECRETS_DIR, SvcAlerts};
 pub use service::service;
 
 use std::borrow::Cow;
@@ -20,6 +20,7 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use super::{Bytes, EnvValue, Millis, Name, Seconds};
 
@@ -189,14 +190,25 @@ pub struct ServiceAlerts {
     pub custom: Option<Vec<CustomAlert>>,
 }
 
-/// A service-level objective; availability adds multi-window burn-rate alerts.
+/// Service-level objectives: availability, and latency with `under` and
+/// `target`, each with recording rules per window and over the period, meta
+/// series for dashboards, page and ticket burn-rate alerts and an alert when
+/// its series is absent.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Slo {
     /// Percent of requests that must not fail, as a string: `"99.9"`.
     pub availability: Option<EnvValue>,
-    /// Latency targets, e.g. `{ p99: 500ms }` (the `HighLatency` thresholds).
+    /// Latency targets, e.g. `{ p99: 500ms }` (the `HighLatency` thresholds),
+    /// and a latency objective `{ under: 300ms, target: "99" }`.
     pub latency: Option<LatencyTarget>,
+    /// The period the objectives hold over (default 30d, from 7d to 90d);
+    /// the burn-rate factors follow from it.
+    pub period: Option<Seconds>,
+    /// Requests per second over an alert's long window below which the
+    /// burn-rate alerts stay silent (off unless set): a few failures of
+    /// little traffic page no one.
+    pub min_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -206,6 +218,13 @@ pub struct LatencyTarget {
     pub p90: Option<Millis>,
     pub p95: Option<Millis>,
     pub p99: Option<Millis>,
+    /// The latency objective's threshold: a request slower than this fails
+    /// it. It must be a bucket boundary (`le`) of the duration histogram
+    /// (`metrics.buckets`), or the ratio cannot be read.
+    #[schemars(with = "Option<Millis>")]
+    pub under: Option<Spanned<Millis>>,
+    /// Percent of requests that must be faster than `under`, as a string: `"99"`.
+    pub target: Option<EnvValue>,
 }
 
 /// Platform-wide alerting: which receivers get each severity, and alerts
@@ -292,6 +311,8 @@ pub mod defaults {
     pub const NODE_DISK_FREE: f64 = 10.0;
     pub const NODE_MEMORY: f64 = 90.0;
     pub const LATENCY_P99_MS: u64 = 1000;
+    /// The objectives' period: 30 days, in seconds.
+    pub const SLO_PERIOD: u32 = 30 * 86_400;
     pub const BACKUP_RUNS: f64 = 2.0;
     pub const RUNBOOK: &str = "RUNBOOK.md";
 }

@@ -49,6 +49,21 @@ pub struct SvcAlerts {
     pub custom: Vec<CustomR>,
     /// Availability objective in percent (`99.9`).
     pub availability: Option<f64>,
+    /// Latency objective: the share of requests faster than a bucket boundary.
+    pub latency_slo: Option<LatencySlo>,
+    /// The objectives' period in seconds (30 days unless written).
+    pub period: u32,
+    /// Requests per second over the long window below which the burn-rate alerts stay silent.
+    pub min_rate: Option<f64>,
+}
+
+/// A latency objective: `target` percent of requests within `seconds`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencySlo {
+    /// The bucket boundary, in seconds.
+    pub seconds: f64,
+    /// Percent (`99`).
+    pub target: f64,
 }
 
 /// A receiver with defaults applied.

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::{
-    CustomAlert, CustomR, LatencyAlert, LatencyRule, MetricKind, Rule, ServiceAlerts, Severity, Slo, SvcAlerts,
-    defaults, is_metric_name, rule,
+    CustomAlert, CustomR, LatencyAlert, LatencyRule, LatencySlo, MetricKind, Rule, ServiceAlerts, Severity, Slo,
+    SvcAlerts, defaults, is_metric_name, rule,
 };
 use crate::diag::{Diagnostic, Pos};
 
@@ -39,6 +39,17 @@ pub fn service(
     let mut e = Errors { file, pos, name, out: errors };
     let a = alerts.cloned().unwrap_or_default();
     let availability = availability(slo, &mut e);
+    let period = period(slo, &mut e);
+    let latency_slo = latency_objective(slo, &mut e);
+    for (what, p) in
+        availability.map(|a| ("availability", a)).into_iter().chain(latency_slo.as_ref().map(|l| ("latency", l.target)))
+    {
+        pageable(what, p, period, &mut e);
+    }
+    let min_rate = slo.and_then(|s| s.min_rate);
+    if min_rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        e.push(format!("`{name}`: slo minRate must be a number of requests per second above 0"), "e.g. `minRate: 1`");
+    }
     let latency = latency(a.latency.clone().unwrap_or_default(), slo, &mut e);
     let custom = custom(a.custom.iter().flatten(), &mut e);
     let restarts = count(rule(a.restarts.as_ref(), defaults::RESTARTS, 300, Severity::Warning), "restarts", &mut e);
@@ -64,6 +75,9 @@ pub fn service(
         hpa_max: rule(a.hpa_max.as_ref(), 0.0, 900, Severity::Info),
         custom,
         availability,
+        latency_slo,
+        period,
+        min_rate,
     }
 }
 
@@ -101,6 +115,72 @@ fn availability(slo: Option<&Slo>, e: &mut Errors) -> Option<f64> {
             );
             None
         }
+    }
+}
+
+/// The period of the objectives, from 7 to 90 days (30 unless written): the
+/// ticket's longest window is 3 days, and past 90 days a page would need
+/// nearly every request to fail.
+fn period(slo: Option<&Slo>, e: &mut Errors) -> u32 {
+    let Some(p) = slo.and_then(|s| s.period) else { return defaults::SLO_PERIOD };
+    let secs = p.get();
+    if !(7 * DAY..=90 * DAY).contains(&secs) || !secs.is_multiple_of(DAY) {
+        e.push(
+            format!("`{}`: the slo period must be whole days from 7d to 90d", e.name),
+            "e.g. `period: 28d` or `period: 30d`",
+        );
+        return defaults::SLO_PERIOD;
+    }
+    secs
+}
+
+const DAY: u32 = 86_400;
+
+/// The latency objective: `under` and `target` together.
+fn latency_objective(slo: Option<&Slo>, e: &mut Errors) -> Option<LatencySlo> {
+    let l = slo.and_then(|s| s.latency.as_ref())?;
+    let (under, target) = match (&l.under, &l.target) {
+        (None, None) => return None,
+        (Some(u), Some(t)) => (u, t),
+        _ => {
+            e.push(
+                format!("`{}`: a latency objective needs both `under` and `target`", e.name),
+                "e.g. `latency: { under: 300ms, target: \"99\" }`",
+            );
+            return None;
+        }
+    };
+    let ms = under.value.get();
+    let target = match target.0.trim_end_matches('%').parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 100.0 && ms > 0 => x,
+        _ => {
+            e.push(
+                format!(
+                    "`{}`: the latency objective needs `under` above 0 and `target` a percent above 0 and below 100 (got {:?})",
+                    e.name, target.0
+                ),
+                "e.g. `latency: { under: 300ms, target: \"99\" }`",
+            );
+            return None;
+        }
+    };
+    Some(LatencySlo { seconds: ms as f64 / 1000.0, target })
+}
+
+/// The page's burn rate over an hour must be a possible error ratio: 2% of
+/// the period's budget in an hour is `0.02 × period / 1h` times the budget.
+fn pageable(what: &str, percent: f64, period: u32, e: &mut Errors) {
+    let factor = 0.02 * f64::from(period) / 3600.0;
+    let budget = (100.0 - percent) / 100.0;
+    if factor * budget >= 1.0 {
+        e.push(
+            format!(
+                "`{}`: a {percent}% {what} objective over {} days cannot page: its page burn rate ({factor:.1}× the budget) is more than every request failing",
+                e.name,
+                period / DAY
+            ),
+            "raise the target or shorten the period",
+        );
     }
 }
 

@@ -19,6 +19,8 @@ pub const WS_GRACE: u32 = 120;
 pub const WS_TIMEOUT: u32 = 3600;
 pub const HTTP_TIMEOUT: u32 = 60;
 pub const METRICS_INTERVAL: u32 = 30;
+/// The request-duration buckets (seconds) of the Prometheus client libraries.
+pub const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 pub const S3_ENDPOINT: &str = "https://s3.amazonaws.com";
 pub const BACKUP_CREDENTIALS: &str = "backup-credentials";
 pub const VELERO_NAMESPACE: &str = "velero";

@@ -319,6 +319,8 @@ pub struct MetricsR {
     pub requests: String,
     pub status_label: String,
     pub duration: String,
+    /// The bucket boundaries of `duration`, in seconds; empty when unknown.
+    pub buckets: Vec<f64>,
     pub histograms: Vec<String>,
     pub endpoint_label: String,
     pub gauges: Vec<String>,

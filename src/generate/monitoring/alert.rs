@@ -33,6 +33,9 @@ pub(super) struct Test {
     pub at: u32,
     /// Labels the expression yields when it fires (rule labels are added).
     pub out: BTreeMap<String, String>,
+    /// More inputs on which it must stay silent, each with why (an SLO's
+    /// fast burn on too little traffic).
+    pub also_quiet: Vec<(String, Vec<Series>)>,
 }
 
 #[derive(Default)]
@@ -142,6 +145,7 @@ pub(super) fn failed_run(ns: &str, job: &str, example: &str) -> (String, Test) {
         quiet: vec![(s, "0x10".into()), (retried, "1x10".into())],
         at: 300,
         out: jl,
+        also_quiet: Vec::new(),
     };
     (expr, test)
 }
@@ -206,7 +210,14 @@ mod tests {
                 description: String::new(),
                 runbook: ["", "", ""],
                 scope: String::new(),
-                test: Test { interval: 60, fire: vec![], quiet: vec![], at: 0, out: BTreeMap::new() },
+                test: Test {
+                    interval: 60,
+                    fire: vec![],
+                    quiet: vec![],
+                    at: 0,
+                    out: BTreeMap::new(),
+                    also_quiet: Vec::new(),
+                },
             }
         }
         let names: Vec<String> =

@@ -78,6 +78,7 @@ pub fn datastore_down(w: &Watched) -> Option<Alert> {
             quiet: vec![(s, format!("1x{n}"))],
             at,
             out,
+            also_quiet: Vec::new(),
         },
     })
 }

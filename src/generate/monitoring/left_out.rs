@@ -1,7 +1,8 @@
 //! The runbook section naming the service alerts that cannot be expressed
 //! on what a target exports: an off-the-shelf component with no HTTP
 //! request family (Jaeger v1, the OpenTelemetry Collector, log shippers) has
-//! no error-ratio, latency or SLO alerts; one whose request metrics carry no
+//! no error-ratio, latency or SLO alerts (availability and latency
+//! objectives alike); one whose request metrics carry no
 //! status (Alertmanager) has no error-ratio or SLO alerts. An alert on a
 //! series that does not exist would stay silent forever; the section makes
 //! the gap known instead.
@@ -46,6 +47,9 @@ fn line(svc: &Svc) -> Option<String> {
     if no_errors && a.availability.is_some() {
         missing.extend(["ErrorBudgetBurn".to_string(), "ErrorBudgetBurnSlow".to_string()]);
     }
+    if !m.http && a.latency_slo.is_some() {
+        missing.extend(["LatencyBudgetBurn".to_string(), "LatencyBudgetBurnSlow".to_string()]);
+    }
     if missing.is_empty() {
         return None;
     }
@@ -77,6 +81,7 @@ mod tests {
         }
         let Some(l) = line(&svc) else { panic!("no family") };
         assert!(l.contains("HighErrorRatio, HighLatencyP99, ErrorBudgetBurn"), "{l}");
+        assert!(l.contains("ErrorBudgetBurnSlow, LatencyBudgetBurn, LatencyBudgetBurnSlow: "), "{l}");
         assert!(l.contains("exports no HTTP request metrics"), "{l}");
         assert_eq!(line(&service("worker")), None, "no metrics: nothing was asked");
     }

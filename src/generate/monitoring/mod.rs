@@ -117,8 +117,9 @@ const SERVICE: &[Builder<Svc>] = &[
     One(service::service_down::alert),
     One(service::high_error_ratio::alert),
     Each(service::high_latency::alerts),
-    One(slo::fast_burn),
-    One(slo::slow_burn),
+    Each(slo::fast_burn),
+    Each(slo::slow_burn),
+    Each(slo::absent),
     Each(service::custom::alerts),
     One(service::crash_looping::alert),
     One(service::high_cpu_usage::alert),
@@ -148,16 +149,16 @@ const JOBS: &[Builder<jobs::Batch>] = &[One(jobs::job_failed::alert)];
 /// recording rules, then its alerts), then the platform's, the datastores'
 /// the backups' and the jobs'; groups with nothing in them are left out.
 fn groups(r: &Resolved, stack: &Stack) -> Vec<Group> {
-    let mut groups: Vec<Group> = r
-        .services
-        .iter()
-        .map(|svc| Group {
+    let mut groups: Vec<Group> = Vec::new();
+    for svc in &r.services {
+        groups.push(Group {
             name: format!("{}.rules", svc.name),
             records: recording::records(svc),
             record_labels: recording::labels(svc),
             alerts: build(SERVICE, [svc]),
-        })
-        .collect();
+        });
+        groups.extend(slo::groups(svc));
+    }
     let p = &r.platform;
     groups.push(Group::of_alerts(format!("{p}.platform"), build(PLATFORM, [r])));
     groups.push(Group::of_alerts(format!("{p}.datastores"), build(DATASTORE, &datastore::watched(r))));
@@ -187,7 +188,18 @@ mod tests {
         let r = testing::shop();
         let g = groups(&r, &crate::generate::generate(&r));
         let titles: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(titles, ["api.rules", "worker.rules", "shop.platform", "shop.datastores", "shop.backups"]);
+        assert_eq!(
+            titles,
+            [
+                "api.rules",
+                "api.slo.availability",
+                "api.slo.latency",
+                "worker.rules",
+                "shop.platform",
+                "shop.datastores",
+                "shop.backups"
+            ]
+        );
         assert_eq!(
             names(&g[0]),
             [
@@ -195,7 +207,11 @@ mod tests {
                 "HighErrorRatio",
                 "HighLatencyP99",
                 "ErrorBudgetBurn",
+                "LatencyBudgetBurn",
                 "ErrorBudgetBurnSlow",
+                "LatencyBudgetBurnSlow",
+                "SLOMetricAbsent",
+                "SLOMetricAbsent",
                 "QueueBacklog",
                 "JobsFailing",
                 "SlowImports",
@@ -207,15 +223,17 @@ mod tests {
                 "HpaAtMaximum",
             ]
         );
+        // An objective's group holds its period and meta series, no alert.
+        assert!(g[1].alerts.is_empty() && g[2].alerts.is_empty() && !g[1].records.is_empty());
         assert_eq!(
-            names(&g[1]),
+            names(&g[3]),
             ["ServiceDown", "CrashLooping", "HighCpuUsage", "MemoryNearLimit", "ReplicasUnavailable"]
         );
-        assert!(g[1].records.is_empty() && !g[0].records.is_empty());
-        assert_eq!(names(&g[2]), ["VolumeFillingUp", "VolumeFillingUp", "NodeDiskLow", "NodeMemoryHigh"]);
-        assert_eq!(names(&g[3]), ["DatastoreDown"; 3]);
+        assert!(g[3].records.is_empty() && !g[0].records.is_empty());
+        assert_eq!(names(&g[4]), ["VolumeFillingUp", "VolumeFillingUp", "NodeDiskLow", "NodeMemoryHigh"]);
+        assert_eq!(names(&g[5]), ["DatastoreDown"; 3]);
         // A CronJob's alerts stay together.
-        assert_eq!(names(&g[4]), ["BackupFailed", "BackupTooOld", "BackupFailed", "BackupTooOld"]);
+        assert_eq!(names(&g[6]), ["BackupFailed", "BackupTooOld", "BackupFailed", "BackupTooOld"]);
     }
 
     #[test]
@@ -227,7 +245,7 @@ mod tests {
         r.alerting.volumes.enabled = false;
         let g = groups(&r, &Stack::default());
         let titles: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(titles, ["api.rules", "worker.rules"]);
+        assert_eq!(titles, ["api.rules", "api.slo.availability", "api.slo.latency", "worker.rules"]);
     }
 
     #[test]
@@ -244,11 +262,12 @@ mod tests {
         // Two tests per alert; two per name for all the rules of a name that
         // fires without data (`absent`), which are tested together.
         let tests = m.tests["tests"].as_array().cloned().unwrap_or_default();
-        let together = 2 * m.alerts["ServiceDown"].len() + 2 * m.alerts["DatastoreDown"].len() - 4;
+        let joint = ["ServiceDown", "DatastoreDown", "SLOMetricAbsent"];
+        let together: usize = joint.iter().map(|n| 2 * m.alerts[*n].len() - 2).sum();
         assert_eq!(tests.len() + together, 2 * rules);
         for (name, severities) in &m.alerts {
             let of = tests.iter().filter(|t| t["alert_rule_test"][0]["alertname"] == name.as_str()).count();
-            let want = if name == "ServiceDown" || name == "DatastoreDown" { 2 } else { 2 * severities.len() };
+            let want = if joint.contains(&name.as_str()) { 2 } else { 2 * severities.len() };
             assert_eq!(of, want, "tests of {name}");
         }
         assert_eq!(m.alerts["DatastoreDown"], [Severity::Critical; 3]);

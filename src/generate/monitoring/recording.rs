@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::alert::{dur, lbl, num};
+use super::alert::{lbl, num};
 use super::service::app_selector;
 use super::slo;
 use crate::description::resolve::Svc;
@@ -24,14 +24,20 @@ pub(super) fn records(svc: &Svc) -> Vec<(String, String)> {
     if m.http {
         records.push(("service:requests:rate5m".to_string(), format!("{by} (rate({req}{{{req_sel}}}[5m]))")));
     }
-    let windows: &[u32] = if a.availability.is_some() { &slo::WINDOWS } else { &[300] };
-    for (w, errors) in windows.iter().filter_map(|w| Some((w, m.errors.as_ref().filter(|_| m.http)?))) {
-        let d = dur(*w);
+    // An objective records its ratios over every window; the 5m error ratio
+    // (HighErrorRatio's) is recorded without one too.
+    let objectives = slo::window_records(svc);
+    let errors = m.errors.as_ref().filter(|_| m.http);
+    if let Some(errors) = errors.filter(|_| !objectives.iter().any(|(r, _)| r.starts_with("service:request_errors:"))) {
         records.push((
-            format!("service:request_errors:ratio_rate{d}"),
-            format!("{by} (rate({req}{{{req_sel},{st}=~\"{errors}\"}}[{d}])) / {by} (rate({req}{{{req_sel}}}[{d}]))"),
+            "service:request_errors:ratio_rate5m".to_string(),
+            // No sample without traffic (not NaN), as the objectives' ratios.
+            format!(
+                "{by} (rate({req}{{{req_sel},{st}=~\"{errors}\"}}[5m])) / ({by} (rate({req}{{{req_sel}}}[5m])) > 0)"
+            ),
         ));
     }
+    records.extend(objectives);
     let mut quantiles: Vec<(&str, f64)> = vec![("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
     for l in &a.latency {
         if !quantiles.iter().any(|(n, _)| *n == l.name) {
@@ -80,6 +86,7 @@ mod tests {
     fn the_request_rate_error_ratios_and_percentiles_of_a_service() {
         let mut svc = service("api");
         svc.alerts.availability = None;
+        svc.alerts.latency_slo = None;
         assert_eq!(
             names(&svc),
             [
@@ -127,6 +134,9 @@ mod tests {
             names(&service("api")).into_iter().filter(|n| n.starts_with("service:request_errors:")).collect();
         let want = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].map(|w| format!("service:request_errors:ratio_rate{w}"));
         assert_eq!(ratios, want);
+        let slow: Vec<String> =
+            names(&service("api")).into_iter().filter(|n| n.starts_with("service:request_slow:")).collect();
+        assert_eq!(slow, want.map(|w| w.replace("errors", "slow")));
     }
 
     #[test]

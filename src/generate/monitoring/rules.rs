@@ -151,7 +151,10 @@ fn tests_of(a: &Alert, base: &str, neighbour: Option<&Alert>) -> Vec<Value> {
     let with_neighbour =
         |own: &[Series]| input(own.iter().chain(healthy).map(|(k, v)| (k.as_str(), Cow::from(v.as_str()))));
     let who = who(a);
-    vec![
+    let also = t.also_quiet.iter().map(|(why, own)| {
+        case(format!("{} stays silent for {who} {why}", a.name), t.interval, with_neighbour(own), t.at, &a.name, vec![])
+    });
+    let mut out = vec![
         case(
             format!("{} fires for {who} above its threshold", a.name),
             t.interval,
@@ -168,7 +171,9 @@ fn tests_of(a: &Alert, base: &str, neighbour: Option<&Alert>) -> Vec<Value> {
             &a.name,
             vec![],
         ),
-    ]
+    ];
+    out.extend(also);
+    out
 }
 
 /// The tests of the rules `same` of one name when one of them fires without
@@ -247,6 +252,7 @@ mod tests {
                 quiet: vec![(quiet.into(), "1x10".into())],
                 at: 300,
                 out: lbl(&[("pod", "api-0")]),
+                also_quiet: Vec::new(),
             },
         }
     }

@@ -58,7 +58,7 @@ mod tests {
             description: String::new(),
             runbook: ["it means", "look here", "do this"],
             scope: scope.into(),
-            test: Test { interval: 60, fire: vec![], quiet: vec![], at: 0, out: lbl(&[]) },
+            test: Test { interval: 60, fire: vec![], quiet: vec![], at: 0, out: lbl(&[]), also_quiet: Vec::new() },
         }
     }
 

@@ -28,7 +28,7 @@ services:
     autoscale: { cpu: 70 }
     resources: { cpu: 250m, memory: 256Mi, limits: { cpu: "1", memory: 512Mi } }
     metrics: /metrics
-    slo: { availability: "99.9", latency: { p99: 500ms } }
+    slo: { availability: "99.9", latency: { p99: 500ms, under: 250ms, target: "99" } }
     alerts:
       memoryBytes: { threshold: 400Mi }
       custom:

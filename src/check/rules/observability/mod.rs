@@ -1,8 +1,8 @@
 //! KP6xx: monitoring and alerting — PromQL that does not parse (or is too
 //! long or deep to parse safely), alerts without severity or runbook,
 //! severities no route delivers, pages without `for:`, ServiceMonitors and
-//! PodMonitors that scrape nothing, and queries on metrics that nothing
-//! records or exports.
+//! PodMonitors that scrape nothing, queries on metrics that nothing
+//! records or exports, and ranges shorter than four scrapes of their job.
 //!
 //! Rules come from PrometheusRule objects (`spec.groups[].rules[]`), from
 //! Prometheus rule files kept in ConfigMaps (a data key with `rule` in its
@@ -36,6 +36,7 @@ mod promql_invalid;
 mod promql_too_complex;
 pub mod routing;
 mod unknown_metric;
+mod window_below_scrapes;
 
 pub const CHECKS: &[&dyn Check] = &[
     &promql_invalid::PromqlInvalid,
@@ -48,6 +49,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &unknown_metric::UnknownMetric,
     &dashboard_invalid_json::DashboardInvalidJson,
     &promql_too_complex::PromqlTooComplex,
+    &window_below_scrapes::WindowBelowScrapes,
 ];
 
 /// Parses embedded YAML (a rule file, an Alertmanager configuration) with

@@ -45,6 +45,10 @@ impl Cx<'_> {
             requests: m.requests.clone().unwrap_or_else(|| fam.requests.into()),
             status_label: errors.as_ref().map_or_else(|| defaults::STATUS_LABEL.into(), |(l, _)| l.clone()),
             duration: m.duration.clone().unwrap_or_else(|| fam.duration.into()),
+            // Our own services' client libraries' defaults; a component's are its own.
+            buckets: m.buckets.clone().unwrap_or_else(|| {
+                if component.is_none() || m.duration.is_some() { defaults::BUCKETS.to_vec() } else { Vec::new() }
+            }),
             histograms: m.histograms.clone().unwrap_or_default(),
             endpoint_label: m.endpoint_label.clone().unwrap_or_else(|| fam.endpoint.into()),
             gauges: m.gauges.clone().unwrap_or_default(),
@@ -56,6 +60,16 @@ impl Cx<'_> {
             served: if declared { None } else { fam.served.map(str::to_string) },
         };
         self.check_metric_names(&metrics);
+        // `le` boundaries: a histogram's are increasing and above 0.
+        let b = &metrics.buckets;
+        if b.iter().any(|x| !(x.is_finite() && *x > 0.0)) || b.windows(2).any(|w| w[0] >= w[1]) {
+            let name = self.name.to_string();
+            self.err(
+                Pos::UNKNOWN,
+                format!("`{name}`: metrics.buckets must be increasing numbers of seconds above 0"),
+                Some("e.g. `buckets: [0.05, 0.1, 0.3, 1]`".into()),
+            );
+        }
         Some(metrics)
     }
 

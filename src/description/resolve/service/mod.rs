@@ -13,7 +13,8 @@ mod traffic;
 mod variables;
 mod volumes;
 
-use super::{Cx, Svc, defaults};
+use super::{Cx, MetricsR, Svc, defaults};
+use crate::description::value::pos_of;
 use crate::description::{Bytes, Component, Cpu, LogLevel, Protocol, Service};
 use crate::diag::Pos;
 use ports::PortLookup;
@@ -62,6 +63,7 @@ impl Cx<'_> {
         let placement = self.placement(super::placement::written!(s), hpa_on_resources);
 
         self.check_served(&autoscale, metrics.as_ref());
+        self.check_latency_bucket(s, &alerts, metrics.as_ref());
         if self.errors.len() > before {
             return None;
         }
@@ -103,6 +105,47 @@ impl Cx<'_> {
             alerts,
             placement,
         })
+    }
+
+    /// A latency objective reads the share of requests in the bucket of its
+    /// threshold: a threshold between two boundaries has no series to read
+    /// (its ratio would be empty, its alerts silent forever).
+    fn check_latency_bucket(
+        &mut self,
+        s: &Service,
+        alerts: &crate::description::alerts::SvcAlerts,
+        m: Option<&MetricsR>,
+    ) {
+        let (Some(l), Some(m)) = (&alerts.latency_slo, m) else { return };
+        let under = s.slo.as_ref().and_then(|x| x.latency.as_ref()).and_then(|x| x.under.as_ref());
+        let pos = under.map_or(Pos::UNKNOWN, |u| pos_of(&u.referenced));
+        // Buckets are compared in milliseconds, as the threshold is written.
+        let ms = |x: f64| (x * 1000.0).round();
+        if m.buckets.iter().any(|b| ms(*b) == ms(l.seconds)) {
+            return;
+        }
+        let name = self.name.to_string();
+        let written: Vec<String> = m.buckets.iter().map(|b| format!("{}ms", ms(*b))).collect();
+        let help = if written.is_empty() {
+            format!(
+                "declare the buckets of `{}` in seconds: `metrics: {{ buckets: [0.1, {}, 1] }}`",
+                m.duration, l.seconds
+            )
+        } else {
+            format!(
+                "pick one of the buckets ({}), or declare the service's own with `metrics: {{ buckets: [...] }}` (seconds)",
+                written.join(", ")
+            )
+        };
+        self.err(
+            pos,
+            format!(
+                "`{name}`: the latency objective's threshold {}ms is not a bucket boundary of `{}`",
+                ms(l.seconds),
+                m.duration
+            ),
+            Some(help),
+        );
     }
 
     /// What a worker (no port) cannot have: nothing reaches it.

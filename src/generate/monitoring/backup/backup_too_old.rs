@@ -58,6 +58,7 @@ pub fn alert(c: &CronJob) -> Option<Alert> {
             quiet: vec![(s, stamp(i64::from(max_age) - 60))],
             at,
             out: cl,
+            also_quiet: Vec::new(),
         },
     })
 }

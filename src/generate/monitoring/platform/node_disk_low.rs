@@ -42,6 +42,7 @@ pub fn alert(r: &Resolved) -> Option<Alert> {
             quiet: case(between(d.threshold, 100.0)),
             at,
             out: lbl(&[("instance", "node-1"), ("mountpoint", "/")]),
+            also_quiet: Vec::new(),
         },
     })
 }

@@ -42,6 +42,7 @@ pub fn alert(r: &Resolved) -> Option<Alert> {
             quiet: case(m.threshold / 2.0),
             at,
             out: l,
+            also_quiet: Vec::new(),
         },
     })
 }

@@ -51,6 +51,7 @@ fn alert(v: &Rule, ns: &str) -> Alert {
             quiet: case(v.threshold / 2.0),
             at,
             out: l,
+            also_quiet: Vec::new(),
         },
     }
 }

@@ -45,6 +45,7 @@ pub fn alert(svc: &Svc) -> Option<Alert> {
             quiet: vec![(s, format!("0x60 {}x{n}", num(low)))],
             at,
             out: pod(svc),
+            also_quiet: Vec::new(),
         },
     })
 }

@@ -65,6 +65,7 @@ fn counter(svc: &Svc, c: &CustomR, at: u32, n: u32) -> Condition {
             quiet: vec![(s, quiet)],
             at,
             out: app,
+            also_quiet: Vec::new(),
         },
     }
 }
@@ -82,6 +83,7 @@ fn gauge(svc: &Svc, c: &CustomR, at: u32, n: u32) -> Condition {
             quiet: vec![(s, format!("{}x{n}", num(t / 2.0)))],
             at,
             out: app,
+            also_quiet: Vec::new(),
         },
     }
 }

@@ -45,7 +45,14 @@ pub fn alert(svc: &Svc) -> Option<Alert> {
         ),
         runbook: RUNBOOK,
         scope: format!("`{name}`: above {}% of the CPU {one} for {}", num(t), dur(r.for_seconds)),
-        test: Test { interval: 60, fire: case(t * 1.2 / 100.0), quiet: case(t / 200.0), at, out: pod(svc) },
+        test: Test {
+            interval: 60,
+            fire: case(t * 1.2 / 100.0),
+            quiet: case(t / 200.0),
+            at,
+            out: pod(svc),
+            also_quiet: Vec::new(),
+        },
     })
 }
 

@@ -44,7 +44,14 @@ pub fn alert(svc: &Svc) -> Option<Alert> {
         ),
         runbook: RUNBOOK,
         scope: format!("`{name}`: 5xx above {}% for {}", num(t), dur(r.for_seconds)),
-        test: Test { interval: 60, fire: case(between(t, 100.0)), quiet: case(t / 2.0), at, out: app },
+        test: Test {
+            interval: 60,
+            fire: case(between(t, 100.0)),
+            quiet: case(t / 2.0),
+            at,
+            out: app,
+            also_quiet: Vec::new(),
+        },
     })
 }
 

@@ -44,6 +44,7 @@ pub fn alert(svc: &Svc) -> Option<Alert> {
             quiet: vec![(cur, format!("{}x{n}", m.saturating_sub(1))), (max, format!("{m}x{n}"))],
             at,
             out: hl,
+            also_quiet: Vec::new(),
         },
     })
 }

@@ -45,7 +45,14 @@ pub fn near_limit(svc: &Svc) -> Option<Alert> {
         ),
         runbook: RUNBOOK,
         scope: format!("`{name}`: above {}% of the memory limit for {}", num(t), dur(r.for_seconds)),
-        test: Test { interval: 60, fire: case(between(t, 100.0) / 100.0), quiet: case(t / 200.0), at, out: pod(svc) },
+        test: Test {
+            interval: 60,
+            fire: case(between(t, 100.0) / 100.0),
+            quiet: case(t / 200.0),
+            at,
+            out: pod(svc),
+            also_quiet: Vec::new(),
+        },
     })
 }
 
@@ -80,6 +87,7 @@ pub fn above_threshold(svc: &Svc) -> Option<Alert> {
             quiet: vec![(usage, format!("{}x{n}", num((t / 2.0).round())))],
             at,
             out: pod(svc),
+            also_quiet: Vec::new(),
         },
     })
 }

@@ -82,7 +82,7 @@ pub(super) fn histogram_test(
         .map(|(i, le)| (bucket(le), if i < 2 { format!("0x{n}") } else { format!("0+10x{n}") }))
         .collect();
     let quiet = les.iter().map(|le| (bucket(le), format!("0+10x{n}"))).collect();
-    Test { interval: 60, fire, quiet, at, out: app.clone() }
+    Test { interval: 60, fire, quiet, at, out: app.clone(), also_quiet: Vec::new() }
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub fn alert(svc: &Svc) -> Option<Alert> {
             quiet: vec![(s, format!("{}x{n}", num(t)))],
             at,
             out: dep,
+            also_quiet: Vec::new(),
         },
     })
 }

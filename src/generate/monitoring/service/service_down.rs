@@ -42,6 +42,7 @@ fn scraped(svc: &Svc, rule: &Rule) -> Alert {
             quiet: vec![(up, format!("1x{n}"))],
             at,
             out: app(svc),
+            also_quiet: Vec::new(),
         },
     }
 }
@@ -70,6 +71,7 @@ fn unavailable(svc: &Svc, rule: &Rule) -> Alert {
             quiet: vec![(s, format!("2x{n}"))],
             at,
             out,
+            also_quiet: Vec::new(),
         },
     }
 }
