@@ -4,7 +4,7 @@ use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
 use super::{for_each_rule, parse, targets};
-use crate::check::{Check, Context, Family, Meta, Severity, Sink};
+use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::duration::Seconds;
 use crate::model::scope::custom_resources;
 use crate::model::{At, Value};
@@ -16,6 +16,7 @@ static META: Meta = Meta {
     code: "KP611",
     name: "window-below-scrapes",
     family: Family::Observability,
+    reads: Reads::Set,
     severity: Severity::Warning,
     summary: "a rule's range (`rate(x[5m])`) over a scraped job is shorter than four of its scrape intervals",
     what: "For every range selector of a rule (`[5m]` in `rate`, `increase`, `*_over_time`) over a series \
@@ -131,7 +132,7 @@ fn scraped(cx: &Context) -> Scraped {
                         Some(v) => v.to_string(),
                         None => continue,
                     },
-                    None => svc.name.clone(),
+                    None => svc.name.to_string(),
                 };
                 add(job, svc.ns().to_string());
             }
