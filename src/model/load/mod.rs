@@ -120,12 +120,13 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 
 /// How much memory what is kept of all inputs together may take (an
 /// estimate, counted as it is built: the texts, values, positions, objects'
-/// names, error reports). Manifests take several times their text as values
-/// (a small Deployment about 2.6 KB, text included); this budget holds
-/// about 260,000 objects of the benchmark corpus (`scripts/bench-kubeconform`,
-/// BENCHMARKS.md) and keeps such a run under 1 GiB (870 MiB measured). Text
-/// made of tiny mappings (`{a}, {a}, …`) takes many times its size, and is
-/// stopped here too.
+/// names, error reports, and in `check` the findings of the checks run as
+/// documents are read, less what [`Early`] cut). Manifests take several
+/// times their text as values (a small Deployment about 2.6 KB, text
+/// included); in `check`, this budget holds about 410,000 objects of the
+/// benchmark corpus (`scripts/bench-kubeconform`, BENCHMARKS.md) and keeps
+/// such a run under 1 GiB (921 MiB measured). Text made of tiny mappings
+/// (`{a}, {a}, …`) takes many times its size, and is stopped here too.
 pub const MAX_HEAP: usize = 640 << 20;
 
 /// The most errors one input may have: past them it is refused (a stream
