@@ -166,3 +166,58 @@ services:
     );
     assert!(!all.contains("[30m]"), "{all}");
 }
+
+/// Issue 19: the generated Service declares its request-duration buckets,
+/// and the generated latency objective reads one of them; the same stack
+/// with the objective's threshold moved between two bounds (as a hand edit,
+/// or a generator that skipped the description's check, would leave it) is
+/// an error of the proof at every rule that reads it.
+#[test]
+fn a_latency_objective_off_the_declared_buckets_is_an_error_of_the_proof() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fingerprint-api.yaml");
+    let (platform, mut built) = built(&path);
+    let (env, stack) = built.envs.first_mut().expect("an environment");
+    let env = env.clone();
+    let service = stack
+        .objects
+        .iter()
+        .find(|o| o.kind == "Service" && o.name == "fingerprint-api")
+        .expect("the fingerprint-api Service");
+    let declared = service.value["metadata"]["annotations"][kubeproof::model::histogram::ANNOTATION]
+        .as_str()
+        .expect("the Service declares its buckets");
+    let declared = kubeproof::model::histogram::parse(declared).expect("readable");
+    assert!(declared["http_request_duration_seconds"].contains(&1.0), "{declared:?}");
+    let clean = kubeproof::build::prove(&built, &platform).expect("generated YAML loads");
+    let (_, _, outcome) = clean.iter().find(|(e, _, _)| *e == env).expect("the environment");
+    assert!(!outcome.findings.iter().any(|f| f.code == "KP612"), "{:?}", outcome.findings);
+
+    // 1s is the objective's threshold: read the 1.2 s bucket instead.
+    let mut edited = 0;
+    let (_, stack) = built.envs.first_mut().expect("an environment");
+    for rule in stack.objects.iter_mut().filter(|o| o.kind == "PrometheusRule") {
+        let text = serde_json::to_string(&rule.value).expect("json");
+        let moved = text.replace(r#"le=~\"1|1\\\\.0\""#, r#"le=\"1.2\""#);
+        if moved != text {
+            edited += 1;
+            rule.value = serde_json::from_str(&moved).expect("json");
+        }
+    }
+    assert!(edited > 0, "no generated rule reads the 1s bucket");
+    let proof = kubeproof::build::prove(&built, &platform).expect("generated YAML loads");
+    let (_, loaded, outcome) = proof.iter().find(|(e, _, _)| *e == env).expect("the environment");
+    let found: Vec<String> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == "KP612")
+        .map(|f| kubeproof::check::diagnostic(f, loaded).to_string())
+        .collect();
+    // The 7 window ratios, the period ratio and the absent-SLI alert.
+    assert!(found.len() >= 8, "{found:#?}");
+    assert!(outcome.findings.iter().filter(|f| f.code == "KP612").all(|f| f.severity == Severity::Error));
+    assert!(
+        found[0].contains(r#"`http_request_duration_seconds_bucket{le="1.2"}` of job `fingerprint-api` is not a bucket Service `fingerprint/fingerprint-api` declares (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)"#),
+        "{}",
+        found[0]
+    );
+}

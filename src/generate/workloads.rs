@@ -15,7 +15,7 @@ use super::*;
 use crate::description::resolve::{ExtraR, Handler, JobR, PdbR, Port, ProbeR, Resolved, Svc, VolKind};
 use crate::description::wiring::Var;
 use crate::description::{AccessMode, Mesh, Protocol};
-use crate::model::features;
+use crate::model::{features, histogram};
 
 /// One Namespace per namespace in use, enforcing Pod Security "restricted".
 pub fn namespaces(r: &Resolved, stack: &mut Stack) {
@@ -359,8 +359,17 @@ fn tracked(mut labels: BTreeMap<String, String>) -> BTreeMap<String, String> {
 /// The ClusterIP Service in front of the pods, a port per declared port.
 fn cluster_ip_service(r: &Resolved, svc: &Svc, labels: &BTreeMap<String, String>) -> core::Service {
     let websocket = svc.has_protocol(Protocol::Websocket);
+    let mut metadata = meta(&svc.name, &svc.namespace, labels);
+    // The request-duration buckets the service exports, for `check` to hold
+    // latency objectives' thresholds against (model::histogram).
+    if let Some(m) = svc.metrics.as_ref().filter(|m| m.http && !m.buckets.is_empty()) {
+        let unit = f64::from(m.per_second);
+        let declared = histogram::Declared::from([(m.duration.clone(), m.buckets.iter().map(|b| b * unit).collect())]);
+        metadata.annotations =
+            Some(BTreeMap::from([(histogram::ANNOTATION.to_string(), histogram::annotation(&declared))]));
+    }
     core::Service {
-        metadata: meta(&svc.name, &svc.namespace, labels),
+        metadata,
         spec: Some(core::ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector_labels(&r.platform, &svc.name)),

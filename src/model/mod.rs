@@ -15,6 +15,7 @@
 //! - [`quantity`], [`duration`], [`cron`]: Kubernetes quantities, Go/Prometheus durations, cron schedules.
 //! - [`selector`]: label selectors and why one selects nothing.
 //! - [`ports`]: ports of Services, pods and probes, by number or name.
+//! - [`histogram`]: the `le` buckets a Service declares, and the one a matcher selects.
 //! - [`promql`]: PromQL bounded in length and depth before it is parsed.
 //! - [`env`](mod@env): the variables a container sees, and names that hold credentials.
 //! - [`credential`]: values that are credentials by their shape, whatever their name.
@@ -38,6 +39,7 @@ pub mod env;
 pub mod features;
 pub mod finding;
 pub mod gvk;
+pub mod histogram;
 pub mod hosts;
 pub mod immutable;
 pub mod index;

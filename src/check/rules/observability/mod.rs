@@ -29,6 +29,7 @@ mod alert_not_routed;
 mod alert_without_runbook;
 mod alert_without_severity;
 mod dashboard_invalid_json;
+mod latency_not_a_bucket;
 mod monitor_port_not_found;
 mod monitor_selects_nothing;
 mod page_without_for;
@@ -50,6 +51,7 @@ pub const CHECKS: &[&dyn Check] = &[
     &dashboard_invalid_json::DashboardInvalidJson,
     &promql_too_complex::PromqlTooComplex,
     &window_below_scrapes::WindowBelowScrapes,
+    &latency_not_a_bucket::LatencyNotABucket,
 ];
 
 /// Parses embedded YAML (a rule file, an Alertmanager configuration) with
