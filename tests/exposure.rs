@@ -317,51 +317,21 @@ fn kailash_gets_a_recommending_vpa_per_workload() {
     }
 }
 
-/// The Gateway API's validators (tests/node, installed by scripts/test):
-/// `None` when they cannot be run here (said loudly; a failure in CI).
-fn gateway_api_validator() -> Option<PathBuf> {
-    if !common::tool_available("node", &["--version"]) {
-        return None;
-    }
-    let dir = common::repo().join("tests/node");
-    if !dir.join("node_modules/@kubernetes-models/gateway-api").is_dir() {
-        let msg = "tests/node/node_modules is missing: `npm ci --prefix tests/node` (scripts/test runs it)";
-        assert!(!common::tools_required(), "{msg}");
-        eprintln!("SKIPPED: {msg}");
-        return None;
-    }
-    Some(dir.join("validate-gateway-api.mjs"))
-}
-
-/// Runs the validator on `objects`: Ok or Err with what it printed.
-fn validate_gateway_api(script: &std::path::Path, objects: &[Value]) -> Result<String, String> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("node")
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    let input = serde_json::to_vec(objects).expect("JSON");
-    child.stdin.take().expect("stdin").write_all(&input).expect("written");
-    let out = child.wait_with_output().expect("node ends");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    if out.status.success() { Ok(text) } else { Err(text) }
-}
-
+/// The Gateway API's validators (kubernetes-models, from its CRDs; through
+/// tests/node/validate-custom-resources.mjs): a second implementation.
 #[test]
 fn http_routes_pass_the_gateway_api_schema() {
-    let Some(script) = gateway_api_validator() else { return };
+    let Some(script) = common::custom_resource_validator() else { return };
     for env in ["plain", "mesh"] {
         let routes: Vec<Value> = objects(env).into_values().filter(|o| o["kind"] == "HTTPRoute").collect();
         assert_eq!(routes.len(), 1, "{env}");
-        let out = validate_gateway_api(&script, &routes).unwrap_or_else(|e| panic!("{env}: {e}"));
-        assert_eq!(out.trim(), "valid: HTTPRoute shop/web", "{env}");
+        let out = common::validate_custom_resources(&script, &routes).unwrap_or_else(|e| panic!("{env}: {e}"));
+        assert_eq!(out.trim(), "valid: HTTPRoute shop/web (model)", "{env}");
     }
     // The validator can fail: a wildcard-only host breaks the schema's pattern.
     let mut bad = objects("plain").remove("HTTPRoute shop/web").expect("route");
     bad["spec"]["hostnames"] = json!(["*"]);
-    let err = validate_gateway_api(&script, &[bad]).expect_err("a `*` host is invalid");
+    let err = common::validate_custom_resources(&script, &[bad]).expect_err("a `*` host is invalid");
     assert!(err.contains("invalid: HTTPRoute shop/web") && err.contains("hostnames/0"), "{err}");
 }
 

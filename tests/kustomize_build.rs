@@ -4,7 +4,11 @@
 //! Kubernetes version the description declares. And `kubeproof check`, with
 //! the `.kubeproof.yaml` gen wrote (`--config`: the build is written
 //! elsewhere), finds no error and no warning in any built overlay: what `gen`
-//! proved of its objects holds for what kustomize makes of them.
+//! proved of its objects holds for what kustomize makes of them. Every
+//! custom resource of the overlays also passes a second validator
+//! (tests/node/validate-custom-resources.mjs: the kubernetes-models
+//! validators generated from the upstream CRDs, and ajv on the vendored
+//! CRDs read strictly).
 //!
 //! The examples and their environments are discovered, not listed: the tests
 //! follow whatever `examples/*.yaml` and `overlays/*` exist.
@@ -117,7 +121,71 @@ fn every_example_builds_and_validates_against_its_kubernetes_version() {
             }
         }
     }
+    // Custom resources again, with implementations that share nothing with
+    // kubeproof's validator or with kubernetes-validate (which has no CRDs).
+    if let Some(script) = common::custom_resource_validator() {
+        let mut resources = Vec::new();
+        for b in &builds {
+            let objects = parse_built(&b.yaml).expect("parsed above");
+            resources.extend(objects.into_iter().filter(common::is_custom_resource));
+        }
+        match common::validate_custom_resources(&script, &resources) {
+            Err(e) => failures.add("custom resources (kubernetes-models and ajv)", e),
+            Ok(out) => {
+                // One line per resource, each checked by at least one of them.
+                let valid = out.lines().filter(|l| l.starts_with("valid: ")).count();
+                assert_eq!(valid, resources.len(), "{out}");
+                assert!(valid > 250, "only {valid} custom resources in the builds:\n{out}");
+            }
+        }
+    }
     failures.assert_none(&format!("{} example(s), {} build(s) checked", all.len(), builds.len()));
+}
+
+/// The second validator of custom resources rejects what the API server
+/// would: an unknown field (ajv on the vendored CRD, strict), a wrong type
+/// and a value outside an enum (both, or the kubernetes-models validator
+/// where kubeproof vendors no CRD: the VPA), and a kind no one knows.
+#[test]
+fn the_custom_resource_validators_reject_what_the_api_server_would() {
+    let Some(script) = common::custom_resource_validator() else { return };
+    let objects: Vec<serde_json::Value> = [
+        r#"{"apiVersion":"monitoring.coreos.com/v1","kind":"ServiceMonitor","metadata":{"name":"unknown-field","namespace":"a"},
+            "spec":{"selector":{},"endpoints":[{"port":"metrics","intervall":"30s"}]}}"#,
+        r#"{"apiVersion":"velero.io/v1","kind":"Schedule","metadata":{"name":"wrong-type","namespace":"velero"},
+            "spec":{"schedule":"0 3 * * *","template":{"ttl":720}}}"#,
+        r#"{"apiVersion":"autoscaling.k8s.io/v1","kind":"VerticalPodAutoscaler","metadata":{"name":"outside-enum","namespace":"a"},
+            "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"a"},"updatePolicy":{"updateMode":"Sometimes"}}}"#,
+        r#"{"apiVersion":"security.istio.io/v1","kind":"AuthorizationPolicy","metadata":{"name":"not-in-enum","namespace":"a"},
+            "spec":{"action":"MAYBE"}}"#,
+        r#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"unknown-kind","namespace":"a"}}"#,
+        r#"{"apiVersion":"security.istio.io/v1","kind":"PeerAuthentication","metadata":{"name":"fine","namespace":"a"},
+            "spec":{"mtls":{"mode":"STRICT"}}}"#,
+    ]
+    .iter()
+    .map(|t| serde_json::from_str(t).expect("JSON"))
+    .collect();
+    let out = common::validate_custom_resources(&script, &objects).expect_err("invalid objects");
+    let line =
+        |id: &str| out.lines().find(|l| l.contains(id)).unwrap_or_else(|| panic!("no {id} in {out}")).to_string();
+    assert!(
+        line("a/unknown-field").contains("crd: /spec/endpoints/0 must NOT have additional properties (intervall)"),
+        "{out}"
+    );
+    assert!(line("velero/wrong-type").contains("crd: /spec/template/ttl must be string"), "{out}");
+    assert_eq!(
+        line("a/outside-enum"),
+        "invalid: VerticalPodAutoscaler a/outside-enum: model: data/spec/updatePolicy/updateMode must be equal to one of the allowed values"
+    );
+    let istio = out.lines().find(|l| l.starts_with("invalid: AuthorizationPolicy")).expect("the policy");
+    assert!(
+        istio.contains("model: data/spec/action must be equal to one of the allowed values")
+            && istio.contains("crd: /spec/action"),
+        "{istio}"
+    );
+    assert!(line("a/unknown-kind").contains("no validator knows example.com/v1 Widget"), "{out}");
+    assert_eq!(line("a/fine"), "valid: PeerAuthentication a/fine (model, crd)");
+    assert_eq!(out.lines().filter(|l| l.starts_with("invalid: ")).count(), 5, "{out}");
 }
 
 // ---- the check itself can fail -------------------------------------------

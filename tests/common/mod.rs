@@ -569,3 +569,70 @@ pub fn helms() -> Vec<(String, PathBuf)> {
     }
     found
 }
+
+// ---- a second validator for custom resources ----------------------------
+
+/// tests/node/validate-custom-resources.mjs (its node_modules installed by
+/// scripts/test): `None` when node cannot be run here (said loudly; a
+/// failure unless skipping is asked for).
+#[allow(dead_code)] // not every test file uses it
+pub fn custom_resource_validator() -> Option<PathBuf> {
+    if !tool_available("node", &["--version"]) {
+        return None;
+    }
+    let dir = repo().join("tests/node");
+    if !dir.join("node_modules/@kubernetes-models/prometheus-operator").is_dir() {
+        let msg = "tests/node/node_modules is missing: `npm ci --prefix tests/node` (scripts/test runs it)";
+        assert!(!tools_required(), "{msg}");
+        eprintln!("SKIPPED: {msg}");
+        return None;
+    }
+    Some(dir.join("validate-custom-resources.mjs"))
+}
+
+/// The upstream CRDs kubeproof vendors (schemas/crds/), as JSON.
+#[allow(dead_code)]
+pub fn vendored_crds() -> Vec<Value> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join("schemas/crds"))
+        .expect("schemas/crds")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            parse_docs(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
+        .collect()
+}
+
+/// Runs the second validator on `objects` (custom resources among them;
+/// built-in kinds are skipped) with the vendored CRDs: Ok or Err with what
+/// it printed, one line per custom resource.
+#[allow(dead_code)]
+pub fn validate_custom_resources(script: &Path, objects: &[Value]) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = Command::new("node")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let input = serde_json::json!({ "crds": vendored_crds(), "objects": objects });
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Written from another thread: the validator prints while it reads.
+    let writer = std::thread::spawn(move || stdin.write_all(&serde_json::to_vec(&input).expect("JSON")));
+    let out = child.wait_with_output().expect("node ends");
+    writer.join().expect("writer").expect("input written");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() { Ok(text) } else { Err(text) }
+}
+
+/// Whether an object is a custom resource (not of a group Kubernetes serves).
+#[allow(dead_code)]
+pub fn is_custom_resource(o: &Value) -> bool {
+    !builtin_api(o["apiVersion"].as_str().unwrap_or(""))
+}
