@@ -273,7 +273,7 @@ subjects: [{ kind: Group, name: devs }]
 }
 
 #[test]
-fn malformed_fields_do_not_panic() {
+fn malformed_fields_are_schema_errors_and_misread_by_no_other_check() {
     let yaml = r#"
 apiVersion: v1
 kind: Pod
@@ -302,7 +302,44 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: n, labels: { pod-security.kubernetes.io/enforce: 3 } }
 "#;
-    let (_, _) = check_text("t.yaml", yaml, &Config::default());
+    let (loaded, outcome) = check_text("t.yaml", yaml, &Config::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let codes = |code: &str| -> Vec<String> {
+        outcome.findings.iter().filter(|f| f.code == code).map(|f| f.message.to_string()).collect()
+    };
+    // The schema check names every malformed field, once.
+    let schema: Vec<String> = codes("KP001").iter().map(|m| m.split('`').nth(1).unwrap_or("?").to_string()).collect();
+    assert_eq!(
+        schema,
+        [
+            "spec.hostNetwork",
+            "spec.securityContext",
+            "spec.volumes",
+            "spec.containers[0].image",
+            "spec.containers[0].env[0].name",
+            "spec.containers[0].env[0].value",
+            "spec.containers[0].env[1]",
+            "spec.containers[0].ports[0].containerPort",
+            "spec.containers[0].ports[0].hostPort",
+            "spec.containers[0].securityContext.privileged",
+            "spec.containers[0].securityContext.capabilities.add",
+            "spec.containers[0].securityContext.capabilities.drop",
+            "spec.containers[1]",
+            "roleRef",
+            "subjects",
+            // `n` is YAML 1.1's false, as kubectl reads it.
+            "metadata.name",
+            "metadata.labels[\"pod-security.kubernetes.io/enforce\"]",
+        ]
+    );
+    // The other checks do not read strings as the booleans and lists they
+    // stand in for: no privileged container, host network, added capability
+    // or host port; the string `drop: "ALL"` drops nothing.
+    for code in ["KP101", "KP104", "KP105", "KP106", "KP107", "KP127"] {
+        assert!(codes(code).is_empty(), "{code}: {:?}", codes(code));
+    }
+    assert_eq!(codes("KP111").len(), 2, "{:?}", codes("KP111"));
+    assert!(codes("KP111")[0].contains("container `a` keeps the runtime's default capabilities"));
 }
 
 /// (code, severity, line, column, message) of the findings with `code`.
