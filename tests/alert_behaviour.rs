@@ -45,7 +45,13 @@ const CASES: &[Case] = &[
             "VolumeFillingUp",
         ],
         // Restarts are whole numbers: `> 5` moved up to `> 5.5` cannot be seen.
-        thresholds: &[("> 0.9", "> 0.99", "> 0.81"), ("> 0.85", "> 0.935", "> 0.765"), ("> 5", "", "> 4.5")],
+        thresholds: &[
+            ("> 0.9", "> 0.99", "> 0.81"),
+            ("> 0.85", "> 0.935", "> 0.765"),
+            ("> 5", "", "> 4.5"),
+            // A failed Job is 1, a succeeded one 0: nothing between to move up to.
+            ("\"true\"}) > 0", "", "\"true\"}) > -1"),
+        ],
         with_absent: &[],
         routes: &[],
         replaced: &[],
@@ -74,11 +80,26 @@ const CASES: &[Case] = &[
         replaced: &[],
     },
     // Its objectives (issue 19): page and ticket per kind, the traffic guard,
-    // SLOMetricAbsent, and the meta series' values.
+    // SLOMetricAbsent, and the meta series' values; and its own alerts (P99
+    // latency, a queue's P99, a failure counter, memory above a size).
     Case {
         example: "fingerprint-api",
-        with_for: &["ErrorBudgetBurn", "LatencyBudgetBurn", "SLOMetricAbsent"],
-        thresholds: &[],
+        with_for: &[
+            "ErrorBudgetBurn",
+            "LatencyBudgetBurn",
+            "SLOMetricAbsent",
+            "HighLatencyP99",
+            "QueueLatencyP99High",
+            "ModelLoadingFailure",
+            "MemoryAboveThreshold",
+        ],
+        // A failure counter moves in whole steps: `> 0` moved up cannot be seen.
+        thresholds: &[
+            ("} > 1", "} > 1.1", "} > 0.9"),
+            ("))) > 5", "))) > 5.5", "))) > 4.5"),
+            ("[15m])) > 0", "", "[15m])) > -1"),
+            ("> 1073741824", "> 1181116006", "> 966367642"),
+        ],
         with_absent: &[],
         routes: &[],
         // The page's factors moved by 10%, and the guard of 1 request/s
@@ -106,8 +127,33 @@ fn prepare(case: &Case, dir: &Path) -> (Value, std::path::PathBuf) {
         }
     }
     let scenarios = repo().join(format!("tests/data/alerts/{}.test.yaml", case.example));
-    std::fs::copy(&scenarios, dir.join("scenarios.yaml")).expect("copy scenarios");
+    let text = std::fs::read_to_string(&scenarios).expect("scenarios");
+    std::fs::write(dir.join("scenarios.yaml"), with_job_names(&text, &out)).expect("write scenarios");
     (rules, out)
+}
+
+/// `$JOB(name)` in a scenario is the name `gen` gave the Job of `name`
+/// (`name-<hash of its spec>`), read from the generated base.
+fn with_job_names(text: &str, out: &Path) -> String {
+    let mut result = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("$JOB(") {
+        let end = start + rest[start..].find(')').expect("`$JOB(name)` is closed");
+        let name = &rest[start + 5..end];
+        let prefix = format!("job-{name}-");
+        let found: Vec<String> = std::fs::read_dir(out.join("kustomize/base"))
+            .expect("the generated base")
+            .flat_map(|ns| std::fs::read_dir(ns.expect("entry").path()).into_iter().flatten())
+            .filter_map(|f| f.ok()?.file_name().into_string().ok())
+            .filter_map(|f| Some(f.strip_prefix(&prefix)?.strip_suffix(".yaml")?.to_string()))
+            .collect();
+        assert_eq!(found.len(), 1, "one generated Job for `{name}`: {found:?}");
+        result.push_str(&rest[..start]);
+        result.push_str(&format!("{name}-{}", found[0]));
+        rest = &rest[end + 1..];
+    }
+    result.push_str(rest);
+    result
 }
 /// `promtool test rules` of the scenarios against `rules`: Ok, or its output.
 fn promtool(dir: &Path, rules: &Value) -> Result<(), String> {
