@@ -187,7 +187,7 @@ pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
         .collect();
     let config = config.clone();
     let namespace = namespace.map(str::to_string);
-    let schemas = schema::Schemas::new(config.minor());
+    let schemas = schema::Schemas::shared(config.minor());
     let makers: Vec<_> = crate::model::operators::BUILTIN.iter().chain(&config.operators).cloned().collect();
     // The last help of each check: findings on many documents share one copy.
     let helps = std::sync::Mutex::new(std::collections::HashMap::<&'static str, Arc<str>>::new());
@@ -318,7 +318,7 @@ fn share_help(findings: &mut [Finding]) {
 pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context) -> R) -> R {
     let makers: Vec<_> = crate::model::operators::BUILTIN.iter().chain(&config.operators).cloned().collect();
     let manifests = Manifests::with_operators(loaded, &makers);
-    let schemas = schema::Schemas::new(config.minor());
+    let schemas = schema::Schemas::shared(config.minor());
     let cx = Context { manifests: &manifests, schemas: &schemas, minor: config.minor(), config };
     f(&cx)
 }
