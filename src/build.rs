@@ -15,7 +15,7 @@ use crate::generate::{self, Stack};
 pub mod connections;
 
 /// Name of the single overlay written when a description has no environments.
-pub const DEFAULT_ENV: &str = "default";
+pub const DEFAULT_ENV: &str = crate::description::DEFAULT_ENV;
 
 /// What `gen` produced: the files, and each environment's stack for the summary.
 pub struct Built {
@@ -118,7 +118,14 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     for (env, stack) in &envs {
         tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
     }
-    tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
+    let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
+    if let Some(d) = &delivery {
+        crate::emit::delivery::emit(d, p.name.as_str(), &envs, &source, &mut tree)?;
+    }
+    tree.insert(
+        "README.md",
+        crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs, delivery.as_ref()),
+    );
     crate::emit::monitoring::emit(base, &envs, &source, &mut tree)?;
     crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
@@ -375,15 +382,26 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, 
         let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
         add(name, crate::emit::to_yaml(&o.value).map_err(Unloadable::Broken)?)?;
     }
+    use crate::description::delivery::SecretsMode;
     for s in &stack.secrets {
+        // The ExternalSecrets are among the objects: checks read their keys.
+        let (producer, name) = match stack.secrets_mode {
+            SecretsMode::External { .. } => continue,
+            SecretsMode::Env => {
+                (format!("secretGenerator {}", s.file), format!("{dir}/secrets/{} (secretGenerator)", s.file))
+            }
+            SecretsMode::Sealed => {
+                let path = crate::emit::kustomize::sealed_path(s);
+                (format!("SealedSecret {path}"), format!("{dir}/{path} (to be sealed)"))
+            }
+        };
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
         let secret = serde_json::json!({
             "apiVersion": "v1", "kind": "Secret",
             "metadata": { "name": s.name, "namespace": s.namespace,
-                "annotations": { crate::check::SECRET_STAND_IN: format!("secretGenerator {}", s.file) } },
+                "annotations": { crate::check::SECRET_STAND_IN: producer } },
             "data": data,
         });
-        let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
         add(name, crate::emit::to_yaml(&secret).map_err(Unloadable::Broken)?)?;
     }
     Ok((sources, bytes))
