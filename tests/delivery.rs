@@ -237,12 +237,17 @@ fn seal_as_the_readme_says(out: &Path, overlay: &str, skip_key: Option<&str>) ->
 }
 
 #[test]
-fn sealed_secrets_on_health_platform() {
+fn sealed_secrets_and_argo_cd_on_health_platform() {
     if !have_kubectl() || !have_validator() {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
-    let description = example_with(tmp.path(), "health-platform", "  secrets: { provider: sealed-secrets }\n");
+    let description = example_with(
+        tmp.path(),
+        "health-platform",
+        "  secrets: { provider: sealed-secrets }\n  \
+         delivery: { argocd: { repo: ssh://git@git.example.com/health.git, path: . } }\n",
+    );
     let out = tmp.path().join("deploy");
     let said = generate(&description, &out);
     let mut failures = Failures::default();
@@ -258,13 +263,20 @@ fn sealed_secrets_on_health_platform() {
         let sealed = seal_as_the_readme_says(&out, &overlay, None);
         assert!(!sealed.is_empty());
         let docs = build_overlay(&out, env, "1.30", &mut failures);
-        assert_eq!(of_kind(&docs, "SealedSecret").len(), sealed.len(), "{env}");
+        let built = of_kind(&docs, "SealedSecret");
+        assert_eq!(built.len(), sealed.len(), "{env}");
+        // Sealed by hand, put in the first wave by the overlay: before the datastores reading them.
+        for s in built {
+            assert_eq!(s["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "-2", "{s}");
+        }
+        let app = std::fs::read_to_string(out.join(format!("delivery/argocd/{env}.yaml"))).expect("Application");
+        assert!(app.contains(&format!("path: {overlay}\n")), "the repository's root is the output:\n{app}");
         assert!(of_kind(&docs, "Secret").is_empty(), "{env}: a Secret in the output");
     }
     // Sealed: gen no longer asks for them.
     let again = generate(&description, &out);
     assert!(!again.contains("seal each Secret"), "{again}");
-    failures.assert_none(&format!("health-platform with sealed-secrets, {} overlay(s)", envs.len()));
+    failures.assert_none(&format!("health-platform with sealed-secrets and Argo CD, {} overlay(s)", envs.len()));
 
     // A SealedSecret without a key a pod reads: check says so (KP310).
     let env = &envs[0];

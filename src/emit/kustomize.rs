@@ -74,6 +74,8 @@ struct Target {
     group: String,
     version: String,
     kind: String,
+    /// Empty: every object of the kind.
+    #[serde(skip_serializing_if = "String::is_empty")]
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     namespace: Option<String>,
@@ -281,7 +283,30 @@ fn secrets(stack: &Stack, dir: &str, source: &str, k: &mut Kustomization, tree: 
     }
     if sealed {
         tree.insert(format!("{dir}/sealed-secrets/README.md"), sealed_readme(list, dir, source));
+        if stack.sync_waves {
+            k.patches.push(sealed_wave());
+        }
     }
+}
+
+/// The SealedSecrets come from kubeseal without annotations: the overlay puts
+/// them in the first sync wave, with the namespaces, before the datastores
+/// and services whose pods read their Secrets.
+fn sealed_wave() -> PatchRef {
+    let patch = format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: any\n  annotations:\n    \
+         {}: \"{}\"\n",
+        crate::generate::jobs::SYNC_WAVE,
+        crate::generate::delivery::FIRST_WAVE
+    );
+    let target = Target {
+        group: "bitnami.com".into(),
+        version: "v1alpha1".into(),
+        kind: "SealedSecret".into(),
+        name: String::new(),
+        namespace: None,
+    };
+    PatchRef { path: None, patch: Some(patch), target }
 }
 
 /// Where an overlay's SealedSecret for `s` goes, relative to the overlay: one

@@ -20,6 +20,7 @@ pub fn sync_waves(r: &Resolved, stack: &mut Stack) {
     if r.delivery.is_none() {
         return;
     }
+    stack.sync_waves = true;
     for o in &mut stack.objects {
         let component = o.value.pointer("/metadata/labels/app.kubernetes.io~1component").and_then(Value::as_str);
         let wave = match (o.kind.as_str(), component) {

@@ -142,6 +142,8 @@ pub struct Stack {
     /// Where the values of `secrets` come from: env files (a secretGenerator
     /// each), ExternalSecrets (among `objects`) or SealedSecrets.
     pub secrets_mode: crate::description::delivery::SecretsMode,
+    /// Whether the objects carry Argo CD sync waves ([`delivery::sync_waves`]).
+    pub sync_waves: bool,
 }
 
 /// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
