@@ -123,6 +123,11 @@ fn external_secrets_and_argo_cd_on_polyglot_shop() {
     let out = tmp.path().join("deploy");
     let said = generate(&description, &out);
     let mut failures = Failures::default();
+    // The base holds the ExternalSecrets; each overlay patches their entries' environment.
+    match kustomize(&out.join("kustomize/base")) {
+        Ok(yaml) => failures.check("base: kubernetes-validate", common::validate(&yaml, "1.30").map(|_| ())),
+        Err(e) => failures.add("base", e),
+    }
     let envs = common::overlays(&out);
     for env in &envs {
         let overlay = out.join("kustomize/overlays").join(env);
@@ -192,6 +197,89 @@ fn external_secrets_and_argo_cd_on_polyglot_shop() {
     assert!(readme.contains("`delivery/argocd/ENV.yaml`"), "{readme}");
     assert_eq!(envs, ["dev", "prod"], "the remote keys differ per environment");
     failures.assert_none(&format!("polyglot-shop with external-secrets and Argo CD, {} overlay(s)", envs.len()));
+}
+
+/// `kind namespace/name` of each object.
+fn ids(docs: &[Value]) -> std::collections::BTreeSet<String> {
+    docs.iter()
+        .map(|d| {
+            let ns = d["metadata"]["namespace"].as_str().unwrap_or("");
+            format!("{} {ns}/{}", d["kind"].as_str().unwrap_or(""), d["metadata"]["name"].as_str().unwrap_or(""))
+        })
+        .collect()
+}
+
+#[test]
+fn external_secrets_in_secret_stores_and_flux_on_kailash() {
+    if !have_kubectl() || !have_validator() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let description = example_with(
+        tmp.path(),
+        "kailash",
+        "  secrets: { provider: external-secrets, store: vault, storeKind: SecretStore }\n  \
+         delivery: { flux: { repo: ssh://git@git.example.com/kailash.git, revision: refs/tags/v1.0.0, path: ./gitops/kailash/ } }\n",
+    );
+    let out = tmp.path().join("deploy");
+    let said = generate(&description, &out);
+    let mut failures = Failures::default();
+    let envs = common::overlays(&out);
+    assert_eq!(envs, ["dev", "prod", "staging"]);
+    for env in &envs {
+        let docs = build_overlay(&out, env, "1.30", &mut failures);
+        let external = of_kind(&docs, "ExternalSecret");
+        assert!(!external.is_empty(), "{env}: no ExternalSecret");
+        assert!(
+            external.iter().all(|e| e["spec"]["secretStoreRef"] == json!({ "name": "vault", "kind": "SecretStore" }))
+        );
+        // Flux orders by stages, not by Argo CD's annotations.
+        assert!(!serde_json::to_string(&docs).expect("JSON").contains("argocd.argoproj.io/sync-wave\":\"-"), "{env}");
+
+        // The two stages split the overlay: every object in exactly one.
+        let stage = |name: &str| {
+            let dir = out.join(format!("delivery/flux/{env}/{name}"));
+            kustomize(&dir).and_then(|y| parse_built(&y)).unwrap_or_else(|e| panic!("{env}/{name}: {e}"))
+        };
+        let (foundation, services) = (stage("foundation"), stage("services"));
+        let (f, s) = (ids(&foundation), ids(&services));
+        assert!(f.is_disjoint(&s), "{env}: in both stages: {:?}", f.intersection(&s).collect::<Vec<_>>());
+        assert_eq!(f.union(&s).cloned().collect::<std::collections::BTreeSet<_>>(), ids(&docs), "{env}");
+        for d in &foundation {
+            let early = matches!(d["kind"].as_str(), Some("Namespace" | "ExternalSecret"))
+                || d["metadata"]["labels"]["app.kubernetes.io/component"] == "datastore";
+            assert!(early, "{env}: {} {} in the foundation", d["kind"], d["metadata"]["name"]);
+        }
+        assert!(foundation.iter().any(|d| d["kind"] == "StatefulSet"), "{env}: no datastore in the foundation");
+        assert!(!of_kind(&services, "Deployment").is_empty(), "{env}: no service in the services stage");
+
+        // The source and the two Kustomizations, validated against their schemas.
+        let file = out.join(format!("delivery/flux/{env}.yaml"));
+        let yaml = std::fs::read_to_string(&file).expect("delivery/flux/ENV.yaml");
+        match check(&out, &yaml, &format!("flux-{env}")) {
+            Ok(report) => {
+                failures.check(format!("flux/{env}"), validated(&report, &["GitRepository", "Kustomization"]))
+            }
+            Err(e) => failures.add(format!("flux/{env}"), e),
+        }
+        let flux = parse_built(&yaml).expect("YAML");
+        let source = of_kind(&flux, "GitRepository");
+        assert_eq!(source[0]["spec"]["url"], "ssh://git@git.example.com/kailash.git");
+        assert_eq!(source[0]["spec"]["ref"], json!({ "name": "refs/tags/v1.0.0" }));
+        let ks = of_kind(&flux, "Kustomization");
+        let [first, then] = &ks[..] else { panic!("two Kustomizations: {ks:?}") };
+        assert_eq!(then["spec"]["dependsOn"], json!([{ "name": first["metadata"]["name"] }]));
+        for k in &ks {
+            assert_eq!((&k["spec"]["wait"], &k["spec"]["prune"]), (&json!(true), &json!(true)));
+            let path = k["spec"]["path"].as_str().expect("a path");
+            let inside = path.strip_prefix("./gitops/kailash/").expect("under the description's path");
+            assert!(out.join(inside).join("kustomization.yaml").is_file(), "{path}");
+        }
+        assert!(said.contains(&format!("kubectl apply -f {}", file.display())), "{said}");
+        assert!(said.contains(&format!("flux reconcile kustomization kailash-{env} -n flux-system")), "{said}");
+    }
+    assert!(said.contains("behind the SecretStore `vault`"), "{said}");
+    failures.assert_none(&format!("kailash with external-secrets and Flux, {} overlay(s)", envs.len()));
 }
 
 /// What `kubeseal` makes of a Secret, without the cluster's certificate:
@@ -316,6 +404,20 @@ fn a_misspelt_field_of_a_generated_custom_resource_is_refused_by_its_vendored_sc
              syncPolicy: { automated: { prune: true, selfheal: true } }\n",
             "selfheal",
             "selfHeal",
+        ),
+        (
+            "Kustomization",
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: a, namespace: flux-system }\n\
+             spec:\n  interval: 10m\n  prune: true\n  sourceRef: { kind: GitRepository, name: a }\n  dependson: [{ name: b }]\n",
+            "dependson",
+            "dependsOn",
+        ),
+        (
+            "GitRepository",
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: { name: a, namespace: flux-system }\n\
+             spec:\n  interval: 1m\n  url: https://git.example.com/a.git\n  ref: { branchh: main }\n",
+            "branchh",
+            "branch",
         ),
     ];
     for (kind, yaml, wrong, right) in cases {

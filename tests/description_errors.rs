@@ -1774,7 +1774,7 @@ fn gitops_cannot_build_overlays_from_git_ignored_env_files() {
 }
 
 #[test]
-fn delivery_names_argo_cd_with_a_git_url_and_a_path_inside_the_repository() {
+fn delivery_names_one_controller_with_a_git_url_and_a_path_inside_the_repository() {
     let secrets = "  secrets: { provider: sealed-secrets }\n";
     let none = starter_cluster(&format!("{secrets}  delivery: {{}}\n"));
     gen_text(&none).assert_error(locate(&none, "{}", 0), "`delivery` names no controller", Some("write `delivery:"));
@@ -1793,9 +1793,22 @@ fn delivery_names_argo_cd_with_a_git_url_and_a_path_inside_the_repository() {
         Some("write the folder"),
     );
     assert_eq!(run.error_count(), 2);
-    // Flux is not written (its v1 CRDs are not vendored): an unknown field.
-    let flux = starter_cluster(&format!(
-        "{secrets}  delivery: {{ flux: {{ repo: https://git.example.com/a.git, path: deploy }} }}\n"
+    // One controller, and Flux reads URLs only.
+    let both = starter_cluster(&format!(
+        "{secrets}  delivery:\n    argocd: {{ repo: https://git.example.com/a.git, path: deploy }}\n    \
+         flux: {{ repo: https://git.example.com/b.git, path: deploy }}\n"
     ));
-    gen_text(&flux).assert_error(locate(&flux, "flux:", 0), "unknown field `flux`", Some("expected one of: argocd"));
+    gen_text(&both).assert_error(
+        locate(&both, "https://git.example.com/b.git", 0),
+        "`delivery` names both `argocd` and `flux`",
+        Some("one controller syncs the stack"),
+    );
+    let scp = starter_cluster(&format!(
+        "{secrets}  delivery: {{ flux: {{ repo: git@git.example.com:a.git, path: deploy }} }}\n"
+    ));
+    gen_text(&scp).assert_error(
+        locate(&scp, "git@git.example.com:a.git", 0),
+        "Flux reads `repo: git@git.example.com:a.git` as no URL",
+        Some("write it as `ssh://git@HOST/PATH`"),
+    );
 }

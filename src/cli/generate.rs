@@ -133,7 +133,7 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
 /// build and the check, and the apply (or, with a GitOps controller, the
 /// commit and the sync), and the Helm chart's install.
 fn next_steps(built: &crate::build::Built, platform: &crate::description::Platform, output: &Path) -> String {
-    use crate::description::delivery::SecretsMode;
+    use crate::description::delivery::{SecretsMode, Tool};
     let out = output.display();
     let mut text = String::from("\nnext steps:\n");
     text += &secret_steps(built, output);
@@ -158,16 +158,23 @@ fn next_steps(built: &crate::build::Built, platform: &crate::description::Platfo
                 "  commit {out} to {} (revision {}) as `{}`, then register each environment once:\n",
                 d.repo, d.revision, d.path
             );
+            let tool = if d.tool == Tool::ArgoCd { "argocd" } else { "flux" };
             for (env, _) in &built.envs {
-                text += &format!("    kubectl apply -f {out}/delivery/argocd/{env}.yaml\n");
+                text += &format!("    kubectl apply -f {out}/delivery/{tool}/{env}.yaml\n");
             }
             text += "  and follow each sync:\n";
             for (env, _) in &built.envs {
                 let app = format!("{}-{env}", platform.name.as_str());
-                text += &format!(
-                    "    argocd app wait {app} --sync --health   # or: kubectl -n {} get application {app}\n",
-                    d.namespace
-                );
+                text += &match d.tool {
+                    Tool::ArgoCd => format!(
+                        "    argocd app wait {app} --sync --health   # or: kubectl -n {} get application {app}\n",
+                        d.namespace
+                    ),
+                    Tool::Flux => format!(
+                        "    flux reconcile kustomization {app} -n {} --with-source   # after {app}-foundation\n",
+                        d.namespace
+                    ),
+                };
             }
         }
     }

@@ -55,12 +55,15 @@ impl StoreKind {
 }
 
 /// The GitOps controller that syncs each environment's overlay from git:
-/// `argocd` (Flux is not supported yet: its `v1` CRDs are not vendored).
+/// exactly one of `argocd` and `flux`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Delivery {
     /// One Argo CD Application per environment, written to `delivery/argocd/ENV.yaml`.
     pub argocd: Option<GitOps>,
+    /// A Flux GitRepository and two Kustomizations per environment (the
+    /// foundation, then the services), written to `delivery/flux/ENV.yaml`.
+    pub flux: Option<GitOps>,
 }
 
 /// Where the generated stack is in git, and where the controller runs.
@@ -75,7 +78,8 @@ pub struct GitOps {
     /// The folder `gen` writes to, relative to the repository's root (e.g. `deploy`).
     #[schemars(with = "String")]
     pub path: Spanned<String>,
-    /// The controller's namespace, where its Applications go (default `argocd`).
+    /// The controller's namespace, where its objects go (default `argocd`
+    /// for Argo CD, `flux-system` for Flux).
     pub namespace: Option<Name>,
 }
 
@@ -91,14 +95,21 @@ pub enum SecretsMode {
     Sealed,
 }
 
-/// The Argo CD Applications as the emitters read them.
+/// The GitOps controller as the generators and emitters read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryR {
+    pub tool: Tool,
     pub repo: String,
     pub revision: String,
     /// The output folder in the repository, without leading `./` or trailing `/`.
     pub path: String,
     pub namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    ArgoCd,
+    Flux,
 }
 
 /// `cluster.secrets` resolved (checked by [`check`] first).
@@ -119,12 +130,17 @@ pub fn secrets_mode(s: Option<&Secrets>) -> SecretsMode {
 /// `cluster.delivery` resolved (checked by [`check`] first).
 pub fn delivery(d: Option<&Spanned<Delivery>>) -> Option<DeliveryR> {
     let d = &d?.value;
-    let g = d.argocd.as_ref()?;
+    let (tool, g, ns) = match (&d.argocd, &d.flux) {
+        (Some(g), _) => (Tool::ArgoCd, g, "argocd"),
+        (None, Some(g)) => (Tool::Flux, g, "flux-system"),
+        (None, None) => return None,
+    };
     Some(DeliveryR {
+        tool,
         repo: g.repo.value.clone(),
         revision: g.revision.clone().unwrap_or_else(|| "main".into()),
         path: clean_path(&g.path.value),
-        namespace: g.namespace.as_ref().map_or_else(|| "argocd".to_string(), |n| n.to_string()),
+        namespace: g.namespace.as_ref().map_or_else(|| ns.to_string(), |n| n.to_string()),
     })
 }
 
@@ -164,15 +180,31 @@ pub(super) fn check(secrets: Option<&Secrets>, delivery: Option<&Spanned<Deliver
     }
     let Some(spanned) = delivery else { return out };
     let d = &spanned.value;
-    let Some(gitops) = &d.argocd else {
-        out.push(
-            Diagnostic::error(file, pos_of(&spanned.referenced), "`delivery` names no controller")
-                .with_help("write `delivery: { argocd: { repo: …, path: … } }`"),
-        );
-        return out;
+    let gitops = match (&d.argocd, &d.flux) {
+        (Some(_), Some(f)) => {
+            out.push(
+                Diagnostic::error(file, pos_of(&f.repo.referenced), "`delivery` names both `argocd` and `flux`")
+                    .with_help("one controller syncs the stack: keep one of them"),
+            );
+            return out;
+        }
+        (Some(g), None) | (None, Some(g)) => g,
+        (None, None) => {
+            out.push(
+                Diagnostic::error(file, pos_of(&spanned.referenced), "`delivery` names no controller")
+                    .with_help("write `delivery: { argocd: { repo: …, path: … } }` or `{ flux: { … } }`"),
+            );
+            return out;
+        }
     };
     let repo = &gitops.repo.value;
-    if !["https://", "http://", "ssh://", "git@"].iter().any(|p| repo.starts_with(p)) {
+    if d.flux.is_some() && repo.starts_with("git@") {
+        // Flux's GitRepository takes URLs only.
+        out.push(
+            Diagnostic::error(file, pos_of(&gitops.repo.referenced), format!("Flux reads `repo: {repo}` as no URL"))
+                .with_help("write it as `ssh://git@HOST/PATH`"),
+        );
+    } else if !["https://", "http://", "ssh://", "git@"].iter().any(|p| repo.starts_with(p)) {
         out.push(
             Diagnostic::error(file, pos_of(&gitops.repo.referenced), format!("`repo: {repo}` is not a git URL"))
                 .with_help("write the repository's `https://…` or `ssh://…` address"),

@@ -222,7 +222,8 @@ pub struct Cluster {
     pub secrets: Option<delivery::Secrets>,
     /// The GitOps controller that syncs each environment from git:
     /// `{ argocd: { repo: https://…, path: deploy } }` (an Application per
-    /// environment under `delivery/argocd/`, sync waves on the objects).
+    /// environment under `delivery/argocd/`, sync waves on the objects) or
+    /// `{ flux: { … } }` (a GitRepository and Kustomizations under `delivery/flux/`).
     #[schemars(with = "Option<delivery::Delivery>")]
     pub delivery: Option<Spanned<delivery::Delivery>>,
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::description::KubeVersion;
-use crate::description::delivery::{DeliveryR, SecretsMode};
+use crate::description::delivery::{DeliveryR, SecretsMode, Tool};
 use crate::generate::Stack;
 
 pub fn readme(
@@ -38,12 +38,23 @@ pub fn readme(
         "- `kustomize/overlays/ENV/`: what differs in each environment, as JSON patches computed from the base,\n  \
          {secrets}."
     );
-    if delivery.is_some() {
-        let _ = writeln!(
-            s,
-            "- `delivery/argocd/ENV.yaml`: the Argo CD Application of each environment, syncing its overlay from git;\n  \
-             sync waves order namespaces and ExternalSecrets (-2), datastores (-1), services (0), the release's Jobs (1)."
-        );
+    match delivery.map(|d| d.tool) {
+        Some(Tool::ArgoCd) => {
+            let _ = writeln!(
+                s,
+                "- `delivery/argocd/ENV.yaml`: the Argo CD Application of each environment, syncing its overlay from git;\n  \
+                 sync waves order namespaces and ExternalSecrets (-2), datastores (-1), services (0), the release's Jobs (1)."
+            );
+        }
+        Some(Tool::Flux) => {
+            let _ = writeln!(
+                s,
+                "- `delivery/flux/ENV.yaml`: the Flux GitRepository and Kustomizations of each environment;\n  \
+                 `delivery/flux/ENV/foundation` (namespaces, Secrets, datastores) is applied and healthy before\n  \
+                 `delivery/flux/ENV/services` (the rest), which depends on it."
+            );
+        }
+        None => {}
     }
     let _ = writeln!(s);
     s += &super::prerequisites::markdown(kube, envs);
@@ -66,10 +77,11 @@ pub fn readme(
             let _ = writeln!(s, "Seal the Secrets first, as `{dir}/sealed-secrets/README.md` says.\n");
         }
         if let Some(d) = delivery {
+            let tool = if d.tool == Tool::ArgoCd { "argocd" } else { "flux" };
             let _ = writeln!(
                 s,
                 "Commit this folder to {} (`{}`, at `{}`), then register the environment once:\n\n\
-                 ```sh\nkubectl apply -f delivery/argocd/{env}.yaml\n```\n",
+                 ```sh\nkubectl apply -f delivery/{tool}/{env}.yaml\n```\n",
                 d.repo, d.revision, d.path
             );
         }

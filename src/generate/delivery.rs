@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use super::Stack;
 use super::jobs::{SYNC_WAVE, annotate};
+use super::{Object, Stack};
+use crate::description::delivery::Tool;
 use crate::description::resolve::Resolved;
 
 /// Namespaces, and the ExternalSecrets whose Secrets every pod reads.
@@ -17,19 +18,27 @@ pub const DATASTORE_WAVE: &str = "-1";
 /// Sets the sync wave of namespaces, secrets and datastores (the rest stays
 /// in wave 0, the Jobs and the Deployments waiting for them later).
 pub fn sync_waves(r: &Resolved, stack: &mut Stack) {
-    if r.delivery.is_none() {
+    if r.delivery.as_ref().is_none_or(|d| d.tool != Tool::ArgoCd) {
         return;
     }
     stack.sync_waves = true;
     for o in &mut stack.objects {
-        let component = o.value.pointer("/metadata/labels/app.kubernetes.io~1component").and_then(Value::as_str);
-        let wave = match (o.kind.as_str(), component) {
-            ("Namespace" | "ExternalSecret", _) => FIRST_WAVE,
-            // Its StatefulSet, Services, ConfigMaps, policies: all of the datastore.
-            (_, Some("datastore")) => DATASTORE_WAVE,
-            _ => continue,
-        };
-        annotate(&mut o.value, SYNC_WAVE, wave);
+        if let Some(wave) = early_wave(o) {
+            annotate(&mut o.value, SYNC_WAVE, wave);
+        }
+    }
+}
+
+/// The wave of what others need before they start: namespaces and
+/// ExternalSecrets, then the datastores (all of a datastore: its
+/// StatefulSet, Services, ConfigMaps, policies); `None` for the rest. Flux's
+/// foundation stage (written by the emitter) is the objects with one.
+pub fn early_wave(o: &Object) -> Option<&'static str> {
+    let component = o.value.pointer("/metadata/labels/app.kubernetes.io~1component").and_then(Value::as_str);
+    match (o.kind.as_str(), component) {
+        ("Namespace" | "ExternalSecret", _) => Some(FIRST_WAVE),
+        (_, Some("datastore")) => Some(DATASTORE_WAVE),
+        _ => None,
     }
 }
 
@@ -65,6 +74,11 @@ mod tests {
             TEXT.replace("  delivery: { argocd: { repo: https://git.example.com/shop.git, path: deploy } }\n", "");
         let stack = crate::generate::generate(&crate::generate::monitoring::resolved(&text));
         assert_eq!(wave(&stack, "Namespace", "shop"), None);
+        assert_eq!(wave(&stack, "StatefulSet", "db"), None);
+        // Flux orders by its two stages, not by annotations.
+        let flux = TEXT.replace("argocd:", "flux:");
+        let stack = crate::generate::generate(&crate::generate::monitoring::resolved(&flux));
+        assert!(!stack.sync_waves);
         assert_eq!(wave(&stack, "StatefulSet", "db"), None);
     }
 }
