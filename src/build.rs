@@ -325,7 +325,15 @@ pub fn prove_each(
 ) -> Result<(), Error> {
     let config = check_config(built, p);
     for (env, stack) in &built.envs {
-        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        let mut loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        // The GitOps objects that sync this environment are checked with it.
+        for tool in ["argocd", "flux"] {
+            let path = format!("delivery/{tool}/{env}.yaml");
+            if let Some(text) = built.tree.get(Path::new(&path)) {
+                let text = String::from_utf8_lossy(text).into_owned();
+                crate::model::load::add_source(&mut loaded, crate::model::Source { name: path.into(), text });
+            }
+        }
         let outcome = crate::check::run(&loaded, &config);
         each(env, loaded, outcome);
     }
@@ -455,6 +463,37 @@ mod tests {
             message.starts_with("kustomize/overlays/prod: the generated stack is over the budget of 16 MiB"),
             "{message}"
         );
+    }
+
+    /// The GitOps objects are proven with their environment's stack: a
+    /// misspelt field of the Application is an error of `gen`'s proof.
+    #[test]
+    fn the_application_is_proven_with_its_environment() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("p.yaml");
+        let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster:\n  kubernetes: \"1.30\"\n  \
+                    secrets: { provider: sealed-secrets }\n  \
+                    delivery: { argocd: { repo: https://git.example.com/shop.git, path: deploy } }\n\
+                    services:\n  a: { image: ghcr.io/x/a:1.0.0, port: 8080, secrets: [TOKEN] }\n";
+        std::fs::write(&file, text).expect("write");
+        let p = crate::description::load(&file).expect("the description loads");
+        let mut built = build(&p, &file).expect("generated");
+        let errors = |built: &Built| -> Vec<String> {
+            let proofs = prove(built, &p).expect("proven");
+            proofs
+                .iter()
+                .flat_map(|(_, _, o)| &o.findings)
+                .filter(|f| f.severity == crate::diag::Severity::Error)
+                .map(|f| format!("{} {}", f.code, f.message))
+                .collect()
+        };
+        assert!(errors(&built).is_empty(), "{:?}", errors(&built));
+        let path = Path::new("delivery/argocd/default.yaml");
+        let app = String::from_utf8_lossy(built.tree.get(path).expect("the Application")).into_owned();
+        assert!(app.contains("selfHeal: true"), "{app}");
+        built.tree.insert(path, app.replace("selfHeal: true", "selfheal: true"));
+        let found = errors(&built);
+        assert!(found.iter().any(|e| e.starts_with("KP001") && e.contains("selfheal")), "{found:?}");
     }
 
     #[test]
