@@ -195,6 +195,8 @@ fn external_secrets_and_argo_cd_on_polyglot_shop() {
     let readme = std::fs::read_to_string(out.join("README.md")).expect("README");
     assert!(readme.contains("**The External Secrets Operator**") && readme.contains("`ClusterSecretStore vault`"));
     assert!(readme.contains("`delivery/argocd/ENV.yaml`"), "{readme}");
+    assert!(readme.contains("kubectl apply -f delivery/argocd/dev.yaml"), "{readme}");
+    assert!(!readme.contains("kubectl apply -k"), "the controller applies, not a person:\n{readme}");
     assert_eq!(envs, ["dev", "prod"], "the remote keys differ per environment");
     failures.assert_none(&format!("polyglot-shop with external-secrets and Argo CD, {} overlay(s)", envs.len()));
 }

@@ -85,10 +85,14 @@ pub fn readme(
                 d.repo, d.revision, d.path
             );
         }
-        let _ = writeln!(s, "Review and deploy:\n");
-        if stack.release.jobs.is_empty() {
+        if delivery.is_some() {
+            // The controller applies it, in its order: review only.
+            let _ = writeln!(s, "Review what it applies:\n\n```sh\nkubectl kustomize {dir} | less\n```\n");
+        } else if stack.release.jobs.is_empty() {
+            let _ = writeln!(s, "Review and deploy:\n");
             let _ = writeln!(s, "```sh\nkubectl kustomize {dir} | less\nkubectl apply -k {dir}\n```\n");
         } else {
+            let _ = writeln!(s, "Review and deploy:\n");
             s += &with_jobs(env, &dir, &stack.release);
         }
         let _ = writeln!(s, "| kind | objects |\n| --- | ---: |");
