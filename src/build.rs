@@ -15,7 +15,7 @@ use crate::generate::{self, Stack};
 pub mod connections;
 
 /// Name of the single overlay written when a description has no environments.
-pub const DEFAULT_ENV: &str = "default";
+pub const DEFAULT_ENV: &str = crate::description::DEFAULT_ENV;
 
 /// What `gen` produced: the files, and each environment's stack for the summary.
 pub struct Built {
@@ -118,7 +118,14 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     for (env, stack) in &envs {
         tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
     }
-    tree.insert("README.md", crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs));
+    let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
+    if let Some(d) = &delivery {
+        crate::emit::delivery::emit(d, p.name.as_str(), &envs, &source, &mut tree)?;
+    }
+    tree.insert(
+        "README.md",
+        crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs, delivery.as_ref()),
+    );
     crate::emit::monitoring::emit(base, &envs, &source, &mut tree)?;
     crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
     let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
@@ -318,7 +325,15 @@ pub fn prove_each(
 ) -> Result<(), Error> {
     let config = check_config(built, p);
     for (env, stack) in &built.envs {
-        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        let mut loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        // The GitOps objects that sync this environment are checked with it.
+        for tool in ["argocd", "flux"] {
+            let path = format!("delivery/{tool}/{env}.yaml");
+            if let Some(text) = built.tree.get(Path::new(&path)) {
+                let text = String::from_utf8_lossy(text).into_owned();
+                crate::model::load::add_source(&mut loaded, crate::model::Source { name: path.into(), text });
+            }
+        }
         let outcome = crate::check::run(&loaded, &config);
         each(env, loaded, outcome);
     }
@@ -375,15 +390,26 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, 
         let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
         add(name, crate::emit::to_yaml(&o.value).map_err(Unloadable::Broken)?)?;
     }
+    use crate::description::delivery::SecretsMode;
     for s in &stack.secrets {
+        // The ExternalSecrets are among the objects: checks read their keys.
+        let (producer, name) = match stack.secrets_mode {
+            SecretsMode::External { .. } => continue,
+            SecretsMode::Env => {
+                (format!("secretGenerator {}", s.file), format!("{dir}/secrets/{} (secretGenerator)", s.file))
+            }
+            SecretsMode::Sealed => {
+                let path = crate::emit::kustomize::sealed_path(s);
+                (format!("SealedSecret {path}"), format!("{dir}/{path} (to be sealed)"))
+            }
+        };
         let data: BTreeMap<&str, &str> = s.keys.iter().map(|k| (k.as_str(), "")).collect();
         let secret = serde_json::json!({
             "apiVersion": "v1", "kind": "Secret",
             "metadata": { "name": s.name, "namespace": s.namespace,
-                "annotations": { crate::check::SECRET_STAND_IN: format!("secretGenerator {}", s.file) } },
+                "annotations": { crate::check::SECRET_STAND_IN: producer } },
             "data": data,
         });
-        let name = format!("{dir}/secrets/{} (secretGenerator)", s.file);
         add(name, crate::emit::to_yaml(&secret).map_err(Unloadable::Broken)?)?;
     }
     Ok((sources, bytes))
@@ -437,6 +463,37 @@ mod tests {
             message.starts_with("kustomize/overlays/prod: the generated stack is over the budget of 16 MiB"),
             "{message}"
         );
+    }
+
+    /// The GitOps objects are proven with their environment's stack: a
+    /// misspelt field of the Application is an error of `gen`'s proof.
+    #[test]
+    fn the_application_is_proven_with_its_environment() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("p.yaml");
+        let text = "apiVersion: kubeproof.dev/v1alpha1\nname: shop\ncluster:\n  kubernetes: \"1.30\"\n  \
+                    secrets: { provider: sealed-secrets }\n  \
+                    delivery: { argocd: { repo: https://git.example.com/shop.git, path: deploy } }\n\
+                    services:\n  a: { image: ghcr.io/x/a:1.0.0, port: 8080, secrets: [TOKEN] }\n";
+        std::fs::write(&file, text).expect("write");
+        let p = crate::description::load(&file).expect("the description loads");
+        let mut built = build(&p, &file).expect("generated");
+        let errors = |built: &Built| -> Vec<String> {
+            let proofs = prove(built, &p).expect("proven");
+            proofs
+                .iter()
+                .flat_map(|(_, _, o)| &o.findings)
+                .filter(|f| f.severity == crate::diag::Severity::Error)
+                .map(|f| format!("{} {}", f.code, f.message))
+                .collect()
+        };
+        assert!(errors(&built).is_empty(), "{:?}", errors(&built));
+        let path = Path::new("delivery/argocd/default.yaml");
+        let app = String::from_utf8_lossy(built.tree.get(path).expect("the Application")).into_owned();
+        assert!(app.contains("selfHeal: true"), "{app}");
+        built.tree.insert(path, app.replace("selfHeal: true", "selfheal: true"));
+        let found = errors(&built);
+        assert!(found.iter().any(|e| e.starts_with("KP001") && e.contains("selfheal")), "{found:?}");
     }
 
     #[test]

@@ -1718,3 +1718,97 @@ fn a_job_template_naming_what_it_uses_generates() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.wrote_output);
 }
+
+// ------------------------------------------------- secrets and delivery
+
+/// The starter with `lines` under `cluster:`.
+fn starter_cluster(lines: &str) -> String {
+    starter_with(
+        "  kubernetes: \"1.30\"            # quoted: YAML would read 1.30 as 1.3\n",
+        &format!("  kubernetes: \"1.30\"            # quoted: YAML would read 1.30 as 1.3\n{lines}"),
+    )
+}
+
+#[test]
+fn secrets_from_a_manager_need_its_store() {
+    let text = starter_cluster("  secrets: { provider: external-secrets }\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "external-secrets }", 0),
+        "`provider: external-secrets` needs `store`",
+        Some("name the ClusterSecretStore"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn a_store_without_external_secrets_is_refused_at_the_store() {
+    let text = starter_cluster("  secrets: { provider: sealed-secrets, store: vault }\n");
+    gen_text(&text).assert_error(
+        locate(&text, "vault", 0),
+        "`store` is read only with `provider: external-secrets`",
+        Some("remove it"),
+    );
+}
+
+#[test]
+fn an_unknown_secrets_provider_names_the_known_ones() {
+    let text = starter_cluster("  secrets: { provider: vault }\n");
+    let run = gen_text(&text);
+    run.assert_refused();
+    let at = locate(&text, "vault }", 0);
+    assert!(run.stderr.contains(&format!("--> platform.yaml:{}:{}", at.line, at.column)), "{}", run.stderr);
+    assert!(run.stderr.contains("external-secrets") && run.stderr.contains("sealed-secrets"), "{}", run.stderr);
+}
+
+#[test]
+fn gitops_cannot_build_overlays_from_git_ignored_env_files() {
+    let text = starter_cluster("  delivery: { argocd: { repo: https://git.example.com/shop.git, path: deploy } }\n");
+    let run = gen_text(&text);
+    run.assert_error(
+        locate(&text, "https://git.example.com", 0),
+        "a GitOps controller cannot build overlays whose Secrets come from git-ignored env files",
+        Some("set `cluster.secrets: { provider: external-secrets, store: … }`"),
+    );
+    assert_eq!(run.error_count(), 1);
+}
+
+#[test]
+fn delivery_names_one_controller_with_a_git_url_and_a_path_inside_the_repository() {
+    let secrets = "  secrets: { provider: sealed-secrets }\n";
+    let none = starter_cluster(&format!("{secrets}  delivery: {{}}\n"));
+    gen_text(&none).assert_error(locate(&none, "{}", 0), "`delivery` names no controller", Some("write `delivery:"));
+    let bad = starter_cluster(&format!(
+        "{secrets}  delivery: {{ argocd: {{ repo: git.example.com/a, path: ../deploy }} }}\n"
+    ));
+    let run = gen_text(&bad);
+    run.assert_error(
+        locate(&bad, "git.example.com/a", 0),
+        "`repo: git.example.com/a` is not a git URL",
+        Some("write the repository's"),
+    );
+    run.assert_error(
+        locate(&bad, "../deploy", 0),
+        "`path: ../deploy` is not inside the repository",
+        Some("write the folder"),
+    );
+    assert_eq!(run.error_count(), 2);
+    // One controller, and Flux reads URLs only.
+    let both = starter_cluster(&format!(
+        "{secrets}  delivery:\n    argocd: {{ repo: https://git.example.com/a.git, path: deploy }}\n    \
+         flux: {{ repo: https://git.example.com/b.git, path: deploy }}\n"
+    ));
+    gen_text(&both).assert_error(
+        locate(&both, "https://git.example.com/b.git", 0),
+        "`delivery` names both `argocd` and `flux`",
+        Some("one controller syncs the stack"),
+    );
+    let scp = starter_cluster(&format!(
+        "{secrets}  delivery: {{ flux: {{ repo: git@git.example.com:a.git, path: deploy }} }}\n"
+    ));
+    gen_text(&scp).assert_error(
+        locate(&scp, "git@git.example.com:a.git", 0),
+        "Flux reads `repo: git@git.example.com:a.git` as no URL",
+        Some("write it as `ssh://git@HOST/PATH`"),
+    );
+}

@@ -127,22 +127,116 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
     Ok(())
 }
 
-/// What to do with the output: the env files still to fill (the Secrets'
-/// values never leave the user's machine), then per environment the build,
-/// the check and the apply, and the Helm chart's install.
+/// What to do with the output: the Secrets' values to provide (env files
+/// to fill, entries of the secret manager, SealedSecrets to seal; values
+/// never leave the user's machine or manager), then per environment the
+/// build and the check, and the apply (or, with a GitOps controller, the
+/// commit and the sync), and the Helm chart's install.
 fn next_steps(built: &crate::build::Built, platform: &crate::description::Platform, output: &Path) -> String {
+    use crate::description::delivery::{SecretsMode, Tool};
     let out = output.display();
-    let mut missing: Vec<String> = Vec::new();
-    for (env, stack) in &built.envs {
-        for s in &stack.secrets {
-            let file = output.join(format!("kustomize/overlays/{env}/secrets/{}", s.file));
-            let shown = file.display().to_string();
-            if !file.exists() && !missing.contains(&shown) {
-                missing.push(shown);
+    let mut text = String::from("\nnext steps:\n");
+    text += &secret_steps(built, output);
+    let delivery = crate::description::delivery::delivery(platform.cluster.delivery.as_ref());
+    let check = |env: &str| {
+        let overlay = format!("{out}/kustomize/overlays/{env}");
+        format!("kubectl kustomize {overlay} | kubeproof check --config {out}/.kubeproof.yaml -")
+    };
+    match &delivery {
+        None => {
+            text += "  check, then apply, each environment:\n";
+            for (env, _) in &built.envs {
+                text += &format!("    {} && kubectl apply -k {out}/kustomize/overlays/{env}\n", check(env));
+            }
+        }
+        Some(d) => {
+            text += "  check each environment:\n";
+            for (env, _) in &built.envs {
+                text += &format!("    {}\n", check(env));
+            }
+            text += &format!(
+                "  commit {out} to {} (revision {}) as `{}`, then register each environment once:\n",
+                d.repo, d.revision, d.path
+            );
+            let tool = if d.tool == Tool::ArgoCd { "argocd" } else { "flux" };
+            for (env, _) in &built.envs {
+                text += &format!("    kubectl apply -f {out}/delivery/{tool}/{env}.yaml\n");
+            }
+            text += "  and follow each sync:\n";
+            for (env, _) in &built.envs {
+                let app = format!("{}-{env}", platform.name.as_str());
+                text += &match d.tool {
+                    Tool::ArgoCd => format!(
+                        "    argocd app wait {app} --sync --health   # or: kubectl -n {} get application {app}\n",
+                        d.namespace
+                    ),
+                    Tool::Flux => format!(
+                        "    flux reconcile kustomization {app} -n {} --with-source   # after {app}-foundation\n",
+                        d.namespace
+                    ),
+                };
             }
         }
     }
-    let mut text = String::from("\nnext steps:\n");
+    let (name, chart) = (platform.name.as_str(), format!("{out}/helm/{}", platform.name.as_str()));
+    let first = match built.envs.first().map(|(_, s)| &s.secrets_mode) {
+        Some(SecretsMode::Sealed) => "the SealedSecrets to apply first",
+        Some(SecretsMode::External { .. }) => "the entries its ExternalSecrets read",
+        _ => "the Secrets to create first",
+    };
+    text += &format!(
+        "  or with Helm (NOTES.txt lists {first}):\n    helm upgrade --install {name} {chart} -f {chart}/values-ENV.yaml\n"
+    );
+    text
+}
+
+/// The Secrets' values to provide, as the description's provider wants
+/// them: env files still to fill, the secret manager's entries, or the
+/// SealedSecrets still to seal (those not on disk yet).
+fn secret_steps(built: &crate::build::Built, output: &Path) -> String {
+    use crate::description::delivery::SecretsMode;
+    let out = output.display();
+    let mut text = String::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut entries: std::collections::BTreeMap<String, (String, Vec<String>)> = Default::default();
+    let mut to_seal: Vec<String> = Vec::new();
+    for (env, stack) in &built.envs {
+        let dir = format!("kustomize/overlays/{env}");
+        match &stack.secrets_mode {
+            SecretsMode::Env => {
+                for s in &stack.secrets {
+                    let shown = output.join(format!("{dir}/secrets/{}", s.file)).display().to_string();
+                    if !output.join(format!("{dir}/secrets/{}", s.file)).exists() && !missing.contains(&shown) {
+                        missing.push(shown);
+                    }
+                }
+            }
+            SecretsMode::External { store, kind } => {
+                // What the ExternalSecrets written read: entry → properties.
+                for o in stack.objects.iter().filter(|o| o.kind == "ExternalSecret") {
+                    for d in o.value.pointer("/spec/data").and_then(serde_json::Value::as_array).into_iter().flatten() {
+                        let key = d.pointer("/remoteRef/key").and_then(serde_json::Value::as_str).unwrap_or_default();
+                        let property =
+                            d.pointer("/remoteRef/property").and_then(serde_json::Value::as_str).unwrap_or_default();
+                        let e = entries
+                            .entry(key.to_string())
+                            .or_insert_with(|| (format!("{} `{store}`", kind.as_str()), Vec::new()));
+                        if !e.1.iter().any(|p| p == property) {
+                            e.1.push(property.to_string());
+                        }
+                    }
+                }
+            }
+            SecretsMode::Sealed => {
+                for s in &stack.secrets {
+                    let sealed = crate::emit::kustomize::sealed_path(s);
+                    if !output.join(format!("{dir}/{sealed}")).exists() {
+                        to_seal.push(crate::emit::kustomize::seal_command(s, &format!("{out}/{dir}")));
+                    }
+                }
+            }
+        }
+    }
     if !missing.is_empty() {
         text += "  fill the Secrets' values (copy each file's .example beside it and fill every key;\n";
         text += "  kubeproof check reports a key left empty):\n";
@@ -150,17 +244,20 @@ fn next_steps(built: &crate::build::Built, platform: &crate::description::Platfo
             text += &format!("    {f}\n");
         }
     }
-    text += "  check, then apply, each environment:\n";
-    for (env, _) in &built.envs {
-        let overlay = format!("{out}/kustomize/overlays/{env}");
-        text += &format!(
-            "    kubectl kustomize {overlay} | kubeproof check --config {out}/.kubeproof.yaml - && kubectl apply -k {overlay}\n"
-        );
+    if let Some((store, _)) = entries.values().next() {
+        text += &format!("  put the Secrets' values in the secret manager behind the {store}, one entry per line\n");
+        text += "  with these properties (a `_URLENCODED` one holds its namesake's value percent-encoded):\n";
+        for (key, (_, properties)) in &entries {
+            text += &format!("    {key}: {}\n", properties.join(", "));
+        }
     }
-    let (name, chart) = (platform.name.as_str(), format!("{out}/helm/{}", platform.name.as_str()));
-    text += &format!(
-        "  or with Helm (NOTES.txt lists the Secrets to create first):\n    helm upgrade --install {name} {chart} -f {chart}/values-ENV.yaml\n"
-    );
+    if !to_seal.is_empty() {
+        text += "  seal each Secret (fill the env file from its .example first; each overlay's\n";
+        text += "  sealed-secrets/README.md lists the keys), then commit the sealed files:\n";
+        for c in &to_seal {
+            text += &format!("    {}\n", c.replace("\n  ", "\n      "));
+        }
+    }
     text
 }
 

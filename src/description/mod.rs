@@ -8,6 +8,7 @@
 
 pub mod alerts;
 mod credential;
+pub mod delivery;
 mod extensions;
 pub mod jobs;
 pub(crate) mod load;
@@ -39,6 +40,9 @@ pub use load::{load, parse};
 pub use placement::{Affinity, NamespaceMeta, Toleration, Vpa, VpaMode};
 pub use traffic::{EdgeTls, LoadBalancer, TlsVersion, Traffic};
 pub use value::{EnvValue, Factor, KubeVersion, Name, PortRef, Replicas, Storage, Version};
+
+/// Name of the single overlay written when a description has no environments.
+pub const DEFAULT_ENV: &str = "default";
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "kubeproof.dev/v1alpha1";
@@ -212,6 +216,16 @@ pub struct Cluster {
     /// `monitoringSelector: { release: kube-prometheus-stack }`.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub monitoring_selector: Option<BTreeMap<Name, Spanned<String>>>,
+    /// Where Secret values come from: `{ provider: env }` (default: git-ignored
+    /// env files), `{ provider: external-secrets, store: vault }` (an
+    /// ExternalSecret per Secret) or `{ provider: sealed-secrets }`.
+    pub secrets: Option<delivery::Secrets>,
+    /// The GitOps controller that syncs each environment from git:
+    /// `{ argocd: { repo: https://…, path: deploy } }` (an Application per
+    /// environment under `delivery/argocd/`, sync waves on the objects) or
+    /// `{ flux: { … } }` (a GitRepository and Kustomizations under `delivery/flux/`).
+    #[schemars(with = "Option<delivery::Delivery>")]
+    pub delivery: Option<Spanned<delivery::Delivery>>,
 }
 
 /// A storage class of the cluster, as volumes may use it.

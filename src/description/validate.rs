@@ -70,6 +70,7 @@ pub fn validate(p: &Platform, file: &Path) -> Vec<Diagnostic> {
         check_selector_label(key, value, file, &mut out);
     }
     out.extend(super::credential::check(p, file));
+    out.extend(super::delivery::check(p.cluster.secrets.as_ref(), p.cluster.delivery.as_ref(), file));
     if out.is_empty() {
         check_values(p, file, &mut out);
     }

@@ -669,18 +669,36 @@ fn notes(chart: &Chart, variants: &[&Stack]) -> String {
     for s in variants.iter().flat_map(|v| &v.secrets) {
         secrets.entry((s.namespace.as_str(), s.name.as_str())).or_insert(s);
     }
-    let mut out = format!(
-        "{} is installed (release {{{{ .Release.Name }}}}).\n\n\
-         The chart creates no Secret: these must exist before the workloads can start\n\
-         (create them, or let your secret manager sync them):\n\n",
-        chart.name
-    );
+    use crate::description::delivery::SecretsMode;
+    let mut out = format!("{} is installed (release {{{{ .Release.Name }}}}).\n\n", chart.name);
+    match &chart.base.secrets_mode {
+        SecretsMode::External { store, kind } => {
+            out += &format!(
+                "The chart's ExternalSecrets create the Secrets from the {kind} `{store}`\n\
+                 (installed apart); before the workloads can start it must hold, under\n\
+                 `PLATFORM/ENV/FILE` (the next steps of `kubeproof gen` list them), these keys:\n\n",
+                kind = kind.as_str()
+            );
+        }
+        SecretsMode::Sealed => {
+            out += "The chart creates no Secret: apply the environment's SealedSecrets first\n\
+                    (kubectl apply -f kustomize/overlays/ENV/sealed-secrets/ in the folder gen wrote;\n\
+                    its README.md says how to seal each):\n\n";
+        }
+        SecretsMode::Env => {
+            out += "The chart creates no Secret: these must exist before the workloads can start\n\
+                    (create them, or let your secret manager sync them):\n\n";
+        }
+    }
     for ((ns, name), s) in &secrets {
-        out += &format!(
-            "  kubectl -n {ns} create secret generic {name} --from-env-file={}   # keys: {}\n",
-            s.file,
-            s.keys.join(", ")
-        );
+        out += &match chart.base.secrets_mode {
+            SecretsMode::Env => format!(
+                "  kubectl -n {ns} create secret generic {name} --from-env-file={}   # keys: {}\n",
+                s.file,
+                s.keys.join(", ")
+            ),
+            _ => format!("  {ns}/{name}   # keys: {}\n", s.keys.join(", ")),
+        };
     }
     if secrets.is_empty() {
         out += "  (none)\n";

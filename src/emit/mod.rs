@@ -2,6 +2,7 @@
 //! safe files on disk.
 
 pub mod dashboards;
+pub mod delivery;
 pub mod files;
 pub mod helm;
 pub mod kustomize;

@@ -65,6 +65,10 @@ pub enum Need {
     NodePorts,
     /// The Vertical Pod Autoscaler; names: the update modes used.
     Vpa,
+    /// The External Secrets Operator; names: the stores (`KIND NAME`).
+    ExternalSecrets,
+    /// The sealed-secrets controller; names: the SealedSecrets to seal (`NS/NAME`).
+    SealedSecrets,
 }
 
 /// A need, what it is about, and which environments have it.
@@ -79,7 +83,15 @@ pub struct Prerequisite {
 pub fn prerequisites(envs: &[(String, Stack)]) -> Vec<Prerequisite> {
     let mut all: BTreeMap<Need, Prerequisite> = BTreeMap::new();
     for (env, stack) in envs {
-        for (need, names) in needs(&stack.objects) {
+        let mut needs = needs(&stack.objects);
+        // Sealed by the user, not among the objects.
+        if stack.secrets_mode == crate::description::delivery::SecretsMode::Sealed && !stack.secrets.is_empty() {
+            needs.insert(
+                Need::SealedSecrets,
+                stack.secrets.iter().map(|s| format!("{}/{}", s.namespace, s.name)).collect(),
+            );
+        }
+        for (need, names) in needs {
             let p =
                 all.entry(need).or_insert_with(|| Prerequisite { need, names: BTreeSet::new(), envs: BTreeSet::new() });
             p.names.extend(names);
@@ -163,6 +175,10 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
                 }
             }
             ("monitoring.coreos.com", kind) => add(Need::PrometheusOperator, Some(kind.to_string())),
+            ("external-secrets.io", "ExternalSecret") => {
+                let kind = v.at("/spec/secretStoreRef/kind").and_then(Value::as_str).unwrap_or("SecretStore");
+                add(Need::ExternalSecrets, Some(format!("{kind} {}", text(v.at("/spec/secretStoreRef/name")))));
+            }
             ("velero.io", kind) => {
                 add(Need::Velero, Some(kind.to_string()));
                 if v.at("/spec/template/snapshotVolumes").and_then(Value::as_bool) == Some(true) {
@@ -416,6 +432,16 @@ fn sentence(p: &Prerequisite, kube: KubeVersion) -> String {
                 ticked(names)
             )
         }
+        Need::ExternalSecrets => format!(
+            "**The External Secrets Operator** (`external-secrets.io/v1`) and {}, holding the values the \
+             ExternalSecrets read.",
+            ticked(names)
+        ),
+        Need::SealedSecrets => format!(
+            "**The sealed-secrets controller**, and the SealedSecrets of {} sealed with its certificate \
+             (`sealed-secrets/README.md` of each overlay).",
+            ticked(names)
+        ),
         Need::ExternalMetrics => format!("**An external metrics API** serving {} for the HPAs.", ticked(names)),
         Need::Velero => {
             format!("**Velero** (CRDs and server) with a default backup storage location, for {}.", ticked(names))

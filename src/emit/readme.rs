@@ -4,9 +4,17 @@
 use std::fmt::Write;
 
 use crate::description::KubeVersion;
+use crate::description::delivery::{DeliveryR, SecretsMode, Tool};
 use crate::generate::Stack;
 
-pub fn readme(platform: &str, source: &str, kube: KubeVersion, envs: &[(String, Stack)]) -> String {
+pub fn readme(
+    platform: &str,
+    source: &str,
+    kube: KubeVersion,
+    envs: &[(String, Stack)],
+    delivery: Option<&DeliveryR>,
+) -> String {
+    let mode = envs.first().map(|(_, s)| s.secrets_mode.clone()).unwrap_or_default();
     let mut s = String::new();
     let _ = writeln!(s, "# {platform}: deployment\n");
     let _ = writeln!(
@@ -16,16 +24,45 @@ pub fn readme(platform: &str, source: &str, kube: KubeVersion, envs: &[(String, 
     );
     let _ = writeln!(s, "## Layout\n");
     let _ = writeln!(s, "- `kustomize/base/`: every object, as the description declares it (no environment applied).");
+    let secrets = match &mode {
+        SecretsMode::Env => "and the Secrets, generated from git-ignored env files".to_string(),
+        SecretsMode::External { store, kind } => {
+            format!("and the ExternalSecrets, which read the Secrets' values from the {} `{store}`", kind.as_str())
+        }
+        SecretsMode::Sealed => {
+            "and the SealedSecrets to seal from git-ignored env files (`sealed-secrets/README.md`)".to_string()
+        }
+    };
     let _ = writeln!(
         s,
         "- `kustomize/overlays/ENV/`: what differs in each environment, as JSON patches computed from the base,\n  \
-         and the Secrets, generated from git-ignored env files.\n"
+         {secrets}."
     );
+    match delivery.map(|d| d.tool) {
+        Some(Tool::ArgoCd) => {
+            let _ = writeln!(
+                s,
+                "- `delivery/argocd/ENV.yaml`: the Argo CD Application of each environment, syncing its overlay from git;\n  \
+                 sync waves order namespaces and ExternalSecrets (-2), datastores (-1), services (0), the release's Jobs (1)."
+            );
+        }
+        Some(Tool::Flux) => {
+            let _ = writeln!(
+                s,
+                "- `delivery/flux/ENV.yaml`: the Flux GitRepository and Kustomizations of each environment;\n  \
+                 `delivery/flux/ENV/foundation` (namespaces, Secrets, datastores) is applied and healthy before\n  \
+                 `delivery/flux/ENV/services` (the rest), which depends on it."
+            );
+        }
+        None => {}
+    }
+    let _ = writeln!(s);
     s += &super::prerequisites::markdown(kube, envs);
     for (env, stack) in envs {
         let _ = writeln!(s, "## Environment `{env}`\n");
         let dir = format!("kustomize/overlays/{env}");
-        let mut files: Vec<&str> = stack.secrets.iter().map(|x| x.file.as_str()).collect();
+        let mut files: Vec<&str> =
+            if mode == SecretsMode::Env { stack.secrets.iter().map(|x| x.file.as_str()).collect() } else { Vec::new() };
         files.sort();
         files.dedup();
         if !files.is_empty() {
@@ -36,10 +73,26 @@ pub fn readme(platform: &str, source: &str, kube: KubeVersion, envs: &[(String, 
             }
             let _ = writeln!(s, "```\n");
         }
-        let _ = writeln!(s, "Review and deploy:\n");
-        if stack.release.jobs.is_empty() {
+        if mode == SecretsMode::Sealed && !stack.secrets.is_empty() {
+            let _ = writeln!(s, "Seal the Secrets first, as `{dir}/sealed-secrets/README.md` says.\n");
+        }
+        if let Some(d) = delivery {
+            let tool = if d.tool == Tool::ArgoCd { "argocd" } else { "flux" };
+            let _ = writeln!(
+                s,
+                "Commit this folder to {} (`{}`, at `{}`), then register the environment once:\n\n\
+                 ```sh\nkubectl apply -f delivery/{tool}/{env}.yaml\n```\n",
+                d.repo, d.revision, d.path
+            );
+        }
+        if delivery.is_some() {
+            // The controller applies it, in its order: review only.
+            let _ = writeln!(s, "Review what it applies:\n\n```sh\nkubectl kustomize {dir} | less\n```\n");
+        } else if stack.release.jobs.is_empty() {
+            let _ = writeln!(s, "Review and deploy:\n");
             let _ = writeln!(s, "```sh\nkubectl kustomize {dir} | less\nkubectl apply -k {dir}\n```\n");
         } else {
+            let _ = writeln!(s, "Review and deploy:\n");
             s += &with_jobs(env, &dir, &stack.release);
         }
         let _ = writeln!(s, "| kind | objects |\n| --- | ---: |");

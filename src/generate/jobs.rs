@@ -80,7 +80,7 @@ pub fn jobs(r: &Resolved, stack: &mut Stack) {
 }
 
 /// Sets one annotation of an object's metadata.
-fn annotate(value: &mut Value, key: &str, v: &str) {
+pub(super) fn annotate(value: &mut Value, key: &str, v: &str) {
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         let annotations = meta.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
         if let Some(a) = annotations.as_object_mut() {

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod connections;
 pub mod dashboards;
 pub mod datastores;
+pub mod delivery;
 pub mod jobs;
 pub mod mesh;
 pub mod monitoring;
@@ -17,6 +18,7 @@ pub mod observability;
 pub mod patches;
 pub mod placement;
 pub mod quotas;
+pub mod secrets;
 pub mod telemetry;
 pub mod test_targets;
 pub mod workloads;
@@ -137,6 +139,11 @@ pub struct Stack {
     pub release: jobs::Release,
     /// The `uses` edges to datastores, which the Helm chart's tests check.
     pub datastore_uses: Vec<test_targets::DatastoreUse>,
+    /// Where the values of `secrets` come from: env files (a secretGenerator
+    /// each), ExternalSecrets (among `objects`) or SealedSecrets.
+    pub secrets_mode: crate::description::delivery::SecretsMode,
+    /// Whether the objects carry Argo CD sync waves ([`delivery::sync_waves`]).
+    pub sync_waves: bool,
 }
 
 /// One `## title` section of the generated runbook (`DIR/RUNBOOK.md`); links
@@ -222,9 +229,13 @@ pub fn generate(r: &Resolved) -> Stack {
     telemetry::telemetry(r, &mut stack);
     // Last: mounts the files generated above into the platform's own stack.
     observability::observability(r, &mut stack);
-    stack.objects.sort_by_key(|o| o.sort_key());
     stack.secrets.sort();
     stack.secrets.dedup();
+    // After every generator that adds a Secret.
+    secrets::external_secrets(r, &mut stack);
+    delivery::sync_waves(r, &mut stack);
+    stack.objects.sort_by_key(|o| o.sort_key());
+    stack.secrets_mode = r.secrets.clone();
     stack.datastore_uses = test_targets::datastore_uses(r, &stack);
     stack
 }

@@ -121,6 +121,8 @@ pub fn resolve(p: &Platform, env: Option<&str>, file: &Path) -> Result<Resolved,
         jobs,
         cronjobs,
         backup,
+        secrets: super::delivery::secrets_mode(p.cluster.secrets.as_ref()),
+        delivery: super::delivery::delivery(p.cluster.delivery.as_ref()),
     };
     check_wiring(p, &resolved, file)?;
     Ok(resolved)

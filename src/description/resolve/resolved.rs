@@ -50,6 +50,10 @@ pub struct Resolved {
     pub cronjobs: Vec<CronR>,
     /// The backup target and Velero schedules, when the description has `backup`.
     pub backup: Option<BackupTarget>,
+    /// Where Secret values come from.
+    pub secrets: crate::description::delivery::SecretsMode,
+    /// The GitOps controller syncing the overlays, if any.
+    pub delivery: Option<crate::description::delivery::DeliveryR>,
 }
 
 impl Resolved {

@@ -18,9 +18,11 @@ static META: Meta = Meta {
     summary: "a pod reads a key that is not in the ConfigMap or Secret of the checked set",
     what: "For every `configMapKeyRef`, `secretKeyRef` and volume `items[].key` whose ConfigMap or Secret is \
            in the checked set, checks that the key is there (`data` and `binaryData` of a ConfigMap, `data` \
-           and `stringData` of a Secret). References marked `optional: true` are skipped, and so are Secrets \
-           whose content the set does not show: service account tokens, and Secrets also produced by a \
-           generator, SealedSecret, ExternalSecret or Certificate.",
+           and `stringData` of a Secret; the keys a SealedSecret seals, `spec.encryptedData` and \
+           `spec.template.data`, and those an ExternalSecret writes, `spec.data[].secretKey`). References \
+           marked `optional: true` are skipped, and so are Secrets whose content the set does not show: \
+           service account tokens, and Secrets also produced by a generator, a Certificate, or an \
+           ExternalSecret with `dataFrom` or a target template.",
     why: "A missing key is a pod that never starts: `couldn't find key X in ConfigMap` \
           (CreateContainerConfigError) for env, a volume that cannot be mounted for items. It usually comes \
           from a renamed or mistyped key, and nothing reports it before the rollout.",
@@ -100,18 +102,20 @@ impl Check for KeyNotFound {
         for pod in cx.pods() {
             let ns = cx.objects[pod.object].ns();
             for r in data_refs(&pod) {
-                if r.optional || r.keys.is_empty() || produced.has(r.store, ns, r.name) {
+                if r.optional || r.keys.is_empty() {
                     continue;
                 }
+                let made = produced.keys(r.store, ns, r.name);
                 let defs = cx.index.named(r.store.kind(), ns, r.name);
-                if defs.is_empty() {
+                // Produced with keys unknown, or neither defined nor produced.
+                if matches!(made, Some(None)) || (made.is_none() && defs.is_empty()) {
                     continue;
                 }
                 let fields: &[&str] = match r.store {
                     Store::ConfigMap => &["data", "binaryData"],
                     Store::Secret => &["data", "stringData"],
                 };
-                let mut keys: BTreeSet<&str> = BTreeSet::new();
+                let mut keys: BTreeSet<&str> = made.flatten().into_iter().flatten().map(String::as_str).collect();
                 let mut opaque = false;
                 for &d in defs {
                     let v = &cx.objects[d].value;

@@ -3,7 +3,7 @@
 //! autoscalers and bindings to their targets.
 
 use crate::model::At;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::model::Value;
 
@@ -189,19 +189,33 @@ pub fn data_refs<'a>(pod: &Pod<'a>) -> Vec<DataRef<'a>> {
 
 /// ConfigMaps and Secrets that the checked set produces without defining
 /// them as such: kustomize generators, SealedSecrets, ExternalSecrets and
-/// cert-manager Certificates. Their keys are not known.
+/// cert-manager Certificates. The keys of a SealedSecret
+/// (`spec.encryptedData`, `spec.template.data`) and of an ExternalSecret
+/// (`spec.data[].secretKey`) are known unless it takes them from elsewhere
+/// (no `data`, `dataFrom`, a target template, the deprecated whole-Secret `data`).
 #[derive(Debug, Default)]
 pub struct Produced {
-    /// (store, namespace, name); namespace `None` for a kustomize generator
-    /// that does not say where its output goes.
-    names: HashSet<(&'static str, Option<String>, String)>,
+    /// (store, namespace, name) → keys, `None` when not known; namespace
+    /// `None` for a kustomize generator that does not say where its output goes.
+    names: HashMap<ProducedKey, Option<BTreeSet<String>>>,
 }
+
+/// (store kind, namespace, name) of a produced ConfigMap or Secret.
+type ProducedKey = (&'static str, Option<String>, String);
 
 impl Produced {
     pub fn build(cx: &Context) -> Produced {
         let mut p = Produced::default();
-        let mut add = |store: Store, ns: Option<&str>, name: &str| {
-            p.names.insert((store.kind(), ns.map(str::to_string), name.to_string()));
+        let mut add = |store: Store, ns: Option<&str>, name: &str, keys: Option<BTreeSet<String>>| {
+            let entry = p
+                .names
+                .entry((store.kind(), ns.map(str::to_string), name.to_string()))
+                .or_insert(Some(BTreeSet::new()));
+            // Two producers of one name: their keys together, unknown if either's are.
+            match (entry.as_mut(), keys) {
+                (Some(have), Some(more)) => have.extend(more),
+                _ => *entry = None,
+            }
         };
         for &i in cx.index.of_kind("Kustomization") {
             let k = &cx.objects[i].value;
@@ -209,33 +223,60 @@ impl Produced {
             for (field, store) in [("configMapGenerator", Store::ConfigMap), ("secretGenerator", Store::Secret)] {
                 for (_, g) in array(k.get(field)) {
                     if let Some(name) = g.get("name").and_then(Value::as_str) {
-                        add(store, g.get("namespace").and_then(Value::as_str).or(ns), name);
+                        add(store, g.get("namespace").and_then(Value::as_str).or(ns), name, None);
                     }
                 }
             }
         }
+        let names = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.to_string()).collect()
+        };
         for &i in cx.index.of_kind("SealedSecret") {
             let o = &cx.objects[i];
             let name = o.value.at("/spec/template/metadata/name").and_then(Value::as_str).unwrap_or(&o.name);
-            add(Store::Secret, Some(o.ns()), name);
+            let keys = o.value.at("/spec/data").is_none().then(|| {
+                let mut keys: BTreeSet<String> = names(o.value.at("/spec/encryptedData")).into_iter().collect();
+                keys.extend(names(o.value.at("/spec/template/data")));
+                keys
+            });
+            add(Store::Secret, Some(o.ns()), name, keys);
         }
         for &i in cx.index.of_kind("ExternalSecret") {
             let o = &cx.objects[i];
             let name = o.value.at("/spec/target/name").and_then(Value::as_str).unwrap_or(&o.name);
-            add(Store::Secret, Some(o.ns()), name);
+            // Without `data` it writes what `dataFrom` brings, or merges into another Secret.
+            let more = o.value.at("/spec/data").and_then(Value::as_array).is_none_or(Vec::is_empty)
+                || ["/spec/dataFrom", "/spec/target/template"]
+                    .iter()
+                    .any(|p| o.value.at(p).is_some_and(|v| !v.is_null()));
+            let keys = (!more).then(|| {
+                array(o.value.at("/spec/data"))
+                    .filter_map(|(_, d)| d.get("secretKey").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            });
+            add(Store::Secret, Some(o.ns()), name, keys);
         }
         for &i in cx.index.of_kind("Certificate") {
             let o = &cx.objects[i];
             if let Some(name) = o.value.at("/spec/secretName").and_then(Value::as_str) {
-                add(Store::Secret, Some(o.ns()), name);
+                add(Store::Secret, Some(o.ns()), name, None);
             }
         }
         p
     }
 
     pub fn has(&self, store: Store, ns: &str, name: &str) -> bool {
+        self.keys(store, ns, name).is_some()
+    }
+
+    /// `None` when nothing produces `name`; else its keys, if known.
+    pub fn keys(&self, store: Store, ns: &str, name: &str) -> Option<Option<&BTreeSet<String>>> {
         let key = |ns: Option<&str>| (store.kind(), ns.map(str::to_string), name.to_string());
-        self.names.contains(&key(Some(ns))) || self.names.contains(&key(None))
+        // A generator without a namespace may produce it too: keys unknown.
+        if self.names.contains_key(&key(None)) {
+            return Some(None);
+        }
+        self.names.get(&key(Some(ns))).map(Option::as_ref)
     }
 }
 

@@ -59,6 +59,33 @@ fn keys_of_configmaps_and_secrets() {
     let refs = pod("[{ name: X, valueFrom: { secretKeyRef: { name: s, key: b } } }]");
     assert_eq!(found("KP310", &format!("{secret}\n---\n{refs}")).len(), 1);
     assert!(found("KP310", &format!("{secret}\n---\n{es}\n---\n{refs}")).is_empty());
+    // An ExternalSecret alone, with `data`: its keys are those it writes.
+    let es = |keys: &str| {
+        format!(
+            "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{ name: e, namespace: shop }}\n\
+             spec: {{ target: {{ name: s }}, data: [{keys}] }}"
+        )
+    };
+    let entry = |k: &str| format!("{{ secretKey: {k}, remoteRef: {{ key: shop/s, property: {k} }} }}");
+    assert!(found("KP310", &format!("{}\n---\n{refs}", es(&entry("b")))).is_empty());
+    assert_eq!(
+        found("KP310", &format!("{}\n---\n{refs}", es(&entry("c")))),
+        ["Secret `s` has no key `b` (env X of container a)"]
+    );
+    // With `dataFrom` too, its keys are not known.
+    let from = es(&entry("c")).replace("data: [", "dataFrom: [{ extract: { key: shop/all } }], data: [");
+    assert!(found("KP310", &format!("{from}\n---\n{refs}")).is_empty());
+    // A SealedSecret: the keys it seals, and those its template adds.
+    let sealed = |keys: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{ name: s, namespace: shop }}\n\
+             spec: {{ encryptedData: {{ {keys} }}, template: {{ data: {{ t: x }} }} }}"
+        )
+    };
+    assert!(found("KP310", &format!("{}\n---\n{refs}", sealed("b: AgB="))).is_empty());
+    assert_eq!(found("KP310", &format!("{}\n---\n{refs}", sealed("a: AgB="))).len(), 1);
+    let templated = pod("[{ name: X, valueFrom: { secretKeyRef: { name: s, key: t } } }]");
+    assert!(found("KP310", &format!("{}\n---\n{templated}", sealed("a: AgB="))).is_empty());
 }
 
 #[test]

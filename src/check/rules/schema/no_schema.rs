@@ -14,8 +14,8 @@ static META: Meta = Meta {
     severity: Severity::Info,
     summary: "no schema for this apiVersion and kind: its fields are not validated",
     what: "Reports, once per apiVersion and kind, the objects that no carried schema describes: custom \
-           resources other than the Istio, Prometheus Operator, cert-manager and Velero ones kubeproof \
-           carries, or a version of those that kubeproof does not carry. Kustomize's own files are not \
+           resources other than the Istio, Prometheus Operator, cert-manager, Velero, External Secrets, \
+           Sealed Secrets, Argo CD and Flux ones kubeproof carries, or a version of those that kubeproof does not carry. Kustomize's own files are not \
            reported.",
     why: "Schema validation (KP001) skips these objects, so a misspelt field in them is not caught here; \
           the cluster's CRD decides whether they are accepted.",
@@ -70,7 +70,7 @@ impl Check for NoSchema {
             let help = if carried.is_empty() {
                 format!(
                     "kubeproof carries the schemas of Kubernetes 1.{} and of the Istio, Prometheus Operator, \
-                     cert-manager and Velero CRDs",
+                     cert-manager, Velero, External Secrets, Sealed Secrets, Argo CD and Flux CRDs",
                     cx.minor
                 )
             } else {

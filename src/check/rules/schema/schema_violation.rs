@@ -13,7 +13,8 @@ static META: Meta = Meta {
     summary: "a field breaks the schema of the target Kubernetes version: unknown, missing, or of the wrong type",
     what: "Validates every object against the OpenAPI schema of its apiVersion and kind in the target \
            Kubernetes version (`--kubernetes`, default the newest carried), and against the carried CRD \
-           schemas (Istio, Prometheus Operator, cert-manager, Velero). Reports every unknown field, missing \
+           schemas (Istio, Prometheus Operator, cert-manager, Velero, External Secrets, Sealed Secrets, \
+           Argo CD, Flux). Reports every unknown field, missing \
            required field, value of the wrong type, value outside an enumeration, integer that does not fit \
            its `int32` or `int64` format (`replicas: 3000000000`), malformed quantity (`512mb`) and non-base64 \
            Secret data, at the offending field. An apiVersion of a built-in group \
