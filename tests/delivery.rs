@@ -105,7 +105,35 @@ fn build_overlay(out: &Path, env: &str, version: &str, failures: &mut Failures) 
         Ok(report) => failures.check(&label, validated(&report, &["ExternalSecret", "SealedSecret"])),
         Err(e) => failures.add(&label, e),
     }
-    parse_built(&yaml).unwrap_or_else(|e| panic!("{label}: {e}"))
+    let docs = parse_built(&yaml).unwrap_or_else(|e| panic!("{label}: {e}"));
+    second_validator(&label, &docs, failures);
+    docs
+}
+
+/// The custom resources of `docs` through the second validator
+/// (kubernetes-models' validators, generated from the upstream CRDs, and
+/// ajv on the vendored ones): Flux's vendored v1 CRDs come from forks, the
+/// models from upstream.
+fn second_validator(label: &str, docs: &[Value], failures: &mut Failures) {
+    let Some(script) = common::custom_resource_validator() else { return };
+    let resources: Vec<Value> = docs.iter().filter(|d| common::is_custom_resource(d)).cloned().collect();
+    match common::validate_custom_resources(&script, &resources) {
+        Ok(out) => {
+            // The kinds of this option, each validated by its upstream model too.
+            let kinds = ["ExternalSecret", "SealedSecret", "Application", "GitRepository", "Kustomization"];
+            let ours = |l: &&str| kinds.iter().any(|k| l.starts_with(&format!("valid: {k} ")));
+            let (all, by_model) =
+                (out.lines().filter(ours).count(), out.lines().filter(ours).filter(|l| l.contains("(model")).count());
+            let expected = resources.iter().filter(|r| kinds.iter().any(|k| r["kind"] == *k)).count();
+            if by_model != expected || all != expected {
+                failures.add(
+                    format!("{label}: second validator"),
+                    format!("not every {kinds:?} has an upstream model:\n{out}"),
+                );
+            }
+        }
+        Err(e) => failures.add(format!("{label}: second validator"), e),
+    }
 }
 
 #[test]
@@ -177,7 +205,9 @@ fn external_secrets_and_argo_cd_on_polyglot_shop() {
             Ok(report) => failures.check(format!("argocd/{env}"), validated(&report, &["Application"])),
             Err(e) => failures.add(format!("argocd/{env}"), e),
         }
-        let app = &parse_built(&app_yaml).expect("YAML")[0];
+        let apps = parse_built(&app_yaml).expect("YAML");
+        second_validator(&format!("argocd/{env}"), &apps, &mut failures);
+        let app = &apps[0];
         assert_eq!(app["spec"]["source"]["repoURL"], "https://git.example.com/shop.git");
         assert_eq!(app["spec"]["source"]["targetRevision"], "release");
         let path = app["spec"]["source"]["path"].as_str().expect("a path");
@@ -265,6 +295,7 @@ fn external_secrets_in_secret_stores_and_flux_on_kailash() {
             Err(e) => failures.add(format!("flux/{env}"), e),
         }
         let flux = parse_built(&yaml).expect("YAML");
+        second_validator(&format!("flux/{env}"), &flux, &mut failures);
         let source = of_kind(&flux, "GitRepository");
         assert_eq!(source[0]["spec"]["url"], "ssh://git@git.example.com/kailash.git");
         assert_eq!(source[0]["spec"]["ref"], json!({ "name": "refs/tags/v1.0.0" }));
