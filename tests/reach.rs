@@ -683,6 +683,9 @@ fn cli_exit_codes_and_deciding_policies() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["allowed"], true);
     assert_eq!(v["ports"][0]["ingress"]["allowedBy"][0]["policy"], "shop/db");
+    // Both ends, as a script reads them.
+    assert_eq!(v["from"], serde_json::json!({ "kind": "Deployment", "namespace": "shop", "name": "api" }));
+    assert_eq!(v["to"], serde_json::json!({ "kind": "Deployment", "namespace": "shop", "name": "db" }));
 
     for bad in [
         vec!["reach", "nope", "db", "-f", "set.yaml"],
