@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
-use super::{for_each_rule, parse, targets};
+use super::{for_each_rule, parse, selectors, targets};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::histogram::{self, Declared};
 use crate::model::pointer::escape;
@@ -144,41 +144,29 @@ struct Bucket {
 }
 
 fn buckets(e: &Expr) -> Vec<Bucket> {
-    struct Walk(Vec<Bucket>);
-    impl promql_parser::util::ExprVisitor for Walk {
-        type Error = ();
-        fn pre_visit(&mut self, e: &Expr) -> Result<bool, ()> {
-            let vs = match e {
-                Expr::VectorSelector(vs) => vs,
-                Expr::MatrixSelector(ms) => &ms.vs,
-                _ => return Ok(true),
-            };
-            let Some(histogram) = vs.name.as_deref().and_then(|n| n.strip_suffix("_bucket")) else { return Ok(true) };
-            let matcher = |label: &str| vs.matchers.matchers.iter().find(|m| m.name == label);
-            let equal =
-                |label: &str| matcher(label).filter(|m| matches!(m.op, MatchOp::Equal)).map(|m| m.value.clone());
-            let (Some(job), Some(le)) = (equal("job"), matcher("le")) else { return Ok(true) };
-            let value = match le.op {
-                MatchOp::Equal => histogram::selected_le(false, &le.value),
-                MatchOp::Re(_) => histogram::selected_le(true, &le.value),
-                _ => None,
-            };
-            if let Some(value) = value {
-                let op = if matches!(le.op, MatchOp::Equal) { "=" } else { "=~" };
-                self.0.push(Bucket {
-                    histogram: histogram.to_string(),
-                    job,
-                    namespace: equal("namespace"),
-                    le: value,
-                    written: format!("le{op}\"{}\"", le.value),
-                });
-            }
-            Ok(true)
+    let mut out = Vec::new();
+    selectors(e, |vs| {
+        let Some(histogram) = vs.name.as_deref().and_then(|n| n.strip_suffix("_bucket")) else { return };
+        let matcher = |label: &str| vs.matchers.matchers.iter().find(|m| m.name == label);
+        let equal = |label: &str| matcher(label).filter(|m| matches!(m.op, MatchOp::Equal)).map(|m| m.value.clone());
+        let (Some(job), Some(le)) = (equal("job"), matcher("le")) else { return };
+        let value = match le.op {
+            MatchOp::Equal => histogram::selected_le(false, &le.value),
+            MatchOp::Re(_) => histogram::selected_le(true, &le.value),
+            _ => None,
+        };
+        if let Some(value) = value {
+            let op = if matches!(le.op, MatchOp::Equal) { "=" } else { "=~" };
+            out.push(Bucket {
+                histogram: histogram.to_string(),
+                job,
+                namespace: equal("namespace"),
+                le: value,
+                written: format!("le{op}\"{}\"", le.value),
+            });
         }
-    }
-    let mut w = Walk(Vec::new());
-    let _ = promql_parser::util::walk_expr(&mut w, e);
-    w.0
+    });
+    out
 }
 
 /// `0.1, 0.25, 0.5, 1`

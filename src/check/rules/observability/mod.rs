@@ -186,32 +186,39 @@ pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
     promql::parse(expr).ok()
 }
 
-/// The metric names an expression selects (by name or `__name__="…"`), in
-/// order, once each.
-pub fn metric_names(expr: &Expr) -> Vec<String> {
-    struct Names(Vec<String>);
-    impl promql_parser::util::ExprVisitor for Names {
+/// Calls `f` with every series selector of an expression, a range's
+/// (`x[5m]`) included.
+pub fn selectors(expr: &Expr, f: impl FnMut(&promql_parser::parser::VectorSelector)) {
+    struct Walk<F>(F);
+    impl<F: FnMut(&promql_parser::parser::VectorSelector)> promql_parser::util::ExprVisitor for Walk<F> {
         type Error = ();
         fn pre_visit(&mut self, e: &Expr) -> Result<bool, ()> {
-            let vs = match e {
-                Expr::VectorSelector(vs) => vs,
-                Expr::MatrixSelector(ms) => &ms.vs,
-                _ => return Ok(true),
-            };
-            let by_matcher = vs.matchers.matchers.iter().find(|m| {
-                m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal) && !m.value.is_empty()
-            });
-            if let Some(name) = vs.name.as_deref().or(by_matcher.map(|m| m.value.as_str()))
-                && !self.0.iter().any(|n| n == name)
-            {
-                self.0.push(name.to_string());
+            match e {
+                Expr::VectorSelector(vs) => (self.0)(vs),
+                Expr::MatrixSelector(ms) => (self.0)(&ms.vs),
+                _ => {}
             }
             Ok(true)
         }
     }
-    let mut names = Names(Vec::new());
-    let _ = promql_parser::util::walk_expr(&mut names, expr);
-    names.0
+    let _ = promql_parser::util::walk_expr(&mut Walk(f), expr);
+}
+
+/// The metric names an expression selects (by name or `__name__="…"`), in
+/// order, once each.
+pub fn metric_names(expr: &Expr) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    selectors(expr, |vs| {
+        let by_matcher = vs.matchers.matchers.iter().find(|m| {
+            m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal) && !m.value.is_empty()
+        });
+        if let Some(name) = vs.name.as_deref().or(by_matcher.map(|m| m.value.as_str()))
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    });
+    names
 }
 
 /// Severity label values that page someone.
