@@ -41,6 +41,14 @@ metadata: { name: reviews, namespace: shop }
 spec:
   selector: { app: reviews }
   ports: [{ name: http, port: 9080 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: review, namespace: billing }
+spec:
+  selector: { app: review }
+  ports: [{ name: http, port: 9080 }]
 "#,
     pass: r#"
 apiVersion: networking.istio.io/v1
@@ -73,6 +81,14 @@ spec:
   location: MESH_EXTERNAL
   resolution: DNS
   ports: [{ number: 443, name: tls, protocol: TLS }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: review, namespace: billing }
+spec:
+  selector: { app: review }
+  ports: [{ name: http, port: 9080 }]
 "#,
 };
 

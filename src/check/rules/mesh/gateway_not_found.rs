@@ -40,6 +40,17 @@ spec:
     - port: { number: 443, name: https, protocol: HTTPS }
       hosts: [shop.example.com]
       tls: { mode: SIMPLE, credentialName: shop-tls }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web-gateway, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - port: { number: 443, name: https, protocol: HTTPS }
+      hosts: [shop.example.com]
+      tls: { mode: SIMPLE, credentialName: shop-tls }
 "#,
     pass: r#"
 apiVersion: networking.istio.io/v1
@@ -58,6 +69,17 @@ spec:
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: { name: web, namespace: shop }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - port: { number: 443, name: https, protocol: HTTPS }
+      hosts: [shop.example.com]
+      tls: { mode: SIMPLE, credentialName: shop-tls }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web-gateway, namespace: istio-system }
 spec:
   selector: { istio: ingressgateway }
   servers:

@@ -36,6 +36,11 @@ spec:
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: product-page, namespace: shop }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: productpage, namespace: billing }
 "#,
     pass: r#"
 apiVersion: security.istio.io/v1
@@ -56,6 +61,11 @@ spec:
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: product-page, namespace: shop }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: productpage, namespace: billing }
 "#,
 };
 

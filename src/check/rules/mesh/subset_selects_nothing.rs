@@ -35,7 +35,7 @@ spec:
   host: reviews
   subsets:
     - { name: stable, labels: { track: stable } }
-    - { name: canary, labels: { track: canary } }
+    - { name: canary, labels: { track: canary, version: v2 } }
 ---
 apiVersion: v1
 kind: Service
@@ -50,9 +50,19 @@ metadata: { name: reviews, namespace: shop }
 spec:
   selector: { matchLabels: { app: reviews, track: stable } }
   template:
-    metadata: { labels: { app: reviews, track: stable } }
+    metadata: { labels: { app: reviews, track: stable, version: v1 } }
     spec:
       containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-canary, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, track: canary } }
+  template:
+    metadata: { labels: { app: reviews, track: canary, version: v1 } }
+    spec:
+      containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.5.0 }]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -72,7 +82,7 @@ spec:
   host: reviews
   subsets:
     - { name: stable, labels: { track: stable } }
-    - { name: canary, labels: { track: canary } }
+    - { name: canary, labels: { track: canary, version: v2 } }
 ---
 apiVersion: v1
 kind: Service
@@ -87,7 +97,7 @@ metadata: { name: reviews, namespace: shop }
 spec:
   selector: { matchLabels: { app: reviews, track: stable } }
   template:
-    metadata: { labels: { app: reviews, track: stable } }
+    metadata: { labels: { app: reviews, track: stable, version: v1 } }
     spec:
       containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
 ---
@@ -97,7 +107,7 @@ metadata: { name: reviews-canary, namespace: shop }
 spec:
   selector: { matchLabels: { app: reviews, track: canary } }
   template:
-    metadata: { labels: { app: reviews, track: canary } }
+    metadata: { labels: { app: reviews, track: canary, version: v2 } }
     spec:
       containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.5.0 }]
 ---

@@ -41,12 +41,24 @@ spec:
   serviceName: redis
   selector: { matchLabels: { app: redis } }
   template:
-    metadata: { labels: { app: redis } }
+    metadata: { labels: { app: redis, role: primary } }
     spec:
       containers:
         - name: redis
           image: docker.io/library/redis:7.4
           ports: [{ name: redis, containerPort: 6379 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: redis, namespace: shop }
+spec:
+  podSelector:
+    matchLabels: { app: redis }
+    matchExpressions: [{ key: role, operator: In, values: [replica] }]
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: api } } }]
+      ports: [{ port: redis }]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -65,7 +77,7 @@ spec:
   serviceName: redis
   selector: { matchLabels: { app: redis } }
   template:
-    metadata: { labels: { app: redis } }
+    metadata: { labels: { app: redis, role: primary } }
     spec:
       containers:
         - name: redis
@@ -74,20 +86,31 @@ spec:
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: { name: default-deny, namespace: shop }
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
 metadata: { name: redis, namespace: shop }
 spec:
-  podSelector: { matchLabels: { app: redis } }
+  podSelector:
+    matchLabels: { app: redis }
+    matchExpressions: [{ key: role, operator: In, values: [primary, replica] }]
   policyTypes: [Ingress]
   ingress:
     - from: [{ podSelector: { matchLabels: { app: api } } }]
       ports: [{ port: redis }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: default-deny, namespace: shop }
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
 "#,
 };
 

@@ -36,7 +36,13 @@ spec:
   podSelector: { matchLabels: { app: api } }
   policyTypes: [Ingress]
   ingress:
-    - from: [{ podSelector: { matchLabels: { app: storefront } } }]
+    - from: [{ podSelector: { matchLabels: { app: web, tier: backend } } }]
+      ports: [{ port: 8080 }]
+    - from:
+        - podSelector:
+            matchLabels: { app: web }
+            matchExpressions: [{ key: tier, operator: DoesNotExist }]
+      ports: [{ port: 8443 }]
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -44,7 +50,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 ---
@@ -54,7 +60,7 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
 "#,
@@ -66,8 +72,14 @@ spec:
   podSelector: { matchLabels: { app: api } }
   policyTypes: [Ingress]
   ingress:
+    - from: [{ podSelector: { matchLabels: { app: web, tier: frontend } } }]
+      ports: [{ port: 8080 }]
     - from:
-        - podSelector: { matchLabels: { app: web } }
+        - podSelector:
+            matchLabels: { app: web }
+            matchExpressions: [{ key: tier, operator: Exists }]
+      ports: [{ port: 8443 }]
+    - from:
         - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } }
           podSelector: { matchLabels: { app: prometheus } }
 ---
@@ -77,7 +89,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 ---
@@ -87,7 +99,7 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
 "#,

@@ -41,6 +41,12 @@ apiVersion: v1
 kind: ConfigMap
 metadata: { name: api-config, namespace: shop }
 data: { LOG_LEVEL: info }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: api-confg, namespace: billing }
+data: { LOG_LEVEL: debug }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -68,6 +74,12 @@ apiVersion: v1
 kind: ConfigMap
 metadata: { name: api-config, namespace: shop }
 data: { LOG_LEVEL: info }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: api-confg, namespace: billing }
+data: { LOG_LEVEL: debug }
 "#,
 };
 

@@ -48,6 +48,13 @@ kind: Secret
 metadata: { name: db, namespace: shop }
 stringData:
   database-url: postgres://api@postgres:5432/shop
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db, namespace: billing }
+stringData:
+  databse-url: postgres://billing@postgres:5432/billing
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -87,6 +94,13 @@ metadata: { name: api-config, namespace: shop }
 data:
   api.yaml: |
     listen: :8080
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db, namespace: billing }
+stringData:
+  databse-url: postgres://billing@postgres:5432/billing
 "#,
 };
 

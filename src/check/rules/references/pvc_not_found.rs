@@ -49,6 +49,14 @@ metadata: { name: reports-data, namespace: shop }
 spec:
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 10Gi } }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: reports-dat, namespace: billing }
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: { requests: { storage: 1Gi } }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -96,6 +104,14 @@ spec:
       spec:
         accessModes: [ReadWriteOnce]
         resources: { requests: { storage: 50Gi } }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: reports-dat, namespace: billing }
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: { requests: { storage: 1Gi } }
 "#,
 };
 

@@ -42,6 +42,12 @@ spec:
             - name: DB_PASSWORD
               valueFrom:
                 secretKeyRef: { name: db-credentials, key: password }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db-credentials, namespace: billing }
+stringData: { password: change-me }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -86,6 +92,12 @@ spec:
   secretName: api-tls
   dnsNames: [api.shop.example.com]
   issuerRef: { name: letsencrypt, kind: ClusterIssuer }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db-credentials, namespace: billing }
+stringData: { password: change-me }
 "#,
 };
 

@@ -28,7 +28,7 @@ apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: apii }
+  selector: { app: api, tier: frontend }
   ports: [{ port: 80, targetPort: 8080 }]
 ---
 apiVersion: apps/v1
@@ -37,11 +37,24 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
+          ports: [{ containerPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.1
           ports: [{ containerPort: 8080 }]
 "#,
     pass: r#"
@@ -49,8 +62,34 @@ apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: api }
+  selector: { app: api, tier: backend }
   ports: [{ port: 80, targetPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api, tier: backend } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ containerPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.1
+          ports: [{ containerPort: 8080 }]
 ---
 apiVersion: v1
 kind: Service
@@ -64,19 +103,6 @@ metadata: { name: payments, namespace: shop }
 spec:
   type: ExternalName
   externalName: payments.example.net
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: api, namespace: shop }
-spec:
-  selector: { matchLabels: { app: api } }
-  template:
-    metadata: { labels: { app: api, tier: web } }
-    spec:
-      containers:
-        - name: api
-          image: ghcr.io/acme/api:1.4.2
-          ports: [{ containerPort: 8080 }]
 "#,
 };
 

@@ -40,6 +40,15 @@ spec:
             requests: { memory: 256Mi }
         - name: proxy
           image: ghcr.io/acme/proxy:2.0.1
+---
+# A LimitRange of another namespace gives this one no default.
+apiVersion: v1
+kind: LimitRange
+metadata: { name: defaults, namespace: tools }
+spec:
+  limits:
+    - type: Container
+      defaultRequest: { cpu: 50m, memory: 64Mi }
 "#,
     pass: r#"
 apiVersion: v1
