@@ -25,9 +25,12 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: web, namespace: shop }
 spec:
-  hosts: [shop.example.com]
-  gateways: [shop/web-gateway]
+  hosts: [shop.example.com, web]
+  gateways: [web, shop/web-gateway, mesh]
   http:
+    - match: [{ gateways: [mesh] }]
+      route:
+        - destination: { host: web }
     - route:
         - destination: { host: web }
 ---

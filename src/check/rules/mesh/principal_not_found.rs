@@ -31,7 +31,12 @@ spec:
   action: ALLOW
   rules:
     - from:
-        - source: { principals: [cluster.local/ns/shop/sa/productpage] }
+        - source:
+            principals:
+              - cluster.local/ns/shop/sa/productpage
+              - cluster.local/ns/shop/sa/default
+              - cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account
+              - cluster.local/ns/batch/sa/*
 ---
 apiVersion: v1
 kind: ServiceAccount

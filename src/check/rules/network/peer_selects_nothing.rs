@@ -43,6 +43,9 @@ spec:
             matchLabels: { app: web }
             matchExpressions: [{ key: tier, operator: DoesNotExist }]
       ports: [{ port: 8443 }]
+    - from:
+        - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } }
+          podSelector: { matchLabels: { app: prometheus } }
 ---
 apiVersion: apps/v1
 kind: Deployment

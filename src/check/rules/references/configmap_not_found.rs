@@ -36,6 +36,13 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           envFrom:
             - configMapRef: { name: api-confg }
+            - configMapRef: { name: api-overrides, optional: true }
+          volumeMounts: [{ name: ca, mountPath: /etc/ca }]
+      volumes:
+        - name: ca
+          projected:
+            sources:
+              - configMap: { name: kube-root-ca.crt }
 ---
 apiVersion: v1
 kind: ConfigMap

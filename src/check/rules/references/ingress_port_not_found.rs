@@ -37,6 +37,10 @@ spec:
             pathType: Prefix
             backend:
               service: { name: storefront, port: { number: 8080 } }
+          - path: /api
+            pathType: Prefix
+            backend:
+              service: { name: storefront, port: { name: http } }
 ---
 apiVersion: v1
 kind: Service

@@ -77,6 +77,13 @@ spec:
   clusterIP: None
   selector: { app: postgres }
   ports: [{ port: 5432 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: postgres, namespace: shop }
+spec:
+  selector: { app: postgres }
+  ports: [{ port: 5432 }]
 "#,
 };
 

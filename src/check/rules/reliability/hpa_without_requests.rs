@@ -46,7 +46,7 @@ spec:
         - name: proxy
           image: ghcr.io/acme/proxy:2.0.1
           resources:
-            requests: { memory: 64Mi }
+            limits: { memory: 64Mi }
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -60,6 +60,10 @@ spec:
       resource:
         name: cpu
         target: { type: Utilization, averageUtilization: 70 }
+    - type: Resource
+      resource:
+        name: memory
+        target: { type: AverageValue, averageValue: 200Mi }
 "#,
     pass: r#"
 apiVersion: apps/v1
