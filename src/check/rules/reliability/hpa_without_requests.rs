@@ -64,6 +64,21 @@ spec:
       resource:
         name: memory
         target: { type: AverageValue, averageValue: 200Mi }
+---
+# Of the same name in another namespace, with every request: not the target.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          resources:
+            requests: { cpu: 250m, memory: 256Mi }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -100,6 +115,21 @@ spec:
       resource:
         name: memory
         target: { type: AverageValue, averageValue: 200Mi }
+---
+# Of the same name in another namespace, with every request: not the target.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          resources:
+            requests: { cpu: 250m, memory: 256Mi }
 "#,
 };
 
