@@ -95,7 +95,7 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           ports: [{ name: http, containerPort: 8080 }]
 ---
-# Shares one label of the Service's selector, not both: not behind it.
+# worker and api-admin each share one label of the Service's selector, not both: not behind it.
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: worker, namespace: shop }
@@ -107,6 +107,18 @@ spec:
       containers:
         - name: worker
           image: ghcr.io/acme/worker:1.4.2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-admin, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api, tier: admin } }
+  template:
+    metadata: { labels: { app: api, tier: admin } }
+    spec:
+      containers:
+        - name: admin
+          image: ghcr.io/acme/api-admin:1.4.2
 "#,
 };
 

@@ -95,6 +95,20 @@ spec:
       containers:
         - name: worker
           image: ghcr.io/acme/worker:1.4.2
+---
+# Shares app: api, not tier: backend: the budget does not cover it.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-batch, namespace: shop }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: api, tier: batch } }
+  template:
+    metadata: { labels: { app: api, tier: batch } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
 "#,
 };
 
