@@ -73,6 +73,24 @@ spec:
     - route:
         - { destination: { host: reviews, subset: stable }, weight: 90 }
         - { destination: { host: reviews, subset: canary }, weight: 10 }
+---
+# The canary of another namespace's reviews Service.
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: billing }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-canary, namespace: billing }
+spec:
+  selector: { matchLabels: { app: reviews, track: canary, version: v2 } }
+  template:
+    metadata: { labels: { app: reviews, track: canary, version: v2 } }
+    spec:
+      containers: [{ name: reviews-canary, image: "ghcr.io/acme/reviews:1.5.0" }]
 "#,
     pass: r#"
 apiVersion: networking.istio.io/v1
@@ -120,6 +138,24 @@ spec:
     - route:
         - { destination: { host: reviews, subset: stable }, weight: 90 }
         - { destination: { host: reviews, subset: canary }, weight: 10 }
+---
+# The canary of another namespace's reviews Service.
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: billing }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-canary, namespace: billing }
+spec:
+  selector: { matchLabels: { app: reviews, track: canary, version: v2 } }
+  template:
+    metadata: { labels: { app: reviews, track: canary, version: v2 } }
+    spec:
+      containers: [{ name: reviews-canary, image: "ghcr.io/acme/reviews:1.5.0" }]
 "#,
 };
 

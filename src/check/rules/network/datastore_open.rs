@@ -68,6 +68,17 @@ spec:
   policyTypes: [Ingress]
   ingress:
     - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+# Selects pods named redis, but of another namespace.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: redis, namespace: billing }
+spec:
+  podSelector: { matchLabels: { app: redis } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: api } } }]
+      ports: [{ port: redis }]
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -111,6 +122,17 @@ metadata: { name: default-deny, namespace: shop }
 spec:
   podSelector: {}
   policyTypes: [Ingress]
+---
+# Selects pods named redis, but of another namespace.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: redis, namespace: billing }
+spec:
+  podSelector: { matchLabels: { app: redis } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: api } } }]
+      ports: [{ port: redis }]
 "#,
 };
 

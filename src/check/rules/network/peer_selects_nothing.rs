@@ -66,6 +66,17 @@ spec:
     metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: billing }
+spec:
+  selector: { matchLabels: { app: web, tier: backend } }
+  template:
+    metadata: { labels: { app: web, tier: backend } }
+    spec:
+      containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
 "#,
     pass: r#"
 apiVersion: networking.k8s.io/v1
@@ -103,6 +114,17 @@ spec:
   selector: { matchLabels: { app: web } }
   template:
     metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: billing }
+spec:
+  selector: { matchLabels: { app: web, tier: backend } }
+  template:
+    metadata: { labels: { app: web, tier: backend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
 "#,

@@ -66,6 +66,17 @@ spec:
     metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: networking.k8s.io/v1
@@ -115,6 +126,17 @@ spec:
     metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
 };
 

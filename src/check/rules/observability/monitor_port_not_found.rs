@@ -61,6 +61,17 @@ metadata:
 spec:
   selector: { app: api }
   ports: [{ name: http-metrics, port: 9091 }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: billing
+  labels: { app: api, tier: backend }
+spec:
+  selector: { app: api }
+  ports: [{ name: http-metrics, port: 9091 }]
 "#,
     pass: r#"
 apiVersion: monitoring.coreos.com/v1
@@ -117,6 +128,17 @@ spec:
         - name: worker
           image: ghcr.io/acme/worker:2.0.1
           ports: [{ name: metrics, containerPort: 9102 }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: billing
+  labels: { app: api, tier: backend }
+spec:
+  selector: { app: api }
+  ports: [{ name: http-metrics, port: 9091 }]
 "#,
 };
 

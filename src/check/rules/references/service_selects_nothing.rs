@@ -56,6 +56,17 @@ spec:
         - name: web
           image: ghcr.io/acme/web:2.0.1
           ports: [{ containerPort: 8080 }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: v1
@@ -103,6 +114,17 @@ metadata: { name: payments, namespace: shop }
 spec:
   type: ExternalName
   externalName: payments.example.net
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
 };
 

@@ -70,6 +70,17 @@ spec:
   selector:
     matchLabels: { app: web }
     matchExpressions: [{ key: tier, operator: NotIn, values: [frontend] }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -128,6 +139,17 @@ metadata: { name: cluster-pods, namespace: databases }
 spec:
   maxUnavailable: 1
   selector: { matchLabels: { cnpg.io/cluster: main } }
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
 };
 
