@@ -165,6 +165,16 @@ mod tests {
         outcome.findings.iter().filter(|f| f.code == "KP606").map(|f| f.message.to_string()).collect()
     }
 
+    fn helps(text: &str) -> Vec<String> {
+        let (_, outcome) = check_text("t.yaml", text, &Config::default());
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.code == "KP606")
+            .filter_map(|f| f.help.as_deref().map(str::to_string))
+            .collect()
+    }
+
     /// A ServiceMonitor in `monitoring` watching `shop` with `selector`, and
     /// two Services there, each with one of the labels the wrong selectors ask for.
     fn monitor(selector: &str) -> String {
@@ -196,6 +206,9 @@ spec: {{ selector: {{ app: worker }}, ports: [{{ name: metrics, port: 9102 }}] }
     fn every_label_and_expression_of_the_selector_must_hold() {
         assert!(findings(&monitor("{ matchLabels: { app: api, component: server } }")).is_empty());
         assert_eq!(findings(&monitor("{ matchLabels: { app: api, component: metrics } }")).len(), 1);
+        // No Service selects pods with both labels either: the hint does not say one does.
+        let help = helps(&monitor("{ matchLabels: { app: api, component: metrics } }"));
+        assert!(help.iter().all(|h| !h.contains("selects pods with these labels")), "{help:?}");
         let expr = |op: &str| {
             format!(
                 "{{ matchLabels: {{ app: api }}, matchExpressions: [{{ key: component, operator: {op}, values: [server] }}] }}"
