@@ -261,6 +261,8 @@ spec:
         32,
         &[("KP002", "apiVersion", "not served since Kubernetes 1.32", "flowcontrol.apiserver.k8s.io/v1`")],
     );
+    // The near miss: the same kind at the apiVersion that replaces it, served by then.
+    expect(&flow.replace("/v1beta3", "/v1"), 30, &[]);
 
     let unknown = "\
 apiVersion: apps/v1beta3

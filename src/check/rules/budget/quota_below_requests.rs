@@ -50,6 +50,15 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           resources:
             requests: { cpu: 500m, memory: 256Mi }
+---
+# Another namespace's quota does not apply to shop.
+apiVersion: v1
+kind: ResourceQuota
+metadata: { name: compute, namespace: billing }
+spec:
+  hard:
+    requests.cpu: "20"
+    requests.memory: 40Gi
 "#,
     pass: r#"
 apiVersion: v1
@@ -75,6 +84,15 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           resources:
             requests: { cpu: 500m, memory: 256Mi }
+---
+# Another namespace's quota does not apply to shop.
+apiVersion: v1
+kind: ResourceQuota
+metadata: { name: compute, namespace: billing }
+spec:
+  hard:
+    requests.cpu: "20"
+    requests.memory: 40Gi
 "#,
 };
 

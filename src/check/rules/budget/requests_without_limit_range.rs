@@ -44,6 +44,15 @@ spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
+---
+# A LimitRange of another namespace gives shop no default.
+apiVersion: v1
+kind: LimitRange
+metadata: { name: container-defaults, namespace: billing }
+spec:
+  limits:
+    - type: Container
+      defaultRequest: { cpu: 100m, memory: 128Mi }
 "#,
     pass: r#"
 apiVersion: v1

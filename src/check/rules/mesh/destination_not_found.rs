@@ -30,16 +30,39 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews, namespace: shop }
 spec:
-  hosts: [reviews.shop.svc.cluster.local]
+  hosts: [reviews]
   http:
+    - match: [{ uri: { prefix: /v2 } }]
+      route:
+        - destination: { host: review.shop.svc.cluster.local }
     - route:
-        - destination: { host: review.shop.svc.cluster.local, port: { number: 9080 } }
+        - destination: { host: reviews }
+      mirror: { host: reviews.shop }
+    - route:
+        - destination: { host: api.payments.example }
 ---
 apiVersion: v1
 kind: Service
 metadata: { name: reviews, namespace: shop }
 spec:
   selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: payments, namespace: shop }
+spec:
+  hosts: [api.payments.example]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: review, namespace: billing }
+spec:
+  selector: { app: review }
   ports: [{ name: http, port: 9080 }]
 "#,
     pass: r#"
@@ -73,6 +96,14 @@ spec:
   location: MESH_EXTERNAL
   resolution: DNS
   ports: [{ number: 443, name: tls, protocol: TLS }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: review, namespace: billing }
+spec:
+  selector: { app: review }
+  ports: [{ name: http, port: 9080 }]
 "#,
 };
 

@@ -25,15 +25,29 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: web, namespace: shop }
 spec:
-  hosts: [shop.example.com]
-  gateways: [shop/web-gateway]
+  hosts: [shop.example.com, web]
+  gateways: [web, shop/web-gateway, mesh]
   http:
+    - match: [{ gateways: [mesh] }]
+      route:
+        - destination: { host: web }
     - route:
         - destination: { host: web }
 ---
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: { name: web, namespace: shop }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - port: { number: 443, name: https, protocol: HTTPS }
+      hosts: [shop.example.com]
+      tls: { mode: SIMPLE, credentialName: shop-tls }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web-gateway, namespace: istio-system }
 spec:
   selector: { istio: ingressgateway }
   servers:
@@ -58,6 +72,17 @@ spec:
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: { name: web, namespace: shop }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+    - port: { number: 443, name: https, protocol: HTTPS }
+      hosts: [shop.example.com]
+      tls: { mode: SIMPLE, credentialName: shop-tls }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web-gateway, namespace: istio-system }
 spec:
   selector: { istio: ingressgateway }
   servers:

@@ -30,8 +30,8 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: web, namespace: shop }
 spec:
-  hosts: [shop.example.com]
-  gateways: [istio-system/public]
+  hosts: [shop.example.com, web]
+  gateways: [istio-system/public, mesh]
   http:
     - route:
         - destination: { host: web }
@@ -60,13 +60,14 @@ spec:
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
-metadata: { name: web-internal, namespace: shop }
+metadata: { name: web-beta, namespace: shop }
 spec:
   hosts: [shop.example.com]
   gateways: [istio-system/internal]
   http:
-    - route:
-        - destination: { host: web }
+    - match: [{ headers: { x-beta: { exact: "1" } } }]
+      route:
+        - destination: { host: web-beta }
 "#,
 };
 

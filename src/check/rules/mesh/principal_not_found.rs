@@ -31,11 +31,21 @@ spec:
   action: ALLOW
   rules:
     - from:
-        - source: { principals: [cluster.local/ns/shop/sa/productpage] }
+        - source:
+            principals:
+              - cluster.local/ns/shop/sa/productpage
+              - cluster.local/ns/shop/sa/default
+              - cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account
+              - cluster.local/ns/batch/sa/*
 ---
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: product-page, namespace: shop }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: productpage, namespace: billing }
 "#,
     pass: r#"
 apiVersion: security.istio.io/v1
@@ -56,6 +66,11 @@ spec:
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: product-page, namespace: shop }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: productpage, namespace: billing }
 "#,
 };
 

@@ -46,6 +46,15 @@ spec:
   subsets:
     - { name: stable, labels: { track: stable } }
     - { name: cannary, labels: { track: canary } }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: billing }
+spec:
+  host: reviews
+  subsets:
+    - { name: canary, labels: { track: canary } }
 "#,
     pass: r#"
 apiVersion: networking.istio.io/v1
@@ -67,6 +76,15 @@ spec:
   host: reviews.shop.svc.cluster.local
   subsets:
     - { name: stable, labels: { track: stable } }
+    - { name: canary, labels: { track: canary } }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: billing }
+spec:
+  host: reviews
+  subsets:
     - { name: canary, labels: { track: canary } }
 "#,
 };

@@ -35,7 +35,7 @@ spec:
   host: reviews
   subsets:
     - { name: stable, labels: { track: stable } }
-    - { name: canary, labels: { track: canary } }
+    - { name: canary, labels: { track: canary, version: v2 } }
 ---
 apiVersion: v1
 kind: Service
@@ -50,44 +50,7 @@ metadata: { name: reviews, namespace: shop }
 spec:
   selector: { matchLabels: { app: reviews, track: stable } }
   template:
-    metadata: { labels: { app: reviews, track: stable } }
-    spec:
-      containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews, namespace: shop }
-spec:
-  hosts: [reviews]
-  http:
-    - route:
-        - { destination: { host: reviews, subset: stable }, weight: 90 }
-        - { destination: { host: reviews, subset: canary }, weight: 10 }
-"#,
-    pass: r#"
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: shop }
-spec:
-  host: reviews
-  subsets:
-    - { name: stable, labels: { track: stable } }
-    - { name: canary, labels: { track: canary } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec:
-  selector: { app: reviews }
-  ports: [{ name: http, port: 9080 }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews, namespace: shop }
-spec:
-  selector: { matchLabels: { app: reviews, track: stable } }
-  template:
-    metadata: { labels: { app: reviews, track: stable } }
+    metadata: { labels: { app: reviews, track: stable, version: v1 } }
     spec:
       containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
 ---
@@ -97,7 +60,7 @@ metadata: { name: reviews-canary, namespace: shop }
 spec:
   selector: { matchLabels: { app: reviews, track: canary } }
   template:
-    metadata: { labels: { app: reviews, track: canary } }
+    metadata: { labels: { app: reviews, track: canary, version: v1 } }
     spec:
       containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.5.0 }]
 ---
@@ -110,6 +73,89 @@ spec:
     - route:
         - { destination: { host: reviews, subset: stable }, weight: 90 }
         - { destination: { host: reviews, subset: canary }, weight: 10 }
+---
+# The canary of another namespace's reviews Service.
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: billing }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-canary, namespace: billing }
+spec:
+  selector: { matchLabels: { app: reviews, track: canary, version: v2 } }
+  template:
+    metadata: { labels: { app: reviews, track: canary, version: v2 } }
+    spec:
+      containers: [{ name: reviews-canary, image: "ghcr.io/acme/reviews:1.5.0" }]
+"#,
+    pass: r#"
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews
+  subsets:
+    - { name: stable, labels: { track: stable } }
+    - { name: canary, labels: { track: canary, version: v2 } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, track: stable } }
+  template:
+    metadata: { labels: { app: reviews, track: stable, version: v1 } }
+    spec:
+      containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-canary, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, track: canary } }
+  template:
+    metadata: { labels: { app: reviews, track: canary, version: v2 } }
+    spec:
+      containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.5.0 }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+    - route:
+        - { destination: { host: reviews, subset: stable }, weight: 90 }
+        - { destination: { host: reviews, subset: canary }, weight: 10 }
+---
+# The canary of another namespace's reviews Service.
+apiVersion: v1
+kind: Service
+metadata: { name: reviews, namespace: billing }
+spec:
+  selector: { app: reviews }
+  ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews-canary, namespace: billing }
+spec:
+  selector: { matchLabels: { app: reviews, track: canary, version: v2 } }
+  template:
+    metadata: { labels: { app: reviews, track: canary, version: v2 } }
+    spec:
+      containers: [{ name: reviews-canary, image: "ghcr.io/acme/reviews:1.5.0" }]
 "#,
 };
 

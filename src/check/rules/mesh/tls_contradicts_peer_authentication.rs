@@ -45,6 +45,32 @@ metadata: { name: reviews, namespace: shop }
 spec:
   selector: { app: reviews }
   ports: [{ name: http, port: 9080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, version: v1 } }
+  template:
+    metadata: { labels: { app: reviews, version: v1 } }
+    spec:
+      containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
+---
+# Selects version v2 only: the v1 pods stay under the namespace's STRICT.
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews-v2, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, version: v2 } }
+  mtls: { mode: DISABLE }
+---
+# Of another namespace: it governs no pod of shop.
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews, namespace: billing }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  mtls: { mode: DISABLE }
 "#,
     pass: r#"
 apiVersion: networking.istio.io/v1
@@ -99,6 +125,32 @@ spec:
     metadata: { labels: { app: legacy } }
     spec:
       containers: [{ name: legacy, image: ghcr.io/acme/legacy:2.0.1 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, version: v1 } }
+  template:
+    metadata: { labels: { app: reviews, version: v1 } }
+    spec:
+      containers: [{ name: reviews, image: ghcr.io/acme/reviews:1.4.2 }]
+---
+# Selects version v2 only: the v1 pods stay under the namespace's STRICT.
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews-v2, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews, version: v2 } }
+  mtls: { mode: DISABLE }
+---
+# Of another namespace: it governs no pod of shop.
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews, namespace: billing }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  mtls: { mode: DISABLE }
 "#,
 };
 

@@ -33,6 +33,12 @@ spec:
           weight: 90
         - destination: { host: reviews, subset: canary }
           weight: 25
+    - route:
+        - destination: { host: reviews, subset: stable }
+  tcp:
+    - route:
+        - destination: { host: reviews, port: { number: 9000 } }
+          weight: 100
 "#,
     pass: r#"
 apiVersion: networking.istio.io/v1

@@ -41,12 +41,24 @@ spec:
   serviceName: redis
   selector: { matchLabels: { app: redis } }
   template:
-    metadata: { labels: { app: redis } }
+    metadata: { labels: { app: redis, role: primary } }
     spec:
       containers:
         - name: redis
           image: docker.io/library/redis:7.4
           ports: [{ name: redis, containerPort: 6379 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: redis, namespace: shop }
+spec:
+  podSelector:
+    matchLabels: { app: redis }
+    matchExpressions: [{ key: role, operator: In, values: [replica] }]
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: api } } }]
+      ports: [{ port: redis }]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -56,6 +68,17 @@ spec:
   policyTypes: [Ingress]
   ingress:
     - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+# Selects pods named redis, but of another namespace.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: redis, namespace: billing }
+spec:
+  podSelector: { matchLabels: { app: redis } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: api } } }]
+      ports: [{ port: redis }]
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -65,7 +88,7 @@ spec:
   serviceName: redis
   selector: { matchLabels: { app: redis } }
   template:
-    metadata: { labels: { app: redis } }
+    metadata: { labels: { app: redis, role: primary } }
     spec:
       containers:
         - name: redis
@@ -74,14 +97,36 @@ spec:
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
+metadata: { name: redis, namespace: shop }
+spec:
+  podSelector:
+    matchLabels: { app: redis }
+    matchExpressions: [{ key: role, operator: In, values: [primary, replica] }]
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: api } } }]
+      ports: [{ port: redis }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
 metadata: { name: default-deny, namespace: shop }
 spec:
   podSelector: {}
   policyTypes: [Ingress]
 ---
+# Selects pods named redis, but of another namespace.
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: { name: redis, namespace: shop }
+metadata: { name: redis, namespace: billing }
 spec:
   podSelector: { matchLabels: { app: redis } }
   policyTypes: [Ingress]

@@ -51,6 +51,19 @@ spec:
     metadata: { labels: { app: api } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
+---
+# Allowing DNS in another namespace does not help shop's pods.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: allow-dns, namespace: billing }
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - to:
+        - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }
+          podSelector: { matchLabels: { k8s-app: kube-dns } }
+      ports: [{ protocol: UDP, port: 53 }, { protocol: TCP, port: 53 }]
 "#,
     pass: r#"
 apiVersion: networking.k8s.io/v1

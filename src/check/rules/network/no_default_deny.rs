@@ -46,6 +46,14 @@ spec:
   podSelector: { matchLabels: { app: api } }
   ingress:
     - from: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: ingress-nginx } } }]
+---
+# Another namespace's default deny does not isolate shop.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: default-deny, namespace: billing }
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
 "#,
     pass: r#"
 apiVersion: v1

@@ -36,7 +36,16 @@ spec:
   podSelector: { matchLabels: { app: api } }
   policyTypes: [Ingress]
   ingress:
-    - from: [{ podSelector: { matchLabels: { app: storefront } } }]
+    - from: [{ podSelector: { matchLabels: { app: web, tier: backend } } }]
+      ports: [{ port: 8080 }]
+    - from:
+        - podSelector:
+            matchLabels: { app: web }
+            matchExpressions: [{ key: tier, operator: DoesNotExist }]
+      ports: [{ port: 8443 }]
+    - from:
+        - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } }
+          podSelector: { matchLabels: { app: prometheus } }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -44,7 +53,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 ---
@@ -54,7 +63,18 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: billing }
+spec:
+  selector: { matchLabels: { app: web, tier: backend } }
+  template:
+    metadata: { labels: { app: web, tier: backend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
 "#,
@@ -66,8 +86,14 @@ spec:
   podSelector: { matchLabels: { app: api } }
   policyTypes: [Ingress]
   ingress:
+    - from: [{ podSelector: { matchLabels: { app: web, tier: frontend } } }]
+      ports: [{ port: 8080 }]
     - from:
-        - podSelector: { matchLabels: { app: web } }
+        - podSelector:
+            matchLabels: { app: web }
+            matchExpressions: [{ key: tier, operator: Exists }]
+      ports: [{ port: 8443 }]
+    - from:
         - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } }
           podSelector: { matchLabels: { app: prometheus } }
 ---
@@ -77,7 +103,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 ---
@@ -87,7 +113,18 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: billing }
+spec:
+  selector: { matchLabels: { app: web, tier: backend } }
+  template:
+    metadata: { labels: { app: web, tier: backend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
 "#,

@@ -28,11 +28,16 @@ kind: NetworkPolicy
 metadata: { name: api, namespace: shop }
 spec:
   podSelector: { matchLabels: { app: api } }
-  policyTypes: [Ingress]
+  policyTypes: [Ingress, Egress]
   ingress:
     - from: [{ podSelector: { matchLabels: { app: web } } }]
       ports: [{ port: 8080 }]
+    - from: [{ namespaceSelector: {} }]
+      ports: [{ port: 9090 }]
     - {}
+  egress:
+    - to: [{ ipBlock: { cidr: 0.0.0.0/0, except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16] } }]
+      ports: [{ port: 443 }]
 "#,
     pass: r#"
 apiVersion: networking.k8s.io/v1

@@ -30,10 +30,22 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: { name: api-ingress, namespace: shop }
 spec:
-  podSelector: { matchLabels: { app: api-server } }
+  podSelector: { matchLabels: { app: api, tier: frontend } }
   policyTypes: [Ingress]
   ingress:
     - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api-metrics, namespace: shop }
+spec:
+  podSelector:
+    matchLabels: { app: api }
+    matchExpressions: [{ key: tier, operator: NotIn, values: [backend] }]
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } } }]
+      ports: [{ port: 9090 }]
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -41,7 +53,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 ---
@@ -51,19 +63,42 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: { name: api-ingress, namespace: shop }
 spec:
-  podSelector: { matchLabels: { app: api } }
+  podSelector: { matchLabels: { app: api, tier: backend } }
   policyTypes: [Ingress]
   ingress:
     - from: [{ podSelector: { matchLabels: { app: web } } }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api-metrics, namespace: shop }
+spec:
+  podSelector:
+    matchLabels: { app: api }
+    matchExpressions: [{ key: tier, operator: In, values: [backend] }]
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: monitoring } } }]
+      ports: [{ port: 9090 }]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -78,7 +113,28 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers: [{ name: web, image: "ghcr.io/acme/web:2.0.0" }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,

@@ -53,7 +53,7 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers:
         - name: web
@@ -65,7 +65,7 @@ apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: api }
+  selector: { app: api, tier: backend }
   ports: [{ name: http, port: 80, targetPort: http }]
 ---
 apiVersion: apps/v1
@@ -74,7 +74,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
@@ -88,7 +88,7 @@ spec:
   podSelector: { matchLabels: { app: api } }
   policyTypes: [Ingress]
   ingress:
-    - from: [{ podSelector: { matchLabels: { app: storefront } } }]
+    - from: [{ podSelector: { matchLabels: { app: web, tier: backend } } }]
       ports: [{ port: http }]
 "#,
     pass: r#"
@@ -98,26 +98,19 @@ metadata: { name: web, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       containers:
         - name: web
           image: ghcr.io/acme/web:2.0.0
-          envFrom: [{ configMapRef: { name: web-config } }]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: web-config, namespace: shop }
-data:
-  API_HOST: api
-  API_PORT: "80"
-  CACHE_DRIVER: redis
+          env:
+            - { name: API_URL, value: "http://api.shop.svc.cluster.local:80" }
 ---
 apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: api }
+  selector: { app: api, tier: backend }
   ports: [{ name: http, port: 80, targetPort: http }]
 ---
 apiVersion: apps/v1
@@ -126,12 +119,29 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
           ports: [{ name: http, containerPort: 8080 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web, tier: frontend } } }]
+      ports: [{ port: http }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: default-deny, namespace: shop }
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
 ---
 apiVersion: v1
 kind: Service
@@ -149,23 +159,6 @@ spec:
     metadata: { labels: { app: redis } }
     spec:
       containers: [{ name: redis, image: "docker.io/library/redis:7.4" }]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: { name: default-deny, namespace: shop }
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: { name: api, namespace: shop }
-spec:
-  podSelector: { matchLabels: { app: api } }
-  policyTypes: [Ingress]
-  ingress:
-    - from: [{ podSelector: { matchLabels: { app: web } } }]
-      ports: [{ port: 8080 }]
 "#,
 };
 

@@ -74,6 +74,34 @@ spec:
           for: 5m
           labels: { severity: critical }
           annotations: { runbook_url: https://runbooks.example.com/api-down }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: alertmanager-main, namespace: monitoring }
+stringData:
+  alertmanager.yaml: |
+    route:
+      receiver: "null"
+      group_by: [alertname, namespace]
+      routes:
+        - matchers: ['severity="critical"']
+          receiver: pagerduty
+        - matchers: ['severity=~"warning|info"']
+          receiver: slack
+    receivers:
+      - name: "null"
+      - name: pagerduty
+        pagerduty_configs: [{ routing_key_file: /etc/alertmanager/secrets/pd/key }]
+      - name: slack
+        slack_configs: [{ api_url_file: /etc/alertmanager/secrets/slack/url, channel: "#alerts" }]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: { name: api-latency, namespace: shop }
+spec:
+  groups:
+    - name: api-latency
+      rules:
         - alert: ApiSlow
           expr: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > 0.5
           for: 15m

@@ -26,11 +26,14 @@ spec:
   groups:
     - name: api
       rules:
+        - record: job:http_requests:rate5m
+          expr: sum by (job) (rate(http_requests_total[5m]))
         - alert: ApiDown
           expr: up{job="api"} == 0
           for: 5m
           labels: { severity: critical }
-          annotations: { summary: "the API is down" }
+          annotations:
+            summary: "the API is down"
 "#,
     pass: r#"
 apiVersion: monitoring.coreos.com/v1

@@ -32,7 +32,9 @@ apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { matchLabels: { app: api } }
+  selector:
+    matchLabels: { app: api }
+    matchExpressions: [{ key: tier, operator: In, values: [backend] }]
   endpoints:
     - port: http-metrics
       interval: 30s
@@ -42,19 +44,43 @@ kind: Service
 metadata:
   name: api
   namespace: shop
-  labels: { app: api }
+  labels: { app: api, tier: backend }
 spec:
   selector: { app: api }
   ports:
     - { name: http, port: 80, targetPort: 8080 }
     - { name: metrics, port: 9090 }
+---
+# Not selected (tier admin): its port does not count.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api-admin
+  namespace: shop
+  labels: { app: api, tier: admin }
+spec:
+  selector: { app: api }
+  ports: [{ name: http-metrics, port: 9091 }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: billing
+  labels: { app: api, tier: backend }
+spec:
+  selector: { app: api }
+  ports: [{ name: http-metrics, port: 9091 }]
 "#,
     pass: r#"
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { matchLabels: { app: api } }
+  selector:
+    matchLabels: { app: api }
+    matchExpressions: [{ key: tier, operator: In, values: [backend] }]
   endpoints:
     - port: metrics
       interval: 30s
@@ -65,12 +91,23 @@ kind: Service
 metadata:
   name: api
   namespace: shop
-  labels: { app: api }
+  labels: { app: api, tier: backend }
 spec:
   selector: { app: api }
   ports:
     - { name: http, port: 80, targetPort: 8080 }
     - { name: metrics, port: 9090 }
+---
+# Not selected (tier admin): its port does not count.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api-admin
+  namespace: shop
+  labels: { app: api, tier: admin }
+spec:
+  selector: { app: api }
+  ports: [{ name: http-metrics, port: 9091 }]
 ---
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
@@ -91,6 +128,17 @@ spec:
         - name: worker
           image: ghcr.io/acme/worker:2.0.1
           ports: [{ name: metrics, containerPort: 9102 }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: billing
+  labels: { app: api, tier: backend }
+spec:
+  selector: { app: api }
+  ports: [{ name: http-metrics, port: 9091 }]
 "#,
 };
 

@@ -41,6 +41,17 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { app.kubernetes.io/name: api }
   ports: [{ name: metrics, port: 9090 }]
+---
+# Labelled as selected, but in a namespace the monitor does not watch.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: billing
+  labels: { app.kubernetes.io/name: api }
+spec:
+  selector: { app.kubernetes.io/name: api }
+  ports: [{ name: metrics, port: 9090 }]
 "#,
     pass: r#"
 apiVersion: monitoring.coreos.com/v1
@@ -80,6 +91,17 @@ spec:
         - name: worker
           image: ghcr.io/acme/worker:2.0.1
           ports: [{ name: metrics, containerPort: 9102 }]
+---
+# Labelled as selected, but in a namespace the monitor does not watch.
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: billing
+  labels: { app.kubernetes.io/name: api }
+spec:
+  selector: { app.kubernetes.io/name: api }
+  ports: [{ name: metrics, port: 9090 }]
 "#,
 };
 
@@ -130,4 +152,69 @@ fn selects_pods_like<'a>(cx: &'a Context, selector: &Value, in_ns: &[String]) ->
         let pods = o.value.at("/spec/selector").and_then(Value::as_object)?;
         wanted.iter().all(|(k, v)| pods.get(k) == Some(v)).then_some(o.name.as_str())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::check_text;
+    use crate::check::config::Config;
+
+    fn findings(text: &str) -> Vec<String> {
+        let (loaded, outcome) = check_text("t.yaml", text, &Config::default());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        outcome.findings.iter().filter(|f| f.code == "KP606").map(|f| f.message.to_string()).collect()
+    }
+
+    fn helps(text: &str) -> Vec<String> {
+        let (_, outcome) = check_text("t.yaml", text, &Config::default());
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.code == "KP606")
+            .filter_map(|f| f.help.as_deref().map(str::to_string))
+            .collect()
+    }
+
+    /// A ServiceMonitor in `monitoring` watching `shop` with `selector`, and
+    /// two Services there, each with one of the labels the wrong selectors ask for.
+    fn monitor(selector: &str) -> String {
+        format!(
+            r#"
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {{ name: api, namespace: monitoring }}
+spec:
+  namespaceSelector: {{ matchNames: [shop] }}
+  selector: {selector}
+  endpoints: [{{ port: metrics }}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{ name: api, namespace: shop, labels: {{ app: api, component: server }} }}
+spec: {{ selector: {{ app: api }}, ports: [{{ name: metrics, port: 9090 }}] }}
+---
+apiVersion: v1
+kind: Service
+metadata: {{ name: worker, namespace: shop, labels: {{ app: worker, component: metrics }} }}
+spec: {{ selector: {{ app: worker }}, ports: [{{ name: metrics, port: 9102 }}] }}
+"#
+        )
+    }
+
+    /// Near misses: one of two labels off, or the expression off, selects nothing.
+    #[test]
+    fn every_label_and_expression_of_the_selector_must_hold() {
+        assert!(findings(&monitor("{ matchLabels: { app: api, component: server } }")).is_empty());
+        assert_eq!(findings(&monitor("{ matchLabels: { app: api, component: metrics } }")).len(), 1);
+        // No Service selects pods with both labels either: the hint does not say one does.
+        let help = helps(&monitor("{ matchLabels: { app: api, component: metrics } }"));
+        assert!(help.iter().all(|h| !h.contains("selects pods with these labels")), "{help:?}");
+        let expr = |op: &str| {
+            format!(
+                "{{ matchLabels: {{ app: api }}, matchExpressions: [{{ key: component, operator: {op}, values: [server] }}] }}"
+            )
+        };
+        assert!(findings(&monitor(&expr("In"))).is_empty());
+        assert_eq!(findings(&monitor(&expr("NotIn"))).len(), 1);
+    }
 }

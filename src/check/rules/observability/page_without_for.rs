@@ -37,6 +37,10 @@ spec:
           for: 0s
           labels: { severity: page }
           annotations: { runbook_url: https://runbooks.example.com/api-errors }
+        - alert: CertificateExpiresSoon
+          expr: certmanager_certificate_expiration_timestamp_seconds - time() < 14 * 86400
+          labels: { severity: warning }
+          annotations: { runbook_url: https://runbooks.example.com/cert-expiry }
 "#,
     pass: r#"
 apiVersion: monitoring.coreos.com/v1
@@ -51,6 +55,11 @@ spec:
           for: 5m
           labels: { severity: critical }
           annotations: { runbook_url: https://runbooks.example.com/api-down }
+        - alert: ApiErrors
+          expr: sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05
+          for: 5m
+          labels: { severity: page }
+          annotations: { runbook_url: https://runbooks.example.com/api-errors }
         - alert: CertificateExpiresSoon
           expr: certmanager_certificate_expiration_timestamp_seconds - time() < 14 * 86400
           labels: { severity: warning }

@@ -137,6 +137,11 @@ spec:
           for: 10m
           labels: { severity: warning }
           annotations: { runbook_url: https://runbooks.example.com/api-traffic }
+        - alert: ApiSlow
+          expr: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > 0.5
+          for: 15m
+          labels: { severity: warning }
+          annotations: { runbook_url: https://runbooks.example.com/api-slow }
 "#,
     pass: r#"
 apiVersion: monitoring.coreos.com/v1

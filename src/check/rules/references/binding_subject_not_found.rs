@@ -28,7 +28,10 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: { name: api, namespace: shop }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: api }
-subjects: [{ kind: ServiceAccount, name: api, namespace: default }]
+subjects:
+  - { kind: ServiceAccount, name: api, namespace: default }
+  - { kind: ServiceAccount, name: default }
+  - { kind: Group, apiGroup: rbac.authorization.k8s.io, name: "oidc:shop-admins" }
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role

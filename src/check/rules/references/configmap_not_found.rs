@@ -36,11 +36,24 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           envFrom:
             - configMapRef: { name: api-confg }
+            - configMapRef: { name: api-overrides, optional: true }
+          volumeMounts: [{ name: ca, mountPath: /etc/ca }]
+      volumes:
+        - name: ca
+          projected:
+            sources:
+              - configMap: { name: kube-root-ca.crt }
 ---
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: api-config, namespace: shop }
 data: { LOG_LEVEL: info }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: api-confg, namespace: billing }
+data: { LOG_LEVEL: debug }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -68,6 +81,12 @@ apiVersion: v1
 kind: ConfigMap
 metadata: { name: api-config, namespace: shop }
 data: { LOG_LEVEL: info }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: api-confg, namespace: billing }
+data: { LOG_LEVEL: debug }
 "#,
 };
 

@@ -43,6 +43,17 @@ spec:
     metadata: { labels: { app: api } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-server, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api-server } }
+  template:
+    metadata: { labels: { app: api-server } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: autoscaling/v2
@@ -63,6 +74,17 @@ spec:
   selector: { matchLabels: { app: api } }
   template:
     metadata: { labels: { app: api } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-server, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api-server } }
+  template:
+    metadata: { labels: { app: api-server } }
     spec:
       containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,

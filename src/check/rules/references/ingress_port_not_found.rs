@@ -37,6 +37,10 @@ spec:
             pathType: Prefix
             backend:
               service: { name: storefront, port: { number: 8080 } }
+          - path: /api
+            pathType: Prefix
+            backend:
+              service: { name: storefront, port: { name: http } }
 ---
 apiVersion: v1
 kind: Service
@@ -44,6 +48,14 @@ metadata: { name: storefront, namespace: shop }
 spec:
   selector: { app: storefront }
   ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: storefront, namespace: billing }
+spec:
+  selector: { app: storefront }
+  ports: [{ name: http, port: 8080 }]
 "#,
     pass: r#"
 apiVersion: networking.k8s.io/v1
@@ -70,6 +82,14 @@ metadata: { name: storefront, namespace: shop }
 spec:
   selector: { app: storefront }
   ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: storefront, namespace: billing }
+spec:
+  selector: { app: storefront }
+  ports: [{ name: http, port: 8080 }]
 "#,
 };
 

@@ -44,12 +44,35 @@ spec:
             - name: DATABASE_URL
               valueFrom:
                 secretKeyRef: { name: db, key: databse-url }
+            - name: FEATURE_FLAGS
+              valueFrom:
+                configMapKeyRef: { name: api-config, key: flags, optional: true }
+          volumeMounts: [{ name: config, mountPath: /etc/api }]
+      volumes:
+        - name: config
+          configMap:
+            name: api-config
+            items: [{ key: api.yaml, path: api.yaml }]
 ---
 apiVersion: v1
 kind: Secret
 metadata: { name: db, namespace: shop }
 stringData:
   database-url: postgres://api@postgres:5432/shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: api-config, namespace: shop }
+data:
+  api.yaml: |
+    listen: :8080
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db, namespace: billing }
+stringData:
+  databse-url: postgres://billing@postgres:5432/billing
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -89,6 +112,13 @@ metadata: { name: api-config, namespace: shop }
 data:
   api.yaml: |
     listen: :8080
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db, namespace: billing }
+stringData:
+  databse-url: postgres://billing@postgres:5432/billing
 "#,
 };
 

@@ -35,6 +35,10 @@ spec:
           ports: [{ name: http, containerPort: 8080 }]
           livenessProbe:
             httpGet: { path: /healthz, port: 8000 }
+        - name: proxy
+          image: ghcr.io/acme/proxy:2.0.1
+          readinessProbe:
+            tcpSocket: { port: 15021 }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -38,10 +38,12 @@ spec:
       containers:
         - name: reports
           image: ghcr.io/acme/reports:0.9.0
-          volumeMounts: [{ name: data, mountPath: /data }]
+          volumeMounts: [{ name: data, mountPath: /data }, { name: backup, mountPath: /backup }]
       volumes:
         - name: data
           persistentVolumeClaim: { claimName: reports-dat }
+        - name: backup
+          persistentVolumeClaim: { claimName: data-postgres-0, readOnly: true }
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -49,6 +51,33 @@ metadata: { name: reports-data, namespace: shop }
 spec:
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 10Gi } }
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: postgres, namespace: shop }
+spec:
+  serviceName: postgres
+  selector: { matchLabels: { app: postgres } }
+  template:
+    metadata: { labels: { app: postgres } }
+    spec:
+      containers:
+        - name: postgres
+          image: docker.io/library/postgres:16.4
+          volumeMounts: [{ name: data, mountPath: /var/lib/postgresql/data }]
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: { requests: { storage: 50Gi } }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: reports-dat, namespace: billing }
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: { requests: { storage: 1Gi } }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -96,6 +125,14 @@ spec:
       spec:
         accessModes: [ReadWriteOnce]
         resources: { requests: { storage: 50Gi } }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: reports-dat, namespace: billing }
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: { requests: { storage: 1Gi } }
 "#,
 };
 

@@ -39,6 +39,13 @@ kind: Service
 metadata: { name: storefront, namespace: shop }
 spec:
   ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: storefrnt, namespace: billing }
+spec:
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
 "#,
     pass: r#"
 apiVersion: gateway.networking.k8s.io/v1
@@ -54,6 +61,13 @@ spec:
 apiVersion: v1
 kind: Service
 metadata: { name: storefront, namespace: shop }
+spec:
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: storefrnt, namespace: billing }
 spec:
   ports: [{ name: http, port: 80, targetPort: 8080 }]
 "#,

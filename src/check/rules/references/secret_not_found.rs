@@ -35,6 +35,7 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      imagePullSecrets: [{ name: registry }]
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
@@ -42,6 +43,33 @@ spec:
             - name: DB_PASSWORD
               valueFrom:
                 secretKeyRef: { name: db-credentials, key: password }
+            - name: SENTRY_DSN
+              valueFrom:
+                secretKeyRef: { name: sentry, key: dsn, optional: true }
+          volumeMounts: [{ name: tls, mountPath: /etc/tls }]
+      volumes:
+        - name: tls
+          secret: { secretName: api-tls }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: registry, namespace: shop }
+type: kubernetes.io/dockerconfigjson
+data: { .dockerconfigjson: e30= }
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: { name: api, namespace: shop }
+spec:
+  secretName: api-tls
+  dnsNames: [api.shop.example.com]
+  issuerRef: { name: letsencrypt, kind: ClusterIssuer }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db-credentials, namespace: billing }
+stringData: { password: change-me }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -86,6 +114,12 @@ spec:
   secretName: api-tls
   dnsNames: [api.shop.example.com]
   issuerRef: { name: letsencrypt, kind: ClusterIssuer }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Secret
+metadata: { name: db-credentials, namespace: billing }
+stringData: { password: change-me }
 "#,
 };
 

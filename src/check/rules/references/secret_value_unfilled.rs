@@ -48,6 +48,11 @@ metadata: { name: db-credentials, namespace: shop }
 stringData:
   POSTGRES_USER: shop
   POSTGRES_PASSWORD: Zq8-vT3w-rL1p
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: api-keys, namespace: shop }
+stringData: { STRIPE_KEY: sk_live_51Hq8vT3wrL1p }
 "#,
 };
 

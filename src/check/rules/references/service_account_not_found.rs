@@ -34,6 +34,11 @@ spec:
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: api, namespace: shop }
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: api-runner, namespace: billing }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -64,6 +69,11 @@ spec:
       containers:
         - name: migrate
           image: ghcr.io/acme/api:1.4.2
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: api-runner, namespace: billing }
 "#,
 };
 

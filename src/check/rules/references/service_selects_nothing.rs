@@ -28,7 +28,7 @@ apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: apii }
+  selector: { app: api, tier: frontend }
   ports: [{ port: 80, targetPort: 8080 }]
 ---
 apiVersion: apps/v1
@@ -37,20 +37,70 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
           ports: [{ containerPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.1
+          ports: [{ containerPort: 8080 }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: api }
+  selector: { app: api, tier: backend }
   ports: [{ port: 80, targetPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api, tier: backend } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          ports: [{ containerPort: 8080 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.1
+          ports: [{ containerPort: 8080 }]
 ---
 apiVersion: v1
 kind: Service
@@ -65,18 +115,16 @@ spec:
   type: ExternalName
   externalName: payments.example.net
 ---
+# Labelled as selected, but in another namespace: it does not count.
 apiVersion: apps/v1
 kind: Deployment
-metadata: { name: api, namespace: shop }
+metadata: { name: api, namespace: billing }
 spec:
-  selector: { matchLabels: { app: api } }
+  selector: { matchLabels: { app: api, tier: frontend } }
   template:
-    metadata: { labels: { app: api, tier: web } }
+    metadata: { labels: { app: api, tier: frontend } }
     spec:
-      containers:
-        - name: api
-          image: ghcr.io/acme/api:1.4.2
-          ports: [{ containerPort: 8080 }]
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
 };
 

@@ -39,6 +39,15 @@ metadata: { name: postgres, namespace: shop }
 spec:
   selector: { app: postgres }
   ports: [{ port: 5432 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: postgres, namespace: billing }
+spec:
+  clusterIP: None
+  selector: { app: postgres }
+  ports: [{ port: 5432 }]
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -57,6 +66,22 @@ kind: Service
 metadata: { name: postgres-headless, namespace: shop }
 spec:
   clusterIP: None
+  selector: { app: postgres }
+  ports: [{ port: 5432 }]
+---
+# Of that name, but in another namespace: it does not count.
+apiVersion: v1
+kind: Service
+metadata: { name: postgres, namespace: billing }
+spec:
+  clusterIP: None
+  selector: { app: postgres }
+  ports: [{ port: 5432 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: postgres, namespace: shop }
+spec:
   selector: { app: postgres }
   ports: [{ port: 5432 }]
 "#,

@@ -271,3 +271,32 @@ fn a_service_selector_must_match_every_label() {
     assert_eq!(found("KP301", &format!("{}\n---\n{pods}", svc("{ app: api, tier: worker }"))).len(), 1);
     assert_eq!(found("KP301", &format!("{}\n---\n{pods}", svc("{ app: apii, tier: web }"))).len(), 1);
 }
+
+/// Named and numbered target ports are looked up in the pods the whole
+/// selector picks: `api-admin` shares `app: api` and declares the port, but
+/// not `tier: backend` (which `worker` has, so each label alone picks two
+/// templates).
+#[test]
+fn target_ports_are_read_from_the_pods_every_label_selects() {
+    let pods = |name: &str, app: &str, tier: &str, port: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: {name}, namespace: shop }}\n\
+             spec:\n  selector: {{ matchLabels: {{ app: {app}, tier: {tier} }} }}\n  template:\n    \
+             metadata: {{ labels: {{ app: {app}, tier: {tier} }} }}\n    \
+             spec: {{ containers: [{{ name: c, image: x, ports: [{port}] }}] }}\n"
+        )
+    };
+    let set = |target: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{ name: api, namespace: shop }}\n\
+             spec: {{ selector: {{ app: api, tier: backend }}, ports: [{{ port: 80, targetPort: {target} }}] }}\n---\n{}---\n{}---\n{}",
+            pods("api", "api", "backend", "{ name: http, containerPort: 8080 }"),
+            pods("api-admin", "api", "admin", "{ name: metrics, containerPort: 9090 }"),
+            pods("worker", "worker", "backend", "{ name: metrics, containerPort: 9090 }"),
+        )
+    };
+    assert!(found("KP302", &set("http")).is_empty());
+    assert_eq!(found("KP302", &set("metrics")).len(), 1);
+    assert!(found("KP303", &set("8080")).is_empty());
+    assert_eq!(found("KP303", &set("9090")).len(), 1);
+}

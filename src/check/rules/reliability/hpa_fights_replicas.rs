@@ -44,6 +44,20 @@ spec:
   scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }
   minReplicas: 2
   maxReplicas: 10
+---
+# Of the same name, in another namespace, without an autoscaler.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -78,6 +92,20 @@ spec:
       containers:
         - name: worker
           image: ghcr.io/acme/worker:1.4.2
+---
+# Of the same name, in another namespace, without an autoscaler.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
 "#,
 };
 

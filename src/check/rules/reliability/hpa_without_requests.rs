@@ -46,7 +46,7 @@ spec:
         - name: proxy
           image: ghcr.io/acme/proxy:2.0.1
           resources:
-            requests: { memory: 64Mi }
+            limits: { memory: 64Mi }
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -60,6 +60,25 @@ spec:
       resource:
         name: cpu
         target: { type: Utilization, averageUtilization: 70 }
+    - type: Resource
+      resource:
+        name: memory
+        target: { type: AverageValue, averageValue: 200Mi }
+---
+# Of the same name in another namespace, with every request: not the target.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          resources:
+            requests: { cpu: 250m, memory: 256Mi }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -96,6 +115,21 @@ spec:
       resource:
         name: memory
         target: { type: AverageValue, averageValue: 200Mi }
+---
+# Of the same name in another namespace, with every request: not the target.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
+          resources:
+            requests: { cpu: 250m, memory: 256Mi }
 "#,
 };
 

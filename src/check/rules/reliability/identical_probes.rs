@@ -47,6 +47,12 @@ spec:
             periodSeconds: 10
           livenessProbe:
             httpGet: { path: /health, port: 8080, scheme: HTTP }
+        - name: worker
+          image: ghcr.io/acme/worker:1.4.2
+          readinessProbe:
+            exec: { command: [cat, /tmp/ready] }
+          livenessProbe:
+            exec: { command: [cat, /tmp/alive] }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -63,8 +69,9 @@ spec:
           ports: [{ name: http, containerPort: 8080 }]
           readinessProbe:
             httpGet: { path: /health, port: http }
+            periodSeconds: 10
           livenessProbe:
-            httpGet: { path: /health, port: http }
+            httpGet: { path: /health, port: 8080, scheme: HTTP }
             failureThreshold: 6
         - name: worker
           image: ghcr.io/acme/worker:1.4.2

@@ -42,6 +42,10 @@ spec:
             httpGet: { path: /healthz, port: 8080 }
             periodSeconds: 5
             failureThreshold: 2
+        - name: proxy
+          image: ghcr.io/acme/proxy:2.0.1
+          livenessProbe:
+            tcpSocket: { port: 15000 }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -32,9 +32,23 @@ spec:
   template:
     metadata: { labels: { app: node-agent } }
     spec:
+      initContainers:
+        - name: setup
+          image: ghcr.io/acme/node-agent:2.3.0
       containers:
         - name: agent
           image: ghcr.io/acme/node-agent:2.3.0
+---
+apiVersion: batch/v1
+kind: Job
+metadata: { name: backfill, namespace: monitoring }
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: backfill
+          image: ghcr.io/acme/backfill:1.0.0
 "#,
     pass: r#"
 apiVersion: apps/v1

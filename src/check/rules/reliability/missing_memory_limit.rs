@@ -37,6 +37,15 @@ spec:
           resources:
             requests: { cpu: 100m, memory: 256Mi }
             limits: { cpu: "1" }
+---
+# A LimitRange of another namespace gives this one no default.
+apiVersion: v1
+kind: LimitRange
+metadata: { name: defaults, namespace: tools }
+spec:
+  limits:
+    - type: Container
+      default: { memory: 128Mi }
 "#,
     pass: r#"
 apiVersion: v1

@@ -33,7 +33,7 @@ apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: api }
+  selector: { app: api, tier: backend }
   ports: [{ port: 80, targetPort: http }]
 ---
 apiVersion: apps/v1
@@ -42,19 +42,24 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
           ports: [{ name: http, containerPort: 8080 }]
+        - name: log-shipper
+          image: fluent/fluent-bit:3.1.9
+        - name: statsd-exporter
+          image: quay.io/prometheus/statsd-exporter:v0.27.1
+          ports: [{ name: metrics, containerPort: 9102 }]
 "#,
     pass: r#"
 apiVersion: v1
 kind: Service
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { app: api }
+  selector: { app: api, tier: backend }
   ports: [{ port: 80, targetPort: http }]
 ---
 apiVersion: apps/v1
@@ -63,7 +68,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
@@ -82,13 +87,38 @@ kind: Job
 metadata: { name: migrate, namespace: shop }
 spec:
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       restartPolicy: Never
       containers:
         - name: migrate
           image: ghcr.io/acme/api:1.4.2
           ports: [{ name: http, containerPort: 8080 }]
+---
+# worker and api-admin each share one label of the Service's selector, not both: not behind it.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: worker, namespace: shop }
+spec:
+  selector: { matchLabels: { app: worker } }
+  template:
+    metadata: { labels: { app: worker, tier: backend } }
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/acme/worker:1.4.2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-admin, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api, tier: admin } }
+  template:
+    metadata: { labels: { app: api, tier: admin } }
+    spec:
+      containers:
+        - name: admin
+          image: ghcr.io/acme/api-admin:1.4.2
 "#,
 };
 

@@ -25,6 +25,15 @@ static META: Meta = Meta {
           under normal load (measure it, e.g. with `kubectl top pod`), for example `cpu: 100m` and \
           `memory: 256Mi`.",
     fail: r#"
+# In another namespace: it gives shop no default.
+apiVersion: v1
+kind: LimitRange
+metadata: { name: defaults, namespace: tools }
+spec:
+  limits:
+    - type: Container
+      defaultRequest: { cpu: 50m, memory: 64Mi }
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: api, namespace: shop }
@@ -33,6 +42,11 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      initContainers:
+        - name: migrate
+          image: ghcr.io/acme/api:1.4.2
+          resources:
+            limits: { cpu: 500m, memory: 256Mi }
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
@@ -40,8 +54,20 @@ spec:
             requests: { memory: 256Mi }
         - name: proxy
           image: ghcr.io/acme/proxy:2.0.1
+---
+apiVersion: batch/v1
+kind: Job
+metadata: { name: report, namespace: tools }
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: ghcr.io/acme/report:0.3.0
 "#,
     pass: r#"
+# In another namespace: it gives shop no default.
 apiVersion: v1
 kind: LimitRange
 metadata: { name: defaults, namespace: tools }
@@ -68,6 +94,10 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           resources:
             requests: { cpu: 250m, memory: 256Mi }
+        - name: proxy
+          image: ghcr.io/acme/proxy:2.0.1
+          resources:
+            requests: { cpu: 50m, memory: 64Mi }
 ---
 apiVersion: batch/v1
 kind: Job

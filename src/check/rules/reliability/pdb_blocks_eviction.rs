@@ -66,7 +66,6 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: { name: api, namespace: shop }
 spec:
-  replicas: 3
   selector: { matchLabels: { app: api } }
   template:
     metadata: { labels: { app: api } }
@@ -75,12 +74,27 @@ spec:
         - name: api
           image: ghcr.io/acme/api:1.4.2
 ---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: api, namespace: shop }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }
+  minReplicas: 3
+  maxReplicas: 10
+---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: { name: api, namespace: shop }
 spec:
-  minAvailable: "50%"
+  minAvailable: 2
   selector: { matchLabels: { app: api } }
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: everything, namespace: shop }
+spec:
+  maxUnavailable: 1
+  selector: {}
 ---
 apiVersion: apps/v1
 kind: StatefulSet

@@ -32,13 +32,27 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: { name: api, namespace: shop }
 spec:
-  selector: { matchLabels: { app.kubernetes.io/name: api } }
+  replicas: 3
+  selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app.kubernetes.io/name: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.0
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -46,7 +60,27 @@ metadata: { name: api, namespace: shop }
 spec:
   maxUnavailable: 1
   selector:
-    matchLabels: { app: api }
+    matchLabels: { app: api, tier: frontend }
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: backend, namespace: shop }
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: { app: web }
+    matchExpressions: [{ key: tier, operator: NotIn, values: [frontend] }]
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -54,13 +88,26 @@ kind: Deployment
 metadata: { name: api, namespace: shop }
 spec:
   replicas: 3
-  selector: { matchLabels: { app.kubernetes.io/name: api } }
+  selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app.kubernetes.io/name: api, tier: backend } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, tier: frontend } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.0
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -68,7 +115,16 @@ metadata: { name: api, namespace: shop }
 spec:
   maxUnavailable: 1
   selector:
-    matchExpressions: [{ key: tier, operator: In, values: [backend] }]
+    matchLabels: { app: api, tier: backend }
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: backend, namespace: shop }
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: { app: web }
+    matchExpressions: [{ key: tier, operator: In, values: [frontend] }]
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -83,6 +139,17 @@ metadata: { name: cluster-pods, namespace: databases }
 spec:
   maxUnavailable: 1
   selector: { matchLabels: { cnpg.io/cluster: main } }
+---
+# Labelled as selected, but in another namespace: it does not count.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: billing }
+spec:
+  selector: { matchLabels: { app: api, tier: frontend } }
+  template:
+    metadata: { labels: { app: api, tier: frontend } }
+    spec:
+      containers: [{ name: api, image: "ghcr.io/acme/api:1.4.2" }]
 "#,
 };
 

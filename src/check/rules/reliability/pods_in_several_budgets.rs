@@ -37,19 +37,34 @@ spec:
         - name: api
           image: ghcr.io/acme/api:1.4.2
 ---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: worker, namespace: shop }
+spec:
+  replicas: 3
+  selector: { matchLabels: { app: worker } }
+  template:
+    metadata: { labels: { app: worker, tier: backend } }
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/acme/worker:1.4.2
+---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: { name: api, namespace: shop }
 spec:
   maxUnavailable: 1
-  selector: { matchLabels: { app: api } }
+  selector:
+    matchLabels: { tier: backend }
+    matchExpressions: [{ key: app, operator: In, values: [api] }]
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
-metadata: { name: backend, namespace: shop }
+metadata: { name: worker, namespace: shop }
 spec:
   minAvailable: "50%"
-  selector: { matchLabels: { tier: backend } }
+  selector: { matchLabels: { app: api, tier: backend } }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -67,30 +82,32 @@ spec:
 ---
 apiVersion: apps/v1
 kind: Deployment
-metadata: { name: web, namespace: shop }
+metadata: { name: worker, namespace: shop }
 spec:
   replicas: 3
-  selector: { matchLabels: { app: web } }
+  selector: { matchLabels: { app: worker } }
   template:
-    metadata: { labels: { app: web, tier: frontend } }
+    metadata: { labels: { app: worker, tier: backend } }
     spec:
       containers:
-        - name: web
-          image: ghcr.io/acme/web:3.0.0
+        - name: worker
+          image: ghcr.io/acme/worker:1.4.2
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: { name: api, namespace: shop }
 spec:
   maxUnavailable: 1
-  selector: { matchLabels: { app: api } }
+  selector:
+    matchLabels: { tier: backend }
+    matchExpressions: [{ key: app, operator: In, values: [api] }]
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
-metadata: { name: web, namespace: shop }
+metadata: { name: worker, namespace: shop }
 spec:
-  maxUnavailable: 1
-  selector: { matchLabels: { tier: frontend } }
+  minAvailable: "50%"
+  selector: { matchLabels: { app: worker, tier: backend } }
 "#,
 };
 

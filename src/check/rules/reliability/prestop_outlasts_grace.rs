@@ -37,7 +37,12 @@ spec:
           image: ghcr.io/acme/api:1.4.2
           lifecycle:
             preStop:
-              exec: { command: [sh, -c, "sleep 30"] }
+              sleep: { seconds: 30 }
+        - name: proxy
+          image: ghcr.io/acme/proxy:2.0.1
+          lifecycle:
+            preStop:
+              exec: { command: [/bin/sleep, "5"] }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -38,6 +38,10 @@ spec:
           ports: [{ name: web, containerPort: 8080 }]
           livenessProbe:
             httpGet: { path: /healthz, port: http }
+          readinessProbe:
+            tcpSocket: { port: 9090 }
+          startupProbe:
+            httpGet: { path: /healthz, port: "8080" }
 "#,
     pass: r#"
 apiVersion: apps/v1

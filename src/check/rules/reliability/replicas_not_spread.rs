@@ -39,7 +39,7 @@ spec:
   replicas: 3
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
@@ -52,13 +52,13 @@ spec:
   replicas: 2
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       topologySpreadConstraints:
         - maxSkew: 1
           topologyKey: kubernetes.io/hostname
           whenUnsatisfiable: ScheduleAnyway
-          labelSelector: { matchLabels: { app: frontend } }
+          labelSelector: { matchLabels: { app: web, tier: backend } }
       containers:
         - name: web
           image: ghcr.io/acme/web:3.0.0
@@ -68,6 +68,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: { name: api, namespace: shop }
 spec:
+  replicas: 3
   selector: { matchLabels: { app: api } }
   template:
     metadata: { labels: { app: api, tier: backend } }
@@ -84,14 +85,6 @@ spec:
         - name: api
           image: ghcr.io/acme/api:1.4.2
 ---
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: { name: api, namespace: shop }
-spec:
-  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }
-  minReplicas: 2
-  maxReplicas: 6
----
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: web, namespace: shop }
@@ -99,13 +92,13 @@ spec:
   replicas: 2
   selector: { matchLabels: { app: web } }
   template:
-    metadata: { labels: { app: web } }
+    metadata: { labels: { app: web, tier: frontend } }
     spec:
       topologySpreadConstraints:
         - maxSkew: 1
-          topologyKey: topology.kubernetes.io/zone
+          topologyKey: kubernetes.io/hostname
           whenUnsatisfiable: ScheduleAnyway
-          labelSelector: { matchLabels: { app: web } }
+          labelSelector: { matchLabels: { app: web, tier: frontend } }
       containers:
         - name: web
           image: ghcr.io/acme/web:3.0.0

@@ -89,6 +89,22 @@ spec:
       containers:
         - name: grafana
           image: grafana/grafana:11.3.0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  replicas: 4
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: { maxUnavailable: "25%", maxSurge: 0 }
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:3.0.0
 "#,
 };
 

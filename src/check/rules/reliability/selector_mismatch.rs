@@ -63,14 +63,40 @@ kind: Deployment
 metadata: { name: api, namespace: shop }
 spec:
   selector:
-    matchLabels: { app: api }
-    matchExpressions: [{ key: track, operator: NotIn, values: [canary] }]
+    matchLabels: { app: api, tier: backend }
   template:
-    metadata: { labels: { app: api, version: 1.4.2 } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
           image: ghcr.io/acme/api:1.4.2
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent, namespace: monitoring }
+spec:
+  selector:
+    matchExpressions: [{ key: app, operator: In, values: [agent] }]
+  template:
+    metadata: { labels: { app: agent } }
+    spec:
+      containers:
+        - name: agent
+          image: ghcr.io/acme/node-agent:2.3.0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector:
+    matchLabels: { app: web }
+    matchExpressions: [{ key: track, operator: NotIn, values: [canary] }]
+  template:
+    metadata: { labels: { app: web, version: 2.0.0 } }
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:2.0.0
 ---
 apiVersion: v1
 kind: ReplicationController

@@ -34,7 +34,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
@@ -53,7 +53,7 @@ kind: PodDisruptionBudget
 metadata: { name: api, namespace: shop }
 spec:
   maxUnavailable: 1
-  selector: { matchLabels: { app: api } }
+  selector: { matchLabels: { app: api, tier: backend } }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -62,7 +62,7 @@ metadata: { name: api, namespace: shop }
 spec:
   selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: api } }
+    metadata: { labels: { app: api, tier: backend } }
     spec:
       containers:
         - name: api
@@ -81,7 +81,7 @@ kind: PodDisruptionBudget
 metadata: { name: api, namespace: shop }
 spec:
   maxUnavailable: 1
-  selector: { matchLabels: { app: api } }
+  selector: { matchLabels: { app: api, tier: backend } }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -90,11 +90,25 @@ spec:
   replicas: 1
   selector: { matchLabels: { app: worker } }
   template:
-    metadata: { labels: { app: worker } }
+    metadata: { labels: { app: worker, tier: backend } }
     spec:
       containers:
         - name: worker
           image: ghcr.io/acme/worker:1.4.2
+---
+# Shares app: api, not tier: backend: the budget does not cover it.
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api-batch, namespace: shop }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: api, tier: batch } }
+  template:
+    metadata: { labels: { app: api, tier: batch } }
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.4.2
 "#,
 };
 

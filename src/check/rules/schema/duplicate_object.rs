@@ -24,15 +24,29 @@ apiVersion: v1
 kind: ConfigMap
 metadata: { name: settings, namespace: shop }
 data: { MODE: b }
+---
+# The same name in another namespace is another object.
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: staging }
+data: { MODE: c }
 "#,
     pass: r#"
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: settings, namespace: shop }
+data: { MODE: a }
 ---
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: settings, namespace: billing }
+data: { MODE: b }
+---
+# The same name in another namespace is another object.
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: staging }
+data: { MODE: c }
 "#,
 };
 

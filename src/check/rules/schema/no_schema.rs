@@ -37,6 +37,14 @@ metadata:
   namespace: shop
 spec:
   colour: green
+---
+apiVersion: cert-manager.io/v1alpha2
+kind: Issuer
+metadata:
+  name: internal
+  namespace: shop
+spec:
+  selfSigned: {}
 "#,
     pass: r#"
 apiVersion: cert-manager.io/v1

@@ -36,15 +36,29 @@ spec:
     metadata:
       labels: { app: sandbox }
       annotations:
-        container.apparmor.security.beta.kubernetes.io/runner: unconfined
+        container.apparmor.security.beta.kubernetes.io/agent: unconfined
     spec:
+      serviceAccountName: sandbox
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
+        appArmorProfile: { type: RuntimeDefault }
       containers:
         - name: runner
           image: ghcr.io/example/code-runner:0.7.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
+            appArmorProfile: { type: Unconfined }
         - name: agent
           image: ghcr.io/example/runner-agent:0.7.0
           securityContext:
-            appArmorProfile: { type: Unconfined }
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -71,6 +85,12 @@ spec:
             readOnlyRootFilesystem: true
             capabilities: { drop: [ALL] }
             appArmorProfile: { type: Localhost, localhostProfile: k8s-code-runner }
+        - name: agent
+          image: ghcr.io/example/runner-agent:0.7.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
 };
 

@@ -31,14 +31,26 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      serviceAccountName: api
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: api
           image: ghcr.io/example/api:4.1.0
           securityContext:
-            capabilities:
-              drop: [NET_RAW]
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [NET_RAW] }
         - name: proxy
           image: docker.io/envoyproxy/envoy:v1.31.2
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              add: [NET_BIND_SERVICE]
 "#,
     pass: r#"
 apiVersion: apps/v1

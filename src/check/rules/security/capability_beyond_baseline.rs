@@ -65,15 +65,47 @@ spec:
   template:
     metadata: { labels: { app: chrony } }
     spec:
+      serviceAccountName: chrony
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: chrony
           image: ghcr.io/example/chrony:4.5.0
           securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
             capabilities:
               drop: [ALL]
               add: [NET_BIND_SERVICE, SYS_TIME]
 "#,
     pass: r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: chrony, namespace: ops }
+spec:
+  selector: { matchLabels: { app: chrony } }
+  template:
+    metadata: { labels: { app: chrony } }
+    spec:
+      serviceAccountName: chrony
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
+      containers:
+        - name: chrony
+          image: ghcr.io/example/chrony:4.5.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: [ALL]
+              add: [NET_BIND_SERVICE]
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: files, namespace: ops }

@@ -44,19 +44,28 @@ static META: Meta = Meta {
     fail: r#"
 apiVersion: apps/v1
 kind: Deployment
-metadata: { name: vpn, namespace: edge }
+metadata: { name: proxy, namespace: edge }
 spec:
-  selector: { matchLabels: { app: vpn } }
+  selector: { matchLabels: { app: proxy } }
   template:
-    metadata: { labels: { app: vpn } }
+    metadata: { labels: { app: proxy } }
     spec:
+      serviceAccountName: proxy
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 101
+        seccompProfile: { type: RuntimeDefault }
       containers:
-        - name: vpn
-          image: ghcr.io/example/vpn-gateway:0.9.0
+        - name: proxy
+          image: docker.io/library/nginx:1.27.2
+          ports: [{ containerPort: 80 }]
           securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
             capabilities:
               drop: [ALL]
-              add: [NET_ADMIN, CAP_SYS_ADMIN]
+              add: [NET_BIND_SERVICE, NET_ADMIN, CAP_SYS_ADMIN]
 "#,
     pass: r#"
 apiVersion: apps/v1

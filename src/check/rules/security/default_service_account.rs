@@ -20,6 +20,11 @@ static META: Meta = Meta {
     fix: "Create a ServiceAccount per workload (with `automountServiceAccountToken: false` unless it calls \
           the API) and set `serviceAccountName` in the pod spec.",
     fail: r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: report, namespace: finance }
+automountServiceAccountToken: false
+---
 apiVersion: batch/v1
 kind: CronJob
 metadata: { name: report, namespace: finance }
@@ -30,10 +35,17 @@ spec:
       template:
         spec:
           restartPolicy: OnFailure
-          automountServiceAccountToken: false
+          securityContext:
+            runAsNonRoot: true
+            runAsUser: 10001
+            seccompProfile: { type: RuntimeDefault }
           containers:
             - name: report
               image: ghcr.io/example/report:1.0.4
+              securityContext:
+                allowPrivilegeEscalation: false
+                readOnlyRootFilesystem: true
+                capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: v1

@@ -28,10 +28,24 @@ spec:
   template:
     metadata: { labels: { app: cache } }
     spec:
+      serviceAccountName: cache
+      automountServiceAccountToken: false
       hostIPC: true
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: cache
           image: ghcr.io/example/shm-cache:2.0.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
+          volumeMounts: [{ name: shm, mountPath: /dev/shm }]
+      volumes:
+        - name: shm
+          emptyDir: { medium: Memory, sizeLimit: 256Mi }
 "#,
     pass: r#"
 apiVersion: apps/v1

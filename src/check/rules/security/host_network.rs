@@ -29,10 +29,20 @@ spec:
   template:
     metadata: { labels: { app: log-shipper } }
     spec:
+      serviceAccountName: log-shipper
+      automountServiceAccountToken: false
       hostNetwork: true
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: shipper
           image: docker.io/fluent/fluent-bit:3.1.9
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

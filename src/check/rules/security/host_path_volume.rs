@@ -31,14 +31,28 @@ spec:
   template:
     metadata: { labels: { app: uploads } }
     spec:
+      serviceAccountName: uploads
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        fsGroup: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: uploads
           image: ghcr.io/example/uploads:1.2.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
           volumeMounts:
             - { name: data, mountPath: /data }
+            - { name: tmp, mountPath: /tmp }
       volumes:
         - name: data
           hostPath: { path: /srv/uploads, type: DirectoryOrCreate }
+        - name: tmp
+          emptyDir: { sizeLimit: 1Gi }
 "#,
     pass: r#"
 apiVersion: apps/v1

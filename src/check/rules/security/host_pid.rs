@@ -25,10 +25,26 @@ apiVersion: v1
 kind: Pod
 metadata: { name: profiler, namespace: perf }
 spec:
+  serviceAccountName: profiler
+  automountServiceAccountToken: false
   hostPID: true
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+    seccompProfile: { type: RuntimeDefault }
   containers:
+    - name: app
+      image: ghcr.io/example/app:1.8.0
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: { drop: [ALL] }
     - name: profiler
       image: ghcr.io/example/profiler:0.3.0
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: v1

@@ -30,11 +30,21 @@ spec:
   template:
     metadata: { labels: { app: ingress } }
     spec:
+      serviceAccountName: ingress
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 101
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: proxy
           image: docker.io/library/nginx:1.27.2
           ports:
             - { name: http, containerPort: 8080, hostPort: 80 }
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -34,9 +34,19 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      serviceAccountName: api
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: api
           image: ghcr.io/example/api:1.4.2
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -32,16 +32,25 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec:
+      serviceAccountName: web
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       initContainers:
         - name: migrate
           image: ghcr.io/example/web:2.3.1
           securityContext:
             allowPrivilegeEscalation: true
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
       containers:
         - name: web
           image: ghcr.io/example/web:2.3.1
           securityContext:
-            runAsNonRoot: true
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -30,11 +30,20 @@ spec:
   template:
     metadata: { labels: { app: node-tuner } }
     spec:
+      serviceAccountName: node-tuner
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: tuner
           image: ghcr.io/example/node-tuner:1.4.0
           securityContext:
             privileged: true
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -25,11 +25,20 @@ apiVersion: v1
 kind: Pod
 metadata: { name: builder, namespace: ci }
 spec:
+  serviceAccountName: builder
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 1000
+    seccompProfile: { type: RuntimeDefault }
   containers:
     - name: buildah
       image: quay.io/buildah/stable:v1.37.3
       securityContext:
         procMount: Unmasked
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: v1

@@ -63,7 +63,7 @@ subjects:
     pass: r#"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: { name: ops-view }
+metadata: { name: ops-debug }
 rules:
   - apiGroups: [""]
     resources: [pods, pods/log, nodes]
@@ -71,8 +71,8 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: { name: ops-view }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ops-view }
+metadata: { name: ops-debug }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ops-debug }
 subjects:
   - { kind: ServiceAccount, name: debugger, namespace: ops }
 ---

@@ -58,6 +58,14 @@ aggregationRule:
   clusterRoleSelectors:
     - matchLabels: { rbac.example.com/aggregate-to-monitoring: "true" }
 rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: config-reader, namespace: shop }
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get, list, watch]
 "#,
 };
 

@@ -32,21 +32,43 @@ spec:
   template:
     metadata: { labels: { app: worker } }
     spec:
+      serviceAccountName: worker
+      automountServiceAccountToken: false
       securityContext:
         runAsUser: 0
+        runAsGroup: 10001
+        fsGroup: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: worker
           image: ghcr.io/example/worker:3.0.2
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
         - name: metrics
           image: ghcr.io/example/metrics-sidecar:1.1.0
+          securityContext:
+            runAsUser: 65534
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 ---
 apiVersion: v1
 kind: Pod
 metadata: { name: debug, namespace: jobs }
 spec:
+  serviceAccountName: debug
+  automountServiceAccountToken: false
+  securityContext:
+    seccompProfile: { type: RuntimeDefault }
   containers:
     - name: shell
       image: docker.io/library/busybox:1.36
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -79,6 +101,24 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
             capabilities: { drop: [ALL] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: debug, namespace: jobs }
+spec:
+  serviceAccountName: debug
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65534
+    seccompProfile: { type: RuntimeDefault }
+  containers:
+    - name: shell
+      image: docker.io/library/busybox:1.36
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: { drop: [ALL] }
 "#,
 };
 

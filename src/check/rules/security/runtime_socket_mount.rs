@@ -31,19 +31,33 @@ static META: Meta = Meta {
     fail: r#"
 apiVersion: batch/v1
 kind: Job
-metadata: { name: build-image, namespace: ci }
+metadata: { name: promote-image, namespace: ci }
 spec:
   template:
     spec:
       restartPolicy: Never
+      serviceAccountName: image-promoter
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        seccompProfile: { type: RuntimeDefault }
       containers:
-        - name: build
-          image: docker.io/library/docker:27.3.1-cli
+        - name: crane
+          image: gcr.io/go-containerregistry/crane:v0.20.2
+          args: [copy, "ghcr.io/example/web:2.3.1", "registry.example.com/web:2.3.1"]
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
           volumeMounts:
+            - { name: registry-auth, mountPath: /home/nonroot/.docker, readOnly: true }
             - { name: docker, mountPath: /var/run/docker.sock, readOnly: true }
       volumes:
         - name: docker
           hostPath: { path: /var/run/docker.sock, type: Socket }
+        - name: registry-auth
+          secret: { secretName: registry-auth, items: [{ key: .dockerconfigjson, path: config.json }] }
 "#,
     pass: r#"
 apiVersion: batch/v1

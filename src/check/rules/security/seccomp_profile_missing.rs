@@ -29,13 +29,25 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      serviceAccountName: api
+      automountServiceAccountToken: false
       securityContext:
         runAsNonRoot: true
+        runAsUser: 10001
       containers:
         - name: api
           image: ghcr.io/example/api:4.1.0
           securityContext:
             allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
+        - name: audited
+          image: ghcr.io/example/audited-worker:1.0.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
+            seccompProfile: { type: Localhost, localhostProfile: profiles/audited-worker.json }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -29,13 +29,19 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      serviceAccountName: api
+      automountServiceAccountToken: false
       securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
         seccompProfile: { type: Unconfined }
       containers:
         - name: api
           image: ghcr.io/example/api:4.1.0
-        - name: proxy
-          image: docker.io/envoyproxy/envoy:v1.31.2
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

@@ -41,18 +41,36 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      serviceAccountName: api
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: api
           image: ghcr.io/example/api:4.1.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
           env:
-            - name: DB_HOST
-              value: postgres.shop.svc
             - name: DB_PASSWORD
               value: s3cr3t-Pa55
             - name: stripeApiKey
               value: sk_live_51H8example
-            - name: DATABASE_URL
-              value: postgres://admin:hunter2@postgres.shop.svc:5432/shop
+            - name: DB_URL
+              value: postgres://api:hunter2@postgres.shop.svc:5432/shop
+            - name: NEO4J_AUTH
+              value: neo4j/$(DB_PASSWORD)
+            - name: TOKEN_AUDIENCE
+              value: api.shop.example.com
+            - name: JWT_SECRET_FILE
+              value: /var/run/secrets/jwt/key
+            - name: PASSWORD_MIN_LENGTH
+              value: "12"
+            - name: REDIS_PASSWORD
+              value: ""
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -79,6 +97,8 @@ spec:
           env:
             - name: DB_PASSWORD
               valueFrom: { secretKeyRef: { name: api-db, key: password } }
+            - name: stripeApiKey
+              valueFrom: { secretKeyRef: { name: api-stripe, key: key } }
             - name: DB_URL
               value: postgres://api:$(DB_PASSWORD)@postgres.shop.svc:5432/shop
             - name: NEO4J_AUTH

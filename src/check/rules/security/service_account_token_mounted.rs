@@ -40,9 +40,23 @@ spec:
     metadata: { labels: { app: web } }
     spec:
       serviceAccountName: web
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: web
           image: ghcr.io/example/web:2.3.1
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
+---
+# Of that name in another namespace: its setting does not apply here.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: web, namespace: billing }
+automountServiceAccountToken: false
 "#,
     pass: r#"
 apiVersion: v1
@@ -110,6 +124,12 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
             capabilities: { drop: [ALL] }
+---
+# Of that name in another namespace: its setting does not apply here.
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: web, namespace: billing }
+automountServiceAccountToken: false
 "#,
 };
 

@@ -45,20 +45,30 @@ static META: Meta = Meta {
     fail: r#"
 apiVersion: apps/v1
 kind: StatefulSet
-metadata: { name: search, namespace: data }
+metadata: { name: gateway, namespace: edge }
 spec:
-  serviceName: search
-  selector: { matchLabels: { app: search } }
+  serviceName: gateway
+  selector: { matchLabels: { app: gateway } }
   template:
-    metadata: { labels: { app: search } }
+    metadata: { labels: { app: gateway } }
     spec:
+      serviceAccountName: gateway
+      automountServiceAccountToken: false
       securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
         sysctls:
-          - { name: net.ipv4.ip_local_port_range, value: "1024 65000" }
+          - { name: net.ipv4.ip_unprivileged_port_start, value: "80" }
+          - { name: net/ipv4/tcp_keepalive_time, value: "300" }
           - { name: vm.max_map_count, value: "262144" }
       containers:
-        - name: search
-          image: docker.io/opensearchproject/opensearch:2.17.1
+        - name: gateway
+          image: ghcr.io/example/gateway:5.2.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
 "#,
     pass: r#"
 apiVersion: apps/v1

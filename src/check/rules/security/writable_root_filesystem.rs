@@ -30,13 +30,29 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec:
+      serviceAccountName: web
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile: { type: RuntimeDefault }
       containers:
         - name: web
           image: ghcr.io/example/web:2.3.1
           securityContext:
+            allowPrivilegeEscalation: false
             readOnlyRootFilesystem: false
+            capabilities: { drop: [ALL] }
+          volumeMounts:
+            - { name: tmp, mountPath: /tmp }
         - name: log-tailer
           image: ghcr.io/example/log-tailer:0.4.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: { drop: [ALL] }
+      volumes:
+        - name: tmp
+          emptyDir: { sizeLimit: 256Mi }
 "#,
     pass: r#"
 apiVersion: apps/v1
@@ -62,6 +78,12 @@ spec:
             capabilities: { drop: [ALL] }
           volumeMounts:
             - { name: tmp, mountPath: /tmp }
+        - name: log-tailer
+          image: ghcr.io/example/log-tailer:0.4.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: { drop: [ALL] }
       volumes:
         - name: tmp
           emptyDir: { sizeLimit: 256Mi }
