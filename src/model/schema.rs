@@ -941,8 +941,9 @@ mod tests {
             }
         }
         // Istio 9 kinds (networking in 3 versions, security in 2, EnvoyFilter in
-        // v1alpha3 only), Prometheus Operator 3, cert-manager 3, Velero 2.
-        assert_eq!(n, 5 * 3 + 3 * 2 + 1 + 3 + 3 + 2);
+        // v1alpha3 only), Prometheus Operator 3, cert-manager 3, Velero 2;
+        // ExternalSecret, SealedSecret, Argo CD's Application, Flux 2.
+        assert_eq!(n, 5 * 3 + 3 * 2 + 1 + 3 + 3 + 2 + 1 + 1 + 1 + 2);
     }
 
     /// The lifecycle table agrees with the vendored definitions: a removed

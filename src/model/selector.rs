@@ -168,6 +168,24 @@ pub fn hint_among(pool: &[&PodTemplate], place: &str, selector: &Selector) -> St
             None => format!("no pod of {place} has {k}={v}; pods there have {k}={}", crate::diag::some_of(values, 8).0),
         };
     }
+    // Every pair is on some pod, but no pod has them all: what the pods
+    // holding all pairs but one have in place of the last.
+    let pairs = selector.pairs();
+    let holds =
+        |t: &PodTemplate, k: &str, v: Option<&str>| t.labels.get(k).map(String::as_str) == Some(v.unwrap_or(""));
+    if pairs.len() > 1 {
+        for t in pool {
+            let missing: Vec<&(&str, Option<&str>)> = pairs.iter().filter(|(k, v)| !holds(t, k, *v)).collect();
+            let [(k, v)] = missing[..] else { continue };
+            let others: Vec<String> =
+                pairs.iter().filter(|(o, _)| o != k).map(|(o, w)| format!("{o}={}", w.unwrap_or(""))).collect();
+            let v = v.unwrap_or("");
+            return match t.labels.get(*k) {
+                Some(have) => format!("pods of {place} with {} have {k}={have}, not {k}={v}", others.join(",")),
+                None => format!("pods of {place} with {} have no label {k}", others.join(",")),
+            };
+        }
+    }
     format!("no pod template of {place} has labels matching this selector")
 }
 
@@ -220,6 +238,32 @@ mod tests {
             let s = Selector::of(&bad);
             assert!(!s.is_empty() && !s.matches(&labels(&[("a", "1"), ("app", "api")])), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_selector_one_label_off_says_what_the_closest_pods_have() {
+        let pod = |pairs: &[(&str, &str)]| PodTemplate { object: 0, labels: labels(pairs), by_operator: false };
+        let (api, worker, bare) = (
+            pod(&[("app", "api"), ("tier", "backend")]),
+            pod(&[("app", "worker"), ("tier", "web")]),
+            pod(&[("app", "api")]),
+        );
+        // app=api and tier=web are each on a pod, never on the same one.
+        let v = json!({"matchLabels": {"app": "api", "tier": "web"}});
+        let s = Selector::of(&v);
+        assert_eq!(
+            hint_among(&[&api, &worker], "shop", &s),
+            "pods of shop with app=api have tier=backend, not tier=web"
+        );
+        assert_eq!(hint_among(&[&bare, &worker], "shop", &s), "pods of shop with app=api have no label tier");
+        // Two labels off on every pod: nothing closer to say.
+        let v = json!({"matchLabels": {"app": "api", "tier": "web", "track": "stable"}});
+        let far = Selector::of(&v);
+        let stable = pod(&[("app", "worker"), ("track", "stable")]);
+        assert_eq!(
+            hint_among(&[&api, &worker, &stable], "shop", &far),
+            "no pod template of shop has labels matching this selector"
+        );
     }
 
     #[test]
