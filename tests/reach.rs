@@ -607,6 +607,36 @@ fn s26_naming_workloads() {
     assert!(e.contains("did you mean web"), "{e}");
 }
 
+/// kubectl's kind names pick one of two workloads of the same name.
+#[test]
+fn kind_names_as_kubectl_writes_them_pick_the_workload() {
+    let kinded = |kind: &str, name: &str| {
+        app("shop", name, &format!("app: {name}-{}", kind.to_lowercase()), &["5432"]).replacen(
+            "kind: Deployment",
+            &format!("kind: {kind}"),
+            1,
+        )
+    };
+    let set =
+        with(shop(), &[kinded("StatefulSet", "store"), kinded("DaemonSet", "store"), kinded("Deployment", "store")]);
+    let l = loaded(&set);
+    let e = kubeproof::reach::query(&l, "web", "store", None).expect_err("three workloads are named store");
+    assert!(e.contains("ambiguous"), "{e}");
+    for (spec, kind) in [
+        ("sts/store", "StatefulSet"),
+        ("statefulset/store", "StatefulSet"),
+        ("StatefulSets/store", "StatefulSet"),
+        ("ds/store", "DaemonSet"),
+        ("daemonset/store", "DaemonSet"),
+        ("shop/daemonsets/store", "DaemonSet"),
+        ("deploy/store", "Deployment"),
+        ("deployments/store", "Deployment"),
+    ] {
+        let a = kubeproof::reach::query(&l, "web", spec, None).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert_eq!(a.to.kind, kind, "{spec}");
+    }
+}
+
 // Without PORT: every declared port of the destination, each with its verdict.
 #[test]
 fn all_declared_ports() {
