@@ -607,7 +607,7 @@ fn s26_naming_workloads() {
     assert!(e.contains("did you mean web"), "{e}");
 }
 
-/// kubectl's kind names pick one of two workloads of the same name.
+/// kubectl's kind names pick one of the workloads of one name.
 #[test]
 fn kind_names_as_kubectl_writes_them_pick_the_workload() {
     let kinded = |kind: &str, name: &str| {
@@ -617,10 +617,32 @@ fn kind_names_as_kubectl_writes_them_pick_the_workload() {
             1,
         )
     };
-    let set =
-        with(shop(), &[kinded("StatefulSet", "store"), kinded("DaemonSet", "store"), kinded("Deployment", "store")]);
+    let container = r#"containers: [{ name: c, image: "ghcr.io/acme/store:1.0.0", ports: [{ containerPort: 5432 }] }]"#;
+    let others = [
+        kinded("StatefulSet", "store"),
+        kinded("DaemonSet", "store"),
+        kinded("Deployment", "store"),
+        kinded("ReplicaSet", "store"),
+        format!(
+            "apiVersion: v1\nkind: ReplicationController\nmetadata: {{ name: store, namespace: shop }}\nspec:\n  \
+             selector: {{ app: store-rc }}\n  template:\n    metadata: {{ labels: {{ app: store-rc }} }}\n    spec: {{ {container} }}\n"
+        ),
+        format!(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{ name: store, namespace: shop }}\nspec:\n  schedule: \"0 3 * * *\"\n  \
+             jobTemplate:\n    spec:\n      template:\n        metadata: {{ labels: {{ app: store-cj }} }}\n        \
+             spec: {{ restartPolicy: OnFailure, {container} }}\n"
+        ),
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{ name: store, namespace: shop }}\nspec:\n  \
+             template:\n    metadata: {{ labels: {{ app: store-job }} }}\n    spec: {{ restartPolicy: Never, {container} }}\n"
+        ),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: store, namespace: shop, labels: {{ app: store-pod }} }}\nspec: {{ {container} }}\n"
+        ),
+    ];
+    let set = with(shop(), &others);
     let l = loaded(&set);
-    let e = kubeproof::reach::query(&l, "web", "store", None).expect_err("three workloads are named store");
+    let e = kubeproof::reach::query(&l, "web", "store", None).expect_err("eight workloads are named store");
     assert!(e.contains("ambiguous"), "{e}");
     for (spec, kind) in [
         ("sts/store", "StatefulSet"),
@@ -631,6 +653,16 @@ fn kind_names_as_kubectl_writes_them_pick_the_workload() {
         ("shop/daemonsets/store", "DaemonSet"),
         ("deploy/store", "Deployment"),
         ("deployments/store", "Deployment"),
+        ("rs/store", "ReplicaSet"),
+        ("replicaset/store", "ReplicaSet"),
+        ("rc/store", "ReplicationController"),
+        ("replicationcontrollers/store", "ReplicationController"),
+        ("cj/store", "CronJob"),
+        ("cronjob/store", "CronJob"),
+        ("job/store", "Job"),
+        ("jobs/store", "Job"),
+        ("po/store", "Pod"),
+        ("pod/store", "Pod"),
     ] {
         let a = kubeproof::reach::query(&l, "web", spec, None).unwrap_or_else(|e| panic!("{spec}: {e}"));
         assert_eq!(a.to.kind, kind, "{spec}");
