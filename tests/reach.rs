@@ -669,6 +669,41 @@ fn kind_names_as_kubectl_writes_them_pick_the_workload() {
     }
 }
 
+/// A port asked by number is the declared one only with the same protocol:
+/// its name and the `declared` flag follow both (cargo-mutants survivors).
+#[test]
+fn a_port_number_is_declared_only_with_its_protocol() {
+    let set = with(shop(), &[app("shop", "dns", "app: dns", &["dns=53/UDP"])]);
+    let l = loaded(&set);
+    let udp = kubeproof::reach::query(&l, "web", "dns", Some("53/UDP")).expect("answer");
+    assert_eq!(udp.verdicts[0].port.name.as_deref(), Some("dns"));
+    assert!(udp.verdicts[0].declared);
+    let tcp = kubeproof::reach::query(&l, "web", "dns", Some("53")).expect("answer");
+    assert_eq!(tcp.verdicts[0].port.name, None);
+    assert!(!tcp.verdicts[0].declared, "53/TCP is not declared");
+    let other = kubeproof::reach::query(&l, "web", "dns", Some("54/UDP")).expect("answer");
+    assert!(!other.verdicts[0].declared && other.verdicts[0].port.name.is_none());
+}
+
+/// A job's Job is found by its description's name only with an 8-digit hex
+/// suffix (kubeproof's hash), not any 8-character one.
+#[test]
+fn a_hashed_job_name_needs_eight_hex_digits() {
+    let job = |name: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{ name: {name}, namespace: shop }}\nspec:\n  template:\n    \
+             metadata: {{ labels: {{ app: {name} }} }}\n    spec: {{ restartPolicy: Never, containers: [{{ name: c, image: \"m:1.0.0\" }}] }}\n"
+        )
+    };
+    let l = loaded(&with(shop(), &[job("migrate-0a1b2c3d")]));
+    let a = kubeproof::reach::query(&l, "migrate", "db", Some("5432")).expect("the hashed Job");
+    assert_eq!(a.from.name, "migrate-0a1b2c3d");
+    for not_hash in ["migrate-nothexzz", "migrate-0a1b2c3"] {
+        let l = loaded(&with(shop(), &[job(not_hash)]));
+        assert!(kubeproof::reach::query(&l, "migrate", "db", Some("5432")).is_err(), "{not_hash}");
+    }
+}
+
 // Without PORT: every declared port of the destination, each with its verdict.
 #[test]
 fn all_declared_ports() {
