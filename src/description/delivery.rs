@@ -112,7 +112,7 @@ pub enum Tool {
     Flux,
 }
 
-/// `cluster.secrets` resolved (checked by [`check`] first).
+/// `cluster.secrets` resolved (checked by `check` first).
 pub fn secrets_mode(s: Option<&Secrets>) -> SecretsMode {
     match s {
         None => SecretsMode::Env,
@@ -127,7 +127,7 @@ pub fn secrets_mode(s: Option<&Secrets>) -> SecretsMode {
     }
 }
 
-/// `cluster.delivery` resolved (checked by [`check`] first).
+/// `cluster.delivery` resolved (checked by `check` first).
 pub fn delivery(d: Option<&Spanned<Delivery>>) -> Option<DeliveryR> {
     let d = &d?.value;
     let (tool, g, ns) = match (&d.argocd, &d.flux) {
