@@ -267,7 +267,7 @@ pub const CHECK_STACK: usize = 8 << 20;
 /// `run`), so the outcome does not depend on the threads.
 fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(checks.len()).min(16);
+    let threads = crate::model::load::cores().min(checks.len());
     let one = |check: &dyn Check| {
         let mut sink = Sink::new(check.meta());
         check.run(cx, &mut sink);

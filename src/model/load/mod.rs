@@ -137,6 +137,14 @@ pub const MAX_INPUT_ERRORS: usize = 1_000;
 /// Reads every input: `-` is stdin, a folder is searched recursively for
 /// `*.yaml`, `*.yml` and `*.json` (sorted; hidden entries skipped).
 ///
+/// The cores to read and check on, at most 16. Asked once a process:
+/// `available_parallelism` reads the cgroup's files on every call, and
+/// `gen`'s proof asked it 669 times (2,000 opens and 4,000 reads).
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(16))
+}
+
 /// Several files are read and parsed on every core, and the result is the
 /// same as reading them one after the other: the parts are joined in input
 /// order, and when they would not all fit in [`MAX_HEAP`] together, everything is read
@@ -144,7 +152,7 @@ pub const MAX_INPUT_ERRORS: usize = 1_000;
 /// refused. The parallel readers stop as soon as their total passes the
 /// budget, so memory stays bounded either way.
 pub fn load(inputs: &[PathBuf]) -> Loaded {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let threads = cores();
     load_on(inputs, threads, None)
 }
 
@@ -167,7 +175,7 @@ impl std::fmt::Debug for EarlyHook {
 
 /// [`load`], running `early` on every document's objects as they are read.
 pub fn load_with(inputs: &[PathBuf], early: std::sync::Arc<Early>) -> Loaded {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let threads = cores();
     load_on(inputs, threads, Some(early))
 }
 
@@ -366,7 +374,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     let limit = budget.saturating_sub(loaded.heap).saturating_sub(text_bytes);
     // In parts only when it surely fits (values take several times their
     // text): an input one pass refuses would be read twice.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let threads = cores();
     let cuts = if loaded.shared_heap.is_none() && threads > 1 && end >= PARALLEL_INPUT && end < limit / 8 {
         documents::cuts(text, threads)
     } else {
