@@ -228,3 +228,24 @@ data:
     assert!(got.iter().any(|f| f.1.contains("dashboard `mesh.json`")), "{got:?}");
     assert!(got.iter().any(|f| f.1.contains("dashboard `legacy`")), "{got:?}");
 }
+
+#[test]
+fn a_finding_in_a_rule_file_held_in_a_config_map_names_the_group() {
+    let text = "apiVersion: v1
+kind: ConfigMap
+metadata: { name: rules, namespace: shop }
+data:
+  alerts.rules.yaml: |
+    groups:
+      - name: shop-availability
+        rules:
+          - alert: ShopDown
+            expr: up == 0
+            for: 5m
+            annotations: { runbook_url: https://r.example.com/a }
+";
+    let (_, outcome) = crate::check::check_text("t.yaml", text, &crate::check::config::Config::default());
+    let messages: Vec<&str> =
+        outcome.findings.iter().filter(|f| f.code == "KP602").map(|f| f.message.as_str()).collect();
+    assert_eq!(messages, ["alert `ShopDown` (group `shop-availability` of the rule file) has no `severity` label"]);
+}
