@@ -26,9 +26,24 @@ pub struct Built {
     pub metrics: std::collections::BTreeSet<String>,
     /// Per environment, the intended connections, each proven open.
     pub connections: Vec<(String, Vec<connections::Proven>)>,
+    /// Per environment, its stack as loaded for the connection proof, kept
+    /// for [`Built::take_loaded`] when small (see [`REUSED_YAML`]).
+    loaded: Vec<Option<crate::model::Loaded>>,
 }
 
+/// The YAML of the environments whose loads `build` keeps for `gen`'s
+/// proof, in all: rendering and parsing each stack a second time was a
+/// sixth of `gen`'s instructions on the examples (about 400 KB a stack),
+/// and a dense `uses` graph keeps none.
+pub const REUSED_YAML: usize = 4 << 20;
+
 impl Built {
+    /// The environments' stacks as `build` loaded them, for
+    /// [`prove_each_reusing`]: valid while `envs` is unchanged, so taken once.
+    pub fn take_loaded(&mut self) -> Vec<Option<crate::model::Loaded>> {
+        std::mem::take(&mut self.loaded)
+    }
+
     /// Objects per kind per environment.
     pub fn summary(&self) -> BTreeMap<String, BTreeMap<String, usize>> {
         self.envs
@@ -66,9 +81,11 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
     let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
     let mut proven = Vec::new();
     let mut kept = 0;
+    let mut loads = Loads::default();
     if p.environments.is_empty() {
-        let connections = prove_connections(p, file, (DEFAULT_ENV, base), &resolved_base, (&mut kept, 1))?;
+        let (connections, loaded) = prove_connections(p, file, (DEFAULT_ENV, base), &resolved_base, (&mut kept, 1))?;
         proven.push((DEFAULT_ENV.to_string(), connections));
+        loads.push(loaded);
         envs.push((DEFAULT_ENV.to_string(), base.clone()));
         own_patches.push((None, Vec::new()));
     }
@@ -83,8 +100,9 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         own_patches.push((before, applied));
         // A stack kept before its own patches is kept twice.
         let copies = if own_patches.last().is_some_and(|(b, _)| b.is_some()) { 2 } else { 1 };
-        let connections = prove_connections(p, file, (name, &stack), &r, (&mut kept, copies))?;
+        let (connections, loaded) = prove_connections(p, file, (name, &stack), &r, (&mut kept, copies))?;
         proven.push((name.to_string(), connections));
+        loads.push(loaded);
         envs.push((name.to_string(), stack));
     }
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
@@ -134,14 +152,30 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         tree.insert("RUNBOOK.md", text);
     }
     let base = patched.unwrap_or(raw_base);
-    let mut built = Built { tree, base, envs, metrics, connections: proven };
+    let mut built = Built { tree, base, envs, metrics, connections: proven, loaded: loads.kept };
     let config = check_config_file(&check_config(&built, p), &source);
     built.tree.insert(".kubeproof.yaml", config);
     Ok(built)
 }
 
+/// The loads of the environments' stacks `build` keeps, within [`REUSED_YAML`].
+#[derive(Default)]
+struct Loads {
+    kept: Vec<Option<crate::model::Loaded>>,
+    yaml: usize,
+}
+
+impl Loads {
+    fn push(&mut self, (loaded, bytes): (crate::model::Loaded, usize)) {
+        let keep = self.yaml + bytes <= REUSED_YAML;
+        self.yaml += if keep { bytes } else { 0 };
+        self.kept.push(keep.then_some(loaded));
+    }
+}
+
 /// Every connection environment `env` intends, proven open on its stack
-/// before anything is written ([`connections`]). `kept`: the YAML of the
+/// before anything is written ([`connections`]), and the stack as loaded
+/// for it with its bytes of YAML. `kept`: the YAML of the
 /// stacks kept so far, which this one's `copies` join, within
 /// [`MAX_KEPT_YAML`].
 fn prove_connections(
@@ -150,7 +184,7 @@ fn prove_connections(
     (env, stack): (&str, &Stack),
     r: &crate::description::resolve::Resolved,
     (kept, copies): (&mut usize, usize),
-) -> Result<Vec<connections::Proven>, Error> {
+) -> Result<(Vec<connections::Proven>, (crate::model::Loaded, usize)), Error> {
     let dir = format!("kustomize/overlays/{env}");
     let over = |e| match e {
         Unloadable::Over(bytes) => {
@@ -165,7 +199,8 @@ fn prove_connections(
         return Err(too_many(p, file, envs));
     }
     let loaded = load_sources(sources, bytes).map_err(over)?;
-    connections::prove_loaded(&dir, &loaded, &generate::connections::intended(r))
+    let proven = connections::prove_loaded(&dir, &loaded, &generate::connections::intended(r))?;
+    Ok((proven, (loaded, bytes)))
 }
 
 /// What the stacks of all environments may take together, in YAML: `gen`
@@ -321,11 +356,26 @@ pub fn prove(built: &Built, p: &Platform) -> Result<Vec<(String, crate::model::L
 pub fn prove_each(
     built: &Built,
     p: &Platform,
+    each: impl FnMut(&str, crate::model::Loaded, crate::check::Outcome),
+) -> Result<(), Error> {
+    prove_each_reusing(built, p, Vec::new(), each)
+}
+
+/// [`prove_each`], checking the loads of [`Built::take_loaded`] where they
+/// were kept rather than loading those stacks again.
+pub fn prove_each_reusing(
+    built: &Built,
+    p: &Platform,
+    mut loads: Vec<Option<crate::model::Loaded>>,
     mut each: impl FnMut(&str, crate::model::Loaded, crate::check::Outcome),
 ) -> Result<(), Error> {
     let config = check_config(built, p);
-    for (env, stack) in &built.envs {
-        let mut loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+    loads.resize_with(built.envs.len(), || None);
+    for ((env, stack), load) in built.envs.iter().zip(loads) {
+        let mut loaded = match load {
+            Some(loaded) => loaded,
+            None => stack_sources(&format!("kustomize/overlays/{env}"), stack)?,
+        };
         // The GitOps objects that sync this environment are checked with it.
         for tool in ["argocd", "flux"] {
             let path = format!("delivery/{tool}/{env}.yaml");

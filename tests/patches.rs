@@ -138,6 +138,25 @@ fn a_patch_that_breaks_a_check_fails_gen_with_the_check_message() {
 }
 
 #[test]
+fn a_finding_of_one_environment_is_reported_for_that_environment_only() {
+    // `gen` proves every environment; only prod's patch breaks a check.
+    let text = std::fs::read_to_string(common::repo().join(FIXTURE)).expect("fixture");
+    let old = "spec: { template: { spec: { priorityClassName: shop-critical } } }";
+    assert_eq!(text.matches(old).count(), 1);
+    let dir = tempfile::tempdir().expect("dir");
+    let new = "spec: { template: { spec: { priorityClassName: shop-critical, hostPID: true } } }";
+    std::fs::write(dir.path().join("platform.yaml"), text.replacen(old, new, 1)).expect("write");
+    let out = common::kubeproof(["gen", "platform.yaml", "-o", "deploy"], Some(dir.path()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!dir.path().join("deploy").exists(), "{stderr}");
+    let reports: Vec<&str> = stderr.lines().filter(|l| l.contains("kubeproof check, environment")).collect();
+    assert_eq!(reports, ["error: kubeproof check, environment prod:"], "{stderr}");
+    assert!(stderr.contains("kustomize/overlays/prod/"), "{stderr}");
+    assert!(!stderr.contains("kustomize/overlays/staging/"), "{stderr}");
+}
+
+#[test]
 fn an_environment_patch_needs_a_target_and_directives_are_refused() {
     refused(
         "      - target: { kind: Deployment, name: shop }\n        merge:",

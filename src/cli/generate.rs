@@ -42,8 +42,9 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
         )));
     }
     let platform = crate::description::load(description).map_err(Error::Description)?;
-    let built = crate::build::build(&platform, description)?;
-    let (report, errors) = proof_report(&built, &platform, style.stderr)?;
+    let mut built = crate::build::build(&platform, description)?;
+    let loads = built.take_loaded();
+    let (report, errors) = proof_report(&built, &platform, loads, style.stderr)?;
     if errors > 0 {
         return Err(Error::Findings { report, errors });
     }
@@ -387,11 +388,12 @@ fn file_of(diags: &[crate::diag::Diagnostic]) -> String {
 fn proof_report(
     built: &crate::build::Built,
     platform: &crate::description::Platform,
+    loads: Vec<Option<crate::model::Loaded>>,
     color: bool,
 ) -> Result<(String, usize), Error> {
     let mut text = String::new();
     let mut errors = 0;
-    crate::build::prove_each(built, platform, |env, loaded, outcome| {
+    crate::build::prove_each_reusing(built, platform, loads, |env, loaded, outcome| {
         let shown: Vec<_> = outcome.findings.into_iter().filter(|f| f.severity > crate::diag::Severity::Info).collect();
         if shown.is_empty() {
             return;
