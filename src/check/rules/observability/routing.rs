@@ -337,3 +337,21 @@ pub fn configs(cx: &Context) -> Vec<Config> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_ROUTE_DEPTH, Route};
+
+    fn depth(r: &Route) -> usize {
+        1 + r.routes.iter().map(depth).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn routes_are_followed_to_a_bounded_depth() {
+        let mut v = serde_json::json!({ "receiver": "deepest" });
+        for _ in 0..MAX_ROUTE_DEPTH + 5 {
+            v = serde_json::json!({ "receiver": "r", "routes": [v] });
+        }
+        assert_eq!(depth(&Route::from_yaml(&v.into(), 0)), MAX_ROUTE_DEPTH + 1);
+    }
+}

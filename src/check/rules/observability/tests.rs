@@ -249,3 +249,19 @@ data:
         outcome.findings.iter().filter(|f| f.code == "KP602").map(|f| f.message.as_str()).collect();
     assert_eq!(messages, ["alert `ShopDown` (group `shop-availability` of the rule file) has no `severity` label"]);
 }
+
+#[test]
+fn broken_expressions_are_placed_inside_for_the_first_hundred_only() {
+    // Placing an error inside an expression costs a search: the 101st is
+    // placed at its `expr` field.
+    let rules: String = (0..101).map(|i| format!("        - {{ alert: A{i}, expr: 'rate(x[5m]' }}\n")).collect();
+    let text = format!(
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {{ name: r, namespace: shop }}\n\
+         spec:\n  groups:\n    - name: g\n      rules:\n{rules}"
+    );
+    let (_, outcome) = crate::check::check_text("t.yaml", &text, &crate::check::config::Config::default());
+    let placed: Vec<bool> = outcome.findings.iter().filter(|f| f.code == "KP601").map(|f| f.at.is_some()).collect();
+    assert_eq!(placed.len(), 101);
+    assert!(placed[..100].iter().all(|p| *p), "{placed:?}");
+    assert!(!placed[100], "{placed:?}");
+}

@@ -171,7 +171,7 @@ fn unfilled(value: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{env_entries, unfilled};
+    use super::{MAX_ENV_FILE, env_entries, env_file, unfilled};
 
     #[test]
     fn empty_values_and_placeholders_are_unfilled() {
@@ -188,5 +188,22 @@ mod tests {
     fn env_entries_skip_comments_and_keep_lines() {
         let text = "# keys\nA=1\n\nB=\n  # more\nC = \"x\"\nnot an entry\n";
         assert_eq!(env_entries(text), vec![(2, "A", "1"), (4, "B", ""), (6, "C", "\"x\"")]);
+    }
+
+    #[test]
+    fn an_env_file_is_read_up_to_a_mebibyte_and_a_folder_never() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("app.env");
+        let padded = |len: u64| {
+            let mut text = "TOKEN=\n".to_string();
+            text.push_str(&"#".repeat(len as usize - text.len() - 1));
+            text.push('\n');
+            text
+        };
+        std::fs::write(&file, padded(MAX_ENV_FILE)).expect("write");
+        assert_eq!(env_file(&file), ["app.env:1: `TOKEN` is empty"]);
+        std::fs::write(&file, padded(MAX_ENV_FILE + 1)).expect("write");
+        assert_eq!(env_file(&file), Vec::<String>::new());
+        assert_eq!(env_file(dir.path()), Vec::<String>::new());
     }
 }
