@@ -33,9 +33,11 @@ pub struct Built {
 
 /// The YAML of the environments whose loads `build` keeps for `gen`'s
 /// proof, in all: rendering and parsing each stack a second time was a
-/// sixth of `gen`'s instructions on the examples (about 400 KB a stack),
-/// and a dense `uses` graph keeps none.
-pub const REUSED_YAML: usize = 4 << 20;
+/// sixth of `gen`'s instructions on the examples (at most 1.2 MB of YAML
+/// for all their environments). A load takes several times its YAML in
+/// memory, so what is kept stays within some tens of MiB; a dense `uses`
+/// graph keeps none.
+pub const REUSED_YAML: usize = 2 << 20;
 
 impl Built {
     /// The environments' stacks as `build` loaded them, for
