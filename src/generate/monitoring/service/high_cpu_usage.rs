@@ -76,7 +76,9 @@ mod tests {
         assert_eq!(metrics(&a.expr), ["container_cpu_usage_seconds_total", limits]);
         assert!(a.expr.contains("resource=\"cpu\""), "{}", a.expr);
         assert_eq!(thresholds(&a.expr), [0.9]);
-        assert!(share(&a.test.fire, limits) > 0.9 && share(&a.test.quiet, limits) < 0.9);
+        // The generated test probes near the threshold: at most a quarter above.
+        let fire = share(&a.test.fire, limits);
+        assert!(fire > 0.9 && fire <= 0.9 * 1.25 && share(&a.test.quiet, limits) < 0.9, "{fire}");
         assert!(a.summary.ends_with("of its limit"), "{}", a.summary);
     }
 
@@ -87,7 +89,8 @@ mod tests {
         assert_well_formed(&a, &[]);
         let requests = "kube_pod_container_resource_requests";
         assert_eq!(metrics(&a.expr)[1], requests);
-        assert!(share(&a.test.fire, requests) > 0.9 && share(&a.test.quiet, requests) < 0.9);
+        let fire = share(&a.test.fire, requests);
+        assert!(fire > 0.9 && fire <= 0.9 * 1.25 && share(&a.test.quiet, requests) < 0.9, "{fire}");
         assert!(a.summary.ends_with("of its request"), "{}", a.summary);
     }
 }
