@@ -148,13 +148,20 @@ data:
      "panels": [
        {"title": "L", "datasource": "$logs", "targets": [{"expr": "sum(count_over_time({app=\"a\"}[5m]))"}]},
        {"title": "V", "targets": [{"refId": "A", "expr": "topk($n, up"}]},
-       {"title": "R", "type": "row", "panels": [{"title": "P", "targets": [{"refId": "B", "expr": "rate(nothing_here_total[$__rate_interval])"}]}]}
+       {"title": "R", "type": "row", "panels": [{"title": "P", "targets": [{"refId": "B", "expr": "rate(nothing_here_total[$__rate_interval])"}]}]},
+       {"title": "T", "datasource": "$logs", "targets": [{"refId": "C", "datasource": {"type": "prometheus"}, "expr": "rate(also_missing_total[5m])"}]},
+       {"title": "U", "datasource": {"type": "prometheus"}, "targets": [{"refId": "D", "datasource": {"type": "loki"}, "expr": "rate(logs_only_total[5m])"}]}
      ]}
 "#;
+    // A target's own data source wins over its panel's, both ways.
     let got = findings(dash, &config);
-    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
     assert!(
         got[0].1.contains("panel \"P\", query B of dashboard `d.json` queries metric `nothing_here_total`"),
+        "{got:?}"
+    );
+    assert!(
+        got[1].1.contains("panel \"T\", query C of dashboard `d.json` queries metric `also_missing_total`"),
         "{got:?}"
     );
 }
