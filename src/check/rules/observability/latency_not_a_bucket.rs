@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
-use super::{for_each_rule, parse, selectors, targets};
+use super::{for_each_rule, parse, selectors, service_job, targets};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::histogram::{self, Declared};
 use crate::model::pointer::escape;
@@ -124,9 +124,7 @@ fn declared(cx: &Context, out: &mut Sink) -> Jobs {
         let Some(label) = cx.objects[m].value.at("/spec/jobLabel").and_then(Value::as_str) else { continue };
         let Some(t) = targets(cx, &crs, m) else { continue };
         for &s in t.selected.iter().filter(|s| services.contains_key(s)) {
-            if let Some(job) =
-                cx.objects[s].value.at("/metadata/labels").and_then(|l| l.get(label)).and_then(Value::as_str)
-            {
+            if let Some(job) = service_job(&cx.objects[s], Some(label)) {
                 add(job, s, &mut jobs);
             }
         }

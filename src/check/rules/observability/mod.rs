@@ -460,6 +460,18 @@ pub struct Targets {
     pub operator_made: bool,
 }
 
+/// The job of the targets a ServiceMonitor with `job_label` (its
+/// `spec.jobLabel`) finds through Service `svc`, as the Prometheus Operator
+/// names it: the value of that label of the Service (`None` when the Service
+/// lacks it: the Operator then names no job after it), or without a
+/// `jobLabel`, the Service's name.
+pub fn service_job<'o>(svc: &'o crate::model::Object, job_label: Option<&str>) -> Option<&'o str> {
+    match job_label {
+        Some(l) => svc.labels()?.get(l)?.as_str(),
+        None => Some(&svc.name),
+    }
+}
+
 /// The targets of a ServiceMonitor or PodMonitor object; `None` for other
 /// objects and for monitors without a selector.
 pub fn targets(cx: &Context, crs: &std::collections::HashSet<(&str, &str)>, i: usize) -> Option<Targets> {

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
-use super::{for_each_rule, parse, targets};
+use super::{for_each_rule, parse, service_job, targets};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::duration::Seconds;
 use crate::model::scope::custom_resources;
@@ -127,14 +127,8 @@ fn scraped(cx: &Context) -> Scraped {
             }
             for &s in &t.selected {
                 let svc = &cx.objects[s];
-                let job = match job_label {
-                    Some(l) => match svc.value.at("/metadata/labels").and_then(|m| m.get(l)).and_then(Value::as_str) {
-                        Some(v) => v.to_string(),
-                        None => continue,
-                    },
-                    None => svc.name.to_string(),
-                };
-                add(job, svc.ns().to_string());
+                let Some(job) = service_job(svc, job_label) else { continue };
+                add(job.to_string(), svc.ns().to_string());
             }
         }
     }
