@@ -14,6 +14,8 @@ fn grafana_variables_are_replaced_where_a_placeholder_keeps_promql() {
     assert_eq!(substitute(r#"x{a="[[v]]"}"#).as_deref(), Some(r#"x{a="x"}"#));
     assert_eq!(substitute("topk($n, x)"), None);
     assert_eq!(substitute("$metric"), None);
+    // `[[v]]` is a variable, not a range: it stands as a value here.
+    assert_eq!(substitute("sum(x) / [[scale]]"), None);
     assert_eq!(substitute(r#"x{a="\"$v"}"#).as_deref(), Some(r#"x{a="\"x"}"#));
 }
 
