@@ -324,6 +324,34 @@ spec:
     }
 
     #[test]
+    fn a_bucket_any_service_of_the_job_exports_is_not_reported() {
+        // `api` by its name, `api-canary` through the monitor's `jobLabel`.
+        let canary = r#"---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api-canary
+  namespace: shop
+  labels: { svc: api }
+  annotations: { kubeproof.dev/histogram-buckets: '{"http_request_duration_seconds":[0.1,0.3,1]}' }
+spec:
+  selector: { app: api, track: canary }
+  ports: [{ name: http, port: 80 }]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: api-canary, namespace: shop }
+spec:
+  jobLabel: svc
+  selector: { matchLabels: { svc: api } }
+  endpoints: [{ port: http }]
+"#;
+        let expr = r#"rate(http_request_duration_seconds_bucket{job="api",le="0.3"}[5m]) > 0"#;
+        assert_eq!(findings(&set(Some(BUCKETS), expr, "")).len(), 1);
+        assert!(findings(&set(Some(BUCKETS), expr, canary)).is_empty());
+    }
+
+    #[test]
     fn an_unreadable_annotation_is_reported_at_the_service() {
         let expr = r#"rate(http_request_duration_seconds_bucket{job="api",le="0.3"}[5m]) > 0"#;
         let found = findings(&set(Some("0.1, 0.3"), expr, ""));
