@@ -131,6 +131,12 @@ fn bindings_and_builtin_roles() {
     let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: { name: r, namespace: ops }";
     assert_eq!(found("KP315", &format!("{rb}\n---\n{role}")).len(), 1);
     assert!(found("KP315", &format!("{rb}\n---\n{}", role.replace("ops", "shop"))).is_empty());
+    // A ServiceAccount subject of a RoleBinding with an empty namespace is
+    // in the binding's (the RBAC authorizer reads it so).
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: api, namespace: shop }";
+    let subject = |ns: &str| format!("{rb}\nsubjects: [{{ kind: ServiceAccount, name: api, namespace: {ns} }}]\n---\n{sa}");
+    assert!(found("KP316", &subject("\"\"")).is_empty());
+    assert_eq!(found("KP316", &subject("ops")).len(), 1);
 }
 
 #[test]
