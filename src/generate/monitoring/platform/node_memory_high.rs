@@ -64,7 +64,9 @@ mod tests {
         assert_well_formed(&a, &[]);
         assert_eq!(metrics(&a.expr), ["node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"]);
         assert_eq!(thresholds(&a.expr), [0.9]);
-        assert!(used(&a.test.fire) > 0.9 && used(&a.test.quiet) < 0.9);
+        // The quiet case is a node in use, at half the threshold, not an idle one.
+        let quiet = used(&a.test.quiet);
+        assert!(used(&a.test.fire) > 0.9 && (0.44..0.9).contains(&quiet), "{quiet}");
         assert_eq!(a.labels.keys().collect::<Vec<_>>(), ["severity"]);
     }
 
