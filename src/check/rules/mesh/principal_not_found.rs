@@ -142,3 +142,16 @@ impl Check for PrincipalNotFound {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn a_principal_names_one_namespace_and_one_service_account() {
+        assert_eq!(parse("cluster.local/ns/shop/sa/api"), Some(("shop", "api")));
+        for p in ["cluster.local/ns//sa/api", "cluster.local/ns/shop/sa/", "cluster.local/ns/shop/sa/a/b", "shop/api"] {
+            assert_eq!(parse(p), None, "{p}");
+        }
+    }
+}

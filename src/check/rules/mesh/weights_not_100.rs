@@ -123,3 +123,27 @@ impl Check for WeightsNot100 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_route_whose_weights_are_all_zero_names_its_destinations_without_shares() {
+        let text = "apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+    - route:
+        - { destination: { host: reviews, subset: stable }, weight: 0 }
+        - { destination: { host: reviews, subset: canary }, weight: 0 }
+";
+        let (_, outcome) = crate::check::check_text("t.yaml", text, &crate::check::config::Config::default());
+        let messages: Vec<&str> =
+            outcome.findings.iter().filter(|f| f.code == "KP504").map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["no destination of this route has a weight above 0 (reviews subset stable, reviews subset canary)"]
+        );
+    }
+}

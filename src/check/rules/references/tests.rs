@@ -134,7 +134,8 @@ fn bindings_and_builtin_roles() {
     // A ServiceAccount subject of a RoleBinding with an empty namespace is
     // in the binding's (the RBAC authorizer reads it so).
     let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: api, namespace: shop }";
-    let subject = |ns: &str| format!("{rb}\nsubjects: [{{ kind: ServiceAccount, name: api, namespace: {ns} }}]\n---\n{sa}");
+    let subject =
+        |ns: &str| format!("{rb}\nsubjects: [{{ kind: ServiceAccount, name: api, namespace: {ns} }}]\n---\n{sa}");
     assert!(found("KP316", &subject("\"\"")).is_empty());
     assert_eq!(found("KP316", &subject("ops")).len(), 1);
 }
