@@ -439,6 +439,16 @@ mod tests {
     use super::super::testing::{assert_well_formed, metrics, service, step, thresholds, values};
     use super::*;
 
+    #[test]
+    fn the_firing_share_of_errors_is_above_the_burn_and_below_every_request_failing() {
+        // A tight budget: 20/14.4 of the burn; a loose one: halfway to 100 %.
+        for (budget, want) in [(0.001, 0.0144 * 20.0 / 14.4), (0.05, 0.72 + 0.28 / 2.0)] {
+            let share = between_f(14.4, budget);
+            assert!((share - want).abs() < 1e-12, "{budget}: {share}");
+            assert!(share > 14.4 * budget && share < 1.0, "{budget}: {share}");
+        }
+    }
+
     /// The share of failed requests of a test input.
     fn failing(input: &[Series]) -> f64 {
         let bad = step(values(input, "http_requests_total", &[("status", "500")]));
