@@ -883,7 +883,7 @@ fn external_egress(cx: &Manifests, policies: &Policies, client: usize, port: i64
             }
             let m = match r.get("to").and_then(Value::as_array) {
                 None => Tri::Yes,
-                Some(l) if l.is_empty() => Tri::Yes,
+                Some([]) => Tri::Yes,
                 Some(l) => l
                     .iter()
                     .filter_map(|peer| peer.get("ipBlock"))

@@ -84,7 +84,7 @@ impl<'a> Policy<'a> {
     pub fn read(cx: &'a Manifests, object: usize) -> Option<Policy<'a>> {
         let o = &cx.objects[object];
         let spec = o.value.get("spec")?;
-        let rules = |f: &str| spec.get(f).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        let rules = |f: &str| spec.get(f).and_then(Value::as_array).unwrap_or_default();
         let (ingress_rules, egress_rules) = (rules("ingress"), rules("egress"));
         // An empty list is defaulted like an absent one by the API server.
         let (ingress, egress) = match spec.get("policyTypes").and_then(Value::as_array).filter(|t| !t.is_empty()) {
@@ -248,7 +248,7 @@ pub fn peers_match(cx: &Manifests, peers: Option<&Value>, policy_ns: &str, pod: 
 pub fn peers_match_in(cx: &Manifests, peers: Option<&Value>, policy_ns: &str, pod: Endpoint, world: World) -> Tri {
     match peers.and_then(Value::as_array) {
         None => Tri::Yes,
-        Some(list) if list.is_empty() => Tri::Yes,
+        Some([]) => Tri::Yes,
         Some(list) => list.iter().fold(Tri::No, |acc, p| acc.or(peer_matches_in(cx, p, policy_ns, pod, world))),
     }
 }

@@ -602,7 +602,7 @@ fn container(c: &Value, d: Option<&Defaults>) -> Amounts {
 /// One pod: its long-running containers, or its largest init container
 /// when that asks for more (init containers run one at a time, before).
 fn pod_amounts(spec: &Value, d: Option<&Defaults>) -> Amounts {
-    let list = |f: &str| spec.get(f).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let list = |f: &str| spec.get(f).and_then(Value::as_array).unwrap_or_default();
     let mut app = Amounts { pods: 1, ..Amounts::default() };
     let mut init = Amounts::default();
     for c in list("containers").iter().filter(|c| c.is_object()) {

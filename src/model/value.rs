@@ -5,7 +5,7 @@
 //! `Map` is a B-tree whose nodes hold eleven entries however few are used: a
 //! mapping of one key took a 632-byte node, and a small Deployment about
 //! 10 KB. Here a mapping is a vector of its entries sorted by key, allocated
-//! at its size (48 bytes an entry, its key shared: [`Key`]): the same order of iteration as
+//! at its size (32 bytes an entry, its key shared: [`Key`]): the same order of iteration as
 //! `serde_json`'s, lookups by binary search (objects' mappings are small),
 //! and the API checks use (`get`, `as_str`, `iter`, …) under the same names,
 //! so that a check reads the same either way.
@@ -31,21 +31,21 @@ pub enum Value {
     Bool(bool),
     Number(Number),
     String(Str),
-    Array(Vec<Value>),
+    Array(Box<[Value]>),
     Object(Map),
 }
 
 /// A mapping: its entries sorted by key, keys unique.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Map {
-    entries: Vec<(Key, Value)>,
+    entries: Box<[(Key, Value)]>,
 }
 
 /// A key of a mapping. The loader gives every mapping of one input the same
 /// allocation for the same key ([`Keys`]): `name`, `metadata`, `labels` …
 /// are written thousands of times and stored once.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key(Arc<str>);
+pub struct Key(Arc<Box<str>>);
 
 impl Key {
     pub fn as_str(&self) -> &str {
@@ -87,13 +87,13 @@ impl fmt::Debug for Key {
 
 impl From<&str> for Key {
     fn from(s: &str) -> Key {
-        Key(s.into())
+        Key(Arc::new(s.into()))
     }
 }
 
 impl From<String> for Key {
     fn from(s: String) -> Key {
-        Key(s.into())
+        Key(Arc::new(s.into_boxed_str()))
     }
 }
 
@@ -105,19 +105,19 @@ impl From<&Key> for String {
 
 impl PartialEq<str> for Key {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Key {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Key {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
@@ -189,8 +189,7 @@ impl Map {
             }
             entries = kept;
         }
-        entries.shrink_to_fit();
-        Map { entries }
+        Map { entries: entries.into_boxed_slice() }
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
@@ -230,14 +229,22 @@ impl Map {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
-                self.entries.insert(i, (key, value));
+                // Allocated at its size: mappings are read far more than
+                // changed (the loader builds them whole: `from_entries`).
+                let mut entries = std::mem::take(&mut self.entries).into_vec();
+                entries.insert(i, (key, value));
+                self.entries = entries.into_boxed_slice();
                 None
             }
         }
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
+        let i = self.find(key).ok()?;
+        let mut entries = std::mem::take(&mut self.entries).into_vec();
+        let (_, value) = entries.remove(i);
+        self.entries = entries.into_boxed_slice();
+        Some(value)
     }
 
     pub fn len(&self) -> usize {
@@ -265,9 +272,9 @@ impl Map {
 impl<K: Into<Key>> Extend<(K, Value)> for Map {
     /// Sets each entry in turn (a later one wins).
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
-        for (k, v) in iter {
-            self.insert(k, v);
-        }
+        let mut entries = std::mem::take(&mut self.entries).into_vec();
+        entries.extend(iter.into_iter().map(|(k, v)| (k.into(), v)));
+        *self = Map::from_entries(entries);
     }
 }
 
@@ -285,7 +292,7 @@ impl IntoIterator for Map {
     type IntoIter = std::vec::IntoIter<(Key, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.entries.into_vec().into_iter()
     }
 }
 
@@ -366,7 +373,7 @@ impl Value {
         }
     }
 
-    pub fn as_array(&self) -> Option<&Vec<Value>> {
+    pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(a) => Some(a),
             _ => None,
@@ -663,7 +670,10 @@ mod tests {
 
     #[test]
     fn an_entry_takes_a_fixed_small_size() {
-        assert_eq!(size_of::<Value>(), 32);
-        assert_eq!(size_of::<(Key, Value)>(), 48);
+        // The variant is kept in a byte a string leaves free (`compact_str`'s
+        // last): lists and mappings are a pointer and a length.
+        assert_eq!(size_of::<Value>(), 24);
+        assert_eq!(size_of::<Key>(), 8);
+        assert_eq!(size_of::<(Key, Value)>(), 32);
     }
 }

@@ -76,7 +76,7 @@ pub struct Destination<'a> {
 }
 
 /// Every route list of a VirtualService (`/spec/http/0/route`, …) with its entries.
-pub fn route_lists(vs: &Value) -> Vec<(String, &Vec<Value>)> {
+pub fn route_lists(vs: &Value) -> Vec<(String, &[Value])> {
     let mut out = Vec::new();
     for kind in ["http", "tcp", "tls"] {
         let Some(rules) = vs.at(&format!("/spec/{kind}")).and_then(Value::as_array) else { continue };

@@ -109,7 +109,7 @@ fn rule_allows_dns(cx: &Context, rule: &Value, policy_ns: &str, kube_dns: Endpoi
     let explicit = ports.and_then(Value::as_array).is_some_and(|l| !l.is_empty());
     match rule.get("to").and_then(Value::as_array) {
         None => true,
-        Some(peers) if peers.is_empty() => true,
+        Some([]) => true,
         // A rule that opens port 53 by name or number means DNS, whatever its
         // peers (a node-local cache, a custom resolver): trust it.
         Some(_) if explicit => true,

@@ -310,7 +310,7 @@ pub struct Query {
 /// The PromQL queries of a dashboard (panels, rows, collapsed rows' panels);
 /// targets of Loki and other non-Prometheus data sources are left out.
 pub fn queries(dashboard: &Value) -> Vec<Query> {
-    let vars = dashboard.at("/templating/list").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let vars = dashboard.at("/templating/list").and_then(Value::as_array).unwrap_or_default();
     let mut out = Vec::new();
     let mut stack: Vec<&Value> = Vec::new();
     for field in ["panels", "rows"] {

@@ -126,12 +126,12 @@ impl Check for IngressHostInvalid {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for &i in cx.index.of_kind("Ingress") {
             let o = &cx.objects[i];
-            let rules = o.value.at("/spec/rules").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            let rules = o.value.at("/spec/rules").and_then(Value::as_array).unwrap_or_default();
             let rule_hosts =
                 rules.iter().enumerate().map(|(r, rule)| (format!("/spec/rules/{r}/host"), rule.get("host")));
-            let tls = o.value.at("/spec/tls").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            let tls = o.value.at("/spec/tls").and_then(Value::as_array).unwrap_or_default();
             let tls_hosts = tls.iter().enumerate().flat_map(|(t, entry)| {
-                let hosts = entry.get("hosts").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let hosts = entry.get("hosts").and_then(Value::as_array).unwrap_or_default();
                 hosts.iter().enumerate().map(move |(h, v)| (format!("/spec/tls/{t}/hosts/{h}"), Some(v)))
             });
             for (pointer, host) in rule_hosts.chain(tls_hosts) {

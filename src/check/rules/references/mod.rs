@@ -245,7 +245,7 @@ impl Produced {
             let o = &cx.objects[i];
             let name = o.value.at("/spec/target/name").and_then(Value::as_str).unwrap_or(&o.name);
             // Without `data` it writes what `dataFrom` brings, or merges into another Secret.
-            let more = o.value.at("/spec/data").and_then(Value::as_array).is_none_or(Vec::is_empty)
+            let more = o.value.at("/spec/data").and_then(Value::as_array).is_none_or(<[Value]>::is_empty)
                 || ["/spec/dataFrom", "/spec/target/template"]
                     .iter()
                     .any(|p| o.value.at(p).is_some_and(|v| !v.is_null()));

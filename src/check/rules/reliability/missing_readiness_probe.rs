@@ -134,7 +134,7 @@ impl Check for MissingReadinessProbe {
                 continue;
             }
             let targets = served.get(&pod.object);
-            let containers = pod.get("containers").and_then(Value::as_array).map_or(0, Vec::len);
+            let containers = pod.get("containers").and_then(Value::as_array).map_or(0, <[Value]>::len);
             for c in pod.containers().filter(|c| !c.init && c.value.is_object()) {
                 if c.get("/readinessProbe").is_some_and(|p| !p.is_null()) {
                     continue;

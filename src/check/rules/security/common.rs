@@ -162,7 +162,7 @@ impl Bound {
         for kind in ["RoleBinding", "ClusterRoleBinding"] {
             for &i in cx.index.of_kind(kind) {
                 let o = &cx.objects[i];
-                let subjects = o.value.get("subjects").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let subjects = o.value.get("subjects").and_then(Value::as_array).unwrap_or_default();
                 for s in subjects {
                     let name = s.get("name").and_then(Value::as_str).unwrap_or("");
                     match s.get("kind").and_then(Value::as_str) {
@@ -194,7 +194,7 @@ impl Bound {
 pub fn rules<'a>(cx: &Context<'a>, role: usize) -> Vec<(usize, String, &'a Value)> {
     let o = &cx.objects[role];
     let own = |i: usize| -> Vec<(usize, String, &'a Value)> {
-        let rules = cx.objects[i].value.get("rules").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        let rules = cx.objects[i].value.get("rules").and_then(Value::as_array).unwrap_or_default();
         rules.iter().enumerate().map(|(j, r)| (i, format!("/rules/{j}"), r)).collect()
     };
     let Some(selectors) = o.value.at("/aggregationRule/clusterRoleSelectors").and_then(Value::as_array) else {
@@ -235,7 +235,7 @@ pub fn subject(s: &Value) -> String {
 
 /// The hostPath volumes of a pod: (pointer of `hostPath.path`, volume name, path).
 pub fn host_paths<'a>(pod: &Pod<'a>) -> Vec<(String, &'a str, &'a str)> {
-    let volumes = pod.get("volumes").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let volumes = pod.get("volumes").and_then(Value::as_array).unwrap_or_default();
     volumes
         .iter()
         .enumerate()

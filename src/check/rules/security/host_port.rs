@@ -92,7 +92,7 @@ impl Check for HostPort {
                 continue;
             }
             for c in pod.containers() {
-                let ports = c.value.get("ports").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let ports = c.value.get("ports").and_then(Value::as_array).unwrap_or_default();
                 for (i, p) in ports.iter().enumerate() {
                     let Some(host) = p.get("hostPort").and_then(Value::as_i64).filter(|h| *h > 0) else { continue };
                     let port =

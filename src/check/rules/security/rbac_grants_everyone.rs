@@ -60,7 +60,7 @@ impl Check for RbacGrantsEveryone {
                 if role.starts_with("system:") {
                     continue;
                 }
-                let subjects = o.value.get("subjects").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let subjects = o.value.get("subjects").and_then(Value::as_array).unwrap_or_default();
                 for (j, s) in subjects.iter().enumerate() {
                     let name = s.get("name").and_then(Value::as_str).unwrap_or("");
                     let who = match (s.get("kind").and_then(Value::as_str), name) {

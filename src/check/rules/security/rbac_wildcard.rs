@@ -81,7 +81,7 @@ impl Check for RbacWildcard {
                 if o.value.get("aggregationRule").is_some_and(|a| !a.is_null()) {
                     continue;
                 }
-                let rules = o.value.get("rules").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let rules = o.value.get("rules").and_then(Value::as_array).unwrap_or_default();
                 for (r, rule) in rules.iter().enumerate() {
                     let mut wild = Vec::new();
                     let mut first = None;

@@ -149,7 +149,7 @@ impl Check for SecretInEnvValue {
     fn run(&self, cx: &Context, out: &mut Sink) {
         for pod in cx.pods() {
             for c in pod.containers() {
-                let env = c.value.get("env").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let env = c.value.get("env").and_then(Value::as_array).unwrap_or_default();
                 for (i, e) in env.iter().enumerate() {
                     let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
                     let Some(value) = e.get("value").and_then(Value::as_str) else { continue };
