@@ -171,6 +171,11 @@ pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>) 
         .collect();
     let mut findings = std::mem::take(&mut loaded.findings);
     findings.extend(with_context(&loaded, config, |cx| run_checks(cx, &checks)));
+    // Placed once, not at every comparison of the sort: an object read from
+    // a file reads its document again for a position inside it.
+    for f in findings.iter_mut().filter(|f| f.at.is_none()) {
+        f.at = Some(f.pos(&loaded.objects[f.object]));
+    }
     let outcome = finish(findings, &loaded, config);
     (loaded, outcome)
 }

@@ -41,7 +41,7 @@ impl Object {
     /// Where the field at a JSON `pointer` is written (its key for a mapping
     /// entry), or the nearest enclosing field that is.
     pub fn pos(&self, pointer: &str) -> Pos {
-        self.spans.locate(pointer)
+        self.spans.locate_in(pointer, &self.kind, &self.name)
     }
 
     /// The namespace the object lands in: namespaced objects without one go

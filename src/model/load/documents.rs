@@ -292,7 +292,7 @@ pub(super) fn objects(source: usize, doc: Doc) -> Result<Vec<Object>, Problem> {
     let mut out = Vec::with_capacity(list.len());
     for (i, mut item) in list.into_iter().enumerate() {
         let item_spans = match items.next() {
-            Some(item) if !item.entries.is_empty() => item,
+            Some(item) if !item.is_empty() => item,
             _ => Spans::from_entries(&mut vec![Entry::new(FNV_BASIS, spans.locate(&format!("/items/{i}")))]),
         };
         if let (Value::Object(m), Some(kind)) = (&mut item, item_kind) {

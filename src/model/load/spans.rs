@@ -1,18 +1,99 @@
 //! Positions: the table [`Spans`] that maps every node's JSON pointer to
 //! its line and column, and the pointer hashes the builder computes as it
 //! goes (a child's hash extends its parent's).
+//!
+//! `check` keeps every object until the cross-object checks ran, and a
+//! table of positions took about a third of what an object kept (20 nodes,
+//! 335 bytes), though those checks report on few objects. So once the
+//! single-object checks ran, an object read from a file keeps only where
+//! its document is ([`Spans::later`]); a position inside it is found by
+//! reading that document again when asked ([`Reread`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::diag::Pos;
+use crate::model::value::Str;
 
 /// Positions of the fields of one object, by JSON pointer: a sorted table of
-/// (hash of the pointer, line, column), 16 bytes per node.
-#[derive(Debug, Default, Clone)]
-pub struct Spans {
-    pub(super) entries: Box<[Entry]>,
+/// (hash of the pointer, line, column), 16 bytes per node, or where its
+/// document is, to read the table again when it is needed.
+#[derive(Debug, Clone)]
+pub enum Spans {
+    Table(Box<[Entry]>),
+    Later(Later),
+}
+
+impl Default for Spans {
+    fn default() -> Spans {
+        Spans::Table(Box::default())
+    }
+}
+
+/// Where an object's document is in its file, and the object's own position.
+#[derive(Debug, Clone)]
+pub struct Later {
+    file: Arc<Reread>,
+    /// The document's first byte and length in the file (as read: see
+    /// `lone_cr_to_lf`, which keeps every byte's offset).
+    start: u32,
+    len: u32,
+    /// The lines before the document.
+    lines: u32,
+    /// The object's own position (its root, or its item of a `List`).
+    at: Pos,
+}
+
+/// A file whose objects' positions are read again when asked: the tables of
+/// the documents read so far, by their first byte.
+#[derive(Debug)]
+pub struct Reread {
+    name: PathBuf,
+    documents: Mutex<HashMap<u32, Arc<Vec<Reread1>>>>,
+}
+
+impl Reread {
+    pub(crate) fn new(name: &Path) -> Arc<Reread> {
+        Arc::new(Reread { name: name.to_path_buf(), documents: Mutex::new(HashMap::new()) })
+    }
+
+    /// The objects of the document at `l`: each one's position, kind, name
+    /// and table; none when the file cannot be read or that part of it is
+    /// no longer a document.
+    fn document(&self, l: &Later) -> Arc<Vec<Reread1>> {
+        let mut documents = self.documents.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(d) = documents.get(&l.start) {
+            return Arc::clone(d);
+        }
+        let objects = read_range(&self.name, l.start, l.len)
+            .map(|text| super::reread_document(&self.name, &text, l.lines))
+            .unwrap_or_default();
+        let found: Vec<Reread1> = objects.into_iter().map(|o| (o.spans.locate(""), o.kind, o.name, o.spans)).collect();
+        let found = Arc::new(found);
+        documents.insert(l.start, Arc::clone(&found));
+        found
+    }
+}
+
+/// An object read again: its position, kind, name and positions.
+type Reread1 = (Pos, Str, Str, Spans);
+
+/// Bytes `start..start + len` of `file` as text, lone CRs read as line
+/// ends (as the loader reads them).
+fn read_range(file: &Path, start: u32, len: u32) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(file).ok()?;
+    f.seek(SeekFrom::Start(u64::from(start))).ok()?;
+    let mut bytes = vec![0; usize::try_from(len).ok()?];
+    f.read_exact(&mut bytes).ok()?;
+    let mut text = String::from_utf8(bytes).ok()?;
+    super::lone_cr_to_lf(&mut text);
+    Some(text)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Entry {
+pub struct Entry {
     pub(super) hash: u64,
     pub(super) line: u32,
     column: u32,
@@ -25,9 +106,45 @@ impl Entry {
 }
 
 impl Spans {
+    /// The positions of an object whose document is `start..start + len`
+    /// of `file`, after `lines` lines, kept as only that: the table is read
+    /// again when a position inside the object is asked for. `None` past
+    /// 4 GiB (the loader reads no input that large).
+    pub(crate) fn later(&self, file: &Arc<Reread>, start: usize, len: usize, lines: u32) -> Option<Spans> {
+        let later = Later {
+            file: Arc::clone(file),
+            start: u32::try_from(start).ok()?,
+            len: u32::try_from(len).ok()?,
+            lines,
+            at: self.locate(""),
+        };
+        Some(Spans::Later(later))
+    }
+
+    /// The position of `pointer` in the object of `kind` and `name` whose
+    /// positions these are: as [`Spans::locate`], reading the object's
+    /// document again when only where it is was kept. When the file can no
+    /// longer be read, or holds another object there, the object's own
+    /// position stands for every field's.
+    pub fn locate_in(&self, pointer: &str, kind: &str, name: &str) -> Pos {
+        let Spans::Later(l) = self else { return self.locate(pointer) };
+        if pointer.is_empty() {
+            return l.at;
+        }
+        let document = l.file.document(l);
+        match document.iter().find(|(at, k, n, _)| *at == l.at && k == kind && n == name) {
+            Some((_, _, _, spans)) => spans.locate(pointer),
+            None => l.at,
+        }
+    }
+
     /// The position of `pointer`, or of its nearest ancestor that has one
-    /// (the object itself at worst).
+    /// (the object itself at worst; only that when the table was not kept:
+    /// see [`Spans::locate_in`]).
     pub fn locate(&self, pointer: &str) -> Pos {
+        if let Spans::Later(l) = self {
+            return l.at;
+        }
         let mut p = pointer;
         loop {
             if let Some(pos) = self.get(fnv(FNV_BASIS, p.as_bytes())) {
@@ -43,16 +160,20 @@ impl Spans {
 
     /// How many positions it keeps.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match self {
+            Spans::Table(t) => t.len(),
+            Spans::Later(_) => 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Keeps the positions of `value`'s nodes only: `value` is the object's
     /// own, after fields were cut from it.
     pub fn keep_only(&mut self, value: &crate::model::Value) {
+        let Spans::Table(table) = self else { return };
         fn walk(v: &crate::model::Value, hash: u64, out: &mut Vec<u64>) {
             out.push(hash);
             match v {
@@ -66,16 +187,16 @@ impl Spans {
         let mut kept = Vec::new();
         walk(value, FNV_BASIS, &mut kept);
         kept.sort_unstable();
-        let entries: Vec<Entry> =
-            self.entries.iter().filter(|e| kept.binary_search(&e.hash).is_ok()).copied().collect();
-        if entries.len() < self.entries.len() {
-            self.entries = entries.into_boxed_slice();
+        let entries: Vec<Entry> = table.iter().filter(|e| kept.binary_search(&e.hash).is_ok()).copied().collect();
+        if entries.len() < table.len() {
+            *table = entries.into_boxed_slice();
         }
     }
 
     fn get(&self, hash: u64) -> Option<Pos> {
-        let i = self.entries.binary_search_by_key(&hash, |e| e.hash).ok()?;
-        let e = self.entries[i];
+        let Spans::Table(table) = self else { return None };
+        let i = table.binary_search_by_key(&hash, |e| e.hash).ok()?;
+        let e = table[i];
         Some(Pos::new(e.line, e.column))
     }
 
@@ -92,7 +213,7 @@ impl Spans {
                 false
             }
         });
-        let spans = Spans { entries: entries.as_slice().into() };
+        let spans = Spans::Table(entries.as_slice().into());
         entries.clear();
         spans
     }
