@@ -11,6 +11,13 @@
 //! of these Deployments. About 250,000 of them are past the budget, so
 //! `check` refuses such a stream whole: by design, and asserted in
 //! tests/check_input.rs, not here.
+//!
+//! `KUBEPROOF_BENCH_INPUT=path…` (files or folders, `:`-separated) measures
+//! instead what `check` keeps per object of those inputs once they are read
+//! as it reads them (`check::early`: single-object checks run and the
+//! objects cut down as each document is read): everything still allocated
+//! after loading, the peak while loading, and the parts of it (values,
+//! the object slots, positions), with the resident size of the process.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
@@ -103,7 +110,64 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1 << 20) as f64
 }
 
+/// The process's resident size now and at its peak (Linux), in MiB.
+fn resident() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)?.parse::<usize>().ok())
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(now), Some(peak)) => {
+            format!("{:.0} MiB resident, {:.0} MiB at peak", now as f64 / 1024.0, peak as f64 / 1024.0)
+        }
+        _ => "resident size unknown".into(),
+    }
+}
+
+/// What `check` keeps per object of `inputs` after reading them.
+fn kept_by_check(inputs: &[PathBuf]) {
+    let config = Config::default();
+    let early = kubeproof::check::early(&config, None);
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let t = Instant::now();
+    let loaded = load::load_with(inputs, early);
+    let took = t.elapsed();
+    let kept = LIVE.load(Ordering::Relaxed) - before;
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let n = loaded.objects.len().max(1);
+    let per = |f: &dyn Fn() -> Box<dyn std::any::Any>| {
+        let b = LIVE.load(Ordering::Relaxed);
+        let kept = f();
+        let bytes = LIVE.load(Ordering::Relaxed) - b;
+        drop(kept);
+        bytes as f64 / n as f64
+    };
+    let values = per(&|| Box::new(loaded.objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>()));
+    let spans = per(&|| Box::new(loaded.objects.iter().map(|o| o.spans.clone()).collect::<Vec<_>>()));
+    let slot = size_of::<kubeproof::model::Object>() as f64;
+    println!(
+        "{} objects read in {:.2} s ({} errors, {} findings): {:.0} bytes an object kept \
+         (the budget counted {:.0}), {:.0} at the peak of reading; of what is kept, values {:.0} \
+         (each with its 24-byte slot), the object's slot {slot:.0}, positions {:.0} beyond their slot; {}",
+        loaded.objects.len(),
+        took.as_secs_f64(),
+        loaded.errors.len(),
+        loaded.findings.len(),
+        kept as f64 / n as f64,
+        loaded.heap as f64 / n as f64,
+        peak as f64 / n as f64,
+        values,
+        spans - size_of::<kubeproof::model::load::Spans>() as f64,
+        resident(),
+    );
+}
+
 fn main() {
+    if let Some(inputs) = std::env::var_os("KUBEPROOF_BENCH_INPUT") {
+        kept_by_check(&std::env::split_paths(&inputs).collect::<Vec<_>>());
+        return;
+    }
     // `cargo test --all-targets` runs this once as a smoke test (no `--bench`
     // argument): 1,000 objects, one run.
     let bench = std::env::args().any(|a| a == "--bench");
