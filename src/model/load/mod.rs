@@ -212,6 +212,9 @@ fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<st
             },
         }
     }
+    // Kept to the end of the run: without the room the vector grew into
+    // (untouched, so not resident, but allocated).
+    loaded.objects.shrink_to_fit();
     loaded
 }
 
@@ -266,67 +269,87 @@ fn load_parallel(
         }
         Some(part)
     };
-    let mut parts: Vec<(usize, Loaded)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    while !over.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= items.len() {
-                            break;
-                        }
-                        if let Some(mut part) = read(i) {
-                            // Kept until every input is read: without what
-                            // the vectors grew to hold.
-                            part.objects.shrink_to_fit();
-                            part.findings.shrink_to_fit();
-                            mine.push((i, part));
-                        }
-                        if shared.load(Ordering::Relaxed) > budget {
-                            over.store(true, Ordering::Relaxed);
+    let mut loaded = Loaded { keys: keys.clone(), early: EarlyHook(early.clone()), ..Loaded::default() };
+    let mut names = HashSet::new();
+    // Joined in input order as they are read, not once all are: holding
+    // every input's objects until then kept each object's slot twice at the
+    // end (176 MB of them at a million objects).
+    let (send, receive) = std::sync::mpsc::channel::<(usize, Loaded)>();
+    let stop = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let send = send.clone();
+            let (next, over, shared, read) = (&next, &over, &shared, &read);
+            scope.spawn(move || {
+                while !over.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items.len() {
+                        break;
+                    }
+                    if let Some(mut part) = read(i) {
+                        // Only what is kept: not what the vectors grew to hold.
+                        part.objects.shrink_to_fit();
+                        part.findings.shrink_to_fit();
+                        if send.send((i, part)).is_err() {
+                            break; // the joining stopped
                         }
                     }
-                    mine
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    });
-    parts.sort_unstable_by_key(|(i, _)| *i);
-    let mut loaded = Loaded { keys, early: EarlyHook(early.clone()), ..Loaded::default() };
-    // At their number: a vector doubling as it is joined holds its old and
-    // new buffers at once (176 MB each at a million objects).
-    loaded.objects.reserve_exact(parts.iter().map(|(_, p)| p.objects.len()).sum());
-    let mut parts = parts.into_iter().peekable();
-    let mut names = HashSet::new();
-    for (i, item) in items.iter().enumerate() {
-        if let Input::Failed(d) = item {
-            loaded.errors.push(d.clone());
-            continue;
+                    if shared.load(Ordering::Relaxed) > budget {
+                        over.store(true, Ordering::Relaxed);
+                    }
+                }
+            });
         }
-        // Read alone with what is joined so far, it would count the same.
-        let fits = |part: &Loaded| !part.over_budget && loaded.heap.saturating_add(part.last_counted) <= budget;
-        let taken = |part: &Loaded| part.sources.iter().any(|s| names.contains(&s.name));
-        let Some((_, part)) = parts.next_if(|(j, part)| *j == i && fits(part) && !taken(part)) else {
-            loaded.source_names = names;
-            return (loaded, i);
-        };
-        let base = loaded.sources.len();
-        loaded.let_go.extend(part.let_go.iter().map(|&(id, len, hash)| (id + base, len, hash)));
-        names.extend(part.sources.iter().map(|s| s.name.clone()));
-        loaded.sources.extend(part.sources);
-        renumber(&mut loaded.findings, part.findings, loaded.objects.len());
-        loaded.objects.extend(part.objects.into_iter().map(|mut o| {
-            o.source += base;
-            o
-        }));
-        loaded.errors.extend(part.errors);
-        loaded.notes.extend(part.notes);
-        loaded.heap += part.heap;
-    }
+        drop(send);
+        let mut waiting: std::collections::BTreeMap<usize, Loaded> = std::collections::BTreeMap::new();
+        let mut i = 0;
+        loop {
+            while let Some(item) = items.get(i) {
+                if let Input::Failed(d) = item {
+                    loaded.errors.push(d.clone());
+                    i += 1;
+                    continue;
+                }
+                let Some(part) = waiting.remove(&i) else { break };
+                // Read alone with what is joined so far, it would count the
+                // same; a name taken is read again in order (Helm templates).
+                let fits = !part.over_budget && loaded.heap.saturating_add(part.last_counted) <= budget;
+                if !fits || part.sources.iter().any(|s| names.contains(&s.name)) {
+                    over.store(true, Ordering::Relaxed);
+                    return i;
+                }
+                join(&mut loaded, &mut names, part);
+                i += 1;
+            }
+            if i >= items.len() {
+                return i;
+            }
+            match receive.recv() {
+                Ok((j, part)) => {
+                    waiting.insert(j, part);
+                }
+                // Every reader stopped before input `i` (the budget).
+                Err(_) => return i,
+            }
+        }
+    });
     loaded.source_names = names;
-    (loaded, items.len())
+    (loaded, stop)
+}
+
+/// Appends what was read of one input to `loaded`.
+fn join(loaded: &mut Loaded, names: &mut HashSet<PathBuf>, part: Loaded) {
+    let base = loaded.sources.len();
+    loaded.let_go.extend(part.let_go.iter().map(|&(id, len, hash)| (id + base, len, hash)));
+    names.extend(part.sources.iter().map(|s| s.name.clone()));
+    loaded.sources.extend(part.sources);
+    renumber(&mut loaded.findings, part.findings, loaded.objects.len());
+    loaded.objects.extend(part.objects.into_iter().map(|mut o| {
+        o.source += base;
+        o
+    }));
+    loaded.errors.extend(part.errors);
+    loaded.notes.extend(part.notes);
+    loaded.heap += part.heap;
 }
 
 /// Adds one input given as bytes: checks that it is UTF-8 (reporting the
@@ -548,6 +571,7 @@ fn parse_parts(r: &Reading, text: &str, cuts: &[usize]) -> Option<Part> {
         return None;
     }
     let mut joined = Part::default();
+    joined.objects.reserve_exact(parts.iter().map(|p| p.objects.len()).sum());
     for p in parts {
         renumber(&mut joined.findings, p.findings, joined.objects.len());
         joined.objects.extend(p.objects);
