@@ -110,6 +110,16 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1 << 20) as f64
 }
 
+/// What `f`'s result keeps allocated (a copy of some part of the objects,
+/// allocated at its size), dropped after counting.
+fn allocated_by(f: &dyn Fn() -> Box<dyn std::any::Any>) -> usize {
+    let before = LIVE.load(Ordering::Relaxed);
+    let kept = f();
+    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    drop(kept);
+    bytes
+}
+
 /// The process's resident size now and at its peak (Linux), in MiB.
 fn resident() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -136,13 +146,7 @@ fn kept_by_check(inputs: &[PathBuf]) {
     let kept = LIVE.load(Ordering::Relaxed) - before;
     let peak = PEAK.load(Ordering::Relaxed) - before;
     let n = loaded.objects.len().max(1);
-    let per = |f: &dyn Fn() -> Box<dyn std::any::Any>| {
-        let b = LIVE.load(Ordering::Relaxed);
-        let kept = f();
-        let bytes = LIVE.load(Ordering::Relaxed) - b;
-        drop(kept);
-        bytes as f64 / n as f64
-    };
+    let per = |f: &dyn Fn() -> Box<dyn std::any::Any>| allocated_by(f) as f64 / n as f64;
     let values = per(&|| Box::new(loaded.objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>()));
     let spans = per(&|| Box::new(loaded.objects.iter().map(|o| o.spans.clone()).collect::<Vec<_>>()));
     let slot = size_of::<kubeproof::model::Object>() as f64;
@@ -213,13 +217,7 @@ fn main() {
         let peak = PEAK.load(Ordering::Relaxed) - before;
         assert_eq!(loaded.objects.len(), n, "{:?}", loaded.errors.first());
         // What one object costs: its value (cloned, so exactly sized) and its positions.
-        let per_object = |f: &dyn Fn() -> Box<dyn std::any::Any>| {
-            let b = LIVE.load(Ordering::Relaxed);
-            let kept = f();
-            let bytes = LIVE.load(Ordering::Relaxed) - b;
-            drop(kept);
-            bytes / n
-        };
+        let per_object = |f: &dyn Fn() -> Box<dyn std::any::Any>| allocated_by(f) / n;
         let values = per_object(&|| Box::new(loaded.objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>()));
         let spans = per_object(&|| Box::new(loaded.objects.iter().map(|o| o.spans.clone()).collect::<Vec<_>>()));
         let (run, _) = best(runs, || kubeproof::check::run(&loaded, &Config::default()));
