@@ -171,6 +171,32 @@ fn checking_documents_as_they_are_read_gives_what_checking_whole_objects_gives()
     }
     // Not vacuous: every check is reported somewhere above.
     assert!(total > 1000, "{total} findings");
+    // From stdin an object keeps its table of positions, less those of the
+    // fields cut from it: the same findings, at the same lines and columns.
+    let from_file = common::kubeproof(["check", "--format", "json", "stream.yaml"], Some(tmp.path()));
+    let mut child = std::process::Command::new(common::bin())
+        .args(["check", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kubeproof");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stream.as_bytes()).expect("write stdin");
+    let from_stdin = child.wait_with_output().expect("kubeproof's output");
+    let places = |out: &std::process::Output| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        let findings = json["findings"].as_array().expect("findings").clone();
+        findings.iter().map(|f| format!("{} {}:{} {}", f["code"], f["line"], f["column"], f["message"])).collect()
+    };
+    // Messages citing another object's line name its input.
+    let a: Vec<String> = places(&from_file).iter().map(|f| f.replace("stream.yaml:", "<stdin>:")).collect();
+    let b = places(&from_stdin);
+    assert!(a.len() > 1000, "{} findings", a.len());
+    let only_file: Vec<_> = a.iter().filter(|f| !b.contains(f)).collect();
+    let only_stdin: Vec<_> = b.iter().filter(|f| !a.contains(f)).collect();
+    assert!(
+        a == b,
+        "stdin gives other findings or places than the file: only from the file {only_file:#?}\nonly from stdin {only_stdin:#?}"
+    );
 }
 
 /// Kinds of a failing fixture with no same-kind passing counterpart,

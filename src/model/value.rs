@@ -247,6 +247,17 @@ impl Map {
         Some(value)
     }
 
+    /// Keeps the entries `keep` says yes to, in one allocation; whether any
+    /// went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &Value) -> bool) -> bool {
+        if self.entries.iter().all(|(k, v)| keep(k, v)) {
+            return false;
+        }
+        let entries = std::mem::take(&mut self.entries).into_vec();
+        self.entries = entries.into_iter().filter(|(k, v)| keep(k, v)).collect();
+        true
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -635,6 +646,17 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn retain_keeps_the_entries_said_yes_to_in_key_order_and_says_whether_any_went() {
+        let mut m = Value::from(json!({"kind": "Pod", "metadata": {}, "spec": {}, "status": {}}));
+        let map = m.as_object_mut().expect("a mapping");
+        assert!(!map.retain(|_, _| true), "nothing went");
+        assert_eq!(map.len(), 4);
+        assert!(map.retain(|k, _| !matches!(k, "kind" | "status")));
+        assert_eq!(map.keys().map(Key::as_str).collect::<Vec<_>>(), ["metadata", "spec"]);
+        assert!(map.get("spec").is_some() && map.get("kind").is_none());
+    }
 
     #[test]
     fn reads_as_serde_json_does() {

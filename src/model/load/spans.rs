@@ -170,8 +170,10 @@ impl Spans {
         self.len() == 0
     }
 
-    /// Keeps the positions of `value`'s nodes only: `value` is the object's
-    /// own, after fields were cut from it.
+    /// Keeps the positions of `value`'s nodes only, and of the object's
+    /// identity (`/kind`, `/metadata/name`, ..., which findings point at
+    /// and are kept outside the value): `value` is the object's own, after
+    /// fields were cut from it.
     pub fn keep_only(&mut self, value: &crate::model::Value) {
         let Spans::Table(table) = self else { return };
         fn walk(v: &crate::model::Value, hash: u64, out: &mut Vec<u64>) {
@@ -184,7 +186,14 @@ impl Spans {
                 _ => {}
             }
         }
-        let mut kept = Vec::new();
+        let meta = child_key(FNV_BASIS, "metadata");
+        let mut kept = vec![
+            child_key(FNV_BASIS, "apiVersion"),
+            child_key(FNV_BASIS, "kind"),
+            meta,
+            child_key(meta, "name"),
+            child_key(meta, "namespace"),
+        ];
         walk(value, FNV_BASIS, &mut kept);
         kept.sort_unstable();
         let entries: Vec<Entry> = table.iter().filter(|e| kept.binary_search(&e.hash).is_ok()).copied().collect();
