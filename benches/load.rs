@@ -19,7 +19,7 @@
 //! after loading, the peak while loading, and the parts of it (values,
 //! the object slots, positions), with the resident size of the process.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -36,12 +36,19 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
         PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let live = LIVE.fetch_add(new_size, Ordering::Relaxed) + new_size;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
     }
 }
 
@@ -143,6 +150,8 @@ fn kept_by_check(inputs: &[PathBuf]) {
     let t = Instant::now();
     let loaded = load::load_with(inputs, early);
     let took = t.elapsed();
+    // Before the copies below are counted.
+    let resident = resident();
     let kept = LIVE.load(Ordering::Relaxed) - before;
     let peak = PEAK.load(Ordering::Relaxed) - before;
     let n = loaded.objects.len().max(1);
@@ -163,11 +172,52 @@ fn kept_by_check(inputs: &[PathBuf]) {
         peak as f64 / n as f64,
         values,
         spans - size_of::<kubeproof::model::load::Spans>() as f64,
-        resident(),
+        resident,
     );
+    // The checks that read the whole set: what their context (the index,
+    // the pods) takes, and each check's peak and what it keeps (findings).
+    let before = LIVE.load(Ordering::Relaxed);
+    kubeproof::check::with_context(&loaded, &config, |cx| {
+        println!(
+            "  context of the cross-object checks: {:.0} bytes an object",
+            (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64
+        );
+        for check in
+            kubeproof::check::rules::registry().iter().filter(|c| c.meta().reads == kubeproof::check::Reads::Set)
+        {
+            let start = LIVE.load(Ordering::Relaxed);
+            PEAK.store(start, Ordering::Relaxed);
+            let mut sink = kubeproof::check::Sink::new(check.meta());
+            check.run(cx, &mut sink);
+            let (peak, kept) = (PEAK.load(Ordering::Relaxed) - start, LIVE.load(Ordering::Relaxed) - start);
+            if peak as f64 / n as f64 >= 8.0 {
+                println!(
+                    "  {:<6} peak {:>5.0} kept {:>5.0} bytes an object, {} findings",
+                    check.meta().code,
+                    peak as f64 / n as f64,
+                    kept as f64 / n as f64,
+                    sink.findings.len()
+                );
+            }
+        }
+    });
+    // Per kind: how many, and the bytes each one's value keeps.
+    let mut kinds = std::collections::BTreeMap::<String, (usize, usize)>::new();
+    for o in &loaded.objects {
+        let bytes = allocated_by(&|| Box::new(o.value.clone()));
+        let e = kinds.entry(o.kind.to_string()).or_default();
+        e.0 += 1;
+        e.1 += bytes;
+    }
+    for (kind, (count, bytes)) in kinds {
+        println!("  {kind:<28} {count:>9} objects, value {:>6.0} bytes each", bytes as f64 / count as f64);
+    }
 }
 
 fn main() {
+    // As the binary runs (src/main.rs): mimalloc, without huge pages.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     if let Some(inputs) = std::env::var_os("KUBEPROOF_BENCH_INPUT") {
         kept_by_check(&std::env::split_paths(&inputs).collect::<Vec<_>>());
         return;
