@@ -78,7 +78,8 @@ fn a_long_list_of_numbers_is_counted_as_it_grows() {
         .stdin(text)
         .limit(Duration::from_secs(180))
         .run();
-    run.expect(2, "input refused here: with it, the objects to check would take over 640 MiB of memory");
+    let budget = kubeproof::model::load::MAX_HEAP >> 20;
+    run.expect(2, &format!("input refused here: with it, the objects to check would take over {budget} MiB of memory"));
     run.expect(2, "1 object(s) in 2 file(s): 1 error(s)");
     let line = refusal_line(&run);
     assert!(line > 4 && line < 12_000_004, "refused at line {line}: inside the sequence, before its end");
