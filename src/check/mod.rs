@@ -99,6 +99,23 @@ pub struct Context<'a> {
     pub minor: u32,
     /// The run's configuration (`.kubeproof.yaml`).
     pub config: &'a Config,
+    /// The network policies, built by the first check that asks
+    /// ([`Context::policies`]): three checks read them, and each building
+    /// its own took 110 bytes an object at its peak, twice when two ran
+    /// at once.
+    policies: std::sync::OnceLock<crate::model::netpol::Policies<'a>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(manifests: &'a Manifests<'a>, schemas: &'a schema::Schemas, minor: u32, config: &'a Config) -> Self {
+        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new() }
+    }
+
+    /// The network policies of the set, read as the checks do
+    /// ([`crate::model::netpol::World::Open`]).
+    pub fn policies(&self) -> &crate::model::netpol::Policies<'a> {
+        self.policies.get_or_init(|| crate::model::netpol::Policies::build(self.manifests))
+    }
 }
 
 impl<'a> std::ops::Deref for Context<'a> {
@@ -205,7 +222,7 @@ pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
             }
         }
         let manifests = Manifests::of(objects, sources, &makers);
-        let cx = Context { manifests: &manifests, schemas: &schemas, minor: config.minor(), config: &config };
+        let cx = Context::new(&manifests, &schemas, config.minor(), &config);
         let mut findings = Vec::new();
         for check in &checks {
             let mut sink = Sink::new(check.meta());
@@ -324,7 +341,7 @@ pub fn with_context<R>(loaded: &Loaded, config: &Config, f: impl FnOnce(&Context
     let makers: Vec<_> = crate::model::operators::BUILTIN.iter().chain(&config.operators).cloned().collect();
     let manifests = Manifests::with_operators(loaded, &makers);
     let schemas = schema::Schemas::shared(config.minor());
-    let cx = Context { manifests: &manifests, schemas: &schemas, minor: config.minor(), config };
+    let cx = Context::new(&manifests, &schemas, config.minor(), config);
     f(&cx)
 }
 

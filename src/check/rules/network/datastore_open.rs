@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
-use crate::model::netpol::{Policies, Target, every_port, host_network, peers_admit_all, ports_allow};
+use crate::model::netpol::{Target, every_port, host_network, peers_admit_all, ports_allow};
 use crate::model::pods::Pod;
 
 /// KP406: a datastore that every pod of the cluster may connect to.
@@ -151,7 +151,7 @@ impl Check for DatastoreOpen {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        let policies = Policies::build(cx);
+        let policies = cx.policies();
         if policies.all.is_empty() {
             return;
         }

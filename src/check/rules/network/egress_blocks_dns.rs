@@ -6,7 +6,7 @@ use crate::model::Value;
 
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
-use crate::model::netpol::{Endpoint, Policies, Target, Tri, peer_matches, ports_allow};
+use crate::model::netpol::{Endpoint, Target, Tri, peer_matches, ports_allow};
 
 /// KP403: pods isolated for egress without a way to reach DNS.
 pub struct EgressBlocksDns;
@@ -134,7 +134,7 @@ impl Check for EgressBlocksDns {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        let policies = Policies::build(cx);
+        let policies = cx.policies();
         let labels = BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]);
         let kube_dns = Endpoint { ns: "kube-system", labels: &labels };
         // First isolating policy → the workloads it leaves without DNS.

@@ -188,13 +188,13 @@ impl Check for ServiceUnreachable {
     }
 
     fn run(&self, cx: &Context, out: &mut Sink) {
-        let policies = Policies::build(cx);
+        let policies = cx.policies();
         if policies.all.is_empty() {
             return;
         }
         // Rules by the templates they admit: asking `policies` read every rule
         // per reference, cubic in services for a dense graph of callers.
-        let table = Table::new(cx, &policies);
+        let table = Table::new(cx, policies);
         let mut servers: HashMap<usize, Vec<&PodTemplate>> = HashMap::new();
         for client in &cx.index.templates {
             let Some(pod) = Pod::of(cx.objects, client.object) else { continue };
@@ -227,7 +227,7 @@ impl Check for ServiceUnreachable {
                             continue;
                         };
                         done.insert(svc);
-                        report(cx, &policies, out, client, v, svc, &d);
+                        report(cx, policies, out, client, v, svc, &d);
                     }
                 }
             }

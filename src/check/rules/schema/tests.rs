@@ -19,7 +19,7 @@ fn kp007(text: &str, minor: u32) -> Vec<Finding> {
     let manifests = Manifests::new(&loaded);
     let schemas = Schemas::new(minor);
     let config = Config::default();
-    let cx = Context { manifests: &manifests, schemas: &schemas, minor, config: &config };
+    let cx = Context::new(&manifests, &schemas, minor, &config);
     let mut sink = Sink::new(&META);
     FieldTooNew.run(&cx, &mut sink);
     sink.findings
