@@ -76,31 +76,40 @@ fn promtool_rule_file(dir: &Path) -> Failures {
         format!("{}: promtool check rules", dir.display()),
         run(dir, "promtool", &["check", "rules", "rules.yaml"]).map(|_| ()),
     );
-    let tests = std::fs::read_to_string(dir.join("rules.test.yaml")).expect("rules.test.yaml");
+    // The slow burns' tests, evaluated every 10m, are in a file of their own.
+    let files: Vec<&str> =
+        ["rules.test.yaml", "rules.long.test.yaml"].into_iter().filter(|f| dir.join(f).exists()).collect();
+    let tests: Vec<String> =
+        files.iter().map(|f| std::fs::read_to_string(dir.join(f)).expect("a promtool test file")).collect();
     let rules = std::fs::read_to_string(dir.join("rules.yaml")).expect("rules.yaml");
     for problem in untested(&rules, &tests) {
         failures.add(dir.display(), problem);
     }
-    failures.check(
-        format!("{}: promtool test rules", dir.display()),
-        run(dir, "promtool", &["test", "rules", "rules.test.yaml"]).map(|_| ()),
-    );
+    let mut args = vec!["test", "rules"];
+    args.extend(&files);
+    failures.check(format!("{}: promtool test rules", dir.display()), run(dir, "promtool", &args).map(|_| ()));
     failures
 }
 
 /// The alert rules of `rules` (a `groups:` file) that no test of `tests`
-/// (promtool's test file) expects to fire, or evaluates without expecting
+/// (promtool's test files) expects to fire, or evaluates without expecting
 /// it: a rule is identified by its name and labels (its `service`), found in
 /// the labels of an expected alert.
-fn untested(rules: &str, tests: &str) -> Vec<String> {
-    let (rules, tests) = match (parse_docs(rules), parse_docs(tests)) {
-        (Ok(r), Ok(t)) => (r, t),
-        (r, t) => return vec![format!("rules.yaml: {:?}; rules.test.yaml: {:?}", r.err(), t.err())],
+fn untested(rules: &str, tests: &[String]) -> Vec<String> {
+    let rules = match parse_docs(rules) {
+        Ok(r) => r,
+        Err(e) => return vec![format!("rules.yaml: {e:?}")],
     };
-    let cases: Vec<&serde_json::Value> = tests[0]["tests"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let mut files = Vec::new();
+    for t in tests {
+        match parse_docs(t) {
+            Ok(t) => files.extend(t),
+            Err(e) => return vec![format!("a test file: {e:?}")],
+        }
+    }
+    let cases: Vec<&serde_json::Value> = files
+        .iter()
+        .flat_map(|f| f["tests"].as_array().into_iter().flatten())
         .flat_map(|t| t["alert_rule_test"].as_array().into_iter().flatten())
         .collect();
     let mut out = Vec::new();
@@ -135,12 +144,14 @@ fn an_alert_without_a_firing_or_a_silent_test_is_found() {
     let api = "{ exp_labels: { service: api, job: api } }";
     let web = "{ exp_labels: { service: web } }";
     let both = format!("tests:\n{}{}{}", case(api), case(web), case(""));
-    assert_eq!(untested(rules, &both), Vec::<String>::new());
+    assert_eq!(untested(rules, &[both]), Vec::<String>::new());
     let no_web = format!("tests:\n{}{}", case(api), case(""));
-    assert_eq!(untested(rules, &no_web), [r#"Down {"service":"web"}: no test where it fires"#]);
+    assert_eq!(untested(rules, std::slice::from_ref(&no_web)), [r#"Down {"service":"web"}: no test where it fires"#]);
+    // A second file (the slow burns') counts too.
+    assert_eq!(untested(rules, &[no_web, format!("tests:\n{}", case(web))]), Vec::<String>::new());
     // Always expected to fire: never shown silent.
     let always = format!("tests:\n{}", case(&format!("{api}, {web}")));
-    assert_eq!(untested(rules, &always).len(), 2);
+    assert_eq!(untested(rules, &[always]).len(), 2);
 }
 
 /// Receivers `amtool config routes test` reports for `severity`.

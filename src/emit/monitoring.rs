@@ -1,5 +1,6 @@
 //! `DIR/monitoring/`: the plain Prometheus and Alertmanager files of the base
-//! (`rules.yaml`, `rules.test.yaml`, `prometheus.yml`, `alertmanager.yml`), and
+//! (`rules.yaml`, `rules.test.yaml` and, with slow burns,
+//! `rules.long.test.yaml`, `prometheus.yml`, `alertmanager.yml`), and
 //! `monitoring/ENV/` for an environment whose rules or scrape configuration
 //! differ from the base's. `promtool test rules rules.test.yaml` runs from
 //! each directory (the tests name `rules.yaml` relatively).
@@ -12,6 +13,8 @@ use crate::generate::Stack;
 use crate::generate::monitoring::{LoadedBy, Monitoring, RULES_FILE};
 
 const ROOT: &str = "monitoring";
+/// The tests that simulate a day or more, evaluated every 10 minutes.
+const LONG_TESTS: &str = "rules.long.test.yaml";
 
 pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
     let Some(m) = &base.monitoring else { return Ok(()) };
@@ -33,6 +36,9 @@ pub fn emit(base: &Stack, envs: &[(String, Stack)], source: &str, tree: &mut Tre
 fn files(m: &Monitoring, dir: &str, source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
     tree.insert(format!("{dir}/{RULES_FILE}"), format!("{}{}", header(source), to_yaml(&m.rules)?));
     tree.insert(format!("{dir}/rules.test.yaml"), format!("{}{}", header(source), to_yaml(&m.tests)?));
+    if let Some(long) = &m.long_tests {
+        tree.insert(format!("{dir}/{LONG_TESTS}"), format!("{}{}", header(source), to_yaml(long)?));
+    }
     tree.insert(format!("{dir}/prometheus.yml"), format!("{}{}", header(source), to_yaml(&m.scrape)?));
     Ok(())
 }
@@ -61,12 +67,20 @@ fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
     let mut s = String::from("# Monitoring\n\n");
     let own = base.monitoring.as_ref().map(|m| m.loaded_by.as_slice()).unwrap_or_default();
     who_loads(&mut s, own);
+    let long = base.monitoring.as_ref().is_some_and(|m| m.long_tests.is_some());
     s.push_str(
         "\
          - `rules.yaml`: recording rules and alerts (the PrometheusRule's `spec`).\n\
-         - `rules.test.yaml`: a unit test per alert: it fires above its threshold and stays silent below.\n\
-         - `prometheus.yml`: scrape configuration for clusters without the Operator.\n",
+         - `rules.test.yaml`: a unit test per alert: it fires above its threshold and stays silent below.\n",
     );
+    if long {
+        let _ = writeln!(
+            s,
+            "- `{LONG_TESTS}`: the same for the alerts whose test simulates a day or more (the slow burns), \
+             evaluated every 10 minutes rather than every minute, so promtool takes seconds, not minutes."
+        );
+    }
+    s.push_str("- `prometheus.yml`: scrape configuration for clusters without the Operator.\n");
     let different: Vec<&str> = envs
         .iter()
         .filter(|(_, e)| {
@@ -82,9 +96,12 @@ fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
         s.push_str("- `alertmanager.yml`: routes by severity, inhibition, receivers.\n\n");
         credentials(&mut s, am, own);
     }
+    s.push_str("\n## Proof\n\n```sh\npromtool check rules rules.yaml\npromtool test rules rules.test.yaml");
+    if long {
+        let _ = write!(s, " {LONG_TESTS}");
+    }
     s.push_str(
-        "\n## Proof\n\n```sh\npromtool check rules rules.yaml\npromtool test rules rules.test.yaml\n\
-         promtool check config prometheus.yml\namtool check-config alertmanager.yml\n\
+        "\npromtool check config prometheus.yml\namtool check-config alertmanager.yml\n\
          amtool config routes test --config.file=alertmanager.yml severity=critical\n```\n",
     );
     s

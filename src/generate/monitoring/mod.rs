@@ -44,7 +44,7 @@ use alert::Builder::{self, Each, One};
 use alert::{Group, build};
 
 pub use alert::dur;
-pub use rules::anchor;
+pub use rules::{LONG_INTERVAL, anchor};
 
 /// The plain monitoring files of one environment (values serialized as YAML).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,6 +53,9 @@ pub struct Monitoring {
     pub rules: Value,
     /// `rules.test.yaml`: `promtool test rules` input, next to `rules.yaml`.
     pub tests: Value,
+    /// `rules.long.test.yaml`: the tests that simulate a day or more,
+    /// evaluated every [`LONG_INTERVAL`] seconds (none without slow burns).
+    pub long_tests: Option<Value>,
     /// `prometheus.yml`: scrape configuration without the Operator.
     pub scrape: Value,
     /// `alertmanager.yml`, when the description routes alerts.
@@ -83,7 +86,7 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
     let groups = groups(r, stack);
     let base = &r.alerting.runbook_base;
     let rules = rules::rules(&groups, base);
-    let tests = rules::tests(&groups, base);
+    let (tests, long_tests) = rules::tests(&groups, base);
     if r.prometheus_operator {
         operator::objects(r, &rules, !groups.is_empty(), stack);
     }
@@ -98,6 +101,7 @@ pub fn monitoring(r: &Resolved, stack: &mut Stack) {
     stack.monitoring = Some(Monitoring {
         rules,
         tests,
+        long_tests,
         scrape: scrape::config(r),
         // A platform's own Alertmanager implies routed alerts (resolving checks it).
         alertmanager: r.alerting.routed().then(|| alertmanager::config(&r.alerting)),
@@ -260,8 +264,17 @@ mod tests {
                 .count()
         });
         // Two tests per alert; two per name for all the rules of a name that
-        // fires without data (`absent`), which are tested together.
-        let tests = m.tests["tests"].as_array().cloned().unwrap_or_default();
+        // fires without data (`absent`), which are tested together. The
+        // slow burns' are in the second file, and only they.
+        let long =
+            m.long_tests.as_ref().map(|l| l["tests"].as_array().cloned().unwrap_or_default()).unwrap_or_default();
+        assert!(!long.is_empty(), "SHOP has objectives, so slow burns");
+        assert!(
+            long.iter()
+                .all(|t| t["alert_rule_test"][0]["alertname"].as_str().is_some_and(|n| n.ends_with("BudgetBurnSlow")))
+        );
+        let mut tests = m.tests["tests"].as_array().cloned().unwrap_or_default();
+        tests.extend(long);
         let joint = ["ServiceDown", "DatastoreDown", "SLOMetricAbsent"];
         let together: usize = joint.iter().map(|n| 2 * m.alerts[*n].len() - 2).sum();
         assert_eq!(tests.len() + together, 2 * rules);

@@ -28,13 +28,21 @@ pub(super) fn rules(groups: &[Group], base: &str) -> Value {
     json!({ "groups": groups.iter().map(|g| group_json(g, base)).collect::<Vec<_>>() })
 }
 
-/// The promtool test file, in the order of the rules: a test where each
+/// Tests whose input is sampled this seldom (in seconds) or less — the slow
+/// burns, a day of samples every 10m — go to a file of their own that
+/// promtool evaluates at this interval: it evaluates every rule at every
+/// step, and 26h of steps of a minute took 20-40 s a test (a tenth with 10m).
+pub const LONG_INTERVAL: u32 = 600;
+
+/// The promtool test files, in the order of the rules: a test where each
 /// alert fires and one where it stays silent. A test feeds the alert's own
 /// series and the healthy series of one neighbour (another rule of the same
 /// name, tested alike), never every service's: the file stays linear in the
 /// number of services. A name with a rule that fires without data gets
-/// [`joint_tests`] instead.
-pub(super) fn tests(groups: &[Group], base: &str) -> Value {
+/// [`joint_tests`] instead. The first file is evaluated every minute; the
+/// second, when any test's input is sampled every [`LONG_INTERVAL`], holds
+/// those tests, evaluated at that interval.
+pub(super) fn tests(groups: &[Group], base: &str) -> (Value, Option<Value>) {
     let all: Vec<&Alert> = groups.iter().flat_map(|g| &g.alerts).collect();
     let mut by_name: BTreeMap<&str, Vec<&Alert>> = BTreeMap::new();
     for a in &all {
@@ -46,20 +54,24 @@ pub(super) fn tests(groups: &[Group], base: &str) -> Value {
         .map(|(name, _)| *name)
         .collect();
     let neighbours = neighbours(&all);
-    let mut tests = Vec::new();
+    let (mut short, mut long) = (Vec::new(), Vec::new());
     for (i, a) in all.iter().enumerate() {
         let name = a.name.as_str();
+        let file = if a.test.interval >= LONG_INTERVAL { &mut long } else { &mut short };
         if !joint.contains(name) {
-            tests.extend(tests_of(a, base, neighbours[i]));
+            file.extend(tests_of(a, base, neighbours[i]));
         } else if by_name[name].first().is_some_and(|first| std::ptr::eq(*first, *a)) {
-            tests.extend(joint_tests(&by_name[name], base));
+            file.extend(joint_tests(&by_name[name], base));
         }
     }
-    json!({
-        "rule_files": [RULES_FILE],
-        "evaluation_interval": "1m",
-        "tests": tests,
-    })
+    let file = |interval: u32, tests: Vec<Value>| {
+        json!({
+            "rule_files": [RULES_FILE],
+            "evaluation_interval": dur(interval),
+            "tests": tests,
+        })
+    };
+    (file(60, short), (!long.is_empty()).then(|| file(LONG_INTERVAL, long)))
 }
 
 /// For each alert, the next alert (cyclically) of the same name with the same
@@ -302,7 +314,7 @@ mod tests {
             alerts: vec![alert("ServiceDown", "api", "up{job=\"api\"}", "up{job=\"api\"}")],
             ..Group::default()
         };
-        let doc = tests(&[g], "RUNBOOK.md");
+        let doc = tests(&[g], "RUNBOOK.md").0;
         assert_eq!(doc["rule_files"][0], RULES_FILE);
         let [fire, quiet] = [&doc["tests"][0], &doc["tests"][1]];
         assert_eq!(fire["name"], "ServiceDown fires for api above its threshold");
@@ -333,7 +345,7 @@ mod tests {
     #[test]
     fn a_test_feeds_one_healthy_neighbour_of_the_same_name() {
         let alerts = vec![up("api"), up("web"), up("db")];
-        let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md");
+        let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md").0;
         assert_eq!(doc["tests"].as_array().map(Vec::len), Some(6));
         // api's tests: its own series and web's healthy ones, not db's.
         let web = pair("up{job=\"web\"}", "1x10");
@@ -359,7 +371,7 @@ mod tests {
         alerts[0].expr = "up{job=\"api\"} == 0 or absent(up{job=\"api\"})".into();
         // A later evaluation for web: every series lasts until it.
         alerts[1].test.at = 420;
-        let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md");
+        let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md").0;
         let [first, second] = [&doc["tests"][0], &doc["tests"][1]];
         assert_eq!(doc["tests"].as_array().map(Vec::len), Some(2));
         assert_eq!(first["name"], "ServiceDown fires for api, db and stays silent for web");
@@ -385,10 +397,48 @@ mod tests {
     fn one_rule_firing_without_data_gets_a_firing_and_a_silent_test() {
         let mut a = up("api");
         a.expr = "absent(up{job=\"api\"})".into();
-        let doc = tests(&[Group { name: "g".into(), alerts: vec![a], ..Group::default() }], "RUNBOOK.md");
+        let doc = tests(&[Group { name: "g".into(), alerts: vec![a], ..Group::default() }], "RUNBOOK.md").0;
         assert_eq!(doc["tests"][0]["name"], "ServiceDown fires for api above its threshold");
         assert_eq!(doc["tests"][1]["name"], "ServiceDown stays silent for api below its threshold");
         assert_eq!(doc["tests"][1]["alert_rule_test"][0]["exp_alerts"], json!([]));
+    }
+
+    #[test]
+    fn tests_sampled_every_ten_minutes_get_a_file_evaluated_every_ten_minutes() {
+        let fast = alert("ErrorBudgetBurn", "api", "up{job=\"api\"}", "up{job=\"api\"}");
+        let mut slow = alert("ErrorBudgetBurnSlow", "api", "up{job=\"api\"}", "up{job=\"api\"}");
+        (slow.test.interval, slow.test.at) = (LONG_INTERVAL, 26 * 3600);
+        let g = Group { name: "g".into(), alerts: vec![fast, slow], ..Group::default() };
+        let (short, long) = tests(&[g], "RUNBOOK.md");
+        let names = |doc: &Value| -> Vec<String> {
+            doc["tests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| t["name"].as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(short["evaluation_interval"], "1m");
+        assert_eq!(
+            names(&short),
+            [
+                "ErrorBudgetBurn fires for api above its threshold",
+                "ErrorBudgetBurn stays silent for api below its threshold"
+            ]
+        );
+        let long = long.expect("a file for the slow burn");
+        assert_eq!(long["evaluation_interval"], "10m");
+        assert_eq!(long["rule_files"][0], RULES_FILE);
+        assert_eq!(
+            names(&long),
+            [
+                "ErrorBudgetBurnSlow fires for api above its threshold",
+                "ErrorBudgetBurnSlow stays silent for api below its threshold"
+            ]
+        );
+        let fast = alert("ErrorBudgetBurn", "api", "up{job=\"api\"}", "up{job=\"api\"}");
+        let only_fast = Group { name: "g".into(), alerts: vec![fast], ..Group::default() };
+        assert_eq!(tests(&[only_fast], "RUNBOOK.md").1, None, "no second file without a slow test");
     }
 
     #[test]
