@@ -38,18 +38,22 @@ fn main() {
     // The release binary, if built (`cargo build --release`); benches build it
     // in the same profile, so it is usually there.
     let bin = root.join("target/release/kubeproof");
+    // `cargo test --all-targets` runs this as a smoke test (no `--bench`
+    // argument): one run of each, not 50 and 20 (92 s of CI in the debug build).
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (pipeline_runs, binary_runs) = if bench { (50, 20) } else { (1, 1) };
     println!("{:<24} {:>8} {:>12} {:>14}", "example", "objects", "pipeline", "binary e2e");
     for path in &examples {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let mut objects = 0;
-        let pipeline = time(50, || {
+        let pipeline = time(pipeline_runs, || {
             let p = kubeproof::description::load(path).expect("example loads");
             let built = kubeproof::build::build(&p, path).expect("example builds");
             objects = built.base.objects.len() + built.envs.iter().map(|(_, s)| s.objects.len()).sum::<usize>();
         });
         let e2e = if bin.exists() {
             let out = tempfile::tempdir().expect("temp dir");
-            let t = time(20, || {
+            let t = time(binary_runs, || {
                 let ok = Command::new(&bin)
                     // health-platform is over its capacity on purpose (tests/capacity.rs).
                     .args([
