@@ -9,7 +9,7 @@
 //! Annotations are left out of the comparison (the generated tests pin
 //! them): the scenarios are about when an alert fires and with what labels.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -8,7 +8,7 @@
 //! cluster series (kube-state-metrics, cAdvisor, kubelet, node-exporter,
 //! `up`), or be recorded by another rule of the same file.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

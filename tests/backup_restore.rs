@@ -17,7 +17,7 @@
 //! KUBEPROOF_REDIS_PASSWORD. Without them the test fails, or is skipped
 //! when KUBEPROOF_SKIP_MISSING_TOOLS is set.
 
-mod common;
+use crate::common;
 
 use common::pod_container as container;
 

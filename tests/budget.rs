@@ -2,7 +2,7 @@
 //! a hand calculation, the table, JSON, exit codes, `--env`, `--capacity`,
 //! manifests from stdin and bad input.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

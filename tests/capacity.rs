@@ -4,7 +4,7 @@
 //! environment, the resource and the excess, and writes nothing;
 //! `--over-capacity` writes anyway with a warning.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

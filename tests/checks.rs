@@ -2,7 +2,7 @@
 //! least one finding of the check's code, the passing one none; the failing
 //! example's report is snapshotted so wording and positions are reviewed.
 
-mod common;
+use crate::common;
 
 use kubeproof::check::config::Config;
 use kubeproof::check::report::{self, Format};

@@ -16,7 +16,7 @@
 //! 9. `reach`, `graph` and `budget` tell a description from manifests the same
 //!    way, and read a description from stdin.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};

@@ -8,7 +8,7 @@
 //! its duration histogram. Grafana, Loki, Tempo and Envoy have no package
 //! here: their names stay as documented upstream (cited in src/components).
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

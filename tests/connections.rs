@@ -3,7 +3,7 @@
 //! blocked one stops `gen` naming both ends and the deciding policy, and the
 //! policies open nothing else between the stack's workloads.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

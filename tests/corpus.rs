@@ -6,10 +6,10 @@
 //! prints the table) within the precision targets: no false error, at most
 //! 5 % false warnings.
 //!
-//! After a change on purpose: `KUBEPROOF_BLESS=1 cargo test --test corpus`,
+//! After a change on purpose: `KUBEPROOF_BLESS=1 cargo test --test suite corpus::`,
 //! then review the counts' diff and judge the new findings.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

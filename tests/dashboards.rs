@@ -14,7 +14,7 @@
 //! tools require (every pipeline component defined, the sampling ratio and
 //! retention from the description) instead of running them.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! is wrong), the NetworkPolicy and mesh openings for Prometheus, the plain
 //! scrape job, and the DatastoreDown alert with its promtool unit tests.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

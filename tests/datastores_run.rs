@@ -43,7 +43,7 @@
 //! Missing binaries fail the tests, unless KUBEPROOF_SKIP_MISSING_TOOLS is
 //! set: then they are skipped with a message.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Read;

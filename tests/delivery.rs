@@ -5,7 +5,7 @@
 //! SealedSecret and Application), and `kubeproof check` finds no error and
 //! no warning in it; `gen` ends with the steps the option asks for.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! named with its field and both positions), changes that apply (exit 0,
 //! classified), JSON, and two descriptions generated for one environment.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

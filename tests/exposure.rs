@@ -5,7 +5,7 @@
 //! kustomize` and pass the schema validator; each object has the shape the
 //! field asks for; `gen` proves each edge open (and a planted block is caught).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! cut by a NetworkPolicy is drawn blocked, naming the policy; the output is
 //! deterministic; bad input exits 2 with file:line.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

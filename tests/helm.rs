@@ -12,8 +12,8 @@
 //! checked apart (`helm_hooks`): one per Service and per `uses` edge to a
 //! datastore, each proven to reach its target under the rendered policies.
 
-mod common;
-mod helm_hooks;
+use crate::common;
+use crate::helm_hooks;
 
 use helm_hooks::Site;
 

@@ -8,7 +8,7 @@
 //! datastore (the proof `gen` runs, and `reach`'s evaluation here); mistakes
 //! are errors at their line and column.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

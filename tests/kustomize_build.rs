@@ -13,7 +13,7 @@
 //! The examples and their environments are discovered, not listed: the tests
 //! follow whatever `examples/*.yaml` and `overlays/*` exist.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

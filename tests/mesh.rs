@@ -4,7 +4,7 @@
 //! hang together (every route to an existing Service, subset and Gateway),
 //! and kubeproof's checks find nothing to report in them.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -10,7 +10,7 @@
 //! `$GF_PATHS_PROVISIONING`, whose data source uids every dashboard panel
 //! must resolve to. Each check also fails on a planted fault.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

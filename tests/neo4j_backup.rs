@@ -9,7 +9,7 @@
 //! tests/scripts.rs) and the API is a stand-in that keeps a StatefulSet's
 //! `spec.replicas` and `status.replicas` the way the controller does.
 
-mod common;
+use crate::common;
 
 use common::pod_container as container;
 

@@ -4,7 +4,7 @@
 //! check-config`, and `amtool config routes test` showing that each severity
 //! reaches exactly the receivers the description names.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! that select pods, `reach` and `graph` see them, from the built-in table
 //! (the Prometheus Operator's kinds first) and from `.kubeproof.yaml`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

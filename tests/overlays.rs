@@ -9,7 +9,7 @@
 //!    overlay's RFC 6902 patches, deletions and extra resources applied are
 //!    exactly the objects generated for that environment.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! both forms, per service, per datastore and per environment. A patch that
 //! targets nothing, does not apply or breaks a check fails `gen`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

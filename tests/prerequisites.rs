@@ -4,7 +4,7 @@
 //! asked for where Pod Security `restricted` meets sidecar injection, and the
 //! Kubernetes features the objects rely on come from KP007's table.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! description as input); then the five examples, whose generated policies
 //! must open every `uses` edge and nothing else between their workloads.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

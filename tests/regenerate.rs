@@ -5,7 +5,7 @@
 //! `--allow-replace`, which writes and lists the objects to delete first.
 //! A datastore's version bump regenerates cleanly.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

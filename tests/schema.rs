@@ -2,7 +2,7 @@
 //! kubeproof generates passes at the Kubernetes version it declares and at
 //! the newest vendored one; real mistakes are reported at the offending line.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! tests/backup_restore.rs; the others (neo4j-admin, the MinIO mirror) have
 //! no server here, so this is their proof of well-formedness.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::Write;

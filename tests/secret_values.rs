@@ -4,7 +4,7 @@
 //! Secret's empty values); a filled copy passes; a copy that lacks a key the
 //! example lists is found too.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! the OpenTelemetry SDK specification requires), the protocol the port
 //! speaks, and `OTEL_SERVICE_NAME`; a platform without `tracing:` gets none.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

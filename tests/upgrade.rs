@@ -5,7 +5,7 @@
 //! `kubectl kustomize` builds for each environment and on what real Helm 3.18
 //! and 4.1 render with `values-ENV.yaml`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

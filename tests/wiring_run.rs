@@ -20,7 +20,7 @@
 //! Missing tools fail the test, unless KUBEPROOF_SKIP_MISSING_TOOLS is set:
 //! then it is skipped with a message.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,7 +8,7 @@
 //! Mistakes are refused at their `file:line:column`, as in
 //! `tests/description_errors.rs`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::harness::{Run, kp, temp, write};
+use super::harness::{Run, kp, temp, write};
 
 /// A small valid manifest, checked before the hostile input to show that
 /// inputs read before a refused one are still checked.
@@ -135,7 +135,7 @@ fn reach_graph_and_budget_read_manifests_within_the_same_limits() {
 /// A description of one service followed by an `x-` key (skipped, yet
 /// parsed) holding `junk`.
 fn description_with(junk: &str) -> String {
-    crate::harness::platform_with_services(1) + "x-junk:\n" + junk
+    super::harness::platform_with_services(1) + "x-junk:\n" + junk
 }
 
 #[test]

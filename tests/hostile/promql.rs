@@ -7,7 +7,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use crate::harness::{Run, kp, temp, write};
+use super::harness::{Run, kp, temp, write};
 
 /// A PrometheusRule alerting on `expr` (YAML-quoted), followed by `extra`
 /// ConfigMaps: 64 objects or more make the checks run on worker threads.
