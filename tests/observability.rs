@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -303,6 +304,42 @@ fn the_examples_carry_their_alerts_and_thresholds() {
 /// BackupTooOld alert, too old meaning no success for 2 × `backup.every`, a
 /// firing and a silent unit test each, and runbook sections that lead to the
 /// datastore's restore procedure.
+/// Whom the unit tests of `alert` in `tests` (a `rules.test.yaml`) show it
+/// firing for, and staying silent for, read from their names: "A fires for
+/// x above its threshold", "A stays silent for x below …", "A fires for x, z
+/// and stays silent for y" (alerts of one name tested together).
+fn tested_for(tests: &serde_json::Value, alert: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut fires, mut silent) = (BTreeSet::new(), BTreeSet::new());
+    let names = tests["tests"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str());
+    for rest in names.filter_map(|n| n.strip_prefix(alert)?.strip_prefix(' ')) {
+        let (fire, quiet) = match rest.split_once(" and stays silent for ") {
+            Some((f, q)) => (f.strip_prefix("fires for "), Some(q)),
+            None => match rest.strip_prefix("fires for ") {
+                Some(f) => (f.split(" above ").next(), None),
+                None => (None, rest.strip_prefix("stays silent for ").and_then(|q| q.split(' ').next())),
+            },
+        };
+        let who = |list: &str| list.split(", ").map(String::from).collect::<Vec<_>>();
+        fires.extend(fire.map(who).unwrap_or_default());
+        silent.extend(quiet.map(who).unwrap_or_default());
+    }
+    (fires, silent)
+}
+
+#[test]
+fn tested_for_reads_tests_alone_and_together() {
+    let tests = serde_json::json!({ "tests": [
+        { "name": "B fires for a above its threshold" },
+        { "name": "B stays silent for a below its threshold" },
+        { "name": "B fires for x, z and stays silent for y" },
+        { "name": "B fires for y and stays silent for x, z" },
+        { "name": "BB fires for q above its threshold" },
+    ]});
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(tested_for(&tests, "B"), (set(&["a", "x", "y", "z"]), set(&["a", "x", "y", "z"])));
+    assert_eq!(tested_for(&tests, "BB"), (set(&["q"]), set(&[])));
+}
+
 #[test]
 fn backup_cronjobs_have_failure_and_staleness_alerts() {
     let mut failures = Failures::default();
@@ -316,7 +353,6 @@ fn backup_cronjobs_have_failure_and_staleness_alerts() {
         for (env, stack) in &built.envs {
             let Some(m) = &stack.monitoring else { continue };
             let rules = serde_json::to_string(&m.rules).unwrap_or_default().replace("\\\"", "\"");
-            let tests = serde_json::to_string(&m.tests).unwrap_or_default();
             for (ds, d) in &platform.datastores {
                 let cronjob = format!("{ds}-backup");
                 if !stack.objects.iter().any(|o| o.kind == "CronJob" && o.name == cronjob) {
@@ -334,11 +370,12 @@ fn backup_cronjobs_have_failure_and_staleness_alerts() {
                     }
                 }
                 for alert in ["BackupFailed", "BackupTooOld"] {
-                    for case in ["fires for", "stays silent for"] {
-                        let test = format!("{alert} {case} {cronjob} ");
-                        if !tests.contains(&test) {
-                            failures.add(&at, format!("no unit test `{test}…`"));
-                        }
+                    let (fires, silent) = tested_for(&m.tests, alert);
+                    if !fires.contains(&cronjob) {
+                        failures.add(&at, format!("no unit test where {alert} fires for {cronjob}"));
+                    }
+                    if !silent.contains(&cronjob) {
+                        failures.add(&at, format!("no unit test where {alert} stays silent for {cronjob}"));
                     }
                 }
                 let restore = format!("[Restore {ds}](#restore-{ds})");

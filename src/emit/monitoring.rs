@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::files::Tree;
 use super::{header, to_yaml};
 use crate::generate::Stack;
-use crate::generate::monitoring::{LoadedBy, Monitoring, RULES_FILE};
+use crate::generate::monitoring::{LONG_INTERVAL, LoadedBy, Monitoring, RULES_FILE};
 
 const ROOT: &str = "monitoring";
 /// The tests that simulate a day or more, evaluated every 10 minutes.
@@ -71,13 +71,16 @@ fn readme(base: &Stack, envs: &[(String, Stack)]) -> String {
     s.push_str(
         "\
          - `rules.yaml`: recording rules and alerts (the PrometheusRule's `spec`).\n\
-         - `rules.test.yaml`: a unit test per alert: it fires above its threshold and stays silent below.\n",
+         - `rules.test.yaml`: `promtool test rules` input: each alert fires above its threshold and stays \
+          silent below (alerts of one name evaluated alike are tested together: two tests, each where \
+          half of them fire and the other half stay silent).\n",
     );
     if long {
         let _ = writeln!(
             s,
             "- `{LONG_TESTS}`: the same for the alerts whose test simulates a day or more (the slow burns), \
-             evaluated every 10 minutes rather than every minute, so promtool takes seconds, not minutes."
+             evaluated every {} minutes rather than every minute, so promtool takes seconds, not minutes.",
+            LONG_INTERVAL / 60
         );
     }
     s.push_str("- `prometheus.yml`: scrape configuration for clusters without the Operator.\n");

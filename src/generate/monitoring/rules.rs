@@ -34,34 +34,41 @@ pub(super) fn rules(groups: &[Group], base: &str) -> Value {
 /// step, and 26h of steps of a minute took 20-40 s a test (a tenth with 10m).
 pub const LONG_INTERVAL: u32 = 600;
 
-/// The promtool test files, in the order of the rules: a test where each
-/// alert fires and one where it stays silent. A test feeds the alert's own
-/// series and the healthy series of one neighbour (another rule of the same
-/// name, tested alike), never every service's: the file stays linear in the
-/// number of services. A name with a rule that fires without data gets
-/// [`joint_tests`] instead. The first file is evaluated every minute; the
-/// second, when any test's input is sampled every [`LONG_INTERVAL`], holds
-/// those tests, evaluated at that interval.
+/// The promtool test files, in the order of the rules: each alert fires on
+/// its own input and stays silent on a healthy one. promtool evaluates every
+/// rule at every step of every test, so a test per alert made the proof
+/// quadratic in the number of services (health-platform: 140 tests, 91 s).
+/// Alerts of one name evaluated alike (same interval and time, no series in
+/// common) are therefore tested together in two [`joint_tests`], as are all
+/// of a name when one fires without data (a test of one would see every
+/// other fire unless it fed all their series). Any other alert gets a
+/// firing and a silent test of its own, which also feed the healthy series
+/// of one neighbour ([`neighbours`]), as do the extra silent cases every
+/// alert keeps. The first file is evaluated every minute; the second, when
+/// any test's input is sampled every [`LONG_INTERVAL`], holds those tests,
+/// evaluated at that interval.
 pub(super) fn tests(groups: &[Group], base: &str) -> (Value, Option<Value>) {
     let all: Vec<&Alert> = groups.iter().flat_map(|g| &g.alerts).collect();
-    let mut by_name: BTreeMap<&str, Vec<&Alert>> = BTreeMap::new();
-    for a in &all {
-        by_name.entry(a.name.as_str()).or_default().push(a);
-    }
-    let joint: BTreeSet<&str> = by_name
-        .iter()
-        .filter(|(_, same)| same.iter().any(|a| fires_without_data(&a.expr)))
-        .map(|(name, _)| *name)
-        .collect();
     let neighbours = neighbours(&all);
+    let without_data: Vec<bool> = all.iter().map(|a| fires_without_data(&a.expr)).collect();
+    let (classes, class_of) = together(&all, &without_data);
+    // An extra silent case of one rule of such a name would see the others fire.
+    let names_without_data: BTreeSet<&str> =
+        all.iter().zip(&without_data).filter(|(_, w)| **w).map(|(a, _)| a.name.as_str()).collect();
     let (mut short, mut long) = (Vec::new(), Vec::new());
     for (i, a) in all.iter().enumerate() {
-        let name = a.name.as_str();
         let file = if a.test.interval >= LONG_INTERVAL { &mut long } else { &mut short };
-        if !joint.contains(name) {
-            file.extend(tests_of(a, base, neighbours[i]));
-        } else if by_name[name].first().is_some_and(|first| std::ptr::eq(*first, *a)) {
-            file.extend(joint_tests(&by_name[name], base));
+        match class_of[i] {
+            // The first of those tested together writes their tests.
+            Some(c) if classes[c][0] == i => {
+                let same: Vec<&Alert> = classes[c].iter().map(|&k| all[k]).collect();
+                file.extend(joint_tests(&same, base));
+            }
+            Some(_) => {}
+            None => file.extend(tests_of(a, base, neighbours[i])),
+        }
+        if !names_without_data.contains(a.name.as_str()) {
+            file.extend(also_quiet(a, neighbours[i]));
         }
     }
     let file = |interval: u32, tests: Vec<Value>| {
@@ -72,6 +79,47 @@ pub(super) fn tests(groups: &[Group], base: &str) -> (Value, Option<Value>) {
         })
     };
     (file(60, short), (!long.is_empty()).then(|| file(LONG_INTERVAL, long)))
+}
+
+/// The alerts tested together (indices into `all`, in the order of the
+/// rules), and each alert's class among them (`None`: tested alone). All the
+/// alerts of a name are, when one fires without data (`without_data`); else
+/// those of a name with the same interval and evaluation time, when there
+/// are several and no two feed the same series (one input could not be both
+/// firing and healthy).
+fn together(all: &[&Alert], without_data: &[bool]) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, a) in all.iter().enumerate() {
+        by_name.entry(a.name.as_str()).or_default().push(i);
+    }
+    let mut candidates: Vec<Vec<usize>> = Vec::new();
+    for same in by_name.into_values() {
+        if same.iter().any(|&i| without_data[i]) {
+            candidates.push(same);
+        } else {
+            let mut alike: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
+            for i in same {
+                alike.entry((all[i].test.interval, all[i].test.at)).or_default().push(i);
+            }
+            candidates.extend(alike.into_values());
+        }
+    }
+    let (mut classes, mut class_of) = (Vec::new(), vec![None; all.len()]);
+    for same in candidates.into_iter().filter(|same| same.len() > 1) {
+        let mut fed = BTreeSet::new();
+        let disjoint = same.iter().all(|&i| {
+            let own: BTreeSet<&str> =
+                all[i].test.fire.iter().chain(&all[i].test.quiet).map(|(k, _)| k.as_str()).collect();
+            own.into_iter().all(|k| fed.insert(k))
+        });
+        if disjoint {
+            for &i in &same {
+                class_of[i] = Some(classes.len());
+            }
+            classes.push(same);
+        }
+    }
+    (classes, class_of)
 }
 
 /// For each alert, the next alert (cyclically) of the same name with the same
@@ -157,20 +205,16 @@ fn case(name: String, interval: u32, series: Vec<Value>, at: u32, alertname: &st
     })
 }
 
+/// A firing and a silent test of `a` alone, beside `neighbour`'s healthy
+/// series.
 fn tests_of(a: &Alert, base: &str, neighbour: Option<&Alert>) -> Vec<Value> {
     let t = &a.test;
-    let healthy = neighbour.map(|n| n.test.quiet.as_slice()).unwrap_or_default();
-    let with_neighbour =
-        |own: &[Series]| input(own.iter().chain(healthy).map(|(k, v)| (k.as_str(), Cow::from(v.as_str()))));
     let who = who(a);
-    let also = t.also_quiet.iter().map(|(why, own)| {
-        case(format!("{} stays silent for {who} {why}", a.name), t.interval, with_neighbour(own), t.at, &a.name, vec![])
-    });
-    let mut out = vec![
+    vec![
         case(
             format!("{} fires for {who} above its threshold", a.name),
             t.interval,
-            with_neighbour(&t.fire),
+            with_healthy(&t.fire, neighbour),
             t.at,
             &a.name,
             vec![expected(a, base)],
@@ -178,25 +222,48 @@ fn tests_of(a: &Alert, base: &str, neighbour: Option<&Alert>) -> Vec<Value> {
         case(
             format!("{} stays silent for {who} below its threshold", a.name),
             t.interval,
-            with_neighbour(&t.quiet),
+            with_healthy(&t.quiet, neighbour),
             t.at,
             &a.name,
             vec![],
         ),
-    ];
-    out.extend(also);
-    out
+    ]
 }
 
-/// The tests of the rules `same` of one name when one of them fires without
-/// data (`absent`): a test of one rule would see every other fire unless it
-/// fed all their series, which is quadratic in the number of services. So
-/// two tests cover them all: in the first the 1st, 3rd, 5th… rules get their
-/// firing input and the others their healthy input, in the second the other
-/// way round. Each rule fires once while its neighbours are healthy and stays
-/// silent once while they fire. Both evaluate at the latest evaluation time
-/// of the rules, each series extended to it; the rules share one interval
-/// (a minute for every such alert).
+/// `a`'s extra silent cases (e.g. an SLO's fast burn on too little traffic),
+/// beside `neighbour`'s healthy series.
+fn also_quiet(a: &Alert, neighbour: Option<&Alert>) -> Vec<Value> {
+    let t = &a.test;
+    let who = who(a);
+    t.also_quiet
+        .iter()
+        .map(|(why, own)| {
+            case(
+                format!("{} stays silent for {who} {why}", a.name),
+                t.interval,
+                with_healthy(own, neighbour),
+                t.at,
+                &a.name,
+                vec![],
+            )
+        })
+        .collect()
+}
+
+/// `own` series, then `neighbour`'s healthy ones.
+fn with_healthy(own: &[Series], neighbour: Option<&Alert>) -> Vec<Value> {
+    let healthy = neighbour.map(|n| n.test.quiet.as_slice()).unwrap_or_default();
+    input(own.iter().chain(healthy).map(|(k, v)| (k.as_str(), Cow::from(v.as_str()))))
+}
+
+/// The tests of the rules `same` of one name ([`together`]): two tests cover
+/// them all. In the first the 1st, 3rd, 5th… rules get their firing input and
+/// the others their healthy input, in the second the other way round. Each
+/// rule fires once while its neighbours are healthy (it is not diluted by
+/// their series) and stays silent once while they fire (it does not fire on
+/// theirs). Both evaluate at the latest evaluation time of the rules, each
+/// series extended to it; the rules share one interval (rules that fire
+/// without data: a minute for every such alert).
 fn joint_tests(same: &[&Alert], base: &str) -> Vec<Value> {
     let Some(first) = same.first() else { return Vec::new() };
     let at = same.iter().map(|a| a.test.at).max().unwrap_or(first.test.at);
@@ -342,18 +409,78 @@ mod tests {
         (series.into(), values.into())
     }
 
+    fn names(doc: &Value) -> Vec<String> {
+        doc["tests"].as_array().into_iter().flatten().map(|t| t["name"].as_str().unwrap_or("").to_string()).collect()
+    }
+
+    /// The `service` of each alert a test expects.
+    fn firing(t: &Value) -> Vec<String> {
+        let exp = t["alert_rule_test"][0]["exp_alerts"].as_array().cloned().unwrap_or_default();
+        exp.iter().map(|e| e["exp_labels"]["service"].as_str().unwrap_or("").to_string()).collect()
+    }
+
     #[test]
-    fn a_test_feeds_one_healthy_neighbour_of_the_same_name() {
+    fn alerts_of_one_name_evaluated_alike_are_tested_together_in_two_halves() {
         let alerts = vec![up("api"), up("web"), up("db")];
         let doc = tests(&[Group { name: "g".into(), alerts, ..Group::default() }], "RUNBOOK.md").0;
-        assert_eq!(doc["tests"].as_array().map(Vec::len), Some(6));
-        // api's tests: its own series and web's healthy ones, not db's.
-        let web = pair("up{job=\"web\"}", "1x10");
-        assert_eq!(series_of(&doc["tests"][0]), [pair("up{job=\"api\"}", "0x10"), web.clone()]);
-        assert_eq!(series_of(&doc["tests"][1]), [pair("up{job=\"api\"}", "1x10"), web]);
-        // The last one's neighbour is the first.
-        assert_eq!(series_of(&doc["tests"][4]), [pair("up{job=\"db\"}", "0x10"), pair("up{job=\"api\"}", "1x10")]);
-        assert_eq!(doc["tests"][4]["alert_rule_test"][0]["exp_alerts"][0]["exp_labels"]["service"], "db");
+        assert_eq!(
+            names(&doc),
+            [
+                "ServiceDown fires for api, db and stays silent for web",
+                "ServiceDown fires for web and stays silent for api, db"
+            ]
+        );
+        let [first, second] = [&doc["tests"][0], &doc["tests"][1]];
+        assert_eq!(
+            series_of(first),
+            [pair("up{job=\"api\"}", "0x10"), pair("up{job=\"web\"}", "1x10"), pair("up{job=\"db\"}", "0x10")]
+        );
+        assert_eq!(
+            series_of(second),
+            [pair("up{job=\"api\"}", "1x10"), pair("up{job=\"web\"}", "0x10"), pair("up{job=\"db\"}", "1x10")]
+        );
+        assert_eq!(firing(first), ["api", "db"]);
+        assert_eq!(firing(second), ["web"]);
+        assert_eq!(first["alert_rule_test"][0]["eval_time"], "5m");
+    }
+
+    #[test]
+    fn alerts_evaluated_otherwise_or_feeding_one_series_are_tested_alone() {
+        // web is evaluated later; api and db feed the same series.
+        let (api, mut web, mut db) = (up("api"), up("web"), up("db"));
+        web.test.at = 600;
+        db.test.fire = api.test.fire.clone();
+        db.test.quiet = api.test.quiet.clone();
+        let doc = tests(&[Group { name: "g".into(), alerts: vec![api, web, db], ..Group::default() }], "RUNBOOK.md").0;
+        assert_eq!(
+            names(&doc),
+            [
+                "ServiceDown fires for api above its threshold",
+                "ServiceDown stays silent for api below its threshold",
+                "ServiceDown fires for web above its threshold",
+                "ServiceDown stays silent for web below its threshold",
+                "ServiceDown fires for db above its threshold",
+                "ServiceDown stays silent for db below its threshold",
+            ]
+        );
+        // Its own input wins over its neighbour's healthy one of the same series.
+        assert_eq!(series_of(&doc["tests"][0]), [pair("up{job=\"api\"}", "0x10")]);
+        assert_eq!(firing(&doc["tests"][0]), ["api"]);
+        assert_eq!(series_of(&doc["tests"][2]), [pair("up{job=\"web\"}", "0x10")]);
+        assert_eq!(doc["tests"][2]["alert_rule_test"][0]["eval_time"], "10m");
+    }
+
+    #[test]
+    fn extra_silent_cases_feed_one_healthy_neighbour() {
+        let (mut api, web, db) = (up("api"), up("web"), up("db"));
+        api.test.also_quiet.push(("on too little traffic".into(), vec![pair("up{job=\"api\"}", "0x3")]));
+        let doc = tests(&[Group { name: "g".into(), alerts: vec![api, web, db], ..Group::default() }], "RUNBOOK.md").0;
+        assert_eq!(doc["tests"].as_array().map(Vec::len), Some(3));
+        let also = &doc["tests"][2];
+        assert_eq!(also["name"], "ServiceDown stays silent for api on too little traffic");
+        // api's neighbour is web (the next alike), not db.
+        assert_eq!(series_of(also), [pair("up{job=\"api\"}", "0x3"), pair("up{job=\"web\"}", "1x10")]);
+        assert_eq!(also["alert_rule_test"][0]["exp_alerts"], json!([]));
     }
 
     #[test]
@@ -381,10 +508,6 @@ mod tests {
             [pair("up{job=\"api\"}", "0x12"), pair("up{job=\"web\"}", "1x10"), pair("up{job=\"db\"}", "0x12")]
         );
         assert_eq!(second["alert_rule_test"][0]["eval_time"], "7m");
-        let firing = |t: &Value| -> Vec<String> {
-            let exp = t["alert_rule_test"][0]["exp_alerts"].as_array().cloned().unwrap_or_default();
-            exp.iter().map(|e| e["exp_labels"]["service"].as_str().unwrap_or("").to_string()).collect()
-        };
         assert_eq!(firing(first), ["api", "db"]);
         assert_eq!(firing(second), ["web"]);
         assert_eq!(
@@ -410,14 +533,6 @@ mod tests {
         (slow.test.interval, slow.test.at) = (LONG_INTERVAL, 26 * 3600);
         let g = Group { name: "g".into(), alerts: vec![fast, slow], ..Group::default() };
         let (short, long) = tests(&[g], "RUNBOOK.md");
-        let names = |doc: &Value| -> Vec<String> {
-            doc["tests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|t| t["name"].as_str().unwrap_or("").to_string())
-                .collect()
-        };
         assert_eq!(short["evaluation_interval"], "1m");
         assert_eq!(
             names(&short),
