@@ -148,7 +148,7 @@ fn kept_by_check(inputs: &[PathBuf]) {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let t = Instant::now();
-    let loaded = load::load_with(inputs, early);
+    let loaded = load::load_with(inputs, load::MAX_HEAP, early);
     let took = t.elapsed();
     // Before the copies below are counted.
     let resident = resident();

@@ -248,16 +248,8 @@ fn hundred_megabytes_of_manifests() {
     }
 }
 
-/// 100 MB of small Deployments: as values, beside their text, they would
-/// take about 750 MB, past the loader's memory budget (checked, their 3
-/// million findings took the run to 2.7 GiB). The file is refused with an error
-/// at the line where the budget ran out, none of its objects is checked, the
-/// other input still is, and the run stays under 1 GiB (asserted by
-/// [`check`]).
-#[test]
-fn hundred_megabytes_of_small_objects_are_refused_in_bounded_memory() {
-    let size: usize = 100 << 20;
-    let dir = temp();
+/// Small Deployments, `size` bytes of them in one stream (`d0`, `d1`, …).
+fn dense_deployments(size: usize) -> (String, usize) {
     let mut text = String::with_capacity(size + (1 << 20));
     let mut i = 0;
     while text.len() < size {
@@ -281,21 +273,71 @@ spec:
         ));
         i += 1;
     }
+    (text, i)
+}
+
+/// 10 MB of small Deployments in one stream take several times their text
+/// as values, past a budget of 40 MiB (`--memory-budget`; 100 MB of them
+/// pass the default 576 MiB: `scripts/bench-refusal` measures that run,
+/// minutes in the debug build of the tests). The file is refused with an error at
+/// the line where the budget ran out, naming the budget; none of its objects
+/// is checked, the other input still is, and the run's peak stays near the
+/// budget (checked, their findings once took a run to 2.7 GiB).
+#[test]
+fn a_stream_past_the_memory_budget_is_refused_in_bounded_memory() {
+    let dir = temp();
+    let (text, _) = dense_deployments(10 << 20);
     write(dir.path(), "dense.yaml", &text);
     write(dir.path(), "good.yaml", GOOD);
-    // Parsed on one core up to where the budget runs out: in the debug
-    // build of the test suite, on a slow 2-core machine, over 120 s.
-    let run = check_within(dir.path(), &["dense.yaml", "good.yaml"], None, Duration::from_secs(400));
+    let run = check(dir.path(), &["--memory-budget", "40Mi", "dense.yaml", "good.yaml"], None);
     let all = run.all();
     let tail = &all[all.len().saturating_sub(3000)..];
     assert_eq!(run.code, 2, "{tail}");
     assert!(all.contains("dense.yaml:") && all.contains("input refused here"), "{tail}");
+    assert!(all.contains("would take over 40 MiB of memory") && all.contains("--memory-budget"), "{tail}");
     assert!(all.contains(GOOD_FINDING), "{tail}");
     // Only good.yaml's two objects are checked.
     assert_eq!(run.objects(), 2, "{}", run.stdout);
     if let Some(kib) = run.rss_kib {
-        eprintln!("100 MB of {i} Deployments: peak {} MiB", kib >> 10);
+        assert!(kib < 120 << 10, "peak {} MiB for a budget of 40 MiB", kib >> 10);
     }
+}
+
+/// Many files read in parallel stop at the budget they were given: one
+/// error for the run, which says how many inputs were not read.
+#[test]
+fn files_past_the_memory_budget_are_refused_with_one_error() {
+    let dir = temp();
+    let (text, each) = dense_deployments(1 << 20);
+    for i in 0..40 {
+        write(dir.path(), &format!("d{i:02}.yaml"), &text);
+    }
+    // Each takes about a fifth of the budget: refused one by one, every
+    // file after the budget ran out was read almost whole, for one error each.
+    let run = check(dir.path(), &["--memory-budget", "24Mi", "."], None);
+    let all = run.all();
+    let tail = &all[all.len().saturating_sub(3000)..];
+    assert_eq!(run.code, 2, "{tail}");
+    assert_eq!(all.matches("input refused here").count(), 1, "{tail}");
+    assert!(all.contains("would take over 24 MiB of memory"), "{tail}");
+    assert!(all.contains("did not fit either; the ") && all.contains(" input(s) after it are not read"), "{tail}");
+    // Whole files only: what fitted before the budget ran out.
+    let read = run.objects();
+    assert!(read >= each && read < 10 * each && read.is_multiple_of(each), "{read} objects, {each} a file");
+}
+
+#[test]
+fn a_memory_budget_is_a_size() {
+    let dir = temp();
+    write(dir.path(), "good.yaml", GOOD);
+    for (budget, message) in
+        [("10", "--memory-budget: 10 is less than 1Mi"), ("1.5Gx", "unknown unit"), ("-1Gi", "must not be negative")]
+    {
+        let run = check(dir.path(), &[&format!("--memory-budget={budget}"), "good.yaml"], None);
+        assert_eq!(run.code, 2, "{budget}: {}", run.all());
+        assert!(run.stderr.contains(message), "{budget}: {}", run.stderr);
+    }
+    assert_eq!(check(dir.path(), &["--memory-budget", "2Gi", "good.yaml"], None).code, 1);
 }
 
 #[test]

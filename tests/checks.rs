@@ -136,7 +136,7 @@ fn checking_documents_as_they_are_read_gives_what_checking_whole_objects_gives()
     let mut total = 0;
     for set in &sets {
         let inputs = [set.clone()];
-        let (streamed, outcome) = run_inputs(&inputs, &config, None);
+        let (streamed, outcome) = run_inputs(&inputs, &config, None, kubeproof::model::load::MAX_HEAP);
         let whole = kubeproof::model::load::load(&inputs);
         assert!(whole.errors.is_empty(), "{}: {:?}", set.display(), whole.errors);
         let whole_outcome = run(&whole, &config);

@@ -175,9 +175,11 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
 /// Reads `inputs` and checks them as `check` does: the checks that read
 /// one object at a time ([`Reads::Object`]) run on each document as it is
 /// read ([`early`]), the others once everything is read. The outcome is
-/// the one [`run`] gives on the same objects. `namespace` is `--namespace`.
-pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>) -> (Loaded, Outcome) {
-    let mut loaded = load::load_with(inputs, early(config, namespace));
+/// the one [`run`] gives on the same objects. `namespace` is `--namespace`;
+/// what is kept of the inputs may take `budget` bytes (`--memory-budget`,
+/// by default [`load::MAX_HEAP`]).
+pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>, budget: usize) -> (Loaded, Outcome) {
+    let mut loaded = load::load_with(inputs, budget, early(config, namespace));
     if let Some(ns) = namespace {
         loaded.apply_namespace(ns);
     }

@@ -117,7 +117,8 @@ pub struct Loaded {
     pub errors: Vec<crate::diag::Diagnostic>,
     /// What was left out on purpose and why (a FIFO in a folder): info, not errors.
     pub notes: Vec<crate::diag::Diagnostic>,
-    /// Estimated heap taken by the kept objects, against [`load::MAX_HEAP`].
+    /// Estimated heap taken by the kept objects, against the run's budget
+    /// ([`load::MAX_HEAP`] unless given).
     pub heap: usize,
     /// While inputs are read in parallel: the heap of all of them together
     /// (see `load::load`).
@@ -145,6 +146,9 @@ pub struct Loaded {
     /// Where in `errors` the refusal that spent the budget is: the inputs
     /// not read after it are said there, in the same error.
     pub(crate) refusal: Option<usize>,
+    /// Where in `errors` the first refusal at the budget is, when it left
+    /// enough for the inputs after it: a second one spends the budget.
+    pub(crate) first_refusal: Option<usize>,
     /// What the reader of the last input counted, its buffers too: one read
     /// alone fits the budget left when this is within it.
     pub(crate) last_counted: usize,

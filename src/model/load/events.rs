@@ -1,7 +1,7 @@
 //! From saphyr-parser events to values: mappings and sequences built at
 //! their exact size, the position of every node recorded, anchors and
 //! aliases (within [`ALIAS_BUDGET`]), merge keys `<<`, duplicate keys, the
-//! nesting limit [`MAX_DEPTH`] and the memory budget [`MAX_HEAP`].
+//! nesting limit [`MAX_DEPTH`] and the memory budget (`super::MAX_HEAP` unless given).
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::scalars::scalar;
 use super::spans::{Entry, FNV_BASIS, Spans, child_index, child_key};
-use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_HEAP, MAX_INPUT_ERRORS, Problem, to_u32};
+use super::{ALIAS_BUDGET, MAX_DEPTH, MAX_INPUT_ERRORS, Problem, SHARED_STOP, to_u32};
 use crate::diag::Pos;
 
 /// The bytes of one entry of a mapping (its slot in the vector the mapping becomes).
@@ -62,6 +62,8 @@ pub(super) struct Builder {
     /// and how much it may take.
     pub(super) heap: usize,
     pub(super) heap_limit: usize,
+    /// The run's whole budget, named in the refusal.
+    budget: usize,
     /// The input went past its budget (memory or errors): it is not read further.
     pub(super) refused: bool,
     /// It was refused at the memory budget (not for its errors).
@@ -119,14 +121,16 @@ struct Slot {
 }
 
 impl Builder {
-    /// A builder whose values may take `heap_limit` bytes; `shared` is the
-    /// total of every input when they are read in parallel.
+    /// A builder whose values may take `heap_limit` bytes of the run's
+    /// `budget`; `shared` is the total of every input when they are read in
+    /// parallel (see [`SHARED_STOP`]).
     pub(super) fn new(
         heap_limit: usize,
+        budget: usize,
         shared: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
         keys: std::sync::Arc<SharedKeys>,
     ) -> Builder {
-        Builder { heap_limit, shared, keys: Keys::new(Some(keys)), ..Builder::default() }
+        Builder { heap_limit, budget, shared, keys: Keys::new(Some(keys)), ..Builder::default() }
     }
 
     /// Parses one document's text (`line` lines into its source), handing
@@ -339,13 +343,13 @@ impl Builder {
         self.count_buffers();
         // In parallel, the total is what bounds memory: past it, this input
         // stops too (and `load` reads everything again, one at a time).
-        let shared_over = self.unshared >= 1 << 16 && self.flush() > MAX_HEAP;
+        let shared_over = self.unshared >= 1 << 16 && self.flush() > SHARED_STOP;
         if self.heap <= self.heap_limit && !shared_over {
             return Ok(());
         }
         self.refused = true;
         self.over_budget = true;
-        Err(super::over_budget(pos))
+        Err(super::over_budget(pos, self.budget))
     }
 
     /// Counts `bytes` of the document's values or positions, checked at the

@@ -129,12 +129,22 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// included); in `check`, this budget holds about 670,000 objects of the
 /// benchmark corpus (`scripts/bench-kubeconform`, BENCHMARKS.md), and such
 /// a run, the cross-object checks and the report included, peaked at
-/// 756 MiB. At 704 MiB, 820,000 objects peaked at 898 MiB, but 100 MB of
-/// small Deployments in one file (tests/check_input.rs) were no longer
-/// refused, and checking them on one core took over two minutes.
+/// 756 MiB (at 704 MiB, 820,000 objects peaked at 898 MiB). `check
+/// --memory-budget` sets another; `scripts/bench-refusal` measures a run
+/// refused at this one.
 /// Text made of tiny mappings (`{a}, {a}, …`) takes many times its size,
 /// and is stopped here too.
 pub const MAX_HEAP: usize = 576 << 20;
+
+/// Readers in parallel share one count, and stop when it passes this: it
+/// starts at this less what they may take together ([`shared_count`]), so
+/// the test is the same whatever the budget.
+const SHARED_STOP: usize = 1 << 60;
+
+/// The count shared by readers in parallel that may take `budget` bytes.
+fn shared_count(budget: usize) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(SHARED_STOP.saturating_sub(budget)))
+}
 
 /// The most errors one input may have: past them it is refused (a stream
 /// of a million broken documents is not manifests, and each report takes
@@ -160,7 +170,7 @@ pub fn cores() -> usize {
 /// budget, so memory stays bounded either way.
 pub fn load(inputs: &[PathBuf]) -> Loaded {
     let threads = cores();
-    load_on(inputs, threads, None)
+    load_on(inputs, threads, MAX_HEAP, None)
 }
 
 /// What runs on the objects of each document as it is read, before they
@@ -180,15 +190,16 @@ impl std::fmt::Debug for EarlyHook {
     }
 }
 
-/// [`load`], running `early` on every document's objects as they are read.
-pub fn load_with(inputs: &[PathBuf], early: std::sync::Arc<Early>) -> Loaded {
+/// [`load`] within a memory budget of `budget` bytes (for [`MAX_HEAP`]),
+/// running `early` on every document's objects as they are read.
+pub fn load_with(inputs: &[PathBuf], budget: usize, early: std::sync::Arc<Early>) -> Loaded {
     let threads = cores();
-    load_on(inputs, threads, Some(early))
+    load_on(inputs, threads, budget, Some(early))
 }
 
-fn load_on(inputs: &[PathBuf], threads: usize, early: Option<std::sync::Arc<Early>>) -> Loaded {
+fn load_on(inputs: &[PathBuf], threads: usize, budget: usize, early: Option<std::sync::Arc<Early>>) -> Loaded {
     let (items, notes) = inputs_of(inputs);
-    let mut loaded = load_items(items, threads, MAX_HEAP, early);
+    let mut loaded = load_items(items, threads, budget, early);
     // The folders' notes first, then those of the files read.
     loaded.notes.splice(0..0, notes);
     loaded
@@ -252,7 +263,7 @@ fn load_parallel(
     early: Option<std::sync::Arc<Early>>,
 ) -> (Loaded, usize) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let shared = std::sync::Arc::new(AtomicUsize::new(0));
+    let shared = shared_count(budget);
     let keys = std::sync::Arc::new(crate::model::value::SharedKeys::default());
     let next = AtomicUsize::new(0);
     let over = AtomicBool::new(false);
@@ -294,7 +305,7 @@ fn load_parallel(
                     {
                         break; // the joining stopped
                     }
-                    if shared.load(Ordering::Relaxed) > budget {
+                    if shared.load(Ordering::Relaxed) > SHARED_STOP {
                         over.store(true, Ordering::Relaxed);
                     }
                 }
@@ -419,6 +430,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         name: &source.name,
         whole: &source.text,
         limit,
+        budget,
         keys: &loaded.keys,
         early: loaded.early.0.as_deref(),
         // Positions are read again from the file (see `spans`) when the
@@ -427,7 +439,7 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         reread: (loaded.early.0.is_some() && source.name != Path::new(STDIN)).then(|| spans::Reread::new(&source.name)),
     };
     let parallel = (!cuts.is_empty()).then(|| parse_parts(&reading, text, &cuts)).flatten();
-    let part = parallel.unwrap_or_else(|| parse_part(&reading, text, 0, loaded.shared_heap.clone()));
+    let mut part = parallel.unwrap_or_else(|| parse_part(&reading, text, 0, loaded.shared_heap.clone()));
     loaded.last_counted = part.counted + text_bytes;
     loaded.heap += text_bytes;
     if part.refused {
@@ -436,10 +448,27 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         // Its error reports stay, and still take memory.
         loaded.heap += part.reports;
         loaded.over_budget |= part.over_budget;
-        if part.over_budget && spent(loaded.heap, budget) && !loaded.budget_spent {
-            loaded.budget_spent = true;
+        if part.over_budget && !loaded.budget_spent {
             // The builder stopped at the refusal: its report is the last.
-            loaded.refusal = (!part.errors.is_empty()).then(|| loaded.errors.len() + part.errors.len() - 1);
+            let this = (!part.errors.is_empty()).then(|| loaded.errors.len() + part.errors.len() - 1);
+            match loaded.first_refusal {
+                // A second input past the budget spends it, whatever is left
+                // (inputs each a sizeable share of it were refused one by
+                // one, each read almost whole): said in the first refusal.
+                Some(first) => {
+                    part.errors.pop();
+                    loaded.budget_spent = true;
+                    loaded.refusal = Some(first);
+                    if let Some(d) = loaded.errors.get_mut(first) {
+                        d.message += &format!("; then {} did not fit either", source.name.display());
+                    }
+                }
+                None if spent(loaded.heap, budget) => {
+                    loaded.budget_spent = true;
+                    loaded.refusal = this;
+                }
+                None => loaded.first_refusal = this,
+            }
         }
     } else {
         loaded.heap += part.kept;
@@ -503,6 +532,8 @@ struct Reading<'a> {
     whole: &'a str,
     /// What its values may take.
     limit: usize,
+    /// The run's whole budget (named in a refusal).
+    budget: usize,
     keys: &'a std::sync::Arc<crate::model::value::SharedKeys>,
     early: Option<&'a Early>,
     /// The file to read positions from again, once the objects are checked
@@ -514,7 +545,8 @@ struct Reading<'a> {
 /// read again for their positions ([`spans::Reread`]).
 pub(super) fn reread_document(name: &Path, text: &str, lines: u32) -> Vec<crate::model::Object> {
     let keys = std::sync::Arc::default();
-    let r = Reading { id: 0, name, whole: text, limit: MAX_HEAP, keys: &keys, early: None, reread: None };
+    let r =
+        Reading { id: 0, name, whole: text, limit: MAX_HEAP, budget: MAX_HEAP, keys: &keys, early: None, reread: None };
     parse_part(&r, text, lines, None).objects
 }
 
@@ -541,9 +573,8 @@ struct Part {
 /// or the errors together pass [`MAX_INPUT_ERRORS`]).
 fn parse_parts(r: &Reading, text: &str, cuts: &[usize]) -> Option<Part> {
     let limit = r.limit;
-    // The readers stop when together they pass MAX_HEAP (see `Builder::grow`):
-    // starting the count there less `limit` bounds them by `limit`.
-    let shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(MAX_HEAP.saturating_sub(limit)));
+    // Together bounded by `limit` (see `Builder::grow`).
+    let shared = shared_count(limit);
     // Each part with the lines before it (positions come from the parser,
     // given them), each line counted once.
     let mut bounds: Vec<(usize, usize, u32)> = Vec::with_capacity(cuts.len() + 1);
@@ -594,7 +625,7 @@ fn parse_part(
 ) -> Part {
     let (id, name) = (r.id, r.name);
     let mut part = Part::default();
-    let mut builder = Builder::new(r.limit, shared, r.keys.clone());
+    let mut builder = Builder::new(r.limit, r.budget, shared, r.keys.clone());
     for chunk in split(text) {
         if builder.refused {
             break; // not read further: the rest of a hostile input may be long
@@ -669,16 +700,17 @@ fn report_bytes(d: &Diagnostic) -> usize {
     size_of::<Diagnostic>() + d.file.as_os_str().len() + d.message.len() + d.help.as_ref().map_or(0, String::len)
 }
 
-/// The refusal of an input whose objects would take more than [`MAX_HEAP`],
-/// at the place where the budget ran out.
-fn over_budget(pos: Pos) -> Problem {
+/// The refusal of an input whose objects would take more than `budget`
+/// bytes, at the place where the budget ran out.
+fn over_budget(pos: Pos, budget: usize) -> Problem {
     Problem::new(
         pos,
-        format!("input refused here: with it, the objects to check would take over {} MiB of memory", MAX_HEAP >> 20),
+        format!("input refused here: with it, the objects to check would take over {} MiB of memory", budget >> 20),
     )
     .help(
         "none of this input's objects are checked; the inputs before it are. \
-         Check the manifests in several runs (e.g. one per namespace or application)",
+         Check the manifests in several runs (e.g. one per namespace or application), \
+         or give `check --memory-budget` more",
     )
 }
 
@@ -858,7 +890,16 @@ spec:
             assert!(!text[..c].trim_end_matches(['\n', ' ']).ends_with("# between"), "not under a directive");
         }
         let keys = Default::default();
-        let reading = |limit| Reading { id: 0, name, whole: &text, limit, keys: &keys, early: None, reread: None };
+        let reading = |limit| Reading {
+            id: 0,
+            name,
+            whole: &text,
+            limit,
+            budget: MAX_HEAP,
+            keys: &keys,
+            early: None,
+            reread: None,
+        };
         let one = parse_part(&reading(MAX_HEAP), &text, 0, None);
         let parts = parse_parts(&reading(MAX_HEAP), &text, &cuts).expect("fits");
         // What runs as documents are read numbers its findings among the whole input's objects.
@@ -945,16 +986,16 @@ spec:
     fn reading_in_parallel_gives_what_reading_in_order_gives() {
         let tmp = tempfile::tempdir().unwrap();
         let inputs = mixed_inputs(tmp.path());
-        let one = summary(&load_on(&inputs, 1, None));
+        let one = summary(&load_on(&inputs, 1, MAX_HEAP, None));
         assert!(one.contains("web-111") && one.contains("error") && one.contains("sub/helm.yaml"), "{one}");
         for threads in [2, 3, 8] {
-            assert_eq!(summary(&load_on(&inputs, threads, None)), one, "{threads} threads");
+            assert_eq!(summary(&load_on(&inputs, threads, MAX_HEAP, None)), one, "{threads} threads");
         }
         // What runs as documents are read finds the same, numbered among all objects.
-        let named = found(&load_on(&inputs, 1, Some(naming())));
+        let named = found(&load_on(&inputs, 1, MAX_HEAP, Some(naming())));
         assert!(named.len() > 20, "{}", named.len());
         for threads in [2, 3, 8] {
-            assert_eq!(found(&load_on(&inputs, threads, Some(naming()))), named, "{threads} threads");
+            assert_eq!(found(&load_on(&inputs, threads, MAX_HEAP, Some(naming()))), named, "{threads} threads");
         }
         // Parts joined in order, not in the order the threads finish.
         let items = inputs_of(&inputs).0;
@@ -990,7 +1031,7 @@ spec:
         let text = "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: a}\r\n";
         std::fs::write(&file, text).unwrap();
         std::fs::write(&dashboard, r#"{"panels": [], "title": "t"}"#).unwrap();
-        let l = load_on(&[file.clone(), dashboard], 1, Some(naming()));
+        let l = load_on(&[file.clone(), dashboard], 1, MAX_HEAP, Some(naming()));
         let at = |name: &str| l.sources.iter().position(|s| s.name.ends_with(name)).unwrap();
         let (a, d) = (at("a.yaml"), at("d.json"));
         assert!(l.sources[a].text.is_empty(), "let go");
@@ -1002,7 +1043,7 @@ spec:
         std::fs::remove_file(&file).unwrap();
         assert_eq!(l.text(a), None);
         // Without single-object checks, every text stays.
-        assert!(load_on(&[tmp.path().join("d.json")], 1, None).sources.iter().all(|s| !s.text.is_empty()));
+        assert!(load_on(&[tmp.path().join("d.json")], 1, MAX_HEAP, None).sources.iter().all(|s| !s.text.is_empty()));
     }
 
     #[test]
@@ -1015,8 +1056,8 @@ spec:
         }
         text += "---\napiVersion: v1\nkind: List\nitems:\n- {kind: Secret, apiVersion: v1, metadata: {name: s}}\n";
         std::fs::write(&file, &text).unwrap();
-        let whole = load_on(std::slice::from_ref(&file), 1, None);
-        let checked = load_on(std::slice::from_ref(&file), 1, Some(naming()));
+        let whole = load_on(std::slice::from_ref(&file), 1, MAX_HEAP, None);
+        let checked = load_on(std::slice::from_ref(&file), 1, MAX_HEAP, Some(naming()));
         assert_eq!(checked.objects.len(), 4);
         for (w, c) in whole.objects.iter().zip(&checked.objects).filter(|(w, _)| w.name != "c2") {
             // Only where the document is was kept.
@@ -1031,7 +1072,7 @@ spec:
         std::fs::write(&file, text.replace("name: c2", "name: x2")).unwrap();
         assert_eq!(at(&checked.objects[2], "/data/k"), (17, 1));
         std::fs::write(&file, &text).unwrap();
-        let checked = load_on(std::slice::from_ref(&file), 1, Some(naming()));
+        let checked = load_on(std::slice::from_ref(&file), 1, MAX_HEAP, Some(naming()));
         std::fs::remove_file(&file).unwrap();
         assert_eq!(at(&checked.objects[0], "/data/k"), (3, 1));
     }
@@ -1043,12 +1084,12 @@ spec:
         std::fs::write(tmp.path().join("a.yaml"), helm).unwrap();
         std::fs::write(tmp.path().join("b.yaml"), helm.replace("name: h", "name: i")).unwrap();
         let inputs = [tmp.path().to_path_buf()];
-        let l = load_on(&inputs, 2, None);
+        let l = load_on(&inputs, 2, MAX_HEAP, None);
         let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
         assert!(names[0].ends_with("a.yaml") && names[1].ends_with("b.yaml"), "{names:?}");
         let templates: Vec<_> = l.objects.iter().map(|o| o.template.as_deref()).collect();
         assert_eq!(templates, [Some("chart/templates/cm.yaml"); 2]);
-        assert_eq!(summary(&l), summary(&load_on(&inputs, 1, None)));
+        assert_eq!(summary(&l), summary(&load_on(&inputs, 1, MAX_HEAP, None)));
     }
 
     #[test]
@@ -1113,12 +1154,18 @@ spec:
         let l = load_items(inputs_of(&[dir.path().to_path_buf()]).0, 1, budget, None);
         let e = errors(&l);
         assert!(e[0].contains("input refused here"), "{e:?}");
-        // Small ones that reach it: the one refused says the rest are not read.
+        // Small ones that reach it: the first refusal says which did not fit
+        // and that the rest are not read.
         let read = l.objects.len();
         assert!(read > 10 && read < 299, "{read} objects");
-        assert_eq!(e.len(), 2, "one error per run for the budget: {e:?}");
-        assert!(e[1].contains("input refused here"), "{e:?}");
-        assert!(e[1].ends_with(&format!("; the {} input(s) after it are not read either", 299 - read)), "{e:?}");
+        assert_eq!(e.len(), 1, "one error per run for the budget: {e:?}");
+        let then = dir.path().join(format!("b{read:03}.yaml"));
+        let tail = format!(
+            "; then {} did not fit either; the {} input(s) after it are not read either",
+            then.display(),
+            299 - read
+        );
+        assert!(e[0].ends_with(&tail), "{e:?}");
         // The budget bounds the objects; the refusals' reports come on top.
         assert!(l.heap <= budget + l.errors.iter().map(report_bytes).sum::<usize>(), "{}", l.heap);
         // Read in parallel, the inputs that fit are kept, not read again, and the result is the same.
