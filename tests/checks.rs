@@ -174,14 +174,7 @@ fn checking_documents_as_they_are_read_gives_what_checking_whole_objects_gives()
     // From stdin an object keeps its table of positions, less those of the
     // fields cut from it: the same findings, at the same lines and columns.
     let from_file = common::kubeproof(["check", "--format", "json", "stream.yaml"], Some(tmp.path()));
-    let mut child = std::process::Command::new(common::bin())
-        .args(["check", "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run kubeproof");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stream.as_bytes()).expect("write stdin");
-    let from_stdin = child.wait_with_output().expect("kubeproof's output");
+    let from_stdin = common::kubeproof_stdin(["check", "--format", "json", "-"], stream.as_bytes());
     let places = |out: &std::process::Output| -> Vec<String> {
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
         let findings = json["findings"].as_array().expect("findings").clone();

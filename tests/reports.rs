@@ -577,14 +577,7 @@ fn cli_writes_sarif_and_junit() {
     assert_eq!(notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "nowhere.yaml");
 
     // stdin keeps its name, as a URI reference.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubeproof"))
-        .args(["check", "--format", "sarif", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run kubeproof");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), SHOP.as_bytes()).expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
+    let out = crate::common::kubeproof_stdin(["check", "--format", "sarif", "-"], SHOP.as_bytes());
     let doc: Value = serde_json::from_slice(&out.stdout).expect("SARIF on stdout");
     assert!(validator.is_valid(&doc));
     assert_eq!(

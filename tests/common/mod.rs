@@ -61,6 +61,32 @@ where
     cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", bin()))
 }
 
+/// [`kubeproof`] in the repository with `input` on stdin, written from
+/// another thread (a child that writes while it reads cannot block).
+pub fn kubeproof_stdin<I, S>(args: I, input: &[u8]) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(bin())
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin()));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("kubeproof's output");
+    // A child that exits before reading everything closes the pipe: not ours to judge.
+    let _ = writer.join();
+    out
+}
+
 /// The examples whose descriptions document that they exceed their
 /// `cluster.capacity` (PLATFORMS.md sizes health-platform's cluster below
 /// what it asks): `gen` writes them only with `--over-capacity`
