@@ -442,6 +442,19 @@ pub struct Decision {
     pub rules: Vec<(usize, usize, Tri)>,
 }
 
+/// What the first policy of `bucket` (policies whose content has one hash,
+/// each with what it stands for) that `alike` accepts stands for; when
+/// none does, policy `n` joins the bucket, standing for `new`.
+fn first_alike(bucket: &mut Vec<(usize, usize)>, alike: impl Fn(usize) -> bool, n: usize, new: usize) -> usize {
+    match bucket.iter().find(|&&(c, _)| alike(c)) {
+        Some(&(_, v)) => v,
+        None => {
+            bucket.push((n, new));
+            new
+        }
+    }
+}
+
 /// Every policy of the set, and what it takes to find, for a pod template,
 /// the policies isolating it.
 ///
@@ -483,34 +496,21 @@ impl<'a> Policies<'a> {
         // key, took 46 bytes an object of the benchmark corpus at the peak.
         let spec_of = |i: usize| cx.objects[i].value.get("spec");
         let selector_of = |i: usize| spec_of(i).and_then(|s| s.get("podSelector"));
-        let mut classes: HashMap<u64, Vec<usize>> = HashMap::new();
-        // (namespace, selector) → the group of each selector, by hash.
+        // (namespace, spec) → its class; (namespace, selector) → its group.
+        let mut classes: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
         let mut selector_keys: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
         for &i in cx.index.of_kind("NetworkPolicy") {
             let Some(mut policy) = Policy::read(cx, i) else { continue };
             let n = p.all.len();
             let spec = spec_of(i);
-            let same = classes.entry(content_hash(policy.ns, spec)).or_default();
-            policy.class = match same.iter().find(|&&c| p.all[c].ns == policy.ns && spec_of(p.all[c].object) == spec) {
-                Some(&c) => c,
-                None => {
-                    same.push(n);
-                    n
-                }
-            };
+            let bucket = classes.entry(content_hash(policy.ns, spec)).or_default();
+            policy.class = first_alike(bucket, |c| p.all[c].ns == policy.ns && spec_of(p.all[c].object) == spec, n, n);
             let selector = selector_of(i);
             let ns = p.by_ns.entry(policy.ns).or_default();
             let next = ns.selectors.len();
-            let same = selector_keys.entry(content_hash(policy.ns, selector)).or_default();
-            let group =
-                match same.iter().find(|&&(c, _)| p.all[c].ns == policy.ns && selector_of(p.all[c].object) == selector)
-                {
-                    Some(&(_, group)) => group,
-                    None => {
-                        same.push((n, next));
-                        next
-                    }
-                };
+            let bucket = selector_keys.entry(content_hash(policy.ns, selector)).or_default();
+            let alike = |c: usize| p.all[c].ns == policy.ns && selector_of(p.all[c].object) == selector;
+            let group = first_alike(bucket, alike, n, next);
             if group == next {
                 ns.selectors.push(policy.selector.clone());
             }
