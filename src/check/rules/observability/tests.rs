@@ -17,6 +17,10 @@ fn grafana_variables_are_replaced_where_a_placeholder_keeps_promql() {
     // `[[v]]` is a variable, not a range: it stands as a value here.
     assert_eq!(substitute("sum(x) / [[scale]]"), None);
     assert_eq!(substitute(r#"x{a="\"$v"}"#).as_deref(), Some(r#"x{a="\"x"}"#));
+    // A stray `]` (broken PromQL) opens no range: the variable after it
+    // still stands where a placeholder would not keep PromQL.
+    assert_eq!(substitute("x] / $scale"), None);
+    assert_eq!(substitute("x[5m]] / $scale"), None);
 }
 
 #[test]
