@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::input::{Description, Input};
+use super::input::{Description, Input, MemoryBudget};
 use crate::Error;
 use crate::budget::{self, render};
 use crate::model::resources::{Budget, Capacity, Item};
@@ -29,6 +29,8 @@ pub struct BudgetArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: BudgetFormat,
+    #[command(flatten)]
+    pub memory_budget: MemoryBudget,
 }
 
 /// Exit 0 when the requests at minimum scale fit (or no capacity is known),
@@ -40,7 +42,7 @@ pub fn budget(args: &BudgetArgs) -> Result<ExitCode, Error> {
         .map(Capacity::parse)
         .transpose()
         .map_err(|e| Error::Usage(format!("--capacity: {e}")))?;
-    let loaded = match Input::read(&args.paths, args.env.as_deref())? {
+    let loaded = match Input::read(&args.paths, args.env.as_deref(), args.memory_budget)? {
         Input::Description(d) => return from_description(&d, args, capacity.as_ref()),
         Input::Manifests(loaded) => *loaded,
     };

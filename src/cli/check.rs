@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::color::Style;
+use super::input::MemoryBudget;
 use crate::check::config::Config;
 use crate::check::report::{self, Format};
 use crate::check::rules;
-use crate::model::quantity::Bytes;
 use crate::model::schema::parse_minor;
 use crate::{Error, Invalid};
 
@@ -31,17 +31,9 @@ pub struct CheckArgs {
     /// `default`, and a reference from another namespace may mean them.
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
-    /// What the objects read may take in memory (e.g. `2Gi`): an input that
-    /// would take more is refused at the line where the budget ran out (none
-    /// of its objects is checked), and once it is spent no further input is
-    /// read. The run's peak is about 1.3 times this on typical manifests,
-    /// up to twice with millions of findings (BENCHMARKS.md).
-    #[arg(long, value_name = "SIZE", default_value_t = Bytes(crate::model::load::MAX_HEAP as u64))]
-    pub memory_budget: Bytes,
+    #[command(flatten)]
+    pub memory_budget: MemoryBudget,
 }
-
-/// The smallest `--memory-budget`: below it, any input of a few objects is refused.
-const MIN_BUDGET: Bytes = Bytes(1 << 20);
 
 /// Exit 0 clean, 1 error-level findings, 2 unusable input (its errors are in
 /// the report); errors: 2 bad configuration or usage.
@@ -56,10 +48,7 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     {
         return Err(Error::Usage(format!("--namespace: `{ns}` is not a namespace name (a DNS label: a-z, 0-9, `-`)")));
     }
-    if args.memory_budget < MIN_BUDGET {
-        return Err(Error::Usage(format!("--memory-budget: {} is less than {MIN_BUDGET}", args.memory_budget)));
-    }
-    let budget = usize::try_from(args.memory_budget.0).unwrap_or(usize::MAX);
+    let budget = args.memory_budget.bytes()?;
     let (loaded, outcome) = crate::check::run_inputs(&args.paths, &config, args.namespace.as_deref(), budget);
     super::input::print_notes(&loaded.notes);
     warn_if_nothing_read(&loaded);

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::input::Input;
+use super::input::{Input, MemoryBudget};
 use crate::Error;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,6 +25,9 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
+    /// Each side's, as with `check`.
+    #[command(flatten)]
+    pub memory_budget: MemoryBudget,
 }
 
 /// Exit 0 when the new set applies over the old one without a refused change
@@ -33,8 +36,8 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
     if args.old == args.new && args.old.as_os_str() == "-" {
         return Err(Error::Usage("only one side can be `-` (stdin)".into()));
     }
-    let old = side(&args.old, args.env.as_deref())?;
-    let new = side(&args.new, args.env.as_deref())?;
+    let old = side(&args.old, args.env.as_deref(), args.memory_budget)?;
+    let new = side(&args.new, args.env.as_deref(), args.memory_budget)?;
     let d = crate::diff::Diff::of(&old, &new);
     let text = match args.format {
         DiffFormat::Text => crate::diff::render::text(&d),
@@ -46,8 +49,8 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
 
 /// One side: manifests as loaded, or a description's stack generated for
 /// `env` (its objects named after the files `gen` would write).
-fn side(path: &std::path::Path, env: Option<&str>) -> Result<crate::model::Loaded, Error> {
-    match Input::read(&[path.to_path_buf()], env)? {
+fn side(path: &std::path::Path, env: Option<&str>, budget: MemoryBudget) -> Result<crate::model::Loaded, Error> {
+    match Input::read(&[path.to_path_buf()], env, budget)? {
         Input::Description(d) => Ok(d.generate(env)?.loaded),
         Input::Manifests(loaded) => Ok(*loaded),
     }

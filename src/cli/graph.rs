@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::input::Input;
+use super::input::{Input, MemoryBudget};
 use crate::Error;
 
 #[derive(clap::Args)]
@@ -29,6 +29,8 @@ pub struct GraphArgs {
     /// ingress-nginx; istio-system for Istio gateways).
     #[arg(long)]
     pub ingress_namespace: Option<String>,
+    #[command(flatten)]
+    pub memory_budget: MemoryBudget,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,7 +46,7 @@ pub fn graph(args: &GraphArgs) -> Result<ExitCode, Error> {
     if inputs.is_empty() {
         return Err(Error::Usage("give a platform description or manifests (files, folders, `-` for stdin)".into()));
     }
-    let (loaded, mut declared, title) = match Input::read(&inputs, args.env.as_deref())? {
+    let (loaded, mut declared, title) = match Input::read(&inputs, args.env.as_deref(), args.memory_budget)? {
         Input::Description(d) => {
             let g = d.generate(args.env.as_deref())?;
             (g.loaded, g.resolved.as_ref().map(crate::graph::Declared::of).unwrap_or_default(), g.title)

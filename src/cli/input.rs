@@ -15,11 +15,37 @@ use std::path::{Path, PathBuf};
 use crate::description::load::{MAX_DESCRIPTION_BYTES, is_description};
 use crate::diag::{Diagnostic, Pos};
 use crate::model::Loaded;
-use crate::model::load::{MAX_INPUT_BYTES, add_bytes, read_file};
+use crate::model::load::{MAX_HEAP, MAX_INPUT_BYTES, add_bytes_within, read_file};
+use crate::model::quantity::Bytes;
 use crate::{Error, Invalid};
 
 /// The name stdin goes by in messages and findings.
 const STDIN: &str = "<stdin>";
+
+/// `--memory-budget`, for every command that reads manifests.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct MemoryBudget {
+    /// What the objects read may take in memory (e.g. `2Gi`): an input that
+    /// would take more is refused at the line where the budget ran out (none
+    /// of its objects is used), and once it is spent no further input is
+    /// read. The run's peak is about 1.3 times this on typical manifests,
+    /// up to twice with millions of findings (BENCHMARKS.md).
+    #[arg(long = "memory-budget", value_name = "SIZE", default_value_t = Bytes(MAX_HEAP as u64))]
+    pub size: Bytes,
+}
+
+/// The smallest `--memory-budget`: below it, any input of a few objects is refused.
+const MIN_BUDGET: Bytes = Bytes(1 << 20);
+
+impl MemoryBudget {
+    /// The budget in bytes; a usage error under [`MIN_BUDGET`].
+    pub fn bytes(self) -> Result<usize, Error> {
+        if self.size < MIN_BUDGET {
+            return Err(Error::Usage(format!("--memory-budget: {} is less than {MIN_BUDGET}", self.size)));
+        }
+        Ok(usize::try_from(self.size.0).unwrap_or(usize::MAX))
+    }
+}
 
 pub(super) enum Input {
     Description(Description),
@@ -36,9 +62,10 @@ pub(super) struct Description {
 
 impl Input {
     /// Reads `paths`. `env` applies to a description only: with manifests it
-    /// is a usage error. Manifests that do not load are refused with their
-    /// diagnostics.
-    pub fn read(paths: &[PathBuf], env: Option<&str>) -> Result<Input, Error> {
+    /// is a usage error. Manifests are read within `budget`; those that do
+    /// not load are refused with their diagnostics.
+    pub fn read(paths: &[PathBuf], env: Option<&str>, budget: MemoryBudget) -> Result<Input, Error> {
+        let budget = budget.bytes()?;
         let single = match paths {
             [one] if one == Path::new("-") => Some((PathBuf::from(STDIN), read_stdin()?)),
             [one] if !one.is_dir() => Some((one.clone(), read_file(one).map_err(refused)?)),
@@ -47,10 +74,10 @@ impl Input {
         let loaded = match single {
             Some((file, bytes)) => match String::from_utf8(bytes) {
                 Ok(text) if is_description(&text) => return description(file, text),
-                Ok(text) => manifests(env, || one_input(file, text.into_bytes()))?,
-                Err(e) => manifests(env, || one_input(file, e.into_bytes()))?,
+                Ok(text) => manifests(env, || one_input(file, text.into_bytes(), budget))?,
+                Err(e) => manifests(env, || one_input(file, e.into_bytes(), budget))?,
             },
-            None => manifests(env, || crate::model::load::load(paths))?,
+            None => manifests(env, || crate::model::load::load_within(paths, budget))?,
         };
         print_notes(&loaded.notes);
         if loaded.errors.is_empty() {
@@ -105,9 +132,9 @@ fn manifests(env: Option<&str>, load: impl FnOnce() -> Loaded) -> Result<Loaded,
 }
 
 /// One input already read: what [`crate::model::load::load`] makes of it.
-fn one_input(name: PathBuf, bytes: Vec<u8>) -> Loaded {
+fn one_input(name: PathBuf, bytes: Vec<u8>, budget: usize) -> Loaded {
     let mut loaded = Loaded::default();
-    add_bytes(&mut loaded, name, bytes);
+    add_bytes_within(&mut loaded, name, bytes, budget);
     loaded
 }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::input::Input;
+use super::input::{Input, MemoryBudget};
 use crate::Error;
 
 #[derive(clap::Args)]
@@ -26,6 +26,8 @@ pub struct ReachArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReachFormat,
+    #[command(flatten)]
+    pub memory_budget: MemoryBudget,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,7 +38,7 @@ pub enum ReachFormat {
 
 /// Exit 0 allowed, 1 blocked; errors: 2 bad input.
 pub fn reach(args: &ReachArgs) -> Result<ExitCode, Error> {
-    let loaded = match Input::read(&args.files, args.env.as_deref())? {
+    let loaded = match Input::read(&args.files, args.env.as_deref(), args.memory_budget)? {
         Input::Description(d) => d.generate(args.env.as_deref())?.loaded,
         Input::Manifests(loaded) => *loaded,
     };

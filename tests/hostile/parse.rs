@@ -132,6 +132,29 @@ fn reach_graph_and_budget_read_manifests_within_the_same_limits() {
     }
 }
 
+#[test]
+fn every_command_reading_manifests_takes_a_memory_budget() {
+    let dir = temp();
+    // About 2 MB of ConfigMaps as values: past 1 MiB.
+    let doc = |i: usize| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{a: b}}\n");
+    let stream: String = (0..20_000).map(doc).collect();
+    write(dir.path(), "big.yaml", &stream);
+    write(dir.path(), "small.yaml", doc(0));
+    let budget = ["--memory-budget", "1Mi"];
+    let runs = [
+        kp(dir.path(), ["reach", "-f", "big.yaml", "a", "b"].iter().chain(&budget)).run(),
+        kp(dir.path(), ["graph", "big.yaml"].iter().chain(&budget)).run(),
+        kp(dir.path(), ["budget", "big.yaml"].iter().chain(&budget)).run(),
+        kp(dir.path(), ["diff", "small.yaml", "big.yaml"].iter().chain(&budget)).run(),
+        kp(dir.path(), ["check", "big.yaml"].iter().chain(&budget)).run(),
+    ];
+    for run in runs {
+        run.expect(2, "input refused here: with it, the objects to check would take over 1 MiB of memory");
+    }
+    // The same input within the default budget: read (the query, not the input, fails).
+    kp(dir.path(), ["reach", "-f", "big.yaml", "a", "b"]).run().expect(2, "no workload");
+}
+
 /// A description of one service followed by an `x-` key (skipped, yet
 /// parsed) holding `junk`.
 fn description_with(junk: &str) -> String {

@@ -169,8 +169,12 @@ pub fn cores() -> usize {
 /// refused. The parallel readers stop as soon as their total passes the
 /// budget, so memory stays bounded either way.
 pub fn load(inputs: &[PathBuf]) -> Loaded {
-    let threads = cores();
-    load_on(inputs, threads, MAX_HEAP, None)
+    load_within(inputs, MAX_HEAP)
+}
+
+/// [`load`] within a memory budget of `budget` bytes (for [`MAX_HEAP`]).
+pub fn load_within(inputs: &[PathBuf], budget: usize) -> Loaded {
+    load_on(inputs, cores(), budget, None)
 }
 
 /// What runs on the objects of each document as it is read, before they
@@ -372,7 +376,8 @@ pub fn add_bytes(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>) {
 }
 
 /// [`add_bytes`] within `budget` for everything loaded.
-fn add_bytes_within(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>, budget: usize) {
+/// [`add_bytes`] within a memory budget of `budget` bytes.
+pub fn add_bytes_within(loaded: &mut Loaded, name: PathBuf, bytes: Vec<u8>, budget: usize) {
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             lone_cr_to_lf(&mut text);
