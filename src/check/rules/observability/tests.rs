@@ -120,6 +120,40 @@ fn routing_reports_a_silent_configuration_once_and_respects_routes_by_alert_name
     assert!(got[0].1.contains("alert `A` (severity=warning) notifies no one: it reaches only `Default`"), "{got:?}");
 }
 
+/// An AlertmanagerConfig's tree is walked as the file's is (camelCase,
+/// matchers as objects, `continue`).
+#[test]
+fn an_alertmanager_config_routes_like_the_file() {
+    let config = crate::check::config::Config::default();
+    let amc = "---
+apiVersion: monitoring.coreos.com/v1alpha1
+kind: AlertmanagerConfig
+metadata: { name: shop, namespace: shop }
+spec:
+  route:
+    receiver: \"null\"
+    routes:
+      - matchers: [{ name: severity, value: critical, matchType: \"=\" }]
+        receiver: pagerduty
+        continue: true
+      - matchers: [{ name: severity, value: \"page|warning\", regex: true }]
+        receiver: slack
+  receivers:
+    - name: \"null\"
+    - name: pagerduty
+      pagerdutyConfigs: [{ routingKey: { name: pagerduty, key: routing-key } }]
+    - name: slack
+      slackConfigs: [{ apiURL: { name: slack, key: url }, channel: \"#alerts\" }]
+";
+    let routed = |severity: &str| findings(&(rule("up == 0", severity) + amc), &config);
+    for severity in ["critical", "page", "warning"] {
+        assert!(routed(severity).is_empty(), "{severity}: {:?}", routed(severity));
+    }
+    let got = routed("info");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.contains("alert `A` (severity=info) notifies no one: it reaches only `null`"), "{got:?}");
+}
+
 #[test]
 fn monitors_are_judged_only_where_services_are_checked() {
     let config = crate::check::config::Config::default();
