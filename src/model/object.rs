@@ -136,19 +136,17 @@ pub struct Loaded {
     /// template whose name is taken is renamed, and looking through every
     /// source per template made 100,000 templates take minutes.
     pub(crate) source_names: std::collections::HashSet<std::path::PathBuf>,
-    /// An input was refused at the memory budget with little of it left:
-    /// the inputs after it are not read (one error says how many), rather
-    /// than refused one by one.
+    /// An input was refused at the memory budget with little of it left, or
+    /// a second one was: the inputs after it are not read (one error says
+    /// how many), rather than refused one by one.
     pub(crate) budget_spent: bool,
     /// An input was refused at the memory budget (in parallel, perhaps only
     /// because the other readers took the rest: read again in order).
     pub(crate) over_budget: bool,
-    /// Where in `errors` the refusal that spent the budget is: the inputs
-    /// not read after it are said there, in the same error.
+    /// Where in `errors` the first refusal at the memory budget is. A second
+    /// one spends the budget (unless the first did); what is not read after
+    /// that is said there, in the same error.
     pub(crate) refusal: Option<usize>,
-    /// Where in `errors` the first refusal at the budget is, when it left
-    /// enough for the inputs after it: a second one spends the budget.
-    pub(crate) first_refusal: Option<usize>,
     /// What the reader of the last input counted, its buffers too: one read
     /// alone fits the budget left when this is within it.
     pub(crate) last_counted: usize,

@@ -456,23 +456,21 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         if part.over_budget && !loaded.budget_spent {
             // The builder stopped at the refusal: its report is the last.
             let this = (!part.errors.is_empty()).then(|| loaded.errors.len() + part.errors.len() - 1);
-            match loaded.first_refusal {
+            match loaded.refusal {
                 // A second input past the budget spends it, whatever is left
                 // (inputs each a sizeable share of it were refused one by
                 // one, each read almost whole): said in the first refusal.
                 Some(first) => {
                     part.errors.pop();
                     loaded.budget_spent = true;
-                    loaded.refusal = Some(first);
                     if let Some(d) = loaded.errors.get_mut(first) {
                         d.message += &format!("; then {} did not fit either", source.name.display());
                     }
                 }
-                None if spent(loaded.heap, budget) => {
-                    loaded.budget_spent = true;
+                None => {
                     loaded.refusal = this;
+                    loaded.budget_spent = spent(loaded.heap, budget);
                 }
-                None => loaded.first_refusal = this,
             }
         }
     } else {
