@@ -50,11 +50,9 @@ pub const LONG_INTERVAL: u32 = 600;
 pub(super) fn tests(groups: &[Group], base: &str) -> (Value, Option<Value>) {
     let all: Vec<&Alert> = groups.iter().flat_map(|g| &g.alerts).collect();
     let neighbours = neighbours(&all);
-    let without_data: Vec<bool> = all.iter().map(|a| fires_without_data(&a.expr)).collect();
+    let without_data: BTreeSet<&str> =
+        all.iter().filter(|a| fires_without_data(&a.expr)).map(|a| a.name.as_str()).collect();
     let (classes, class_of) = together(&all, &without_data);
-    // An extra silent case of one rule of such a name would see the others fire.
-    let names_without_data: BTreeSet<&str> =
-        all.iter().zip(&without_data).filter(|(_, w)| **w).map(|(a, _)| a.name.as_str()).collect();
     let (mut short, mut long) = (Vec::new(), Vec::new());
     for (i, a) in all.iter().enumerate() {
         let file = if a.test.interval >= LONG_INTERVAL { &mut long } else { &mut short };
@@ -67,7 +65,8 @@ pub(super) fn tests(groups: &[Group], base: &str) -> (Value, Option<Value>) {
             Some(_) => {}
             None => file.extend(tests_of(a, base, neighbours[i])),
         }
-        if !names_without_data.contains(a.name.as_str()) {
+        // One of a name that fires without data would see the others fire.
+        if !without_data.contains(a.name.as_str()) {
             file.extend(also_quiet(a, neighbours[i]));
         }
     }
@@ -83,27 +82,15 @@ pub(super) fn tests(groups: &[Group], base: &str) -> (Value, Option<Value>) {
 
 /// The alerts tested together (indices into `all`, in the order of the
 /// rules), and each alert's class among them (`None`: tested alone). All the
-/// alerts of a name are, when one fires without data (`without_data`); else
-/// those of a name with the same interval and evaluation time, when there
-/// are several and no two feed the same series (one input could not be both
-/// firing and healthy).
-fn together(all: &[&Alert], without_data: &[bool]) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
-    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, a) in all.iter().enumerate() {
-        by_name.entry(a.name.as_str()).or_default().push(i);
-    }
-    let mut candidates: Vec<Vec<usize>> = Vec::new();
-    for same in by_name.into_values() {
-        if same.iter().any(|&i| without_data[i]) {
-            candidates.push(same);
-        } else {
-            let mut alike: BTreeMap<(u32, u32), Vec<usize>> = BTreeMap::new();
-            for i in same {
-                alike.entry((all[i].test.interval, all[i].test.at)).or_default().push(i);
-            }
-            candidates.extend(alike.into_values());
-        }
-    }
+/// alerts of a name are, when one fires without data (its name is in
+/// `without_data`); else those of a name with the same interval and
+/// evaluation time, when there are several and no two feed the same series
+/// (one input could not be both firing and healthy).
+fn together(all: &[&Alert], without_data: &BTreeSet<&str>) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
+    let candidates = grouped(all, |a| {
+        let name = a.name.as_str();
+        if without_data.contains(name) { (name, 0, 0) } else { (name, a.test.interval, a.test.at) }
+    });
     let (mut classes, mut class_of) = (Vec::new(), vec![None; all.len()]);
     for same in candidates.into_iter().filter(|same| same.len() > 1) {
         let mut fed = BTreeSet::new();
@@ -127,17 +114,22 @@ fn together(all: &[&Alert], without_data: &[bool]) -> (Vec<Vec<usize>>, Vec<Opti
 /// series in the alert's tests show that the alert fires for its own
 /// service only, and is not diluted by another's healthy series.
 fn neighbours<'a>(all: &[&'a Alert]) -> Vec<Option<&'a Alert>> {
-    let mut alike: BTreeMap<(&str, u32, u32), Vec<usize>> = BTreeMap::new();
-    for (i, a) in all.iter().enumerate() {
-        alike.entry((a.name.as_str(), a.test.interval, a.test.at)).or_default().push(i);
-    }
     let mut out = vec![None; all.len()];
-    for same in alike.values().filter(|same| same.len() > 1) {
+    for same in grouped(all, |a| (a.name.as_str(), a.test.interval, a.test.at)).iter().filter(|same| same.len() > 1) {
         for (k, &i) in same.iter().enumerate() {
             out[i] = Some(all[same[(k + 1) % same.len()]]);
         }
     }
     out
+}
+
+/// The indices of `all` grouped by `key`, each group in the order of the rules.
+fn grouped<'a, K: Ord>(all: &[&'a Alert], key: impl Fn(&'a Alert) -> K) -> Vec<Vec<usize>> {
+    let mut groups: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+    for (i, a) in all.iter().enumerate() {
+        groups.entry(key(a)).or_default().push(i);
+    }
+    groups.into_values().collect()
 }
 
 fn annotations(a: &Alert, base: &str) -> BTreeMap<String, String> {
