@@ -18,6 +18,7 @@ use crate::Error;
 use crate::generate::connections::{Connection, End};
 use crate::model::authz::{self, Caller, Request, Server};
 use crate::model::netpol::{Decision, Direction, Endpoint, Policies, Target, Tri, World};
+use crate::model::selector::{LabelSet, Labels};
 use crate::model::{At, Manifests, Pod};
 
 use crate::model::policy_table::Table;
@@ -93,7 +94,7 @@ struct Lookup<'c, 'p, 'a> {
     /// (namespace, `app.kubernetes.io/name`) → the workload's templates.
     workloads: HashMap<(&'c str, &'c str), Vec<usize>>,
     /// template object → its pods' labels.
-    labels: HashMap<usize, &'c BTreeMap<String, String>>,
+    labels: HashMap<usize, &'c Labels>,
 }
 
 impl<'c, 'p, 'a> Lookup<'c, 'p, 'a> {
@@ -102,7 +103,7 @@ impl<'c, 'p, 'a> Lookup<'c, 'p, 'a> {
         let mut labels = HashMap::new();
         for t in &cx.index.templates {
             if let Some(name) = t.labels.get("app.kubernetes.io/name") {
-                workloads.entry((cx.objects[t.object].ns(), name.as_str())).or_default().push(t.object);
+                workloads.entry((cx.objects[t.object].ns(), name)).or_default().push(t.object);
             }
             labels.entry(t.object).or_insert(&t.labels);
         }
@@ -119,13 +120,13 @@ impl<'c, 'p, 'a> Lookup<'c, 'p, 'a> {
         Endpoint { ns: cx.objects[object].ns(), labels: self.labels_of(object) }
     }
 
-    fn labels_of(&self, object: usize) -> &'c BTreeMap<String, String> {
+    fn labels_of(&self, object: usize) -> &'c dyn LabelSet {
         static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-        self.labels.get(&object).copied().unwrap_or(&EMPTY)
+        self.labels.get(&object).map_or(&EMPTY, |l| *l)
     }
 }
 
-fn labels_of<'a>(cx: &'a Manifests, object: usize) -> &'a BTreeMap<String, String> {
+fn labels_of<'a>(cx: &'a Manifests, object: usize) -> &'a dyn LabelSet {
     static EMPTY: BTreeMap<String, String> = BTreeMap::new();
     cx.index.templates.iter().find(|t| t.object == object).map_or(&EMPTY, |t| &t.labels)
 }
@@ -332,7 +333,7 @@ fn mesh(
 pub fn unintended(cx: &Manifests, wanted: &[Connection]) -> Vec<String> {
     let policies = Policies::build_in(cx, World::Closed);
     let stack = Lookup::new(cx, &policies);
-    let name = |o: usize| stack.labels_of(o).get("app.kubernetes.io/name").cloned().unwrap_or_default();
+    let name = |o: usize| stack.labels_of(o).label("app.kubernetes.io/name").unwrap_or_default().to_string();
     let intended: BTreeSet<(String, String, String, String, u16)> = wanted
         .iter()
         .filter_map(|c| match (&c.from, &c.to) {

@@ -18,11 +18,9 @@
 //! always makes a DENY rule match, so an answer of "allowed" holds whatever
 //! those turn out to be. CUSTOM and AUDIT policies do not decide.
 
-use std::collections::BTreeMap;
-
 use crate::model::Value;
 
-use super::selector::Selector;
+use super::selector::{LabelSet, Selector};
 use super::{At, Manifests};
 
 /// Istio's root namespace: its selector-less policies apply to the whole mesh.
@@ -74,7 +72,7 @@ pub struct Verdict {
 pub struct Server<'a> {
     pub object: usize,
     pub namespace: &'a str,
-    pub labels: &'a BTreeMap<String, String>,
+    pub labels: &'a dyn LabelSet,
 }
 
 /// Whether the pods of `object` get an Istio sidecar: the pod's

@@ -11,7 +11,8 @@ use super::Object;
 use super::gvk::cluster_scoped;
 use super::operators::{PodMaker, maker_of};
 use super::pods::{self, Pod};
-use super::selector::Selector;
+use super::selector::{Labels, Selector};
+use super::value::Str;
 
 /// A pod template and the labels its pods get (or a Service and its own
 /// labels). For pods an operator makes from a custom resource
@@ -19,7 +20,7 @@ use super::selector::Selector;
 #[derive(Debug)]
 pub struct PodTemplate {
     pub object: usize,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// Made by an operator: its containers and ports are not known.
     pub by_operator: bool,
 }
@@ -38,14 +39,14 @@ pub struct Index<'a> {
     /// Every pod template, in object order.
     pub templates: Vec<PodTemplate>,
     /// (namespace, label key, label value) → indexes into `templates`.
-    by_label: HashMap<(String, String, String), Vec<usize>>,
+    by_label: HashMap<(Str, Str, Str), Vec<usize>>,
     /// namespace → indexes into `templates`.
     by_ns: HashMap<String, Vec<usize>>,
     /// Every core `Service` with its own labels (`metadata.labels`, which a
     /// ServiceMonitor selects on), in object order.
     pub services: Vec<PodTemplate>,
     /// (namespace, label key, label value) → indexes into `services`.
-    services_by_label: HashMap<(String, String, String), Vec<usize>>,
+    services_by_label: HashMap<(Str, Str, Str), Vec<usize>>,
     /// namespace → indexes into `services`.
     services_by_ns: BTreeMap<String, Vec<usize>>,
     empty: Vec<usize>,
@@ -87,7 +88,7 @@ impl<'a> Index<'a> {
                 let labels = string_map(o.labels());
                 let s = ix.services.len();
                 for (k, v) in &labels {
-                    ix.services_by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(s);
+                    ix.services_by_label.entry((o.ns().into(), k.into(), v.into())).or_default().push(s);
                 }
                 ix.services_by_ns.entry(o.ns().to_string()).or_default().push(s);
                 ix.services.push(PodTemplate { object: i, labels, by_operator: false });
@@ -96,13 +97,13 @@ impl<'a> Index<'a> {
                 let (_, labels_ptr) = pods::template_pointers(&o.kind).unwrap_or(("", ""));
                 (pod.object, string_map(o.value.at(labels_ptr).and_then(Value::as_object)), false)
             } else if let Some(maker) = maker_of(makers, o) {
-                (i, maker.labels(o), true)
+                (i, maker.labels(o).into_iter().collect(), true)
             } else {
                 continue;
             };
             let t = ix.templates.len();
             for (k, v) in &labels {
-                ix.by_label.entry((o.ns().to_string(), k.clone(), v.clone())).or_default().push(t);
+                ix.by_label.entry((o.ns().into(), k.into(), v.into())).or_default().push(t);
             }
             ix.by_ns.entry(o.ns().to_string()).or_default().push(t);
             ix.templates.push(PodTemplate { object, labels, by_operator });
@@ -151,7 +152,7 @@ impl<'a> Index<'a> {
     /// namespace), then the selector's own test.
     fn select<'s>(
         &self,
-        by_label: &HashMap<(String, String, String), Vec<usize>>,
+        by_label: &HashMap<(Str, Str, Str), Vec<usize>>,
         in_ns: Option<&Vec<usize>>,
         all: &'s [PodTemplate],
         ns: &str,
@@ -160,9 +161,8 @@ impl<'a> Index<'a> {
         let mut smallest: Option<&[usize]> = None;
         for (k, v) in selector.pairs() {
             let Some(v) = v else { return Vec::new() };
-            let list = by_label
-                .get(&(ns.to_string(), (*k).to_string(), (*v).to_string()))
-                .map_or(&self.empty[..], Vec::as_slice);
+            let list =
+                by_label.get(&(Str::from(ns), Str::from(*k), Str::from(*v))).map_or(&self.empty[..], Vec::as_slice);
             if smallest.is_none_or(|s| list.len() < s.len()) {
                 smallest = Some(list);
             }
@@ -204,9 +204,8 @@ fn equal_range(list: &[usize], cmp: impl Fn(usize) -> std::cmp::Ordering) -> &[u
 }
 
 /// The string entries of a label map.
-fn string_map(m: Option<&crate::model::value::Map>) -> BTreeMap<String, String> {
-    m.map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
-        .unwrap_or_default()
+fn string_map(m: Option<&crate::model::value::Map>) -> Labels {
+    m.map(|m| m.iter().filter_map(|(k, v)| Some((k, v.as_str()?))).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]

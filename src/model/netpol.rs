@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::Value;
 
-use super::selector::Selector;
+use super::selector::{LabelSet, Labels, Selector};
 use super::{At, Manifests, Pod};
 
 /// The label every namespace gets with its own name.
@@ -170,7 +170,7 @@ fn namespace_selected(cx: &Manifests, selector: &Selector, ns: &str, world: Worl
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint<'a> {
     pub ns: &'a str,
-    pub labels: &'a BTreeMap<String, String>,
+    pub labels: &'a dyn LabelSet,
 }
 
 /// Whether one `from`/`to` peer of a policy in `policy_ns` is `pod`.
@@ -471,7 +471,7 @@ pub struct Policies<'a> {
     by_ns: HashMap<&'a str, Namespace<'a>>,
     /// Pod template (by object) → its namespace and labels; templates on the
     /// node's network are left out (no policy applies to them).
-    templates: HashMap<usize, (&'a str, &'a BTreeMap<String, String>)>,
+    templates: HashMap<usize, (&'a str, &'a Labels)>,
 }
 
 #[derive(Debug, Default)]

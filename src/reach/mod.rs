@@ -5,7 +5,7 @@
 
 use crate::model::At;
 use crate::model::Manifests;
-use crate::model::selector::Selector;
+use crate::model::selector::{Labels, Selector};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -385,7 +385,7 @@ pub fn verdict(cx: &Manifests, closed: &Policies, open: &Policies, from: usize, 
     let t = port.target();
     let tf = &cx.index.templates;
     let labels = |o: usize| tf.iter().find(|x| x.object == o).map(|x| &x.labels);
-    let empty = BTreeMap::new();
+    let empty = Labels::default();
     let client = Endpoint { ns: cx.objects[from].ns(), labels: labels(from).unwrap_or(&empty) };
     let server = Endpoint { ns: cx.objects[to].ns(), labels: labels(to).unwrap_or(&empty) };
     let e = closed.decide(cx, from, Direction::Egress, server, t);

@@ -173,9 +173,7 @@ fn governing<'a>(cx: &'a Context, by_ns: &ByNs, ns: &str, svc: Option<usize>) ->
             let Some(sel) = cx.objects[i].value.at("/spec/selector/matchLabels").and_then(Value::as_object) else {
                 continue;
             };
-            let selects = pods
-                .iter()
-                .any(|t| sel.iter().all(|(k, v)| t.labels.get(k.as_str()).map(String::as_str) == v.as_str()));
+            let selects = pods.iter().any(|t| sel.iter().all(|(k, v)| t.labels.get(k.as_str()) == v.as_str()));
             if selects {
                 return mode(i).map(|m| (m, i)).or_else(|| namespace_wide(cx, by_ns, ns, &mode));
             }

@@ -178,8 +178,8 @@ struct Denial {
 fn client_label(t: &PodTemplate) -> Option<(String, String)> {
     ["app.kubernetes.io/name", "app", "name", "k8s-app"]
         .iter()
-        .find_map(|k| t.labels.get(*k).map(|v| (k.to_string(), v.clone())))
-        .or_else(|| t.labels.iter().next().map(|(k, v)| (k.clone(), v.clone())))
+        .find_map(|k| t.labels.get(k).map(|v| (k.to_string(), v.to_string())))
+        .or_else(|| t.labels.iter().next().map(|(k, v)| (k.to_string(), v.to_string())))
 }
 
 impl Check for ServiceUnreachable {
