@@ -129,9 +129,11 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// included); in `check`, this budget holds about 670,000 objects of the
 /// benchmark corpus (`scripts/bench-kubeconform`, BENCHMARKS.md), and such
 /// a run, the cross-object checks and the report included, peaked at
-/// 756 MiB (at 704 MiB, 820,000 objects peaked at 898 MiB). `check
-/// --memory-budget` sets another; `scripts/bench-refusal` measures a run
-/// refused at this one.
+/// 707 MiB (at 870 MiB, all 1,004,000 peaked at 1,007 MiB). Not raised to
+/// that: 100 MB of small Deployments then fit, and their three million
+/// findings took the run to 1.9 GiB (what the checks run after reading,
+/// the sort and the report take is not counted). `check --memory-budget` sets another;
+/// `scripts/bench-refusal` measures a run refused at this one.
 /// Text made of tiny mappings (`{a}, {a}, …`) takes many times its size,
 /// and is stopped here too.
 pub const MAX_HEAP: usize = 576 << 20;
@@ -475,8 +477,13 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
         }
     } else {
         loaded.heap += part.kept;
-        renumber(&mut loaded.findings, part.findings, loaded.objects.len());
-        loaded.objects.extend(part.objects);
+        if loaded.objects.is_empty() && loaded.findings.is_empty() {
+            // Extending an empty list copies the part's, holding both at once.
+            (loaded.objects, loaded.findings) = (part.objects, part.findings);
+        } else {
+            renumber(&mut loaded.findings, part.findings, loaded.objects.len());
+            loaded.objects.extend(part.objects);
+        }
     }
     loaded.errors.extend(part.errors);
     for note in part.notes {
@@ -640,14 +647,14 @@ fn parse_part(
         let lines = chunk.line.saturating_add(line);
         // Where the document starts in the whole input: `text` is a part of it.
         let start = (doc.as_ptr() as usize).wrapping_sub(r.whole.as_ptr() as usize);
-        builder.parse(doc, lines, &mut |parsed| match parsed.and_then(|d| objects(id, d)) {
+        builder.parse(doc, lines, &mut |parsed, left| match parsed.and_then(|d| objects(id, d)) {
             Ok(mut objects) => {
                 let mut values = None;
                 let mut bytes = 0;
+                let mut found = Vec::new();
                 if let Some(early) = r.early {
-                    let found = early(&mut objects, super::Sources::One { id, name, text: r.whole });
+                    found = early(&mut objects, super::Sources::One { id, name, text: r.whole });
                     bytes += found.iter().map(finding_bytes).sum::<usize>();
-                    renumber(&mut part.findings, found, part.objects.len());
                     if let Some(file) = &r.reread {
                         for o in objects.iter_mut().filter(|o| o.api_version != files::FILE_API) {
                             if let Some(later) = o.spans.later(file, start, doc.len(), lines) {
@@ -659,15 +666,25 @@ fn parse_part(
                     values = Some(objects.iter().map(|o| events::counted_bytes(&o.value, &o.spans)).sum());
                 }
                 bytes += objects.iter().map(kept_bytes).sum::<usize>();
-                part.objects.extend(objects);
-                Kept { bytes, error: false, values }
+                let (findings, listed) =
+                    (Growth::of(&part.findings, found.len()), Growth::of(&part.objects, objects.len()));
+                let (room, moved) = (findings.room + listed.room, findings.moved + listed.moved);
+                // Checked before the lists grow: growing is what would pass the budget.
+                let full = bytes.saturating_add(room).saturating_add(moved) > left;
+                if !full {
+                    findings.apply(&mut part.findings);
+                    listed.apply(&mut part.objects);
+                    renumber(&mut part.findings, found, part.objects.len());
+                    part.objects.extend(objects);
+                }
+                Kept { bytes, error: false, values, room, moved, full }
             }
             Err(p) if p.skipped => {
                 if part.notes.is_empty() {
                     part.notes
                         .push(Diagnostic { severity: Severity::Info, ..Diagnostic::error(name, p.pos, p.message) });
                 }
-                Kept { bytes: 0, error: false, values: None }
+                Kept::nothing(room(&part))
             }
             Err(p) => {
                 let mut d = Diagnostic::error(name, p.pos, p.message);
@@ -675,7 +692,7 @@ fn parse_part(
                 let bytes = report_bytes(&d);
                 part.errors.push(d);
                 part.reports += bytes;
-                Kept { bytes, error: true, values: None }
+                Kept { bytes, error: true, ..Kept::nothing(room(&part)) }
             }
         });
     }
@@ -689,6 +706,41 @@ fn parse_part(
     part.kept = builder.kept();
     part.counted = builder.counted();
     part
+}
+
+/// How a list of `T` grows for `n` more items: as `Vec` does, doubling,
+/// though decided here so that it can be counted before it happens.
+struct Growth {
+    /// The capacity it grows to (`None`: it has room).
+    to: Option<usize>,
+    /// Bytes of room left after the items.
+    room: usize,
+    /// Bytes of the storage let go of (held while the items are copied).
+    moved: usize,
+}
+
+impl Growth {
+    fn of<T>(list: &Vec<T>, n: usize) -> Growth {
+        let (len, cap, size) = (list.len(), list.capacity(), size_of::<T>());
+        let need = len.saturating_add(n);
+        if need <= cap {
+            return Growth { to: None, room: (cap - need) * size, moved: 0 };
+        }
+        let to = need.max(cap.saturating_mul(2)).max(4);
+        Growth { to: Some(to), room: (to - need).saturating_mul(size), moved: cap.saturating_mul(size) }
+    }
+
+    fn apply<T>(&self, list: &mut Vec<T>) {
+        if let Some(to) = self.to {
+            list.reserve_exact(to - list.len());
+        }
+    }
+}
+
+/// The room the lists of `part` hold beyond their items, in bytes.
+fn room(part: &Part) -> usize {
+    (part.objects.capacity() - part.objects.len()) * size_of::<crate::model::Object>()
+        + (part.findings.capacity() - part.findings.len()) * size_of::<Finding>()
 }
 
 /// What a finding keeps (a help shared with the findings before it is not
@@ -1209,5 +1261,47 @@ spec:
         let nul = load_str("apiVersion: v1\nkind: ConfigMap\ndata: {a: \"é\0\"}\n---\napiVersion: v1\nkind: Secret\n");
         assert_eq!(errors(&nul), ["3:13: not valid YAML: a NUL character (U+0000)"]);
         assert_eq!(nul.objects.len(), 1, "the next document is read");
+    }
+
+    #[test]
+    fn lists_grow_as_counted() {
+        let mut list: Vec<u64> = Vec::with_capacity(4);
+        list.extend([1, 2, 3]);
+        let fits = Growth::of(&list, 1);
+        assert_eq!((fits.to, fits.room, fits.moved), (None, 0, 0));
+        let grows = Growth::of(&list, 2);
+        assert_eq!((grows.to, grows.room, grows.moved), (Some(8), 3 * 8, 4 * 8));
+        grows.apply(&mut list);
+        assert_eq!(list.capacity(), 8, "as counted");
+        let far = Growth::of(&list, 20);
+        assert_eq!((far.to, far.room, far.moved), (Some(23), 0, 8 * 8), "to what is needed, past double");
+    }
+
+    /// A list of objects doubles: for a moment it holds its old storage and
+    /// the new, twice the old, of which the items take half. The budget
+    /// counts both: 100 MB of small Deployments went 190 MB past the
+    /// budget when it did not.
+    #[test]
+    fn the_storage_of_growing_lists_counts_against_the_budget() {
+        // 1,025 objects: the list of objects grows from 1,024 to 2,048 at the last.
+        let n = 1025;
+        let text: String =
+            (0..n).map(|i| format!("---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: s{i}}}\n")).collect();
+        let load = |budget: usize| {
+            let mut l = Loaded::default();
+            add_bytes_within(&mut l, PathBuf::from("t.yaml"), text.clone().into_bytes(), budget);
+            l
+        };
+        let all = load(1 << 30);
+        assert_eq!((all.objects.len(), errors(&all).len()), (n, 0));
+        // What was counted with room for 2,048 objects, and the 1,024 copied.
+        let (counted, moved) = (all.last_counted, 1024 * size_of::<Object>());
+        let short = load(counted + moved / 2);
+        let e = errors(&short);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with(&format!("{}:", 4 * n - 2)) && e[0].contains("input refused here"), "{e:?}");
+        assert!(short.objects.is_empty());
+        let enough = load(counted + moved + (64 << 10));
+        assert_eq!((enough.objects.len(), errors(&enough).len()), (n, 0), "{:?}", errors(&enough));
     }
 }
