@@ -191,8 +191,12 @@ pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>, 
     let mut findings = std::mem::take(&mut loaded.findings);
     findings.extend(with_context(&loaded, config, |cx| run_checks(cx, &checks)));
     // Placed once, not at every comparison of the sort: an object read from
-    // a file reads its document again for a position inside it.
-    for f in findings.iter_mut().filter(|f| f.at.is_none()) {
+    // a file reads its document again for a position inside it. In object
+    // order, so that each document is read once (a file keeps the last few).
+    let mut unplaced: Vec<usize> = (0..findings.len()).filter(|&i| findings[i].at.is_none()).collect();
+    unplaced.sort_by_key(|&i| findings[i].object);
+    for i in unplaced {
+        let f = &mut findings[i];
         f.at = Some(f.pos(&loaded.objects[f.object]));
     }
     let outcome = finish(findings, &loaded, config);
@@ -271,12 +275,39 @@ fn finish(findings: Vec<Finding>, loaded: &Loaded, config: &Config) -> Outcome {
             *help = text.into();
         }
     }
-    findings.sort_by(|a, b| {
-        let (oa, ob) = (&objects[a.object], &objects[b.object]);
-        (oa.source, a.pos(oa), a.code, &a.message).cmp(&(ob.source, b.pos(ob), b.code, &b.message))
+    // Stable: findings alike in all four stay in the checks' order. The
+    // order is sorted, not the findings: the scratch of a stable sort is
+    // half what it sorts (150 MB of 3 million findings; 12 MB as indexes).
+    let key = |f: &Finding| {
+        let o = &objects[f.object];
+        (o.source, f.pos(o), f.code)
+    };
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&findings[a], &findings[b]);
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
     });
+    permute(&mut findings, order);
     findings.dedup();
     Outcome { findings, objects: objects.len() }
+}
+
+/// Puts the item at `order[i]` of `items` at `i`, in place: one cycle of
+/// swaps at a time, each place marked done in `order`.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The stack of a thread running checks, as the main thread's: a PromQL
@@ -387,6 +418,34 @@ pub fn check_text(name: &str, text: &str, config: &Config) -> (Loaded, Outcome) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_permutation_is_applied_in_place_as_a_copy_would_be() {
+        // Every permutation of 5, and a long one with cycles of many lengths.
+        let mut orders: Vec<Vec<usize>> = Vec::new();
+        let mut all = vec![vec![]];
+        for n in 0..5 {
+            all = all
+                .into_iter()
+                .flat_map(|p: Vec<usize>| {
+                    (0..=n).map(move |i| {
+                        let mut q = p.clone();
+                        q.insert(i, n);
+                        q
+                    })
+                })
+                .collect();
+        }
+        orders.extend(all);
+        orders.push((0..1000).map(|i| (i * 7919 + 13) % 1000).collect());
+        for order in orders {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let copied: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut permuted = items.clone();
+            permute(&mut permuted, order.clone());
+            assert_eq!(permuted, copied, "{order:?}");
+        }
+    }
 
     #[test]
     fn consecutive_findings_share_an_equal_help() {

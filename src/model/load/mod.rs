@@ -1132,6 +1132,29 @@ spec:
         assert_eq!(at(&checked.objects[0], "/data/k"), (3, 1));
     }
 
+    /// A file keeps the tables of the last documents it read again, not of
+    /// every one: those took 180 MB on a stream of 252,000 Deployments.
+    #[test]
+    fn a_file_keeps_the_tables_of_few_documents_read_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a.yaml");
+        let n = spans::REREAD_KEPT + 44;
+        let text: String = (0..n)
+            .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata:\n  k: v\n"))
+            .collect();
+        std::fs::write(&file, &text).unwrap();
+        let checked = load_on(std::slice::from_ref(&file), 1, MAX_HEAP, Some(naming()));
+        assert_eq!(checked.objects.len(), n);
+        let line = |i: usize| u32::try_from(6 * i + 6).unwrap();
+        for (i, o) in checked.objects.iter().enumerate() {
+            assert_eq!(at(o, "/data/k"), (line(i), 3), "{i}");
+        }
+        assert_eq!(checked.objects[0].spans.tables_kept(), Some(spans::REREAD_KEPT));
+        // The first one again, read again.
+        assert_eq!(at(&checked.objects[0], "/data/k"), (6, 3));
+        assert_eq!(checked.objects[0].spans.tables_kept(), Some(spans::REREAD_KEPT));
+    }
+
     #[test]
     fn same_helm_template_in_two_files_keeps_each_file() {
         let tmp = tempfile::tempdir().unwrap();

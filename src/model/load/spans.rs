@@ -9,7 +9,7 @@
 //! its document is ([`Spans::later`]); a position inside it is found by
 //! reading that document again when asked ([`Reread`]).
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -46,16 +46,22 @@ pub struct Later {
 }
 
 /// A file whose objects' positions are read again when asked: the tables of
-/// the documents read so far, by their first byte.
+/// the documents read last, by their first byte, oldest first.
 #[derive(Debug)]
 pub struct Reread {
     name: PathBuf,
-    documents: Mutex<HashMap<u32, Arc<Vec<Reread1>>>>,
+    documents: Mutex<VecDeque<(u32, Arc<Vec<Reread1>>)>>,
 }
+
+/// The tables a file keeps of the documents it read again: every one took
+/// 180 MB once the findings of the cross-object checks on 252,000
+/// Deployments of one stream were placed (`check` places them in object
+/// order, each document read once).
+pub(super) const REREAD_KEPT: usize = 256;
 
 impl Reread {
     pub(crate) fn new(name: &Path) -> Arc<Reread> {
-        Arc::new(Reread { name: name.to_path_buf(), documents: Mutex::new(HashMap::new()) })
+        Arc::new(Reread { name: name.to_path_buf(), documents: Mutex::new(VecDeque::new()) })
     }
 
     /// The objects of the document at `l`: each one's position, kind, name
@@ -63,7 +69,7 @@ impl Reread {
     /// no longer a document.
     fn document(&self, l: &Later) -> Arc<Vec<Reread1>> {
         let mut documents = self.documents.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(d) = documents.get(&l.start) {
+        if let Some((_, d)) = documents.iter().rev().find(|(start, _)| *start == l.start) {
             return Arc::clone(d);
         }
         let objects = read_range(&self.name, l.start, l.len)
@@ -71,7 +77,10 @@ impl Reread {
             .unwrap_or_default();
         let found: Vec<Reread1> = objects.into_iter().map(|o| (o.spans.locate(""), o.kind, o.name, o.spans)).collect();
         let found = Arc::new(found);
-        documents.insert(l.start, Arc::clone(&found));
+        if documents.len() >= REREAD_KEPT {
+            documents.pop_front();
+        }
+        documents.push_back((l.start, Arc::clone(&found)));
         found
     }
 }
@@ -106,6 +115,13 @@ impl Entry {
 }
 
 impl Spans {
+    /// How many tables of documents read again its file keeps now.
+    #[cfg(test)]
+    pub(crate) fn tables_kept(&self) -> Option<usize> {
+        let Spans::Later(l) = self else { return None };
+        Some(l.file.documents.lock().map_or(0, |d| d.len()))
+    }
+
     /// The positions of an object whose document is `start..start + len`
     /// of `file`, after `lines` lines, kept as only that: the table is read
     /// again when a position inside the object is asked for. `None` past
