@@ -850,7 +850,12 @@ echo done"#
         assert_eq!(out.trim(), "done", "a full cache takes every write");
         assert!(stat("evicted_keys") > 0, "a full cache evicts");
     }
-    assert!(stat("used_memory") <= max + (1 << 20), "used_memory {} above maxmemory {max}", stat("used_memory"));
+    // Past `maxmemory` by at most the last script's writes and the
+    // allocator's slack: 3.5 MiB over 192 MiB once, on a machine loaded by
+    // two builds (1 MiB was the margin before). Without eviction it would
+    // be a quarter over.
+    let used = stat("used_memory");
+    assert!(used <= max + max / 32, "used_memory {used} above maxmemory {max} by more than 1/32");
 }
 
 /// Whether the container's argv, `$(VAR)` expanded as the runtime starts

@@ -226,7 +226,7 @@ fn name_templates(text: &str, objects: &mut [Object]) {
             current =
                 helm_source(&text[d.start..d.end]).map(|t| Arc::clone(names.entry(t).or_insert_with(|| Arc::from(t))));
         }
-        o.template = current.clone();
+        o.template = current.clone().map(Box::new);
     }
 }
 
@@ -481,8 +481,7 @@ mod tests {
         assert!(l.errors.is_empty(), "{:?}", errors(&l));
         let names: Vec<_> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
         assert_eq!(names, ["t.yaml"]);
-        let objs: Vec<_> =
-            l.objects.iter().map(|o| (o.name.as_str(), at(o, "/metadata/name"), o.template.as_deref())).collect();
+        let objs: Vec<_> = l.objects.iter().map(|o| (o.name.as_str(), at(o, "/metadata/name"), o.template())).collect();
         assert_eq!(
             objs,
             [
@@ -506,7 +505,7 @@ mod tests {
                     apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
         let l = load_str(text);
         assert!(l.errors.is_empty(), "{:?}", errors(&l));
-        let objs: Vec<_> = l.objects.iter().map(|o| (o.name.as_str(), o.template.as_deref())).collect();
+        let objs: Vec<_> = l.objects.iter().map(|o| (o.name.as_str(), o.template())).collect();
         assert_eq!(objs, [("shop", None), ("a", Some("c/templates/a.yaml")), ("b", None)]);
         assert_eq!(at(&l.objects[1], "/metadata"), (9, 37));
     }

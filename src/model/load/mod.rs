@@ -1165,7 +1165,7 @@ spec:
         let l = load_on(&inputs, 2, MAX_HEAP, None);
         let names: Vec<String> = l.sources.iter().map(|s| s.name.display().to_string()).collect();
         assert!(names[0].ends_with("a.yaml") && names[1].ends_with("b.yaml"), "{names:?}");
-        let templates: Vec<_> = l.objects.iter().map(|o| o.template.as_deref()).collect();
+        let templates: Vec<_> = l.objects.iter().map(|o| o.template()).collect();
         assert_eq!(templates, [Some("chart/templates/cm.yaml"); 2]);
         assert_eq!(summary(&l), summary(&load_on(&inputs, 1, MAX_HEAP, None)));
     }
