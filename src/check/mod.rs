@@ -388,7 +388,7 @@ pub fn diagnostic(f: &Finding, loaded: &Loaded) -> crate::diag::Diagnostic {
         pos: f.pos(o),
         message: format!("{}: {}", shown_id(o), f.message),
         help: f.help.as_deref().map(str::to_string),
-        template: o.template.as_deref().map(|t| Box::new(t.to_string())),
+        template: o.template().map(|t| Box::new(t.to_string())),
     }
 }
 

@@ -138,7 +138,7 @@ fn object_case(sink: &mut dyn Write, file: &str, path: &Path, o: &Object, findin
     sink.write_all(b">\n")?;
     let body = |f: &Finding| {
         let mut body = format!("{}: {}[{}]: {}", place(path, f.pos(o)), f.severity, f.code, f.message);
-        if let Some(t) = &o.template {
+        if let Some(t) = o.template() {
             body.push_str(&format!(" (from template {t})"));
         }
         if let Some(h) = &f.help {

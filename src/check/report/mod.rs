@@ -176,7 +176,7 @@ fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<(
                 pointer: clip_at(&f.pointer, MESSAGE_MAX),
                 message: &f.message,
                 help: f.help.as_deref(),
-                template: o.template.as_deref(),
+                template: o.template(),
             }
         })
     };

@@ -234,7 +234,7 @@ fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult 
     let uri = uri(&loaded.sources[o.source].name);
     let id = shown_id(o);
     let mut message = format!("{id}: {}", f.message);
-    if let Some(t) = &o.template {
+    if let Some(t) = o.template() {
         message.push_str(&format!(" (from template {t})"));
     }
     if let Some(help) = &f.help {
@@ -255,7 +255,7 @@ fn result(loaded: &Loaded, registry: &[&dyn Check], f: &Finding) -> SarifResult 
             }],
         }],
         partial_fingerprints: [(FINGERPRINT_KEY, fingerprint)].into(),
-        properties: o.template.as_deref().map(|t| ResultProperties { template: t.to_string() }),
+        properties: o.template().map(|t| ResultProperties { template: t.to_string() }),
     }
 }
 
