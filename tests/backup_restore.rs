@@ -130,8 +130,9 @@ fn script_and_env(
 /// Runs a generated script with `sh -c`, the `mc` stand-in first on PATH.
 fn run(what: &str, script: &str, env: &BTreeMap<String, String>, bin: &Path, bucket: &Path) -> String {
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let o = Command::new("sh")
-        .arg("-c")
+    // Bounded: a script waiting forever would hold CI to its limit.
+    let o = Command::new("timeout")
+        .args(["300", "sh", "-c"])
         .arg(script)
         .env_clear()
         .envs(env)
@@ -459,7 +460,12 @@ fn redis_snapshot_restores_the_whole_dataset() {
     assert!(original.starts_with("5411 "), "5000 strings, 200 hashes, 200 lists, 10 sets, 1 sorted set: {original}");
 
     let s = scratch();
-    let restore_port = (srv.redis_port.parse::<u16>().expect("a port") + 1).to_string();
+    // A free port: the live one's next was once some other socket's, and
+    // the restore waited for its server forever.
+    let restore_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port().to_string())
+        .expect("a free port");
     let mut local: BTreeMap<&str, String> = BTreeMap::from([
         ("REDIS_HOST", "127.0.0.1".to_string()),
         ("REDIS_PORT", srv.redis_port.clone()),
@@ -497,6 +503,27 @@ fn redis_snapshot_restores_the_whole_dataset() {
     assert_eq!(restored, original, "the restored dataset equals the original");
     let role = redis(&srv, &["info", "replication"], None);
     assert!(role.contains("role:master"), "the live server is a primary again:\n{role}");
+
+    // Its port taken, the server of the snapshot exits: the restore fails
+    // at once and leaves the live server alone (it waited forever).
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").expect("a port");
+    let mut env = restore_env.clone();
+    env.insert("RESTORE_PORT".into(), taken.local_addr().expect("bound").port().to_string());
+    let dir = Path::new(&env["BACKUP_DIR"]);
+    std::fs::rename(dir.join("dump.rdb"), dir.join("fetched.rdb")).expect("the snapshot, as fetched");
+    let path = format!("{}:{}", s.bin.display(), std::env::var("PATH").unwrap_or_default());
+    let o = Command::new("timeout")
+        .args(["60", "sh", "-c"])
+        .arg(&restore_script)
+        .env_clear()
+        .envs(&env)
+        .env("PATH", path)
+        .output()
+        .expect("sh runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "fails, not timed out (124):\n{err}");
+    assert!(err.contains("exited: nothing restored"), "{err}");
+    assert_eq!(redis_digest(&srv), original, "the live data untouched");
     redis(&srv, &["flushall"], None);
 }
 

@@ -180,12 +180,20 @@ redis-server --bind 0.0.0.0 --port "$RESTORE_PORT" --dir "$BACKUP_DIR" --dbfilen
   --appendonly no --save "" --repl-diskless-sync-delay 0 --requirepass "$REDISCLI_AUTH" &
 temp=$!
 trap 'kill "$temp" 2>/dev/null || true' EXIT
-until redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" ping 2>/dev/null | grep -q PONG; do sleep 1; done
+# Fails, rather than waiting forever, when that server exits (its port
+# taken, a snapshot it cannot load); a ping that gets no answer (another
+# program on the port) is given up after 5 s.
+serving() {
+  kill -0 "$temp" 2>/dev/null && return
+  echo "the server of the snapshot on port $RESTORE_PORT exited: nothing restored" >&2
+  exit 1
+}
+until timeout 5 redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" ping 2>/dev/null | grep -q PONG; do serving; sleep 1; done
 keys=$(redis-cli -h 127.0.0.1 -p "$RESTORE_PORT" dbsize)
 live() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" "$@"; }
 live config set masterauth "$REDISCLI_AUTH" >/dev/null
 live replicaof "$POD_IP" "$RESTORE_PORT" >/dev/null
-until live info replication | grep -q '^master_link_status:up'; do sleep 1; done
+until live info replication | grep -q '^master_link_status:up'; do serving; sleep 1; done
 live replicaof no one >/dev/null
 live config set masterauth "" >/dev/null
 echo "restored ${file##*/} into $REDIS_HOST: $(live dbsize) keys (the snapshot has $keys)"
