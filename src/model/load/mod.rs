@@ -739,8 +739,7 @@ impl Growth {
 
 /// The room the lists of `part` hold beyond their items, in bytes.
 fn room(part: &Part) -> usize {
-    (part.objects.capacity() - part.objects.len()) * size_of::<crate::model::Object>()
-        + (part.findings.capacity() - part.findings.len()) * size_of::<Finding>()
+    Growth::of(&part.objects, 0).room + Growth::of(&part.findings, 0).room
 }
 
 /// What a finding keeps (a help shared with the findings before it is not
