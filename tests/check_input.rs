@@ -210,6 +210,8 @@ fn document_without_api_version_or_kind() {
 fn missing_and_oversized_inputs() {
     let dir = temp();
     write(dir.path(), "good.yaml", GOOD);
+    // 300 MiB and no document marker: one document over the bound (`check`
+    // reads a large file a block at a time, each document within the bound).
     let huge = std::fs::File::create(dir.path().join("huge.yaml")).expect("create");
     huge.set_len(300 << 20).expect("sparse file");
     let run = check(dir.path(), &["missing.yaml", "huge.yaml", "good.yaml"], None);

@@ -6,7 +6,7 @@
 //! `kind: List`, an error for anything that is not a Kubernetes object.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::string::FromUtf8Error;
 use std::sync::Arc;
 
@@ -113,13 +113,13 @@ pub(super) fn cuts(text: &str, parts: usize) -> Vec<usize> {
 }
 
 /// A document marker line: `---` alone or followed by a space or tab.
-fn is_marker(l: &[u8]) -> bool {
+pub(super) fn is_marker(l: &[u8]) -> bool {
     l.starts_with(b"---") && l.get(3).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// Whether a `%` directive is above the line at `at`, with only blank and
 /// comment lines between (looked for 64 lines up; further counts as yes).
-fn directives_above(bytes: &[u8], at: usize) -> bool {
+pub(super) fn directives_above(bytes: &[u8], at: usize) -> bool {
     let mut end = at;
     for _ in 0..64 {
         if end == 0 {
@@ -164,27 +164,32 @@ pub(crate) fn lone_cr_to_lf(text: &mut String) {
 pub(super) fn add_invalid_utf8(loaded: &mut Loaded, name: PathBuf, e: FromUtf8Error, budget: usize) {
     let valid = e.utf8_error().valid_up_to();
     let bytes = e.into_bytes();
+    loaded.errors.push(not_utf8(&name, &bytes, valid, 0));
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    drop(bytes);
+    lone_cr_to_lf(&mut text);
+    // The documents that end before the bad byte are read; the one holding
+    // it is not (the first `valid` bytes are the same in `text`).
+    let end = split(text.get(..valid).unwrap_or_default()).last().map_or(0, |c| c.start);
+    add_chunks_within(loaded, Source { name, text }, end, budget);
+}
+
+/// The error of `bytes` (of `name`, `lines` lines into it), valid UTF-8
+/// up to byte `valid`: at the first bad byte.
+pub(super) fn not_utf8(name: &Path, bytes: &[u8], valid: usize, lines: u32) -> Diagnostic {
     let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
     let message = if utf16 {
         "not UTF-8: the file is UTF-16 text".to_string()
     } else {
         format!("not UTF-8: byte 0x{:02X} is not valid UTF-8 text", bytes.get(valid).copied().unwrap_or(0))
     };
-    let mut text = String::from_utf8_lossy(&bytes).into_owned();
-    drop(bytes);
-    lone_cr_to_lf(&mut text);
-    // The first `valid` bytes are the same in `text`.
-    let before = text.get(..valid).unwrap_or_default();
+    // Lines as the loader counts them: a lone CR ends one.
+    let mut before = String::from_utf8_lossy(&bytes[..valid.min(bytes.len())]).into_owned();
+    lone_cr_to_lf(&mut before);
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    loaded.errors.push(
-        Diagnostic::error(&name, Pos::new(to_u32(line), to_u32(column)), message)
-            .with_help("manifests must be UTF-8; re-encode the file (e.g. `iconv -f LATIN1 -t UTF-8`)"),
-    );
-    // The documents that end before the bad byte are read; the one holding
-    // it is not.
-    let end = split(text.get(..valid).unwrap_or_default()).last().map_or(0, |c| c.start);
-    add_chunks_within(loaded, Source { name, text }, end, budget);
+    Diagnostic::error(name, Pos::new(to_u32(line).saturating_add(lines), to_u32(column)), message)
+        .with_help("manifests must be UTF-8; re-encode the file (e.g. `iconv -f LATIN1 -t UTF-8`)")
 }
 
 // ---------------------------------------------------------------------------
@@ -207,21 +212,22 @@ pub(super) fn add_chunks_within(loaded: &mut Loaded, source: Source, end: usize,
     let id = loaded.sources.len();
     add_parsed_within(loaded, source, Chunks::Upto(end), budget);
     if helm && let Some(source) = loaded.sources.get(id) {
-        name_templates(&source.text[..end], &mut loaded.objects[first..]);
+        name_templates(&source.text[..end], 0, &mut loaded.objects[first..]);
     }
     super::let_go_of_text(loaded, id);
 }
 
 /// Sets each object's template from the `# Source:` comment of the document
 /// it was read from. Objects come in document order, so one walk over the
-/// documents beside them suffices (no table of documents is kept).
-fn name_templates(text: &str, objects: &mut [Object]) {
+/// documents beside them suffices (no table of documents is kept). `text`
+/// comes `lines` lines into its input.
+pub(super) fn name_templates(text: &str, lines: u32, objects: &mut [Object]) {
     let mut names: HashMap<&str, Arc<str>> = HashMap::new();
     let mut docs = split(text).peekable();
     let mut current: Option<Arc<str>> = None;
     for o in objects {
         // Lines before the object's first line (0-based count).
-        let before = o.pos("").line.saturating_sub(1);
+        let before = o.pos("").line.saturating_sub(1).saturating_sub(lines);
         while let Some(d) = docs.next_if(|d| d.line <= before) {
             current =
                 helm_source(&text[d.start..d.end]).map(|t| Arc::clone(names.entry(t).or_insert_with(|| Arc::from(t))));

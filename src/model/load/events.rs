@@ -87,7 +87,7 @@ pub(super) struct Builder {
     /// It was refused at the memory budget (not for its errors).
     pub(super) over_budget: bool,
     /// Errors reported for this input so far (see [`MAX_INPUT_ERRORS`]).
-    errors: usize,
+    pub(super) errors: usize,
     /// Bytes of the reused buffers' capacity counted so far.
     buffers: usize,
     /// Bytes of room in the receiver's lists counted now ([`Kept::room`]).

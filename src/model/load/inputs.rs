@@ -81,7 +81,12 @@ pub(super) fn inputs_of(inputs: &[PathBuf]) -> (Vec<Input>, Vec<Diagnostic>) {
 }
 
 fn too_large(name: &Path) -> Diagnostic {
-    Diagnostic::error(name, Pos::UNKNOWN, format!("larger than {} MiB: not read", MAX_INPUT_BYTES >> 20))
+    too_large_for(name, MAX_INPUT_BYTES)
+}
+
+/// The error of a file over `limit` bytes.
+pub(super) fn too_large_for(name: &Path, limit: u64) -> Diagnostic {
+    Diagnostic::error(name, Pos::UNKNOWN, format!("larger than {} MiB: not read", limit >> 20))
         .with_help("split the manifests into several files")
 }
 

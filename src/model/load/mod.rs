@@ -10,6 +10,9 @@
 //!   in [`Loaded::notes`]), while a file named explicitly is read whatever it
 //!   is. A file named twice is read once. Every input is read with a bound:
 //!   over [`MAX_INPUT_BYTES`] it is refused (by its size first, when it has one).
+//!   In `check`, a file over 8 MiB is read a block at a time instead
+//!   (`streamed`): its text is never held whole, the bound is on each of its
+//!   documents, and the memory budget bounds the file.
 //! - **Documents one by one.** The text is cut at document markers (`---` at
 //!   the start of a line) and each document is parsed on its own, so a broken
 //!   document costs only itself: the documents before and after it are
@@ -92,6 +95,7 @@ mod inputs;
 pub mod inside;
 mod scalars;
 mod spans;
+mod streamed;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -118,7 +122,9 @@ pub const MAX_DEPTH: usize = 200;
 /// a few small anchors, an alias bomb ("billion laughs") asks for billions.
 pub const ALIAS_BUDGET: usize = 100_000;
 
-/// The largest input read (file or stdin).
+/// The largest input read whole (stdin, and any file when its objects are
+/// not checked as they are read), and the largest document of a file read a
+/// block at a time.
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 
 /// How much memory what is kept of all inputs together may take (an
@@ -227,6 +233,9 @@ fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<st
         match item {
             Input::Failed(d) => loaded.errors.push(d),
             Input::Stdin(bytes) => add_bytes_within(&mut loaded, PathBuf::from(STDIN), bytes, budget),
+            Input::File(file) if streamed::streamed(loaded.early.0.is_some(), &file) => {
+                streamed::add_streamed(&mut loaded, file, budget);
+            }
             Input::File(file) => match read_file(&file) {
                 Ok(bytes) => add_bytes_within(&mut loaded, file, bytes, budget),
                 Err(d) => loaded.errors.push(d),
@@ -282,6 +291,9 @@ fn load_parallel(
         };
         match &items[i] {
             Input::Failed(_) => return None,
+            // Read in blocks, one pass at a time: the parallel reading stops
+            // there, and the inputs from it on are read one at a time.
+            Input::File(file) if streamed::streamed(early.is_some(), file) => part.over_budget = true,
             Input::Stdin(bytes) => add_bytes_within(&mut part, PathBuf::from(STDIN), bytes.clone(), budget),
             Input::File(file) => match read_file(file) {
                 Ok(bytes) => add_bytes_within(&mut part, file.clone(), bytes, budget),
@@ -415,15 +427,45 @@ const PARALLEL_INPUT: usize = 1 << 20;
 /// pass would refuse (the budget, too many errors) is read again in one
 /// pass, which decides where it is refused.
 fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget: usize) {
-    let id = loaded.sources.len();
     let Chunks::Upto(end) = chunks;
-    let text = &source.text[..end];
     // The text stays in memory with the objects (findings show its lines).
     let text_bytes = source.text.len();
     if let Some(shared) = &loaded.shared_heap {
         shared.fetch_add(text_bytes, std::sync::atomic::Ordering::Relaxed);
     }
-    let limit = budget.saturating_sub(loaded.heap).saturating_sub(text_bytes);
+    // Positions are read again from the file (see `spans`) when the
+    // single-object checks ran, which need them all, and the file can be
+    // read again.
+    let reread =
+        (loaded.early.0.is_some() && source.name != Path::new(STDIN)).then(|| spans::Reread::new(&source.name));
+    let mut part = parse_within(loaded, &source.name, &source.text, end, (0, 0, 0), reread, budget);
+    loaded.last_counted = part.counted + text_bytes;
+    loaded.heap += text_bytes;
+    if part.refused {
+        refuse(loaded, &mut part, &source.name, budget);
+    } else {
+        keep(loaded, &mut part);
+    }
+    take_reports(loaded, part);
+    loaded.source_names.insert(source.name.clone());
+    loaded.sources.push(source);
+}
+
+/// One pass over the first `end` bytes of `whole`, the text of (a block
+/// of) the input read next, `at` (its first byte, the lines before it and
+/// the input's errors before it) into that input; in parts on every core
+/// when it surely fits.
+fn parse_within(
+    loaded: &Loaded,
+    name: &Path,
+    whole: &str,
+    end: usize,
+    at: (usize, u32, usize),
+    reread: Option<std::sync::Arc<spans::Reread>>,
+    budget: usize,
+) -> Part {
+    let text = &whole[..end];
+    let limit = budget.saturating_sub(loaded.heap).saturating_sub(whole.len());
     // In parts only when it surely fits (values take several times their
     // text): an input one pass refuses would be read twice.
     let threads = cores();
@@ -432,59 +474,65 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
     } else {
         Vec::new()
     };
+    let (offset, line, errors) = at;
     let reading = Reading {
-        id,
-        name: &source.name,
-        whole: &source.text,
+        id: loaded.sources.len(),
+        offset,
+        line,
+        errors,
         limit,
         budget,
-        keys: &loaded.keys,
-        early: loaded.early.0.as_deref(),
-        // Positions are read again from the file (see `spans`) when the
-        // single-object checks ran, which need them all, and the file can
-        // be read again.
-        reread: (loaded.early.0.is_some() && source.name != Path::new(STDIN)).then(|| spans::Reread::new(&source.name)),
+        reread,
+        ..Reading::of(name, whole, &loaded.keys, loaded.early.0.as_deref())
     };
     let parallel = (!cuts.is_empty()).then(|| parse_parts(&reading, text, &cuts)).flatten();
-    let mut part = parallel.unwrap_or_else(|| parse_part(&reading, text, 0, loaded.shared_heap.clone()));
-    loaded.last_counted = part.counted + text_bytes;
-    loaded.heap += text_bytes;
-    if part.refused {
-        // Half an input would be worse than none: its Services without their
-        // Deployments would show as dangling references.
-        // Its error reports stay, and still take memory.
-        loaded.heap += part.reports;
-        loaded.over_budget |= part.over_budget;
-        if part.over_budget && !loaded.budget_spent {
-            // The builder stopped at the refusal: its report is the last.
-            let this = (!part.errors.is_empty()).then(|| loaded.errors.len() + part.errors.len() - 1);
-            match loaded.refusal {
-                // A second input past the budget spends it, whatever is left
-                // (inputs each a sizeable share of it were refused one by
-                // one, each read almost whole): said in the first refusal.
-                Some(first) => {
-                    part.errors.pop();
-                    loaded.budget_spent = true;
-                    if let Some(d) = loaded.errors.get_mut(first) {
-                        d.message += &format!("; then {} did not fit either", source.name.display());
-                    }
-                }
-                None => {
-                    loaded.refusal = this;
-                    loaded.budget_spent = spent(loaded.heap, budget);
+    parallel.unwrap_or_else(|| parse_part(&reading, text, 0, loaded.shared_heap.clone()))
+}
+
+/// An input refused by `part`: its error reports stay, and still take
+/// memory; a refusal at the budget is said once a run.
+fn refuse(loaded: &mut Loaded, part: &mut Part, name: &Path, budget: usize) {
+    // Half an input would be worse than none: its Services without their
+    // Deployments would show as dangling references.
+    loaded.heap += part.reports;
+    loaded.over_budget |= part.over_budget;
+    if part.over_budget && !loaded.budget_spent {
+        // The builder stopped at the refusal: its report is the last.
+        let this = (!part.errors.is_empty()).then(|| loaded.errors.len() + part.errors.len() - 1);
+        match loaded.refusal {
+            // A second input past the budget spends it, whatever is left
+            // (inputs each a sizeable share of it were refused one by
+            // one, each read almost whole): said in the first refusal.
+            Some(first) => {
+                part.errors.pop();
+                loaded.budget_spent = true;
+                if let Some(d) = loaded.errors.get_mut(first) {
+                    d.message += &format!("; then {} did not fit either", name.display());
                 }
             }
-        }
-    } else {
-        loaded.heap += part.kept;
-        if loaded.objects.is_empty() && loaded.findings.is_empty() {
-            // Extending an empty list copies the part's, holding both at once.
-            (loaded.objects, loaded.findings) = (part.objects, part.findings);
-        } else {
-            renumber(&mut loaded.findings, part.findings, loaded.objects.len());
-            loaded.objects.extend(part.objects);
+            None => {
+                loaded.refusal = this;
+                loaded.budget_spent = spent(loaded.heap, budget);
+            }
         }
     }
+}
+
+/// The objects of `part`, and what [`Early`] found in them, appended.
+fn keep(loaded: &mut Loaded, part: &mut Part) {
+    loaded.heap += part.kept;
+    let (objects, findings) = (std::mem::take(&mut part.objects), std::mem::take(&mut part.findings));
+    if loaded.objects.is_empty() && loaded.findings.is_empty() {
+        // Extending an empty list copies the part's, holding both at once.
+        (loaded.objects, loaded.findings) = (objects, findings);
+    } else {
+        renumber(&mut loaded.findings, findings, loaded.objects.len());
+        loaded.objects.extend(objects);
+    }
+}
+
+/// The errors and notes of `part`, appended.
+fn take_reports(loaded: &mut Loaded, part: Part) {
     loaded.errors.extend(part.errors);
     for note in part.notes {
         // One note per file, however many documents it has.
@@ -492,13 +540,16 @@ fn add_parsed_within(loaded: &mut Loaded, source: Source, chunks: Chunks, budget
             loaded.notes.push(note);
         }
     }
-    loaded.source_names.insert(source.name.clone());
-    loaded.sources.push(source);
 }
 
 /// The hash that tells a text read again from the text read first (FNV-1a).
 pub fn text_hash(text: &str) -> u64 {
-    text.bytes().fold(spans::FNV_BASIS, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+    text_hash_from(spans::FNV_BASIS, text)
+}
+
+/// [`text_hash`] of the text before `text` (`hash`) and `text`.
+fn text_hash_from(hash: u64, text: &str) -> u64 {
+    text.bytes().fold(hash, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// Lets go of the text of input `id` once its objects are read, when
@@ -538,8 +589,15 @@ struct Reading<'a> {
     /// The input's number among the sources.
     id: usize,
     name: &'a std::path::Path,
-    /// Its whole text (a pass may read a part of it).
+    /// Its whole text (a pass may read a part of it), or the block of it
+    /// read now ([`add_streamed`]).
     whole: &'a str,
+    /// Where `whole` starts in the input: its first byte, and the lines
+    /// before it.
+    offset: usize,
+    line: u32,
+    /// The input's errors reported before `whole` (see [`MAX_INPUT_ERRORS`]).
+    errors: usize,
     /// What its values may take.
     limit: usize,
     /// The run's whole budget (named in a refusal).
@@ -551,12 +609,24 @@ struct Reading<'a> {
     reread: Option<std::sync::Arc<spans::Reread>>,
 }
 
+impl<'a> Reading<'a> {
+    /// Input 0, `name`, whose whole text is `whole`, read from its start.
+    fn of(
+        name: &'a Path,
+        whole: &'a str,
+        keys: &'a std::sync::Arc<crate::model::value::SharedKeys>,
+        early: Option<&'a Early>,
+    ) -> Reading<'a> {
+        let (limit, budget) = (MAX_HEAP, MAX_HEAP);
+        Reading { id: 0, name, whole, offset: 0, line: 0, errors: 0, limit, budget, keys, early, reread: None }
+    }
+}
+
 /// The objects of one document of `name`, `text`, after `lines` lines:
 /// read again for their positions ([`spans::Reread`]).
 pub(super) fn reread_document(name: &Path, text: &str, lines: u32) -> Vec<crate::model::Object> {
     let keys = std::sync::Arc::default();
-    let r =
-        Reading { id: 0, name, whole: text, limit: MAX_HEAP, budget: MAX_HEAP, keys: &keys, early: None, reread: None };
+    let r = Reading { limit: MAX_HEAP, budget: MAX_HEAP, ..Reading::of(name, text, &keys, None) };
     parse_part(&r, text, lines, None).objects
 }
 
@@ -609,7 +679,10 @@ fn parse_parts(r: &Reading, text: &str, cuts: &[usize]) -> Option<Part> {
     // Near the limit, one pass decides.
     let buffers = parts.iter().map(|p| p.counted - p.kept).max().unwrap_or(0);
     let counted = parts.iter().map(|p| p.kept).sum::<usize>() + 2 * buffers;
-    if parts.iter().any(|p| p.refused) || errors > MAX_INPUT_ERRORS || counted.saturating_add(limit / 16) > limit {
+    if parts.iter().any(|p| p.refused)
+        || r.errors + errors > MAX_INPUT_ERRORS
+        || counted.saturating_add(limit / 16) > limit
+    {
         return None;
     }
     let mut joined = Part::default();
@@ -636,6 +709,8 @@ fn parse_part(
     let (id, name) = (r.id, r.name);
     let mut part = Part::default();
     let mut builder = Builder::new(r.limit, r.budget, shared, r.keys.clone());
+    builder.errors = r.errors;
+    let line = line.saturating_add(r.line);
     for chunk in split(text) {
         if builder.refused {
             break; // not read further: the rest of a hostile input may be long
@@ -646,7 +721,7 @@ fn parse_part(
         }
         let lines = chunk.line.saturating_add(line);
         // Where the document starts in the whole input: `text` is a part of it.
-        let start = (doc.as_ptr() as usize).wrapping_sub(r.whole.as_ptr() as usize);
+        let start = (doc.as_ptr() as usize).wrapping_sub(r.whole.as_ptr() as usize) + r.offset;
         builder.parse(doc, lines, &mut |parsed, left| match parsed.and_then(|d| objects(id, d)) {
             Ok(mut objects) => {
                 let mut values = None;
@@ -916,10 +991,15 @@ spec:
 
     /// A stream past [`PARALLEL_INPUT`] with what a pass meets: objects, a
     /// broken document, a skipped one (a note), `%` directives, Helm comments.
-    fn big_stream() -> String {
+    pub(super) fn big_stream() -> String {
+        stream_of(PARALLEL_INPUT + PARALLEL_INPUT / 2)
+    }
+
+    /// [`big_stream`] of at least `size` bytes.
+    pub(super) fn stream_of(size: usize) -> String {
         let mut text = String::new();
         let mut i = 0;
-        while text.len() < PARALLEL_INPUT + PARALLEL_INPUT / 2 {
+        while text.len() < size {
             text += &format!("---\n# Source: chart/templates/d{i}.yaml\n");
             text += &DEPLOY.replace("name: web", &format!("name: web-{i}"));
             match i % 997 {
@@ -944,16 +1024,7 @@ spec:
             assert!(!text[..c].trim_end_matches(['\n', ' ']).ends_with("# between"), "not under a directive");
         }
         let keys = Default::default();
-        let reading = |limit| Reading {
-            id: 0,
-            name,
-            whole: &text,
-            limit,
-            budget: MAX_HEAP,
-            keys: &keys,
-            early: None,
-            reread: None,
-        };
+        let reading = |limit| Reading { limit, ..Reading::of(name, &text, &keys, None) };
         let one = parse_part(&reading(MAX_HEAP), &text, 0, None);
         let parts = parse_parts(&reading(MAX_HEAP), &text, &cuts).expect("fits");
         // What runs as documents are read numbers its findings among the whole input's objects.
