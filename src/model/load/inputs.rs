@@ -125,6 +125,26 @@ pub fn read_file_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> 
     read_bounded(file, size, limit)
 }
 
+/// A file's bytes (as [`read_file`]), or the file opened when it is a
+/// regular file of more than `over` bytes, to be read a block at a time.
+pub(super) enum Opened {
+    Bytes(Vec<u8>),
+    Large(std::fs::File),
+}
+
+/// [`read_file`], or the file itself when it is larger than `over` (asked
+/// once the file is open: a run of 100,000 files asks no more of the system).
+pub(super) fn open_file(path: &Path, over: Option<u64>) -> Result<Opened, Diagnostic> {
+    let file = std::fs::File::open(path).map_err(|e| input_error(path, ReadError::Io(e)))?;
+    let size = file.metadata().ok().filter(std::fs::Metadata::is_file).map(|m| m.len());
+    if let (Some(size), Some(over)) = (size, over)
+        && size > over
+    {
+        return Ok(Opened::Large(file));
+    }
+    read_bounded(file, size, MAX_INPUT_BYTES).map(Opened::Bytes).map_err(|e| input_error(path, e))
+}
+
 /// Stdin read with [`MAX_INPUT_BYTES`] as its bound, as a diagnostic on failure.
 fn read_stdin(name: &Path) -> Result<Vec<u8>, Diagnostic> {
     read_bounded(std::io::stdin().lock(), None, MAX_INPUT_BYTES).map_err(|e| input_error(name, e))

@@ -108,7 +108,7 @@ use crate::diag::{Diagnostic, Pos, Severity};
 pub(crate) use documents::lone_cr_to_lf;
 use documents::{add_chunks, has_content, objects, split};
 use events::{Builder, Kept};
-use inputs::{Input, STDIN, inputs_of};
+use inputs::{Input, Opened, STDIN, inputs_of};
 pub use inputs::{ReadError, read_bounded, read_file, read_file_bounded};
 
 /// The deepest nesting of mappings and sequences a document may have.
@@ -233,11 +233,9 @@ fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<st
         match item {
             Input::Failed(d) => loaded.errors.push(d),
             Input::Stdin(bytes) => add_bytes_within(&mut loaded, PathBuf::from(STDIN), bytes, budget),
-            Input::File(file) if streamed::streamed(loaded.early.0.is_some(), &file) => {
-                streamed::add_streamed(&mut loaded, file, budget);
-            }
-            Input::File(file) => match read_file(&file) {
-                Ok(bytes) => add_bytes_within(&mut loaded, file, bytes, budget),
+            Input::File(file) => match inputs::open_file(&file, streamed::over(loaded.early.0.is_some())) {
+                Ok(Opened::Bytes(bytes)) => add_bytes_within(&mut loaded, file, bytes, budget),
+                Ok(Opened::Large(opened)) => streamed::add_streamed(&mut loaded, file, opened, budget),
                 Err(d) => loaded.errors.push(d),
             },
         }
@@ -291,12 +289,12 @@ fn load_parallel(
         };
         match &items[i] {
             Input::Failed(_) => return None,
-            // Read in blocks, one pass at a time: the parallel reading stops
-            // there, and the inputs from it on are read one at a time.
-            Input::File(file) if streamed::streamed(early.is_some(), file) => part.over_budget = true,
             Input::Stdin(bytes) => add_bytes_within(&mut part, PathBuf::from(STDIN), bytes.clone(), budget),
-            Input::File(file) => match read_file(file) {
-                Ok(bytes) => add_bytes_within(&mut part, file.clone(), bytes, budget),
+            Input::File(file) => match inputs::open_file(file, streamed::over(early.is_some())) {
+                Ok(Opened::Bytes(bytes)) => add_bytes_within(&mut part, file.clone(), bytes, budget),
+                // Read a block at a time, in one pass: the parallel reading
+                // stops there, and the inputs from it on are read one at a time.
+                Ok(Opened::Large(_)) => part.over_budget = true,
                 Err(d) => part.errors.push(d),
             },
         }

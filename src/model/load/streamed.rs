@@ -30,15 +30,15 @@ pub(super) const BLOCK: usize = 8 << 20;
 /// kept as 32-bit offsets ([`super::spans::Later`]).
 pub(super) const MAX_STREAMED_BYTES: u64 = u32::MAX as u64;
 
-/// Whether `file` is read a block at a time by a loader that checks objects
-/// as they are read (`early`).
-pub(super) fn streamed(early: bool, file: &Path) -> bool {
-    early && std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.len() > BLOCK as u64)
+/// The size past which a loader reads a file a block at a time: one that
+/// checks objects as they are read (`early`; otherwise it keeps the text).
+pub(super) fn over(early: bool) -> Option<u64> {
+    early.then_some(BLOCK as u64)
 }
 
-/// Adds the file `name`, read a block at a time, within `budget`.
-pub(super) fn add_streamed(loaded: &mut Loaded, name: PathBuf, budget: usize) {
-    add_blocks(loaded, name, budget, BLOCK);
+/// Adds the file `name`, opened as `file`, read a block at a time, within `budget`.
+pub(super) fn add_streamed(loaded: &mut Loaded, name: PathBuf, file: std::fs::File, budget: usize) {
+    add_blocks(loaded, name, file, budget, BLOCK);
 }
 
 /// What the blocks of a file added, to take back when it is refused.
@@ -50,11 +50,7 @@ struct Before {
 }
 
 /// [`add_streamed`] with blocks of `block` bytes (tests use small ones).
-fn add_blocks(loaded: &mut Loaded, name: PathBuf, budget: usize, block: usize) {
-    let mut file = match std::fs::File::open(&name) {
-        Ok(f) => f,
-        Err(e) => return loaded.errors.push(Diagnostic::error(&name, Pos::UNKNOWN, format!("cannot read: {e}"))),
-    };
+fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budget: usize, block: usize) {
     let before = Before {
         objects: loaded.objects.len(),
         findings: loaded.findings.len(),
@@ -310,7 +306,8 @@ mod tests {
         let mut whole = checking();
         super::super::add_bytes_within(&mut whole, path.clone(), bytes.to_vec(), budget);
         let mut blocks = checking();
-        add_blocks(&mut blocks, path, budget, block);
+        let file = std::fs::File::open(&path).expect("opened");
+        add_blocks(&mut blocks, path, file, budget, block);
         (dir, whole, blocks)
     }
 
