@@ -210,8 +210,9 @@ fn document_without_api_version_or_kind() {
 fn missing_and_oversized_inputs() {
     let dir = temp();
     write(dir.path(), "good.yaml", GOOD);
-    // 300 MiB and no document marker: one document over the bound (`check`
-    // reads a large file a block at a time, each document within the bound).
+    // 300 MiB and no document marker: `check` reads a large file a block
+    // at a time, but a file whose first block is one document would be read
+    // whole, so it is refused by its size.
     let huge = std::fs::File::create(dir.path().join("huge.yaml")).expect("create");
     huge.set_len(300 << 20).expect("sparse file");
     let run = check(dir.path(), &["missing.yaml", "huge.yaml", "good.yaml"], None);
@@ -280,7 +281,7 @@ spec:
 
 /// 10 MB of small Deployments in one stream take several times their text
 /// as values, past a budget of 40 MiB (`--memory-budget`; 100 MB of them
-/// pass the default 576 MiB: `scripts/bench-refusal` measures that run,
+/// pass the default 672 MiB: `scripts/bench-refusal` measures that run,
 /// minutes in the debug build of the tests). The file is refused with an error at
 /// the line where the budget ran out, naming the budget; none of its objects
 /// is checked, the other input still is, and the run's peak stays near the

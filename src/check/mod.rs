@@ -130,11 +130,22 @@ impl<'a> std::ops::Deref for Context<'a> {
 pub struct Sink {
     meta: &'static Meta,
     pub findings: Vec<Finding>,
+    /// What the findings may take, counted as they are made (`check`).
+    room: Option<Arc<Room>>,
+    /// The findings counted so far (a help is given after its finding).
+    counted: usize,
+    /// Where a finding goes once the room is passed: not kept.
+    spare: Option<Box<Finding>>,
 }
 
 impl Sink {
     pub fn new(meta: &'static Meta) -> Self {
-        Sink { meta, findings: Vec::new() }
+        Sink { meta, findings: Vec::new(), room: None, counted: 0, spare: None }
+    }
+
+    /// A sink whose findings count against `room`.
+    pub fn within(meta: &'static Meta, room: &Arc<Room>) -> Self {
+        Sink { room: Some(Arc::clone(room)), ..Sink::new(meta) }
     }
 
     /// Reports `message` about the field at `pointer` of object `object`.
@@ -143,7 +154,7 @@ impl Sink {
     pub fn report(&mut self, object: usize, pointer: impl Into<String>, message: impl Into<String>) -> &mut Finding {
         let mut message = message.into();
         crate::diag::clip_message(&mut message);
-        self.findings.push(Finding {
+        let finding = Finding {
             code: self.meta.code,
             severity: self.meta.severity,
             object,
@@ -151,9 +162,63 @@ impl Sink {
             at: None,
             message,
             help: None,
-        });
+        };
+        if self.settle() {
+            return self.spare.insert(Box::new(finding));
+        }
+        self.findings.push(finding);
         let last = self.findings.len() - 1;
         &mut self.findings[last]
+    }
+
+    /// Counts the findings not yet counted against the room; whether it is
+    /// passed (then none is kept: see [`Room`]).
+    fn settle(&mut self) -> bool {
+        let Some(room) = &self.room else { return false };
+        let mut bytes = 0;
+        for i in self.counted..self.findings.len() {
+            let f = &self.findings[i];
+            // A help the finding before gave too is shared (`share_help`).
+            let before = i.checked_sub(1).and_then(|b| self.findings[b].help.as_deref());
+            let help = f.help.as_deref().filter(|h| Some(*h) != before).map_or(0, str::len);
+            bytes += Room::FINDING + f.pointer.len() + f.message.len() + help;
+        }
+        self.counted = self.findings.len();
+        room.take(bytes)
+    }
+}
+
+/// What the findings of the checks run once everything is read may take:
+/// the memory budget less what reading kept. Checks running at once share
+/// it. Past it, none of their findings is kept, and the run says so in one
+/// error: which findings are past it would depend on the order the checks
+/// ran in, and the report must not (the same input, the same report). A
+/// hundred megabytes of small Deployments gave three million findings, and
+/// took a run with a budget of 870 MiB to 1.9 GiB.
+pub struct Room {
+    left: usize,
+    taken: std::sync::atomic::AtomicUsize,
+}
+
+impl Room {
+    /// What a finding takes beside its texts: its slot in its check's list
+    /// (which doubles: up to three while it grows) and in the run's list,
+    /// and its two indexes while findings are placed and sorted.
+    const FINDING: usize = 3 * size_of::<Finding>() + 2 * size_of::<usize>();
+
+    pub fn new(left: usize) -> Arc<Room> {
+        Arc::new(Room { left, taken: std::sync::atomic::AtomicUsize::new(0) })
+    }
+
+    /// Takes `bytes`; whether the room is passed now.
+    fn take(&self, bytes: usize) -> bool {
+        let taken = self.taken.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed).saturating_add(bytes);
+        taken > self.left
+    }
+
+    /// Whether the findings passed the room (or would have, all counted).
+    pub fn passed(&self) -> bool {
+        self.taken.load(std::sync::atomic::Ordering::Relaxed) > self.left
     }
 }
 
@@ -168,8 +233,8 @@ pub struct Outcome {
 /// annotations and the configuration's severities.
 pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
     let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
-    let findings = with_context(loaded, config, |cx| run_checks(cx, &checks));
-    finish(findings, loaded, config)
+    let findings = with_context(loaded, config, |cx| run_checks(cx, &checks, None));
+    finish(findings.into_iter().flatten().collect(), loaded, config)
 }
 
 /// Reads `inputs` and checks them as `check` does: the checks that read
@@ -189,7 +254,24 @@ pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>, 
         .filter(|c| c.meta().reads == Reads::Set && config.enabled(c.meta()))
         .collect();
     let mut findings = std::mem::take(&mut loaded.findings);
-    findings.extend(with_context(&loaded, config, |cx| run_checks(cx, &checks)));
+    // Reading counted the context and some room for these findings with
+    // each object (`load::AFTER_READING`). The findings read so far are
+    // copied once into the run's list, and sorted through their indexes.
+    let left = budget
+        .saturating_sub(loaded.heap)
+        .saturating_add(loaded.objects.len().saturating_mul(load::FINDINGS_ROOM))
+        .saturating_sub(findings.len().saturating_mul(size_of::<Finding>() + size_of::<usize>()));
+    let room = Room::new(left);
+    let found = with_context(&loaded, config, |cx| run_checks(cx, &checks, Some(&room)));
+    if room.passed() {
+        drop(found);
+        loaded.errors.push(findings_refused(&loaded, budget));
+    } else {
+        findings.reserve_exact(found.iter().map(Vec::len).sum());
+        for mut f in found {
+            findings.append(&mut f);
+        }
+    }
     // Placed once, not at every comparison of the sort: an object read from
     // a file reads its document again for a position inside it. In object
     // order, so that each document is read once (a file keeps the last few).
@@ -320,17 +402,22 @@ pub const CHECK_STACK: usize = 8 << 20;
 /// Runs `checks` on every core: the checks only read the context, and each
 /// writes its own findings, joined in the registry's order (then sorted by
 /// `run`), so the outcome does not depend on the threads.
-fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
+/// Each check's findings, in the order of `checks`; within `room`, when
+/// given (else none are kept once it is passed: see [`Room`]).
+fn run_checks(cx: &Context, checks: &[&dyn Check], room: Option<&Arc<Room>>) -> Vec<Vec<Finding>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = crate::model::load::cores().min(checks.len());
     let one = |check: &dyn Check| {
-        let mut sink = Sink::new(check.meta());
+        let mut sink = room.map_or_else(|| Sink::new(check.meta()), |room| Sink::within(check.meta(), room));
         check.run(cx, &mut sink);
+        if sink.settle() {
+            return Vec::new();
+        }
         share_help(&mut sink.findings);
         sink.findings
     };
     if threads <= 1 || cx.objects.len() < 64 {
-        return checks.iter().flat_map(|c| one(*c)).collect();
+        return checks.iter().map(|c| one(*c)).collect();
     }
     let next = AtomicUsize::new(0);
     let work = || {
@@ -354,7 +441,26 @@ fn run_checks(cx: &Context, checks: &[&dyn Check]) -> Vec<Finding> {
         workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
     done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().flat_map(|(_, f)| f).collect()
+    done.into_iter().map(|(_, f)| f).collect()
+}
+
+/// The error of a run whose cross-object findings would pass `budget`.
+fn findings_refused(loaded: &Loaded, budget: usize) -> crate::diag::Diagnostic {
+    let file = loaded.sources.first().map(|s| s.name.clone()).unwrap_or_default();
+    crate::diag::Diagnostic::error(
+        file,
+        crate::diag::Pos::UNKNOWN,
+        format!(
+            "the findings of the checks across objects (references, selectors, network policies, \
+             alerts: `kubeproof rules`) would take the run over {} MiB of memory: none of them is \
+             reported; those of the checks of one object at a time are",
+            budget >> 20
+        ),
+    )
+    .with_help(
+        "check the manifests in several runs (e.g. one per namespace or application), \
+         give `check --memory-budget` more, or turn off the checks that report most (`.kubeproof.yaml`)",
+    )
 }
 
 /// Consecutive findings with the same help share one copy of it: a check
@@ -460,5 +566,77 @@ mod tests {
         assert!(Arc::ptr_eq(a0, a1), "equal neighbours share");
         assert_eq!((&**b, &**a3), ("b", "a"));
         assert!(!Arc::ptr_eq(a0, a3), "only neighbours are compared");
+    }
+}
+
+#[cfg(test)]
+mod room_tests {
+    use super::*;
+
+    /// Services that select no pod (a finding across objects each) and a
+    /// Deployment whose image has no digest (a finding of one object).
+    fn manifests(dir: &std::path::Path) -> PathBuf {
+        let mut text = String::from(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  \
+             selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    \
+             spec: {containers: [{name: web, image: 'nginx:1.27'}]}\n",
+        );
+        // Long values: the findings, which quote them, take more than
+        // their objects (fewer objects keep the test fast).
+        let long = "x".repeat(200);
+        for i in 0..2_000 {
+            text += &format!(
+                "---\napiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: a}}\n\
+                 spec: {{selector: {{app: none-{long}-{i}}}, ports: [{{port: 80}}]}}\n"
+            );
+        }
+        let path = dir.join("m.yaml");
+        std::fs::write(&path, text).expect("written");
+        path
+    }
+
+    fn across(outcome: &Outcome) -> usize {
+        let set = |code: &str| rules::find(code).is_some_and(|c| c.meta().reads == Reads::Set);
+        outcome.findings.iter().filter(|f| set(f.code)).count()
+    }
+
+    #[test]
+    fn findings_across_objects_past_the_budget_are_refused_together() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inputs = [manifests(dir.path())];
+        let config = Config::default();
+        let (loaded, all) = run_inputs(&inputs, &config, None, load::MAX_HEAP);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let (many, one) = (across(&all), all.findings.len() - across(&all));
+        assert!(many >= 2_000 && one > 0, "{many} across objects, {one} of one object");
+        // What reading kept (the checks' context and some room for their
+        // findings included) fits, with room for what reading holds only
+        // while it reads (the file's text, its lists' room as they double):
+        // those findings take twice what is left, so none of them is kept,
+        // and one error says so; the findings of one object at a time stay.
+        let copied = one * (size_of::<Finding>() + size_of::<usize>());
+        let reading = std::fs::metadata(&inputs[0]).map_or(0, |m| m.len() as usize) + (512 << 10);
+        let tight = loaded.heap + copied + reading;
+        let set = |f: &&Finding| rules::find(f.code).is_some_and(|c| c.meta().reads == Reads::Set);
+        let need: usize = all
+            .findings
+            .iter()
+            .filter(set)
+            .map(|f| Room::FINDING + f.pointer.len() + f.message.len() + f.help.as_ref().map_or(0, |h| h.len()))
+            .sum();
+        let left = reading + loaded.objects.len() * load::FINDINGS_ROOM;
+        assert!(need > left + left / 4, "{need} bytes of findings, {left} left");
+        for _ in 0..2 {
+            let (refused, outcome) = run_inputs(&inputs, &config, None, tight);
+            assert_eq!(across(&outcome), 0);
+            assert_eq!(outcome.findings.len(), one, "the findings of one object at a time: {:?}", refused.errors);
+            assert_eq!(refused.errors.len(), 1, "{:?}", refused.errors);
+            assert!(refused.errors[0].message.contains("would take the run over"), "{}", refused.errors[0].message);
+        }
+        // With room for them all, the same findings as without a budget.
+        let roomy = tight + many * (Room::FINDING + 200);
+        let (fits, outcome) = run_inputs(&inputs, &config, None, roomy);
+        assert!(fits.errors.is_empty(), "{:?}", fits.errors);
+        assert_eq!(outcome.findings, all.findings);
     }
 }

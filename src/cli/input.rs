@@ -28,8 +28,9 @@ pub struct MemoryBudget {
     /// What the objects read may take in memory (e.g. `2Gi`): an input that
     /// would take more is refused at the line where the budget ran out (none
     /// of its objects is used), and once it is spent no further input is
-    /// read. The run's peak is about 1.3 times this on typical manifests,
-    /// up to twice with millions of findings (BENCHMARKS.md).
+    /// read; in `check`, findings across objects that would pass it are
+    /// refused together, in one error. The run's peak is about this, up to
+    /// 1.2 times it when reading fills it (BENCHMARKS.md).
     #[arg(long = "memory-budget", value_name = "SIZE", default_value_t = Bytes(MAX_HEAP as u64))]
     pub size: Bytes,
 }

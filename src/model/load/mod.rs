@@ -130,19 +130,33 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// How much memory what is kept of all inputs together may take (an
 /// estimate, counted as it is built: the texts, values, positions, objects'
 /// names, error reports, and in `check` the findings of the checks run as
-/// documents are read, less what [`Early`] cut). Manifests take several
-/// times their text as values (a small Deployment about 2.6 KB, text
-/// included); in `check`, this budget holds about 670,000 objects of the
-/// benchmark corpus (`scripts/bench-kubeconform`, BENCHMARKS.md), and such
-/// a run, the cross-object checks and the report included, peaked at
-/// 707 MiB (at 870 MiB, all 1,004,000 peaked at 1,007 MiB). Not raised to
-/// that: 100 MB of small Deployments then fit, and their three million
-/// findings took the run to 1.9 GiB (what the checks run after reading,
-/// the sort and the report take is not counted). `check --memory-budget` sets another;
-/// `scripts/bench-refusal` measures a run refused at this one.
+/// documents are read, less what [`Early`] cut, and [`AFTER_READING`] an
+/// object; `check` then counts the findings of the checks across objects
+/// against what is left). Manifests take several times their text as values
+/// (a small Deployment about 2.6 KB, text included); in `check`, this budget
+/// holds about 670,000 objects of the benchmark corpus
+/// (`scripts/bench-kubeconform`, BENCHMARKS.md), and such a run, refused
+/// there, peaked at 714 MiB; at 1100 MiB all 1,004,000 check, at 994 MiB.
+/// Not raised to that: 100 MB of small Deployments then fit, and the run
+/// peaked at 1.15 GiB (now 706 MiB, refused). `check --memory-budget` sets
+/// another; `scripts/bench-refusal` measures a run refused at this one.
 /// Text made of tiny mappings (`{a}, {a}, …`) takes many times its size,
 /// and is stopped here too.
-pub const MAX_HEAP: usize = 576 << 20;
+pub const MAX_HEAP: usize = 672 << 20;
+
+/// What `check` takes per object once everything is read, counted as each
+/// object is read (with [`Early`]), so that a run whose reading fills its
+/// budget still has room to check across objects: their context (the index
+/// and pod templates, 63 bytes an object of the benchmark corpus, `cargo
+/// bench --bench load`, and the network policies three checks share, 64)
+/// and [`FINDINGS_ROOM`].
+pub const AFTER_READING: usize = 128 + FINDINGS_ROOM;
+
+/// Of [`AFTER_READING`], room for the findings of the checks across
+/// objects: they took 15 bytes an object of the benchmark corpus (counted
+/// as `check` counts them). More than that room may still fit in what is
+/// left of the budget.
+pub const FINDINGS_ROOM: usize = 32;
 
 /// Readers in parallel share one count, and stop when it passes this: it
 /// starts at this less what they may take together ([`shared_count`]), so
@@ -739,6 +753,9 @@ fn parse_part(
                     values = Some(objects.iter().map(|o| events::counted_bytes(&o.value, &o.spans)).sum());
                 }
                 bytes += objects.iter().map(kept_bytes).sum::<usize>();
+                if r.early.is_some() {
+                    bytes += objects.len() * AFTER_READING;
+                }
                 let (findings, listed) =
                     (Growth::of(&part.findings, found.len()), Growth::of(&part.objects, objects.len()));
                 let (room, moved) = (findings.room + listed.room, findings.moved + listed.moved);

@@ -57,6 +57,7 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
         heap: loaded.heap,
         errors: loaded.errors.len(),
     };
+    let size = file.metadata().map_or(0, |m| m.len());
     // One for every block: positions are read again from the file.
     let reread = Reread::new(&name);
     // Read and not yet parsed: from the last block's end on.
@@ -102,8 +103,10 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
                 break;
             }
             // One document longer than a block: read on, within the budget
-            // and the bound of a whole input.
-            if carry.len() as u64 > MAX_INPUT_BYTES {
+            // and the bound of a whole input. A file whose first block is
+            // one document would be read whole: over that bound, it is
+            // refused by its size (2 GB of zeros is not read).
+            if carry.len() as u64 > MAX_INPUT_BYTES || (offset == 0 && size > MAX_INPUT_BYTES) {
                 take_back(loaded, &before);
                 loaded.errors.push(if offset == 0 {
                     super::inputs::too_large_for(&name, MAX_INPUT_BYTES)
