@@ -123,10 +123,13 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
             }
             let next = carry.len().saturating_mul(2).min(MAX_INPUT_BYTES as usize + 1);
             if next > budget.saturating_sub(loaded.heap) {
-                take_back(loaded, &before);
-                let mut part = refused_here(&name, Pos::new(line.saturating_add(1), 1), budget);
-                refuse(loaded, &mut part, &name, budget);
-                take_reports(loaded, part);
+                refuse_file(
+                    loaded,
+                    &before,
+                    refused_here(&name, Pos::new(line.saturating_add(1), 1), budget),
+                    &name,
+                    budget,
+                );
                 whole = false;
                 break;
             }
@@ -158,9 +161,7 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
         let at = (offset, line, loaded.errors.len() - before.errors);
         let mut part = parse_within(loaded, &name, &text, text.len(), at, Some(reread.clone()), budget);
         if part.refused {
-            take_back(loaded, &before);
-            refuse(loaded, &mut part, &name, budget);
-            take_reports(loaded, part);
+            refuse_file(loaded, &before, part, &name, budget);
             whole = false;
             break;
         }
@@ -171,10 +172,13 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
             (Growth::of(&loaded.objects, part.objects.len()), Growth::of(&loaded.findings, part.findings.len()));
         let heap = (loaded.heap - room).saturating_add(part.kept).saturating_add(objects.room + findings.room);
         if heap.saturating_add(objects.moved + findings.moved) > budget {
-            take_back(loaded, &before);
-            let mut part = refused_here(&name, Pos::new(line.saturating_add(1), 1), budget);
-            refuse(loaded, &mut part, &name, budget);
-            take_reports(loaded, part);
+            refuse_file(
+                loaded,
+                &before,
+                refused_here(&name, Pos::new(line.saturating_add(1), 1), budget),
+                &name,
+                budget,
+            );
             whole = false;
             break;
         }
@@ -202,6 +206,13 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
     }
     loaded.source_names.insert(name.clone());
     loaded.sources.push(Source { name, text: String::new() });
+}
+
+/// Refuses the file `name` as `part` does, taking back what its blocks added.
+fn refuse_file(loaded: &mut Loaded, before: &Before, mut part: Part, name: &Path, budget: usize) {
+    take_back(loaded, before);
+    refuse(loaded, &mut part, name, budget);
+    take_reports(loaded, part);
 }
 
 /// Takes back what the blocks of a refused file added.
