@@ -123,13 +123,7 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
             }
             let next = carry.len().saturating_mul(2).min(MAX_INPUT_BYTES as usize + 1);
             if next > budget.saturating_sub(loaded.heap) {
-                refuse_file(
-                    loaded,
-                    &before,
-                    refused_here(&name, Pos::new(line.saturating_add(1), 1), budget),
-                    &name,
-                    budget,
-                );
+                refuse_at(loaded, &before, &name, line, budget);
                 whole = false;
                 break;
             }
@@ -172,13 +166,7 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
             (Growth::of(&loaded.objects, part.objects.len()), Growth::of(&loaded.findings, part.findings.len()));
         let heap = (loaded.heap - room).saturating_add(part.kept).saturating_add(objects.room + findings.room);
         if heap.saturating_add(objects.moved + findings.moved) > budget {
-            refuse_file(
-                loaded,
-                &before,
-                refused_here(&name, Pos::new(line.saturating_add(1), 1), budget),
-                &name,
-                budget,
-            );
+            refuse_at(loaded, &before, &name, line, budget);
             whole = false;
             break;
         }
@@ -213,6 +201,11 @@ fn refuse_file(loaded: &mut Loaded, before: &Before, mut part: Part, name: &Path
     take_back(loaded, before);
     refuse(loaded, &mut part, name, budget);
     take_reports(loaded, part);
+}
+
+/// Refuses the file `name` at the budget, at the line after `line`.
+fn refuse_at(loaded: &mut Loaded, before: &Before, name: &Path, line: u32, budget: usize) {
+    refuse_file(loaded, before, refused_here(name, Pos::new(line.saturating_add(1), 1), budget), name, budget);
 }
 
 /// Takes back what the blocks of a refused file added.
