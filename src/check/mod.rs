@@ -175,14 +175,11 @@ impl Sink {
     /// passed (then none is kept: see [`Room`]).
     fn settle(&mut self) -> bool {
         let Some(room) = &self.room else { return false };
-        let mut bytes = 0;
-        for i in self.counted..self.findings.len() {
-            let f = &self.findings[i];
-            // A help the finding before gave too is shared (`share_help`).
-            let before = i.checked_sub(1).and_then(|b| self.findings[b].help.as_deref());
-            let help = f.help.as_deref().filter(|h| Some(*h) != before).map_or(0, str::len);
-            bytes += Room::FINDING + f.pointer.len() + f.message.len() + help;
-        }
+        // Shared as they come, from the last one counted, so that a help
+        // given again is not counted again.
+        share_help(&mut self.findings[self.counted.saturating_sub(1)..]);
+        let new = &self.findings[self.counted..];
+        let bytes = new.iter().map(|f| Room::BESIDE + f.kept_bytes()).sum();
         self.counted = self.findings.len();
         room.take(bytes)
     }
@@ -201,10 +198,11 @@ pub struct Room {
 }
 
 impl Room {
-    /// What a finding takes beside its texts: its slot in its check's list
-    /// (which doubles: up to three while it grows) and in the run's list,
-    /// and its two indexes while findings are placed and sorted.
-    const FINDING: usize = 3 * size_of::<Finding>() + 2 * size_of::<usize>();
+    /// What a finding takes beside what it keeps ([`Finding::kept_bytes`]):
+    /// more room in its check's list (which doubles: up to three slots
+    /// while it grows), its slot in the run's list, and its two indexes
+    /// while findings are placed and sorted.
+    const BESIDE: usize = 2 * size_of::<Finding>() + 2 * size_of::<usize>();
 
     pub fn new(left: usize) -> Arc<Room> {
         Arc::new(Room { left, taken: std::sync::atomic::AtomicUsize::new(0) })
@@ -618,12 +616,7 @@ mod room_tests {
         let reading = std::fs::metadata(&inputs[0]).map_or(0, |m| m.len() as usize) + (512 << 10);
         let tight = loaded.heap + copied + reading;
         let set = |f: &&Finding| rules::find(f.code).is_some_and(|c| c.meta().reads == Reads::Set);
-        let need: usize = all
-            .findings
-            .iter()
-            .filter(set)
-            .map(|f| Room::FINDING + f.pointer.len() + f.message.len() + f.help.as_ref().map_or(0, |h| h.len()))
-            .sum();
+        let need: usize = all.findings.iter().filter(set).map(|f| Room::BESIDE + f.kept_bytes()).sum();
         let left = reading + loaded.objects.len() * load::FINDINGS_ROOM;
         assert!(need > left + left / 4, "{need} bytes of findings, {left} left");
         for _ in 0..2 {
@@ -634,7 +627,7 @@ mod room_tests {
             assert!(refused.errors[0].message.contains("would take the run over"), "{}", refused.errors[0].message);
         }
         // With room for them all, the same findings as without a budget.
-        let roomy = tight + many * (Room::FINDING + 200);
+        let roomy = tight + many * (Room::BESIDE + size_of::<Finding>() + 200);
         let (fits, outcome) = run_inputs(&inputs, &config, None, roomy);
         assert!(fits.errors.is_empty(), "{:?}", fits.errors);
         assert_eq!(outcome.findings, all.findings);

@@ -24,6 +24,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// What the finding keeps: its slot and texts (a help shared with the
+    /// findings before it is not counted again).
+    pub fn kept_bytes(&self) -> usize {
+        let help = self.help.as_ref().filter(|h| Arc::strong_count(h) == 1).map_or(0, |h| h.len());
+        size_of::<Finding>() + self.pointer.len() + self.message.len() + help
+    }
+
     /// Where the finding is in its object `o`'s source.
     pub fn pos(&self, o: &crate::model::Object) -> crate::diag::Pos {
         self.at.unwrap_or_else(|| o.pos(&self.pointer))

@@ -638,7 +638,7 @@ impl<'a> Reading<'a> {
 /// read again for their positions ([`spans::Reread`]).
 pub(super) fn reread_document(name: &Path, text: &str, lines: u32) -> Vec<crate::model::Object> {
     let keys = std::sync::Arc::default();
-    let r = Reading { limit: MAX_HEAP, budget: MAX_HEAP, ..Reading::of(name, text, &keys, None) };
+    let r = Reading::of(name, text, &keys, None);
     parse_part(&r, text, lines, None).objects
 }
 
@@ -741,7 +741,7 @@ fn parse_part(
                 let mut found = Vec::new();
                 if let Some(early) = r.early {
                     found = early(&mut objects, super::Sources::One { id, name, text: r.whole });
-                    bytes += found.iter().map(finding_bytes).sum::<usize>();
+                    bytes += found.iter().map(Finding::kept_bytes).sum::<usize>();
                     if let Some(file) = &r.reread {
                         for o in objects.iter_mut().filter(|o| o.api_version != files::FILE_API) {
                             if let Some(later) = o.spans.later(file, start, doc.len(), lines) {
@@ -830,13 +830,6 @@ impl Growth {
 /// The room the lists of `part` hold beyond their items, in bytes.
 fn room(part: &Part) -> usize {
     Growth::of(&part.objects, 0).room + Growth::of(&part.findings, 0).room
-}
-
-/// What a finding keeps (a help shared with the findings before it is not
-/// counted again).
-fn finding_bytes(f: &Finding) -> usize {
-    let help = f.help.as_ref().filter(|h| std::sync::Arc::strong_count(h) == 1).map_or(0, |h| h.len());
-    size_of::<Finding>() + f.pointer.len() + f.message.len() + help
 }
 
 /// What an error report keeps.
