@@ -186,8 +186,11 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
         }
     }
     // Once the file is read, the room of the lists is not counted (as after
-    // one pass): it is not touched, so not resident, until later inputs fill it.
-    loaded.heap -= room.min(loaded.heap.saturating_sub(before.heap));
+    // one pass): it is not touched, so not resident, until later inputs fill
+    // it. A file refused took it back with its objects.
+    if loaded.objects.len() > before.objects {
+        loaded.heap -= room;
+    }
     if whole {
         // Findings show its lines: the report reads it again ([`Loaded::text`]).
         loaded.let_go.push((loaded.sources.len(), offset, hash));
