@@ -12,7 +12,6 @@ use super::gvk::cluster_scoped;
 use super::operators::{PodMaker, maker_of};
 use super::pods::{self, Pod};
 use super::selector::{Labels, Selector};
-use super::value::Str;
 
 /// A pod template and the labels its pods get (or a Service and its own
 /// labels). For pods an operator makes from a custom resource
@@ -38,18 +37,53 @@ pub struct Index<'a> {
     by_kind: HashMap<String, Vec<usize>>,
     /// Every pod template, in object order.
     pub templates: Vec<PodTemplate>,
-    /// (namespace, label key, label value) → indexes into `templates`.
-    by_label: HashMap<(Str, Str, Str), Vec<usize>>,
-    /// namespace → indexes into `templates`.
-    by_ns: HashMap<String, Vec<usize>>,
+    /// namespace → its templates, by label.
+    by_ns: BTreeMap<String, InNamespace>,
     /// Every core `Service` with its own labels (`metadata.labels`, which a
     /// ServiceMonitor selects on), in object order.
     pub services: Vec<PodTemplate>,
-    /// (namespace, label key, label value) → indexes into `services`.
-    services_by_label: HashMap<(Str, Str, Str), Vec<usize>>,
-    /// namespace → indexes into `services`.
-    services_by_ns: BTreeMap<String, Vec<usize>>,
+    /// namespace → its Services, by label.
+    services_by_ns: BTreeMap<String, InNamespace>,
     empty: Vec<usize>,
+}
+
+/// The pod templates (or Services) of one namespace.
+#[derive(Debug, Default)]
+struct InNamespace {
+    /// Indexes into the templates, in object order.
+    all: Vec<usize>,
+    /// Each label of each of them as (template, the label's place in its
+    /// labels), sorted by key and value, then by template: 8 bytes a
+    /// label, where a map keyed by copies of (namespace, key, value), with
+    /// a list for each, took about 170 (a fifth of what a million objects'
+    /// context held, past the room the budget keeps for it).
+    labels: Vec<(u32, u32)>,
+}
+
+impl InNamespace {
+    fn add(&mut self, t: usize, labels: &Labels) {
+        self.all.push(t);
+        // Within any budget, templates and labels number far below 2^32.
+        let t = u32::try_from(t).unwrap_or(u32::MAX);
+        self.labels.extend((0..labels.len()).map(|l| (t, u32::try_from(l).unwrap_or(u32::MAX))));
+    }
+
+    fn sort(&mut self, all: &[PodTemplate]) {
+        // Stable: of one label, the templates stay in object order.
+        self.labels.sort_by(|&a, &b| label(all, a).cmp(&label(all, b)));
+    }
+
+    /// The templates that have label `key` = `value`, in object order.
+    fn with<'s>(&'s self, all: &[PodTemplate], key: &str, value: &str) -> impl ExactSizeIterator<Item = usize> + 's {
+        let start = self.labels.partition_point(|&e| label(all, e) < (key, value));
+        let len = self.labels[start..].partition_point(|&e| label(all, e) <= (key, value));
+        self.labels[start..start + len].iter().map(|&(t, _)| t as usize)
+    }
+}
+
+/// The label of an entry of [`InNamespace::labels`].
+fn label(all: &[PodTemplate], (t, l): (u32, u32)) -> (&str, &str) {
+    all.get(t as usize).and_then(|t| t.labels.nth(l as usize)).unwrap_or(("", ""))
 }
 
 /// An object's place among names: kind, namespace (none for a
@@ -87,10 +121,7 @@ impl<'a> Index<'a> {
             if o.kind == "Service" && o.group().is_empty() {
                 let labels = string_map(o.labels());
                 let s = ix.services.len();
-                for (k, v) in &labels {
-                    ix.services_by_label.entry((o.ns().into(), k.into(), v.into())).or_default().push(s);
-                }
-                ix.services_by_ns.entry(o.ns().to_string()).or_default().push(s);
+                ix.services_by_ns.entry(o.ns().to_string()).or_default().add(s, &labels);
                 ix.services.push(PodTemplate { object: i, labels, by_operator: false });
             }
             let (object, labels, by_operator) = if let Some(pod) = Pod::of(objects, i) {
@@ -102,12 +133,11 @@ impl<'a> Index<'a> {
                 continue;
             };
             let t = ix.templates.len();
-            for (k, v) in &labels {
-                ix.by_label.entry((o.ns().into(), k.into(), v.into())).or_default().push(t);
-            }
-            ix.by_ns.entry(o.ns().to_string()).or_default().push(t);
+            ix.by_ns.entry(o.ns().to_string()).or_default().add(t, &labels);
             ix.templates.push(PodTemplate { object, labels, by_operator });
         }
+        ix.by_ns.values_mut().for_each(|n| n.sort(&ix.templates));
+        ix.services_by_ns.values_mut().for_each(|n| n.sort(&ix.services));
         ix
     }
 
@@ -145,30 +175,27 @@ impl<'a> Index<'a> {
     /// Pod templates in `ns` that a selector selects (an empty selector
     /// selects every template of the namespace).
     pub fn selected<'s>(&'s self, ns: &str, selector: &Selector) -> Vec<&'s PodTemplate> {
-        self.select(&self.by_label, self.by_ns.get(ns), &self.templates, ns, selector)
+        select(self.by_ns.get(ns), &self.templates, selector)
     }
+}
 
-    /// Candidates from the rarest `matchLabels` pair (or the whole
-    /// namespace), then the selector's own test.
-    fn select<'s>(
-        &self,
-        by_label: &HashMap<(Str, Str, Str), Vec<usize>>,
-        in_ns: Option<&Vec<usize>>,
-        all: &'s [PodTemplate],
-        ns: &str,
-        selector: &Selector,
-    ) -> Vec<&'s PodTemplate> {
-        let mut smallest: Option<&[usize]> = None;
-        for (k, v) in selector.pairs() {
-            let Some(v) = v else { return Vec::new() };
-            let list =
-                by_label.get(&(Str::from(ns), Str::from(*k), Str::from(*v))).map_or(&self.empty[..], Vec::as_slice);
-            if smallest.is_none_or(|s| list.len() < s.len()) {
-                smallest = Some(list);
-            }
+/// The templates of `in_ns` (of `all`) that `selector` selects: candidates
+/// from its rarest `matchLabels` pair (or the whole namespace), then the
+/// selector's own test.
+fn select<'s>(in_ns: Option<&InNamespace>, all: &'s [PodTemplate], selector: &Selector) -> Vec<&'s PodTemplate> {
+    let Some(in_ns) = in_ns else { return Vec::new() };
+    let mut smallest: Option<(&str, &str, usize)> = None;
+    for (k, v) in selector.pairs() {
+        let Some(v) = v else { return Vec::new() };
+        let n = in_ns.with(all, k, v).len();
+        if smallest.is_none_or(|(_, _, s)| n < s) {
+            smallest = Some((k, v, n));
         }
-        let candidates = smallest.unwrap_or_else(|| in_ns.map_or(&self.empty[..], Vec::as_slice));
-        candidates.iter().map(|&t| &all[t]).filter(|t| selector.matches(&t.labels)).collect()
+    }
+    let keep = |t: usize| Some(&all[t]).filter(|t| selector.matches(&t.labels));
+    match smallest {
+        Some((k, v, _)) => in_ns.with(all, k, v).filter_map(keep).collect(),
+        None => in_ns.all.iter().filter_map(|&t| keep(t)).collect(),
     }
 }
 
@@ -192,7 +219,7 @@ impl Index<'_> {
     /// selects, as a ServiceMonitor does; an empty selector selects every
     /// Service of the namespace.
     pub fn services_selected<'a>(&'a self, ns: &str, selector: &Selector) -> Vec<&'a PodTemplate> {
-        self.select(&self.services_by_label, self.services_by_ns.get(ns), &self.services, ns, selector)
+        select(self.services_by_ns.get(ns), &self.services, selector)
     }
 }
 
@@ -238,5 +265,53 @@ mod tests {
         let groups: Vec<&[usize]> = ix.names().collect();
         assert_eq!(groups.len(), 5, "{groups:?}");
         assert!(groups.contains(&&[0, 3][..]));
+    }
+
+    #[test]
+    fn templates_and_services_are_selected_by_namespace_and_labels_in_object_order() {
+        let pod = |name: &str, ns: &str, labels: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\n\
+                 spec:\n  template:\n    metadata: {{labels: {labels}}}\n    spec: {{containers: [{{name: c, image: i}}]}}\n"
+            )
+        };
+        let service = |name: &str, ns: &str, labels: &str| {
+            format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}, labels: {labels}}}\n")
+        };
+        let docs = [
+            pod("a", "front", "{app: web, tier: front}"),
+            pod("b", "back", "{app: web, tier: front}"),
+            pod("c", "front", "{app: api, tier: back}"),
+            pod("d", "front", "{app: web, tier: back}"),
+            service("s", "front", "{app: web}"),
+            pod("e", "front", "{app: web, tier: front, zone: a}"),
+            service("t", "front", "{app: web, tier: front}"),
+        ];
+        let l = load_str(&docs.join("---\n"));
+        let ix = Index::build(&l.objects, &[]);
+        let selected = |ns: &str, selector: &str, services: bool| -> Vec<String> {
+            let value = crate::model::load::tests::load_str(&format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: q}}\ndata: {selector}\n"
+            ));
+            let selector = Selector::of(value.objects[0].value.get("data").expect("the selector"));
+            let found = if services { ix.services_selected(ns, &selector) } else { ix.selected(ns, &selector) };
+            found.iter().map(|t| l.objects[t.object].name.to_string()).collect()
+        };
+        assert_eq!(selected("front", "{matchLabels: {app: web}}", false), ["a", "d", "e"]);
+        assert_eq!(selected("front", "{matchLabels: {app: web, tier: front}}", false), ["a", "e"]);
+        assert_eq!(selected("back", "{matchLabels: {app: web}}", false), ["b"]);
+        assert_eq!(selected("front", "{matchLabels: {app: web, tier: none}}", false), [] as [&str; 0]);
+        assert_eq!(selected("none", "{matchLabels: {app: web}}", false), [] as [&str; 0]);
+        assert_eq!(selected("none", "{}", false), [] as [&str; 0]);
+        // Without pairs: every template of the namespace, then the test.
+        assert_eq!(selected("front", "{}", false), ["a", "c", "d", "e"]);
+        assert_eq!(
+            selected("front", "{matchExpressions: [{key: tier, operator: In, values: [back]}]}", false),
+            ["c", "d"]
+        );
+        assert_eq!(selected("front", "{matchLabels: {tier: front}}", true), ["t"]);
+        assert_eq!(selected("front", "{matchLabels: {app: web}}", true), ["s", "t"]);
+        assert!(ix.has_templates("back") && !ix.has_services("back"));
+        assert_eq!(ix.service_namespaces().collect::<Vec<_>>(), ["front"]);
     }
 }

@@ -134,6 +134,11 @@ impl Labels {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The label at place `i` in order of key.
+    pub fn nth(&self, i: usize) -> Option<(&str, &str)> {
+        self.0.get(i).map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
