@@ -157,6 +157,9 @@ pub struct Loaded {
     /// What the reader of the last input counted, its buffers too: one read
     /// alone fits the budget left when this is within it.
     pub(crate) last_counted: usize,
+    /// The mapping keys counted once for the run, by the inputs in order
+    /// (see `load::counted_once`).
+    pub(crate) counted_keys: std::collections::HashSet<crate::model::value::Key>,
 }
 
 #[cfg(test)]

@@ -167,6 +167,18 @@ impl Keys {
         self.local.insert(k.clone());
         (k, true)
     }
+
+    /// The keys this input used, once each.
+    pub fn take(&mut self) -> Vec<Key> {
+        std::mem::take(&mut self.local).into_iter().collect()
+    }
+
+    /// What the loader counts for a key new to an input (see
+    /// [`crate::model::load`]): its bytes, the shared count and the
+    /// pointer to them (32), and its slots in the run's sets (32).
+    pub fn bytes(key: &str) -> usize {
+        key.len() + 64
+    }
 }
 
 impl Map {

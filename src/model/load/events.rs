@@ -88,6 +88,8 @@ pub(super) struct Builder {
     pub(super) over_budget: bool,
     /// Errors reported for this input so far (see [`MAX_INPUT_ERRORS`]).
     pub(super) errors: usize,
+    /// The most held against the limit so far (see [`Builder::counted`]).
+    peak: usize,
     /// Bytes of the reused buffers' capacity counted so far.
     buffers: usize,
     /// Bytes of room in the receiver's lists counted now ([`Kept::room`]).
@@ -223,6 +225,9 @@ impl Builder {
         // `grow` refused the input: `doc` is that refusal.
         let refusal_itself = self.refused;
         let kept = emit(doc, self.heap_limit.saturating_sub(self.heap));
+        // What `kept.full` was decided on.
+        self.peak =
+            self.peak.max(self.heap.saturating_add(kept.bytes).saturating_add(kept.room).saturating_add(kept.moved));
         let built = std::mem::take(&mut self.doc);
         if refusal_itself {
             return;
@@ -368,6 +373,7 @@ impl Builder {
     fn grow(&mut self, pos: Pos, bytes: usize) -> Result<(), Problem> {
         self.count(bytes);
         self.count_buffers();
+        self.peak = self.peak.max(self.heap);
         // In parallel, the total is what bounds memory: past it, this input
         // stops too (and `load` reads everything again, one at a time).
         let shared_over = self.unshared >= 1 << 16 && self.flush() > SHARED_STOP;
@@ -424,9 +430,18 @@ impl Builder {
         self.heap.saturating_sub(self.buffers).saturating_sub(self.room)
     }
 
-    /// Everything counted, the buffers too: what the budget was held against.
+    /// The keys this input used, each counted once by it.
+    pub(super) fn keys(&mut self) -> Vec<MapKey> {
+        self.keys.take()
+    }
+
+    /// The most it counted at once, the buffers too: what the budget was
+    /// held against. Read alone after others, the input fits when this
+    /// does beside them (`load` decides so for inputs read in parallel:
+    /// what it counted at the end was less, as the single-object checks
+    /// cut each document down once it was built).
     pub(super) fn counted(&self) -> usize {
-        self.heap
+        self.peak.max(self.heap)
     }
 
     /// The input is read: adds what is left to the shared total, without
@@ -510,11 +525,11 @@ impl Builder {
             self.record(hash, item_hash, pos);
         }
         let is_items = depth == 1 && name == "items";
-        // A key seen before in this input shares its allocation: only a
-        // new one takes memory (its bytes and the shared count's header).
+        // A key seen before in this input shares its allocation: a new
+        // one is counted (once a run in the end: see `load::parse_within`).
         let (name, fresh) = self.keys.key(&name);
         if fresh {
-            self.grow(pos, name.len() + 16)?;
+            self.grow(pos, Keys::bytes(&name))?;
         }
         if let Some(Frame { node: Node::Map(map), .. }) = self.frames.last_mut() {
             map.key = Some(Key { name, pos, merge, hash, item_hash, is_items });
