@@ -159,7 +159,7 @@ pub struct Loaded {
     pub(crate) last_counted: usize,
     /// The mapping keys counted once for the run, by the inputs in order
     /// (see `load::counted_once`).
-    pub(crate) counted_keys: std::collections::HashSet<crate::model::value::Key>,
+    pub(crate) counted_keys: load::CountedKeys,
 }
 
 #[cfg(test)]

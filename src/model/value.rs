@@ -51,6 +51,12 @@ impl Key {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where it is allocated: the loader's keys of one run are one
+    /// allocation each, so within a run this tells keys apart.
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
 }
 
 impl std::ops::Deref for Key {

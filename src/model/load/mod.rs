@@ -359,7 +359,8 @@ fn load_parallel(
                     over.store(true, Ordering::Relaxed);
                     return i;
                 }
-                join(&mut loaded, &mut names, part);
+                // The readers' total counted its keys again too.
+                shared.fetch_sub(join(&mut loaded, &mut names, part), Ordering::Relaxed);
                 i += 1;
             }
             if i >= items.len() {
@@ -378,8 +379,9 @@ fn load_parallel(
     (loaded, stop)
 }
 
-/// Appends what was read of one input to `loaded`.
-fn join(loaded: &mut Loaded, names: &mut HashSet<PathBuf>, part: Loaded) {
+/// Appends what was read of one input to `loaded`; returns the bytes of
+/// the keys it counted that were counted before.
+fn join(loaded: &mut Loaded, names: &mut HashSet<PathBuf>, mut part: Loaded) -> usize {
     let base = loaded.sources.len();
     loaded.let_go.extend(part.let_go.iter().map(|&(id, len, hash)| (id + base, len, hash)));
     names.extend(part.sources.iter().map(|s| s.name.clone()));
@@ -393,11 +395,15 @@ fn join(loaded: &mut Loaded, names: &mut HashSet<PathBuf>, part: Loaded) {
     loaded.notes.extend(part.notes);
     loaded.heap += part.heap;
     // Counted by an input before it too (see `counted_once`), in order.
-    for key in part.counted_keys {
-        if let Some(again) = loaded.counted_keys.replace(key) {
-            loaded.heap = loaded.heap.saturating_sub(crate::model::value::Keys::bytes(&again));
+    let mut again = 0;
+    for key in part.counted_keys.take() {
+        let bytes = crate::model::value::Keys::bytes(&key);
+        if !loaded.counted_keys.insert(key) {
+            again += bytes;
         }
     }
+    loaded.heap = loaded.heap.saturating_sub(again);
+    again
 }
 
 /// Adds one input given as bytes: checks that it is UTF-8 (reporting the
@@ -509,18 +515,43 @@ fn parse_within(
     part
 }
 
+/// The keys a run counted, by address (see [`counted_once`]).
+#[derive(Debug, Default)]
+pub(crate) struct CountedKeys(foldhash::HashSet<usize>, Vec<crate::model::value::Key>);
+
+impl CountedKeys {
+    fn contains(&self, key: &crate::model::value::Key) -> bool {
+        self.0.contains(&key.addr())
+    }
+
+    /// Whether `key` is new to the set.
+    fn insert(&mut self, key: crate::model::value::Key) -> bool {
+        let new = self.0.insert(key.addr());
+        if new {
+            // Held, so that its address is not taken by another key.
+            self.1.push(key);
+        }
+        new
+    }
+
+    fn take(&mut self) -> Vec<crate::model::value::Key> {
+        self.0.clear();
+        std::mem::take(&mut self.1)
+    }
+}
+
 /// A mapping key is allocated once a run ([`crate::model::value::SharedKeys`]),
 /// but each input (and each part of one) counted the keys it uses, so that
 /// what it counts does not depend on which reader took a key first: those
 /// that `counted` (the inputs before it, in order) or another of its parts
 /// counted already are taken off `part`. A typical file of ten objects
 /// counted 2 KB of keys the run already had.
-fn counted_once(counted: &HashSet<crate::model::value::Key>, part: &mut Part) {
+fn counted_once(counted: &CountedKeys, part: &mut Part) {
     use crate::model::value::Keys;
     let mut again = 0;
-    part.keys.sort_unstable();
+    part.keys.sort_unstable_by_key(crate::model::value::Key::addr);
     part.keys.dedup_by(|a, b| {
-        let same = a == b;
+        let same = a.addr() == b.addr();
         again += if same { Keys::bytes(a) } else { 0 };
         same
     });
@@ -564,7 +595,9 @@ fn refuse(loaded: &mut Loaded, part: &mut Part, name: &Path, budget: usize) {
 /// The objects of `part`, and what [`Early`] found in them, appended.
 fn keep(loaded: &mut Loaded, part: &mut Part) {
     loaded.heap += part.kept;
-    loaded.counted_keys.extend(part.keys.drain(..));
+    for key in part.keys.drain(..) {
+        loaded.counted_keys.insert(key);
+    }
     let (objects, findings) = (std::mem::take(&mut part.objects), std::mem::take(&mut part.findings));
     if loaded.objects.is_empty() && loaded.findings.is_empty() {
         // Extending an empty list copies the part's, holding both at once.
