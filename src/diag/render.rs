@@ -98,6 +98,11 @@ impl<'a> Lines<'a> {
             }
             (line, start) = (line + 1, end + 1);
         }
+        Lines::from_shown(source, shown)
+    }
+
+    /// The lines of `source` at the byte ranges of `shown`, by number.
+    fn from_shown(source: &'a str, shown: HashMap<usize, (usize, usize)>) -> Self {
         let marks = shown
             .iter()
             .filter(|(_, (start, end))| end - start > LINE_MAX)
@@ -233,6 +238,14 @@ impl<'a> Snippets<'a> {
         }
         let files = texts.into_iter().filter_map(|(p, (t, l))| Some((p, Lines::new(t?, l)))).collect();
         Snippets { files }
+    }
+
+    /// The snippets of diagnostics in `file` from only some of its lines:
+    /// `lines` gives where each (1-based) is in `text`, without its `\n`.
+    /// A diagnostic at line `n` shows lines `n - 1` and `n` when they are given.
+    pub fn shown(file: &'a Path, text: &'a str, lines: HashMap<usize, (usize, usize)>) -> Snippets<'a> {
+        let lines = lines.into_iter().filter(|&(_, (s, e))| s <= e && text.get(s..e).is_some()).collect();
+        Snippets { files: HashMap::from([(file, Lines::from_shown(text, lines))]) }
     }
 
     /// Renders `diag` (whose line was among those wanted) like [`render`].

@@ -98,12 +98,30 @@ impl Loaded {
     /// when the file cannot be read or no longer has the same text.
     pub fn text(&self, source: usize) -> Option<std::borrow::Cow<'_, str>> {
         let s = self.sources.get(source)?;
-        let Some(&(_, len, hash)) = self.let_go.iter().find(|(id, _, _)| *id == source) else {
+        let Some((len, hash)) = self.let_go_of(source) else {
             return Some(std::borrow::Cow::Borrowed(&s.text));
         };
         let mut text = String::from_utf8(load::read_file(&s.name).ok()?).ok()?;
         load::lone_cr_to_lf(&mut text);
         (text.len() == len && load::text_hash(&text) == hash).then_some(std::borrow::Cow::Owned(text))
+    }
+
+    /// The lines of input `source` read again from its file, a few at a
+    /// time, when its text was let go after reading (and the file is as it
+    /// was then); `None` when its text is held ([`Loaded::text`]) or the
+    /// file changed.
+    pub fn line_reader(&self, source: usize) -> Option<load::LineReader> {
+        let (len, hash) = self.let_go_of(source)?;
+        load::LineReader::open(&self.sources.get(source)?.name, len, hash)
+    }
+
+    /// Whether the text of input `source` was let go, and its length and hash.
+    fn let_go_of(&self, source: usize) -> Option<(usize, u64)> {
+        // In input order: a report of 100,000 files looked each up in a
+        // walk over all of them.
+        let i = self.let_go.binary_search_by_key(&source, |&(id, _, _)| id).ok()?;
+        let (_, len, hash) = self.let_go[i];
+        Some((len, hash))
     }
 
     pub fn apply_namespace(&mut self, ns: &str) {

@@ -6,6 +6,7 @@ pub mod junit;
 pub mod sarif;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use super::{Finding, Loaded, Outcome, Severity, diagnostic};
 use crate::diag::render::Snippets;
 use crate::diag::{Diagnostic, MESSAGE_MAX, clip, clip_at};
+use crate::model::load::Shown;
 
 /// The output formats of `kubeproof check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,6 +72,21 @@ pub fn counts(loaded: &Loaded, findings: &[Finding]) -> (usize, usize, usize) {
     (by(Severity::Error) + loaded.errors.len(), by(Severity::Warning), by(Severity::Info))
 }
 
+/// The findings whose lines are read from a file at a time: a few hundred
+/// kilobytes of lines, however large the file (fewer in tests, which
+/// cross batches with a few hundred objects).
+const LINES_BATCH: usize = if cfg!(test) { 256 } else { 4096 };
+
+/// The lines shown for diagnostics at `lines` (in order of place), each
+/// with the line before it.
+fn wanted(lines: impl IntoIterator<Item = u32>) -> Vec<usize> {
+    let mut wanted: Vec<usize> =
+        lines.into_iter().map(|n| n as usize).flat_map(|n| [n.saturating_sub(1), n]).filter(|&n| n > 0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
 fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
     // One lookup per file shown (the first source of a name, as `find`
     // would); a text let go after reading is read again, only for the
@@ -87,23 +104,50 @@ fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) ->
         any = true;
         out.write_all(shown.as_bytes())
     };
-    // The input errors first, with the texts of their files.
-    let names: std::collections::BTreeSet<&Path> = loaded.errors.iter().map(|d| d.file.as_path()).collect();
-    let texts: Vec<(&Path, Cow<'_, str>)> = names.into_iter().filter_map(|name| Some((name, text_of(name)?))).collect();
-    let wanted = loaded.errors.iter().map(|d| (d.file.as_path(), d.pos.line));
-    let snippets = Snippets::new(wanted, |p| texts.iter().find(|(name, _)| *name == p).map(|(_, t)| t.as_ref()));
+    // The input errors first, with the lines of their files.
+    let mut lines: std::collections::BTreeMap<&Path, Vec<u32>> = std::collections::BTreeMap::new();
     for d in &loaded.errors {
-        emit(snippets.render(d, color))?;
+        lines.entry(d.file.as_path()).or_default().push(d.pos.line);
     }
-    drop(texts);
-    // Then the findings, sorted by input: each input's text is read for its
-    // own findings and let go before the next (holding every text shown at
-    // once took 200 MB on a million objects).
+    let mut texts: Vec<(&Path, Cow<'_, str>)> = Vec::new();
+    let mut shown: Vec<(&Path, Shown)> = Vec::new();
+    for (name, at) in lines {
+        match first.get(name).and_then(|&i| loaded.line_reader(i)) {
+            Some(mut reader) => shown.push((name, reader.take(&wanted(at)))),
+            None => texts.extend(text_of(name).map(|t| (name, t))),
+        }
+    }
+    let wanted_lines = loaded.errors.iter().map(|d| (d.file.as_path(), d.pos.line));
+    let held = Snippets::new(wanted_lines, |p| texts.iter().find(|(name, _)| *name == p).map(|(_, t)| t.as_ref()));
+    let read: HashMap<&Path, Snippets> =
+        shown.iter().map(|(name, s)| (*name, Snippets::shown(name, &s.text, s.lines.clone()))).collect();
+    for d in &loaded.errors {
+        emit(read.get(d.file.as_path()).unwrap_or(&held).render(d, color))?;
+    }
+    drop((held, read));
+    drop((texts, shown));
+    // Then the findings, sorted by input and place: each input's text is
+    // read for its own findings and let go before the next (holding every
+    // text shown at once took 200 MB on a million objects). A text let go
+    // after reading is read again forward, the lines of a batch of findings
+    // at a time, not whole.
     let source = |f: &Finding| loaded.objects[f.object].source;
+    let line = |f: &Finding| f.pos(&loaded.objects[f.object]).line;
     for group in outcome.findings.chunk_by(|a, b| source(a) == source(b)) {
-        let name = loaded.sources[source(&group[0])].name.as_path();
+        let id = source(&group[0]);
+        let name = loaded.sources[id].name.as_path();
+        if let Some(mut reader) = loaded.line_reader(id) {
+            for batch in group.chunks(LINES_BATCH) {
+                let shown = reader.take(&wanted(batch.iter().map(line)));
+                let snippets = Snippets::shown(name, &shown.text, shown.lines);
+                for f in batch {
+                    emit(snippets.render(&diagnostic(f, loaded), color))?;
+                }
+            }
+            continue;
+        }
         let text = text_of(name);
-        let wanted = group.iter().map(|f| (name, f.pos(&loaded.objects[f.object]).line));
+        let wanted = group.iter().map(|f| (name, line(f)));
         let snippets = Snippets::new(wanted, |_| text.as_deref());
         for f in group {
             emit(snippets.render(&diagnostic(f, loaded), color))?;
@@ -191,4 +235,55 @@ fn json(loaded: &Loaded, outcome: &Outcome, out: &mut dyn Write) -> io::Result<(
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::config::Config;
+    use crate::model::load;
+
+    /// The lines of a file let go after reading are read again forward, a
+    /// batch of findings at a time: the report is the one the whole text
+    /// gives, across batches, CRLF and lone-CR line ends included.
+    #[test]
+    fn lines_read_again_a_batch_at_a_time_show_what_the_whole_text_shows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("m.yaml");
+        let mut text = String::new();
+        for i in 0..300 {
+            let end = ["\n", "\r\n", "\r"][i % 3];
+            let doc = format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}, namespace: a}}\nspec:\n  \
+                 selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    \
+                 spec: {{containers: [{{name: c, image: 'x:{i}'}}]}}\n"
+            );
+            text += &doc.replace('\n', end);
+        }
+        std::fs::write(&path, &text).expect("write");
+        let (loaded, outcome) =
+            crate::check::run_inputs(std::slice::from_ref(&path), &Config::default(), None, load::MAX_HEAP);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert!(outcome.findings.len() > 2 * LINES_BATCH, "{} findings", outcome.findings.len());
+        assert!(loaded.text(0).is_some() && loaded.line_reader(0).is_some(), "let go, and read again");
+        let mut out = Vec::new();
+        write(Format::Text, &loaded, &outcome, false, &mut out).expect("written");
+        let mut whole = text.clone();
+        load::lone_cr_to_lf(&mut whole);
+        let shown: Vec<String> = outcome
+            .findings
+            .iter()
+            .map(|f| crate::diag::render::render(&diagnostic(f, &loaded), Some(&whole), false))
+            .collect();
+        let (e, w, i) = counts(&loaded, &outcome.findings);
+        let expected = format!(
+            "{}\n\n{} object(s) in 1 file(s): {e} error(s), {w} warning(s), {i} info\n",
+            shown.join("\n\n"),
+            outcome.objects
+        );
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), expected);
+        // Changed since it was read: no lines are shown, rather than wrong ones.
+        std::fs::write(&path, text.replace("image", "IMAGE")).expect("write");
+        assert!(loaded.line_reader(0).is_none());
+    }
 }

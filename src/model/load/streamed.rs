@@ -195,6 +195,7 @@ fn add_blocks(loaded: &mut Loaded, name: PathBuf, mut file: std::fs::File, budge
         // Findings show its lines: the report reads it again ([`Loaded::text`]).
         loaded.let_go.push((loaded.sources.len(), offset, hash));
     }
+    loaded.heap += super::source_bytes(&name);
     loaded.source_names.insert(name.clone());
     loaded.sources.push(Source { name, text: String::new() });
 }
