@@ -29,8 +29,10 @@ pub struct MemoryBudget {
     /// would take more is refused at the line where the budget ran out (none
     /// of its objects is used), and once it is spent no further input is
     /// read; in `check`, findings across objects that would pass it are
-    /// refused together, in one error. The run's peak is about this, up to
-    /// 1.2 times it when reading fills it (BENCHMARKS.md).
+    /// refused together, in one error. What is counted is what is allocated,
+    /// within a few percent; the run's peak is about the budget and the
+    /// program's own 25 MiB, a tenth more when reading fills it
+    /// (BENCHMARKS.md). The default holds a million typical objects.
     #[arg(long = "memory-budget", value_name = "SIZE", default_value_t = Bytes(MAX_HEAP as u64))]
     pub size: Bytes,
 }
