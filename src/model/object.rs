@@ -178,6 +178,9 @@ pub struct Loaded {
     /// The mapping keys counted once for the run, by the inputs in order
     /// (see `load::counted_once`).
     pub(crate) counted_keys: load::CountedKeys,
+    /// (A part read in parallel) its input is a large file, to be read a
+    /// block at a time, alone.
+    pub(crate) large: bool,
 }
 
 #[cfg(test)]

@@ -236,11 +236,25 @@ fn load_on(inputs: &[PathBuf], threads: usize, budget: usize, early: Option<std:
 
 fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<std::sync::Arc<Early>>) -> Loaded {
     let files = items.iter().filter(|i| matches!(i, Input::File(_))).count();
-    let (mut loaded, next) = if threads.min(files) > 1 {
-        load_parallel(&items, threads.min(files), budget, early)
-    } else {
-        (Loaded { early: EarlyHook(early), ..Loaded::default() }, 0)
-    };
+    let mut loaded = Loaded { early: EarlyHook(early), ..Loaded::default() };
+    let mut next = 0;
+    if threads.min(files) > 1 {
+        loop {
+            let stop;
+            (loaded, next, stop) = load_parallel(loaded, &items, next, threads.min(files), budget);
+            if stop != Stop::One {
+                break;
+            }
+            // A large file (its blocks parsed on every core) or a name
+            // taken: read alone, in order; then in parallel again, unless
+            // it was refused at the budget (then one at a time, as below).
+            read_one(&mut loaded, &items[next], budget);
+            next += 1;
+            if loaded.over_budget || loaded.budget_spent {
+                break;
+            }
+        }
+    }
     let total = items.len();
     for (i, item) in items.into_iter().enumerate().skip(next) {
         if loaded.budget_spent && !matches!(item, Input::Failed(_)) {
@@ -263,6 +277,31 @@ fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<st
     loaded
 }
 
+/// Reads input `item` alone into `loaded`, as the ordered reading does.
+fn read_one(loaded: &mut Loaded, item: &Input, budget: usize) {
+    match item {
+        Input::Failed(d) => loaded.errors.push(d.clone()),
+        Input::Stdin(bytes) => add_bytes_within(loaded, PathBuf::from(STDIN), bytes.clone(), budget),
+        Input::File(file) => match inputs::open_file(file, streamed::over(loaded.early.0.is_some())) {
+            Ok(Opened::Bytes(bytes)) => add_bytes_within(loaded, file.clone(), bytes, budget),
+            Ok(Opened::Large(opened)) => streamed::add_streamed(loaded, file.clone(), opened, budget),
+            Err(d) => loaded.errors.push(d),
+        },
+    }
+}
+
+/// Why [`load_parallel`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Every input is read.
+    End,
+    /// The input at `next` is read alone (a file read a block at a time,
+    /// a name already taken); the parallel reading may go on after it.
+    One,
+    /// At the budget: the inputs from `next` on are read one at a time.
+    Budget,
+}
+
 /// Whether an input refused at the budget leaves too little of it for the
 /// next ones to be worth reading: less than a sixteenth (40 MiB). A large
 /// input refused on its own leaves the budget free for the inputs after it;
@@ -280,22 +319,21 @@ fn not_read(loaded: &mut Loaded, left: usize) {
     refusal.message += &format!("; the {left} input(s) after it are not read either");
 }
 
-/// [`load`] on `threads` threads: what the inputs before `next` give, read
-/// in parallel and joined in input order, exactly as reading them one at a
-/// time gives; the inputs from `next` on are to be read one at a time.
-/// `next` is the first input that one pass must decide: past the budget
-/// (or refused only because the readers together passed it), or not read
-/// once the budget is passed, or a name already taken (the loader renames it).
-fn load_parallel(
-    items: &[Input],
-    threads: usize,
-    budget: usize,
-    early: Option<std::sync::Arc<Early>>,
-) -> (Loaded, usize) {
+/// [`load`] on `threads` threads from input `from` on, after what `base`
+/// read: what the inputs before `next` give, read in parallel and joined in
+/// input order, exactly as reading them one at a time gives. `next` is the
+/// first input that one pass must decide: a file read a block at a time or
+/// a name already taken (the loader renames it), after which the parallel
+/// reading may go on ([`Stop::One`]); or past the budget (or refused only
+/// because the readers together passed it), or not read once the budget is
+/// passed, after which everything is read one at a time ([`Stop::Budget`]).
+fn load_parallel(base: Loaded, items: &[Input], from: usize, threads: usize, budget: usize) -> (Loaded, usize, Stop) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let shared = shared_count(budget);
-    let keys = std::sync::Arc::new(crate::model::value::SharedKeys::default());
-    let next = AtomicUsize::new(0);
+    // What `base` holds counts with what the readers add.
+    let shared = shared_count(budget.saturating_sub(base.heap));
+    let early = base.early.0.clone();
+    let keys = base.keys.clone();
+    let next = AtomicUsize::new(from);
     let over = AtomicBool::new(false);
     let read = |i: usize| -> Option<Loaded> {
         let mut part = Loaded {
@@ -309,16 +347,15 @@ fn load_parallel(
             Input::Stdin(bytes) => add_bytes_within(&mut part, PathBuf::from(STDIN), bytes.clone(), budget),
             Input::File(file) => match inputs::open_file(file, streamed::over(early.is_some())) {
                 Ok(Opened::Bytes(bytes)) => add_bytes_within(&mut part, file.clone(), bytes, budget),
-                // Read a block at a time, in one pass: the parallel reading
-                // stops there, and the inputs from it on are read one at a time.
-                Ok(Opened::Large(_)) => part.over_budget = true,
+                // Read a block at a time, alone (see `load_items`).
+                Ok(Opened::Large(_)) => part.large = true,
                 Err(d) => part.errors.push(d),
             },
         }
         Some(part)
     };
-    let mut loaded = Loaded { keys: keys.clone(), early: EarlyHook(early.clone()), ..Loaded::default() };
-    let mut names = HashSet::new();
+    let mut loaded = base;
+    let mut names = std::mem::take(&mut loaded.source_names);
     // Joined in input order as they are read, not once all are: holding
     // every input's objects until then kept each object's slot twice at the
     // end (176 MB of them at a million objects).
@@ -346,7 +383,7 @@ fn load_parallel(
         }
         drop(send);
         let mut waiting: std::collections::BTreeMap<usize, Loaded> = std::collections::BTreeMap::new();
-        let mut i = 0;
+        let mut i = from;
         loop {
             while let Some(item) = items.get(i) {
                 if let Input::Failed(d) = item {
@@ -358,28 +395,32 @@ fn load_parallel(
                 // Read alone with what is joined so far, it would count the
                 // same; a name taken is read again in order (Helm templates).
                 let fits = !part.over_budget && loaded.heap.saturating_add(part.last_counted) <= budget;
-                if !fits || part.sources.iter().any(|s| names.contains(&s.name)) {
+                if part.large || (fits && part.sources.iter().any(|s| names.contains(&s.name))) {
                     over.store(true, Ordering::Relaxed);
-                    return i;
+                    return (i, Stop::One);
+                }
+                if !fits {
+                    over.store(true, Ordering::Relaxed);
+                    return (i, Stop::Budget);
                 }
                 // The readers' total counted its keys again too.
                 shared.fetch_sub(join(&mut loaded, &mut names, part), Ordering::Relaxed);
                 i += 1;
             }
             if i >= items.len() {
-                return i;
+                return (i, Stop::End);
             }
             match receive.recv() {
                 Ok((j, part)) => {
                     waiting.insert(j, part);
                 }
                 // Every reader stopped before input `i` (the budget).
-                Err(_) => return i,
+                Err(_) => return (i, Stop::Budget),
             }
         }
     });
     loaded.source_names = names;
-    (loaded, stop)
+    (loaded, stop.0, stop.1)
 }
 
 /// Appends what was read of one input to `loaded`; returns the bytes of
@@ -1214,7 +1255,7 @@ spec:
         }
         // Parts joined in order, not in the order the threads finish.
         let items = inputs_of(&inputs).0;
-        let (parallel, next) = load_parallel(&items, 4, MAX_HEAP, None);
+        let (parallel, next, _) = load_parallel(Loaded::default(), &items, 0, 4, MAX_HEAP);
         assert_eq!((summary(&parallel), next), (one, items.len()), "all read in parallel");
     }
 
@@ -1223,10 +1264,10 @@ spec:
         let tmp = tempfile::tempdir().unwrap();
         let items = inputs_of(&mixed_inputs(tmp.path())).0;
         // What the objects keep: the last reader's buffers do not fit beside them.
-        let all = load_parallel(&items, 4, MAX_HEAP, None).0.heap;
+        let all = load_parallel(Loaded::default(), &items, 0, 4, MAX_HEAP).0.heap;
         let items = || inputs_of(&mixed_inputs(tmp.path())).0;
         for budget in [all, all - 1, all / 2] {
-            let (prefix, next) = load_parallel(&items(), 4, budget, None);
+            let (prefix, next, _) = load_parallel(Loaded::default(), &items(), 0, 4, budget);
             assert!(
                 next < items().len() && prefix.heap <= budget,
                 "{budget}: the inputs from {next} on read again in order"
@@ -1515,5 +1556,37 @@ spec:
         for threads in [1, 4] {
             assert_eq!(heap("files", threads), one, "{threads} threads");
         }
+    }
+
+    /// A file read a block at a time among many is read alone, in order,
+    /// and the parallel reading goes on after it: it stopped there, and the
+    /// 100,000 files after a large one were read one at a time.
+    #[test]
+    fn after_a_large_file_the_reading_goes_on_in_parallel() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let doc = |i: usize| DEPLOY.replace("name: web", &format!("name: web-{i}"));
+        for i in 0..10 {
+            std::fs::write(dir.path().join(format!("a{i}.yaml")), doc(i)).expect("write");
+            std::fs::write(dir.path().join(format!("c{i}.yaml")), doc(100 + i)).expect("write");
+        }
+        // Past a block, mostly a comment (cheap to read in a debug build).
+        let comment = format!("# {}\n", "x".repeat(1000)).repeat(streamed::BLOCK / 1000 + 10);
+        let big = format!("{}---\n{comment}---\n{}---\n{comment}{}", doc(50), doc(51), doc(52));
+        std::fs::write(dir.path().join("b.yaml"), big).expect("write");
+        let inputs = [dir.path().to_path_buf()];
+        let items = || inputs_of(&inputs).0;
+        let large = items().iter().position(|i| matches!(i, Input::File(f) if f.ends_with("b.yaml"))).expect("b");
+        let (mut loaded, next, stop) =
+            load_parallel(Loaded { early: EarlyHook(Some(naming())), ..Loaded::default() }, &items(), 0, 4, MAX_HEAP);
+        assert_eq!((next, stop), (large, Stop::One));
+        read_one(&mut loaded, &items()[large], MAX_HEAP);
+        let (loaded, next, stop) = load_parallel(loaded, &items(), large + 1, 4, MAX_HEAP);
+        assert_eq!((next, stop), (items().len(), Stop::End));
+        assert_eq!(loaded.objects.len(), 23);
+        // As one at a time reads them.
+        let one = load_on(&inputs, 1, MAX_HEAP, Some(naming()));
+        assert_eq!((summary(&loaded), found(&loaded)), (summary(&one), found(&one)));
+        let parallel = load_on(&inputs, 4, MAX_HEAP, Some(naming()));
+        assert_eq!((summary(&parallel), found(&parallel)), (summary(&one), found(&one)));
     }
 }
