@@ -262,13 +262,9 @@ fn load_items(items: Vec<Input>, threads: usize, budget: usize, early: Option<st
             break;
         }
         match item {
-            Input::Failed(d) => loaded.errors.push(d),
+            // Not copied: stdin may be 256 MiB.
             Input::Stdin(bytes) => add_bytes_within(&mut loaded, PathBuf::from(STDIN), bytes, budget),
-            Input::File(file) => match inputs::open_file(&file, streamed::over(loaded.early.0.is_some())) {
-                Ok(Opened::Bytes(bytes)) => add_bytes_within(&mut loaded, file, bytes, budget),
-                Ok(Opened::Large(opened)) => streamed::add_streamed(&mut loaded, file, opened, budget),
-                Err(d) => loaded.errors.push(d),
-            },
+            item => read_one(&mut loaded, &item, budget),
         }
     }
     // Kept to the end of the run: without the room the vector grew into
