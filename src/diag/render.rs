@@ -81,10 +81,7 @@ const CUT: &str = "...";
 impl<'a> Lines<'a> {
     /// The lines shown for diagnostics at `lines` (0: none).
     fn new(source: &'a str, lines: Vec<usize>) -> Self {
-        let mut wanted: Vec<usize> =
-            lines.into_iter().flat_map(|n| [n.saturating_sub(1), n]).filter(|&n| n > 0).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+        let wanted = shown_lines(lines);
         let mut shown = HashMap::with_capacity(wanted.len());
         let mut wanted = wanted.into_iter().peekable();
         // Lines split at `\n` exactly as `str::split` would: a trailing
@@ -252,6 +249,15 @@ impl<'a> Snippets<'a> {
     pub fn render(&self, diag: &Diagnostic, color: bool) -> String {
         render_lines(diag, self.files.get(diag.file.as_path()), color)
     }
+}
+
+/// The lines shown for diagnostics at `lines`, each with the line before
+/// it, sorted, once each (0: none).
+pub fn shown_lines(lines: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut wanted: Vec<usize> = lines.into_iter().flat_map(|n| [n.saturating_sub(1), n]).filter(|&n| n > 0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
 }
 
 /// The annotate-snippets level for a severity.

@@ -77,14 +77,9 @@ pub fn counts(loaded: &Loaded, findings: &[Finding]) -> (usize, usize, usize) {
 /// cross batches with a few hundred objects).
 const LINES_BATCH: usize = if cfg!(test) { 256 } else { 4096 };
 
-/// The lines shown for diagnostics at `lines` (in order of place), each
-/// with the line before it.
+/// The lines shown for diagnostics at `lines`, as [`Snippets`] shows them.
 fn wanted(lines: impl IntoIterator<Item = u32>) -> Vec<usize> {
-    let mut wanted: Vec<usize> =
-        lines.into_iter().map(|n| n as usize).flat_map(|n| [n.saturating_sub(1), n]).filter(|&n| n > 0).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    wanted
+    crate::diag::render::shown_lines(lines.into_iter().map(|n| n as usize))
 }
 
 fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
@@ -119,8 +114,10 @@ fn text(loaded: &Loaded, outcome: &Outcome, color: bool, out: &mut dyn Write) ->
     }
     let wanted_lines = loaded.errors.iter().map(|d| (d.file.as_path(), d.pos.line));
     let held = Snippets::new(wanted_lines, |p| texts.iter().find(|(name, _)| *name == p).map(|(_, t)| t.as_ref()));
-    let read: HashMap<&Path, Snippets> =
-        shown.iter().map(|(name, s)| (*name, Snippets::shown(name, &s.text, s.lines.clone()))).collect();
+    let read: HashMap<&Path, Snippets> = shown
+        .iter_mut()
+        .map(|(name, s)| (*name, Snippets::shown(name, &s.text, std::mem::take(&mut s.lines))))
+        .collect();
     for d in &loaded.errors {
         emit(read.get(d.file.as_path()).unwrap_or(&held).render(d, color))?;
     }
