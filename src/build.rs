@@ -56,7 +56,38 @@ impl Built {
 }
 
 /// Builds the whole output tree for a loaded description read from `file`.
+///
+/// The schema validators the stacks' proof will need are compiled meanwhile
+/// on a second core ([`Schemas::prepare`](crate::model::schema::Schemas::prepare)):
+/// reading the vendored schemas and compiling a validator per kind was two
+/// thirds of the proof's wall time, and generating keeps one core busy.
 pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let schemas = crate::model::schema::Schemas::shared(target(p).minor());
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<(String, String)>>();
+        let prepare = || {
+            let mut seen = std::collections::HashSet::new();
+            schemas.prepare(std::iter::empty(), &stop);
+            for kinds in rx {
+                let new = kinds.iter().filter(|k| seen.insert((*k).clone()));
+                schemas.prepare(new.map(|(a, k)| (a.as_str(), k.as_str())), &stop);
+            }
+        };
+        // Without a second thread the proof compiles them as it goes.
+        let _ = std::thread::Builder::new().spawn_scoped(scope, prepare);
+        let built = build_stacks(p, file, &|stack: &Stack| {
+            let _ = tx.send(stack.objects.iter().map(|o| (o.api_version.clone(), o.kind.clone())).collect());
+        });
+        if built.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        built
+    })
+}
+
+fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result<Built, Error> {
     // Refused before anything is generated: the stacks themselves would take
     // past a gigabyte (400 services each using every later one: 1.6 GB).
     let edges = uses_edges(p);
@@ -76,6 +107,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         None => Vec::new(),
     };
     let base = patched.as_ref().unwrap_or(&raw_base);
+    generated(base);
     let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
     let mut envs = Vec::new();
     // Per environment, its stack before its own patches (when it has some)
@@ -99,6 +131,7 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
         generate::patches::apply(&mut stack, &workloads, file).map_err(Error::Description)?;
         let before = (!own.is_empty()).then(|| stack.clone());
         let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
+        generated(&stack);
         own_patches.push((before, applied));
         // A stack kept before its own patches is kept twice.
         let copies = if own_patches.last().is_some_and(|(b, _)| b.is_some()) { 2 } else { 1 };
@@ -274,12 +307,13 @@ fn key_line(file: &Path, key: &str) -> crate::diag::Pos {
 /// version, and the metrics the services declare (rules and dashboards on
 /// them are not "unknown", KP608).
 pub fn check_config(built: &Built, p: &Platform) -> crate::check::config::Config {
+    crate::check::config::Config { metrics: built.metrics.iter().cloned().collect(), ..target(p) }
+}
+
+/// The check configuration of the description's Kubernetes version alone.
+fn target(p: &Platform) -> crate::check::config::Config {
     let k = &p.cluster.kubernetes.value;
-    crate::check::config::Config {
-        kubernetes: Some(format!("{}.{}", k.major, k.minor)),
-        metrics: built.metrics.iter().cloned().collect(),
-        ..Default::default()
-    }
+    crate::check::config::Config { kubernetes: Some(format!("{}.{}", k.major, k.minor)), ..Default::default() }
 }
 
 /// [`check_config`] as the `.kubeproof.yaml` written beside the stack, so

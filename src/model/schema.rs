@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -99,8 +100,10 @@ struct Crds {
     kinds: HashMap<String, HashMap<String, Value>>,
 }
 
-/// Compiled validators by apiVersion and kind (`None`: no schema).
-type Cache = HashMap<(String, String), Option<Arc<Compiled>>>;
+/// Compiled validators by apiVersion and kind (`None`: no schema). Each
+/// is compiled once: a run asking for one that another thread is compiling
+/// ([`Schemas::prepare`]) waits for it.
+type Cache = HashMap<(String, String), Arc<OnceLock<Option<Arc<Compiled>>>>>;
 
 struct Compiled {
     validator: Validator,
@@ -275,13 +278,31 @@ impl Schemas {
 
     /// The compiled validator for `api_version` and `kind`, if it has a schema.
     fn compiled(&self, api_version: &str, kind: &str) -> Option<Arc<Compiled>> {
-        let key = (api_version.to_string(), kind.to_string());
-        if let Some(c) = self.compiled.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return c.clone();
+        let once = {
+            let mut all = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+            let key = (api_version.to_string(), kind.to_string());
+            Arc::clone(all.entry(key).or_default())
+        };
+        // Outside the map's lock: other kinds compile meanwhile.
+        once.get_or_init(|| self.compile(api_version, kind).map(Arc::new)).clone()
+    }
+
+    /// Reads the vendored schemas and compiles the validators of `kinds`
+    /// (apiVersion, kind) ahead of the runs that will validate them, as
+    /// `gen` does on a second core while it generates; stops between two
+    /// kinds once `stop` is set. A run asking for a kind being compiled
+    /// waits for it rather than compiling it again.
+    pub fn prepare<'k>(&self, kinds: impl IntoIterator<Item = (&'k str, &'k str)>, stop: &AtomicBool) {
+        self.kubernetes();
+        self.crds();
+        for (api_version, kind) in kinds {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            if self.lookup(api_version, kind) == Lookup::Schema {
+                self.compiled(api_version, kind);
+            }
         }
-        let c = self.compile(api_version, kind).map(Arc::new);
-        self.compiled.lock().unwrap_or_else(PoisonError::into_inner).insert(key, c.clone());
-        c
     }
 
     fn compile(&self, api_version: &str, kind: &str) -> Option<Compiled> {
@@ -886,6 +907,45 @@ pub fn removed_in(api_version: &str, kind: &str, minor: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kinds compiled so far.
+    fn compiled_kinds(s: &Schemas) -> Vec<(String, String)> {
+        let all = s.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut v: Vec<_> = all.iter().filter(|(_, c)| c.get().is_some()).map(|(k, _)| k.clone()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn prepare_compiles_the_kinds_with_a_schema_until_stopped() {
+        let s = Schemas::new(NEWEST_MINOR);
+        let stop = AtomicBool::new(true);
+        s.prepare([("apps/v1", "Deployment")], &stop);
+        assert!(compiled_kinds(&s).is_empty(), "compiled once stopped");
+        stop.store(false, Ordering::Relaxed);
+        s.prepare([("apps/v1", "Deployment"), ("example.com/v1", "Widget"), ("v1", "Nothing")], &stop);
+        assert_eq!(compiled_kinds(&s), [("apps/v1".to_string(), "Deployment".to_string())]);
+        // What a run validates with is what was prepared.
+        let before = s.compiled("apps/v1", "Deployment").expect("a schema");
+        s.prepare([("apps/v1", "Deployment")], &stop);
+        assert!(Arc::ptr_eq(&before, &s.compiled("apps/v1", "Deployment").expect("a schema")));
+    }
+
+    #[test]
+    fn a_kind_asked_for_on_two_threads_at_once_is_compiled_once() {
+        let s = Schemas::new(NEWEST_MINOR);
+        let start = std::sync::Barrier::new(2);
+        let ask = || {
+            start.wait();
+            s.compiled("apps/v1", "StatefulSet").expect("a schema")
+        };
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(ask);
+            let b = scope.spawn(ask);
+            (a.join().expect("no panic"), b.join().expect("no panic"))
+        });
+        assert!(Arc::ptr_eq(&a, &b), "compiled twice");
+    }
 
     #[test]
     fn quantities() {
