@@ -104,11 +104,13 @@ pub struct Context<'a> {
     /// its own took 110 bytes an object at its peak, twice when two ran
     /// at once.
     policies: std::sync::OnceLock<crate::model::netpol::Policies<'a>>,
+    /// The PromQL the checks parsed, kept for the others of the run.
+    pub(crate) promql: rules::PromqlMemo,
 }
 
 impl<'a> Context<'a> {
     pub fn new(manifests: &'a Manifests<'a>, schemas: &'a schema::Schemas, minor: u32, config: &'a Config) -> Self {
-        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new() }
+        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new(), promql: Default::default() }
     }
 
     /// The network policies of the set, read as the checks do

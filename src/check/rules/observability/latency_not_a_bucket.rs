@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
-use super::{for_each_rule, parse, selectors, service_job, targets};
+use super::{for_each_rule, parsed, selectors, service_job, targets};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::histogram::{self, Declared};
 use crate::model::pointer::escape;
@@ -183,9 +183,11 @@ impl Check for LatencyNotABucket {
             return;
         }
         for_each_rule(cx, |r| {
-            let Some(Ok(e)) = r.expr().as_deref().and_then(parse) else { return };
+            let Some(expr) = r.expr() else { return };
+            let parsed = parsed(cx, &expr);
+            let Some(Ok(e)) = parsed.as_ref() else { return };
             let mut seen = HashSet::new();
-            for b in buckets(&e) {
+            for b in buckets(e) {
                 let declaring = jobs
                     .iter()
                     .filter(|((j, n), _)| *j == b.job && b.namespace.as_ref().is_none_or(|x| x == n))

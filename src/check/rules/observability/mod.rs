@@ -17,7 +17,8 @@
 use crate::model::At;
 use crate::model::promql;
 use crate::model::selector::Selector;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use crate::model::Value;
 use promql_parser::parser::Expr;
@@ -184,6 +185,38 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
 /// bounds (KP610 reports them), too long or too deep to parse safely.
 pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
     promql::parse(expr).ok()
+}
+
+/// An expression as [`parse`] reads it, shared by the checks of one run.
+pub type Parsed = Arc<Option<Result<Expr, String>>>;
+
+/// The expressions a run's checks parsed: five checks read each rule's
+/// expression, and parsing was a tenth of `gen`'s instructions (PromQL's
+/// parser is table-driven and allocates every token). Kept while their
+/// text totals at most [`PromqlMemo::MAX_TEXT`] bytes; past it they are
+/// parsed again, so that a set of many rules takes no more memory.
+#[derive(Default)]
+pub struct PromqlMemo(Mutex<(HashMap<Box<str>, Parsed>, usize)>);
+
+impl PromqlMemo {
+    /// The text of the expressions kept, in all.
+    pub const MAX_TEXT: usize = 1 << 20;
+}
+
+/// `expr` parsed ([`parse`]), once a run while the memo has room.
+pub fn parsed(cx: &Context, expr: &str) -> Parsed {
+    let memo = || cx.promql.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(p) = memo().0.get(expr) {
+        return Arc::clone(p);
+    }
+    // Parsed outside the lock: the checks reading it run on every core.
+    let p: Parsed = Arc::new(parse(expr));
+    let (kept, text) = &mut *memo();
+    if *text + expr.len() <= PromqlMemo::MAX_TEXT && !kept.contains_key(expr) {
+        *text += expr.len();
+        kept.insert(expr.into(), Arc::clone(&p));
+    }
+    p
 }
 
 /// Calls `f` with every series selector of an expression, a range's

@@ -1,6 +1,6 @@
 use crate::model::Value;
 
-use super::{dashboards, for_each_rule, parse, queries};
+use super::{dashboards, for_each_rule, parsed, queries};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP601: a rule's or a dashboard's PromQL expression does not parse.
@@ -97,12 +97,13 @@ impl Check for PromqlInvalid {
         let mut located = 0;
         for_each_rule(cx, |r| {
             let Some(expr) = r.expr() else { return };
-            let Some(Err(e)) = parse(&expr) else { return };
+            let parsed = parsed(cx, &expr);
+            let Some(Err(e)) = parsed.as_ref() else { return };
             let pointer = r.at("expr");
             // Each place costs a search (see `error_offset`): a set of
             // thousands of broken expressions gets the first ones placed.
             // (Counted as tried, placed or not.)
-            let inside = if located < LOCATED_MAX { inside(cx, r.object, &pointer, &expr, &e) } else { None };
+            let inside = if located < LOCATED_MAX { inside(cx, r.object, &pointer, &expr, e) } else { None };
             located += 1;
             out.report(
                 r.object,
@@ -119,7 +120,8 @@ impl Check for PromqlInvalid {
             let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
             for q in queries(&dashboard) {
                 let Some(promql) = &q.promql else { continue };
-                let Some(Err(e)) = parse(promql) else { continue };
+                let parsed = parsed(cx, promql);
+                let Some(Err(e)) = parsed.as_ref() else { continue };
                 out.report(d.object, &d.ptr, format!("{} of dashboard `{}` does not parse: {e}", q.label, d.key))
                     .help(format!("the panel shows an error instead of data; correct the query `{}`", q.expr.trim()));
             }

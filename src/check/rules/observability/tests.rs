@@ -312,3 +312,25 @@ fn broken_expressions_are_placed_inside_for_the_first_hundred_only() {
     assert!(placed[..100].iter().all(|p| *p), "{placed:?}");
     assert!(!placed[100], "{placed:?}");
 }
+
+#[test]
+fn an_expression_is_parsed_once_a_run_while_the_memo_has_room() {
+    use super::{PromqlMemo, parsed};
+    use std::sync::Arc;
+    let loaded = crate::model::Loaded::default();
+    let config = crate::check::config::Config::default();
+    crate::check::with_context(&loaded, &config, |cx| {
+        let first = parsed(cx, "rate(a_total[5m])");
+        assert!(matches!(first.as_ref(), Some(Ok(_))));
+        assert!(Arc::ptr_eq(&first, &parsed(cx, "rate(a_total[5m])")), "parsed again");
+        let broken = parsed(cx, "rate(a_total[5m]");
+        assert!(matches!(broken.as_ref(), Some(Err(_))));
+        assert!(Arc::ptr_eq(&broken, &parsed(cx, "rate(a_total[5m]")));
+        // Past the memo's room an expression is parsed each time, the same.
+        let long = format!("a_total{{x=\"{}\"}}", "y".repeat(PromqlMemo::MAX_TEXT));
+        let (one, two) = (parsed(cx, &long), parsed(cx, &long));
+        assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
+        assert_eq!(format!("{one:?}"), format!("{two:?}"));
+        assert!(Arc::ptr_eq(&first, &parsed(cx, "rate(a_total[5m])")));
+    });
+}

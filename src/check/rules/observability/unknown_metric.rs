@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use crate::model::{At, Value};
 
-use super::{dashboards, for_each_rule, metric_names, parse, queries};
+use super::{dashboards, for_each_rule, metric_names, parsed, queries};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP608: a rule or dashboard queries a metric nothing is known to produce.
@@ -274,9 +274,10 @@ impl Check for UnknownMetric {
         let known = || known.get_or_init(|| Known::build(cx));
         for_each_rule(cx, |r| {
             let Some(expr) = r.expr() else { return };
-            let Some(Ok(parsed)) = parse(&expr) else { return };
+            let parsed = parsed(cx, &expr);
+            let Some(Ok(parsed)) = parsed.as_ref() else { return };
             let known = known();
-            for name in metric_names(&parsed).into_iter().filter(|n| !known.has(n)) {
+            for name in metric_names(parsed).into_iter().filter(|n| !known.has(n)) {
                 out.report(
                     r.object,
                     r.at("expr"),
@@ -294,9 +295,11 @@ impl Check for UnknownMetric {
             let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
             let mut seen = HashSet::new();
             for q in queries(&dashboard) {
-                let Some(Some(Ok(parsed))) = q.promql.as_deref().map(parse) else { continue };
+                let Some(promql) = q.promql.as_deref() else { continue };
+                let parsed = parsed(cx, promql);
+                let Some(Ok(parsed)) = parsed.as_ref() else { continue };
                 let known = known();
-                for name in metric_names(&parsed).into_iter().filter(|n| !known.has(n)) {
+                for name in metric_names(parsed).into_iter().filter(|n| !known.has(n)) {
                     if !seen.insert(name.clone()) {
                         continue;
                     }

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
-use super::{for_each_rule, parse, service_job, targets};
+use super::{for_each_rule, parsed, service_job, targets};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::duration::Seconds;
 use crate::model::scope::custom_resources;
@@ -177,9 +177,11 @@ impl Check for WindowBelowScrapes {
             return;
         }
         for_each_rule(cx, |r| {
-            let Some(Ok(e)) = r.expr().as_deref().and_then(parse) else { return };
+            let Some(expr) = r.expr() else { return };
+            let parsed = parsed(cx, &expr);
+            let Some(Ok(e)) = parsed.as_ref() else { return };
             let mut seen = HashSet::new();
-            for (metric, job, ns, range) in ranges(&e) {
+            for (metric, job, ns, range) in ranges(e) {
                 let found = jobs.iter().filter(|((j, n), _)| *j == job && ns.as_ref().is_none_or(|x| x == n));
                 let Some((_, &(interval, monitor))) = found.min_by_key(|(_, (s, _))| *s) else { continue };
                 if range >= 4 * u64::from(interval) || !seen.insert((metric.clone(), range)) {
