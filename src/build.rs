@@ -151,41 +151,57 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
             applied,
         })
         .collect();
-    crate::emit::kustomize::emit(
-        &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: base },
-        &overlays,
-        &source,
-        &mut tree,
-    )?;
-    crate::emit::helm::emit(
-        &crate::emit::helm::Chart {
-            name: p.name.as_str(),
-            kube: p.cluster.kubernetes.value,
-            version: p.version.as_ref().map(|v| v.value.as_str()),
-            base,
-            envs: &envs,
-            source: &source,
-        },
-        &mut tree,
-    )?;
-    for (env, stack) in &envs {
-        tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
-    }
-    let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
-    if let Some(d) = &delivery {
-        crate::emit::delivery::emit(d, p.name.as_str(), &envs, &source, &mut tree)?;
-    }
-    tree.insert(
-        "README.md",
-        crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs, delivery.as_ref()),
-    );
-    crate::emit::monitoring::emit(base, &envs, &source, &mut tree)?;
-    crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, &mut tree)?;
-    let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
-    let stacks: Vec<&Stack> = std::iter::once(base).chain(envs.iter().map(|(_, s)| s)).collect();
-    if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
-        tree.insert("RUNBOOK.md", text);
-    }
+    let chart = crate::emit::helm::Chart {
+        name: p.name.as_str(),
+        kube: p.cluster.kubernetes.value,
+        version: p.version.as_ref().map(|v| v.value.as_str()),
+        base,
+        envs: &envs,
+        source: &source,
+    };
+    let helm = || {
+        let mut chart_tree = Tree::new();
+        crate::emit::helm::emit(&chart, &mut chart_tree).map(|()| chart_tree)
+    };
+    let others = |tree: &mut Tree| -> Result<(), Error> {
+        crate::emit::kustomize::emit(
+            &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: base },
+            &overlays,
+            &source,
+            tree,
+        )?;
+        for (env, stack) in &envs {
+            tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
+        }
+        let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
+        if let Some(d) = &delivery {
+            crate::emit::delivery::emit(d, p.name.as_str(), &envs, &source, tree)?;
+        }
+        tree.insert(
+            "README.md",
+            crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs, delivery.as_ref()),
+        );
+        crate::emit::monitoring::emit(base, &envs, &source, tree)?;
+        crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, tree)?;
+        let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
+        let stacks: Vec<&Stack> = std::iter::once(base).chain(envs.iter().map(|(_, s)| s)).collect();
+        if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
+            tree.insert("RUNBOOK.md", text);
+        }
+        Ok(())
+    };
+    // The Helm chart, a quarter of the emitters' work on the examples, is
+    // computed on a second core beside the others (it writes only under
+    // `helm/`). Without a second thread, here after them.
+    let chart_tree = std::thread::scope(|scope| {
+        let on_second = std::thread::Builder::new().spawn_scoped(scope, helm);
+        others(&mut tree)?;
+        match on_second {
+            Ok(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            Err(_) => helm(),
+        }
+    })?;
+    tree.append(chart_tree);
     let base = patched.unwrap_or(raw_base);
     let mut built = Built { tree, base, envs, metrics, connections: proven, loaded: loads.kept };
     let config = check_config_file(&check_config(&built, p), &source);

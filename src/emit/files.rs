@@ -55,6 +55,11 @@ impl Tree {
         self.files.insert(path.into(), bytes.into());
     }
 
+    /// Adds every file of `other`, replacing earlier contents at its paths.
+    pub fn append(&mut self, mut other: Tree) {
+        self.files.append(&mut other.files);
+    }
+
     pub fn get(&self, path: &Path) -> Option<&[u8]> {
         self.files.get(path).map(Vec::as_slice)
     }

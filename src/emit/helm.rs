@@ -288,47 +288,69 @@ fn index(path: &[String]) -> String {
 /// a field that may be absent is written only where the values hold it, and
 /// a conditional list item only where its value is true.
 fn lookups(text: &str, placeholders: &[usize], vars: &Vars) -> String {
-    const MARK: &str = "kubeproof-placeholder-";
     let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        let indent = " ".repeat(line.len() - line.trim_start().len());
-        if line.trim_start() == format!("- {END_MARK}") {
-            out.push_str(&format!("{indent}{{{{- end }}}}\n"));
+    // Only lines holding a mark change: the text between them is copied
+    // whole, found with one search of the text rather than one a line.
+    let mut copied = 0;
+    for (at, _) in text.match_indices(MARKS) {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        if start < copied {
             continue;
         }
-        let number = |mark: &str| {
-            let at = line.find(mark)?;
-            let digits: String = line[at + mark.len()..].chars().take_while(char::is_ascii_digit).collect();
-            let n = digits.parse::<usize>().ok()?;
-            Some((n, &vars.all[*placeholders.get(n)?]))
-        };
-        if let Some((n, var)) = number(IF_MARK)
-            && line.trim_start() == format!("- {IF_MARK}{n}-x")
-        {
-            out.push_str(&format!("{indent}{{{{- if {} }}}}\n", index(&var.path)));
-            continue;
-        }
-        let Some((n, var)) = number(MARK) else {
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        };
-        let p = placeholder(n);
-        let lookup = format!("{{{{ toJson {} }}}}", index(&var.path));
-        // The YAML writer may quote a placeholder: quoted forms go first.
-        let written =
-            line.replace(&format!("\"{p}\""), &lookup).replace(&format!("'{p}'"), &lookup).replace(&p, &lookup);
-        if let (true, Some((last, parent))) = (var.optional, var.path.split_last()) {
-            out.push_str(&format!(
-                "{indent}{{{{- if hasKey {} {last:?} }}}}\n{written}\n{indent}{{{{- end }}}}\n",
-                index(parent)
-            ));
-        } else {
-            out.push_str(&written);
-            out.push('\n');
-        }
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+        out.push_str(&text[copied..start]);
+        lookup_line(text[start..end].trim_end_matches('\n'), placeholders, vars, &mut out);
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
     }
     out
+}
+
+/// What every mark of a template starts with.
+const MARKS: &str = "kubeproof-";
+
+/// One line of [`lookups`] holding a mark, written to `out`.
+fn lookup_line(line: &str, placeholders: &[usize], vars: &Vars, out: &mut String) {
+    const MARK: &str = "kubeproof-placeholder-";
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    if trimmed.strip_prefix("- ") == Some(END_MARK) {
+        out.push_str(&format!("{indent}{{{{- end }}}}\n"));
+        return;
+    }
+    let number = |mark: &str| {
+        let at = line.find(mark)?;
+        let digits: String = line[at + mark.len()..].chars().take_while(char::is_ascii_digit).collect();
+        let n = digits.parse::<usize>().ok()?;
+        Some((n, &vars.all[*placeholders.get(n)?]))
+    };
+    if let Some((n, var)) = number(IF_MARK)
+        && trimmed == format!("- {IF_MARK}{n}-x")
+    {
+        out.push_str(&format!("{indent}{{{{- if {} }}}}\n", index(&var.path)));
+        return;
+    }
+    let Some((n, var)) = number(MARK) else {
+        out.push_str(line);
+        out.push('\n');
+        return;
+    };
+    let p = placeholder(n);
+    let lookup = format!("{{{{ toJson {} }}}}", index(&var.path));
+    // The YAML writer may quote a placeholder: quoted forms go first.
+    let written = line.replace(&format!("\"{p}\""), &lookup).replace(&format!("'{p}'"), &lookup).replace(&p, &lookup);
+    if let (true, Some((last, parent))) = (var.optional, var.path.split_last()) {
+        out.push_str(&format!(
+            "{indent}{{{{- if hasKey {} {last:?} }}}}\n{written}\n{indent}{{{{- end }}}}\n",
+            index(parent)
+        ));
+    } else {
+        out.push_str(&written);
+        out.push('\n');
+    }
 }
 
 /// Each variant's object with the labels mark in its labels: the chart's

@@ -107,7 +107,8 @@ impl Knobs {
     /// Whether a knob may be at or below `field` of `object`: one of its
     /// own, or a container's image.
     pub(super) fn below(&self, object: &str, field: &str) -> bool {
-        let under = |p: &str| field.is_empty() || p == field || p.starts_with(&format!("{field}."));
+        let under =
+            |p: &str| field.is_empty() || p.strip_prefix(field).is_some_and(|r| r.is_empty() || r.starts_with('.'));
         let own = self.at.get(object).is_some_and(|fields| fields.keys().any(|p| under(p)));
         own || (!self.images.is_empty() && CONTAINERS.iter().any(|c| under(c) || field.starts_with(c)))
     }
