@@ -58,13 +58,15 @@ pub fn check(args: &CheckArgs, style: Style) -> Result<ExitCode, Error> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let _ = report::write(args.format, &loaded, &outcome, color, &mut out).and_then(|()| out.flush());
     let (errors, _, _) = report::counts(&loaded, &outcome.findings);
-    Ok(if !loaded.errors.is_empty() {
+    let code = if !loaded.errors.is_empty() {
         ExitCode::from(2)
     } else if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    super::left_to_exit((loaded, outcome));
+    Ok(code)
 }
 
 /// An empty stream (a `kubectl kustomize` that printed nothing) or a folder

@@ -125,6 +125,7 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
     }
     let _ = write!(out, "{}", summary_table(&built.summary()));
     let _ = write!(out, "{}", next_steps(&built, &platform, output));
+    super::left_to_exit((built, platform));
     Ok(())
 }
 
