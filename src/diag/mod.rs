@@ -200,7 +200,9 @@ where
             (if word.len() > 1 && strsim::osa_distance(word, c) == 1 { jw.max(0.9) } else { jw }, c)
         })
         .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // Of equal scores the first in name order: candidates may come from
+        // a hash map, whose order changes from run to run.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
 
@@ -251,6 +253,13 @@ mod tests {
         assert_eq!(did_you_mean("replicsa", ["replicas", "resources"]), Some("replicas"));
         assert_eq!(did_you_mean("health-bd", ["health-db", "cache"]), Some("health-db"));
         assert_eq!(did_you_mean("zzz", ["replicas", "resources"]), None);
+    }
+
+    #[test]
+    fn of_equally_close_names_the_first_in_name_order_is_suggested_whatever_their_order() {
+        // `cab` is one transposition from both.
+        assert_eq!(did_you_mean("cab", ["cba", "acb"]), Some("acb"));
+        assert_eq!(did_you_mean("cab", ["acb", "cba"]), Some("acb"));
     }
 
     #[test]
