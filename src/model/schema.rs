@@ -90,20 +90,21 @@ pub enum Lookup {
 struct Kubernetes {
     defs: Map<String, Value>,
     /// apiVersion → kind → definition name.
-    kinds: HashMap<String, HashMap<String, String>>,
+    kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>>,
     /// Every group Kubernetes serves in any vendored version.
     groups: BTreeSet<String>,
 }
 
 /// The vendored CRD schemas: apiVersion → kind → schema.
 struct Crds {
-    kinds: HashMap<String, HashMap<String, Value>>,
+    kinds: foldhash::HashMap<String, foldhash::HashMap<String, Value>>,
 }
 
 /// Compiled validators by apiVersion and kind (`None`: no schema). Each
 /// is compiled once: a run asking for one that another thread is compiling
 /// ([`Schemas::prepare`]) waits for it.
-type Cache = HashMap<(String, String), Arc<OnceLock<Option<Arc<Compiled>>>>>;
+/// By apiVersion, then kind: found without allocating a key, once an object.
+type Cache = foldhash::HashMap<String, foldhash::HashMap<String, Arc<OnceLock<Option<Arc<Compiled>>>>>>;
 
 struct Compiled {
     validator: Validator,
@@ -140,7 +141,7 @@ impl Kubernetes {
             Some(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        let mut kinds: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>> = Default::default();
         if let Some(Value::Object(by_version)) = data.get("kinds") {
             for (api_version, ks) in by_version {
                 let entry = kinds.entry(api_version.clone()).or_default();
@@ -164,7 +165,7 @@ impl Kubernetes {
 impl Crds {
     fn load() -> Crds {
         let mut data = gunzip(CRDS);
-        let mut kinds: HashMap<String, HashMap<String, Value>> = HashMap::new();
+        let mut kinds: foldhash::HashMap<String, foldhash::HashMap<String, Value>> = Default::default();
         if let Some(Value::Object(by_version)) = data.get_mut("kinds").map(Value::take) {
             for (api_version, ks) in by_version {
                 if let Value::Object(ks) = ks {
@@ -179,7 +180,7 @@ impl Crds {
 /// The API group of an apiVersion (`""` for the core group).
 impl Schemas {
     pub fn new(minor: u32) -> Schemas {
-        Schemas { minor, kubernetes: OnceLock::new(), crds: OnceLock::new(), compiled: Mutex::new(HashMap::new()) }
+        Schemas { minor, kubernetes: OnceLock::new(), crds: OnceLock::new(), compiled: Mutex::default() }
     }
 
     /// The schemas of `minor` shared by every run in this process: `gen`
@@ -265,7 +266,7 @@ impl Schemas {
         }
     }
 
-    fn unknown_kind(&self, api_version: &str, kind: &str, kinds: &HashMap<String, String>) -> Violation {
+    fn unknown_kind(&self, api_version: &str, kind: &str, kinds: &foldhash::HashMap<String, String>) -> Violation {
         let served = self.served_as(kind);
         let help = if let Some(av) = served.first() {
             Some(format!("{kind} is served as `{av}`"))
@@ -280,8 +281,12 @@ impl Schemas {
     fn compiled(&self, api_version: &str, kind: &str) -> Option<Arc<Compiled>> {
         let once = {
             let mut all = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
-            let key = (api_version.to_string(), kind.to_string());
-            Arc::clone(all.entry(key).or_default())
+            match all.get(api_version).and_then(|kinds| kinds.get(kind)) {
+                Some(once) => Arc::clone(once),
+                None => {
+                    Arc::clone(all.entry(api_version.to_string()).or_default().entry(kind.to_string()).or_default())
+                }
+            }
         };
         // Outside the map's lock: other kinds compile meanwhile.
         once.get_or_init(|| self.compile(api_version, kind).map(Arc::new)).clone()
@@ -911,7 +916,12 @@ mod tests {
     /// The kinds compiled so far.
     fn compiled_kinds(s: &Schemas) -> Vec<(String, String)> {
         let all = s.compiled.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut v: Vec<_> = all.iter().filter(|(_, c)| c.get().is_some()).map(|(k, _)| k.clone()).collect();
+        let mut v: Vec<_> = all
+            .iter()
+            .flat_map(|(av, kinds)| kinds.iter().map(move |(k, c)| (av, k, c)))
+            .filter(|(_, _, c)| c.get().is_some())
+            .map(|(av, k, _)| (av.clone(), k.clone()))
+            .collect();
         v.sort();
         v
     }
