@@ -190,7 +190,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
         }
         Ok(())
     };
-    // The Helm chart, a quarter of the emitters' work on the examples, is
+    // The Helm chart, about half of the emitters' work on the examples, is
     // computed on a second core beside the others (it writes only under
     // `helm/`). Without a second thread, here after them.
     let chart_tree = std::thread::scope(|scope| {
