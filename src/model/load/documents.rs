@@ -151,12 +151,18 @@ pub(crate) fn lone_cr_to_lf(text: &mut String) {
         return;
     }
     let mut bytes = std::mem::take(text).into_bytes();
+    lone_crs_to_lf(&mut bytes);
+    *text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
+/// [`lone_cr_to_lf`] on bytes: a CR at their end counts as lone (the end of
+/// the text, or of a chunk read up to a `\n`).
+pub(super) fn lone_crs_to_lf(bytes: &mut [u8]) {
     for i in 0..bytes.len() {
         if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
             bytes[i] = b'\n';
         }
     }
-    *text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// Adds an input that is not UTF-8: the first bad byte is reported at its

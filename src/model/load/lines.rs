@@ -10,7 +10,7 @@
 //! length and hash: lines of a file changed since it was read are not shown.
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, Seek};
 use std::path::Path;
 
 /// Some lines of a text: each without its `\n` (a CRLF's CR stays), one
@@ -49,7 +49,7 @@ impl LineReader {
             if file.read_until(b'\n', &mut chunk).ok()? == 0 {
                 break;
             }
-            lone_crs_end_lines(&mut chunk);
+            super::documents::lone_crs_to_lf(&mut chunk);
             read += chunk.len();
             h = super::text_hash_from(h, std::str::from_utf8(&chunk).ok()?);
             if read > len {
@@ -59,7 +59,9 @@ impl LineReader {
         if (read, h) != (len, hash) {
             return None;
         }
-        let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+        // The same open file, from its start: not one opened again, which
+        // could be another file by now.
+        file.rewind().ok()?;
         Some(LineReader { file, next: 1, recent: Default::default(), rest: Vec::new(), ended: true, done: false })
     }
 
@@ -110,7 +112,7 @@ impl LineReader {
                 self.done = true;
                 return self.ended.then(Vec::new);
             }
-            lone_crs_end_lines(&mut chunk);
+            super::documents::lone_crs_to_lf(&mut chunk);
         }
         match chunk.iter().position(|&b| b == b'\n') {
             Some(end) => {
@@ -121,17 +123,6 @@ impl LineReader {
             None => self.ended = false,
         }
         Some(chunk)
-    }
-}
-
-/// A chunk of text read up to a `\n` (or the end) with its lone CRs made
-/// `\n`, as [`super::lone_cr_to_lf`] makes them in the whole text: a CR at
-/// the chunk's end is at the text's end.
-fn lone_crs_end_lines(chunk: &mut [u8]) {
-    for i in 0..chunk.len() {
-        if chunk[i] == b'\r' && chunk.get(i + 1) != Some(&b'\n') {
-            chunk[i] = b'\n';
-        }
     }
 }
 
