@@ -26,9 +26,10 @@ pub struct Built {
     pub metrics: std::collections::BTreeSet<String>,
     /// Per environment, the intended connections, each proven open.
     pub connections: Vec<(String, Vec<connections::Proven>)>,
-    /// Per environment, its stack as loaded for the connection proof, kept
-    /// for [`Built::take_loaded`] when small (see [`REUSED_YAML`]).
-    loaded: Vec<Option<crate::model::Loaded>>,
+    /// Per environment, its stack as loaded for the connection proof and
+    /// what `gen`'s checks say of it, kept for [`Built::take_proven`] when
+    /// small (see [`REUSED_YAML`]).
+    proven: Vec<Option<(crate::model::Loaded, crate::check::Outcome)>>,
 }
 
 /// The YAML of the environments whose loads `build` keeps for `gen`'s
@@ -41,9 +42,10 @@ pub const REUSED_YAML: usize = 2 << 20;
 
 impl Built {
     /// The environments' stacks as `build` loaded them, for
-    /// [`prove_each_reusing`]: valid while `envs` is unchanged, so taken once.
-    pub fn take_loaded(&mut self) -> Vec<Option<crate::model::Loaded>> {
-        std::mem::take(&mut self.loaded)
+    /// [`prove_each_reusing`], with what `gen`'s checks said of them: valid
+    /// while `envs` is unchanged, so taken once.
+    pub fn take_proven(&mut self) -> Vec<Option<(crate::model::Loaded, crate::check::Outcome)>> {
+        std::mem::take(&mut self.proven)
     }
 
     /// Objects per kind per environment.
@@ -108,150 +110,273 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
     };
     let base = patched.as_ref().unwrap_or(&raw_base);
     generated(base);
+    // Every environment resolved first: each one's proof is configured with
+    // the metrics all of them declare (KP608), and starts as soon as that
+    // environment is generated.
     let mut metrics = generate::monitoring::declared_metrics(&resolved_base);
-    let mut envs = Vec::new();
-    // Per environment, its stack before its own patches (when it has some)
-    // and those patches: the overlay lists them after its computed diffs.
-    let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
-    let mut proven = Vec::new();
-    let mut kept = 0;
-    let mut loads = Loads::default();
-    if p.environments.is_empty() {
-        let (connections, loaded) = prove_connections(p, file, (DEFAULT_ENV, base), &resolved_base, (&mut kept, 1))?;
-        proven.push((DEFAULT_ENV.to_string(), connections));
-        loads.push(loaded);
-        envs.push((DEFAULT_ENV.to_string(), base.clone()));
-        own_patches.push((None, Vec::new()));
-    }
+    let mut resolved = Vec::new();
     for name in p.environments.keys() {
         let r = resolve(p, Some(name.as_str()), file).map_err(Error::Description)?;
         metrics.extend(generate::monitoring::declared_metrics(&r));
-        let mut stack = generate::generate(&r);
-        let (workloads, own) = patches(p, Some(name.as_str()), file).map_err(Error::Description)?;
-        generate::patches::apply(&mut stack, &workloads, file).map_err(Error::Description)?;
-        let before = (!own.is_empty()).then(|| stack.clone());
-        let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
-        generated(&stack);
-        own_patches.push((before, applied));
-        // A stack kept before its own patches is kept twice.
-        let copies = if own_patches.last().is_some_and(|(b, _)| b.is_some()) { 2 } else { 1 };
-        let (connections, loaded) = prove_connections(p, file, (name, &stack), &r, (&mut kept, copies))?;
-        proven.push((name.to_string(), connections));
-        loads.push(loaded);
-        envs.push((name.to_string(), stack));
+        resolved.push((name.to_string(), r));
     }
+    let config = crate::check::config::Config { metrics: metrics.iter().cloned().collect(), ..target(p) };
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
+    let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
     let mut tree = Tree::new();
-    let overlays: Vec<crate::emit::kustomize::Overlay> = envs
-        .iter()
-        .zip(&own_patches)
-        .map(|((name, stack), (before, applied))| crate::emit::kustomize::Overlay {
-            name,
-            stack: before.as_ref().unwrap_or(stack),
-            applied,
-        })
-        .collect();
-    let chart = crate::emit::helm::Chart {
-        name: p.name.as_str(),
-        kube: p.cluster.kubernetes.value,
-        version: p.version.as_ref().map(|v| v.value.as_str()),
-        base,
-        envs: &envs,
-        source: &source,
-    };
-    let helm = || {
-        let mut chart_tree = Tree::new();
-        crate::emit::helm::emit(&chart, &mut chart_tree).map(|()| chart_tree)
-    };
-    let others = |tree: &mut Tree| -> Result<(), Error> {
-        crate::emit::kustomize::emit(
-            &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: base },
-            &overlays,
-            &source,
-            tree,
-        )?;
-        for (env, stack) in &envs {
-            tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
+    let mut envs: Vec<(String, Stack)> = Vec::new();
+    // Per environment, its stack before its own patches (when it has some)
+    // and those patches: the overlay lists them after its computed diffs.
+    let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
+    let (proofs, chart_tree) = std::thread::scope(|scope| -> Result<_, Error> {
+        let mut proofs = Proofs::default();
+        let mut kept = 0;
+        let mut each = |name: &str, r, stack: Stack, patched: (Option<Stack>, Vec<generate::patches::Applied>)| {
+            // A stack kept before its own patches is kept twice.
+            let copies = if patched.0.is_some() { 2 } else { 1 };
+            let env = Env { p, file, name: name.to_string(), intended: generate::connections::intended(r) };
+            let (sources, bytes) = env.render(&stack, (&mut kept, copies))?;
+            envs.push((name.to_string(), stack));
+            own_patches.push(patched);
+            // The GitOps objects that sync it are checked with it.
+            if let Some(d) = &delivery {
+                crate::emit::delivery::emit(d, p.name.as_str(), &envs[envs.len() - 1..], &source, &mut tree)?;
+            }
+            let synced = synced_sources(&tree, name);
+            proofs.start(scope, env, (sources, bytes), synced, &config)
+        };
+        if p.environments.is_empty() {
+            each(DEFAULT_ENV, &resolved_base, base.clone(), (None, Vec::new()))?;
         }
-        let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
-        if let Some(d) = &delivery {
-            crate::emit::delivery::emit(d, p.name.as_str(), &envs, &source, tree)?;
+        for (name, r) in &resolved {
+            let mut stack = generate::generate(r);
+            let (workloads, own) = patches(p, Some(name.as_str()), file).map_err(Error::Description)?;
+            generate::patches::apply(&mut stack, &workloads, file).map_err(Error::Description)?;
+            let before = (!own.is_empty()).then(|| stack.clone());
+            let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
+            generated(&stack);
+            each(name, r, stack, (before, applied))?;
         }
-        tree.insert(
-            "README.md",
-            crate::emit::readme::readme(p.name.as_str(), &source, p.cluster.kubernetes.value, &envs, delivery.as_ref()),
-        );
-        crate::emit::monitoring::emit(base, &envs, &source, tree)?;
-        crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, tree)?;
-        let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
-        let stacks: Vec<&Stack> = std::iter::once(base).chain(envs.iter().map(|(_, s)| s)).collect();
-        if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
-            tree.insert("RUNBOOK.md", text);
-        }
-        Ok(())
-    };
-    // The Helm chart, about half of the emitters' work on the examples, is
-    // computed on a second core beside the others (it writes only under
-    // `helm/`). Without a second thread, here after them.
-    let chart_tree = std::thread::scope(|scope| {
-        let on_second = std::thread::Builder::new().spawn_scoped(scope, helm);
-        others(&mut tree)?;
-        match on_second {
-            Ok(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            Err(_) => helm(),
-        }
+        let overlays: Vec<crate::emit::kustomize::Overlay> = envs
+            .iter()
+            .zip(&own_patches)
+            .map(|((name, stack), (before, applied))| crate::emit::kustomize::Overlay {
+                name,
+                stack: before.as_ref().unwrap_or(stack),
+                applied,
+            })
+            .collect();
+        let chart = crate::emit::helm::Chart {
+            name: p.name.as_str(),
+            kube: p.cluster.kubernetes.value,
+            version: p.version.as_ref().map(|v| v.value.as_str()),
+            base,
+            envs: &envs,
+            source: &source,
+        };
+        let helm = || {
+            let mut chart_tree = Tree::new();
+            crate::emit::helm::emit(&chart, &mut chart_tree).map(|()| chart_tree)
+        };
+        let others = |tree: &mut Tree| -> Result<(), Error> {
+            crate::emit::kustomize::emit(
+                &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: base },
+                &overlays,
+                &source,
+                tree,
+            )?;
+            for (env, stack) in &envs {
+                tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
+            }
+            tree.insert(
+                "README.md",
+                crate::emit::readme::readme(
+                    p.name.as_str(),
+                    &source,
+                    p.cluster.kubernetes.value,
+                    &envs,
+                    delivery.as_ref(),
+                ),
+            );
+            crate::emit::monitoring::emit(base, &envs, &source, tree)?;
+            crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, tree)?;
+            let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
+            let stacks: Vec<&Stack> = std::iter::once(base).chain(envs.iter().map(|(_, s)| s)).collect();
+            if let Some(text) = crate::emit::runbook::runbook(&resolved_base, &source, &env_names, &stacks) {
+                tree.insert("RUNBOOK.md", text);
+            }
+            Ok(())
+        };
+        // The Helm chart, about half of the emitters' work on the examples, is
+        // computed on a second core beside the others (it writes only under
+        // `helm/`). Without a second thread, here after them.
+        let chart_tree = std::thread::scope(|inner| {
+            let on_second = std::thread::Builder::new().spawn_scoped(inner, helm);
+            others(&mut tree)?;
+            match on_second {
+                Ok(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Err(_) => helm(),
+            }
+        })?;
+        Ok((proofs.finish()?, chart_tree))
     })?;
     tree.append(chart_tree);
     let base = patched.unwrap_or(raw_base);
-    let mut built = Built { tree, base, envs, metrics, connections: proven, loaded: loads.kept };
+    let (connections, proven) =
+        envs.iter().zip(proofs).map(|((env, _), (connections, proven))| ((env.clone(), connections), proven)).unzip();
+    let mut built = Built { tree, base, envs, metrics, connections, proven };
     let config = check_config_file(&check_config(&built, p), &source);
     built.tree.insert(".kubeproof.yaml", config);
     Ok(built)
 }
 
-/// The loads of the environments' stacks `build` keeps, within [`REUSED_YAML`].
+/// The GitOps objects that sync environment `env`, as sources to check with it.
+fn synced_sources(tree: &Tree, env: &str) -> Vec<crate::model::Source> {
+    let mut out = Vec::new();
+    for tool in ["argocd", "flux"] {
+        let path = format!("delivery/{tool}/{env}.yaml");
+        if let Some(text) = tree.get(Path::new(&path)) {
+            let text = String::from_utf8_lossy(text).into_owned();
+            out.push(crate::model::Source { name: path.into(), text });
+        }
+    }
+    out
+}
+
+/// One environment of `build`: what it intends to connect, proven on its
+/// stack before anything is written ([`connections`]).
+struct Env<'p> {
+    p: &'p Platform,
+    file: &'p Path,
+    name: String,
+    intended: Vec<generate::connections::Connection>,
+}
+
+/// An environment's connections proven open, and, when its load is kept
+/// (see [`REUSED_YAML`]), the load and what the checks say of it.
+type Proven = (Vec<connections::Proven>, Option<(crate::model::Loaded, crate::check::Outcome)>);
+
+impl Env<'_> {
+    fn dir(&self) -> String {
+        format!("kustomize/overlays/{}", self.name)
+    }
+
+    fn over(&self, e: Unloadable) -> Error {
+        match e {
+            Unloadable::Over(bytes) => Error::Description(vec![too_large(
+                self.p,
+                self.file,
+                &format!("environment `{}` is", self.name),
+                bytes,
+            )]),
+            Unloadable::Broken(e) => e,
+        }
+    }
+
+    /// The stack's sources and their bytes of YAML. `kept`: the YAML of the
+    /// stacks kept so far, which this one's `copies` join, within
+    /// [`MAX_KEPT_YAML`].
+    fn render(
+        &self,
+        stack: &Stack,
+        (kept, copies): (&mut usize, usize),
+    ) -> Result<(Vec<crate::model::Source>, usize), Error> {
+        let (sources, bytes) = render_stack(&self.dir(), stack).map_err(|e| self.over(e))?;
+        *kept += bytes * copies;
+        if *kept > MAX_KEPT_YAML {
+            let envs = self.p.environments.keys().position(|e| e.as_str() == self.name).map_or(1, |i| i + 1);
+            return Err(too_many(self.p, self.file, envs));
+        }
+        Ok((sources, bytes))
+    }
+
+    /// Loads the sources as `check` would and proves the connections on them.
+    fn load_and_prove(
+        &self,
+        sources: Vec<crate::model::Source>,
+        bytes: usize,
+    ) -> Result<(Vec<connections::Proven>, crate::model::Loaded), Error> {
+        let loaded = load_sources(sources, bytes).map_err(|e| self.over(e))?;
+        let proven = connections::prove_loaded(&self.dir(), &loaded, &self.intended)?;
+        Ok((proven, loaded))
+    }
+
+    /// [`Env::load_and_prove`], then the checks of `gen`'s proof on the load
+    /// with the GitOps objects that sync it (`synced`).
+    fn prove_and_check(
+        &self,
+        (sources, bytes): (Vec<crate::model::Source>, usize),
+        synced: Vec<crate::model::Source>,
+        config: &crate::check::config::Config,
+    ) -> Result<Proven, Error> {
+        let (proven, mut loaded) = self.load_and_prove(sources, bytes)?;
+        for source in synced {
+            crate::model::load::add_source(&mut loaded, source);
+        }
+        let outcome = crate::check::run(&loaded, config);
+        Ok((proven, Some((loaded, outcome))))
+    }
+}
+
+/// The environments' proofs as `build` runs them: those whose loads are kept,
+/// within [`REUSED_YAML`] in all, on threads of their own; the others here,
+/// one at a time, their loads let go.
 #[derive(Default)]
-struct Loads {
-    kept: Vec<Option<crate::model::Loaded>>,
+struct Proofs<'scope> {
+    running: Vec<Proof<'scope>>,
     yaml: usize,
 }
 
-impl Loads {
-    fn push(&mut self, (loaded, bytes): (crate::model::Loaded, usize)) {
-        let keep = self.yaml + bytes <= REUSED_YAML;
-        self.yaml += if keep { bytes } else { 0 };
-        self.kept.push(keep.then_some(loaded));
-    }
+enum Proof<'scope> {
+    Running(std::thread::ScopedJoinHandle<'scope, Result<Proven, Error>>),
+    Done(Box<Result<Proven, Error>>),
 }
 
-/// Every connection environment `env` intends, proven open on its stack
-/// before anything is written ([`connections`]), and the stack as loaded
-/// for it with its bytes of YAML. `kept`: the YAML of the
-/// stacks kept so far, which this one's `copies` join, within
-/// [`MAX_KEPT_YAML`].
-fn prove_connections(
-    p: &Platform,
-    file: &Path,
-    (env, stack): (&str, &Stack),
-    r: &crate::description::resolve::Resolved,
-    (kept, copies): (&mut usize, usize),
-) -> Result<(Vec<connections::Proven>, (crate::model::Loaded, usize)), Error> {
-    let dir = format!("kustomize/overlays/{env}");
-    let over = |e| match e {
-        Unloadable::Over(bytes) => {
-            Error::Description(vec![too_large(p, file, &format!("environment `{env}` is"), bytes)])
+impl<'scope> Proofs<'scope> {
+    fn start<'env>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        env: Env<'env>,
+        rendered: (Vec<crate::model::Source>, usize),
+        synced: Vec<crate::model::Source>,
+        config: &'env crate::check::config::Config,
+    ) -> Result<(), Error> {
+        if self.yaml + rendered.1 > REUSED_YAML {
+            // Proven here and let go: `gen`'s proof loads it again.
+            let (proven, _) = env.load_and_prove(rendered.0, rendered.1)?;
+            self.running.push(Proof::Done(Box::new(Ok((proven, None)))));
+            return Ok(());
         }
-        Unloadable::Broken(e) => e,
-    };
-    let (sources, bytes) = render_stack(&dir, stack).map_err(over)?;
-    *kept += bytes * copies;
-    if *kept > MAX_KEPT_YAML {
-        let envs = p.environments.keys().position(|e| e.as_str() == env).map_or(1, |i| i + 1);
-        return Err(too_many(p, file, envs));
+        self.yaml += rendered.1;
+        // On a core of its own while the next environment is generated and
+        // the files are laid out. The work is sent once the thread exists,
+        // so that it is still here to do when none can be started.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Env<'env>, _, _)>(1);
+        let prove = move || match rx.recv() {
+            Ok((env, rendered, synced)) => env.prove_and_check(rendered, synced, config),
+            Err(_) => Err(Error::Internal("a proof thread got no work".into())),
+        };
+        match std::thread::Builder::new().spawn_scoped(scope, prove) {
+            Ok(thread) => {
+                let _ = tx.send((env, rendered, synced));
+                self.running.push(Proof::Running(thread));
+            }
+            Err(_) => self.running.push(Proof::Done(Box::new(env.prove_and_check(rendered, synced, config)))),
+        }
+        Ok(())
     }
-    let loaded = load_sources(sources, bytes).map_err(over)?;
-    let proven = connections::prove_loaded(&dir, &loaded, &generate::connections::intended(r))?;
-    Ok((proven, (loaded, bytes)))
+
+    /// Each environment's proof, in order; the first that failed.
+    fn finish(self) -> Result<Vec<Proven>, Error> {
+        self.running
+            .into_iter()
+            .map(|proof| match proof {
+                // A check that panicked is a bug; let it surface as one.
+                Proof::Running(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Proof::Done(proven) => *proven,
+            })
+            .collect()
+    }
 }
 
 /// What the stacks of all environments may take together, in YAML: `gen`
@@ -413,28 +538,25 @@ pub fn prove_each(
     prove_each_reusing(built, p, Vec::new(), each)
 }
 
-/// [`prove_each`], checking the loads of [`Built::take_loaded`] where they
-/// were kept rather than loading those stacks again.
+/// [`prove_each`], taking the proofs `build` ran ([`Built::take_proven`])
+/// where it kept them rather than loading and checking those stacks again.
 pub fn prove_each_reusing(
     built: &Built,
     p: &Platform,
-    mut loads: Vec<Option<crate::model::Loaded>>,
+    mut proven: Vec<Option<(crate::model::Loaded, crate::check::Outcome)>>,
     mut each: impl FnMut(&str, crate::model::Loaded, crate::check::Outcome),
 ) -> Result<(), Error> {
     let config = check_config(built, p);
-    loads.resize_with(built.envs.len(), || None);
-    for ((env, stack), load) in built.envs.iter().zip(loads) {
-        let mut loaded = match load {
-            Some(loaded) => loaded,
-            None => stack_sources(&format!("kustomize/overlays/{env}"), stack)?,
-        };
+    proven.resize_with(built.envs.len(), || None);
+    for ((env, stack), proof) in built.envs.iter().zip(proven) {
+        if let Some((loaded, outcome)) = proof {
+            each(env, loaded, outcome);
+            continue;
+        }
+        let mut loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
         // The GitOps objects that sync this environment are checked with it.
-        for tool in ["argocd", "flux"] {
-            let path = format!("delivery/{tool}/{env}.yaml");
-            if let Some(text) = built.tree.get(Path::new(&path)) {
-                let text = String::from_utf8_lossy(text).into_owned();
-                crate::model::load::add_source(&mut loaded, crate::model::Source { name: path.into(), text });
-            }
+        for source in synced_sources(&built.tree, env) {
+            crate::model::load::add_source(&mut loaded, source);
         }
         let outcome = crate::check::run(&loaded, &config);
         each(env, loaded, outcome);

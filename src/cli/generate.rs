@@ -43,8 +43,8 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
     }
     let platform = crate::description::load(description).map_err(Error::Description)?;
     let mut built = crate::build::build(&platform, description)?;
-    let loads = built.take_loaded();
-    let (report, errors) = proof_report(&built, &platform, loads, style.stderr)?;
+    let proven = built.take_proven();
+    let (report, errors) = proof_report(&built, &platform, proven, style.stderr)?;
     if errors > 0 {
         return Err(Error::Findings { report, errors });
     }
@@ -389,12 +389,12 @@ fn file_of(diags: &[crate::diag::Diagnostic]) -> String {
 fn proof_report(
     built: &crate::build::Built,
     platform: &crate::description::Platform,
-    loads: Vec<Option<crate::model::Loaded>>,
+    proven: Vec<Option<(crate::model::Loaded, crate::check::Outcome)>>,
     color: bool,
 ) -> Result<(String, usize), Error> {
     let mut text = String::new();
     let mut errors = 0;
-    crate::build::prove_each_reusing(built, platform, loads, |env, loaded, outcome| {
+    crate::build::prove_each_reusing(built, platform, proven, |env, loaded, outcome| {
         let shown: Vec<_> = outcome.findings.into_iter().filter(|f| f.severity > crate::diag::Severity::Info).collect();
         if shown.is_empty() {
             return;
