@@ -57,7 +57,7 @@ impl Object {
     /// The value as the model reads checked objects (what
     /// [`crate::model::resources`] and [`crate::model::features`] take).
     pub fn checked_value(&self) -> crate::model::Value {
-        self.value.clone().into()
+        (&self.value).into()
     }
 
     /// Serializes a typed object; k8s-openapi writes `apiVersion` and `kind`.

@@ -510,6 +510,23 @@ impl From<serde_json::Value> for Value {
     }
 }
 
+/// The same as converting a clone, without building the clone.
+impl From<&serde_json::Value> for Value {
+    fn from(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.clone()),
+            serde_json::Value::String(s) => Value::String(s.as_str().into()),
+            serde_json::Value::Array(a) => Value::Array(a.iter().map(Into::into).collect()),
+            // Already sorted: `serde_json`'s map is a B-tree.
+            serde_json::Value::Object(m) => {
+                Value::Object(Map::from_entries(m.iter().map(|(k, v)| (k.as_str().into(), v.into())).collect()))
+            }
+        }
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
         Value::String(s.into())
@@ -681,6 +698,7 @@ mod tests {
         let j = json!({"b": [1, "x", null, true, 2.5], "a": {"z": {}, "y": -3}, "": "empty"});
         let v = Value::from(j.clone());
         assert_eq!(v.to_json(), j, "round trip");
+        assert_eq!(Value::from(&j), v, "converted in place as its clone is");
         assert_eq!(v, j);
         assert_eq!(v.to_string(), j.to_string(), "display and key order");
         assert_eq!(v["a"]["y"].as_i64(), Some(-3));
