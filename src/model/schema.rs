@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, ValidationError, Validator};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::pointer::{escape, unescape};
@@ -86,18 +87,21 @@ pub enum Lookup {
     NoSchema,
 }
 
-/// The definitions of one Kubernetes version.
+/// The definitions of one Kubernetes version, each kept as its text and
+/// parsed when a validator needs it: parsing all of them took 6 ms a run,
+/// for the few dozen a stack's kinds reach.
 struct Kubernetes {
-    defs: Map<String, Value>,
+    defs: HashMap<String, Box<RawValue>>,
     /// apiVersion → kind → definition name.
     kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>>,
     /// Every group Kubernetes serves in any vendored version.
     groups: BTreeSet<String>,
 }
 
-/// The vendored CRD schemas: apiVersion → kind → schema.
+/// The vendored CRD schemas: apiVersion → kind → schema, as text (parsed
+/// when compiled).
 struct Crds {
-    kinds: foldhash::HashMap<String, foldhash::HashMap<String, Value>>,
+    kinds: foldhash::HashMap<String, foldhash::HashMap<String, Box<RawValue>>>,
 }
 
 /// Compiled validators by apiVersion and kind (`None`: no schema). Each
@@ -126,37 +130,31 @@ impl std::fmt::Debug for Schemas {
     }
 }
 
-fn gunzip(bytes: &[u8]) -> Value {
+fn gunzip<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
     let mut text = Vec::new();
     flate2::read::GzDecoder::new(bytes).read_to_end(&mut text).expect("vendored schema data is gzip");
-    serde_json::from_slice(&text).expect("vendored schema data is JSON")
+    serde_json::from_slice(&text).expect("vendored schema data is JSON of its shape")
+}
+
+/// A vendored part of a schema, parsed.
+fn parsed(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).expect("vendored schema data is JSON")
 }
 
 impl Kubernetes {
     fn load(minor: u32) -> Kubernetes {
+        /// `schemas/kubernetes/v1.N.json.gz` (see `scripts/vendor-schemas`).
+        #[derive(serde::Deserialize)]
+        struct Vendored {
+            defs: HashMap<String, Box<RawValue>>,
+            /// apiVersion → kind → definition name.
+            kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>>,
+            #[serde(default)]
+            groups: BTreeSet<String>,
+        }
         let minor = minor.clamp(OLDEST_MINOR, NEWEST_MINOR);
         let bytes = KUBERNETES.iter().find(|(m, _)| *m == minor).map_or(KUBERNETES[KUBERNETES.len() - 1].1, |x| x.1);
-        let mut data = gunzip(bytes);
-        let defs = match data.get_mut("defs").map(Value::take) {
-            Some(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        let mut kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>> = Default::default();
-        if let Some(Value::Object(by_version)) = data.get("kinds") {
-            for (api_version, ks) in by_version {
-                let entry = kinds.entry(api_version.clone()).or_default();
-                for (kind, def) in ks.as_object().into_iter().flatten() {
-                    entry.insert(kind.clone(), def.as_str().unwrap_or_default().to_string());
-                }
-            }
-        }
-        let mut groups: BTreeSet<String> = data
-            .get("groups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|g| g.as_str().map(str::to_string))
-            .collect();
+        let Vendored { defs, kinds, mut groups } = gunzip(bytes);
         groups.extend(LIFECYCLE.iter().map(|l| gvk::split(l.api_version).0.to_string()));
         Kubernetes { defs, kinds, groups }
     }
@@ -164,16 +162,12 @@ impl Kubernetes {
 
 impl Crds {
     fn load() -> Crds {
-        let mut data = gunzip(CRDS);
-        let mut kinds: foldhash::HashMap<String, foldhash::HashMap<String, Value>> = Default::default();
-        if let Some(Value::Object(by_version)) = data.get_mut("kinds").map(Value::take) {
-            for (api_version, ks) in by_version {
-                if let Value::Object(ks) = ks {
-                    kinds.insert(api_version, ks.into_iter().collect());
-                }
-            }
+        /// `schemas/crds.json.gz`.
+        #[derive(serde::Deserialize)]
+        struct Vendored {
+            kinds: foldhash::HashMap<String, foldhash::HashMap<String, Box<RawValue>>>,
         }
-        Crds { kinds }
+        Crds { kinds: gunzip::<Vendored>(CRDS).kinds }
     }
 }
 
@@ -316,7 +310,7 @@ impl Schemas {
             let name = k8s.kinds.get(api_version)?.get(kind)?;
             json!({ "$ref": format!("#/$defs/{name}"), "$defs": closure(&k8s.defs, [name.as_str()]) })
         } else {
-            let mut schema = self.crds().kinds.get(api_version)?.get(kind)?.clone();
+            let mut schema = parsed(self.crds().kinds.get(api_version)?.get(kind)?);
             if let Value::Object(m) = &mut schema {
                 m.insert("$defs".into(), Value::Object(closure(&k8s.defs, [OBJECT_META])));
             }
@@ -386,8 +380,8 @@ fn version_rank(api_version: &str) -> (u8, i64, i64) {
     (stage, -major, -n.parse::<i64>().unwrap_or(0))
 }
 
-/// The definitions reachable from `start` through `$ref`s.
-fn closure<'a>(defs: &Map<String, Value>, start: impl IntoIterator<Item = &'a str>) -> Map<String, Value> {
+/// The definitions reachable from `start` through `$ref`s, parsed.
+fn closure<'a>(defs: &HashMap<String, Box<RawValue>>, start: impl IntoIterator<Item = &'a str>) -> Map<String, Value> {
     let mut out = Map::new();
     let mut todo: Vec<String> = start.into_iter().map(str::to_string).collect();
     while let Some(name) = todo.pop() {
@@ -395,8 +389,9 @@ fn closure<'a>(defs: &Map<String, Value>, start: impl IntoIterator<Item = &'a st
             continue;
         }
         let Some(def) = defs.get(&name) else { continue };
-        refs(def, &mut todo);
-        out.insert(name, def.clone());
+        let def = parsed(def);
+        refs(&def, &mut todo);
+        out.insert(name, def);
     }
     out
 }
