@@ -104,13 +104,15 @@ pub struct Context<'a> {
     /// its own took 110 bytes an object at its peak, twice when two ran
     /// at once.
     policies: std::sync::OnceLock<crate::model::netpol::Policies<'a>>,
-    /// The PromQL the checks parsed, kept for the others of the run.
-    pub(crate) promql: rules::PromqlMemo,
+    /// The PromQL the checks parsed, kept for the others of the run and
+    /// the later runs of the process ([`rules::PromqlMemo::shared`]).
+    pub(crate) promql: std::sync::Arc<rules::PromqlMemo>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(manifests: &'a Manifests<'a>, schemas: &'a schema::Schemas, minor: u32, config: &'a Config) -> Self {
-        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new(), promql: Default::default() }
+        let promql = rules::PromqlMemo::shared();
+        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new(), promql }
     }
 
     /// The network policies of the set, read as the checks do

@@ -190,7 +190,7 @@ pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
 /// An expression as [`parse`] reads it, shared by the checks of one run.
 pub type Parsed = Arc<Option<Result<Expr, String>>>;
 
-/// The expressions a run's checks parsed: five checks read each rule's
+/// The expressions the checks parsed: five checks read each rule's
 /// expression, and parsing was a tenth of `gen`'s instructions (PromQL's
 /// parser is table-driven and allocates every token). Kept while their
 /// text totals at most [`PromqlMemo::MAX_TEXT`] bytes; past it they are
@@ -201,9 +201,17 @@ pub struct PromqlMemo(Mutex<(HashMap<Box<str>, Parsed>, usize)>);
 impl PromqlMemo {
     /// The text of the expressions kept, in all.
     pub const MAX_TEXT: usize = 1 << 20;
+
+    /// The memo of every run in this process: `gen` checks each
+    /// environment with a run of its own, and their rules are mostly the
+    /// same expressions (two thirds of the parses on the examples).
+    pub fn shared() -> Arc<PromqlMemo> {
+        static SHARED: std::sync::OnceLock<Arc<PromqlMemo>> = std::sync::OnceLock::new();
+        Arc::clone(SHARED.get_or_init(Arc::default))
+    }
 }
 
-/// `expr` parsed ([`parse`]), once a run while the memo has room.
+/// `expr` parsed ([`parse`]), once while the memo has room.
 pub fn parsed(cx: &Context, expr: &str) -> Parsed {
     let memo = || cx.promql.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(p) = memo().0.get(expr) {

@@ -314,12 +314,20 @@ fn broken_expressions_are_placed_inside_for_the_first_hundred_only() {
 }
 
 #[test]
-fn an_expression_is_parsed_once_a_run_while_the_memo_has_room() {
+fn an_expression_is_parsed_once_while_the_memo_has_room() {
     use super::{PromqlMemo, parsed};
     use std::sync::Arc;
     let loaded = crate::model::Loaded::default();
     let config = crate::check::config::Config::default();
-    crate::check::with_context(&loaded, &config, |cx| {
+    let manifests = crate::model::Manifests::new(&loaded);
+    let schemas = crate::model::schema::Schemas::shared(config.minor());
+    // A memo of its own: the process's is filled by the other tests.
+    let mut cx = crate::check::Context::new(&manifests, &schemas, config.minor(), &config);
+    cx.promql = Arc::default();
+    let later = crate::check::Context::new(&manifests, &schemas, config.minor(), &config);
+    assert!(Arc::ptr_eq(&later.promql, &crate::check::Context::new(&manifests, &schemas, 30, &config).promql));
+    {
+        let cx = &cx;
         let first = parsed(cx, "rate(a_total[5m])");
         assert!(matches!(first.as_ref(), Some(Ok(_))));
         assert!(Arc::ptr_eq(&first, &parsed(cx, "rate(a_total[5m])")), "parsed again");
@@ -332,5 +340,5 @@ fn an_expression_is_parsed_once_a_run_while_the_memo_has_room() {
         assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
         assert_eq!(format!("{one:?}"), format!("{two:?}"));
         assert!(Arc::ptr_eq(&first, &parsed(cx, "rate(a_total[5m])")));
-    });
+    }
 }
