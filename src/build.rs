@@ -327,6 +327,12 @@ struct Proofs<'scope> {
     yaml: usize,
 }
 
+/// What a proof's thread returned; a check that panicked is a bug, and
+/// surfaces as one.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
 enum Proof<'scope> {
     Running(std::thread::ScopedJoinHandle<'scope, Result<Proven, Error>>),
     Done(Box<Result<Proven, Error>>),
@@ -348,6 +354,12 @@ impl<'scope> Proofs<'scope> {
             return Ok(());
         }
         self.yaml += rendered.1;
+        // At most one running a core and one more: each holds a check run's
+        // memory, and more would only share the same cores.
+        let limit = crate::model::load::cores() + 1;
+        while self.running.iter().filter(|p| matches!(p, Proof::Running(_))).count() >= limit {
+            self.settle_oldest();
+        }
         // On a core of its own while the next environment is generated and
         // the files are laid out. The work is sent once the thread exists,
         // so that it is still here to do when none can be started.
@@ -366,13 +378,22 @@ impl<'scope> Proofs<'scope> {
         Ok(())
     }
 
+    /// Waits for the oldest proof still running.
+    fn settle_oldest(&mut self) {
+        if let Some(oldest) = self.running.iter_mut().find(|p| matches!(p, Proof::Running(_))) {
+            let placeholder = Proof::Done(Box::new(Ok((Vec::new(), None))));
+            if let Proof::Running(thread) = std::mem::replace(oldest, placeholder) {
+                *oldest = Proof::Done(Box::new(joined(thread)));
+            }
+        }
+    }
+
     /// Each environment's proof, in order; the first that failed.
     fn finish(self) -> Result<Vec<Proven>, Error> {
         self.running
             .into_iter()
             .map(|proof| match proof {
-                // A check that panicked is a bug; let it surface as one.
-                Proof::Running(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Proof::Running(thread) => joined(thread),
                 Proof::Done(proven) => *proven,
             })
             .collect()
