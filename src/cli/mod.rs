@@ -110,8 +110,8 @@ pub fn main() -> ExitCode {
 /// mimalloc asks for transparent huge pages on its arenas: a 2 MiB page is
 /// resident once one byte of it is touched. `check` on 100,000 objects
 /// peaked at 206 MiB with them, 164 MiB without, in the same time, so every
-/// command but `gen` goes without; `gen`, a few dozen MiB, took 15,000 page
-/// faults without them and 500 with, and a sixth less wall time
+/// command but `gen` goes without; `gen`, a few dozen MiB, took 8,000–10,000
+/// page faults without them and about 500 with, and a sixth less wall time
 /// (BENCHMARKS.md). Before anything large is allocated; best effort.
 fn huge_pages(cmd: &Command) {
     #[cfg(target_os = "linux")]
