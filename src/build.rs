@@ -120,7 +120,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
         metrics.extend(generate::monitoring::declared_metrics(&r));
         resolved.push((name.to_string(), r));
     }
-    let config = crate::check::config::Config { metrics: metrics.iter().cloned().collect(), ..target(p) };
+    let config = proof_config(&metrics, p);
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
     let mut tree = Tree::new();
@@ -142,8 +142,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
             if let Some(d) = &delivery {
                 crate::emit::delivery::emit(d, p.name.as_str(), &envs[envs.len() - 1..], &source, &mut tree)?;
             }
-            let synced = synced_sources(&tree, name);
-            proofs.start(scope, env, (sources, bytes), synced, &config)
+            proofs.start(scope, env, (sources, bytes), &tree, &config)
         };
         if p.environments.is_empty() {
             each(DEFAULT_ENV, &resolved_base, base.clone(), (None, Vec::new()))?;
@@ -224,10 +223,22 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
     let base = patched.unwrap_or(raw_base);
     let (connections, proven) =
         envs.iter().zip(proofs).map(|((env, _), (connections, proven))| ((env.clone(), connections), proven)).unzip();
-    let mut built = Built { tree, base, envs, metrics, connections, proven };
-    let config = check_config_file(&check_config(&built, p), &source);
-    built.tree.insert(".kubeproof.yaml", config);
-    Ok(built)
+    tree.insert(".kubeproof.yaml", check_config_file(&config, &source));
+    Ok(Built { tree, base, envs, metrics, connections, proven })
+}
+
+/// What the checks of `gen`'s proof say of an environment's load, checked
+/// with the GitOps objects that sync it (`synced`).
+fn checked(
+    mut loaded: crate::model::Loaded,
+    synced: Vec<crate::model::Source>,
+    config: &crate::check::config::Config,
+) -> (crate::model::Loaded, crate::check::Outcome) {
+    for source in synced {
+        crate::model::load::add_source(&mut loaded, source);
+    }
+    let outcome = crate::check::run(&loaded, config);
+    (loaded, outcome)
 }
 
 /// The GitOps objects that sync environment `env`, as sources to check with it.
@@ -309,12 +320,8 @@ impl Env<'_> {
         synced: Vec<crate::model::Source>,
         config: &crate::check::config::Config,
     ) -> Result<Proven, Error> {
-        let (proven, mut loaded) = self.load_and_prove(sources, bytes)?;
-        for source in synced {
-            crate::model::load::add_source(&mut loaded, source);
-        }
-        let outcome = crate::check::run(&loaded, config);
-        Ok((proven, Some((loaded, outcome))))
+        let (proven, loaded) = self.load_and_prove(sources, bytes)?;
+        Ok((proven, Some(checked(loaded, synced, config))))
     }
 }
 
@@ -344,7 +351,7 @@ impl<'scope> Proofs<'scope> {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         env: Env<'env>,
         rendered: (Vec<crate::model::Source>, usize),
-        synced: Vec<crate::model::Source>,
+        tree: &Tree,
         config: &'env crate::check::config::Config,
     ) -> Result<(), Error> {
         if self.yaml + rendered.1 > REUSED_YAML {
@@ -354,6 +361,7 @@ impl<'scope> Proofs<'scope> {
             return Ok(());
         }
         self.yaml += rendered.1;
+        let synced = synced_sources(tree, &env.name);
         // At most one running a core and one more: each holds a check run's
         // memory, and more would only share the same cores.
         let limit = crate::model::load::cores() + 1;
@@ -469,7 +477,12 @@ fn key_line(file: &Path, key: &str) -> crate::diag::Pos {
 /// version, and the metrics the services declare (rules and dashboards on
 /// them are not "unknown", KP608).
 pub fn check_config(built: &Built, p: &Platform) -> crate::check::config::Config {
-    crate::check::config::Config { metrics: built.metrics.iter().cloned().collect(), ..target(p) }
+    proof_config(&built.metrics, p)
+}
+
+/// [`check_config`] of the `metrics` the services declare.
+fn proof_config(metrics: &std::collections::BTreeSet<String>, p: &Platform) -> crate::check::config::Config {
+    crate::check::config::Config { metrics: metrics.iter().cloned().collect(), ..target(p) }
 }
 
 /// The check configuration of the description's Kubernetes version alone.
@@ -574,12 +587,8 @@ pub fn prove_each_reusing(
             each(env, loaded, outcome);
             continue;
         }
-        let mut loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
-        // The GitOps objects that sync this environment are checked with it.
-        for source in synced_sources(&built.tree, env) {
-            crate::model::load::add_source(&mut loaded, source);
-        }
-        let outcome = crate::check::run(&loaded, &config);
+        let loaded = stack_sources(&format!("kustomize/overlays/{env}"), stack)?;
+        let (loaded, outcome) = checked(loaded, synced_sources(&built.tree, env), &config);
         each(env, loaded, outcome);
     }
     Ok(())
