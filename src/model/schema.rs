@@ -91,7 +91,7 @@ pub enum Lookup {
 /// parsed when a validator needs it: parsing all of them took 6 ms a run,
 /// for the few dozen a stack's kinds reach.
 struct Kubernetes {
-    defs: HashMap<String, Box<RawValue>>,
+    defs: foldhash::HashMap<String, Box<RawValue>>,
     /// apiVersion → kind → definition name.
     kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>>,
     /// Every group Kubernetes serves in any vendored version.
@@ -146,7 +146,7 @@ impl Kubernetes {
         /// `schemas/kubernetes/v1.N.json.gz` (see `scripts/vendor-schemas`).
         #[derive(serde::Deserialize)]
         struct Vendored {
-            defs: HashMap<String, Box<RawValue>>,
+            defs: foldhash::HashMap<String, Box<RawValue>>,
             /// apiVersion → kind → definition name.
             kinds: foldhash::HashMap<String, foldhash::HashMap<String, String>>,
             #[serde(default)]
@@ -381,7 +381,10 @@ fn version_rank(api_version: &str) -> (u8, i64, i64) {
 }
 
 /// The definitions reachable from `start` through `$ref`s, parsed.
-fn closure<'a>(defs: &HashMap<String, Box<RawValue>>, start: impl IntoIterator<Item = &'a str>) -> Map<String, Value> {
+fn closure<'a>(
+    defs: &foldhash::HashMap<String, Box<RawValue>>,
+    start: impl IntoIterator<Item = &'a str>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let mut todo: Vec<String> = start.into_iter().map(str::to_string).collect();
     while let Some(name) = todo.pop() {
