@@ -237,7 +237,8 @@ fn checked(
     for source in synced {
         crate::model::load::add_source(&mut loaded, source);
     }
-    let outcome = crate::check::run(&loaded, config);
+    // Its info is not shown.
+    let outcome = crate::check::run_above(&loaded, config, Some(crate::diag::Severity::Info));
     (loaded, outcome)
 }
 
@@ -284,43 +285,33 @@ impl Env<'_> {
         }
     }
 
-    /// The stack's sources and their bytes of YAML. `kept`: the YAML of the
-    /// stacks kept so far, which this one's `copies` join, within
-    /// [`MAX_KEPT_YAML`].
-    fn render(
-        &self,
-        stack: &Stack,
-        (kept, copies): (&mut usize, usize),
-    ) -> Result<(Vec<crate::model::Source>, usize), Error> {
-        let (sources, bytes) = render_stack(&self.dir(), stack).map_err(|e| self.over(e))?;
+    /// The stack as loaded sources, and their bytes of YAML. `kept`: the
+    /// YAML of the stacks kept so far, which this one's `copies` join,
+    /// within [`MAX_KEPT_YAML`].
+    fn render(&self, stack: &Stack, (kept, copies): (&mut usize, usize)) -> Result<Rendered, Error> {
+        let (loaded, bytes) = render_stack(&self.dir(), stack).map_err(|e| self.over(e))?;
         *kept += bytes * copies;
         if *kept > MAX_KEPT_YAML {
             let envs = self.p.environments.keys().position(|e| e.as_str() == self.name).map_or(1, |i| i + 1);
             return Err(too_many(self.p, self.file, envs));
         }
-        Ok((sources, bytes))
+        Ok((loaded, bytes))
     }
 
-    /// Loads the sources as `check` would and proves the connections on them.
-    fn load_and_prove(
-        &self,
-        sources: Vec<crate::model::Source>,
-        bytes: usize,
-    ) -> Result<(Vec<connections::Proven>, crate::model::Loaded), Error> {
-        let loaded = load_sources(sources, bytes).map_err(|e| self.over(e))?;
-        let proven = connections::prove_loaded(&self.dir(), &loaded, &self.intended)?;
-        Ok((proven, loaded))
+    /// Proves the connections on the rendered stack.
+    fn prove(&self, loaded: &crate::model::Loaded) -> Result<Vec<connections::Proven>, Error> {
+        connections::prove_loaded(&self.dir(), loaded, &self.intended)
     }
 
-    /// [`Env::load_and_prove`], then the checks of `gen`'s proof on the load
-    /// with the GitOps objects that sync it (`synced`).
+    /// [`Env::prove`], then the checks of `gen`'s proof on the stack with
+    /// the GitOps objects that sync it (`synced`).
     fn prove_and_check(
         &self,
-        (sources, bytes): (Vec<crate::model::Source>, usize),
+        loaded: crate::model::Loaded,
         synced: Vec<crate::model::Source>,
         config: &crate::check::config::Config,
     ) -> Result<Proven, Error> {
-        let (proven, loaded) = self.load_and_prove(sources, bytes)?;
+        let proven = self.prove(&loaded)?;
         Ok((proven, Some(checked(loaded, synced, config))))
     }
 }
@@ -350,17 +341,18 @@ impl<'scope> Proofs<'scope> {
         &mut self,
         scope: &'scope std::thread::Scope<'scope, 'env>,
         env: Env<'env>,
-        rendered: (Vec<crate::model::Source>, usize),
+        rendered: Rendered,
         tree: &Tree,
         config: &'env crate::check::config::Config,
     ) -> Result<(), Error> {
-        if self.yaml + rendered.1 > REUSED_YAML {
+        let (loaded, bytes) = rendered;
+        if self.yaml + bytes > REUSED_YAML {
             // Proven here and let go: `gen`'s proof loads it again.
-            let (proven, _) = env.load_and_prove(rendered.0, rendered.1)?;
+            let proven = env.prove(&loaded)?;
             self.running.push(Proof::Done(Box::new(Ok((proven, None)))));
             return Ok(());
         }
-        self.yaml += rendered.1;
+        self.yaml += bytes;
         let synced = synced_sources(tree, &env.name);
         // At most one running a core and one more: each holds a check run's
         // memory, and more would only share the same cores.
@@ -373,15 +365,15 @@ impl<'scope> Proofs<'scope> {
         // so that it is still here to do when none can be started.
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Env<'env>, _, _)>(1);
         let prove = move || match rx.recv() {
-            Ok((env, rendered, synced)) => env.prove_and_check(rendered, synced, config),
+            Ok((env, loaded, synced)) => env.prove_and_check(loaded, synced, config),
             Err(_) => Err(Error::Internal("a proof thread got no work".into())),
         };
         match std::thread::Builder::new().spawn_scoped(scope, prove) {
             Ok(thread) => {
-                let _ = tx.send((env, rendered, synced));
+                let _ = tx.send((env, loaded, synced));
                 self.running.push(Proof::Running(thread));
             }
-            Err(_) => self.running.push(Proof::Done(Box::new(env.prove_and_check(rendered, synced, config)))),
+            Err(_) => self.running.push(Proof::Done(Box::new(env.prove_and_check(loaded, synced, config)))),
         }
         Ok(())
     }
@@ -608,8 +600,7 @@ pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, E
         Unloadable::Over(bytes) => Error::Usage(over_budget(dir, bytes)),
         Unloadable::Broken(e) => e,
     };
-    let (sources, bytes) = render_stack(dir, stack).map_err(over)?;
-    load_sources(sources, bytes).map_err(over)
+    render_stack(dir, stack).map(|(loaded, _)| loaded).map_err(over)
 }
 
 /// Why a generated stack cannot be proven.
@@ -627,22 +618,26 @@ fn over_budget(dir: &str, bytes: usize) -> String {
     )
 }
 
-/// The stack's sources, and the bytes of YAML they take; refused past
-/// [`MAX_STACK_YAML`], as soon as it is reached.
-fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, usize), Unloadable> {
-    let mut sources = Vec::new();
+/// A stack's objects, each rendered as YAML and loaded as `check` would
+/// read that text, and the bytes of YAML they take.
+type Rendered = (crate::model::Loaded, usize);
+
+/// The stack rendered ([`Rendered`]); refused past [`MAX_STACK_YAML`], as
+/// soon as it is reached.
+fn render_stack(dir: &str, stack: &Stack) -> Result<Rendered, Unloadable> {
+    let mut loaded = crate::model::Loaded::default();
     let mut bytes = 0;
-    let mut add = |name: String, text: String| {
+    let mut add = |name: String, value: &serde_json::Value| {
+        let text = crate::emit::to_yaml(value).map_err(Unloadable::Broken)?;
         bytes += text.len();
         if bytes > MAX_STACK_YAML {
             return Err(Unloadable::Over(bytes));
         }
-        sources.push(crate::model::Source { name: name.into(), text });
+        crate::model::load::add_rendered(&mut loaded, crate::model::Source { name: name.into(), text }, value);
         Ok(())
     };
     for o in &stack.objects {
-        let name = format!("{dir}/{}", crate::emit::kustomize::object_path(o));
-        add(name, crate::emit::to_yaml(&o.value).map_err(Unloadable::Broken)?)?;
+        add(format!("{dir}/{}", crate::emit::kustomize::object_path(o)), &o.value)?;
     }
     use crate::description::delivery::SecretsMode;
     for s in &stack.secrets {
@@ -664,21 +659,16 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<(Vec<crate::model::Source>, 
                 "annotations": { crate::check::SECRET_STAND_IN: producer } },
             "data": data,
         });
-        add(name, crate::emit::to_yaml(&secret).map_err(Unloadable::Broken)?)?;
+        add(name, &secret)?;
     }
-    Ok((sources, bytes))
+    Ok((loadable(loaded)?, bytes))
 }
 
-/// Parses rendered sources (`bytes` of YAML) as `check` would.
-fn load_sources(sources: Vec<crate::model::Source>, bytes: usize) -> Result<crate::model::Loaded, Unloadable> {
-    let mut loaded = crate::model::Loaded::default();
-    for source in sources {
-        crate::model::load::add_source(&mut loaded, source);
-    }
+/// The rendered stack, unless an object of it is not one `check` would
+/// read (its first error).
+fn loadable(loaded: crate::model::Loaded) -> Result<crate::model::Loaded, Unloadable> {
     match loaded.errors.first() {
         None => Ok(loaded),
-        // The loader's own memory budget, reached before ours.
-        Some(d) if d.message.contains("MiB of memory") => Err(Unloadable::Over(bytes)),
         // One line, not a dump of every error.
         Some(d) => Err(Unloadable::Broken(Error::Internal(format!(
             "generated YAML does not load: {}:{}:{}: {} ({} error(s))",

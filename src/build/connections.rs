@@ -223,10 +223,12 @@ fn one(cx: &Manifests, stack: &Lookup, c: &Connection) -> Result<Vec<String>, St
     Ok(allowed_by.into_iter().collect())
 }
 
-/// `namespace/name (file:line)` of a policy object.
+/// `namespace/name (file)` of a policy object: the proof's sources are an
+/// object each, and a line inside one would parse it again (see
+/// `load::add_rendered`).
 fn place(cx: &Manifests, object: usize) -> String {
     let o = &cx.objects[object];
-    format!("{}/{} ({}:{})", o.ns(), o.name, cx.source_name(o.source), o.pos("/metadata/name").line)
+    format!("{}/{} ({})", o.ns(), o.name, cx.source_name(o.source))
 }
 
 /// The rules admitting one side, or why none does.

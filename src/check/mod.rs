@@ -234,9 +234,29 @@ pub struct Outcome {
 /// Runs every enabled check over `objects` and applies the ignore
 /// annotations and the configuration's severities.
 pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
+    run_above(loaded, config, None)
+}
+
+/// [`run`], keeping only the findings more severe than `floor` (`gen`'s
+/// proof shows no info): the others are not placed, which may parse their
+/// objects again (see [`place`]).
+pub fn run_above(loaded: &Loaded, config: &Config, floor: Option<Severity>) -> Outcome {
     let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
     let findings = with_context(loaded, config, |cx| run_checks(cx, &checks, None));
-    finish(findings.into_iter().flatten().collect(), loaded, config)
+    finish(findings.into_iter().flatten().collect(), loaded, config, floor)
+}
+
+/// Places every finding once, not at every comparison of the sort: an
+/// object read from a file (or rendered by `gen`) parses its document again
+/// for a position inside it. In object order, so that each document is
+/// parsed once (a file keeps the last few).
+fn place(findings: &mut [Finding], objects: &[crate::model::Object]) {
+    let mut unplaced: Vec<usize> = (0..findings.len()).filter(|&i| findings[i].at.is_none()).collect();
+    unplaced.sort_by_key(|&i| findings[i].object);
+    for i in unplaced {
+        let f = &mut findings[i];
+        f.at = Some(f.pos(&objects[f.object]));
+    }
 }
 
 /// Reads `inputs` and checks them as `check` does: the checks that read
@@ -274,16 +294,7 @@ pub fn run_inputs(inputs: &[PathBuf], config: &Config, namespace: Option<&str>, 
             findings.append(&mut f);
         }
     }
-    // Placed once, not at every comparison of the sort: an object read from
-    // a file reads its document again for a position inside it. In object
-    // order, so that each document is read once (a file keeps the last few).
-    let mut unplaced: Vec<usize> = (0..findings.len()).filter(|&i| findings[i].at.is_none()).collect();
-    unplaced.sort_by_key(|&i| findings[i].object);
-    for i in unplaced {
-        let f = &mut findings[i];
-        f.at = Some(f.pos(&loaded.objects[f.object]));
-    }
-    let outcome = finish(findings, &loaded, config);
+    let outcome = finish(findings, &loaded, config, None);
     (loaded, outcome)
 }
 
@@ -346,10 +357,15 @@ pub fn early(config: &Config, namespace: Option<&str>) -> Arc<load::Early> {
 }
 
 /// The ignores and severities of the configuration applied to `findings`
-/// on `loaded`, sorted by place.
-fn finish(findings: Vec<Finding>, loaded: &Loaded, config: &Config) -> Outcome {
+/// on `loaded`; those more severe than `floor` kept, placed and sorted by
+/// place.
+fn finish(findings: Vec<Finding>, loaded: &Loaded, config: &Config, floor: Option<Severity>) -> Outcome {
     let objects = &loaded.objects[..];
     let mut findings = config::apply(findings, objects, config);
+    if let Some(floor) = floor {
+        findings.retain(|f| f.severity > floor);
+    }
+    place(&mut findings, objects);
     // Again, for the checks that edit a message after reporting it.
     for f in &mut findings {
         crate::diag::clip_message(&mut f.message);

@@ -394,15 +394,14 @@ fn proof_report(
 ) -> Result<(String, usize), Error> {
     let mut text = String::new();
     let mut errors = 0;
+    // The proof keeps no info (`build::checked`).
     crate::build::prove_each_reusing(built, platform, proven, |env, loaded, outcome| {
-        let shown: Vec<_> = outcome.findings.into_iter().filter(|f| f.severity > crate::diag::Severity::Info).collect();
-        if shown.is_empty() {
+        if outcome.findings.is_empty() {
             return;
         }
-        errors += shown.iter().filter(|f| f.severity == crate::diag::Severity::Error).count();
-        let only = crate::check::Outcome { findings: shown, objects: outcome.objects };
+        errors += outcome.findings.iter().filter(|f| f.severity == crate::diag::Severity::Error).count();
         text.push_str(&format!("kubeproof check, environment {env}:\n"));
-        text.push_str(&crate::check::report::render(crate::check::report::Format::Text, &loaded, &only, color));
+        text.push_str(&crate::check::report::render(crate::check::report::Format::Text, &loaded, &outcome, color));
     })?;
     Ok((text, errors))
 }

@@ -473,6 +473,56 @@ pub fn add_source(loaded: &mut Loaded, mut source: Source) {
     add_chunks(loaded, source, end);
 }
 
+/// Adds `source`, the YAML kubeproof rendered of `value` (`gen`'s proof of
+/// a stack it generated), as [`add_source`] would read that text, without
+/// parsing it again: parsing back what was just rendered was a sixth of
+/// `gen`'s instructions. The value is converted, and a position inside it
+/// is found by parsing the text when a finding asks for one (the text is
+/// held: see [`spans::Reread::held`]). The text is one document, and
+/// renders `value` exactly (tests check both on every example).
+pub fn add_rendered(loaded: &mut Loaded, source: Source, value: &serde_json::Value) {
+    use crate::model::value::{Keys, Map, Value};
+    fn converted(v: &serde_json::Value, keys: &mut Keys) -> Value {
+        match v {
+            serde_json::Value::Array(a) => Value::Array(a.iter().map(|v| converted(v, keys)).collect()),
+            serde_json::Value::Object(m) => {
+                Value::Object(Map::from_entries(m.iter().map(|(k, v)| (keys.key(k).0, converted(v, keys))).collect()))
+            }
+            serde_json::Value::Number(n) => Value::Number(scalars::rendered_number(n)),
+            scalar => Value::from(scalar),
+        }
+    }
+    let id = loaded.sources.len();
+    let mut keys = Keys::new(Some(std::sync::Arc::clone(&loaded.keys)));
+    let value = converted(value, &mut keys);
+    // A rendered mapping's first key is at the start of its text.
+    let at = Pos::new(1, 1);
+    let file = spans::Reread::held(&source.name, std::sync::Arc::from(source.text.as_str()));
+    let spans = Spans::from_entries(&mut vec![spans::Entry::new(spans::FNV_BASIS, at)])
+        .later(&file, 0, source.text.len(), 0)
+        .unwrap_or_default();
+    let mut part = Part::default();
+    match objects(id, events::Doc { value, pos: at, spans, items: Vec::new() }) {
+        Ok(objects) => {
+            part.kept = objects.iter().map(|o| kept_bytes(o) + events::counted_bytes(&o.value, &o.spans)).sum();
+            part.objects = objects;
+        }
+        Err(p) => {
+            let mut d = Diagnostic::error(&source.name, p.pos, p.message);
+            d.help = p.help;
+            part.errors.push(d);
+        }
+    }
+    part.keys = keys.take();
+    part.kept += part.keys.iter().map(|k| crate::model::value::Keys::bytes(k)).sum::<usize>();
+    counted_once(&loaded.counted_keys, &mut part);
+    loaded.heap += source.text.len() + source_bytes(&source.name);
+    keep(loaded, &mut part);
+    take_reports(loaded, part);
+    loaded.source_names.insert(source.name.clone());
+    loaded.sources.push(source);
+}
+
 /// The documents of a source to parse: those of its first bytes, cut as
 /// they are read.
 enum Chunks {
@@ -1138,6 +1188,41 @@ spec:
             i += 1;
         }
         text
+    }
+
+    #[test]
+    fn a_rendered_object_is_what_its_text_reads_and_is_placed_in_it() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: shop\ndata:\n  a: '1'\nx:\n- 5.0\n- 2.5\n";
+        let value = serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": { "name": "flags", "namespace": "shop" }, "data": { "a": "1" }, "x": [5.0, 2.5],
+        });
+        let source = |name: &str| Source { name: PathBuf::from(name), text: text.to_string() };
+        let read = load_str(text);
+        let mut rendered = Loaded::default();
+        add_rendered(&mut rendered, source("flags.yaml"), &value);
+        add_rendered(&mut rendered, source("again.yaml"), &value);
+        assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
+        assert_eq!(rendered.objects.len(), 2);
+        let (o, r) = (&rendered.objects[1], &read.objects[0]);
+        assert_eq!((o.source, &o.kind, &o.name, o.ns()), (1, &r.kind, &r.name, "shop"));
+        assert_eq!(o.value, r.value);
+        // The text is parsed only for a position inside the object.
+        assert!(o.spans.is_empty(), "no table is kept");
+        for pointer in ["", "/metadata/namespace", "/data/a", "/data"] {
+            assert_eq!(at(o, pointer), at(r, pointer), "{pointer}");
+        }
+        assert_eq!(at(o, "/data/a"), (7, 3));
+        // A key is allocated once for every object of the run.
+        let key = |o: &Object| o.value.as_object().and_then(|m| m.iter().next().map(|(k, _)| k.addr()));
+        assert_eq!(key(&rendered.objects[0]), key(o));
+        assert!(rendered.heap > 2 * text.len(), "counted: {}", rendered.heap);
+        // What is not an object is said as the loader says it.
+        let mut broken = Loaded::default();
+        add_rendered(&mut broken, source("nokind.yaml"), &serde_json::json!({ "apiVersion": "v1" }));
+        assert!(broken.objects.is_empty());
+        assert_eq!(errors(&broken), ["1:1: this document has no `kind`: it is not a Kubernetes object"]);
+        assert_eq!(broken.errors[0].file, Path::new("nokind.yaml"));
     }
 
     #[test]

@@ -58,11 +58,24 @@ fn number(text: &str) -> Option<Number> {
     if !yaml_float(&plain) {
         return None;
     }
-    let f: f64 = plain.parse().ok()?;
+    float(plain.parse().ok()?)
+}
+
+/// A float as the loader keeps it: integral ones as integers.
+fn float(f: f64) -> Option<Number> {
     if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
         return Some(Number::from(f as i64));
     }
     Number::from_f64(f)
+}
+
+/// A number of a value kubeproof rendered as it reads back from that YAML
+/// (`5.0` is written `5.0` and read as the integer 5).
+pub(super) fn rendered_number(n: &Number) -> Number {
+    match n.as_f64() {
+        Some(f) if n.is_f64() => float(f).unwrap_or_else(|| n.clone()),
+        _ => n.clone(),
+    }
 }
 
 fn go_int(s: &str) -> Option<Number> {

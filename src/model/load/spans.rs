@@ -50,6 +50,9 @@ pub struct Later {
 #[derive(Debug)]
 pub struct Reread {
     name: PathBuf,
+    /// The text itself, when it is held rather than read from `name`
+    /// (an object `gen` rendered: see `load::add_rendered`).
+    text: Option<Arc<str>>,
     documents: Mutex<VecDeque<(u32, Arc<Vec<Reread1>>)>>,
 }
 
@@ -61,7 +64,12 @@ pub(super) const REREAD_KEPT: usize = 256;
 
 impl Reread {
     pub(crate) fn new(name: &Path) -> Arc<Reread> {
-        Arc::new(Reread { name: name.to_path_buf(), documents: Mutex::new(VecDeque::new()) })
+        Arc::new(Reread { name: name.to_path_buf(), text: None, documents: Mutex::new(VecDeque::new()) })
+    }
+
+    /// The same, over `text` held in memory as the input named `name`.
+    pub(crate) fn held(name: &Path, text: Arc<str>) -> Arc<Reread> {
+        Arc::new(Reread { name: name.to_path_buf(), text: Some(text), documents: Mutex::new(VecDeque::new()) })
     }
 
     /// The objects of the document at `l`: each one's position, kind, name
@@ -72,9 +80,14 @@ impl Reread {
         if let Some((_, d)) = documents.iter().rev().find(|(start, _)| *start == l.start) {
             return Arc::clone(d);
         }
-        let objects = read_range(&self.name, l.start, l.len)
-            .map(|text| super::reread_document(&self.name, &text, l.lines))
-            .unwrap_or_default();
+        let (start, len) = (l.start as usize, l.len as usize);
+        let objects = match &self.text {
+            Some(text) => {
+                text.get(start..start.saturating_add(len)).map(|t| super::reread_document(&self.name, t, l.lines))
+            }
+            None => read_range(&self.name, l.start, l.len).map(|t| super::reread_document(&self.name, &t, l.lines)),
+        }
+        .unwrap_or_default();
         let found: Vec<Reread1> = objects.into_iter().map(|o| (o.spans.locate(""), o.kind, o.name, o.spans)).collect();
         let found = Arc::new(found);
         if documents.len() >= REREAD_KEPT {
