@@ -107,12 +107,14 @@ pub struct Context<'a> {
     /// The PromQL the checks parsed, kept for the others of the run and
     /// the later runs of the process ([`rules::PromqlMemo::shared`]).
     pub(crate) promql: std::sync::Arc<rules::PromqlMemo>,
+    /// The dashboards read, kept for every run of the process.
+    pub(crate) dashboards: std::sync::Arc<rules::DashboardMemo>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(manifests: &'a Manifests<'a>, schemas: &'a schema::Schemas, minor: u32, config: &'a Config) -> Self {
-        let promql = rules::PromqlMemo::shared();
-        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new(), promql }
+        let (promql, dashboards) = (rules::PromqlMemo::shared(), rules::DashboardMemo::shared());
+        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new(), promql, dashboards }
     }
 
     /// The network policies of the set, read as the checks do

@@ -1,5 +1,3 @@
-use crate::model::Value;
-
 use super::dashboards;
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
@@ -60,11 +58,8 @@ impl Check for DashboardInvalidJson {
 
     fn run(&self, cx: &Context, out: &mut Sink) {
         for d in dashboards(cx) {
-            let message = match serde_json::from_str::<Value>(d.text) {
-                Ok(Value::Object(_)) => continue,
-                Ok(_) => "is JSON but not an object".to_string(),
-                Err(e) => format!("is not valid JSON: {e} (inside the JSON text)"),
-            };
+            let read = d.read(cx);
+            let Err(message) = read.as_ref() else { continue };
             out.report(d.object, &d.ptr, format!("dashboard `{}` {message}", d.key))
                 .help("Grafana skips a dashboard it cannot read; correct the JSON or export the dashboard again");
         }

@@ -190,21 +190,47 @@ pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
 /// An expression as [`parse`] reads it, shared by the checks of one run.
 pub type Parsed = Arc<Option<Result<Expr, String>>>;
 
-/// The expressions the checks parsed: five checks read each rule's
-/// expression, and parsing was a tenth of `gen`'s instructions (PromQL's
-/// parser is table-driven and allocates every token). Kept while their
-/// text totals at most [`PromqlMemo::MAX_TEXT`] bytes; past it they are
-/// parsed again, so that a set of many rules takes no more memory.
-#[derive(Default)]
-pub struct PromqlMemo(Mutex<(HashMap<Box<str>, Parsed>, usize)>);
+/// Values the checks compute from texts, shared by every run of the
+/// process: `gen` checks each environment with a run of its own, and their
+/// rules and dashboards are mostly the same texts. Kept while the texts
+/// total at most [`TextMemo::MAX_TEXT`] bytes; past it they are computed
+/// again, so that a large set takes no more memory.
+pub struct TextMemo<V>(Mutex<(HashMap<Box<str>, V>, usize)>);
 
-impl PromqlMemo {
-    /// The text of the expressions kept, in all.
+impl<V> Default for TextMemo<V> {
+    fn default() -> Self {
+        TextMemo(Mutex::default())
+    }
+}
+
+impl<V: Clone> TextMemo<V> {
+    /// The text kept, in all.
     pub const MAX_TEXT: usize = 1 << 20;
 
-    /// The memo of every run in this process: `gen` checks each
-    /// environment with a run of its own, and their rules are mostly the
-    /// same expressions (two thirds of the parses on the examples).
+    /// What `compute` gives of `text`, computed once while there is room.
+    fn get_or(&self, text: &str, compute: impl FnOnce(&str) -> V) -> V {
+        let memo = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(v) = memo().0.get(text) {
+            return v.clone();
+        }
+        // Outside the lock: the checks reading it run on every core.
+        let v = compute(text);
+        let (kept, total) = &mut *memo();
+        if *total + text.len() <= Self::MAX_TEXT && !kept.contains_key(text) {
+            *total += text.len();
+            kept.insert(text.into(), v.clone());
+        }
+        v
+    }
+}
+
+/// The expressions the checks parsed: five checks read each rule's
+/// expression, and parsing was a tenth of `gen`'s instructions (PromQL's
+/// parser is table-driven and allocates every token).
+pub type PromqlMemo = TextMemo<Parsed>;
+
+impl TextMemo<Parsed> {
+    /// The memo of every run in this process.
     pub fn shared() -> Arc<PromqlMemo> {
         static SHARED: std::sync::OnceLock<Arc<PromqlMemo>> = std::sync::OnceLock::new();
         Arc::clone(SHARED.get_or_init(Arc::default))
@@ -213,18 +239,23 @@ impl PromqlMemo {
 
 /// `expr` parsed ([`parse`]), once while the memo has room.
 pub fn parsed(cx: &Context, expr: &str) -> Parsed {
-    let memo = || cx.promql.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(p) = memo().0.get(expr) {
-        return Arc::clone(p);
+    cx.promql.get_or(expr, |e| Arc::new(parse(e)))
+}
+
+/// What the checks read of a dashboard's text: its PromQL queries
+/// ([`queries`]), or why it is not a JSON object (a message for KP605).
+pub type DashboardRead = Arc<Result<Vec<Query>, String>>;
+
+/// The dashboards the checks read: four checks read each one's JSON, and
+/// parsing it was a twentieth of `gen`'s instructions.
+pub type DashboardMemo = TextMemo<DashboardRead>;
+
+impl TextMemo<DashboardRead> {
+    /// The memo of every run in this process.
+    pub fn shared() -> Arc<DashboardMemo> {
+        static SHARED: std::sync::OnceLock<Arc<DashboardMemo>> = std::sync::OnceLock::new();
+        Arc::clone(SHARED.get_or_init(Arc::default))
     }
-    // Parsed outside the lock: the checks reading it run on every core.
-    let p: Parsed = Arc::new(parse(expr));
-    let (kept, text) = &mut *memo();
-    if *text + expr.len() <= PromqlMemo::MAX_TEXT && !kept.contains_key(expr) {
-        *text += expr.len();
-        kept.insert(expr.into(), Arc::clone(&p));
-    }
-    p
 }
 
 /// Calls `f` with every series selector of an expression, a range's
@@ -279,6 +310,19 @@ pub struct DashboardText<'a> {
     /// The key (ConfigMap) or `spec.json` (GrafanaDashboard).
     pub key: &'a str,
     pub text: &'a str,
+}
+
+impl DashboardText<'_> {
+    /// The dashboard read, once while the memo has room.
+    pub fn read(&self, cx: &Context) -> DashboardRead {
+        cx.dashboards.get_or(self.text, |text| {
+            Arc::new(match serde_json::from_str::<Value>(text) {
+                Ok(d @ Value::Object(_)) => Ok(queries(&d)),
+                Ok(_) => Err("is JSON but not an object".to_string()),
+                Err(e) => Err(format!("is not valid JSON: {e} (inside the JSON text)")),
+            })
+        })
+    }
 }
 
 /// Dashboard JSON of the checked set: `*.json` keys of ConfigMaps labelled

@@ -1,6 +1,4 @@
-use crate::model::Value;
-
-use super::{dashboards, for_each_rule, parsed, queries};
+use super::{dashboards, for_each_rule, parsed};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP601: a rule's or a dashboard's PromQL expression does not parse.
@@ -117,8 +115,9 @@ impl Check for PromqlInvalid {
             );
         });
         for d in dashboards(cx) {
-            let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
-            for q in queries(&dashboard) {
+            let read = d.read(cx);
+            let Ok(queries) = read.as_ref() else { continue };
+            for q in queries {
                 let Some(promql) = &q.promql else { continue };
                 let parsed = parsed(cx, promql);
                 let Some(Err(e)) = parsed.as_ref() else { continue };

@@ -1,6 +1,4 @@
-use crate::model::Value;
-
-use super::{dashboards, for_each_rule, queries};
+use super::{dashboards, for_each_rule};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 use crate::model::promql;
 
@@ -66,8 +64,9 @@ impl Check for PromqlTooComplex {
                 .help(HELP);
         });
         for d in dashboards(cx) {
-            let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
-            for q in queries(&dashboard) {
+            let read = d.read(cx);
+            let Ok(queries) = read.as_ref() else { continue };
+            for q in queries {
                 let Some(promql) = &q.promql else { continue };
                 let Err(e) = promql::bound(promql) else { continue };
                 out.report(d.object, &d.ptr, format!("{} of dashboard `{}` {e}", q.label, d.key)).help(HELP);

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use crate::model::{At, Value};
 
-use super::{dashboards, for_each_rule, metric_names, parsed, queries};
+use super::{dashboards, for_each_rule, metric_names, parsed};
 use crate::check::{Check, Context, Family, Meta, Reads, Severity, Sink};
 
 /// KP608: a rule or dashboard queries a metric nothing is known to produce.
@@ -292,9 +292,10 @@ impl Check for UnknownMetric {
             }
         });
         for d in dashboards(cx) {
-            let Ok(dashboard) = serde_json::from_str::<Value>(d.text) else { continue };
+            let read = d.read(cx);
+            let Ok(queries) = read.as_ref() else { continue };
             let mut seen = HashSet::new();
-            for q in queries(&dashboard) {
+            for q in queries {
                 let Some(promql) = q.promql.as_deref() else { continue };
                 let parsed = parsed(cx, promql);
                 let Some(Ok(parsed)) = parsed.as_ref() else { continue };
