@@ -44,6 +44,7 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
     let platform = crate::description::load(description).map_err(Error::Description)?;
     let mut built = crate::build::build(&platform, description)?;
     let proven = built.take_proven();
+    let excess = over_capacity(&built, &platform, &proven);
     let (report, errors) = proof_report(&built, &platform, proven, style.stderr)?;
     if errors > 0 {
         return Err(Error::Findings { report, errors });
@@ -51,7 +52,6 @@ fn write_stack(description: &Path, output: &Path, options: Options, style: Style
     if !report.is_empty() {
         let _ = write!(std::io::stderr(), "{report}");
     }
-    let excess = over_capacity(&built, &platform);
     if !excess.is_empty() {
         let what =
             format!("{} does not fit its cluster.capacity at the release peak:\n{excess}", description.display());
@@ -267,16 +267,31 @@ fn secret_steps(built: &crate::build::Built, output: &Path) -> String {
 /// rolling-update surge, one run of each Job) exceeds the description's
 /// `cluster.capacity`, one line per resource; empty when it fits or no
 /// capacity is declared.
-fn over_capacity(built: &crate::build::Built, platform: &crate::description::Platform) -> String {
+fn over_capacity(
+    built: &crate::build::Built,
+    platform: &crate::description::Platform,
+    proven: &[Option<(crate::model::Loaded, crate::check::Outcome)>],
+) -> String {
     use crate::model::resources::{Budget, Item, Resource, release_peak};
     let Some(capacity) = platform.cluster.capacity.as_ref().map(crate::description::Capacity::figures) else {
         return String::new();
     };
     let mut out = String::new();
-    for (env, stack) in &built.envs {
-        let values: Vec<crate::model::Value> =
-            stack.objects.iter().map(crate::generate::Object::checked_value).collect();
-        let items: Vec<Item> = stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect();
+    for (i, (env, stack)) in built.envs.iter().enumerate() {
+        // The proof's load holds the stack's objects as the model reads
+        // them, first and in order, a source each: converting them again
+        // took a fiftieth of `gen`'s wall time.
+        let values: Vec<crate::model::Value>;
+        let items: Vec<Item> = match proven.get(i).and_then(Option::as_ref) {
+            Some((loaded, _)) => {
+                let n = stack.objects.len();
+                loaded.objects.iter().filter(|o| o.source < n).map(Item::of_checked).collect()
+            }
+            None => {
+                values = stack.objects.iter().map(crate::generate::Object::checked_value).collect();
+                stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect()
+            }
+        };
         let peak = release_peak(&items, &Budget::of(&items, capacity.nodes));
         for r in Resource::ALL {
             let (Some(have), need) = (capacity.get(r), peak.get(r)) else { continue };
