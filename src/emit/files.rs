@@ -251,10 +251,24 @@ fn plan_writes<'k>(
     old: &Manifest,
     plan: &mut Plan<'k>,
 ) -> Result<(), WriteError> {
+    // Whether each folder is absent from the tree: the files of one that is
+    // need not be looked at (a first `gen` of kailash: 414 in 36 folders).
+    let mut absent: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for (_, key) in order {
         let bytes = new.get(key).copied().unwrap_or_default();
         let target = out_dir.join(key);
-        match out.look(key)? {
+        let folder = key.rsplit_once('/').map(|(d, _)| d);
+        let in_absent = match folder.map(|d| (d, absent.get(d).copied())) {
+            Some((_, Some(known))) => known,
+            Some((d, None)) => {
+                let a = matches!(out.look(d)?, Found::Absent);
+                absent.insert(d, a);
+                a
+            }
+            None => false,
+        };
+        let found = if in_absent { Found::Absent } else { out.look(key)? };
+        match found {
             Found::Absent => plan.writes.push((key, target, false)),
             Found::File(current) if current == bytes => plan.unchanged.push((key, target)),
             Found::File(current) if old.get(key.as_str()) == Some(&sha256_hex(&current)) => {

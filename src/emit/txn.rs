@@ -230,8 +230,19 @@ impl Out {
     fn apply(&self, record: &Record) -> Result<(), WriteError> {
         let files = self.root.join(STAGING).join("files");
         let mut made = BTreeSet::new();
+        // A folder the tree does not have is moved in whole: one rename
+        // instead of one per file (a first `gen` of kailash: 5, not 414).
+        // Should it appear meanwhile, its files are moved one by one.
+        let mut whole = Vec::new();
+        for dir in self.absent_folders(&record.writes)? {
+            let to = self.make_parents(dir, &mut made)?;
+            if fs::rename(files.join(dir), to).is_ok() {
+                whole.push(dir);
+            }
+        }
+        let inside = |key: &str| whole.iter().any(|d| key.strip_prefix(d).is_some_and(|rest| rest.starts_with('/')));
         let mut moves = Vec::with_capacity(record.writes.len());
-        for key in &record.writes {
+        for key in record.writes.iter().filter(|k| !inside(k)) {
             moves.push((files.join(key), self.make_parents(key, &mut made)?));
         }
         in_two(&moves, |(from, to)| match fs::rename(from, to) {
@@ -260,6 +271,29 @@ impl Out {
         fs::remove_file(&commit).map_err(|e| io_err(&commit, e))?;
         sync_dir(&self.root.join(OWN_DIR))?;
         remove_dir_all_if_exists(&self.root.join(STAGING))
+    }
+
+    /// The outermost folders of `keys` that the tree does not have.
+    fn absent_folders<'k>(&self, keys: &'k [String]) -> Result<Vec<&'k str>, WriteError> {
+        let (mut absent, mut present) = (Vec::new(), BTreeSet::new());
+        for key in keys {
+            for (i, _) in key.match_indices('/') {
+                let dir = &key[..i];
+                if absent.contains(&dir) {
+                    break;
+                }
+                if present.contains(dir) {
+                    continue;
+                }
+                if let Found::Absent = self.look(dir)? {
+                    absent.push(dir);
+                    break;
+                }
+                // A folder, or what `make_parents` refuses.
+                present.insert(dir);
+            }
+        }
+        Ok(absent)
     }
 
     /// Creates the folders of `key` (refusing links and non-folders on the
