@@ -124,6 +124,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
     let source = file.file_name().map_or_else(|| "the description".to_string(), |f| f.to_string_lossy().into_owned());
     let delivery = crate::description::delivery::delivery(p.cluster.delivery.as_ref());
     let mut tree = Tree::new();
+    let renders = crate::emit::Renders::new(&raw_base);
     let mut envs: Vec<(String, Stack)> = Vec::new();
     // Per environment, its stack before its own patches (when it has some)
     // and those patches: the overlay lists them after its computed diffs.
@@ -135,7 +136,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
             // A stack kept before its own patches is kept twice.
             let copies = if patched.0.is_some() { 2 } else { 1 };
             let env = Env { p, file, name: name.to_string(), intended: generate::connections::intended(r) };
-            let (sources, bytes) = env.render(&stack, (&mut kept, copies))?;
+            let (sources, bytes) = env.render(&stack, (&mut kept, copies), &renders)?;
             envs.push((name.to_string(), stack));
             own_patches.push(patched);
             // The GitOps objects that sync it are checked with it.
@@ -179,7 +180,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
         };
         let others = |tree: &mut Tree| -> Result<(), Error> {
             crate::emit::kustomize::emit(
-                &crate::emit::kustomize::Base { raw: &raw_base, applied: &applied, patched: base },
+                &crate::emit::kustomize::Base { raw: &raw_base, renders: &renders, applied: &applied, patched: base },
                 &overlays,
                 &source,
                 tree,
@@ -287,9 +288,15 @@ impl Env<'_> {
 
     /// The stack as loaded sources, and their bytes of YAML. `kept`: the
     /// YAML of the stacks kept so far, which this one's `copies` join,
-    /// within [`MAX_KEPT_YAML`].
-    fn render(&self, stack: &Stack, (kept, copies): (&mut usize, usize)) -> Result<Rendered, Error> {
-        let (loaded, bytes) = render_stack(&self.dir(), stack).map_err(|e| self.over(e))?;
+    /// within [`MAX_KEPT_YAML`]; `base`: the base's renderings, for the
+    /// objects the stack has as they are there.
+    fn render(
+        &self,
+        stack: &Stack,
+        (kept, copies): (&mut usize, usize),
+        base: &crate::emit::Renders,
+    ) -> Result<Rendered, Error> {
+        let (loaded, bytes) = render_stack(&self.dir(), stack, Some(base)).map_err(|e| self.over(e))?;
         *kept += bytes * copies;
         if *kept > MAX_KEPT_YAML {
             let envs = self.p.environments.keys().position(|e| e.as_str() == self.name).map_or(1, |i| i + 1);
@@ -600,7 +607,7 @@ pub fn stack_sources(dir: &str, stack: &Stack) -> Result<crate::model::Loaded, E
         Unloadable::Over(bytes) => Error::Usage(over_budget(dir, bytes)),
         Unloadable::Broken(e) => e,
     };
-    render_stack(dir, stack).map(|(loaded, _)| loaded).map_err(over)
+    render_stack(dir, stack, None).map(|(loaded, _)| loaded).map_err(over)
 }
 
 /// Why a generated stack cannot be proven.
@@ -622,13 +629,13 @@ fn over_budget(dir: &str, bytes: usize) -> String {
 /// read that text, and the bytes of YAML they take.
 type Rendered = (crate::model::Loaded, usize);
 
-/// The stack rendered ([`Rendered`]); refused past [`MAX_STACK_YAML`], as
-/// soon as it is reached.
-fn render_stack(dir: &str, stack: &Stack) -> Result<Rendered, Unloadable> {
+/// The stack rendered ([`Rendered`]), an object the same as in `base` as it
+/// is rendered there; refused past [`MAX_STACK_YAML`], as soon as it is
+/// reached.
+fn render_stack(dir: &str, stack: &Stack, base: Option<&crate::emit::Renders>) -> Result<Rendered, Unloadable> {
     let mut loaded = crate::model::Loaded::default();
     let mut bytes = 0;
-    let mut add = |name: String, value: &serde_json::Value| {
-        let text = crate::emit::to_yaml(value).map_err(Unloadable::Broken)?;
+    let mut add = |name: String, text: String, value: &serde_json::Value| {
         bytes += text.len();
         if bytes > MAX_STACK_YAML {
             return Err(Unloadable::Over(bytes));
@@ -637,7 +644,12 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<Rendered, Unloadable> {
         Ok(())
     };
     for o in &stack.objects {
-        add(format!("{dir}/{}", crate::emit::kustomize::object_path(o)), &o.value)?;
+        let path = crate::emit::kustomize::object_path(o);
+        let text = match base {
+            Some(base) => base.like(o, &path).map(std::borrow::Cow::into_owned),
+            None => crate::emit::to_yaml(&o.value),
+        };
+        add(format!("{dir}/{path}"), text.map_err(Unloadable::Broken)?, &o.value)?;
     }
     use crate::description::delivery::SecretsMode;
     for s in &stack.secrets {
@@ -659,7 +671,7 @@ fn render_stack(dir: &str, stack: &Stack) -> Result<Rendered, Unloadable> {
                 "annotations": { crate::check::SECRET_STAND_IN: producer } },
             "data": data,
         });
-        add(name, &secret)?;
+        add(name, crate::emit::to_yaml(&secret).map_err(Unloadable::Broken)?, &secret)?;
     }
     Ok((loadable(loaded)?, bytes))
 }

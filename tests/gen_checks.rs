@@ -113,8 +113,19 @@ fn the_proof_holds_what_its_yaml_reads_as() {
             info +=
                 kubeproof::check::run(&read, &config).findings.iter().filter(|f| f.severity == Severity::Info).count();
         }
-        for (_, _, outcome) in kubeproof::build::prove(&built, &platform).expect("proven") {
+        // `gen` renders an object the same as the base's once (emit::Renders).
+        for ((env, loaded, outcome), (_, stack)) in
+            kubeproof::build::prove(&built, &platform).expect("proven").iter().zip(&built.envs)
+        {
             assert!(outcome.findings.iter().all(|f| f.severity > Severity::Info), "{}", path.display());
+            let alone = kubeproof::build::stack_sources(&format!("kustomize/overlays/{env}"), stack).expect("loads");
+            let texts = |l: &kubeproof::model::Loaded| -> Vec<(String, String)> {
+                l.sources[..stack.objects.len()]
+                    .iter()
+                    .map(|s| (s.name.display().to_string(), s.text.clone()))
+                    .collect()
+            };
+            assert_eq!(texts(loaded), texts(&alone), "{}/{env}", path.display());
         }
     }
     assert!(info > 0, "check itself finds info on the examples");

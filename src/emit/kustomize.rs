@@ -108,6 +108,8 @@ pub fn object_path(o: &Object) -> String {
 /// overlays build on).
 pub struct Base<'a> {
     pub raw: &'a Stack,
+    /// The YAML of `raw`'s objects.
+    pub renders: &'a super::Renders<'a>,
     pub applied: &'a [Applied],
     pub patched: &'a Stack,
 }
@@ -123,9 +125,9 @@ pub struct Overlay<'a> {
 /// Writes base and overlays into `tree` under `kustomize/`.
 pub fn emit(base: &Base, envs: &[Overlay], source: &str, tree: &mut Tree) -> Result<(), crate::Error> {
     let mut resources = Vec::new();
-    for o in &base.raw.objects {
+    for (i, o) in base.raw.objects.iter().enumerate() {
         let path = object_path(o);
-        tree.insert(format!("{ROOT}/base/{path}"), object_file(o, source)?);
+        tree.insert(format!("{ROOT}/base/{path}"), format!("{}{}", header(source), base.renders.of(i)?));
         resources.push(path);
     }
     let mut k = Kustomization::new(resources);
