@@ -241,7 +241,7 @@ pub fn run(loaded: &Loaded, config: &Config) -> Outcome {
 
 /// [`run`], keeping only the findings more severe than `floor` (`gen`'s
 /// proof shows no info): the others are not placed, which may parse their
-/// objects again (see [`place`]).
+/// objects again (see `place`).
 pub fn run_above(loaded: &Loaded, config: &Config, floor: Option<Severity>) -> Outcome {
     let checks: Vec<&dyn Check> = rules::registry().iter().copied().filter(|c| config.enabled(c.meta())).collect();
     let findings = with_context(loaded, config, |cx| run_checks(cx, &checks, None));

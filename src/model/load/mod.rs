@@ -478,7 +478,7 @@ pub fn add_source(loaded: &mut Loaded, mut source: Source) {
 /// parsing it again: parsing back what was just rendered was a sixth of
 /// `gen`'s instructions. The value is converted, and a position inside it
 /// is found by parsing the text when a finding asks for one (the text is
-/// held: see [`spans::Reread::held`]). The text is one document, and
+/// held: see `spans::Reread::held`). The text is one document, and
 /// renders `value` exactly (tests check both on every example).
 pub fn add_rendered(loaded: &mut Loaded, source: Source, value: &serde_json::Value) {
     use crate::model::value::{Keys, Map, Value};
