@@ -315,21 +315,27 @@ fn broken_expressions_are_placed_inside_for_the_first_hundred_only() {
     assert!(!placed[100], "{placed:?}");
 }
 
-#[test]
-fn an_expression_is_parsed_once_while_the_memo_has_room() {
-    use super::{PromqlMemo, parsed};
+/// Runs `test` on a context whose memos are its own (the process's are
+/// filled by the other tests), once it is shown that contexts share them.
+fn with_own_memos(test: impl FnOnce(&crate::check::Context)) {
     use std::sync::Arc;
     let loaded = crate::model::Loaded::default();
     let config = crate::check::config::Config::default();
     let manifests = crate::model::Manifests::new(&loaded);
     let schemas = crate::model::schema::Schemas::shared(config.minor());
-    // A memo of its own: the process's is filled by the other tests.
-    let mut cx = crate::check::Context::new(&manifests, &schemas, config.minor(), &config);
-    cx.promql = Arc::default();
-    let later = crate::check::Context::new(&manifests, &schemas, config.minor(), &config);
-    assert!(Arc::ptr_eq(&later.promql, &crate::check::Context::new(&manifests, &schemas, 30, &config).promql));
-    {
-        let cx = &cx;
+    let new = |minor| crate::check::Context::new(&manifests, &schemas, minor, &config);
+    let (one, other) = (new(config.minor()), new(30));
+    assert!(Arc::ptr_eq(&one.promql, &other.promql) && Arc::ptr_eq(&one.dashboards, &other.dashboards));
+    let mut cx = new(config.minor());
+    (cx.promql, cx.dashboards) = (Arc::default(), Arc::default());
+    test(&cx);
+}
+
+#[test]
+fn an_expression_is_parsed_once_while_the_memo_has_room() {
+    use super::{PromqlMemo, parsed};
+    use std::sync::Arc;
+    with_own_memos(|cx| {
         let first = parsed(cx, "rate(a_total[5m])");
         assert!(matches!(first.as_ref(), Some(Ok(_))));
         assert!(Arc::ptr_eq(&first, &parsed(cx, "rate(a_total[5m])")), "parsed again");
@@ -342,35 +348,30 @@ fn an_expression_is_parsed_once_while_the_memo_has_room() {
         assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
         assert_eq!(format!("{one:?}"), format!("{two:?}"));
         assert!(Arc::ptr_eq(&first, &parsed(cx, "rate(a_total[5m])")));
-    }
+    });
 }
 
 #[test]
 fn a_dashboard_is_read_once_while_the_memo_has_room() {
     use super::{DashboardMemo, DashboardText};
     use std::sync::Arc;
-    let loaded = crate::model::Loaded::default();
-    let config = crate::check::config::Config::default();
-    let manifests = crate::model::Manifests::new(&loaded);
-    let schemas = crate::model::schema::Schemas::shared(config.minor());
-    // A memo of its own: the process's is filled by the other tests.
-    let mut cx = crate::check::Context::new(&manifests, &schemas, config.minor(), &config);
-    cx.dashboards = Arc::default();
-    let later = crate::check::Context::new(&manifests, &schemas, config.minor(), &config);
-    assert!(Arc::ptr_eq(&later.dashboards, &crate::check::Context::new(&manifests, &schemas, 30, &config).dashboards));
-    let text = r#"{"panels": [{"title": "Errors", "targets": [{"refId": "A", "expr": "rate(errors_total[5m])"}]}]}"#;
-    let d = |text| DashboardText { object: 0, ptr: "/data/d.json".into(), key: "d.json", text };
-    let first = d(text).read(&cx);
-    let queries = first.as_ref().as_ref().expect("read");
-    assert_eq!(queries.iter().map(|q| q.label.as_str()).collect::<Vec<_>>(), ["panel \"Errors\", query A"]);
-    assert!(Arc::ptr_eq(&first, &d(text).read(&cx)), "read again");
-    assert_eq!(d("[1]").read(&cx).as_ref().as_ref().err().map(String::as_str), Some("is JSON but not an object"));
-    let broken = d("{").read(&cx);
-    assert!(broken.as_ref().as_ref().is_err_and(|e| e.starts_with("is not valid JSON: EOF")), "{broken:?}");
-    // Past the memo's room a dashboard is read each time, the same.
-    let long = format!(r#"{{"title": "{}", "panels": []}}"#, "y".repeat(DashboardMemo::MAX_TEXT));
-    let (one, two) = (d(&long).read(&cx), d(&long).read(&cx));
-    assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
-    assert_eq!(format!("{one:?}"), format!("{two:?}"));
-    assert!(Arc::ptr_eq(&first, &d(text).read(&cx)));
+    with_own_memos(|cx| {
+        let text =
+            r#"{"panels": [{"title": "Errors", "targets": [{"refId": "A", "expr": "rate(errors_total[5m])"}]}]}"#;
+        let d = |text| DashboardText { object: 0, ptr: "/data/d.json".into(), key: "d.json", text };
+        let first = d(text).read(cx);
+        let queries = first.as_ref().as_ref().expect("read");
+        assert_eq!(queries.iter().map(|q| q.label.as_str()).collect::<Vec<_>>(), ["panel \"Errors\", query A"]);
+        assert!(Arc::ptr_eq(&first, &d(text).read(cx)), "read again");
+        let not_object = d("[1]").read(cx);
+        assert_eq!(not_object.as_ref().as_ref().err().map(String::as_str), Some("is JSON but not an object"));
+        let broken = d("{").read(cx);
+        assert!(broken.as_ref().as_ref().is_err_and(|e| e.starts_with("is not valid JSON: EOF")), "{broken:?}");
+        // Past the memo's room a dashboard is read each time, the same.
+        let long = format!(r#"{{"title": "{}", "panels": []}}"#, "y".repeat(DashboardMemo::MAX_TEXT));
+        let (one, two) = (d(&long).read(cx), d(&long).read(cx));
+        assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
+        assert_eq!(format!("{one:?}"), format!("{two:?}"));
+        assert!(Arc::ptr_eq(&first, &d(text).read(cx)));
+    });
 }
