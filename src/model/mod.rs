@@ -44,6 +44,7 @@ pub mod hosts;
 pub mod immutable;
 pub mod index;
 pub mod load;
+pub mod memo;
 pub mod netpol;
 pub mod object;
 pub mod operators;

@@ -168,19 +168,8 @@ const FROM_NOTHING: &[&str] = &["absent", "absent_over_time", "vector"];
 pub fn fires_without_data(expr: &str) -> bool {
     // The base and every environment have the same alerts: each expression
     // is parsed once a process (it was a fiftieth of `gen`'s instructions).
-    type Seen = std::sync::Mutex<std::collections::HashMap<Box<str>, bool>>;
-    static SEEN: std::sync::OnceLock<Seen> = std::sync::OnceLock::new();
-    const KEPT: usize = 10_000;
-    let seen = || SEEN.get_or_init(Seen::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(&known) = seen().get(expr) {
-        return known;
-    }
-    let answer = parsed_fires_without_data(expr);
-    let mut kept = seen();
-    if kept.len() < KEPT {
-        kept.insert(expr.into(), answer);
-    }
-    answer
+    static SEEN: std::sync::OnceLock<crate::model::memo::TextMemo<bool>> = std::sync::OnceLock::new();
+    SEEN.get_or_init(Default::default).get_or(expr, parsed_fires_without_data)
 }
 
 fn parsed_fires_without_data(expr: &str) -> bool {

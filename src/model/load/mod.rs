@@ -514,7 +514,7 @@ pub fn add_rendered(loaded: &mut Loaded, source: Source, value: &serde_json::Val
         }
     }
     part.keys = keys.take();
-    part.kept += part.keys.iter().map(|k| crate::model::value::Keys::bytes(k)).sum::<usize>();
+    part.kept += part.keys.iter().map(|k| Keys::bytes(k)).sum::<usize>();
     counted_once(&loaded.counted_keys, &mut part);
     loaded.heap += source.text.len() + source_bytes(&source.name);
     keep(loaded, &mut part);

@@ -17,8 +17,8 @@
 use crate::model::At;
 use crate::model::promql;
 use crate::model::selector::Selector;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::model::Value;
 use promql_parser::parser::Expr;
@@ -190,39 +190,7 @@ pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
 /// An expression as [`parse`] reads it, shared by the checks of one run.
 pub type Parsed = Arc<Option<Result<Expr, String>>>;
 
-/// Values the checks compute from texts, shared by every run of the
-/// process: `gen` checks each environment with a run of its own, and their
-/// rules and dashboards are mostly the same texts. Kept while the texts
-/// total at most [`TextMemo::MAX_TEXT`] bytes; past it they are computed
-/// again, so that a large set takes no more memory.
-pub struct TextMemo<V>(Mutex<(HashMap<Box<str>, V>, usize)>);
-
-impl<V> Default for TextMemo<V> {
-    fn default() -> Self {
-        TextMemo(Mutex::default())
-    }
-}
-
-impl<V: Clone> TextMemo<V> {
-    /// The text kept, in all.
-    pub const MAX_TEXT: usize = 1 << 20;
-
-    /// What `compute` gives of `text`, computed once while there is room.
-    fn get_or(&self, text: &str, compute: impl FnOnce(&str) -> V) -> V {
-        let memo = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(v) = memo().0.get(text) {
-            return v.clone();
-        }
-        // Outside the lock: the checks reading it run on every core.
-        let v = compute(text);
-        let (kept, total) = &mut *memo();
-        if *total + text.len() <= Self::MAX_TEXT && !kept.contains_key(text) {
-            *total += text.len();
-            kept.insert(text.into(), v.clone());
-        }
-        v
-    }
-}
+use crate::model::memo::TextMemo;
 
 /// The expressions the checks parsed: five checks read each rule's
 /// expression, and parsing was a tenth of `gen`'s instructions (PromQL's
