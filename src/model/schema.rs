@@ -55,6 +55,8 @@ static KUBERNETES: &[(u32, &[u8])] = &[
 /// The gzipped CRD schemas (version independent).
 static CRDS: &[u8] = include_bytes!("../../schemas/crds.json.gz");
 
+/// Where a validator finds the schema it was compiled from.
+const SCHEMA_URI: &str = "https://kubeproof.dev/schema.json";
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// One way an object breaks its schema.
@@ -113,7 +115,7 @@ type Cache = foldhash::HashMap<String, foldhash::HashMap<String, Arc<OnceLock<Op
 struct Compiled {
     validator: Validator,
     /// The schema document (for suggestions: the fields allowed at a place).
-    root: Value,
+    root: Arc<Value>,
 }
 
 /// The schemas of one Kubernetes version.
@@ -304,24 +306,44 @@ impl Schemas {
         }
     }
 
-    fn compile(&self, api_version: &str, kind: &str) -> Option<Compiled> {
+    /// The schema of `api_version` and `kind` as one document: the kind's
+    /// own schema with the definitions it reaches under `$defs`.
+    fn document(&self, api_version: &str, kind: &str) -> Option<Value> {
         let k8s = self.kubernetes();
-        let root = if k8s.groups.contains(gvk::split(api_version).0) {
+        Some(if k8s.groups.contains(gvk::split(api_version).0) {
             let name = k8s.kinds.get(api_version)?.get(kind)?;
-            json!({ "$ref": format!("#/$defs/{name}"), "$defs": closure(&k8s.defs, [name.as_str()]) })
+            let mut m = Map::new();
+            m.insert("$ref".into(), Value::String(format!("#/$defs/{name}")));
+            m.insert("$defs".into(), Value::Object(closure(&k8s.defs, [name.as_str()])));
+            Value::Object(m)
         } else {
             let mut schema = parsed(self.crds().kinds.get(api_version)?.get(kind)?);
             if let Value::Object(m) = &mut schema {
                 m.insert("$defs".into(), Value::Object(closure(&k8s.defs, [OBJECT_META])));
             }
             schema
-        };
+        })
+    }
+
+    fn compile(&self, api_version: &str, kind: &str) -> Option<Compiled> {
+        let root = self.document(api_version, kind)?;
+        // The schema is a resource of the registry and the validator's own
+        // root only refers to it: the root is checked against the
+        // meta-schema on every build, and the vendored schemas are checked
+        // once, by the tests that compile every kind.
+        let root = Arc::new(root);
+        let registry = jsonschema::Registry::new()
+            .draft(jsonschema::Draft::Draft202012)
+            .add(SCHEMA_URI, Arc::clone(&root))
+            .and_then(|r| r.prepare())
+            .ok()?;
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
             .with_format("quantity", is_quantity)
             .with_format("byte", is_base64)
-            .build(&root)
+            .with_registry(&registry)
+            .build(&json!({ "$ref": SCHEMA_URI }))
             .ok()?;
         Some(Compiled { validator, root })
     }
@@ -566,6 +588,13 @@ fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     node
 }
 
+/// An error's schema path within the schema document: past the `$ref`
+/// of the validator's root to it ([`SCHEMA_URI`]).
+fn in_schema<'e>(e: &'e ValidationError) -> &'e str {
+    let path = e.schema_path().as_str();
+    path.strip_prefix("/$ref").unwrap_or(path)
+}
+
 /// The schema node an error's schema path names (for `oneOf` and friends).
 fn schema_node<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     let mut node = root;
@@ -633,14 +662,14 @@ fn explain(e: &ValidationError, root: &Value, (o, object): (&Object, &Value), ou
         }
         ValidationErrorKind::Pattern { pattern } => pattern_mismatch(&here, pattern, instance),
         ValidationErrorKind::OneOfMultipleValid { .. } => {
-            let message = match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
+            let message = match schema_node(root, in_schema(e)).and_then(branch_fields) {
                 Some(f) => format!("{here}set at most one of {}", backticked(&f)),
                 None => format!("{here}matches more than one of the forms allowed here"),
             };
             (message, None)
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
-            match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
+            match schema_node(root, in_schema(e)).and_then(branch_fields) {
                 Some(f) => (format!("{here}set one of {}", backticked(&f)), None),
                 None => {
                     let sub = closest_branch(context, root, (o, object));
@@ -986,6 +1015,32 @@ mod tests {
         assert_eq!(field_path(""), "");
     }
 
+    /// The validators are built without checking the schema against the
+    /// meta-schema (see [`Schemas::compile`]): checked here instead.
+    fn assert_is_a_schema(s: &Schemas, av: &str, kind: &str) {
+        let document = s.document(av, kind).expect("has a schema");
+        if let Err(e) = jsonschema::meta::validate(&document) {
+            panic!("1.{} {av} {kind}: not a JSON Schema: {e} at {}", s.minor, e.schema_path());
+        }
+    }
+
+    #[test]
+    fn every_vendored_kubernetes_schema_is_a_json_schema() {
+        for minor in OLDEST_MINOR..=NEWEST_MINOR {
+            let s = Schemas::new(minor);
+            let mut n = 0;
+            for (av, kinds) in &s.kubernetes().kinds {
+                for kind in kinds.keys() {
+                    assert_is_a_schema(&s, av, kind);
+                    n += 1;
+                }
+            }
+            assert!(n > 50, "1.{minor}: {n} kinds");
+        }
+        // What it checks: a keyword's value of the wrong shape.
+        assert!(jsonschema::meta::validate(&json!({ "$defs": { "x": { "type": 5 } } })).is_err());
+    }
+
     #[test]
     fn every_vendored_version_loads_and_serves_the_core_kinds() {
         for minor in OLDEST_MINOR..=NEWEST_MINOR {
@@ -1005,6 +1060,7 @@ mod tests {
             for kind in kinds.keys() {
                 assert_eq!(s.lookup(av, kind), Lookup::Schema, "{av} {kind}");
                 assert!(s.compiled(av, kind).is_some(), "{av} {kind} compiles");
+                assert_is_a_schema(&s, av, kind);
                 n += 1;
             }
         }
