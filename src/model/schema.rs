@@ -17,6 +17,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::pointer::{escape, unescape};
+
+mod instance;
 use super::{Object, gvk};
 
 /// The newest Kubernetes minor version with a vendored schema; the default target.
@@ -113,9 +115,11 @@ struct Crds {
 type Cache = foldhash::HashMap<String, foldhash::HashMap<String, Arc<OnceLock<Option<Arc<Compiled>>>>>>;
 
 struct Compiled {
-    validator: Validator,
-    /// The schema document (for suggestions: the fields allowed at a place).
-    root: Arc<Value>,
+    validator: Validator<instance::Model>,
+    /// The schema document, read again when an object breaks it (for
+    /// suggestions: the fields allowed at a place); the validator does not
+    /// need it, and most runs never do.
+    root: OnceLock<Value>,
 }
 
 /// The schemas of one Kubernetes version.
@@ -331,13 +335,12 @@ impl Schemas {
         // root only refers to it: the root is checked against the
         // meta-schema on every build, and the vendored schemas are checked
         // once, by the tests that compile every kind.
-        let root = Arc::new(root);
         let registry = jsonschema::Registry::new()
             .draft(jsonschema::Draft::Draft202012)
-            .add(SCHEMA_URI, Arc::clone(&root))
+            .add(SCHEMA_URI, root)
             .and_then(|r| r.prepare())
             .ok()?;
-        let validator = jsonschema::options()
+        let validator = jsonschema::options_for::<instance::Model>()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
             .with_format("quantity", is_quantity)
@@ -345,7 +348,7 @@ impl Schemas {
             .with_registry(&registry)
             .build(&json!({ "$ref": SCHEMA_URI }))
             .ok()?;
-        Some(Compiled { validator, root })
+        Some(Compiled { validator, root: OnceLock::new() })
     }
 
     /// What to use instead of the apiVersion `l` deprecates or removes, in
@@ -370,14 +373,15 @@ impl Schemas {
             Lookup::Schema => {}
         }
         let Some(c) = self.compiled(&o.api_version, &o.kind) else { return Verdict::NoSchema };
-        // The validator reads `serde_json`'s values: a copy lives while it runs.
-        let json = o.value.to_json();
-        if c.validator.is_valid(&json) {
+        if c.validator.is_valid(&o.value) {
             return Verdict::Valid;
         }
+        // Explaining an error reads the object as `serde_json` has it.
+        let json = o.value.to_json();
+        let root = c.root.get_or_init(|| self.document(&o.api_version, &o.kind).unwrap_or_default());
         let mut out: Vec<Violation> = Vec::new();
-        for e in c.validator.iter_errors(&json) {
-            explain(&e, &c.root, (o, &json), &mut out);
+        for e in c.validator.iter_errors(&o.value) {
+            explain(&e, root, (o, &json), &mut out);
         }
         let mut seen = std::collections::HashSet::new();
         out.retain(|v| seen.insert((v.pointer.clone(), v.message.clone())));

@@ -284,6 +284,11 @@ impl Map {
         self.entries.is_empty()
     }
 
+    /// Entries in key order, as stored.
+    pub fn entries(&self) -> &[(Key, Value)] {
+        &self.entries
+    }
+
     /// Entries in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Key, &Value)> + ExactSizeIterator {
         self.entries.iter().map(|(k, v)| (k, v))
