@@ -90,6 +90,17 @@ pub fn build(p: &Platform, file: &Path) -> Result<Built, Error> {
 }
 
 fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result<Built, Error> {
+    build_stacks_ahead(p, file, generated, AHEAD_OBJECTS)
+}
+
+/// [`build_stacks`], generating the environments ahead up to `ahead_objects`
+/// (see [`AHEAD_OBJECTS`]).
+fn build_stacks_ahead(
+    p: &Platform,
+    file: &Path,
+    generated: &dyn Fn(&Stack),
+    ahead_objects: usize,
+) -> Result<Built, Error> {
     // Refused before anything is generated: the stacks themselves would take
     // past a gigabyte (400 services each using every later one: 1.6 GB).
     let edges = uses_edges(p);
@@ -128,25 +139,37 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
     let mut envs: Vec<(String, Stack)> = Vec::new();
     // Per environment, its stack before its own patches (when it has some)
     // and those patches: the overlay lists them after its computed diffs.
-    let mut own_patches: Vec<(Option<Stack>, Vec<generate::patches::Applied>)> = Vec::new();
+    let mut own_patches: Vec<OwnPatches> = Vec::new();
+    // The Helm chart, the longest of the emitters, reads every environment:
+    // when their stacks are small, all are generated first so that the
+    // chart starts on a second core while each is rendered and its proof
+    // started. Larger ones are rendered (and refused past
+    // `MAX_KEPT_YAML`) one by one as they are generated.
+    let environments = p.environments.len().max(1);
+    let ahead = raw_base.objects.len() * environments <= ahead_objects;
     let (proofs, chart_tree) = std::thread::scope(|scope| -> Result<_, Error> {
         let mut proofs = Proofs::default();
         let mut kept = 0;
-        let mut each = |name: &str, r, stack: Stack, patched: (Option<Stack>, Vec<generate::patches::Applied>)| {
+        // Renders environment `i` and starts its proof.
+        let mut start = |i: usize, envs: &[(String, Stack)], own_patches: &[OwnPatches], tree: &mut Tree| {
+            let (name, stack) = &envs[i];
+            let r = if p.environments.is_empty() { &resolved_base } else { &resolved[i].1 };
             // A stack kept before its own patches is kept twice.
-            let copies = if patched.0.is_some() { 2 } else { 1 };
-            let env = Env { p, file, name: name.to_string(), intended: generate::connections::intended(r) };
-            let (sources, bytes) = env.render(&stack, (&mut kept, copies), &renders)?;
-            envs.push((name.to_string(), stack));
-            own_patches.push(patched);
+            let copies = if own_patches[i].0.is_some() { 2 } else { 1 };
+            let env = Env { p, file, name: name.clone(), intended: generate::connections::intended(r) };
+            let rendered = env.render(stack, (&mut kept, copies), &renders)?;
             // The GitOps objects that sync it are checked with it.
             if let Some(d) = &delivery {
-                crate::emit::delivery::emit(d, p.name.as_str(), &envs[envs.len() - 1..], &source, &mut tree)?;
+                crate::emit::delivery::emit(d, p.name.as_str(), &envs[i..=i], &source, tree)?;
             }
-            proofs.start(scope, env, (sources, bytes), &tree, &config)
+            proofs.start(scope, env, rendered, tree, &config)
         };
         if p.environments.is_empty() {
-            each(DEFAULT_ENV, &resolved_base, base.clone(), (None, Vec::new()))?;
+            envs.push((DEFAULT_ENV.to_string(), base.clone()));
+            own_patches.push((None, Vec::new()));
+            if !ahead {
+                start(0, &envs, &own_patches, &mut tree)?;
+            }
         }
         for (name, r) in &resolved {
             let mut stack = generate::generate(r);
@@ -155,11 +178,17 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
             let before = (!own.is_empty()).then(|| stack.clone());
             let applied = generate::patches::apply(&mut stack, &own, file).map_err(Error::Description)?;
             generated(&stack);
-            each(name, r, stack, (before, applied))?;
+            envs.push((name.to_string(), stack));
+            own_patches.push((before, applied));
+            if !ahead {
+                start(envs.len() - 1, &envs, &own_patches, &mut tree)?;
+            }
         }
+        let envs = &envs;
+        let own_patches = &own_patches;
         let overlays: Vec<crate::emit::kustomize::Overlay> = envs
             .iter()
-            .zip(&own_patches)
+            .zip(own_patches)
             .map(|((name, stack), (before, applied))| crate::emit::kustomize::Overlay {
                 name,
                 stack: before.as_ref().unwrap_or(stack),
@@ -171,7 +200,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
             kube: p.cluster.kubernetes.value,
             version: p.version.as_ref().map(|v| v.value.as_str()),
             base,
-            envs: &envs,
+            envs,
             source: &source,
         };
         let helm = || {
@@ -185,7 +214,7 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
                 &source,
                 tree,
             )?;
-            for (env, stack) in &envs {
+            for (env, stack) in envs {
                 tree.insert(format!("kustomize/overlays/{env}/{IMMUTABLE_RECORD}"), immutable_record(stack, &source)?);
             }
             tree.insert(
@@ -194,11 +223,11 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
                     p.name.as_str(),
                     &source,
                     p.cluster.kubernetes.value,
-                    &envs,
+                    envs,
                     delivery.as_ref(),
                 ),
             );
-            crate::emit::monitoring::emit(base, &envs, &source, tree)?;
+            crate::emit::monitoring::emit(base, envs, &source, tree)?;
             crate::emit::dashboards::emit(base, &resolved_base.monitoring_namespace, &source, tree)?;
             let env_names: Vec<String> = p.environments.keys().map(|e| e.to_string()).collect();
             let stacks: Vec<&Stack> = std::iter::once(base).chain(envs.iter().map(|(_, s)| s)).collect();
@@ -212,6 +241,11 @@ fn build_stacks(p: &Platform, file: &Path, generated: &dyn Fn(&Stack)) -> Result
         // `helm/`). Without a second thread, here after them.
         let chart_tree = std::thread::scope(|inner| {
             let on_second = std::thread::Builder::new().spawn_scoped(inner, helm);
+            if ahead {
+                for i in 0..envs.len() {
+                    start(i, envs, own_patches, &mut tree)?;
+                }
+            }
             others(&mut tree)?;
             match on_second {
                 Ok(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
@@ -406,6 +440,17 @@ impl<'scope> Proofs<'scope> {
             .collect()
     }
 }
+
+/// An environment's stack before its own patches (when it has some), and
+/// those patches.
+type OwnPatches = (Option<Stack>, Vec<generate::patches::Applied>);
+
+/// The objects of all environments' stacks together (the base's, times
+/// their number) up to which they are generated before any is rendered:
+/// the examples have at most about 500. A stack takes about 32 KB of memory
+/// an object (kailash: 2.5 KB of YAML an object, 13 bytes a byte), so the
+/// stacks generated ahead stay within about 130 MB.
+const AHEAD_OBJECTS: usize = 4_000;
 
 /// What the stacks of all environments may take together, in YAML: `gen`
 /// keeps each to compare them (overlays, Helm values), at about 13 bytes of
@@ -750,6 +795,19 @@ mod tests {
         built.tree.insert(path, app.replace("selfHeal: true", "selfheal: true"));
         let found = errors(&built);
         assert!(found.iter().any(|e| e.starts_with("KP001") && e.contains("selfheal")), "{found:?}");
+    }
+
+    /// Generating every environment before the first is rendered, or
+    /// each as the one before is proven, writes the same files.
+    #[test]
+    fn the_environments_generated_ahead_or_one_by_one_are_the_same() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/polyglot-shop.yaml");
+        let p = crate::description::load(&file).expect("the example loads");
+        let ahead = build_stacks_ahead(&p, &file, &|_| {}, usize::MAX).expect("builds");
+        let one_by_one = build_stacks_ahead(&p, &file, &|_| {}, 0).expect("builds");
+        assert!(ahead.envs.len() > 1);
+        assert!(ahead.tree == one_by_one.tree, "the trees differ");
+        assert_eq!(format!("{:?}", ahead.connections), format!("{:?}", one_by_one.connections));
     }
 
     #[test]

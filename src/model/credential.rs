@@ -96,7 +96,9 @@ pub fn endpoint_credential(value: &str) -> Option<&'static str> {
 /// news", "Basic Authentication"), at least 16 characters for a bearer.
 fn authorization(v: &str) -> Option<&'static str> {
     static SCHEME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)\b(bearer|basic)\s+([0-9A-Za-z._~+/-]+=*)").expect("a valid pattern"));
+        // ASCII classes (`-u`): a quarter of the Unicode ones' compile time,
+        // which every `gen` pays before anything else can start.
+        LazyLock::new(|| Regex::new(r"(?i-u)\b(bearer|basic)\s+([0-9A-Za-z._~+/-]+=*)").expect("a valid pattern"));
     SCHEME.captures_iter(v).find_map(|c| {
         let bearer = c[1].eq_ignore_ascii_case("bearer");
         let token = &c[2];
