@@ -109,12 +109,24 @@ pub struct Context<'a> {
     pub(crate) promql: std::sync::Arc<rules::PromqlMemo>,
     /// The dashboards read, kept for every run of the process.
     pub(crate) dashboards: std::sync::Arc<rules::DashboardMemo>,
+    /// The rule files of ConfigMaps read, kept for every run of the process.
+    pub(crate) rule_files: std::sync::Arc<rules::RuleFileMemo>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(manifests: &'a Manifests<'a>, schemas: &'a schema::Schemas, minor: u32, config: &'a Config) -> Self {
         let (promql, dashboards) = (rules::PromqlMemo::shared(), rules::DashboardMemo::shared());
-        Context { manifests, schemas, minor, config, policies: std::sync::OnceLock::new(), promql, dashboards }
+        let rule_files = rules::RuleFileMemo::shared();
+        Context {
+            manifests,
+            schemas,
+            minor,
+            config,
+            policies: std::sync::OnceLock::new(),
+            promql,
+            dashboards,
+            rule_files,
+        }
     }
 
     /// The network policies of the set, read as the checks do

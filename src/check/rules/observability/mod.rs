@@ -175,7 +175,8 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
         let o = &cx.objects[i];
         for (key, text) in o.value.get("data").and_then(Value::as_object).into_iter().flatten() {
             let Some(text) = text.as_str().filter(|t| rule_file_key(key) && t.contains("groups")) else { continue };
-            let Some(file) = parse_yaml(text) else { continue };
+            let file = rule_file(cx, text);
+            let Some(file) = file.as_ref() else { continue };
             groups_of(file.get("groups"), i, &format!("/data/{}", escape(key)), true, &mut f);
         }
     }
@@ -224,6 +225,27 @@ impl TextMemo<DashboardRead> {
         static SHARED: std::sync::OnceLock<Arc<DashboardMemo>> = std::sync::OnceLock::new();
         Arc::clone(SHARED.get_or_init(Arc::default))
     }
+}
+
+/// A rule file held in a ConfigMap, parsed ([`parse_yaml`]).
+pub type RuleFileRead = Arc<Option<Value>>;
+
+/// The rule files the checks read: a dozen checks walk every rule, and
+/// parsing the rule files of ConfigMaps for each was a fifth of `gen`'s
+/// instructions on health-platform.
+pub type RuleFileMemo = TextMemo<RuleFileRead>;
+
+impl TextMemo<RuleFileRead> {
+    /// The memo of every run in this process.
+    pub fn shared() -> Arc<RuleFileMemo> {
+        static SHARED: std::sync::OnceLock<Arc<RuleFileMemo>> = std::sync::OnceLock::new();
+        Arc::clone(SHARED.get_or_init(Arc::default))
+    }
+}
+
+/// The rule file `text` parsed, once while the memo has room.
+pub fn rule_file(cx: &Context, text: &str) -> RuleFileRead {
+    cx.rule_files.get_or(text, |t| Arc::new(parse_yaml(t)))
 }
 
 /// Calls `f` with every series selector of an expression, a range's

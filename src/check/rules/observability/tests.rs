@@ -326,8 +326,9 @@ fn with_own_memos(test: impl FnOnce(&crate::check::Context)) {
     let new = |minor| crate::check::Context::new(&manifests, &schemas, minor, &config);
     let (one, other) = (new(config.minor()), new(30));
     assert!(Arc::ptr_eq(&one.promql, &other.promql) && Arc::ptr_eq(&one.dashboards, &other.dashboards));
+    assert!(Arc::ptr_eq(&one.rule_files, &other.rule_files));
     let mut cx = new(config.minor());
-    (cx.promql, cx.dashboards) = (Arc::default(), Arc::default());
+    (cx.promql, cx.dashboards, cx.rule_files) = (Arc::default(), Arc::default(), Arc::default());
     test(&cx);
 }
 
@@ -373,5 +374,27 @@ fn a_dashboard_is_read_once_while_the_memo_has_room() {
         assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
         assert_eq!(format!("{one:?}"), format!("{two:?}"));
         assert!(Arc::ptr_eq(&first, &d(text).read(cx)));
+    });
+}
+
+#[test]
+fn a_rule_file_is_read_once_while_the_memo_has_room() {
+    use super::{RuleFileMemo, rule_file};
+    use std::sync::Arc;
+    with_own_memos(|cx| {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n";
+        let first = rule_file(cx, text);
+        let groups = first.as_ref().as_ref().and_then(|f| f.get("groups")).and_then(crate::model::Value::as_array);
+        assert_eq!(groups.map(|g| g.len()), Some(1), "{first:?}");
+        assert!(Arc::ptr_eq(&first, &rule_file(cx, text)), "read again");
+        let broken = rule_file(cx, "groups: [");
+        assert!(broken.is_none());
+        assert!(Arc::ptr_eq(&broken, &rule_file(cx, "groups: [")));
+        // Past the memo's room a file is read each time, the same.
+        let long = format!("groups: []\n# {}\n", "y".repeat(RuleFileMemo::MAX_TEXT));
+        let (one, two) = (rule_file(cx, &long), rule_file(cx, &long));
+        assert!(!Arc::ptr_eq(&one, &two), "kept past the memo's room");
+        assert_eq!(one, two);
+        assert!(Arc::ptr_eq(&first, &rule_file(cx, text)));
     });
 }
