@@ -17,9 +17,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::pointer::{escape, unescape};
+use super::{Object, gvk};
 
 mod instance;
-use super::{Object, gvk};
 
 /// The newest Kubernetes minor version with a vendored schema; the default target.
 pub const NEWEST_MINOR: u32 = 34;
@@ -592,14 +592,9 @@ fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     node
 }
 
-/// An error's schema path within the schema document: past the `$ref`
-/// of the validator's root to it ([`SCHEMA_URI`]).
-fn in_schema<'e>(e: &'e ValidationError) -> &'e str {
-    let path = e.schema_path().as_str();
-    path.strip_prefix("/$ref").unwrap_or(path)
-}
-
 /// The schema node an error's schema path names (for `oneOf` and friends).
+/// The path starts at the validator's root, whose `$ref` leads to the
+/// document ([`SCHEMA_URI`]): a `$ref` step from a node without one stays.
 fn schema_node<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     let mut node = root;
     for seg in path.split('/').skip(1) {
@@ -666,14 +661,14 @@ fn explain(e: &ValidationError, root: &Value, (o, object): (&Object, &Value), ou
         }
         ValidationErrorKind::Pattern { pattern } => pattern_mismatch(&here, pattern, instance),
         ValidationErrorKind::OneOfMultipleValid { .. } => {
-            let message = match schema_node(root, in_schema(e)).and_then(branch_fields) {
+            let message = match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
                 Some(f) => format!("{here}set at most one of {}", backticked(&f)),
                 None => format!("{here}matches more than one of the forms allowed here"),
             };
             (message, None)
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
-            match schema_node(root, in_schema(e)).and_then(branch_fields) {
+            match schema_node(root, e.schema_path().as_str()).and_then(branch_fields) {
                 Some(f) => (format!("{here}set one of {}", backticked(&f)), None),
                 None => {
                     let sub = closest_branch(context, root, (o, object));

@@ -291,3 +291,22 @@ spec:
     assert_eq!(at, vec![(7, 13), (15, 3)], "{found:?}");
     assert!(found.iter().all(|(_, _, m)| m.contains("does not fit in a 32-bit integer")), "{found:?}");
 }
+
+/// The "exactly one of" fields of a CRD (`oneOf` of branches that each
+/// require one field) are named, whether two are set or one of them is
+/// set wrong: read from the schema at the error's schema path.
+#[test]
+fn one_of_the_fields_a_crd_allows_is_named() {
+    let rule = |lb: &str| {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{ name: api, namespace: shop }}\n\
+             spec:\n  host: api\n  trafficPolicy:\n    loadBalancer: {lb}\n"
+        )
+    };
+    let both = kp001(&rule("{ simple: ROUND_ROBIN, consistentHash: { httpHeaderName: x } }"));
+    assert!(
+        both.iter().any(|(line, _, m)| *line == 7 && m.contains("set at most one of `simple`, `consistentHash`")),
+        "{both:?}"
+    );
+    assert!(kp001(&rule("{ simple: ROUND_ROBIN }")).is_empty());
+}
