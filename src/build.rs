@@ -239,16 +239,32 @@ fn build_stacks_ahead(
         // The Helm chart, about half of the emitters' work on the examples, is
         // computed on a second core beside the others (it writes only under
         // `helm/`). Without a second thread, here after them.
+        // Generated ahead, the other emitters run on a thread of their own
+        // too (they write none of the environments' paths): run after the
+        // renders, they kept one core alone for the last fifth of a run.
         let chart_tree = std::thread::scope(|inner| {
             let on_second = std::thread::Builder::new().spawn_scoped(inner, helm);
+            let beside = ahead
+                .then(|| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(inner, || {
+                            let mut own = Tree::new();
+                            others(&mut own).map(|()| own)
+                        })
+                        .ok()
+                })
+                .flatten();
             if ahead {
                 for i in 0..envs.len() {
                     start(i, envs, own_patches, &mut tree)?;
                 }
             }
-            others(&mut tree)?;
+            match beside {
+                Some(thread) => tree.append(joined(thread)?),
+                None => others(&mut tree)?,
+            }
             match on_second {
-                Ok(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Ok(thread) => joined(thread),
                 Err(_) => helm(),
             }
         })?;
@@ -409,7 +425,9 @@ impl<'scope> Proofs<'scope> {
             Ok((env, loaded, synced)) => env.prove_and_check(loaded, synced, config),
             Err(_) => Err(Error::Internal("a proof thread got no work".into())),
         };
-        match std::thread::Builder::new().spawn_scoped(scope, prove) {
+        // Its checks run on this thread too (`check::run_checks`).
+        let thread = std::thread::Builder::new().stack_size(crate::check::CHECK_STACK);
+        match thread.spawn_scoped(scope, prove) {
             Ok(thread) => {
                 let _ = tx.send((env, loaded, synced));
                 self.running.push(Proof::Running(thread));
