@@ -602,6 +602,9 @@ mod tests {
 }
 
 #[cfg(test)]
+mod allocation_tests;
+
+#[cfg(test)]
 mod room_tests {
     use super::*;
 

@@ -29,6 +29,8 @@
 //! [`Manifests`] ties one run's objects to the index and pod templates over
 //! them; checks see it through their `Context`.
 
+#[cfg(test)]
+pub(crate) mod allocated;
 pub mod authz;
 pub mod builtin;
 pub mod credential;

@@ -226,7 +226,12 @@ pub fn load_with(inputs: &[PathBuf], budget: usize, early: std::sync::Arc<Early>
     load_on(inputs, threads, budget, Some(early))
 }
 
-fn load_on(inputs: &[PathBuf], threads: usize, budget: usize, early: Option<std::sync::Arc<Early>>) -> Loaded {
+pub(crate) fn load_on(
+    inputs: &[PathBuf],
+    threads: usize,
+    budget: usize,
+    early: Option<std::sync::Arc<Early>>,
+) -> Loaded {
     let (items, notes) = inputs_of(inputs);
     let mut loaded = load_items(items, threads, budget, early);
     // The folders' notes first, then those of the files read.
