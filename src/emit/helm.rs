@@ -230,14 +230,19 @@ fn value_insert_map(root: &mut Value, path: &[String]) {
 
 /// The shape of a template: literal where every variant agrees, a value
 /// (an index into [`Vars`]) where they differ or where a knob is.
-enum Shape {
-    Literal(Value),
+/// A literal is the variants' own value, not a copy (a template is mostly
+/// literal, and rendering copies it once more).
+enum Shape<'v> {
+    Literal(&'v Value),
     Var(usize),
-    Map(Vec<(String, Shape)>),
-    List(Vec<Shape>),
+    Map(Vec<(&'v str, Shape<'v>)>),
+    List(Vec<Shape<'v>>),
     /// A list item written where the value (a boolean) is true.
-    Cond(usize, Box<Shape>),
+    Cond(usize, Box<Shape<'v>>),
 }
+
+/// The literal of a field no variant holds.
+static NULL: Value = Value::Null;
 
 /// A placeholder string the YAML writer leaves unquoted, replaced by the
 /// value's lookup once the object is written.
@@ -383,9 +388,9 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// The shape of one field across the variants that hold the object.
     /// `item`: the field is an item of a list.
-    fn shape(&mut self, vs: &[Option<&Value>], path: &mut String, item: bool) -> Shape {
+    fn shape<'v>(&mut self, vs: &[Option<&'v Value>], path: &mut String, item: bool) -> Shape<'v> {
         let present: Vec<&Value> = vs.iter().flatten().copied().collect();
-        let Some(first) = present.first().copied() else { return Shape::Literal(Value::Null) };
+        let Some(first) = present.first().copied() else { return Shape::Literal(&NULL) };
         let knob = self.knobs.at(self.object, path, &[]).is_some()
             || (knobs::is_image(path) && self.knobs.at(self.object, path, &cloned(vs)).is_some());
         if knob {
@@ -394,7 +399,7 @@ impl Ctx<'_> {
         // A knob below is a value even where every variant agrees.
         let same = present.iter().all(|v| *v == first);
         if same && !self.knobs.below(self.object, path) {
-            return Shape::Literal(first.clone());
+            return Shape::Literal(first);
         }
         match first {
             Value::Object(_) if present.iter().all(|v| v.is_object()) => self.map(vs, &present, path, item),
@@ -410,7 +415,7 @@ impl Ctx<'_> {
                 }
                 Shape::List(items)
             }
-            _ if same => Shape::Literal(first.clone()),
+            _ if same => Shape::Literal(first),
             _ => self.var(vs, path, false),
         }
     }
@@ -419,8 +424,8 @@ impl Ctx<'_> {
     /// value written only where the values hold it. In a list item the
     /// first key carries the `- `, so when that one may be absent the whole
     /// item is one value.
-    fn map(&mut self, vs: &[Option<&Value>], present: &[&Value], path: &mut String, item: bool) -> Shape {
-        let keys: BTreeSet<&String> = present.iter().filter_map(|v| v.as_object()).flat_map(|m| m.keys()).collect();
+    fn map<'v>(&mut self, vs: &[Option<&'v Value>], present: &[&'v Value], path: &mut String, item: bool) -> Shape<'v> {
+        let keys: BTreeSet<&'v String> = present.iter().filter_map(|v| v.as_object()).flat_map(|m| m.keys()).collect();
         let everywhere = |k: &str| present.iter().all(|v| v.get(k).is_some());
         if item && keys.first().is_some_and(|k| !everywhere(k)) {
             return self.var(vs, path, false);
@@ -434,7 +439,7 @@ impl Ctx<'_> {
             path.push_str(k);
             let child: Vec<Option<&Value>> = vs.iter().map(|v| v.and_then(|v| v.get(k))).collect();
             let s = if everywhere(k) { self.shape(&child, path, false) } else { self.var(&child, path, true) };
-            fields.push((k.clone(), s));
+            fields.push((k.as_str(), s));
             path.truncate(len);
         }
         Shape::Map(fields)
@@ -443,7 +448,7 @@ impl Ctx<'_> {
     /// A list whose items are named (`name`, `alert`, `record`) and kept
     /// in one order by every variant, aligned by name: an item some
     /// variants lack is written where its `enabled` value is true.
-    fn list(&mut self, vs: &[Option<&Value>], ids: &[String], path: &mut String) -> Shape {
+    fn list<'v>(&mut self, vs: &[Option<&'v Value>], ids: &[String], path: &mut String) -> Shape<'v> {
         let mut items = Vec::new();
         for id in ids {
             let len = path.len();
@@ -468,7 +473,7 @@ impl Ctx<'_> {
 
     /// A value for the field at `path`: its knob when it has one the other
     /// users of the knob agree with, else the object's own.
-    fn var(&mut self, vs: &[Option<&Value>], path: &str, optional: bool) -> Shape {
+    fn var<'v>(&mut self, vs: &[Option<&Value>], path: &str, optional: bool) -> Shape<'v> {
         let values = cloned(vs);
         if let Some(knob) = self.knobs.at(self.object, path, &values)
             && let Some(i) = self.vars.share(&knob, &values, optional)
@@ -487,13 +492,13 @@ fn cloned(vs: &[Option<&Value>]) -> Vec<Option<Value>> {
 
 fn render_shape(s: &Shape, placeholders: &mut Vec<usize>) -> Value {
     match s {
-        Shape::Literal(v) => v.clone(),
+        Shape::Literal(v) => (*v).clone(),
         Shape::Var(i) => {
             placeholders.push(*i);
             Value::String(placeholder(placeholders.len() - 1))
         }
         Shape::Map(fields) => {
-            Value::Object(fields.iter().map(|(k, v)| (k.clone(), render_shape(v, placeholders))).collect())
+            Value::Object(fields.iter().map(|(k, v)| ((*k).to_string(), render_shape(v, placeholders))).collect())
         }
         Shape::List(items) => {
             let mut out = Vec::new();
