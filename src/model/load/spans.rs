@@ -76,10 +76,13 @@ impl Reread {
     /// and table; none when the file cannot be read or that part of it is
     /// no longer a document.
     fn document(&self, l: &Later) -> Arc<Vec<Reread1>> {
-        let mut documents = self.documents.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, d)) = documents.iter().rev().find(|(start, _)| *start == l.start) {
-            return Arc::clone(d);
+        let kept = |documents: &VecDeque<(u32, Arc<Vec<Reread1>>)>| {
+            documents.iter().rev().find(|(start, _)| *start == l.start).map(|(_, d)| Arc::clone(d))
+        };
+        if let Some(d) = kept(&self.documents.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return d;
         }
+        // Read and parsed unlocked: `check` places findings on every core.
         let (start, len) = (l.start as usize, l.len as usize);
         let objects = match &self.text {
             Some(text) => {
@@ -90,6 +93,11 @@ impl Reread {
         .unwrap_or_default();
         let found: Vec<Reread1> = objects.into_iter().map(|o| (o.spans.locate(""), o.kind, o.name, o.spans)).collect();
         let found = Arc::new(found);
+        let mut documents = self.documents.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another thread may have read it meanwhile: one copy is kept.
+        if let Some(d) = kept(&documents) {
+            return d;
+        }
         if documents.len() >= REREAD_KEPT {
             documents.pop_front();
         }
