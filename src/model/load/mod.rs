@@ -166,6 +166,9 @@ pub const FINDINGS_ROOM: usize = 32;
 /// the test is the same whatever the budget.
 const SHARED_STOP: usize = 1 << 60;
 
+/// How many inputs a reader in parallel takes at a time.
+const READ_TOGETHER: usize = 8;
+
 /// The count shared by readers in parallel that may take `budget` bytes.
 fn shared_count(budget: usize) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
     std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(SHARED_STOP.saturating_sub(budget)))
@@ -360,24 +363,39 @@ fn load_parallel(base: Loaded, items: &[Input], from: usize, threads: usize, bud
     // Joined in input order as they are read, not once all are: holding
     // every input's objects until then kept each object's slot twice at the
     // end (176 MB of them at a million objects).
-    let (send, receive) = std::sync::mpsc::channel::<(usize, Loaded)>();
+    // A reader takes a few inputs at a time and sends what it read of them
+    // together: one message (and one wake-up of the joining thread) an
+    // input was a tenth of the CPU time of 10,000 small files.
+    let (send, receive) = std::sync::mpsc::channel::<Vec<(usize, Loaded)>>();
     let stop = std::thread::scope(|scope| {
         for _ in 0..threads {
             let send = send.clone();
             let (next, over, shared, read) = (&next, &over, &shared, &read);
             scope.spawn(move || {
                 while !over.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items.len() {
+                    let first = next.fetch_add(READ_TOGETHER, Ordering::Relaxed);
+                    if first >= items.len() {
                         break;
                     }
-                    if let Some(part) = read(i)
-                        && send.send((i, part)).is_err()
-                    {
-                        break; // the joining stopped
+                    let mut parts = Vec::new();
+                    for i in first..(first + READ_TOGETHER).min(items.len()) {
+                        if let Some(part) = read(i) {
+                            let large = part.large;
+                            parts.push((i, part));
+                            // Read alone next: the joining stops there.
+                            if large {
+                                break;
+                            }
+                        }
+                        if shared.load(Ordering::Relaxed) > SHARED_STOP {
+                            over.store(true, Ordering::Relaxed);
+                        }
+                        if over.load(Ordering::Relaxed) {
+                            break;
+                        }
                     }
-                    if shared.load(Ordering::Relaxed) > SHARED_STOP {
-                        over.store(true, Ordering::Relaxed);
+                    if send.send(parts).is_err() {
+                        break; // the joining stopped
                     }
                 }
             });
@@ -412,9 +430,7 @@ fn load_parallel(base: Loaded, items: &[Input], from: usize, threads: usize, bud
                 return (i, Stop::End);
             }
             match receive.recv() {
-                Ok((j, part)) => {
-                    waiting.insert(j, part);
-                }
+                Ok(parts) => waiting.extend(parts),
                 // Every reader stopped before input `i` (the budget).
                 Err(_) => return (i, Stop::Budget),
             }
