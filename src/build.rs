@@ -238,10 +238,10 @@ fn build_stacks_ahead(
         };
         // The Helm chart, about half of the emitters' work on the examples, is
         // computed on a second core beside the others (it writes only under
-        // `helm/`). Without a second thread, here after them.
-        // Generated ahead, the other emitters run on a thread of their own
-        // too (they write none of the environments' paths): run after the
-        // renders, they kept one core alone for the last fifth of a run.
+        // `helm/`); generated ahead, the others run on a thread of their own
+        // too, beside the renders (they write none of the environments'
+        // paths; after the renders they kept one core alone for the last
+        // fifth of a run). Without a thread, each runs here.
         let chart_tree = std::thread::scope(|inner| {
             let on_second = std::thread::Builder::new().spawn_scoped(inner, helm);
             let beside = ahead

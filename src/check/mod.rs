@@ -105,7 +105,7 @@ pub struct Context<'a> {
     /// at once.
     policies: std::sync::OnceLock<crate::model::netpol::Policies<'a>>,
     /// The PromQL the checks parsed, kept for the others of the run and
-    /// the later runs of the process ([`rules::PromqlMemo::shared`]).
+    /// the later runs of the process ([`rules::shared_memos`]).
     pub(crate) promql: std::sync::Arc<rules::PromqlMemo>,
     /// The dashboards read, kept for every run of the process.
     pub(crate) dashboards: std::sync::Arc<rules::DashboardMemo>,
@@ -115,8 +115,7 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(manifests: &'a Manifests<'a>, schemas: &'a schema::Schemas, minor: u32, config: &'a Config) -> Self {
-        let (promql, dashboards) = (rules::PromqlMemo::shared(), rules::DashboardMemo::shared());
-        let rule_files = rules::RuleFileMemo::shared();
+        let (promql, dashboards, rule_files) = rules::shared_memos();
         Context {
             manifests,
             schemas,

@@ -10,7 +10,7 @@ mod budget;
 mod mesh;
 mod network;
 mod observability;
-pub(crate) use observability::{DashboardMemo, PromqlMemo, RuleFileMemo};
+pub(crate) use observability::{DashboardMemo, PromqlMemo, RuleFileMemo, shared_memos};
 mod reference;
 mod references;
 pub use references::secret_value_unfilled::STAND_IN as SECRET_STAND_IN;

@@ -198,14 +198,6 @@ use crate::model::memo::TextMemo;
 /// parser is table-driven and allocates every token).
 pub type PromqlMemo = TextMemo<Parsed>;
 
-impl TextMemo<Parsed> {
-    /// The memo of every run in this process.
-    pub fn shared() -> Arc<PromqlMemo> {
-        static SHARED: std::sync::OnceLock<Arc<PromqlMemo>> = std::sync::OnceLock::new();
-        Arc::clone(SHARED.get_or_init(Arc::default))
-    }
-}
-
 /// `expr` parsed ([`parse`]), once while the memo has room.
 pub fn parsed(cx: &Context, expr: &str) -> Parsed {
     cx.promql.get_or(expr, |e| Arc::new(parse(e)))
@@ -219,14 +211,6 @@ pub type DashboardRead = Arc<Result<Vec<Query>, String>>;
 /// parsing it was a twentieth of `gen`'s instructions.
 pub type DashboardMemo = TextMemo<DashboardRead>;
 
-impl TextMemo<DashboardRead> {
-    /// The memo of every run in this process.
-    pub fn shared() -> Arc<DashboardMemo> {
-        static SHARED: std::sync::OnceLock<Arc<DashboardMemo>> = std::sync::OnceLock::new();
-        Arc::clone(SHARED.get_or_init(Arc::default))
-    }
-}
-
 /// A rule file held in a ConfigMap, parsed ([`parse_yaml`]).
 pub type RuleFileRead = Arc<Option<Value>>;
 
@@ -235,12 +219,14 @@ pub type RuleFileRead = Arc<Option<Value>>;
 /// instructions on health-platform.
 pub type RuleFileMemo = TextMemo<RuleFileRead>;
 
-impl TextMemo<RuleFileRead> {
-    /// The memo of every run in this process.
-    pub fn shared() -> Arc<RuleFileMemo> {
-        static SHARED: std::sync::OnceLock<Arc<RuleFileMemo>> = std::sync::OnceLock::new();
-        Arc::clone(SHARED.get_or_init(Arc::default))
-    }
+/// The memos every run in this process shares: the expressions, the
+/// dashboards and the rule files the checks read (one static for the
+/// three: a static cannot be generic).
+pub fn shared_memos() -> (Arc<PromqlMemo>, Arc<DashboardMemo>, Arc<RuleFileMemo>) {
+    type Memos = (Arc<PromqlMemo>, Arc<DashboardMemo>, Arc<RuleFileMemo>);
+    static SHARED: std::sync::OnceLock<Memos> = std::sync::OnceLock::new();
+    let (promql, dashboards, rule_files) = SHARED.get_or_init(Memos::default);
+    (Arc::clone(promql), Arc::clone(dashboards), Arc::clone(rule_files))
 }
 
 /// The rule file `text` parsed, once while the memo has room.
