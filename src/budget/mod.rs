@@ -38,8 +38,8 @@ pub fn generate(
 
 /// Budgets generated objects.
 pub fn of_stack(stack: &crate::generate::Stack, nodes: Option<u64>) -> Budget {
-    let values: Vec<crate::model::Value> = stack.objects.iter().map(crate::generate::Object::checked_value).collect();
-    let items: Vec<Item> = stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect();
+    let budgeted = stack.budgeted();
+    let items: Vec<Item> = budgeted.iter().map(|(o, v)| o.item(v)).collect();
     Budget::of(&items, nodes)
 }
 
@@ -145,5 +145,36 @@ fn quantities(v: &crate::model::Value, at: &mut String, out: &mut Vec<(String, c
             _ => quantities(child, at, out),
         }
         at.truncate(len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::resources::{Budget, Item, release_peak};
+
+    /// The objects a budget reads give the budget of every object, on
+    /// every example's environments: what [`crate::model::resources::budgeted`]
+    /// leaves out the budget never read.
+    #[test]
+    fn the_budget_of_the_budgeted_objects_is_the_budget_of_all() {
+        for (name, text) in crate::description::starter::EXAMPLES {
+            let file = std::path::Path::new(name);
+            let p = crate::description::parse(text, file).expect("the example parses");
+            let envs: Vec<Option<&str>> =
+                std::iter::once(None).chain(p.environments.keys().map(|e| Some(e.as_str()))).collect();
+            for env in envs {
+                let stack = super::generate(&p, env, file).expect("generates");
+                let values: Vec<crate::model::Value> =
+                    stack.objects.iter().map(crate::generate::Object::checked_value).collect();
+                let all: Vec<Item> = stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect();
+                let budgeted = stack.budgeted();
+                let some: Vec<Item> = budgeted.iter().map(|(o, v)| o.item(v)).collect();
+                assert!(some.len() < all.len() && some.iter().any(|i| i.kind == "Deployment"), "{name} {env:?}");
+                let (whole, part) = (Budget::of(&all, Some(3)), Budget::of(&some, Some(3)));
+                let json = |b: &Budget| serde_json::to_string(b).expect("serializes");
+                assert_eq!(json(&whole), json(&part), "{name} {env:?}");
+                assert_eq!(release_peak(&all, &whole), release_peak(&some, &part), "{name} {env:?}");
+            }
+        }
     }
 }

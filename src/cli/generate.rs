@@ -281,15 +281,15 @@ fn over_capacity(
         // The proof's load holds the stack's objects as the model reads
         // them, first and in order, a source each: converting them again
         // took a fiftieth of `gen`'s wall time.
-        let values: Vec<crate::model::Value>;
+        let budgeted;
         let items: Vec<Item> = match proven.get(i).and_then(Option::as_ref) {
             Some((loaded, _)) => {
                 let n = stack.objects.len();
                 loaded.objects.iter().filter(|o| o.source < n).map(Item::of_checked).collect()
             }
             None => {
-                values = stack.objects.iter().map(crate::generate::Object::checked_value).collect();
-                stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect()
+                budgeted = stack.budgeted();
+                budgeted.iter().map(|(o, v)| o.item(v)).collect()
             }
         };
         let peak = release_peak(&items, &Budget::of(&items, capacity.nodes));

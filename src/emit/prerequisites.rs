@@ -114,8 +114,10 @@ pub fn needs(objects: &[Object]) -> BTreeMap<Need, BTreeSet<String>> {
     for o in objects {
         let group = split(&o.api_version).0;
         let v = &o.value;
-        for u in features::uses(&o.api_version, &o.kind, &o.checked_value()) {
-            add(Need::Kubernetes, Some(u.feature.gate.to_string()));
+        if features::applies(&o.api_version, &o.kind) {
+            for u in features::uses(&o.api_version, &o.kind, &o.checked_value()) {
+                add(Need::Kubernetes, Some(u.feature.gate.to_string()));
+            }
         }
         if native_istio_sidecar(o) {
             add(Need::Kubernetes, Some(features::SIDECARS.gate.to_string()));

@@ -156,6 +156,17 @@ pub struct RunbookSection {
 }
 
 impl Stack {
+    /// The objects [`Budget::of`](crate::model::resources::Budget::of)
+    /// reads ([`budgeted`](crate::model::resources::budgeted)), each with
+    /// its value as the model reads it, for their [`Object::item`]s.
+    pub fn budgeted(&self) -> Vec<(&Object, crate::model::Value)> {
+        self.objects
+            .iter()
+            .filter(|o| crate::model::resources::budgeted(&o.kind))
+            .map(|o| (o, o.checked_value()))
+            .collect()
+    }
+
     pub fn push<T>(&mut self, obj: &T)
     where
         T: Resource + Metadata<Ty = ObjectMeta> + serde::Serialize,

@@ -32,8 +32,8 @@ pub const LIMIT_RANGE_NAME: &str = "container-defaults";
 
 /// Adds the quota and the LimitRange of every namespace of `r`.
 pub fn quotas(r: &Resolved, stack: &mut Stack) {
-    let values: Vec<crate::model::Value> = stack.objects.iter().map(crate::generate::Object::checked_value).collect();
-    let items: Vec<Item> = stack.objects.iter().zip(&values).map(|(o, v)| o.item(v)).collect();
+    let budgeted = stack.budgeted();
+    let items: Vec<Item> = budgeted.iter().map(|(o, v)| o.item(v)).collect();
     let budget = Budget::of(&items, None);
     let surge = surges(&items, &budget);
     let mut add = Vec::new();

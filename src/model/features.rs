@@ -497,6 +497,14 @@ pub fn uses(api_version: &str, kind: &str, value: &Value) -> Vec<Use> {
     out
 }
 
+/// Whether an object of this kind can use a feature of the table: [`uses`]
+/// finds none in the others, so they need not be converted for it (the
+/// examples' ConfigMaps of dashboards and their rules were most of what
+/// `gen` converted to list its prerequisites).
+pub fn applies(api_version: &str, kind: &str) -> bool {
+    FEATURES.iter().flat_map(|f| f.places).any(|place| !roots(place.scope, api_version, kind).is_empty())
+}
+
 /// The pointers (with `*` patterns) of a scope's roots in an object.
 fn roots(scope: Scope, api_version: &str, kind: &str) -> Vec<String> {
     let group = super::gvk::split(api_version).0;
@@ -600,6 +608,33 @@ mod tests {
             assert!(f.release > super::super::schema::OLDEST_MINOR, "{}", f.gate);
             assert!(f.alpha.is_none_or(|a| a <= f.release), "{}", f.gate);
             assert!(!f.places.is_empty() && f.places.iter().all(|p| p.path.starts_with('/')), "{}", f.gate);
+        }
+    }
+
+    /// The kinds that hold pods, Jobs, claims or a feature of their own may
+    /// use one; a ConfigMap or a PrometheusRule cannot.
+    #[test]
+    fn features_apply_to_the_kinds_that_hold_their_places() {
+        for (api_version, kind) in [
+            ("apps/v1", "Deployment"),
+            ("batch/v1", "CronJob"),
+            ("v1", "Pod"),
+            ("v1", "PersistentVolumeClaim"),
+            ("v1", "Service"),
+            ("autoscaling/v2", "HorizontalPodAutoscaler"),
+        ] {
+            assert!(applies(api_version, kind), "{kind}");
+        }
+        for (api_version, kind) in [
+            ("v1", "ConfigMap"),
+            ("monitoring.coreos.com/v1", "PrometheusRule"),
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+        ] {
+            assert!(!applies(api_version, kind), "{kind}");
+            let pod =
+                json!({ "containers": [{ "name": "a", "lifecycle": { "preStop": { "sleep": { "seconds": 0 } } } }] });
+            let v = json!({ "spec": { "template": { "spec": pod.clone() } }, "data": pod });
+            assert!(uses(api_version, kind, &v).is_empty(), "{kind}");
         }
     }
 
