@@ -60,6 +60,24 @@ pub fn parse(expr: &str) -> Result<Result<Expr, String>, TooComplex> {
     Ok(promql_parser::parser::parse(expr))
 }
 
+/// An expression as [`parse`] reads it: `None` past the bounds.
+pub type Parsed = std::sync::Arc<Option<Result<Expr, String>>>;
+
+/// The expressions parsed in this process, each once while the memo has
+/// room: `gen` reads its alerts' expressions to write their unit tests, and
+/// five checks of each environment's proof read them again (PromQL's
+/// parser is table-driven and allocates every token; a label matcher's
+/// regex is compiled).
+pub fn parsed_memo() -> std::sync::Arc<super::memo::TextMemo<Parsed>> {
+    static SHARED: std::sync::OnceLock<std::sync::Arc<super::memo::TextMemo<Parsed>>> = std::sync::OnceLock::new();
+    std::sync::Arc::clone(SHARED.get_or_init(Default::default))
+}
+
+/// `expr` parsed ([`parse`]) once while `memo` has room.
+pub fn parsed_in(memo: &super::memo::TextMemo<Parsed>, expr: &str) -> Parsed {
+    memo.get_or(expr, |e| std::sync::Arc::new(parse(e).ok()))
+}
+
 /// The longest expression [`error_offset`] searches: it lexes every prefix,
 /// 24 ms for 1 KB in a debug build (the longest real expression seen is
 /// 720 bytes).

@@ -167,12 +167,9 @@ const FROM_NOTHING: &[&str] = &["absent", "absent_over_time", "vector"];
 /// expression that does not parse (or is past the bounds) may, for all we know.
 pub fn fires_without_data(expr: &str) -> bool {
     // The base and every environment have the same alerts: each expression
-    // is parsed once a process (it was a fiftieth of `gen`'s instructions).
-    static SEEN: std::sync::OnceLock<crate::model::memo::TextMemo<bool>> = std::sync::OnceLock::new();
-    SEEN.get_or_init(Default::default).get_or(expr, parsed_fires_without_data)
-}
-
-fn parsed_fires_without_data(expr: &str) -> bool {
+    // is parsed once a process (it was a fiftieth of `gen`'s instructions),
+    // in the memo the proof's checks read them from.
+    let parsed = promql::parsed_in(&promql::parsed_memo(), expr);
     struct FromNothing(bool);
     impl promql_parser::util::ExprVisitor for FromNothing {
         type Error = std::convert::Infallible;
@@ -183,9 +180,9 @@ fn parsed_fires_without_data(expr: &str) -> bool {
             Ok(!self.0)
         }
     }
-    let Ok(Ok(e)) = promql::parse(expr) else { return true };
+    let Some(Ok(e)) = &*parsed else { return true };
     let mut v = FromNothing(false);
-    let _ = promql_parser::util::walk_expr(&mut v, &e);
+    let _ = promql_parser::util::walk_expr(&mut v, e);
     v.0
 }
 

@@ -182,25 +182,21 @@ pub fn for_each_rule(cx: &Context, mut f: impl FnMut(&Rule)) {
     }
 }
 
-/// Parses PromQL with [`promql::parse`]: `None` for expressions past its
-/// bounds (KP610 reports them), too long or too deep to parse safely.
-pub fn parse(expr: &str) -> Option<Result<Expr, String>> {
-    promql::parse(expr).ok()
-}
-
-/// An expression as [`parse`] reads it, shared by the checks of one run.
-pub type Parsed = Arc<Option<Result<Expr, String>>>;
+/// An expression as [`promql::parse`] reads it (`None` past its bounds,
+/// which KP610 reports), shared by the checks of one run.
+pub type Parsed = promql::Parsed;
 
 use crate::model::memo::TextMemo;
 
 /// The expressions the checks parsed: five checks read each rule's
 /// expression, and parsing was a tenth of `gen`'s instructions (PromQL's
-/// parser is table-driven and allocates every token).
+/// parser is table-driven and allocates every token). The process's is
+/// the model's ([`promql::parsed_memo`]), which `gen` fills first.
 pub type PromqlMemo = TextMemo<Parsed>;
 
-/// `expr` parsed ([`parse`]), once while the memo has room.
+/// `expr` parsed ([`promql::parse`]), once while the memo has room.
 pub fn parsed(cx: &Context, expr: &str) -> Parsed {
-    cx.promql.get_or(expr, |e| Arc::new(parse(e)))
+    promql::parsed_in(&cx.promql, expr)
 }
 
 /// What the checks read of a dashboard's text: its PromQL queries
@@ -219,14 +215,14 @@ pub type RuleFileRead = Arc<Option<Value>>;
 /// instructions on health-platform.
 pub type RuleFileMemo = TextMemo<RuleFileRead>;
 
-/// The memos every run in this process shares: the expressions, the
-/// dashboards and the rule files the checks read (one static for the
-/// three: a static cannot be generic).
+/// The memos every run in this process shares: the expressions (the
+/// model's), the dashboards and the rule files the checks read (one static
+/// for the two: a static cannot be generic).
 pub fn shared_memos() -> (Arc<PromqlMemo>, Arc<DashboardMemo>, Arc<RuleFileMemo>) {
-    type Memos = (Arc<PromqlMemo>, Arc<DashboardMemo>, Arc<RuleFileMemo>);
+    type Memos = (Arc<DashboardMemo>, Arc<RuleFileMemo>);
     static SHARED: std::sync::OnceLock<Memos> = std::sync::OnceLock::new();
-    let (promql, dashboards, rule_files) = SHARED.get_or_init(Memos::default);
-    (Arc::clone(promql), Arc::clone(dashboards), Arc::clone(rule_files))
+    let (dashboards, rule_files) = SHARED.get_or_init(Memos::default);
+    (promql::parsed_memo(), Arc::clone(dashboards), Arc::clone(rule_files))
 }
 
 /// The rule file `text` parsed, once while the memo has room.

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::routing::parse_matchers;
-use super::{metric_names, parse, substitute};
+use super::{metric_names, substitute};
 
 #[test]
 fn grafana_variables_are_replaced_where_a_placeholder_keeps_promql() {
@@ -25,6 +25,7 @@ fn grafana_variables_are_replaced_where_a_placeholder_keeps_promql() {
 
 #[test]
 fn metric_names_come_from_selectors_and_name_matchers() {
+    let parse = |e: &str| crate::model::promql::parse(e).ok();
     let e = parse(
         r#"sum(rate(a_total[5m])) / on(job) group_left b + {__name__="c"} + absent(a_total) + sum_over_time(d[5m:1m])"#,
     );
