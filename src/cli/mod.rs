@@ -93,7 +93,26 @@ enum Command {
     },
 }
 
+/// What a command does with the memory it frees, for the binary's
+/// allocator (see [`main_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freed {
+    /// Handed back to the system after a while (the allocator's default):
+    /// `check` keeps its peak within a budget.
+    Returned,
+    /// Kept for the command to allocate again: `gen` runs for some tens of
+    /// milliseconds in a few dozen MiB, and handing freed pages back only
+    /// to fault them in (zeroed) again moments later cost it system time.
+    Kept,
+}
+
 pub fn main() -> ExitCode {
+    main_with(|_| {})
+}
+
+/// [`main`], telling `allocator` what the parsed command does with the
+/// memory it frees, before it allocates much.
+pub fn main_with(allocator: impl FnOnce(Freed)) -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match parse(&args) {
         Ok(c) => c,
@@ -103,6 +122,7 @@ pub fn main() -> ExitCode {
         }
     };
     huge_pages(&cli.command);
+    allocator(if matches!(cli.command, Command::Gen { .. }) { Freed::Kept } else { Freed::Returned });
     let style = Style::decide(cli.color);
     run(cli.command, style).unwrap_or_else(|e| report(e, style))
 }
