@@ -110,7 +110,7 @@ fn build_stacks_ahead(
     let resolved_base = resolve(p, None, file).map_err(Error::Description)?;
     // The base files are written as generated, their patches listed in the
     // base kustomization; everything else (overlays, proofs) sees them applied.
-    let raw_base = generate::generate(&resolved_base);
+    let raw_base = generate::generate_showing(&resolved_base, generated);
     let (base_patches, _) = patches(p, None, file).map_err(Error::Description)?;
     // A patched copy only when there are patches: a stack takes about 13
     // bytes of memory per byte of its YAML.
