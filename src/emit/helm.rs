@@ -802,13 +802,19 @@ mod tests {
         for name in ["kailash", "polyglot-shop"] {
             let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.yaml"));
             let p = crate::description::load(&file).expect("the example loads");
-            let built = crate::build::build(&p, &file).expect("builds");
+            let stack = |env: Option<&str>| {
+                let r = crate::description::resolve::resolve(&p, env, &file).expect("resolves");
+                crate::generate::generate(&r)
+            };
+            let base = stack(None);
+            let envs: Vec<(String, Stack)> = p.environments.keys().map(|e| (e.to_string(), stack(Some(e)))).collect();
+            assert!(envs.len() > 1, "{name}");
             let chart = Chart {
                 name: p.name.as_str(),
                 kube: p.cluster.kubernetes.value,
                 version: None,
-                base: &built.base,
-                envs: &built.envs,
+                base: &base,
+                envs: &envs,
                 source: "x.yaml",
             };
             let emitted = |copy: bool| {
