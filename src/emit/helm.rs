@@ -778,6 +778,23 @@ mod tests {
         }
     }
 
+    /// The chart `web` of a base and one environment, `prod`.
+    fn web_chart(base: Vec<Object>, prod: Vec<Object>) -> Tree {
+        let base = Stack { objects: base, ..Stack::default() };
+        let envs = [("prod".to_string(), Stack { objects: prod, ..Stack::default() })];
+        let chart = Chart {
+            name: "web",
+            kube: KubeVersion { major: 1, minor: 30 },
+            version: None,
+            base: &base,
+            envs: &envs,
+            source: "web.yaml",
+        };
+        let mut tree = Tree::default();
+        emit(&chart, &mut tree).expect("emits");
+        tree
+    }
+
     /// Named items are aligned in an order every list keeps; lists that
     /// disagree on the order, repeat a name, have an unnamed item or are
     /// empty are not.
@@ -842,18 +859,7 @@ mod tests {
         bare.value["metadata"]["labels"] = json!({ "a": "1" });
         let mut unlabelled = bare.clone();
         unlabelled.value["metadata"].as_object_mut().expect("metadata").remove("labels");
-        let base = Stack { objects: vec![bare], ..Stack::default() };
-        let envs = [("prod".to_string(), Stack { objects: vec![unlabelled], ..Stack::default() })];
-        let chart = Chart {
-            name: "web",
-            kube: KubeVersion { major: 1, minor: 30 },
-            version: None,
-            base: &base,
-            envs: &envs,
-            source: "web.yaml",
-        };
-        let mut tree = Tree::default();
-        emit(&chart, &mut tree).expect("emits");
+        let tree = web_chart(vec![bare], vec![unlabelled]);
         let template = tree
             .get(std::path::Path::new("helm/web/templates/web/configmap-c.yaml"))
             .map(|t| String::from_utf8_lossy(t).into_owned());
@@ -871,19 +877,7 @@ mod tests {
         let istio = |hosts| object("networking.istio.io/v1", "Gateway", "web", "public", json!({ "hosts": hosts }));
         let gateway =
             |port| object("gateway.networking.k8s.io/v1", "Gateway", "web", "public", json!({ "port": port }));
-        let base = Stack { objects: vec![istio(json!(["a"])), gateway(80)], ..Stack::default() };
-        let env = Stack { objects: vec![istio(json!(["b"])), gateway(443)], ..Stack::default() };
-        let envs = [("prod".to_string(), env)];
-        let chart = Chart {
-            name: "web",
-            kube: KubeVersion { major: 1, minor: 30 },
-            version: None,
-            base: &base,
-            envs: &envs,
-            source: "web.yaml",
-        };
-        let mut tree = Tree::default();
-        emit(&chart, &mut tree).expect("emits");
+        let tree = web_chart(vec![istio(json!(["a"])), gateway(80)], vec![istio(json!(["b"])), gateway(443)]);
         let paths: Vec<String> =
             tree.iter().map(|(p, _)| p.display().to_string()).filter(|p| p.contains("gateway-public")).collect();
         assert_eq!(paths.len(), 2, "{paths:?}");
