@@ -264,7 +264,7 @@ fn object_template(
     // map (every object kubeproof generates) the template is shaped from
     // the objects themselves and the mark added to the rendered value:
     // shaping from marked copies gives the same template, and copying every
-    // object of every variant was a twentieth of `gen`'s CPU time.
+    // object of every variant was 4 % of `gen`'s CPU time on kailash.
     let copied = copy_marks() || !objects.iter().flatten().all(|o| labels(&o.value).is_some());
     let marked = if copied { with_labels_mark(objects) } else { Vec::new() };
     let present: Vec<Option<&Value>> = if copied {
