@@ -265,12 +265,11 @@ fn object_template(
     // the objects themselves and the mark added to the rendered value:
     // shaping from marked copies gives the same template, and copying every
     // object of every variant was 4 % of `gen`'s CPU time on kailash.
-    let copied = copy_marks() || !objects.iter().flatten().all(|o| labels(&o.value).is_some());
-    let marked = if copied { with_labels_mark(objects) } else { Vec::new() };
-    let present: Vec<Option<&Value>> = if copied {
-        marked.iter().map(Option::as_ref).collect()
-    } else {
-        objects.iter().map(|o| o.map(|o| &o.value)).collect()
+    let labelled = objects.iter().flatten().all(|o| o.value.pointer("/metadata/labels").is_some_and(Value::is_object));
+    let marked = (copy_marks() || !labelled).then(|| with_labels_mark(objects));
+    let present: Vec<Option<&Value>> = match &marked {
+        Some(marked) => marked.iter().map(Option::as_ref).collect(),
+        None => objects.iter().map(|o| o.map(|o| &o.value)).collect(),
     };
     let always = objects.iter().all(Option::is_some);
     let switch = (!always).then(|| {
@@ -281,12 +280,12 @@ fn object_template(
     let shape = cx.shape(&present, &mut String::new(), false);
     let mut placeholders = Vec::new();
     let mut value = render_shape(&shape, &mut placeholders);
-    if !copied {
-        // Knobs are never the object, its metadata or its labels: the
-        // labels are a map here too.
-        if let Some(l) = value.get_mut("metadata").and_then(|m| m.get_mut("labels")).and_then(Value::as_object_mut) {
-            l.insert(LABELS_MARK.to_string(), Value::from("x"));
-        }
+    // Knobs are never the object, its metadata or its labels: the labels
+    // are a map here too.
+    if marked.is_none()
+        && let Some(l) = value.pointer_mut("/metadata/labels").and_then(Value::as_object_mut)
+    {
+        l.insert(LABELS_MARK.to_string(), Value::from("x"));
     }
     // Text Helm would take for an action (Prometheus and Alertmanager
     // templates, Grafana legends) is escaped the way charts do it.
@@ -377,11 +376,6 @@ fn lookup_line(line: &str, (placeholders, vars, chart): (&[usize], &Vars, &str),
         out.push_str(&written);
         out.push('\n');
     }
-}
-
-/// An object's labels, where it has a map of them.
-fn labels(v: &Value) -> Option<&Map<String, Value>> {
-    v.get("metadata")?.get("labels")?.as_object()
 }
 
 /// Whether templates are shaped from marked copies of every object (the
